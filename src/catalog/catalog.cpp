@@ -1,0 +1,158 @@
+#include "catalog/catalog.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "checks/registry.hpp"
+
+namespace kg {
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+std::vector<std::string> string_list(const Node* n) {
+  std::vector<std::string> out;
+  if (n && n->is_scalar()) out.emplace_back(n->text());
+  for (const Node* item : items(n))
+    if (item->is_scalar()) out.emplace_back(item->text());
+  return out;
+}
+
+bool valid_rule_id(std::string_view id) {
+  if (id.empty() || id.front() == '-' || id.back() == '-') return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+  });
+}
+
+}  // namespace
+
+bool Catalog::add_rule(const std::string& path, std::string_view content,
+                       std::vector<InputError>& errors) {
+  auto src = std::make_unique<SourceFile>();
+  src->path = path;
+  src->content = std::string(content);
+  load_documents(*src);
+  if (!src->errors.empty()) {
+    for (auto& e : src->errors) errors.push_back(e);
+    return false;
+  }
+  if (src->documents.size() != 1 || !src->documents[0].root->is_map()) {
+    errors.push_back({path, 1, 1, "rule file must hold exactly one mapping"});
+    return false;
+  }
+  const Node* root = src->documents[0].root;
+  auto rule = std::make_unique<Rule>();
+  rule->source = path;
+  std::string id(str(root->get("id")));
+  auto bad = [&](const Node* at, std::string_view field, const std::string& why) {
+    const Node* where = at ? at : root;
+    errors.push_back({path, where->line, where->column,
+                      "rule '" + (id.empty() ? std::string("?") : id) + "': field '" +
+                          std::string(field) + "': " + why});
+    return false;
+  };
+  auto required = [&](std::string_view field) -> const Node* {
+    const Node* n = root->get(field);
+    if (!n || !n->is_scalar() || n->text().empty()) return nullptr;
+    return n;
+  };
+  if (!valid_rule_id(id)) return bad(root->get("id"), "id", "missing or not kebab-case");
+  if (find(id)) return bad(root->get("id"), "id", "duplicate rule id");
+  rule->id = id;
+  for (std::string_view f : {"title", "category", "severity", "rationale", "remediation", "check"})
+    if (!required(f)) return bad(root->get(f), f, "required and must be a non-empty string");
+  rule->title = std::string(str(root->get("title")));
+  rule->rationale = std::string(str(root->get("rationale")));
+  rule->remediation = std::string(str(root->get("remediation")));
+  auto cat = parse_category(str(root->get("category")));
+  if (!cat) return bad(root->get("category"), "category",
+                       "must be one of health, images, networking, resources, security");
+  rule->category = *cat;
+  auto sev = parse_severity(str(root->get("severity")));
+  if (!sev) return bad(root->get("severity"), "severity", "must be one of low, medium, high, critical");
+  rule->severity = *sev;
+  rule->references = string_list(root->get("references"));
+  rule->tags = string_list(root->get("tags"));
+  rule->kinds = string_list(root->get("kinds"));
+  if (rule->kinds.empty()) return bad(root->get("kinds"), "kinds", "at least one kind is required");
+  if (const Node* pss = root->get("pss")) {
+    auto level = parse_pss_level(str(get(pss, "level")));
+    if (!level || *level == PssLevel::Privileged)
+      return bad(pss, "pss.level", "must be baseline or restricted");
+    rule->pss_level = level;
+    auto since = parse_pss_version(str(get(pss, "since")));
+    if (!since) return bad(pss, "pss.since", "must be a version such as v1.19");
+    rule->pss_since = *since;
+    if (const Node* o = get(pss, "overriddenAtRestrictedFrom")) {
+      auto from = parse_pss_version(str(o));
+      if (!from) return bad(o, "pss.overriddenAtRestrictedFrom", "must be a version such as v1.22");
+      rule->pss_overridden_from = *from;
+    }
+  }
+  rule->check = std::string(str(root->get("check")));
+  const CheckTemplate* tmpl = find_check_template(rule->check);
+  if (!tmpl) return bad(root->get("check"), "check", "unknown check template '" + rule->check + "'");
+  std::string error;
+  const Node* params = root->get("params");
+  rule->compiled = tmpl->compile(Params(params), error);
+  if (!rule->compiled) return bad(params, "params", error.empty() ? "invalid parameters" : error);
+  rules_.push_back(std::move(rule));
+  sources_.push_back(std::move(src));
+  return true;
+}
+
+void Catalog::add_files(std::span<const CatalogFile> files, std::vector<InputError>& errors) {
+  for (const CatalogFile& f : files)
+    if (ends_with(f.path, "rule.yaml")) add_rule(std::string(f.path), f.content, errors);
+}
+
+void Catalog::add_directory(const std::string& dir, std::vector<InputError>& errors) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    errors.push_back({dir, 0, 0, "rules directory does not exist"});
+    return;
+  }
+  std::vector<std::string> paths;
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    std::string p = it->path().string();
+    if (it->is_regular_file() && (ends_with(p, ".yaml") || ends_with(p, ".yml")) &&
+        it->path().filename() != "pass.yaml" && it->path().filename() != "fail.yaml")
+      paths.push_back(p);
+  }
+  std::sort(paths.begin(), paths.end());
+  for (const std::string& p : paths) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    add_rule(p, ss.str(), errors);
+  }
+}
+
+const Rule* Catalog::find(std::string_view id) const {
+  for (const auto& r : rules_)
+    if (r->id == id) return r.get();
+  return nullptr;
+}
+
+const Catalog& Catalog::builtin() {
+  static const Catalog catalog = [] {
+    Catalog c;
+    std::vector<InputError> errors;
+    c.add_files(embedded_catalog_files(), errors);
+    // The embedded catalog is tested at build time; an error here is a bug.
+    for (const auto& e : errors)
+      std::fprintf(stderr, "kguard: internal catalog error: %s:%u: %s\n", e.file.c_str(), e.line,
+                   e.message.c_str());
+    return c;
+  }();
+  return catalog;
+}
+
+}  // namespace kg

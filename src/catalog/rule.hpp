@@ -1,0 +1,91 @@
+// Rules are data (rules/<category>/<id>/rule.yaml) bound to C++ check
+// templates. This header holds the vocabulary shared by the catalog, the
+// check templates, the engines and the reporters.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/document.hpp"
+#include "core/object.hpp"
+
+namespace kg {
+
+enum class Severity : std::uint8_t { Low, Medium, High, Critical };
+enum class Category : std::uint8_t { Health, Images, Networking, Resources, Security };
+inline constexpr Category kAllCategories[] = {Category::Health, Category::Images,
+                                              Category::Networking, Category::Resources,
+                                              Category::Security};
+
+std::string_view to_string(Severity s);
+std::string_view to_string(Category c);
+std::string_view category_title(Category c);
+std::optional<Severity> parse_severity(std::string_view s);
+std::optional<Category> parse_category(std::string_view s);
+
+// Pod Security Standards level of a rule or of a scan.
+enum class PssLevel : std::uint8_t { Privileged, Baseline, Restricted };
+std::optional<PssLevel> parse_pss_level(std::string_view s);
+std::string_view to_string(PssLevel l);
+
+// The newest PSS policy version kguard knows; "latest" means this.
+inline constexpr int kLatestPssMinor = 37;
+// Parses "v1.N" or "latest" into N; nullopt when invalid.
+std::optional<int> parse_pss_version(std::string_view s);
+
+// What a check sees for one object.
+struct CheckInput {
+  const Object& obj;
+  const PodView& pod;  // empty unless the object carries a pod template
+  int pss_minor;       // policy version in force
+  PssLevel pss_level;  // PSS profile in force
+};
+
+// One problem a check found. `at` is the node to point at (the field itself,
+// or the nearest existing parent when the field is missing); `path` is the
+// field path the user has to change.
+struct Violation {
+  std::string message;
+  const Node* at = nullptr;
+  std::string path;
+  std::string container;
+};
+
+enum class Outcome : std::uint8_t { Pass, Fail, NotApplicable };
+
+// A check template with its parameters already validated and compiled.
+class Check {
+ public:
+  virtual ~Check() = default;
+  virtual Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const = 0;
+};
+
+struct Rule {
+  std::string id;
+  std::string title;
+  Category category = Category::Security;
+  Severity severity = Severity::Medium;
+  std::string rationale;
+  std::string remediation;
+  std::vector<std::string> references;
+  std::vector<std::string> tags;
+  // Kinds the rule applies to; "workloads" expands to every pod-bearing kind,
+  // "*" matches every kind.
+  std::vector<std::string> kinds;
+  std::string check;  // template name
+  std::string source;  // catalog path of rule.yaml, for messages
+  // PSS control metadata (empty level for non-PSS rules).
+  std::optional<PssLevel> pss_level;
+  int pss_since = 0;  // first policy minor version the control exists in
+  // At the restricted level a stricter control replaces this one from this
+  // minor version on (upstream's OverrideCheckIDs); -1 when never.
+  int pss_overridden_from = -1;
+  std::unique_ptr<Check> compiled;
+
+  bool has_tag(std::string_view t) const;
+};
+
+}  // namespace kg

@@ -1,0 +1,12 @@
+// One function per subcommand; main only dispatches.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace kg::cli {
+
+int scan_command(const std::vector<std::string>& args);
+int rules_command(const std::vector<std::string>& args);
+
+}  // namespace kg::cli

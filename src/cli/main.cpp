@@ -1,0 +1,45 @@
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "report/model.hpp"
+
+namespace {
+
+constexpr const char* kUsage = R"(kguard - Kubernetes security scanner
+
+Usage:
+  kguard scan [options] PATH...     scan manifests (files, directories, - for stdin)
+  kguard rules list [-o json]       list the rule catalog
+  kguard rules show ID              show one rule
+  kguard version                    print the version
+
+Run `kguard scan --help` for scan options.
+)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  const std::string cmd = args[0];
+  args.erase(args.begin());
+  try {
+    if (cmd == "scan") return kg::cli::scan_command(args);
+    if (cmd == "rules") return kg::cli::rules_command(args);
+    if (cmd == "version" || cmd == "--version") {
+      std::cout << "kguard " << kg::kguard_version() << '\n';
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    std::cerr << "kguard: " << e.what() << '\n';
+    return 2;
+  }
+  std::cerr << "kguard: unknown command '" << cmd << "'\n" << kUsage;
+  return 2;
+}

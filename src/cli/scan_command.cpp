@@ -1,0 +1,208 @@
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "report/model.hpp"
+
+namespace kg::cli {
+namespace {
+
+constexpr const char* kScanHelp = R"(Usage: kguard scan [options] PATH...
+
+Scans Kubernetes manifests (YAML or JSON; files, directories walked for
+.yaml/.yml/.json, or - for stdin) and writes the inspection report.
+
+Options:
+  -o, --output FORMAT[=FILE]   report format: text (default) or json; repeatable;
+                               FILE defaults to standard output
+      --pss LEVEL              Pod Security Standards level: privileged, baseline,
+                               restricted (default restricted)
+      --pss-version VERSION    policy version v1.0 ... v1.37 or latest (default latest)
+      --only SELECTOR[,...]    only rules matching an id, a category
+                               (health, images, networking, resources, security)
+                               or a tag (pss, pss-baseline, pss-restricted)
+      --fail-on SEVERITY       exit 1 when a check of this severity or higher fails
+                               (low, medium, high, critical)
+      --min-score N            exit 1 when the health score is below N
+      --show-passed            list passed checks in the details too
+  -j, --jobs N                 files scanned in parallel (default: number of cores)
+      --no-color               never colour the text report
+  -q, --quiet                  no progress or summary lines on stderr
+
+Exit codes: 0 no failure at or above the thresholds; 1 thresholds exceeded;
+2 usage or input errors (the report is still written for what could be read).
+)";
+
+struct Output {
+  std::string format;
+  std::string file;  // empty = stdout
+};
+
+std::string now_rfc3339() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    auto comma = s.find(',', start);
+    std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+int usage_error(const std::string& msg) {
+  std::cerr << "kguard scan: " << msg << "\nRun `kguard scan --help` for usage.\n";
+  return 2;
+}
+
+}  // namespace
+
+int scan_command(const std::vector<std::string>& args) {
+  ScanOptions options;
+  options.jobs = std::max(1u, std::thread::hardware_concurrency());
+  std::vector<Output> outputs;
+  std::vector<std::string> paths;
+  std::optional<Severity> fail_on;
+  int min_score = -1;
+  bool no_color = false;
+  bool quiet = false;
+
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string& out) -> bool {
+      if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+        out = a.substr(eq + 1);
+        return true;
+      }
+      if (i + 1 >= args.size()) return false;
+      out = args[++i];
+      return true;
+    };
+    auto is = [&](std::string_view long_name, std::string_view short_name = {}) {
+      if (a == long_name || (!short_name.empty() && a == short_name)) return true;
+      return a.rfind(std::string(long_name) + "=", 0) == 0;
+    };
+    std::string v;
+    if (a == "-h" || a == "--help") {
+      std::cout << kScanHelp;
+      return 0;
+    } else if (is("--output", "-o")) {
+      if (!value(v)) return usage_error("-o needs FORMAT[=FILE]");
+      Output o;
+      auto eq = v.find('=');
+      o.format = v.substr(0, eq);
+      if (eq != std::string::npos) o.file = v.substr(eq + 1);
+      if (o.format != "text" && o.format != "json")
+        return usage_error("unknown format '" + o.format + "' (use text or json)");
+      outputs.push_back(o);
+    } else if (is("--pss")) {
+      if (!value(v)) return usage_error("--pss needs a level");
+      auto level = parse_pss_level(v);
+      if (!level) return usage_error("--pss must be privileged, baseline or restricted");
+      options.pss_level = *level;
+    } else if (is("--pss-version")) {
+      if (!value(v)) return usage_error("--pss-version needs a version");
+      auto minor = parse_pss_version(v);
+      if (!minor) return usage_error("--pss-version must be v1.N or latest, not '" + v + "'");
+      options.pss_minor = *minor;
+    } else if (is("--only")) {
+      if (!value(v)) return usage_error("--only needs selectors");
+      for (auto& s : split_commas(v)) options.only.push_back(s);
+    } else if (is("--fail-on")) {
+      if (!value(v)) return usage_error("--fail-on needs a severity");
+      fail_on = parse_severity(v);
+      if (!fail_on) return usage_error("--fail-on must be low, medium, high or critical");
+    } else if (is("--min-score")) {
+      if (!value(v)) return usage_error("--min-score needs a number");
+      try {
+        min_score = std::stoi(v);
+      } catch (...) {
+        return usage_error("--min-score needs a number");
+      }
+    } else if (is("--jobs", "-j")) {
+      if (!value(v)) return usage_error("--jobs needs a number");
+      try {
+        options.jobs = static_cast<unsigned>(std::max(1, std::stoi(v)));
+      } catch (...) {
+        return usage_error("--jobs needs a number");
+      }
+    } else if (a == "--show-passed") {
+      options.show_passed = true;
+    } else if (a == "--no-color") {
+      no_color = true;
+    } else if (a == "-q" || a == "--quiet") {
+      quiet = true;
+    } else if (a == "-" || a.empty() || a[0] != '-') {
+      paths.push_back(a);
+    } else {
+      return usage_error("unknown option '" + a + "'");
+    }
+  }
+  if (paths.empty()) return usage_error("no input: give files, directories or - for stdin");
+  if (outputs.empty()) outputs.push_back({"text", ""});
+
+  const Catalog& catalog = Catalog::builtin();
+  if (!options.only.empty()) {
+    for (const std::string& sel : options.only) {
+      bool known = parse_category(sel).has_value();
+      for (const auto& r : catalog.rules())
+        if (r->id == sel || r->has_tag(sel)) known = true;
+      if (!known) return usage_error("--only: no rule, category or tag named '" + sel + "'");
+    }
+  }
+
+  Scanner scanner(catalog, options);
+  ScanResult result = scanner.scan(paths);
+  ReportModel model = build_report(result, now_rfc3339());
+
+  for (const Output& o : outputs) {
+    std::ofstream file;
+    std::ostream* out = &std::cout;
+    if (!o.file.empty() && o.file != "-") {
+      file.open(o.file, std::ios::binary | std::ios::trunc);
+      if (!file) {
+        std::cerr << "kguard scan: cannot write " << o.file << '\n';
+        return 2;
+      }
+      out = &file;
+    }
+    const bool to_tty = out == &std::cout && isatty(STDOUT_FILENO);
+    if (o.format == "json") {
+      write_json_report(model, *out);
+    } else {
+      write_text_report(model, *out, to_tty && !no_color && !std::getenv("NO_COLOR"));
+    }
+    out->flush();
+    if (!o.file.empty() && o.file != "-" && !quiet)
+      std::cerr << "kguard: wrote " << o.format << " report to " << o.file << '\n';
+  }
+
+  if (!result.errors.empty()) {
+    if (!quiet)
+      std::cerr << "kguard: " << result.errors.size() << " input error(s); see the report\n";
+    return 2;
+  }
+  if (fail_on) {
+    for (std::size_t i = 0; i < result.rules.size(); ++i)
+      if (result.rules[i]->severity >= *fail_on && result.tallies[i].failed > 0) return 1;
+  }
+  if (min_score >= 0 && model.score < min_score) return 1;
+  return 0;
+}
+
+}  // namespace kg::cli

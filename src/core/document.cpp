@@ -1,0 +1,95 @@
+#include "core/document.hpp"
+
+#include <charconv>
+
+namespace kg {
+
+bool Node::is_null() const {
+  if (type == NodeType::Null) return true;
+  if (type != NodeType::Scalar || quoted) return false;
+  std::string_view t = text();
+  return t.empty() || t == "~" || t == "null" || t == "Null" || t == "NULL";
+}
+
+const Node* Node::get(std::string_view key) const {
+  if (type != NodeType::Map) return nullptr;
+  const Node* found = nullptr;
+  for (const MapEntry& e : entries())
+    if (e.key->type == NodeType::Scalar && e.key->text() == key) found = e.value;
+  return found;
+}
+
+std::optional<bool> Node::as_bool() const {
+  if (type != NodeType::Scalar || quoted) return std::nullopt;
+  static constexpr std::string_view kTrue[] = {"true", "True", "TRUE", "yes", "Yes",
+                                               "YES",  "on",   "On",   "ON",  "y", "Y"};
+  static constexpr std::string_view kFalse[] = {"false", "False", "FALSE", "no", "No",
+                                                "NO",    "off",   "Off",   "OFF", "n", "N"};
+  const std::string_view t = text();
+  for (auto v : kTrue)
+    if (t == v) return true;
+  for (auto v : kFalse)
+    if (t == v) return false;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> Node::as_int() const {
+  if (type != NodeType::Scalar || quoted || size == 0) return std::nullopt;
+  std::string_view t = text();
+  if (t.front() == '+') t.remove_prefix(1);
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc{} || p != t.data() + t.size()) return std::nullopt;
+  return v;
+}
+
+namespace {
+
+bool looks_like_json(std::string_view s) {
+  std::size_t i = 0;
+  if (s.substr(0, 3) == "\xEF\xBB\xBF") i = 3;
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n')) ++i;
+  return i < s.size() && (s[i] == '{' || s[i] == '[');
+}
+
+void load_any(SourceFile& file, Arena& arena, bool release, const LoadLimits& limits,
+              const DocumentSink& sink) {
+  // JSON is a subset of YAML, but the JSON loader is several times faster
+  // than libyaml, so JSON-looking input takes the fast path.
+  if (!looks_like_json(file.content)) {
+    load_yaml(file, arena, release, limits, sink);
+    return;
+  }
+  std::size_t delivered = 0;
+  std::vector<InputError> before = file.errors;
+  load_json(file, arena, release, limits, [&](const Document& d) {
+    ++delivered;
+    sink(d);
+  });
+  // A flow-style YAML file also starts with '{'; when nothing loaded as
+  // JSON, give YAML a chance and keep its result if it does better.
+  if (delivered == 0 && file.errors.size() > before.size()) {
+    std::vector<InputError> json_errors = std::move(file.errors);
+    file.errors = before;
+    std::size_t yaml_delivered = 0;
+    load_yaml(file, arena, release, limits, [&](const Document& d) {
+      ++yaml_delivered;
+      sink(d);
+    });
+    if (yaml_delivered == 0) file.errors = std::move(json_errors);
+  }
+}
+
+}  // namespace
+
+void load_documents(SourceFile& file, const LoadLimits& limits) {
+  load_any(file, file.arena, false, limits,
+           [&](const Document& d) { file.documents.push_back(d); });
+}
+
+void stream_documents(SourceFile& file, const LoadLimits& limits, const DocumentSink& sink) {
+  Arena arena(256 * 1024);
+  load_any(file, arena, true, limits, sink);
+}
+
+}  // namespace kg

@@ -1,0 +1,137 @@
+// The document model: YAML and JSON both load into one immutable tree of
+// Nodes that remembers where every node came from (line and column).
+//
+// Nodes live in an Arena owned by the SourceFile they came from, so a whole
+// file is freed at once and nodes are never copied. Scalars keep their raw
+// text; typing (bool, int, null) is resolved on demand by the accessors,
+// because a scanner only ever asks about a handful of fields.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory_resource>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kg {
+
+using Arena = std::pmr::monotonic_buffer_resource;
+
+enum class NodeType : std::uint8_t { Null, Scalar, Map, Seq };
+
+struct Node;
+
+struct MapEntry {
+  const Node* key;
+  const Node* value;
+};
+
+// 24 bytes: a 50 MB manifest stream makes millions of these.
+struct Node {
+  const void* data = nullptr;  // text chars, MapEntry[] or const Node*[] by type
+  std::uint32_t size = 0;      // text length or element count
+  std::uint32_t line = 0;      // 1-based
+  std::uint32_t column = 0;    // 1-based
+  NodeType type = NodeType::Null;
+  // A quoted (or !!str-tagged) scalar is always a string: "true" is not a bool.
+  bool quoted = false;
+
+  std::string_view text() const {
+    return type == NodeType::Scalar || type == NodeType::Null
+               ? std::string_view(static_cast<const char*>(data), size)
+               : std::string_view{};
+  }
+  std::span<const MapEntry> entries() const {
+    return type == NodeType::Map ? std::span<const MapEntry>(static_cast<const MapEntry*>(data), size)
+                                 : std::span<const MapEntry>{};
+  }
+  std::span<const Node* const> items() const {
+    return type == NodeType::Seq
+               ? std::span<const Node* const>(static_cast<const Node* const*>(data), size)
+               : std::span<const Node* const>{};
+  }
+
+  bool is_map() const { return type == NodeType::Map; }
+  bool is_seq() const { return type == NodeType::Seq; }
+  bool is_scalar() const { return type == NodeType::Scalar; }
+  // True for an explicit null (`~`, `null`, empty value) or a missing node.
+  bool is_null() const;
+
+  // Map lookup by key; nullptr when absent or when this is not a map.
+  // With duplicate keys the last one wins, as in Kubernetes' decoder.
+  const Node* get(std::string_view key) const;
+
+  // Scalar text, or empty when this is not a string-like scalar.
+  std::string_view str() const { return type == NodeType::Scalar ? text() : std::string_view{}; }
+  // YAML bools as the Kubernetes decoder reads them (1.2 core plus the 1.1
+  // yes/no/on/off forms that sigs.k8s.io/yaml still accepts).
+  std::optional<bool> as_bool() const;
+  std::optional<std::int64_t> as_int() const;
+};
+
+// Null-safe navigation helpers: get(nullptr, "x") is nullptr.
+inline const Node* get(const Node* n, std::string_view key) { return n ? n->get(key) : nullptr; }
+inline std::string_view str(const Node* n) { return n ? n->str() : std::string_view{}; }
+inline bool is_true(const Node* n) { return n && n->as_bool() == true; }
+inline bool is_false(const Node* n) { return n && n->as_bool() == false; }
+inline std::span<const Node* const> items(const Node* n) {
+  return n ? n->items() : std::span<const Node* const>{};
+}
+inline std::span<const MapEntry> entries(const Node* n) {
+  return n ? n->entries() : std::span<const MapEntry>{};
+}
+
+// An input problem with a location. Never thrown; collected and reported.
+struct InputError {
+  std::string file;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  std::string message;
+};
+
+struct Document {
+  const Node* root = nullptr;
+  std::uint32_t line = 1;  // first line of the document in its file
+};
+
+// One input file (or stdin). Not movable: nodes point into `content`.
+struct SourceFile {
+  std::string path;
+  std::string content;
+  Arena arena{64 * 1024};
+  std::vector<Document> documents;  // filled by load_documents only
+  std::vector<InputError> errors;
+};
+
+// Receives each document as soon as it is parsed (see stream_documents).
+using DocumentSink = std::function<void(const Document&)>;
+
+// Limits that protect against hostile input.
+struct LoadLimits {
+  std::size_t max_depth = 512;
+  // Upper bound on nodes a document may expand to through aliases
+  // ("billion laughs"); a document above it is rejected, others still load.
+  std::size_t max_alias_expansion = 2'000'000;
+};
+
+// Parses file.content (YAML stream or JSON values) into file.documents,
+// appending any errors to file.errors. Malformed documents are skipped with
+// an error; every other document in the file is still loaded.
+void load_documents(SourceFile& file, const LoadLimits& limits = {});
+
+// Like load_documents, but hands each document to `sink` and frees its nodes
+// as soon as the sink returns, so memory stays at one document's tree
+// whatever the size of the stream. Errors still go to file.errors.
+void stream_documents(SourceFile& file, const LoadLimits& limits, const DocumentSink& sink);
+
+// Lower-level entry points. Nodes are allocated in `arena`; when `release`
+// is set the arena is released after each document's sink call.
+void load_yaml(SourceFile& file, Arena& arena, bool release, const LoadLimits& limits,
+               const DocumentSink& sink);
+void load_json(SourceFile& file, Arena& arena, bool release, const LoadLimits& limits,
+               const DocumentSink& sink);
+
+}  // namespace kg

@@ -1,0 +1,192 @@
+// YAML streams through libyaml's event parser.
+//
+// libyaml cannot resume after an error, so the stream is first cut into
+// documents at `---` / `...` marker lines (a line starting with either marker
+// is always a document boundary in YAML: c-forbidden), and each piece is
+// parsed on its own. A malformed document then costs only itself.
+#include <yaml.h>
+
+#include <string>
+
+#include "core/document.hpp"
+#include "core/tree_builder.hpp"
+
+namespace kg {
+namespace {
+
+bool is_marker(std::string_view line, std::string_view marker) {
+  if (line.substr(0, 3) != marker) return false;
+  if (line.size() == 3) return true;
+  char c = line[3];
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+struct Chunk {
+  std::size_t begin;
+  std::size_t end;
+  std::uint32_t first_line;  // 1-based line of `begin`
+};
+
+// Cuts the stream before every `---` line. `...` lines stay in their chunk
+// (libyaml handles them); directives (%YAML) move with the next document.
+std::vector<Chunk> split_documents(std::string_view s) {
+  std::vector<Chunk> chunks;
+  std::size_t chunk_begin = 0;
+  std::uint32_t chunk_line = 1;
+  std::uint32_t line_no = 1;
+  std::size_t pos = 0;
+  std::size_t directive_begin = std::string_view::npos;
+  std::uint32_t directive_line = 0;
+  while (pos < s.size()) {
+    std::size_t nl = s.find('\n', pos);
+    std::size_t line_end = nl == std::string_view::npos ? s.size() : nl + 1;
+    std::string_view line = s.substr(pos, line_end - pos);
+    if (!line.empty() && line[0] == '%') {
+      if (directive_begin == std::string_view::npos) {
+        directive_begin = pos;
+        directive_line = line_no;
+      }
+    } else if (is_marker(line, "---")) {
+      std::size_t cut = directive_begin != std::string_view::npos ? directive_begin : pos;
+      std::uint32_t cut_line = directive_begin != std::string_view::npos ? directive_line : line_no;
+      if (cut > chunk_begin) chunks.push_back({chunk_begin, cut, chunk_line});
+      chunk_begin = cut;
+      chunk_line = cut_line;
+      directive_begin = std::string_view::npos;
+    } else if (line.find_first_not_of(" \t\r\n") != std::string_view::npos && line[0] != '#') {
+      directive_begin = std::string_view::npos;  // content: the directives were not ours
+    }
+    pos = line_end;
+    ++line_no;
+  }
+  if (chunk_begin < s.size()) chunks.push_back({chunk_begin, s.size(), chunk_line});
+  return chunks;
+}
+
+std::string_view sv(const yaml_char_t* p) {
+  return p ? std::string_view(reinterpret_cast<const char*>(p)) : std::string_view{};
+}
+
+class YamlChunkParser {
+ public:
+  YamlChunkParser(SourceFile& file, Arena& arena, bool release, const LoadLimits& limits,
+                  const DocumentSink& sink)
+      : file_(file), arena_(arena), release_(release), sink_(sink), builder_(arena, limits) {}
+
+  void parse(const Chunk& chunk) {
+    yaml_parser_t parser;
+    yaml_parser_initialize(&parser);
+    const auto* data = reinterpret_cast<const unsigned char*>(file_.content.data() + chunk.begin);
+    yaml_parser_set_input_string(&parser, data, chunk.end - chunk.begin);
+    base_line_ = chunk.first_line;
+    bool in_document = false;
+    std::uint32_t doc_line = chunk.first_line;
+    for (;;) {
+      yaml_event_t ev;
+      if (!yaml_parser_parse(&parser, &ev)) {
+        report_parser_error(parser);
+        break;
+      }
+      const yaml_event_type_t type = ev.type;
+      const std::uint32_t line = base_line_ + static_cast<std::uint32_t>(ev.start_mark.line);
+      const std::uint32_t col = static_cast<std::uint32_t>(ev.start_mark.column) + 1;
+      bool ok = true;
+      switch (type) {
+        case YAML_DOCUMENT_START_EVENT:
+          builder_.reset();
+          in_document = true;
+          doc_line = line;
+          break;
+        case YAML_DOCUMENT_END_EVENT:
+          finish_document(doc_line);
+          in_document = false;
+          break;
+        case YAML_SCALAR_EVENT: {
+          std::string_view text(reinterpret_cast<const char*>(ev.data.scalar.value),
+                                ev.data.scalar.length);
+          std::string_view tag = sv(ev.data.scalar.tag);
+          const bool plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+          bool quoted = !plain || tag == "tag:yaml.org,2002:str";
+          bool is_null = plain && tag.empty() &&
+                         (text.empty() || text == "~" || text == "null" || text == "Null" ||
+                          text == "NULL");
+          if (tag == "tag:yaml.org,2002:null") is_null = true;
+          ok = builder_.scalar(text, quoted, is_null, line, col, sv(ev.data.scalar.anchor));
+          break;
+        }
+        case YAML_SEQUENCE_START_EVENT:
+          ok = builder_.begin(NodeType::Seq, line, col, sv(ev.data.sequence_start.anchor));
+          break;
+        case YAML_MAPPING_START_EVENT:
+          ok = builder_.begin(NodeType::Map, line, col, sv(ev.data.mapping_start.anchor));
+          break;
+        case YAML_SEQUENCE_END_EVENT:
+        case YAML_MAPPING_END_EVENT:
+          ok = builder_.end();
+          break;
+        case YAML_ALIAS_EVENT:
+          ok = builder_.alias(sv(ev.data.alias.anchor), line, col);
+          break;
+        default:
+          break;
+      }
+      yaml_event_delete(&ev);
+      if (!ok) {
+        const InputError& e = builder_.error();
+        file_.errors.push_back({file_.path, e.line, e.column, e.message});
+        in_document = false;
+        break;
+      }
+      if (type == YAML_STREAM_END_EVENT) break;
+    }
+    (void)in_document;
+    yaml_parser_delete(&parser);
+  }
+
+ private:
+  void finish_document(std::uint32_t doc_line) {
+    for (InputError& w : builder_.warnings()) {
+      w.file = file_.path;
+      file_.errors.push_back(std::move(w));
+    }
+    const Node* root = builder_.root();
+    if (root && !root->is_null()) sink_(Document{root, doc_line});
+    builder_.reset();
+    if (release_) arena_.release();
+  }
+
+  void report_parser_error(const yaml_parser_t& parser) {
+    InputError e;
+    e.file = file_.path;
+    e.line = base_line_ + static_cast<std::uint32_t>(parser.problem_mark.line);
+    e.column = static_cast<std::uint32_t>(parser.problem_mark.column) + 1;
+    std::string msg = "invalid YAML: ";
+    if (parser.problem) msg += parser.problem;
+    if (parser.context) {
+      msg += " ";
+      msg += parser.context;
+      msg += " (line " +
+             std::to_string(base_line_ + static_cast<std::uint32_t>(parser.context_mark.line)) +
+             ")";
+    }
+    e.message = std::move(msg);
+    file_.errors.push_back(std::move(e));
+  }
+
+  SourceFile& file_;
+  Arena& arena_;
+  bool release_;
+  const DocumentSink& sink_;
+  detail::TreeBuilder builder_;
+  std::uint32_t base_line_ = 1;
+};
+
+}  // namespace
+
+void load_yaml(SourceFile& file, Arena& arena, bool release, const LoadLimits& limits,
+               const DocumentSink& sink) {
+  YamlChunkParser parser(file, arena, release, limits, sink);
+  for (const Chunk& chunk : split_documents(file.content)) parser.parse(chunk);
+}
+
+}  // namespace kg

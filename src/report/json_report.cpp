@@ -1,0 +1,121 @@
+// The JSON report, schema version 1 (docs/report.md). Extend, never break.
+#include "report/json_writer.hpp"
+#include "report/model.hpp"
+
+namespace kg {
+
+void write_json_report(const ReportModel& m, std::ostream& out) {
+  const ScanResult& s = *m.scan;
+  JsonWriter w(out);
+  w.begin_object();
+  w.field("schemaVersion", 1);
+  w.key("tool").begin_object().field("name", "kguard").field("version", m.tool_version).end_object();
+  w.field("generatedAt", m.generated_at);
+  w.key("source").begin_object().field("type", "files");
+  w.key("names").begin_array();
+  for (const std::string& n : s.inputs) w.value(n);
+  w.end_array();
+  w.key("policy")
+      .begin_object()
+      .field("pss", to_string(s.options.pss_level))
+      .field("pssVersion", "v1." + std::to_string(s.options.pss_minor))
+      .end_object();
+  w.end_object();
+
+  w.key("overview").begin_object();
+  w.field("checks", m.tally.checks)
+      .field("passed", m.tally.passed)
+      .field("failed", m.tally.failed)
+      .field("exempted", m.tally.exempted);
+  w.field("documents", s.documents).field("objects", s.objects).field("bytes", s.bytes);
+  w.key("resources").begin_array();
+  for (const auto& [kind, count] : s.kinds) {
+    w.begin_object().field("kind", kind).field("count", count);
+    w.field("percent", s.objects ? 100.0 * static_cast<double>(count) / static_cast<double>(s.objects)
+                                 : 0.0);
+    w.end_object();
+  }
+  w.end_array();
+  w.field("score", m.score).field("grade", m.grade);
+  w.key("bySeverity").begin_object();
+  for (Severity sev : {Severity::Critical, Severity::High, Severity::Medium, Severity::Low})
+    w.field(to_string(sev), m.by_severity[static_cast<std::size_t>(sev)]);
+  w.end_object();
+  w.end_object();
+
+  w.key("categories").begin_array();
+  for (const CategoryReport& c : m.categories) {
+    w.begin_object()
+        .field("id", to_string(c.category))
+        .field("title", category_title(c.category))
+        .field("checks", c.tally.checks)
+        .field("passed", c.tally.passed)
+        .field("failed", c.tally.failed)
+        .field("exempted", c.tally.exempted)
+        .field("score", c.score)
+        .end_object();
+  }
+  w.end_array();
+
+  // Per-check compliance (passed resources / evaluated resources).
+  w.key("checks").begin_array();
+  for (std::size_t i = 0; i < s.rules.size(); ++i) {
+    const Rule& r = *s.rules[i];
+    const RuleTally& t = s.tallies[i];
+    if (t.evaluated == 0 && t.exempted == 0) continue;
+    w.begin_object()
+        .field("rule", r.id)
+        .field("title", r.title)
+        .field("category", to_string(r.category))
+        .field("severity", to_string(r.severity))
+        .field("evaluated", t.evaluated)
+        .field("passed", t.passed)
+        .field("failed", t.failed)
+        .field("exempted", t.exempted);
+    w.field("compliance", t.evaluated ? 100.0 * static_cast<double>(t.passed) /
+                                            static_cast<double>(t.evaluated)
+                                      : 100.0);
+    w.end_object();
+  }
+  w.end_array();
+
+  w.key("findings").begin_array();
+  for (const Finding& f : s.findings) {
+    w.begin_object()
+        .field("rule", f.rule->id)
+        .field("title", f.rule->title)
+        .field("category", to_string(f.rule->category))
+        .field("severity", to_string(f.rule->severity))
+        .field("result", to_string(f.result))
+        .field("kind", f.kind)
+        .field("namespace", f.ns)
+        .field("name", f.name)
+        .field("container", f.container)
+        .field("message", f.message)
+        .field("remediation", f.rule->remediation);
+    w.key("location")
+        .begin_object()
+        .field("file", f.location.file)
+        .field("line", static_cast<std::uint64_t>(f.location.line))
+        .field("column", static_cast<std::uint64_t>(f.location.column))
+        .field("path", f.location.path)
+        .end_object();
+    w.end_object();
+  }
+  w.end_array();
+
+  w.key("errors").begin_array();
+  for (const InputError& e : s.errors) {
+    w.begin_object()
+        .field("file", e.file)
+        .field("line", static_cast<std::uint64_t>(e.line))
+        .field("column", static_cast<std::uint64_t>(e.column))
+        .field("message", e.message)
+        .end_object();
+  }
+  w.end_array();
+  w.end_object();
+  out << '\n';
+}
+
+}  // namespace kg

@@ -1,0 +1,66 @@
+#include "report/model.hpp"
+
+#ifndef KGUARD_VERSION
+#define KGUARD_VERSION "0.0.0-dev"
+#endif
+
+namespace kg {
+
+std::string_view kguard_version() { return KGUARD_VERSION; }
+
+int health_score(const Tally& t) {
+  const std::uint64_t weighted_pass = 2 * t.passed;
+  const std::uint64_t denominator = weighted_pass + t.failed_warn + 2 * t.failed_danger;
+  if (denominator == 0) return 100;
+  return static_cast<int>((100 * weighted_pass) / denominator);
+}
+
+std::string_view grade_for(int score) {
+  struct Step {
+    int min;
+    std::string_view grade;
+  };
+  static constexpr Step kSteps[] = {{97, "A+"}, {93, "A"},  {90, "A-"}, {87, "B+"}, {83, "B"},
+                                    {80, "B-"}, {77, "C+"}, {73, "C"},  {70, "C-"}, {67, "D+"},
+                                    {63, "D"},  {60, "D-"}};
+  for (const Step& s : kSteps)
+    if (score >= s.min) return s.grade;
+  return "F";
+}
+
+namespace {
+
+void add(Tally& t, const Rule& rule, const RuleTally& rt) {
+  t.checks += rt.evaluated;
+  t.passed += rt.passed;
+  t.failed += rt.failed;
+  t.exempted += rt.exempted;
+  if (rule.severity >= Severity::High) {
+    t.failed_danger += rt.failed;
+  } else {
+    t.failed_warn += rt.failed;
+  }
+}
+
+}  // namespace
+
+ReportModel build_report(const ScanResult& scan, std::string generated_at) {
+  ReportModel m;
+  m.scan = &scan;
+  m.tool_version = std::string(kguard_version());
+  m.generated_at = std::move(generated_at);
+  for (Category c : kAllCategories) m.categories.push_back(CategoryReport{c, {}, 100});
+  for (std::size_t i = 0; i < scan.rules.size(); ++i) {
+    const Rule& rule = *scan.rules[i];
+    const RuleTally& rt = scan.tallies[i];
+    add(m.tally, rule, rt);
+    add(m.categories[static_cast<std::size_t>(rule.category)].tally, rule, rt);
+    m.by_severity[static_cast<std::size_t>(rule.severity)] += rt.failed;
+  }
+  m.score = health_score(m.tally);
+  m.grade = std::string(grade_for(m.score));
+  for (CategoryReport& c : m.categories) c.score = health_score(c.tally);
+  return m;
+}
+
+}  // namespace kg

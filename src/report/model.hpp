@@ -1,0 +1,53 @@
+// The report model of ../docs/report.md: everything a renderer needs,
+// computed once from a ScanResult. Renderers consume this and nothing else.
+#pragma once
+
+#include <array>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "engines/scan/scan.hpp"
+
+namespace kg {
+
+struct Tally {
+  std::uint64_t checks = 0;
+  std::uint64_t passed = 0;
+  std::uint64_t failed = 0;
+  std::uint64_t exempted = 0;
+  std::uint64_t failed_warn = 0;    // failed checks of low/medium severity
+  std::uint64_t failed_danger = 0;  // failed checks of high/critical severity
+};
+
+struct CategoryReport {
+  Category category;
+  Tally tally;
+  int score = 100;
+};
+
+struct ReportModel {
+  const ScanResult* scan = nullptr;
+  std::string tool_version;
+  std::string generated_at;  // RFC 3339 UTC
+  Tally tally;
+  int score = 100;
+  std::string grade;
+  std::array<std::uint64_t, 4> by_severity{};  // failed checks, indexed by Severity
+  std::vector<CategoryReport> categories;      // the five, in fixed order
+};
+
+// Polaris's formula: floor(100 * 2P / (2P + F_warn + 2 F_danger)); 100 when
+// nothing was evaluated.
+int health_score(const Tally& t);
+std::string_view grade_for(int score);
+
+ReportModel build_report(const ScanResult& scan, std::string generated_at);
+
+void write_json_report(const ReportModel& m, std::ostream& out);
+void write_text_report(const ReportModel& m, std::ostream& out, bool color);
+
+// kguard's version string (from the build).
+std::string_view kguard_version();
+
+}  // namespace kg

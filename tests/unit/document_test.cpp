@@ -1,0 +1,124 @@
+#include <gtest/gtest.h>
+
+#include "test_support.hpp"
+
+namespace kg {
+namespace {
+
+using test::load;
+
+TEST(Yaml, MultiDocumentStreamWithCommentsCrlfAndEndMarkers) {
+  auto f = load("a: 1\r\n--- # first comment\r\nb: 2\r\n...\r\n---\r\n# only a comment\r\n---\nc: [x, y]\n");
+  ASSERT_TRUE(f->errors.empty()) << f->errors[0].message;
+  ASSERT_EQ(f->documents.size(), 3u);  // the comment-only document is empty
+  EXPECT_EQ(str(f->documents[0].root->get("a")), "1");
+  EXPECT_EQ(f->documents[1].root->get("b")->line, 3u);
+  EXPECT_EQ(f->documents[2].root->get("c")->items().size(), 2u);
+  EXPECT_EQ(f->documents[2].root->get("c")->line, 8u);
+  EXPECT_EQ(f->documents[2].root->get("c")->column, 4u);
+}
+
+TEST(Yaml, Yaml12PlainScalarsStayStrings) {
+  // prometheus-operator's bundle.yaml has `- =` enum values.
+  auto f = load("enum:\n- =\n- '!='\n- =~\nflag: yes\nquoted: \"true\"\nn: ~\nport: 0x1F\n");
+  ASSERT_TRUE(f->errors.empty());
+  const Node* e = f->documents[0].root->get("enum");
+  ASSERT_EQ(e->items().size(), 3u);
+  EXPECT_EQ(e->items()[0]->text(), "=");
+  EXPECT_EQ(e->items()[2]->text(), "=~");
+  EXPECT_EQ(f->documents[0].root->get("flag")->as_bool(), true);  // as the API server reads it
+  EXPECT_EQ(f->documents[0].root->get("quoted")->as_bool(), std::nullopt);
+  EXPECT_TRUE(f->documents[0].root->get("n")->is_null());
+}
+
+TEST(Yaml, AnchorsAliasesAndMergeKeys) {
+  auto f = load("base: &b {cpu: 1, memory: 2}\nuse: *b\nmerged:\n  <<: *b\n  cpu: 3\n");
+  ASSERT_TRUE(f->errors.empty());
+  const Node* root = f->documents[0].root;
+  EXPECT_EQ(str(get(root->get("use"), "memory")), "2");
+  EXPECT_EQ(str(get(root->get("merged"), "cpu")), "3");
+  EXPECT_EQ(str(get(root->get("merged"), "memory")), "2");
+}
+
+TEST(Yaml, AliasBombIsRejectedAndOtherDocumentsStillLoad) {
+  std::string bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n";
+  std::string prev = "a";
+  for (char c = 'b'; c <= 'j'; ++c) {
+    bomb += std::string(1, c) + ": &" + c + " [";
+    for (int i = 0; i < 10; ++i) bomb += (i ? ", *" : "*") + prev;
+    bomb += "]\n";
+    prev = std::string(1, c);
+  }
+  auto f = load("ok: 1\n---\n" + bomb + "---\nalso: ok\n");
+  ASSERT_EQ(f->errors.size(), 1u);
+  EXPECT_NE(f->errors[0].message.find("alias"), std::string::npos);
+  EXPECT_EQ(f->errors[0].file, "test.yaml");
+  ASSERT_EQ(f->documents.size(), 2u);
+  EXPECT_EQ(str(f->documents[1].root->get("also")), "ok");
+}
+
+TEST(Yaml, MalformedDocumentReportsLocationAndTheRestLoads) {
+  auto f = load("kind: A\n---\nkind: B\n  bad: [unclosed\n---\nkind: C\n");
+  ASSERT_EQ(f->errors.size(), 1u);
+  EXPECT_EQ(f->errors[0].line, 4u);
+  EXPECT_GT(f->errors[0].column, 0u);
+  EXPECT_NE(f->errors[0].message.find("invalid YAML"), std::string::npos);
+  ASSERT_EQ(f->documents.size(), 2u);
+  EXPECT_EQ(str(f->documents[1].root->get("kind")), "C");
+}
+
+TEST(Yaml, DuplicateKeysAreReportedAndTheLastWins) {
+  auto f = load("securityContext:\n  privileged: false\n  privileged: true\n");
+  ASSERT_EQ(f->errors.size(), 1u);
+  EXPECT_EQ(f->errors[0].line, 3u);
+  EXPECT_NE(f->errors[0].message.find("duplicate key 'privileged'"), std::string::npos);
+  EXPECT_TRUE(is_true(get(f->documents[0].root->get("securityContext"), "privileged")));
+}
+
+TEST(Yaml, DeepNestingIsBounded) {
+  std::string deep(5000, '[');
+  auto f = load(deep + "\n");
+  ASSERT_FALSE(f->errors.empty());
+}
+
+TEST(Json, ValuesEscapesLinesAndColumns) {
+  auto f = load("{\"kind\": \"Pod\",\n \"metadata\": {\"name\": \"a\\u00e9\\n\"},\n \"n\": -1.5e3, \"t\": true, \"z\": null}",
+                "x.json");
+  ASSERT_TRUE(f->errors.empty()) << f->errors[0].message;
+  const Node* root = f->documents[0].root;
+  EXPECT_EQ(str(get(root->get("metadata"), "name")), "a\xC3\xA9\n");
+  EXPECT_EQ(root->get("metadata")->line, 2u);
+  EXPECT_EQ(root->get("metadata")->column, 14u);
+  EXPECT_EQ(root->get("t")->as_bool(), true);
+  EXPECT_TRUE(root->get("z")->is_null());
+  EXPECT_EQ(root->get("n")->text(), "-1.5e3");
+}
+
+TEST(Json, ConcatenatedValuesAndResyncAfterAnError) {
+  auto f = load("{\"kind\": \"A\"}\n{\"kind\": \"B\",\n \"x\": [1,]}\n{\"kind\": \"C\"}\n", "x.json");
+  ASSERT_EQ(f->errors.size(), 1u);
+  EXPECT_EQ(f->errors[0].line, 3u);
+  EXPECT_NE(f->errors[0].message.find("invalid JSON"), std::string::npos);
+  ASSERT_EQ(f->documents.size(), 2u);
+  EXPECT_EQ(str(f->documents[1].root->get("kind")), "C");
+}
+
+TEST(Json, FlowYamlStartingWithBraceFallsBackToYaml) {
+  auto f = load("{kind: Pod, metadata: {name: x}}\n");
+  ASSERT_TRUE(f->errors.empty());
+  EXPECT_EQ(str(f->documents[0].root->get("kind")), "Pod");
+}
+
+TEST(Stream, DocumentsAreDeliveredOneByOne) {
+  SourceFile f;
+  f.path = "s.yaml";
+  f.content = "a: 1\n---\nb: 2\n---\nc: 3\n";
+  std::vector<std::string> keys;
+  stream_documents(f, {}, [&](const Document& d) {
+    keys.emplace_back(d.root->entries()[0].key->text());
+  });
+  EXPECT_EQ(keys, (std::vector<std::string>{"a", "b", "c"}));
+}
+
+}  // namespace
+}  // namespace kg
