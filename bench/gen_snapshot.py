@@ -1023,7 +1023,8 @@ class Gen:
         return objs
 
 
-def generate():
+def generate(total_objects=TOTAL_OBJECTS):
+    """All objects; pads with ConfigMaps up to total_objects (None: no padding, for tuning)."""
     g = Gen(SEED)
     ns_names = list(SYSTEM_NAMESPACES)
     while len(ns_names) < NUM_NAMESPACES:
@@ -1038,17 +1039,19 @@ def generate():
         per_ns.append(objs)
     cluster = ns_objs + g.cluster_scoped(450, 400)
     total = len(cluster) + sum(len(x) for x in per_ns)
-    if total > TOTAL_OBJECTS:
-        raise SystemExit(f"generator produced {total} > {TOTAL_OBJECTS} objects; retune")
+    if total_objects is None:
+        return cluster + [o for objs in per_ns for o in objs]
+    if total > total_objects:
+        raise SystemExit(f"generator produced {total} > {total_objects} objects; retune")
     # Pad to exactly TOTAL_OBJECTS with ConfigMaps spread over the namespaces.
     i = 0
-    while total < TOTAL_OBJECTS:
+    while total < total_objects:
         ns = ns_names[i % len(ns_names)]
         g.configmap(ns, f"extra-{g.pick(WORDS)}-{g.alnum(6)}", {"app": g.pick(WORDS)}, per_ns[i % len(per_ns)])
         total += 1
         i += 1
     items = cluster + [o for objs in per_ns for o in objs]
-    assert len(items) == TOTAL_OBJECTS
+    assert len(items) == total_objects
     return items
 
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "config/config.hpp"
 #include "report/model.hpp"
 
 namespace kg::cli {
@@ -30,6 +31,9 @@ Options:
                                (low, medium, high, critical)
       --min-score N            exit 1 when the health score is below N
       --show-passed            list passed checks in the details too
+      --config FILE            configuration file (default: .kguard.yaml in the
+                               first scanned path's directory or its parents)
+      --no-config              do not look for .kguard.yaml
   -j, --jobs N                 files scanned in parallel (default: number of cores)
       --no-color               never colour the text report
   -q, --quiet                  no progress or summary lines on stderr
@@ -81,6 +85,8 @@ int scan_command(const std::vector<std::string>& args) {
   int min_score = -1;
   bool no_color = false;
   bool quiet = false;
+  std::string config_path;
+  bool no_config = false;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -134,13 +140,22 @@ int scan_command(const std::vector<std::string>& args) {
       } catch (...) {
         return usage_error("--min-score needs a number");
       }
-    } else if (is("--jobs", "-j")) {
-      if (!value(v)) return usage_error("--jobs needs a number");
+    } else if (is("--jobs", "-j") || (a.size() > 2 && a.rfind("-j", 0) == 0)) {
+      if (a.size() > 2 && a.rfind("-j", 0) == 0) {
+        v = a.substr(2);
+      } else if (!value(v)) {
+        return usage_error("--jobs needs a number");
+      }
       try {
         options.jobs = static_cast<unsigned>(std::max(1, std::stoi(v)));
       } catch (...) {
         return usage_error("--jobs needs a number");
       }
+    } else if (is("--config")) {
+      if (!value(v)) return usage_error("--config needs a file");
+      config_path = v;
+    } else if (a == "--no-config") {
+      no_config = true;
     } else if (a == "--show-passed") {
       options.show_passed = true;
     } else if (a == "--no-color") {
@@ -155,6 +170,17 @@ int scan_command(const std::vector<std::string>& args) {
   }
   if (paths.empty()) return usage_error("no input: give files, directories or - for stdin");
   if (outputs.empty()) outputs.push_back({"text", ""});
+
+  if (!no_config && config_path.empty() && paths[0] != "-") config_path = find_config_upward(paths[0]);
+  if (!config_path.empty()) {
+    std::vector<InputError> errors;
+    auto cfg = load_config(config_path, errors);
+    for (const InputError& e : errors)
+      std::cerr << "kguard: " << e.file << ':' << e.line << ':' << e.column << ": " << e.message
+                << '\n';
+    if (!cfg) return 2;
+    cfg->apply(options);
+  }
 
   const Catalog& catalog = Catalog::builtin();
   if (!options.only.empty()) {

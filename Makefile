@@ -1,0 +1,47 @@
+# Wraps the README's two commands; the build itself is CMake (see HACKING.md).
+BUILD      ?= build/release
+ASAN_BUILD ?= build/asan
+JOBS       ?= $(shell nproc)
+CORPORA    ?= $(abspath $(firstword $(wildcard ../shared/corpora) /work/shared/corpora))
+
+.PHONY: demo test build deps deps-demo asan bench fuzz format clean
+
+demo: deps-demo
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) >/dev/null
+	cmake --build $(BUILD) --target kguard -j $(JOBS)
+	@$(BUILD)/kguard scan examples/ -o text -o json=kguard-report.json; \
+	  status=$$?; [ $$status -le 1 ] || exit $$status
+	@echo "Report written to $(CURDIR)/kguard-report.json"
+
+test: deps build asan
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+deps:
+	@scripts/install-deps.sh
+
+deps-demo:
+	@scripts/install-deps.sh --demo
+
+build:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) -DKGUARD_FUZZ=ON
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The whole test suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_SANITIZE=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+bench: build
+	bench/run_scan_bench.sh $(BUILD)/kguard $(BUILD)/bench/libyaml_floor
+
+# Runs the loader fuzzer for FUZZ_SECONDS (default 60) from the seed corpus.
+fuzz: build
+	mkdir -p $(BUILD)/fuzz-corpus
+	$(BUILD)/fuzz/fuzz_document_loader -max_total_time=$${FUZZ_SECONDS:-60} $(BUILD)/fuzz-corpus fuzz/corpus/document_loader
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf build kguard-report.json kguard-report.html
