@@ -24,7 +24,7 @@ deps-demo:
 	@scripts/install-deps.sh --demo
 
 build:
-	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) -DKGUARD_FUZZ=ON
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA)
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The whole test suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
@@ -35,10 +35,12 @@ asan:
 bench: build
 	bench/run_scan_bench.sh $(BUILD)/kguard $(BUILD)/bench/libyaml_floor
 
-# Runs the loader fuzzer for FUZZ_SECONDS (default 60) from the seed corpus.
-fuzz: build
-	mkdir -p $(BUILD)/fuzz-corpus
-	$(BUILD)/fuzz/fuzz_document_loader -max_total_time=$${FUZZ_SECONDS:-60} $(BUILD)/fuzz-corpus fuzz/corpus/document_loader
+# Runs the loader fuzzer (clang + libFuzzer) for FUZZ_SECONDS (default 60) from the seed corpus.
+fuzz: deps
+	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_WERROR=OFF
+	cmake --build build/fuzz --target fuzz_document_loader -j $(JOBS)
+	mkdir -p build/fuzz/corpus
+	build/fuzz/fuzz/fuzz_document_loader -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 build/fuzz/corpus fuzz/corpus/document_loader
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

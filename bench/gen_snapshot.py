@@ -217,7 +217,7 @@ class Gen:
         return str(self.rv)
 
     def hexs(self, n):
-        return "".join(self.r.choice("0123456789abcdef") for _ in range(n))
+        return format(self.r.getrandbits(4 * n), f"0{n}x")
 
     def alnum(self, n):
         return "".join(self.r.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(n))
@@ -420,14 +420,14 @@ class Gen:
 
     def pod_spec(self, app, ns, profile, sa):
         spec = {}
-        if self.chance(0.3):
+        if self.chance(0.15):
             spec["affinity"] = {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [{
                 "podAffinityTerm": {"labelSelector": {"matchLabels": {"app": app}},
                                     "topologyKey": "kubernetes.io/hostname"},
                 "weight": 100}]}}
         if sa is None:
             spec["automountServiceAccountToken"] = self.chance(0.3)
-        ncont = self.r.choices([1, 2, 3], weights=[65, 25, 10])[0]
+        ncont = self.r.choices([1, 2, 3], weights=[70, 22, 8])[0]
         spec["containers"] = [self.container(app, ns, profile, i) for i in range(ncont)]
         spec["dnsPolicy"] = "ClusterFirst"
         if profile == "privileged":
@@ -439,7 +439,7 @@ class Gen:
                 spec["hostIPC"] = True
         if self.chance(0.25):
             spec["imagePullSecrets"] = [{"name": "regcred"}]
-        if self.chance(0.2):
+        if self.chance(0.12):
             spec["initContainers"] = [self.container(app, ns, profile, 0, init=True)
                                       for _ in range(self.r.randint(1, 2))]
         if self.chance(0.2):
@@ -761,11 +761,11 @@ class Gen:
                      f"  host: {self.pick(WORDS)}-db.{ns}.svc.cluster.local", "  pool: 20",
                      "features:"]
             lines += [f"  {self.pick(WORDS)}_{i}: {self.pick(['true', 'false'])}"
-                      for i in range(self.r.randint(2, 30))]
+                      for i in range(self.r.randint(2, 12))]
             data["config.yaml"] = "\n".join(lines) + "\n"
         elif k < 0.5:
             blocks = [f"[{self.pick(WORDS)}]\nenabled = true\nthreshold = {self.r.randint(1, 99)}\n"
-                      for _ in range(self.r.randint(1, 12))]
+                      for _ in range(self.r.randint(1, 5))]
             data["app.toml"] = "\n".join(blocks)
         elif k < 0.6:
             data["nginx.conf"] = (
@@ -774,12 +774,12 @@ class Gen:
                 "      proxy_set_header Host $host;\n    }\n  }\n}")
         elif k < 0.7:
             data["ca.crt"] = ("-----BEGIN CERTIFICATE-----\n" +
-                              "\n".join(self.b64(48) for _ in range(self.r.randint(15, 25))) +
+                              "\n".join(self.b64(48) for _ in range(self.r.randint(8, 14))) +
                               "\n-----END CERTIFICATE-----\n")
         elif k < 0.8:
             data["application.properties"] = "\n".join(
                 f"{self.pick(WORDS)}.{self.pick(WORDS)}.{self.pick(WORDS)}={self.pick(['true', '42', 'on', 'http://x:80/a', ''])}"
-                for _ in range(self.r.randint(5, 40))) + "\n"
+                for _ in range(self.r.randint(3, 15))) + "\n"
         else:
             for i in range(self.r.randint(1, 12)):
                 data[self.pick(WORDS).upper() + f"_{i}"] = self.pick(
@@ -801,7 +801,7 @@ class Gen:
         elif stype == "kubernetes.io/service-account-token":
             data = {"ca.crt": self.b64(1066), "namespace": self.b64(len(ns)), "token": self.b64(700)}
         elif stype == "helm.sh/release.v1":
-            data = {"release": self.b64(self.r.randint(300, 1200))}
+            data = {"release": self.b64(self.r.randint(200, 700))}
         else:
             data = {k: self.b64(self.r.randint(8, 48)) for k in
                     self.r.sample(["username", "password", "api-key", "url", "client-secret",
@@ -840,7 +840,7 @@ class Gen:
                          "subjects": subjects[:1]})
 
     def network_policy(self, ns, app, objs):
-        if self.chance(0.3):
+        if app is None:
             np = {"podSelector": {}, "policyTypes": ["Ingress"]}
             name = "default-deny"
         else:
@@ -854,7 +854,7 @@ class Gen:
                 np["egress"] = [{"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": ["169.254.169.254/32"]}}]}]
                 np["policyTypes"].append("Egress")
         objs.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-                     "metadata": self.meta(name if name != "default-deny" else f"default-deny-{app}", ns, generation=1),
+                     "metadata": self.meta(name, ns, generation=1),
                      "spec": np})
 
     def pdb(self, ns, app, objs):
@@ -917,16 +917,26 @@ class Gen:
         sas = []
         objs.append({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": self.meta("default", ns)})
         self.configmap_root_ca(ns, objs)
-        n_apps = max(1, int(self.r.lognormvariate(1.9, 0.6)))
+        n_apps = max(1, int(self.r.lognormvariate(1.2, 0.6)))
         apps = []
         for i in range(n_apps):
             app = f"{self.pick(WORDS)}-{self.pick(WORDS)}" if i else self.pick(WORDS)
             while app in apps:
                 app = f"{app}-{i}"
             apps.append(app)
+        if self.chance(0.5):
+            self.network_policy(ns, None, objs)  # namespace-wide default deny
+        for _ in range(self.r.randint(1, 4)):  # team access bindings
+            group = f"{team}-{self.pick(['devs', 'oncall', 'readers', 'admins'])}"
+            objs.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                         "metadata": self.meta(f"{group}-{self.alnum(4)}", ns),
+                         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                     "name": self.pick(["view", "edit", "admin"])},
+                         "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                                       "name": group}]})
         for app in apps:
             labels = self.app_labels(app, team, env)
-            sa = app if self.chance(0.75) else None
+            sa = app if self.chance(0.8) else None
             if sa:
                 sa_obj = {"apiVersion": "v1", "kind": "ServiceAccount",
                           "metadata": self.meta(sa, ns, {"app": app})}
@@ -940,16 +950,16 @@ class Gen:
             kind = self.r.choices(["deploy", "sts", "job", "cron"], weights=[78, 10, 5, 7])[0]
             if kind == "deploy":
                 self.deployment(ns, ns_kind, team, env, app, [sa] if sa else [], objs)
-                if self.chance(0.2):
+                if self.chance(0.35):
                     self.hpa(ns, app, objs)
-                if self.chance(0.18):
+                if self.chance(0.35):
                     self.pdb(ns, app, objs)
-                if self.chance(0.15):
+                if self.chance(0.25):
                     self.ingress(ns, app, objs)
             elif kind == "sts":
                 self.statefulset(ns, ns_kind, team, env, app, [sa] if sa else [], objs)
                 self.service(ns, app, labels, objs, headless=True)
-                if self.chance(0.5):
+                if self.chance(0.6):
                     self.pdb(ns, app, objs)
             elif kind == "job":
                 self.job(ns, ns_kind, team, env, app, [sa] if sa else [], objs)
@@ -957,16 +967,50 @@ class Gen:
                 self.cronjob(ns, ns_kind, team, env, app, [sa] if sa else [], objs)
             if kind in ("deploy", "sts"):
                 self.service(ns, app, labels, objs)
-            for _ in range(self.r.choices([0, 1, 2, 3], weights=[15, 45, 30, 10])[0]):
+                if self.chance(0.3):
+                    self.service(ns, app + "-metrics", labels, objs)
+            for _ in range(self.r.choices([0, 1, 2, 3, 4, 6], weights=[5, 15, 25, 20, 20, 15])[0]):
                 self.configmap(ns, f"{app}-{self.pick(['config', 'env', 'scripts', 'rules', 'dashboards'])}-{self.alnum(4)}",
                                {"app": app}, objs)
-            for st in self.r.sample(["Opaque", "Opaque", "kubernetes.io/tls", "helm.sh/release.v1",
+            for st in self.r.sample(["Opaque", "Opaque", "kubernetes.io/tls", "Opaque",
                                      "kubernetes.io/dockerconfigjson"], self.r.randint(0, 3)):
                 self.secret(ns, f"{app}-{st.split('/')[-1].replace('.', '-').lower()}-{self.alnum(5)}", st, objs)
-            if sa and self.chance(0.45):
+            if labels["app.kubernetes.io/managed-by"] == "Helm" or self.chance(0.4):
+                # Helm keeps one Secret per release revision (--history-max 10 by default)
+                last = self.r.randint(1, 40)
+                for rev in range(max(1, last - self.r.choice([3, 6, 9, 9, 9])), last + 1):
+                    self.secret(ns, f"sh.helm.release.v1.{app}.v{rev}", "helm.sh/release.v1", objs)
+            if sa and self.chance(0.6):
                 self.rbac(ns, app, sa, objs)
-            if self.chance(0.3):
+            if self.chance(0.5):
                 self.network_policy(ns, app, objs)
+        # Clutter that accumulates in every namespace: leader-election ConfigMaps, generated
+        # config, CI tokens, registry credentials, extra ServiceAccounts and bindings.
+        for _ in range(int(n_apps * self.r.uniform(6.0, 12.0))):
+            app = self.pick(apps)
+            k = self.r.choices(["cm", "secret", "sa", "rb", "svc", "np"], weights=[38, 30, 10, 12, 5, 5])[0]
+            if k == "cm":
+                self.configmap(ns, f"{app}-{self.pick(['leader', 'generated', 'dashboards', 'rules', 'scripts', 'ca-bundle'])}-{self.alnum(5)}",
+                               {"app": app}, objs)
+            elif k == "secret":
+                st = self.r.choices(["Opaque", "kubernetes.io/dockerconfigjson", "kubernetes.io/tls"],
+                                    weights=[75, 15, 10])[0]
+                self.secret(ns, f"{app}-{self.pick(['creds', 'token', 'regcred', 'cert', 'webhook'])}-{self.alnum(5)}", st, objs)
+            elif k == "sa":
+                objs.append({"apiVersion": "v1", "kind": "ServiceAccount",
+                             "metadata": self.meta(f"{self.pick(['ci', 'deployer', 'builder', 'backup', 'reader'])}-{self.alnum(5)}", ns)})
+            elif k == "rb":
+                objs.append({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                             "metadata": self.meta(f"{app}-{self.pick(['view', 'deployer', 'ci'])}-{self.alnum(5)}", ns),
+                             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                                         "name": self.pick(["view", "edit", "admin", "cluster-admin"])},
+                             "subjects": [{"kind": "ServiceAccount", "name": self.pick(sas) if sas else "default",
+                                           "namespace": ns}]})
+            elif k == "svc":
+                self.service(ns, f"{app}-{self.pick(['internal', 'grpc', 'admin', 'canary'])}-{self.alnum(3)}",
+                             {"app": app}, objs)
+            else:
+                self.network_policy(ns, app + "-" + self.alnum(3), objs)
         if ns_kind == "system" and self.chance(0.8):
             for _ in range(self.r.randint(1, 5)):
                 app = f"{self.pick(['node', 'log', 'csi', 'cni', 'security'])}-{self.pick(WORDS)}-agent"
@@ -1037,7 +1081,7 @@ def generate(total_objects=TOTAL_OBJECTS):
         o, objs = g.namespace(ns, kind)
         ns_objs.append(o)
         per_ns.append(objs)
-    cluster = ns_objs + g.cluster_scoped(450, 400)
+    cluster = ns_objs + g.cluster_scoped(700, 600)
     total = len(cluster) + sum(len(x) for x in per_ns)
     if total_objects is None:
         return cluster + [o for objs in per_ns for o in objs]

@@ -170,6 +170,7 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       auto kit = out.kinds.find(obj.kind);
       if (kit == out.kinds.end()) kit = out.kinds.emplace(std::string(obj.kind), 0).first;
       ++kit->second;
+      const std::size_t first_finding = out.findings.size();
       const PodView pod = pod_view(obj, options_.pod_specs);
       const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level};
       for (std::size_t ri : rules_for(obj.kind)) {
@@ -210,6 +211,12 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
           out.findings.push_back(std::move(f));
         }
       }
+      // Within one resource, the most severe findings come first.
+      std::stable_sort(out.findings.begin() + static_cast<std::ptrdiff_t>(first_finding),
+                       out.findings.end(), [](const Finding& a, const Finding& b) {
+                         if (a.result != b.result) return a.result < b.result;
+                         return a.rule->severity > b.rule->severity;
+                       });
     }
   });
   for (InputError& e : file.errors) out.errors.push_back(std::move(e));
