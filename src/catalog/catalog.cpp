@@ -76,6 +76,12 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
   auto sev = parse_severity(str(root->get("severity")));
   if (!sev) return bad(root->get("severity"), "severity", "must be one of low, medium, high, critical");
   rule->severity = *sev;
+  if (const Node* zh = root->get("zh")) {
+    if (!zh->is_map()) return bad(zh, "zh", "must be a mapping with title, rationale, remediation");
+    rule->zh.title = std::string(str(zh->get("title")));
+    rule->zh.rationale = std::string(str(zh->get("rationale")));
+    rule->zh.remediation = std::string(str(zh->get("remediation")));
+  }
   rule->references = string_list(root->get("references"));
   rule->tags = string_list(root->get("tags"));
   rule->kinds = string_list(root->get("kinds"));

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/i18n.hpp"
 #include "core/document.hpp"
 #include "core/object.hpp"
 
@@ -75,6 +76,8 @@ struct Rule {
   // Kinds the rule applies to; "workloads" expands to every pod-bearing kind,
   // "*" matches every kind.
   std::vector<std::string> kinds;
+  // Chinese text (rule.yaml `zh:` block); empty fields fall back to English.
+  LocalizedText zh;
   std::string check;  // template name
   std::string source;  // catalog path of rule.yaml, for messages
   // PSS control metadata (empty level for non-PSS rules).
@@ -86,6 +89,13 @@ struct Rule {
   std::unique_ptr<Check> compiled;
 
   bool has_tag(std::string_view t) const;
+  std::string_view title_in(Lang l) const { return l == Lang::Zh && !zh.title.empty() ? zh.title : title; }
+  std::string_view rationale_in(Lang l) const {
+    return l == Lang::Zh && !zh.rationale.empty() ? zh.rationale : rationale;
+  }
+  std::string_view remediation_in(Lang l) const {
+    return l == Lang::Zh && !zh.remediation.empty() ? zh.remediation : remediation;
+  }
 };
 
 }  // namespace kg

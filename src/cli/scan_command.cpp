@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "config/config.hpp"
 #include "report/model.hpp"
+#include "report/renderers.hpp"
 
 namespace kg::cli {
 namespace {
@@ -35,6 +36,7 @@ Options:
                                first scanned path's directory or its parents)
       --no-config              do not look for .kguard.yaml
   -j, --jobs N                 files scanned in parallel (default: number of cores)
+      --lang en|zh             language of the report (default: from LANG, else en)
       --no-color               never colour the text report
   -q, --quiet                  no progress or summary lines on stderr
 
@@ -86,6 +88,7 @@ int scan_command(const std::vector<std::string>& args) {
   bool no_color = false;
   bool quiet = false;
   std::string config_path;
+  Lang lang = lang_from_env();
   bool no_config = false;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -113,8 +116,11 @@ int scan_command(const std::vector<std::string>& args) {
       auto eq = v.find('=');
       o.format = v.substr(0, eq);
       if (eq != std::string::npos) o.file = v.substr(eq + 1);
-      if (o.format != "text" && o.format != "json")
-        return usage_error("unknown format '" + o.format + "' (use text or json)");
+      if (!find_renderer(o.format)) {
+        std::string known;
+        for (const Renderer& r : renderers()) known += (known.empty() ? "" : ", ") + std::string(r.format);
+        return usage_error("unknown format '" + o.format + "' (use " + known + ")");
+      }
       outputs.push_back(o);
     } else if (is("--pss")) {
       if (!value(v)) return usage_error("--pss needs a level");
@@ -154,6 +160,11 @@ int scan_command(const std::vector<std::string>& args) {
     } else if (is("--config")) {
       if (!value(v)) return usage_error("--config needs a file");
       config_path = v;
+    } else if (is("--lang")) {
+      if (!value(v)) return usage_error("--lang needs en or zh");
+      auto l = parse_lang(v);
+      if (!l) return usage_error("--lang must be en or zh");
+      lang = *l;
     } else if (a == "--no-config") {
       no_config = true;
     } else if (a == "--show-passed") {
@@ -194,7 +205,7 @@ int scan_command(const std::vector<std::string>& args) {
 
   Scanner scanner(catalog, options);
   ScanResult result = scanner.scan(paths);
-  ReportModel model = build_report(result, now_rfc3339());
+  ReportModel model = build_report(result, now_rfc3339(), lang);
 
   for (const Output& o : outputs) {
     std::ofstream file;
@@ -208,11 +219,9 @@ int scan_command(const std::vector<std::string>& args) {
       out = &file;
     }
     const bool to_tty = out == &std::cout && isatty(STDOUT_FILENO);
-    if (o.format == "json") {
-      write_json_report(model, *out);
-    } else {
-      write_text_report(model, *out, to_tty && !no_color && !std::getenv("NO_COLOR"));
-    }
+    RenderOptions render_options;
+    render_options.color = to_tty && !no_color && !std::getenv("NO_COLOR");
+    find_renderer(o.format)->render(model, render_options, *out);
     out->flush();
     if (!o.file.empty() && o.file != "-" && !quiet)
       std::cerr << "kguard: wrote " << o.format << " report to " << o.file << '\n';

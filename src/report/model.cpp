@@ -44,8 +44,17 @@ void add(Tally& t, const Rule& rule, const RuleTally& rt) {
 
 }  // namespace
 
-ReportModel build_report(const ScanResult& scan, std::string generated_at) {
+std::string finding_message(const Finding& f, Lang lang) {
+  if (lang == Lang::En) return f.message;
+  std::string m(f.rule->title_in(lang));
+  if (!f.container.empty()) m += "（容器 \"" + f.container + "\"）";
+  if (!f.location.path.empty()) m += "：" + f.location.path;
+  return m;
+}
+
+ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang lang) {
   ReportModel m;
+  m.lang = lang;
   m.scan = &scan;
   m.tool_version = std::string(kguard_version());
   m.generated_at = std::move(generated_at);

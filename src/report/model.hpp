@@ -28,6 +28,7 @@ struct CategoryReport {
 
 struct ReportModel {
   const ScanResult* scan = nullptr;
+  Lang lang = Lang::En;  // language of every human-readable word
   std::string tool_version;
   std::string generated_at;  // RFC 3339 UTC
   Tally tally;
@@ -37,12 +38,16 @@ struct ReportModel {
   std::vector<CategoryReport> categories;      // the five, in fixed order
 };
 
+// A finding's message in `lang`. Check messages are composed in English; in
+// Chinese the message is built from the rule's title, container and field.
+std::string finding_message(const Finding& f, Lang lang);
+
 // Polaris's formula: floor(100 * 2P / (2P + F_warn + 2 F_danger)); 100 when
 // nothing was evaluated.
 int health_score(const Tally& t);
 std::string_view grade_for(int score);
 
-ReportModel build_report(const ScanResult& scan, std::string generated_at);
+ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang lang = Lang::En);
 
 void write_json_report(const ReportModel& m, std::ostream& out);
 void write_text_report(const ReportModel& m, std::ostream& out, bool color);

@@ -32,10 +32,36 @@ std::string percent(std::uint64_t part, std::uint64_t whole) {
   return buf;
 }
 
+// Terminal columns of UTF-8 text: East Asian wide characters take two.
+std::size_t display_width(std::string_view s) {
+  std::size_t w = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+    std::uint32_t cp = c;
+    if (len == 3 && i + 2 < s.size())
+      cp = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6) |
+           (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
+    w += (len >= 3 && cp >= 0x2E80) ? 2 : 1;
+    i += len;
+  }
+  return w;
+}
+
 std::string pad(std::string_view s, std::size_t width) {
   std::string out(s);
-  if (out.size() < width) out.append(width - out.size(), ' ');
+  const std::size_t w = display_width(s);
+  out.append(w < width ? width - w : 1, ' ');
   return out;
+}
+
+template <typename T>
+std::string lpad(const T& v, std::size_t width) {
+  std::ostringstream ss;
+  ss << v;
+  std::string s = ss.str();
+  const std::size_t w = display_width(s);
+  return std::string(w < width ? width - w : 1, ' ') + s;
 }
 
 }  // namespace
@@ -43,41 +69,42 @@ std::string pad(std::string_view s, std::size_t width) {
 void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   const ScanResult& s = *m.scan;
   Style st{color};
+  const Lang L = m.lang;
   auto heading = [&](std::string_view title) {
     out << '\n' << st(kBold) << title << st(kReset) << '\n';
   };
 
-  out << st(kBold) << "kguard inspection report" << st(kReset) << "  " << st(kDim) << "kguard "
+  out << st(kBold) << tr(L, "kguard inspection report") << st(kReset) << "  " << st(kDim) << "kguard "
       << m.tool_version << ", " << m.generated_at << st(kReset) << '\n';
 
-  heading("1. Overview");
-  out << "  Source:     ";
+  heading(std::string("1. ") + std::string(tr(L, "Overview")));
+  out << "  " << pad(tr(L, "Source"), 12);
   for (std::size_t i = 0; i < s.inputs.size(); ++i) out << (i ? ", " : "") << s.inputs[i];
   out << '\n';
-  out << "  Policy:     Pod Security Standards " << to_string(s.options.pss_level) << " v1."
+  out << "  " << pad(tr(L, "Policy"), 12) << tr(L, "Pod Security Standards") << " " << to_string(s.options.pss_level) << " v1."
       << s.options.pss_minor << '\n';
   const std::string_view score_colour = m.score >= 80 ? kGreen : m.score >= 60 ? kYellow : kRed;
-  out << "  Score:      " << st(kBold) << st(score_colour) << m.score << "/100 (" << m.grade << ")"
+  out << "  " << pad(tr(L, "Score"), 12) << st(kBold) << st(score_colour) << m.score << "/100 (" << m.grade << ")"
       << st(kReset) << '\n';
-  out << "  Checks:     " << m.tally.checks << " evaluated, " << m.tally.passed << " passed, "
-      << m.tally.failed << " failed, " << m.tally.exempted << " exempted\n";
-  out << "  Severity:   " << m.by_severity[3] << " critical, " << m.by_severity[2] << " high, "
-      << m.by_severity[1] << " medium, " << m.by_severity[0] << " low (failed checks)\n";
-  out << "  Resources:  " << s.objects << " in " << s.documents << " documents\n";
+  out << "  " << pad(tr(L, "Checks"), 12) << m.tally.checks << " " << tr(L, "evaluated") << ", " << m.tally.passed << " "
+      << tr(L, "passed") << ", " << m.tally.failed << " " << tr(L, "failed") << ", " << m.tally.exempted << " "
+      << tr(L, "exempted") << '\n';
+  out << "  " << pad(tr(L, "Severity"), 12) << m.by_severity[3] << " " << tr(L, "critical") << ", " << m.by_severity[2] << " "
+      << tr(L, "high") << ", " << m.by_severity[1] << " " << tr(L, "medium") << ", " << m.by_severity[0] << " "
+      << tr(L, "low") << " (" << tr(L, "failed checks") << ")\n";
+  out << "  " << pad(tr(L, "Resources"), 12) << s.objects << " (" << s.documents << " " << tr(L, "documents") << ")\n";
   for (const auto& [kind, count] : s.kinds)
-    out << "    " << pad(kind, 28) << std::setw(7) << count << "  " << std::setw(6)
-        << percent(count, s.objects) << '\n';
+    out << "    " << pad(kind, 28) << lpad(count, 7) << lpad(percent(count, s.objects), 8) << '\n';
 
-  heading("2. By category");
-  out << "  " << pad("Category", 16) << std::setw(8) << "Checks" << std::setw(8) << "Passed"
-      << std::setw(8) << "Failed" << std::setw(8) << "Score" << '\n';
+  heading(std::string("2. ") + std::string(tr(L, "By category")));
+  out << "  " << pad(tr(L, "Category"), 16) << lpad(tr(L, "Checks"), 8) << lpad(tr(L, "Passed"), 8)
+      << lpad(tr(L, "Failed"), 8) << lpad(tr(L, "Score"), 10) << '\n';
   for (const CategoryReport& c : m.categories)
-    out << "  " << pad(category_title(c.category), 16) << std::setw(8) << c.tally.checks
-        << std::setw(8) << c.tally.passed << std::setw(8) << c.tally.failed << std::setw(8)
-        << c.score << '\n';
+    out << "  " << pad(tr(L, category_title(c.category)), 16) << lpad(c.tally.checks, 8)
+        << lpad(c.tally.passed, 8) << lpad(c.tally.failed, 8) << lpad(c.score, 10) << '\n';
 
-  heading("3. Details by workload");
-  if (s.findings.empty()) out << "  No failed checks.\n";
+  heading(std::string("3. ") + std::string(tr(L, "Details by workload")));
+  if (s.findings.empty()) out << "  " << tr(L, "No failed checks.") << '\n';
   // Group rows by resource, keeping input order.
   std::string current;
   for (const Finding& f : s.findings) {
@@ -89,18 +116,18 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     }
     const Rule& r = *f.rule;
     const std::string_view sev_col = f.result == Result::Fail ? severity_colour(r.severity) : kGreen;
-    out << "    " << st(sev_col) << pad(std::string(to_string(f.result)) + " " +
-                                         std::string(to_string(r.severity)), 15)
-        << st(kReset) << pad(r.id, 32) << ' ' << f.message << '\n';
+    out << "    " << st(sev_col) << pad(std::string(tr(L, to_string(f.result))) + " " +
+                                         std::string(tr(L, to_string(r.severity))), 16)
+        << st(kReset) << pad(r.id, 32) << ' ' << finding_message(f, L) << '\n';
     out << "      " << st(kDim) << f.location.file << ':' << f.location.line << ':'
         << f.location.column;
     if (!f.location.path.empty()) out << "  " << f.location.path;
     out << st(kReset) << '\n';
-    if (f.result == Result::Fail) out << "      fix: " << r.remediation << '\n';
+    if (f.result == Result::Fail) out << "      " << tr(L, "fix") << ": " << r.remediation_in(L) << '\n';
   }
 
   if (!s.errors.empty()) {
-    heading("Input errors");
+    heading(tr(L, "Input errors"));
     for (const InputError& e : s.errors) {
       out << "  " << st(kRed) << e.file;
       if (e.line) out << ':' << e.line << ':' << e.column;
