@@ -1,5 +1,7 @@
 #include "report/model.hpp"
 
+#include <cstdio>
+
 #ifndef KGUARD_VERSION
 #define KGUARD_VERSION "0.0.0-dev"
 #endif
@@ -43,6 +45,27 @@ void add(Tally& t, const Rule& rule, const RuleTally& rt) {
 }
 
 }  // namespace
+
+std::string finding_fingerprint(const Finding& f) {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+  auto mix = [&](std::string_view s) {
+    for (unsigned char c : s) {
+      h ^= c;
+      h *= 1099511628211ull;
+    }
+    h ^= 0xff;  // field separator
+    h *= 1099511628211ull;
+  };
+  mix(f.rule->id);
+  mix(f.kind);
+  mix(f.ns);
+  mix(f.name);
+  mix(f.container);
+  mix(f.location.path);
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
 
 std::string finding_message(const Finding& f, Lang lang) {
   if (lang == Lang::En) return f.message;

@@ -42,6 +42,11 @@ struct ReportModel {
 // Chinese the message is built from the rule's title, container and field.
 std::string finding_message(const Finding& f, Lang lang);
 
+// A stable identity for a finding across runs and edits that move lines:
+// rule, kind, namespace, name, container and field path (16 hex digits).
+// SARIF partialFingerprints and --baseline both use it.
+std::string finding_fingerprint(const Finding& f);
+
 // Polaris's formula: floor(100 * 2P / (2P + F_warn + 2 F_danger)); 100 when
 // nothing was evaluated.
 int health_score(const Tally& t);
