@@ -82,6 +82,10 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
     rule->zh.rationale = std::string(str(zh->get("rationale")));
     rule->zh.remediation = std::string(str(zh->get("remediation")));
   }
+  if (const Node* en = root->get("enabled")) {
+    if (!en->as_bool()) return bad(en, "enabled", "must be true or false");
+    rule->enabled_by_default = *en->as_bool();
+  }
   rule->references = string_list(root->get("references"));
   rule->tags = string_list(root->get("tags"));
   rule->kinds = string_list(root->get("kinds"));

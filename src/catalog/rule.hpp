@@ -78,6 +78,8 @@ struct Rule {
   std::vector<std::string> kinds;
   // Chinese text (rule.yaml `zh:` block); empty fields fall back to English.
   LocalizedText zh;
+  // Opinionated rules ship disabled; --only ID or the config turns them on.
+  bool enabled_by_default = true;
   std::string check;  // template name
   std::string source;  // catalog path of rule.yaml, for messages
   // PSS control metadata (empty level for non-PSS rules).

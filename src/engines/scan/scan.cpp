@@ -28,9 +28,10 @@ bool rule_selected(const Rule& rule, const ScanOptions& options) {
         options.pss_minor >= rule.pss_overridden_from)
       return false;
   }
-  if (options.only.empty()) return true;
+  if (options.only.empty()) return rule.enabled_by_default;
   for (const std::string& sel : options.only) {
-    if (sel == rule.id || sel == to_string(rule.category) || rule.has_tag(sel)) return true;
+    if (sel == rule.id) return true;  // naming a rule turns it on even when off by default
+    if ((sel == to_string(rule.category) || rule.has_tag(sel)) && rule.enabled_by_default) return true;
   }
   return false;
 }
