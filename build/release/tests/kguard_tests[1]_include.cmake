@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build/release/tests/kguard_tests[1]_tests.cmake")
-  include("/work/main/build/release/tests/kguard_tests[1]_tests.cmake")
-else()
-  add_test(kguard_tests_NOT_BUILT kguard_tests_NOT_BUILT)
-endif()
