@@ -105,12 +105,19 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
     }
   }
   rule->check = std::string(str(root->get("check")));
-  const CheckTemplate* tmpl = find_check_template(rule->check);
-  if (!tmpl) return bad(root->get("check"), "check", "unknown check template '" + rule->check + "'");
+  if (const Node* when = root->get("when")) {
+    if (str(when) == "selected-by-service") {
+      rule->deferral = Deferral::SelectedByService;
+    } else {
+      return bad(when, "when", "must be selected-by-service");
+    }
+  }
+  if (!find_check_template(rule->check))
+    return bad(root->get("check"), "check", "unknown check template '" + rule->check + "'");
   std::string error;
-  const Node* params = root->get("params");
-  rule->compiled = tmpl->compile(Params(params), error);
-  if (!rule->compiled) return bad(params, "params", error.empty() ? "invalid parameters" : error);
+  rule->params = root->get("params");
+  if (!compile_rule(*rule, rule->params, error))
+    return bad(rule->params, "params", error);
   rules_.push_back(std::move(rule));
   sources_.push_back(std::move(src));
   return true;

@@ -77,7 +77,7 @@ std::optional<int> parse_pss_version(std::string_view s) {
   return std::min(minor, kLatestPssMinor);
 }
 
-bool Rule::has_tag(std::string_view t) const {
+bool RuleMeta::has_tag(std::string_view t) const {
   return std::find(tags.begin(), tags.end(), t) != tags.end();
 }
 

@@ -11,6 +11,7 @@
 
 #include "catalog/i18n.hpp"
 #include "core/document.hpp"
+#include "core/inventory.hpp"
 #include "core/object.hpp"
 
 namespace kg {
@@ -64,7 +65,42 @@ class Check {
   virtual Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const = 0;
 };
 
-struct Rule {
+// A problem a set-level check found on one object of the inventory. Nodes
+// are gone by then, so the location is the object's (or a stored one).
+struct SetViolation {
+  std::string message;
+  std::string path;
+  std::uint32_t line = 0;  // 0: the object's own location
+  std::uint32_t column = 0;
+  std::string container;
+};
+
+// Receives one verdict per subject object of a set-level check.
+class SetSink {
+ public:
+  virtual ~SetSink() = default;
+  virtual void pass(std::size_t object) = 0;
+  virtual void fail(std::size_t object, std::vector<SetViolation> violations) = 0;
+};
+
+// A check over the whole input (NetworkPolicy coverage, RBAC resolution…),
+// run once after every document has been read.
+class SetCheck {
+ public:
+  virtual ~SetCheck() = default;
+  virtual void evaluate(const Inventory& inventory, SetSink& sink) const = 0;
+};
+
+// Object-level verdicts that depend on other objects are held back until the
+// whole input is known.
+enum class Deferral : std::uint8_t {
+  None,
+  SelectedByService,  // applies only when a Service selects the pod (kube-score)
+};
+
+// Everything about a rule except its compiled check: copyable, so the
+// config can override severity or parameters on a copy.
+struct RuleMeta {
   std::string id;
   std::string title;
   Category category = Category::Security;
@@ -88,7 +124,8 @@ struct Rule {
   // At the restricted level a stricter control replaces this one from this
   // minor version on (upstream's OverrideCheckIDs); -1 when never.
   int pss_overridden_from = -1;
-  std::unique_ptr<Check> compiled;
+  Deferral deferral = Deferral::None;
+  const Node* params = nullptr;  // as written in rule.yaml (owned by the catalog)
 
   bool has_tag(std::string_view t) const;
   std::string_view title_in(Lang l) const { return l == Lang::Zh && !zh.title.empty() ? zh.title : title; }
@@ -98,6 +135,11 @@ struct Rule {
   std::string_view remediation_in(Lang l) const {
     return l == Lang::Zh && !zh.remediation.empty() ? zh.remediation : remediation;
   }
+};
+
+struct Rule : RuleMeta {
+  std::unique_ptr<Check> compiled;         // object-level template, or
+  std::unique_ptr<SetCheck> set_compiled;  // set-level template
 };
 
 }  // namespace kg

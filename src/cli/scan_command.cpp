@@ -35,6 +35,8 @@ Options:
       --config FILE            configuration file (default: .kguard.yaml in the
                                first scanned path's directory or its parents)
       --no-config              do not look for .kguard.yaml
+      --no-exemptions          ignore every exemption (annotations, config, built-in)
+      --rules DIR              also load custom rules (rule.yaml files) from DIR
   -j, --jobs N                 files scanned in parallel (default: number of cores)
       --lang en|zh             language of the report (default: from LANG, else en)
       --no-color               never colour the text report
@@ -90,6 +92,8 @@ int scan_command(const std::vector<std::string>& args) {
   std::string config_path;
   Lang lang = lang_from_env();
   bool no_config = false;
+  bool no_exemptions = false;
+  std::vector<std::string> rule_dirs;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -165,6 +169,11 @@ int scan_command(const std::vector<std::string>& args) {
       auto l = parse_lang(v);
       if (!l) return usage_error("--lang must be en or zh");
       lang = *l;
+    } else if (a == "--no-exemptions") {
+      no_exemptions = true;
+    } else if (is("--rules")) {
+      if (!value(v)) return usage_error("--rules needs a directory");
+      rule_dirs.push_back(v);
     } else if (a == "--no-config") {
       no_config = true;
     } else if (a == "--show-passed") {
@@ -183,17 +192,33 @@ int scan_command(const std::vector<std::string>& args) {
   if (outputs.empty()) outputs.push_back({"text", ""});
 
   if (!no_config && config_path.empty() && paths[0] != "-") config_path = find_config_upward(paths[0]);
+  Config config;
   if (!config_path.empty()) {
     std::vector<InputError> errors;
-    auto cfg = load_config(config_path, errors);
+    auto loaded = load_config(config_path, errors);
     for (const InputError& e : errors)
       std::cerr << "kguard: " << e.file << ':' << e.line << ':' << e.column << ": " << e.message
                 << '\n';
-    if (!cfg) return 2;
-    cfg->apply(options);
+    if (!loaded) return 2;
+    config = std::move(*loaded);
   }
+  config.apply(options);
+  options.use_exemptions = !no_exemptions;
 
-  const Catalog& catalog = Catalog::builtin();
+  // Custom rules join the built-in catalog; a malformed one is refused.
+  Catalog custom;
+  const Catalog* catalog_ptr = &Catalog::builtin();
+  if (!rule_dirs.empty()) {
+    std::vector<InputError> errors;
+    custom.add_files(embedded_catalog_files(), errors);
+    for (const std::string& dir : rule_dirs) custom.add_directory(dir, errors);
+    for (const InputError& e : errors)
+      std::cerr << "kguard: " << e.file << ':' << e.line << ':' << e.column << ": " << e.message
+                << '\n';
+    if (!errors.empty()) return 2;
+    catalog_ptr = &custom;
+  }
+  const Catalog& catalog = *catalog_ptr;
   if (!options.only.empty()) {
     for (const std::string& sel : options.only) {
       bool known = parse_category(sel).has_value();
@@ -204,6 +229,10 @@ int scan_command(const std::vector<std::string>& args) {
   }
 
   Scanner scanner(catalog, options);
+  for (const InputError& e : scanner.setup_errors())
+    std::cerr << "kguard: " << e.file << (e.line ? ":" + std::to_string(e.line) : "") << ": "
+              << e.message << '\n';
+  if (!scanner.setup_errors().empty()) return 2;
   ScanResult result = scanner.scan(paths);
   ReportModel model = build_report(result, now_rfc3339(), lang);
 

@@ -6,13 +6,43 @@
 
 namespace kg {
 
-void Config::apply(ScanOptions& options) const {
-  for (const auto& [kind, tpl] : pod_template_paths) options.pod_specs.set(kind, tpl);
+std::vector<ExemptionRule> builtin_exemptions() {
+  ExemptionRule kube_system;
+  kube_system.rules = {"*"};
+  kube_system.namespaces = {"kube-system"};
+  kube_system.reason =
+      "kube-system runs cluster components that need host access; review them with the "
+      "platform vendor (built-in pack, turn off with defaultExemptions: false)";
+  kube_system.origin = "built-in kube-system pack";
+  return {kube_system};
 }
 
+void Config::apply(ScanOptions& options) const {
+  for (const auto& [kind, tpl] : pod_template_paths) options.pod_specs.set(kind, tpl);
+  for (const auto& [id, o] : rules) options.overrides[id] = o;
+  options.exemptions.insert(options.exemptions.end(), exemptions.begin(), exemptions.end());
+  if (default_exemptions) {
+    auto builtin = builtin_exemptions();
+    options.exemptions.insert(options.exemptions.end(), builtin.begin(), builtin.end());
+  }
+}
+
+namespace {
+
+bool valid_date(std::string_view d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (d[i] < '0' || d[i] > '9') return false;
+  const int month = (d[5] - '0') * 10 + (d[6] - '0');
+  const int day = (d[8] - '0') * 10 + (d[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+}  // namespace
+
 std::optional<Config> load_config(const std::string& path, std::vector<InputError>& errors) {
-  SourceFile file;
-  file.path = path;
+  auto file = std::make_shared<SourceFile>();
+  file->path = path;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     errors.push_back({path, 0, 0, "cannot read config file"});
@@ -20,30 +50,45 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  file.content = ss.str();
-  load_documents(file);
-  if (!file.errors.empty()) {
-    errors.insert(errors.end(), file.errors.begin(), file.errors.end());
+  file->content = ss.str();
+  load_documents(*file);
+  if (!file->errors.empty()) {
+    errors.insert(errors.end(), file->errors.begin(), file->errors.end());
     return std::nullopt;
   }
   Config cfg;
   cfg.path = path;
-  if (file.documents.empty()) return cfg;
-  const Node* root = file.documents[0].root;
+  cfg.source = file;
+  if (file->documents.empty()) return cfg;
+  const Node* root = file->documents[0].root;
+  bool ok = true;
   auto bad = [&](const Node* at, const std::string& msg) {
     errors.push_back({path, at->line, at->column, msg});
+    ok = false;
+  };
+  auto string_list = [&](const Node* n, const std::string& field) {
+    std::vector<std::string> out;
+    if (n && n->is_scalar()) {
+      out.emplace_back(n->text());
+    } else if (n && n->is_seq()) {
+      for (const Node* i : n->items()) {
+        if (!i->is_scalar()) bad(i, field + ": entries must be strings");
+        else out.emplace_back(i->text());
+      }
+    } else if (n && !n->is_null()) {
+      bad(n, field + ": must be a string or a list of strings");
+    }
+    return out;
   };
   if (!root->is_map()) {
     bad(root, "config must be a mapping");
     return std::nullopt;
   }
-  bool ok = true;
   for (const MapEntry& e : root->entries()) {
-    std::string_view key = e.key->text();
+    const std::string key(e.key->text());
     if (key == "podTemplatePaths") {
       if (!e.value->is_map()) {
         bad(e.value, "podTemplatePaths: must map a kind to the path of its pod template");
-        ok = false;
         continue;
       }
       for (const MapEntry& p : e.value->entries()) {
@@ -51,14 +96,80 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
         if (tpl.empty() || tpl.front() == '.' || tpl.back() == '.') {
           bad(p.value, "podTemplatePaths." + std::string(p.key->text()) +
                            ": must be a dotted field path such as spec.template");
-          ok = false;
           continue;
         }
         cfg.pod_template_paths.emplace_back(std::string(p.key->text()), std::string(tpl));
       }
+    } else if (key == "rules") {
+      if (!e.value->is_map()) {
+        bad(e.value, "rules: must map rule ids to settings");
+        continue;
+      }
+      for (const MapEntry& r : e.value->entries()) {
+        const std::string id(r.key->text());
+        RuleOverride o;
+        o.origin = path + ":" + std::to_string(r.key->line);
+        if (!r.value->is_map()) {
+          bad(r.value, "rules." + id + ": must be a mapping (enabled, severity, params)");
+          continue;
+        }
+        for (const MapEntry& f : r.value->entries()) {
+          const std::string field(f.key->text());
+          if (field == "enabled") {
+            if (!f.value->as_bool()) bad(f.value, "rules." + id + ".enabled: must be true or false");
+            else o.enabled = *f.value->as_bool();
+          } else if (field == "severity") {
+            o.severity = parse_severity(str(f.value));
+            if (!o.severity) bad(f.value, "rules." + id + ".severity: must be low, medium, high or critical");
+          } else if (field == "params") {
+            if (!f.value->is_map()) bad(f.value, "rules." + id + ".params: must be a mapping");
+            else o.params = f.value;
+          } else {
+            bad(f.key, "rules." + id + ": unknown field '" + field + "'");
+          }
+        }
+        cfg.rules[id] = o;
+      }
+    } else if (key == "exemptions") {
+      if (!e.value->is_seq()) {
+        bad(e.value, "exemptions: must be a list");
+        continue;
+      }
+      std::size_t i = 0;
+      for (const Node* x : e.value->items()) {
+        const std::string where = "exemptions[" + std::to_string(i++) + "]";
+        if (!x->is_map()) {
+          bad(x, where + ": must be a mapping");
+          continue;
+        }
+        ExemptionRule r;
+        r.origin = path + ":" + std::to_string(x->line);
+        for (const MapEntry& f : x->entries()) {
+          const std::string field(f.key->text());
+          const std::string name = where + "." + field;
+          if (field == "rules") r.rules = string_list(f.value, name);
+          else if (field == "namespaces") r.namespaces = string_list(f.value, name);
+          else if (field == "names") r.names = string_list(f.value, name);
+          else if (field == "kinds") r.kinds = string_list(f.value, name);
+          else if (field == "containers") r.containers = string_list(f.value, name);
+          else if (field == "files") r.files = string_list(f.value, name);
+          else if (field == "reason") r.reason = std::string(str(f.value));
+          else if (field == "until") {
+            r.until = std::string(str(f.value));
+            if (!valid_date(r.until)) bad(f.value, name + ": must be a date YYYY-MM-DD");
+          } else {
+            bad(f.key, where + ": unknown field '" + field + "'");
+          }
+        }
+        if (r.reason.empty()) bad(x, where + ".reason: every exemption needs a reason");
+        if (r.rules.empty()) bad(x, where + ".rules: name the rules (ids, categories, tags or \"*\")");
+        cfg.exemptions.push_back(std::move(r));
+      }
+    } else if (key == "defaultExemptions") {
+      if (!e.value->as_bool()) bad(e.value, "defaultExemptions: must be true or false");
+      else cfg.default_exemptions = *e.value->as_bool();
     } else {
-      bad(e.key, "unknown config field '" + std::string(key) + "'");
-      ok = false;
+      bad(e.key, "unknown config field '" + key + "'");
     }
   }
   if (!ok) return std::nullopt;

@@ -112,8 +112,8 @@ using DocumentSink = std::function<void(const Document&)>;
 // Limits that protect against hostile input.
 struct LoadLimits {
   std::size_t max_depth = 512;
-  // Upper bound on nodes a document may expand to through aliases
-  // ("billion laughs"); a document above it is rejected, others still load.
+  // Upper bound on nodes aliases may add to a document ("billion laughs");
+  // a document above it is rejected, others still load.
   std::size_t max_alias_expansion = 2'000'000;
 };
 

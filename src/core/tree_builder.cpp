@@ -9,6 +9,7 @@ void TreeBuilder::reset() {
   scratch_.clear();
   anchors_.clear();
   expanded_ = 0;
+  alias_expanded_ = 0;
   root_ = nullptr;
   error_ = {};
   warnings_.clear();
@@ -30,12 +31,6 @@ std::string_view TreeBuilder::copy(std::string_view text) {
 
 bool TreeBuilder::add(const Node* n, std::size_t expanded_size) {
   expanded_ += expanded_size;
-  if (expanded_ > limits_.max_alias_expansion) {
-    fail(n->line, n->column,
-         "document expands to more than " + std::to_string(limits_.max_alias_expansion) +
-             " nodes through aliases (possible alias bomb)");
-    return false;
-  }
   if (frames_.empty()) {
     root_ = n;
   } else {
@@ -179,6 +174,15 @@ bool TreeBuilder::alias(std::string_view anchor, std::uint32_t line, std::uint32
   auto it = anchors_.find(std::string(anchor));
   if (it == anchors_.end()) {
     fail(line, col, "alias *" + std::string(anchor) + " refers to an unknown anchor");
+    return false;
+  }
+  // Only what aliases add counts against the limit: a large document without
+  // aliases is fine, a small one that expands exponentially is not.
+  alias_expanded_ += it->second.expanded;
+  if (alias_expanded_ > limits_.max_alias_expansion) {
+    fail(line, col,
+         "aliases expand the document by more than " +
+             std::to_string(limits_.max_alias_expansion) + " nodes (possible alias bomb)");
     return false;
   }
   return add(it->second.node, it->second.expanded);

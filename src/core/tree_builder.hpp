@@ -59,7 +59,8 @@ class TreeBuilder {
   std::vector<Frame> frames_;
   std::vector<const Node*> scratch_;
   std::unordered_map<std::string, Anchor> anchors_;
-  std::size_t expanded_ = 0;
+  std::size_t expanded_ = 0;        // nodes of the document as aliases expand it
+  std::size_t alias_expanded_ = 0;  // of which added by aliases
   const Node* root_ = nullptr;
   InputError error_;
   std::vector<InputError> warnings_;

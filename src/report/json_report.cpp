@@ -100,6 +100,12 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
         .field("column", static_cast<std::uint64_t>(f.location.column))
         .field("path", f.location.path)
         .end_object();
+    if (f.result == Result::Exempt) {
+      w.key("exemption").begin_object().field("reason", f.exemption_reason);
+      if (!f.exemption_until.empty()) w.field("until", f.exemption_until);
+      w.end_object();
+    }
+    w.field("fingerprint", finding_fingerprint(f));
     w.end_object();
   }
   w.end_array();
@@ -110,6 +116,16 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
         .field("file", e.file)
         .field("line", static_cast<std::uint64_t>(e.line))
         .field("column", static_cast<std::uint64_t>(e.column))
+        .field("message", e.message)
+        .end_object();
+  }
+  w.end_array();
+
+  w.key("warnings").begin_array();
+  for (const InputError& e : s.warnings) {
+    w.begin_object()
+        .field("file", e.file)
+        .field("line", static_cast<std::uint64_t>(e.line))
         .field("message", e.message)
         .end_object();
   }

@@ -124,8 +124,21 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     if (!f.location.path.empty()) out << "  " << f.location.path;
     out << st(kReset) << '\n';
     if (f.result == Result::Fail) out << "      " << tr(L, "fix") << ": " << r.remediation_in(L) << '\n';
+    if (f.result == Result::Exempt) {
+      out << "      " << tr(L, "exempt") << ": " << f.exemption_reason;
+      if (!f.exemption_until.empty()) out << " (" << tr(L, "until") << ' ' << f.exemption_until << ')';
+      out << '\n';
+    }
   }
 
+  if (!s.warnings.empty()) {
+    heading(tr(L, "Notices"));
+    for (const InputError& e : s.warnings) {
+      out << "  " << st(kYellow) << e.file;
+      if (e.line) out << ':' << e.line;
+      out << st(kReset) << ": " << e.message << '\n';
+    }
+  }
   if (!s.errors.empty()) {
     heading(tr(L, "Input errors"));
     for (const InputError& e : s.errors) {

@@ -33,9 +33,6 @@ TEST_P(RuleFixtures, PassAndFailAsDeclared) {
   // restricted level overrides are still exercised.
   options.pss_level = rule->pss_level.value_or(PssLevel::Restricted);
   Scanner scanner(Catalog::builtin(), options);
-  ASSERT_EQ(scanner.rules_for("Deployment").size() + scanner.rules_for("Service").size() +
-                scanner.rules_for("Ingress").size() + scanner.rules_for("Pod").size() > 0,
-            true);
   for (const char* kind : {"pass", "fail"}) {
     const std::string path = folder_of(*rule) + kind + ".yaml";
     auto it = files.find(path);
@@ -44,12 +41,14 @@ TEST_P(RuleFixtures, PassAndFailAsDeclared) {
     ASSERT_TRUE(r.errors.empty()) << path << ": " << r.errors[0].message;
     ASSERT_GT(r.objects, 0u) << path;
     ASSERT_EQ(r.tallies.size(), 1u);
-    EXPECT_EQ(r.tallies[0].evaluated, r.objects) << path << ": every object must be evaluated";
+    // Every object the rule applies to is checked; objects of other kinds
+    // (a Service beside a Deployment) are context for set-level rules.
+    EXPECT_GT(r.tallies[0].evaluated, 0u) << path << ": the rule evaluated nothing";
     if (std::string(kind) == "pass") {
-      EXPECT_EQ(r.tallies[0].passed, r.objects) << path;
+      EXPECT_EQ(r.tallies[0].passed, r.tallies[0].evaluated) << path;
       for (const Finding& f : r.findings) ADD_FAILURE() << path << ": " << f.message;
     } else {
-      EXPECT_EQ(r.tallies[0].failed, r.objects) << path;
+      EXPECT_EQ(r.tallies[0].failed, r.tallies[0].evaluated) << path << ": every object must fail";
       for (const Finding& f : r.findings) {
         EXPECT_FALSE(f.message.empty());
         EXPECT_GT(f.location.line, 0u) << path;

@@ -1,5 +1,7 @@
 #include "engines/scan/scan.hpp"
 
+#include "checks/registry.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -8,6 +10,9 @@
 #include <iterator>
 #include <sstream>
 #include <thread>
+#include <tuple>
+#include <ctime>
+#include <functional>
 
 namespace kg {
 
@@ -28,21 +33,90 @@ bool rule_selected(const Rule& rule, const ScanOptions& options) {
         options.pss_minor >= rule.pss_overridden_from)
       return false;
   }
-  if (options.only.empty()) return rule.enabled_by_default;
+  bool enabled = rule.enabled_by_default;
+  if (auto it = options.overrides.find(rule.id); it != options.overrides.end() && it->second.enabled)
+    enabled = *it->second.enabled;
+  if (options.only.empty()) return enabled;
   for (const std::string& sel : options.only) {
     if (sel == rule.id) return true;  // naming a rule turns it on even when off by default
-    if ((sel == to_string(rule.category) || rule.has_tag(sel)) && rule.enabled_by_default) return true;
+    if ((sel == to_string(rule.category) || rule.has_tag(sel)) && enabled) return true;
   }
   return false;
 }
 
-Scanner::Scanner(const Catalog& catalog, ScanOptions options)
-    : catalog_(catalog), options_(std::move(options)) {
-  for (const auto& r : catalog_.rules())
-    if (rule_selected(*r, options_)) rules_.push_back(r.get());
-  // Index rules by kind so an object only meets the rules that can apply.
+bool glob_match(std::string_view pattern, std::string_view text) {
+  // Iterative matcher with backtracking on the last star; "**" crosses '/'.
+  std::size_t p = 0, t = 0, star_p = std::string_view::npos, star_t = 0;
+  bool star_crosses = false;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star_crosses = p + 1 < pattern.size() && pattern[p + 1] == '*';
+      while (p < pattern.size() && pattern[p] == '*') ++p;
+      star_p = p;
+      star_t = t;
+    } else if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t]) &&
+               !(pattern[p] == '?' && text[t] == '/')) {
+      ++p;
+      ++t;
+    } else if (star_p != std::string_view::npos && (star_crosses || text[star_t] != '/')) {
+      p = star_p;
+      t = ++star_t;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+namespace {
+
+bool any_glob(const std::vector<std::string>& patterns, std::string_view text) {
+  if (patterns.empty()) return true;
+  return std::any_of(patterns.begin(), patterns.end(),
+                     [&](const std::string& pat) { return glob_match(pat, text); });
+}
+
+// A rule selector in an exemption: id, category, tag, or "*"/"all".
+bool selects_rule(const std::vector<std::string>& selectors, const Rule& rule) {
+  if (selectors.empty()) return true;
+  for (const std::string& s : selectors)
+    if (s == "*" || s == "all" || s == rule.id || s == to_string(rule.category) || rule.has_tag(s))
+      return true;
+  return false;
+}
+
+std::string today_utc() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+}  // namespace
+
+Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::move(options)) {
+  if (options_.today.empty()) options_.today = today_utc();
+  apply_overrides(catalog);
+  for (const auto& r : catalog.rules()) {
+    const Rule* rule = r.get();
+    for (const auto& owned : owned_rules_)
+      if (owned->id == rule->id) rule = owned.get();
+    if (rule_selected(*rule, options_)) rules_.push_back(rule);
+  }
+  for (const auto& [id, o] : options_.overrides)
+    if (!catalog.find(id))
+      setup_errors_.push_back({o.origin, 0, 0, "rules: no rule named '" + id + "'"});
+  // Index object rules by kind so an object only meets the rules that can apply.
   std::vector<std::string> kinds;
-  for (const Rule* r : rules_)
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    const Rule* r = rules_[i];
+    if (r->set_compiled) {
+      set_rules_.push_back(i);
+      continue;
+    }
     for (const std::string& k : r->kinds) {
       if (k == "workloads") {
         for (const std::string& wk : options_.pod_specs.kinds()) kinds.push_back(wk);
@@ -50,15 +124,65 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options)
         kinds.push_back(k);
       }
     }
-  for (std::size_t i = 0; i < rules_.size(); ++i)
-    if (std::find(rules_[i]->kinds.begin(), rules_[i]->kinds.end(), "*") != rules_[i]->kinds.end())
-      any_kind_.push_back(i);
+    if (std::find(r->kinds.begin(), r->kinds.end(), "*") != r->kinds.end()) any_kind_.push_back(i);
+  }
   for (const std::string& k : kinds) {
     if (by_kind_.count(k)) continue;
     std::vector<std::size_t>& list = by_kind_[k];
     for (std::size_t i = 0; i < rules_.size(); ++i)
-      if (kind_matches(*rules_[i], k)) list.push_back(i);
+      if (!rules_[i]->set_compiled && kind_matches(*rules_[i], k)) list.push_back(i);
   }
+  // Exemptions that have expired are reported once and not applied.
+  auto& ex = options_.exemptions;
+  for (auto it = ex.begin(); it != ex.end();) {
+    if (!it->until.empty() && it->until < options_.today) {
+      expired_.push_back({it->origin, 0, 0,
+                          "exemption expired on " + it->until + " (" + it->reason +
+                              "); its checks apply again"});
+      it = ex.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Scanner::apply_overrides(const Catalog& catalog) {
+  for (const auto& [id, o] : options_.overrides) {
+    const Rule* base = catalog.find(id);
+    if (!base || (!o.severity && !o.params)) continue;
+    auto rule = std::make_unique<Rule>();
+    static_cast<RuleMeta&>(*rule) = *base;
+    if (o.severity) rule->severity = *o.severity;
+    const Node* params = base->params;
+    if (o.params) params = merge_params(base->params, o.params);
+    std::string error;
+    if (!compile_rule(*rule, params, error)) {
+      setup_errors_.push_back({o.origin, o.params ? o.params->line : 0, o.params ? o.params->column : 0,
+                               "rules." + id + ".params: " + error});
+      continue;
+    }
+    rule->params = params;
+    owned_rules_.push_back(std::move(rule));
+  }
+}
+
+// Config params win key by key over the rule's own.
+const Node* Scanner::merge_params(const Node* base, const Node* over) {
+  std::vector<MapEntry> merged(over->entries().begin(), over->entries().end());
+  for (const MapEntry& e : entries(base)) {
+    bool overridden = false;
+    for (const MapEntry& o : over->entries()) overridden |= o.key->text() == e.key->text();
+    if (!overridden) merged.push_back(e);
+  }
+  auto* out = static_cast<MapEntry*>(arena_.allocate(sizeof(MapEntry) * std::max<std::size_t>(merged.size(), 1), alignof(MapEntry)));
+  std::copy(merged.begin(), merged.end(), out);
+  auto* node = new (arena_.allocate(sizeof(Node), alignof(Node))) Node{};
+  node->type = NodeType::Map;
+  node->data = out;
+  node->size = static_cast<std::uint32_t>(merged.size());
+  node->line = over->line;
+  node->column = over->column;
+  return node;
 }
 
 bool Scanner::kind_matches(const Rule& rule, std::string_view kind) const {
@@ -74,6 +198,15 @@ const std::vector<std::size_t>& Scanner::rules_for(std::string_view kind) const 
   return it == by_kind_.end() ? any_kind_ : it->second;
 }
 
+// A verdict held back until the whole input is known (see Deferral and
+// owner de-duplication).
+struct Provisional {
+  std::size_t object;
+  std::size_t rule;
+  Result result;
+  std::vector<Finding> findings;
+};
+
 struct Scanner::FileOutcome {
   std::vector<RuleTally> tallies;
   std::map<std::string, std::uint64_t, std::less<>> kinds;
@@ -82,7 +215,26 @@ struct Scanner::FileOutcome {
   std::uint64_t bytes = 0;
   std::vector<Finding> findings;
   std::vector<InputError> errors;
+  std::vector<InputError> warnings;
+  Inventory inventory;
+  std::vector<Provisional> provisional;
 };
+
+namespace {
+
+void tally(RuleTally& t, Result r) {
+  ++t.evaluated;
+  switch (r) {
+    case Result::Pass: ++t.passed; break;
+    case Result::Fail: ++t.failed; break;
+    case Result::Exempt:
+      --t.evaluated;  // exempted checks count neither way
+      ++t.exempted;
+      break;
+  }
+}
+
+}  // namespace
 
 namespace {
 
@@ -157,11 +309,61 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
   return files;
 }
 
+Scanner::Exemption Scanner::exemption_for(const Rule& rule, const ObjectFacts& facts,
+                                          std::vector<std::string>& containers_failing,
+                                          std::vector<InputError>& warnings) const {
+  Exemption e;
+  if (!options_.use_exemptions) return e;
+  if (facts.exemption && selects_rule(facts.exemption->rules, rule)) {
+    const ExemptionMark& m = *facts.exemption;
+    if (!m.until.empty() && m.until < options_.today) {
+      const std::string msg = facts.kind + "/" + facts.name + ": exemption (kguard.io/exempt) expired on " +
+                              m.until + "; its checks apply again";
+      if (warnings.empty() || warnings.back().message != msg)
+        warnings.push_back({facts.file, m.line, m.column, msg});
+    } else {
+      e.exempt = true;
+      e.reason = m.reason.empty() ? "exempted by the kguard.io/exempt annotation" : m.reason;
+      e.until = m.until;
+      return e;
+    }
+  }
+  for (const ExemptionRule& x : options_.exemptions) {
+    if (!selects_rule(x.rules, rule) || !any_glob(x.namespaces, facts.ns) ||
+        !any_glob(x.names, facts.name) || !any_glob(x.files, facts.file))
+      continue;
+    if (!x.kinds.empty() && std::find(x.kinds.begin(), x.kinds.end(), facts.kind) == x.kinds.end())
+      continue;
+    if (x.containers.empty()) {
+      e.exempt = true;
+      e.reason = x.reason;
+      e.until = x.until;
+      return e;
+    }
+    bool all = !containers_failing.empty();
+    for (std::string& c : containers_failing) {
+      if (!c.empty() && any_glob(x.containers, c)) {
+        c = "\x01";  // exempted container
+        e.reason = x.reason;
+        e.until = x.until;
+      } else if (c != "\x01") {
+        all = false;
+      }
+    }
+    if (all) {
+      e.exempt = true;
+      return e;
+    }
+  }
+  return e;
+}
+
 void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
   out.tallies.assign(rules_.size(), RuleTally{});
   out.bytes = file.content.size();
   std::vector<Object> objects;
   std::vector<Violation> violations;
+  std::vector<std::string> containers;
   stream_documents(file, options_.limits, [&](const Document& doc) {
     ++out.documents;
     objects.clear();
@@ -171,67 +373,138 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       auto kit = out.kinds.find(obj.kind);
       if (kit == out.kinds.end()) kit = out.kinds.emplace(std::string(obj.kind), 0).first;
       ++kit->second;
-      const std::size_t first_finding = out.findings.size();
       const PodView pod = pod_view(obj, options_.pod_specs);
+      const std::size_t local = out.inventory.add(obj, pod);
+      const ObjectFacts& facts = out.inventory.objects[local];
+      // An object with owners may be a controller's child (a Pod of a
+      // ReplicaSet): its verdicts wait until we know whether the owner is here.
+      const bool owned = !facts.owners.empty();
       const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level};
       for (std::size_t ri : rules_for(obj.kind)) {
         const Rule& rule = *rules_[ri];
         violations.clear();
         Outcome outcome = rule.compiled->evaluate(in, violations);
         if (outcome == Outcome::NotApplicable) continue;
-        RuleTally& t = out.tallies[ri];
-        ++t.evaluated;
-        auto make = [&](Result result) {
+        if (outcome == Outcome::Fail && violations.empty())
+          violations.push_back(Violation{rule.title, nullptr, {}, {}});
+        containers.clear();
+        for (const Violation& v : violations) containers.push_back(v.container);
+        Exemption ex = exemption_for(rule, facts, containers, out.warnings);
+        Result result = ex.exempt ? Result::Exempt
+                        : outcome == Outcome::Pass ? Result::Pass
+                                                   : Result::Fail;
+        std::vector<Finding> found;
+        auto make = [&](Result r) {
           Finding f;
           f.rule = &rule;
-          f.result = result;
+          f.result = r;
           f.kind = std::string(obj.kind);
           f.ns = std::string(obj.ns);
           f.name = std::string(obj.name);
           f.location.file = file.path;
           f.location.line = obj.line;
           f.location.column = obj.column;
+          f.object = local;
+          f.exemption_reason = ex.reason;
+          f.exemption_until = ex.until;
           return f;
         };
-        if (outcome == Outcome::Pass) {
-          ++t.passed;
-          if (options_.show_passed) out.findings.push_back(make(Result::Pass));
+        if (result == Result::Pass) {
+          if (options_.show_passed) found.push_back(make(Result::Pass));
+        } else if (outcome == Outcome::Fail) {
+          // Failed (or exempted-but-failing) checks keep one row per violation.
+          for (std::size_t i = 0; i < violations.size(); ++i) {
+            if (containers[i] == "\x01") continue;  // its container is exempted
+            Violation& v = violations[i];
+            Finding f = make(result);
+            f.container = std::move(v.container);
+            f.message = std::move(v.message);
+            f.location.path = std::move(v.path);
+            if (v.at) {
+              f.location.line = v.at->line;
+              f.location.column = v.at->column;
+            }
+            found.push_back(std::move(f));
+          }
+        }
+        if (owned || rule.deferral != Deferral::None) {
+          out.provisional.push_back({local, ri, result, std::move(found)});
           continue;
         }
-        ++t.failed;
-        if (violations.empty()) violations.push_back(Violation{rule.title, nullptr, {}, {}});
-        for (Violation& v : violations) {
-          Finding f = make(Result::Fail);
-          f.container = std::move(v.container);
-          f.message = std::move(v.message);
-          f.location.path = std::move(v.path);
-          if (v.at) {
-            f.location.line = v.at->line;
-            f.location.column = v.at->column;
-          }
-          out.findings.push_back(std::move(f));
-        }
+        tally(out.tallies[ri], result);
+        for (Finding& f : found) out.findings.push_back(std::move(f));
       }
-      // Within one resource, the most severe findings come first.
-      std::stable_sort(out.findings.begin() + static_cast<std::ptrdiff_t>(first_finding),
-                       out.findings.end(), [](const Finding& a, const Finding& b) {
-                         if (a.result != b.result) return a.result < b.result;
-                         return a.rule->severity > b.rule->severity;
-                       });
     }
   });
   for (InputError& e : file.errors) out.errors.push_back(std::move(e));
   file.errors.clear();
 }
 
-ScanResult Scanner::merge(std::vector<std::string> inputs,
-                          std::vector<FileOutcome>& outcomes) const {
+namespace {
+
+// Commits set-level verdicts into the result, applying exemptions.
+class ResultSink final : public SetSink {
+ public:
+  using Exempt = std::function<bool(std::size_t object, std::string& reason, std::string& until)>;
+  ResultSink(ScanResult& r, const Inventory& inv, std::size_t rule_index, bool show_passed, Exempt exempt)
+      : r_(r), inv_(inv), rule_index_(rule_index), show_passed_(show_passed), exempt_(std::move(exempt)) {}
+
+  void pass(std::size_t object) override {
+    std::string reason, until;
+    const Result res = exempt_(object, reason, until) ? Result::Exempt : Result::Pass;
+    tally(r_.tallies[rule_index_], res);
+    if (res == Result::Pass && show_passed_) r_.findings.push_back(make(object, res, {}, reason, until));
+  }
+  void fail(std::size_t object, std::vector<SetViolation> violations) override {
+    std::string reason, until;
+    const Result res = exempt_(object, reason, until) ? Result::Exempt : Result::Fail;
+    tally(r_.tallies[rule_index_], res);
+    for (SetViolation& v : violations) r_.findings.push_back(make(object, res, std::move(v), reason, until));
+  }
+
+ private:
+  Finding make(std::size_t object, Result res, SetViolation v, const std::string& reason,
+               const std::string& until) const {
+    const ObjectFacts& o = inv_.objects[object];
+    Finding f;
+    f.rule = r_.rules[rule_index_];
+    f.result = res;
+    f.kind = o.kind;
+    f.ns = o.ns;
+    f.name = o.name;
+    f.container = std::move(v.container);
+    f.message = std::move(v.message);
+    f.location.file = o.file;
+    f.location.line = v.line ? v.line : o.line;
+    f.location.column = v.line ? v.column : o.column;
+    f.location.path = join_path(o.path_prefix, v.path);
+    f.exemption_reason = reason;
+    f.exemption_until = until;
+    f.object = object;
+    return f;
+  }
+
+  ScanResult& r_;
+  const Inventory& inv_;
+  std::size_t rule_index_;
+  bool show_passed_;
+  Exempt exempt_;
+};
+
+}  // namespace
+
+ScanResult Scanner::finish(std::vector<std::string> inputs,
+                           std::vector<FileOutcome>& outcomes) const {
   ScanResult r;
   r.inputs = std::move(inputs);
   r.options = options_;
   r.rules = rules_;
   r.tallies.assign(rules_.size(), RuleTally{});
+  r.warnings = expired_;
+  Inventory inv;
+  std::vector<Provisional> provisional;
   for (FileOutcome& o : outcomes) {
+    const std::size_t base = inv.objects.size();
     for (std::size_t i = 0; i < o.tallies.size(); ++i) {
       r.tallies[i].evaluated += o.tallies[i].evaluated;
       r.tallies[i].passed += o.tallies[i].passed;
@@ -242,9 +515,70 @@ ScanResult Scanner::merge(std::vector<std::string> inputs,
     r.objects += o.objects;
     r.documents += o.documents;
     r.bytes += o.bytes;
-    std::move(o.findings.begin(), o.findings.end(), std::back_inserter(r.findings));
+    for (Finding& f : o.findings) {
+      f.object += base;
+      r.findings.push_back(std::move(f));
+    }
+    for (Provisional& p : o.provisional) {
+      p.object += base;
+      for (Finding& f : p.findings) f.object += base;
+      provisional.push_back(std::move(p));
+    }
+    inv.append(std::move(o.inventory));
     std::move(o.errors.begin(), o.errors.end(), std::back_inserter(r.errors));
+    std::move(o.warnings.begin(), o.warnings.end(), std::back_inserter(r.warnings));
   }
+
+  // Settle held-back verdicts now that every object is known.
+  std::map<std::size_t, const WorkloadFacts*> workload_of;
+  for (const WorkloadFacts& w : inv.workloads) workload_of[w.object] = &w;
+  for (Provisional& p : provisional) {
+    if (inv.controlled_by_input(p.object)) continue;  // reported once, on the controller
+    if (rules_[p.rule]->deferral == Deferral::SelectedByService) {
+      auto w = workload_of.find(p.object);
+      const std::string& ns = inv.objects[p.object].ns;
+      const bool selected = w != workload_of.end() &&
+                            std::any_of(inv.services.begin(), inv.services.end(), [&](const ServiceFacts& s) {
+                              return inv.objects[s.object].ns == ns && s.selector.matches(w->second->pod_labels);
+                            });
+      if (!selected) continue;  // not applicable: nothing routes traffic to it
+    }
+    tally(r.tallies[p.rule], p.result);
+    for (Finding& f : p.findings) r.findings.push_back(std::move(f));
+  }
+
+  // Set-level rules over the whole input.
+  std::vector<std::string> no_containers;
+  for (std::size_t ri : set_rules_) {
+    std::vector<InputError> ignored_warnings;  // annotation expiry is reported by object rules
+    ResultSink sink(r, inv, ri, options_.show_passed,
+                    [&](std::size_t object, std::string& reason, std::string& until) {
+                      no_containers.clear();
+                      Exemption e = exemption_for(*rules_[ri], inv.objects[object], no_containers,
+                                                  r.warnings);
+                      reason = e.reason;
+                      until = e.until;
+                      return e.exempt;
+                    });
+    rules_[ri]->set_compiled->evaluate(inv, sink);
+  }
+
+  // Input order; within one resource failures first, the most severe first.
+  auto rank = [](Result res) { return res == Result::Fail ? 0 : res == Result::Exempt ? 1 : 2; };
+  std::stable_sort(r.findings.begin(), r.findings.end(), [&](const Finding& a, const Finding& b) {
+    if (a.object != b.object) return a.object < b.object;
+    if (a.result != b.result) return rank(a.result) < rank(b.result);
+    return a.rule->severity > b.rule->severity;
+  });
+  // The same expired annotation may be seen by several checks; report it once.
+  std::sort(r.warnings.begin(), r.warnings.end(), [](const InputError& a, const InputError& b) {
+    return std::tie(a.file, a.line, a.message) < std::tie(b.file, b.line, b.message);
+  });
+  r.warnings.erase(std::unique(r.warnings.begin(), r.warnings.end(),
+                               [](const InputError& a, const InputError& b) {
+                                 return a.file == b.file && a.line == b.line && a.message == b.message;
+                               }),
+                   r.warnings.end());
   return r;
 }
 
@@ -278,7 +612,7 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
       });
     for (auto& th : pool) th.join();
   }
-  ScanResult r = merge(paths, outcomes);
+  ScanResult r = finish(paths, outcomes);
   r.errors.insert(r.errors.begin(), walk_errors.begin(), walk_errors.end());
   return r;
 }
@@ -289,7 +623,7 @@ ScanResult Scanner::scan_buffer(const std::string& name, std::string content) co
   file.content = std::move(content);
   std::vector<FileOutcome> outcomes(1);
   scan_file(file, outcomes[0]);
-  return merge({name}, outcomes);
+  return finish({name}, outcomes);
 }
 
 }  // namespace kg

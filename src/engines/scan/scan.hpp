@@ -3,7 +3,10 @@
 //
 // Documents are streamed: each is parsed, its objects evaluated, and its
 // nodes freed before the next, so memory does not grow with the input.
-// Findings own their strings for the same reason.
+// Findings own their strings for the same reason. What other objects may need
+// to know (labels, selectors, roles, bindings…) is kept as compact facts in an
+// Inventory; after the last document, verdicts that depend on other objects
+// are settled and the set-level rules run over it.
 #pragma once
 
 #include <map>
@@ -11,9 +14,32 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "core/inventory.hpp"
 #include "core/object.hpp"
 
 namespace kg {
+
+// An exemption from the config file: which checks, on which objects, why.
+// Empty lists match everything; names, namespaces and files are globs.
+struct ExemptionRule {
+  std::vector<std::string> rules;  // ids, categories or tags; "*" = all
+  std::vector<std::string> namespaces;
+  std::vector<std::string> names;
+  std::vector<std::string> kinds;
+  std::vector<std::string> containers;
+  std::vector<std::string> files;
+  std::string reason;
+  std::string until;  // YYYY-MM-DD, empty = no expiry
+  std::string origin;  // "config.yaml:12" or "built-in kube-system pack"
+};
+
+// Per-rule settings from the config file.
+struct RuleOverride {
+  std::optional<bool> enabled;
+  std::optional<Severity> severity;
+  const Node* params = nullptr;  // merged over the rule's own params
+  std::string origin;            // for error messages
+};
 
 struct ScanOptions {
   PssLevel pss_level = PssLevel::Restricted;
@@ -24,6 +50,10 @@ struct ScanOptions {
   unsigned jobs = 1;
   LoadLimits limits;
   PodSpecTable pod_specs;
+  bool use_exemptions = true;  // false: --no-exemptions
+  std::vector<ExemptionRule> exemptions;
+  std::map<std::string, RuleOverride, std::less<>> overrides;
+  std::string today;  // YYYY-MM-DD for exemption expiry; empty = the system date
 };
 
 enum class Result : std::uint8_t { Fail, Pass, Exempt };
@@ -45,6 +75,9 @@ struct Finding {
   std::string container;
   std::string message;
   Location location;
+  std::string exemption_reason;  // for Result::Exempt
+  std::string exemption_until;
+  std::size_t object = 0;  // index of the object in input order
 };
 
 struct RuleTally {
@@ -63,17 +96,20 @@ struct ScanResult {
   std::uint64_t objects = 0;
   std::uint64_t documents = 0;
   std::uint64_t bytes = 0;
-  std::vector<Finding> findings;  // failures (and passes with show_passed), input order
+  std::vector<Finding> findings;  // failures, exemptions (and passes with show_passed), input order
   std::vector<InputError> errors;
+  std::vector<InputError> warnings;  // e.g. expired exemptions
 };
 
 // True when `rule` is in force under `options` (PSS level and version,
-// --only selectors).
+// enabled by default or by config, --only selectors).
 bool rule_selected(const Rule& rule, const ScanOptions& options);
 
 class Scanner {
  public:
   Scanner(const Catalog& catalog, ScanOptions options);
+  Scanner(const Scanner&) = delete;
+  Scanner& operator=(const Scanner&) = delete;
 
   // Scans paths ("-" is stdin; directories are walked recursively for
   // .yaml, .yml and .json files, in sorted order).
@@ -83,23 +119,47 @@ class Scanner {
 
   // Rules that apply to `kind`, as indices into the selected rules.
   const std::vector<std::size_t>& rules_for(std::string_view kind) const;
+  // Problems with the options (unknown rule in the config, bad params…).
+  const std::vector<InputError>& setup_errors() const { return setup_errors_; }
+
+  struct FileOutcome;
 
  private:
-  struct FileOutcome;
   void scan_file(SourceFile& file, FileOutcome& out) const;
-  ScanResult merge(std::vector<std::string> inputs, std::vector<FileOutcome>& outcomes) const;
+  ScanResult finish(std::vector<std::string> inputs, std::vector<FileOutcome>& outcomes) const;
   bool kind_matches(const Rule& rule, std::string_view kind) const;
+  void apply_overrides(const Catalog& catalog);
+  const Node* merge_params(const Node* base, const Node* over);
 
-  const Catalog& catalog_;
+  struct Exemption {
+    bool exempt = false;
+    std::string reason;
+    std::string until;
+  };
+  // Decides whether a check on an object is exempted (annotation or config);
+  // container-scoped config exemptions remove only their containers'
+  // violations from `containers_failing` (erase-marked as empty strings).
+  Exemption exemption_for(const Rule& rule, const ObjectFacts& facts,
+                          std::vector<std::string>& containers_failing,
+                          std::vector<InputError>& warnings) const;
+
   ScanOptions options_;
+  std::vector<std::unique_ptr<Rule>> owned_rules_;  // catalog rules changed by config
+  Arena arena_{4096};                                // merged params of owned rules
   std::vector<const Rule*> rules_;
   std::map<std::string, std::vector<std::size_t>, std::less<>> by_kind_;
   std::vector<std::size_t> any_kind_;
+  std::vector<std::size_t> set_rules_;
+  std::vector<InputError> setup_errors_;
+  std::vector<InputError> expired_;  // config exemptions past their date
 };
 
 // Expands paths into the ordered list of files to read. Missing paths and
 // unreadable directories become errors.
 std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
                                        std::vector<InputError>& errors);
+
+// Shell-style glob (*, ?, [..]); `**` also crosses '/'.
+bool glob_match(std::string_view pattern, std::string_view text);
 
 }  // namespace kg

@@ -1,0 +1,549 @@
+// Set-level check templates: rules whose verdict depends on other objects of
+// the input (which NetworkPolicies select a pod, which role a binding really
+// grants once aggregation is resolved, which ServiceAccount a pod uses).
+// They run once, after the whole input has been read, over its Inventory.
+#include <algorithm>
+#include <map>
+
+#include "checks/registry.hpp"
+
+namespace kg {
+namespace {
+
+std::string describe_labels(const Labels& labels) {
+  std::string s;
+  for (const auto& [k, v] : labels) {
+    if (!s.empty()) s += ", ";
+    s += k + "=" + v;
+  }
+  return s.empty() ? "no labels" : s;
+}
+
+// The pod template's labels live beside its spec.
+std::string labels_path(const WorkloadFacts& w) {
+  std::string p = w.spec_path;
+  if (p.size() >= 4 && p.compare(p.size() - 4, 4, "spec") == 0) p.resize(p.size() - 4);
+  return p + "metadata.labels";
+}
+
+bool contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+// Workloads whose findings belong to them (not to a controller in the input).
+template <typename Fn>
+void for_each_top_workload(const Inventory& inv, Fn&& fn) {
+  for (const WorkloadFacts& w : inv.workloads)
+    if (!inv.controlled_by_input(w.object)) fn(w);
+}
+
+// --- network-policy-coverage ---------------------------------------------------
+
+class NetworkCoverage final : public SetCheck {
+ public:
+  bool require_both = false;
+  void evaluate(const Inventory& inv, SetSink& sink) const override {
+    for_each_top_workload(inv, [&](const WorkloadFacts& w) {
+      const ObjectFacts& o = inv.objects[w.object];
+      bool ingress = false, egress = false, any = false;
+      for (const NetworkPolicyFacts& np : inv.network_policies) {
+        if (inv.objects[np.object].ns != o.ns || !np.pod_selector.matches(w.pod_labels)) continue;
+        any = true;
+        ingress |= np.ingress_type;
+        egress |= np.egress_type;
+      }
+      std::string missing;
+      if (!any) {
+        missing = "no NetworkPolicy in namespace \"" + o.ns + "\" selects this pod (" +
+                  describe_labels(w.pod_labels) + "), so all traffic to and from it is allowed";
+      } else if (require_both && !(ingress && egress)) {
+        missing = std::string("the NetworkPolicies selecting this pod restrict only ") +
+                  (ingress ? "ingress" : "egress") + "; " + (ingress ? "egress" : "ingress") +
+                  " is unrestricted";
+      }
+      if (missing.empty()) {
+        sink.pass(w.object);
+      } else {
+        sink.fail(w.object, {{missing, labels_path(w), w.spec_line, w.spec_column, {}}});
+      }
+    });
+  }
+};
+
+// --- namespace-policy ---------------------------------------------------------
+
+enum class NamespaceRequirement { DefaultDenyIngress, DefaultDenyEgress, LimitRange, ResourceQuota };
+
+class NamespacePolicy final : public SetCheck {
+ public:
+  NamespaceRequirement requirement = NamespaceRequirement::DefaultDenyIngress;
+
+  bool satisfied(const Inventory& inv, const std::string& ns) const {
+    switch (requirement) {
+      case NamespaceRequirement::DefaultDenyIngress:
+      case NamespaceRequirement::DefaultDenyEgress: {
+        const bool ingress = requirement == NamespaceRequirement::DefaultDenyIngress;
+        // Default deny: selects every pod, has the policy type, allows nothing.
+        return std::any_of(inv.network_policies.begin(), inv.network_policies.end(),
+                           [&](const NetworkPolicyFacts& np) {
+                             return inv.objects[np.object].ns == ns && np.pod_selector.empty() &&
+                                    (ingress ? np.ingress_type && np.ingress_rules == 0
+                                             : np.egress_type && np.egress_rules == 0);
+                           });
+      }
+      case NamespaceRequirement::LimitRange:
+        return std::any_of(inv.limit_ranges.begin(), inv.limit_ranges.end(),
+                           [&](std::size_t i) { return inv.objects[i].ns == ns; });
+      case NamespaceRequirement::ResourceQuota:
+        return std::any_of(inv.resource_quotas.begin(), inv.resource_quotas.end(),
+                           [&](std::size_t i) { return inv.objects[i].ns == ns; });
+    }
+    return true;
+  }
+
+  std::string message(const std::string& ns) const {
+    switch (requirement) {
+      case NamespaceRequirement::DefaultDenyIngress:
+        return "namespace \"" + ns + "\" has no default-deny ingress NetworkPolicy (podSelector: {}, policyTypes: [Ingress], no rules)";
+      case NamespaceRequirement::DefaultDenyEgress:
+        return "namespace \"" + ns + "\" has no default-deny egress NetworkPolicy (podSelector: {}, policyTypes: [Egress], no rules)";
+      case NamespaceRequirement::LimitRange:
+        return "namespace \"" + ns + "\" has no LimitRange";
+      case NamespaceRequirement::ResourceQuota:
+        return "namespace \"" + ns + "\" has no ResourceQuota";
+    }
+    return {};
+  }
+
+  void evaluate(const Inventory& inv, SetSink& sink) const override {
+    // The subject is the Namespace object when the input has it; otherwise
+    // the first workload of that namespace, so the finding has a location.
+    for (const std::string& ns : inv.namespaces_in_use()) {
+      std::optional<std::size_t> subject;
+      for (std::size_t i : inv.namespaces)
+        if (inv.objects[i].name == ns) subject = i;
+      if (!subject)
+        for (const WorkloadFacts& w : inv.workloads)
+          if (inv.objects[w.object].ns == ns && !inv.controlled_by_input(w.object)) {
+            subject = w.object;
+            break;
+          }
+      if (!subject) continue;
+      if (satisfied(inv, ns)) {
+        sink.pass(*subject);
+      } else {
+        sink.fail(*subject, {{message(ns), inv.objects[*subject].kind == "Namespace" ? "metadata.name" : "metadata.namespace", 0, 0, {}}});
+      }
+    }
+  }
+};
+
+// --- selector-target ------------------------------------------------------------
+
+class SelectorTarget final : public SetCheck {
+ public:
+  bool services = true;  // else NetworkPolicies
+  void evaluate(const Inventory& inv, SetSink& sink) const override {
+    auto any_match = [&](const std::string& ns, const LabelSelector& sel) {
+      return std::any_of(inv.workloads.begin(), inv.workloads.end(), [&](const WorkloadFacts& w) {
+        return inv.objects[w.object].ns == ns && sel.matches(w.pod_labels);
+      });
+    };
+    if (services) {
+      for (const ServiceFacts& s : inv.services) {
+        if (!s.selector.present || s.type == "ExternalName") continue;  // no selector: endpoints are managed by hand
+        const ObjectFacts& o = inv.objects[s.object];
+        if (any_match(o.ns, s.selector)) {
+          sink.pass(s.object);
+        } else {
+          sink.fail(s.object, {{"Service selector (" + describe_labels(s.selector.match_labels) +
+                                    ") matches no pod template in namespace \"" + o.ns + "\"",
+                                "spec.selector", 0, 0, {}}});
+        }
+      }
+      return;
+    }
+    for (const NetworkPolicyFacts& np : inv.network_policies) {
+      if (np.pod_selector.empty()) continue;  // {} selects every pod, present or future
+      const ObjectFacts& o = inv.objects[np.object];
+      if (any_match(o.ns, np.pod_selector)) {
+        sink.pass(np.object);
+      } else {
+        sink.fail(np.object, {{"podSelector (" + describe_labels(np.pod_selector.match_labels) +
+                                   ") matches no pod template in namespace \"" + o.ns + "\"",
+                               "spec.podSelector", 0, 0, {}}});
+      }
+    }
+  }
+};
+
+// --- pdb-coverage --------------------------------------------------------------
+
+class PdbCoverage final : public SetCheck {
+ public:
+  std::int64_t min_replicas = 2;
+  void evaluate(const Inventory& inv, SetSink& sink) const override {
+    for_each_top_workload(inv, [&](const WorkloadFacts& w) {
+      const ObjectFacts& o = inv.objects[w.object];
+      if (o.kind != "Deployment" && o.kind != "StatefulSet") return;
+      if (w.replicas.value_or(1) < min_replicas) return;
+      const bool covered = std::any_of(inv.pdbs.begin(), inv.pdbs.end(), [&](const auto& p) {
+        return inv.objects[p.first].ns == o.ns && p.second.matches(w.pod_labels);
+      });
+      if (covered) {
+        sink.pass(w.object);
+      } else {
+        sink.fail(w.object, {{o.kind + " has " + std::to_string(*w.replicas) +
+                                  " replicas but no PodDisruptionBudget selects its pods",
+                              "spec.replicas", 0, 0, {}}});
+      }
+    });
+  }
+};
+
+// --- service-account -----------------------------------------------------------
+
+enum class SaMode { Automount, Missing, BoundAndMounted };
+
+class ServiceAccountCheck final : public SetCheck {
+ public:
+  SaMode mode = SaMode::Automount;
+
+  static const ObjectFacts* find_sa(const Inventory& inv, const std::string& ns,
+                                    const std::string& name, std::size_t* index = nullptr) {
+    for (std::size_t i : inv.service_accounts)
+      if (inv.objects[i].ns == ns && inv.objects[i].name == name) {
+        if (index) *index = i;
+        return &inv.objects[i];
+      }
+    return nullptr;
+  }
+
+  static bool token_mounted(const Inventory& inv, const WorkloadFacts& w, const std::string& sa) {
+    if (w.automount) return *w.automount;
+    std::size_t idx = 0;
+    if (find_sa(inv, inv.objects[w.object].ns, sa, &idx)) {
+      auto it = inv.sa_automount.find(idx);
+      if (it != inv.sa_automount.end() && it->second) return *it->second;
+    }
+    return true;  // the API default
+  }
+
+  void evaluate(const Inventory& inv, SetSink& sink) const override {
+    for_each_top_workload(inv, [&](const WorkloadFacts& w) {
+      const ObjectFacts& o = inv.objects[w.object];
+      const std::string sa = w.service_account.empty() ? "default" : w.service_account;
+      const std::string sa_path = w.spec_path + ".serviceAccountName";
+      switch (mode) {
+        case SaMode::Automount:
+          if (!w.long_running && !token_mounted(inv, w, sa)) return sink.pass(w.object);
+          if (token_mounted(inv, w, sa)) {
+            sink.fail(w.object, {{"the ServiceAccount token of \"" + sa +
+                                      "\" is mounted into the pod; neither the pod nor the ServiceAccount sets automountServiceAccountToken: false",
+                                  w.spec_path + ".automountServiceAccountToken", w.spec_line,
+                                  w.spec_column, {}}});
+          } else {
+            sink.pass(w.object);
+          }
+          return;
+        case SaMode::Missing:
+          if (sa == "default") return;
+          if (find_sa(inv, o.ns, sa)) return sink.pass(w.object);
+          sink.fail(w.object, {{"ServiceAccount \"" + sa + "\" is not defined in namespace \"" +
+                                    o.ns + "\" in this input",
+                                sa_path, w.spec_line, w.spec_column, {}}});
+          return;
+        case SaMode::BoundAndMounted: {
+          if (!token_mounted(inv, w, sa)) return sink.pass(w.object);
+          for (const BindingFacts& b : inv.bindings)
+            for (const Subject& s : b.subjects)
+              if (s.kind == "ServiceAccount" && s.name == sa &&
+                  (s.ns.empty() ? inv.objects[b.object].ns : s.ns) == o.ns) {
+                const ObjectFacts& bo = inv.objects[b.object];
+                sink.fail(w.object, {{"the pod mounts the token of ServiceAccount \"" + sa +
+                                          "\", which " + bo.kind + " \"" + bo.name +
+                                          "\" grants RBAC permissions; a compromised container can use them",
+                                      w.spec_path + ".automountServiceAccountToken", w.spec_line,
+                                      w.spec_column, {}}});
+                return;
+              }
+          sink.pass(w.object);
+          return;
+        }
+      }
+    });
+  }
+};
+
+// --- rbac-grant ------------------------------------------------------------------
+
+struct Permission {
+  std::string_view name;  // parameter value
+  std::string_view description;
+  std::string_view group;
+  std::vector<std::string_view> resources;
+  std::vector<std::string_view> verbs;
+};
+
+const std::vector<Permission>& known_permissions() {
+  static const std::vector<Permission> kPermissions = {
+      {"cluster-admin", "full control of every resource (*/*/*)", "*", {"*"}, {"*"}},
+      {"secrets-read", "read Secrets", "", {"secrets"}, {"get", "list", "watch"}},
+      {"pod-exec", "exec or attach into pods", "", {"pods/exec", "pods/attach"}, {"create", "get"}},
+      {"escalate", "grant itself more permissions (escalate/bind or write RBAC bindings)",
+       "rbac.authorization.k8s.io",
+       {"roles", "clusterroles", "rolebindings", "clusterrolebindings"},
+       {"escalate", "bind", "create", "update", "patch"}},
+      {"impersonate", "impersonate users, groups or service accounts", "",
+       {"users", "groups", "serviceaccounts"}, {"impersonate"}},
+      {"nodes-proxy", "reach the kubelet API through nodes/proxy", "", {"nodes/proxy"},
+       {"get", "create"}},
+      {"create-pods", "create pods (and so run any image with any mounted ServiceAccount)", "",
+       {"pods"}, {"create"}},
+      {"token-create", "mint tokens for any ServiceAccount", "", {"serviceaccounts/token"},
+       {"create"}},
+  };
+  return kPermissions;
+}
+
+bool rule_grants(const PolicyRule& r, const Permission& p) {
+  if (!r.resource_names.empty() && p.name != "cluster-admin") return false;  // narrowed to named objects
+  auto has = [](const std::vector<std::string>& v, std::string_view x) {
+    return std::find(v.begin(), v.end(), x) != v.end() || std::find(v.begin(), v.end(), "*") != v.end();
+  };
+  if (p.name == "cluster-admin")
+    return contains(r.api_groups, "*") && contains(r.resources, "*") && contains(r.verbs, "*");
+  const std::string_view group = p.group == "*" ? std::string_view("") : p.group;
+  if (!has(r.api_groups, group)) return false;
+  const bool resource = std::any_of(p.resources.begin(), p.resources.end(), [&](std::string_view res) {
+    return has(r.resources, res);
+  });
+  const bool verb = std::any_of(p.verbs.begin(), p.verbs.end(), [&](std::string_view v) {
+    return has(r.verbs, v);
+  });
+  return resource && verb;
+}
+
+class RbacGrant final : public SetCheck {
+ public:
+  bool workloads = false;  // subject: workloads (via their SA) instead of bindings
+  std::vector<const Permission*> permissions;
+  std::vector<std::string> ignore_prefixes{"system:"};
+
+  // What the binding's role grants of the watched permissions.
+  std::vector<const Permission*> granted(const Inventory& inv, const BindingFacts& b) const {
+    std::vector<const Permission*> out;
+    const RoleFacts* role = inv.find_role(b.role_kind, inv.objects[b.object].ns, b.role_name);
+    if (!role) {
+      // The built-in cluster-admin role is rarely in manifests but always in clusters.
+      if (b.role_kind == "ClusterRole" && b.role_name == "cluster-admin")
+        for (const Permission* p : permissions)
+          if (p->name == "cluster-admin") out.push_back(p);
+      return out;
+    }
+    const auto rules = inv.effective_rules(*role);
+    for (const Permission* p : permissions)
+      if (std::any_of(rules.begin(), rules.end(), [&](const PolicyRule* r) { return rule_grants(*r, *p); }))
+        out.push_back(p);
+    return out;
+  }
+
+  static std::string list(const std::vector<const Permission*>& ps) {
+    std::string s;
+    for (const Permission* p : ps) s += (s.empty() ? "" : "; ") + std::string(p->description);
+    return s;
+  }
+
+  bool ignored(const std::string& name) const {
+    return std::any_of(ignore_prefixes.begin(), ignore_prefixes.end(),
+                       [&](const std::string& p) { return name.rfind(p, 0) == 0; });
+  }
+
+  void evaluate(const Inventory& inv, SetSink& sink) const override {
+    if (!workloads) {
+      for (const BindingFacts& b : inv.bindings) {
+        const ObjectFacts& o = inv.objects[b.object];
+        if (ignored(o.name)) continue;
+        // Only grants to identities a workload or an outsider can use.
+        bool risky_subject = false;
+        for (const Subject& s : b.subjects)
+          risky_subject |= s.kind == "ServiceAccount" || s.name == "system:authenticated" ||
+                           s.name == "system:unauthenticated" || s.name == "system:anonymous";
+        if (!risky_subject) continue;
+        auto g = granted(inv, b);
+        if (g.empty()) {
+          sink.pass(b.object);
+        } else {
+          sink.fail(b.object, {{o.kind + " grants " + b.role_kind + " \"" + b.role_name +
+                                    "\" to service accounts or broad groups; it allows: " + list(g),
+                                "roleRef", 0, 0, {}}});
+        }
+      }
+      return;
+    }
+    for_each_top_workload(inv, [&](const WorkloadFacts& w) {
+      const ObjectFacts& o = inv.objects[w.object];
+      const std::string sa = w.service_account.empty() ? "default" : w.service_account;
+      std::vector<const Permission*> all;
+      std::string via;
+      for (const BindingFacts& b : inv.bindings) {
+        const bool binds = std::any_of(b.subjects.begin(), b.subjects.end(), [&](const Subject& s) {
+          return s.kind == "ServiceAccount" && s.name == sa &&
+                 (s.ns.empty() ? inv.objects[b.object].ns : s.ns) == o.ns;
+        });
+        if (!binds) continue;
+        for (const Permission* p : granted(inv, b))
+          if (std::find(all.begin(), all.end(), p) == all.end()) {
+            all.push_back(p);
+            if (via.empty()) via = inv.objects[b.object].kind + " \"" + inv.objects[b.object].name + "\"";
+          }
+      }
+      if (all.empty()) {
+        sink.pass(w.object);
+      } else {
+        sink.fail(w.object, {{"the pod runs as ServiceAccount \"" + sa + "\", which " + via +
+                                  " lets it " + list(all),
+                              w.spec_path + ".serviceAccountName", w.spec_line, w.spec_column, {}}});
+      }
+    });
+  }
+};
+
+// --- sandbox-runtime -----------------------------------------------------------
+
+class SandboxRuntime final : public SetCheck {
+ public:
+  std::string label_key = "kguard.io/tenancy";
+  std::vector<std::string> label_values{"untrusted", "multi-tenant"};
+  std::vector<std::string> runtime_classes{"gvisor", "runsc", "kata", "kata-qemu", "kata-clh",
+                                           "kata-fc", "kata-containers"};
+  void evaluate(const Inventory& inv, SetSink& sink) const override {
+    std::map<std::string, std::string> untrusted;  // namespace → label value
+    for (std::size_t i : inv.namespaces)
+      if (contains(label_values, label(inv.objects[i].labels, label_key)))
+        untrusted[inv.objects[i].name] = std::string(label(inv.objects[i].labels, label_key));
+    if (untrusted.empty()) return;
+    for_each_top_workload(inv, [&](const WorkloadFacts& w) {
+      const ObjectFacts& o = inv.objects[w.object];
+      auto ns = untrusted.find(o.ns);
+      if (ns == untrusted.end()) return;
+      if (contains(runtime_classes, w.runtime_class)) {
+        sink.pass(w.object);
+      } else {
+        sink.fail(w.object, {{"namespace \"" + o.ns + "\" is marked " + label_key + "=" +
+                                  ns->second + ", but the pod's runtimeClassName is " +
+                                  (w.runtime_class.empty() ? std::string("unset") : "\"" + w.runtime_class + "\"") +
+                                  " (not a sandboxed runtime)",
+                              w.spec_path + ".runtimeClassName", w.spec_line, w.spec_column, {}}});
+      }
+    });
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SetCheck> compile_network_coverage_check(const Params& params, std::string& error) {
+  auto c = std::make_unique<NetworkCoverage>();
+  std::string_view req = params.string("require");
+  if (req == "any" || req.empty()) {
+    c->require_both = false;
+  } else if (req == "both") {
+    c->require_both = true;
+  } else {
+    error = "require must be any or both";
+    return nullptr;
+  }
+  return c;
+}
+
+std::unique_ptr<SetCheck> compile_namespace_policy_check(const Params& params, std::string& error) {
+  auto c = std::make_unique<NamespacePolicy>();
+  std::string_view req = params.string("require");
+  if (req == "default-deny-ingress") c->requirement = NamespaceRequirement::DefaultDenyIngress;
+  else if (req == "default-deny-egress") c->requirement = NamespaceRequirement::DefaultDenyEgress;
+  else if (req == "limit-range") c->requirement = NamespaceRequirement::LimitRange;
+  else if (req == "resource-quota") c->requirement = NamespaceRequirement::ResourceQuota;
+  else {
+    error = "require must be default-deny-ingress, default-deny-egress, limit-range or resource-quota";
+    return nullptr;
+  }
+  return c;
+}
+
+std::unique_ptr<SetCheck> compile_selector_target_check(const Params& params, std::string& error) {
+  auto c = std::make_unique<SelectorTarget>();
+  std::string_view kind = params.string("kind");
+  if (kind == "Service") c->services = true;
+  else if (kind == "NetworkPolicy") c->services = false;
+  else {
+    error = "kind must be Service or NetworkPolicy";
+    return nullptr;
+  }
+  return c;
+}
+
+std::unique_ptr<SetCheck> compile_pdb_coverage_check(const Params& params, std::string& error) {
+  auto c = std::make_unique<PdbCoverage>();
+  if (params.get("minReplicas")) {
+    auto n = params.integer("minReplicas");
+    if (!n || *n < 1) {
+      error = "minReplicas must be a positive integer";
+      return nullptr;
+    }
+    c->min_replicas = *n;
+  }
+  return c;
+}
+
+std::unique_ptr<SetCheck> compile_service_account_check(const Params& params, std::string& error) {
+  auto c = std::make_unique<ServiceAccountCheck>();
+  std::string_view mode = params.string("mode");
+  if (mode == "automount") c->mode = SaMode::Automount;
+  else if (mode == "missing") c->mode = SaMode::Missing;
+  else if (mode == "bound-and-mounted") c->mode = SaMode::BoundAndMounted;
+  else {
+    error = "mode must be automount, missing or bound-and-mounted";
+    return nullptr;
+  }
+  return c;
+}
+
+std::unique_ptr<SetCheck> compile_rbac_grant_check(const Params& params, std::string& error) {
+  auto c = std::make_unique<RbacGrant>();
+  std::string_view subject = params.string("subject");
+  if (subject == "binding") c->workloads = false;
+  else if (subject == "workload") c->workloads = true;
+  else {
+    error = "subject must be binding or workload";
+    return nullptr;
+  }
+  for (const std::string& name : params.strings("permissions")) {
+    auto it = std::find_if(known_permissions().begin(), known_permissions().end(),
+                           [&](const Permission& p) { return p.name == name; });
+    if (it == known_permissions().end()) {
+      error = "permissions: unknown permission '" + name + "'";
+      return nullptr;
+    }
+    c->permissions.push_back(&*it);
+  }
+  if (c->permissions.empty()) {
+    error = "permissions: at least one is required";
+    return nullptr;
+  }
+  if (params.get("ignoreNamePrefixes")) c->ignore_prefixes = params.strings("ignoreNamePrefixes");
+  return c;
+}
+
+std::unique_ptr<SetCheck> compile_sandbox_check(const Params& params, std::string& error) {
+  auto c = std::make_unique<SandboxRuntime>();
+  if (params.get("namespaceLabel")) c->label_key = std::string(params.string("namespaceLabel"));
+  if (params.get("namespaceLabelValues")) c->label_values = params.strings("namespaceLabelValues");
+  if (params.get("runtimeClasses")) c->runtime_classes = params.strings("runtimeClasses");
+  if (c->label_key.empty() || c->label_values.empty() || c->runtime_classes.empty()) {
+    error = "namespaceLabel, namespaceLabelValues and runtimeClasses must not be empty";
+    return nullptr;
+  }
+  return c;
+}
+
+}  // namespace kg

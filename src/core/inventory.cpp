@@ -1,0 +1,283 @@
+#include "core/inventory.hpp"
+
+#include <algorithm>
+#include <set>
+
+namespace kg {
+
+Labels read_labels(const Node* map) {
+  Labels out;
+  for (const MapEntry& e : entries(map)) out.emplace_back(e.key->text(), str(e.value));
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string_view label(const Labels& labels, std::string_view key) {
+  auto it = std::lower_bound(labels.begin(), labels.end(), key,
+                             [](const auto& p, std::string_view k) { return p.first < k; });
+  return it != labels.end() && it->first == key ? std::string_view(it->second) : std::string_view{};
+}
+
+bool has_label(const Labels& labels, std::string_view key) {
+  auto it = std::lower_bound(labels.begin(), labels.end(), key,
+                             [](const auto& p, std::string_view k) { return p.first < k; });
+  return it != labels.end() && it->first == key;
+}
+
+bool LabelSelector::matches(const Labels& labels) const {
+  if (!present) return false;
+  for (const auto& [k, v] : match_labels)
+    if (!has_label(labels, k) || label(labels, k) != v) return false;
+  for (const Requirement& r : expressions) {
+    const bool has = has_label(labels, r.key);
+    const std::string_view v = label(labels, r.key);
+    const bool in = has && std::find(r.values.begin(), r.values.end(), v) != r.values.end();
+    if (r.op == "In" && !in) return false;
+    if (r.op == "NotIn" && in) return false;
+    if (r.op == "Exists" && !has) return false;
+    if (r.op == "DoesNotExist" && has) return false;
+  }
+  return true;
+}
+
+LabelSelector read_selector(const Node* selector) {
+  LabelSelector s;
+  if (!selector || selector->is_null()) return s;
+  s.present = true;
+  s.match_labels = read_labels(selector->get("matchLabels"));
+  for (const Node* e : items(selector->get("matchExpressions"))) {
+    LabelSelector::Requirement r;
+    r.key = std::string(str(get(e, "key")));
+    r.op = std::string(str(get(e, "operator")));
+    for (const Node* v : items(get(e, "values"))) r.values.emplace_back(str(v));
+    s.expressions.push_back(std::move(r));
+  }
+  return s;
+}
+
+LabelSelector read_map_selector(const Node* map) {
+  LabelSelector s;
+  s.match_labels = read_labels(map);
+  s.present = !s.match_labels.empty();
+  return s;
+}
+
+std::optional<ExemptionMark> read_exemption(const Node* annotations) {
+  const Node* rules = get(annotations, "kguard.io/exempt");
+  if (!rules) return std::nullopt;
+  ExemptionMark m;
+  m.line = rules->line;
+  m.column = rules->column;
+  std::string_view list = str(rules);
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    std::string_view id = list.substr(0, comma);
+    while (!id.empty() && id.front() == ' ') id.remove_prefix(1);
+    while (!id.empty() && id.back() == ' ') id.remove_suffix(1);
+    if (!id.empty()) m.rules.emplace_back(id);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  m.reason = std::string(str(get(annotations, "kguard.io/exempt-reason")));
+  m.until = std::string(str(get(annotations, "kguard.io/exempt-until")));
+  return m;
+}
+
+namespace {
+
+std::vector<std::string> strings_of(const Node* n) {
+  std::vector<std::string> out;
+  for (const Node* i : items(n)) out.emplace_back(str(i));
+  return out;
+}
+
+}  // namespace
+
+std::size_t Inventory::add(const Object& obj, const PodView& pod) {
+  const std::size_t id = objects.size();
+  ObjectFacts f;
+  f.kind = std::string(obj.kind);
+  f.api_version = std::string(obj.api_version);
+  f.ns = std::string(obj.ns);
+  f.name = std::string(obj.name);
+  f.file = obj.file ? obj.file->path : std::string();
+  f.line = obj.line;
+  f.column = obj.column;
+  f.path_prefix = obj.path_prefix;
+  const Node* meta = obj.root->get("metadata");
+  f.labels = read_labels(get(meta, "labels"));
+  f.exemption = read_exemption(get(meta, "annotations"));
+  if (!f.exemption && pod) f.exemption = read_exemption(get(pod.meta, "annotations"));
+  for (const Node* o : items(get(meta, "ownerReferences")))
+    f.owners.push_back({std::string(str(get(o, "kind"))), std::string(str(get(o, "name"))),
+                        is_true(get(o, "controller"))});
+  objects.push_back(std::move(f));
+  index_built_ = false;
+
+  const std::string_view kind = obj.kind;
+  const Node* spec = obj.root->get("spec");
+  if (pod) {
+    WorkloadFacts w;
+    w.object = id;
+    w.pod_labels = read_labels(get(pod.meta, "labels"));
+    w.spec_path = pod.spec_path;
+    w.spec_line = pod.spec->line;
+    w.spec_column = pod.spec->column;
+    w.service_account = std::string(str(pod.spec->get("serviceAccountName")));
+    if (w.service_account.empty()) w.service_account = std::string(str(pod.spec->get("serviceAccount")));
+    if (const Node* a = pod.spec->get("automountServiceAccountToken"); a && a->as_bool())
+      w.automount = a->as_bool();
+    w.runtime_class = std::string(str(pod.spec->get("runtimeClassName")));
+    if (const Node* r = get(spec, "replicas"); r && kind != "Pod") w.replicas = r->as_int();
+    const std::string_view restart = str(pod.spec->get("restartPolicy"));
+    w.long_running = kind != "Job" && kind != "CronJob" &&
+                     !(kind == "Pod" && (restart == "Never" || restart == "OnFailure"));
+    workloads.push_back(std::move(w));
+  } else if (kind == "Service") {
+    services.push_back({id, read_map_selector(get(spec, "selector")), std::string(str(get(spec, "type")))});
+  } else if (kind == "NetworkPolicy") {
+    NetworkPolicyFacts np;
+    np.object = id;
+    np.pod_selector = read_selector(get(spec, "podSelector"));
+    np.ingress_rules = items(get(spec, "ingress")).size();
+    np.egress_rules = items(get(spec, "egress")).size();
+    const Node* types = get(spec, "policyTypes");
+    if (types) {
+      for (const Node* t : items(types)) {
+        if (str(t) == "Ingress") np.ingress_type = true;
+        if (str(t) == "Egress") np.egress_type = true;
+      }
+    } else {
+      // API default: Ingress always; Egress when the policy has egress rules.
+      np.ingress_type = true;
+      np.egress_type = get(spec, "egress") != nullptr;
+    }
+    network_policies.push_back(std::move(np));
+  } else if (kind == "Role" || kind == "ClusterRole") {
+    RoleFacts r;
+    r.object = id;
+    r.cluster = kind == "ClusterRole";
+    for (const Node* rule : items(obj.root->get("rules")))
+      r.rules.push_back({strings_of(get(rule, "apiGroups")), strings_of(get(rule, "resources")),
+                         strings_of(get(rule, "verbs")), strings_of(get(rule, "resourceNames")),
+                         strings_of(get(rule, "nonResourceURLs"))});
+    for (const Node* sel : items(get(obj.root->get("aggregationRule"), "clusterRoleSelectors")))
+      r.aggregation.push_back(read_selector(sel));
+    roles.push_back(std::move(r));
+  } else if (kind == "RoleBinding" || kind == "ClusterRoleBinding") {
+    BindingFacts b;
+    b.object = id;
+    b.cluster = kind == "ClusterRoleBinding";
+    const Node* ref = obj.root->get("roleRef");
+    b.role_kind = std::string(str(get(ref, "kind")));
+    b.role_name = std::string(str(get(ref, "name")));
+    for (const Node* s : items(obj.root->get("subjects")))
+      b.subjects.push_back({std::string(str(get(s, "kind"))), std::string(str(get(s, "name"))),
+                            std::string(str(get(s, "namespace")))});
+    bindings.push_back(std::move(b));
+  } else if (kind == "Namespace") {
+    namespaces.push_back(id);
+  } else if (kind == "ServiceAccount") {
+    service_accounts.push_back(id);
+    std::optional<bool> automount;
+    if (const Node* a = obj.root->get("automountServiceAccountToken")) automount = a->as_bool();
+    sa_automount[id] = automount;
+  } else if (kind == "PodDisruptionBudget") {
+    pdbs.emplace_back(id, read_selector(get(spec, "selector")));
+  } else if (kind == "LimitRange") {
+    limit_ranges.push_back(id);
+  } else if (kind == "ResourceQuota") {
+    resource_quotas.push_back(id);
+  }
+  return id;
+}
+
+void Inventory::append(Inventory&& o) {
+  const std::size_t base = objects.size();
+  for (auto& f : o.objects) objects.push_back(std::move(f));
+  auto shift = [&](auto& vec) {
+    for (auto& x : vec) {
+      x.object += base;
+    }
+  };
+  shift(o.workloads);
+  shift(o.services);
+  shift(o.network_policies);
+  shift(o.roles);
+  shift(o.bindings);
+  auto move_all = [](auto& to, auto& from) {
+    for (auto& x : from) to.push_back(std::move(x));
+  };
+  move_all(workloads, o.workloads);
+  move_all(services, o.services);
+  move_all(network_policies, o.network_policies);
+  move_all(roles, o.roles);
+  move_all(bindings, o.bindings);
+  for (std::size_t i : o.namespaces) namespaces.push_back(i + base);
+  for (std::size_t i : o.service_accounts) service_accounts.push_back(i + base);
+  for (std::size_t i : o.limit_ranges) limit_ranges.push_back(i + base);
+  for (std::size_t i : o.resource_quotas) resource_quotas.push_back(i + base);
+  for (auto& [i, sel] : o.pdbs) pdbs.emplace_back(i + base, std::move(sel));
+  for (auto& [i, a] : o.sa_automount) sa_automount[i + base] = a;
+  index_built_ = false;
+}
+
+void Inventory::build_index() const {
+  if (index_built_) return;
+  index_.clear();
+  for (std::size_t i = 0; i < objects.size(); ++i) {
+    const ObjectFacts& f = objects[i];
+    index_.emplace(f.kind + "/" + f.ns + "/" + f.name, i);
+  }
+  index_built_ = true;
+}
+
+bool Inventory::has_object(std::string_view kind, std::string_view ns, std::string_view name) const {
+  build_index();
+  std::string key;
+  key.append(kind).append("/").append(ns).append("/").append(name);
+  return index_.count(key) > 0;
+}
+
+bool Inventory::controlled_by_input(std::size_t object) const {
+  const ObjectFacts& f = objects[object];
+  for (const ObjectFacts::Owner& o : f.owners)
+    if ((o.controller || f.owners.size() == 1) && has_object(o.kind, f.ns, o.name)) return true;
+  return false;
+}
+
+const RoleFacts* Inventory::find_role(std::string_view kind, std::string_view ns,
+                                      std::string_view name) const {
+  for (const RoleFacts& r : roles) {
+    const ObjectFacts& f = objects[r.object];
+    if (f.kind == kind && f.name == name && (r.cluster || f.ns == ns)) return &r;
+  }
+  return nullptr;
+}
+
+std::vector<const PolicyRule*> Inventory::effective_rules(const RoleFacts& role) const {
+  std::vector<const PolicyRule*> out;
+  std::set<const RoleFacts*> seen;
+  std::vector<const RoleFacts*> todo{&role};
+  while (!todo.empty()) {
+    const RoleFacts* r = todo.back();
+    todo.pop_back();
+    if (!seen.insert(r).second) continue;
+    for (const PolicyRule& p : r->rules) out.push_back(&p);
+    // The controller aggregates every ClusterRole whose labels match a selector.
+    for (const LabelSelector& sel : r->aggregation)
+      for (const RoleFacts& other : roles)
+        if (other.cluster && sel.matches(objects[other.object].labels)) todo.push_back(&other);
+  }
+  return out;
+}
+
+std::vector<std::string> Inventory::namespaces_in_use() const {
+  std::set<std::string> names;
+  for (std::size_t i : namespaces) names.insert(objects[i].name);
+  for (const ObjectFacts& f : objects)
+    if (!f.ns.empty()) names.insert(f.ns);
+  return {names.begin(), names.end()};
+}
+
+}  // namespace kg

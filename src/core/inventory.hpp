@@ -1,0 +1,168 @@
+// Whole-set context. While documents stream past, the scan keeps a compact
+// summary ("facts") of every object that other objects may refer to or
+// select; after the last document, set-level rules run over these facts.
+// The same facts come from manifests and from cluster snapshots, so
+// "a NetworkPolicy in another file selects this pod" works for both.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/object.hpp"
+
+namespace kg {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;  // sorted by key
+
+Labels read_labels(const Node* map);
+std::string_view label(const Labels& labels, std::string_view key);  // "" when absent
+bool has_label(const Labels& labels, std::string_view key);
+
+// metav1.LabelSelector with Kubernetes semantics: an empty selector matches
+// everything; a missing one (present == false) matches nothing.
+struct LabelSelector {
+  struct Requirement {
+    std::string key;
+    std::string op;  // In, NotIn, Exists, DoesNotExist
+    std::vector<std::string> values;
+  };
+  bool present = false;
+  Labels match_labels;
+  std::vector<Requirement> expressions;
+
+  bool empty() const { return present && match_labels.empty() && expressions.empty(); }
+  bool matches(const Labels& labels) const;
+};
+LabelSelector read_selector(const Node* selector);
+// Service-style selector: a plain map of labels (matches nothing when empty).
+LabelSelector read_map_selector(const Node* map);
+
+// Exemption annotations found on an object or on its pod template.
+struct ExemptionMark {
+  std::vector<std::string> rules;  // ids, or "*"/"all"
+  std::string reason;
+  std::string until;  // YYYY-MM-DD; empty = no expiry
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+};
+
+struct ObjectFacts {
+  std::string kind;
+  std::string api_version;
+  std::string ns;
+  std::string name;
+  std::string file;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  std::string path_prefix;
+  Labels labels;
+  std::optional<ExemptionMark> exemption;
+  struct Owner {
+    std::string kind;
+    std::string name;
+    bool controller = false;
+  };
+  std::vector<Owner> owners;
+};
+
+struct WorkloadFacts {
+  std::size_t object;  // index into Inventory::objects
+  Labels pod_labels;
+  std::string spec_path;
+  std::string service_account;  // "" = default
+  std::optional<bool> automount;  // pod-level automountServiceAccountToken
+  std::string runtime_class;
+  std::optional<std::int64_t> replicas;  // Deployment/StatefulSet/ReplicaSet/RC
+  bool long_running = true;  // false for Job, CronJob, bare Pod with restartPolicy Never/OnFailure
+  std::uint32_t spec_line = 0;
+  std::uint32_t spec_column = 0;
+};
+
+struct ServiceFacts {
+  std::size_t object;
+  LabelSelector selector;  // map selector
+  std::string type;
+};
+
+struct NetworkPolicyFacts {
+  std::size_t object;
+  LabelSelector pod_selector;
+  bool ingress_type = false;  // policyTypes contains Ingress (or defaulted)
+  bool egress_type = false;
+  std::size_t ingress_rules = 0;
+  std::size_t egress_rules = 0;
+};
+
+struct PolicyRule {
+  std::vector<std::string> api_groups;
+  std::vector<std::string> resources;
+  std::vector<std::string> verbs;
+  std::vector<std::string> resource_names;
+  std::vector<std::string> non_resource_urls;
+};
+
+struct RoleFacts {
+  std::size_t object;
+  bool cluster = false;
+  std::vector<PolicyRule> rules;
+  std::vector<LabelSelector> aggregation;  // ClusterRole aggregationRule selectors
+};
+
+struct Subject {
+  std::string kind;  // User, Group, ServiceAccount
+  std::string name;
+  std::string ns;
+};
+
+struct BindingFacts {
+  std::size_t object;
+  bool cluster = false;
+  std::string role_kind;  // Role or ClusterRole
+  std::string role_name;
+  std::vector<Subject> subjects;
+};
+
+struct Inventory {
+  std::vector<ObjectFacts> objects;
+  std::vector<WorkloadFacts> workloads;
+  std::vector<ServiceFacts> services;
+  std::vector<NetworkPolicyFacts> network_policies;
+  std::vector<RoleFacts> roles;
+  std::vector<BindingFacts> bindings;
+  std::vector<std::size_t> namespaces;        // Namespace objects
+  std::vector<std::size_t> service_accounts;  // ServiceAccount objects
+  std::vector<std::pair<std::size_t, LabelSelector>> pdbs;
+  std::vector<std::size_t> limit_ranges;
+  std::vector<std::size_t> resource_quotas;
+  std::map<std::size_t, std::optional<bool>> sa_automount;  // ServiceAccount object → automount
+
+  // Records an object and whatever facts its kind carries; returns its index.
+  std::size_t add(const Object& obj, const PodView& pod);
+  void append(Inventory&& other);  // merges a file's inventory, fixing indices
+
+  // Namespaces the input mentions (Namespace objects and object namespaces).
+  std::vector<std::string> namespaces_in_use() const;
+  // The resolved rules of a Role/ClusterRole, including aggregated
+  // ClusterRoles (recursively, by their aggregation label selectors).
+  std::vector<const PolicyRule*> effective_rules(const RoleFacts& role) const;
+  const RoleFacts* find_role(std::string_view kind, std::string_view ns,
+                             std::string_view name) const;
+  // True when the object's controller (ownerReferences controller: true, or
+  // its only owner) is itself in the input: its findings belong to the owner.
+  bool controlled_by_input(std::size_t object) const;
+  // True when an object of `kind` named `name` in `ns` is in the input.
+  bool has_object(std::string_view kind, std::string_view ns, std::string_view name) const;
+
+ private:
+  mutable std::map<std::string, std::size_t, std::less<>> index_;  // "Kind/ns/name" → object
+  mutable bool index_built_ = false;
+  void build_index() const;
+};
+
+// Parses kguard.io/exempt* annotations; nullopt when none.
+std::optional<ExemptionMark> read_exemption(const Node* annotations);
+
+}  // namespace kg

@@ -1,0 +1,291 @@
+#!/usr/bin/env python3
+"""Whole-set context, exemptions, configuration and custom rules, through the CLI.
+
+Run by ctest: context_test.py KGUARD_BINARY SOURCE_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+
+KGUARD, SOURCE = sys.argv[1:3]
+del sys.argv[1:3]
+
+
+def scan(files, *args, config=None):
+    """Writes files into a temp dir, scans it, returns (exit code, report, stderr)."""
+    with tempfile.TemporaryDirectory() as d:
+        for name, text in files.items():
+            path = os.path.join(d, name)
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+            with open(path, "w") as f:
+                f.write(textwrap.dedent(text))
+        cmd = [KGUARD, "scan", "-o", "json"]
+        if config is not None:
+            with open(os.path.join(d, ".kguard.yaml"), "w") as f:
+                f.write(textwrap.dedent(config))
+        else:
+            cmd.append("--no-config")
+        p = subprocess.run(cmd + list(args) + [d], capture_output=True, text=True, timeout=60)
+        report = json.loads(p.stdout) if p.stdout.strip() else None
+        if report:
+            for f in report["findings"]:
+                f["location"]["file"] = os.path.relpath(f["location"]["file"], d)
+        return p.returncode, report, p.stderr
+
+
+def results(report, rule):
+    return [(f["kind"], f["name"], f["result"]) for f in report["findings"] if f["rule"] == rule]
+
+
+def tally(report, rule):
+    for c in report["checks"]:
+        if c["rule"] == rule:
+            return c["evaluated"], c["failed"], c["exempted"]
+    return 0, 0, 0
+
+
+DEPLOY = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/web:1.0
+      - name: sidecar
+        image: registry.example.com/proxy:1.0
+"""
+SERVICE = """\
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+"""
+DENY = """\
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: shop}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress, Egress]
+"""
+
+
+class WholeSetContext(unittest.TestCase):
+    def test_network_policy_in_another_file_selects_the_pod(self):
+        _, alone, _ = scan({"web.yaml": DEPLOY}, "--only", "pod-not-isolated-by-network-policy")
+        self.assertEqual(results(alone, "pod-not-isolated-by-network-policy"), [("Deployment", "web", "fail")])
+        _, both, _ = scan({"web.yaml": DEPLOY, "policies/deny.yaml": DENY},
+                          "--only", "pod-not-isolated-by-network-policy")
+        self.assertEqual(tally(both, "pod-not-isolated-by-network-policy"), (1, 0, 0))
+
+    def test_readiness_applies_only_when_a_service_selects_the_pod(self):
+        _, alone, _ = scan({"web.yaml": DEPLOY}, "--only", "readiness-probe-missing")
+        self.assertEqual(tally(alone, "readiness-probe-missing"), (0, 0, 0))
+        _, with_svc, _ = scan({"web.yaml": DEPLOY, "svc.yaml": SERVICE}, "--only", "readiness-probe-missing")
+        self.assertEqual(tally(with_svc, "readiness-probe-missing"), (1, 1, 0))
+        # one finding per container, on the Deployment
+        self.assertEqual(len(results(with_svc, "readiness-probe-missing")), 2)
+
+    def test_pods_owned_by_a_controller_in_the_input_are_reported_once(self):
+        pod = """\
+        apiVersion: v1
+        kind: Pod
+        metadata:
+          name: web-7d9-abcde
+          namespace: shop
+          labels: {app: web}
+          ownerReferences:
+          - {apiVersion: apps/v1, kind: ReplicaSet, name: web-7d9, controller: true}
+        spec:
+          containers:
+          - {name: app, image: "nginx:latest", securityContext: {privileged: true}}
+        """
+        rs = """\
+        apiVersion: apps/v1
+        kind: ReplicaSet
+        metadata:
+          name: web-7d9
+          namespace: shop
+          ownerReferences:
+          - {apiVersion: apps/v1, kind: Deployment, name: web, controller: true}
+        spec:
+          selector: {matchLabels: {app: web}}
+          template:
+            metadata: {labels: {app: web}}
+            spec:
+              containers:
+              - {name: app, image: "nginx:latest", securityContext: {privileged: true}}
+        """
+        dep = DEPLOY.replace("image: registry.example.com/web:1.0",
+                             "image: \"nginx:latest\"\n        securityContext: {privileged: true}")
+        _, r, _ = scan({"a.yaml": dep, "b.yaml": rs, "c.yaml": pod}, "--only", "pss-privileged")
+        self.assertEqual(results(r, "pss-privileged"), [("Deployment", "web", "fail")])
+        self.assertEqual(r["overview"]["objects"], 3)  # all counted as resources
+        # Without the controllers in the input, the pod speaks for itself.
+        _, r, _ = scan({"c.yaml": pod}, "--only", "pss-privileged")
+        self.assertEqual(results(r, "pss-privileged"), [("Pod", "web-7d9-abcde", "fail")])
+
+    def test_bindings_resolve_roles_defined_elsewhere_and_aggregation(self):
+        role = """\
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: ClusterRole
+        metadata: {name: ops}
+        aggregationRule:
+          clusterRoleSelectors: [{matchLabels: {aggregate-to-ops: "true"}}]
+        """
+        part = """\
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: ClusterRole
+        metadata: {name: ops-exec, labels: {aggregate-to-ops: "true"}}
+        rules:
+        - {apiGroups: [""], resources: [pods/exec], verbs: [create]}
+        """
+        binding = """\
+        apiVersion: rbac.authorization.k8s.io/v1
+        kind: ClusterRoleBinding
+        metadata: {name: ops}
+        roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ops}
+        subjects: [{kind: ServiceAccount, name: runner, namespace: ci}]
+        """
+        rule = "rbac-binding-grants-dangerous-permissions"
+        _, r, _ = scan({"binding.yaml": binding, "roles/ops.yaml": role, "roles/exec.yaml": part}, "--only", rule)
+        self.assertEqual(results(r, rule), [("ClusterRoleBinding", "ops", "fail")])
+        msg = next(f["message"] for f in r["findings"] if f["rule"] == rule)
+        self.assertIn("exec", msg)
+        _, r, _ = scan({"binding.yaml": binding, "roles/ops.yaml": role}, "--only", rule)
+        self.assertEqual(tally(r, rule), (1, 0, 0))
+
+
+class Exemptions(unittest.TestCase):
+    ANNOTATED = DEPLOY.replace("    metadata:\n      labels: {app: web}\n",
+                               "    metadata:\n      labels: {app: web}\n      annotations:\n"
+                               "        kguard.io/exempt: pss-run-as-non-root, image-not-pinned-by-digest\n"
+                               "        kguard.io/exempt-reason: vendor image, tracked in OPS-12\n"
+                               "        kguard.io/exempt-until: \"UNTIL\"\n")
+
+    def test_annotation_on_the_pod_template(self):
+        code, r, _ = scan({"web.yaml": self.ANNOTATED.replace("UNTIL", "2999-01-01")})
+        self.assertEqual(tally(r, "pss-run-as-non-root"), (0, 0, 1))
+        exempt = [f for f in r["findings"] if f["rule"] == "pss-run-as-non-root"]
+        self.assertTrue(exempt and all(f["result"] == "exempt" for f in exempt))
+        self.assertEqual(exempt[0]["exemption"], {"reason": "vendor image, tracked in OPS-12", "until": "2999-01-01"})
+        self.assertEqual(r["overview"]["exempted"], 2)
+        self.assertEqual(r["warnings"], [])
+
+    def test_expired_annotation_stops_applying_and_is_reported(self):
+        _, r, _ = scan({"web.yaml": self.ANNOTATED.replace("UNTIL", "2020-01-01")})
+        self.assertEqual(tally(r, "pss-run-as-non-root"), (1, 1, 0))
+        self.assertEqual(len(r["warnings"]), 1)
+        self.assertIn("expired on 2020-01-01", r["warnings"][0]["message"])
+
+    def test_no_exemptions_flag(self):
+        _, r, _ = scan({"web.yaml": self.ANNOTATED.replace("UNTIL", "2999-01-01")}, "--no-exemptions")
+        self.assertEqual(r["overview"]["exempted"], 0)
+
+    def test_kube_system_pack_is_on_unless_turned_off(self):
+        files = {"ds.yaml": DEPLOY.replace("namespace: shop", "namespace: kube-system")}
+        _, r, _ = scan(files, "--only", "pss")
+        self.assertEqual(r["overview"]["failed"], 0)
+        self.assertGreater(r["overview"]["exempted"], 0)
+        self.assertIn("kube-system", r["findings"][0]["exemption"]["reason"])
+        _, r, _ = scan(files, "--only", "pss", config="defaultExemptions: false\n")
+        self.assertGreater(r["overview"]["failed"], 0)
+
+    def test_config_exemptions_by_namespace_name_kind_container_and_file(self):
+        config = """\
+        exemptions:
+          - rules: [pss-run-as-non-root]
+            namespaces: ["sh*"]
+            names: ["w?b"]
+            kinds: [Deployment]
+            containers: [sidecar]
+            files: ["**/web.yaml"]
+            reason: the proxy image needs root, OPS-7
+        """
+        _, r, _ = scan({"apps/web.yaml": DEPLOY}, "--only", "pss-run-as-non-root", config=config)
+        rows = [(f["container"], f["result"]) for f in r["findings"]]
+        self.assertEqual(rows, [("app", "fail")])  # the sidecar's violation is exempted
+        config_all = config.replace("            containers: [sidecar]\n", "")
+        _, r, _ = scan({"apps/web.yaml": DEPLOY}, "--only", "pss-run-as-non-root", config=config_all)
+        self.assertEqual(tally(r, "pss-run-as-non-root"), (0, 0, 1))
+        _, r, _ = scan({"apps/other.yaml": DEPLOY}, "--only", "pss-run-as-non-root", config=config_all)
+        self.assertEqual(tally(r, "pss-run-as-non-root"), (1, 1, 0))  # file glob does not match
+
+    def test_exemption_without_reason_is_refused(self):
+        code, _, err = scan({"web.yaml": DEPLOY}, config="exemptions:\n  - rules: ['*']\n")
+        self.assertEqual(code, 2)
+        self.assertIn(".kguard.yaml:2:5: exemptions[0].reason: every exemption needs a reason", err)
+
+
+class Configuration(unittest.TestCase):
+    def test_disable_severity_and_params(self):
+        config = """\
+        rules:
+          pss-run-as-non-root: {enabled: false}
+          pss-privileged: {severity: low}
+          pod-disruption-budget-missing: {params: {minReplicas: 5}}
+        """
+        dep = DEPLOY.replace("image: registry.example.com/web:1.0",
+                             "image: registry.example.com/web:1.0\n        securityContext: {privileged: true}")
+        _, r, _ = scan({"web.yaml": dep}, config=config)
+        rules = {c["rule"]: c for c in r["checks"]}
+        self.assertNotIn("pss-run-as-non-root", rules)
+        self.assertEqual(rules["pss-privileged"]["severity"], "low")
+        self.assertNotIn("pod-disruption-budget-missing", rules)  # 2 replicas < 5: nothing evaluated
+        _, r, _ = scan({"web.yaml": dep})
+        self.assertEqual({c["rule"]: c for c in r["checks"]}["pod-disruption-budget-missing"]["failed"], 1)
+
+    def test_bad_config_names_file_line_and_field(self):
+        code, _, err = scan({"web.yaml": DEPLOY}, config="rules:\n  pss-privileged: {severity: huge}\n")
+        self.assertEqual(code, 2)
+        self.assertIn(".kguard.yaml:2:30: rules.pss-privileged.severity", err)
+        code, _, err = scan({"web.yaml": DEPLOY}, config="rules:\n  no-such-rule: {enabled: true}\n")
+        self.assertEqual(code, 2)
+        self.assertIn("no rule named 'no-such-rule'", err)
+        code, _, err = scan({"web.yaml": DEPLOY},
+                            config="rules:\n  pod-disruption-budget-missing: {params: {minReplicas: -1}}\n")
+        self.assertEqual(code, 2)
+        self.assertIn("minReplicas must be a positive integer", err)
+
+
+class CustomRules(unittest.TestCase):
+    def test_custom_rule_binds_a_template(self):
+        with tempfile.TemporaryDirectory() as rules:
+            os.makedirs(os.path.join(rules, "team-label"))
+            with open(os.path.join(rules, "team-label", "rule.yaml"), "w") as f:
+                f.write(textwrap.dedent("""\
+                id: team-label-missing
+                title: Team label missing
+                category: resources
+                severity: low
+                rationale: Without a team label nobody gets paged.
+                remediation: Add metadata.labels.team.
+                kinds: [Deployment]
+                check: field
+                params: {scope: object, field: metadata.labels.team, expect: present}
+                """))
+            _, r, _ = scan({"web.yaml": DEPLOY}, "--rules", rules, "--only", "team-label-missing")
+            self.assertEqual(results(r, "team-label-missing"), [("Deployment", "web", "fail")])
+            with open(os.path.join(rules, "team-label", "rule.yaml"), "a") as f:
+                f.write("  expect: sometimes\n")
+            code, _, err = scan({"web.yaml": DEPLOY}, "--rules", rules)
+            self.assertEqual(code, 2)
+            self.assertIn("rule.yaml", err)
+            self.assertIn("rule 'team-label-missing': field 'params'", err)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
