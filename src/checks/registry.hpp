@@ -26,12 +26,18 @@ class Params {
 };
 
 using CompileFn = std::unique_ptr<Check> (*)(const Params& params, std::string& error);
+using CompileSetFn = std::unique_ptr<SetCheck> (*)(const Params& params, std::string& error);
 
+// Exactly one of compile / compile_set is set.
 struct CheckTemplate {
   std::string_view name;
   std::string_view summary;
   CompileFn compile;
+  CompileSetFn compile_set = nullptr;
 };
+
+// Binds `rule` to its template with `params`; false with `error` on failure.
+bool compile_rule(Rule& rule, const Node* params, std::string& error);
 
 std::span<const CheckTemplate> check_templates();
 const CheckTemplate* find_check_template(std::string_view name);
@@ -40,5 +46,13 @@ const CheckTemplate* find_check_template(std::string_view name);
 std::unique_ptr<Check> compile_pss_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_field_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_image_check(const Params& params, std::string& error);
+// Set-level templates (set_checks.cpp).
+std::unique_ptr<SetCheck> compile_network_coverage_check(const Params& params, std::string& error);
+std::unique_ptr<SetCheck> compile_namespace_policy_check(const Params& params, std::string& error);
+std::unique_ptr<SetCheck> compile_selector_target_check(const Params& params, std::string& error);
+std::unique_ptr<SetCheck> compile_pdb_coverage_check(const Params& params, std::string& error);
+std::unique_ptr<SetCheck> compile_service_account_check(const Params& params, std::string& error);
+std::unique_ptr<SetCheck> compile_rbac_grant_check(const Params& params, std::string& error);
+std::unique_ptr<SetCheck> compile_sandbox_check(const Params& params, std::string& error);
 
 }  // namespace kg
