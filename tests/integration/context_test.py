@@ -279,8 +279,10 @@ class CustomRules(unittest.TestCase):
                 """))
             _, r, _ = scan({"web.yaml": DEPLOY}, "--rules", rules, "--only", "team-label-missing")
             self.assertEqual(results(r, "team-label-missing"), [("Deployment", "web", "fail")])
-            with open(os.path.join(rules, "team-label", "rule.yaml"), "a") as f:
-                f.write("  expect: sometimes\n")
+            path = os.path.join(rules, "team-label", "rule.yaml")
+            text = open(path).read().replace("expect: present", "expect: sometimes")
+            with open(path, "w") as f:
+                f.write(text)
             code, _, err = scan({"web.yaml": DEPLOY}, "--rules", rules)
             self.assertEqual(code, 2)
             self.assertIn("rule.yaml", err)
