@@ -44,6 +44,8 @@ struct CheckInput {
   const PodView& pod;  // empty unless the object carries a pod template
   int pss_minor;       // policy version in force
   PssLevel pss_level;  // PSS profile in force
+  // containers_of(pod), computed once per object for every rule.
+  const std::vector<ContainerRef>& containers;
 };
 
 // One problem a check found. `at` is the node to point at (the field itself,

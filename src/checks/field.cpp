@@ -98,7 +98,7 @@ class FieldCheck final : public Check {
       return out.empty() ? Outcome::Pass : Outcome::Fail;
     }
     bool any = false;
-    for (const ContainerRef& c : containers_of(in.pod)) {
+    for (const ContainerRef& c : in.containers) {
       if (std::find(container_kinds.begin(), container_kinds.end(), c.kind) == container_kinds.end())
         continue;
       any = true;

@@ -42,7 +42,7 @@ class ImageCheck final : public Check {
   Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
     if (!in.pod) return Outcome::NotApplicable;
     bool any = false;
-    for (const ContainerRef& c : containers_of(in.pod)) {
+    for (const ContainerRef& c : in.containers) {
       any = true;
       const Node* img = c.node->get("image");
       std::string_view image = str(img);

@@ -442,7 +442,7 @@ class PssCheck final : public Check {
     if (!in.pod) return Outcome::NotApplicable;
     Sink s(in, out);
     const int v = in.pss_minor;
-    const std::vector<ContainerRef> cs = containers_of(in.pod);
+    const std::vector<ContainerRef>& cs = in.containers;
     switch (control_) {
       case Control::AppArmorProfile: app_armor(s, cs); break;
       case Control::CapabilitiesBaseline: capabilities_baseline(s, cs); break;

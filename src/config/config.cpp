@@ -9,6 +9,8 @@ namespace kg {
 std::vector<ExemptionRule> builtin_exemptions() {
   ExemptionRule kube_system;
   kube_system.rules = {"*"};
+  // Rules about kube-system itself stay on: they exist to watch it.
+  kube_system.except_rules = {"workload-in-kube-system", "rbac-aws-auth-write"};
   kube_system.namespaces = {"kube-system"};
   kube_system.reason =
       "kube-system runs cluster components that need host access; review them with the "
@@ -148,6 +150,7 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
           const std::string field(f.key->text());
           const std::string name = where + "." + field;
           if (field == "rules") r.rules = string_list(f.value, name);
+          else if (field == "exceptRules") r.except_rules = string_list(f.value, name);
           else if (field == "namespaces") r.namespaces = string_list(f.value, name);
           else if (field == "names") r.names = string_list(f.value, name);
           else if (field == "kinds") r.kinds = string_list(f.value, name);

@@ -95,6 +95,9 @@ struct InputError {
 struct Document {
   const Node* root = nullptr;
   std::uint32_t line = 1;  // first line of the document in its file
+  // >= 0 when `root` is element N of a List envelope's items, streamed on
+  // its own (see stream_documents).
+  std::int64_t list_index = -1;
 };
 
 // One input file (or stdin). Not movable: nodes point into `content`.
@@ -124,7 +127,9 @@ void load_documents(SourceFile& file, const LoadLimits& limits = {});
 
 // Like load_documents, but hands each document to `sink` and frees its nodes
 // as soon as the sink returns, so memory stays at one document's tree
-// whatever the size of the stream. Errors still go to file.errors.
+// whatever the size of the stream. The items of a List envelope are handed
+// over one by one as they complete (Document::list_index), then the
+// envelope itself with empty items. Errors still go to file.errors.
 void stream_documents(SourceFile& file, const LoadLimits& limits, const DocumentSink& sink);
 
 // Lower-level entry points. Nodes are allocated in `arena`; when `release`

@@ -15,7 +15,12 @@ class JsonParser {
   JsonParser(SourceFile& file, Arena& arena, bool release, const LoadLimits& limits,
              const DocumentSink& sink)
       : file_(file), arena_(arena), release_(release), sink_(sink), s_(file.content),
-        builder_(arena, limits) {}
+        builder_(arena, limits) {
+    if (release_)
+      builder_.stream_list_items([this](const Node* item, std::size_t index) {
+        sink_(Document{item, item->line, static_cast<std::int64_t>(index)});
+      });
+  }
 
   void run() {
     if (s_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = line_start_ = 3;

@@ -92,7 +92,11 @@ void collect(const SourceFile& file, const Node* root, std::string prefix, int d
 
 void collect_objects(const SourceFile& file, const Document& doc, std::vector<Object>& out,
                      std::vector<InputError>& errors) {
-  collect(file, doc.root, {}, 0, out, errors);
+  // A streamed List item is addressed as in its envelope.
+  collect(file, doc.root,
+          doc.list_index >= 0 ? index_path("items", static_cast<std::size_t>(doc.list_index))
+                              : std::string(),
+          0, out, errors);
 }
 
 PodSpecTable::PodSpecTable() {

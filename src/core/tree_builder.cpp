@@ -11,6 +11,8 @@ void TreeBuilder::reset() {
   expanded_ = 0;
   alias_expanded_ = 0;
   root_ = nullptr;
+  arena_ = &main_arena_;
+  item_anchors_.clear();
   error_ = {};
   warnings_.clear();
 }
@@ -24,7 +26,7 @@ void TreeBuilder::fail(std::uint32_t line, std::uint32_t col, std::string messag
 
 std::string_view TreeBuilder::copy(std::string_view text) {
   if (text.empty()) return {};
-  auto* p = static_cast<char*>(arena_.allocate(text.size(), 1));
+  auto* p = static_cast<char*>(arena_->allocate(text.size(), 1));
   std::memcpy(p, text.data(), text.size());
   return {p, text.size()};
 }
@@ -33,16 +35,33 @@ bool TreeBuilder::add(const Node* n, std::size_t expanded_size) {
   expanded_ += expanded_size;
   if (frames_.empty()) {
     root_ = n;
+  } else if (frames_.back().streaming) {
+    // A whole List item: hand it over, then forget it.
+    item_sink_(n, frames_.back().streamed++);
+    for (const std::string& a : item_anchors_) anchors_.erase(a);
+    item_anchors_.clear();
+    arena_ = &main_arena_;
+    item_arena_.release();
   } else {
     scratch_.push_back(n);
   }
   return true;
 }
 
+void TreeBuilder::enter_item_if_streaming() {
+  if (!frames_.empty() && frames_.back().streaming) arena_ = &item_arena_;
+}
+
+void TreeBuilder::register_anchor(std::string_view name, const Node* n, std::size_t size) {
+  anchors_[std::string(name)] = Anchor{n, size};
+  if (arena_ == &item_arena_) item_anchors_.emplace_back(name);
+}
+
 bool TreeBuilder::scalar(std::string_view text, bool quoted, bool is_null, std::uint32_t line,
                          std::uint32_t col, std::string_view anchor, bool copy_text) {
   if (failed()) return false;
-  auto* n = new (arena_.allocate(sizeof(Node), alignof(Node))) Node{};
+  enter_item_if_streaming();
+  auto* n = new (arena_->allocate(sizeof(Node), alignof(Node))) Node{};
   n->type = is_null ? NodeType::Null : NodeType::Scalar;
   n->quoted = quoted;
   n->line = line;
@@ -50,7 +69,7 @@ bool TreeBuilder::scalar(std::string_view text, bool quoted, bool is_null, std::
   const std::string_view t = copy_text ? copy(text) : text;
   n->data = t.data();
   n->size = static_cast<std::uint32_t>(t.size());
-  if (!anchor.empty()) anchors_[std::string(anchor)] = Anchor{n, 1};
+  if (!anchor.empty()) register_anchor(anchor, n, 1);
   return add(n, 1);
 }
 
@@ -61,11 +80,20 @@ bool TreeBuilder::begin(NodeType type, std::uint32_t line, std::uint32_t col,
     fail(line, col, "nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
     return false;
   }
-  auto* n = new (arena_.allocate(sizeof(Node), alignof(Node))) Node{};
+  // A sequence that is the value of the root mapping's "items" key.
+  bool streaming = false;
+  if (item_sink_ && type == NodeType::Seq && frames_.size() == 1 &&
+      frames_[0].node->type == NodeType::Map) {
+    const std::size_t n_children = scratch_.size() - frames_[0].scratch_start;
+    streaming = n_children % 2 == 1 && scratch_.back()->is_scalar() &&
+                scratch_.back()->text() == "items";
+  }
+  enter_item_if_streaming();
+  auto* n = new (arena_->allocate(sizeof(Node), alignof(Node))) Node{};
   n->type = type;
   n->line = line;
   n->column = col;
-  frames_.push_back(Frame{n, scratch_.size(), expanded_, std::string(anchor)});
+  frames_.push_back(Frame{n, scratch_.size(), expanded_, std::string(anchor), streaming, 0});
   return true;
 }
 
@@ -103,7 +131,7 @@ void TreeBuilder::finish_map(Node* node, std::size_t start) {
   }
 
   const std::size_t n = has_merge ? merged.size() : count;
-  auto* out = static_cast<MapEntry*>(arena_.allocate(sizeof(MapEntry) * std::max<std::size_t>(n, 1),
+  auto* out = static_cast<MapEntry*>(arena_->allocate(sizeof(MapEntry) * std::max<std::size_t>(n, 1),
                                                      alignof(MapEntry)));
   if (has_merge) {
     std::copy(merged.begin(), merged.end(), out);
@@ -157,14 +185,14 @@ bool TreeBuilder::end() {
   } else {
     const std::size_t count = scratch_.size() - f.scratch_start;
     auto* out = static_cast<const Node**>(
-        arena_.allocate(sizeof(Node*) * std::max<std::size_t>(count, 1), alignof(Node*)));
+        arena_->allocate(sizeof(Node*) * std::max<std::size_t>(count, 1), alignof(Node*)));
     std::copy(scratch_.begin() + static_cast<std::ptrdiff_t>(f.scratch_start), scratch_.end(), out);
     node->data = out;
     node->size = static_cast<std::uint32_t>(count);
   }
   scratch_.resize(f.scratch_start);
   const std::size_t size = expanded_ - f.expanded_start + 1;
-  if (!f.anchor.empty()) anchors_[f.anchor] = Anchor{node, size};
+  if (!f.anchor.empty()) register_anchor(f.anchor, node, size);
   expanded_ = f.expanded_start;
   return add(node, size);
 }

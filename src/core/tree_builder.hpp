@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstring>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -15,7 +16,15 @@ namespace kg::detail {
 
 class TreeBuilder {
  public:
-  TreeBuilder(Arena& arena, const LoadLimits& limits) : arena_(arena), limits_(limits) {}
+  TreeBuilder(Arena& arena, const LoadLimits& limits)
+      : main_arena_(arena), arena_(&arena), limits_(limits) {}
+
+  // Streams the elements of a root mapping's `items` sequence (kind: List
+  // envelopes, `kubectl get -o yaml|json`) to `sink` one at a time, each in
+  // its own arena that is released afterwards, so a 70 MB List never
+  // exists as one tree. The envelope is delivered with an empty `items`.
+  using ItemSink = std::function<void(const Node* item, std::size_t index)>;
+  void stream_list_items(ItemSink sink) { item_sink_ = std::move(sink); }
 
   // Starts a new document; clears anchors and the error state.
   void reset();
@@ -44,6 +53,8 @@ class TreeBuilder {
     std::size_t scratch_start;
     std::size_t expanded_start;
     std::string anchor;
+    bool streaming = false;  // a root `items` sequence whose elements go to item_sink_
+    std::size_t streamed = 0;
   };
   struct Anchor {
     const Node* node;
@@ -51,10 +62,16 @@ class TreeBuilder {
   };
 
   bool add(const Node* n, std::size_t expanded_size);
+  void enter_item_if_streaming();
+  void register_anchor(std::string_view name, const Node* n, std::size_t size);
   void finish_map(Node* node, std::size_t start);
   std::string_view copy(std::string_view text);
 
-  Arena& arena_;
+  Arena& main_arena_;
+  Arena* arena_;  // main_arena_, or item_arena_ while inside a streamed item
+  Arena item_arena_{64 * 1024};
+  ItemSink item_sink_;
+  std::vector<std::string> item_anchors_;  // anchors to forget when the item is released
   const LoadLimits& limits_;
   std::vector<Frame> frames_;
   std::vector<const Node*> scratch_;

@@ -71,7 +71,12 @@ class YamlChunkParser {
  public:
   YamlChunkParser(SourceFile& file, Arena& arena, bool release, const LoadLimits& limits,
                   const DocumentSink& sink)
-      : file_(file), arena_(arena), release_(release), sink_(sink), builder_(arena, limits) {}
+      : file_(file), arena_(arena), release_(release), sink_(sink), builder_(arena, limits) {
+    if (release_)
+      builder_.stream_list_items([this](const Node* item, std::size_t index) {
+        sink_(Document{item, item->line, static_cast<std::int64_t>(index)});
+      });
+  }
 
   void parse(const Chunk& chunk) {
     yaml_parser_t parser;

@@ -329,7 +329,9 @@ Scanner::Exemption Scanner::exemption_for(const Rule& rule, const ObjectFacts& f
     }
   }
   for (const ExemptionRule& x : options_.exemptions) {
-    if (!selects_rule(x.rules, rule) || !any_glob(x.namespaces, facts.ns) ||
+    if (!selects_rule(x.rules, rule) ||
+        (!x.except_rules.empty() && selects_rule(x.except_rules, rule)) ||
+        !any_glob(x.namespaces, facts.ns) ||
         !any_glob(x.names, facts.name) || !any_glob(x.files, facts.file))
       continue;
     if (!x.kinds.empty() && std::find(x.kinds.begin(), x.kinds.end(), facts.kind) == x.kinds.end())
@@ -364,8 +366,9 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
   std::vector<Object> objects;
   std::vector<Violation> violations;
   std::vector<std::string> containers;
+  std::vector<ContainerRef> pod_containers;
   stream_documents(file, options_.limits, [&](const Document& doc) {
-    ++out.documents;
+    if (doc.list_index < 0) ++out.documents;
     objects.clear();
     collect_objects(file, doc, objects, out.errors);
     for (const Object& obj : objects) {
@@ -379,7 +382,8 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       // An object with owners may be a controller's child (a Pod of a
       // ReplicaSet): its verdicts wait until we know whether the owner is here.
       const bool owned = !facts.owners.empty();
-      const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level};
+      pod_containers = containers_of(pod);
+      const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level, pod_containers};
       for (std::size_t ri : rules_for(obj.kind)) {
         const Rule& rule = *rules_[ri];
         violations.clear();

@@ -23,6 +23,7 @@ namespace kg {
 // Empty lists match everything; names, namespaces and files are globs.
 struct ExemptionRule {
   std::vector<std::string> rules;  // ids, categories or tags; "*" = all
+  std::vector<std::string> except_rules;  // ids, categories or tags still checked
   std::vector<std::string> namespaces;
   std::vector<std::string> names;
   std::vector<std::string> kinds;
