@@ -9,9 +9,10 @@ CORPORA    ?= $(abspath $(firstword $(wildcard ../shared/corpora) /work/shared/c
 demo: deps-demo
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) >/dev/null
 	cmake --build $(BUILD) --target kguard -j $(JOBS)
-	@$(BUILD)/kguard scan examples/ -o text -o json=kguard-report.json; \
+	@$(BUILD)/kguard scan examples/ -o text -o json=kguard-report.json -o html=kguard-report.html; \
 	  status=$$?; [ $$status -le 1 ] || exit $$status
-	@echo "Report written to $(CURDIR)/kguard-report.json"
+	@echo "JSON report written to $(CURDIR)/kguard-report.json"
+	@echo "HTML report written to $(CURDIR)/kguard-report.html (open it in a browser)"
 
 test: deps build asan
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -156,23 +156,26 @@ print(total)
 EOF
 }
 
-# Times kguard REPS times.  Args: JOBS PATH...  Prints "MEDIAN_S MAX_RSS_KIB".
-time_kguard() {
-  local jobs=$1; shift
-  local walls=() rss=0 i t0 t1 r rc
+# REPS rounds, each running the libyaml floor once and then `kguard scan --jobs 1` once on the same
+# corpus (globals floor_in and kg_in), so that the ratio is taken under the same machine load.
+# Prints "FLOOR_MEDIAN_S KGUARD_MEDIAN_S KGUARD_MAX_RSS_KIB".
+time_pair() {
+  local fl_t=() kg_t=() rss=0 i t0 t1 r rc fl
   for ((i = 0; i < REPS; i++)); do
+    fl=$("$FLOOR" -r 1 --warmup 0 "${floor_in[@]}") || { echo "libyaml floor failed" >&2; return 1; }
+    fl_t+=("$(jget "$fl" median_s)")
     rc=0
     t0=$(date +%s%N)
-    "$TIME_BIN" -v -o "$TMP/time.txt" "$KGUARD" scan --no-config --jobs "$jobs" -o json=/dev/null "$@" \
+    "$TIME_BIN" -v -o "$TMP/time.txt" "$KGUARD" scan --no-config --jobs 1 -o json=/dev/null "${kg_in[@]}" \
       >/dev/null 2>"$TMP/stderr" || rc=$?
     t1=$(date +%s%N)
-    # GNU time passes the child's status through (and notes it in the output file).
-    ((rc == 0 || rc == 1 || rc == 2)) || { cat "$TMP/stderr" "$TMP/time.txt" >&2; die "kguard exit status $rc"; }
-    walls+=("$(python3 -c "print(($t1 - $t0) / 1e9)")")
+    # GNU time passes the child's exit status through.
+    if ((rc > 2)); then cat "$TMP/stderr" "$TMP/time.txt" >&2; echo "kguard exit status $rc" >&2; return 1; fi
+    kg_t+=("$(python3 -c "print(($t1 - $t0) / 1e9)")")
     r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$TMP/time.txt")
     if ((r > rss)); then rss=$r; fi
   done
-  echo "$(median "${walls[@]}") $rss"
+  echo "$(median "${fl_t[@]}") $(median "${kg_t[@]}") $rss"
 }
 
 # Interleaved --jobs 1 / --jobs 2 runs on the split snapshot.  Prints "MEDIAN_J1 MEDIAN_J2".
@@ -198,6 +201,7 @@ fmt() { python3 -c "import sys; print(format(float(sys.argv[1]), sys.argv[2]))" 
 # Measurements
 # ---------------------------------------------------------------------------------------------
 NPROC=$(nproc)
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 CPU=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 [[ -n $CPU ]] || CPU=$(uname -m)
 DATE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
@@ -224,33 +228,39 @@ for corpus in real-world snapshot.yaml snapshot.json; do
   bytes=$(bytes_of "${floor_in[@]}")
   mib=$(python3 -c "print($bytes / 1048576)")
 
-  log "$corpus: libyaml floor ($REPS runs)"
-  fl=$("$FLOOR" -r "$REPS" "${floor_in[@]}") || die "$corpus: libyaml floor failed"
-  fl_s=$(jget "$fl" median_s)
-  fl_mbs=$(jget "$fl" mb_per_s)
+  # One untimed floor pass: checks libyaml parses everything (and warms the page cache).
+  fl=$("$FLOOR" -r 1 --warmup 0 "${floor_in[@]}") || die "$corpus: libyaml cannot parse the corpus"
   fl_docs=$(jget "$fl" documents)
   if [[ $corpus == snapshot.yaml && $fl_docs != "$SNAPSHOT_OBJECTS" ]]; then
     die "floor parsed $fl_docs documents in snapshot.yaml, expected $SNAPSHOT_OBJECTS"
   fi
 
-  if [[ $FLOOR_ONLY == 1 ]]; then
-    ROWS+=("| $label | $(fmt "$mib" .2f) | $fl_docs | - | $(fmt "$fl_s" .3f) | $(fmt "$fl_mbs" .1f) | - | - | - | - |")
+  check_ok=1
+  if [[ $FLOOR_ONLY != 1 ]]; then
+    log "$corpus: checking kguard's report"
+    kinds=-
+    [[ $corpus == snapshot.* ]] && kinds=$KINDS
+    if ! objects=$(verify 1 "$mode" "$expect" "$strict" "$kinds" "${kg_in[@]}"); then
+      echo "run_scan_bench: $corpus: kguard's output failed the check; not timed" >&2
+      FAILED+=("$corpus")
+      check_ok=0
+    fi
+  fi
+
+  if [[ $FLOOR_ONLY == 1 || $check_ok == 0 ]]; then
+    log "$corpus: libyaml floor ($REPS runs)"
+    fl=$("$FLOOR" -r "$REPS" "${floor_in[@]}") || die "$corpus: libyaml floor failed"
+    fl_s=$(jget "$fl" median_s)
+    note=-
+    [[ $check_ok == 0 ]] && note="**check failed**"
+    ROWS+=("| $label | $(fmt "$mib" .2f) | $fl_docs | $note | $(fmt "$fl_s" .3f) | $(fmt "$(jget "$fl" mb_per_s)" .1f) | - | - | - | - |")
     continue
   fi
 
-  log "$corpus: checking kguard's report"
-  kinds=-
-  [[ $corpus == snapshot.* ]] && kinds=$KINDS
-  if ! objects=$(verify 1 "$mode" "$expect" "$strict" "$kinds" "${kg_in[@]}"); then
-    echo "run_scan_bench: $corpus: kguard's output failed the check; not timed" >&2
-    FAILED+=("$corpus")
-    ROWS+=("| $label | $(fmt "$mib" .2f) | $fl_docs | **check failed** | $(fmt "$fl_s" .3f) | $(fmt "$fl_mbs" .1f) | - | - | - | - |")
-    continue
-  fi
-
-  log "$corpus: kguard scan --jobs 1 ($REPS runs)"
-  out=$(time_kguard 1 "${kg_in[@]}") || die "$corpus: timing kguard failed"
-  read -r kg_s rss_kib <<<"$out"
+  log "$corpus: libyaml floor and kguard scan --jobs 1, interleaved ($REPS rounds)"
+  out=$(time_pair) || die "$corpus: timing failed"
+  read -r fl_s kg_s rss_kib <<<"$out"
+  fl_mbs=$(python3 -c "print($bytes / 1e6 / $fl_s)")
   KG_TIME[$corpus]=$kg_s
   kg_mbs=$(python3 -c "print($bytes / 1e6 / $kg_s)")
   ratio=$(python3 -c "print($kg_s / $fl_s)")
@@ -297,7 +307,9 @@ fi
   echo "- Method: medians of $REPS runs. Floor = libyaml event parse only (\`bench/libyaml_floor\`, in memory," \
        "one core; the JSON corpus is parsed by libyaml too). kguard = \`kguard scan --no-config --jobs 1 -o json=/dev/null PATH\`," \
        "wall time end to end including process start and file reads. MB = 10^6 bytes, MiB = 2^20 bytes." \
+       "Floor and kguard runs alternate, so their ratio is taken under the same load." \
        "Peak RSS = max over the runs (GNU time); budget = 2 × input + 32 MiB."
+  echo "- Load average (1/5/15 min) at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- Targets (shared/design/PERFORMANCE.md): kguard ≤ 2× floor; near-linear --jobs speed-up; RSS within budget; JSON at least as fast as YAML."
   echo
   echo "| Corpus | Input MiB | Documents (libyaml) | Objects (kguard) | Floor s | Floor MB/s | kguard s | kguard MB/s | kguard / floor | Peak RSS MiB / budget |"
@@ -308,8 +320,10 @@ fi
     echo "| --jobs speed-up | --jobs 1 s | --jobs 2 s | Speed-up |"
     echo "|---|---:|---:|---:|"
     echo "$SPEEDUP_LINE"
-    echo
-    echo "$JSON_LINE"
+    if [[ -n $JSON_LINE ]]; then
+      echo
+      echo "$JSON_LINE"
+    fi
   else
     echo
     echo "(FLOOR_ONLY=1: kguard not measured.)"

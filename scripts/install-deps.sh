@@ -4,7 +4,12 @@
 set -euo pipefail
 
 packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3 time
-          clang libfuzzer-14-dev libclang-rt-14-dev)
+          clang libfuzzer-14-dev libclang-rt-14-dev
+          python3-jsonschema python3-yaml  # tests/integration/formats_test.py
+          chromium nodejs)                 # tests/integration/html_test.mjs
+# npm too, unless node already brings it (NodeSource's nodejs provides npm and
+# conflicts with Debian's package).
+command -v npm >/dev/null || packages+=(npm)
 if [ "${1:-}" = "--demo" ]; then
   packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev)
 fi

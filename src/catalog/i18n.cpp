@@ -115,6 +115,10 @@ std::string_view tr(Lang lang, std::string_view english) {
       {"Documents", "文档"},
       {"Input size", "输入大小"},
       {"Select a cell to filter the findings.", "点击单元格可筛选下方的检查结果。"},
+      {"Showing the first {shown} of {total} matching findings.", "仅显示前 {shown} 条（共 {total} 条符合条件的结果）。"},
+      {"Show more", "显示更多"},
+      {"Show all", "全部显示"},
+      {"Exemption", "豁免原因"},
       // SARIF, JUnit, Markdown, CSV and PolicyReport formats
       {"Critical", "严重"},
       {"High", "高危"},

@@ -14,6 +14,7 @@ Usage:
   kguard scan [options] PATH...     scan manifests (files, directories, - for stdin)
   kguard rules list [-o json]       list the rule catalog
   kguard rules show ID              show one rule
+  kguard rules docs DIR             write the rule reference (docs/rules)
   kguard version                    print the version
 
 Run `kguard scan --help` for scan options.

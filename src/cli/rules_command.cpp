@@ -1,6 +1,9 @@
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "catalog/catalog.hpp"
+#include "catalog/docs.hpp"
 #include "cli/commands.hpp"
 #include "report/json_writer.hpp"
 
@@ -51,7 +54,19 @@ int rules_command(const std::vector<std::string>& args) {
     for (const auto& ref : r->references) std::cout << "  - " << ref << '\n';
     return 0;
   }
-  std::cerr << "Usage: kguard rules list [-o json] | kguard rules show ID\n";
+  if (args[0] == "docs" && args.size() == 2) {
+    std::filesystem::create_directories(args[1]);
+    for (const auto& [name, text] : render_rule_docs(catalog)) {
+      std::ofstream out(std::filesystem::path(args[1]) / name, std::ios::binary | std::ios::trunc);
+      out << text;
+      if (!out) {
+        std::cerr << "kguard rules: cannot write " << args[1] << '/' << name << '\n';
+        return 2;
+      }
+    }
+    return 0;
+  }
+  std::cerr << "Usage: kguard rules list [-o json] | kguard rules show ID | kguard rules docs DIR\n";
   return 2;
 }
 

@@ -20,8 +20,9 @@ Scans Kubernetes manifests (YAML or JSON; files, directories walked for
 .yaml/.yml/.json, or - for stdin) and writes the inspection report.
 
 Options:
-  -o, --output FORMAT[=FILE]   report format: text (default) or json; repeatable;
-                               FILE defaults to standard output
+  -o, --output FORMAT[=FILE]   report format: text (default), json, sarif, junit,
+                               html, markdown, csv, policyreport; repeatable, so
+                               one scan writes several; FILE defaults to stdout
       --pss LEVEL              Pod Security Standards level: privileged, baseline,
                                restricted (default restricted)
       --pss-version VERSION    policy version v1.0 ... v1.37 or latest (default latest)

@@ -225,6 +225,7 @@ void Inventory::append(Inventory&& o) {
 void Inventory::build_index() const {
   if (index_built_) return;
   index_.clear();
+  index_.reserve(objects.size());
   for (std::size_t i = 0; i < objects.size(); ++i) {
     const ObjectFacts& f = objects[i];
     index_.emplace(f.kind + "/" + f.ns + "/" + f.name, i);
@@ -234,7 +235,8 @@ void Inventory::build_index() const {
 
 bool Inventory::has_object(std::string_view kind, std::string_view ns, std::string_view name) const {
   build_index();
-  std::string key;
+  thread_local std::string key;
+  key.clear();
   key.append(kind).append("/").append(ns).append("/").append(name);
   return index_.count(key) > 0;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <unordered_map>
 #include <optional>
 #include <string>
 #include <utility>
@@ -157,7 +158,7 @@ struct Inventory {
   bool has_object(std::string_view kind, std::string_view ns, std::string_view name) const;
 
  private:
-  mutable std::map<std::string, std::size_t, std::less<>> index_;  // "Kind/ns/name" → object
+  mutable std::unordered_map<std::string, std::size_t> index_;  // "Kind/ns/name" → object
   mutable bool index_built_ = false;
   void build_index() const;
 };

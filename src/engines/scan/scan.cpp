@@ -144,6 +144,12 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::mo
       ++it;
     }
   }
+  exemptions_by_rule_.resize(rules_.size());
+  for (std::size_t i = 0; i < rules_.size(); ++i)
+    for (const ExemptionRule& x : options_.exemptions)
+      if (selects_rule(x.rules, *rules_[i]) &&
+          (x.except_rules.empty() || !selects_rule(x.except_rules, *rules_[i])))
+        exemptions_by_rule_[i].push_back(&x);
 }
 
 void Scanner::apply_overrides(const Catalog& catalog) {
@@ -309,11 +315,12 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
   return files;
 }
 
-Scanner::Exemption Scanner::exemption_for(const Rule& rule, const ObjectFacts& facts,
+Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFacts& facts,
                                           std::vector<std::string>& containers_failing,
                                           std::vector<InputError>& warnings) const {
   Exemption e;
   if (!options_.use_exemptions) return e;
+  const Rule& rule = *rules_[rule_index];
   if (facts.exemption && selects_rule(facts.exemption->rules, rule)) {
     const ExemptionMark& m = *facts.exemption;
     if (!m.until.empty() && m.until < options_.today) {
@@ -328,10 +335,9 @@ Scanner::Exemption Scanner::exemption_for(const Rule& rule, const ObjectFacts& f
       return e;
     }
   }
-  for (const ExemptionRule& x : options_.exemptions) {
-    if (!selects_rule(x.rules, rule) ||
-        (!x.except_rules.empty() && selects_rule(x.except_rules, rule)) ||
-        !any_glob(x.namespaces, facts.ns) ||
+  for (const ExemptionRule* xp : exemptions_by_rule_[rule_index]) {
+    const ExemptionRule& x = *xp;
+    if (!any_glob(x.namespaces, facts.ns) ||
         !any_glob(x.names, facts.name) || !any_glob(x.files, facts.file))
       continue;
     if (!x.kinds.empty() && std::find(x.kinds.begin(), x.kinds.end(), facts.kind) == x.kinds.end())
@@ -393,7 +399,7 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
           violations.push_back(Violation{rule.title, nullptr, {}, {}});
         containers.clear();
         for (const Violation& v : violations) containers.push_back(v.container);
-        Exemption ex = exemption_for(rule, facts, containers, out.warnings);
+        Exemption ex = exemption_for(ri, facts, containers, out.warnings);
         Result result = ex.exempt ? Result::Exempt
                         : outcome == Outcome::Pass ? Result::Pass
                                                    : Result::Fail;
@@ -558,7 +564,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     ResultSink sink(r, inv, ri, options_.show_passed,
                     [&](std::size_t object, std::string& reason, std::string& until) {
                       no_containers.clear();
-                      Exemption e = exemption_for(*rules_[ri], inv.objects[object], no_containers,
+                      Exemption e = exemption_for(ri, inv.objects[object], no_containers,
                                                   r.warnings);
                       reason = e.reason;
                       until = e.until;

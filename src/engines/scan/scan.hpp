@@ -140,7 +140,7 @@ class Scanner {
   // Decides whether a check on an object is exempted (annotation or config);
   // container-scoped config exemptions remove only their containers'
   // violations from `containers_failing` (erase-marked as empty strings).
-  Exemption exemption_for(const Rule& rule, const ObjectFacts& facts,
+  Exemption exemption_for(std::size_t rule_index, const ObjectFacts& facts,
                           std::vector<std::string>& containers_failing,
                           std::vector<InputError>& warnings) const;
 
@@ -153,6 +153,9 @@ class Scanner {
   std::vector<std::size_t> set_rules_;
   std::vector<InputError> setup_errors_;
   std::vector<InputError> expired_;  // config exemptions past their date
+  // Config exemptions that can apply to each rule (parallel to rules_), so a
+  // check only looks at the few that name it.
+  std::vector<std::vector<const ExemptionRule*>> exemptions_by_rule_;
 };
 
 // Expands paths into the ordered list of files to read. Missing paths and

@@ -1,0 +1,77 @@
+#include "catalog/docs.hpp"
+
+#include <sstream>
+#include <vector>
+
+namespace kg {
+namespace {
+
+std::string escape_cell(std::string_view s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '|') out += "\\|";
+    else if (c == '\n') out += ' ';
+    else out += c;
+  }
+  return out;
+}
+
+std::string kinds_of(const Rule& r) {
+  std::string s;
+  for (const auto& k : r.kinds) s += (s.empty() ? "" : ", ") + k;
+  return s;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> render_rule_docs(const Catalog& catalog) {
+  std::map<std::string, std::string> files;
+  std::ostringstream index;
+  index << "# kguard rules\n\n"
+        << "Generated from `rules/` by `kguard rules docs docs/rules`; do not edit by hand.\n\n"
+        << "| Category | Rules | Enabled by default |\n|---|---:|---:|\n";
+  for (Category c : kAllCategories) {
+    std::vector<const Rule*> rules;
+    for (const auto& r : catalog.rules())
+      if (r->category == c) rules.push_back(r.get());
+    std::size_t enabled = 0;
+    for (const Rule* r : rules) enabled += r->enabled_by_default ? 1 : 0;
+    const std::string file = std::string(to_string(c)) + ".md";
+    index << "| [" << category_title(c) << "](" << file << ") | " << rules.size() << " | "
+          << enabled << " |\n";
+
+    std::ostringstream doc;
+    doc << "# " << category_title(c) << " rules\n\n"
+        << "Generated from `rules/` by `kguard rules docs docs/rules`; do not edit by hand.\n\n"
+        << "| Rule | Severity | Title |\n|---|---|---|\n";
+    for (const Rule* r : rules)
+      doc << "| [`" << r->id << "`](#" << r->id << ") | " << to_string(r->severity) << " | "
+          << escape_cell(r->title) << (r->enabled_by_default ? "" : " (off by default)") << " |\n";
+    for (const Rule* r : rules) {
+      doc << "\n## " << r->id << "\n\n"
+          << "**" << r->title << "** — " << to_string(r->severity) << ", applies to "
+          << kinds_of(*r) << (r->set_compiled ? " (whole-input check)" : "")
+          << (r->enabled_by_default ? "" : "; off by default, enable with `--only " + r->id +
+                                               "` or the config")
+          << ".\n\n"
+          << "- **Risk:** " << r->rationale << "\n"
+          << "- **Fix:** " << r->remediation << "\n";
+      if (!r->zh.title.empty()) doc << "- **中文:** " << r->zh.title << "\n";
+      if (r->pss_level)
+        doc << "- **Pod Security Standards:** " << to_string(*r->pss_level) << " control since v1."
+            << r->pss_since << "\n";
+      if (!r->references.empty()) {
+        doc << "- **References:** ";
+        for (std::size_t i = 0; i < r->references.size(); ++i)
+          doc << (i ? "; " : "") << r->references[i];
+        doc << "\n";
+      }
+      doc << "- **Check:** `" << r->check << "` template, defined in `rules/" << r->source << "`\n";
+    }
+    files[file] = doc.str();
+  }
+  files["README.md"] = index.str();
+  return files;
+}
+
+}  // namespace kg

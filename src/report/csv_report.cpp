@@ -1,0 +1,61 @@
+// RFC 4180 CSV for spreadsheets and ad-hoc scripts: one row per finding, the
+// same rows as the JSON report's findings. The header and the enum columns
+// (category, rule, result, severity) stay English so filters keep working
+// across languages; title, message and remediation follow the report language.
+#include <string>
+
+#include "report/formats.hpp"
+
+namespace kg {
+namespace {
+
+// RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
+void field(std::ostream& out, std::string_view s) {
+  if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out << s;
+    return;
+  }
+  out << '"';
+  for (char c : s) {
+    if (c == '"') out << '"';
+    out << c;
+  }
+  out << '"';
+}
+
+}  // namespace
+
+void write_csv_report(const ReportModel& m, std::ostream& out) {
+  const Lang L = m.lang;
+  // RFC 4180 ends records with CRLF.
+  out << "kind,namespace,name,container,category,rule,title,result,severity,message,file,line,"
+         "column,path,remediation\r\n";
+  for (const Finding& f : m.scan->findings) {
+    const Rule& r = *f.rule;
+    const std::string line = std::to_string(f.location.line);
+    const std::string column = std::to_string(f.location.column);
+    const std::string message = finding_message(f, L);
+    const std::string_view cells[] = {f.kind,
+                                      f.ns,
+                                      f.name,
+                                      f.container,
+                                      to_string(r.category),
+                                      r.id,
+                                      r.title_in(L),
+                                      to_string(f.result),
+                                      to_string(r.severity),
+                                      message,
+                                      f.location.file,
+                                      line,
+                                      column,
+                                      f.location.path,
+                                      r.remediation_in(L)};
+    for (std::size_t i = 0; i < std::size(cells); ++i) {
+      if (i) out << ',';
+      field(out, cells[i]);
+    }
+    out << "\r\n";
+  }
+}
+
+}  // namespace kg

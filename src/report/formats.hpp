@@ -1,0 +1,150 @@
+// Report formats for other tools: code scanning (SARIF), CI test reports
+// (JUnit), pull-request comments (Markdown), spreadsheets (CSV) and the
+// Kubernetes policy-report CRDs. Each renders the ReportModel only, and every
+// human-readable word follows model.lang; ids and enums stay English so
+// machines can match on them. One file per format under src/report/.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "report/model.hpp"
+
+namespace kg {
+
+// SARIF 2.1.0: one run, the rules in force as tool.driver.rules, one result per
+// failed finding with partialFingerprints for GitHub code scanning.
+void write_sarif_report(const ReportModel& m, std::ostream& out);
+
+// JUnit XML: a <testsuite> per category, a <testcase> per failed
+// (resource, check) and per-rule rows standing for the passed resources, so
+// that tests/failures equal the JSON overview's checks/failed.
+void write_junit_report(const ReportModel& m, std::ostream& out);
+
+// Markdown for a pull-request comment; always under kMarkdownLimit characters.
+inline constexpr std::size_t kMarkdownLimit = 65536;  // GitHub's comment size limit
+void write_markdown_report(const ReportModel& m, std::ostream& out);
+
+// RFC 4180 CSV, one row per finding.
+void write_csv_report(const ReportModel& m, std::ostream& out);
+
+// wgpolicyk8s.io/v1alpha2 PolicyReport per namespace plus one
+// ClusterPolicyReport, as a multi-document YAML stream.
+void write_policyreport_report(const ReportModel& m, std::ostream& out);
+
+// "Deployment/shopfront/api", or "Namespace/shopfront" without a namespace:
+// the resource a finding belongs to, in the kind/namespace/name form that
+// SARIF logical locations and JUnit class names use.
+inline std::string resource_path(const Finding& f) {
+  std::string s = f.kind;
+  s += '/';
+  if (!f.ns.empty()) {
+    s += f.ns;
+    s += '/';
+  }
+  s += f.name;
+  return s;
+}
+
+// "file:line:column", or the file alone when the line is unknown (0).
+inline std::string file_position(std::string_view file, std::uint32_t line, std::uint32_t column) {
+  std::string s(file);
+  if (line == 0) return s;
+  s += ':';
+  s += std::to_string(line);
+  s += ':';
+  s += std::to_string(column);
+  return s;
+}
+
+// True when two findings come from the same evaluated (resource, check) pair.
+// A check that fails on several fields of one resource yields one finding per
+// field but counts once in the tallies; the formats that report per check
+// (JUnit, PolicyReport) merge such runs of findings. The scanner emits the
+// findings of one resource together, so comparing neighbours is enough.
+inline bool same_check(const Finding& a, const Finding& b) {
+  return a.rule == b.rule && a.result == b.result && a.kind == b.kind && a.ns == b.ns &&
+         a.name == b.name && a.location.file == b.location.file;
+}
+
+// The findings [first, last) of one evaluated (resource, check) pair.
+struct CheckRun {
+  std::size_t first;
+  std::size_t last;
+};
+
+inline std::vector<CheckRun> check_runs(const std::vector<Finding>& findings) {
+  std::vector<CheckRun> runs;
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    if (!runs.empty() && same_check(findings[runs.back().first], findings[i])) {
+      runs.back().last = i + 1;
+    } else {
+      runs.push_back({i, i + 1});
+    }
+  }
+  return runs;
+}
+
+// Decodes the UTF-8 code point at s[i] and advances i past it. Invalid or
+// overlong sequences, surrogates and truncated tails decode as U+FFFD one byte
+// at a time, so escapers never copy bytes an XML or YAML parser would reject.
+inline char32_t next_code_point(std::string_view s, std::size_t& i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) {
+    ++i;
+    return lead;
+  }
+  std::size_t len = 0;
+  char32_t cp = 0;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    len = 2;
+    cp = lead & 0x1Fu;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    len = 3;
+    cp = lead & 0x0Fu;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    len = 4;
+    cp = lead & 0x07u;
+  }
+  if (len == 0 || i + len > s.size()) {
+    ++i;
+    return 0xFFFD;
+  }
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((byte(i + k) & 0xC0u) != 0x80u) {
+      ++i;
+      return 0xFFFD;
+    }
+    cp = (cp << 6) | (byte(i + k) & 0x3Fu);
+  }
+  const bool overlong = (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000);
+  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+    ++i;
+    return 0xFFFD;
+  }
+  i += len;
+  return cp;
+}
+
+inline void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+}  // namespace kg

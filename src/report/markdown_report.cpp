@@ -1,0 +1,246 @@
+// Markdown for pull-request comments (GitHub, GitLab): the overview and the
+// worst findings first, because reviewers read the top of a comment, then
+// every resource in a collapsed <details> block. GitHub rejects comments over
+// 65,536 characters, so the details stop before that and a note says how
+// many findings were left out.
+#include <algorithm>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "report/formats.hpp"
+
+namespace kg {
+namespace {
+
+constexpr std::size_t kTopFindings = 20;
+constexpr std::size_t kMaxErrors = 20;
+// One cell never takes more than this, so the fixed sections stay small
+// whatever the input holds.
+constexpr std::size_t kMaxCellBytes = 400;
+// Room kept for the closing note when the details are cut.
+constexpr std::size_t kNoteReserve = 1024;
+
+// Cuts s to at most max bytes on a UTF-8 boundary, marking the cut.
+std::string clip(std::string_view s, std::size_t max) {
+  if (s.size() <= max) return std::string(s);
+  std::size_t end = 0;
+  for (std::size_t i = 0; i < s.size();) {
+    std::size_t next = i;
+    next_code_point(s, next);
+    if (next > max - 3) break;  // room for the ellipsis (3 bytes)
+    i = end = next;
+  }
+  return std::string(s.substr(0, end)) + "…";
+}
+
+// Controls, and the Unicode line and paragraph separators, would break a
+// table row or a <summary> line in some renderers; they become spaces.
+bool printable(char32_t cp) {
+  return cp >= 0x20 && !(cp >= 0x7F && cp <= 0x9F) && cp != 0x2028 && cp != 0x2029;
+}
+
+// Text for a table cell: table syntax (|), code spans (`) and escapes (\)
+// are backslash-escaped; < and & become entities so input cannot open HTML
+// (a <details> in a message would break the layout); newlines become <br>.
+std::string cell(std::string_view raw, std::size_t max = kMaxCellBytes) {
+  const std::string s = clip(raw, max);
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    const char32_t cp = next_code_point(s, i);
+    switch (cp) {
+      case '\\': out += "\\\\"; break;
+      case '|': out += "\\|"; break;
+      case '`': out += "\\`"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      case '\n': out += "<br>"; break;
+      case '\r': break;
+      default: append_utf8(out, printable(cp) ? cp : char32_t{' '});
+    }
+  }
+  return out;
+}
+
+// Text inside an HTML element (<summary>): entities only.
+std::string html(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    const char32_t cp = next_code_point(s, i);
+    switch (cp) {
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '&': out += "&amp;"; break;
+      default: append_utf8(out, printable(cp) ? cp : char32_t{' '});
+    }
+  }
+  return out;
+}
+
+std::string resource_label(const Finding& f) {
+  return f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name;
+}
+
+std::string location_label(const Finding& f) {
+  std::string s = f.location.file;
+  if (f.location.line) {
+    s += ':';
+    s += std::to_string(f.location.line);
+  }
+  return s;
+}
+
+bool same_resource(const Finding& a, const Finding& b) {
+  return a.kind == b.kind && a.ns == b.ns && a.name == b.name && a.location.file == b.location.file;
+}
+
+void write_header(std::ostream& out, const ReportModel& m) {
+  const ScanResult& s = *m.scan;
+  const Lang L = m.lang;
+  out << "## " << tr(L, "kguard inspection report") << "\n\n";
+  std::string sources;
+  for (std::size_t i = 0; i < s.inputs.size(); ++i) sources += (i ? ", " : "") + s.inputs[i];
+  out << "kguard " << m.tool_version << " · " << m.generated_at << " · " << tr(L, "Source") << ": "
+      << cell(sources) << " · " << tr(L, "Policy") << ": " << tr(L, "Pod Security Standards") << " "
+      << to_string(s.options.pss_level) << " v1." << s.options.pss_minor << "\n\n";
+
+  out << "| " << tr(L, "Score") << " | " << tr(L, "Grade") << " | " << tr(L, "Checks") << " | "
+      << tr(L, "Passed") << " | " << tr(L, "Failed") << " | " << tr(L, "Exempted") << " | "
+      << tr(L, "Critical") << " | " << tr(L, "High") << " | " << tr(L, "Medium") << " | "
+      << tr(L, "Low") << " |\n";
+  out << "|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  out << "| **" << m.score << "**/100 | **" << m.grade << "** | " << m.tally.checks << " | "
+      << m.tally.passed << " | " << m.tally.failed << " | " << m.tally.exempted << " | "
+      << m.by_severity[static_cast<std::size_t>(Severity::Critical)] << " | "
+      << m.by_severity[static_cast<std::size_t>(Severity::High)] << " | "
+      << m.by_severity[static_cast<std::size_t>(Severity::Medium)] << " | "
+      << m.by_severity[static_cast<std::size_t>(Severity::Low)] << " |\n\n";
+  out << "<sub>" << tr(L, "Severity columns count failed checks.") << " " << s.objects << " "
+      << tr(L, "resources in") << " " << s.documents << " " << tr(L, "documents") << "</sub>\n\n";
+
+  out << "### " << tr(L, "By category") << "\n\n";
+  out << "| " << tr(L, "Category") << " | " << tr(L, "Checks") << " | " << tr(L, "Passed") << " | "
+      << tr(L, "Failed") << " | " << tr(L, "Score") << " |\n";
+  out << "|---|---:|---:|---:|---:|\n";
+  for (const CategoryReport& c : m.categories)
+    out << "| " << tr(L, category_title(c.category)) << " | " << c.tally.checks << " | "
+        << c.tally.passed << " | " << c.tally.failed << " | " << c.score << " |\n";
+  out << '\n';
+}
+
+void write_top_findings(std::ostream& out, const ReportModel& m) {
+  const ScanResult& s = *m.scan;
+  const Lang L = m.lang;
+  std::vector<const Finding*> failed;
+  for (const Finding& f : s.findings)
+    if (f.result == Result::Fail) failed.push_back(&f);
+  // Most severe first; input order among equals, so the list is stable.
+  std::stable_sort(failed.begin(), failed.end(), [](const Finding* a, const Finding* b) {
+    return a->rule->severity > b->rule->severity;
+  });
+  out << "### " << tr(L, "Top findings") << "\n\n";
+  if (failed.empty()) {
+    out << tr(L, "No failed checks.") << "\n\n";
+    return;
+  }
+  out << "| " << tr(L, "Severity") << " | " << tr(L, "Rule") << " | " << tr(L, "Resource") << " | "
+      << tr(L, "Message") << " | " << tr(L, "Location") << " |\n";
+  out << "|---|---|---|---|---|\n";
+  for (std::size_t i = 0; i < failed.size() && i < kTopFindings; ++i) {
+    const Finding& f = *failed[i];
+    out << "| " << tr(L, to_string(f.rule->severity)) << " | `" << f.rule->id << "` | "
+        << cell(resource_label(f)) << " | " << cell(finding_message(f, L)) << " | "
+        << cell(location_label(f)) << " |\n";
+  }
+  if (failed.size() > kTopFindings)
+    out << "\n" << tr(L, "Showing") << " " << kTopFindings << " / " << failed.size() << ".\n";
+  out << '\n';
+}
+
+void write_errors(std::ostream& out, const ReportModel& m) {
+  const ScanResult& s = *m.scan;
+  if (s.errors.empty()) return;
+  const Lang L = m.lang;
+  out << "### " << tr(L, "Input errors") << "\n\n";
+  for (std::size_t i = 0; i < s.errors.size() && i < kMaxErrors; ++i) {
+    const InputError& e = s.errors[i];
+    out << "- " << cell(file_position(e.file, e.line, e.column)) << ": " << cell(e.message) << '\n';
+  }
+  if (s.errors.size() > kMaxErrors)
+    out << "- " << tr(L, "More not shown:") << " " << s.errors.size() - kMaxErrors << '\n';
+  out << '\n';
+}
+
+// One collapsed block for the findings [first, last) of one resource.
+std::string details_block(const ReportModel& m, std::size_t first, std::size_t last) {
+  const std::vector<Finding>& fs = m.scan->findings;
+  const Lang L = m.lang;
+  const Finding& head = fs[first];
+  std::ostringstream b;
+  b << "<details>\n<summary><b>" << html(resource_label(head)) << "</b> — " << last - first << " "
+    << tr(L, "findings") << " · " << html(head.location.file) << "</summary>\n\n";
+  b << "| " << tr(L, "Result") << " | " << tr(L, "Severity") << " | " << tr(L, "Rule") << " | "
+    << tr(L, "Message") << " | " << tr(L, "Location") << " | " << tr(L, "Remediation") << " |\n";
+  b << "|---|---|---|---|---|---|\n";
+  for (std::size_t i = first; i < last; ++i) {
+    const Finding& f = fs[i];
+    std::string where = location_label(f);
+    if (!f.location.path.empty()) {
+      where += '\n';
+      where += f.location.path;
+    }
+    // A check failing on several containers repeats its rule: the fix is
+    // shown once, on its first row, to leave room for more resources.
+    const bool show_fix = f.result == Result::Fail && (i == first || fs[i - 1].rule != f.rule);
+    b << "| " << tr(L, to_string(f.result)) << " | " << tr(L, to_string(f.rule->severity)) << " | `"
+      << f.rule->id << "` | " << cell(finding_message(f, L)) << " | " << cell(where) << " | "
+      << (show_fix ? cell(f.rule->remediation_in(L)) : std::string()) << " |\n";
+  }
+  b << "\n</details>\n\n";
+  return b.str();
+}
+
+}  // namespace
+
+void write_markdown_report(const ReportModel& m, std::ostream& out) {
+  const ScanResult& s = *m.scan;
+  const Lang L = m.lang;
+  std::ostringstream doc;
+  write_header(doc, m);
+  write_top_findings(doc, m);
+  write_errors(doc, m);
+  std::string text = doc.str();
+
+  if (!s.findings.empty()) text += "### " + std::string(tr(L, "Details by workload")) + "\n\n";
+  // Sizes are counted in bytes: never fewer than characters, so staying under
+  // the limit in bytes keeps the comment under it in characters too.
+  std::size_t omitted = 0;
+  for (std::size_t first = 0; first < s.findings.size();) {
+    std::size_t last = first + 1;
+    while (last < s.findings.size() && same_resource(s.findings[first], s.findings[last])) ++last;
+    if (omitted == 0) {
+      std::string block = details_block(m, first, last);
+      if (text.size() + block.size() + kNoteReserve < kMarkdownLimit) {
+        text += block;
+      } else {
+        omitted = last - first;
+      }
+    } else {
+      omitted += last - first;
+    }
+    first = last;
+  }
+  if (omitted > 0) {
+    std::ostringstream note;
+    note << "> **" << tr(L, "Truncated") << "**: " << omitted << " "
+         << tr(L,
+               "more findings are not shown, to keep this comment under 65,536 characters; "
+               "see the JSON or SARIF report for all of them.")
+         << '\n';
+    text += note.str();
+  }
+  out << text;
+}
+
+}  // namespace kg

@@ -1,0 +1,252 @@
+// SARIF 2.1.0 (OASIS), shaped for GitHub code scanning: rule metadata with
+// security-severity, one result per failed finding with a physical location
+// relative to the checkout (%SRCROOT%), and a fingerprint that survives edits
+// which only move lines, so re-uploads update alerts instead of duplicating.
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "report/formats.hpp"
+#include "report/json_writer.hpp"
+
+namespace kg {
+namespace {
+
+// Where users find out what kguard is; GitHub links the tool name to it.
+constexpr std::string_view kInformationUri = "https://github.com/kguard/kguard";
+
+// SARIF's result level: GitHub shows error/warning/note, and fails a check run
+// on "error" by default, which should mean high or critical.
+std::string_view sarif_level(Severity s) {
+  switch (s) {
+    case Severity::Critical:
+    case Severity::High: return "error";
+    case Severity::Medium: return "warning";
+    case Severity::Low: return "note";
+  }
+  return "warning";
+}
+
+// GitHub maps security-severity scores to its own bands (>9.0 critical,
+// 7.0–8.9 high, 4.0–6.9 medium, 0.1–3.9 low); these sit inside each band.
+std::string_view security_severity(Severity s) {
+  switch (s) {
+    case Severity::Critical: return "9.5";
+    case Severity::High: return "8.0";
+    case Severity::Medium: return "5.5";
+    case Severity::Low: return "3.0";
+  }
+  return "5.5";
+}
+
+// "pss-run-as-user" → "PssRunAsUser": SARIF wants a reader-friendly name
+// beside the opaque id.
+std::string pascal_case(std::string_view id) {
+  std::string out;
+  bool upper = true;
+  for (char c : id) {
+    if (c == '-' || c == '_' || c == '.' || c == '/') {
+      upper = true;
+      continue;
+    }
+    out += upper && c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+    upper = false;
+  }
+  return out;
+}
+
+// A POSIX file path as a URI reference: '/' separates segments, and
+// everything outside RFC 3986's unreserved set and the path punctuation is
+// percent-encoded (spaces, '%', '#', '?', '\\', non-ASCII bytes). A ':' in a
+// relative path is encoded too, or "a:b.yaml" would read as scheme "a".
+std::string path_to_uri(std::string_view path, bool relative) {
+  std::string out;
+  for (char ch : path) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+    const bool path_punct = c == '/' || c == '!' || c == '$' || c == '&' || c == '\'' || c == '(' ||
+                            c == ')' || c == '*' || c == '+' || c == ',' || c == ';' || c == '=' ||
+                            c == '@' || (c == ':' && !relative);
+    if (unreserved || path_punct) {
+      out += static_cast<char>(c);
+    } else {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%%%02X", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+// Input read from stdin has no file to point at; a made-up path would send
+// code scanning to a file that does not exist, so such locations are logical only.
+bool has_file(std::string_view file) {
+  return !file.empty() && file != "-" && file != "<stdin>";
+}
+
+// "physicalLocation": artifactLocation + region (when the line is known).
+void write_physical_location(JsonWriter& w, std::string_view file, std::uint32_t line,
+                             std::uint32_t column) {
+  const bool relative = file[0] != '/';
+  w.key("physicalLocation").begin_object();
+  w.key("artifactLocation").begin_object();
+  if (relative) {
+    w.field("uri", path_to_uri(file, true)).field("uriBaseId", "%SRCROOT%");
+  } else {
+    std::string uri = "file://";
+    uri += path_to_uri(file, false);
+    w.field("uri", uri);
+  }
+  w.end_object();
+  if (line > 0) {  // SARIF lines and columns are 1-based; 0 means unknown here
+    w.key("region").begin_object().field("startLine", static_cast<std::uint64_t>(line));
+    if (column > 0) w.field("startColumn", static_cast<std::uint64_t>(column));
+    w.end_object();
+  }
+  w.end_object();
+}
+
+std::string help_text(const Rule& r, Lang L) {
+  std::string s(r.rationale_in(L));
+  s += "\n\n";
+  s += tr(L, "Remediation");
+  s += ": ";
+  s += r.remediation_in(L);
+  if (!r.references.empty()) {
+    s += "\n\n";
+    s += tr(L, "References");
+    s += ":";
+    for (const std::string& ref : r.references) s += "\n- " + ref;
+  }
+  return s;
+}
+
+std::string help_markdown(const Rule& r, Lang L) {
+  std::string s(r.rationale_in(L));
+  s += "\n\n**";
+  s += tr(L, "Remediation");
+  s += "**: ";
+  s += r.remediation_in(L);
+  if (!r.references.empty()) {
+    s += "\n\n**";
+    s += tr(L, "References");
+    s += "**\n";
+    for (const std::string& ref : r.references) s += "\n- " + ref;
+  }
+  return s;
+}
+
+void write_rule(JsonWriter& w, const Rule& r, Lang L) {
+  w.begin_object().field("id", r.id).field("name", pascal_case(r.id));
+  w.key("shortDescription").begin_object().field("text", r.title_in(L)).end_object();
+  w.key("fullDescription").begin_object().field("text", r.rationale_in(L)).end_object();
+  w.key("help")
+      .begin_object()
+      .field("text", help_text(r, L))
+      .field("markdown", help_markdown(r, L))
+      .end_object();
+  w.key("defaultConfiguration").begin_object().field("level", sarif_level(r.severity)).end_object();
+  // SARIF wants tags distinct. "security" is always there because GitHub
+  // reads security-severity only from rules tagged security.
+  std::vector<std::string_view> tags{"security"};
+  auto add_tag = [&](std::string_view t) {
+    if (std::find(tags.begin(), tags.end(), t) == tags.end()) tags.push_back(t);
+  };
+  add_tag(to_string(r.category));
+  for (const std::string& t : r.tags) add_tag(t);
+  w.key("properties").begin_object();
+  w.key("tags").begin_array();
+  for (std::string_view t : tags) w.value(t);
+  w.end_array();
+  w.field("security-severity", security_severity(r.severity));
+  w.field("severity", to_string(r.severity));
+  w.field("category", to_string(r.category));
+  w.end_object();
+  w.end_object();
+}
+
+void write_result(JsonWriter& w, const Finding& f, std::size_t rule_index, bool indexed, Lang L) {
+  w.begin_object().field("ruleId", f.rule->id);
+  if (indexed) w.field("ruleIndex", static_cast<std::uint64_t>(rule_index));
+  w.field("level", sarif_level(f.rule->severity));
+  w.key("message").begin_object().field("text", finding_message(f, L)).end_object();
+  w.key("locations").begin_array().begin_object();
+  if (has_file(f.location.file))
+    write_physical_location(w, f.location.file, f.location.line, f.location.column);
+  w.key("logicalLocations").begin_array().begin_object();
+  w.field("name", f.name).field("fullyQualifiedName", resource_path(f)).field("kind", "resource");
+  w.end_object().end_array();
+  w.end_object().end_array();
+  w.key("partialFingerprints")
+      .begin_object()
+      .field("kguardFindingId/v1", finding_fingerprint(f))
+      .end_object();
+  w.key("properties").begin_object();
+  w.field("kind", f.kind).field("namespace", f.ns).field("name", f.name);
+  if (!f.container.empty()) w.field("container", f.container);
+  if (!f.location.path.empty()) w.field("path", f.location.path);
+  w.end_object();
+  w.end_object();
+}
+
+}  // namespace
+
+void write_sarif_report(const ReportModel& m, std::ostream& out) {
+  const ScanResult& s = *m.scan;
+  const Lang L = m.lang;
+  std::unordered_map<const Rule*, std::size_t> rule_index;
+  for (std::size_t i = 0; i < s.rules.size(); ++i) rule_index.emplace(s.rules[i], i);
+
+  JsonWriter w(out);
+  w.begin_object();
+  w.field("$schema", "https://json.schemastore.org/sarif-2.1.0.json").field("version", "2.1.0");
+  w.key("runs").begin_array().begin_object();
+
+  w.key("tool").begin_object().key("driver").begin_object();
+  w.field("name", "kguard")
+      .field("version", m.tool_version)
+      .field("semanticVersion", m.tool_version)
+      .field("informationUri", kInformationUri);
+  // Every rule in force, in catalog order, so ruleIndex is stable for a given
+  // policy and a rule with no failure still documents what was checked.
+  w.key("rules").begin_array();
+  for (const Rule* r : s.rules) write_rule(w, *r, L);
+  w.end_array();
+  w.end_object().end_object();
+
+  w.key("invocations").begin_array().begin_object();
+  // Input errors mean some files were not (fully) scanned: the run did not
+  // succeed, and each error becomes a notification at its location.
+  w.field("executionSuccessful", s.errors.empty());
+  w.key("toolExecutionNotifications").begin_array();
+  for (const InputError& e : s.errors) {
+    w.begin_object().field("level", "error");
+    w.key("message").begin_object().field("text", e.message).end_object();
+    if (has_file(e.file)) {
+      w.key("locations").begin_array().begin_object();
+      write_physical_location(w, e.file, e.line, e.column);
+      w.end_object().end_array();
+    }
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object().end_array();
+
+  w.field("language", lang_code(L));
+  w.key("results").begin_array();
+  for (const Finding& f : s.findings) {
+    if (f.result != Result::Fail) continue;
+    auto it = rule_index.find(f.rule);
+    write_result(w, f, it == rule_index.end() ? 0 : it->second, it != rule_index.end(), L);
+  }
+  w.end_array();
+
+  w.end_object().end_array();
+  w.end_object();
+  out << '\n';
+}
+
+}  // namespace kg
