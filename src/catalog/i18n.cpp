@@ -77,6 +77,10 @@ std::string_view tr(Lang lang, std::string_view english) {
       {"Pod Security Standards", "Pod 安全标准"},
       {"failed checks", "未通过检查项"},
       {"Notices", "提示"},
+      {"new", "新增"},
+      {"unchanged", "未变"},
+      {"fixed", "已修复"},
+      {"Compared with the baseline", "与基线对比"},
       {"until", "有效期至"},
       // HTML report
       {"Health score", "健康评分"},

@@ -33,6 +33,11 @@ Options:
                                (low, medium, high, critical)
       --min-score N            exit 1 when the health score is below N
       --show-passed            list passed checks in the details too
+      --baseline FILE          compare with a previous JSON report: findings are
+                               marked new or unchanged (by fingerprint, not line),
+                               and fixed ones listed
+      --fail-on-new            exit 1 only for new failures (at or above --fail-on
+                               when given); needs --baseline
       --config FILE            configuration file (default: .kguard.yaml in the
                                first scanned path's directory or its parents)
       --no-config              do not look for .kguard.yaml
@@ -94,6 +99,8 @@ int scan_command(const std::vector<std::string>& args) {
   Lang lang = lang_from_env();
   bool no_config = false;
   bool no_exemptions = false;
+  std::string baseline_path;
+  bool fail_on_new = false;
   std::vector<std::string> rule_dirs;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -170,6 +177,11 @@ int scan_command(const std::vector<std::string>& args) {
       auto l = parse_lang(v);
       if (!l) return usage_error("--lang must be en or zh");
       lang = *l;
+    } else if (is("--baseline")) {
+      if (!value(v)) return usage_error("--baseline needs a JSON report");
+      baseline_path = v;
+    } else if (a == "--fail-on-new") {
+      fail_on_new = true;
     } else if (a == "--no-exemptions") {
       no_exemptions = true;
     } else if (is("--rules")) {
@@ -190,6 +202,16 @@ int scan_command(const std::vector<std::string>& args) {
     }
   }
   if (paths.empty()) return usage_error("no input: give files, directories or - for stdin");
+  if (fail_on_new && baseline_path.empty()) return usage_error("--fail-on-new needs --baseline FILE");
+  std::optional<Baseline> baseline;
+  if (!baseline_path.empty()) {
+    std::vector<InputError> errors;
+    baseline = load_baseline(baseline_path, errors);
+    for (const InputError& e : errors)
+      std::cerr << "kguard: " << e.file << ':' << e.line << ':' << e.column << ": " << e.message
+                << '\n';
+    if (!baseline) return 2;
+  }
   if (outputs.empty()) outputs.push_back({"text", ""});
 
   if (!no_config && config_path.empty() && paths[0] != "-") config_path = find_config_upward(paths[0]);
@@ -236,6 +258,7 @@ int scan_command(const std::vector<std::string>& args) {
   if (!scanner.setup_errors().empty()) return 2;
   ScanResult result = scanner.scan(paths);
   ReportModel model = build_report(result, now_rfc3339(), lang);
+  if (baseline) apply_baseline(model, *baseline);
 
   for (const Output& o : outputs) {
     std::ofstream file;
@@ -261,6 +284,14 @@ int scan_command(const std::vector<std::string>& args) {
     if (!quiet)
       std::cerr << "kguard: " << result.errors.size() << " input error(s); see the report\n";
     return 2;
+  }
+  if (fail_on_new) {
+    // Only what this change introduced fails the build.
+    for (std::size_t i = 0; i < result.findings.size(); ++i)
+      if (model.baseline[i] == BaselineState::New &&
+          (!fail_on || result.findings[i].rule->severity >= *fail_on))
+        return 1;
+    return 0;
   }
   if (fail_on) {
     for (std::size_t i = 0; i < result.rules.size(); ++i)

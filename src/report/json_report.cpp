@@ -79,8 +79,29 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
   }
   w.end_array();
 
+  if (!m.baseline_file.empty()) {
+    std::uint64_t unchanged = 0;
+    for (BaselineState b : m.baseline) unchanged += b == BaselineState::Unchanged ? 1 : 0;
+    w.key("baseline").begin_object().field("file", m.baseline_file).field("new", m.new_failures);
+    w.field("unchanged", unchanged).field("fixedCount", static_cast<std::uint64_t>(m.fixed.size()));
+    w.key("fixed").begin_array();
+    for (const FixedFinding& x : m.fixed)
+      w.begin_object()
+          .field("rule", x.rule)
+          .field("kind", x.kind)
+          .field("namespace", x.ns)
+          .field("name", x.name)
+          .field("container", x.container)
+          .field("path", x.path)
+          .field("message", x.message)
+          .field("fingerprint", x.fingerprint)
+          .end_object();
+    w.end_array().end_object();
+  }
+
   w.key("findings").begin_array();
-  for (const Finding& f : s.findings) {
+  for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
+    const Finding& f = s.findings[fi];
     w.begin_object()
         .field("rule", f.rule->id)
         .field("title", f.rule->title)
@@ -106,6 +127,8 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
       w.end_object();
     }
     w.field("fingerprint", finding_fingerprint(f));
+    if (!m.baseline.empty() && m.baseline[fi] != BaselineState::None)
+      w.field("baseline", m.baseline[fi] == BaselineState::New ? "new" : "unchanged");
     w.end_object();
   }
   w.end_array();

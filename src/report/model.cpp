@@ -1,6 +1,9 @@
 #include "report/model.hpp"
 
 #include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <unordered_set>
 
 #ifndef KGUARD_VERSION
 #define KGUARD_VERSION "0.0.0-dev"
@@ -46,7 +49,8 @@ void add(Tally& t, const Rule& rule, const RuleTally& rt) {
 
 }  // namespace
 
-std::string finding_fingerprint(const Finding& f) {
+std::string fingerprint_of(std::string_view rule, std::string_view kind, std::string_view ns,
+                           std::string_view name, std::string_view container, std::string_view path) {
   std::uint64_t h = 1469598103934665603ull;  // FNV-1a
   auto mix = [&](std::string_view s) {
     for (unsigned char c : s) {
@@ -56,15 +60,81 @@ std::string finding_fingerprint(const Finding& f) {
     h ^= 0xff;  // field separator
     h *= 1099511628211ull;
   };
-  mix(f.rule->id);
-  mix(f.kind);
-  mix(f.ns);
-  mix(f.name);
-  mix(f.container);
-  mix(f.location.path);
+  mix(rule);
+  mix(kind);
+  mix(ns);
+  mix(name);
+  mix(container);
+  mix(path);
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
   return buf;
+}
+
+std::string finding_fingerprint(const Finding& f) {
+  return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, f.container, f.location.path);
+}
+
+std::optional<Baseline> load_baseline(const std::string& path, std::vector<InputError>& errors) {
+  SourceFile file;
+  file.path = path;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    errors.push_back({path, 0, 0, "cannot read the baseline report"});
+    return std::nullopt;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  file.content = ss.str();
+  load_documents(file);
+  if (!file.errors.empty()) {
+    errors.insert(errors.end(), file.errors.begin(), file.errors.end());
+    return std::nullopt;
+  }
+  const Node* root = file.documents.empty() ? nullptr : file.documents[0].root;
+  const Node* findings = get(root, "findings");
+  if (!root || !get(root, "schemaVersion") || !findings || !findings->is_seq()) {
+    errors.push_back({path, root ? root->line : 1, root ? root->column : 1,
+                      "not a kguard JSON report (needs schemaVersion and findings)"});
+    return std::nullopt;
+  }
+  Baseline b;
+  b.file = path;
+  for (const Node* f : findings->items()) {
+    if (str(get(f, "result")) != "fail") continue;
+    FixedFinding x;
+    x.rule = std::string(str(get(f, "rule")));
+    x.kind = std::string(str(get(f, "kind")));
+    x.ns = std::string(str(get(f, "namespace")));
+    x.name = std::string(str(get(f, "name")));
+    x.container = std::string(str(get(f, "container")));
+    x.path = std::string(str(get(get(f, "location"), "path")));
+    x.message = std::string(str(get(f, "message")));
+    x.fingerprint = std::string(str(get(f, "fingerprint")));
+    if (x.fingerprint.empty())
+      x.fingerprint = fingerprint_of(x.rule, x.kind, x.ns, x.name, x.container, x.path);
+    b.findings.push_back(std::move(x));
+  }
+  return b;
+}
+
+void apply_baseline(ReportModel& m, const Baseline& b) {
+  m.baseline_file = b.file;
+  std::unordered_set<std::string> before;
+  for (const FixedFinding& f : b.findings) before.insert(f.fingerprint);
+  std::unordered_set<std::string> now;
+  m.baseline.assign(m.scan->findings.size(), BaselineState::None);
+  for (std::size_t i = 0; i < m.scan->findings.size(); ++i) {
+    const Finding& f = m.scan->findings[i];
+    if (f.result != Result::Fail) continue;
+    std::string fp = finding_fingerprint(f);
+    const bool old = before.count(fp) > 0;
+    m.baseline[i] = old ? BaselineState::Unchanged : BaselineState::New;
+    if (!old) ++m.new_failures;
+    now.insert(std::move(fp));
+  }
+  for (const FixedFinding& f : b.findings)
+    if (!now.count(f.fingerprint)) m.fixed.push_back(f);
 }
 
 std::string finding_message(const Finding& f, Lang lang) {

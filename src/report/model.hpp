@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -26,8 +27,29 @@ struct CategoryReport {
   int score = 100;
 };
 
+// --baseline: a previous JSON report, compared by finding fingerprints (not
+// line numbers), so edits that move lines do not make old findings "new".
+enum class BaselineState : std::uint8_t { None, New, Unchanged };
+
+struct FixedFinding {  // in the baseline, gone now
+  std::string rule, kind, ns, name, container, path, message, fingerprint;
+};
+
+struct Baseline {
+  std::string file;
+  std::vector<FixedFinding> findings;  // the failures of the previous report
+};
+
+// Reads a kguard JSON report; errors name the file, line and field.
+std::optional<Baseline> load_baseline(const std::string& path, std::vector<InputError>& errors);
+
 struct ReportModel {
   const ScanResult* scan = nullptr;
+  // Set by apply_baseline: one state per scan finding, and what was fixed.
+  std::string baseline_file;
+  std::vector<BaselineState> baseline;
+  std::vector<FixedFinding> fixed;
+  std::uint64_t new_failures = 0;
   Lang lang = Lang::En;  // language of every human-readable word
   std::string tool_version;
   std::string generated_at;  // RFC 3339 UTC
@@ -46,6 +68,10 @@ std::string finding_message(const Finding& f, Lang lang);
 // rule, kind, namespace, name, container and field path (16 hex digits).
 // SARIF partialFingerprints and --baseline both use it.
 std::string finding_fingerprint(const Finding& f);
+std::string fingerprint_of(std::string_view rule, std::string_view kind, std::string_view ns,
+                           std::string_view name, std::string_view container, std::string_view path);
+
+void apply_baseline(ReportModel& m, const Baseline& b);
 
 // Polaris's formula: floor(100 * 2P / (2P + F_warn + 2 F_danger)); 100 when
 // nothing was evaluated.

@@ -168,8 +168,11 @@ void write_rule(JsonWriter& w, const Rule& r, Lang L) {
   w.end_object();
 }
 
-void write_result(JsonWriter& w, const Finding& f, std::size_t rule_index, bool indexed, Lang L) {
+void write_result(JsonWriter& w, const Finding& f, std::size_t rule_index, bool indexed, Lang L,
+                  BaselineState baseline) {
   w.begin_object().field("ruleId", f.rule->id);
+  if (baseline != BaselineState::None)
+    w.field("baselineState", baseline == BaselineState::New ? "new" : "unchanged");
   if (indexed) w.field("ruleIndex", static_cast<std::uint64_t>(rule_index));
   w.field("level", sarif_level(f.rule->severity));
   w.key("message").begin_object().field("text", finding_message(f, L)).end_object();
@@ -237,10 +240,12 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
 
   w.field("language", lang_code(L));
   w.key("results").begin_array();
-  for (const Finding& f : s.findings) {
+  for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
+    const Finding& f = s.findings[fi];
     if (f.result != Result::Fail) continue;
     auto it = rule_index.find(f.rule);
-    write_result(w, f, it == rule_index.end() ? 0 : it->second, it != rule_index.end(), L);
+    write_result(w, f, it == rule_index.end() ? 0 : it->second, it != rule_index.end(), L,
+                 m.baseline.empty() ? BaselineState::None : m.baseline[fi]);
   }
   w.end_array();
 

@@ -107,7 +107,9 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   if (s.findings.empty()) out << "  " << tr(L, "No failed checks.") << '\n';
   // Group rows by resource, keeping input order.
   std::string current;
-  for (const Finding& f : s.findings) {
+  for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
+    const Finding& f = s.findings[fi];
+    const bool is_new = !m.baseline.empty() && m.baseline[fi] == BaselineState::New;
     std::string resource = f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name;
     if (resource != current) {
       current = resource;
@@ -118,7 +120,8 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     const std::string_view sev_col = f.result == Result::Fail ? severity_colour(r.severity) : kGreen;
     out << "    " << st(sev_col) << pad(std::string(tr(L, to_string(f.result))) + " " +
                                          std::string(tr(L, to_string(r.severity))), 16)
-        << st(kReset) << pad(r.id, 32) << ' ' << finding_message(f, L) << '\n';
+        << st(kReset) << pad(r.id, 32) << ' ' << (is_new ? std::string("[") + std::string(tr(L, "new")) + "] " : std::string())
+        << finding_message(f, L) << '\n';
     out << "      " << st(kDim) << f.location.file << ':' << f.location.line << ':'
         << f.location.column;
     if (!f.location.path.empty()) out << "  " << f.location.path;
@@ -131,6 +134,17 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     }
   }
 
+  if (!m.baseline_file.empty()) {
+    heading(tr(L, "Compared with the baseline"));
+    std::uint64_t unchanged = 0;
+    for (BaselineState b : m.baseline) unchanged += b == BaselineState::Unchanged ? 1 : 0;
+    out << "  " << m.baseline_file << ": " << m.new_failures << ' ' << tr(L, "new") << ", "
+        << unchanged << ' ' << tr(L, "unchanged") << ", " << m.fixed.size() << ' ' << tr(L, "fixed")
+        << '\n';
+    for (const FixedFinding& x : m.fixed)
+      out << "    " << st(kGreen) << tr(L, "fixed") << st(kReset) << "  " << pad(x.rule, 32) << ' '
+          << x.kind << ' ' << (x.ns.empty() ? "" : x.ns + "/") << x.name << "  " << x.path << '\n';
+  }
   if (!s.warnings.empty()) {
     heading(tr(L, "Notices"));
     for (const InputError& e : s.warnings) {

@@ -193,6 +193,40 @@ class Reports(unittest.TestCase):
         self.assertEqual(one, two)
 
 
+class Baseline(unittest.TestCase):
+    def test_new_unchanged_fixed_by_fingerprint_not_line(self):
+        with tempfile.TemporaryDirectory() as d:
+            app = os.path.join(d, "app.yaml")
+            base = os.path.join(d, "base.json")
+            open(app, "w").write(PRIVILEGED_POD)
+            code, out, _ = run("scan", "--no-config", "-o", "json=" + base, app)
+            before = json.load(open(base))
+            # Lines move, the privileged flag goes, host networking arrives.
+            changed = "# moved down\n\n" + PRIVILEGED_POD.replace(
+                "privileged: true", "privileged: false").replace("spec:\n", "spec:\n  hostNetwork: true\n")
+            open(app, "w").write(changed)
+            code, out, _ = run("scan", "--no-config", "-o", "json", "--baseline", base, app)
+            r = json.loads(out)
+            states = {f["rule"]: f.get("baseline") for f in r["findings"] if f["result"] == "fail"}
+            self.assertEqual(states["pss-host-namespaces"], "new")
+            self.assertEqual(states["pss-run-as-non-root"], "unchanged")  # moved two lines, same finding
+            self.assertIn("pss-privileged", {x["rule"] for x in r["baseline"]["fixed"]})
+            self.assertEqual(r["baseline"]["new"], sum(1 for f in r["findings"] if f.get("baseline") == "new"))
+            self.assertEqual(r["baseline"]["unchanged"] + r["baseline"]["new"],
+                             sum(1 for f in r["findings"] if f["result"] == "fail"))
+            # --fail-on-new fails on the new high finding, not on old ones.
+            self.assertEqual(run("scan", "--no-config", "--baseline", base, "--fail-on-new", app)[0], 1)
+            self.assertEqual(run("scan", "--no-config", "--baseline", base, "--fail-on-new",
+                                 "--fail-on", "critical", app)[0], 0)
+            open(app, "w").write(PRIVILEGED_POD)
+            self.assertEqual(run("scan", "--no-config", "--baseline", base, "--fail-on-new", app)[0], 0)
+            sarif = json.loads(run("scan", "--no-config", "-o", "sarif", "--baseline", base, app)[1])
+            self.assertEqual({x.get("baselineState") for x in sarif["runs"][0]["results"]}, {"unchanged"})
+            self.assertEqual(run("scan", "--fail-on-new", app)[0], 2)  # needs --baseline
+            open(base, "w").write("{}")
+            self.assertEqual(run("scan", "--baseline", base, app)[0], 2)
+
+
 class RealWorld(unittest.TestCase):
     def test_every_document_loads_and_locations_are_exact(self):
         code, r, _ = scan_json(REAL_WORLD)
