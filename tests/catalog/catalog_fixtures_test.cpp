@@ -82,6 +82,10 @@ TEST(Catalog, LoadsWithoutErrorsAndEveryRuleIsComplete) {
     EXPECT_FALSE(r->rationale.empty()) << r->id;
     EXPECT_FALSE(r->remediation.empty()) << r->id;
     EXPECT_FALSE(r->references.empty()) << r->id;
+    // Every human-readable word exists in both languages.
+    EXPECT_FALSE(r->zh.title.empty()) << r->id << " has no zh.title";
+    EXPECT_FALSE(r->zh.rationale.empty()) << r->id << " has no zh.rationale";
+    EXPECT_FALSE(r->zh.remediation.empty()) << r->id << " has no zh.remediation";
     // The folder name is the rule id.
     EXPECT_NE(r->source.find("/" + r->id + "/rule.yaml"), std::string::npos) << r->source;
   }
