@@ -574,12 +574,21 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   }
 
   // Input order; within one resource failures first, the most severe first.
+  // Findings are large: sort indices, then move each finding once.
   auto rank = [](Result res) { return res == Result::Fail ? 0 : res == Result::Exempt ? 1 : 2; };
-  std::stable_sort(r.findings.begin(), r.findings.end(), [&](const Finding& a, const Finding& b) {
+  std::vector<std::uint32_t> order(r.findings.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t ia, std::uint32_t ib) {
+    const Finding& a = r.findings[ia];
+    const Finding& b = r.findings[ib];
     if (a.object != b.object) return a.object < b.object;
     if (a.result != b.result) return rank(a.result) < rank(b.result);
     return a.rule->severity > b.rule->severity;
   });
+  std::vector<Finding> sorted;
+  sorted.reserve(r.findings.size());
+  for (std::uint32_t i : order) sorted.push_back(std::move(r.findings[i]));
+  r.findings = std::move(sorted);
   // The same expired annotation may be seen by several checks; report it once.
   std::sort(r.warnings.begin(), r.warnings.end(), [](const InputError& a, const InputError& b) {
     return std::tie(a.file, a.line, a.message) < std::tie(b.file, b.line, b.message);
