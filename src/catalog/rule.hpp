@@ -46,6 +46,9 @@ struct CheckInput {
   PssLevel pss_level;  // PSS profile in force
   // containers_of(pod), computed once per object for every rule.
   const std::vector<ContainerRef>& containers;
+  // Unique per evaluated object in the process: lets a template cache what
+  // it parsed from an object across the rules that bind it.
+  std::uint64_t object_serial = 0;
 };
 
 // One problem a check found. `at` is the node to point at (the field itself,

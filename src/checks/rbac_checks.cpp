@@ -192,20 +192,45 @@ class RbacRulesCheck final : public Check {
                          {}});
         continue;
       }
-      check_access(in, rule, label, rpath, out);
+      check_access(in, rule, i - 1, label, rpath, out);
     }
     return out.empty() ? Outcome::Pass : Outcome::Fail;
   }
 
  private:
-  void check_access(const CheckInput& in, const Node* rule, const std::string& label,
-                    const std::string& rpath, std::vector<Violation>& out) const {
-    const std::vector<std::string_view> groups = get(rule, "apiGroups")
-                                                     ? scalar_views(get(rule, "apiGroups"))
-                                                     : std::vector<std::string_view>{""};
-    const std::vector<std::string_view> resources = scalar_views(get(rule, "resources"));
-    const std::vector<std::string_view> verbs = scalar_views(get(rule, "verbs"));
-    const std::vector<std::string_view> names = scalar_views(get(rule, "resourceNames"));
+  // A PolicyRule's lists, parsed once per object and shared by the ~18 rules
+  // that bind this template (cached per thread by object serial).
+  struct ParsedRule {
+    std::vector<std::string_view> groups, resources, verbs, names;
+  };
+  static const ParsedRule& parsed(const CheckInput& in, const Node* rule, std::size_t index) {
+    thread_local std::uint64_t serial = 0;
+    thread_local std::vector<ParsedRule> cache;
+    if (serial != in.object_serial || in.object_serial == 0) {
+      serial = in.object_serial;
+      cache.clear();
+      for (const Node* r : items(get(in.obj.root, "rules"))) {
+        ParsedRule p;
+        p.groups = get(r, "apiGroups") ? scalar_views(get(r, "apiGroups"))
+                                       : std::vector<std::string_view>{""};
+        p.resources = scalar_views(get(r, "resources"));
+        p.verbs = scalar_views(get(r, "verbs"));
+        p.names = scalar_views(get(r, "resourceNames"));
+        cache.push_back(std::move(p));
+      }
+    }
+    (void)rule;
+    return cache[index];
+  }
+
+  void check_access(const CheckInput& in, const Node* rule, std::size_t rule_index,
+                    const std::string& label, const std::string& rpath,
+                    std::vector<Violation>& out) const {
+    const ParsedRule& pr = parsed(in, rule, rule_index);
+    const std::vector<std::string_view>& groups = pr.groups;
+    const std::vector<std::string_view>& resources = pr.resources;
+    const std::vector<std::string_view>& verbs = pr.verbs;
+    const std::vector<std::string_view>& names = pr.names;
     if (resources.empty() || verbs.empty()) return;  // nonResourceURLs rules
     if (!resource_names.empty() && !names.empty() &&
         std::none_of(names.begin(), names.end(),

@@ -389,7 +389,9 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       // ReplicaSet): its verdicts wait until we know whether the owner is here.
       const bool owned = !facts.owners.empty();
       pod_containers = containers_of(pod);
-      const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level, pod_containers};
+      static std::atomic<std::uint64_t> serial{0};
+      const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level, pod_containers,
+                          serial.fetch_add(1, std::memory_order_relaxed) + 1};
       for (std::size_t ri : rules_for(obj.kind)) {
         const Rule& rule = *rules_[ri];
         violations.clear();
