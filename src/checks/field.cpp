@@ -159,18 +159,7 @@ std::unique_ptr<Check> compile_field_check(const Params& params, std::string& er
     error = "values is required for expect in/notIn";
     return nullptr;
   }
-  if (params.get("containers")) {
-    check->container_kinds.clear();
-    for (const std::string& k : params.strings("containers")) {
-      if (k == "containers") check->container_kinds.push_back(ContainerKind::Container);
-      else if (k == "initContainers") check->container_kinds.push_back(ContainerKind::Init);
-      else if (k == "ephemeralContainers") check->container_kinds.push_back(ContainerKind::Ephemeral);
-      else {
-        error = "containers entries must be containers, initContainers or ephemeralContainers";
-        return nullptr;
-      }
-    }
-  }
+  if (!params.container_kinds(check->container_kinds, error)) return nullptr;
   check->skip_kinds = params.strings("skipKinds");
   check->pod_fallback = is_true(params.get("podFallback"));
   check->message = std::string(params.string("message"));

@@ -14,6 +14,7 @@
 #include <algorithm>
 
 #include "checks/registry.hpp"
+#include "core/glob.hpp"
 
 namespace kg {
 namespace {
@@ -21,32 +22,6 @@ namespace {
 template <typename List>
 bool contains(const List& list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
-}
-
-// Glob with `*` matching any run of characters (subject names, role names).
-bool glob_match(std::string_view pattern, std::string_view s) {
-  std::size_t p = 0, i = 0, star = std::string_view::npos, mark = 0;
-  while (i < s.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = i;
-    } else if (p < pattern.size() && pattern[p] == s[i]) {
-      ++p;
-      ++i;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      i = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
-bool any_glob(const std::vector<std::string>& patterns, std::string_view s) {
-  return std::any_of(patterns.begin(), patterns.end(),
-                     [&](const std::string& p) { return glob_match(p, s); });
 }
 
 // Views into the document: the hot path of every RBAC rule allocates nothing.

@@ -16,6 +16,28 @@ std::optional<std::int64_t> Params::integer(std::string_view key) const {
   return n ? n->as_int() : std::nullopt;
 }
 
+bool Params::container_kinds(std::vector<ContainerKind>& kinds, std::string& error) const {
+  if (!get("containers")) return true;
+  kinds.clear();
+  for (const std::string& k : strings("containers")) {
+    if (k == "containers") {
+      kinds.push_back(ContainerKind::Container);
+    } else if (k == "initContainers") {
+      kinds.push_back(ContainerKind::Init);
+    } else if (k == "ephemeralContainers") {
+      kinds.push_back(ContainerKind::Ephemeral);
+    } else {
+      error = "containers entries must be containers, initContainers or ephemeralContainers";
+      return false;
+    }
+  }
+  if (kinds.empty()) {
+    error = "containers must list at least one of containers, initContainers, ephemeralContainers";
+    return false;
+  }
+  return true;
+}
+
 // The one list of check templates. Add a template here and in registry.hpp.
 std::span<const CheckTemplate> check_templates() {
   static const CheckTemplate kTemplates[] = {

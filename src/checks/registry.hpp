@@ -20,6 +20,9 @@ class Params {
   std::string_view string(std::string_view key) const { return str(get(key)); }
   std::vector<std::string> strings(std::string_view key) const;
   std::optional<std::int64_t> integer(std::string_view key) const;
+  // The `containers` parameter (containers, initContainers,
+  // ephemeralContainers); `kinds` keeps the caller's default when absent.
+  bool container_kinds(std::vector<ContainerKind>& kinds, std::string& error) const;
 
  private:
   const Node* node_;

@@ -57,22 +57,7 @@ void add(std::vector<Violation>& out, std::string message, const Node* at, std::
 bool parse_container_kinds(const Params& params, std::vector<ContainerKind>& kinds,
                            std::string& error) {
   kinds = {ContainerKind::Init, ContainerKind::Container, ContainerKind::Ephemeral};
-  if (!params.get("containers")) return true;
-  kinds.clear();
-  for (const std::string& k : params.strings("containers")) {
-    if (k == "containers") kinds.push_back(ContainerKind::Container);
-    else if (k == "initContainers") kinds.push_back(ContainerKind::Init);
-    else if (k == "ephemeralContainers") kinds.push_back(ContainerKind::Ephemeral);
-    else {
-      error = "containers entries must be containers, initContainers or ephemeralContainers";
-      return false;
-    }
-  }
-  if (kinds.empty()) {
-    error = "containers must list at least one container type";
-    return false;
-  }
-  return true;
+  return params.container_kinds(kinds, error);
 }
 
 bool wants(const std::vector<ContainerKind>& kinds, ContainerKind k) {

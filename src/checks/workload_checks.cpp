@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "checks/registry.hpp"
+#include "core/glob.hpp"
 #include "checks/workload_quantity.hpp"
 #include "checks/workload_util.hpp"
 
@@ -25,26 +26,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// Shell-style glob with '*' only.
-bool glob(std::string_view pattern, std::string_view text) {
-  std::size_t p = 0, t = 0, star = std::string_view::npos, mark = 0;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = t;
-    } else if (p < pattern.size() && pattern[p] == text[t]) {
-      ++p;
-      ++t;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      t = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
 
 bool int_list(const Params& params, std::string_view key, std::vector<std::int64_t>& out,
               std::string& error) {
@@ -261,7 +242,7 @@ class KnownComponentCheck final : public Check {
       if (!str(img).empty()) {
         std::string canonical = lower(parse_image_name(str(img)).canonical());
         for (const std::string& g : images)
-          if (glob(g, canonical)) {
+          if (glob_match(g, canonical)) {
             out.push_back(container_violation(c, who(c) + " runs " + component + " (image \"" +
                                                      std::string(str(img)) + "\")",
                                               img, join_path(c.path, "image")));

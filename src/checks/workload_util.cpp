@@ -6,22 +6,7 @@ namespace kg::workload {
 
 bool container_kinds_param(const Params& params, std::vector<ContainerKind>& kinds,
                            std::string& error) {
-  if (!params.get("containers")) return true;
-  kinds.clear();
-  for (const std::string& k : params.strings("containers")) {
-    if (k == "containers") kinds.push_back(ContainerKind::Container);
-    else if (k == "initContainers") kinds.push_back(ContainerKind::Init);
-    else if (k == "ephemeralContainers") kinds.push_back(ContainerKind::Ephemeral);
-    else {
-      error = "containers entries must be containers, initContainers or ephemeralContainers";
-      return false;
-    }
-  }
-  if (kinds.empty()) {
-    error = "containers must list at least one of containers, initContainers, ephemeralContainers";
-    return false;
-  }
-  return true;
+  return params.container_kinds(kinds, error);
 }
 
 bool selected(const std::vector<ContainerKind>& kinds, ContainerKind k) {

@@ -1,6 +1,7 @@
 #include "engines/scan/scan.hpp"
 
 #include "checks/registry.hpp"
+#include "core/glob.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -44,37 +45,17 @@ bool rule_selected(const Rule& rule, const ScanOptions& options) {
   return false;
 }
 
-bool glob_match(std::string_view pattern, std::string_view text) {
-  // Iterative matcher with backtracking on the last star; "**" crosses '/'.
-  std::size_t p = 0, t = 0, star_p = std::string_view::npos, star_t = 0;
-  bool star_crosses = false;
-  while (t < text.size()) {
-    if (p < pattern.size() && pattern[p] == '*') {
-      star_crosses = p + 1 < pattern.size() && pattern[p + 1] == '*';
-      while (p < pattern.size() && pattern[p] == '*') ++p;
-      star_p = p;
-      star_t = t;
-    } else if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == text[t]) &&
-               !(pattern[p] == '?' && text[t] == '/')) {
-      ++p;
-      ++t;
-    } else if (star_p != std::string_view::npos && (star_crosses || text[star_t] != '/')) {
-      p = star_p;
-      t = ++star_t;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 namespace {
 
-bool any_glob(const std::vector<std::string>& patterns, std::string_view text) {
-  if (patterns.empty()) return true;
-  return std::any_of(patterns.begin(), patterns.end(),
-                     [&](const std::string& pat) { return glob_match(pat, text); });
+// An empty list in an exemption matches everything.
+bool matches_any(const std::vector<std::string>& patterns, std::string_view text) {
+  return patterns.empty() || any_glob(patterns, text);
+}
+
+bool matches_any_path(const std::vector<std::string>& patterns, std::string_view path) {
+  return patterns.empty() ||
+         std::any_of(patterns.begin(), patterns.end(),
+                     [&](const std::string& p) { return path_glob_match(p, path); });
 }
 
 // A rule selector in an exemption: id, category, tag, or "*"/"all".
@@ -337,8 +318,8 @@ Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFa
   }
   for (const ExemptionRule* xp : exemptions_by_rule_[rule_index]) {
     const ExemptionRule& x = *xp;
-    if (!any_glob(x.namespaces, facts.ns) ||
-        !any_glob(x.names, facts.name) || !any_glob(x.files, facts.file))
+    if (!matches_any(x.namespaces, facts.ns) || !matches_any(x.names, facts.name) ||
+        !matches_any_path(x.files, facts.file))
       continue;
     if (!x.kinds.empty() && std::find(x.kinds.begin(), x.kinds.end(), facts.kind) == x.kinds.end())
       continue;
@@ -350,7 +331,7 @@ Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFa
     }
     bool all = !containers_failing.empty();
     for (std::string& c : containers_failing) {
-      if (!c.empty() && any_glob(x.containers, c)) {
+      if (!c.empty() && matches_any(x.containers, c)) {
         c = "\x01";  // exempted container
         e.reason = x.reason;
         e.until = x.until;

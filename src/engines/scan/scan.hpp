@@ -163,7 +163,4 @@ class Scanner {
 std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
                                        std::vector<InputError>& errors);
 
-// Shell-style glob (*, ?, [..]); `**` also crosses '/'.
-bool glob_match(std::string_view pattern, std::string_view text);
-
 }  // namespace kg
