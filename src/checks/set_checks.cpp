@@ -46,8 +46,9 @@ class NetworkCoverage final : public SetCheck {
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];
       bool ingress = false, egress = false, any = false;
-      for (const NetworkPolicyFacts& np : inv.network_policies) {
-        if (inv.objects[np.object].ns != o.ns || !np.pod_selector.matches(w.pod_labels)) continue;
+      for (std::size_t ni : inv.network_policies_in(o.ns)) {
+        const NetworkPolicyFacts& np = inv.network_policies[ni];
+        if (!np.pod_selector.matches(w.pod_labels)) continue;
         any = true;
         ingress |= np.ingress_type;
         egress |= np.egress_type;
@@ -145,8 +146,9 @@ class SelectorTarget final : public SetCheck {
   bool services = true;  // else NetworkPolicies
   void evaluate(const Inventory& inv, SetSink& sink) const override {
     auto any_match = [&](const std::string& ns, const LabelSelector& sel) {
-      return std::any_of(inv.workloads.begin(), inv.workloads.end(), [&](const WorkloadFacts& w) {
-        return inv.objects[w.object].ns == ns && sel.matches(w.pod_labels);
+      const auto& in_ns = inv.workloads_in(ns);
+      return std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t wi) {
+        return sel.matches(inv.workloads[wi].pod_labels);
       });
     };
     if (services) {
@@ -187,8 +189,9 @@ class PdbCoverage final : public SetCheck {
       const ObjectFacts& o = inv.objects[w.object];
       if (o.kind != "Deployment" && o.kind != "StatefulSet") return;
       if (w.replicas.value_or(1) < min_replicas) return;
-      const bool covered = std::any_of(inv.pdbs.begin(), inv.pdbs.end(), [&](const auto& p) {
-        return inv.objects[p.first].ns == o.ns && p.second.matches(w.pod_labels);
+      const auto& in_ns = inv.pdbs_in(o.ns);
+      const bool covered = std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t pi) {
+        return inv.pdbs[pi].second.matches(w.pod_labels);
       });
       if (covered) {
         sink.pass(w.object);
@@ -211,12 +214,10 @@ class ServiceAccountCheck final : public SetCheck {
 
   static const ObjectFacts* find_sa(const Inventory& inv, const std::string& ns,
                                     const std::string& name, std::size_t* index = nullptr) {
-    for (std::size_t i : inv.service_accounts)
-      if (inv.objects[i].ns == ns && inv.objects[i].name == name) {
-        if (index) *index = i;
-        return &inv.objects[i];
-      }
-    return nullptr;
+    auto i = inv.service_account(ns, name);
+    if (!i) return nullptr;
+    if (index) *index = *i;
+    return &inv.objects[*i];
   }
 
   static bool token_mounted(const Inventory& inv, const WorkloadFacts& w, const std::string& sa) {
@@ -255,11 +256,8 @@ class ServiceAccountCheck final : public SetCheck {
           return;
         case SaMode::BoundAndMounted: {
           if (!token_mounted(inv, w, sa)) return sink.pass(w.object);
-          for (const BindingFacts& b : inv.bindings)
-            for (const Subject& s : b.subjects)
-              if (s.kind == "ServiceAccount" && s.name == sa &&
-                  (s.ns.empty() ? inv.objects[b.object].ns : s.ns) == o.ns) {
-                const ObjectFacts& bo = inv.objects[b.object];
+          for (std::size_t bi : inv.bindings_of_service_account(o.ns, sa)) {
+                const ObjectFacts& bo = inv.objects[inv.bindings[bi].object];
                 sink.fail(w.object, {{"the pod mounts the token of ServiceAccount \"" + sa +
                                           "\", which " + bo.kind + " \"" + bo.name +
                                           "\" grants RBAC permissions; a compromised container can use them",
@@ -386,12 +384,8 @@ class RbacGrant final : public SetCheck {
       const std::string sa = w.service_account.empty() ? "default" : w.service_account;
       std::vector<const Permission*> all;
       std::string via;
-      for (const BindingFacts& b : inv.bindings) {
-        const bool binds = std::any_of(b.subjects.begin(), b.subjects.end(), [&](const Subject& s) {
-          return s.kind == "ServiceAccount" && s.name == sa &&
-                 (s.ns.empty() ? inv.objects[b.object].ns : s.ns) == o.ns;
-        });
-        if (!binds) continue;
+      for (std::size_t bi : inv.bindings_of_service_account(o.ns, sa)) {
+        const BindingFacts& b = inv.bindings[bi];
         for (const Permission* p : granted(inv, b))
           if (std::find(all.begin(), all.end(), p) == all.end()) {
             all.push_back(p);

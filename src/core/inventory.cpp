@@ -113,6 +113,7 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
                         is_true(get(o, "controller"))});
   objects.push_back(std::move(f));
   index_built_ = false;
+  by_ns_.reset();
 
   const std::string_view kind = obj.kind;
   const Node* spec = obj.root->get("spec");
@@ -220,15 +221,19 @@ void Inventory::append(Inventory&& o) {
   for (auto& [i, sel] : o.pdbs) pdbs.emplace_back(i + base, std::move(sel));
   for (auto& [i, a] : o.sa_automount) sa_automount[i + base] = a;
   index_built_ = false;
+  by_ns_.reset();
 }
 
 void Inventory::build_index() const {
   if (index_built_) return;
   index_.clear();
   index_.reserve(objects.size());
+  role_of_object_.clear();
+  for (std::size_t i = 0; i < roles.size(); ++i) role_of_object_[roles[i].object] = i;
   for (std::size_t i = 0; i < objects.size(); ++i) {
     const ObjectFacts& f = objects[i];
-    index_.emplace(f.kind + "/" + f.ns + "/" + f.name, i);
+    // A stray namespace on a ClusterRole is ignored by the API server.
+    index_.emplace(f.kind + "/" + (f.kind == "ClusterRole" ? std::string() : f.ns) + "/" + f.name, i);
   }
   index_built_ = true;
 }
@@ -250,11 +255,15 @@ bool Inventory::controlled_by_input(std::size_t object) const {
 
 const RoleFacts* Inventory::find_role(std::string_view kind, std::string_view ns,
                                       std::string_view name) const {
-  for (const RoleFacts& r : roles) {
-    const ObjectFacts& f = objects[r.object];
-    if (f.kind == kind && f.name == name && (r.cluster || f.ns == ns)) return &r;
-  }
-  return nullptr;
+  build_index();
+  // ClusterRoles are cluster-scoped: their facts carry no namespace.
+  thread_local std::string key;
+  key.clear();
+  key.append(kind).append("/").append(kind == "ClusterRole" ? std::string_view{} : ns).append("/").append(name);
+  auto it = index_.find(key);
+  if (it == index_.end()) return nullptr;
+  auto r = role_of_object_.find(it->second);
+  return r == role_of_object_.end() ? nullptr : &roles[r->second];
 }
 
 std::vector<const PolicyRule*> Inventory::effective_rules(const RoleFacts& role) const {
@@ -272,6 +281,59 @@ std::vector<const PolicyRule*> Inventory::effective_rules(const RoleFacts& role)
         if (other.cluster && sel.matches(objects[other.object].labels)) todo.push_back(&other);
   }
   return out;
+}
+
+const Inventory::ByNamespace& Inventory::by_namespace() const {
+  if (by_ns_) return *by_ns_;
+  auto b = std::make_unique<ByNamespace>();
+  for (std::size_t i = 0; i < workloads.size(); ++i) b->workloads[objects[workloads[i].object].ns].push_back(i);
+  for (std::size_t i = 0; i < network_policies.size(); ++i)
+    b->policies[objects[network_policies[i].object].ns].push_back(i);
+  for (std::size_t i = 0; i < pdbs.size(); ++i) b->pdbs[objects[pdbs[i].first].ns].push_back(i);
+  for (std::size_t i = 0; i < services.size(); ++i) b->services[objects[services[i].object].ns].push_back(i);
+  for (std::size_t i : service_accounts)
+    b->service_accounts.emplace(objects[i].ns + "/" + objects[i].name, i);
+  for (std::size_t i = 0; i < bindings.size(); ++i)
+    for (const Subject& s : bindings[i].subjects)
+      if (s.kind == "ServiceAccount") {
+        // A subject without a namespace means the binding's own namespace.
+        auto& list = b->sa_bindings[(s.ns.empty() ? objects[bindings[i].object].ns : s.ns) + "/" + s.name];
+        if (list.empty() || list.back() != i) list.push_back(i);
+      }
+  by_ns_ = std::move(b);
+  return *by_ns_;
+}
+
+namespace {
+const std::vector<std::size_t>& lookup(const std::unordered_map<std::string, std::vector<std::size_t>>& m,
+                                       const std::string& key) {
+  static const std::vector<std::size_t> kEmpty;
+  auto it = m.find(key);
+  return it == m.end() ? kEmpty : it->second;
+}
+}  // namespace
+
+const std::vector<std::size_t>& Inventory::workloads_in(const std::string& ns) const {
+  return lookup(by_namespace().workloads, ns);
+}
+const std::vector<std::size_t>& Inventory::network_policies_in(const std::string& ns) const {
+  return lookup(by_namespace().policies, ns);
+}
+const std::vector<std::size_t>& Inventory::pdbs_in(const std::string& ns) const {
+  return lookup(by_namespace().pdbs, ns);
+}
+const std::vector<std::size_t>& Inventory::services_in(const std::string& ns) const {
+  return lookup(by_namespace().services, ns);
+}
+const std::vector<std::size_t>& Inventory::bindings_of_service_account(const std::string& ns,
+                                                                       const std::string& name) const {
+  return lookup(by_namespace().sa_bindings, ns + "/" + name);
+}
+std::optional<std::size_t> Inventory::service_account(const std::string& ns, const std::string& name) const {
+  const auto& m = by_namespace().service_accounts;
+  auto it = m.find(ns + "/" + name);
+  if (it == m.end()) return std::nullopt;
+  return it->second;
 }
 
 std::vector<std::string> Inventory::namespaces_in_use() const {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <unordered_map>
 #include <optional>
 #include <string>
@@ -157,8 +158,28 @@ struct Inventory {
   // True when an object of `kind` named `name` in `ns` is in the input.
   bool has_object(std::string_view kind, std::string_view ns, std::string_view name) const;
 
+  // Lookups by namespace and identity, built once on first use, so the
+  // set-level checks stay linear on 100k-object snapshots.
+  const std::vector<std::size_t>& workloads_in(const std::string& ns) const;         // → workloads[i]
+  const std::vector<std::size_t>& network_policies_in(const std::string& ns) const;  // → network_policies[i]
+  const std::vector<std::size_t>& pdbs_in(const std::string& ns) const;              // → pdbs[i]
+  const std::vector<std::size_t>& services_in(const std::string& ns) const;          // → services[i]
+  // Bindings with the ServiceAccount ns/name among their subjects → bindings[i].
+  const std::vector<std::size_t>& bindings_of_service_account(const std::string& ns,
+                                                              const std::string& name) const;
+  // The ServiceAccount object ns/name, or nullopt.
+  std::optional<std::size_t> service_account(const std::string& ns, const std::string& name) const;
+
  private:
+  struct ByNamespace {
+    std::unordered_map<std::string, std::vector<std::size_t>> workloads, policies, pdbs, services,
+        sa_bindings;
+    std::unordered_map<std::string, std::size_t> service_accounts;
+  };
+  mutable std::unique_ptr<ByNamespace> by_ns_;
+  const ByNamespace& by_namespace() const;
   mutable std::unordered_map<std::string, std::size_t> index_;  // "Kind/ns/name" → object
+  mutable std::unordered_map<std::size_t, std::size_t> role_of_object_;  // object → roles[i]
   mutable bool index_built_ = false;
   void build_index() const;
 };
