@@ -85,12 +85,12 @@ class NamespacePolicy final : public SetCheck {
       case NamespaceRequirement::DefaultDenyEgress: {
         const bool ingress = requirement == NamespaceRequirement::DefaultDenyIngress;
         // Default deny: selects every pod, has the policy type, allows nothing.
-        return std::any_of(inv.network_policies.begin(), inv.network_policies.end(),
-                           [&](const NetworkPolicyFacts& np) {
-                             return inv.objects[np.object].ns == ns && np.pod_selector.empty() &&
-                                    (ingress ? np.ingress_type && np.ingress_rules == 0
-                                             : np.egress_type && np.egress_rules == 0);
-                           });
+        const auto& in_ns = inv.network_policies_in(ns);
+        return std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t ni) {
+          const NetworkPolicyFacts& np = inv.network_policies[ni];
+          return np.pod_selector.empty() && (ingress ? np.ingress_type && np.ingress_rules == 0
+                                                     : np.egress_type && np.egress_rules == 0);
+        });
       }
       case NamespaceRequirement::LimitRange:
         return std::any_of(inv.limit_ranges.begin(), inv.limit_ranges.end(),
@@ -119,14 +119,16 @@ class NamespacePolicy final : public SetCheck {
   void evaluate(const Inventory& inv, SetSink& sink) const override {
     // The subject is the Namespace object when the input has it; otherwise
     // the first workload of that namespace, so the finding has a location.
+    std::map<std::string, std::size_t> namespace_objects;
+    for (std::size_t i : inv.namespaces) namespace_objects[inv.objects[i].name] = i;
     for (const std::string& ns : inv.namespaces_in_use()) {
-      std::optional<std::size_t> subject;
-      for (std::size_t i : inv.namespaces)
-        if (inv.objects[i].name == ns) subject = i;
+      std::optional<std::size_t> subject = namespace_objects.count(ns)
+                                               ? std::optional<std::size_t>(namespace_objects.at(ns))
+                                               : std::nullopt;
       if (!subject)
-        for (const WorkloadFacts& w : inv.workloads)
-          if (inv.objects[w.object].ns == ns && !inv.controlled_by_input(w.object)) {
-            subject = w.object;
+        for (std::size_t wi : inv.workloads_in(ns))
+          if (!inv.controlled_by_input(inv.workloads[wi].object)) {
+            subject = inv.workloads[wi].object;
             break;
           }
       if (!subject) continue;

@@ -530,9 +530,10 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     if (rules_[p.rule]->deferral == Deferral::SelectedByService) {
       auto w = workload_of.find(p.object);
       const std::string& ns = inv.objects[p.object].ns;
+      const auto& services = inv.services_in(ns);
       const bool selected = w != workload_of.end() &&
-                            std::any_of(inv.services.begin(), inv.services.end(), [&](const ServiceFacts& s) {
-                              return inv.objects[s.object].ns == ns && s.selector.matches(w->second->pod_labels);
+                            std::any_of(services.begin(), services.end(), [&](std::size_t si) {
+                              return inv.services[si].selector.matches(w->second->pod_labels);
                             });
       if (!selected) continue;  // not applicable: nothing routes traffic to it
     }
