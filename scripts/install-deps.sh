@@ -11,7 +11,7 @@ packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3
 # conflicts with Debian's package).
 command -v npm >/dev/null || packages+=(npm)
 if [ "${1:-}" = "--demo" ]; then
-  packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev)
+  packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3)
 fi
 
 missing=()

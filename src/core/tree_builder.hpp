@@ -69,7 +69,8 @@ class TreeBuilder {
 
   Arena& main_arena_;
   Arena* arena_;  // main_arena_, or item_arena_ while inside a streamed item
-  Arena item_arena_{64 * 1024};
+  std::vector<std::byte> item_buffer_ = std::vector<std::byte>(64 * 1024);
+  Arena item_arena_{item_buffer_.data(), item_buffer_.size()};  // reused for every List item
   ItemSink item_sink_;
   std::vector<std::string> item_anchors_;  // anchors to forget when the item is released
   const LoadLimits& limits_;

@@ -6,6 +6,7 @@
 // parsed on its own. A malformed document then costs only itself.
 #include <yaml.h>
 
+#include <algorithm>
 #include <string>
 
 #include "core/document.hpp"
@@ -78,7 +79,11 @@ class YamlChunkParser {
       });
   }
 
-  void parse(const Chunk& chunk) {
+  // Parses from chunk.begin to the end of its range. Returns the first line
+  // of the document libyaml failed in, or 0 when the range parsed to its end.
+  std::uint32_t parse(const Chunk& chunk) {
+    std::uint32_t failed_at = 0;
+    bool reported = false;  // a tree-builder error is reported once per document
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
     const auto* data = reinterpret_cast<const unsigned char*>(file_.content.data() + chunk.begin);
@@ -90,6 +95,7 @@ class YamlChunkParser {
       yaml_event_t ev;
       if (!yaml_parser_parse(&parser, &ev)) {
         report_parser_error(parser);
+        failed_at = in_document ? doc_line : chunk.first_line;
         break;
       }
       const yaml_event_type_t type = ev.type;
@@ -99,6 +105,7 @@ class YamlChunkParser {
       switch (type) {
         case YAML_DOCUMENT_START_EVENT:
           builder_.reset();
+          reported = false;
           in_document = true;
           doc_line = line;
           break;
@@ -136,20 +143,26 @@ class YamlChunkParser {
           break;
       }
       yaml_event_delete(&ev);
-      if (!ok) {
+      if (!ok && !reported) {
+        // The syntax is fine, the tree is not (alias bomb, depth): drop this
+        // document and go on with the same parser.
         const InputError& e = builder_.error();
         file_.errors.push_back({file_.path, e.line, e.column, e.message});
-        in_document = false;
-        break;
+        reported = true;
       }
       if (type == YAML_STREAM_END_EVENT) break;
     }
-    (void)in_document;
     yaml_parser_delete(&parser);
+    return failed_at;
   }
 
  private:
   void finish_document(std::uint32_t doc_line) {
+    if (builder_.failed()) {
+      builder_.reset();
+      if (release_) arena_.release();
+      return;
+    }
     for (InputError& w : builder_.warnings()) {
       w.file = file_.path;
       file_.errors.push_back(std::move(w));
@@ -190,8 +203,23 @@ class YamlChunkParser {
 
 void load_yaml(SourceFile& file, Arena& arena, bool release, const LoadLimits& limits,
                const DocumentSink& sink) {
+  // One parser for the whole stream (a parser per document costs more than
+  // the parse); after a syntax error, resume at the first document boundary
+  // after the broken document's start.
   YamlChunkParser parser(file, arena, release, limits, sink);
-  for (const Chunk& chunk : split_documents(file.content)) parser.parse(chunk);
+  const std::string_view s = file.content;
+  Chunk range{0, s.size(), 1};
+  std::vector<Chunk> chunks;
+  while (range.begin < s.size()) {
+    const std::uint32_t failed_at = parser.parse(range);
+    if (failed_at == 0) break;
+    if (chunks.empty()) chunks = split_documents(s);
+    auto next = std::find_if(chunks.begin(), chunks.end(), [&](const Chunk& c) {
+      return c.begin > range.begin && c.first_line > failed_at;
+    });
+    if (next == chunks.end()) break;
+    range = Chunk{next->begin, s.size(), next->first_line};
+  }
 }
 
 }  // namespace kg
