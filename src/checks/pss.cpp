@@ -8,10 +8,16 @@
 #include <algorithm>
 #include <array>
 
+#include "checks/check_util.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
 namespace {
+
+using checks::describe;
+using checks::present;
+using checks::quote;
+using checks::starts_with;
 
 enum class Control {
   AppArmorProfile,
@@ -62,16 +68,8 @@ constexpr ControlName kControls[] = {
     {"procMount_restricted", Control::ProcMountRestricted},
 };
 
-bool present(const Node* n) { return n && !n->is_null(); }
 
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
-std::string quote(std::string_view s) {
-  std::string q = "\"";
-  q += s;
-  q += '"';
-  return q;
-}
 
 // Collects violations for one object with the paths that findings need.
 class Sink {
@@ -97,12 +95,6 @@ std::string sc_path(const ContainerRef& c, std::string_view field) {
   return join_path(join_path(c.path, "securityContext"), field);
 }
 
-std::string describe(const ContainerRef& c) {
-  std::string_view what = c.kind == ContainerKind::Init        ? "init container "
-                          : c.kind == ContainerKind::Ephemeral ? "ephemeral container "
-                                                               : "container ";
-  return std::string(what) + quote(c.name);
-}
 
 bool is_windows(const Node* spec) { return str(get(get(spec, "os"), "name")) == "windows"; }
 bool user_namespaced(const Node* spec) { return is_false(get(spec, "hostUsers")); }

@@ -8,27 +8,19 @@
 #include <algorithm>
 #include <cctype>
 
+#include "checks/check_util.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
 namespace {
 
-bool present(const Node* n) { return n && !n->is_null(); }
-bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+using checks::describe;
+using checks::present;
+using checks::quote;
+using checks::starts_with;
 
-std::string quote(std::string_view s) {
-  std::string q = "\"";
-  q += s;
-  q += '"';
-  return q;
-}
 
-std::string describe(const ContainerRef& c) {
-  std::string_view what = c.kind == ContainerKind::Init        ? "init container "
-                          : c.kind == ContainerKind::Ephemeral ? "ephemeral container "
-                                                               : "container ";
-  return std::string(what) + quote(c.name);
-}
+
 
 std::string sc_path(const ContainerRef& c, std::string_view field) {
   return join_path(join_path(c.path, "securityContext"), field);

@@ -15,27 +15,21 @@
 #include <algorithm>
 #include <regex>
 
+#include "checks/check_util.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
 namespace {
 
+using checks::describe;
+using checks::present;
+using checks::quote;
+using checks::starts_with;
+
 constexpr std::size_t kMaxLine = 512;           // longer lines are matched by their start
 constexpr std::size_t kMaxScanned = 256 * 1024;  // per value
 
-std::string quote(std::string_view s) {
-  std::string q = "\"";
-  q += s;
-  q += '"';
-  return q;
-}
 
-std::string describe(const ContainerRef& c) {
-  std::string_view what = c.kind == ContainerKind::Init        ? "init container "
-                          : c.kind == ContainerKind::Ephemeral ? "ephemeral container "
-                                                               : "container ";
-  return std::string(what) + quote(c.name);
-}
 
 struct Pattern {
   std::string name;

@@ -269,16 +269,16 @@ const RoleFacts* Inventory::find_role(std::string_view kind, std::string_view ns
 std::vector<const PolicyRule*> Inventory::effective_rules(const RoleFacts& role) const {
   std::vector<const PolicyRule*> out;
   std::set<const RoleFacts*> seen;
-  std::vector<const RoleFacts*> todo{&role};
-  while (!todo.empty()) {
-    const RoleFacts* r = todo.back();
-    todo.pop_back();
+  std::vector<const RoleFacts*> pending{&role};
+  while (!pending.empty()) {
+    const RoleFacts* r = pending.back();
+    pending.pop_back();
     if (!seen.insert(r).second) continue;
     for (const PolicyRule& p : r->rules) out.push_back(&p);
     // The controller aggregates every ClusterRole whose labels match a selector.
     for (const LabelSelector& sel : r->aggregation)
       for (const RoleFacts& other : roles)
-        if (other.cluster && sel.matches(objects[other.object].labels)) todo.push_back(&other);
+        if (other.cluster && sel.matches(objects[other.object].labels)) pending.push_back(&other);
   }
   return out;
 }

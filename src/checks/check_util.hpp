@@ -1,0 +1,33 @@
+// Small helpers shared by the check templates' messages and field tests.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/object.hpp"
+
+namespace kg::checks {
+
+// Set and not an explicit null.
+inline bool present(const Node* n) { return n && !n->is_null(); }
+
+inline bool starts_with(std::string_view s, std::string_view p) {
+  return s.substr(0, p.size()) == p;
+}
+
+inline std::string quote(std::string_view s) {
+  std::string q = "\"";
+  q += s;
+  q += '"';
+  return q;
+}
+
+// `init container "migrate"`, as the messages name containers.
+inline std::string describe(const ContainerRef& c) {
+  std::string_view what = c.kind == ContainerKind::Init        ? "init container "
+                          : c.kind == ContainerKind::Ephemeral ? "ephemeral container "
+                                                               : "container ";
+  return std::string(what) + quote(c.name);
+}
+
+}  // namespace kg::checks
