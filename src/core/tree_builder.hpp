@@ -23,6 +23,8 @@ class TreeBuilder {
   // envelopes, `kubectl get -o yaml|json`) to `sink` one at a time, each in
   // its own arena that is released afterwards, so a 70 MB List never
   // exists as one tree. The envelope is delivered with an empty `items`.
+  // Anchors defined inside one item are forgotten with it (an alias to them
+  // from a later item is an error); generated Lists never use them.
   using ItemSink = std::function<void(const Node* item, std::size_t index)>;
   void stream_list_items(ItemSink sink) { item_sink_ = std::move(sink); }
 

@@ -122,3 +122,41 @@ TEST(Stream, DocumentsAreDeliveredOneByOne) {
 
 }  // namespace
 }  // namespace kg
+
+namespace kg {
+namespace {
+
+TEST(Stream, ListItemsAreDeliveredOneByOneInYamlAndJson) {
+  for (const char* content :
+       {"apiVersion: v1\nitems:\n- {kind: Pod, metadata: {name: a}}\n- kind: Service\n  metadata: {name: b}\nkind: List\n",
+        "{\"apiVersion\": \"v1\", \"items\": [{\"kind\": \"Pod\"}, {\"kind\": \"Service\"}], \"kind\": \"List\"}"}) {
+    SourceFile f;
+    f.path = "list";
+    f.content = content;
+    std::vector<std::pair<std::int64_t, std::string>> seen;
+    stream_documents(f, {}, [&](const Document& d) {
+      seen.emplace_back(d.list_index, std::string(str(d.root->get("kind"))));
+      if (d.list_index < 0) EXPECT_TRUE(d.root->get("items")->items().empty());  // envelope
+    });
+    ASSERT_TRUE(f.errors.empty()) << f.errors[0].message;
+    EXPECT_EQ(seen, (std::vector<std::pair<std::int64_t, std::string>>{
+                        {0, "Pod"}, {1, "Service"}, {-1, "List"}}))
+        << content;
+  }
+}
+
+TEST(Stream, SyntaxErrorResumesAtTheNextDocument) {
+  SourceFile f;
+  f.path = "s.yaml";
+  f.content = "a: 1\n---\nb: [\n  c: d\n---\ne: 5\n---\nf: 6\n";
+  std::vector<std::string> keys;
+  stream_documents(f, {}, [&](const Document& d) {
+    keys.emplace_back(d.root->entries()[0].key->text());
+  });
+  EXPECT_EQ(keys, (std::vector<std::string>{"a", "e", "f"}));
+  ASSERT_EQ(f.errors.size(), 1u);
+  EXPECT_EQ(f.errors[0].file, "s.yaml");
+}
+
+}  // namespace
+}  // namespace kg
