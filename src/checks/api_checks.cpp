@@ -23,16 +23,6 @@ bool contains(const std::vector<std::string>& list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
 }
 
-std::vector<std::string> split_path(std::string_view s) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    auto dot = s.find('.');
-    out.emplace_back(s.substr(0, dot));
-    if (dot == std::string_view::npos) break;
-    s.remove_prefix(dot + 1);
-  }
-  return out;
-}
 
 // Field path segment for a map key: plain keys join with '.', keys holding
 // dots or slashes ("app.kubernetes.io/name") are bracketed.
@@ -362,7 +352,7 @@ std::unique_ptr<Check> compile_pattern_check(const Params& params, std::string& 
         "field (or fields) is required: a dotted path where * walks every map value or list item";
     return nullptr;
   }
-  for (const std::string& f : fields) check->fields.emplace_back(f, split_path(f));
+  for (const std::string& f : fields) check->fields.emplace_back(f, split_field_path(f));
   const bool icase = is_true(params.get("ignoreCase"));
   const auto flags = std::regex::ECMAScript | (icase ? std::regex::icase : std::regex::ECMAScript);
   auto compile = [&](std::string_view key, std::optional<std::regex>& out) {

@@ -28,16 +28,6 @@ Resolved resolve(const Node* base, const std::vector<std::string>& segments) {
   return r;
 }
 
-std::vector<std::string> split_dots(std::string_view s) {
-  std::vector<std::string> out;
-  while (!s.empty()) {
-    auto dot = s.find('.');
-    out.emplace_back(s.substr(0, dot));
-    if (dot == std::string_view::npos) break;
-    s.remove_prefix(dot + 1);
-  }
-  return out;
-}
 
 class FieldCheck final : public Check {
  public:
@@ -141,7 +131,7 @@ std::unique_ptr<Check> compile_field_check(const Params& params, std::string& er
     error = "field is required";
     return nullptr;
   }
-  check->segments = split_dots(check->field);
+  check->segments = split_field_path(check->field);
   static constexpr std::pair<std::string_view, Expect> kExpect[] = {
       {"present", Expect::Present}, {"absent", Expect::Absent}, {"true", Expect::True},
       {"notTrue", Expect::NotTrue}, {"false", Expect::False},   {"in", Expect::In},

@@ -35,6 +35,17 @@ std::string index_path(std::string_view base, std::size_t i) {
   return s;
 }
 
+std::vector<std::string> split_field_path(std::string_view path) {
+  std::vector<std::string> out;
+  while (!path.empty()) {
+    auto dot = path.find('.');
+    out.emplace_back(path.substr(0, dot));
+    if (dot == std::string_view::npos) break;
+    path.remove_prefix(dot + 1);
+  }
+  return out;
+}
+
 namespace {
 
 bool is_list_kind(std::string_view kind) {

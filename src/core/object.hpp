@@ -96,5 +96,7 @@ Effective effective_security_field(const PodView& pod, const ContainerRef& c,
 // Joins field paths: join("a.b", "c") == "a.b.c", join("", "c") == "c".
 std::string join_path(std::string_view base, std::string_view field);
 std::string index_path(std::string_view base, std::size_t i);
+// "spec.template.spec" → {"spec", "template", "spec"}.
+std::vector<std::string> split_field_path(std::string_view path);
 
 }  // namespace kg
