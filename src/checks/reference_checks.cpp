@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "checks/registry.hpp"
+#include "core/glob.hpp"
 
 namespace kg {
 namespace {
@@ -153,6 +154,8 @@ enum class Reference {
   RouteBackend,
   ServiceMonitor,
   EnvSource,
+  ImageSignaturePolicy,
+  ExposedWorkload,
 };
 
 class ReferenceTarget final : public SetCheck {
@@ -180,6 +183,8 @@ class ReferenceTarget final : public SetCheck {
       case Reference::RouteBackend: return backends(inv, sink, false);
       case Reference::ServiceMonitor: return service_monitor(inv, sink);
       case Reference::EnvSource: return env_source(inv, sink);
+      case Reference::ImageSignaturePolicy: return image_signature_policy(inv, sink);
+      case Reference::ExposedWorkload: return exposed_workload(inv, sink);
     }
   }
 
@@ -392,6 +397,69 @@ class ReferenceTarget final : public SetCheck {
       }
     }
   }
+
+  // Admission verifies signatures only for images some enforcing policy
+  // names; the signatures themselves live in the registry.
+  static void image_signature_policy(const Inventory& inv, SetSink& sink) {
+    for (const WorkloadFacts& w : inv.workloads) {
+      if (w.images.empty() || !top_level(inv, w)) continue;
+      const ObjectFacts& o = inv.objects[w.object];
+      std::vector<SetViolation> violations;
+      for (const WorkloadFacts::Image& img : w.images) {
+        // Policies name images as written or in full (docker.io/library/nginx:1.27).
+        std::string full = img.image;
+        if (full.find('/') == std::string::npos) full = "docker.io/library/" + full;
+        else if (const std::string first = full.substr(0, full.find('/'));
+                 first.find('.') == std::string::npos && first.find(':') == std::string::npos && first != "localhost")
+          full = "docker.io/" + full;
+        const bool covered = std::any_of(inv.image_policies.begin(), inv.image_policies.end(), [&](const ImagePolicyFacts& p) {
+          if (!p.cluster_wide && inv.objects[p.object].ns != o.ns) return false;
+          return std::any_of(p.globs.begin(), p.globs.end(), [&](const std::string& g) {
+            return glob_match(g, img.image) || glob_match(g, full);
+          });
+        });
+        if (!covered)
+          violations.push_back({"container \"" + img.container + "\" runs \"" + img.image +
+                                    "\", which no enforcing image-verification policy in this input covers, so an unsigned or re-tagged image is admitted",
+                                img.path, img.line, img.column, img.container});
+      }
+      if (violations.empty()) {
+        sink.pass(w.object);
+      } else {
+        sink.fail(w.object, std::move(violations));
+      }
+    }
+  }
+
+  // Reachable from outside the cluster: selected by a NodePort/LoadBalancer
+  // Service, or by a Service that an Ingress or Gateway API route sends to.
+  static void exposed_workload(const Inventory& inv, SetSink& sink) {
+    std::unordered_map<std::string, const ServiceReference*> routed;  // "ns/service" → first reference
+    for (const ServiceReference& r : inv.service_references) routed.emplace(r.ns + "/" + r.service, &r);
+    for (const WorkloadFacts& w : inv.workloads) {
+      if (!w.long_running || !top_level(inv, w)) continue;
+      const ObjectFacts& o = inv.objects[w.object];
+      std::string via;
+      for (std::size_t si : inv.services_in(o.ns)) {
+        const ServiceFacts& s = inv.services[si];
+        if (!s.selector.matches(w.pod_labels)) continue;
+        const ObjectFacts& so = inv.objects[s.object];
+        if (s.type == "NodePort" || s.type == "LoadBalancer") {
+          via = s.type + " Service \"" + so.name + "\"";
+        } else if (auto it = routed.find(so.ns + "/" + so.name); it != routed.end()) {
+          const ObjectFacts& ro = inv.objects[it->second->object];
+          via = ro.kind + " \"" + ro.name + "\" through Service \"" + so.name + "\"";
+        }
+        if (!via.empty()) break;
+      }
+      if (via.empty()) {
+        sink.pass(w.object);
+      } else {
+        sink.fail(w.object, {{"reachable from outside the cluster via " + via, w.spec_path, w.spec_line,
+                              w.spec_column, {}}});
+      }
+    }
+  }
 };
 
 }  // namespace
@@ -434,6 +502,8 @@ std::unique_ptr<SetCheck> compile_reference_target_check(const Params& params, s
       {"route-backend", Reference::RouteBackend},
       {"service-monitor", Reference::ServiceMonitor},
       {"env-source", Reference::EnvSource},
+      {"image-signature-policy", Reference::ImageSignaturePolicy},
+      {"exposed-workload", Reference::ExposedWorkload},
   };
   auto c = std::make_unique<ReferenceTarget>();
   const std::string_view ref = params.string("reference");
@@ -444,7 +514,7 @@ std::unique_ptr<SetCheck> compile_reference_target_check(const Params& params, s
     }
   error =
       "reference must be statefulset-service, network-policy-peer, service-target-port, ingress-backend, "
-      "route-backend, service-monitor or env-source";
+      "route-backend, service-monitor, env-source, image-signature-policy or exposed-workload";
   return nullptr;
 }
 

@@ -225,6 +225,8 @@ void Inventory::append(Inventory&& o) {
   shift(o.service_references);
   shift(o.service_monitors);
   shift(o.data_sources);
+  shift(o.image_policies);
+  move_all(image_policies, o.image_policies);
   move_all(autoscalers, o.autoscalers);
   move_all(service_references, o.service_references);
   move_all(service_monitors, o.service_monitors);

@@ -100,6 +100,14 @@ struct WorkloadFacts {
   std::uint32_t service_name_column = 0;
   std::vector<std::string> port_names;  // named ports of every container
   std::vector<EnvSourceReference> env_sources;
+  struct Image {
+    std::string container;
+    std::string image;
+    std::string path;
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+  };
+  std::vector<Image> images;
 };
 
 struct ServicePortFacts {
@@ -168,6 +176,14 @@ struct ServiceMonitorFacts {
   std::vector<std::string> namespaces;  // namespaceSelector.matchNames; empty = its own
 };
 
+// An admission policy that verifies image signatures (Kyverno verifyImages,
+// sigstore policy-controller ClusterImagePolicy) for images matching globs.
+struct ImagePolicyFacts {
+  std::size_t object;
+  bool cluster_wide = true;  // else only the policy's own namespace
+  std::vector<std::string> globs;
+};
+
 // Something that provides a Secret or ConfigMap of this name: the object
 // itself, or a SealedSecret / ExternalSecret that creates it.
 struct DataSourceFacts {
@@ -225,6 +241,7 @@ struct Inventory {
   std::vector<ServiceReference> service_references;
   std::vector<ServiceMonitorFacts> service_monitors;
   std::vector<DataSourceFacts> data_sources;
+  std::vector<ImagePolicyFacts> image_policies;
 
   // Records an object and whatever facts its kind carries; returns its index.
   std::size_t add(const Object& obj, const PodView& pod);

@@ -36,6 +36,8 @@ void add_env_sources(WorkloadFacts& w, const PodView& pod) {
                                  ref->column});
       }
     }
+    if (const Node* image = c.node->get("image"); !str(image).empty())
+      w.images.push_back({std::string(c.name), text_of(image), join_path(c.path, "image"), image->line, image->column});
     for (const Node* p : items(c.node->get("ports")))
       if (const std::string_view name = str(get(p, "name")); !name.empty()) w.port_names.emplace_back(name);
   }
@@ -75,6 +77,23 @@ void add_ingress_backend(Inventory& inv, std::size_t id, const std::string& ns, 
   } else if (const Node* name = backend->get("serviceName")) {
     add_service_reference(inv, id, ns, name, nullptr, backend->get("servicePort"), backend, path);
   }
+}
+
+bool audit_only(std::string_view action) { return action == "Audit" || action == "audit"; }
+
+// Kyverno ClusterPolicy/Policy rules[].verifyImages[] (imageReferences, or
+// the older single `image`), skipping rules that only audit.
+void add_kyverno_image_policy(Inventory& inv, std::size_t id, bool cluster_wide, const Node* spec) {
+  ImagePolicyFacts p{id, cluster_wide, {}};
+  const bool policy_audits = audit_only(str(get(spec, "validationFailureAction")));
+  for (const Node* rule : items(get(spec, "rules")))
+    for (const Node* verify : items(get(rule, "verifyImages"))) {
+      const Node* action = get(verify, "failureAction");
+      if (action ? audit_only(str(action)) : policy_audits) continue;
+      for (const Node* ref : items(get(verify, "imageReferences"))) p.globs.emplace_back(str(ref));
+      if (const Node* image = get(verify, "image"); !str(image).empty()) p.globs.emplace_back(str(image));
+    }
+  if (!p.globs.empty()) inv.image_policies.push_back(std::move(p));
 }
 
 }  // namespace
@@ -199,6 +218,24 @@ void Inventory::add_references(std::size_t id, const Object& obj, const PodView&
     for (const MapEntry& e : entries(get(spec, "encryptedData"))) d.keys.emplace_back(e.key->text());
     for (const MapEntry& e : entries(get(get(spec, "template"), "data"))) d.keys.emplace_back(e.key->text());
     data_sources.push_back(std::move(d));
+  } else if ((kind == "ClusterPolicy" || kind == "Policy") && obj.api_version.starts_with("kyverno.io/")) {
+    add_kyverno_image_policy(*this, id, kind == "ClusterPolicy", spec);
+  } else if (kind == "ImageValidatingPolicy" && obj.api_version.starts_with("policies.kyverno.io/")) {
+    ImagePolicyFacts p{id, true, {}};
+    // validationActions defaults to [Deny]; without Deny it only audits or warns.
+    const Node* actions = get(spec, "validationActions");
+    bool denies = actions == nullptr;
+    for (const Node* a : items(actions)) denies |= str(a) == "Deny";
+    if (denies)
+      for (const Node* m : items(get(spec, "matchImageReferences")))
+        if (const Node* g = get(m, "glob")) p.globs.emplace_back(str(g));
+    if (!p.globs.empty()) image_policies.push_back(std::move(p));
+  } else if (kind == "ClusterImagePolicy" && obj.api_version.starts_with("policy.sigstore.dev/")) {
+    ImagePolicyFacts p{id, true, {}};
+    if (str(get(spec, "mode")) != "warn")  // warn mode admits unsigned images
+      for (const Node* i : items(get(spec, "images")))
+        if (const Node* g = get(i, "glob")) p.globs.emplace_back(str(g));
+    if (!p.globs.empty()) image_policies.push_back(std::move(p));
   } else if (kind == "ExternalSecret") {
     const Node* target = get(spec, "target");
     DataSourceFacts d{id, "Secret", get(target, "name") ? text_of(get(target, "name")) : std::string(obj.name),
