@@ -435,7 +435,8 @@ class ReferenceTarget final : public SetCheck {
   // Service, or by a Service that an Ingress or Gateway API route sends to.
   static void exposed_workload(const Inventory& inv, SetSink& sink) {
     std::unordered_map<std::string, const ServiceReference*> routed;  // "ns/service" → first reference
-    for (const ServiceReference& r : inv.service_references) routed.emplace(r.ns + "/" + r.service, &r);
+    for (const ServiceReference& r : inv.service_references)
+      if (r.external) routed.emplace(r.ns + "/" + r.service, &r);
     for (const WorkloadFacts& w : inv.workloads) {
       if (!w.long_running || !top_level(inv, w)) continue;
       const ObjectFacts& o = inv.objects[w.object];

@@ -155,8 +155,8 @@ struct AutoscalerFacts {
   std::uint32_t column = 0;
 };
 
-// A reference to a Service by name (and port) from an Ingress backend or a
-// Gateway API route backendRef.
+// A reference to a Service by name (and port) from an Ingress backend, a
+// Gateway API route backendRef or an Istio VirtualService destination.
 struct ServiceReference {
   std::size_t object;
   std::string ns;
@@ -166,6 +166,7 @@ struct ServiceReference {
   std::string path;
   std::uint32_t line = 0;
   std::uint32_t column = 0;
+  bool external = true;  // false for an Istio VirtualService bound to the mesh only
 };
 
 // A prometheus-operator ServiceMonitor's Service selection.

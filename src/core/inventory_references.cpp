@@ -96,6 +96,54 @@ void add_kyverno_image_policy(Inventory& inv, std::size_t id, bool cluster_wide,
   if (!p.globs.empty()) inv.image_policies.push_back(std::move(p));
 }
 
+// Istio destination hosts name Services as "name", "name.ns", "name.ns.svc"
+// or "name.ns.svc.cluster.local"; other hosts are external (ServiceEntry).
+bool istio_service_host(std::string_view host, std::string_view own_ns, std::string& name, std::string& ns) {
+  std::vector<std::string_view> parts;
+  while (!host.empty()) {
+    const auto dot = host.find('.');
+    parts.push_back(host.substr(0, dot));
+    if (dot == std::string_view::npos) break;
+    host.remove_prefix(dot + 1);
+  }
+  const bool cluster_suffix = (parts.size() == 3 && parts[2] == "svc") ||
+                              (parts.size() == 5 && parts[2] == "svc" && parts[3] == "cluster" && parts[4] == "local");
+  if (parts.empty() || parts.front().empty() || parts.front() == "*") return false;
+  if (parts.size() == 1 || parts.size() == 2 || cluster_suffix) {
+    name = std::string(parts[0]);
+    ns = std::string(parts.size() == 1 ? own_ns : parts[1]);
+    return parts.size() != 2 || parts[1].find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
+  }
+  return false;
+}
+
+void add_virtual_service(Inventory& inv, std::size_t id, const std::string& own_ns, const Node* spec) {
+  bool external = false;  // no gateways: the mesh only
+  for (const Node* g : items(get(spec, "gateways"))) external |= str(g) != "mesh";
+  for (std::string_view proto : {"http", "tcp", "tls"}) {
+    const auto routes = items(get(spec, proto));
+    for (std::size_t i = 0; i < routes.size(); ++i) {
+      const auto dests = items(get(routes[i], "route"));
+      for (std::size_t j = 0; j < dests.size(); ++j) {
+        const Node* dest = get(dests[j], "destination");
+        std::string name, ns;
+        if (!dest || !istio_service_host(str(get(dest, "host")), own_ns, name, ns)) continue;
+        ServiceReference r;
+        r.object = id;
+        r.ns = std::move(ns);
+        r.service = std::move(name);
+        if (auto n = get(get(dest, "port"), "number") ? get(get(dest, "port"), "number")->as_int() : std::nullopt)
+          r.port_number = *n;
+        r.path = join_path(index_path(join_path(index_path("spec." + std::string(proto), i), "route"), j), "destination");
+        r.line = dest->line;
+        r.column = dest->column;
+        r.external = external;
+        inv.service_references.push_back(std::move(r));
+      }
+    }
+  }
+}
+
 }  // namespace
 
 void Inventory::add_references(std::size_t id, const Object& obj, const PodView& pod) {
@@ -198,6 +246,8 @@ void Inventory::add_references(std::size_t id, const Object& obj, const PodView&
                               index_path(join_path(index_path("spec.rules", i), "backendRefs"), j));
       }
     }
+  } else if (kind == "VirtualService" && obj.api_version.starts_with("networking.istio.io/")) {
+    add_virtual_service(*this, id, ns, spec);
   } else if (kind == "ServiceMonitor") {
     ServiceMonitorFacts m;
     m.object = id;
