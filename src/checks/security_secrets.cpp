@@ -9,13 +9,16 @@
 // case-insensitive. Each is either a string or {name, pattern, keywords},
 // the name being what findings report and keywords (optional) substrings of
 // which one must occur in a line, case-insensitively, before the regex runs:
-// std::regex is slow, and this keeps large ConfigMaps cheap. Text is matched
+// std::regex is slow, and this keeps large ConfigMaps cheap. Each pattern
+// also carries a RegexPrefilter derived from it, so a line without the
+// characters a match needs never reaches std::regex. Text is matched
 // line by line with bounded line and total lengths, so hostile input cannot
 // make the matcher recurse deeply or run long.
 #include <algorithm>
 #include <regex>
 
 #include "checks/check_util.hpp"
+#include "checks/regex_prefilter.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
@@ -35,6 +38,7 @@ struct Pattern {
   std::string name;
   std::regex re;
   std::vector<std::string> keywords;  // lower-case; empty = always run the regex
+  RegexPrefilter required;            // what any match contains, derived from the pattern
 };
 
 std::string lower(std::string_view s) {
@@ -87,8 +91,9 @@ class Patterns {
         flags |= std::regex::icase;
       }
       try {
+        const bool icase = (flags & std::regex::icase) != 0;
         patterns_.push_back({name.empty() ? std::string(text) : name, std::regex(source, flags),
-                             std::move(keywords)});
+                             std::move(keywords), RegexPrefilter::analyze(source, icase)});
         if (!patterns_.back().keywords.empty()) any_keywords_ = true;
       } catch (const std::regex_error& e) {
         error = std::string(key) + ": invalid pattern " + quote(text) + ": " + e.what();
@@ -108,13 +113,18 @@ class Patterns {
     while (!text.empty()) {
       auto nl = text.find('\n');
       std::string_view line = text.substr(0, std::min(nl, kMaxLine));
-      if (any_keywords_) folded = lower(line);
+      if (any_keywords_) {
+        folded.assign(line);  // reuses the buffer from line to line
+        for (char& c : folded)
+          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+      }
       for (const Pattern& p : patterns_) {
         if (!p.keywords.empty() &&
             std::none_of(p.keywords.begin(), p.keywords.end(), [&](const std::string& k) {
               return folded.find(k) != std::string::npos;
             }))
           continue;
+        if (!p.required.may_match(line)) continue;
         if (std::regex_search(line.begin(), line.end(), p.re)) return &p;
       }
       if (nl == std::string_view::npos) break;
