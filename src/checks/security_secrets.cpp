@@ -109,26 +109,40 @@ class Patterns {
   const Pattern* search(std::string_view text) const {
     if (patterns_.empty()) return nullptr;
     text = text.substr(0, kMaxScanned);
-    std::string folded;
-    while (!text.empty()) {
-      auto nl = text.find('\n');
-      std::string_view line = text.substr(0, std::min(nl, kMaxLine));
-      if (any_keywords_) {
-        folded.assign(line);  // reuses the buffer from line to line
-        for (char& c : folded)
-          if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-      }
-      for (const Pattern& p : patterns_) {
-        if (!p.keywords.empty() &&
-            std::none_of(p.keywords.begin(), p.keywords.end(), [&](const std::string& k) {
-              return folded.find(k) != std::string::npos;
-            }))
-          continue;
-        if (!p.required.may_match(line)) continue;
-        if (std::regex_search(line.begin(), line.end(), p.re)) return &p;
+    // Fold the whole text once; a line's folded form is the same slice of it.
+    thread_local std::string folded;
+    if (any_keywords_) {
+      folded.assign(text);
+      for (char& c : folded)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    auto has_keyword = [](const Pattern& p, std::string_view in) {
+      return p.keywords.empty() ||
+             std::any_of(p.keywords.begin(), p.keywords.end(),
+                         [&](const std::string& k) { return in.find(k) != std::string_view::npos; });
+    };
+    // Patterns that cannot match anywhere in the text (no keyword, not the
+    // characters a match needs) are dropped before the line loop.
+    const std::string_view folded_text = any_keywords_ ? std::string_view(folded) : std::string_view{};
+    thread_local std::vector<const Pattern*> live;
+    live.clear();
+    for (const Pattern& p : patterns_)
+      if (has_keyword(p, folded_text) && p.required.may_match(text)) live.push_back(&p);
+    if (live.empty()) return nullptr;
+    std::size_t offset = 0;
+    while (offset < text.size()) {
+      const std::string_view rest = text.substr(offset);
+      const auto nl = rest.find('\n');
+      const std::string_view line = rest.substr(0, std::min(nl, kMaxLine));
+      const std::string_view folded_line =
+          any_keywords_ ? folded_text.substr(offset, line.size()) : std::string_view{};
+      for (const Pattern* p : live) {
+        if (!has_keyword(*p, folded_line)) continue;
+        if (!p->required.may_match(line)) continue;
+        if (std::regex_search(line.begin(), line.end(), p->re)) return p;
       }
       if (nl == std::string_view::npos) break;
-      text.remove_prefix(nl + 1);
+      offset += nl + 1;
     }
     return nullptr;
   }
