@@ -42,18 +42,17 @@ ByteSet case_closed(ByteSet s) {
   return s;
 }
 
-// What every match must contain: one of `runs` (none = no requirement).
+// What every match must contain, in disjunctive normal form: every run of
+// one of the conjunctions. No conjunction = no requirement.
+using Conjunction = std::vector<Run>;
 struct Requirement {
-  std::vector<Run> runs;
-  double score = 0;  // how selective: the weakest run's sum of (1 - set size / 256)
-  bool none() const { return runs.empty(); }
+  std::vector<Conjunction> any_of;
+  bool none() const { return any_of.empty(); }
 };
 
-double run_score(const Run& run) {
-  double s = 0;
-  for (const ByteSet& b : run) s += static_cast<double>(256 - b.count()) / 256.0;
-  return s;
-}
+// Products of alternations are cut here (dropping a required part only makes
+// the prefilter weaker, never wrong).
+constexpr std::size_t kMaxConjunctions = 32;
 
 class Analyzer {
  public:
@@ -74,16 +73,10 @@ class Analyzer {
       ++i_;
       Requirement r = sequence();
       if (r.none()) unconstrained = true;
-      for (Run& run : r.runs) all.runs.push_back(std::move(run));
-      all.score = std::min(all.score, r.score);
+      for (Conjunction& c : r.any_of) all.any_of.push_back(std::move(c));
     }
-    if (unconstrained) return {};
+    if (unconstrained || all.any_of.size() > kMaxConjunctions) return {};
     return all;
-  }
-
-  static void consider(Requirement& best, Requirement candidate) {
-    if (candidate.none()) return;
-    if (best.none() || candidate.score > best.score) best = std::move(candidate);
   }
 
   struct Quantifier {
@@ -222,18 +215,27 @@ class Analyzer {
     return set;
   }
 
-  // sequence := (atom quantifier?)* up to '|' or ')' or the end.
+  // sequence := (atom quantifier?)* up to '|' or ')' or the end. Every run
+  // of bytes and every required group must occur: their requirements are
+  // multiplied out (the DNF of a conjunction).
   Requirement sequence() {
-    Requirement best;
+    std::vector<Conjunction> all{Conjunction{}};
     Run run;
     auto flush = [&] {
-      if (!run.empty()) {
-        Requirement r;
-        r.score = run_score(run);
-        r.runs.push_back(std::move(run));
-        consider(best, std::move(r));
-      }
+      if (!run.empty())
+        for (Conjunction& c : all) c.push_back(run);
       run.clear();
+    };
+    auto require = [&](const Requirement& group) {
+      if (group.none() || all.size() * group.any_of.size() > kMaxConjunctions) return;
+      std::vector<Conjunction> product;
+      for (const Conjunction& c : all)
+        for (const Conjunction& g : group.any_of) {
+          Conjunction both = c;
+          both.insert(both.end(), g.begin(), g.end());
+          product.push_back(std::move(both));
+        }
+      all = std::move(product);
     };
     while (!failed_ && i_ < p_.size() && p_[i_] != '|' && p_[i_] != ')') {
       const unsigned char c = static_cast<unsigned char>(p_[i_]);
@@ -294,12 +296,14 @@ class Analyzer {
           break;
         case Atom::Group:
           flush();
-          if (!q || q->min > 0) consider(best, std::move(group));
+          if (!q || q->min > 0) require(group);
           break;
       }
     }
     flush();
-    return best;
+    // A conjunction without runs would accept anything.
+    if (std::any_of(all.begin(), all.end(), [](const Conjunction& c) { return c.empty(); })) return {};
+    return Requirement{std::move(all)};
   }
 
   std::string_view p_;
@@ -325,13 +329,15 @@ bool run_occurs(const Run& run, std::string_view text) {
 
 RegexPrefilter RegexPrefilter::analyze(std::string_view pattern, bool icase) {
   RegexPrefilter f;
-  if (std::optional<Requirement> r = Analyzer(pattern, icase).run()) f.runs_ = std::move(r->runs);
+  if (std::optional<Requirement> r = Analyzer(pattern, icase).run()) f.any_of_ = std::move(r->any_of);
   return f;
 }
 
 bool RegexPrefilter::may_match(std::string_view text) const {
-  if (runs_.empty()) return true;
-  return std::any_of(runs_.begin(), runs_.end(), [&](const Run& r) { return run_occurs(r, text); });
+  if (any_of_.empty()) return true;
+  return std::any_of(any_of_.begin(), any_of_.end(), [&](const std::vector<Run>& all) {
+    return std::all_of(all.begin(), all.end(), [&](const Run& r) { return run_occurs(r, text); });
+  });
 }
 
 }  // namespace kg

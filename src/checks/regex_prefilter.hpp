@@ -1,11 +1,11 @@
 // A necessary condition for an ECMAScript regular expression, checked before
 // std::regex runs (which costs microseconds per call even on a short string).
 //
-// From the pattern we derive what any match must contain: a run of
+// From the pattern we derive what any match must contain: runs of
 // consecutive characters, each from a known byte set ("AKIA", or
-// [A-Z][A-Z][0-9][0-9] for an IBAN), or one of several such runs when the
-// requirement sits in an alternation (passw|secret|token). When the text has
-// none of them, the regex cannot match and is not run. The derivation is
+// [A-Z][A-Z][0-9][0-9] for an IBAN), all of which occur in a match, with
+// alternations giving several such sets (passw…d | secret | api…key). When
+// the text satisfies none of the sets, the regex cannot match and is not run. The derivation is
 // conservative: byte sets may be wider than the regex's, runs may be shorter,
 // and any syntax it does not fully understand yields no prefilter at all, so
 // skipping the regex never changes a result.
@@ -30,12 +30,11 @@ class RegexPrefilter {
   bool may_match(std::string_view text) const;
 
   // No requirement found: may_match is always true.
-  bool trivial() const { return runs_.empty(); }
-  // One of these runs occurs in every match (for tests and diagnostics).
-  const std::vector<Run>& runs() const { return runs_; }
+  bool trivial() const { return any_of_.empty(); }
 
  private:
-  std::vector<Run> runs_;
+  // Every match contains all runs of at least one of these sets.
+  std::vector<std::vector<Run>> any_of_;
 };
 
 }  // namespace kg

@@ -52,9 +52,16 @@ TEST(RegexPrefilter, RejectsTextsWithoutTheRequiredCharacters) {
 
   // Optional parts are not required; zero-width assertions keep neighbours adjacent.
   const Compiled opt = compile("ab?c\\bd");
-  EXPECT_TRUE(opt.pre.may_match("xcd"));  // requires the run "cd" only
+  EXPECT_TRUE(opt.pre.may_match("a cd"));  // requires "a" and "cd", not next to each other
+  EXPECT_FALSE(opt.pre.may_match("xcd"));
   EXPECT_FALSE(opt.pre.may_match("ac d"));
-  EXPECT_FALSE(opt.pre.may_match("xyz"));
+
+  // Both parts of one alternative must be present.
+  const Compiled both = compile("(?i)secret|api[_-]?key");
+  EXPECT_FALSE(both.pre.may_match("api_1: false"));
+  EXPECT_FALSE(both.pre.may_match("key: value"));
+  EXPECT_TRUE(both.pre.may_match("API-KEY"));
+  EXPECT_TRUE(both.pre.may_match("apikey"));
 }
 
 TEST(RegexPrefilter, UnknownSyntaxGivesNoPrefilter) {
