@@ -42,7 +42,9 @@ if [[ $FLOOR_ONLY != 1 ]]; then
   [[ -x $KGUARD ]] || die "kguard binary not found: $KGUARD (build it, or run with FLOOR_ONLY=1)"
   TIME_BIN=/usr/bin/time
   [[ -x $TIME_BIN ]] || die "$TIME_BIN missing: install GNU time (apt-get install time)"
-  "$TIME_BIN" -v true 2>&1 | grep -q 'Maximum resident set size' || die "$TIME_BIN is not GNU time"
+  # Captured first: `grep -q` closing the pipe early would fail the pipeline (pipefail).
+  time_probe=$("$TIME_BIN" -v true 2>&1 || true)
+  grep -q 'Maximum resident set size' <<<"$time_probe" || die "$TIME_BIN is not GNU time"
 fi
 command -v python3 >/dev/null || die "python3 is required"
 [[ -d $REAL_WORLD ]] || die "real-world corpus not found: $REAL_WORLD"
