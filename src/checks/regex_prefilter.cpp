@@ -53,6 +53,7 @@ struct Requirement {
 // Products of alternations are cut here (dropping a required part only makes
 // the prefilter weaker, never wrong).
 constexpr std::size_t kMaxConjunctions = 32;
+constexpr std::size_t kMaxDepth = 32;  // nested groups
 
 class Analyzer {
  public:
@@ -267,7 +268,10 @@ class Analyzer {
           }
           i_ += 2;
         }
+        // Deeply nested groups get no prefilter rather than a deep recursion.
+        if (++depth_ > kMaxDepth) return fail(), Requirement{};
         group = alternation();
+        --depth_;
         if (failed_ || i_ >= p_.size() || p_[i_] != ')') return fail(), Requirement{};
         ++i_;
         kind = lookahead ? Atom::ZeroWidth : Atom::Group;
@@ -309,6 +313,7 @@ class Analyzer {
   std::string_view p_;
   bool icase_;
   std::size_t i_ = 0;
+  std::size_t depth_ = 0;
   bool failed_ = false;
 };
 

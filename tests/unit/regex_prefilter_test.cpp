@@ -67,6 +67,10 @@ TEST(RegexPrefilter, RejectsTextsWithoutTheRequiredCharacters) {
 TEST(RegexPrefilter, UnknownSyntaxGivesNoPrefilter) {
   for (const char* p : {"(a)\\1", "\\x41", "[[:alpha:]]+", "(?<=a)b", "a|", "(a|)b*", "[^]"})
     EXPECT_TRUE(RegexPrefilter::analyze(p, false).trivial()) << p;
+  // Deep nesting is given up on, not recursed into.
+  const std::string deep = std::string(100000, '(') + "a" + std::string(100000, ')');
+  EXPECT_TRUE(RegexPrefilter::analyze(deep, false).trivial());
+  EXPECT_FALSE(RegexPrefilter::analyze("((((a))))", false).trivial());
 }
 
 // Every pattern-like parameter of the built-in catalog.
