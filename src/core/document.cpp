@@ -1,6 +1,7 @@
 #include "core/document.hpp"
 
 #include <charconv>
+#include <cstring>
 
 namespace kg {
 
@@ -14,8 +15,15 @@ bool Node::is_null() const {
 const Node* Node::get(std::string_view key) const {
   if (type != NodeType::Map) return nullptr;
   const Node* found = nullptr;
-  for (const MapEntry& e : entries())
-    if (e.key->type == NodeType::Scalar && e.key->text() == key) found = e.value;
+  const std::size_t n = key.size();
+  // The hottest loop of every check: size and first byte rule out most keys
+  // without a call to memcmp.
+  for (const MapEntry& e : entries()) {
+    const Node* k = e.key;
+    if (k->size != n || k->type != NodeType::Scalar) continue;
+    const char* text = static_cast<const char*>(k->data);
+    if (n == 0 || (text[0] == key[0] && std::memcmp(text, key.data(), n) == 0)) found = e.value;
+  }
   return found;
 }
 
