@@ -15,7 +15,10 @@
 // line by line with bounded line and total lengths, so hostile input cannot
 // make the matcher recurse deeply or run long.
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <regex>
+#include <utility>
 
 #include "checks/check_util.hpp"
 #include "checks/regex_prefilter.hpp"
@@ -46,6 +49,21 @@ std::string lower(std::string_view s) {
   for (char& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
+}
+
+// The catalog binds the same patterns in several rules (env vars and
+// ConfigMaps share their secret patterns), and compiling a std::regex costs
+// more than a whole small scan's matching: each distinct pattern is compiled
+// once per process. Copies share the immutable automaton.
+std::regex compiled_regex(const std::string& source, std::regex::flag_type flags) {
+  static std::mutex mutex;
+  static std::map<std::pair<std::string, std::regex::flag_type>, std::regex> cache;
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto key = std::make_pair(source, flags);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  std::regex re(source, flags);  // throws std::regex_error on a bad pattern: not cached
+  cache.emplace(std::move(key), re);
+  return re;
 }
 
 class Patterns {
@@ -92,7 +110,7 @@ class Patterns {
       }
       try {
         const bool icase = (flags & std::regex::icase) != 0;
-        patterns_.push_back({name.empty() ? std::string(text) : name, std::regex(source, flags),
+        patterns_.push_back({name.empty() ? std::string(text) : name, compiled_regex(source, flags),
                              std::move(keywords), RegexPrefilter::analyze(source, icase)});
         if (!patterns_.back().keywords.empty()) any_keywords_ = true;
       } catch (const std::regex_error& e) {
