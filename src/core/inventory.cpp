@@ -196,7 +196,12 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
 
 void Inventory::append(Inventory&& o) {
   const std::size_t base = objects.size();
-  for (auto& f : o.objects) objects.push_back(std::move(f));
+  if (objects.empty()) {
+    objects.swap(o.objects);  // the first (often the only) file: no copy
+  } else {
+    objects.reserve(base + o.objects.size());
+    for (auto& f : o.objects) objects.push_back(std::move(f));
+  }
   auto shift = [&](auto& vec) {
     for (auto& x : vec) {
       x.object += base;
@@ -208,6 +213,11 @@ void Inventory::append(Inventory&& o) {
   shift(o.roles);
   shift(o.bindings);
   auto move_all = [](auto& to, auto& from) {
+    if (to.empty()) {
+      to.swap(from);
+      return;
+    }
+    to.reserve(to.size() + from.size());
     for (auto& x : from) to.push_back(std::move(x));
   };
   move_all(workloads, o.workloads);

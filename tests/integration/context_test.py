@@ -134,6 +134,14 @@ class WholeSetContext(unittest.TestCase):
         _, r, _ = scan({"a.yaml": dep, "b.yaml": rs, "c.yaml": pod}, "--only", "pss-privileged")
         self.assertEqual(results(r, "pss-privileged"), [("Deployment", "web", "fail")])
         self.assertEqual(r["overview"]["objects"], 3)  # all counted as resources
+        # One stream in either order (a snapshot lists controllers first, so
+        # their children are skipped as they arrive): the same verdicts and counts.
+        for order in ((dep, rs, pod), (pod, rs, dep)):
+            _, one, _ = scan({"all.yaml": "---\n".join(textwrap.dedent(d) for d in order)},
+                             "--only", "pss-privileged")
+            self.assertEqual(results(one, "pss-privileged"), [("Deployment", "web", "fail")])
+            self.assertEqual(tally(one, "pss-privileged"), tally(r, "pss-privileged"))
+            self.assertEqual(one["overview"]["objects"], 3)
         # Without the controllers in the input, the pod speaks for itself.
         _, r, _ = scan({"c.yaml": pod}, "--only", "pss-privileged")
         self.assertEqual(results(r, "pss-privileged"), [("Pod", "web-7d9-abcde", "fail")])

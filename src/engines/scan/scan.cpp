@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 #include <tuple>
+#include <unordered_set>
 #include <ctime>
 #include <functional>
 
@@ -354,6 +355,22 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
   std::vector<Violation> violations;
   std::vector<std::string> containers;
   std::vector<ContainerRef> pod_containers;
+  // "Kind/ns/name" of the objects seen so far in this file, keyed as
+  // Inventory::has_object keys them. A child whose controller came earlier in
+  // the file (a snapshot lists a Deployment before its ReplicaSets and Pods)
+  // would be dropped by finish() anyway: it is not evaluated at all.
+  std::unordered_set<std::string> seen;
+  std::string key;
+  auto identity = [&](std::string_view kind, std::string_view ns, std::string_view name) -> const std::string& {
+    key.clear();
+    key.append(kind).append("/").append(ns).append("/").append(name);
+    return key;
+  };
+  auto controller_seen = [&](const ObjectFacts& f) {
+    for (const ObjectFacts::Owner& o : f.owners)
+      if ((o.controller || f.owners.size() == 1) && seen.count(identity(o.kind, f.ns, o.name))) return true;
+    return false;
+  };
   stream_documents(file, options_.limits, [&](const Document& doc) {
     if (doc.list_index < 0) ++out.documents;
     objects.clear();
@@ -366,9 +383,15 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       const PodView pod = pod_view(obj, options_.pod_specs);
       const std::size_t local = out.inventory.add(obj, pod);
       const ObjectFacts& facts = out.inventory.objects[local];
+      // A stray namespace on a ClusterRole is ignored by the API server.
+      seen.insert(identity(facts.kind, facts.kind == "ClusterRole" ? std::string_view{} : facts.ns, facts.name));
       // An object with owners may be a controller's child (a Pod of a
       // ReplicaSet): its verdicts wait until we know whether the owner is here.
       const bool owned = !facts.owners.empty();
+      // Its findings belong to a controller already seen: nothing to evaluate.
+      // (An object with an exemption annotation is still evaluated, so an
+      // expired one is reported as before.)
+      if (owned && !facts.exemption && controller_seen(facts)) continue;
       pod_containers = containers_of(pod);
       static std::atomic<std::uint64_t> serial{0};
       const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level, pod_containers,
@@ -496,6 +519,13 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   r.warnings = expired_;
   Inventory inv;
   std::vector<Provisional> provisional;
+  std::size_t total_findings = 0, total_provisional = 0;
+  for (const FileOutcome& o : outcomes) {
+    total_findings += o.findings.size();
+    total_provisional += o.provisional.size();
+  }
+  r.findings.reserve(total_findings);
+  provisional.reserve(total_provisional);
   for (FileOutcome& o : outcomes) {
     const std::size_t base = inv.objects.size();
     for (std::size_t i = 0; i < o.tallies.size(); ++i) {
@@ -512,12 +542,15 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
       f.object += base;
       r.findings.push_back(std::move(f));
     }
+    std::vector<Finding>().swap(o.findings);  // free each file's copy as soon as it is merged
     for (Provisional& p : o.provisional) {
       p.object += base;
       for (Finding& f : p.findings) f.object += base;
       provisional.push_back(std::move(p));
     }
+    std::vector<Provisional>().swap(o.provisional);
     inv.append(std::move(o.inventory));
+    o.inventory = Inventory{};
     std::move(o.errors.begin(), o.errors.end(), std::back_inserter(r.errors));
     std::move(o.warnings.begin(), o.warnings.end(), std::back_inserter(r.warnings));
   }
@@ -540,6 +573,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     tally(r.tallies[p.rule], p.result);
     for (Finding& f : p.findings) r.findings.push_back(std::move(f));
   }
+  std::vector<Provisional>().swap(provisional);
 
   // Set-level rules over the whole input.
   std::vector<std::string> no_containers;
@@ -569,10 +603,20 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     if (a.result != b.result) return rank(a.result) < rank(b.result);
     return a.rule->severity > b.rule->severity;
   });
-  std::vector<Finding> sorted;
-  sorted.reserve(r.findings.size());
-  for (std::uint32_t i : order) sorted.push_back(std::move(r.findings[i]));
-  r.findings = std::move(sorted);
+  // Apply the permutation in place, cycle by cycle: no second vector of findings.
+  for (std::uint32_t start = 0; start < order.size(); ++start) {
+    if (order[start] == start) continue;
+    Finding held = std::move(r.findings[start]);
+    std::uint32_t at = start;
+    while (order[at] != start) {
+      const std::uint32_t from = order[at];
+      r.findings[at] = std::move(r.findings[from]);
+      order[at] = at;
+      at = from;
+    }
+    r.findings[at] = std::move(held);
+    order[at] = at;
+  }
   // The same expired annotation may be seen by several checks; report it once.
   std::sort(r.warnings.begin(), r.warnings.end(), [](const InputError& a, const InputError& b) {
     return std::tie(a.file, a.line, a.message) < std::tie(b.file, b.line, b.message);
