@@ -18,6 +18,7 @@ struct ClusterFlags {
   std::vector<std::string> namespaces;
   bool all_namespaces = false;
   unsigned parallel = 4;
+  std::size_t chunk_size = 500;  // items per list page, like kubectl --chunk-size
   int request_timeout_seconds = 60;
 
   // Consumes args[i] (and its value) when it is a cluster flag: 1 when

@@ -36,6 +36,7 @@ const char* cluster_flags_help() {
                                kinds are still read
   -A, --all-namespaces         every namespace (the default)
       --list-parallel N        concurrent list requests (default 4)
+      --chunk-size N           objects per list page (default 500, like kubectl)
       --request-timeout SECS   per request (default 60); 429/5xx are retried
                                with backoff
 )";
@@ -88,6 +89,13 @@ int ClusterFlags::parse(const std::vector<std::string>& args, std::size_t& i, st
       parallel = static_cast<unsigned>(std::clamp(std::stoi(v), 1, 64));
     } catch (...) {
       return error = "--list-parallel needs a number", -1;
+    }
+  } else if (is("--chunk-size")) {
+    if (!value(v)) return error = "--chunk-size needs a number", -1;
+    try {
+      chunk_size = static_cast<std::size_t>(std::clamp(std::stoi(v), 1, 100000));
+    } catch (...) {
+      return error = "--chunk-size needs a number", -1;
     }
   } else if (is("--request-timeout")) {
     if (!value(v)) return error = "--request-timeout needs seconds", -1;
@@ -145,6 +153,7 @@ std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags
   read.kinds = kinds_for_rules(rules, options);
   read.namespaces = flags.namespaces;
   read.parallel = flags.parallel;
+  read.page_size = flags.chunk_size;
   read.rules_for_kind = [&](const std::string& kind) {
     std::vector<std::string> ids;
     for (const Rule* r : rules) {

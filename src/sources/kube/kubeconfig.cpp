@@ -249,7 +249,7 @@ class Resolver {
     const bool has_cert = !c.client_cert_pem.empty() || !c.client_cert_file.empty();
     const bool has_key = !c.client_key_pem.empty() || !c.client_key_file.empty();
     if (has_cert != has_key)
-      bad(f, e.at, has_cert ? "client certificate given without client-key or client-key-data"
+      bad(f, e.body, has_cert ? "client certificate given without client-key or client-key-data"
                             : "client key given without client-certificate or client-certificate-data");
     c.token = scalar(f, e.body, "token");
     if (std::string p = scalar(f, e.body, "tokenFile"); !p.empty()) c.token_file = relative_to(f, p);
