@@ -59,12 +59,11 @@ class KubernetesVersionCheck final : public ClusterCheck {
     const auto now = day_number(today);
     if (!minor || !now) return Outcome::NotApplicable;
     const std::string v = cluster.server_version;
+    // The newest release kguard knows, not the list supported "today": the
+    // message must not change with the date for the same cluster and table.
     auto supported = [&] {
-      std::string s;
-      for (const Release& r : releases)
-        if (r.released_day <= *now && *now < r.end_day)
-          s += (s.empty() ? "1." : ", 1.") + std::to_string(r.minor);
-      return s.empty() ? std::string("a supported release") : s;
+      return "a supported release (the newest kguard knows is 1." +
+             std::to_string(releases.back().minor) + ")";
     };
     if (*minor < releases.front().minor) {
       out.push_back(version_violation("Kubernetes " + v + " is older than 1." + std::to_string(releases.front().minor) +

@@ -17,6 +17,8 @@ the real kubectl, then
 
 Usage: cluster_e2e.py KGUARD SOURCE_DIR
 """
+import http.client
+import http.server
 import json
 import os
 import re
@@ -24,6 +26,7 @@ import select
 import shutil
 import socket
 import socketserver
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -124,6 +127,63 @@ class ProxyHandler(socketserver.StreamRequestHandler):
                     (upstream if s is self.connection else self.connection).sendall(data)
         finally:
             upstream.close()
+
+
+# ---- a fault-injecting TLS reverse proxy in front of the real API server -----
+class FlakyFront(http.server.ThreadingHTTPServer):
+    """Answers the first request for every path with 429 (Retry-After: 1) or
+    503, alternately, and forwards every later one (with its bearer token)
+    to the real API server: kguard must retry and still read everything."""
+    daemon_threads = True
+
+    def __init__(self, upstream_port, ca, cert, key):
+        super().__init__(("127.0.0.1", 0), FlakyHandler)
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, key)
+        self.socket = ctx.wrap_socket(self.socket, server_side=True)
+        self.upstream_port = upstream_port
+        self.upstream_ctx = ssl.create_default_context(cafile=ca)
+        self.lock = threading.Lock()
+        self.refused = {}  # path -> status sent
+        self.forwarded = []
+
+
+class FlakyHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        with self.server.lock:
+            first = self.path not in self.server.refused
+            if first:
+                status = 429 if len(self.server.refused) % 2 == 0 else 503
+                self.server.refused[self.path] = status
+        if first:
+            body = b'{"kind":"Status","apiVersion":"v1","status":"Failure","reason":"TooManyRequests"}'
+            self.send_response(status)
+            if status == 429:
+                self.send_header("Retry-After", "1")
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        conn = http.client.HTTPSConnection("127.0.0.1", self.server.upstream_port,
+                                           context=self.server.upstream_ctx, timeout=60)
+        headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "accept")}
+        conn.request("GET", self.path, headers=headers)
+        r = conn.getresponse()
+        body = r.read()
+        conn.close()
+        with self.server.lock:
+            self.server.forwarded.append(self.path)
+        self.send_response(r.status)
+        self.send_header("Content-Type", r.getheader("Content-Type", "application/json"))
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 # ---- loading examples/ ----------------------------------------------------
@@ -503,6 +563,29 @@ printf '{{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential"
            "KGUARD_SERVICEACCOUNT_DIR": sa_dir, "HOME": home}
     snapshot_as(c, work, "in-cluster service account", env=env,
                 user="system:serviceaccount:default:kguard-incluster")
+
+    # 429 and 5xx are retried with backoff (Retry-After honoured).
+    cert, key_ = c.make_cert("front", "/CN=flaky-front", "serverAuth", "IP:127.0.0.1")
+    front = FlakyFront(c.port, c.ca, cert, key_)
+    threading.Thread(target=front.serve_forever, daemon=True).start()
+    try:
+        direct = kguard("scan", "--cluster", "--kubeconfig", os.path.join(work, "token.kubeconfig"),
+                        "-q", "-o", "json")
+        kc = c.write_kubeconfig("flaky.kubeconfig", cluster={
+            "certificate-authority": c.ca, "server": f"https://127.0.0.1:{front.server_address[1]}"},
+            user={"token": tokens["kguard-tokenfile"]})
+        t0 = time.time()
+        flaky = kguard("scan", "--cluster", "--kubeconfig", kc, "-q", "-o", "json")
+        refused = front.refused
+        check(keys(json.loads(flaky.stdout)) == keys(json.loads(direct.stdout))
+              and json.loads(flaky.stdout)["coverage"] == json.loads(direct.stdout)["coverage"],
+              f"every first request refused with 429/503 ({len(refused)} paths, "
+              f"{sum(1 for v in refused.values() if v == 429)} x 429): same report after retries "
+              f"({time.time() - t0:.1f}s)")
+        check(set(front.forwarded) == set(refused), "each refused request was retried and then served")
+    finally:
+        front.shutdown()
+        front.server_close()
 
     # Failures are clear.
     dead = c.write_kubeconfig("dead.kubeconfig", cluster={"certificate-authority": c.ca,
