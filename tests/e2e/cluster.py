@@ -167,6 +167,9 @@ class Cluster:
             "--authorization-mode=Node,RBAC",
             f"--cert-dir={os.path.join(self.work, 'apiserver-certs')}",
             "--enable-priority-and-fairness=false",
+            # No endpoints for the kubernetes Service: the reconciler refuses loopback.
+            "--endpoint-reconciler-type=none",
+            "--allow-privileged=true",  # examples/insecure has privileged pods
         ]
         if self.audit:
             argv += [f"--audit-policy-file={policy}", f"--audit-log-path={self.audit_log}",
