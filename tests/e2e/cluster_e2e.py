@@ -21,6 +21,7 @@ import http.client
 import http.server
 import json
 import os
+import pty
 import re
 import select
 import shutil
@@ -291,6 +292,25 @@ def run(c, work):
     check(rep["coverage"] == [], "the admin reads everything: no coverage gaps")
     cluster_keys = keys(rep)
     check(len(cluster_keys) > 100, f"the cluster scan reports findings ({len(cluster_keys)})")
+
+    # On a terminal the progress is one bar redrawn in place.
+    main_fd, tty_fd = pty.openpty()
+    p = subprocess.Popen([KGUARD, "scan", "--cluster", "--kubeconfig", c.admin_kubeconfig, "-o",
+                          "json=/dev/null"], stderr=tty_fd, stdout=subprocess.DEVNULL)
+    os.close(tty_fd)
+    tty_out = b""
+    while True:  # read while it runs: a full pty buffer would block it
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # EIO once the child has exited and closed the tty
+            break
+        if not chunk:
+            break
+        tty_out += chunk
+    os.close(main_fd)
+    p.wait()
+    check(p.returncode in (0, 1) and b"\r\x1b[K[" in tty_out and b"#" in tty_out
+          and b"kguard: listed" not in tty_out, "progress on a TTY is a bar redrawn in place")
 
     quiet = kguard("scan", "--cluster", "--kubeconfig", c.admin_kubeconfig, "-q", "-o", "json")
     check(quiet.stderr == "", "--quiet prints nothing on stderr")
