@@ -17,6 +17,7 @@ the real kubectl, then
 
 Usage: cluster_e2e.py KGUARD SOURCE_DIR [KUBE_CLIENT_PROBE]
 """
+import base64
 import http.client
 import http.server
 import json
@@ -273,6 +274,10 @@ def run(c, work):
         c.kubectl("apply", "-f", os.path.join(manifests, variant, "namespace.yaml"))
         c.kubectl("apply", "-f", os.path.join(manifests, variant))
     log("examples/ applied with kubectl")
+    # A Secret: kguard may read its metadata, never keep or print its value.
+    c.kubectl("create", "secret", "generic", "kguard-e2e-secret", "-n", "shopfront",
+              "--from-literal=password=e2e-secret-value-123")
+    SECRETS.extend(["e2e-secret-value-123", base64.b64encode(b"e2e-secret-value-123").decode()])
     SECRETS.extend([open(c.admin_key).read().strip().splitlines()[1]])
 
     # ---- (a) admin with a client certificate (files) ----------------------
@@ -337,11 +342,13 @@ def run(c, work):
     cinfo.pop("readAt", None)
     check(sinfo == cinfo and srep["coverage"] == rep["coverage"],
           "the snapshot carries the cluster facts and coverage")
-    with open(snap) as f:
-        snapshot = json.load(f)
+    snapshot = report(snap)  # also checks that no credential or Secret value is in it
     check(snapshot["kind"] == "List" and len(snapshot["items"]) > 50, "the snapshot is one kind: List")
     check(all("managedFields" not in i["metadata"] for i in snapshot["items"]),
           "managedFields are dropped from the snapshot")
+    secret = [i for i in snapshot["items"] if i["kind"] == "Secret" and i["metadata"]["name"] == "kguard-e2e-secret"]
+    check(len(secret) == 1 and secret[0]["data"] == {"password": ""},
+          "Secrets are in the snapshot with their keys and blank values")
 
     # The same objects dumped by kubectl and scanned offline: identical.
     kinds = sorted({i["kind"] for i in snapshot["items"]})
