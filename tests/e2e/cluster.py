@@ -21,7 +21,11 @@ import time
 import urllib.request
 import ssl
 
-import yaml  # Debian python3-yaml (scripts/install-deps.sh)
+try:
+    import yaml  # Debian python3-yaml (scripts/install-deps.sh)
+except ImportError:  # ctest may run another Python 3 (pyenv, venv) without Debian's path
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 

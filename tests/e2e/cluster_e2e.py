@@ -36,9 +36,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import Cluster, b64, free_port, log  # noqa: E402
-
-import yaml  # noqa: E402
+from cluster import Cluster, b64, free_port, log, yaml  # noqa: E402
 
 KGUARD = os.path.abspath(sys.argv[1])
 SOURCE = os.path.abspath(sys.argv[2])
