@@ -86,6 +86,16 @@ std::unique_ptr<Check> compile_selector_match_check(const Params& params, std::s
 std::unique_ptr<Check> compile_dns_config_option_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_label_matches_name_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_duplicate_env_check(const Params& params, std::string& error);
+// Manifest-level templates (manifest_checks.cpp).
+std::unique_ptr<Check> compile_image_version_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_image_expected_tag_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_sorted_keys_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_object_schema_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_subpath_mount_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_volume_source_check(const Params& params, std::string& error);
+// Set-level reference templates (reference_checks.cpp).
+std::unique_ptr<SetCheck> compile_autoscaling_check(const Params& params, std::string& error);
+std::unique_ptr<SetCheck> compile_reference_target_check(const Params& params, std::string& error);
 // Set-level templates (set_checks.cpp).
 std::unique_ptr<SetCheck> compile_network_coverage_check(const Params& params, std::string& error);
 std::unique_ptr<SetCheck> compile_namespace_policy_check(const Params& params, std::string& error);

@@ -139,7 +139,7 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
                      !(kind == "Pod" && (restart == "Never" || restart == "OnFailure"));
     workloads.push_back(std::move(w));
   } else if (kind == "Service") {
-    services.push_back({id, read_map_selector(get(spec, "selector")), std::string(str(get(spec, "type")))});
+    services.push_back({id, read_map_selector(get(spec, "selector")), std::string(str(get(spec, "type"))), false, {}});
   } else if (kind == "NetworkPolicy") {
     NetworkPolicyFacts np;
     np.object = id;
@@ -194,6 +194,7 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
   } else if (kind == "ResourceQuota") {
     resource_quotas.push_back(id);
   }
+  add_references(id, obj, pod);
   return id;
 }
 
@@ -224,6 +225,17 @@ void Inventory::append(Inventory&& o) {
   for (std::size_t i : o.resource_quotas) resource_quotas.push_back(i + base);
   for (auto& [i, sel] : o.pdbs) pdbs.emplace_back(i + base, std::move(sel));
   for (auto& [i, a] : o.sa_automount) sa_automount[i + base] = a;
+  shift(o.autoscalers);
+  shift(o.service_references);
+  shift(o.service_monitors);
+  shift(o.data_sources);
+  shift(o.image_policies);
+  move_all(image_policies, o.image_policies);
+  move_all(autoscalers, o.autoscalers);
+  move_all(service_references, o.service_references);
+  move_all(service_monitors, o.service_monitors);
+  move_all(data_sources, o.data_sources);
+  for (auto& [i, n] : o.pdb_min_available) pdb_min_available.emplace_back(i + base, n);
   index_built_ = false;
   by_ns_.reset();
 }
