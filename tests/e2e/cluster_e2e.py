@@ -324,7 +324,7 @@ def run(c, work):
     paged = kguard("scan", "--cluster", "--kubeconfig", c.admin_kubeconfig, "-q", "-o", "json",
                    "--chunk-size", "2", "--list-parallel", "8")
     check(keys(json.loads(paged.stdout)) == cluster_keys, "--chunk-size 2 gives the same findings")
-    check(any("continue=" in e.get("requestURI", "") and e["user"]["username"] == "kguard-admin"
+    check(any("continue=" in e.get("requestURI", "") and e["user"].get("username") == "kguard-admin"
               for e in c.audit_events()), "lists were paginated (limit/continue in the audit log)")
 
     # Snapshot: written once, scanned offline, same result.
@@ -432,7 +432,7 @@ subjects: [{kind: ServiceAccount, name: kguard-reader, namespace: shopfront}]
     tried, refused = set(), set()
     for e in c.audit_events()[before:]:
         ref = e.get("objectRef") or {}
-        if e["user"]["username"] != user or e["verb"] not in ("list", "get") or "resource" not in ref:
+        if e["user"].get("username") != user or e["verb"] not in ("list", "get") or "resource" not in ref:
             continue
         ns = ref.get("name", "") if ref["resource"] == "namespaces" else ref.get("namespace", "")
         tried.add((ref["resource"], ns))
@@ -489,7 +489,7 @@ subjects: [{kind: ServiceAccount, name: kguard-reader, namespace: shopfront}]
 
 
 def identity_used(c, user, since):
-    return any(e["user"]["username"] == user for e in c.audit_events()[since:])
+    return any(e["user"].get("username") == user for e in c.audit_events()[since:])
 
 
 def snapshot_as(c, work, name, kubeconfig=None, env=None, user=None, expect=(0,)):
@@ -573,6 +573,25 @@ printf '{{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential"
         ran = f.read()
     check(ran.startswith("--audience e2e\n") and '"kind":"ExecCredential"' in ran,
           "the exec plugin got its args and KUBERNETES_EXEC_INFO")
+
+    # Expired credentials: the plugin's first token is rejected (401); kguard
+    # runs the plugin again, as kubectl does, and carries on.
+    rotating = os.path.join(work, "rotating-plugin.sh")
+    counter = os.path.join(work, "rotating-plugin.count")
+    with open(rotating, "w") as f:
+        f.write(f"""#!/bin/sh
+n=$(cat {counter} 2>/dev/null || echo 0); n=$((n + 1)); echo $n > {counter}
+if [ "$n" -eq 1 ]; then token=expired-token; else token=$(cat "$E2E_TOKEN_FILE"); fi
+printf '{{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{{"token":"%s"}}}}\n' "$token"
+""")
+    os.chmod(rotating, 0o755)
+    kc = c.write_kubeconfig("rotating.kubeconfig", cluster={"certificate-authority": c.ca}, user={"exec": {
+        "apiVersion": "client.authentication.k8s.io/v1", "command": rotating,
+        "env": [{"name": "E2E_TOKEN_FILE", "value": exec_token}]}})
+    snapshot_as(c, work, "exec plugin re-run after a 401", kc, user="system:serviceaccount:default:kguard-exec")
+    with open(counter) as f:
+        runs = f.read().strip()
+    check(runs == "2", f"the plugin ran twice: the rejected token was refreshed once ({runs} runs)")
 
     # proxy-url through a real CONNECT proxy.
     proxy = ConnectProxy()

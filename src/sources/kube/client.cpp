@@ -232,12 +232,7 @@ std::optional<ExecCredential> run_exec_plugin(const ExecPlugin& plugin, const st
   return cred;
 }
 
-std::shared_ptr<const Session> Session::connect(const ClientConfig& config, ClientOptions options,
-                                                std::string& error) {
-  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-  auto s = std::make_shared<Session>();
-  s->config_ = config;
-  s->options_ = std::move(options);
+bool Session::obtain(Credentials& c, std::string& error) const {
   auto load = [&](const std::string& pem, const std::string& file, std::string& into,
                   const char* what) {
     if (!pem.empty()) {
@@ -251,29 +246,63 @@ std::shared_ptr<const Session> Session::connect(const ClientConfig& config, Clie
     }
     return true;
   };
-  if (!load(config.client_cert_pem, config.client_cert_file, s->cert_pem_, "client certificate") ||
-      !load(config.client_key_pem, config.client_key_file, s->key_pem_, "client key") ||
-      !load(config.ca_pem, config.ca_file, s->ca_pem_, "certificate authority"))
-    return nullptr;
-  if (!config.token_file.empty()) {
-    if (!read_file(config.token_file, s->token_)) {
-      error = "cannot read token file " + config.token_file;
-      return nullptr;
+  if (!load(config_.client_cert_pem, config_.client_cert_file, c.cert_pem, "client certificate") ||
+      !load(config_.client_key_pem, config_.client_key_file, c.key_pem, "client key"))
+    return false;
+  if (!config_.token_file.empty()) {
+    if (!read_file(config_.token_file, c.token)) {
+      error = "cannot read token file " + config_.token_file;
+      return false;
     }
-    trim(s->token_);
+    trim(c.token);
   } else {
-    s->token_ = config.token;
+    c.token = config_.token;
   }
-  if (config.exec) {
-    auto cred = run_exec_plugin(*config.exec, config.server, error);
-    if (!cred) return nullptr;
-    if (!cred->token.empty()) s->token_ = cred->token;
+  if (config_.exec) {
+    auto cred = run_exec_plugin(*config_.exec, config_.server, error);
+    if (!cred) return false;
+    if (!cred->token.empty()) c.token = cred->token;
     if (!cred->cert_pem.empty()) {
-      s->cert_pem_ = cred->cert_pem;
-      s->key_pem_ = cred->key_pem;
+      c.cert_pem = cred->cert_pem;
+      c.key_pem = cred->key_pem;
     }
   }
+  return true;
+}
+
+std::shared_ptr<const Session> Session::connect(const ClientConfig& config, ClientOptions options,
+                                                std::string& error) {
+  std::call_once(curl_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  auto s = std::make_shared<Session>();
+  s->config_ = config;
+  s->options_ = std::move(options);
+  if (!config.ca_pem.empty()) {
+    s->ca_pem_ = config.ca_pem;
+  } else if (!config.ca_file.empty() && !read_file(config.ca_file, s->ca_pem_)) {
+    error = "cannot read certificate authority " + config.ca_file;
+    return nullptr;
+  }
+  auto creds = std::make_shared<Credentials>();
+  if (!s->obtain(*creds, error)) return nullptr;
+  s->credentials_ = std::move(creds);
   return s;
+}
+
+std::shared_ptr<const Credentials> Session::credentials() const {
+  std::lock_guard lock(mutex_);
+  return credentials_;
+}
+
+bool Session::refresh(std::uint64_t generation) const {
+  if (!config_.exec && config_.token_file.empty()) return false;
+  std::lock_guard lock(mutex_);
+  if (credentials_->generation != generation) return true;  // another thread refreshed
+  auto fresh = std::make_shared<Credentials>();
+  std::string error;
+  if (!obtain(*fresh, error)) return false;
+  fresh->generation = generation + 1;
+  credentials_ = std::move(fresh);
+  return true;
 }
 
 Client::Client(std::shared_ptr<const Session> session) : session_(std::move(session)) {
@@ -297,7 +326,9 @@ Response Client::perform(std::string_view path, bool streaming,
   }
   const std::string url = c.server + std::string(path);
   auto backoff = o.first_backoff;
+  bool refreshed = false;
   for (int attempt = 0;; ++attempt) {
+    const std::shared_ptr<const Credentials> creds = s.credentials();
     curl_easy_reset(h);
     Transfer t;
     t.on_chunk = on_chunk;
@@ -322,9 +353,9 @@ Response Client::perform(std::string_view path, bool streaming,
       curl_blob ca{const_cast<char*>(s.ca_pem().data()), s.ca_pem().size(), CURL_BLOB_NOCOPY};
       curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
     }
-    if (!s.cert_pem().empty()) {
-      curl_blob cert{const_cast<char*>(s.cert_pem().data()), s.cert_pem().size(), CURL_BLOB_NOCOPY};
-      curl_blob key{const_cast<char*>(s.key_pem().data()), s.key_pem().size(), CURL_BLOB_NOCOPY};
+    if (!creds->cert_pem.empty()) {
+      curl_blob cert{const_cast<char*>(creds->cert_pem.data()), creds->cert_pem.size(), CURL_BLOB_NOCOPY};
+      curl_blob key{const_cast<char*>(creds->key_pem.data()), creds->key_pem.size(), CURL_BLOB_NOCOPY};
       curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
       curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cert);
       curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
@@ -334,8 +365,8 @@ Response Client::perform(std::string_view path, bool streaming,
     curl_slist* headers = nullptr;
     headers = curl_slist_append(headers, "Accept: application/json");
     std::string auth;
-    if (!s.token().empty()) {
-      auth = "Authorization: Bearer " + s.token();
+    if (!creds->token.empty()) {
+      auth = "Authorization: Bearer " + creds->token;
       headers = curl_slist_append(headers, auth.c_str());
     } else if (!c.username.empty()) {
       curl_easy_setopt(h, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
@@ -361,6 +392,11 @@ Response Client::perform(std::string_view path, bool streaming,
                 (curl_error[0] ? std::string(curl_error) : std::string(curl_easy_strerror(code)));
       retry = retryable_transport(code) && !streaming;
       if (code != CURLE_OK && r.status != 0 && !retryable_transport(code)) r.status = 0;
+    } else if (r.status == 401 && !refreshed && s.refresh(creds->generation)) {
+      // Expired or rotated credentials: fetch new ones once and try again now.
+      refreshed = true;
+      --attempt;
+      continue;
     } else if (retryable_status(r.status)) {
       describe_failure(r);
       retry = true;

@@ -18,6 +18,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 
@@ -34,8 +35,17 @@ struct ClientOptions {
   std::string user_agent = "kguard";
 };
 
-// The resolved connection settings and credentials, shared read-only by every
-// Client (thread) of a scan.
+// The credentials of a session at one point in time. Requests hold a
+// reference for their duration, so a refresh never frees blobs in use.
+struct Credentials {
+  std::string token;
+  std::string cert_pem;
+  std::string key_pem;
+  std::uint64_t generation = 0;
+};
+
+// The resolved connection settings and credentials, shared by every Client
+// (thread) of a scan.
 class Session {
  public:
   // Reads certificate, key, CA and token files and runs the exec plugin.
@@ -45,18 +55,22 @@ class Session {
 
   const ClientConfig& config() const { return config_; }
   const ClientOptions& options() const { return options_; }
-  const std::string& token() const { return token_; }
-  const std::string& cert_pem() const { return cert_pem_; }
-  const std::string& key_pem() const { return key_pem_; }
   const std::string& ca_pem() const { return ca_pem_; }
+  std::shared_ptr<const Credentials> credentials() const;
+  // After a 401 with credentials of `generation`: re-reads the token file or
+  // re-runs the exec plugin (as kubectl does when a token expired), once per
+  // generation whatever the number of threads. False when nothing can be
+  // refreshed or obtaining new credentials failed.
+  bool refresh(std::uint64_t generation) const;
 
  private:
+  bool obtain(Credentials& into, std::string& error) const;
+
   ClientConfig config_;
   ClientOptions options_;
-  std::string token_;
-  std::string cert_pem_;
-  std::string key_pem_;
   std::string ca_pem_;
+  mutable std::mutex mutex_;
+  mutable std::shared_ptr<const Credentials> credentials_;
 };
 
 struct Response {
