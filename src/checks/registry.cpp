@@ -119,6 +119,9 @@ std::span<const CheckTemplate> check_templates() {
        nullptr, compile_reference_target_check},
       {"sandbox-runtime", "Workloads in untrusted namespaces without a sandboxed runtimeClassName",
        nullptr, compile_sandbox_check},
+      // Cluster-level templates: evaluated once on a cluster's facts.
+      {"kubernetes-version", "The cluster's Kubernetes minor release is out of support or close to it",
+       nullptr, nullptr, compile_kubernetes_version_check},
   };
   return kTemplates;
 }
@@ -131,12 +134,15 @@ bool compile_rule(Rule& rule, const Node* params, std::string& error) {
   }
   rule.compiled.reset();
   rule.set_compiled.reset();
+  rule.cluster_compiled.reset();
   if (tmpl->compile_set) {
     rule.set_compiled = tmpl->compile_set(Params(params), error);
+  } else if (tmpl->compile_cluster) {
+    rule.cluster_compiled = tmpl->compile_cluster(Params(params), error);
   } else {
     rule.compiled = tmpl->compile(Params(params), error);
   }
-  if (!rule.compiled && !rule.set_compiled) {
+  if (!rule.compiled && !rule.set_compiled && !rule.cluster_compiled) {
     if (error.empty()) error = "invalid parameters";
     return false;
   }

@@ -121,7 +121,11 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
     WorkloadFacts w;
     w.object = id;
     w.pod_labels = read_labels(get(pod.meta, "labels"));
+    // Relative to the object, like every set-level path: the result sink
+    // prefixes the object's position in a List (items[3].) once.
     w.spec_path = pod.spec_path;
+    if (!obj.path_prefix.empty() && w.spec_path.rfind(obj.path_prefix + ".", 0) == 0)
+      w.spec_path.erase(0, obj.path_prefix.size() + 1);
     w.spec_line = pod.spec->line;
     w.spec_column = pod.spec->column;
     w.service_account = std::string(str(pod.spec->get("serviceAccountName")));

@@ -99,6 +99,10 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::mo
       set_rules_.push_back(i);
       continue;
     }
+    if (r->cluster_compiled) {
+      cluster_rules_.push_back(i);
+      continue;
+    }
     for (const std::string& k : r->kinds) {
       if (k == "workloads") {
         for (const std::string& wk : options_.pod_specs.kinds()) kinds.push_back(wk);
@@ -112,7 +116,7 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::mo
     if (by_kind_.count(k)) continue;
     std::vector<std::size_t>& list = by_kind_[k];
     for (std::size_t i = 0; i < rules_.size(); ++i)
-      if (!rules_[i]->set_compiled && kind_matches(*rules_[i], k)) list.push_back(i);
+      if (rules_[i]->compiled && kind_matches(*rules_[i], k)) list.push_back(i);
   }
   // Exemptions that have expired are reported once and not applied.
   auto& ex = options_.exemptions;
@@ -206,6 +210,7 @@ struct Scanner::FileOutcome {
   std::vector<InputError> warnings;
   Inventory inventory;
   std::vector<Provisional> provisional;
+  std::optional<ClusterInfo> cluster;  // from a snapshot's List envelope
 };
 
 namespace {
@@ -373,6 +378,10 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
   };
   stream_documents(file, options_.limits, [&](const Document& doc) {
     if (doc.list_index < 0) ++out.documents;
+    // A kguard snapshot's envelope carries what was read from the cluster.
+    if (doc.list_index < 0 && doc.root && str(get(doc.root, "kind")) == "List")
+      if (const Node* snap = get(doc.root, "kguardSnapshot"); snap && !out.cluster)
+        out.cluster = parse_cluster_info(file.path, *snap, out.errors);
     objects.clear();
     collect_objects(file, doc, objects, out.errors);
     for (const Object& obj : objects) {
@@ -394,8 +403,13 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       if (owned && !facts.exemption && controller_seen(facts)) continue;
       pod_containers = containers_of(pod);
       static std::atomic<std::uint64_t> serial{0};
-      const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level, pod_containers,
-                          serial.fetch_add(1, std::memory_order_relaxed) + 1};
+      const CheckInput in{obj,
+                          pod,
+                          options_.pss_minor,
+                          options_.pss_level,
+                          pod_containers,
+                          serial.fetch_add(1, std::memory_order_relaxed) + 1,
+                          options_.kubernetes_minor};
       for (std::size_t ri : rules_for(obj.kind)) {
         const Rule& rule = *rules_[ri];
         violations.clear();
@@ -551,6 +565,13 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     std::vector<Provisional>().swap(o.provisional);
     inv.append(std::move(o.inventory));
     o.inventory = Inventory{};
+    if (o.cluster && !r.cluster) {
+      r.cluster = std::move(o.cluster);
+    } else if (o.cluster) {
+      r.warnings.push_back({o.cluster->file, o.cluster->line, o.cluster->column,
+                            "several cluster snapshots in the input: the report shows the "
+                            "cluster facts of " + r.cluster->file});
+    }
     std::move(o.errors.begin(), o.errors.end(), std::back_inserter(r.errors));
     std::move(o.warnings.begin(), o.warnings.end(), std::back_inserter(r.warnings));
   }
@@ -589,6 +610,37 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
                       return e.exempt;
                     });
     rules_[ri]->set_compiled->evaluate(inv, sink);
+  }
+
+  // Cluster-level rules, once, on the cluster the input was read from.
+  if (r.cluster) {
+    for (std::size_t ri : cluster_rules_) {
+      const Rule& rule = *rules_[ri];
+      std::vector<SetViolation> violations;
+      const Outcome outcome = rule.cluster_compiled->evaluate(*r.cluster, options_.today, violations);
+      if (outcome == Outcome::NotApplicable) continue;
+      const Result result = outcome == Outcome::Pass ? Result::Pass : Result::Fail;
+      tally(r.tallies[ri], result);
+      if (result == Result::Pass && !options_.show_passed) continue;
+      if (violations.empty()) {
+        violations.emplace_back();
+        violations.back().message = rule.title;
+      }
+      for (SetViolation& v : violations) {
+        Finding f;
+        f.rule = &rule;
+        f.result = result;
+        f.kind = "Cluster";
+        f.name = r.cluster->context.empty() ? r.cluster->server : r.cluster->context;
+        f.message = result == Result::Fail ? std::move(v.message) : std::string();
+        f.location.file = r.cluster->file;
+        f.location.line = r.cluster->line;
+        f.location.column = r.cluster->column;
+        f.location.path = std::move(v.path);
+        f.object = inv.objects.size();  // after every object of the input
+        r.findings.push_back(std::move(f));
+      }
+    }
   }
 
   // Input order; within one resource failures first, the most severe first.
