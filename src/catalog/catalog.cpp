@@ -145,10 +145,12 @@ void Catalog::add_directory(const std::string& dir, std::vector<InputError>& err
   }
   std::sort(paths.begin(), paths.end());
   for (const std::string& p : paths) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    add_rule(p, ss.str(), errors);
+    std::string text;
+    if (!read_file(p, text)) {
+      errors.push_back({p, 0, 0, "cannot read rule file"});
+      continue;
+    }
+    add_rule(p, text, errors);
   }
 }
 

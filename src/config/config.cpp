@@ -45,14 +45,10 @@ bool valid_date(std::string_view d) {
 std::optional<Config> load_config(const std::string& path, std::vector<InputError>& errors) {
   auto file = std::make_shared<SourceFile>();
   file->path = path;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  if (!read_file(path, file->content)) {
     errors.push_back({path, 0, 0, "cannot read config file"});
     return std::nullopt;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  file->content = ss.str();
   load_documents(*file);
   if (!file->errors.empty()) {
     errors.insert(errors.end(), file->errors.begin(), file->errors.end());

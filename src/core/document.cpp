@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <memory>
 
 namespace kg {
@@ -104,6 +106,13 @@ void stream_documents(SourceFile& file, const LoadLimits& limits, const Document
   auto initial = std::make_unique_for_overwrite<std::byte[]>(kInitialBytes);
   Arena arena(initial.get(), kInitialBytes);
   load_any(file, arena, true, limits, sink);
+}
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return !in.bad();
 }
 
 }  // namespace kg

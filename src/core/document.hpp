@@ -101,6 +101,9 @@ struct Document {
 };
 
 // One input file (or stdin). Not movable: nodes point into `content`.
+// The whole file at `path` into `out`; false when it cannot be opened.
+bool read_file(const std::string& path, std::string& out);
+
 struct SourceFile {
   std::string path;
   std::string content;

@@ -1,4 +1,5 @@
 // The JSON report, schema version 1 (docs/report.md). Extend, never break.
+#include "report/cluster_json.hpp"
 #include "report/json_writer.hpp"
 #include "report/model.hpp"
 
@@ -23,41 +24,14 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
   w.end_object();
 
   if (s.cluster) {
-    const ClusterInfo& c = *s.cluster;
-    auto count = [&](std::string_view k, const std::optional<std::uint64_t>& v) {
-      w.key(k);
-      if (v) w.value(*v);
-      else w.null();
-    };
     w.key("cluster").begin_object();
-    w.field("server", c.server).field("context", c.context).field("serverVersion", c.server_version);
-    w.field("readAt", c.read_at);
-    w.key("namespaces").begin_array();
-    for (const std::string& n : c.namespaces) w.value(n);
-    w.end_array();
-    count("nodes", c.nodes);
-    count("namespaceCount", c.namespace_count);
-    count("pods", c.pods);
-    w.key("kindsNotServed").begin_array();
-    for (const std::string& k : c.kinds_not_served) w.value(k);
-    w.end_array();
+    write_cluster_facts(w, *s.cluster);
     w.end_object();
   }
   // What could not be checked and why (kinds the identity could not list).
   w.key("coverage").begin_array();
   if (s.cluster)
-    for (const CoverageGap& g : s.cluster->coverage) {
-      w.begin_object()
-          .field("kind", g.kind)
-          .field("apiVersion", g.api_version)
-          .field("resource", g.resource)
-          .field("namespace", g.ns)
-          .field("reason", g.reason)
-          .field("message", g.message);
-      w.key("rules").begin_array();
-      for (const std::string& r : g.rules) w.value(r);
-      w.end_array().end_object();
-    }
+    for (const CoverageGap& g : s.cluster->coverage) write_coverage_gap(w, g);
   w.end_array();
 
   w.key("overview").begin_object();

@@ -78,14 +78,10 @@ std::string finding_fingerprint(const Finding& f) {
 std::optional<Baseline> load_baseline(const std::string& path, std::vector<InputError>& errors) {
   SourceFile file;
   file.path = path;
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  if (!read_file(path, file.content)) {
     errors.push_back({path, 0, 0, "cannot read the baseline report"});
     return std::nullopt;
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  file.content = ss.str();
   load_documents(file);
   if (!file.errors.empty()) {
     errors.insert(errors.end(), file.errors.begin(), file.errors.end());

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <thread>
 
-#include "report/json_writer.hpp"
+#include "report/cluster_json.hpp"
 
 namespace kg::kube {
 namespace {
@@ -175,38 +175,9 @@ std::string snapshot_header(const ClusterInfo& c) {
   {
     JsonWriter w(s);
     w.begin_object();
-    w.field("server", c.server);
-    w.field("context", c.context);
-    w.field("serverVersion", c.server_version);
-    w.field("readAt", c.read_at);
-    w.key("namespaces").begin_array();
-    for (const std::string& n : c.namespaces) w.value(n);
-    w.end_array();
-    auto count = [&](std::string_view k, const std::optional<std::uint64_t>& v) {
-      w.key(k);
-      if (v) w.value(*v);
-      else w.null();
-    };
-    count("nodes", c.nodes);
-    count("namespaceCount", c.namespace_count);
-    count("pods", c.pods);
-    w.key("kindsNotServed").begin_array();
-    for (const std::string& k : c.kinds_not_served) w.value(k);
-    w.end_array();
+    write_cluster_facts(w, c);
     w.key("coverage").begin_array();
-    for (const CoverageGap& g : c.coverage) {
-      w.begin_object();
-      w.field("kind", g.kind);
-      w.field("apiVersion", g.api_version);
-      w.field("resource", g.resource);
-      w.field("namespace", g.ns);
-      w.field("reason", g.reason);
-      w.field("message", g.message);
-      w.key("rules").begin_array();
-      for (const std::string& r : g.rules) w.value(r);
-      w.end_array();
-      w.end_object();
-    }
+    for (const CoverageGap& g : c.coverage) write_coverage_gap(w, g);
     w.end_array();
     w.end_object();
   }

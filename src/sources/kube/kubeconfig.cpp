@@ -70,15 +70,6 @@ struct Merged {
   std::string current_context;
 };
 
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return true;
-}
-
 class Resolver {
  public:
   explicit Resolver(std::vector<InputError>& errors) : errors_(errors) {}
