@@ -12,6 +12,8 @@ constexpr const char* kUsage = R"(kguard - Kubernetes security scanner
 
 Usage:
   kguard scan [options] PATH...     scan manifests (files, directories, - for stdin)
+  kguard admit --listen ADDR:PORT --tls-cert FILE --tls-key FILE [--config FILE]
+                                    run the validating admission webhook
   kguard rules list [-o json]       list the rule catalog
   kguard rules show ID              show one rule
   kguard rules docs DIR             write the rule reference (docs/rules)
@@ -33,6 +35,7 @@ int main(int argc, char** argv) {
   try {
     if (cmd == "scan") return kg::cli::scan_command(args);
     if (cmd == "rules") return kg::cli::rules_command(args);
+    if (cmd == "admit") return kg::cli::admit_command(args);
     if (cmd == "version" || cmd == "--version") {
       std::cout << "kguard " << kg::kguard_version() << '\n';
       return 0;
