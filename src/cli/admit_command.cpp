@@ -64,8 +64,8 @@ int admit_command(const std::vector<std::string>& args) {
     };
     auto duration = [&](int& out) -> bool {
       if (!value()) return false;
-      long long ms = server::parse_duration_ms(v);
-      if (ms < 0 || ms > 24LL * 3600 * 1000) return false;
+      const double ms = server::parse_duration_ms(v);
+      if (ms < 0 || ms > 24.0 * 3600 * 1000) return false;
       out = static_cast<int>(ms);
       return true;
     };

@@ -39,7 +39,7 @@ namespace kg::server {
 
 using Clock = std::chrono::steady_clock;
 
-long long parse_duration_ms(std::string_view s) {
+double parse_duration_ms(std::string_view s) {
   if (s.empty()) return -1;
   double total = 0;
   std::size_t i = 0;
@@ -66,7 +66,7 @@ long long parse_duration_ms(std::string_view s) {
     else return -1;
   }
   if (total > 1e12) return -1;
-  return static_cast<long long>(total);
+  return total;
 }
 
 namespace {
@@ -301,6 +301,11 @@ struct Connection {
   std::string out;
   std::size_t out_off = 0;
   bool close_after_write = false;
+  // After an error answer to a request whose bytes may still be arriving
+  // (413, 400), read and drop input for a while before closing, so the
+  // kernel does not reset the connection before the client reads the answer.
+  bool linger_on_close = false;
+  bool lingering = false;
   Clock::time_point deadline;
   std::uint32_t interest = 0;
   std::string peer;
@@ -503,6 +508,16 @@ void Worker::accept_all() {
 }
 
 void Worker::on_event(Connection* c, std::uint32_t events) {
+  if (c->lingering) {
+    char buf[16 * 1024];
+    for (;;) {
+      ssize_t n = ::recv(c->fd, buf, sizeof buf, 0);
+      if (n > 0) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+      if (n < 0 && errno == EINTR) continue;
+      return close_connection(c);  // the client closed or reset
+    }
+  }
   if (c->handshaking) {
     ERR_clear_error();
     int r = SSL_do_handshake(c->ssl);
@@ -565,6 +580,7 @@ void Worker::process(Connection* c) {
       if (r.status == ParseStatus::NeedMore) return;
       if (r.status == ParseStatus::Error) {
         respond(c, r.error_status, "text/plain; charset=utf-8", r.error + "\n", true);
+        c->linger_on_close = true;
         c->in.clear();
         return;
       }
@@ -619,16 +635,17 @@ void Worker::handle(Connection* c, std::string_view body) {
       return respond(c, 415, "text/plain; charset=utf-8",
                      "Content-Type must be application/json (an AdmissionReview)\n", close);
     // The API server sends its own deadline; keep a margin for the trip back.
-    long long budget_ms = 10'000;
+    double budget_ms = 10'000;
     if (std::string_view t = req.query_param("timeout"); !t.empty()) {
       budget_ms = parse_duration_ms(t);
       if (budget_ms <= 0)
         return respond(c, 400, "text/plain; charset=utf-8",
                        "invalid timeout query parameter '" + std::string(t) + "' (want e.g. 10s)\n", close);
-      budget_ms = std::min(budget_ms, 30'000LL);
+      budget_ms = std::min(budget_ms, 30'000.0);
     }
-    const auto margin = std::chrono::milliseconds(std::min(100LL, budget_ms / 10));
-    const Clock::time_point deadline = c->request_start + std::chrono::milliseconds(budget_ms) - margin;
+    const auto budget_us = static_cast<long long>(budget_ms * 1000);
+    const auto margin = std::chrono::microseconds(std::min(100'000LL, budget_us / 10));
+    const Clock::time_point deadline = c->request_start + std::chrono::microseconds(budget_us) - margin;
     auto engine = server_.engine();
     admit::ReviewOutcome outcome = engine->review(std::string(body), deadline);
     const double seconds = std::chrono::duration<double>(Clock::now() - c->request_start).count();
@@ -676,6 +693,16 @@ void Worker::flush(Connection* c) {
   }
   c->out.clear();
   c->out_off = 0;
+  if (c->close_after_write && c->linger_on_close && !c->lingering) {
+    ERR_clear_error();
+    if (!c->tls_failed) SSL_shutdown(c->ssl);
+    c->tls_failed = true;  // no second close_notify
+    ::shutdown(c->fd, SHUT_WR);
+    c->lingering = true;
+    c->deadline = Clock::now() + std::chrono::seconds(2);
+    set_interest(c, EPOLLIN);
+    return;
+  }
   if (c->close_after_write) return close_connection(c);
   set_interest(c, EPOLLIN);
   // Requests pipelined behind the one just answered.
@@ -690,7 +717,9 @@ void Worker::sweep(Clock::time_point now) {
   for (Connection* c : connections_)
     if (now >= c->deadline) expired.push_back(c);
   for (Connection* c : expired) {
-    if (c->handshaking) {
+    if (c->lingering) {
+      close_connection(c);
+    } else if (c->handshaking) {
       server_.metrics.tls_handshake_failed();  // half-open or stalled handshake
       close_connection(c);
     } else if (c->request_started && c->out_off >= c->out.size()) {

@@ -39,8 +39,9 @@ struct ServerOptions {
 // (2 when the certificate, key or config cannot be loaded at start).
 int run_admission_server(const ServerOptions& options);
 
-// Parses a Go-style duration ("10s", "500ms", "1m", "2.5s"; a bare number is
-// seconds) into milliseconds; -1 when invalid. Used for ?timeout= and flags.
-long long parse_duration_ms(std::string_view s);
+// Parses a Go-style duration ("10s", "500ms", "1m", "2.5s", "1us"; a bare
+// number is seconds) into milliseconds (fractional below 1 ms); -1 when
+// invalid. Used for ?timeout= and the flags.
+double parse_duration_ms(std::string_view s);
 
 }  // namespace kg::server
