@@ -487,14 +487,14 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
   if (req.operation == "DELETE" || req.operation == "CONNECT") return allow();
   if (is_pod ? ignored_pod_subresource(req.sub_resource) : !req.sub_resource.empty()) return allow();
 
+  std::optional<Labels> own_labels;  // a Namespace is selected by its own labels
   if (is_namespace) {
     // Invalid policy labels on a Namespace are refused (422) as PSA does.
     if (any_glob(admit_.exempt_namespaces, req.name)) return allow();
-    const Labels labels = read_labels(get(get(req.object, "metadata"), "labels"));
-    const NamespacePolicy p = policy_for_labels(labels, admit_);
+    own_labels = read_labels(get(get(req.object, "metadata"), "labels"));
+    const NamespacePolicy p = policy_for_labels(*own_labels, admit_);
     if (!p.errors.empty())
       return finish(false, 422, "Invalid", subject + " is invalid: " + join(p.errors, "; "));
-    return allow();
   }
 
   if (any_glob(admit_.exempt_namespaces, req.ns)) {
@@ -508,7 +508,9 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
     return allow();
   }
 
-  std::optional<Labels> labels = req.ns.empty() ? Labels{} : namespaces_->labels(req.ns);
+  std::optional<Labels> labels = own_labels       ? own_labels
+                                 : req.ns.empty() ? Labels{}
+                                                  : namespaces_->labels(req.ns);
   if (!labels) {
     const std::string msg = "kguard: the labels of namespace \"" + std::string(req.ns) +
                             "\" are not known yet (" + namespaces_->describe() + ")";
