@@ -22,6 +22,9 @@ Options:
       --audit-log FILE         decisions as JSON lines (default - = stdout; "" = none)
       --workers N              event-loop threads (default 2)
       --max-connections N      open connections at most (default 10000)
+      --max-body-bytes-in-flight N
+                               request bodies being received at once, in bytes
+                               (default 268435456); beyond: 503
       --header-timeout DUR     TLS handshake and request head (default 10s)
       --body-timeout DUR       request body after its head (default 30s)
       --idle-timeout DUR       idle keep-alive connection (default 120s)
@@ -99,6 +102,9 @@ int admit_command(const std::vector<std::string>& args) {
       if (!count(o.workers) || o.workers > 64) return usage_error("--workers needs a number from 1 to 64");
     } else if (name == "--max-connections") {
       if (!count(o.max_connections)) return usage_error("--max-connections needs a positive number");
+    } else if (name == "--max-body-bytes-in-flight") {
+      if (!count(o.max_body_bytes_in_flight))
+        return usage_error("--max-body-bytes-in-flight needs a positive number of bytes");
     } else if (name == "--header-timeout") {
       if (!duration(o.header_timeout_ms)) return usage_error("--header-timeout needs a duration (10s)");
     } else if (name == "--body-timeout") {

@@ -297,6 +297,7 @@ struct Connection {
   bool request_started = false;
   bool continue_sent = false;
   HttpRequest req;
+  std::size_t reserved_body = 0;  // share of max_body_bytes_in_flight held by this request
   Clock::time_point request_start;
   std::string out;
   std::size_t out_off = 0;
@@ -404,6 +405,7 @@ class Server {
   std::atomic<bool> unready{false};     // SIGTERM seen: /readyz says 503
   Clock::time_point drain_deadline{};
   std::atomic<std::int64_t> connections{0};
+  std::atomic<std::size_t> body_bytes_in_flight{0};
 
  private:
   std::mutex mu;
@@ -448,6 +450,7 @@ void Worker::set_interest(Connection* c, std::uint32_t events) {
 }
 
 void Worker::close_connection(Connection* c) {
+  server_.body_bytes_in_flight.fetch_sub(c->reserved_body);
   epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, c->fd, nullptr);
   if (!c->handshaking && !c->tls_failed) {
     ERR_clear_error();
@@ -584,6 +587,20 @@ void Worker::process(Connection* c) {
         c->in.clear();
         return;
       }
+      // Bodies larger than what arrived with the head reserve their size.
+      const std::size_t pending = c->req.head_size + c->req.content_length;
+      if (pending > c->in.size()) {
+        const std::size_t want = c->req.content_length;
+        if (server_.body_bytes_in_flight.fetch_add(want) + want > server_.options.max_body_bytes_in_flight) {
+          server_.body_bytes_in_flight.fetch_sub(want);
+          respond(c, 503, "text/plain; charset=utf-8",
+                  "too many large request bodies in flight; retry\n", true, "Retry-After: 1\r\n");
+          c->linger_on_close = true;
+          c->in.clear();
+          return;
+        }
+        c->reserved_body = want;
+      }
       c->have_head = true;
       c->continue_sent = false;
       c->deadline = now + std::chrono::milliseconds(server_.options.body_timeout_ms);
@@ -598,6 +615,8 @@ void Worker::process(Connection* c) {
     }
     std::string body = c->in.substr(c->req.head_size, c->req.content_length);
     c->in.erase(0, total);
+    server_.body_bytes_in_flight.fetch_sub(c->reserved_body);
+    c->reserved_body = 0;
     c->scanned = 0;
     c->have_head = false;
     c->request_started = false;

@@ -26,6 +26,10 @@ struct ServerOptions {
   std::string audit_log = "-";  // JSON lines; "-" = stdout, "" = none
   unsigned workers = 2;
   std::size_t max_connections = 10000;
+  // Request bodies being received at once, all connections together; a
+  // request that would go over is answered 503 (memory stays bounded even
+  // when many clients send 3 MiB bodies slowly).
+  std::size_t max_body_bytes_in_flight = 256u << 20;
   int header_timeout_ms = 10'000;  // TLS handshake, and first byte to complete request head
   int body_timeout_ms = 30'000;    // complete head to complete body
   int idle_timeout_ms = 120'000;   // keep-alive connection with no request under way

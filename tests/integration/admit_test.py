@@ -492,6 +492,32 @@ class Lifecycle(unittest.TestCase):
         finally:
             self.assertEqual(hook.stop(), 0)
 
+    def test_body_bytes_in_flight_are_bounded(self):
+        hook = Webhook(KGUARD, self.dir, None, extra_args=["--max-body-bytes-in-flight", "100000"])
+        try:
+            body = json.dumps(review_for(restricted_pod())).encode()
+            padded = body[:-1] + b', "pad": "' + b"x" * (80000 - len(body) - 12) + b'"}'
+            head = (b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: %d\r\n\r\n" % len(padded))
+            a = hook.context().wrap_socket(socket.create_connection(("127.0.0.1", hook.port), timeout=10),
+                                           server_hostname="localhost")
+            a.sendall(head + padded[:1000])  # 80 kB reserved, 1 kB sent
+            time.sleep(0.3)
+            b = hook.context().wrap_socket(socket.create_connection(("127.0.0.1", hook.port), timeout=10),
+                                           server_hostname="localhost")
+            b.sendall(head + padded[:1000])  # would reserve 80 kB more: over the bound
+            answer = Webhook_.read_all(b)
+            self.assertTrue(answer.startswith(b"HTTP/1.1 503 "), answer[:100])
+            self.assertIn(b"Retry-After: 1", answer)
+            b.close()
+            a.sendall(padded[1000:])
+            self.assertIn(b"HTTP/1.1 200 OK", a.recv(65536))
+            a.close()
+            # Released: the same request now goes through.
+            self.assertEqual(hook.request("POST", "/validate", padded)[0], 200)
+        finally:
+            self.assertEqual(hook.stop(), 0)
+
     def test_sigterm_drains_in_flight_requests(self):
         hook = Webhook(KGUARD, self.dir, None, extra_args=["--drain-delay", "1s"])
         self.cafile = hook.ca_crt
