@@ -153,7 +153,9 @@ std::optional<LevelVersion> parse_psa_version(std::string_view s, PssLevel level
   // ^v1\.(0|[1-9][0-9]*)$ as PSA's api/helpers.go.
   if (s.size() < 4 || s.substr(0, 3) != "v1.") return std::nullopt;
   std::string_view digits = s.substr(3);
-  if (digits.size() > 1 && digits[0] == '0') return std::nullopt;
+  if (digits.empty() || (digits.size() > 1 && digits[0] == '0') ||
+      digits.find_first_not_of("0123456789") != std::string_view::npos)
+    return std::nullopt;
   int minor = 0;
   auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), minor);
   if (ec == std::errc::result_out_of_range) minor = kLatestPssMinor;  // huge: clamp like PSA
@@ -328,7 +330,8 @@ std::unique_ptr<Engine> Engine::create(const Config& config, const AdmitConfig& 
 }
 
 const Scanner& Engine::pss_scanner(const LevelVersion& lv) const {
-  return *pss_[lv.level == PssLevel::Baseline ? 0 : 1][static_cast<std::size_t>(lv.minor)];
+  const int minor = std::clamp(lv.minor, 0, kLatestPssMinor);
+  return *pss_[lv.level == PssLevel::Baseline ? 0 : 1][static_cast<std::size_t>(minor)];
 }
 
 const Scanner* Engine::profile_scanner(std::string_view name) const {
