@@ -296,6 +296,8 @@ struct Connection {
   bool have_head = false;
   bool request_started = false;
   bool continue_sent = false;
+  bool have_head_version0 = false;  // answering an HTTP/1.0 keep-alive request
+  bool head_request = false;        // answering HEAD
   HttpRequest req;
   std::size_t reserved_body = 0;  // share of max_body_bytes_in_flight held by this request
   Clock::time_point request_start;
@@ -339,6 +341,7 @@ class Worker {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   bool listening_ = true;
+  Clock::time_point listen_paused_until_{};  // after EMFILE
   std::unordered_set<Connection*> connections_;
   char listen_tag_ = 0;
   char wake_tag_ = 0;
@@ -471,8 +474,12 @@ void Worker::accept_all() {
     int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno == EMFILE || errno == ENFILE)
+      if (errno == EMFILE || errno == ENFILE) {
+        // The listener stays readable; stop watching it for a moment rather than spin.
         log_line("error", "out of file descriptors; raise the limit or lower --max-connections");
+        epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+        listen_paused_until_ = Clock::now() + std::chrono::milliseconds(100);
+      }
       return;  // EAGAIN: another worker took it, or nothing left
     }
     if (static_cast<std::size_t>(server_.connections.load()) >= server_.options.max_connections) {
@@ -620,7 +627,11 @@ void Worker::process(Connection* c) {
     c->scanned = 0;
     c->have_head = false;
     c->request_started = false;
+    c->have_head_version0 = c->req.minor_version == 0;
+    c->head_request = c->req.method == "HEAD";
     handle(c, body);
+    c->have_head_version0 = false;
+    c->head_request = false;
     if (c->in.empty())
       c->deadline = Clock::now() + std::chrono::milliseconds(server_.options.idle_timeout_ms);
   }
@@ -636,8 +647,9 @@ void Worker::respond(Connection* c, int status, std::string_view content_type, s
   out += "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   out += extra_headers;
   if (close) out += "Connection: close\r\n";
+  else if (c->have_head_version0) out += "Connection: keep-alive\r\n";
   out += "\r\n";
-  out += body;
+  if (!c->head_request) out += body;  // HEAD: the headers of a GET, no body
   if (close) c->close_after_write = true;
   server_.metrics.record_http(status);
 }
@@ -724,6 +736,8 @@ void Worker::flush(Connection* c) {
   }
   if (c->close_after_write) return close_connection(c);
   set_interest(c, EPOLLIN);
+  // Bytes OpenSSL already decrypted are invisible to epoll: read them now.
+  if (SSL_pending(c->ssl) > 0) return read_and_process(c);
   // Requests pipelined behind the one just answered.
   if (!c->in.empty() && c->have_head == false) {
     process(c);
@@ -784,6 +798,13 @@ void Worker::run() {
     if (now - last_sweep >= std::chrono::milliseconds(100)) {
       sweep(now);
       last_sweep = now;
+      if (listen_paused_until_ != Clock::time_point{} && now >= listen_paused_until_ && listening_) {
+        epoll_event ev{};
+        ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+        ev.data.ptr = &listen_tag_;
+        epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+        listen_paused_until_ = {};
+      }
     }
   }
 }

@@ -318,6 +318,18 @@ class Webhook_(unittest.TestCase):
             self.assertIn(b"Connection: close", data)
             s.close()
 
+    def test_http10_keep_alive_and_head(self):
+        s = self.tls_socket()
+        s.sendall(b"GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        first = s.recv(4096)
+        self.assertIn(b"Connection: keep-alive", first)
+        s.sendall(b"HEAD /healthz HTTP/1.0\r\n\r\n")
+        data = self.read_all(s)  # HTTP/1.0 without keep-alive: closed after the answer
+        self.assertTrue(data.startswith(b"HTTP/1.1 200 OK"), data)
+        self.assertIn(b"Content-Length: 3\r\n", data)
+        self.assertTrue(data.endswith(b"\r\n\r\n"), "HEAD has no body")
+        s.close()
+
     def test_keep_alive_pipelining_and_expect_continue(self):
         s = self.tls_socket()
         body = json.dumps(review_for(restricted_pod(namespace="prod"))).encode()
