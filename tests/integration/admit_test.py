@@ -15,6 +15,7 @@ import shutil
 import signal
 import socket
 import ssl
+import subprocess
 import sys
 import time
 import unittest
@@ -86,6 +87,9 @@ class Webhook_(unittest.TestCase):
     def tearDownClass(cls):
         code = cls.hook.stop()
         assert code == 0, "kguard admit exited with %s" % code
+        for line in cls.hook.logs:  # structured logs: every line one JSON object
+            rec = json.loads(line)
+            assert {"time", "level", "msg"} <= set(rec), line
         shutil.rmtree(cls.dir, ignore_errors=True)
 
     def review(self, obj, ns, **kw):
@@ -450,6 +454,49 @@ class Webhook_(unittest.TestCase):
         except (ssl.SSLError, ConnectionResetError, socket.timeout):
             pass
         return b"".join(chunks)
+
+
+class Startup(unittest.TestCase):
+    """Bad flags, files and configs stop kguard admit at start with a clear message."""
+
+    def run_admit(self, *args):
+        p = subprocess.run([KGUARD, "admit", *args], capture_output=True, text=True, timeout=30)
+        return p.returncode, p.stderr
+
+    def test_startup_errors(self):
+        work = tempdir("kguard-admit-start-")
+        try:
+            ca = make_ca(work)
+            crt, key = make_server_cert(work, *ca)
+            code, err = self.run_admit("--listen", "127.0.0.1:0")
+            self.assertEqual(code, 2)
+            self.assertIn("--tls-cert and --tls-key are required", err)
+            code, err = self.run_admit("--listen", "127.0.0.1:0", "--tls-cert", crt, "--tls-key", ca[1])
+            self.assertEqual(code, 2)
+            self.assertRegex(err, "does not match the certificate|key values mismatch")
+            code, err = self.run_admit("--tls-cert", os.path.join(work, "nope.crt"), "--tls-key", key)
+            self.assertEqual(code, 2)
+            self.assertIn("cannot load certificate", err)
+            cfg = os.path.join(work, "bad.yaml")
+            with open(cfg, "w") as f:
+                f.write("admission:\n  defaults:\n    enforce: strict\n  profiles:\n    p: {rules: [no-such-rule]}\n")
+            code, err = self.run_admit("--listen", "127.0.0.1:0", "--tls-cert", crt, "--tls-key", key,
+                                       "--config", cfg)
+            self.assertEqual(code, 2)
+            self.assertIn("bad.yaml:3:", err)
+            self.assertIn("admission.defaults.enforce", err)
+            code, err = self.run_admit("--listen", "nowhere", "--tls-cert", crt, "--tls-key", key)
+            self.assertEqual(code, 2)
+            self.assertIn("--listen", err)
+            code, err = self.run_admit("--workers", "0")
+            self.assertEqual(code, 2)
+            # Every log line is JSON.
+            for line in err.splitlines() + [l for l in self.run_admit("--listen", "bad:port", "--tls-cert", crt,
+                                                                        "--tls-key", key)[1].splitlines()]:
+                if line.startswith("{"):
+                    json.loads(line)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 class Lifecycle(unittest.TestCase):
