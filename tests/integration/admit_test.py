@@ -436,6 +436,40 @@ class Webhook_(unittest.TestCase):
             for s in idle:
                 s.close()
 
+    def test_tls_versions_and_ciphers(self):
+        def handshake(configure):
+            ctx = self.hook.context()
+            configure(ctx)
+            raw = socket.create_connection(("127.0.0.1", self.hook.port), timeout=10)
+            try:
+                with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+                    return s.version(), s.cipher()[0], s.selected_alpn_protocol()
+            except (ssl.SSLError, ConnectionResetError):
+                return None
+
+        def tls12(ctx):
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            ctx.set_alpn_protocols(["h2", "http/1.1"])
+
+        version, cipher, alpn = handshake(tls12)
+        self.assertEqual(version, "TLSv1.2")
+        self.assertIn("ECDHE", cipher)
+        self.assertEqual(alpn, "http/1.1")
+        self.assertEqual(handshake(lambda ctx: None)[0], "TLSv1.3")
+
+        def tls11(ctx):
+            ctx.set_ciphers("ALL:@SECLEVEL=0")
+            ctx.minimum_version = ssl.TLSVersion.TLSv1
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_1
+
+        self.assertIsNone(handshake(tls11), "TLS 1.1 is refused")
+
+        def weak(ctx):
+            ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+            ctx.set_ciphers("AES128-SHA:AES256-SHA:ECDHE-ECDSA-AES128-SHA")  # CBC, no AEAD
+
+        self.assertIsNone(handshake(weak), "non-AEAD suites are refused")
+
     # --- helpers -----------------------------------------------------------
 
     def tls_socket(self):
