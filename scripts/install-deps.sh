@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3 time
-          libssl-dev openssl wrk           # kguard admit (TLS), its tests and bench/
+          libssl-dev openssl wrk curl      # kguard admit (TLS), its tests and bench/
           clang libfuzzer-14-dev libclang-rt-14-dev
           python3-jsonschema python3-yaml  # tests/integration/formats_test.py
           chromium nodejs)                 # tests/integration/html_test.mjs
