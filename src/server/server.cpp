@@ -468,7 +468,9 @@ void Worker::close_connection(Connection* c) {
 }
 
 void Worker::accept_all() {
-  for (;;) {
+  // A few at a time: the listener stays readable and the next wake-up may go
+  // to another worker, so connections spread over the workers.
+  for (int accepted = 0; accepted < 8; ++accepted) {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
     int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&addr), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
