@@ -950,12 +950,13 @@ int run_admission_server(const ServerOptions& options) {
     while (::read(sig_fd, &si, sizeof si) == static_cast<ssize_t>(sizeof si)) {
       if (si.ssi_signo == SIGHUP) {
         log_line("info", "SIGHUP: reloading certificate, key, config and audit log");
-        server.reload_tls(false);
-        server.reload_config(false);
-        if (std::string e; !server.audit.reopen(e)) log_line("error", "cannot reopen the audit log", {{"error", e}});
+        // Stamps first: a file changed during the reload is reloaded again.
         cert_stamp = stamp(options.cert_file);
         key_stamp = stamp(options.key_file);
         config_stamp = stamp(options.config_file);
+        server.reload_tls(false);
+        server.reload_config(false);
+        if (std::string e; !server.audit.reopen(e)) log_line("error", "cannot reopen the audit log", {{"error", e}});
       } else if (!terminating) {
         terminating = true;
         server.unready = true;

@@ -567,18 +567,19 @@ class Lifecycle(unittest.TestCase):
             shutil.copy(key, hook.key)
             hook.signal(signal.SIGHUP)
             self.assertTrue(hook.wait_log("TLS certificate reloaded"))
+            self.assertTrue(hook.wait_log("configuration reloaded"))  # SIGHUP reloads the config too
             self.assertNotEqual(self.peer_serial(hook), first)
             # The connection opened before the reload keeps working.
             self.assertTrue(hook.review(review_for(privileged_pod()), conn=kept)["allowed"])
             # Config change picked up from the file alone.
             with open(hook.config, "w") as f:
                 f.write("admission:\n  defaults: {enforce: restricted}\n")
-            self.assertTrue(hook.wait_log("configuration reloaded", count=2))
+            self.assertTrue(hook.wait_log("configuration reloaded", count=2, timeout=30))
             self.assertFalse(hook.review(review_for(privileged_pod()), conn=kept)["allowed"])
             # A broken config is refused; the previous one stays in force.
             with open(hook.config, "w") as f:
                 f.write("admission:\n  defaults: {enforce: strictest}\n")
-            self.assertTrue(hook.wait_log("config reload failed"))
+            self.assertTrue(hook.wait_log("config reload failed", timeout=30))
             self.assertFalse(hook.review(review_for(privileged_pod()), conn=kept)["allowed"])
             self.assertIn('kguard_reloads_total{what="config",result="failure"} 1', hook.metrics())
             kept.close()
@@ -612,7 +613,7 @@ class Lifecycle(unittest.TestCase):
             self.assertEqual(hook.stop(), 0)
 
     def test_sigterm_drains_in_flight_requests(self):
-        hook = Webhook(KGUARD, self.dir, None, extra_args=["--drain-delay", "1s"])
+        hook = Webhook(KGUARD, self.dir, None, extra_args=["--drain-delay", "2s"])
         self.cafile = hook.ca_crt
         body = json.dumps(review_for(restricted_pod())).encode()
         raw = socket.create_connection(("127.0.0.1", hook.port), timeout=10)
@@ -627,7 +628,7 @@ class Lifecycle(unittest.TestCase):
         time.sleep(0.1)
         # During the drain delay /readyz says 503 and requests are still served.
         self.assertEqual(hook.request("GET", "/readyz")[0], 503)
-        time.sleep(1.2)  # now draining: the listener is closed, this request is finished
+        time.sleep(2.3)  # now draining: the listener is closed, this request is finished
         s.sendall(body[20:])
         data = Webhook_.read_all(s)
         self.assertIn(b"HTTP/1.1 200 OK", data)
