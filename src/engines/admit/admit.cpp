@@ -538,6 +538,9 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
     return allow();
 
   // The object as the scan engine sees it; its namespace defaults to the request's.
+  if (!req.object || !req.object->is_map())
+    return bad_request("request.object must be an object for " + std::string(req.operation) +
+                       (req.sub_resource.empty() ? "" : " of " + std::string(req.sub_resource)));
   Document doc;
   doc.root = req.object;
   std::vector<Object> objects;
