@@ -252,10 +252,10 @@ int main(int argc, char** argv) {
   for (;;) {
     const auto now = Clock::now();
     if (open_loop) {
-      // Schedule every request due by now.
-      while (now < end) {
+      // Schedule every request due by now; exactly rate × duration in all.
+      for (;;) {
         auto due = start + std::chrono::duration_cast<Clock::duration>(interval * static_cast<double>(scheduled_count));
-        if (due > now) break;
+        if (due >= end || due > now) break;
         backlog.push_back(due);
         ++scheduled_count;
       }
@@ -359,11 +359,12 @@ int main(int argc, char** argv) {
                max = latencies.empty() ? 0 : latencies.back();
   const double throughput = static_cast<double>(latencies.size()) / std::min(elapsed, o.duration + 0.001);
   if (o.json) {
-    std::printf("{\"target_rate\":%.0f,\"connections\":%d,\"duration_s\":%.1f,\"ok\":%zu,\"errors\":%llu,"
+    std::printf("{\"target_rate\":%.0f,\"connections\":%d,\"duration_s\":%.1f,\"scheduled\":%llu,\"ok\":%zu,\"errors\":%llu,"
                 "\"reconnects\":%llu,\"throughput_rps\":%.0f,\"p50_us\":%.0f,\"p90_us\":%.0f,"
                 "\"p99_us\":%.0f,\"p999_us\":%.0f,\"max_us\":%.0f,\"first_error\":\"%s\"}\n",
-                o.rate, o.connections, o.duration, latencies.size(),
-                static_cast<unsigned long long>(errors), static_cast<unsigned long long>(reconnects),
+                o.rate, o.connections, o.duration, static_cast<unsigned long long>(scheduled_count),
+                latencies.size(), static_cast<unsigned long long>(errors),
+                static_cast<unsigned long long>(reconnects),
                 throughput, p50, p90, p99, p999, max, first_error.empty() ? "" : "see stderr");
   } else {
     std::printf("rate %.0f/s (%s), %d connections, %.1f s: %zu ok, %llu errors, %.0f req/s\n"

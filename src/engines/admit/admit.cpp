@@ -382,6 +382,10 @@ std::string encode_response(std::string_view uid, bool allowed, int code, std::s
   return out;
 }
 
+// A value from the request quoted in an error message, cut so a hostile
+// request cannot make the answer or the audit log large.
+std::string excerpt(std::string_view v) { return truncate_utf8(std::string(v), 64); }
+
 ReviewOutcome bad_request(std::string message) {
   ReviewOutcome r;
   r.http_status = 400;
@@ -415,10 +419,10 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
     return bad_request("request body must be one JSON object (an AdmissionReview)");
   const std::string_view api_version = str(root->get("apiVersion"));
   if (api_version != "admission.k8s.io/v1")
-    return bad_request("apiVersion must be admission.k8s.io/v1, not '" + std::string(api_version) +
+    return bad_request("apiVersion must be admission.k8s.io/v1, not '" + excerpt(api_version) +
                        "' (register the webhook with admissionReviewVersions: [v1])");
   if (str(root->get("kind")) != "AdmissionReview")
-    return bad_request("kind must be AdmissionReview, not '" + std::string(str(root->get("kind"))) + "'");
+    return bad_request("kind must be AdmissionReview, not '" + excerpt(str(root->get("kind"))) + "'");
   const Node* req_node = root->get("request");
   if (!req_node || !req_node->is_map()) return bad_request("AdmissionReview has no request object");
 
@@ -439,7 +443,7 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
   if (req.operation != "CREATE" && req.operation != "UPDATE" && req.operation != "DELETE" &&
       req.operation != "CONNECT")
     return bad_request("request.operation must be CREATE, UPDATE, DELETE or CONNECT, not '" +
-                       std::string(req.operation) + "'");
+                       excerpt(req.operation) + "'");
   req.username = str(get(req_node->get("userInfo"), "username"));
   req.dry_run = is_true(req_node->get("dryRun"));
   req.object = req_node->get("object");
