@@ -92,7 +92,7 @@ def server_p(p):
         if total and n >= p / 100 * total:
             return "≤%g" % (le * 1e6) if le != float("inf") else ">10s"
     return "-"
-print("| %s | %s | %d | %d | %d | %s | %s | %s | %s | %s / %s | %.0f | %.1f | %s |" % (
+print("| %s | %s | %d | %d | %s | %s | %s | %s | %s | %s / %s | %.0f | %.1f | %s |" % (
     name, "%d" % r["target_rate"] if r["target_rate"] else "max", r["connections"], r["throughput_rps"],
     "%d (%d of %d answered)" % (r["errors"], r["ok"], r["scheduled"]) if r.get("scheduled") else r["errors"],
     r["p50_us"], r["p99_us"], r["p999_us"], r["max_us"], server_p(50), server_p(99),
