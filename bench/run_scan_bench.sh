@@ -42,7 +42,9 @@ if [[ $FLOOR_ONLY != 1 ]]; then
   [[ -x $KGUARD ]] || die "kguard binary not found: $KGUARD (build it, or run with FLOOR_ONLY=1)"
   TIME_BIN=/usr/bin/time
   [[ -x $TIME_BIN ]] || die "$TIME_BIN missing: install GNU time (apt-get install time)"
-  "$TIME_BIN" -v true 2>&1 | grep -q 'Maximum resident set size' || die "$TIME_BIN is not GNU time"
+  # Captured first: `grep -q` closing the pipe early would fail the pipeline (pipefail).
+  time_probe=$("$TIME_BIN" -v true 2>&1 || true)
+  grep -q 'Maximum resident set size' <<<"$time_probe" || die "$TIME_BIN is not GNU time"
 fi
 command -v python3 >/dev/null || die "python3 is required"
 [[ -d $REAL_WORLD ]] || die "real-world corpus not found: $REAL_WORLD"
@@ -156,14 +158,20 @@ print(total)
 EOF
 }
 
+# CPU seconds (user + system) from a GNU time -v report.
+cpu_of() { awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {print u + s}' "$1"; }
+
 # REPS rounds, each running the libyaml floor once and then `kguard scan --jobs 1` once on the same
 # corpus (globals floor_in and kg_in), so that the ratio is taken under the same machine load.
-# Prints "FLOOR_MEDIAN_S KGUARD_MEDIAN_S KGUARD_MAX_RSS_KIB".
+# Prints "FLOOR_MEDIAN_S KGUARD_MEDIAN_S KGUARD_MAX_RSS_KIB FLOOR_CPU_MEDIAN_S KGUARD_CPU_MEDIAN_S";
+# the CPU times (whole processes, user + system) are less affected by other load than wall time.
 time_pair() {
-  local fl_t=() kg_t=() rss=0 i t0 t1 r rc fl
+  local fl_t=() kg_t=() fl_c=() kg_c=() rss=0 i t0 t1 r rc fl
   for ((i = 0; i < REPS; i++)); do
-    fl=$("$FLOOR" -r 1 --warmup 0 "${floor_in[@]}") || { echo "libyaml floor failed" >&2; return 1; }
+    fl=$("$TIME_BIN" -v -o "$TMP/floor_time.txt" "$FLOOR" -r 1 --warmup 0 "${floor_in[@]}") ||
+      { echo "libyaml floor failed" >&2; return 1; }
     fl_t+=("$(jget "$fl" median_s)")
+    fl_c+=("$(cpu_of "$TMP/floor_time.txt")")
     rc=0
     t0=$(date +%s%N)
     "$TIME_BIN" -v -o "$TMP/time.txt" "$KGUARD" scan --no-config --jobs 1 -o json=/dev/null "${kg_in[@]}" \
@@ -172,10 +180,11 @@ time_pair() {
     # GNU time passes the child's exit status through.
     if ((rc > 2)); then cat "$TMP/stderr" "$TMP/time.txt" >&2; echo "kguard exit status $rc" >&2; return 1; fi
     kg_t+=("$(python3 -c "print(($t1 - $t0) / 1e9)")")
+    kg_c+=("$(cpu_of "$TMP/time.txt")")
     r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$TMP/time.txt")
     if ((r > rss)); then rss=$r; fi
   done
-  echo "$(median "${fl_t[@]}") $(median "${kg_t[@]}") $rss"
+  echo "$(median "${fl_t[@]}") $(median "${kg_t[@]}") $rss $(median "${fl_c[@]}") $(median "${kg_c[@]}")"
 }
 
 # Interleaved --jobs 1 / --jobs 2 runs on the split snapshot.  Prints "MEDIAN_J1 MEDIAN_J2".
@@ -253,13 +262,14 @@ for corpus in real-world snapshot.yaml snapshot.json; do
     fl_s=$(jget "$fl" median_s)
     note=-
     [[ $check_ok == 0 ]] && note="**check failed**"
-    ROWS+=("| $label | $(fmt "$mib" .2f) | $fl_docs | $note | $(fmt "$fl_s" .3f) | $(fmt "$(jget "$fl" mb_per_s)" .1f) | - | - | - | - |")
+    ROWS+=("| $label | $(fmt "$mib" .2f) | $fl_docs | $note | $(fmt "$fl_s" .3f) | $(fmt "$(jget "$fl" mb_per_s)" .1f) | - | - | - | - | - |")
     continue
   fi
 
   log "$corpus: libyaml floor and kguard scan --jobs 1, interleaved ($REPS rounds)"
   out=$(time_pair) || die "$corpus: timing failed"
-  read -r fl_s kg_s rss_kib <<<"$out"
+  read -r fl_s kg_s rss_kib fl_cpu kg_cpu <<<"$out"
+  cpu_ratio=$(python3 -c "print($kg_cpu / max($fl_cpu, 1e-9))")
   fl_mbs=$(python3 -c "print($bytes / 1e6 / $fl_s)")
   KG_TIME[$corpus]=$kg_s
   kg_mbs=$(python3 -c "print($bytes / 1e6 / $kg_s)")
@@ -268,7 +278,7 @@ for corpus in real-world snapshot.yaml snapshot.json; do
   budget_mib=$(python3 -c "print(2 * $bytes / 1048576 + 32)")
   ratio_mark=$(python3 -c "print('ok' if $ratio <= 2.0 else 'over 2x')")
   rss_mark=$(python3 -c "print('ok' if $rss_mib <= $budget_mib else 'over')")
-  ROWS+=("| $label | $(fmt "$mib" .2f) | $fl_docs | $objects | $(fmt "$fl_s" .3f) | $(fmt "$fl_mbs" .1f) | $(fmt "$kg_s" .3f) | $(fmt "$kg_mbs" .1f) | **$(fmt "$ratio" .2f)×** ($ratio_mark) | $(fmt "$rss_mib" .1f) / $(fmt "$budget_mib" .0f) ($rss_mark) |")
+  ROWS+=("| $label | $(fmt "$mib" .2f) | $fl_docs | $objects | $(fmt "$fl_s" .3f) | $(fmt "$fl_mbs" .1f) | $(fmt "$kg_s" .3f) | $(fmt "$kg_mbs" .1f) | **$(fmt "$ratio" .2f)×** ($ratio_mark) | $(fmt "$fl_cpu" .2f) / $(fmt "$kg_cpu" .2f) = $(fmt "$cpu_ratio" .2f)× | $(fmt "$rss_mib" .1f) / $(fmt "$budget_mib" .0f) ($rss_mark) |")
 done
 
 SPEEDUP_LINE=""
@@ -308,12 +318,14 @@ fi
        "one core; the JSON corpus is parsed by libyaml too). kguard = \`kguard scan --no-config --jobs 1 -o json=/dev/null PATH\`," \
        "wall time end to end including process start and file reads. MB = 10^6 bytes, MiB = 2^20 bytes." \
        "Floor and kguard runs alternate, so their ratio is taken under the same load." \
-       "Peak RSS = max over the runs (GNU time); budget = 2 × input + 32 MiB."
+       "Peak RSS = max over the runs (GNU time); budget = 2 × input + 32 MiB." \
+       "CPU s = median user + system time of the whole floor and kguard processes (GNU time), a" \
+       "check on the wall-time ratio when other load on the machine stretches wall time."
   echo "- Load average (1/5/15 min) at start: $LOAD_START; at end: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- Targets (shared/design/PERFORMANCE.md): kguard ≤ 2× floor; near-linear --jobs speed-up; RSS within budget; JSON at least as fast as YAML."
   echo
-  echo "| Corpus | Input MiB | Documents (libyaml) | Objects (kguard) | Floor s | Floor MB/s | kguard s | kguard MB/s | kguard / floor | Peak RSS MiB / budget |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+  echo "| Corpus | Input MiB | Documents (libyaml) | Objects (kguard) | Floor s | Floor MB/s | kguard s | kguard MB/s | kguard / floor | CPU s floor / kguard | Peak RSS MiB / budget |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
   printf '%s\n' "${ROWS[@]}"
   if [[ -n $SPEEDUP_LINE ]]; then
     echo

@@ -50,7 +50,7 @@ std::map<std::string, std::string> render_rule_docs(const Catalog& catalog) {
     for (const Rule* r : rules) {
       doc << "\n## " << r->id << "\n\n"
           << "**" << r->title << "** — " << to_string(r->severity) << ", applies to "
-          << kinds_of(*r) << (r->set_compiled ? " (whole-input check)" : "")
+          << kinds_of(*r) << (r->set_compiled ? " (whole-input check)" : r->cluster_compiled ? " (cluster check: the API server read by `kguard scan --cluster`)" : "")
           << (r->enabled_by_default ? "" : "; off by default, enable with `--only " + r->id +
                                                "` or the config")
           << ".\n\n"

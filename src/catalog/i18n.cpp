@@ -139,6 +139,19 @@ std::string_view tr(Lang lang, std::string_view english) {
       {"Truncated", "已截断"},
       {"more findings are not shown, to keep this comment under 65,536 characters; see the JSON or SARIF report for all of them.",
        "个问题未显示，以使评论不超过 65,536 个字符；完整列表见 JSON 或 SARIF 报告。"},
+      // Live cluster scans (kguard scan --cluster, snapshots)
+      {"Cluster", "集群"},
+      {"Scope", "范围"},
+      {"all namespaces", "所有命名空间"},
+      {"namespaces", "个命名空间"},
+      {"nodes", "个节点"},
+      {"pods", "个 Pod"},
+      {"unknown", "未知"},
+      {"Coverage", "覆盖范围"},
+      {"Everything kguard needs could be read.", "kguard 所需的全部资源均已读取。"},
+      {"could not be read; these rules did not see it:", "无法读取；以下规则未能检查这些资源："},
+      {"cluster-wide", "集群范围"},
+      {"in namespace", "命名空间"},
   };
   for (const auto& [en, zh] : kZh)
     if (en == english) return zh;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "catalog/i18n.hpp"
+#include "core/cluster_info.hpp"
 #include "core/document.hpp"
 #include "core/inventory.hpp"
 #include "core/object.hpp"
@@ -49,6 +50,9 @@ struct CheckInput {
   // Unique per evaluated object in the process: lets a template cache what
   // it parsed from an object across the rules that bind it.
   std::uint64_t object_serial = 0;
+  // Kubernetes minor release the scan targets (--target-version or the
+  // cluster read); 0 = each rule's own parameter.
+  int kubernetes_minor = 0;
 };
 
 // One problem a check found. `at` is the node to point at (the field itself,
@@ -94,6 +98,16 @@ class SetCheck {
  public:
   virtual ~SetCheck() = default;
   virtual void evaluate(const Inventory& inventory, SetSink& sink) const = 0;
+};
+
+// A check of the cluster itself (e.g. whether its Kubernetes version is still
+// supported), run once when the input came from a cluster or a snapshot of
+// one; violations point at the snapshot's kguardSnapshot field.
+class ClusterCheck {
+ public:
+  virtual ~ClusterCheck() = default;
+  virtual Outcome evaluate(const ClusterInfo& cluster, std::string_view today,
+                           std::vector<SetViolation>& out) const = 0;
 };
 
 // Object-level verdicts that depend on other objects are held back until the
@@ -144,7 +158,8 @@ struct RuleMeta {
 
 struct Rule : RuleMeta {
   std::unique_ptr<Check> compiled;         // object-level template, or
-  std::unique_ptr<SetCheck> set_compiled;  // set-level template
+  std::unique_ptr<SetCheck> set_compiled;  // set-level template, or
+  std::unique_ptr<ClusterCheck> cluster_compiled;  // cluster-level template
 };
 
 }  // namespace kg

@@ -250,21 +250,48 @@ class DeprecatedApiCheck final : public Check {
   int target = 0;  // 0 = newest: everything in the table
 
   Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
+    // The scan's target (--target-version, or the version of the cluster
+    // read) wins over the rule's kubernetesVersion parameter.
+    const int t = in.kubernetes_minor > 0 ? in.kubernetes_minor : target;
+    const Node* api = get(in.obj.root, "apiVersion");
+    Outcome o = check(in.obj.api_version, in.obj.kind, t, api ? api : in.obj.root,
+                      join_path(in.obj.path_prefix, "apiVersion"), "", out);
+    if (o == Outcome::Fail) return o;
+    // What was last applied to a cluster (kubectl apply keeps it in an
+    // annotation): the server converts objects to the version it lists, so
+    // a deprecated apiVersion in the manifest only shows here.
+    const Node* ann = get(get(get(in.obj.root, "metadata"), "annotations"),
+                          "kubectl.kubernetes.io/last-applied-configuration");
+    if (!ann || ann->str().empty()) return Outcome::Pass;
+    SourceFile applied;
+    applied.path = "last-applied-configuration";
+    applied.content = std::string(ann->str());
+    load_documents(applied);
+    if (!applied.errors.empty() || applied.documents.empty()) return Outcome::Pass;
+    const Node* root = applied.documents[0].root;
+    const std::string_view kind = str(get(root, "kind"));
+    return check(str(get(root, "apiVersion")), kind.empty() ? in.obj.kind : kind, t, ann,
+                 join_path(in.obj.path_prefix,
+                           "metadata.annotations.kubectl.kubernetes.io/last-applied-configuration"),
+                 " (last applied with kubectl)", out);
+  }
+
+ private:
+  Outcome check(std::string_view api_version, std::string_view kind, int t, const Node* at,
+                std::string path, std::string_view where, std::vector<Violation>& out) const {
     for (const DeprecatedApi& d : table) {
-      if (d.api_version != in.obj.api_version) continue;
-      if (!d.kinds.empty() && !contains(d.kinds, in.obj.kind)) continue;
-      const bool removed = target == 0 || target >= d.removed;
-      if (!removed && d.deprecated > 0 && target < d.deprecated) return Outcome::Pass;
-      std::string m = std::string(in.obj.api_version) + " " + std::string(in.obj.kind);
+      if (d.api_version != api_version) continue;
+      if (!d.kinds.empty() && !contains(d.kinds, kind)) continue;
+      const bool removed = t == 0 || t >= d.removed;
+      if (!removed && d.deprecated > 0 && t < d.deprecated) return Outcome::Pass;
+      std::string m = std::string(api_version) + " " + std::string(kind) + std::string(where);
       if (d.deprecated > 0)
         m += " was deprecated in Kubernetes 1." + std::to_string(d.deprecated) + " and";
       m += removed ? " is no longer served since 1." : " will no longer be served from 1.";
       m += std::to_string(d.removed);
       m += d.replacement.empty() ? "; it has no replacement" : "; use " + d.replacement;
       if (!d.note.empty()) m += " (" + d.note + ")";
-      const Node* at = get(in.obj.root, "apiVersion");
-      out.push_back(
-          {std::move(m), at ? at : in.obj.root, join_path(in.obj.path_prefix, "apiVersion"), {}});
+      out.push_back({std::move(m), at, std::move(path), {}});
       return Outcome::Fail;
     }
     return Outcome::Pass;

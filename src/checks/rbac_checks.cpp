@@ -41,9 +41,10 @@ std::vector<std::string> scalars(const Node* n) {
   return out;
 }
 
-std::string join(const std::vector<std::string>& v) {
+template <typename Strings>
+std::string join(const Strings& v) {
   std::string s;
-  for (const std::string& x : v) {
+  for (std::string_view x : v) {
     if (!s.empty()) s += ", ";
     s += x;
   }
@@ -134,17 +135,19 @@ class RbacRulesCheck final : public Check {
   Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
     if (exclusions.excluded(in.obj.name)) return Outcome::NotApplicable;
     const Node* rules = get(in.obj.root, "rules");
+    if (items(rules).empty()) return Outcome::Pass;
     const std::string rules_path = join_path(in.obj.path_prefix, "rules");
     if (!namespaces.empty() && in.obj.kind == "Role" && !contains(namespaces, in.obj.ns))
       return Outcome::Pass;
     std::size_t i = 0;
     for (const Node* rule : items(rules)) {
-      const std::string label = index_path("rules", i);
-      const std::string rpath = index_path(rules_path, i++);
+      // Paths and labels are built only for the rare rule that is reported.
+      const std::size_t index = i++;
       if (mode == Mode::Wildcard) {
-        std::vector<std::string> fields;
+        std::vector<std::string_view> fields;
         const Node* first = nullptr;
-        std::string first_path;
+        std::string_view first_field;
+        std::size_t first_index = 0;
         for (const std::string& field : wildcard_fields) {
           std::size_t j = 0;
           for (const Node* v : items(get(rule, field))) {
@@ -152,7 +155,8 @@ class RbacRulesCheck final : public Check {
               fields.push_back(field);
               if (!first) {
                 first = v;
-                first_path = index_path(join_path(rpath, field), j);
+                first_field = field;
+                first_index = j;
               }
               break;
             }
@@ -160,14 +164,14 @@ class RbacRulesCheck final : public Check {
           }
         }
         if (first)
-          out.push_back({std::string(in.obj.kind) + " " + label + " uses the wildcard \"*\" in " +
-                             join(fields),
+          out.push_back({std::string(in.obj.kind) + " " + index_path("rules", index) +
+                             " uses the wildcard \"*\" in " + join(fields),
                          first,
-                         std::move(first_path),
+                         index_path(join_path(index_path(rules_path, index), first_field), first_index),
                          {}});
         continue;
       }
-      check_access(in, rule, i - 1, label, rpath, out);
+      check_access(in, rule, index, rules_path, out);
     }
     return out.empty() ? Outcome::Pass : Outcome::Fail;
   }
@@ -177,6 +181,8 @@ class RbacRulesCheck final : public Check {
   // that bind this template (cached per thread by object serial).
   struct ParsedRule {
     std::vector<std::string_view> groups, resources, verbs, names;
+    bool any_group = false;  // apiGroups contains "*"
+    bool any_verb = false;   // verbs contains "*"
   };
   static const ParsedRule& parsed(const CheckInput& in, const Node* rule, std::size_t index) {
     thread_local std::uint64_t serial = 0;
@@ -191,6 +197,8 @@ class RbacRulesCheck final : public Check {
         p.resources = scalar_views(get(r, "resources"));
         p.verbs = scalar_views(get(r, "verbs"));
         p.names = scalar_views(get(r, "resourceNames"));
+        p.any_group = contains(p.groups, "*");
+        p.any_verb = contains(p.verbs, "*");
         cache.push_back(std::move(p));
       }
     }
@@ -199,8 +207,7 @@ class RbacRulesCheck final : public Check {
   }
 
   void check_access(const CheckInput& in, const Node* rule, std::size_t rule_index,
-                    const std::string& label, const std::string& rpath,
-                    std::vector<Violation>& out) const {
+                    const std::string& rules_path, std::vector<Violation>& out) const {
     const ParsedRule& pr = parsed(in, rule, rule_index);
     const std::vector<std::string_view>& groups = pr.groups;
     const std::vector<std::string_view>& resources = pr.resources;
@@ -211,16 +218,14 @@ class RbacRulesCheck final : public Check {
         std::none_of(names.begin(), names.end(),
                      [&](std::string_view n) { return contains(resource_names, n); }))
       return;
-    std::vector<std::string> hit_resources;
-    std::vector<std::string> hit_verbs;
+    auto granted = [&](const std::string& v) { return pr.any_verb || contains(verbs, v); };
+    std::vector<std::string_view> hit_resources;
+    std::vector<std::string_view> hit_verbs;
     for (const Grant& g : grants) {
-      std::vector<std::string> gverbs;
-      for (const std::string& v : g.verbs)
-        if (contains(verbs, v) || contains(verbs, "*")) gverbs.push_back(v);
-      if (gverbs.empty()) continue;
+      if (std::none_of(g.verbs.begin(), g.verbs.end(), granted)) continue;
       bool matched = false;
       for (const Target& t : g.targets) {
-        if (!contains(groups, "*") && !contains(groups, t.group)) continue;
+        if (!pr.any_group && !contains(groups, t.group)) continue;
         if (std::none_of(resources.begin(), resources.end(), [&](std::string_view r) {
               return resource_matches(r, t, match_wildcard_resources);
             }))
@@ -229,16 +234,16 @@ class RbacRulesCheck final : public Check {
         if (!contains(hit_resources, t.display)) hit_resources.push_back(t.display);
       }
       if (!matched) continue;
-      for (const std::string& v : gverbs)
-        if (!contains(hit_verbs, v)) hit_verbs.push_back(v);
+      for (const std::string& v : g.verbs)
+        if (granted(v) && !contains(hit_verbs, v)) hit_verbs.push_back(v);
     }
     if (hit_resources.empty()) return;
-    std::string msg = std::string(in.obj.kind) + " " + label + " grants " + join(hit_verbs) +
-                      " on " + join(hit_resources);
-    if (!names.empty()) msg += " (resourceNames: " + join(std::vector<std::string>(names.begin(), names.end())) + ")";
+    std::string msg = std::string(in.obj.kind) + " " + index_path("rules", rule_index) + " grants " +
+                      join(hit_verbs) + " on " + join(hit_resources);
+    if (!names.empty()) msg += " (resourceNames: " + join(names) + ")";
     if (!what.empty()) msg += ": " + what;
     const Node* at = get(rule, "verbs") ? get(rule, "verbs") : rule;
-    out.push_back({std::move(msg), at, join_path(rpath, "verbs"), {}});
+    out.push_back({std::move(msg), at, join_path(index_path(rules_path, rule_index), "verbs"), {}});
   }
 };
 

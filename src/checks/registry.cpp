@@ -94,6 +94,12 @@ std::span<const CheckTemplate> check_templates() {
       {"dns-config-option", "A resolver option (e.g. ndots) in the pod dnsConfig", compile_dns_config_option_check},
       {"label-matches-name", "A label (e.g. app.kubernetes.io/instance) equals metadata.name", compile_label_matches_name_check},
       {"duplicate-env", "Environment variable names repeated within a container", compile_duplicate_env_check},
+      {"image-version", "Images of known components at versions with a known advisory", compile_image_version_check},
+      {"image-expected-tag", "Images of a given name with a tag other than the expected one", compile_image_expected_tag_check},
+      {"sorted-keys", "Mapping keys of the manifest not in alphabetical order", compile_sorted_keys_check},
+      {"object-schema", "The API server's required fields and name/port formats for core kinds", compile_object_schema_check},
+      {"subpath-mount", "volumeMounts with subPath on a cluster version affected by a subPath advisory", compile_subpath_mount_check},
+      {"volume-source", "Pod volumes of given sources (secret, configMap, persistentVolumeClaim)", compile_volume_source_check},
       // Set-level templates: evaluated once over the whole input.
       {"network-policy-coverage", "Pods that no NetworkPolicy of their namespace selects",
        nullptr, compile_network_coverage_check},
@@ -107,8 +113,15 @@ std::span<const CheckTemplate> check_templates() {
        nullptr, compile_service_account_check},
       {"rbac-grant", "Bindings and workloads granted dangerous permissions, with roles resolved across objects and aggregation",
        nullptr, compile_rbac_grant_check},
+      {"autoscaling", "Autoscalers and the workloads they scale: missing targets, static replicas, PDB vs minReplicas",
+       nullptr, compile_autoscaling_check},
+      {"reference-target", "References to objects missing from the input (Services, ports, Secrets, pods)",
+       nullptr, compile_reference_target_check},
       {"sandbox-runtime", "Workloads in untrusted namespaces without a sandboxed runtimeClassName",
        nullptr, compile_sandbox_check},
+      // Cluster-level templates: evaluated once on a cluster's facts.
+      {"kubernetes-version", "The cluster's Kubernetes minor release is out of support or close to it",
+       nullptr, nullptr, compile_kubernetes_version_check},
   };
   return kTemplates;
 }
@@ -121,12 +134,15 @@ bool compile_rule(Rule& rule, const Node* params, std::string& error) {
   }
   rule.compiled.reset();
   rule.set_compiled.reset();
+  rule.cluster_compiled.reset();
   if (tmpl->compile_set) {
     rule.set_compiled = tmpl->compile_set(Params(params), error);
+  } else if (tmpl->compile_cluster) {
+    rule.cluster_compiled = tmpl->compile_cluster(Params(params), error);
   } else {
     rule.compiled = tmpl->compile(Params(params), error);
   }
-  if (!rule.compiled && !rule.set_compiled) {
+  if (!rule.compiled && !rule.set_compiled && !rule.cluster_compiled) {
     if (error.empty()) error = "invalid parameters";
     return false;
   }

@@ -30,13 +30,15 @@ class Params {
 
 using CompileFn = std::unique_ptr<Check> (*)(const Params& params, std::string& error);
 using CompileSetFn = std::unique_ptr<SetCheck> (*)(const Params& params, std::string& error);
+using CompileClusterFn = std::unique_ptr<ClusterCheck> (*)(const Params& params, std::string& error);
 
-// Exactly one of compile / compile_set is set.
+// Exactly one of compile / compile_set / compile_cluster is set.
 struct CheckTemplate {
   std::string_view name;
   std::string_view summary;
   CompileFn compile;
   CompileSetFn compile_set = nullptr;
+  CompileClusterFn compile_cluster = nullptr;
 };
 
 // Binds `rule` to its template with `params`; false with `error` on failure.
@@ -84,6 +86,16 @@ std::unique_ptr<Check> compile_selector_match_check(const Params& params, std::s
 std::unique_ptr<Check> compile_dns_config_option_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_label_matches_name_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_duplicate_env_check(const Params& params, std::string& error);
+// Manifest-level templates (manifest_checks.cpp).
+std::unique_ptr<Check> compile_image_version_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_image_expected_tag_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_sorted_keys_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_object_schema_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_subpath_mount_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_volume_source_check(const Params& params, std::string& error);
+// Set-level reference templates (reference_checks.cpp).
+std::unique_ptr<SetCheck> compile_autoscaling_check(const Params& params, std::string& error);
+std::unique_ptr<SetCheck> compile_reference_target_check(const Params& params, std::string& error);
 // Set-level templates (set_checks.cpp).
 std::unique_ptr<SetCheck> compile_network_coverage_check(const Params& params, std::string& error);
 std::unique_ptr<SetCheck> compile_namespace_policy_check(const Params& params, std::string& error);
@@ -92,5 +104,8 @@ std::unique_ptr<SetCheck> compile_pdb_coverage_check(const Params& params, std::
 std::unique_ptr<SetCheck> compile_service_account_check(const Params& params, std::string& error);
 std::unique_ptr<SetCheck> compile_rbac_grant_check(const Params& params, std::string& error);
 std::unique_ptr<SetCheck> compile_sandbox_check(const Params& params, std::string& error);
+// Cluster-level templates (cluster_checks.cpp).
+std::unique_ptr<ClusterCheck> compile_kubernetes_version_check(const Params& params,
+                                                               std::string& error);
 
 }  // namespace kg

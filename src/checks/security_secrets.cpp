@@ -9,13 +9,19 @@
 // case-insensitive. Each is either a string or {name, pattern, keywords},
 // the name being what findings report and keywords (optional) substrings of
 // which one must occur in a line, case-insensitively, before the regex runs:
-// std::regex is slow, and this keeps large ConfigMaps cheap. Text is matched
+// std::regex is slow, and this keeps large ConfigMaps cheap. Each pattern
+// also carries a RegexPrefilter derived from it, so a line without the
+// characters a match needs never reaches std::regex. Text is matched
 // line by line with bounded line and total lengths, so hostile input cannot
 // make the matcher recurse deeply or run long.
 #include <algorithm>
+#include <map>
+#include <mutex>
 #include <regex>
+#include <utility>
 
 #include "checks/check_util.hpp"
+#include "checks/regex_prefilter.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
@@ -35,6 +41,7 @@ struct Pattern {
   std::string name;
   std::regex re;
   std::vector<std::string> keywords;  // lower-case; empty = always run the regex
+  RegexPrefilter required;            // what any match contains, derived from the pattern
 };
 
 std::string lower(std::string_view s) {
@@ -42,6 +49,21 @@ std::string lower(std::string_view s) {
   for (char& c : out)
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   return out;
+}
+
+// The catalog binds the same patterns in several rules (env vars and
+// ConfigMaps share their secret patterns), and compiling a std::regex costs
+// more than a whole small scan's matching: each distinct pattern is compiled
+// once per process. Copies share the immutable automaton.
+std::regex compiled_regex(const std::string& source, std::regex::flag_type flags) {
+  static std::mutex mutex;
+  static std::map<std::pair<std::string, std::regex::flag_type>, std::regex> cache;
+  const std::lock_guard<std::mutex> lock(mutex);
+  auto key = std::make_pair(source, flags);
+  if (auto it = cache.find(key); it != cache.end()) return it->second;
+  std::regex re(source, flags);  // throws std::regex_error on a bad pattern: not cached
+  cache.emplace(std::move(key), re);
+  return re;
 }
 
 class Patterns {
@@ -87,8 +109,9 @@ class Patterns {
         flags |= std::regex::icase;
       }
       try {
-        patterns_.push_back({name.empty() ? std::string(text) : name, std::regex(source, flags),
-                             std::move(keywords)});
+        const bool icase = (flags & std::regex::icase) != 0;
+        patterns_.push_back({name.empty() ? std::string(text) : name, compiled_regex(source, flags),
+                             std::move(keywords), RegexPrefilter::analyze(source, icase)});
         if (!patterns_.back().keywords.empty()) any_keywords_ = true;
       } catch (const std::regex_error& e) {
         error = std::string(key) + ": invalid pattern " + quote(text) + ": " + e.what();
@@ -104,21 +127,40 @@ class Patterns {
   const Pattern* search(std::string_view text) const {
     if (patterns_.empty()) return nullptr;
     text = text.substr(0, kMaxScanned);
-    std::string folded;
-    while (!text.empty()) {
-      auto nl = text.find('\n');
-      std::string_view line = text.substr(0, std::min(nl, kMaxLine));
-      if (any_keywords_) folded = lower(line);
-      for (const Pattern& p : patterns_) {
-        if (!p.keywords.empty() &&
-            std::none_of(p.keywords.begin(), p.keywords.end(), [&](const std::string& k) {
-              return folded.find(k) != std::string::npos;
-            }))
-          continue;
-        if (std::regex_search(line.begin(), line.end(), p.re)) return &p;
+    // Fold the whole text once; a line's folded form is the same slice of it.
+    thread_local std::string folded;
+    if (any_keywords_) {
+      folded.assign(text);
+      for (char& c : folded)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    }
+    auto has_keyword = [](const Pattern& p, std::string_view in) {
+      return p.keywords.empty() ||
+             std::any_of(p.keywords.begin(), p.keywords.end(),
+                         [&](const std::string& k) { return in.find(k) != std::string_view::npos; });
+    };
+    // Patterns that cannot match anywhere in the text (no keyword, not the
+    // characters a match needs) are dropped before the line loop.
+    const std::string_view folded_text = any_keywords_ ? std::string_view(folded) : std::string_view{};
+    thread_local std::vector<const Pattern*> live;
+    live.clear();
+    for (const Pattern& p : patterns_)
+      if (has_keyword(p, folded_text) && p.required.may_match(text)) live.push_back(&p);
+    if (live.empty()) return nullptr;
+    std::size_t offset = 0;
+    while (offset < text.size()) {
+      const std::string_view rest = text.substr(offset);
+      const auto nl = rest.find('\n');
+      const std::string_view line = rest.substr(0, std::min(nl, kMaxLine));
+      const std::string_view folded_line =
+          any_keywords_ ? folded_text.substr(offset, line.size()) : std::string_view{};
+      for (const Pattern* p : live) {
+        if (!has_keyword(*p, folded_line)) continue;
+        if (!p->required.may_match(line)) continue;
+        if (std::regex_search(line.begin(), line.end(), p->re)) return p;
       }
       if (nl == std::string_view::npos) break;
-      text.remove_prefix(nl + 1);
+      offset += nl + 1;
     }
     return nullptr;
   }

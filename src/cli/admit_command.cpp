@@ -31,6 +31,14 @@ Options:
       --drain-delay DUR        after SIGTERM keep serving, /readyz 503 (default 0s)
       --drain-timeout DUR      then finish in-flight requests within (default 30s)
       --watch-interval DUR     check cert, key and config for changes (default 1s)
+      --namespace-labels config|api
+                               namespace labels from the config's admission.namespaces
+                               (default) or from a watch of Namespaces through the
+                               API server (needs get, list, watch on namespaces)
+      --kubeconfig FILE, --context NAME
+                               for --namespace-labels api; default kubectl's order,
+                               else the in-cluster service account
+      --resync DUR             relist namespaces this often (default 5m)
 
 Durations are Go style: 500ms, 10s, 2m. SIGHUP reloads the certificate, key,
 config and reopens the audit log; changed files are reloaded on their own.
@@ -115,6 +123,20 @@ int admit_command(const std::vector<std::string>& args) {
       if (!duration(o.drain_delay_ms)) return usage_error("--drain-delay needs a duration (5s)");
     } else if (name == "--drain-timeout") {
       if (!duration(o.drain_timeout_ms)) return usage_error("--drain-timeout needs a duration (30s)");
+    } else if (name == "--namespace-labels") {
+      if (!value() || (v != "config" && v != "api"))
+        return usage_error("--namespace-labels must be config or api");
+      o.namespaces_from_api = v == "api";
+    } else if (name == "--kubeconfig") {
+      if (!value()) return usage_error("--kubeconfig needs a file");
+      o.kubeconfig = v;
+    } else if (name == "--context") {
+      if (!value()) return usage_error("--context needs a name");
+      o.context = v;
+    } else if (name == "--resync") {
+      int ms = 0;
+      if (!duration(ms) || ms < 1000) return usage_error("--resync needs a duration of at least 1s");
+      o.resync_seconds = ms / 1000;
     } else if (name == "--watch-interval") {
       if (!duration(o.watch_interval_ms) || o.watch_interval_ms < 10)
         return usage_error("--watch-interval needs a duration of at least 10ms");

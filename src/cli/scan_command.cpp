@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/cluster.hpp"
 #include "cli/commands.hpp"
 #include "config/config.hpp"
 #include "report/model.hpp"
@@ -15,9 +16,11 @@ namespace kg::cli {
 namespace {
 
 constexpr const char* kScanHelp = R"(Usage: kguard scan [options] PATH...
+       kguard scan --cluster [cluster options] [options]
 
 Scans Kubernetes manifests (YAML or JSON; files, directories walked for
-.yaml/.yml/.json, or - for stdin) and writes the inspection report.
+.yaml/.yml/.json, or - for stdin), or a live cluster through its API server,
+and writes the inspection report.
 
 Options:
   -o, --output FORMAT[=FILE]   report format: text (default), json, sarif, junit,
@@ -47,7 +50,15 @@ Options:
       --lang en|zh             language of the report (default: from LANG, else en)
       --no-color               never colour the text report
   -q, --quiet                  no progress or summary lines on stderr
+      --target-version 1.N     judge deprecated/removed apiVersions against this
+                               Kubernetes release (default: the cluster's version
+                               when reading a cluster or a snapshot)
 
+Cluster options (reading through the API server, like kubectl):
+      --cluster                scan the cluster of the kubeconfig's context
+)";
+
+constexpr const char* kScanExitCodes = R"(
 Exit codes: 0 no failure at or above the thresholds; 1 thresholds exceeded;
 2 usage or input errors (the report is still written for what could be read).
 )";
@@ -102,6 +113,8 @@ int scan_command(const std::vector<std::string>& args) {
   std::string baseline_path;
   bool fail_on_new = false;
   std::vector<std::string> rule_dirs;
+  ClusterFlags cluster;
+  std::string target_version;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -119,8 +132,12 @@ int scan_command(const std::vector<std::string>& args) {
       return a.rfind(std::string(long_name) + "=", 0) == 0;
     };
     std::string v;
+    if (std::string cluster_error; const int consumed = cluster.parse(args, i, cluster_error)) {
+      if (consumed < 0) return usage_error(cluster_error);
+      continue;
+    }
     if (a == "-h" || a == "--help") {
-      std::cout << kScanHelp;
+      std::cout << kScanHelp << cluster_flags_help() << kScanExitCodes;
       return 0;
     } else if (is("--output", "-o")) {
       if (!value(v)) return usage_error("-o needs FORMAT[=FILE]");
@@ -180,6 +197,10 @@ int scan_command(const std::vector<std::string>& args) {
     } else if (is("--baseline")) {
       if (!value(v)) return usage_error("--baseline needs a JSON report");
       baseline_path = v;
+    } else if (is("--target-version")) {
+      if (!value(v)) return usage_error("--target-version needs a version such as 1.32");
+      if (!kubernetes_minor(v)) return usage_error("--target-version must be 1.N, not '" + v + "'");
+      target_version = v;
     } else if (a == "--fail-on-new") {
       fail_on_new = true;
     } else if (a == "--no-exemptions") {
@@ -201,7 +222,10 @@ int scan_command(const std::vector<std::string>& args) {
       return usage_error("unknown option '" + a + "'");
     }
   }
-  if (paths.empty()) return usage_error("no input: give files, directories or - for stdin");
+  if (cluster.enabled && !paths.empty())
+    return usage_error("--cluster reads the cluster; do not give paths too (scan a snapshot file instead)");
+  if (!cluster.enabled && paths.empty())
+    return usage_error("no input: give files, directories, - for stdin, or --cluster");
   if (fail_on_new && baseline_path.empty()) return usage_error("--fail-on-new needs --baseline FILE");
   std::optional<Baseline> baseline;
   if (!baseline_path.empty()) {
@@ -214,7 +238,8 @@ int scan_command(const std::vector<std::string>& args) {
   }
   if (outputs.empty()) outputs.push_back({"text", ""});
 
-  if (!no_config && config_path.empty() && paths[0] != "-") config_path = find_config_upward(paths[0]);
+  if (!no_config && config_path.empty() && !paths.empty() && paths[0] != "-")
+    config_path = find_config_upward(paths[0]);
   Config config;
   if (!config_path.empty()) {
     std::vector<InputError> errors;
@@ -251,12 +276,34 @@ int scan_command(const std::vector<std::string>& args) {
     }
   }
 
+  // Deprecated APIs are judged against --target-version, else the version
+  // of the cluster read (live, or recorded in a snapshot).
+  std::optional<kube::ClusterRead> cluster_read;
+  if (cluster.enabled) {
+    std::vector<const Rule*> selected;
+    for (const auto& r : catalog.rules())
+      if (rule_selected(*r, options)) selected.push_back(r.get());
+    cluster_read = read_cluster_for_scan(cluster, selected, options, quiet);
+    if (!cluster_read) return 2;
+    options.kubernetes_minor = kubernetes_minor(cluster_read->info.server_version).value_or(0);
+  } else {
+    for (const std::string& p : paths)
+      if (auto info = kube::peek_snapshot(p); info && options.kubernetes_minor == 0)
+        options.kubernetes_minor = kubernetes_minor(info->server_version).value_or(0);
+  }
+  if (!target_version.empty()) options.kubernetes_minor = *kubernetes_minor(target_version);
+
   Scanner scanner(catalog, options);
   for (const InputError& e : scanner.setup_errors())
     std::cerr << "kguard: " << e.file << (e.line ? ":" + std::to_string(e.line) : "") << ": "
               << e.message << '\n';
   if (!scanner.setup_errors().empty()) return 2;
-  ScanResult result = scanner.scan(paths);
+  ScanResult result =
+      cluster_read ? scanner.scan_buffer("cluster:" + (cluster_read->info.context.empty()
+                                                           ? cluster_read->info.server
+                                                           : cluster_read->info.context),
+                                         std::move(cluster_read->snapshot))
+                   : scanner.scan(paths);
   ReportModel model = build_report(result, now_rfc3339(), lang);
   if (baseline) apply_baseline(model, *baseline);
 

@@ -1,6 +1,8 @@
 #include "core/document.hpp"
 
 #include <charconv>
+#include <cstring>
+#include <memory>
 
 namespace kg {
 
@@ -14,8 +16,15 @@ bool Node::is_null() const {
 const Node* Node::get(std::string_view key) const {
   if (type != NodeType::Map) return nullptr;
   const Node* found = nullptr;
-  for (const MapEntry& e : entries())
-    if (e.key->type == NodeType::Scalar && e.key->text() == key) found = e.value;
+  const std::size_t n = key.size();
+  // The hottest loop of every check: size and first byte rule out most keys
+  // without a call to memcmp.
+  for (const MapEntry& e : entries()) {
+    const Node* k = e.key;
+    if (k->size != n || k->type != NodeType::Scalar) continue;
+    const char* text = static_cast<const char*>(k->data);
+    if (n == 0 || (text[0] == key[0] && std::memcmp(text, key.data(), n) == 0)) found = e.value;
+  }
   return found;
 }
 
@@ -90,8 +99,10 @@ void load_documents(SourceFile& file, const LoadLimits& limits) {
 void stream_documents(SourceFile& file, const LoadLimits& limits, const DocumentSink& sink) {
   // release() keeps an initial buffer: most documents then never touch the
   // allocator (a fresh 256 KiB malloc per document costs an mmap/munmap).
-  std::vector<std::byte> initial(256 * 1024);
-  Arena arena(initial.data(), initial.size());
+  constexpr std::size_t kInitialBytes = 256 * 1024;
+  // Left uninitialized: the arena needs no zeroed memory.
+  auto initial = std::make_unique_for_overwrite<std::byte[]>(kInitialBytes);
+  Arena arena(initial.get(), kInitialBytes);
   load_any(file, arena, true, limits, sink);
 }
 

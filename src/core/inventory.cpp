@@ -121,7 +121,11 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
     WorkloadFacts w;
     w.object = id;
     w.pod_labels = read_labels(get(pod.meta, "labels"));
+    // Relative to the object, like every set-level path: the result sink
+    // prefixes the object's position in a List (items[3].) once.
     w.spec_path = pod.spec_path;
+    if (!obj.path_prefix.empty() && w.spec_path.rfind(obj.path_prefix + ".", 0) == 0)
+      w.spec_path.erase(0, obj.path_prefix.size() + 1);
     w.spec_line = pod.spec->line;
     w.spec_column = pod.spec->column;
     w.service_account = std::string(str(pod.spec->get("serviceAccountName")));
@@ -135,7 +139,7 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
                      !(kind == "Pod" && (restart == "Never" || restart == "OnFailure"));
     workloads.push_back(std::move(w));
   } else if (kind == "Service") {
-    services.push_back({id, read_map_selector(get(spec, "selector")), std::string(str(get(spec, "type")))});
+    services.push_back({id, read_map_selector(get(spec, "selector")), std::string(str(get(spec, "type"))), false, {}});
   } else if (kind == "NetworkPolicy") {
     NetworkPolicyFacts np;
     np.object = id;
@@ -190,12 +194,18 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
   } else if (kind == "ResourceQuota") {
     resource_quotas.push_back(id);
   }
+  add_references(id, obj, pod);
   return id;
 }
 
 void Inventory::append(Inventory&& o) {
   const std::size_t base = objects.size();
-  for (auto& f : o.objects) objects.push_back(std::move(f));
+  if (objects.empty()) {
+    objects.swap(o.objects);  // the first (often the only) file: no copy
+  } else {
+    objects.reserve(base + o.objects.size());
+    for (auto& f : o.objects) objects.push_back(std::move(f));
+  }
   auto shift = [&](auto& vec) {
     for (auto& x : vec) {
       x.object += base;
@@ -207,6 +217,11 @@ void Inventory::append(Inventory&& o) {
   shift(o.roles);
   shift(o.bindings);
   auto move_all = [](auto& to, auto& from) {
+    if (to.empty()) {
+      to.swap(from);
+      return;
+    }
+    to.reserve(to.size() + from.size());
     for (auto& x : from) to.push_back(std::move(x));
   };
   move_all(workloads, o.workloads);
@@ -220,6 +235,17 @@ void Inventory::append(Inventory&& o) {
   for (std::size_t i : o.resource_quotas) resource_quotas.push_back(i + base);
   for (auto& [i, sel] : o.pdbs) pdbs.emplace_back(i + base, std::move(sel));
   for (auto& [i, a] : o.sa_automount) sa_automount[i + base] = a;
+  shift(o.autoscalers);
+  shift(o.service_references);
+  shift(o.service_monitors);
+  shift(o.data_sources);
+  shift(o.image_policies);
+  move_all(image_policies, o.image_policies);
+  move_all(autoscalers, o.autoscalers);
+  move_all(service_references, o.service_references);
+  move_all(service_monitors, o.service_monitors);
+  move_all(data_sources, o.data_sources);
+  for (auto& [i, n] : o.pdb_min_available) pdb_min_available.emplace_back(i + base, n);
   index_built_ = false;
   by_ns_.reset();
 }

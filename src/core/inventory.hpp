@@ -70,6 +70,17 @@ struct ObjectFacts {
   std::vector<Owner> owners;
 };
 
+// A container's env reference to a Secret or ConfigMap (valueFrom or envFrom).
+struct EnvSourceReference {
+  std::string kind;  // Secret or ConfigMap
+  std::string name;
+  std::string key;  // "" for envFrom (the whole object)
+  std::string container;
+  std::string path;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+};
+
 struct WorkloadFacts {
   std::size_t object;  // index into Inventory::objects
   Labels pod_labels;
@@ -81,12 +92,39 @@ struct WorkloadFacts {
   bool long_running = true;  // false for Job, CronJob, bare Pod with restartPolicy Never/OnFailure
   std::uint32_t spec_line = 0;
   std::uint32_t spec_column = 0;
+  // For the reference checks (reference_checks.cpp).
+  std::uint32_t replicas_line = 0;  // 0 when spec.replicas is absent
+  std::uint32_t replicas_column = 0;
+  std::string service_name;             // StatefulSet spec.serviceName
+  std::uint32_t service_name_line = 0;
+  std::uint32_t service_name_column = 0;
+  std::vector<std::string> port_names;  // named ports of every container
+  std::vector<EnvSourceReference> env_sources;
+  struct Image {
+    std::string container;
+    std::string image;
+    std::string path;
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+  };
+  std::vector<Image> images;
+};
+
+struct ServicePortFacts {
+  std::string name;
+  std::int64_t port = 0;
+  std::string target_port_name;  // targetPort when it names a container port
+  std::string path;              // spec.ports[i]
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
 };
 
 struct ServiceFacts {
   std::size_t object;
   LabelSelector selector;  // map selector
   std::string type;
+  bool headless = false;  // clusterIP: None
+  std::vector<ServicePortFacts> ports;
 };
 
 struct NetworkPolicyFacts {
@@ -96,6 +134,65 @@ struct NetworkPolicyFacts {
   bool egress_type = false;
   std::size_t ingress_rules = 0;
   std::size_t egress_rules = 0;
+  // ingress.from / egress.to peers that select pods of the policy's own
+  // namespace (a podSelector without a namespaceSelector).
+  struct Peer {
+    LabelSelector selector;
+    std::string path;
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+  };
+  std::vector<Peer> peers;
+};
+
+// A HorizontalPodAutoscaler (or KEDA ScaledObject) and the workload it scales.
+struct AutoscalerFacts {
+  std::size_t object;
+  std::string target_kind;
+  std::string target_name;
+  std::int64_t min_replicas = 1;
+  std::uint32_t line = 0;  // spec.scaleTargetRef
+  std::uint32_t column = 0;
+};
+
+// A reference to a Service by name (and port) from an Ingress backend, a
+// Gateway API route backendRef or an Istio VirtualService destination.
+struct ServiceReference {
+  std::size_t object;
+  std::string ns;
+  std::string service;
+  std::string port_name;
+  std::int64_t port_number = 0;  // 0 when absent or named
+  std::string path;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  bool external = true;  // false for an Istio VirtualService bound to the mesh only
+};
+
+// A prometheus-operator ServiceMonitor's Service selection.
+struct ServiceMonitorFacts {
+  std::size_t object;
+  LabelSelector selector;
+  bool any_namespace = false;
+  std::vector<std::string> namespaces;  // namespaceSelector.matchNames; empty = its own
+};
+
+// An admission policy that verifies image signatures (Kyverno verifyImages,
+// sigstore policy-controller ClusterImagePolicy) for images matching globs.
+struct ImagePolicyFacts {
+  std::size_t object;
+  bool cluster_wide = true;  // else only the policy's own namespace
+  std::vector<std::string> globs;
+};
+
+// Something that provides a Secret or ConfigMap of this name: the object
+// itself, or a SealedSecret / ExternalSecret that creates it.
+struct DataSourceFacts {
+  std::size_t object;
+  std::string kind;  // Secret or ConfigMap
+  std::string name;
+  std::vector<std::string> keys;
+  bool keys_known = true;  // false when generated keys cannot be listed (dataFrom)
 };
 
 struct PolicyRule {
@@ -140,9 +237,18 @@ struct Inventory {
   std::vector<std::size_t> limit_ranges;
   std::vector<std::size_t> resource_quotas;
   std::map<std::size_t, std::optional<bool>> sa_automount;  // ServiceAccount object → automount
+  std::vector<AutoscalerFacts> autoscalers;
+  std::vector<std::pair<std::size_t, std::int64_t>> pdb_min_available;  // PDB object → integer minAvailable
+  std::vector<ServiceReference> service_references;
+  std::vector<ServiceMonitorFacts> service_monitors;
+  std::vector<DataSourceFacts> data_sources;
+  std::vector<ImagePolicyFacts> image_policies;
 
   // Records an object and whatever facts its kind carries; returns its index.
   std::size_t add(const Object& obj, const PodView& pod);
+  // The facts the reference checks need (inventory_references.cpp): ports,
+  // env sources, autoscalers, backends, monitors. Called by add().
+  void add_references(std::size_t id, const Object& obj, const PodView& pod);
   void append(Inventory&& other);  // merges a file's inventory, fixing indices
 
   // Namespaces the input mentions (Namespace objects and object namespaces).

@@ -56,6 +56,20 @@ void write_csv_report(const ReportModel& m, std::ostream& out) {
     }
     out << "\r\n";
   }
+  // A cluster scan's coverage gaps: what could not be read, one row each.
+  if (!m.scan->cluster) return;
+  for (const CoverageGap& g : m.scan->cluster->coverage) {
+    std::string rules;
+    for (std::size_t i = 0; i < g.rules.size(); ++i) rules += (i ? ", " : "") + g.rules[i];
+    const std::string message = g.reason + (g.message.empty() ? "" : ": " + g.message);
+    const std::string_view cells[] = {g.kind, g.ns, "", "", "", "coverage", tr(L, "Coverage"),
+                                      "unreadable", "", message, "", "", "", g.api_version, rules};
+    for (std::size_t i = 0; i < std::size(cells); ++i) {
+      if (i) out << ',';
+      field(out, cells[i]);
+    }
+    out << "\r\n";
+  }
 }
 
 }  // namespace kg

@@ -882,6 +882,44 @@ void write_details(const ReportModel& m, std::ostream& out) {
       << "</p></noscript></div></section>";
 }
 
+// A live cluster scan: the server, its version and counts, and what could not
+// be read (coverage), so a clean report from a narrow identity is not
+// mistaken for a clean cluster.
+void write_cluster(const ReportModel& m, std::ostream& out) {
+  const ScanResult& s = *m.scan;
+  if (!s.cluster) return;
+  const ClusterInfo& c = *s.cluster;
+  const Lang L = m.lang;
+  out << "<section id=\"cluster\" aria-labelledby=\"h-cluster\"><div class=\"card\"><h3 "
+         "id=\"h-cluster\">"
+      << Esc{tr(L, "Cluster")} << "</h3><table class=\"kv\"><tbody><tr><th scope=\"row\">"
+      << Esc{tr(L, "Cluster")} << "</th><td data-stat=\"cluster-server\"><code>" << Esc{c.server}
+      << "</code>" << (c.context.empty() ? "" : " (") << Esc{c.context} << (c.context.empty() ? "" : ")")
+      << "</td></tr><tr><th scope=\"row\">Kubernetes</th><td data-stat=\"cluster-version\">"
+      << Esc{c.server_version} << "</td></tr><tr><th scope=\"row\">" << Esc{tr(L, "Resources")}
+      << "</th><td data-stat=\"cluster-counts\">" << Esc{cluster_counts(c, L)}
+      << "</td></tr><tr><th scope=\"row\">" << Esc{tr(L, "Scope")} << "</th><td>"
+      << Esc{cluster_scope(c, L)} << "</td></tr></tbody></table><h4 id=\"coverage\">"
+      << Esc{tr(L, "Coverage")} << "</h4>";
+  if (c.coverage.empty()) {
+    out << "<p data-stat=\"coverage-gaps\" data-count=\"0\">"
+        << Esc{tr(L, "Everything kguard needs could be read.")} << "</p>";
+  } else {
+    out << "<table class=\"kv errors\" data-stat=\"coverage-gaps\" data-count=\"" << c.coverage.size()
+        << "\"><thead><tr><th scope=\"col\">" << Esc{tr(L, "Resource")} << "</th><th scope=\"col\">"
+        << Esc{tr(L, "Message")} << "</th><th scope=\"col\">" << Esc{tr(L, "Rule")}
+        << "</th></tr></thead><tbody>";
+    for (const CoverageGap& g : c.coverage) {
+      out << "<tr><td>" << Esc{coverage_where(g, L)} << "</td><td>" << Esc{g.reason}
+          << (g.message.empty() ? "" : ": ") << Esc{g.message} << "</td><td>";
+      for (std::size_t i = 0; i < g.rules.size(); ++i) out << (i ? ", " : "") << "<code>" << Esc{g.rules[i]} << "</code>";
+      out << "</td></tr>";
+    }
+    out << "</tbody></table>";
+  }
+  out << "</div></section>";
+}
+
 void write_errors(const ReportModel& m, std::ostream& out) {
   const ScanResult& s = *m.scan;
   if (s.errors.empty()) return;
@@ -940,6 +978,7 @@ void write_html_report(const ReportModel& m, std::ostream& out) {
       << Esc{tr(L, "Print")} << "</button></div></header><main class=\"wrap\">";
 
   write_overview(m, out);
+  write_cluster(m, out);
   write_details(m, out);
   write_errors(m, out);
 

@@ -11,7 +11,7 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
   w.field("schemaVersion", 1);
   w.key("tool").begin_object().field("name", "kguard").field("version", m.tool_version).end_object();
   w.field("generatedAt", m.generated_at);
-  w.key("source").begin_object().field("type", "files");
+  w.key("source").begin_object().field("type", s.cluster ? "cluster" : "files");
   w.key("names").begin_array();
   for (const std::string& n : s.inputs) w.value(n);
   w.end_array();
@@ -21,6 +21,44 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
       .field("pssVersion", "v1." + std::to_string(s.options.pss_minor))
       .end_object();
   w.end_object();
+
+  if (s.cluster) {
+    const ClusterInfo& c = *s.cluster;
+    auto count = [&](std::string_view k, const std::optional<std::uint64_t>& v) {
+      w.key(k);
+      if (v) w.value(*v);
+      else w.null();
+    };
+    w.key("cluster").begin_object();
+    w.field("server", c.server).field("context", c.context).field("serverVersion", c.server_version);
+    w.field("readAt", c.read_at);
+    w.key("namespaces").begin_array();
+    for (const std::string& n : c.namespaces) w.value(n);
+    w.end_array();
+    count("nodes", c.nodes);
+    count("namespaceCount", c.namespace_count);
+    count("pods", c.pods);
+    w.key("kindsNotServed").begin_array();
+    for (const std::string& k : c.kinds_not_served) w.value(k);
+    w.end_array();
+    w.end_object();
+  }
+  // What could not be checked and why (kinds the identity could not list).
+  w.key("coverage").begin_array();
+  if (s.cluster)
+    for (const CoverageGap& g : s.cluster->coverage) {
+      w.begin_object()
+          .field("kind", g.kind)
+          .field("apiVersion", g.api_version)
+          .field("resource", g.resource)
+          .field("namespace", g.ns)
+          .field("reason", g.reason)
+          .field("message", g.message);
+      w.key("rules").begin_array();
+      for (const std::string& r : g.rules) w.value(r);
+      w.end_array().end_object();
+    }
+  w.end_array();
 
   w.key("overview").begin_object();
   w.field("checks", m.tally.checks)

@@ -1,7 +1,9 @@
 #include "report/json_writer.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 namespace kg {
 
@@ -95,14 +97,43 @@ void JsonWriter::escape(std::ostream& out, std::string_view s) {
   out << tmp;
 }
 
+namespace {
+
+// True when one of the 8 bytes of `w` is a control character, '"' or '\\'
+// (the classic "has a zero byte" bit trick; exact, no false negatives).
+bool word_needs_escape(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+  auto has_zero = [](std::uint64_t v) { return ((v - kOnes) & ~v & kHigh) != 0; };
+  const bool control = ((w - kOnes * 0x20) & ~w & kHigh) != 0;  // some byte < 0x20
+  return control || has_zero(w ^ (kOnes * '"')) || has_zero(w ^ (kOnes * '\\'));
+}
+
+}  // namespace
+
 void JsonWriter::escape(std::string& out, std::string_view s) {
   out += '"';
-  std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
+  const char* const begin = s.data();
+  const char* const end = begin + s.size();
+  const char* run = begin;  // start of the bytes not yet copied
+  const char* p = begin;
+  while (p < end) {
+    // Most text needs no escaping: skip it a word at a time.
+    while (end - p >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, p, sizeof w);
+      if (word_needs_escape(w)) break;
+      p += 8;
+    }
+    if (p >= end) break;
+    const unsigned char c = static_cast<unsigned char>(*p);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      ++p;
+      continue;
+    }
+    out.append(run, static_cast<std::size_t>(p - run));
+    ++p;
+    run = p;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -116,7 +147,7 @@ void JsonWriter::escape(std::string& out, std::string_view s) {
       }
     }
   }
-  out.append(s.data() + run, s.size() - run);
+  out.append(run, static_cast<std::size_t>(end - run));
   out += '"';
 }
 

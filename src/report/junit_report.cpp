@@ -98,10 +98,11 @@ void write_junit_report(const ReportModel& m, std::ostream& out) {
     if (s.findings[run.first].result == Result::Pass) ++listed_passes[s.findings[run.first].rule];
 
   const std::uint64_t errors = s.errors.size();
+  const std::uint64_t gaps = s.cluster ? s.cluster->coverage.size() : 0;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out << "<testsuites name=\"kguard\" tests=\"" << m.tally.checks + m.tally.exempted + errors
+  out << "<testsuites name=\"kguard\" tests=\"" << m.tally.checks + m.tally.exempted + errors + gaps
       << "\" failures=\"" << m.tally.failed << "\" errors=\"" << errors << "\" skipped=\""
-      << m.tally.exempted << "\" time=\"0\" timestamp=\"" << attr(m.generated_at) << "\">\n";
+      << m.tally.exempted + gaps << "\" time=\"0\" timestamp=\"" << attr(m.generated_at) << "\">\n";
 
   std::size_t suite_id = 0;
   for (const CategoryReport& c : m.categories) {
@@ -138,6 +139,21 @@ void write_junit_report(const ReportModel& m, std::ostream& out) {
           << attr(e.file) << "\" line=\"" << e.line << "\" time=\"0\">\n"
           << "      <error message=\"" << attr(e.message) << "\" type=\"input\">" << xml(where)
           << ": " << xml(e.message) << "</error>\n    </testcase>\n";
+    }
+    out << "  </testsuite>\n";
+  }
+  // Kinds a cluster scan could not read: skipped tests, so CI shows what was
+  // not checked.
+  if (gaps > 0) {
+    out << "  <testsuite name=\"" << attr(tr(L, "Coverage")) << "\" id=\"" << suite_id + 1
+        << "\" package=\"kguard.coverage\" tests=\"" << gaps << "\" failures=\"0\" errors=\"0\" skipped=\""
+        << gaps << "\" time=\"0\" timestamp=\"" << attr(m.generated_at) << "\">\n";
+    for (const CoverageGap& g : s.cluster->coverage) {
+      std::string rules;
+      for (std::size_t i = 0; i < g.rules.size(); ++i) rules += (i ? ", " : "") + g.rules[i];
+      out << "    <testcase classname=\"kguard.coverage\" name=\"" << attr(coverage_where(g, L))
+          << "\" time=\"0\">\n      <skipped message=\"" << attr(g.reason + ": " + g.message) << "\">"
+          << xml(rules) << "</skipped>\n    </testcase>\n";
     }
     out << "  </testsuite>\n";
   }

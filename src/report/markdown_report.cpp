@@ -119,6 +119,29 @@ void write_header(std::ostream& out, const ReportModel& m) {
   out << "<sub>" << tr(L, "Severity columns count failed checks.") << " " << s.objects << " "
       << tr(L, "resources in") << " " << s.documents << " " << tr(L, "documents") << "</sub>\n\n";
 
+  if (s.cluster) {
+    const ClusterInfo& c = *s.cluster;
+    out << "### " << tr(L, "Cluster") << "\n\n"
+        << cell(c.server) << (c.context.empty() ? "" : " (" + cell(c.context) + ")") << " · Kubernetes "
+        << cell(c.server_version) << " · " << cell(cluster_counts(c, L)) << " · " << tr(L, "Scope")
+        << ": " << cell(cluster_scope(c, L)) << "\n\n";
+    out << "**" << tr(L, "Coverage") << "**: ";
+    if (c.coverage.empty()) out << tr(L, "Everything kguard needs could be read.") << "\n\n";
+    else out << "\n\n";
+    for (const CoverageGap& g : c.coverage) {
+      out << "- " << cell(coverage_where(g, L)) << ": " << cell(g.reason);
+      if (!g.message.empty()) out << " — " << cell(g.message);
+      if (!g.rules.empty()) {
+        out << " (" << g.rules.size() << " " << tr(L, "Rule") << ": ";
+        for (std::size_t i = 0; i < g.rules.size() && i < 8; ++i) out << (i ? ", " : "") << "`" << g.rules[i] << "`";
+        if (g.rules.size() > 8) out << ", …";
+        out << ")";
+      }
+      out << "\n";
+    }
+    if (!c.coverage.empty()) out << "\n";
+  }
+
   out << "### " << tr(L, "By category") << "\n\n";
   out << "| " << tr(L, "Category") << " | " << tr(L, "Checks") << " | " << tr(L, "Passed") << " | "
       << tr(L, "Failed") << " | " << tr(L, "Score") << " |\n";

@@ -165,4 +165,24 @@ ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang 
   return m;
 }
 
+std::string cluster_counts(const ClusterInfo& c, Lang lang) {
+  auto n = [&](const std::optional<std::uint64_t>& v, std::string_view what) {
+    return (v ? std::to_string(*v) : std::string(tr(lang, "unknown"))) + " " + std::string(tr(lang, what));
+  };
+  return n(c.nodes, "nodes") + ", " + n(c.namespace_count, "namespaces") + ", " + n(c.pods, "pods");
+}
+
+std::string cluster_scope(const ClusterInfo& c, Lang lang) {
+  if (c.namespaces.empty()) return std::string(tr(lang, "all namespaces"));
+  std::string s;
+  for (const std::string& n : c.namespaces) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+std::string coverage_where(const CoverageGap& g, Lang lang) {
+  std::string s = g.kind + " (" + g.api_version + ")";
+  if (!g.ns.empty()) return s + " " + std::string(tr(lang, "in namespace")) + " " + g.ns;
+  return s + " " + std::string(tr(lang, "cluster-wide"));
+}
+
 }  // namespace kg

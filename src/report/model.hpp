@@ -80,6 +80,12 @@ std::string_view grade_for(int score);
 
 ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang lang = Lang::En);
 
+// Cluster scans: "3 nodes, 12 namespaces, 140 pods" (counts the identity
+// could not list show as unknown), the scope, and where a coverage gap is.
+std::string cluster_counts(const ClusterInfo& c, Lang lang);
+std::string cluster_scope(const ClusterInfo& c, Lang lang);
+std::string coverage_where(const CoverageGap& g, Lang lang);  // "Deployment (apps/v1) in namespace shop"
+
 void write_json_report(const ReportModel& m, std::ostream& out);
 void write_text_report(const ReportModel& m, std::ostream& out, bool color);
 

@@ -133,6 +133,11 @@ void write_document(std::ostream& out, const ReportModel& m, std::string_view ns
     }
   }
   const bool cluster = ns.empty();
+  // Kinds a cluster scan could not read: "error" results (the policy could
+  // not be evaluated), in the cluster-wide report.
+  static const std::vector<CoverageGap> kNoGaps;
+  const std::vector<CoverageGap>& gaps =
+      cluster && m.scan->cluster ? m.scan->cluster->coverage : kNoGaps;
   out << "---\napiVersion: wgpolicyk8s.io/v1alpha2\n"
       << "kind: " << (cluster ? "ClusterPolicyReport" : "PolicyReport") << '\n'
       << "metadata:\n"
@@ -141,14 +146,35 @@ void write_document(std::ostream& out, const ReportModel& m, std::string_view ns
   if (!cluster) out << "  namespace: " << yq(ns) << '\n';
   out << "  labels:\n    app.kubernetes.io/managed-by: kguard\n"
       << "summary:\n"
-      << "  pass: " << pass << "\n  fail: " << fail << "\n  warn: 0\n  error: 0\n  skip: " << skip
-      << '\n';
-  if (runs.empty()) {
+      << "  pass: " << pass << "\n  fail: " << fail << "\n  warn: 0\n  error: " << gaps.size()
+      << "\n  skip: " << skip << '\n';
+  if (runs.empty() && gaps.empty()) {
     out << "results: []\n";
     return;
   }
   out << "results:\n";
   for (const CheckRun& run : runs) write_result(out, m, run, seconds);
+  for (const CoverageGap& g : gaps) {
+    std::string message = g.reason + (g.message.empty() ? "" : ": " + g.message);
+    if (!g.rules.empty()) {
+      message += " (";
+      for (std::size_t i = 0; i < g.rules.size(); ++i) message += (i ? ", " : "") + g.rules[i];
+      message += ")";
+    }
+    out << "  - policy: kguard\n"
+        << "    rule: coverage\n"
+        << "    result: error\n"
+        << "    scored: false\n"
+        << "    message: " << yq(message) << '\n'
+        << "    source: kguard\n"
+        << "    timestamp:\n"
+        << "      seconds: " << seconds << '\n'
+        << "      nanos: 0\n"
+        << "    resources:\n"
+        << "      - kind: " << yq(g.kind) << '\n'
+        << "        apiVersion: " << yq(g.api_version) << '\n';
+    if (!g.ns.empty()) out << "        namespace: " << yq(g.ns) << '\n';
+  }
 }
 
 }  // namespace

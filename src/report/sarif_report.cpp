@@ -235,7 +235,28 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
     }
     w.end_object();
   }
+  // A cluster scan's coverage gaps: kinds the identity could not read, so
+  // their rules were not evaluated on them.
+  if (s.cluster)
+    for (const CoverageGap& g : s.cluster->coverage) {
+      std::string text = coverage_where(g, L) + ": " + g.reason;
+      if (!g.message.empty()) text += " — " + g.message;
+      w.begin_object().field("level", "warning");
+      w.key("descriptor").begin_object().field("id", "coverage").end_object();
+      w.key("message").begin_object().field("text", text).end_object();
+      w.key("properties").begin_object().field("kind", g.kind).field("apiVersion", g.api_version);
+      w.field("namespace", g.ns).key("rules").begin_array();
+      for (const std::string& r : g.rules) w.value(r);
+      w.end_array().end_object();
+      w.end_object();
+    }
   w.end_array();
+  if (s.cluster) {
+    const ClusterInfo& c = *s.cluster;
+    w.key("properties").begin_object().field("server", c.server).field("context", c.context);
+    w.field("serverVersion", c.server_version).field("counts", cluster_counts(c, Lang::En));
+    w.end_object();
+  }
   w.end_object().end_array();
 
   w.field("language", lang_code(L));

@@ -81,6 +81,14 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   out << "  " << pad(tr(L, "Source"), 12);
   for (std::size_t i = 0; i < s.inputs.size(); ++i) out << (i ? ", " : "") << s.inputs[i];
   out << '\n';
+  if (s.cluster) {
+    const ClusterInfo& c = *s.cluster;
+    out << "  " << pad(tr(L, "Cluster"), 12) << c.server;
+    if (!c.context.empty()) out << " (" << c.context << ")";
+    out << ", Kubernetes " << c.server_version << '\n';
+    out << "  " << pad("", 12) << cluster_counts(c, L) << '\n';
+    out << "  " << pad(tr(L, "Scope"), 12) << cluster_scope(c, L) << '\n';
+  }
   out << "  " << pad(tr(L, "Policy"), 12) << tr(L, "Pod Security Standards") << " " << to_string(s.options.pss_level) << " v1."
       << s.options.pss_minor << '\n';
   const std::string_view score_colour = m.score >= 80 ? kGreen : m.score >= 60 ? kYellow : kRed;
@@ -131,6 +139,21 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
       out << "      " << tr(L, "exempt") << ": " << f.exemption_reason;
       if (!f.exemption_until.empty()) out << " (" << tr(L, "until") << ' ' << f.exemption_until << ')';
       out << '\n';
+    }
+  }
+
+  if (s.cluster) {
+    heading(tr(L, "Coverage"));
+    if (s.cluster->coverage.empty()) out << "  " << tr(L, "Everything kguard needs could be read.") << '\n';
+    for (const CoverageGap& g : s.cluster->coverage) {
+      out << "  " << st(kYellow) << coverage_where(g, L) << st(kReset) << ": " << g.reason;
+      if (!g.message.empty()) out << " — " << g.message;
+      out << '\n';
+      if (!g.rules.empty()) {
+        out << "    " << st(kDim) << tr(L, "could not be read; these rules did not see it:") << ' ';
+        for (std::size_t i = 0; i < g.rules.size(); ++i) out << (i ? ", " : "") << g.rules[i];
+        out << st(kReset) << '\n';
+      }
     }
   }
 

@@ -34,6 +34,8 @@
 #include "engines/admit/admit.hpp"
 #include "report/json_writer.hpp"
 #include "server/metrics.hpp"
+#include "sources/kube/kubeconfig.hpp"
+#include "sources/kube/namespace_cache.hpp"
 
 namespace kg::server {
 
@@ -142,7 +144,11 @@ TlsContext load_tls(const std::string& cert, const std::string& key, double& not
   return holder;
 }
 
-std::shared_ptr<const admit::Engine> load_engine(const std::string& path, std::string& error) {
+// `api_namespaces`: the long-lived watch cache when labels come from the API
+// server; it outlives config reloads. Otherwise the config's labels are used.
+std::shared_ptr<const admit::Engine> load_engine(const std::string& path,
+                                                 std::shared_ptr<const admit::NamespaceSource> api_namespaces,
+                                                 std::string& error) {
   Config config;
   std::vector<InputError> errors;
   if (!path.empty()) {
@@ -162,7 +168,8 @@ std::shared_ptr<const admit::Engine> load_engine(const std::string& path, std::s
                e.message + "\n";
     return nullptr;
   }
-  auto namespaces = std::make_shared<admit::ConfigNamespaceSource>(admit.namespaces);
+  std::shared_ptr<const admit::NamespaceSource> namespaces = api_namespaces;
+  if (!namespaces) namespaces = std::make_shared<admit::ConfigNamespaceSource>(admit.namespaces);
   auto engine = admit::Engine::create(config, admit, namespaces, errors);
   if (!engine) {
     for (const InputError& e : errors) error += e.file + ": " + e.message + "\n";
@@ -382,7 +389,7 @@ class Server {
   }
   bool reload_config(bool at_start) {
     std::string error;
-    auto e = load_engine(options.config_file, error);
+    auto e = load_engine(options.config_file, api_namespaces, error);
     if (!e) {
       log_line("error", at_start ? "invalid configuration" : "config reload failed; keeping the previous config",
                {{"error", error}});
@@ -401,6 +408,7 @@ class Server {
   }
 
   const ServerOptions options;
+  std::shared_ptr<const admit::NamespaceSource> api_namespaces;  // null: labels from the config
   Metrics metrics;
   AuditLog audit;
   std::atomic<bool> ready{false};
@@ -913,6 +921,23 @@ int run_admission_server(const ServerOptions& options) {
   }
 
   Server server(options);
+  if (options.namespaces_from_api) {
+    std::vector<InputError> errors;
+    kube::KubeconfigOptions ko;
+    ko.kubeconfig = options.kubeconfig;
+    ko.context = options.context;
+    auto client_config = kube::resolve_client_config(ko, errors);
+    std::string error;
+    std::shared_ptr<const kube::Session> session;
+    if (client_config) session = kube::Session::connect(*client_config, {}, error);
+    if (!session) {
+      for (const InputError& e : errors) error += (error.empty() ? "" : "; ") + e.file + ": " + e.message;
+      log_line("error", "cannot reach the API server for namespace labels", {{"error", error}});
+      return 2;
+    }
+    server.api_namespaces =
+        std::make_shared<kube::NamespaceCache>(session, std::chrono::seconds(options.resync_seconds));
+  }
   if (!server.reload_tls(true) || !server.reload_config(true)) return 2;
   std::string error;
   if (!server.audit.open(options.audit_log, error)) {

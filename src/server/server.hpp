@@ -36,6 +36,12 @@ struct ServerOptions {
   int drain_delay_ms = 0;          // after SIGTERM: keep serving (readyz 503) this long
   int drain_timeout_ms = 30'000;   // then finish in-flight requests within this
   int watch_interval_ms = 1000;    // how often cert, key and config are checked for changes
+  // Where namespace labels come from: the config file, or a watch of
+  // Namespace objects through the API server (kubeconfig or in-cluster).
+  bool namespaces_from_api = false;
+  std::string kubeconfig;  // empty: $KUBECONFIG, ~/.kube/config, else in-cluster
+  std::string context;
+  int resync_seconds = 300;
   HttpLimits limits;
 };
 

@@ -134,6 +134,14 @@ class WholeSetContext(unittest.TestCase):
         _, r, _ = scan({"a.yaml": dep, "b.yaml": rs, "c.yaml": pod}, "--only", "pss-privileged")
         self.assertEqual(results(r, "pss-privileged"), [("Deployment", "web", "fail")])
         self.assertEqual(r["overview"]["objects"], 3)  # all counted as resources
+        # One stream in either order (a snapshot lists controllers first, so
+        # their children are skipped as they arrive): the same verdicts and counts.
+        for order in ((dep, rs, pod), (pod, rs, dep)):
+            _, one, _ = scan({"all.yaml": "---\n".join(textwrap.dedent(d) for d in order)},
+                             "--only", "pss-privileged")
+            self.assertEqual(results(one, "pss-privileged"), [("Deployment", "web", "fail")])
+            self.assertEqual(tally(one, "pss-privileged"), tally(r, "pss-privileged"))
+            self.assertEqual(one["overview"]["objects"], 3)
         # Without the controllers in the input, the pod speaks for itself.
         _, r, _ = scan({"c.yaml": pod}, "--only", "pss-privileged")
         self.assertEqual(results(r, "pss-privileged"), [("Pod", "web-7d9-abcde", "fail")])
@@ -287,6 +295,102 @@ class CustomRules(unittest.TestCase):
             self.assertEqual(code, 2)
             self.assertIn("rule.yaml", err)
             self.assertIn("rule 'team-label-missing': field 'params'", err)
+
+
+HPA = """\
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: shop}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 8
+"""
+
+
+class References(unittest.TestCase):
+    """Rules whose verdict depends on an object named by another object."""
+
+    def test_autoscaler_in_another_file_owns_the_replica_count(self):
+        one = DEPLOY.replace("replicas: 2", "replicas: 1")
+        rules = "deployment-replicas-too-low,hpa-target-sets-replicas,hpa-target-missing"
+        _, alone, _ = scan({"web.yaml": one}, "--only", rules)
+        self.assertEqual(results(alone, "deployment-replicas-too-low"), [("Deployment", "web", "fail")])
+        self.assertEqual(tally(alone, "hpa-target-sets-replicas"), (0, 0, 0))
+        _, both, _ = scan({"web.yaml": one, "scaling/hpa.yaml": HPA}, "--only", rules)
+        self.assertEqual(tally(both, "deployment-replicas-too-low"), (0, 0, 0))
+        self.assertEqual(results(both, "hpa-target-sets-replicas"), [("Deployment", "web", "fail")])
+        self.assertEqual(tally(both, "hpa-target-missing"), (1, 0, 0))
+        _, dangling, _ = scan({"scaling/hpa.yaml": HPA}, "--only", rules)
+        self.assertEqual(results(dangling, "hpa-target-missing"),
+                         [("HorizontalPodAutoscaler", "web", "fail")])
+
+    def test_env_sources_and_service_ports_resolve_across_files(self):
+        dep = DEPLOY.replace(
+            "image: registry.example.com/web:1.0\n",
+            "image: registry.example.com/web:1.0\n"
+            "        ports: [{name: http, containerPort: 8080}]\n"
+            "        env:\n"
+            "        - name: TOKEN\n"
+            "          valueFrom: {secretKeyRef: {name: web-token, key: token}}\n", 1)
+        secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: web-token, namespace: shop}\n" \
+                 "stringData: {token: x}\n"
+        svc = SERVICE.replace("ports: [{port: 80}]", "ports: [{name: http, port: 80, targetPort: http}]")
+        ingress = """\
+        apiVersion: networking.k8s.io/v1
+        kind: Ingress
+        metadata: {name: web, namespace: shop}
+        spec:
+          rules:
+          - http:
+              paths:
+              - {path: /, pathType: Prefix, backend: {service: {name: web, port: {name: http}}}}
+        """
+        rules = "env-references-missing-source,service-target-port-not-declared,ingress-backend-service-missing"
+        _, r, _ = scan({"web.yaml": dep, "secrets/token.yaml": secret, "svc.yaml": svc, "ing.yaml": ingress},
+                       "--only", rules)
+        for rule in rules.split(","):
+            self.assertEqual(tally(r, rule), (1, 0, 0), rule)
+        # The Secret and the Service are in none of the files: both references dangle.
+        _, r, _ = scan({"web.yaml": dep, "ing.yaml": ingress}, "--only", rules)
+        self.assertEqual(results(r, "env-references-missing-source"), [("Deployment", "web", "fail")])
+        self.assertEqual(results(r, "ingress-backend-service-missing"), [("Ingress", "web", "fail")])
+        # A renamed container port breaks the Service's named targetPort.
+        _, r, _ = scan({"web.yaml": dep.replace("name: http,", "name: web,"), "svc.yaml": svc},
+                       "--only", "service-target-port-not-declared")
+        self.assertEqual(results(r, "service-target-port-not-declared"), [("Service", "web", "fail")])
+
+    def test_version_rules_take_their_parameters_from_the_config(self):
+        dep = DEPLOY.replace(
+            "image: registry.example.com/web:1.0\n",
+            "image: registry.example.com/web:1.0\n"
+            "        volumeMounts: [{name: data, mountPath: /data, subPath: web}]\n", 1)
+        dep += "      volumes: [{name: data, emptyDir: {}}]\n"
+        rule = "subpath-mount-cve-2021-25741"
+        for version, failed in (("1.21.4", 1), ("1.21.5", 0), ("1.18.20", 1), ("1.30.0", 0)):
+            config = "rules:\n  %s: {enabled: true, params: {kubernetesVersion: \"%s\"}}\n" % (rule, version)
+            _, r, _ = scan({"web.yaml": dep}, config=config)
+            self.assertEqual(tally(r, rule), (1, failed, 0), version)
+        code, _, err = scan({"web.yaml": dep},
+                            config="rules:\n  %s: {enabled: true, params: {kubernetesVersion: soon}}\n" % rule)
+        self.assertEqual(code, 2)
+        self.assertIn("rules.%s.params: kubernetesVersion must be a version" % rule, err)
+        # Your own components and minimum versions replace the built-in list.
+        config = """\
+        rules:
+          component-version-vulnerable:
+            params:
+              components:
+              - component: our proxy
+                images: ["registry.example.com/proxy"]
+                affected: [{below: "1.2.0"}]
+                advisory: "INTERNAL-7 (minimum supported version 1.2.0)"
+        """
+        dep = DEPLOY.replace("proxy:1.0", "proxy:1.0.3")
+        _, r, _ = scan({"web.yaml": dep}, "--only", "component-version-vulnerable", config=config)
+        messages = [f["message"] for f in r["findings"] if f["rule"] == "component-version-vulnerable"]
+        self.assertEqual(len(messages), 1)
+        self.assertIn("our proxy 1.0.3; versions before 1.2.0 are affected by INTERNAL-7", messages[0])
 
 
 if __name__ == "__main__":

@@ -450,5 +450,73 @@ class Golden(unittest.TestCase):
                       "accept an intended change):\n" + "\n".join(problems))
 
 
+
+# A kguard snapshot of a cluster read by a narrow identity: every format shows
+# the cluster facts and the coverage gaps; golden files pin the exact output.
+class ClusterSnapshot(unittest.TestCase):
+    SNAPSHOT = "tests/testdata/cluster-snapshot.json"
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="kguard-snapshot-")
+        cls.out = scan_to_files(cls.dir, [cls.SNAPSHOT], formats=GOLDEN_FORMATS + ("html",),
+                                extra=("--no-color", "--lang", "en"), cwd=SOURCE)
+        cls.report = json.loads(cls.out["json"])
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_every_format_shows_the_coverage_gaps(self):
+        r = self.report
+        self.assertEqual(r["source"]["type"], "cluster")
+        self.assertEqual(r["cluster"]["serverVersion"], "v1.24.17")
+        self.assertIsNone(r["cluster"]["nodes"])
+        self.assertEqual([(g["kind"], g["namespace"]) for g in r["coverage"]],
+                         [("NetworkPolicy", "shop"), ("ClusterRole", "")])
+        sarif = json.loads(self.out["sarif"])
+        assert_valid_sarif(self, sarif)
+        notes = sarif["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        self.assertEqual([n["descriptor"]["id"] for n in notes], ["coverage", "coverage"])
+        junit = ET.fromstring(self.out["junit"])
+        skipped = [c for c in junit.iter("testcase") if c.get("classname") == "kguard.coverage"]
+        self.assertEqual(len(skipped), 2)
+        rows = list(csv.DictReader(io.StringIO(self.out["csv"])))
+        self.assertEqual(sum(1 for x in rows if x["result"] == "unreadable"), 2)
+        docs = [d for d in yaml.safe_load_all(self.out["policyreport"]) if d]
+        cluster = [d for d in docs if d["kind"] == "ClusterPolicyReport"][0]
+        self.assertEqual(cluster["summary"]["error"], 2)
+        self.assertIn("Coverage", self.out["markdown"])
+        self.assertIn("Coverage", self.out["text"])
+        self.assertIn('data-stat="coverage-gaps" data-count="2"', self.out["html"])
+
+    def test_owned_objects_count_once_and_cluster_rules_run(self):
+        kinds = {f["kind"] for f in self.report["findings"]}
+        self.assertNotIn("Pod", kinds)         # owned by the ReplicaSet, owned by the Deployment
+        self.assertNotIn("ReplicaSet", kinds)
+        rules = {(f["kind"], f["rule"]) for f in self.report["findings"]}
+        self.assertIn(("Cluster", "kubernetes-version-support"), rules)
+        self.assertIn(("Deployment", "deprecated-api-version"), rules)  # from last-applied-configuration
+
+    def test_outputs_match_golden_files(self):
+        version = run("version").stdout.split()[-1]
+        update = os.environ.get("KGUARD_UPDATE_GOLDEN") == "1"
+        for fmt in GOLDEN_FORMATS:
+            actual = normalise(self.out[fmt], version)
+            path = os.path.join(GOLDEN_DIR, "cluster-snapshot." + fmt)
+            if update:
+                with open(path, "w", encoding="utf-8", newline="") as f:
+                    f.write(actual)
+                continue
+            with open(path, encoding="utf-8", newline="") as f:
+                expected = f.read()
+            if actual != expected:
+                diff = "".join(list(difflib.unified_diff(
+                    readable(fmt, expected).splitlines(keepends=True),
+                    readable(fmt, actual).splitlines(keepends=True), fromfile=path,
+                    tofile=f"kguard scan -o {fmt} {self.SNAPSHOT}"))[:200])
+                self.fail("output differs from the golden file (KGUARD_UPDATE_GOLDEN=1 accepts "
+                          "an intended change):\n" + diff)
+
 if __name__ == "__main__":
     unittest.main()

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <thread>
 #include <tuple>
+#include <unordered_set>
 #include <ctime>
 #include <functional>
 
@@ -98,6 +99,10 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::mo
       set_rules_.push_back(i);
       continue;
     }
+    if (r->cluster_compiled) {
+      cluster_rules_.push_back(i);
+      continue;
+    }
     for (const std::string& k : r->kinds) {
       if (k == "workloads") {
         for (const std::string& wk : options_.pod_specs.kinds()) kinds.push_back(wk);
@@ -111,7 +116,7 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::mo
     if (by_kind_.count(k)) continue;
     std::vector<std::size_t>& list = by_kind_[k];
     for (std::size_t i = 0; i < rules_.size(); ++i)
-      if (!rules_[i]->set_compiled && kind_matches(*rules_[i], k)) list.push_back(i);
+      if (rules_[i]->compiled && kind_matches(*rules_[i], k)) list.push_back(i);
   }
   // Exemptions that have expired are reported once and not applied.
   auto& ex = options_.exemptions;
@@ -205,6 +210,7 @@ struct Scanner::FileOutcome {
   std::vector<InputError> warnings;
   Inventory inventory;
   std::vector<Provisional> provisional;
+  std::optional<ClusterInfo> cluster;  // from a snapshot's List envelope
 };
 
 namespace {
@@ -355,8 +361,28 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
   std::vector<Violation> violations;
   std::vector<std::string> containers;
   std::vector<ContainerRef> pod_containers;
+  // "Kind/ns/name" of the objects seen so far in this file, keyed as
+  // Inventory::has_object keys them. A child whose controller came earlier in
+  // the file (a snapshot lists a Deployment before its ReplicaSets and Pods)
+  // would be dropped by finish() anyway: it is not evaluated at all.
+  std::unordered_set<std::string> seen;
+  std::string key;
+  auto identity = [&](std::string_view kind, std::string_view ns, std::string_view name) -> const std::string& {
+    key.clear();
+    key.append(kind).append("/").append(ns).append("/").append(name);
+    return key;
+  };
+  auto controller_seen = [&](const ObjectFacts& f) {
+    for (const ObjectFacts::Owner& o : f.owners)
+      if ((o.controller || f.owners.size() == 1) && seen.count(identity(o.kind, f.ns, o.name))) return true;
+    return false;
+  };
   stream_documents(file, options_.limits, [&](const Document& doc) {
     if (doc.list_index < 0) ++out.documents;
+    // A kguard snapshot's envelope carries what was read from the cluster.
+    if (doc.list_index < 0 && doc.root && str(get(doc.root, "kind")) == "List")
+      if (const Node* snap = get(doc.root, "kguardSnapshot"); snap && !out.cluster)
+        out.cluster = parse_cluster_info(file.path, *snap, out.errors);
     objects.clear();
     collect_objects(file, doc, objects, out.errors);
     for (const Object& obj : objects) {
@@ -367,13 +393,24 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       const PodView pod = pod_view(obj, options_.pod_specs);
       const std::size_t local = out.inventory.add(obj, pod);
       const ObjectFacts& facts = out.inventory.objects[local];
+      // A stray namespace on a ClusterRole is ignored by the API server.
+      seen.insert(identity(facts.kind, facts.kind == "ClusterRole" ? std::string_view{} : facts.ns, facts.name));
       // An object with owners may be a controller's child (a Pod of a
       // ReplicaSet): its verdicts wait until we know whether the owner is here.
       const bool owned = !facts.owners.empty();
+      // Its findings belong to a controller already seen: nothing to evaluate.
+      // (An object with an exemption annotation is still evaluated, so an
+      // expired one is reported as before.)
+      if (owned && !facts.exemption && controller_seen(facts)) continue;
       pod_containers = containers_of(pod);
       static std::atomic<std::uint64_t> serial{0};
-      const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level, pod_containers,
-                          serial.fetch_add(1, std::memory_order_relaxed) + 1};
+      const CheckInput in{obj,
+                          pod,
+                          options_.pss_minor,
+                          options_.pss_level,
+                          pod_containers,
+                          serial.fetch_add(1, std::memory_order_relaxed) + 1,
+                          options_.kubernetes_minor};
       for (std::size_t ri : rules_for(obj.kind)) {
         const Rule& rule = *rules_[ri];
         violations.clear();
@@ -497,6 +534,13 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   r.warnings = expired_;
   Inventory inv;
   std::vector<Provisional> provisional;
+  std::size_t total_findings = 0, total_provisional = 0;
+  for (const FileOutcome& o : outcomes) {
+    total_findings += o.findings.size();
+    total_provisional += o.provisional.size();
+  }
+  r.findings.reserve(total_findings);
+  provisional.reserve(total_provisional);
   for (FileOutcome& o : outcomes) {
     const std::size_t base = inv.objects.size();
     for (std::size_t i = 0; i < o.tallies.size(); ++i) {
@@ -513,12 +557,22 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
       f.object += base;
       r.findings.push_back(std::move(f));
     }
+    std::vector<Finding>().swap(o.findings);  // free each file's copy as soon as it is merged
     for (Provisional& p : o.provisional) {
       p.object += base;
       for (Finding& f : p.findings) f.object += base;
       provisional.push_back(std::move(p));
     }
+    std::vector<Provisional>().swap(o.provisional);
     inv.append(std::move(o.inventory));
+    o.inventory = Inventory{};
+    if (o.cluster && !r.cluster) {
+      r.cluster = std::move(o.cluster);
+    } else if (o.cluster) {
+      r.warnings.push_back({o.cluster->file, o.cluster->line, o.cluster->column,
+                            "several cluster snapshots in the input: the report shows the "
+                            "cluster facts of " + r.cluster->file});
+    }
     std::move(o.errors.begin(), o.errors.end(), std::back_inserter(r.errors));
     std::move(o.warnings.begin(), o.warnings.end(), std::back_inserter(r.warnings));
   }
@@ -541,6 +595,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     tally(r.tallies[p.rule], p.result);
     for (Finding& f : p.findings) r.findings.push_back(std::move(f));
   }
+  std::vector<Provisional>().swap(provisional);
 
   // Set-level rules over the whole input.
   std::vector<std::string> no_containers;
@@ -558,6 +613,37 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     rules_[ri]->set_compiled->evaluate(inv, sink);
   }
 
+  // Cluster-level rules, once, on the cluster the input was read from.
+  if (r.cluster) {
+    for (std::size_t ri : cluster_rules_) {
+      const Rule& rule = *rules_[ri];
+      std::vector<SetViolation> violations;
+      const Outcome outcome = rule.cluster_compiled->evaluate(*r.cluster, options_.today, violations);
+      if (outcome == Outcome::NotApplicable) continue;
+      const Result result = outcome == Outcome::Pass ? Result::Pass : Result::Fail;
+      tally(r.tallies[ri], result);
+      if (result == Result::Pass && !options_.show_passed) continue;
+      if (violations.empty()) {
+        violations.emplace_back();
+        violations.back().message = rule.title;
+      }
+      for (SetViolation& v : violations) {
+        Finding f;
+        f.rule = &rule;
+        f.result = result;
+        f.kind = "Cluster";
+        f.name = r.cluster->context.empty() ? r.cluster->server : r.cluster->context;
+        f.message = result == Result::Fail ? std::move(v.message) : std::string();
+        f.location.file = r.cluster->file;
+        f.location.line = r.cluster->line;
+        f.location.column = r.cluster->column;
+        f.location.path = std::move(v.path);
+        f.object = inv.objects.size();  // after every object of the input
+        r.findings.push_back(std::move(f));
+      }
+    }
+  }
+
   // Input order; within one resource failures first, the most severe first.
   // Findings are large: sort indices, then move each finding once.
   auto rank = [](Result res) { return res == Result::Fail ? 0 : res == Result::Exempt ? 1 : 2; };
@@ -570,10 +656,20 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     if (a.result != b.result) return rank(a.result) < rank(b.result);
     return a.rule->severity > b.rule->severity;
   });
-  std::vector<Finding> sorted;
-  sorted.reserve(r.findings.size());
-  for (std::uint32_t i : order) sorted.push_back(std::move(r.findings[i]));
-  r.findings = std::move(sorted);
+  // Apply the permutation in place, cycle by cycle: no second vector of findings.
+  for (std::uint32_t start = 0; start < order.size(); ++start) {
+    if (order[start] == start) continue;
+    Finding held = std::move(r.findings[start]);
+    std::uint32_t at = start;
+    while (order[at] != start) {
+      const std::uint32_t from = order[at];
+      r.findings[at] = std::move(r.findings[from]);
+      order[at] = at;
+      at = from;
+    }
+    r.findings[at] = std::move(held);
+    order[at] = at;
+  }
   // The same expired annotation may be seen by several checks; report it once.
   std::sort(r.warnings.begin(), r.warnings.end(), [](const InputError& a, const InputError& b) {
     return std::tie(a.file, a.line, a.message) < std::tie(b.file, b.line, b.message);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "core/cluster_info.hpp"
 #include "core/inventory.hpp"
 #include "core/object.hpp"
 
@@ -58,6 +59,9 @@ struct ScanOptions {
   std::vector<ExemptionRule> exemptions;
   std::map<std::string, RuleOverride, std::less<>> overrides;
   std::string today;  // YYYY-MM-DD for exemption expiry; empty = the system date
+  // Kubernetes minor release that API deprecations are judged against
+  // (--target-version, else the version of the cluster read); 0 = the rules' own.
+  int kubernetes_minor = 0;
 };
 
 enum class Result : std::uint8_t { Fail, Pass, Exempt };
@@ -103,6 +107,9 @@ struct ScanResult {
   std::vector<Finding> findings;  // failures, exemptions (and passes with show_passed), input order
   std::vector<InputError> errors;
   std::vector<InputError> warnings;  // e.g. expired exemptions
+  // Set when the input is a cluster read (or a kguard snapshot of one):
+  // server version, counts and coverage gaps.
+  std::optional<ClusterInfo> cluster;
 };
 
 // True when `rule` is in force under `options` (PSS level and version,
@@ -165,6 +172,7 @@ class Scanner {
   std::map<std::string, std::vector<std::size_t>, std::less<>> by_kind_;
   std::vector<std::size_t> any_kind_;
   std::vector<std::size_t> set_rules_;
+  std::vector<std::size_t> cluster_rules_;
   std::vector<InputError> setup_errors_;
   std::vector<InputError> expired_;  // config exemptions past their date
   // Config exemptions that can apply to each rule (parallel to rules_), so a

@@ -1,0 +1,522 @@
+// Set-level reference checks: an object names another object (an autoscaler
+// its workload, an Ingress or route its Service, a container its Secret, a
+// StatefulSet its headless Service, a NetworkPolicy peer its pods, a
+// ServiceMonitor its Services) and the named object is missing from the
+// input or does not fit. Facts come from Inventory::add_references.
+#include <algorithm>
+#include <map>
+#include <unordered_map>
+
+#include "checks/registry.hpp"
+#include "core/glob.hpp"
+
+namespace kg {
+namespace {
+
+std::string plural(std::int64_t n, std::string_view one, std::string_view many) {
+  return std::to_string(n) + " " + std::string(n == 1 ? one : many);
+}
+
+std::string describe_selector(const LabelSelector& sel) {
+  std::string s;
+  for (const auto& [k, v] : sel.match_labels) s += (s.empty() ? "" : ", ") + k + "=" + v;
+  for (const auto& r : sel.expressions) s += (s.empty() ? "" : ", ") + r.key + " " + r.op;
+  return s.empty() ? "{}" : s;
+}
+
+bool top_level(const Inventory& inv, const WorkloadFacts& w) { return !inv.controlled_by_input(w.object); }
+
+std::string key_of(std::string_view kind, std::string_view ns, std::string_view name) {
+  std::string k;
+  k.append(kind).append("/").append(ns).append("/").append(name);
+  return k;
+}
+
+// --- autoscaling ---------------------------------------------------------------
+
+enum class AutoscalingMode { TargetMissing, StaticReplicas, ReplicasMin, PdbAboveMin };
+
+class Autoscaling final : public SetCheck {
+ public:
+  AutoscalingMode mode = AutoscalingMode::TargetMissing;
+  std::int64_t min = 2;
+  std::vector<std::string> kinds{"Deployment"};
+
+  // "Kind/ns/name" of every autoscaled workload → its autoscaler.
+  static std::unordered_map<std::string, const AutoscalerFacts*> autoscaled(const Inventory& inv) {
+    std::unordered_map<std::string, const AutoscalerFacts*> out;
+    for (const AutoscalerFacts& a : inv.autoscalers)
+      out.emplace(key_of(a.target_kind, inv.objects[a.object].ns, a.target_name), &a);
+    return out;
+  }
+
+  bool kind_selected(std::string_view kind) const {
+    return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
+  }
+
+  void evaluate(const Inventory& inv, SetSink& sink) const override {
+    switch (mode) {
+      case AutoscalingMode::TargetMissing:
+        for (const AutoscalerFacts& a : inv.autoscalers) {
+          const ObjectFacts& o = inv.objects[a.object];
+          if (!a.target_kind.empty() && !a.target_name.empty() &&
+              inv.has_object(a.target_kind, o.ns, a.target_name)) {
+            sink.pass(a.object);
+            continue;
+          }
+          sink.fail(a.object, {{o.kind + " scales " + a.target_kind + " \"" + a.target_name +
+                                    "\", which is not in namespace \"" + o.ns + "\" of this input",
+                                "spec.scaleTargetRef", a.line, a.column, {}}});
+        }
+        return;
+      case AutoscalingMode::StaticReplicas:
+      case AutoscalingMode::ReplicasMin: {
+        const auto scaled = autoscaled(inv);
+        for (const WorkloadFacts& w : inv.workloads) {
+          const ObjectFacts& o = inv.objects[w.object];
+          if (!kind_selected(o.kind) || !top_level(inv, w)) continue;
+          auto a = scaled.find(key_of(o.kind, o.ns, o.name));
+          if (mode == AutoscalingMode::StaticReplicas) {
+            if (a == scaled.end()) continue;
+            if (w.replicas_line == 0) {
+              sink.pass(w.object);
+            } else {
+              const ObjectFacts& ao = inv.objects[a->second->object];
+              sink.fail(w.object, {{ao.kind + " \"" + ao.name + "\" scales this " + o.kind +
+                                        ", but spec.replicas is set too; every apply resets the replica count the autoscaler chose",
+                                    "spec.replicas", w.replicas_line, w.replicas_column, {}}});
+            }
+            continue;
+          }
+          // The autoscaler owns the replica count; its own rules judge it.
+          if (a != scaled.end()) continue;
+          if (w.replicas_line != 0 && !w.replicas) continue;  // not an integer
+          const std::int64_t n = w.replicas.value_or(1);
+          if (n == 0) continue;  // scaled to zero on purpose
+          if (n >= min) {
+            sink.pass(w.object);
+          } else {
+            sink.fail(w.object, {{o.kind + " runs " + plural(n, "replica", "replicas") +
+                                      (w.replicas_line ? "" : " (spec.replicas unset)") + "; at least " +
+                                      std::to_string(min) +
+                                      " survive a node or pod failure, and no HorizontalPodAutoscaler scales it",
+                                  "spec.replicas", w.replicas_line, w.replicas_column, {}}});
+          }
+        }
+        return;
+      }
+      case AutoscalingMode::PdbAboveMin: {
+        const auto scaled = autoscaled(inv);
+        for (const auto& [pdb, min_available] : inv.pdb_min_available) {
+          const ObjectFacts& po = inv.objects[pdb];
+          const LabelSelector* sel = nullptr;
+          for (std::size_t pi : inv.pdbs_in(po.ns))
+            if (inv.pdbs[pi].first == pdb) sel = &inv.pdbs[pi].second;
+          if (!sel) continue;
+          bool evaluated = false;
+          std::vector<SetViolation> violations;
+          for (std::size_t wi : inv.workloads_in(po.ns)) {
+            const WorkloadFacts& w = inv.workloads[wi];
+            const ObjectFacts& o = inv.objects[w.object];
+            if (!top_level(inv, w) || !sel->matches(w.pod_labels)) continue;
+            auto a = scaled.find(key_of(o.kind, o.ns, o.name));
+            if (a == scaled.end()) continue;
+            evaluated = true;
+            if (min_available > a->second->min_replicas) {
+              const ObjectFacts& ao = inv.objects[a->second->object];
+              violations.push_back({"minAvailable is " + std::to_string(min_available) + ", but " + ao.kind +
+                                        " \"" + ao.name + "\" may scale " + o.kind + " \"" + o.name +
+                                        "\" down to " + plural(a->second->min_replicas, "replica", "replicas") +
+                                        "; then no pod can be evicted and node drains block",
+                                    "spec.minAvailable", 0, 0, {}});
+            }
+          }
+          if (!evaluated) continue;
+          if (violations.empty()) {
+            sink.pass(pdb);
+          } else {
+            sink.fail(pdb, std::move(violations));
+          }
+        }
+        return;
+      }
+    }
+  }
+};
+
+// --- reference-target ------------------------------------------------------------
+
+enum class Reference {
+  StatefulSetService,
+  NetworkPolicyPeer,
+  ServiceTargetPort,
+  IngressBackend,
+  RouteBackend,
+  ServiceMonitor,
+  EnvSource,
+  ImageSignaturePolicy,
+  ExposedWorkload,
+};
+
+class ReferenceTarget final : public SetCheck {
+ public:
+  Reference reference = Reference::StatefulSetService;
+
+  // "ns/name" → every Service of that identity (one input may hold several
+  // variants of an app, e.g. overlays scanned together).
+  using ServicesByName = std::unordered_map<std::string, std::vector<const ServiceFacts*>>;
+  static ServicesByName services_by_name(const Inventory& inv) {
+    ServicesByName out;
+    for (const ServiceFacts& s : inv.services) {
+      const ObjectFacts& o = inv.objects[s.object];
+      out[o.ns + "/" + o.name].push_back(&s);
+    }
+    return out;
+  }
+
+  void evaluate(const Inventory& inv, SetSink& sink) const override {
+    switch (reference) {
+      case Reference::StatefulSetService: return statefulset_service(inv, sink);
+      case Reference::NetworkPolicyPeer: return network_policy_peer(inv, sink);
+      case Reference::ServiceTargetPort: return service_target_port(inv, sink);
+      case Reference::IngressBackend: return backends(inv, sink, true);
+      case Reference::RouteBackend: return backends(inv, sink, false);
+      case Reference::ServiceMonitor: return service_monitor(inv, sink);
+      case Reference::EnvSource: return env_source(inv, sink);
+      case Reference::ImageSignaturePolicy: return image_signature_policy(inv, sink);
+      case Reference::ExposedWorkload: return exposed_workload(inv, sink);
+    }
+  }
+
+  static void statefulset_service(const Inventory& inv, SetSink& sink) {
+    const auto by_name = services_by_name(inv);
+    for (const WorkloadFacts& w : inv.workloads) {
+      const ObjectFacts& o = inv.objects[w.object];
+      if (o.kind != "StatefulSet" || !top_level(inv, w)) continue;
+      std::string problem;
+      if (w.service_name.empty()) {
+        problem = "StatefulSet has no spec.serviceName, so its pods get no stable DNS names";
+      } else {
+        auto it = by_name.find(o.ns + "/" + w.service_name);
+        if (it == by_name.end()) {
+          problem = "spec.serviceName is \"" + w.service_name + "\", but no Service of that name is in namespace \"" +
+                    o.ns + "\" of this input";
+        } else if (std::none_of(it->second.begin(), it->second.end(),
+                                [](const ServiceFacts* s) { return s->headless; })) {
+          problem = "Service \"" + w.service_name + "\" is not headless (clusterIP: None), so the pods get no per-pod DNS names";
+        } else if (std::none_of(it->second.begin(), it->second.end(), [&](const ServiceFacts* s) {
+                     return s->headless && s->selector.matches(w.pod_labels);
+                   })) {
+          problem = "headless Service \"" + w.service_name + "\" does not select this StatefulSet's pods";
+        }
+      }
+      if (problem.empty()) {
+        sink.pass(w.object);
+      } else {
+        sink.fail(w.object, {{problem, "spec.serviceName", w.service_name_line, w.service_name_column, {}}});
+      }
+    }
+  }
+
+  static void network_policy_peer(const Inventory& inv, SetSink& sink) {
+    for (const NetworkPolicyFacts& np : inv.network_policies) {
+      const ObjectFacts& o = inv.objects[np.object];
+      std::vector<SetViolation> violations;
+      bool evaluated = false;
+      for (const NetworkPolicyFacts::Peer& peer : np.peers) {
+        if (peer.selector.empty()) continue;  // {} is every pod of the namespace, present or future
+        evaluated = true;
+        const auto& in_ns = inv.workloads_in(o.ns);
+        const bool any = std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t wi) {
+          return peer.selector.matches(inv.workloads[wi].pod_labels);
+        });
+        if (!any)
+          violations.push_back({"peer podSelector (" + describe_selector(peer.selector) +
+                                    ") matches no pod template in namespace \"" + o.ns +
+                                    "\", so this rule allows nothing (a typo in a label?)",
+                                peer.path, peer.line, peer.column, {}});
+      }
+      if (!evaluated) continue;
+      if (violations.empty()) {
+        sink.pass(np.object);
+      } else {
+        sink.fail(np.object, std::move(violations));
+      }
+    }
+  }
+
+  static void service_target_port(const Inventory& inv, SetSink& sink) {
+    for (const ServiceFacts& s : inv.services) {
+      if (!s.selector.present || s.type == "ExternalName") continue;
+      const bool named = std::any_of(s.ports.begin(), s.ports.end(),
+                                     [](const ServicePortFacts& p) { return !p.target_port_name.empty(); });
+      if (!named) continue;
+      const ObjectFacts& o = inv.objects[s.object];
+      std::vector<const WorkloadFacts*> selected;
+      for (std::size_t wi : inv.workloads_in(o.ns)) {
+        const WorkloadFacts& w = inv.workloads[wi];
+        if (top_level(inv, w) && s.selector.matches(w.pod_labels)) selected.push_back(&w);
+      }
+      if (selected.empty()) continue;  // service-selects-no-pods reports that
+      std::vector<SetViolation> violations;
+      // Pods without the port are just not endpoints for it; the port is
+      // broken only when no selected pod declares the name.
+      std::string workloads;
+      for (const WorkloadFacts* w : selected) {
+        const ObjectFacts& wo = inv.objects[w->object];
+        workloads += (workloads.empty() ? "" : ", ") + wo.kind + " \"" + wo.name + "\"";
+      }
+      for (const ServicePortFacts& p : s.ports) {
+        if (p.target_port_name.empty()) continue;
+        const bool declared = std::any_of(selected.begin(), selected.end(), [&](const WorkloadFacts* w) {
+          return std::find(w->port_names.begin(), w->port_names.end(), p.target_port_name) != w->port_names.end();
+        });
+        if (!declared)
+          violations.push_back({"targetPort \"" + p.target_port_name +
+                                    "\" is not a port name of any container of the pods this Service selects (" +
+                                    workloads + "); traffic to port " + std::to_string(p.port) + " has nowhere to go",
+                                join_path(p.path, "targetPort"), p.line, p.column, {}});
+      }
+      if (violations.empty()) {
+        sink.pass(s.object);
+      } else {
+        sink.fail(s.object, std::move(violations));
+      }
+    }
+  }
+
+  static bool is_route(std::string_view kind) { return kind != "Ingress"; }
+
+  static void backends(const Inventory& inv, SetSink& sink, bool ingress) {
+    const auto by_name = services_by_name(inv);
+    std::unordered_map<std::string, bool> namespace_known;
+    for (const std::string& ns : inv.namespaces_in_use()) namespace_known[ns] = true;
+    // References of one object are contiguous: they were added together.
+    std::size_t i = 0;
+    const auto& refs = inv.service_references;
+    while (i < refs.size()) {
+      const std::size_t object = refs[i].object;
+      const ObjectFacts& o = inv.objects[object];
+      bool evaluated = false;
+      std::vector<SetViolation> violations;
+      for (; i < refs.size() && refs[i].object == object; ++i) {
+        const ServiceReference& r = refs[i];
+        if (is_route(o.kind) == ingress) continue;
+        // Another namespace that the input does not show: unknown, not missing.
+        if (r.ns != o.ns && !namespace_known.count(r.ns)) continue;
+        evaluated = true;
+        auto it = by_name.find(r.ns + "/" + r.service);
+        if (it == by_name.end()) {
+          violations.push_back({"backend Service \"" + r.service + "\" is not in namespace \"" + r.ns +
+                                    "\" of this input; requests to this backend fail",
+                                r.path, r.line, r.column, {}});
+          continue;
+        }
+        const bool port_ok =
+            (r.port_name.empty() && r.port_number == 0) ||
+            std::any_of(it->second.begin(), it->second.end(), [&](const ServiceFacts* s) {
+              return std::any_of(s->ports.begin(), s->ports.end(), [&](const ServicePortFacts& p) {
+                return r.port_name.empty() ? p.port == r.port_number : p.name == r.port_name;
+              });
+            });
+        if (!port_ok)
+          violations.push_back({"Service \"" + r.service + "\" has no port " +
+                                    (r.port_name.empty() ? std::to_string(r.port_number) : "named \"" + r.port_name + "\""),
+                                r.path, r.line, r.column, {}});
+      }
+      if (!evaluated) continue;
+      if (violations.empty()) {
+        sink.pass(object);
+      } else {
+        sink.fail(object, std::move(violations));
+      }
+    }
+  }
+
+  static void service_monitor(const Inventory& inv, SetSink& sink) {
+    for (const ServiceMonitorFacts& m : inv.service_monitors) {
+      const ObjectFacts& o = inv.objects[m.object];
+      std::vector<std::string> namespaces = m.namespaces;
+      if (namespaces.empty()) namespaces.push_back(o.ns);
+      bool found = false;
+      if (m.any_namespace) {
+        found = std::any_of(inv.services.begin(), inv.services.end(), [&](const ServiceFacts& s) {
+          return m.selector.matches(inv.objects[s.object].labels);
+        });
+      } else {
+        for (const std::string& ns : namespaces)
+          for (std::size_t si : inv.services_in(ns))
+            found |= m.selector.matches(inv.objects[inv.services[si].object].labels);
+      }
+      if (found) {
+        sink.pass(m.object);
+        continue;
+      }
+      std::string where = m.any_namespace ? std::string("any namespace") : "namespace";
+      if (!m.any_namespace) {
+        if (namespaces.size() > 1) where += "s";
+        for (std::size_t i = 0; i < namespaces.size(); ++i)
+          where += (i ? ", \"" : " \"") + namespaces[i] + "\"";
+      }
+      sink.fail(m.object, {{"selector (" + describe_selector(m.selector) + ") matches the labels of no Service in " +
+                                where + " of this input, so nothing is scraped",
+                            "spec.selector", 0, 0, {}}});
+    }
+  }
+
+  static void env_source(const Inventory& inv, SetSink& sink) {
+    std::unordered_map<std::string, std::vector<const DataSourceFacts*>> sources;
+    for (const DataSourceFacts& d : inv.data_sources)
+      sources[key_of(d.kind, inv.objects[d.object].ns, d.name)].push_back(&d);
+    for (const WorkloadFacts& w : inv.workloads) {
+      if (w.env_sources.empty() || !top_level(inv, w)) continue;
+      const ObjectFacts& o = inv.objects[w.object];
+      std::vector<SetViolation> violations;
+      for (const EnvSourceReference& r : w.env_sources) {
+        auto it = sources.find(key_of(r.kind, o.ns, r.name));
+        if (it == sources.end()) {
+          violations.push_back({"container \"" + r.container + "\" reads " + r.kind + " \"" + r.name +
+                                    "\", which is not in namespace \"" + o.ns +
+                                    "\" of this input; the pod will not start until it exists",
+                                r.path, r.line, r.column, r.container});
+          continue;
+        }
+        if (r.key.empty()) continue;
+        const bool has_key = std::any_of(it->second.begin(), it->second.end(), [&](const DataSourceFacts* d) {
+          return !d->keys_known || std::find(d->keys.begin(), d->keys.end(), r.key) != d->keys.end();
+        });
+        if (!has_key)
+          violations.push_back({"container \"" + r.container + "\" reads key \"" + r.key + "\" of " + r.kind +
+                                    " \"" + r.name + "\", which has no such key; the pod will not start",
+                                r.path, r.line, r.column, r.container});
+      }
+      if (violations.empty()) {
+        sink.pass(w.object);
+      } else {
+        sink.fail(w.object, std::move(violations));
+      }
+    }
+  }
+
+  // Admission verifies signatures only for images some enforcing policy
+  // names; the signatures themselves live in the registry.
+  static void image_signature_policy(const Inventory& inv, SetSink& sink) {
+    for (const WorkloadFacts& w : inv.workloads) {
+      if (w.images.empty() || !top_level(inv, w)) continue;
+      const ObjectFacts& o = inv.objects[w.object];
+      std::vector<SetViolation> violations;
+      for (const WorkloadFacts::Image& img : w.images) {
+        // Policies name images as written or in full (docker.io/library/nginx:1.27).
+        std::string full = img.image;
+        if (full.find('/') == std::string::npos) full = "docker.io/library/" + full;
+        else if (const std::string first = full.substr(0, full.find('/'));
+                 first.find('.') == std::string::npos && first.find(':') == std::string::npos && first != "localhost")
+          full = "docker.io/" + full;
+        const bool covered = std::any_of(inv.image_policies.begin(), inv.image_policies.end(), [&](const ImagePolicyFacts& p) {
+          if (!p.cluster_wide && inv.objects[p.object].ns != o.ns) return false;
+          return std::any_of(p.globs.begin(), p.globs.end(), [&](const std::string& g) {
+            return glob_match(g, img.image) || glob_match(g, full);
+          });
+        });
+        if (!covered)
+          violations.push_back({"container \"" + img.container + "\" runs \"" + img.image +
+                                    "\", which no enforcing image-verification policy in this input covers, so an unsigned or re-tagged image is admitted",
+                                img.path, img.line, img.column, img.container});
+      }
+      if (violations.empty()) {
+        sink.pass(w.object);
+      } else {
+        sink.fail(w.object, std::move(violations));
+      }
+    }
+  }
+
+  // Reachable from outside the cluster: selected by a NodePort/LoadBalancer
+  // Service, or by a Service that an Ingress or Gateway API route sends to.
+  static void exposed_workload(const Inventory& inv, SetSink& sink) {
+    std::unordered_map<std::string, const ServiceReference*> routed;  // "ns/service" → first reference
+    for (const ServiceReference& r : inv.service_references)
+      if (r.external) routed.emplace(r.ns + "/" + r.service, &r);
+    for (const WorkloadFacts& w : inv.workloads) {
+      if (!w.long_running || !top_level(inv, w)) continue;
+      const ObjectFacts& o = inv.objects[w.object];
+      std::string via;
+      for (std::size_t si : inv.services_in(o.ns)) {
+        const ServiceFacts& s = inv.services[si];
+        if (!s.selector.matches(w.pod_labels)) continue;
+        const ObjectFacts& so = inv.objects[s.object];
+        if (s.type == "NodePort" || s.type == "LoadBalancer") {
+          via = s.type + " Service \"" + so.name + "\"";
+        } else if (auto it = routed.find(so.ns + "/" + so.name); it != routed.end()) {
+          const ObjectFacts& ro = inv.objects[it->second->object];
+          via = ro.kind + " \"" + ro.name + "\" through Service \"" + so.name + "\"";
+        }
+        if (!via.empty()) break;
+      }
+      if (via.empty()) {
+        sink.pass(w.object);
+      } else {
+        sink.fail(w.object, {{"reachable from outside the cluster via " + via, w.spec_path, w.spec_line,
+                              w.spec_column, {}}});
+      }
+    }
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<SetCheck> compile_autoscaling_check(const Params& params, std::string& error) {
+  auto c = std::make_unique<Autoscaling>();
+  const std::string_view mode = params.string("mode");
+  if (mode == "target-missing") c->mode = AutoscalingMode::TargetMissing;
+  else if (mode == "static-replicas") c->mode = AutoscalingMode::StaticReplicas;
+  else if (mode == "replicas-min") c->mode = AutoscalingMode::ReplicasMin;
+  else if (mode == "pdb-above-min") c->mode = AutoscalingMode::PdbAboveMin;
+  else {
+    error = "mode must be target-missing, static-replicas, replicas-min or pdb-above-min";
+    return nullptr;
+  }
+  if (params.get("min")) {
+    auto n = params.integer("min");
+    if (!n || *n < 1) {
+      error = "min must be a positive integer";
+      return nullptr;
+    }
+    c->min = *n;
+  }
+  if (params.get("kinds")) {
+    c->kinds = params.strings("kinds");
+    if (c->kinds.empty()) {
+      error = "kinds must list at least one workload kind";
+      return nullptr;
+    }
+  }
+  return c;
+}
+
+std::unique_ptr<SetCheck> compile_reference_target_check(const Params& params, std::string& error) {
+  static const std::pair<std::string_view, Reference> kReferences[] = {
+      {"statefulset-service", Reference::StatefulSetService},
+      {"network-policy-peer", Reference::NetworkPolicyPeer},
+      {"service-target-port", Reference::ServiceTargetPort},
+      {"ingress-backend", Reference::IngressBackend},
+      {"route-backend", Reference::RouteBackend},
+      {"service-monitor", Reference::ServiceMonitor},
+      {"env-source", Reference::EnvSource},
+      {"image-signature-policy", Reference::ImageSignaturePolicy},
+      {"exposed-workload", Reference::ExposedWorkload},
+  };
+  auto c = std::make_unique<ReferenceTarget>();
+  const std::string_view ref = params.string("reference");
+  for (const auto& [name, value] : kReferences)
+    if (name == ref) {
+      c->reference = value;
+      return c;
+    }
+  error =
+      "reference must be statefulset-service, network-policy-peer, service-target-port, ingress-backend, "
+      "route-backend, service-monitor, env-source, image-signature-policy or exposed-workload";
+  return nullptr;
+}
+
+}  // namespace kg

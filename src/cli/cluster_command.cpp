@@ -1,0 +1,259 @@
+// Reading a live cluster: the flags `kguard scan --cluster` and
+// `kguard snapshot` share, progress on stderr, and the snapshot subcommand.
+#include <unistd.h>
+
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "cli/cluster.hpp"
+#include "sources/kube/cluster_reader.hpp"
+
+namespace kg::cli {
+namespace {
+
+constexpr const char* kSnapshotHelp = R"(Usage: kguard snapshot [options] -o FILE
+
+Reads every kind the rule catalog needs from the cluster's API server and
+writes it to FILE as one kind: List JSON document (- for stdout). Scanning the
+file offline (`kguard scan FILE`) gives the same report as `kguard scan
+--cluster`, coverage gaps and server version included. Secret values are
+blanked and managedFields dropped.
+
+Options:
+  -o, --output FILE            where to write the snapshot (required)
+)";
+
+}  // namespace
+
+const char* cluster_flags_help() {
+  return R"(      --kubeconfig FILE        kubeconfig to use (default: $KUBECONFIG, several
+                               files merged like kubectl, else ~/.kube/config,
+                               else the in-cluster service account)
+      --context NAME           kubeconfig context (default: current-context)
+  -n, --namespace NS[,NS...]   only these namespaces (repeatable); cluster-scoped
+                               kinds are still read
+  -A, --all-namespaces         every namespace (the default)
+      --list-parallel N        concurrent list requests (default 4)
+      --chunk-size N           objects per list page (default 500, like kubectl)
+      --request-timeout SECS   per request (default 60); 429/5xx are retried
+                               with backoff
+)";
+}
+
+int ClusterFlags::parse(const std::vector<std::string>& args, std::size_t& i, std::string& error) {
+  const std::string& a = args[i];
+  auto value = [&](std::string& out) -> bool {
+    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      out = a.substr(eq + 1);
+      return true;
+    }
+    if (i + 1 >= args.size()) return false;
+    out = args[++i];
+    return true;
+  };
+  auto is = [&](std::string_view long_name, std::string_view short_name = {}) {
+    if (a == long_name || (!short_name.empty() && a == short_name)) return true;
+    return a.rfind(std::string(long_name) + "=", 0) == 0;
+  };
+  std::string v;
+  if (a == "--cluster") {
+    enabled = true;
+  } else if (is("--kubeconfig")) {
+    if (!value(v) || v.empty()) return error = "--kubeconfig needs a file", -1;
+    kubeconfig = v;
+    enabled = true;
+  } else if (is("--context")) {
+    if (!value(v) || v.empty()) return error = "--context needs a name", -1;
+    context = v;
+    enabled = true;
+  } else if (is("--namespace", "-n")) {
+    if (!value(v) || v.empty()) return error = "--namespace needs a name", -1;
+    std::size_t start = 0;
+    while (start <= v.size()) {
+      auto comma = v.find(',', start);
+      std::string ns = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!ns.empty() && std::find(namespaces.begin(), namespaces.end(), ns) == namespaces.end())
+        namespaces.push_back(ns);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    enabled = true;
+  } else if (a == "-A" || a == "--all-namespaces") {
+    all_namespaces = true;
+    enabled = true;
+  } else if (is("--list-parallel")) {
+    if (!value(v)) return error = "--list-parallel needs a number", -1;
+    try {
+      parallel = static_cast<unsigned>(std::clamp(std::stoi(v), 1, 64));
+    } catch (...) {
+      return error = "--list-parallel needs a number", -1;
+    }
+  } else if (is("--chunk-size")) {
+    if (!value(v)) return error = "--chunk-size needs a number", -1;
+    try {
+      chunk_size = static_cast<std::size_t>(std::clamp(std::stoi(v), 1, 100000));
+    } catch (...) {
+      return error = "--chunk-size needs a number", -1;
+    }
+  } else if (is("--request-timeout")) {
+    if (!value(v)) return error = "--request-timeout needs seconds", -1;
+    try {
+      request_timeout_seconds = std::clamp(std::stoi(v), 1, 3600);
+    } catch (...) {
+      return error = "--request-timeout needs seconds", -1;
+    }
+  } else {
+    return 0;
+  }
+  if (all_namespaces && !namespaces.empty())
+    return error = "--namespace and --all-namespaces exclude each other", -1;
+  return 1;
+}
+
+std::vector<std::string> kinds_for_rules(const std::vector<const Rule*>& rules, const ScanOptions& options) {
+  std::vector<std::string> kinds;
+  auto add = [&](const std::string& k) {
+    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+  };
+  for (const Rule* r : rules) {
+    if (r->cluster_compiled) continue;
+    for (const std::string& k : r->kinds) {
+      if (k == "workloads") {
+        for (const std::string& wk : options.pod_specs.kinds()) add(wk);
+      } else if (k != "*") {
+        add(k);
+      }
+    }
+  }
+  for (const std::string& k : kube::context_kinds()) add(k);
+  return kinds;
+}
+
+std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags,
+                                                       const std::vector<const Rule*>& rules,
+                                                       const ScanOptions& options, bool quiet) {
+  std::vector<InputError> errors;
+  auto config = kube::resolve_client_config({flags.kubeconfig, flags.context}, errors);
+  for (const InputError& e : errors)
+    std::cerr << "kguard: " << e.file << (e.line ? ":" + std::to_string(e.line) + ":" + std::to_string(e.column) : "")
+              << ": " << e.message << '\n';
+  if (!config) return std::nullopt;
+  kube::ClientOptions client_options;
+  client_options.request_timeout = std::chrono::seconds(flags.request_timeout_seconds);
+  std::string error;
+  auto session = kube::Session::connect(*config, client_options, error);
+  if (!session) {
+    std::cerr << "kguard: " << error << '\n';
+    return std::nullopt;
+  }
+  if (!quiet) std::cerr << "kguard: reading " << config->describe() << '\n';
+  kube::ReadOptions read;
+  read.kinds = kinds_for_rules(rules, options);
+  read.namespaces = flags.namespaces;
+  read.parallel = flags.parallel;
+  read.page_size = flags.chunk_size;
+  read.rules_for_kind = [&](const std::string& kind) {
+    std::vector<std::string> ids;
+    for (const Rule* r : rules) {
+      for (const std::string& k : r->kinds) {
+        const auto wk = options.pod_specs.kinds();
+        if (k == kind || (k == "workloads" && std::find(wk.begin(), wk.end(), kind) != wk.end())) {
+          ids.push_back(r->id);
+          break;
+        }
+      }
+    }
+    return ids;
+  };
+  const bool tty = isatty(STDERR_FILENO);
+  auto progress = [&](const kube::ReadProgress& p) {
+    if (quiet) return;
+    if (tty) {
+      constexpr int kWidth = 30;
+      const int filled = p.total ? static_cast<int>(kWidth * p.done / p.total) : kWidth;
+      std::cerr << "\r\x1b[K[" << std::string(filled, '#') << std::string(kWidth - filled, ' ')
+                << "] " << p.done << '/' << p.total << " lists, " << p.objects << " objects";
+      if (p.done == p.total) std::cerr << '\n';
+    } else {
+      std::cerr << "kguard: listed " << p.what << ": "
+                << (p.failed ? std::string("not readable") : std::to_string(p.listed) + " objects")
+                << " (" << p.done << '/' << p.total << ")\n";
+    }
+  };
+  kube::ClusterRead r = kube::read_cluster(session, read, progress);
+  if (!r.error.empty()) {
+    std::cerr << "kguard: " << r.error << '\n';
+    return std::nullopt;
+  }
+  if (!quiet) {
+    std::cerr << "kguard: read " << r.objects << " objects from Kubernetes "
+              << r.info.server_version;
+    if (!r.info.coverage.empty())
+      std::cerr << "; " << r.info.coverage.size() << " list(s) not readable (see the report's coverage)";
+    std::cerr << '\n';
+  }
+  return r;
+}
+
+int snapshot_command(const std::vector<std::string>& args) {
+  ClusterFlags flags;
+  std::string output;
+  bool quiet = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::string error;
+    const int consumed = flags.parse(args, i, error);
+    if (consumed < 0) {
+      std::cerr << "kguard snapshot: " << error << '\n';
+      return 2;
+    }
+    if (consumed > 0) continue;
+    if (a == "-h" || a == "--help") {
+      std::cout << kSnapshotHelp << cluster_flags_help()
+                << "  -q, --quiet                  no progress on stderr\n";
+      return 0;
+    } else if (a == "-o" || a == "--output") {
+      if (i + 1 >= args.size()) {
+        std::cerr << "kguard snapshot: -o needs a file\n";
+        return 2;
+      }
+      output = args[++i];
+    } else if (a.rfind("--output=", 0) == 0) {
+      output = a.substr(9);
+    } else if (a == "-q" || a == "--quiet") {
+      quiet = true;
+    } else {
+      std::cerr << "kguard snapshot: unknown option '" << a << "'\nRun `kguard snapshot --help`.\n";
+      return 2;
+    }
+  }
+  if (output.empty()) {
+    std::cerr << "kguard snapshot: -o FILE is required\n";
+    return 2;
+  }
+  // Every kind any catalog rule names, so the snapshot serves any later scan
+  // (--only, --pss, rules enabled by a config).
+  std::vector<const Rule*> rules;
+  for (const auto& r : Catalog::builtin().rules()) rules.push_back(r.get());
+  ScanOptions options;
+  auto read = read_cluster_for_scan(flags, rules, options, quiet);
+  if (!read) return 2;
+  if (output == "-") {
+    std::cout << read->snapshot;
+    std::cout.flush();
+    return std::cout ? 0 : 2;
+  }
+  std::ofstream out(output, std::ios::binary | std::ios::trunc);
+  out << read->snapshot;
+  out.close();
+  if (!out) {
+    std::cerr << "kguard snapshot: cannot write " << output << '\n';
+    return 2;
+  }
+  if (!quiet) std::cerr << "kguard: wrote snapshot (" << read->objects << " objects) to " << output << '\n';
+  return 0;
+}
+
+}  // namespace kg::cli

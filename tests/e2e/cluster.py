@@ -1,0 +1,243 @@
+"""A real single-node control plane for end-to-end tests: etcd and
+kube-apiserver (built from the Go module proxy by build_cluster_binaries.sh and
+cached) on loopback with random free ports, certificates made with the openssl
+CLI, RBAC authorization and an audit log. Used by cluster_e2e.py and by
+bench/cluster_scale.py.
+
+    with Cluster(work_dir) as c:
+        c.kubectl("apply", "-f", "examples/")
+        c.write_kubeconfig("admin.kubeconfig", user={...})
+
+Every process started here is stopped on exit (also on errors and signals).
+"""
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import ssl
+
+try:
+    import yaml  # Debian python3-yaml (scripts/install-deps.sh)
+except ImportError:  # ctest may run another Python 3 (pyenv, venv) without Debian's path
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def log(*args):
+    print("e2e:", *args, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cluster_binaries():
+    """Builds (first run) or finds (cached) kube-apiserver, kubectl and etcd."""
+    started = time.time()
+    out = subprocess.run([os.path.join(HERE, "build_cluster_binaries.sh")], check=True,
+                         stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1]
+    log(f"cluster binaries in {out} ({time.time() - started:.0f}s)")
+    return out
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
+
+
+def b64(path):
+    with open(path, "rb") as f:
+        return base64.b64encode(f.read()).decode()
+
+
+class Cluster:
+    def __init__(self, work, audit=True):
+        self.work = os.path.abspath(work)
+        self.bin = cluster_binaries()
+        self.procs = []
+        self.audit = audit
+        self.certs = os.path.join(self.work, "pki")
+        os.makedirs(self.certs, exist_ok=True)
+        self.audit_log = os.path.join(self.work, "audit.log")
+
+    # ---- certificates ---------------------------------------------------
+    def make_ca(self):
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-nodes", "-keyout", "ca.key", "-out", "ca.crt", "-days", "2",
+                "-subj", "/CN=kguard-e2e-ca", cwd=self.certs)
+        self.ca = os.path.join(self.certs, "ca.crt")
+
+    def make_cert(self, name, subject, usage, san=None):
+        """A certificate signed by the test CA: usage serverAuth or clientAuth."""
+        openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject, cwd=self.certs)
+        ext = os.path.join(self.certs, f"{name}.ext")
+        with open(ext, "w") as f:
+            f.write(f"extendedKeyUsage={usage}\n")
+            if san:
+                f.write(f"subjectAltName={san}\n")
+        openssl("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", f"{name}.crt", "-days", "2", "-extfile", ext,
+                cwd=self.certs)
+        return os.path.join(self.certs, f"{name}.crt"), os.path.join(self.certs, f"{name}.key")
+
+    # ---- processes ------------------------------------------------------
+    def start(self, name, argv):
+        logf = open(os.path.join(self.work, f"{name}.log"), "wb")
+        p = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.append((name, p))
+        return p
+
+    def stop(self):
+        for name, p in reversed(self.procs):
+            if p.poll() is None:
+                try:
+                    os.killpg(p.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        for name, p in reversed(self.procs):
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        self.procs = []
+
+    def __enter__(self):
+        self._old_term = signal.signal(signal.SIGTERM, self._on_signal)
+        try:
+            self.up()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        signal.signal(signal.SIGTERM, self._old_term)
+        return False
+
+    def _on_signal(self, signum, frame):
+        self.stop()
+        sys.exit(128 + signum)
+
+    def up(self):
+        started = time.time()
+        self.make_ca()
+        self.server_cert, self.server_key = self.make_cert(
+            "apiserver", "/CN=kube-apiserver", "serverAuth",
+            "IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc")
+        self.admin_cert, self.admin_key = self.make_cert(
+            "admin", "/O=system:masters/CN=kguard-admin", "clientAuth")
+        openssl("genrsa", "-out", "sa.key", "2048", cwd=self.certs)
+        openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=self.certs)
+
+        etcd_port, peer_port = free_port(), free_port()
+        self.port = free_port()
+        self.server = f"https://127.0.0.1:{self.port}"
+        self.start("etcd", [
+            os.path.join(self.bin, "etcd"), "--name", "e2e",
+            "--data-dir", os.path.join(self.work, "etcd"),
+            "--listen-client-urls", f"http://127.0.0.1:{etcd_port}",
+            "--advertise-client-urls", f"http://127.0.0.1:{etcd_port}",
+            "--listen-peer-urls", f"http://127.0.0.1:{peer_port}",
+            "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer_port}",
+            "--initial-cluster", f"e2e=http://127.0.0.1:{peer_port}",
+            "--unsafe-no-fsync", "--log-level", "warn"])
+        policy = os.path.join(self.work, "audit-policy.yaml")
+        with open(policy, "w") as f:
+            f.write("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\n"
+                    "rules:\n  - level: Metadata\n")
+        argv = [
+            os.path.join(self.bin, "kube-apiserver"),
+            f"--etcd-servers=http://127.0.0.1:{etcd_port}",
+            "--bind-address=127.0.0.1", "--advertise-address=127.0.0.1",
+            f"--secure-port={self.port}",
+            f"--tls-cert-file={self.server_cert}", f"--tls-private-key-file={self.server_key}",
+            f"--client-ca-file={self.ca}",
+            "--service-account-issuer=https://kubernetes.default.svc",
+            f"--service-account-key-file={os.path.join(self.certs, 'sa.pub')}",
+            f"--service-account-signing-key-file={os.path.join(self.certs, 'sa.key')}",
+            "--service-cluster-ip-range=10.96.0.0/16",
+            "--authorization-mode=Node,RBAC",
+            f"--cert-dir={os.path.join(self.work, 'apiserver-certs')}",
+            "--enable-priority-and-fairness=false",
+            # No endpoints for the kubernetes Service: the reconciler refuses loopback.
+            "--endpoint-reconciler-type=none",
+            "--allow-privileged=true",  # examples/insecure has privileged pods
+        ]
+        if self.audit:
+            argv += [f"--audit-policy-file={policy}", f"--audit-log-path={self.audit_log}",
+                     "--audit-log-mode=blocking"]
+        self.start("kube-apiserver", argv)
+        self.admin_kubeconfig = self.write_kubeconfig(
+            "admin.kubeconfig", cluster={"certificate-authority": self.ca},
+            user={"client-certificate": self.admin_cert, "client-key": self.admin_key})
+        self.wait_ready()
+        log(f"control plane ready at {self.server} in {time.time() - started:.0f}s")
+
+    def wait_ready(self, timeout=300):
+        ctx = ssl.create_default_context(cafile=self.ca)
+        ctx.load_cert_chain(self.admin_cert, self.admin_key)
+        deadline = time.time() + timeout
+        last = ""
+        while time.time() < deadline:
+            for name, p in self.procs:
+                if p.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {p.returncode}; see "
+                                       f"{os.path.join(self.work, name + '.log')}")
+            try:
+                with urllib.request.urlopen(f"{self.server}/readyz", context=ctx, timeout=5) as r:
+                    if r.status == 200:
+                        return
+            except Exception as e:  # not up yet
+                last = str(e)
+            time.sleep(1)
+        raise RuntimeError(f"kube-apiserver not ready after {timeout}s: {last}")
+
+    # ---- clients --------------------------------------------------------
+    def write_kubeconfig(self, name, cluster=None, user=None, context_ns=None, extra=None):
+        """A one-context kubeconfig; `cluster` and `user` add to the defaults."""
+        cl = {"server": self.server}
+        cl.update(cluster or {})
+        ctx = {"cluster": "e2e", "user": "e2e"}
+        if context_ns:
+            ctx["namespace"] = context_ns
+        doc = {"apiVersion": "v1", "kind": "Config", "current-context": "e2e",
+               "clusters": [{"name": "e2e", "cluster": cl}],
+               "users": [{"name": "e2e", "user": user or {}}],
+               "contexts": [{"name": "e2e", "context": ctx}]}
+        if extra:
+            doc.update(extra)
+        path = os.path.join(self.work, name)
+        with open(path, "w") as f:
+            yaml.safe_dump(doc, f, sort_keys=False)
+        return path
+
+    def kubectl(self, *args, input=None, check=True):
+        r = subprocess.run([os.path.join(self.bin, "kubectl"), "--kubeconfig", self.admin_kubeconfig,
+                            *args], input=input, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+        if check and r.returncode != 0:
+            raise RuntimeError(f"kubectl {' '.join(args)} failed: {r.stderr}")
+        return r.stdout
+
+    def audit_events(self):
+        if not os.path.exists(self.audit_log):
+            return []
+        events = []
+        with open(self.audit_log) as f:
+            for line in f:
+                line = line.strip()
+                if line:
+                    events.append(json.loads(line))
+        return events
