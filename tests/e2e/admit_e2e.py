@@ -10,6 +10,8 @@ deploy/gen-certs.sh --url. Then, through the real kubectl:
  - a Deployment whose pods would be refused is admitted with warnings;
  - a namespace label change reaches kguard through the watch;
  - the API server is restarted: kguard reconnects and keeps following labels;
+ - the API server's own PodSecurity plugin is disabled, so kguard alone
+   enforces the PSS labels;
  - kguard's audit log holds each decision, and the API server's audit log
    holds kguard's audit annotations.
 
@@ -79,6 +81,19 @@ def main():
 
     try:
         with Cluster(os.path.join(work, "cluster")) as c:
+            def restart_apiserver(extra=()):
+                name, proc = next((n, p) for n, p in c.procs if n == "kube-apiserver")
+                argv = list(proc.args) + list(extra)
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(30)
+                c.procs = [(n, p) for n, p in c.procs if p is not proc]
+                time.sleep(2)
+                c.start("kube-apiserver", argv)
+                c.wait_ready()
+
+            # kguard is the only Pod Security enforcer here: the built-in plugin
+            # would refuse the same pods first (same semantics, other message).
+            restart_apiserver(["--disable-admission-plugins=PodSecurity"])
             port = free_port()
             certs = os.path.join(work, "kg")
             subprocess.run([os.path.join(SOURCE, "deploy", "gen-certs.sh"), "--out", certs, "--url",
@@ -110,6 +125,8 @@ def main():
                                ("images", {"kguard.io/enforce": "images"}),
                                ("open", {})]:
                 c.kubectl("create", "namespace", ns)
+                # No controller-manager here: make the ServiceAccount it would.
+                c.kubectl("create", "serviceaccount", "default", "-n", ns)
                 if labels:
                     c.kubectl("label", "namespace", ns, *[f"{k}={v}" for k, v in labels.items()])
             c.kubectl("apply", "-f", os.path.join(certs, "webhook.yaml"))
@@ -142,14 +159,7 @@ def main():
             check(not ok and "image-tag-not-pinned" in err, "label change followed: " + err)
 
             # Restart the API server: kguard reconnects and follows later changes.
-            name, proc = next((n, p) for n, p in c.procs if n == "kube-apiserver")
-            argv = proc.args
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(30)
-            c.procs = [(n, p) for n, p in c.procs if p is not proc]
-            time.sleep(3)
-            c.start("kube-apiserver", argv)
-            c.wait_ready()
+            restart_apiserver()
             c.kubectl("label", "namespace", "open", "kguard.io/enforce-")
             deadline = time.time() + 40
             while True:
