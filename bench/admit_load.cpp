@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -301,14 +302,22 @@ int main(int argc, char** argv) {
       }
       char buf[16384];
       bool closed = false;
+      std::string close_reason;
       for (;;) {
+        errno = 0;
         int r = SSL_read(c.ssl, buf, sizeof buf);
         if (r > 0) {
           c.in.append(buf, static_cast<std::size_t>(r));
           continue;
         }
         int err = SSL_get_error(c.ssl, r);
-        if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) closed = true;
+        if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+          closed = true;
+          char e[160];
+          ERR_error_string_n(ERR_peek_error(), e, sizeof e);
+          close_reason = "SSL error " + std::to_string(err) + ", errno " + std::to_string(errno) + " (" +
+                         std::strerror(errno) + "), " + e + ", epoll events " + std::to_string(events[i].events);
+        }
         ERR_clear_error();
         break;
       }
@@ -342,7 +351,7 @@ int main(int argc, char** argv) {
       if (closed && c.fd >= 0 && (c.ssl == nullptr || &c == static_cast<Conn*>(events[i].data.ptr))) {
         if (c.busy) {
           ++errors;
-          if (first_error.empty()) first_error = "connection closed with a request in flight";
+          if (first_error.empty()) first_error = "connection closed with a request in flight: " + close_reason;
         }
         epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
         disconnect(c);
