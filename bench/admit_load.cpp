@@ -61,6 +61,7 @@ struct Conn {
   std::size_t out_off = 0;
   std::string in;
   long sent = 0;
+  Clock::time_point last_used = Clock::now();
 };
 
 [[noreturn]] void die(const std::string& msg) {
@@ -215,6 +216,21 @@ int main(int argc, char** argv) {
   std::string first_error;
 
   auto send_on = [&](Conn& c, Clock::time_point scheduled) {
+    // Like Go's http.Transport (IdleConnTimeout 90 s, below kguard's 120 s
+    // --idle-timeout): a connection idle for long is replaced before use, so
+    // the client never races the server closing it.
+    if (Clock::now() - c.last_used > std::chrono::seconds(60)) {
+      epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+      disconnect(c);
+      ++reconnects;
+      if (!connect_tls(ctx, o, c)) {
+        ++errors;
+        if (first_error.empty()) first_error = "reconnect failed";
+        return;
+      }
+      add(c);
+    }
+    c.last_used = Clock::now();
     c.busy = true;
     c.scheduled = scheduled;
     c.out = requests[request_index++ % requests.size()];
