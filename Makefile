@@ -4,7 +4,7 @@ ASAN_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
 CORPORA    ?= $(abspath $(firstword $(wildcard ../shared/corpora) /work/shared/corpora))
 
-.PHONY: demo test build deps deps-demo asan bench fuzz format clean
+.PHONY: demo test build deps deps-demo asan bench bench-admit fuzz fuzz-admit format clean
 
 demo: deps-demo
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) >/dev/null
@@ -35,6 +35,17 @@ asan:
 
 bench: build
 	bench/run_scan_bench.sh $(BUILD)/kguard $(BUILD)/bench/libyaml_floor
+
+# The admission webhook under load (bench/results/admit.md); SOAK_SECONDS=0 skips the 10-minute soak.
+bench-admit: build
+	bench/run_admit_bench.sh $(BUILD)/kguard $(BUILD)/bench/admit_load
+
+# Runs the webhook's fuzzers (HTTP request heads, AdmissionReview decoding) for FUZZ_SECONDS each.
+fuzz-admit: deps
+	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_WERROR=OFF
+	cmake --build build/fuzz --target fuzz_http_parser fuzz_admission_review -j $(JOBS)
+	for t in http_parser admission_review; do mkdir -p build/fuzz/corpus-$$t && \
+	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
 # Runs the loader fuzzer (clang + libFuzzer) for FUZZ_SECONDS (default 60) from the seed corpus.
 fuzz: deps

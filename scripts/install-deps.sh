@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3 time
           libcurl4-openssl-dev openssl  # kguard scan --cluster; e2e certificates
+          libssl-dev wrk curl           # kguard admit (TLS), its tests and bench/
           clang libfuzzer-14-dev libclang-rt-14-dev
           python3-jsonschema python3-yaml  # tests/integration/formats_test.py
           chromium nodejs)                 # tests/integration/html_test.mjs
@@ -12,7 +13,7 @@ packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3
 # conflicts with Debian's package).
 command -v npm >/dev/null || packages+=(npm)
 if [ "${1:-}" = "--demo" ]; then
-  packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3 libcurl4-openssl-dev)
+  packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3 libcurl4-openssl-dev libssl-dev)
 fi
 
 missing=()

@@ -9,5 +9,6 @@ namespace kg::cli {
 int scan_command(const std::vector<std::string>& args);
 int rules_command(const std::vector<std::string>& args);
 int snapshot_command(const std::vector<std::string>& args);
+int admit_command(const std::vector<std::string>& args);
 
 }  // namespace kg::cli

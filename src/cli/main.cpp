@@ -14,6 +14,8 @@ Usage:
   kguard scan [options] PATH...     scan manifests (files, directories, - for stdin)
   kguard scan --cluster [options]   scan the cluster of the kubeconfig's context
   kguard snapshot -o FILE           save what a cluster scan reads, for offline scans
+  kguard admit --listen ADDR:PORT --tls-cert FILE --tls-key FILE [--config FILE]
+                                    run the validating admission webhook
   kguard rules list [-o json]       list the rule catalog
   kguard rules show ID              show one rule
   kguard rules docs DIR             write the rule reference (docs/rules)
@@ -36,6 +38,7 @@ int main(int argc, char** argv) {
     if (cmd == "scan") return kg::cli::scan_command(args);
     if (cmd == "rules") return kg::cli::rules_command(args);
     if (cmd == "snapshot") return kg::cli::snapshot_command(args);
+    if (cmd == "admit") return kg::cli::admit_command(args);
     if (cmd == "version" || cmd == "--version") {
       std::cout << "kguard " << kg::kguard_version() << '\n';
       return 0;

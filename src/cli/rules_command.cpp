@@ -22,7 +22,10 @@ int rules_command(const std::vector<std::string>& args) {
             .field("title", r->title)
             .field("category", to_string(r->category))
             .field("severity", to_string(r->severity))
-            .field("check", r->check);
+            .field("check", r->check)
+            // "set" rules need the whole input (NetworkPolicies, RBAC...), so
+            // admission, which sees one object, does not run them.
+            .field("scope", r->set_compiled ? "set" : "object");
         w.key("tags").begin_array();
         for (const auto& t : r->tags) w.value(t);
         w.end_array().end_object();

@@ -164,6 +164,8 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
         if (r.rules.empty()) bad(x, where + ".rules: name the rules (ids, categories, tags or \"*\")");
         cfg.exemptions.push_back(std::move(r));
       }
+    } else if (key == "admission") {
+      // Read and validated by `kguard admit` (engines/admit/admit_config.cpp).
     } else if (key == "defaultExemptions") {
       if (!e.value->as_bool()) bad(e.value, "defaultExemptions: must be true or false");
       else cfg.default_exemptions = *e.value->as_bool();

@@ -308,7 +308,8 @@ Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFa
   Exemption e;
   if (!options_.use_exemptions) return e;
   const Rule& rule = *rules_[rule_index];
-  if (facts.exemption && selects_rule(facts.exemption->rules, rule)) {
+  if (facts.exemption && options_.use_annotation_exemptions &&
+      selects_rule(facts.exemption->rules, rule)) {
     const ExemptionMark& m = *facts.exemption;
     if (!m.until.empty() && m.until < options_.today) {
       const std::string msg = facts.kind + "/" + facts.name + ": exemption (kguard.io/exempt) expired on " +
@@ -714,6 +715,72 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   ScanResult r = finish(paths, outcomes);
   r.errors.insert(r.errors.begin(), walk_errors.begin(), walk_errors.end());
   return r;
+}
+
+void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
+                              std::vector<InputError>& warnings) const {
+  const PodView pod = pod_view(obj, options_.pod_specs);
+  ObjectFacts facts;
+  facts.kind = std::string(obj.kind);
+  facts.ns = std::string(obj.ns);
+  facts.name = std::string(obj.name);
+  facts.file = obj.file ? obj.file->path : std::string();
+  const Node* meta = obj.root->get("metadata");
+  facts.exemption = read_exemption(get(meta, "annotations"));
+  if (!facts.exemption && pod) facts.exemption = read_exemption(get(pod.meta, "annotations"));
+  const std::vector<ContainerRef> pod_containers = containers_of(pod);
+  static std::atomic<std::uint64_t> serial{1ull << 62};  // apart from scan_file's serials
+  const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level, pod_containers,
+                      serial.fetch_add(1, std::memory_order_relaxed) + 1};
+  std::vector<Violation> violations;
+  std::vector<std::string> containers;
+  for (std::size_t ri : rules_for(obj.kind)) {
+    const Rule& rule = *rules_[ri];
+    if (rule.deferral != Deferral::None) continue;  // no Service selects a lone object
+    violations.clear();
+    const Outcome outcome = rule.compiled->evaluate(in, violations);
+    if (outcome == Outcome::NotApplicable) continue;
+    if (outcome == Outcome::Fail && violations.empty())
+      violations.push_back(Violation{rule.title, nullptr, {}, {}});
+    containers.clear();
+    for (const Violation& v : violations) containers.push_back(v.container);
+    const Exemption ex = exemption_for(ri, facts, containers, warnings);
+    const Result result = ex.exempt ? Result::Exempt
+                          : outcome == Outcome::Pass ? Result::Pass
+                                                     : Result::Fail;
+    auto make = [&](Result r) {
+      Finding f;
+      f.rule = &rule;
+      f.result = r;
+      f.kind = facts.kind;
+      f.ns = facts.ns;
+      f.name = facts.name;
+      f.location.file = facts.file;
+      f.location.line = obj.line;
+      f.location.column = obj.column;
+      f.exemption_reason = ex.reason;
+      f.exemption_until = ex.until;
+      return f;
+    };
+    if (result == Result::Pass) {
+      if (options_.show_passed) out.push_back(make(Result::Pass));
+      continue;
+    }
+    if (outcome != Outcome::Fail) continue;
+    for (std::size_t i = 0; i < violations.size(); ++i) {
+      if (containers[i] == "\x01") continue;  // its container is exempted
+      Violation& v = violations[i];
+      Finding f = make(result);
+      f.container = std::move(v.container);
+      f.message = std::move(v.message);
+      f.location.path = std::move(v.path);
+      if (v.at) {
+        f.location.line = v.at->line;
+        f.location.column = v.at->column;
+      }
+      out.push_back(std::move(f));
+    }
+  }
 }
 
 ScanResult Scanner::scan_buffer(const std::string& name, std::string content) const {

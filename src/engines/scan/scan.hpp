@@ -53,6 +53,9 @@ struct ScanOptions {
   LoadLimits limits;
   PodSpecTable pod_specs;
   bool use_exemptions = true;  // false: --no-exemptions
+  // false: the kguard.io/exempt annotation is ignored (an admission policy
+  // may not let the object's author exempt it); config exemptions still apply.
+  bool use_annotation_exemptions = true;
   std::vector<ExemptionRule> exemptions;
   std::map<std::string, RuleOverride, std::less<>> overrides;
   std::string today;  // YYYY-MM-DD for exemption expiry; empty = the system date
@@ -124,6 +127,17 @@ class Scanner {
   ScanResult scan(const std::vector<std::string>& paths) const;
   // Scans one in-memory buffer named `name` (tests, admission requests).
   ScanResult scan_buffer(const std::string& name, std::string content) const;
+
+  // Evaluates one object with the object-level rules in force, exactly as a
+  // scan of a file holding only that object does: no Service selects it, so
+  // deferred rules do not apply, and set-level rules (which need the whole
+  // input) are not run. Appends failed and exempted findings (and passes with
+  // show_passed) to `out`; expired annotation exemptions go to `warnings`.
+  // Used by the admission engine, so one object gets one verdict everywhere.
+  void evaluate_object(const Object& obj, std::vector<Finding>& out,
+                       std::vector<InputError>& warnings) const;
+  // The rules in force, catalog order.
+  const std::vector<const Rule*>& rules() const { return rules_; }
 
   // Rules that apply to `kind`, as indices into the selected rules.
   const std::vector<std::size_t>& rules_for(std::string_view kind) const;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds helm from the Go module proxy (it is not a Debian package in
+# bookworm) into a cache outside the tree, once; prints its path. Used by the
+# deploy test to render deploy/helm/kguard.
+set -euo pipefail
+version="${KGUARD_HELM_VERSION:-v3.22.0}"
+cache="${KGUARD_HELM_CACHE:-$HOME/.cache/kguard-helm}"
+bin="$cache/bin/helm"
+if [ -x "$bin" ] && "$bin" version --short 2>/dev/null | grep -q "${version}"; then
+  echo "$bin"
+  exit 0
+fi
+command -v go >/dev/null || { echo "build-helm.sh: go is needed to build helm" >&2; exit 77; }
+mkdir -p "$cache"
+echo "build-helm.sh: building helm $version from the Go module proxy into $cache (once)" >&2
+GOBIN="$cache/bin" GOFLAGS=-mod=mod nice go install "helm.sh/helm/v3/cmd/helm@$version" >&2
+echo "$bin"

@@ -1,0 +1,152 @@
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "server/server.hpp"
+
+namespace kg::cli {
+namespace {
+
+constexpr const char* kAdmitHelp = R"(Usage: kguard admit --listen ADDR:PORT --tls-cert FILE --tls-key FILE [options]
+
+Runs the validating admission webhook: AdmissionReview v1 over HTTPS at
+/validate, with /healthz, /readyz and /metrics (Prometheus). Policies come
+from namespace labels (pod-security.kubernetes.io/enforce|audit|warn with
+Pod Security Admission's semantics, kguard.io/enforce|audit|warn naming a
+profile from the config); see docs/admission.md.
+
+Options:
+      --listen ADDR:PORT       address to serve on (default 0.0.0.0:8443; port 0 = any)
+      --tls-cert FILE          serving certificate chain (PEM)
+      --tls-key FILE           its private key (PEM)
+      --config FILE            kguard config with an `admission:` section
+      --audit-log FILE         decisions as JSON lines (default - = stdout; "" = none)
+      --workers N              event-loop threads (default 2)
+      --max-connections N      open connections at most (default 10000)
+      --max-body-bytes-in-flight N
+                               request bodies being received at once, in bytes
+                               (default 268435456); beyond: 503
+      --header-timeout DUR     TLS handshake and request head (default 10s)
+      --body-timeout DUR       request body after its head (default 30s)
+      --idle-timeout DUR       idle keep-alive connection (default 120s)
+      --drain-delay DUR        after SIGTERM keep serving, /readyz 503 (default 0s)
+      --drain-timeout DUR      then finish in-flight requests within (default 30s)
+      --watch-interval DUR     check cert, key and config for changes (default 1s)
+      --namespace-labels config|api
+                               namespace labels from the config's admission.namespaces
+                               (default) or from a watch of Namespaces through the
+                               API server (needs get, list, watch on namespaces)
+      --kubeconfig FILE, --context NAME
+                               for --namespace-labels api; default kubectl's order,
+                               else the in-cluster service account
+      --resync DUR             relist namespaces this often (default 5m)
+
+Durations are Go style: 500ms, 10s, 2m. SIGHUP reloads the certificate, key,
+config and reopens the audit log; changed files are reloaded on their own.
+SIGTERM drains: stop accepting, answer what is in flight, exit 0.
+)";
+
+int usage_error(const std::string& msg) {
+  std::cerr << "kguard admit: " << msg << "\nRun `kguard admit --help` for usage.\n";
+  return 2;
+}
+
+}  // namespace
+
+int admit_command(const std::vector<std::string>& args) {
+  server::ServerOptions o;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    std::string name = a, v;
+    bool inline_value = false;
+    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      name = a.substr(0, eq);
+      v = a.substr(eq + 1);
+      inline_value = true;
+    }
+    if (name == "-h" || name == "--help") {
+      std::cout << kAdmitHelp;
+      return 0;
+    }
+    auto value = [&]() -> bool {
+      if (inline_value) return true;
+      if (i + 1 >= args.size()) return false;
+      v = args[++i];
+      return true;
+    };
+    auto duration = [&](int& out) -> bool {
+      if (!value()) return false;
+      const double ms = server::parse_duration_ms(v);
+      if (ms < 0 || ms > 24.0 * 3600 * 1000) return false;
+      out = static_cast<int>(ms);
+      return true;
+    };
+    auto count = [&](auto& out) -> bool {
+      if (!value()) return false;
+      try {
+        long long n = std::stoll(v);
+        if (n <= 0) return false;
+        out = static_cast<std::remove_reference_t<decltype(out)>>(n);
+        return true;
+      } catch (...) {
+        return false;
+      }
+    };
+    if (name == "--listen") {
+      if (!value()) return usage_error("--listen needs ADDR:PORT");
+      o.listen = v;
+    } else if (name == "--tls-cert") {
+      if (!value()) return usage_error("--tls-cert needs a file");
+      o.cert_file = v;
+    } else if (name == "--tls-key") {
+      if (!value()) return usage_error("--tls-key needs a file");
+      o.key_file = v;
+    } else if (name == "--config") {
+      if (!value()) return usage_error("--config needs a file");
+      o.config_file = v;
+    } else if (name == "--audit-log") {
+      if (!value()) return usage_error("--audit-log needs a file, - or \"\"");
+      o.audit_log = v;
+    } else if (name == "--workers") {
+      if (!count(o.workers) || o.workers > 64) return usage_error("--workers needs a number from 1 to 64");
+    } else if (name == "--max-connections") {
+      if (!count(o.max_connections)) return usage_error("--max-connections needs a positive number");
+    } else if (name == "--max-body-bytes-in-flight") {
+      if (!count(o.max_body_bytes_in_flight))
+        return usage_error("--max-body-bytes-in-flight needs a positive number of bytes");
+    } else if (name == "--header-timeout") {
+      if (!duration(o.header_timeout_ms)) return usage_error("--header-timeout needs a duration (10s)");
+    } else if (name == "--body-timeout") {
+      if (!duration(o.body_timeout_ms)) return usage_error("--body-timeout needs a duration (30s)");
+    } else if (name == "--idle-timeout") {
+      if (!duration(o.idle_timeout_ms)) return usage_error("--idle-timeout needs a duration (120s)");
+    } else if (name == "--drain-delay") {
+      if (!duration(o.drain_delay_ms)) return usage_error("--drain-delay needs a duration (5s)");
+    } else if (name == "--drain-timeout") {
+      if (!duration(o.drain_timeout_ms)) return usage_error("--drain-timeout needs a duration (30s)");
+    } else if (name == "--namespace-labels") {
+      if (!value() || (v != "config" && v != "api"))
+        return usage_error("--namespace-labels must be config or api");
+      o.namespaces_from_api = v == "api";
+    } else if (name == "--kubeconfig") {
+      if (!value()) return usage_error("--kubeconfig needs a file");
+      o.kubeconfig = v;
+    } else if (name == "--context") {
+      if (!value()) return usage_error("--context needs a name");
+      o.context = v;
+    } else if (name == "--resync") {
+      int ms = 0;
+      if (!duration(ms) || ms < 1000) return usage_error("--resync needs a duration of at least 1s");
+      o.resync_seconds = ms / 1000;
+    } else if (name == "--watch-interval") {
+      if (!duration(o.watch_interval_ms) || o.watch_interval_ms < 10)
+        return usage_error("--watch-interval needs a duration of at least 10ms");
+    } else {
+      return usage_error("unknown option '" + a + "'");
+    }
+  }
+  if (o.cert_file.empty() || o.key_file.empty())
+    return usage_error("--tls-cert and --tls-key are required (see deploy/gen-certs.sh)");
+  return server::run_admission_server(o);
+}
+
+}  // namespace kg::cli

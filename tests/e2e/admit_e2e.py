@@ -1,0 +1,209 @@
+#!/usr/bin/env python3
+"""kguard admit against a real kube-apiserver (see cluster.py).
+
+kguard runs on loopback, reads namespace labels through a watch of the API
+server (--namespace-labels api), and is registered as the webhook with
+deploy/gen-certs.sh --url. Then, through the real kubectl:
+
+ - Pods are admitted, denied (with kguard's rule ids and fixes) and warned
+   exactly as the namespace labels say, for PSS labels and a kguard profile;
+ - a Deployment whose pods would be refused is admitted with warnings;
+ - a namespace label change reaches kguard through the watch;
+ - the API server is restarted: kguard reconnects and keeps following labels;
+ - the API server's own PodSecurity plugin is disabled, so kguard alone
+   enforces the PSS labels;
+ - kguard's audit log holds each decision, and the API server's audit log
+   holds kguard's audit annotations.
+
+Usage: admit_e2e.py KGUARD SOURCE_DIR
+"""
+import json
+import os
+import shutil
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cluster import Cluster, free_port, log, yaml  # noqa: E402
+
+KGUARD, SOURCE = sys.argv[1:3]
+
+CONFIG = """
+admission:
+  profiles:
+    images: {rules: [image-tag-not-pinned]}
+"""
+
+
+def pod(name, ns, privileged=False, image="registry.example.com/app:1.0@sha256:" + "a" * 64, restricted=True):
+    container = {"name": "app", "image": image}
+    spec = {"containers": [container]}
+    if restricted:
+        spec["securityContext"] = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+        container["securityContext"] = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+    if privileged:
+        container["securityContext"] = {"privileged": True}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns}, "spec": spec}
+
+
+def apply(c, obj):
+    """kubectl create: (ok, stderr)."""
+    r = subprocess.run([os.path.join(c.bin, "kubectl"), "--kubeconfig", c.admin_kubeconfig, "create", "-f", "-"],
+                       input=json.dumps(obj), capture_output=True, text=True)
+    return r.returncode == 0, r.stderr
+
+
+def wait_until(what, predicate, timeout=30):
+    end = time.time() + timeout
+    while time.time() < end:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def main():
+    work = tempfile.mkdtemp(prefix="kguard-admit-e2e-")
+    kguard = None
+    failures = []
+    checks = [0]
+
+    def check(cond, msg):
+        checks[0] += 1
+        if not cond:
+            failures.append(msg)
+            log("FAIL:", msg)
+
+    try:
+        with Cluster(os.path.join(work, "cluster")) as c:
+            def restart_apiserver(extra=()):
+                name, proc = next((n, p) for n, p in c.procs if n == "kube-apiserver")
+                argv = list(proc.args) + list(extra)
+                os.killpg(proc.pid, signal.SIGTERM)
+                proc.wait(30)
+                c.procs = [(n, p) for n, p in c.procs if p is not proc]
+                time.sleep(2)
+                c.start("kube-apiserver", argv)
+                c.wait_ready()
+
+            # kguard is the only Pod Security enforcer here: the built-in plugin
+            # would refuse the same pods first (same semantics, other message).
+            restart_apiserver(["--disable-admission-plugins=PodSecurity"])
+            port = free_port()
+            certs = os.path.join(work, "kg")
+            subprocess.run([os.path.join(SOURCE, "deploy", "gen-certs.sh"), "--out", certs, "--url",
+                            f"https://127.0.0.1:{port}/validate"], check=True, capture_output=True)
+            cfg = os.path.join(work, "kguard.yaml")
+            with open(cfg, "w") as f:
+                f.write(CONFIG)
+            audit = os.path.join(work, "audit.jsonl")
+            logf = open(os.path.join(work, "kguard.log"), "w")
+            kguard = subprocess.Popen([KGUARD, "admit", "--listen", f"127.0.0.1:{port}",
+                                       "--tls-cert", os.path.join(certs, "tls.crt"),
+                                       "--tls-key", os.path.join(certs, "tls.key"), "--config", cfg,
+                                       "--audit-log", audit, "--namespace-labels", "api",
+                                       "--kubeconfig", c.admin_kubeconfig, "--resync", "5s"],
+                                      stdout=subprocess.DEVNULL, stderr=logf)
+            ctx = ssl.create_default_context(cafile=os.path.join(certs, "ca.crt"))
+
+            def ready():
+                try:
+                    with urllib.request.urlopen(f"https://127.0.0.1:{port}/readyz", context=ctx, timeout=2) as r:
+                        return r.status == 200
+                except Exception:
+                    return False
+
+            wait_until("kguard ready (namespaces synced)", ready, 60)
+            for ns, labels in [("strict", {"pod-security.kubernetes.io/enforce": "restricted"}),
+                               ("base", {"pod-security.kubernetes.io/enforce": "baseline",
+                                         "pod-security.kubernetes.io/warn": "restricted"}),
+                               ("images", {"kguard.io/enforce": "images"}),
+                               ("open", {})]:
+                c.kubectl("create", "namespace", ns)
+                # No controller-manager here: make the ServiceAccount it would.
+                c.kubectl("create", "serviceaccount", "default", "-n", ns)
+                if labels:
+                    c.kubectl("label", "namespace", ns, *[f"{k}={v}" for k, v in labels.items()])
+            c.kubectl("apply", "-f", os.path.join(certs, "webhook.yaml"))
+            time.sleep(2)  # webhook configuration and namespace events propagate
+
+            ok, err = apply(c, pod("good", "strict"))
+            check(ok, "restricted pod in strict admitted: " + err)
+            ok, err = apply(c, pod("bad", "strict", privileged=True))
+            check(not ok and 'admission webhook "pods.kguard.io" denied the request' in err
+                  and "pss-privileged (" in err and "fix: " in err,
+                  "privileged pod in strict denied by kguard with rule and fix: " + err)
+            ok, err = apply(c, pod("plain", "base", restricted=False))
+            check(ok and "[restricted:latest] pss-" in err, "baseline pod in base warned: " + err)
+            ok, err = apply(c, pod("tagged", "images", image="nginx:latest"))
+            check(not ok and 'violates kguard profile "images"' in err and "image-tag-not-pinned" in err,
+                  "kguard profile denies a :latest image: " + err)
+            ok, err = apply(c, pod("tagged2", "open", image="nginx:latest", privileged=True))
+            check(ok, "unlabelled namespace admits anything: " + err)
+            dep = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "strict"},
+                   "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}},
+                            "template": {"metadata": {"labels": {"app": "web"}},
+                                         "spec": pod("x", "strict", privileged=True)["spec"]}}}
+            ok, err = apply(c, dep)
+            check(ok and "pss-privileged" in err, "Deployment admitted with warnings (PSA split): " + err)
+
+            # A label change reaches kguard through the watch.
+            c.kubectl("label", "namespace", "open", "kguard.io/enforce=images")
+            time.sleep(2)
+            ok, err = apply(c, pod("tagged3", "open", image="nginx:latest"))
+            check(not ok and "image-tag-not-pinned" in err, "label change followed: " + err)
+
+            # Restart the API server: kguard reconnects and follows later changes.
+            restart_apiserver()
+            c.kubectl("label", "namespace", "open", "kguard.io/enforce-")
+            deadline = time.time() + 40
+            while True:
+                ok, err = apply(c, pod("tagged4-%d" % int(time.time() * 10), "open", image="nginx:latest"))
+                if ok or time.time() > deadline:
+                    break
+                time.sleep(1)
+            check(ok, "after an API server restart the removed label is followed: " + err)
+
+            # Audit: kguard's own log and the API server's.
+            time.sleep(1)
+            with open(audit) as f:
+                records = [json.loads(line) for line in f if line.strip()]
+            by_name = {}
+            for r in records:
+                by_name.setdefault((r["object"]["namespace"], r["object"]["name"]), []).append(r)
+            check(any(r["verdict"] == "deny" and "pss-privileged" in r["rulesHit"] for r in by_name.get(("strict", "bad"), [])),
+                  "audit log: strict/bad denied")
+            check(any(r["verdict"] == "allow" for r in by_name.get(("strict", "good"), [])), "audit log: strict/good allowed")
+            check(any(r["verdict"] == "warn" for r in by_name.get(("base", "plain"), [])), "audit log: base/plain warned")
+            check(all(r["user"] for r in records), "audit log: every record names the user")
+            events = c.audit_events()
+            annotated = [e for e in events if any(k.startswith("pods.kguard.io/") for k in e.get("annotations", {}))]
+            check(annotated, "API server audit log carries kguard's audit annotations")
+            with open(os.path.join(work, "kguard.log")) as f:
+                klog = f.read()
+            check(klog.count("namespace labels synced") >= 1, "kguard logged the sync")
+            log(f"kguard audit records: {len(records)}; API server events with kguard annotations: {len(annotated)}")
+    finally:
+        if kguard and kguard.poll() is None:
+            kguard.send_signal(signal.SIGTERM)
+            try:
+                code = kguard.wait(30)
+                if code != 0:
+                    failures.append(f"kguard admit exited {code}")
+            except subprocess.TimeoutExpired:
+                kguard.kill()
+                failures.append("kguard admit did not drain")
+        if failures:
+            print(open(os.path.join(work, "kguard.log")).read()[-4000:], file=sys.stderr)
+        shutil.rmtree(work, ignore_errors=True)
+    print("%d passed, %d failed" % (checks[0] - len(failures), len(failures)))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""deploy/: the manifests and the Helm chart pass kguard's own scan at
+restricted with zero failures; gen-certs.sh makes certificates that a real
+`kguard admit` serves and a client verifies through the caBundle it wrote;
+the webhook configuration follows PSA's split.
+
+The chart is rendered by a real helm built from the Go module proxy
+(scripts/build-helm.sh, cached outside the tree); without Go the helm test
+is skipped and says so.
+
+Run by ctest: deploy_test.py KGUARD_BINARY SOURCE_DIR
+"""
+import base64
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import yaml
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from admit_support import Webhook, restricted_pod, review_for  # noqa: E402
+
+KGUARD, SOURCE = sys.argv[1:3]
+del sys.argv[1:3]
+DEPLOY = os.path.join(SOURCE, "deploy")
+
+
+def scan_restricted(path):
+    p = subprocess.run([KGUARD, "scan", "--no-config", "--pss", "restricted", "-q", "-o", "json", path],
+                       capture_output=True, text=True, timeout=120)
+    report = json.loads(p.stdout)
+    failed = [f for f in report["findings"] if f["result"] == "fail"]
+    return p.returncode, report, failed
+
+
+def check_webhook_split(test, config, excluded):
+    test.assertEqual(config["kind"], "ValidatingWebhookConfiguration")
+    hooks = {h["name"].split(".")[0]: h for h in config["webhooks"]}
+    test.assertEqual(set(hooks), {"pods", "workloads", "namespaces"})
+    test.assertEqual(hooks["pods"]["failurePolicy"], "Fail")
+    test.assertEqual(hooks["workloads"]["failurePolicy"], "Ignore")
+    pods_resources = {r for rule in hooks["pods"]["rules"] for r in rule["resources"]}
+    test.assertEqual(pods_resources, {"pods", "pods/ephemeralcontainers"})
+    workload_resources = {r for rule in hooks["workloads"]["rules"] for r in rule["resources"]}
+    test.assertEqual(workload_resources, {"podtemplates", "replicationcontrollers", "deployments",
+                                          "replicasets", "statefulsets", "daemonsets", "jobs", "cronjobs"})
+    for h in hooks.values():
+        test.assertEqual(h["timeoutSeconds"], 5)
+        test.assertEqual(h["sideEffects"], "None")
+        test.assertEqual(h["admissionReviewVersions"], ["v1"])
+        (expr,) = h["namespaceSelector"]["matchExpressions"]
+        test.assertEqual((expr["key"], expr["operator"]), ("kubernetes.io/metadata.name", "NotIn"))
+        test.assertEqual(set(expr["values"]), set(excluded))
+
+
+class Deploy(unittest.TestCase):
+    def test_manifests_pass_restricted(self):
+        code, report, failed = scan_restricted(os.path.join(DEPLOY, "manifests"))
+        self.assertEqual(failed, [])
+        self.assertEqual(code, 0)
+        kinds = set(report["overview"]["kinds"]) if "kinds" in report["overview"] else None
+        docs = [d for f in sorted(os.listdir(os.path.join(DEPLOY, "manifests")))
+                for d in yaml.safe_load_all(open(os.path.join(DEPLOY, "manifests", f))) if d]
+        by_kind = {d["kind"]: d for d in docs}
+        for kind in ("Deployment", "Service", "PodDisruptionBudget", "ValidatingWebhookConfiguration",
+                     "ConfigMap", "Namespace", "NetworkPolicy"):
+            self.assertIn(kind, by_kind)
+        if kinds is not None:
+            self.assertIn("Deployment", kinds)
+        dep = by_kind["Deployment"]
+        self.assertGreaterEqual(dep["spec"]["replicas"], 2)
+        pod = dep["spec"]["template"]["spec"]
+        self.assertIn("podAntiAffinity", pod["affinity"])
+        c = pod["containers"][0]
+        self.assertTrue(c["securityContext"]["readOnlyRootFilesystem"])
+        self.assertIn("limits", c["resources"])
+        self.assertIn("requests", c["resources"])
+        check_webhook_split(self, by_kind["ValidatingWebhookConfiguration"], ["kube-system", "kguard"])
+        # The config in the ConfigMap is one kguard admit accepts.
+        work = tempfile.mkdtemp(prefix="kguard-deploy-cfg-")
+        try:
+            hook = Webhook(KGUARD, work, by_kind["ConfigMap"]["data"]["kguard.yaml"])
+            self.assertFalse(hook.review(review_for({
+                "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
+                "spec": {"hostPID": True, "containers": [{"name": "c", "image": "nginx:1.27"}]}}))["allowed"])
+            self.assertEqual(hook.stop(), 0)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def test_gen_certs_round_trip(self):
+        out = tempfile.mkdtemp(prefix="kguard-gen-certs-")
+        try:
+            subprocess.run([os.path.join(DEPLOY, "gen-certs.sh"), "--out", out, "--url",
+                            "https://127.0.0.1:8443/validate"], check=True, capture_output=True)
+            webhook = yaml.safe_load(open(os.path.join(out, "webhook.yaml")))
+            check_webhook_split(self, webhook, ["kube-system", "kguard"])
+            ca_pem = base64.b64decode(webhook["webhooks"][0]["clientConfig"]["caBundle"])
+            self.assertEqual(webhook["webhooks"][0]["clientConfig"]["url"], "https://127.0.0.1:8443/validate")
+            secret = yaml.safe_load(open(os.path.join(out, "kguard-tls-secret.yaml")))
+            self.assertEqual(secret["type"], "kubernetes.io/tls")
+            # Serve the generated pair and verify it through the caBundle alone.
+            ca_file = os.path.join(out, "bundle.pem")
+            with open(ca_file, "wb") as f:
+                f.write(ca_pem)
+            args = [KGUARD, "admit", "--listen", "127.0.0.1:0", "--tls-cert", os.path.join(out, "tls.crt"),
+                    "--tls-key", os.path.join(out, "tls.key"), "--audit-log", ""]
+            proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+            try:
+                port = int(json.loads(proc.stderr.readline())["address"].rsplit(":", 1)[1])
+                import http.client
+                ctx = ssl.create_default_context(cafile=ca_file)
+                conn = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+                conn.request("POST", "/validate?timeout=5s", json.dumps(review_for(restricted_pod())),
+                             {"Content-Type": "application/json"})
+                resp = conn.getresponse()
+                self.assertEqual(resp.status, 200)
+                self.assertTrue(json.loads(resp.read())["response"]["allowed"])
+                conn.close()
+            finally:
+                proc.terminate()
+                self.assertEqual(proc.wait(30), 0)
+                proc.stderr.close()
+            # The generated manifests pass the scan too.
+            os.remove(ca_file)
+            _, _, failed = scan_restricted(out)
+            self.assertEqual(failed, [])
+            # In-cluster flavour: the Service of another namespace.
+            out2 = os.path.join(out, "svc")
+            subprocess.run([os.path.join(DEPLOY, "gen-certs.sh"), "--out", out2, "--namespace", "policy"],
+                           check=True, capture_output=True)
+            webhook = yaml.safe_load(open(os.path.join(out2, "webhook.yaml")))
+            self.assertEqual(webhook["webhooks"][0]["clientConfig"]["service"]["namespace"], "policy")
+            check_webhook_split(self, webhook, ["kube-system", "policy"])
+            san = subprocess.run(["openssl", "x509", "-in", os.path.join(out2, "tls.crt"), "-noout", "-ext",
+                                  "subjectAltName"], check=True, capture_output=True, text=True).stdout
+            self.assertIn("DNS:kguard.policy.svc", san)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
+    def test_helm_chart_renders_and_passes_restricted(self):
+        helm = os.environ.get("KGUARD_HELM") or shutil.which("helm")
+        if not helm:
+            p = subprocess.run([os.path.join(SOURCE, "scripts", "build-helm.sh")], capture_output=True,
+                               text=True, timeout=1500)
+            if p.returncode == 77:
+                self.skipTest("no helm and no Go to build it: " + p.stderr.strip())
+            self.assertEqual(p.returncode, 0, p.stderr)
+            helm = p.stdout.strip().splitlines()[-1]
+        chart = os.path.join(DEPLOY, "helm", "kguard")
+        out = tempfile.mkdtemp(prefix="kguard-helm-")
+        try:
+            lint = subprocess.run([helm, "lint", chart], capture_output=True, text=True)
+            self.assertEqual(lint.returncode, 0, lint.stdout + lint.stderr)
+            ca = os.path.join(out, "ca.crt")
+            subprocess.run([os.path.join(DEPLOY, "gen-certs.sh"), "--out", os.path.join(out, "certs"),
+                            "--namespace", "policy", "--service", "kg-kguard"], check=True, capture_output=True)
+            shutil.copy(os.path.join(out, "certs", "ca.crt"), ca)
+            shutil.rmtree(os.path.join(out, "certs"))
+            rendered = subprocess.run([helm, "template", "kg", chart, "--namespace", "policy",
+                                       "--set-file", "tls.caBundle=" + ca], check=True,
+                                      capture_output=True, text=True).stdout
+            os.remove(ca)
+            path = os.path.join(out, "rendered.yaml")
+            with open(path, "w") as f:
+                f.write(rendered)
+            docs = [d for d in yaml.safe_load_all(rendered) if d]
+            by_kind = {d["kind"]: d for d in docs}
+            for kind in ("Deployment", "Service", "PodDisruptionBudget", "ValidatingWebhookConfiguration",
+                         "ConfigMap", "ServiceAccount", "NetworkPolicy"):
+                self.assertIn(kind, by_kind)
+            check_webhook_split(self, by_kind["ValidatingWebhookConfiguration"], ["kube-system", "policy"])
+            svc = by_kind["ValidatingWebhookConfiguration"]["webhooks"][0]["clientConfig"]["service"]
+            self.assertEqual((svc["namespace"], svc["name"]), ("policy", "kg-kguard"))
+            self.assertTrue(base64.b64decode(by_kind["ValidatingWebhookConfiguration"]["webhooks"][0]
+                                             ["clientConfig"]["caBundle"]).startswith(b"-----BEGIN CERTIFICATE"))
+            code, _, failed = scan_restricted(path)
+            self.assertEqual(failed, [], json.dumps(failed, indent=1)[:3000])
+            # The rendered config is one kguard admit accepts.
+            cfg = by_kind["ConfigMap"]["data"]["kguard.yaml"]
+            hook = Webhook(KGUARD, os.path.join(out, "serve"), cfg)
+            self.assertTrue(hook.review(review_for(restricted_pod()))["allowed"])
+            self.assertEqual(hook.stop(), 0)
+        finally:
+            shutil.rmtree(out, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
