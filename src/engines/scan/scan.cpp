@@ -424,40 +424,20 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
         Result result = ex.exempt ? Result::Exempt
                         : outcome == Outcome::Pass ? Result::Pass
                                                    : Result::Fail;
+        Finding proto;
+        proto.rule = &rule;
+        proto.result = result;
+        proto.kind = std::string(obj.kind);
+        proto.ns = std::string(obj.ns);
+        proto.name = std::string(obj.name);
+        proto.location.file = file.path;
+        proto.location.line = obj.line;
+        proto.location.column = obj.column;
+        proto.object = local;
+        proto.exemption_reason = std::move(ex.reason);
+        proto.exemption_until = std::move(ex.until);
         std::vector<Finding> found;
-        auto make = [&](Result r) {
-          Finding f;
-          f.rule = &rule;
-          f.result = r;
-          f.kind = std::string(obj.kind);
-          f.ns = std::string(obj.ns);
-          f.name = std::string(obj.name);
-          f.location.file = file.path;
-          f.location.line = obj.line;
-          f.location.column = obj.column;
-          f.object = local;
-          f.exemption_reason = ex.reason;
-          f.exemption_until = ex.until;
-          return f;
-        };
-        if (result == Result::Pass) {
-          if (options_.show_passed) found.push_back(make(Result::Pass));
-        } else if (outcome == Outcome::Fail) {
-          // Failed (or exempted-but-failing) checks keep one row per violation.
-          for (std::size_t i = 0; i < violations.size(); ++i) {
-            if (containers[i] == "\x01") continue;  // its container is exempted
-            Violation& v = violations[i];
-            Finding f = make(result);
-            f.container = std::move(v.container);
-            f.message = std::move(v.message);
-            f.location.path = std::move(v.path);
-            if (v.at) {
-              f.location.line = v.at->line;
-              f.location.column = v.at->column;
-            }
-            found.push_back(std::move(f));
-          }
-        }
+        append_findings(std::move(proto), outcome, violations, containers, found);
         if (owned || rule.deferral != Deferral::None) {
           out.provisional.push_back({local, ri, result, std::move(found)});
           continue;
@@ -717,6 +697,32 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   return r;
 }
 
+// The rows of one rule's verdict on one object: one per violation when it
+// failed (also when exempted), the pass row only when passes are shown.
+// `proto` carries the object's identity and the verdict.
+void Scanner::append_findings(Finding proto, Outcome outcome, std::vector<Violation>& violations,
+                              const std::vector<std::string>& containers,
+                              std::vector<Finding>& out) const {
+  if (proto.result == Result::Pass) {
+    if (options_.show_passed) out.push_back(std::move(proto));
+    return;
+  }
+  if (outcome != Outcome::Fail) return;
+  for (std::size_t i = 0; i < violations.size(); ++i) {
+    if (containers[i] == "\x01") continue;  // its container is exempted
+    Violation& v = violations[i];
+    Finding f = proto;
+    f.container = std::move(v.container);
+    f.message = std::move(v.message);
+    f.location.path = std::move(v.path);
+    if (v.at) {
+      f.location.line = v.at->line;
+      f.location.column = v.at->column;
+    }
+    out.push_back(std::move(f));
+  }
+}
+
 void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
                               std::vector<InputError>& warnings) const {
   const PodView pod = pod_view(obj, options_.pod_specs);
@@ -731,7 +737,7 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
   const std::vector<ContainerRef> pod_containers = containers_of(pod);
   static std::atomic<std::uint64_t> serial{1ull << 62};  // apart from scan_file's serials
   const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level, pod_containers,
-                      serial.fetch_add(1, std::memory_order_relaxed) + 1};
+                      serial.fetch_add(1, std::memory_order_relaxed) + 1, options_.kubernetes_minor};
   std::vector<Violation> violations;
   std::vector<std::string> containers;
   for (std::size_t ri : rules_for(obj.kind)) {
@@ -748,38 +754,18 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
     const Result result = ex.exempt ? Result::Exempt
                           : outcome == Outcome::Pass ? Result::Pass
                                                      : Result::Fail;
-    auto make = [&](Result r) {
-      Finding f;
-      f.rule = &rule;
-      f.result = r;
-      f.kind = facts.kind;
-      f.ns = facts.ns;
-      f.name = facts.name;
-      f.location.file = facts.file;
-      f.location.line = obj.line;
-      f.location.column = obj.column;
-      f.exemption_reason = ex.reason;
-      f.exemption_until = ex.until;
-      return f;
-    };
-    if (result == Result::Pass) {
-      if (options_.show_passed) out.push_back(make(Result::Pass));
-      continue;
-    }
-    if (outcome != Outcome::Fail) continue;
-    for (std::size_t i = 0; i < violations.size(); ++i) {
-      if (containers[i] == "\x01") continue;  // its container is exempted
-      Violation& v = violations[i];
-      Finding f = make(result);
-      f.container = std::move(v.container);
-      f.message = std::move(v.message);
-      f.location.path = std::move(v.path);
-      if (v.at) {
-        f.location.line = v.at->line;
-        f.location.column = v.at->column;
-      }
-      out.push_back(std::move(f));
-    }
+    Finding proto;
+    proto.rule = &rule;
+    proto.result = result;
+    proto.kind = facts.kind;
+    proto.ns = facts.ns;
+    proto.name = facts.name;
+    proto.location.file = facts.file;
+    proto.location.line = obj.line;
+    proto.location.column = obj.column;
+    proto.exemption_reason = ex.reason;
+    proto.exemption_until = ex.until;
+    append_findings(std::move(proto), outcome, violations, containers, out);
   }
 }
 

@@ -148,6 +148,8 @@ class Scanner {
 
  private:
   void scan_file(SourceFile& file, FileOutcome& out) const;
+  void append_findings(Finding proto, Outcome outcome, std::vector<Violation>& violations,
+                       const std::vector<std::string>& containers, std::vector<Finding>& out) const;
   ScanResult finish(std::vector<std::string> inputs, std::vector<FileOutcome>& outcomes) const;
   bool kind_matches(const Rule& rule, std::string_view kind) const;
   void apply_overrides(const Catalog& catalog);
