@@ -7,6 +7,7 @@
 #include <mutex>
 #include <thread>
 
+#include "cli/args.hpp"
 #include "cli/cluster.hpp"
 #include "sources/kube/cluster_reader.hpp"
 
@@ -44,18 +45,10 @@ const char* cluster_flags_help() {
 
 int ClusterFlags::parse(const std::vector<std::string>& args, std::size_t& i, std::string& error) {
   const std::string& a = args[i];
-  auto value = [&](std::string& out) -> bool {
-    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
-      out = a.substr(eq + 1);
-      return true;
-    }
-    if (i + 1 >= args.size()) return false;
-    out = args[++i];
-    return true;
-  };
+  ArgCursor flag(args, i);
+  auto value = [&](std::string& out) { return flag.value(out); };
   auto is = [&](std::string_view long_name, std::string_view short_name = {}) {
-    if (a == long_name || (!short_name.empty() && a == short_name)) return true;
-    return a.rfind(std::string(long_name) + "=", 0) == 0;
+    return flag.is(long_name, short_name);
   };
   std::string v;
   if (a == "--cluster") {

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <thread>
 
+#include "cli/args.hpp"
 #include "cli/cluster.hpp"
 #include "cli/commands.hpp"
 #include "config/config.hpp"
@@ -118,18 +119,10 @@ int scan_command(const std::vector<std::string>& args) {
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string& out) -> bool {
-      if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
-        out = a.substr(eq + 1);
-        return true;
-      }
-      if (i + 1 >= args.size()) return false;
-      out = args[++i];
-      return true;
-    };
+    ArgCursor flag(args, i);
+    auto value = [&](std::string& out) { return flag.value(out); };
     auto is = [&](std::string_view long_name, std::string_view short_name = {}) {
-      if (a == long_name || (!short_name.empty() && a == short_name)) return true;
-      return a.rfind(std::string(long_name) + "=", 0) == 0;
+      return flag.is(long_name, short_name);
     };
     std::string v;
     if (std::string cluster_error; const int consumed = cluster.parse(args, i, cluster_error)) {
