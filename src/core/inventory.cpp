@@ -93,6 +93,11 @@ std::vector<std::string> strings_of(const Node* n) {
 
 }  // namespace
 
+const std::string& ObjectFacts::file() const {
+  static const std::string none;
+  return file_name ? *file_name : none;
+}
+
 std::size_t Inventory::add(const Object& obj, const PodView& pod) {
   const std::size_t id = objects.size();
   ObjectFacts f;
@@ -100,14 +105,18 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
   f.api_version = std::string(obj.api_version);
   f.ns = std::string(obj.ns);
   f.name = std::string(obj.name);
-  f.file = obj.file ? obj.file->path : std::string();
+  static const std::string no_file;
+  const std::string& file = obj.file ? obj.file->path : no_file;
+  if (!last_file_ || *last_file_ != file) last_file_ = std::make_shared<const std::string>(file);
+  f.file_name = last_file_;
   f.line = obj.line;
   f.column = obj.column;
   f.path_prefix = obj.path_prefix;
   const Node* meta = obj.root->get("metadata");
   f.labels = read_labels(get(meta, "labels"));
-  f.exemption = read_exemption(get(meta, "annotations"));
-  if (!f.exemption && pod) f.exemption = read_exemption(get(pod.meta, "annotations"));
+  std::optional<ExemptionMark> exemption = read_exemption(get(meta, "annotations"));
+  if (!exemption && pod) exemption = read_exemption(get(pod.meta, "annotations"));
+  if (exemption) f.exemption = std::make_unique<ExemptionMark>(std::move(*exemption));
   for (const Node* o : items(get(meta, "ownerReferences")))
     f.owners.push_back({std::string(str(get(o, "kind"))), std::string(str(get(o, "name"))),
                         is_true(get(o, "controller"))});

@@ -56,12 +56,16 @@ struct ObjectFacts {
   std::string api_version;
   std::string ns;
   std::string name;
-  std::string file;
+  // The input file's name, shared by every object of the file (a 50,000-object
+  // snapshot would otherwise hold 50,000 copies of its path).
+  std::shared_ptr<const std::string> file_name;
+  const std::string& file() const;
   std::uint32_t line = 0;
   std::uint32_t column = 0;
   std::string path_prefix;
   Labels labels;
-  std::optional<ExemptionMark> exemption;
+  // Rare, and large inline: held by pointer to keep the per-object facts small.
+  std::unique_ptr<ExemptionMark> exemption;
   struct Owner {
     std::string kind;
     std::string name;
@@ -287,6 +291,7 @@ struct Inventory {
   mutable std::unordered_map<std::string, std::size_t> index_;  // "Kind/ns/name" → object
   mutable std::unordered_map<std::size_t, std::size_t> role_of_object_;  // object → roles[i]
   mutable bool index_built_ = false;
+  std::shared_ptr<const std::string> last_file_;  // file_name of the last object added
   void build_index() const;
 };
 

@@ -4,9 +4,12 @@
 // documents at `---` / `...` marker lines (a line starting with either marker
 // is always a document boundary in YAML: c-forbidden), and each piece is
 // parsed on its own. A malformed document then costs only itself.
+#include <sys/mman.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 
 #include "core/document.hpp"
@@ -30,12 +33,14 @@ struct Chunk {
 
 // Cuts the stream before every `---` line. `...` lines stay in their chunk
 // (libyaml handles them); directives (%YAML) move with the next document.
-std::vector<Chunk> split_documents(std::string_view s) {
+// Starts at `from` (a line start, line `from_line`): the bytes before it may
+// have been released.
+std::vector<Chunk> split_documents(std::string_view s, std::size_t from = 0, std::uint32_t from_line = 1) {
   std::vector<Chunk> chunks;
-  std::size_t chunk_begin = 0;
-  std::uint32_t chunk_line = 1;
-  std::uint32_t line_no = 1;
-  std::size_t pos = 0;
+  std::size_t chunk_begin = from;
+  std::uint32_t chunk_line = from_line;
+  std::uint32_t line_no = from_line;
+  std::size_t pos = from;
   std::size_t directive_begin = std::string_view::npos;
   std::uint32_t directive_line = 0;
   while (pos < s.size()) {
@@ -88,6 +93,7 @@ class YamlChunkParser {
     yaml_parser_initialize(&parser);
     const auto* data = reinterpret_cast<const unsigned char*>(file_.content.data() + chunk.begin);
     yaml_parser_set_input_string(&parser, data, chunk.end - chunk.begin);
+    const std::size_t input_size = chunk.end - chunk.begin;
     base_line_ = chunk.first_line;
     bool in_document = false;
     std::uint32_t doc_line = chunk.first_line;
@@ -143,6 +149,8 @@ class YamlChunkParser {
           break;
       }
       yaml_event_delete(&ev);
+      if (input_size >= kReleaseMinBytes)
+        release_read_input(chunk.begin + static_cast<std::size_t>(parser.input.string.current - data));
       if (!ok && !reported) {
         // The syntax is fine, the tree is not (alias bomb, depth): drop this
         // document and go on with the same parser.
@@ -156,7 +164,44 @@ class YamlChunkParser {
     return failed_at;
   }
 
+  // Bytes before this offset may have been released (read as zeros); the
+  // first line start at or after it and its line number, for resuming after
+  // a syntax error without reading released bytes.
+  std::size_t released() const { return released_; }
+  std::pair<std::size_t, std::uint32_t> first_line_after_release() const {
+    const std::string_view s = file_.content;
+    if (released_ == 0 || s[released_ - 1] == '\n') return {released_, released_lines_ + 1};
+    const std::size_t nl = s.find('\n', released_);
+    return {nl == std::string_view::npos ? s.size() : nl + 1, released_lines_ + 2};
+  }
+
  private:
+  // A large input's bytes are dead once libyaml has copied them into its
+  // own buffers (parser.input.string.current moves past them): their pages
+  // go back to the kernel as the parse advances, so a 57 MB snapshot is not
+  // held whole until its last document. Only whole pages strictly inside the
+  // buffer are released, a margin behind libyaml's read position (far more
+  // than its read-ahead), so a syntax error is always reported and resumed
+  // from intact bytes. Newlines are counted first so the line numbers of a
+  // resumed parse stay right.
+  static constexpr std::size_t kReleaseMinBytes = std::size_t{16} << 20;
+  static constexpr std::size_t kReleaseStep = std::size_t{4} << 20;
+  static constexpr std::size_t kReleaseMargin = std::size_t{1} << 20;
+
+  void release_read_input(std::size_t read_offset) {
+    if (read_offset < released_ + kReleaseStep + kReleaseMargin) return;
+    static const std::uintptr_t page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+    const auto base = reinterpret_cast<std::uintptr_t>(file_.content.data());
+    const std::uintptr_t first_page = (base + released_ + page - 1) & ~(page - 1);
+    const std::uintptr_t end_page = (base + read_offset - kReleaseMargin) & ~(page - 1);
+    if (end_page <= first_page) return;
+    const std::size_t end = end_page - base;
+    released_lines_ += static_cast<std::uint32_t>(
+        std::count(file_.content.data() + released_, file_.content.data() + end, '\n'));
+    madvise(reinterpret_cast<void*>(first_page), end_page - first_page, MADV_DONTNEED);
+    released_ = end;
+  }
+
   void finish_document(std::uint32_t doc_line) {
     if (builder_.failed()) {
       builder_.reset();
@@ -197,6 +242,8 @@ class YamlChunkParser {
   const DocumentSink& sink_;
   detail::TreeBuilder builder_;
   std::uint32_t base_line_ = 1;
+  std::size_t released_ = 0;
+  std::uint32_t released_lines_ = 0;  // newlines before released_
 };
 
 }  // namespace
@@ -213,7 +260,10 @@ void load_yaml(SourceFile& file, Arena& arena, bool release, const LoadLimits& l
   while (range.begin < s.size()) {
     const std::uint32_t failed_at = parser.parse(range);
     if (failed_at == 0) break;
-    if (chunks.empty()) chunks = split_documents(s);
+    if (chunks.empty()) {
+      const auto [from, from_line] = parser.first_line_after_release();
+      chunks = split_documents(s, from, from_line);
+    }
     auto next = std::find_if(chunks.begin(), chunks.end(), [&](const Chunk& c) {
       return c.begin > range.begin && c.first_line > failed_at;
     });

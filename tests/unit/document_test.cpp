@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "test_support.hpp"
 
 namespace kg {
@@ -156,6 +158,44 @@ TEST(Stream, SyntaxErrorResumesAtTheNextDocument) {
   EXPECT_EQ(keys, (std::vector<std::string>{"a", "e", "f"}));
   ASSERT_EQ(f.errors.size(), 1u);
   EXPECT_EQ(f.errors[0].file, "s.yaml");
+}
+
+// Inputs of 16 MiB and more give the pages libyaml has read back to the
+// kernel as the parse advances. Documents, a syntax error far into the file
+// (its line and message) and the documents after it must come out as from a
+// small input: the resumed parse reads no released bytes.
+TEST(Stream, LargeInputReleasedWhileParsedKeepsDocumentsErrorsAndLines) {
+  const std::string filler(900, 'x');
+  auto documents = [&](std::size_t from, std::size_t to) {
+    std::string out;
+    for (std::size_t i = from; i < to; ++i) out += "k" + std::to_string(i) + ":\n  v: " + filler + "\n---\n";
+    return out;
+  };
+  const std::string broken = "b: [\n  c: d\n---\n";
+  const std::string head = documents(0, 20000);  // about 18 MiB
+  const std::string tail = documents(20000, 20100) + "last: 1\n";
+  ASSERT_GT(head.size(), std::size_t{16} << 20);
+
+  auto parse = [](std::string content, std::vector<std::string>& keys) {
+    SourceFile f;
+    f.path = "big.yaml";
+    f.content = std::move(content);
+    stream_documents(f, {}, [&](const Document& d) { keys.emplace_back(d.root->entries()[0].key->text()); });
+    return f.errors;
+  };
+  std::vector<std::string> keys, small_keys;
+  const std::vector<InputError> errors = parse(head + broken + tail, keys);
+  const std::vector<InputError> small_errors = parse(broken + tail, small_keys);
+  ASSERT_EQ(keys.size(), 20000u + small_keys.size());
+  EXPECT_EQ(keys[0], "k0");
+  EXPECT_EQ(keys[19999], "k19999");
+  EXPECT_EQ(std::vector<std::string>(keys.begin() + 20000, keys.end()), small_keys);
+  EXPECT_EQ(keys.back(), "last");
+  ASSERT_EQ(errors.size(), 1u);
+  ASSERT_EQ(small_errors.size(), 1u);
+  const auto head_lines = static_cast<std::uint32_t>(std::count(head.begin(), head.end(), '\n'));
+  EXPECT_EQ(errors[0].line, small_errors[0].line + head_lines);
+  EXPECT_EQ(errors[0].column, small_errors[0].column);
 }
 
 }  // namespace

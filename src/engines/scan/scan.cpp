@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -205,11 +206,14 @@ struct Scanner::FileOutcome {
   std::uint64_t objects = 0;
   std::uint64_t documents = 0;
   std::uint64_t bytes = 0;
-  std::vector<Finding> findings;
+  // Deques, not vectors: they grow while the whole input file is still in
+  // memory, and a vector's doubling would briefly hold two copies at the
+  // scan's memory peak.
+  std::deque<Finding> findings;
   std::vector<InputError> errors;
   std::vector<InputError> warnings;
   Inventory inventory;
-  std::vector<Provisional> provisional;
+  std::deque<Provisional> provisional;
   std::optional<ClusterInfo> cluster;  // from a snapshot's List envelope
 };
 
@@ -315,7 +319,7 @@ Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFa
       const std::string msg = facts.kind + "/" + facts.name + ": exemption (kguard.io/exempt) expired on " +
                               m.until + "; its checks apply again";
       if (warnings.empty() || warnings.back().message != msg)
-        warnings.push_back({facts.file, m.line, m.column, msg});
+        warnings.push_back({facts.file(), m.line, m.column, msg});
     } else {
       e.exempt = true;
       e.reason = m.reason.empty() ? "exempted by the kguard.io/exempt annotation" : m.reason;
@@ -326,7 +330,7 @@ Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFa
   for (const ExemptionRule* xp : exemptions_by_rule_[rule_index]) {
     const ExemptionRule& x = *xp;
     if (!matches_any(x.namespaces, facts.ns) || !matches_any(x.names, facts.name) ||
-        !matches_any_path(x.files, facts.file))
+        !matches_any_path(x.files, facts.file()))
       continue;
     if (!x.kinds.empty() && std::find(x.kinds.begin(), x.kinds.end(), facts.kind) == x.kinds.end())
       continue;
@@ -485,7 +489,7 @@ class ResultSink final : public SetSink {
     f.name = o.name;
     f.container = std::move(v.container);
     f.message = std::move(v.message);
-    f.location.file = o.file;
+    f.location.file = o.file();
     f.location.line = v.line ? v.line : o.line;
     f.location.column = v.line ? v.column : o.column;
     f.location.path = join_path(o.path_prefix, v.path);
@@ -537,13 +541,13 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
       f.object += base;
       r.findings.push_back(std::move(f));
     }
-    std::vector<Finding>().swap(o.findings);  // free each file's copy as soon as it is merged
+    std::deque<Finding>().swap(o.findings);  // free each file's copy as soon as it is merged
     for (Provisional& p : o.provisional) {
       p.object += base;
       for (Finding& f : p.findings) f.object += base;
       provisional.push_back(std::move(p));
     }
-    std::vector<Provisional>().swap(o.provisional);
+    std::deque<Provisional>().swap(o.provisional);
     inv.append(std::move(o.inventory));
     o.inventory = Inventory{};
     if (o.cluster && !r.cluster) {
