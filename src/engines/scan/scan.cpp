@@ -734,10 +734,11 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
   facts.kind = std::string(obj.kind);
   facts.ns = std::string(obj.ns);
   facts.name = std::string(obj.name);
-  facts.file = obj.file ? obj.file->path : std::string();
+  if (obj.file) facts.file_name = std::make_shared<const std::string>(obj.file->path);
   const Node* meta = obj.root->get("metadata");
-  facts.exemption = read_exemption(get(meta, "annotations"));
-  if (!facts.exemption && pod) facts.exemption = read_exemption(get(pod.meta, "annotations"));
+  std::optional<ExemptionMark> exemption = read_exemption(get(meta, "annotations"));
+  if (!exemption && pod) exemption = read_exemption(get(pod.meta, "annotations"));
+  if (exemption) facts.exemption = std::make_unique<ExemptionMark>(std::move(*exemption));
   const std::vector<ContainerRef> pod_containers = containers_of(pod);
   static std::atomic<std::uint64_t> serial{1ull << 62};  // apart from scan_file's serials
   const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level, pod_containers,
@@ -764,7 +765,7 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
     proto.kind = facts.kind;
     proto.ns = facts.ns;
     proto.name = facts.name;
-    proto.location.file = facts.file;
+    proto.location.file = facts.file();
     proto.location.line = obj.line;
     proto.location.column = obj.column;
     proto.exemption_reason = ex.reason;
