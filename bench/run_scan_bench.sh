@@ -49,8 +49,8 @@ fi
 command -v python3 >/dev/null || die "python3 is required"
 [[ -d $REAL_WORLD ]] || die "real-world corpus not found: $REAL_WORLD"
 
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/kguard-bench.XXXXXX")
-trap 'rm -rf "$TMP"' EXIT
+workdir=$(mktemp -d "${TMPDIR:-/tmp}/kguard-bench.XXXXXX")
+trap 'rm -rf "$workdir"' EXIT
 
 # ---------------------------------------------------------------------------------------------
 # Snapshot (cached; regenerated when gen_snapshot.py changes)
@@ -96,12 +96,12 @@ run_checked() {
   local jobs=$1 report=$2; shift 2
   local rc=0
   rm -f "$report"
-  "$KGUARD" scan --no-config --jobs "$jobs" -o "json=$report" "$@" >"$TMP/stdout" 2>"$TMP/stderr" || rc=$?
+  "$KGUARD" scan --no-config --jobs "$jobs" -o "json=$report" "$@" >"$workdir/stdout" 2>"$workdir/stderr" || rc=$?
   case $rc in
     0|1) ;;
     2) echo "kguard reported input errors (exit 2) on $*:" >&2
-       head -c 4000 "$TMP/stderr" >&2 ;;
-    *) head -c 4000 "$TMP/stderr" >&2
+       head -c 4000 "$workdir/stderr" >&2 ;;
+    *) head -c 4000 "$workdir/stderr" >&2
        echo "kguard failed with exit status $rc on $*" >&2
        return 1 ;;
   esac
@@ -113,8 +113,8 @@ verify() {
   local jobs=$1 mode=$2 expect=$3 strict=$4 kinds=$5; shift 5
   local kinds_arg=()
   [[ $kinds != - ]] && kinds_arg=("$kinds")
-  run_checked "$jobs" "$TMP/report.json" "$@" || return 1
-  check_report "$TMP/report.json" "$mode" "$expect" "$strict" "${kinds_arg[@]}"
+  run_checked "$jobs" "$workdir/report.json" "$@" || return 1
+  check_report "$workdir/report.json" "$mode" "$expect" "$strict" "${kinds_arg[@]}"
 }
 
 # Checks a JSON report.  Args: REPORT MODE(exact|min) EXPECTED_OBJECTS REQUIRE_NO_ERRORS [KINDS]
@@ -168,20 +168,20 @@ cpu_of() { awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {print u 
 time_pair() {
   local fl_t=() kg_t=() fl_c=() kg_c=() rss=0 i t0 t1 r rc fl
   for ((i = 0; i < REPS; i++)); do
-    fl=$("$TIME_BIN" -v -o "$TMP/floor_time.txt" "$FLOOR" -r 1 --warmup 0 "${floor_in[@]}") ||
+    fl=$("$TIME_BIN" -v -o "$workdir/floor_time.txt" "$FLOOR" -r 1 --warmup 0 "${floor_in[@]}") ||
       { echo "libyaml floor failed" >&2; return 1; }
     fl_t+=("$(jget "$fl" median_s)")
-    fl_c+=("$(cpu_of "$TMP/floor_time.txt")")
+    fl_c+=("$(cpu_of "$workdir/floor_time.txt")")
     rc=0
     t0=$(date +%s%N)
-    "$TIME_BIN" -v -o "$TMP/time.txt" "$KGUARD" scan --no-config --jobs 1 -o json=/dev/null "${kg_in[@]}" \
-      >/dev/null 2>"$TMP/stderr" || rc=$?
+    "$TIME_BIN" -v -o "$workdir/time.txt" "$KGUARD" scan --no-config --jobs 1 -o json=/dev/null "${kg_in[@]}" \
+      >/dev/null 2>"$workdir/stderr" || rc=$?
     t1=$(date +%s%N)
     # GNU time passes the child's exit status through.
-    if ((rc > 2)); then cat "$TMP/stderr" "$TMP/time.txt" >&2; echo "kguard exit status $rc" >&2; return 1; fi
+    if ((rc > 2)); then cat "$workdir/stderr" "$workdir/time.txt" >&2; echo "kguard exit status $rc" >&2; return 1; fi
     kg_t+=("$(python3 -c "print(($t1 - $t0) / 1e9)")")
-    kg_c+=("$(cpu_of "$TMP/time.txt")")
-    r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$TMP/time.txt")
+    kg_c+=("$(cpu_of "$workdir/time.txt")")
+    r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$workdir/time.txt")
     if ((r > rss)); then rss=$r; fi
   done
   echo "$(median "${fl_t[@]}") $(median "${kg_t[@]}") $rss $(median "${fl_c[@]}") $(median "${kg_c[@]}")"
@@ -194,9 +194,9 @@ time_jobs_speedup() {
     for jobs in 1 2; do
       rc=0
       t0=$(date +%s%N)
-      "$KGUARD" scan --no-config --jobs "$jobs" -o json=/dev/null "$@" >/dev/null 2>"$TMP/stderr" || rc=$?
+      "$KGUARD" scan --no-config --jobs "$jobs" -o json=/dev/null "$@" >/dev/null 2>"$workdir/stderr" || rc=$?
       t1=$(date +%s%N)
-      ((rc <= 2)) || { cat "$TMP/stderr" >&2; die "kguard exit status $rc"; }
+      ((rc <= 2)) || { cat "$workdir/stderr" >&2; die "kguard exit status $rc"; }
       if ((jobs == 1)); then j1+=("$(python3 -c "print(($t1 - $t0) / 1e9)")")
       else j2+=("$(python3 -c "print(($t1 - $t0) / 1e9)")"); fi
     done
@@ -344,11 +344,11 @@ fi
     echo
     echo "**Output check failed (not timed): ${FAILED[*]}.** See the benchmark's stderr for the reasons."
   fi
-} >"$TMP/latest.md"
+} >"$workdir/latest.md"
 
-cat "$TMP/latest.md"
+cat "$workdir/latest.md"
 mkdir -p "$(dirname "$RESULTS")"
-cp "$TMP/latest.md" "$RESULTS"
+cp "$workdir/latest.md" "$RESULTS"
 log "wrote $RESULTS"
 if ((${#FAILED[@]})); then
   die "output check failed for: ${FAILED[*]}"
