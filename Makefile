@@ -47,12 +47,13 @@ fuzz-admit: deps
 	for t in http_parser admission_review; do mkdir -p build/fuzz/corpus-$$t && \
 	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
-# Runs the loader fuzzer (clang + libFuzzer) for FUZZ_SECONDS (default 60) from the seed corpus.
+# Runs the loader fuzzers (clang + libFuzzer) for FUZZ_SECONDS (default 60) each from the seed
+# corpora: the whole scan of untrusted bytes, and the YAML fast path against libyaml.
 fuzz: deps
 	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_WERROR=OFF
-	cmake --build build/fuzz --target fuzz_document_loader -j $(JOBS)
-	mkdir -p build/fuzz/corpus
-	build/fuzz/fuzz/fuzz_document_loader -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 build/fuzz/corpus fuzz/corpus/document_loader
+	cmake --build build/fuzz --target fuzz_document_loader fuzz_yaml_fast -j $(JOBS)
+	for t in document_loader yaml_fast; do mkdir -p build/fuzz/corpus-$$t && \
+	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

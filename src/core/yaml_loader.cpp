@@ -1,9 +1,11 @@
-// YAML streams through libyaml's event parser.
+// YAML streams through the fast path (yaml_fast.hpp) document by document;
+// what it declines goes through libyaml's event parser, which also reports
+// every syntax error.
 //
-// libyaml cannot resume after an error, so the stream is first cut into
-// documents at `---` / `...` marker lines (a line starting with either marker
-// is always a document boundary in YAML: c-forbidden), and each piece is
-// parsed on its own. A malformed document then costs only itself.
+// libyaml cannot resume after an error, so the stream is cut into documents
+// at `---` / `...` marker lines (a line starting with either marker is
+// always a document boundary in YAML: c-forbidden), and each piece is parsed
+// on its own. A malformed document then costs only itself.
 #include <sys/mman.h>
 #include <unistd.h>
 #include <yaml.h>
@@ -14,9 +16,15 @@
 
 #include "core/document.hpp"
 #include "core/tree_builder.hpp"
+#include "core/yaml_fast.hpp"
 
 namespace kg {
 namespace {
+
+using detail::FastDocument;
+using detail::FastYamlParser;
+using detail::YamlPath;
+using detail::YamlPathCounts;
 
 bool is_marker(std::string_view line, std::string_view marker) {
   if (line.substr(0, 3) != marker) return false;
@@ -35,7 +43,10 @@ struct Chunk {
 // (libyaml handles them); directives (%YAML) move with the next document.
 // Starts at `from` (a line start, line `from_line`): the bytes before it may
 // have been released.
-std::vector<Chunk> split_documents(std::string_view s, std::size_t from = 0, std::uint32_t from_line = 1) {
+// Stops at `to` (a line start, or the end).
+std::vector<Chunk> split_documents(std::string_view s, std::size_t from, std::uint32_t from_line,
+                                   std::size_t to) {
+  s = s.substr(0, to);
   std::vector<Chunk> chunks;
   std::size_t chunk_begin = from;
   std::uint32_t chunk_line = from_line;
@@ -80,14 +91,74 @@ class YamlChunkParser {
       : file_(file), arena_(arena), release_(release), sink_(sink), builder_(arena, limits) {
     if (release_)
       builder_.stream_list_items([this](const Node* item, std::size_t index) {
+        // Items the fast path delivered before declining the document are
+        // not delivered again by libyaml's parse of it.
+        // Counted in calls, not by index: a root with two `items` keys
+        // streams two sequences, both from index 0.
+        if (skip_items_ > 0) {
+          --skip_items_;
+          return;
+        }
+        ++items_delivered_;
         sink_(Document{item, item->line, static_cast<std::int64_t>(index)});
       });
   }
 
-  // Parses from chunk.begin to the end of its range. Returns the first line
-  // of the document libyaml failed in, or 0 when the range parsed to its end.
-  std::uint32_t parse(const Chunk& chunk) {
-    std::uint32_t failed_at = 0;
+  // The whole stream: the fast path, document by document, with libyaml for
+  // what it declines.
+  void parse_stream(YamlPath path, YamlPathCounts* counts) {
+    const std::string_view s = file_.content;
+    if (path == YamlPath::LibyamlOnly) {
+      parse_rest_with_libyaml(0, 1);
+      return;
+    }
+    FastYamlParser fast(s, builder_);
+    std::size_t pos = 0;
+    std::uint32_t line = 1;
+    while (pos < s.size()) {
+      builder_.reset();
+      items_delivered_ = 0;
+      const FastDocument d = fast.parse_document(pos, line);
+      switch (d.status) {
+        case FastDocument::Status::EndOfStream:
+          return;
+        case FastDocument::Status::RestOfStream:
+          builder_.reset();
+          if (release_) arena_.release();
+          if (counts) ++counts->rest;
+          parse_rest_with_libyaml(d.begin, d.begin_line);
+          return;
+        case FastDocument::Status::Parsed:
+          if (d.has_content) {
+            finish_document(d.doc_line);
+          } else {
+            builder_.reset();
+          }
+          if (counts) ++counts->fast;
+          break;
+        case FastDocument::Status::Declined:
+          builder_.reset();
+          if (release_) arena_.release();
+          skip_items_ = items_delivered_;
+          // Cut as libyaml-only loading cuts (comments before a `---` are
+          // a chunk of their own), so both read the same bytes alike.
+          parse_rest_with_libyaml(d.begin, d.begin_line, d.end);
+          skip_items_ = 0;
+          if (counts) ++counts->declined;
+          break;
+      }
+      if (d.end <= pos) {  // no progress: cannot happen, but never loop or drop input
+        parse_rest_with_libyaml(pos, line);
+        return;
+      }
+      pos = d.end;
+      line = d.end_line;
+      if (s.size() >= kReleaseMinBytes) release_read_input(pos);
+    }
+  }
+
+  // Parses one chunk with libyaml; a syntax error is reported and ends it.
+  void parse(const Chunk& chunk) {
     bool reported = false;  // a tree-builder error is reported once per document
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
@@ -95,13 +166,11 @@ class YamlChunkParser {
     yaml_parser_set_input_string(&parser, data, chunk.end - chunk.begin);
     const std::size_t input_size = chunk.end - chunk.begin;
     base_line_ = chunk.first_line;
-    bool in_document = false;
     std::uint32_t doc_line = chunk.first_line;
     for (;;) {
       yaml_event_t ev;
       if (!yaml_parser_parse(&parser, &ev)) {
         report_parser_error(parser);
-        failed_at = in_document ? doc_line : chunk.first_line;
         break;
       }
       const yaml_event_type_t type = ev.type;
@@ -112,12 +181,10 @@ class YamlChunkParser {
         case YAML_DOCUMENT_START_EVENT:
           builder_.reset();
           reported = false;
-          in_document = true;
           doc_line = line;
           break;
         case YAML_DOCUMENT_END_EVENT:
           finish_document(doc_line);
-          in_document = false;
           break;
         case YAML_SCALAR_EVENT: {
           std::string_view text(reinterpret_cast<const char*>(ev.data.scalar.value),
@@ -161,18 +228,6 @@ class YamlChunkParser {
       if (type == YAML_STREAM_END_EVENT) break;
     }
     yaml_parser_delete(&parser);
-    return failed_at;
-  }
-
-  // Bytes before this offset may have been released (read as zeros); the
-  // first line start at or after it and its line number, for resuming after
-  // a syntax error without reading released bytes.
-  std::size_t released() const { return released_; }
-  std::pair<std::size_t, std::uint32_t> first_line_after_release() const {
-    const std::string_view s = file_.content;
-    if (released_ == 0 || s[released_ - 1] == '\n') return {released_, released_lines_ + 1};
-    const std::size_t nl = s.find('\n', released_);
-    return {nl == std::string_view::npos ? s.size() : nl + 1, released_lines_ + 2};
   }
 
  private:
@@ -236,6 +291,15 @@ class YamlChunkParser {
     file_.errors.push_back(std::move(e));
   }
 
+  // libyaml from `from` (a line start) to the end of the stream, one
+  // document (chunk) at a time, so a syntax error, even one libyaml's
+  // read-ahead meets before the previous document's end, costs only the
+  // document it is in.
+  void parse_rest_with_libyaml(std::size_t from, std::uint32_t from_line,
+                               std::size_t to = std::string_view::npos) {
+    for (const Chunk& chunk : split_documents(file_.content, from, from_line, to)) parse(chunk);
+  }
+
   SourceFile& file_;
   Arena& arena_;
   bool release_;
@@ -244,32 +308,26 @@ class YamlChunkParser {
   std::uint32_t base_line_ = 1;
   std::size_t released_ = 0;
   std::uint32_t released_lines_ = 0;  // newlines before released_
+  std::size_t skip_items_ = 0;
+  std::size_t items_delivered_ = 0;
 };
 
 }  // namespace
 
 void load_yaml(SourceFile& file, Arena& arena, bool release, const LoadLimits& limits,
                const DocumentSink& sink) {
-  // One parser for the whole stream (a parser per document costs more than
-  // the parse); after a syntax error, resume at the first document boundary
-  // after the broken document's start.
-  YamlChunkParser parser(file, arena, release, limits, sink);
-  const std::string_view s = file.content;
-  Chunk range{0, s.size(), 1};
-  std::vector<Chunk> chunks;
-  while (range.begin < s.size()) {
-    const std::uint32_t failed_at = parser.parse(range);
-    if (failed_at == 0) break;
-    if (chunks.empty()) {
-      const auto [from, from_line] = parser.first_line_after_release();
-      chunks = split_documents(s, from, from_line);
-    }
-    auto next = std::find_if(chunks.begin(), chunks.end(), [&](const Chunk& c) {
-      return c.begin > range.begin && c.first_line > failed_at;
-    });
-    if (next == chunks.end()) break;
-    range = Chunk{next->begin, s.size(), next->first_line};
-  }
+  detail::load_yaml_via(file, arena, release, limits, sink, detail::YamlPath::Auto);
 }
 
+namespace detail {
+
+void load_yaml_via(SourceFile& file, Arena& arena, bool release, const LoadLimits& limits,
+                   const DocumentSink& sink, YamlPath path, YamlPathCounts* counts) {
+  // One parser for the whole stream (a parser per document costs more than
+  // the parse).
+  YamlChunkParser parser(file, arena, release, limits, sink);
+  parser.parse_stream(path, counts);
+}
+
+}  // namespace detail
 }  // namespace kg
