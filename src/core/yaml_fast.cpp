@@ -180,8 +180,22 @@ void FastYamlParser::expect_rest_empty() {
 // True when every byte in [b, e) is one the fast path reads as libyaml
 // would; notes non-ASCII characters (their columns need counting).
 bool FastYamlParser::check_bytes(std::size_t b, std::size_t e) {
+  // Eight bytes at a time while they are all printable ASCII (0x20..0x7E),
+  // the common case; byte by byte otherwise.
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
   bool clean = true;
   while (b < e) {
+    if (e - b >= 8) {
+      std::uint64_t w;
+      std::memcpy(&w, s_.data() + b, 8);
+      const std::uint64_t below_space = (w - kOnes * 0x20) & ~w & kHighs;
+      const std::uint64_t x = w ^ (kOnes * 0x7F);
+      const std::uint64_t del = (x - kOnes) & ~x & kHighs;
+      if (((w & kHighs) | below_space | del) == 0) {
+        b += 8;
+        continue;
+      }
+    }
     const unsigned char c = static_cast<unsigned char>(s_[b]);
     if (c < 0x80) {
       clean &= kBytes.ok[c];
@@ -210,8 +224,8 @@ bool FastYamlParser::find_document_end(std::size_t body, FastDocument& doc) {
       doc.status = FastDocument::Status::RestOfStream;
       return false;
     }
-    std::size_t e = q;
-    while (e < n && s_[e] != '\n') ++e;
+    const void* nl = std::memchr(s_.data() + q, '\n', n - q);
+    const std::size_t e = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - s_.data()) : n;
     clean &= check_bytes(q, e);
     if (e == n) {
       q = n;
@@ -336,7 +350,7 @@ void FastYamlParser::parse_block_node(int parent, bool inline_value, bool after_
   }
   std::size_t colon;
   if (!inline_value && key_ahead(colon)) {
-    parse_block_mapping(col());
+    parse_block_mapping(col(), colon);
     return;
   }
   if (c == '"' || c == '\'') {
@@ -450,12 +464,12 @@ bool FastYamlParser::key_ahead(std::size_t& colon) const {
   return false;
 }
 
-void FastYamlParser::parse_block_mapping(std::uint32_t n) {
+// `colon` is the first key's ':' (key_ahead found it).
+void FastYamlParser::parse_block_mapping(std::uint32_t n, std::size_t colon) {
   if (!b_.begin(NodeType::Map, ln_, n + 1)) throw Bail{};
-  for (;;) {
+  for (bool first = true;; first = false) {
     // p_ is at a key in column n.
-    std::size_t colon;
-    if (!key_ahead(colon)) throw Bail{};
+    if (!first && !key_ahead(colon)) throw Bail{};
     const std::uint32_t key_line = ln_;
     const char c = s_[p_];
     if (c == '"' || c == '\'') {

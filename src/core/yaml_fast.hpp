@@ -60,7 +60,7 @@ class FastYamlParser {
   void expect_rest_empty();
 
   void parse_block_node(int parent, bool inline_value, bool after_dash);
-  void parse_block_mapping(std::uint32_t n);
+  void parse_block_mapping(std::uint32_t n, std::size_t colon);
   void parse_block_sequence(std::uint32_t n, bool indentless);
   void parse_value_after_colon(std::uint32_t n, std::uint32_t key_line, std::uint32_t colon_end);
   void parse_block_scalar(int parent);
