@@ -355,8 +355,20 @@ void FastYamlParser::parse_block_node(int parent, bool inline_value, bool after_
   }
   if (c == '"' || c == '\'') {
     const std::uint32_t line = ln_, column = mark_col(p_) + 1;
-    p_ = scan_quoted(p_, text_);
+    std::size_t close = scan_quoted(p_, text_);
+    if (close == std::string::npos) {
+      std::uint32_t lines = 0;
+      close = scan_quoted_lines(p_, text_, lines);
+      if (lines > 0) {
+        // Continue on the line the scalar closed on.
+        std::size_t start = close - 1;
+        while (start > 0 && s_[start - 1] != '\n') --start;
+        ln_ += lines;
+        load_line(start);
+      }
+    }
     if (!b_.scalar(text_, true, false, line, column)) throw Bail{};
+    p_ = close;
     expect_rest_empty();
     return;
   }
@@ -444,6 +456,7 @@ bool FastYamlParser::key_ahead(std::size_t& colon) const {
     } catch (const Bail&) {
       return false;
     }
+    if (q == std::string::npos) return false;
     while (q < le_ && s_[q] == ' ') ++q;
     if (q < le_ && s_[q] == ':' && (q + 1 == le_ || s_[q + 1] == ' ')) {
       colon = q;
@@ -550,14 +563,15 @@ void FastYamlParser::parse_block_sequence(std::uint32_t n, bool indentless) {
 // ---------------------------------------------------------------------------
 // Scalars
 
-// A quoted scalar that closes on its own line; anything longer declines.
+// A quoted scalar that closes on its own line. Returns the end (past the
+// closing quote), or npos when the line ends first.
 std::size_t FastYamlParser::scan_quoted(std::size_t q, std::string& out) const {
   out.clear();
   const char quote = s_[q++];
   if (quote == '\'') {
     for (;;) {
       const void* hit = std::memchr(s_.data() + q, '\'', le_ - q);
-      if (!hit) throw Bail{};
+      if (!hit) return std::string::npos;
       const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(hit) - s_.data());
       out.append(s_.data() + q, at - q);
       if (at + 1 < le_ && s_[at + 1] == '\'') {
@@ -569,7 +583,7 @@ std::size_t FastYamlParser::scan_quoted(std::size_t q, std::string& out) const {
     }
   }
   for (;;) {
-    if (q >= le_) throw Bail{};
+    if (q >= le_) return std::string::npos;
     const char c = s_[q];
     if (c == '"') return q + 1;
     if (c != '\\') {
@@ -577,39 +591,113 @@ std::size_t FastYamlParser::scan_quoted(std::size_t q, std::string& out) const {
       ++q;
       continue;
     }
-    if (q + 1 >= le_) throw Bail{};  // a line continuation
-    const char e = s_[q + 1];
-    q += 2;
-    switch (e) {
-      case '0': out += '\0'; break;
-      case 'a': out += '\a'; break;
-      case 'b': out += '\b'; break;
-      case 't': case '\t': out += '\t'; break;
-      case 'n': out += '\n'; break;
-      case 'v': out += '\v'; break;
-      case 'f': out += '\f'; break;
-      case 'r': out += '\r'; break;
-      case 'e': out += '\x1B'; break;
-      case ' ': out += ' '; break;
-      case '"': out += '"'; break;
-      case '/': out += '/'; break;
-      case '\\': out += '\\'; break;
-      case 'x': case 'u': case 'U': {
-        const std::size_t len = e == 'x' ? 2 : e == 'u' ? 4 : 8;
-        if (q + len > le_) throw Bail{};
-        std::uint32_t cp = 0;
-        for (std::size_t i = 0; i < len; ++i) {
-          const int h = hex_value(s_[q + i]);
-          if (h < 0) throw Bail{};
-          cp = cp * 16 + static_cast<std::uint32_t>(h);
-        }
-        if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) throw Bail{};
-        append_utf8(out, cp);
-        q += len;
-        break;
+    if (q + 1 >= le_) return std::string::npos;  // an escaped line break
+    q = unescape(q + 1, out);
+  }
+}
+
+// The escape after a backslash at q - 1, appended to out; returns the
+// position after it. Declines what libyaml rejects and \N \_ \L \P.
+std::size_t FastYamlParser::unescape(std::size_t q, std::string& out) const {
+  const char e = s_[q++];
+  switch (e) {
+    case '0': out += '\0'; break;
+    case 'a': out += '\a'; break;
+    case 'b': out += '\b'; break;
+    case 't': case '\t': out += '\t'; break;
+    case 'n': out += '\n'; break;
+    case 'v': out += '\v'; break;
+    case 'f': out += '\f'; break;
+    case 'r': out += '\r'; break;
+    case 'e': out += '\x1B'; break;
+    case ' ': out += ' '; break;
+    case '"': out += '"'; break;
+    case '/': out += '/'; break;
+    case '\\': out += '\\'; break;
+    case 'x': case 'u': case 'U': {
+      const std::size_t len = e == 'x' ? 2 : e == 'u' ? 4 : 8;
+      if (q + len > end_) throw Bail{};
+      std::uint32_t cp = 0;
+      for (std::size_t i = 0; i < len; ++i) {
+        const int h = hex_value(s_[q + i]);
+        if (h < 0) throw Bail{};
+        cp = cp * 16 + static_cast<std::uint32_t>(h);
       }
-      default:
-        throw Bail{};  // \N \_ \L \P and errors
+      if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) throw Bail{};
+      append_utf8(out, cp);
+      q += len;
+      break;
+    }
+    default:
+      throw Bail{};
+  }
+  return q;
+}
+
+// A quoted scalar over several lines (go-yaml writes long strings so),
+// folded as libyaml's yaml_parser_scan_flow_scalar folds it: a line break
+// becomes a space, blank lines stay line breaks, the spaces around a break
+// go, an escaped break joins the lines. Returns the end past the closing
+// quote and counts the line breaks crossed.
+std::size_t FastYamlParser::scan_quoted_lines(std::size_t q, std::string& out,
+                                              std::uint32_t& lines) {
+  out.clear();
+  lines = 0;
+  const char quote = s_[q++];
+  const bool single = quote == '\'';
+  std::string& whitespaces = breaks_[0];
+  std::string& trailing_breaks = breaks_[1];
+  whitespaces.clear();
+  trailing_breaks.clear();
+  auto blank = [&](std::size_t i) { return s_[i] == ' ' || s_[i] == '\t'; };
+  for (;;) {
+    // A `---` line ends the document (end_) and is an error inside a scalar.
+    if (q >= end_) throw Bail{};
+    bool leading_blanks = false;
+    bool leading_break = false;
+    while (q < end_ && !blank(q) && s_[q] != '\n') {
+      const char c = s_[q];
+      if (single && c == '\'' && q + 1 < end_ && s_[q + 1] == '\'') {
+        out += '\'';
+        q += 2;
+      } else if (c == quote) {
+        break;
+      } else if (!single && c == '\\' && q + 1 < end_ && s_[q + 1] == '\n') {
+        q += 2;
+        ++lines;
+        leading_blanks = true;
+        break;
+      } else if (!single && c == '\\') {
+        if (q + 1 >= end_) throw Bail{};
+        q = unescape(q + 1, out);
+      } else {
+        out += c;
+        ++q;
+      }
+    }
+    if (q >= end_) throw Bail{};
+    if (s_[q] == quote) return q + 1;
+    while (q < end_ && (blank(q) || s_[q] == '\n')) {
+      if (s_[q] != '\n') {
+        if (!leading_blanks) whitespaces += s_[q];
+      } else if (!leading_blanks) {
+        whitespaces.clear();
+        leading_break = true;
+        leading_blanks = true;
+        ++lines;
+      } else {
+        trailing_breaks += '\n';
+        ++lines;
+      }
+      ++q;
+    }
+    if (leading_blanks) {
+      if (leading_break && trailing_breaks.empty()) out += ' ';
+      out += trailing_breaks;
+      trailing_breaks.clear();
+    } else {
+      out += whitespaces;
+      whitespaces.clear();
     }
   }
 }
@@ -729,6 +817,7 @@ void FastYamlParser::parse_flow_scalar(bool key) {
   const std::uint32_t column = mark_col(p_) + 1;
   if (c == '"' || c == '\'') {
     p_ = scan_quoted(p_, text_);
+    if (p_ == std::string::npos) throw Bail{};
     if (!b_.scalar(text_, true, false, ln_, column)) throw Bail{};
     return;
   }

@@ -75,7 +75,9 @@ class FastYamlParser {
   // to the ':' position. Does not move p_.
   bool key_ahead(std::size_t& colon) const;
   void emit_plain(std::size_t b, std::size_t e, std::uint32_t line, std::uint32_t column);
-  std::size_t scan_quoted(std::size_t q, std::string& out) const;  // returns the end (past the quote)
+  std::size_t scan_quoted(std::size_t q, std::string& out) const;
+  std::size_t scan_quoted_lines(std::size_t q, std::string& out, std::uint32_t& lines);
+  std::size_t unescape(std::size_t q, std::string& out) const;
 
   std::string_view s_;
   TreeBuilder& b_;

@@ -197,6 +197,19 @@ const char* const kCases[] = {
     "a: 'it''s' 'x'\n",
     "a: \"\"\nb: ''\n",
     "a:   \n  \nb: 1\n",
+    "a: 'one\n  two\n\n  three  \n   four'\nb: 1\n",
+    "a: \"x \\\n  y\\\n\n  z \\t\n w\"  # c\nb: 1\n",
+    "- 'a\nb'\n- \"c\n\n\n  d\"\n",
+    "a:\n  b: 'long\nless indented'\n  c: 1\n",
+    "a: 'x\n---\ny'\n",
+    "a: 'x\n...\ny'\n",
+    "a: 'unterminated\n",
+    "a: \"bad \\q\n escape\"\n",
+    "a: 'it''s\n  ''quoted'''\n",
+    "a: \"tab\tin\n\tnext\"\n",
+    "'multi\nkey': 1\n",
+    "a: 'x\n  y': 1\n",
+    "a: 'x\n  y' z\n",
 };
 
 TEST(YamlFastPath, SameAsLibyamlOnEdgeCases) {
