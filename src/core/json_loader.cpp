@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/document.hpp"
+#include "core/swar.hpp"
 #include "core/tree_builder.hpp"
 
 namespace kg {
@@ -72,6 +73,8 @@ class JsonParser {
       if (c == '\n') {
         ++line_;
         line_start_ = ++pos_;
+        // Pretty-printed JSON: skip the indentation a word at a time.
+        while (pos_ + 8 <= s_.size() && swar::load(s_.data() + pos_) == swar::kOnes * ' ') pos_ += 8;
       } else if (c == ' ' || c == '\t' || c == '\r') {
         ++pos_;
       } else {
@@ -157,6 +160,13 @@ class JsonParser {
     ++pos_;
     const std::size_t start = pos_;
     while (pos_ < s_.size()) {
+      // Skip ordinary text a word at a time.
+      while (pos_ + 8 <= s_.size()) {
+        const std::uint64_t w = swar::load(s_.data() + pos_);
+        if (swar::has(w, '"') || swar::has(w, '\\') || swar::has_below(w, 0x20)) break;
+        pos_ += 8;
+      }
+      if (pos_ >= s_.size()) break;
       char ch = s_[pos_];
       if (ch == '"') {
         out = s_.substr(start, pos_ - start);
