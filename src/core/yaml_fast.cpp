@@ -7,6 +7,8 @@
 #include <cstring>
 #include <string>
 
+#include "core/swar.hpp"
+
 namespace kg::detail {
 namespace {
 
@@ -148,6 +150,18 @@ void FastYamlParser::skip_to_content() {
     }
     next_line();
   }
+}
+
+// The first ':', '#' or tab in [q, e), or e: the bytes that can end or
+// spoil a plain scalar.
+std::size_t FastYamlParser::find_stop(std::size_t q, std::size_t e) const {
+  while (q + 8 <= e) {
+    const std::uint64_t w = swar::load(s_.data() + q);
+    if (swar::has(w, ':') || swar::has(w, '#') || swar::has(w, '\t')) break;
+    q += 8;
+  }
+  while (q < e && s_[q] != ':' && s_[q] != '#' && s_[q] != '\t') ++q;
+  return q;
 }
 
 std::uint32_t FastYamlParser::mark_col(std::size_t pos) const {
@@ -385,16 +399,23 @@ void FastYamlParser::parse_plain_value(int parent) {
   // Scans one line's part from p_; returns its end (trailing spaces cut) and
   // whether a comment ended it.
   auto scan_part = [&](std::size_t& e) {
-    e = p_;
+    const std::size_t part = p_;
+    bool comment = false;
     while (p_ < le_) {
+      p_ = find_stop(p_, le_);
+      if (p_ >= le_) break;
       const char ch = s_[p_];
       if (ch == '\t') throw Bail{};
       if (ch == ':' && (p_ + 1 == le_ || s_[p_ + 1] == ' ')) throw Bail{};  // `a: b: c`
-      if (ch == '#' && s_[p_ - 1] == ' ') return true;
+      if (ch == '#' && s_[p_ - 1] == ' ') {
+        comment = true;
+        break;
+      }
       ++p_;
-      if (ch != ' ') e = p_;
     }
-    return false;
+    e = p_;
+    while (e > part && s_[e - 1] == ' ') --e;
+    return comment;
   };
   const std::size_t b = p_;
   std::size_t e;
@@ -466,6 +487,8 @@ bool FastYamlParser::key_ahead(std::size_t& colon) const {
   }
   if (starts_special(c) || (c == '-' && dash_at(q))) return false;
   for (; q < le_; ++q) {
+    q = find_stop(q, le_);
+    if (q >= le_) break;
     const char ch = s_[q];
     if (ch == ':' && (q + 1 == le_ || s_[q + 1] == ' ')) {
       colon = q;

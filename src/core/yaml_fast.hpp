@@ -69,6 +69,7 @@ class FastYamlParser {
   void parse_plain_value(int parent);
   // The column libyaml marks for byte `pos` of the current line (characters).
   std::uint32_t mark_col(std::size_t pos) const;
+  std::size_t find_stop(std::size_t q, std::size_t e) const;
 
   // Scans a mapping key at p_ (plain or quoted, one line) and returns true
   // when it is followed by ':' and a space or the line end; `colon` is set
