@@ -358,7 +358,7 @@ void FastYamlParser::parse_block_node(int parent, bool inline_value, bool after_
     return;
   }
   if (c == '[' || c == '{') {
-    parse_flow(0);
+    parse_flow(0, nullptr);
     expect_rest_empty();
     return;
   }
@@ -835,13 +835,30 @@ void FastYamlParser::parse_block_scalar(int parent) {
 // ---------------------------------------------------------------------------
 // Flow collections, on one line only
 
-void FastYamlParser::parse_flow_scalar(bool key) {
+// What may follow a flow node, checked before the node is emitted: an item
+// of a streamed `items` list is handed over as soon as it ends, so a node
+// must never be emitted as one thing and then turn out to be another
+// (`["a": b]` is a mapping, `- [a]: b` a key). `next` lists the characters
+// allowed after spaces; null means the end of the line or a comment.
+void FastYamlParser::expect_next(std::size_t q, const char* next) const {
+  const std::size_t start = q;
+  while (q < le_ && s_[q] == ' ') ++q;
+  if (!next) {
+    if (q < le_ && (s_[q] != '#' || q == start)) throw Bail{};
+    return;
+  }
+  if (q >= le_ || !std::strchr(next, s_[q])) throw Bail{};
+}
+
+void FastYamlParser::parse_flow_scalar(bool key, const char* next) {
   const char c = s_[p_];
   const std::uint32_t column = mark_col(p_) + 1;
   if (c == '"' || c == '\'') {
-    p_ = scan_quoted(p_, text_);
-    if (p_ == std::string::npos) throw Bail{};
+    const std::size_t close = scan_quoted(p_, text_);
+    if (close == std::string::npos) throw Bail{};
+    expect_next(close, next);
     if (!b_.scalar(text_, true, false, ln_, column)) throw Bail{};
+    p_ = close;
     return;
   }
   if (starts_special(c) || c == '-') {
@@ -860,13 +877,16 @@ void FastYamlParser::parse_flow_scalar(bool key) {
     ++p_;
     if (ch != ' ') e = p_;
   }
+  if (p_ >= le_) throw Bail{};  // a plain scalar going on to the next line
+  expect_next(p_, next);
   emit_plain(b, e, ln_, column);
 }
 
-void FastYamlParser::parse_flow(int depth) {
+void FastYamlParser::parse_flow(int depth, const char* next) {
   if (depth > 64) throw Bail{};
   const bool seq = s_[p_] == '[';
   const char close = seq ? ']' : '}';
+  const char* const after_item = seq ? ",]" : ",}";
   if (!b_.begin(seq ? NodeType::Seq : NodeType::Map, ln_, mark_col(p_) + 1)) throw Bail{};
   ++p_;
   auto skip_spaces = [&] {
@@ -874,49 +894,43 @@ void FastYamlParser::parse_flow(int depth) {
     if (p_ >= le_ || s_[p_] == '\t') throw Bail{};
   };
   skip_spaces();
-  if (s_[p_] == close) {
-    ++p_;
-    if (!b_.end()) throw Bail{};
-    return;
-  }
-  for (;;) {
-    if (seq) {
-      if (s_[p_] == '[' || s_[p_] == '{') {
-        parse_flow(depth + 1);
+  if (s_[p_] != close) {
+    for (;;) {
+      if (seq) {
+        if (s_[p_] == '[' || s_[p_] == '{') {
+          parse_flow(depth + 1, after_item);
+        } else {
+          parse_flow_scalar(false, after_item);
+        }
       } else {
-        parse_flow_scalar(false);
+        const char k = s_[p_];
+        if (k == '[' || k == '{') throw Bail{};
+        parse_flow_scalar(true, ":");
+        skip_spaces();
+        // After a plain key the ':' needs a space; after a quoted one libyaml
+        // takes `"a":b` too, but keep to the common spelling.
+        ++p_;
+        if (p_ >= le_ || s_[p_] != ' ') throw Bail{};
+        skip_spaces();
+        if (s_[p_] == '[' || s_[p_] == '{') {
+          parse_flow(depth + 1, after_item);
+        } else {
+          if (s_[p_] == ',' || s_[p_] == close) throw Bail{};
+          parse_flow_scalar(false, after_item);
+        }
       }
-    } else {
-      const char k = s_[p_];
-      if (k == '[' || k == '{') throw Bail{};
-      parse_flow_scalar(true);
       skip_spaces();
-      if (s_[p_] != ':') throw Bail{};
-      // After a plain key the ':' needs a space; after a quoted one libyaml
-      // takes `"a":b` too, but keep to the common spelling.
-      ++p_;
-      if (p_ >= le_ || s_[p_] != ' ') throw Bail{};
-      skip_spaces();
-      if (s_[p_] == '[' || s_[p_] == '{') {
-        parse_flow(depth + 1);
-      } else {
-        if (s_[p_] == ',' || s_[p_] == close) throw Bail{};
-        parse_flow_scalar(false);
+      if (s_[p_] == ',') {
+        ++p_;
+        skip_spaces();
+        if (s_[p_] == close || s_[p_] == ',') throw Bail{};
+        continue;
       }
+      break;  // at `close`: expect_next let nothing else through
     }
-    skip_spaces();
-    if (s_[p_] == ',') {
-      ++p_;
-      skip_spaces();
-      if (s_[p_] == close || s_[p_] == ',') throw Bail{};
-      continue;
-    }
-    if (s_[p_] == close) {
-      ++p_;
-      break;
-    }
-    throw Bail{};
   }
+  ++p_;
+  expect_next(p_, next);
   if (!b_.end()) throw Bail{};
 }
 

@@ -64,8 +64,9 @@ class FastYamlParser {
   void parse_block_sequence(std::uint32_t n, bool indentless);
   void parse_value_after_colon(std::uint32_t n, std::uint32_t key_line, std::uint32_t colon_end);
   void parse_block_scalar(int parent);
-  void parse_flow(int depth);
-  void parse_flow_scalar(bool key);
+  void parse_flow(int depth, const char* next);
+  void parse_flow_scalar(bool key, const char* next);
+  void expect_next(std::size_t q, const char* next) const;
   void parse_plain_value(int parent);
   // The column libyaml marks for byte `pos` of the current line (characters).
   std::uint32_t mark_col(std::size_t pos) const;

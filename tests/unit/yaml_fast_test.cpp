@@ -210,6 +210,16 @@ const char* const kCases[] = {
     "'multi\nkey': 1\n",
     "a: 'x\n  y': 1\n",
     "a: 'x\n  y' z\n",
+    // Streamed List items must be settled before they are handed over.
+    "items: [a\n  b]\n",
+    "kind: List\nitems: [web, api\n  server, db]\n",
+    "items: [\"c\": d]\n",
+    "items: ['c' : d, e]\n",
+    "items:\n- [a]: b\n",
+    "items:\n- {name: a}: b\n",
+    "items: [[a]: b]\n",
+    "items: [{a: b}, [c], d]\nkind: List\n",
+    "items: [a, b}\n",
 };
 
 TEST(YamlFastPath, SameAsLibyamlOnEdgeCases) {
