@@ -27,13 +27,14 @@
 #   Polaris      POLARIS_VERSION=latest       Go module proxy: github.com/fairwindsops/polaris
 # kube-linter and Polaris were not served by the module proxy on the machine this script was
 # written on, so their versions are not pinned and the way they are run and checked below
-# (run_kube_linter, run_polaris) has not been exercised; a peer that does not install is
-# reported as unavailable and the benchmark goes on without it.
+# (command_for, check_report) has not been exercised; a peer that does not install is reported
+# as unavailable and the benchmark goes on without it.
 #
 # Builds nothing of kguard: build it first (cmake --build build/release --target kguard).
 # Before timing anything, every tool runs once on every corpus and its report is checked (kguard:
-# object count; kube-score: one scored object per object of the kinds it scores; checkov: its
-# resource count and no parsing errors).  A tool whose check fails is not timed on that corpus.
+# object count; kube-score: one scored object per distinct object of the kinds it scores;
+# checkov: its resource count and no parsing errors).  A tool whose check fails is not timed on
+# that corpus.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -444,6 +445,18 @@ CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 KGUARD_VERSION=$("$KGUARD" --version 2>/dev/null | head -1 || true)
 GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "no commit")
 if [[ -n $(git -C "$ROOT" status --porcelain 2>/dev/null | head -1) ]]; then GIT_REV="$GIT_REV (dirty)"; fi
+# How many checks each peer has, for the rule-count context in the report.
+PEER_CHECKS_KUBE_SCORE=""
+if [[ ${PEER_STATUS[kube-score]} == ok ]]; then
+  PEER_CHECKS_KUBE_SCORE=$("${PEER_BIN[kube-score]}" list 2>/dev/null |
+    awk -F, '$NF == "default" {d++} $NF == "optional" {o++} END {printf "%d default checks (%d optional ones off)", d, o}' || true)
+fi
+PEER_CHECKS_CHECKOV=""
+if [[ ${PEER_STATUS[checkov]} == ok ]]; then
+  PEER_CHECKS_CHECKOV=$(CKV_SKIP_PACKAGE_UPDATE_CHECK=true "${PEER_BIN[checkov]}" --list --framework kubernetes \
+    --skip-download 2>/dev/null | awk -F'|' '$3 ~ /CKV/ {gsub(/ /, "", $3); ids[$3] = 1}
+      END {n = 0; for (i in ids) n++; printf "%d Kubernetes check ids in `checkov --list`", n}' || true)
+fi
 RULES=$("$KGUARD" rules list -o json 2>/dev/null | python3 -c 'import json, sys; print(len(json.load(sys.stdin)))' || true)
 
 {
@@ -470,16 +483,16 @@ RULES=$("$KGUARD" rules list -o json 2>/dev/null | python3 -c 'import json, sys;
        "slice = the first $SLICE_OBJECTS documents of the synthetic snapshot (\`bench/gen_snapshot.py\`, cached in \`$CACHE\`) as one file;" \
        "full = the whole $SNAPSHOT_OBJECTS-object snapshot, kguard and kube-score only (checkov would take far too long)."
   echo "- Method: every tool first runs once on every corpus and its report is checked (kguard: object count;" \
-       "kube-score: one scored object per object of the kinds it scores; checkov: resource count ≥ kguard's object count," \
+       "kube-score: one scored object per distinct object (kind/apiVersion/namespace/name) of the kinds it scores; checkov: resource count ≥ kguard's object count," \
        "checks evaluated, no parsing errors). Then $REPS timed rounds per corpus, each running every tool once, kguard first," \
        "so that all see the same load; reports go to /dev/null. Wall = median wall time end to end (process start," \
        "file reads, report); CPU = median user + system time of the whole process tree (GNU time);" \
        "peak RSS = maximum over the runs (GNU time). Speed-up = the tool's wall time / kguard's wall time in the same rounds."
   echo "- What each runs: kguard every rule that is on by default (no config file; the catalog has ${RULES:-?} rules" \
        "in \`kguard rules list\`, a few of them opt-in), single-threaded; \"rules evaluated\" = rules that applied to at least one object;" \
-       "kube-score its default (non-optional) checks, on the kinds it scores ($KUBE_SCORE_KINDS) after parsing everything;" \
-       "checkov its built-in Kubernetes checks (and graph checks) on every object; checkov forks a worker per core for" \
-       "several files, kube-score is a Go program (garbage collector on other threads), so CPU time is shown too."
+       "kube-score its ${PEER_CHECKS_KUBE_SCORE:-default checks}, only on the kinds it scores ($KUBE_SCORE_KINDS), after parsing everything;" \
+       "checkov its built-in Kubernetes resource and graph checks (${PEER_CHECKS_CHECKOV:-count unknown}) on every object." \
+       "A peer could use more than one thread or process (Go's garbage collector, Python workers), so CPU time is shown next to wall time."
   echo
   echo "| Corpus | Tool | Runs | Wall s | CPU s | Peak RSS MiB | kguard speed-up (wall) | Report check |"
   echo "|---|---|---:|---:|---:|---:|---:|---|"
