@@ -444,7 +444,7 @@ CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 [[ -n $CPU_MODEL ]] || CPU_MODEL=$(uname -m)
 KGUARD_VERSION=$("$KGUARD" --version 2>/dev/null | head -1 || true)
 GIT_REV=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo "no commit")
-if [[ -n $(git -C "$ROOT" status --porcelain 2>/dev/null | head -1) ]]; then GIT_REV="$GIT_REV (dirty)"; fi
+if [[ -n $(git -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | head -1) ]]; then GIT_REV="$GIT_REV (dirty)"; fi
 # How many checks each peer has, for the rule-count context in the report.
 PEER_CHECKS_KUBE_SCORE=""
 if [[ ${PEER_STATUS[kube-score]} == ok ]]; then
