@@ -4,7 +4,7 @@ ASAN_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
 CORPORA    ?= $(abspath $(firstword $(wildcard ../shared/corpora) /work/shared/corpora))
 
-.PHONY: demo test build deps deps-demo asan bench bench-admit fuzz fuzz-admit format clean
+.PHONY: demo test build deps deps-demo asan bench bench-peers bench-admit fuzz fuzz-admit format clean
 
 demo: deps-demo
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) >/dev/null
@@ -35,6 +35,13 @@ asan:
 
 bench: build
 	bench/run_scan_bench.sh $(BUILD)/kguard $(BUILD)/bench/libyaml_floor
+
+# kguard scan side by side with kube-score, checkov (and kube-linter, Polaris where the module
+# proxy serves them), installed into ~/.cache/kguard-bench/peers (bench/results/peers.md).
+bench-peers:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) >/dev/null
+	cmake --build $(BUILD) --target kguard -j $(JOBS)
+	bench/run_peer_bench.sh $(BUILD)/kguard
 
 # The admission webhook under load (bench/results/admit.md); SOAK_SECONDS=0 skips the 10-minute soak.
 bench-admit: build
