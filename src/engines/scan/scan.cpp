@@ -3,6 +3,8 @@
 #include "checks/registry.hpp"
 #include "core/glob.hpp"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <atomic>
 #include <deque>
@@ -242,6 +244,18 @@ bool has_manifest_extension(const std::filesystem::path& p) {
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
 }
 
+// A large input is read into transparent huge pages where the kernel allows
+// them on request: a 70 MB snapshot then takes some 35 page faults instead
+// of 17,000, a measurable share of a scan. Called before the bytes are touched.
+void advise_huge_pages(std::string& content) {
+  constexpr std::uintptr_t kHuge = std::uintptr_t{2} << 20;
+  if (content.capacity() < 2 * kHuge) return;
+  const auto begin = reinterpret_cast<std::uintptr_t>(content.data());
+  const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
+  const std::uintptr_t last = (begin + content.capacity()) & ~(kHuge - 1);
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+}
+
 bool read_input(const std::string& path, std::string& content, std::string& error) {
   if (path == "-") {
     content.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
@@ -262,6 +276,8 @@ bool read_input(const std::string& path, std::string& content, std::string& erro
     error = "file larger than 1 GiB; split it";
     return false;
   }
+  content.reserve(static_cast<std::size_t>(size));
+  advise_huge_pages(content);
   content.resize(static_cast<std::size_t>(size));
   in.seekg(0);
   in.read(content.data(), size);
