@@ -53,6 +53,8 @@ struct CheckInput {
   // Kubernetes minor release the scan targets (--target-version or the
   // cluster read); 0 = each rule's own parameter.
   int kubernetes_minor = 0;
+  // The cluster's full version when the scan read one ("v1.24.17"), else empty.
+  std::string_view cluster_version;
 };
 
 // One problem a check found. `at` is the node to point at (the field itself,

@@ -312,9 +312,19 @@ class SubPathMountCheck final : public Check {
   std::vector<Version> fixed_in;   // first fixed patch of each affected minor, ascending
   std::string advisory;
 
-  bool affected() const {
-    if (!cluster) return true;
-    const Version& v = *cluster;
+  // The cluster's version: the rule's parameter, else the version of the
+  // cluster the scan read (live or from a snapshot); unset when unknown.
+  std::optional<Version> version_of(const CheckInput& in) const {
+    if (cluster) return cluster;
+    int parts = 0;
+    const Version v = parse_version(in.cluster_version, parts);
+    if (parts >= 2) return v;
+    return std::nullopt;
+  }
+
+  bool affected(const std::optional<Version>& version) const {
+    if (!version) return true;
+    const Version& v = *version;
     for (const Version& f : fixed_in)
       if (f[0] == v[0] && f[1] == v[1]) return v < f;
     // Minors older than every listed one are affected; newer ones shipped the fix.
@@ -329,11 +339,12 @@ class SubPathMountCheck final : public Check {
 
   Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
     if (!in.pod) return Outcome::NotApplicable;
-    if (!affected()) return Outcome::Pass;
+    const std::optional<Version> version = version_of(in);
+    if (!affected(version)) return Outcome::Pass;
     const std::string when =
-        cluster ? "the cluster runs " + format_version(*cluster) + ", which is affected by " + advisory
+        version ? "the cluster runs " + format_version(*version) + ", which is affected by " + advisory
                 : "on clusters older than " + fixed_list() + " this is " + advisory +
-                      " (set params.kubernetesVersion to your cluster version)";
+                      " (scan the cluster or its snapshot, or set params.kubernetesVersion)";
     for (const ContainerRef& c : in.containers) {
       const auto mounts = items(c.node->get("volumeMounts"));
       for (std::size_t i = 0; i < mounts.size(); ++i)

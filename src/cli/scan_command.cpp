@@ -279,10 +279,13 @@ int scan_command(const std::vector<std::string>& args) {
     cluster_read = read_cluster_for_scan(cluster, selected, options, quiet);
     if (!cluster_read) return 2;
     options.kubernetes_minor = kubernetes_minor(cluster_read->info.server_version).value_or(0);
+    options.cluster_version = cluster_read->info.server_version;
   } else {
     for (const std::string& p : paths)
-      if (auto info = kube::peek_snapshot(p); info && options.kubernetes_minor == 0)
+      if (auto info = kube::peek_snapshot(p); info && options.cluster_version.empty()) {
         options.kubernetes_minor = kubernetes_minor(info->server_version).value_or(0);
+        options.cluster_version = info->server_version;
+      }
   }
   if (!target_version.empty()) options.kubernetes_minor = *kubernetes_minor(target_version);
 

@@ -152,6 +152,43 @@ class Selection(unittest.TestCase):
                           "pss-capabilities-restricted"})
 
 
+    def test_snapshot_cluster_version_decides_the_subpath_cve(self):
+        # CVE-2021-25741 was fixed in 1.21.5: a snapshot of a 1.21.3 cluster is
+        # affected, one of 1.21.5 is not, and a plain file (version unknown) is
+        # reported with the advice to set the version.
+        deployment = {
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"app": "web"}}, "template": {
+                "metadata": {"labels": {"app": "web"}},
+                "spec": {"containers": [{"name": "web", "image": "web:1",
+                                         "volumeMounts": [{"name": "d", "mountPath": "/d",
+                                                           "subPath": "x"}]}],
+                         "volumes": [{"name": "d", "emptyDir": {}}]}}}}
+        rule = "subpath-mount-cve-2021-25741"
+        with tempfile.TemporaryDirectory() as d:
+            def scan_snapshot(version):
+                path = os.path.join(d, "snapshot-%s.json" % version)
+                # The layout `kguard snapshot` writes: the envelope on the first line.
+                envelope = json.dumps({"server": "https://127.0.0.1:6443",
+                                       "serverVersion": version}, separators=(",", ":"))
+                with open(path, "w") as f:
+                    f.write('{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},'
+                            '"kguardSnapshot":%s,"items":[\n%s\n]}\n' % (envelope, json.dumps(deployment)))
+                _, report, _ = scan_json("--only", rule, path)
+                return [f for f in report["findings"] if f["rule"] == rule]
+            affected = scan_snapshot("v1.21.3")
+            self.assertEqual(len(affected), 1)
+            self.assertIn("the cluster runs 1.21.3", affected[0]["message"])
+            self.assertEqual(scan_snapshot("v1.21.5"), [])
+            self.assertEqual(scan_snapshot("v1.30.0"), [])
+            plain = os.path.join(d, "plain.json")
+            with open(plain, "w") as f:
+                json.dump(deployment, f)
+            _, report, _ = scan_json("--only", rule, plain)
+            self.assertIn("or set params.kubernetesVersion", report["findings"][0]["message"])
+
+
 class Reports(unittest.TestCase):
     def test_json_shape(self):
         _, r, _ = scan_json(os.path.join(EXAMPLES, "insecure"))

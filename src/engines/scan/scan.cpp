@@ -430,7 +430,8 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
                           options_.pss_level,
                           pod_containers,
                           serial.fetch_add(1, std::memory_order_relaxed) + 1,
-                          options_.kubernetes_minor};
+                          options_.kubernetes_minor,
+                          options_.cluster_version};
       for (std::size_t ri : rules_for(obj.kind)) {
         const Rule& rule = *rules_[ri];
         violations.clear();
@@ -758,7 +759,8 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
   const std::vector<ContainerRef> pod_containers = containers_of(pod);
   static std::atomic<std::uint64_t> serial{1ull << 62};  // apart from scan_file's serials
   const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level, pod_containers,
-                      serial.fetch_add(1, std::memory_order_relaxed) + 1, options_.kubernetes_minor};
+                      serial.fetch_add(1, std::memory_order_relaxed) + 1, options_.kubernetes_minor,
+                      options_.cluster_version};
   std::vector<Violation> violations;
   std::vector<std::string> containers;
   for (std::size_t ri : rules_for(obj.kind)) {

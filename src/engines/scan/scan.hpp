@@ -62,6 +62,9 @@ struct ScanOptions {
   // Kubernetes minor release that API deprecations are judged against
   // (--target-version, else the version of the cluster read); 0 = the rules' own.
   int kubernetes_minor = 0;
+  // The full version of the cluster read (live, or recorded in a snapshot),
+  // e.g. "v1.24.17"; empty when unknown. Rules about patch releases use it.
+  std::string cluster_version;
 };
 
 enum class Result : std::uint8_t { Fail, Pass, Exempt };
