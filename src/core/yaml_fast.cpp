@@ -544,6 +544,9 @@ void FastYamlParser::parse_value_after_colon(std::uint32_t n, std::uint32_t key_
     parse_block_sequence(n, true);
     return;
   }
+  // As after a dash: a non-key node in the key's column is the value.
+  std::size_t colon;
+  if (!eof_ && indent() == n && !key_ahead(colon)) throw Bail{};
   if (eof_ || indent() <= n) {
     // An empty value: null, marked just past the ':'.
     if (!b_.scalar({}, false, true, key_line, colon_end + 1)) throw Bail{};
@@ -566,6 +569,11 @@ void FastYamlParser::parse_block_sequence(std::uint32_t n, bool indentless) {
     } else {
       next_line();
       skip_to_content();
+      // libyaml takes a node in the dash's own column as the entry's value
+      // (`-` then `foo` on the next line is ["foo"]), unless it is another
+      // entry or, in an indentless sequence, the parent mapping's next key.
+      std::size_t colon;
+      if (!eof_ && indent() == n && !dash_at(cs_) && !(indentless && key_ahead(colon))) throw Bail{};
       if (eof_ || indent() <= n) {
         if (!b_.scalar({}, false, true, dash_line, dash_end + 1)) throw Bail{};
       } else {

@@ -220,6 +220,17 @@ const char* const kCases[] = {
     "items: [[a]: b]\n",
     "items: [{a: b}, [c], d]\nkind: List\n",
     "items: [a, b}\n",
+    // A node in the dash's (or key's) column after an empty entry is its value.
+    "items:\n-\n|+\n  x\n",
+    "items:\n-\nfoo\n",
+    "items:\n-\nfoo: 1\n",
+    "items:\n- a\n-\n- b\n",
+    "- \nfoo\n",
+    "-\n[a]\n",
+    "a:\nfoo\n",
+    "a:\n\"q\"\n",
+    "items:\n- a:\n  b\n",
+    "items:\n- a:\n  b: 1\n",
 };
 
 TEST(YamlFastPath, SameAsLibyamlOnEdgeCases) {
