@@ -6,6 +6,7 @@
 
 #include "core/document.hpp"
 #include "core/swar.hpp"
+#include "core/utf8.hpp"
 #include "core/tree_builder.hpp"
 
 namespace kg {
@@ -231,23 +232,6 @@ class JsonParser {
     return fail("unterminated string");
   }
 
-  static void append_utf8(std::string& b, unsigned cp) {
-    if (cp < 0x80) {
-      b += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-      b += static_cast<char>(0xC0 | (cp >> 6));
-      b += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      b += static_cast<char>(0xE0 | (cp >> 12));
-      b += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      b += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-      b += static_cast<char>(0xF0 | (cp >> 18));
-      b += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-      b += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-      b += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-  }
 
   bool object(std::uint32_t line, std::uint32_t c) {
     if (!builder_.begin(NodeType::Map, line, c)) return false;
