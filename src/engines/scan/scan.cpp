@@ -3,7 +3,13 @@
 #include "checks/registry.hpp"
 #include "core/glob.hpp"
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <atomic>
@@ -237,8 +243,6 @@ void tally(RuleTally& t, Result r) {
 
 namespace {
 
-constexpr std::size_t kMaxFileBytes = std::size_t{1} << 30;
-
 bool has_manifest_extension(const std::filesystem::path& p) {
   auto ext = p.extension().string();
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
@@ -256,34 +260,106 @@ void advise_huge_pages(std::string& content) {
   if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
 }
 
-bool read_input(const std::string& path, std::string& content, std::string& error) {
-  if (path == "-") {
-    content.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    return true;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open file";
+std::string file_type(mode_t mode) {
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISDIR(mode)) return "a directory";
+  return "not a regular file";
+}
+
+std::string too_large(std::string_view what, std::size_t limit) {
+  return std::string(what) + " is larger than the file size limit (" + format_bytes(limit) +
+         ", --max-file-size); not scanned";
+}
+
+// Reads a regular file, or stdin, of at most `max_bytes`. Devices, FIFOs and
+// sockets given as paths are refused (`kguard scan /dev/zero` would read
+// forever); stdin is read in blocks and given up past the limit.
+bool read_input(const std::string& path, std::size_t max_bytes, std::string& content,
+                std::string& error) {
+  const bool is_stdin = path == "-";
+  // O_NONBLOCK: opening a FIFO without a writer must not hang before fstat.
+  const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::string("cannot open file: ") + std::strerror(errno);
     return false;
   }
-  in.seekg(0, std::ios::end);
-  auto size = in.tellg();
-  if (size < 0) {
-    error = "cannot read file";
+  struct Closer {
+    int fd;
+    bool close_it;
+    ~Closer() {
+      if (close_it) ::close(fd);
+    }
+  } closer{fd, !is_stdin};
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    error = std::string("cannot read file: ") + std::strerror(errno);
     return false;
   }
-  if (static_cast<std::size_t>(size) > kMaxFileBytes) {
-    error = "file larger than 1 GiB; split it";
+  if (!is_stdin && !S_ISREG(st.st_mode)) {
+    error = "not a regular file (" + file_type(st.st_mode) +
+            "); kguard reads regular files, directories and - (stdin)";
     return false;
   }
-  content.reserve(static_cast<std::size_t>(size));
-  advise_huge_pages(content);
-  content.resize(static_cast<std::size_t>(size));
-  in.seekg(0);
-  in.read(content.data(), size);
-  if (!in) {
-    error = "cannot read file";
-    return false;
+  if (S_ISREG(st.st_mode)) {
+    const auto size = static_cast<std::size_t>(st.st_size);
+    if (size > max_bytes) {
+      error = too_large("file of " + format_bytes(size), max_bytes);
+      return false;
+    }
+    content.reserve(size);
+    advise_huge_pages(content);
+    content.resize(size);
+    std::size_t got = 0;
+    while (got < size) {
+      const ssize_t n = ::read(fd, content.data() + got, size - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error = std::string("cannot read file: ") + std::strerror(errno);
+        return false;
+      }
+      if (n == 0) break;  // the file shrank
+      got += static_cast<std::size_t>(n);
+    }
+    content.resize(got);
+    if (!is_stdin) return true;
+    // stdin redirected from a file: read on in case it grew.
+  }
+  // A pipe: blocks of 1 MiB, joined once at the end (no doubling copies).
+  constexpr std::size_t kBlock = std::size_t{1} << 20;
+  std::vector<std::string> blocks;
+  std::size_t total = content.size();
+  for (;;) {
+    std::string block(kBlock, '\0');
+    std::size_t used = 0;
+    while (used < kBlock) {
+      const ssize_t n = ::read(fd, block.data() + used, kBlock - used);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error = std::string("cannot read stdin: ") + std::strerror(errno);
+        return false;
+      }
+      if (n == 0) break;
+      used += static_cast<std::size_t>(n);
+    }
+    total += used;
+    if (total > max_bytes) {
+      error = too_large("input of more than " + format_bytes(max_bytes), max_bytes);
+      content.clear();
+      content.shrink_to_fit();
+      return false;
+    }
+    block.resize(used);
+    const bool done = used < kBlock;
+    if (used > 0) blocks.push_back(std::move(block));
+    if (done) break;
+  }
+  content.reserve(total);
+  for (std::string& b : blocks) {
+    content += b;
+    std::string().swap(b);
   }
   return true;
 }
@@ -397,14 +473,28 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       if ((o.controller || f.owners.size() == 1) && seen.count(identity(o.kind, f.ns, o.name))) return true;
     return false;
   };
+  // Errors are capped per file: the loader's in `file`, the objects' here,
+  // each to the cap while streaming, then to the cap together below.
+  const std::size_t max_errors = options_.limits.max_errors_per_file;
+  file.max_errors = max_errors;
+  std::size_t object_errors_dropped = 0;
+  std::vector<InputError> doc_errors;
+  auto keep_errors = [&] {
+    for (InputError& e : doc_errors) {
+      if (out.errors.size() < max_errors) out.errors.push_back(std::move(e));
+      else ++object_errors_dropped;
+    }
+    doc_errors.clear();
+  };
   stream_documents(file, options_.limits, [&](const Document& doc) {
     if (doc.list_index < 0) ++out.documents;
     // A kguard snapshot's envelope carries what was read from the cluster.
     if (doc.list_index < 0 && doc.root && str(get(doc.root, "kind")) == "List")
       if (const Node* snap = get(doc.root, "kguardSnapshot"); snap && !out.cluster)
-        out.cluster = parse_cluster_info(file.path, *snap, out.errors);
+        out.cluster = parse_cluster_info(file.path, *snap, doc_errors);
     objects.clear();
-    collect_objects(file, doc, objects, out.errors);
+    collect_objects(file, doc, objects, doc_errors);
+    keep_errors();
     for (const Object& obj : objects) {
       ++out.objects;
       auto kit = out.kinds.find(obj.kind);
@@ -468,8 +558,16 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       }
     }
   });
-  for (InputError& e : file.errors) out.errors.push_back(std::move(e));
+  std::size_t dropped = object_errors_dropped + file.errors_dropped;
+  for (InputError& e : file.errors) {
+    if (out.errors.size() < max_errors) out.errors.push_back(std::move(e));
+    else ++dropped;
+  }
   file.errors.clear();
+  if (dropped > 0)
+    out.errors.push_back({file.path, 0, 0,
+                          std::to_string(dropped) + " more error(s) in this file not listed (only the first " +
+                              std::to_string(max_errors) + " are; --max-errors-per-file)"});
 }
 
 namespace {
@@ -691,12 +789,12 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
     SourceFile file;
     file.path = files[i];
     std::string error;
-    if (!read_input(files[i], file.content, error)) {
+    if (files[i] == "-") file.path = "<stdin>";
+    if (!read_input(files[i], options_.limits.max_file_bytes, file.content, error)) {
       outcomes[i].tallies.assign(rules_.size(), RuleTally{});
-      outcomes[i].errors.push_back({files[i], 0, 0, error});
+      outcomes[i].errors.push_back({file.path, 0, 0, error});
       return;
     }
-    if (files[i] == "-") file.path = "<stdin>";
     scan_file(file, outcomes[i]);
   };
   const unsigned jobs = std::max(1u, std::min<unsigned>(options_.jobs, files.size()));
