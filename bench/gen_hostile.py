@@ -2,6 +2,8 @@
 """Hostile inputs for kguard's loader benchmark (bench/run_hostile_bench.sh).
 
 Usage: gen_hostile.py OUTDIR [--scale S]
+       gen_hostile.py --honest FILE MB     a realistic multi-document file of MB megabytes with many
+                                           findings: examples/insecure repeated, each copy renamed
 
 Writes one file per shape into OUTDIR; each is named SHAPE-SIZE.EXT so the bench can show how time
 grows with size.  Everything is deterministic (no randomness).  --scale multiplies the sizes
@@ -9,6 +11,7 @@ grows with size.  Everything is deterministic (no randomness).  --scale multipli
 """
 
 import os
+import re
 import sys
 
 OBJ = (
@@ -23,10 +26,33 @@ def write(path, data):
         f.write(data)
 
 
+def honest(path, mb):
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.path.join(here, "..", "examples", "insecure")
+    docs = []
+    for name in sorted(os.listdir(src)):
+        with open(os.path.join(src, name)) as f:
+            docs.append(f.read().strip("\n").removeprefix("---\n"))
+    base = "\n---\n".join(docs) + "\n---\n"
+    top_name = re.compile(r"^(  name: )(\S+)$", re.M)
+    limit = mb << 20
+    written = 0
+    with open(path, "w") as f:
+        i = 0
+        while written < limit:
+            chunk = top_name.sub(lambda m: f"{m.group(1)}{m.group(2)}-{i}", base)
+            f.write(chunk)
+            written += len(chunk)
+            i += 1
+
+
 def main():
     args = sys.argv[1:]
     if not args:
         sys.exit(__doc__)
+    if args[0] == "--honest":
+        honest(args[1], int(args[2]))
+        return
     out = args[0]
     scale = 1.0
     if "--scale" in args:

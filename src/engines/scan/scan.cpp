@@ -4,6 +4,7 @@
 #include "core/glob.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -576,20 +577,22 @@ namespace {
 class ResultSink final : public SetSink {
  public:
   using Exempt = std::function<bool(std::size_t object, std::string& reason, std::string& until)>;
-  ResultSink(ScanResult& r, const Inventory& inv, std::size_t rule_index, bool show_passed, Exempt exempt)
-      : r_(r), inv_(inv), rule_index_(rule_index), show_passed_(show_passed), exempt_(std::move(exempt)) {}
+  ResultSink(ScanResult& r, std::deque<Finding>& out, const Inventory& inv, std::size_t rule_index,
+             bool show_passed, Exempt exempt)
+      : r_(r), out_(out), inv_(inv), rule_index_(rule_index), show_passed_(show_passed),
+        exempt_(std::move(exempt)) {}
 
   void pass(std::size_t object) override {
     std::string reason, until;
     const Result res = exempt_(object, reason, until) ? Result::Exempt : Result::Pass;
     tally(r_.tallies[rule_index_], res);
-    if (res == Result::Pass && show_passed_) r_.findings.push_back(make(object, res, {}, reason, until));
+    if (res == Result::Pass && show_passed_) out_.push_back(make(object, res, {}, reason, until));
   }
   void fail(std::size_t object, std::vector<SetViolation> violations) override {
     std::string reason, until;
     const Result res = exempt_(object, reason, until) ? Result::Exempt : Result::Fail;
     tally(r_.tallies[rule_index_], res);
-    for (SetViolation& v : violations) r_.findings.push_back(make(object, res, std::move(v), reason, until));
+    for (SetViolation& v : violations) out_.push_back(make(object, res, std::move(v), reason, until));
   }
 
  private:
@@ -615,6 +618,7 @@ class ResultSink final : public SetSink {
   }
 
   ScanResult& r_;
+  std::deque<Finding>& out_;
   const Inventory& inv_;
   std::size_t rule_index_;
   bool show_passed_;
@@ -638,10 +642,15 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     total_findings += o.findings.size();
     total_provisional += o.provisional.size();
   }
-  r.findings.reserve(total_findings);
   provisional.reserve(total_provisional);
+  // Findings are moved into r.findings only once their number is known (the
+  // files' own, then the settled and set-level ones gathered in `late`), so
+  // the vector is allocated once and never holds two copies while it grows.
+  std::vector<std::size_t> bases;
+  std::deque<Finding> late;
   for (FileOutcome& o : outcomes) {
     const std::size_t base = inv.objects.size();
+    bases.push_back(base);
     for (std::size_t i = 0; i < o.tallies.size(); ++i) {
       r.tallies[i].evaluated += o.tallies[i].evaluated;
       r.tallies[i].passed += o.tallies[i].passed;
@@ -652,11 +661,6 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     r.objects += o.objects;
     r.documents += o.documents;
     r.bytes += o.bytes;
-    for (Finding& f : o.findings) {
-      f.object += base;
-      r.findings.push_back(std::move(f));
-    }
-    std::deque<Finding>().swap(o.findings);  // free each file's copy as soon as it is merged
     for (Provisional& p : o.provisional) {
       p.object += base;
       for (Finding& f : p.findings) f.object += base;
@@ -692,7 +696,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
       if (!selected) continue;  // not applicable: nothing routes traffic to it
     }
     tally(r.tallies[p.rule], p.result);
-    for (Finding& f : p.findings) r.findings.push_back(std::move(f));
+    for (Finding& f : p.findings) late.push_back(std::move(f));
   }
   std::vector<Provisional>().swap(provisional);
 
@@ -700,7 +704,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   std::vector<std::string> no_containers;
   for (std::size_t ri : set_rules_) {
     std::vector<InputError> ignored_warnings;  // annotation expiry is reported by object rules
-    ResultSink sink(r, inv, ri, options_.show_passed,
+    ResultSink sink(r, late, inv, ri, options_.show_passed,
                     [&](std::size_t object, std::string& reason, std::string& until) {
                       no_containers.clear();
                       Exemption e = exemption_for(ri, inv.objects[object], no_containers,
@@ -738,10 +742,29 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
         f.location.column = r.cluster->column;
         f.location.path = std::move(v.path);
         f.object = inv.objects.size();  // after every object of the input
-        r.findings.push_back(std::move(f));
+        late.push_back(std::move(f));
       }
     }
   }
+
+  // Popped as they are moved: each finding's deque block is freed at once,
+  // and the freed pages go back to the kernel as the move advances (malloc
+  // keeps them otherwise), so the findings are never resident twice.
+  r.findings.reserve(total_findings + late.size());
+  std::size_t moved = 0;
+  auto move_from = [&](std::deque<Finding>& fs, std::size_t base) {
+    while (!fs.empty()) {
+      fs.front().object += base;
+      r.findings.push_back(std::move(fs.front()));
+      fs.pop_front();
+#ifdef __GLIBC__
+      if (++moved % 65536 == 0) malloc_trim(0);
+#endif
+    }
+    std::deque<Finding>().swap(fs);
+  };
+  for (std::size_t i = 0; i < outcomes.size(); ++i) move_from(outcomes[i].findings, bases[i]);
+  move_from(late, 0);
 
   // Input order; within one resource failures first, the most severe first.
   // Findings are large: sort indices, then move each finding once.
