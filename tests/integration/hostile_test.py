@@ -208,6 +208,21 @@ class Hostile(unittest.TestCase):
             self.assertIn(flag, p.stderr)
             self.assertEqual(p.stdout, "")
 
+    def test_text_report_groups_repeated_findings_and_json_lists_them_all(self):
+        path = self.write("many.yaml", "---\n".join(CM.format(name=f"cm-{i}") for i in range(20)))
+        p = subprocess.run([KGUARD, "scan", "--no-config", "--no-color", "-o", "text", path],
+                           capture_output=True, text=True, timeout=TIMEOUT)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        text = p.stdout
+        self.assertEqual(text.count("ConfigMap is in the default namespace"), 3)
+        self.assertIn("… and 17 more like this, not listed here", text)
+        self.assertIn("17 findings of a repeated shape are counted, not listed", text)
+        for shown in ("cm-0", "cm-1", "cm-2"):
+            self.assertIn(f"ConfigMap default/{shown} ", text)
+        self.assertNotIn("ConfigMap default/cm-3 ", text)
+        code, report, _ = scan(path)
+        self.assertEqual(len(report["findings"]), 20)
+
 
 if __name__ == "__main__":
     unittest.main()
