@@ -9,24 +9,22 @@
 #include <string_view>
 #include <vector>
 
-#include "catalog/i18n.hpp"
+#include "model/i18n.hpp"
 #include "core/cluster_info.hpp"
 #include "core/document.hpp"
 #include "core/inventory.hpp"
 #include "core/object.hpp"
+#include "model/severity.hpp"
 
 namespace kg {
 
-enum class Severity : std::uint8_t { Low, Medium, High, Critical };
 enum class Category : std::uint8_t { Health, Images, Networking, Resources, Security };
 inline constexpr Category kAllCategories[] = {Category::Health, Category::Images,
                                               Category::Networking, Category::Resources,
                                               Category::Security};
 
-std::string_view to_string(Severity s);
 std::string_view to_string(Category c);
 std::string_view category_title(Category c);
-std::optional<Severity> parse_severity(std::string_view s);
 std::optional<Category> parse_category(std::string_view s);
 
 // Pod Security Standards level of a rule or of a scan.

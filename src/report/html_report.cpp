@@ -19,7 +19,7 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "report/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 namespace kg {
 namespace {

@@ -1,6 +1,6 @@
 // The JSON report, schema version 1 (docs/report.md). Extend, never break.
-#include "report/cluster_json.hpp"
-#include "report/json_writer.hpp"
+#include "core/cluster_json.hpp"
+#include "core/json_writer.hpp"
 #include "report/model.hpp"
 
 namespace kg {

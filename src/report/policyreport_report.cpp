@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "report/formats.hpp"
 
 namespace kg {
@@ -46,17 +47,6 @@ std::string yq(std::string_view s) {
   }
   out += '"';
   return out;
-}
-
-// Seconds since the epoch of the report's RFC 3339 UTC time (0 if unreadable).
-long long epoch_seconds(const std::string& rfc3339) {
-  std::tm tm{};
-  if (std::sscanf(rfc3339.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-    return 0;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<long long>(timegm(&tm));
 }
 
 std::string_view policy_result(Result r) {
@@ -184,7 +174,7 @@ void write_policyreport_report(const ReportModel& m, std::ostream& out) {
   // Checks by namespace; "" collects cluster-scoped and namespace-less resources.
   std::map<std::string, std::vector<CheckRun>, std::less<>> by_namespace;
   for (const CheckRun& run : check_runs(fs)) by_namespace[fs[run.first].ns].push_back(run);
-  const long long seconds = epoch_seconds(m.generated_at);
+  const long long seconds = utc_epoch_seconds(m.generated_at);
   for (const auto& [ns, runs] : by_namespace)
     if (!ns.empty()) write_document(out, m, ns, runs, seconds);
   // Always present, so the stream is never empty and a clean scan still

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "report/formats.hpp"
-#include "report/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 namespace kg {
 namespace {

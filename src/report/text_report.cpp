@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "core/utf8.hpp"
 #include "report/model.hpp"
 
 namespace kg {
@@ -36,14 +37,11 @@ std::string percent(std::uint64_t part, std::uint64_t whole) {
 std::size_t display_width(std::string_view s) {
   std::size_t w = 0;
   for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    std::uint32_t cp = c;
-    if (len == 3 && i + 2 < s.size())
-      cp = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6) |
-           (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
-    w += (len >= 3 && cp >= 0x2E80) ? 2 : 1;
-    i += len;
+    const std::size_t start = i;
+    const char32_t cp = next_code_point(s, i);
+    // Three-byte characters from U+2E80 (CJK) are wide; a malformed byte
+    // (U+FFFD, one byte) takes one column.
+    w += (i - start == 3 && cp >= 0x2E80) ? 2 : 1;
   }
   return w;
 }

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "core/glob.hpp"
-#include "report/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 namespace kg::admit {
 

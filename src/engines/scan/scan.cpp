@@ -1,6 +1,7 @@
 #include "engines/scan/scan.hpp"
 
 #include "checks/registry.hpp"
+#include "core/clock.hpp"
 #include "core/glob.hpp"
 
 #include <sys/mman.h>
@@ -71,19 +72,10 @@ bool selects_rule(const std::vector<std::string>& selectors, const Rule& rule) {
   return false;
 }
 
-std::string today_utc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 }  // namespace
 
 Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::move(options)) {
-  if (options_.today.empty()) options_.today = today_utc();
+  if (options_.today.empty()) options_.today = utc_today();
   apply_overrides(catalog);
   for (const auto& r : catalog.rules()) {
     const Rule* rule = r.get();

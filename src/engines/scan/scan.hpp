@@ -14,36 +14,16 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "config/config.hpp"
 #include "core/cluster_info.hpp"
 #include "core/inventory.hpp"
 #include "core/object.hpp"
 
 namespace kg {
 
-// An exemption from the config file: which checks, on which objects, why.
-// Empty lists match everything; names, namespaces and files are globs.
-struct ExemptionRule {
-  std::vector<std::string> rules;  // ids, categories or tags; "*" = all
-  std::vector<std::string> except_rules;  // ids, categories or tags still checked
-  std::vector<std::string> namespaces;
-  std::vector<std::string> names;
-  std::vector<std::string> kinds;
-  std::vector<std::string> containers;
-  std::vector<std::string> files;
-  std::string reason;
-  std::string until;  // YYYY-MM-DD, empty = no expiry
-  std::string origin;  // "config.yaml:12" or "built-in kube-system pack"
-};
-
-// Per-rule settings from the config file.
-struct RuleOverride {
-  std::optional<bool> enabled;
-  std::optional<Severity> severity;
-  const Node* params = nullptr;  // merged over the rule's own params
-  std::string origin;            // for error messages
-};
-
-struct ScanOptions {
+// What the config file sets (pod template paths, exemptions, rule
+// overrides: config/config.hpp) plus the command line's choices.
+struct ScanOptions : PolicyOptions {
   PssLevel pss_level = PssLevel::Restricted;
   int pss_minor = kLatestPssMinor;
   // Selectors (rule ids, categories, tags); empty selects every rule.
@@ -51,13 +31,10 @@ struct ScanOptions {
   bool show_passed = false;
   unsigned jobs = 1;
   LoadLimits limits;
-  PodSpecTable pod_specs;
   bool use_exemptions = true;  // false: --no-exemptions
   // false: the kguard.io/exempt annotation is ignored (an admission policy
   // may not let the object's author exempt it); config exemptions still apply.
   bool use_annotation_exemptions = true;
-  std::vector<ExemptionRule> exemptions;
-  std::map<std::string, RuleOverride, std::less<>> overrides;
   std::string today;  // YYYY-MM-DD for exemption expiry; empty = the system date
   // Kubernetes minor release that API deprecations are judged against
   // (--target-version, else the version of the cluster read); 0 = the rules' own.
