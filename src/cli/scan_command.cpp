@@ -254,7 +254,7 @@ int scan_command(const std::vector<std::string>& args) {
   const Catalog& catalog = *catalog_ptr;
   if (!options.only.empty()) {
     for (const std::string& sel : options.only) {
-      bool known = parse_category(sel).has_value();
+      bool known = catalog.categories().find(sel).has_value();
       for (const auto& r : catalog.rules())
         if (r->id == sel || r->has_tag(sel)) known = true;
       if (!known) return usage_error("--only: no rule, category or tag named '" + sel + "'");

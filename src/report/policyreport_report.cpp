@@ -68,10 +68,10 @@ std::string join(const std::vector<std::string_view>& items) {
 }
 
 void write_result(std::ostream& out, const ReportModel& m, const CheckRun& run, long long seconds) {
-  const std::vector<Finding>& fs = m.scan->findings;
+  const std::vector<Finding>& fs = m.result->findings;
   const Lang L = m.lang;
   const Finding& f = fs[run.first];
-  const Rule& r = *f.rule;
+  const RuleInfo& r = *f.rule;
   std::string message;
   std::vector<std::string_view> paths;
   std::vector<std::string_view> containers;
@@ -111,7 +111,7 @@ void write_result(std::ostream& out, const ReportModel& m, const CheckRun& run, 
 
 void write_document(std::ostream& out, const ReportModel& m, std::string_view ns,
                     const std::vector<CheckRun>& runs, long long seconds) {
-  const std::vector<Finding>& fs = m.scan->findings;
+  const std::vector<Finding>& fs = m.result->findings;
   std::uint64_t pass = 0;
   std::uint64_t fail = 0;
   std::uint64_t skip = 0;
@@ -127,7 +127,7 @@ void write_document(std::ostream& out, const ReportModel& m, std::string_view ns
   // not be evaluated), in the cluster-wide report.
   static const std::vector<CoverageGap> kNoGaps;
   const std::vector<CoverageGap>& gaps =
-      cluster && m.scan->cluster ? m.scan->cluster->coverage : kNoGaps;
+      cluster && m.result->cluster ? m.result->cluster->coverage : kNoGaps;
   out << "---\napiVersion: wgpolicyk8s.io/v1alpha2\n"
       << "kind: " << (cluster ? "ClusterPolicyReport" : "PolicyReport") << '\n'
       << "metadata:\n"
@@ -170,7 +170,7 @@ void write_document(std::ostream& out, const ReportModel& m, std::string_view ns
 }  // namespace
 
 void write_policyreport_report(const ReportModel& m, std::ostream& out) {
-  const std::vector<Finding>& fs = m.scan->findings;
+  const std::vector<Finding>& fs = m.result->findings;
   // Checks by namespace; "" collects cluster-scoped and namespace-less resources.
   std::map<std::string, std::vector<CheckRun>, std::less<>> by_namespace;
   for (const CheckRun& run : check_runs(fs)) by_namespace[fs[run.first].ns].push_back(run);

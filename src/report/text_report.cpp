@@ -65,7 +65,7 @@ std::string lpad(const T& v, std::size_t width) {
 }  // namespace
 
 void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   Style st{color};
   const Lang L = m.lang;
   auto heading = [&](std::string_view title) {
@@ -87,8 +87,7 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     out << "  " << pad("", 12) << cluster_counts(c, L) << '\n';
     out << "  " << pad(tr(L, "Scope"), 12) << cluster_scope(c, L) << '\n';
   }
-  out << "  " << pad(tr(L, "Policy"), 12) << tr(L, "Pod Security Standards") << " " << to_string(s.options.pss_level) << " v1."
-      << s.options.pss_minor << '\n';
+  out << "  " << pad(tr(L, "Policy"), 12) << policy_text(s, L) << '\n';
   const std::string_view score_colour = m.score >= 80 ? kGreen : m.score >= 60 ? kYellow : kRed;
   out << "  " << pad(tr(L, "Score"), 12) << st(kBold) << st(score_colour) << m.score << "/100 (" << m.grade << ")"
       << st(kReset) << '\n';
@@ -122,7 +121,7 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
       out << "\n  " << st(kBold) << resource << st(kReset) << "  " << st(kDim) << f.location.file
           << st(kReset) << '\n';
     }
-    const Rule& r = *f.rule;
+    const RuleInfo& r = *f.rule;
     const std::string_view sev_col = f.result == Result::Fail ? severity_colour(r.severity) : kGreen;
     out << "    " << st(sev_col) << pad(std::string(tr(L, to_string(f.result))) + " " +
                                          std::string(tr(L, to_string(r.severity))), 16)

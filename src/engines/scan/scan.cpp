@@ -22,15 +22,6 @@
 
 namespace kg {
 
-std::string_view to_string(Result r) {
-  switch (r) {
-    case Result::Fail: return "fail";
-    case Result::Pass: return "pass";
-    case Result::Exempt: return "exempt";
-  }
-  return "fail";
-}
-
 bool rule_selected(const Rule& rule, const ScanOptions& options) {
   if (rule.pss_level) {
     if (options.pss_level < *rule.pss_level) return false;
@@ -74,7 +65,8 @@ bool selects_rule(const std::vector<std::string>& selectors, const Rule& rule) {
 
 }  // namespace
 
-Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::move(options)) {
+Scanner::Scanner(const Catalog& catalog, ScanOptions options)
+    : options_(std::move(options)), categories_(catalog.categories().all()) {
   if (options_.today.empty()) options_.today = utc_today();
   apply_overrides(catalog);
   for (const auto& r : catalog.rules()) {
@@ -520,9 +512,13 @@ class ResultSink final : public SetSink {
 ScanResult Scanner::finish(std::vector<std::string> inputs,
                            std::vector<FileOutcome>& outcomes) const {
   ScanResult r;
+  r.engine = "scan";
   r.inputs = std::move(inputs);
-  r.options = options_;
-  r.rules = rules_;
+  r.policy = "Pod Security Standards";
+  r.facts = {{"pss", std::string(to_string(options_.pss_level))},
+             {"pssVersion", "v1." + std::to_string(options_.pss_minor)}};
+  r.rules.assign(rules_.begin(), rules_.end());
+  r.categories = categories_;
   r.tallies.assign(rules_.size(), RuleTally{});
   r.warnings = expired_;
   Inventory inv;

@@ -18,6 +18,7 @@
 #include "core/cluster_info.hpp"
 #include "core/inventory.hpp"
 #include "core/object.hpp"
+#include "model/engine_result.hpp"
 
 namespace kg {
 
@@ -44,53 +45,10 @@ struct ScanOptions : PolicyOptions {
   std::string cluster_version;
 };
 
-enum class Result : std::uint8_t { Fail, Pass, Exempt };
-std::string_view to_string(Result r);
-
-struct Location {
-  std::string file;
-  std::uint32_t line = 0;
-  std::uint32_t column = 0;
-  std::string path;  // field path inside the object, e.g. spec.template.spec.hostNetwork
-};
-
-struct Finding {
-  const Rule* rule = nullptr;
-  Result result = Result::Fail;
-  std::string kind;
-  std::string ns;
-  std::string name;
-  std::string container;
-  std::string message;
-  Location location;
-  std::string exemption_reason;  // for Result::Exempt
-  std::string exemption_until;
-  std::size_t object = 0;  // index of the object in input order
-};
-
-struct RuleTally {
-  std::uint64_t evaluated = 0;  // resources the rule was applied to
-  std::uint64_t passed = 0;
-  std::uint64_t failed = 0;
-  std::uint64_t exempted = 0;
-};
-
-struct ScanResult {
-  std::vector<std::string> inputs;
-  ScanOptions options;
-  std::vector<const Rule*> rules;  // the rules in force, catalog order
-  std::vector<RuleTally> tallies;  // parallel to rules
-  std::map<std::string, std::uint64_t, std::less<>> kinds;  // resources by kind
-  std::uint64_t objects = 0;
-  std::uint64_t documents = 0;
-  std::uint64_t bytes = 0;
-  std::vector<Finding> findings;  // failures, exemptions (and passes with show_passed), input order
-  std::vector<InputError> errors;
-  std::vector<InputError> warnings;  // e.g. expired exemptions
-  // Set when the input is a cluster read (or a kguard snapshot of one):
-  // server version, counts and coverage gaps.
-  std::optional<ClusterInfo> cluster;
-};
+// What a scan returns: the engine-neutral result (model/engine_result.hpp).
+// The PSS level and version it judged with are its facts "pss" and
+// "pssVersion" under the policy "Pod Security Standards".
+using ScanResult = EngineResult;
 
 // True when `rule` is in force under `options` (PSS level and version,
 // enabled by default or by config, --only selectors).
@@ -148,6 +106,7 @@ class Scanner {
                           std::vector<InputError>& warnings) const;
 
   ScanOptions options_;
+  std::vector<Category> categories_;  // the catalog's, for the result
   std::vector<std::unique_ptr<Rule>> owned_rules_;  // catalog rules changed by config
   Arena arena_{4096};                                // merged params of owned rules
   std::vector<const Rule*> rules_;
