@@ -19,7 +19,7 @@ std::vector<ExemptionRule> builtin_exemptions() {
   return {kube_system};
 }
 
-void Config::apply(ScanOptions& options) const {
+void Config::apply(PolicyOptions& options) const {
   for (const auto& [kind, tpl] : pod_template_paths) options.pod_specs.set(kind, tpl);
   for (const auto& [id, o] : rules) options.overrides[id] = o;
   options.exemptions.insert(options.exemptions.end(), exemptions.begin(), exemptions.end());
@@ -27,9 +27,6 @@ void Config::apply(ScanOptions& options) const {
     auto builtin = builtin_exemptions();
     options.exemptions.insert(options.exemptions.end(), builtin.begin(), builtin.end());
   }
-  if (max_file_bytes) options.limits.max_file_bytes = *max_file_bytes;
-  if (max_document_bytes) options.limits.max_document_bytes = *max_document_bytes;
-  if (max_errors_per_file) options.limits.max_errors_per_file = *max_errors_per_file;
 }
 
 namespace {

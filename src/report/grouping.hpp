@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "engines/scan/scan.hpp"
+#include "model/finding.hpp"
 
 namespace kg {
 
