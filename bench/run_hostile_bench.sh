@@ -47,6 +47,8 @@ run() {
   out=$(mktemp); tlog=$(mktemp)
   if [[ $input == stdin:* ]]; then
     /usr/bin/time -v -o "$tlog" timeout "$TIMEOUT" "$bin" scan -q --no-config -j 1 -o "json=$out" - < "${input#stdin:}" >/dev/null 2>&1
+  elif [[ $input == pipe:* ]]; then
+    cat "${input#pipe:}" | /usr/bin/time -v -o "$tlog" timeout "$TIMEOUT" "$bin" scan -q --no-config -j 1 -o "json=$out" - >/dev/null 2>&1
   else
     /usr/bin/time -v -o "$tlog" timeout "$TIMEOUT" "$bin" scan -q --no-config -j 1 -o "json=$out" "$input" >/dev/null 2>&1
   fi
@@ -65,7 +67,7 @@ except Exception: print("-")' "$out" 2>/dev/null)
 header="| shape | input |"
 sep="|---|---|"
 for b in "${BINS[@]}"; do
-  tag=$(basename "$(dirname "$(dirname "$(dirname "$b")")")")/$(basename "$b")
+  tag=$b
   header+=" $tag: time | peak RSS | exit | errors | JSON report |"
   sep+="---|---|---|---|---|"
 done
@@ -75,12 +77,13 @@ echo "$header"; echo "$sep"
 shapes=()
 for f in $(ls "$GEN_DIR" | sort -V); do [[ $f == stdin.src ]] || shapes+=("$GEN_DIR/$f"); done
 shapes+=("/dev/zero")
-[[ -f $GEN_DIR/stdin.src ]] && shapes+=("stdin:$GEN_DIR/stdin.src")
+[[ -f $GEN_DIR/stdin.src ]] && shapes+=("stdin:$GEN_DIR/stdin.src" "pipe:$GEN_DIR/stdin.src")
 for s in "${shapes[@]}"; do
-  name=$(basename "${s#stdin:}")
-  [[ $s == stdin:* ]] && name="stdin ($STDIN_MB MiB of real-world manifests)"
+  name=$(basename "${s#*:}")
+  [[ $s == stdin:* ]] && name="stdin redirected from a file ($STDIN_MB MiB of real-world manifests)"
+  [[ $s == pipe:* ]] && name="stdin through a pipe ($STDIN_MB MiB of real-world manifests)"
   [[ $name =~ $ONLY ]] || continue
-  if [[ $s == /dev/zero ]]; then bytes="endless"; else bytes=$(human "$(stat -c %s "${s#stdin:}")"); fi
+  if [[ $s == /dev/zero ]]; then bytes="endless"; else bytes=$(human "$(stat -c %s "${s#*:}")"); fi
   row="| $name | $bytes |"
   for b in "${BINS[@]}"; do row+=" $(run "$b" "$s") |"; done
   echo "$row"
