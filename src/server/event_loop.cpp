@@ -105,6 +105,7 @@ void Worker::accept_all() {
     if (!fd) {
       const int e = errno;
       if (e == EAGAIN || e == EWOULDBLOCK) return;  // another worker took it, or nothing left
+      if (state_.draining.load()) return;           // the listener was shut down
       if (e == EINTR || e == ECONNABORTED || e == EPROTO || e == EPERM) continue;  // that client's problem
       // Out of descriptors or memory: the listener stays readable, so stop
       // watching it for a moment rather than spin.

@@ -80,6 +80,12 @@ UniqueFd open_listener(const std::string& listen, std::string& bound, std::strin
     host = listen.substr(0, colon);
     port = listen.substr(colon + 1);
   }
+  // getaddrinfo() takes 99999 modulo 65536: check the range first.
+  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+      std::stoul(port) > 65535) {
+    error = "--listen " + listen + ": the port must be a number from 0 to 65535";
+    return {};
+  }
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -156,6 +162,16 @@ std::vector<FileStamp> stamps(const std::vector<std::string>& paths) {
   std::vector<FileStamp> out;
   for (const std::string& p : paths) out.push_back(stamp(p));
   return out;
+}
+
+// New connections are refused from the start of the drain, not queued
+// unanswered until exit. shutdown() rather than close(): the workers may
+// still hold the descriptor in their epoll sets, and its number must not be
+// reused by a connection while they do.
+void stop_listening(int listen_fd) {
+  if (::shutdown(listen_fd, SHUT_RDWR) != 0)
+    log_line("warn", "cannot stop the listener; new connections wait for the exit",
+             {{"error", errno_text("shutdown")}});
 }
 
 bool reload_tls(TlsContext& tls, Metrics& metrics, bool at_start) {
@@ -298,6 +314,7 @@ int Server::run() {
     if (terminating && !state.draining.load() && now >= drain_at) {
       state.drain_deadline = (now + std::chrono::milliseconds(options_.drain_timeout_ms)).time_since_epoch().count();
       state.draining = true;
+      stop_listening(listen_fd.get());
       for (auto& w : workers) w->wake();
       break;
     }
@@ -321,6 +338,7 @@ int Server::run() {
   if (!state.draining.load()) {  // poll() failed: stop now
     state.drain_deadline = Clock::now().time_since_epoch().count();
     state.draining = true;
+    stop_listening(listen_fd.get());
     for (auto& w : workers) w->wake();
   }
   for (auto& t : threads) t.join();
