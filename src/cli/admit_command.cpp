@@ -36,7 +36,8 @@ Options:
       --config FILE            kguard config with an `admission:` section
       --audit-log FILE         decisions as JSON lines (default - = stdout; "" = none)
       --workers N              event-loop threads (default 2)
-      --max-connections N      open connections at most (default 10000)
+      --max-connections N      open connections at most (default 10000); beyond:
+                               503 with Retry-After, or closed at accept
       --max-body-bytes-in-flight N
                                request bodies being received at once, in bytes
                                (default 268435456); beyond: 503

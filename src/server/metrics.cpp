@@ -46,7 +46,7 @@ void Metrics::render(std::string& out) const {
   out += "# HELP kguard_connections_open Open client connections.\n"
          "# TYPE kguard_connections_open gauge\n"
          "kguard_connections_open " + std::to_string(open_connections_.load()) + "\n";
-  out += "# HELP kguard_connections_rejected_total Connections closed at accept: over --max-connections.\n"
+  out += "# HELP kguard_connections_rejected_total Connections over --max-connections: answered 503 or closed at accept.\n"
          "# TYPE kguard_connections_rejected_total counter\n"
          "kguard_connections_rejected_total " + std::to_string(rejected_connections_.load()) + "\n";
   out += "# HELP kguard_tls_handshake_errors_total TLS handshakes that failed or timed out.\n"
