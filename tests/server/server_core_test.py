@@ -16,6 +16,7 @@ import sys
 import threading
 import time
 import unittest
+import warnings
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from admit_support import make_ca, make_server_cert, tempdir  # noqa: E402
@@ -236,6 +237,15 @@ class Serving(unittest.TestCase):
         self.assertTrue(data.startswith(b"HTTP/1.1 408 "), data[:80])
         s.close()
 
+    def test_half_open_handshake_cut_at_header_timeout(self):
+        s = socket.create_connection(("127.0.0.1", self.probe.port), timeout=5)
+        s.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # the start of a ClientHello
+        t0 = time.time()
+        self.assertEqual(read_all(s), b"")  # closed by the server (--header-timeout-ms 1000)
+        self.assertLess(time.time() - t0, 4)
+        s.close()
+        self.assertRegex(self.probe.get("/metrics")[2].decode(), r"kguard_tls_handshake_errors_total [1-9]")
+
 
 class Limits(unittest.TestCase):
     def setUp(self):
@@ -264,6 +274,20 @@ class Limits(unittest.TestCase):
             self.assertRegex(m, r"kguard_connections_rejected_total [1-9]\d*")
             for s in held:
                 s.close()
+        finally:
+            self.assertEqual(probe.stop(), 0)
+
+    def test_idle_keep_alive_closed_at_idle_timeout(self):
+        probe = Probe(self.dir, "--idle-timeout-ms", "500")
+        try:
+            s = probe.tls()
+            s.sendall(b"GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")
+            self.assertEqual(parse(s.recv(65536))[0][0], 200)
+            t0 = time.time()
+            self.assertEqual(read_all(s), b"")  # the server closed the idle connection
+            self.assertGreater(time.time() - t0, 0.3)
+            self.assertLess(time.time() - t0, 3)
+            s.close()
         finally:
             self.assertEqual(probe.stop(), 0)
 
@@ -406,5 +430,6 @@ class Lifecycle(unittest.TestCase):
 
 
 if __name__ == "__main__":
+    warnings.simplefilter("ignore", ResourceWarning)  # sockets left to the server to close, on purpose
     PROBE = sys.argv.pop(1)
     unittest.main(verbosity=2)
