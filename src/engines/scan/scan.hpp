@@ -33,6 +33,11 @@ struct ExemptionRule {
   std::string reason;
   std::string until;  // YYYY-MM-DD, empty = no expiry
   std::string origin;  // "config.yaml:12" or "built-in kube-system pack"
+  // Where the config wrote it (empty file for built-in ones), for errors.
+  std::string file;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  std::string field;  // "exemptions[2]"
 };
 
 // Per-rule settings from the config file.
@@ -41,6 +46,7 @@ struct RuleOverride {
   std::optional<Severity> severity;
   const Node* params = nullptr;  // merged over the rule's own params
   std::string origin;            // for error messages
+  std::string file;              // the config file, for located parameter errors
 };
 
 struct ScanOptions {
@@ -170,7 +176,15 @@ class Scanner {
                           std::vector<std::string>& containers_failing,
                           std::vector<InputError>& warnings) const;
 
+  // exemptions.cpp: exemption selectors checked against the catalog.
+  void validate_exemption_rules();
+  void review_exemption(ExemptionMark& mark, const ObjectFacts& facts,
+                        std::vector<InputError>& errors) const;
+
   ScanOptions options_;
+  // Rule ids, categories and tags of the catalog, "*" and "all" (sorted): what
+  // an exemption may name.
+  std::vector<std::string> known_selectors_;
   std::vector<std::unique_ptr<Rule>> owned_rules_;  // catalog rules changed by config
   Arena arena_{4096};                                // merged params of owned rules
   std::vector<const Rule*> rules_;
