@@ -72,6 +72,14 @@ bool selects_rule(const std::vector<std::string>& selectors, const Rule& rule) {
   return false;
 }
 
+// "mode: ..." (a declared parameter) reads as params.mode: ...; a template's
+// own message ("fixedIn and advisory are required") as params: ...
+std::string param_suffix(const std::string& message) {
+  const auto colon = message.find(": ");
+  const bool named = colon != std::string::npos && message.find(' ') > colon;
+  return (named ? "." : ": ") + message;
+}
+
 std::string today_utc() {
   std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -169,7 +177,7 @@ void Scanner::apply_overrides(const Catalog& catalog) {
       for (const ParamProblem& p : problems) {
         const Node* at = p.at ? p.at : o.params;
         setup_errors_.push_back({o.file.empty() ? o.origin : o.file, at ? at->line : 0,
-                                 at ? at->column : 0, "rules." + id + ".params." + p.message});
+                                 at ? at->column : 0, "rules." + id + ".params" + param_suffix(p.message)});
       }
       continue;
     }
