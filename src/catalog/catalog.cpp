@@ -190,7 +190,8 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
   // Stage 3: compile.
   std::vector<ParamProblem> problems;
   if (!compile_rule(*rule, rule->params, problems)) {
-    for (const ParamProblem& p : problems) param_problem(p);
+    // A template's own message names its fields itself.
+    for (const ParamProblem& p : problems) bad(p.at ? p.at : root, "params", p.message);
     return false;
   }
   rules_.push_back(std::move(rule));

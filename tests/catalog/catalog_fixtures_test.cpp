@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 
+#include "checks/registry.hpp"
 #include "engines/scan/scan.hpp"
 #include "test_support.hpp"
 
@@ -91,6 +93,25 @@ TEST(Catalog, LoadsWithoutErrorsAndEveryRuleIsComplete) {
   }
 }
 
+// The declarations the loader, `rules templates` and templates.md read are
+// themselves consistent: unique names, defaults among the allowed values.
+TEST(Templates, DeclarationsAreConsistent) {
+  std::set<std::string_view> names;
+  for (const CheckTemplate& t : check_templates()) {
+    EXPECT_TRUE(names.insert(t.name).second) << t.name;
+    std::set<std::string_view> params;
+    for (const ParamSpec& p : t.params) {
+      EXPECT_TRUE(params.insert(p.name).second) << t.name << "." << p.name;
+      EXPECT_FALSE(p.description.empty()) << t.name << "." << p.name;
+      EXPECT_FALSE(p.required && !p.default_value.empty()) << t.name << "." << p.name;
+      if (p.type == ParamType::String && !p.allowed.empty() && !p.default_value.empty())
+        EXPECT_NE(("|" + std::string(p.allowed) + "|").find("|" + std::string(p.default_value) + "|"),
+                  std::string::npos)
+            << t.name << "." << p.name;
+    }
+  }
+}
+
 TEST(Catalog, MalformedRulesAreRefusedWithFileRuleAndField) {
   Catalog c;
   std::vector<InputError> errors;
@@ -114,7 +135,8 @@ TEST(Catalog, MalformedRulesAreRefusedWithFileRuleAndField) {
   EXPECT_NE(errors[0].message.find("'severity'"), std::string::npos);
   EXPECT_EQ(errors[0].line, 4u);
   EXPECT_NE(errors[1].message.find("unknown check template 'nope'"), std::string::npos);
-  EXPECT_NE(errors[2].message.find("expect must be"), std::string::npos);
+  EXPECT_NE(errors[2].message.find("field 'params.expect': 'sometimes' is not one of present, absent"),
+            std::string::npos);
   EXPECT_EQ(c.rules().size(), 1u);
 }
 
