@@ -308,6 +308,29 @@ class Exemptions(unittest.TestCase):
         self.assertIn("exemptions[0].until: must be a date YYYY-MM-DD", err)
 
 
+class AdmissionConfig(unittest.TestCase):
+    def test_webhook_refuses_a_config_exemption_naming_no_rule(self):
+        with tempfile.TemporaryDirectory() as d:
+            key, cert = os.path.join(d, "k.pem"), os.path.join(d, "c.pem")
+            try:
+                subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=t",
+                                "-days", "1", "-keyout", key, "-out", cert], check=True, capture_output=True)
+            except (OSError, subprocess.CalledProcessError):
+                self.skipTest("openssl is needed to make a certificate")
+            cfg = write(os.path.join(d, "kguard.yaml"), """
+                exemptions:
+                  - rules: [pss-privilegd]
+                    reason: x
+                """)
+            p = subprocess.run([KGUARD, "admit", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key,
+                                "--config", cfg], capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 2)
+            log = p.stdout + p.stderr
+            # Once, although a Scanner is built per PSS level and version.
+            self.assertEqual(log.count("no rule, category or tag named 'pss-privilegd' "
+                                       "(did you mean 'pss-privileged'?)"), 1, log)
+
+
 class RulesCommand(unittest.TestCase):
     SUBCOMMANDS = [["list"], ["show", "pss-privileged"], ["templates"], ["docs", "DIR"]]
 
