@@ -86,7 +86,7 @@ constexpr ParamSpec kImage[] = {
 };
 constexpr ParamSpec kRbacExclusions[] = {
     {.name = "excludeNamePrefixes", .type = T::StringList, .description = "objects whose name starts with one of these are skipped",
-     .default_value = "[system:]"},
+     .default_value = "[\"system:\"]"},
     {.name = "excludeNames", .type = T::StringList, .description = "objects with one of these names are skipped"},
 };
 constexpr ParamSpec kRbacRules[] = {
@@ -331,7 +331,7 @@ constexpr ParamSpec kRbacGrant[] = {
      .allowed = "cluster-admin|secrets-read|pod-exec|escalate|impersonate|nodes-proxy|create-pods|token-create",
      .required = true},
     {.name = "ignoreNamePrefixes", .type = T::StringList, .description = "bindings whose name starts with one of these are skipped",
-     .default_value = "[system:]"},
+     .default_value = "[\"system:\"]"},
 };
 constexpr ParamSpec kAutoscaling[] = {
     {.name = "mode", .description = "target-missing, static-replicas, replicas-min or pdb-above-min",

@@ -104,10 +104,23 @@ TEST(Templates, DeclarationsAreConsistent) {
       EXPECT_TRUE(params.insert(p.name).second) << t.name << "." << p.name;
       EXPECT_FALSE(p.description.empty()) << t.name << "." << p.name;
       EXPECT_FALSE(p.required && !p.default_value.empty()) << t.name << "." << p.name;
-      if (p.type == ParamType::String && !p.allowed.empty() && !p.default_value.empty())
-        EXPECT_NE(("|" + std::string(p.allowed) + "|").find("|" + std::string(p.default_value) + "|"),
-                  std::string::npos)
-            << t.name << "." << p.name;
+      if (p.default_value.empty()) continue;
+      // The documented default is a value the loader itself would accept.
+      SourceFile f;
+      f.path = "default";
+      std::string value(p.default_value);
+      if (p.type == ParamType::String) {
+        std::string quoted = "\"";
+        for (char ch : value) quoted += ch == '"' || ch == '\\' ? std::string("\\") + ch : std::string(1, ch);
+        value = quoted + "\"";
+      }
+      f.content = "{" + std::string(p.name) + ": " + value + "}";
+      load_documents(f);
+      ASSERT_TRUE(f.errors.empty() && f.documents.size() == 1) << t.name << "." << p.name;
+      CheckTemplate only = t;
+      only.params = std::span<const ParamSpec>(&p, 1);
+      const auto problems = validate_params(only, f.documents[0].root);
+      EXPECT_TRUE(problems.empty()) << t.name << "." << p.name << ": " << problems[0].message;
     }
   }
 }
