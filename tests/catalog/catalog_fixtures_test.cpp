@@ -125,6 +125,59 @@ TEST(Templates, DeclarationsAreConsistent) {
   }
 }
 
+// A declared default is the value the template really uses: every shipped
+// rule, with each parameter it leaves unset written out at its declared
+// default, gives the same verdicts on the fixtures of every rule of its
+// template as without it.
+TEST(Templates, DeclaredDefaultsAreTheEffectiveOnes) {
+  const Catalog& catalog = Catalog::builtin();
+  const auto files = fixture_files();
+  std::size_t compared = 0;
+  for (const auto& rp : catalog.rules()) {
+    const Rule& rule = *rp;
+    const CheckTemplate* t = find_check_template(rule.check);
+    ASSERT_NE(t, nullptr);
+    std::vector<std::string> fixtures;
+    for (const auto& other : catalog.rules())
+      if (other->check == rule.check)
+        for (const char* kind : {"pass.yaml", "fail.yaml"}) fixtures.push_back(folder_of(*other) + kind);
+    ScanOptions base;
+    base.only = {rule.id};
+    base.pss_level = rule.pss_level.value_or(PssLevel::Restricted);
+    Scanner plain(catalog, base);
+    for (const ParamSpec& p : t->params) {
+      // Messages are wording, not verdicts; "FIELD" in field's stands for the field.
+      if (p.default_value.empty() || p.name == "message" || get(rule.params, p.name)) continue;
+      SourceFile f;
+      f.path = "override";
+      std::string value(p.default_value);
+      if (p.type == ParamType::String) value = "'" + value + "'";
+      f.content = "{" + std::string(p.name) + ": " + value + "}";
+      load_documents(f);
+      ASSERT_TRUE(f.errors.empty()) << f.content;
+      ScanOptions o = base;
+      o.overrides[rule.id].params = f.documents[0].root;
+      Scanner explicit_default(catalog, o);
+      ASSERT_TRUE(explicit_default.setup_errors().empty())
+          << rule.id << "." << p.name << ": " << explicit_default.setup_errors()[0].message;
+      for (const std::string& path : fixtures) {
+        const std::string content(files.at(path));
+        const ScanResult a = plain.scan_buffer(path, content);
+        const ScanResult b = explicit_default.scan_buffer(path, content);
+        ASSERT_EQ(a.tallies.size(), b.tallies.size());
+        if (a.tallies.empty()) continue;
+        EXPECT_EQ(a.tallies[0].passed, b.tallies[0].passed) << rule.id << "." << p.name << " on " << path;
+        EXPECT_EQ(a.tallies[0].failed, b.tallies[0].failed) << rule.id << "." << p.name << " on " << path;
+        ASSERT_EQ(a.findings.size(), b.findings.size()) << rule.id << "." << p.name << " on " << path;
+        for (std::size_t i = 0; i < a.findings.size(); ++i)
+          EXPECT_EQ(a.findings[i].location.path, b.findings[i].location.path) << rule.id << "." << p.name;
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 500u);
+}
+
 TEST(Catalog, MalformedRulesAreRefusedWithFileRuleAndField) {
   Catalog c;
   std::vector<InputError> errors;
