@@ -4,6 +4,7 @@
 
 #include "catalog/catalog.hpp"
 #include "catalog/docs.hpp"
+#include "catalog/suggest.hpp"
 #include "checks/registry.hpp"
 #include "cli/commands.hpp"
 #include "report/json_writer.hpp"
@@ -371,7 +372,9 @@ int rules_command(const std::vector<std::string>& args) {
     if (a.positional.size() != 1) return usage_error(sub, "give exactly one rule id");
     const Rule* r = catalog.find(a.positional[0]);
     if (!r) {
-      std::cerr << "kguard rules: no rule '" << a.positional[0] << "'\n";
+      std::vector<std::string_view> ids;
+      for (const auto& x : catalog.rules()) ids.push_back(x->id);
+      std::cerr << "kguard rules: no rule '" << a.positional[0] << "'" << did_you_mean(a.positional[0], ids) << '\n';
       return 2;
     }
     return show_rule(*r, a.json);

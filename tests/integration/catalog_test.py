@@ -359,6 +359,9 @@ class RulesCommand(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn("format must be text or json", err)
         self.assertEqual(run("rules", "frobnicate")[0], 2)
+        code, _, err = run("rules", "show", "pss-privilegd")
+        self.assertEqual(code, 2)
+        self.assertIn("no rule 'pss-privilegd' (did you mean 'pss-privileged'?)", err)
 
     def test_list_shows_default_state(self):
         code, out, _ = run("rules", "list")
