@@ -77,26 +77,20 @@ int ClusterFlags::parse(const std::vector<std::string>& args, std::size_t& i, st
     all_namespaces = true;
     enabled = true;
   } else if (is("--list-parallel")) {
-    if (!value(v)) return error = "--list-parallel needs a number", -1;
-    try {
-      parallel = static_cast<unsigned>(std::clamp(std::stoi(v), 1, 64));
-    } catch (...) {
-      return error = "--list-parallel needs a number", -1;
-    }
+    long long n = 0;
+    if (!value(v) || !parse_int_in(v, 1, 64, n))
+      return error = "--list-parallel needs a number from 1 to 64", -1;
+    parallel = static_cast<unsigned>(n);
   } else if (is("--chunk-size")) {
-    if (!value(v)) return error = "--chunk-size needs a number", -1;
-    try {
-      chunk_size = static_cast<std::size_t>(std::clamp(std::stoi(v), 1, 100000));
-    } catch (...) {
-      return error = "--chunk-size needs a number", -1;
-    }
+    long long n = 0;
+    if (!value(v) || !parse_int_in(v, 1, 100000, n))
+      return error = "--chunk-size needs a number from 1 to 100000", -1;
+    chunk_size = static_cast<std::size_t>(n);
   } else if (is("--request-timeout")) {
-    if (!value(v)) return error = "--request-timeout needs seconds", -1;
-    try {
-      request_timeout_seconds = std::clamp(std::stoi(v), 1, 3600);
-    } catch (...) {
-      return error = "--request-timeout needs seconds", -1;
-    }
+    long long n = 0;
+    if (!value(v) || !parse_int_in(v, 1, 3600, n))
+      return error = "--request-timeout needs seconds from 1 to 3600", -1;
+    request_timeout_seconds = static_cast<int>(n);
   } else {
     return 0;
   }
@@ -208,13 +202,17 @@ int snapshot_command(const std::vector<std::string>& args) {
                 << "  -q, --quiet                  no progress on stderr\n";
       return 0;
     } else if (a == "-o" || a == "--output") {
-      if (i + 1 >= args.size()) {
+      if (i + 1 >= args.size() || args[i + 1].empty()) {
         std::cerr << "kguard snapshot: -o needs a file\n";
         return 2;
       }
       output = args[++i];
     } else if (a.rfind("--output=", 0) == 0) {
       output = a.substr(9);
+      if (output.empty()) {
+        std::cerr << "kguard snapshot: -o needs a file\n";
+        return 2;
+      }
     } else if (a == "-q" || a == "--quiet") {
       quiet = true;
     } else {

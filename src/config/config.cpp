@@ -23,6 +23,8 @@ void Config::apply(ScanOptions& options) const {
   for (const auto& [kind, tpl] : pod_template_paths) options.pod_specs.set(kind, tpl);
   for (const auto& [id, o] : rules) options.overrides[id] = o;
   options.exemptions.insert(options.exemptions.end(), exemptions.begin(), exemptions.end());
+  options.exclude.insert(options.exclude.end(), exclude.begin(), exclude.end());
+  if (!path.empty()) options.config_file = path;
   if (default_exemptions) {
     auto builtin = builtin_exemptions();
     options.exemptions.insert(options.exemptions.end(), builtin.begin(), builtin.end());
@@ -166,6 +168,8 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
       }
     } else if (key == "admission") {
       // Read and validated by `kguard admit` (engines/admit/admit_config.cpp).
+    } else if (key == "exclude") {
+      cfg.exclude = string_list(e.value, "exclude");
     } else if (key == "defaultExemptions") {
       if (!e.value->as_bool()) bad(e.value, "defaultExemptions: must be true or false");
       else cfg.default_exemptions = *e.value->as_bool();

@@ -31,6 +31,9 @@ void write_markdown_report(const ReportModel& m, std::ostream& out);
 // RFC 4180 CSV, one row per finding.
 void write_csv_report(const ReportModel& m, std::ostream& out);
 
+// One line per failed finding and input error: file:line:col: severity rule: message [kind ns/name].
+void write_ci_report(const ReportModel& m, std::ostream& out);
+
 // wgpolicyk8s.io/v1alpha2 PolicyReport per namespace plus one
 // ClusterPolicyReport, as a multi-document YAML stream.
 void write_policyreport_report(const ReportModel& m, std::ostream& out);

@@ -33,6 +33,17 @@ std::ostream& operator<<(std::ostream& out, Esc e) {
   std::size_t run = 0;
   for (std::size_t i = 0; i < e.s.size(); ++i) {
     std::string_view rep;
+    const auto b = static_cast<unsigned char>(e.s[i]);
+    const bool c1 = b == 0xC2 && i + 1 < e.s.size() &&
+                    static_cast<unsigned char>(e.s[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(e.s[i + 1]) <= 0x9F;
+    if ((b < 0x20 && b != '\t' && b != '\n') || b == 0x7F || c1) {
+      // Controls are invalid in HTML text and live on a terminal that shows the file.
+      out.write(e.s.data() + run, static_cast<std::streamsize>(i - run)) << "\xEF\xBF\xBD";  // U+FFFD
+      if (c1) ++i;
+      run = i + 1;
+      continue;
+    }
     switch (e.s[i]) {
       case '&': rep = "&amp;"; break;
       case '<': rep = "&lt;"; break;

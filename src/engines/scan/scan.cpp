@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <deque>
 #include <filesystem>
@@ -217,6 +218,8 @@ struct Scanner::FileOutcome {
   Inventory inventory;
   std::deque<Provisional> provisional;
   std::optional<ClusterInfo> cluster;  // from a snapshot's List envelope
+  bool walked = false;  // found by a directory walk: non-objects are skipped
+  std::vector<InputError> skipped;
 };
 
 namespace {
@@ -239,9 +242,72 @@ namespace {
 
 constexpr std::size_t kMaxFileBytes = std::size_t{1} << 30;
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 bool has_manifest_extension(const std::filesystem::path& p) {
-  auto ext = p.extension().string();
+  const std::string ext = lower(p.extension().string());
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// Files a repository holds beside its manifests that are YAML or JSON but
+// never Kubernetes objects (several carry an apiVersion, so content alone
+// cannot tell): why a directory walk leaves each out.
+std::string_view known_non_manifest(std::string_view file_name) {
+  const std::string full = lower(file_name);
+  const std::string_view name = full;
+  const std::string_view stem = name.substr(0, name.rfind('.'));
+  if (stem == "chart" || name == "requirements.yaml" || name == "requirements.lock" ||
+      name == "chart.lock")
+    return "Helm chart metadata, not a Kubernetes object";
+  if (starts_with(stem, "values")) return "Helm values, not a Kubernetes object";
+  if (stem == "kustomization") return "kustomize configuration, not a Kubernetes object";
+  if (stem == "helmfile" || stem == "skaffold" || stem == "tilt_config" || stem == "devspace")
+    return "deployment tool configuration, not a Kubernetes object";
+  if (starts_with(stem, "docker-compose") || stem == "compose" || starts_with(stem, "compose."))
+    return "Docker Compose file, not a Kubernetes object";
+  if (stem == "mkdocs") return "MkDocs configuration, not a Kubernetes object";
+  if (starts_with(stem, "openapi") || starts_with(stem, "swagger"))
+    return "OpenAPI specification, not a Kubernetes object";
+  if (stem == "action" || stem == "azure-pipelines" || stem == "bitbucket-pipelines" ||
+      stem == "cloudbuild" || stem == "buildspec" || stem == "appveyor" || stem == "codecov" ||
+      stem == "taskfile" || stem == "serverless" || stem == "dependabot" || stem == "renovate")
+    return "CI or tooling configuration, not a Kubernetes object";
+  if (stem == "package" || stem == "package-lock" || stem == "composer" || stem == "pnpm-lock" ||
+      starts_with(stem, "tsconfig") || stem == "environment" || stem == "pubspec")
+    return "package manager file, not a Kubernetes object";
+  if (stem == "catalog-info") return "Backstage catalog entry, not a Kubernetes object";
+  return {};
+}
+
+// `rel` (relative to the walked folder, '/' separated) matched by one of the
+// exclude globs: a glob without '/' matches the last path element.
+const std::string* excluded_by(const std::vector<std::string>& globs, std::string_view rel,
+                               bool directory) {
+  const std::string_view name = rel.substr(rel.rfind('/') + 1);
+  for (const std::string& g : globs) {
+    std::string_view pattern = g;
+    if (starts_with(pattern, "./")) pattern.remove_prefix(2);
+    const bool anchored = pattern.find('/') != std::string_view::npos;
+    if (!anchored ? path_glob_match(pattern, name)
+                  : path_glob_match(pattern, rel) ||
+                        (directory && path_glob_match(pattern, std::string(rel) + "/")))
+      return &g;
+  }
+  return nullptr;
+}
+
+// A walked document is a Kubernetes object when it is a mapping naming an
+// apiVersion or a kind; one that names either but is broken stays an error.
+bool looks_like_object(const Node* root) {
+  return root && root->is_map() && (root->get("apiVersion") || root->get("kind"));
 }
 
 // A large input is read into transparent huge pages where the kernel allows
@@ -290,13 +356,16 @@ bool read_input(const std::string& path, std::string& content, std::string& erro
 
 }  // namespace
 
-std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
-                                       std::vector<InputError>& errors) {
+std::vector<InputFile> expand_inputs(const std::vector<std::string>& paths, const ScanOptions& options,
+                                     std::vector<InputError>& errors, std::vector<InputError>& skipped) {
   namespace fs = std::filesystem;
-  std::vector<std::string> files;
+  std::vector<InputFile> files;
+  std::error_code cfg_ec;
+  const fs::path config =
+      options.config_file.empty() ? fs::path() : fs::weakly_canonical(options.config_file, cfg_ec);
   for (const std::string& p : paths) {
     if (p == "-") {
-      files.push_back(p);
+      files.push_back({p, false});
       continue;
     }
     std::error_code ec;
@@ -306,18 +375,57 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
       continue;
     }
     if (!fs::is_directory(st)) {
-      files.push_back(p);
+      files.push_back({p, false});  // named on the command line: always read
       continue;
     }
-    std::vector<std::string> found;
+    std::vector<InputFile> found;
+    std::vector<InputError> left_out;
     auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
     for (; !ec && it != fs::end(it); it.increment(ec)) {
-      if (it->is_regular_file(ec) && has_manifest_extension(it->path()))
-        found.push_back(it->path().string());
+      const fs::path& path = it->path();
+      const std::string name = path.filename().string();
+      const std::string rel = path.lexically_relative(p).generic_string();
+      const bool dir = it->is_directory(ec);
+      auto skip = [&](std::string reason) {
+        if (dir) it.disable_recursion_pending();
+        left_out.push_back({path.string(), 0, 0, std::move(reason)});
+      };
+      if (dir) {
+        if (name.size() > 1 && name[0] == '.') {
+          skip("hidden folder, not walked");
+        } else if (const std::string* g = excluded_by(options.exclude, rel, true)) {
+          skip("excluded by '" + *g + "'");
+        } else if (name == "templates" && fs::exists(path.parent_path() / "Chart.yaml", ec)) {
+          skip("Helm chart templates: render them (helm template) and scan the output");
+        }
+        continue;
+      }
+      if (!it->is_regular_file(ec) || !has_manifest_extension(path)) continue;
+      if (!config.empty()) {
+        std::error_code c_ec;
+        if (fs::weakly_canonical(path, c_ec) == config) {
+          skip("the kguard configuration file");
+          continue;
+        }
+      }
+      if (name[0] == '.') {
+        skip(name == ".kguard.yaml" || name == ".kguard.yml" ? "the kguard configuration file"
+                                                             : "hidden file");
+      } else if (const std::string* g = excluded_by(options.exclude, rel, false)) {
+        skip("excluded by '" + *g + "'");
+      } else if (std::string_view why = known_non_manifest(name); !why.empty()) {
+        skip(std::string(why));
+      } else {
+        found.push_back({path.string(), true});
+      }
     }
     if (ec) errors.push_back({p, 0, 0, "cannot walk directory: " + ec.message()});
-    std::sort(found.begin(), found.end());
+    std::sort(found.begin(), found.end(),
+              [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
+    std::sort(left_out.begin(), left_out.end(),
+              [](const InputError& a, const InputError& b) { return a.file < b.file; });
     files.insert(files.end(), found.begin(), found.end());
+    skipped.insert(skipped.end(), left_out.begin(), left_out.end());
   }
   return files;
 }
@@ -403,6 +511,12 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
     if (doc.list_index < 0 && doc.root && str(get(doc.root, "kind")) == "List")
       if (const Node* snap = get(doc.root, "kguardSnapshot"); snap && !out.cluster)
         out.cluster = parse_cluster_info(file.path, *snap, out.errors);
+    if (out.walked && doc.list_index < 0 && !looks_like_object(doc.root)) {
+      if (doc.root && !doc.root->is_null())
+        out.skipped.push_back({file.path, doc.root->line, doc.root->column,
+                               "not a Kubernetes object (no apiVersion or kind)"});
+      return;
+    }
     objects.clear();
     collect_objects(file, doc, objects, out.errors);
     for (const Object& obj : objects) {
@@ -576,6 +690,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     }
     std::move(o.errors.begin(), o.errors.end(), std::back_inserter(r.errors));
     std::move(o.warnings.begin(), o.warnings.end(), std::back_inserter(r.warnings));
+    std::move(o.skipped.begin(), o.skipped.end(), std::back_inserter(r.skipped));
   }
 
   // Settle held-back verdicts now that every object is known.
@@ -684,19 +799,20 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
 }
 
 ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
-  std::vector<InputError> walk_errors;
-  std::vector<std::string> files = expand_inputs(paths, walk_errors);
+  std::vector<InputError> walk_errors, skipped;
+  std::vector<InputFile> files = expand_inputs(paths, options_, walk_errors, skipped);
   std::vector<FileOutcome> outcomes(files.size());
   auto work = [&](std::size_t i) {
     SourceFile file;
-    file.path = files[i];
+    file.path = files[i].path;
     std::string error;
-    if (!read_input(files[i], file.content, error)) {
+    if (!read_input(files[i].path, file.content, error)) {
       outcomes[i].tallies.assign(rules_.size(), RuleTally{});
-      outcomes[i].errors.push_back({files[i], 0, 0, error});
+      outcomes[i].errors.push_back({files[i].path, 0, 0, error});
       return;
     }
-    if (files[i] == "-") file.path = "<stdin>";
+    if (files[i].path == "-") file.path = "<stdin>";
+    outcomes[i].walked = files[i].walked;
     scan_file(file, outcomes[i]);
   };
   const unsigned jobs = std::max(1u, std::min<unsigned>(options_.jobs, files.size()));
@@ -715,6 +831,7 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   }
   ScanResult r = finish(paths, outcomes);
   r.errors.insert(r.errors.begin(), walk_errors.begin(), walk_errors.end());
+  r.skipped.insert(r.skipped.begin(), skipped.begin(), skipped.end());
   return r;
 }
 

@@ -65,6 +65,12 @@ struct ScanOptions {
   // The full version of the cluster read (live, or recorded in a snapshot),
   // e.g. "v1.24.17"; empty when unknown. Rules about patch releases use it.
   std::string cluster_version;
+  // Directory walks leave out what these globs match (--exclude, the config's
+  // `exclude:`): a glob without '/' matches a file or folder name at any
+  // depth, one with '/' the path relative to the walked folder.
+  std::vector<std::string> exclude;
+  // The configuration file in use, never read as a manifest by a walk.
+  std::string config_file;
 };
 
 enum class Result : std::uint8_t { Fail, Pass, Exempt };
@@ -110,6 +116,9 @@ struct ScanResult {
   std::vector<Finding> findings;  // failures, exemptions (and passes with show_passed), input order
   std::vector<InputError> errors;
   std::vector<InputError> warnings;  // e.g. expired exemptions
+  // What a directory walk left out, and why (hidden, excluded, a known
+  // non-Kubernetes file, a YAML document with neither apiVersion nor kind).
+  std::vector<InputError> skipped;
   // Set when the input is a cluster read (or a kguard snapshot of one):
   // server version, counts and coverage gaps.
   std::optional<ClusterInfo> cluster;
@@ -185,9 +194,22 @@ class Scanner {
   std::vector<std::vector<const ExemptionRule*>> exemptions_by_rule_;
 };
 
-// Expands paths into the ordered list of files to read. Missing paths and
-// unreadable directories become errors.
-std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
-                                       std::vector<InputError>& errors);
+// One file to read. `walked`: found by walking a directory, so documents
+// that are not Kubernetes objects are skipped instead of being errors
+// (a file named on the command line, or stdin, is always read strictly).
+struct InputFile {
+  std::string path;
+  bool walked = false;
+};
+
+// Expands paths into the ordered list of files to read. Directories are
+// walked recursively for .yaml, .yml and .json files (any case), leaving
+// out hidden files and folders, the config file, `exclude` globs and files
+// known not to be Kubernetes manifests (Chart.yaml, values*.yaml,
+// kustomization.yaml, CI and compose files, OpenAPI specs…); what is left out
+// goes to `skipped` with the reason. Missing paths and unreadable directories
+// become errors.
+std::vector<InputFile> expand_inputs(const std::vector<std::string>& paths, const ScanOptions& options,
+                                     std::vector<InputError>& errors, std::vector<InputError>& skipped);
 
 }  // namespace kg
