@@ -102,6 +102,9 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
       auto from = parse_pss_version(str(o));
       if (!from) return bad(o, "pss.overriddenAtRestrictedFrom", "must be a version such as v1.22");
       rule->pss_overridden_from = *from;
+      rule->pss_overridden_by = std::string(str(get(pss, "overriddenBy")));
+      if (rule->pss_overridden_by.empty())
+        return bad(o, "pss.overriddenBy", "name the restricted rule that overrides this one");
     }
   }
   rule->check = std::string(str(root->get("check")));

@@ -16,7 +16,8 @@
 namespace kg {
 
 // SARIF 2.1.0: one run, the rules in force as tool.driver.rules, one result per
-// failed finding with partialFingerprints for GitHub code scanning.
+// failed finding with partialFingerprints for GitHub code scanning, and one per
+// exempted finding with `suppressions` (kind inSource or external, the reason).
 void write_sarif_report(const ReportModel& m, std::ostream& out);
 
 // JUnit XML: a <testsuite> per category, a <testcase> per failed

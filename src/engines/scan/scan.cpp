@@ -35,9 +35,8 @@ bool rule_selected(const Rule& rule, const ScanOptions& options) {
   if (rule.pss_level) {
     if (options.pss_level < *rule.pss_level) return false;
     if (options.pss_minor < rule.pss_since) return false;
-    if (options.pss_level == PssLevel::Restricted && rule.pss_overridden_from >= 0 &&
-        options.pss_minor >= rule.pss_overridden_from)
-      return false;
+    // A baseline control overridden at restricted stays in force beside the
+    // restricted rule that overrides it; the Scanner shares their violations.
   }
   bool enabled = rule.enabled_by_default;
   if (auto it = options.overrides.find(rule.id); it != options.overrides.end() && it->second.enabled)
@@ -92,6 +91,7 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::mo
       if (owned->id == rule->id) rule = owned.get();
     if (rule_selected(*rule, options_)) rules_.push_back(rule);
   }
+  pair_overridden_rules();
   for (const auto& [id, o] : options_.overrides)
     if (!catalog.find(id))
       setup_errors_.push_back({o.origin, 0, 0, "rules: no rule named '" + id + "'"});
@@ -140,6 +140,59 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::mo
       if (selects_rule(x.rules, *rules_[i]) &&
           (x.except_rules.empty() || !selects_rule(x.except_rules, *rules_[i])))
         exemptions_by_rule_[i].push_back(&x);
+}
+
+// At restricted, a baseline control (B) overridden by a restricted one (R)
+// judges only what R also rejects (R's verdict is upstream's), and of the
+// violations both see the more severe rule reports them, B on a tie: a
+// hostPath volume stays a high pss-host-path-volumes finding under
+// restricted, and an exemption naming B covers it at every level. Without R
+// in force (--only), B is not either, as upstream.
+void Scanner::pair_overridden_rules() {
+  std::vector<const Rule*> kept;
+  for (const Rule* r : rules_) {
+    const bool overridden = options_.pss_level == PssLevel::Restricted && r->pss_overridden_from >= 0 &&
+                            options_.pss_minor >= r->pss_overridden_from;
+    if (!overridden) {
+      kept.push_back(r);
+      continue;
+    }
+    const auto by = std::find_if(rules_.begin(), rules_.end(),
+                                 [&](const Rule* x) { return x->id == r->pss_overridden_by; });
+    if (by == rules_.end() || (*by)->severity > r->severity) continue;  // R alone reports
+    kept.push_back(r);
+  }
+  rules_ = std::move(kept);
+  overlap_.assign(rules_.size(), Overlap{});
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    const Rule* b = rules_[i];
+    if (b->pss_overridden_by.empty() || options_.pss_level != PssLevel::Restricted ||
+        options_.pss_minor < b->pss_overridden_from)
+      continue;
+    for (std::size_t j = 0; j < rules_.size(); ++j)
+      if (rules_[j]->id == b->pss_overridden_by) {
+        overlap_[i] = {j, true};   // B keeps only what R also rejects
+        overlap_[j] = {i, false};  // R leaves those to B
+      }
+  }
+}
+
+void Scanner::share_violations(std::size_t rule_index, const CheckInput& in, Outcome& outcome,
+                               std::vector<Violation>& violations) const {
+  const Overlap& o = overlap_[rule_index];
+  if (o.partner == Overlap::kNone || outcome != Outcome::Fail) return;
+  std::vector<Violation> theirs;
+  const Outcome partner_outcome = rules_[o.partner]->compiled->evaluate(in, theirs);
+  auto shared = [&](const Violation& v) {
+    if (partner_outcome != Outcome::Fail) return false;
+    return std::any_of(theirs.begin(), theirs.end(), [&](const Violation& t) {
+      return t.path == v.path && t.container == v.container;
+    });
+  };
+  violations.erase(std::remove_if(violations.begin(), violations.end(),
+                                  [&](const Violation& v) { return shared(v) != o.keep_shared; }),
+                   violations.end());
+  if (violations.empty()) outcome = Outcome::Pass;
 }
 
 void Scanner::apply_overrides(const Catalog& catalog) {
@@ -448,6 +501,7 @@ Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFa
       e.exempt = true;
       e.reason = m.reason.empty() ? "exempted by the kguard.io/exempt annotation" : m.reason;
       e.until = m.until;
+      e.in_source = true;
       return e;
     }
   }
@@ -551,6 +605,7 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
         violations.clear();
         Outcome outcome = rule.compiled->evaluate(in, violations);
         if (outcome == Outcome::NotApplicable) continue;
+        share_violations(ri, in, outcome, violations);
         if (outcome == Outcome::Fail && violations.empty())
           violations.push_back(Violation{rule.title, nullptr, {}, {}});
         containers.clear();
@@ -571,6 +626,7 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
         proto.object = local;
         proto.exemption_reason = std::move(ex.reason);
         proto.exemption_until = std::move(ex.until);
+        proto.exemption_in_source = ex.in_source;
         std::vector<Finding> found;
         append_findings(std::move(proto), outcome, violations, containers, found);
         if (owned || rule.deferral != Deferral::None) {
@@ -591,26 +647,29 @@ namespace {
 // Commits set-level verdicts into the result, applying exemptions.
 class ResultSink final : public SetSink {
  public:
-  using Exempt = std::function<bool(std::size_t object, std::string& reason, std::string& until)>;
+  using Exempt = std::function<bool(std::size_t object, std::string& reason, std::string& until,
+                                    bool& in_source)>;
   ResultSink(ScanResult& r, const Inventory& inv, std::size_t rule_index, bool show_passed, Exempt exempt)
       : r_(r), inv_(inv), rule_index_(rule_index), show_passed_(show_passed), exempt_(std::move(exempt)) {}
 
   void pass(std::size_t object) override {
     std::string reason, until;
-    const Result res = exempt_(object, reason, until) ? Result::Exempt : Result::Pass;
+    bool in_source = false;
+    const Result res = exempt_(object, reason, until, in_source) ? Result::Exempt : Result::Pass;
     tally(r_.tallies[rule_index_], res);
-    if (res == Result::Pass && show_passed_) r_.findings.push_back(make(object, res, {}, reason, until));
+    if (res == Result::Pass && show_passed_) r_.findings.push_back(make(object, res, {}, reason, until, in_source));
   }
   void fail(std::size_t object, std::vector<SetViolation> violations) override {
     std::string reason, until;
-    const Result res = exempt_(object, reason, until) ? Result::Exempt : Result::Fail;
+    bool in_source = false;
+    const Result res = exempt_(object, reason, until, in_source) ? Result::Exempt : Result::Fail;
     tally(r_.tallies[rule_index_], res);
-    for (SetViolation& v : violations) r_.findings.push_back(make(object, res, std::move(v), reason, until));
+    for (SetViolation& v : violations) r_.findings.push_back(make(object, res, std::move(v), reason, until, in_source));
   }
 
  private:
   Finding make(std::size_t object, Result res, SetViolation v, const std::string& reason,
-               const std::string& until) const {
+               const std::string& until, bool in_source) const {
     const ObjectFacts& o = inv_.objects[object];
     Finding f;
     f.rule = r_.rules[rule_index_];
@@ -626,6 +685,7 @@ class ResultSink final : public SetSink {
     f.location.path = join_path(o.path_prefix, v.path);
     f.exemption_reason = reason;
     f.exemption_until = until;
+    f.exemption_in_source = in_source;
     f.object = object;
     return f;
   }
@@ -718,12 +778,13 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   for (std::size_t ri : set_rules_) {
     std::vector<InputError> ignored_warnings;  // annotation expiry is reported by object rules
     ResultSink sink(r, inv, ri, options_.show_passed,
-                    [&](std::size_t object, std::string& reason, std::string& until) {
+                    [&](std::size_t object, std::string& reason, std::string& until, bool& in_source) {
                       no_containers.clear();
                       Exemption e = exemption_for(ri, inv.objects[object], no_containers,
                                                   r.warnings);
                       reason = e.reason;
                       until = e.until;
+                      in_source = e.in_source;
                       return e.exempt;
                     });
     rules_[ri]->set_compiled->evaluate(inv, sink);
@@ -884,8 +945,9 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
     const Rule& rule = *rules_[ri];
     if (rule.deferral != Deferral::None) continue;  // no Service selects a lone object
     violations.clear();
-    const Outcome outcome = rule.compiled->evaluate(in, violations);
+    Outcome outcome = rule.compiled->evaluate(in, violations);
     if (outcome == Outcome::NotApplicable) continue;
+    share_violations(ri, in, outcome, violations);
     if (outcome == Outcome::Fail && violations.empty())
       violations.push_back(Violation{rule.title, nullptr, {}, {}});
     containers.clear();
@@ -905,6 +967,7 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
     proto.location.column = obj.column;
     proto.exemption_reason = ex.reason;
     proto.exemption_until = ex.until;
+    proto.exemption_in_source = ex.in_source;
     append_findings(std::move(proto), outcome, violations, containers, out);
   }
 }

@@ -94,6 +94,7 @@ struct Finding {
   Location location;
   std::string exemption_reason;  // for Result::Exempt
   std::string exemption_until;
+  bool exemption_in_source = false;  // by the kguard.io/exempt annotation (else the config)
   std::size_t object = 0;  // index of the object in input order
 };
 
@@ -165,12 +166,18 @@ class Scanner {
   ScanResult finish(std::vector<std::string> inputs, std::vector<FileOutcome>& outcomes) const;
   bool kind_matches(const Rule& rule, std::string_view kind) const;
   void apply_overrides(const Catalog& catalog);
+  void pair_overridden_rules();
+  // Filters the violations of a rule that shares a PSS control with another
+  // (see pair_overridden_rules); a rule left with none passes.
+  void share_violations(std::size_t rule_index, const CheckInput& in, Outcome& outcome,
+                        std::vector<Violation>& violations) const;
   const Node* merge_params(const Node* base, const Node* over);
 
   struct Exemption {
     bool exempt = false;
     std::string reason;
     std::string until;
+    bool in_source = false;  // the object's own annotation
   };
   // Decides whether a check on an object is exempted (annotation or config);
   // container-scoped config exemptions remove only their containers'
@@ -188,6 +195,12 @@ class Scanner {
   std::vector<std::size_t> set_rules_;
   std::vector<std::size_t> cluster_rules_;
   std::vector<InputError> setup_errors_;
+  struct Overlap {
+    static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+    std::size_t partner = kNone;  // index in rules_
+    bool keep_shared = false;     // true: keep only shared violations; false: drop them
+  };
+  std::vector<Overlap> overlap_;  // parallel to rules_
   std::vector<InputError> expired_;  // config exemptions past their date
   // Config exemptions that can apply to each rule (parallel to rules_), so a
   // check only looks at the few that name it.
