@@ -18,7 +18,8 @@ void field(std::ostream& out, std::string_view raw) {
   for (std::size_t i = 0; i < raw.size();) {
     const std::size_t start = i;
     const char32_t cp = next_code_point(raw, i);
-    if (cp == '\n' || cp == '\r' || !terminal_control(cp)) {
+    const bool control = (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7F && cp <= 0x9F);
+    if (!control) {
       safe.append(raw.substr(start, i - start));
     } else {
       safe += terminal_safe(raw.substr(start, i - start));

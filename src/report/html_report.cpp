@@ -571,6 +571,21 @@ void write_data(const ReportModel& m, std::ostream& out) {
   const std::string json = buf.str();
   std::size_t run = 0;
   for (std::size_t i = 0; i < json.size(); ++i) {
+    // DEL and C1 controls (only ever inside JSON strings) as \u escapes: the
+    // page renders the same and a terminal showing the file sees no controls.
+    const auto b = static_cast<unsigned char>(json[i]);
+    const bool c1 = b == 0xC2 && i + 1 < json.size() &&
+                    static_cast<unsigned char>(json[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(json[i + 1]) <= 0x9F;
+    if (b == 0x7F || c1) {
+      out.write(json.data() + run, static_cast<std::streamsize>(i - run));
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04x", c1 ? static_cast<unsigned char>(json[i + 1]) : 0x7Fu);
+      out << esc;
+      i += c1 ? 1 : 0;
+      run = i + 1;
+      continue;
+    }
     if (json[i] != '<') continue;
     out.write(json.data() + run, static_cast<std::streamsize>(i - run));
     run = i + 1;
