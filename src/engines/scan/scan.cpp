@@ -454,7 +454,7 @@ std::vector<InputFile> expand_inputs(const std::vector<std::string>& paths, cons
         continue;
       }
       if (!it->is_regular_file(ec) || !has_manifest_extension(path)) continue;
-      if (!config.empty()) {
+      if (!config.empty() && path.filename() == config.filename()) {
         std::error_code c_ec;
         if (fs::weakly_canonical(path, c_ec) == config) {
           skip("the kguard configuration file");
