@@ -178,11 +178,24 @@ void Scanner::pair_overridden_rules() {
 }
 
 void Scanner::share_violations(std::size_t rule_index, const CheckInput& in, Outcome& outcome,
-                               std::vector<Violation>& violations) const {
+                               std::vector<Violation>& violations, OverlapMemo& memo) const {
   const Overlap& o = overlap_[rule_index];
-  if (o.partner == Overlap::kNone || outcome != Outcome::Fail) return;
-  std::vector<Violation> theirs;
-  const Outcome partner_outcome = rules_[o.partner]->compiled->evaluate(in, theirs);
+  if (o.partner == Overlap::kNone) return;
+  const bool memo_hit = memo.serial == in.object_serial && memo.rule == o.partner;
+  // The first of a pair on this object leaves its verdict for the second, so
+  // the common case (the baseline rule passes) costs no second evaluation.
+  if (o.partner > rule_index) {
+    memo.serial = in.object_serial;
+    memo.rule = rule_index;
+    memo.outcome = outcome;
+    memo.violations.clear();
+    if (outcome == Outcome::Fail) memo.violations = violations;
+  }
+  if (outcome != Outcome::Fail) return;
+  std::vector<Violation> evaluated;
+  Outcome partner_outcome = memo_hit ? memo.outcome : Outcome::NotApplicable;
+  if (!memo_hit) partner_outcome = rules_[o.partner]->compiled->evaluate(in, evaluated);
+  const std::vector<Violation>& theirs = memo_hit ? memo.violations : evaluated;
   auto shared = [&](const Violation& v) {
     if (partner_outcome != Outcome::Fail) return false;
     return std::any_of(theirs.begin(), theirs.end(), [&](const Violation& t) {
@@ -543,6 +556,7 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
   std::vector<Violation> violations;
   std::vector<std::string> containers;
   std::vector<ContainerRef> pod_containers;
+  OverlapMemo overlap_memo;
   // "Kind/ns/name" of the objects seen so far in this file, keyed as
   // Inventory::has_object keys them. A child whose controller came earlier in
   // the file (a snapshot lists a Deployment before its ReplicaSets and Pods)
@@ -605,7 +619,7 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
         violations.clear();
         Outcome outcome = rule.compiled->evaluate(in, violations);
         if (outcome == Outcome::NotApplicable) continue;
-        share_violations(ri, in, outcome, violations);
+        share_violations(ri, in, outcome, violations, overlap_memo);
         if (outcome == Outcome::Fail && violations.empty())
           violations.push_back(Violation{rule.title, nullptr, {}, {}});
         containers.clear();
@@ -941,13 +955,14 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
                       options_.cluster_version};
   std::vector<Violation> violations;
   std::vector<std::string> containers;
+  OverlapMemo overlap_memo;
   for (std::size_t ri : rules_for(obj.kind)) {
     const Rule& rule = *rules_[ri];
     if (rule.deferral != Deferral::None) continue;  // no Service selects a lone object
     violations.clear();
     Outcome outcome = rule.compiled->evaluate(in, violations);
     if (outcome == Outcome::NotApplicable) continue;
-    share_violations(ri, in, outcome, violations);
+    share_violations(ri, in, outcome, violations, overlap_memo);
     if (outcome == Outcome::Fail && violations.empty())
       violations.push_back(Violation{rule.title, nullptr, {}, {}});
     containers.clear();

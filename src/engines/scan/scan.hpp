@@ -169,8 +169,14 @@ class Scanner {
   void pair_overridden_rules();
   // Filters the violations of a rule that shares a PSS control with another
   // (see pair_overridden_rules); a rule left with none passes.
+  struct OverlapMemo {  // the first rule of a pair's verdict on the current object
+    std::uint64_t serial = 0;
+    std::size_t rule = static_cast<std::size_t>(-1);
+    Outcome outcome = Outcome::NotApplicable;
+    std::vector<Violation> violations;
+  };
   void share_violations(std::size_t rule_index, const CheckInput& in, Outcome& outcome,
-                        std::vector<Violation>& violations) const;
+                        std::vector<Violation>& violations, OverlapMemo& memo) const;
   const Node* merge_params(const Node* base, const Node* over);
 
   struct Exemption {
