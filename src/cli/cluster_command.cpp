@@ -9,6 +9,7 @@
 
 #include "cli/args.hpp"
 #include "cli/cluster.hpp"
+#include "report/terminal.hpp"
 #include "sources/kube/cluster_reader.hpp"
 
 namespace kg::cli {
@@ -124,15 +125,15 @@ std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags
   std::vector<InputError> errors;
   auto config = kube::resolve_client_config({flags.kubeconfig, flags.context}, errors);
   for (const InputError& e : errors)
-    std::cerr << "kguard: " << e.file << (e.line ? ":" + std::to_string(e.line) + ":" + std::to_string(e.column) : "")
-              << ": " << e.message << '\n';
+    std::cerr << "kguard: " << Tsafe{e.file} << (e.line ? ":" + std::to_string(e.line) + ":" + std::to_string(e.column) : "")
+              << ": " << Tsafe{e.message} << '\n';
   if (!config) return std::nullopt;
   kube::ClientOptions client_options;
   client_options.request_timeout = std::chrono::seconds(flags.request_timeout_seconds);
   std::string error;
   auto session = kube::Session::connect(*config, client_options, error);
   if (!session) {
-    std::cerr << "kguard: " << error << '\n';
+    std::cerr << "kguard: " << Tsafe{error} << '\n';  // may quote the server or the kubeconfig
     return std::nullopt;
   }
   if (!quiet) std::cerr << "kguard: reading " << config->describe() << '\n';
@@ -171,7 +172,7 @@ std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags
   };
   kube::ClusterRead r = kube::read_cluster(session, read, progress);
   if (!r.error.empty()) {
-    std::cerr << "kguard: " << r.error << '\n';
+    std::cerr << "kguard: " << Tsafe{r.error} << '\n';
     return std::nullopt;
   }
   if (!quiet) {

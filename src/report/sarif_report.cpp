@@ -247,6 +247,19 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
     }
     w.end_object();
   }
+  // What a directory walk left out (docs/configuration.md), so an upload
+  // shows why a file has no results.
+  for (const InputError& e : s.skipped) {
+    w.begin_object().field("level", "note");
+    w.key("descriptor").begin_object().field("id", "skipped").end_object();
+    w.key("message").begin_object().field("text", "skipped: " + e.message).end_object();
+    if (has_file(e.file)) {
+      w.key("locations").begin_array().begin_object();
+      write_physical_location(w, e.file, e.line, e.column);
+      w.end_object().end_array();
+    }
+    w.end_object();
+  }
   // A cluster scan's coverage gaps: kinds the identity could not read, so
   // their rules were not evaluated on them.
   if (s.cluster)

@@ -24,6 +24,18 @@ def run(*args, stdin=None, cwd=None):
     return p.returncode, p.stdout, p.stderr
 
 
+def assert_valid_sarif(test, log):
+    """Against the official SARIF 2.1.0 schema, as formats_test.py does."""
+    try:
+        import jsonschema
+    except ImportError:
+        test.skipTest("python3-jsonschema not installed")
+    with open(SCHEMA, encoding="utf-8") as f:
+        schema = json.load(f)
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    test.assertEqual([f"{list(e.path)}: {e.message}" for e in validator.iter_errors(log)][:10], [])
+
+
 def write(root, rel, text):
     path = os.path.join(root, rel)
     os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -127,6 +139,13 @@ class RepositoriesAsTheyAre(unittest.TestCase):
             section = out[out.index("\nSkipped\n"):]
             self.assertIn("chart/values.yaml: Helm values", section)
             self.assertIn(".kguard.yaml: the kguard configuration file", section)
+            # Markdown collapses the list; SARIF carries each as a note.
+            code, out, _ = run("scan", "-o", "markdown", d)
+            self.assertIn("<summary>Skipped (%d)</summary>" % len(skipped), out)
+            code, out, _ = run("scan", "-o", "sarif", d)
+            notes = json.loads(out)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+            self.assertEqual(len([n for n in notes if n["descriptor"]["id"] == "skipped"]), len(skipped))
+            assert_valid_sarif(self, json.loads(out))
 
     def test_a_broken_kubernetes_object_stays_an_error(self):
         with tempfile.TemporaryDirectory() as d:
@@ -418,14 +437,7 @@ class CiHabits(unittest.TestCase):
             "pss-privileged": [{"kind": "inSource", "status": "accepted", "justification": "vendor chart",
                                 "properties": {"until": "2099-01-31"}}],
             "naked-pod": [{"kind": "external", "status": "accepted", "justification": "jobs runner"}]})
-        try:
-            import jsonschema
-        except ImportError:
-            self.skipTest("python3-jsonschema not installed")
-        with open(SCHEMA, encoding="utf-8") as f:
-            schema = json.load(f)
-        validator = jsonschema.validators.validator_for(schema)(schema)
-        self.assertEqual([e.message for e in validator.iter_errors(log)], [])
+        assert_valid_sarif(self, log)
 
 
 if __name__ == "__main__":
