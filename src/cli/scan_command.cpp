@@ -403,7 +403,7 @@ int scan_command(const std::vector<std::string>& args) {
     for (std::size_t i = 0; i < result.findings.size(); ++i)
       any |= model.baseline[i] == BaselineState::New && failing_at(i, fail_on);
     if (any)
-      explain("new failures not in the baseline " + baseline_path +
+      explain("new failures not in the baseline " + terminal_safe(baseline_path) +
                   (fail_on ? " at " + std::string(to_string(*fail_on)) + " or above" : std::string()),
               [&](std::size_t i) { return model.baseline[i] == BaselineState::New && failing_at(i, fail_on); });
   } else {

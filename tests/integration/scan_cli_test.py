@@ -319,6 +319,18 @@ class GateReason(unittest.TestCase):
             self.assertTrue(err.startswith("kguard: --fail-on high crossed: 3 findings (1 critical, 2 high)\n"), err)
             self.assertNotIn("resource in", err)
 
+    def test_fail_on_new_names_the_baseline(self):
+        with tempfile.TemporaryDirectory() as d:
+            base = os.path.join(d, "base.json")
+            clean = PRIVILEGED_POD.replace("privileged: true", "privileged: false")
+            run("scan", "--no-config", "-q", "-o", "json=" + base, "-", stdin=clean)
+            code, _, err = run("scan", "--no-config", "-q", "--baseline", base, "--fail-on-new",
+                               "--fail-on", "critical", "-", stdin=PRIVILEGED_POD)
+            self.assertEqual(code, 1)
+            self.assertIn("new failures not in the baseline %s at critical or above: 1 finding (1 critical)"
+                          % base, err)
+            self.assertIn("pss-privileged  Pod n/p  <stdin>:9:19", err)
+
     def test_min_score_and_many_findings(self):
         code, _, err = run("scan", "--no-config", "-q", "--min-score", "90", "-", stdin=PRIVILEGED_POD)
         self.assertEqual(code, 1)
