@@ -13,6 +13,7 @@
 #include "cli/cluster.hpp"
 #include "cli/commands.hpp"
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "report/model.hpp"
 #include "report/renderers.hpp"
 #include "report/terminal.hpp"
@@ -89,15 +90,6 @@ struct Output {
   std::string format;
   std::string file;  // empty = stdout
 };
-
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
@@ -311,7 +303,11 @@ int scan_command(const std::vector<std::string>& args) {
     config = std::move(*loaded);
   }
   config.apply(options);
+  // Input walking is the scan engine's, not the policy's: the config's
+  // `exclude:` and its own path go to the engine from here.
+  options.exclude = config.exclude;
   options.exclude.insert(options.exclude.end(), exclude.begin(), exclude.end());
+  options.config_file = config.path;
   options.use_exemptions = !no_exemptions;
 
   // Custom rules join the built-in catalog; a malformed one is refused.
@@ -330,7 +326,7 @@ int scan_command(const std::vector<std::string>& args) {
   const Catalog& catalog = *catalog_ptr;
   if (!options.only.empty()) {
     for (const std::string& sel : options.only) {
-      bool known = parse_category(sel).has_value();
+      bool known = catalog.categories().find(sel).has_value();
       for (const auto& r : catalog.rules())
         if (r->id == sel || r->has_tag(sel)) known = true;
       if (!known) return usage_error("--only: no rule, category or tag named '" + sel + "'");
@@ -368,7 +364,7 @@ int scan_command(const std::vector<std::string>& args) {
                                                            : cluster_read->info.context),
                                          std::move(cluster_read->snapshot))
                    : scanner.scan(paths);
-  ReportModel model = build_report(result, now_rfc3339(), lang);
+  ReportModel model = build_report(result, utc_now_rfc3339(), lang);
   if (baseline) apply_baseline(model, *baseline);
 
   // The gate is decided on every finding, before --severity narrows what is shown.

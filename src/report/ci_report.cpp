@@ -8,14 +8,14 @@
 namespace kg {
 
 void write_ci_report(const ReportModel& m, std::ostream& out) {
-  for (const Finding& f : m.scan->findings) {
+  for (const Finding& f : m.result->findings) {
     if (f.result != Result::Fail) continue;
     out << Tsafe{f.location.file} << ':' << f.location.line << ':' << f.location.column << ": "
         << to_string(f.rule->severity) << ' ' << Tsafe{f.rule->id} << ": "
         << Tsafe{finding_message(f, m.lang)} << " ["
         << Tsafe{f.kind + ' ' + (f.ns.empty() ? std::string() : f.ns + "/") + f.name} << "]\n";
   }
-  for (const InputError& e : m.scan->errors)
+  for (const InputError& e : m.result->errors)
     out << Tsafe{e.file} << ':' << e.line << ':' << e.column << ": error input: " << Tsafe{e.message}
         << '\n';
 }
