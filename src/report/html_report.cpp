@@ -968,6 +968,24 @@ void write_errors(const ReportModel& m, std::ostream& out) {
   out << "</tbody></table></div></section>";
 }
 
+// What the input walk left out, and why (docs/configuration.md).
+void write_skipped(const ReportModel& m, std::ostream& out) {
+  const EngineResult& s = *m.result;
+  if (s.skipped.empty()) return;
+  const Lang L = m.lang;
+  out << "<section id=\"skipped\" aria-labelledby=\"h-skipped\"><div class=\"card\"><h3 "
+         "id=\"h-skipped\">"
+      << Esc{tr(L, "Skipped")} << " (" << s.skipped.size()
+      << ")</h3><table class=\"kv\"><thead><tr><th scope=\"col\">" << Esc{tr(L, "Location")}
+      << "</th><th scope=\"col\">" << Esc{tr(L, "Message")} << "</th></tr></thead><tbody>";
+  for (const InputError& e : s.skipped) {
+    out << "<tr><td><code>" << Esc{e.file};
+    if (e.line) out << ':' << e.line;
+    out << "</code></td><td>" << Esc{e.message} << "</td></tr>";
+  }
+  out << "</tbody></table></div></section>";
+}
+
 }  // namespace
 
 void write_html_report(const ReportModel& m, std::ostream& out) {
@@ -1010,6 +1028,7 @@ void write_html_report(const ReportModel& m, std::ostream& out) {
   write_cluster(m, out);
   write_details(m, out);
   write_errors(m, out);
+  write_skipped(m, out);
 
   out << "</main><footer class=\"wrap\"><p>" << Esc{tr(L, "kguard inspection report")}
       << " &middot; kguard " << Esc{m.tool_version} << " &middot; " << Esc{m.generated_at}

@@ -142,6 +142,9 @@ class RepositoriesAsTheyAre(unittest.TestCase):
             # Markdown collapses the list; SARIF carries each as a note.
             code, out, _ = run("scan", "-o", "markdown", d)
             self.assertIn("<summary>Skipped (%d)</summary>" % len(skipped), out)
+            code, out, _ = run("scan", "-o", "html", d)
+            self.assertIn("Skipped (%d)</h3>" % len(skipped), out)
+            self.assertIn("Helm chart metadata, not a Kubernetes object", out)
             code, out, _ = run("scan", "-o", "sarif", d)
             notes = json.loads(out)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
             self.assertEqual(len([n for n in notes if n["descriptor"]["id"] == "skipped"]), len(skipped))
