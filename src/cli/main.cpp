@@ -16,8 +16,9 @@ Usage:
   kguard snapshot -o FILE           save what a cluster scan reads, for offline scans
   kguard admit --listen ADDR:PORT --tls-cert FILE --tls-key FILE [--config FILE]
                                     run the validating admission webhook
-  kguard rules list [-o json]       list the rule catalog
-  kguard rules show ID              show one rule
+  kguard rules list [-o json]       list the rule catalog (on/off by default)
+  kguard rules show ID [-o json]    show one rule with every field
+  kguard rules templates [-o json]  the check templates and their parameters
   kguard rules docs DIR             write the rule reference (docs/rules)
   kguard version                    print the version
 
@@ -35,7 +36,7 @@ int main(int argc, char** argv) {
   }
   // `kguard help scan` is `kguard scan --help`.
   if (args[0] == "help") {
-    if (args.size() > 2 || args[1] == "help" || args[1] == "version") {
+    if (args.size() > 2 || args[1] == "help") {
       std::cerr << "kguard: help takes one command: scan, snapshot, admit or rules\n";
       return 2;
     }
