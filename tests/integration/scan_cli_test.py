@@ -360,6 +360,8 @@ class StrictCli(unittest.TestCase):
                            (("admit", "--help"), "Usage: kguard admit"),
                            (("help", "admit"), "Usage: kguard admit"),
                            (("version", "--help"), "Usage: kguard version"),
+                           (("help", "version"), "Usage: kguard version"),
+                           (("help", "rules"), "kguard rules"),
                            (("--help",), "Usage:")):
             code, out, _ = run(*args)
             self.assertEqual(code, 0, args)
