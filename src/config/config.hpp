@@ -10,6 +10,7 @@
 //       reason: "node-exporter reads host metrics"  until: 2027-06-30
 //   defaultExemptions: true                      # the built-in kube-system pack
 //   limits: {maxFileSize: 256MiB, maxDocumentSize: 128MiB, maxErrorsPerFile: 100}
+//   exclude: ["charts/**", "*.tmpl.yaml"]        # left out of directory walks
 #pragma once
 
 #include <map>
@@ -71,6 +72,7 @@ struct Config {
   std::optional<std::size_t> max_file_bytes;
   std::optional<std::size_t> max_document_bytes;
   std::optional<std::size_t> max_errors_per_file;
+  std::vector<std::string> exclude;  // globs directory walks leave out (as --exclude)
   std::shared_ptr<SourceFile> source;  // keeps the params nodes alive
 
   void apply(PolicyOptions& options) const;
