@@ -6,6 +6,10 @@ set -euo pipefail
 version="${KGUARD_HELM_VERSION:-v3.22.0}"
 cache="${KGUARD_HELM_CACHE:-$HOME/.cache/kguard-helm}"
 bin="$cache/bin/helm"
+# Tests running at once (ctest -j) build it once: the second waits for the first.
+mkdir -p "$cache"
+exec 9>"$cache/.build.lock"
+flock 9
 # helm built by go install reports only major.minor, so the build leaves a stamp.
 if [ -x "$bin" ] && [ "$(cat "$cache/bin/helm.version" 2>/dev/null)" = "$version" ]; then
   echo "$bin"
