@@ -674,15 +674,18 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
 ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   std::vector<InputError> walk_errors;
   std::vector<std::string> files = expand_inputs(paths, walk_errors);
+  // Charts and kustomizations are read through helm / kustomize, not raw;
+  // their output follows the files, in memory.
   render::RenderedInputs rendered = render::render_inputs(paths, options_.render, options_.jobs);
   std::erase_if(files, [&](const std::string& f) { return render::inside_root(f, rendered.roots); });
-  std::vector<FileOutcome> outcomes(files.size() + rendered.files.size());
+  const std::size_t on_disk = files.size();
+  for (const render::RenderedFile& r : rendered.files) files.push_back(r.path);
+  std::vector<FileOutcome> outcomes(files.size());
   auto work = [&](std::size_t i) {
     SourceFile file;
-    if (i >= files.size()) {
-      render::RenderedFile& r = rendered.files[i - files.size()];
-      file.path = std::move(r.path);
-      file.content = std::move(r.content);
+    if (i >= on_disk) {
+      file.path = files[i];
+      file.content = std::move(rendered.files[i - on_disk].content);
       scan_file(file, outcomes[i]);
       return;
     }
@@ -696,10 +699,9 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
     if (files[i] == "-") file.path = "<stdin>";
     scan_file(file, outcomes[i]);
   };
-  const std::size_t count = outcomes.size();
-  const unsigned jobs = std::max(1u, std::min<unsigned>(options_.jobs, count));
+  const unsigned jobs = std::max(1u, std::min<unsigned>(options_.jobs, files.size()));
   if (jobs <= 1) {
-    for (std::size_t i = 0; i < count; ++i) work(i);
+    for (std::size_t i = 0; i < files.size(); ++i) work(i);
   } else {
     // Files are independent: workers pull the next file; results merge in
     // input order so the report is the same for any --jobs.
@@ -707,7 +709,7 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
     std::vector<std::thread> pool;
     for (unsigned t = 0; t < jobs; ++t)
       pool.emplace_back([&] {
-        for (std::size_t i; (i = next.fetch_add(1)) < count;) work(i);
+        for (std::size_t i; (i = next.fetch_add(1)) < files.size();) work(i);
       });
     for (auto& th : pool) th.join();
   }
