@@ -378,8 +378,12 @@ RenderOutcome render(const RenderRoot& root, const RenderOptions& options) {
 
 RenderedInputs render_inputs(const std::vector<std::string>& paths, const RenderOptions& options,
                              unsigned jobs) {
+  return render_roots(find_render_roots(paths), options, jobs);
+}
+
+RenderedInputs render_roots(std::vector<RenderRoot> roots, const RenderOptions& options, unsigned jobs) {
   RenderedInputs in;
-  in.roots = find_render_roots(paths);
+  in.roots = std::move(roots);
   std::vector<RenderOutcome> outcomes(in.roots.size());
   // Each render is mostly waiting for a helper process: a few run at once.
   const unsigned threads = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(in.roots.size())));

@@ -83,6 +83,8 @@ struct RenderedInputs {
 };
 RenderedInputs render_inputs(const std::vector<std::string>& paths, const RenderOptions& options,
                              unsigned jobs);
+// The same for roots the caller found (or filtered, e.g. by --exclude).
+RenderedInputs render_roots(std::vector<RenderRoot> roots, const RenderOptions& options, unsigned jobs);
 
 // Helm's output split at its `# Source:` comments into one file per template,
 // named `chart_dir` + the path after the chart's name; documents keep their
