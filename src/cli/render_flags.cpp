@@ -27,7 +27,8 @@ int parse_render_flag(const std::vector<std::string>& args, std::size_t& i,
   ArgCursor flag(args, i);
   std::string v;
   auto text = [&](const char* what, std::string& out) {
-    if (!flag.value(v) || v.empty()) return error = std::string(a.substr(0, a.find('='))) + " needs " + what, -1;
+    if (!flag.value(v) || v.empty())
+      return error = std::string(a.substr(0, a.find('='))) + " needs " + what, -1;
     out = v;
     return 1;
   };

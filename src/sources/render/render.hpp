@@ -25,7 +25,8 @@ std::string_view to_string(Tool tool);
 struct RenderOptions {
   bool enabled = true;    // false: --skip-render leaves charts and kustomizations out
   std::string helm;       // --helm PATH; empty: `helm` on PATH
-  std::string kustomize;  // --kustomize PATH (kustomize or kubectl); empty: `kustomize`, else `kubectl`, on PATH
+  // --kustomize PATH (kustomize or kubectl); empty: `kustomize`, else `kubectl`, on PATH
+  std::string kustomize;
   std::vector<std::string> values_files;  // --values, in order (later ones win, as in helm)
   std::vector<std::string> set_values;    // --set KEY=VALUE
   std::string release_name;               // --release-name; empty: helm's default
