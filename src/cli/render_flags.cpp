@@ -16,8 +16,8 @@ const char* render_flags_help() {
       --release-name NAME      release name charts are rendered with
       --release-namespace NS   namespace charts are rendered into
       --render-timeout SECS    per chart or kustomization (default 120)
-      --skip-render            leave charts and kustomizations out (named in the
-                               report) instead of rendering them
+      --skip-render            do not render: walk chart and kustomization folders
+                               like any other (each named in the report)
 )";
 }
 

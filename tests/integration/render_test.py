@@ -223,7 +223,7 @@ class Failures(unittest.TestCase):
         self.assertFalse([f for f in files if "/webapp/" in f or "/kustomize/" in f])
         self.assertFalse([e for e in report["errors"] if "templates/" in e["file"] and "broken" not in e["file"]])
 
-    def test_skip_render_leaves_them_out_without_an_error(self):
+    def test_skip_render_walks_them_unrendered(self):
         env, d = empty_path_env()
         try:
             code, report, err = run("--skip-render", DATA, env=env)
@@ -234,7 +234,31 @@ class Failures(unittest.TestCase):
         notes = {w["file"]: w["message"] for w in report["warnings"]}
         self.assertIn("not rendered (--skip-render)", notes[CHART])
         self.assertIn("not rendered (--skip-render)", notes[OVERLAY])
-        self.assertEqual(files_of(report["findings"]), {DATA + "/plain/pod.yaml"})
+        # The folders are walked as before rendering existed: a chart's
+        # metadata, values and templates skipped and listed, a kustomization's
+        # files read as plain manifests; a library chart stays out.
+        skipped = {s["file"]: s["reason"] for s in report["skipped"]}
+        self.assertIn("Helm chart templates", skipped[CHART + "/templates"])
+        self.assertIn("Helm values", skipped[CHART + "/values.yaml"])
+        self.assertIn("kustomize", skipped[BASE + "/kustomization.yaml"])
+        self.assertFalse([f for f in skipped if f.startswith(DATA + "/library")])
+        self.assertIn("library chart", notes[DATA + "/library"])
+        self.assertEqual(files_of(report["findings"]), {DATA + "/plain/pod.yaml", BASE + "/deployment.yaml",
+                                                        OVERLAY + "/harden.yaml"})
+
+    def test_rendered_folders_are_not_listed_as_skipped(self):
+        # Rendering takes precedence over the walk's skip list: a chart's
+        # Chart.yaml, values and templates are not "skipped", they are read.
+        _, report, err = run(*TOOLS, DATA)
+        skipped = [s["file"] for s in report["skipped"]]
+        self.assertFalse([f for f in skipped if f.startswith((CHART, DATA + "/kustomize", DATA + "/broken"))],
+                         skipped)
+
+    def test_excluded_folder_is_not_rendered(self):
+        _, report, err = run(*TOOLS, "--exclude", "webapp", "--exclude", "broken", DATA)
+        self.assertEqual(report["errors"], [], err)
+        self.assertFalse([f for f in files_of(report["findings"]) if "/webapp/" in f])
+        self.assertNotIn(CHART, {w["file"] for w in report["warnings"]})
 
     def test_given_binary_that_does_not_exist(self):
         code, report, _ = run("--helm", "/nonexistent/helm", CHART)

@@ -128,7 +128,8 @@ bool render_root_at(const std::string& dir, RenderRoot& out) {
   return false;
 }
 
-std::vector<RenderRoot> find_render_roots(const std::vector<std::string>& paths) {
+std::vector<RenderRoot> find_render_roots(const std::vector<std::string>& paths,
+                                          const FolderFilter& skip_folder) {
   std::vector<RenderRoot> roots;
   auto add = [&](RenderRoot r) {
     for (const RenderRoot& have : roots)
@@ -161,7 +162,8 @@ std::vector<RenderRoot> find_render_roots(const std::vector<std::string>& paths)
       std::error_code dir_ec;
       if (it->is_symlink(dir_ec) || !it->is_directory(dir_ec)) continue;
       const std::string name = it->path().filename().string();
-      if (name.size() > 1 && name[0] == '.') {
+      if ((name.size() > 1 && name[0] == '.') ||
+          (skip_folder && skip_folder(it->path().lexically_relative(p).generic_string()))) {
         it.disable_recursion_pending();
         continue;
       }
@@ -277,7 +279,8 @@ RenderOutcome render(const RenderRoot& root, const RenderOptions& options) {
     return out;
   }
   if (!options.enabled) {
-    out.notes.push_back({root.dir, 0, 0, kind + " not rendered (--skip-render); its files were not scanned"});
+    out.notes.push_back({root.dir, 0, 0,
+                         kind + " not rendered (--skip-render): its folder is walked like any other"});
     return out;
   }
   std::string program;
@@ -290,7 +293,7 @@ RenderOutcome render(const RenderRoot& root, const RenderOptions& options) {
           {root.dir, 0, 0,
            options.helm.empty()
                ? "a Helm chart (Chart.yaml), but no helm on PATH: install helm, give --helm PATH, or "
-                 "leave charts and kustomizations out with --skip-render"
+                 "walk charts and kustomizations unrendered with --skip-render"
                : "a Helm chart, but --helm " + options.helm + " is not an executable file"});
       return out;
     }
@@ -328,7 +331,7 @@ RenderOutcome render(const RenderRoot& root, const RenderOptions& options) {
            options.kustomize.empty()
                ? "a kustomization (" + fs::path(root.marker).filename().string() +
                      "), but neither kustomize nor kubectl on PATH: install kustomize, give "
-                     "--kustomize PATH, or leave charts and kustomizations out with --skip-render"
+                     "--kustomize PATH, or walk charts and kustomizations unrendered with --skip-render"
                : "a kustomization, but --kustomize " + options.kustomize + " is not an executable file"});
       return out;
     }
@@ -384,6 +387,12 @@ RenderedInputs render_inputs(const std::vector<std::string>& paths, const Render
 RenderedInputs render_roots(std::vector<RenderRoot> roots, const RenderOptions& options, unsigned jobs) {
   RenderedInputs in;
   in.roots = std::move(roots);
+  // Unrendered (--skip-render), a folder is walked as before; a library
+  // chart or a Component is still left out: its files are not objects.
+  std::vector<RenderRoot> owned;
+  if (!options.enabled)
+    for (const RenderRoot& r : in.roots)
+      if (!r.left_out.empty()) owned.push_back(r);
   std::vector<RenderOutcome> outcomes(in.roots.size());
   // Each render is mostly waiting for a helper process: a few run at once.
   const unsigned threads = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(in.roots.size())));
@@ -403,6 +412,7 @@ RenderedInputs render_roots(std::vector<RenderRoot> roots, const RenderOptions& 
     in.errors.insert(in.errors.end(), o.errors.begin(), o.errors.end());
     in.notes.insert(in.notes.end(), o.notes.begin(), o.notes.end());
   }
+  if (!options.enabled) in.roots = std::move(owned);
   return in;
 }
 

@@ -10,6 +10,7 @@
 // output is one file named by the kustomization's folder.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,7 +24,7 @@ enum class Tool { Helm, Kustomize };
 std::string_view to_string(Tool tool);
 
 struct RenderOptions {
-  bool enabled = true;    // false: --skip-render leaves charts and kustomizations out
+  bool enabled = true;    // false: --skip-render walks them as plain folders
   std::string helm;       // --helm PATH; empty: `helm` on PATH
   // --kustomize PATH (kustomize or kubectl); empty: `kustomize`, else `kubectl`, on PATH
   std::string kustomize;
@@ -54,8 +55,12 @@ bool render_root_at(const std::string& dir, RenderRoot& out);
 // ones a walk of a directory input meets (helm renders a chart's subcharts,
 // a kustomization names its own bases), and the folder of an input file
 // named Chart.yaml or kustomization.yaml. Hidden folders are not walked.
-// Sorted by folder within each input; no folder twice.
-std::vector<RenderRoot> find_render_roots(const std::vector<std::string>& paths);
+// Sorted by folder within each input; no folder twice. `skip_folder(rel)`,
+// given a walked folder's path relative to its input ('/'-separated), leaves
+// it and what it holds out (the scan's --exclude).
+using FolderFilter = std::function<bool(std::string_view rel)>;
+std::vector<RenderRoot> find_render_roots(const std::vector<std::string>& paths,
+                                          const FolderFilter& skip_folder = {});
 
 // True when `file` (spelled as a walk of the same inputs spells it) lies in
 // one of `roots`: its bytes reach the scan through the renderer.
@@ -77,7 +82,7 @@ RenderOutcome render(const RenderRoot& root, const RenderOptions& options);
 
 // Every root in `paths` rendered (`jobs` at a time), in root order.
 struct RenderedInputs {
-  std::vector<RenderRoot> roots;
+  std::vector<RenderRoot> roots;  // whose files the scan does not read raw
   std::vector<RenderedFile> files;
   std::vector<InputError> errors;
   std::vector<InputError> notes;
