@@ -270,6 +270,10 @@ int scan_command(const std::vector<std::string>& args) {
       return usage_error("unknown option '" + a + "'");
     }
   }
+  // -n is kubectl's and the cluster read's; helm's --namespace is --release-namespace here.
+  if (cluster.enabled && !paths.empty() && !cluster.namespaces.empty())
+    return usage_error("--namespace selects what --cluster reads; to render Helm charts into a "
+                       "namespace use --release-namespace");
   if (cluster.enabled && !paths.empty())
     return usage_error("--cluster reads the cluster; do not give paths too (scan a snapshot file instead)");
   if (!cluster.enabled && paths.empty())

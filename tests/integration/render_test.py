@@ -331,7 +331,8 @@ class Failures(unittest.TestCase):
     def test_bad_flags(self):
         for args, message in ((["--set", "novalue"], "--set needs KEY=VALUE"),
                               (["--render-timeout", "0"], "--render-timeout needs a positive number"),
-                              (["--values"], "--values needs a file")):
+                              (["--values"], "--values needs a file"),
+                              (["--namespace", "web"], "use --release-namespace")):
             p = subprocess.run([KGUARD, "scan", *args, CHART] if args[-1] != "--values" else
                                [KGUARD, "scan", CHART, *args], cwd=SOURCE, capture_output=True,
                                text=True, timeout=60)
