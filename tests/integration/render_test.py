@@ -192,6 +192,28 @@ class Kustomize(unittest.TestCase):
         self.assertEqual(files_of(failed(report, "pss-privileged")), {BASE})
         self.assertEqual(files_of(report["findings"]), {BASE, OVERLAY})
 
+    def test_origin_annotations_name_the_source_file(self):
+        # A kustomization that asks for origin annotations gets findings on
+        # the file each object came from; the base's privileged container
+        # is reported on base/deployment.yaml when the overlay keeps it.
+        with tempfile.TemporaryDirectory() as d:
+            shutil.copytree(os.path.join(SOURCE, DATA, "kustomize"), os.path.join(d, "k"))
+            overlay = os.path.join(d, "k", "overlays", "prod")
+            os.remove(os.path.join(overlay, "harden.yaml"))
+            with open(os.path.join(overlay, "kustomization.yaml"), "w") as f:
+                f.write("apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+                        "namespace: prod\nresources:\n  - ../../base\n"
+                        "buildMetadata: [originAnnotations]\n")
+            _, report, err = run(*TOOLS, overlay)
+            self.assertEqual(report["errors"], [], err)
+            (priv,) = failed(report, "pss-privileged")
+            self.assertEqual(priv["location"]["file"], os.path.join(d, "k", "base", "deployment.yaml"))
+            self.assertIn("origin", report["warnings"][0]["message"])
+            # The line is one of kustomize's output for that object.
+            out = subprocess.run([KUSTOMIZE, "build", overlay], capture_output=True, text=True,
+                                 check=True).stdout
+            self.assertEqual(out.split("\n")[priv["location"]["line"] - 1].strip(), "privileged: true")
+
     def test_kubectl_kustomize(self):
         kubectl = shutil.which("kubectl")
         if not kubectl:

@@ -94,6 +94,24 @@ TEST(RenderHelm, DocumentWithoutSourceBelongsToTheChart) {
   EXPECT_EQ(files[1].content, "---\n# Source: w/templates/x.yaml\nkind: B\n");
 }
 
+TEST(RenderKustomize, OriginAnnotationsSplitByFile) {
+  const std::string out =
+      "kind: A\nmetadata:\n  annotations:\n    config.kubernetes.io/origin: |\n      path: ../../base/a.yaml\n"
+      "---\nkind: B\nmetadata:\n  name: gen\n"
+      "---\nkind: C\nmetadata:\n  annotations:\n    config.kubernetes.io/origin: |\n"
+      "      path: x.yaml\n      repo: https://example.com/r\n";
+  const auto files = split_kustomize_output("k/overlays/prod", out);
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0].path, "k/base/a.yaml");
+  EXPECT_EQ(files[1].path, "k/overlays/prod");  // generated, and remote: the folder
+  EXPECT_EQ(files[1].content, "kind: B\nmetadata:\n  name: gen\n---\nkind: C\nmetadata:\n  annotations:\n"
+                              "    config.kubernetes.io/origin: |\n      path: x.yaml\n"
+                              "      repo: https://example.com/r\n");
+  const auto plain = split_kustomize_output("k", "kind: A\n---\nkind: B\n");
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_EQ(plain[0].content, "kind: A\n---\nkind: B\n");
+}
+
 TEST(RenderHelm, ErrorsLocated) {
   InputError e = locate_helm_error(
       "deploy/web", "template: web/templates/d.yaml:12:7: executing \"web/templates/d.yaml\" at <.x>: nil",

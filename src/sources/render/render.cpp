@@ -233,6 +233,58 @@ std::vector<RenderedFile> split_helm_output(std::string_view chart_dir, std::str
   return files;
 }
 
+std::vector<RenderedFile> split_kustomize_output(std::string_view dir, std::string_view output) {
+  std::vector<RenderedFile> files;
+  std::map<std::string, std::size_t, std::less<>> index;
+  bool any_origin = false;
+  auto origin_of = [&](std::string_view doc) -> std::string {
+    // kustomize writes the annotation as a literal block: `path:` (and
+    // `repo:` for a remote resource) on the lines below it.
+    const auto at = doc.find("config.kubernetes.io/origin: |\n");
+    if (at == std::string_view::npos) return {};
+    std::string_view rest = doc.substr(doc.find('\n', at) + 1);
+    std::string path;
+    for (int n = 0; n < 8 && !rest.empty(); ++n) {
+      const auto nl = rest.find('\n');
+      const std::string_view line = trim(rest.substr(0, nl));
+      if (line.rfind("repo:", 0) == 0) return {};  // a remote file: no local name
+      if (line.rfind("path:", 0) == 0) path = std::string(trim(line.substr(5)));
+      if (line.find(':') == std::string_view::npos || nl == std::string_view::npos) break;
+      rest.remove_prefix(nl + 1);
+    }
+    if (path.empty() || path.front() == '/') return {};
+    return normal(join(std::string(dir), path)).generic_string();
+  };
+  auto add = [&](std::string_view doc) {
+    if (trim(doc).empty()) return;
+    std::string file = origin_of(doc);
+    if (file.empty()) {
+      file = std::string(dir);
+    } else {
+      any_origin = true;
+    }
+    auto [it, fresh] = index.emplace(file, files.size());
+    if (fresh) files.push_back({file, {}});
+    std::string& content = files[it->second].content;
+    if (!content.empty()) content += "---\n";
+    content += doc;
+    if (content.back() != '\n') content += '\n';
+  };
+  std::size_t start = 0;
+  for (std::size_t pos = 0; pos < output.size();) {
+    const auto nl = output.find('\n', pos);
+    const std::size_t end = nl == std::string_view::npos ? output.size() : nl;
+    if (output.substr(pos, end - pos) == "---") {
+      add(output.substr(start, pos - start));
+      start = end + 1;
+    }
+    pos = end + 1;
+  }
+  if (start < output.size()) add(output.substr(start));
+  if (!any_origin) return {{std::string(dir), std::string(output)}};
+  return files;
+}
+
 InputError locate_helm_error(std::string_view chart_dir, std::string_view message,
                              const std::string& fallback) {
   InputError e{fallback, 0, 0, "helm template: " + std::string(message)};
@@ -371,10 +423,14 @@ RenderOutcome render(const RenderRoot& root, const RenderOptions& options) {
                              " template(s) with objects); findings name the template, at lines of "
                              "its rendered output"});
   } else {
-    out.files.push_back({root.dir, std::move(r.out)});
+    out.files = split_kustomize_output(root.dir, r.out);
+    const bool by_origin = out.files.size() > 1 || (out.files.size() == 1 && out.files[0].path != root.dir);
     out.notes.push_back({root.dir, 0, 0,
                          "kustomization rendered by " + command +
-                             "; findings name this folder, at lines of its rendered output"});
+                             (by_origin ? "; findings name the file each object came from (its "
+                                          "config.kubernetes.io/origin annotation), at lines of its "
+                                          "rendered output"
+                                        : "; findings name this folder, at lines of its rendered output")});
   }
   return out;
 }

@@ -97,6 +97,12 @@ RenderedInputs render_roots(std::vector<RenderRoot> roots, const RenderOptions& 
 // order within a template, templates the order of their first document.
 std::vector<RenderedFile> split_helm_output(std::string_view chart_dir, std::string_view output);
 
+// kustomize's output as one file named `dir`; when the kustomization asks for
+// origin annotations (`buildMetadata: [originAnnotations]`), one file per
+// local file the objects came from (config.kubernetes.io/origin's path,
+// relative to `dir`), objects without one staying under `dir`.
+std::vector<RenderedFile> split_kustomize_output(std::string_view dir, std::string_view output);
+
 // A helm error message located at the template it names, when it names one
 // (`chart/templates/x.yaml:LINE[:COL]`); else at `fallback` (Chart.yaml).
 InputError locate_helm_error(std::string_view chart_dir, std::string_view message,
