@@ -120,9 +120,27 @@ class Autoscaling final : public SetCheck {
             const ObjectFacts& o = inv.objects[w.object];
             if (!top_level(inv, w) || !sel->matches(w.pod_labels)) continue;
             auto a = scaled.find(key_of(o.kind, o.ns, o.name));
-            if (a == scaled.end()) continue;
+            // With as many pods as minAvailable demands, the disruption
+            // controller allows 0 evictions: equal blocks as surely as above.
+            if (a == scaled.end()) {
+              if (w.replicas_line != 0 && !w.replicas) continue;  // not an integer
+              if (!w.replicas_line && o.kind != "Deployment" && o.kind != "StatefulSet" &&
+                  o.kind != "ReplicaSet" && o.kind != "ReplicationController")
+                continue;  // DaemonSets, Jobs, Pods: the count is not spec.replicas
+              const std::int64_t n = w.replicas.value_or(1);
+              if (n == 0) continue;  // scaled to zero on purpose
+              evaluated = true;
+              if (min_available >= n)
+                violations.push_back({"minAvailable is " + std::to_string(min_available) + ", but " +
+                                          o.kind + " \"" + o.name + "\" runs " +
+                                          plural(n, "replica", "replicas") +
+                                          (w.replicas_line ? "" : " (spec.replicas unset)") +
+                                          "; no pod can be evicted and node drains block",
+                                      "spec.minAvailable", 0, 0, {}});
+              continue;
+            }
             evaluated = true;
-            if (min_available > a->second->min_replicas) {
+            if (min_available >= a->second->min_replicas) {
               const ObjectFacts& ao = inv.objects[a->second->object];
               violations.push_back({"minAvailable is " + std::to_string(min_available) + ", but " + ao.kind +
                                         " \"" + ao.name + "\" may scale " + o.kind + " \"" + o.name +

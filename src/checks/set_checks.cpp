@@ -190,7 +190,9 @@ class PdbCoverage final : public SetCheck {
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];
       if (o.kind != "Deployment" && o.kind != "StatefulSet") return;
-      if (w.replicas.value_or(1) < min_replicas) return;
+      // spec.replicas unset is the API default, 1.
+      const std::int64_t replicas = w.replicas.value_or(1);
+      if (replicas < min_replicas) return;
       const auto& in_ns = inv.pdbs_in(o.ns);
       const bool covered = std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t pi) {
         return inv.pdbs[pi].second.matches(w.pod_labels);
@@ -198,8 +200,9 @@ class PdbCoverage final : public SetCheck {
       if (covered) {
         sink.pass(w.object);
       } else {
-        sink.fail(w.object, {{o.kind + " has " + std::to_string(*w.replicas) +
-                                  " replicas but no PodDisruptionBudget selects its pods",
+        sink.fail(w.object, {{o.kind + " has " + std::to_string(replicas) +
+                                  (w.replicas ? " replicas" : " replica (spec.replicas unset)") +
+                                  " but no PodDisruptionBudget selects its pods",
                               "spec.replicas", 0, 0, {}}});
       }
     });
