@@ -3,10 +3,12 @@
 // API server's own validation of core kinds, key order, subPath mounts on
 // clusters affected by CVE-2021-25741, and which volume sources a pod mounts.
 #include <algorithm>
+#include <map>
 #include <array>
 #include <cctype>
 #include <set>
 
+#include "checks/workload_quantity.hpp"
 #include "checks/workload_util.hpp"
 #include "core/glob.hpp"
 
@@ -245,6 +247,53 @@ class ObjectSchemaCheck final : public Check {
     }
   }
 
+  // core/validation ValidateResourceRequirements: every request and limit is
+  // a quantity (resource.ParseQuantity's grammar) and not negative, and a
+  // request does not exceed the limit of the same resource.
+  static void check_resources(const ContainerRef& c, std::vector<Violation>& out) {
+    const Node* res = c.node->get("resources");
+    const std::string res_path = join_path(c.path, "resources");
+    std::map<std::string_view, Quantity> limits;
+    for (const char* field : {"limits", "requests"}) {
+      const Node* list = get(res, field);
+      if (!list || !list->is_map()) continue;
+      for (const auto& [key, value] : list->entries()) {
+        const std::string_view name = key->text();
+        // Extended resources ("nvidia.com/gpu") are bracketed, as elsewhere.
+        const bool plain = std::all_of(name.begin(), name.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+        });
+        const std::string path = plain ? join_path(join_path(res_path, field), name)
+                                       : join_path(res_path, field) + "[\"" + std::string(name) + "\"]";
+        const std::string label = std::string(field) + "." + std::string(name);
+        std::optional<Quantity> q;
+        if (value->is_scalar() && !value->is_null()) q = parse_quantity(value->text());
+        if (!q) {
+          out.push_back(container_violation(
+              c, who(c) + ": resources." + label + " \"" + std::string(str(value)) +
+                     "\" is not a valid quantity (e.g. 500m, 2, 128Mi, 1Gi)",
+              value, path));
+          continue;
+        }
+        if (q->nano < 0) {
+          out.push_back(container_violation(
+              c, who(c) + ": resources." + label + " \"" + std::string(str(value)) +
+                     "\" must be greater than or equal to 0",
+              value, path));
+          continue;
+        }
+        if (std::string_view(field) == "limits") {
+          limits.emplace(name, *q);
+        } else if (auto lim = limits.find(name); lim != limits.end() && *q > lim->second) {
+          out.push_back(container_violation(
+              c, who(c) + ": resources.requests." + std::string(name) + " \"" +
+                     std::string(str(value)) + "\" must be less than or equal to its limit",
+              value, path));
+        }
+      }
+    }
+  }
+
   static void check_pod(const CheckInput& in, std::vector<Violation>& out) {
     const Node* spec = in.pod.spec;
     const Node* containers = spec->get("containers");
@@ -287,6 +336,7 @@ class ObjectSchemaCheck final : public Check {
         if (str(get(env[i], "name")).empty())
           out.push_back(container_violation(c, who(c) + ": env[" + std::to_string(i) + "] has no name", env[i],
                                             join_path(index_path(join_path(c.path, "env"), i), "name")));
+      check_resources(c, out);
       const auto mounts = items(c.node->get("volumeMounts"));
       for (std::size_t i = 0; i < mounts.size(); ++i) {
         const std::string path = index_path(join_path(c.path, "volumeMounts"), i);
