@@ -88,6 +88,7 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
   }
   rule->references = string_list(root->get("references"));
   rule->tags = string_list(root->get("tags"));
+  rule->supersedes = string_list(root->get("supersedes"));
   rule->kinds = string_list(root->get("kinds"));
   if (rule->kinds.empty()) return bad(root->get("kinds"), "kinds", "at least one kind is required");
   if (const Node* pss = root->get("pss")) {
@@ -102,6 +103,9 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
       auto from = parse_pss_version(str(o));
       if (!from) return bad(o, "pss.overriddenAtRestrictedFrom", "must be a version such as v1.22");
       rule->pss_overridden_from = *from;
+      rule->pss_overridden_by = std::string(str(get(pss, "overriddenBy")));
+      if (rule->pss_overridden_by.empty())
+        return bad(o, "pss.overriddenBy", "must name the restricted rule that overrides this one");
     }
   }
   rule->check = std::string(str(root->get("check")));

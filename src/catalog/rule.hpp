@@ -145,6 +145,10 @@ struct RuleMeta {
   // At the restricted level a stricter control replaces this one from this
   // minor version on (upstream's OverrideCheckIDs); -1 when never.
   int pss_overridden_from = -1;
+  std::string pss_overridden_by;  // the restricted rule that replaces it (pss.overriddenBy)
+  // Rules whose finding on the same field of the same object this rule owns
+  // (rule.yaml `supersedes:`): one risk, one finding.
+  std::vector<std::string> supersedes;
   Deferral deferral = Deferral::None;
   const Node* params = nullptr;  // as written in rule.yaml (owned by the catalog)
 

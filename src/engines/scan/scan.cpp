@@ -1,4 +1,5 @@
 #include "engines/scan/scan.hpp"
+#include "engines/scan/overlap.hpp"
 
 #include "checks/registry.hpp"
 #include "core/glob.hpp"
@@ -31,6 +32,9 @@ std::string_view to_string(Result r) {
 }
 
 bool rule_selected(const Rule& rule, const ScanOptions& options) {
+  // A rule named by --only runs even where the PSS level or version would
+  // leave it out (the CLI says so: pss_selection_note).
+  if (std::find(options.only.begin(), options.only.end(), rule.id) != options.only.end()) return true;
   if (rule.pss_level) {
     if (options.pss_level < *rule.pss_level) return false;
     if (options.pss_minor < rule.pss_since) return false;
@@ -43,10 +47,32 @@ bool rule_selected(const Rule& rule, const ScanOptions& options) {
     enabled = *it->second.enabled;
   if (options.only.empty()) return enabled;
   for (const std::string& sel : options.only) {
-    if (sel == rule.id) return true;  // naming a rule turns it on even when off by default
     if ((sel == to_string(rule.category) || rule.has_tag(sel)) && enabled) return true;
   }
   return false;
+}
+
+std::string pss_selection_note(const Rule& rule, const ScanOptions& options) {
+  if (!rule.pss_level) return {};
+  const std::string level(to_string(*rule.pss_level));
+  const std::string asked = "--pss " + std::string(to_string(options.pss_level)) + " v1." +
+                            std::to_string(options.pss_minor);
+  if (options.pss_level < *rule.pss_level)
+    return rule.id + " is a " + level + " control, which " + asked +
+           " does not include; it is evaluated because --only names it (--pss " + level +
+           " includes it)";
+  if (options.pss_minor < rule.pss_since)
+    return rule.id + " exists from PSS v1." + std::to_string(rule.pss_since) + ", after " + asked +
+           "; it is evaluated because --only names it";
+  if (options.pss_level == PssLevel::Restricted && rule.pss_overridden_from >= 0 &&
+      options.pss_minor >= rule.pss_overridden_from)
+    return rule.id + " is superseded at " + asked + " by " +
+           (rule.pss_overridden_by.empty() ? std::string("a restricted control")
+                                           : rule.pss_overridden_by) +
+           " (from v1." + std::to_string(rule.pss_overridden_from) +
+           "), so a restricted scan does not run it; it is evaluated because --only names it "
+           "(--pss baseline runs it on its own)";
+  return {};
 }
 
 namespace {
@@ -645,6 +671,8 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     }
   }
 
+  fold_superseded(r.findings, 0, r.rules);
+
   // Input order; within one resource failures first, the most severe first.
   // Findings are large: sort indices, then move each finding once.
   auto rank = [](Result res) { return res == Result::Fail ? 0 : res == Result::Exempt ? 1 : 2; };
@@ -746,6 +774,7 @@ void Scanner::append_findings(Finding proto, Outcome outcome, std::vector<Violat
 
 void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
                               std::vector<InputError>& warnings) const {
+  const std::size_t first = out.size();
   const PodView pod = pod_view(obj, options_.pod_specs);
   ObjectFacts facts;
   facts.kind = std::string(obj.kind);
@@ -790,6 +819,7 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
     proto.exemption_until = ex.until;
     append_findings(std::move(proto), outcome, violations, containers, out);
   }
+  fold_superseded(out, first, rules_);
 }
 
 ScanResult Scanner::scan_buffer(const std::string& name, std::string content) const {
