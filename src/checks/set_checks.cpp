@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "checks/rbac_bootstrap.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
@@ -314,8 +315,15 @@ bool rule_grants(const PolicyRule& r, const Permission& p) {
   auto has = [](const std::vector<std::string>& v, std::string_view x) {
     return std::find(v.begin(), v.end(), x) != v.end() || std::find(v.begin(), v.end(), "*") != v.end();
   };
-  if (p.name == "cluster-admin")
-    return contains(r.api_groups, "*") && contains(r.resources, "*") && contains(r.verbs, "*");
+  if (p.name == "cluster-admin") {
+    // Every verb: "*", or the full set spelled out.
+    static constexpr std::string_view kAll[] = {"get",   "list",   "watch", "create",
+                                                "update", "patch", "delete", "deletecollection"};
+    const bool all_verbs = contains(r.verbs, "*") ||
+                           std::all_of(std::begin(kAll), std::end(kAll),
+                                       [&](std::string_view v) { return contains(r.verbs, v); });
+    return contains(r.api_groups, "*") && contains(r.resources, "*") && all_verbs;
+  }
   const std::string_view group = p.group == "*" ? std::string_view("") : p.group;
   if (!has(r.api_groups, group)) return false;
   const bool resource = std::any_of(p.resources.begin(), p.resources.end(), [&](std::string_view res) {
@@ -331,7 +339,7 @@ class RbacGrant final : public SetCheck {
  public:
   bool workloads = false;  // subject: workloads (via their SA) instead of bindings
   std::vector<const Permission*> permissions;
-  std::vector<std::string> ignore_prefixes{"system:"};
+  std::vector<std::string> ignore_prefixes;  // besides the API server's bootstrap bindings
 
   // What the binding's role grants of the watched permissions.
   std::vector<const Permission*> granted(const Inventory& inv, const BindingFacts& b) const {
@@ -357,29 +365,41 @@ class RbacGrant final : public SetCheck {
     return s;
   }
 
-  bool ignored(const std::string& name) const {
+  bool ignored(const ObjectFacts& o) const {
+    if (checks::is_bootstrap_rbac(o.kind, o.ns, o.name)) return true;
     return std::any_of(ignore_prefixes.begin(), ignore_prefixes.end(),
-                       [&](const std::string& p) { return name.rfind(p, 0) == 0; });
+                       [&](const std::string& p) { return o.name.rfind(p, 0) == 0; });
   }
 
   void evaluate(const Inventory& inv, SetSink& sink) const override {
     if (!workloads) {
       for (const BindingFacts& b : inv.bindings) {
         const ObjectFacts& o = inv.objects[b.object];
-        if (ignored(o.name)) continue;
-        // Only grants to identities a workload or an outsider can use.
+        if (ignored(o)) continue;
+        // Grants to identities a workload or an outsider can use; and full
+        // control (cluster-admin or its equivalent), whoever it is granted to.
         bool risky_subject = false;
         for (const Subject& s : b.subjects)
           risky_subject |= s.kind == "ServiceAccount" || s.name == "system:authenticated" ||
                            s.name == "system:unauthenticated" || s.name == "system:anonymous";
-        if (!risky_subject) continue;
         auto g = granted(inv, b);
+        const bool full_control = std::any_of(g.begin(), g.end(), [](const Permission* p) {
+          return p->name == "cluster-admin";
+        });
+        if (!risky_subject && !full_control) continue;
+        if (!risky_subject) g.erase(std::remove_if(g.begin(), g.end(), [](const Permission* p) {
+                                      return p->name != "cluster-admin";
+                                    }), g.end());
         if (g.empty()) {
           sink.pass(b.object);
         } else {
-          sink.fail(b.object, {{o.kind + " grants " + b.role_kind + " \"" + b.role_name +
-                                    "\" to service accounts or broad groups; it allows: " + list(g),
-                                "roleRef", 0, 0, {}}});
+          std::string who;
+          for (const Subject& s : b.subjects)
+            who += (who.empty() ? "" : ", ") + s.kind + " \"" + s.name + "\"";
+          sink.fail(b.object, {{o.kind + " grants " + b.role_kind + " \"" + b.role_name + "\" to " +
+                                    (who.empty() ? std::string("no subject") : who) +
+                                    "; it allows: " + list(g),
+                                "roleRef.name", b.role_name_line, b.role_name_column, {}}});
         }
       }
       return;

@@ -185,6 +185,10 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
     const Node* ref = obj.root->get("roleRef");
     b.role_kind = std::string(str(get(ref, "kind")));
     b.role_name = std::string(str(get(ref, "name")));
+    if (const Node* at = get(ref, "name") ? get(ref, "name") : ref) {
+      b.role_name_line = at->line;
+      b.role_name_column = at->column;
+    }
     for (const Node* s : items(obj.root->get("subjects")))
       b.subjects.push_back({std::string(str(get(s, "kind"))), std::string(str(get(s, "name"))),
                             std::string(str(get(s, "namespace")))});

@@ -225,6 +225,8 @@ struct BindingFacts {
   bool cluster = false;
   std::string role_kind;  // Role or ClusterRole
   std::string role_name;
+  std::uint32_t role_name_line = 0;  // roleRef.name (0: absent)
+  std::uint32_t role_name_column = 0;
   std::vector<Subject> subjects;
 };
 
