@@ -15,20 +15,22 @@ void fold_superseded(std::vector<Finding>& findings, std::size_t begin,
     for (const std::string& id : r->supersedes) superseded.insert(id);
   if (superseded.empty() || begin >= findings.size()) return;
 
-  using Key = std::tuple<std::size_t, std::string_view, std::string_view>;  // object, container, path
+  // object, result, container, path: a failure folds into a failure, an
+  // exempted finding into an exempted one; passes are never folded.
+  using Key = std::tuple<std::size_t, Result, std::string_view, std::string_view>;
   std::map<Key, std::vector<const Rule*>> failing;
   for (std::size_t i = begin; i < findings.size(); ++i) {
     const Finding& f = findings[i];
-    if (f.result == Result::Fail && !f.rule->supersedes.empty())
-      failing[{f.object, f.container, f.location.path}].push_back(f.rule);
+    if (f.result != Result::Pass && !f.rule->supersedes.empty())
+      failing[{f.object, f.result, f.container, f.location.path}].push_back(f.rule);
   }
   if (failing.empty()) return;
 
   std::vector<bool> drop(findings.size(), false);
   for (std::size_t i = begin; i < findings.size(); ++i) {
     const Finding& f = findings[i];
-    if (f.result != Result::Fail || !superseded.count(f.rule->id)) continue;
-    auto it = failing.find({f.object, f.container, f.location.path});
+    if (f.result == Result::Pass || !superseded.count(f.rule->id)) continue;
+    auto it = failing.find({f.object, f.result, f.container, f.location.path});
     if (it == failing.end()) continue;
     drop[i] = std::any_of(it->second.begin(), it->second.end(), [&](const Rule* owner) {
       return owner != f.rule && std::find(owner->supersedes.begin(), owner->supersedes.end(),

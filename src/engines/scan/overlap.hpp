@@ -10,8 +10,9 @@
 
 namespace kg {
 
-// Drops the failed findings in `findings[begin, end)` that a failed finding
-// of a superseding rule covers (same object, container and field path).
+// Drops the failed (exempted) findings in `findings[begin, end)` that a failed
+// (exempted) finding of a superseding rule covers: same object, container and
+// field path.
 // Tallies are left alone: every rule keeps its verdict on every object (PSS
 // verdicts stay exact); only the second report of the same risk goes.
 void fold_superseded(std::vector<Finding>& findings, std::size_t begin,
