@@ -15,6 +15,16 @@ inline bool starts_with(std::string_view s, std::string_view p) {
   return s.substr(0, p.size()) == p;
 }
 
+// `namespace "shop"`; a manifest without metadata.namespace goes to whatever
+// namespace it is applied to, so it is not called `namespace ""`.
+inline std::string namespace_phrase(std::string_view ns) {
+  if (ns.empty()) return "the namespace it is applied to (metadata.namespace unset)";
+  std::string s = "namespace \"";
+  s += ns;
+  s += '"';
+  return s;
+}
+
 inline std::string quote(std::string_view s) {
   std::string q = "\"";
   q += s;

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "checks/rbac_bootstrap.hpp"
+#include "checks/check_util.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
@@ -56,7 +57,7 @@ class NetworkCoverage final : public SetCheck {
       }
       std::string missing;
       if (!any) {
-        missing = "no NetworkPolicy in namespace \"" + o.ns + "\" selects this pod (" +
+        missing = "no NetworkPolicy in " + checks::namespace_phrase(o.ns) + " selects this pod (" +
                   describe_labels(w.pod_labels) + "), so all traffic to and from it is allowed";
       } else if (require_both && !(ingress && egress)) {
         missing = std::string("the NetworkPolicies selecting this pod restrict only ") +
@@ -66,7 +67,8 @@ class NetworkCoverage final : public SetCheck {
       if (missing.empty()) {
         sink.pass(w.object);
       } else {
-        sink.fail(w.object, {{missing, labels_path(w), w.spec_line, w.spec_column, {}}});
+        const Mark m = first_mark(w.labels_at, w.template_meta_at, w.spec_key_at);
+        sink.fail(w.object, {{missing, labels_path(w), m.line, m.column, {}}});
       }
     });
   }
@@ -106,13 +108,13 @@ class NamespacePolicy final : public SetCheck {
   std::string message(const std::string& ns) const {
     switch (requirement) {
       case NamespaceRequirement::DefaultDenyIngress:
-        return "namespace \"" + ns + "\" has no default-deny ingress NetworkPolicy (podSelector: {}, policyTypes: [Ingress], no rules)";
+        return checks::namespace_phrase(ns) + " has no default-deny ingress NetworkPolicy (podSelector: {}, policyTypes: [Ingress], no rules)";
       case NamespaceRequirement::DefaultDenyEgress:
-        return "namespace \"" + ns + "\" has no default-deny egress NetworkPolicy (podSelector: {}, policyTypes: [Egress], no rules)";
+        return checks::namespace_phrase(ns) + " has no default-deny egress NetworkPolicy (podSelector: {}, policyTypes: [Egress], no rules)";
       case NamespaceRequirement::LimitRange:
-        return "namespace \"" + ns + "\" has no LimitRange";
+        return checks::namespace_phrase(ns) + " has no LimitRange";
       case NamespaceRequirement::ResourceQuota:
-        return "namespace \"" + ns + "\" has no ResourceQuota";
+        return checks::namespace_phrase(ns) + " has no ResourceQuota";
     }
     return {};
   }
@@ -136,7 +138,12 @@ class NamespacePolicy final : public SetCheck {
       if (satisfied(inv, ns)) {
         sink.pass(*subject);
       } else {
-        sink.fail(*subject, {{message(ns), inv.objects[*subject].kind == "Namespace" ? "metadata.name" : "metadata.namespace", 0, 0, {}}});
+        // The Namespace's name, or the workload's metadata.namespace (its
+        // metadata when the namespace is defaulted).
+        const ObjectFacts& so = inv.objects[*subject];
+        const bool is_ns = so.kind == "Namespace";
+        const Mark m = first_mark(is_ns ? so.name_at : so.namespace_at, so.metadata_at);
+        sink.fail(*subject, {{message(ns), is_ns ? "metadata.name" : "metadata.namespace", m.line, m.column, {}}});
       }
     }
   }
@@ -162,8 +169,8 @@ class SelectorTarget final : public SetCheck {
           sink.pass(s.object);
         } else {
           sink.fail(s.object, {{"Service selector (" + describe_labels(s.selector.match_labels) +
-                                    ") matches no pod template in namespace \"" + o.ns + "\"",
-                                "spec.selector", 0, 0, {}}});
+                                    ") matches no pod template in " + checks::namespace_phrase(o.ns),
+                                "spec.selector", s.selector_at.line, s.selector_at.column, {}}});
         }
       }
       return;
@@ -175,8 +182,8 @@ class SelectorTarget final : public SetCheck {
         sink.pass(np.object);
       } else {
         sink.fail(np.object, {{"podSelector (" + describe_labels(np.pod_selector.match_labels) +
-                                   ") matches no pod template in namespace \"" + o.ns + "\"",
-                               "spec.podSelector", 0, 0, {}}});
+                                   ") matches no pod template in " + checks::namespace_phrase(o.ns),
+                               "spec.podSelector", np.pod_selector_at.line, np.pod_selector_at.column, {}}});
       }
     }
   }
@@ -204,7 +211,10 @@ class PdbCoverage final : public SetCheck {
         sink.fail(w.object, {{o.kind + " has " + std::to_string(replicas) +
                                   (w.replicas ? " replicas" : " replica (spec.replicas unset)") +
                                   " but no PodDisruptionBudget selects its pods",
-                              "spec.replicas", 0, 0, {}}});
+                              "spec.replicas",
+                              first_mark(Mark{w.replicas_line, w.replicas_column}, w.object_spec_at).line,
+                              first_mark(Mark{w.replicas_line, w.replicas_column}, w.object_spec_at).column,
+                              {}}});
       }
     });
   }
@@ -247,8 +257,9 @@ class ServiceAccountCheck final : public SetCheck {
           if (token_mounted(inv, w, sa)) {
             sink.fail(w.object, {{"the ServiceAccount token of \"" + sa +
                                       "\" is mounted into the pod; neither the pod nor the ServiceAccount sets automountServiceAccountToken: false",
-                                  w.spec_path + ".automountServiceAccountToken", w.spec_line,
-                                  w.spec_column, {}}});
+                                  w.spec_path + ".automountServiceAccountToken",
+                                  first_mark(w.automount_at, w.spec_key_at).line,
+                                  first_mark(w.automount_at, w.spec_key_at).column, {}}});
           } else {
             sink.pass(w.object);
           }
@@ -256,9 +267,10 @@ class ServiceAccountCheck final : public SetCheck {
         case SaMode::Missing:
           if (sa == "default") return;
           if (find_sa(inv, o.ns, sa)) return sink.pass(w.object);
-          sink.fail(w.object, {{"ServiceAccount \"" + sa + "\" is not defined in namespace \"" +
-                                    o.ns + "\" in this input",
-                                sa_path, w.spec_line, w.spec_column, {}}});
+          sink.fail(w.object, {{"ServiceAccount \"" + sa + "\" is not defined in " + checks::namespace_phrase(o.ns) +
+                                    " in this input",
+                                sa_path, first_mark(w.service_account_at, w.spec_key_at).line,
+                                first_mark(w.service_account_at, w.spec_key_at).column, {}}});
           return;
         case SaMode::BoundAndMounted: {
           if (!token_mounted(inv, w, sa)) return sink.pass(w.object);
@@ -267,8 +279,9 @@ class ServiceAccountCheck final : public SetCheck {
                 sink.fail(w.object, {{"the pod mounts the token of ServiceAccount \"" + sa +
                                           "\", which " + bo.kind + " \"" + bo.name +
                                           "\" grants RBAC permissions; a compromised container can use them",
-                                      w.spec_path + ".automountServiceAccountToken", w.spec_line,
-                                      w.spec_column, {}}});
+                                      w.spec_path + ".automountServiceAccountToken",
+                                      first_mark(w.automount_at, w.spec_key_at).line,
+                                      first_mark(w.automount_at, w.spec_key_at).column, {}}});
                 return;
               }
           sink.pass(w.object);
@@ -422,7 +435,9 @@ class RbacGrant final : public SetCheck {
       } else {
         sink.fail(w.object, {{"the pod runs as ServiceAccount \"" + sa + "\", which " + via +
                                   " lets it " + list(all),
-                              w.spec_path + ".serviceAccountName", w.spec_line, w.spec_column, {}}});
+                              w.spec_path + ".serviceAccountName",
+                              first_mark(w.service_account_at, w.spec_key_at).line,
+                              first_mark(w.service_account_at, w.spec_key_at).column, {}}});
       }
     });
   }
@@ -449,11 +464,13 @@ class SandboxRuntime final : public SetCheck {
       if (contains(runtime_classes, w.runtime_class)) {
         sink.pass(w.object);
       } else {
-        sink.fail(w.object, {{"namespace \"" + o.ns + "\" is marked " + label_key + "=" +
+        sink.fail(w.object, {{checks::namespace_phrase(o.ns) + " is marked " + label_key + "=" +
                                   ns->second + ", but the pod's runtimeClassName is " +
                                   (w.runtime_class.empty() ? std::string("unset") : "\"" + w.runtime_class + "\"") +
                                   " (not a sandboxed runtime)",
-                              w.spec_path + ".runtimeClassName", w.spec_line, w.spec_column, {}}});
+                              w.spec_path + ".runtimeClassName",
+                              first_mark(w.runtime_class_at, w.spec_key_at).line,
+                              first_mark(w.runtime_class_at, w.spec_key_at).column, {}}});
       }
     });
   }

@@ -5,6 +5,27 @@
 
 namespace kg {
 
+Mark field_mark(const Node* map, std::string_view key) {
+  for (const MapEntry& e : entries(map))
+    if (e.key && e.key->text() == key)
+      return e.value && e.value->is_scalar() ? mark_of(e.value) : mark_of(e.key);
+  return {};
+}
+
+Mark path_mark(const Node* root, std::string_view dotted) {
+  const Node* at = root;
+  Mark m;
+  while (at && !dotted.empty()) {
+    const auto dot = dotted.find('.');
+    const std::string_view key = dotted.substr(0, dot);
+    m = field_mark(at, key);
+    if (!m) return {};
+    at = at->get(key);
+    dotted = dot == std::string_view::npos ? std::string_view{} : dotted.substr(dot + 1);
+  }
+  return m;
+}
+
 Labels read_labels(const Node* map) {
   Labels out;
   for (const MapEntry& e : entries(map)) out.emplace_back(e.key->text(), str(e.value));
@@ -113,6 +134,9 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
   f.column = obj.column;
   f.path_prefix = obj.path_prefix;
   const Node* meta = obj.root->get("metadata");
+  f.metadata_at = field_mark(obj.root, "metadata");
+  f.name_at = field_mark(meta, "name");
+  f.namespace_at = field_mark(meta, "namespace");
   f.labels = read_labels(get(meta, "labels"));
   std::optional<ExemptionMark> exemption = read_exemption(get(meta, "annotations"));
   if (!exemption && pod) exemption = read_exemption(get(pod.meta, "annotations"));
@@ -142,17 +166,32 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
     if (const Node* a = pod.spec->get("automountServiceAccountToken"); a && a->as_bool())
       w.automount = a->as_bool();
     w.runtime_class = std::string(str(pod.spec->get("runtimeClassName")));
+    w.service_account_at = field_mark(pod.spec, "serviceAccountName");
+    if (!w.service_account_at) w.service_account_at = field_mark(pod.spec, "serviceAccount");
+    w.automount_at = field_mark(pod.spec, "automountServiceAccountToken");
+    w.runtime_class_at = field_mark(pod.spec, "runtimeClassName");
+    // The pod spec and template metadata as keys ("spec:" of the template),
+    // the nearest parent of a field the pod spec leaves out.
+    w.spec_key_at = path_mark(obj.root, w.spec_path);
+    std::string meta_path = pod.meta_path;
+    if (!obj.path_prefix.empty() && meta_path.rfind(obj.path_prefix + ".", 0) == 0)
+      meta_path.erase(0, obj.path_prefix.size() + 1);
+    w.template_meta_at = path_mark(obj.root, meta_path);
+    w.labels_at = field_mark(pod.meta, "labels");
+    w.object_spec_at = field_mark(obj.root, "spec");
     if (const Node* r = get(spec, "replicas"); r && kind != "Pod") w.replicas = r->as_int();
     const std::string_view restart = str(pod.spec->get("restartPolicy"));
     w.long_running = kind != "Job" && kind != "CronJob" &&
                      !(kind == "Pod" && (restart == "Never" || restart == "OnFailure"));
     workloads.push_back(std::move(w));
   } else if (kind == "Service") {
-    services.push_back({id, read_map_selector(get(spec, "selector")), std::string(str(get(spec, "type"))), false, {}});
+    services.push_back({id, read_map_selector(get(spec, "selector")), std::string(str(get(spec, "type"))), false, {},
+                        field_mark(spec, "selector")});
   } else if (kind == "NetworkPolicy") {
     NetworkPolicyFacts np;
     np.object = id;
     np.pod_selector = read_selector(get(spec, "podSelector"));
+    np.pod_selector_at = first_mark(field_mark(spec, "podSelector"), field_mark(obj.root, "spec"));
     np.ingress_rules = items(get(spec, "ingress")).size();
     np.egress_rules = items(get(spec, "egress")).size();
     const Node* types = get(spec, "policyTypes");
@@ -258,7 +297,7 @@ void Inventory::append(Inventory&& o) {
   move_all(service_references, o.service_references);
   move_all(service_monitors, o.service_monitors);
   move_all(data_sources, o.data_sources);
-  for (auto& [i, n] : o.pdb_min_available) pdb_min_available.emplace_back(i + base, n);
+  for (auto& m : o.pdb_min_available) pdb_min_available.push_back({m.object + base, m.value, m.at});
   index_built_ = false;
   by_ns_.reset();
 }

@@ -120,9 +120,11 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
         .field("category", to_string(f.rule->category))
         .field("severity", to_string(f.rule->severity))
         .field("result", to_string(f.result))
-        .field("kind", f.kind)
-        .field("namespace", f.ns)
-        .field("name", f.name)
+        .field("kind", f.kind);
+    // A cluster-scoped object (or one whose namespace is defaulted) has none:
+    // no `"namespace": ""`.
+    if (!f.ns.empty()) w.field("namespace", f.ns);
+    w.field("name", f.name)
         .field("container", f.container)
         .field("message", f.message)
         .field("remediation", f.rule->remediation);

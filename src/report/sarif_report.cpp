@@ -188,7 +188,9 @@ void write_result(JsonWriter& w, const Finding& f, std::size_t rule_index, bool 
       .field("kguardFindingId/v1", finding_fingerprint(f))
       .end_object();
   w.key("properties").begin_object();
-  w.field("kind", f.kind).field("namespace", f.ns).field("name", f.name);
+  w.field("kind", f.kind);
+  if (!f.ns.empty()) w.field("namespace", f.ns);  // cluster-scoped: none, not ""
+  w.field("name", f.name);
   if (!f.container.empty()) w.field("container", f.container);
   if (!f.location.path.empty()) w.field("path", f.location.path);
   w.end_object();
