@@ -107,6 +107,8 @@ TEST(Catalog, LoadsWithoutErrorsAndEveryRuleIsComplete) {
       const Rule* other = c.find(id);
       ASSERT_NE(other, nullptr) << r->id << " supersedes unknown rule " << id;
       EXPECT_NE(id, r->id);
+      // A PSS control owns the risks it defines: its verdicts stay exact.
+      EXPECT_FALSE(other->pss_level.has_value()) << r->id << " supersedes the PSS control " << id;
       EXPECT_EQ(std::count(other->supersedes.begin(), other->supersedes.end(), r->id), 0)
           << r->id << " and " << id << " supersede each other";
     }

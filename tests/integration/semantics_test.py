@@ -70,7 +70,7 @@ def same_risk_duplicates(report, owners):
     for f in report["findings"]:
         if f["result"] != "pass":
             loc = f["location"]
-            at[(f["result"], loc["file"], f["kind"], f["namespace"], f["name"], f["container"],
+            at[(f["result"], loc["file"], f["kind"], f.get("namespace", ""), f["name"], f["container"],
                 loc["path"])].add(f["rule"])
     dups = []
     for key, rules in at.items():
@@ -89,16 +89,25 @@ class OneRiskOneFinding(unittest.TestCase):
             with self.subTest(path=path):
                 report, _ = scan("--no-config", path)
                 self.assertEqual(same_risk_duplicates(report, owners), [])
-        # The overlap is real in the real-world corpus (53 namespaces' pods with
-        # no NetworkPolicy): the folded rule still fails those objects.
+        # The overlap is real in the real-world corpus (pods of namespaces with
+        # no NetworkPolicy): the owner reports them, the folded rule only what
+        # is its own (one direction restricted), and every rule's tally counts
+        # exactly the objects it reports.
         report, _ = scan("--no-config", REAL_WORLD)
         self.assertGreaterEqual(check(report, "pod-not-isolated-by-network-policy")["failed"], 53)
-        self.assertGreaterEqual(check(report, "pod-traffic-partially-restricted")["failed"], 53)
         partial = [f for f in report["findings"] if f["rule"] == "pod-traffic-partially-restricted"]
         self.assertGreater(len(partial), 0)
-        self.assertTrue(all("restrict only" in f["message"] for f in partial), partial[:1])
+        self.assertTrue(all("restrict only" in f["message"] for f in partial if f["result"] == "fail"),
+                        partial[:1])
+        for result, column in (("fail", "failed"),):
+            objects = collections.defaultdict(set)
+            for f in report["findings"]:
+                if f["result"] == result:
+                    objects[f["rule"]].add((f["location"]["file"], f["kind"], f.get("namespace", ""), f["name"]))
+            for c in report["checks"]:
+                self.assertEqual(c[column], len(objects[c["rule"]]), (c["rule"], result))
 
-    def test_pss_verdict_kept_when_its_finding_is_folded(self):
+    def test_pss_control_owns_the_risk_it_defines(self):
         pod = """\
             apiVersion: v1
             kind: Pod
@@ -113,9 +122,15 @@ class OneRiskOneFinding(unittest.TestCase):
         report, _ = scan_files({"p.yaml": pod}, "--pss", "restricted")
         at_add = [f["rule"] for f in report["findings"]
                   if f["location"]["path"] == "spec.containers[0].securityContext.capabilities.add[0]"]
-        self.assertEqual(at_add, ["dangerous-capabilities"])
+        # The PSS control owns the risk it defines; dangerous-capabilities is
+        # not repeated (nor counted) for the same field.
+        self.assertEqual(at_add, ["pss-capabilities-restricted"])
         self.assertEqual(check(report, "pss-capabilities-restricted")["failed"], 1)
-        self.assertEqual(check(report, "dangerous-capabilities")["failed"], 1)
+        self.assertEqual([c["failed"] for c in report["checks"] if c["rule"] == "dangerous-capabilities"], [])
+        # At --pss privileged no PSS control runs: dangerous-capabilities reports it.
+        report, _ = scan_files({"p.yaml": pod}, "--pss", "privileged")
+        self.assertEqual([f["rule"] for f in report["findings"] if f["location"]["path"].endswith("add[0]")],
+                         ["dangerous-capabilities"])
 
     def test_dashboard_once_per_deployment(self):
         path = os.path.join(REAL_WORLD, "kubernetes/dashboard/aio/deploy/recommended.yaml")
@@ -181,6 +196,59 @@ class Messages(unittest.TestCase):
         msgs = [f["message"] for f in report["findings"]]
         self.assertEqual(msgs, ["Deployment has 1 replica (spec.replicas unset) but no "
                                 "PodDisruptionBudget selects its pods"])
+
+
+class Locations(unittest.TestCase):
+    """Set-level findings point at the field they name, or its nearest parent."""
+    FILE = os.path.join(SOURCE, "tests", "integration", "locations.yaml")
+
+    def where(self, report):
+        return {(f["rule"], f["name"]): (f["location"]["line"], f["location"]["column"], f["location"]["path"])
+                for f in report["findings"]}
+
+    def test_exact_line_and_column(self):
+        report, _ = scan("--no-config", self.FILE)
+        at = self.where(report)
+        expected = {
+            # the Namespace's name, not the document start
+            ("namespace-default-deny-ingress-missing", "shop"): (4, 9, "metadata.name"),
+            # spec.replicas unset: its parent, the object's spec key
+            ("deployment-replicas-too-low", "web"): (11, 1, "spec.replicas"),
+            ("deployment-replicas-too-low", "nons"): (26, 13, "spec.replicas"),
+            # the template labels, not the first key of the pod spec
+            ("pod-not-isolated-by-network-policy", "web"): (15, 7, "spec.template.metadata.labels"),
+            # automountServiceAccountToken unset: the pod spec key
+            ("service-account-token-automounted", "web"): (16, 5, "spec.template.spec.automountServiceAccountToken"),
+            ("rbac-binding-grants-dangerous-permissions", "builder-admin"): (44, 9, "roleRef.name"),
+        }
+        for key, value in expected.items():
+            with self.subTest(finding=key):
+                self.assertEqual(at.get(key), value)
+
+    def test_service_account_finding_points_at_service_account_name(self):
+        # ingress-nginx: the pod spec starts with automountServiceAccountToken
+        # (line 423); serviceAccountName is on line 508.
+        path = os.path.join(REAL_WORLD, "kubernetes/ingress-nginx/deploy/static/provider/cloud/deploy.yaml")
+        report, _ = scan("--no-config", "--only", "workload-service-account-privileged", path)
+        locs = {(f["name"], f["location"]["line"], f["location"]["column"], f["location"]["path"])
+                for f in report["findings"]}
+        self.assertIn(("ingress-nginx-controller", 508, 27, "spec.template.spec.serviceAccountName"), locs)
+
+    def test_no_empty_namespace_in_json_sarif_or_messages(self):
+        report, _ = scan("--no-config", self.FILE)
+        for f in report["findings"]:
+            if f["name"] in ("builder-admin", "nons"):
+                self.assertNotIn("namespace", f, f)
+            self.assertNotIn('namespace ""', f["message"])
+        self.assertTrue(any(f["name"] == "nons" and "metadata.namespace unset" in f["message"]
+                            for f in report["findings"]))
+        code, out, _ = run("scan", "--no-config", "-o", "sarif", self.FILE)
+        results = json.loads(out)["runs"][0]["results"]
+        for r in results:
+            if r["properties"]["name"] in ("builder-admin", "nons"):
+                self.assertNotIn("namespace", r["properties"])
+        code, out, _ = run("scan", "--no-config", self.FILE)
+        self.assertNotIn('namespace ""', out)
 
 
 if __name__ == "__main__":

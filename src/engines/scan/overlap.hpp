@@ -12,10 +12,12 @@ namespace kg {
 
 // Drops the failed (exempted) findings in `findings[begin, end)` that a failed
 // (exempted) finding of a superseding rule covers: same object, container and
-// field path.
-// Tallies are left alone: every rule keeps its verdict on every object (PSS
-// verdicts stay exact); only the second report of the same risk goes.
+// field path. With `tallies` (parallel to `rules`), a rule whose every finding
+// on an object was folded no longer counts that object as evaluated: the risk
+// is counted once, by its owner, and every format's counts match its findings.
+// PSS controls are never superseded (a catalog test holds the rule files to
+// that), so PSS verdicts stay exact.
 void fold_superseded(std::vector<Finding>& findings, std::size_t begin,
-                     const std::vector<const Rule*>& rules);
+                     const std::vector<const Rule*>& rules, std::vector<RuleTally>* tallies);
 
 }  // namespace kg

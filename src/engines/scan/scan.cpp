@@ -671,7 +671,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     }
   }
 
-  fold_superseded(r.findings, 0, r.rules);
+  fold_superseded(r.findings, 0, r.rules, &r.tallies);
 
   // Input order; within one resource failures first, the most severe first.
   // Findings are large: sort indices, then move each finding once.
@@ -819,7 +819,7 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
     proto.exemption_until = ex.until;
     append_findings(std::move(proto), outcome, violations, containers, out);
   }
-  fold_superseded(out, first, rules_);
+  fold_superseded(out, first, rules_, nullptr);
 }
 
 ScanResult Scanner::scan_buffer(const std::string& name, std::string content) const {
