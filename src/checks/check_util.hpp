@@ -32,6 +32,20 @@ inline std::string quote(std::string_view s) {
   return q;
 }
 
+// The same words from a container's field path, for facts that keep the
+// path but not the kind (`spec.initContainers[0].env[1]` → init container).
+inline std::string describe_container(std::string_view name, std::string_view path) {
+  std::string_view what = path.find("initContainers[") != std::string_view::npos ? "init container "
+                          : path.find("ephemeralContainers[") != std::string_view::npos
+                              ? "ephemeral container "
+                              : "container ";
+  std::string s(what);
+  s += '"';
+  s += name;
+  s += '"';
+  return s;
+}
+
 // `init container "migrate"`, as the messages name containers.
 inline std::string describe(const ContainerRef& c) {
   std::string_view what = c.kind == ContainerKind::Init        ? "init container "

@@ -11,6 +11,7 @@
 #include "checks/workload_quantity.hpp"
 #include "checks/workload_util.hpp"
 #include "core/glob.hpp"
+#include "core/inventory.hpp"
 
 namespace kg {
 namespace {
@@ -196,7 +197,39 @@ class ObjectSchemaCheck final : public Check {
                        join_path(pre, "spec.replicas"), {}});
     if (in.obj.kind == "Service") check_service(in, spec, out);
     if (in.pod) check_pod(in, out);
+    check_selectors(in, spec, out);
     return outcome(true, out);
+  }
+
+  // A selector apimachinery refuses (LabelSelectorAsSelector) is rejected by
+  // the API server, and selects nothing in kguard's set-level rules either.
+  static void check_selectors(const CheckInput& in, const Node* spec, std::vector<Violation>& out) {
+    auto one = [&](const Node* selector, const std::string& path) {
+      std::string why, field;
+      if (const Node* at = invalid_selector_requirement(selector, why, field))
+        out.push_back({path + "." + field + ": " + why, at, join_path(path, field), {}});
+    };
+    const std::string& pre = in.obj.path_prefix;
+    one(get(spec, "selector"), join_path(pre, "spec.selector"));
+    if (in.obj.kind == "NetworkPolicy") one(get(spec, "podSelector"), join_path(pre, "spec.podSelector"));
+    if (!in.pod) return;
+    const auto tsc = items(in.pod.spec->get("topologySpreadConstraints"));
+    for (std::size_t i = 0; i < tsc.size(); ++i)
+      one(get(tsc[i], "labelSelector"),
+          join_path(index_path(join_path(in.pod.spec_path, "topologySpreadConstraints"), i), "labelSelector"));
+    const Node* affinity = in.pod.spec->get("affinity");
+    for (const char* kind : {"podAffinity", "podAntiAffinity"}) {
+      const std::string base = join_path(join_path(in.pod.spec_path, "affinity"), kind);
+      const auto required = items(get(get(affinity, kind), "requiredDuringSchedulingIgnoredDuringExecution"));
+      for (std::size_t i = 0; i < required.size(); ++i)
+        one(get(required[i], "labelSelector"),
+            join_path(index_path(join_path(base, "requiredDuringSchedulingIgnoredDuringExecution"), i), "labelSelector"));
+      const auto preferred = items(get(get(affinity, kind), "preferredDuringSchedulingIgnoredDuringExecution"));
+      for (std::size_t i = 0; i < preferred.size(); ++i)
+        one(get(get(preferred[i], "podAffinityTerm"), "labelSelector"),
+            join_path(index_path(join_path(base, "preferredDuringSchedulingIgnoredDuringExecution"), i),
+                      "podAffinityTerm.labelSelector"));
+    }
   }
 
   static void check_name(const CheckInput& in, const Node* meta, std::vector<Violation>& out) {

@@ -398,7 +398,7 @@ class ReferenceTarget final : public SetCheck {
       for (const EnvSourceReference& r : w.env_sources) {
         auto it = sources.find(key_of(r.kind, o.ns, r.name));
         if (it == sources.end()) {
-          violations.push_back({"container \"" + r.container + "\" reads " + r.kind + " \"" + r.name +
+          violations.push_back({checks::describe_container(r.container, r.path) + " reads " + r.kind + " \"" + r.name +
                                     "\", which is not in " + checks::namespace_phrase(o.ns) +
                                     " of this input; the pod will not start until it exists",
                                 r.path, r.line, r.column, r.container});
@@ -409,7 +409,7 @@ class ReferenceTarget final : public SetCheck {
           return !d->keys_known || std::find(d->keys.begin(), d->keys.end(), r.key) != d->keys.end();
         });
         if (!has_key)
-          violations.push_back({"container \"" + r.container + "\" reads key \"" + r.key + "\" of " + r.kind +
+          violations.push_back({checks::describe_container(r.container, r.path) + " reads key \"" + r.key + "\" of " + r.kind +
                                     " \"" + r.name + "\", which has no such key; the pod will not start",
                                 r.path, r.line, r.column, r.container});
       }
@@ -442,7 +442,7 @@ class ReferenceTarget final : public SetCheck {
           });
         });
         if (!covered)
-          violations.push_back({"container \"" + img.container + "\" runs \"" + img.image +
+          violations.push_back({checks::describe_container(img.container, img.path) + " runs \"" + img.image +
                                     "\", which no enforcing image-verification policy in this input covers, so an unsigned or re-tagged image is admitted",
                                 img.path, img.line, img.column, img.container});
       }

@@ -46,7 +46,7 @@ bool has_label(const Labels& labels, std::string_view key) {
 }
 
 bool LabelSelector::matches(const Labels& labels) const {
-  if (!present) return false;
+  if (!present || invalid) return false;
   for (const auto& [k, v] : match_labels)
     if (!has_label(labels, k) || label(labels, k) != v) return false;
   for (const Requirement& r : expressions) {
@@ -61,10 +61,38 @@ bool LabelSelector::matches(const Labels& labels) const {
   return true;
 }
 
+const Node* invalid_selector_requirement(const Node* selector, std::string& why, std::string& field) {
+  std::size_t i = 0;
+  for (const Node* e : items(get(selector, "matchExpressions"))) {
+    const std::string index = "matchExpressions[" + std::to_string(i++) + "]";
+    const Node* op_node = get(e, "operator");
+    const std::string_view op = str(op_node);
+    const std::size_t values = items(get(e, "values")).size();
+    field = index + ".operator";
+    if (op != "In" && op != "NotIn" && op != "Exists" && op != "DoesNotExist") {
+      why = "operator \"" + std::string(op) + "\" is not In, NotIn, Exists or DoesNotExist";
+      return op_node ? op_node : e;
+    }
+    if ((op == "In" || op == "NotIn") && values == 0) {
+      why = "operator " + std::string(op) + " needs at least one value";
+      field = index + ".values";
+      return get(e, "values") ? get(e, "values") : op_node;
+    }
+    if ((op == "Exists" || op == "DoesNotExist") && values != 0) {
+      why = "operator " + std::string(op) + " takes no values";
+      field = index + ".values";
+      return get(e, "values");
+    }
+  }
+  return nullptr;
+}
+
 LabelSelector read_selector(const Node* selector) {
   LabelSelector s;
   if (!selector || selector->is_null()) return s;
   s.present = true;
+  std::string why, field;
+  s.invalid = invalid_selector_requirement(selector, why, field) != nullptr;
   s.match_labels = read_labels(selector->get("matchLabels"));
   for (const Node* e : items(selector->get("matchExpressions"))) {
     LabelSelector::Requirement r;

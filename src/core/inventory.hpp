@@ -32,13 +32,21 @@ struct LabelSelector {
     std::vector<std::string> values;
   };
   bool present = false;
+  // apimachinery's LabelSelectorAsSelector refuses the selector (unknown
+  // operator, In/NotIn without values, Exists/DoesNotExist with values): it
+  // then selects nothing. The object-schema rule reports where.
+  bool invalid = false;
   Labels match_labels;
   std::vector<Requirement> expressions;
 
-  bool empty() const { return present && match_labels.empty() && expressions.empty(); }
+  bool empty() const { return present && !invalid && match_labels.empty() && expressions.empty(); }
   bool matches(const Labels& labels) const;
 };
+// The one label-selector reader and matcher (metav1.LabelSelector semantics).
 LabelSelector read_selector(const Node* selector);
+// The first matchExpressions entry LabelSelectorAsSelector refuses, with why
+// (`at` is the field to point at); nullptr when the selector is valid.
+const Node* invalid_selector_requirement(const Node* selector, std::string& why, std::string& field);
 // Service-style selector: a plain map of labels (matches nothing when empty).
 LabelSelector read_map_selector(const Node* map);
 

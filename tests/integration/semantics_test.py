@@ -219,7 +219,7 @@ class Locations(unittest.TestCase):
             ("pod-not-isolated-by-network-policy", "web"): (15, 7, "spec.template.metadata.labels"),
             # automountServiceAccountToken unset: the pod spec key
             ("service-account-token-automounted", "web"): (16, 5, "spec.template.spec.automountServiceAccountToken"),
-            ("rbac-binding-grants-dangerous-permissions", "builder-admin"): (44, 9, "roleRef.name"),
+            ("rbac-cluster-admin-binding", "builder-admin"): (44, 9, "roleRef.name"),
         }
         for key, value in expected.items():
             with self.subTest(finding=key):
@@ -249,6 +249,61 @@ class Locations(unittest.TestCase):
                 self.assertNotIn("namespace", r["properties"])
         code, out, _ = run("scan", "--no-config", self.FILE)
         self.assertNotIn('namespace ""', out)
+
+
+class Selectors(unittest.TestCase):
+    def test_unknown_operator_selects_nothing_everywhere_and_is_located(self):
+        files = {"a.yaml": """\
+            apiVersion: apps/v1
+            kind: Deployment
+            metadata: {name: web, namespace: shop}
+            spec:
+              replicas: 2
+              selector: {matchLabels: {app: web}}
+              template:
+                metadata: {labels: {app: web}}
+                spec:
+                  containers: [{name: app, image: registry.example.com/web:1.0}]
+            ---
+            apiVersion: networking.k8s.io/v1
+            kind: NetworkPolicy
+            metadata: {name: deny, namespace: shop}
+            spec:
+              podSelector:
+                matchExpressions:
+                - {key: app, operator: Equals, values: [web]}
+              policyTypes: [Ingress, Egress]
+            """}
+        report, _ = scan_files(files, "--only",
+                               "pod-not-isolated-by-network-policy,network-policy-selects-no-pods,object-schema-invalid")
+        rules = {(f["rule"], f["name"]) for f in report["findings"] if f["result"] == "fail"}
+        # The set-level matcher and the object-level one agree: the policy selects nothing.
+        self.assertIn(("pod-not-isolated-by-network-policy", "web"), rules)
+        self.assertIn(("network-policy-selects-no-pods", "deny"), rules)
+        bad = [f for f in report["findings"] if f["rule"] == "object-schema-invalid"]
+        self.assertEqual([(f["location"]["line"], f["location"]["column"], f["location"]["path"]) for f in bad],
+                         [(18, 28, "spec.podSelector.matchExpressions[0].operator")])
+        self.assertIn('operator "Equals" is not In, NotIn, Exists or DoesNotExist', bad[0]["message"])
+
+
+class InitContainerWording(unittest.TestCase):
+    def test_init_container_named_so_in_both_languages(self):
+        pod = """\
+            apiVersion: v1
+            kind: Pod
+            metadata: {name: p, namespace: n}
+            spec:
+              initContainers: [{name: migrate, image: "registry.example.com/m:latest"}]
+              containers: [{name: app, image: "registry.example.com/a:1.0"}]
+            """
+        report, _ = scan_files({"p.yaml": pod}, "--only", "image-tag-not-pinned")
+        msgs = [f["message"] for f in report["findings"]]
+        self.assertTrue(msgs and all(m.startswith('init container "migrate"') for m in msgs), msgs)
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "p.yaml"), "w") as f:
+                f.write(textwrap.dedent(pod))
+            _, out, _ = run("scan", "--no-config", "--only", "image-tag-not-pinned", "--lang", "zh", d)
+        self.assertIn('初始化容器 "migrate"', out)
 
 
 if __name__ == "__main__":
