@@ -160,7 +160,7 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
   if (rule->kinds.empty()) bad(root->get("kinds"), "kinds", "at least one kind is required");
   if (const Node* pss = root->get("pss")) {
     if (!pss->is_map()) {
-      bad(pss, "pss", "must be a mapping with level, since and optionally overriddenAtRestrictedFrom");
+      bad(pss, "pss", "must be a mapping with level, since and optionally overriddenAtRestrictedFrom and overriddenBy");
     } else {
       known_keys(pss, "pss.", kPssKeys);
       auto level = parse_pss_level(str(get(pss, "level")));
@@ -176,7 +176,7 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
         else rule->pss_overridden_from = *from;
         rule->pss_overridden_by = std::string(str(get(pss, "overriddenBy")));
         if (rule->pss_overridden_by.empty())
-          bad(o, "pss.overriddenBy", "must name the restricted rule that overrides this one");
+          bad(o, "pss.overriddenBy", "name the restricted rule that overrides this one");
       }
     }
   }

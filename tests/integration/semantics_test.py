@@ -124,8 +124,9 @@ class OneRiskOneFinding(unittest.TestCase):
                   if f["location"]["path"] == "spec.containers[0].securityContext.capabilities.add[0]"]
         # The PSS control owns the risk it defines; dangerous-capabilities is
         # not repeated (nor counted) for the same field.
-        self.assertEqual(at_add, ["pss-capabilities-restricted"])
-        self.assertEqual(check(report, "pss-capabilities-restricted")["failed"], 1)
+        # (the baseline control reports what both PSS capability controls reject: higher severity)
+        self.assertEqual(at_add, ["pss-capabilities-baseline"])
+        self.assertEqual(check(report, "pss-capabilities-baseline")["failed"], 1)
         self.assertEqual([c["failed"] for c in report["checks"] if c["rule"] == "dangerous-capabilities"], [])
         # At --pss privileged no PSS control runs: dangerous-capabilities reports it.
         report, _ = scan_files({"p.yaml": pod}, "--pss", "privileged")
@@ -154,13 +155,25 @@ class OnlyUnderPss(unittest.TestCase):
               capabilities: {add: [SYS_ADMIN]}
         """
 
-    def test_superseded_control_is_evaluated_and_the_cli_says_why(self):
+    def test_overridden_baseline_control_alone_is_not_silent(self):
+        # As upstream, a replaced baseline control is not evaluated without its
+        # replacement; the CLI says so and names both ways out.
         report, err = scan_files({"p.yaml": self.POD}, "--pss", "restricted", "--only",
                                  "pss-capabilities-baseline")
-        c = check(report, "pss-capabilities-baseline")
-        self.assertEqual((c["evaluated"], c["failed"]), (1, 1))
-        self.assertIn("note: --only pss-capabilities-baseline is superseded at --pss restricted", err)
-        self.assertIn("by pss-capabilities-restricted (from v1.22)", err)
+        self.assertIn("note: --only pss-capabilities-baseline is replaced at --pss restricted v1.37 by "
+                      "pss-capabilities-restricted (from v1.22)", err)
+        self.assertIn("add --only pss-capabilities-restricted, or use --pss baseline", err)
+        report, err = scan_files({"p.yaml": self.POD}, "--pss", "baseline", "--only",
+                                 "pss-capabilities-baseline")
+        self.assertEqual(check(report, "pss-capabilities-baseline")["failed"], 1)
+        self.assertNotIn("note:", err)
+
+    def test_control_newer_than_the_version_is_evaluated_with_a_note(self):
+        pod = self.POD.replace("capabilities: {add: [SYS_ADMIN]}", "seccompProfile: {type: Unconfined}")
+        report, err = scan_files({"p.yaml": pod}, "--pss", "restricted", "--pss-version", "v1.18",
+                                 "--only", "pss-seccomp-restricted")
+        self.assertEqual(check(report, "pss-seccomp-restricted")["evaluated"], 1)
+        self.assertIn("note: --only pss-seccomp-restricted exists from PSS v1.19, after --pss restricted v1.18", err)
 
     def test_control_above_the_level_is_evaluated_with_a_note(self):
         report, err = scan_files({"p.yaml": self.POD}, "--pss", "baseline", "--only",
