@@ -101,8 +101,8 @@ TEST(Pss, WindowsPodsSkipCapabilityAndSeccompChecksAtRestrictedFromV125) {
   // Before v1.25 each of the three controls applies to Windows pods too: the
   // exact set, so a control that stopped firing would not hide behind another.
   EXPECT_EQ(failing_rules(spec, PssLevel::Restricted, 24),
-            (std::set<std::string>{"pss-allow-privilege-escalation", "pss-capabilities-restricted",
-                                   "pss-seccomp-restricted"}));
+            (std::set<std::string>{"pss-allow-privilege-escalation", "pss-capabilities-baseline",
+                                   "pss-capabilities-restricted", "pss-seccomp-restricted"}));
   EXPECT_EQ(failing_rules(spec, PssLevel::Restricted, 25), std::set<std::string>{});
   EXPECT_EQ(failing_rules(spec, PssLevel::Baseline, 37),
             std::set<std::string>{"pss-capabilities-baseline"});
