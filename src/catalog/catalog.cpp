@@ -48,7 +48,7 @@ Catalog::Catalog() {
 // The keys a rule.yaml may hold; anything else is a typo or a field from
 // another tool, and is refused rather than silently ignored.
 constexpr std::string_view kRuleKeys[] = {"id",      "title",  "category", "severity", "rationale",
-                                          "remediation", "references", "tags", "kinds", "zh",
+                                          "remediation", "references", "tags", "supersedes", "kinds", "zh",
                                           "enabled", "pss",    "check",    "when",     "params"};
 constexpr std::string_view kZhKeys[] = {"title", "rationale", "remediation"};
 constexpr std::string_view kPssKeys[] = {"level", "since", "overriddenAtRestrictedFrom", "overriddenBy"};
@@ -155,6 +155,7 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
   }
   rule->references = string_list_field("references");
   rule->tags = string_list_field("tags");
+  rule->supersedes = string_list_field("supersedes");
   rule->kinds = string_list_field("kinds");
   if (rule->kinds.empty()) bad(root->get("kinds"), "kinds", "at least one kind is required");
   if (const Node* pss = root->get("pss")) {

@@ -375,6 +375,9 @@ int scan_command(const std::vector<std::string>& args) {
       for (const auto& r : catalog.rules())
         if (r->id == sel || r->has_tag(sel)) known = true;
       if (!known) return usage_error("--only: no rule, category or tag named '" + sel + "'");
+      if (const Rule* r = catalog.find(sel); r && !quiet)
+        if (const std::string note = pss_selection_note(*r, options); !note.empty())
+          std::cerr << "kguard: note: --only " << note << '\n';
     }
   }
 

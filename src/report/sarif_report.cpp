@@ -200,7 +200,9 @@ void write_result(JsonWriter& w, const Finding& f, std::size_t rule_index, bool 
     w.end_object().end_array();
   }
   w.key("properties").begin_object();
-  w.field("kind", f.kind).field("namespace", f.ns).field("name", f.name);
+  w.field("kind", f.kind);
+  if (!f.ns.empty()) w.field("namespace", f.ns);  // cluster-scoped: none, not ""
+  w.field("name", f.name);
   if (!f.container.empty()) w.field("container", f.container);
   if (!f.location.path.empty()) w.field("path", f.location.path);
   w.end_object();

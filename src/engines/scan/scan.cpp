@@ -1,4 +1,5 @@
 #include "engines/scan/scan.hpp"
+#include "engines/scan/overlap.hpp"
 
 #include "catalog/suggest.hpp"
 #include "checks/registry.hpp"
@@ -32,6 +33,9 @@
 namespace kg {
 
 bool rule_selected(const Rule& rule, const ScanOptions& options) {
+  // A rule named by --only runs even where the PSS level or version would
+  // leave it out (the CLI says so: pss_selection_note).
+  if (std::find(options.only.begin(), options.only.end(), rule.id) != options.only.end()) return true;
   if (rule.pss_level) {
     if (options.pss_level < *rule.pss_level) return false;
     if (options.pss_minor < rule.pss_since) return false;
@@ -43,10 +47,33 @@ bool rule_selected(const Rule& rule, const ScanOptions& options) {
     enabled = *it->second.enabled;
   if (options.only.empty()) return enabled;
   for (const std::string& sel : options.only) {
-    if (sel == rule.id) return true;  // naming a rule turns it on even when off by default
     if ((sel == to_string(rule.category) || rule.has_tag(sel)) && enabled) return true;
   }
   return false;
+}
+
+std::string pss_selection_note(const Rule& rule, const ScanOptions& options) {
+  if (!rule.pss_level) return {};
+  const std::string level(to_string(*rule.pss_level));
+  const std::string asked = "--pss " + std::string(to_string(options.pss_level)) + " v1." +
+                            std::to_string(options.pss_minor);
+  if (options.pss_level < *rule.pss_level)
+    return rule.id + " is a " + level + " control, which " + asked +
+           " does not include; it is evaluated because --only names it (--pss " + level +
+           " includes it)";
+  if (options.pss_minor < rule.pss_since)
+    return rule.id + " exists from PSS v1." + std::to_string(rule.pss_since) + ", after " + asked +
+           "; it is evaluated because --only names it";
+  const bool replaced = options.pss_level == PssLevel::Restricted && rule.pss_overridden_from >= 0 &&
+                        options.pss_minor >= rule.pss_overridden_from;
+  const bool replacement_named =
+      std::find(options.only.begin(), options.only.end(), rule.pss_overridden_by) != options.only.end();
+  if (replaced && !replacement_named)
+    return rule.id + " is replaced at " + asked + " by " + rule.pss_overridden_by + " (from v1." +
+           std::to_string(rule.pss_overridden_from) +
+           ") and, as upstream, is not evaluated without it: nothing is checked; add --only " +
+           rule.pss_overridden_by + ", or use --pss baseline";
+  return {};
 }
 
 namespace {
@@ -970,6 +997,8 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   for (std::size_t i = 0; i < outcomes.size(); ++i) move_from(outcomes[i].findings, bases[i]);
   move_from(late, 0);
 
+  fold_superseded(r.findings, 0, rules_, &r.tallies);
+
   // Input order; within one resource failures first, the most severe first.
   // Findings are large: sort indices, then move each finding once.
   auto rank = [](Result res) { return res == Result::Fail ? 0 : res == Result::Exempt ? 1 : 2; };
@@ -1092,6 +1121,7 @@ void Scanner::append_findings(Finding proto, Outcome outcome, std::vector<Violat
 
 void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
                               std::vector<InputError>& warnings) const {
+  const std::size_t first = out.size();
   const PodView pod = pod_view(obj, options_.pod_specs);
   ObjectFacts facts;
   facts.kind = std::string(obj.kind);
@@ -1140,6 +1170,7 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
     proto.exemption_in_source = ex.in_source;
     append_findings(std::move(proto), outcome, violations, containers, out);
   }
+  fold_superseded(out, first, rules_, nullptr);
 }
 
 ScanResult Scanner::scan_buffer(const std::string& name, std::string content) const {

@@ -62,6 +62,10 @@ using ScanResult = EngineResult;
 // True when `rule` is in force under `options` (PSS level and version,
 // enabled by default or by config, --only selectors).
 bool rule_selected(const Rule& rule, const ScanOptions& options);
+// Why `rule`, named by --only, runs although the PSS level or version in
+// `options` would not select it (a level above --pss, a control newer than
+// --pss-version); empty when the level selects it anyway.
+std::string pss_selection_note(const Rule& rule, const ScanOptions& options);
 
 class Scanner {
  public:
