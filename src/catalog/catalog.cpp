@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "checks/regex_cache.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
@@ -32,7 +33,7 @@ bool valid_rule_id(std::string_view id) {
 }  // namespace
 
 bool Catalog::add_rule(const std::string& path, std::string_view content,
-                       std::vector<InputError>& errors) {
+                       std::vector<InputError>& errors, RegexCache& regexes) {
   auto src = std::make_unique<SourceFile>();
   src->path = path;
   src->content = std::string(content);
@@ -116,7 +117,7 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
     return bad(root->get("check"), "check", "unknown check template '" + rule->check + "'");
   std::string error;
   rule->params = root->get("params");
-  if (!compile_rule(*rule, rule->params, error))
+  if (!compile_rule(*rule, rule->params, error, &regexes))
     return bad(rule->params, "params", error);
   rules_.push_back(std::move(rule));
   sources_.push_back(std::move(src));
@@ -124,8 +125,9 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
 }
 
 void Catalog::add_files(std::span<const CatalogFile> files, std::vector<InputError>& errors) {
+  RegexCache regexes;
   for (const CatalogFile& f : files)
-    if (ends_with(f.path, "rule.yaml")) add_rule(std::string(f.path), f.content, errors);
+    if (ends_with(f.path, "rule.yaml")) add_rule(std::string(f.path), f.content, errors, regexes);
 }
 
 void Catalog::add_directory(const std::string& dir, std::vector<InputError>& errors) {
@@ -144,13 +146,14 @@ void Catalog::add_directory(const std::string& dir, std::vector<InputError>& err
       paths.push_back(p);
   }
   std::sort(paths.begin(), paths.end());
+  RegexCache regexes;
   for (const std::string& p : paths) {
     std::string text;
     if (!read_file(p, text)) {
       errors.push_back({p, 0, 0, "cannot read rule file"});
       continue;
     }
-    add_rule(p, text, errors);
+    add_rule(p, text, errors, regexes);
   }
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/eval_context.hpp"
 #include "catalog/i18n.hpp"
 #include "core/cluster_info.hpp"
 #include "core/document.hpp"
@@ -47,9 +48,9 @@ struct CheckInput {
   PssLevel pss_level;  // PSS profile in force
   // containers_of(pod), computed once per object for every rule.
   const std::vector<ContainerRef>& containers;
-  // Unique per evaluated object in the process: lets a template cache what
-  // it parsed from an object across the rules that bind it.
-  std::uint64_t object_serial = 0;
+  // The evaluating thread's state: scratch buffers and per-object caches a
+  // template keeps across calls (see eval_context.hpp).
+  EvalContext& ctx;
   // Kubernetes minor release the scan targets (--target-version or the
   // cluster read); 0 = each rule's own parameter.
   int kubernetes_minor = 0;

@@ -126,7 +126,7 @@ std::span<const CheckTemplate> check_templates() {
   return kTemplates;
 }
 
-bool compile_rule(Rule& rule, const Node* params, std::string& error) {
+bool compile_rule(Rule& rule, const Node* params, std::string& error, RegexCache* regexes) {
   const CheckTemplate* tmpl = find_check_template(rule.check);
   if (!tmpl) {
     error = "unknown check template '" + rule.check + "'";
@@ -136,11 +136,11 @@ bool compile_rule(Rule& rule, const Node* params, std::string& error) {
   rule.set_compiled.reset();
   rule.cluster_compiled.reset();
   if (tmpl->compile_set) {
-    rule.set_compiled = tmpl->compile_set(Params(params), error);
+    rule.set_compiled = tmpl->compile_set(Params(params, regexes), error);
   } else if (tmpl->compile_cluster) {
-    rule.cluster_compiled = tmpl->compile_cluster(Params(params), error);
+    rule.cluster_compiled = tmpl->compile_cluster(Params(params, regexes), error);
   } else {
-    rule.compiled = tmpl->compile(Params(params), error);
+    rule.compiled = tmpl->compile(Params(params, regexes), error);
   }
   if (!rule.compiled && !rule.set_compiled && !rule.cluster_compiled) {
     if (error.empty()) error = "invalid parameters";

@@ -11,10 +11,13 @@
 
 namespace kg {
 
+class RegexCache;
+
 // Reads a template's parameters; errors name the offending field.
 class Params {
  public:
-  explicit Params(const Node* node) : node_(node) {}
+  // `regexes`: the load's cache of compiled patterns (none: compile each).
+  explicit Params(const Node* node, RegexCache* regexes = nullptr) : node_(node), regexes_(regexes) {}
   const Node* node() const { return node_; }
   const Node* get(std::string_view key) const { return kg::get(node_, key); }
   std::string_view string(std::string_view key) const { return str(get(key)); }
@@ -23,9 +26,12 @@ class Params {
   // The `containers` parameter (containers, initContainers,
   // ephemeralContainers); `kinds` keeps the caller's default when absent.
   bool container_kinds(std::vector<ContainerKind>& kinds, std::string& error) const;
+  // The load's cache of compiled patterns, or null (see regex_cache.hpp).
+  RegexCache* regexes() const { return regexes_; }
 
  private:
   const Node* node_;
+  RegexCache* regexes_;
 };
 
 using CompileFn = std::unique_ptr<Check> (*)(const Params& params, std::string& error);
@@ -42,7 +48,9 @@ struct CheckTemplate {
 };
 
 // Binds `rule` to its template with `params`; false with `error` on failure.
-bool compile_rule(Rule& rule, const Node* params, std::string& error);
+// `regexes` is the load's pattern cache (see regex_cache.hpp), may be null.
+bool compile_rule(Rule& rule, const Node* params, std::string& error,
+                  RegexCache* regexes = nullptr);
 
 std::span<const CheckTemplate> check_templates();
 const CheckTemplate* find_check_template(std::string_view name);

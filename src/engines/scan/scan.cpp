@@ -1,5 +1,6 @@
 #include "engines/scan/scan.hpp"
 
+#include "checks/regex_cache.hpp"
 #include "checks/registry.hpp"
 #include "core/glob.hpp"
 
@@ -142,6 +143,7 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::mo
 }
 
 void Scanner::apply_overrides(const Catalog& catalog) {
+  RegexCache regexes;
   for (const auto& [id, o] : options_.overrides) {
     const Rule* base = catalog.find(id);
     if (!base || (!o.severity && !o.params)) continue;
@@ -151,7 +153,7 @@ void Scanner::apply_overrides(const Catalog& catalog) {
     const Node* params = base->params;
     if (o.params) params = merge_params(base->params, o.params);
     std::string error;
-    if (!compile_rule(*rule, params, error)) {
+    if (!compile_rule(*rule, params, error, &regexes)) {
       setup_errors_.push_back({o.origin, o.params ? o.params->line : 0, o.params ? o.params->column : 0,
                                "rules." + id + ".params: " + error});
       continue;
@@ -323,8 +325,10 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
 }
 
 Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFacts& facts,
-                                          std::vector<std::string>& containers_failing,
+                                          std::span<const Violation> violations,
+                                          std::vector<bool>& exempt,
                                           std::vector<InputError>& warnings) const {
+  exempt.assign(violations.size(), false);
   Exemption e;
   if (!options_.use_exemptions) return e;
   const Rule& rule = *rules_[rule_index];
@@ -356,13 +360,16 @@ Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFa
       e.until = x.until;
       return e;
     }
-    bool all = !containers_failing.empty();
-    for (std::string& c : containers_failing) {
+    // A violation without a container (pod-level) is never container-exempted.
+    bool all = !violations.empty();
+    for (std::size_t i = 0; i < violations.size(); ++i) {
+      if (exempt[i]) continue;  // by an earlier exemption
+      const std::string& c = violations[i].container;
       if (!c.empty() && matches_any(x.containers, c)) {
-        c = "\x01";  // exempted container
+        exempt[i] = true;
         e.reason = x.reason;
         e.until = x.until;
-      } else if (c != "\x01") {
+      } else {
         all = false;
       }
     }
@@ -374,13 +381,89 @@ Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFa
   return e;
 }
 
-void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
+namespace {
+
+// The engine's own per-thread scratch, kept in the EvalContext with the
+// checks' so nothing is reallocated per object.
+struct EvalScratch {
+  std::vector<ContainerRef> containers;
+  std::vector<Violation> violations;
+  std::vector<bool> exempt;  // parallel to violations: the container is exempted
+  std::vector<Finding> rows;
+};
+
+}  // namespace
+
+template <class OnVerdict>
+void Scanner::evaluate(const Object& obj, const PodView& pod, const ObjectFacts& facts,
+                       std::size_t object_index, bool lone, EvalContext& ctx,
+                       std::vector<InputError>& warnings, OnVerdict&& on_verdict) const {
+  EvalScratch& s = ctx.local<EvalScratch>();
+  s.containers = containers_of(pod);
+  ctx.begin_object();
+  const CheckInput in{obj,
+                      pod,
+                      options_.pss_minor,
+                      options_.pss_level,
+                      s.containers,
+                      ctx,
+                      options_.kubernetes_minor,
+                      options_.cluster_version};
+  for (std::size_t ri : rules_for(obj.kind)) {
+    const Rule& rule = *rules_[ri];
+    if (lone && rule.deferral != Deferral::None) continue;  // no Service selects a lone object
+    s.violations.clear();
+    const Outcome outcome = rule.compiled->evaluate(in, s.violations);
+    if (outcome == Outcome::NotApplicable) continue;
+    if (outcome == Outcome::Fail && s.violations.empty())
+      s.violations.push_back(Violation{rule.title, nullptr, {}, {}});
+    Exemption ex = exemption_for(ri, facts, s.violations, s.exempt, warnings);
+    const Result result = ex.exempt ? Result::Exempt
+                          : outcome == Outcome::Pass ? Result::Pass
+                                                     : Result::Fail;
+    // The rows of the verdict: one per violation when it failed (also when
+    // exempted) except those whose container is exempted; the pass row only
+    // when passes are shown.
+    s.rows.clear();
+    if (result != Result::Pass || options_.show_passed) {
+      Finding proto;
+      proto.rule = &rule;
+      proto.result = result;
+      proto.kind = facts.kind;
+      proto.ns = facts.ns;
+      proto.name = facts.name;
+      proto.location.file = facts.file();
+      proto.location.line = obj.line;
+      proto.location.column = obj.column;
+      proto.object = object_index;
+      proto.exemption_reason = std::move(ex.reason);
+      proto.exemption_until = std::move(ex.until);
+      if (result == Result::Pass) {
+        s.rows.push_back(std::move(proto));
+      } else if (outcome == Outcome::Fail) {
+        for (std::size_t i = 0; i < s.violations.size(); ++i) {
+          if (s.exempt[i]) continue;
+          Violation& v = s.violations[i];
+          Finding f = proto;
+          f.container = std::move(v.container);
+          f.message = std::move(v.message);
+          f.location.path = std::move(v.path);
+          if (v.at) {
+            f.location.line = v.at->line;
+            f.location.column = v.at->column;
+          }
+          s.rows.push_back(std::move(f));
+        }
+      }
+    }
+    on_verdict(ri, result, s.rows);
+  }
+}
+
+void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) const {
   out.tallies.assign(rules_.size(), RuleTally{});
   out.bytes = file.content.size();
   std::vector<Object> objects;
-  std::vector<Violation> violations;
-  std::vector<std::string> containers;
-  std::vector<ContainerRef> pod_containers;
   // "Kind/ns/name" of the objects seen so far in this file, keyed as
   // Inventory::has_object keys them. A child whose controller came earlier in
   // the file (a snapshot lists a Deployment before its ReplicaSets and Pods)
@@ -422,50 +505,15 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       // (An object with an exemption annotation is still evaluated, so an
       // expired one is reported as before.)
       if (owned && !facts.exemption && controller_seen(facts)) continue;
-      pod_containers = containers_of(pod);
-      static std::atomic<std::uint64_t> serial{0};
-      const CheckInput in{obj,
-                          pod,
-                          options_.pss_minor,
-                          options_.pss_level,
-                          pod_containers,
-                          serial.fetch_add(1, std::memory_order_relaxed) + 1,
-                          options_.kubernetes_minor,
-                          options_.cluster_version};
-      for (std::size_t ri : rules_for(obj.kind)) {
-        const Rule& rule = *rules_[ri];
-        violations.clear();
-        Outcome outcome = rule.compiled->evaluate(in, violations);
-        if (outcome == Outcome::NotApplicable) continue;
-        if (outcome == Outcome::Fail && violations.empty())
-          violations.push_back(Violation{rule.title, nullptr, {}, {}});
-        containers.clear();
-        for (const Violation& v : violations) containers.push_back(v.container);
-        Exemption ex = exemption_for(ri, facts, containers, out.warnings);
-        Result result = ex.exempt ? Result::Exempt
-                        : outcome == Outcome::Pass ? Result::Pass
-                                                   : Result::Fail;
-        Finding proto;
-        proto.rule = &rule;
-        proto.result = result;
-        proto.kind = std::string(obj.kind);
-        proto.ns = std::string(obj.ns);
-        proto.name = std::string(obj.name);
-        proto.location.file = file.path;
-        proto.location.line = obj.line;
-        proto.location.column = obj.column;
-        proto.object = local;
-        proto.exemption_reason = std::move(ex.reason);
-        proto.exemption_until = std::move(ex.until);
-        std::vector<Finding> found;
-        append_findings(std::move(proto), outcome, violations, containers, found);
-        if (owned || rule.deferral != Deferral::None) {
-          out.provisional.push_back({local, ri, result, std::move(found)});
-          continue;
-        }
-        tally(out.tallies[ri], result);
-        for (Finding& f : found) out.findings.push_back(std::move(f));
-      }
+      evaluate(obj, pod, facts, local, false, ctx, out.warnings,
+               [&](std::size_t ri, Result result, std::vector<Finding>& rows) {
+                 if (owned || rules_[ri]->deferral != Deferral::None) {
+                   out.provisional.push_back({local, ri, result, std::move(rows)});
+                   return;
+                 }
+                 tally(out.tallies[ri], result);
+                 for (Finding& f : rows) out.findings.push_back(std::move(f));
+               });
     }
   });
   for (InputError& e : file.errors) out.errors.push_back(std::move(e));
@@ -599,13 +647,11 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   std::vector<Provisional>().swap(provisional);
 
   // Set-level rules over the whole input.
-  std::vector<std::string> no_containers;
+  std::vector<bool> no_containers;  // set-level violations are not container-exempted
   for (std::size_t ri : set_rules_) {
-    std::vector<InputError> ignored_warnings;  // annotation expiry is reported by object rules
     ResultSink sink(r, inv, ri, options_.show_passed,
                     [&](std::size_t object, std::string& reason, std::string& until) {
-                      no_containers.clear();
-                      Exemption e = exemption_for(ri, inv.objects[object], no_containers,
+                      Exemption e = exemption_for(ri, inv.objects[object], {}, no_containers,
                                                   r.warnings);
                       reason = e.reason;
                       until = e.until;
@@ -687,7 +733,7 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   std::vector<InputError> walk_errors;
   std::vector<std::string> files = expand_inputs(paths, walk_errors);
   std::vector<FileOutcome> outcomes(files.size());
-  auto work = [&](std::size_t i) {
+  auto work = [&](std::size_t i, EvalContext& ctx) {
     SourceFile file;
     file.path = files[i];
     std::string error;
@@ -697,11 +743,12 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
       return;
     }
     if (files[i] == "-") file.path = "<stdin>";
-    scan_file(file, outcomes[i]);
+    scan_file(file, ctx, outcomes[i]);
   };
   const unsigned jobs = std::max(1u, std::min<unsigned>(options_.jobs, files.size()));
   if (jobs <= 1) {
-    for (std::size_t i = 0; i < files.size(); ++i) work(i);
+    EvalContext ctx;
+    for (std::size_t i = 0; i < files.size(); ++i) work(i, ctx);
   } else {
     // Files are independent: workers pull the next file; results merge in
     // input order so the report is the same for any --jobs.
@@ -709,7 +756,8 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
     std::vector<std::thread> pool;
     for (unsigned t = 0; t < jobs; ++t)
       pool.emplace_back([&] {
-        for (std::size_t i; (i = next.fetch_add(1)) < files.size();) work(i);
+        EvalContext ctx;  // each worker's own
+        for (std::size_t i; (i = next.fetch_add(1)) < files.size();) work(i, ctx);
       });
     for (auto& th : pool) th.join();
   }
@@ -718,78 +766,21 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   return r;
 }
 
-// The rows of one rule's verdict on one object: one per violation when it
-// failed (also when exempted), the pass row only when passes are shown.
-// `proto` carries the object's identity and the verdict.
-void Scanner::append_findings(Finding proto, Outcome outcome, std::vector<Violation>& violations,
-                              const std::vector<std::string>& containers,
-                              std::vector<Finding>& out) const {
-  if (proto.result == Result::Pass) {
-    if (options_.show_passed) out.push_back(std::move(proto));
-    return;
-  }
-  if (outcome != Outcome::Fail) return;
-  for (std::size_t i = 0; i < violations.size(); ++i) {
-    if (containers[i] == "\x01") continue;  // its container is exempted
-    Violation& v = violations[i];
-    Finding f = proto;
-    f.container = std::move(v.container);
-    f.message = std::move(v.message);
-    f.location.path = std::move(v.path);
-    if (v.at) {
-      f.location.line = v.at->line;
-      f.location.column = v.at->column;
-    }
-    out.push_back(std::move(f));
-  }
-}
-
 void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
                               std::vector<InputError>& warnings) const {
+  EvalContext ctx;
+  evaluate_object(obj, ctx, out, warnings);
+}
+
+void Scanner::evaluate_object(const Object& obj, EvalContext& ctx, std::vector<Finding>& out,
+                              std::vector<InputError>& warnings) const {
   const PodView pod = pod_view(obj, options_.pod_specs);
-  ObjectFacts facts;
-  facts.kind = std::string(obj.kind);
-  facts.ns = std::string(obj.ns);
-  facts.name = std::string(obj.name);
-  if (obj.file) facts.file_name = std::make_shared<const std::string>(obj.file->path);
-  const Node* meta = obj.root->get("metadata");
-  std::optional<ExemptionMark> exemption = read_exemption(get(meta, "annotations"));
-  if (!exemption && pod) exemption = read_exemption(get(pod.meta, "annotations"));
-  if (exemption) facts.exemption = std::make_unique<ExemptionMark>(std::move(*exemption));
-  const std::vector<ContainerRef> pod_containers = containers_of(pod);
-  static std::atomic<std::uint64_t> serial{1ull << 62};  // apart from scan_file's serials
-  const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level, pod_containers,
-                      serial.fetch_add(1, std::memory_order_relaxed) + 1, options_.kubernetes_minor,
-                      options_.cluster_version};
-  std::vector<Violation> violations;
-  std::vector<std::string> containers;
-  for (std::size_t ri : rules_for(obj.kind)) {
-    const Rule& rule = *rules_[ri];
-    if (rule.deferral != Deferral::None) continue;  // no Service selects a lone object
-    violations.clear();
-    const Outcome outcome = rule.compiled->evaluate(in, violations);
-    if (outcome == Outcome::NotApplicable) continue;
-    if (outcome == Outcome::Fail && violations.empty())
-      violations.push_back(Violation{rule.title, nullptr, {}, {}});
-    containers.clear();
-    for (const Violation& v : violations) containers.push_back(v.container);
-    const Exemption ex = exemption_for(ri, facts, containers, warnings);
-    const Result result = ex.exempt ? Result::Exempt
-                          : outcome == Outcome::Pass ? Result::Pass
-                                                     : Result::Fail;
-    Finding proto;
-    proto.rule = &rule;
-    proto.result = result;
-    proto.kind = facts.kind;
-    proto.ns = facts.ns;
-    proto.name = facts.name;
-    proto.location.file = facts.file();
-    proto.location.line = obj.line;
-    proto.location.column = obj.column;
-    proto.exemption_reason = ex.reason;
-    proto.exemption_until = ex.until;
-    append_findings(std::move(proto), outcome, violations, containers, out);
-  }
+  const ObjectFacts facts = read_object_facts(
+      obj, pod, obj.file ? std::make_shared<const std::string>(obj.file->path) : nullptr);
+  evaluate(obj, pod, facts, 0, true, ctx, warnings,
+           [&](std::size_t, Result, std::vector<Finding>& rows) {
+             for (Finding& f : rows) out.push_back(std::move(f));
+           });
 }
 
 ScanResult Scanner::scan_buffer(const std::string& name, std::string content) const {
@@ -797,7 +788,8 @@ ScanResult Scanner::scan_buffer(const std::string& name, std::string content) co
   file.path = name;
   file.content = std::move(content);
   std::vector<FileOutcome> outcomes(1);
-  scan_file(file, outcomes[0]);
+  EvalContext ctx;
+  scan_file(file, ctx, outcomes[0]);
   return finish({name}, outcomes);
 }
 

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <map>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -139,6 +140,9 @@ class Scanner {
   // Used by the admission engine, so one object gets one verdict everywhere.
   void evaluate_object(const Object& obj, std::vector<Finding>& out,
                        std::vector<InputError>& warnings) const;
+  // The same with the caller's evaluation state (one per thread, reused).
+  void evaluate_object(const Object& obj, EvalContext& ctx, std::vector<Finding>& out,
+                       std::vector<InputError>& warnings) const;
   // The rules in force, catalog order.
   const std::vector<const Rule*>& rules() const { return rules_; }
 
@@ -150,9 +154,16 @@ class Scanner {
   struct FileOutcome;
 
  private:
-  void scan_file(SourceFile& file, FileOutcome& out) const;
-  void append_findings(Finding proto, Outcome outcome, std::vector<Violation>& violations,
-                       const std::vector<std::string>& containers, std::vector<Finding>& out) const;
+  void scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) const;
+  // The one object-level evaluation, shared by file scans and
+  // evaluate_object: every rule in force for the object's kind is checked,
+  // its exemptions applied, and on_verdict(rule index, Result, rows) receives
+  // each verdict with its report rows (which it may move from). `lone`: the
+  // object is judged alone (no Service can select it: deferred rules skip).
+  template <class OnVerdict>
+  void evaluate(const Object& obj, const PodView& pod, const ObjectFacts& facts,
+                std::size_t object_index, bool lone, EvalContext& ctx,
+                std::vector<InputError>& warnings, OnVerdict&& on_verdict) const;
   ScanResult finish(std::vector<std::string> inputs, std::vector<FileOutcome>& outcomes) const;
   bool kind_matches(const Rule& rule, std::string_view kind) const;
   void apply_overrides(const Catalog& catalog);
@@ -163,11 +174,13 @@ class Scanner {
     std::string reason;
     std::string until;
   };
-  // Decides whether a check on an object is exempted (annotation or config);
-  // container-scoped config exemptions remove only their containers'
-  // violations from `containers_failing` (erase-marked as empty strings).
+  // Decides whether a check on an object is exempted (annotation or config).
+  // Container-scoped config exemptions exempt only their containers'
+  // violations: `exempt` becomes a mask parallel to `violations` (true: that
+  // violation's container is exempted); the whole check is exempted when
+  // every violation is.
   Exemption exemption_for(std::size_t rule_index, const ObjectFacts& facts,
-                          std::vector<std::string>& containers_failing,
+                          std::span<const Violation> violations, std::vector<bool>& exempt,
                           std::vector<InputError>& warnings) const;
 
   ScanOptions options_;
