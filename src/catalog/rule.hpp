@@ -101,6 +101,11 @@ class SetCheck {
  public:
   virtual ~SetCheck() = default;
   virtual void evaluate(const Inventory& inventory, SetSink& sink) const = 0;
+  // Every kind whose facts the check reads, its subjects included (a custom
+  // rule may bind the template to other `kinds`); "workloads" means every
+  // pod-bearing kind. Load-bearing: a scan collects facts only of the kinds
+  // its rules need, and a cluster read lists only those (kinds_needed).
+  virtual std::vector<std::string> needs_kinds() const = 0;
 };
 
 // A check of the cluster itself (e.g. whether its Kubernetes version is still

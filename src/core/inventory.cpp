@@ -120,7 +120,7 @@ ObjectFacts read_object_facts(const Object& obj, const PodView& pod,
   return f;
 }
 
-std::size_t Inventory::add(const Object& obj, const PodView& pod) {
+std::size_t Inventory::add(const Object& obj, const PodView& pod, bool collect) {
   const std::size_t id = objects.size();
   static const std::string no_file;
   const std::string& file = obj.file ? obj.file->path : no_file;
@@ -128,6 +128,7 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
   objects.push_back(read_object_facts(obj, pod, last_file_));
   index_built_ = false;
   by_ns_.reset();
+  if (!collect) return id;
 
   const std::string_view kind = obj.kind;
   const Node* spec = obj.root->get("spec");

@@ -253,8 +253,9 @@ struct Inventory {
   std::vector<DataSourceFacts> data_sources;
   std::vector<ImagePolicyFacts> image_policies;
 
-  // Records an object and whatever facts its kind carries; returns its index.
-  std::size_t add(const Object& obj, const PodView& pod);
+  // Records an object (identity, labels, owners, exemptions) and, when
+  // `collect`, the facts its kind carries; returns its index.
+  std::size_t add(const Object& obj, const PodView& pod, bool collect = true);
   // The facts the reference checks need (inventory_references.cpp): ports,
   // env sources, autoscalers, backends, monitors. Called by add().
   void add_references(std::size_t id, const Object& obj, const PodView& pod);

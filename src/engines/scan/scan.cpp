@@ -50,6 +50,27 @@ bool rule_selected(const Rule& rule, const ScanOptions& options) {
   return false;
 }
 
+std::vector<std::string> kinds_needed(const std::vector<const Rule*>& rules,
+                                      const PodSpecTable& pod_specs) {
+  std::vector<std::string> kinds;
+  auto add = [&](const std::string& k) {
+    if (k == "workloads") {
+      for (const std::string& wk : pod_specs.kinds())
+        if (std::find(kinds.begin(), kinds.end(), wk) == kinds.end()) kinds.push_back(wk);
+    } else if (k != "*" && std::find(kinds.begin(), kinds.end(), k) == kinds.end()) {
+      kinds.push_back(k);
+    }
+  };
+  for (const Rule* r : rules) {
+    if (r->cluster_compiled) continue;
+    for (const std::string& k : r->kinds) add(k);
+    if (r->set_compiled)
+      for (const std::string& k : r->set_compiled->needs_kinds()) add(k);
+    if (r->deferral == Deferral::SelectedByService) add("Service");
+  }
+  return kinds;
+}
+
 namespace {
 
 // An empty list in an exemption matches everything.
@@ -122,6 +143,7 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::mo
     for (std::size_t i = 0; i < rules_.size(); ++i)
       if (rules_[i]->compiled && kind_matches(*rules_[i], k)) list.push_back(i);
   }
+  for (std::string& k : kinds_needed(rules_, options_.pod_specs)) fact_kinds_.insert(std::move(k));
   // Exemptions that have expired are reported once and not applied.
   auto& ex = options_.exemptions;
   for (auto it = ex.begin(); it != ex.end();) {
@@ -494,7 +516,8 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
       if (kit == out.kinds.end()) kit = out.kinds.emplace(std::string(obj.kind), 0).first;
       ++kit->second;
       const PodView pod = pod_view(obj, options_.pod_specs);
-      const std::size_t local = out.inventory.add(obj, pod);
+      const std::size_t local =
+          out.inventory.add(obj, pod, fact_kinds_.find(obj.kind) != fact_kinds_.end());
       const ObjectFacts& facts = out.inventory.objects[local];
       // A stray namespace on a ClusterRole is ignored by the API server.
       seen.insert(identity(facts.kind, facts.kind == "ClusterRole" ? std::string_view{} : facts.ns, facts.name));

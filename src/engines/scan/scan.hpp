@@ -10,6 +10,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <vector>
@@ -120,6 +121,15 @@ struct ScanResult {
 // enabled by default or by config, --only selectors).
 bool rule_selected(const Rule& rule, const ScanOptions& options);
 
+// The kinds `rules` need to see, first-seen order: each rule's own kinds,
+// what its set-level check reads (SetCheck::needs_kinds), Services for
+// verdicts deferred until a Service selects the pod; "workloads" expanded
+// through `pod_specs`, "*" and cluster-level rules add nothing. A scan
+// collects facts only of these kinds; a cluster read lists exactly these
+// (plus the kinds it counts).
+std::vector<std::string> kinds_needed(const std::vector<const Rule*>& rules,
+                                      const PodSpecTable& pod_specs);
+
 class Scanner {
  public:
   Scanner(const Catalog& catalog, ScanOptions options);
@@ -191,6 +201,9 @@ class Scanner {
   std::vector<std::size_t> any_kind_;
   std::vector<std::size_t> set_rules_;
   std::vector<std::size_t> cluster_rules_;
+  // kinds_needed(rules_): objects of other kinds are recorded (identity,
+  // owners, exemptions) but no rule reads their kind's facts.
+  std::set<std::string, std::less<>> fact_kinds_;
   std::vector<InputError> setup_errors_;
   std::vector<InputError> expired_;  // config exemptions past their date
   // Config exemptions that can apply to each rule (parallel to rules_), so a
