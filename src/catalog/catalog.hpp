@@ -24,10 +24,17 @@ std::span<const CatalogFile> embedded_catalog_files();
 
 class Catalog {
  public:
+  // Registers kguard's rule categories (catalog.cpp), in report order.
+  Catalog();
+
+  // The categories rules may name in rule.yaml `category`.
+  const CategoryRegistry& categories() const { return categories_; }
+
   // Loads every */rule.yaml among `files`. Invalid rules are refused with an
   // error naming the file, rule and field; the others still load.
   void add_files(std::span<const CatalogFile> files, std::vector<InputError>& errors);
-  // Loads rule.yaml files under a directory (custom rules).
+  // Loads every file named rule.yaml under a directory (custom rules); a
+  // directory without one is an error.
   void add_directory(const std::string& dir, std::vector<InputError>& errors);
 
   const std::vector<std::unique_ptr<Rule>>& rules() const { return rules_; }
@@ -40,6 +47,7 @@ class Catalog {
   bool add_rule(const std::string& path, std::string_view content, std::vector<InputError>& errors,
                 RegexCache& regexes);
 
+  CategoryRegistry categories_;
   std::vector<std::unique_ptr<SourceFile>> sources_;
   std::vector<std::unique_ptr<Rule>> rules_;
 };

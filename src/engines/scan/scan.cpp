@@ -1,7 +1,9 @@
 #include "engines/scan/scan.hpp"
 
+#include "catalog/suggest.hpp"
 #include "checks/regex_cache.hpp"
 #include "checks/registry.hpp"
+#include "core/clock.hpp"
 #include "core/glob.hpp"
 
 #include <sys/mman.h>
@@ -21,15 +23,6 @@
 #include <functional>
 
 namespace kg {
-
-std::string_view to_string(Result r) {
-  switch (r) {
-    case Result::Fail: return "fail";
-    case Result::Pass: return "pass";
-    case Result::Exempt: return "exempt";
-  }
-  return "fail";
-}
 
 bool rule_selected(const Rule& rule, const ScanOptions& options) {
   if (rule.pss_level) {
@@ -93,19 +86,19 @@ bool selects_rule(const std::vector<std::string>& selectors, const Rule& rule) {
   return false;
 }
 
-std::string today_utc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
+// "mode: ..." (a declared parameter) reads as params.mode: ...; a template's
+// own message ("fixedIn and advisory are required") as params: ...
+std::string param_suffix(const std::string& message) {
+  const auto colon = message.find(": ");
+  const bool named = colon != std::string::npos && message.find(' ') > colon;
+  return (named ? "." : ": ") + message;
 }
 
 }  // namespace
 
-Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::move(options)) {
-  if (options_.today.empty()) options_.today = today_utc();
+Scanner::Scanner(const Catalog& catalog, ScanOptions options)
+    : options_(std::move(options)), categories_(catalog.categories().all()) {
+  if (options_.today.empty()) options_.today = utc_today();
   apply_overrides(catalog);
   for (const auto& r : catalog.rules()) {
     const Rule* rule = r.get();
@@ -113,9 +106,20 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::mo
       if (owned->id == rule->id) rule = owned.get();
     if (rule_selected(*rule, options_)) rules_.push_back(rule);
   }
+  for (const auto& r : catalog.rules()) {
+    known_selectors_.push_back(r->id);
+    known_selectors_.insert(known_selectors_.end(), r->tags.begin(), r->tags.end());
+  }
+  for (Category c : catalog.categories().all()) known_selectors_.emplace_back(c.id());
+  known_selectors_.insert(known_selectors_.end(), {"*", "all"});
+  std::sort(known_selectors_.begin(), known_selectors_.end());
+  known_selectors_.erase(std::unique(known_selectors_.begin(), known_selectors_.end()), known_selectors_.end());
+  std::vector<std::string_view> ids;
+  for (const auto& r : catalog.rules()) ids.push_back(r->id);
   for (const auto& [id, o] : options_.overrides)
     if (!catalog.find(id))
-      setup_errors_.push_back({o.origin, 0, 0, "rules: no rule named '" + id + "'"});
+      setup_errors_.push_back({o.origin, 0, 0, "rules: no rule named '" + id + "'" + did_you_mean(id, ids)});
+  validate_exemption_rules();
   // Index object rules by kind so an object only meets the rules that can apply.
   std::vector<std::string> kinds;
   for (std::size_t i = 0; i < rules_.size(); ++i) {
@@ -174,10 +178,15 @@ void Scanner::apply_overrides(const Catalog& catalog) {
     if (o.severity) rule->severity = *o.severity;
     const Node* params = base->params;
     if (o.params) params = merge_params(base->params, o.params);
-    std::string error;
-    if (!compile_rule(*rule, params, error, &regexes)) {
-      setup_errors_.push_back({o.origin, o.params ? o.params->line : 0, o.params ? o.params->column : 0,
-                               "rules." + id + ".params: " + error});
+    // Only the config's own entries can be wrong (the rule's were checked
+    // at load), so each problem points into the config file.
+    std::vector<ParamProblem> problems;
+    if (!compile_rule(*rule, params, problems, &regexes)) {
+      for (const ParamProblem& p : problems) {
+        const Node* at = p.at ? p.at : o.params;
+        setup_errors_.push_back({o.file.empty() ? o.origin : o.file, at ? at->line : 0,
+                                 at ? at->column : 0, "rules." + id + ".params" + param_suffix(p.message)});
+      }
       continue;
     }
     rule->params = params;
@@ -354,7 +363,7 @@ Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFa
   Exemption e;
   if (!options_.use_exemptions) return e;
   const Rule& rule = *rules_[rule_index];
-  if (facts.exemption && options_.use_annotation_exemptions &&
+  if (facts.exemption && !facts.exemption->rejected && options_.use_annotation_exemptions &&
       selects_rule(facts.exemption->rules, rule)) {
     const ExemptionMark& m = *facts.exemption;
     if (!m.until.empty() && m.until < options_.today) {
@@ -519,6 +528,7 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
       const std::size_t local =
           out.inventory.add(obj, pod, fact_kinds_.find(obj.kind) != fact_kinds_.end());
       const ObjectFacts& facts = out.inventory.objects[local];
+      if (facts.exemption) review_exemption(*facts.exemption, facts, out.errors);
       // A stray namespace on a ClusterRole is ignored by the API server.
       seen.insert(identity(facts.kind, facts.kind == "ClusterRole" ? std::string_view{} : facts.ns, facts.name));
       // An object with owners may be a controller's child (a Pod of a
@@ -599,9 +609,13 @@ class ResultSink final : public SetSink {
 ScanResult Scanner::finish(std::vector<std::string> inputs,
                            std::vector<FileOutcome>& outcomes) const {
   ScanResult r;
+  r.engine = "scan";
   r.inputs = std::move(inputs);
-  r.options = options_;
-  r.rules = rules_;
+  r.policy = "Pod Security Standards";
+  r.facts = {{"pss", std::string(to_string(options_.pss_level))},
+             {"pssVersion", "v1." + std::to_string(options_.pss_minor)}};
+  r.rules.assign(rules_.begin(), rules_.end());
+  r.categories = categories_;
   r.tallies.assign(rules_.size(), RuleTally{});
   r.warnings = expired_;
   Inventory inv;
@@ -800,6 +814,7 @@ void Scanner::evaluate_object(const Object& obj, EvalContext& ctx, std::vector<F
   const PodView pod = pod_view(obj, options_.pod_specs);
   const ObjectFacts facts = read_object_facts(
       obj, pod, obj.file ? std::make_shared<const std::string>(obj.file->path) : nullptr);
+  if (facts.exemption) review_exemption(*facts.exemption, facts, warnings);
   evaluate(obj, pod, facts, 0, true, ctx, warnings,
            [&](std::size_t, Result, std::vector<Finding>& rows) {
              for (Finding& f : rows) out.push_back(std::move(f));
