@@ -5,6 +5,7 @@
 #include "checks/registry.hpp"
 #include "core/clock.hpp"
 #include "core/glob.hpp"
+#include "sources/kube/cluster_reader.hpp"
 
 #include <sys/mman.h>
 
@@ -41,6 +42,23 @@ bool rule_selected(const Rule& rule, const ScanOptions& options) {
     if ((sel == to_string(rule.category) || rule.has_tag(sel)) && enabled) return true;
   }
   return false;
+}
+
+// A snapshot is read for every rule (`kguard snapshot`); a scan of it shows
+// the kinds not served and the coverage gaps of the rules in force only, as a
+// live scan with the same rules would have read them.
+void Scanner::narrow_to_rules(ClusterInfo& c) const {
+  const std::vector<std::string> counted = kube::counted_kinds();
+  auto needed = [&](const std::string& kind) {
+    return fact_kinds_.count(kind) > 0 ||
+           std::find(counted.begin(), counted.end(), kind) != counted.end();
+  };
+  std::erase_if(c.kinds_not_served, [&](const std::string& k) { return !needed(k); });
+  std::erase_if(c.coverage, [&](const CoverageGap& g) { return !needed(g.kind); });
+  for (CoverageGap& g : c.coverage)
+    std::erase_if(g.rules, [&](const std::string& id) {
+      return std::none_of(rules_.begin(), rules_.end(), [&](const Rule* r) { return r->id == id; });
+    });
 }
 
 std::vector<std::string> kinds_needed(const std::vector<const Rule*>& rules,
@@ -654,6 +672,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     o.inventory = Inventory{};
     if (o.cluster && !r.cluster) {
       r.cluster = std::move(o.cluster);
+      narrow_to_rules(*r.cluster);
     } else if (o.cluster) {
       r.warnings.push_back({o.cluster->file, o.cluster->line, o.cluster->column,
                             "several cluster snapshots in the input: the report shows the "

@@ -111,6 +111,7 @@ class Scanner {
                 std::vector<InputError>& warnings, OnVerdict&& on_verdict) const;
   ScanResult finish(std::vector<std::string> inputs, std::vector<FileOutcome>& outcomes) const;
   bool kind_matches(const Rule& rule, std::string_view kind) const;
+  void narrow_to_rules(ClusterInfo& cluster) const;
   void apply_overrides(const Catalog& catalog);
   const Node* merge_params(const Node* base, const Node* over);
 
