@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "catalog/suggest.hpp"
+#include "checks/regex_cache.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
@@ -58,7 +59,7 @@ constexpr std::string_view kPssKeys[] = {"level", "since", "overriddenAtRestrict
 // (the template builds its check). Every problem of a stage is reported, each
 // with file:line:column and the field; a later stage runs only on a clean one.
 bool Catalog::add_rule(const std::string& path, std::string_view content,
-                       std::vector<InputError>& errors) {
+                       std::vector<InputError>& errors, RegexCache& regexes) {
   auto src = std::make_unique<SourceFile>();
   src->path = path;
   src->content = std::string(content);
@@ -209,7 +210,7 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
 
   // Stage 3: compile.
   std::vector<ParamProblem> problems;
-  if (!compile_rule(*rule, rule->params, problems)) {
+  if (!compile_rule(*rule, rule->params, problems, &regexes)) {
     // A template's own message names its fields itself.
     for (const ParamProblem& p : problems) bad(p.at ? p.at : root, "params", p.message);
     return false;
@@ -220,8 +221,9 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
 }
 
 void Catalog::add_files(std::span<const CatalogFile> files, std::vector<InputError>& errors) {
+  RegexCache regexes;
   for (const CatalogFile& f : files)
-    if (ends_with(f.path, "rule.yaml")) add_rule(std::string(f.path), f.content, errors);
+    if (ends_with(f.path, "rule.yaml")) add_rule(std::string(f.path), f.content, errors, regexes);
 }
 
 void Catalog::add_directory(const std::string& dir, std::vector<InputError>& errors) {
@@ -241,13 +243,14 @@ void Catalog::add_directory(const std::string& dir, std::vector<InputError>& err
   if (ec) errors.push_back({dir, 0, 0, "cannot walk rules directory: " + ec.message()});
   if (paths.empty() && !ec) errors.push_back({dir, 0, 0, "no rule.yaml under this directory"});
   std::sort(paths.begin(), paths.end());
+  RegexCache regexes;
   for (const std::string& p : paths) {
     std::string text;
     if (!read_file(p, text)) {
       errors.push_back({p, 0, 0, "cannot read rule file"});
       continue;
     }
-    add_rule(p, text, errors);
+    add_rule(p, text, errors, regexes);
   }
 }
 

@@ -11,6 +11,8 @@
 
 namespace kg {
 
+class RegexCache;
+
 // A catalog file: its path (e.g. "security/pss-privileged/rule.yaml") and bytes.
 struct CatalogFile {
   std::string_view path;
@@ -42,7 +44,8 @@ class Catalog {
   static const Catalog& builtin();
 
  private:
-  bool add_rule(const std::string& path, std::string_view content, std::vector<InputError>& errors);
+  bool add_rule(const std::string& path, std::string_view content, std::vector<InputError>& errors,
+                RegexCache& regexes);
 
   CategoryRegistry categories_;
   std::vector<std::unique_ptr<SourceFile>> sources_;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "catalog/eval_context.hpp"
 #include "core/cluster_info.hpp"
 #include "core/document.hpp"
 #include "core/inventory.hpp"
@@ -35,9 +36,9 @@ struct CheckInput {
   PssLevel pss_level;  // PSS profile in force
   // containers_of(pod), computed once per object for every rule.
   const std::vector<ContainerRef>& containers;
-  // Unique per evaluated object in the process: lets a template cache what
-  // it parsed from an object across the rules that bind it.
-  std::uint64_t object_serial = 0;
+  // The evaluating thread's state: scratch buffers and per-object caches a
+  // template keeps across calls (see eval_context.hpp).
+  EvalContext& ctx;
   // Kubernetes minor release the scan targets (--target-version or the
   // cluster read); 0 = each rule's own parameter.
   int kubernetes_minor = 0;
@@ -88,6 +89,11 @@ class SetCheck {
  public:
   virtual ~SetCheck() = default;
   virtual void evaluate(const Inventory& inventory, SetSink& sink) const = 0;
+  // Every kind whose facts the check reads, its subjects included (a custom
+  // rule may bind the template to other `kinds`); "workloads" means every
+  // pod-bearing kind. Load-bearing: a scan collects facts only of the kinds
+  // its rules need, and a cluster read lists only those (kinds_needed).
+  virtual std::vector<std::string> needs_kinds() const = 0;
 };
 
 // A check of the cluster itself (e.g. whether its Kubernetes version is still

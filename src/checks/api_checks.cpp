@@ -14,6 +14,7 @@
 #include <cctype>
 #include <regex>
 
+#include "checks/regex_cache.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
@@ -385,7 +386,7 @@ std::unique_ptr<Check> compile_pattern_check(const Params& params, std::string& 
   auto compile = [&](std::string_view key, std::optional<std::regex>& out) {
     if (!params.get(key)) return true;
     try {
-      out.emplace(std::string(params.string(key)), flags);
+      out = compile_regex(params.regexes(), std::string(params.string(key)), flags);
     } catch (const std::regex_error&) {
       error = std::string(key) + " is not a valid regular expression";
       return false;

@@ -183,18 +183,21 @@ class RbacRulesCheck final : public Check {
 
  private:
   // A PolicyRule's lists, parsed once per object and shared by the ~18 rules
-  // that bind this template (cached per thread by object serial).
+  // that bind this template (cached in the evaluation context).
   struct ParsedRule {
     std::vector<std::string_view> groups, resources, verbs, names;
     bool any_group = false;  // apiGroups contains "*"
     bool any_verb = false;   // verbs contains "*"
   };
-  static const ParsedRule& parsed(const CheckInput& in, const Node* rule, std::size_t index) {
-    thread_local std::uint64_t serial = 0;
-    thread_local std::vector<ParsedRule> cache;
-    if (serial != in.object_serial || in.object_serial == 0) {
-      serial = in.object_serial;
-      cache.clear();
+  struct ParsedRules {
+    std::uint64_t object = 0;  // EvalContext::object() the rules were parsed for
+    std::vector<ParsedRule> rules;
+  };
+  static const ParsedRule& parsed(const CheckInput& in, std::size_t index) {
+    ParsedRules& cache = in.ctx.local<ParsedRules>();
+    if (cache.object != in.ctx.object() || in.ctx.object() == 0) {
+      cache.object = in.ctx.object();
+      cache.rules.clear();
       for (const Node* r : items(get(in.obj.root, "rules"))) {
         ParsedRule p;
         p.groups = get(r, "apiGroups") ? scalar_views(get(r, "apiGroups"))
@@ -204,16 +207,15 @@ class RbacRulesCheck final : public Check {
         p.names = scalar_views(get(r, "resourceNames"));
         p.any_group = contains(p.groups, "*");
         p.any_verb = contains(p.verbs, "*");
-        cache.push_back(std::move(p));
+        cache.rules.push_back(std::move(p));
       }
     }
-    (void)rule;
-    return cache[index];
+    return cache.rules[index];
   }
 
   void check_access(const CheckInput& in, const Node* rule, std::size_t rule_index,
                     const std::string& rules_path, std::vector<Violation>& out) const {
-    const ParsedRule& pr = parsed(in, rule, rule_index);
+    const ParsedRule& pr = parsed(in, rule_index);
     const std::vector<std::string_view>& groups = pr.groups;
     const std::vector<std::string_view>& resources = pr.resources;
     const std::vector<std::string_view>& verbs = pr.verbs;

@@ -43,6 +43,12 @@ class Autoscaling final : public SetCheck {
   std::int64_t min = 2;
   std::vector<std::string> kinds{"Deployment"};
 
+  std::vector<std::string> needs_kinds() const override {
+    if (mode == AutoscalingMode::PdbAboveMin)
+      return {"PodDisruptionBudget", "HorizontalPodAutoscaler", "ScaledObject", "workloads"};
+    return {"HorizontalPodAutoscaler", "ScaledObject", "workloads"};  // and the scale targets
+  }
+
   // "Kind/ns/name" of every autoscaled workload → its autoscaler.
   static std::unordered_map<std::string, const AutoscalerFacts*> autoscaled(const Inventory& inv) {
     std::unordered_map<std::string, const AutoscalerFacts*> out;
@@ -184,6 +190,27 @@ enum class Reference {
 class ReferenceTarget final : public SetCheck {
  public:
   Reference reference = Reference::StatefulSetService;
+
+  std::vector<std::string> needs_kinds() const override {
+    switch (reference) {
+      case Reference::StatefulSetService: return {"workloads", "Service"};
+      case Reference::NetworkPolicyPeer: return {"NetworkPolicy", "workloads"};
+      case Reference::ServiceTargetPort: return {"Service", "workloads"};
+      case Reference::IngressBackend: return {"Ingress", "Service", "Namespace"};
+      case Reference::RouteBackend:
+        return {"HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "UDPRoute", "VirtualService",
+                "Service", "Namespace"};
+      case Reference::ServiceMonitor: return {"ServiceMonitor", "Service"};
+      case Reference::EnvSource:
+        return {"workloads", "Secret", "ConfigMap", "SealedSecret", "ExternalSecret"};
+      case Reference::ImageSignaturePolicy:
+        return {"workloads", "ClusterPolicy", "Policy", "ImageValidatingPolicy", "ClusterImagePolicy"};
+      case Reference::ExposedWorkload:
+        return {"workloads", "Service", "Ingress", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute",
+                "UDPRoute", "VirtualService"};
+    }
+    return {};
+  }
 
   // "ns/name" → every Service of that identity (one input may hold several
   // variants of an app, e.g. overlays scanned together).

@@ -577,7 +577,8 @@ std::vector<ParamProblem> validate_params(const CheckTemplate& tmpl, const Node*
   return out;
 }
 
-bool compile_rule(Rule& rule, const Node* params, std::vector<ParamProblem>& problems) {
+bool compile_rule(Rule& rule, const Node* params, std::vector<ParamProblem>& problems,
+                  RegexCache* regexes) {
   const CheckTemplate* tmpl = find_check_template(rule.check);
   if (!tmpl) {
     problems.push_back({params, "unknown check template '" + rule.check + "'"});
@@ -590,11 +591,11 @@ bool compile_rule(Rule& rule, const Node* params, std::vector<ParamProblem>& pro
   if (!problems.empty()) return false;
   std::string error;
   if (tmpl->compile_set) {
-    rule.set_compiled = tmpl->compile_set(Params(params), error);
+    rule.set_compiled = tmpl->compile_set(Params(params, regexes), error);
   } else if (tmpl->compile_cluster) {
-    rule.cluster_compiled = tmpl->compile_cluster(Params(params), error);
+    rule.cluster_compiled = tmpl->compile_cluster(Params(params, regexes), error);
   } else {
-    rule.compiled = tmpl->compile(Params(params), error);
+    rule.compiled = tmpl->compile(Params(params, regexes), error);
   }
   if (!rule.compiled && !rule.set_compiled && !rule.cluster_compiled) {
     if (error.empty()) error = "invalid parameters";
@@ -610,9 +611,9 @@ bool compile_rule(Rule& rule, const Node* params, std::vector<ParamProblem>& pro
   return true;
 }
 
-bool compile_rule(Rule& rule, const Node* params, std::string& error) {
+bool compile_rule(Rule& rule, const Node* params, std::string& error, RegexCache* regexes) {
   std::vector<ParamProblem> problems;
-  if (compile_rule(rule, params, problems)) return true;
+  if (compile_rule(rule, params, problems, regexes)) return true;
   error.clear();
   for (const ParamProblem& p : problems) error += (error.empty() ? "" : "; ") + p.message;
   return false;

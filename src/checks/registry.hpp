@@ -13,9 +13,12 @@
 namespace kg {
 
 // Reads a template's parameters; errors name the offending field.
+class RegexCache;
+
 class Params {
  public:
-  explicit Params(const Node* node) : node_(node) {}
+  // `regexes`: the load's cache of compiled patterns (none: compile each).
+  explicit Params(const Node* node, RegexCache* regexes = nullptr) : node_(node), regexes_(regexes) {}
   const Node* node() const { return node_; }
   const Node* get(std::string_view key) const { return kg::get(node_, key); }
   std::string_view string(std::string_view key) const { return str(get(key)); }
@@ -24,9 +27,12 @@ class Params {
   // The `containers` parameter (containers, initContainers,
   // ephemeralContainers); `kinds` keeps the caller's default when absent.
   bool container_kinds(std::vector<ContainerKind>& kinds, std::string& error) const;
+  // The load's cache of compiled patterns, or null (see regex_cache.hpp).
+  RegexCache* regexes() const { return regexes_; }
 
  private:
   const Node* node_;
+  RegexCache* regexes_;
 };
 
 using CompileFn = std::unique_ptr<Check> (*)(const Params& params, std::string& error);
@@ -83,10 +89,13 @@ std::vector<ParamProblem> validate_params(const CheckTemplate& tmpl, const Node*
 
 // Stage 3: binds `rule` to its template with `params` (validated first); false
 // with the problems on failure. A template's own cross-parameter error is
-// located at the parameter it names, else at the params mapping.
-bool compile_rule(Rule& rule, const Node* params, std::vector<ParamProblem>& problems);
+// located at the parameter it names, else at the params mapping. `regexes` is
+// the load's pattern cache (see regex_cache.hpp), may be null.
+bool compile_rule(Rule& rule, const Node* params, std::vector<ParamProblem>& problems,
+                  RegexCache* regexes = nullptr);
 // The same, with the problems joined into one message.
-bool compile_rule(Rule& rule, const Node* params, std::string& error);
+bool compile_rule(Rule& rule, const Node* params, std::string& error,
+                  RegexCache* regexes = nullptr);
 
 std::span<const CheckTemplate> check_templates();
 const CheckTemplate* find_check_template(std::string_view name);

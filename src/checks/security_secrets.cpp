@@ -15,12 +15,11 @@
 // line by line with bounded line and total lengths, so hostile input cannot
 // make the matcher recurse deeply or run long.
 #include <algorithm>
-#include <map>
-#include <mutex>
 #include <regex>
 #include <utility>
 
 #include "checks/check_util.hpp"
+#include "checks/regex_cache.hpp"
 #include "checks/regex_prefilter.hpp"
 #include "checks/registry.hpp"
 
@@ -51,20 +50,10 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-// The catalog binds the same patterns in several rules (env vars and
-// ConfigMaps share their secret patterns), and compiling a std::regex costs
-// more than a whole small scan's matching: each distinct pattern is compiled
-// once per process. Copies share the immutable automaton.
-std::regex compiled_regex(const std::string& source, std::regex::flag_type flags) {
-  static std::mutex mutex;
-  static std::map<std::pair<std::string, std::regex::flag_type>, std::regex> cache;
-  const std::lock_guard<std::mutex> lock(mutex);
-  auto key = std::make_pair(source, flags);
-  if (auto it = cache.find(key); it != cache.end()) return it->second;
-  std::regex re(source, flags);  // throws std::regex_error on a bad pattern: not cached
-  cache.emplace(std::move(key), re);
-  return re;
-}
+struct SearchScratch {
+  std::string folded;
+  std::vector<const Pattern*> live;
+};
 
 class Patterns {
  public:
@@ -110,7 +99,7 @@ class Patterns {
       }
       try {
         const bool icase = (flags & std::regex::icase) != 0;
-        patterns_.push_back({name.empty() ? std::string(text) : name, compiled_regex(source, flags),
+        patterns_.push_back({name.empty() ? std::string(text) : name, compile_regex(params.regexes(), source, flags),
                              std::move(keywords), RegexPrefilter::analyze(source, icase)});
         if (!patterns_.back().keywords.empty()) any_keywords_ = true;
       } catch (const std::regex_error& e) {
@@ -123,12 +112,14 @@ class Patterns {
 
   bool empty() const { return patterns_.empty(); }
 
-  // The first pattern found in `text` (line by line), or nullptr.
-  const Pattern* search(std::string_view text) const {
+  // The first pattern found in `text` (line by line), or nullptr. Scratch
+  // buffers live in the evaluation context.
+  const Pattern* search(std::string_view text, EvalContext& ctx) const {
     if (patterns_.empty()) return nullptr;
     text = text.substr(0, kMaxScanned);
+    SearchScratch& scratch = ctx.local<SearchScratch>();
     // Fold the whole text once; a line's folded form is the same slice of it.
-    thread_local std::string folded;
+    std::string& folded = scratch.folded;
     if (any_keywords_) {
       folded.assign(text);
       for (char& c : folded)
@@ -142,7 +133,7 @@ class Patterns {
     // Patterns that cannot match anywhere in the text (no keyword, not the
     // characters a match needs) are dropped before the line loop.
     const std::string_view folded_text = any_keywords_ ? std::string_view(folded) : std::string_view{};
-    thread_local std::vector<const Pattern*> live;
+    std::vector<const Pattern*>& live = scratch.live;
     live.clear();
     for (const Pattern& p : patterns_)
       if (has_keyword(p, folded_text) && p.required.may_match(text)) live.push_back(&p);
@@ -187,7 +178,7 @@ class EnvVarCheck final : public Check {
       const std::string env_path = join_path(c.path, "env");
       std::size_t i = 0;
       for (const Node* e : items(c.node->get("env"))) {
-        check_env(c, e, index_path(env_path, i), out);
+        check_env(in, c, e, index_path(env_path, i), out);
         ++i;
       }
       if (mode == EnvMode::SecretRef) {
@@ -207,8 +198,8 @@ class EnvVarCheck final : public Check {
   }
 
  private:
-  void check_env(const ContainerRef& c, const Node* e, const std::string& path,
-                 std::vector<Violation>& out) const {
+  void check_env(const CheckInput& in, const ContainerRef& c, const Node* e,
+                 const std::string& path, std::vector<Violation>& out) const {
     const Node* name_node = get(e, "name");
     std::string_view name = str(name_node);
     switch (mode) {
@@ -222,7 +213,7 @@ class EnvVarCheck final : public Check {
         return;
       }
       case EnvMode::Name:
-        if (names.search(name))
+        if (names.search(name, in.ctx))
           out.push_back({describe(c) + " sets environment variable " + quote(name), name_node,
                          join_path(path, "name"), std::string(c.name)});
         return;
@@ -231,9 +222,10 @@ class EnvVarCheck final : public Check {
         if (!value || !value->is_scalar() || value->text().empty()) return;
         std::string_view v = value->text();
         std::string why;
-        if (const Pattern* p = values.search(v)) {
+        if (const Pattern* p = values.search(v, in.ctx)) {
           why = "its value looks like " + p->name;
-        } else if (names.search(name) && !ignore_names.search(name) && !ignore_values.search(v)) {
+        } else if (names.search(name, in.ctx) && !ignore_names.search(name, in.ctx) &&
+                   !ignore_values.search(v, in.ctx)) {
           why = "its name looks like a secret";
         } else {
           return;
@@ -262,11 +254,11 @@ class ConfigMapDataCheck final : public Check {
       std::string_view key = e.key->text();
       std::string_view v = str(e.value);
       std::string why;
-      if (const Pattern* p = values.search(v)) {
+      if (const Pattern* p = values.search(v, in.ctx)) {
         why = "its value matches " + p->name;
-      } else if (!v.empty() && keys.search(key) && !ignore_keys.search(key) &&
-                 !ignore_values.search(v)) {
-        why = "its key name matches " + keys.search(key)->name;
+      } else if (!v.empty() && keys.search(key, in.ctx) && !ignore_keys.search(key, in.ctx) &&
+                 !ignore_values.search(v, in.ctx)) {
+        why = "its key name matches " + keys.search(key, in.ctx)->name;
       } else {
         continue;
       }

@@ -43,6 +43,7 @@ void for_each_top_workload(const Inventory& inv, Fn&& fn) {
 
 class NetworkCoverage final : public SetCheck {
  public:
+  std::vector<std::string> needs_kinds() const override { return {"NetworkPolicy", "workloads"}; }
   bool require_both = false;
   void evaluate(const Inventory& inv, SetSink& sink) const override {
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
@@ -81,6 +82,14 @@ enum class NamespaceRequirement { DefaultDenyIngress, DefaultDenyEgress, LimitRa
 class NamespacePolicy final : public SetCheck {
  public:
   NamespaceRequirement requirement = NamespaceRequirement::DefaultDenyIngress;
+
+  std::vector<std::string> needs_kinds() const override {
+    switch (requirement) {
+      case NamespaceRequirement::LimitRange: return {"Namespace", "workloads", "LimitRange"};
+      case NamespaceRequirement::ResourceQuota: return {"Namespace", "workloads", "ResourceQuota"};
+      default: return {"Namespace", "workloads", "NetworkPolicy"};
+    }
+  }
 
   bool satisfied(const Inventory& inv, const std::string& ns) const {
     switch (requirement) {
@@ -154,6 +163,9 @@ class NamespacePolicy final : public SetCheck {
 class SelectorTarget final : public SetCheck {
  public:
   bool services = true;  // else NetworkPolicies
+  std::vector<std::string> needs_kinds() const override {
+    return {services ? "Service" : "NetworkPolicy", "workloads"};
+  }
   void evaluate(const Inventory& inv, SetSink& sink) const override {
     auto any_match = [&](const std::string& ns, const LabelSelector& sel) {
       const auto& in_ns = inv.workloads_in(ns);
@@ -193,6 +205,7 @@ class SelectorTarget final : public SetCheck {
 
 class PdbCoverage final : public SetCheck {
  public:
+  std::vector<std::string> needs_kinds() const override { return {"PodDisruptionBudget", "workloads"}; }
   std::int64_t min_replicas = 2;
   void evaluate(const Inventory& inv, SetSink& sink) const override {
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
@@ -227,6 +240,11 @@ enum class SaMode { Automount, Missing, BoundAndMounted };
 class ServiceAccountCheck final : public SetCheck {
  public:
   SaMode mode = SaMode::Automount;
+  std::vector<std::string> needs_kinds() const override {
+    if (mode == SaMode::BoundAndMounted)
+      return {"ServiceAccount", "workloads", "RoleBinding", "ClusterRoleBinding"};
+    return {"ServiceAccount", "workloads"};
+  }
 
   static const ObjectFacts* find_sa(const Inventory& inv, const std::string& ns,
                                     const std::string& name, std::size_t* index = nullptr) {
@@ -351,6 +369,11 @@ bool rule_grants(const PolicyRule& r, const Permission& p) {
 class RbacGrant final : public SetCheck {
  public:
   bool workloads = false;  // subject: workloads (via their SA) instead of bindings
+  std::vector<std::string> needs_kinds() const override {
+    std::vector<std::string> kinds{"Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"};
+    if (workloads) kinds.emplace_back("workloads");
+    return kinds;
+  }
   std::vector<const Permission*> permissions;
   std::vector<std::string> ignore_prefixes;  // besides the API server's bootstrap bindings
 
@@ -457,6 +480,7 @@ class RbacGrant final : public SetCheck {
 
 class SandboxRuntime final : public SetCheck {
  public:
+  std::vector<std::string> needs_kinds() const override { return {"Namespace", "workloads"}; }
   std::string label_key = "kguard.io/tenancy";
   std::vector<std::string> label_values{"untrusted", "multi-tenant"};
   std::vector<std::string> runtime_classes{"gvisor", "runsc", "kata", "kata-qemu", "kata-clh",

@@ -28,8 +28,8 @@ struct ClusterFlags {
 
 const char* cluster_flags_help();
 
-// The kinds to list for `rules`: what they name (workloads expanded) plus
-// the context kinds set-level checks and the cluster facts need.
+// The kinds to list for `rules`: kinds_needed (what each rule names and
+// what its set-level check reads) plus the kinds the cluster facts count.
 std::vector<std::string> kinds_for_rules(const std::vector<const Rule*>& rules,
                                          const ScanOptions& options);
 

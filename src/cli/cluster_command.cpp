@@ -101,21 +101,9 @@ int ClusterFlags::parse(const std::vector<std::string>& args, std::size_t& i, st
 }
 
 std::vector<std::string> kinds_for_rules(const std::vector<const Rule*>& rules, const ScanOptions& options) {
-  std::vector<std::string> kinds;
-  auto add = [&](const std::string& k) {
+  std::vector<std::string> kinds = kinds_needed(rules, options.pod_specs);
+  for (const std::string& k : kube::counted_kinds())
     if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
-  };
-  for (const Rule* r : rules) {
-    if (r->cluster_compiled) continue;
-    for (const std::string& k : r->kinds) {
-      if (k == "workloads") {
-        for (const std::string& wk : options.pod_specs.kinds()) add(wk);
-      } else if (k != "*") {
-        add(k);
-      }
-    }
-  }
-  for (const std::string& k : kube::context_kinds()) add(k);
   return kinds;
 }
 
@@ -145,13 +133,8 @@ std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags
   read.rules_for_kind = [&](const std::string& kind) {
     std::vector<std::string> ids;
     for (const Rule* r : rules) {
-      for (const std::string& k : r->kinds) {
-        const auto wk = options.pod_specs.kinds();
-        if (k == kind || (k == "workloads" && std::find(wk.begin(), wk.end(), kind) != wk.end())) {
-          ids.push_back(r->id);
-          break;
-        }
-      }
+      const std::vector<std::string> needed = kinds_needed({r}, options.pod_specs);
+      if (std::find(needed.begin(), needed.end(), kind) != needed.end()) ids.push_back(r->id);
     }
     return ids;
   };

@@ -190,17 +190,14 @@ const std::string& ObjectFacts::file() const {
   return file_name ? *file_name : none;
 }
 
-std::size_t Inventory::add(const Object& obj, const PodView& pod) {
-  const std::size_t id = objects.size();
+ObjectFacts read_object_facts(const Object& obj, const PodView& pod,
+                              std::shared_ptr<const std::string> file_name) {
   ObjectFacts f;
   f.kind = std::string(obj.kind);
   f.api_version = std::string(obj.api_version);
   f.ns = std::string(obj.ns);
   f.name = std::string(obj.name);
-  static const std::string no_file;
-  const std::string& file = obj.file ? obj.file->path : no_file;
-  if (!last_file_ || *last_file_ != file) last_file_ = std::make_shared<const std::string>(file);
-  f.file_name = last_file_;
+  f.file_name = std::move(file_name);
   f.line = obj.line;
   f.column = obj.column;
   f.path_prefix = obj.path_prefix;
@@ -215,9 +212,18 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
   for (const Node* o : items(get(meta, "ownerReferences")))
     f.owners.push_back({std::string(str(get(o, "kind"))), std::string(str(get(o, "name"))),
                         is_true(get(o, "controller"))});
-  objects.push_back(std::move(f));
+  return f;
+}
+
+std::size_t Inventory::add(const Object& obj, const PodView& pod, bool collect) {
+  const std::size_t id = objects.size();
+  static const std::string no_file;
+  const std::string& file = obj.file ? obj.file->path : no_file;
+  if (!last_file_ || *last_file_ != file) last_file_ = std::make_shared<const std::string>(file);
+  objects.push_back(read_object_facts(obj, pod, last_file_));
   index_built_ = false;
   by_ns_.reset();
+  if (!collect) return id;
 
   const std::string_view kind = obj.kind;
   const Node* spec = obj.root->get("spec");
@@ -389,7 +395,7 @@ void Inventory::build_index() const {
 
 bool Inventory::has_object(std::string_view kind, std::string_view ns, std::string_view name) const {
   build_index();
-  thread_local std::string key;
+  std::string& key = lookup_key_;
   key.clear();
   key.append(kind).append("/").append(ns).append("/").append(name);
   return index_.count(key) > 0;
@@ -406,7 +412,7 @@ const RoleFacts* Inventory::find_role(std::string_view kind, std::string_view ns
                                       std::string_view name) const {
   build_index();
   // ClusterRoles are cluster-scoped: their facts carry no namespace.
-  thread_local std::string key;
+  std::string& key = lookup_key_;
   key.clear();
   key.append(kind).append("/").append(kind == "ClusterRole" ? std::string_view{} : ns).append("/").append(name);
   auto it = index_.find(key);

@@ -114,6 +114,11 @@ struct ObjectFacts {
   std::vector<Owner> owners;
 };
 
+// The identity, labels, owners and exemption annotations of an object, as
+// the inventory records them and exemptions read them.
+ObjectFacts read_object_facts(const Object& obj, const PodView& pod,
+                              std::shared_ptr<const std::string> file_name);
+
 // A container's env reference to a Secret or ConfigMap (valueFrom or envFrom).
 struct EnvSourceReference {
   std::string kind;  // Secret or ConfigMap
@@ -304,8 +309,9 @@ struct Inventory {
   std::vector<DataSourceFacts> data_sources;
   std::vector<ImagePolicyFacts> image_policies;
 
-  // Records an object and whatever facts its kind carries; returns its index.
-  std::size_t add(const Object& obj, const PodView& pod);
+  // Records an object (identity, labels, owners, exemptions) and, when
+  // `collect`, the facts its kind carries; returns its index.
+  std::size_t add(const Object& obj, const PodView& pod, bool collect = true);
   // The facts the reference checks need (inventory_references.cpp): ports,
   // env sources, autoscalers, backends, monitors. Called by add().
   void add_references(std::size_t id, const Object& obj, const PodView& pod);
@@ -347,6 +353,7 @@ struct Inventory {
   mutable std::unordered_map<std::string, std::size_t> index_;  // "Kind/ns/name" → object
   mutable std::unordered_map<std::size_t, std::size_t> role_of_object_;  // object → roles[i]
   mutable bool index_built_ = false;
+  mutable std::string lookup_key_;  // reused by lookups (one thread uses an Inventory at a time)
   std::shared_ptr<const std::string> last_file_;  // file_name of the last object added
   void build_index() const;
 };

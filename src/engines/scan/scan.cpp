@@ -2,9 +2,11 @@
 #include "engines/scan/overlap.hpp"
 
 #include "catalog/suggest.hpp"
+#include "checks/regex_cache.hpp"
 #include "checks/registry.hpp"
 #include "core/clock.hpp"
 #include "core/glob.hpp"
+#include "sources/kube/cluster_reader.hpp"
 
 #include <fcntl.h>
 #include <malloc.h>
@@ -74,6 +76,44 @@ std::string pss_selection_note(const Rule& rule, const ScanOptions& options) {
            ") and, as upstream, is not evaluated without it: nothing is checked; add --only " +
            rule.pss_overridden_by + ", or use --pss baseline";
   return {};
+}
+
+// A snapshot is read for every rule (`kguard snapshot`); a scan of it shows
+// the kinds not served and the coverage gaps of the rules in force only, as a
+// live scan with the same rules would have read them.
+void Scanner::narrow_to_rules(ClusterInfo& c) const {
+  const std::vector<std::string> counted = kube::counted_kinds();
+  auto needed = [&](const std::string& kind) {
+    return fact_kinds_.count(kind) > 0 ||
+           std::find(counted.begin(), counted.end(), kind) != counted.end();
+  };
+  std::erase_if(c.kinds_not_served, [&](const std::string& k) { return !needed(k); });
+  std::erase_if(c.coverage, [&](const CoverageGap& g) { return !needed(g.kind); });
+  for (CoverageGap& g : c.coverage)
+    std::erase_if(g.rules, [&](const std::string& id) {
+      return std::none_of(rules_.begin(), rules_.end(), [&](const Rule* r) { return r->id == id; });
+    });
+}
+
+std::vector<std::string> kinds_needed(const std::vector<const Rule*>& rules,
+                                      const PodSpecTable& pod_specs) {
+  std::vector<std::string> kinds;
+  auto add = [&](const std::string& k) {
+    if (k == "workloads") {
+      for (const std::string& wk : pod_specs.kinds())
+        if (std::find(kinds.begin(), kinds.end(), wk) == kinds.end()) kinds.push_back(wk);
+    } else if (k != "*" && std::find(kinds.begin(), kinds.end(), k) == kinds.end()) {
+      kinds.push_back(k);
+    }
+  };
+  for (const Rule* r : rules) {
+    if (r->cluster_compiled) continue;
+    for (const std::string& k : r->kinds) add(k);
+    if (r->set_compiled)
+      for (const std::string& k : r->set_compiled->needs_kinds()) add(k);
+    if (r->deferral == Deferral::SelectedByService) add("Service");
+  }
+  return kinds;
 }
 
 namespace {
@@ -160,6 +200,7 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options)
     for (std::size_t i = 0; i < rules_.size(); ++i)
       if (rules_[i]->compiled && kind_matches(*rules_[i], k)) list.push_back(i);
   }
+  for (std::string& k : kinds_needed(rules_, options_.pod_specs)) fact_kinds_.insert(std::move(k));
   // Exemptions that have expired are reported once and not applied.
   auto& ex = options_.exemptions;
   for (auto it = ex.begin(); it != ex.end();) {
@@ -219,11 +260,11 @@ void Scanner::share_violations(std::size_t rule_index, const CheckInput& in, Out
                                std::vector<Violation>& violations, OverlapMemo& memo) const {
   const Overlap& o = overlap_[rule_index];
   if (o.partner == Overlap::kNone) return;
-  const bool memo_hit = memo.serial == in.object_serial && memo.rule == o.partner;
+  const bool memo_hit = memo.serial == in.ctx.object() && memo.rule == o.partner;
   // The first of a pair on this object leaves its verdict for the second, so
   // the common case (the baseline rule passes) costs no second evaluation.
   if (o.partner > rule_index) {
-    memo.serial = in.object_serial;
+    memo.serial = in.ctx.object();
     memo.rule = rule_index;
     memo.outcome = outcome;
     memo.violations.clear();
@@ -247,6 +288,7 @@ void Scanner::share_violations(std::size_t rule_index, const CheckInput& in, Out
 }
 
 void Scanner::apply_overrides(const Catalog& catalog) {
+  RegexCache regexes;
   for (const auto& [id, o] : options_.overrides) {
     const Rule* base = catalog.find(id);
     if (!base || (!o.severity && !o.params)) continue;
@@ -258,7 +300,7 @@ void Scanner::apply_overrides(const Catalog& catalog) {
     // Only the config's own entries can be wrong (the rule's were checked
     // at load), so each problem points into the config file.
     std::vector<ParamProblem> problems;
-    if (!compile_rule(*rule, params, problems)) {
+    if (!compile_rule(*rule, params, problems, &regexes)) {
       for (const ParamProblem& p : problems) {
         const Node* at = p.at ? p.at : o.params;
         setup_errors_.push_back({o.file.empty() ? o.origin : o.file, at ? at->line : 0,
@@ -610,8 +652,10 @@ std::vector<InputFile> expand_inputs(const std::vector<std::string>& paths, cons
 }
 
 Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFacts& facts,
-                                          std::vector<std::string>& containers_failing,
+                                          std::span<const Violation> violations,
+                                          std::vector<bool>& exempt,
                                           std::vector<InputError>& warnings) const {
+  exempt.assign(violations.size(), false);
   Exemption e;
   if (!options_.use_exemptions) return e;
   const Rule& rule = *rules_[rule_index];
@@ -644,13 +688,16 @@ Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFa
       e.until = x.until;
       return e;
     }
-    bool all = !containers_failing.empty();
-    for (std::string& c : containers_failing) {
+    // A violation without a container (pod-level) is never container-exempted.
+    bool all = !violations.empty();
+    for (std::size_t i = 0; i < violations.size(); ++i) {
+      if (exempt[i]) continue;  // by an earlier exemption
+      const std::string& c = violations[i].container;
       if (!c.empty() && matches_any(x.containers, c)) {
-        c = "\x01";  // exempted container
+        exempt[i] = true;
         e.reason = x.reason;
         e.until = x.until;
-      } else if (c != "\x01") {
+      } else {
         all = false;
       }
     }
@@ -662,14 +709,92 @@ Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFa
   return e;
 }
 
-void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
+namespace {
+
+// The engine's own per-thread scratch, kept in the EvalContext with the
+// checks' so nothing is reallocated per object.
+struct EvalScratch {
+  std::vector<ContainerRef> containers;
+  std::vector<Violation> violations;
+  std::vector<bool> exempt;  // parallel to violations: the container is exempted
+  std::vector<Finding> rows;
+  Scanner::OverlapMemo overlap;  // the first of an overlapping PSS pair's verdict
+};
+
+}  // namespace
+
+template <class OnVerdict>
+void Scanner::evaluate(const Object& obj, const PodView& pod, const ObjectFacts& facts,
+                       std::size_t object_index, bool lone, EvalContext& ctx,
+                       std::vector<InputError>& warnings, OnVerdict&& on_verdict) const {
+  EvalScratch& s = ctx.local<EvalScratch>();
+  s.containers = containers_of(pod);
+  ctx.begin_object();
+  const CheckInput in{obj,
+                      pod,
+                      options_.pss_minor,
+                      options_.pss_level,
+                      s.containers,
+                      ctx,
+                      options_.kubernetes_minor,
+                      options_.cluster_version};
+  for (std::size_t ri : rules_for(obj.kind)) {
+    const Rule& rule = *rules_[ri];
+    if (lone && rule.deferral != Deferral::None) continue;  // no Service selects a lone object
+    s.violations.clear();
+    Outcome outcome = rule.compiled->evaluate(in, s.violations);
+    if (outcome == Outcome::NotApplicable) continue;
+    share_violations(ri, in, outcome, s.violations, s.overlap);
+    if (outcome == Outcome::Fail && s.violations.empty())
+      s.violations.push_back(Violation{rule.title, nullptr, {}, {}});
+    Exemption ex = exemption_for(ri, facts, s.violations, s.exempt, warnings);
+    const Result result = ex.exempt ? Result::Exempt
+                          : outcome == Outcome::Pass ? Result::Pass
+                                                     : Result::Fail;
+    // The rows of the verdict: one per violation when it failed (also when
+    // exempted) except those whose container is exempted; the pass row only
+    // when passes are shown.
+    s.rows.clear();
+    if (result != Result::Pass || options_.show_passed) {
+      Finding proto;
+      proto.rule = &rule;
+      proto.result = result;
+      proto.kind = facts.kind;
+      proto.ns = facts.ns;
+      proto.name = facts.name;
+      proto.location.file = facts.file();
+      proto.location.line = obj.line;
+      proto.location.column = obj.column;
+      proto.object = object_index;
+      proto.exemption_reason = std::move(ex.reason);
+      proto.exemption_until = std::move(ex.until);
+      proto.exemption_in_source = ex.in_source;
+      if (result == Result::Pass) {
+        s.rows.push_back(std::move(proto));
+      } else if (outcome == Outcome::Fail) {
+        for (std::size_t i = 0; i < s.violations.size(); ++i) {
+          if (s.exempt[i]) continue;
+          Violation& v = s.violations[i];
+          Finding f = proto;
+          f.container = std::move(v.container);
+          f.message = std::move(v.message);
+          f.location.path = std::move(v.path);
+          if (v.at) {
+            f.location.line = v.at->line;
+            f.location.column = v.at->column;
+          }
+          s.rows.push_back(std::move(f));
+        }
+      }
+    }
+    on_verdict(ri, result, s.rows);
+  }
+}
+
+void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) const {
   out.tallies.assign(rules_.size(), RuleTally{});
   out.bytes = file.content.size();
   std::vector<Object> objects;
-  std::vector<Violation> violations;
-  std::vector<std::string> containers;
-  std::vector<ContainerRef> pod_containers;
-  OverlapMemo overlap_memo;
   // "Kind/ns/name" of the objects seen so far in this file, keyed as
   // Inventory::has_object keys them. A child whose controller came earlier in
   // the file (a snapshot lists a Deployment before its ReplicaSets and Pods)
@@ -720,7 +845,8 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       if (kit == out.kinds.end()) kit = out.kinds.emplace(std::string(obj.kind), 0).first;
       ++kit->second;
       const PodView pod = pod_view(obj, options_.pod_specs);
-      const std::size_t local = out.inventory.add(obj, pod);
+      const std::size_t local =
+          out.inventory.add(obj, pod, fact_kinds_.find(obj.kind) != fact_kinds_.end());
       const ObjectFacts& facts = out.inventory.objects[local];
       if (facts.exemption) review_exemption(*facts.exemption, facts, out.errors);
       // A stray namespace on a ClusterRole is ignored by the API server.
@@ -732,52 +858,15 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       // (An object with an exemption annotation is still evaluated, so an
       // expired one is reported as before.)
       if (owned && !facts.exemption && controller_seen(facts)) continue;
-      pod_containers = containers_of(pod);
-      static std::atomic<std::uint64_t> serial{0};
-      const CheckInput in{obj,
-                          pod,
-                          options_.pss_minor,
-                          options_.pss_level,
-                          pod_containers,
-                          serial.fetch_add(1, std::memory_order_relaxed) + 1,
-                          options_.kubernetes_minor,
-                          options_.cluster_version};
-      for (std::size_t ri : rules_for(obj.kind)) {
-        const Rule& rule = *rules_[ri];
-        violations.clear();
-        Outcome outcome = rule.compiled->evaluate(in, violations);
-        if (outcome == Outcome::NotApplicable) continue;
-        share_violations(ri, in, outcome, violations, overlap_memo);
-        if (outcome == Outcome::Fail && violations.empty())
-          violations.push_back(Violation{rule.title, nullptr, {}, {}});
-        containers.clear();
-        for (const Violation& v : violations) containers.push_back(v.container);
-        Exemption ex = exemption_for(ri, facts, containers, out.warnings);
-        Result result = ex.exempt ? Result::Exempt
-                        : outcome == Outcome::Pass ? Result::Pass
-                                                   : Result::Fail;
-        Finding proto;
-        proto.rule = &rule;
-        proto.result = result;
-        proto.kind = std::string(obj.kind);
-        proto.ns = std::string(obj.ns);
-        proto.name = std::string(obj.name);
-        proto.location.file = file.path;
-        proto.location.line = obj.line;
-        proto.location.column = obj.column;
-        proto.object = local;
-        proto.exemption_reason = std::move(ex.reason);
-        proto.exemption_until = std::move(ex.until);
-        proto.exemption_in_source = ex.in_source;
-        std::vector<Finding> found;
-        append_findings(std::move(proto), outcome, violations, containers, found);
-        if (owned || rule.deferral != Deferral::None) {
-          out.provisional.push_back({local, ri, result, std::move(found)});
-          continue;
-        }
-        tally(out.tallies[ri], result);
-        for (Finding& f : found) out.findings.push_back(std::move(f));
-      }
+      evaluate(obj, pod, facts, local, false, ctx, out.warnings,
+               [&](std::size_t ri, Result result, std::vector<Finding>& rows) {
+                 if (owned || rules_[ri]->deferral != Deferral::None) {
+                   out.provisional.push_back({local, ri, result, std::move(rows)});
+                   return;
+                 }
+                 tally(out.tallies[ri], result);
+                 for (Finding& f : rows) out.findings.push_back(std::move(f));
+               });
     }
   });
   std::size_t dropped = object_errors_dropped + file.errors_dropped;
@@ -900,6 +989,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     o.inventory = Inventory{};
     if (o.cluster && !r.cluster) {
       r.cluster = std::move(o.cluster);
+      narrow_to_rules(*r.cluster);
     } else if (o.cluster) {
       r.warnings.push_back({o.cluster->file, o.cluster->line, o.cluster->column,
                             "several cluster snapshots in the input: the report shows the "
@@ -931,13 +1021,11 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   std::vector<Provisional>().swap(provisional);
 
   // Set-level rules over the whole input.
-  std::vector<std::string> no_containers;
+  std::vector<bool> no_containers;  // set-level violations are not container-exempted
   for (std::size_t ri : set_rules_) {
-    std::vector<InputError> ignored_warnings;  // annotation expiry is reported by object rules
     ResultSink sink(r, late, inv, ri, options_.show_passed,
                     [&](std::size_t object, std::string& reason, std::string& until, bool& in_source) {
-                      no_containers.clear();
-                      Exemption e = exemption_for(ri, inv.objects[object], no_containers,
+                      Exemption e = exemption_for(ri, inv.objects[object], {}, no_containers,
                                                   r.warnings);
                       reason = e.reason;
                       until = e.until;
@@ -1052,12 +1140,12 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   const std::size_t on_disk = files.size();
   for (const render::RenderedFile& r : rendered.files) files.push_back({r.path, false});
   std::vector<FileOutcome> outcomes(files.size());
-  auto work = [&](std::size_t i) {
+  auto work = [&](std::size_t i, EvalContext& ctx) {
     SourceFile file;
     if (i >= on_disk) {
       file.path = files[i].path;
       file.content = std::move(rendered.files[i - on_disk].content);
-      scan_file(file, outcomes[i]);
+      scan_file(file, ctx, outcomes[i]);
       return;
     }
     file.path = files[i].path;
@@ -1069,11 +1157,12 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
       return;
     }
     outcomes[i].walked = files[i].walked;
-    scan_file(file, outcomes[i]);
+    scan_file(file, ctx, outcomes[i]);
   };
   const unsigned jobs = std::max(1u, std::min<unsigned>(options_.jobs, files.size()));
   if (jobs <= 1) {
-    for (std::size_t i = 0; i < files.size(); ++i) work(i);
+    EvalContext ctx;
+    for (std::size_t i = 0; i < files.size(); ++i) work(i, ctx);
   } else {
     // Files are independent: workers pull the next file; results merge in
     // input order so the report is the same for any --jobs.
@@ -1081,7 +1170,8 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
     std::vector<std::thread> pool;
     for (unsigned t = 0; t < jobs; ++t)
       pool.emplace_back([&] {
-        for (std::size_t i; (i = next.fetch_add(1)) < files.size();) work(i);
+        EvalContext ctx;  // each worker's own
+        for (std::size_t i; (i = next.fetch_add(1)) < files.size();) work(i, ctx);
       });
     for (auto& th : pool) th.join();
   }
@@ -1093,83 +1183,23 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   return r;
 }
 
-// The rows of one rule's verdict on one object: one per violation when it
-// failed (also when exempted), the pass row only when passes are shown.
-// `proto` carries the object's identity and the verdict.
-void Scanner::append_findings(Finding proto, Outcome outcome, std::vector<Violation>& violations,
-                              const std::vector<std::string>& containers,
-                              std::vector<Finding>& out) const {
-  if (proto.result == Result::Pass) {
-    if (options_.show_passed) out.push_back(std::move(proto));
-    return;
-  }
-  if (outcome != Outcome::Fail) return;
-  for (std::size_t i = 0; i < violations.size(); ++i) {
-    if (containers[i] == "\x01") continue;  // its container is exempted
-    Violation& v = violations[i];
-    Finding f = proto;
-    f.container = std::move(v.container);
-    f.message = std::move(v.message);
-    f.location.path = std::move(v.path);
-    if (v.at) {
-      f.location.line = v.at->line;
-      f.location.column = v.at->column;
-    }
-    out.push_back(std::move(f));
-  }
+void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
+                              std::vector<InputError>& warnings) const {
+  EvalContext ctx;
+  evaluate_object(obj, ctx, out, warnings);
 }
 
-void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
+void Scanner::evaluate_object(const Object& obj, EvalContext& ctx, std::vector<Finding>& out,
                               std::vector<InputError>& warnings) const {
   const std::size_t first = out.size();
   const PodView pod = pod_view(obj, options_.pod_specs);
-  ObjectFacts facts;
-  facts.kind = std::string(obj.kind);
-  facts.ns = std::string(obj.ns);
-  facts.name = std::string(obj.name);
-  if (obj.file) facts.file_name = std::make_shared<const std::string>(obj.file->path);
-  const Node* meta = obj.root->get("metadata");
-  std::optional<ExemptionMark> exemption = read_exemption(get(meta, "annotations"));
-  if (!exemption && pod) exemption = read_exemption(get(pod.meta, "annotations"));
-  if (exemption) facts.exemption = std::make_unique<ExemptionMark>(std::move(*exemption));
+  const ObjectFacts facts = read_object_facts(
+      obj, pod, obj.file ? std::make_shared<const std::string>(obj.file->path) : nullptr);
   if (facts.exemption) review_exemption(*facts.exemption, facts, warnings);
-  const std::vector<ContainerRef> pod_containers = containers_of(pod);
-  static std::atomic<std::uint64_t> serial{1ull << 62};  // apart from scan_file's serials
-  const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level, pod_containers,
-                      serial.fetch_add(1, std::memory_order_relaxed) + 1, options_.kubernetes_minor,
-                      options_.cluster_version};
-  std::vector<Violation> violations;
-  std::vector<std::string> containers;
-  OverlapMemo overlap_memo;
-  for (std::size_t ri : rules_for(obj.kind)) {
-    const Rule& rule = *rules_[ri];
-    if (rule.deferral != Deferral::None) continue;  // no Service selects a lone object
-    violations.clear();
-    Outcome outcome = rule.compiled->evaluate(in, violations);
-    if (outcome == Outcome::NotApplicable) continue;
-    share_violations(ri, in, outcome, violations, overlap_memo);
-    if (outcome == Outcome::Fail && violations.empty())
-      violations.push_back(Violation{rule.title, nullptr, {}, {}});
-    containers.clear();
-    for (const Violation& v : violations) containers.push_back(v.container);
-    const Exemption ex = exemption_for(ri, facts, containers, warnings);
-    const Result result = ex.exempt ? Result::Exempt
-                          : outcome == Outcome::Pass ? Result::Pass
-                                                     : Result::Fail;
-    Finding proto;
-    proto.rule = &rule;
-    proto.result = result;
-    proto.kind = facts.kind;
-    proto.ns = facts.ns;
-    proto.name = facts.name;
-    proto.location.file = facts.file();
-    proto.location.line = obj.line;
-    proto.location.column = obj.column;
-    proto.exemption_reason = ex.reason;
-    proto.exemption_until = ex.until;
-    proto.exemption_in_source = ex.in_source;
-    append_findings(std::move(proto), outcome, violations, containers, out);
-  }
+  evaluate(obj, pod, facts, 0, true, ctx, warnings,
+           [&](std::size_t, Result, std::vector<Finding>& rows) {
+             for (Finding& f : rows) out.push_back(std::move(f));
+           });
   fold_superseded(out, first, rules_, nullptr);
 }
 
@@ -1178,7 +1208,8 @@ ScanResult Scanner::scan_buffer(const std::string& name, std::string content) co
   file.path = name;
   file.content = std::move(content);
   std::vector<FileOutcome> outcomes(1);
-  scan_file(file, outcomes[0]);
+  EvalContext ctx;
+  scan_file(file, ctx, outcomes[0]);
   return finish({name}, outcomes);
 }
 

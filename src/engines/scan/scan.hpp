@@ -10,6 +10,8 @@
 #pragma once
 
 #include <map>
+#include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,15 @@ bool rule_selected(const Rule& rule, const ScanOptions& options);
 // --pss-version); empty when the level selects it anyway.
 std::string pss_selection_note(const Rule& rule, const ScanOptions& options);
 
+// The kinds `rules` need to see, first-seen order: each rule's own kinds,
+// what its set-level check reads (SetCheck::needs_kinds), Services for
+// verdicts deferred until a Service selects the pod; "workloads" expanded
+// through `pod_specs`, "*" and cluster-level rules add nothing. A scan
+// collects facts only of these kinds; a cluster read lists exactly these
+// (plus the kinds it counts).
+std::vector<std::string> kinds_needed(const std::vector<const Rule*>& rules,
+                                      const PodSpecTable& pod_specs);
+
 class Scanner {
  public:
   Scanner(const Catalog& catalog, ScanOptions options);
@@ -89,6 +100,9 @@ class Scanner {
   // Used by the admission engine, so one object gets one verdict everywhere.
   void evaluate_object(const Object& obj, std::vector<Finding>& out,
                        std::vector<InputError>& warnings) const;
+  // The same with the caller's evaluation state (one per thread, reused).
+  void evaluate_object(const Object& obj, EvalContext& ctx, std::vector<Finding>& out,
+                       std::vector<InputError>& warnings) const;
   // The rules in force, catalog order.
   const std::vector<const Rule*>& rules() const { return rules_; }
 
@@ -100,21 +114,34 @@ class Scanner {
   struct FileOutcome;
 
  private:
-  void scan_file(SourceFile& file, FileOutcome& out) const;
-  void append_findings(Finding proto, Outcome outcome, std::vector<Violation>& violations,
-                       const std::vector<std::string>& containers, std::vector<Finding>& out) const;
+  void scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) const;
+  // The one object-level evaluation, shared by file scans and
+  // evaluate_object: every rule in force for the object's kind is checked,
+  // its exemptions applied, and on_verdict(rule index, Result, rows) receives
+  // each verdict with its report rows (which it may move from). `lone`: the
+  // object is judged alone (no Service can select it: deferred rules skip).
+  template <class OnVerdict>
+  void evaluate(const Object& obj, const PodView& pod, const ObjectFacts& facts,
+                std::size_t object_index, bool lone, EvalContext& ctx,
+                std::vector<InputError>& warnings, OnVerdict&& on_verdict) const;
   ScanResult finish(std::vector<std::string> inputs, std::vector<FileOutcome>& outcomes) const;
   bool kind_matches(const Rule& rule, std::string_view kind) const;
+  void narrow_to_rules(ClusterInfo& cluster) const;
   void apply_overrides(const Catalog& catalog);
   void pair_overridden_rules();
   // Filters the violations of a rule that shares a PSS control with another
   // (see pair_overridden_rules); a rule left with none passes.
+
+ public:
+  // Kept in the thread's EvalContext with the scan's other scratch.
   struct OverlapMemo {  // the first rule of a pair's verdict on the current object
-    std::uint64_t serial = 0;
+    std::uint64_t serial = 0;  // EvalContext::object() of that verdict
     std::size_t rule = static_cast<std::size_t>(-1);
     Outcome outcome = Outcome::NotApplicable;
     std::vector<Violation> violations;
   };
+
+ private:
   void share_violations(std::size_t rule_index, const CheckInput& in, Outcome& outcome,
                         std::vector<Violation>& violations, OverlapMemo& memo) const;
   const Node* merge_params(const Node* base, const Node* over);
@@ -125,11 +152,13 @@ class Scanner {
     std::string until;
     bool in_source = false;  // the object's own annotation
   };
-  // Decides whether a check on an object is exempted (annotation or config);
-  // container-scoped config exemptions remove only their containers'
-  // violations from `containers_failing` (erase-marked as empty strings).
+  // Decides whether a check on an object is exempted (annotation or config).
+  // Container-scoped config exemptions exempt only their containers'
+  // violations: `exempt` becomes a mask parallel to `violations` (true: that
+  // violation's container is exempted); the whole check is exempted when
+  // every violation is.
   Exemption exemption_for(std::size_t rule_index, const ObjectFacts& facts,
-                          std::vector<std::string>& containers_failing,
+                          std::span<const Violation> violations, std::vector<bool>& exempt,
                           std::vector<InputError>& warnings) const;
 
   // exemptions.cpp: exemption selectors checked against the catalog.
@@ -149,6 +178,9 @@ class Scanner {
   std::vector<std::size_t> any_kind_;
   std::vector<std::size_t> set_rules_;
   std::vector<std::size_t> cluster_rules_;
+  // kinds_needed(rules_): objects of other kinds are recorded (identity,
+  // owners, exemptions) but no rule reads their kind's facts.
+  std::set<std::string, std::less<>> fact_kinds_;
   std::vector<InputError> setup_errors_;
   struct Overlap {
     static constexpr std::size_t kNone = static_cast<std::size_t>(-1);

@@ -156,12 +156,7 @@ std::string fatal_message(const Response& r, const std::string& server, std::str
 
 }  // namespace
 
-std::vector<std::string> context_kinds() {
-  return {"Namespace", "Node",         "Pod",     "Service",         "NetworkPolicy",
-          "PodDisruptionBudget",       "HorizontalPodAutoscaler",    "ServiceAccount",
-          "Role",      "ClusterRole",  "RoleBinding",               "ClusterRoleBinding",
-          "RuntimeClass",              "LimitRange", "ResourceQuota", "Ingress", "ConfigMap"};
-}
+std::vector<std::string> counted_kinds() { return {"Namespace", "Node", "Pod"}; }
 
 std::string snapshot_header(const ClusterInfo& c) {
   std::ostringstream s;

@@ -44,9 +44,10 @@ struct ClusterRead {
   std::string error;  // set when the cluster could not be read at all
 };
 
-// Kinds kguard reads only for context (set-level checks, counts) in
-// addition to those rules name.
-std::vector<std::string> context_kinds();
+// Kinds the reader counts for the cluster facts (ClusterInfo nodes,
+// namespaces, pods). What the rules need comes from the rules themselves
+// (engines/scan kinds_needed), never from a list here.
+std::vector<std::string> counted_kinds();
 
 ClusterRead read_cluster(std::shared_ptr<const Session> session, const ReadOptions& options,
                          const std::function<void(const ReadProgress&)>& progress);
