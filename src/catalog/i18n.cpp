@@ -35,6 +35,7 @@ std::string_view tr(Lang lang, std::string_view english) {
       {"Policy", "策略"},
       {"Score", "健康评分"},
       {"Grade", "等级"},
+      {"Grade cap", "等级上限"},
       {"Checks", "检查项"},
       {"Passed", "通过"},
       {"Failed", "未通过"},

@@ -130,6 +130,7 @@ margin:0 0 16px;display:flex;align-items:center;gap:12px}
 .c-critical{--c:var(--crit)}.c-high{--c:var(--high)}.c-medium{--c:var(--med)}.c-low{--c:var(--low)}
 .c-pass{--c:var(--pass)}.c-fail{--c:var(--fail)}.c-exempt{--c:var(--exempt)}
 .foot{margin:14px 0 0;font-size:12px;color:var(--muted)}
+.gradecap{margin:10px 0 0;font-size:13px;color:#7f1d1d}
 .card h4.sub{margin:20px 0 6px;font-size:12px;font-weight:600;color:var(--ink2)}
 .kv.worst th{font-weight:400}
 .kv.worst code{font-size:11px;margin-left:4px}
@@ -600,10 +601,13 @@ void write_score_card(const ReportModel& m, std::ostream& out) {
   out << "<div class=\"card\"><h3>" << Esc{tr(L, "Health score")} << "</h3><div class=\"score\">";
   write_ring(m, out);
   out << "<div><div class=\"label\">" << Esc{tr(L, "Grade")} << "</div><div class=\"grade "
-      << tone(m.score) << "\" data-stat=\"grade\">" << Esc{m.grade}
+      << (m.grade_cap ? (m.grade_cap->grade == "C" ? "warn" : "bad") : tone(m.score)) << "\" data-stat=\"grade\">" << Esc{m.grade}
       << "</div><p><span class=\"num\">" << m.tally.passed << " / " << m.tally.checks << "</span> "
-      << Esc{tr(L, "checks passed")} << "</p></div></div>"
-      << "<p class=\"foot\">"
+      << Esc{tr(L, "checks passed")} << "</p></div></div>";
+  if (m.grade_cap)
+    out << "<p class=\"gradecap\" data-stat=\"grade-cap\"><strong>" << Esc{tr(L, "Grade cap")} << "</strong> "
+        << Esc{m.score_grade} << " &rarr; " << Esc{m.grade_cap->grade} << ": " << Esc{m.grade_cap->reason} << "</p>";
+  out << "<p class=\"foot\">"
       << Esc{tr(L,
                 "Polaris formula: 2 points per passed check; a failed low or medium check costs 1, "
                 "a failed high or critical check 2.")}

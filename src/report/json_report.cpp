@@ -48,7 +48,13 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
     w.end_object();
   }
   w.end_array();
-  w.field("score", m.score).field("grade", m.grade);
+  w.field("score", m.score).field("grade", m.grade).field("scoreGrade", m.score_grade);
+  if (m.grade_cap) {
+    w.key("gradeCap").begin_object().field("grade", m.grade_cap->grade).field("reason", m.grade_cap->reason);
+    w.end_object();
+  } else {
+    w.key("gradeCap").null();
+  }
   w.key("bySeverity").begin_object();
   for (Severity sev : {Severity::Critical, Severity::High, Severity::Medium, Severity::Low})
     w.field(to_string(sev), m.by_severity[static_cast<std::size_t>(sev)]);

@@ -116,6 +116,9 @@ void write_header(std::ostream& out, const ReportModel& m) {
       << m.by_severity[static_cast<std::size_t>(Severity::High)] << " | "
       << m.by_severity[static_cast<std::size_t>(Severity::Medium)] << " | "
       << m.by_severity[static_cast<std::size_t>(Severity::Low)] << " |\n\n";
+  if (m.grade_cap)
+    out << "**" << tr(L, "Grade cap") << "**: " << m.score_grade << " → " << m.grade_cap->grade << " — "
+        << cell(m.grade_cap->reason) << "\n\n";
   out << "<sub>" << tr(L, "Severity columns count failed checks.") << " " << s.objects << " "
       << tr(L, "resources in") << " " << s.documents << " " << tr(L, "documents") << "</sub>\n\n";
 

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 #include <unordered_set>
 
@@ -31,6 +32,20 @@ std::string_view grade_for(int score) {
   for (const Step& s : kSteps)
     if (score >= s.min) return s.grade;
   return "F";
+}
+
+int grade_rank(std::string_view grade) {
+  static constexpr std::string_view kOrder[] = {"A+", "A", "A-", "B+", "B", "B-", "C+",
+                                                "C",  "C-", "D+", "D", "D-", "F"};
+  for (int i = 0; i < static_cast<int>(std::size(kOrder)); ++i)
+    if (kOrder[i] == grade) return i;
+  return static_cast<int>(std::size(kOrder));
+}
+
+std::optional<std::string_view> grade_cap_for(const std::array<std::uint64_t, 4>& by_severity) {
+  if (by_severity[static_cast<std::size_t>(Severity::Critical)] > 0) return "D";
+  if (by_severity[static_cast<std::size_t>(Severity::High)] > 0) return "C";
+  return std::nullopt;
 }
 
 namespace {
@@ -156,7 +171,23 @@ ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang 
     m.by_severity[static_cast<std::size_t>(rule.severity)] += rt.failed;
   }
   m.score = health_score(m.tally);
-  m.grade = std::string(grade_for(m.score));
+  m.score_grade = std::string(grade_for(m.score));
+  m.grade = m.score_grade;
+  if (const auto cap = grade_cap_for(m.by_severity); cap && grade_rank(*cap) > grade_rank(m.grade)) {
+    const std::uint64_t critical = m.by_severity[static_cast<std::size_t>(Severity::Critical)];
+    const std::uint64_t high = m.by_severity[static_cast<std::size_t>(Severity::High)];
+    std::string reason;
+    if (lang == Lang::Zh) {
+      reason = critical ? std::to_string(critical) + " 项严重检查未通过（未豁免），等级最高为 D"
+                        : std::to_string(high) + " 项高危检查未通过（未豁免），等级最高为 C";
+    } else {
+      const std::uint64_t n = critical ? critical : high;
+      reason = std::to_string(n) + (critical ? " critical" : " high") + " failed check" + (n == 1 ? "" : "s") +
+               " (unexempted) " + (n == 1 ? "caps" : "cap") + " the grade at " + std::string(*cap);
+    }
+    m.grade = std::string(*cap);
+    m.grade_cap = ReportModel::GradeCap{m.grade, std::move(reason)};
+  }
   for (CategoryReport& c : m.categories) c.score = health_score(c.tally);
   return m;
 }

@@ -55,7 +55,16 @@ struct ReportModel {
   std::string generated_at;  // RFC 3339 UTC
   Tally tally;
   int score = 100;
-  std::string grade;
+  std::string grade;  // after the cap
+  // The grade the score alone gives and, when findings cap it, the cap and why
+  // (docs/report.md "Grade cap"): a critical or high failure must not hide
+  // behind many passes.
+  std::string score_grade;
+  struct GradeCap {
+    std::string grade;
+    std::string reason;  // in `lang`
+  };
+  std::optional<GradeCap> grade_cap;
   std::array<std::uint64_t, 4> by_severity{};  // failed checks, indexed by Severity
   std::vector<CategoryReport> categories;      // the five, in fixed order
 };
@@ -77,6 +86,11 @@ void apply_baseline(ReportModel& m, const Baseline& b);
 // nothing was evaluated.
 int health_score(const Tally& t);
 std::string_view grade_for(int score);
+// The cap unexempted failures put on the grade: any critical → D, any high → C;
+// nullopt when none. `by_severity` counts failed checks indexed by Severity.
+std::optional<std::string_view> grade_cap_for(const std::array<std::uint64_t, 4>& by_severity);
+// The better of two grades is the one earlier in A+ … F.
+int grade_rank(std::string_view grade);
 
 ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang lang = Lang::En);
 

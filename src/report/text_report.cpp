@@ -94,6 +94,9 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   const std::string_view score_colour = m.score >= 80 ? kGreen : m.score >= 60 ? kYellow : kRed;
   out << "  " << pad(tr(L, "Score"), 12) << st(kBold) << st(score_colour) << m.score << "/100 (" << m.grade << ")"
       << st(kReset) << '\n';
+  if (m.grade_cap)
+    out << "  " << pad(tr(L, "Grade cap"), 12) << m.score_grade << " -> " << m.grade_cap->grade << ": "
+        << m.grade_cap->reason << '\n';
   out << "  " << pad(tr(L, "Checks"), 12) << m.tally.checks << " " << tr(L, "evaluated") << ", " << m.tally.passed << " "
       << tr(L, "passed") << ", " << m.tally.failed << " " << tr(L, "failed") << ", " << m.tally.exempted << " "
       << tr(L, "exempted") << '\n';
