@@ -122,7 +122,7 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
     const Finding& f = s.findings[fi];
     w.begin_object()
         .field("rule", f.rule->id)
-        .field("title", f.rule->title)
+        .field("title", f.rule->title_in(m.lang))
         .field("category", to_string(f.rule->category))
         .field("severity", to_string(f.rule->severity))
         .field("result", to_string(f.result))
@@ -130,8 +130,8 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
         .field("namespace", f.ns)
         .field("name", f.name)
         .field("container", f.container)
-        .field("message", f.message)
-        .field("remediation", f.rule->remediation);
+        .field("message", finding_message(f, m.lang))
+        .field("remediation", f.rule->remediation_in(m.lang));
     w.key("location")
         .begin_object()
         .field("file", f.location.file)

@@ -1,5 +1,7 @@
 #include "report/model.hpp"
 
+#include "catalog/messages_zh.hpp"
+
 #include <cstdio>
 #include <fstream>
 #include <iterator>
@@ -150,10 +152,11 @@ void apply_baseline(ReportModel& m, const Baseline& b) {
 
 std::string finding_message(const Finding& f, Lang lang) {
   if (lang == Lang::En) return f.message;
-  std::string m(f.rule->title_in(lang));
-  if (!f.container.empty()) m += "（容器 \"" + f.container + "\"）";
-  if (!f.location.path.empty()) m += "：" + f.location.path;
-  return m;
+  if (f.message.empty()) return std::string(f.rule->title_in(lang));
+  if (auto zh = translate_message_zh(f.message)) return *zh;
+  // No Chinese form of this message yet: the Chinese title, then the English
+  // message whole, so no name or number is lost.
+  return std::string(f.rule->title_in(lang)) + "：" + f.message;
 }
 
 ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang lang) {

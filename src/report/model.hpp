@@ -70,7 +70,8 @@ struct ReportModel {
 };
 
 // A finding's message in `lang`. Check messages are composed in English; in
-// Chinese the message is built from the rule's title, container and field.
+// Chinese the message is the table rules/data/messages-zh.yaml's form of it
+// (same names and numbers), else the rule's Chinese title and the English text.
 std::string finding_message(const Finding& f, Lang lang);
 
 // A stable identity for a finding across runs and edits that move lines:

@@ -92,5 +92,58 @@ class GradeCap(unittest.TestCase):
         self.assertIn("严重", out)
 
 
+# What a reader needs from a message besides its wording: quoted names and
+# values, numbers, capability names, field paths and label pairs.
+VALUE_RES = (
+    re.compile(r'"[^"]*"'),
+    re.compile(r'(?<![\w.])\d+(?:\.\d+)*'),
+    re.compile(r'\b[A-Z][A-Z0-9]*_[A-Z0-9_]+\b'),
+    re.compile(r'\b[a-zA-Z]+(?:\.[a-zA-Z0-9\[\]]+)+(?:=\w+)?'),
+    re.compile(r'[\w./-]+=[\w./-]+'),
+)
+
+
+def values(message):
+    found = set()
+    for r in VALUE_RES:
+        found.update(r.findall(message))
+    return found
+
+
+class ChineseMessages(unittest.TestCase):
+    def test_every_value_of_every_fail_fixture_survives_in_chinese(self):
+        fixtures = sorted(os.path.join(root, "fail.yaml")
+                          for root, _, files in os.walk(os.path.join(SOURCE, "rules"))
+                          if "fail.yaml" in files)
+        self.assertGreater(len(fixtures), 150)
+        reports = {}
+        for lang in ("en", "zh"):
+            reports[lang], _ = scan_json("--lang", lang, *fixtures)
+        en, zh = reports["en"]["findings"], reports["zh"]["findings"]
+        self.assertEqual(len(en), len(zh))
+        self.assertGreater(len(en), 1000)
+        missing = []
+        translated = 0
+        for e, z in zip(en, zh):
+            self.assertEqual((e["rule"], e["location"]), (z["rule"], z["location"]))
+            if e["message"] not in z["message"]:
+                translated += 1
+            lost = {v for v in values(e["message"]) if v not in z["message"]}
+            if lost:
+                missing.append((e["rule"], e["message"], z["message"], sorted(lost)))
+        self.assertEqual(missing, [], "values lost in Chinese: %s" % missing[:5])
+        # Most messages have a Chinese form, not the English fallback.
+        self.assertGreater(translated / len(en), 0.9)
+        self.assertRegex(zh[0]["message"], r"[\u4e00-\u9fff]")
+
+    def test_container_and_capability_names_in_chinese_text(self):
+        pod = PRIVILEGED_POD.replace("privileged: true",
+                                     "capabilities:\n        add: [NET_ADMIN]")
+        pod = pod.replace("- name: c", "- name: web-frontend")
+        code, out, _ = run("scan", "--no-config", "--lang", "zh", "-", stdin=pod)
+        self.assertIn('容器 "web-frontend"', out)
+        self.assertIn("NET_ADMIN", out)
+
+
 if __name__ == "__main__":
     unittest.main()
