@@ -30,6 +30,10 @@ Options:
       --pss LEVEL              Pod Security Standards level: privileged, baseline,
                                restricted (default restricted)
       --pss-version VERSION    policy version v1.0 ... v1.37 or latest (default latest)
+      --scope MODE             which objects set-level rules relate (references,
+                               selectors, RBAC): auto (default: dir when top-level
+                               folders define the same objects, else all), dir,
+                               file or all; cluster reads are always all
       --only SELECTOR[,...]    only rules matching an id, a category
                                (health, images, networking, resources, security)
                                or a tag (pss, pss-baseline, pss-restricted)
@@ -154,6 +158,11 @@ int scan_command(const std::vector<std::string>& args) {
       auto minor = parse_pss_version(v);
       if (!minor) return usage_error("--pss-version must be v1.N or latest, not '" + v + "'");
       options.pss_minor = *minor;
+    } else if (is("--scope")) {
+      if (!value(v)) return usage_error("--scope needs a mode");
+      auto mode = parse_scope_mode(v);
+      if (!mode) return usage_error("--scope must be auto, dir, file or all, not '" + v + "'");
+      options.scope = *mode;
     } else if (is("--only")) {
       if (!value(v)) return usage_error("--only needs selectors");
       for (auto& s : split_commas(v)) options.only.push_back(s);

@@ -131,6 +131,7 @@ margin:0 0 16px;display:flex;align-items:center;gap:12px}
 .c-pass{--c:var(--pass)}.c-fail{--c:var(--fail)}.c-exempt{--c:var(--exempt)}
 .foot{margin:14px 0 0;font-size:12px;color:var(--muted)}
 .gradecap{margin:10px 0 0;font-size:13px;color:#7f1d1d}
+.card.scopes{margin-bottom:20px}
 .card h4.sub{margin:20px 0 6px;font-size:12px;font-weight:600;color:var(--ink2)}
 .kv.worst th{font-weight:400}
 .kv.worst code{font-size:11px;margin-left:4px}
@@ -827,9 +828,33 @@ void write_matrix_card(const ReportModel& m, std::ostream& out) {
       << Esc{tr(L, "Select a cell to filter the findings.")} << "</p></div>";
 }
 
+// One row per reference scope (folder or file), each with its own verdict, so
+// alternatives scanned together (insecure/, hardened/) read apart.
+void write_scopes_card(const ReportModel& m, std::ostream& out) {
+  const Lang L = m.lang;
+  out << "<div class=\"card scopes\" data-stat=\"scopes\"><h3>" << Esc{tr(L, "Scopes")} << "</h3><p class=\"foot\">--scope "
+      << Esc{to_string(m.scan->scope_mode)} << ": " << Esc{scope_explanation(*m.scan, L)}
+      << "</p><table class=\"kv\"><thead><tr><th></th><th>" << Esc{tr(L, "Scope")} << "</th><th class=\"r\">"
+      << Esc{tr(L, "Score")} << "</th><th class=\"r\">" << Esc{tr(L, "Grade")} << "</th><th class=\"r\">"
+      << Esc{tr(L, "Failed")} << "</th><th class=\"r\">" << Esc{tr(L, "Critical")} << "</th><th class=\"r\">"
+      << Esc{tr(L, "High")} << "</th><th class=\"r\">" << Esc{tr(L, "Resources")} << "</th></tr></thead><tbody>";
+  for (const ScopeReport& sc : m.scopes) {
+    const bool failed = sc.tally.failed > 0;
+    out << "<tr data-scope=\"" << Esc{sc.name} << "\"><td><span class=\"pill " << (failed ? "bad" : "good") << "\">"
+        << Esc{tr(L, failed ? "fail" : "pass")} << "</span></td><td><code>" << Esc{scope_label(sc, L)}
+        << "</code></td><td class=\"r num\">" << sc.grading.score << "</td><td class=\"r\">" << Esc{sc.grading.grade}
+        << "</td><td class=\"r num\">" << sc.tally.failed << "</td><td class=\"r num\">" << sc.by_severity[3]
+        << "</td><td class=\"r num\">" << sc.by_severity[2] << "</td><td class=\"r num\">" << sc.objects
+        << "</td></tr>";
+  }
+  out << "</tbody></table></div>";
+}
+
 void write_overview(const ReportModel& m, std::ostream& out) {
   out << "<section id=\"overview\" aria-labelledby=\"h-overview\"><h2 id=\"h-overview\">"
-      << Esc{tr(m.lang, "Overview")} << "</h2><div class=\"grid g3\">";
+      << Esc{tr(m.lang, "Overview")} << "</h2>";
+  if (!m.scopes.empty()) write_scopes_card(m, out);
+  out << "<div class=\"grid g3\">";
   write_score_card(m, out);
   write_severity_card(m, out);
   write_results_card(m, out);

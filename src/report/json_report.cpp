@@ -61,6 +61,36 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
   w.end_object();
   w.end_object();
 
+  // Reference scopes (--scope): one entry per folder or file when the input
+  // was split, each with its own verdict; [] when it is one set.
+  w.key("scope").begin_object().field("mode", to_string(s.scope_mode));
+  w.key("scopes").begin_array();
+  for (const ScopeReport& sc : m.scopes) {
+    w.begin_object()
+        .field("name", sc.name)
+        .field("objects", sc.objects)
+        .field("checks", sc.tally.checks)
+        .field("passed", sc.tally.passed)
+        .field("failed", sc.tally.failed)
+        .field("exempted", sc.tally.exempted)
+        .field("score", sc.grading.score)
+        .field("grade", sc.grading.grade)
+        .field("scoreGrade", sc.grading.score_grade);
+    if (sc.grading.cap) {
+      w.key("gradeCap").begin_object().field("grade", sc.grading.cap->grade).field("reason", sc.grading.cap->reason);
+      w.end_object();
+    } else {
+      w.key("gradeCap").null();
+    }
+    w.key("bySeverity").begin_object();
+    for (Severity sev : {Severity::Critical, Severity::High, Severity::Medium, Severity::Low})
+      w.field(to_string(sev), sc.by_severity[static_cast<std::size_t>(sev)]);
+    w.end_object();
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+
   w.key("categories").begin_array();
   for (const CategoryReport& c : m.categories) {
     w.begin_object()

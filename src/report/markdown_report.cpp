@@ -116,6 +116,18 @@ void write_header(std::ostream& out, const ReportModel& m) {
       << m.by_severity[static_cast<std::size_t>(Severity::High)] << " | "
       << m.by_severity[static_cast<std::size_t>(Severity::Medium)] << " | "
       << m.by_severity[static_cast<std::size_t>(Severity::Low)] << " |\n\n";
+  if (!m.scopes.empty()) {
+    out << "**" << tr(L, "Scopes") << "** (`--scope " << to_string(s.scope_mode) << "`: "
+        << scope_explanation(s, L) << ")\n\n";
+    out << "| | " << tr(L, "Scope") << " | " << tr(L, "Score") << " | " << tr(L, "Grade") << " | "
+        << tr(L, "Failed") << " | " << tr(L, "Critical") << " | " << tr(L, "High") << " | "
+        << tr(L, "Resources") << " |\n|:---:|---|---:|:---:|---:|---:|---:|---:|\n";
+    for (const ScopeReport& sc : m.scopes)
+      out << "| " << (sc.tally.failed ? "❌" : "✅") << " | " << cell(scope_label(sc, L)) << " | "
+          << sc.grading.score << " | " << sc.grading.grade << " | " << sc.tally.failed << " | "
+          << sc.by_severity[3] << " | " << sc.by_severity[2] << " | " << sc.objects << " |\n";
+    out << '\n';
+  }
   if (m.grade_cap)
     out << "**" << tr(L, "Grade cap") << "**: " << m.score_grade << " → " << m.grade_cap->grade << " — "
         << cell(m.grade_cap->reason) << "\n\n";

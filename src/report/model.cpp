@@ -159,6 +159,29 @@ std::string finding_message(const Finding& f, Lang lang) {
   return std::string(f.rule->title_in(lang)) + "：" + f.message;
 }
 
+Grading grade_of(const Tally& t, const std::array<std::uint64_t, 4>& by_severity, Lang lang) {
+  Grading g;
+  g.score = health_score(t);
+  g.score_grade = std::string(grade_for(g.score));
+  g.grade = g.score_grade;
+  if (const auto cap = grade_cap_for(by_severity); cap && grade_rank(*cap) > grade_rank(g.grade)) {
+    const std::uint64_t critical = by_severity[static_cast<std::size_t>(Severity::Critical)];
+    const std::uint64_t high = by_severity[static_cast<std::size_t>(Severity::High)];
+    std::string reason;
+    if (lang == Lang::Zh) {
+      reason = critical ? std::to_string(critical) + " 项严重检查未通过（未豁免），等级最高为 D"
+                        : std::to_string(high) + " 项高危检查未通过（未豁免），等级最高为 C";
+    } else {
+      const std::uint64_t n = critical ? critical : high;
+      reason = std::to_string(n) + (critical ? " critical" : " high") + " failed check" + (n == 1 ? "" : "s") +
+               " (unexempted) " + (n == 1 ? "caps" : "cap") + " the grade at " + std::string(*cap);
+    }
+    g.grade = std::string(*cap);
+    g.cap = GradeCap{g.grade, std::move(reason)};
+  }
+  return g;
+}
+
 ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang lang) {
   ReportModel m;
   m.lang = lang;
@@ -173,26 +196,39 @@ ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang 
     add(m.categories[static_cast<std::size_t>(rule.category)].tally, rule, rt);
     m.by_severity[static_cast<std::size_t>(rule.severity)] += rt.failed;
   }
-  m.score = health_score(m.tally);
-  m.score_grade = std::string(grade_for(m.score));
-  m.grade = m.score_grade;
-  if (const auto cap = grade_cap_for(m.by_severity); cap && grade_rank(*cap) > grade_rank(m.grade)) {
-    const std::uint64_t critical = m.by_severity[static_cast<std::size_t>(Severity::Critical)];
-    const std::uint64_t high = m.by_severity[static_cast<std::size_t>(Severity::High)];
-    std::string reason;
-    if (lang == Lang::Zh) {
-      reason = critical ? std::to_string(critical) + " 项严重检查未通过（未豁免），等级最高为 D"
-                        : std::to_string(high) + " 项高危检查未通过（未豁免），等级最高为 C";
-    } else {
-      const std::uint64_t n = critical ? critical : high;
-      reason = std::to_string(n) + (critical ? " critical" : " high") + " failed check" + (n == 1 ? "" : "s") +
-               " (unexempted) " + (n == 1 ? "caps" : "cap") + " the grade at " + std::string(*cap);
+  Grading g = grade_of(m.tally, m.by_severity, lang);
+  m.score = g.score;
+  m.grade = std::move(g.grade);
+  m.score_grade = std::move(g.score_grade);
+  m.grade_cap = std::move(g.cap);
+  for (const ScopeSummary& sc : scan.scopes) {
+    ScopeReport sr;
+    sr.name = sc.name;
+    sr.objects = sc.objects;
+    for (std::size_t i = 0; i < scan.rules.size() && i < sc.tallies.size(); ++i) {
+      add(sr.tally, *scan.rules[i], sc.tallies[i]);
+      sr.by_severity[static_cast<std::size_t>(scan.rules[i]->severity)] += sc.tallies[i].failed;
     }
-    m.grade = std::string(*cap);
-    m.grade_cap = ReportModel::GradeCap{m.grade, std::move(reason)};
+    sr.grading = grade_of(sr.tally, sr.by_severity, lang);
+    m.scopes.push_back(std::move(sr));
   }
   for (CategoryReport& c : m.categories) c.score = health_score(c.tally);
   return m;
+}
+
+std::string scope_label(const ScopeReport& s, Lang lang) {
+  return s.name.empty() ? std::string(tr(lang, "(files above the folders)")) : s.name;
+}
+
+std::string scope_explanation(const ScanResult& s, Lang lang) {
+  switch (s.scope_mode) {
+    case ScopeMode::Dir:
+      if (s.options.scope == ScopeMode::Auto)
+        return std::string(tr(lang, "references resolve within each top-level folder (auto: the folders define the same objects)"));
+      return std::string(tr(lang, "references resolve within each top-level folder"));
+    case ScopeMode::File: return std::string(tr(lang, "references resolve within each file"));
+    default: return std::string(tr(lang, "references resolve across the whole input"));
+  }
 }
 
 std::string cluster_counts(const ClusterInfo& c, Lang lang) {

@@ -43,6 +43,29 @@ struct Baseline {
 // Reads a kguard JSON report; errors name the file, line and field.
 std::optional<Baseline> load_baseline(const std::string& path, std::vector<InputError>& errors);
 
+struct GradeCap {
+  std::string grade;
+  std::string reason;  // in the report's language
+};
+
+// A score and its grade, capped by unexempted critical and high failures.
+struct Grading {
+  int score = 100;
+  std::string grade;        // after the cap
+  std::string score_grade;  // the score's own grade
+  std::optional<GradeCap> cap;
+};
+Grading grade_of(const Tally& t, const std::array<std::uint64_t, 4>& by_severity, Lang lang);
+
+// One reference scope (--scope) of the scan, for the per-folder overview.
+struct ScopeReport {
+  std::string name;  // folder or file; "" = the files above the folders
+  std::uint64_t objects = 0;
+  Tally tally;
+  std::array<std::uint64_t, 4> by_severity{};
+  Grading grading;
+};
+
 struct ReportModel {
   const ScanResult* scan = nullptr;
   // Set by apply_baseline: one state per scan finding, and what was fixed.
@@ -60,11 +83,8 @@ struct ReportModel {
   // (docs/report.md "Grade cap"): a critical or high failure must not hide
   // behind many passes.
   std::string score_grade;
-  struct GradeCap {
-    std::string grade;
-    std::string reason;  // in `lang`
-  };
   std::optional<GradeCap> grade_cap;
+  std::vector<ScopeReport> scopes;  // empty when the whole input is one scope
   std::array<std::uint64_t, 4> by_severity{};  // failed checks, indexed by Severity
   std::vector<CategoryReport> categories;      // the five, in fixed order
 };
@@ -100,6 +120,11 @@ ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang 
 std::string cluster_counts(const ClusterInfo& c, Lang lang);
 std::string cluster_scope(const ClusterInfo& c, Lang lang);
 std::string coverage_where(const CoverageGap& g, Lang lang);  // "Deployment (apps/v1) in namespace shop"
+
+// "examples/insecure", or the localized name of the shared files' scope.
+std::string scope_label(const ScopeReport& s, Lang lang);
+// What --scope did, in a sentence ("references resolve within each top-level folder").
+std::string scope_explanation(const ScanResult& s, Lang lang);
 
 void write_json_report(const ReportModel& m, std::ostream& out);
 void write_text_report(const ReportModel& m, std::ostream& out, bool color);

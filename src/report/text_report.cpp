@@ -103,6 +103,18 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   out << "  " << pad(tr(L, "Severity"), 12) << m.by_severity[3] << " " << tr(L, "critical") << ", " << m.by_severity[2] << " "
       << tr(L, "high") << ", " << m.by_severity[1] << " " << tr(L, "medium") << ", " << m.by_severity[0] << " "
       << tr(L, "low") << " (" << tr(L, "failed checks") << ")\n";
+  if (!m.scopes.empty()) {
+    out << "  " << pad(tr(L, "Scopes"), 12) << "--scope " << to_string(s.scope_mode) << ": "
+        << scope_explanation(s, L) << '\n';
+    for (const ScopeReport& sc : m.scopes) {
+      const bool failed = sc.tally.failed > 0;
+      out << "    " << st(failed ? kRed : kGreen) << pad(tr(L, failed ? "fail" : "pass"), 6) << st(kReset)
+          << pad(scope_label(sc, L), 30) << ' ' << lpad(sc.grading.score, 3) << "/100 ("
+          << sc.grading.grade << ")  " << sc.tally.failed << " " << tr(L, "failed") << ", "
+          << sc.by_severity[3] << " " << tr(L, "critical") << ", " << sc.by_severity[2] << " "
+          << tr(L, "high") << "; " << sc.objects << " " << tr(L, "resources") << '\n';
+    }
+  }
   out << "  " << pad(tr(L, "Resources"), 12) << s.objects << " (" << s.documents << " " << tr(L, "documents") << ")\n";
   for (const auto& [kind, count] : s.kinds)
     out << "    " << pad(kind, 28) << lpad(count, 7) << lpad(percent(count, s.objects), 8) << '\n';
@@ -122,8 +134,9 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     const Finding& f = s.findings[fi];
     const bool is_new = !m.baseline.empty() && m.baseline[fi] == BaselineState::New;
     std::string resource = f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name;
-    if (resource != current) {
-      current = resource;
+    // The same object defined in two files is two resources.
+    if (resource + '\n' + f.location.file != current) {
+      current = resource + '\n' + f.location.file;
       out << "\n  " << st(kBold) << resource << st(kReset) << "  " << st(kDim) << f.location.file
           << st(kReset) << '\n';
     }

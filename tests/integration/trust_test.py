@@ -92,6 +92,161 @@ class GradeCap(unittest.TestCase):
         self.assertIn("严重", out)
 
 
+SA_AND_DEPLOYMENT = """apiVersion: v1
+kind: ServiceAccount
+metadata: {name: app, namespace: shop}
+%s---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: shop}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      serviceAccountName: app
+      containers:
+      - name: web
+        image: nginx:1.27
+"""
+
+
+def write(root, rel, text):
+    path = os.path.join(root, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def by_file(report, result="fail"):
+    files = {}
+    for f in report["findings"]:
+        if f["result"] == result:
+            files.setdefault(f["location"]["file"], []).append(f)
+    return files
+
+
+class Scopes(unittest.TestCase):
+    def test_examples_insecure_fails_hardened_passes(self):
+        report, _ = scan_json("examples/", cwd=SOURCE)
+        self.assertEqual(report["scope"]["mode"], "dir")
+        scopes = {s["name"]: s for s in report["scope"]["scopes"]}
+        self.assertEqual(set(scopes), {"examples/hardened", "examples/insecure"})
+        self.assertEqual(scopes["examples/hardened"]["failed"], 0)
+        self.assertIsNone(scopes["examples/hardened"]["gradeCap"])
+        self.assertGreater(scopes["examples/insecure"]["failed"], 100)
+        self.assertEqual(scopes["examples/insecure"]["grade"], "D")
+        files = by_file(report)
+        self.assertFalse([f for f in files if f.startswith("examples/hardened/")],
+                         "hardened findings: %s" % [f for f in files if "hardened" in f])
+        # The insecure cluster-admin binding is reported against the insecure files only.
+        privileged = [f for f in report["findings"]
+                      if f["rule"] == "workload-service-account-privileged"]
+        self.assertTrue(privileged)
+        self.assertTrue(all(f["location"]["file"].startswith("examples/insecure/") for f in privileged))
+        admin = [f for f in report["findings"] if f["rule"] == "rbac-cluster-admin-binding"]
+        self.assertEqual([f["location"]["file"] for f in admin], ["examples/insecure/rbac.yaml"])
+        self.assertEqual(report["warnings"], [])
+
+    def test_scope_dir_matches_each_folder_alone(self):
+        # Each folder scanned alone gives the same failures as its scope in the whole scan.
+        together, _ = scan_json("--scope", "dir", "examples/", cwd=SOURCE)
+        for variant in ("insecure", "hardened"):
+            alone, _ = scan_json("examples/" + variant, cwd=SOURCE)
+            key = lambda f: (f["rule"], f["kind"], f["namespace"], f["name"], f["container"],
+                             f["location"]["path"], f["message"])
+            want = sorted(key(f) for f in alone["findings"])
+            got = sorted(key(f) for f in together["findings"]
+                         if f["location"]["file"].startswith("examples/%s/" % variant))
+            self.assertEqual(got, want, variant)
+
+    def test_scope_all_merges_as_before(self):
+        report, _ = scan_json("--scope", "all", "examples/", cwd=SOURCE)
+        self.assertEqual(report["scope"], {"mode": "all", "scopes": []})
+        # The old merge: the insecure cluster-admin binding reaches the hardened api.
+        hardened = by_file(report).get("examples/hardened/api.yaml", [])
+        self.assertIn("workload-service-account-privileged", [f["rule"] for f in hardened])
+        # ... and every duplicated identity is warned about.
+        dup = [w for w in report["warnings"] if "defined more than once" in w["message"]]
+        self.assertTrue(any(w["file"] == "examples/insecure/api.yaml" and
+                            "Deployment shopfront/api" in w["message"] and
+                            "examples/hardened/api.yaml" in w["message"] for w in dup), dup)
+
+    def test_dev_and_prod_service_accounts(self):
+        with tempfile.TemporaryDirectory() as d:
+            write(d, "envs/dev/app.yaml", SA_AND_DEPLOYMENT % "automountServiceAccountToken: false\n")
+            write(d, "envs/prod/app.yaml", SA_AND_DEPLOYMENT % "")
+            report, _ = scan_json("--only", "service-account-token-automounted", "envs", cwd=d)
+            files = by_file(report)
+            self.assertEqual(list(files), ["envs/prod/app.yaml"])
+            self.assertEqual([f["kind"] for f in files["envs/prod/app.yaml"]], ["Deployment"])
+            self.assertEqual({s["name"]: s["failed"] for s in report["scope"]["scopes"]},
+                             {"envs/dev": 0, "envs/prod": 1})
+            # --scope file: each file alone, same verdicts here.
+            report, _ = scan_json("--only", "service-account-token-automounted", "--scope", "file",
+                                  "envs", cwd=d)
+            self.assertEqual(list(by_file(report)), ["envs/prod/app.yaml"])
+            # --scope all: one ServiceAccount hides the other, and the user is warned.
+            report, _ = scan_json("--only", "service-account-token-automounted", "--scope", "all",
+                                  "envs", cwd=d)
+            self.assertTrue(any("ServiceAccount shop/app" in w["message"] for w in report["warnings"]))
+
+    def test_folders_of_one_app_resolve_together(self):
+        # Folders that do not redefine objects (one app split by kind) stay one scope.
+        with tempfile.TemporaryDirectory() as d:
+            sa, deploy = (SA_AND_DEPLOYMENT % "automountServiceAccountToken: false\n").split("---\n")
+            write(d, "k8s/accounts/sa.yaml", sa)
+            write(d, "k8s/workloads/web.yaml", deploy)
+            report, _ = scan_json("--only", "service-account-token-automounted", "k8s", cwd=d)
+            self.assertEqual(report["scope"]["mode"], "all")
+            self.assertEqual(by_file(report), {})
+            # Forced apart, the pod no longer sees its ServiceAccount's setting.
+            report, _ = scan_json("--only", "service-account-token-automounted", "--scope", "dir", "k8s",
+                                  cwd=d)
+            self.assertEqual(list(by_file(report)), ["k8s/workloads/web.yaml"])
+
+    def test_shared_files_above_the_folders_are_seen_by_each(self):
+        with tempfile.TemporaryDirectory() as d:
+            sa, deploy = (SA_AND_DEPLOYMENT % "automountServiceAccountToken: false\n").split("---\n")
+            write(d, "envs/sa.yaml", sa)
+            write(d, "envs/dev/web.yaml", deploy)
+            write(d, "envs/prod/web.yaml", deploy)
+            report, _ = scan_json("--only", "service-account-token-automounted", "envs", cwd=d)
+            self.assertEqual(report["scope"]["mode"], "dir")
+            self.assertEqual(by_file(report), {})
+            names = [s["name"] for s in report["scope"]["scopes"]]
+            self.assertEqual(names, ["envs/dev", "envs/prod", ""])
+
+    def test_duplicate_in_one_folder_is_warned(self):
+        with tempfile.TemporaryDirectory() as d:
+            write(d, "app/a.yaml", SA_AND_DEPLOYMENT % "")
+            write(d, "app/b.yaml", SA_AND_DEPLOYMENT % "")
+            report, _ = scan_json("app", cwd=d)
+            dup = sorted((w["file"], w["line"]) for w in report["warnings"]
+                         if "defined more than once" in w["message"])
+            self.assertEqual(dup, [("app/b.yaml", 1), ("app/b.yaml", 5)])
+
+    def test_text_report_shows_each_scope_and_file(self):
+        code, out, _ = run("scan", "--no-config", "--no-color", "examples/", cwd=SOURCE)
+        self.assertRegex(out, r"pass\s+examples/hardened\s+100/100 \(A\+\)")
+        self.assertRegex(out, r"fail\s+examples/insecure\s+\d+/100 \(D\)")
+        details = out.split("3. Details by workload")[1]
+        groups = re.split(r"\n\n  (?=\S)", details)
+        hardened = [g for g in groups if g.split("\n")[0].endswith(".yaml") and
+                    "  examples/hardened/" in g.split("\n")[0]]
+        self.assertTrue(hardened)  # its exemptions are listed under its own files
+        self.assertFalse([g for g in hardened if "\n    fail " in g])
+        # Same kind/namespace/name in two files: two groups, each headed by its file.
+        heads = [g.split("\n")[0] for g in groups]
+        self.assertIn("Deployment shopfront/api  examples/insecure/api.yaml", heads)
+        self.assertIn("Deployment shopfront/api  examples/hardened/api.yaml", heads)
+
+    def test_bad_scope_is_a_usage_error(self):
+        code, _, err = run("scan", "--scope", "folder", "examples/", cwd=SOURCE)
+        self.assertEqual(code, 2)
+        self.assertIn("--scope", err)
+
 # What a reader needs from a message besides its wording: quoted names and
 # values, numbers, capability names, field paths and label pairs.
 VALUE_RES = (

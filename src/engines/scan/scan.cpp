@@ -217,6 +217,8 @@ struct Scanner::FileOutcome {
   Inventory inventory;
   std::deque<Provisional> provisional;
   std::optional<ClusterInfo> cluster;  // from a snapshot's List envelope
+  std::string path;  // the file as named in the report
+  std::string top;   // its top-level folder under an input directory; "" above them
 };
 
 namespace {
@@ -289,6 +291,42 @@ bool read_input(const std::string& path, std::string& content, std::string& erro
 }
 
 }  // namespace
+
+std::optional<ScopeMode> parse_scope_mode(std::string_view s) {
+  if (s == "auto") return ScopeMode::Auto;
+  if (s == "dir") return ScopeMode::Dir;
+  if (s == "file") return ScopeMode::File;
+  if (s == "all") return ScopeMode::All;
+  return std::nullopt;
+}
+
+std::string_view to_string(ScopeMode m) {
+  switch (m) {
+    case ScopeMode::Auto: return "auto";
+    case ScopeMode::Dir: return "dir";
+    case ScopeMode::File: return "file";
+    case ScopeMode::All: return "all";
+  }
+  return "all";
+}
+
+// The top-level folder of `file` under the input directory it was found in
+// ("examples/insecure" for examples/insecure/api.yaml scanned as examples/);
+// "" for files named on the command line or lying directly in an input directory.
+static std::string top_level_folder(const std::string& file, const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  for (const std::string& p : paths) {
+    if (p == "-" || p == file) continue;
+    std::error_code ec;
+    if (!fs::is_directory(p, ec)) continue;
+    std::string dir = p;
+    if (dir.back() != '/') dir += '/';
+    if (file.compare(0, dir.size(), dir) != 0) continue;
+    const std::size_t slash = file.find('/', dir.size());
+    return slash == std::string::npos ? std::string() : file.substr(0, slash);
+  }
+  return {};
+}
 
 std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
                                        std::vector<InputError>& errors) {
@@ -474,27 +512,37 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
 
 namespace {
 
-// Commits set-level verdicts into the result, applying exemptions.
+// Commits set-level verdicts into the result, applying exemptions. With
+// several reference scopes the inventory is one scope's part of the input:
+// `global_of` maps its objects back to input order, and only the objects the
+// scope owns get verdicts (the others are context it may refer to).
 class ResultSink final : public SetSink {
  public:
   using Exempt = std::function<bool(std::size_t object, std::string& reason, std::string& until)>;
-  ResultSink(ScanResult& r, const Inventory& inv, std::size_t rule_index, bool show_passed, Exempt exempt)
-      : r_(r), inv_(inv), rule_index_(rule_index), show_passed_(show_passed), exempt_(std::move(exempt)) {}
+  using Count = std::function<void(std::size_t global, Result res)>;
+  ResultSink(ScanResult& r, const Inventory& inv, std::size_t rule_index, bool show_passed, Exempt exempt,
+             Count count, const std::vector<std::size_t>* global_of = nullptr,
+             const std::vector<char>* owned = nullptr)
+      : r_(r), inv_(inv), rule_index_(rule_index), show_passed_(show_passed), exempt_(std::move(exempt)),
+        count_(std::move(count)), global_of_(global_of), owned_(owned) {}
 
   void pass(std::size_t object) override {
+    if (owned_ && !(*owned_)[object]) return;
     std::string reason, until;
     const Result res = exempt_(object, reason, until) ? Result::Exempt : Result::Pass;
-    tally(r_.tallies[rule_index_], res);
+    count_(global(object), res);
     if (res == Result::Pass && show_passed_) r_.findings.push_back(make(object, res, {}, reason, until));
   }
   void fail(std::size_t object, std::vector<SetViolation> violations) override {
+    if (owned_ && !(*owned_)[object]) return;
     std::string reason, until;
     const Result res = exempt_(object, reason, until) ? Result::Exempt : Result::Fail;
-    tally(r_.tallies[rule_index_], res);
+    count_(global(object), res);
     for (SetViolation& v : violations) r_.findings.push_back(make(object, res, std::move(v), reason, until));
   }
 
  private:
+  std::size_t global(std::size_t object) const { return global_of_ ? (*global_of_)[object] : object; }
   Finding make(std::size_t object, Result res, SetViolation v, const std::string& reason,
                const std::string& until) const {
     const ObjectFacts& o = inv_.objects[object];
@@ -512,7 +560,7 @@ class ResultSink final : public SetSink {
     f.location.path = join_path(o.path_prefix, v.path);
     f.exemption_reason = reason;
     f.exemption_until = until;
-    f.object = object;
+    f.object = global(object);
     return f;
   }
 
@@ -521,7 +569,25 @@ class ResultSink final : public SetSink {
   std::size_t rule_index_;
   bool show_passed_;
   Exempt exempt_;
+  Count count_;
+  const std::vector<std::size_t>* global_of_;
+  const std::vector<char>* owned_;
 };
+
+// apiVersion group/kind/namespace/name: what the API server treats as one
+// object (a stray namespace on a cluster-scoped ClusterRole is ignored).
+std::string object_identity(const ObjectFacts& f) {
+  const std::size_t slash = f.api_version.find('/');
+  std::string key = slash == std::string::npos ? std::string() : f.api_version.substr(0, slash);
+  key.append("/").append(f.kind).append("/");
+  if (f.kind != "ClusterRole" && f.kind != "ClusterRoleBinding" && f.kind != "Namespace") key.append(f.ns);
+  key.append("/").append(f.name);
+  return key;
+}
+
+std::string describe_object(const ObjectFacts& f) {
+  return f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name;
+}
 
 }  // namespace
 
@@ -533,6 +599,62 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   r.rules = rules_;
   r.tallies.assign(rules_.size(), RuleTally{});
   r.warnings = expired_;
+
+  // Reference scopes: each file's scope key, decided before the files merge.
+  constexpr std::uint32_t kShared = static_cast<std::uint32_t>(-1);  // files above the folders
+  ScopeMode mode = options_.scope;
+  const bool cluster_read = std::any_of(outcomes.begin(), outcomes.end(),
+                                        [](const FileOutcome& o) { return o.cluster.has_value(); });
+  if (cluster_read) mode = ScopeMode::All;  // one cluster is one set, whatever the flag says
+  if (mode == ScopeMode::Auto) {
+    // Folders of alternatives (insecure/hardened, dev/prod, overlays) define
+    // the same objects; folders of one application (deployments/, services/) do not.
+    std::unordered_map<std::string, std::string_view> top_of;
+    mode = ScopeMode::All;
+    for (const FileOutcome& o : outcomes) {
+      if (o.top.empty()) continue;
+      for (const ObjectFacts& f : o.inventory.objects) {
+        if (f.name.empty()) continue;
+        auto [it, fresh] = top_of.emplace(object_identity(f), o.top);
+        if (!fresh && it->second != o.top) mode = ScopeMode::Dir;
+      }
+      if (mode == ScopeMode::Dir) break;
+    }
+  }
+  r.scope_mode = mode;
+  std::vector<std::uint32_t> file_scope(outcomes.size(), kShared);
+  std::vector<std::string> scope_names;
+  if (mode != ScopeMode::All) {
+    std::map<std::string, std::uint32_t, std::less<>> ids;
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      const std::string& key = mode == ScopeMode::File ? outcomes[i].path : outcomes[i].top;
+      if (key.empty()) continue;
+      auto [it, fresh] = ids.emplace(key, static_cast<std::uint32_t>(scope_names.size()));
+      if (fresh) scope_names.push_back(key);
+      file_scope[i] = it->second;
+    }
+  }
+  // One scope (or none besides the shared files) is the whole input together.
+  if (scope_names.size() < 2) {
+    scope_names.clear();
+    std::fill(file_scope.begin(), file_scope.end(), kShared);
+  }
+  const bool scoped = !scope_names.empty();
+  const bool any_shared = std::find(file_scope.begin(), file_scope.end(), kShared) != file_scope.end();
+  if (scoped) {
+    for (const std::string& n : scope_names) r.scopes.push_back({n, 0, std::vector<RuleTally>(rules_.size())});
+    if (any_shared) r.scopes.push_back({"", 0, std::vector<RuleTally>(rules_.size())});
+  }
+  auto scope_index = [&](std::uint32_t fs) -> std::uint32_t {
+    return fs == kShared ? static_cast<std::uint32_t>(scope_names.size()) : fs;
+  };
+  auto add_tally = [](RuleTally& to, const RuleTally& from) {
+    to.evaluated += from.evaluated;
+    to.passed += from.passed;
+    to.failed += from.failed;
+    to.exempted += from.exempted;
+  };
+
   Inventory inv;
   std::vector<Provisional> provisional;
   std::size_t total_findings = 0, total_provisional = 0;
@@ -542,13 +664,15 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   }
   r.findings.reserve(total_findings);
   provisional.reserve(total_provisional);
-  for (FileOutcome& o : outcomes) {
+  for (std::size_t oi = 0; oi < outcomes.size(); ++oi) {
+    FileOutcome& o = outcomes[oi];
     const std::size_t base = inv.objects.size();
-    for (std::size_t i = 0; i < o.tallies.size(); ++i) {
-      r.tallies[i].evaluated += o.tallies[i].evaluated;
-      r.tallies[i].passed += o.tallies[i].passed;
-      r.tallies[i].failed += o.tallies[i].failed;
-      r.tallies[i].exempted += o.tallies[i].exempted;
+    for (std::size_t i = 0; i < o.tallies.size(); ++i) add_tally(r.tallies[i], o.tallies[i]);
+    if (scoped) {
+      ScopeSummary& sc = r.scopes[scope_index(file_scope[oi])];
+      for (std::size_t i = 0; i < o.tallies.size(); ++i) add_tally(sc.tallies[i], o.tallies[i]);
+      sc.objects += o.objects;
+      r.object_scope.insert(r.object_scope.end(), o.inventory.objects.size(), scope_index(file_scope[oi]));
     }
     for (auto& [k, n] : o.kinds) r.kinds[k] += n;
     r.objects += o.objects;
@@ -578,41 +702,109 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     std::move(o.warnings.begin(), o.warnings.end(), std::back_inserter(r.warnings));
   }
 
-  // Settle held-back verdicts now that every object is known.
-  std::map<std::size_t, const WorkloadFacts*> workload_of;
-  for (const WorkloadFacts& w : inv.workloads) workload_of[w.object] = &w;
-  for (Provisional& p : provisional) {
-    if (inv.controlled_by_input(p.object)) continue;  // reported once, on the controller
-    if (rules_[p.rule]->deferral == Deferral::SelectedByService) {
-      auto w = workload_of.find(p.object);
-      const std::string& ns = inv.objects[p.object].ns;
-      const auto& services = inv.services_in(ns);
-      const bool selected = w != workload_of.end() &&
-                            std::any_of(services.begin(), services.end(), [&](std::size_t si) {
-                              return inv.services[si].selector.matches(w->second->pod_labels);
-                            });
-      if (!selected) continue;  // not applicable: nothing routes traffic to it
+  auto count = [&](std::size_t global, std::size_t ri, Result res) {
+    tally(r.tallies[ri], res);
+    if (scoped && global < r.object_scope.size()) tally(r.scopes[r.object_scope[global]].tallies[ri], res);
+  };
+
+  // The parts of the input set-level rules see. Unscoped: everything. Scoped:
+  // each scope with the shared files above the folders as context; the
+  // shared files' own verdicts see everything.
+  struct Part {
+    std::vector<std::size_t> members;  // ascending global indices
+    std::vector<char> owned;           // parallel to members
+  };
+  std::vector<Part> parts;
+  std::vector<std::uint32_t> owner_part;  // global object → part that gives its verdicts
+  if (scoped) {
+    const std::uint32_t shared = static_cast<std::uint32_t>(scope_names.size());
+    parts.resize(r.scopes.size());
+    owner_part.assign(inv.objects.size(), 0);
+    for (std::size_t g = 0; g < inv.objects.size(); ++g) {
+      const std::uint32_t sc = r.object_scope[g];
+      owner_part[g] = sc;
+      for (std::uint32_t pi = 0; pi < parts.size(); ++pi) {
+        const bool member = pi == sc || sc == shared || pi == shared;
+        if (!member) continue;
+        parts[pi].members.push_back(g);
+        parts[pi].owned.push_back(pi == sc);
+      }
     }
-    tally(r.tallies[p.rule], p.result);
-    for (Finding& f : p.findings) r.findings.push_back(std::move(f));
+  }
+
+  // One identity defined twice where references resolve: the API server would
+  // keep only the last one applied, and references cannot tell them apart.
+  auto warn_duplicates = [&](const Inventory& part_inv, const std::vector<std::size_t>* global_of,
+                             const std::vector<char>* owned) {
+    std::unordered_map<std::string, std::size_t> first;
+    for (std::size_t i = 0; i < part_inv.objects.size(); ++i) {
+      const ObjectFacts& f = part_inv.objects[i];
+      if (f.name.empty()) continue;
+      auto [it, fresh] = first.emplace(object_identity(f), i);
+      if (fresh || (owned && !(*owned)[i] && !(*owned)[it->second])) continue;
+      const ObjectFacts& a = part_inv.objects[it->second];
+      (void)global_of;
+      r.warnings.push_back({f.file(), f.line, f.column,
+                            describe_object(f) + " (" + f.api_version + ") is defined more than once in one reference scope (first at " +
+                                a.file() + ":" + std::to_string(a.line) +
+                                "); both are checked, but set-level rules cannot tell them apart (see --scope)"});
+    }
+  };
+
+  const std::size_t part_count = scoped ? parts.size() : 1;
+  std::vector<std::size_t> local_of;
+  if (scoped) local_of.assign(inv.objects.size(), 0);
+  std::vector<std::string> no_containers;
+  for (std::size_t pi = 0; pi < part_count; ++pi) {
+    Inventory sub;
+    const std::vector<std::size_t>* global_of = nullptr;
+    const std::vector<char>* owned = nullptr;
+    if (scoped) {
+      sub = inv.subset(parts[pi].members);
+      global_of = &parts[pi].members;
+      owned = &parts[pi].owned;
+      for (std::size_t l = 0; l < parts[pi].members.size(); ++l) local_of[parts[pi].members[l]] = l;
+    }
+    const Inventory& pinv = scoped ? sub : inv;
+    warn_duplicates(pinv, global_of, owned);
+
+    // Settle held-back verdicts now that every object of the scope is known.
+    std::map<std::size_t, const WorkloadFacts*> workload_of;
+    for (const WorkloadFacts& w : pinv.workloads) workload_of[w.object] = &w;
+    for (Provisional& p : provisional) {
+      if (scoped && owner_part[p.object] != pi) continue;
+      const std::size_t local = scoped ? local_of[p.object] : p.object;
+      if (pinv.controlled_by_input(local)) continue;  // reported once, on the controller
+      if (rules_[p.rule]->deferral == Deferral::SelectedByService) {
+        auto w = workload_of.find(local);
+        const std::string& ns = pinv.objects[local].ns;
+        const auto& services = pinv.services_in(ns);
+        const bool selected = w != workload_of.end() &&
+                              std::any_of(services.begin(), services.end(), [&](std::size_t si) {
+                                return pinv.services[si].selector.matches(w->second->pod_labels);
+                              });
+        if (!selected) continue;  // not applicable: nothing routes traffic to it
+      }
+      count(p.object, p.rule, p.result);
+      for (Finding& f : p.findings) r.findings.push_back(std::move(f));
+    }
+
+    // Set-level rules over the scope.
+    for (std::size_t ri : set_rules_) {
+      ResultSink sink(
+          r, pinv, ri, options_.show_passed,
+          [&](std::size_t object, std::string& reason, std::string& until) {
+            no_containers.clear();
+            Exemption e = exemption_for(ri, pinv.objects[object], no_containers, r.warnings);
+            reason = e.reason;
+            until = e.until;
+            return e.exempt;
+          },
+          [&, ri](std::size_t global, Result res) { count(global, ri, res); }, global_of, owned);
+      rules_[ri]->set_compiled->evaluate(pinv, sink);
+    }
   }
   std::vector<Provisional>().swap(provisional);
-
-  // Set-level rules over the whole input.
-  std::vector<std::string> no_containers;
-  for (std::size_t ri : set_rules_) {
-    std::vector<InputError> ignored_warnings;  // annotation expiry is reported by object rules
-    ResultSink sink(r, inv, ri, options_.show_passed,
-                    [&](std::size_t object, std::string& reason, std::string& until) {
-                      no_containers.clear();
-                      Exemption e = exemption_for(ri, inv.objects[object], no_containers,
-                                                  r.warnings);
-                      reason = e.reason;
-                      until = e.until;
-                      return e.exempt;
-                    });
-    rules_[ri]->set_compiled->evaluate(inv, sink);
-  }
 
   // Cluster-level rules, once, on the cluster the input was read from.
   if (r.cluster) {
@@ -688,6 +880,8 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   std::vector<std::string> files = expand_inputs(paths, walk_errors);
   std::vector<FileOutcome> outcomes(files.size());
   auto work = [&](std::size_t i) {
+    outcomes[i].path = files[i] == "-" ? std::string("<stdin>") : files[i];
+    outcomes[i].top = top_level_folder(files[i], paths);
     SourceFile file;
     file.path = files[i];
     std::string error;
@@ -797,6 +991,7 @@ ScanResult Scanner::scan_buffer(const std::string& name, std::string content) co
   file.path = name;
   file.content = std::move(content);
   std::vector<FileOutcome> outcomes(1);
+  outcomes[0].path = name;
   scan_file(file, outcomes[0]);
   return finish({name}, outcomes);
 }

@@ -43,7 +43,19 @@ struct RuleOverride {
   std::string origin;            // for error messages
 };
 
+// Which objects a set-level rule (references, selectors, RBAC, coverage) may
+// relate to each other (--scope; docs/configuration.md "Reference scope").
+enum class ScopeMode : std::uint8_t {
+  Auto,  // Dir when top-level folders of an input directory define the same object, else All
+  Dir,   // each top-level folder of an input directory alone (with the files above it)
+  File,  // each file alone
+  All,   // everything together (always for cluster reads and snapshots)
+};
+std::optional<ScopeMode> parse_scope_mode(std::string_view s);
+std::string_view to_string(ScopeMode m);
+
 struct ScanOptions {
+  ScopeMode scope = ScopeMode::Auto;
   PssLevel pss_level = PssLevel::Restricted;
   int pss_minor = kLatestPssMinor;
   // Selectors (rule ids, categories, tags); empty selects every rule.
@@ -98,6 +110,13 @@ struct RuleTally {
   std::uint64_t exempted = 0;
 };
 
+// One reference scope of the scan and its verdicts (only when there are several).
+struct ScopeSummary {
+  std::string name;  // the folder or file; "" for the files above the folders
+  std::uint64_t objects = 0;
+  std::vector<RuleTally> tallies;  // parallel to ScanResult::rules
+};
+
 struct ScanResult {
   std::vector<std::string> inputs;
   ScanOptions options;
@@ -113,6 +132,11 @@ struct ScanResult {
   // Set when the input is a cluster read (or a kguard snapshot of one):
   // server version, counts and coverage gaps.
   std::optional<ClusterInfo> cluster;
+  // The scope mode in force (Auto resolved to Dir or All) and, when there is
+  // more than one scope, each scope and the scope of each object (input order).
+  ScopeMode scope_mode = ScopeMode::All;
+  std::vector<ScopeSummary> scopes;
+  std::vector<std::uint32_t> object_scope;
 };
 
 // True when `rule` is in force under `options` (PSS level and version,
