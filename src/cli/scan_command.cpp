@@ -1,5 +1,6 @@
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <fstream>
@@ -30,6 +31,8 @@ Options:
       --pss LEVEL              Pod Security Standards level: privileged, baseline,
                                restricted (default restricted)
       --pss-version VERSION    policy version v1.0 ... v1.37 or latest (default latest)
+      --framework ID           also show the report by a framework's controls,
+                               with a compliance score: nsa, mitre, cis, pss
       --scope MODE             which objects set-level rules relate (references,
                                selectors, RBAC): auto (default: dir when top-level
                                folders define the same objects, else all), dir,
@@ -113,6 +116,7 @@ int scan_command(const std::vector<std::string>& args) {
   bool quiet = false;
   std::string config_path;
   Lang lang = lang_from_env();
+  std::string framework;
   bool no_config = false;
   bool no_exemptions = false;
   std::string baseline_path;
@@ -158,6 +162,12 @@ int scan_command(const std::vector<std::string>& args) {
       auto minor = parse_pss_version(v);
       if (!minor) return usage_error("--pss-version must be v1.N or latest, not '" + v + "'");
       options.pss_minor = *minor;
+    } else if (is("--framework")) {
+      if (!value(v)) return usage_error("--framework needs nsa, mitre, cis or pss");
+      const std::vector<std::string> ids = framework_ids();
+      if (std::find(ids.begin(), ids.end(), v) == ids.end())
+        return usage_error("--framework must be nsa, mitre, cis or pss, not '" + v + "'");
+      framework = v;
     } else if (is("--scope")) {
       if (!value(v)) return usage_error("--scope needs a mode");
       auto mode = parse_scope_mode(v);
@@ -311,6 +321,10 @@ int scan_command(const std::vector<std::string>& args) {
                    : scanner.scan(paths);
   ReportModel model = build_report(result, now_rfc3339(), lang);
   if (baseline) apply_baseline(model, *baseline);
+  if (!framework.empty()) {
+    std::string error;
+    model.framework = build_framework_view(result, framework, lang, error);
+  }
 
   for (const Output& o : outputs) {
     std::ofstream file;

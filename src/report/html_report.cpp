@@ -850,6 +850,33 @@ void write_scopes_card(const ReportModel& m, std::ostream& out) {
   out << "</tbody></table></div>";
 }
 
+// --framework: each control, its status, compliance and rules.
+void write_framework(const ReportModel& m, std::ostream& out) {
+  const Lang L = m.lang;
+  const FrameworkView& fw = *m.framework;
+  out << "<section id=\"framework\" aria-labelledby=\"h-framework\"><div class=\"card\" data-stat=\"framework\" "
+         "data-framework=\""
+      << Esc{fw.id} << "\"><h3 id=\"h-framework\">" << Esc{tr(L, "Framework")} << ": " << Esc{fw.title}
+      << "</h3><p><strong>" << Esc{tr(L, "Compliance")} << "</strong> <span class=\"num\" data-stat=\"framework-score\">"
+      << (fw.score ? std::to_string(*fw.score) + "%" : std::string(tr(L, "not applicable"))) << "</span> &middot; "
+      << Esc{framework_summary(fw, L)} << "</p><table class=\"kv\"><thead><tr><th>" << Esc{tr(L, "Control")}
+      << "</th><th>" << Esc{tr(L, "Status")} << "</th><th class=\"r\">" << Esc{tr(L, "Compliance")} << "</th><th>"
+      << Esc{tr(L, "Rules")} << "</th></tr></thead><tbody>";
+  for (const FrameworkControl& c : fw.controls) {
+    const std::string_view tone = c.status == ControlStatus::Fail ? "bad" : c.status == ControlStatus::Pass ? "good" : "warn";
+    out << "<tr data-control=\"" << Esc{c.id} << "\"><td><code>" << Esc{c.id} << "</code> " << Esc{c.title}
+        << "</td><td><span class=\"pill " << tone << "\">" << Esc{tr(L, to_string(c.status))}
+        << "</span></td><td class=\"r num\">" << (c.score ? std::to_string(*c.score) + "%" : std::string("-"))
+        << "</td><td>";
+    for (std::size_t i = 0; i < c.rules.size(); ++i)
+      out << (i ? ", " : "") << "<code>" << Esc{c.rules[i].rule->id} << "</code>";
+    out << "</td></tr>";
+  }
+  out << "</tbody></table><p class=\"foot\">"
+      << Esc{tr(L, "Compliance: passed / (passed + failed) resource checks of the control's rules; overall: the mean over applicable controls.")}
+      << "</p></div></section>";
+}
+
 void write_overview(const ReportModel& m, std::ostream& out) {
   out << "<section id=\"overview\" aria-labelledby=\"h-overview\"><h2 id=\"h-overview\">"
       << Esc{tr(m.lang, "Overview")} << "</h2>";
@@ -1008,6 +1035,7 @@ void write_html_report(const ReportModel& m, std::ostream& out) {
 
   write_overview(m, out);
   write_cluster(m, out);
+  if (m.framework) write_framework(m, out);
   write_details(m, out);
   write_errors(m, out);
 

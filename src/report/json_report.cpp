@@ -91,6 +91,44 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
   w.end_array();
   w.end_object();
 
+  // --framework: the verdicts by the framework's controls.
+  if (m.framework) {
+    const FrameworkView& fw = *m.framework;
+    w.key("framework").begin_object().field("id", fw.id).field("title", fw.title);
+    if (fw.score) {
+      w.field("score", *fw.score);
+    } else {
+      w.key("score").null();
+    }
+    w.field("passed", static_cast<std::uint64_t>(fw.passed))
+        .field("failed", static_cast<std::uint64_t>(fw.failed))
+        .field("exempted", static_cast<std::uint64_t>(fw.exempted))
+        .field("notApplicable", static_cast<std::uint64_t>(fw.not_applicable))
+        .field("uncovered", static_cast<std::uint64_t>(fw.uncovered));
+    w.key("controls").begin_array();
+    for (const FrameworkControl& c : fw.controls) {
+      w.begin_object().field("id", c.id).field("title", c.title).field("status", to_string(c.status));
+      if (c.score) {
+        w.field("score", *c.score);
+      } else {
+        w.key("score").null();
+      }
+      w.key("rules").begin_array();
+      for (const FrameworkControl::RuleResult& r : c.rules)
+        w.begin_object()
+            .field("rule", r.rule->id)
+            .field("evaluated", r.tally.evaluated)
+            .field("passed", r.tally.passed)
+            .field("failed", r.tally.failed)
+            .field("exempted", r.tally.exempted)
+            .end_object();
+      w.end_array();
+      w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+  }
+
   w.key("categories").begin_array();
   for (const CategoryReport& c : m.categories) {
     w.begin_object()

@@ -128,6 +128,22 @@ void write_header(std::ostream& out, const ReportModel& m) {
           << sc.by_severity[3] << " | " << sc.by_severity[2] << " | " << sc.objects << " |\n";
     out << '\n';
   }
+  if (m.framework) {
+    const FrameworkView& fw = *m.framework;
+    out << "### " << tr(L, "Framework") << ": " << cell(fw.title) << "\n\n**" << tr(L, "Compliance") << "**: "
+        << (fw.score ? std::to_string(*fw.score) + "%" : std::string(tr(L, "not applicable"))) << " ("
+        << cell(framework_summary(fw, L)) << ")\n\n";
+    out << "| " << tr(L, "Control") << " | " << tr(L, "Status") << " | " << tr(L, "Compliance") << " | "
+        << tr(L, "Rules") << " |\n|---|:---:|---:|---|\n";
+    for (const FrameworkControl& c : fw.controls) {
+      std::string rules;
+      for (const FrameworkControl::RuleResult& r : c.rules)
+        rules += (rules.empty() ? "" : ", ") + std::string("`") + r.rule->id + "`";
+      out << "| " << cell(c.id + " " + c.title) << " | " << tr(L, to_string(c.status)) << " | "
+          << (c.score ? std::to_string(*c.score) + "%" : std::string("-")) << " | " << rules << " |\n";
+    }
+    out << '\n';
+  }
   if (m.grade_cap)
     out << "**" << tr(L, "Grade cap") << "**: " << m.score_grade << " → " << m.grade_cap->grade << " — "
         << cell(m.grade_cap->reason) << "\n\n";

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "engines/scan/scan.hpp"
+#include "report/framework.hpp"
 
 namespace kg {
 
@@ -85,6 +86,7 @@ struct ReportModel {
   std::string score_grade;
   std::optional<GradeCap> grade_cap;
   std::vector<ScopeReport> scopes;  // empty when the whole input is one scope
+  std::optional<FrameworkView> framework;  // --framework
   std::array<std::uint64_t, 4> by_severity{};  // failed checks, indexed by Severity
   std::vector<CategoryReport> categories;      // the five, in fixed order
 };

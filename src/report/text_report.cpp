@@ -126,6 +126,25 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     out << "  " << pad(tr(L, category_title(c.category)), 16) << lpad(c.tally.checks, 8)
         << lpad(c.tally.passed, 8) << lpad(c.tally.failed, 8) << lpad(c.score, 10) << '\n';
 
+  if (m.framework) {
+    const FrameworkView& fw = *m.framework;
+    heading(std::string(tr(L, "Framework")) + ": " + fw.title);
+    out << "  " << pad(tr(L, "Compliance"), 12) << st(kBold)
+        << (fw.score ? std::to_string(*fw.score) + "%" : std::string(tr(L, "not applicable"))) << st(kReset)
+        << " (" << framework_summary(fw, L) << ")\n";
+    for (const FrameworkControl& c : fw.controls) {
+      const std::string_view colour = c.status == ControlStatus::Fail   ? kRed
+                                      : c.status == ControlStatus::Pass ? kGreen
+                                                                        : kDim;
+      out << "  " << pad(c.id, 14) << ' ' << st(colour) << pad(tr(L, to_string(c.status)), 15) << st(kReset)
+          << lpad(c.score ? std::to_string(*c.score) + "%" : std::string("-"), 5) << "  " << c.title << '\n';
+      for (const FrameworkControl::RuleResult& r : c.rules)
+        out << "  " << pad("", 14) << ' ' << st(kDim) << pad(r.rule->id, 44) << ' ' << r.tally.failed << ' '
+            << tr(L, "failed") << ", " << r.tally.passed << ' ' << tr(L, "passed") << ", " << r.tally.exempted << ' '
+            << tr(L, "exempted") << st(kReset) << '\n';
+    }
+  }
+
   heading(std::string("3. ") + std::string(tr(L, "Details by workload")));
   if (s.findings.empty()) out << "  " << tr(L, "No failed checks.") << '\n';
   // Group rows by resource, keeping input order.

@@ -247,6 +247,82 @@ class Scopes(unittest.TestCase):
         self.assertEqual(code, 2)
         self.assertIn("--scope", err)
 
+class Frameworks(unittest.TestCase):
+    def framework(self, fw, *args, lang="en"):
+        report, _ = scan_json("--framework", fw, "--lang", lang, *args)
+        return report["framework"]
+
+    def test_cis_on_insecure(self):
+        fw = self.framework("cis", os.path.join(EXAMPLES, "insecure"))
+        self.assertEqual(fw["id"], "cis")
+        controls = {c["id"]: c for c in fw["controls"]}
+        c = controls["5.1.1"]
+        self.assertEqual(c["title"], "Ensure that the cluster-admin role is only used where required")
+        self.assertEqual(c["status"], "fail")
+        admin = [r for r in c["rules"] if r["rule"] == "rbac-cluster-admin-binding"][0]
+        self.assertEqual(admin["failed"], 1)
+        self.assertLess(c["score"], 100)
+        # A range reference ("CIS 5.2.3-5.2.5") puts the rule under each control.
+        for cid in ("5.2.3", "5.2.4", "5.2.5"):
+            self.assertIn("pss-host-namespaces", [r["rule"] for r in controls[cid]["rules"]])
+        self.assertEqual(fw["failed"], sum(1 for c in fw["controls"] if c["status"] == "fail"))
+        scores = [c["score"] for c in fw["controls"] if c["score"] is not None]
+        self.assertEqual(fw["score"], sum(scores) // len(scores))
+
+    def test_statuses_on_hardened(self):
+        for name in ("nsa", "mitre", "cis", "pss"):
+            fw = self.framework(name, os.path.join(EXAMPLES, "hardened"))
+            statuses = {c["status"] for c in fw["controls"]}
+            self.assertNotIn("fail", statuses, name)
+            self.assertEqual(fw["failed"], 0)
+            self.assertTrue(fw["controls"], name)
+        cis = {c["id"]: c for c in self.framework("cis", os.path.join(EXAMPLES, "hardened"))["controls"]}
+        # The hardened api's token mount is exempted with a reason.
+        self.assertEqual(cis["5.1.6"]["status"], "exempt")
+        nsa = {c["id"]: c for c in self.framework("nsa", os.path.join(EXAMPLES, "hardened"))["controls"]}
+        self.assertEqual(nsa["pod-security/hardening-environments"]["status"], "not-applicable")
+        self.assertIsNone(nsa["pod-security/hardening-environments"]["score"])
+        mitre = {c["id"]: c for c in self.framework("mitre", os.path.join(EXAMPLES, "insecure"))["controls"]}
+        self.assertEqual(mitre["T1611"]["title"], "Escape to Host")
+        self.assertEqual(mitre["T1611"]["status"], "fail")
+        pss = {c["id"]: c for c in self.framework("pss", os.path.join(EXAMPLES, "insecure"))["controls"]}
+        self.assertEqual(pss["baseline: Privileged Containers"]["status"], "fail")
+        self.assertEqual([r["rule"] for r in pss["baseline: Privileged Containers"]["rules"]], ["pss-privileged"])
+
+    def test_chinese_titles_from_the_data(self):
+        fw = self.framework("cis", os.path.join(EXAMPLES, "insecure"), lang="zh")
+        controls = {c["id"]: c for c in fw["controls"]}
+        self.assertEqual(controls["5.1.1"]["title"], "确保仅在必要时使用 cluster-admin 角色")
+        self.assertIn("CIS Kubernetes 基准", fw["title"])
+        mitre = self.framework("mitre", os.path.join(EXAMPLES, "insecure"), lang="zh")
+        self.assertIn("逃逸到主机", [c["title"] for c in mitre["controls"]])
+
+    def test_every_format_and_language(self):
+        needles = {
+            ("en", "text"): ["Framework: NSA/CISA Kubernetes Hardening Guide", "Compliance",
+                             "Network separation and hardening: Network policies"],
+            ("zh", "text"): ["合规框架: NSA/CISA Kubernetes 加固指南", "合规率", "网络隔离与加固：网络策略"],
+            ("en", "markdown"): ["### Framework: NSA/CISA Kubernetes Hardening Guide", "| Control | Status |"],
+            ("zh", "markdown"): ["### 合规框架: NSA/CISA Kubernetes 加固指南", "| 控制项 | 状态 |"],
+            ("en", "html"): ['data-framework="nsa"', 'data-control="network/network-policies"', "fail</span>"],
+            ("zh", "html"): ['data-framework="nsa"', "网络隔离与加固：网络策略", "未通过</span>"],
+        }
+        for (lang, fmt), want in needles.items():
+            code, out, err = run("scan", "--no-config", "--no-color", "--framework", "nsa", "--lang", lang,
+                                 "-o", fmt, os.path.join(EXAMPLES, "insecure"))
+            self.assertLessEqual(code, 1, err)
+            for n in want:
+                self.assertIn(n, out, (lang, fmt))
+
+    def test_unknown_framework(self):
+        code, _, err = run("scan", "--framework", "iso27001", EXAMPLES)
+        self.assertEqual(code, 2)
+        self.assertIn("nsa, mitre, cis or pss", err)
+
+    def test_without_flag_no_framework(self):
+        report, _ = scan_json(os.path.join(EXAMPLES, "hardened"))
+        self.assertNotIn("framework", report)
+
 # What a reader needs from a message besides its wording: quoted names and
 # values, numbers, capability names, field paths and label pairs.
 VALUE_RES = (

@@ -1,0 +1,251 @@
+#include "report/framework.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+#include "catalog/catalog.hpp"
+
+namespace kg {
+namespace {
+
+struct ControlData {
+  std::string id, title, zh;
+  std::vector<std::string> keys;   // lower-case
+  std::vector<std::string> rules;  // rule ids listed by the data
+  std::uint32_t line = 0;
+};
+
+struct FrameworkData {
+  std::string id, title, zh, path;
+  std::vector<ControlData> controls;
+};
+
+std::string lower(std::string_view s) {
+  std::string o(s);
+  for (char& c : o) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return o;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+std::vector<FrameworkData> load_all(std::vector<std::string>& problems) {
+  std::vector<FrameworkData> out;
+  for (const CatalogFile& f : embedded_catalog_files()) {
+    if (!starts_with(f.path, "data/frameworks/")) continue;
+    SourceFile file;
+    file.path = std::string(f.path);
+    file.content = std::string(f.content);
+    load_documents(file);
+    for (const InputError& e : file.errors) problems.push_back(file.path + ":" + std::to_string(e.line) + ": " + e.message);
+    if (file.documents.empty()) continue;
+    const Node* root = file.documents[0].root;
+    FrameworkData fw;
+    fw.path = file.path;
+    fw.id = std::string(str(get(root, "id")));
+    fw.title = std::string(str(get(root, "title")));
+    fw.zh = std::string(str(get(root, "zh")));
+    if (fw.id.empty() || fw.title.empty() || fw.zh.empty()) problems.push_back(file.path + ": needs id, title and zh");
+    std::set<std::string> seen;
+    for (const Node* c : items(get(root, "controls"))) {
+      ControlData cd;
+      cd.id = std::string(str(get(c, "id")));
+      cd.title = std::string(str(get(c, "title")));
+      cd.zh = std::string(str(get(c, "zh")));
+      cd.line = c->line;
+      const std::string where = file.path + ":" + std::to_string(c->line);
+      if (cd.id.empty() || cd.title.empty() || cd.zh.empty()) problems.push_back(where + ": a control needs id, title and zh");
+      if (!seen.insert(cd.id).second) problems.push_back(where + ": duplicate control id " + cd.id);
+      cd.keys.push_back(lower(cd.id));
+      for (const Node* k : items(get(c, "keys"))) cd.keys.push_back(lower(str(k)));
+      for (const Node* r : items(get(c, "rules"))) cd.rules.emplace_back(str(r));
+      fw.controls.push_back(std::move(cd));
+    }
+    out.push_back(std::move(fw));
+  }
+  return out;
+}
+
+const std::vector<FrameworkData>& frameworks(std::vector<std::string>* problems = nullptr) {
+  static const std::pair<std::vector<FrameworkData>, std::vector<std::string>> data = [] {
+    std::vector<std::string> p;
+    auto fws = load_all(p);
+    return std::make_pair(std::move(fws), std::move(p));
+  }();  // immutable once built, like the builtin catalog
+  if (problems) *problems = data.second;
+  return data.first;
+}
+
+// "5.2.3-5.2.5" → 5.2.3, 5.2.4, 5.2.5 (ranges over the last number).
+void expand_cis(std::string_view ids, std::vector<std::string>& out) {
+  const std::size_t dash = ids.find('-');
+  if (dash == std::string_view::npos) {
+    out.emplace_back(ids);
+    return;
+  }
+  const std::string_view from = ids.substr(0, dash), to = ids.substr(dash + 1);
+  const std::size_t dot = from.rfind('.');
+  if (dot == std::string_view::npos || to.substr(0, dot + 1) != from.substr(0, dot + 1)) {
+    out.emplace_back(from);
+    out.emplace_back(to);
+    return;
+  }
+  int a = 0, b = 0;
+  for (char c : from.substr(dot + 1)) a = a * 10 + (c - '0');
+  for (char c : to.substr(dot + 1)) b = b * 10 + (c - '0');
+  if (b < a || b - a > 50) {
+    out.emplace_back(from);
+    return;
+  }
+  for (int i = a; i <= b; ++i) out.push_back(std::string(from.substr(0, dot + 1)) + std::to_string(i));
+}
+
+}  // namespace
+
+std::string_view to_string(ControlStatus s) {
+  switch (s) {
+    case ControlStatus::Pass: return "pass";
+    case ControlStatus::Fail: return "fail";
+    case ControlStatus::Exempt: return "exempt";
+    case ControlStatus::NotApplicable: return "not-applicable";
+  }
+  return "not-applicable";
+}
+
+std::vector<std::string> control_keys(std::string_view id, std::string_view ref) {
+  std::vector<std::string> out;
+  ref = trim(ref);
+  if (id == "cis" && starts_with(ref, "CIS ")) {
+    std::string_view rest = trim(ref.substr(4));
+    rest = rest.substr(0, rest.find(' '));
+    expand_cis(rest, out);
+  } else if (id == "mitre" && starts_with(ref, "MITRE ATT&CK")) {
+    for (std::size_t i = 0; i + 1 < ref.size(); ++i) {
+      if (ref[i] != 'T' || !std::isdigit(static_cast<unsigned char>(ref[i + 1])) || (i && ref[i - 1] != ' ')) continue;
+      std::size_t j = i + 1;
+      while (j < ref.size() && (std::isdigit(static_cast<unsigned char>(ref[j])) || ref[j] == '.')) ++j;
+      out.push_back(lower(ref.substr(i, j - i)));
+      break;
+    }
+  } else if (id == "nsa" && starts_with(ref, "NSA/CISA Kubernetes Hardening")) {
+    const std::size_t colon = ref.find(':');
+    if (colon != std::string_view::npos) out.push_back(lower(trim(ref.substr(colon + 1))));
+  } else if (id == "pss" && starts_with(ref, "PSS ")) {
+    out.push_back(lower(trim(ref.substr(4))));
+  }
+  for (std::string& k : out) k = lower(k);
+  return out;
+}
+
+std::string framework_summary(const FrameworkView& v, Lang lang) {
+  std::string s = std::to_string(v.controls.size()) + " " + std::string(tr(lang, "controls")) + ": " +
+                  std::to_string(v.passed) + " " + std::string(tr(lang, "pass")) + ", " + std::to_string(v.failed) +
+                  " " + std::string(tr(lang, "fail")) + ", " + std::to_string(v.exempted) + " " +
+                  std::string(tr(lang, "exempt")) + ", " + std::to_string(v.not_applicable) + " " +
+                  std::string(tr(lang, "not applicable"));
+  if (v.uncovered)
+    s += "; " + std::to_string(v.uncovered) + " " + std::string(tr(lang, "controls no rule in force covers"));
+  return s;
+}
+
+std::vector<std::string> framework_ids() {
+  std::vector<std::string> ids;
+  for (const FrameworkData& f : frameworks()) ids.push_back(f.id);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+std::vector<std::string> framework_data_problems() {
+  std::vector<std::string> problems;
+  const auto& fws = frameworks(&problems);
+  const Catalog& catalog = Catalog::builtin();
+  for (const FrameworkData& f : fws) {
+    std::set<std::string> keys;
+    for (const ControlData& c : f.controls) {
+      for (const std::string& r : c.rules)
+        if (!catalog.find(r)) problems.push_back(f.path + ":" + std::to_string(c.line) + ": no rule " + r);
+      keys.insert(c.keys.begin(), c.keys.end());
+    }
+    // Every reference the catalog makes to this framework names a control.
+    for (const auto& rule : catalog.rules())
+      for (const std::string& ref : rule->references)
+        for (const std::string& k : control_keys(f.id, ref))
+          if (!keys.count(k)) problems.push_back(f.path + ": rule " + rule->id + " references \"" + ref + "\", which names no control");
+  }
+  return problems;
+}
+
+std::optional<FrameworkView> build_framework_view(const ScanResult& scan, std::string_view id, Lang lang,
+                                                  std::string& error) {
+  const FrameworkData* fw = nullptr;
+  for (const FrameworkData& f : frameworks())
+    if (f.id == id) fw = &f;
+  if (!fw) {
+    std::string known;
+    for (const std::string& k : framework_ids()) known += (known.empty() ? "" : ", ") + k;
+    error = "unknown framework '" + std::string(id) + "' (use " + known + ")";
+    return std::nullopt;
+  }
+  FrameworkView v;
+  v.id = fw->id;
+  v.title = lang == Lang::Zh ? fw->zh : fw->title;
+  // Rules in force (with their tallies) by the control keys their references name.
+  std::vector<std::vector<std::string>> rule_keys(scan.rules.size());
+  for (std::size_t i = 0; i < scan.rules.size(); ++i)
+    for (const std::string& ref : scan.rules[i]->references)
+      for (std::string& k : control_keys(fw->id, ref)) rule_keys[i].push_back(std::move(k));
+  std::uint64_t score_sum = 0, scored = 0;
+  for (const ControlData& c : fw->controls) {
+    FrameworkControl fc;
+    fc.id = c.id;
+    fc.title = lang == Lang::Zh ? c.zh : c.title;
+    for (std::size_t i = 0; i < scan.rules.size(); ++i) {
+      const Rule& r = *scan.rules[i];
+      const bool by_ref = std::any_of(rule_keys[i].begin(), rule_keys[i].end(), [&](const std::string& k) {
+        return std::find(c.keys.begin(), c.keys.end(), k) != c.keys.end();
+      });
+      const bool listed = std::find(c.rules.begin(), c.rules.end(), r.id) != c.rules.end();
+      if (!by_ref && !listed) continue;
+      const RuleTally& t = i < scan.tallies.size() ? scan.tallies[i] : RuleTally{};
+      fc.rules.push_back({&r, t});
+      fc.tally.evaluated += t.evaluated;
+      fc.tally.passed += t.passed;
+      fc.tally.failed += t.failed;
+      fc.tally.exempted += t.exempted;
+    }
+    if (fc.rules.empty()) {
+      ++v.uncovered;
+      continue;
+    }
+    const RuleTally& t = fc.tally;
+    if (t.failed) {
+      fc.status = ControlStatus::Fail;
+    } else if (t.exempted) {
+      fc.status = ControlStatus::Exempt;
+    } else if (t.passed) {
+      fc.status = ControlStatus::Pass;
+    }
+    if (fc.status != ControlStatus::NotApplicable) {
+      fc.score = t.passed + t.failed ? static_cast<int>(100 * t.passed / (t.passed + t.failed)) : 100;
+      score_sum += static_cast<std::uint64_t>(*fc.score);
+      ++scored;
+    }
+    switch (fc.status) {
+      case ControlStatus::Pass: ++v.passed; break;
+      case ControlStatus::Fail: ++v.failed; break;
+      case ControlStatus::Exempt: ++v.exempted; break;
+      case ControlStatus::NotApplicable: ++v.not_applicable; break;
+    }
+    v.controls.push_back(std::move(fc));
+  }
+  if (scored) v.score = static_cast<int>(score_sum / scored);
+  return v;
+}
+
+}  // namespace kg
