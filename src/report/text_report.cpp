@@ -109,7 +109,7 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     for (const ScopeReport& sc : m.scopes) {
       const bool failed = sc.tally.failed > 0;
       out << "    " << st(failed ? kRed : kGreen) << pad(tr(L, failed ? "fail" : "pass"), 6) << st(kReset)
-          << pad(scope_label(sc, L), 30) << ' ' << lpad(sc.grading.score, 3) << "/100 ("
+          << pad(scope_label(sc, L), 30) << lpad(sc.grading.score, 4) << "/100 ("
           << sc.grading.grade << ")  " << sc.tally.failed << " " << tr(L, "failed") << ", "
           << sc.by_severity[3] << " " << tr(L, "critical") << ", " << sc.by_severity[2] << " "
           << tr(L, "high") << "; " << sc.objects << " " << tr(L, "resources") << '\n';
