@@ -117,6 +117,7 @@ int scan_command(const std::vector<std::string>& args) {
   std::string config_path;
   Lang lang = lang_from_env();
   std::string framework;
+  std::optional<ScopeMode> cli_scope;
   bool no_config = false;
   bool no_exemptions = false;
   std::string baseline_path;
@@ -172,7 +173,7 @@ int scan_command(const std::vector<std::string>& args) {
       if (!value(v)) return usage_error("--scope needs a mode");
       auto mode = parse_scope_mode(v);
       if (!mode) return usage_error("--scope must be auto, dir, file or all, not '" + v + "'");
-      options.scope = *mode;
+      cli_scope = *mode;
     } else if (is("--only")) {
       if (!value(v)) return usage_error("--only needs selectors");
       for (auto& s : split_commas(v)) options.only.push_back(s);
@@ -263,6 +264,7 @@ int scan_command(const std::vector<std::string>& args) {
     config = std::move(*loaded);
   }
   config.apply(options);
+  if (cli_scope) options.scope = *cli_scope;
   options.use_exemptions = !no_exemptions;
 
   // Custom rules join the built-in catalog; a malformed one is refused.

@@ -26,6 +26,7 @@ struct Config {
   std::map<std::string, RuleOverride, std::less<>> rules;
   std::vector<ExemptionRule> exemptions;
   bool default_exemptions = true;
+  std::optional<ScopeMode> scope;  // `scope:`; --scope wins
   std::shared_ptr<SourceFile> source;  // keeps the params nodes alive
 
   void apply(ScanOptions& options) const;

@@ -242,6 +242,21 @@ class Scopes(unittest.TestCase):
         self.assertIn("Deployment shopfront/api  examples/insecure/api.yaml", heads)
         self.assertIn("Deployment shopfront/api  examples/hardened/api.yaml", heads)
 
+    def test_scope_from_config_and_flag_wins(self):
+        with tempfile.TemporaryDirectory() as d:
+            write(d, "envs/dev/app.yaml", SA_AND_DEPLOYMENT % "automountServiceAccountToken: false\n")
+            write(d, "envs/prod/app.yaml", SA_AND_DEPLOYMENT % "")
+            write(d, "envs/.kguard.yaml", "scope: all\n")
+            code, out, err = run("scan", "-o", "json", "envs", cwd=d)
+            self.assertEqual(json.loads(out)["scope"]["mode"], "all", err)
+            code, out, err = run("scan", "-o", "json", "--scope", "file", "envs", cwd=d)
+            self.assertEqual(json.loads(out)["scope"]["mode"], "file", err)
+            write(d, "envs/.kguard.yaml", "scope: folders\n")
+            code, _, err = run("scan", "envs", cwd=d)
+            self.assertEqual(code, 2)
+            self.assertIn(".kguard.yaml:1", err)
+            self.assertIn("scope: must be auto, dir, file or all", err)
+
     def test_bad_scope_is_a_usage_error(self):
         code, _, err = run("scan", "--scope", "folder", "examples/", cwd=SOURCE)
         self.assertEqual(code, 2)
