@@ -132,6 +132,7 @@ margin:0 0 16px;display:flex;align-items:center;gap:12px}
 .foot{margin:14px 0 0;font-size:12px;color:var(--muted)}
 .gradecap{margin:10px 0 0;font-size:13px;color:#7f1d1d}
 .card.scopes{margin-bottom:20px}
+.kv.fwt td,.kv.fwt th{padding:5px 14px 5px 0;vertical-align:top}
 .card h4.sub{margin:20px 0 6px;font-size:12px;font-weight:600;color:var(--ink2)}
 .kv.worst th{font-weight:400}
 .kv.worst code{font-size:11px;margin-left:4px}
@@ -859,7 +860,7 @@ void write_framework(const ReportModel& m, std::ostream& out) {
       << Esc{fw.id} << "\"><h3 id=\"h-framework\">" << Esc{tr(L, "Framework")} << ": " << Esc{fw.title}
       << "</h3><p><strong>" << Esc{tr(L, "Compliance")} << "</strong> <span class=\"num\" data-stat=\"framework-score\">"
       << (fw.score ? std::to_string(*fw.score) + "%" : std::string(tr(L, "not applicable"))) << "</span> &middot; "
-      << Esc{framework_summary(fw, L)} << "</p><table class=\"kv\"><thead><tr><th>" << Esc{tr(L, "Control")}
+      << Esc{framework_summary(fw, L)} << "</p><table class=\"kv fwt\"><thead><tr><th>" << Esc{tr(L, "Control")}
       << "</th><th>" << Esc{tr(L, "Status")} << "</th><th class=\"r\">" << Esc{tr(L, "Compliance")} << "</th><th>"
       << Esc{tr(L, "Rules")} << "</th></tr></thead><tbody>";
   for (const FrameworkControl& c : fw.controls) {
