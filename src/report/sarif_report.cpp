@@ -139,7 +139,7 @@ std::string help_markdown(const Rule& r, Lang L) {
   return s;
 }
 
-void write_rule(JsonWriter& w, const Rule& r, Lang L) {
+void write_rule(JsonWriter& w, const Rule& r, Lang L, const FrameworkView* fw) {
   w.begin_object().field("id", r.id).field("name", pascal_case(r.id));
   w.key("shortDescription").begin_object().field("text", r.title_in(L)).end_object();
   w.key("fullDescription").begin_object().field("text", r.rationale_in(L)).end_object();
@@ -164,6 +164,13 @@ void write_rule(JsonWriter& w, const Rule& r, Lang L) {
   w.field("security-severity", security_severity(r.severity));
   w.field("severity", to_string(r.severity));
   w.field("category", to_string(r.category));
+  if (fw) {  // --framework: the controls this rule belongs to
+    w.key("frameworkControls").begin_object().key(fw->id).begin_array();
+    for (const FrameworkControl& c : fw->controls)
+      for (const FrameworkControl::RuleResult& rr : c.rules)
+        if (rr.rule == &r) w.value(c.id);
+    w.end_array().end_object();
+  }
   w.end_object();
   w.end_object();
 }
@@ -216,7 +223,7 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
   // Every rule in force, in catalog order, so ruleIndex is stable for a given
   // policy and a rule with no failure still documents what was checked.
   w.key("rules").begin_array();
-  for (const Rule* r : s.rules) write_rule(w, *r, L);
+  for (const Rule* r : s.rules) write_rule(w, *r, L, m.framework ? &*m.framework : nullptr);
   w.end_array();
   w.end_object().end_object();
 

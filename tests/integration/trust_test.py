@@ -329,6 +329,12 @@ class Frameworks(unittest.TestCase):
             for n in want:
                 self.assertIn(n, out, (lang, fmt))
 
+    def test_sarif_rule_property(self):
+        code, out, err = run("scan", "--no-config", "--framework", "mitre", "-o", "sarif",
+                             os.path.join(EXAMPLES, "insecure"))
+        rules = {r["id"]: r for r in json.loads(out)["runs"][0]["tool"]["driver"]["rules"]}
+        self.assertEqual(rules["pss-privileged"]["properties"]["frameworkControls"], {"mitre": ["T1611"]})
+
     def test_unknown_framework(self):
         code, _, err = run("scan", "--framework", "iso27001", EXAMPLES)
         self.assertEqual(code, 2)
