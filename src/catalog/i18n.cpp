@@ -48,7 +48,7 @@ std::string_view tr(Lang lang, std::string_view english) {
       {"controls no rule in force covers", "个控制项没有生效的规则覆盖"},
       {"Compliance: passed / (passed + failed) resource checks of the control's rules; overall: the mean over applicable controls.",
        "合规率：控制项所含规则的通过检查数 /（通过 + 未通过）；总体：适用控制项的平均值。"},
-      {"(files above the folders)", "（各文件夹之上的文件）"},
+      {"(files named on the command line)", "（命令行中直接给出的文件）"},
       {"references resolve within each top-level folder", "引用只在各顶层文件夹内解析"},
       {"references resolve within each top-level folder (auto: the folders define the same objects)",
        "引用只在各顶层文件夹内解析（auto：这些文件夹定义了相同的对象）"},

@@ -202,6 +202,7 @@ ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang 
   m.score_grade = std::move(g.score_grade);
   m.grade_cap = std::move(g.cap);
   for (const ScopeSummary& sc : scan.scopes) {
+    if (sc.objects == 0) continue;  // a directory level with no files of its own
     ScopeReport sr;
     sr.name = sc.name;
     sr.objects = sc.objects;
@@ -217,7 +218,7 @@ ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang 
 }
 
 std::string scope_label(const ScopeReport& s, Lang lang) {
-  return s.name.empty() ? std::string(tr(lang, "(files above the folders)")) : s.name;
+  return s.name.empty() ? std::string(tr(lang, "(files named on the command line)")) : s.name;
 }
 
 std::string scope_explanation(const ScanResult& s, Lang lang) {

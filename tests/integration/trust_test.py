@@ -216,7 +216,21 @@ class Scopes(unittest.TestCase):
             self.assertEqual(report["scope"]["mode"], "dir")
             self.assertEqual(by_file(report), {})
             names = [s["name"] for s in report["scope"]["scopes"]]
-            self.assertEqual(names, ["envs/dev", "envs/prod", ""])
+            self.assertEqual(names, ["envs", "envs/dev", "envs/prod"])
+            # Named on the command line, the shared file is seen by both folders too.
+            report, _ = scan_json("--only", "service-account-token-automounted",
+                                  "envs/sa.yaml", "envs/dev", "envs/prod", cwd=d)
+            self.assertEqual(report["scope"]["mode"], "dir")
+            self.assertEqual(by_file(report), {})
+            self.assertEqual([s["name"] for s in report["scope"]["scopes"]], ["", "envs/dev", "envs/prod"])
+
+    def test_two_input_directories_are_two_scopes(self):
+        report, _ = scan_json("examples/insecure", "examples/hardened", cwd=SOURCE)
+        self.assertEqual(report["scope"]["mode"], "dir")
+        scopes = {s["name"]: s["failed"] for s in report["scope"]["scopes"]}
+        self.assertEqual(scopes["examples/hardened"], 0)
+        self.assertGreater(scopes["examples/insecure"], 100)
+        self.assertEqual(report["warnings"], [])
 
     def test_duplicate_in_one_folder_is_warned(self):
         with tempfile.TemporaryDirectory() as d:

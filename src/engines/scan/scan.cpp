@@ -218,7 +218,8 @@ struct Scanner::FileOutcome {
   std::deque<Provisional> provisional;
   std::optional<ClusterInfo> cluster;  // from a snapshot's List envelope
   std::string path;  // the file as named in the report
-  std::string top;   // its top-level folder under an input directory; "" above them
+  std::string base;  // the input directory it was found in; "" for a file named as input
+  std::string top;   // its top-level folder under that directory; "" for files directly in it
 };
 
 namespace {
@@ -313,7 +314,8 @@ std::string_view to_string(ScopeMode m) {
 // The top-level folder of `file` under the input directory it was found in
 // ("examples/insecure" for examples/insecure/api.yaml scanned as examples/);
 // "" for files named on the command line or lying directly in an input directory.
-static std::string top_level_folder(const std::string& file, const std::vector<std::string>& paths) {
+static std::pair<std::string, std::string> input_folders(const std::string& file,
+                                                         const std::vector<std::string>& paths) {
   namespace fs = std::filesystem;
   for (const std::string& p : paths) {
     if (p == "-" || p == file) continue;
@@ -323,7 +325,7 @@ static std::string top_level_folder(const std::string& file, const std::vector<s
     if (dir.back() != '/') dir += '/';
     if (file.compare(0, dir.size(), dir) != 0) continue;
     const std::size_t slash = file.find('/', dir.size());
-    return slash == std::string::npos ? std::string() : file.substr(0, slash);
+    return {p, slash == std::string::npos ? std::string() : file.substr(0, slash)};
   }
   return {};
 }
@@ -600,54 +602,76 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   r.tallies.assign(rules_.size(), RuleTally{});
   r.warnings = expired_;
 
-  // Reference scopes: each file's scope key, decided before the files merge.
-  constexpr std::uint32_t kShared = static_cast<std::uint32_t>(-1);  // files above the folders
+  // Reference scopes, decided before the files merge. Scopes form a tree:
+  // the files named on the command line (and stdin) above every input
+  // directory, each input directory's own files above its top-level folders.
+  // A scope sees its ancestors and descendants, never its siblings.
   ScopeMode mode = options_.scope;
   const bool cluster_read = std::any_of(outcomes.begin(), outcomes.end(),
                                         [](const FileOutcome& o) { return o.cluster.has_value(); });
   if (cluster_read) mode = ScopeMode::All;  // one cluster is one set, whatever the flag says
+  struct ScopeNode {
+    std::string name;
+    std::int32_t parent = -1;
+  };
+  std::vector<ScopeNode> nodes;
+  std::vector<std::uint32_t> file_scope(outcomes.size(), 0);
+  auto build = [&](ScopeMode m) {
+    nodes.clear();
+    std::map<std::string, std::uint32_t, std::less<>> ids;
+    auto node = [&](const std::string& key, std::int32_t parent) {
+      auto [it, fresh] = ids.emplace(key, static_cast<std::uint32_t>(nodes.size()));
+      if (fresh) nodes.push_back({key, parent});
+      return it->second;
+    };
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      const FileOutcome& o = outcomes[i];
+      if (m == ScopeMode::File) {
+        file_scope[i] = node("\x01" + o.path, -1);
+        nodes[file_scope[i]].name = o.path;
+        continue;
+      }
+      std::uint32_t at = node("", -1);
+      if (!o.base.empty()) at = node(o.base, static_cast<std::int32_t>(at));
+      if (!o.top.empty()) at = node(o.top, static_cast<std::int32_t>(at));
+      file_scope[i] = at;
+    }
+  };
+  auto related = [&](std::uint32_t a, std::uint32_t b) {
+    auto ancestor = [&](std::uint32_t x, std::uint32_t y) {  // x is y or above it
+      for (std::int32_t n = static_cast<std::int32_t>(y); n >= 0; n = nodes[static_cast<std::size_t>(n)].parent)
+        if (static_cast<std::uint32_t>(n) == x) return true;
+      return false;
+    };
+    return ancestor(a, b) || ancestor(b, a);
+  };
   if (mode == ScopeMode::Auto) {
     // Folders of alternatives (insecure/hardened, dev/prod, overlays) define
     // the same objects; folders of one application (deployments/, services/) do not.
-    std::unordered_map<std::string, std::string_view> top_of;
+    build(ScopeMode::Dir);
     mode = ScopeMode::All;
-    for (const FileOutcome& o : outcomes) {
-      if (o.top.empty()) continue;
-      for (const ObjectFacts& f : o.inventory.objects) {
+    std::unordered_map<std::string, std::uint32_t> scope_of_identity;
+    for (std::size_t i = 0; i < outcomes.size() && mode == ScopeMode::All; ++i)
+      for (const ObjectFacts& f : outcomes[i].inventory.objects) {
         if (f.name.empty()) continue;
-        auto [it, fresh] = top_of.emplace(object_identity(f), o.top);
-        if (!fresh && it->second != o.top) mode = ScopeMode::Dir;
+        auto [it, fresh] = scope_of_identity.emplace(object_identity(f), file_scope[i]);
+        if (!fresh && !related(it->second, file_scope[i])) mode = ScopeMode::Dir;
       }
-      if (mode == ScopeMode::Dir) break;
-    }
   }
   r.scope_mode = mode;
-  std::vector<std::uint32_t> file_scope(outcomes.size(), kShared);
-  std::vector<std::string> scope_names;
+  bool scoped = false;
   if (mode != ScopeMode::All) {
-    std::map<std::string, std::uint32_t, std::less<>> ids;
-    for (std::size_t i = 0; i < outcomes.size(); ++i) {
-      const std::string& key = mode == ScopeMode::File ? outcomes[i].path : outcomes[i].top;
-      if (key.empty()) continue;
-      auto [it, fresh] = ids.emplace(key, static_cast<std::uint32_t>(scope_names.size()));
-      if (fresh) scope_names.push_back(key);
-      file_scope[i] = it->second;
-    }
+    build(mode);
+    // Split only when some two scopes holding files cannot see each other.
+    std::vector<std::uint32_t> used(file_scope.begin(), file_scope.end());
+    std::sort(used.begin(), used.end());
+    used.erase(std::unique(used.begin(), used.end()), used.end());
+    for (std::size_t a = 0; a < used.size() && !scoped; ++a)
+      for (std::size_t b = a + 1; b < used.size() && !scoped; ++b) scoped = !related(used[a], used[b]);
   }
-  // One scope (or none besides the shared files) is the whole input together.
-  if (scope_names.size() < 2) {
-    scope_names.clear();
-    std::fill(file_scope.begin(), file_scope.end(), kShared);
-  }
-  const bool scoped = !scope_names.empty();
-  const bool any_shared = std::find(file_scope.begin(), file_scope.end(), kShared) != file_scope.end();
-  if (scoped) {
-    for (const std::string& n : scope_names) r.scopes.push_back({n, 0, std::vector<RuleTally>(rules_.size())});
-    if (any_shared) r.scopes.push_back({"", 0, std::vector<RuleTally>(rules_.size())});
-  }
-  auto scope_index = [&](std::uint32_t fs) -> std::uint32_t {
-    return fs == kShared ? static_cast<std::uint32_t>(scope_names.size()) : fs;
-  };
+  if (scoped)
+    for (const ScopeNode& n : nodes) r.scopes.push_back({n.name, 0, std::vector<RuleTally>(rules_.size())});
+  auto scope_index = [&](std::uint32_t fs) { return fs; };
   auto add_tally = [](RuleTally& to, const RuleTally& from) {
     to.evaluated += from.evaluated;
     to.passed += from.passed;
@@ -708,8 +732,8 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   };
 
   // The parts of the input set-level rules see. Unscoped: everything. Scoped:
-  // each scope with the shared files above the folders as context; the
-  // shared files' own verdicts see everything.
+  // each scope with the scopes above it (shared files) and below it as
+  // context; only its own objects get verdicts there.
   struct Part {
     std::vector<std::size_t> members;  // ascending global indices
     std::vector<char> owned;           // parallel to members
@@ -717,15 +741,16 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   std::vector<Part> parts;
   std::vector<std::uint32_t> owner_part;  // global object → part that gives its verdicts
   if (scoped) {
-    const std::uint32_t shared = static_cast<std::uint32_t>(scope_names.size());
     parts.resize(r.scopes.size());
     owner_part.assign(inv.objects.size(), 0);
+    std::vector<std::vector<char>> sees(parts.size(), std::vector<char>(parts.size()));
+    for (std::uint32_t a = 0; a < parts.size(); ++a)
+      for (std::uint32_t b = 0; b < parts.size(); ++b) sees[a][b] = related(a, b);
     for (std::size_t g = 0; g < inv.objects.size(); ++g) {
       const std::uint32_t sc = r.object_scope[g];
       owner_part[g] = sc;
       for (std::uint32_t pi = 0; pi < parts.size(); ++pi) {
-        const bool member = pi == sc || sc == shared || pi == shared;
-        if (!member) continue;
+        if (!sees[pi][sc]) continue;
         parts[pi].members.push_back(g);
         parts[pi].owned.push_back(pi == sc);
       }
@@ -889,7 +914,7 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   std::vector<FileOutcome> outcomes(files.size());
   auto work = [&](std::size_t i) {
     outcomes[i].path = files[i] == "-" ? std::string("<stdin>") : files[i];
-    outcomes[i].top = top_level_folder(files[i], paths);
+    std::tie(outcomes[i].base, outcomes[i].top) = input_folders(files[i], paths);
     SourceFile file;
     file.path = files[i];
     std::string error;
