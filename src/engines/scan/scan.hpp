@@ -46,8 +46,8 @@ struct RuleOverride {
 // Which objects a set-level rule (references, selectors, RBAC, coverage) may
 // relate to each other (--scope; docs/configuration.md "Reference scope").
 enum class ScopeMode : std::uint8_t {
-  Auto,  // Dir when top-level folders of an input directory define the same object, else All
-  Dir,   // each top-level folder of an input directory alone (with the files above it)
+  Auto,  // Dir when scopes that cannot see each other define the same object, else All
+  Dir,   // input directories and their top-level folders (a tree: each sees above and below)
   File,  // each file alone
   All,   // everything together (always for cluster reads and snapshots)
 };
@@ -112,7 +112,7 @@ struct RuleTally {
 
 // One reference scope of the scan and its verdicts (only when there are several).
 struct ScopeSummary {
-  std::string name;  // the folder or file; "" for the files above the folders
+  std::string name;  // the folder, input directory or file; "" for files named as inputs
   std::uint64_t objects = 0;
   std::vector<RuleTally> tallies;  // parallel to ScanResult::rules
 };
