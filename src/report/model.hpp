@@ -60,7 +60,7 @@ Grading grade_of(const Tally& t, const std::array<std::uint64_t, 4>& by_severity
 
 // One reference scope (--scope) of the scan, for the per-folder overview.
 struct ScopeReport {
-  std::string name;  // folder or file; "" = the files above the folders
+  std::string name;  // folder, input directory or file; "" = files named as inputs
   std::uint64_t objects = 0;
   Tally tally;
   std::array<std::uint64_t, 4> by_severity{};
