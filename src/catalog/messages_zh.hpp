@@ -8,7 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "model/messages.hpp"
+
 namespace kg {
+
+// The table embedded from rules/data/messages-zh.yaml.
+const MessageTable& builtin_messages_zh();
 
 // The Chinese message for an English check message, or nullopt when no
 // pattern of the table matches it.

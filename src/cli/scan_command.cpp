@@ -10,11 +10,28 @@
 #include "cli/args.hpp"
 #include "cli/cluster.hpp"
 #include "cli/commands.hpp"
+#include "catalog/catalog.hpp"
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "report/model.hpp"
 #include "report/renderers.hpp"
 
 namespace kg::cli {
+namespace {
+
+// The framework file data/frameworks/<id>.yaml embedded with the catalog.
+std::optional<FrameworkData> find_framework(std::string_view id) {
+  const std::string path = "data/frameworks/" + std::string(id) + ".yaml";
+  for (const CatalogFile& f : embedded_catalog_files()) {
+    if (f.path != path) continue;
+    std::vector<std::string> problems;  // the data is checked by the unit tests
+    return parse_framework(f.path, f.content, problems);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 namespace {
 
 constexpr const char* kScanHelp = R"(Usage: kguard scan [options] PATH...
@@ -75,15 +92,6 @@ struct Output {
   std::string format;
   std::string file;  // empty = stdout
 };
-
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
@@ -165,9 +173,7 @@ int scan_command(const std::vector<std::string>& args) {
       options.pss_minor = *minor;
     } else if (is("--framework")) {
       if (!value(v)) return usage_error("--framework needs nsa, mitre, cis or pss");
-      const std::vector<std::string> ids = framework_ids();
-      if (std::find(ids.begin(), ids.end(), v) == ids.end())
-        return usage_error("--framework must be nsa, mitre, cis or pss, not '" + v + "'");
+      if (!find_framework(v)) return usage_error("--framework must be nsa, mitre, cis or pss, not '" + v + "'");
       framework = v;
     } else if (is("--scope")) {
       if (!value(v)) return usage_error("--scope needs a mode");
@@ -283,7 +289,7 @@ int scan_command(const std::vector<std::string>& args) {
   const Catalog& catalog = *catalog_ptr;
   if (!options.only.empty()) {
     for (const std::string& sel : options.only) {
-      bool known = parse_category(sel).has_value();
+      bool known = catalog.categories().find(sel).has_value();
       for (const auto& r : catalog.rules())
         if (r->id == sel || r->has_tag(sel)) known = true;
       if (!known) return usage_error("--only: no rule, category or tag named '" + sel + "'");
@@ -321,12 +327,9 @@ int scan_command(const std::vector<std::string>& args) {
                                                            : cluster_read->info.context),
                                          std::move(cluster_read->snapshot))
                    : scanner.scan(paths);
-  ReportModel model = build_report(result, now_rfc3339(), lang);
+  ReportModel model = build_report(result, utc_now_rfc3339(), lang);
   if (baseline) apply_baseline(model, *baseline);
-  if (!framework.empty()) {
-    std::string error;
-    model.framework = build_framework_view(result, framework, lang, error);
-  }
+  if (!framework.empty()) model.framework = build_framework_view(result, *find_framework(framework), lang);
 
   for (const Output& o : outputs) {
     std::ofstream file;

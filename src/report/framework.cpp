@@ -4,22 +4,11 @@
 #include <cctype>
 #include <set>
 
-#include "catalog/catalog.hpp"
+#include "core/document.hpp"
+#include "model/i18n.hpp"
 
 namespace kg {
 namespace {
-
-struct ControlData {
-  std::string id, title, zh;
-  std::vector<std::string> keys;   // lower-case
-  std::vector<std::string> rules;  // rule ids listed by the data
-  std::uint32_t line = 0;
-};
-
-struct FrameworkData {
-  std::string id, title, zh, path;
-  std::vector<ControlData> controls;
-};
 
 std::string lower(std::string_view s) {
   std::string o(s);
@@ -34,53 +23,6 @@ std::string_view trim(std::string_view s) {
 }
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
-
-std::vector<FrameworkData> load_all(std::vector<std::string>& problems) {
-  std::vector<FrameworkData> out;
-  for (const CatalogFile& f : embedded_catalog_files()) {
-    if (!starts_with(f.path, "data/frameworks/")) continue;
-    SourceFile file;
-    file.path = std::string(f.path);
-    file.content = std::string(f.content);
-    load_documents(file);
-    for (const InputError& e : file.errors) problems.push_back(file.path + ":" + std::to_string(e.line) + ": " + e.message);
-    if (file.documents.empty()) continue;
-    const Node* root = file.documents[0].root;
-    FrameworkData fw;
-    fw.path = file.path;
-    fw.id = std::string(str(get(root, "id")));
-    fw.title = std::string(str(get(root, "title")));
-    fw.zh = std::string(str(get(root, "zh")));
-    if (fw.id.empty() || fw.title.empty() || fw.zh.empty()) problems.push_back(file.path + ": needs id, title and zh");
-    std::set<std::string> seen;
-    for (const Node* c : items(get(root, "controls"))) {
-      ControlData cd;
-      cd.id = std::string(str(get(c, "id")));
-      cd.title = std::string(str(get(c, "title")));
-      cd.zh = std::string(str(get(c, "zh")));
-      cd.line = c->line;
-      const std::string where = file.path + ":" + std::to_string(c->line);
-      if (cd.id.empty() || cd.title.empty() || cd.zh.empty()) problems.push_back(where + ": a control needs id, title and zh");
-      if (!seen.insert(cd.id).second) problems.push_back(where + ": duplicate control id " + cd.id);
-      cd.keys.push_back(lower(cd.id));
-      for (const Node* k : items(get(c, "keys"))) cd.keys.push_back(lower(str(k)));
-      for (const Node* r : items(get(c, "rules"))) cd.rules.emplace_back(str(r));
-      fw.controls.push_back(std::move(cd));
-    }
-    out.push_back(std::move(fw));
-  }
-  return out;
-}
-
-const std::vector<FrameworkData>& frameworks(std::vector<std::string>* problems = nullptr) {
-  static const std::pair<std::vector<FrameworkData>, std::vector<std::string>> data = [] {
-    std::vector<std::string> p;
-    auto fws = load_all(p);
-    return std::make_pair(std::move(fws), std::move(p));
-  }();  // immutable once built, like the builtin catalog
-  if (problems) *problems = data.second;
-  return data.first;
-}
 
 // "5.2.3-5.2.5" → 5.2.3, 5.2.4, 5.2.5 (ranges over the last number).
 void expand_cis(std::string_view ids, std::vector<std::string>& out) {
@@ -154,44 +96,42 @@ std::string framework_summary(const FrameworkView& v, Lang lang) {
   return s;
 }
 
-std::vector<std::string> framework_ids() {
-  std::vector<std::string> ids;
-  for (const FrameworkData& f : frameworks()) ids.push_back(f.id);
-  std::sort(ids.begin(), ids.end());
-  return ids;
+std::optional<FrameworkData> parse_framework(std::string_view path, std::string_view content,
+                                             std::vector<std::string>& problems) {
+  SourceFile file;
+  file.path = std::string(path);
+  file.content = std::string(content);
+  load_documents(file);
+  for (const InputError& e : file.errors) problems.push_back(file.path + ":" + std::to_string(e.line) + ": " + e.message);
+  if (file.documents.empty()) return std::nullopt;
+  const Node* root = file.documents[0].root;
+  FrameworkData fw;
+  fw.path = file.path;
+  fw.id = std::string(str(get(root, "id")));
+  fw.title = std::string(str(get(root, "title")));
+  fw.zh = std::string(str(get(root, "zh")));
+  if (fw.id.empty() || fw.title.empty() || fw.zh.empty()) problems.push_back(file.path + ": needs id, title and zh");
+  if (fw.id.empty()) return std::nullopt;
+  std::set<std::string> seen;
+  for (const Node* c : items(get(root, "controls"))) {
+    FrameworkData::Control cd;
+    cd.id = std::string(str(get(c, "id")));
+    cd.title = std::string(str(get(c, "title")));
+    cd.zh = std::string(str(get(c, "zh")));
+    cd.line = c->line;
+    const std::string where = file.path + ":" + std::to_string(c->line);
+    if (cd.id.empty() || cd.title.empty() || cd.zh.empty()) problems.push_back(where + ": a control needs id, title and zh");
+    if (!seen.insert(cd.id).second) problems.push_back(where + ": duplicate control id " + cd.id);
+    cd.keys.push_back(lower(cd.id));
+    for (const Node* k : items(get(c, "keys"))) cd.keys.push_back(lower(str(k)));
+    for (const Node* r : items(get(c, "rules"))) cd.rules.emplace_back(str(r));
+    fw.controls.push_back(std::move(cd));
+  }
+  return fw;
 }
 
-std::vector<std::string> framework_data_problems() {
-  std::vector<std::string> problems;
-  const auto& fws = frameworks(&problems);
-  const Catalog& catalog = Catalog::builtin();
-  for (const FrameworkData& f : fws) {
-    std::set<std::string> keys;
-    for (const ControlData& c : f.controls) {
-      for (const std::string& r : c.rules)
-        if (!catalog.find(r)) problems.push_back(f.path + ":" + std::to_string(c.line) + ": no rule " + r);
-      keys.insert(c.keys.begin(), c.keys.end());
-    }
-    // Every reference the catalog makes to this framework names a control.
-    for (const auto& rule : catalog.rules())
-      for (const std::string& ref : rule->references)
-        for (const std::string& k : control_keys(f.id, ref))
-          if (!keys.count(k)) problems.push_back(f.path + ": rule " + rule->id + " references \"" + ref + "\", which names no control");
-  }
-  return problems;
-}
-
-std::optional<FrameworkView> build_framework_view(const ScanResult& scan, std::string_view id, Lang lang,
-                                                  std::string& error) {
-  const FrameworkData* fw = nullptr;
-  for (const FrameworkData& f : frameworks())
-    if (f.id == id) fw = &f;
-  if (!fw) {
-    std::string known;
-    for (const std::string& k : framework_ids()) known += (known.empty() ? "" : ", ") + k;
-    error = "unknown framework '" + std::string(id) + "' (use " + known + ")";
-    return std::nullopt;
-  }
+FrameworkView build_framework_view(const EngineResult& scan, const FrameworkData& data, Lang lang) {
+  const FrameworkData* fw = &data;
   FrameworkView v;
   v.id = fw->id;
   v.title = lang == Lang::Zh ? fw->zh : fw->title;
@@ -201,12 +141,12 @@ std::optional<FrameworkView> build_framework_view(const ScanResult& scan, std::s
     for (const std::string& ref : scan.rules[i]->references)
       for (std::string& k : control_keys(fw->id, ref)) rule_keys[i].push_back(std::move(k));
   std::uint64_t score_sum = 0, scored = 0;
-  for (const ControlData& c : fw->controls) {
+  for (const FrameworkData::Control& c : fw->controls) {
     FrameworkControl fc;
     fc.id = c.id;
     fc.title = lang == Lang::Zh ? c.zh : c.title;
     for (std::size_t i = 0; i < scan.rules.size(); ++i) {
-      const Rule& r = *scan.rules[i];
+      const RuleInfo& r = *scan.rules[i];
       const bool by_ref = std::any_of(rule_keys[i].begin(), rule_keys[i].end(), [&](const std::string& k) {
         return std::find(c.keys.begin(), c.keys.end(), k) != c.keys.end();
       });

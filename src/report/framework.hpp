@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engines/scan/scan.hpp"
+#include "model/engine_result.hpp"
 
 namespace kg {
 
@@ -23,7 +23,7 @@ struct FrameworkControl {
   std::optional<int> score;  // passed / (passed + failed) × 100; none when not applicable
   RuleTally tally;           // over its rules
   struct RuleResult {
-    const Rule* rule = nullptr;
+    const RuleInfo* rule = nullptr;
     RuleTally tally;
   };
   std::vector<RuleResult> rules;
@@ -41,19 +41,29 @@ struct FrameworkView {
 // "12 controls: 5 pass, 4 fail, 1 exempt, 2 not applicable; 3 controls no rule in force covers"
 std::string framework_summary(const FrameworkView& v, Lang lang);
 
-// The framework ids the binary carries ("cis", "mitre", "nsa", "pss").
-std::vector<std::string> framework_ids();
+// One framework file: its controls, their titles and how rules map to them.
+struct FrameworkData {
+  struct Control {
+    std::string id, title, zh;
+    std::vector<std::string> keys;   // lower-case: the id and the data's `keys`
+    std::vector<std::string> rules;  // rule ids the data lists
+    std::uint32_t line = 0;
+  };
+  std::string id, title, zh, path;
+  std::vector<Control> controls;
+};
 
-// The view of `scan` by framework `id`; nullopt (and `error`) for an unknown id.
-std::optional<FrameworkView> build_framework_view(const ScanResult& scan, std::string_view id, Lang lang,
-                                                  std::string& error);
+// Reads a framework file; problems (missing titles, duplicate ids, bad YAML)
+// name the file and line. nullopt when it has no id.
+std::optional<FrameworkData> parse_framework(std::string_view path, std::string_view content,
+                                             std::vector<std::string>& problems);
+
+// The view of `result` by the framework `data`.
+FrameworkView build_framework_view(const EngineResult& result, const FrameworkData& data, Lang lang);
 
 // Control keys a rule reference names in framework `id` ("CIS 5.2.3-5.2.5" →
 // 5.2.3, 5.2.4, 5.2.5; "MITRE ATT&CK for Containers T1611 Escape to Host" → T1611).
 std::vector<std::string> control_keys(std::string_view id, std::string_view reference);
 
-// Problems in the embedded framework files (rules they list that the builtin
-// catalog lacks, duplicate control ids, missing titles); empty when sound.
-std::vector<std::string> framework_data_problems();
 
 }  // namespace kg

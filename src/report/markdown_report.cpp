@@ -96,14 +96,13 @@ bool same_resource(const Finding& a, const Finding& b) {
 }
 
 void write_header(std::ostream& out, const ReportModel& m) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
   out << "## " << tr(L, "kguard inspection report") << "\n\n";
   std::string sources;
   for (std::size_t i = 0; i < s.inputs.size(); ++i) sources += (i ? ", " : "") + s.inputs[i];
   out << "kguard " << m.tool_version << " · " << m.generated_at << " · " << tr(L, "Source") << ": "
-      << cell(sources) << " · " << tr(L, "Policy") << ": " << tr(L, "Pod Security Standards") << " "
-      << to_string(s.options.pss_level) << " v1." << s.options.pss_minor << "\n\n";
+      << cell(sources) << " · " << tr(L, "Policy") << ": " << policy_text(s, L) << "\n\n";
 
   out << "| " << tr(L, "Score") << " | " << tr(L, "Grade") << " | " << tr(L, "Checks") << " | "
       << tr(L, "Passed") << " | " << tr(L, "Failed") << " | " << tr(L, "Exempted") << " | "
@@ -184,7 +183,7 @@ void write_header(std::ostream& out, const ReportModel& m) {
 }
 
 void write_top_findings(std::ostream& out, const ReportModel& m) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
   std::vector<const Finding*> failed;
   for (const Finding& f : s.findings)
@@ -204,7 +203,7 @@ void write_top_findings(std::ostream& out, const ReportModel& m) {
   for (std::size_t i = 0; i < failed.size() && i < kTopFindings; ++i) {
     const Finding& f = *failed[i];
     out << "| " << tr(L, to_string(f.rule->severity)) << " | `" << f.rule->id << "` | "
-        << cell(resource_label(f)) << " | " << cell(finding_message(f, L)) << " | "
+        << cell(resource_label(f)) << " | " << cell(m.message(f)) << " | "
         << cell(location_label(f)) << " |\n";
   }
   if (failed.size() > kTopFindings)
@@ -213,7 +212,7 @@ void write_top_findings(std::ostream& out, const ReportModel& m) {
 }
 
 void write_errors(std::ostream& out, const ReportModel& m) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   if (s.errors.empty()) return;
   const Lang L = m.lang;
   out << "### " << tr(L, "Input errors") << "\n\n";
@@ -228,7 +227,7 @@ void write_errors(std::ostream& out, const ReportModel& m) {
 
 // One collapsed block for the findings [first, last) of one resource.
 std::string details_block(const ReportModel& m, std::size_t first, std::size_t last) {
-  const std::vector<Finding>& fs = m.scan->findings;
+  const std::vector<Finding>& fs = m.result->findings;
   const Lang L = m.lang;
   const Finding& head = fs[first];
   std::ostringstream b;
@@ -248,7 +247,7 @@ std::string details_block(const ReportModel& m, std::size_t first, std::size_t l
     // shown once, on its first row, to leave room for more resources.
     const bool show_fix = f.result == Result::Fail && (i == first || fs[i - 1].rule != f.rule);
     b << "| " << tr(L, to_string(f.result)) << " | " << tr(L, to_string(f.rule->severity)) << " | `"
-      << f.rule->id << "` | " << cell(finding_message(f, L)) << " | " << cell(where) << " | "
+      << f.rule->id << "` | " << cell(m.message(f)) << " | " << cell(where) << " | "
       << (show_fix ? cell(f.rule->remediation_in(L)) : std::string()) << " |\n";
   }
   b << "\n</details>\n\n";
@@ -258,7 +257,7 @@ std::string details_block(const ReportModel& m, std::size_t first, std::size_t l
 }  // namespace
 
 void write_markdown_report(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
   std::ostringstream doc;
   write_header(doc, m);

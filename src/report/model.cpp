@@ -1,6 +1,5 @@
 #include "report/model.hpp"
 
-#include "catalog/messages_zh.hpp"
 
 #include <cstdio>
 #include <fstream>
@@ -52,7 +51,7 @@ std::optional<std::string_view> grade_cap_for(const std::array<std::uint64_t, 4>
 
 namespace {
 
-void add(Tally& t, const Rule& rule, const RuleTally& rt) {
+void add(Tally& t, const RuleInfo& rule, const RuleTally& rt) {
   t.checks += rt.evaluated;
   t.passed += rt.passed;
   t.failed += rt.failed;
@@ -89,7 +88,12 @@ std::string fingerprint_of(std::string_view rule, std::string_view kind, std::st
 }
 
 std::string finding_fingerprint(const Finding& f) {
-  return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, f.container, f.location.path);
+  // A free subject (an image, a layer path) narrows the container; findings
+  // without one keep the fingerprints earlier reports and baselines hold.
+  if (f.subject.empty())
+    return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, f.container, f.location.path);
+  return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, f.container + '\0' + f.subject,
+                        f.location.path);
 }
 
 std::optional<Baseline> load_baseline(const std::string& path, std::vector<InputError>& errors) {
@@ -136,9 +140,9 @@ void apply_baseline(ReportModel& m, const Baseline& b) {
   std::unordered_set<std::string> before;
   for (const FixedFinding& f : b.findings) before.insert(f.fingerprint);
   std::unordered_set<std::string> now;
-  m.baseline.assign(m.scan->findings.size(), BaselineState::None);
-  for (std::size_t i = 0; i < m.scan->findings.size(); ++i) {
-    const Finding& f = m.scan->findings[i];
+  m.baseline.assign(m.result->findings.size(), BaselineState::None);
+  for (std::size_t i = 0; i < m.result->findings.size(); ++i) {
+    const Finding& f = m.result->findings[i];
     if (f.result != Result::Fail) continue;
     std::string fp = finding_fingerprint(f);
     const bool old = before.count(fp) > 0;
@@ -150,10 +154,11 @@ void apply_baseline(ReportModel& m, const Baseline& b) {
     if (!now.count(f.fingerprint)) m.fixed.push_back(f);
 }
 
-std::string finding_message(const Finding& f, Lang lang) {
+std::string finding_message(const Finding& f, Lang lang, const MessageTable* zh_table) {
   if (lang == Lang::En) return f.message;
   if (f.message.empty()) return std::string(f.rule->title_in(lang));
-  if (auto zh = translate_message_zh(f.message)) return *zh;
+  if (zh_table)
+    if (auto zh = zh_table->translate(f.message)) return *zh;
   // No Chinese form of this message yet: the Chinese title, then the English
   // message whole, so no name or number is lost.
   return std::string(f.rule->title_in(lang)) + "：" + f.message;
@@ -182,18 +187,26 @@ Grading grade_of(const Tally& t, const std::array<std::uint64_t, 4>& by_severity
   return g;
 }
 
-ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang lang) {
+std::size_t ReportModel::category_position(Category c) const {
+  for (std::size_t i = 0; i < categories.size(); ++i)
+    if (categories[i].category == c) return i;
+  return categories.size();
+}
+
+ReportModel build_report(const EngineResult& result, std::string generated_at, Lang lang) {
   ReportModel m;
   m.lang = lang;
-  m.scan = &scan;
+  m.result = &result;
   m.tool_version = std::string(kguard_version());
   m.generated_at = std::move(generated_at);
-  for (Category c : kAllCategories) m.categories.push_back(CategoryReport{c, {}, 100});
-  for (std::size_t i = 0; i < scan.rules.size(); ++i) {
-    const Rule& rule = *scan.rules[i];
-    const RuleTally& rt = scan.tallies[i];
+  for (Category c : result.categories) m.categories.push_back(CategoryReport{c, {}, 100});
+  for (std::size_t i = 0; i < result.rules.size(); ++i) {
+    const RuleInfo& rule = *result.rules[i];
+    const RuleTally& rt = result.tallies[i];
     add(m.tally, rule, rt);
-    add(m.categories[static_cast<std::size_t>(rule.category)].tally, rule, rt);
+    // A rule of a category the result does not list counts in the totals only.
+    const std::size_t c = m.category_position(rule.category);
+    if (c < m.categories.size()) add(m.categories[c].tally, rule, rt);
     m.by_severity[static_cast<std::size_t>(rule.severity)] += rt.failed;
   }
   Grading g = grade_of(m.tally, m.by_severity, lang);
@@ -201,14 +214,14 @@ ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang 
   m.grade = std::move(g.grade);
   m.score_grade = std::move(g.score_grade);
   m.grade_cap = std::move(g.cap);
-  for (const ScopeSummary& sc : scan.scopes) {
+  for (const ScopeSummary& sc : result.scopes) {
     if (sc.objects == 0) continue;  // a directory level with no files of its own
     ScopeReport sr;
     sr.name = sc.name;
     sr.objects = sc.objects;
-    for (std::size_t i = 0; i < scan.rules.size() && i < sc.tallies.size(); ++i) {
-      add(sr.tally, *scan.rules[i], sc.tallies[i]);
-      sr.by_severity[static_cast<std::size_t>(scan.rules[i]->severity)] += sc.tallies[i].failed;
+    for (std::size_t i = 0; i < result.rules.size() && i < sc.tallies.size(); ++i) {
+      add(sr.tally, *result.rules[i], sc.tallies[i]);
+      sr.by_severity[static_cast<std::size_t>(result.rules[i]->severity)] += sc.tallies[i].failed;
     }
     sr.grading = grade_of(sr.tally, sr.by_severity, lang);
     m.scopes.push_back(std::move(sr));
@@ -221,15 +234,24 @@ std::string scope_label(const ScopeReport& s, Lang lang) {
   return s.name.empty() ? std::string(tr(lang, "(files named on the command line)")) : s.name;
 }
 
-std::string scope_explanation(const ScanResult& s, Lang lang) {
+std::string scope_explanation(const EngineResult& s, Lang lang) {
   switch (s.scope_mode) {
     case ScopeMode::Dir:
-      if (s.options.scope == ScopeMode::Auto)
+      if (s.scope_auto)
         return std::string(tr(lang, "references resolve within each top-level folder (auto: the folders define the same objects)"));
       return std::string(tr(lang, "references resolve within each top-level folder"));
     case ScopeMode::File: return std::string(tr(lang, "references resolve within each file"));
     default: return std::string(tr(lang, "references resolve across the whole input"));
   }
+}
+
+std::string policy_text(const EngineResult& result, Lang lang) {
+  std::string s(tr(lang, result.policy));
+  for (const ReportFact& f : result.facts) {
+    if (!s.empty()) s += ' ';
+    s += tr(lang, f.value);
+  }
+  return s;
 }
 
 std::string cluster_counts(const ClusterInfo& c, Lang lang) {

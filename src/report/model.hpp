@@ -1,5 +1,6 @@
 // The report model of ../docs/report.md: everything a renderer needs,
-// computed once from a ScanResult. Renderers consume this and nothing else.
+// computed once from an engine's result (model/engine_result.hpp), whatever
+// the engine. Renderers consume this and nothing else.
 #pragma once
 
 #include <array>
@@ -8,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "engines/scan/scan.hpp"
+#include "core/document.hpp"
+#include "model/engine_result.hpp"
 #include "report/framework.hpp"
 
 namespace kg {
@@ -44,6 +46,11 @@ struct Baseline {
 // Reads a kguard JSON report; errors name the file, line and field.
 std::optional<Baseline> load_baseline(const std::string& path, std::vector<InputError>& errors);
 
+// A finding's message in `lang`. Check messages are composed in English; in
+// Chinese the message is the table rules/data/messages-zh.yaml's form of it
+// (same names and numbers), else the rule's Chinese title and the English text.
+std::string finding_message(const Finding& f, Lang lang, const MessageTable* zh = nullptr);
+
 struct GradeCap {
   std::string grade;
   std::string reason;  // in the report's language
@@ -68,8 +75,8 @@ struct ScopeReport {
 };
 
 struct ReportModel {
-  const ScanResult* scan = nullptr;
-  // Set by apply_baseline: one state per scan finding, and what was fixed.
+  const EngineResult* result = nullptr;
+  // Set by apply_baseline: one state per finding of the result, and what was fixed.
   std::string baseline_file;
   std::vector<BaselineState> baseline;
   std::vector<FixedFinding> fixed;
@@ -88,13 +95,14 @@ struct ReportModel {
   std::vector<ScopeReport> scopes;  // empty when the whole input is one scope
   std::optional<FrameworkView> framework;  // --framework
   std::array<std::uint64_t, 4> by_severity{};  // failed checks, indexed by Severity
-  std::vector<CategoryReport> categories;      // the five, in fixed order
+  std::vector<CategoryReport> categories;      // the result's categories, in its order
+
+  // A finding's message in the report's language (finding_message).
+  std::string message(const Finding& f) const { return finding_message(f, lang, result ? result->messages_zh : nullptr); }
+  // Position of `c` in categories (categories.size() when it is not there).
+  std::size_t category_position(Category c) const;
 };
 
-// A finding's message in `lang`. Check messages are composed in English; in
-// Chinese the message is the table rules/data/messages-zh.yaml's form of it
-// (same names and numbers), else the rule's Chinese title and the English text.
-std::string finding_message(const Finding& f, Lang lang);
 
 // A stable identity for a finding across runs and edits that move lines:
 // rule, kind, namespace, name, container and field path (16 hex digits).
@@ -115,7 +123,11 @@ std::optional<std::string_view> grade_cap_for(const std::array<std::uint64_t, 4>
 // The better of two grades is the one earlier in A+ … F.
 int grade_rank(std::string_view grade);
 
-ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang lang = Lang::En);
+ReportModel build_report(const EngineResult& result, std::string generated_at, Lang lang = Lang::En);
+
+// What the result was judged against, for the human formats: its policy and
+// the values of its facts, translated ("Pod Security Standards restricted v1.37").
+std::string policy_text(const EngineResult& result, Lang lang);
 
 // Cluster scans: "3 nodes, 12 namespaces, 140 pods" (counts the identity
 // could not list show as unknown), the scope, and where a coverage gap is.
@@ -126,7 +138,7 @@ std::string coverage_where(const CoverageGap& g, Lang lang);  // "Deployment (ap
 // "examples/insecure", or the localized name of the shared files' scope.
 std::string scope_label(const ScopeReport& s, Lang lang);
 // What --scope did, in a sentence ("references resolve within each top-level folder").
-std::string scope_explanation(const ScanResult& s, Lang lang);
+std::string scope_explanation(const EngineResult& s, Lang lang);
 
 void write_json_report(const ReportModel& m, std::ostream& out);
 void write_text_report(const ReportModel& m, std::ostream& out, bool color);

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "report/formats.hpp"
-#include "report/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 namespace kg {
 namespace {
@@ -109,7 +109,7 @@ void write_physical_location(JsonWriter& w, std::string_view file, std::uint32_t
   w.end_object();
 }
 
-std::string help_text(const Rule& r, Lang L) {
+std::string help_text(const RuleInfo& r, Lang L) {
   std::string s(r.rationale_in(L));
   s += "\n\n";
   s += tr(L, "Remediation");
@@ -124,7 +124,7 @@ std::string help_text(const Rule& r, Lang L) {
   return s;
 }
 
-std::string help_markdown(const Rule& r, Lang L) {
+std::string help_markdown(const RuleInfo& r, Lang L) {
   std::string s(r.rationale_in(L));
   s += "\n\n**";
   s += tr(L, "Remediation");
@@ -139,7 +139,7 @@ std::string help_markdown(const Rule& r, Lang L) {
   return s;
 }
 
-void write_rule(JsonWriter& w, const Rule& r, Lang L, const FrameworkView* fw) {
+void write_rule(JsonWriter& w, const RuleInfo& r, Lang L, const FrameworkView* fw) {
   w.begin_object().field("id", r.id).field("name", pascal_case(r.id));
   w.key("shortDescription").begin_object().field("text", r.title_in(L)).end_object();
   w.key("fullDescription").begin_object().field("text", r.rationale_in(L)).end_object();
@@ -175,14 +175,14 @@ void write_rule(JsonWriter& w, const Rule& r, Lang L, const FrameworkView* fw) {
   w.end_object();
 }
 
-void write_result(JsonWriter& w, const Finding& f, std::size_t rule_index, bool indexed, Lang L,
+void write_result(JsonWriter& w, const ReportModel& m, const Finding& f, std::size_t rule_index, bool indexed,
                   BaselineState baseline) {
   w.begin_object().field("ruleId", f.rule->id);
   if (baseline != BaselineState::None)
     w.field("baselineState", baseline == BaselineState::New ? "new" : "unchanged");
   if (indexed) w.field("ruleIndex", static_cast<std::uint64_t>(rule_index));
   w.field("level", sarif_level(f.rule->severity));
-  w.key("message").begin_object().field("text", finding_message(f, L)).end_object();
+  w.key("message").begin_object().field("text", m.message(f)).end_object();
   w.key("locations").begin_array().begin_object();
   if (has_file(f.location.file))
     write_physical_location(w, f.location.file, f.location.line, f.location.column);
@@ -205,9 +205,9 @@ void write_result(JsonWriter& w, const Finding& f, std::size_t rule_index, bool 
 }  // namespace
 
 void write_sarif_report(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
-  std::unordered_map<const Rule*, std::size_t> rule_index;
+  std::unordered_map<const RuleInfo*, std::size_t> rule_index;
   for (std::size_t i = 0; i < s.rules.size(); ++i) rule_index.emplace(s.rules[i], i);
 
   JsonWriter w(out);
@@ -223,7 +223,7 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
   // Every rule in force, in catalog order, so ruleIndex is stable for a given
   // policy and a rule with no failure still documents what was checked.
   w.key("rules").begin_array();
-  for (const Rule* r : s.rules) write_rule(w, *r, L, m.framework ? &*m.framework : nullptr);
+  for (const RuleInfo* r : s.rules) write_rule(w, *r, L, m.framework ? &*m.framework : nullptr);
   w.end_array();
   w.end_object().end_object();
 
@@ -272,7 +272,7 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
     const Finding& f = s.findings[fi];
     if (f.result != Result::Fail) continue;
     auto it = rule_index.find(f.rule);
-    write_result(w, f, it == rule_index.end() ? 0 : it->second, it != rule_index.end(), L,
+    write_result(w, m, f, it == rule_index.end() ? 0 : it->second, it != rule_index.end(),
                  m.baseline.empty() ? BaselineState::None : m.baseline[fi]);
   }
   w.end_array();

@@ -1,6 +1,8 @@
 #include "engines/scan/scan.hpp"
 
+#include "catalog/messages_zh.hpp"
 #include "checks/registry.hpp"
+#include "core/clock.hpp"
 #include "core/glob.hpp"
 
 #include <sys/mman.h>
@@ -20,15 +22,6 @@
 #include <functional>
 
 namespace kg {
-
-std::string_view to_string(Result r) {
-  switch (r) {
-    case Result::Fail: return "fail";
-    case Result::Pass: return "pass";
-    case Result::Exempt: return "exempt";
-  }
-  return "fail";
-}
 
 bool rule_selected(const Rule& rule, const ScanOptions& options) {
   if (rule.pss_level) {
@@ -71,19 +64,11 @@ bool selects_rule(const std::vector<std::string>& selectors, const Rule& rule) {
   return false;
 }
 
-std::string today_utc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 }  // namespace
 
-Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::move(options)) {
-  if (options_.today.empty()) options_.today = today_utc();
+Scanner::Scanner(const Catalog& catalog, ScanOptions options)
+    : options_(std::move(options)), categories_(catalog.categories().all()) {
+  if (options_.today.empty()) options_.today = utc_today();
   apply_overrides(catalog);
   for (const auto& r : catalog.rules()) {
     const Rule* rule = r.get();
@@ -292,24 +277,6 @@ bool read_input(const std::string& path, std::string& content, std::string& erro
 }
 
 }  // namespace
-
-std::optional<ScopeMode> parse_scope_mode(std::string_view s) {
-  if (s == "auto") return ScopeMode::Auto;
-  if (s == "dir") return ScopeMode::Dir;
-  if (s == "file") return ScopeMode::File;
-  if (s == "all") return ScopeMode::All;
-  return std::nullopt;
-}
-
-std::string_view to_string(ScopeMode m) {
-  switch (m) {
-    case ScopeMode::Auto: return "auto";
-    case ScopeMode::Dir: return "dir";
-    case ScopeMode::File: return "file";
-    case ScopeMode::All: return "all";
-  }
-  return "all";
-}
 
 // The top-level folder of `file` under the input directory it was found in
 // ("examples/insecure" for examples/insecure/api.yaml scanned as examples/);
@@ -596,9 +563,13 @@ std::string describe_object(const ObjectFacts& f) {
 ScanResult Scanner::finish(std::vector<std::string> inputs,
                            std::vector<FileOutcome>& outcomes) const {
   ScanResult r;
+  r.engine = "scan";
   r.inputs = std::move(inputs);
-  r.options = options_;
-  r.rules = rules_;
+  r.policy = "Pod Security Standards";
+  r.facts = {{"pss", std::string(to_string(options_.pss_level))},
+             {"pssVersion", "v1." + std::to_string(options_.pss_minor)}};
+  r.rules.assign(rules_.begin(), rules_.end());
+  r.categories = categories_;
   r.tallies.assign(rules_.size(), RuleTally{});
   r.warnings = expired_;
 
@@ -659,6 +630,8 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
       }
   }
   r.scope_mode = mode;
+  r.scope_auto = options_.scope == ScopeMode::Auto;
+  r.messages_zh = &builtin_messages_zh();
   bool scoped = false;
   if (mode != ScopeMode::All) {
     build(mode);
