@@ -129,14 +129,16 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     out << "  " << pad(tr(L, "Compliance"), 12) << st(kBold)
         << (fw.score ? std::to_string(*fw.score) + "%" : std::string(tr(L, "not applicable"))) << st(kReset)
         << " (" << framework_summary(fw, L) << ")\n";
+    std::size_t id_width = 8;
+    for (const FrameworkControl& c : fw.controls) id_width = std::max(id_width, c.id.size() + 1);
     for (const FrameworkControl& c : fw.controls) {
       const std::string_view colour = c.status == ControlStatus::Fail   ? kRed
                                       : c.status == ControlStatus::Pass ? kGreen
                                                                         : kDim;
-      out << "  " << pad(c.id, 14) << ' ' << st(colour) << pad(tr(L, to_string(c.status)), 15) << st(kReset)
+      out << "  " << pad(c.id, id_width) << ' ' << st(colour) << pad(tr(L, to_string(c.status)), 15) << st(kReset)
           << lpad(c.score ? std::to_string(*c.score) + "%" : std::string("-"), 5) << "  " << c.title << '\n';
       for (const FrameworkControl::RuleResult& r : c.rules)
-        out << "  " << pad("", 14) << ' ' << st(kDim) << pad(r.rule->id, 44) << ' ' << r.tally.failed << ' '
+        out << "  " << pad("", id_width) << ' ' << st(kDim) << pad(r.rule->id, 44) << ' ' << r.tally.failed << ' '
             << tr(L, "failed") << ", " << r.tally.passed << ' ' << tr(L, "passed") << ", " << r.tally.exempted << ' '
             << tr(L, "exempted") << st(kReset) << '\n';
     }
