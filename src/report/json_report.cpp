@@ -212,7 +212,7 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
       if (!f.exemption_until.empty()) w.field("until", f.exemption_until);
       w.end_object();
     }
-    w.field("fingerprint", finding_fingerprint(f));
+    w.field("fingerprint", m.fingerprint(f));
     if (!m.baseline.empty() && m.baseline[fi] != BaselineState::None)
       w.field("baseline", m.baseline[fi] == BaselineState::New ? "new" : "unchanged");
     w.end_object();

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <sstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #ifndef KGUARD_VERSION
@@ -87,13 +88,21 @@ std::string fingerprint_of(std::string_view rule, std::string_view kind, std::st
   return buf;
 }
 
-std::string finding_fingerprint(const Finding& f) {
+std::string finding_fingerprint(const Finding& f, bool with_file) {
   // A free subject (an image, a layer path) narrows the container; findings
   // without one keep the fingerprints earlier reports and baselines hold.
-  if (f.subject.empty())
-    return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, f.container, f.location.path);
-  return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, f.container + '\0' + f.subject,
-                        f.location.path);
+  std::string container = f.container;
+  if (!f.subject.empty()) container += '\0' + f.subject;
+  if (with_file) container += '\x01' + f.location.file;
+  return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, container, f.location.path);
+}
+
+namespace {
+std::string identity_key(const Finding& f) { return f.kind + '\0' + f.ns + '\0' + f.name; }
+}  // namespace
+
+std::string ReportModel::fingerprint(const Finding& f) const {
+  return finding_fingerprint(f, !multi_file.empty() && multi_file.count(identity_key(f)) > 0);
 }
 
 std::optional<Baseline> load_baseline(const std::string& path, std::vector<InputError>& errors) {
@@ -144,7 +153,7 @@ void apply_baseline(ReportModel& m, const Baseline& b) {
   for (std::size_t i = 0; i < m.result->findings.size(); ++i) {
     const Finding& f = m.result->findings[i];
     if (f.result != Result::Fail) continue;
-    std::string fp = finding_fingerprint(f);
+    std::string fp = m.fingerprint(f);
     const bool old = before.count(fp) > 0;
     m.baseline[i] = old ? BaselineState::Unchanged : BaselineState::New;
     if (!old) ++m.new_failures;
@@ -227,6 +236,12 @@ ReportModel build_report(const EngineResult& result, std::string generated_at, L
     m.scopes.push_back(std::move(sr));
   }
   for (CategoryReport& c : m.categories) c.score = health_score(c.tally);
+  std::unordered_map<std::string, std::string_view> file_of;
+  for (const Finding& f : result.findings) {
+    if (f.name.empty()) continue;
+    auto [it, fresh] = file_of.emplace(identity_key(f), f.location.file);
+    if (!fresh && it->second != f.location.file) m.multi_file.insert(it->first);
+  }
   return m;
 }
 

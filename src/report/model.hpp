@@ -7,6 +7,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/document.hpp"
@@ -97,6 +98,10 @@ struct ReportModel {
   std::array<std::uint64_t, 4> by_severity{};  // failed checks, indexed by Severity
   std::vector<CategoryReport> categories;      // the result's categories, in its order
 
+  // Identities (kind, namespace, name) defined in more than one file.
+  std::unordered_set<std::string> multi_file;
+  // The finding's fingerprint, with its file when its object is in multi_file.
+  std::string fingerprint(const Finding& f) const;
   // A finding's message in the report's language (finding_message).
   std::string message(const Finding& f) const { return finding_message(f, lang, result ? result->messages_zh : nullptr); }
   // Position of `c` in categories (categories.size() when it is not there).
@@ -107,7 +112,9 @@ struct ReportModel {
 // A stable identity for a finding across runs and edits that move lines:
 // rule, kind, namespace, name, container and field path (16 hex digits).
 // SARIF partialFingerprints and --baseline both use it.
-std::string finding_fingerprint(const Finding& f);
+// With `with_file`, the file is part of it too: for an object defined in
+// several files of one input (dev/ and prod/), so their findings stay apart.
+std::string finding_fingerprint(const Finding& f, bool with_file = false);
 std::string fingerprint_of(std::string_view rule, std::string_view kind, std::string_view ns,
                            std::string_view name, std::string_view container, std::string_view path);
 

@@ -192,7 +192,7 @@ void write_result(JsonWriter& w, const ReportModel& m, const Finding& f, std::si
   w.end_object().end_array();
   w.key("partialFingerprints")
       .begin_object()
-      .field("kguardFindingId/v1", finding_fingerprint(f))
+      .field("kguardFindingId/v1", m.fingerprint(f))
       .end_object();
   w.key("properties").begin_object();
   w.field("kind", f.kind).field("namespace", f.ns).field("name", f.name);

@@ -173,6 +173,20 @@ class Scopes(unittest.TestCase):
                             "Deployment shopfront/api" in w["message"] and
                             "examples/hardened/api.yaml" in w["message"] for w in dup), dup)
 
+    def test_fingerprints_keep_the_files_apart(self):
+        for scope in ("dir", "all"):
+            report, _ = scan_json("--scope", scope, "examples/", cwd=SOURCE)
+            by_fp = {}
+            for f in report["findings"]:
+                by_fp.setdefault(f["fingerprint"], set()).add(f["location"]["file"])
+            self.assertEqual([fp for fp, files in by_fp.items() if len(files) > 1], [], scope)
+        # An object in one file keeps the fingerprint earlier reports hold.
+        alone, _ = scan_json(os.path.join(EXAMPLES, "insecure"))
+        together, _ = scan_json(os.path.join(EXAMPLES, "insecure"), os.path.join(EXAMPLES, "hardened"))
+        rbac = lambda r: sorted(f["fingerprint"] for f in r["findings"] if f["kind"] == "ClusterRoleBinding")
+        self.assertTrue(rbac(alone))
+        self.assertEqual(rbac(alone), rbac(together))
+
     def test_dev_and_prod_service_accounts(self):
         with tempfile.TemporaryDirectory() as d:
             write(d, "envs/dev/app.yaml", SA_AND_DEPLOYMENT % "automountServiceAccountToken: false\n")
