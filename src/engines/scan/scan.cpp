@@ -716,17 +716,22 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   if (scoped) {
     parts.resize(r.scopes.size());
     owner_part.assign(inv.objects.size(), 0);
-    std::vector<std::vector<char>> sees(parts.size(), std::vector<char>(parts.size()));
-    for (std::uint32_t a = 0; a < parts.size(); ++a)
-      for (std::uint32_t b = 0; b < parts.size(); ++b) sees[a][b] = related(a, b);
+    // A scope's part holds its own objects, its ancestors' and its descendants'.
+    std::vector<std::vector<std::uint32_t>> below(parts.size());
+    for (std::uint32_t n = 0; n < parts.size(); ++n)
+      for (std::int32_t a = nodes[n].parent; a >= 0; a = nodes[static_cast<std::size_t>(a)].parent)
+        below[static_cast<std::size_t>(a)].push_back(n);
+    auto add_to = [&](std::uint32_t pi, std::size_t g, bool own) {
+      parts[pi].members.push_back(g);
+      parts[pi].owned.push_back(own);
+    };
     for (std::size_t g = 0; g < inv.objects.size(); ++g) {
       const std::uint32_t sc = r.object_scope[g];
       owner_part[g] = sc;
-      for (std::uint32_t pi = 0; pi < parts.size(); ++pi) {
-        if (!sees[pi][sc]) continue;
-        parts[pi].members.push_back(g);
-        parts[pi].owned.push_back(pi == sc);
-      }
+      add_to(sc, g, true);
+      for (std::int32_t a = nodes[sc].parent; a >= 0; a = nodes[static_cast<std::size_t>(a)].parent)
+        add_to(static_cast<std::uint32_t>(a), g, false);
+      for (std::uint32_t d : below[sc]) add_to(d, g, false);
     }
   }
 
