@@ -170,6 +170,8 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
       }
     } else if (key == "admission") {
       // Read and validated by `kguard admit` (engines/admit/admit_config.cpp).
+    } else if (key == "exclude") {
+      cfg.exclude = string_list(e.value, "exclude");
     } else if (key == "defaultExemptions") {
       if (!e.value->as_bool()) bad(e.value, "defaultExemptions: must be true or false");
       else cfg.default_exemptions = *e.value->as_bool();

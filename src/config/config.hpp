@@ -9,6 +9,7 @@
 //     - rules: [pss-host-namespaces]  namespaces: [monitoring]  names: ["node-exporter*"]
 //       reason: "node-exporter reads host metrics"  until: 2027-06-30
 //   defaultExemptions: true                      # the built-in kube-system pack
+//   exclude: ["charts/**", "*.tmpl.yaml"]        # left out of directory walks
 #pragma once
 
 #include <map>
@@ -67,6 +68,7 @@ struct Config {
   std::map<std::string, RuleOverride, std::less<>> rules;
   std::vector<ExemptionRule> exemptions;
   bool default_exemptions = true;
+  std::vector<std::string> exclude;  // globs directory walks leave out (as --exclude)
   std::optional<ScopeMode> scope;  // `scope:`; --scope wins
   std::shared_ptr<SourceFile> source;  // keeps the params nodes alive
 

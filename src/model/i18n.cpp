@@ -97,6 +97,7 @@ std::string_view tr(Lang lang, std::string_view english) {
       {"Pod Security Standards", "Pod 安全标准"},
       {"failed checks", "未通过检查项"},
       {"Notices", "提示"},
+      {"Skipped", "已跳过"},
       {"new", "新增"},
       {"unchanged", "未变"},
       {"fixed", "已修复"},

@@ -33,6 +33,17 @@ std::ostream& operator<<(std::ostream& out, Esc e) {
   std::size_t run = 0;
   for (std::size_t i = 0; i < e.s.size(); ++i) {
     std::string_view rep;
+    const auto b = static_cast<unsigned char>(e.s[i]);
+    const bool c1 = b == 0xC2 && i + 1 < e.s.size() &&
+                    static_cast<unsigned char>(e.s[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(e.s[i + 1]) <= 0x9F;
+    if ((b < 0x20 && b != '\t' && b != '\n') || b == 0x7F || c1) {
+      // Controls are invalid in HTML text and live on a terminal that shows the file.
+      out.write(e.s.data() + run, static_cast<std::streamsize>(i - run)) << "\xEF\xBF\xBD";  // U+FFFD
+      if (c1) ++i;
+      run = i + 1;
+      continue;
+    }
     switch (e.s[i]) {
       case '&': rep = "&amp;"; break;
       case '<': rep = "&lt;"; break;
@@ -563,6 +574,21 @@ void write_data(const ReportModel& m, std::ostream& out) {
   const std::string json = buf.str();
   std::size_t run = 0;
   for (std::size_t i = 0; i < json.size(); ++i) {
+    // DEL and C1 controls (only ever inside JSON strings) as \u escapes: the
+    // page renders the same and a terminal showing the file sees no controls.
+    const auto b = static_cast<unsigned char>(json[i]);
+    const bool c1 = b == 0xC2 && i + 1 < json.size() &&
+                    static_cast<unsigned char>(json[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(json[i + 1]) <= 0x9F;
+    if (b == 0x7F || c1) {
+      out.write(json.data() + run, static_cast<std::streamsize>(i - run));
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04x", c1 ? static_cast<unsigned char>(json[i + 1]) : 0x7Fu);
+      out << esc;
+      i += c1 ? 1 : 0;
+      run = i + 1;
+      continue;
+    }
     if (json[i] != '<') continue;
     out.write(json.data() + run, static_cast<std::streamsize>(i - run));
     run = i + 1;
@@ -999,6 +1025,24 @@ void write_errors(const ReportModel& m, std::ostream& out) {
   out << "</tbody></table></div></section>";
 }
 
+// What the input walk left out, and why (docs/configuration.md).
+void write_skipped(const ReportModel& m, std::ostream& out) {
+  const EngineResult& s = *m.result;
+  if (s.skipped.empty()) return;
+  const Lang L = m.lang;
+  out << "<section id=\"skipped\" aria-labelledby=\"h-skipped\"><div class=\"card\"><h3 "
+         "id=\"h-skipped\">"
+      << Esc{tr(L, "Skipped")} << " (" << s.skipped.size()
+      << ")</h3><table class=\"kv\"><thead><tr><th scope=\"col\">" << Esc{tr(L, "Location")}
+      << "</th><th scope=\"col\">" << Esc{tr(L, "Message")} << "</th></tr></thead><tbody>";
+  for (const InputError& e : s.skipped) {
+    out << "<tr><td><code>" << Esc{e.file};
+    if (e.line) out << ':' << e.line;
+    out << "</code></td><td>" << Esc{e.message} << "</td></tr>";
+  }
+  out << "</tbody></table></div></section>";
+}
+
 }  // namespace
 
 void write_html_report(const ReportModel& m, std::ostream& out) {
@@ -1042,6 +1086,7 @@ void write_html_report(const ReportModel& m, std::ostream& out) {
   if (m.framework) write_framework(m, out);
   write_details(m, out);
   write_errors(m, out);
+  write_skipped(m, out);
 
   out << "</main><footer class=\"wrap\"><p>" << Esc{tr(L, "kguard inspection report")}
       << " &middot; kguard " << Esc{m.tool_version} << " &middot; " << Esc{m.generated_at}

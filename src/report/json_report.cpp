@@ -239,6 +239,15 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
         .end_object();
   }
   w.end_array();
+
+  // What directory walks left out, and why (docs/configuration.md).
+  w.key("skipped").begin_array();
+  for (const InputError& e : s.skipped) {
+    w.begin_object().field("file", e.file);
+    if (e.line) w.field("line", static_cast<std::uint64_t>(e.line));
+    w.field("reason", e.message).end_object();
+  }
+  w.end_array();
   w.end_object();
   out << '\n';
 }

@@ -128,7 +128,12 @@ class Sarif(unittest.TestCase):
     def test_one_result_per_failed_finding(self):
         run_ = json.loads(EX["sarif"])["runs"][0]
         failed = failed_findings(EX["report"])
-        results = run_["results"]
+        # Exempted findings come as suppressed results, with their reason.
+        exempt = [f for f in EX["report"]["findings"] if f["result"] == "exempt"]
+        suppressed = [r for r in run_["results"] if "suppressions" in r]
+        self.assertEqual([(r["ruleId"], r["suppressions"][0]["justification"]) for r in suppressed],
+                         [(f["rule"], f["exemption"]["reason"]) for f in exempt])
+        results = [r for r in run_["results"] if "suppressions" not in r]
         self.assertEqual(len(results), len(failed))
         rules = run_["tool"]["driver"]["rules"]
         levels = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
@@ -376,15 +381,19 @@ class Escaping(unittest.TestCase):
 
         rows = list(csv.DictReader(io.StringIO(out["csv"], newline="")))
         self.assertEqual(len(rows), len(report["findings"]))
-        self.assertEqual((rows[0]["name"], rows[0]["namespace"]), (name, ns))
+        # Terminal controls (C0 but tab and line breaks, DEL, C1) are written visibly.
+        visible = name.replace("\x01", "\\x01").replace("\x7f", "\\x7F").replace("\x85", "\\u0085")
+        self.assertEqual((rows[0]["name"], rows[0]["namespace"]), (visible, ns))
 
         docs = [x for x in yaml.safe_load_all(out["policyreport"]) if x]
         self.assertEqual(docs[0]["metadata"]["namespace"], ns)
         self.assertEqual(docs[0]["results"][0]["resources"][0]["name"], name)
 
         case = ET.fromstring(out["junit"].encode("utf-8")).find(".//testcase")
-        # XML 1.0 cannot carry U+0001: it becomes U+FFFD; everything else survives.
-        self.assertEqual(case.get("classname"), f"Deployment/{ns}/{name}".replace("\x01", "\ufffd"))
+        # XML 1.0 cannot carry U+0001, and DEL/C1 would reach a terminal showing
+        # the file: they become U+FFFD; everything else survives.
+        self.assertEqual(case.get("classname"), f"Deployment/{ns}/{name}".replace("\x01", "\ufffd")
+                         .replace("\x7f", "\ufffd").replace("\x85", "\ufffd"))
 
         top = out["markdown"].split("### Top findings")[1].split("###")[0]
         row = next(l for l in top.split("\n") if "`pss-privileged`" in l)

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <deque>
 #include <filesystem>
@@ -28,9 +29,8 @@ bool rule_selected(const Rule& rule, const ScanOptions& options) {
   if (rule.pss_level) {
     if (options.pss_level < *rule.pss_level) return false;
     if (options.pss_minor < rule.pss_since) return false;
-    if (options.pss_level == PssLevel::Restricted && rule.pss_overridden_from >= 0 &&
-        options.pss_minor >= rule.pss_overridden_from)
-      return false;
+    // A baseline control overridden at restricted stays in force beside the
+    // restricted rule that overrides it; the Scanner shares their violations.
   }
   bool enabled = rule.enabled_by_default;
   if (auto it = options.overrides.find(rule.id); it != options.overrides.end() && it->second.enabled)
@@ -85,6 +85,7 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options)
       if (owned->id == rule->id) rule = owned.get();
     if (rule_selected(*rule, options_)) rules_.push_back(rule);
   }
+  pair_overridden_rules();
   for (const auto& r : catalog.rules()) {
     known_selectors_.push_back(r->id);
     known_selectors_.insert(known_selectors_.end(), r->tags.begin(), r->tags.end());
@@ -144,6 +145,72 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options)
       if (selects_rule(x.rules, *rules_[i]) &&
           (x.except_rules.empty() || !selects_rule(x.except_rules, *rules_[i])))
         exemptions_by_rule_[i].push_back(&x);
+}
+
+// At restricted, a baseline control (B) overridden by a restricted one (R)
+// judges only what R also rejects (R's verdict is upstream's), and of the
+// violations both see the more severe rule reports them, B on a tie: a
+// hostPath volume stays a high pss-host-path-volumes finding under
+// restricted, and an exemption naming B covers it at every level. Without R
+// in force (--only), B is not either, as upstream.
+void Scanner::pair_overridden_rules() {
+  std::vector<const Rule*> kept;
+  for (const Rule* r : rules_) {
+    const bool overridden = options_.pss_level == PssLevel::Restricted && r->pss_overridden_from >= 0 &&
+                            options_.pss_minor >= r->pss_overridden_from;
+    if (!overridden) {
+      kept.push_back(r);
+      continue;
+    }
+    const auto by = std::find_if(rules_.begin(), rules_.end(),
+                                 [&](const Rule* x) { return x->id == r->pss_overridden_by; });
+    if (by == rules_.end() || (*by)->severity > r->severity) continue;  // R alone reports
+    kept.push_back(r);
+  }
+  rules_ = std::move(kept);
+  overlap_.assign(rules_.size(), Overlap{});
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    const Rule* b = rules_[i];
+    if (b->pss_overridden_by.empty() || options_.pss_level != PssLevel::Restricted ||
+        options_.pss_minor < b->pss_overridden_from)
+      continue;
+    for (std::size_t j = 0; j < rules_.size(); ++j)
+      if (rules_[j]->id == b->pss_overridden_by) {
+        overlap_[i] = {j, true};   // B keeps only what R also rejects
+        overlap_[j] = {i, false};  // R leaves those to B
+      }
+  }
+}
+
+void Scanner::share_violations(std::size_t rule_index, const CheckInput& in, Outcome& outcome,
+                               std::vector<Violation>& violations, OverlapMemo& memo) const {
+  const Overlap& o = overlap_[rule_index];
+  if (o.partner == Overlap::kNone) return;
+  const bool memo_hit = memo.serial == in.object_serial && memo.rule == o.partner;
+  // The first of a pair on this object leaves its verdict for the second, so
+  // the common case (the baseline rule passes) costs no second evaluation.
+  if (o.partner > rule_index) {
+    memo.serial = in.object_serial;
+    memo.rule = rule_index;
+    memo.outcome = outcome;
+    memo.violations.clear();
+    if (outcome == Outcome::Fail) memo.violations = violations;
+  }
+  if (outcome != Outcome::Fail) return;
+  std::vector<Violation> evaluated;
+  Outcome partner_outcome = memo_hit ? memo.outcome : Outcome::NotApplicable;
+  if (!memo_hit) partner_outcome = rules_[o.partner]->compiled->evaluate(in, evaluated);
+  const std::vector<Violation>& theirs = memo_hit ? memo.violations : evaluated;
+  auto shared = [&](const Violation& v) {
+    if (partner_outcome != Outcome::Fail) return false;
+    return std::any_of(theirs.begin(), theirs.end(), [&](const Violation& t) {
+      return t.path == v.path && t.container == v.container;
+    });
+  };
+  violations.erase(std::remove_if(violations.begin(), violations.end(),
+                                  [&](const Violation& v) { return shared(v) != o.keep_shared; }),
+                   violations.end());
+  if (violations.empty()) outcome = Outcome::Pass;
 }
 
 void Scanner::apply_overrides(const Catalog& catalog) {
@@ -230,6 +297,8 @@ struct Scanner::FileOutcome {
   std::string path;  // the file as named in the report
   std::string base;  // the input directory it was found in; "" for a file named as input
   std::string top;   // its top-level folder under that directory; "" for files directly in it
+  bool walked = false;  // found by a directory walk: non-objects are skipped
+  std::vector<InputError> skipped;
 };
 
 namespace {
@@ -252,9 +321,72 @@ namespace {
 
 constexpr std::size_t kMaxFileBytes = std::size_t{1} << 30;
 
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
 bool has_manifest_extension(const std::filesystem::path& p) {
-  auto ext = p.extension().string();
+  const std::string ext = lower(p.extension().string());
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+// Files a repository holds beside its manifests that are YAML or JSON but
+// never Kubernetes objects (several carry an apiVersion, so content alone
+// cannot tell): why a directory walk leaves each out.
+std::string_view known_non_manifest(std::string_view file_name) {
+  const std::string full = lower(file_name);
+  const std::string_view name = full;
+  const std::string_view stem = name.substr(0, name.rfind('.'));
+  if (stem == "chart" || name == "requirements.yaml" || name == "requirements.lock" ||
+      name == "chart.lock")
+    return "Helm chart metadata, not a Kubernetes object";
+  if (starts_with(stem, "values")) return "Helm values, not a Kubernetes object";
+  if (stem == "kustomization") return "kustomize configuration, not a Kubernetes object";
+  if (stem == "helmfile" || stem == "skaffold" || stem == "tilt_config" || stem == "devspace")
+    return "deployment tool configuration, not a Kubernetes object";
+  if (starts_with(stem, "docker-compose") || stem == "compose" || starts_with(stem, "compose."))
+    return "Docker Compose file, not a Kubernetes object";
+  if (stem == "mkdocs") return "MkDocs configuration, not a Kubernetes object";
+  if (starts_with(stem, "openapi") || starts_with(stem, "swagger"))
+    return "OpenAPI specification, not a Kubernetes object";
+  if (stem == "action" || stem == "azure-pipelines" || stem == "bitbucket-pipelines" ||
+      stem == "cloudbuild" || stem == "buildspec" || stem == "appveyor" || stem == "codecov" ||
+      stem == "taskfile" || stem == "serverless" || stem == "dependabot" || stem == "renovate")
+    return "CI or tooling configuration, not a Kubernetes object";
+  if (stem == "package" || stem == "package-lock" || stem == "composer" || stem == "pnpm-lock" ||
+      starts_with(stem, "tsconfig") || stem == "environment" || stem == "pubspec")
+    return "package manager file, not a Kubernetes object";
+  if (stem == "catalog-info") return "Backstage catalog entry, not a Kubernetes object";
+  return {};
+}
+
+// `rel` (relative to the walked folder, '/' separated) matched by one of the
+// exclude globs: a glob without '/' matches the last path element.
+const std::string* excluded_by(const std::vector<std::string>& globs, std::string_view rel,
+                               bool directory) {
+  const std::string_view name = rel.substr(rel.rfind('/') + 1);
+  for (const std::string& g : globs) {
+    std::string_view pattern = g;
+    if (starts_with(pattern, "./")) pattern.remove_prefix(2);
+    const bool anchored = pattern.find('/') != std::string_view::npos;
+    if (!anchored ? path_glob_match(pattern, name)
+                  : path_glob_match(pattern, rel) ||
+                        (directory && path_glob_match(pattern, std::string(rel) + "/")))
+      return &g;
+  }
+  return nullptr;
+}
+
+// A walked document is a Kubernetes object when it is a mapping naming an
+// apiVersion or a kind; one that names either but is broken stays an error.
+bool looks_like_object(const Node* root) {
+  return root && root->is_map() && (root->get("apiVersion") || root->get("kind"));
 }
 
 // A large input is read into transparent huge pages where the kernel allows
@@ -322,13 +454,16 @@ static std::pair<std::string, std::string> input_folders(const std::string& file
   return {};
 }
 
-std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
-                                       std::vector<InputError>& errors) {
+std::vector<InputFile> expand_inputs(const std::vector<std::string>& paths, const ScanOptions& options,
+                                     std::vector<InputError>& errors, std::vector<InputError>& skipped) {
   namespace fs = std::filesystem;
-  std::vector<std::string> files;
+  std::vector<InputFile> files;
+  std::error_code cfg_ec;
+  const fs::path config =
+      options.config_file.empty() ? fs::path() : fs::weakly_canonical(options.config_file, cfg_ec);
   for (const std::string& p : paths) {
     if (p == "-") {
-      files.push_back(p);
+      files.push_back({p, false});
       continue;
     }
     std::error_code ec;
@@ -338,18 +473,57 @@ std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
       continue;
     }
     if (!fs::is_directory(st)) {
-      files.push_back(p);
+      files.push_back({p, false});  // named on the command line: always read
       continue;
     }
-    std::vector<std::string> found;
+    std::vector<InputFile> found;
+    std::vector<InputError> left_out;
     auto it = fs::recursive_directory_iterator(p, fs::directory_options::skip_permission_denied, ec);
     for (; !ec && it != fs::end(it); it.increment(ec)) {
-      if (it->is_regular_file(ec) && has_manifest_extension(it->path()))
-        found.push_back(it->path().string());
+      const fs::path& path = it->path();
+      const std::string name = path.filename().string();
+      const std::string rel = path.lexically_relative(p).generic_string();
+      const bool dir = it->is_directory(ec);
+      auto skip = [&](std::string reason) {
+        if (dir) it.disable_recursion_pending();
+        left_out.push_back({path.string(), 0, 0, std::move(reason)});
+      };
+      if (dir) {
+        if (name.size() > 1 && name[0] == '.') {
+          skip("hidden folder, not walked");
+        } else if (const std::string* g = excluded_by(options.exclude, rel, true)) {
+          skip("excluded by '" + *g + "'");
+        } else if (name == "templates" && fs::exists(path.parent_path() / "Chart.yaml", ec)) {
+          skip("Helm chart templates: render them (helm template) and scan the output");
+        }
+        continue;
+      }
+      if (!it->is_regular_file(ec) || !has_manifest_extension(path)) continue;
+      if (!config.empty() && path.filename() == config.filename()) {
+        std::error_code c_ec;
+        if (fs::weakly_canonical(path, c_ec) == config) {
+          skip("the kguard configuration file");
+          continue;
+        }
+      }
+      if (name[0] == '.') {
+        skip(name == ".kguard.yaml" || name == ".kguard.yml" ? "the kguard configuration file"
+                                                             : "hidden file");
+      } else if (const std::string* g = excluded_by(options.exclude, rel, false)) {
+        skip("excluded by '" + *g + "'");
+      } else if (std::string_view why = known_non_manifest(name); !why.empty()) {
+        skip(std::string(why));
+      } else {
+        found.push_back({path.string(), true});
+      }
     }
     if (ec) errors.push_back({p, 0, 0, "cannot walk directory: " + ec.message()});
-    std::sort(found.begin(), found.end());
+    std::sort(found.begin(), found.end(),
+              [](const InputFile& a, const InputFile& b) { return a.path < b.path; });
+    std::sort(left_out.begin(), left_out.end(),
+              [](const InputError& a, const InputError& b) { return a.file < b.file; });
     files.insert(files.end(), found.begin(), found.end());
+    skipped.insert(skipped.end(), left_out.begin(), left_out.end());
   }
   return files;
 }
@@ -372,6 +546,7 @@ Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFa
       e.exempt = true;
       e.reason = m.reason.empty() ? "exempted by the kguard.io/exempt annotation" : m.reason;
       e.until = m.until;
+      e.in_source = true;
       return e;
     }
   }
@@ -413,6 +588,7 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
   std::vector<Violation> violations;
   std::vector<std::string> containers;
   std::vector<ContainerRef> pod_containers;
+  OverlapMemo overlap_memo;
   // "Kind/ns/name" of the objects seen so far in this file, keyed as
   // Inventory::has_object keys them. A child whose controller came earlier in
   // the file (a snapshot lists a Deployment before its ReplicaSets and Pods)
@@ -435,6 +611,12 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
     if (doc.list_index < 0 && doc.root && str(get(doc.root, "kind")) == "List")
       if (const Node* snap = get(doc.root, "kguardSnapshot"); snap && !out.cluster)
         out.cluster = parse_cluster_info(file.path, *snap, out.errors);
+    if (out.walked && doc.list_index < 0 && !looks_like_object(doc.root)) {
+      if (doc.root && !doc.root->is_null())
+        out.skipped.push_back({file.path, doc.root->line, doc.root->column,
+                               "not a Kubernetes object (no apiVersion or kind)"});
+      return;
+    }
     objects.clear();
     collect_objects(file, doc, objects, out.errors);
     for (const Object& obj : objects) {
@@ -470,6 +652,7 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
         violations.clear();
         Outcome outcome = rule.compiled->evaluate(in, violations);
         if (outcome == Outcome::NotApplicable) continue;
+        share_violations(ri, in, outcome, violations, overlap_memo);
         if (outcome == Outcome::Fail && violations.empty())
           violations.push_back(Violation{rule.title, nullptr, {}, {}});
         containers.clear();
@@ -490,6 +673,7 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
         proto.object = local;
         proto.exemption_reason = std::move(ex.reason);
         proto.exemption_until = std::move(ex.until);
+        proto.exemption_in_source = ex.in_source;
         std::vector<Finding> found;
         append_findings(std::move(proto), outcome, violations, containers, found);
         if (owned || rule.deferral != Deferral::None) {
@@ -513,7 +697,8 @@ namespace {
 // scope owns get verdicts (the others are context it may refer to).
 class ResultSink final : public SetSink {
  public:
-  using Exempt = std::function<bool(std::size_t object, std::string& reason, std::string& until)>;
+  using Exempt = std::function<bool(std::size_t object, std::string& reason, std::string& until,
+                                    bool& in_source)>;
   using Count = std::function<void(std::size_t global, Result res)>;
   ResultSink(ScanResult& r, const Inventory& inv, std::size_t rule_index, bool show_passed, Exempt exempt,
              Count count, const std::vector<std::size_t>* global_of = nullptr,
@@ -524,22 +709,24 @@ class ResultSink final : public SetSink {
   void pass(std::size_t object) override {
     if (owned_ && !(*owned_)[object]) return;
     std::string reason, until;
-    const Result res = exempt_(object, reason, until) ? Result::Exempt : Result::Pass;
+    bool in_source = false;
+    const Result res = exempt_(object, reason, until, in_source) ? Result::Exempt : Result::Pass;
     count_(global(object), res);
-    if (res == Result::Pass && show_passed_) r_.findings.push_back(make(object, res, {}, reason, until));
+    if (res == Result::Pass && show_passed_) r_.findings.push_back(make(object, res, {}, reason, until, in_source));
   }
   void fail(std::size_t object, std::vector<SetViolation> violations) override {
     if (owned_ && !(*owned_)[object]) return;
     std::string reason, until;
-    const Result res = exempt_(object, reason, until) ? Result::Exempt : Result::Fail;
+    bool in_source = false;
+    const Result res = exempt_(object, reason, until, in_source) ? Result::Exempt : Result::Fail;
     count_(global(object), res);
-    for (SetViolation& v : violations) r_.findings.push_back(make(object, res, std::move(v), reason, until));
+    for (SetViolation& v : violations) r_.findings.push_back(make(object, res, std::move(v), reason, until, in_source));
   }
 
  private:
   std::size_t global(std::size_t object) const { return global_of_ ? (*global_of_)[object] : object; }
   Finding make(std::size_t object, Result res, SetViolation v, const std::string& reason,
-               const std::string& until) const {
+               const std::string& until, bool in_source) const {
     const ObjectFacts& o = inv_.objects[object];
     Finding f;
     f.rule = r_.rules[rule_index_];
@@ -555,6 +742,7 @@ class ResultSink final : public SetSink {
     f.location.path = join_path(o.path_prefix, v.path);
     f.exemption_reason = reason;
     f.exemption_until = until;
+    f.exemption_in_source = in_source;
     f.object = global(object);
     return f;
   }
@@ -723,6 +911,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     }
     std::move(o.errors.begin(), o.errors.end(), std::back_inserter(r.errors));
     std::move(o.warnings.begin(), o.warnings.end(), std::back_inserter(r.warnings));
+    std::move(o.skipped.begin(), o.skipped.end(), std::back_inserter(r.skipped));
   }
 
   auto count = [&](std::size_t global, std::size_t ri, Result res) {
@@ -826,11 +1015,12 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     for (std::size_t ri : set_rules_) {
       ResultSink sink(
           r, pinv, ri, options_.show_passed,
-          [&](std::size_t object, std::string& reason, std::string& until) {
+          [&](std::size_t object, std::string& reason, std::string& until, bool& in_source) {
             no_containers.clear();
             Exemption e = exemption_for(ri, pinv.objects[object], no_containers, r.warnings);
             reason = e.reason;
             until = e.until;
+            in_source = e.in_source;
             return e.exempt;
           },
           [&, ri](std::size_t global, Result res) { count(global, ri, res); }, global_of, owned);
@@ -913,21 +1103,22 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
 }
 
 ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
-  std::vector<InputError> walk_errors;
-  std::vector<std::string> files = expand_inputs(paths, walk_errors);
+  std::vector<InputError> walk_errors, skipped;
+  std::vector<InputFile> files = expand_inputs(paths, options_, walk_errors, skipped);
   std::vector<FileOutcome> outcomes(files.size());
   auto work = [&](std::size_t i) {
-    outcomes[i].path = files[i] == "-" ? std::string("<stdin>") : files[i];
-    std::tie(outcomes[i].base, outcomes[i].top) = input_folders(files[i], paths);
+    outcomes[i].path = files[i].path == "-" ? std::string("<stdin>") : files[i].path;
+    std::tie(outcomes[i].base, outcomes[i].top) = input_folders(files[i].path, paths);
     SourceFile file;
-    file.path = files[i];
+    file.path = files[i].path;
     std::string error;
-    if (!read_input(files[i], file.content, error)) {
+    if (!read_input(files[i].path, file.content, error)) {
       outcomes[i].tallies.assign(rules_.size(), RuleTally{});
-      outcomes[i].errors.push_back({files[i], 0, 0, error});
+      outcomes[i].errors.push_back({files[i].path, 0, 0, error});
       return;
     }
-    if (files[i] == "-") file.path = "<stdin>";
+    if (files[i].path == "-") file.path = "<stdin>";
+    outcomes[i].walked = files[i].walked;
     scan_file(file, outcomes[i]);
   };
   const unsigned jobs = std::max(1u, std::min<unsigned>(options_.jobs, files.size()));
@@ -946,6 +1137,7 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   }
   ScanResult r = finish(paths, outcomes);
   r.errors.insert(r.errors.begin(), walk_errors.begin(), walk_errors.end());
+  r.skipped.insert(r.skipped.begin(), skipped.begin(), skipped.end());
   return r;
 }
 
@@ -995,12 +1187,14 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
                       options_.cluster_version};
   std::vector<Violation> violations;
   std::vector<std::string> containers;
+  OverlapMemo overlap_memo;
   for (std::size_t ri : rules_for(obj.kind)) {
     const Rule& rule = *rules_[ri];
     if (rule.deferral != Deferral::None) continue;  // no Service selects a lone object
     violations.clear();
-    const Outcome outcome = rule.compiled->evaluate(in, violations);
+    Outcome outcome = rule.compiled->evaluate(in, violations);
     if (outcome == Outcome::NotApplicable) continue;
+    share_violations(ri, in, outcome, violations, overlap_memo);
     if (outcome == Outcome::Fail && violations.empty())
       violations.push_back(Violation{rule.title, nullptr, {}, {}});
     containers.clear();
@@ -1020,6 +1214,7 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
     proto.location.column = obj.column;
     proto.exemption_reason = ex.reason;
     proto.exemption_until = ex.until;
+    proto.exemption_in_source = ex.in_source;
     append_findings(std::move(proto), outcome, violations, containers, out);
   }
 }
