@@ -381,19 +381,29 @@ class RbacGrant final : public SetCheck {
       }
       return;
     }
+    // What each service account is granted, worked out once per account:
+    // many workloads sharing one account with many bindings stay linear.
+    struct Grants {
+      std::vector<const Permission*> all;
+      std::string via;
+    };
+    std::map<std::pair<std::string, std::string>, Grants, std::less<>> by_account;
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];
       const std::string sa = w.service_account.empty() ? "default" : w.service_account;
-      std::vector<const Permission*> all;
-      std::string via;
-      for (std::size_t bi : inv.bindings_of_service_account(o.ns, sa)) {
-        const BindingFacts& b = inv.bindings[bi];
-        for (const Permission* p : granted(inv, b))
-          if (std::find(all.begin(), all.end(), p) == all.end()) {
-            all.push_back(p);
-            if (via.empty()) via = inv.objects[b.object].kind + " \"" + inv.objects[b.object].name + "\"";
-          }
-      }
+      auto [it, fresh] = by_account.try_emplace({o.ns, sa});
+      if (fresh)
+        for (std::size_t bi : inv.bindings_of_service_account(o.ns, sa)) {
+          const BindingFacts& b = inv.bindings[bi];
+          for (const Permission* p : granted(inv, b))
+            if (std::find(it->second.all.begin(), it->second.all.end(), p) == it->second.all.end()) {
+              it->second.all.push_back(p);
+              if (it->second.via.empty())
+                it->second.via = inv.objects[b.object].kind + " \"" + inv.objects[b.object].name + "\"";
+            }
+        }
+      const std::vector<const Permission*>& all = it->second.all;
+      const std::string& via = it->second.via;
       if (all.empty()) {
         sink.pass(w.object);
       } else {

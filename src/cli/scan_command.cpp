@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -91,6 +92,12 @@ Options:
       --rules DIR              also load custom rules (rule.yaml files) from DIR
   -j, --jobs N                 files scanned in parallel, 1-1024 (default: number
                                of cores)
+      --max-file-size SIZE     larger files (and stdin) are not scanned, an input
+                               error (default 256MiB; units B, KiB, MiB, GiB)
+      --max-document-size SIZE larger YAML documents / JSON values are skipped,
+                               an input error (default 128MiB)
+      --max-errors-per-file N  input errors listed per file; the rest are counted
+                               in one summary error (default 100)
       --lang en|zh             language of the report (default: from LANG, else en)
       --no-color               never colour the text report
   -q, --quiet                  no progress or summary lines on stderr (the reason
@@ -165,6 +172,7 @@ int scan_command(const std::vector<std::string>& args) {
   std::vector<std::string> rule_dirs;
   ClusterFlags cluster;
   std::string target_version;
+  std::optional<std::size_t> max_file_bytes, max_document_bytes, max_errors_per_file;
   std::vector<std::string> exclude;
   bool allow_empty = false;
   std::array<bool, 4> shown{true, true, true, true};  // --severity, by Severity
@@ -270,6 +278,20 @@ int scan_command(const std::vector<std::string>& args) {
       if (!value(v)) return usage_error("--target-version needs a version such as 1.32");
       if (!kubernetes_minor(v)) return usage_error("--target-version must be 1.N, not '" + v + "'");
       target_version = v;
+    } else if (is("--max-file-size") || is("--max-document-size")) {
+      const bool file_limit = is("--max-file-size");
+      const std::string name = file_limit ? "--max-file-size" : "--max-document-size";
+      if (!value(v)) return usage_error(name + " needs a size such as 256MiB");
+      auto n = parse_byte_size(v);
+      if (!n) return usage_error(name + " must be a size such as 256MiB, 64M, 512KiB or bytes, not '" + v + "'");
+      (file_limit ? max_file_bytes : max_document_bytes) = *n;
+    } else if (is("--max-errors-per-file")) {
+      if (!value(v)) return usage_error("--max-errors-per-file needs a number");
+      std::size_t n = 0;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc{} || p != v.data() + v.size() || n < 1)
+        return usage_error("--max-errors-per-file must be a whole number of at least 1, not '" + v + "'");
+      max_errors_per_file = n;
     } else if (a == "--fail-on-new") {
       fail_on_new = true;
     } else if (a == "--no-exemptions") {
@@ -343,6 +365,13 @@ int scan_command(const std::vector<std::string>& args) {
   options.config_file = config.path;
   if (cli_scope) options.scope = *cli_scope;
   options.use_exemptions = !no_exemptions;
+  // Limits: the config's, then the flags'.
+  if (config.max_file_bytes) options.limits.max_file_bytes = *config.max_file_bytes;
+  if (config.max_document_bytes) options.limits.max_document_bytes = *config.max_document_bytes;
+  if (config.max_errors_per_file) options.limits.max_errors_per_file = *config.max_errors_per_file;
+  if (max_file_bytes) options.limits.max_file_bytes = *max_file_bytes;
+  if (max_document_bytes) options.limits.max_document_bytes = *max_document_bytes;
+  if (max_errors_per_file) options.limits.max_errors_per_file = *max_errors_per_file;
 
   // Custom rules join the built-in catalog; a malformed one is refused.
   Catalog custom;

@@ -8,6 +8,7 @@
 // forbids every network request. tests/integration/html_test.mjs drives it in
 // headless Chromium.
 #include "report/html_report.hpp"
+#include "report/grouping.hpp"
 
 #include <algorithm>
 #include <array>
@@ -550,8 +551,20 @@ void write_data(const ReportModel& m, std::ostream& out) {
 
   // [rule, result, kind, namespace, name, container, message, file, line, column, path,
   //  exemption reason, exemption until]
+  // The page filters and pages findings itself; only a report too large to
+  // open well lists findings of a repeated shape a few times, then counts
+  // them (report/grouping.hpp).
+  constexpr std::size_t kGroupAbove = 20000;
+  const FindingGroups groups =
+      group_findings(s.findings, s.findings.size() > kGroupAbove ? kShownPerGroup : SIZE_MAX);
   w.key("findings").begin_array();
-  for (const Finding& f : s.findings) {
+  for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
+    if (groups.hidden[fi]) continue;
+    const Finding& f = s.findings[fi];
+    std::string message = m.message(f);
+    if (groups.more[fi] > 0)
+      message += " (… " + std::string(tr(L, "and")) + ' ' + std::to_string(groups.more[fi]) + ' ' +
+                 std::string(tr(L, "more like this, not listed here")) + ')';
     w.begin_array()
         .value(rule_index.at(f.rule))
         .value(to_string(f.result))
@@ -559,7 +572,7 @@ void write_data(const ReportModel& m, std::ostream& out) {
         .value(f.ns)
         .value(f.name)
         .value(f.container)
-        .value(m.message(f))
+        .value(message)
         .value(f.location.file)
         .value(static_cast<std::uint64_t>(f.location.line))
         .value(static_cast<std::uint64_t>(f.location.column))

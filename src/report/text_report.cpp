@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/utf8.hpp"
+#include "report/grouping.hpp"
 #include "report/model.hpp"
 #include "report/terminal.hpp"
 
@@ -147,9 +148,16 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
 
   heading(std::string("3. ") + std::string(tr(L, "Details by workload")));
   if (s.findings.empty()) out << "  " << tr(L, "No failed checks.") << '\n';
-  // Group rows by resource, keeping input order.
+  // Group rows by resource, keeping input order. Findings of a repeated
+  // shape are listed a few times, then counted (report/grouping.hpp).
+  const FindingGroups groups = group_findings(s.findings);
+  if (groups.hidden_total > 0)
+    out << "  " << st(kDim) << groups.hidden_total << ' '
+        << tr(L, "findings of a repeated shape are counted, not listed (every finding is in the json, sarif and csv reports)")
+        << st(kReset) << '\n';
   std::string current;
   for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
+    if (groups.hidden[fi]) continue;
     const Finding& f = s.findings[fi];
     const bool is_new = !m.baseline.empty() && m.baseline[fi] == BaselineState::New;
     std::string resource = terminal_safe(f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name);
@@ -175,6 +183,9 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
       if (!f.exemption_until.empty()) out << " (" << tr(L, "until") << ' ' << Tsafe{f.exemption_until} << ')';
       out << '\n';
     }
+    if (groups.more[fi] > 0)
+      out << "      " << st(kDim) << "… " << tr(L, "and") << ' ' << groups.more[fi] << ' '
+          << tr(L, "more like this, not listed here") << st(kReset) << '\n';
   }
 
   if (s.cluster) {

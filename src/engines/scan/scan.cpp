@@ -6,7 +6,14 @@
 #include "core/clock.hpp"
 #include "core/glob.hpp"
 
+#include <fcntl.h>
+#include <malloc.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <algorithm>
 #include <cctype>
@@ -319,8 +326,6 @@ void tally(RuleTally& t, Result r) {
 
 namespace {
 
-constexpr std::size_t kMaxFileBytes = std::size_t{1} << 30;
-
 std::string lower(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -401,34 +406,106 @@ void advise_huge_pages(std::string& content) {
   if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
 }
 
-bool read_input(const std::string& path, std::string& content, std::string& error) {
-  if (path == "-") {
-    content.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-    return true;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open file";
+std::string file_type(mode_t mode) {
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISDIR(mode)) return "a directory";
+  return "not a regular file";
+}
+
+std::string too_large(std::string_view what, std::size_t limit) {
+  return std::string(what) + " is larger than the file size limit (" + format_bytes(limit) +
+         ", --max-file-size); not scanned";
+}
+
+// Reads a regular file, or stdin, of at most `max_bytes`. Devices, FIFOs and
+// sockets given as paths are refused (`kguard scan /dev/zero` would read
+// forever); stdin is read in blocks and given up past the limit.
+bool read_input(const std::string& path, std::size_t max_bytes, std::string& content,
+                std::string& error) {
+  const bool is_stdin = path == "-";
+  // O_NONBLOCK: opening a FIFO without a writer must not hang before fstat.
+  const int fd = is_stdin ? STDIN_FILENO : ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    error = std::string("cannot open file: ") + std::strerror(errno);
     return false;
   }
-  in.seekg(0, std::ios::end);
-  auto size = in.tellg();
-  if (size < 0) {
-    error = "cannot read file";
+  struct Closer {
+    int fd;
+    bool close_it;
+    ~Closer() {
+      if (close_it) ::close(fd);
+    }
+  } closer{fd, !is_stdin};
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    error = std::string("cannot read file: ") + std::strerror(errno);
     return false;
   }
-  if (static_cast<std::size_t>(size) > kMaxFileBytes) {
-    error = "file larger than 1 GiB; split it";
+  if (!is_stdin && !S_ISREG(st.st_mode)) {
+    error = "not a regular file (" + file_type(st.st_mode) +
+            "); kguard reads regular files, directories and - (stdin)";
     return false;
   }
-  content.reserve(static_cast<std::size_t>(size));
-  advise_huge_pages(content);
-  content.resize(static_cast<std::size_t>(size));
-  in.seekg(0);
-  in.read(content.data(), size);
-  if (!in) {
-    error = "cannot read file";
-    return false;
+  if (S_ISREG(st.st_mode)) {
+    const auto size = static_cast<std::size_t>(st.st_size);
+    if (size > max_bytes) {
+      error = too_large("file of " + format_bytes(size), max_bytes);
+      return false;
+    }
+    content.reserve(size);
+    advise_huge_pages(content);
+    content.resize(size);
+    std::size_t got = 0;
+    while (got < size) {
+      const ssize_t n = ::read(fd, content.data() + got, size - got);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error = std::string("cannot read file: ") + std::strerror(errno);
+        return false;
+      }
+      if (n == 0) break;  // the file shrank
+      got += static_cast<std::size_t>(n);
+    }
+    content.resize(got);
+    if (!is_stdin) return true;
+    // stdin redirected from a file: read on in case it grew.
+  }
+  // A pipe: blocks of 1 MiB, joined once at the end (no doubling copies).
+  constexpr std::size_t kBlock = std::size_t{1} << 20;
+  std::vector<std::string> blocks;
+  std::size_t total = content.size();
+  for (;;) {
+    std::string block(kBlock, '\0');
+    std::size_t used = 0;
+    while (used < kBlock) {
+      const ssize_t n = ::read(fd, block.data() + used, kBlock - used);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        error = std::string("cannot read stdin: ") + std::strerror(errno);
+        return false;
+      }
+      if (n == 0) break;
+      used += static_cast<std::size_t>(n);
+    }
+    total += used;
+    if (total > max_bytes) {
+      error = too_large("input of more than " + format_bytes(max_bytes), max_bytes);
+      content.clear();
+      content.shrink_to_fit();
+      return false;
+    }
+    block.resize(used);
+    const bool done = used < kBlock;
+    if (used > 0) blocks.push_back(std::move(block));
+    if (done) break;
+  }
+  content.reserve(total);
+  for (std::string& b : blocks) {
+    content += b;
+    std::string().swap(b);
   }
   return true;
 }
@@ -605,12 +682,25 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       if ((o.controller || f.owners.size() == 1) && seen.count(identity(o.kind, f.ns, o.name))) return true;
     return false;
   };
+  // Errors are capped per file: the loader's in `file`, the objects' here,
+  // each to the cap while streaming, then to the cap together below.
+  const std::size_t max_errors = options_.limits.max_errors_per_file;
+  file.max_errors = max_errors;
+  std::size_t object_errors_dropped = 0;
+  std::vector<InputError> doc_errors;
+  auto keep_errors = [&] {
+    for (InputError& e : doc_errors) {
+      if (out.errors.size() < max_errors) out.errors.push_back(std::move(e));
+      else ++object_errors_dropped;
+    }
+    doc_errors.clear();
+  };
   stream_documents(file, options_.limits, [&](const Document& doc) {
     if (doc.list_index < 0) ++out.documents;
     // A kguard snapshot's envelope carries what was read from the cluster.
     if (doc.list_index < 0 && doc.root && str(get(doc.root, "kind")) == "List")
       if (const Node* snap = get(doc.root, "kguardSnapshot"); snap && !out.cluster)
-        out.cluster = parse_cluster_info(file.path, *snap, out.errors);
+        out.cluster = parse_cluster_info(file.path, *snap, doc_errors);
     if (out.walked && doc.list_index < 0 && !looks_like_object(doc.root)) {
       if (doc.root && !doc.root->is_null())
         out.skipped.push_back({file.path, doc.root->line, doc.root->column,
@@ -618,7 +708,8 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       return;
     }
     objects.clear();
-    collect_objects(file, doc, objects, out.errors);
+    collect_objects(file, doc, objects, doc_errors);
+    keep_errors();
     for (const Object& obj : objects) {
       ++out.objects;
       auto kit = out.kinds.find(obj.kind);
@@ -685,8 +776,16 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       }
     }
   });
-  for (InputError& e : file.errors) out.errors.push_back(std::move(e));
+  std::size_t dropped = object_errors_dropped + file.errors_dropped;
+  for (InputError& e : file.errors) {
+    if (out.errors.size() < max_errors) out.errors.push_back(std::move(e));
+    else ++dropped;
+  }
   file.errors.clear();
+  if (dropped > 0)
+    out.errors.push_back({file.path, 0, 0,
+                          std::to_string(dropped) + " more error(s) in this file not listed (only the first " +
+                              std::to_string(max_errors) + " are; --max-errors-per-file)"});
 }
 
 namespace {
@@ -700,11 +799,11 @@ class ResultSink final : public SetSink {
   using Exempt = std::function<bool(std::size_t object, std::string& reason, std::string& until,
                                     bool& in_source)>;
   using Count = std::function<void(std::size_t global, Result res)>;
-  ResultSink(ScanResult& r, const Inventory& inv, std::size_t rule_index, bool show_passed, Exempt exempt,
-             Count count, const std::vector<std::size_t>* global_of = nullptr,
+  ResultSink(ScanResult& r, std::deque<Finding>& out, const Inventory& inv, std::size_t rule_index,
+             bool show_passed, Exempt exempt, Count count, const std::vector<std::size_t>* global_of = nullptr,
              const std::vector<char>* owned = nullptr)
-      : r_(r), inv_(inv), rule_index_(rule_index), show_passed_(show_passed), exempt_(std::move(exempt)),
-        count_(std::move(count)), global_of_(global_of), owned_(owned) {}
+      : r_(r), out_(out), inv_(inv), rule_index_(rule_index), show_passed_(show_passed),
+        exempt_(std::move(exempt)), count_(std::move(count)), global_of_(global_of), owned_(owned) {}
 
   void pass(std::size_t object) override {
     if (owned_ && !(*owned_)[object]) return;
@@ -712,7 +811,7 @@ class ResultSink final : public SetSink {
     bool in_source = false;
     const Result res = exempt_(object, reason, until, in_source) ? Result::Exempt : Result::Pass;
     count_(global(object), res);
-    if (res == Result::Pass && show_passed_) r_.findings.push_back(make(object, res, {}, reason, until, in_source));
+    if (res == Result::Pass && show_passed_) out_.push_back(make(object, res, {}, reason, until, in_source));
   }
   void fail(std::size_t object, std::vector<SetViolation> violations) override {
     if (owned_ && !(*owned_)[object]) return;
@@ -720,7 +819,7 @@ class ResultSink final : public SetSink {
     bool in_source = false;
     const Result res = exempt_(object, reason, until, in_source) ? Result::Exempt : Result::Fail;
     count_(global(object), res);
-    for (SetViolation& v : violations) r_.findings.push_back(make(object, res, std::move(v), reason, until, in_source));
+    for (SetViolation& v : violations) out_.push_back(make(object, res, std::move(v), reason, until, in_source));
   }
 
  private:
@@ -748,6 +847,7 @@ class ResultSink final : public SetSink {
   }
 
   ScanResult& r_;
+  std::deque<Finding>& out_;
   const Inventory& inv_;
   std::size_t rule_index_;
   bool show_passed_;
@@ -873,11 +973,16 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     total_findings += o.findings.size();
     total_provisional += o.provisional.size();
   }
-  r.findings.reserve(total_findings);
   provisional.reserve(total_provisional);
+  // Findings are moved into r.findings only once their number is known (the
+  // files' own, then the settled and set-level ones gathered in `late`), so
+  // the vector is allocated once and never holds two copies while it grows.
+  std::vector<std::size_t> bases;
+  std::deque<Finding> late;
   for (std::size_t oi = 0; oi < outcomes.size(); ++oi) {
     FileOutcome& o = outcomes[oi];
     const std::size_t base = inv.objects.size();
+    bases.push_back(base);
     for (std::size_t i = 0; i < o.tallies.size(); ++i) add_tally(r.tallies[i], o.tallies[i]);
     if (scoped) {
       ScopeSummary& sc = r.scopes[scope_index(file_scope[oi])];
@@ -889,11 +994,6 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     r.objects += o.objects;
     r.documents += o.documents;
     r.bytes += o.bytes;
-    for (Finding& f : o.findings) {
-      f.object += base;
-      r.findings.push_back(std::move(f));
-    }
-    std::deque<Finding>().swap(o.findings);  // free each file's copy as soon as it is merged
     for (Provisional& p : o.provisional) {
       p.object += base;
       for (Finding& f : p.findings) f.object += base;
@@ -1008,13 +1108,13 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
         if (!selected) continue;  // not applicable: nothing routes traffic to it
       }
       count(p.object, p.rule, p.result);
-      for (Finding& f : p.findings) r.findings.push_back(std::move(f));
+      for (Finding& f : p.findings) late.push_back(std::move(f));
     }
 
     // Set-level rules over the scope.
     for (std::size_t ri : set_rules_) {
       ResultSink sink(
-          r, pinv, ri, options_.show_passed,
+          r, late, pinv, ri, options_.show_passed,
           [&](std::size_t object, std::string& reason, std::string& until, bool& in_source) {
             no_containers.clear();
             Exemption e = exemption_for(ri, pinv.objects[object], no_containers, r.warnings);
@@ -1059,10 +1159,29 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
         f.location.column = r.cluster->column;
         f.location.path = std::move(v.path);
         f.object = inv.objects.size();  // after every object of the input
-        r.findings.push_back(std::move(f));
+        late.push_back(std::move(f));
       }
     }
   }
+
+  // Popped as they are moved: each finding's deque block is freed at once,
+  // and the freed pages go back to the kernel as the move advances (malloc
+  // keeps them otherwise), so the findings are never resident twice.
+  r.findings.reserve(total_findings + late.size());
+  std::size_t moved = 0;
+  auto move_from = [&](std::deque<Finding>& fs, std::size_t base) {
+    while (!fs.empty()) {
+      fs.front().object += base;
+      r.findings.push_back(std::move(fs.front()));
+      fs.pop_front();
+#ifdef __GLIBC__
+      if (++moved % 65536 == 0) malloc_trim(0);
+#endif
+    }
+    std::deque<Finding>().swap(fs);
+  };
+  for (std::size_t i = 0; i < outcomes.size(); ++i) move_from(outcomes[i].findings, bases[i]);
+  move_from(late, 0);
 
   // Input order; within one resource failures first, the most severe first.
   // Findings are large: sort indices, then move each finding once.
@@ -1112,12 +1231,12 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
     SourceFile file;
     file.path = files[i].path;
     std::string error;
-    if (!read_input(files[i].path, file.content, error)) {
+    if (files[i].path == "-") file.path = "<stdin>";
+    if (!read_input(files[i].path, options_.limits.max_file_bytes, file.content, error)) {
       outcomes[i].tallies.assign(rules_.size(), RuleTally{});
-      outcomes[i].errors.push_back({files[i].path, 0, 0, error});
+      outcomes[i].errors.push_back({file.path, 0, 0, error});
       return;
     }
-    if (files[i].path == "-") file.path = "<stdin>";
     outcomes[i].walked = files[i].walked;
     scan_file(file, outcomes[i]);
   };
