@@ -14,6 +14,7 @@
 #include "cli/cluster.hpp"
 #include "cli/commands.hpp"
 #include "catalog/catalog.hpp"
+#include "cli/render_flags.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "report/model.hpp"
@@ -110,6 +111,12 @@ Cluster options (reading through the API server, like kubectl):
       --cluster                scan the cluster of the kubeconfig's context
 )";
 
+constexpr const char* kRenderHelpHeading = R"(
+Helm charts and kustomizations (a folder holding Chart.yaml or kustomization.yaml
+is rendered by helm template or kustomize build, and its output scanned instead
+of its files; findings name the template, or the kustomization folder):
+)";
+
 constexpr const char* kScanExitCodes = R"(
 Exit codes: 0 no failure at or above the thresholds; 1 thresholds exceeded;
 2 usage or input errors (the report is still written for what could be read).
@@ -189,8 +196,13 @@ int scan_command(const std::vector<std::string>& args) {
       if (consumed < 0) return usage_error(cluster_error);
       continue;
     }
+    if (std::string render_error; const int consumed = parse_render_flag(args, i, options.render, render_error)) {
+      if (consumed < 0) return usage_error(render_error);
+      continue;
+    }
     if (a == "-h" || a == "--help") {
-      std::cout << kScanHelp << cluster_flags_help() << kScanExitCodes;
+      std::cout << kScanHelp << cluster_flags_help() << kRenderHelpHeading << render_flags_help()
+                << kScanExitCodes;
       return 0;
     } else if (is("--output", "-o")) {
       if (!value(v)) return usage_error("-o needs FORMAT[=FILE]");
@@ -313,6 +325,10 @@ int scan_command(const std::vector<std::string>& args) {
       return usage_error("unknown option '" + a + "'");
     }
   }
+  // -n is kubectl's and the cluster read's; helm's --namespace is --release-namespace here.
+  if (cluster.enabled && !paths.empty() && !cluster.namespaces.empty())
+    return usage_error("--namespace selects what --cluster reads; to render Helm charts into a "
+                       "namespace use --release-namespace");
   if (cluster.enabled && !paths.empty())
     return usage_error("--cluster reads the cluster; do not give paths too (scan a snapshot file instead)");
   if (!cluster.enabled && paths.empty())

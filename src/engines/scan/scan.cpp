@@ -1224,11 +1224,28 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
 ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   std::vector<InputError> walk_errors, skipped;
   std::vector<InputFile> files = expand_inputs(paths, options_, walk_errors, skipped);
+  // Charts and kustomizations are read through helm / kustomize, not raw and
+  // not listed as skipped; their output follows the files, in memory.
+  render::RenderedInputs rendered = render::render_roots(
+      render::find_render_roots(
+          paths, [&](std::string_view rel) { return excluded_by(options_.exclude, rel, true) != nullptr; }),
+      options_.render, options_.jobs);
+  auto rendered_here = [&](std::string_view f) { return render::inside_root(f, rendered.roots); };
+  std::erase_if(files, [&](const InputFile& f) { return rendered_here(f.path); });
+  std::erase_if(skipped, [&](const InputError& e) { return rendered_here(e.file); });
+  const std::size_t on_disk = files.size();
+  for (const render::RenderedFile& r : rendered.files) files.push_back({r.path, false});
   std::vector<FileOutcome> outcomes(files.size());
   auto work = [&](std::size_t i) {
     outcomes[i].path = files[i].path == "-" ? std::string("<stdin>") : files[i].path;
     std::tie(outcomes[i].base, outcomes[i].top) = input_folders(files[i].path, paths);
     SourceFile file;
+    if (i >= on_disk) {
+      file.path = files[i].path;
+      file.content = std::move(rendered.files[i - on_disk].content);
+      scan_file(file, outcomes[i]);
+      return;
+    }
     file.path = files[i].path;
     std::string error;
     if (files[i].path == "-") file.path = "<stdin>";
@@ -1256,6 +1273,8 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   }
   ScanResult r = finish(paths, outcomes);
   r.errors.insert(r.errors.begin(), walk_errors.begin(), walk_errors.end());
+  r.errors.insert(r.errors.end(), rendered.errors.begin(), rendered.errors.end());
+  r.warnings.insert(r.warnings.begin(), rendered.notes.begin(), rendered.notes.end());
   r.skipped.insert(r.skipped.begin(), skipped.begin(), skipped.end());
   return r;
 }

@@ -19,6 +19,7 @@
 #include "core/inventory.hpp"
 #include "core/object.hpp"
 #include "model/engine_result.hpp"
+#include "sources/render/render.hpp"
 
 namespace kg {
 
@@ -49,6 +50,8 @@ struct ScanOptions : PolicyOptions {
   std::vector<std::string> exclude;
   // The configuration file in use, never read as a manifest by a walk.
   std::string config_file;
+  // Helm charts and kustomizations in the inputs: how they are rendered.
+  render::RenderOptions render;
 };
 
 // What a scan returns: the engine-neutral result (model/engine_result.hpp).
@@ -67,7 +70,9 @@ class Scanner {
   Scanner& operator=(const Scanner&) = delete;
 
   // Scans paths ("-" is stdin; directories are walked recursively for
-  // .yaml, .yml and .json files, in sorted order).
+  // .yaml, .yml and .json files, in sorted order). Chart and kustomization
+  // folders are rendered (options.render) and their output scanned after the
+  // files, instead of their own files.
   ScanResult scan(const std::vector<std::string>& paths) const;
   // Scans one in-memory buffer named `name` (tests, admission requests).
   ScanResult scan_buffer(const std::string& name, std::string content) const;
