@@ -135,9 +135,6 @@ struct RuleMeta : RuleInfo {
   // reports them, so stricter never means a lower severity, and exemptions
   // naming this rule work at every level.
   std::string pss_overridden_by;
-  // Rules whose finding on the same field of the same object this rule owns
-  // (rule.yaml `supersedes:`): one risk, one finding.
-  std::vector<std::string> supersedes;
   Deferral deferral = Deferral::None;
   const Node* params = nullptr;  // as written in rule.yaml (owned by the catalog)
 };

@@ -13,6 +13,7 @@
 #include "cli/args.hpp"
 #include "cli/cluster.hpp"
 #include "cli/commands.hpp"
+#include "catalog/catalog.hpp"
 #include "cli/render_flags.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
@@ -21,6 +22,21 @@
 #include "report/terminal.hpp"
 
 namespace kg::cli {
+namespace {
+
+// The framework file data/frameworks/<id>.yaml embedded with the catalog.
+std::optional<FrameworkData> find_framework(std::string_view id) {
+  const std::string path = "data/frameworks/" + std::string(id) + ".yaml";
+  for (const CatalogFile& f : embedded_catalog_files()) {
+    if (f.path != path) continue;
+    std::vector<std::string> problems;  // the data is checked by the unit tests
+    return parse_framework(f.path, f.content, problems);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 namespace {
 
 constexpr const char* kScanHelp = R"(Usage: kguard scan [options] PATH...
@@ -51,6 +67,12 @@ Options:
       --pss LEVEL              Pod Security Standards level: privileged, baseline,
                                restricted (default restricted)
       --pss-version VERSION    policy version v1.0 ... v1.37 or latest (default latest)
+      --framework ID           also show the report by a framework's controls,
+                               with a compliance score: nsa, mitre, cis, pss
+      --scope MODE             which objects set-level rules relate (references,
+                               selectors, RBAC): auto (default: dir when top-level
+                               folders define the same objects, else all), dir,
+                               file or all; cluster reads are always all
       --only SELECTOR[,...]    only rules matching an id, a category
                                (health, images, networking, resources, security)
                                or a tag (pss, pss-baseline, pss-restricted)
@@ -148,6 +170,8 @@ int scan_command(const std::vector<std::string>& args) {
   bool quiet = false;
   std::string config_path;
   Lang lang = lang_from_env();
+  std::string framework;
+  std::optional<ScopeMode> cli_scope;
   bool no_config = false;
   bool no_exemptions = false;
   std::string baseline_path;
@@ -202,6 +226,15 @@ int scan_command(const std::vector<std::string>& args) {
       auto minor = parse_pss_version(v);
       if (!minor) return usage_error("--pss-version must be v1.N or latest, not '" + v + "'");
       options.pss_minor = *minor;
+    } else if (is("--framework")) {
+      if (!value(v)) return usage_error("--framework needs nsa, mitre, cis or pss");
+      if (!find_framework(v)) return usage_error("--framework must be nsa, mitre, cis or pss, not '" + v + "'");
+      framework = v;
+    } else if (is("--scope")) {
+      if (!value(v)) return usage_error("--scope needs a mode");
+      auto mode = parse_scope_mode(v);
+      if (!mode) return usage_error("--scope must be auto, dir, file or all, not '" + v + "'");
+      cli_scope = *mode;
     } else if (is("--only")) {
       if (!value(v)) return usage_error("--only needs selectors");
       for (auto& s : split_commas(v)) options.only.push_back(s);
@@ -346,6 +379,7 @@ int scan_command(const std::vector<std::string>& args) {
   options.exclude = config.exclude;
   options.exclude.insert(options.exclude.end(), exclude.begin(), exclude.end());
   options.config_file = config.path;
+  if (cli_scope) options.scope = *cli_scope;
   options.use_exemptions = !no_exemptions;
   // Limits: the config's, then the flags'.
   if (config.max_file_bytes) options.limits.max_file_bytes = *config.max_file_bytes;
@@ -414,6 +448,7 @@ int scan_command(const std::vector<std::string>& args) {
                    : scanner.scan(paths);
   ReportModel model = build_report(result, utc_now_rfc3339(), lang);
   if (baseline) apply_baseline(model, *baseline);
+  if (!framework.empty()) model.framework = build_framework_view(result, *find_framework(framework), lang);
 
   // The gate is decided on every finding, before --severity narrows what is shown.
   std::vector<std::string> gate;  // why the exit code is 1: a reason, then its findings

@@ -25,6 +25,7 @@ std::vector<ExemptionRule> builtin_exemptions() {
 void Config::apply(PolicyOptions& options) const {
   for (const auto& [kind, tpl] : pod_template_paths) options.pod_specs.set(kind, tpl);
   for (const auto& [id, o] : rules) options.overrides[id] = o;
+  if (scope) options.scope = *scope;
   options.exemptions.insert(options.exemptions.end(), exemptions.begin(), exemptions.end());
   if (default_exemptions) {
     auto builtin = builtin_exemptions();
@@ -88,6 +89,9 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
         }
         cfg.pod_template_paths.emplace_back(std::string(p.key->text()), std::string(tpl));
       }
+    } else if (key == "scope") {
+      cfg.scope = parse_scope_mode(str(e.value));
+      if (!cfg.scope) bad(e.value, "scope: must be auto, dir, file or all");
     } else if (key == "rules") {
       if (!e.value->is_map()) {
         bad(e.value, "rules: must map rule ids to settings");

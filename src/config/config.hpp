@@ -21,6 +21,7 @@
 
 #include "core/document.hpp"
 #include "core/object.hpp"
+#include "model/scope.hpp"
 #include "model/severity.hpp"
 
 namespace kg {
@@ -59,6 +60,7 @@ struct PolicyOptions {
   PodSpecTable pod_specs;
   std::vector<ExemptionRule> exemptions;
   std::map<std::string, RuleOverride, std::less<>> overrides;
+  ScopeMode scope = ScopeMode::Auto;  // reference scope (model/scope.hpp)
 };
 
 struct Config {
@@ -73,6 +75,7 @@ struct Config {
   std::optional<std::size_t> max_document_bytes;
   std::optional<std::size_t> max_errors_per_file;
   std::vector<std::string> exclude;  // globs directory walks leave out (as --exclude)
+  std::optional<ScopeMode> scope;  // `scope:`; --scope wins
   std::shared_ptr<SourceFile> source;  // keeps the params nodes alive
 
   void apply(PolicyOptions& options) const;

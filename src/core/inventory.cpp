@@ -379,6 +379,62 @@ void Inventory::append(Inventory&& o) {
   by_ns_.reset();
 }
 
+Inventory Inventory::subset(const std::vector<std::size_t>& keep) const {
+  constexpr std::size_t kOut = static_cast<std::size_t>(-1);
+  std::vector<std::size_t> local(objects.size(), kOut);
+  Inventory s;
+  s.objects.reserve(keep.size());
+  for (std::size_t i : keep) {
+    local[i] = s.objects.size();
+    const ObjectFacts& f = objects[i];
+    ObjectFacts c;
+    c.kind = f.kind;
+    c.api_version = f.api_version;
+    c.ns = f.ns;
+    c.name = f.name;
+    c.file_name = f.file_name;
+    c.line = f.line;
+    c.column = f.column;
+    c.path_prefix = f.path_prefix;
+    c.labels = f.labels;
+    if (f.exemption) c.exemption = std::make_unique<ExemptionMark>(*f.exemption);
+    c.owners = f.owners;
+    s.objects.push_back(std::move(c));
+  }
+  auto copy = [&](auto& to, const auto& from) {
+    for (const auto& x : from)
+      if (local[x.object] != kOut) {
+        to.push_back(x);
+        to.back().object = local[x.object];
+      }
+  };
+  copy(s.workloads, workloads);
+  copy(s.services, services);
+  copy(s.network_policies, network_policies);
+  copy(s.roles, roles);
+  copy(s.bindings, bindings);
+  copy(s.autoscalers, autoscalers);
+  copy(s.service_references, service_references);
+  copy(s.service_monitors, service_monitors);
+  copy(s.data_sources, data_sources);
+  copy(s.image_policies, image_policies);
+  auto copy_ids = [&](std::vector<std::size_t>& to, const std::vector<std::size_t>& from) {
+    for (std::size_t i : from)
+      if (local[i] != kOut) to.push_back(local[i]);
+  };
+  copy_ids(s.namespaces, namespaces);
+  copy_ids(s.service_accounts, service_accounts);
+  copy_ids(s.limit_ranges, limit_ranges);
+  copy_ids(s.resource_quotas, resource_quotas);
+  for (const auto& [i, sel] : pdbs)
+    if (local[i] != kOut) s.pdbs.emplace_back(local[i], sel);
+  for (const auto& [i, a] : sa_automount)
+    if (local[i] != kOut) s.sa_automount[local[i]] = a;
+  for (const PdbMinAvailable& m : pdb_min_available)
+    if (local[m.object] != kOut) s.pdb_min_available.push_back({local[m.object], m.value, m.at});
+  return s;
+}
+
 void Inventory::build_index() const {
   if (index_built_) return;
   index_.clear();

@@ -316,6 +316,10 @@ struct Inventory {
   // env sources, autoscalers, backends, monitors. Called by add().
   void add_references(std::size_t id, const Object& obj, const PodView& pod);
   void append(Inventory&& other);  // merges a file's inventory, fixing indices
+  // A copy holding only the objects `keep` (ascending indices into objects)
+  // and their facts, renumbered 0..keep.size()-1 in that order: the part of
+  // the input one reference scope sees (--scope).
+  Inventory subset(const std::vector<std::size_t>& keep) const;
 
   // Namespaces the input mentions (Namespace objects and object namespaces).
   std::vector<std::string> namespaces_in_use() const;

@@ -14,6 +14,8 @@
 #include "core/document.hpp"
 #include "model/category.hpp"
 #include "model/finding.hpp"
+#include "model/messages.hpp"
+#include "model/scope.hpp"
 
 namespace kg {
 
@@ -47,6 +49,15 @@ struct EngineResult {
   std::vector<InputError> skipped;
   // Set when the input is a cluster read (or a kguard snapshot of one).
   std::optional<ClusterInfo> cluster;
+  // Reference scopes: the mode in force (scope_auto when --scope auto chose
+  // it) and, when the input split into several, each scope and the scope of
+  // each object (input order).
+  ScopeMode scope_mode = ScopeMode::All;
+  bool scope_auto = false;
+  std::vector<ScopeSummary> scopes;
+  std::vector<std::uint32_t> object_scope;
+  // Chinese forms of the engine's English messages (null: none).
+  const MessageTable* messages_zh = nullptr;
 
   // The value of fact `key`; empty when the engine did not state it.
   std::string_view fact(std::string_view key) const {

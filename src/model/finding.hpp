@@ -37,6 +37,10 @@ struct RuleInfo {
   std::string rationale;
   std::string remediation;
   std::vector<std::string> references;
+  // Rules whose finding on the same field of the same object this rule owns
+  // (rule.yaml `supersedes:`): one risk, one finding. Reports map the owner to
+  // the superseded rules' framework controls too, since it reports their risk.
+  std::vector<std::string> supersedes;
   std::vector<std::string> tags;
   // Chinese text; empty fields fall back to English.
   LocalizedText zh;

@@ -12,7 +12,7 @@ void write_ci_report(const ReportModel& m, std::ostream& out) {
     if (f.result != Result::Fail) continue;
     out << Tsafe{f.location.file} << ':' << f.location.line << ':' << f.location.column << ": "
         << to_string(f.rule->severity) << ' ' << Tsafe{f.rule->id} << ": "
-        << Tsafe{finding_message(f, m.lang)} << " ["
+        << Tsafe{m.message(f)} << " ["
         << Tsafe{f.kind + ' ' + (f.ns.empty() ? std::string() : f.ns + "/") + f.name} << "]\n";
   }
   for (const InputError& e : m.result->errors)

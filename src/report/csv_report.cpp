@@ -49,7 +49,7 @@ void write_csv_report(const ReportModel& m, std::ostream& out) {
     const RuleInfo& r = *f.rule;
     const std::string line = std::to_string(f.location.line);
     const std::string column = std::to_string(f.location.column);
-    const std::string message = finding_message(f, L);
+    const std::string message = m.message(f);
     const std::string_view cells[] = {f.kind,
                                       f.ns,
                                       f.name,

@@ -142,6 +142,9 @@ margin:0 0 16px;display:flex;align-items:center;gap:12px}
 .c-critical{--c:var(--crit)}.c-high{--c:var(--high)}.c-medium{--c:var(--med)}.c-low{--c:var(--low)}
 .c-pass{--c:var(--pass)}.c-fail{--c:var(--fail)}.c-exempt{--c:var(--exempt)}
 .foot{margin:14px 0 0;font-size:12px;color:var(--muted)}
+.gradecap{margin:10px 0 0;font-size:13px;color:#7f1d1d}
+.card.scopes{margin-bottom:20px}
+.kv.fwt td,.kv.fwt th{padding:5px 14px 5px 0;vertical-align:top}
 .card h4.sub{margin:20px 0 6px;font-size:12px;font-weight:600;color:var(--ink2)}
 .kv.worst th{font-weight:400}
 .kv.worst code{font-size:11px;margin-left:4px}
@@ -558,7 +561,7 @@ void write_data(const ReportModel& m, std::ostream& out) {
   for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
     if (groups.hidden[fi]) continue;
     const Finding& f = s.findings[fi];
-    std::string message = finding_message(f, L);
+    std::string message = m.message(f);
     if (groups.more[fi] > 0)
       message += " (… " + std::string(tr(L, "and")) + ' ' + std::to_string(groups.more[fi]) + ' ' +
                  std::string(tr(L, "more like this, not listed here")) + ')';
@@ -639,10 +642,13 @@ void write_score_card(const ReportModel& m, std::ostream& out) {
   out << "<div class=\"card\"><h3>" << Esc{tr(L, "Health score")} << "</h3><div class=\"score\">";
   write_ring(m, out);
   out << "<div><div class=\"label\">" << Esc{tr(L, "Grade")} << "</div><div class=\"grade "
-      << tone(m.score) << "\" data-stat=\"grade\">" << Esc{m.grade}
+      << (m.grade_cap ? (m.grade_cap->grade == "C" ? "warn" : "bad") : tone(m.score)) << "\" data-stat=\"grade\">" << Esc{m.grade}
       << "</div><p><span class=\"num\">" << m.tally.passed << " / " << m.tally.checks << "</span> "
-      << Esc{tr(L, "checks passed")} << "</p></div></div>"
-      << "<p class=\"foot\">"
+      << Esc{tr(L, "checks passed")} << "</p></div></div>";
+  if (m.grade_cap)
+    out << "<p class=\"gradecap\" data-stat=\"grade-cap\"><strong>" << Esc{tr(L, "Grade cap")} << "</strong> "
+        << Esc{m.score_grade} << " &rarr; " << Esc{m.grade_cap->grade} << ": " << Esc{m.grade_cap->reason} << "</p>";
+  out << "<p class=\"foot\">"
       << Esc{tr(L,
                 "Polaris formula: 2 points per passed check; a failed low or medium check costs 1, "
                 "a failed high or critical check 2.")}
@@ -867,9 +873,60 @@ void write_matrix_card(const ReportModel& m, std::ostream& out) {
       << Esc{tr(L, "Select a cell to filter the findings.")} << "</p></div>";
 }
 
+// One row per reference scope (folder or file), each with its own verdict, so
+// alternatives scanned together (insecure/, hardened/) read apart.
+void write_scopes_card(const ReportModel& m, std::ostream& out) {
+  const Lang L = m.lang;
+  out << "<div class=\"card scopes\" data-stat=\"scopes\"><h3>" << Esc{tr(L, "Scopes")} << "</h3><p class=\"foot\">--scope "
+      << Esc{to_string(m.result->scope_mode)} << ": " << Esc{scope_explanation(*m.result, L)}
+      << "</p><table class=\"kv\"><thead><tr><th></th><th>" << Esc{tr(L, "Scope")} << "</th><th class=\"r\">"
+      << Esc{tr(L, "Score")} << "</th><th class=\"r\">" << Esc{tr(L, "Grade")} << "</th><th class=\"r\">"
+      << Esc{tr(L, "Failed")} << "</th><th class=\"r\">" << Esc{tr(L, "Critical")} << "</th><th class=\"r\">"
+      << Esc{tr(L, "High")} << "</th><th class=\"r\">" << Esc{tr(L, "Resources")} << "</th></tr></thead><tbody>";
+  for (const ScopeReport& sc : m.scopes) {
+    const bool failed = sc.tally.failed > 0;
+    out << "<tr data-scope=\"" << Esc{sc.name} << "\"><td><span class=\"pill " << (failed ? "bad" : "good") << "\">"
+        << Esc{tr(L, failed ? "fail" : "pass")} << "</span></td><td><code>" << Esc{scope_label(sc, L)}
+        << "</code></td><td class=\"r num\">" << sc.grading.score << "</td><td class=\"r\">" << Esc{sc.grading.grade}
+        << "</td><td class=\"r num\">" << sc.tally.failed << "</td><td class=\"r num\">" << sc.by_severity[3]
+        << "</td><td class=\"r num\">" << sc.by_severity[2] << "</td><td class=\"r num\">" << sc.objects
+        << "</td></tr>";
+  }
+  out << "</tbody></table></div>";
+}
+
+// --framework: each control, its status, compliance and rules.
+void write_framework(const ReportModel& m, std::ostream& out) {
+  const Lang L = m.lang;
+  const FrameworkView& fw = *m.framework;
+  out << "<section id=\"framework\" aria-labelledby=\"h-framework\"><div class=\"card\" data-stat=\"framework\" "
+         "data-framework=\""
+      << Esc{fw.id} << "\"><h3 id=\"h-framework\">" << Esc{tr(L, "Framework")} << ": " << Esc{fw.title}
+      << "</h3><p><strong>" << Esc{tr(L, "Compliance")} << "</strong> <span class=\"num\" data-stat=\"framework-score\">"
+      << (fw.score ? std::to_string(*fw.score) + "%" : std::string(tr(L, "not applicable"))) << "</span> &middot; "
+      << Esc{framework_summary(fw, L)} << "</p><table class=\"kv fwt\"><thead><tr><th>" << Esc{tr(L, "Control")}
+      << "</th><th>" << Esc{tr(L, "Status")} << "</th><th class=\"r\">" << Esc{tr(L, "Compliance")} << "</th><th>"
+      << Esc{tr(L, "Rules")} << "</th></tr></thead><tbody>";
+  for (const FrameworkControl& c : fw.controls) {
+    const std::string_view tone = c.status == ControlStatus::Fail ? "bad" : c.status == ControlStatus::Pass ? "good" : "warn";
+    out << "<tr data-control=\"" << Esc{c.id} << "\"><td><code>" << Esc{c.id} << "</code> " << Esc{c.title}
+        << "</td><td><span class=\"pill " << tone << "\">" << Esc{tr(L, to_string(c.status))}
+        << "</span></td><td class=\"r num\">" << (c.score ? std::to_string(*c.score) + "%" : std::string("-"))
+        << "</td><td>";
+    for (std::size_t i = 0; i < c.rules.size(); ++i)
+      out << (i ? ", " : "") << "<code>" << Esc{c.rules[i].rule->id} << "</code>";
+    out << "</td></tr>";
+  }
+  out << "</tbody></table><p class=\"foot\">"
+      << Esc{tr(L, "Compliance: passed / (passed + failed) resource checks of the control's rules; overall: the mean over applicable controls.")}
+      << "</p></div></section>";
+}
+
 void write_overview(const ReportModel& m, std::ostream& out) {
   out << "<section id=\"overview\" aria-labelledby=\"h-overview\"><h2 id=\"h-overview\">"
-      << Esc{tr(m.lang, "Overview")} << "</h2><div class=\"grid g3\">";
+      << Esc{tr(m.lang, "Overview")} << "</h2>";
+  if (!m.scopes.empty()) write_scopes_card(m, out);
+  out << "<div class=\"grid g3\">";
   write_score_card(m, out);
   write_severity_card(m, out);
   write_results_card(m, out);
@@ -1039,6 +1096,7 @@ void write_html_report(const ReportModel& m, std::ostream& out) {
 
   write_overview(m, out);
   write_cluster(m, out);
+  if (m.framework) write_framework(m, out);
   write_details(m, out);
   write_errors(m, out);
   write_skipped(m, out);

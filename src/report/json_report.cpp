@@ -46,12 +46,86 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
     w.end_object();
   }
   w.end_array();
-  w.field("score", m.score).field("grade", m.grade);
+  w.field("score", m.score).field("grade", m.grade).field("scoreGrade", m.score_grade);
+  if (m.grade_cap) {
+    w.key("gradeCap").begin_object().field("grade", m.grade_cap->grade).field("reason", m.grade_cap->reason);
+    w.end_object();
+  } else {
+    w.key("gradeCap").null();
+  }
   w.key("bySeverity").begin_object();
   for (Severity sev : {Severity::Critical, Severity::High, Severity::Medium, Severity::Low})
     w.field(to_string(sev), m.by_severity[static_cast<std::size_t>(sev)]);
   w.end_object();
   w.end_object();
+
+  // Reference scopes (--scope): one entry per folder or file when the input
+  // was split, each with its own verdict; [] when it is one set.
+  w.key("scope").begin_object().field("mode", to_string(s.scope_mode));
+  w.key("scopes").begin_array();
+  for (const ScopeReport& sc : m.scopes) {
+    w.begin_object()
+        .field("name", sc.name)
+        .field("objects", sc.objects)
+        .field("checks", sc.tally.checks)
+        .field("passed", sc.tally.passed)
+        .field("failed", sc.tally.failed)
+        .field("exempted", sc.tally.exempted)
+        .field("score", sc.grading.score)
+        .field("grade", sc.grading.grade)
+        .field("scoreGrade", sc.grading.score_grade);
+    if (sc.grading.cap) {
+      w.key("gradeCap").begin_object().field("grade", sc.grading.cap->grade).field("reason", sc.grading.cap->reason);
+      w.end_object();
+    } else {
+      w.key("gradeCap").null();
+    }
+    w.key("bySeverity").begin_object();
+    for (Severity sev : {Severity::Critical, Severity::High, Severity::Medium, Severity::Low})
+      w.field(to_string(sev), sc.by_severity[static_cast<std::size_t>(sev)]);
+    w.end_object();
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
+
+  // --framework: the verdicts by the framework's controls.
+  if (m.framework) {
+    const FrameworkView& fw = *m.framework;
+    w.key("framework").begin_object().field("id", fw.id).field("title", fw.title);
+    if (fw.score) {
+      w.field("score", *fw.score);
+    } else {
+      w.key("score").null();
+    }
+    w.field("passed", static_cast<std::uint64_t>(fw.passed))
+        .field("failed", static_cast<std::uint64_t>(fw.failed))
+        .field("exempted", static_cast<std::uint64_t>(fw.exempted))
+        .field("notApplicable", static_cast<std::uint64_t>(fw.not_applicable))
+        .field("uncovered", static_cast<std::uint64_t>(fw.uncovered));
+    w.key("controls").begin_array();
+    for (const FrameworkControl& c : fw.controls) {
+      w.begin_object().field("id", c.id).field("title", c.title).field("status", to_string(c.status));
+      if (c.score) {
+        w.field("score", *c.score);
+      } else {
+        w.key("score").null();
+      }
+      w.key("rules").begin_array();
+      for (const FrameworkControl::RuleResult& r : c.rules)
+        w.begin_object()
+            .field("rule", r.rule->id)
+            .field("evaluated", r.tally.evaluated)
+            .field("passed", r.tally.passed)
+            .field("failed", r.tally.failed)
+            .field("exempted", r.tally.exempted)
+            .end_object();
+      w.end_array();
+      w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+  }
 
   w.key("categories").begin_array();
   for (const CategoryReport& c : m.categories) {
@@ -114,7 +188,7 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
     const Finding& f = s.findings[fi];
     w.begin_object()
         .field("rule", f.rule->id)
-        .field("title", f.rule->title)
+        .field("title", f.rule->title_in(m.lang))
         .field("category", to_string(f.rule->category))
         .field("severity", to_string(f.rule->severity))
         .field("result", to_string(f.result))
@@ -125,8 +199,8 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
     w.field("name", f.name).field("container", f.container);
     // Engines whose subject is narrower than an object (an image, a layer path).
     if (!f.subject.empty()) w.field("subject", f.subject);
-    w.field("message", f.message)
-        .field("remediation", f.rule->remediation);
+    w.field("message", m.message(f))
+        .field("remediation", f.rule->remediation_in(m.lang));
     w.key("location")
         .begin_object()
         .field("file", f.location.file)
@@ -139,7 +213,7 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
       if (!f.exemption_until.empty()) w.field("until", f.exemption_until);
       w.end_object();
     }
-    w.field("fingerprint", finding_fingerprint(f));
+    w.field("fingerprint", m.fingerprint(f));
     if (!m.baseline.empty() && m.baseline[fi] != BaselineState::None)
       w.field("baseline", m.baseline[fi] == BaselineState::New ? "new" : "unchanged");
     w.end_object();

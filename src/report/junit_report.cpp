@@ -69,7 +69,7 @@ void write_case(std::ostream& out, const ReportModel& m, const std::vector<Findi
     std::string message;
     std::string body;
     for (std::size_t i = run.first; i < run.last; ++i) {
-      const std::string msg = finding_message(findings[i], L);
+      const std::string msg = m.message(findings[i]);
       if (i != run.first) message += "; ";
       message += msg;
       body += msg;

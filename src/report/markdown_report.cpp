@@ -115,6 +115,37 @@ void write_header(std::ostream& out, const ReportModel& m) {
       << m.by_severity[static_cast<std::size_t>(Severity::High)] << " | "
       << m.by_severity[static_cast<std::size_t>(Severity::Medium)] << " | "
       << m.by_severity[static_cast<std::size_t>(Severity::Low)] << " |\n\n";
+  if (!m.scopes.empty()) {
+    out << "**" << tr(L, "Scopes") << "** (`--scope " << to_string(s.scope_mode) << "`: "
+        << scope_explanation(s, L) << ")\n\n";
+    out << "| | " << tr(L, "Scope") << " | " << tr(L, "Score") << " | " << tr(L, "Grade") << " | "
+        << tr(L, "Failed") << " | " << tr(L, "Critical") << " | " << tr(L, "High") << " | "
+        << tr(L, "Resources") << " |\n|:---:|---|---:|:---:|---:|---:|---:|---:|\n";
+    for (const ScopeReport& sc : m.scopes)
+      out << "| " << (sc.tally.failed ? "❌" : "✅") << " | " << cell(scope_label(sc, L)) << " | "
+          << sc.grading.score << " | " << sc.grading.grade << " | " << sc.tally.failed << " | "
+          << sc.by_severity[3] << " | " << sc.by_severity[2] << " | " << sc.objects << " |\n";
+    out << '\n';
+  }
+  if (m.framework) {
+    const FrameworkView& fw = *m.framework;
+    out << "### " << tr(L, "Framework") << ": " << cell(fw.title) << "\n\n**" << tr(L, "Compliance") << "**: "
+        << (fw.score ? std::to_string(*fw.score) + "%" : std::string(tr(L, "not applicable"))) << " ("
+        << cell(framework_summary(fw, L)) << ")\n\n";
+    out << "| " << tr(L, "Control") << " | " << tr(L, "Status") << " | " << tr(L, "Compliance") << " | "
+        << tr(L, "Rules") << " |\n|---|:---:|---:|---|\n";
+    for (const FrameworkControl& c : fw.controls) {
+      std::string rules;
+      for (const FrameworkControl::RuleResult& r : c.rules)
+        rules += (rules.empty() ? "" : ", ") + std::string("`") + r.rule->id + "`";
+      out << "| " << cell(c.id + " " + c.title) << " | " << tr(L, to_string(c.status)) << " | "
+          << (c.score ? std::to_string(*c.score) + "%" : std::string("-")) << " | " << rules << " |\n";
+    }
+    out << '\n';
+  }
+  if (m.grade_cap)
+    out << "**" << tr(L, "Grade cap") << "**: " << m.score_grade << " → " << m.grade_cap->grade << " — "
+        << cell(m.grade_cap->reason) << "\n\n";
   out << "<sub>" << tr(L, "Severity columns count failed checks.") << " " << s.objects << " "
       << tr(L, "resources in") << " " << s.documents << " " << tr(L, "documents") << "</sub>\n\n";
 
@@ -172,7 +203,7 @@ void write_top_findings(std::ostream& out, const ReportModel& m) {
   for (std::size_t i = 0; i < failed.size() && i < kTopFindings; ++i) {
     const Finding& f = *failed[i];
     out << "| " << tr(L, to_string(f.rule->severity)) << " | `" << f.rule->id << "` | "
-        << cell(resource_label(f)) << " | " << cell(finding_message(f, L)) << " | "
+        << cell(resource_label(f)) << " | " << cell(m.message(f)) << " | "
         << cell(location_label(f)) << " |\n";
   }
   if (failed.size() > kTopFindings)
@@ -231,7 +262,7 @@ std::string details_block(const ReportModel& m, std::size_t first, std::size_t l
     // shown once, on its first row, to leave room for more resources.
     const bool show_fix = f.result == Result::Fail && (i == first || fs[i - 1].rule != f.rule);
     b << "| " << tr(L, to_string(f.result)) << " | " << tr(L, to_string(f.rule->severity)) << " | `"
-      << f.rule->id << "` | " << cell(finding_message(f, L)) << " | " << cell(where) << " | "
+      << f.rule->id << "` | " << cell(m.message(f)) << " | " << cell(where) << " | "
       << (show_fix ? cell(f.rule->remediation_in(L)) : std::string()) << " |\n";
   }
   b << "\n</details>\n\n";

@@ -1,8 +1,11 @@
 #include "report/model.hpp"
 
+
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <sstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #ifndef KGUARD_VERSION
@@ -31,6 +34,20 @@ std::string_view grade_for(int score) {
   for (const Step& s : kSteps)
     if (score >= s.min) return s.grade;
   return "F";
+}
+
+int grade_rank(std::string_view grade) {
+  static constexpr std::string_view kOrder[] = {"A+", "A", "A-", "B+", "B", "B-", "C+",
+                                                "C",  "C-", "D+", "D", "D-", "F"};
+  for (int i = 0; i < static_cast<int>(std::size(kOrder)); ++i)
+    if (kOrder[i] == grade) return i;
+  return static_cast<int>(std::size(kOrder));
+}
+
+std::optional<std::string_view> grade_cap_for(const std::array<std::uint64_t, 4>& by_severity) {
+  if (by_severity[static_cast<std::size_t>(Severity::Critical)] > 0) return "D";
+  if (by_severity[static_cast<std::size_t>(Severity::High)] > 0) return "C";
+  return std::nullopt;
 }
 
 namespace {
@@ -71,13 +88,21 @@ std::string fingerprint_of(std::string_view rule, std::string_view kind, std::st
   return buf;
 }
 
-std::string finding_fingerprint(const Finding& f) {
+std::string finding_fingerprint(const Finding& f, bool with_file) {
   // A free subject (an image, a layer path) narrows the container; findings
   // without one keep the fingerprints earlier reports and baselines hold.
-  if (f.subject.empty())
-    return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, f.container, f.location.path);
-  return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, f.container + '\0' + f.subject,
-                        f.location.path);
+  std::string container = f.container;
+  if (!f.subject.empty()) container += '\0' + f.subject;
+  if (with_file) container += '\x01' + f.location.file;
+  return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, container, f.location.path);
+}
+
+namespace {
+std::string identity_key(const Finding& f) { return f.kind + '\0' + f.ns + '\0' + f.name; }
+}  // namespace
+
+std::string ReportModel::fingerprint(const Finding& f) const {
+  return finding_fingerprint(f, !multi_file.empty() && multi_file.count(identity_key(f)) > 0);
 }
 
 std::optional<Baseline> load_baseline(const std::string& path, std::vector<InputError>& errors) {
@@ -128,7 +153,7 @@ void apply_baseline(ReportModel& m, const Baseline& b) {
   for (std::size_t i = 0; i < m.result->findings.size(); ++i) {
     const Finding& f = m.result->findings[i];
     if (f.result != Result::Fail) continue;
-    std::string fp = finding_fingerprint(f);
+    std::string fp = m.fingerprint(f);
     const bool old = before.count(fp) > 0;
     m.baseline[i] = old ? BaselineState::Unchanged : BaselineState::New;
     if (!old) ++m.new_failures;
@@ -138,19 +163,37 @@ void apply_baseline(ReportModel& m, const Baseline& b) {
     if (!now.count(f.fingerprint)) m.fixed.push_back(f);
 }
 
-std::string finding_message(const Finding& f, Lang lang) {
+std::string finding_message(const Finding& f, Lang lang, const MessageTable* zh_table) {
   if (lang == Lang::En) return f.message;
-  std::string m(f.rule->title_in(lang));
-  // The same kind of container the English message names.
-  if (!f.container.empty()) {
-    const std::string_view path = f.location.path;
-    const char* what = path.find("initContainers[") != std::string_view::npos        ? "初始化容器"
-                       : path.find("ephemeralContainers[") != std::string_view::npos ? "临时容器"
-                                                                                      : "容器";
-    m += std::string("（") + what + " \"" + f.container + "\"）";
+  if (f.message.empty()) return std::string(f.rule->title_in(lang));
+  if (zh_table)
+    if (auto zh = zh_table->translate(f.message)) return *zh;
+  // No Chinese form of this message yet: the Chinese title, then the English
+  // message whole, so no name or number is lost.
+  return std::string(f.rule->title_in(lang)) + "：" + f.message;
+}
+
+Grading grade_of(const Tally& t, const std::array<std::uint64_t, 4>& by_severity, Lang lang) {
+  Grading g;
+  g.score = health_score(t);
+  g.score_grade = std::string(grade_for(g.score));
+  g.grade = g.score_grade;
+  if (const auto cap = grade_cap_for(by_severity); cap && grade_rank(*cap) > grade_rank(g.grade)) {
+    const std::uint64_t critical = by_severity[static_cast<std::size_t>(Severity::Critical)];
+    const std::uint64_t high = by_severity[static_cast<std::size_t>(Severity::High)];
+    std::string reason;
+    if (lang == Lang::Zh) {
+      reason = critical ? std::to_string(critical) + " 项严重检查未通过（未豁免），等级最高为 D"
+                        : std::to_string(high) + " 项高危检查未通过（未豁免），等级最高为 C";
+    } else {
+      const std::uint64_t n = critical ? critical : high;
+      reason = std::to_string(n) + (critical ? " critical" : " high") + " failed check" + (n == 1 ? "" : "s") +
+               " (unexempted) " + (n == 1 ? "caps" : "cap") + " the grade at " + std::string(*cap);
+    }
+    g.grade = std::string(*cap);
+    g.cap = GradeCap{g.grade, std::move(reason)};
   }
-  if (!f.location.path.empty()) m += "：" + f.location.path;
-  return m;
+  return g;
 }
 
 std::size_t ReportModel::category_position(Category c) const {
@@ -175,10 +218,46 @@ ReportModel build_report(const EngineResult& result, std::string generated_at, L
     if (c < m.categories.size()) add(m.categories[c].tally, rule, rt);
     m.by_severity[static_cast<std::size_t>(rule.severity)] += rt.failed;
   }
-  m.score = health_score(m.tally);
-  m.grade = std::string(grade_for(m.score));
+  Grading g = grade_of(m.tally, m.by_severity, lang);
+  m.score = g.score;
+  m.grade = std::move(g.grade);
+  m.score_grade = std::move(g.score_grade);
+  m.grade_cap = std::move(g.cap);
+  for (const ScopeSummary& sc : result.scopes) {
+    if (sc.objects == 0) continue;  // a directory level with no files of its own
+    ScopeReport sr;
+    sr.name = sc.name;
+    sr.objects = sc.objects;
+    for (std::size_t i = 0; i < result.rules.size() && i < sc.tallies.size(); ++i) {
+      add(sr.tally, *result.rules[i], sc.tallies[i]);
+      sr.by_severity[static_cast<std::size_t>(result.rules[i]->severity)] += sc.tallies[i].failed;
+    }
+    sr.grading = grade_of(sr.tally, sr.by_severity, lang);
+    m.scopes.push_back(std::move(sr));
+  }
   for (CategoryReport& c : m.categories) c.score = health_score(c.tally);
+  std::unordered_map<std::string, std::string_view> file_of;
+  for (const Finding& f : result.findings) {
+    if (f.name.empty()) continue;
+    auto [it, fresh] = file_of.emplace(identity_key(f), f.location.file);
+    if (!fresh && it->second != f.location.file) m.multi_file.insert(it->first);
+  }
   return m;
+}
+
+std::string scope_label(const ScopeReport& s, Lang lang) {
+  return s.name.empty() ? std::string(tr(lang, "(files named on the command line)")) : s.name;
+}
+
+std::string scope_explanation(const EngineResult& s, Lang lang) {
+  switch (s.scope_mode) {
+    case ScopeMode::Dir:
+      if (s.scope_auto)
+        return std::string(tr(lang, "references resolve within each top-level folder (auto: the folders define the same objects)"));
+      return std::string(tr(lang, "references resolve within each top-level folder"));
+    case ScopeMode::File: return std::string(tr(lang, "references resolve within each file"));
+    default: return std::string(tr(lang, "references resolve across the whole input"));
+  }
 }
 
 std::string policy_text(const EngineResult& result, Lang lang) {

@@ -7,10 +7,12 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "core/document.hpp"
 #include "model/engine_result.hpp"
+#include "report/framework.hpp"
 
 namespace kg {
 
@@ -45,6 +47,34 @@ struct Baseline {
 // Reads a kguard JSON report; errors name the file, line and field.
 std::optional<Baseline> load_baseline(const std::string& path, std::vector<InputError>& errors);
 
+// A finding's message in `lang`. Check messages are composed in English; in
+// Chinese the message is the table rules/data/messages-zh.yaml's form of it
+// (same names and numbers), else the rule's Chinese title and the English text.
+std::string finding_message(const Finding& f, Lang lang, const MessageTable* zh = nullptr);
+
+struct GradeCap {
+  std::string grade;
+  std::string reason;  // in the report's language
+};
+
+// A score and its grade, capped by unexempted critical and high failures.
+struct Grading {
+  int score = 100;
+  std::string grade;        // after the cap
+  std::string score_grade;  // the score's own grade
+  std::optional<GradeCap> cap;
+};
+Grading grade_of(const Tally& t, const std::array<std::uint64_t, 4>& by_severity, Lang lang);
+
+// One reference scope (--scope) of the scan, for the per-folder overview.
+struct ScopeReport {
+  std::string name;  // folder, input directory or file; "" = files named as inputs
+  std::uint64_t objects = 0;
+  Tally tally;
+  std::array<std::uint64_t, 4> by_severity{};
+  Grading grading;
+};
+
 struct ReportModel {
   const EngineResult* result = nullptr;
   // Set by apply_baseline: one state per finding of the result, and what was fixed.
@@ -57,22 +87,34 @@ struct ReportModel {
   std::string generated_at;  // RFC 3339 UTC
   Tally tally;
   int score = 100;
-  std::string grade;
+  std::string grade;  // after the cap
+  // The grade the score alone gives and, when findings cap it, the cap and why
+  // (docs/report.md "Grade cap"): a critical or high failure must not hide
+  // behind many passes.
+  std::string score_grade;
+  std::optional<GradeCap> grade_cap;
+  std::vector<ScopeReport> scopes;  // empty when the whole input is one scope
+  std::optional<FrameworkView> framework;  // --framework
   std::array<std::uint64_t, 4> by_severity{};  // failed checks, indexed by Severity
   std::vector<CategoryReport> categories;      // the result's categories, in its order
 
+  // Identities (kind, namespace, name) defined in more than one file.
+  std::unordered_set<std::string> multi_file;
+  // The finding's fingerprint, with its file when its object is in multi_file.
+  std::string fingerprint(const Finding& f) const;
+  // A finding's message in the report's language (finding_message).
+  std::string message(const Finding& f) const { return finding_message(f, lang, result ? result->messages_zh : nullptr); }
   // Position of `c` in categories (categories.size() when it is not there).
   std::size_t category_position(Category c) const;
 };
 
-// A finding's message in `lang`. Check messages are composed in English; in
-// Chinese the message is built from the rule's title, container and field.
-std::string finding_message(const Finding& f, Lang lang);
 
 // A stable identity for a finding across runs and edits that move lines:
 // rule, kind, namespace, name, container and field path (16 hex digits).
 // SARIF partialFingerprints and --baseline both use it.
-std::string finding_fingerprint(const Finding& f);
+// With `with_file`, the file is part of it too: for an object defined in
+// several files of one input (dev/ and prod/), so their findings stay apart.
+std::string finding_fingerprint(const Finding& f, bool with_file = false);
 std::string fingerprint_of(std::string_view rule, std::string_view kind, std::string_view ns,
                            std::string_view name, std::string_view container, std::string_view path);
 
@@ -82,6 +124,11 @@ void apply_baseline(ReportModel& m, const Baseline& b);
 // nothing was evaluated.
 int health_score(const Tally& t);
 std::string_view grade_for(int score);
+// The cap unexempted failures put on the grade: any critical → D, any high → C;
+// nullopt when none. `by_severity` counts failed checks indexed by Severity.
+std::optional<std::string_view> grade_cap_for(const std::array<std::uint64_t, 4>& by_severity);
+// The better of two grades is the one earlier in A+ … F.
+int grade_rank(std::string_view grade);
 
 ReportModel build_report(const EngineResult& result, std::string generated_at, Lang lang = Lang::En);
 
@@ -94,6 +141,11 @@ std::string policy_text(const EngineResult& result, Lang lang);
 std::string cluster_counts(const ClusterInfo& c, Lang lang);
 std::string cluster_scope(const ClusterInfo& c, Lang lang);
 std::string coverage_where(const CoverageGap& g, Lang lang);  // "Deployment (apps/v1) in namespace shop"
+
+// "examples/insecure", or the localized name of the shared files' scope.
+std::string scope_label(const ScopeReport& s, Lang lang);
+// What --scope did, in a sentence ("references resolve within each top-level folder").
+std::string scope_explanation(const EngineResult& s, Lang lang);
 
 void write_json_report(const ReportModel& m, std::ostream& out);
 void write_text_report(const ReportModel& m, std::ostream& out, bool color);

@@ -81,7 +81,7 @@ void write_result(std::ostream& out, const ReportModel& m, const CheckRun& run, 
   };
   for (std::size_t i = run.first; i < run.last; ++i) {
     if (i != run.first) message += "; ";
-    message += finding_message(fs[i], L);
+    message += m.message(fs[i]);
     add_distinct(paths, fs[i].location.path);
     add_distinct(containers, fs[i].container);
   }

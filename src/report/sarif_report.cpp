@@ -139,7 +139,7 @@ std::string help_markdown(const RuleInfo& r, Lang L) {
   return s;
 }
 
-void write_rule(JsonWriter& w, const RuleInfo& r, Lang L) {
+void write_rule(JsonWriter& w, const RuleInfo& r, Lang L, const FrameworkView* fw) {
   w.begin_object().field("id", r.id).field("name", pascal_case(r.id));
   w.key("shortDescription").begin_object().field("text", r.title_in(L)).end_object();
   w.key("fullDescription").begin_object().field("text", r.rationale_in(L)).end_object();
@@ -164,18 +164,25 @@ void write_rule(JsonWriter& w, const RuleInfo& r, Lang L) {
   w.field("security-severity", security_severity(r.severity));
   w.field("severity", to_string(r.severity));
   w.field("category", to_string(r.category));
+  if (fw) {  // --framework: the controls this rule belongs to
+    w.key("frameworkControls").begin_object().key(fw->id).begin_array();
+    for (const FrameworkControl& c : fw->controls)
+      for (const FrameworkControl::RuleResult& rr : c.rules)
+        if (rr.rule == &r) w.value(c.id);
+    w.end_array().end_object();
+  }
   w.end_object();
   w.end_object();
 }
 
-void write_result(JsonWriter& w, const Finding& f, std::size_t rule_index, bool indexed, Lang L,
+void write_result(JsonWriter& w, const ReportModel& m, const Finding& f, std::size_t rule_index, bool indexed,
                   BaselineState baseline) {
   w.begin_object().field("ruleId", f.rule->id);
   if (baseline != BaselineState::None)
     w.field("baselineState", baseline == BaselineState::New ? "new" : "unchanged");
   if (indexed) w.field("ruleIndex", static_cast<std::uint64_t>(rule_index));
   w.field("level", sarif_level(f.rule->severity));
-  w.key("message").begin_object().field("text", finding_message(f, L)).end_object();
+  w.key("message").begin_object().field("text", m.message(f)).end_object();
   w.key("locations").begin_array().begin_object();
   if (has_file(f.location.file))
     write_physical_location(w, f.location.file, f.location.line, f.location.column);
@@ -185,7 +192,7 @@ void write_result(JsonWriter& w, const Finding& f, std::size_t rule_index, bool 
   w.end_object().end_array();
   w.key("partialFingerprints")
       .begin_object()
-      .field("kguardFindingId/v1", finding_fingerprint(f))
+      .field("kguardFindingId/v1", m.fingerprint(f))
       .end_object();
   // An exempted finding is reported suppressed, so code scanning shows it as
   // dismissed with its reason instead of losing it: "inSource" for the
@@ -230,7 +237,7 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
   // Every rule in force, in catalog order, so ruleIndex is stable for a given
   // policy and a rule with no failure still documents what was checked.
   w.key("rules").begin_array();
-  for (const RuleInfo* r : s.rules) write_rule(w, *r, L);
+  for (const RuleInfo* r : s.rules) write_rule(w, *r, L, m.framework ? &*m.framework : nullptr);
   w.end_array();
   w.end_object().end_object();
 
@@ -292,7 +299,7 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
     const Finding& f = s.findings[fi];
     if (f.result == Result::Pass) continue;
     auto it = rule_index.find(f.rule);
-    write_result(w, f, it == rule_index.end() ? 0 : it->second, it != rule_index.end(), L,
+    write_result(w, m, f, it == rule_index.end() ? 0 : it->second, it != rule_index.end(),
                  m.baseline.empty() ? BaselineState::None : m.baseline[fi]);
   }
   w.end_array();

@@ -93,12 +93,27 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   const std::string_view score_colour = m.score >= 80 ? kGreen : m.score >= 60 ? kYellow : kRed;
   out << "  " << pad(tr(L, "Score"), 12) << st(kBold) << st(score_colour) << m.score << "/100 (" << m.grade << ")"
       << st(kReset) << '\n';
+  if (m.grade_cap)
+    out << "  " << pad(tr(L, "Grade cap"), 12) << m.score_grade << " -> " << m.grade_cap->grade << ": "
+        << m.grade_cap->reason << '\n';
   out << "  " << pad(tr(L, "Checks"), 12) << m.tally.checks << " " << tr(L, "evaluated") << ", " << m.tally.passed << " "
       << tr(L, "passed") << ", " << m.tally.failed << " " << tr(L, "failed") << ", " << m.tally.exempted << " "
       << tr(L, "exempted") << '\n';
   out << "  " << pad(tr(L, "Severity"), 12) << m.by_severity[3] << " " << tr(L, "critical") << ", " << m.by_severity[2] << " "
       << tr(L, "high") << ", " << m.by_severity[1] << " " << tr(L, "medium") << ", " << m.by_severity[0] << " "
       << tr(L, "low") << " (" << tr(L, "failed checks") << ")\n";
+  if (!m.scopes.empty()) {
+    out << "  " << pad(tr(L, "Scopes"), 12) << "--scope " << to_string(s.scope_mode) << ": "
+        << scope_explanation(s, L) << '\n';
+    for (const ScopeReport& sc : m.scopes) {
+      const bool failed = sc.tally.failed > 0;
+      out << "    " << st(failed ? kRed : kGreen) << pad(tr(L, failed ? "fail" : "pass"), 6) << st(kReset)
+          << pad(scope_label(sc, L), 30) << lpad(sc.grading.score, 4) << "/100 ("
+          << sc.grading.grade << ")  " << sc.tally.failed << " " << tr(L, "failed") << ", "
+          << sc.by_severity[3] << " " << tr(L, "critical") << ", " << sc.by_severity[2] << " "
+          << tr(L, "high") << "; " << sc.objects << " " << tr(L, "resources") << '\n';
+    }
+  }
   out << "  " << pad(tr(L, "Resources"), 12) << s.objects << " (" << s.documents << " " << tr(L, "documents") << ")\n";
   for (const auto& [kind, count] : s.kinds)
     out << "    " << pad(terminal_safe(kind), 28) << lpad(count, 7) << lpad(percent(count, s.objects), 8) << '\n';
@@ -109,6 +124,27 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   for (const CategoryReport& c : m.categories)
     out << "  " << pad(tr(L, category_title(c.category)), 16) << lpad(c.tally.checks, 8)
         << lpad(c.tally.passed, 8) << lpad(c.tally.failed, 8) << lpad(c.score, 10) << '\n';
+
+  if (m.framework) {
+    const FrameworkView& fw = *m.framework;
+    heading(std::string(tr(L, "Framework")) + ": " + fw.title);
+    out << "  " << pad(tr(L, "Compliance"), 12) << st(kBold)
+        << (fw.score ? std::to_string(*fw.score) + "%" : std::string(tr(L, "not applicable"))) << st(kReset)
+        << " (" << framework_summary(fw, L) << ")\n";
+    std::size_t id_width = 8;
+    for (const FrameworkControl& c : fw.controls) id_width = std::max(id_width, c.id.size() + 1);
+    for (const FrameworkControl& c : fw.controls) {
+      const std::string_view colour = c.status == ControlStatus::Fail   ? kRed
+                                      : c.status == ControlStatus::Pass ? kGreen
+                                                                        : kDim;
+      out << "  " << pad(c.id, id_width) << ' ' << st(colour) << pad(tr(L, to_string(c.status)), 15) << st(kReset)
+          << lpad(c.score ? std::to_string(*c.score) + "%" : std::string("-"), 5) << "  " << c.title << '\n';
+      for (const FrameworkControl::RuleResult& r : c.rules)
+        out << "  " << pad("", id_width) << ' ' << st(kDim) << pad(r.rule->id, 44) << ' ' << r.tally.failed << ' '
+            << tr(L, "failed") << ", " << r.tally.passed << ' ' << tr(L, "passed") << ", " << r.tally.exempted << ' '
+            << tr(L, "exempted") << st(kReset) << '\n';
+    }
+  }
 
   heading(std::string("3. ") + std::string(tr(L, "Details by workload")));
   if (s.findings.empty()) out << "  " << tr(L, "No failed checks.") << '\n';
@@ -125,8 +161,9 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     const Finding& f = s.findings[fi];
     const bool is_new = !m.baseline.empty() && m.baseline[fi] == BaselineState::New;
     std::string resource = terminal_safe(f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name);
-    if (resource != current) {
-      current = resource;
+    // The same object defined in two files is two resources.
+    if (resource + '\n' + f.location.file != current) {
+      current = resource + '\n' + f.location.file;
       out << "\n  " << st(kBold) << resource << st(kReset) << "  " << st(kDim) << Tsafe{f.location.file}
           << st(kReset) << '\n';
     }
@@ -135,7 +172,7 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     out << "    " << st(sev_col) << pad(std::string(tr(L, to_string(f.result))) + " " +
                                          std::string(tr(L, to_string(r.severity))), 16)
         << st(kReset) << pad(terminal_safe(r.id), 32) << ' ' << (is_new ? std::string("[") + std::string(tr(L, "new")) + "] " : std::string())
-        << Tsafe{finding_message(f, L)} << '\n';
+        << Tsafe{m.message(f)} << '\n';
     out << "      " << st(kDim) << Tsafe{f.location.file} << ':' << f.location.line << ':'
         << f.location.column;
     if (!f.location.path.empty()) out << "  " << Tsafe{f.location.path};

@@ -1,6 +1,7 @@
 #include "engines/scan/scan.hpp"
 #include "engines/scan/overlap.hpp"
 
+#include "catalog/messages_zh.hpp"
 #include "catalog/suggest.hpp"
 #include "checks/regex_cache.hpp"
 #include "checks/registry.hpp"
@@ -369,6 +370,9 @@ struct Scanner::FileOutcome {
   Inventory inventory;
   std::deque<Provisional> provisional;
   std::optional<ClusterInfo> cluster;  // from a snapshot's List envelope
+  std::string path;  // the file as named in the report
+  std::string base;  // the input directory it was found in; "" for a file named as input
+  std::string top;   // its top-level folder under that directory; "" for files directly in it
   bool walked = false;  // found by a directory walk: non-objects are skipped
   std::vector<InputError> skipped;
 };
@@ -576,6 +580,25 @@ bool read_input(const std::string& path, std::size_t max_bytes, std::string& con
 }
 
 }  // namespace
+
+// The top-level folder of `file` under the input directory it was found in
+// ("examples/insecure" for examples/insecure/api.yaml scanned as examples/);
+// "" for files named on the command line or lying directly in an input directory.
+static std::pair<std::string, std::string> input_folders(const std::string& file,
+                                                         const std::vector<std::string>& paths) {
+  namespace fs = std::filesystem;
+  for (const std::string& p : paths) {
+    if (p == "-" || p == file) continue;
+    std::error_code ec;
+    if (!fs::is_directory(p, ec)) continue;
+    std::string dir = p;
+    if (dir.back() != '/') dir += '/';
+    if (file.compare(0, dir.size(), dir) != 0) continue;
+    const std::size_t slash = file.find('/', dir.size());
+    return {p, slash == std::string::npos ? std::string() : file.substr(0, slash)};
+  }
+  return {};
+}
 
 std::vector<InputFile> expand_inputs(const std::vector<std::string>& paths, const ScanOptions& options,
                                      std::vector<InputError>& errors, std::vector<InputError>& skipped) {
@@ -883,32 +906,40 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
 
 namespace {
 
-// Commits set-level verdicts into the result, applying exemptions.
+// Commits set-level verdicts into the result, applying exemptions. With
+// several reference scopes the inventory is one scope's part of the input:
+// `global_of` maps its objects back to input order, and only the objects the
+// scope owns get verdicts (the others are context it may refer to).
 class ResultSink final : public SetSink {
  public:
   using Exempt = std::function<bool(std::size_t object, std::string& reason, std::string& until,
                                     bool& in_source)>;
+  using Count = std::function<void(std::size_t global, Result res)>;
   ResultSink(ScanResult& r, std::deque<Finding>& out, const Inventory& inv, std::size_t rule_index,
-             bool show_passed, Exempt exempt)
+             bool show_passed, Exempt exempt, Count count, const std::vector<std::size_t>* global_of = nullptr,
+             const std::vector<char>* owned = nullptr)
       : r_(r), out_(out), inv_(inv), rule_index_(rule_index), show_passed_(show_passed),
-        exempt_(std::move(exempt)) {}
+        exempt_(std::move(exempt)), count_(std::move(count)), global_of_(global_of), owned_(owned) {}
 
   void pass(std::size_t object) override {
+    if (owned_ && !(*owned_)[object]) return;
     std::string reason, until;
     bool in_source = false;
     const Result res = exempt_(object, reason, until, in_source) ? Result::Exempt : Result::Pass;
-    tally(r_.tallies[rule_index_], res);
+    count_(global(object), res);
     if (res == Result::Pass && show_passed_) out_.push_back(make(object, res, {}, reason, until, in_source));
   }
   void fail(std::size_t object, std::vector<SetViolation> violations) override {
+    if (owned_ && !(*owned_)[object]) return;
     std::string reason, until;
     bool in_source = false;
     const Result res = exempt_(object, reason, until, in_source) ? Result::Exempt : Result::Fail;
-    tally(r_.tallies[rule_index_], res);
+    count_(global(object), res);
     for (SetViolation& v : violations) out_.push_back(make(object, res, std::move(v), reason, until, in_source));
   }
 
  private:
+  std::size_t global(std::size_t object) const { return global_of_ ? (*global_of_)[object] : object; }
   Finding make(std::size_t object, Result res, SetViolation v, const std::string& reason,
                const std::string& until, bool in_source) const {
     const ObjectFacts& o = inv_.objects[object];
@@ -927,7 +958,7 @@ class ResultSink final : public SetSink {
     f.exemption_reason = reason;
     f.exemption_until = until;
     f.exemption_in_source = in_source;
-    f.object = object;
+    f.object = global(object);
     return f;
   }
 
@@ -937,7 +968,25 @@ class ResultSink final : public SetSink {
   std::size_t rule_index_;
   bool show_passed_;
   Exempt exempt_;
+  Count count_;
+  const std::vector<std::size_t>* global_of_;
+  const std::vector<char>* owned_;
 };
+
+// apiVersion group/kind/namespace/name: what the API server treats as one
+// object (a stray namespace on a cluster-scoped ClusterRole is ignored).
+std::string object_identity(const ObjectFacts& f) {
+  const std::size_t slash = f.api_version.find('/');
+  std::string key = slash == std::string::npos ? std::string() : f.api_version.substr(0, slash);
+  key.append("/").append(f.kind).append("/");
+  if (f.kind != "ClusterRole" && f.kind != "ClusterRoleBinding" && f.kind != "Namespace") key.append(f.ns);
+  key.append("/").append(f.name);
+  return key;
+}
+
+std::string describe_object(const ObjectFacts& f) {
+  return f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name;
+}
 
 }  // namespace
 
@@ -953,6 +1002,86 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   r.categories = categories_;
   r.tallies.assign(rules_.size(), RuleTally{});
   r.warnings = expired_;
+
+  // Reference scopes, decided before the files merge. Scopes form a tree:
+  // the files named on the command line (and stdin) above every input
+  // directory, each input directory's own files above its top-level folders.
+  // A scope sees its ancestors and descendants, never its siblings.
+  ScopeMode mode = options_.scope;
+  const bool cluster_read = std::any_of(outcomes.begin(), outcomes.end(),
+                                        [](const FileOutcome& o) { return o.cluster.has_value(); });
+  if (cluster_read) mode = ScopeMode::All;  // one cluster is one set, whatever the flag says
+  struct ScopeNode {
+    std::string name;
+    std::int32_t parent = -1;
+  };
+  std::vector<ScopeNode> nodes;
+  std::vector<std::uint32_t> file_scope(outcomes.size(), 0);
+  auto build = [&](ScopeMode m) {
+    nodes.clear();
+    std::map<std::string, std::uint32_t, std::less<>> ids;
+    auto node = [&](const std::string& key, std::int32_t parent) {
+      auto [it, fresh] = ids.emplace(key, static_cast<std::uint32_t>(nodes.size()));
+      if (fresh) nodes.push_back({key, parent});
+      return it->second;
+    };
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      const FileOutcome& o = outcomes[i];
+      if (m == ScopeMode::File) {
+        file_scope[i] = node("\x01" + o.path, -1);
+        nodes[file_scope[i]].name = o.path;
+        continue;
+      }
+      std::uint32_t at = node("", -1);
+      if (!o.base.empty()) at = node(o.base, static_cast<std::int32_t>(at));
+      if (!o.top.empty()) at = node(o.top, static_cast<std::int32_t>(at));
+      file_scope[i] = at;
+    }
+  };
+  auto related = [&](std::uint32_t a, std::uint32_t b) {
+    auto ancestor = [&](std::uint32_t x, std::uint32_t y) {  // x is y or above it
+      for (std::int32_t n = static_cast<std::int32_t>(y); n >= 0; n = nodes[static_cast<std::size_t>(n)].parent)
+        if (static_cast<std::uint32_t>(n) == x) return true;
+      return false;
+    };
+    return ancestor(a, b) || ancestor(b, a);
+  };
+  if (mode == ScopeMode::Auto) {
+    // Folders of alternatives (insecure/hardened, dev/prod, overlays) define
+    // the same objects; folders of one application (deployments/, services/) do not.
+    build(ScopeMode::Dir);
+    mode = ScopeMode::All;
+    std::unordered_map<std::string, std::uint32_t> scope_of_identity;
+    for (std::size_t i = 0; i < outcomes.size() && mode == ScopeMode::All; ++i)
+      for (const ObjectFacts& f : outcomes[i].inventory.objects) {
+        if (f.name.empty()) continue;
+        auto [it, fresh] = scope_of_identity.emplace(object_identity(f), file_scope[i]);
+        if (!fresh && !related(it->second, file_scope[i])) mode = ScopeMode::Dir;
+      }
+  }
+  r.scope_mode = mode;
+  r.scope_auto = options_.scope == ScopeMode::Auto;
+  r.messages_zh = &builtin_messages_zh();
+  bool scoped = false;
+  if (mode != ScopeMode::All) {
+    build(mode);
+    // Split only when some two scopes holding files cannot see each other.
+    std::vector<std::uint32_t> used(file_scope.begin(), file_scope.end());
+    std::sort(used.begin(), used.end());
+    used.erase(std::unique(used.begin(), used.end()), used.end());
+    for (std::size_t a = 0; a < used.size() && !scoped; ++a)
+      for (std::size_t b = a + 1; b < used.size() && !scoped; ++b) scoped = !related(used[a], used[b]);
+  }
+  if (scoped)
+    for (const ScopeNode& n : nodes) r.scopes.push_back({n.name, 0, std::vector<RuleTally>(rules_.size())});
+  auto scope_index = [&](std::uint32_t fs) { return fs; };
+  auto add_tally = [](RuleTally& to, const RuleTally& from) {
+    to.evaluated += from.evaluated;
+    to.passed += from.passed;
+    to.failed += from.failed;
+    to.exempted += from.exempted;
+  };
+
   Inventory inv;
   std::vector<Provisional> provisional;
   std::size_t total_findings = 0, total_provisional = 0;
@@ -966,14 +1095,16 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   // the vector is allocated once and never holds two copies while it grows.
   std::vector<std::size_t> bases;
   std::deque<Finding> late;
-  for (FileOutcome& o : outcomes) {
+  for (std::size_t oi = 0; oi < outcomes.size(); ++oi) {
+    FileOutcome& o = outcomes[oi];
     const std::size_t base = inv.objects.size();
     bases.push_back(base);
-    for (std::size_t i = 0; i < o.tallies.size(); ++i) {
-      r.tallies[i].evaluated += o.tallies[i].evaluated;
-      r.tallies[i].passed += o.tallies[i].passed;
-      r.tallies[i].failed += o.tallies[i].failed;
-      r.tallies[i].exempted += o.tallies[i].exempted;
+    for (std::size_t i = 0; i < o.tallies.size(); ++i) add_tally(r.tallies[i], o.tallies[i]);
+    if (scoped) {
+      ScopeSummary& sc = r.scopes[scope_index(file_scope[oi])];
+      for (std::size_t i = 0; i < o.tallies.size(); ++i) add_tally(sc.tallies[i], o.tallies[i]);
+      sc.objects += o.objects;
+      r.object_scope.insert(r.object_scope.end(), o.inventory.objects.size(), scope_index(file_scope[oi]));
     }
     for (auto& [k, n] : o.kinds) r.kinds[k] += n;
     r.objects += o.objects;
@@ -1000,40 +1131,123 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     std::move(o.skipped.begin(), o.skipped.end(), std::back_inserter(r.skipped));
   }
 
-  // Settle held-back verdicts now that every object is known.
-  std::map<std::size_t, const WorkloadFacts*> workload_of;
-  for (const WorkloadFacts& w : inv.workloads) workload_of[w.object] = &w;
-  for (Provisional& p : provisional) {
-    if (inv.controlled_by_input(p.object)) continue;  // reported once, on the controller
-    if (rules_[p.rule]->deferral == Deferral::SelectedByService) {
-      auto w = workload_of.find(p.object);
-      const std::string& ns = inv.objects[p.object].ns;
-      const auto& services = inv.services_in(ns);
-      const bool selected = w != workload_of.end() &&
-                            std::any_of(services.begin(), services.end(), [&](std::size_t si) {
-                              return inv.services[si].selector.matches(w->second->pod_labels);
-                            });
-      if (!selected) continue;  // not applicable: nothing routes traffic to it
+  auto count = [&](std::size_t global, std::size_t ri, Result res) {
+    tally(r.tallies[ri], res);
+    if (scoped && global < r.object_scope.size()) tally(r.scopes[r.object_scope[global]].tallies[ri], res);
+  };
+
+  // The parts of the input set-level rules see. Unscoped: everything. Scoped:
+  // each scope with the scopes above it (shared files) and below it as
+  // context; only its own objects get verdicts there.
+  struct Part {
+    std::vector<std::size_t> members;  // ascending global indices
+    std::vector<char> owned;           // parallel to members
+  };
+  std::vector<Part> parts;
+  std::vector<std::uint32_t> owner_part;  // global object → part that gives its verdicts
+  if (scoped) {
+    parts.resize(r.scopes.size());
+    owner_part.assign(inv.objects.size(), 0);
+    // A scope's part holds its own objects, its ancestors' and its descendants'.
+    std::vector<std::vector<std::uint32_t>> below(parts.size());
+    for (std::uint32_t n = 0; n < parts.size(); ++n)
+      for (std::int32_t a = nodes[n].parent; a >= 0; a = nodes[static_cast<std::size_t>(a)].parent)
+        below[static_cast<std::size_t>(a)].push_back(n);
+    auto add_to = [&](std::uint32_t pi, std::size_t g, bool own) {
+      parts[pi].members.push_back(g);
+      parts[pi].owned.push_back(own);
+    };
+    for (std::size_t g = 0; g < inv.objects.size(); ++g) {
+      const std::uint32_t sc = r.object_scope[g];
+      owner_part[g] = sc;
+      add_to(sc, g, true);
+      for (std::int32_t a = nodes[sc].parent; a >= 0; a = nodes[static_cast<std::size_t>(a)].parent)
+        add_to(static_cast<std::uint32_t>(a), g, false);
+      for (std::uint32_t d : below[sc]) add_to(d, g, false);
     }
-    tally(r.tallies[p.rule], p.result);
-    for (Finding& f : p.findings) late.push_back(std::move(f));
+  }
+
+  // One identity defined twice where references resolve: the API server would
+  // keep only the last one applied, and references cannot tell them apart.
+  constexpr std::size_t kDuplicatesNamed = 20;
+  std::size_t duplicates = 0;
+  auto warn_duplicates = [&](const Inventory& part_inv, const std::vector<std::size_t>* global_of,
+                             const std::vector<char>* owned) {
+    std::unordered_map<std::string, std::size_t> first;
+    for (std::size_t i = 0; i < part_inv.objects.size(); ++i) {
+      const ObjectFacts& f = part_inv.objects[i];
+      if (f.name.empty()) continue;
+      auto [it, fresh] = first.emplace(object_identity(f), i);
+      if (fresh || (owned && !(*owned)[i] && !(*owned)[it->second])) continue;
+      const ObjectFacts& a = part_inv.objects[it->second];
+      (void)global_of;
+      // A folder of test fixtures redefines thousands: name a few, count the rest.
+      if (++duplicates > kDuplicatesNamed) continue;
+      r.warnings.push_back({f.file(), f.line, f.column,
+                            describe_object(f) + " (" + f.api_version + ") is defined more than once in one reference scope (first at " +
+                                a.file() + ":" + std::to_string(a.line) +
+                                "); both are checked, but set-level rules cannot tell them apart (see --scope)"});
+    }
+  };
+
+  const std::size_t part_count = scoped ? parts.size() : 1;
+  std::vector<std::size_t> local_of;
+  if (scoped) local_of.assign(inv.objects.size(), 0);
+  std::vector<bool> no_containers;  // set-level violations are not container-exempted
+  for (std::size_t pi = 0; pi < part_count; ++pi) {
+    Inventory sub;
+    const std::vector<std::size_t>* global_of = nullptr;
+    const std::vector<char>* owned = nullptr;
+    if (scoped) {
+      sub = inv.subset(parts[pi].members);
+      global_of = &parts[pi].members;
+      owned = &parts[pi].owned;
+      for (std::size_t l = 0; l < parts[pi].members.size(); ++l) local_of[parts[pi].members[l]] = l;
+    }
+    const Inventory& pinv = scoped ? sub : inv;
+    warn_duplicates(pinv, global_of, owned);
+
+    // Settle held-back verdicts now that every object of the scope is known.
+    std::map<std::size_t, const WorkloadFacts*> workload_of;
+    for (const WorkloadFacts& w : pinv.workloads) workload_of[w.object] = &w;
+    for (Provisional& p : provisional) {
+      if (scoped && owner_part[p.object] != pi) continue;
+      const std::size_t local = scoped ? local_of[p.object] : p.object;
+      if (pinv.controlled_by_input(local)) continue;  // reported once, on the controller
+      if (rules_[p.rule]->deferral == Deferral::SelectedByService) {
+        auto w = workload_of.find(local);
+        const std::string& ns = pinv.objects[local].ns;
+        const auto& services = pinv.services_in(ns);
+        const bool selected = w != workload_of.end() &&
+                              std::any_of(services.begin(), services.end(), [&](std::size_t si) {
+                                return pinv.services[si].selector.matches(w->second->pod_labels);
+                              });
+        if (!selected) continue;  // not applicable: nothing routes traffic to it
+      }
+      count(p.object, p.rule, p.result);
+      for (Finding& f : p.findings) late.push_back(std::move(f));
+    }
+
+    // Set-level rules over the scope.
+    for (std::size_t ri : set_rules_) {
+      ResultSink sink(
+          r, late, pinv, ri, options_.show_passed,
+          [&](std::size_t object, std::string& reason, std::string& until, bool& in_source) {
+            Exemption e = exemption_for(ri, pinv.objects[object], {}, no_containers, r.warnings);
+            reason = e.reason;
+            until = e.until;
+            in_source = e.in_source;
+            return e.exempt;
+          },
+          [&, ri](std::size_t global, Result res) { count(global, ri, res); }, global_of, owned);
+      rules_[ri]->set_compiled->evaluate(pinv, sink);
+    }
   }
   std::vector<Provisional>().swap(provisional);
-
-  // Set-level rules over the whole input.
-  std::vector<bool> no_containers;  // set-level violations are not container-exempted
-  for (std::size_t ri : set_rules_) {
-    ResultSink sink(r, late, inv, ri, options_.show_passed,
-                    [&](std::size_t object, std::string& reason, std::string& until, bool& in_source) {
-                      Exemption e = exemption_for(ri, inv.objects[object], {}, no_containers,
-                                                  r.warnings);
-                      reason = e.reason;
-                      until = e.until;
-                      in_source = e.in_source;
-                      return e.exempt;
-                    });
-    rules_[ri]->set_compiled->evaluate(inv, sink);
-  }
+  if (duplicates > kDuplicatesNamed)
+    r.warnings.push_back({r.inputs.empty() ? std::string() : r.inputs.front(), 0, 0,
+                          std::to_string(duplicates - kDuplicatesNamed) +
+                              " more objects are defined more than once in one reference scope (see --scope)"});
 
   // Cluster-level rules, once, on the cluster the input was read from.
   if (r.cluster) {
@@ -1141,6 +1355,8 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   for (const render::RenderedFile& r : rendered.files) files.push_back({r.path, false});
   std::vector<FileOutcome> outcomes(files.size());
   auto work = [&](std::size_t i, EvalContext& ctx) {
+    outcomes[i].path = files[i].path == "-" ? std::string("<stdin>") : files[i].path;
+    std::tie(outcomes[i].base, outcomes[i].top) = input_folders(files[i].path, paths);
     SourceFile file;
     if (i >= on_disk) {
       file.path = files[i].path;
@@ -1208,6 +1424,7 @@ ScanResult Scanner::scan_buffer(const std::string& name, std::string content) co
   file.path = name;
   file.content = std::move(content);
   std::vector<FileOutcome> outcomes(1);
+  outcomes[0].path = name;
   EvalContext ctx;
   scan_file(file, ctx, outcomes[0]);
   return finish({name}, outcomes);
