@@ -2,7 +2,8 @@
 BUILD      ?= build/release
 ASAN_BUILD ?= build/asan
 JOBS       ?= $(shell nproc)
-CORPORA    ?= $(abspath $(firstword $(wildcard ../shared/corpora) /work/shared/corpora))
+# The shared test corpora sit beside the checkout (../shared/corpora); CORPORA=DIR points elsewhere.
+CORPORA    ?= $(abspath ../shared/corpora)
 
 .PHONY: demo test build deps deps-demo asan bench bench-peers bench-admit fuzz fuzz-admit format clean
 
