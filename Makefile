@@ -50,7 +50,7 @@ bench-admit: build
 
 # Runs the webhook's fuzzers (HTTP request heads, AdmissionReview decoding) for FUZZ_SECONDS each.
 fuzz-admit: deps
-	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_WERROR=OFF
+	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON
 	cmake --build build/fuzz --target fuzz_http_parser fuzz_admission_review -j $(JOBS)
 	for t in http_parser admission_review; do mkdir -p build/fuzz/corpus-$$t && \
 	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
@@ -58,7 +58,7 @@ fuzz-admit: deps
 # Runs the loader fuzzers (clang + libFuzzer) for FUZZ_SECONDS (default 60) each from the seed
 # corpora: the whole scan of untrusted bytes, and the YAML fast path against libyaml.
 fuzz: deps
-	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_WERROR=OFF
+	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON
 	cmake --build build/fuzz --target fuzz_document_loader fuzz_yaml_fast -j $(JOBS)
 	for t in document_loader yaml_fast; do mkdir -p build/fuzz/corpus-$$t && \
 	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
