@@ -29,7 +29,18 @@ bool valid_rule_id(std::string_view id) {
   });
 }
 
+// kguard's rule categories: the ids rule.yaml names, the English titles
+// reports show, in report order.
+constexpr std::pair<std::string_view, std::string_view> kCategories[] = {
+    {"health", "Health checks"}, {"images", "Images"},     {"networking", "Networking"},
+    {"resources", "Resources"},  {"security", "Security"},
+};
+
 }  // namespace
+
+Catalog::Catalog() {
+  for (const auto& [id, title] : kCategories) categories_.add(id, title);
+}
 
 bool Catalog::add_rule(const std::string& path, std::string_view content,
                        std::vector<InputError>& errors) {
@@ -69,9 +80,12 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
   rule->title = std::string(str(root->get("title")));
   rule->rationale = std::string(str(root->get("rationale")));
   rule->remediation = std::string(str(root->get("remediation")));
-  auto cat = parse_category(str(root->get("category")));
-  if (!cat) return bad(root->get("category"), "category",
-                       "must be one of health, images, networking, resources, security");
+  auto cat = categories_.find(str(root->get("category")));
+  if (!cat) {
+    std::string known;
+    for (Category c : categories_.all()) known += (known.empty() ? "" : ", ") + std::string(c.id());
+    return bad(root->get("category"), "category", "must be one of " + known);
+  }
   rule->category = *cat;
   auto sev = parse_severity(str(root->get("severity")));
   if (!sev) return bad(root->get("severity"), "severity", "must be one of low, medium, high, critical");

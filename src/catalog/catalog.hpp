@@ -22,6 +22,12 @@ std::span<const CatalogFile> embedded_catalog_files();
 
 class Catalog {
  public:
+  // Registers kguard's rule categories (catalog.cpp), in report order.
+  Catalog();
+
+  // The categories rules may name in rule.yaml `category`.
+  const CategoryRegistry& categories() const { return categories_; }
+
   // Loads every */rule.yaml among `files`. Invalid rules are refused with an
   // error naming the file, rule and field; the others still load.
   void add_files(std::span<const CatalogFile> files, std::vector<InputError>& errors);
@@ -37,6 +43,7 @@ class Catalog {
  private:
   bool add_rule(const std::string& path, std::string_view content, std::vector<InputError>& errors);
 
+  CategoryRegistry categories_;
   std::vector<std::unique_ptr<SourceFile>> sources_;
   std::vector<std::unique_ptr<Rule>> rules_;
 };

@@ -30,7 +30,7 @@ std::map<std::string, std::string> render_rule_docs(const Catalog& catalog) {
   index << "# kguard rules\n\n"
         << "Generated from `rules/` by `kguard rules docs docs/rules`; do not edit by hand.\n\n"
         << "| Category | Rules | Enabled by default |\n|---|---:|---:|\n";
-  for (Category c : kAllCategories) {
+  for (Category c : catalog.categories().all()) {
     std::vector<const Rule*> rules;
     for (const auto& r : catalog.rules())
       if (r->category == c) rules.push_back(r.get());

@@ -5,50 +5,6 @@
 
 namespace kg {
 
-std::string_view to_string(Severity s) {
-  switch (s) {
-    case Severity::Low: return "low";
-    case Severity::Medium: return "medium";
-    case Severity::High: return "high";
-    case Severity::Critical: return "critical";
-  }
-  return "medium";
-}
-
-std::optional<Severity> parse_severity(std::string_view s) {
-  for (Severity v : {Severity::Low, Severity::Medium, Severity::High, Severity::Critical})
-    if (s == to_string(v)) return v;
-  return std::nullopt;
-}
-
-std::string_view to_string(Category c) {
-  switch (c) {
-    case Category::Health: return "health";
-    case Category::Images: return "images";
-    case Category::Networking: return "networking";
-    case Category::Resources: return "resources";
-    case Category::Security: return "security";
-  }
-  return "security";
-}
-
-std::string_view category_title(Category c) {
-  switch (c) {
-    case Category::Health: return "Health checks";
-    case Category::Images: return "Images";
-    case Category::Networking: return "Networking";
-    case Category::Resources: return "Resources";
-    case Category::Security: return "Security";
-  }
-  return "Security";
-}
-
-std::optional<Category> parse_category(std::string_view s) {
-  for (Category c : kAllCategories)
-    if (s == to_string(c)) return c;
-  return std::nullopt;
-}
-
 std::optional<PssLevel> parse_pss_level(std::string_view s) {
   if (s == "privileged") return PssLevel::Privileged;
   if (s == "baseline") return PssLevel::Baseline;
@@ -75,10 +31,6 @@ std::optional<int> parse_pss_version(std::string_view s) {
   // Versions newer than kguard knows evaluate as the newest it knows, which
   // is what the API server does with a future version label.
   return std::min(minor, kLatestPssMinor);
-}
-
-bool RuleMeta::has_tag(std::string_view t) const {
-  return std::find(tags.begin(), tags.end(), t) != tags.end();
 }
 
 }  // namespace kg

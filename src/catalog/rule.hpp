@@ -9,25 +9,13 @@
 #include <string_view>
 #include <vector>
 
-#include "catalog/i18n.hpp"
 #include "core/cluster_info.hpp"
 #include "core/document.hpp"
 #include "core/inventory.hpp"
 #include "core/object.hpp"
+#include "model/finding.hpp"
 
 namespace kg {
-
-enum class Severity : std::uint8_t { Low, Medium, High, Critical };
-enum class Category : std::uint8_t { Health, Images, Networking, Resources, Security };
-inline constexpr Category kAllCategories[] = {Category::Health, Category::Images,
-                                              Category::Networking, Category::Resources,
-                                              Category::Security};
-
-std::string_view to_string(Severity s);
-std::string_view to_string(Category c);
-std::string_view category_title(Category c);
-std::optional<Severity> parse_severity(std::string_view s);
-std::optional<Category> parse_category(std::string_view s);
 
 // Pod Security Standards level of a rule or of a scan.
 enum class PssLevel : std::uint8_t { Privileged, Baseline, Restricted };
@@ -120,21 +108,12 @@ enum class Deferral : std::uint8_t {
 };
 
 // Everything about a rule except its compiled check: copyable, so the
-// config can override severity or parameters on a copy.
-struct RuleMeta {
-  std::string id;
-  std::string title;
-  Category category = Category::Security;
-  Severity severity = Severity::Medium;
-  std::string rationale;
-  std::string remediation;
-  std::vector<std::string> references;
-  std::vector<std::string> tags;
+// config can override severity or parameters on a copy. What reports show
+// (id, title, category, severity, text) is the engine-neutral RuleInfo.
+struct RuleMeta : RuleInfo {
   // Kinds the rule applies to; "workloads" expands to every pod-bearing kind,
   // "*" matches every kind.
   std::vector<std::string> kinds;
-  // Chinese text (rule.yaml `zh:` block); empty fields fall back to English.
-  LocalizedText zh;
   // Opinionated rules ship disabled; --only ID or the config turns them on.
   bool enabled_by_default = true;
   std::string check;  // template name
@@ -147,15 +126,6 @@ struct RuleMeta {
   int pss_overridden_from = -1;
   Deferral deferral = Deferral::None;
   const Node* params = nullptr;  // as written in rule.yaml (owned by the catalog)
-
-  bool has_tag(std::string_view t) const;
-  std::string_view title_in(Lang l) const { return l == Lang::Zh && !zh.title.empty() ? zh.title : title; }
-  std::string_view rationale_in(Lang l) const {
-    return l == Lang::Zh && !zh.rationale.empty() ? zh.rationale : rationale;
-  }
-  std::string_view remediation_in(Lang l) const {
-    return l == Lang::Zh && !zh.remediation.empty() ? zh.remediation : remediation;
-  }
 };
 
 struct Rule : RuleMeta {

@@ -5,7 +5,7 @@
 #include "catalog/catalog.hpp"
 #include "catalog/docs.hpp"
 #include "cli/commands.hpp"
-#include "report/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 namespace kg::cli {
 

@@ -10,6 +10,7 @@
 #include "cli/cluster.hpp"
 #include "cli/commands.hpp"
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "report/model.hpp"
 #include "report/renderers.hpp"
 
@@ -68,15 +69,6 @@ struct Output {
   std::string format;
   std::string file;  // empty = stdout
 };
-
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
@@ -262,7 +254,7 @@ int scan_command(const std::vector<std::string>& args) {
   const Catalog& catalog = *catalog_ptr;
   if (!options.only.empty()) {
     for (const std::string& sel : options.only) {
-      bool known = parse_category(sel).has_value();
+      bool known = catalog.categories().find(sel).has_value();
       for (const auto& r : catalog.rules())
         if (r->id == sel || r->has_tag(sel)) known = true;
       if (!known) return usage_error("--only: no rule, category or tag named '" + sel + "'");
@@ -300,7 +292,7 @@ int scan_command(const std::vector<std::string>& args) {
                                                            : cluster_read->info.context),
                                          std::move(cluster_read->snapshot))
                    : scanner.scan(paths);
-  ReportModel model = build_report(result, now_rfc3339(), lang);
+  ReportModel model = build_report(result, utc_now_rfc3339(), lang);
   if (baseline) apply_baseline(model, *baseline);
 
   for (const Output& o : outputs) {

@@ -19,7 +19,7 @@ std::vector<ExemptionRule> builtin_exemptions() {
   return {kube_system};
 }
 
-void Config::apply(ScanOptions& options) const {
+void Config::apply(PolicyOptions& options) const {
   for (const auto& [kind, tpl] : pod_template_paths) options.pod_specs.set(kind, tpl);
   for (const auto& [id, o] : rules) options.overrides[id] = o;
   options.exemptions.insert(options.exemptions.end(), exemptions.begin(), exemptions.end());

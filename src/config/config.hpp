@@ -11,14 +11,47 @@
 //   defaultExemptions: true                      # the built-in kube-system pack
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "engines/scan/scan.hpp"
+#include "core/document.hpp"
+#include "core/object.hpp"
+#include "model/severity.hpp"
 
 namespace kg {
+
+// An exemption from the config file: which checks, on which objects, why.
+// Empty lists match everything; names, namespaces and files are globs.
+struct ExemptionRule {
+  std::vector<std::string> rules;  // ids, categories or tags; "*" = all
+  std::vector<std::string> except_rules;  // ids, categories or tags still checked
+  std::vector<std::string> namespaces;
+  std::vector<std::string> names;
+  std::vector<std::string> kinds;
+  std::vector<std::string> containers;
+  std::vector<std::string> files;
+  std::string reason;
+  std::string until;  // YYYY-MM-DD, empty = no expiry
+  std::string origin;  // "config.yaml:12" or "built-in kube-system pack"
+};
+
+// Per-rule settings from the config file.
+struct RuleOverride {
+  std::optional<bool> enabled;
+  std::optional<Severity> severity;
+  const Node* params = nullptr;  // merged over the rule's own params
+  std::string origin;            // for error messages
+};
+
+// What a config sets for an engine's run; engines' options extend it.
+struct PolicyOptions {
+  PodSpecTable pod_specs;
+  std::vector<ExemptionRule> exemptions;
+  std::map<std::string, RuleOverride, std::less<>> overrides;
+};
 
 struct Config {
   std::string path;  // where it was read from; empty when none
@@ -28,7 +61,7 @@ struct Config {
   bool default_exemptions = true;
   std::shared_ptr<SourceFile> source;  // keeps the params nodes alive
 
-  void apply(ScanOptions& options) const;
+  void apply(PolicyOptions& options) const;
 };
 
 // The exemptions that apply unless the config turns them off.

@@ -50,30 +50,10 @@ int hex_value(char c) {
 // sequences, surrogates, C1 controls, U+FFFE/U+FFFF, and the characters
 // libyaml gives a meaning (NEL, LS and PS are line breaks, a BOM is skipped).
 std::size_t utf8_char(std::string_view s, std::size_t i) {
-  const auto u = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  const unsigned char c = u(i);
-  std::size_t len;
-  std::uint32_t cp;
-  if (c >= 0xC2 && c <= 0xDF) {
-    len = 2;
-    cp = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    len = 3;
-    cp = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    len = 4;
-    cp = c & 0x07;
-  } else {
-    return 0;
-  }
-  if (i + len > s.size()) return 0;
-  for (std::size_t k = 1; k < len; ++k) {
-    if ((u(i + k) & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (u(i + k) & 0x3F);
-  }
-  if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF))) return 0;
-  if (cp < 0xA0) return 0;  // C1 controls and NEL
-  if (cp >= 0xD800 && cp <= 0xDFFF) return 0;
+  char32_t cp = 0;
+  const std::size_t len = decode_utf8(s, i, cp);
+  if (len == 0) return 0;
+  if (cp < 0xA0) return 0;  // ASCII (handled by the caller), C1 controls and NEL
   if (cp == 0x2028 || cp == 0x2029 || cp == 0xFEFF || cp == 0xFFFE || cp == 0xFFFF) return 0;
   return len;
 }

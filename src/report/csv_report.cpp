@@ -30,8 +30,8 @@ void write_csv_report(const ReportModel& m, std::ostream& out) {
   // RFC 4180 ends records with CRLF.
   out << "kind,namespace,name,container,category,rule,title,result,severity,message,file,line,"
          "column,path,remediation\r\n";
-  for (const Finding& f : m.scan->findings) {
-    const Rule& r = *f.rule;
+  for (const Finding& f : m.result->findings) {
+    const RuleInfo& r = *f.rule;
     const std::string line = std::to_string(f.location.line);
     const std::string column = std::to_string(f.location.column);
     const std::string message = finding_message(f, L);
@@ -57,8 +57,8 @@ void write_csv_report(const ReportModel& m, std::ostream& out) {
     out << "\r\n";
   }
   // A cluster scan's coverage gaps: what could not be read, one row each.
-  if (!m.scan->cluster) return;
-  for (const CoverageGap& g : m.scan->cluster->coverage) {
+  if (!m.result->cluster) return;
+  for (const CoverageGap& g : m.result->cluster->coverage) {
     std::string rules;
     for (std::size_t i = 0; i < g.rules.size(); ++i) rules += (i ? ", " : "") + g.rules[i];
     const std::string message = g.reason + (g.message.empty() ? "" : ": " + g.message);

@@ -19,7 +19,7 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "report/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 namespace kg {
 namespace {
@@ -480,14 +480,14 @@ constexpr std::string_view kJs = R"js(
 // The findings as one JSON blob; `</` and `<!--` are escaped so the blob
 // cannot end its <script> element early.
 void write_data(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
   std::ostringstream buf;
   JsonWriter w(buf);
   w.begin_object();
   w.field("lang", lang_code(L));
   w.key("categories").begin_array();
-  for (Category c : kAllCategories) w.value(to_string(c));
+  for (const CategoryReport& c : m.categories) w.value(to_string(c.category));
   w.end_array();
   w.key("labels").begin_object();
   w.key("sev").begin_object();
@@ -498,7 +498,7 @@ void write_data(const ReportModel& m, std::ostream& out) {
     w.field(to_string(r), tr(L, to_string(r)));
   w.end_object();
   w.key("cat").begin_object();
-  for (Category c : kAllCategories) w.field(to_string(c), tr(L, category_title(c)));
+  for (const CategoryReport& c : m.categories) w.field(to_string(c.category), tr(L, category_title(c.category)));
   w.end_object();
   w.key("ui")
       .begin_object()
@@ -516,11 +516,11 @@ void write_data(const ReportModel& m, std::ostream& out) {
       .end_object();
   w.end_object();
 
-  std::unordered_map<const Rule*, std::uint64_t> rule_index;
+  std::unordered_map<const RuleInfo*, std::uint64_t> rule_index;
   w.key("rules").begin_array();
   for (const Finding& f : s.findings) {
     if (!rule_index.emplace(f.rule, rule_index.size()).second) continue;
-    const Rule& r = *f.rule;
+    const RuleInfo& r = *f.rule;
     w.begin_object()
         .field("id", r.id)
         .field("title", r.title_in(L))
@@ -612,7 +612,7 @@ void write_score_card(const ReportModel& m, std::ostream& out) {
 
 // Failed checks by severity, and the rules that failed on the most resources.
 void write_severity_card(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
   out << "<div class=\"card\"><h3>" << Esc{tr(L, "Failed checks by severity")}
       << "</h3><div class=\"sev\">";
@@ -639,7 +639,7 @@ void write_severity_card(const ReportModel& m, std::ostream& out) {
         << "<th scope=\"col\">" << Esc{tr(L, "Rule")} << "</th><th scope=\"col\" class=\"r\">"
         << Esc{tr(L, "Failed")} << "</th></tr></thead><tbody>";
     for (std::size_t i : top) {
-      const Rule& r = *s.rules[i];
+      const RuleInfo& r = *s.rules[i];
       out << "<tr><th scope=\"row\"><span class=\"dot c-" << to_string(r.severity) << "\" title=\""
           << Esc{tr(L, to_string(r.severity))} << "\"></span>" << Esc{r.title_in(L)}
           << " <code class=\"muted\">" << Esc{r.id} << "</code></th><td class=\"r num\">"
@@ -651,7 +651,7 @@ void write_severity_card(const ReportModel& m, std::ostream& out) {
 }
 
 void write_results_card(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
   out << "<div class=\"card\"><h3>" << Esc{tr(L, "Results")}
       << "</h3><div><span class=\"big num\" data-stat=\"checks\">" << m.tally.checks
@@ -721,7 +721,7 @@ void write_categories_card(const ReportModel& m, std::ostream& out) {
 
 // Resources by kind, largest first.
 void write_resources_card(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
   std::vector<std::pair<std::string_view, std::uint64_t>> kinds(s.kinds.begin(), s.kinds.end());
   std::stable_sort(kinds.begin(), kinds.end(),
@@ -749,10 +749,12 @@ void write_resources_card(const ReportModel& m, std::ostream& out) {
 // Failed checks (resource × rule, counted once however many fields failed)
 // by namespace and category. A cell links to the findings it counts.
 void write_matrix_card(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
-  constexpr std::size_t kCats = std::size(kAllCategories);
-  std::map<std::string, std::array<std::uint64_t, kCats>> cells;
+  // One column per category of the result; a failure of a rule in a category
+  // the result does not list counts in no column.
+  const std::size_t kCats = m.categories.size();
+  std::map<std::string, std::vector<std::uint64_t>> cells;
   std::set<std::string> seen;
   for (const Finding& f : s.findings) {
     if (f.result != Result::Fail) continue;
@@ -760,7 +762,10 @@ void write_matrix_card(const ReportModel& m, std::ostream& out) {
     for (const std::string* part : {&f.location.file, &f.kind, &f.ns, &f.name})
       (key += '\0') += *part;
     if (!seen.insert(std::move(key)).second) continue;
-    ++cells[f.ns][static_cast<std::size_t>(f.rule->category)];
+    auto& row = cells[f.ns];
+    row.resize(kCats);
+    const std::size_t c = m.category_position(f.rule->category);
+    if (c < kCats) ++row[c];
   }
   std::vector<std::string> namespaces;
   for (const auto& [ns, row] : cells)
@@ -780,10 +785,10 @@ void write_matrix_card(const ReportModel& m, std::ostream& out) {
          "aria-labelledby=\"h-matrix\"><thead><tr><th scope=\"col\" "
          "class=\"l\">"
       << Esc{tr(L, "Namespace")} << "</th>";
-  for (Category c : kAllCategories)
-    out << "<th scope=\"col\">" << Esc{tr(L, category_title(c))} << "</th>";
+  for (const CategoryReport& c : m.categories)
+    out << "<th scope=\"col\">" << Esc{tr(L, category_title(c.category))} << "</th>";
   out << "<th scope=\"col\">" << Esc{tr(L, "Total")} << "</th></tr></thead><tbody>";
-  std::array<std::uint64_t, kCats> column_totals{};
+  std::vector<std::uint64_t> column_totals(kCats);
   for (const std::string& ns : namespaces) {
     const auto& row = cells.at(ns);
     const std::string_view ns_label = ns.empty() ? tr(L, "cluster-scoped") : std::string_view(ns);
@@ -802,8 +807,8 @@ void write_matrix_card(const ReportModel& m, std::ostream& out) {
       const auto heat = (5 * n + max - 1) / max;  // 1..5
       out << "<td class=\"h" << std::min<std::uint64_t>(heat, 5)
           << "\"><a href=\"#details\" data-ns=\"" << Esc{ns} << "\" data-cat=\""
-          << to_string(kAllCategories[i]) << "\" title=\"" << Esc{ns_label} << " &middot; "
-          << Esc{tr(L, category_title(kAllCategories[i]))} << "\">" << n << "</a></td>";
+          << to_string(m.categories[i].category) << "\" title=\"" << Esc{ns_label} << " &middot; "
+          << Esc{tr(L, category_title(m.categories[i].category))} << "\">" << n << "</a></td>";
     }
     out << "<td class=\"tot num\">" << total << "</td></tr>";
   }
@@ -855,8 +860,8 @@ void write_details(const ReportModel& m, std::ostream& out) {
       << Esc{tr(L, "Clear filters")}
       << "</button><div class=\"count\" role=\"status\" aria-live=\"polite\"><strong "
          "id=\"count-visible\" class=\"num\">"
-      << m.scan->findings.size() << "</strong> / <span id=\"count-total\" class=\"num\">"
-      << m.scan->findings.size() << "</span> " << Esc{tr(L, "findings shown")}
+      << m.result->findings.size() << "</strong> / <span id=\"count-total\" class=\"num\">"
+      << m.result->findings.size() << "</span> " << Esc{tr(L, "findings shown")}
       << "</div></div></div>";
   out << "<div class=\"scroll tablewrap\"><table class=\"findings\"><caption class=\"skip\">"
       << Esc{tr(L, "Details by workload")}
@@ -876,7 +881,7 @@ void write_details(const ReportModel& m, std::ostream& out) {
       << Esc{tr(L, "Show more")}
       << "</button> <button type=\"button\" class=\"btn\" id=\"more-all\">"
       << Esc{tr(L, "Show all")} << "</button></div><p class=\"empty\" id=\"empty\" hidden>"
-      << Esc{m.scan->findings.empty() ? tr(L, "No failed checks.")
+      << Esc{m.result->findings.empty() ? tr(L, "No failed checks.")
                                       : tr(L, "No findings match the filters.")}
       << "</p><noscript><p class=\"empty\">" << Esc{tr(L, "The findings table needs JavaScript.")}
       << "</p></noscript></div></section>";
@@ -886,7 +891,7 @@ void write_details(const ReportModel& m, std::ostream& out) {
 // be read (coverage), so a clean report from a narrow identity is not
 // mistaken for a clean cluster.
 void write_cluster(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   if (!s.cluster) return;
   const ClusterInfo& c = *s.cluster;
   const Lang L = m.lang;
@@ -921,7 +926,7 @@ void write_cluster(const ReportModel& m, std::ostream& out) {
 }
 
 void write_errors(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   if (s.errors.empty()) return;
   const Lang L = m.lang;
   out << "<section id=\"errors\" aria-labelledby=\"h-errors\"><div class=\"card\"><h3 "
@@ -940,13 +945,11 @@ void write_errors(const ReportModel& m, std::ostream& out) {
 }  // namespace
 
 void write_html_report(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
   std::string sources;
   for (std::size_t i = 0; i < s.inputs.size(); ++i) (sources += i ? ", " : "") += s.inputs[i];
-  const std::string policy = std::string(tr(L, "Pod Security Standards")) + " " +
-                             std::string(tr(L, to_string(s.options.pss_level))) + " v1." +
-                             std::to_string(s.options.pss_minor);
+  const std::string policy = policy_text(s, L);
 
   out << "<!DOCTYPE html>\n<html lang=\"" << lang_code(L) << "\"><head><meta charset=\"utf-8\">"
       << "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src "

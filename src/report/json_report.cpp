@@ -1,12 +1,12 @@
 // The JSON report, schema version 1 (docs/report.md). Extend, never break.
-#include "report/cluster_json.hpp"
-#include "report/json_writer.hpp"
+#include "core/cluster_json.hpp"
+#include "core/json_writer.hpp"
 #include "report/model.hpp"
 
 namespace kg {
 
 void write_json_report(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   JsonWriter w(out);
   w.begin_object();
   w.field("schemaVersion", 1);
@@ -16,11 +16,9 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
   w.key("names").begin_array();
   for (const std::string& n : s.inputs) w.value(n);
   w.end_array();
-  w.key("policy")
-      .begin_object()
-      .field("pss", to_string(s.options.pss_level))
-      .field("pssVersion", "v1." + std::to_string(s.options.pss_minor))
-      .end_object();
+  w.key("policy").begin_object();
+  for (const ReportFact& f : s.facts) w.field(f.key, f.value);
+  w.end_object();
   w.end_object();
 
   if (s.cluster) {
@@ -72,7 +70,7 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
   // Per-check compliance (passed resources / evaluated resources).
   w.key("checks").begin_array();
   for (std::size_t i = 0; i < s.rules.size(); ++i) {
-    const Rule& r = *s.rules[i];
+    const RuleInfo& r = *s.rules[i];
     const RuleTally& t = s.tallies[i];
     if (t.evaluated == 0 && t.exempted == 0) continue;
     w.begin_object()
@@ -123,8 +121,10 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
         .field("kind", f.kind)
         .field("namespace", f.ns)
         .field("name", f.name)
-        .field("container", f.container)
-        .field("message", f.message)
+        .field("container", f.container);
+    // Engines whose subject is narrower than an object (an image, a layer path).
+    if (!f.subject.empty()) w.field("subject", f.subject);
+    w.field("message", f.message)
         .field("remediation", f.rule->remediation);
     w.key("location")
         .begin_object()

@@ -54,7 +54,7 @@ void write_case(std::ostream& out, const ReportModel& m, const std::vector<Findi
                 const CheckRun& run) {
   const Lang L = m.lang;
   const Finding& f = findings[run.first];
-  const Rule& r = *f.rule;
+  const RuleInfo& r = *f.rule;
   out << "    <testcase classname=\"" << attr(resource_path(f)) << "\" name=\""
       << attr(r.id + ": " + std::string(r.title_in(L))) << "\" file=\"" << attr(f.location.file)
       << "\" line=\"" << f.location.line << "\" time=\"0\"";
@@ -87,13 +87,13 @@ void write_case(std::ostream& out, const ReportModel& m, const std::vector<Findi
 }  // namespace
 
 void write_junit_report(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
   const std::vector<CheckRun> runs = check_runs(s.findings);
 
   // Passed pairs listed one by one (--show-passed) are taken out of the
   // per-rule "N resources passed" rows so nothing is counted twice.
-  std::unordered_map<const Rule*, std::uint64_t> listed_passes;
+  std::unordered_map<const RuleInfo*, std::uint64_t> listed_passes;
   for (const CheckRun& run : runs)
     if (s.findings[run.first].result == Result::Pass) ++listed_passes[s.findings[run.first].rule];
 
@@ -117,7 +117,7 @@ void write_junit_report(const ReportModel& m, std::ostream& out) {
     for (const CheckRun& run : runs)
       if (s.findings[run.first].rule->category == c.category) write_case(out, m, s.findings, run);
     for (std::size_t i = 0; i < s.rules.size(); ++i) {
-      const Rule& r = *s.rules[i];
+      const RuleInfo& r = *s.rules[i];
       if (r.category != c.category) continue;
       const std::uint64_t listed = listed_passes.count(&r) ? listed_passes[&r] : 0;
       const std::uint64_t passed = s.tallies[i].passed > listed ? s.tallies[i].passed - listed : 0;

@@ -96,14 +96,13 @@ bool same_resource(const Finding& a, const Finding& b) {
 }
 
 void write_header(std::ostream& out, const ReportModel& m) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
   out << "## " << tr(L, "kguard inspection report") << "\n\n";
   std::string sources;
   for (std::size_t i = 0; i < s.inputs.size(); ++i) sources += (i ? ", " : "") + s.inputs[i];
   out << "kguard " << m.tool_version << " · " << m.generated_at << " · " << tr(L, "Source") << ": "
-      << cell(sources) << " · " << tr(L, "Policy") << ": " << tr(L, "Pod Security Standards") << " "
-      << to_string(s.options.pss_level) << " v1." << s.options.pss_minor << "\n\n";
+      << cell(sources) << " · " << tr(L, "Policy") << ": " << policy_text(s, L) << "\n\n";
 
   out << "| " << tr(L, "Score") << " | " << tr(L, "Grade") << " | " << tr(L, "Checks") << " | "
       << tr(L, "Passed") << " | " << tr(L, "Failed") << " | " << tr(L, "Exempted") << " | "
@@ -153,7 +152,7 @@ void write_header(std::ostream& out, const ReportModel& m) {
 }
 
 void write_top_findings(std::ostream& out, const ReportModel& m) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
   std::vector<const Finding*> failed;
   for (const Finding& f : s.findings)
@@ -182,7 +181,7 @@ void write_top_findings(std::ostream& out, const ReportModel& m) {
 }
 
 void write_errors(std::ostream& out, const ReportModel& m) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   if (s.errors.empty()) return;
   const Lang L = m.lang;
   out << "### " << tr(L, "Input errors") << "\n\n";
@@ -197,7 +196,7 @@ void write_errors(std::ostream& out, const ReportModel& m) {
 
 // One collapsed block for the findings [first, last) of one resource.
 std::string details_block(const ReportModel& m, std::size_t first, std::size_t last) {
-  const std::vector<Finding>& fs = m.scan->findings;
+  const std::vector<Finding>& fs = m.result->findings;
   const Lang L = m.lang;
   const Finding& head = fs[first];
   std::ostringstream b;
@@ -227,7 +226,7 @@ std::string details_block(const ReportModel& m, std::size_t first, std::size_t l
 }  // namespace
 
 void write_markdown_report(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
   std::ostringstream doc;
   write_header(doc, m);

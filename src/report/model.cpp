@@ -35,7 +35,7 @@ std::string_view grade_for(int score) {
 
 namespace {
 
-void add(Tally& t, const Rule& rule, const RuleTally& rt) {
+void add(Tally& t, const RuleInfo& rule, const RuleTally& rt) {
   t.checks += rt.evaluated;
   t.passed += rt.passed;
   t.failed += rt.failed;
@@ -72,7 +72,12 @@ std::string fingerprint_of(std::string_view rule, std::string_view kind, std::st
 }
 
 std::string finding_fingerprint(const Finding& f) {
-  return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, f.container, f.location.path);
+  // A free subject (an image, a layer path) narrows the container; findings
+  // without one keep the fingerprints earlier reports and baselines hold.
+  if (f.subject.empty())
+    return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, f.container, f.location.path);
+  return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, f.container + '\0' + f.subject,
+                        f.location.path);
 }
 
 std::optional<Baseline> load_baseline(const std::string& path, std::vector<InputError>& errors) {
@@ -119,9 +124,9 @@ void apply_baseline(ReportModel& m, const Baseline& b) {
   std::unordered_set<std::string> before;
   for (const FixedFinding& f : b.findings) before.insert(f.fingerprint);
   std::unordered_set<std::string> now;
-  m.baseline.assign(m.scan->findings.size(), BaselineState::None);
-  for (std::size_t i = 0; i < m.scan->findings.size(); ++i) {
-    const Finding& f = m.scan->findings[i];
+  m.baseline.assign(m.result->findings.size(), BaselineState::None);
+  for (std::size_t i = 0; i < m.result->findings.size(); ++i) {
+    const Finding& f = m.result->findings[i];
     if (f.result != Result::Fail) continue;
     std::string fp = finding_fingerprint(f);
     const bool old = before.count(fp) > 0;
@@ -141,24 +146,41 @@ std::string finding_message(const Finding& f, Lang lang) {
   return m;
 }
 
-ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang lang) {
+std::size_t ReportModel::category_position(Category c) const {
+  for (std::size_t i = 0; i < categories.size(); ++i)
+    if (categories[i].category == c) return i;
+  return categories.size();
+}
+
+ReportModel build_report(const EngineResult& result, std::string generated_at, Lang lang) {
   ReportModel m;
   m.lang = lang;
-  m.scan = &scan;
+  m.result = &result;
   m.tool_version = std::string(kguard_version());
   m.generated_at = std::move(generated_at);
-  for (Category c : kAllCategories) m.categories.push_back(CategoryReport{c, {}, 100});
-  for (std::size_t i = 0; i < scan.rules.size(); ++i) {
-    const Rule& rule = *scan.rules[i];
-    const RuleTally& rt = scan.tallies[i];
+  for (Category c : result.categories) m.categories.push_back(CategoryReport{c, {}, 100});
+  for (std::size_t i = 0; i < result.rules.size(); ++i) {
+    const RuleInfo& rule = *result.rules[i];
+    const RuleTally& rt = result.tallies[i];
     add(m.tally, rule, rt);
-    add(m.categories[static_cast<std::size_t>(rule.category)].tally, rule, rt);
+    // A rule of a category the result does not list counts in the totals only.
+    const std::size_t c = m.category_position(rule.category);
+    if (c < m.categories.size()) add(m.categories[c].tally, rule, rt);
     m.by_severity[static_cast<std::size_t>(rule.severity)] += rt.failed;
   }
   m.score = health_score(m.tally);
   m.grade = std::string(grade_for(m.score));
   for (CategoryReport& c : m.categories) c.score = health_score(c.tally);
   return m;
+}
+
+std::string policy_text(const EngineResult& result, Lang lang) {
+  std::string s(tr(lang, result.policy));
+  for (const ReportFact& f : result.facts) {
+    if (!s.empty()) s += ' ';
+    s += tr(lang, f.value);
+  }
+  return s;
 }
 
 std::string cluster_counts(const ClusterInfo& c, Lang lang) {

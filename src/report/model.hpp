@@ -1,5 +1,6 @@
 // The report model of ../docs/report.md: everything a renderer needs,
-// computed once from a ScanResult. Renderers consume this and nothing else.
+// computed once from an engine's result (model/engine_result.hpp), whatever
+// the engine. Renderers consume this and nothing else.
 #pragma once
 
 #include <array>
@@ -8,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "engines/scan/scan.hpp"
+#include "core/document.hpp"
+#include "model/engine_result.hpp"
 
 namespace kg {
 
@@ -44,8 +46,8 @@ struct Baseline {
 std::optional<Baseline> load_baseline(const std::string& path, std::vector<InputError>& errors);
 
 struct ReportModel {
-  const ScanResult* scan = nullptr;
-  // Set by apply_baseline: one state per scan finding, and what was fixed.
+  const EngineResult* result = nullptr;
+  // Set by apply_baseline: one state per finding of the result, and what was fixed.
   std::string baseline_file;
   std::vector<BaselineState> baseline;
   std::vector<FixedFinding> fixed;
@@ -57,7 +59,10 @@ struct ReportModel {
   int score = 100;
   std::string grade;
   std::array<std::uint64_t, 4> by_severity{};  // failed checks, indexed by Severity
-  std::vector<CategoryReport> categories;      // the five, in fixed order
+  std::vector<CategoryReport> categories;      // the result's categories, in its order
+
+  // Position of `c` in categories (categories.size() when it is not there).
+  std::size_t category_position(Category c) const;
 };
 
 // A finding's message in `lang`. Check messages are composed in English; in
@@ -78,7 +83,11 @@ void apply_baseline(ReportModel& m, const Baseline& b);
 int health_score(const Tally& t);
 std::string_view grade_for(int score);
 
-ReportModel build_report(const ScanResult& scan, std::string generated_at, Lang lang = Lang::En);
+ReportModel build_report(const EngineResult& result, std::string generated_at, Lang lang = Lang::En);
+
+// What the result was judged against, for the human formats: its policy and
+// the values of its facts, translated ("Pod Security Standards restricted v1.37").
+std::string policy_text(const EngineResult& result, Lang lang);
 
 // Cluster scans: "3 nodes, 12 namespaces, 140 pods" (counts the identity
 // could not list show as unknown), the scope, and where a coverage gap is.

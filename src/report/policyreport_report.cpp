@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.hpp"
 #include "report/formats.hpp"
 
 namespace kg {
@@ -48,17 +49,6 @@ std::string yq(std::string_view s) {
   return out;
 }
 
-// Seconds since the epoch of the report's RFC 3339 UTC time (0 if unreadable).
-long long epoch_seconds(const std::string& rfc3339) {
-  std::tm tm{};
-  if (std::sscanf(rfc3339.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
-    return 0;
-  tm.tm_year -= 1900;
-  tm.tm_mon -= 1;
-  return static_cast<long long>(timegm(&tm));
-}
-
 std::string_view policy_result(Result r) {
   switch (r) {
     case Result::Fail: return "fail";
@@ -78,10 +68,10 @@ std::string join(const std::vector<std::string_view>& items) {
 }
 
 void write_result(std::ostream& out, const ReportModel& m, const CheckRun& run, long long seconds) {
-  const std::vector<Finding>& fs = m.scan->findings;
+  const std::vector<Finding>& fs = m.result->findings;
   const Lang L = m.lang;
   const Finding& f = fs[run.first];
-  const Rule& r = *f.rule;
+  const RuleInfo& r = *f.rule;
   std::string message;
   std::vector<std::string_view> paths;
   std::vector<std::string_view> containers;
@@ -121,7 +111,7 @@ void write_result(std::ostream& out, const ReportModel& m, const CheckRun& run, 
 
 void write_document(std::ostream& out, const ReportModel& m, std::string_view ns,
                     const std::vector<CheckRun>& runs, long long seconds) {
-  const std::vector<Finding>& fs = m.scan->findings;
+  const std::vector<Finding>& fs = m.result->findings;
   std::uint64_t pass = 0;
   std::uint64_t fail = 0;
   std::uint64_t skip = 0;
@@ -137,7 +127,7 @@ void write_document(std::ostream& out, const ReportModel& m, std::string_view ns
   // not be evaluated), in the cluster-wide report.
   static const std::vector<CoverageGap> kNoGaps;
   const std::vector<CoverageGap>& gaps =
-      cluster && m.scan->cluster ? m.scan->cluster->coverage : kNoGaps;
+      cluster && m.result->cluster ? m.result->cluster->coverage : kNoGaps;
   out << "---\napiVersion: wgpolicyk8s.io/v1alpha2\n"
       << "kind: " << (cluster ? "ClusterPolicyReport" : "PolicyReport") << '\n'
       << "metadata:\n"
@@ -180,11 +170,11 @@ void write_document(std::ostream& out, const ReportModel& m, std::string_view ns
 }  // namespace
 
 void write_policyreport_report(const ReportModel& m, std::ostream& out) {
-  const std::vector<Finding>& fs = m.scan->findings;
+  const std::vector<Finding>& fs = m.result->findings;
   // Checks by namespace; "" collects cluster-scoped and namespace-less resources.
   std::map<std::string, std::vector<CheckRun>, std::less<>> by_namespace;
   for (const CheckRun& run : check_runs(fs)) by_namespace[fs[run.first].ns].push_back(run);
-  const long long seconds = epoch_seconds(m.generated_at);
+  const long long seconds = utc_epoch_seconds(m.generated_at);
   for (const auto& [ns, runs] : by_namespace)
     if (!ns.empty()) write_document(out, m, ns, runs, seconds);
   // Always present, so the stream is never empty and a clean scan still

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "report/formats.hpp"
-#include "report/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 namespace kg {
 namespace {
@@ -109,7 +109,7 @@ void write_physical_location(JsonWriter& w, std::string_view file, std::uint32_t
   w.end_object();
 }
 
-std::string help_text(const Rule& r, Lang L) {
+std::string help_text(const RuleInfo& r, Lang L) {
   std::string s(r.rationale_in(L));
   s += "\n\n";
   s += tr(L, "Remediation");
@@ -124,7 +124,7 @@ std::string help_text(const Rule& r, Lang L) {
   return s;
 }
 
-std::string help_markdown(const Rule& r, Lang L) {
+std::string help_markdown(const RuleInfo& r, Lang L) {
   std::string s(r.rationale_in(L));
   s += "\n\n**";
   s += tr(L, "Remediation");
@@ -139,7 +139,7 @@ std::string help_markdown(const Rule& r, Lang L) {
   return s;
 }
 
-void write_rule(JsonWriter& w, const Rule& r, Lang L) {
+void write_rule(JsonWriter& w, const RuleInfo& r, Lang L) {
   w.begin_object().field("id", r.id).field("name", pascal_case(r.id));
   w.key("shortDescription").begin_object().field("text", r.title_in(L)).end_object();
   w.key("fullDescription").begin_object().field("text", r.rationale_in(L)).end_object();
@@ -198,9 +198,9 @@ void write_result(JsonWriter& w, const Finding& f, std::size_t rule_index, bool 
 }  // namespace
 
 void write_sarif_report(const ReportModel& m, std::ostream& out) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   const Lang L = m.lang;
-  std::unordered_map<const Rule*, std::size_t> rule_index;
+  std::unordered_map<const RuleInfo*, std::size_t> rule_index;
   for (std::size_t i = 0; i < s.rules.size(); ++i) rule_index.emplace(s.rules[i], i);
 
   JsonWriter w(out);
@@ -216,7 +216,7 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
   // Every rule in force, in catalog order, so ruleIndex is stable for a given
   // policy and a rule with no failure still documents what was checked.
   w.key("rules").begin_array();
-  for (const Rule* r : s.rules) write_rule(w, *r, L);
+  for (const RuleInfo* r : s.rules) write_rule(w, *r, L);
   w.end_array();
   w.end_object().end_object();
 

@@ -5,6 +5,7 @@
 #include <iomanip>
 #include <sstream>
 
+#include "core/utf8.hpp"
 #include "report/model.hpp"
 
 namespace kg {
@@ -36,14 +37,11 @@ std::string percent(std::uint64_t part, std::uint64_t whole) {
 std::size_t display_width(std::string_view s) {
   std::size_t w = 0;
   for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    std::size_t len = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    std::uint32_t cp = c;
-    if (len == 3 && i + 2 < s.size())
-      cp = ((c & 0x0Fu) << 12) | ((static_cast<unsigned char>(s[i + 1]) & 0x3Fu) << 6) |
-           (static_cast<unsigned char>(s[i + 2]) & 0x3Fu);
-    w += (len >= 3 && cp >= 0x2E80) ? 2 : 1;
-    i += len;
+    const std::size_t start = i;
+    const char32_t cp = next_code_point(s, i);
+    // Three-byte characters from U+2E80 (CJK) are wide; a malformed byte
+    // (U+FFFD, one byte) takes one column.
+    w += (i - start == 3 && cp >= 0x2E80) ? 2 : 1;
   }
   return w;
 }
@@ -67,7 +65,7 @@ std::string lpad(const T& v, std::size_t width) {
 }  // namespace
 
 void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
-  const ScanResult& s = *m.scan;
+  const EngineResult& s = *m.result;
   Style st{color};
   const Lang L = m.lang;
   auto heading = [&](std::string_view title) {
@@ -89,8 +87,7 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     out << "  " << pad("", 12) << cluster_counts(c, L) << '\n';
     out << "  " << pad(tr(L, "Scope"), 12) << cluster_scope(c, L) << '\n';
   }
-  out << "  " << pad(tr(L, "Policy"), 12) << tr(L, "Pod Security Standards") << " " << to_string(s.options.pss_level) << " v1."
-      << s.options.pss_minor << '\n';
+  out << "  " << pad(tr(L, "Policy"), 12) << policy_text(s, L) << '\n';
   const std::string_view score_colour = m.score >= 80 ? kGreen : m.score >= 60 ? kYellow : kRed;
   out << "  " << pad(tr(L, "Score"), 12) << st(kBold) << st(score_colour) << m.score << "/100 (" << m.grade << ")"
       << st(kReset) << '\n';
@@ -124,7 +121,7 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
       out << "\n  " << st(kBold) << resource << st(kReset) << "  " << st(kDim) << f.location.file
           << st(kReset) << '\n';
     }
-    const Rule& r = *f.rule;
+    const RuleInfo& r = *f.rule;
     const std::string_view sev_col = f.result == Result::Fail ? severity_colour(r.severity) : kGreen;
     out << "    " << st(sev_col) << pad(std::string(tr(L, to_string(f.result))) + " " +
                                          std::string(tr(L, to_string(r.severity))), 16)

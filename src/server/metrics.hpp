@@ -13,6 +13,7 @@
 #include <tuple>
 #include <utility>
 
+#include "core/log.hpp"
 #include "engines/admit/admit.hpp"
 
 namespace kg::server {
@@ -52,12 +53,5 @@ class Metrics {
   std::atomic<std::uint64_t> rejected_connections_{0};
   std::atomic<std::uint64_t> tls_errors_{0};
 };
-
-// One JSON log line on stderr: {"time":..., "level":..., "msg":..., fields...}.
-void log_line(std::string_view level, std::string_view msg,
-              std::initializer_list<std::pair<std::string_view, std::string_view>> fields = {});
-
-// RFC 3339 UTC time with milliseconds.
-std::string rfc3339_now();
 
 }  // namespace kg::server

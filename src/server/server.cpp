@@ -31,8 +31,9 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/clock.hpp"
 #include "engines/admit/admit.hpp"
-#include "report/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "server/metrics.hpp"
 #include "sources/kube/kubeconfig.hpp"
 #include "sources/kube/namespace_cache.hpp"
@@ -242,7 +243,7 @@ class AuditLog {
 
 std::string audit_record(const admit::ReviewSummary& s, double seconds) {
   // JsonWriter::escape writes the quotes too.
-  std::string out = "{\"time\":\"" + rfc3339_now() + "\"";
+  std::string out = "{\"time\":\"" + utc_now_rfc3339_millis() + "\"";
   auto field = [&](std::string_view k, std::string_view v) {
     out += ",\"";
     out += k;

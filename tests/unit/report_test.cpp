@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "report/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "report/model.hpp"
 
 namespace kg {

@@ -5,7 +5,7 @@
 #include <set>
 
 #include "core/glob.hpp"
-#include "report/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 namespace kg::admit {
 
@@ -60,7 +60,7 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
 
 // Failed findings grouped by rule, in the order the scanner produced them.
 struct RuleFailures {
-  const Rule* rule;
+  const RuleInfo* rule;
   std::vector<std::string> messages;
 };
 
@@ -306,7 +306,7 @@ std::unique_ptr<Engine> Engine::create(const Config& config, const AdmitConfig& 
   check_setup(*e->pss_[0].front(), "rules");
   for (const auto& [name, prof] : admit.profiles) {
     for (const std::string& sel : prof.rules) {
-      bool known = parse_category(sel).has_value() || sel == "*";
+      bool known = catalog.categories().find(sel).has_value() || sel == "*";
       for (const auto& r : catalog.rules())
         if (r->id == sel || r->has_tag(sel)) known = true;
       if (!known) {

@@ -19,7 +19,7 @@
 
 #include "catalog/catalog.hpp"
 #include "config/config.hpp"
-#include "engines/admit/namespaces.hpp"
+#include "sources/namespaces.hpp"
 #include "engines/scan/scan.hpp"
 
 namespace kg::admit {

@@ -1,6 +1,7 @@
 #include "engines/scan/scan.hpp"
 
 #include "checks/registry.hpp"
+#include "core/clock.hpp"
 #include "core/glob.hpp"
 
 #include <sys/mman.h>
@@ -20,15 +21,6 @@
 #include <functional>
 
 namespace kg {
-
-std::string_view to_string(Result r) {
-  switch (r) {
-    case Result::Fail: return "fail";
-    case Result::Pass: return "pass";
-    case Result::Exempt: return "exempt";
-  }
-  return "fail";
-}
 
 bool rule_selected(const Rule& rule, const ScanOptions& options) {
   if (rule.pss_level) {
@@ -71,19 +63,11 @@ bool selects_rule(const std::vector<std::string>& selectors, const Rule& rule) {
   return false;
 }
 
-std::string today_utc() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
 }  // namespace
 
-Scanner::Scanner(const Catalog& catalog, ScanOptions options) : options_(std::move(options)) {
-  if (options_.today.empty()) options_.today = today_utc();
+Scanner::Scanner(const Catalog& catalog, ScanOptions options)
+    : options_(std::move(options)), categories_(catalog.categories().all()) {
+  if (options_.today.empty()) options_.today = utc_today();
   apply_overrides(catalog);
   for (const auto& r : catalog.rules()) {
     const Rule* rule = r.get();
@@ -528,9 +512,13 @@ class ResultSink final : public SetSink {
 ScanResult Scanner::finish(std::vector<std::string> inputs,
                            std::vector<FileOutcome>& outcomes) const {
   ScanResult r;
+  r.engine = "scan";
   r.inputs = std::move(inputs);
-  r.options = options_;
-  r.rules = rules_;
+  r.policy = "Pod Security Standards";
+  r.facts = {{"pss", std::string(to_string(options_.pss_level))},
+             {"pssVersion", "v1." + std::to_string(options_.pss_minor)}};
+  r.rules.assign(rules_.begin(), rules_.end());
+  r.categories = categories_;
   r.tallies.assign(rules_.size(), RuleTally{});
   r.warnings = expired_;
   Inventory inv;

@@ -14,36 +14,17 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
+#include "config/config.hpp"
 #include "core/cluster_info.hpp"
 #include "core/inventory.hpp"
 #include "core/object.hpp"
+#include "model/engine_result.hpp"
 
 namespace kg {
 
-// An exemption from the config file: which checks, on which objects, why.
-// Empty lists match everything; names, namespaces and files are globs.
-struct ExemptionRule {
-  std::vector<std::string> rules;  // ids, categories or tags; "*" = all
-  std::vector<std::string> except_rules;  // ids, categories or tags still checked
-  std::vector<std::string> namespaces;
-  std::vector<std::string> names;
-  std::vector<std::string> kinds;
-  std::vector<std::string> containers;
-  std::vector<std::string> files;
-  std::string reason;
-  std::string until;  // YYYY-MM-DD, empty = no expiry
-  std::string origin;  // "config.yaml:12" or "built-in kube-system pack"
-};
-
-// Per-rule settings from the config file.
-struct RuleOverride {
-  std::optional<bool> enabled;
-  std::optional<Severity> severity;
-  const Node* params = nullptr;  // merged over the rule's own params
-  std::string origin;            // for error messages
-};
-
-struct ScanOptions {
+// What the config file sets (pod template paths, exemptions, rule
+// overrides: config/config.hpp) plus the command line's choices.
+struct ScanOptions : PolicyOptions {
   PssLevel pss_level = PssLevel::Restricted;
   int pss_minor = kLatestPssMinor;
   // Selectors (rule ids, categories, tags); empty selects every rule.
@@ -51,13 +32,10 @@ struct ScanOptions {
   bool show_passed = false;
   unsigned jobs = 1;
   LoadLimits limits;
-  PodSpecTable pod_specs;
   bool use_exemptions = true;  // false: --no-exemptions
   // false: the kguard.io/exempt annotation is ignored (an admission policy
   // may not let the object's author exempt it); config exemptions still apply.
   bool use_annotation_exemptions = true;
-  std::vector<ExemptionRule> exemptions;
-  std::map<std::string, RuleOverride, std::less<>> overrides;
   std::string today;  // YYYY-MM-DD for exemption expiry; empty = the system date
   // Kubernetes minor release that API deprecations are judged against
   // (--target-version, else the version of the cluster read); 0 = the rules' own.
@@ -67,53 +45,10 @@ struct ScanOptions {
   std::string cluster_version;
 };
 
-enum class Result : std::uint8_t { Fail, Pass, Exempt };
-std::string_view to_string(Result r);
-
-struct Location {
-  std::string file;
-  std::uint32_t line = 0;
-  std::uint32_t column = 0;
-  std::string path;  // field path inside the object, e.g. spec.template.spec.hostNetwork
-};
-
-struct Finding {
-  const Rule* rule = nullptr;
-  Result result = Result::Fail;
-  std::string kind;
-  std::string ns;
-  std::string name;
-  std::string container;
-  std::string message;
-  Location location;
-  std::string exemption_reason;  // for Result::Exempt
-  std::string exemption_until;
-  std::size_t object = 0;  // index of the object in input order
-};
-
-struct RuleTally {
-  std::uint64_t evaluated = 0;  // resources the rule was applied to
-  std::uint64_t passed = 0;
-  std::uint64_t failed = 0;
-  std::uint64_t exempted = 0;
-};
-
-struct ScanResult {
-  std::vector<std::string> inputs;
-  ScanOptions options;
-  std::vector<const Rule*> rules;  // the rules in force, catalog order
-  std::vector<RuleTally> tallies;  // parallel to rules
-  std::map<std::string, std::uint64_t, std::less<>> kinds;  // resources by kind
-  std::uint64_t objects = 0;
-  std::uint64_t documents = 0;
-  std::uint64_t bytes = 0;
-  std::vector<Finding> findings;  // failures, exemptions (and passes with show_passed), input order
-  std::vector<InputError> errors;
-  std::vector<InputError> warnings;  // e.g. expired exemptions
-  // Set when the input is a cluster read (or a kguard snapshot of one):
-  // server version, counts and coverage gaps.
-  std::optional<ClusterInfo> cluster;
-};
+// What a scan returns: the engine-neutral result (model/engine_result.hpp).
+// The PSS level and version it judged with are its facts "pss" and
+// "pssVersion" under the policy "Pod Security Standards".
+using ScanResult = EngineResult;
 
 // True when `rule` is in force under `options` (PSS level and version,
 // enabled by default or by config, --only selectors).
@@ -171,6 +106,7 @@ class Scanner {
                           std::vector<InputError>& warnings) const;
 
   ScanOptions options_;
+  std::vector<Category> categories_;  // the catalog's, for the result
   std::vector<std::unique_ptr<Rule>> owned_rules_;  // catalog rules changed by config
   Arena arena_{4096};                                // merged params of owned rules
   std::vector<const Rule*> rules_;

@@ -9,7 +9,8 @@
 #include <sstream>
 #include <thread>
 
-#include "report/cluster_json.hpp"
+#include "core/clock.hpp"
+#include "core/cluster_json.hpp"
 
 namespace kg::kube {
 namespace {
@@ -22,15 +23,6 @@ struct ApiResource {
 
 std::string collection_base(const std::string& gv) {
   return gv == "v1" ? "/api/v1" : "/apis/" + gv;
-}
-
-std::string now_rfc3339() {
-  std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
 }
 
 // Writes a loaded JSON node back as JSON (strings were unescaped by the
@@ -211,7 +203,7 @@ ClusterRead read_cluster(std::shared_ptr<const Session> session, const ReadOptio
   info.server = cfg.server;
   info.context = cfg.context;
   info.namespaces = options.namespaces;
-  info.read_at = now_rfc3339();
+  info.read_at = utc_now_rfc3339();
 
   Client client(session);
   Response version = client.get("/version");

@@ -1,6 +1,6 @@
 #include "sources/kube/namespace_cache.hpp"
 
-#include "server/metrics.hpp"
+#include "core/log.hpp"
 
 namespace kg::kube {
 namespace {
@@ -45,7 +45,7 @@ void run(std::shared_ptr<NamespaceCache::State> state, std::shared_ptr<const Ses
       if (!next.empty()) path += "&continue=" + next;
       Response r = client.get(path);
       if (!r.ok() || !read_page(r.body, fresh, rv, next, error)) {
-        server::log_line("error", "namespace list failed; serving the last known labels",
+        log_line("error", "namespace list failed; serving the last known labels",
                          {{"error", r.ok() ? error : r.error}, {"status", std::to_string(r.status)}});
         ok = false;
         break;
@@ -62,7 +62,7 @@ void run(std::shared_ptr<NamespaceCache::State> state, std::shared_ptr<const Ses
     }
     state->relists.fetch_add(1);
     if (!state->synced.exchange(true))
-      server::log_line("info", "namespace labels synced from the API server", {{"server", state->server}});
+      log_line("info", "namespace labels synced from the API server", {{"server", state->server}});
     backoff = std::chrono::milliseconds(250);
     // Watch from there until the server ends the watch (the resync period),
     // the version is gone, or the connection fails.
@@ -80,7 +80,7 @@ void run(std::shared_ptr<NamespaceCache::State> state, std::shared_ptr<const Ses
       return true;
     });
     if (!w.ok() && w.status != 0 && !state->stop.load())
-      server::log_line("warn", "namespace watch ended; listing again", {{"error", w.error}});
+      log_line("warn", "namespace watch ended; listing again", {{"error", w.error}});
     if (w.status == 0 && !state->stop.load()) {
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));

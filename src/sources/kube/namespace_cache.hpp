@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-#include "engines/admit/namespaces.hpp"
+#include "sources/namespaces.hpp"
 #include "sources/kube/client.hpp"
 
 namespace kg::kube {

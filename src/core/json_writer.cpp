@@ -1,4 +1,4 @@
-#include "report/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 #include <cmath>
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "catalog/i18n.hpp"
+#include "model/i18n.hpp"
 
 #include <cstdlib>
 #include <utility>

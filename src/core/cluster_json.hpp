@@ -4,7 +4,7 @@
 #pragma once
 
 #include "core/cluster_info.hpp"
-#include "report/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 namespace kg {
 

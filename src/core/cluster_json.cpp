@@ -1,4 +1,4 @@
-#include "report/cluster_json.hpp"
+#include "core/cluster_json.hpp"
 
 namespace kg {
 

@@ -1,0 +1,56 @@
+// The one result type every engine returns and the report model is built
+// from: findings, the rules in force with their tallies, the categories they
+// belong to, errors and warnings, what was read, the cluster facts when a
+// cluster was read, and the engine's own facts for the report header.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/cluster_info.hpp"
+#include "core/document.hpp"
+#include "model/category.hpp"
+#include "model/finding.hpp"
+
+namespace kg {
+
+// A setting an engine judged with, shown by every renderer: the JSON report
+// writes it under "policy" as key: value; the human formats write the
+// value, translated, after EngineResult::policy.
+struct ReportFact {
+  std::string key;    // "pss"
+  std::string value;  // "restricted"
+};
+
+struct EngineResult {
+  std::string engine;  // "scan"
+  std::vector<std::string> inputs;  // what was read: paths, "-", a cluster
+  // What the run judged against, in English words ("Pod Security Standards"),
+  // and its settings; renderers show both and read nothing engine-specific.
+  std::string policy;
+  std::vector<ReportFact> facts;
+  std::vector<const RuleInfo*> rules;  // the rules in force, in the engine's order
+  std::vector<RuleTally> tallies;      // parallel to rules
+  std::vector<Category> categories;    // every category rules may belong to, report order
+  std::map<std::string, std::uint64_t, std::less<>> kinds;  // subjects by kind
+  std::uint64_t objects = 0;
+  std::uint64_t documents = 0;
+  std::uint64_t bytes = 0;
+  std::vector<Finding> findings;  // failures, exemptions (and passes when asked), input order
+  std::vector<InputError> errors;
+  std::vector<InputError> warnings;  // e.g. expired exemptions
+  // Set when the input is a cluster read (or a kguard snapshot of one).
+  std::optional<ClusterInfo> cluster;
+
+  // The value of fact `key`; empty when the engine did not state it.
+  std::string_view fact(std::string_view key) const {
+    for (const ReportFact& f : facts)
+      if (f.key == key) return f.value;
+    return {};
+  }
+};
+
+}  // namespace kg
