@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "catalog/suggest.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
@@ -21,6 +22,8 @@ std::vector<std::string> string_list(const Node* n) {
     if (item->is_scalar()) out.emplace_back(item->text());
   return out;
 }
+
+const Node* or_self(const Node* n, const Node* parent) { return n ? n : parent; }
 
 bool valid_rule_id(std::string_view id) {
   if (id.empty() || id.front() == '-' || id.back() == '-') return false;
@@ -42,6 +45,18 @@ Catalog::Catalog() {
   for (const auto& [id, title] : kCategories) categories_.add(id, title);
 }
 
+// The keys a rule.yaml may hold; anything else is a typo or a field from
+// another tool, and is refused rather than silently ignored.
+constexpr std::string_view kRuleKeys[] = {"id",      "title",  "category", "severity", "rationale",
+                                          "remediation", "references", "tags", "kinds", "zh",
+                                          "enabled", "pss",    "check",    "when",     "params"};
+constexpr std::string_view kZhKeys[] = {"title", "rationale", "remediation"};
+constexpr std::string_view kPssKeys[] = {"level", "since", "overriddenAtRestrictedFrom"};
+
+// Loading a rule is staged: parse (YAML), validate (every key and value of
+// rule.yaml, then the params against the template's declarations), compile
+// (the template builds its check). Every problem of a stage is reported, each
+// with file:line:column and the field; a later stage runs only on a clean one.
 bool Catalog::add_rule(const std::string& path, std::string_view content,
                        std::vector<InputError>& errors) {
   auto src = std::make_unique<SourceFile>();
@@ -60,78 +75,141 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
   auto rule = std::make_unique<Rule>();
   rule->source = path;
   std::string id(str(root->get("id")));
+  bool ok = true;
   auto bad = [&](const Node* at, std::string_view field, const std::string& why) {
     const Node* where = at ? at : root;
     errors.push_back({path, where->line, where->column,
                       "rule '" + (id.empty() ? std::string("?") : id) + "': field '" +
                           std::string(field) + "': " + why});
+    ok = false;
     return false;
   };
-  auto required = [&](std::string_view field) -> const Node* {
-    const Node* n = root->get(field);
-    if (!n || !n->is_scalar() || n->text().empty()) return nullptr;
-    return n;
+  auto known_keys = [&](const Node* map, std::string_view prefix, std::span<const std::string_view> keys) {
+    const std::vector<std::string_view> names(keys.begin(), keys.end());
+    for (const MapEntry& e : map->entries()) {
+      const std::string_view k = e.key->text();
+      if (std::find(names.begin(), names.end(), k) == names.end())
+        bad(e.key, std::string(prefix) + std::string(k), "unknown field" + did_you_mean(k, names));
+    }
   };
-  if (!valid_rule_id(id)) return bad(root->get("id"), "id", "missing or not kebab-case");
-  if (find(id)) return bad(root->get("id"), "id", "duplicate rule id");
+  auto text = [&](std::string_view field, bool required) -> std::string {
+    const Node* n = root->get(field);
+    if (!n || n->is_null()) {
+      if (required) bad(nullptr, field, "required and must be a non-empty string");
+      return {};
+    }
+    if (!n->is_scalar() || (required && n->text().empty())) {
+      bad(n, field, required ? "required and must be a non-empty string" : "must be a string");
+      return {};
+    }
+    return std::string(n->text());
+  };
+  auto string_list_field = [&](std::string_view field) {
+    const Node* n = root->get(field);
+    if (n && !n->is_null() && !n->is_scalar() && !n->is_seq()) {
+      bad(n, field, "must be a list of strings");
+      return std::vector<std::string>{};
+    }
+    for (const Node* item : items(n))
+      if (!item->is_scalar()) bad(item, field, "entries must be strings");
+    return string_list(n);
+  };
+
+  // Stage 2: validate rule.yaml itself.
+  known_keys(root, "", kRuleKeys);
+  if (!valid_rule_id(id)) bad(root->get("id"), "id", "missing or not kebab-case");
+  else if (find(id)) bad(root->get("id"), "id", "duplicate rule id");
   rule->id = id;
-  for (std::string_view f : {"title", "category", "severity", "rationale", "remediation", "check"})
-    if (!required(f)) return bad(root->get(f), f, "required and must be a non-empty string");
-  rule->title = std::string(str(root->get("title")));
-  rule->rationale = std::string(str(root->get("rationale")));
-  rule->remediation = std::string(str(root->get("remediation")));
-  auto cat = categories_.find(str(root->get("category")));
-  if (!cat) {
-    std::string known;
-    for (Category c : categories_.all()) known += (known.empty() ? "" : ", ") + std::string(c.id());
-    return bad(root->get("category"), "category", "must be one of " + known);
+  rule->title = text("title", true);
+  rule->rationale = text("rationale", true);
+  rule->remediation = text("remediation", true);
+  rule->check = text("check", true);
+  if (const std::string c = text("category", true); !c.empty()) {
+    if (auto cat = categories_.find(c)) {
+      rule->category = *cat;
+    } else {
+      std::string known;
+      for (Category k : categories_.all()) known += (known.empty() ? "" : ", ") + std::string(k.id());
+      bad(root->get("category"), "category", "must be one of " + known);
+    }
   }
-  rule->category = *cat;
-  auto sev = parse_severity(str(root->get("severity")));
-  if (!sev) return bad(root->get("severity"), "severity", "must be one of low, medium, high, critical");
-  rule->severity = *sev;
+  if (const std::string v = text("severity", true); !v.empty()) {
+    if (auto sev = parse_severity(v)) rule->severity = *sev;
+    else bad(root->get("severity"), "severity", "must be one of low, medium, high, critical");
+  }
   if (const Node* zh = root->get("zh")) {
-    if (!zh->is_map()) return bad(zh, "zh", "must be a mapping with title, rationale, remediation");
-    rule->zh.title = std::string(str(zh->get("title")));
-    rule->zh.rationale = std::string(str(zh->get("rationale")));
-    rule->zh.remediation = std::string(str(zh->get("remediation")));
+    if (!zh->is_map()) {
+      bad(zh, "zh", "must be a mapping with title, rationale, remediation");
+    } else {
+      known_keys(zh, "zh.", kZhKeys);
+      for (const MapEntry& e : zh->entries())
+        if (!e.value->is_scalar()) bad(e.value, "zh." + std::string(e.key->text()), "must be a string");
+      rule->zh.title = std::string(str(zh->get("title")));
+      rule->zh.rationale = std::string(str(zh->get("rationale")));
+      rule->zh.remediation = std::string(str(zh->get("remediation")));
+    }
   }
   if (const Node* en = root->get("enabled")) {
-    if (!en->as_bool()) return bad(en, "enabled", "must be true or false");
-    rule->enabled_by_default = *en->as_bool();
+    if (!en->as_bool()) bad(en, "enabled", "must be true or false");
+    else rule->enabled_by_default = *en->as_bool();
   }
-  rule->references = string_list(root->get("references"));
-  rule->tags = string_list(root->get("tags"));
-  rule->kinds = string_list(root->get("kinds"));
-  if (rule->kinds.empty()) return bad(root->get("kinds"), "kinds", "at least one kind is required");
+  rule->references = string_list_field("references");
+  rule->tags = string_list_field("tags");
+  rule->kinds = string_list_field("kinds");
+  if (rule->kinds.empty()) bad(root->get("kinds"), "kinds", "at least one kind is required");
   if (const Node* pss = root->get("pss")) {
-    auto level = parse_pss_level(str(get(pss, "level")));
-    if (!level || *level == PssLevel::Privileged)
-      return bad(pss, "pss.level", "must be baseline or restricted");
-    rule->pss_level = level;
-    auto since = parse_pss_version(str(get(pss, "since")));
-    if (!since) return bad(pss, "pss.since", "must be a version such as v1.19");
-    rule->pss_since = *since;
-    if (const Node* o = get(pss, "overriddenAtRestrictedFrom")) {
-      auto from = parse_pss_version(str(o));
-      if (!from) return bad(o, "pss.overriddenAtRestrictedFrom", "must be a version such as v1.22");
-      rule->pss_overridden_from = *from;
-    }
-  }
-  rule->check = std::string(str(root->get("check")));
-  if (const Node* when = root->get("when")) {
-    if (str(when) == "selected-by-service") {
-      rule->deferral = Deferral::SelectedByService;
+    if (!pss->is_map()) {
+      bad(pss, "pss", "must be a mapping with level, since and optionally overriddenAtRestrictedFrom");
     } else {
-      return bad(when, "when", "must be selected-by-service");
+      known_keys(pss, "pss.", kPssKeys);
+      auto level = parse_pss_level(str(get(pss, "level")));
+      if (!level || *level == PssLevel::Privileged)
+        bad(or_self(get(pss, "level"), pss), "pss.level", "must be baseline or restricted");
+      rule->pss_level = level;
+      auto since = parse_pss_version(str(get(pss, "since")));
+      if (!since) bad(or_self(get(pss, "since"), pss), "pss.since", "must be a version such as v1.19");
+      else rule->pss_since = *since;
+      if (const Node* o = get(pss, "overriddenAtRestrictedFrom")) {
+        auto from = parse_pss_version(str(o));
+        if (!from) bad(o, "pss.overriddenAtRestrictedFrom", "must be a version such as v1.22");
+        else rule->pss_overridden_from = *from;
+      }
     }
   }
-  if (!find_check_template(rule->check))
-    return bad(root->get("check"), "check", "unknown check template '" + rule->check + "'");
-  std::string error;
+  if (const Node* when = root->get("when")) {
+    if (str(when) == "selected-by-service") rule->deferral = Deferral::SelectedByService;
+    else bad(when, "when", "must be selected-by-service");
+  }
+  const CheckTemplate* tmpl = nullptr;
+  if (!rule->check.empty()) {
+    tmpl = find_check_template(rule->check);
+    if (!tmpl) {
+      std::vector<std::string_view> names;
+      for (const CheckTemplate& t : check_templates()) names.push_back(t.name);
+      bad(root->get("check"), "check",
+          "unknown check template '" + rule->check + "'" + did_you_mean(rule->check, names) +
+              "; `kguard rules templates` lists them");
+    }
+  }
   rule->params = root->get("params");
-  if (!compile_rule(*rule, rule->params, error))
-    return bad(rule->params, "params", error);
+  // "mode: 'x' is not one of ..." names field params.mode.
+  auto param_problem = [&](const ParamProblem& p) {
+    const auto colon = p.message.find(": ");
+    const bool named = colon != std::string::npos && p.message.find(' ') > colon;
+    bad(p.at ? p.at : root, named ? "params." + p.message.substr(0, colon) : std::string("params"),
+        named ? p.message.substr(colon + 2) : p.message);
+  };
+  if (tmpl)
+    for (const ParamProblem& p : validate_params(*tmpl, rule->params)) param_problem(p);
+  if (!ok) return false;
+
+  // Stage 3: compile.
+  std::vector<ParamProblem> problems;
+  if (!compile_rule(*rule, rule->params, problems)) {
+    // A template's own message names its fields itself.
+    for (const ParamProblem& p : problems) bad(p.at ? p.at : root, "params", p.message);
+    return false;
+  }
   rules_.push_back(std::move(rule));
   sources_.push_back(std::move(src));
   return true;
@@ -149,14 +227,15 @@ void Catalog::add_directory(const std::string& dir, std::vector<InputError>& err
     errors.push_back({dir, 0, 0, "rules directory does not exist"});
     return;
   }
+  // Only files named rule.yaml are rules (docs/configuration.md): a rule's
+  // pass.yaml/fail.yaml fixtures and any other YAML beside it are not.
   std::vector<std::string> paths;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
-    std::string p = it->path().string();
-    if (it->is_regular_file() && (ends_with(p, ".yaml") || ends_with(p, ".yml")) &&
-        it->path().filename() != "pass.yaml" && it->path().filename() != "fail.yaml")
-      paths.push_back(p);
+    if (it->is_regular_file() && it->path().filename() == "rule.yaml") paths.push_back(it->path().string());
   }
+  if (ec) errors.push_back({dir, 0, 0, "cannot walk rules directory: " + ec.message()});
+  if (paths.empty() && !ec) errors.push_back({dir, 0, 0, "no rule.yaml under this directory"});
   std::sort(paths.begin(), paths.end());
   for (const std::string& p : paths) {
     std::string text;

@@ -31,7 +31,8 @@ class Catalog {
   // Loads every */rule.yaml among `files`. Invalid rules are refused with an
   // error naming the file, rule and field; the others still load.
   void add_files(std::span<const CatalogFile> files, std::vector<InputError>& errors);
-  // Loads rule.yaml files under a directory (custom rules).
+  // Loads every file named rule.yaml under a directory (custom rules); a
+  // directory without one is an error.
   void add_directory(const std::string& dir, std::vector<InputError>& errors);
 
   const std::vector<std::unique_ptr<Rule>>& rules() const { return rules_; }

@@ -1,5 +1,8 @@
 #include "catalog/docs.hpp"
 
+#include "checks/registry.hpp"
+
+#include <climits>
 #include <sstream>
 #include <vector>
 
@@ -20,6 +23,45 @@ std::string kinds_of(const Rule& r) {
   std::string s;
   for (const auto& k : r.kinds) s += (s.empty() ? "" : ", ") + k;
   return s;
+}
+
+std::string render_template_docs() {
+  std::ostringstream doc;
+  doc << "# Check templates\n\n"
+      << "Generated from the template declarations (`src/checks/registry.cpp`) by "
+         "`kguard rules docs docs/rules`; do not edit by hand. `kguard rules templates` prints the "
+         "same.\n\n"
+      << "A rule (built-in, or custom with `kguard scan --rules DIR`) names one template in `check:` "
+         "and sets its parameters in `params:`. An unknown parameter, a value of the wrong type, a "
+         "value outside the allowed ones or a missing required parameter is refused with the "
+         "file, line, column and field; so is the same mistake in a `.kguard.yaml` rule "
+         "override's `params`.\n\n"
+      << "| Template | Level | What it checks |\n|---|---|---|\n";
+  for (const CheckTemplate& t : check_templates())
+    doc << "| [`" << t.name << "`](#" << t.name << ") | "
+        << (t.compile_set ? "whole input" : t.compile_cluster ? "cluster" : "object") << " | "
+        << escape_cell(t.summary) << " |\n";
+  for (const CheckTemplate& t : check_templates()) {
+    doc << "\n## " << t.name << "\n\n" << t.summary << ".\n\n";
+    if (t.params.empty()) {
+      doc << "No parameters.\n";
+      continue;
+    }
+    doc << "| Parameter | Type | Required | Allowed | Default | Description |\n|---|---|---|---|---|---|\n";
+    for (const ParamSpec& p : t.params) {
+      std::string allowed;
+      for (char c : p.allowed) allowed += c == '|' ? std::string(", ") : std::string(1, c);
+      doc << "| `" << p.name << "` | " << to_string(p.type) << " | " << (p.required ? "yes" : "no") << " | "
+          << escape_cell(allowed) << " | " << (p.default_value.empty() ? "" : "`" + escape_cell(p.default_value) + "`")
+          << " | " << escape_cell(p.description);
+      if ((p.type == ParamType::Integer || p.type == ParamType::IntegerList) &&
+          (p.min != INT64_MIN || p.max != INT64_MAX))
+        doc << " (" << (p.min != INT64_MIN ? std::to_string(p.min) : std::string()) << ".."
+            << (p.max != INT64_MAX ? std::to_string(p.max) : std::string()) << ")";
+      doc << " |\n";
+    }
+  }
+  return doc.str();
 }
 
 }  // namespace
@@ -66,11 +108,15 @@ std::map<std::string, std::string> render_rule_docs(const Catalog& catalog) {
           doc << (i ? "; " : "") << r->references[i];
         doc << "\n";
       }
-      doc << "- **Check:** `" << r->check << "` template, defined in `rules/" << r->source << "`\n";
+      doc << "- **Check:** [`" << r->check << "`](templates.md#" << r->check << ") template, defined in `rules/"
+          << r->source << "`\n";
     }
     files[file] = doc.str();
   }
+  index << "\nCustom rules (`kguard scan --rules DIR`) bind one of the [check templates](templates.md) "
+           "with their own parameters.\n";
   files["README.md"] = index.str();
+  files["templates.md"] = render_template_docs();
   return files;
 }
 

@@ -241,12 +241,12 @@ class ServiceExposureCheck final : public Check {
 std::unique_ptr<Check> compile_network_policy_check(const Params& params, std::string& error) {
   auto check = std::make_unique<NetworkPolicyCheck>();
   const std::string_view mode = params.string("mode");
-  if (mode == "allowAll") {
+  if (mode == "allow-all") {
     check->mode = NetworkPolicyCheck::Mode::AllowAll;
-  } else if (mode == "noSelectors") {
+  } else if (mode == "no-selectors") {
     check->mode = NetworkPolicyCheck::Mode::NoSelectors;
   } else {
-    error = "mode must be allowAll or noSelectors";
+    error = "mode must be allow-all or no-selectors";
     return nullptr;
   }
   if (const Node* r = params.get("requireEmptyPodSelector")) {
@@ -284,7 +284,7 @@ std::unique_ptr<Check> compile_container_ports_check(const Params& params, std::
 std::unique_ptr<Check> compile_service_exposure_check(const Params& params, std::string& error) {
   auto check = std::make_unique<ServiceExposureCheck>();
   const std::string_view mode = params.string("mode");
-  if (mode == "externalEndpoints") {
+  if (mode == "external-endpoints") {
     check->mode = ServiceExposureCheck::Mode::ExternalEndpoints;
     check->allowed_external_ips = params.strings("allowedExternalIPs");
   } else if (mode == "sensitive") {
@@ -297,7 +297,7 @@ std::unique_ptr<Check> compile_service_exposure_check(const Params& params, std:
     if (params.get("types")) check->types = params.strings("types");
     if (params.get("labelKeys")) check->label_keys = params.strings("labelKeys");
   } else {
-    error = "mode must be externalEndpoints or sensitive";
+    error = "mode must be external-endpoints or sensitive";
     return nullptr;
   }
   return check;

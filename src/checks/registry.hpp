@@ -6,6 +6,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "catalog/rule.hpp"
 
@@ -32,6 +33,32 @@ using CompileFn = std::unique_ptr<Check> (*)(const Params& params, std::string& 
 using CompileSetFn = std::unique_ptr<SetCheck> (*)(const Params& params, std::string& error);
 using CompileClusterFn = std::unique_ptr<ClusterCheck> (*)(const Params& params, std::string& error);
 
+// What a declared template parameter holds. A list parameter also takes a
+// single scalar as a one-item list.
+enum class ParamType : std::uint8_t {
+  String,       // a scalar
+  Integer,      // a whole number within [min, max]
+  Boolean,      // true or false
+  StringList,   // a list of scalars
+  IntegerList,  // a list of whole numbers within [min, max]
+  List,         // a list of mappings or scalars, checked by the template
+};
+std::string_view to_string(ParamType t);
+
+// One parameter of a check template, declared beside the template's
+// registration (registry.cpp) so the loader, `kguard rules templates` and
+// docs/rules/templates.md read the same declaration.
+struct ParamSpec {
+  std::string_view name;
+  ParamType type = ParamType::String;
+  std::string_view description;
+  std::string_view allowed = {};        // "a|b|c": the only values (each item for lists)
+  std::string_view default_value = {};  // as documented; empty = no default
+  bool required = false;
+  std::int64_t min = INT64_MIN;  // integers
+  std::int64_t max = INT64_MAX;
+};
+
 // Exactly one of compile / compile_set / compile_cluster is set.
 struct CheckTemplate {
   std::string_view name;
@@ -39,9 +66,26 @@ struct CheckTemplate {
   CompileFn compile;
   CompileSetFn compile_set = nullptr;
   CompileClusterFn compile_cluster = nullptr;
+  std::span<const ParamSpec> params = {};
 };
 
-// Binds `rule` to its template with `params`; false with `error` on failure.
+// A parameter problem, located at the node to point at (the value, the key,
+// or the params mapping itself when a required parameter is missing).
+struct ParamProblem {
+  const Node* at = nullptr;
+  std::string message;  // starts with the parameter name, e.g. "mode: must be one of ..."
+};
+
+// Stage 2 of loading a rule: `params` against the template's declarations:
+// unknown names (with the nearest known name), types, allowed values, ranges,
+// required parameters. Empty when valid.
+std::vector<ParamProblem> validate_params(const CheckTemplate& tmpl, const Node* params);
+
+// Stage 3: binds `rule` to its template with `params` (validated first); false
+// with the problems on failure. A template's own cross-parameter error is
+// located at the parameter it names, else at the params mapping.
+bool compile_rule(Rule& rule, const Node* params, std::vector<ParamProblem>& problems);
+// The same, with the problems joined into one message.
 bool compile_rule(Rule& rule, const Node* params, std::string& error);
 
 std::span<const CheckTemplate> check_templates();

@@ -569,11 +569,11 @@ std::unique_ptr<Check> compile_security_check(const Params& params, std::string&
 std::unique_ptr<Check> compile_capabilities_check(const Params& params, std::string& error) {
   auto check = std::make_unique<CapabilitiesCheck>();
   std::string_view mode = params.string("mode");
-  if (mode == "addForbidden") check->mode = CapMode::AddForbidden;
-  else if (mode == "addAllowedOnly") check->mode = CapMode::AddAllowedOnly;
-  else if (mode == "dropRequired") check->mode = CapMode::DropRequired;
+  if (mode == "add-forbidden") check->mode = CapMode::AddForbidden;
+  else if (mode == "add-allowed-only") check->mode = CapMode::AddAllowedOnly;
+  else if (mode == "drop-required") check->mode = CapMode::DropRequired;
   else {
-    error = "mode must be addForbidden, addAllowedOnly or dropRequired";
+    error = "mode must be add-forbidden, add-allowed-only or drop-required";
     return nullptr;
   }
   const Node* list = params.get("capabilities");
@@ -589,7 +589,7 @@ std::unique_ptr<Check> compile_capabilities_check(const Params& params, std::str
     check->caps.push_back(normalize_cap(cap));
   }
   if (check->mode == CapMode::AddForbidden && check->caps.empty()) {
-    error = "capabilities is required for mode addForbidden";
+    error = "capabilities is required for mode add-forbidden";
     return nullptr;
   }
   if (!parse_container_kinds(params, check->kinds, error)) return nullptr;

@@ -284,10 +284,10 @@ std::unique_ptr<Check> compile_env_var_check(const Params& params, std::string& 
   auto check = std::make_unique<EnvVarCheck>();
   std::string_view mode = params.string("mode");
   if (mode == "literal") check->mode = EnvMode::Literal;
-  else if (mode == "secretRef") check->mode = EnvMode::SecretRef;
+  else if (mode == "secret-ref") check->mode = EnvMode::SecretRef;
   else if (mode == "name") check->mode = EnvMode::Name;
   else {
-    error = "mode must be literal, secretRef or name";
+    error = "mode must be literal, secret-ref or name";
     return nullptr;
   }
   if (!check->names.compile(params, "names", error) ||

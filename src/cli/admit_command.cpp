@@ -1,10 +1,25 @@
 #include <iostream>
+#include <memory>
 
 #include "cli/commands.hpp"
+#include "engines/admit/admission_handler.hpp"
+#include "core/log.hpp"
 #include "server/server.hpp"
+#include "sources/kube/kubeconfig.hpp"
+#include "sources/kube/namespace_cache.hpp"
 
 namespace kg::cli {
 namespace {
+
+struct AdmitFlags {
+  std::string config_file;
+  // Namespace labels from a watch of Namespace objects through the API server
+  // (kubeconfig or in-cluster) instead of the config file.
+  bool namespaces_from_api = false;
+  std::string kubeconfig;  // empty: $KUBECONFIG, ~/.kube/config, else in-cluster
+  std::string context;
+  int resync_seconds = 300;
+};
 
 constexpr const char* kAdmitHelp = R"(Usage: kguard admit --listen ADDR:PORT --tls-cert FILE --tls-key FILE [options]
 
@@ -21,7 +36,8 @@ Options:
       --config FILE            kguard config with an `admission:` section
       --audit-log FILE         decisions as JSON lines (default - = stdout; "" = none)
       --workers N              event-loop threads (default 2)
-      --max-connections N      open connections at most (default 10000)
+      --max-connections N      open connections at most (default 10000); beyond:
+                               503 with Retry-After, or closed at accept
       --max-body-bytes-in-flight N
                                request bodies being received at once, in bytes
                                (default 268435456); beyond: 503
@@ -45,6 +61,41 @@ config and reopens the audit log; changed files are reloaded on their own.
 SIGTERM drains: stop accepting, answer what is in flight, exit 0.
 )";
 
+// Where namespace labels come from, the handler and the server core, wired.
+int run_admit(const server::ServerOptions& server_options, admit::AdmissionOptions admission,
+              const AdmitFlags& flags) {
+  // Before the watch thread starts, so that it never takes SIGTERM.
+  if (!server::Server::block_signals()) return 2;
+  std::shared_ptr<kube::NamespaceCache> cache;
+  if (flags.namespaces_from_api) {
+    std::vector<InputError> errors;
+    kube::KubeconfigOptions ko;
+    ko.kubeconfig = flags.kubeconfig;
+    ko.context = flags.context;
+    auto client_config = kube::resolve_client_config(ko, errors);
+    std::string error;
+    std::shared_ptr<const kube::Session> session;
+    if (client_config) session = kube::Session::connect(*client_config, {}, error);
+    if (!session) {
+      for (const InputError& e : errors) error += (error.empty() ? "" : "; ") + e.file + ": " + e.message;
+      log_line("error", "cannot reach the API server for namespace labels", {{"error", error}});
+      return 2;
+    }
+    cache = std::make_shared<kube::NamespaceCache>(session, std::chrono::seconds(flags.resync_seconds));
+    admission.api_namespaces = cache;
+  }
+  admit::AdmissionHandler handler(std::move(admission));
+  if (!handler.start()) return 2;
+  server::ServerOptions so = server_options;
+  so.describe = {{"config", flags.config_file.empty() ? "(none)" : flags.config_file},
+                 {"namespaces", handler.namespaces_description()}};
+  server::Metrics metrics;
+  server::Server server(std::move(so), handler, metrics);
+  const int code = server.run();
+  if (cache) cache->stop();  // ends the watch and joins its thread
+  return code;
+}
+
 int usage_error(const std::string& msg) {
   std::cerr << "kguard admit: " << msg << "\nRun `kguard admit --help` for usage.\n";
   return 2;
@@ -54,6 +105,8 @@ int usage_error(const std::string& msg) {
 
 int admit_command(const std::vector<std::string>& args) {
   server::ServerOptions o;
+  admit::AdmissionOptions admission;
+  AdmitFlags flags;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     std::string name = a, v;
@@ -102,23 +155,23 @@ int admit_command(const std::vector<std::string>& args) {
       o.key_file = v;
     } else if (name == "--config") {
       if (!value()) return usage_error("--config needs a file");
-      o.config_file = v;
+      admission.config_file = flags.config_file = v;
     } else if (name == "--audit-log") {
       if (!value()) return usage_error("--audit-log needs a file, - or \"\"");
-      o.audit_log = v;
+      admission.audit_log = v;
     } else if (name == "--workers") {
       if (!count(o.workers) || o.workers > 64) return usage_error("--workers needs a number from 1 to 64");
     } else if (name == "--max-connections") {
-      if (!count(o.max_connections)) return usage_error("--max-connections needs a positive number");
+      if (!count(o.limits.max_connections)) return usage_error("--max-connections needs a positive number");
     } else if (name == "--max-body-bytes-in-flight") {
-      if (!count(o.max_body_bytes_in_flight))
+      if (!count(o.limits.max_body_bytes_in_flight))
         return usage_error("--max-body-bytes-in-flight needs a positive number of bytes");
     } else if (name == "--header-timeout") {
-      if (!duration(o.header_timeout_ms)) return usage_error("--header-timeout needs a duration (10s)");
+      if (!duration(o.limits.header_timeout_ms)) return usage_error("--header-timeout needs a duration (10s)");
     } else if (name == "--body-timeout") {
-      if (!duration(o.body_timeout_ms)) return usage_error("--body-timeout needs a duration (30s)");
+      if (!duration(o.limits.body_timeout_ms)) return usage_error("--body-timeout needs a duration (30s)");
     } else if (name == "--idle-timeout") {
-      if (!duration(o.idle_timeout_ms)) return usage_error("--idle-timeout needs a duration (120s)");
+      if (!duration(o.limits.idle_timeout_ms)) return usage_error("--idle-timeout needs a duration (120s)");
     } else if (name == "--drain-delay") {
       if (!duration(o.drain_delay_ms)) return usage_error("--drain-delay needs a duration (5s)");
     } else if (name == "--drain-timeout") {
@@ -126,17 +179,17 @@ int admit_command(const std::vector<std::string>& args) {
     } else if (name == "--namespace-labels") {
       if (!value() || (v != "config" && v != "api"))
         return usage_error("--namespace-labels must be config or api");
-      o.namespaces_from_api = v == "api";
+      flags.namespaces_from_api = v == "api";
     } else if (name == "--kubeconfig") {
       if (!value()) return usage_error("--kubeconfig needs a file");
-      o.kubeconfig = v;
+      flags.kubeconfig = v;
     } else if (name == "--context") {
       if (!value()) return usage_error("--context needs a name");
-      o.context = v;
+      flags.context = v;
     } else if (name == "--resync") {
       int ms = 0;
       if (!duration(ms) || ms < 1000) return usage_error("--resync needs a duration of at least 1s");
-      o.resync_seconds = ms / 1000;
+      flags.resync_seconds = ms / 1000;
     } else if (name == "--watch-interval") {
       if (!duration(o.watch_interval_ms) || o.watch_interval_ms < 10)
         return usage_error("--watch-interval needs a duration of at least 10ms");
@@ -146,7 +199,7 @@ int admit_command(const std::vector<std::string>& args) {
   }
   if (o.cert_file.empty() || o.key_file.empty())
     return usage_error("--tls-cert and --tls-key are required (see deploy/gen-certs.sh)");
-  return server::run_admission_server(o);
+  return run_admit(o, std::move(admission), flags);
 }
 
 }  // namespace kg::cli

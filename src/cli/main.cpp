@@ -16,12 +16,13 @@ Usage:
   kguard snapshot -o FILE           save what a cluster scan reads, for offline scans
   kguard admit --listen ADDR:PORT --tls-cert FILE --tls-key FILE [--config FILE]
                                     run the validating admission webhook
-  kguard rules list [-o json]       list the rule catalog
-  kguard rules show ID              show one rule
+  kguard rules list [-o json]       list the rule catalog (on/off by default)
+  kguard rules show ID [-o json]    show one rule with every field
+  kguard rules templates [-o json]  the check templates and their parameters
   kguard rules docs DIR             write the rule reference (docs/rules)
   kguard version                    print the version
 
-Run `kguard scan --help` for scan options.
+Run `kguard scan --help` for scan options, `kguard rules --help` for the catalog.
 )";
 
 }  // namespace

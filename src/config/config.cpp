@@ -1,8 +1,11 @@
 #include "config/config.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+
+#include "core/inventory.hpp"
 
 namespace kg {
 
@@ -28,19 +31,6 @@ void Config::apply(PolicyOptions& options) const {
     options.exemptions.insert(options.exemptions.end(), builtin.begin(), builtin.end());
   }
 }
-
-namespace {
-
-bool valid_date(std::string_view d) {
-  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
-  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
-    if (d[i] < '0' || d[i] > '9') return false;
-  const int month = (d[5] - '0') * 10 + (d[6] - '0');
-  const int day = (d[8] - '0') * 10 + (d[9] - '0');
-  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
-}
-
-}  // namespace
 
 std::optional<Config> load_config(const std::string& path, std::vector<InputError>& errors) {
   auto file = std::make_shared<SourceFile>();
@@ -107,6 +97,7 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
         const std::string id(r.key->text());
         RuleOverride o;
         o.origin = path + ":" + std::to_string(r.key->line);
+        o.file = path;
         if (!r.value->is_map()) {
           bad(r.value, "rules." + id + ": must be a mapping (enabled, severity, params)");
           continue;
@@ -142,6 +133,10 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
         }
         ExemptionRule r;
         r.origin = path + ":" + std::to_string(x->line);
+        r.file = path;
+        r.line = x->line;
+        r.column = x->column;
+        r.field = where;
         for (const MapEntry& f : x->entries()) {
           const std::string field(f.key->text());
           const std::string name = where + "." + field;
@@ -155,13 +150,18 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
           else if (field == "reason") r.reason = std::string(str(f.value));
           else if (field == "until") {
             r.until = std::string(str(f.value));
-            if (!valid_date(r.until)) bad(f.value, name + ": must be a date YYYY-MM-DD");
+            if (!is_iso_date(r.until)) bad(f.value, name + ": must be a date YYYY-MM-DD");
           } else {
             bad(f.key, where + ": unknown field '" + field + "'");
           }
         }
         if (r.reason.empty()) bad(x, where + ".reason: every exemption needs a reason");
         if (r.rules.empty()) bad(x, where + ".rules: name the rules (ids, categories, tags or \"*\")");
+        // A wildcard silences every rule, present and future: only with a
+        // reason and an expiry, so it cannot outlive the review it came from.
+        if (std::any_of(r.rules.begin(), r.rules.end(), [](const std::string& s) { return s == "*" || s == "all"; }) &&
+            r.until.empty())
+          bad(x, where + ".until: an exemption of every rule (\"*\") needs an expiry date YYYY-MM-DD");
         cfg.exemptions.push_back(std::move(r));
       }
     } else if (key == "admission") {

@@ -36,6 +36,11 @@ struct ExemptionRule {
   std::string reason;
   std::string until;  // YYYY-MM-DD, empty = no expiry
   std::string origin;  // "config.yaml:12" or "built-in kube-system pack"
+  // Where the config wrote it (empty file for built-in ones), for errors.
+  std::string file;
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  std::string field;  // "exemptions[2]"
 };
 
 // Per-rule settings from the config file.
@@ -44,6 +49,7 @@ struct RuleOverride {
   std::optional<Severity> severity;
   const Node* params = nullptr;  // merged over the rule's own params
   std::string origin;            // for error messages
+  std::string file;              // the config file, for located parameter errors
 };
 
 // What a config sets for an engine's run; engines' options extend it.

@@ -62,12 +62,37 @@ LabelSelector read_map_selector(const Node* map) {
   return s;
 }
 
+bool is_iso_date(std::string_view d) {
+  if (d.size() != 10 || d[4] != '-' || d[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (d[i] < '0' || d[i] > '9') return false;
+  const int year = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + (d[3] - '0');
+  const int month = (d[5] - '0') * 10 + (d[6] - '0');
+  const int day = (d[8] - '0') * 10 + (d[9] - '0');
+  if (month < 1 || month > 12 || day < 1) return false;
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return day <= kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+}
+
 std::optional<ExemptionMark> read_exemption(const Node* annotations) {
-  const Node* rules = get(annotations, "kguard.io/exempt");
-  if (!rules) return std::nullopt;
+  static constexpr std::string_view kExempt = "kguard.io/exempt";
+  const Node* rules = get(annotations, kExempt);
   ExemptionMark m;
-  m.line = rules->line;
-  m.column = rules->column;
+  // A misspelled exempt-* key would otherwise silently drop its reason or expiry.
+  for (const MapEntry& e : entries(annotations)) {
+    const std::string_view k = e.key->text();
+    if (k.substr(0, kExempt.size()) == kExempt && k != kExempt && k != "kguard.io/exempt-reason" &&
+        k != "kguard.io/exempt-until")
+      m.problems.push_back({e.key->line, e.key->column,
+                            "unknown annotation " + std::string(k) +
+                                " (kguard reads kguard.io/exempt, kguard.io/exempt-reason and "
+                                "kguard.io/exempt-until)"});
+  }
+  if (!rules && m.problems.empty()) return std::nullopt;
+  const Node* at = rules ? rules : annotations;
+  m.line = at->line;
+  m.column = at->column;
   std::string_view list = str(rules);
   while (!list.empty()) {
     auto comma = list.find(',');
@@ -78,8 +103,26 @@ std::optional<ExemptionMark> read_exemption(const Node* annotations) {
     if (comma == std::string_view::npos) break;
     list.remove_prefix(comma + 1);
   }
-  m.reason = std::string(str(get(annotations, "kguard.io/exempt-reason")));
-  m.until = std::string(str(get(annotations, "kguard.io/exempt-until")));
+  const Node* reason = get(annotations, "kguard.io/exempt-reason");
+  const Node* until = get(annotations, "kguard.io/exempt-until");
+  m.reason = std::string(str(reason));
+  m.until = std::string(str(until));
+  if (!rules) {
+    m.problems.push_back({at->line, at->column, "kguard.io/exempt is missing: name the rules to exempt"});
+  } else if (m.rules.empty()) {
+    m.problems.push_back({m.line, m.column,
+                          "kguard.io/exempt is empty: name rule ids, categories or tags (comma-separated)"});
+  }
+  const bool wildcard = std::any_of(m.rules.begin(), m.rules.end(),
+                                    [](const std::string& r) { return r == "*" || r == "all"; });
+  if (wildcard && m.reason.empty())
+    m.problems.push_back({m.line, m.column,
+                          "kguard.io/exempt: \"" + std::string(str(rules)) +
+                              "\" exempts every rule and needs kguard.io/exempt-reason"});
+  if (until && !is_iso_date(m.until))
+    m.problems.push_back({until->line, until->column,
+                          "kguard.io/exempt-until: \"" + m.until + "\" is not a date YYYY-MM-DD"});
+  m.rejected = !m.problems.empty();
   return m;
 }
 

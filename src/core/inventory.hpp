@@ -44,11 +44,22 @@ LabelSelector read_map_selector(const Node* map);
 
 // Exemption annotations found on an object or on its pod template.
 struct ExemptionMark {
-  std::vector<std::string> rules;  // ids, or "*"/"all"
+  std::vector<std::string> rules;  // ids, categories, tags, or "*"/"all"
   std::string reason;
   std::string until;  // YYYY-MM-DD; empty = no expiry
   std::uint32_t line = 0;
   std::uint32_t column = 0;
+  // What makes the annotations unusable (a bad date, "*" without a reason,
+  // an unknown exempt-* key), each at its annotation. A mark with problems,
+  // or naming a rule the catalog does not have, is `rejected`: it exempts
+  // nothing, so the checks it meant to exempt still fail (fail closed).
+  struct Problem {
+    std::uint32_t line = 0;
+    std::uint32_t column = 0;
+    std::string message;
+  };
+  std::vector<Problem> problems;
+  bool rejected = false;
 };
 
 struct ObjectFacts {
@@ -295,7 +306,11 @@ struct Inventory {
   void build_index() const;
 };
 
-// Parses kguard.io/exempt* annotations; nullopt when none.
+// Parses kguard.io/exempt* annotations; nullopt when none. Format problems
+// are recorded in the mark (see ExemptionMark::problems), never dropped.
 std::optional<ExemptionMark> read_exemption(const Node* annotations);
+
+// A real calendar date written YYYY-MM-DD (what exemption expiries take).
+bool is_iso_date(std::string_view d);
 
 }  // namespace kg

@@ -266,7 +266,7 @@ class Configuration(unittest.TestCase):
         code, _, err = scan({"web.yaml": DEPLOY},
                             config="rules:\n  pod-disruption-budget-missing: {params: {minReplicas: -1}}\n")
         self.assertEqual(code, 2)
-        self.assertIn("minReplicas must be a positive integer", err)
+        self.assertIn("rules.pod-disruption-budget-missing.params.minReplicas: must be at least 1, not -1", err)
 
 
 class CustomRules(unittest.TestCase):
@@ -294,7 +294,7 @@ class CustomRules(unittest.TestCase):
             code, _, err = scan({"web.yaml": DEPLOY}, "--rules", rules)
             self.assertEqual(code, 2)
             self.assertIn("rule.yaml", err)
-            self.assertIn("rule 'team-label-missing': field 'params'", err)
+            self.assertIn("rule 'team-label-missing': field 'params.expect': 'sometimes' is not one of", err)
 
 
 HPA = """\

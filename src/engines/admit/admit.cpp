@@ -289,8 +289,13 @@ std::unique_ptr<Engine> Engine::create(const Config& config, const AdmitConfig& 
   bool ok = true;
   auto check_setup = [&](const Scanner& s, const std::string& what) {
     for (const InputError& err : s.setup_errors()) {
-      errors.push_back({err.file, err.line, err.column, what + ": " + err.message});
       ok = false;
+      // Every per-level Scanner sees the same config: report each problem once.
+      if (std::any_of(errors.begin(), errors.end(), [&](const InputError& x) {
+            return x.file == err.file && x.line == err.line && x.message.ends_with(err.message);
+          }))
+        continue;
+      errors.push_back({err.file, err.line, err.column, what + ": " + err.message});
     }
   };
   for (PssLevel level : {PssLevel::Baseline, PssLevel::Restricted}) {

@@ -1,5 +1,6 @@
 #include "engines/scan/scan.hpp"
 
+#include "catalog/suggest.hpp"
 #include "checks/registry.hpp"
 #include "core/clock.hpp"
 #include "core/glob.hpp"
@@ -63,6 +64,14 @@ bool selects_rule(const std::vector<std::string>& selectors, const Rule& rule) {
   return false;
 }
 
+// "mode: ..." (a declared parameter) reads as params.mode: ...; a template's
+// own message ("fixedIn and advisory are required") as params: ...
+std::string param_suffix(const std::string& message) {
+  const auto colon = message.find(": ");
+  const bool named = colon != std::string::npos && message.find(' ') > colon;
+  return (named ? "." : ": ") + message;
+}
+
 }  // namespace
 
 Scanner::Scanner(const Catalog& catalog, ScanOptions options)
@@ -75,9 +84,20 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options)
       if (owned->id == rule->id) rule = owned.get();
     if (rule_selected(*rule, options_)) rules_.push_back(rule);
   }
+  for (const auto& r : catalog.rules()) {
+    known_selectors_.push_back(r->id);
+    known_selectors_.insert(known_selectors_.end(), r->tags.begin(), r->tags.end());
+  }
+  for (Category c : catalog.categories().all()) known_selectors_.emplace_back(c.id());
+  known_selectors_.insert(known_selectors_.end(), {"*", "all"});
+  std::sort(known_selectors_.begin(), known_selectors_.end());
+  known_selectors_.erase(std::unique(known_selectors_.begin(), known_selectors_.end()), known_selectors_.end());
+  std::vector<std::string_view> ids;
+  for (const auto& r : catalog.rules()) ids.push_back(r->id);
   for (const auto& [id, o] : options_.overrides)
     if (!catalog.find(id))
-      setup_errors_.push_back({o.origin, 0, 0, "rules: no rule named '" + id + "'"});
+      setup_errors_.push_back({o.origin, 0, 0, "rules: no rule named '" + id + "'" + did_you_mean(id, ids)});
+  validate_exemption_rules();
   // Index object rules by kind so an object only meets the rules that can apply.
   std::vector<std::string> kinds;
   for (std::size_t i = 0; i < rules_.size(); ++i) {
@@ -134,10 +154,15 @@ void Scanner::apply_overrides(const Catalog& catalog) {
     if (o.severity) rule->severity = *o.severity;
     const Node* params = base->params;
     if (o.params) params = merge_params(base->params, o.params);
-    std::string error;
-    if (!compile_rule(*rule, params, error)) {
-      setup_errors_.push_back({o.origin, o.params ? o.params->line : 0, o.params ? o.params->column : 0,
-                               "rules." + id + ".params: " + error});
+    // Only the config's own entries can be wrong (the rule's were checked
+    // at load), so each problem points into the config file.
+    std::vector<ParamProblem> problems;
+    if (!compile_rule(*rule, params, problems)) {
+      for (const ParamProblem& p : problems) {
+        const Node* at = p.at ? p.at : o.params;
+        setup_errors_.push_back({o.file.empty() ? o.origin : o.file, at ? at->line : 0,
+                                 at ? at->column : 0, "rules." + id + ".params" + param_suffix(p.message)});
+      }
       continue;
     }
     rule->params = params;
@@ -312,7 +337,7 @@ Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFa
   Exemption e;
   if (!options_.use_exemptions) return e;
   const Rule& rule = *rules_[rule_index];
-  if (facts.exemption && options_.use_annotation_exemptions &&
+  if (facts.exemption && !facts.exemption->rejected && options_.use_annotation_exemptions &&
       selects_rule(facts.exemption->rules, rule)) {
     const ExemptionMark& m = *facts.exemption;
     if (!m.until.empty() && m.until < options_.today) {
@@ -397,6 +422,7 @@ void Scanner::scan_file(SourceFile& file, FileOutcome& out) const {
       const PodView pod = pod_view(obj, options_.pod_specs);
       const std::size_t local = out.inventory.add(obj, pod);
       const ObjectFacts& facts = out.inventory.objects[local];
+      if (facts.exemption) review_exemption(*facts.exemption, facts, out.errors);
       // A stray namespace on a ClusterRole is ignored by the API server.
       seen.insert(identity(facts.kind, facts.kind == "ClusterRole" ? std::string_view{} : facts.ns, facts.name));
       // An object with owners may be a controller's child (a Pod of a
@@ -744,6 +770,7 @@ void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
   std::optional<ExemptionMark> exemption = read_exemption(get(meta, "annotations"));
   if (!exemption && pod) exemption = read_exemption(get(pod.meta, "annotations"));
   if (exemption) facts.exemption = std::make_unique<ExemptionMark>(std::move(*exemption));
+  if (facts.exemption) review_exemption(*facts.exemption, facts, warnings);
   const std::vector<ContainerRef> pod_containers = containers_of(pod);
   static std::atomic<std::uint64_t> serial{1ull << 62};  // apart from scan_file's serials
   const CheckInput in{obj, pod, options_.pss_minor, options_.pss_level, pod_containers,

@@ -105,8 +105,16 @@ class Scanner {
                           std::vector<std::string>& containers_failing,
                           std::vector<InputError>& warnings) const;
 
+  // exemptions.cpp: exemption selectors checked against the catalog.
+  void validate_exemption_rules();
+  void review_exemption(ExemptionMark& mark, const ObjectFacts& facts,
+                        std::vector<InputError>& errors) const;
+
   ScanOptions options_;
   std::vector<Category> categories_;  // the catalog's, for the result
+  // Rule ids, categories and tags of the catalog, "*" and "all" (sorted): what
+  // an exemption may name.
+  std::vector<std::string> known_selectors_;
   std::vector<std::unique_ptr<Rule>> owned_rules_;  // catalog rules changed by config
   Arena arena_{4096};                                // merged params of owned rules
   std::vector<const Rule*> rules_;

@@ -367,6 +367,16 @@ Response Client::perform(std::string_view path, bool streaming,
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
     char curl_error[CURL_ERROR_SIZE] = {};
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
+    if (cancel_) {
+      // libcurl calls this often during a transfer and about once a second
+      // while waiting, so a blocked watch notices the flag.
+      curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+      curl_easy_setopt(h, CURLOPT_XFERINFODATA, cancel_);
+      curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, +[](void* flag, curl_off_t, curl_off_t, curl_off_t,
+                                                        curl_off_t) -> int {
+        return static_cast<const std::atomic<bool>*>(flag)->load() ? 1 : 0;
+      });
+    }
     const CURLcode code = curl_easy_perform(h);
     curl_slist_free_all(headers);
     std::fill(auth.begin(), auth.end(), '\0');
@@ -375,6 +385,11 @@ Response Client::perform(std::string_view path, bool streaming,
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
     r.body = std::move(t.body);
     if (t.aborted) return r;  // the caller stopped a stream
+    if (cancelled()) {
+      r.status = 0;
+      r.error = "cancelled";
+      return r;
+    }
     bool retry = false;
     long wait_ms = backoff.count();
     if (code != CURLE_OK) {
@@ -399,14 +414,23 @@ Response Client::perform(std::string_view path, bool streaming,
       if (code != CURLE_OK) r.status = 0;
       return r;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(wait_ms));
+    // In slices, so that a cancelled client does not sit out a long Retry-After.
+    for (auto left = std::chrono::milliseconds(wait_ms); left.count() > 0 && !cancelled();
+         left -= std::chrono::milliseconds(50))
+      std::this_thread::sleep_for(std::min(left, std::chrono::milliseconds(50)));
+    if (cancelled()) {
+      r.status = 0;
+      r.error = "cancelled";
+      return r;
+    }
     backoff = std::min(backoff * 2, std::chrono::milliseconds(8000));
   }
 }
 
 Response Client::get(std::string_view path) { return perform(path, false, nullptr); }
 
-Response Client::list(std::string_view path, std::size_t page_size, const ItemSink& on_item) {
+Response Client::list(std::string_view path, std::size_t page_size, const ItemSink& on_item,
+                      std::string* resource_version) {
   std::string cont;
   for (;;) {
     std::string p = with_param(path, "limit=" + std::to_string(page_size));
@@ -423,7 +447,9 @@ Response Client::list(std::string_view path, std::size_t page_size, const ItemSi
         on_item(*d.root);
       } else {
         saw_list = kg::get(d.root, "items") != nullptr;
-        next = std::string(str(kg::get(kg::get(d.root, "metadata"), "continue")));
+        const Node* meta = kg::get(d.root, "metadata");
+        next = std::string(str(kg::get(meta, "continue")));
+        if (resource_version) *resource_version = std::string(str(kg::get(meta, "resourceVersion")));
       }
     });
     if (!page.errors.empty() || !saw_list) {

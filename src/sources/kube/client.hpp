@@ -15,6 +15,7 @@
 // messages.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -105,8 +106,11 @@ class Client {
   // Lists a collection page by page (limit/continue), handing every item to
   // `on_item` as soon as its page is parsed. Returns the last response: its
   // status and error tell why listing stopped early.
+  // `resource_version`, when given, receives the list's resourceVersion (to
+  // watch from). The continue token is URL-escaped: it is opaque base64.
   using ItemSink = std::function<void(const Node& item)>;
-  Response list(std::string_view path, std::size_t page_size, const ItemSink& on_item);
+  Response list(std::string_view path, std::size_t page_size, const ItemSink& on_item,
+                std::string* resource_version = nullptr);
 
   // Watches a collection (?watch=1): `on_event` gets each event's type
   // (ADDED, MODIFIED, DELETED, BOOKMARK, ERROR) and object until it returns
@@ -114,11 +118,19 @@ class Client {
   using EventSink = std::function<bool(std::string_view type, const Node& object)>;
   Response watch(std::string_view path, const EventSink& on_event);
 
+  // Once `*flag` is true, a request under way (a watch blocked waiting for
+  // events included) ends within about a second, and retries stop; the
+  // response then has status 0 and error "cancelled". The flag must outlive
+  // the client.
+  void set_cancel_flag(const std::atomic<bool>* flag) { cancel_ = flag; }
+
  private:
+  bool cancelled() const { return cancel_ && cancel_->load(); }
   Response perform(std::string_view path, bool streaming,
                    const std::function<bool(std::string_view chunk)>* on_chunk);
   std::shared_ptr<const Session> session_;
   void* curl_ = nullptr;  // CURL*, reused for keep-alive
+  const std::atomic<bool>* cancel_ = nullptr;
 };
 
 }  // namespace kg::kube

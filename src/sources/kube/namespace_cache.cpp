@@ -3,118 +3,95 @@
 #include "core/log.hpp"
 
 namespace kg::kube {
-namespace {
 
-// One page of GET /api/v1/namespaces: names and labels, the list's
-// resourceVersion and continue token.
-bool read_page(const std::string& body, std::map<std::string, Labels, std::less<>>& into,
-               std::string& resource_version, std::string& next, std::string& error) {
-  SourceFile file;
-  file.path = "namespace list";
-  file.content = body;
-  const Node* root = nullptr;
-  load_json(file, file.arena, false, LoadLimits{}, [&](const Document& d) {
-    if (!root) root = d.root;
-  });
-  if (!file.errors.empty() || !root) {
-    error = file.errors.empty() ? "empty namespace list" : file.errors.front().message;
-    return false;
-  }
-  const Node* meta = get(root, "metadata");
-  resource_version = std::string(str(get(meta, "resourceVersion")));
-  next = std::string(str(get(meta, "continue")));
-  for (const Node* item : items(get(root, "items"))) {
-    const Node* m = get(item, "metadata");
-    into[std::string(str(get(m, "name")))] = read_labels(get(m, "labels"));
-  }
-  return true;
+NamespaceCache::NamespaceCache(std::shared_ptr<const Session> session, std::chrono::seconds resync)
+    : server_(session->config().server) {
+  thread_ = std::thread([this, session = std::move(session), resync]() mutable { run(std::move(session), resync); });
 }
 
-void run(std::shared_ptr<NamespaceCache::State> state, std::shared_ptr<const Session> session,
-         std::chrono::seconds resync) {
-  Client client(session);
+NamespaceCache::~NamespaceCache() { stop(); }
+
+void NamespaceCache::stop() {
+  {
+    std::lock_guard lock(wait_mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool NamespaceCache::sleep_for(std::chrono::milliseconds d) {
+  std::unique_lock lock(wait_mu_);
+  return !wake_.wait_for(lock, d, [this] { return stop_.load(); });
+}
+
+void NamespaceCache::run(std::shared_ptr<const Session> session, std::chrono::seconds resync) {
+  Client client(std::move(session));
+  client.set_cancel_flag(&stop_);
   auto backoff = std::chrono::milliseconds(250);
-  while (!state->stop.load()) {
+  auto back_off = [&] {
+    const bool go_on = sleep_for(backoff);
+    backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));
+    return go_on;
+  };
+  while (!stop_.load()) {
     // List (paged) into a fresh map, then swap it in: deletions missed while
     // disconnected disappear.
     std::map<std::string, Labels, std::less<>> fresh;
-    std::string rv, next, error;
-    bool ok = true;
-    do {
-      std::string path = "/api/v1/namespaces?limit=500";
-      if (!next.empty()) path += "&continue=" + next;
-      Response r = client.get(path);
-      if (!r.ok() || !read_page(r.body, fresh, rv, next, error)) {
-        log_line("error", "namespace list failed; serving the last known labels",
-                         {{"error", r.ok() ? error : r.error}, {"status", std::to_string(r.status)}});
-        ok = false;
-        break;
-      }
-    } while (!next.empty());
-    if (!ok) {
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));
+    std::string rv;
+    Response r = client.list("/api/v1/namespaces", 500, [&](const Node& item) {
+      const Node* m = get(&item, "metadata");
+      fresh[std::string(str(get(m, "name")))] = read_labels(get(m, "labels"));
+    }, &rv);
+    if (stop_.load()) break;
+    if (!r.ok()) {
+      log_line("error", "namespace list failed; serving the last known labels",
+               {{"error", r.error}, {"status", std::to_string(r.status)}});
+      if (!back_off()) break;
       continue;
     }
     {
-      std::lock_guard lock(state->mu);
-      state->labels = std::move(fresh);
+      std::lock_guard lock(mu_);
+      labels_ = std::move(fresh);
     }
-    state->relists.fetch_add(1);
-    if (!state->synced.exchange(true))
-      log_line("info", "namespace labels synced from the API server", {{"server", state->server}});
+    relists_.fetch_add(1);
+    if (!synced_.exchange(true))
+      log_line("info", "namespace labels synced from the API server", {{"server", server_}});
     backoff = std::chrono::milliseconds(250);
     // Watch from there until the server ends the watch (the resync period),
     // the version is gone, or the connection fails.
     const std::string path = "/api/v1/namespaces?allowWatchBookmarks=true&resourceVersion=" + rv +
                              "&timeoutSeconds=" + std::to_string(resync.count());
     Response w = client.watch(path, [&](std::string_view type, const Node& obj) {
-      if (state->stop.load()) return false;
+      if (stop_.load()) return false;
       const Node* m = get(&obj, "metadata");
       if (type == "ERROR") return false;  // 410 Gone: list again
       if (type == "BOOKMARK") return true;
       const std::string name(str(get(m, "name")));
-      std::lock_guard lock(state->mu);
-      if (type == "DELETED") state->labels.erase(name);
-      else state->labels[name] = read_labels(get(m, "labels"));
+      std::lock_guard lock(mu_);
+      if (type == "DELETED") labels_.erase(name);
+      else labels_[name] = read_labels(get(m, "labels"));
       return true;
     });
-    if (!w.ok() && w.status != 0 && !state->stop.load())
+    if (stop_.load()) break;
+    if (!w.ok() && w.status != 0)
       log_line("warn", "namespace watch ended; listing again", {{"error", w.error}});
-    if (w.status == 0 && !state->stop.load()) {
-      std::this_thread::sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(30'000));
-    }
+    if (w.status == 0 && !back_off()) break;
   }
 }
 
-}  // namespace
-
-NamespaceCache::NamespaceCache(std::shared_ptr<const Session> session, std::chrono::seconds resync)
-    : state_(std::make_shared<State>()) {
-  state_->server = session->config().server;
-  thread_ = std::thread(run, state_, std::move(session), resync);
-}
-
-NamespaceCache::~NamespaceCache() {
-  state_->stop = true;
-  // A watch blocks until its next event or timeout; the thread holds its own
-  // reference to the state, so it can finish on its own.
-  thread_.detach();
-}
-
 std::optional<Labels> NamespaceCache::labels(std::string_view name) const {
-  if (!state_->synced.load()) return std::nullopt;
-  std::lock_guard lock(state_->mu);
-  auto it = state_->labels.find(name);
+  if (!synced_.load()) return std::nullopt;
+  std::lock_guard lock(mu_);
+  auto it = labels_.find(name);
   // A namespace the cache has not seen (created a moment ago): unknown, so a
   // Pod in it is denied and retried rather than judged by the defaults.
-  if (it == state_->labels.end()) return std::nullopt;
+  if (it == labels_.end()) return std::nullopt;
   return it->second;
 }
 
 std::string NamespaceCache::describe() const {
-  return "watch of " + state_->server + (state_->synced.load() ? "" : " (not synced yet)");
+  return "watch of " + server_ + (synced_.load() ? "" : " (not synced yet)");
 }
 
 }  // namespace kg::kube

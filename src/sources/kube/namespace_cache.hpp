@@ -6,10 +6,15 @@
 //
 // The engine sees it through admit::NamespaceSource: labels() answers from
 // memory (a lock and a map lookup), never from the network.
+//
+// stop() (or the destructor) ends the watch thread and joins it: the flag
+// aborts a request under way within about a second (libcurl's progress
+// callback) and wakes a backoff sleep at once.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,23 +30,32 @@ class NamespaceCache final : public admit::NamespaceSource {
  public:
   NamespaceCache(std::shared_ptr<const Session> session, std::chrono::seconds resync);
   ~NamespaceCache() override;
+  NamespaceCache(const NamespaceCache&) = delete;
+  NamespaceCache& operator=(const NamespaceCache&) = delete;
 
   std::optional<Labels> labels(std::string_view name) const override;
-  bool ready() const override { return state_->synced.load(); }
+  bool ready() const override { return synced_.load(); }
   std::string describe() const override;
+  // Full lists done so far (the first sync included).
+  std::uint64_t relists() const { return relists_.load(); }
 
-  struct State {
-    std::mutex mu;
-    std::map<std::string, Labels, std::less<>> labels;
-    std::atomic<bool> synced{false};
-    std::atomic<bool> stop{false};
-    std::atomic<std::uint64_t> relists{0};
-    std::string server;
-  };
+  // Ends the watch and joins its thread; idempotent.
+  void stop();
 
  private:
-  std::shared_ptr<State> state_;  // shared with the watch thread, which may outlive us briefly
-  std::thread thread_;
+  void run(std::shared_ptr<const Session> session, std::chrono::seconds resync);
+  // Sleeps up to `d`; false when stop() was called.
+  bool sleep_for(std::chrono::milliseconds d);
+
+  mutable std::mutex mu_;
+  std::map<std::string, Labels, std::less<>> labels_;
+  std::atomic<bool> synced_{false};
+  std::atomic<bool> stop_{false};
+  std::atomic<std::uint64_t> relists_{0};
+  std::string server_;
+  std::mutex wait_mu_;
+  std::condition_variable wake_;
+  std::thread thread_;  // last: started when everything above exists
 };
 
 }  // namespace kg::kube
