@@ -71,12 +71,15 @@ bench-peers:
 bench-admit: build
 	bench/run_admit_bench.sh $(BUILD)/kguard $(BUILD)/bench/admit_load
 
+# Per input: a time and memory budget (a slow or hungry input is a finding, as a crash is).
+FUZZ_BUDGET = -timeout=$${FUZZ_TIMEOUT:-10} -rss_limit_mb=$${FUZZ_RSS_MB:-2048} -malloc_limit_mb=$${FUZZ_RSS_MB:-2048}
+
 # Runs the webhook's fuzzers (HTTP request heads, AdmissionReview decoding) for FUZZ_SECONDS each.
 fuzz-admit: deps
 	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON
 	cmake --build build/fuzz --target fuzz_http_parser fuzz_admission_review -j $(JOBS)
 	for t in http_parser admission_review; do mkdir -p build/fuzz/corpus-$$t && \
-	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
+	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 $(FUZZ_BUDGET) build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
 # Runs the loader fuzzers (clang + libFuzzer) for FUZZ_SECONDS (default 60) each from the seed
 # corpora: the whole scan of untrusted bytes, the YAML fast path against libyaml, and the other
@@ -86,7 +89,7 @@ fuzz: deps
 	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
 	cmake --build build/fuzz --target $(addprefix fuzz_,$(FUZZ_TARGETS)) -j $(JOBS)
 	for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t && \
-	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 $(FUZZ_BUDGET) \
 	    build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
 format:

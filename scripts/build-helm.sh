@@ -6,7 +6,12 @@ set -euo pipefail
 version="${KGUARD_HELM_VERSION:-v3.22.0}"
 cache="${KGUARD_HELM_CACHE:-$HOME/.cache/kguard-helm}"
 bin="$cache/bin/helm"
-if [ -x "$bin" ] && "$bin" version --short 2>/dev/null | grep -q "${version}"; then
+# Tests running at once (ctest -j) build it once: the second waits for the first.
+mkdir -p "$cache"
+exec 9>"$cache/.build.lock"
+flock 9
+# helm built by go install reports only major.minor, so the build leaves a stamp.
+if [ -x "$bin" ] && [ "$(cat "$cache/bin/helm.version" 2>/dev/null)" = "$version" ]; then
   echo "$bin"
   exit 0
 fi
@@ -14,4 +19,5 @@ command -v go >/dev/null || { echo "build-helm.sh: go is needed to build helm" >
 mkdir -p "$cache"
 echo "build-helm.sh: building helm $version from the Go module proxy into $cache (once)" >&2
 GOBIN="$cache/bin" GOFLAGS=-mod=mod nice go install "helm.sh/helm/v3/cmd/helm@$version" >&2
+echo "$version" > "$cache/bin/helm.version"
 echo "$bin"

@@ -48,10 +48,10 @@ Catalog::Catalog() {
 // The keys a rule.yaml may hold; anything else is a typo or a field from
 // another tool, and is refused rather than silently ignored.
 constexpr std::string_view kRuleKeys[] = {"id",      "title",  "category", "severity", "rationale",
-                                          "remediation", "references", "tags", "kinds", "zh",
+                                          "remediation", "references", "tags", "supersedes", "kinds", "zh",
                                           "enabled", "pss",    "check",    "when",     "params"};
 constexpr std::string_view kZhKeys[] = {"title", "rationale", "remediation"};
-constexpr std::string_view kPssKeys[] = {"level", "since", "overriddenAtRestrictedFrom"};
+constexpr std::string_view kPssKeys[] = {"level", "since", "overriddenAtRestrictedFrom", "overriddenBy"};
 
 // Loading a rule is staged: parse (YAML), validate (every key and value of
 // rule.yaml, then the params against the template's declarations), compile
@@ -155,11 +155,12 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
   }
   rule->references = string_list_field("references");
   rule->tags = string_list_field("tags");
+  rule->supersedes = string_list_field("supersedes");
   rule->kinds = string_list_field("kinds");
   if (rule->kinds.empty()) bad(root->get("kinds"), "kinds", "at least one kind is required");
   if (const Node* pss = root->get("pss")) {
     if (!pss->is_map()) {
-      bad(pss, "pss", "must be a mapping with level, since and optionally overriddenAtRestrictedFrom");
+      bad(pss, "pss", "must be a mapping with level, since and optionally overriddenAtRestrictedFrom and overriddenBy");
     } else {
       known_keys(pss, "pss.", kPssKeys);
       auto level = parse_pss_level(str(get(pss, "level")));
@@ -173,6 +174,9 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
         auto from = parse_pss_version(str(o));
         if (!from) bad(o, "pss.overriddenAtRestrictedFrom", "must be a version such as v1.22");
         else rule->pss_overridden_from = *from;
+        rule->pss_overridden_by = std::string(str(get(pss, "overriddenBy")));
+        if (rule->pss_overridden_by.empty())
+          bad(o, "pss.overriddenBy", "name the restricted rule that overrides this one");
       }
     }
   }

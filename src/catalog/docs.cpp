@@ -2,6 +2,7 @@
 
 #include "checks/registry.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <sstream>
 #include <vector>
@@ -99,9 +100,35 @@ std::map<std::string, std::string> render_rule_docs(const Catalog& catalog) {
           << "- **Risk:** " << r->rationale << "\n"
           << "- **Fix:** " << r->remediation << "\n";
       if (!r->zh.title.empty()) doc << "- **中文:** " << r->zh.title << "\n";
-      if (r->pss_level)
+      if (r->pss_level) {
         doc << "- **Pod Security Standards:** " << to_string(*r->pss_level) << " control since v1."
-            << r->pss_since << "\n";
+            << r->pss_since;
+        if (!r->pss_overridden_by.empty())
+          doc << "; at restricted from v1." << r->pss_overridden_from << " replaced by [`"
+              << r->pss_overridden_by << "`](#" << r->pss_overridden_by << ")";
+        doc << "\n";
+      }
+      // One risk, one finding: the related rules and which one reports a shared field.
+      auto link = [&](const std::string& id) {
+        const Rule* other = catalog.find(id);
+        const std::string page =
+            other && other->category != r->category ? std::string(to_string(other->category)) + ".md" : "";
+        return "[`" + id + "`](" + page + "#" + id + ")";
+      };
+      if (!r->supersedes.empty()) {
+        doc << "- **Related (reported here):** ";
+        for (std::size_t i = 0; i < r->supersedes.size(); ++i) doc << (i ? ", " : "") << link(r->supersedes[i]);
+        doc << " — when both fail the same field of an object, only this rule reports it\n";
+      }
+      std::vector<std::string> owners;
+      for (const auto& other : catalog.rules())
+        if (std::find(other->supersedes.begin(), other->supersedes.end(), r->id) != other->supersedes.end())
+          owners.push_back(other->id);
+      if (!owners.empty()) {
+        doc << "- **Related (reported there):** ";
+        for (std::size_t i = 0; i < owners.size(); ++i) doc << (i ? ", " : "") << link(owners[i]);
+        doc << " — when both fail the same field of an object, that rule reports it and this one is not repeated\n";
+      }
       if (!r->references.empty()) {
         doc << "- **References:** ";
         for (std::size_t i = 0; i < r->references.size(); ++i)

@@ -124,6 +124,14 @@ struct RuleMeta : RuleInfo {
   // At the restricted level a stricter control replaces this one from this
   // minor version on (upstream's OverrideCheckIDs); -1 when never.
   int pss_overridden_from = -1;
+  // The restricted rule that does (pss.overriddenBy). At restricted the two
+  // share the violations both see: the more severe one (on a tie this one)
+  // reports them, so stricter never means a lower severity, and exemptions
+  // naming this rule work at every level.
+  std::string pss_overridden_by;
+  // Rules whose finding on the same field of the same object this rule owns
+  // (rule.yaml `supersedes:`): one risk, one finding.
+  std::vector<std::string> supersedes;
   Deferral deferral = Deferral::None;
   const Node* params = nullptr;  // as written in rule.yaml (owned by the catalog)
 };

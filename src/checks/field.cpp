@@ -3,6 +3,7 @@
 // parameters (kube-linter's model), so users can write them without C++.
 #include <algorithm>
 
+#include "checks/check_util.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
@@ -103,7 +104,7 @@ class FieldCheck final : public Check {
         }
       }
       if (!ok(r.value))
-        out.push_back({render("container \"" + std::string(c.name) + "\"", r.value),
+        out.push_back({render(checks::describe(c), r.value),
                        r.value ? r.value : r.nearest, std::move(path), std::string(c.name)});
     }
     if (!any) return Outcome::NotApplicable;

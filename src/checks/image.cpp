@@ -1,6 +1,7 @@
 // The `image` template: image reference hygiene per container.
 #include <algorithm>
 
+#include "checks/check_util.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
@@ -46,7 +47,7 @@ class ImageCheck final : public Check {
       any = true;
       const Node* img = c.node->get("image");
       std::string_view image = str(img);
-      const std::string who = "container \"" + std::string(c.name) + "\"";
+      const std::string who = checks::describe(c);
       const std::string path = join_path(c.path, "image");
       const Node* at = img ? img : c.node;
       if (image.empty()) {

@@ -3,12 +3,15 @@
 // API server's own validation of core kinds, key order, subPath mounts on
 // clusters affected by CVE-2021-25741, and which volume sources a pod mounts.
 #include <algorithm>
+#include <map>
 #include <array>
 #include <cctype>
 #include <set>
 
+#include "checks/workload_quantity.hpp"
 #include "checks/workload_util.hpp"
 #include "core/glob.hpp"
+#include "core/inventory.hpp"
 
 namespace kg {
 namespace {
@@ -196,7 +199,39 @@ class ObjectSchemaCheck final : public Check {
                        join_path(pre, "spec.replicas"), {}});
     if (in.obj.kind == "Service") check_service(in, spec, out);
     if (in.pod) check_pod(in, out);
+    check_selectors(in, spec, out);
     return outcome(true, out);
+  }
+
+  // A selector apimachinery refuses (LabelSelectorAsSelector) is rejected by
+  // the API server, and selects nothing in kguard's set-level rules either.
+  static void check_selectors(const CheckInput& in, const Node* spec, std::vector<Violation>& out) {
+    auto one = [&](const Node* selector, const std::string& path) {
+      std::string why, field;
+      if (const Node* at = invalid_selector_requirement(selector, why, field))
+        out.push_back({path + "." + field + ": " + why, at, join_path(path, field), {}});
+    };
+    const std::string& pre = in.obj.path_prefix;
+    one(get(spec, "selector"), join_path(pre, "spec.selector"));
+    if (in.obj.kind == "NetworkPolicy") one(get(spec, "podSelector"), join_path(pre, "spec.podSelector"));
+    if (!in.pod) return;
+    const auto tsc = items(in.pod.spec->get("topologySpreadConstraints"));
+    for (std::size_t i = 0; i < tsc.size(); ++i)
+      one(get(tsc[i], "labelSelector"),
+          join_path(index_path(join_path(in.pod.spec_path, "topologySpreadConstraints"), i), "labelSelector"));
+    const Node* affinity = in.pod.spec->get("affinity");
+    for (const char* kind : {"podAffinity", "podAntiAffinity"}) {
+      const std::string base = join_path(join_path(in.pod.spec_path, "affinity"), kind);
+      const auto required = items(get(get(affinity, kind), "requiredDuringSchedulingIgnoredDuringExecution"));
+      for (std::size_t i = 0; i < required.size(); ++i)
+        one(get(required[i], "labelSelector"),
+            join_path(index_path(join_path(base, "requiredDuringSchedulingIgnoredDuringExecution"), i), "labelSelector"));
+      const auto preferred = items(get(get(affinity, kind), "preferredDuringSchedulingIgnoredDuringExecution"));
+      for (std::size_t i = 0; i < preferred.size(); ++i)
+        one(get(get(preferred[i], "podAffinityTerm"), "labelSelector"),
+            join_path(index_path(join_path(base, "preferredDuringSchedulingIgnoredDuringExecution"), i),
+                      "podAffinityTerm.labelSelector"));
+    }
   }
 
   static void check_name(const CheckInput& in, const Node* meta, std::vector<Violation>& out) {
@@ -247,6 +282,53 @@ class ObjectSchemaCheck final : public Check {
     }
   }
 
+  // core/validation ValidateResourceRequirements: every request and limit is
+  // a quantity (resource.ParseQuantity's grammar) and not negative, and a
+  // request does not exceed the limit of the same resource.
+  static void check_resources(const ContainerRef& c, std::vector<Violation>& out) {
+    const Node* res = c.node->get("resources");
+    const std::string res_path = join_path(c.path, "resources");
+    std::map<std::string_view, Quantity> limits;
+    for (const char* field : {"limits", "requests"}) {
+      const Node* list = get(res, field);
+      if (!list || !list->is_map()) continue;
+      for (const auto& [key, value] : list->entries()) {
+        const std::string_view name = key->text();
+        // Extended resources ("nvidia.com/gpu") are bracketed, as elsewhere.
+        const bool plain = std::all_of(name.begin(), name.end(), [](char ch) {
+          return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+        });
+        const std::string path = plain ? join_path(join_path(res_path, field), name)
+                                       : join_path(res_path, field) + "[\"" + std::string(name) + "\"]";
+        const std::string label = std::string(field) + "." + std::string(name);
+        std::optional<Quantity> q;
+        if (value->is_scalar() && !value->is_null()) q = parse_quantity(value->text());
+        if (!q) {
+          out.push_back(container_violation(
+              c, who(c) + ": resources." + label + " \"" + std::string(str(value)) +
+                     "\" is not a valid quantity (e.g. 500m, 2, 128Mi, 1Gi)",
+              value, path));
+          continue;
+        }
+        if (q->nano < 0) {
+          out.push_back(container_violation(
+              c, who(c) + ": resources." + label + " \"" + std::string(str(value)) +
+                     "\" must be greater than or equal to 0",
+              value, path));
+          continue;
+        }
+        if (std::string_view(field) == "limits") {
+          limits.emplace(name, *q);
+        } else if (auto lim = limits.find(name); lim != limits.end() && *q > lim->second) {
+          out.push_back(container_violation(
+              c, who(c) + ": resources.requests." + std::string(name) + " \"" +
+                     std::string(str(value)) + "\" must be less than or equal to its limit",
+              value, path));
+        }
+      }
+    }
+  }
+
   static void check_pod(const CheckInput& in, std::vector<Violation>& out) {
     const Node* spec = in.pod.spec;
     const Node* containers = spec->get("containers");
@@ -289,6 +371,7 @@ class ObjectSchemaCheck final : public Check {
         if (str(get(env[i], "name")).empty())
           out.push_back(container_violation(c, who(c) + ": env[" + std::to_string(i) + "] has no name", env[i],
                                             join_path(index_path(join_path(c.path, "env"), i), "name")));
+      check_resources(c, out);
       const auto mounts = items(c.node->get("volumeMounts"));
       for (std::size_t i = 0; i < mounts.size(); ++i) {
         const std::string path = index_path(join_path(c.path, "volumeMounts"), i);

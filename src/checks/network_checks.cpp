@@ -13,6 +13,7 @@
 #include <cctype>
 #include <map>
 
+#include "checks/check_util.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
@@ -121,7 +122,7 @@ class ContainerPortsCheck final : public Check {
     for (const ContainerRef& c : containers_of(in.pod)) {
       if (c.kind == ContainerKind::Ephemeral) continue;  // cannot declare ports
       any = true;
-      const std::string who = "container \"" + std::string(c.name) + "\"";
+      const std::string who = checks::describe(c);
       const std::string ports_path = join_path(c.path, "ports");
       std::size_t i = 0;
       for (const Node* p : items(get(c.node, "ports"))) {

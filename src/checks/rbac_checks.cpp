@@ -13,6 +13,7 @@
 // aggregated ClusterRoles, need the whole input set and are not handled here.
 #include <algorithm>
 
+#include "checks/rbac_bootstrap.hpp"
 #include "checks/registry.hpp"
 #include "core/glob.hpp"
 
@@ -51,10 +52,12 @@ std::string join(const Strings& v) {
   return s;
 }
 
-// Name-based exclusion shared by both templates: default objects such as
-// `system:*` roles and bindings (Polaris excludes them the same way).
+// Exclusion shared by both templates: the API server's own bootstrap roles
+// and bindings (exactly those, not every `system:` name: a user's
+// "system:backdoor" role is judged like any other), plus the names and name
+// prefixes a rule's params list.
 struct Exclusions {
-  std::vector<std::string> prefixes{"system:"};
+  std::vector<std::string> prefixes;
   std::vector<std::string> names;
 
   bool load(const Params& params, std::string& error) {
@@ -66,7 +69,9 @@ struct Exclusions {
     }
     return true;
   }
-  bool excluded(std::string_view name) const {
+  bool excluded(const Object& obj) const {
+    const std::string_view name = obj.name;
+    if (checks::is_bootstrap_rbac(obj.kind, obj.ns, name)) return true;
     if (contains(names, name)) return true;
     return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) {
       return !p.empty() && name.substr(0, p.size()) == p;
@@ -133,7 +138,7 @@ class RbacRulesCheck final : public Check {
   Exclusions exclusions;
 
   Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
-    if (exclusions.excluded(in.obj.name)) return Outcome::NotApplicable;
+    if (exclusions.excluded(in.obj)) return Outcome::NotApplicable;
     const Node* rules = get(in.obj.root, "rules");
     if (items(rules).empty()) return Outcome::Pass;
     const std::string rules_path = join_path(in.obj.path_prefix, "rules");
@@ -262,7 +267,7 @@ class RbacBindingCheck final : public Check {
   Exclusions exclusions;
 
   Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
-    if (exclusions.excluded(in.obj.name)) return Outcome::NotApplicable;
+    if (exclusions.excluded(in.obj)) return Outcome::NotApplicable;
     const Node* ref = get(in.obj.root, "roleRef");
     const std::string_view ref_name = str(get(ref, "name"));
     const std::string_view ref_kind = str(get(ref, "kind"));

@@ -7,6 +7,7 @@
 #include <map>
 #include <unordered_map>
 
+#include "checks/check_util.hpp"
 #include "checks/registry.hpp"
 #include "core/glob.hpp"
 
@@ -65,7 +66,7 @@ class Autoscaling final : public SetCheck {
             continue;
           }
           sink.fail(a.object, {{o.kind + " scales " + a.target_kind + " \"" + a.target_name +
-                                    "\", which is not in namespace \"" + o.ns + "\" of this input",
+                                    "\", which is not in " + checks::namespace_phrase(o.ns) + " of this input",
                                 "spec.scaleTargetRef", a.line, a.column, {}}});
         }
         return;
@@ -96,18 +97,22 @@ class Autoscaling final : public SetCheck {
           if (n >= min) {
             sink.pass(w.object);
           } else {
+            // spec.replicas, or the spec that leaves it out (the default, 1).
+            const Mark at = first_mark(Mark{w.replicas_line, w.replicas_column}, w.object_spec_at);
             sink.fail(w.object, {{o.kind + " runs " + plural(n, "replica", "replicas") +
                                       (w.replicas_line ? "" : " (spec.replicas unset)") + "; at least " +
                                       std::to_string(min) +
                                       " survive a node or pod failure, and no HorizontalPodAutoscaler scales it",
-                                  "spec.replicas", w.replicas_line, w.replicas_column, {}}});
+                                  "spec.replicas", at.line, at.column, {}}});
           }
         }
         return;
       }
       case AutoscalingMode::PdbAboveMin: {
         const auto scaled = autoscaled(inv);
-        for (const auto& [pdb, min_available] : inv.pdb_min_available) {
+        for (const Inventory::PdbMinAvailable& pm : inv.pdb_min_available) {
+          const std::size_t pdb = pm.object;
+          const std::int64_t min_available = pm.value;
           const ObjectFacts& po = inv.objects[pdb];
           const LabelSelector* sel = nullptr;
           for (std::size_t pi : inv.pdbs_in(po.ns))
@@ -120,15 +125,33 @@ class Autoscaling final : public SetCheck {
             const ObjectFacts& o = inv.objects[w.object];
             if (!top_level(inv, w) || !sel->matches(w.pod_labels)) continue;
             auto a = scaled.find(key_of(o.kind, o.ns, o.name));
-            if (a == scaled.end()) continue;
+            // With as many pods as minAvailable demands, the disruption
+            // controller allows 0 evictions: equal blocks as surely as above.
+            if (a == scaled.end()) {
+              if (w.replicas_line != 0 && !w.replicas) continue;  // not an integer
+              if (!w.replicas_line && o.kind != "Deployment" && o.kind != "StatefulSet" &&
+                  o.kind != "ReplicaSet" && o.kind != "ReplicationController")
+                continue;  // DaemonSets, Jobs, Pods: the count is not spec.replicas
+              const std::int64_t n = w.replicas.value_or(1);
+              if (n == 0) continue;  // scaled to zero on purpose
+              evaluated = true;
+              if (min_available >= n)
+                violations.push_back({"minAvailable is " + std::to_string(min_available) + ", but " +
+                                          o.kind + " \"" + o.name + "\" runs " +
+                                          plural(n, "replica", "replicas") +
+                                          (w.replicas_line ? "" : " (spec.replicas unset)") +
+                                          "; no pod can be evicted and node drains block",
+                                      "spec.minAvailable", pm.at.line, pm.at.column, {}});
+              continue;
+            }
             evaluated = true;
-            if (min_available > a->second->min_replicas) {
+            if (min_available >= a->second->min_replicas) {
               const ObjectFacts& ao = inv.objects[a->second->object];
               violations.push_back({"minAvailable is " + std::to_string(min_available) + ", but " + ao.kind +
                                         " \"" + ao.name + "\" may scale " + o.kind + " \"" + o.name +
                                         "\" down to " + plural(a->second->min_replicas, "replica", "replicas") +
                                         "; then no pod can be evicted and node drains block",
-                                    "spec.minAvailable", 0, 0, {}});
+                                    "spec.minAvailable", pm.at.line, pm.at.column, {}});
             }
           }
           if (!evaluated) continue;
@@ -199,8 +222,8 @@ class ReferenceTarget final : public SetCheck {
       } else {
         auto it = by_name.find(o.ns + "/" + w.service_name);
         if (it == by_name.end()) {
-          problem = "spec.serviceName is \"" + w.service_name + "\", but no Service of that name is in namespace \"" +
-                    o.ns + "\" of this input";
+          problem = "spec.serviceName is \"" + w.service_name + "\", but no Service of that name is in " + checks::namespace_phrase(o.ns) +
+                    " of this input";
         } else if (std::none_of(it->second.begin(), it->second.end(),
                                 [](const ServiceFacts* s) { return s->headless; })) {
           problem = "Service \"" + w.service_name + "\" is not headless (clusterIP: None), so the pods get no per-pod DNS names";
@@ -232,8 +255,8 @@ class ReferenceTarget final : public SetCheck {
         });
         if (!any)
           violations.push_back({"peer podSelector (" + describe_selector(peer.selector) +
-                                    ") matches no pod template in namespace \"" + o.ns +
-                                    "\", so this rule allows nothing (a typo in a label?)",
+                                    ") matches no pod template in " + checks::namespace_phrase(o.ns) +
+                                    ", so this rule allows nothing (a typo in a label?)",
                                 peer.path, peer.line, peer.column, {}});
       }
       if (!evaluated) continue;
@@ -307,8 +330,8 @@ class ReferenceTarget final : public SetCheck {
         evaluated = true;
         auto it = by_name.find(r.ns + "/" + r.service);
         if (it == by_name.end()) {
-          violations.push_back({"backend Service \"" + r.service + "\" is not in namespace \"" + r.ns +
-                                    "\" of this input; requests to this backend fail",
+          violations.push_back({"backend Service \"" + r.service + "\" is not in " + checks::namespace_phrase(r.ns) +
+                                    " of this input; requests to this backend fail",
                                 r.path, r.line, r.column, {}});
           continue;
         }
@@ -375,9 +398,9 @@ class ReferenceTarget final : public SetCheck {
       for (const EnvSourceReference& r : w.env_sources) {
         auto it = sources.find(key_of(r.kind, o.ns, r.name));
         if (it == sources.end()) {
-          violations.push_back({"container \"" + r.container + "\" reads " + r.kind + " \"" + r.name +
-                                    "\", which is not in namespace \"" + o.ns +
-                                    "\" of this input; the pod will not start until it exists",
+          violations.push_back({checks::describe_container(r.container, r.path) + " reads " + r.kind + " \"" + r.name +
+                                    "\", which is not in " + checks::namespace_phrase(o.ns) +
+                                    " of this input; the pod will not start until it exists",
                                 r.path, r.line, r.column, r.container});
           continue;
         }
@@ -386,7 +409,7 @@ class ReferenceTarget final : public SetCheck {
           return !d->keys_known || std::find(d->keys.begin(), d->keys.end(), r.key) != d->keys.end();
         });
         if (!has_key)
-          violations.push_back({"container \"" + r.container + "\" reads key \"" + r.key + "\" of " + r.kind +
+          violations.push_back({checks::describe_container(r.container, r.path) + " reads key \"" + r.key + "\" of " + r.kind +
                                     " \"" + r.name + "\", which has no such key; the pod will not start",
                                 r.path, r.line, r.column, r.container});
       }
@@ -419,7 +442,7 @@ class ReferenceTarget final : public SetCheck {
           });
         });
         if (!covered)
-          violations.push_back({"container \"" + img.container + "\" runs \"" + img.image +
+          violations.push_back({checks::describe_container(img.container, img.path) + " runs \"" + img.image +
                                     "\", which no enforcing image-verification policy in this input covers, so an unsigned or re-tagged image is admitted",
                                 img.path, img.line, img.column, img.container});
       }

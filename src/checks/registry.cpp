@@ -85,8 +85,8 @@ constexpr ParamSpec kImage[] = {
     {.name = "allowedRegistries", .type = T::StringList, .description = "registry hosts allowed (mode registry)"},
 };
 constexpr ParamSpec kRbacExclusions[] = {
-    {.name = "excludeNamePrefixes", .type = T::StringList, .description = "objects whose name starts with one of these are skipped",
-     .default_value = "[\"system:\"]"},
+    {.name = "excludeNamePrefixes", .type = T::StringList, .description = "objects whose name starts with one of these are skipped (kube-apiserver's own bootstrap roles and bindings always are)",
+     .default_value = "[]"},
     {.name = "excludeNames", .type = T::StringList, .description = "objects with one of these names are skipped"},
 };
 constexpr ParamSpec kRbacRules[] = {
@@ -330,8 +330,8 @@ constexpr ParamSpec kRbacGrant[] = {
     {.name = "permissions", .type = T::StringList, .description = "the dangerous permissions reported",
      .allowed = "cluster-admin|secrets-read|pod-exec|escalate|impersonate|nodes-proxy|create-pods|token-create",
      .required = true},
-    {.name = "ignoreNamePrefixes", .type = T::StringList, .description = "bindings whose name starts with one of these are skipped",
-     .default_value = "[\"system:\"]"},
+    {.name = "ignoreNamePrefixes", .type = T::StringList, .description = "bindings whose name starts with one of these are skipped (kube-apiserver's own bootstrap bindings always are)",
+     .default_value = "[]"},
 };
 constexpr ParamSpec kAutoscaling[] = {
     {.name = "mode", .description = "target-missing, static-replicas, replicas-min or pdb-above-min",

@@ -405,9 +405,23 @@ class CapabilitiesCheck final : public Check {
       const Node* capsn = get(c.node->get("securityContext"), "capabilities");
       if (mode == CapMode::DropRequired) {
         const Node* drop = get(capsn, "drop");
-        bool ok = false;
-        for (const Node* d : items(drop))
-          if (caps.empty() || listed(str(d))) ok = true;
+        // A drop that `add` takes back (the same capability, or ALL in any
+        // case) hardens nothing: the runtime applies drop, then add.
+        const Node* add_list = get(capsn, "add");
+        auto re_added = [&](const std::string& dropped) {
+          for (const Node* a : items(add_list)) {
+            const std::string added = normalize_cap(str(a));
+            if (added == "ALL" || added == dropped) return true;
+            if (dropped == "ALL" && !caps.empty() && listed(added)) return true;
+          }
+          return false;
+        };
+        bool ok = false, taken_back = false;
+        for (const Node* d : items(drop)) {
+          if (!caps.empty() && !listed(str(d))) continue;
+          if (re_added(normalize_cap(str(d)))) taken_back = true;
+          else ok = true;
+        }
         if (ok) continue;
         std::string want;
         for (const std::string& cap : caps) want += (want.empty() ? "" : " or ") + quote(cap);
@@ -415,7 +429,8 @@ class CapabilitiesCheck final : public Check {
             describe(c) +
                 (caps.empty() ? std::string(" drops no capabilities")
                               : " does not drop " + want) +
-                " in securityContext.capabilities.drop",
+                " in securityContext.capabilities.drop" +
+                (taken_back ? std::string(" (capabilities.add adds back what it drops)") : ""),
             present(drop) ? drop : present(capsn) ? capsn : c.node,
             sc_path(c, "capabilities.drop"), c.name);
         continue;

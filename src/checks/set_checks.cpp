@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "checks/rbac_bootstrap.hpp"
+#include "checks/check_util.hpp"
 #include "checks/registry.hpp"
 
 namespace kg {
@@ -55,7 +57,7 @@ class NetworkCoverage final : public SetCheck {
       }
       std::string missing;
       if (!any) {
-        missing = "no NetworkPolicy in namespace \"" + o.ns + "\" selects this pod (" +
+        missing = "no NetworkPolicy in " + checks::namespace_phrase(o.ns) + " selects this pod (" +
                   describe_labels(w.pod_labels) + "), so all traffic to and from it is allowed";
       } else if (require_both && !(ingress && egress)) {
         missing = std::string("the NetworkPolicies selecting this pod restrict only ") +
@@ -65,7 +67,8 @@ class NetworkCoverage final : public SetCheck {
       if (missing.empty()) {
         sink.pass(w.object);
       } else {
-        sink.fail(w.object, {{missing, labels_path(w), w.spec_line, w.spec_column, {}}});
+        const Mark m = first_mark(w.labels_at, w.template_meta_at, w.spec_key_at);
+        sink.fail(w.object, {{missing, labels_path(w), m.line, m.column, {}}});
       }
     });
   }
@@ -105,13 +108,13 @@ class NamespacePolicy final : public SetCheck {
   std::string message(const std::string& ns) const {
     switch (requirement) {
       case NamespaceRequirement::DefaultDenyIngress:
-        return "namespace \"" + ns + "\" has no default-deny ingress NetworkPolicy (podSelector: {}, policyTypes: [Ingress], no rules)";
+        return checks::namespace_phrase(ns) + " has no default-deny ingress NetworkPolicy (podSelector: {}, policyTypes: [Ingress], no rules)";
       case NamespaceRequirement::DefaultDenyEgress:
-        return "namespace \"" + ns + "\" has no default-deny egress NetworkPolicy (podSelector: {}, policyTypes: [Egress], no rules)";
+        return checks::namespace_phrase(ns) + " has no default-deny egress NetworkPolicy (podSelector: {}, policyTypes: [Egress], no rules)";
       case NamespaceRequirement::LimitRange:
-        return "namespace \"" + ns + "\" has no LimitRange";
+        return checks::namespace_phrase(ns) + " has no LimitRange";
       case NamespaceRequirement::ResourceQuota:
-        return "namespace \"" + ns + "\" has no ResourceQuota";
+        return checks::namespace_phrase(ns) + " has no ResourceQuota";
     }
     return {};
   }
@@ -135,7 +138,12 @@ class NamespacePolicy final : public SetCheck {
       if (satisfied(inv, ns)) {
         sink.pass(*subject);
       } else {
-        sink.fail(*subject, {{message(ns), inv.objects[*subject].kind == "Namespace" ? "metadata.name" : "metadata.namespace", 0, 0, {}}});
+        // The Namespace's name, or the workload's metadata.namespace (its
+        // metadata when the namespace is defaulted).
+        const ObjectFacts& so = inv.objects[*subject];
+        const bool is_ns = so.kind == "Namespace";
+        const Mark m = first_mark(is_ns ? so.name_at : so.namespace_at, so.metadata_at);
+        sink.fail(*subject, {{message(ns), is_ns ? "metadata.name" : "metadata.namespace", m.line, m.column, {}}});
       }
     }
   }
@@ -161,8 +169,8 @@ class SelectorTarget final : public SetCheck {
           sink.pass(s.object);
         } else {
           sink.fail(s.object, {{"Service selector (" + describe_labels(s.selector.match_labels) +
-                                    ") matches no pod template in namespace \"" + o.ns + "\"",
-                                "spec.selector", 0, 0, {}}});
+                                    ") matches no pod template in " + checks::namespace_phrase(o.ns),
+                                "spec.selector", s.selector_at.line, s.selector_at.column, {}}});
         }
       }
       return;
@@ -174,8 +182,8 @@ class SelectorTarget final : public SetCheck {
         sink.pass(np.object);
       } else {
         sink.fail(np.object, {{"podSelector (" + describe_labels(np.pod_selector.match_labels) +
-                                   ") matches no pod template in namespace \"" + o.ns + "\"",
-                               "spec.podSelector", 0, 0, {}}});
+                                   ") matches no pod template in " + checks::namespace_phrase(o.ns),
+                               "spec.podSelector", np.pod_selector_at.line, np.pod_selector_at.column, {}}});
       }
     }
   }
@@ -190,7 +198,9 @@ class PdbCoverage final : public SetCheck {
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];
       if (o.kind != "Deployment" && o.kind != "StatefulSet") return;
-      if (w.replicas.value_or(1) < min_replicas) return;
+      // spec.replicas unset is the API default, 1.
+      const std::int64_t replicas = w.replicas.value_or(1);
+      if (replicas < min_replicas) return;
       const auto& in_ns = inv.pdbs_in(o.ns);
       const bool covered = std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t pi) {
         return inv.pdbs[pi].second.matches(w.pod_labels);
@@ -198,9 +208,13 @@ class PdbCoverage final : public SetCheck {
       if (covered) {
         sink.pass(w.object);
       } else {
-        sink.fail(w.object, {{o.kind + " has " + std::to_string(*w.replicas) +
-                                  " replicas but no PodDisruptionBudget selects its pods",
-                              "spec.replicas", 0, 0, {}}});
+        sink.fail(w.object, {{o.kind + " has " + std::to_string(replicas) +
+                                  (w.replicas ? " replicas" : " replica (spec.replicas unset)") +
+                                  " but no PodDisruptionBudget selects its pods",
+                              "spec.replicas",
+                              first_mark(Mark{w.replicas_line, w.replicas_column}, w.object_spec_at).line,
+                              first_mark(Mark{w.replicas_line, w.replicas_column}, w.object_spec_at).column,
+                              {}}});
       }
     });
   }
@@ -243,8 +257,9 @@ class ServiceAccountCheck final : public SetCheck {
           if (token_mounted(inv, w, sa)) {
             sink.fail(w.object, {{"the ServiceAccount token of \"" + sa +
                                       "\" is mounted into the pod; neither the pod nor the ServiceAccount sets automountServiceAccountToken: false",
-                                  w.spec_path + ".automountServiceAccountToken", w.spec_line,
-                                  w.spec_column, {}}});
+                                  w.spec_path + ".automountServiceAccountToken",
+                                  first_mark(w.automount_at, w.spec_key_at).line,
+                                  first_mark(w.automount_at, w.spec_key_at).column, {}}});
           } else {
             sink.pass(w.object);
           }
@@ -252,9 +267,10 @@ class ServiceAccountCheck final : public SetCheck {
         case SaMode::Missing:
           if (sa == "default") return;
           if (find_sa(inv, o.ns, sa)) return sink.pass(w.object);
-          sink.fail(w.object, {{"ServiceAccount \"" + sa + "\" is not defined in namespace \"" +
-                                    o.ns + "\" in this input",
-                                sa_path, w.spec_line, w.spec_column, {}}});
+          sink.fail(w.object, {{"ServiceAccount \"" + sa + "\" is not defined in " + checks::namespace_phrase(o.ns) +
+                                    " in this input",
+                                sa_path, first_mark(w.service_account_at, w.spec_key_at).line,
+                                first_mark(w.service_account_at, w.spec_key_at).column, {}}});
           return;
         case SaMode::BoundAndMounted: {
           if (!token_mounted(inv, w, sa)) return sink.pass(w.object);
@@ -263,8 +279,9 @@ class ServiceAccountCheck final : public SetCheck {
                 sink.fail(w.object, {{"the pod mounts the token of ServiceAccount \"" + sa +
                                           "\", which " + bo.kind + " \"" + bo.name +
                                           "\" grants RBAC permissions; a compromised container can use them",
-                                      w.spec_path + ".automountServiceAccountToken", w.spec_line,
-                                      w.spec_column, {}}});
+                                      w.spec_path + ".automountServiceAccountToken",
+                                      first_mark(w.automount_at, w.spec_key_at).line,
+                                      first_mark(w.automount_at, w.spec_key_at).column, {}}});
                 return;
               }
           sink.pass(w.object);
@@ -311,8 +328,15 @@ bool rule_grants(const PolicyRule& r, const Permission& p) {
   auto has = [](const std::vector<std::string>& v, std::string_view x) {
     return std::find(v.begin(), v.end(), x) != v.end() || std::find(v.begin(), v.end(), "*") != v.end();
   };
-  if (p.name == "cluster-admin")
-    return contains(r.api_groups, "*") && contains(r.resources, "*") && contains(r.verbs, "*");
+  if (p.name == "cluster-admin") {
+    // Every verb: "*", or the full set spelled out.
+    static constexpr std::string_view kAll[] = {"get",   "list",   "watch", "create",
+                                                "update", "patch", "delete", "deletecollection"};
+    const bool all_verbs = contains(r.verbs, "*") ||
+                           std::all_of(std::begin(kAll), std::end(kAll),
+                                       [&](std::string_view v) { return contains(r.verbs, v); });
+    return contains(r.api_groups, "*") && contains(r.resources, "*") && all_verbs;
+  }
   const std::string_view group = p.group == "*" ? std::string_view("") : p.group;
   if (!has(r.api_groups, group)) return false;
   const bool resource = std::any_of(p.resources.begin(), p.resources.end(), [&](std::string_view res) {
@@ -328,7 +352,7 @@ class RbacGrant final : public SetCheck {
  public:
   bool workloads = false;  // subject: workloads (via their SA) instead of bindings
   std::vector<const Permission*> permissions;
-  std::vector<std::string> ignore_prefixes{"system:"};
+  std::vector<std::string> ignore_prefixes;  // besides the API server's bootstrap bindings
 
   // What the binding's role grants of the watched permissions.
   std::vector<const Permission*> granted(const Inventory& inv, const BindingFacts& b) const {
@@ -354,52 +378,76 @@ class RbacGrant final : public SetCheck {
     return s;
   }
 
-  bool ignored(const std::string& name) const {
+  bool ignored(const ObjectFacts& o) const {
+    if (checks::is_bootstrap_rbac(o.kind, o.ns, o.name)) return true;
     return std::any_of(ignore_prefixes.begin(), ignore_prefixes.end(),
-                       [&](const std::string& p) { return name.rfind(p, 0) == 0; });
+                       [&](const std::string& p) { return o.name.rfind(p, 0) == 0; });
   }
 
   void evaluate(const Inventory& inv, SetSink& sink) const override {
     if (!workloads) {
       for (const BindingFacts& b : inv.bindings) {
         const ObjectFacts& o = inv.objects[b.object];
-        if (ignored(o.name)) continue;
-        // Only grants to identities a workload or an outsider can use.
+        if (ignored(o)) continue;
+        // Grants to identities a workload or an outsider can use; and full
+        // control (cluster-admin or its equivalent), whoever it is granted to.
         bool risky_subject = false;
         for (const Subject& s : b.subjects)
           risky_subject |= s.kind == "ServiceAccount" || s.name == "system:authenticated" ||
                            s.name == "system:unauthenticated" || s.name == "system:anonymous";
-        if (!risky_subject) continue;
         auto g = granted(inv, b);
+        const bool full_control = std::any_of(g.begin(), g.end(), [](const Permission* p) {
+          return p->name == "cluster-admin";
+        });
+        if (!risky_subject && !full_control) continue;
+        if (!risky_subject) g.erase(std::remove_if(g.begin(), g.end(), [](const Permission* p) {
+                                      return p->name != "cluster-admin";
+                                    }), g.end());
         if (g.empty()) {
           sink.pass(b.object);
         } else {
-          sink.fail(b.object, {{o.kind + " grants " + b.role_kind + " \"" + b.role_name +
-                                    "\" to service accounts or broad groups; it allows: " + list(g),
-                                "roleRef", 0, 0, {}}});
+          std::string who;
+          for (const Subject& s : b.subjects)
+            who += (who.empty() ? "" : ", ") + s.kind + " \"" + s.name + "\"";
+          sink.fail(b.object, {{o.kind + " grants " + b.role_kind + " \"" + b.role_name + "\" to " +
+                                    (who.empty() ? std::string("no subject") : who) +
+                                    "; it allows: " + list(g),
+                                "roleRef.name", b.role_name_line, b.role_name_column, {}}});
         }
       }
       return;
     }
+    // What each service account is granted, worked out once per account:
+    // many workloads sharing one account with many bindings stay linear.
+    struct Grants {
+      std::vector<const Permission*> all;
+      std::string via;
+    };
+    std::map<std::pair<std::string, std::string>, Grants, std::less<>> by_account;
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];
       const std::string sa = w.service_account.empty() ? "default" : w.service_account;
-      std::vector<const Permission*> all;
-      std::string via;
-      for (std::size_t bi : inv.bindings_of_service_account(o.ns, sa)) {
-        const BindingFacts& b = inv.bindings[bi];
-        for (const Permission* p : granted(inv, b))
-          if (std::find(all.begin(), all.end(), p) == all.end()) {
-            all.push_back(p);
-            if (via.empty()) via = inv.objects[b.object].kind + " \"" + inv.objects[b.object].name + "\"";
-          }
-      }
+      auto [it, fresh] = by_account.try_emplace({o.ns, sa});
+      if (fresh)
+        for (std::size_t bi : inv.bindings_of_service_account(o.ns, sa)) {
+          const BindingFacts& b = inv.bindings[bi];
+          for (const Permission* p : granted(inv, b))
+            if (std::find(it->second.all.begin(), it->second.all.end(), p) == it->second.all.end()) {
+              it->second.all.push_back(p);
+              if (it->second.via.empty())
+                it->second.via = inv.objects[b.object].kind + " \"" + inv.objects[b.object].name + "\"";
+            }
+        }
+      const std::vector<const Permission*>& all = it->second.all;
+      const std::string& via = it->second.via;
       if (all.empty()) {
         sink.pass(w.object);
       } else {
         sink.fail(w.object, {{"the pod runs as ServiceAccount \"" + sa + "\", which " + via +
                                   " lets it " + list(all),
-                              w.spec_path + ".serviceAccountName", w.spec_line, w.spec_column, {}}});
+                              w.spec_path + ".serviceAccountName",
+                              first_mark(w.service_account_at, w.spec_key_at).line,
+                              first_mark(w.service_account_at, w.spec_key_at).column, {}}});
       }
     });
   }
@@ -426,11 +474,13 @@ class SandboxRuntime final : public SetCheck {
       if (contains(runtime_classes, w.runtime_class)) {
         sink.pass(w.object);
       } else {
-        sink.fail(w.object, {{"namespace \"" + o.ns + "\" is marked " + label_key + "=" +
+        sink.fail(w.object, {{checks::namespace_phrase(o.ns) + " is marked " + label_key + "=" +
                                   ns->second + ", but the pod's runtimeClassName is " +
                                   (w.runtime_class.empty() ? std::string("unset") : "\"" + w.runtime_class + "\"") +
                                   " (not a sandboxed runtime)",
-                              w.spec_path + ".runtimeClassName", w.spec_line, w.spec_column, {}}});
+                              w.spec_path + ".runtimeClassName",
+                              first_mark(w.runtime_class_at, w.spec_key_at).line,
+                              first_mark(w.runtime_class_at, w.spec_key_at).column, {}}});
       }
     });
   }

@@ -234,11 +234,11 @@ class KnownComponentCheck final : public Check {
       return outcome(true, out);
     }
     if (!in.pod) return Outcome::NotApplicable;
-    if (!check_labels(get(meta, "labels"), meta_path, "labels", in.obj.kind, out) && in.pod.meta)
-      check_labels(get(in.pod.meta, "labels"), join_path(in.pod.meta_path, "labels"),
-                   "pod labels", in.obj.kind, out);
+    // One finding per workload: the container that runs the component (image
+    // or port) is the most precise; its labels only when no container shows it.
     for (const ContainerRef& c : containers_of(in.pod)) {
       const Node* img = c.node->get("image");
+      bool hit = false;
       if (!str(img).empty()) {
         std::string canonical = lower(parse_image_name(str(img)).canonical());
         for (const std::string& g : images)
@@ -246,19 +246,26 @@ class KnownComponentCheck final : public Check {
             out.push_back(container_violation(c, who(c) + " runs " + component + " (image \"" +
                                                      std::string(str(img)) + "\")",
                                               img, join_path(c.path, "image")));
+            hit = true;
             break;
           }
       }
       const Node* list = c.node->get("ports");
-      for (std::size_t i = 0; i < items(list).size(); ++i) {
+      for (std::size_t i = 0; !hit && i < items(list).size(); ++i) {
         const Node* cp = get(items(list)[i], "containerPort");
-        if (cp && cp->as_int() && contains(ports, *cp->as_int()))
+        if (cp && cp->as_int() && contains(ports, *cp->as_int())) {
           out.push_back(container_violation(
               c, who(c) + " listens on port " + std::string(cp->text()) + ", the " + component +
                      " port",
               cp, join_path(index_path(join_path(c.path, "ports"), i), "containerPort")));
+          hit = true;
+        }
       }
     }
+    if (out.empty() &&
+        !check_labels(get(meta, "labels"), meta_path, "labels", in.obj.kind, out) && in.pod.meta)
+      check_labels(get(in.pod.meta, "labels"), join_path(in.pod.meta_path, "labels"),
+                   "pod labels", in.obj.kind, out);
     return outcome(true, out);
   }
 };

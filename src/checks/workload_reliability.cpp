@@ -195,6 +195,17 @@ class SpreadCheck final : public Check {
                              "].whenUnsatisfiable must be DoNotSchedule or ScheduleAnyway",
                          or_parent(get(c, "whenUnsatisfiable"), c),
                          join_path(path, "whenUnsatisfiable"), {}});
+        // apps validation (validateMinDomains): positive, and only with DoNotSchedule.
+        if (const Node* md = get(c, "minDomains"); md && !md->is_null()) {
+          if (!md->as_int() || *md->as_int() <= 0)
+            out.push_back({"topologySpreadConstraints[" + std::to_string(i) +
+                               "].minDomains must be an integer greater than 0",
+                           md, join_path(path, "minDomains"), {}});
+          else if (when != "DoNotSchedule")
+            out.push_back({"topologySpreadConstraints[" + std::to_string(i) +
+                               "].minDomains can only be used with whenUnsatisfiable: DoNotSchedule",
+                           md, join_path(path, "minDomains"), {}});
+        }
       }
       return outcome(true, out);
     }

@@ -1,5 +1,9 @@
 #include "checks/workload_util.hpp"
 
+#include "checks/check_util.hpp"
+
+#include "core/inventory.hpp"
+
 #include <cctype>
 
 namespace kg::workload {
@@ -13,7 +17,8 @@ bool selected(const std::vector<ContainerKind>& kinds, ContainerKind k) {
   return std::find(kinds.begin(), kinds.end(), k) != kinds.end();
 }
 
-std::string who(const ContainerRef& c) { return "container \"" + std::string(c.name) + "\""; }
+// One wording everywhere: `init container "x"`, `ephemeral container "x"`, `container "x"`.
+std::string who(const ContainerRef& c) { return checks::describe(c); }
 
 Violation container_violation(const ContainerRef& c, std::string message, const Node* at,
                               std::string path) {
@@ -25,41 +30,10 @@ Outcome outcome(bool evaluated, const std::vector<Violation>& out) {
   return evaluated ? Outcome::Pass : Outcome::NotApplicable;
 }
 
-namespace {
-
-bool has_value(const Node* values, std::string_view v) {
-  for (const Node* item : items(values))
-    if (item->is_scalar() && item->text() == v) return true;
-  return false;
-}
-
-}  // namespace
-
 bool selector_matches(const Node* selector, const Node* labels) {
-  if (!selector || selector->is_null() || !selector->is_map()) return false;
-  for (const MapEntry& e : entries(get(selector, "matchLabels"))) {
-    const Node* have = get(labels, e.key->text());
-    if (!have || !have->is_scalar() || have->text() != str(e.value)) return false;
-  }
-  for (const Node* expr : items(get(selector, "matchExpressions"))) {
-    std::string_view key = str(get(expr, "key"));
-    std::string_view op = str(get(expr, "operator"));
-    const Node* have = get(labels, key);
-    const bool present = have && have->is_scalar();
-    const Node* values = get(expr, "values");
-    if (op == "In") {
-      if (!present || !has_value(values, have->text())) return false;
-    } else if (op == "NotIn") {
-      if (present && has_value(values, have->text())) return false;
-    } else if (op == "Exists") {
-      if (!present) return false;
-    } else if (op == "DoesNotExist") {
-      if (present) return false;
-    } else {
-      return false;  // an invalid operator selects nothing (the API rejects it)
-    }
-  }
-  return true;
+  // The core matcher, so every rule agrees with the set-level checks.
+  if (!selector || !selector->is_map()) return false;
+  return read_selector(selector).matches(read_labels(labels));
 }
 
 ImageName parse_image_name(std::string_view image) {

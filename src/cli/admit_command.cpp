@@ -1,6 +1,8 @@
 #include <iostream>
+#include <limits>
 #include <memory>
 
+#include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "engines/admit/admission_handler.hpp"
 #include "core/log.hpp"
@@ -134,15 +136,16 @@ int admit_command(const std::vector<std::string>& args) {
       return true;
     };
     auto count = [&](auto& out) -> bool {
-      if (!value()) return false;
-      try {
-        long long n = std::stoll(v);
-        if (n <= 0) return false;
-        out = static_cast<std::remove_reference_t<decltype(out)>>(n);
-        return true;
-      } catch (...) {
-        return false;
-      }
+      using T = std::remove_reference_t<decltype(out)>;
+      // The target type's range, so a huge value cannot wrap into a valid one.
+      constexpr long long hi = static_cast<unsigned long long>(std::numeric_limits<T>::max()) >
+                                       static_cast<unsigned long long>(std::numeric_limits<long long>::max())
+                                   ? std::numeric_limits<long long>::max()
+                                   : static_cast<long long>(std::numeric_limits<T>::max());
+      long long n = 0;
+      if (!value() || !parse_int_in(v, 1, hi, n)) return false;
+      out = static_cast<T>(n);
+      return true;
     };
     if (name == "--listen") {
       if (!value()) return usage_error("--listen needs ADDR:PORT");

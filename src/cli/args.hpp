@@ -2,11 +2,23 @@
 // `-f value`, the forms kubectl users type.
 #pragma once
 
+#include <charconv>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace kg {
+
+// A whole decimal integer in [lo, hi]: "", "5x", " 5" and out-of-range
+// values are refused, never clamped (a typo must not become a setting).
+inline bool parse_int_in(std::string_view s, long long lo, long long hi, long long& out) {
+  long long v = 0;
+  const char* end = s.data() + s.size();
+  auto [ptr, ec] = std::from_chars(s.data(), end, v);
+  if (s.empty() || ec != std::errc() || ptr != end || v < lo || v > hi) return false;
+  out = v;
+  return true;
+}
 
 class ArgCursor {
  public:

@@ -9,6 +9,7 @@
 
 #include "cli/args.hpp"
 #include "cli/cluster.hpp"
+#include "report/terminal.hpp"
 #include "sources/kube/cluster_reader.hpp"
 
 namespace kg::cli {
@@ -77,26 +78,20 @@ int ClusterFlags::parse(const std::vector<std::string>& args, std::size_t& i, st
     all_namespaces = true;
     enabled = true;
   } else if (is("--list-parallel")) {
-    if (!value(v)) return error = "--list-parallel needs a number", -1;
-    try {
-      parallel = static_cast<unsigned>(std::clamp(std::stoi(v), 1, 64));
-    } catch (...) {
-      return error = "--list-parallel needs a number", -1;
-    }
+    long long n = 0;
+    if (!value(v) || !parse_int_in(v, 1, 64, n))
+      return error = "--list-parallel needs a number from 1 to 64", -1;
+    parallel = static_cast<unsigned>(n);
   } else if (is("--chunk-size")) {
-    if (!value(v)) return error = "--chunk-size needs a number", -1;
-    try {
-      chunk_size = static_cast<std::size_t>(std::clamp(std::stoi(v), 1, 100000));
-    } catch (...) {
-      return error = "--chunk-size needs a number", -1;
-    }
+    long long n = 0;
+    if (!value(v) || !parse_int_in(v, 1, 100000, n))
+      return error = "--chunk-size needs a number from 1 to 100000", -1;
+    chunk_size = static_cast<std::size_t>(n);
   } else if (is("--request-timeout")) {
-    if (!value(v)) return error = "--request-timeout needs seconds", -1;
-    try {
-      request_timeout_seconds = std::clamp(std::stoi(v), 1, 3600);
-    } catch (...) {
-      return error = "--request-timeout needs seconds", -1;
-    }
+    long long n = 0;
+    if (!value(v) || !parse_int_in(v, 1, 3600, n))
+      return error = "--request-timeout needs seconds from 1 to 3600", -1;
+    request_timeout_seconds = static_cast<int>(n);
   } else {
     return 0;
   }
@@ -130,15 +125,15 @@ std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags
   std::vector<InputError> errors;
   auto config = kube::resolve_client_config({flags.kubeconfig, flags.context}, errors);
   for (const InputError& e : errors)
-    std::cerr << "kguard: " << e.file << (e.line ? ":" + std::to_string(e.line) + ":" + std::to_string(e.column) : "")
-              << ": " << e.message << '\n';
+    std::cerr << "kguard: " << Tsafe{e.file} << (e.line ? ":" + std::to_string(e.line) + ":" + std::to_string(e.column) : "")
+              << ": " << Tsafe{e.message} << '\n';
   if (!config) return std::nullopt;
   kube::ClientOptions client_options;
   client_options.request_timeout = std::chrono::seconds(flags.request_timeout_seconds);
   std::string error;
   auto session = kube::Session::connect(*config, client_options, error);
   if (!session) {
-    std::cerr << "kguard: " << error << '\n';
+    std::cerr << "kguard: " << Tsafe{error} << '\n';  // may quote the server or the kubeconfig
     return std::nullopt;
   }
   if (!quiet) std::cerr << "kguard: reading " << config->describe() << '\n';
@@ -177,7 +172,7 @@ std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags
   };
   kube::ClusterRead r = kube::read_cluster(session, read, progress);
   if (!r.error.empty()) {
-    std::cerr << "kguard: " << r.error << '\n';
+    std::cerr << "kguard: " << Tsafe{r.error} << '\n';
     return std::nullopt;
   }
   if (!quiet) {
@@ -208,13 +203,17 @@ int snapshot_command(const std::vector<std::string>& args) {
                 << "  -q, --quiet                  no progress on stderr\n";
       return 0;
     } else if (a == "-o" || a == "--output") {
-      if (i + 1 >= args.size()) {
+      if (i + 1 >= args.size() || args[i + 1].empty()) {
         std::cerr << "kguard snapshot: -o needs a file\n";
         return 2;
       }
       output = args[++i];
     } else if (a.rfind("--output=", 0) == 0) {
       output = a.substr(9);
+      if (output.empty()) {
+        std::cerr << "kguard snapshot: -o needs a file\n";
+        return 2;
+      }
     } else if (a == "-q" || a == "--quiet") {
       quiet = true;
     } else {

@@ -22,16 +22,25 @@ Usage:
   kguard rules docs DIR             write the rule reference (docs/rules)
   kguard version                    print the version
 
-Run `kguard scan --help` for scan options, `kguard rules --help` for the catalog.
+Run `kguard COMMAND --help` (or `kguard help COMMAND`) for a command's options.
 )";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" ||
+      (args[0] == "help" && args.size() == 1)) {
     std::fputs(kUsage, args.empty() ? stderr : stdout);
     return args.empty() ? 2 : 0;
+  }
+  // `kguard help scan` is `kguard scan --help`.
+  if (args[0] == "help") {
+    if (args.size() > 2 || args[1] == "help") {
+      std::cerr << "kguard: help takes one command: scan, snapshot, admit or rules\n";
+      return 2;
+    }
+    args = {args[1], "--help"};
   }
   const std::string cmd = args[0];
   args.erase(args.begin());
@@ -41,6 +50,14 @@ int main(int argc, char** argv) {
     if (cmd == "snapshot") return kg::cli::snapshot_command(args);
     if (cmd == "admit") return kg::cli::admit_command(args);
     if (cmd == "version" || cmd == "--version") {
+      if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
+        std::cout << "Usage: kguard version\n\nPrints the version.\n";
+        return 0;
+      }
+      if (!args.empty()) {
+        std::cerr << "kguard version: unexpected argument '" << args[0] << "'\n";
+        return 2;
+      }
       std::cout << "kguard " << kg::kguard_version() << '\n';
       return 0;
     }

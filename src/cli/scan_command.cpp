@@ -1,7 +1,11 @@
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <charconv>
 #include <chrono>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -9,10 +13,12 @@
 #include "cli/args.hpp"
 #include "cli/cluster.hpp"
 #include "cli/commands.hpp"
+#include "cli/render_flags.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "report/model.hpp"
 #include "report/renderers.hpp"
+#include "report/terminal.hpp"
 
 namespace kg::cli {
 namespace {
@@ -22,12 +28,26 @@ constexpr const char* kScanHelp = R"(Usage: kguard scan [options] PATH...
 
 Scans Kubernetes manifests (YAML or JSON; files, directories walked for
 .yaml/.yml/.json, or - for stdin), or a live cluster through its API server,
-and writes the inspection report.
+and writes the inspection report. Directory walks skip hidden files and
+folders, .kguard.yaml, --exclude globs, files known not to be manifests
+(Chart.yaml, values*.yaml, kustomization.yaml, compose, CI, OpenAPI files)
+and YAML documents with neither apiVersion nor kind; the report lists what
+was skipped. Files named on the command line are always read.
 
 Options:
   -o, --output FORMAT[=FILE]   report format: text (default), json, sarif, junit,
-                               html, markdown, csv, policyreport; repeatable, so
-                               one scan writes several; FILE defaults to stdout
+                               html, markdown, csv, policyreport, ci; repeatable,
+                               so one scan writes several (each to its own
+                               destination); FILE defaults to stdout
+      --exclude GLOB           leave matching files and folders out of directory
+                               walks (repeatable; a GLOB without '/' matches a
+                               name at any depth, one with '/' the path under the
+                               scanned folder; ** crosses folders)
+      --allow-empty            exit 0 when no Kubernetes object was found
+                               (default: exit 2, an empty scan is not a pass)
+      --severity LEVEL[,...]   show only findings of these severities (low,
+                               medium, high, critical; "high+" = high and above);
+                               the score and --fail-on still count every finding
       --pss LEVEL              Pod Security Standards level: privileged, baseline,
                                restricted (default restricted)
       --pss-version VERSION    policy version v1.0 ... v1.37 or latest (default latest)
@@ -35,8 +55,9 @@ Options:
                                (health, images, networking, resources, security)
                                or a tag (pss, pss-baseline, pss-restricted)
       --fail-on SEVERITY       exit 1 when a check of this severity or higher fails
-                               (low, medium, high, critical)
-      --min-score N            exit 1 when the health score is below N
+                               (low, medium, high, critical); stderr says which
+                               findings crossed it
+      --min-score N            exit 1 when the health score is below N (0-100)
       --show-passed            list passed checks in the details too
       --baseline FILE          compare with a previous JSON report: findings are
                                marked new or unchanged (by fingerprint, not line),
@@ -48,16 +69,30 @@ Options:
       --no-config              do not look for .kguard.yaml
       --no-exemptions          ignore every exemption (annotations, config, built-in)
       --rules DIR              also load custom rules (rule.yaml files) from DIR
-  -j, --jobs N                 files scanned in parallel (default: number of cores)
+  -j, --jobs N                 files scanned in parallel, 1-1024 (default: number
+                               of cores)
+      --max-file-size SIZE     larger files (and stdin) are not scanned, an input
+                               error (default 256MiB; units B, KiB, MiB, GiB)
+      --max-document-size SIZE larger YAML documents / JSON values are skipped,
+                               an input error (default 128MiB)
+      --max-errors-per-file N  input errors listed per file; the rest are counted
+                               in one summary error (default 100)
       --lang en|zh             language of the report (default: from LANG, else en)
       --no-color               never colour the text report
-  -q, --quiet                  no progress or summary lines on stderr
+  -q, --quiet                  no progress or summary lines on stderr (the reason
+                               for exit code 1 or 2 is still printed)
       --target-version 1.N     judge deprecated/removed apiVersions against this
                                Kubernetes release (default: the cluster's version
                                when reading a cluster or a snapshot)
 
 Cluster options (reading through the API server, like kubectl):
       --cluster                scan the cluster of the kubeconfig's context
+)";
+
+constexpr const char* kRenderHelpHeading = R"(
+Helm charts and kustomizations (a folder holding Chart.yaml or kustomization.yaml
+is rendered by helm template or kustomize build, and its output scanned instead
+of its files; findings name the template, or the kustomization folder):
 )";
 
 constexpr const char* kScanExitCodes = R"(
@@ -83,8 +118,20 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
+// One finding as the gate message lists it:
+//   high      pss-privileged  Pod shop/api  deploy/api.yaml:9:19
+std::string gate_line(const Finding& f) {
+  std::string sev(to_string(f.rule->severity));
+  sev.resize(std::max<std::size_t>(sev.size() + 1, 9), ' ');
+  std::string where = f.location.file;
+  if (f.location.line) where += ":" + std::to_string(f.location.line) + ":" + std::to_string(f.location.column);
+  return "  " + sev + terminal_safe(f.rule->id) + "  " +
+         terminal_safe(f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name) + "  " +
+         terminal_safe(where);
+}
+
 int usage_error(const std::string& msg) {
-  std::cerr << "kguard scan: " << msg << "\nRun `kguard scan --help` for usage.\n";
+  std::cerr << "kguard scan: " << terminal_safe(msg) << "\nRun `kguard scan --help` for usage.\n";
   return 2;
 }
 
@@ -108,6 +155,10 @@ int scan_command(const std::vector<std::string>& args) {
   std::vector<std::string> rule_dirs;
   ClusterFlags cluster;
   std::string target_version;
+  std::optional<std::size_t> max_file_bytes, max_document_bytes, max_errors_per_file;
+  std::vector<std::string> exclude;
+  bool allow_empty = false;
+  std::array<bool, 4> shown{true, true, true, true};  // --severity, by Severity
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -121,8 +172,13 @@ int scan_command(const std::vector<std::string>& args) {
       if (consumed < 0) return usage_error(cluster_error);
       continue;
     }
+    if (std::string render_error; const int consumed = parse_render_flag(args, i, options.render, render_error)) {
+      if (consumed < 0) return usage_error(render_error);
+      continue;
+    }
     if (a == "-h" || a == "--help") {
-      std::cout << kScanHelp << cluster_flags_help() << kScanExitCodes;
+      std::cout << kScanHelp << cluster_flags_help() << kRenderHelpHeading << render_flags_help()
+                << kScanExitCodes;
       return 0;
     } else if (is("--output", "-o")) {
       if (!value(v)) return usage_error("-o needs FORMAT[=FILE]");
@@ -154,23 +210,38 @@ int scan_command(const std::vector<std::string>& args) {
       fail_on = parse_severity(v);
       if (!fail_on) return usage_error("--fail-on must be low, medium, high or critical");
     } else if (is("--min-score")) {
-      if (!value(v)) return usage_error("--min-score needs a number");
-      try {
-        min_score = std::stoi(v);
-      } catch (...) {
-        return usage_error("--min-score needs a number");
-      }
-    } else if (is("--jobs", "-j") || (a.size() > 2 && a.rfind("-j", 0) == 0)) {
+      long long n = 0;
+      if (!value(v) || !parse_int_in(v, 0, 100, n))
+        return usage_error("--min-score needs a score from 0 to 100, not '" + v + "'");
+      min_score = static_cast<int>(n);
+    } else if (is("--jobs", "-j") || (a.size() > 2 && a.rfind("-j", 0) == 0 && a[1] == 'j')) {
       if (a.size() > 2 && a.rfind("-j", 0) == 0) {
         v = a.substr(2);
       } else if (!value(v)) {
-        return usage_error("--jobs needs a number");
+        return usage_error("--jobs needs a number from 1 to 1024");
       }
-      try {
-        options.jobs = static_cast<unsigned>(std::max(1, std::stoi(v)));
-      } catch (...) {
-        return usage_error("--jobs needs a number");
+      long long n = 0;
+      if (!parse_int_in(v, 1, 1024, n))
+        return usage_error("--jobs needs a number from 1 to 1024, not '" + v + "'");
+      options.jobs = static_cast<unsigned>(n);
+    } else if (is("--exclude")) {
+      if (!value(v) || v.empty()) return usage_error("--exclude needs a glob");
+      exclude.push_back(v);
+    } else if (a == "--allow-empty") {
+      allow_empty = true;
+    } else if (is("--severity")) {
+      if (!value(v)) return usage_error("--severity needs levels");
+      shown.fill(false);
+      const std::vector<std::string> levels = split_commas(v);
+      for (const std::string& l : levels) {
+        const bool and_above = l.size() > 1 && l.back() == '+';
+        const auto sev = parse_severity(and_above ? l.substr(0, l.size() - 1) : l);
+        if (!sev)
+          return usage_error("--severity takes low, medium, high or critical (or LEVEL+), not '" + l + "'");
+        for (int k = static_cast<int>(*sev); k <= (and_above ? 3 : static_cast<int>(*sev)); ++k)
+          shown[static_cast<std::size_t>(k)] = true;
       }
+      if (levels.empty()) return usage_error("--severity needs levels");
     } else if (is("--config")) {
       if (!value(v)) return usage_error("--config needs a file");
       config_path = v;
@@ -186,6 +257,20 @@ int scan_command(const std::vector<std::string>& args) {
       if (!value(v)) return usage_error("--target-version needs a version such as 1.32");
       if (!kubernetes_minor(v)) return usage_error("--target-version must be 1.N, not '" + v + "'");
       target_version = v;
+    } else if (is("--max-file-size") || is("--max-document-size")) {
+      const bool file_limit = is("--max-file-size");
+      const std::string name = file_limit ? "--max-file-size" : "--max-document-size";
+      if (!value(v)) return usage_error(name + " needs a size such as 256MiB");
+      auto n = parse_byte_size(v);
+      if (!n) return usage_error(name + " must be a size such as 256MiB, 64M, 512KiB or bytes, not '" + v + "'");
+      (file_limit ? max_file_bytes : max_document_bytes) = *n;
+    } else if (is("--max-errors-per-file")) {
+      if (!value(v)) return usage_error("--max-errors-per-file needs a number");
+      std::size_t n = 0;
+      auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+      if (ec != std::errc{} || p != v.data() + v.size() || n < 1)
+        return usage_error("--max-errors-per-file must be a whole number of at least 1, not '" + v + "'");
+      max_errors_per_file = n;
     } else if (a == "--fail-on-new") {
       fail_on_new = true;
     } else if (a == "--no-exemptions") {
@@ -207,6 +292,10 @@ int scan_command(const std::vector<std::string>& args) {
       return usage_error("unknown option '" + a + "'");
     }
   }
+  // -n is kubectl's and the cluster read's; helm's --namespace is --release-namespace here.
+  if (cluster.enabled && !paths.empty() && !cluster.namespaces.empty())
+    return usage_error("--namespace selects what --cluster reads; to render Helm charts into a "
+                       "namespace use --release-namespace");
   if (cluster.enabled && !paths.empty())
     return usage_error("--cluster reads the cluster; do not give paths too (scan a snapshot file instead)");
   if (!cluster.enabled && paths.empty())
@@ -217,11 +306,27 @@ int scan_command(const std::vector<std::string>& args) {
     std::vector<InputError> errors;
     baseline = load_baseline(baseline_path, errors);
     for (const InputError& e : errors)
-      std::cerr << "kguard: " << e.file << ':' << e.line << ':' << e.column << ": " << e.message
-                << '\n';
+      std::cerr << "kguard: " << Tsafe{e.file} << ':' << e.line << ':' << e.column << ": "
+                << Tsafe{e.message} << '\n';
     if (!baseline) return 2;
   }
   if (outputs.empty()) outputs.push_back({"text", ""});
+  // Two reports to one destination would interleave on stdout or overwrite
+  // each other in a file.
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j) {
+      const bool to_stdout = outputs[i].file.empty() || outputs[i].file == "-";
+      const bool other_stdout = outputs[j].file.empty() || outputs[j].file == "-";
+      std::error_code ec1, ec2;
+      const bool same =
+          to_stdout ? other_stdout
+                    : !other_stdout && std::filesystem::weakly_canonical(outputs[i].file, ec1) ==
+                                           std::filesystem::weakly_canonical(outputs[j].file, ec2);
+      if (same)
+        return usage_error("-o " + outputs[j].format + " and -o " + outputs[i].format + " both write to " +
+                           (to_stdout ? std::string("stdout") : "'" + outputs[i].file + "'") +
+                           "; give each its own file (-o FORMAT=FILE)");
+    }
 
   if (!no_config && config_path.empty() && !paths.empty() && paths[0] != "-")
     config_path = find_config_upward(paths[0]);
@@ -230,13 +335,25 @@ int scan_command(const std::vector<std::string>& args) {
     std::vector<InputError> errors;
     auto loaded = load_config(config_path, errors);
     for (const InputError& e : errors)
-      std::cerr << "kguard: " << e.file << ':' << e.line << ':' << e.column << ": " << e.message
-                << '\n';
+      std::cerr << "kguard: " << Tsafe{e.file} << ':' << e.line << ':' << e.column << ": "
+                << Tsafe{e.message} << '\n';
     if (!loaded) return 2;
     config = std::move(*loaded);
   }
   config.apply(options);
+  // Input walking is the scan engine's, not the policy's: the config's
+  // `exclude:` and its own path go to the engine from here.
+  options.exclude = config.exclude;
+  options.exclude.insert(options.exclude.end(), exclude.begin(), exclude.end());
+  options.config_file = config.path;
   options.use_exemptions = !no_exemptions;
+  // Limits: the config's, then the flags'.
+  if (config.max_file_bytes) options.limits.max_file_bytes = *config.max_file_bytes;
+  if (config.max_document_bytes) options.limits.max_document_bytes = *config.max_document_bytes;
+  if (config.max_errors_per_file) options.limits.max_errors_per_file = *config.max_errors_per_file;
+  if (max_file_bytes) options.limits.max_file_bytes = *max_file_bytes;
+  if (max_document_bytes) options.limits.max_document_bytes = *max_document_bytes;
+  if (max_errors_per_file) options.limits.max_errors_per_file = *max_errors_per_file;
 
   // Custom rules join the built-in catalog; a malformed one is refused.
   Catalog custom;
@@ -246,8 +363,8 @@ int scan_command(const std::vector<std::string>& args) {
     custom.add_files(embedded_catalog_files(), errors);
     for (const std::string& dir : rule_dirs) custom.add_directory(dir, errors);
     for (const InputError& e : errors)
-      std::cerr << "kguard: " << e.file << ':' << e.line << ':' << e.column << ": " << e.message
-                << '\n';
+      std::cerr << "kguard: " << Tsafe{e.file} << ':' << e.line << ':' << e.column << ": "
+                << Tsafe{e.message} << '\n';
     if (!errors.empty()) return 2;
     catalog_ptr = &custom;
   }
@@ -258,6 +375,9 @@ int scan_command(const std::vector<std::string>& args) {
       for (const auto& r : catalog.rules())
         if (r->id == sel || r->has_tag(sel)) known = true;
       if (!known) return usage_error("--only: no rule, category or tag named '" + sel + "'");
+      if (const Rule* r = catalog.find(sel); r && !quiet)
+        if (const std::string note = pss_selection_note(*r, options); !note.empty())
+          std::cerr << "kguard: note: --only " << note << '\n';
     }
   }
 
@@ -283,8 +403,8 @@ int scan_command(const std::vector<std::string>& args) {
 
   Scanner scanner(catalog, options);
   for (const InputError& e : scanner.setup_errors())
-    std::cerr << "kguard: " << e.file << (e.line ? ":" + std::to_string(e.line) : "") << ": "
-              << e.message << '\n';
+    std::cerr << "kguard: " << Tsafe{e.file} << (e.line ? ":" + std::to_string(e.line) : "") << ": "
+              << Tsafe{e.message} << '\n';
   if (!scanner.setup_errors().empty()) return 2;
   ScanResult result =
       cluster_read ? scanner.scan_buffer("cluster:" + (cluster_read->info.context.empty()
@@ -295,13 +415,77 @@ int scan_command(const std::vector<std::string>& args) {
   ReportModel model = build_report(result, utc_now_rfc3339(), lang);
   if (baseline) apply_baseline(model, *baseline);
 
+  // The gate is decided on every finding, before --severity narrows what is shown.
+  std::vector<std::string> gate;  // why the exit code is 1: a reason, then its findings
+  auto explain = [&](std::string reason, auto&& crossed) {
+    std::vector<const Finding*> hits;
+    std::array<std::uint64_t, 4> by{};
+    for (std::size_t i = 0; i < result.findings.size(); ++i)
+      if (crossed(i)) {
+        hits.push_back(&result.findings[i]);
+        ++by[static_cast<std::size_t>(result.findings[i].rule->severity)];
+      }
+    std::string counts;
+    for (int k = 3; k >= 0; --k)
+      if (by[static_cast<std::size_t>(k)])
+        counts += (counts.empty() ? "" : ", ") + std::to_string(by[static_cast<std::size_t>(k)]) + " " +
+                  std::string(to_string(static_cast<Severity>(k)));
+    gate.push_back(reason + ": " + std::to_string(hits.size()) + " finding" + (hits.size() == 1 ? "" : "s") +
+                   (counts.empty() ? "" : " (" + counts + ")"));
+    constexpr std::size_t kShown = 5;
+    for (std::size_t i = 0; i < hits.size() && i < kShown; ++i) gate.push_back(gate_line(*hits[i]));
+    if (hits.size() > kShown)
+      gate.push_back("  ... and " + std::to_string(hits.size() - kShown) + " more (see the report)");
+  };
+  auto failing_at = [&](std::size_t i, std::optional<Severity> at) {
+    const Finding& f = result.findings[i];
+    return f.result == Result::Fail && (!at || f.rule->severity >= *at);
+  };
+  if (fail_on_new) {
+    // Only what this change introduced fails the build.
+    bool any = false;
+    for (std::size_t i = 0; i < result.findings.size(); ++i)
+      any |= model.baseline[i] == BaselineState::New && failing_at(i, fail_on);
+    if (any)
+      explain("new failures not in the baseline " + terminal_safe(baseline_path) +
+                  (fail_on ? " at " + std::string(to_string(*fail_on)) + " or above" : std::string()),
+              [&](std::size_t i) { return model.baseline[i] == BaselineState::New && failing_at(i, fail_on); });
+  } else {
+    bool crossed = false;
+    if (fail_on)
+      for (std::size_t i = 0; i < result.rules.size(); ++i)
+        crossed |= result.rules[i]->severity >= *fail_on && result.tallies[i].failed > 0;
+    if (crossed)
+      explain("--fail-on " + std::string(to_string(*fail_on)) + " crossed",
+              [&](std::size_t i) { return failing_at(i, fail_on); });
+    if (min_score >= 0 && model.score < min_score)
+      gate.push_back("--min-score " + std::to_string(min_score) + " not reached: the score is " +
+                     std::to_string(model.score) + "/100 (" + model.grade + ")");
+  }
+
+  // --severity: what is shown, not what is counted (the score, the tallies
+  // and the gate above saw every finding).
+  if (std::find(shown.begin(), shown.end(), false) != shown.end()) {
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < result.findings.size(); ++i) {
+      if (!shown[static_cast<std::size_t>(result.findings[i].rule->severity)]) continue;
+      if (kept != i) {
+        result.findings[kept] = std::move(result.findings[i]);
+        if (!model.baseline.empty()) model.baseline[kept] = model.baseline[i];
+      }
+      ++kept;
+    }
+    result.findings.resize(kept);
+    if (!model.baseline.empty()) model.baseline.resize(kept);
+  }
+
   for (const Output& o : outputs) {
     std::ofstream file;
     std::ostream* out = &std::cout;
     if (!o.file.empty() && o.file != "-") {
       file.open(o.file, std::ios::binary | std::ios::trunc);
       if (!file) {
-        std::cerr << "kguard scan: cannot write " << o.file << '\n';
+        std::cerr << "kguard scan: cannot write " << Tsafe{o.file} << '\n';
         return 2;
       }
       out = &file;
@@ -312,28 +496,37 @@ int scan_command(const std::vector<std::string>& args) {
     find_renderer(o.format)->render(model, render_options, *out);
     out->flush();
     if (!o.file.empty() && o.file != "-" && !quiet)
-      std::cerr << "kguard: wrote " << o.format << " report to " << o.file << '\n';
+      std::cerr << "kguard: wrote " << o.format << " report to " << Tsafe{o.file} << '\n';
   }
 
+  if (!quiet) {
+    std::cerr << "kguard: " << result.objects << " resource" << (result.objects == 1 ? "" : "s") << " in "
+              << result.documents << " document" << (result.documents == 1 ? "" : "s");
+    if (!result.skipped.empty()) std::cerr << " (" << result.skipped.size() << " skipped)";
+    std::cerr << ": " << model.tally.failed << " failed check" << (model.tally.failed == 1 ? "" : "s") << " ("
+              << model.by_severity[3] << " critical, " << model.by_severity[2] << " high, "
+              << model.by_severity[1] << " medium, " << model.by_severity[0] << " low), "
+              << model.tally.exempted << " exempted; score " << model.score << "/100 (" << model.grade
+              << ")\n";
+  }
+  int code = gate.empty() ? 0 : 1;
   if (!result.errors.empty()) {
-    if (!quiet)
-      std::cerr << "kguard: " << result.errors.size() << " input error(s); see the report\n";
-    return 2;
+    std::cerr << "kguard: " << result.errors.size() << " input error(s); see the report\n";
+    code = 2;
   }
-  if (fail_on_new) {
-    // Only what this change introduced fails the build.
-    for (std::size_t i = 0; i < result.findings.size(); ++i)
-      if (model.baseline[i] == BaselineState::New &&
-          (!fail_on || result.findings[i].rule->severity >= *fail_on))
-        return 1;
-    return 0;
+  if (result.objects == 0 && !allow_empty) {
+    std::cerr << "kguard: no Kubernetes objects found";
+    if (!cluster.enabled) {
+      std::cerr << " in";
+      for (const std::string& p : paths) std::cerr << ' ' << Tsafe{p};
+    }
+    if (!result.skipped.empty()) std::cerr << " (" << result.skipped.size() << " skipped, see the report)";
+    std::cerr << "; nothing was checked, so this is not a pass (--allow-empty accepts it)\n";
+    code = 2;
   }
-  if (fail_on) {
-    for (std::size_t i = 0; i < result.rules.size(); ++i)
-      if (result.rules[i]->severity >= *fail_on && result.tallies[i].failed > 0) return 1;
-  }
-  if (min_score >= 0 && model.score < min_score) return 1;
-  return 0;
+  if (code != 2)
+    for (const std::string& line : gate) std::cerr << (line.rfind("  ", 0) == 0 ? "" : "kguard: ") << line << '\n';
+  return code;
 }
 
 }  // namespace kg::cli

@@ -166,6 +166,33 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
       }
     } else if (key == "admission") {
       // Read and validated by `kguard admit` (engines/admit/admit_config.cpp).
+    } else if (key == "limits") {
+      if (!e.value->is_map()) {
+        bad(e.value, "limits: must be a mapping (maxFileSize, maxDocumentSize, maxErrorsPerFile)");
+        continue;
+      }
+      for (const MapEntry& f : e.value->entries()) {
+        const std::string field(f.key->text());
+        if (field == "maxFileSize" || field == "maxDocumentSize") {
+          auto n = f.value->is_scalar() ? parse_byte_size(f.value->text()) : std::nullopt;
+          if (!n) {
+            bad(f.value, "limits." + field + ": must be a size such as 256MiB, 64M, 512KiB or bytes");
+            continue;
+          }
+          (field == "maxFileSize" ? cfg.max_file_bytes : cfg.max_document_bytes) = *n;
+        } else if (field == "maxErrorsPerFile") {
+          auto n = f.value->as_int();
+          if (!n || *n < 1) {
+            bad(f.value, "limits.maxErrorsPerFile: must be a whole number of at least 1");
+            continue;
+          }
+          cfg.max_errors_per_file = static_cast<std::size_t>(*n);
+        } else {
+          bad(f.key, "limits: unknown field '" + field + "'");
+        }
+      }
+    } else if (key == "exclude") {
+      cfg.exclude = string_list(e.value, "exclude");
     } else if (key == "defaultExemptions") {
       if (!e.value->as_bool()) bad(e.value, "defaultExemptions: must be true or false");
       else cfg.default_exemptions = *e.value->as_bool();

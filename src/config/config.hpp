@@ -9,6 +9,8 @@
 //     - rules: [pss-host-namespaces]  namespaces: [monitoring]  names: ["node-exporter*"]
 //       reason: "node-exporter reads host metrics"  until: 2027-06-30
 //   defaultExemptions: true                      # the built-in kube-system pack
+//   limits: {maxFileSize: 256MiB, maxDocumentSize: 128MiB, maxErrorsPerFile: 100}
+//   exclude: ["charts/**", "*.tmpl.yaml"]        # left out of directory walks
 #pragma once
 
 #include <map>
@@ -65,6 +67,12 @@ struct Config {
   std::map<std::string, RuleOverride, std::less<>> rules;
   std::vector<ExemptionRule> exemptions;
   bool default_exemptions = true;
+  // limits: (unset fields keep the defaults of LoadLimits; the scan command
+  // applies them, its flags win)
+  std::optional<std::size_t> max_file_bytes;
+  std::optional<std::size_t> max_document_bytes;
+  std::optional<std::size_t> max_errors_per_file;
+  std::vector<std::string> exclude;  // globs directory walks leave out (as --exclude)
   std::shared_ptr<SourceFile> source;  // keeps the params nodes alive
 
   void apply(PolicyOptions& options) const;

@@ -1,6 +1,7 @@
 #include "core/document.hpp"
 
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -73,25 +74,64 @@ void load_any(SourceFile& file, Arena& arena, bool release, const LoadLimits& li
   }
   std::size_t delivered = 0;
   std::vector<InputError> before = file.errors;
+  const std::size_t dropped_before = file.errors_dropped;
   load_json(file, arena, release, limits, [&](const Document& d) {
     ++delivered;
     sink(d);
   });
   // A flow-style YAML file also starts with '{'; when nothing loaded as
-  // JSON, give YAML a chance and keep its result if it does better.
-  if (delivered == 0 && file.errors.size() > before.size()) {
+  // JSON, give YAML a chance and keep its result if it does better. Not
+  // after a limit: the same bytes would hit it again, at libyaml's pace.
+  if (delivered == 0 && file.error_count() > before.size() + dropped_before && !file.limit_hit) {
     std::vector<InputError> json_errors = std::move(file.errors);
+    const std::size_t json_dropped = file.errors_dropped;
     file.errors = before;
+    file.errors_dropped = dropped_before;
     std::size_t yaml_delivered = 0;
     load_yaml(file, arena, release, limits, [&](const Document& d) {
       ++yaml_delivered;
       sink(d);
     });
-    if (yaml_delivered == 0) file.errors = std::move(json_errors);
+    if (yaml_delivered == 0) {
+      file.errors = std::move(json_errors);
+      file.errors_dropped = json_dropped;
+    }
   }
 }
 
 }  // namespace
+
+std::string format_bytes(std::size_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0 || v >= 100 || v == static_cast<double>(static_cast<std::uint64_t>(v)))
+    std::snprintf(buf, sizeof buf, "%.0f %s", v, kUnits[u]);
+  else
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[u]);
+  return buf;
+}
+
+std::optional<std::size_t> parse_byte_size(std::string_view text) {
+  std::uint64_t n = 0;
+  auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc{} || p == text.data() || n == 0) return std::nullopt;
+  std::string_view unit(p, static_cast<std::size_t>(text.data() + text.size() - p));
+  if (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
+  int shift = 0;
+  if (unit.empty() || unit == "B") shift = 0;
+  else if (unit == "k" || unit == "K" || unit == "KiB" || unit == "Ki") shift = 10;
+  else if (unit == "M" || unit == "MiB" || unit == "Mi") shift = 20;
+  else if (unit == "G" || unit == "GiB" || unit == "Gi") shift = 30;
+  else return std::nullopt;
+  if (n > (std::uint64_t{1} << (62 - shift))) return std::nullopt;
+  return static_cast<std::size_t>(n << shift);
+}
 
 void load_documents(SourceFile& file, const LoadLimits& limits) {
   load_any(file, file.arena, false, limits,

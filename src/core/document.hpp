@@ -110,18 +110,43 @@ struct SourceFile {
   Arena arena{std::size_t{64} * 1024};
   std::vector<Document> documents;  // filled by load_documents only
   std::vector<InputError> errors;
+  // Errors past LoadLimits::max_errors_per_file are counted, not kept: a
+  // file of a million broken documents must not make a million-line report.
+  std::size_t max_errors = static_cast<std::size_t>(-1);
+  std::size_t errors_dropped = 0;
+  // Set by a loader that stopped at a limit (depth, aliases, size): the
+  // JSON loader's YAML fallback would only hit it again.
+  bool limit_hit = false;
+
+  void add_error(InputError e) {
+    if (errors.size() < max_errors) errors.push_back(std::move(e));
+    else ++errors_dropped;
+  }
+  std::size_t error_count() const { return errors.size() + errors_dropped; }
 };
 
 // Receives each document as soon as it is parsed (see stream_documents).
 using DocumentSink = std::function<void(const Document&)>;
 
-// Limits that protect against hostile input.
+// Limits that protect against hostile input (docs/configuration.md, "Limits").
 struct LoadLimits {
   std::size_t max_depth = 512;
   // Upper bound on nodes aliases may add to a document ("billion laughs");
   // a document above it is rejected, others still load.
   std::size_t max_alias_expansion = 2'000'000;
+  // A file (or stdin) above this is not read at all; a document (one YAML
+  // document, one JSON value) above the other is skipped with an error and
+  // the rest of its file still loads. Both bound the memory a scan can take.
+  std::size_t max_file_bytes = std::size_t{256} << 20;
+  std::size_t max_document_bytes = std::size_t{128} << 20;
+  // Errors kept per file; the rest are counted in one summary error.
+  std::size_t max_errors_per_file = 100;
 };
+
+// "64 MiB", "1.5 GiB", "512 KiB", "100 B" for limit messages.
+std::string format_bytes(std::size_t bytes);
+// "64MiB", "64M", "1GiB", "1G", "512k", "1000" (bytes); nullopt when malformed or 0.
+std::optional<std::size_t> parse_byte_size(std::string_view text);
 
 // Parses file.content (YAML stream or JSON values) into file.documents,
 // appending any errors to file.errors. Malformed documents are skipped with

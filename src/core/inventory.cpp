@@ -5,6 +5,27 @@
 
 namespace kg {
 
+Mark field_mark(const Node* map, std::string_view key) {
+  for (const MapEntry& e : entries(map))
+    if (e.key && e.key->text() == key)
+      return e.value && e.value->is_scalar() ? mark_of(e.value) : mark_of(e.key);
+  return {};
+}
+
+Mark path_mark(const Node* root, std::string_view dotted) {
+  const Node* at = root;
+  Mark m;
+  while (at && !dotted.empty()) {
+    const auto dot = dotted.find('.');
+    const std::string_view key = dotted.substr(0, dot);
+    m = field_mark(at, key);
+    if (!m) return {};
+    at = at->get(key);
+    dotted = dot == std::string_view::npos ? std::string_view{} : dotted.substr(dot + 1);
+  }
+  return m;
+}
+
 Labels read_labels(const Node* map) {
   Labels out;
   for (const MapEntry& e : entries(map)) out.emplace_back(e.key->text(), str(e.value));
@@ -25,7 +46,7 @@ bool has_label(const Labels& labels, std::string_view key) {
 }
 
 bool LabelSelector::matches(const Labels& labels) const {
-  if (!present) return false;
+  if (!present || invalid) return false;
   for (const auto& [k, v] : match_labels)
     if (!has_label(labels, k) || label(labels, k) != v) return false;
   for (const Requirement& r : expressions) {
@@ -40,10 +61,38 @@ bool LabelSelector::matches(const Labels& labels) const {
   return true;
 }
 
+const Node* invalid_selector_requirement(const Node* selector, std::string& why, std::string& field) {
+  std::size_t i = 0;
+  for (const Node* e : items(get(selector, "matchExpressions"))) {
+    const std::string index = "matchExpressions[" + std::to_string(i++) + "]";
+    const Node* op_node = get(e, "operator");
+    const std::string_view op = str(op_node);
+    const std::size_t values = items(get(e, "values")).size();
+    field = index + ".operator";
+    if (op != "In" && op != "NotIn" && op != "Exists" && op != "DoesNotExist") {
+      why = "operator \"" + std::string(op) + "\" is not In, NotIn, Exists or DoesNotExist";
+      return op_node ? op_node : e;
+    }
+    if ((op == "In" || op == "NotIn") && values == 0) {
+      why = "operator " + std::string(op) + " needs at least one value";
+      field = index + ".values";
+      return get(e, "values") ? get(e, "values") : op_node;
+    }
+    if ((op == "Exists" || op == "DoesNotExist") && values != 0) {
+      why = "operator " + std::string(op) + " takes no values";
+      field = index + ".values";
+      return get(e, "values");
+    }
+  }
+  return nullptr;
+}
+
 LabelSelector read_selector(const Node* selector) {
   LabelSelector s;
   if (!selector || selector->is_null()) return s;
   s.present = true;
+  std::string why, field;
+  s.invalid = invalid_selector_requirement(selector, why, field) != nullptr;
   s.match_labels = read_labels(selector->get("matchLabels"));
   for (const Node* e : items(selector->get("matchExpressions"))) {
     LabelSelector::Requirement r;
@@ -156,6 +205,9 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
   f.column = obj.column;
   f.path_prefix = obj.path_prefix;
   const Node* meta = obj.root->get("metadata");
+  f.metadata_at = field_mark(obj.root, "metadata");
+  f.name_at = field_mark(meta, "name");
+  f.namespace_at = field_mark(meta, "namespace");
   f.labels = read_labels(get(meta, "labels"));
   std::optional<ExemptionMark> exemption = read_exemption(get(meta, "annotations"));
   if (!exemption && pod) exemption = read_exemption(get(pod.meta, "annotations"));
@@ -185,17 +237,32 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
     if (const Node* a = pod.spec->get("automountServiceAccountToken"); a && a->as_bool())
       w.automount = a->as_bool();
     w.runtime_class = std::string(str(pod.spec->get("runtimeClassName")));
+    w.service_account_at = field_mark(pod.spec, "serviceAccountName");
+    if (!w.service_account_at) w.service_account_at = field_mark(pod.spec, "serviceAccount");
+    w.automount_at = field_mark(pod.spec, "automountServiceAccountToken");
+    w.runtime_class_at = field_mark(pod.spec, "runtimeClassName");
+    // The pod spec and template metadata as keys ("spec:" of the template),
+    // the nearest parent of a field the pod spec leaves out.
+    w.spec_key_at = path_mark(obj.root, w.spec_path);
+    std::string meta_path = pod.meta_path;
+    if (!obj.path_prefix.empty() && meta_path.rfind(obj.path_prefix + ".", 0) == 0)
+      meta_path.erase(0, obj.path_prefix.size() + 1);
+    w.template_meta_at = path_mark(obj.root, meta_path);
+    w.labels_at = field_mark(pod.meta, "labels");
+    w.object_spec_at = field_mark(obj.root, "spec");
     if (const Node* r = get(spec, "replicas"); r && kind != "Pod") w.replicas = r->as_int();
     const std::string_view restart = str(pod.spec->get("restartPolicy"));
     w.long_running = kind != "Job" && kind != "CronJob" &&
                      !(kind == "Pod" && (restart == "Never" || restart == "OnFailure"));
     workloads.push_back(std::move(w));
   } else if (kind == "Service") {
-    services.push_back({id, read_map_selector(get(spec, "selector")), std::string(str(get(spec, "type"))), false, {}});
+    services.push_back({id, read_map_selector(get(spec, "selector")), std::string(str(get(spec, "type"))), false, {},
+                        field_mark(spec, "selector")});
   } else if (kind == "NetworkPolicy") {
     NetworkPolicyFacts np;
     np.object = id;
     np.pod_selector = read_selector(get(spec, "podSelector"));
+    np.pod_selector_at = first_mark(field_mark(spec, "podSelector"), field_mark(obj.root, "spec"));
     np.ingress_rules = items(get(spec, "ingress")).size();
     np.egress_rules = items(get(spec, "egress")).size();
     const Node* types = get(spec, "policyTypes");
@@ -228,6 +295,10 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
     const Node* ref = obj.root->get("roleRef");
     b.role_kind = std::string(str(get(ref, "kind")));
     b.role_name = std::string(str(get(ref, "name")));
+    if (const Node* at = get(ref, "name") ? get(ref, "name") : ref) {
+      b.role_name_line = at->line;
+      b.role_name_column = at->column;
+    }
     for (const Node* s : items(obj.root->get("subjects")))
       b.subjects.push_back({std::string(str(get(s, "kind"))), std::string(str(get(s, "name"))),
                             std::string(str(get(s, "namespace")))});
@@ -297,7 +368,7 @@ void Inventory::append(Inventory&& o) {
   move_all(service_references, o.service_references);
   move_all(service_monitors, o.service_monitors);
   move_all(data_sources, o.data_sources);
-  for (auto& [i, n] : o.pdb_min_available) pdb_min_available.emplace_back(i + base, n);
+  for (auto& m : o.pdb_min_available) pdb_min_available.push_back({m.object + base, m.value, m.at});
   index_built_ = false;
   by_ns_.reset();
 }

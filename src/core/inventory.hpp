@@ -32,13 +32,21 @@ struct LabelSelector {
     std::vector<std::string> values;
   };
   bool present = false;
+  // apimachinery's LabelSelectorAsSelector refuses the selector (unknown
+  // operator, In/NotIn without values, Exists/DoesNotExist with values): it
+  // then selects nothing. The object-schema rule reports where.
+  bool invalid = false;
   Labels match_labels;
   std::vector<Requirement> expressions;
 
-  bool empty() const { return present && match_labels.empty() && expressions.empty(); }
+  bool empty() const { return present && !invalid && match_labels.empty() && expressions.empty(); }
   bool matches(const Labels& labels) const;
 };
+// The one label-selector reader and matcher (metav1.LabelSelector semantics).
 LabelSelector read_selector(const Node* selector);
+// The first matchExpressions entry LabelSelectorAsSelector refuses, with why
+// (`at` is the field to point at); nullptr when the selector is valid.
+const Node* invalid_selector_requirement(const Node* selector, std::string& why, std::string& field);
 // Service-style selector: a plain map of labels (matches nothing when empty).
 LabelSelector read_map_selector(const Node* map);
 
@@ -62,6 +70,24 @@ struct ExemptionMark {
   bool rejected = false;
 };
 
+// Where a field is in its file (line 0: the field is absent). Set-level
+// findings point at the field they name or, when it is absent, at its
+// nearest parent that exists (docs/report.md).
+struct Mark {
+  std::uint32_t line = 0;
+  std::uint32_t column = 0;
+  explicit operator bool() const { return line != 0; }
+};
+inline Mark mark_of(const Node* n) { return n ? Mark{n->line, n->column} : Mark{}; }
+// The field `key` of `map`: a scalar value's own position; for a map, list or
+// empty value the key's (a nested map's node starts at its first child, which
+// is not the field). Unset when absent.
+Mark field_mark(const Node* map, std::string_view key);
+// field_mark of the last segment of a dotted path ("spec.template.spec").
+Mark path_mark(const Node* root, std::string_view dotted);
+inline Mark first_mark(Mark a, Mark b) { return a ? a : b; }
+inline Mark first_mark(Mark a, Mark b, Mark c) { return a ? a : b ? b : c; }
+
 struct ObjectFacts {
   std::string kind;
   std::string api_version;
@@ -74,6 +100,9 @@ struct ObjectFacts {
   std::uint32_t line = 0;
   std::uint32_t column = 0;
   std::string path_prefix;
+  Mark metadata_at;   // metadata
+  Mark name_at;       // metadata.name
+  Mark namespace_at;  // metadata.namespace (absent: the namespace is defaulted)
   Labels labels;
   // Rare, and large inline: held by pointer to keep the per-object facts small.
   std::unique_ptr<ExemptionMark> exemption;
@@ -107,6 +136,13 @@ struct WorkloadFacts {
   bool long_running = true;  // false for Job, CronJob, bare Pod with restartPolicy Never/OnFailure
   std::uint32_t spec_line = 0;
   std::uint32_t spec_column = 0;
+  Mark spec_key_at;         // the pod spec's own key ("spec:" of the template)
+  Mark service_account_at;  // serviceAccountName (or the deprecated serviceAccount)
+  Mark automount_at;        // the pod spec's automountServiceAccountToken
+  Mark runtime_class_at;    // runtimeClassName
+  Mark template_meta_at;    // the pod template's metadata (labels_at's parent)
+  Mark labels_at;           // the pod template's metadata.labels
+  Mark object_spec_at;      // the object's own spec (spec.replicas' parent)
   // For the reference checks (reference_checks.cpp).
   std::uint32_t replicas_line = 0;  // 0 when spec.replicas is absent
   std::uint32_t replicas_column = 0;
@@ -140,11 +176,13 @@ struct ServiceFacts {
   std::string type;
   bool headless = false;  // clusterIP: None
   std::vector<ServicePortFacts> ports;
+  Mark selector_at;  // spec.selector
 };
 
 struct NetworkPolicyFacts {
   std::size_t object;
   LabelSelector pod_selector;
+  Mark pod_selector_at;  // spec.podSelector
   bool ingress_type = false;  // policyTypes contains Ingress (or defaulted)
   bool egress_type = false;
   std::size_t ingress_rules = 0;
@@ -236,6 +274,8 @@ struct BindingFacts {
   bool cluster = false;
   std::string role_kind;  // Role or ClusterRole
   std::string role_name;
+  std::uint32_t role_name_line = 0;  // roleRef.name (0: absent)
+  std::uint32_t role_name_column = 0;
   std::vector<Subject> subjects;
 };
 
@@ -253,7 +293,12 @@ struct Inventory {
   std::vector<std::size_t> resource_quotas;
   std::map<std::size_t, std::optional<bool>> sa_automount;  // ServiceAccount object → automount
   std::vector<AutoscalerFacts> autoscalers;
-  std::vector<std::pair<std::size_t, std::int64_t>> pdb_min_available;  // PDB object → integer minAvailable
+  struct PdbMinAvailable {
+    std::size_t object;  // the PDB
+    std::int64_t value;  // its integer minAvailable
+    Mark at;
+  };
+  std::vector<PdbMinAvailable> pdb_min_available;
   std::vector<ServiceReference> service_references;
   std::vector<ServiceMonitorFacts> service_monitors;
   std::vector<DataSourceFacts> data_sources;

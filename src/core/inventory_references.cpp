@@ -220,7 +220,8 @@ void Inventory::add_references(std::size_t id, const Object& obj, const PodView&
     a.column = ref->column;
     autoscalers.push_back(std::move(a));
   } else if (kind == "PodDisruptionBudget") {
-    if (const Node* m = get(spec, "minAvailable"); m && m->as_int()) pdb_min_available.emplace_back(id, *m->as_int());
+    if (const Node* m = get(spec, "minAvailable"); m && m->as_int())
+      pdb_min_available.push_back({id, *m->as_int(), field_mark(spec, "minAvailable")});
   } else if (kind == "Ingress") {
     add_ingress_backend(*this, id, ns, get(spec, "defaultBackend"), "spec.defaultBackend");
     add_ingress_backend(*this, id, ns, get(spec, "backend"), "spec.backend");

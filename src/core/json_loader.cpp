@@ -17,7 +17,7 @@ class JsonParser {
   JsonParser(SourceFile& file, Arena& arena, bool release, const LoadLimits& limits,
              const DocumentSink& sink)
       : file_(file), arena_(arena), release_(release), sink_(sink), s_(file.content),
-        builder_(arena, limits) {
+        limits_(limits), builder_(arena, limits) {
     if (release_)
       builder_.stream_list_items([this](const Node* item, std::size_t index) {
         sink_(Document{item, item->line, static_cast<std::int64_t>(index)});
@@ -31,19 +31,32 @@ class JsonParser {
       if (pos_ >= s_.size()) break;
       builder_.reset();
       const std::uint32_t doc_line = line_;
-      if (value() && !builder_.failed()) {
+      doc_start_ = pos_;
+      too_large_ = false;
+      if (value() && !builder_.failed() && !over_size()) {
         for (InputError& w : builder_.warnings()) {
           w.file = file_.path;
-          file_.errors.push_back(std::move(w));
+          file_.add_error(std::move(w));
         }
+        file_.errors_dropped += builder_.warnings_dropped();
         const Node* root = builder_.root();
         if (root && !root->is_null()) sink_(Document{root, doc_line});
         builder_.reset();
         if (release_) arena_.release();
         continue;
       }
-      const InputError& e = builder_.error();
-      file_.errors.push_back({file_.path, e.line, e.column, "invalid JSON: " + e.message});
+      if (too_large_ || over_size()) {
+        file_.add_error({file_.path, doc_line, 1,
+                         "document of more than " + format_bytes(limits_.max_document_bytes) +
+                             " is larger than the document size limit (--max-document-size); skipped"});
+        file_.limit_hit = true;
+      } else {
+        const InputError& e = builder_.error();
+        file_.add_error({file_.path, e.line, e.column, "invalid JSON: " + e.message});
+        if (builder_.limit_failed()) file_.limit_hit = true;
+      }
+      builder_.reset();
+      if (release_) arena_.release();
       if (!resync()) break;
     }
   }
@@ -54,6 +67,15 @@ class JsonParser {
   bool fail(std::string msg) {
     builder_.fail(line_, col(), std::move(msg));
     return false;
+  }
+
+  // Checked at every collection and after the value: a document is given
+  // up as soon as it passes the limit, so its tree never grows past it.
+  bool over_size() const { return pos_ - doc_start_ > limits_.max_document_bytes; }
+  bool check_size() {
+    if (!over_size()) return true;
+    too_large_ = true;
+    return fail("document too large");
   }
 
   // Skips to the next line beginning with '{' (the start of the next object).
@@ -234,7 +256,7 @@ class JsonParser {
 
 
   bool object(std::uint32_t line, std::uint32_t c) {
-    if (!builder_.begin(NodeType::Map, line, c)) return false;
+    if (!check_size() || !builder_.begin(NodeType::Map, line, c)) return false;
     ++pos_;
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == '}') {
@@ -267,7 +289,7 @@ class JsonParser {
   }
 
   bool array(std::uint32_t line, std::uint32_t c) {
-    if (!builder_.begin(NodeType::Seq, line, c)) return false;
+    if (!check_size() || !builder_.begin(NodeType::Seq, line, c)) return false;
     ++pos_;
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == ']') {
@@ -294,7 +316,10 @@ class JsonParser {
   bool release_;
   const DocumentSink& sink_;
   std::string_view s_;
+  const LoadLimits& limits_;
   detail::TreeBuilder builder_;
+  std::size_t doc_start_ = 0;
+  bool too_large_ = false;
   std::size_t pos_ = 0;
   std::size_t line_start_ = 0;
   std::uint32_t line_ = 1;

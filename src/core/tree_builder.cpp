@@ -14,7 +14,9 @@ void TreeBuilder::reset() {
   arena_ = &main_arena_;
   item_anchors_.clear();
   error_ = {};
+  limit_failed_ = false;
   warnings_.clear();
+  warnings_dropped_ = 0;
 }
 
 void TreeBuilder::fail(std::uint32_t line, std::uint32_t col, std::string message) {
@@ -77,6 +79,7 @@ bool TreeBuilder::begin(NodeType type, std::uint32_t line, std::uint32_t col,
                         std::string_view anchor) {
   if (failed()) return false;
   if (frames_.size() >= limits_.max_depth) {
+    limit_failed_ = true;
     fail(line, col, "nesting deeper than " + std::to_string(limits_.max_depth) + " levels");
     return false;
   }
@@ -121,13 +124,12 @@ void TreeBuilder::finish_map(Node* node, std::size_t start) {
       }
     }
     merged = own;
+    // A set, not a scan of `merged`: many large merged anchors must stay linear.
+    std::unordered_set<std::string_view> present;
+    for (const MapEntry& m : merged) present.insert(m.key->text());
     for (const Node* src : sources)
-      for (const MapEntry& e : src->entries()) {
-        bool present = std::any_of(merged.begin(), merged.end(), [&](const MapEntry& m) {
-          return m.key->text() == e.key->text();
-        });
-        if (!present) merged.push_back(e);
-      }
+      for (const MapEntry& e : src->entries())
+        if (present.insert(e.key->text()).second) merged.push_back(e);
   }
 
   const std::size_t n = has_merge ? merged.size() : count;
@@ -145,6 +147,10 @@ void TreeBuilder::finish_map(Node* node, std::size_t start) {
   // Duplicate keys are rejected by the API server's strict decoding; report
   // them so a hidden second `privileged: true` cannot go unnoticed.
   auto report_dup = [&](const MapEntry& first, const MapEntry& second) {
+    if (warnings_.size() >= limits_.max_errors_per_file) {
+      ++warnings_dropped_;
+      return;
+    }
     warnings_.push_back(InputError{{}, second.key->line, second.key->column,
                                    "duplicate key '" + std::string(second.key->text()) +
                                        "' (first at line " + std::to_string(first.key->line) +
@@ -208,6 +214,7 @@ bool TreeBuilder::alias(std::string_view anchor, std::uint32_t line, std::uint32
   // aliases is fine, a small one that expands exponentially is not.
   alias_expanded_ += it->second.expanded;
   if (alias_expanded_ > limits_.max_alias_expansion) {
+    limit_failed_ = true;
     fail(line, col,
          "aliases expand the document by more than " +
              std::to_string(limits_.max_alias_expansion) + " nodes (possible alias bomb)");

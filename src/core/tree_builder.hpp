@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/document.hpp"
@@ -44,8 +45,12 @@ class TreeBuilder {
   const Node* root() const { return root_; }
   bool failed() const { return !error_.message.empty(); }
   const InputError& error() const { return error_; }
-  // Non-fatal findings about the document (duplicate keys).
+  // Non-fatal findings about the document (duplicate keys), at most
+  // max_errors_per_file of them; the rest are only counted.
   std::vector<InputError>& warnings() { return warnings_; }
+  std::size_t warnings_dropped() const { return warnings_dropped_; }
+  // The failure is a limit (depth, alias expansion), not a syntax error.
+  bool limit_failed() const { return limit_failed_; }
   std::size_t depth() const { return frames_.size(); }
 
   void fail(std::uint32_t line, std::uint32_t col, std::string message);
@@ -86,7 +91,9 @@ class TreeBuilder {
   std::size_t alias_expanded_ = 0;  // of which added by aliases
   const Node* root_ = nullptr;
   InputError error_;
+  bool limit_failed_ = false;
   std::vector<InputError> warnings_;
+  std::size_t warnings_dropped_ = 0;
 };
 
 }  // namespace kg::detail

@@ -281,7 +281,7 @@ FastDocument FastYamlParser::parse_document(std::size_t pos, std::uint32_t line)
   const bool clean = find_document_end(body, doc) && check_bytes(pos, body);
   if (doc.status == FastDocument::Status::RestOfStream) return doc;
   doc.status = FastDocument::Status::Declined;
-  if (!clean) return doc;
+  if (!clean || doc.end - pos > max_document_bytes_) return doc;
 
   // end_ is the document end now: read the body again within it.
   ln_ = body_line;

@@ -44,6 +44,9 @@ class FastYamlParser {
   // Parses the document that starts at `pos` (a line start on line `line`).
   // On Declined the builder holds a partial tree: reset it before reuse.
   FastDocument parse_document(std::size_t pos, std::uint32_t line);
+  // A document larger than this is declined unparsed (libyaml's side
+  // reports it as too large without building its tree).
+  void set_max_document_bytes(std::size_t n) { max_document_bytes_ = n; }
 
  private:
   struct Bail {};  // thrown inside the parser only; never leaves parse_document
@@ -83,6 +86,7 @@ class FastYamlParser {
 
   std::string_view s_;
   TreeBuilder& b_;
+  std::size_t max_document_bytes_ = static_cast<std::size_t>(-1);
   std::size_t end_ = 0;  // document end
   std::size_t ls_ = 0;   // current line start
   std::size_t le_ = 0;   // current line end ('\n' or end_)

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/document.hpp"
@@ -39,15 +40,17 @@ struct Chunk {
   std::uint32_t first_line;  // 1-based line of `begin`
 };
 
-// Cuts the stream before every `---` line. `...` lines stay in their chunk
-// (libyaml handles them); directives (%YAML) move with the next document.
+// Cuts the stream before every `---` line and hands each chunk to `emit`
+// as it is found (a stream of a million tiny documents is never a million
+// chunks in memory). `...` lines stay in their chunk (libyaml handles them);
+// directives (%YAML) move with the next document.
 // Starts at `from` (a line start, line `from_line`): the bytes before it may
 // have been released.
 // Stops at `to` (a line start, or the end).
-std::vector<Chunk> split_documents(std::string_view s, std::size_t from, std::uint32_t from_line,
-                                   std::size_t to) {
+template <typename Emit>
+void split_documents(std::string_view s, std::size_t from, std::uint32_t from_line, std::size_t to,
+                     Emit&& emit) {
   s = s.substr(0, to);
-  std::vector<Chunk> chunks;
   std::size_t chunk_begin = from;
   std::uint32_t chunk_line = from_line;
   std::uint32_t line_no = from_line;
@@ -66,7 +69,7 @@ std::vector<Chunk> split_documents(std::string_view s, std::size_t from, std::ui
     } else if (is_marker(line, "---")) {
       std::size_t cut = directive_begin != std::string_view::npos ? directive_begin : pos;
       std::uint32_t cut_line = directive_begin != std::string_view::npos ? directive_line : line_no;
-      if (cut > chunk_begin) chunks.push_back({chunk_begin, cut, chunk_line});
+      if (cut > chunk_begin) emit(Chunk{chunk_begin, cut, chunk_line});
       chunk_begin = cut;
       chunk_line = cut_line;
       directive_begin = std::string_view::npos;
@@ -76,8 +79,7 @@ std::vector<Chunk> split_documents(std::string_view s, std::size_t from, std::ui
     pos = line_end;
     ++line_no;
   }
-  if (chunk_begin < s.size()) chunks.push_back({chunk_begin, s.size(), chunk_line});
-  return chunks;
+  if (chunk_begin < s.size()) emit(Chunk{chunk_begin, s.size(), chunk_line});
 }
 
 std::string_view sv(const yaml_char_t* p) {
@@ -88,7 +90,8 @@ class YamlChunkParser {
  public:
   YamlChunkParser(SourceFile& file, Arena& arena, bool release, const LoadLimits& limits,
                   const DocumentSink& sink)
-      : file_(file), arena_(arena), release_(release), sink_(sink), builder_(arena, limits) {
+      : file_(file), arena_(arena), release_(release), sink_(sink), limits_(limits),
+        builder_(arena, limits) {
     if (release_)
       builder_.stream_list_items([this](const Node* item, std::size_t index) {
         // Items the fast path delivered before declining the document are
@@ -113,6 +116,7 @@ class YamlChunkParser {
       return;
     }
     FastYamlParser fast(s, builder_);
+    fast.set_max_document_bytes(limits_.max_document_bytes);
     std::size_t pos = 0;
     std::uint32_t line = 1;
     while (pos < s.size()) {
@@ -158,8 +162,30 @@ class YamlChunkParser {
   }
 
   // Parses one chunk with libyaml; a syntax error is reported and ends it.
-  void parse(const Chunk& chunk) {
-    bool reported = false;  // a tree-builder error is reported once per document
+  // A document the tree builder gives up on (depth, aliases) ends it too:
+  // libyaml would otherwise go on scanning what is left of it, and its
+  // scanner's cost grows with the flow depth (400 KB of `[` took minutes).
+  // Parsing then resumes after the `...` line that ends that document, if
+  // the chunk has one.
+  void parse(Chunk chunk) {
+    if (chunk.end - chunk.begin > limits_.max_document_bytes) {
+      file_.add_error({file_.path, first_content_line(chunk), 1,
+                       "document of " + format_bytes(chunk.end - chunk.begin) +
+                           " is larger than the document size limit (" +
+                           format_bytes(limits_.max_document_bytes) +
+                           ", --max-document-size); skipped"});
+      file_.limit_hit = true;
+      return;
+    }
+    for (;;) {
+      const std::optional<Chunk> rest = parse_once(chunk);
+      if (!rest) return;
+      chunk = *rest;
+    }
+  }
+
+  std::optional<Chunk> parse_once(const Chunk& chunk) {
+    std::optional<Chunk> rest;
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
     const auto* data = reinterpret_cast<const unsigned char*>(file_.content.data() + chunk.begin);
@@ -180,7 +206,6 @@ class YamlChunkParser {
       switch (type) {
         case YAML_DOCUMENT_START_EVENT:
           builder_.reset();
-          reported = false;
           doc_line = line;
           break;
         case YAML_DOCUMENT_END_EVENT:
@@ -218,16 +243,21 @@ class YamlChunkParser {
       yaml_event_delete(&ev);
       if (input_size >= kReleaseMinBytes)
         release_read_input(chunk.begin + static_cast<std::size_t>(parser.input.string.current - data));
-      if (!ok && !reported) {
+      if (!ok) {
         // The syntax is fine, the tree is not (alias bomb, depth): drop this
-        // document and go on with the same parser.
+        // document and stop reading it.
         const InputError& e = builder_.error();
-        file_.errors.push_back({file_.path, e.line, e.column, e.message});
-        reported = true;
+        file_.add_error({file_.path, e.line, e.column, e.message});
+        if (builder_.limit_failed()) file_.limit_hit = true;
+        rest = after_document_end(chunk, line);
+        builder_.reset();
+        if (release_) arena_.release();
+        break;
       }
       if (type == YAML_STREAM_END_EVENT) break;
     }
     yaml_parser_delete(&parser);
+    return rest;
   }
 
  private:
@@ -265,8 +295,9 @@ class YamlChunkParser {
     }
     for (InputError& w : builder_.warnings()) {
       w.file = file_.path;
-      file_.errors.push_back(std::move(w));
+      file_.add_error(std::move(w));
     }
+    file_.errors_dropped += builder_.warnings_dropped();
     const Node* root = builder_.root();
     if (root && !root->is_null()) sink_(Document{root, doc_line});
     builder_.reset();
@@ -288,7 +319,56 @@ class YamlChunkParser {
              ")";
     }
     e.message = std::move(msg);
-    file_.errors.push_back(std::move(e));
+    file_.add_error(std::move(e));
+  }
+
+  // The first line of a chunk that is not blank, a comment or `---`, for
+  // the location of a document too large to parse.
+  std::uint32_t first_content_line(const Chunk& chunk) const {
+    const std::string_view s(file_.content);
+    std::uint32_t line = chunk.first_line;
+    for (std::size_t pos = chunk.begin; pos < chunk.end && pos - chunk.begin < 65536;) {
+      const std::size_t nl = s.find('\n', pos);
+      const std::size_t end = nl == std::string_view::npos || nl >= chunk.end ? chunk.end : nl;
+      const std::string_view l = s.substr(pos, end - pos);
+      const std::size_t c = l.find_first_not_of(" \t\r");
+      if (c != std::string_view::npos && l[c] != '#' && !is_marker(l, "---")) return line;
+      pos = end + 1;
+      ++line;
+    }
+    return chunk.first_line;
+  }
+
+  // The rest of `chunk` after the `...` line that ends the document holding
+  // line `line` (a file line), or nothing when the chunk has no such line.
+  // Counts lines from the last point known intact (the chunk's start, or
+  // where the input was released up to).
+  std::optional<Chunk> after_document_end(const Chunk& chunk, std::uint32_t line) const {
+    const std::string_view s = std::string_view(file_.content).substr(0, chunk.end);
+    std::size_t pos = chunk.begin;
+    std::uint32_t at = chunk.first_line;
+    if (released_ > pos) {
+      pos = released_;
+      at = released_lines_ + 1;
+    }
+    // To the start of the line after `line`.
+    while (at <= line) {
+      const std::size_t nl = s.find('\n', pos);
+      if (nl == std::string_view::npos) return std::nullopt;
+      pos = nl + 1;
+      ++at;
+    }
+    while (pos < s.size()) {
+      const std::size_t nl = s.find('\n', pos);
+      const std::size_t end = nl == std::string_view::npos ? s.size() : nl + 1;
+      if (is_marker(s.substr(pos, end - pos), "...")) {
+        if (end >= s.size()) return std::nullopt;
+        return Chunk{end, chunk.end, at + 1};
+      }
+      pos = end;
+      ++at;
+    }
+    return std::nullopt;
   }
 
   // libyaml from `from` (a line start) to the end of the stream, one
@@ -297,13 +377,14 @@ class YamlChunkParser {
   // document it is in.
   void parse_rest_with_libyaml(std::size_t from, std::uint32_t from_line,
                                std::size_t to = std::string_view::npos) {
-    for (const Chunk& chunk : split_documents(file_.content, from, from_line, to)) parse(chunk);
+    split_documents(file_.content, from, from_line, to, [this](const Chunk& chunk) { parse(chunk); });
   }
 
   SourceFile& file_;
   Arena& arena_;
   bool release_;
   const DocumentSink& sink_;
+  const LoadLimits& limits_;
   detail::TreeBuilder builder_;
   std::uint32_t base_line_ = 1;
   std::size_t released_ = 0;

@@ -42,6 +42,9 @@ struct EngineResult {
   std::vector<Finding> findings;  // failures, exemptions (and passes when asked), input order
   std::vector<InputError> errors;
   std::vector<InputError> warnings;  // e.g. expired exemptions
+  // What the input walk left out, and why (hidden, excluded, a known
+  // non-Kubernetes file, a YAML document with neither apiVersion nor kind).
+  std::vector<InputError> skipped;
   // Set when the input is a cluster read (or a kguard snapshot of one).
   std::optional<ClusterInfo> cluster;
 

@@ -65,6 +65,7 @@ struct Finding {
   Location location;
   std::string exemption_reason;  // for Result::Exempt
   std::string exemption_until;
+  bool exemption_in_source = false;  // by the subject's own annotation (else the configuration)
   std::size_t object = 0;  // index of the object in input order
 };
 

@@ -5,12 +5,27 @@
 #include <string>
 
 #include "report/formats.hpp"
+#include "report/terminal.hpp"
 
 namespace kg {
 namespace {
 
 // RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled.
-void field(std::ostream& out, std::string_view s) {
+// Other controls (ESC, DEL, C1…) are written visibly (\x1B), never raw: CSV
+// files are also read on terminals.
+void field(std::ostream& out, std::string_view raw) {
+  std::string safe;
+  for (std::size_t i = 0; i < raw.size();) {
+    const std::size_t start = i;
+    const char32_t cp = next_code_point(raw, i);
+    const bool control = (cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || (cp >= 0x7F && cp <= 0x9F);
+    if (!control) {
+      safe.append(raw.substr(start, i - start));
+    } else {
+      safe += terminal_safe(raw.substr(start, i - start));
+    }
+  }
+  const std::string_view s = safe;
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) {
     out << s;
     return;

@@ -16,7 +16,8 @@
 namespace kg {
 
 // SARIF 2.1.0: one run, the rules in force as tool.driver.rules, one result per
-// failed finding with partialFingerprints for GitHub code scanning.
+// failed finding with partialFingerprints for GitHub code scanning, and one per
+// exempted finding with `suppressions` (kind inSource or external, the reason).
 void write_sarif_report(const ReportModel& m, std::ostream& out);
 
 // JUnit XML: a <testsuite> per category, a <testcase> per failed
@@ -30,6 +31,9 @@ void write_markdown_report(const ReportModel& m, std::ostream& out);
 
 // RFC 4180 CSV, one row per finding.
 void write_csv_report(const ReportModel& m, std::ostream& out);
+
+// One line per failed finding and input error: file:line:col: severity rule: message [kind ns/name].
+void write_ci_report(const ReportModel& m, std::ostream& out);
 
 // wgpolicyk8s.io/v1alpha2 PolicyReport per namespace plus one
 // ClusterPolicyReport, as a multi-document YAML stream.

@@ -8,6 +8,7 @@
 // forbids every network request. tests/integration/html_test.mjs drives it in
 // headless Chromium.
 #include "report/html_report.hpp"
+#include "report/grouping.hpp"
 
 #include <algorithm>
 #include <array>
@@ -33,6 +34,17 @@ std::ostream& operator<<(std::ostream& out, Esc e) {
   std::size_t run = 0;
   for (std::size_t i = 0; i < e.s.size(); ++i) {
     std::string_view rep;
+    const auto b = static_cast<unsigned char>(e.s[i]);
+    const bool c1 = b == 0xC2 && i + 1 < e.s.size() &&
+                    static_cast<unsigned char>(e.s[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(e.s[i + 1]) <= 0x9F;
+    if ((b < 0x20 && b != '\t' && b != '\n') || b == 0x7F || c1) {
+      // Controls are invalid in HTML text and live on a terminal that shows the file.
+      out.write(e.s.data() + run, static_cast<std::streamsize>(i - run)) << "\xEF\xBF\xBD";  // U+FFFD
+      if (c1) ++i;
+      run = i + 1;
+      continue;
+    }
     switch (e.s[i]) {
       case '&': rep = "&amp;"; break;
       case '<': rep = "&lt;"; break;
@@ -536,8 +548,20 @@ void write_data(const ReportModel& m, std::ostream& out) {
 
   // [rule, result, kind, namespace, name, container, message, file, line, column, path,
   //  exemption reason, exemption until]
+  // The page filters and pages findings itself; only a report too large to
+  // open well lists findings of a repeated shape a few times, then counts
+  // them (report/grouping.hpp).
+  constexpr std::size_t kGroupAbove = 20000;
+  const FindingGroups groups =
+      group_findings(s.findings, s.findings.size() > kGroupAbove ? kShownPerGroup : SIZE_MAX);
   w.key("findings").begin_array();
-  for (const Finding& f : s.findings) {
+  for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
+    if (groups.hidden[fi]) continue;
+    const Finding& f = s.findings[fi];
+    std::string message = finding_message(f, L);
+    if (groups.more[fi] > 0)
+      message += " (… " + std::string(tr(L, "and")) + ' ' + std::to_string(groups.more[fi]) + ' ' +
+                 std::string(tr(L, "more like this, not listed here")) + ')';
     w.begin_array()
         .value(rule_index.at(f.rule))
         .value(to_string(f.result))
@@ -545,7 +569,7 @@ void write_data(const ReportModel& m, std::ostream& out) {
         .value(f.ns)
         .value(f.name)
         .value(f.container)
-        .value(finding_message(f, L))
+        .value(message)
         .value(f.location.file)
         .value(static_cast<std::uint64_t>(f.location.line))
         .value(static_cast<std::uint64_t>(f.location.column))
@@ -560,6 +584,21 @@ void write_data(const ReportModel& m, std::ostream& out) {
   const std::string json = buf.str();
   std::size_t run = 0;
   for (std::size_t i = 0; i < json.size(); ++i) {
+    // DEL and C1 controls (only ever inside JSON strings) as \u escapes: the
+    // page renders the same and a terminal showing the file sees no controls.
+    const auto b = static_cast<unsigned char>(json[i]);
+    const bool c1 = b == 0xC2 && i + 1 < json.size() &&
+                    static_cast<unsigned char>(json[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(json[i + 1]) <= 0x9F;
+    if (b == 0x7F || c1) {
+      out.write(json.data() + run, static_cast<std::streamsize>(i - run));
+      char esc[8];
+      std::snprintf(esc, sizeof esc, "\\u%04x", c1 ? static_cast<unsigned char>(json[i + 1]) : 0x7Fu);
+      out << esc;
+      i += c1 ? 1 : 0;
+      run = i + 1;
+      continue;
+    }
     if (json[i] != '<') continue;
     out.write(json.data() + run, static_cast<std::streamsize>(i - run));
     run = i + 1;
@@ -942,6 +981,24 @@ void write_errors(const ReportModel& m, std::ostream& out) {
   out << "</tbody></table></div></section>";
 }
 
+// What the input walk left out, and why (docs/configuration.md).
+void write_skipped(const ReportModel& m, std::ostream& out) {
+  const EngineResult& s = *m.result;
+  if (s.skipped.empty()) return;
+  const Lang L = m.lang;
+  out << "<section id=\"skipped\" aria-labelledby=\"h-skipped\"><div class=\"card\"><h3 "
+         "id=\"h-skipped\">"
+      << Esc{tr(L, "Skipped")} << " (" << s.skipped.size()
+      << ")</h3><table class=\"kv\"><thead><tr><th scope=\"col\">" << Esc{tr(L, "Location")}
+      << "</th><th scope=\"col\">" << Esc{tr(L, "Message")} << "</th></tr></thead><tbody>";
+  for (const InputError& e : s.skipped) {
+    out << "<tr><td><code>" << Esc{e.file};
+    if (e.line) out << ':' << e.line;
+    out << "</code></td><td>" << Esc{e.message} << "</td></tr>";
+  }
+  out << "</tbody></table></div></section>";
+}
+
 }  // namespace
 
 void write_html_report(const ReportModel& m, std::ostream& out) {
@@ -984,6 +1041,7 @@ void write_html_report(const ReportModel& m, std::ostream& out) {
   write_cluster(m, out);
   write_details(m, out);
   write_errors(m, out);
+  write_skipped(m, out);
 
   out << "</main><footer class=\"wrap\"><p>" << Esc{tr(L, "kguard inspection report")}
       << " &middot; kguard " << Esc{m.tool_version} << " &middot; " << Esc{m.generated_at}

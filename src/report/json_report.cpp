@@ -118,10 +118,11 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
         .field("category", to_string(f.rule->category))
         .field("severity", to_string(f.rule->severity))
         .field("result", to_string(f.result))
-        .field("kind", f.kind)
-        .field("namespace", f.ns)
-        .field("name", f.name)
-        .field("container", f.container);
+        .field("kind", f.kind);
+    // A cluster-scoped object (or one whose namespace is defaulted) has none:
+    // no `"namespace": ""`.
+    if (!f.ns.empty()) w.field("namespace", f.ns);
+    w.field("name", f.name).field("container", f.container);
     // Engines whose subject is narrower than an object (an image, a layer path).
     if (!f.subject.empty()) w.field("subject", f.subject);
     w.field("message", f.message)
@@ -163,6 +164,15 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
         .field("line", static_cast<std::uint64_t>(e.line))
         .field("message", e.message)
         .end_object();
+  }
+  w.end_array();
+
+  // What directory walks left out, and why (docs/configuration.md).
+  w.key("skipped").begin_array();
+  for (const InputError& e : s.skipped) {
+    w.begin_object().field("file", e.file);
+    if (e.line) w.field("line", static_cast<std::uint64_t>(e.line));
+    w.field("reason", e.message).end_object();
   }
   w.end_array();
   w.end_object();

@@ -15,7 +15,7 @@ namespace {
 
 // XML 1.0 text or attribute value. Characters XML 1.0 cannot carry at all
 // (C0 controls other than tab/newline/CR, U+FFFE/U+FFFF, invalid UTF-8)
-// become U+FFFD; in attributes, tab/newline/CR are character references
+// and DEL/C1 (which a terminal showing the file acts on) become U+FFFD; in attributes, tab/newline/CR are character references
 // because attribute-value normalisation would turn them into spaces.
 std::string xml(std::string_view s, bool attribute = false) {
   std::string out;
@@ -31,7 +31,7 @@ std::string xml(std::string_view s, bool attribute = false) {
       case '\t': out += attribute ? "&#9;" : "\t"; break;
       case '\n': out += attribute ? "&#10;" : "\n"; break;
       case '\r': out += "&#13;"; break;  // a raw CR would be read back as a newline
-      default: append_utf8(out, cp < 0x20 || cp == 0xFFFE || cp == 0xFFFF ? char32_t{0xFFFD} : cp);
+      default: append_utf8(out, cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0xFFFE || cp == 0xFFFF ? char32_t{0xFFFD} : cp);
     }
   }
   return out;

@@ -194,6 +194,21 @@ void write_errors(std::ostream& out, const ReportModel& m) {
   out << '\n';
 }
 
+// What directory walks left out, collapsed: it explains a short report.
+void write_skipped(std::ostream& out, const ReportModel& m) {
+  const EngineResult& s = *m.result;
+  if (s.skipped.empty()) return;
+  const Lang L = m.lang;
+  out << "<details>\n<summary>" << tr(L, "Skipped") << " (" << s.skipped.size() << ")</summary>\n\n";
+  for (std::size_t i = 0; i < s.skipped.size() && i < kMaxErrors; ++i) {
+    const InputError& e = s.skipped[i];
+    out << "- " << cell(file_position(e.file, e.line, e.line ? e.column : 0)) << ": " << cell(e.message) << '\n';
+  }
+  if (s.skipped.size() > kMaxErrors)
+    out << "- " << tr(L, "More not shown:") << " " << s.skipped.size() - kMaxErrors << '\n';
+  out << "\n</details>\n\n";
+}
+
 // One collapsed block for the findings [first, last) of one resource.
 std::string details_block(const ReportModel& m, std::size_t first, std::size_t last) {
   const std::vector<Finding>& fs = m.result->findings;
@@ -232,6 +247,7 @@ void write_markdown_report(const ReportModel& m, std::ostream& out) {
   write_header(doc, m);
   write_top_findings(doc, m);
   write_errors(doc, m);
+  write_skipped(doc, m);
   std::string text = doc.str();
 
   if (!s.findings.empty()) text += "### " + std::string(tr(L, "Details by workload")) + "\n\n";

@@ -141,7 +141,14 @@ void apply_baseline(ReportModel& m, const Baseline& b) {
 std::string finding_message(const Finding& f, Lang lang) {
   if (lang == Lang::En) return f.message;
   std::string m(f.rule->title_in(lang));
-  if (!f.container.empty()) m += "（容器 \"" + f.container + "\"）";
+  // The same kind of container the English message names.
+  if (!f.container.empty()) {
+    const std::string_view path = f.location.path;
+    const char* what = path.find("initContainers[") != std::string_view::npos        ? "初始化容器"
+                       : path.find("ephemeralContainers[") != std::string_view::npos ? "临时容器"
+                                                                                      : "容器";
+    m += std::string("（") + what + " \"" + f.container + "\"）";
+  }
   if (!f.location.path.empty()) m += "：" + f.location.path;
   return m;
 }

@@ -27,6 +27,9 @@ void render_csv(const ReportModel& m, const RenderOptions&, std::ostream& out) {
 void render_policyreport(const ReportModel& m, const RenderOptions&, std::ostream& out) {
   write_policyreport_report(m, out);
 }
+void render_ci(const ReportModel& m, const RenderOptions&, std::ostream& out) {
+  write_ci_report(m, out);
+}
 void render_html(const ReportModel& m, const RenderOptions&, std::ostream& out) {
   write_html_report(m, out);
 }
@@ -44,6 +47,7 @@ std::span<const Renderer> renderers() {
       {"markdown", "Markdown for pull-request comments (under 65,536 characters)", render_markdown},
       {"csv", "CSV (RFC 4180), one row per finding", render_csv},
       {"policyreport", "wgpolicyk8s.io PolicyReport / ClusterPolicyReport YAML", render_policyreport},
+      {"ci", "one line per failure: file:line:col: severity rule: message [kind ns/name]", render_ci},
   };
   return kRenderers;
 }

@@ -1,5 +1,5 @@
 // SARIF 2.1.0 (OASIS), shaped for GitHub code scanning: rule metadata with
-// security-severity, one result per failed finding with a physical location
+// security-severity, one result per failed (or, suppressed, exempted) finding with a physical location
 // relative to the checkout (%SRCROOT%), and a fingerprint that survives edits
 // which only move lines, so re-uploads update alerts instead of duplicating.
 #include <algorithm>
@@ -187,8 +187,22 @@ void write_result(JsonWriter& w, const Finding& f, std::size_t rule_index, bool 
       .begin_object()
       .field("kguardFindingId/v1", finding_fingerprint(f))
       .end_object();
+  // An exempted finding is reported suppressed, so code scanning shows it as
+  // dismissed with its reason instead of losing it: "inSource" for the
+  // object's kguard.io/exempt annotation, "external" for the config.
+  if (f.result == Result::Exempt) {
+    w.key("suppressions").begin_array().begin_object();
+    w.field("kind", f.exemption_in_source ? "inSource" : "external")
+        .field("status", "accepted")
+        .field("justification", f.exemption_reason);
+    if (!f.exemption_until.empty())
+      w.key("properties").begin_object().field("until", f.exemption_until).end_object();
+    w.end_object().end_array();
+  }
   w.key("properties").begin_object();
-  w.field("kind", f.kind).field("namespace", f.ns).field("name", f.name);
+  w.field("kind", f.kind);
+  if (!f.ns.empty()) w.field("namespace", f.ns);  // cluster-scoped: none, not ""
+  w.field("name", f.name);
   if (!f.container.empty()) w.field("container", f.container);
   if (!f.location.path.empty()) w.field("path", f.location.path);
   w.end_object();
@@ -235,6 +249,19 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
     }
     w.end_object();
   }
+  // What a directory walk left out (docs/configuration.md), so an upload
+  // shows why a file has no results.
+  for (const InputError& e : s.skipped) {
+    w.begin_object().field("level", "note");
+    w.key("descriptor").begin_object().field("id", "skipped").end_object();
+    w.key("message").begin_object().field("text", "skipped: " + e.message).end_object();
+    if (has_file(e.file)) {
+      w.key("locations").begin_array().begin_object();
+      write_physical_location(w, e.file, e.line, e.column);
+      w.end_object().end_array();
+    }
+    w.end_object();
+  }
   // A cluster scan's coverage gaps: kinds the identity could not read, so
   // their rules were not evaluated on them.
   if (s.cluster)
@@ -263,7 +290,7 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
   w.key("results").begin_array();
   for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
     const Finding& f = s.findings[fi];
-    if (f.result != Result::Fail) continue;
+    if (f.result == Result::Pass) continue;
     auto it = rule_index.find(f.rule);
     write_result(w, f, it == rule_index.end() ? 0 : it->second, it != rule_index.end(), L,
                  m.baseline.empty() ? BaselineState::None : m.baseline[fi]);

@@ -6,7 +6,9 @@
 #include <sstream>
 
 #include "core/utf8.hpp"
+#include "report/grouping.hpp"
 #include "report/model.hpp"
+#include "report/terminal.hpp"
 
 namespace kg {
 namespace {
@@ -77,15 +79,15 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
 
   heading(std::string("1. ") + std::string(tr(L, "Overview")));
   out << "  " << pad(tr(L, "Source"), 12);
-  for (std::size_t i = 0; i < s.inputs.size(); ++i) out << (i ? ", " : "") << s.inputs[i];
+  for (std::size_t i = 0; i < s.inputs.size(); ++i) out << (i ? ", " : "") << Tsafe{s.inputs[i]};
   out << '\n';
   if (s.cluster) {
     const ClusterInfo& c = *s.cluster;
-    out << "  " << pad(tr(L, "Cluster"), 12) << c.server;
-    if (!c.context.empty()) out << " (" << c.context << ")";
-    out << ", Kubernetes " << c.server_version << '\n';
-    out << "  " << pad("", 12) << cluster_counts(c, L) << '\n';
-    out << "  " << pad(tr(L, "Scope"), 12) << cluster_scope(c, L) << '\n';
+    out << "  " << pad(tr(L, "Cluster"), 12) << Tsafe{c.server};
+    if (!c.context.empty()) out << " (" << Tsafe{c.context} << ")";
+    out << ", Kubernetes " << Tsafe{c.server_version} << '\n';
+    out << "  " << pad("", 12) << Tsafe{cluster_counts(c, L)} << '\n';
+    out << "  " << pad(tr(L, "Scope"), 12) << Tsafe{cluster_scope(c, L)} << '\n';
   }
   out << "  " << pad(tr(L, "Policy"), 12) << policy_text(s, L) << '\n';
   const std::string_view score_colour = m.score >= 80 ? kGreen : m.score >= 60 ? kYellow : kRed;
@@ -99,7 +101,7 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
       << tr(L, "low") << " (" << tr(L, "failed checks") << ")\n";
   out << "  " << pad(tr(L, "Resources"), 12) << s.objects << " (" << s.documents << " " << tr(L, "documents") << ")\n";
   for (const auto& [kind, count] : s.kinds)
-    out << "    " << pad(kind, 28) << lpad(count, 7) << lpad(percent(count, s.objects), 8) << '\n';
+    out << "    " << pad(terminal_safe(kind), 28) << lpad(count, 7) << lpad(percent(count, s.objects), 8) << '\n';
 
   heading(std::string("2. ") + std::string(tr(L, "By category")));
   out << "  " << pad(tr(L, "Category"), 16) << lpad(tr(L, "Checks"), 8) << lpad(tr(L, "Passed"), 8)
@@ -110,45 +112,55 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
 
   heading(std::string("3. ") + std::string(tr(L, "Details by workload")));
   if (s.findings.empty()) out << "  " << tr(L, "No failed checks.") << '\n';
-  // Group rows by resource, keeping input order.
+  // Group rows by resource, keeping input order. Findings of a repeated
+  // shape are listed a few times, then counted (report/grouping.hpp).
+  const FindingGroups groups = group_findings(s.findings);
+  if (groups.hidden_total > 0)
+    out << "  " << st(kDim) << groups.hidden_total << ' '
+        << tr(L, "findings of a repeated shape are counted, not listed (every finding is in the json, sarif and csv reports)")
+        << st(kReset) << '\n';
   std::string current;
   for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
+    if (groups.hidden[fi]) continue;
     const Finding& f = s.findings[fi];
     const bool is_new = !m.baseline.empty() && m.baseline[fi] == BaselineState::New;
-    std::string resource = f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name;
+    std::string resource = terminal_safe(f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name);
     if (resource != current) {
       current = resource;
-      out << "\n  " << st(kBold) << resource << st(kReset) << "  " << st(kDim) << f.location.file
+      out << "\n  " << st(kBold) << resource << st(kReset) << "  " << st(kDim) << Tsafe{f.location.file}
           << st(kReset) << '\n';
     }
     const RuleInfo& r = *f.rule;
     const std::string_view sev_col = f.result == Result::Fail ? severity_colour(r.severity) : kGreen;
     out << "    " << st(sev_col) << pad(std::string(tr(L, to_string(f.result))) + " " +
                                          std::string(tr(L, to_string(r.severity))), 16)
-        << st(kReset) << pad(r.id, 32) << ' ' << (is_new ? std::string("[") + std::string(tr(L, "new")) + "] " : std::string())
-        << finding_message(f, L) << '\n';
-    out << "      " << st(kDim) << f.location.file << ':' << f.location.line << ':'
+        << st(kReset) << pad(terminal_safe(r.id), 32) << ' ' << (is_new ? std::string("[") + std::string(tr(L, "new")) + "] " : std::string())
+        << Tsafe{finding_message(f, L)} << '\n';
+    out << "      " << st(kDim) << Tsafe{f.location.file} << ':' << f.location.line << ':'
         << f.location.column;
-    if (!f.location.path.empty()) out << "  " << f.location.path;
+    if (!f.location.path.empty()) out << "  " << Tsafe{f.location.path};
     out << st(kReset) << '\n';
-    if (f.result == Result::Fail) out << "      " << tr(L, "fix") << ": " << r.remediation_in(L) << '\n';
+    if (f.result == Result::Fail) out << "      " << tr(L, "fix") << ": " << Tsafe{r.remediation_in(L)} << '\n';
     if (f.result == Result::Exempt) {
-      out << "      " << tr(L, "exempt") << ": " << f.exemption_reason;
-      if (!f.exemption_until.empty()) out << " (" << tr(L, "until") << ' ' << f.exemption_until << ')';
+      out << "      " << tr(L, "exempt") << ": " << Tsafe{f.exemption_reason};
+      if (!f.exemption_until.empty()) out << " (" << tr(L, "until") << ' ' << Tsafe{f.exemption_until} << ')';
       out << '\n';
     }
+    if (groups.more[fi] > 0)
+      out << "      " << st(kDim) << "… " << tr(L, "and") << ' ' << groups.more[fi] << ' '
+          << tr(L, "more like this, not listed here") << st(kReset) << '\n';
   }
 
   if (s.cluster) {
     heading(tr(L, "Coverage"));
     if (s.cluster->coverage.empty()) out << "  " << tr(L, "Everything kguard needs could be read.") << '\n';
     for (const CoverageGap& g : s.cluster->coverage) {
-      out << "  " << st(kYellow) << coverage_where(g, L) << st(kReset) << ": " << g.reason;
-      if (!g.message.empty()) out << " — " << g.message;
+      out << "  " << st(kYellow) << Tsafe{coverage_where(g, L)} << st(kReset) << ": " << Tsafe{g.reason};
+      if (!g.message.empty()) out << " — " << Tsafe{g.message};
       out << '\n';
       if (!g.rules.empty()) {
         out << "    " << st(kDim) << tr(L, "could not be read; these rules did not see it:") << ' ';
-        for (std::size_t i = 0; i < g.rules.size(); ++i) out << (i ? ", " : "") << g.rules[i];
+        for (std::size_t i = 0; i < g.rules.size(); ++i) out << (i ? ", " : "") << Tsafe{g.rules[i]};
         out << st(kReset) << '\n';
       }
     }
@@ -158,27 +170,35 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     heading(tr(L, "Compared with the baseline"));
     std::uint64_t unchanged = 0;
     for (BaselineState b : m.baseline) unchanged += b == BaselineState::Unchanged ? 1 : 0;
-    out << "  " << m.baseline_file << ": " << m.new_failures << ' ' << tr(L, "new") << ", "
+    out << "  " << Tsafe{m.baseline_file} << ": " << m.new_failures << ' ' << tr(L, "new") << ", "
         << unchanged << ' ' << tr(L, "unchanged") << ", " << m.fixed.size() << ' ' << tr(L, "fixed")
         << '\n';
     for (const FixedFinding& x : m.fixed)
-      out << "    " << st(kGreen) << tr(L, "fixed") << st(kReset) << "  " << pad(x.rule, 32) << ' '
-          << x.kind << ' ' << (x.ns.empty() ? "" : x.ns + "/") << x.name << "  " << x.path << '\n';
+      out << "    " << st(kGreen) << tr(L, "fixed") << st(kReset) << "  " << pad(terminal_safe(x.rule), 32) << ' '
+          << Tsafe{x.kind + ' ' + (x.ns.empty() ? "" : x.ns + "/") + x.name + "  " + x.path} << '\n';
+  }
+  if (!s.skipped.empty()) {
+    heading(tr(L, "Skipped"));
+    for (const InputError& e : s.skipped) {
+      out << "  " << st(kDim) << Tsafe{e.file};
+      if (e.line) out << ':' << e.line;
+      out << st(kReset) << ": " << Tsafe{e.message} << '\n';
+    }
   }
   if (!s.warnings.empty()) {
     heading(tr(L, "Notices"));
     for (const InputError& e : s.warnings) {
-      out << "  " << st(kYellow) << e.file;
+      out << "  " << st(kYellow) << Tsafe{e.file};
       if (e.line) out << ':' << e.line;
-      out << st(kReset) << ": " << e.message << '\n';
+      out << st(kReset) << ": " << Tsafe{e.message} << '\n';
     }
   }
   if (!s.errors.empty()) {
     heading(tr(L, "Input errors"));
     for (const InputError& e : s.errors) {
-      out << "  " << st(kRed) << e.file;
+      out << "  " << st(kRed) << Tsafe{e.file};
       if (e.line) out << ':' << e.line << ':' << e.column;
-      out << st(kReset) << ": " << e.message << '\n';
+      out << st(kReset) << ": " << Tsafe{e.message} << '\n';
     }
   }
   out << '\n';

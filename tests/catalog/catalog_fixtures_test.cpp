@@ -3,6 +3,8 @@
 // and every object in fail.yaml must fail it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -51,6 +53,20 @@ TEST_P(RuleFixtures, PassAndFailAsDeclared) {
       for (const Finding& f : r.findings) ADD_FAILURE() << path << ": " << f.message;
     } else {
       EXPECT_EQ(r.tallies[0].failed, r.tallies[0].evaluated) << path << ": every object must fail";
+      // ...and every object of a kind the rule applies to is evaluated: an
+      // object the rule skips would pass this runner unnoticed.
+      std::uint64_t applicable = 0;
+      const std::vector<std::string> workload_kinds = options.pod_specs.kinds();
+      for (const auto& [k, n] : r.kinds) {
+        const bool listed = std::find(rule->kinds.begin(), rule->kinds.end(), k) != rule->kinds.end();
+        const bool workload = std::find(rule->kinds.begin(), rule->kinds.end(), "workloads") != rule->kinds.end() &&
+                              std::find(workload_kinds.begin(), workload_kinds.end(), k) != workload_kinds.end();
+        const bool any = std::find(rule->kinds.begin(), rule->kinds.end(), "*") != rule->kinds.end();
+        if (listed || workload || any) applicable += n;
+      }
+      if (rule->cluster_compiled) applicable = 1;  // the cluster itself, once
+      EXPECT_EQ(r.tallies[0].evaluated, applicable)
+          << path << ": an object of a kind the rule applies to was not evaluated";
       for (const Finding& f : r.findings) {
         EXPECT_FALSE(f.message.empty());
         EXPECT_GT(f.location.line, 0u) << path;
@@ -79,7 +95,31 @@ TEST(Catalog, LoadsWithoutErrorsAndEveryRuleIsComplete) {
   std::vector<InputError> errors;
   c.add_files(embedded_catalog_files(), errors);
   for (const auto& e : errors) ADD_FAILURE() << e.file << ":" << e.line << ": " << e.message;
-  EXPECT_GE(c.rules().size(), 19u);
+  // Exactly one rule per rules/<category>/<id>/rule.yaml in the source tree:
+  // a rule dropped from the embedded catalog or refused by the loader fails.
+  std::size_t on_disk = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(
+           std::filesystem::path(KGUARD_SOURCE_DIR) / "rules"))
+    if (e.path().filename() == "rule.yaml") ++on_disk;
+  EXPECT_GT(on_disk, 100u);
+  EXPECT_EQ(c.rules().size(), on_disk);
+  for (const auto& r : c.rules()) {
+    // Overlap ownership and PSS overrides name real rules, and never both ways.
+    for (const std::string& id : r->supersedes) {
+      const Rule* other = c.find(id);
+      ASSERT_NE(other, nullptr) << r->id << " supersedes unknown rule " << id;
+      EXPECT_NE(id, r->id);
+      // A PSS control owns the risks it defines: its verdicts stay exact.
+      EXPECT_FALSE(other->pss_level.has_value()) << r->id << " supersedes the PSS control " << id;
+      EXPECT_EQ(std::count(other->supersedes.begin(), other->supersedes.end(), r->id), 0)
+          << r->id << " and " << id << " supersede each other";
+    }
+    if (r->pss_overridden_from >= 0) {
+      const Rule* by = c.find(r->pss_overridden_by);
+      ASSERT_NE(by, nullptr) << r->id << ": pss.overriddenBy names no rule";
+      EXPECT_EQ(by->pss_level, PssLevel::Restricted) << r->id;
+    }
+  }
   for (const auto& r : c.rules()) {
     EXPECT_FALSE(r->rationale.empty()) << r->id;
     EXPECT_FALSE(r->remediation.empty()) << r->id;

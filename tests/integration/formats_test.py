@@ -128,7 +128,12 @@ class Sarif(unittest.TestCase):
     def test_one_result_per_failed_finding(self):
         run_ = json.loads(EX["sarif"])["runs"][0]
         failed = failed_findings(EX["report"])
-        results = run_["results"]
+        # Exempted findings come as suppressed results, with their reason.
+        exempt = [f for f in EX["report"]["findings"] if f["result"] == "exempt"]
+        suppressed = [r for r in run_["results"] if "suppressions" in r]
+        self.assertEqual([(r["ruleId"], r["suppressions"][0]["justification"]) for r in suppressed],
+                         [(f["rule"], f["exemption"]["reason"]) for f in exempt])
+        results = [r for r in run_["results"] if "suppressions" not in r]
         self.assertEqual(len(results), len(failed))
         rules = run_["tool"]["driver"]["rules"]
         levels = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
@@ -145,7 +150,7 @@ class Sarif(unittest.TestCase):
             region = loc["physicalLocation"]["region"]
             self.assertEqual((region["startLine"], region["startColumn"]),
                              (f["location"]["line"], f["location"]["column"]))
-            resource = [f["kind"], f["namespace"], f["name"]]
+            resource = [f["kind"], f.get("namespace", ""), f["name"]]
             self.assertEqual(loc["logicalLocations"][0]["fullyQualifiedName"],
                              "/".join(p for p in resource if p))
             self.assertEqual(loc["logicalLocations"][0]["kind"], "resource")
@@ -286,7 +291,7 @@ class Csv(unittest.TestCase):
         for row, f in zip(rows, findings):
             for key in ("kind", "namespace", "name", "container", "category", "rule", "title",
                         "result", "severity", "message", "remediation"):
-                self.assertEqual(row[key], f[key], key)
+                self.assertEqual(row[key], f.get(key, ""), key)  # JSON omits an empty namespace
             for key in ("file", "path"):
                 self.assertEqual(row[key], f["location"][key], key)
             for key in ("line", "column"):
@@ -299,7 +304,7 @@ class PolicyReport(unittest.TestCase):
         docs = [d for d in yaml.safe_load_all(EX["policyreport"]) if d is not None]
         report = EX["report"]
         self.assertEqual(sum(d["summary"]["fail"] for d in docs), report["overview"]["failed"])
-        namespaces = {f["namespace"] for f in report["findings"] if f["namespace"]}
+        namespaces = {f["namespace"] for f in report["findings"] if f.get("namespace")}  # none: cluster-scoped
         namespaced = [d for d in docs if d["kind"] == "PolicyReport"]
         self.assertEqual({d["metadata"]["namespace"] for d in namespaced}, namespaces)
         cluster = [d for d in docs if d["kind"] == "ClusterPolicyReport"]
@@ -363,7 +368,7 @@ class Escaping(unittest.TestCase):
                 f.write(NASTY)
             out = scan_to_files(d, [path])
         report = json.loads(out["json"])
-        name, ns = report["findings"][0]["name"], report["findings"][0]["namespace"]
+        name, ns = report["findings"][0]["name"], report["findings"][0].get("namespace", "")
         self.assertIn("\x01", name)
 
         log = json.loads(out["sarif"])
@@ -376,15 +381,19 @@ class Escaping(unittest.TestCase):
 
         rows = list(csv.DictReader(io.StringIO(out["csv"], newline="")))
         self.assertEqual(len(rows), len(report["findings"]))
-        self.assertEqual((rows[0]["name"], rows[0]["namespace"]), (name, ns))
+        # Terminal controls (C0 but tab and line breaks, DEL, C1) are written visibly.
+        visible = name.replace("\x01", "\\x01").replace("\x7f", "\\x7F").replace("\x85", "\\u0085")
+        self.assertEqual((rows[0]["name"], rows[0]["namespace"]), (visible, ns))
 
         docs = [x for x in yaml.safe_load_all(out["policyreport"]) if x]
         self.assertEqual(docs[0]["metadata"]["namespace"], ns)
         self.assertEqual(docs[0]["results"][0]["resources"][0]["name"], name)
 
         case = ET.fromstring(out["junit"].encode("utf-8")).find(".//testcase")
-        # XML 1.0 cannot carry U+0001: it becomes U+FFFD; everything else survives.
-        self.assertEqual(case.get("classname"), f"Deployment/{ns}/{name}".replace("\x01", "\ufffd"))
+        # XML 1.0 cannot carry U+0001, and DEL/C1 would reach a terminal showing
+        # the file: they become U+FFFD; everything else survives.
+        self.assertEqual(case.get("classname"), f"Deployment/{ns}/{name}".replace("\x01", "\ufffd")
+                         .replace("\x7f", "\ufffd").replace("\x85", "\ufffd"))
 
         top = out["markdown"].split("### Top findings")[1].split("###")[0]
         row = next(l for l in top.split("\n") if "`pss-privileged`" in l)

@@ -98,8 +98,14 @@ TEST(Pss, WindowsPodsSkipCapabilityAndSeccompChecksAtRestrictedFromV125) {
   const std::string spec = "  os: {name: windows}\n  securityContext: {runAsNonRoot: true}\n"
                            "  containers: [{name: c, securityContext: {capabilities: {add: [NET_RAW]}}}]\n";
   EXPECT_TRUE(failing_rules(spec, PssLevel::Restricted, 37).empty());
-  EXPECT_FALSE(failing_rules(spec, PssLevel::Restricted, 24).empty());
-  EXPECT_TRUE(failing_rules(spec, PssLevel::Baseline, 37).count("pss-capabilities-baseline"));
+  // Before v1.25 each of the three controls applies to Windows pods too: the
+  // exact set, so a control that stopped firing would not hide behind another.
+  EXPECT_EQ(failing_rules(spec, PssLevel::Restricted, 24),
+            (std::set<std::string>{"pss-allow-privilege-escalation", "pss-capabilities-baseline",
+                                   "pss-capabilities-restricted", "pss-seccomp-restricted"}));
+  EXPECT_EQ(failing_rules(spec, PssLevel::Restricted, 25), std::set<std::string>{});
+  EXPECT_EQ(failing_rules(spec, PssLevel::Baseline, 37),
+            std::set<std::string>{"pss-capabilities-baseline"});
 }
 
 TEST(Pss, WindowsHostProcessOnItsOwn) {

@@ -19,6 +19,7 @@
 #include "core/inventory.hpp"
 #include "core/object.hpp"
 #include "model/engine_result.hpp"
+#include "sources/render/render.hpp"
 
 namespace kg {
 
@@ -43,6 +44,14 @@ struct ScanOptions : PolicyOptions {
   // The full version of the cluster read (live, or recorded in a snapshot),
   // e.g. "v1.24.17"; empty when unknown. Rules about patch releases use it.
   std::string cluster_version;
+  // Directory walks leave out what these globs match (--exclude, the config's
+  // `exclude:`): a glob without '/' matches a file or folder name at any
+  // depth, one with '/' the path relative to the walked folder.
+  std::vector<std::string> exclude;
+  // The configuration file in use, never read as a manifest by a walk.
+  std::string config_file;
+  // Helm charts and kustomizations in the inputs: how they are rendered.
+  render::RenderOptions render;
 };
 
 // What a scan returns: the engine-neutral result (model/engine_result.hpp).
@@ -53,6 +62,10 @@ using ScanResult = EngineResult;
 // True when `rule` is in force under `options` (PSS level and version,
 // enabled by default or by config, --only selectors).
 bool rule_selected(const Rule& rule, const ScanOptions& options);
+// Why `rule`, named by --only, runs although the PSS level or version in
+// `options` would not select it (a level above --pss, a control newer than
+// --pss-version); empty when the level selects it anyway.
+std::string pss_selection_note(const Rule& rule, const ScanOptions& options);
 
 class Scanner {
  public:
@@ -61,7 +74,9 @@ class Scanner {
   Scanner& operator=(const Scanner&) = delete;
 
   // Scans paths ("-" is stdin; directories are walked recursively for
-  // .yaml, .yml and .json files, in sorted order).
+  // .yaml, .yml and .json files, in sorted order). Chart and kustomization
+  // folders are rendered (options.render) and their output scanned after the
+  // files, instead of their own files.
   ScanResult scan(const std::vector<std::string>& paths) const;
   // Scans one in-memory buffer named `name` (tests, admission requests).
   ScanResult scan_buffer(const std::string& name, std::string content) const;
@@ -91,12 +106,24 @@ class Scanner {
   ScanResult finish(std::vector<std::string> inputs, std::vector<FileOutcome>& outcomes) const;
   bool kind_matches(const Rule& rule, std::string_view kind) const;
   void apply_overrides(const Catalog& catalog);
+  void pair_overridden_rules();
+  // Filters the violations of a rule that shares a PSS control with another
+  // (see pair_overridden_rules); a rule left with none passes.
+  struct OverlapMemo {  // the first rule of a pair's verdict on the current object
+    std::uint64_t serial = 0;
+    std::size_t rule = static_cast<std::size_t>(-1);
+    Outcome outcome = Outcome::NotApplicable;
+    std::vector<Violation> violations;
+  };
+  void share_violations(std::size_t rule_index, const CheckInput& in, Outcome& outcome,
+                        std::vector<Violation>& violations, OverlapMemo& memo) const;
   const Node* merge_params(const Node* base, const Node* over);
 
   struct Exemption {
     bool exempt = false;
     std::string reason;
     std::string until;
+    bool in_source = false;  // the object's own annotation
   };
   // Decides whether a check on an object is exempted (annotation or config);
   // container-scoped config exemptions remove only their containers'
@@ -123,15 +150,34 @@ class Scanner {
   std::vector<std::size_t> set_rules_;
   std::vector<std::size_t> cluster_rules_;
   std::vector<InputError> setup_errors_;
+  struct Overlap {
+    static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+    std::size_t partner = kNone;  // index in rules_
+    bool keep_shared = false;     // true: keep only shared violations; false: drop them
+  };
+  std::vector<Overlap> overlap_;  // parallel to rules_
   std::vector<InputError> expired_;  // config exemptions past their date
   // Config exemptions that can apply to each rule (parallel to rules_), so a
   // check only looks at the few that name it.
   std::vector<std::vector<const ExemptionRule*>> exemptions_by_rule_;
 };
 
-// Expands paths into the ordered list of files to read. Missing paths and
-// unreadable directories become errors.
-std::vector<std::string> expand_inputs(const std::vector<std::string>& paths,
-                                       std::vector<InputError>& errors);
+// One file to read. `walked`: found by walking a directory, so documents
+// that are not Kubernetes objects are skipped instead of being errors
+// (a file named on the command line, or stdin, is always read strictly).
+struct InputFile {
+  std::string path;
+  bool walked = false;
+};
+
+// Expands paths into the ordered list of files to read. Directories are
+// walked recursively for .yaml, .yml and .json files (any case), leaving
+// out hidden files and folders, the config file, `exclude` globs and files
+// known not to be Kubernetes manifests (Chart.yaml, values*.yaml,
+// kustomization.yaml, CI and compose files, OpenAPI specs…); what is left out
+// goes to `skipped` with the reason. Missing paths and unreadable directories
+// become errors.
+std::vector<InputFile> expand_inputs(const std::vector<std::string>& paths, const ScanOptions& options,
+                                     std::vector<InputError>& errors, std::vector<InputError>& skipped);
 
 }  // namespace kg

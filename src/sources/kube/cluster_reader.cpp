@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -178,11 +179,17 @@ std::string snapshot_header(const ClusterInfo& c) {
 }
 
 std::optional<ClusterInfo> peek_snapshot(const std::string& path) {
+  // Only a regular file's first line, and only so much of it: /dev/zero or
+  // a FIFO given as a path must not be read here (the scan refuses them).
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return std::nullopt;
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   constexpr std::string_view kStart = R"({"apiVersion":"v1","kind":"List",)";
+  constexpr std::size_t kMaxLine = std::size_t{1} << 20;
   std::string line;
-  std::getline(in, line);
+  for (char c; line.size() <= kMaxLine && in.get(c) && c != '\n';) line += c;
+  if (line.size() > kMaxLine) return std::nullopt;
   constexpr std::string_view kEnd = R"("items":[)";
   if (line.rfind(kStart, 0) != 0 || line.size() < kEnd.size() ||
       line.compare(line.size() - kEnd.size(), kEnd.size(), kEnd) != 0)

@@ -1,0 +1,80 @@
+#include "engines/scan/overlap.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <tuple>
+#include <unordered_map>
+
+namespace kg {
+
+void fold_superseded(std::vector<Finding>& findings, std::size_t begin,
+                     const std::vector<const Rule*>& rules, std::vector<RuleTally>* tallies) {
+  // Most scans have no rule in force that supersedes another: nothing to do.
+  std::set<std::string_view> superseded;
+  for (const Rule* r : rules)
+    for (const std::string& id : r->supersedes) superseded.insert(id);
+  if (superseded.empty() || begin >= findings.size()) return;
+  // Findings name their rule as engine-neutral RuleInfo; the scan's rules
+  // carry the catalog's supersedes list.
+  std::unordered_map<const RuleInfo*, std::size_t> index;
+  for (std::size_t i = 0; i < rules.size(); ++i) index.emplace(rules[i], i);
+  auto rule_of = [&](const Finding& f) -> const Rule* {
+    auto it = index.find(f.rule);
+    return it == index.end() ? nullptr : rules[it->second];
+  };
+
+  // object, result, container, path: a failure folds into a failure, an
+  // exempted finding into an exempted one; passes are never folded.
+  using Key = std::tuple<std::size_t, Result, std::string_view, std::string_view>;
+  std::map<Key, std::vector<const Rule*>> owners;
+  for (std::size_t i = begin; i < findings.size(); ++i) {
+    const Finding& f = findings[i];
+    const Rule* r = rule_of(f);
+    if (r && f.result != Result::Pass && !r->supersedes.empty())
+      owners[{f.object, f.result, f.container, f.location.path}].push_back(r);
+  }
+  if (owners.empty()) return;
+
+  std::vector<bool> drop(findings.size(), false);
+  // (object, rule) → (findings, folded): a rule whose every finding on an
+  // object was folded no longer counts that object; the owner counts it.
+  std::map<std::pair<std::size_t, std::size_t>, std::tuple<std::size_t, std::size_t, bool>> per_object;
+  for (std::size_t i = begin; i < findings.size(); ++i) {
+    const Finding& f = findings[i];
+    if (f.result == Result::Pass || !superseded.count(f.rule->id)) continue;
+    auto ri = index.find(f.rule);
+    if (ri == index.end()) continue;
+    auto& [seen, folded, exempt] = per_object[{f.object, ri->second}];
+    ++seen;
+    exempt = f.result == Result::Exempt;
+    auto it = owners.find({f.object, f.result, f.container, f.location.path});
+    if (it == owners.end()) continue;
+    drop[i] = std::any_of(it->second.begin(), it->second.end(), [&](const Rule* owner) {
+      return owner->id != f.rule->id &&
+             std::find(owner->supersedes.begin(), owner->supersedes.end(), f.rule->id) !=
+                 owner->supersedes.end();
+    });
+    if (drop[i]) ++folded;
+  }
+  if (tallies)
+    for (const auto& [key, counts] : per_object) {
+      const auto& [seen, folded, exempt] = counts;
+      if (folded == 0 || seen != folded) continue;  // still reported by the rule itself
+      RuleTally& t = (*tallies)[key.second];
+      std::uint64_t& n = exempt ? t.exempted : t.failed;
+      if (n > 0 && t.evaluated > 0) {
+        --n;
+        --t.evaluated;
+      }
+    }
+  std::size_t out = begin;
+  for (std::size_t i = begin; i < findings.size(); ++i)
+    if (!drop[i]) {
+      if (out != i) findings[out] = std::move(findings[i]);
+      ++out;
+    }
+  findings.erase(findings.begin() + static_cast<std::ptrdiff_t>(out), findings.end());
+}
+
+}  // namespace kg

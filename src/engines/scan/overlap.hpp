@@ -1,0 +1,23 @@
+// One risk, one finding: when two rules in force report the same field of the
+// same object and one `supersedes:` the other (rule.yaml), the superseding
+// rule owns the finding and the other's is folded into it.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "engines/scan/scan.hpp"
+
+namespace kg {
+
+// Drops the failed (exempted) findings in `findings[begin, end)` that a failed
+// (exempted) finding of a superseding rule covers: same object, container and
+// field path. With `tallies` (parallel to `rules`), a rule whose every finding
+// on an object was folded no longer counts that object as evaluated: the risk
+// is counted once, by its owner, and every format's counts match its findings.
+// PSS controls are never superseded (a catalog test holds the rule files to
+// that), so PSS verdicts stay exact.
+void fold_superseded(std::vector<Finding>& findings, std::size_t begin,
+                     const std::vector<const Rule*>& rules, std::vector<RuleTally>* tallies);
+
+}  // namespace kg
