@@ -95,7 +95,8 @@ bool connect_tls(SSL_CTX* ctx, const Options& o, Conn& c) {
   setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
   c.ssl = SSL_new(ctx);
   SSL_set_fd(c.ssl, c.fd);
-  SSL_set_tlsext_host_name(c.ssl, "localhost");
+  // SSL_set_tlsext_host_name is a macro with a C cast; call what it expands to.
+  SSL_ctrl(c.ssl, SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name, const_cast<char*>("localhost"));
   SSL_set1_host(c.ssl, "127.0.0.1");
   if (SSL_connect(c.ssl) != 1) {
     ERR_clear_error();

@@ -17,7 +17,7 @@
 #   RETRY_PEERS=1            ask the registries again for peers that were unavailable before (a
 #                            failed install is remembered for a week, so that repeated runs do not
 #                            keep asking for names the registry does not serve)
-#   REAL_WORLD=DIR           real-world corpus (default /work/shared/corpora/real-world)
+#   REAL_WORLD=DIR           real-world corpus (default ../shared/corpora/real-world beside the checkout)
 #   RESULTS=FILE             Markdown output (default bench/results/peers.md)
 #
 # Peers, pinned (override with the variables below):
@@ -47,7 +47,10 @@ SLICE_OBJECTS=${SLICE_OBJECTS:-5000}
 CACHE=${KGUARD_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kguard-bench}
 PEERS_DIR=${PEERS_DIR:-$CACHE/peers}
 RETRY_PEERS=${RETRY_PEERS:-0}
-REAL_WORLD=${REAL_WORLD:-/work/shared/corpora/real-world}
+REAL_WORLD=${REAL_WORLD:-$ROOT/../shared/corpora/real-world}
+[ -d "$REAL_WORLD" ] || { echo "$(basename "$0"): real-world corpus not found at $REAL_WORLD; set REAL_WORLD=DIR" >&2; exit 2; }
+# Paths as the results file shows them: relative to the checkout, or under ~.
+shown_path() { local p; p=$(realpath -m "$1"); case "$p" in "$(realpath -m "$ROOT/..")"/*) echo "../${p#"$(realpath -m "$ROOT/..")"/}" ;; "$HOME"/*) echo "~/${p#"$HOME"/}" ;; *) echo "$p" ;; esac; }
 RESULTS=${RESULTS:-$BENCH_DIR/results/peers.md}
 KUBE_SCORE_VERSION=${KUBE_SCORE_VERSION:-v1.20.0}
 CHECKOV_VERSION=${CHECKOV_VERSION:-3.3.30}
@@ -479,8 +482,8 @@ RULES=$("$KGUARD" rules list -o json 2>/dev/null | python3 -c 'import json, sys;
       echo "- $p: tried, ${PEER_STATUS[$p]} — not benchmarked ($how)"
     fi
   done
-  echo "- Corpora: real-world = the ${#RW_FILES[@]} \`.yaml\` files under \`$REAL_WORLD\`, passed as the same file list to every tool;" \
-       "slice = the first $SLICE_OBJECTS documents of the synthetic snapshot (\`bench/gen_snapshot.py\`, cached in \`$CACHE\`) as one file;" \
+  echo "- Corpora: real-world = the ${#RW_FILES[@]} \`.yaml\` files under \`$(shown_path "$REAL_WORLD")\`, passed as the same file list to every tool;" \
+       "slice = the first $SLICE_OBJECTS documents of the synthetic snapshot (\`bench/gen_snapshot.py\`, cached in \`$(shown_path "$CACHE")\`) as one file;" \
        "full = the whole $SNAPSHOT_OBJECTS-object snapshot, kguard and kube-score only (checkov would take far too long)."
   echo "- Method: every tool first runs once on every corpus and its report is checked (kguard: object count;" \
        "kube-score: one scored object per distinct object (kind/apiVersion/namespace/name) of the kinds it scores; checkov: resource count ≥ kguard's object count," \

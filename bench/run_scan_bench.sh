@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Scan benchmark: kguard end to end against the libyaml event-parse floor.
-# See ../../shared/design/PERFORMANCE.md ("Scan") for the corpora and targets.
+# See PERFORMANCE.md ("Scan") in the shared design notes for the corpora and targets.
 #
 # Usage: bench/run_scan_bench.sh [KGUARD] [FLOOR]
 #   KGUARD  kguard binary        (default: build/release/kguard)
@@ -9,7 +9,7 @@
 #   REPS=5                  runs per measurement (medians are reported)
 #   FLOOR_ONLY=1            measure only the libyaml floor (no kguard needed)
 #   KGUARD_BENCH_CACHE=DIR  snapshot cache (default ${XDG_CACHE_HOME:-$HOME/.cache}/kguard-bench)
-#   REAL_WORLD=DIR          real-world corpus (default /work/shared/corpora/real-world)
+#   REAL_WORLD=DIR          real-world corpus (default ../shared/corpora/real-world beside the checkout)
 #   RESULTS=FILE            Markdown output (default bench/results/latest.md)
 #
 # Builds nothing: build kguard and the libyaml_floor target first, e.g.
@@ -26,7 +26,10 @@ FLOOR=${2:-$ROOT/build/release/bench/libyaml_floor}
 REPS=${REPS:-5}
 FLOOR_ONLY=${FLOOR_ONLY:-0}
 CACHE=${KGUARD_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kguard-bench}
-REAL_WORLD=${REAL_WORLD:-/work/shared/corpora/real-world}
+REAL_WORLD=${REAL_WORLD:-$ROOT/../shared/corpora/real-world}
+[ -d "$REAL_WORLD" ] || { echo "$(basename "$0"): real-world corpus not found at $REAL_WORLD; set REAL_WORLD=DIR" >&2; exit 2; }
+# Paths as the results file shows them: relative to the checkout, or under ~.
+shown_path() { local p; p=$(realpath -m "$1"); case "$p" in "$(realpath -m "$ROOT/..")"/*) echo "../${p#"$(realpath -m "$ROOT/..")"/}" ;; "$HOME"/*) echo "~/${p#"$HOME"/}" ;; *) echo "$p" ;; esac; }
 RESULTS=${RESULTS:-$BENCH_DIR/results/latest.md}
 SPLIT_N=16
 SNAPSHOT_OBJECTS=50000
@@ -332,7 +335,7 @@ fi
   echo "- Date: $DATE"
   echo "- Machine: \`nproc\` = $NPROC, CPU: $CPU"
   echo "- kguard: $KGUARD_VERSION, tree: $GIT_REV"
-  echo "- Corpora: real-world = ${#RW_FILES[@]} .yaml files under \`$REAL_WORLD\` ($(bytes_of "${RW_FILES[@]}") bytes);" \
+  echo "- Corpora: real-world = ${#RW_FILES[@]} .yaml files under \`$(shown_path "$REAL_WORLD")\` ($(bytes_of "${RW_FILES[@]}") bytes);" \
        "snapshot = $SNAPSHOT_OBJECTS objects from \`bench/gen_snapshot.py\`:" \
        "YAML $(bytes_of "$SNAP_YAML") bytes, JSON $(bytes_of "$SNAP_JSON") bytes," \
        "split into $SPLIT_N YAML files for the --jobs test"

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3 time
           libcurl4-openssl-dev openssl  # kguard scan --cluster; e2e certificates
           libssl-dev wrk curl           # kguard admit (TLS), its tests and bench/
-          clang libfuzzer-14-dev libclang-rt-14-dev
+          clang clang-tidy                 # the second compiler, libFuzzer, the linter
           python3-jsonschema python3-yaml  # tests/integration/formats_test.py
           chromium nodejs)                 # tests/integration/html_test.mjs
 # npm too, unless node already brings it (NodeSource's nodejs provides npm and
@@ -16,15 +16,29 @@ if [ "${1:-}" = "--demo" ]; then
   packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3 libcurl4-openssl-dev libssl-dev)
 fi
 
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-
-echo "kguard: installing missing Debian packages: ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q || echo "kguard: apt-get update failed; trying the cached package lists" >&2
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+updated=0
+install_missing() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "kguard: installing missing Debian packages: ${missing[*]}" >&2
+  if [ $updated -eq 0 ]; then
+    $sudo apt-get update -q || echo "kguard: apt-get update failed; trying the cached package lists" >&2
+    updated=1
+  fi
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+install_missing "${packages[@]}"
+
+# libFuzzer and the sanitizer runtimes are versioned with clang itself: take the ones that match
+# the clang the distribution installed, whatever its major version.
+if [ "${1:-}" != "--demo" ]; then
+  clang_major=$(clang --version | sed -n 's/.*clang version \([0-9][0-9]*\).*/\1/p' | head -n1)
+  [ -n "$clang_major" ] || { echo "kguard: cannot tell clang's version" >&2; exit 1; }
+  install_missing "libfuzzer-$clang_major-dev" "libclang-rt-$clang_major-dev"
+fi

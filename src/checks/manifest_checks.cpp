@@ -115,10 +115,12 @@ class ImageExpectedTagCheck final : public Check {
       const std::string canonical = lowered(name.canonical());
       for (const auto& [image, tag] : expected) {
         if (image != canonical || name.tag == tag) continue;
-        out.push_back(container_violation(
-            c, who(c) + " runs " + image + (name.tag.empty() ? " without a tag" : ":" + name.tag) +
-                   ", but the expected tag is " + tag,
-            img, join_path(c.path, "image")));
+        std::string message = who(c);
+        message.append(" runs ").append(image);
+        if (name.tag.empty()) message.append(" without a tag");
+        else message.append(":").append(name.tag);
+        message.append(", but the expected tag is ").append(tag);
+        out.push_back(container_violation(c, message, img, join_path(c.path, "image")));
       }
     }
     return outcome(true, out);

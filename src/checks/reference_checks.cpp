@@ -20,8 +20,8 @@ std::string plural(std::int64_t n, std::string_view one, std::string_view many) 
 
 std::string describe_selector(const LabelSelector& sel) {
   std::string s;
-  for (const auto& [k, v] : sel.match_labels) s += (s.empty() ? "" : ", ") + k + "=" + v;
-  for (const auto& r : sel.expressions) s += (s.empty() ? "" : ", ") + r.key + " " + r.op;
+  for (const auto& [k, v] : sel.match_labels) s.append(s.empty() ? "" : ", ").append(k).append("=").append(v);
+  for (const auto& r : sel.expressions) s.append(s.empty() ? "" : ", ").append(r.key).append(" ").append(r.op);
   return s.empty() ? "{}" : s;
 }
 
@@ -458,10 +458,10 @@ class ReferenceTarget final : public SetCheck {
       for (const WorkloadFacts::Image& img : w.images) {
         // Policies name images as written or in full (docker.io/library/nginx:1.27).
         std::string full = img.image;
-        if (full.find('/') == std::string::npos) full = "docker.io/library/" + full;
+        if (full.find('/') == std::string::npos) full.insert(0, "docker.io/library/");
         else if (const std::string first = full.substr(0, full.find('/'));
                  first.find('.') == std::string::npos && first.find(':') == std::string::npos && first != "localhost")
-          full = "docker.io/" + full;
+          full.insert(0, "docker.io/");
         const bool covered = std::any_of(inv.image_policies.begin(), inv.image_policies.end(), [&](const ImagePolicyFacts& p) {
           if (!p.cluster_wide && inv.objects[p.object].ns != o.ns) return false;
           return std::any_of(p.globs.begin(), p.globs.end(), [&](const std::string& g) {

@@ -32,7 +32,7 @@ using checks::quote;
 using checks::starts_with;
 
 constexpr std::size_t kMaxLine = 512;           // longer lines are matched by their start
-constexpr std::size_t kMaxScanned = 256 * 1024;  // per value
+constexpr std::size_t kMaxScanned = std::size_t{256} * 1024;  // per value
 
 
 

@@ -141,7 +141,7 @@ void load_documents(SourceFile& file, const LoadLimits& limits) {
 void stream_documents(SourceFile& file, const LoadLimits& limits, const DocumentSink& sink) {
   // release() keeps an initial buffer: most documents then never touch the
   // allocator (a fresh 256 KiB malloc per document costs an mmap/munmap).
-  constexpr std::size_t kInitialBytes = 256 * 1024;
+  constexpr std::size_t kInitialBytes = std::size_t{256} * 1024;
   // Left uninitialized: the arena needs no zeroed memory.
   auto initial = std::make_unique_for_overwrite<std::byte[]>(kInitialBytes);
   Arena arena(initial.get(), kInitialBytes);

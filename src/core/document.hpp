@@ -107,7 +107,7 @@ bool read_file(const std::string& path, std::string& out);
 struct SourceFile {
   std::string path;
   std::string content;
-  Arena arena{64 * 1024};
+  Arena arena{std::size_t{64} * 1024};
   std::vector<Document> documents;  // filled by load_documents only
   std::vector<InputError> errors;
   // Errors past LoadLimits::max_errors_per_file are counted, not kept: a

@@ -42,7 +42,7 @@ class JsonWriter {
   static void escape(std::string& out, std::string_view s);
 
  private:
-  static constexpr std::size_t kChunk = 64 * 1024;
+  static constexpr std::size_t kChunk = std::size_t{64} * 1024;
   void separator();
   void maybe_flush() {
     if (buf_.size() >= kChunk) flush();

@@ -78,7 +78,7 @@ class TreeBuilder {
   Arena& main_arena_;
   Arena* arena_;  // main_arena_, or item_arena_ while inside a streamed item
   // Left uninitialized: zeroing it would cost a memset and page faults per file.
-  static constexpr std::size_t kItemBufferBytes = 64 * 1024;
+  static constexpr std::size_t kItemBufferBytes = std::size_t{64} * 1024;
   std::unique_ptr<std::byte[]> item_buffer_ = std::make_unique_for_overwrite<std::byte[]>(kItemBufferBytes);
   Arena item_arena_{item_buffer_.get(), kItemBufferBytes};  // reused for every List item
   ItemSink item_sink_;

@@ -20,8 +20,8 @@ struct ByteTable {
   bool ok[256] = {};
   constexpr ByteTable() {
     for (int c = 0x20; c < 0x7F; ++c) ok[c] = true;
-    ok['\t'] = true;
-    ok['\n'] = true;
+    ok[static_cast<unsigned char>('\t')] = true;
+    ok[static_cast<unsigned char>('\n')] = true;
   }
 };
 constexpr ByteTable kBytes;

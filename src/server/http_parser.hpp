@@ -14,9 +14,9 @@
 namespace kg::server {
 
 struct HttpLimits {
-  std::size_t max_head = 16 * 1024;          // request line + headers
+  std::size_t max_head = std::size_t{16} * 1024;          // request line + headers
   std::size_t max_headers = 100;
-  std::size_t max_body = 3 * 1024 * 1024;    // 3 MiB, the API server's own request limit
+  std::size_t max_body = std::size_t{3} * 1024 * 1024;    // 3 MiB, the API server's own request limit
 };
 
 struct HttpRequest {

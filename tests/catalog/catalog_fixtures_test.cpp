@@ -83,8 +83,8 @@ std::vector<std::string> all_rule_ids() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Catalog, RuleFixtures, ::testing::ValuesIn(all_rule_ids()),
-                         [](const auto& info) {
-                           std::string n = info.param;
+                         [](const auto& param_info) {
+                           std::string n = param_info.param;
                            for (char& c : n)
                              if (c == '-') c = '_';
                            return n;

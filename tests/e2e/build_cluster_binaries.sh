@@ -26,8 +26,13 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
 
-proxy="${GOPROXY:-https://proxy.golang.org}"
+# The module proxy Go itself is configured with (GOPROXY, else go env's default).
+proxy="${GOPROXY:-$(go env GOPROXY)}"
 proxy="${proxy%%,*}"
+case "$proxy" in
+  http://*|https://*) ;;
+  *) echo "build_cluster_binaries: GOPROXY ($proxy) names no module proxy URL" >&2; exit 1 ;;
+esac
 curl -fsS --retry 3 "$proxy/k8s.io/kubernetes/@v/$K8S_VERSION.mod" -o kubernetes.mod
 go_version="$(awk '/^go /{print $2; exit}' kubernetes.mod)"
 

@@ -81,13 +81,27 @@ class Deploy(unittest.TestCase):
         self.assertIn("limits", c["resources"])
         self.assertIn("requests", c["resources"])
         check_webhook_split(self, by_kind["ValidatingWebhookConfiguration"], ["kube-system", "kguard"])
-        # The config in the ConfigMap is one kguard admit accepts.
+        # The config in the ConfigMap is the one shipped as deploy/kguard.yaml (the file
+        # docs/admission.md runs `kguard admit --config` with), and kguard admit accepts it.
+        shipped = open(os.path.join(DEPLOY, "kguard.yaml")).read()
+        self.assertEqual(yaml.safe_load(by_kind["ConfigMap"]["data"]["kguard.yaml"]), yaml.safe_load(shipped))
         work = tempfile.mkdtemp(prefix="kguard-deploy-cfg-")
         try:
-            hook = Webhook(KGUARD, work, by_kind["ConfigMap"]["data"]["kguard.yaml"])
+            hook = Webhook(KGUARD, work, shipped)
+            # enforce: baseline by default: hostPID is refused, a plain pod is allowed with warnings.
             self.assertFalse(hook.review(review_for({
                 "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "default"},
                 "spec": {"hostPID": True, "containers": [{"name": "c", "image": "nginx:1.27"}]}}))["allowed"])
+            plain = hook.review(review_for({
+                "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "q", "namespace": "default"},
+                "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}))
+            self.assertTrue(plain["allowed"])
+            self.assertTrue(any("[restricted:latest]" in w for w in plain.get("warnings", [])))
+            # kube-system is exempt.
+            self.assertTrue(hook.review(review_for({
+                "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "kube-system"},
+                "spec": {"hostPID": True, "containers": [{"name": "c", "image": "nginx:1.27"}]}},
+                namespace="kube-system"))["allowed"])
             self.assertEqual(hook.stop(), 0)
         finally:
             shutil.rmtree(work, ignore_errors=True)

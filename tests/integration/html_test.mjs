@@ -1,4 +1,4 @@
-// The HTML report in a real headless Chromium (Debian's /usr/bin/chromium,
+// The HTML report in a real headless Chromium (Debian's chromium,
 // driven by playwright-core): no console or page errors, no network requests,
 // the numbers on the page equal the JSON report's, filtering, sorting and row
 // expansion work, the Chinese report is Chinese, hostile strings stay text.
@@ -18,7 +18,7 @@ const args = {};
 for (let i = 2; i + 1 < process.argv.length; i += 2) args[process.argv[i].replace(/^--/, '')] = process.argv[i + 1];
 for (const need of ['kguard', 'source', 'build', 'modules'])
   if (!args[need]) throw new Error(`missing --${need}`);
-const chromiumPath = args.chromium || '/usr/bin/chromium';
+const chromiumPath = args.chromium || 'chromium';  // run_html_test.sh passes the one it found
 const { chromium } = createRequire(path.join(path.resolve(args.modules), 'noop.js'))('playwright-core');
 
 // Whatever happens, give up (and let playwright kill the browser) after 4 minutes.

@@ -8,12 +8,12 @@
 set -euo pipefail
 kguard=$1 source_dir=$2 build_dir=$3
 here=$(cd "$(dirname "$0")" && pwd)
-chromium=${KGUARD_CHROMIUM:-/usr/bin/chromium}
+chromium=${KGUARD_CHROMIUM:-$(command -v chromium || command -v chromium-browser || echo chromium)}
 
 for tool in node npm; do
   command -v "$tool" >/dev/null || { echo "html_test: SKIPPED, $tool is not installed"; exit 77; }
 done
-[ -x "$chromium" ] || { echo "html_test: SKIPPED, $chromium is not installed"; exit 77; }
+[ -x "$chromium" ] || { echo "html_test: SKIPPED, Chromium not found (install Debian's chromium or set KGUARD_CHROMIUM)"; exit 77; }
 
 deps="$build_dir/html-test"
 if [ ! -d "$deps/node_modules/playwright-core" ] || ! cmp -s "$here/package-lock.json" "$deps/package-lock.json"; then

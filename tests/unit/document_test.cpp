@@ -138,7 +138,9 @@ TEST(Stream, ListItemsAreDeliveredOneByOneInYamlAndJson) {
     std::vector<std::pair<std::int64_t, std::string>> seen;
     stream_documents(f, {}, [&](const Document& d) {
       seen.emplace_back(d.list_index, std::string(str(d.root->get("kind"))));
-      if (d.list_index < 0) EXPECT_TRUE(d.root->get("items")->items().empty());  // envelope
+      if (d.list_index < 0) {
+        EXPECT_TRUE(d.root->get("items")->items().empty());  // envelope
+      }
     });
     ASSERT_TRUE(f.errors.empty()) << f.errors[0].message;
     EXPECT_EQ(seen, (std::vector<std::pair<std::int64_t, std::string>>{

@@ -187,7 +187,7 @@ const char* const kCases[] = {
     "a: 1 #c\n#c2\n  #c3\nb: 2\n",
     "a: >\n  folded\n  text\n\n  para\n",
     "x: 0x1F\ny: 1e3\nz: .inf\n",
-    "\xef\xbb\xbf" "a: 1\n",
+    "\xef\xbb\xbf\x61: 1\n",  // a BOM, then "a: 1"
     "a: 1\n---",
     "a: 1\n--- \n",
     "a: 1\n---\tx\n",
