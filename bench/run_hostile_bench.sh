@@ -29,7 +29,7 @@ if [[ ! -f $stamp ]]; then
   rm -rf "$GEN_DIR"; mkdir -p "$GEN_DIR"
   python3 "$BENCH_DIR/gen_hostile.py" "$GEN_DIR" >&2 || exit 1
   # Realistic manifests (the real-world corpus) repeated up to STDIN_MB for the stdin case.
-  real=$(find /work/shared/corpora/real-world -name '*.yaml' 2>/dev/null | sort | head -200)
+  real=$(find "${REAL_WORLD:-$ROOT/../shared/corpora/real-world}" -name '*.yaml' 2>/dev/null | sort | head -200)
   if [[ -n $real ]]; then
     while [[ $(stat -c %s "$GEN_DIR/stdin.src" 2>/dev/null || echo 0) -lt $((STDIN_MB << 20)) ]]; do
       for f in $real; do cat "$f"; printf '\n---\n'; done >> "$GEN_DIR/stdin.src"
