@@ -148,6 +148,12 @@ class Scopes(unittest.TestCase):
         admin = [f for f in report["findings"] if f["rule"] == "rbac-cluster-admin-binding"]
         self.assertEqual([f["location"]["file"] for f in admin], ["examples/insecure/rbac.yaml"])
         self.assertEqual(report["warnings"], [])
+        # The scopes' lines add up to the totals (folded findings leave both), and every
+        # rule's tally holds: evaluated = passed + failed (exempted checks count neither way).
+        for key in ("failed", "exempted"):
+            self.assertEqual(sum(s[key] for s in scopes.values()), report["overview"][key], key)
+        for c in report["checks"]:
+            self.assertEqual(c["evaluated"], c["passed"] + c["failed"], c["rule"])
 
     def test_scope_dir_matches_each_folder_alone(self):
         # Each folder scanned alone gives the same failures as its scope in the whole scan.

@@ -8,8 +8,10 @@
 
 namespace kg {
 
-void fold_superseded(std::vector<Finding>& findings, std::size_t begin,
-                     const std::vector<const Rule*>& rules, std::vector<RuleTally>* tallies) {
+void fold_superseded(
+    std::vector<Finding>& findings, std::size_t begin, const std::vector<const Rule*>& rules,
+    std::vector<RuleTally>* tallies,
+    const std::function<std::vector<RuleTally>*(std::size_t object)>& scope_tallies) {
   // Most scans have no rule in force that supersedes another: nothing to do.
   std::set<std::string_view> superseded;
   for (const Rule* r : rules)
@@ -61,12 +63,19 @@ void fold_superseded(std::vector<Finding>& findings, std::size_t begin,
     for (const auto& [key, counts] : per_object) {
       const auto& [seen, folded, exempt] = counts;
       if (folded == 0 || seen != folded) continue;  // still reported by the rule itself
-      RuleTally& t = (*tallies)[key.second];
-      std::uint64_t& n = exempt ? t.exempted : t.failed;
-      if (n > 0 && t.evaluated > 0) {
-        --n;
-        --t.evaluated;
-      }
+      // As the scan tallies: an exempted check was never counted as evaluated.
+      auto uncount = [&](RuleTally& t) {
+        if (exempt) {
+          if (t.exempted > 0) --t.exempted;
+        } else if (t.failed > 0 && t.evaluated > 0) {
+          --t.failed;
+          --t.evaluated;
+        }
+      };
+      uncount((*tallies)[key.second]);
+      if (scope_tallies)
+        if (std::vector<RuleTally>* st = scope_tallies(key.first); st && key.second < st->size())
+          uncount((*st)[key.second]);
     }
   std::size_t out = begin;
   for (std::size_t i = begin; i < findings.size(); ++i)

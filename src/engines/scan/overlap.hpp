@@ -8,6 +8,8 @@
 
 #include "engines/scan/scan.hpp"
 
+#include <functional>
+
 namespace kg {
 
 // Drops the failed (exempted) findings in `findings[begin, end)` that a failed
@@ -17,7 +19,11 @@ namespace kg {
 // is counted once, by its owner, and every format's counts match its findings.
 // PSS controls are never superseded (a catalog test holds the rule files to
 // that), so PSS verdicts stay exact.
-void fold_superseded(std::vector<Finding>& findings, std::size_t begin,
-                     const std::vector<const Rule*>& rules, std::vector<RuleTally>* tallies);
+// `scope_tallies`, when given, returns the tallies of the reference scope an
+// object belongs to (or null), which are corrected the same way.
+void fold_superseded(
+    std::vector<Finding>& findings, std::size_t begin, const std::vector<const Rule*>& rules,
+    std::vector<RuleTally>* tallies,
+    const std::function<std::vector<RuleTally>*(std::size_t object)>& scope_tallies = nullptr);
 
 }  // namespace kg

@@ -1299,7 +1299,12 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   for (std::size_t i = 0; i < outcomes.size(); ++i) move_from(outcomes[i].findings, bases[i]);
   move_from(late, 0);
 
-  fold_superseded(r.findings, 0, rules_, &r.tallies);
+  // The per-scope tallies lose the folded findings too, so each scope's line in
+  // the overview adds up to the totals.
+  fold_superseded(r.findings, 0, rules_, &r.tallies, [&](std::size_t object) -> std::vector<RuleTally>* {
+    if (!scoped || object >= r.object_scope.size()) return nullptr;
+    return &r.scopes[r.object_scope[object]].tallies;
+  });
 
   // Input order; within one resource failures first, the most severe first.
   // Findings are large: sort indices, then move each finding once.
