@@ -410,7 +410,7 @@ class ReferenceTarget final : public SetCheck {
       }
       sink.fail(m.object, {{"selector (" + describe_selector(m.selector) + ") matches the labels of no Service in " +
                                 where + " of this input, so nothing is scraped",
-                            "spec.selector", 0, 0, {}}});
+                            "spec.selector", m.selector_line, m.selector_column, {}}});
     }
   }
 

@@ -233,6 +233,9 @@ struct ServiceMonitorFacts {
   LabelSelector selector;
   bool any_namespace = false;
   std::vector<std::string> namespaces;  // namespaceSelector.matchNames; empty = its own
+  // Where spec.selector is (or spec, or the document, when it is missing).
+  std::uint32_t selector_line = 0;
+  std::uint32_t selector_column = 0;
 };
 
 // An admission policy that verifies image signatures (Kyverno verifyImages,

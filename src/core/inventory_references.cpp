@@ -253,6 +253,10 @@ void Inventory::add_references(std::size_t id, const Object& obj, const PodView&
     ServiceMonitorFacts m;
     m.object = id;
     m.selector = read_selector(get(spec, "selector"));
+    if (const Node* at = get(spec, "selector") ? get(spec, "selector") : spec) {
+      m.selector_line = at->line;
+      m.selector_column = at->column;
+    }
     const Node* nss = get(spec, "namespaceSelector");
     m.any_namespace = is_true(get(nss, "any"));
     for (const Node* n : items(get(nss, "matchNames"))) m.namespaces.emplace_back(str(n));

@@ -247,6 +247,25 @@ class Locations(unittest.TestCase):
                 for f in report["findings"]}
         self.assertIn(("ingress-nginx-controller", 508, 27, "spec.template.spec.serviceAccountName"), locs)
 
+    def test_service_monitor_finding_points_at_its_selector(self):
+        # It pointed at the document start (line 1) before.
+        report, _ = scan_files({"sm.yaml": """\
+            apiVersion: monitoring.coreos.com/v1
+            kind: ServiceMonitor
+            metadata:
+              name: web
+              namespace: demo
+            spec:
+              endpoints:
+                - port: http
+              selector:
+                matchLabels:
+                  app: web
+            """}, "--only", "service-monitor-selects-no-service")
+        (f,) = [f for f in report["findings"] if f["result"] == "fail"]
+        self.assertEqual((f["location"]["line"], f["location"]["column"], f["location"]["path"]),
+                         (10, 5, "spec.selector"))
+
     def test_no_empty_namespace_in_json_sarif_or_messages(self):
         report, _ = scan("--no-config", self.FILE)
         for f in report["findings"]:
