@@ -4,8 +4,13 @@ ASAN_BUILD ?= build/asan
 CLANG_BUILD ?= build/clang
 TSAN_BUILD ?= build/tsan
 JOBS       ?= $(shell nproc)
-# The shared test corpora sit beside the checkout (../shared/corpora); CORPORA=DIR points elsewhere.
-CORPORA    ?= $(abspath ../shared/corpora)
+# The shared test corpora sit beside the checkout (../shared/corpora), or, for a clone made
+# elsewhere (CI clones into a temporary folder), beside the repository it was cloned from.
+# CORPORA=DIR points elsewhere; CMake warns when none holds them.
+ORIGIN     := $(shell git config --get remote.origin.url 2>/dev/null)
+CORPORA    ?= $(firstword $(wildcard $(abspath ../shared/corpora)) \
+                $(if $(filter /%,$(ORIGIN)),$(wildcard $(abspath $(ORIGIN)/../shared/corpora))) \
+                $(abspath ../shared/corpora))
 
 .PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit fuzz fuzz-admit format clean
 

@@ -80,7 +80,7 @@ def key(f):
     # The field path without the position of the object in a List
     # ("items[12].spec..." in a snapshot or dump, "spec..." in a manifest).
     path = re.sub(r"^items\[\d+\]\.?", "", f["location"]["path"])
-    return (f["rule"], f["kind"], f["namespace"], f["name"], f["container"], path, f["message"])
+    return (f["rule"], f["kind"], f.get("namespace", ""), f["name"], f.get("container", ""), path, f["message"])
 
 
 def keys(rep, exclude_rules=()):
@@ -462,7 +462,7 @@ subjects: [{kind: ServiceAccount, name: kguard-reader, namespace: shopfront}]
     check(f'data-count="{len(gaps)}"' in html, "the HTML report has the coverage section")
     check(sarep["cluster"]["namespaceCount"] is None and sarep["cluster"]["nodes"] is None,
           "counts the identity cannot read are unknown, not zero")
-    sa_objects = {(f["kind"], f["namespace"]) for f in sarep["findings"]}
+    sa_objects = {(f["kind"], f.get("namespace", "")) for f in sarep["findings"]}
     check(("Deployment", "shopfront") in sa_objects and ("Deployment", "shopfront-hardened") in sa_objects,
           "the limited identity still scans what it can read in both namespaces")
 

@@ -128,7 +128,7 @@ class HelmChart(unittest.TestCase):
     def test_release_name_and_namespace(self):
         _, report, err = run(*TOOLS, "--release-name", "shop", "--release-namespace", "web", CHART)
         self.assertEqual(report["errors"], [], err)
-        subjects = {(f["kind"], f["namespace"], f["name"]) for f in report["findings"]}
+        subjects = {(f["kind"], f.get("namespace", ""), f["name"]) for f in report["findings"]}
         self.assertIn(("Deployment", "web", "shop-webapp"), subjects)
         self.assertFalse([s for s in subjects if s[1] != "web"])
 
@@ -179,7 +179,7 @@ class Kustomize(unittest.TestCase):
         _, report, err = run(*TOOLS, OVERLAY)
         self.assertEqual(report["errors"], [], err)
         self.assertEqual(failed(report, "pss-privileged"), [])
-        subjects = {(f["kind"], f["namespace"], f["name"]) for f in report["findings"]}
+        subjects = {(f["kind"], f.get("namespace", ""), f["name"]) for f in report["findings"]}
         self.assertIn(("Deployment", "prod", "api"), subjects)
         self.assertEqual(files_of(report["findings"]), {OVERLAY})
 
