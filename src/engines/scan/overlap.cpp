@@ -64,8 +64,9 @@ void fold_superseded(
       const auto& [seen, folded, exempt] = counts;
       if (folded == 0 || seen != folded) continue;  // still reported by the rule itself
       // As the scan tallies: an exempted check was never counted as evaluated.
-      auto uncount = [&](RuleTally& t) {
-        if (exempt) {
+      const bool was_exempt = exempt;  // a structured binding cannot be captured (clang 14)
+      auto uncount = [was_exempt](RuleTally& t) {
+        if (was_exempt) {
           if (t.exempted > 0) --t.exempted;
         } else if (t.failed > 0 && t.evaluated > 0) {
           --t.failed;
