@@ -229,14 +229,12 @@ def file_objects(manifests):
 # defaults. What differs is RBAC resolution: the files bind the built-in
 # ClusterRole cluster-admin without defining it, so offline kguard knows it
 # only by name (full control, */*/*); the cluster has the API server's
-# bootstrap copy, so the same two findings list every dangerous permission
-# it grants. Same rule, same object, a longer message.
+# bootstrap copy, so the same finding lists every dangerous permission it
+# grants. Same rule, same object, a longer message. (The binding's own
+# dangerous-permissions finding is folded into rbac-cluster-admin-binding,
+# which owns that risk, so it no longer differs.)
 CLUSTER_ADMIN_RESOLVED = "cluster-admin is resolved from the API server's bootstrap ClusterRole"
 EXPECTED_FILE_DIFFERENCES = {
-    ("rbac-binding-grants-dangerous-permissions", "ClusterRoleBinding", "", "shopfront-api-admin",
-     "cluster"): CLUSTER_ADMIN_RESOLVED,
-    ("rbac-binding-grants-dangerous-permissions", "ClusterRoleBinding", "", "shopfront-api-admin",
-     "files"): CLUSTER_ADMIN_RESOLVED,
     ("workload-service-account-privileged", "Deployment", "shopfront", "api", "cluster"):
         CLUSTER_ADMIN_RESOLVED,
     ("workload-service-account-privileged", "Deployment", "shopfront", "api", "files"):
