@@ -1,0 +1,54 @@
+// The seam between the layer walk and the package catalogers. The walk reads
+// each layer once, as a stream (no layer reaches the disk, gzip cannot seek),
+// so a cataloger says per entry whether it wants the bytes and receives them
+// in chunks as they pass; after the last layer it learns which of the files
+// it read survived (whiteouts, overwrites by a later layer) and emits
+// packages for those only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "model/package.hpp"
+
+namespace kg::image {
+
+// One regular file of one layer, as the walk meets it. Paths are absolute
+// inside the image root and normalised ("/var/lib/dpkg/status").
+struct FileEntry {
+  std::string_view path;
+  std::uint32_t mode = 0;       // permission and type bits as in the tar header
+  std::uint64_t size = 0;
+  std::size_t layer = 0;        // index into ImageInventory::layers
+  std::string_view layer_digest;
+};
+
+// Receives one file's content in order. Bytes past the cataloger's own
+// limit should be ignored by it, not buffered.
+class FileReader {
+ public:
+  virtual ~FileReader() = default;
+  virtual void data(std::string_view chunk) = 0;
+  virtual void end() = 0;  // the whole file has been delivered
+};
+
+// Whether the file at `path` as added by `layer` is the one the final image
+// holds (no later layer deleted or replaced it).
+using Survives = std::function<bool(std::string_view path, std::size_t layer)>;
+
+class Cataloger {
+ public:
+  virtual ~Cataloger() = default;
+  virtual std::string_view name() const = 0;
+  // Called for every regular file of every layer: keep it cheap (path tests).
+  // nullptr when the file is not wanted.
+  virtual std::unique_ptr<FileReader> open(const FileEntry& file) = 0;
+  // After the last layer: append the packages of the files that survived;
+  // `os` is already filled (os-release is read first by the walk's own cataloger).
+  virtual void finish(const Survives& survives, const OsInfo& os, std::vector<Package>& out) = 0;
+};
+
+}  // namespace kg::image

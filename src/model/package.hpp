@@ -1,0 +1,73 @@
+// What is installed in an image, or described by an SBOM: the one inventory
+// model the image engine fills, the vuln engine matches and the SBOM renderers
+// (report/) write. Engines never include each other, so it lives here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kg {
+
+enum class PackageType : std::uint8_t {
+  Deb,      // dpkg status, distroless status.d
+  Apk,      // lib/apk/db/installed
+  Rpm,      // rpmdb.sqlite, Packages (BerkeleyDB/ndb headers)
+  Python,   // *.dist-info/METADATA, *.egg-info
+  Npm,      // node_modules/**/package.json, lockfiles
+  Golang,   // module build info in a Go binary (and the Go stdlib itself)
+  Maven,    // JAR/WAR manifests, pom.properties
+  Cargo,    // cargo-auditable section of a Rust binary
+};
+std::string_view to_string(PackageType t);
+
+// Where a package was seen: the file that declares it and the layer that
+// added that file (the layer's digest as in the manifest, sha256:...).
+struct PackageEvidence {
+  std::string path;  // absolute inside the image root, e.g. /var/lib/dpkg/status
+  std::string layer_digest;
+};
+
+struct Package {
+  PackageType type = PackageType::Deb;
+  std::string name;
+  std::string version;         // as the ecosystem writes it (deb: [epoch:]upstream[-revision])
+  std::string source_name;     // deb Source:, apk origin (o:), rpm source rpm; empty when the same as name
+  std::string source_version;  // deb Source: (x.y) version when it differs
+  std::string arch;
+  std::string license;         // SPDX expression when the ecosystem gives one, else as written
+  std::string purl;            // package URL (purl-spec), with distro qualifiers for OS packages
+  std::string checksum;        // apk C:, rpm sha256 header, ... when present
+  std::vector<PackageEvidence> evidence;
+};
+
+// The operating system as the image's own files say (os-release and friends).
+struct OsInfo {
+  std::string id;               // debian, alpine, rhel, rocky, fedora, ubuntu, ... ("" when unknown)
+  std::string version_id;       // 12, 3.20.1, 9.4
+  std::string version_codename; // bookworm
+  std::string pretty_name;
+  std::vector<std::string> id_like;
+  bool distroless = false;      // a distroless base (status.d, no shell, no package manager)
+};
+
+struct LayerInfo {
+  std::string digest;      // the blob as stored (compressed), sha256:...
+  std::string diff_id;     // the uncompressed tar, from the config's rootfs.diff_ids
+  std::string media_type;
+  std::uint64_t size = 0;  // compressed bytes
+  std::string created_by;  // the history step that made it, when the config says
+};
+
+struct ImageInventory {
+  std::string reference;       // what the user named
+  std::string manifest_digest; // the image's identity (sha256:...), the SBOM's subject
+  std::string config_digest;
+  std::string platform;        // os/arch[/variant]
+  OsInfo os;
+  std::vector<LayerInfo> layers;
+  std::vector<Package> packages;
+};
+
+}  // namespace kg
