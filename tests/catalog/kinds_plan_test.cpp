@@ -144,6 +144,7 @@ class Hiding final : public SetCheck {
   Hiding(std::unique_ptr<SetCheck> inner, std::string hidden)
       : inner_(std::move(inner)), hidden_(std::move(hidden)) {}
   void evaluate(const Inventory& inv, SetSink& sink) const override { inner_->evaluate(inv, sink); }
+  std::vector<const FactCollector*> facts() const override { return inner_->facts(); }
   std::vector<std::string> needs_kinds() const override {
     std::vector<std::string> kinds = inner_->needs_kinds();
     kinds.erase(std::remove(kinds.begin(), kinds.end(), hidden_), kinds.end());

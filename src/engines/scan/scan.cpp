@@ -1,8 +1,11 @@
 #include "engines/scan/scan.hpp"
+
+#include "checks/facts.hpp"
 #include "engines/scan/overlap.hpp"
 
 #include "catalog/messages_zh.hpp"
 #include "catalog/suggest.hpp"
+#include "checks/facts.hpp"
 #include "checks/regex_cache.hpp"
 #include "checks/registry.hpp"
 #include "core/clock.hpp"
@@ -201,7 +204,23 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options)
     for (std::size_t i = 0; i < rules_.size(); ++i)
       if (rules_[i]->compiled && kind_matches(*rules_[i], k)) list.push_back(i);
   }
-  for (std::string& k : kinds_needed(rules_, options_.pod_specs)) fact_kinds_.insert(std::move(k));
+  // The fact tables the set-level rules (and deferred verdicts) read, filled
+  // from the objects of the kinds they need only.
+  const std::vector<std::string> fact_kinds = kinds_needed(rules_, options_.pod_specs);
+  fact_kinds_.insert(fact_kinds.begin(), fact_kinds.end());
+  std::vector<const FactCollector*> collectors;
+  auto collect = [&](const FactCollector* c) {
+    if (std::find(collectors.begin(), collectors.end(), c) == collectors.end()) collectors.push_back(c);
+  };
+  for (const Rule* r : rules_) {
+    if (r->set_compiled)
+      for (const FactCollector* c : r->set_compiled->facts()) collect(c);
+    if (r->deferral == Deferral::SelectedByService) {
+      collect(&Workloads::collector());
+      collect(&Services::collector());
+    }
+  }
+  fact_plan_ = std::make_shared<const FactPlan>(std::move(collectors), fact_kinds);
   // Exemptions that have expired are reported once and not applied.
   auto& ex = options_.exemptions;
   for (auto it = ex.begin(); it != ex.end();) {
@@ -817,6 +836,7 @@ void Scanner::evaluate(const Object& obj, const PodView& pod, const ObjectFacts&
 void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) const {
   out.tallies.assign(rules_.size(), RuleTally{});
   out.bytes = file.content.size();
+  out.inventory.use(fact_plan_);
   std::vector<Object> objects;
   // "Kind/ns/name" of the objects seen so far in this file, keyed as
   // Inventory::has_object keys them. A child whose controller came earlier in
@@ -868,8 +888,7 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
       if (kit == out.kinds.end()) kit = out.kinds.emplace(std::string(obj.kind), 0).first;
       ++kit->second;
       const PodView pod = pod_view(obj, options_.pod_specs);
-      const std::size_t local =
-          out.inventory.add(obj, pod, fact_kinds_.find(obj.kind) != fact_kinds_.end());
+      const std::size_t local = out.inventory.add(obj, pod);
       const ObjectFacts& facts = out.inventory.objects[local];
       if (facts.exemption) review_exemption(*facts.exemption, facts, out.errors);
       // A stray namespace on a ClusterRole is ignored by the API server.
@@ -1208,8 +1227,10 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     warn_duplicates(pinv, global_of, owned);
 
     // Settle held-back verdicts now that every object of the scope is known.
+    const Workloads& workloads = Workloads::of(pinv);
+    const Services& services = Services::of(pinv);
     std::map<std::size_t, const WorkloadFacts*> workload_of;
-    for (const WorkloadFacts& w : pinv.workloads) workload_of[w.object] = &w;
+    for (const WorkloadFacts& w : workloads.rows) workload_of[w.object] = &w;
     for (Provisional& p : provisional) {
       if (scoped && owner_part[p.object] != pi) continue;
       const std::size_t local = scoped ? local_of[p.object] : p.object;
@@ -1217,10 +1238,10 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
       if (rules_[p.rule]->deferral == Deferral::SelectedByService) {
         auto w = workload_of.find(local);
         const std::string& ns = pinv.objects[local].ns;
-        const auto& services = pinv.services_in(ns);
+        const auto& in_ns = services.in(pinv, ns);
         const bool selected = w != workload_of.end() &&
-                              std::any_of(services.begin(), services.end(), [&](std::size_t si) {
-                                return pinv.services[si].selector.matches(w->second->pod_labels);
+                              std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t si) {
+                                return services.rows[si].selector.matches(w->second->pod_labels);
                               });
         if (!selected) continue;  // not applicable: nothing routes traffic to it
       }

@@ -181,6 +181,9 @@ class Scanner {
   // kinds_needed(rules_): objects of other kinds are recorded (identity,
   // owners, exemptions) but no rule reads their kind's facts.
   std::set<std::string, std::less<>> fact_kinds_;
+  // The fact tables the set-level rules read (SetCheck::facts()), fed by
+  // fact_kinds_ objects; one plan shared by every worker's Inventory.
+  std::shared_ptr<const FactPlan> fact_plan_;
   std::vector<InputError> setup_errors_;
   struct Overlap {
     static constexpr std::size_t kNone = static_cast<std::size_t>(-1);
