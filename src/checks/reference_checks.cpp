@@ -50,9 +50,12 @@ class Autoscaling final : public SetCheck {
     return {"HorizontalPodAutoscaler", "ScaledObject", "workloads"};  // and the scale targets
   }
   std::vector<const FactCollector*> facts() const override {
-    if (mode == AutoscalingMode::PdbAboveMin)
-      return {&PodDisruptionBudgets::collector(), &Autoscalers::collector(), &Workloads::collector()};
-    return {&Autoscalers::collector(), &Workloads::collector()};
+    switch (mode) {
+      case AutoscalingMode::TargetMissing: return {&Autoscalers::collector()};  // targets: identities
+      case AutoscalingMode::PdbAboveMin:
+        return {&PodDisruptionBudgets::collector(), &Autoscalers::collector(), &Workloads::collector()};
+      default: return {&Autoscalers::collector(), &Workloads::collector()};
+    }
   }
 
   // "Kind/ns/name" of every autoscaled workload → its autoscaler.
