@@ -1,4 +1,4 @@
-#include "engines/scan/overlap.hpp"
+#include "catalog/overlap.hpp"
 
 #include <algorithm>
 #include <map>

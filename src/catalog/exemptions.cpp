@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "catalog/suggest.hpp"
-#include "engines/scan/scan.hpp"
+#include "catalog/evaluator.hpp"
 
 namespace kg {
 namespace {
@@ -21,7 +21,7 @@ std::string unknown_selector(const std::vector<std::string>& sorted, std::string
 
 }  // namespace
 
-void Scanner::validate_exemption_rules() {
+void Evaluator::validate_exemption_rules() {
   for (const ExemptionRule& x : options_.exemptions) {
     if (x.file.empty()) continue;  // built-in
     for (const auto& [field, list] : {std::pair<std::string_view, const std::vector<std::string>*>{"rules", &x.rules},
@@ -33,7 +33,7 @@ void Scanner::validate_exemption_rules() {
   }
 }
 
-void Scanner::review_exemption(ExemptionMark& mark, const ObjectFacts& facts,
+void Evaluator::review_exemption(ExemptionMark& mark, const ObjectFacts& facts,
                                std::vector<InputError>& errors) const {
   if (!options_.use_exemptions || !options_.use_annotation_exemptions) return;
   const std::string who = facts.kind + "/" + facts.name + ": ";
