@@ -18,11 +18,6 @@ std::vector<std::string> strings_of(const Node* n) {
   return out;
 }
 
-template <class Table>
-std::unique_ptr<FactTable> make() {
-  return std::make_unique<Table>();
-}
-
 // What a pod's containers reference: Secrets and ConfigMaps (valueFrom or
 // envFrom), images, named ports.
 void add_container_references(WorkloadFacts& w, const PodView& pod) {
@@ -59,12 +54,6 @@ void add_container_references(WorkloadFacts& w, const PodView& pod) {
 }
 
 }  // namespace
-
-const FactCollector& Workloads::collector() {
-  static constexpr std::string_view kKinds[] = {"workloads"};
-  static const FactCollector c{"workloads", kKinds, make<Workloads>};
-  return c;
-}
 
 void Workloads::add(std::size_t id, const Object& obj, const PodView& pod) {
   if (!pod) return;
@@ -119,12 +108,6 @@ void Workloads::add(std::size_t id, const Object& obj, const PodView& pod) {
   rows.push_back(std::move(w));
 }
 
-const FactCollector& Services::collector() {
-  static constexpr std::string_view kKinds[] = {"Service"};
-  static const FactCollector c{"services", kKinds, make<Services>};
-  return c;
-}
-
 void Services::add(std::size_t id, const Object& obj, const PodView&) {
   changed();
   const Node* spec = obj.root->get("spec");
@@ -149,12 +132,6 @@ void Services::add(std::size_t id, const Object& obj, const PodView&) {
     s.ports.push_back(std::move(f));
   }
   rows.push_back(std::move(s));
-}
-
-const FactCollector& NetworkPolicies::collector() {
-  static constexpr std::string_view kKinds[] = {"NetworkPolicy"};
-  static const FactCollector c{"network-policies", kKinds, make<NetworkPolicies>};
-  return c;
 }
 
 void NetworkPolicies::add(std::size_t id, const Object& obj, const PodView&) {
@@ -196,12 +173,6 @@ void NetworkPolicies::add(std::size_t id, const Object& obj, const PodView&) {
   rows.push_back(std::move(np));
 }
 
-const FactCollector& PodDisruptionBudgets::collector() {
-  static constexpr std::string_view kKinds[] = {"PodDisruptionBudget"};
-  static const FactCollector c{"pod-disruption-budgets", kKinds, make<PodDisruptionBudgets>};
-  return c;
-}
-
 void PodDisruptionBudgets::add(std::size_t id, const Object& obj, const PodView&) {
   changed();
   const Node* spec = obj.root->get("spec");
@@ -211,12 +182,6 @@ void PodDisruptionBudgets::add(std::size_t id, const Object& obj, const PodView&
     p.min_available_at = field_mark(spec, "minAvailable");
   }
   rows.push_back(std::move(p));
-}
-
-const FactCollector& Roles::collector() {
-  static constexpr std::string_view kKinds[] = {"Role", "ClusterRole"};
-  static const FactCollector c{"roles", kKinds, make<Roles>};
-  return c;
 }
 
 void Roles::add(std::size_t id, const Object& obj, const PodView&) {
@@ -261,12 +226,6 @@ std::vector<const PolicyRule*> Roles::effective_rules(const Inventory& inv, cons
   return out;
 }
 
-const FactCollector& Bindings::collector() {
-  static constexpr std::string_view kKinds[] = {"RoleBinding", "ClusterRoleBinding"};
-  static const FactCollector c{"bindings", kKinds, make<Bindings>};
-  return c;
-}
-
 void Bindings::add(std::size_t id, const Object& obj, const PodView&) {
   changed();
   BindingFacts b;
@@ -301,12 +260,6 @@ const std::vector<std::size_t>& Bindings::of_service_account(const Inventory& in
   return it == by_account_.end() ? empty_ : it->second;
 }
 
-const FactCollector& ServiceAccounts::collector() {
-  static constexpr std::string_view kKinds[] = {"ServiceAccount"};
-  static const FactCollector c{"service-accounts", kKinds, make<ServiceAccounts>};
-  return c;
-}
-
 void ServiceAccounts::add(std::size_t id, const Object& obj, const PodView&) {
   changed();
   std::optional<bool> automount;
@@ -324,25 +277,5 @@ const ServiceAccountFacts* ServiceAccounts::find(const Inventory& inv, const std
   auto it = by_name_.find(ns + "/" + name);
   return it == by_name_.end() ? nullptr : &rows[it->second];
 }
-
-const FactCollector& KindObjects::namespaces() {
-  static constexpr std::string_view kKinds[] = {"Namespace"};
-  static const FactCollector c{"namespaces", kKinds, make<KindObjects>};
-  return c;
-}
-
-const FactCollector& KindObjects::limit_ranges() {
-  static constexpr std::string_view kKinds[] = {"LimitRange"};
-  static const FactCollector c{"limit-ranges", kKinds, make<KindObjects>};
-  return c;
-}
-
-const FactCollector& KindObjects::resource_quotas() {
-  static constexpr std::string_view kKinds[] = {"ResourceQuota"};
-  static const FactCollector c{"resource-quotas", kKinds, make<KindObjects>};
-  return c;
-}
-
-void KindObjects::add(std::size_t id, const Object&, const PodView&) { rows.push_back({id}); }
 
 }  // namespace kg

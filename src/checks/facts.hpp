@@ -231,72 +231,68 @@ class ByNamespace {
 };
 }  // namespace facts_detail
 
+template <class Table>
+std::unique_ptr<FactTable> make_table() {
+  return std::make_unique<Table>();
+}
+
+// A table filled by one collector, Self::kCollector (its kinds and name).
+template <class Self, class Row>
+class CheckTable : public RowTable<Self, Row> {
+ public:
+  static const FactCollector& collector() { return Self::kCollector; }
+  static const Self& of(const Inventory& inv) { return inv.template facts<Self>(Self::kCollector); }
+};
+
+// One whose rows are looked up by their object's namespace.
+template <class Self, class Row>
+class NamespacedTable : public CheckTable<Self, Row> {
+ public:
+  // rows[i] of the objects in `ns`.
+  const std::vector<std::size_t>& in(const Inventory& inv, const std::string& ns) const {
+    return by_ns_.get(inv, this->rows, ns);
+  }
+  void changed() { by_ns_.reset(); }
+
+ private:
+  facts_detail::ByNamespace by_ns_;
+};
+
 // Every object with a pod template: its pod's labels, ServiceAccount,
 // runtime, replicas, and what its containers reference.
-class Workloads final : public RowTable<Workloads, WorkloadFacts> {
+class Workloads final : public NamespacedTable<Workloads, WorkloadFacts> {
  public:
-  static const FactCollector& collector();
-  static const Workloads& of(const Inventory& inv) { return inv.facts<Workloads>(collector()); }
+  static constexpr std::string_view kKinds[] = {"workloads"};
+  static constexpr FactCollector kCollector{"workloads", kKinds, make_table<Workloads>};
   void add(std::size_t object, const Object& obj, const PodView& pod) override;
-  // rows[i] of the workloads in `ns`.
-  const std::vector<std::size_t>& in(const Inventory& inv, const std::string& ns) const {
-    return by_ns_.get(inv, rows, ns);
-  }
-  void changed() { by_ns_.reset(); }
-
- private:
-  facts_detail::ByNamespace by_ns_;
 };
 
-class Services final : public RowTable<Services, ServiceFacts> {
+class Services final : public NamespacedTable<Services, ServiceFacts> {
  public:
-  static const FactCollector& collector();
-  static const Services& of(const Inventory& inv) { return inv.facts<Services>(collector()); }
+  static constexpr std::string_view kKinds[] = {"Service"};
+  static constexpr FactCollector kCollector{"services", kKinds, make_table<Services>};
   void add(std::size_t object, const Object& obj, const PodView& pod) override;
-  const std::vector<std::size_t>& in(const Inventory& inv, const std::string& ns) const {
-    return by_ns_.get(inv, rows, ns);
-  }
-  void changed() { by_ns_.reset(); }
-
- private:
-  facts_detail::ByNamespace by_ns_;
 };
 
-class NetworkPolicies final : public RowTable<NetworkPolicies, NetworkPolicyFacts> {
+class NetworkPolicies final : public NamespacedTable<NetworkPolicies, NetworkPolicyFacts> {
  public:
-  static const FactCollector& collector();
-  static const NetworkPolicies& of(const Inventory& inv) { return inv.facts<NetworkPolicies>(collector()); }
+  static constexpr std::string_view kKinds[] = {"NetworkPolicy"};
+  static constexpr FactCollector kCollector{"network-policies", kKinds, make_table<NetworkPolicies>};
   void add(std::size_t object, const Object& obj, const PodView& pod) override;
-  const std::vector<std::size_t>& in(const Inventory& inv, const std::string& ns) const {
-    return by_ns_.get(inv, rows, ns);
-  }
-  void changed() { by_ns_.reset(); }
-
- private:
-  facts_detail::ByNamespace by_ns_;
 };
 
-class PodDisruptionBudgets final : public RowTable<PodDisruptionBudgets, PdbFacts> {
+class PodDisruptionBudgets final : public NamespacedTable<PodDisruptionBudgets, PdbFacts> {
  public:
-  static const FactCollector& collector();
-  static const PodDisruptionBudgets& of(const Inventory& inv) {
-    return inv.facts<PodDisruptionBudgets>(collector());
-  }
+  static constexpr std::string_view kKinds[] = {"PodDisruptionBudget"};
+  static constexpr FactCollector kCollector{"pod-disruption-budgets", kKinds, make_table<PodDisruptionBudgets>};
   void add(std::size_t object, const Object& obj, const PodView& pod) override;
-  const std::vector<std::size_t>& in(const Inventory& inv, const std::string& ns) const {
-    return by_ns_.get(inv, rows, ns);
-  }
-  void changed() { by_ns_.reset(); }
-
- private:
-  facts_detail::ByNamespace by_ns_;
 };
 
 // Roles and ClusterRoles, with aggregation resolved on demand.
-class Roles final : public RowTable<Roles, RoleFacts> {
+class Roles final : public CheckTable<Roles, RoleFacts> {
  public:
-  static const FactCollector& collector();
-  static const Roles& of(const Inventory& inv) { return inv.facts<Roles>(collector()); }
+  static constexpr std::string_view kKinds[] = {"Role", "ClusterRole"};
+  static constexpr FactCollector kCollector{"roles", kKinds, make_table<Roles>};
   void add(std::size_t object, const Object& obj, const PodView& pod) override;
   const RoleFacts* find(const Inventory& inv, std::string_view kind, std::string_view ns,
                         std::string_view name) const;
@@ -309,10 +305,10 @@ class Roles final : public RowTable<Roles, RoleFacts> {
   mutable std::unordered_map<std::size_t, std::size_t> of_object_;  // object → rows[i]
 };
 
-class Bindings final : public RowTable<Bindings, BindingFacts> {
+class Bindings final : public CheckTable<Bindings, BindingFacts> {
  public:
-  static const FactCollector& collector();
-  static const Bindings& of(const Inventory& inv) { return inv.facts<Bindings>(collector()); }
+  static constexpr std::string_view kKinds[] = {"RoleBinding", "ClusterRoleBinding"};
+  static constexpr FactCollector kCollector{"bindings", kKinds, make_table<Bindings>};
   void add(std::size_t object, const Object& obj, const PodView& pod) override;
   // rows[i] of the bindings with the ServiceAccount ns/name among their subjects.
   const std::vector<std::size_t>& of_service_account(const Inventory& inv, const std::string& ns,
@@ -328,10 +324,10 @@ class Bindings final : public RowTable<Bindings, BindingFacts> {
   std::vector<std::size_t> empty_;
 };
 
-class ServiceAccounts final : public RowTable<ServiceAccounts, ServiceAccountFacts> {
+class ServiceAccounts final : public CheckTable<ServiceAccounts, ServiceAccountFacts> {
  public:
-  static const FactCollector& collector();
-  static const ServiceAccounts& of(const Inventory& inv) { return inv.facts<ServiceAccounts>(collector()); }
+  static constexpr std::string_view kKinds[] = {"ServiceAccount"};
+  static constexpr FactCollector kCollector{"service-accounts", kKinds, make_table<ServiceAccounts>};
   void add(std::size_t object, const Object& obj, const PodView& pod) override;
   const ServiceAccountFacts* find(const Inventory& inv, const std::string& ns, const std::string& name) const;
   void changed() {
@@ -347,45 +343,53 @@ class ServiceAccounts final : public RowTable<ServiceAccounts, ServiceAccountFac
 // Objects whose presence is the fact: one collector per kind.
 class KindObjects final : public RowTable<KindObjects, ObjectRow> {
  public:
-  static const FactCollector& namespaces();
-  static const FactCollector& limit_ranges();
-  static const FactCollector& resource_quotas();
-  void add(std::size_t object, const Object& obj, const PodView& pod) override;
+  static constexpr std::string_view kNamespace[] = {"Namespace"};
+  static constexpr std::string_view kLimitRange[] = {"LimitRange"};
+  static constexpr std::string_view kResourceQuota[] = {"ResourceQuota"};
+  static constexpr FactCollector kNamespaces{"namespaces", kNamespace, make_table<KindObjects>};
+  static constexpr FactCollector kLimitRanges{"limit-ranges", kLimitRange, make_table<KindObjects>};
+  static constexpr FactCollector kResourceQuotas{"resource-quotas", kResourceQuota, make_table<KindObjects>};
+  static const FactCollector& namespaces() { return kNamespaces; }
+  static const FactCollector& limit_ranges() { return kLimitRanges; }
+  static const FactCollector& resource_quotas() { return kResourceQuotas; }
+  void add(std::size_t object, const Object&, const PodView&) override { rows.push_back({object}); }
 };
 
-class Autoscalers final : public RowTable<Autoscalers, AutoscalerFacts> {
+class Autoscalers final : public CheckTable<Autoscalers, AutoscalerFacts> {
  public:
-  static const FactCollector& collector();
-  static const Autoscalers& of(const Inventory& inv) { return inv.facts<Autoscalers>(collector()); }
+  static constexpr std::string_view kKinds[] = {"HorizontalPodAutoscaler", "ScaledObject"};
+  static constexpr FactCollector kCollector{"autoscalers", kKinds, make_table<Autoscalers>};
   void add(std::size_t object, const Object& obj, const PodView& pod) override;
 };
 
 // References to Services from Ingresses, Gateway API routes and Istio VirtualServices.
-class ServiceReferences final : public RowTable<ServiceReferences, ServiceReference> {
+class ServiceReferences final : public CheckTable<ServiceReferences, ServiceReference> {
  public:
-  static const FactCollector& collector();
-  static const ServiceReferences& of(const Inventory& inv) { return inv.facts<ServiceReferences>(collector()); }
+  static constexpr std::string_view kKinds[] = {"Ingress",  "HTTPRoute", "GRPCRoute",     "TCPRoute",
+                                                "TLSRoute", "UDPRoute",  "VirtualService"};
+  static constexpr FactCollector kCollector{"service-references", kKinds, make_table<ServiceReferences>};
   void add(std::size_t object, const Object& obj, const PodView& pod) override;
 };
 
-class ServiceMonitors final : public RowTable<ServiceMonitors, ServiceMonitorFacts> {
+class ServiceMonitors final : public CheckTable<ServiceMonitors, ServiceMonitorFacts> {
  public:
-  static const FactCollector& collector();
-  static const ServiceMonitors& of(const Inventory& inv) { return inv.facts<ServiceMonitors>(collector()); }
+  static constexpr std::string_view kKinds[] = {"ServiceMonitor"};
+  static constexpr FactCollector kCollector{"service-monitors", kKinds, make_table<ServiceMonitors>};
   void add(std::size_t object, const Object& obj, const PodView& pod) override;
 };
 
-class DataSources final : public RowTable<DataSources, DataSourceFacts> {
+class DataSources final : public CheckTable<DataSources, DataSourceFacts> {
  public:
-  static const FactCollector& collector();
-  static const DataSources& of(const Inventory& inv) { return inv.facts<DataSources>(collector()); }
+  static constexpr std::string_view kKinds[] = {"Secret", "ConfigMap", "SealedSecret", "ExternalSecret"};
+  static constexpr FactCollector kCollector{"data-sources", kKinds, make_table<DataSources>};
   void add(std::size_t object, const Object& obj, const PodView& pod) override;
 };
 
-class ImagePolicies final : public RowTable<ImagePolicies, ImagePolicyFacts> {
+class ImagePolicies final : public CheckTable<ImagePolicies, ImagePolicyFacts> {
  public:
-  static const FactCollector& collector();
-  static const ImagePolicies& of(const Inventory& inv) { return inv.facts<ImagePolicies>(collector()); }
+  static constexpr std::string_view kKinds[] = {"ClusterPolicy", "Policy", "ImageValidatingPolicy",
+                                                "ClusterImagePolicy"};
+  static constexpr FactCollector kCollector{"image-policies", kKinds, make_table<ImagePolicies>};
   void add(std::size_t object, const Object& obj, const PodView& pod) override;
 };
 

@@ -113,18 +113,7 @@ void add_virtual_service(std::vector<ServiceReference>& out, std::size_t id, con
   }
 }
 
-template <class Table>
-std::unique_ptr<FactTable> make() {
-  return std::make_unique<Table>();
-}
-
 }  // namespace
-
-const FactCollector& Autoscalers::collector() {
-  static constexpr std::string_view kKinds[] = {"HorizontalPodAutoscaler", "ScaledObject"};
-  static const FactCollector c{"autoscalers", kKinds, make<Autoscalers>};
-  return c;
-}
 
 void Autoscalers::add(std::size_t id, const Object& obj, const PodView&) {
   const std::string_view kind = obj.kind;
@@ -142,13 +131,6 @@ void Autoscalers::add(std::size_t id, const Object& obj, const PodView&) {
   a.line = ref->line;
   a.column = ref->column;
   rows.push_back(std::move(a));
-}
-
-const FactCollector& ServiceReferences::collector() {
-  static constexpr std::string_view kKinds[] = {"Ingress",  "HTTPRoute", "GRPCRoute",     "TCPRoute",
-                                                "TLSRoute", "UDPRoute",  "VirtualService"};
-  static const FactCollector c{"service-references", kKinds, make<ServiceReferences>};
-  return c;
 }
 
 void ServiceReferences::add(std::size_t id, const Object& obj, const PodView&) {
@@ -184,12 +166,6 @@ void ServiceReferences::add(std::size_t id, const Object& obj, const PodView&) {
   }
 }
 
-const FactCollector& ServiceMonitors::collector() {
-  static constexpr std::string_view kKinds[] = {"ServiceMonitor"};
-  static const FactCollector c{"service-monitors", kKinds, make<ServiceMonitors>};
-  return c;
-}
-
 void ServiceMonitors::add(std::size_t id, const Object& obj, const PodView&) {
   const Node* spec = obj.root->get("spec");
   ServiceMonitorFacts m;
@@ -203,12 +179,6 @@ void ServiceMonitors::add(std::size_t id, const Object& obj, const PodView&) {
   m.any_namespace = is_true(get(nss, "any"));
   for (const Node* n : items(get(nss, "matchNames"))) m.namespaces.emplace_back(str(n));
   rows.push_back(std::move(m));
-}
-
-const FactCollector& DataSources::collector() {
-  static constexpr std::string_view kKinds[] = {"Secret", "ConfigMap", "SealedSecret", "ExternalSecret"};
-  static const FactCollector c{"data-sources", kKinds, make<DataSources>};
-  return c;
 }
 
 void DataSources::add(std::size_t id, const Object& obj, const PodView&) {
@@ -237,13 +207,6 @@ void DataSources::add(std::size_t id, const Object& obj, const PodView&) {
   }
 }
 
-
-const FactCollector& ImagePolicies::collector() {
-  static constexpr std::string_view kKinds[] = {"ClusterPolicy", "Policy", "ImageValidatingPolicy",
-                                                "ClusterImagePolicy"};
-  static const FactCollector c{"image-policies", kKinds, make<ImagePolicies>};
-  return c;
-}
 
 void ImagePolicies::add(std::size_t id, const Object& obj, const PodView&) {
   const std::string_view kind = obj.kind;
