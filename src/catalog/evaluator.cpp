@@ -36,22 +36,25 @@ std::string pss_selection_note(const Rule& rule, const EvalOptions& options) {
   const std::string level(to_string(*rule.pss_level));
   const std::string asked = "--pss " + std::string(to_string(options.pss_level)) + " v1." +
                             std::to_string(options.pss_minor);
-  if (options.pss_level < *rule.pss_level)
+  if (options.pss_level < *rule.pss_level) {
     return rule.id + " is a " + level + " control, which " + asked +
            " does not include; it is evaluated because --only names it (--pss " + level +
            " includes it)";
-  if (options.pss_minor < rule.pss_since)
+}
+  if (options.pss_minor < rule.pss_since) {
     return rule.id + " exists from PSS v1." + std::to_string(rule.pss_since) + ", after " + asked +
            "; it is evaluated because --only names it";
+}
   const bool replaced = options.pss_level == PssLevel::Restricted && rule.pss_overridden_from >= 0 &&
                         options.pss_minor >= rule.pss_overridden_from;
   const bool replacement_named =
       std::find(options.only.begin(), options.only.end(), rule.pss_overridden_by) != options.only.end();
-  if (replaced && !replacement_named)
+  if (replaced && !replacement_named) {
     return rule.id + " is replaced at " + asked + " by " + rule.pss_overridden_by + " (from v1." +
            std::to_string(rule.pss_overridden_from) +
            ") and, as upstream, is not evaluated without it: nothing is checked; add --only " +
            rule.pss_overridden_by + ", or use --pss baseline";
+}
   return {};
 }
 
@@ -72,9 +75,10 @@ bool matches_any_path(const std::vector<std::string>& patterns, std::string_view
 // A rule selector in an exemption: id, category, tag, or "*"/"all".
 bool selects_rule(const std::vector<std::string>& selectors, const Rule& rule) {
   if (selectors.empty()) return true;
-  for (const std::string& s : selectors)
+  for (const std::string& s : selectors) {
     if (s == "*" || s == "all" || s == rule.id || s == to_string(rule.category) || rule.has_tag(s))
       return true;
+}
   return false;
 }
 
@@ -110,9 +114,10 @@ Evaluator::Evaluator(const Catalog& catalog, EvalOptions options)
   known_selectors_.erase(std::unique(known_selectors_.begin(), known_selectors_.end()), known_selectors_.end());
   std::vector<std::string_view> ids;
   for (const auto& r : catalog.rules()) ids.push_back(r->id);
-  for (const auto& [id, o] : options_.overrides)
+  for (const auto& [id, o] : options_.overrides) {
     if (!catalog.find(id))
       setup_errors_.push_back({o.origin, 0, 0, "rules: no rule named '" + id + "'" + did_you_mean(id, ids)});
+}
   validate_exemption_rules();
   // Index object rules by kind so an object only meets the rules that can apply.
   std::vector<std::string> kinds;
@@ -154,11 +159,13 @@ Evaluator::Evaluator(const Catalog& catalog, EvalOptions options)
     }
   }
   exemptions_by_rule_.resize(rules_.size());
-  for (std::size_t i = 0; i < rules_.size(); ++i)
-    for (const ExemptionRule& x : options_.exemptions)
+  for (std::size_t i = 0; i < rules_.size(); ++i) {
+    for (const ExemptionRule& x : options_.exemptions) {
       if (selects_rule(x.rules, *rules_[i]) &&
           (x.except_rules.empty() || !selects_rule(x.except_rules, *rules_[i])))
         exemptions_by_rule_[i].push_back(&x);
+}
+}
 }
 
 // At restricted, a baseline control (B) overridden by a restricted one (R)
@@ -188,11 +195,12 @@ void Evaluator::pair_overridden_rules() {
     if (b->pss_overridden_by.empty() || options_.pss_level != PssLevel::Restricted ||
         options_.pss_minor < b->pss_overridden_from)
       continue;
-    for (std::size_t j = 0; j < rules_.size(); ++j)
+    for (std::size_t j = 0; j < rules_.size(); ++j) {
       if (rules_[j]->id == b->pss_overridden_by) {
         overlap_[i] = {j, true};   // B keeps only what R also rejects
         overlap_[j] = {i, false};  // R leaves those to B
       }
+}
   }
 }
 
@@ -233,7 +241,8 @@ void Evaluator::apply_overrides(const Catalog& catalog) {
     const Rule* base = catalog.find(id);
     if (!base || (!o.severity && !o.params)) continue;
     auto rule = std::make_unique<Rule>();
-    static_cast<RuleMeta&>(*rule) = *base;
+    // The metadata only: the compiled check is rebuilt with the merged params.
+    static_cast<RuleMeta&>(*rule) = *base;  // NOLINT(cppcoreguidelines-slicing)
     if (o.severity) rule->severity = *o.severity;
     const Node* params = base->params;
     if (o.params) params = merge_params(base->params, o.params);

@@ -25,11 +25,14 @@ void Evaluator::validate_exemption_rules() {
   for (const ExemptionRule& x : options_.exemptions) {
     if (x.file.empty()) continue;  // built-in
     for (const auto& [field, list] : {std::pair<std::string_view, const std::vector<std::string>*>{"rules", &x.rules},
-                                      {"exceptRules", &x.except_rules}})
-      for (const std::string& s : *list)
-        if (!known(known_selectors_, s))
+                                      {"exceptRules", &x.except_rules}}) {
+      for (const std::string& s : *list) {
+        if (!known(known_selectors_, s)) {
           setup_errors_.push_back({x.file, x.line, x.column,
                                    x.field + "." + std::string(field) + ": " + unknown_selector(known_selectors_, s)});
+}
+}
+}
   }
 }
 
@@ -39,11 +42,14 @@ void Evaluator::review_exemption(ExemptionMark& mark, const ObjectFacts& facts,
   const std::string who = facts.kind + "/" + facts.name + ": ";
   const std::string consequence = "; the exemption does not apply";
   for (const ExemptionMark::Problem& p : mark.problems)
-    errors.push_back({facts.file(), p.line, p.column, who + p.message + consequence});
+    errors.push_back({facts.file(), p.line, p.column, std::string(who).append(p.message).append(consequence)});
   for (const std::string& s : mark.rules) {
     if (known(known_selectors_, s)) continue;
     errors.push_back({facts.file(), mark.line, mark.column,
-                      who + "kguard.io/exempt: " + unknown_selector(known_selectors_, s) + consequence});
+                      std::string(who)
+                          .append("kguard.io/exempt: ")
+                          .append(unknown_selector(known_selectors_, s))
+                          .append(consequence)});
     mark.rejected = true;
   }
 }

@@ -59,7 +59,7 @@ void fold_superseded(
     });
     if (drop[i]) ++folded;
   }
-  if (tallies)
+  if (tallies) {
     for (const auto& [key, counts] : per_object) {
       const auto& [seen, folded, exempt] = counts;
       if (folded == 0 || seen != folded) continue;  // still reported by the rule itself
@@ -74,16 +74,19 @@ void fold_superseded(
         }
       };
       uncount((*tallies)[key.second]);
-      if (scope_tallies)
+      if (scope_tallies) {
         if (std::vector<RuleTally>* st = scope_tallies(key.first); st && key.second < st->size())
           uncount((*st)[key.second]);
+}
     }
+}
   std::size_t out = begin;
-  for (std::size_t i = begin; i < findings.size(); ++i)
+  for (std::size_t i = begin; i < findings.size(); ++i) {
     if (!drop[i]) {
       if (out != i) findings[out] = std::move(findings[i]);
       ++out;
     }
+}
   findings.erase(findings.begin() + static_cast<std::ptrdiff_t>(out), findings.end());
 }
 

@@ -189,10 +189,11 @@ void Roles::add(std::size_t id, const Object& obj, const PodView&) {
   RoleFacts r;
   r.object = id;
   r.cluster = obj.kind == "ClusterRole";
-  for (const Node* rule : items(obj.root->get("rules")))
+  for (const Node* rule : items(obj.root->get("rules"))) {
     r.rules.push_back({strings_of(get(rule, "apiGroups")), strings_of(get(rule, "resources")),
                        strings_of(get(rule, "verbs")), strings_of(get(rule, "resourceNames")),
                        strings_of(get(rule, "nonResourceURLs"))});
+}
   for (const Node* sel : items(get(obj.root->get("aggregationRule"), "clusterRoleSelectors")))
     r.aggregation.push_back(read_selector(sel));
   rows.push_back(std::move(r));
@@ -219,9 +220,10 @@ std::vector<const PolicyRule*> Roles::effective_rules(const Inventory& inv, cons
     if (!seen.insert(r).second) continue;
     for (const PolicyRule& p : r->rules) out.push_back(&p);
     // The controller aggregates every ClusterRole whose labels match a selector.
-    for (const LabelSelector& sel : r->aggregation)
+    for (const LabelSelector& sel : r->aggregation) {
       for (const RoleFacts& other : rows)
         if (other.cluster && sel.matches(inv.objects[other.object].labels)) pending.push_back(&other);
+}
   }
   return out;
 }
@@ -238,22 +240,25 @@ void Bindings::add(std::size_t id, const Object& obj, const PodView&) {
     b.role_name_line = at->line;
     b.role_name_column = at->column;
   }
-  for (const Node* s : items(obj.root->get("subjects")))
+  for (const Node* s : items(obj.root->get("subjects"))) {
     b.subjects.push_back({std::string(str(get(s, "kind"))), std::string(str(get(s, "name"))),
                           std::string(str(get(s, "namespace")))});
+}
   rows.push_back(std::move(b));
 }
 
 const std::vector<std::size_t>& Bindings::of_service_account(const Inventory& inv, const std::string& ns,
                                                              const std::string& name) const {
   if (!built_) {
-    for (std::size_t i = 0; i < rows.size(); ++i)
-      for (const Subject& s : rows[i].subjects)
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      for (const Subject& s : rows[i].subjects) {
         if (s.kind == "ServiceAccount") {
           // A subject without a namespace means the binding's own namespace.
           auto& list = by_account_[(s.ns.empty() ? inv.objects[rows[i].object].ns : s.ns) + "/" + s.name];
           if (list.empty() || list.back() != i) list.push_back(i);
         }
+}
+}
     built_ = true;
   }
   auto it = by_account_.find(ns + "/" + name);

@@ -30,7 +30,7 @@ struct EnvSourceReference {
 };
 
 struct WorkloadFacts {
-  std::size_t object;  // index into Inventory::objects
+  std::size_t object = 0;  // index into Inventory::objects
   Labels pod_labels;
   std::string spec_path;
   std::string service_account;  // "" = default
@@ -75,7 +75,7 @@ struct ServicePortFacts {
 };
 
 struct ServiceFacts {
-  std::size_t object;
+  std::size_t object = 0;
   LabelSelector selector;  // map selector
   std::string type;
   bool headless = false;  // clusterIP: None
@@ -84,7 +84,7 @@ struct ServiceFacts {
 };
 
 struct NetworkPolicyFacts {
-  std::size_t object;
+  std::size_t object = 0;
   LabelSelector pod_selector;
   Mark pod_selector_at;  // spec.podSelector
   bool ingress_type = false;  // policyTypes contains Ingress (or defaulted)
@@ -104,7 +104,7 @@ struct NetworkPolicyFacts {
 
 // A HorizontalPodAutoscaler (or KEDA ScaledObject) and the workload it scales.
 struct AutoscalerFacts {
-  std::size_t object;
+  std::size_t object = 0;
   std::string target_kind;
   std::string target_name;
   std::int64_t min_replicas = 1;
@@ -115,7 +115,7 @@ struct AutoscalerFacts {
 // A reference to a Service by name (and port) from an Ingress backend, a
 // Gateway API route backendRef or an Istio VirtualService destination.
 struct ServiceReference {
-  std::size_t object;
+  std::size_t object = 0;
   std::string ns;
   std::string service;
   std::string port_name;
@@ -128,7 +128,7 @@ struct ServiceReference {
 
 // A prometheus-operator ServiceMonitor's Service selection.
 struct ServiceMonitorFacts {
-  std::size_t object;
+  std::size_t object = 0;
   LabelSelector selector;
   bool any_namespace = false;
   std::vector<std::string> namespaces;  // namespaceSelector.matchNames; empty = its own
@@ -140,7 +140,7 @@ struct ServiceMonitorFacts {
 // An admission policy that verifies image signatures (Kyverno verifyImages,
 // sigstore policy-controller ClusterImagePolicy) for images matching globs.
 struct ImagePolicyFacts {
-  std::size_t object;
+  std::size_t object = 0;
   bool cluster_wide = true;  // else only the policy's own namespace
   std::vector<std::string> globs;
 };
@@ -148,7 +148,7 @@ struct ImagePolicyFacts {
 // Something that provides a Secret or ConfigMap of this name: the object
 // itself, or a SealedSecret / ExternalSecret that creates it.
 struct DataSourceFacts {
-  std::size_t object;
+  std::size_t object = 0;
   std::string kind;  // Secret or ConfigMap
   std::string name;
   std::vector<std::string> keys;
@@ -156,20 +156,20 @@ struct DataSourceFacts {
 };
 
 struct PdbFacts {
-  std::size_t object;
+  std::size_t object = 0;
   LabelSelector selector;
   std::optional<std::int64_t> min_available;  // an integer minAvailable
   Mark min_available_at;
 };
 
 struct ServiceAccountFacts {
-  std::size_t object;
+  std::size_t object = 0;
   std::optional<bool> automount;  // automountServiceAccountToken
 };
 
 // An object of a kind whose presence is the fact (Namespace, LimitRange…).
 struct ObjectRow {
-  std::size_t object;
+  std::size_t object = 0;
 };
 
 struct PolicyRule {
@@ -181,7 +181,7 @@ struct PolicyRule {
 };
 
 struct RoleFacts {
-  std::size_t object;
+  std::size_t object = 0;
   bool cluster = false;
   std::vector<PolicyRule> rules;
   std::vector<LabelSelector> aggregation;  // ClusterRole aggregationRule selectors
@@ -194,7 +194,7 @@ struct Subject {
 };
 
 struct BindingFacts {
-  std::size_t object;
+  std::size_t object = 0;
   bool cluster = false;
   std::string role_kind;  // Role or ClusterRole
   std::string role_name;

@@ -55,13 +55,14 @@ bool audit_only(std::string_view action) { return action == "Audit" || action ==
 void add_kyverno_image_policy(std::vector<ImagePolicyFacts>& out, std::size_t id, bool cluster_wide, const Node* spec) {
   ImagePolicyFacts p{id, cluster_wide, {}};
   const bool policy_audits = audit_only(str(get(spec, "validationFailureAction")));
-  for (const Node* rule : items(get(spec, "rules")))
+  for (const Node* rule : items(get(spec, "rules"))) {
     for (const Node* verify : items(get(rule, "verifyImages"))) {
       const Node* action = get(verify, "failureAction");
       if (action ? audit_only(str(action)) : policy_audits) continue;
       for (const Node* ref : items(get(verify, "imageReferences"))) p.globs.emplace_back(str(ref));
       if (const Node* image = get(verify, "image"); !str(image).empty()) p.globs.emplace_back(str(image));
     }
+}
   if (!p.globs.empty()) out.push_back(std::move(p));
 }
 
@@ -143,9 +144,10 @@ void ServiceReferences::add(std::size_t id, const Object& obj, const PodView&) {
     const Node* rules = get(spec, "rules");
     for (std::size_t i = 0; i < items(rules).size(); ++i) {
       const Node* paths = get(get(items(rules)[i], "http"), "paths");
-      for (std::size_t j = 0; j < items(paths).size(); ++j)
+      for (std::size_t j = 0; j < items(paths).size(); ++j) {
         add_ingress_backend(rows, id, ns, get(items(paths)[j], "backend"),
                             join_path(index_path(join_path(index_path("spec.rules", i), "http.paths"), j), "backend"));
+}
     }
   } else if (kind == "VirtualService") {
     if (obj.api_version.starts_with("networking.istio.io/")) add_virtual_service(rows, id, ns, spec);
@@ -219,15 +221,17 @@ void ImagePolicies::add(std::size_t id, const Object& obj, const PodView&) {
     const Node* actions = get(spec, "validationActions");
     bool denies = actions == nullptr;
     for (const Node* a : items(actions)) denies |= str(a) == "Deny";
-    if (denies)
+    if (denies) {
       for (const Node* m : items(get(spec, "matchImageReferences")))
         if (const Node* g = get(m, "glob")) p.globs.emplace_back(str(g));
+}
     if (!p.globs.empty()) rows.push_back(std::move(p));
   } else if (kind == "ClusterImagePolicy" && obj.api_version.starts_with("policy.sigstore.dev/")) {
     ImagePolicyFacts p{id, true, {}};
-    if (str(get(spec, "mode")) != "warn")  // warn mode admits unsigned images
+    if (str(get(spec, "mode")) != "warn") {  // warn mode admits unsigned images
       for (const Node* i : items(get(spec, "images")))
         if (const Node* g = get(i, "glob")) p.globs.emplace_back(str(g));
+}
     if (!p.globs.empty()) rows.push_back(std::move(p));
   }
 }

@@ -85,11 +85,12 @@ class RowTable : public FactTable {
   }
   std::unique_ptr<FactTable> subset(const std::vector<std::size_t>& local) const override {
     auto s = std::make_unique<Self>();
-    for (const Row& r : rows)
+    for (const Row& r : rows) {
       if (local[r.object] != kDropped) {
         s->rows.push_back(r);
         s->rows.back().object = local[r.object];
       }
+}
     return s;
   }
   // Lookups built from the rows are dropped when rows change.

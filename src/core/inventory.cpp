@@ -215,14 +215,15 @@ void Inventory::use(std::shared_ptr<const FactPlan> plan) {
 
 std::size_t Inventory::add(const Object& obj, const PodView& pod) {
   const std::size_t id = objects.size();
-  static const std::string no_file;
-  const std::string& file = obj.file ? obj.file->path : no_file;
+  static const std::string kNoFile;
+  const std::string& file = obj.file ? obj.file->path : kNoFile;
   if (!last_file_ || *last_file_ != file) last_file_ = std::make_shared<const std::string>(file);
   objects.push_back(read_object_facts(obj, pod, last_file_));
   index_built_ = false;
-  if (plan_)
-    if (const std::vector<std::uint16_t>* readers = plan_->readers(obj.kind, static_cast<bool>(pod)))
-      for (std::uint16_t t : *readers) tables_[t]->add(id, obj, pod);
+  if (!plan_) return id;
+  if (const std::vector<std::uint16_t>* readers = plan_->readers(obj.kind, static_cast<bool>(pod))) {
+    for (std::uint16_t t : *readers) tables_[t]->add(id, obj, pod);
+  }
   return id;
 }
 
@@ -235,9 +236,11 @@ void Inventory::append(Inventory&& o) {
     for (auto& f : o.objects) objects.push_back(std::move(f));
   }
   if (!plan_ && o.plan_) use(o.plan_);
-  if (o.plan_ == plan_)
-    for (std::size_t t = 0; t < o.tables_.size() && t < tables_.size(); ++t)
+  if (plan_ && o.plan_ == plan_) {
+    // The planned tables only (both hold them first, in plan order).
+    for (std::size_t t = 0; t < plan_->collectors().size(); ++t)
       tables_[t]->append(std::move(*o.tables_[t]), base);
+  }
   index_built_ = false;
 }
 
@@ -266,20 +269,23 @@ Inventory Inventory::subset(const std::vector<std::size_t>& keep) const {
     s.objects.push_back(std::move(c));
   }
   s.plan_ = plan_;
-  if (plan_)
+  if (plan_) {
     for (std::size_t t = 0; t < plan_->collectors().size(); ++t) s.tables_.push_back(tables_[t]->subset(local));
+  }
   return s;
 }
 
 const FactTable& Inventory::table(const FactCollector& collector) const {
   if (plan_) {
     const auto& cs = plan_->collectors();
-    for (std::size_t t = 0; t < cs.size(); ++t)
+    for (std::size_t t = 0; t < cs.size(); ++t) {
       if (cs[t] == &collector) return *tables_[t];
+    }
   }
   const std::size_t planned = plan_ ? plan_->collectors().size() : 0;
-  for (std::size_t u = 0; u < unplanned_.size(); ++u)
+  for (std::size_t u = 0; u < unplanned_.size(); ++u) {
     if (unplanned_[u] == &collector) return *tables_[planned + u];
+  }
   unplanned_.push_back(&collector);
   tables_.push_back(collector.make());
   return *tables_.back();
