@@ -93,10 +93,11 @@ class Walker {
       return;
     }
     std::string entry_name;
+    std::unique_ptr<ByteSource> blob;
     try {
-      auto blob = src.open_layer(d);
+      blob = src.open_layer(d);
       Compression c = Compression::None;
-      auto tar_bytes = open_decompressed(*blob, limits_.max_bytes - r_.bytes, where, &c);
+      auto tar_bytes = open_decompressed(*blob, limits_.max_bytes - r_.bytes, "content", &c);
       HashingSource hashed(*tar_bytes);
       TarLimits tl;
       tl.max_name = limits_.max_path;
@@ -156,7 +157,19 @@ class Walker {
         throw ImageError("uncompressed content is " + info.diff_id + ", but the config's rootfs.diff_ids says " + diff_id);
       (void)c;
     } catch (const ImageError& err) {
-      throw ImageError(where + (entry_name.empty() ? "" : " entry '" + printable(entry_name) + "'") + ": " + err.what());
+      // Corrupt content is first of all a blob that is not what its digest
+      // says: read the rest of the blob so the mismatch is what is reported.
+      std::string what = err.what();
+      if (blob && what.find("digest mismatch") == std::string::npos) {
+        try {
+          std::vector<char> rest(64 * 1024);
+          while (blob->read(rest.data(), rest.size()) > 0) {
+          }
+        } catch (const ImageError& verify) {
+          if (std::string(verify.what()).find("digest mismatch") != std::string::npos) what = verify.what();
+        }
+      }
+      throw ImageError(where + (entry_name.empty() ? "" : " entry '" + printable(entry_name) + "'") + ": " + what);
     }
     apply_layer();
   }
@@ -219,7 +232,7 @@ class Walker {
       if (++r_.entries > limits_.max_files)
         throw ImageError(root + ": more than " + std::to_string(limits_.max_files) + " files (the --max-files limit)");
       const fs::path& p = it->path();
-      std::string rel = "/" + fs::relative(p, root, ec).generic_string();
+      std::string rel = "/" + p.lexically_relative(root).generic_string();
       if (rel.size() > limits_.max_path) throw ImageError(root + ": path '" + printable(rel) + "' over the --max-path limit");
       struct stat st {};
       if (::lstat(p.c_str(), &st) != 0) continue;
