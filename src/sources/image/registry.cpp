@@ -214,7 +214,7 @@ class HttpStream : public ByteSource {
 class Registry : public ImageSource {
  public:
   Registry(const ImageRef& ref, const ReadOptions& options) : ref_(ref), options_(options) {
-    base_ = (options.allow_insecure ? "http://" : "https://") + ref.registry;
+    base_ = "https://" + ref.registry;
   }
 
   void setup(CURL* c, const std::string& url, curl_slist*& headers, bool accept_manifest) const {
@@ -285,7 +285,7 @@ class Registry : public ImageSource {
       curl_easy_cleanup(c);
       if (r.overflow) throw ImageError(url + ": response larger than " + std::to_string(kMaxJsonBlob) + " bytes");
       bool transient = (r.curl != CURLE_OK && r.curl != CURLE_SSL_CACERT && r.curl != CURLE_PEER_FAILED_VERIFICATION &&
-                        r.curl != CURLE_UNSUPPORTED_PROTOCOL) ||
+                        r.curl != CURLE_UNSUPPORTED_PROTOCOL && r.curl != CURLE_SSL_CONNECT_ERROR) ||
                        r.status == 429 || r.status >= 500;
       if (!transient || attempt >= options_.retries) return r;
       std::this_thread::sleep_for(std::chrono::milliseconds(250 << attempt));
@@ -396,6 +396,12 @@ class Registry : public ImageSource {
   void open() {
     // The ping learns the auth scheme before the first real request.
     Response ping = request(base_ + "/v2/", false);
+    if (ping.curl != CURLE_OK && options_.allow_insecure) {
+      // cosign's --allow-insecure-registry: unverified TLS, else plain HTTP.
+      base_ = "http://" + ref_.registry;
+      ping = request(base_ + "/v2/", false);
+      if (ping.curl == CURLE_OK) notes.push_back(ref_.registry + ": plain HTTP (--allow-insecure-registry)");
+    }
     if (ping.curl != CURLE_OK) fail("GET /v2/", ping);
     if (ping.status == 401) authenticate(ping);
     else if (ping.status != 200 && ping.status != 404) fail("GET /v2/", ping);
