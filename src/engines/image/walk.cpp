@@ -444,6 +444,57 @@ void parse_os_release(std::string_view text, OsInfo& os) {
   }
 }
 
+namespace {
+
+void walk_into(ImageSource& src, const WalkLimits& limits, const std::vector<Cataloger*>& catalogers,
+               ImageReadResult& r) {
+  r.inventory.manifest_digest = src.manifest_digest;
+  r.inventory.config_digest = src.config_digest;
+  r.inventory.platform = src.platform;
+  r.tag = src.tag;
+  r.notes = src.notes;
+  Walker w(limits, catalogers, r);
+  if (src.is_rootfs) {
+    r.inventory.layers.push_back(LayerInfo{"", "", "directory", 0, ""});
+    w.walk_directory(src.rootfs);
+  } else {
+    auto config = parse_json(src.config, "config " + src.config_digest);
+    auto diff_ids = items(get(get(config->root, "rootfs"), "diff_ids"));
+    // History entries that made a layer (empty_layer ones did not).
+    std::vector<std::string> created_by;
+    for (const Node* h : items(get(config->root, "history")))
+      if (!is_true(get(h, "empty_layer"))) created_by.emplace_back(str(get(h, "created_by")));
+    for (std::size_t i = 0; i < src.layers.size(); ++i) {
+      const Descriptor& d = src.layers[i];
+      LayerInfo info;
+      info.digest = d.digest;
+      info.media_type = d.media_type;
+      info.size = d.size == UINT64_MAX ? 0 : d.size;
+      if (i < created_by.size()) info.created_by = created_by[i];
+      r.inventory.layers.push_back(std::move(info));
+    }
+    for (std::size_t i = 0; i < src.layers.size(); ++i)
+      w.walk_layer(src, i, i < diff_ids.size() ? std::string(str(diff_ids[i])) : "");
+  }
+  w.finish();
+}
+
+}  // namespace
+
+ImageReadResult walk_source(ImageSource& src, const std::string& reference, const WalkLimits& limits,
+                            const std::vector<Cataloger*>& catalogers) {
+  ImageReadResult r;
+  r.inventory.reference = reference;
+  try {
+    walk_into(src, limits, catalogers, r);
+  } catch (const ImageError& e) {
+    r.error = reference + ": " + e.what();
+  } catch (const std::bad_alloc&) {
+    r.error = reference + ": out of memory reading the image";
+  }
+  return r;
+}
+
 ImageReadResult read_image(const std::string& reference, const ReadOptions& options, const WalkLimits& limits,
                            const std::vector<Cataloger*>& catalogers) {
   ImageReadResult r;
@@ -456,35 +507,7 @@ ImageReadResult read_image(const std::string& reference, const ReadOptions& opti
   }
   try {
     auto src = open_image(ref, options);
-    r.inventory.manifest_digest = src->manifest_digest;
-    r.inventory.config_digest = src->config_digest;
-    r.inventory.platform = src->platform;
-    r.tag = src->tag;
-    r.notes = src->notes;
-    Walker w(limits, catalogers, r);
-    if (src->is_rootfs) {
-      r.inventory.layers.push_back(LayerInfo{"", "", "directory", 0, ""});
-      w.walk_directory(src->rootfs);
-    } else {
-      auto config = parse_json(src->config, "config " + src->config_digest);
-      auto diff_ids = items(get(get(config->root, "rootfs"), "diff_ids"));
-      // History entries that made a layer (empty_layer ones did not).
-      std::vector<std::string> created_by;
-      for (const Node* h : items(get(config->root, "history")))
-        if (!is_true(get(h, "empty_layer"))) created_by.emplace_back(str(get(h, "created_by")));
-      for (std::size_t i = 0; i < src->layers.size(); ++i) {
-        const Descriptor& d = src->layers[i];
-        LayerInfo info;
-        info.digest = d.digest;
-        info.media_type = d.media_type;
-        info.size = d.size == UINT64_MAX ? 0 : d.size;
-        if (i < created_by.size()) info.created_by = created_by[i];
-        r.inventory.layers.push_back(std::move(info));
-      }
-      for (std::size_t i = 0; i < src->layers.size(); ++i)
-        w.walk_layer(*src, i, i < diff_ids.size() ? std::string(str(diff_ids[i])) : "");
-    }
-    w.finish();
+    walk_into(*src, limits, catalogers, r);
   } catch (const ImageError& e) {
     r.error = reference + ": " + e.what();
   } catch (const std::bad_alloc&) {

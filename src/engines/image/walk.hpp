@@ -52,6 +52,10 @@ struct ImageReadResult {
 ImageReadResult read_image(const std::string& reference, const ReadOptions& options, const WalkLimits& limits,
                            const std::vector<Cataloger*>& catalogers);
 
+// The same walk over a source already open (fuzz targets hand one in).
+ImageReadResult walk_source(ImageSource& src, const std::string& reference, const WalkLimits& limits,
+                            const std::vector<Cataloger*>& catalogers);
+
 // The OS from the text of an os-release file (KEY=value, quoted or not).
 void parse_os_release(std::string_view text, OsInfo& os);
 
