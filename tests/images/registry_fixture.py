@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""The loopback registry the real-image tests share (a ctest fixture): Debian's docker-registry
+"""The loopback registries the real-image tests share (a ctest fixture): Debian's docker-registry
 with TLS (a CA and server certificate made here with openssl) and htpasswd basic auth, holding
-the images tests/images/build_images.sh built, pushed with skopeo.
+the images tests/images/build_images.sh built, pushed with skopeo; over the same storage, a second
+one with token auth (tests/images/token_server.py: the Bearer challenge flow, anonymous pull
+allowed) and a third on plain HTTP without auth (--allow-insecure-registry).
 
   registry_fixture.py start STATE_DIR   writes STATE_DIR/state.json (port, ca, user, password, cache)
   registry_fixture.py stop STATE_DIR    stops the registry started there
@@ -32,20 +34,46 @@ def free_port():
 
 
 def stop(state_dir):
-    pid_file = os.path.join(state_dir, "registry.pid")
+    pid_file = os.path.join(state_dir, "pids")
     if not os.path.exists(pid_file):
         return
     with open(pid_file) as f:
-        pid = int(f.read())
-    try:
-        os.killpg(pid, signal.SIGTERM)
-        for _ in range(50):
-            os.kill(pid, 0)
-            time.sleep(0.1)
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        pids = [int(x) for x in f.read().split()]
+    for pid in pids:
+        try:
+            os.killpg(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    for pid in pids:
+        try:
+            for _ in range(50):
+                os.kill(pid, 0)
+                time.sleep(0.1)
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     os.remove(pid_file)
+
+
+def spawn(state_dir, name, cmd):
+    log = open(os.path.join(state_dir, name + ".log"), "w")
+    p = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+    with open(os.path.join(state_dir, "pids"), "a") as f:
+        f.write(f"{p.pid}\n")
+    return p
+
+
+def wait_up(url, ctx, state_dir, name):
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(url, context=ctx, timeout=2)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    stop(state_dir)
+    sys.exit(f"{name} did not start: " + open(os.path.join(state_dir, name + ".log")).read())
 
 
 def start(state_dir):
@@ -67,32 +95,44 @@ def start(state_dir):
     with open(f"{d}/htpasswd", "w") as f:
         f.write(subprocess.run(["htpasswd", "-Bbn", USER, PASSWORD], check=True, capture_output=True,
                                text=True).stdout)
-    port = free_port()
+    port, token_port, bearer_port, plain_port = free_port(), free_port(), free_port(), free_port()
+    storage = f"storage: {{filesystem: {{rootdirectory: {d}/data}}}}"
+    tls = f"tls: {{certificate: {d}/server.crt, key: {d}/server.key}}"
     with open(f"{d}/config.yml", "w") as f:
         f.write(f"""version: 0.1
 log: {{level: warn}}
-storage: {{filesystem: {{rootdirectory: {d}/data}}}}
-http: {{addr: "127.0.0.1:{port}", tls: {{certificate: {d}/server.crt, key: {d}/server.key}}}}
+{storage}
+http: {{addr: "127.0.0.1:{port}", {tls}}}
 auth: {{htpasswd: {{realm: kguard-test, path: {d}/htpasswd}}}}
 """)
-    log = open(f"{d}/registry.log", "w")
-    p = subprocess.Popen(["docker-registry", "serve", f"{d}/config.yml"], stdout=log, stderr=log,
-                         stdin=subprocess.DEVNULL, start_new_session=True)
-    with open(f"{d}/registry.pid", "w") as f:
-        f.write(str(p.pid))
+    # The token signer: a self-signed certificate the bearer registry trusts.
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=kguard token signer",
+        "-keyout", f"{d}/token.key", "-out", f"{d}/token.crt", capture_output=True)
+    with open(f"{d}/bearer.yml", "w") as f:
+        f.write(f"""version: 0.1
+log: {{level: warn}}
+{storage}
+http: {{addr: "127.0.0.1:{bearer_port}", {tls}}}
+auth:
+  token: {{realm: "https://127.0.0.1:{token_port}/token", service: kguard-test-registry,
+          issuer: kguard-test-issuer, rootcertbundle: {d}/token.crt}}
+""")
+    with open(f"{d}/plain.yml", "w") as f:
+        f.write(f"""version: 0.1
+log: {{level: warn}}
+{storage}
+http: {{addr: "127.0.0.1:{plain_port}"}}
+""")
     ctx = ssl.create_default_context(cafile=f"{d}/ca.crt")
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"https://127.0.0.1:{port}/v2/", context=ctx, timeout=2)
-            break
-        except urllib.error.HTTPError as e:
-            if e.code == 401:
-                break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        stop(d)
-        sys.exit("registry did not start: " + open(f"{d}/registry.log").read())
+    spawn(d, "registry", ["docker-registry", "serve", f"{d}/config.yml"])
+    spawn(d, "token", [sys.executable, os.path.join(HERE, "token_server.py"), str(token_port), f"{d}/server.crt",
+                       f"{d}/server.key", f"{d}/token.crt", f"{d}/token.key", "kguard-test-issuer", USER, PASSWORD])
+    spawn(d, "bearer", ["docker-registry", "serve", f"{d}/bearer.yml"])
+    spawn(d, "plain", ["docker-registry", "serve", f"{d}/plain.yml"])
+    wait_up(f"https://127.0.0.1:{port}/v2/", ctx, d, "registry")
+    wait_up(f"https://127.0.0.1:{token_port}/token", ctx, d, "token")
+    wait_up(f"https://127.0.0.1:{bearer_port}/v2/", ctx, d, "bearer")
+    wait_up(f"http://127.0.0.1:{plain_port}/v2/", None, d, "plain")
     host = f"127.0.0.1:{port}"
     creds = f"{USER}:{PASSWORD}"
     for src, dest in ((f"oci:{cache}/oci:test", "example/test:1.0"),
@@ -106,7 +146,8 @@ auth: {{htpasswd: {{realm: kguard-test, path: {d}/htpasswd}}}}
         import hashlib
         digest[tag] = "sha256:" + hashlib.sha256(raw).hexdigest()
     with open(f"{d}/state.json", "w") as f:
-        json.dump({"host": host, "ca": f"{d}/ca.crt", "user": USER, "password": PASSWORD, "cache": cache,
+        json.dump({"host": host, "bearer_host": f"127.0.0.1:{bearer_port}", "plain_host": f"127.0.0.1:{plain_port}",
+                   "ca": f"{d}/ca.crt", "user": USER, "password": PASSWORD, "cache": cache,
                    "data": f"{d}/data", "skopeo_digest": digest}, f)
 
 

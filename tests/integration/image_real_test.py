@@ -173,6 +173,42 @@ class RealImageTest(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertIn("HTTP 404", err)
 
+    def test_registry_bearer_token_flow(self):
+        host = STATE["bearer_host"]
+        cfg = os.path.join(self.tmp, "bearer", "config.json")
+        os.makedirs(os.path.dirname(cfg), exist_ok=True)
+        with open(cfg, "w") as f:
+            json.dump({"auths": {host: {"username": STATE["user"], "password": STATE["password"]}}}, f)
+        doc = self.read(f"{host}/example/test:1.0", "--registry-ca", STATE["ca"], "--docker-config", cfg)
+        self.assertEqual(doc["manifestDigest"], self.digest)
+        self.assert_debian(doc, self.manifest)
+        # No credentials: an anonymous token (the token server grants public pulls).
+        anon = self.read(f"{host}/example/test:1.0", "--registry-ca", STATE["ca"], "--docker-config",
+                         os.path.join(self.tmp, "none.json"))
+        self.assertEqual(anon["manifestDigest"], self.digest)
+        with open(cfg, "w") as f:
+            json.dump({"auths": {host: {"username": STATE["user"], "password": "nope"}}}, f)
+        rc, _, err = kguard("--registry-ca", STATE["ca"], "--docker-config", cfg, f"{host}/example/test:1.0")
+        self.assertEqual(rc, 2)
+        self.assertIn("/token: HTTP 401 (authentication failed", err)
+        self.assertIn("UNAUTHORIZED bad credentials", err)
+
+    def test_registry_plain_http_only_when_allowed(self):
+        host = STATE["plain_host"]
+        rc, _, err = kguard(f"{host}/example/test:1.0")
+        self.assertEqual(rc, 2)
+        self.assertIn("GET /v2/", err)
+        rc, out, err = kguard("-o", "json", "--allow-insecure-registry", f"{host}/example/test:zstd")
+        self.assertEqual(rc, 0, err)
+        doc = json.loads(out)
+        self.assertEqual(doc["manifestDigest"], STATE["skopeo_digest"]["zstd"])
+        self.assertIn(f"{host}: plain HTTP (--allow-insecure-registry)", doc["notes"])
+        # Unverified TLS is allowed too: the htpasswd registry without its CA.
+        rc, out, err = kguard("-o", "json", "--allow-insecure-registry", "--docker-config", self.good,
+                              f"{HOST}/example/test:1.0")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["manifestDigest"], self.digest)
+
     def test_registry_credential_helper(self):
         bindir = os.path.join(self.tmp, "bin")
         os.makedirs(bindir, exist_ok=True)
