@@ -207,8 +207,10 @@ class HttpStream : public ByteSource {
   std::string buf_;
   std::size_t pos_ = 0;
   bool done_ = false;
+  bool paused_ = false;
   long status_ = 0;
   char errbuf_[CURL_ERROR_SIZE] = {};
+  static constexpr std::size_t kMaxBuffered = std::size_t{1} << 20;
 };
 
 class Registry : public ImageSource {
@@ -474,6 +476,11 @@ std::size_t HttpStream::on_write(char* p, std::size_t size, std::size_t n, void*
     if (self->error_body.size() < 4096) self->error_body.append(p, std::min<std::size_t>(size * n, 4096));
     return size * n;
   }
+  // Bounds what is buffered: curl may read a fast socket dry in one perform.
+  if (self->buf_.size() - self->pos_ >= kMaxBuffered) {
+    self->paused_ = true;
+    return CURL_WRITEFUNC_PAUSE;
+  }
   self->buf_.append(p, size * n);
   return size * n;
 }
@@ -491,7 +498,7 @@ void HttpStream::pump() {
       throw ImageError(url_ + ": transfer failed: " + (errbuf_[0] ? errbuf_ : curl_easy_strerror(m->data.result)));
     if (m->data.result != CURLE_OK) status_ = 0;
   }
-  if (!done_ && buf_.size() == pos_) curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+  if (!done_ && !paused_ && buf_.size() == pos_) curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
 }
 
 void HttpStream::start() {
@@ -504,6 +511,11 @@ std::size_t HttpStream::read(char* buf, std::size_t n) {
     if (done_) return 0;
     buf_.clear();
     pos_ = 0;
+    if (paused_) {
+      paused_ = false;
+      curl_easy_pause(easy_, CURLPAUSE_CONT);  // may deliver the held chunk at once
+      if (pos_ < buf_.size()) break;
+    }
     pump();
   }
   n = std::min(n, buf_.size() - pos_);
