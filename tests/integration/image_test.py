@@ -390,6 +390,65 @@ class ImageTest(unittest.TestCase):
         self.assertEqual(list(image_json(ref + ":v2")["paths"]), ["/two"])
         self.fails(ref, "holds 2 images; name one with :TAG (tags: v1, v2)")
 
+    def archive(self, lay, name, docker_manifest=None, index=None, compress=False):
+        """The layout as a tar (what oci-archive and Docker 25+ docker save write)."""
+        if index is not None:
+            with open(os.path.join(lay.root, "index.json"), "w") as f:
+                json.dump(index, f)
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as t:
+            for dirpath, _, files in os.walk(lay.root):
+                for fn in sorted(files):
+                    full = os.path.join(dirpath, fn)
+                    t.add(full, arcname=os.path.relpath(full, lay.root))
+            if docker_manifest is not None:
+                data = json.dumps(docker_manifest).encode()
+                info = tarfile.TarInfo("manifest.json")
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+        path = os.path.join(self.tmp.name, name)
+        with open(path, "wb") as f:
+            f.write(gzip.compress(buf.getvalue()) if compress else buf.getvalue())
+        return path
+
+    def test_docker25_archive_and_null_index(self):
+        lay = self.layout()
+        t = layer_tar([("etc/os-release", "file", "ID=alpine\nVERSION_ID=3.20.1\n")])
+        m = lay.manifest([gz(t)])
+        lay.index([m], tags=["1.0"])
+        with open(os.path.join(lay.root, "blobs/sha256", m["digest"][7:])) as f:
+            manifest = json.load(f)
+        legacy = [{"Config": "blobs/sha256/" + manifest["config"]["digest"][7:], "RepoTags": ["example/app:1.0"],
+                   "Layers": ["blobs/sha256/" + l["digest"][7:] for l in manifest["layers"]]}]
+        path = self.archive(lay, "docker25.tar", docker_manifest=legacy)
+        doc = image_json("docker-archive:" + path)
+        self.assertEqual(doc["manifestDigest"], m["digest"])  # through the OCI index
+        self.assertEqual(doc["os"]["id"], "alpine")
+        # moby/moby#47210: "manifests": null for a save by digest; manifest.json still names it.
+        path = self.archive(lay, "docker25-null.tar.gz", docker_manifest=legacy,
+                            index={"schemaVersion": 2, "manifests": None}, compress=True)
+        doc = image_json("docker-archive:" + path)
+        self.assertEqual(doc["manifestDigest"], "")
+        self.assertEqual(doc["configDigest"], manifest["config"]["digest"])
+        self.assertEqual([l["digest"] for l in doc["layers"]], [l["digest"] for l in manifest["layers"]])
+        self.assertEqual(doc["os"]["id"], "alpine")
+        self.assertTrue(any("OCI index is unusable" in n and "lists no manifests" in n for n in doc["notes"]))
+        self.assertIn("archive is gzip-compressed", doc["notes"])
+        self.fails("docker-archive:" + path + ":2.0", "no image tagged '2.0' (tags: example/app:1.0)")
+        self.fails("oci-archive:" + path, "the index lists no manifests")
+
+    def test_foreign_layer_is_noted_not_read(self):
+        lay = self.layout()
+        base = layer_tar([("f", "file", "x")])
+        foreign = gzip.compress(layer_tar([("windows", "file", "w")]))
+        m = lay.manifest([gz(base), (foreign, gzip.decompress(foreign),
+                                     "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip")])
+        os.remove(os.path.join(lay.root, "blobs/sha256", sha(foreign)[7:]))
+        doc = image_json(lay.index([m]))
+        self.assertEqual(list(doc["paths"]), ["/f"])
+        self.assertTrue(any("layer 2/2" in n and "foreign (non-distributable) layer not read" in n
+                            for n in doc["notes"]))
+
     def test_rootfs_directory(self):
         root = os.path.join(self.tmp.name, "rootfs")
         os.makedirs(os.path.join(root, "etc"))
