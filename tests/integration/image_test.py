@@ -320,6 +320,14 @@ class ImageTest(unittest.TestCase):
                          args=("--max-image-bytes", "16MiB"))
         self.assertIn("entry 'zeros'", err)
 
+    def test_compressed_archive_bomb(self):
+        # One entry declaring 64 MiB of zeros: the archive index must stop at the limit too.
+        t = layer_tar([("zeros", "file", b"\0" * (64 << 20))])
+        path = os.path.join(self.tmp.name, "bomb.tar.gz")
+        with open(path, "wb") as f:
+            f.write(gzip.compress(t))
+        self.fails("docker-archive:" + path, "decompresses to more than", args=("--max-image-bytes", "16MiB"))
+
     def test_zstd_layer_and_bomb(self):
         t = layer_tar([("etc/os-release", "file", "ID=debian\nVERSION_ID=12\n"), ("zeros", "file", b"\0" * (8 << 20))])
         p = subprocess.run(["zstd", "-q", "-c"], input=t, capture_output=True, check=True)

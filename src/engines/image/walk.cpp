@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <deque>
 #include <filesystem>
 #include <map>
@@ -133,6 +134,7 @@ class Walker {
         Entry en;
         en.layer = static_cast<std::uint32_t>(index);
         en.type = e.is_file() ? '0' : e.type;
+        if (en.type == '0' && e.name.back() == '/') en.type = '5';  // pre-POSIX tars mark directories so
         en.mode = e.mode;
         en.size = e.size;
         if (e.type == '2') en.link = e.linkname;
@@ -506,7 +508,9 @@ ImageReadResult read_image(const std::string& reference, const ReadOptions& opti
     return r;
   }
   try {
-    auto src = open_image(ref, options);
+    ReadOptions bounded = options;
+    bounded.max_archive_bytes = std::min(options.max_archive_bytes, limits.max_bytes);
+    auto src = open_image(ref, bounded);
     walk_into(*src, limits, catalogers, r);
   } catch (const ImageError& e) {
     r.error = reference + ": " + e.what();

@@ -50,8 +50,6 @@ struct Member {
 
 constexpr std::size_t kKeepSmall = std::size_t{256} << 10;
 constexpr std::size_t kKeepTotal = std::size_t{64} << 20;
-// The archive itself (not a layer): a gzip docker save of many GiB is fine.
-constexpr std::uint64_t kMaxArchive = std::uint64_t{1} << 40;
 
 std::string normalize_member(std::string_view name) {
   std::vector<std::string_view> parts;
@@ -73,11 +71,12 @@ std::string normalize_member(std::string_view name) {
 
 class Archive : public ImageSource {
  public:
-  Archive(std::string path, bool docker) : path_(std::move(path)), docker_(docker) {}
+  Archive(std::string path, bool docker, std::uint64_t max_bytes)
+      : path_(std::move(path)), docker_(docker), max_bytes_(max_bytes) {}
 
   void index() {
     auto file = open_file_source(path_);
-    auto in = open_decompressed(*file, kMaxArchive, path_, &compression_);
+    auto in = open_decompressed(*file, max_bytes_, path_, &compression_);
     Counting counting(*in);
     TarReader tar(counting);
     TarEntry e;
@@ -133,7 +132,7 @@ class Archive : public ImageSource {
     if (!stream_ || stream_pos_ > m.offset) {
       stream_.reset();
       file_ = open_file_source(path_);
-      stream_ = open_decompressed(*file_, kMaxArchive, path_);
+      stream_ = open_decompressed(*file_, max_bytes_, path_);
       stream_pos_ = 0;
     }
     if (!stream_->skip(m.offset - stream_pos_)) throw ImageError(path_ + ": archive ends early (truncated)");
@@ -228,6 +227,7 @@ class Archive : public ImageSource {
 
   std::string path_;
   bool docker_;
+  std::uint64_t max_bytes_;
   Compression compression_ = Compression::None;
 
  private:
@@ -261,7 +261,8 @@ std::unique_ptr<ImageSource> open_archive(const ImageRef& ref, const ReadOptions
   struct stat st {};
   if (::stat(ref.path.c_str(), &st) != 0) throw ImageError(ref.path + ": no such file");
   if (!S_ISREG(st.st_mode)) throw ImageError(ref.path + ": not a regular file (an archive was expected)");
-  auto src = std::make_unique<Archive>(ref.path, docker);
+  // An uncompressed archive is no bigger than its layers; a little more for its metadata.
+  auto src = std::make_unique<Archive>(ref.path, docker, options.max_archive_bytes + (std::uint64_t{16} << 20));
   src->index();
   bool oci = src->has("index.json") && src->has("oci-layout");
   bool legacy = src->has("manifest.json");

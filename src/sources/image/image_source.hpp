@@ -52,6 +52,8 @@ struct ReadOptions {
   std::string ca_file;             // registries: extra CA bundle
   std::string docker_config;       // registries: config.json (default $DOCKER_CONFIG or ~/.docker)
   int retries = 3;
+  // What a compressed archive may decompress to (the walk sets it to its --max-image-bytes).
+  std::uint64_t max_archive_bytes = std::uint64_t{16} << 30;
 };
 
 // One image resolved from a reference: its manifest and config (bytes
