@@ -108,7 +108,7 @@ class Walker {
       whiteouts_.clear();
       opaques_.clear();
       bool warned_absolute = false;
-      std::vector<char> buf(64 * 1024);
+      std::vector<char> buf(std::size_t{64} * 1024);
       while (tar.next(e)) {
         entry_name = e.name;
         if (++r_.entries > limits_.max_files)
@@ -164,7 +164,7 @@ class Walker {
       std::string what = err.what();
       if (blob && what.find("digest mismatch") == std::string::npos) {
         try {
-          std::vector<char> rest(64 * 1024);
+          std::vector<char> rest(std::size_t{64} * 1024);
           while (blob->read(rest.data(), rest.size()) > 0) {
           }
         } catch (const ImageError& verify) {
@@ -228,7 +228,7 @@ class Walker {
     std::error_code ec;
     fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec);
     if (ec) throw ImageError(root + ": " + ec.message());
-    std::vector<char> buf(64 * 1024);
+    std::vector<char> buf(std::size_t{64} * 1024);
     for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
       if (ec) throw ImageError(root + ": " + ec.message());
       if (++r_.entries > limits_.max_files)
@@ -301,7 +301,9 @@ class Walker {
         cur = cur.empty() ? cur : cur.substr(0, cur.rfind('/'));
         continue;
       }
-      std::string next = cur + "/" + c;
+      std::string next = cur;
+      next += '/';
+      next += c;
       auto it = merged_.find(next);
       if (it != merged_.end() && it->second.type == '2' && (follow_last || !todo.empty())) {
         if (++hops > kMaxSymlinkHops) return std::nullopt;
@@ -369,9 +371,10 @@ class Walker {
       // Lexically above the root: resolved inside it, but worth telling.
       bool abs = false;
       std::string joined = en.link.empty() || en.link.front() == '/' ? en.link : parent_of(path) + "/" + en.link;
-      if (!normalize(joined, abs) && escapes++ < 5)
+      if (!normalize(joined, abs) && escapes++ < 5) {
         note("symlink " + printable(path) + " -> " + printable(en.link) +
              " points above the image root; resolved inside it");
+      }
     }
     if (loops > 5) note(std::to_string(loops - 5) + " more symlink loops");
     if (escapes > 5) note(std::to_string(escapes - 5) + " more symlinks pointing above the root");
@@ -381,11 +384,12 @@ class Walker {
     find_os();
     check_symlinks();
     r_.files = merged_.size();
-    if (limits_.list_files)
+    if (limits_.list_files) {
       for (const auto& [path, en] : merged_) {
         r_.file_list.push_back(FileInfo{path, en.type, en.mode, en.size, en.layer, en.link, ""});
         if (en.type == '2') r_.file_list.back().resolved = resolve(path).value_or("");
       }
+    }
     Survives survives = [this](std::string_view path, std::size_t layer) {
       auto it = merged_.find(std::string(path));
       return it != merged_.end() && it->second.layer == layer && it->second.type == '0';

@@ -69,6 +69,10 @@ std::string normalize_member(std::string_view name) {
   return out;
 }
 
+ImageError bad_layer_digest(const std::string& where, const std::string& name, const std::string& digest) {
+  return ImageError(where + ": layer " + name + ": bad digest '" + digest + "'");
+}
+
 class Archive : public ImageSource {
  public:
   Archive(std::string path, bool docker, std::uint64_t max_bytes)
@@ -187,9 +191,10 @@ class Archive : public ImageSource {
     if (!want_tag.empty() && !chosen) throw ImageError(where + ": no image tagged '" + want_tag + "' (tags: " + tags + ")");
     if (!chosen) {
       if (doc->root->items().empty()) throw ImageError(where + ": lists no images");
-      if (doc->root->items().size() > 1)
+      if (doc->root->items().size() > 1) {
         throw ImageError(where + ": holds " + std::to_string(doc->root->items().size()) +
                          " images; name one with docker-archive:FILE:TAG (tags: " + tags + ")");
+      }
       chosen = doc->root->items()[0];
     }
     std::string config_name(str(get(chosen, "Config")));
@@ -202,9 +207,10 @@ class Archive : public ImageSource {
     auto cdoc = parse_json(config, path_ + ":" + config_name);
     auto diff_ids = items(get(get(cdoc->root, "rootfs"), "diff_ids"));
     auto layer_names = items(get(chosen, "Layers"));
-    if (diff_ids.size() != layer_names.size())
+    if (diff_ids.size() != layer_names.size()) {
       throw ImageError(where + ": " + std::to_string(layer_names.size()) + " layers, but the config's rootfs.diff_ids lists " +
                        std::to_string(diff_ids.size()));
+    }
     layers.clear();
     for (std::size_t i = 0; i < layer_names.size(); ++i) {
       std::string name(str(layer_names[i]));
@@ -217,7 +223,7 @@ class Archive : public ImageSource {
         d.digest = std::string(str(diff_ids[i]));  // legacy layers are the uncompressed tars
         d.media_type = "application/vnd.docker.image.rootfs.diff.tar";
       }
-      if (!valid_digest(d.digest)) throw ImageError(where + ": layer " + name + ": bad digest '" + d.digest + "'");
+      if (!valid_digest(d.digest)) throw bad_layer_digest(where, name, d.digest);
       layer_member_[d.digest] = name;
       layers.push_back(std::move(d));
     }
@@ -267,9 +273,10 @@ std::unique_ptr<ImageSource> open_archive(const ImageRef& ref, const ReadOptions
   bool oci = src->has("index.json") && src->has("oci-layout");
   bool legacy = src->has("manifest.json");
   if (!docker || !legacy) {
-    if (!oci)
+    if (!oci) {
       throw ImageError(ref.path + (docker ? ": neither docker save's manifest.json nor an OCI layout in the archive"
                                           : ": no OCI layout in the archive (no index.json and oci-layout)"));
+    }
     src->open_oci(options, ref.tag);
   } else {
     // Docker 25+ writes both: the OCI index gives the manifest digest, but it

@@ -49,9 +49,10 @@ class Limited : public ByteSource {
  protected:
   void count(std::size_t n) {
     out_ += n;
-    if (out_ > max_)
+    if (out_ > max_) {
       throw ImageError(what_ + ": decompresses to more than " + std::to_string(max_) +
                        " bytes (the --max-image-bytes limit; a decompression bomb?)");
+    }
   }
   std::uint64_t max_;
   std::string what_;
@@ -75,8 +76,7 @@ class Plain : public Limited {
 class Gunzip : public Limited {
  public:
   Gunzip(ByteSource& in, std::string head, std::uint64_t max, std::string what)
-      : Limited(max, std::move(what)), in_(in, std::move(head)), buf_(kChunk) {
-    std::memset(&z_, 0, sizeof z_);
+      : Limited(max, std::move(what)), in_(in, std::move(head)), buf_(kChunk), z_() {
     if (inflateInit2(&z_, 16 + MAX_WBITS) != Z_OK) throw ImageError(what_ + ": zlib initialisation failed");
   }
   ~Gunzip() override { inflateEnd(&z_); }

@@ -78,10 +78,11 @@ ImageRef parse_reference(const std::string& text, std::string& error) {
     auto bad = [](char c) {
       return !((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '/');
     };
-    if (r.repository.empty() || std::any_of(r.repository.begin(), r.repository.end(), bad))
+    if (r.repository.empty() || std::any_of(r.repository.begin(), r.repository.end(), bad)) {
       error = "image reference '" + text +
               "': not a repository name (lowercase letters, digits, . _ - /); local images are "
               "oci:DIR, oci-archive:FILE, docker-archive:FILE or dir:PATH";
+    }
   }
   return r;
 }
@@ -115,9 +116,10 @@ Descriptor read_descriptor(const Node* n, const std::string& where, const char* 
   Descriptor d;
   d.media_type = std::string(str(get(n, "mediaType")));
   d.digest = std::string(str(get(n, "digest")));
-  if (!valid_digest(d.digest))
+  if (!valid_digest(d.digest)) {
     throw ImageError(loc(where, get(n, "digest") ? get(n, "digest") : n) + ": " + what + " digest '" + d.digest +
                      "' is not sha256:<64 hex>");
+  }
   auto size = get(n, "size") ? get(n, "size")->as_int() : std::nullopt;
   if (!size || *size < 0) throw ImageError(loc(where, n) + ": " + what + " has no valid size");
   d.size = static_cast<std::uint64_t>(*size);
@@ -164,9 +166,10 @@ void read_config(ImageSource& src, const std::string& where) {
   src.platform = os + "/" + arch;
   if (!str(get(root, "variant")).empty()) src.platform += "/" + std::string(str(get(root, "variant")));
   std::size_t diff_ids = items(get(get(root, "rootfs"), "diff_ids")).size();
-  if (!src.layers.empty() && diff_ids != src.layers.size())
+  if (!src.layers.empty() && diff_ids != src.layers.size()) {
     throw ImageError(where + ": rootfs.diff_ids lists " + std::to_string(diff_ids) + " layers, the manifest " +
                      std::to_string(src.layers.size()));
+  }
 }
 
 void resolve_manifest(ImageSource& src, std::string bytes, std::string digest, std::string media_type,
@@ -176,7 +179,7 @@ void resolve_manifest(ImageSource& src, std::string bytes, std::string digest, s
   auto doc = parse_json(bytes, where);
   const Node* root = doc->root;
   std::string mt(str(get(root, "mediaType")));
-  if (mt.empty()) mt = media_type;
+  if (mt.empty()) mt = std::move(media_type);
   if (get(root, "schemaVersion") && get(root, "schemaVersion")->as_int() == 1)
     throw ImageError(where + ": a Docker schema 1 manifest (deprecated since 2017) is not supported");
   bool is_index = mt.find("index") != std::string::npos || mt.find("manifest.list") != std::string::npos ||
@@ -195,18 +198,20 @@ void resolve_manifest(ImageSource& src, std::string bytes, std::string digest, s
           if (name == *layout_tag) tagged.push_back(e);
           else if (!name.empty()) tags += (tags.empty() ? "" : ", ") + name;
         }
-        if (tagged.empty())
+        if (tagged.empty()) {
           throw ImageError(where + ": no image tagged '" + *layout_tag + "'" +
                            (tags.empty() ? std::string(" (the index names no tags)") : " (tags: " + tags + ")"));
+        }
         entries = std::move(tagged);
       } else if (entries.size() > 1) {
         std::string tags;
         for (const Node* e : entries)
           if (!ref_name(e).empty()) tags += (tags.empty() ? "" : ", ") + ref_name(e);
         bool all_platforms = std::all_of(entries.begin(), entries.end(), [](const Node* e) { return get(e, "platform"); });
-        if (!all_platforms || !tags.empty())
+        if (!all_platforms || !tags.empty()) {
           throw ImageError(where + ": holds " + std::to_string(entries.size()) +
                            " images; name one with :TAG" + (tags.empty() ? "" : " (tags: " + tags + ")"));
+        }
       }
     }
     if (entries.empty()) throw ImageError(where + ": the index lists no manifests");
@@ -224,19 +229,22 @@ void resolve_manifest(ImageSource& src, std::string bytes, std::string digest, s
         if (!chosen && platform_matches(p, want)) chosen = e;
       }
       if (!chosen) {
-        if (options.platform.os.empty() && entries.size() == 1) chosen = entries[0];
-        else
+        if (options.platform.os.empty() && entries.size() == 1) {
+          chosen = entries[0];
+        } else {
           throw ImageError(where + ": no image for platform " + want.str() + " (available: " +
                            (available.empty() ? std::string("none") : available) + "; choose with --platform)");
+        }
       }
       if (entries.size() > 1) src.notes.push_back("index: chose " + platform_of(get(chosen, "platform")) +
                                                   " of " + available);
     }
     Descriptor d = read_descriptor(chosen, where, "manifest");
     if (!d.media_type.empty() && d.media_type.find("manifest") == std::string::npos &&
-        d.media_type.find("index") == std::string::npos)
+        d.media_type.find("index") == std::string::npos) {
       throw ImageError(loc(where, chosen) + ": manifest descriptor has media type '" + d.media_type +
                        "', not an image manifest or index");
+    }
     if (d.size > kMaxJsonBlob) throw ImageError(loc(where, chosen) + ": manifest of " + std::to_string(d.size) + " bytes is over the limit");
     std::string next = fetch(d);
     resolve_manifest(src, std::move(next), d.digest, d.media_type, "manifest " + d.digest, options, fetch, nullptr,
@@ -248,9 +256,10 @@ void resolve_manifest(ImageSource& src, std::string bytes, std::string digest, s
   if (!config) throw ImageError(where + ": neither an image manifest (no config) nor an index (no manifests)");
   Descriptor cd = read_descriptor(config, where, "config");
   if (!cd.media_type.empty() && cd.media_type.find("config") == std::string::npos &&
-      cd.media_type != "application/vnd.docker.container.image.v1+json")
+      cd.media_type != "application/vnd.docker.container.image.v1+json") {
     throw ImageError(loc(where, config) + ": config media type '" + cd.media_type +
                      "' is not an image config (an artifact, not a container image)");
+  }
   if (cd.size > kMaxJsonBlob) throw ImageError(loc(where, config) + ": config of " + std::to_string(cd.size) + " bytes is over the limit");
   const Node* layers = get(root, "layers");
   if (layers && !layers->is_seq()) throw ImageError(loc(where, layers) + ": layers is not an array");

@@ -19,9 +19,10 @@ std::unique_ptr<JsonDoc> parse_json(std::string bytes, const std::string& where,
     throw ImageError(where + ":" + std::to_string(e.line) + ":" + std::to_string(e.column) + ": " + e.message);
   }
   if (!doc->root) throw ImageError(where + ": empty, expected a JSON " + (array ? "array" : "object"));
-  if (array ? !doc->root->is_seq() : !doc->root->is_map())
+  if (array ? !doc->root->is_seq() : !doc->root->is_map()) {
     throw ImageError(where + ":" + std::to_string(doc->root->line) + ":" + std::to_string(doc->root->column) +
                      ": expected a JSON " + (array ? "array" : "object"));
+  }
   return doc;
 }
 

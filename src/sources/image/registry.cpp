@@ -73,6 +73,10 @@ struct Credentials {
   bool empty() const { return user.empty() && secret.empty(); }
 };
 
+ImageError bad_auth(const std::string& path, const std::string& key) {
+  return ImageError(path + ": auths." + key + ".auth is not base64 of user:password");
+}
+
 // docker's config.json: credHelpers[host], then auths[host], then credsStore.
 Credentials docker_credentials(const std::string& host, const ReadOptions& options, std::vector<std::string>& notes) {
   std::string path = options.docker_config;
@@ -130,7 +134,7 @@ Credentials docker_credentials(const std::string& host, const ReadOptions& optio
       std::string decoded;
       std::size_t colon = 0;
       if (!unbase64(auth, decoded) || (colon = decoded.find(':')) == std::string::npos)
-        throw ImageError(path + ": auths." + k + ".auth is not base64 of user:password");
+        throw bad_auth(path, k);
       c.user = decoded.substr(0, colon);
       c.secret = decoded.substr(colon + 1);
     } else {
@@ -300,9 +304,10 @@ class Registry : public ImageSource {
     if (auto doc = r.body.size() < 4096 ? r.body : r.body.substr(0, 4096); !doc.empty()) {
       try {
         auto j = parse_json(doc, "error");
-        for (const Node* e : items(get(j->root, "errors")))
+        for (const Node* e : items(get(j->root, "errors"))) {
           detail += std::string(detail.empty() ? "" : "; ") + std::string(str(get(e, "code"))) + " " +
                     std::string(str(get(e, "message")));
+        }
       } catch (const ImageError&) {
       }
     }
@@ -418,9 +423,10 @@ class Registry : public ImageSource {
     std::string digest = "sha256:" + sha256_hex(r.body);
     if (!ref_.digest.empty() && digest != ref_.digest)
       throw ImageError(ref_.registry + ": manifest " + ref_.digest + ": digest mismatch: content is " + digest);
-    if (auto h = r.headers.find("docker-content-digest"); h != r.headers.end() && valid_digest(h->second) && h->second != digest)
+    if (auto h = r.headers.find("docker-content-digest"); h != r.headers.end() && valid_digest(h->second) && h->second != digest) {
       throw ImageError(ref_.registry + ": manifest " + reference + ": digest mismatch: content is " + digest +
                        ", the registry says " + h->second);
+    }
     std::string ct = r.headers.count("content-type") ? r.headers["content-type"] : "";
     if (std::size_t semi = ct.find(';'); semi != std::string::npos) ct.resize(semi);
     resolve_manifest(*this, std::move(r.body), digest, ct, ref_.registry + "/" + ref_.repository + ":" + reference,

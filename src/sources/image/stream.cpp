@@ -156,9 +156,10 @@ std::size_t VerifyingSource::read(char* buf, std::size_t n) {
 
 void VerifyingSource::finish() {
   done_ = true;
-  if (size_ != UINT64_MAX && count_ != size_)
+  if (size_ != UINT64_MAX && count_ != size_) {
     throw ImageError(what_ + ": " + std::to_string(count_) + " bytes, but its descriptor declares " +
                      std::to_string(size_) + " (truncated)");
+  }
   std::string got = "sha256:" + sha_.hex();
   if (got != digest_) throw ImageError(what_ + ": digest mismatch: content is " + got + ", expected " + digest_);
 }

@@ -53,9 +53,10 @@ std::string printable(std::string_view s) {
 }  // namespace
 
 std::string TarReader::read_record(std::uint64_t size, const char* what, const std::string& entry) {
-  if (size > limits_.max_pax)
+  if (size > limits_.max_pax) {
     throw ImageError("tar entry '" + printable(entry) + "': " + what + " of " + std::to_string(size) +
                      " bytes is over the " + std::to_string(limits_.max_pax) + "-byte limit");
+  }
   std::string data(static_cast<std::size_t>(size), '\0');
   if (read_full(in_, data.data(), data.size()) != data.size())
     throw ImageError("tar entry '" + printable(entry) + "': archive ends inside its " + what + " (truncated)");
@@ -124,9 +125,10 @@ bool TarReader::next(TarEntry& e) {
     if (e.type == 'L' || e.type == 'K') {
       std::string rec = read_record(e.size, e.type == 'L' ? "GNU long name" : "GNU long link name", e.name);
       rec.resize(strnlen(rec.data(), rec.size()));
-      if (rec.size() > limits_.max_name)
+      if (rec.size() > limits_.max_name) {
         throw ImageError("tar: a name of " + std::to_string(rec.size()) + " bytes is over the " +
                          std::to_string(limits_.max_name) + "-byte path limit (--max-path)");
+      }
       (e.type == 'L' ? long_name : long_link) = std::move(rec);
       (e.type == 'L' ? have_long_name : have_long_link) = true;
       continue;
@@ -169,9 +171,10 @@ bool TarReader::next(TarEntry& e) {
           xattrs.emplace_back(key.substr(13), value);
         }
       }
-      if (have_long_name && long_name.size() > limits_.max_name)
+      if (have_long_name && long_name.size() > limits_.max_name) {
         throw ImageError("tar: a name of " + std::to_string(long_name.size()) + " bytes is over the " +
                          std::to_string(limits_.max_name) + "-byte path limit (--max-path)");
+      }
       continue;
     }
     if (have_long_name) e.name = std::move(long_name);
@@ -179,9 +182,10 @@ bool TarReader::next(TarEntry& e) {
     if (have_size) e.size = pax_size;
     e.xattrs = std::move(xattrs);
     current_ = e.name;
-    if (e.name.size() > limits_.max_name)
+    if (e.name.size() > limits_.max_name) {
       throw ImageError("tar entry '" + printable(e.name) + "': name over the " + std::to_string(limits_.max_name) +
                        "-byte path limit (--max-path)");
+    }
     // Only these carry data in the archive; a size on links or dirs is ignored by tar too.
     bool has_data = e.is_file() || e.type == 'S';
     if (!has_data && e.type != '1' && e.type != '2' && e.type != '5' && e.type != '3' && e.type != '4' &&
