@@ -12,7 +12,7 @@
 namespace kg::image {
 
 bool ByteSource::skip(std::uint64_t n) {
-  std::vector<char> buf(std::min<std::uint64_t>(n, 64 * 1024));
+  std::vector<char> buf(std::min<std::uint64_t>(n, std::uint64_t{64} * 1024));
   while (n > 0) {
     std::size_t got = read(buf.data(), std::min<std::uint64_t>(n, buf.size()));
     if (got == 0) return false;
