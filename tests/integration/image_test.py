@@ -390,6 +390,20 @@ class ImageTest(unittest.TestCase):
         self.assertEqual(rc, 2)
         self.assertIn("is not OS/ARCH", err)
 
+    def test_nested_index_with_a_tag(self):
+        # skopeo copy --all writes index.json -> (tagged) image index -> platform manifests.
+        lay = self.layout()
+        amd = lay.manifest([plain(layer_tar([("amd", "file", "a")]))], arch="amd64")
+        arm = lay.manifest([gz(layer_tar([("arm", "file", "b")]))], arch="arm64")
+        inner = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                            "manifests": [amd, arm]}).encode()
+        ref = lay.index([{"mediaType": "application/vnd.oci.image.index.v1+json", "digest": lay.blob(inner),
+                          "size": len(inner)}], tags=["multi"])
+        doc = image_json("--platform", "linux/arm64", ref + ":multi")
+        self.assertEqual(doc["manifestDigest"], arm["digest"])
+        self.assertEqual(list(doc["paths"]), ["/arm"])
+        self.assertTrue(any(n.startswith("index: chose linux/arm64 of linux/amd64, linux/arm64") for n in doc["notes"]))
+
     def test_tags_in_a_layout(self):
         lay = self.layout()
         one = lay.manifest([plain(layer_tar([("one", "file", "1")]))])
