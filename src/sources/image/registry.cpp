@@ -318,11 +318,11 @@ class Registry : public ImageSource {
                      (detail.empty() ? "" : ": " + detail));
   }
 
-  // Answers a 401's challenge; false when there is nothing more to try.
+  // Answers a 401's challenge (each caller retries its request once after
+  // it: a token may also expire during a long pull); false without one.
   bool authenticate(const Response& r) {
     auto it = r.headers.find("www-authenticate");
-    if (it == r.headers.end() || tried_auth_) return false;
-    tried_auth_ = true;
+    if (it == r.headers.end()) return false;
     if (!creds_loaded_) {
       creds_ = docker_credentials(ref_.registry, options_, notes);
       creds_loaded_ = true;
@@ -376,11 +376,16 @@ class Registry : public ImageSource {
   std::unique_ptr<ByteSource> open_layer(const Descriptor& d) override {
     std::string url = base_ + "/v2/" + ref_.repository + "/blobs/" + d.digest;
     std::unique_ptr<HttpStream> s;
+    bool reauthenticated = false;
     for (int attempt = 0;; ++attempt) {
       s = std::make_unique<HttpStream>(*this, url);
       s->start();
-      if (s->status() == 401 && authenticate(Response{CURLE_OK, "", 401, "", {{"www-authenticate", last_challenge_}}, false})) {
-        continue;
+      if (s->status() == 401 && !reauthenticated) {
+        reauthenticated = true;
+        Response challenge;
+        challenge.status = 401;
+        challenge.headers["www-authenticate"] = last_challenge_;
+        if (authenticate(challenge)) continue;
       }
       if (s->status() == 200) break;
       bool transient = s->status() == 0 || s->status() == 429 || s->status() >= 500;
@@ -416,7 +421,6 @@ class Registry : public ImageSource {
     std::string url = base_ + "/v2/" + ref_.repository + "/manifests/" + reference;
     Response r = request(url, true);
     if (r.status == 401) {
-      tried_auth_ = false;  // a repository scope the ping's token lacked
       if (authenticate(r)) r = request(url, true);
     }
     if (r.curl != CURLE_OK || r.status != 200) fail("manifest " + ref_.repository + ":" + reference, r);
@@ -443,7 +447,6 @@ class Registry : public ImageSource {
   ReadOptions options_;
   Credentials creds_;
   bool creds_loaded_ = false;
-  bool tried_auth_ = false;
 };
 
 HttpStream::HttpStream(Registry& reg, const std::string& url)
