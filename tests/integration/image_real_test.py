@@ -18,10 +18,14 @@ import shutil
 import socket
 import subprocess
 import sys
+import http.server
 import tarfile
 import tempfile
+import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 KGUARD = sys.argv[1]
 STATE_DIR = sys.argv[2]
@@ -208,6 +212,56 @@ class RealImageTest(unittest.TestCase):
                               f"{HOST}/example/test:1.0")
         self.assertEqual(rc, 0, err)
         self.assertEqual(json.loads(out)["manifestDigest"], self.digest)
+
+    def test_registry_retries_transient_failures(self):
+        # A proxy before the plain-HTTP registry answering 503 to the first two tries of every
+        # path (and always for one blob): kguard retries with backoff, then gives up naming it.
+        upstream = "http://" + STATE["plain_host"]
+        seen = {}
+        always_fail = set()
+
+        class Flaky(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                n = seen[self.path] = seen.get(self.path, 0) + 1
+                if n <= 2 or any(self.path.endswith(d) for d in always_fail):
+                    self.send_response(503)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                req = urllib.request.Request(upstream + self.path, headers={"Accept": self.headers.get("Accept", "*/*")})
+                try:
+                    resp = urllib.request.urlopen(req, timeout=60)
+                except urllib.error.HTTPError as e:
+                    resp = e
+                body = resp.read()
+                self.send_response(resp.status if hasattr(resp, "status") else resp.code)
+                for h in ("Content-Type", "Docker-Content-Digest"):
+                    if resp.headers.get(h):
+                        self.send_header(h, resp.headers[h])
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        host = f"127.0.0.1:{server.server_address[1]}"
+        rc, out, err = kguard("-o", "json", "--allow-insecure-registry", f"{host}/example/test:zstd")
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["manifestDigest"], STATE["skopeo_digest"]["zstd"])
+        self.assertEqual(seen["/v2/example/test/manifests/zstd"], 3)
+        blob = self.zmanifest["layers"][0]["digest"]
+        self.assertEqual(seen[f"/v2/example/test/blobs/{blob}"], 3)
+        always_fail.add(blob)
+        seen.clear()
+        rc, _, err = kguard("--allow-insecure-registry", f"{host}/example/test:zstd")
+        self.assertEqual(rc, 2)
+        self.assertIn(f"layer {blob}: HTTP 503", err)
+        self.assertEqual(seen[f"/v2/example/test/blobs/{blob}"], 4)  # the try and 3 retries
 
     def test_registry_credential_helper(self):
         bindir = os.path.join(self.tmp, "bin")
