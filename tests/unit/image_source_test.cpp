@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <cstring>
+#include <deque>
 #include <string>
 
 #include "engines/image/walk.hpp"
@@ -211,6 +212,110 @@ TEST(ImageVerify, DigestAndSize) {
   VerifyingSource shorter(std::make_unique<StringSource>(data), digest, data.size() + 1, "blob");
   EXPECT_THROW(read_all(shorter, 100, "blob"), ImageError);
   EXPECT_THROW(VerifyingSource(std::make_unique<StringSource>(data), "sha512:00", 1, "blob"), ImageError);
+}
+
+// Layers from memory, their digests computed: what a fuzz target or a test hands walk_source.
+class MemoryImage : public ImageSource {
+ public:
+  explicit MemoryImage(std::vector<std::string> tars) : tars_(std::move(tars)) {
+    std::string diff_ids;
+    for (const std::string& t : tars_) {
+      Descriptor d;
+      d.digest = "sha256:" + sha256_hex(t);
+      d.size = t.size();
+      layers.push_back(d);
+      diff_ids += (diff_ids.empty() ? "\"" : ",\"") + d.digest + "\"";
+    }
+    config = R"({"os":"linux","architecture":"amd64","rootfs":{"diff_ids":[)" + diff_ids + "]}}";
+  }
+  std::unique_ptr<ByteSource> open_layer(const Descriptor& d) override {
+    for (const std::string& t : tars_)
+      if ("sha256:" + sha256_hex(t) == d.digest)
+        return std::make_unique<VerifyingSource>(std::make_unique<StringSource>(t), d.digest, d.size, "layer");
+    throw ImageError("no such layer");
+  }
+
+ private:
+  std::vector<std::string> tars_;
+};
+
+// Records what the walk hands a cataloger, and what Survives says at the end.
+class Recorder : public Cataloger {
+ public:
+  struct Seen {
+    std::string path;
+    std::size_t layer;
+    std::string content;
+    std::size_t chunks = 0;
+    bool ended = false;
+  };
+  std::deque<Seen> seen;  // stable addresses for the readers
+  std::vector<std::pair<std::string, bool>> survived;
+  OsInfo os_at_finish;
+  int finishes = 0;
+
+  std::string_view name() const override { return "recorder"; }
+  std::unique_ptr<FileReader> open(const FileEntry& f) override {
+    if (f.path.rfind("/want/", 0) != 0) return nullptr;
+    seen.push_back(Seen{std::string(f.path), f.layer, "", 0, false});
+    struct Reader : FileReader {
+      Seen* s;
+      explicit Reader(Seen* seen_entry) : s(seen_entry) {}
+      void data(std::string_view chunk) override {
+        s->content.append(chunk);
+        ++s->chunks;
+      }
+      void end() override { s->ended = true; }
+    };
+    return std::make_unique<Reader>(&seen.back());
+  }
+  void finish(const Survives& survives, const OsInfo& os, std::vector<Package>& out) override {
+    ++finishes;
+    os_at_finish = os;
+    for (const Seen& s : seen) survived.emplace_back(s.path + "@" + std::to_string(s.layer), survives(s.path, s.layer));
+    Package p;
+    p.name = "recorded";
+    out.push_back(p);
+  }
+};
+
+TEST(ImageWalk, CatalogerSeam) {
+  std::string big(200000, 'b');  // several chunks
+  std::string l1 = header("want/a", 1) + padded("1") + header("want/b", big.size()) + padded(big) +
+                   header("want/c", 1) + padded("c") + header("other", 1) + padded("o") +
+                   header("usr/lib/os-release", 10) + padded("ID=debian\n") +
+                   header("etc/os-release", 0, '2') + std::string(1024, '\0');
+  // etc/os-release's link name: written into the header by hand.
+  std::size_t link_at = l1.size() - 1024 - 512 + 157;
+  std::memcpy(l1.data() + link_at, "../usr/lib/os-release", 21);
+  std::string& h = l1;
+  std::size_t hdr = l1.size() - 1024 - 512;
+  std::memset(h.data() + hdr + 148, ' ', 8);
+  unsigned sum = 0;
+  for (std::size_t i = 0; i < 512; ++i) sum += static_cast<unsigned char>(h[hdr + i]);
+  std::snprintf(h.data() + hdr + 148, 8, "%06o", sum);
+  // Layer 2 replaces want/a, deletes want/b, keeps want/c.
+  std::string l2 = header("want/a", 2) + padded("22") + header("want/.wh.b", 0) + std::string(1024, '\0');
+  MemoryImage img({l1, l2});
+  Recorder rec;
+  ImageReadResult r = walk_source(img, "memory", WalkLimits{}, {&rec});
+  ASSERT_TRUE(r.ok()) << r.error;
+  ASSERT_EQ(rec.seen.size(), 4u);  // want/a twice, want/b, want/c; not "other", not the whiteout
+  EXPECT_EQ(rec.seen[1].path, "/want/b");
+  EXPECT_EQ(rec.seen[1].content, big);
+  EXPECT_GT(rec.seen[1].chunks, 1u);
+  for (const auto& s : rec.seen) EXPECT_TRUE(s.ended) << s.path;
+  EXPECT_EQ(rec.seen[3].path, "/want/a");
+  EXPECT_EQ(rec.seen[3].content, "22");
+  EXPECT_EQ(rec.finishes, 1);
+  EXPECT_EQ(rec.os_at_finish.id, "debian");  // the OS is read (through the symlink) before finish
+  std::vector<std::pair<std::string, bool>> want = {
+      {"/want/a@0", false}, {"/want/b@0", false}, {"/want/c@0", true}, {"/want/a@1", true}};
+  EXPECT_EQ(rec.survived, want);
+  ASSERT_EQ(r.inventory.packages.size(), 1u);
+  EXPECT_EQ(r.inventory.os.id, "debian");
+  EXPECT_EQ(r.inventory.layers.size(), 2u);
+  EXPECT_EQ(r.inventory.layers[1].diff_id, "sha256:" + sha256_hex(l2));
 }
 
 TEST(ImageOsRelease, Parse) {
