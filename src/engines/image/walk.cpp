@@ -99,7 +99,8 @@ class Walker {
       blob = src.open_layer(d);
       Compression c = Compression::None;
       auto tar_bytes = open_decompressed(*blob, limits_.max_bytes - r_.bytes, "content", &c);
-      HashingSource hashed(*tar_bytes);
+      // A plain layer is its own tar: the blob's verified digest is the diff_id (one hash, not two).
+      HashingSource hashed(*tar_bytes, c != Compression::None);
       TarLimits tl;
       tl.max_name = limits_.max_path;
       TarReader tar(hashed, tl);
@@ -154,10 +155,9 @@ class Walker {
       entry_name.clear();
       tar.drain();  // the rest of the stream, so the blob digest covers every byte
       r_.bytes += hashed.count();
-      info.diff_id = hashed.digest();
+      info.diff_id = c == Compression::None ? d.digest : hashed.digest();
       if (!diff_id.empty() && diff_id != info.diff_id)
         throw ImageError("uncompressed content is " + info.diff_id + ", but the config's rootfs.diff_ids says " + diff_id);
-      (void)c;
     } catch (const ImageError& err) {
       // Corrupt content is first of all a blob that is not what its digest
       // says: read the rest of the blob so the mismatch is what is reported.

@@ -167,7 +167,7 @@ void VerifyingSource::finish() {
 std::size_t HashingSource::read(char* buf, std::size_t n) {
   std::size_t got = inner_.read(buf, n);
   count_ += got;
-  sha_.update(buf, got);
+  if (hash_) sha_.update(buf, got);
   return got;
 }
 

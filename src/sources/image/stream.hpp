@@ -92,16 +92,18 @@ class VerifyingSource : public ByteSource {
   bool done_ = false;
 };
 
-// Counts and hashes the bytes that pass (the uncompressed layer's diff_id).
+// Counts and hashes the bytes that pass (the uncompressed layer's diff_id);
+// with `hash` false it only counts (an uncompressed blob's digest is its diff_id).
 class HashingSource : public ByteSource {
  public:
-  explicit HashingSource(ByteSource& inner) : inner_(inner) {}
+  explicit HashingSource(ByteSource& inner, bool hash = true) : inner_(inner), hash_(hash) {}
   std::size_t read(char* buf, std::size_t n) override;
   std::string digest() { return "sha256:" + sha_.hex(); }
   std::uint64_t count() const { return count_; }
 
  private:
   ByteSource& inner_;
+  bool hash_;
   Sha256 sha_;
   std::uint64_t count_ = 0;
 };
