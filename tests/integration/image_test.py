@@ -386,6 +386,12 @@ class ImageTest(unittest.TestCase):
         self.assertEqual(image_json("--platform", "linux/amd64", ref)["manifestDigest"], amd["digest"])
         self.fails(ref, "no image for platform linux/s390x (available: linux/amd64, linux/arm64",
                    args=("--platform", "linux/s390x"))
+        lay2 = self.layout()
+        m = lay2.manifest([plain(layer_tar([("x", "file", "x")]))])
+        del m["platform"]  # an index.json entry without one: nothing to choose from
+        doc = image_json("--platform", "linux/arm64", lay2.index([m]))
+        self.assertIn("the image is linux/amd64, not the --platform linux/arm64 asked for (it has no index to choose from)",
+                      doc["notes"])
         rc, _, err = image("--platform", "linux", ref)
         self.assertEqual(rc, 2)
         self.assertIn("is not OS/ARCH", err)
