@@ -12,6 +12,11 @@ set -euo pipefail
 RECIPE=1
 CACHE="${KGUARD_IMAGES_CACHE:-$HOME/.cache/kguard-images}/r$RECIPE"
 if [ -f "$CACHE/done" ]; then echo "$CACHE"; exit 0; fi
+# One builder at a time (two builds' ctest, or two checkouts, may start this together).
+mkdir -p "$(dirname "$CACHE")"
+exec 9>"$(dirname "$CACHE")/.lock"
+flock 9
+if [ -f "$CACHE/done" ]; then echo "$CACHE"; exit 0; fi
 for tool in mmdebstrap umoci skopeo; do
   command -v "$tool" >/dev/null || { echo "build_images: $tool missing (scripts/install-deps.sh)" >&2; exit 1; }
 done
