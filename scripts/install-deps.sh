@@ -7,7 +7,7 @@ packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3
           libcurl4-openssl-dev openssl  # kguard scan --cluster; e2e certificates
           libssl-dev wrk curl           # kguard admit (TLS), its tests and bench/
           zlib1g-dev libsqlite3-dev     # kguard image: JARs, cargo-auditable data, rpmdb.sqlite
-          rpm                           # tests: a real rpm database made with rpm --initdb
+          rpm db5.3-util sqlite3        # tests: real rpm databases (rpm --initdb; BerkeleyDB from db_load)
           clang clang-tidy                 # the second compiler, libFuzzer, the linter
           python3-jsonschema python3-yaml  # tests/integration/formats_test.py
           chromium nodejs)                 # tests/integration/html_test.mjs

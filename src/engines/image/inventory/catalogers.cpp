@@ -125,7 +125,9 @@ class PythonCataloger final : public BufferedCataloger {
   bool wants(const FileEntry& f) const override {
     const std::string_view base = base_name(f.path);
     const std::string_view dir = dir_name(f.path);
-    return (base == "METADATA" && ends_with(dir, ".dist-info")) || (base == "PKG-INFO" && ends_with(dir, ".egg-info"));
+    // distutils wrote a single file named <dist>.egg-info instead of a folder.
+    return (base == "METADATA" && ends_with(dir, ".dist-info")) || (base == "PKG-INFO" && ends_with(dir, ".egg-info")) ||
+           ends_with(base, ".egg-info");
   }
   std::size_t max_bytes() const override { return std::size_t{8} << 20; }
   ParseResult parse(std::string_view path, std::string_view content) override {
@@ -144,7 +146,7 @@ class NpmCataloger final : public BufferedCataloger {
     // not the package.json files some packages keep in their own subfolders.
     const std::string_view pkg_dir = dir_name(f.path);
     const std::string_view parent = dir_name(pkg_dir);
-    if (base_name(parent) == "node_modules") return base_name(pkg_dir).front() != '@';
+    if (base_name(parent) == "node_modules") return !base_name(pkg_dir).empty() && base_name(pkg_dir).front() != '@';
     return !base_name(parent).empty() && base_name(parent).front() == '@' &&
            base_name(dir_name(parent)) == "node_modules";
   }

@@ -269,7 +269,14 @@ ParseResult parse_rpmdb_bdb(std::string_view path, std::string_view content) {
       if (off >= page.size()) continue;
       ++record;
       const auto item = static_cast<unsigned char>(page[off]);
-      if (item == kItemKeyData) continue;  // a small inline value is no rpm header
+      if (item == kItemKeyData) {
+        // A value small enough to sit on the page: items grow down from the
+        // page end, so its length is the distance to the previous item.
+        const std::size_t prev = i == 0 ? page.size() : db.u16(base + kPageHeader + (std::size_t{i} - 1) * 2);
+        if (prev <= off || prev > page.size()) continue;
+        add_blob(path, page.substr(off + 1, prev - off - 1), record, r);
+        continue;
+      }
       if (item != kItemOffPage || off + 12u > page.size()) continue;
       std::uint32_t next = db.u32(base + off + 4);
       const std::uint32_t length = db.u32(base + off + 8);
