@@ -347,7 +347,7 @@ void write_spdx(const ImageInventory& inv, std::ostream& out, const SbomOptions&
     if (!inv.os.version_id.empty()) w.field("versionInfo", inv.os.version_id);
     w.field("downloadLocation", "NOASSERTION");
     w.field("filesAnalyzed", false);
-    w.field("primaryPackagePurpose", "OPERATING-SYSTEM");
+    w.field("primaryPackagePurpose", "OPERATING_SYSTEM");
     if (!inv.os.pretty_name.empty()) w.field("description", inv.os.pretty_name);
     w.field("licenseConcluded", "NOASSERTION");
     w.field("licenseDeclared", "NOASSERTION");

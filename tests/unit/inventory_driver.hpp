@@ -49,7 +49,7 @@ bool feed_file(Sink& sink, const std::string& image_path, const std::filesystem:
 }
 
 // Every regular file under `root` (symlinks not followed), as "/" + its path
-// relative to root, prefixed with `under` ("" or "/app").
+// relative to root, prefixed with `under` ("" or "/app"); a file as `under`.
 template <typename Sink>
 std::size_t feed_tree(Sink& sink, const std::filesystem::path& root, std::size_t layer = 0,
                       const std::string& digest = "sha256:0000000000000000000000000000000000000000000000000000000000000001",
@@ -57,6 +57,8 @@ std::size_t feed_tree(Sink& sink, const std::filesystem::path& root, std::size_t
   namespace fs = std::filesystem;
   std::size_t files = 0;
   std::error_code ec;
+  if (fs::is_regular_file(root, ec))  // a single file: `under` is its image path
+    return feed_file(sink, under.empty() ? "/" + root.filename().string() : under, root, layer, digest) ? 1 : 0;
   for (fs::recursive_directory_iterator it(root, fs::directory_options::skip_permission_denied, ec), end;
        it != end; it.increment(ec)) {
     if (ec) break;
