@@ -486,9 +486,9 @@ std::set<std::string> go_version_m(const std::string& binary) {
   return out;
 }
 
-void expect_go_binary(const fs::path& binary) {
-  SCOPED_TRACE(binary.string());
-  const Catalog c = run([&](Inventory& inv) { feed_file(inv, "/usr/local/bin/app", binary); });
+void expect_go_binary(const fs::path& binary, std::size_t chunk = 65536) {
+  SCOPED_TRACE(binary.string() + " in chunks of " + std::to_string(chunk));
+  const Catalog c = run([&](Inventory& inv) { feed_file(inv, "/usr/local/bin/app", binary, 0, "sha256:01", chunk); });
   std::set<std::string> got;
   for (const Package& p : c.packages) {
     EXPECT_EQ(p.type, PackageType::Golang);
@@ -509,7 +509,9 @@ TEST(InventoryGo, BuildInfoEqualsGoVersionM) {
   std::ofstream(t.path() / "main.go") << "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hi\") }\n";
   const Cmd b = sh("cd '" + t.path().string() + "' && GOFLAGS=-mod=mod GOTOOLCHAIN=local go build -o hello . 2>&1");
   ASSERT_EQ(b.status, 0) << b.out;
-  expect_go_binary(t.path() / "hello");
+  // The walk cuts files anywhere: the same packages whatever the chunk size.
+  for (const std::size_t chunk : {std::size_t{65536}, std::size_t{4095}, std::size_t{100}, std::size_t{1}})
+    expect_go_binary(t.path() / "hello", chunk);
 }
 
 TEST(InventoryGo, KubernetesBinariesEqualGoVersionM) {
@@ -549,7 +551,7 @@ TEST(InventoryCargo, DepV0SectionAddedWithObjcopy) {
                    "&& chmod +x hello 2>&1");
   ASSERT_EQ(b.status, 0) << b.out;
   ASSERT_EQ(sh("objdump -h '" + d + "/hello' | grep -c dep-v0").out, "1\n");
-  for (const std::size_t chunk : {std::size_t{65536}, std::size_t{333}}) {
+  for (const std::size_t chunk : {std::size_t{65536}, std::size_t{333}, std::size_t{3}}) {
     Inventory inv;
     feed_file(inv, "/usr/bin/hello", t.path() / "hello", 0, "sha256:01", chunk);
     OsInfo os;

@@ -158,12 +158,18 @@ bool parse_cargo_auditable_json(std::string_view json, std::vector<Package>& pac
 void BinaryScanner::data(std::string_view chunk) {
   if (not_binary_ || chunk.empty()) return;
   if (!checked_magic_) {
-    // The first chunk decides; a chunk shorter than 4 bytes is rare enough to
-    // be treated as "not ELF".
+    // The first four bytes decide, however the file is cut into chunks.
+    if (carry_.size() + chunk.size() < 4) {
+      carry_.append(chunk);
+      return;
+    }
+    std::string head = carry_;
+    head.append(chunk.substr(0, 4));
     checked_magic_ = true;
-    elf_ = chunk.size() >= 4 && std::memcmp(chunk.data(), "\x7f" "ELF", 4) == 0;
+    elf_ = std::memcmp(head.data(), "\x7f" "ELF", 4) == 0;
     if (!elf_) {
       not_binary_ = true;
+      carry_.clear();
       return;
     }
   }
@@ -178,6 +184,20 @@ void BinaryScanner::data(std::string_view chunk) {
     if (carry_.size() < kCargoJsonCap) carry_.append(chunk.substr(0, kCargoJsonCap - carry_.size()));
     return;
   }
+  // Small chunks gather in the carry until a position can be checked with
+  // its full lookahead, so any cut of the file gives the same result.
+  if (chunk.size() < 2 * kLookahead) {
+    // Scanning a window costs a copy of the carry: wait for a few KiB.
+    if (carry_.size() + chunk.size() < 4 * kLookahead) {
+      carry_.append(chunk);
+      return;
+    }
+    std::string window = std::move(carry_);
+    carry_.clear();
+    window.append(chunk);
+    scan(window, false);
+    return;
+  }
   // Positions in the carried tail are checked now that bytes follow them.
   if (!carry_.empty()) {
     const std::size_t n = carry_.size();
@@ -186,17 +206,17 @@ void BinaryScanner::data(std::string_view chunk) {
     carry_.clear();
     window.append(chunk.substr(0, kLookahead));
     const std::string_view w(window);
-    const std::string_view after = chunk.substr(std::min(chunk.size(), kLookahead));
+    const std::string_view after = chunk.substr(kLookahead);
     for (std::size_t i = 0; i < n; ++i) {
       if (w[i] == kGoMagic[0] && (base + i) % 16 == 0 && w.substr(i, kGoMagic.size()) == kGoMagic) {
         go_found_ = true;
-        go_blob_.assign(w.substr(i));
+        go_blob_.assign(w.substr(i, kGoBlobCap));
         go_blob_.append(after.substr(0, kGoBlobCap - std::min(kGoBlobCap, go_blob_.size())));
         go_check();
         return;
       }
       if (w[i] == 0x78 && try_cargo(w.substr(i))) {
-        carry_.assign(w.substr(i));
+        carry_.assign(w.substr(i, kCargoJsonCap));
         carry_.append(after.substr(0, kCargoJsonCap - std::min(kCargoJsonCap, carry_.size())));
         return;
       }
@@ -208,23 +228,23 @@ void BinaryScanner::data(std::string_view chunk) {
 
 void BinaryScanner::scan(std::string_view w, bool final) {
   const std::size_t limit = final ? w.size() : (w.size() > kLookahead ? w.size() - kLookahead : 0);
-  // Go first: memmem is fast, and a Go binary has no cargo data.
-  std::size_t from = 0;
-  while (from < limit) {
+  // The first aligned Go magic (memmem is fast); cargo data before it wins,
+  // as it would when the positions are checked one by one across chunks.
+  std::size_t go = std::string_view::npos;
+  for (std::size_t from = 0; from < limit;) {
     const void* hit = memmem(w.data() + from, w.size() - from, kGoMagic.data(), kGoMagic.size());
     if (!hit) break;
     const auto i = static_cast<std::size_t>(static_cast<const char*>(hit) - w.data());
     if (i >= limit) break;
     if ((offset_ + i) % 16 == 0) {
-      go_found_ = true;
-      go_blob_.assign(w.substr(i, kGoBlobCap));
-      go_check();
-      return;
+      go = i;
+      break;
     }
     from = i + 1;
   }
-  for (std::size_t i = 0; i < limit;) {
-    const void* x = std::memchr(w.data() + i, 0x78, limit - i);
+  const std::size_t cargo_limit = std::min(limit, go);
+  for (std::size_t i = 0; i < cargo_limit;) {
+    const void* x = std::memchr(w.data() + i, 0x78, cargo_limit - i);
     if (!x) break;
     i = static_cast<std::size_t>(static_cast<const char*>(x) - w.data());
     if (try_cargo(w.substr(i))) {
@@ -232,6 +252,12 @@ void BinaryScanner::scan(std::string_view w, bool final) {
       return;
     }
     ++i;
+  }
+  if (go != std::string_view::npos) {
+    go_found_ = true;
+    go_blob_.assign(w.substr(go, kGoBlobCap));
+    go_check();
+    return;
   }
   offset_ += limit;
   carry_.assign(w.substr(limit));
