@@ -99,7 +99,7 @@ fuzz: deps
 
 # The image package catalogers' fuzzers (dpkg status, apk database, rpm headers and databases,
 # executables, Java archives) for FUZZ_SECONDS each.
-INVENTORY_FUZZ_TARGETS = dpkg_status apk_installed rpm_header binary_scanner java_archive
+INVENTORY_FUZZ_TARGETS = dpkg_status apk_installed rpm_header binary_scanner java_archive sbom_input
 fuzz-inventory: deps
 	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
 	cmake --build build/fuzz --target $(addprefix fuzz_,$(INVENTORY_FUZZ_TARGETS)) -j $(JOBS)

@@ -23,6 +23,8 @@
 #include "engines/image/inventory/catalogers.hpp"
 #include "engines/image/inventory/lang_packages.hpp"
 #include "engines/image/inventory/os_packages.hpp"
+#include "engines/image/inventory/sbom_input.hpp"
+#include "report/sbom.hpp"
 #include "unit/inventory_driver.hpp"
 
 namespace kg::image {
@@ -273,7 +275,8 @@ TEST(InventoryApk, TrivysAlpine311ImageEqualsItsInstalledDatabase) {
   const Cmd want = sh("awk -F: '/^P:/{p=$2} /^V:/{v=$2} /^A:/{a=$2} /^o:/{o=$2} /^$/{if(p!=\"\")print p\"\\t\"v\"\\t\"a\"\\t\"o; p=\"\"} END{if(p!=\"\")print p\"\\t\"v\"\\t\"a\"\\t\"o}' '" +
                       (root / "lib/apk/db/installed").string() + "' | sort");
   std::vector<std::string> got;
-  for (const Package& p : apk) got.push_back(p.name + "\t" + p.version + "\t" + p.arch + "\t" + p.source_name);
+  for (const Package& p : apk)
+    got.push_back(p.name + "\t" + p.version + "\t" + p.arch + "\t" + (p.source_name.empty() ? p.name : p.source_name));
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, lines(want.out));
   EXPECT_EQ(apk.size(), 14u);
@@ -330,8 +333,8 @@ TEST(InventoryRpm, RpmdbSqliteEqualsRpmQa) {
                    "'%{NAME}\\t%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}\\t%{ARCH}\\t%{LICENSE}\\t%{SOURCERPM}\\n' | sort");
   std::vector<std::string> got;
   for (const Package& p : of_type(c, PackageType::Rpm))
-    got.push_back(p.name + "\t" + p.version + "\t" + p.arch + "\t" + p.license + "\t" + p.source_name + "-" +
-                  p.source_version + ".src.rpm");
+    got.push_back(p.name + "\t" + p.version + "\t" + p.arch + "\t" + p.license + "\t" +
+                  (p.source_name.empty() ? p.name : p.source_name) + "-" + p.source_version + ".src.rpm");
   std::sort(got.begin(), got.end());
   EXPECT_EQ(got, lines(q.out));
   ASSERT_EQ(got.size(), 2u);
@@ -653,6 +656,95 @@ TEST(InventorySeam, OnlyTheSurvivingCopyOfADatabaseCounts) {
   ASSERT_EQ(c.packages.size(), 1u);
   EXPECT_EQ(c.packages[0].name, "new");
   EXPECT_EQ(c.packages[0].evidence[0].layer_digest, "sha256:bb");
+}
+
+}  // namespace
+}  // namespace kg::image
+
+namespace kg::image {
+namespace {
+
+// ---- an SBOM as the input ----
+
+TEST(InventorySbomInput, PurlsParseBackIntoPackages) {
+  const auto deb = package_from_purl("pkg:deb/debian/bsdutils@1%3A2.38.1-5%2Bb1?arch=amd64&distro=debian-12&upstream=util-linux%402.38.1-5");
+  ASSERT_TRUE(deb);
+  EXPECT_EQ(deb->name, "bsdutils");
+  EXPECT_EQ(deb->version, "1:2.38.1-5+b1");
+  EXPECT_EQ(deb->arch, "amd64");
+  EXPECT_EQ(deb->source_name, "util-linux");
+  EXPECT_EQ(deb->source_version, "2.38.1-5");
+  const auto npm = package_from_purl("pkg:npm/%40types/node@20.1.0");
+  ASSERT_TRUE(npm);
+  EXPECT_EQ(npm->name, "@types/node");
+  const auto rpm = package_from_purl("pkg:rpm/fedora/bash@5.2.26-3.fc40?arch=x86_64&epoch=1&upstream=bash-5.2.26-3.fc40.src.rpm");
+  ASSERT_TRUE(rpm);
+  EXPECT_EQ(rpm->version, "1:5.2.26-3.fc40");
+  EXPECT_EQ(rpm->source_name, "");  // the same as the name: left empty, as the catalogers do
+  EXPECT_EQ(rpm->source_version, "5.2.26-3.fc40");
+  const auto go = package_from_purl("pkg:golang/github.com/spf13/cobra@v1.8.0");
+  ASSERT_TRUE(go);
+  EXPECT_EQ(go->name, "github.com/spf13/cobra");
+  EXPECT_FALSE(package_from_purl("pkg:gem/rails@7.0.0"));  // no inventory kind for it
+  EXPECT_FALSE(parse_purl("not-a-purl"));
+}
+
+// Writing this machine's inventory as CycloneDX and SPDX and reading each back
+// gives the same packages: what `kguard image sbom:FILE` starts from.
+TEST(InventorySbomInput, BothFormatsRoundTripThisMachinesPackages) {
+  ImageInventory inv;
+  inv.reference = "registry.example/team/probe:1.0";
+  inv.manifest_digest = "sha256:" + std::string(64, 'a');
+  inv.layers.push_back({"sha256:" + std::string(64, 'b'), "sha256:" + std::string(64, 'c'), "", 0, ""});
+  Inventory catalog;
+  const std::string layer = inv.layers[0].digest;
+  for (const char* dir : {"/usr/lib/os-release", "/var/lib/dpkg/status", "/usr/share/doc", "/usr/lib/python3/dist-packages",
+                          "/usr/share/java"})
+    if (fs::exists(dir)) feed_tree(catalog, dir, 0, layer, dir);
+  catalog.finish(kAll, inv.os, inv.packages);
+  if (inv.packages.empty()) GTEST_SKIP() << "no packages on this machine";
+  auto key = [](const Package& p) {
+    std::string k = std::string(to_string(p.type)) + "|" + p.name + "|" + p.version + "|" + p.arch + "|" + p.purl + "|" +
+                    to_lower(p.license) + "|" + p.source_name + "|" + p.source_version;
+    for (const PackageEvidence& e : p.evidence) k += "|" + e.path + "@" + e.layer_digest;
+    return k;
+  };
+  std::vector<std::string> want;
+  for (const Package& p : inv.packages) want.push_back(key(p));
+  std::sort(want.begin(), want.end());
+  for (const std::string format : {"cyclonedx", "spdx"}) {
+    SCOPED_TRACE(format);
+    std::ostringstream out;
+    find_sbom_writer(format)->write(inv, out, {});
+    ImageInventory back;
+    std::vector<CatalogError> errors;
+    ASSERT_TRUE(read_sbom("sbom.json", out.str(), back, errors));
+    EXPECT_TRUE(errors.empty()) << errors.front().to_string();
+    EXPECT_EQ(back.manifest_digest, inv.manifest_digest);
+    EXPECT_EQ(back.os.id, inv.os.id);
+    EXPECT_EQ(back.os.version_id, inv.os.version_id);
+    std::vector<std::string> got;
+    for (const Package& p : back.packages) got.push_back(key(p));
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got.size(), want.size());
+    std::vector<std::string> missing, extra;
+    std::set_difference(want.begin(), want.end(), got.begin(), got.end(), std::back_inserter(missing));
+    std::set_difference(got.begin(), got.end(), want.begin(), want.end(), std::back_inserter(extra));
+    EXPECT_TRUE(missing.empty() && extra.empty()) << "first lost: " << (missing.empty() ? "" : missing.front())
+                                                  << "\nfirst read back: " << (extra.empty() ? "" : extra.front());
+  }
+}
+
+TEST(InventorySbomInput, NotAnSbomIsALocatedError) {
+  ImageInventory inv;
+  std::vector<CatalogError> errors;
+  EXPECT_FALSE(read_sbom("x.json", "{\n  \"kind\": \"Pod\"\n}", inv, errors));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].to_string(), "x.json:1: neither a CycloneDX (bomFormat) nor an SPDX 2.x (spdxVersion) JSON document");
+  errors.clear();
+  EXPECT_FALSE(read_sbom("y.json", "{\"bomFormat\": ", inv, errors));
+  ASSERT_FALSE(errors.empty());
+  EXPECT_EQ(errors[0].path, "y.json");
 }
 
 }  // namespace

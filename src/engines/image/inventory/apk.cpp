@@ -15,6 +15,7 @@ ParseResult parse_apk_installed(std::string_view path, std::string_view content)
       r.errors.push_back({std::string(path), first, "package without P: (name) or V: (version)"});
     } else {
       cur.type = PackageType::Apk;
+      if (cur.source_name == cur.name) cur.source_name.clear();  // the model's convention
       r.packages.push_back(std::move(cur));
     }
     cur = Package{};

@@ -133,7 +133,8 @@ std::string package_purl(const Package& p, const OsInfo& os) {
       std::string ns = os.id.empty() ? "redhat" : os.id;
       if (ns == "rhel") ns = "redhat";
       std::string upstream;
-      if (!p.source_name.empty()) upstream = p.source_name + "-" + p.source_version + ".src.rpm";
+      if (!p.source_version.empty())
+        upstream = (p.source_name.empty() ? p.name : p.source_name) + "-" + p.source_version + ".src.rpm";
       return make_purl("rpm", ns, p.name, version,
                        {{"arch", p.arch}, {"epoch", epoch}, {"distro", distro_qualifier(os)}, {"upstream", upstream}});
     }

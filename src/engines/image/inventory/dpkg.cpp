@@ -101,6 +101,7 @@ ParseResult parse_dpkg_status(std::string_view path, std::string_view content) {
                                                                       ? std::string_view::npos
                                                                       : close - paren - 1)));
       }
+      if (p.source_name == p.name) p.source_name.clear();  // the model's convention
     }
     r.packages.push_back(std::move(p));
   });

@@ -124,6 +124,7 @@ bool parse_rpm_header(std::string_view blob, Package& out, std::string& error, b
       if (v != std::string_view::npos) {
         out.source_name = std::string(src.substr(0, v));
         out.source_version = std::string(src.substr(v + 1));
+        if (out.source_name == out.name) out.source_name.clear();  // the model's convention
       }
       break;
     }
