@@ -1,5 +1,6 @@
 #include "report/sbom.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <set>
@@ -294,9 +295,15 @@ void write_spdx(const ImageInventory& inv, std::ostream& out, const SbomOptions&
     const LicenseForm lic = classify_license(license);
     if (lic.kind == LicenseForm::None) return "NOASSERTION";
     if (lic.kind != LicenseForm::Name) return lic.text;
-    const std::string id = "LicenseRef-" + spdx_id_part(lic.text);
-    for (const auto& [eid, text] : extracted)
-      if (eid == id) return id;
+    // Two texts may sanitise to the same id ("GPL 2", "GPL-2"): number the later ones.
+    const std::string base = "LicenseRef-" + spdx_id_part(lic.text);
+    std::string id = base;
+    for (int n = 2;; ++n) {
+      const auto it = std::find_if(extracted.begin(), extracted.end(), [&](const auto& e) { return e.first == id; });
+      if (it == extracted.end()) break;
+      if (it->second == lic.text) return id;
+      id = base + "-" + std::to_string(n);
+    }
     extracted.emplace_back(id, lic.text);
     return id;
   };

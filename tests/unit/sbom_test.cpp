@@ -52,6 +52,15 @@ ImageInventory sample() {
   return inv;
 }
 
+ImageInventory sample_with_colliding_license() {
+  ImageInventory inv = sample();
+  Package q = inv.packages[0];
+  q.name = "libc-bin";
+  q.license = "GPL 2+ AND LGPL 2.1";
+  inv.packages.push_back(q);
+  return inv;
+}
+
 struct Parsed {
   SourceFile f;
   const Node* root = nullptr;
@@ -94,7 +103,7 @@ TEST(SbomCycloneDx, SubjectComponentsEvidence) {
 
 TEST(SbomSpdx, DescribesTheImageAndRefsUnknownLicenses) {
   std::ostringstream out;
-  write_spdx(sample(), out, {"2026-12-04T00:00:00Z", "00000000-0000-4000-8000-000000000000"});
+  write_spdx(sample_with_colliding_license(), out, {"2026-12-04T00:00:00Z", "00000000-0000-4000-8000-000000000000"});
   Parsed p;
   parse(out.str(), p);
   EXPECT_EQ(str(get(p.root, "spdxVersion")), "SPDX-2.3");
@@ -103,13 +112,16 @@ TEST(SbomSpdx, DescribesTheImageAndRefsUnknownLicenses) {
   EXPECT_EQ(str(get(rels[0], "relationshipType")), "DESCRIBES");
   EXPECT_EQ(str(get(rels[0], "relatedSpdxElement")), "SPDXRef-Image");
   const auto pkgs = items(get(p.root, "packages"));
-  ASSERT_EQ(pkgs.size(), 5u);  // image, OS, three packages
+  ASSERT_EQ(pkgs.size(), 6u);  // image, OS, four packages
   EXPECT_EQ(str(get(pkgs[2], "licenseDeclared")), "LicenseRef-GPL-2--AND-LGPL-2.1");
   EXPECT_EQ(str(get(pkgs[4], "licenseDeclared")), "Apache-2.0");
   EXPECT_EQ(str(get(items(get(pkgs[2], "externalRefs"))[0], "referenceLocator")),
             "pkg:deb/debian/libc6@2.36-9%2Bdeb12u7?arch=amd64&distro=debian-12");
   const auto extracted = items(get(p.root, "hasExtractedLicensingInfos"));
-  ASSERT_EQ(extracted.size(), 1u);
+  ASSERT_EQ(extracted.size(), 2u);
+  // "GPL 2+ AND LGPL 2.1" sanitises to the same id as "GPL-2+ AND LGPL-2.1": numbered, not merged.
+  EXPECT_EQ(str(get(pkgs[5], "licenseDeclared")), "LicenseRef-GPL-2--AND-LGPL-2.1-2");
+  EXPECT_EQ(str(get(extracted[1], "extractedText")), "GPL 2+ AND LGPL 2.1");
   EXPECT_EQ(str(get(extracted[0], "extractedText")), "GPL-2+ AND LGPL-2.1");
   EXPECT_NE(str(get(pkgs[2], "sourceInfo")).find("/var/lib/dpkg/status (layer sha256:b"), std::string_view::npos);
 }
