@@ -40,11 +40,12 @@ std::string uuid_of(const SbomOptions& o) { return o.uuid.empty() ? random_uuid(
 // "registry/ns/repo:tag@sha256:..." -> "repo".
 std::string repo_name(std::string_view ref) {
   if (const std::size_t at = ref.find('@'); at != std::string_view::npos) ref = ref.substr(0, at);
-  for (const std::string_view scheme : {"oci-archive:", "docker-archive:", "oci:", "dir:"})
+  for (const std::string_view scheme : {"oci-archive:", "docker-archive:", "oci:", "dir:"}) {
     if (ref.substr(0, scheme.size()) == scheme) {
       ref.remove_prefix(scheme.size());
       break;
     }
+  }
   const std::size_t slash = ref.rfind('/');
   if (slash != std::string_view::npos) ref = ref.substr(slash + 1);
   if (const std::size_t colon = ref.find(':'); colon != std::string_view::npos) ref = ref.substr(0, colon);
@@ -405,12 +406,13 @@ void write_spdx(const ImageInventory& inv, std::ostream& out, const SbomOptions&
       .field("relationshipType", "DESCRIBES")
       .field("relatedSpdxElement", "SPDXRef-Image")
       .end_object();
-  for (const std::string& id : ids)
+  for (const std::string& id : ids) {
     w.begin_object()
         .field("spdxElementId", "SPDXRef-Image")
         .field("relationshipType", "CONTAINS")
         .field("relatedSpdxElement", id)
         .end_object();
+  }
   w.end_array();
   w.end_object();
   out << '\n';

@@ -34,9 +34,10 @@ ParseResult parse_apk_installed(std::string_view path, std::string_view content)
       continue;
     }
     if (line.size() < 2 || line[1] != ':') {
-      if (r.errors.size() < 100)
+      if (r.errors.size() < 100) {
         r.errors.push_back({std::string(path), line_no, "expected 'K:value', got '" +
                                                             std::string(line.substr(0, 60)) + "'"});
+      }
       continue;
     }
     if (!open) {

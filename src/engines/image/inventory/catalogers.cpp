@@ -62,7 +62,7 @@ class DpkgCataloger final : public BufferedCataloger {
   }
 
  private:
-  static constexpr std::uint64_t kCopyrightCap = 256 * 1024;
+  static constexpr std::uint64_t kCopyrightCap = std::uint64_t{256} * 1024;
   class CopyrightReader final : public FileReader {
    public:
     CopyrightReader(DpkgCataloger& owner, std::string path, std::size_t layer)
@@ -103,11 +103,12 @@ class RpmCataloger final : public BufferedCataloger {
 
  protected:
   bool wants(const FileEntry& f) const override {
-    for (const std::string_view dir : {"/var/lib/rpm/", "/usr/lib/sysimage/rpm/"})
+    for (const std::string_view dir : {"/var/lib/rpm/", "/usr/lib/sysimage/rpm/"}) {
       if (starts_with(f.path, dir)) {
         const std::string_view file = f.path.substr(dir.size());
         return file == "rpmdb.sqlite" || file == "Packages";
       }
+    }
     return false;
   }
   std::size_t max_bytes() const override { return std::size_t{512} << 20; }
@@ -279,9 +280,10 @@ void Inventory::finish(const Survives& survives, OsInfo& os, std::vector<Package
 
 std::vector<CatalogError> Inventory::errors() const {
   std::vector<CatalogError> out;
-  for (const auto& c : catalogers_)
+  for (const auto& c : catalogers_) {
     if (const auto* r = dynamic_cast<const ReportingCataloger*>(c.get()))
       out.insert(out.end(), r->errors().begin(), r->errors().end());
+  }
   return out;
 }
 

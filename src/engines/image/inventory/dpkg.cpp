@@ -42,9 +42,10 @@ void for_each_stanza(std::string_view path, std::string_view content, std::vecto
     }
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos || colon == 0) {
-      if (errors.size() < 100)
+      if (errors.size() < 100) {
         errors.push_back({std::string(path), line_no, "expected 'Field: value', got '" +
                                                            std::string(line.substr(0, 60)) + "'"});
+      }
       continue;
     }
     if (fields.empty()) first = line_no;
@@ -54,13 +55,13 @@ void for_each_stanza(std::string_view path, std::string_view content, std::vecto
 }
 
 std::string_view field(const std::vector<Field>& fields, std::string_view key) {
-  for (const Field& f : fields)
-    if (f.key.size() == key.size()) {
-      bool eq = true;
-      for (std::size_t i = 0; i < key.size() && eq; ++i)
-        eq = (f.key[i] | 0x20) == (key[i] | 0x20);  // dpkg field names are case-insensitive
-      if (eq) return f.value;
-    }
+  for (const Field& f : fields) {
+    if (f.key.size() != key.size()) continue;
+    bool eq = true;
+    for (std::size_t i = 0; i < key.size() && eq; ++i)
+      eq = (f.key[i] | 0x20) == (key[i] | 0x20);  // dpkg field names are case-insensitive
+    if (eq) return f.value;
+  }
   return {};
 }
 

@@ -52,11 +52,12 @@ bool zip_entries(std::string_view zip, std::vector<ZipEntry>& entries, std::stri
   // The end record is in the last 22 + 65535 bytes (its comment is at most that long).
   std::size_t eocd = std::string_view::npos;
   const std::size_t lowest = zip.size() > 22 + 65535 ? zip.size() - 22 - 65535 : 0;
-  for (std::size_t i = zip.size() - 22 + 1; i-- > lowest;)
+  for (std::size_t i = zip.size() - 22 + 1; i-- > lowest;) {
     if (le32(zip, i) == kEocdSig) {
       eocd = i;
       break;
     }
+  }
   if (eocd == std::string_view::npos) {
     error = "no end of central directory record";
     return false;
@@ -273,7 +274,9 @@ struct JavaWalk {
       }
       Package p;
       p.type = PackageType::Maven;
-      p.name = g + ":" + a;
+      p.name = g;
+      p.name += ':';
+      p.name += a;
       p.version = v;
       p.evidence.push_back({evidence, ""});
       r.packages.push_back(std::move(p));
@@ -281,9 +284,10 @@ struct JavaWalk {
     }
     const std::string license = manifest_get(manifest, "Bundle-License");
     if (poms == 0) from_manifest(manifest, evidence, file_name);
-    if (!license.empty())
+    if (!license.empty()) {
       for (Package& p : r.packages)
         if (p.license.empty() && !p.evidence.empty() && p.evidence.front().path == evidence) p.license = license;
+    }
     if (depth >= kMaxDepth) return;
     for (const ZipEntry& e : entries) {
       if (!is_archive_name(e.name)) continue;
@@ -304,12 +308,13 @@ struct JavaWalk {
     std::string_view stem = file_name.substr(0, file_name.rfind('.'));
     std::string name_version;
     std::string artifact(stem);
-    for (std::size_t i = 0; i + 1 < stem.size(); ++i)
+    for (std::size_t i = 0; i + 1 < stem.size(); ++i) {
       if (stem[i] == '-' && stem[i + 1] >= '0' && stem[i + 1] <= '9') {
         artifact = std::string(stem.substr(0, i));
         name_version = std::string(stem.substr(i + 1));
         break;
       }
+    }
     std::string version = manifest_get(m, "Implementation-Version");
     if (version.empty()) version = manifest_get(m, "Bundle-Version");
     if (version.empty()) version = manifest_get(m, "Specification-Version");

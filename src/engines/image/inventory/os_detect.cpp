@@ -20,7 +20,7 @@ std::string unquote(std::string_view v) {
   return std::string(v);
 }
 
-constexpr std::size_t kMaxOsFile = 64 * 1024;
+constexpr std::size_t kMaxOsFile = std::size_t{64} * 1024;
 
 bool is_os_file(std::string_view p) {
   return p == "/etc/os-release" || p == "/usr/lib/os-release" || p == "/etc/alpine-release" ||
@@ -112,11 +112,12 @@ OsInfo OsDetector::result(const Survives& survives) const {
       os.pretty_name = "Debian GNU/Linux " + v;
     }
   }
-  for (const auto& [path, layer] : status_d_)
+  for (const auto& [path, layer] : status_d_) {
     if (survives(path, layer)) {
       os.distroless = true;
       break;
     }
+  }
   return os;
 }
 

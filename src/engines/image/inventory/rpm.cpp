@@ -116,7 +116,7 @@ bool parse_rpm_header(std::string_view blob, Package& out, std::string& error, b
   if (!sha256.empty()) out.checksum = "sha256:" + std::string(sha256);
   // "bash-5.1.8-6.el9.src.rpm": name-version-release.
   std::string_view src = sourcerpm;
-  for (const std::string_view suffix : {".src.rpm", ".nosrc.rpm"})
+  for (const std::string_view suffix : {".src.rpm", ".nosrc.rpm"}) {
     if (ends_with(src, suffix)) {
       src.remove_suffix(suffix.size());
       const std::size_t r = src.rfind('-');
@@ -128,6 +128,7 @@ bool parse_rpm_header(std::string_view blob, Package& out, std::string& error, b
       }
       break;
     }
+  }
   return true;
 }
 

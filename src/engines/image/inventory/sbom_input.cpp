@@ -114,7 +114,7 @@ std::optional<Package> package_from_purl(std::string_view text) {
   if (*type == PackageType::Rpm) {
     if (const std::string epoch = purl->qualifier("epoch"); !epoch.empty()) p.version = epoch + ":" + p.version;
     std::string_view src = upstream;
-    for (const std::string_view suffix : {".src.rpm", ".nosrc.rpm"})
+    for (const std::string_view suffix : {".src.rpm", ".nosrc.rpm"}) {
       if (ends_with(src, suffix)) {
         src.remove_suffix(suffix.size());
         const std::size_t r = src.rfind('-');
@@ -125,6 +125,7 @@ std::optional<Package> package_from_purl(std::string_view text) {
           if (p.source_name == p.name) p.source_name.clear();
         }
       }
+    }
   } else if (!upstream.empty()) {
     // deb and apk: "source" or "source@version" (kguard's and Syft's form).
     const std::size_t at = upstream.find('@');
@@ -213,9 +214,10 @@ void read_cyclonedx(const Node* root, ImageInventory& inv, std::vector<CatalogEr
         p->source_version = value;
       }
     }
-    if (p->evidence.empty())
+    if (p->evidence.empty()) {
       for (const Node* occ : items(get(get(comp, "evidence"), "occurrences")))
         if (const std::string_view loc = str(get(occ, "location")); !loc.empty()) p->evidence.push_back({std::string(loc), ""});
+    }
     inv.packages.push_back(std::move(*p));
   }
 }
@@ -228,9 +230,10 @@ void read_spdx(const Node* root, ImageInventory& inv, std::vector<CatalogError>&
     extracted[std::string(str(get(e, "licenseId")))] = text;
   }
   std::string subject;
-  for (const Node* r : items(get(root, "relationships")))
+  for (const Node* r : items(get(root, "relationships"))) {
     if (str(get(r, "relationshipType")) == "DESCRIBES" && str(get(r, "spdxElementId")) == "SPDXRef-DOCUMENT")
       subject = std::string(str(get(r, "relatedSpdxElement")));
+  }
   if (subject.empty())
     for (const Node* d : items(get(root, "documentDescribes"))) subject = std::string(str(d));
   inv.reference = std::string(str(get(root, "name")));
