@@ -482,8 +482,9 @@ std::set<std::string> go_version_m(const std::string& binary) {
       last = path + "\t" + version;
       out.insert(last);
     } else if (kind == "=>") {
+      // A replacement by a local directory has no version: the module keeps its path.
       out.erase(last);
-      out.insert(path + "\t" + version);
+      out.insert(version.empty() ? last.substr(0, last.find('\t')) + "\t(devel)" : path + "\t" + version);
     }
   }
   return out;
@@ -528,6 +529,21 @@ TEST(InventoryGo, KubernetesBinariesEqualGoVersionM) {
       found.push_back(e.path());
   if (found.empty() || !have("go")) GTEST_SKIP() << "no kube binaries in ~/.cache/kguard-e2e";
   for (const fs::path& f : found) expect_go_binary(f);
+}
+
+TEST(InventoryGo, ReplacementsByModuleAndByLocalDirectory) {
+  std::vector<Package> pkgs;
+  parse_go_modinfo("path\texample.com/app\nmod\texample.com/app\t(devel)\t\n"
+                   "dep\tgolang.org/x/net\tv0.1.0\th1:a=\n=>\tgithub.com/fork/net\tv0.1.1\th1:b=\n"
+                   "dep\texample.com/lib\tv1.0.0\t\n=>\t../lib\t\t\nbuild\t-compiler=gc\n",
+                   "go1.22.1 X:boringcrypto", pkgs);
+  ASSERT_EQ(pkgs.size(), 4u);
+  EXPECT_EQ(pkgs[0].name + "@" + pkgs[0].version, "stdlib@go1.22.1");
+  EXPECT_EQ(pkgs[0].purl, "pkg:golang/stdlib@1.22.1");
+  EXPECT_EQ(pkgs[1].name + "@" + pkgs[1].version, "example.com/app@(devel)");
+  EXPECT_EQ(pkgs[2].name + "@" + pkgs[2].version, "github.com/fork/net@v0.1.1");
+  EXPECT_EQ(pkgs[2].checksum, "h1:b=");
+  EXPECT_EQ(pkgs[3].name + "@" + pkgs[3].version, "example.com/lib@(devel)");
 }
 
 TEST(InventoryGo, ScriptsAndNonExecutablesAreNotRead) {

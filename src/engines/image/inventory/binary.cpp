@@ -94,9 +94,15 @@ void parse_go_modinfo(std::string_view modinfo, std::string_view go_version, std
     } else if (parts[0] == "=>" && !packages.empty() && packages.back().type == PackageType::Golang) {
       // The module above was replaced: the code in the binary is the replacement's.
       Package& p = packages.back();
-      p.name = std::string(parts[1]);
-      p.version = std::string(parts[2]);
-      p.checksum = n >= 4 && starts_with(parts[3], "h1:") ? std::string(parts[3]) : std::string();
+      if (parts[2].empty()) {
+        // A local directory: the module keeps its path; its code is no published version.
+        p.version = "(devel)";
+        p.checksum.clear();
+      } else {
+        p.name = std::string(parts[1]);
+        p.version = std::string(parts[2]);
+        p.checksum = n >= 4 && starts_with(parts[3], "h1:") ? std::string(parts[3]) : std::string();
+      }
     }
   }
 }
