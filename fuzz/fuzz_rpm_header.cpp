@@ -1,6 +1,7 @@
 // libFuzzer target for rpm databases read without librpm: one header blob,
 // the same bytes as a BerkeleyDB hash file (pages, overflow chains), and as
-// an rpmdb.sqlite image (SQLite reading from memory).
+// an rpmdb.sqlite image (SQLite reading from memory), and as a database
+// plus its write-ahead log.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,6 +23,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (q.name.empty() || q.version.empty()) __builtin_trap();
     for (const auto& e : r.errors)
       if (e.message.empty()) __builtin_trap();
+  }
+  // The input as a database and a write-ahead log, cut where its first byte says.
+  if (size > 1) {
+    const std::size_t cut = 1 + (static_cast<std::size_t>(data[0]) * size) / 256;
+    std::string db(bytes.substr(1, cut - 1));
+    std::string wal_error;
+    (void)kg::image::apply_sqlite_wal(db, bytes.substr(cut), wal_error);
+    (void)kg::image::parse_rpmdb_sqlite("/var/lib/rpm/rpmdb.sqlite", bytes.substr(1, cut - 1), bytes.substr(cut));
   }
   return 0;
 }

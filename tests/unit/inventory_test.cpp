@@ -344,6 +344,40 @@ TEST(InventoryRpm, RpmdbSqliteEqualsRpmQa) {
   EXPECT_EQ(rpms[0].checksum.rfind("sha256:", 0), 0u);
 }
 
+TEST(InventoryRpm, PagesStillInTheWriteAheadLogAreApplied) {
+  if (!have("rpmbuild") || !have("rpm")) GTEST_SKIP() << "rpm and rpmbuild are not installed (scripts/install-deps.sh)";
+  TempDir t;
+  const fs::path root = make_rpm_root(t);
+  ASSERT_FALSE(root.empty());
+  // SQLite itself removes one package in WAL mode, and the files are copied
+  // while its connection is open: the database file still lists two
+  // packages, the log says one is gone (as an image layer may hold them).
+  const fs::path copy = t.path() / "walroot/var/lib/rpm";
+  fs::create_directories(copy);
+  const Cmd w = sh("python3 -c \"import sqlite3, shutil\n"
+                   "db = '" + (root / "var/lib/rpm/rpmdb.sqlite").string() + "'\n"
+                   "c = sqlite3.connect(db)\n"
+                   "c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA wal_autocheckpoint=0')\n"
+                   "n = c.execute('SELECT hnum FROM Name WHERE key = ?', ('kguard-other',)).fetchone()[0]\n"
+                   "c.execute('DELETE FROM Packages WHERE hnum = ?', (n,)); c.execute('DELETE FROM Name WHERE hnum = ?', (n,))\n"
+                   "c.commit()\n"
+                   "for f in ('', '-wal'): shutil.copy(db + f, '" + copy.string() + "/rpmdb.sqlite' + f)\n"
+                   "c.close()\" 2>&1");
+  ASSERT_EQ(w.status, 0) << w.out;
+  ASSERT_GT(fs::file_size(copy / "rpmdb.sqlite-wal"), 0u);
+  const Catalog c = run([&](Inventory& inv) { feed_tree(inv, t.path() / "walroot"); });
+  EXPECT_TRUE(c.errors.empty()) << c.errors.front().to_string();
+  std::vector<std::string> got;
+  for (const Package& p : c.packages) got.push_back(p.name);
+  // rpm's own reading of the copied files (SQLite applies the log).
+  const Cmd q = sh("rpm --root '" + (t.path() / "walroot").string() + "' --dbpath /var/lib/rpm -qa --qf '%{NAME}\\n'");
+  EXPECT_EQ(got, lines(q.out));
+  EXPECT_EQ(got, std::vector<std::string>{"kguard-hello"});
+  // Without the log the database file alone still lists both.
+  const Catalog stale = run([&](Inventory& inv) { feed_file(inv, "/var/lib/rpm/rpmdb.sqlite", copy / "rpmdb.sqlite"); });
+  EXPECT_EQ(stale.packages.size(), 2u);
+}
+
 TEST(InventoryRpm, BerkeleyDbPackagesFromDbLoad) {
   if (!have("rpmbuild") || !have("rpm") || !have("sqlite3")) GTEST_SKIP() << "rpm, rpmbuild or sqlite3 missing";
   std::string db_load;

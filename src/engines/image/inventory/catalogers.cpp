@@ -101,21 +101,81 @@ class RpmCataloger final : public BufferedCataloger {
  public:
   std::string_view name() const override { return "rpm"; }
 
- protected:
-  bool wants(const FileEntry& f) const override {
-    for (const std::string_view dir : {"/var/lib/rpm/", "/usr/lib/sysimage/rpm/"}) {
-      if (starts_with(f.path, dir)) {
-        const std::string_view file = f.path.substr(dir.size());
-        return file == "rpmdb.sqlite" || file == "Packages";
+  // rpmdb.sqlite and its -wal are kept whole until the end: the WAL's pages
+  // are applied to the database (rpm leaves it in WAL mode) before reading.
+  std::unique_ptr<FileReader> open(const FileEntry& f) override {
+    const std::string_view file = rpm_file(f.path);
+    if (file == "rpmdb.sqlite" || file == "rpmdb.sqlite-wal")
+      return std::make_unique<RawReader>(*this, std::string(f.path), std::string(f.layer_digest), f.layer);
+    return BufferedCataloger::open(f);
+  }
+
+  void finish(const Survives& survives, const OsInfo& os, std::vector<Package>& out) override {
+    BufferedCataloger::finish(survives, os, out);
+    for (Raw& db : raw_) {
+      if (ends_with(db.path, "-wal") || !survives(db.path, db.layer)) continue;
+      std::string_view wal;
+      for (const Raw& w : raw_)
+        if (w.path == db.path + "-wal" && w.layer >= db.layer && survives(w.path, w.layer)) wal = w.bytes;
+      ParseResult r = parse_rpmdb_sqlite(db.path, db.bytes, wal);
+      for (CatalogError& e : r.errors) error(std::move(e));
+      for (Package& p : r.packages) {
+        p.evidence.push_back({db.path, db.digest});
+        p.purl = package_purl(p, os);
+        out.push_back(std::move(p));
       }
     }
-    return false;
+    raw_.clear();
   }
-  std::size_t max_bytes() const override { return std::size_t{512} << 20; }
+
+ protected:
+  bool wants(const FileEntry& f) const override { return rpm_file(f.path) == "Packages"; }
+  std::size_t max_bytes() const override { return kMax; }
   ParseResult parse(std::string_view path, std::string_view content) override {
-    if (ends_with(path, "/Packages")) return parse_rpmdb_bdb(path, content);
-    return parse_rpmdb_sqlite(path, content);
+    return parse_rpmdb_bdb(path, content);
   }
+
+ private:
+  static constexpr std::size_t kMax = std::size_t{512} << 20;
+  static std::string_view rpm_file(std::string_view path) {
+    for (const std::string_view dir : {"/var/lib/rpm/", "/usr/lib/sysimage/rpm/"}) {
+      if (starts_with(path, dir)) return path.substr(dir.size());
+    }
+    return {};
+  }
+  struct Raw {
+    std::string path;
+    std::string digest;
+    std::size_t layer = 0;
+    std::string bytes;
+  };
+  class RawReader final : public FileReader {
+   public:
+    RawReader(RpmCataloger& owner, std::string path, std::string digest, std::size_t layer)
+        : owner_(owner), raw_{std::move(path), std::move(digest), layer, {}} {}
+    void data(std::string_view chunk) override {
+      if (over_) return;
+      if (raw_.bytes.size() + chunk.size() > kMax) {
+        over_ = true;
+        raw_.bytes.clear();
+        return;
+      }
+      raw_.bytes.append(chunk);
+    }
+    void end() override {
+      if (over_) {
+        owner_.error({raw_.path, 0, "larger than the cataloger's limit of " + std::to_string(kMax >> 20) + " MiB; not read"});
+        return;
+      }
+      owner_.raw_.push_back(std::move(raw_));
+    }
+
+   private:
+    RpmCataloger& owner_;
+    Raw raw_;
+    bool over_ = false;
+  };
+  std::vector<Raw> raw_;
 };
 
 class PythonCataloger final : public BufferedCataloger {

@@ -30,8 +30,16 @@ ParseResult parse_apk_installed(std::string_view path, std::string_view content)
 // set for entries that are not packages (gpg-pubkey).
 bool parse_rpm_header(std::string_view blob, Package& out, std::string& error, bool& skip);
 
-// An rpmdb.sqlite image (read from memory, never from disk).
-ParseResult parse_rpmdb_sqlite(std::string_view path, std::string_view content);
+// An rpmdb.sqlite image (read from memory, never from disk), with the pages
+// of its write-ahead log (rpmdb.sqlite-wal) applied first when one is given.
+ParseResult parse_rpmdb_sqlite(std::string_view path, std::string_view content, std::string_view wal = {});
+
+// Applies the committed frames of an SQLite write-ahead log to a database
+// image, as SQLite's checkpoint would (sqlite.org/fileformat2.html, "WAL"):
+// frames whose salts and cumulative checksums hold, up to the last commit.
+// Returns false (with `error`) when the log is not one; a log with no valid
+// frame changes nothing.
+bool apply_sqlite_wal(std::string& db, std::string_view wal, std::string& error);
 
 // A BerkeleyDB hash database (the Packages file of RHEL <= 8, CentOS,
 // Amazon Linux 2): the header blobs of its values, overflow pages followed.

@@ -5,6 +5,8 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engines/image/inventory/os_packages.hpp"
 
@@ -148,7 +150,79 @@ void add_blob(std::string_view path, std::string_view blob, std::uint32_t record
 
 }  // namespace
 
-ParseResult parse_rpmdb_sqlite(std::string_view path, std::string_view content) {
+bool apply_sqlite_wal(std::string& db, std::string_view wal, std::string& error) {
+  if (wal.empty()) return true;
+  const auto* w = reinterpret_cast<const unsigned char*>(wal.data());
+  if (wal.size() < 32 || (be32(w) & 0xfffffffe) != 0x377f0682) {
+    error = "not an SQLite write-ahead log";
+    return false;
+  }
+  const bool big = (be32(w) & 1) != 0;  // the byte order of the checksums
+  const std::uint32_t page_size = be32(w + 8) == 1 ? 65536 : be32(w + 8);
+  if (page_size < 512 || page_size > 65536 || (page_size & (page_size - 1)) != 0) {
+    error = "write-ahead log page size " + std::to_string(page_size) + " is not a power of two in 512..65536";
+    return false;
+  }
+  auto word = [big](const unsigned char* p) {
+    return big ? be32(p) : (std::uint32_t{p[3]} << 24) | (std::uint32_t{p[2]} << 16) | (std::uint32_t{p[1]} << 8) | p[0];
+  };
+  auto checksum = [&](const unsigned char* p, std::size_t n, std::uint32_t& s0, std::uint32_t& s1) {
+    for (std::size_t i = 0; i + 8 <= n; i += 8) {
+      s0 += word(p + i) + s1;
+      s1 += word(p + i + 4) + s0;
+    }
+  };
+  std::uint32_t s0 = 0, s1 = 0;
+  checksum(w, 24, s0, s1);
+  if (s0 != be32(w + 24) || s1 != be32(w + 28)) {
+    error = "write-ahead log header checksum does not match";
+    return false;
+  }
+  const std::uint32_t salt1 = be32(w + 16), salt2 = be32(w + 20);
+  // Frames are collected and applied only up to the last commit frame.
+  std::vector<std::pair<std::uint32_t, std::size_t>> pending;  // page number, offset of its data
+  std::vector<std::pair<std::uint32_t, std::size_t>> committed;
+  std::uint32_t db_pages = 0;
+  const std::size_t frame = 24 + std::size_t{page_size};
+  for (std::size_t off = 32; off + frame <= wal.size(); off += frame) {
+    const unsigned char* f = w + off;
+    if (be32(f + 8) != salt1 || be32(f + 12) != salt2) break;
+    checksum(f, 8, s0, s1);
+    checksum(f + 24, page_size, s0, s1);
+    if (s0 != be32(f + 16) || s1 != be32(f + 20)) break;
+    const std::uint32_t pgno = be32(f);
+    if (pgno == 0) break;
+    pending.emplace_back(pgno, off + 24);
+    if (const std::uint32_t commit = be32(f + 4); commit != 0) {
+      committed.insert(committed.end(), pending.begin(), pending.end());
+      pending.clear();
+      db_pages = commit;
+    }
+  }
+  if (committed.empty()) return true;
+  // The database's own page size must agree (header bytes 16-17; 1 means 65536).
+  if (db.size() >= 18) {
+    const auto* h = reinterpret_cast<const unsigned char*>(db.data());
+    const std::uint32_t ps = (std::uint32_t{h[16]} << 8) | h[17];
+    if ((ps == 1 ? 65536 : ps) != page_size) {
+      error = "write-ahead log page size differs from the database's";
+      return false;
+    }
+  }
+  const std::uint64_t want = std::uint64_t{db_pages} * page_size;
+  if (want > kMaxData * std::uint64_t{4}) {
+    error = "write-ahead log commits a database of " + std::to_string(want) + " bytes";
+    return false;
+  }
+  db.resize(static_cast<std::size_t>(want));
+  for (const auto& [pgno, data] : committed) {
+    if (pgno > db_pages) continue;  // a page past the committed size was truncated away
+    db.replace(std::size_t{pgno - 1} * page_size, page_size, wal.substr(data, page_size));
+  }
+  return true;
+}
+
+ParseResult parse_rpmdb_sqlite(std::string_view path, std::string_view content, std::string_view wal) {
   ParseResult r;
   auto fail = [&](const std::string& msg) {
     r.errors.push_back({std::string(path), 0, msg});
@@ -156,9 +230,17 @@ ParseResult parse_rpmdb_sqlite(std::string_view path, std::string_view content) 
   };
   if (content.size() < 100 || std::memcmp(content.data(), "SQLite format 3", 16) != 0)
     return fail("not an SQLite database");
+  std::string image;
+  if (!wal.empty()) {
+    image.assign(content);
+    std::string error;
+    if (!apply_sqlite_wal(image, wal, error)) r.errors.push_back({std::string(path) + "-wal", 0, error + "; not applied"});
+    content = image;
+    if (content.size() < 100) return fail("the write-ahead log leaves no database");
+  }
   // rpm keeps the database in WAL mode; an in-memory database cannot open a
-  // WAL, so the copy says "rollback journal" (bytes 18 and 19 of the header).
-  // Pages still in an -wal file beside it are not read.
+  // WAL, so the copy says "rollback journal" (bytes 18 and 19 of the header);
+  // the log's pages were applied above.
   auto* buf = static_cast<unsigned char*>(sqlite3_malloc64(content.size()));
   if (!buf) return fail("out of memory for the database");
   std::memcpy(buf, content.data(), content.size());
