@@ -708,6 +708,18 @@ TEST(InventorySeam, OnlyTheSurvivingCopyOfADatabaseCounts) {
   EXPECT_EQ(c.packages[0].evidence[0].layer_digest, "sha256:bb");
 }
 
+TEST(InventorySeam, TheLaterOfTwoEntriesForOnePathInOneLayerIsTheFile) {
+  TempDir t;
+  std::ofstream(t.path() / "first") << "Package: first\nVersion: 1\n";
+  std::ofstream(t.path() / "second") << "Package: second\nVersion: 2\n";
+  const Catalog c = run([&](Inventory& inv) {
+    feed_file(inv, "/var/lib/dpkg/status", t.path() / "first", 0);
+    feed_file(inv, "/var/lib/dpkg/status", t.path() / "second", 0);
+  });
+  ASSERT_EQ(c.packages.size(), 1u);
+  EXPECT_EQ(c.packages[0].name, "second");
+}
+
 }  // namespace
 }  // namespace kg::image
 

@@ -112,6 +112,7 @@ class RpmCataloger final : public BufferedCataloger {
 
   void finish(const Survives& survives, const OsInfo& os, std::vector<Package>& out) override {
     BufferedCataloger::finish(survives, os, out);
+    drop_shadowed(raw_);
     for (Raw& db : raw_) {
       if (ends_with(db.path, "-wal") || !survives(db.path, db.layer)) continue;
       std::string_view wal;
@@ -245,6 +246,7 @@ class BinaryCataloger final : public ReportingCataloger {
   }
 
   void finish(const Survives& survives, const OsInfo& os, std::vector<Package>& out) override {
+    drop_shadowed(seen_);
     for (Seen& s : seen_) {
       if (!survives(s.path, s.layer)) continue;
       for (Package& p : s.packages) {

@@ -5,7 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +51,18 @@ std::string make_purl(std::string_view type, std::string_view ns, std::string_vi
 // (pkg:deb/debian/..., pkg:apk/alpine/..., pkg:rpm/fedora/...); the language
 // packages' purl does not depend on the OS.
 std::string package_purl(const Package& p, const OsInfo& os);
+
+// A layer may hold the same path twice (forbidden by the spec, seen in the
+// wild): the later entry is the file, as when the tar is extracted. Keeps the
+// last of each (path, layer) in `seen`, in order.
+template <typename Seen>
+void drop_shadowed(std::vector<Seen>& seen) {
+  std::set<std::pair<std::string, std::size_t>> later;
+  std::vector<Seen> kept;
+  for (std::size_t i = seen.size(); i-- > 0;)
+    if (later.emplace(seen[i].path, seen[i].layer).second) kept.push_back(std::move(seen[i]));
+  seen.assign(std::make_move_iterator(kept.rbegin()), std::make_move_iterator(kept.rend()));
+}
 
 // A cataloger that keeps the problems it met (the Cataloger seam has no
 // error channel; Inventory::errors() collects them from here).
