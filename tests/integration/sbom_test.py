@@ -10,7 +10,12 @@ Inputs: this machine's dpkg database, /usr/share/doc, Python dist-packages,
 /usr/share/java and npm's node_modules, and Trivy's alpine-3.11 image root
 from the shared corpora, catalogued by inventory_probe (each folder a layer).
 
-usage: sbom_test.py INVENTORY_PROBE SOURCE_DIR CORPORA_DIR
+With KGUARD and the real test image (tests/images/build_images.sh, the
+image_build fixture): `kguard image -o cyclonedx|spdx` of the Debian image
+validates too, its packages are exactly what dpkg-query reads from the image's
+own status file, and `kguard image sbom:FILE` reads each SBOM back.
+
+usage: sbom_test.py INVENTORY_PROBE SOURCE_DIR CORPORA_DIR [KGUARD]
 """
 import json
 import os
@@ -19,10 +24,12 @@ import sys
 import tarfile
 import tempfile
 import unittest
+import urllib.parse
 import zipfile
 
 PROBE, SOURCE, CORPORA = sys.argv[1], sys.argv[2], sys.argv[3]
-del sys.argv[1:4]
+KGUARD = sys.argv[4] if len(sys.argv) > 4 and not sys.argv[4].startswith("-") else None
+del sys.argv[1:5 if KGUARD else 4]
 
 LIB4SBOM = "lib4sbom==0.10.4"
 CACHE = os.path.join(os.path.expanduser("~"), ".cache", "kguard-sbom-schemas", LIB4SBOM.replace("==", "-"))
@@ -200,6 +207,101 @@ class SbomSchemas(unittest.TestCase):
         # Licenses as SPDX ids where the id is on the list (dpkg copyright names are not).
         ids = {l["license"]["id"] for c in doc["components"] for l in c.get("licenses", []) if "id" in l.get("license", {})}
         self.assertTrue(ids, "no SPDX license id at all")
+
+
+def kguard(*args):
+    p = subprocess.run([KGUARD, *args], capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        raise AssertionError(f"kguard {' '.join(args)} exited {p.returncode}: {p.stderr}")
+    return p.stdout
+
+
+class ImageSbom(unittest.TestCase):
+    """The Debian test image through the real layer walk."""
+
+    @classmethod
+    def setUpClass(cls):
+        if not KGUARD:
+            raise unittest.SkipTest("no kguard binary given")
+        script = os.path.join(SOURCE, "tests", "images", "build_images.sh")
+        if not os.path.exists(script) or subprocess.run([KGUARD, "image", "--help"], capture_output=True).returncode != 0:
+            raise unittest.SkipTest("kguard image and its test images are not in this tree")
+        built = subprocess.run([script],
+                               capture_output=True, text=True, timeout=1200)
+        if built.returncode != 0:
+            raise AssertionError(f"build_images.sh: {built.stderr}")
+        cls.cache = built.stdout.strip().splitlines()[-1]
+        cls.ref = f"oci:{cls.cache}/oci:test"
+        cls.tmp = tempfile.TemporaryDirectory()
+        # The image's own dpkg database, taken from its first layer by tar, read by dpkg-query.
+        admin = os.path.join(cls.tmp.name, "dpkg")
+        os.makedirs(os.path.join(admin, "updates"))
+        with tarfile.open(os.path.join(cls.cache, "test-docker.tar")) as archive:
+            manifest = json.load(archive.extractfile("manifest.json"))
+            first = manifest[0]["Layers"][0]
+            member = archive.getmember(first)
+            while member.issym():  # skopeo's layer.tar is a symlink to <diffid>.tar
+                member = archive.getmember(os.path.normpath(os.path.join(os.path.dirname(member.name), member.linkname)))
+            with tarfile.open(fileobj=archive.extractfile(member)) as layer:
+                status = layer.extractfile("var/lib/dpkg/status").read()
+        with open(os.path.join(admin, "status"), "wb") as f:
+            f.write(status)
+        q = subprocess.run(["dpkg-query", f"--admindir={admin}", "-W",
+                            "-f=${db:Status-Status}\t${Package}\t${Version}\t${Architecture}\n"],
+                           capture_output=True, text=True, check=True)
+        cls.dpkg = sorted("\t".join(l.split("\t")[1:]) for l in q.stdout.splitlines()
+                          if l.split("\t")[0] not in ("not-installed", "config-files"))
+        cls.digest = "sha256:" + open(os.path.join(cls.cache, "manifest.sha256")).read().strip()
+        cls.cdx_validator = cyclonedx_validator()
+        cls.spdx_validator = spdx_validator()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
+    def test_inventory_equals_the_images_dpkg_database(self):
+        doc = json.loads(kguard("image", self.ref, "-o", "json"))
+        debs = [p for p in doc["packages"] if p["type"] == "deb"]
+        self.assertEqual(sorted(f"{p['name']}\t{p['version']}\t{p['arch']}" for p in debs), self.dpkg)
+        self.assertEqual(len(debs), 99)
+        first_layer = doc["layers"][0]["digest"]
+        for p in debs:
+            self.assertEqual(p["locations"], [{"path": "/var/lib/dpkg/status", "layer": first_layer}])
+            self.assertTrue(p["purl"].startswith(f"pkg:deb/debian/{urllib.parse.quote(p['name'], safe='')}@"), p["purl"])
+            self.assertIn("distro=debian-12", p["purl"])
+
+    def test_both_formats_validate_name_the_image_and_read_back(self):
+        direct = json.loads(kguard("image", self.ref, "-o", "json"))["packages"]
+        for fmt, validator in (("cyclonedx", self.cdx_validator), ("spdx", self.spdx_validator)):
+            with self.subTest(fmt):
+                text = kguard("image", self.ref, "-o", fmt)
+                doc = json.loads(text)
+                errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+                self.assertEqual([f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors[:10]], [])
+                if fmt == "cyclonedx":
+                    self.assertEqual(doc["metadata"]["component"]["version"], self.digest)
+                    self.assertEqual(doc["metadata"]["component"]["hashes"][0]["content"], self.digest[7:])
+                else:
+                    image = [p for p in doc["packages"] if p["SPDXID"] == "SPDXRef-Image"][0]
+                    self.assertEqual(image["versionInfo"], self.digest)
+                path = os.path.join(self.tmp.name, f"sbom.{fmt}.json")
+                with open(path, "w") as f:
+                    f.write(text)
+                back = json.loads(kguard("image", f"sbom:{path}", "-o", "json"))
+                self.assertEqual(back["manifestDigest"], self.digest)
+                self.assertEqual(back["os"]["id"], "debian")
+                # The same packages; a license on the SPDX list comes back in the list's spelling.
+                def norm(pkgs):
+                    return [dict(p, license=p.get("license", "").lower()) for p in pkgs]
+                self.assertEqual(norm(back["packages"]), norm(direct))
+
+    def test_not_an_sbom_is_refused(self):
+        path = os.path.join(self.tmp.name, "pod.json")
+        with open(path, "w") as f:
+            f.write('{"kind": "Pod"}')
+        p = subprocess.run([KGUARD, "image", f"sbom:{path}"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn(f"{path}:1: neither a CycloneDX", p.stderr)
 
 
 if __name__ == "__main__":
