@@ -246,15 +246,7 @@ class BinaryCataloger final : public ReportingCataloger {
   }
 
   void finish(const Survives& survives, const OsInfo& os, std::vector<Package>& out) override {
-    drop_shadowed(seen_);
-    for (Seen& s : seen_) {
-      if (!survives(s.path, s.layer)) continue;
-      for (Package& p : s.packages) {
-        if (p.purl.empty()) p.purl = package_purl(p, os);
-        out.push_back(std::move(p));
-      }
-    }
-    seen_.clear();
+    emit_surviving(seen_, survives, os, out);
   }
 
  private:
