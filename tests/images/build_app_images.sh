@@ -11,6 +11,9 @@
 #                    python3-six egg-info + status.d), layer 4 Node (/app/node_modules/is-number),
 #                    layer 5 Go (/app/bin/hello: -trimpath, one module dependency), layer 6 Java
 #                    (Debian's libcommons-lang3-java + status.d)
+#   oci:debug        distroless + busybox-static with /bin/sh and distroless' own /etc/os-release
+#                    (PRETTY_NAME "Distroless"), as distroless' :debug images: still distroless
+#   oci:shell        distroless + the same busybox layer, os-release untouched: not distroless
 #   oci:alpine       Trivy's alpine 3.11 + a layer that removes a package as `apk del` does
 #                    (its files whited out, its record gone from lib/apk/db/installed)
 #   oci:rpm          a root made by Debian's rpm: layer 1 rpm --initdb + kguard-base, layer 2
@@ -19,7 +22,7 @@
 # the npm folder, the Go binary). Prints the cache directory on stdout.
 # Usage: build_app_images.sh CORPORA_DIR
 set -euo pipefail
-RECIPE=1
+RECIPE=2
 CORPORA="${1:?usage: build_app_images.sh CORPORA_DIR}"
 CACHE="${KGUARD_IMAGES_CACHE:-$HOME/.cache/kguard-images}/apps-r$RECIPE"
 if [ -f "$CACHE/done" ]; then echo "$CACHE"; exit 0; fi
@@ -40,7 +43,7 @@ export SOURCE_DATE_EPOCH=1700000000
 BASE_DEBS=(base-files netbase tzdata media-types)
 LIB_DEBS=(libc6 libgcc-s1 gcc-12-base libssl3 zlib1g)
 mkdir debs
-(cd debs && apt-get download -q "${BASE_DEBS[@]}" "${LIB_DEBS[@]}" python3-six libcommons-lang3-java >&2 2>&1) ||
+(cd debs && apt-get download -q "${BASE_DEBS[@]}" "${LIB_DEBS[@]}" python3-six libcommons-lang3-java busybox-static >&2 2>&1) ||
   { echo "build_app_images: apt-get download failed (run apt-get update?)" >&2; exit 1; }
 deb_file() { ls "$W"/debs/"$1"_*.deb; }
 # Unpacks a .deb into ROOT and writes its control file as distroless does: status.d/<pkg> (no
@@ -63,7 +66,7 @@ rootless=()
 # truncated layer tar, so: unpack, copy, repack).
 add_layer() {
   umoci unpack "${rootless[@]}" --image "oci:$1" bundle >&2
-  cp -a "$2"/. bundle/rootfs/
+  cp -a --remove-destination "$2"/. bundle/rootfs/  # replace, never write through a symlink
   umoci repack --image "oci:$1" --history.created_by "$3" bundle
   rm -rf bundle
 }
@@ -83,6 +86,19 @@ add_layer distroless l2 'distroless-like: libc6 libgcc-s1 gcc-12-base libssl3 zl
 umoci config --image oci:distroless --config.user=65532:65532 --os=linux --architecture=amd64 \
   --config.entrypoint=/app/bin/hello
 rm -rf l1 l2
+
+# ---- a shell on the distroless base: with and without distroless' os-release ----
+install_deb l7 busybox-static
+ln -s busybox l7/bin/sh
+umoci tag --image oci:distroless shell
+add_layer shell l7 'busybox-static, /bin/sh'
+mkdir -p l7/etc
+printf '%s\n' 'PRETTY_NAME="Distroless"' 'NAME="Debian GNU/Linux"' 'ID="debian"' 'VERSION_ID="12"' \
+  'VERSION="Debian GNU/Linux 12 (bookworm)"' 'HOME_URL="https://github.com/GoogleContainerTools/distroless"' \
+  > l7/etc/os-release
+umoci tag --image oci:distroless debug
+add_layer debug l7 'busybox-static, /bin/sh, distroless os-release'
+rm -rf l7
 
 # ---- application layers on the distroless base ----
 umoci tag --image oci:distroless app

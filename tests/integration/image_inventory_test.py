@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Exact inventories of real images through `kguard image -o json`: the images of
 tests/images/build_app_images.sh (cached; the ctest fixture image_app_build builds them) —
-a distroless-like Debian 12 (status.d, no shell), Python/Node/Go/Java layers on it, Trivy's
+a distroless-like Debian 12 (status.d, no shell), the same with busybox's shell (with and
+without distroless' os-release), Python/Node/Go/Java layers on it, Trivy's
 alpine 3.11 with a package removed in a second layer, a root made by Debian's rpm.
 
 Every expectation is derived here, independently of kguard: the layers are read with Python's
@@ -139,11 +140,12 @@ def dpkg_expected(img):
             f.write("\n".join(s for _, s in stanzas))
         open(os.path.join(admin, "available"), "w").close()
         out = run("dpkg-query", f"--admindir={admin}", "-W",
-                  "-f=${Package}\t${Version}\t${Architecture}\t${source:Package}\n")
+                  "-f=${Package}\t${Version}\t${Architecture}\t${source:Package}\t${source:Version}\n")
     rows = {}
     for line in out.splitlines():
-        name, version, arch, source = line.split("\t")
-        rows[name] = {"version": version, "arch": arch, "source": source, "path": prefix + name,
+        name, version, arch, source, source_version = line.split("\t")
+        rows[name] = {"version": version, "arch": arch, "source": source, "source_version": source_version,
+                      "path": prefix + name,
                       "layer": img.layer_of(prefix + name)}
     return rows
 
@@ -203,7 +205,7 @@ class InventoryTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.img, cls.doc = {}, {}
-        for tag in ("distroless", "app", "alpine", "rpm"):
+        for tag in ("distroless", "shell", "debug", "app", "alpine", "rpm"):
             cls.img[tag] = Image(tag)
             cls.doc[tag] = kguard_json(f"oci:{LAYOUT}:{tag}", "--list-files")
 
@@ -239,7 +241,9 @@ class InventoryTest(unittest.TestCase):
                 else:
                     self.assertEqual(version, p["version"], p["purl"])
                 if p.get("sourceName") and p["type"] != "rpm":
-                    self.assertEqual(q["upstream"], p["sourceName"], p["purl"])
+                    # A source with a version of its own (a binNMU's) is written name@version.
+                    self.assertEqual(q["upstream"], p["sourceName"] + ("@" + p["sourceVersion"] if p.get("sourceVersion") else ""),
+                                     p["purl"])
             elif p["type"] == "maven":
                 self.assertEqual(":".join(ns + [name]), p["name"], p["purl"])
                 self.assertEqual(version, p["version"], p["purl"])
@@ -265,8 +269,8 @@ class InventoryTest(unittest.TestCase):
         self.assertEqual(sorted(got), sorted(expected))
         for name, want in expected.items():
             p = got[name]
-            self.assertEqual((p["version"], p["arch"], p.get("sourceName") or name),
-                             (want["version"], want["arch"], want["source"]), name)
+            self.assertEqual((p["version"], p["arch"], p.get("sourceName") or name, p.get("sourceVersion") or p["version"]),
+                             (want["version"], want["arch"], want["source"], want["source_version"]), name)
             self.assertEqual(p["locations"], [{"path": want["path"], "layer": want["layer"]}], name)
 
     # ---- distroless-like ----
@@ -301,6 +305,30 @@ class InventoryTest(unittest.TestCase):
         zlib = self.package(doc, "deb", "zlib1g")
         self.assertIn(":", zlib["version"])  # an epoch, encoded in the purl
         self.assertIn("@" + zlib["version"].replace(":", "%3A").replace("+", "%2B") + "?", zlib["purl"])
+
+    def test_shell_and_debug(self):
+        """busybox's /bin/sh on the distroless base: not distroless any more, unless the image's own
+        os-release says it is (distroless' :debug images)."""
+        base = dpkg_expected(self.img["distroless"])
+        for tag, distroless in (("shell", False), ("debug", True)):
+            doc, img = self.doc[tag], self.img[tag]
+            self.assert_common(tag)
+            self.assertEqual(img.layers[:2], self.img["distroless"].layers)
+            self.assertEqual(len(img.layers), 3)
+            self.assertEqual((img.files["/bin/sh"][1].issym(), img.files["/bin/sh"][1].linkname), (True, "busybox"))
+            debs = dpkg_expected(img)
+            self.assertEqual(debs["busybox-static"]["layer"], img.layers[2])
+            self.assertEqual(sorted(set(debs) - {"busybox-static"}), sorted(base))
+            self.assert_debs(tag, debs)
+            self.assertEqual(self.triples(doc), sorted(("deb", n, d["version"]) for n, d in debs.items()))
+            self.assertEqual(doc["os"]["distroless"], distroless, tag)
+            # /etc/os-release: base-files' symlink in shell, replaced by a file in debug.
+            rel_path = "/usr/lib/os-release" if tag == "shell" else "/etc/os-release"
+            self.assertEqual(img.files["/etc/os-release"][1].issym(), tag == "shell")
+            rel = os_release(img.content(rel_path).decode())
+            self.assertEqual((doc["os"]["id"], doc["os"]["versionId"], doc["os"]["prettyName"]),
+                             (rel["ID"], rel["VERSION_ID"], rel["PRETTY_NAME"]))
+        self.assertEqual(self.doc["debug"]["os"]["prettyName"], "Distroless")
 
     # ---- application layers ----
 
