@@ -226,7 +226,8 @@ TEST(InventoryDpkg, LicensesFromMachineReadableCopyrightFiles) {
               "/usr/share/doc");
   });
   // Each package whose copyright file is DEP-5 (and at most 256 KiB, the
-  // cataloger's cap) gets its License: names, in order, without repeats.
+  // cataloger's cap) gets its License: names, in order, without repeats, joined with AND;
+  // DEP-5's or/and written OR/AND, and a compound name in parentheses when it has company.
   const Cmd want = sh("python3 -c \"import os\n"
                       "d = '/usr/share/doc'\n"
                       "for n in sorted(os.listdir(d)):\n"
@@ -240,7 +241,10 @@ TEST(InventoryDpkg, LicensesFromMachineReadableCopyrightFiles) {
                       "    if l.startswith('License:'):\n"
                       "      v = l[8:].strip(' \\t\\r')\n"
                       "      if v and len(v) <= 100 and v not in seen: seen.append(v)\n"
-                      "  if seen: print(n + '\\t' + ' AND '.join(seen))\"");
+                      "  ops = {'or': 'OR', 'and': 'AND'}\n"
+                      "  fmt = [' '.join(ops.get(w.lower(), w) for w in v.split()) for v in seen]\n"
+                      "  fmt = ['(' + v + ')' if ' ' in v and len(fmt) > 1 else v for v in fmt]\n"
+                      "  if seen: print(n + '\\t' + ' AND '.join(fmt))\"");
   ASSERT_EQ(want.status, 0);
   std::map<std::string, std::string> expected;
   for (const std::string& l : lines(want.out)) expected[l.substr(0, l.find('\t'))] = l.substr(l.find('\t') + 1);
@@ -251,6 +255,20 @@ TEST(InventoryDpkg, LicensesFromMachineReadableCopyrightFiles) {
     with += it != expected.end();
   }
   EXPECT_GT(with, 10u);
+}
+
+TEST(InventoryDpkg, CompoundCopyrightLicensesKeepTheirMeaning) {
+  // libssl3's copyright in Debian 12: an "or" beside other names.
+  const std::string text =
+      "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+      "Files: *\nLicense: Apache-2.0\n\nFiles: a\nLicense: Artistic or GPL-1+\n\n"
+      "License: Artistic\n text\n\nLicense: GPL-1+\n text\n";
+  EXPECT_EQ(dpkg_copyright_licenses(text), "Apache-2.0 AND (Artistic OR GPL-1+) AND Artistic AND GPL-1+");
+  EXPECT_EQ(dpkg_copyright_licenses("Format: x\nLicense: GPL-2+ or  Artistic\n"), "GPL-2+ OR Artistic");
+  EXPECT_EQ(dpkg_copyright_licenses("Format: x\nLicense: LGPL-2.1+ and BSD\nLicense: MIT\n"),
+            "(LGPL-2.1+ AND BSD) AND MIT");
+  EXPECT_EQ(dpkg_copyright_licenses("Format: x\nLicense: GPL-2+ with OpenSSL exception\nLicense: MIT\n"),
+            "(GPL-2+ with OpenSSL exception) AND MIT");
 }
 
 // ---- apk ----
