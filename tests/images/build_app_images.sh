@@ -43,8 +43,10 @@ export SOURCE_DATE_EPOCH=1700000000
 BASE_DEBS=(base-files netbase tzdata media-types)
 LIB_DEBS=(libc6 libgcc-s1 gcc-12-base libssl3 zlib1g)
 mkdir debs
-(cd debs && apt-get download -q "${BASE_DEBS[@]}" "${LIB_DEBS[@]}" python3-six libcommons-lang3-java busybox-static >&2 2>&1) ||
-  { echo "build_app_images: apt-get download failed (run apt-get update?)" >&2; exit 1; }
+download() { (cd debs && apt-get download -q "${BASE_DEBS[@]}" "${LIB_DEBS[@]}" python3-six libcommons-lang3-java busybox-static >&2 2>&1); }
+# A fresh machine may have no package lists yet: fetch them once (as root) and try again.
+download || { [ "$(id -u)" -eq 0 ] && apt-get update -q >&2 && download; } ||
+  { echo "build_app_images: apt-get download failed (apt-get update?)" >&2; exit 1; }
 deb_file() { ls "$W"/debs/"$1"_*.deb; }
 # Unpacks a .deb into ROOT and writes its control file as distroless does: status.d/<pkg> (no
 # Status field) and status.d/<pkg>.md5sums.
