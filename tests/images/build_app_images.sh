@@ -8,7 +8,8 @@
 #                    layer 1 base-files netbase tzdata media-types, layer 2 libc6 libgcc-s1
 #                    gcc-12-base libssl3 zlib1g
 #   oci:app          distroless + layer 3 Python (six wheel in /app/site-packages, Debian's
-#                    python3-six egg-info + status.d), layer 4 Node (/app/node_modules/is-number),
+#                    python3-six egg-info + status.d), layer 4 Node (/app/node_modules: is-number 7, is-odd with
+#                    its own is-number 6 nested, a scoped package),
 #                    layer 5 Go (/app/bin/hello: -trimpath, one module dependency), layer 6 Java
 #                    (Debian's libcommons-lang3-java + status.d)
 #   oci:debug        distroless + busybox-static with /bin/sh and distroless' own /etc/os-release
@@ -22,7 +23,7 @@
 # the npm folder, the Go binary). Prints the cache directory on stdout.
 # Usage: build_app_images.sh CORPORA_DIR
 set -euo pipefail
-RECIPE=2
+RECIPE=3
 CORPORA="${1:?usage: build_app_images.sh CORPORA_DIR}"
 CACHE="${KGUARD_IMAGES_CACHE:-$HOME/.cache/kguard-images}/apps-r$RECIPE"
 if [ -f "$CACHE/done" ]; then echo "$CACHE"; exit 0; fi
@@ -112,9 +113,11 @@ install_deb l3 python3-six
 add_layer app l3 'python: six wheel, python3-six'
 # Node: npm install of one package.
 mkdir -p npm l4/app
-(cd npm && npm install -q --no-audit --no-fund --ignore-scripts --prefix . is-number@7.0.0 >&2)
+# is-odd 3 wants is-number 6: npm nests it under is-odd; one scoped package.
+(cd npm && npm install -q --no-audit --no-fund --ignore-scripts --prefix . is-number@7.0.0 is-odd@3.0.1 \
+  @isaacs/string-locale-compare@1.1.0 >&2)
 cp -a npm/node_modules l4/app/
-add_layer app l4 'node: is-number'
+add_layer app l4 'node: is-number is-odd @isaacs/string-locale-compare'
 # Go: a program with one module dependency, from the Go module proxy; reproducible (-trimpath).
 mkdir -p go l5/app/bin
 cat > go/main.go <<'EOF'

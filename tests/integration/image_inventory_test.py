@@ -365,15 +365,23 @@ class InventoryTest(unittest.TestCase):
             self.assertEqual(p["locations"][0]["layer"], py_layer)
             expected.append(("pypi", m["Name"], m["Version"]))
         self.assertEqual(self.package(doc, "pypi", meta["Name"], wheel_path)["license"], meta["License"])
-        # Node: what npm itself says it installed.
+        # Node: what npm itself says it installed, nested where npm nested it.
         tree = json.loads(run("npm", "ls", "--all", "--json", "--prefix", os.path.join(CACHE, "npm")))
-        for name, dep in tree["dependencies"].items():
-            p = self.package(doc, "npm", name)
-            self.assertEqual(p["version"], dep["version"])
-            self.assertEqual(p["locations"], [{"path": f"/app/node_modules/{name}/package.json", "layer": node_layer}])
-            with open(os.path.join(CACHE, "npm/node_modules", name, "package.json")) as f:
+        npm_rows = []
+
+        def walk(deps, folder):
+            for name, dep in deps.items():
+                npm_rows.append((name, dep["version"], f"{folder}/node_modules/{name}"))
+                walk(dep.get("dependencies", {}), f"{folder}/node_modules/{name}")
+        walk(tree["dependencies"], "")
+        self.assertEqual(len(npm_rows), 4)  # is-number 7, is-odd, is-number 6 under is-odd, the scoped one
+        for name, version, folder in npm_rows:
+            p = self.package(doc, "npm", name, f"/app{folder}/package.json")
+            self.assertEqual(p["version"], version)
+            self.assertEqual(p["locations"], [{"path": f"/app{folder}/package.json", "layer": node_layer}])
+            with open(os.path.join(CACHE, "npm" + folder, "package.json")) as f:
                 self.assertEqual(p["license"], json.load(f)["license"])
-            expected.append(("npm", name, dep["version"]))
+            expected.append(("npm", name, version))
         # Go: go version -m on the binary the layer holds.
         binary = os.path.join(CACHE, "go/hello")
         with open(binary, "rb") as f:
