@@ -19,11 +19,12 @@
 #                    (its files whited out, its record gone from lib/apk/db/installed)
 #   oci:rpm          a root made by Debian's rpm: layer 1 rpm --initdb + kguard-base, layer 2
 #                    kguard-tools (epoch, two subpackages): the rpmdb.sqlite rewritten
+#   app-docker.tar   oci:app copied by skopeo into a docker-archive
 # Keeps beside them what the test derives its expectations from independently (debs/, the wheel,
 # the npm folder, the Go binary). Prints the cache directory on stdout.
 # Usage: build_app_images.sh CORPORA_DIR
 set -euo pipefail
-RECIPE=3
+RECIPE=4
 CORPORA="${1:?usage: build_app_images.sh CORPORA_DIR}"
 CACHE="${KGUARD_IMAGES_CACHE:-$HOME/.cache/kguard-images}/apps-r$RECIPE"
 if [ -f "$CACHE/done" ]; then echo "$CACHE"; exit 0; fi
@@ -229,6 +230,8 @@ umoci config --image oci:rpm --os=linux --architecture=amd64
 rm -rf rbundle rpmtop
 
 umoci gc --layout oci
+# The app image as docker save writes it (legacy layout: layers named by their diff_ids).
+skopeo copy --quiet oci:oci:app docker-archive:app-docker.tar:kguard/app:1
 touch done
 cd / && rm -rf "$CACHE" && mv "$CACHE.tmp" "$CACHE"
 echo "$CACHE"

@@ -411,6 +411,32 @@ class InventoryTest(unittest.TestCase):
         expected.append(("maven", name, props["version"]))
         self.assertEqual(self.triples(doc), sorted(expected))
 
+    def test_app_from_docker_archive_and_its_sboms(self):
+        """The same inventory from skopeo's docker-archive of the app image (a legacy archive: each
+        layer named by its diff_id) and read back from kguard's own CycloneDX and SPDX."""
+        oci = self.doc["app"]
+        docker = kguard_json(f"docker-archive:{os.path.join(CACHE, 'app-docker.tar')}")
+        self.assertEqual(docker["packageErrors"], [])
+        diff_ids = [l["diffId"] for l in oci["layers"]]
+        self.assertEqual([l["digest"] for l in docker["layers"]], diff_ids)
+        as_diff_id = dict(zip([l["digest"] for l in oci["layers"]], diff_ids))
+
+        def key(doc, layer_of=lambda d: d):
+            return sorted((p["type"], p["name"], p["version"], p["purl"],
+                           tuple((l["path"], layer_of(l["layer"])) for l in p["locations"])) for p in doc["packages"])
+        self.assertEqual(key(docker), key(oci, as_diff_id.get))
+        with tempfile.TemporaryDirectory() as tmp:
+            for fmt in ("cyclonedx", "spdx"):
+                out = os.path.join(tmp, fmt + ".json")
+                p = subprocess.run([KGUARD, "image", "-o", f"{fmt}={out}", f"oci:{LAYOUT}:app"],
+                                   capture_output=True, timeout=120)
+                self.assertEqual(p.returncode, 0, p.stderr.decode())
+                back = kguard_json(f"sbom:{out}")
+                self.assertEqual(key(back), key(oci), fmt)
+                self.assertEqual((back["os"]["id"], back["os"]["versionId"]), ("debian", "12"), fmt)
+                if fmt == "cyclonedx":  # its properties carry the rest (SPDX 2.3 has no place for it)
+                    self.assertEqual(back["os"], oci["os"])
+
     # ---- Alpine ----
 
     def test_alpine(self):
