@@ -422,7 +422,7 @@ class InventoryTest(unittest.TestCase):
         as_diff_id = dict(zip([l["digest"] for l in oci["layers"]], diff_ids))
 
         def key(doc, layer_of=lambda d: d):
-            return sorted((p["type"], p["name"], p["version"], p["purl"],
+            return sorted((p["type"], p["name"], p["version"], p["purl"], p.get("checksum", ""),
                            tuple((l["path"], layer_of(l["layer"])) for l in p["locations"])) for p in doc["packages"])
         self.assertEqual(key(docker), key(oci, as_diff_id.get))
         with tempfile.TemporaryDirectory() as tmp:
