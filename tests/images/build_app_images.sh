@@ -14,7 +14,8 @@
 #                    (Debian's libcommons-lang3-java + status.d)
 #   oci:debug        distroless + busybox-static with /bin/sh and distroless' own /etc/os-release
 #                    (PRETTY_NAME "Distroless"), as distroless' :debug images: still distroless
-#   oci:shell        distroless + the same busybox layer, os-release untouched: not distroless
+#   oci:shell        distroless + the same busybox layer, os-release untouched, media-types purged
+#                    (its status.d files and its files whited out): not distroless
 #   oci:alpine       Trivy's alpine 3.11 + a layer that removes a package as `apk del` does
 #                    (its files whited out, its record gone from lib/apk/db/installed)
 #   oci:rpm          a root made by Debian's rpm: layer 1 rpm --initdb + kguard-base, layer 2
@@ -24,7 +25,7 @@
 # the npm folder, the Go binary). Prints the cache directory on stdout.
 # Usage: build_app_images.sh CORPORA_DIR
 set -euo pipefail
-RECIPE=4
+RECIPE=5
 CORPORA="${1:?usage: build_app_images.sh CORPORA_DIR}"
 CACHE="${KGUARD_IMAGES_CACHE:-$HOME/.cache/kguard-images}/apps-r$RECIPE"
 if [ -f "$CACHE/done" ]; then echo "$CACHE"; exit 0; fi
@@ -68,8 +69,11 @@ rootless=()
 [ "$(id -u)" -ne 0 ] && rootless=(--rootless)
 # Adds the files of directory $2 to the image tag $1 as one layer (umoci insert DIR / writes a
 # truncated layer tar, so: unpack, copy, repack).
+# Paths after the third argument are deleted in that layer (whiteouts).
 add_layer() {
   umoci unpack "${rootless[@]}" --image "oci:$1" bundle >&2
+  local gone
+  for gone in "${@:4}"; do rm -rf "bundle/rootfs/$gone"; done
   cp -a --remove-destination "$2"/. bundle/rootfs/  # replace, never write through a symlink
   umoci repack --image "oci:$1" --history.created_by "$3" bundle
   rm -rf bundle
@@ -95,7 +99,10 @@ rm -rf l1 l2
 install_deb l7 busybox-static
 ln -s busybox l7/bin/sh
 umoci tag --image oci:distroless shell
-add_layer shell l7 'busybox-static, /bin/sh'
+# ...and removes media-types as dpkg --purge would: its status.d files and its own files.
+mapfile -t media < <(dpkg-deb -c "$(deb_file media-types)" | awk '$1 !~ /^d/ {sub(/^\.\//, "", $6); print $6}')
+add_layer shell l7 'busybox-static, /bin/sh; dpkg --purge media-types' \
+  var/lib/dpkg/status.d/media-types var/lib/dpkg/status.d/media-types.md5sums "${media[@]}"
 mkdir -p l7/etc
 printf '%s\n' 'PRETTY_NAME="Distroless"' 'NAME="Debian GNU/Linux"' 'ID="debian"' 'VERSION_ID="12"' \
   'VERSION="Debian GNU/Linux 12 (bookworm)"' 'HOME_URL="https://github.com/GoogleContainerTools/distroless"' \
