@@ -3,15 +3,16 @@
 # cached under ~/.cache/kguard-images/apps-r<recipe> and reused while the recipe below is unchanged
 # (bump RECIPE when you change it). Its own cache, so build_images.sh's is not rebuilt for it.
 # Sources: Debian packages (apt-get download), the shared corpora (Trivy's alpine 3.11 archive),
-# PyPI (one wheel), the npm registry (one package), the Go module proxy (one module) — nothing else.
+# PyPI (one wheel), the npm registry (three tiny packages), the Go module proxy (one module) —
+# nothing else.
 #   oci:distroless   distroless-like Debian 12: no shell, dpkg data as status.d/<pkg> (+ .md5sums);
 #                    layer 1 base-files netbase tzdata media-types, layer 2 libc6 libgcc-s1
 #                    gcc-12-base libssl3 zlib1g
 #   oci:app          distroless + layer 3 Python (six wheel in /app/site-packages, Debian's
-#                    python3-six egg-info + status.d), layer 4 Node (/app/node_modules: is-number 7, is-odd with
-#                    its own is-number 6 nested, a scoped package),
-#                    layer 5 Go (/app/bin/hello: -trimpath, one module dependency), layer 6 Java
-#                    (Debian's libcommons-lang3-java + status.d)
+#                    python3-six egg-info + status.d), layer 4 Node (/app/node_modules: is-number 7,
+#                    is-odd with its own is-number 6 nested, a scoped package), layer 5 Go
+#                    (/app/bin/hello: -trimpath, one module dependency), layer 6 Java (Debian's
+#                    libcommons-lang3-java + status.d)
 #   oci:debug        distroless + busybox-static with /bin/sh and distroless' own /etc/os-release
 #                    (PRETTY_NAME "Distroless"), as distroless' :debug images: still distroless
 #   oci:shell        distroless + the same busybox layer, os-release untouched, media-types purged
@@ -119,9 +120,8 @@ pip3 download -q --no-deps --only-binary=:all: --no-cache-dir -d wheel six==1.16
 python3 -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' wheel/six-1.16.0-*.whl l3/app/site-packages
 install_deb l3 python3-six
 add_layer app l3 'python: six wheel, python3-six'
-# Node: npm install of one package.
+# Node: npm install; is-odd 3 wants is-number 6: npm nests it under is-odd; one scoped package.
 mkdir -p npm l4/app
-# is-odd 3 wants is-number 6: npm nests it under is-odd; one scoped package.
 (cd npm && npm install -q --no-audit --no-fund --ignore-scripts --prefix . is-number@7.0.0 is-odd@3.0.1 \
   @isaacs/string-locale-compare@1.1.0 >&2)
 cp -a npm/node_modules l4/app/
