@@ -273,11 +273,13 @@ void read_spdx(const Node* root, ImageInventory& inv, std::vector<CatalogError>&
     if (lic == "NOASSERTION" || lic == "NONE") lic.clear();
     if (const auto it = extracted.find(lic); it != extracted.end()) lic = it->second;
     p->license = lic;
-    for (const Node* sum : items(get(pkg, "checksums")))
-      if (std::string c = package_checksum(p->type, str(get(sum, "algorithm")), str(get(sum, "checksumValue"))); !c.empty()) {
+    for (const Node* sum : items(get(pkg, "checksums"))) {
+      std::string c = package_checksum(p->type, str(get(sum, "algorithm")), str(get(sum, "checksumValue")));
+      if (!c.empty()) {
         p->checksum = std::move(c);
         break;
       }
+    }
     // kguard's sourceInfo: "acquired package info from PATH (layer DIGEST) ...".
     std::string_view info = str(get(pkg, "sourceInfo"));
     if (starts_with(info, "acquired package info from ")) {
