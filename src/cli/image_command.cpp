@@ -15,6 +15,7 @@
 #include "catalog/catalog.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/document.hpp"
 #include "core/json_writer.hpp"
@@ -66,6 +67,9 @@ Options:
                                (low, medium, high, critical)
       --only SELECTORS         lint with these rules, categories or tags only
                                (comma-separated)
+      --config FILE            a .kguard.yaml: rule overrides (e.g. the limits
+                               image-too-large maxMegabytes, image-too-many-layers
+                               maxLayers), exemptions (kind Image, name = REF)
       --no-lint                inventory only: no lint report
       --lang en|zh             language of the lint report
       --no-color               never colour the text report
@@ -290,6 +294,7 @@ int image_command(const std::vector<std::string>& args) {
   image::ReadOptions options;
   image::WalkLimits limits;
   EvalOptions eval;
+  std::optional<Config> config;
   std::optional<Severity> fail_on;
   Lang lang = Lang::En;
   bool lint = true, no_color = false;
@@ -336,6 +341,15 @@ int image_command(const std::vector<std::string>& args) {
         return 2;
       }
       lang = *l;
+    } else if (flag.is("--config")) {
+      if (!need("--config needs a file")) return 2;
+      std::vector<InputError> errors;
+      config = load_config(v, errors);
+      for (const InputError& e : errors)
+        std::cerr << "kguard image: " << terminal_safe(e.file) << ':' << e.line << ':' << e.column << ": "
+                  << terminal_safe(e.message) << '\n';
+      if (!config) return 2;
+      config->apply(eval);  // the overrides' params point into `config`, which lives until the end
     } else if (a == "--no-lint") {
       lint = false;
     } else if (a == "--no-color") {
@@ -423,11 +437,13 @@ int image_command(const std::vector<std::string>& args) {
     return 2;
   }
   std::string object;
+  std::optional<image::ImageLinter> linter;  // owns the rules the config changed: outlives the report
   EngineResult result;
   std::optional<ReportModel> model;
   if (lint) {
     object = image::image_object_json(r, lint_facts.facts());
-    result = image::lint_image_object(catalog, eval, r.inventory.reference, object);
+    linter.emplace(catalog, eval);
+    result = linter->lint(r.inventory.reference, object);
     for (const InputError& e : result.errors)
       std::cerr << "kguard image: " << terminal_safe(e.file) << (e.line ? ":" + std::to_string(e.line) : "") << ": "
                 << terminal_safe(e.message) << '\n';

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "catalog/catalog.hpp"
 #include "catalog/evaluator.hpp"
@@ -16,11 +17,19 @@ namespace kg::image {
 // rule and does not).
 bool is_image_rule(const Rule& rule);
 
-// Evaluates `object_json` (one kind: Image object) with the image rules of
-// `catalog` that `options` selects (--only, config overrides and
-// exemptions). `subject` names the input (the image reference). Problems
-// with the options or the object land in EngineResult::errors.
-EngineResult lint_image_object(const Catalog& catalog, const EvalOptions& options, const std::string& subject,
-                               std::string object_json);
+// The image rules of a catalog that the options select (--only, config
+// overrides and exemptions), ready to judge Image objects. A rule the config
+// changed is owned here: keep the linter alive while its results are used.
+class ImageLinter final : public Evaluator {
+ public:
+  ImageLinter(const Catalog& catalog, const EvalOptions& options);
+  // Evaluates `object_json` (one kind: Image object); `subject` names the
+  // input (the image reference). Problems with the options or the object
+  // land in EngineResult::errors.
+  EngineResult lint(const std::string& subject, std::string object_json) const;
+
+ private:
+  void judge(const Object& obj, EngineResult& r) const;
+};
 
 }  // namespace kg::image
