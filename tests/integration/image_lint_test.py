@@ -284,6 +284,30 @@ class BadImage(unittest.TestCase):
         self.assertIn("--no-lint", p.stderr)
 
 
+class HostileNames(unittest.TestCase):
+    """Names that are not UTF-8 and control characters: every format stays valid, nothing is lost."""
+
+    def test_not_utf8(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            buf = io.BytesIO()
+            with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT, encoding="latin-1") as t:
+                info = tarfile.TarInfo("usr/bin/x\xff\x01y")
+                info.mode, info.size = 0o4755, 1
+                t.addfile(info, io.BytesIO(b"a"))
+            layout = os.path.join(tmp, "names")
+            write_layout(layout, [buf.getvalue()], {"Env": ["K\u00e9Y_TOKEN=abc", "PATH=/usr/bin"]}, [], "v1")
+            ref = f"oci:{layout}:v1"
+            doc = report(ref)  # json.loads fails on bytes that are not UTF-8
+            setid = by_rule(doc, "image-setuid-setgid-files")
+            self.assertEqual([f["message"] for f in setid],
+                             ["/usr/bin/x\ufffd\x01y is setuid (mode 4755); added by layer 1 "
+                              f"{sha(buf.getvalue())[:19]}, history step ?"])
+            self.assertEqual([f["location"]["path"] for f in by_rule(doc, "image-secret-in-env")],
+                             ['spec.config.env["K\u00e9Y_TOKEN"]'])
+            json.loads(kguard("-o", "sarif", ref).stdout)
+            self.assertNotIn("\x01", kguard("-o", "text", ref).stdout.split("3. Details")[1])
+
+
 class DebianImage(unittest.TestCase):
     """The real Debian test image: exactly what fails, checked against the layers themselves."""
 

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "core/json_writer.hpp"
+#include "core/utf8.hpp"
 #include "sources/image/image_source.hpp"
 #include "sources/image/json.hpp"
 
@@ -39,7 +40,9 @@ void keys_of(JsonWriter& w, const Node* map) {
 }
 
 // Compact JSON laid out one member per line (2-space indent), so a finding's
-// line:column points at a line of `kguard image -o object`.
+// line:column points at a line of `kguard image -o object`. Bytes that are
+// not UTF-8 (tar names and configs are whatever the image's author wrote)
+// become U+FFFD: every report format then stays valid.
 std::string indent_json(std::string_view compact) {
   std::string out;
   out.reserve(compact.size() * 2);
@@ -51,6 +54,17 @@ std::string indent_json(std::string_view compact) {
   };
   for (std::size_t i = 0; i < compact.size(); ++i) {
     const char c = compact[i];
+    if (in_string && static_cast<unsigned char>(c) >= 0x80) {
+      char32_t cp = 0;
+      const std::size_t len = decode_utf8(compact, i, cp);
+      if (len == 0) {
+        append_utf8(out, U'\uFFFD');
+      } else {
+        out.append(compact.substr(i, len));
+        i += len - 1;
+      }
+      continue;
+    }
     if (in_string) {
       out += c;
       if (c == '\\' && i + 1 < compact.size()) out += compact[++i];
