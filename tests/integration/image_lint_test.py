@@ -265,6 +265,10 @@ class BadImage(unittest.TestCase):
         self.assertIn("image-empty-password", text)
         zh = json.loads(kguard("-o", "report-json", "--lang", "zh", self.ref).stdout)
         self.assertIn("/etc/shadow 中的账户 root 密码为空；由第 1 层", by_rule(zh, "image-empty-password")[0]["message"])
+        self.assertIn("/root/.ssh/id_rsa 中含有私钥；由第 1 层",
+                      " ".join(f["message"] for f in by_rule(zh, "image-secret-file")))
+        self.assertEqual(by_rule(zh, "image-world-writable-in-path")[0]["message"].split("；")[0],
+                         "/usr/local/bin/tool 是 PATH 中全局可写的文件（权限 0777）")
         obj = json.loads(kguard("-o", "object", self.ref).stdout)
         self.assertEqual(obj["kind"], "Image")
         self.assertEqual(obj["spec"]["config"]["user"], "")
