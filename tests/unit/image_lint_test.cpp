@@ -53,6 +53,8 @@ TEST(ImageLintFacts, SecretsByNameAndContent) {
   EXPECT_EQ(secret_kind("/srv/tls/server.key", key), "a private key");
   EXPECT_EQ(secret_kind("/etc/ssh/ssh_host_ecdsa_key", key), "an SSH host private key");
   EXPECT_EQ(secret_kind("/srv/tls/ca.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"), "");
+  EXPECT_EQ(secret_kind("/root/signing.asc", "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQ\n"), "a private key");
+  EXPECT_EQ(secret_kind("/etc/apt/keyrings/docker.asc", "-----BEGIN PGP PUBLIC KEY BLOCK-----\nmQ\n"), "");
   EXPECT_EQ(secret_kind("/root/.aws/credentials", "[default]\naws_access_key_id = AKIA\naws_secret_access_key = x\n"),
             "AWS credentials");
   EXPECT_EQ(secret_kind("/root/.aws/credentials", "[default]\nregion = eu-west-1\n"), "");

@@ -179,7 +179,7 @@ bool secret_candidate(std::string_view p) {
                              ".pypirc", ".npmrc", "credentials.json", "application_default_credentials.json",
                              "accessTokens.json", "credentials.db"})
     if (b == n) return true;
-  for (std::string_view ext : {".pem", ".key", "_key", ".p8"})
+  for (std::string_view ext : {".pem", ".key", "_key", ".p8", ".asc", ".gpg"})
     if (ends_with(b, ext)) return true;
   if (b == "credentials" && (ends_with(dir_name(p), "/.aws") || ends_with(dir_name(p), "/.docker"))) return true;
   if (b == "config.json" && ends_with(dir_name(p), "/.docker")) return true;
@@ -188,8 +188,10 @@ bool secret_candidate(std::string_view p) {
 
 std::string secret_kind(std::string_view path, std::string_view content) {
   const std::string_view b = base_name(path);
+  // PEM (RSA, EC, PKCS#8, encrypted), OpenSSH and OpenPGP armour; public keys and certificates are not secrets.
   const bool has_key = content.find("-----BEGIN ") != std::string_view::npos &&
-                       content.find("PRIVATE KEY-----") != std::string_view::npos;
+                       (content.find("PRIVATE KEY-----") != std::string_view::npos ||
+                        content.find("PRIVATE KEY BLOCK-----") != std::string_view::npos);
   if (has_key) return ends_with(b, "_key") && b.substr(0, 9) == "ssh_host_" ? "an SSH host private key" : "a private key";
   auto has = [&](std::string_view s) { return content.find(s) != std::string_view::npos; };
   if (b == "credentials" && ends_with(dir_name(path), "/.aws") && has("aws_secret_access_key"))
