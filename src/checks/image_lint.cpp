@@ -72,20 +72,22 @@ class ImageLintCheck final : public Check {
       case Mode::MaxLayers: {
         const Node* layers = get(spec, "layers");
         const std::size_t n = items(layers).size();
-        if (static_cast<std::int64_t>(n) > max_layers)
+        if (static_cast<std::int64_t>(n) > max_layers) {
           out.push_back({"the image has " + std::to_string(n) + " layers, more than the limit of " +
                              std::to_string(max_layers),
                          layers ? layers : in.obj.root, join_path(sp, "layers"), {}});
+        }
         break;
       }
       case Mode::MaxSize: {
         const Node* size = get(spec, "size");
         const std::optional<std::int64_t> bytes = size ? size->as_int() : std::nullopt;
         if (!bytes) return Outcome::NotApplicable;
-        if (*bytes > max_megabytes * 1024 * 1024)
+        if (*bytes > max_megabytes * 1024 * 1024) {
           out.push_back({"the image is " + format_bytes(static_cast<std::size_t>(*bytes)) +
                              " uncompressed, more than the limit of " + std::to_string(max_megabytes) + " MiB",
                          size, join_path(sp, "size"), {}});
+        }
         break;
       }
       case Mode::Facts: facts(in, out); break;
@@ -139,9 +141,12 @@ class ImageLintCheck final : public Check {
         std::string m = message;
         replace_all(m, "{command}", snippet(text));
         replace_all(m, "{name}", match.size() > 1 && match[1].matched ? match[1].str() : match[0].str());
-        const std::string where = get(h, "layer") ? layer_phrase(h) : std::string("no layer");
-        out.push_back({"history step " + step_of(h) + ", " + where + ": " + m, created,
-                       join_path(index_path(join_path(sp, "history"), i), "createdBy"), {}});
+        std::string text_out = "history step " + step_of(h);
+        text_out += ", ";
+        text_out += get(h, "layer") ? layer_phrase(h) : std::string("no layer");
+        text_out += ": ";
+        text_out += m;
+        out.push_back({std::move(text_out), created, join_path(index_path(join_path(sp, "history"), i), "createdBy"), {}});
       }
       ++i;
     }

@@ -345,9 +345,10 @@ int image_command(const std::vector<std::string>& args) {
       if (!need("--config needs a file")) return 2;
       std::vector<InputError> errors;
       config = load_config(v, errors);
-      for (const InputError& e : errors)
+      for (const InputError& e : errors) {
         std::cerr << "kguard image: " << terminal_safe(e.file) << ':' << e.line << ':' << e.column << ": "
                   << terminal_safe(e.message) << '\n';
+      }
       if (!config) return 2;
       config->apply(eval);  // the overrides' params point into `config`, which lives until the end
     } else if (a == "--no-lint") {
@@ -421,13 +422,14 @@ int image_command(const std::vector<std::string>& args) {
   }
   // An SBOM holds packages, not files or a config: nothing to lint.
   if (from_sbom) lint = false;
-  for (const OutputSpec& o : outputs)
+  for (const OutputSpec& o : outputs) {
     if (!lint && (o.format == "object" || lint_renderer(o.format))) {
       std::cerr << "kguard image: -o " << o.format << " is the lint report, and "
                 << (from_sbom ? "an SBOM cannot be linted (it lists packages, not files)" : "--no-lint is set")
                 << '\n';
       return 2;
     }
+  }
   image::LintCataloger lint_facts;
   image::ImageReadResult r = from_sbom ? read_sbom_file(reference.substr(5))
                              : lint ? image::inventory_image(reference, options, limits, {&lint_facts})
@@ -444,9 +446,10 @@ int image_command(const std::vector<std::string>& args) {
     object = image::image_object_json(r, lint_facts.facts());
     linter.emplace(catalog, eval);
     result = linter->lint(r.inventory.reference, object);
-    for (const InputError& e : result.errors)
+    for (const InputError& e : result.errors) {
       std::cerr << "kguard image: " << terminal_safe(e.file) << (e.line ? ":" + std::to_string(e.line) : "") << ": "
                 << terminal_safe(e.message) << '\n';
+    }
     if (!result.errors.empty()) return 2;
     model.emplace(build_report(result, utc_now_rfc3339(), lang));
   }

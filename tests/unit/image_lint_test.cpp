@@ -23,6 +23,7 @@ namespace fs = std::filesystem;
 
 std::vector<std::string> paths(const std::vector<FileFact>& facts) {
   std::vector<std::string> out;
+  out.reserve(facts.size());
   for (const FileFact& f : facts) out.push_back(f.path);
   return out;
 }

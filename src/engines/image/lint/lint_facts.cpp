@@ -254,15 +254,17 @@ void LintCataloger::final_tree(const FinalTree& tree) {
   std::map<std::string, Cache> caches;
   tree.each([&](const TreeEntry& e) {
     const bool regular = e.type == '0' || e.type == '1';
-    if (regular && (e.mode & 06000))
+    if (regular && (e.mode & 06000)) {
       add(facts_.setid, facts_.dropped,
           {std::string(e.path), (e.mode & 06000) == 06000 ? "setuid and setgid" : (e.mode & 04000) ? "setuid" : "setgid",
            octal(e.mode), e.layer});
+    }
     const std::string_view dir = dir_name(e.path);
     if ((e.mode & 0002) && e.type != '2' &&
-        ((regular && path_dirs.count(dir)) || (e.type == '5' && path_dirs.count(e.path))))
+        ((regular && path_dirs.count(dir)) || (e.type == '5' && path_dirs.count(e.path)))) {
       add(facts_.world_writable, facts_.dropped,
           {std::string(e.path), e.type == '5' ? "directory" : "file", octal(e.mode), e.layer});
+    }
     if (regular) {
       auto [root, eco] = cache_of(e.path);
       if (!root.empty()) {
@@ -292,11 +294,12 @@ void LintCataloger::final_tree(const FinalTree& tree) {
     if (!net.empty()) add(facts_.network_tools, facts_.dropped, {std::string(e.path), std::string(net), how, e.layer});
     if (shell) add(facts_.shells, facts_.dropped, {std::string(e.path), std::string(base), how, e.layer});
   });
-  for (const auto& [root, c] : caches)
+  for (const auto& [root, c] : caches) {
     add(facts_.package_caches, facts_.dropped,
         {root, std::string(c.name),
          std::to_string(c.files) + (c.files == 1 ? " file, " : " files, ") + format_bytes(static_cast<std::size_t>(c.bytes)),
          c.layer});
+  }
 }
 
 void LintCataloger::finish(const Survives& survives, const OsInfo&, std::vector<Package>&) {
@@ -310,12 +313,15 @@ void LintCataloger::finish(const Survives& survives, const OsInfo&, std::vector<
     if (!survived) continue;  // an account file a later layer replaced: the final one is judged
     for (const std::string& user : empty_password_accounts(text))
       add(facts_.empty_passwords, facts_.dropped, {path, user, {}, layer});
-    if (path == "/etc/passwd")
-      for (auto& [uid, users] : duplicate_uids(text)) {
-        std::string joined;
-        for (const std::string& u : users) joined += (joined.empty() ? "" : ", ") + u;
-        add(facts_.duplicate_uids, facts_.dropped, {path, uid, joined, layer});
+    if (path != "/etc/passwd") continue;
+    for (auto& [uid, users] : duplicate_uids(text)) {
+      std::string joined;
+      for (const std::string& u : users) {
+        if (!joined.empty()) joined += ", ";
+        joined += u;
       }
+      add(facts_.duplicate_uids, facts_.dropped, {path, uid, joined, layer});
+    }
   }
   texts_.clear();
 }
