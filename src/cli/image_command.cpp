@@ -422,6 +422,11 @@ int image_command(const std::vector<std::string>& args) {
   }
   // An SBOM holds packages, not files or a config: nothing to lint.
   if (from_sbom) lint = false;
+  if (fail_on && !lint) {
+    std::cerr << "kguard image: --fail-on gates on lint findings, and "
+              << (from_sbom ? "an SBOM cannot be linted (it lists packages, not files)" : "--no-lint is set") << '\n';
+    return 2;
+  }
   for (const OutputSpec& o : outputs) {
     if (!lint && (o.format == "object" || lint_renderer(o.format))) {
       std::cerr << "kguard image: -o " << o.format << " is the lint report, and "
@@ -488,12 +493,17 @@ int image_command(const std::vector<std::string>& args) {
   }
   // The gate: any failed lint finding at --fail-on or above.
   if (fail_on && model) {
-    std::size_t hits = 0;
+    std::vector<const Finding*> hits;
     for (const Finding& f : result.findings)
-      if (f.result == Result::Fail && f.rule->severity >= *fail_on) ++hits;
-    if (hits) {
-      std::cerr << "kguard image: --fail-on " << to_string(*fail_on) << " crossed: " << hits << " finding"
-                << (hits == 1 ? "" : "s") << '\n';
+      if (f.result == Result::Fail && f.rule->severity >= *fail_on) hits.push_back(&f);
+    if (!hits.empty()) {
+      std::cerr << "kguard image: --fail-on " << to_string(*fail_on) << " crossed: " << hits.size() << " finding"
+                << (hits.size() == 1 ? "" : "s") << '\n';
+      constexpr std::size_t kShown = 5;  // the rest are in the report
+      for (std::size_t i = 0; i < hits.size() && i < kShown; ++i)
+        std::cerr << "  " << to_string(hits[i]->rule->severity) << "  " << hits[i]->rule->id << "  "
+                  << terminal_safe(hits[i]->message) << '\n';
+      if (hits.size() > kShown) std::cerr << "  ... and " << hits.size() - kShown << " more (see the report)\n";
       return 1;
     }
   }

@@ -278,10 +278,13 @@ class BadImage(unittest.TestCase):
         p = kguard("-o", "report-json", "--fail-on", "critical", self.ref, check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("--fail-on critical crossed", p.stderr)
+        self.assertIn("  critical  image-", p.stderr)  # the findings that crossed it, named
         only = report("--only", "image-runs-as-root", self.ref)
         self.assertEqual(failed(only), ["image-runs-as-root"])
         self.assertEqual([c["rule"] for c in only["checks"]], ["image-runs-as-root"])
         p = kguard("--only", "no-such-rule", self.ref, check=False)
+        self.assertEqual(p.returncode, 2)
+        p = kguard("--no-lint", "--fail-on", "low", self.ref, check=False)
         self.assertEqual(p.returncode, 2)
         p = kguard("--no-lint", "-o", "sarif", self.ref, check=False)
         self.assertEqual(p.returncode, 2)
