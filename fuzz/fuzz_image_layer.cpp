@@ -3,11 +3,16 @@
 // read as a tar (ustar, GNU long names, PAX) and walked (whiteouts, links,
 // symlink resolution, os-release) with small limits; then the same bytes as
 // a docker save / OCI archive (the archive index, manifest.json, configs).
+// The hardening lint's facts ride the walk, and the Image object made of
+// them must always be JSON the loader reads.
 // Every outcome is an error message or a result, never a crash or a hang.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "core/document.hpp"
+#include "engines/image/lint/image_object.hpp"
+#include "engines/image/lint/lint_facts.hpp"
 #include "engines/image/walk.hpp"
 #include "memfile.hpp"
 
@@ -41,8 +46,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   limits.max_path = 1024;
   limits.list_files = true;
   OneLayer src(bytes);
-  auto r = kg::image::walk_source(src, "fuzz", limits, {});
+  kg::image::LintCataloger lint;
+  auto r = kg::image::walk_source(src, "fuzz", limits, {&lint});
   if (!r.ok() && r.error.empty()) __builtin_trap();
+  if (r.ok()) {
+    kg::SourceFile object;
+    object.path = "object";
+    object.content = kg::image::image_object_json(r, lint.facts());
+    kg::load_documents(object);
+    if (!object.errors.empty() || object.documents.size() != 1) __builtin_trap();
+  }
   for (const auto& f : r.file_list)
     if (f.path.empty() || f.path[0] != '/' || f.path.find("/../") != std::string::npos) __builtin_trap();
 

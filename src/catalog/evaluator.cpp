@@ -11,10 +11,18 @@
 
 namespace kg {
 
+bool engine_kind_rule(const Rule& rule) {
+  static constexpr std::string_view kEngineKinds[] = {"Image"};  // kguard image (engines/image/lint)
+  return !rule.kinds.empty() && std::all_of(rule.kinds.begin(), rule.kinds.end(), [](const std::string& k) {
+    return std::find(std::begin(kEngineKinds), std::end(kEngineKinds), k) != std::end(kEngineKinds);
+  });
+}
+
 bool rule_selected(const Rule& rule, const EvalOptions& options) {
   // A rule named by --only runs even where the PSS level or version would
   // leave it out (the CLI says so: pss_selection_note).
   if (std::find(options.only.begin(), options.only.end(), rule.id) != options.only.end()) return true;
+  if (engine_kind_rule(rule) && !options.engine_kinds) return false;
   if (rule.pss_level) {
     if (options.pss_level < *rule.pss_level) return false;
     if (options.pss_minor < rule.pss_since) return false;

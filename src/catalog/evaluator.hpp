@@ -43,7 +43,18 @@ struct EvalOptions : PolicyOptions {
   // The full version of the cluster read (live, or recorded in a snapshot),
   // e.g. "v1.24.17"; empty when unknown. Rules about patch releases use it.
   std::string cluster_version;
+  // Set by an engine that builds objects of the engine kinds (kguard image:
+  // kind Image): their rules are selected like any other there.
+  bool engine_kinds = false;
 };
+
+// Kinds no API server serves, whose objects a kguard engine builds itself
+// (kguard image's kind: Image, from what its layer walk saw). A rule for
+// such kinds only runs where the engine that builds them selects it, or
+// where --only names it by id (its fixtures, a saved `kguard image -o
+// object`): a manifest scan or a cluster read, which could never meet such an
+// object, neither lists nor reads it.
+bool engine_kind_rule(const Rule& rule);
 
 // True when `rule` is in force under `options` (PSS level and version,
 // enabled by default or by config, --only selectors).

@@ -132,6 +132,22 @@ constexpr ParamSpec kServiceExposure[] = {
     {.name = "labelKeys", .type = T::StringList, .description = "mode sensitive: labels whose values name the interface",
      .default_value = "[app, app.kubernetes.io/name, k8s-app, app.kubernetes.io/component]"},
 };
+constexpr ParamSpec kImageLint[] = {
+    {.name = "mode", .description = "root-user: config User empty, 0, root (any group); max-layers / max-size: over "
+                                    "the limit; facts: every item of a file-fact list; history: history steps whose "
+                                    "command matches pattern; minimal-base: a shell or package manager on a non-distroless base",
+     .allowed = "root-user|max-layers|max-size|facts|history|minimal-base", .required = true},
+    {.name = "maxLayers", .type = T::Integer, .description = "mode max-layers: the most layers allowed",
+     .default_value = "20", .min = 1, .max = 1000},
+    {.name = "maxMegabytes", .type = T::Integer, .description = "mode max-size: the most uncompressed MiB allowed",
+     .default_value = "512", .min = 1, .max = 1048576},
+    {.name = "field", .description = "mode facts: the list of file facts, e.g. spec.files.setuid"},
+    {.name = "pattern", .description = "mode history: regular expression on each step's createdBy; group 1 is {name}"},
+    {.name = "ignoreCase", .type = T::Boolean, .description = "mode history: case-insensitive pattern",
+     .default_value = "false"},
+    {.name = "message", .description = "facts: {path}, {name}, {detail} (the layer and step are appended); "
+                                       "history: {command}, {name} (the step and layer are prefixed)"},
+};
 constexpr ParamSpec kPattern[] = {
     {.name = "field", .description = "dotted path; * walks every map value or list item"},
     {.name = "fields", .type = T::StringList, .description = "several such paths (field or fields is required)"},
@@ -370,6 +386,8 @@ std::span<const CheckTemplate> check_templates() {
       {"field", "A condition on a field of each container, the pod spec or the object",
        compile_field_check, nullptr, nullptr, kField},
       {"image", "Image reference hygiene: tag, digest, registry", compile_image_check, nullptr, nullptr, kImage},
+      {"image-lint", "Hardening of a container image (kind: Image, built by kguard image): user, size, files, history",
+       compile_image_lint_check, nullptr, nullptr, kImageLint},
       {"rbac-rules", "A Role's or ClusterRole's own rules grant an access, or use wildcards",
        compile_rbac_rules_check, nullptr, nullptr, kRbacRules},
       {"rbac-binding", "A (Cluster)RoleBinding's own roleRef and subjects",

@@ -1,6 +1,8 @@
 // kguard image REF: read an image from any source (engines/image: the layer
-// walk with every package cataloger) or an SBOM, and write what it is and what
-// it holds: text, JSON, CycloneDX or SPDX.
+// walk with every package cataloger and the hardening lint's facts) or an SBOM,
+// and write what it is, what it holds and how it is hardened: the inventory
+// (text, JSON), SBOMs (CycloneDX, SPDX) and the lint findings in every report
+// format (docs/images.md "Output").
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -8,13 +10,22 @@
 #include <map>
 #include <sstream>
 
+#include <unistd.h>
+
+#include "catalog/catalog.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "config/config.hpp"
+#include "core/clock.hpp"
 #include "core/document.hpp"
 #include "core/json_writer.hpp"
 #include "engines/image/inventory/catalogers.hpp"
 #include "engines/image/inventory/sbom_input.hpp"
+#include "engines/image/lint/image_object.hpp"
+#include "engines/image/lint/lint.hpp"
 #include "engines/image/walk.hpp"
+#include "report/model.hpp"
+#include "report/renderers.hpp"
 #include "report/sbom.hpp"
 #include "report/terminal.hpp"
 
@@ -38,10 +49,30 @@ REF is one of:
   [REGISTRY/]REPO[:TAG][@sha256:...]   an image in a registry (OCI distribution
                              API; credentials from docker's config.json)
 
+The image is also linted for hardening by the catalog's image rules
+(rules/images/image-*: root user, secrets in env, history and files, package
+managers, network tools, setuid files, caches, size, layers...), each finding
+located by path, layer digest and history step.
+
 Options:
-  -o, --output FORMAT[=FILE]   text (default), json, cyclonedx (CycloneDX 1.6
-                               JSON) or spdx (SPDX 2.3 JSON); repeatable, one
-                               per destination
+  -o, --output FORMAT[=FILE]   repeatable, one per destination:
+                               text (default): the inventory, then the lint report
+                               json: the inventory (packages, layers, OS)
+                               cyclonedx, spdx: SBOMs (CycloneDX 1.6, SPDX 2.3 JSON)
+                               report-json: the lint report in kguard scan's JSON
+                               sarif, html, markdown, csv, junit, policyreport, ci:
+                               the lint report in that format
+                               object: the kind: Image object the rules judged
+      --fail-on SEVERITY       exit 1 when a lint finding is at SEVERITY or above
+                               (low, medium, high, critical)
+      --only SELECTORS         lint with these rules, categories or tags only
+                               (comma-separated)
+      --config FILE            a .kguard.yaml: rule overrides (e.g. the limits
+                               image-too-large maxMegabytes, image-too-many-layers
+                               maxLayers), exemptions (kind Image, name = REF)
+      --no-lint                inventory only: no lint report
+      --lang en|zh             language of the lint report
+      --no-color               never colour the text report
       --platform OS/ARCH[/VARIANT]  the image of a multi-platform index
                                (default: linux and this machine's architecture)
       --allow-insecure-registry  plain HTTP and unverified TLS for the registry
@@ -54,8 +85,8 @@ Options:
       --max-files N            tar entries of all layers (default 2000000)
       --max-path N             bytes of one entry or link name (default 4096)
 
-Exit status: 0 read, 2 the image could not be read (the message names the
-blob and the entry) or bad usage.
+Exit status: 0 read, 1 --fail-on crossed, 2 the image could not be read (the
+message names the blob and the entry) or bad usage.
 )";
 
 std::string human(std::uint64_t n) { return format_bytes(static_cast<std::size_t>(n)); }
@@ -232,6 +263,29 @@ image::ImageReadResult read_sbom_file(const std::string& path) {
   return r;
 }
 
+
+// The formats of the lint report (report/renderers.cpp) that `kguard image`
+// writes under their own names; text and json are the inventory's here
+// (text adds the lint report after it), the JSON report is report-json.
+const Renderer* lint_renderer(std::string_view format) {
+  if (format == "text" || format == "json") return nullptr;
+  if (format == "report-json") return find_renderer("json");
+  return find_renderer(format);
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= s.size()) {
+    const auto comma = s.find(',', start);
+    std::string part = s.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (!part.empty()) out.push_back(part);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 int image_command(const std::vector<std::string>& args) {
@@ -239,6 +293,11 @@ int image_command(const std::vector<std::string>& args) {
   std::vector<OutputSpec> outputs;
   image::ReadOptions options;
   image::WalkLimits limits;
+  EvalOptions eval;
+  std::optional<Config> config;
+  std::optional<Severity> fail_on;
+  Lang lang = Lang::En;
+  bool lint = true, no_color = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     ArgCursor flag(args, i);
@@ -256,11 +315,46 @@ int image_command(const std::vector<std::string>& args) {
     } else if (flag.is("--output", "-o")) {
       if (!need("--output needs FORMAT[=FILE]")) return 2;
       OutputSpec o = OutputSpec::parse(v);
-      if (o.format != "text" && o.format != "json" && !find_sbom_writer(o.format)) {
-        std::cerr << "kguard image: unknown output format '" << o.format << "' (text, json, cyclonedx, spdx)\n";
+      if (o.format != "text" && o.format != "json" && o.format != "object" && !find_sbom_writer(o.format) &&
+          !lint_renderer(o.format)) {
+        std::cerr << "kguard image: unknown output format '" << o.format
+                  << "' (text, json, cyclonedx, spdx, object, report-json, sarif, html, markdown, csv, junit, "
+                     "policyreport, ci)\n";
         return 2;
       }
       outputs.push_back(o);
+    } else if (flag.is("--fail-on")) {
+      if (!need("--fail-on needs a severity")) return 2;
+      fail_on = parse_severity(v);
+      if (!fail_on) {
+        std::cerr << "kguard image: --fail-on must be low, medium, high or critical\n";
+        return 2;
+      }
+    } else if (flag.is("--only")) {
+      if (!need("--only needs selectors")) return 2;
+      for (std::string& sel : split_commas(v)) eval.only.push_back(std::move(sel));
+    } else if (flag.is("--lang")) {
+      if (!need("--lang needs en or zh")) return 2;
+      auto l = parse_lang(v);
+      if (!l) {
+        std::cerr << "kguard image: --lang must be en or zh\n";
+        return 2;
+      }
+      lang = *l;
+    } else if (flag.is("--config")) {
+      if (!need("--config needs a file")) return 2;
+      std::vector<InputError> errors;
+      config = load_config(v, errors);
+      for (const InputError& e : errors) {
+        std::cerr << "kguard image: " << terminal_safe(e.file) << ':' << e.line << ':' << e.column << ": "
+                  << terminal_safe(e.message) << '\n';
+      }
+      if (!config) return 2;
+      config->apply(eval);  // the overrides' params point into `config`, which lives until the end
+    } else if (a == "--no-lint") {
+      lint = false;
+    } else if (a == "--no-color") {
+      no_color = true;
     } else if (flag.is("--platform")) {
       if (!need("--platform needs OS/ARCH[/VARIANT]")) return 2;
       if (!image::parse_platform(v, options.platform)) {
@@ -315,12 +409,54 @@ int image_command(const std::vector<std::string>& args) {
     std::cerr << "kguard image: " << clash << '\n';
     return 2;
   }
-  image::ImageReadResult r = reference.rfind("sbom:", 0) == 0
-                                 ? read_sbom_file(reference.substr(5))
-                                 : image::inventory_image(reference, options, limits);
+  const bool from_sbom = reference.rfind("sbom:", 0) == 0;
+  const Catalog& catalog = Catalog::builtin();
+  for (const std::string& sel : eval.only) {
+    bool known = catalog.categories().find(sel).has_value();
+    for (const auto& r : catalog.rules())
+      if (r->id == sel || r->has_tag(sel)) known = true;
+    if (!known) {
+      std::cerr << "kguard image: --only: no rule, category or tag named '" << terminal_safe(sel) << "'\n";
+      return 2;
+    }
+  }
+  // An SBOM holds packages, not files or a config: nothing to lint.
+  if (from_sbom) lint = false;
+  if (fail_on && !lint) {
+    std::cerr << "kguard image: --fail-on gates on lint findings, and "
+              << (from_sbom ? "an SBOM cannot be linted (it lists packages, not files)" : "--no-lint is set") << '\n';
+    return 2;
+  }
+  for (const OutputSpec& o : outputs) {
+    if (!lint && (o.format == "object" || lint_renderer(o.format))) {
+      std::cerr << "kguard image: -o " << o.format << " is the lint report, and "
+                << (from_sbom ? "an SBOM cannot be linted (it lists packages, not files)" : "--no-lint is set")
+                << '\n';
+      return 2;
+    }
+  }
+  image::LintCataloger lint_facts;
+  image::ImageReadResult r = from_sbom ? read_sbom_file(reference.substr(5))
+                             : lint ? image::inventory_image(reference, options, limits, {&lint_facts})
+                                    : image::inventory_image(reference, options, limits);
   if (!r.ok()) {
     std::cerr << "kguard image: " << terminal_safe(r.error) << '\n';
     return 2;
+  }
+  std::string object;
+  std::optional<image::ImageLinter> linter;  // owns the rules the config changed: outlives the report
+  EngineResult result;
+  std::optional<ReportModel> model;
+  if (lint) {
+    object = image::image_object_json(r, lint_facts.facts());
+    linter.emplace(catalog, eval);
+    result = linter->lint(r.inventory.reference, object);
+    for (const InputError& e : result.errors) {
+      std::cerr << "kguard image: " << terminal_safe(e.file) << (e.line ? ":" + std::to_string(e.line) : "") << ": "
+                << terminal_safe(e.message) << '\n';
+    }
+    if (!result.errors.empty()) return 2;
+    model.emplace(build_report(result, utc_now_rfc3339(), lang));
   }
   for (const OutputSpec& o : outputs) {
     std::ofstream file;
@@ -332,13 +468,44 @@ int image_command(const std::vector<std::string>& args) {
       }
     }
     std::ostream& out = o.to_stdout() ? std::cout : file;
-    if (o.format == "json") print_json(out, r);
-    else if (o.format == "text") print_text(out, r);
-    else find_sbom_writer(o.format)->write(r.inventory, out, {});
+    RenderOptions render_options;
+    render_options.color = o.to_stdout() && isatty(STDOUT_FILENO) && !no_color && !std::getenv("NO_COLOR");
+    if (o.format == "json") {
+      print_json(out, r);
+    } else if (o.format == "text") {
+      print_text(out, r);
+      if (model) {
+        out << '\n';
+        find_renderer("text")->render(*model, render_options, out);
+      }
+    } else if (o.format == "object") {
+      out << object;
+    } else if (const SbomWriter* sbom = find_sbom_writer(o.format)) {
+      sbom->write(r.inventory, out, {});
+    } else {
+      lint_renderer(o.format)->render(*model, render_options, out);
+    }
     out.flush();
     if (!out) {
       std::cerr << "kguard image: cannot write " << (o.to_stdout() ? "stdout" : terminal_safe(o.file)) << '\n';
       return 2;
+    }
+  }
+  // The gate: any failed lint finding at --fail-on or above.
+  if (fail_on && model) {
+    std::vector<const Finding*> hits;
+    for (const Finding& f : result.findings)
+      if (f.result == Result::Fail && f.rule->severity >= *fail_on) hits.push_back(&f);
+    if (!hits.empty()) {
+      std::cerr << "kguard image: --fail-on " << to_string(*fail_on) << " crossed: " << hits.size() << " finding"
+                << (hits.size() == 1 ? "" : "s") << '\n';
+      constexpr std::size_t kShown = 5;  // the rest are in the report
+      for (std::size_t i = 0; i < hits.size() && i < kShown; ++i) {
+        std::cerr << "  " << to_string(hits[i]->rule->severity) << "  " << hits[i]->rule->id << "  "
+                  << terminal_safe(hits[i]->message) << '\n';
+      }
+      if (hits.size() > kShown) std::cerr << "  ... and " << hits.size() - kShown << " more (see the report)\n";
+      return 1;
     }
   }
   return 0;

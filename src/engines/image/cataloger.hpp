@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -39,6 +41,32 @@ class FileReader {
 // holds (no later layer deleted or replaced it).
 using Survives = std::function<bool(std::string_view path, std::size_t layer)>;
 
+// One path of the final filesystem (after every layer and whiteout).
+struct TreeEntry {
+  std::string_view path;
+  char type = '0';  // tar typeflag: '0' file, '1' hard link, '2' symlink, '5' directory
+  std::uint32_t mode = 0;
+  std::uint64_t size = 0;
+  std::size_t layer = 0;  // the layer that added it (index into ImageInventory::layers)
+  std::string_view link;  // symlink target as written; hard link target normalised
+};
+
+// The final filesystem as the walk holds it after the last layer, for a
+// cataloger that judges the tree itself (paths, modes, owners) rather than
+// file contents: the hardening lint's facts. Valid during final_tree() only.
+class FinalTree {
+ public:
+  virtual ~FinalTree() = default;
+  // Every path, in byte order of the path.
+  virtual void each(const std::function<void(const TreeEntry&)>& visit) const = 0;
+  // `path` with its symlinks resolved inside the root; nullopt on a loop.
+  virtual std::optional<std::string> resolve(std::string_view path) const = 0;
+  // The entry at exactly `path` (no resolution); nullopt when absent.
+  virtual std::optional<TreeEntry> find(std::string_view path) const = 0;
+  // The image config as stored (JSON), "" for a root filesystem directory.
+  virtual std::string_view config() const = 0;
+};
+
 class Cataloger {
  public:
   virtual ~Cataloger() = default;
@@ -49,6 +77,9 @@ class Cataloger {
   // After the last layer: append the packages of the files that survived;
   // `os` is already filled (os-release is read first by the walk's own cataloger).
   virtual void finish(const Survives& survives, const OsInfo& os, std::vector<Package>& out) = 0;
+  // After the last layer, before finish(): the final filesystem, for
+  // catalogers that read the tree (default: nothing).
+  virtual void final_tree(const FinalTree& tree) { (void)tree; }
 };
 
 }  // namespace kg::image

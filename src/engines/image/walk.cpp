@@ -371,7 +371,30 @@ class Walker {
     if (escapes > 5) note(std::to_string(escapes - 5) + " more symlinks pointing above the root");
   }
 
-  void finish() {
+  // The merged index as the catalogers' FinalTree.
+  class Tree final : public FinalTree {
+   public:
+    Tree(const Walker& w, std::string_view config) : w_(w), config_(config) {}
+    void each(const std::function<void(const TreeEntry&)>& visit) const override {
+      for (const auto& [path, en] : w_.merged_) visit(entry(path, en));
+    }
+    std::optional<std::string> resolve(std::string_view path) const override { return w_.resolve(std::string(path)); }
+    std::optional<TreeEntry> find(std::string_view path) const override {
+      auto it = w_.merged_.find(std::string(path));
+      if (it == w_.merged_.end()) return std::nullopt;
+      return entry(it->first, it->second);
+    }
+    std::string_view config() const override { return config_; }
+
+   private:
+    static TreeEntry entry(const std::string& path, const Entry& en) {
+      return TreeEntry{path, en.type, en.mode, en.size, en.layer, en.link};
+    }
+    const Walker& w_;
+    std::string_view config_;
+  };
+
+  void finish(std::string_view config) {
     find_os();
     check_symlinks();
     r_.files = merged_.size();
@@ -385,6 +408,8 @@ class Walker {
       auto it = merged_.find(std::string(path));
       return it != merged_.end() && it->second.layer == layer && it->second.type == '0';
     };
+    const Tree tree(*this, config);
+    for (Cataloger* c : catalogers_) c->final_tree(tree);
     for (Cataloger* c : catalogers_) c->finish(survives, r_.inventory.os, r_.inventory.packages);
     if (notes_dropped_ > 0) r_.notes.push_back(std::to_string(notes_dropped_) + " more notes not shown");
   }
@@ -407,6 +432,7 @@ void walk_into(ImageSource& src, const WalkLimits& limits, const std::vector<Cat
   r.inventory.config_digest = src.config_digest;
   r.inventory.platform = src.platform;
   r.tag = src.tag;
+  if (!src.is_rootfs) r.config = src.config;
   r.notes = src.notes;
   Walker w(limits, catalogers, r);
   if (src.is_rootfs) {
@@ -431,7 +457,7 @@ void walk_into(ImageSource& src, const WalkLimits& limits, const std::vector<Cat
     for (std::size_t i = 0; i < src.layers.size(); ++i)
       w.walk_layer(src, i, i < diff_ids.size() ? std::string(str(diff_ids[i])) : "");
   }
-  w.finish();
+  w.finish(src.is_rootfs ? std::string_view() : std::string_view(src.config));
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ struct FileInfo {
 struct ImageReadResult {
   ImageInventory inventory;
   std::string tag;
+  std::string config;              // the image config as stored (JSON; "" for dir: and sbom:)
   std::vector<std::string> notes;  // what was skipped or worth knowing (not errors)
   std::string error;               // set when the image could not be read: the message names the blob and entry
   std::uint64_t entries = 0;       // tar entries read (all layers)

@@ -348,10 +348,11 @@ void Inventory::finish(const Survives& survives, OsInfo& os, std::vector<Package
 std::vector<CatalogError> Inventory::errors() const { return catalog_errors(catalogers_); }
 
 ImageReadResult inventory_image(const std::string& reference, const ReadOptions& options,
-                                const WalkLimits& limits) {
+                                const WalkLimits& limits, const std::vector<Cataloger*>& extra) {
   std::vector<std::unique_ptr<Cataloger>> owned = make_catalogers();
   std::vector<Cataloger*> catalogers;
   for (auto& c : owned) catalogers.push_back(c.get());
+  catalogers.insert(catalogers.end(), extra.begin(), extra.end());
   ImageReadResult r = read_image(reference, options, limits, catalogers);
   if (!r.ok()) return r;
   sort_packages(r.inventory.packages);

@@ -24,9 +24,10 @@ void sort_packages(std::vector<Package>& packages);
 std::vector<CatalogError> catalog_errors(const std::vector<std::unique_ptr<Cataloger>>& catalogers);
 
 // `kguard image`'s walk: read_image with every cataloger, packages sorted,
-// the catalogers' problems in ImageReadResult::package_errors.
+// the catalogers' problems in ImageReadResult::package_errors. `extra`
+// catalogers ride the same walk (the hardening lint's facts).
 ImageReadResult inventory_image(const std::string& reference, const ReadOptions& options,
-                                const WalkLimits& limits);
+                                const WalkLimits& limits, const std::vector<Cataloger*>& extra = {});
 
 // One image's cataloging: the OS detector and every cataloger, fed the same
 // files. The walk calls open() for each regular file of each layer (it
