@@ -142,13 +142,15 @@ std::vector<std::string> split_commas(const std::string& s) {
 
 // One finding as the gate message lists it:
 //   high      pss-privileged  Pod shop/api  deploy/api.yaml:9:19
-std::string gate_line(const Finding& f) {
+std::string gate_line(const FindingView& f) {
   std::string sev(to_string(f.rule->severity));
   sev.resize(std::max<std::size_t>(sev.size() + 1, 9), ' ');
-  std::string where = f.location.file;
+  std::string where(f.location.file);
   if (f.location.line) where += ":" + std::to_string(f.location.line) + ":" + std::to_string(f.location.column);
   return "  " + sev + terminal_safe(f.rule->id) + "  " +
-         terminal_safe(f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name) + "  " +
+         terminal_safe(std::string(f.kind) + " " + (f.ns.empty() ? std::string() : std::string(f.ns) + "/") +
+                       std::string(f.name)) +
+         "  " +
          terminal_safe(where);
 }
 
@@ -453,11 +455,11 @@ int scan_command(const std::vector<std::string>& args) {
   // The gate is decided on every finding, before --severity narrows what is shown.
   std::vector<std::string> gate;  // why the exit code is 1: a reason, then its findings
   auto explain = [&](std::string reason, auto&& crossed) {
-    std::vector<const Finding*> hits;
+    std::vector<std::size_t> hits;
     std::array<std::uint64_t, 4> by{};
     for (std::size_t i = 0; i < result.findings.size(); ++i)
       if (crossed(i)) {
-        hits.push_back(&result.findings[i]);
+        hits.push_back(i);
         ++by[static_cast<std::size_t>(result.findings[i].rule->severity)];
       }
     std::string counts;
@@ -468,12 +470,12 @@ int scan_command(const std::vector<std::string>& args) {
     gate.push_back(reason + ": " + std::to_string(hits.size()) + " finding" + (hits.size() == 1 ? "" : "s") +
                    (counts.empty() ? "" : " (" + counts + ")"));
     constexpr std::size_t kShown = 5;
-    for (std::size_t i = 0; i < hits.size() && i < kShown; ++i) gate.push_back(gate_line(*hits[i]));
+    for (std::size_t i = 0; i < hits.size() && i < kShown; ++i) gate.push_back(gate_line(result.findings[hits[i]]));
     if (hits.size() > kShown)
       gate.push_back("  ... and " + std::to_string(hits.size() - kShown) + " more (see the report)");
   };
   auto failing_at = [&](std::size_t i, std::optional<Severity> at) {
-    const Finding& f = result.findings[i];
+    const FindingView f = result.findings[i];
     return f.result == Result::Fail && (!at || f.rule->severity >= *at);
   };
   if (fail_on_new) {
@@ -502,15 +504,14 @@ int scan_command(const std::vector<std::string>& args) {
   // and the gate above saw every finding).
   if (std::find(shown.begin(), shown.end(), false) != shown.end()) {
     std::size_t kept = 0;
+    std::vector<bool> keep(result.findings.size(), false);
     for (std::size_t i = 0; i < result.findings.size(); ++i) {
       if (!shown[static_cast<std::size_t>(result.findings[i].rule->severity)]) continue;
-      if (kept != i) {
-        result.findings[kept] = std::move(result.findings[i]);
-        if (!model.baseline.empty()) model.baseline[kept] = model.baseline[i];
-      }
+      keep[i] = true;
+      if (kept != i && !model.baseline.empty()) model.baseline[kept] = model.baseline[i];
       ++kept;
     }
-    result.findings.resize(kept);
+    result.findings.keep(keep);
     if (!model.baseline.empty()) model.baseline.resize(kept);
   }
 

@@ -45,7 +45,7 @@ void write_csv_report(const ReportModel& m, std::ostream& out) {
   // RFC 4180 ends records with CRLF.
   out << "kind,namespace,name,container,category,rule,title,result,severity,message,file,line,"
          "column,path,remediation\r\n";
-  for (const Finding& f : m.result->findings) {
+  for (const FindingView f : m.result->findings) {
     const RuleInfo& r = *f.rule;
     const std::string line = std::to_string(f.location.line);
     const std::string column = std::to_string(f.location.column);

@@ -533,7 +533,7 @@ void write_data(const ReportModel& m, std::ostream& out) {
 
   std::unordered_map<const RuleInfo*, std::uint64_t> rule_index;
   w.key("rules").begin_array();
-  for (const Finding& f : s.findings) {
+  for (const FindingView f : s.findings) {
     if (!rule_index.emplace(f.rule, rule_index.size()).second) continue;
     const RuleInfo& r = *f.rule;
     w.begin_object()
@@ -560,7 +560,7 @@ void write_data(const ReportModel& m, std::ostream& out) {
   w.key("findings").begin_array();
   for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
     if (groups.hidden[fi]) continue;
-    const Finding& f = s.findings[fi];
+    const FindingView f = s.findings[fi];
     std::string message = m.message(f);
     if (groups.more[fi] > 0)
       message += " (… " + std::string(tr(L, "and")) + ' ' + std::to_string(groups.more[fi]) + ' ' +
@@ -801,13 +801,13 @@ void write_matrix_card(const ReportModel& m, std::ostream& out) {
   const std::size_t kCats = m.categories.size();
   std::map<std::string, std::vector<std::uint64_t>> cells;
   std::set<std::string> seen;
-  for (const Finding& f : s.findings) {
+  for (const FindingView f : s.findings) {
     if (f.result != Result::Fail) continue;
     std::string key = f.rule->id;
-    for (const std::string* part : {&f.location.file, &f.kind, &f.ns, &f.name})
-      (key += '\0') += *part;
+    for (const std::string_view part : {f.location.file, f.kind, f.ns, f.name})
+      (key += '\0') += part;
     if (!seen.insert(std::move(key)).second) continue;
-    auto& row = cells[f.ns];
+    auto& row = cells[std::string(f.ns)];
     row.resize(kCats);
     const std::size_t c = m.category_position(f.rule->category);
     if (c < kCats) ++row[c];

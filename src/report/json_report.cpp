@@ -185,7 +185,7 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
 
   w.key("findings").begin_array();
   for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
-    const Finding& f = s.findings[fi];
+    const FindingView f = s.findings[fi];
     w.begin_object()
         .field("rule", f.rule->id)
         .field("title", f.rule->title_in(m.lang))

@@ -78,12 +78,12 @@ std::string html(std::string_view s) {
   return out;
 }
 
-std::string resource_label(const Finding& f) {
-  return f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name;
+std::string resource_label(const FindingView f) {
+  return std::string(f.kind) + " " + (f.ns.empty() ? std::string() : std::string(f.ns) + "/") + std::string(f.name);
 }
 
-std::string location_label(const Finding& f) {
-  std::string s = f.location.file;
+std::string location_label(const FindingView f) {
+  std::string s(f.location.file);
   if (f.location.line) {
     s += ':';
     s += std::to_string(f.location.line);
@@ -91,7 +91,7 @@ std::string location_label(const Finding& f) {
   return s;
 }
 
-bool same_resource(const Finding& a, const Finding& b) {
+bool same_resource(const FindingView& a, const FindingView& b) {
   return a.kind == b.kind && a.ns == b.ns && a.name == b.name && a.location.file == b.location.file;
 }
 
@@ -185,15 +185,17 @@ void write_header(std::ostream& out, const ReportModel& m) {
 void write_top_findings(std::ostream& out, const ReportModel& m) {
   const EngineResult& s = *m.result;
   const Lang L = m.lang;
-  std::vector<const Finding*> failed;
-  for (const Finding& f : s.findings)
-    if (f.result == Result::Fail) failed.push_back(&f);
   // Most severe first; input order among equals, so the list is stable.
-  std::stable_sort(failed.begin(), failed.end(), [](const Finding* a, const Finding* b) {
-    return a->rule->severity > b->rule->severity;
-  });
+  std::size_t failed_total = 0;
+  for (const FindingView f : s.findings) failed_total += f.result == Result::Fail ? 1 : 0;
+  std::vector<std::size_t> failed;
+  for (int sev = static_cast<int>(Severity::Critical); sev >= 0 && failed.size() < kTopFindings; --sev)
+    for (std::size_t i = 0; i < s.findings.size() && failed.size() < kTopFindings; ++i) {
+      const FindingView f = s.findings[i];
+      if (f.result == Result::Fail && f.rule->severity == static_cast<Severity>(sev)) failed.push_back(i);
+    }
   out << "### " << tr(L, "Top findings") << "\n\n";
-  if (failed.empty()) {
+  if (failed_total == 0) {
     out << tr(L, "No failed checks.") << "\n\n";
     return;
   }
@@ -201,13 +203,13 @@ void write_top_findings(std::ostream& out, const ReportModel& m) {
       << tr(L, "Message") << " | " << tr(L, "Location") << " |\n";
   out << "|---|---|---|---|---|\n";
   for (std::size_t i = 0; i < failed.size() && i < kTopFindings; ++i) {
-    const Finding& f = *failed[i];
+    const FindingView f = s.findings[failed[i]];
     out << "| " << tr(L, to_string(f.rule->severity)) << " | `" << f.rule->id << "` | "
         << cell(resource_label(f)) << " | " << cell(m.message(f)) << " | "
         << cell(location_label(f)) << " |\n";
   }
-  if (failed.size() > kTopFindings)
-    out << "\n" << tr(L, "Showing") << " " << kTopFindings << " / " << failed.size() << ".\n";
+  if (failed_total > kTopFindings)
+    out << "\n" << tr(L, "Showing") << " " << kTopFindings << " / " << failed_total << ".\n";
   out << '\n';
 }
 
@@ -242,9 +244,9 @@ void write_skipped(std::ostream& out, const ReportModel& m) {
 
 // One collapsed block for the findings [first, last) of one resource.
 std::string details_block(const ReportModel& m, std::size_t first, std::size_t last) {
-  const std::vector<Finding>& fs = m.result->findings;
+  const FindingStore& fs = m.result->findings;
   const Lang L = m.lang;
-  const Finding& head = fs[first];
+  const FindingView head = fs[first];
   std::ostringstream b;
   b << "<details>\n<summary><b>" << html(resource_label(head)) << "</b> — " << last - first << " "
     << tr(L, "findings") << " · " << html(head.location.file) << "</summary>\n\n";
@@ -252,7 +254,7 @@ std::string details_block(const ReportModel& m, std::size_t first, std::size_t l
     << tr(L, "Message") << " | " << tr(L, "Location") << " | " << tr(L, "Remediation") << " |\n";
   b << "|---|---|---|---|---|---|\n";
   for (std::size_t i = first; i < last; ++i) {
-    const Finding& f = fs[i];
+    const FindingView f = fs[i];
     std::string where = location_label(f);
     if (!f.location.path.empty()) {
       where += '\n';

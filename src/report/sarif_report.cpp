@@ -175,7 +175,7 @@ void write_rule(JsonWriter& w, const RuleInfo& r, Lang L, const FrameworkView* f
   w.end_object();
 }
 
-void write_result(JsonWriter& w, const ReportModel& m, const Finding& f, std::size_t rule_index, bool indexed,
+void write_result(JsonWriter& w, const ReportModel& m, const FindingView f, std::size_t rule_index, bool indexed,
                   BaselineState baseline) {
   w.begin_object().field("ruleId", f.rule->id);
   if (baseline != BaselineState::None)
@@ -296,7 +296,7 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
   w.field("language", lang_code(L));
   w.key("results").begin_array();
   for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
-    const Finding& f = s.findings[fi];
+    const FindingView f = s.findings[fi];
     if (f.result == Result::Pass) continue;
     auto it = rule_index.find(f.rule);
     write_result(w, m, f, it == rule_index.end() ? 0 : it->second, it != rule_index.end(),

@@ -158,12 +158,13 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   std::string current;
   for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
     if (groups.hidden[fi]) continue;
-    const Finding& f = s.findings[fi];
+    const FindingView f = s.findings[fi];
     const bool is_new = !m.baseline.empty() && m.baseline[fi] == BaselineState::New;
-    std::string resource = terminal_safe(f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name);
+    std::string resource = terminal_safe(std::string(f.kind) + " " +
+                                         (f.ns.empty() ? std::string() : std::string(f.ns) + "/") + std::string(f.name));
     // The same object defined in two files is two resources.
-    if (resource + '\n' + f.location.file != current) {
-      current = resource + '\n' + f.location.file;
+    if (resource + '\n' + std::string(f.location.file) != current) {
+      current = resource + '\n' + std::string(f.location.file);
       out << "\n  " << st(kBold) << resource << st(kReset) << "  " << st(kDim) << Tsafe{f.location.file}
           << st(kReset) << '\n';
     }

@@ -8,20 +8,25 @@
 
 namespace kg {
 
-void fold_superseded(
-    std::vector<Finding>& findings, std::size_t begin, const std::vector<const Rule*>& rules,
+namespace {
+
+// The findings of [begin, size) to keep (empty: keep all). `Findings` is a
+// vector of Finding or a FindingStore: both read as FindingView.
+template <class Findings>
+std::vector<bool> unfolded(
+    const Findings& findings, std::size_t begin, const std::vector<const Rule*>& rules,
     std::vector<RuleTally>* tallies,
     const std::function<std::vector<RuleTally>*(std::size_t object)>& scope_tallies) {
   // Most scans have no rule in force that supersedes another: nothing to do.
   std::set<std::string_view> superseded;
   for (const Rule* r : rules)
     for (const std::string& id : r->supersedes) superseded.insert(id);
-  if (superseded.empty() || begin >= findings.size()) return;
+  if (superseded.empty() || begin >= findings.size()) return {};
   // Findings name their rule as engine-neutral RuleInfo; the scan's rules
   // carry the catalog's supersedes list.
   std::unordered_map<const RuleInfo*, std::size_t> index;
   for (std::size_t i = 0; i < rules.size(); ++i) index.emplace(rules[i], i);
-  auto rule_of = [&](const Finding& f) -> const Rule* {
+  auto rule_of = [&](const FindingView& f) -> const Rule* {
     auto it = index.find(f.rule);
     return it == index.end() ? nullptr : rules[it->second];
   };
@@ -31,19 +36,19 @@ void fold_superseded(
   using Key = std::tuple<std::size_t, Result, std::string_view, std::string_view>;
   std::map<Key, std::vector<const Rule*>> owners;
   for (std::size_t i = begin; i < findings.size(); ++i) {
-    const Finding& f = findings[i];
+    const FindingView f = findings[i];
     const Rule* r = rule_of(f);
     if (r && f.result != Result::Pass && !r->supersedes.empty())
       owners[{f.object, f.result, f.container, f.location.path}].push_back(r);
   }
-  if (owners.empty()) return;
+  if (owners.empty()) return {};
 
   std::vector<bool> drop(findings.size(), false);
   // (object, rule) → (findings, folded): a rule whose every finding on an
   // object was folded no longer counts that object; the owner counts it.
   std::map<std::pair<std::size_t, std::size_t>, std::tuple<std::size_t, std::size_t, bool>> per_object;
   for (std::size_t i = begin; i < findings.size(); ++i) {
-    const Finding& f = findings[i];
+    const FindingView f = findings[i];
     if (f.result == Result::Pass || !superseded.count(f.rule->id)) continue;
     auto ri = index.find(f.rule);
     if (ri == index.end()) continue;
@@ -78,13 +83,32 @@ void fold_superseded(
         if (std::vector<RuleTally>* st = scope_tallies(key.first); st && key.second < st->size())
           uncount((*st)[key.second]);
     }
+  drop.flip();
+  return drop;
+}
+
+}  // namespace
+
+void fold_superseded(
+    std::vector<Finding>& findings, std::size_t begin, const std::vector<const Rule*>& rules,
+    std::vector<RuleTally>* tallies,
+    const std::function<std::vector<RuleTally>*(std::size_t object)>& scope_tallies) {
+  const std::vector<bool> keep = unfolded(findings, begin, rules, tallies, scope_tallies);
+  if (keep.empty()) return;
   std::size_t out = begin;
   for (std::size_t i = begin; i < findings.size(); ++i)
-    if (!drop[i]) {
+    if (keep[i]) {
       if (out != i) findings[out] = std::move(findings[i]);
       ++out;
     }
   findings.erase(findings.begin() + static_cast<std::ptrdiff_t>(out), findings.end());
+}
+
+void fold_superseded(
+    FindingStore& findings, const std::vector<const Rule*>& rules, std::vector<RuleTally>* tallies,
+    const std::function<std::vector<RuleTally>*(std::size_t object)>& scope_tallies) {
+  const std::vector<bool> keep = unfolded(findings, 0, rules, tallies, scope_tallies);
+  if (!keep.empty()) findings.keep(keep);
 }
 
 }  // namespace kg

@@ -25,5 +25,8 @@ void fold_superseded(
     std::vector<Finding>& findings, std::size_t begin, const std::vector<const Rule*>& rules,
     std::vector<RuleTally>* tallies,
     const std::function<std::vector<RuleTally>*(std::size_t object)>& scope_tallies = nullptr);
+void fold_superseded(
+    FindingStore& findings, const std::vector<const Rule*>& rules, std::vector<RuleTally>* tallies,
+    const std::function<std::vector<RuleTally>*(std::size_t object)>& scope_tallies = nullptr);
 
 }  // namespace kg

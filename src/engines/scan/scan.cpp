@@ -10,7 +10,6 @@
 #include "sources/kube/cluster_reader.hpp"
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -361,10 +360,7 @@ struct Scanner::FileOutcome {
   std::uint64_t objects = 0;
   std::uint64_t documents = 0;
   std::uint64_t bytes = 0;
-  // Deques, not vectors: they grow while the whole input file is still in
-  // memory, and a vector's doubling would briefly hold two copies at the
-  // scan's memory peak.
-  std::deque<Finding> findings;
+  FindingStore findings;
   std::vector<InputError> errors;
   std::vector<InputError> warnings;
   Inventory inventory;
@@ -888,7 +884,7 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
                    return;
                  }
                  tally(out.tallies[ri], result);
-                 for (Finding& f : rows) out.findings.push_back(std::move(f));
+                 for (const Finding& f : rows) out.findings.push_back(f);
                });
     }
   });
@@ -915,7 +911,7 @@ class ResultSink final : public SetSink {
   using Exempt = std::function<bool(std::size_t object, std::string& reason, std::string& until,
                                     bool& in_source)>;
   using Count = std::function<void(std::size_t global, Result res)>;
-  ResultSink(ScanResult& r, std::deque<Finding>& out, const Inventory& inv, std::size_t rule_index,
+  ResultSink(ScanResult& r, FindingStore& out, const Inventory& inv, std::size_t rule_index,
              bool show_passed, Exempt exempt, Count count, const std::vector<std::size_t>* global_of = nullptr,
              const std::vector<char>* owned = nullptr)
       : r_(r), out_(out), inv_(inv), rule_index_(rule_index), show_passed_(show_passed),
@@ -963,7 +959,7 @@ class ResultSink final : public SetSink {
   }
 
   ScanResult& r_;
-  std::deque<Finding>& out_;
+  FindingStore& out_;
   const Inventory& inv_;
   std::size_t rule_index_;
   bool show_passed_;
@@ -1084,17 +1080,13 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
 
   Inventory inv;
   std::vector<Provisional> provisional;
-  std::size_t total_findings = 0, total_provisional = 0;
-  for (const FileOutcome& o : outcomes) {
-    total_findings += o.findings.size();
-    total_provisional += o.provisional.size();
-  }
+  std::size_t total_provisional = 0;
+  for (const FileOutcome& o : outcomes) total_provisional += o.provisional.size();
   provisional.reserve(total_provisional);
-  // Findings are moved into r.findings only once their number is known (the
-  // files' own, then the settled and set-level ones gathered in `late`), so
-  // the vector is allocated once and never holds two copies while it grows.
+  // The files' findings join r.findings after the settled and set-level ones
+  // are gathered in `late`.
   std::vector<std::size_t> bases;
-  std::deque<Finding> late;
+  FindingStore late;
   for (std::size_t oi = 0; oi < outcomes.size(); ++oi) {
     FileOutcome& o = outcomes[oi];
     const std::size_t base = inv.objects.size();
@@ -1225,7 +1217,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
         if (!selected) continue;  // not applicable: nothing routes traffic to it
       }
       count(p.object, p.rule, p.result);
-      for (Finding& f : p.findings) late.push_back(std::move(f));
+      for (const Finding& f : p.findings) late.push_back(f);
     }
 
     // Set-level rules over the scope.
@@ -1275,63 +1267,38 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
         f.location.column = r.cluster->column;
         f.location.path = std::move(v.path);
         f.object = inv.objects.size();  // after every object of the input
-        late.push_back(std::move(f));
+        late.push_back(f);
       }
     }
   }
 
-  // Popped as they are moved: each finding's deque block is freed at once,
-  // and the freed pages go back to the kernel as the move advances (malloc
-  // keeps them otherwise), so the findings are never resident twice.
-  r.findings.reserve(total_findings + late.size());
-  std::size_t moved = 0;
-  auto move_from = [&](std::deque<Finding>& fs, std::size_t base) {
-    while (!fs.empty()) {
-      fs.front().object += base;
-      r.findings.push_back(std::move(fs.front()));
-      fs.pop_front();
-#ifdef __GLIBC__
-      if (++moved % 65536 == 0) malloc_trim(0);
-#endif
-    }
-    std::deque<Finding>().swap(fs);
-  };
-  for (std::size_t i = 0; i < outcomes.size(); ++i) move_from(outcomes[i].findings, bases[i]);
-  move_from(late, 0);
+  // Each file's store is appended and emptied in turn, so the findings are
+  // never resident twice.
+  for (std::size_t i = 0; i < outcomes.size(); ++i) r.findings.append(std::move(outcomes[i].findings), bases[i]);
+  r.findings.append(std::move(late), 0);
 
   // The per-scope tallies lose the folded findings too, so each scope's line in
   // the overview adds up to the totals.
-  fold_superseded(r.findings, 0, rules_, &r.tallies, [&](std::size_t object) -> std::vector<RuleTally>* {
+  fold_superseded(r.findings, rules_, &r.tallies, [&](std::size_t object) -> std::vector<RuleTally>* {
     if (!scoped || object >= r.object_scope.size()) return nullptr;
     return &r.scopes[r.object_scope[object]].tallies;
   });
 
   // Input order; within one resource failures first, the most severe first.
-  // Findings are large: sort indices, then move each finding once.
-  auto rank = [](Result res) { return res == Result::Fail ? 0 : res == Result::Exempt ? 1 : 2; };
+  // The sort key of each finding is packed once: object, result rank, severity.
+  auto rank = [](Result res) -> std::uint64_t { return res == Result::Fail ? 0 : res == Result::Exempt ? 1 : 2; };
+  std::vector<std::uint64_t> keys(r.findings.size());
+  for (std::size_t i = 0; i < keys.size(); ++i) {
+    const FindingView f = r.findings[i];
+    keys[i] = (static_cast<std::uint64_t>(f.object) << 8) | (rank(f.result) << 4) |
+              (3 - static_cast<std::uint64_t>(f.rule->severity));
+  }
   std::vector<std::uint32_t> order(r.findings.size());
   for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t ia, std::uint32_t ib) {
-    const Finding& a = r.findings[ia];
-    const Finding& b = r.findings[ib];
-    if (a.object != b.object) return a.object < b.object;
-    if (a.result != b.result) return rank(a.result) < rank(b.result);
-    return a.rule->severity > b.rule->severity;
-  });
-  // Apply the permutation in place, cycle by cycle: no second vector of findings.
-  for (std::uint32_t start = 0; start < order.size(); ++start) {
-    if (order[start] == start) continue;
-    Finding held = std::move(r.findings[start]);
-    std::uint32_t at = start;
-    while (order[at] != start) {
-      const std::uint32_t from = order[at];
-      r.findings[at] = std::move(r.findings[from]);
-      order[at] = at;
-      at = from;
-    }
-    r.findings[at] = std::move(held);
-    order[at] = at;
-  }
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::uint32_t ia, std::uint32_t ib) { return keys[ia] < keys[ib]; });
+  std::vector<std::uint64_t>().swap(keys);
+  r.findings.permute(std::move(order));
   // The same expired annotation may be seen by several checks; report it once.
   std::sort(r.warnings.begin(), r.warnings.end(), [](const InputError& a, const InputError& b) {
     return std::tie(a.file, a.line, a.message) < std::tie(b.file, b.line, b.message);
