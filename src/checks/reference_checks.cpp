@@ -10,6 +10,7 @@
 #include "checks/check_util.hpp"
 #include "checks/registry.hpp"
 #include "core/glob.hpp"
+#include "core/label_index.hpp"
 
 namespace kg {
 namespace {
@@ -269,6 +270,9 @@ class ReferenceTarget final : public SetCheck {
   }
 
   static void network_policy_peer(const Inventory& inv, SetSink& sink) {
+    PerNamespace<LabeledIndex> workloads(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return inv.workloads_in(ns); },
+        [&](std::size_t wi) -> const Labels& { return inv.workloads[wi].pod_labels; });
     for (const NetworkPolicyFacts& np : inv.network_policies) {
       const ObjectFacts& o = inv.objects[np.object];
       std::vector<SetViolation> violations;
@@ -276,7 +280,7 @@ class ReferenceTarget final : public SetCheck {
       for (const NetworkPolicyFacts::Peer& peer : np.peers) {
         if (peer.selector.empty()) continue;  // {} is every pod of the namespace, present or future
         evaluated = true;
-        const auto& in_ns = inv.workloads_in(o.ns);
+        const auto& in_ns = workloads.in(o.ns).candidates(peer.selector);
         const bool any = std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t wi) {
           return peer.selector.matches(inv.workloads[wi].pod_labels);
         });
@@ -296,6 +300,9 @@ class ReferenceTarget final : public SetCheck {
   }
 
   static void service_target_port(const Inventory& inv, SetSink& sink) {
+    PerNamespace<LabeledIndex> by_labels(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return inv.workloads_in(ns); },
+        [&](std::size_t wi) -> const Labels& { return inv.workloads[wi].pod_labels; });
     for (const ServiceFacts& s : inv.services) {
       if (!s.selector.present || s.type == "ExternalName") continue;
       const bool named = std::any_of(s.ports.begin(), s.ports.end(),
@@ -303,7 +310,7 @@ class ReferenceTarget final : public SetCheck {
       if (!named) continue;
       const ObjectFacts& o = inv.objects[s.object];
       std::vector<const WorkloadFacts*> selected;
-      for (std::size_t wi : inv.workloads_in(o.ns)) {
+      for (std::size_t wi : by_labels.in(o.ns).candidates(s.selector)) {
         const WorkloadFacts& w = inv.workloads[wi];
         if (top_level(inv, w) && s.selector.matches(w.pod_labels)) selected.push_back(&w);
       }
@@ -487,11 +494,29 @@ class ReferenceTarget final : public SetCheck {
     std::unordered_map<std::string, const ServiceReference*> routed;  // "ns/service" → first reference
     for (const ServiceReference& r : inv.service_references)
       if (r.external) routed.emplace(r.ns + "/" + r.service, &r);
+    // Only a Service that exposes (NodePort, LoadBalancer, or routed to from
+    // outside) can make `via`: the others are not indexed at all.
+    std::unordered_map<std::string, std::vector<std::size_t>> exposing;
+    for (std::size_t si = 0; si < inv.services.size(); ++si) {
+      const ServiceFacts& s = inv.services[si];
+      const ObjectFacts& so = inv.objects[s.object];
+      if (s.type == "NodePort" || s.type == "LoadBalancer" || routed.count(so.ns + "/" + so.name))
+        exposing[so.ns].push_back(si);
+    }
+    const std::vector<std::size_t> none;
+    PerNamespace<SelectorIndex> services(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& {
+          auto it = exposing.find(ns);
+          return it == exposing.end() ? none : it->second;
+        },
+        [&](std::size_t si) -> const LabelSelector& { return inv.services[si].selector; });
+    std::vector<std::size_t> candidates;
     for (const WorkloadFacts& w : inv.workloads) {
       if (!w.long_running || !top_level(inv, w)) continue;
       const ObjectFacts& o = inv.objects[w.object];
       std::string via;
-      for (std::size_t si : inv.services_in(o.ns)) {
+      services.in(o.ns).candidates(w.pod_labels, candidates);
+      for (std::size_t si : candidates) {
         const ServiceFacts& s = inv.services[si];
         if (!s.selector.matches(w.pod_labels)) continue;
         const ObjectFacts& so = inv.objects[s.object];

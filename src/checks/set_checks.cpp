@@ -8,6 +8,7 @@
 #include "checks/rbac_bootstrap.hpp"
 #include "checks/check_util.hpp"
 #include "checks/registry.hpp"
+#include "core/label_index.hpp"
 
 namespace kg {
 namespace {
@@ -46,10 +47,29 @@ class NetworkCoverage final : public SetCheck {
   std::vector<std::string> needs_kinds() const override { return {"NetworkPolicy", "workloads"}; }
   bool require_both = false;
   void evaluate(const Inventory& inv, SetSink& sink) const override {
+    PerNamespace<SelectorIndex> policies(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return inv.network_policies_in(ns); },
+        [&](std::size_t ni) -> const LabelSelector& { return inv.network_policies[ni].pod_selector; });
+    // Policies with podSelector {} select every pod of their namespace: their
+    // policy types are gathered once per namespace.
+    struct Everyone {
+      bool any = false, ingress = false, egress = false;
+    };
+    std::unordered_map<std::string, Everyone> everyone;
+    std::vector<std::size_t> candidates;
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];
-      bool ingress = false, egress = false, any = false;
-      for (std::size_t ni : inv.network_policies_in(o.ns)) {
+      const SelectorIndex& index = policies.in(o.ns);
+      auto [all, fresh] = everyone.try_emplace(o.ns);
+      if (fresh)
+        for (std::size_t ni : index.selecting_everything()) {
+          all->second.any = true;
+          all->second.ingress |= inv.network_policies[ni].ingress_type;
+          all->second.egress |= inv.network_policies[ni].egress_type;
+        }
+      bool ingress = all->second.ingress, egress = all->second.egress, any = all->second.any;
+      index.candidates(w.pod_labels, candidates, false);
+      for (std::size_t ni : candidates) {
         const NetworkPolicyFacts& np = inv.network_policies[ni];
         if (!np.pod_selector.matches(w.pod_labels)) continue;
         any = true;
@@ -167,8 +187,11 @@ class SelectorTarget final : public SetCheck {
     return {services ? "Service" : "NetworkPolicy", "workloads"};
   }
   void evaluate(const Inventory& inv, SetSink& sink) const override {
+    PerNamespace<LabeledIndex> workloads(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return inv.workloads_in(ns); },
+        [&](std::size_t wi) -> const Labels& { return inv.workloads[wi].pod_labels; });
     auto any_match = [&](const std::string& ns, const LabelSelector& sel) {
-      const auto& in_ns = inv.workloads_in(ns);
+      const auto& in_ns = workloads.in(ns).candidates(sel);
       return std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t wi) {
         return sel.matches(inv.workloads[wi].pod_labels);
       });
@@ -208,14 +231,16 @@ class PdbCoverage final : public SetCheck {
   std::vector<std::string> needs_kinds() const override { return {"PodDisruptionBudget", "workloads"}; }
   std::int64_t min_replicas = 2;
   void evaluate(const Inventory& inv, SetSink& sink) const override {
+    PerNamespace<SelectorIndex> pdbs(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return inv.pdbs_in(ns); },
+        [&](std::size_t pi) -> const LabelSelector& { return inv.pdbs[pi].second; });
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];
       if (o.kind != "Deployment" && o.kind != "StatefulSet") return;
       // spec.replicas unset is the API default, 1.
       const std::int64_t replicas = w.replicas.value_or(1);
       if (replicas < min_replicas) return;
-      const auto& in_ns = inv.pdbs_in(o.ns);
-      const bool covered = std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t pi) {
+      const bool covered = pdbs.in(o.ns).any(w.pod_labels, [&](std::size_t pi) {
         return inv.pdbs[pi].second.matches(w.pod_labels);
       });
       if (covered) {

@@ -7,6 +7,7 @@
 #include "checks/registry.hpp"
 #include "core/clock.hpp"
 #include "core/glob.hpp"
+#include "core/label_index.hpp"
 #include "sources/kube/cluster_reader.hpp"
 
 #include <fcntl.h>
@@ -1202,6 +1203,10 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     // Settle held-back verdicts now that every object of the scope is known.
     std::map<std::size_t, const WorkloadFacts*> workload_of;
     for (const WorkloadFacts& w : pinv.workloads) workload_of[w.object] = &w;
+    PerNamespace<SelectorIndex> services_in(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return pinv.services_in(ns); },
+        [&](std::size_t si) -> const LabelSelector& { return pinv.services[si].selector; });
+
     for (Provisional& p : provisional) {
       if (scoped && owner_part[p.object] != pi) continue;
       const std::size_t local = scoped ? local_of[p.object] : p.object;
@@ -1209,9 +1214,8 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
       if (rules_[p.rule]->deferral == Deferral::SelectedByService) {
         auto w = workload_of.find(local);
         const std::string& ns = pinv.objects[local].ns;
-        const auto& services = pinv.services_in(ns);
         const bool selected = w != workload_of.end() &&
-                              std::any_of(services.begin(), services.end(), [&](std::size_t si) {
+                              services_in.in(ns).any(w->second->pod_labels, [&](std::size_t si) {
                                 return pinv.services[si].selector.matches(w->second->pod_labels);
                               });
         if (!selected) continue;  // not applicable: nothing routes traffic to it
