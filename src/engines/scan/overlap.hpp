@@ -12,6 +12,7 @@
 
 namespace kg {
 
+// The findings of one object must be neighbours (the scan folds after sorting).
 // Drops the failed (exempted) findings in `findings[begin, end)` that a failed
 // (exempted) finding of a superseding rule covers: same object, container and
 // field path. With `tallies` (parallel to `rules`), a rule whose every finding

@@ -352,7 +352,7 @@ struct Provisional {
   std::size_t object;
   std::size_t rule;
   Result result;
-  std::vector<Finding> findings;
+  std::size_t first, last;  // its findings in FileOutcome::held (then the merged store)
 };
 
 struct Scanner::FileOutcome {
@@ -366,6 +366,7 @@ struct Scanner::FileOutcome {
   std::vector<InputError> warnings;
   Inventory inventory;
   std::deque<Provisional> provisional;
+  FindingStore held;  // the findings of provisional verdicts
   std::optional<ClusterInfo> cluster;  // from a snapshot's List envelope
   std::string path;  // the file as named in the report
   std::string base;  // the input directory it was found in; "" for a file named as input
@@ -881,7 +882,9 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
       evaluate(obj, pod, facts, local, false, ctx, out.warnings,
                [&](std::size_t ri, Result result, std::vector<Finding>& rows) {
                  if (owned || rules_[ri]->deferral != Deferral::None) {
-                   out.provisional.push_back({local, ri, result, std::move(rows)});
+                   const std::size_t first = out.held.size();
+                   for (const Finding& f : rows) out.held.push_back(f);
+                   out.provisional.push_back({local, ri, result, first, out.held.size()});
                    return;
                  }
                  tally(out.tallies[ri], result);
@@ -1081,6 +1084,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
 
   Inventory inv;
   std::vector<Provisional> provisional;
+  FindingStore held;
   std::size_t total_provisional = 0;
   for (const FileOutcome& o : outcomes) total_provisional += o.provisional.size();
   provisional.reserve(total_provisional);
@@ -1103,11 +1107,14 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     r.objects += o.objects;
     r.documents += o.documents;
     r.bytes += o.bytes;
+    const std::size_t held_base = held.size();
     for (Provisional& p : o.provisional) {
       p.object += base;
-      for (Finding& f : p.findings) f.object += base;
-      provisional.push_back(std::move(p));
+      p.first += held_base;
+      p.last += held_base;
+      provisional.push_back(p);
     }
+    held.append(std::move(o.held), base);
     std::deque<Provisional>().swap(o.provisional);
     inv.append(std::move(o.inventory));
     o.inventory = Inventory{};
@@ -1221,7 +1228,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
         if (!selected) continue;  // not applicable: nothing routes traffic to it
       }
       count(p.object, p.rule, p.result);
-      for (const Finding& f : p.findings) late.push_back(f);
+      for (std::size_t i = p.first; i < p.last; ++i) late.push_back(held[i]);
     }
 
     // Set-level rules over the scope.
@@ -1240,6 +1247,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     }
   }
   std::vector<Provisional>().swap(provisional);
+  held.clear();
   if (duplicates > kDuplicatesNamed)
     r.warnings.push_back({r.inputs.empty() ? std::string() : r.inputs.front(), 0, 0,
                           std::to_string(duplicates - kDuplicatesNamed) +
@@ -1281,28 +1289,44 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   for (std::size_t i = 0; i < outcomes.size(); ++i) r.findings.append(std::move(outcomes[i].findings), bases[i]);
   r.findings.append(std::move(late), 0);
 
-  // The per-scope tallies lose the folded findings too, so each scope's line in
+  // Input order; within one resource failures first, the most severe first.
+  // Each finding's sort key is packed once with its position (a tie-break that
+  // keeps the order stable): object, result rank, severity, position.
+  auto rank = [](Result res) -> std::uint64_t { return res == Result::Fail ? 0 : res == Result::Exempt ? 1 : 2; };
+  constexpr std::size_t kPositionBits = 28;
+  if (r.findings.size() < (std::size_t{1} << kPositionBits) && inv.objects.size() < (std::size_t{1} << 32)) {
+    std::vector<std::uint64_t> keys(r.findings.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      const FindingView f = r.findings[i];
+      keys[i] = (static_cast<std::uint64_t>(f.object) << 32) | (rank(f.result) << 30) |
+                ((3 - static_cast<std::uint64_t>(f.rule->severity)) << kPositionBits) | i;
+    }
+    std::sort(keys.begin(), keys.end());
+    std::vector<std::uint32_t> order(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      order[i] = static_cast<std::uint32_t>(keys[i] & ((std::uint64_t{1} << kPositionBits) - 1));
+    std::vector<std::uint64_t>().swap(keys);
+    r.findings.permute(std::move(order));
+  } else {
+    std::vector<std::uint32_t> order(r.findings.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t ia, std::uint32_t ib) {
+      const FindingView a = r.findings[ia];
+      const FindingView b = r.findings[ib];
+      if (a.object != b.object) return a.object < b.object;
+      if (a.result != b.result) return rank(a.result) < rank(b.result);
+      return a.rule->severity > b.rule->severity;
+    });
+    r.findings.permute(std::move(order));
+  }
+
+  // After the sort, so the findings of one object are neighbours. The
+  // per-scope tallies lose the folded findings too, so each scope's line in
   // the overview adds up to the totals.
   fold_superseded(r.findings, rules_, &r.tallies, [&](std::size_t object) -> std::vector<RuleTally>* {
     if (!scoped || object >= r.object_scope.size()) return nullptr;
     return &r.scopes[r.object_scope[object]].tallies;
   });
-
-  // Input order; within one resource failures first, the most severe first.
-  // The sort key of each finding is packed once: object, result rank, severity.
-  auto rank = [](Result res) -> std::uint64_t { return res == Result::Fail ? 0 : res == Result::Exempt ? 1 : 2; };
-  std::vector<std::uint64_t> keys(r.findings.size());
-  for (std::size_t i = 0; i < keys.size(); ++i) {
-    const FindingView f = r.findings[i];
-    keys[i] = (static_cast<std::uint64_t>(f.object) << 8) | (rank(f.result) << 4) |
-              (3 - static_cast<std::uint64_t>(f.rule->severity));
-  }
-  std::vector<std::uint32_t> order(r.findings.size());
-  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::uint32_t ia, std::uint32_t ib) { return keys[ia] < keys[ib]; });
-  std::vector<std::uint64_t>().swap(keys);
-  r.findings.permute(std::move(order));
   // The same expired annotation may be seen by several checks; report it once.
   std::sort(r.warnings.begin(), r.warnings.end(), [](const InputError& a, const InputError& b) {
     return std::tie(a.file, a.line, a.message) < std::tie(b.file, b.line, b.message);
