@@ -124,8 +124,8 @@ struct FindingStore::Pool {
   IdIndex string_index;
   std::vector<Subject> subjects;
   IdIndex subject_index;
-  std::vector<Exemption> exemptions{Exemption{0, 0}};  // id 0 = none
-  IdIndex exemption_index;
+  std::vector<Extra> extras{Extra{0, 0, 0, 0}};  // id 0 = none
+  IdIndex extra_index;
   std::vector<const RuleInfo*> rules;
   // The last subject added: consecutive findings are mostly of one object.
   std::uint32_t last_subject = UINT32_MAX;
@@ -162,13 +162,15 @@ struct FindingStore::Pool {
         });
   }
 
+  // The object index is left out of the hash (an identity defined twice is
+  // rare), so append() can shift every object without rehashing.
   static std::size_t hash(const Subject& s) { return mix(mix(mix(mix(0, s.kind), s.ns), s.name), s.file); }
   std::uint32_t intern(const Subject& x) {
     return subject_index.find_or_add(
         hash(x),
         [&](std::uint32_t id) {
           const Subject& y = subjects[id];
-          return y.kind == x.kind && y.ns == x.ns && y.name == x.name && y.file == x.file;
+          return y.kind == x.kind && y.ns == x.ns && y.name == x.name && y.file == x.file && y.object == x.object;
         },
         [&](std::uint32_t id) { return hash(subjects[id]); },
         [&] {
@@ -177,15 +179,22 @@ struct FindingStore::Pool {
         });
   }
 
-  static std::size_t hash(const Exemption& e) { return mix(mix(0, e.reason), e.until); }
-  std::uint32_t intern(const Exemption& x) {
-    if (x.reason == 0 && x.until == 0) return 0;
-    return exemption_index.find_or_add(
-        hash(x), [&](std::uint32_t id) { return exemptions[id].reason == x.reason && exemptions[id].until == x.until; },
-        [&](std::uint32_t id) { return hash(exemptions[id]); },
+  static std::size_t hash(const Extra& e) {
+    return mix(mix(mix(mix(0, e.container), e.free_subject), e.reason), e.until);
+  }
+  std::uint32_t intern(const Extra& x) {
+    if (x.container == 0 && x.free_subject == 0 && x.reason == 0 && x.until == 0) return 0;
+    return extra_index.find_or_add(
+        hash(x),
+        [&](std::uint32_t id) {
+          const Extra& y = extras[id];
+          return y.container == x.container && y.free_subject == x.free_subject && y.reason == x.reason &&
+                 y.until == x.until;
+        },
+        [&](std::uint32_t id) { return hash(extras[id]); },
         [&] {
-          exemptions.push_back(x);
-          return narrow(exemptions.size() - 1);
+          extras.push_back(x);
+          return narrow(extras.size() - 1);
         });
   }
 
@@ -201,11 +210,12 @@ struct FindingStore::Pool {
   std::uint32_t subject_of(const FindingView& f) {
     if (last_subject != UINT32_MAX) {
       const Subject& s = subjects[last_subject];
-      if (strings[s.kind] == f.kind && strings[s.ns] == f.ns && strings[s.name] == f.name &&
-          strings[s.file] == f.location.file)
+      if (s.object == f.object && strings[s.kind] == f.kind && strings[s.ns] == f.ns &&
+          strings[s.name] == f.name && strings[s.file] == f.location.file)
         return last_subject;
     }
-    last_subject = intern(Subject{intern(f.kind), intern(f.ns), intern(f.name), intern(f.location.file)});
+    last_subject = intern(
+        Subject{intern(f.kind), intern(f.ns), intern(f.name), intern(f.location.file), narrow(f.object)});
     return last_subject;
   }
 };
@@ -220,43 +230,47 @@ void FindingStore::clear() {
   pool_ = std::make_unique<Pool>();
 }
 
+namespace {
+constexpr std::uint32_t kFlagBits = 3;
+}  // namespace
+
+std::size_t FindingStore::object_of(std::size_t i) const { return pool_->subjects[records_[i].subject].object; }
+
 FindingView FindingStore::operator[](std::size_t i) const {
   const Record& r = records_[i];
   const Pool& p = *pool_;
   const Subject& s = p.subjects[r.subject];
-  const Exemption& e = p.exemptions[r.exemption];
+  const Extra& e = p.extras[r.extra];
   FindingView v;
-  v.rule = p.rules[r.rule];
-  v.result = r.result;
+  v.rule = p.rules[r.rule_flags >> kFlagBits];
+  v.result = static_cast<Result>(r.rule_flags & 3u);
   v.kind = p.strings[s.kind];
   v.ns = p.strings[s.ns];
   v.name = p.strings[s.name];
-  v.container = p.strings[r.container];
-  v.subject = p.strings[r.free_subject];
+  v.container = p.strings[e.container];
+  v.subject = p.strings[e.free_subject];
   v.message = p.strings[r.message];
   v.location = {p.strings[s.file], r.line, r.column, p.strings[r.path]};
   v.exemption_reason = p.strings[e.reason];
   v.exemption_until = p.strings[e.until];
-  v.exemption_in_source = r.in_source;
-  v.object = r.object;
+  v.exemption_in_source = (r.rule_flags & 4u) != 0;
+  v.object = s.object;
   return v;
 }
 
 void FindingStore::push_back(const FindingView& f) {
   Pool& p = *pool_;
   Record r{};
-  r.rule = p.rule(f.rule);
+  // Rule indices are a few hundred: 29 bits are plenty.
+  r.rule_flags = (p.rule(f.rule) << kFlagBits) | (f.exemption_in_source ? 4u : 0u) |
+                 static_cast<std::uint32_t>(f.result);
   r.subject = p.subject_of(f);
-  r.container = p.intern(f.container);
-  r.free_subject = p.intern(f.subject);
+  r.extra = p.intern(Extra{p.intern(f.container), p.intern(f.subject), p.intern(f.exemption_reason),
+                           p.intern(f.exemption_until)});
   r.message = p.intern(f.message);
   r.path = p.intern(f.location.path);
   r.line = f.location.line;
   r.column = f.location.column;
-  r.exemption = p.intern(Exemption{p.intern(f.exemption_reason), p.intern(f.exemption_until)});
-  r.object = narrow(f.object);
-  r.result = f.result;
-  r.in_source = f.exemption_in_source;
   records_.push_back(r);
 }
 
@@ -266,36 +280,35 @@ void FindingStore::append(FindingStore&& other, std::size_t object_offset) {
     records_ = std::move(other.records_);
     pool_ = std::move(other.pool_);
     other.pool_ = std::make_unique<Pool>();
-    for (Record& r : records_) r.object += offset;
+    for (Subject& s : pool_->subjects) s.object += offset;  // not hashed: the index stays valid
     other.records_.clear();
     return;
   }
   Pool& p = *pool_;
   const Pool& o = *other.pool_;
-  // Each distinct text, subject and exemption of `other` is interned once here.
+  // Each distinct text, subject and extra of `other` is interned once here.
   std::vector<std::uint32_t> text(o.strings.size());
   for (std::size_t i = 0; i < o.strings.size(); ++i) text[i] = p.intern(o.strings[i]);
   std::vector<std::uint32_t> subject(o.subjects.size());
   for (std::size_t i = 0; i < o.subjects.size(); ++i) {
     const Subject& s = o.subjects[i];
-    subject[i] = p.intern(Subject{text[s.kind], text[s.ns], text[s.name], text[s.file]});
+    subject[i] = p.intern(Subject{text[s.kind], text[s.ns], text[s.name], text[s.file], s.object + offset});
   }
-  std::vector<std::uint32_t> exemption(o.exemptions.size());
-  for (std::size_t i = 0; i < o.exemptions.size(); ++i)
-    exemption[i] = p.intern(Exemption{text[o.exemptions[i].reason], text[o.exemptions[i].until]});
+  std::vector<std::uint32_t> extra(o.extras.size());
+  for (std::size_t i = 0; i < o.extras.size(); ++i) {
+    const Extra& e = o.extras[i];
+    extra[i] = p.intern(Extra{text[e.container], text[e.free_subject], text[e.reason], text[e.until]});
+  }
   std::vector<std::uint32_t> rule(o.rules.size());
   for (std::size_t i = 0; i < o.rules.size(); ++i) rule[i] = p.rule(o.rules[i]);
   while (!other.records_.empty()) {
     Record r = other.records_.front();
     other.records_.pop_front();  // frees each block as it is copied
-    r.rule = rule[r.rule];
+    r.rule_flags = (rule[r.rule_flags >> kFlagBits] << kFlagBits) | (r.rule_flags & ((1u << kFlagBits) - 1));
     r.subject = subject[r.subject];
-    r.container = text[r.container];
-    r.free_subject = text[r.free_subject];
+    r.extra = extra[r.extra];
     r.message = text[r.message];
     r.path = text[r.path];
-    r.exemption = exemption[r.exemption];
-    r.object += offset;
     records_.push_back(r);
   }
   other.clear();

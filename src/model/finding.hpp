@@ -134,7 +134,7 @@ class FindingStore {
   void keep(const std::vector<bool>& keep);
   // Reorders: position i receives the finding that was at `order[i]`.
   void permute(std::vector<std::uint32_t> order);
-  std::size_t object_of(std::size_t i) const { return records_[i].object; }
+  std::size_t object_of(std::size_t i) const;
 
   class iterator {
    public:
@@ -165,27 +165,23 @@ class FindingStore {
   iterator end() const { return {this, records_.size()}; }
 
  private:
-  // 44 bytes: the subject (kind, namespace, name, file) and the exemption
-  // are pairs and quadruples interned as a whole.
+  // 28 bytes. The subject (kind, namespace, name, file, object index) and
+  // the rarer fields (container, free subject, exemption) are tuples interned
+  // as a whole: findings of one object share them.
   struct Record {
-    std::uint32_t rule;     // index into rules_
-    std::uint32_t subject;  // index into subjects_
-    std::uint32_t container;
-    std::uint32_t free_subject;
+    std::uint32_t rule_flags;  // rule index (into the pool's rules) << 3 | in_source << 2 | result
+    std::uint32_t subject;
+    std::uint32_t extra;
     std::uint32_t message;
     std::uint32_t path;
     std::uint32_t line;
     std::uint32_t column;
-    std::uint32_t exemption;  // index into exemptions_
-    std::uint32_t object;
-    Result result;
-    bool in_source;
   };
   struct Subject {
-    std::uint32_t kind, ns, name, file;
+    std::uint32_t kind, ns, name, file, object;
   };
-  struct Exemption {
-    std::uint32_t reason, until;
+  struct Extra {
+    std::uint32_t container, free_subject, reason, until;
   };
   struct Pool;  // interned text, tuples and rules
   std::unique_ptr<Pool> pool_;
