@@ -3,7 +3,7 @@
 //
 // Documents are streamed: each is parsed, its objects evaluated, and its
 // nodes freed before the next, so memory does not grow with the input.
-// Findings own their strings for the same reason. What other objects may need
+// Findings are kept compact (FindingStore: interned text) for the same reason. What other objects may need
 // to know (labels, selectors, roles, bindings…) is kept as compact facts in an
 // Inventory; after the last document, verdicts that depend on other objects
 // are settled and the set-level rules run over it.
