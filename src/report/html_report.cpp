@@ -18,6 +18,7 @@
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 
 #include "core/json_writer.hpp"
@@ -799,15 +800,25 @@ void write_matrix_card(const ReportModel& m, std::ostream& out) {
   // One column per category of the result; a failure of a rule in a category
   // the result does not list counts in no column.
   const std::size_t kCats = m.categories.size();
-  std::map<std::string, std::vector<std::uint64_t>> cells;
-  std::set<std::string> seen;
+  std::map<std::string, std::vector<std::uint64_t>, std::less<>> cells;
+  // The rules counted per resource (file, kind, namespace, name; views into
+  // the findings): a few pointers per resource, not a string per check.
+  using Resource = std::tuple<std::string_view, std::string_view, std::string_view, std::string_view>;
+  std::map<Resource, std::vector<const RuleInfo*>> counted;
+  std::vector<const RuleInfo*>* rules = nullptr;
+  Resource last;
   for (const FindingView f : s.findings) {
     if (f.result != Result::Fail) continue;
-    std::string key = f.rule->id;
-    for (const std::string_view part : {f.location.file, f.kind, f.ns, f.name})
-      (key += '\0') += part;
-    if (!seen.insert(std::move(key)).second) continue;
-    auto& row = cells[std::string(f.ns)];
+    const Resource here{f.location.file, f.kind, f.ns, f.name};
+    if (!rules || here != last) {  // findings of one resource are neighbours
+      rules = &counted[here];
+      last = here;
+    }
+    if (std::find(rules->begin(), rules->end(), f.rule) != rules->end()) continue;
+    rules->push_back(f.rule);
+    auto row_it = cells.find(f.ns);
+    if (row_it == cells.end()) row_it = cells.emplace(std::string(f.ns), std::vector<std::uint64_t>{}).first;
+    auto& row = row_it->second;
     row.resize(kCats);
     const std::size_t c = m.category_position(f.rule->category);
     if (c < kCats) ++row[c];
