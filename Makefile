@@ -12,7 +12,7 @@ CORPORA    ?= $(firstword $(wildcard $(abspath ../shared/corpora)) \
                 $(if $(filter /%,$(ORIGIN)),$(wildcard $(abspath $(ORIGIN)/../shared/corpora))) \
                 $(abspath ../shared/corpora))
 
-.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit fuzz fuzz-admit format clean
+.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit fuzz fuzz-admit fuzz-inventory format clean
 
 demo: deps-demo
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) >/dev/null
@@ -88,13 +88,24 @@ fuzz-admit: deps
 
 # Runs the loader fuzzers (clang + libFuzzer) for FUZZ_SECONDS (default 60) each from the seed
 # corpora: the whole scan of untrusted bytes, the YAML fast path against libyaml, and the other
-# files a user hands kguard: the config (.kguard.yaml), a custom rule.yaml and a --baseline report.
-FUZZ_TARGETS ?= document_loader yaml_fast config rule baseline
+# files a user hands kguard: the config (.kguard.yaml), a custom rule.yaml and a --baseline report;
+# and container images: layer blobs and archives, manifests, indexes and configs.
+FUZZ_TARGETS ?= document_loader yaml_fast config rule baseline image_layer image_manifest
 fuzz: deps
 	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
 	cmake --build build/fuzz --target $(addprefix fuzz_,$(FUZZ_TARGETS)) -j $(JOBS)
 	for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t && \
 	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 $(FUZZ_BUDGET) \
+	    build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
+
+# The image package catalogers' fuzzers (dpkg status, apk database, rpm headers and databases,
+# executables, Java archives) for FUZZ_SECONDS each.
+INVENTORY_FUZZ_TARGETS = dpkg_status apk_installed rpm_header binary_scanner java_archive sbom_input
+fuzz-inventory: deps
+	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
+	cmake --build build/fuzz --target $(addprefix fuzz_,$(INVENTORY_FUZZ_TARGETS)) -j $(JOBS)
+	for t in $(INVENTORY_FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t && \
+	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=262144 $(FUZZ_BUDGET) \
 	    build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
 format:

@@ -6,6 +6,9 @@ set -euo pipefail
 packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3 time
           libcurl4-openssl-dev openssl  # kguard scan --cluster; e2e certificates
           libssl-dev wrk curl           # kguard admit (TLS), its tests and bench/
+          zlib1g-dev libzstd-dev libsqlite3-dev  # kguard image: gzip/zstd layers, JARs, cargo-auditable data, rpmdb.sqlite
+          skopeo umoci mmdebstrap docker-registry apache2-utils  # real test images (tests/images)
+          rpm db5.3-util sqlite3        # tests: real rpm databases (rpm --initdb; BerkeleyDB from db_load)
           clang clang-tidy                 # the second compiler, libFuzzer, the linter
           python3-jsonschema python3-yaml  # tests/integration/formats_test.py
           chromium nodejs)                 # tests/integration/html_test.mjs
@@ -13,7 +16,8 @@ packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3
 # conflicts with Debian's package).
 command -v npm >/dev/null || packages+=(npm)
 if [ "${1:-}" = "--demo" ]; then
-  packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3 libcurl4-openssl-dev libssl-dev)
+  packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3 libcurl4-openssl-dev libssl-dev
+            zlib1g-dev libzstd-dev libsqlite3-dev)
 fi
 
 sudo=""

@@ -94,6 +94,9 @@ class SetCheck {
   // pod-bearing kind. Load-bearing: a scan collects facts only of the kinds
   // its rules need, and a cluster read lists only those (kinds_needed).
   virtual std::vector<std::string> needs_kinds() const = 0;
+  // The fact tables it reads (checks/facts.hpp): a scan fills only the tables
+  // its set-level rules name, from the objects of the kinds they need.
+  virtual std::vector<const FactCollector*> facts() const = 0;
 };
 
 // A check of the cluster itself (e.g. whether its Kubernetes version is still

@@ -2,12 +2,13 @@
 // its workload, an Ingress or route its Service, a container its Secret, a
 // StatefulSet its headless Service, a NetworkPolicy peer its pods, a
 // ServiceMonitor its Services) and the named object is missing from the
-// input or does not fit. Facts come from Inventory::add_references.
+// input or does not fit. Facts: checks/facts_references.cpp and facts.cpp.
 #include <algorithm>
 #include <map>
 #include <unordered_map>
 
 #include "checks/check_util.hpp"
+#include "checks/facts.hpp"
 #include "checks/registry.hpp"
 #include "core/glob.hpp"
 #include "core/label_index.hpp"
@@ -49,11 +50,19 @@ class Autoscaling final : public SetCheck {
       return {"PodDisruptionBudget", "HorizontalPodAutoscaler", "ScaledObject", "workloads"};
     return {"HorizontalPodAutoscaler", "ScaledObject", "workloads"};  // and the scale targets
   }
+  std::vector<const FactCollector*> facts() const override {
+    switch (mode) {
+      case AutoscalingMode::TargetMissing: return {&Autoscalers::collector()};  // targets: identities
+      case AutoscalingMode::PdbAboveMin:
+        return {&PodDisruptionBudgets::collector(), &Autoscalers::collector(), &Workloads::collector()};
+      default: return {&Autoscalers::collector(), &Workloads::collector()};
+    }
+  }
 
   // "Kind/ns/name" of every autoscaled workload → its autoscaler.
   static std::unordered_map<std::string, const AutoscalerFacts*> autoscaled(const Inventory& inv) {
     std::unordered_map<std::string, const AutoscalerFacts*> out;
-    for (const AutoscalerFacts& a : inv.autoscalers)
+    for (const AutoscalerFacts& a : Autoscalers::of(inv).rows)
       out.emplace(key_of(a.target_kind, inv.objects[a.object].ns, a.target_name), &a);
     return out;
   }
@@ -65,7 +74,7 @@ class Autoscaling final : public SetCheck {
   void evaluate(const Inventory& inv, SetSink& sink) const override {
     switch (mode) {
       case AutoscalingMode::TargetMissing:
-        for (const AutoscalerFacts& a : inv.autoscalers) {
+        for (const AutoscalerFacts& a : Autoscalers::of(inv).rows) {
           const ObjectFacts& o = inv.objects[a.object];
           if (!a.target_kind.empty() && !a.target_name.empty() &&
               inv.has_object(a.target_kind, o.ns, a.target_name)) {
@@ -80,7 +89,7 @@ class Autoscaling final : public SetCheck {
       case AutoscalingMode::StaticReplicas:
       case AutoscalingMode::ReplicasMin: {
         const auto scaled = autoscaled(inv);
-        for (const WorkloadFacts& w : inv.workloads) {
+        for (const WorkloadFacts& w : Workloads::of(inv).rows) {
           const ObjectFacts& o = inv.objects[w.object];
           if (!kind_selected(o.kind) || !top_level(inv, w)) continue;
           auto a = scaled.find(key_of(o.kind, o.ns, o.name));
@@ -117,18 +126,17 @@ class Autoscaling final : public SetCheck {
       }
       case AutoscalingMode::PdbAboveMin: {
         const auto scaled = autoscaled(inv);
-        for (const Inventory::PdbMinAvailable& pm : inv.pdb_min_available) {
+        const Workloads& workloads = Workloads::of(inv);
+        for (const PdbFacts& pm : PodDisruptionBudgets::of(inv).rows) {
+          if (!pm.min_available) continue;
           const std::size_t pdb = pm.object;
-          const std::int64_t min_available = pm.value;
+          const std::int64_t min_available = *pm.min_available;
           const ObjectFacts& po = inv.objects[pdb];
-          const LabelSelector* sel = nullptr;
-          for (std::size_t pi : inv.pdbs_in(po.ns))
-            if (inv.pdbs[pi].first == pdb) sel = &inv.pdbs[pi].second;
-          if (!sel) continue;
+          const LabelSelector* sel = &pm.selector;
           bool evaluated = false;
           std::vector<SetViolation> violations;
-          for (std::size_t wi : inv.workloads_in(po.ns)) {
-            const WorkloadFacts& w = inv.workloads[wi];
+          for (std::size_t wi : workloads.in(inv, po.ns)) {
+            const WorkloadFacts& w = workloads.rows[wi];
             const ObjectFacts& o = inv.objects[w.object];
             if (!top_level(inv, w) || !sel->matches(w.pod_labels)) continue;
             auto a = scaled.find(key_of(o.kind, o.ns, o.name));
@@ -148,7 +156,7 @@ class Autoscaling final : public SetCheck {
                                           plural(n, "replica", "replicas") +
                                           (w.replicas_line ? "" : " (spec.replicas unset)") +
                                           "; no pod can be evicted and node drains block",
-                                      "spec.minAvailable", pm.at.line, pm.at.column, {}});
+                                      "spec.minAvailable", pm.min_available_at.line, pm.min_available_at.column, {}});
               continue;
             }
             evaluated = true;
@@ -158,7 +166,7 @@ class Autoscaling final : public SetCheck {
                                         " \"" + ao.name + "\" may scale " + o.kind + " \"" + o.name +
                                         "\" down to " + plural(a->second->min_replicas, "replica", "replicas") +
                                         "; then no pod can be evicted and node drains block",
-                                    "spec.minAvailable", pm.at.line, pm.at.column, {}});
+                                    "spec.minAvailable", pm.min_available_at.line, pm.min_available_at.column, {}});
             }
           }
           if (!evaluated) continue;
@@ -212,13 +220,30 @@ class ReferenceTarget final : public SetCheck {
     }
     return {};
   }
+  std::vector<const FactCollector*> facts() const override {
+    const FactCollector* workloads = &Workloads::collector();
+    const FactCollector* services = &Services::collector();
+    const FactCollector* references = &ServiceReferences::collector();
+    switch (reference) {
+      case Reference::StatefulSetService: return {workloads, services};
+      case Reference::NetworkPolicyPeer: return {&NetworkPolicies::collector(), workloads};
+      case Reference::ServiceTargetPort: return {services, workloads};
+      case Reference::IngressBackend:
+      case Reference::RouteBackend: return {references, services};  // namespaces: identities
+      case Reference::ServiceMonitor: return {&ServiceMonitors::collector(), services};
+      case Reference::EnvSource: return {workloads, &DataSources::collector()};
+      case Reference::ImageSignaturePolicy: return {workloads, &ImagePolicies::collector()};
+      case Reference::ExposedWorkload: return {workloads, services, references};
+    }
+    return {};
+  }
 
   // "ns/name" → every Service of that identity (one input may hold several
   // variants of an app, e.g. overlays scanned together).
   using ServicesByName = std::unordered_map<std::string, std::vector<const ServiceFacts*>>;
   static ServicesByName services_by_name(const Inventory& inv) {
     ServicesByName out;
-    for (const ServiceFacts& s : inv.services) {
+    for (const ServiceFacts& s : Services::of(inv).rows) {
       const ObjectFacts& o = inv.objects[s.object];
       out[o.ns + "/" + o.name].push_back(&s);
     }
@@ -241,7 +266,7 @@ class ReferenceTarget final : public SetCheck {
 
   static void statefulset_service(const Inventory& inv, SetSink& sink) {
     const auto by_name = services_by_name(inv);
-    for (const WorkloadFacts& w : inv.workloads) {
+    for (const WorkloadFacts& w : Workloads::of(inv).rows) {
       const ObjectFacts& o = inv.objects[w.object];
       if (o.kind != "StatefulSet" || !top_level(inv, w)) continue;
       std::string problem;
@@ -270,19 +295,20 @@ class ReferenceTarget final : public SetCheck {
   }
 
   static void network_policy_peer(const Inventory& inv, SetSink& sink) {
-    PerNamespace<LabeledIndex> workloads(
-        [&](const std::string& ns) -> const std::vector<std::size_t>& { return inv.workloads_in(ns); },
-        [&](std::size_t wi) -> const Labels& { return inv.workloads[wi].pod_labels; });
-    for (const NetworkPolicyFacts& np : inv.network_policies) {
+    const Workloads& workloads = Workloads::of(inv);
+    PerNamespace<LabeledIndex> by_labels(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return workloads.in(inv, ns); },
+        [&](std::size_t wi) -> const Labels& { return workloads.rows[wi].pod_labels; });
+    for (const NetworkPolicyFacts& np : NetworkPolicies::of(inv).rows) {
       const ObjectFacts& o = inv.objects[np.object];
       std::vector<SetViolation> violations;
       bool evaluated = false;
       for (const NetworkPolicyFacts::Peer& peer : np.peers) {
         if (peer.selector.empty()) continue;  // {} is every pod of the namespace, present or future
         evaluated = true;
-        const auto& in_ns = workloads.in(o.ns).candidates(peer.selector);
+        const auto& in_ns = by_labels.in(o.ns).candidates(peer.selector);
         const bool any = std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t wi) {
-          return peer.selector.matches(inv.workloads[wi].pod_labels);
+          return peer.selector.matches(workloads.rows[wi].pod_labels);
         });
         if (!any)
           violations.push_back({"peer podSelector (" + describe_selector(peer.selector) +
@@ -300,10 +326,11 @@ class ReferenceTarget final : public SetCheck {
   }
 
   static void service_target_port(const Inventory& inv, SetSink& sink) {
+    const Workloads& workloads = Workloads::of(inv);
     PerNamespace<LabeledIndex> by_labels(
-        [&](const std::string& ns) -> const std::vector<std::size_t>& { return inv.workloads_in(ns); },
-        [&](std::size_t wi) -> const Labels& { return inv.workloads[wi].pod_labels; });
-    for (const ServiceFacts& s : inv.services) {
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return workloads.in(inv, ns); },
+        [&](std::size_t wi) -> const Labels& { return workloads.rows[wi].pod_labels; });
+    for (const ServiceFacts& s : Services::of(inv).rows) {
       if (!s.selector.present || s.type == "ExternalName") continue;
       const bool named = std::any_of(s.ports.begin(), s.ports.end(),
                                      [](const ServicePortFacts& p) { return !p.target_port_name.empty(); });
@@ -311,17 +338,17 @@ class ReferenceTarget final : public SetCheck {
       const ObjectFacts& o = inv.objects[s.object];
       std::vector<const WorkloadFacts*> selected;
       for (std::size_t wi : by_labels.in(o.ns).candidates(s.selector)) {
-        const WorkloadFacts& w = inv.workloads[wi];
+        const WorkloadFacts& w = workloads.rows[wi];
         if (top_level(inv, w) && s.selector.matches(w.pod_labels)) selected.push_back(&w);
       }
       if (selected.empty()) continue;  // service-selects-no-pods reports that
       std::vector<SetViolation> violations;
       // Pods without the port are just not endpoints for it; the port is
       // broken only when no selected pod declares the name.
-      std::string workloads;
+      std::string names;
       for (const WorkloadFacts* w : selected) {
         const ObjectFacts& wo = inv.objects[w->object];
-        workloads += (workloads.empty() ? "" : ", ") + wo.kind + " \"" + wo.name + "\"";
+        names += (names.empty() ? "" : ", ") + wo.kind + " \"" + wo.name + "\"";
       }
       for (const ServicePortFacts& p : s.ports) {
         if (p.target_port_name.empty()) continue;
@@ -331,7 +358,7 @@ class ReferenceTarget final : public SetCheck {
         if (!declared)
           violations.push_back({"targetPort \"" + p.target_port_name +
                                     "\" is not a port name of any container of the pods this Service selects (" +
-                                    workloads + "); traffic to port " + std::to_string(p.port) + " has nowhere to go",
+                                    names + "); traffic to port " + std::to_string(p.port) + " has nowhere to go",
                                 join_path(p.path, "targetPort"), p.line, p.column, {}});
       }
       if (violations.empty()) {
@@ -350,7 +377,7 @@ class ReferenceTarget final : public SetCheck {
     for (const std::string& ns : inv.namespaces_in_use()) namespace_known[ns] = true;
     // References of one object are contiguous: they were added together.
     std::size_t i = 0;
-    const auto& refs = inv.service_references;
+    const auto& refs = ServiceReferences::of(inv).rows;
     while (i < refs.size()) {
       const std::size_t object = refs[i].object;
       const ObjectFacts& o = inv.objects[object];
@@ -391,19 +418,20 @@ class ReferenceTarget final : public SetCheck {
   }
 
   static void service_monitor(const Inventory& inv, SetSink& sink) {
-    for (const ServiceMonitorFacts& m : inv.service_monitors) {
+    const Services& services = Services::of(inv);
+    for (const ServiceMonitorFacts& m : ServiceMonitors::of(inv).rows) {
       const ObjectFacts& o = inv.objects[m.object];
       std::vector<std::string> namespaces = m.namespaces;
       if (namespaces.empty()) namespaces.push_back(o.ns);
       bool found = false;
       if (m.any_namespace) {
-        found = std::any_of(inv.services.begin(), inv.services.end(), [&](const ServiceFacts& s) {
+        found = std::any_of(services.rows.begin(), services.rows.end(), [&](const ServiceFacts& s) {
           return m.selector.matches(inv.objects[s.object].labels);
         });
       } else {
         for (const std::string& ns : namespaces)
-          for (std::size_t si : inv.services_in(ns))
-            found |= m.selector.matches(inv.objects[inv.services[si].object].labels);
+          for (std::size_t si : services.in(inv, ns))
+            found |= m.selector.matches(inv.objects[services.rows[si].object].labels);
       }
       if (found) {
         sink.pass(m.object);
@@ -423,9 +451,9 @@ class ReferenceTarget final : public SetCheck {
 
   static void env_source(const Inventory& inv, SetSink& sink) {
     std::unordered_map<std::string, std::vector<const DataSourceFacts*>> sources;
-    for (const DataSourceFacts& d : inv.data_sources)
+    for (const DataSourceFacts& d : DataSources::of(inv).rows)
       sources[key_of(d.kind, inv.objects[d.object].ns, d.name)].push_back(&d);
-    for (const WorkloadFacts& w : inv.workloads) {
+    for (const WorkloadFacts& w : Workloads::of(inv).rows) {
       if (w.env_sources.empty() || !top_level(inv, w)) continue;
       const ObjectFacts& o = inv.objects[w.object];
       std::vector<SetViolation> violations;
@@ -458,7 +486,8 @@ class ReferenceTarget final : public SetCheck {
   // Admission verifies signatures only for images some enforcing policy
   // names; the signatures themselves live in the registry.
   static void image_signature_policy(const Inventory& inv, SetSink& sink) {
-    for (const WorkloadFacts& w : inv.workloads) {
+    const auto& policies = ImagePolicies::of(inv).rows;
+    for (const WorkloadFacts& w : Workloads::of(inv).rows) {
       if (w.images.empty() || !top_level(inv, w)) continue;
       const ObjectFacts& o = inv.objects[w.object];
       std::vector<SetViolation> violations;
@@ -469,7 +498,7 @@ class ReferenceTarget final : public SetCheck {
         else if (const std::string first = full.substr(0, full.find('/'));
                  first.find('.') == std::string::npos && first.find(':') == std::string::npos && first != "localhost")
           full.insert(0, "docker.io/");
-        const bool covered = std::any_of(inv.image_policies.begin(), inv.image_policies.end(), [&](const ImagePolicyFacts& p) {
+        const bool covered = std::any_of(policies.begin(), policies.end(), [&](const ImagePolicyFacts& p) {
           if (!p.cluster_wide && inv.objects[p.object].ns != o.ns) return false;
           return std::any_of(p.globs.begin(), p.globs.end(), [&](const std::string& g) {
             return glob_match(g, img.image) || glob_match(g, full);
@@ -492,13 +521,14 @@ class ReferenceTarget final : public SetCheck {
   // Service, or by a Service that an Ingress or Gateway API route sends to.
   static void exposed_workload(const Inventory& inv, SetSink& sink) {
     std::unordered_map<std::string, const ServiceReference*> routed;  // "ns/service" → first reference
-    for (const ServiceReference& r : inv.service_references)
+    for (const ServiceReference& r : ServiceReferences::of(inv).rows)
       if (r.external) routed.emplace(r.ns + "/" + r.service, &r);
     // Only a Service that exposes (NodePort, LoadBalancer, or routed to from
     // outside) can make `via`: the others are not indexed at all.
+    const Services& service_table = Services::of(inv);
     std::unordered_map<std::string, std::vector<std::size_t>> exposing;
-    for (std::size_t si = 0; si < inv.services.size(); ++si) {
-      const ServiceFacts& s = inv.services[si];
+    for (std::size_t si = 0; si < service_table.rows.size(); ++si) {
+      const ServiceFacts& s = service_table.rows[si];
       const ObjectFacts& so = inv.objects[s.object];
       if (s.type == "NodePort" || s.type == "LoadBalancer" || routed.count(so.ns + "/" + so.name))
         exposing[so.ns].push_back(si);
@@ -509,15 +539,15 @@ class ReferenceTarget final : public SetCheck {
           auto it = exposing.find(ns);
           return it == exposing.end() ? none : it->second;
         },
-        [&](std::size_t si) -> const LabelSelector& { return inv.services[si].selector; });
+        [&](std::size_t si) -> const LabelSelector& { return service_table.rows[si].selector; });
     std::vector<std::size_t> candidates;
-    for (const WorkloadFacts& w : inv.workloads) {
+    for (const WorkloadFacts& w : Workloads::of(inv).rows) {
       if (!w.long_running || !top_level(inv, w)) continue;
       const ObjectFacts& o = inv.objects[w.object];
       std::string via;
       services.in(o.ns).candidates(w.pod_labels, candidates);
       for (std::size_t si : candidates) {
-        const ServiceFacts& s = inv.services[si];
+        const ServiceFacts& s = service_table.rows[si];
         if (!s.selector.matches(w.pod_labels)) continue;
         const ObjectFacts& so = inv.objects[s.object];
         if (s.type == "NodePort" || s.type == "LoadBalancer") {

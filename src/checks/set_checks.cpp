@@ -7,6 +7,7 @@
 
 #include "checks/rbac_bootstrap.hpp"
 #include "checks/check_util.hpp"
+#include "checks/facts.hpp"
 #include "checks/registry.hpp"
 #include "core/label_index.hpp"
 
@@ -36,7 +37,7 @@ bool contains(const std::vector<std::string>& v, std::string_view s) {
 // Workloads whose findings belong to them (not to a controller in the input).
 template <typename Fn>
 void for_each_top_workload(const Inventory& inv, Fn&& fn) {
-  for (const WorkloadFacts& w : inv.workloads)
+  for (const WorkloadFacts& w : Workloads::of(inv).rows)
     if (!inv.controlled_by_input(w.object)) fn(w);
 }
 
@@ -45,11 +46,15 @@ void for_each_top_workload(const Inventory& inv, Fn&& fn) {
 class NetworkCoverage final : public SetCheck {
  public:
   std::vector<std::string> needs_kinds() const override { return {"NetworkPolicy", "workloads"}; }
+  std::vector<const FactCollector*> facts() const override {
+    return {&Workloads::collector(), &NetworkPolicies::collector()};
+  }
   bool require_both = false;
   void evaluate(const Inventory& inv, SetSink& sink) const override {
+    const NetworkPolicies& np_table = NetworkPolicies::of(inv);
     PerNamespace<SelectorIndex> policies(
-        [&](const std::string& ns) -> const std::vector<std::size_t>& { return inv.network_policies_in(ns); },
-        [&](std::size_t ni) -> const LabelSelector& { return inv.network_policies[ni].pod_selector; });
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return np_table.in(inv, ns); },
+        [&](std::size_t ni) -> const LabelSelector& { return np_table.rows[ni].pod_selector; });
     // Policies with podSelector {} select every pod of their namespace: their
     // policy types are gathered once per namespace.
     struct Everyone {
@@ -61,16 +66,17 @@ class NetworkCoverage final : public SetCheck {
       const ObjectFacts& o = inv.objects[w.object];
       const SelectorIndex& index = policies.in(o.ns);
       auto [all, fresh] = everyone.try_emplace(o.ns);
-      if (fresh)
+      if (fresh) {
         for (std::size_t ni : index.selecting_everything()) {
           all->second.any = true;
-          all->second.ingress |= inv.network_policies[ni].ingress_type;
-          all->second.egress |= inv.network_policies[ni].egress_type;
+          all->second.ingress |= np_table.rows[ni].ingress_type;
+          all->second.egress |= np_table.rows[ni].egress_type;
         }
+      }
       bool ingress = all->second.ingress, egress = all->second.egress, any = all->second.any;
       index.candidates(w.pod_labels, candidates, false);
       for (std::size_t ni : candidates) {
-        const NetworkPolicyFacts& np = inv.network_policies[ni];
+        const NetworkPolicyFacts& np = np_table.rows[ni];
         if (!np.pod_selector.matches(w.pod_labels)) continue;
         any = true;
         ingress |= np.ingress_type;
@@ -110,6 +116,15 @@ class NamespacePolicy final : public SetCheck {
       default: return {"Namespace", "workloads", "NetworkPolicy"};
     }
   }
+  std::vector<const FactCollector*> facts() const override {
+    switch (requirement) {
+      case NamespaceRequirement::LimitRange:
+        return {&KindObjects::namespaces(), &Workloads::collector(), &KindObjects::limit_ranges()};
+      case NamespaceRequirement::ResourceQuota:
+        return {&KindObjects::namespaces(), &Workloads::collector(), &KindObjects::resource_quotas()};
+      default: return {&KindObjects::namespaces(), &Workloads::collector(), &NetworkPolicies::collector()};
+    }
+  }
 
   bool satisfied(const Inventory& inv, const std::string& ns) const {
     switch (requirement) {
@@ -117,19 +132,23 @@ class NamespacePolicy final : public SetCheck {
       case NamespaceRequirement::DefaultDenyEgress: {
         const bool ingress = requirement == NamespaceRequirement::DefaultDenyIngress;
         // Default deny: selects every pod, has the policy type, allows nothing.
-        const auto& in_ns = inv.network_policies_in(ns);
+        const NetworkPolicies& policies = NetworkPolicies::of(inv);
+        const auto& in_ns = policies.in(inv, ns);
         return std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t ni) {
-          const NetworkPolicyFacts& np = inv.network_policies[ni];
+          const NetworkPolicyFacts& np = policies.rows[ni];
           return np.pod_selector.empty() && (ingress ? np.ingress_type && np.ingress_rules == 0
                                                      : np.egress_type && np.egress_rules == 0);
         });
       }
       case NamespaceRequirement::LimitRange:
-        return std::any_of(inv.limit_ranges.begin(), inv.limit_ranges.end(),
-                           [&](std::size_t i) { return inv.objects[i].ns == ns; });
-      case NamespaceRequirement::ResourceQuota:
-        return std::any_of(inv.resource_quotas.begin(), inv.resource_quotas.end(),
-                           [&](std::size_t i) { return inv.objects[i].ns == ns; });
+      case NamespaceRequirement::ResourceQuota: {
+        const auto& objects = inv.facts<KindObjects>(requirement == NamespaceRequirement::LimitRange
+                                                         ? KindObjects::limit_ranges()
+                                                         : KindObjects::resource_quotas())
+                                  .rows;
+        return std::any_of(objects.begin(), objects.end(),
+                           [&](const ObjectRow& r) { return inv.objects[r.object].ns == ns; });
+      }
     }
     return true;
   }
@@ -152,15 +171,17 @@ class NamespacePolicy final : public SetCheck {
     // The subject is the Namespace object when the input has it; otherwise
     // the first workload of that namespace, so the finding has a location.
     std::map<std::string, std::size_t> namespace_objects;
-    for (std::size_t i : inv.namespaces) namespace_objects[inv.objects[i].name] = i;
+    for (const ObjectRow& r : inv.facts<KindObjects>(KindObjects::namespaces()).rows)
+      namespace_objects[inv.objects[r.object].name] = r.object;
+    const Workloads& workloads = Workloads::of(inv);
     for (const std::string& ns : inv.namespaces_in_use()) {
       std::optional<std::size_t> subject = namespace_objects.count(ns)
                                                ? std::optional<std::size_t>(namespace_objects.at(ns))
                                                : std::nullopt;
       if (!subject)
-        for (std::size_t wi : inv.workloads_in(ns))
-          if (!inv.controlled_by_input(inv.workloads[wi].object)) {
-            subject = inv.workloads[wi].object;
+        for (std::size_t wi : workloads.in(inv, ns))
+          if (!inv.controlled_by_input(workloads.rows[wi].object)) {
+            subject = workloads.rows[wi].object;
             break;
           }
       if (!subject) continue;
@@ -186,18 +207,22 @@ class SelectorTarget final : public SetCheck {
   std::vector<std::string> needs_kinds() const override {
     return {services ? "Service" : "NetworkPolicy", "workloads"};
   }
+  std::vector<const FactCollector*> facts() const override {
+    return {services ? &Services::collector() : &NetworkPolicies::collector(), &Workloads::collector()};
+  }
   void evaluate(const Inventory& inv, SetSink& sink) const override {
+    const Workloads& workload_table = Workloads::of(inv);
     PerNamespace<LabeledIndex> workloads(
-        [&](const std::string& ns) -> const std::vector<std::size_t>& { return inv.workloads_in(ns); },
-        [&](std::size_t wi) -> const Labels& { return inv.workloads[wi].pod_labels; });
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return workload_table.in(inv, ns); },
+        [&](std::size_t wi) -> const Labels& { return workload_table.rows[wi].pod_labels; });
     auto any_match = [&](const std::string& ns, const LabelSelector& sel) {
       const auto& in_ns = workloads.in(ns).candidates(sel);
       return std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t wi) {
-        return sel.matches(inv.workloads[wi].pod_labels);
+        return sel.matches(workload_table.rows[wi].pod_labels);
       });
     };
     if (services) {
-      for (const ServiceFacts& s : inv.services) {
+      for (const ServiceFacts& s : Services::of(inv).rows) {
         if (!s.selector.present || s.type == "ExternalName") continue;  // no selector: endpoints are managed by hand
         const ObjectFacts& o = inv.objects[s.object];
         if (any_match(o.ns, s.selector)) {
@@ -210,7 +235,7 @@ class SelectorTarget final : public SetCheck {
       }
       return;
     }
-    for (const NetworkPolicyFacts& np : inv.network_policies) {
+    for (const NetworkPolicyFacts& np : NetworkPolicies::of(inv).rows) {
       if (np.pod_selector.empty()) continue;  // {} selects every pod, present or future
       const ObjectFacts& o = inv.objects[np.object];
       if (any_match(o.ns, np.pod_selector)) {
@@ -229,11 +254,15 @@ class SelectorTarget final : public SetCheck {
 class PdbCoverage final : public SetCheck {
  public:
   std::vector<std::string> needs_kinds() const override { return {"PodDisruptionBudget", "workloads"}; }
+  std::vector<const FactCollector*> facts() const override {
+    return {&PodDisruptionBudgets::collector(), &Workloads::collector()};
+  }
   std::int64_t min_replicas = 2;
   void evaluate(const Inventory& inv, SetSink& sink) const override {
+    const PodDisruptionBudgets& pdb_table = PodDisruptionBudgets::of(inv);
     PerNamespace<SelectorIndex> pdbs(
-        [&](const std::string& ns) -> const std::vector<std::size_t>& { return inv.pdbs_in(ns); },
-        [&](std::size_t pi) -> const LabelSelector& { return inv.pdbs[pi].second; });
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return pdb_table.in(inv, ns); },
+        [&](std::size_t pi) -> const LabelSelector& { return pdb_table.rows[pi].selector; });
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];
       if (o.kind != "Deployment" && o.kind != "StatefulSet") return;
@@ -241,7 +270,7 @@ class PdbCoverage final : public SetCheck {
       const std::int64_t replicas = w.replicas.value_or(1);
       if (replicas < min_replicas) return;
       const bool covered = pdbs.in(o.ns).any(w.pod_labels, [&](std::size_t pi) {
-        return inv.pdbs[pi].second.matches(w.pod_labels);
+        return pdb_table.rows[pi].selector.matches(w.pod_labels);
       });
       if (covered) {
         sink.pass(w.object);
@@ -270,22 +299,20 @@ class ServiceAccountCheck final : public SetCheck {
       return {"ServiceAccount", "workloads", "RoleBinding", "ClusterRoleBinding"};
     return {"ServiceAccount", "workloads"};
   }
+  std::vector<const FactCollector*> facts() const override {
+    if (mode == SaMode::BoundAndMounted)
+      return {&ServiceAccounts::collector(), &Workloads::collector(), &Bindings::collector()};
+    return {&ServiceAccounts::collector(), &Workloads::collector()};
+  }
 
-  static const ObjectFacts* find_sa(const Inventory& inv, const std::string& ns,
-                                    const std::string& name, std::size_t* index = nullptr) {
-    auto i = inv.service_account(ns, name);
-    if (!i) return nullptr;
-    if (index) *index = *i;
-    return &inv.objects[*i];
+  static const ServiceAccountFacts* find_sa(const Inventory& inv, const std::string& ns, const std::string& name) {
+    return ServiceAccounts::of(inv).find(inv, ns, name);
   }
 
   static bool token_mounted(const Inventory& inv, const WorkloadFacts& w, const std::string& sa) {
     if (w.automount) return *w.automount;
-    std::size_t idx = 0;
-    if (find_sa(inv, inv.objects[w.object].ns, sa, &idx)) {
-      auto it = inv.sa_automount.find(idx);
-      if (it != inv.sa_automount.end() && it->second) return *it->second;
-    }
+    if (const ServiceAccountFacts* f = find_sa(inv, inv.objects[w.object].ns, sa); f && f->automount)
+      return *f->automount;
     return true;  // the API default
   }
 
@@ -317,8 +344,9 @@ class ServiceAccountCheck final : public SetCheck {
           return;
         case SaMode::BoundAndMounted: {
           if (!token_mounted(inv, w, sa)) return sink.pass(w.object);
-          for (std::size_t bi : inv.bindings_of_service_account(o.ns, sa)) {
-                const ObjectFacts& bo = inv.objects[inv.bindings[bi].object];
+          const Bindings& bindings = Bindings::of(inv);
+          for (std::size_t bi : bindings.of_service_account(inv, o.ns, sa)) {
+                const ObjectFacts& bo = inv.objects[bindings.rows[bi].object];
                 sink.fail(w.object, {{"the pod mounts the token of ServiceAccount \"" + sa +
                                           "\", which " + bo.kind + " \"" + bo.name +
                                           "\" grants RBAC permissions; a compromised container can use them",
@@ -399,13 +427,19 @@ class RbacGrant final : public SetCheck {
     if (workloads) kinds.emplace_back("workloads");
     return kinds;
   }
+  std::vector<const FactCollector*> facts() const override {
+    std::vector<const FactCollector*> tables{&Roles::collector(), &Bindings::collector()};
+    if (workloads) tables.push_back(&Workloads::collector());
+    return tables;
+  }
   std::vector<const Permission*> permissions;
   std::vector<std::string> ignore_prefixes;  // besides the API server's bootstrap bindings
 
   // What the binding's role grants of the watched permissions.
   std::vector<const Permission*> granted(const Inventory& inv, const BindingFacts& b) const {
     std::vector<const Permission*> out;
-    const RoleFacts* role = inv.find_role(b.role_kind, inv.objects[b.object].ns, b.role_name);
+    const Roles& roles = Roles::of(inv);
+    const RoleFacts* role = roles.find(inv, b.role_kind, inv.objects[b.object].ns, b.role_name);
     if (!role) {
       // The built-in cluster-admin role is rarely in manifests but always in clusters.
       if (b.role_kind == "ClusterRole" && b.role_name == "cluster-admin")
@@ -413,7 +447,7 @@ class RbacGrant final : public SetCheck {
           if (p->name == "cluster-admin") out.push_back(p);
       return out;
     }
-    const auto rules = inv.effective_rules(*role);
+    const auto rules = roles.effective_rules(inv, *role);
     for (const Permission* p : permissions)
       if (std::any_of(rules.begin(), rules.end(), [&](const PolicyRule* r) { return rule_grants(*r, *p); }))
         out.push_back(p);
@@ -434,7 +468,7 @@ class RbacGrant final : public SetCheck {
 
   void evaluate(const Inventory& inv, SetSink& sink) const override {
     if (!workloads) {
-      for (const BindingFacts& b : inv.bindings) {
+      for (const BindingFacts& b : Bindings::of(inv).rows) {
         const ObjectFacts& o = inv.objects[b.object];
         if (ignored(o)) continue;
         // Grants to identities a workload or an outsider can use; and full
@@ -477,8 +511,8 @@ class RbacGrant final : public SetCheck {
       const std::string sa = w.service_account.empty() ? "default" : w.service_account;
       auto [it, fresh] = by_account.try_emplace({o.ns, sa});
       if (fresh)
-        for (std::size_t bi : inv.bindings_of_service_account(o.ns, sa)) {
-          const BindingFacts& b = inv.bindings[bi];
+        for (std::size_t bi : Bindings::of(inv).of_service_account(inv, o.ns, sa)) {
+          const BindingFacts& b = Bindings::of(inv).rows[bi];
           for (const Permission* p : granted(inv, b))
             if (std::find(it->second.all.begin(), it->second.all.end(), p) == it->second.all.end()) {
               it->second.all.push_back(p);
@@ -506,15 +540,18 @@ class RbacGrant final : public SetCheck {
 class SandboxRuntime final : public SetCheck {
  public:
   std::vector<std::string> needs_kinds() const override { return {"Namespace", "workloads"}; }
+  std::vector<const FactCollector*> facts() const override {
+    return {&KindObjects::namespaces(), &Workloads::collector()};
+  }
   std::string label_key = "kguard.io/tenancy";
   std::vector<std::string> label_values{"untrusted", "multi-tenant"};
   std::vector<std::string> runtime_classes{"gvisor", "runsc", "kata", "kata-qemu", "kata-clh",
                                            "kata-fc", "kata-containers"};
   void evaluate(const Inventory& inv, SetSink& sink) const override {
     std::map<std::string, std::string> untrusted;  // namespace → label value
-    for (std::size_t i : inv.namespaces)
-      if (contains(label_values, label(inv.objects[i].labels, label_key)))
-        untrusted[inv.objects[i].name] = std::string(label(inv.objects[i].labels, label_key));
+    for (const ObjectRow& r : inv.facts<KindObjects>(KindObjects::namespaces()).rows)
+      if (contains(label_values, label(inv.objects[r.object].labels, label_key)))
+        untrusted[inv.objects[r.object].name] = std::string(label(inv.objects[r.object].labels, label_key));
     if (untrusted.empty()) return;
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];

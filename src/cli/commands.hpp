@@ -10,5 +10,6 @@ int scan_command(const std::vector<std::string>& args);
 int rules_command(const std::vector<std::string>& args);
 int snapshot_command(const std::vector<std::string>& args);
 int admit_command(const std::vector<std::string>& args);
+int image_command(const std::vector<std::string>& args);
 
 }  // namespace kg::cli

@@ -175,16 +175,6 @@ std::optional<ExemptionMark> read_exemption(const Node* annotations) {
   return m;
 }
 
-namespace {
-
-std::vector<std::string> strings_of(const Node* n) {
-  std::vector<std::string> out;
-  for (const Node* i : items(n)) out.emplace_back(str(i));
-  return out;
-}
-
-}  // namespace
-
 const std::string& ObjectFacts::file() const {
   static const std::string none;
   return file_name ? *file_name : none;
@@ -215,115 +205,25 @@ ObjectFacts read_object_facts(const Object& obj, const PodView& pod,
   return f;
 }
 
-std::size_t Inventory::add(const Object& obj, const PodView& pod, bool collect) {
+void Inventory::use(std::shared_ptr<const FactPlan> plan) {
+  plan_ = std::move(plan);
+  tables_.clear();
+  unplanned_.clear();
+  if (plan_)
+    for (const FactCollector* c : plan_->collectors()) tables_.push_back(c->make());
+}
+
+std::size_t Inventory::add(const Object& obj, const PodView& pod) {
   const std::size_t id = objects.size();
-  static const std::string no_file;
-  const std::string& file = obj.file ? obj.file->path : no_file;
+  static const std::string kNoFile;
+  const std::string& file = obj.file ? obj.file->path : kNoFile;
   if (!last_file_ || *last_file_ != file) last_file_ = std::make_shared<const std::string>(file);
   objects.push_back(read_object_facts(obj, pod, last_file_));
   index_built_ = false;
-  by_ns_.reset();
-  if (!collect) return id;
-
-  const std::string_view kind = obj.kind;
-  const Node* spec = obj.root->get("spec");
-  if (pod) {
-    WorkloadFacts w;
-    w.object = id;
-    w.pod_labels = read_labels(get(pod.meta, "labels"));
-    // Relative to the object, like every set-level path: the result sink
-    // prefixes the object's position in a List (items[3].) once.
-    w.spec_path = pod.spec_path;
-    if (!obj.path_prefix.empty() && w.spec_path.rfind(obj.path_prefix + ".", 0) == 0)
-      w.spec_path.erase(0, obj.path_prefix.size() + 1);
-    w.spec_line = pod.spec->line;
-    w.spec_column = pod.spec->column;
-    w.service_account = std::string(str(pod.spec->get("serviceAccountName")));
-    if (w.service_account.empty()) w.service_account = std::string(str(pod.spec->get("serviceAccount")));
-    if (const Node* a = pod.spec->get("automountServiceAccountToken"); a && a->as_bool())
-      w.automount = a->as_bool();
-    w.runtime_class = std::string(str(pod.spec->get("runtimeClassName")));
-    w.service_account_at = field_mark(pod.spec, "serviceAccountName");
-    if (!w.service_account_at) w.service_account_at = field_mark(pod.spec, "serviceAccount");
-    w.automount_at = field_mark(pod.spec, "automountServiceAccountToken");
-    w.runtime_class_at = field_mark(pod.spec, "runtimeClassName");
-    // The pod spec and template metadata as keys ("spec:" of the template),
-    // the nearest parent of a field the pod spec leaves out.
-    w.spec_key_at = path_mark(obj.root, w.spec_path);
-    std::string meta_path = pod.meta_path;
-    if (!obj.path_prefix.empty() && meta_path.rfind(obj.path_prefix + ".", 0) == 0)
-      meta_path.erase(0, obj.path_prefix.size() + 1);
-    w.template_meta_at = path_mark(obj.root, meta_path);
-    w.labels_at = field_mark(pod.meta, "labels");
-    w.object_spec_at = field_mark(obj.root, "spec");
-    if (const Node* r = get(spec, "replicas"); r && kind != "Pod") w.replicas = r->as_int();
-    const std::string_view restart = str(pod.spec->get("restartPolicy"));
-    w.long_running = kind != "Job" && kind != "CronJob" &&
-                     !(kind == "Pod" && (restart == "Never" || restart == "OnFailure"));
-    workloads.push_back(std::move(w));
-  } else if (kind == "Service") {
-    services.push_back({id, read_map_selector(get(spec, "selector")), std::string(str(get(spec, "type"))), false, {},
-                        field_mark(spec, "selector")});
-  } else if (kind == "NetworkPolicy") {
-    NetworkPolicyFacts np;
-    np.object = id;
-    np.pod_selector = read_selector(get(spec, "podSelector"));
-    np.pod_selector_at = first_mark(field_mark(spec, "podSelector"), field_mark(obj.root, "spec"));
-    np.ingress_rules = items(get(spec, "ingress")).size();
-    np.egress_rules = items(get(spec, "egress")).size();
-    const Node* types = get(spec, "policyTypes");
-    if (types) {
-      for (const Node* t : items(types)) {
-        if (str(t) == "Ingress") np.ingress_type = true;
-        if (str(t) == "Egress") np.egress_type = true;
-      }
-    } else {
-      // API default: Ingress always; Egress when the policy has egress rules.
-      np.ingress_type = true;
-      np.egress_type = get(spec, "egress") != nullptr;
-    }
-    network_policies.push_back(std::move(np));
-  } else if (kind == "Role" || kind == "ClusterRole") {
-    RoleFacts r;
-    r.object = id;
-    r.cluster = kind == "ClusterRole";
-    for (const Node* rule : items(obj.root->get("rules")))
-      r.rules.push_back({strings_of(get(rule, "apiGroups")), strings_of(get(rule, "resources")),
-                         strings_of(get(rule, "verbs")), strings_of(get(rule, "resourceNames")),
-                         strings_of(get(rule, "nonResourceURLs"))});
-    for (const Node* sel : items(get(obj.root->get("aggregationRule"), "clusterRoleSelectors")))
-      r.aggregation.push_back(read_selector(sel));
-    roles.push_back(std::move(r));
-  } else if (kind == "RoleBinding" || kind == "ClusterRoleBinding") {
-    BindingFacts b;
-    b.object = id;
-    b.cluster = kind == "ClusterRoleBinding";
-    const Node* ref = obj.root->get("roleRef");
-    b.role_kind = std::string(str(get(ref, "kind")));
-    b.role_name = std::string(str(get(ref, "name")));
-    if (const Node* at = get(ref, "name") ? get(ref, "name") : ref) {
-      b.role_name_line = at->line;
-      b.role_name_column = at->column;
-    }
-    for (const Node* s : items(obj.root->get("subjects")))
-      b.subjects.push_back({std::string(str(get(s, "kind"))), std::string(str(get(s, "name"))),
-                            std::string(str(get(s, "namespace")))});
-    bindings.push_back(std::move(b));
-  } else if (kind == "Namespace") {
-    namespaces.push_back(id);
-  } else if (kind == "ServiceAccount") {
-    service_accounts.push_back(id);
-    std::optional<bool> automount;
-    if (const Node* a = obj.root->get("automountServiceAccountToken")) automount = a->as_bool();
-    sa_automount[id] = automount;
-  } else if (kind == "PodDisruptionBudget") {
-    pdbs.emplace_back(id, read_selector(get(spec, "selector")));
-  } else if (kind == "LimitRange") {
-    limit_ranges.push_back(id);
-  } else if (kind == "ResourceQuota") {
-    resource_quotas.push_back(id);
+  if (!plan_) return id;
+  if (const std::vector<std::uint16_t>* readers = plan_->readers(obj.kind, static_cast<bool>(pod))) {
+    for (std::uint16_t t : *readers) tables_[t]->add(id, obj, pod);
   }
-  add_references(id, obj, pod);
   return id;
 }
 
@@ -335,53 +235,17 @@ void Inventory::append(Inventory&& o) {
     objects.reserve(base + o.objects.size());
     for (auto& f : o.objects) objects.push_back(std::move(f));
   }
-  auto shift = [&](auto& vec) {
-    for (auto& x : vec) {
-      x.object += base;
-    }
-  };
-  shift(o.workloads);
-  shift(o.services);
-  shift(o.network_policies);
-  shift(o.roles);
-  shift(o.bindings);
-  auto move_all = [](auto& to, auto& from) {
-    if (to.empty()) {
-      to.swap(from);
-      return;
-    }
-    to.reserve(to.size() + from.size());
-    for (auto& x : from) to.push_back(std::move(x));
-  };
-  move_all(workloads, o.workloads);
-  move_all(services, o.services);
-  move_all(network_policies, o.network_policies);
-  move_all(roles, o.roles);
-  move_all(bindings, o.bindings);
-  for (std::size_t i : o.namespaces) namespaces.push_back(i + base);
-  for (std::size_t i : o.service_accounts) service_accounts.push_back(i + base);
-  for (std::size_t i : o.limit_ranges) limit_ranges.push_back(i + base);
-  for (std::size_t i : o.resource_quotas) resource_quotas.push_back(i + base);
-  for (auto& [i, sel] : o.pdbs) pdbs.emplace_back(i + base, std::move(sel));
-  for (auto& [i, a] : o.sa_automount) sa_automount[i + base] = a;
-  shift(o.autoscalers);
-  shift(o.service_references);
-  shift(o.service_monitors);
-  shift(o.data_sources);
-  shift(o.image_policies);
-  move_all(image_policies, o.image_policies);
-  move_all(autoscalers, o.autoscalers);
-  move_all(service_references, o.service_references);
-  move_all(service_monitors, o.service_monitors);
-  move_all(data_sources, o.data_sources);
-  for (auto& m : o.pdb_min_available) pdb_min_available.push_back({m.object + base, m.value, m.at});
+  if (!plan_ && o.plan_) use(o.plan_);
+  if (plan_ && o.plan_ == plan_) {
+    // The planned tables only (both hold them first, in plan order).
+    for (std::size_t t = 0; t < plan_->collectors().size(); ++t)
+      tables_[t]->append(std::move(*o.tables_[t]), base);
+  }
   index_built_ = false;
-  by_ns_.reset();
 }
 
 Inventory Inventory::subset(const std::vector<std::size_t>& keep) const {
-  constexpr std::size_t kOut = static_cast<std::size_t>(-1);
-  std::vector<std::size_t> local(objects.size(), kOut);
+  std::vector<std::size_t> local(objects.size(), FactTable::kDropped);
   Inventory s;
   s.objects.reserve(keep.size());
   for (std::size_t i : keep) {
@@ -396,57 +260,58 @@ Inventory Inventory::subset(const std::vector<std::size_t>& keep) const {
     c.line = f.line;
     c.column = f.column;
     c.path_prefix = f.path_prefix;
+    c.metadata_at = f.metadata_at;
+    c.name_at = f.name_at;
+    c.namespace_at = f.namespace_at;
     c.labels = f.labels;
     if (f.exemption) c.exemption = std::make_unique<ExemptionMark>(*f.exemption);
     c.owners = f.owners;
     s.objects.push_back(std::move(c));
   }
-  auto copy = [&](auto& to, const auto& from) {
-    for (const auto& x : from)
-      if (local[x.object] != kOut) {
-        to.push_back(x);
-        to.back().object = local[x.object];
-      }
-  };
-  copy(s.workloads, workloads);
-  copy(s.services, services);
-  copy(s.network_policies, network_policies);
-  copy(s.roles, roles);
-  copy(s.bindings, bindings);
-  copy(s.autoscalers, autoscalers);
-  copy(s.service_references, service_references);
-  copy(s.service_monitors, service_monitors);
-  copy(s.data_sources, data_sources);
-  copy(s.image_policies, image_policies);
-  auto copy_ids = [&](std::vector<std::size_t>& to, const std::vector<std::size_t>& from) {
-    for (std::size_t i : from)
-      if (local[i] != kOut) to.push_back(local[i]);
-  };
-  copy_ids(s.namespaces, namespaces);
-  copy_ids(s.service_accounts, service_accounts);
-  copy_ids(s.limit_ranges, limit_ranges);
-  copy_ids(s.resource_quotas, resource_quotas);
-  for (const auto& [i, sel] : pdbs)
-    if (local[i] != kOut) s.pdbs.emplace_back(local[i], sel);
-  for (const auto& [i, a] : sa_automount)
-    if (local[i] != kOut) s.sa_automount[local[i]] = a;
-  for (const PdbMinAvailable& m : pdb_min_available)
-    if (local[m.object] != kOut) s.pdb_min_available.push_back({local[m.object], m.value, m.at});
+  s.plan_ = plan_;
+  if (plan_) {
+    for (std::size_t t = 0; t < plan_->collectors().size(); ++t) s.tables_.push_back(tables_[t]->subset(local));
+  }
   return s;
+}
+
+const FactTable& Inventory::table(const FactCollector& collector) const {
+  if (plan_) {
+    const auto& cs = plan_->collectors();
+    for (std::size_t t = 0; t < cs.size(); ++t) {
+      if (cs[t] == &collector) return *tables_[t];
+    }
+  }
+  const std::size_t planned = plan_ ? plan_->collectors().size() : 0;
+  for (std::size_t u = 0; u < unplanned_.size(); ++u) {
+    if (unplanned_[u] == &collector) return *tables_[planned + u];
+  }
+  unplanned_.push_back(&collector);
+  tables_.push_back(collector.make());
+  return *tables_.back();
 }
 
 void Inventory::build_index() const {
   if (index_built_) return;
   index_.clear();
   index_.reserve(objects.size());
-  role_of_object_.clear();
-  for (std::size_t i = 0; i < roles.size(); ++i) role_of_object_[roles[i].object] = i;
   for (std::size_t i = 0; i < objects.size(); ++i) {
     const ObjectFacts& f = objects[i];
     // A stray namespace on a ClusterRole is ignored by the API server.
     index_.emplace(f.kind + "/" + (f.kind == "ClusterRole" ? std::string() : f.ns) + "/" + f.name, i);
   }
   index_built_ = true;
+}
+
+std::optional<std::size_t> Inventory::find(std::string_view kind, std::string_view ns,
+                                           std::string_view name) const {
+  build_index();
+  std::string& key = lookup_key_;
+  key.clear();
+  key.append(kind).append("/").append(kind == "ClusterRole" ? std::string_view{} : ns).append("/").append(name);
+  auto it = index_.find(key);
+  if (it == index_.end()) return std::nullopt;
+  return it->second;
 }
 
 bool Inventory::has_object(std::string_view kind, std::string_view ns, std::string_view name) const {
@@ -464,94 +329,12 @@ bool Inventory::controlled_by_input(std::size_t object) const {
   return false;
 }
 
-const RoleFacts* Inventory::find_role(std::string_view kind, std::string_view ns,
-                                      std::string_view name) const {
-  build_index();
-  // ClusterRoles are cluster-scoped: their facts carry no namespace.
-  std::string& key = lookup_key_;
-  key.clear();
-  key.append(kind).append("/").append(kind == "ClusterRole" ? std::string_view{} : ns).append("/").append(name);
-  auto it = index_.find(key);
-  if (it == index_.end()) return nullptr;
-  auto r = role_of_object_.find(it->second);
-  return r == role_of_object_.end() ? nullptr : &roles[r->second];
-}
-
-std::vector<const PolicyRule*> Inventory::effective_rules(const RoleFacts& role) const {
-  std::vector<const PolicyRule*> out;
-  std::set<const RoleFacts*> seen;
-  std::vector<const RoleFacts*> pending{&role};
-  while (!pending.empty()) {
-    const RoleFacts* r = pending.back();
-    pending.pop_back();
-    if (!seen.insert(r).second) continue;
-    for (const PolicyRule& p : r->rules) out.push_back(&p);
-    // The controller aggregates every ClusterRole whose labels match a selector.
-    for (const LabelSelector& sel : r->aggregation)
-      for (const RoleFacts& other : roles)
-        if (other.cluster && sel.matches(objects[other.object].labels)) pending.push_back(&other);
-  }
-  return out;
-}
-
-const Inventory::ByNamespace& Inventory::by_namespace() const {
-  if (by_ns_) return *by_ns_;
-  auto b = std::make_unique<ByNamespace>();
-  for (std::size_t i = 0; i < workloads.size(); ++i) b->workloads[objects[workloads[i].object].ns].push_back(i);
-  for (std::size_t i = 0; i < network_policies.size(); ++i)
-    b->policies[objects[network_policies[i].object].ns].push_back(i);
-  for (std::size_t i = 0; i < pdbs.size(); ++i) b->pdbs[objects[pdbs[i].first].ns].push_back(i);
-  for (std::size_t i = 0; i < services.size(); ++i) b->services[objects[services[i].object].ns].push_back(i);
-  for (std::size_t i : service_accounts)
-    b->service_accounts.emplace(objects[i].ns + "/" + objects[i].name, i);
-  for (std::size_t i = 0; i < bindings.size(); ++i)
-    for (const Subject& s : bindings[i].subjects)
-      if (s.kind == "ServiceAccount") {
-        // A subject without a namespace means the binding's own namespace.
-        auto& list = b->sa_bindings[(s.ns.empty() ? objects[bindings[i].object].ns : s.ns) + "/" + s.name];
-        if (list.empty() || list.back() != i) list.push_back(i);
-      }
-  by_ns_ = std::move(b);
-  return *by_ns_;
-}
-
-namespace {
-const std::vector<std::size_t>& lookup(const std::unordered_map<std::string, std::vector<std::size_t>>& m,
-                                       const std::string& key) {
-  static const std::vector<std::size_t> kEmpty;
-  auto it = m.find(key);
-  return it == m.end() ? kEmpty : it->second;
-}
-}  // namespace
-
-const std::vector<std::size_t>& Inventory::workloads_in(const std::string& ns) const {
-  return lookup(by_namespace().workloads, ns);
-}
-const std::vector<std::size_t>& Inventory::network_policies_in(const std::string& ns) const {
-  return lookup(by_namespace().policies, ns);
-}
-const std::vector<std::size_t>& Inventory::pdbs_in(const std::string& ns) const {
-  return lookup(by_namespace().pdbs, ns);
-}
-const std::vector<std::size_t>& Inventory::services_in(const std::string& ns) const {
-  return lookup(by_namespace().services, ns);
-}
-const std::vector<std::size_t>& Inventory::bindings_of_service_account(const std::string& ns,
-                                                                       const std::string& name) const {
-  return lookup(by_namespace().sa_bindings, ns + "/" + name);
-}
-std::optional<std::size_t> Inventory::service_account(const std::string& ns, const std::string& name) const {
-  const auto& m = by_namespace().service_accounts;
-  auto it = m.find(ns + "/" + name);
-  if (it == m.end()) return std::nullopt;
-  return it->second;
-}
-
 std::vector<std::string> Inventory::namespaces_in_use() const {
   std::set<std::string> names;
-  for (std::size_t i : namespaces) names.insert(objects[i].name);
-  for (const ObjectFacts& f : objects)
+  for (const ObjectFacts& f : objects) {
+    if (f.kind == "Namespace") names.insert(f.name);
     if (!f.ns.empty()) names.insert(f.ns);
+  }
   return {names.begin(), names.end()};
 }
 

@@ -139,12 +139,37 @@ TEST_P(RuleKinds, FixturesCutToThePlanKeepTheirVerdicts) {
       << rule->id << " reads a kind that neither its kinds nor its check's needs_kinds() declare";
 }
 
-// Hides one kind from a set-level check's declaration.
+// A set-level rule of the builtin catalog, its fixtures and its verdicts on them.
+struct SetFixtures {
+  const Rule* rule = nullptr;
+  std::string pass, fail, want;
+};
+SetFixtures set_fixtures(const std::string& id) {
+  SetFixtures fx;
+  fx.rule = Catalog::builtin().find(id);
+  if (!fx.rule) return fx;
+  const auto files = catalog_files();
+  fx.pass = std::string(files.at(folder_of(*fx.rule) + "pass.yaml"));
+  fx.fail = std::string(files.at(folder_of(*fx.rule) + "fail.yaml"));
+  fx.want = verdicts(Catalog::builtin(), *fx.rule, fx.pass, fx.fail);
+  return fx;
+}
+
+class SetRuleKinds : public ::testing::TestWithParam<std::string> {};
+
+// Hides one kind, or one fact table, from a set-level check's declarations.
 class Hiding final : public SetCheck {
  public:
   Hiding(std::unique_ptr<SetCheck> inner, std::string hidden)
       : inner_(std::move(inner)), hidden_(std::move(hidden)) {}
+  Hiding(std::unique_ptr<SetCheck> inner, const FactCollector* hidden_table)
+      : inner_(std::move(inner)), hidden_table_(hidden_table) {}
   void evaluate(const Inventory& inv, SetSink& sink) const override { inner_->evaluate(inv, sink); }
+  std::vector<const FactCollector*> facts() const override {
+    std::vector<const FactCollector*> tables = inner_->facts();
+    tables.erase(std::remove(tables.begin(), tables.end(), hidden_table_), tables.end());
+    return tables;
+  }
   std::vector<std::string> needs_kinds() const override {
     std::vector<std::string> kinds = inner_->needs_kinds();
     kinds.erase(std::remove(kinds.begin(), kinds.end(), hidden_), kinds.end());
@@ -154,32 +179,70 @@ class Hiding final : public SetCheck {
  private:
   std::unique_ptr<SetCheck> inner_;
   std::string hidden_;
+  const FactCollector* hidden_table_ = nullptr;
 };
+
+// The check alone, from rule.yaml, in a catalog of its own.
+std::unique_ptr<Catalog> load_alone(const Rule& builtin) {
+  auto catalog = std::make_unique<Catalog>();
+  std::vector<InputError> errors;
+  const auto files = catalog_files();
+  const std::string rule_yaml(files.at(builtin.source));
+  const CatalogFile file{builtin.source, rule_yaml};
+  catalog->add_files({&file, 1}, errors);
+  EXPECT_TRUE(errors.empty()) << builtin.source;
+  return catalog;
+}
+
+// Every fact table a set-level check declares (SetCheck::facts()) is one it
+// reads: left out of the scan's plan, the rule's fixtures change verdicts. A
+// table a check reads without declaring it is empty in a scan where no other
+// rule declares it, so the rule's own fixtures fail (FixturesCutToThePlan…).
+TEST_P(SetRuleKinds, EveryDeclaredFactTableIsLoadBearing) {
+  const SetFixtures fx = set_fixtures(GetParam());
+  ASSERT_TRUE(fx.rule && fx.rule->set_compiled) << GetParam();
+  const Rule* builtin = fx.rule;
+  const std::string &pass = fx.pass, &fail = fx.fail, &want = fx.want;
+  const std::vector<const FactCollector*> tables = builtin->set_compiled->facts();
+  ASSERT_FALSE(tables.empty()) << builtin->id << " declares no fact table";
+  for (const FactCollector* hidden : tables) {
+    // Only a table fed by an object the fixtures hold can show.
+    bool fed = false;
+    for (std::string_view k : hidden->kinds) {
+      if (k == "workloads") {
+        fed = true;  // every set-level fixture holds pods
+        continue;
+      }
+      auto holds = [&](const std::string& text) {
+        return filter_documents(text, [&](const std::string& kind) { return kind == k; }).find("kind:") !=
+               std::string::npos;
+      };
+      fed |= holds(pass) || holds(fail);
+    }
+    if (!fed) continue;
+    auto catalog = load_alone(*builtin);
+    Rule& rule = *catalog->rules().front();
+    rule.set_compiled = std::make_unique<Hiding>(std::move(rule.set_compiled), hidden);
+    EXPECT_NE(verdicts(*catalog, rule, pass, fail), want)
+        << builtin->id << ": leaving the " << hidden->name
+        << " table out of its check's facts() changes nothing in its fixtures";
+  }
+}
 
 // Every kind a set-level check declares beyond its rule's own kinds, when the
 // rule's fixtures hold objects of it, changes their verdicts when left out
 // of the declaration (the scan then collects no facts of it, and a cluster
 // read would not list it): declarations are what scans and reads obey.
-class SetRuleKinds : public ::testing::TestWithParam<std::string> {};
-
 TEST_P(SetRuleKinds, EveryDeclaredKindIsLoadBearing) {
-  const Rule* builtin = Catalog::builtin().find(GetParam());
-  ASSERT_NE(builtin, nullptr);
-  ASSERT_TRUE(builtin->set_compiled);
-  const auto files = catalog_files();
-  const std::string pass(files.at(folder_of(*builtin) + "pass.yaml"));
-  const std::string fail(files.at(folder_of(*builtin) + "fail.yaml"));
-  const std::string want = verdicts(Catalog::builtin(), *builtin, pass, fail);
+  const SetFixtures fx = set_fixtures(GetParam());
+  ASSERT_TRUE(fx.rule && fx.rule->set_compiled) << GetParam();
+  const Rule* builtin = fx.rule;
+  const std::string &pass = fx.pass, &fail = fx.fail, &want = fx.want;
   for (const std::string& hidden : builtin->set_compiled->needs_kinds()) {
     if (std::find(builtin->kinds.begin(), builtin->kinds.end(), hidden) != builtin->kinds.end())
       continue;  // also the rule's own kind: listed anyway
-    Catalog catalog;
-    std::vector<InputError> errors;
-    const std::string rule_yaml(files.at(builtin->source));
-    const CatalogFile file{builtin->source, rule_yaml};
-    catalog.add_files({&file, 1}, errors);
-    ASSERT_TRUE(errors.empty()) << builtin->source;
-    Rule& rule = *catalog.rules().front();
+    auto catalog = load_alone(*builtin);
+    Rule& rule = *catalog->rules().front();
     rule.set_compiled = std::make_unique<Hiding>(std::move(rule.set_compiled), hidden);
     const std::vector<std::string> plan = plan_for(rule);
     auto in_plan = [&](const std::string& kind) { return listed(plan, kind); };
@@ -189,7 +252,7 @@ TEST_P(SetRuleKinds, EveryDeclaredKindIsLoadBearing) {
     if (filter_documents(pass, in_plan) == filter_documents(pass, in_full_plan) &&
         filter_documents(fail, in_plan) == filter_documents(fail, in_full_plan))
       continue;
-    EXPECT_NE(verdicts(catalog, rule, filter_documents(pass, in_plan), filter_documents(fail, in_plan)),
+    EXPECT_NE(verdicts(*catalog, rule, filter_documents(pass, in_plan), filter_documents(fail, in_plan)),
               want)
         << builtin->id << ": leaving " << hidden
         << " out of its check's needs_kinds() changes nothing in its fixtures";

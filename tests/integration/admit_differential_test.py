@@ -30,17 +30,14 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from admit_support import Webhook, review_for, tempdir  # noqa: E402
+import support  # noqa: E402
 
-KGUARD, SOURCE, CORPORA = sys.argv[1:4]
-del sys.argv[1:4]
+KGUARD, SOURCE, CORPORA = support.args("kguard", "source", "corpora")
 FIXTURES = os.path.join(CORPORA, "pod-security", "test", "testdata")
 
 
 def scan_report(*args):
-    p = subprocess.run([KGUARD, "scan", "--no-config", "-q", "-o", "json", *args],
-                       capture_output=True, text=True, timeout=600)
-    assert p.returncode in (0, 1), p.stderr
-    return json.loads(p.stdout)
+    return support.scan_json("-q", *args, check=True, timeout=600)[1]
 
 
 def failed_by_file(report, keep=lambda rule: True):

@@ -10,26 +10,18 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
-import textwrap
 import unittest
 
-KGUARD, SOURCE = (os.path.abspath(p) for p in sys.argv[1:3])
-del sys.argv[1:3]
+import support
+from support import TEAM_LABEL_RULE as CUSTOM_RULE, run
 
-
-def run(*args, stdin=None, cwd=None):
-    p = subprocess.run([KGUARD, *args], input=stdin, capture_output=True, text=True, cwd=cwd,
-                       timeout=120)
-    return p.returncode, p.stdout, p.stderr
+KGUARD, SOURCE = support.args("kguard", "source", absolute=True)
 
 
 def write(path, text):
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(textwrap.dedent(text).lstrip("\n"))
-    return path
+    """Writes the indented `text` to `path` (making its folders)."""
+    return support.write(*os.path.split(path), text, dedent=True)
 
 
 HOST_NETWORK_POD = """
@@ -45,18 +37,6 @@ spec:
   containers:
     - name: c
       image: nginx:1.27
-"""
-
-CUSTOM_RULE = """
-id: team-label-missing
-title: Team label missing
-category: resources
-severity: low
-rationale: Without a team label nobody gets paged.
-remediation: Add metadata.labels.team.
-kinds: [Deployment]
-check: field
-params: {scope: object, field: metadata.labels.team, expect: present}
 """
 
 DEPLOYMENT = """

@@ -5,38 +5,15 @@ Run by ctest: cli_test.py KGUARD_BINARY SOURCE_DIR CORPORA_DIR
 """
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import unittest
 
-KGUARD, SOURCE, CORPORA = sys.argv[1:4]
-del sys.argv[1:4]
+import support
+from support import PRIVILEGED_POD, run, scan_json
+
+KGUARD, SOURCE, CORPORA = support.args("kguard", "source", "corpora")
 EXAMPLES = os.path.join(SOURCE, "examples")
 REAL_WORLD = os.path.join(CORPORA, "real-world")
-
-
-def run(*args, stdin=None, cwd=None):
-    p = subprocess.run([KGUARD, *args], input=stdin, capture_output=True, text=True, cwd=cwd,
-                       timeout=120)
-    return p.returncode, p.stdout, p.stderr
-
-
-def scan_json(*args, stdin=None):
-    code, out, err = run("scan", "-o", "json", "--no-config", *args, stdin=stdin)
-    return code, json.loads(out), err
-
-
-PRIVILEGED_POD = """apiVersion: v1
-kind: Pod
-metadata: {name: p, namespace: n}
-spec:
-  containers:
-  - name: c
-    image: nginx:1.27
-    securityContext:
-      privileged: true
-"""
 
 
 class ExitCodes(unittest.TestCase):

@@ -3,38 +3,14 @@
 
 Run by ctest: context_test.py KGUARD_BINARY SOURCE_DIR
 """
-import json
-import os
-import subprocess
-import sys
 import tempfile
 import textwrap
 import unittest
 
-KGUARD, SOURCE = sys.argv[1:3]
-del sys.argv[1:3]
+import support
+from support import TEAM_LABEL_RULE, scan_files as scan, write
 
-
-def scan(files, *args, config=None):
-    """Writes files into a temp dir, scans it, returns (exit code, report, stderr)."""
-    with tempfile.TemporaryDirectory() as d:
-        for name, text in files.items():
-            path = os.path.join(d, name)
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            with open(path, "w") as f:
-                f.write(textwrap.dedent(text))
-        cmd = [KGUARD, "scan", "-o", "json"]
-        if config is not None:
-            with open(os.path.join(d, ".kguard.yaml"), "w") as f:
-                f.write(textwrap.dedent(config))
-        else:
-            cmd.append("--no-config")
-        p = subprocess.run(cmd + list(args) + [d], capture_output=True, text=True, timeout=60)
-        report = json.loads(p.stdout) if p.stdout.strip() else None
-        if report:
-            for f in report["findings"]:
-                f["location"]["file"] = os.path.relpath(f["location"]["file"], d)
-        return p.returncode, report, p.stderr
+KGUARD, SOURCE = support.args("kguard", "source")
 
 
 def results(report, rule):
@@ -272,22 +248,9 @@ class Configuration(unittest.TestCase):
 class CustomRules(unittest.TestCase):
     def test_custom_rule_binds_a_template(self):
         with tempfile.TemporaryDirectory() as rules:
-            os.makedirs(os.path.join(rules, "team-label"))
-            with open(os.path.join(rules, "team-label", "rule.yaml"), "w") as f:
-                f.write(textwrap.dedent("""\
-                id: team-label-missing
-                title: Team label missing
-                category: resources
-                severity: low
-                rationale: Without a team label nobody gets paged.
-                remediation: Add metadata.labels.team.
-                kinds: [Deployment]
-                check: field
-                params: {scope: object, field: metadata.labels.team, expect: present}
-                """))
+            path = write(rules, "team-label/rule.yaml", TEAM_LABEL_RULE)
             _, r, _ = scan({"web.yaml": DEPLOY}, "--rules", rules, "--only", "team-label-missing")
             self.assertEqual(results(r, "team-label-missing"), [("Deployment", "web", "fail")])
-            path = os.path.join(rules, "team-label", "rule.yaml")
             text = open(path).read().replace("expect: present", "expect: sometimes")
             with open(path, "w") as f:
                 f.write(text)

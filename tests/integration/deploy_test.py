@@ -24,18 +24,15 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from admit_support import Webhook, restricted_pod, review_for  # noqa: E402
+import support  # noqa: E402
 
-KGUARD, SOURCE = sys.argv[1:3]
-del sys.argv[1:3]
+KGUARD, SOURCE = support.args("kguard", "source")
 DEPLOY = os.path.join(SOURCE, "deploy")
 
 
 def scan_restricted(path):
-    p = subprocess.run([KGUARD, "scan", "--no-config", "--pss", "restricted", "-q", "-o", "json", path],
-                       capture_output=True, text=True, timeout=120)
-    report = json.loads(p.stdout)
-    failed = [f for f in report["findings"] if f["result"] == "fail"]
-    return p.returncode, report, failed
+    code, report, _ = support.scan_json("--pss", "restricted", "-q", path)
+    return code, report, [f for f in report["findings"] if f["result"] == "fail"]
 
 
 def check_webhook_split(test, config, excluded):

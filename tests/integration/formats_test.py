@@ -23,39 +23,29 @@ import unittest
 import urllib.parse
 import xml.etree.ElementTree as ET
 
-KGUARD, SOURCE, CORPORA = (os.path.abspath(a) for a in sys.argv[1:4])
-del sys.argv[1:4]
+import support
+from support import assert_valid_sarif
+
+KGUARD, SOURCE, CORPORA = support.args("kguard", "source", "corpora", absolute=True)
 EXAMPLES = os.path.join(SOURCE, "examples")
 REAL_WORLD = os.path.join(CORPORA, "real-world")
 GOLDEN_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden")
-SCHEMA = os.path.join(SOURCE, "tests", "testdata", "sarif-schema-2.1.0.json")
 FORMATS = ("sarif", "junit", "markdown", "csv", "policyreport")
 # Golden files cover the new formats and the two older ones.
 GOLDEN_FORMATS = FORMATS + ("text", "json")
 MARKDOWN_LIMIT = 65536
 
 
-def import_dependency(name):
-    """jsonschema and yaml come from Debian (scripts/install-deps.sh installs
-    python3-jsonschema and python3-yaml). When ctest runs another Python 3 of
-    the same version (pyenv, a venv), Debian's dist-packages is on no path, so
-    it is tried after the interpreter's own packages."""
-    try:
-        return __import__(name)
-    except ImportError:
-        debian = "/usr/lib/python3/dist-packages"
-        if os.path.isdir(debian) and debian not in sys.path:
-            sys.path.append(debian)
-            try:
-                return __import__(name)
-            except ImportError:
-                pass
-    sys.exit(f"formats_test: Python module '{name}' is missing; run scripts/install-deps.sh "
-             f"(Debian packages python3-jsonschema and python3-yaml)")
+def require(name):
+    module = support.import_dependency(name)
+    if module is None:
+        sys.exit(f"formats_test: Python module '{name}' is missing; run scripts/install-deps.sh "
+                 f"(Debian packages python3-jsonschema and python3-yaml)")
+    return module
 
 
-jsonschema = import_dependency("jsonschema")
-yaml = import_dependency("yaml")
+jsonschema = require("jsonschema")
+yaml = require("yaml")
 
 
 def run(*args, cwd=None, stdin=None, check_codes=(0, 1)):
@@ -78,19 +68,6 @@ def scan_to_files(outdir, paths, formats=FORMATS + ("json",), extra=(), cwd=None
         with open(os.path.join(outdir, "report." + fmt), encoding="utf-8", newline="") as f:
             out[fmt] = f.read()
     return out
-
-
-def sarif_validator():
-    with open(SCHEMA, encoding="utf-8") as f:
-        schema = json.load(f)
-    cls = jsonschema.validators.validator_for(schema)
-    cls.check_schema(schema)
-    return cls(schema)
-
-
-def assert_valid_sarif(test, log):
-    errors = sorted(sarif_validator().iter_errors(log), key=lambda e: list(e.path))
-    test.assertEqual([f"{list(e.path)}: {e.message}" for e in errors[:10]], [])
 
 
 def failed_findings(report):

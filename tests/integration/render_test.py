@@ -13,7 +13,6 @@ container and an overlay whose patch hardens it, and a plain manifest.
 
 Run by ctest: render_test.py KGUARD_BINARY SOURCE_DIR
 """
-import json
 import os
 import shutil
 import subprocess
@@ -22,9 +21,9 @@ import tempfile
 import time
 import unittest
 
-KGUARD, SOURCE = sys.argv[1:3]
-del sys.argv[1:3]
-KGUARD = os.path.abspath(KGUARD)
+import support
+
+KGUARD, SOURCE = support.args("kguard", "source", absolute=True)
 DATA = "tests/testdata/render"  # relative to SOURCE: the paths findings name
 CHART = DATA + "/webapp"
 BASE = DATA + "/kustomize/base"
@@ -49,10 +48,7 @@ TOOLS = ["--helm", HELM, "--kustomize", KUSTOMIZE]
 
 def run(*args, env=None, timeout=180):
     """kguard scan -o json ARGS from the source dir: (exit code, report, stderr)."""
-    p = subprocess.run([KGUARD, "scan", "--no-config", "-q", "-o", "json", *args], cwd=SOURCE,
-                       capture_output=True, text=True, timeout=timeout, env=env)
-    report = json.loads(p.stdout) if p.stdout.strip() else None
-    return p.returncode, report, p.stderr
+    return support.scan_json("-q", *args, cwd=SOURCE, env=env, timeout=timeout)
 
 
 def failed(report, rule=None):

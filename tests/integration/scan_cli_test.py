@@ -8,52 +8,13 @@ Run by ctest: scan_cli_test.py KGUARD_BINARY SOURCE_DIR
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import unittest
 
-KGUARD, SOURCE = (os.path.abspath(p) for p in sys.argv[1:3])
-del sys.argv[1:3]
-SCHEMA = os.path.join(SOURCE, "tests", "testdata", "sarif-schema-2.1.0.json")
+import support
+from support import PRIVILEGED_POD, assert_valid_sarif, run, write
 
-
-def run(*args, stdin=None, cwd=None):
-    p = subprocess.run([KGUARD, *args], input=stdin, capture_output=True, text=True, cwd=cwd,
-                       timeout=120)
-    return p.returncode, p.stdout, p.stderr
-
-
-def assert_valid_sarif(test, log):
-    """Against the official SARIF 2.1.0 schema, as formats_test.py does."""
-    try:
-        import jsonschema
-    except ImportError:
-        test.skipTest("python3-jsonschema not installed")
-    with open(SCHEMA, encoding="utf-8") as f:
-        schema = json.load(f)
-    validator = jsonschema.validators.validator_for(schema)(schema)
-    test.assertEqual([f"{list(e.path)}: {e.message}" for e in validator.iter_errors(log)][:10], [])
-
-
-def write(root, rel, text):
-    path = os.path.join(root, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w", encoding="utf-8") as f:
-        f.write(text)
-    return path
-
-
-PRIVILEGED_POD = """apiVersion: v1
-kind: Pod
-metadata: {name: p, namespace: n}
-spec:
-  containers:
-  - name: c
-    image: nginx:1.27
-    securityContext:
-      privileged: true
-"""
+KGUARD, SOURCE = support.args("kguard", "source", absolute=True)
 
 DEPLOYMENT = """apiVersion: apps/v1
 kind: Deployment

@@ -10,47 +10,26 @@ import glob
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import textwrap
 import unittest
 
-KGUARD, SOURCE, CORPORA = sys.argv[1:4]
-del sys.argv[1:4]
+import support
+from support import check_of as check, run
+
+KGUARD, SOURCE, CORPORA = support.args("kguard", "source", "corpora")
 EXAMPLES = os.path.join(SOURCE, "examples")
 REAL_WORLD = os.path.join(CORPORA, "real-world")
 
 
-def run(*args, stdin=None):
-    p = subprocess.run([KGUARD, *args], input=stdin, capture_output=True, text=True, timeout=300)
-    return p.returncode, p.stdout, p.stderr
+def scan(*argv, stdin=None):
+    """kguard scan -o json ARGV (the config as found): (report, stderr)."""
+    _, report, err = support.scan_json(*argv, stdin=stdin, config=True, timeout=300)
+    return report, err
 
 
-def scan(*args, stdin=None):
-    code, out, err = run("scan", "-o", "json", *args, stdin=stdin)
-    return json.loads(out), err
-
-
-def scan_files(files, *args, config=None):
-    with tempfile.TemporaryDirectory() as d:
-        for name, text in files.items():
-            with open(os.path.join(d, name), "w") as f:
-                f.write(textwrap.dedent(text))
-        cmd = []
-        if config is None:
-            cmd.append("--no-config")
-        else:
-            with open(os.path.join(d, ".kguard.yaml"), "w") as f:
-                f.write(textwrap.dedent(config))
-        report, err = scan(*cmd, *args, d)
-        for f in report["findings"]:
-            f["location"]["file"] = os.path.relpath(f["location"]["file"], d)
-        return report, err
-
-
-def check(report, rule):
-    return next(c for c in report["checks"] if c["rule"] == rule)
+def scan_files(files, *argv, config=None):
+    return support.scan_files(files, *argv, config=config, timeout=300)[1:]
 
 
 def supersedes():

@@ -8,39 +8,20 @@ Run by ctest: trust_test.py KGUARD_BINARY SOURCE_DIR
 import json
 import os
 import re
-import subprocess
-import sys
 import tempfile
 import unittest
 
-KGUARD, SOURCE = sys.argv[1:3]
-del sys.argv[1:3]
+import support
+from support import PRIVILEGED_POD, run, write
+
+KGUARD, SOURCE = support.args("kguard", "source")
 EXAMPLES = os.path.join(SOURCE, "examples")
 
 
-def run(*args, stdin=None, cwd=None):
-    p = subprocess.run([KGUARD, *args], input=stdin, capture_output=True, text=True, cwd=cwd,
-                       timeout=300)
-    return p.returncode, p.stdout, p.stderr
-
-
-def scan_json(*args, stdin=None, cwd=None):
-    code, out, err = run("scan", "-o", "json", "--no-config", *args, stdin=stdin, cwd=cwd)
-    if code > 1:
-        raise AssertionError(f"kguard exited {code}: {err}")
-    return json.loads(out), err
-
-
-PRIVILEGED_POD = """apiVersion: v1
-kind: Pod
-metadata: {name: p, namespace: n}
-spec:
-  containers:
-  - name: c
-    image: nginx:1.27
-    securityContext:
-      privileged: true
-"""
+def scan_json(*argv, stdin=None, cwd=None):
+    """(report, stderr); an exit code above 1 fails the test."""
+    _, report, err = support.scan_json(*argv, stdin=stdin, cwd=cwd, check=True, timeout=300)
+    return report, err
 
 
 class GradeCap(unittest.TestCase):
@@ -109,14 +90,6 @@ spec:
       - name: web
         image: nginx:1.27
 """
-
-
-def write(root, rel, text):
-    path = os.path.join(root, rel)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path, "w") as f:
-        f.write(text)
-    return path
 
 
 def by_file(report, result="fail"):

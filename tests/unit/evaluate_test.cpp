@@ -1,4 +1,4 @@
-// The scan engine's one object-level evaluation (Scanner::evaluate, called by
+// The one object-level evaluation (Evaluator::evaluate, catalog/evaluator, called by
 // file scans and by evaluate_object for admission): container-scoped
 // exemptions as a mask, scan == evaluate_object, and evaluation state that
 // belongs to the caller (EvalContext), not to the process.

@@ -58,7 +58,7 @@ std::string join(const std::vector<std::string>& v, std::string_view sep) {
   return out;
 }
 
-// Failed findings grouped by rule, in the order the scanner produced them.
+// Failed findings grouped by rule, in the order the evaluator produced them.
 struct RuleFailures {
   const RuleInfo* rule;
   std::vector<std::string> messages;
@@ -281,16 +281,15 @@ std::unique_ptr<Engine> Engine::create(const Config& config, const AdmitConfig& 
   e->config_ = config;
   e->namespaces_ = std::move(namespaces);
   const Catalog& catalog = Catalog::builtin();
-  ScanOptions base;
+  EvalOptions base;
   config.apply(base);
   base.use_annotation_exemptions = admit.annotation_exemptions;
-  base.jobs = 1;
   e->pod_specs_ = base.pod_specs;
   bool ok = true;
-  auto check_setup = [&](const Scanner& s, const std::string& what) {
+  auto check_setup = [&](const Evaluator& s, const std::string& what) {
     for (const InputError& err : s.setup_errors()) {
       ok = false;
-      // Every per-level Scanner sees the same config: report each problem once.
+      // Every per-level Evaluator sees the same config: report each problem once.
       if (std::any_of(errors.begin(), errors.end(), [&](const InputError& x) {
             return x.file == err.file && x.line == err.line && x.message.ends_with(err.message);
           }))
@@ -301,11 +300,11 @@ std::unique_ptr<Engine> Engine::create(const Config& config, const AdmitConfig& 
   for (PssLevel level : {PssLevel::Baseline, PssLevel::Restricted}) {
     auto& by_minor = e->pss_[level == PssLevel::Baseline ? 0 : 1];
     for (int minor = 0; minor <= kLatestPssMinor; ++minor) {
-      ScanOptions o = base;
+      EvalOptions o = base;
       o.only = {"pss"};
       o.pss_level = level;
       o.pss_minor = minor;
-      by_minor.push_back(std::make_unique<Scanner>(catalog, o));
+      by_minor.push_back(std::make_unique<Evaluator>(catalog, o));
     }
   }
   check_setup(*e->pss_[0].front(), "rules");
@@ -320,26 +319,26 @@ std::unique_ptr<Engine> Engine::create(const Config& config, const AdmitConfig& 
         ok = false;
       }
     }
-    ScanOptions o = base;
+    EvalOptions o = base;
     for (const std::string& sel : prof.rules)
       if (sel != "*") o.only.push_back(sel);
     o.pss_level = prof.pss_level;
     o.pss_minor = prof.pss_minor;
-    auto s = std::make_unique<Scanner>(catalog, o);
+    auto s = std::make_unique<Evaluator>(catalog, o);
     check_setup(*s, "admission.profiles." + name);
     e->profiles_[name] = std::move(s);
   }
-  e->strictest_ = std::make_unique<Scanner>(catalog, base);
+  e->strictest_ = std::make_unique<Evaluator>(catalog, base);
   if (!ok) return nullptr;
   return e;
 }
 
-const Scanner& Engine::pss_scanner(const LevelVersion& lv) const {
+const Evaluator& Engine::pss_evaluator(const LevelVersion& lv) const {
   const int minor = std::clamp(lv.minor, 0, kLatestPssMinor);
   return *pss_[lv.level == PssLevel::Baseline ? 0 : 1][static_cast<std::size_t>(minor)];
 }
 
-const Scanner* Engine::profile_scanner(std::string_view name) const {
+const Evaluator* Engine::profile_evaluator(std::string_view name) const {
   if (name.empty()) return nullptr;
   auto it = profiles_.find(name);
   return it == profiles_.end() ? strictest_.get() : it->second.get();
@@ -583,27 +582,27 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
   };
   if (past_deadline()) return timed_out();
 
-  // Each (scanner) is evaluated at most once per request, then reused by the
+  // Each (evaluator) is evaluated at most once per request, then reused by the
   // modes that share it, as PSA reuses results across equal level:versions.
-  std::vector<std::pair<const Scanner*, std::vector<RuleFailures>>> memo;
+  std::vector<std::pair<const Evaluator*, std::vector<RuleFailures>>> memo;
   std::vector<InputError> ignored_warnings;
-  auto evaluate = [&](const Scanner* scanner) -> const std::vector<RuleFailures>& {
+  auto evaluate = [&](const Evaluator* evaluator) -> const std::vector<RuleFailures>& {
     for (const auto& [sc, f] : memo)
-      if (sc == scanner) return f;
+      if (sc == evaluator) return f;
     std::vector<Finding> findings;
-    scanner->evaluate_object(obj, findings, ignored_warnings);
-    memo.emplace_back(scanner, failures_by_rule(findings));
+    evaluator->evaluate_object(obj, findings, ignored_warnings);
+    memo.emplace_back(evaluator, failures_by_rule(findings));
     return memo.back().second;
   };
-  auto pss = [&](const LevelVersion& lv) -> const Scanner* {
-    return pss_applies && lv.level != PssLevel::Privileged ? &pss_scanner(lv) : nullptr;
+  auto pss = [&](const LevelVersion& lv) -> const Evaluator* {
+    return pss_applies && lv.level != PssLevel::Privileged ? &pss_evaluator(lv) : nullptr;
   };
 
   bool allowed = true;
   std::vector<std::string> denial;
   // Enforce: Pods always; workloads only for kguard profiles with enforceWorkloads;
   // other kinds (no Pod is created from them later) by kguard profiles.
-  if (const Scanner* sc = pss(policy.enforce); sc && is_pod) {
+  if (const Evaluator* sc = pss(policy.enforce); sc && is_pod) {
     const auto& f = evaluate(sc);
     if (!f.empty()) {
       allowed = false;
@@ -612,7 +611,7 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
     }
   }
   const bool kguard_enforces = is_pod || !is_workload || admit_.enforce_workloads;
-  if (const Scanner* sc = profile_scanner(policy.kguard_enforce); sc && kguard_enforces) {
+  if (const Evaluator* sc = profile_evaluator(policy.kguard_enforce); sc && kguard_enforces) {
     if (past_deadline()) return timed_out();
     const auto& f = evaluate(sc);
     if (!f.empty()) {
@@ -629,7 +628,7 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
 
   // Audit: recorded in the audit annotations and the audit log, never denied.
   std::vector<std::string> audit_parts;
-  if (const Scanner* sc = pss(policy.audit)) {
+  if (const Evaluator* sc = pss(policy.audit)) {
     if (past_deadline()) return timed_out();
     const auto& f = evaluate(sc);
     if (!f.empty()) {
@@ -639,7 +638,7 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
                                                        join(s.audit_rules, ", "));
     }
   }
-  if (const Scanner* sc = profile_scanner(policy.kguard_audit)) {
+  if (const Evaluator* sc = profile_evaluator(policy.kguard_audit)) {
     if (past_deadline()) return timed_out();
     const auto& f = evaluate(sc);
     if (!f.empty()) {
@@ -653,7 +652,7 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
 
   // Warn: only when the request is still allowed (PSA does not pile warnings on a denial).
   if (allowed) {
-    if (const Scanner* sc = pss(policy.warn)) {
+    if (const Evaluator* sc = pss(policy.warn)) {
       if (past_deadline()) return timed_out();
       const auto& f = evaluate(sc);
       s.warn_rules = rule_ids(f);
@@ -661,7 +660,7 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
     }
     // A workload's kguard enforce profile warns when it does not deny.
     std::string warn_profile = policy.kguard_warn;
-    if (const Scanner* sc = profile_scanner(warn_profile)) {
+    if (const Evaluator* sc = profile_evaluator(warn_profile)) {
       if (past_deadline()) return timed_out();
       const auto& f = evaluate(sc);
       for (const std::string& id : rule_ids(f)) s.warn_rules.push_back(id);

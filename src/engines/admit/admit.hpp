@@ -1,9 +1,9 @@
 // The admission engine: AdmissionReview v1 request → decision, with Pod
 // Security Admission's semantics for the pod-security.kubernetes.io labels
 // and kguard's own profiles (kguard.io/enforce|audit|warn) for the rest of
-// the catalog. Every verdict comes from the scan engine's
-// Scanner::evaluate_object, so `kguard admit` and `kguard scan` agree on any
-// object under the same policy.
+// the catalog. Every verdict comes from the shared object-level
+// Evaluator::evaluate_object (catalog/evaluator.hpp), the evaluation `kguard
+// scan` runs on each object, so both agree on any object under the same policy.
 //
 // The engine knows nothing about HTTP or TLS (that is src/server/); it turns
 // bytes into a response body and a summary for metrics and the audit log.
@@ -20,7 +20,7 @@
 #include "catalog/catalog.hpp"
 #include "config/config.hpp"
 #include "sources/namespaces.hpp"
-#include "engines/scan/scan.hpp"
+#include "catalog/evaluator.hpp"
 
 namespace kg::admit {
 
@@ -118,16 +118,16 @@ class Engine {
 
  private:
   Engine() = default;
-  const Scanner& pss_scanner(const LevelVersion& lv) const;
-  const Scanner* profile_scanner(std::string_view name) const;
+  const Evaluator& pss_evaluator(const LevelVersion& lv) const;
+  const Evaluator* profile_evaluator(std::string_view name) const;
 
   AdmitConfig admit_;
   std::shared_ptr<const NamespaceSource> namespaces_;
   PodSpecTable pod_specs_;
   // [level - 1][minor]: baseline and restricted at every version.
-  std::vector<std::unique_ptr<Scanner>> pss_[2];
-  std::map<std::string, std::unique_ptr<Scanner>, std::less<>> profiles_;
-  std::unique_ptr<Scanner> strictest_;  // unknown enforce profile: every rule, fail closed
+  std::vector<std::unique_ptr<Evaluator>> pss_[2];
+  std::map<std::string, std::unique_ptr<Evaluator>, std::less<>> profiles_;
+  std::unique_ptr<Evaluator> strictest_;  // unknown enforce profile: every rule, fail closed
   Config config_;
 };
 

@@ -1,8 +1,11 @@
 #include "engines/scan/scan.hpp"
-#include "engines/scan/overlap.hpp"
+
+#include "checks/facts.hpp"
+#include "catalog/overlap.hpp"
 
 #include "catalog/messages_zh.hpp"
 #include "catalog/suggest.hpp"
+#include "checks/facts.hpp"
 #include "checks/regex_cache.hpp"
 #include "checks/registry.hpp"
 #include "core/clock.hpp"
@@ -34,50 +37,6 @@
 #include <functional>
 
 namespace kg {
-
-bool rule_selected(const Rule& rule, const ScanOptions& options) {
-  // A rule named by --only runs even where the PSS level or version would
-  // leave it out (the CLI says so: pss_selection_note).
-  if (std::find(options.only.begin(), options.only.end(), rule.id) != options.only.end()) return true;
-  if (rule.pss_level) {
-    if (options.pss_level < *rule.pss_level) return false;
-    if (options.pss_minor < rule.pss_since) return false;
-    // A baseline control overridden at restricted stays in force beside the
-    // restricted rule that overrides it; the Scanner shares their violations.
-  }
-  bool enabled = rule.enabled_by_default;
-  if (auto it = options.overrides.find(rule.id); it != options.overrides.end() && it->second.enabled)
-    enabled = *it->second.enabled;
-  if (options.only.empty()) return enabled;
-  for (const std::string& sel : options.only) {
-    if ((sel == to_string(rule.category) || rule.has_tag(sel)) && enabled) return true;
-  }
-  return false;
-}
-
-std::string pss_selection_note(const Rule& rule, const ScanOptions& options) {
-  if (!rule.pss_level) return {};
-  const std::string level(to_string(*rule.pss_level));
-  const std::string asked = "--pss " + std::string(to_string(options.pss_level)) + " v1." +
-                            std::to_string(options.pss_minor);
-  if (options.pss_level < *rule.pss_level)
-    return rule.id + " is a " + level + " control, which " + asked +
-           " does not include; it is evaluated because --only names it (--pss " + level +
-           " includes it)";
-  if (options.pss_minor < rule.pss_since)
-    return rule.id + " exists from PSS v1." + std::to_string(rule.pss_since) + ", after " + asked +
-           "; it is evaluated because --only names it";
-  const bool replaced = options.pss_level == PssLevel::Restricted && rule.pss_overridden_from >= 0 &&
-                        options.pss_minor >= rule.pss_overridden_from;
-  const bool replacement_named =
-      std::find(options.only.begin(), options.only.end(), rule.pss_overridden_by) != options.only.end();
-  if (replaced && !replacement_named)
-    return rule.id + " is replaced at " + asked + " by " + rule.pss_overridden_by + " (from v1." +
-           std::to_string(rule.pss_overridden_from) +
-           ") and, as upstream, is not evaluated without it: nothing is checked; add --only " +
-           rule.pss_overridden_by + ", or use --pss baseline";
-  return {};
-}
 
 // A snapshot is read for every rule (`kguard snapshot`); a scan of it shows
 // the kinds not served and the coverage gaps of the rules in force only, as a
@@ -117,233 +76,25 @@ std::vector<std::string> kinds_needed(const std::vector<const Rule*>& rules,
   return kinds;
 }
 
-namespace {
-
-// An empty list in an exemption matches everything.
-bool matches_any(const std::vector<std::string>& patterns, std::string_view text) {
-  return patterns.empty() || any_glob(patterns, text);
-}
-
-bool matches_any_path(const std::vector<std::string>& patterns, std::string_view path) {
-  return patterns.empty() ||
-         std::any_of(patterns.begin(), patterns.end(),
-                     [&](const std::string& p) { return path_glob_match(p, path); });
-}
-
-// A rule selector in an exemption: id, category, tag, or "*"/"all".
-bool selects_rule(const std::vector<std::string>& selectors, const Rule& rule) {
-  if (selectors.empty()) return true;
-  for (const std::string& s : selectors)
-    if (s == "*" || s == "all" || s == rule.id || s == to_string(rule.category) || rule.has_tag(s))
-      return true;
-  return false;
-}
-
-// "mode: ..." (a declared parameter) reads as params.mode: ...; a template's
-// own message ("fixedIn and advisory are required") as params: ...
-std::string param_suffix(const std::string& message) {
-  const auto colon = message.find(": ");
-  const bool named = colon != std::string::npos && message.find(' ') > colon;
-  return (named ? "." : ": ") + message;
-}
-
-}  // namespace
-
 Scanner::Scanner(const Catalog& catalog, ScanOptions options)
-    : options_(std::move(options)), categories_(catalog.categories().all()) {
-  if (options_.today.empty()) options_.today = utc_today();
-  apply_overrides(catalog);
-  for (const auto& r : catalog.rules()) {
-    const Rule* rule = r.get();
-    for (const auto& owned : owned_rules_)
-      if (owned->id == rule->id) rule = owned.get();
-    if (rule_selected(*rule, options_)) rules_.push_back(rule);
-  }
-  pair_overridden_rules();
-  for (const auto& r : catalog.rules()) {
-    known_selectors_.push_back(r->id);
-    known_selectors_.insert(known_selectors_.end(), r->tags.begin(), r->tags.end());
-  }
-  for (Category c : catalog.categories().all()) known_selectors_.emplace_back(c.id());
-  known_selectors_.insert(known_selectors_.end(), {"*", "all"});
-  std::sort(known_selectors_.begin(), known_selectors_.end());
-  known_selectors_.erase(std::unique(known_selectors_.begin(), known_selectors_.end()), known_selectors_.end());
-  std::vector<std::string_view> ids;
-  for (const auto& r : catalog.rules()) ids.push_back(r->id);
-  for (const auto& [id, o] : options_.overrides)
-    if (!catalog.find(id))
-      setup_errors_.push_back({o.origin, 0, 0, "rules: no rule named '" + id + "'" + did_you_mean(id, ids)});
-  validate_exemption_rules();
-  // Index object rules by kind so an object only meets the rules that can apply.
-  std::vector<std::string> kinds;
-  for (std::size_t i = 0; i < rules_.size(); ++i) {
-    const Rule* r = rules_[i];
-    if (r->set_compiled) {
-      set_rules_.push_back(i);
-      continue;
-    }
-    if (r->cluster_compiled) {
-      cluster_rules_.push_back(i);
-      continue;
-    }
-    for (const std::string& k : r->kinds) {
-      if (k == "workloads") {
-        for (const std::string& wk : options_.pod_specs.kinds()) kinds.push_back(wk);
-      } else if (k != "*") {
-        kinds.push_back(k);
-      }
-    }
-    if (std::find(r->kinds.begin(), r->kinds.end(), "*") != r->kinds.end()) any_kind_.push_back(i);
-  }
-  for (const std::string& k : kinds) {
-    if (by_kind_.count(k)) continue;
-    std::vector<std::size_t>& list = by_kind_[k];
-    for (std::size_t i = 0; i < rules_.size(); ++i)
-      if (rules_[i]->compiled && kind_matches(*rules_[i], k)) list.push_back(i);
-  }
-  for (std::string& k : kinds_needed(rules_, options_.pod_specs)) fact_kinds_.insert(std::move(k));
-  // Exemptions that have expired are reported once and not applied.
-  auto& ex = options_.exemptions;
-  for (auto it = ex.begin(); it != ex.end();) {
-    if (!it->until.empty() && it->until < options_.today) {
-      expired_.push_back({it->origin, 0, 0,
-                          "exemption expired on " + it->until + " (" + it->reason +
-                              "); its checks apply again"});
-      it = ex.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  exemptions_by_rule_.resize(rules_.size());
-  for (std::size_t i = 0; i < rules_.size(); ++i)
-    for (const ExemptionRule& x : options_.exemptions)
-      if (selects_rule(x.rules, *rules_[i]) &&
-          (x.except_rules.empty() || !selects_rule(x.except_rules, *rules_[i])))
-        exemptions_by_rule_[i].push_back(&x);
-}
-
-// At restricted, a baseline control (B) overridden by a restricted one (R)
-// judges only what R also rejects (R's verdict is upstream's), and of the
-// violations both see the more severe rule reports them, B on a tie: a
-// hostPath volume stays a high pss-host-path-volumes finding under
-// restricted, and an exemption naming B covers it at every level. Without R
-// in force (--only), B is not either, as upstream.
-void Scanner::pair_overridden_rules() {
-  std::vector<const Rule*> kept;
-  for (const Rule* r : rules_) {
-    const bool overridden = options_.pss_level == PssLevel::Restricted && r->pss_overridden_from >= 0 &&
-                            options_.pss_minor >= r->pss_overridden_from;
-    if (!overridden) {
-      kept.push_back(r);
-      continue;
-    }
-    const auto by = std::find_if(rules_.begin(), rules_.end(),
-                                 [&](const Rule* x) { return x->id == r->pss_overridden_by; });
-    if (by == rules_.end() || (*by)->severity > r->severity) continue;  // R alone reports
-    kept.push_back(r);
-  }
-  rules_ = std::move(kept);
-  overlap_.assign(rules_.size(), Overlap{});
-  for (std::size_t i = 0; i < rules_.size(); ++i) {
-    const Rule* b = rules_[i];
-    if (b->pss_overridden_by.empty() || options_.pss_level != PssLevel::Restricted ||
-        options_.pss_minor < b->pss_overridden_from)
-      continue;
-    for (std::size_t j = 0; j < rules_.size(); ++j)
-      if (rules_[j]->id == b->pss_overridden_by) {
-        overlap_[i] = {j, true};   // B keeps only what R also rejects
-        overlap_[j] = {i, false};  // R leaves those to B
-      }
-  }
-}
-
-void Scanner::share_violations(std::size_t rule_index, const CheckInput& in, Outcome& outcome,
-                               std::vector<Violation>& violations, OverlapMemo& memo) const {
-  const Overlap& o = overlap_[rule_index];
-  if (o.partner == Overlap::kNone) return;
-  const bool memo_hit = memo.serial == in.ctx.object() && memo.rule == o.partner;
-  // The first of a pair on this object leaves its verdict for the second, so
-  // the common case (the baseline rule passes) costs no second evaluation.
-  if (o.partner > rule_index) {
-    memo.serial = in.ctx.object();
-    memo.rule = rule_index;
-    memo.outcome = outcome;
-    memo.violations.clear();
-    if (outcome == Outcome::Fail) memo.violations = violations;
-  }
-  if (outcome != Outcome::Fail) return;
-  std::vector<Violation> evaluated;
-  Outcome partner_outcome = memo_hit ? memo.outcome : Outcome::NotApplicable;
-  if (!memo_hit) partner_outcome = rules_[o.partner]->compiled->evaluate(in, evaluated);
-  const std::vector<Violation>& theirs = memo_hit ? memo.violations : evaluated;
-  auto shared = [&](const Violation& v) {
-    if (partner_outcome != Outcome::Fail) return false;
-    return std::any_of(theirs.begin(), theirs.end(), [&](const Violation& t) {
-      return t.path == v.path && t.container == v.container;
-    });
+    : Evaluator(catalog, options), input_(std::move(options)) {
+  // The fact tables the set-level rules (and deferred verdicts) read, filled
+  // from the objects of the kinds they need only.
+  const std::vector<std::string> fact_kinds = kinds_needed(rules_, options_.pod_specs);
+  fact_kinds_.insert(fact_kinds.begin(), fact_kinds.end());
+  std::vector<const FactCollector*> collectors;
+  auto collect = [&](const FactCollector* c) {
+    if (std::find(collectors.begin(), collectors.end(), c) == collectors.end()) collectors.push_back(c);
   };
-  violations.erase(std::remove_if(violations.begin(), violations.end(),
-                                  [&](const Violation& v) { return shared(v) != o.keep_shared; }),
-                   violations.end());
-  if (violations.empty()) outcome = Outcome::Pass;
-}
-
-void Scanner::apply_overrides(const Catalog& catalog) {
-  RegexCache regexes;
-  for (const auto& [id, o] : options_.overrides) {
-    const Rule* base = catalog.find(id);
-    if (!base || (!o.severity && !o.params)) continue;
-    auto rule = std::make_unique<Rule>();
-    static_cast<RuleMeta&>(*rule) = *base;
-    if (o.severity) rule->severity = *o.severity;
-    const Node* params = base->params;
-    if (o.params) params = merge_params(base->params, o.params);
-    // Only the config's own entries can be wrong (the rule's were checked
-    // at load), so each problem points into the config file.
-    std::vector<ParamProblem> problems;
-    if (!compile_rule(*rule, params, problems, &regexes)) {
-      for (const ParamProblem& p : problems) {
-        const Node* at = p.at ? p.at : o.params;
-        setup_errors_.push_back({o.file.empty() ? o.origin : o.file, at ? at->line : 0,
-                                 at ? at->column : 0, "rules." + id + ".params" + param_suffix(p.message)});
-      }
-      continue;
+  for (const Rule* r : rules_) {
+    if (r->set_compiled)
+      for (const FactCollector* c : r->set_compiled->facts()) collect(c);
+    if (r->deferral == Deferral::SelectedByService) {
+      collect(&Workloads::collector());
+      collect(&Services::collector());
     }
-    rule->params = params;
-    owned_rules_.push_back(std::move(rule));
   }
-}
-
-// Config params win key by key over the rule's own.
-const Node* Scanner::merge_params(const Node* base, const Node* over) {
-  std::vector<MapEntry> merged(over->entries().begin(), over->entries().end());
-  for (const MapEntry& e : entries(base)) {
-    bool overridden = false;
-    for (const MapEntry& o : over->entries()) overridden |= o.key->text() == e.key->text();
-    if (!overridden) merged.push_back(e);
-  }
-  auto* out = static_cast<MapEntry*>(arena_.allocate(sizeof(MapEntry) * std::max<std::size_t>(merged.size(), 1), alignof(MapEntry)));
-  std::copy(merged.begin(), merged.end(), out);
-  auto* node = new (arena_.allocate(sizeof(Node), alignof(Node))) Node{};
-  node->type = NodeType::Map;
-  node->data = out;
-  node->size = static_cast<std::uint32_t>(merged.size());
-  node->line = over->line;
-  node->column = over->column;
-  return node;
-}
-
-bool Scanner::kind_matches(const Rule& rule, std::string_view kind) const {
-  for (const std::string& k : rule.kinds) {
-    if (k == "*" || k == kind) return true;
-    if (k == "workloads" && options_.pod_specs.find(kind)) return true;
-  }
-  return false;
-}
-
-const std::vector<std::size_t>& Scanner::rules_for(std::string_view kind) const {
-  auto it = by_kind_.find(kind);
-  return it == by_kind_.end() ? any_kind_ : it->second;
+  fact_plan_ = std::make_shared<const FactPlan>(std::move(collectors), fact_kinds);
 }
 
 // A verdict held back until the whole input is known (see Deferral and
@@ -672,149 +423,10 @@ std::vector<InputFile> expand_inputs(const std::vector<std::string>& paths, cons
   return files;
 }
 
-Scanner::Exemption Scanner::exemption_for(std::size_t rule_index, const ObjectFacts& facts,
-                                          std::span<const Violation> violations,
-                                          std::vector<bool>& exempt,
-                                          std::vector<InputError>& warnings) const {
-  exempt.assign(violations.size(), false);
-  Exemption e;
-  if (!options_.use_exemptions) return e;
-  const Rule& rule = *rules_[rule_index];
-  if (facts.exemption && !facts.exemption->rejected && options_.use_annotation_exemptions &&
-      selects_rule(facts.exemption->rules, rule)) {
-    const ExemptionMark& m = *facts.exemption;
-    if (!m.until.empty() && m.until < options_.today) {
-      const std::string msg = facts.kind + "/" + facts.name + ": exemption (kguard.io/exempt) expired on " +
-                              m.until + "; its checks apply again";
-      if (warnings.empty() || warnings.back().message != msg)
-        warnings.push_back({facts.file(), m.line, m.column, msg});
-    } else {
-      e.exempt = true;
-      e.reason = m.reason.empty() ? "exempted by the kguard.io/exempt annotation" : m.reason;
-      e.until = m.until;
-      e.in_source = true;
-      return e;
-    }
-  }
-  for (const ExemptionRule* xp : exemptions_by_rule_[rule_index]) {
-    const ExemptionRule& x = *xp;
-    if (!matches_any(x.namespaces, facts.ns) || !matches_any(x.names, facts.name) ||
-        !matches_any_path(x.files, facts.file()))
-      continue;
-    if (!x.kinds.empty() && std::find(x.kinds.begin(), x.kinds.end(), facts.kind) == x.kinds.end())
-      continue;
-    if (x.containers.empty()) {
-      e.exempt = true;
-      e.reason = x.reason;
-      e.until = x.until;
-      return e;
-    }
-    // A violation without a container (pod-level) is never container-exempted.
-    bool all = !violations.empty();
-    for (std::size_t i = 0; i < violations.size(); ++i) {
-      if (exempt[i]) continue;  // by an earlier exemption
-      const std::string& c = violations[i].container;
-      if (!c.empty() && matches_any(x.containers, c)) {
-        exempt[i] = true;
-        e.reason = x.reason;
-        e.until = x.until;
-      } else {
-        all = false;
-      }
-    }
-    if (all) {
-      e.exempt = true;
-      return e;
-    }
-  }
-  return e;
-}
-
-namespace {
-
-// The engine's own per-thread scratch, kept in the EvalContext with the
-// checks' so nothing is reallocated per object.
-struct EvalScratch {
-  std::vector<ContainerRef> containers;
-  std::vector<Violation> violations;
-  std::vector<bool> exempt;  // parallel to violations: the container is exempted
-  std::vector<Finding> rows;
-  Scanner::OverlapMemo overlap;  // the first of an overlapping PSS pair's verdict
-};
-
-}  // namespace
-
-template <class OnVerdict>
-void Scanner::evaluate(const Object& obj, const PodView& pod, const ObjectFacts& facts,
-                       std::size_t object_index, bool lone, EvalContext& ctx,
-                       std::vector<InputError>& warnings, OnVerdict&& on_verdict) const {
-  EvalScratch& s = ctx.local<EvalScratch>();
-  s.containers = containers_of(pod);
-  ctx.begin_object();
-  const CheckInput in{obj,
-                      pod,
-                      options_.pss_minor,
-                      options_.pss_level,
-                      s.containers,
-                      ctx,
-                      options_.kubernetes_minor,
-                      options_.cluster_version};
-  for (std::size_t ri : rules_for(obj.kind)) {
-    const Rule& rule = *rules_[ri];
-    if (lone && rule.deferral != Deferral::None) continue;  // no Service selects a lone object
-    s.violations.clear();
-    Outcome outcome = rule.compiled->evaluate(in, s.violations);
-    if (outcome == Outcome::NotApplicable) continue;
-    share_violations(ri, in, outcome, s.violations, s.overlap);
-    if (outcome == Outcome::Fail && s.violations.empty())
-      s.violations.push_back(Violation{rule.title, nullptr, {}, {}});
-    Exemption ex = exemption_for(ri, facts, s.violations, s.exempt, warnings);
-    const Result result = ex.exempt ? Result::Exempt
-                          : outcome == Outcome::Pass ? Result::Pass
-                                                     : Result::Fail;
-    // The rows of the verdict: one per violation when it failed (also when
-    // exempted) except those whose container is exempted; the pass row only
-    // when passes are shown.
-    s.rows.clear();
-    if (result != Result::Pass || options_.show_passed) {
-      Finding proto;
-      proto.rule = &rule;
-      proto.result = result;
-      proto.kind = facts.kind;
-      proto.ns = facts.ns;
-      proto.name = facts.name;
-      proto.location.file = facts.file();
-      proto.location.line = obj.line;
-      proto.location.column = obj.column;
-      proto.object = object_index;
-      proto.exemption_reason = std::move(ex.reason);
-      proto.exemption_until = std::move(ex.until);
-      proto.exemption_in_source = ex.in_source;
-      if (result == Result::Pass) {
-        s.rows.push_back(std::move(proto));
-      } else if (outcome == Outcome::Fail) {
-        for (std::size_t i = 0; i < s.violations.size(); ++i) {
-          if (s.exempt[i]) continue;
-          Violation& v = s.violations[i];
-          Finding f = proto;
-          f.container = std::move(v.container);
-          f.message = std::move(v.message);
-          f.location.path = std::move(v.path);
-          if (v.at) {
-            f.location.line = v.at->line;
-            f.location.column = v.at->column;
-          }
-          s.rows.push_back(std::move(f));
-        }
-      }
-    }
-    on_verdict(ri, result, s.rows);
-  }
-}
-
 void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) const {
   out.tallies.assign(rules_.size(), RuleTally{});
   out.bytes = file.content.size();
+  out.inventory.use(fact_plan_);
   std::vector<Object> objects;
   // "Kind/ns/name" of the objects seen so far in this file, keyed as
   // Inventory::has_object keys them. A child whose controller came earlier in
@@ -834,7 +446,7 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
   };
   // Errors are capped per file: the loader's in `file`, the objects' here,
   // each to the cap while streaming, then to the cap together below.
-  const std::size_t max_errors = options_.limits.max_errors_per_file;
+  const std::size_t max_errors = input_.limits.max_errors_per_file;
   file.max_errors = max_errors;
   std::size_t object_errors_dropped = 0;
   std::vector<InputError> doc_errors;
@@ -845,7 +457,7 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
     }
     doc_errors.clear();
   };
-  stream_documents(file, options_.limits, [&](const Document& doc) {
+  stream_documents(file, input_.limits, [&](const Document& doc) {
     if (doc.list_index < 0) ++out.documents;
     // A kguard snapshot's envelope carries what was read from the cluster.
     if (doc.list_index < 0 && doc.root && str(get(doc.root, "kind")) == "List")
@@ -866,8 +478,7 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
       if (kit == out.kinds.end()) kit = out.kinds.emplace(std::string(obj.kind), 0).first;
       ++kit->second;
       const PodView pod = pod_view(obj, options_.pod_specs);
-      const std::size_t local =
-          out.inventory.add(obj, pod, fact_kinds_.find(obj.kind) != fact_kinds_.end());
+      const std::size_t local = out.inventory.add(obj, pod);
       const ObjectFacts& facts = out.inventory.objects[local];
       if (facts.exemption) review_exemption(*facts.exemption, facts, out.errors);
       // A stray namespace on a ClusterRole is ignored by the API server.
@@ -1208,11 +819,13 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     warn_duplicates(pinv, global_of, owned);
 
     // Settle held-back verdicts now that every object of the scope is known.
+    const Workloads& workloads = Workloads::of(pinv);
+    const Services& services = Services::of(pinv);
     std::map<std::size_t, const WorkloadFacts*> workload_of;
-    for (const WorkloadFacts& w : pinv.workloads) workload_of[w.object] = &w;
+    for (const WorkloadFacts& w : workloads.rows) workload_of[w.object] = &w;
     PerNamespace<SelectorIndex> services_in(
-        [&](const std::string& ns) -> const std::vector<std::size_t>& { return pinv.services_in(ns); },
-        [&](std::size_t si) -> const LabelSelector& { return pinv.services[si].selector; });
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return services.in(pinv, ns); },
+        [&](std::size_t si) -> const LabelSelector& { return services.rows[si].selector; });
 
     for (Provisional& p : provisional) {
       if (scoped && owner_part[p.object] != pi) continue;
@@ -1223,7 +836,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
         const std::string& ns = pinv.objects[local].ns;
         const bool selected = w != workload_of.end() &&
                               services_in.in(ns).any(w->second->pod_labels, [&](std::size_t si) {
-                                return pinv.services[si].selector.matches(w->second->pod_labels);
+                                return services.rows[si].selector.matches(w->second->pod_labels);
                               });
         if (!selected) continue;  // not applicable: nothing routes traffic to it
       }
@@ -1341,13 +954,13 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
 
 ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   std::vector<InputError> walk_errors, skipped;
-  std::vector<InputFile> files = expand_inputs(paths, options_, walk_errors, skipped);
+  std::vector<InputFile> files = expand_inputs(paths, input_, walk_errors, skipped);
   // Charts and kustomizations are read through helm / kustomize, not raw and
   // not listed as skipped; their output follows the files, in memory.
   render::RenderedInputs rendered = render::render_roots(
       render::find_render_roots(
-          paths, [&](std::string_view rel) { return excluded_by(options_.exclude, rel, true) != nullptr; }),
-      options_.render, options_.jobs);
+          paths, [&](std::string_view rel) { return excluded_by(input_.exclude, rel, true) != nullptr; }),
+      input_.render, input_.jobs);
   auto rendered_here = [&](std::string_view f) { return render::inside_root(f, rendered.roots); };
   std::erase_if(files, [&](const InputFile& f) { return rendered_here(f.path); });
   std::erase_if(skipped, [&](const InputError& e) { return rendered_here(e.file); });
@@ -1367,7 +980,7 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
     file.path = files[i].path;
     std::string error;
     if (files[i].path == "-") file.path = "<stdin>";
-    if (!read_input(files[i].path, options_.limits.max_file_bytes, file.content, error)) {
+    if (!read_input(files[i].path, input_.limits.max_file_bytes, file.content, error)) {
       outcomes[i].tallies.assign(rules_.size(), RuleTally{});
       outcomes[i].errors.push_back({file.path, 0, 0, error});
       return;
@@ -1375,7 +988,7 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
     outcomes[i].walked = files[i].walked;
     scan_file(file, ctx, outcomes[i]);
   };
-  const unsigned jobs = std::max(1u, std::min<unsigned>(options_.jobs, files.size()));
+  const unsigned jobs = std::max(1u, std::min<unsigned>(input_.jobs, files.size()));
   if (jobs <= 1) {
     EvalContext ctx;
     for (std::size_t i = 0; i < files.size(); ++i) work(i, ctx);
@@ -1397,26 +1010,6 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   r.warnings.insert(r.warnings.begin(), rendered.notes.begin(), rendered.notes.end());
   r.skipped.insert(r.skipped.begin(), skipped.begin(), skipped.end());
   return r;
-}
-
-void Scanner::evaluate_object(const Object& obj, std::vector<Finding>& out,
-                              std::vector<InputError>& warnings) const {
-  EvalContext ctx;
-  evaluate_object(obj, ctx, out, warnings);
-}
-
-void Scanner::evaluate_object(const Object& obj, EvalContext& ctx, std::vector<Finding>& out,
-                              std::vector<InputError>& warnings) const {
-  const std::size_t first = out.size();
-  const PodView pod = pod_view(obj, options_.pod_specs);
-  const ObjectFacts facts = read_object_facts(
-      obj, pod, obj.file ? std::make_shared<const std::string>(obj.file->path) : nullptr);
-  if (facts.exemption) review_exemption(*facts.exemption, facts, warnings);
-  evaluate(obj, pod, facts, 0, true, ctx, warnings,
-           [&](std::size_t, Result, std::vector<Finding>& rows) {
-             for (Finding& f : rows) out.push_back(std::move(f));
-           });
-  fold_superseded(out, first, rules_, nullptr);
 }
 
 ScanResult Scanner::scan_buffer(const std::string& name, std::string content) const {

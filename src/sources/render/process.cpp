@@ -104,7 +104,7 @@ ProcessResult run_process(const std::string& program, const std::vector<std::str
   res.have_actions = res.have_attr = true;
   // dup2 clears close-on-exec on the targets; every other descriptor kguard
   // holds here was opened close-on-exec.
-  posix_spawn_file_actions_addopen(&res.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&res.actions, STDIN_FILENO, limits.stdin_path.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&res.actions, out_write.fd, STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&res.actions, err_write.fd, STDERR_FILENO);
   // Its own process group, so a timeout kills whatever it started too; the

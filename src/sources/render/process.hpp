@@ -17,6 +17,8 @@ struct ProcessLimits {
   std::chrono::milliseconds timeout{120'000};
   std::size_t max_stdout = std::size_t{256} << 20;
   std::size_t max_stderr = std::size_t{64} << 10;  // the rest is read and dropped
+  // The program's stdin (a docker credential helper reads the registry there).
+  std::string stdin_path = "/dev/null";
 };
 
 struct ProcessResult {

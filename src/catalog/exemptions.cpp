@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "catalog/suggest.hpp"
-#include "engines/scan/scan.hpp"
+#include "catalog/evaluator.hpp"
 
 namespace kg {
 namespace {
@@ -21,29 +21,35 @@ std::string unknown_selector(const std::vector<std::string>& sorted, std::string
 
 }  // namespace
 
-void Scanner::validate_exemption_rules() {
+void Evaluator::validate_exemption_rules() {
   for (const ExemptionRule& x : options_.exemptions) {
     if (x.file.empty()) continue;  // built-in
     for (const auto& [field, list] : {std::pair<std::string_view, const std::vector<std::string>*>{"rules", &x.rules},
-                                      {"exceptRules", &x.except_rules}})
-      for (const std::string& s : *list)
-        if (!known(known_selectors_, s))
+                                      {"exceptRules", &x.except_rules}}) {
+      for (const std::string& s : *list) {
+        if (!known(known_selectors_, s)) {
           setup_errors_.push_back({x.file, x.line, x.column,
                                    x.field + "." + std::string(field) + ": " + unknown_selector(known_selectors_, s)});
+}
+}
+}
   }
 }
 
-void Scanner::review_exemption(ExemptionMark& mark, const ObjectFacts& facts,
+void Evaluator::review_exemption(ExemptionMark& mark, const ObjectFacts& facts,
                                std::vector<InputError>& errors) const {
   if (!options_.use_exemptions || !options_.use_annotation_exemptions) return;
   const std::string who = facts.kind + "/" + facts.name + ": ";
   const std::string consequence = "; the exemption does not apply";
   for (const ExemptionMark::Problem& p : mark.problems)
-    errors.push_back({facts.file(), p.line, p.column, who + p.message + consequence});
+    errors.push_back({facts.file(), p.line, p.column, std::string(who).append(p.message).append(consequence)});
   for (const std::string& s : mark.rules) {
     if (known(known_selectors_, s)) continue;
     errors.push_back({facts.file(), mark.line, mark.column,
-                      who + "kguard.io/exempt: " + unknown_selector(known_selectors_, s) + consequence});
+                      std::string(who)
+                          .append("kguard.io/exempt: ")
+                          .append(unknown_selector(known_selectors_, s))
+                          .append(consequence)});
     mark.rejected = true;
   }
 }

@@ -6,7 +6,8 @@
 #include <cstddef>
 #include <vector>
 
-#include "engines/scan/scan.hpp"
+#include "catalog/rule.hpp"
+#include "model/finding.hpp"
 
 #include <functional>
 

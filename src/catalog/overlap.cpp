@@ -1,4 +1,4 @@
-#include "engines/scan/overlap.hpp"
+#include "catalog/overlap.hpp"
 
 #include <algorithm>
 #include <map>
@@ -86,7 +86,7 @@ std::vector<bool> unfolded(
       drop[i] = true;
       ++folded;
     }
-    if (tallies)
+    if (tallies) {
       for (const auto& [rule, counts] : per_rule) {
         const auto& [seen, folded, exempt] = counts;
         if (folded == 0 || seen != folded) continue;  // still reported by the rule itself
@@ -101,9 +101,11 @@ std::vector<bool> unfolded(
           }
         };
         uncount((*tallies)[rule]);
-        if (scope_tallies)
+        if (scope_tallies) {
           if (std::vector<RuleTally>* st = scope_tallies(object); st && rule < st->size()) uncount((*st)[rule]);
+        }
       }
+    }
     first = last;
   }
   if (drop.empty()) return {};
@@ -120,11 +122,12 @@ void fold_superseded(
   const std::vector<bool> keep = unfolded(findings, begin, rules, tallies, scope_tallies);
   if (keep.empty()) return;
   std::size_t out = begin;
-  for (std::size_t i = begin; i < findings.size(); ++i)
+  for (std::size_t i = begin; i < findings.size(); ++i) {
     if (keep[i]) {
       if (out != i) findings[out] = std::move(findings[i]);
       ++out;
     }
+  }
   findings.erase(findings.begin() + static_cast<std::ptrdiff_t>(out), findings.end());
 }
 

@@ -1,0 +1,247 @@
+// kguard image REF: read an image from any source (engines/image: read_image)
+// and print what it is: reference, digest, platform, OS, layers. Package
+// inventory, SBOMs and the hardening lint build on the same walk.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "core/document.hpp"
+#include "core/json_writer.hpp"
+#include "engines/image/walk.hpp"
+#include "report/terminal.hpp"
+
+namespace kg::cli {
+namespace {
+
+constexpr const char* kHelp = R"(Usage: kguard image [options] REF
+
+Reads a container image without extracting it (every layer once, as a
+stream, each blob checked against its digest) and prints what it is:
+reference, manifest digest, platform, operating system and layers.
+
+REF is one of:
+  oci:DIR[:TAG]              an OCI image layout directory
+  oci-archive:FILE[:TAG]     a tar of an OCI layout (skopeo, podman, buildah)
+  docker-archive:FILE[:TAG]  docker save output (legacy or Docker 25+; plain or gzip)
+  dir:PATH                   an unpacked root filesystem
+  [REGISTRY/]REPO[:TAG][@sha256:...]   an image in a registry (OCI distribution
+                             API; credentials from docker's config.json)
+
+Options:
+  -o, --output FORMAT          text (default) or json
+      --platform OS/ARCH[/VARIANT]  the image of a multi-platform index
+                               (default: linux and this machine's architecture)
+      --allow-insecure-registry  plain HTTP and unverified TLS for the registry
+      --registry-ca FILE       extra CA certificates (PEM) for the registry
+      --docker-config FILE     docker's config.json (default: $DOCKER_CONFIG/config.json,
+                               else ~/.docker/config.json)
+      --list-files             also list every path of the final filesystem
+                               (type, mode, size, the layer that added it)
+      --max-image-bytes SIZE   uncompressed bytes of all layers (default 16GiB)
+      --max-files N            tar entries of all layers (default 2000000)
+      --max-path N             bytes of one entry or link name (default 4096)
+
+Exit status: 0 read, 2 the image could not be read (the message names the
+blob and the entry) or bad usage.
+)";
+
+std::string human(std::uint64_t n) { return format_bytes(static_cast<std::size_t>(n)); }
+
+void print_text(std::ostream& out, const image::ImageReadResult& r) {
+  const ImageInventory& inv = r.inventory;
+  auto safe = [](std::string_view s) { return terminal_safe(s); };
+  out << "Image:     " << safe(inv.reference) << '\n';
+  if (!r.tag.empty()) out << "Tag:       " << safe(r.tag) << '\n';
+  if (!inv.manifest_digest.empty()) out << "Digest:    " << inv.manifest_digest << '\n';
+  if (!inv.config_digest.empty()) out << "Config:    " << inv.config_digest << '\n';
+  if (!inv.platform.empty()) out << "Platform:  " << safe(inv.platform) << '\n';
+  const OsInfo& os = inv.os;
+  out << "OS:        ";
+  if (os.id.empty()) out << "unknown";
+  else {
+    out << safe(os.id) << (os.version_id.empty() ? "" : " ") << safe(os.version_id);
+    if (!os.pretty_name.empty()) out << " (" << safe(os.pretty_name) << ")";
+  }
+  if (os.distroless) out << ", distroless";
+  out << '\n';
+  std::uint64_t total = 0;
+  for (const LayerInfo& l : inv.layers) total += l.size;
+  out << "Layers:    " << inv.layers.size() << " (" << human(total) << " stored, " << human(r.bytes)
+      << " uncompressed)\n";
+  for (std::size_t i = 0; i < inv.layers.size(); ++i) {
+    const LayerInfo& l = inv.layers[i];
+    out << "  " << (i + 1) << "  " << (l.digest.empty() ? "-" : l.digest) << "  " << human(l.size);
+    if (!l.created_by.empty()) out << "  " << safe(l.created_by.substr(0, 80));
+    out << '\n';
+  }
+  out << "Files:     " << r.files << " (" << r.entries << " layer entries)\n";
+  if (!inv.packages.empty()) out << "Packages:  " << inv.packages.size() << '\n';
+  for (const std::string& n : r.notes) out << "Note:      " << safe(n) << '\n';
+  if (!r.file_list.empty()) out << "\nFiles (type mode size layer path):\n";
+  for (const image::FileInfo& f : r.file_list) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", f.mode & 07777);
+    out << (f.type == '5' ? 'd' : f.type == '2' ? 'l' : f.type == '1' ? 'h' : f.type == '0' ? '-' : '?') << ' '
+        << mode << ' ' << f.size << ' ' << (f.layer + 1) << ' ' << safe(f.path);
+    if (!f.link.empty()) out << " -> " << safe(f.link);
+    out << '\n';
+  }
+}
+
+void print_json(std::ostream& out, const image::ImageReadResult& r) {
+  const ImageInventory& inv = r.inventory;
+  JsonWriter w(out);
+  w.begin_object();
+  w.field("reference", inv.reference);
+  w.field("tag", r.tag);
+  w.field("manifestDigest", inv.manifest_digest);
+  w.field("configDigest", inv.config_digest);
+  w.field("platform", inv.platform);
+  w.key("os").begin_object();
+  w.field("id", inv.os.id);
+  w.field("versionId", inv.os.version_id);
+  w.field("versionCodename", inv.os.version_codename);
+  w.field("prettyName", inv.os.pretty_name);
+  w.key("idLike").begin_array();
+  for (const std::string& s : inv.os.id_like) w.value(s);
+  w.end_array();
+  w.field("distroless", inv.os.distroless);
+  w.end_object();
+  w.key("layers").begin_array();
+  for (const LayerInfo& l : inv.layers) {
+    w.begin_object();
+    w.field("digest", l.digest);
+    w.field("diffId", l.diff_id);
+    w.field("mediaType", l.media_type);
+    w.field("size", static_cast<std::uint64_t>(l.size));
+    w.field("createdBy", l.created_by);
+    w.end_object();
+  }
+  w.end_array();
+  w.field("files", r.files);
+  w.field("entries", r.entries);
+  w.field("uncompressedBytes", r.bytes);
+  w.key("packages").begin_array();
+  for (const Package& p : inv.packages) {
+    w.begin_object();
+    w.field("type", to_string(p.type));
+    w.field("name", p.name);
+    w.field("version", p.version);
+    w.field("purl", p.purl);
+    w.end_object();
+  }
+  w.end_array();
+  if (!r.file_list.empty()) {
+    w.key("fileList").begin_array();
+    for (const image::FileInfo& f : r.file_list) {
+      w.begin_object();
+      w.field("path", f.path);
+      w.field("type", std::string_view(f.type == '5' ? "dir" : f.type == '2' ? "symlink" : f.type == '1' ? "hardlink"
+                                       : f.type == '0' ? "file" : "other"));
+      w.field("mode", static_cast<std::uint64_t>(f.mode));
+      w.field("size", f.size);
+      w.field("layer", static_cast<std::uint64_t>(f.layer + 1));
+      if (!f.link.empty()) w.field("link", f.link);
+      if (f.type == '2') w.field("resolved", f.resolved);
+      w.end_object();
+    }
+    w.end_array();
+  }
+  w.key("notes").begin_array();
+  for (const std::string& n : r.notes) w.value(n);
+  w.end_array();
+  w.end_object();
+  w.flush();
+  out << '\n';
+}
+
+}  // namespace
+
+int image_command(const std::vector<std::string>& args) {
+  std::string reference, format = "text";
+  image::ReadOptions options;
+  image::WalkLimits limits;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    ArgCursor flag(args, i);
+    std::string v;
+    auto need = [&](const char* what) {
+      if (!flag.value(v) || v.empty()) {
+        std::cerr << "kguard image: " << what << '\n';
+        return false;
+      }
+      return true;
+    };
+    if (a == "-h" || a == "--help") {
+      std::cout << kHelp;
+      return 0;
+    } else if (flag.is("--output", "-o")) {
+      if (!need("--output needs text or json")) return 2;
+      if (v != "text" && v != "json") {
+        std::cerr << "kguard image: unknown output format '" << v << "' (text, json)\n";
+        return 2;
+      }
+      format = v;
+    } else if (flag.is("--platform")) {
+      if (!need("--platform needs OS/ARCH[/VARIANT]")) return 2;
+      if (!image::parse_platform(v, options.platform)) {
+        std::cerr << "kguard image: --platform '" << v << "' is not OS/ARCH[/VARIANT] (e.g. linux/arm64/v8)\n";
+        return 2;
+      }
+    } else if (a == "--list-files") {
+      limits.list_files = true;
+    } else if (a == "--allow-insecure-registry") {
+      options.allow_insecure = true;
+    } else if (flag.is("--registry-ca")) {
+      if (!need("--registry-ca needs a PEM file")) return 2;
+      options.ca_file = v;
+    } else if (flag.is("--docker-config")) {
+      if (!need("--docker-config needs a file")) return 2;
+      options.docker_config = v;
+    } else if (flag.is("--max-image-bytes")) {
+      if (!need("--max-image-bytes needs a size")) return 2;
+      auto n = parse_byte_size(v);
+      if (!n) {
+        std::cerr << "kguard image: --max-image-bytes '" << v << "' is not a size (e.g. 8GiB)\n";
+        return 2;
+      }
+      limits.max_bytes = *n;
+    } else if (flag.is("--max-files") || flag.is("--max-path")) {
+      bool files = flag.is("--max-files");
+      if (!need(files ? "--max-files needs a number" : "--max-path needs a number")) return 2;
+      long long n = 0;
+      if (!parse_int_in(v, 1, files ? 1'000'000'000LL : 1'000'000LL, n)) {
+        std::cerr << "kguard image: " << (files ? "--max-files" : "--max-path") << " '" << v
+                  << "' is not a positive number\n";
+        return 2;
+      }
+      if (files) limits.max_files = static_cast<std::uint64_t>(n);
+      else limits.max_path = static_cast<std::size_t>(n);
+    } else if (!a.empty() && a[0] == '-') {
+      std::cerr << "kguard image: unknown option '" << a << "'\n";
+      return 2;
+    } else if (reference.empty()) {
+      reference = a;
+    } else {
+      std::cerr << "kguard image: one image at a time ('" << reference << "' and '" << a << "')\n";
+      return 2;
+    }
+  }
+  if (reference.empty()) {
+    std::cerr << "kguard image: which image? (kguard image --help)\n";
+    return 2;
+  }
+  std::vector<image::Cataloger*> catalogers;
+  image::ImageReadResult r = image::read_image(reference, options, limits, catalogers);
+  if (!r.ok()) {
+    std::cerr << "kguard image: " << terminal_safe(r.error) << '\n';
+    return 2;
+  }
+  if (format == "json") print_json(std::cout, r);
+  else print_text(std::cout, r);
+  return 0;
+}
+
+}  // namespace kg::cli
