@@ -3,6 +3,7 @@
 #pragma once
 
 #include <charconv>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -50,5 +51,39 @@ class ArgCursor {
   const std::vector<std::string>& args_;
   std::size_t& i_;
 };
+
+// One `-o FORMAT[=FILE]`: a report format and where it goes.
+struct OutputSpec {
+  std::string format;
+  std::string file;  // empty or "-" = stdout
+
+  static OutputSpec parse(const std::string& v) {
+    OutputSpec o;
+    auto eq = v.find('=');
+    o.format = v.substr(0, eq);
+    if (eq != std::string::npos) o.file = v.substr(eq + 1);
+    return o;
+  }
+  bool to_stdout() const { return file.empty() || file == "-"; }
+};
+
+// Two outputs to one destination would interleave on stdout or overwrite each
+// other in a file: the message naming the first clash, or empty.
+inline std::string output_clash(const std::vector<OutputSpec>& outputs) {
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j) {
+      std::error_code ec1, ec2;
+      const bool same = outputs[i].to_stdout()
+                            ? outputs[j].to_stdout()
+                            : !outputs[j].to_stdout() &&
+                                  std::filesystem::weakly_canonical(outputs[i].file, ec1) ==
+                                      std::filesystem::weakly_canonical(outputs[j].file, ec2);
+      if (same)
+        return "-o " + outputs[j].format + " and -o " + outputs[i].format + " both write to " +
+               (outputs[i].to_stdout() ? std::string("stdout") : "'" + outputs[i].file + "'") +
+               "; give each its own file (-o FORMAT=FILE)";
+    }
+  return {};
+}
 
 }  // namespace kg

@@ -1,15 +1,21 @@
-// kguard image REF: read an image from any source (engines/image: read_image)
-// and print what it is: reference, digest, platform, OS, layers. Package
-// inventory, SBOMs and the hardening lint build on the same walk.
+// kguard image REF: read an image from any source (engines/image: the layer
+// walk with every package cataloger) or an SBOM, and write what it is and what
+// it holds: text, JSON, CycloneDX or SPDX.
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <sstream>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "core/document.hpp"
 #include "core/json_writer.hpp"
+#include "engines/image/inventory/catalogers.hpp"
+#include "engines/image/inventory/sbom_input.hpp"
 #include "engines/image/walk.hpp"
+#include "report/sbom.hpp"
 #include "report/terminal.hpp"
 
 namespace kg::cli {
@@ -18,19 +24,24 @@ namespace {
 constexpr const char* kHelp = R"(Usage: kguard image [options] REF
 
 Reads a container image without extracting it (every layer once, as a
-stream, each blob checked against its digest) and prints what it is:
-reference, manifest digest, platform, operating system and layers.
+stream, each blob checked against its digest) and prints what it is and
+what is installed in it: reference, manifest digest, platform, operating
+system, layers and packages (dpkg, apk, rpm, Python, npm, Go, Java, Rust),
+each with its purl, license, the file it came from and the layer that added it.
 
 REF is one of:
   oci:DIR[:TAG]              an OCI image layout directory
   oci-archive:FILE[:TAG]     a tar of an OCI layout (skopeo, podman, buildah)
   docker-archive:FILE[:TAG]  docker save output (legacy or Docker 25+; plain or gzip)
   dir:PATH                   an unpacked root filesystem
+  sbom:FILE                  a CycloneDX or SPDX JSON SBOM (packages, no files)
   [REGISTRY/]REPO[:TAG][@sha256:...]   an image in a registry (OCI distribution
                              API; credentials from docker's config.json)
 
 Options:
-  -o, --output FORMAT          text (default) or json
+  -o, --output FORMAT[=FILE]   text (default), json, cyclonedx (CycloneDX 1.6
+                               JSON) or spdx (SPDX 2.3 JSON); repeatable, one
+                               per destination
       --platform OS/ARCH[/VARIANT]  the image of a multi-platform index
                                (default: linux and this machine's architecture)
       --allow-insecure-registry  plain HTTP and unverified TLS for the registry
@@ -77,7 +88,21 @@ void print_text(std::ostream& out, const image::ImageReadResult& r) {
     out << '\n';
   }
   out << "Files:     " << r.files << " (" << r.entries << " layer entries)\n";
-  if (!inv.packages.empty()) out << "Packages:  " << inv.packages.size() << '\n';
+  if (!inv.packages.empty()) {
+    std::map<std::string_view, std::size_t> by_type;
+    for (const Package& p : inv.packages) ++by_type[to_string(p.type)];
+    out << "Packages:  " << inv.packages.size() << " (";
+    const char* sep = "";
+    for (const auto& [type, n] : by_type) {
+      out << sep << n << ' ' << type;
+      sep = ", ";
+    }
+    out << ")\n";
+    for (const Package& p : inv.packages)
+      out << "  " << to_string(p.type) << "  " << safe(p.name) << ' ' << safe(p.version)
+          << (p.license.empty() ? "" : "  ") << safe(p.license) << '\n';
+  }
+  for (const std::string& e : r.package_errors) out << "Warning:   " << safe(e) << '\n';
   for (const std::string& n : r.notes) out << "Note:      " << safe(n) << '\n';
   if (!r.file_list.empty()) out << "\nFiles (type mode size layer path):\n";
   for (const image::FileInfo& f : r.file_list) {
@@ -129,9 +154,28 @@ void print_json(std::ostream& out, const image::ImageReadResult& r) {
     w.field("type", to_string(p.type));
     w.field("name", p.name);
     w.field("version", p.version);
+    auto optional = [&](const char* key, const std::string& v) {
+      if (!v.empty()) w.field(key, v);
+    };
+    optional("sourceName", p.source_name);
+    optional("sourceVersion", p.source_version);
+    optional("arch", p.arch);
+    optional("license", p.license);
     w.field("purl", p.purl);
+    optional("checksum", p.checksum);
+    w.key("locations").begin_array();
+    for (const PackageEvidence& e : p.evidence) {
+      w.begin_object();
+      w.field("path", e.path);
+      w.field("layer", e.layer_digest);
+      w.end_object();
+    }
+    w.end_array();
     w.end_object();
   }
+  w.end_array();
+  w.key("packageErrors").begin_array();
+  for (const std::string& e : r.package_errors) w.value(e);
   w.end_array();
   if (!r.file_list.empty()) {
     w.key("fileList").begin_array();
@@ -157,10 +201,42 @@ void print_json(std::ostream& out, const image::ImageReadResult& r) {
   out << '\n';
 }
 
+// `sbom:FILE`: the inventory an SBOM describes (no layers are read). An input
+// that is no SBOM, or cannot be read, is an error naming the file and line.
+image::ImageReadResult read_sbom_file(const std::string& path) {
+  image::ImageReadResult r;
+  constexpr std::uintmax_t kMaxSbomBytes = std::uintmax_t{1} << 30;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    r.error = path + ": not a regular file";
+    return r;
+  }
+  if (std::filesystem::file_size(path, ec) > kMaxSbomBytes) {
+    r.error = path + ": larger than 1 GiB, the SBOM size limit";
+    return r;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (!in) {
+    r.error = path + ": cannot read";
+    return r;
+  }
+  std::vector<image::CatalogError> errors;
+  r.inventory.reference = "sbom:" + path;
+  if (!image::read_sbom(path, text.str(), r.inventory, errors)) {
+    r.error = errors.empty() ? path + ": not an SBOM" : errors.front().to_string();
+    return r;
+  }
+  for (const image::CatalogError& e : errors) r.package_errors.push_back(e.to_string());
+  return r;
+}
+
 }  // namespace
 
 int image_command(const std::vector<std::string>& args) {
-  std::string reference, format = "text";
+  std::string reference;
+  std::vector<OutputSpec> outputs;
   image::ReadOptions options;
   image::WalkLimits limits;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -178,12 +254,13 @@ int image_command(const std::vector<std::string>& args) {
       std::cout << kHelp;
       return 0;
     } else if (flag.is("--output", "-o")) {
-      if (!need("--output needs text or json")) return 2;
-      if (v != "text" && v != "json") {
-        std::cerr << "kguard image: unknown output format '" << v << "' (text, json)\n";
+      if (!need("--output needs FORMAT[=FILE]")) return 2;
+      OutputSpec o = OutputSpec::parse(v);
+      if (o.format != "text" && o.format != "json" && !find_sbom_writer(o.format)) {
+        std::cerr << "kguard image: unknown output format '" << o.format << "' (text, json, cyclonedx, spdx)\n";
         return 2;
       }
-      format = v;
+      outputs.push_back(o);
     } else if (flag.is("--platform")) {
       if (!need("--platform needs OS/ARCH[/VARIANT]")) return 2;
       if (!image::parse_platform(v, options.platform)) {
@@ -233,14 +310,37 @@ int image_command(const std::vector<std::string>& args) {
     std::cerr << "kguard image: which image? (kguard image --help)\n";
     return 2;
   }
-  std::vector<image::Cataloger*> catalogers;
-  image::ImageReadResult r = image::read_image(reference, options, limits, catalogers);
+  if (outputs.empty()) outputs.push_back({"text", ""});
+  if (std::string clash = output_clash(outputs); !clash.empty()) {
+    std::cerr << "kguard image: " << clash << '\n';
+    return 2;
+  }
+  image::ImageReadResult r = reference.rfind("sbom:", 0) == 0
+                                 ? read_sbom_file(reference.substr(5))
+                                 : image::inventory_image(reference, options, limits);
   if (!r.ok()) {
     std::cerr << "kguard image: " << terminal_safe(r.error) << '\n';
     return 2;
   }
-  if (format == "json") print_json(std::cout, r);
-  else print_text(std::cout, r);
+  for (const OutputSpec& o : outputs) {
+    std::ofstream file;
+    if (!o.to_stdout()) {
+      file.open(o.file, std::ios::binary | std::ios::trunc);
+      if (!file) {
+        std::cerr << "kguard image: cannot write " << terminal_safe(o.file) << '\n';
+        return 2;
+      }
+    }
+    std::ostream& out = o.to_stdout() ? std::cout : file;
+    if (o.format == "json") print_json(out, r);
+    else if (o.format == "text") print_text(out, r);
+    else find_sbom_writer(o.format)->write(r.inventory, out, {});
+    out.flush();
+    if (!out) {
+      std::cerr << "kguard image: cannot write " << (o.to_stdout() ? "stdout" : terminal_safe(o.file)) << '\n';
+      return 2;
+    }
+  }
   return 0;
 }
 

@@ -122,10 +122,7 @@ Exit codes: 0 no failure at or above the thresholds; 1 thresholds exceeded;
 2 usage or input errors (the report is still written for what could be read).
 )";
 
-struct Output {
-  std::string format;
-  std::string file;  // empty = stdout
-};
+using Output = OutputSpec;
 
 std::vector<std::string> split_commas(const std::string& s) {
   std::vector<std::string> out;
@@ -208,10 +205,7 @@ int scan_command(const std::vector<std::string>& args) {
       return 0;
     } else if (is("--output", "-o")) {
       if (!value(v)) return usage_error("-o needs FORMAT[=FILE]");
-      Output o;
-      auto eq = v.find('=');
-      o.format = v.substr(0, eq);
-      if (eq != std::string::npos) o.file = v.substr(eq + 1);
+      Output o = OutputSpec::parse(v);
       if (!find_renderer(o.format)) {
         std::string known;
         for (const Renderer& r : renderers()) known += (known.empty() ? "" : ", ") + std::string(r.format);
@@ -346,22 +340,7 @@ int scan_command(const std::vector<std::string>& args) {
     if (!baseline) return 2;
   }
   if (outputs.empty()) outputs.push_back({"text", ""});
-  // Two reports to one destination would interleave on stdout or overwrite
-  // each other in a file.
-  for (std::size_t i = 0; i < outputs.size(); ++i)
-    for (std::size_t j = 0; j < i; ++j) {
-      const bool to_stdout = outputs[i].file.empty() || outputs[i].file == "-";
-      const bool other_stdout = outputs[j].file.empty() || outputs[j].file == "-";
-      std::error_code ec1, ec2;
-      const bool same =
-          to_stdout ? other_stdout
-                    : !other_stdout && std::filesystem::weakly_canonical(outputs[i].file, ec1) ==
-                                           std::filesystem::weakly_canonical(outputs[j].file, ec2);
-      if (same)
-        return usage_error("-o " + outputs[j].format + " and -o " + outputs[i].format + " both write to " +
-                           (to_stdout ? std::string("stdout") : "'" + outputs[i].file + "'") +
-                           "; give each its own file (-o FORMAT=FILE)");
-    }
+  if (std::string clash = output_clash(outputs); !clash.empty()) return usage_error(clash);
 
   if (!no_config && config_path.empty() && !paths.empty() && paths[0] != "-")
     config_path = find_config_upward(paths[0]);

@@ -27,6 +27,8 @@ import unittest
 import urllib.parse
 import zipfile
 
+import support
+
 PROBE, SOURCE, CORPORA = sys.argv[1], sys.argv[2], sys.argv[3]
 KGUARD = sys.argv[4] if len(sys.argv) > 4 and not sys.argv[4].startswith("-") else None
 del sys.argv[1:5 if KGUARD else 4]
@@ -35,23 +37,9 @@ LIB4SBOM = "lib4sbom==0.10.4"
 CACHE = os.path.join(os.path.expanduser("~"), ".cache", "kguard-sbom-schemas", LIB4SBOM.replace("==", "-"))
 
 
-def import_dependency(name):
-    """jsonschema comes from Debian (python3-jsonschema); when ctest runs
-    another Python 3 (pyenv, a venv), Debian's dist-packages is tried too."""
-    try:
-        return __import__(name)
-    except ImportError:
-        debian = "/usr/lib/python3/dist-packages"
-        if os.path.isdir(debian) and debian not in sys.path:
-            sys.path.append(debian)
-            try:
-                return __import__(name)
-            except ImportError:
-                pass
-    sys.exit(f"sbom_test: Python module '{name}' is missing; run scripts/install-deps.sh")
-
-
-jsonschema = import_dependency("jsonschema")
+jsonschema = support.import_dependency("jsonschema")
+if jsonschema is None:
+    sys.exit("sbom_test: Python module 'jsonschema' is missing; run scripts/install-deps.sh")
 
 
 def schemas():

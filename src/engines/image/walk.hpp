@@ -44,6 +44,7 @@ struct ImageReadResult {
   std::uint64_t files = 0;         // entries of the final filesystem
   std::uint64_t bytes = 0;         // uncompressed layer bytes read
   std::vector<FileInfo> file_list; // with WalkLimits::list_files
+  std::vector<std::string> package_errors;  // a metadata file the catalogers could not read (file:line: what)
   bool ok() const { return error.empty(); }
 };
 

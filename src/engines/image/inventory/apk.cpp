@@ -20,15 +20,10 @@ ParseResult parse_apk_installed(std::string_view path, std::string_view content)
     }
     cur = Package{};
   };
-  std::uint32_t line_no = 0;
-  std::size_t pos = 0;
-  while (pos < content.size()) {
-    std::size_t nl = content.find('\n', pos);
-    if (nl == std::string_view::npos) nl = content.size();
-    std::string_view line = content.substr(pos, nl - pos);
-    pos = nl + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineReader lines(content);
+  std::string_view line;
+  while (lines.next(line)) {
+    const std::uint32_t line_no = lines.number();
     if (line.empty()) {
       flush();
       continue;

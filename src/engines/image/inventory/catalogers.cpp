@@ -246,15 +246,7 @@ class BinaryCataloger final : public ReportingCataloger {
   }
 
   void finish(const Survives& survives, const OsInfo& os, std::vector<Package>& out) override {
-    drop_shadowed(seen_);
-    for (Seen& s : seen_) {
-      if (!survives(s.path, s.layer)) continue;
-      for (Package& p : s.packages) {
-        if (p.purl.empty()) p.purl = package_purl(p, os);
-        out.push_back(std::move(p));
-      }
-    }
-    seen_.clear();
+    emit_surviving(seen_, survives, os, out);
   }
 
  private:
@@ -329,9 +321,7 @@ std::unique_ptr<FileReader> Inventory::open(const FileEntry& file) {
   return std::make_unique<FanOut>(std::move(readers));
 }
 
-void Inventory::finish(const Survives& survives, OsInfo& os, std::vector<Package>& packages) {
-  os = os_.result(survives);
-  for (auto& c : catalogers_) c->finish(survives, os, packages);
+void sort_packages(std::vector<Package>& packages) {
   std::stable_sort(packages.begin(), packages.end(), [](const Package& a, const Package& b) {
     const std::string_view pa = a.evidence.empty() ? std::string_view{} : a.evidence.front().path;
     const std::string_view pb = b.evidence.empty() ? std::string_view{} : b.evidence.front().path;
@@ -340,13 +330,33 @@ void Inventory::finish(const Survives& survives, OsInfo& os, std::vector<Package
   });
 }
 
-std::vector<CatalogError> Inventory::errors() const {
+std::vector<CatalogError> catalog_errors(const std::vector<std::unique_ptr<Cataloger>>& catalogers) {
   std::vector<CatalogError> out;
-  for (const auto& c : catalogers_) {
+  for (const auto& c : catalogers) {
     if (const auto* r = dynamic_cast<const ReportingCataloger*>(c.get()))
       out.insert(out.end(), r->errors().begin(), r->errors().end());
   }
   return out;
+}
+
+void Inventory::finish(const Survives& survives, OsInfo& os, std::vector<Package>& packages) {
+  os = os_.result(survives);
+  for (auto& c : catalogers_) c->finish(survives, os, packages);
+  sort_packages(packages);
+}
+
+std::vector<CatalogError> Inventory::errors() const { return catalog_errors(catalogers_); }
+
+ImageReadResult inventory_image(const std::string& reference, const ReadOptions& options,
+                                const WalkLimits& limits) {
+  std::vector<std::unique_ptr<Cataloger>> owned = make_catalogers();
+  std::vector<Cataloger*> catalogers;
+  for (auto& c : owned) catalogers.push_back(c.get());
+  ImageReadResult r = read_image(reference, options, limits, catalogers);
+  if (!r.ok()) return r;
+  sort_packages(r.inventory.packages);
+  for (const CatalogError& e : catalog_errors(owned)) r.package_errors.push_back(e.to_string());
+  return r;
 }
 
 }  // namespace kg::image

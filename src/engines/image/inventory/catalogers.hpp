@@ -3,18 +3,30 @@
 #pragma once
 
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "engines/image/cataloger.hpp"
 #include "engines/image/inventory/common.hpp"
 #include "engines/image/inventory/os_detect.hpp"
+#include "engines/image/walk.hpp"
 #include "model/package.hpp"
 
 namespace kg::image {
 
 // dpkg, apk, rpm, python, npm, binary (Go and Rust), java: a fresh set per image.
 std::vector<std::unique_ptr<Cataloger>> make_catalogers();
+
+// Packages in the order every output lists them: by type, name, version, file.
+void sort_packages(std::vector<Package>& packages);
+// The problems the catalogers met (file:line: message), in cataloger order.
+std::vector<CatalogError> catalog_errors(const std::vector<std::unique_ptr<Cataloger>>& catalogers);
+
+// `kguard image`'s walk: read_image with every cataloger, packages sorted,
+// the catalogers' problems in ImageReadResult::package_errors.
+ImageReadResult inventory_image(const std::string& reference, const ReadOptions& options,
+                                const WalkLimits& limits);
 
 // One image's cataloging: the OS detector and every cataloger, fed the same
 // files. The walk calls open() for each regular file of each layer (it

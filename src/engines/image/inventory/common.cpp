@@ -225,15 +225,7 @@ std::unique_ptr<FileReader> BufferedCataloger::open(const FileEntry& file) {
 }
 
 void BufferedCataloger::finish(const Survives& survives, const OsInfo& os, std::vector<Package>& out) {
-  drop_shadowed(seen_);
-  for (Seen& s : seen_) {
-    if (!survives(s.path, s.layer)) continue;
-    for (Package& p : s.packages) {
-      if (p.purl.empty()) p.purl = package_purl(p, os);
-      out.push_back(std::move(p));
-    }
-  }
-  seen_.clear();
+  emit_surviving(seen_, survives, os, out);
 }
 
 }  // namespace kg::image

@@ -41,6 +41,29 @@ std::string_view base_name(std::string_view path);
 // Everything before the last '/': "/a/b/c" -> "/a/b".
 std::string_view dir_name(std::string_view path);
 
+// The lines of a metadata file, LF or CR LF, without their line ends and
+// numbered from 1 (the numbers errors carry).
+class LineReader {
+ public:
+  explicit LineReader(std::string_view text) : text_(text) {}
+  bool next(std::string_view& line) {
+    if (pos_ >= text_.size()) return false;
+    std::size_t nl = text_.find('\n', pos_);
+    if (nl == std::string_view::npos) nl = text_.size();
+    line = text_.substr(pos_, nl - pos_);
+    pos_ = nl + 1;
+    ++number_;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return true;
+  }
+  std::uint32_t number() const { return number_; }
+
+ private:
+  std::string_view text_;
+  std::size_t pos_ = 0;
+  std::uint32_t number_ = 0;
+};
+
 // Package URLs (purl-spec): every component percent-encoded except the
 // unreserved characters, qualifiers sorted by key, empty values left out.
 std::string purl_encode(std::string_view s);
@@ -62,6 +85,21 @@ void drop_shadowed(std::vector<Seen>& seen) {
   for (std::size_t i = seen.size(); i-- > 0;)
     if (later.emplace(seen[i].path, seen[i].layer).second) kept.push_back(std::move(seen[i]));
   seen.assign(std::make_move_iterator(kept.rbegin()), std::make_move_iterator(kept.rend()));
+}
+
+// After the walk: the packages of each kept file that survived, with purls
+// filled in from the OS where the parser left them empty. Empties `seen`.
+template <typename Seen>
+void emit_surviving(std::vector<Seen>& seen, const Survives& survives, const OsInfo& os, std::vector<Package>& out) {
+  drop_shadowed(seen);
+  for (Seen& s : seen) {
+    if (!survives(s.path, s.layer)) continue;
+    for (Package& p : s.packages) {
+      if (p.purl.empty()) p.purl = package_purl(p, os);
+      out.push_back(std::move(p));
+    }
+  }
+  seen.clear();
 }
 
 // A cataloger that keeps the problems it met (the Cataloger seam has no

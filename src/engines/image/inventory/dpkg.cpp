@@ -17,20 +17,15 @@ template <typename F>
 void for_each_stanza(std::string_view path, std::string_view content, std::vector<CatalogError>& errors,
                      F&& stanza) {
   std::vector<Field> fields;
-  std::uint32_t line_no = 0;
   std::uint32_t first = 0;
-  std::size_t pos = 0;
   auto flush = [&] {
     if (!fields.empty()) stanza(fields, first);
     fields.clear();
   };
-  while (pos < content.size()) {
-    std::size_t nl = content.find('\n', pos);
-    if (nl == std::string_view::npos) nl = content.size();
-    std::string_view line = content.substr(pos, nl - pos);
-    pos = nl + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineReader lines(content);
+  std::string_view line;
+  while (lines.next(line)) {
+    const std::uint32_t line_no = lines.number();
     if (trim(line).empty()) {
       flush();
       continue;

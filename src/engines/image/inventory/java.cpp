@@ -194,13 +194,9 @@ bool zip_read(std::string_view zip, const ZipEntry& e, std::size_t limit, std::s
 
 std::vector<std::pair<std::string, std::string>> parse_jar_manifest(std::string_view content) {
   std::vector<std::pair<std::string, std::string>> out;
-  std::size_t pos = 0;
-  while (pos < content.size()) {
-    std::size_t nl = content.find('\n', pos);
-    if (nl == std::string_view::npos) nl = content.size();
-    std::string_view line = content.substr(pos, nl - pos);
-    pos = nl + 1;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineReader lines(content);
+  std::string_view line;
+  while (lines.next(line)) {
     if (line.empty()) break;  // the main section ends at the first blank line
     if (line.front() == ' ') {
       if (!out.empty()) out.back().second += line.substr(1);

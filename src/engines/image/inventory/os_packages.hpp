@@ -24,6 +24,10 @@ std::string dpkg_copyright_licenses(std::string_view content);
 // /lib/apk/db/installed: "K:value" lines, a blank line between packages.
 ParseResult parse_apk_installed(std::string_view path, std::string_view content);
 
+// The source package of an rpm from its SOURCERPM ("bash-5.1.8-6.el9.src.rpm"):
+// source_name and source_version (name-version-release).
+void set_rpm_source(Package& p, std::string_view sourcerpm);
+
 // One rpm header blob (as stored in rpmdb.sqlite's Packages.blob, the
 // BerkeleyDB Packages values and ndb): index entries and a data store,
 // bounds-checked. Returns false with `error` set when malformed; `skip` is

@@ -41,15 +41,10 @@ ParseResult parse_python_metadata(std::string_view path, std::string_view conten
   std::vector<std::string> classifiers;
   std::string last_key;
   bool license_multiline = false;
-  std::uint32_t line_no = 0;
-  std::size_t pos = 0;
-  while (pos < content.size()) {
-    std::size_t nl = content.find('\n', pos);
-    if (nl == std::string_view::npos) nl = content.size();
-    std::string_view line = content.substr(pos, nl - pos);
-    pos = nl + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  LineReader lines(content);
+  std::string_view line;
+  while (lines.next(line)) {
+    const std::uint32_t line_no = lines.number();
     if (line.empty()) break;  // the body (description) follows the headers
     if (line.front() == ' ' || line.front() == '\t') {  // continuation
       if (last_key == "license") license_multiline = true;

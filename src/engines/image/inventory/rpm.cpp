@@ -117,6 +117,11 @@ bool parse_rpm_header(std::string_view blob, Package& out, std::string& error, b
   out.license = std::string(license);
   if (!sha256.empty()) out.checksum = "sha256:" + std::string(sha256);
   // "bash-5.1.8-6.el9.src.rpm": name-version-release.
+  set_rpm_source(out, sourcerpm);
+  return true;
+}
+
+void set_rpm_source(Package& p, std::string_view sourcerpm) {
   std::string_view src = sourcerpm;
   for (const std::string_view suffix : {".src.rpm", ".nosrc.rpm"}) {
     if (ends_with(src, suffix)) {
@@ -124,14 +129,13 @@ bool parse_rpm_header(std::string_view blob, Package& out, std::string& error, b
       const std::size_t r = src.rfind('-');
       const std::size_t v = r == std::string_view::npos || r == 0 ? std::string_view::npos : src.rfind('-', r - 1);
       if (v != std::string_view::npos) {
-        out.source_name = std::string(src.substr(0, v));
-        out.source_version = std::string(src.substr(v + 1));
-        if (out.source_name == out.name) out.source_name.clear();  // the model's convention
+        p.source_name = std::string(src.substr(0, v));
+        p.source_version = std::string(src.substr(v + 1));
+        if (p.source_name == p.name) p.source_name.clear();  // the model's convention
       }
       break;
     }
   }
-  return true;
 }
 
 namespace {

@@ -3,6 +3,7 @@
 #include <map>
 
 #include "core/document.hpp"
+#include "engines/image/inventory/os_packages.hpp"
 
 namespace kg::image {
 namespace {
@@ -113,19 +114,7 @@ std::optional<Package> package_from_purl(std::string_view text) {
   const std::string upstream = purl->qualifier("upstream");
   if (*type == PackageType::Rpm) {
     if (const std::string epoch = purl->qualifier("epoch"); !epoch.empty()) p.version = epoch + ":" + p.version;
-    std::string_view src = upstream;
-    for (const std::string_view suffix : {".src.rpm", ".nosrc.rpm"}) {
-      if (ends_with(src, suffix)) {
-        src.remove_suffix(suffix.size());
-        const std::size_t r = src.rfind('-');
-        const std::size_t v = r == std::string_view::npos || r == 0 ? std::string_view::npos : src.rfind('-', r - 1);
-        if (v != std::string_view::npos) {
-          p.source_name = std::string(src.substr(0, v));
-          p.source_version = std::string(src.substr(v + 1));
-          if (p.source_name == p.name) p.source_name.clear();
-        }
-      }
-    }
+    set_rpm_source(p, upstream);
   } else if (!upstream.empty()) {
     // deb and apk: "source" or "source@version" (kguard's and Syft's form).
     const std::size_t at = upstream.find('@');
