@@ -21,6 +21,8 @@
 #include <algorithm>
 #include <cctype>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -365,7 +367,14 @@ struct Scanner::FileOutcome {
   // memory, and a vector's doubling would briefly hold two copies at the
   // scan's memory peak.
   std::deque<Finding> findings;
+  // The objects' errors (error_capped[i]: one the per-file cap applies to;
+  // missing: it does not) and the loader's: finish() lists each input's
+  // under the cap, also when it came in pieces.
   std::vector<InputError> errors;
+  std::vector<char> error_capped;
+  std::vector<InputError> load_errors;
+  std::size_t errors_dropped = 0;
+  bool continues = false;  // a later piece of the previous outcome's input
   std::vector<InputError> warnings;
   Inventory inventory;
   std::deque<Provisional> provisional;
@@ -375,6 +384,15 @@ struct Scanner::FileOutcome {
   std::string top;   // its top-level folder under that directory; "" for files directly in it
   bool walked = false;  // found by a directory walk: non-objects are skipped
   std::vector<InputError> skipped;
+};
+
+struct Scanner::ScanInput {
+  std::string path;  // as the report names it
+  std::string base;  // see FileOutcome
+  std::string top;
+  bool walked = false;
+  // Gives the input's bytes, or false and why they cannot be read.
+  std::function<bool(std::string& content, std::string& error)> read;
 };
 
 namespace {
@@ -814,9 +832,17 @@ void Scanner::evaluate(const Object& obj, const PodView& pod, const ObjectFacts&
   }
 }
 
-void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) const {
+// The identities of the objects seen so far in the pieces of one input
+// (split_input), which run on several workers: a child is skipped when its
+// controller was seen in any of them (finish() would drop its verdicts).
+struct Scanner::SharedSeen {
+  std::mutex mu;
+  std::unordered_set<std::string> keys;
+};
+
+void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out, SharedSeen* shared) const {
   out.tallies.assign(rules_.size(), RuleTally{});
-  out.bytes = file.content.size();
+  out.bytes = file.text().size();
   std::vector<Object> objects;
   // "Kind/ns/name" of the objects seen so far in this file, keyed as
   // Inventory::has_object keys them. A child whose controller came earlier in
@@ -830,8 +856,12 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
     return key;
   };
   auto controller_seen = [&](const ObjectFacts& f) {
+    std::unique_lock<std::mutex> lock;
+    if (shared) lock = std::unique_lock(shared->mu);
     for (const ObjectFacts::Owner& o : f.owners)
-      if ((o.controller || f.owners.size() == 1) && seen.count(identity(o.kind, f.ns, o.name))) return true;
+      if ((o.controller || f.owners.size() == 1) &&
+          (shared ? shared->keys : seen).count(identity(o.kind, f.ns, o.name)))
+        return true;
     return false;
   };
   // Errors are capped per file: the loader's in `file`, the objects' here,
@@ -842,8 +872,13 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
   std::vector<InputError> doc_errors;
   auto keep_errors = [&] {
     for (InputError& e : doc_errors) {
-      if (out.errors.size() < max_errors) out.errors.push_back(std::move(e));
-      else ++object_errors_dropped;
+      if (out.errors.size() < max_errors) {
+        out.error_capped.resize(out.errors.size(), 0);
+        out.errors.push_back(std::move(e));
+        out.error_capped.push_back(1);
+      } else {
+        ++object_errors_dropped;
+      }
     }
     doc_errors.clear();
   };
@@ -873,7 +908,13 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
       const ObjectFacts& facts = out.inventory.objects[local];
       if (facts.exemption) review_exemption(*facts.exemption, facts, out.errors);
       // A stray namespace on a ClusterRole is ignored by the API server.
-      seen.insert(identity(facts.kind, facts.kind == "ClusterRole" ? std::string_view{} : facts.ns, facts.name));
+      identity(facts.kind, facts.kind == "ClusterRole" ? std::string_view{} : facts.ns, facts.name);
+      if (shared) {
+        const std::lock_guard lock(shared->mu);
+        shared->keys.insert(key);
+      } else {
+        seen.insert(key);
+      }
       // An object with owners may be a controller's child (a Pod of a
       // ReplicaSet): its verdicts wait until we know whether the owner is here.
       const bool owned = !facts.owners.empty();
@@ -892,16 +933,10 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
                });
     }
   });
-  std::size_t dropped = object_errors_dropped + file.errors_dropped;
-  for (InputError& e : file.errors) {
-    if (out.errors.size() < max_errors) out.errors.push_back(std::move(e));
-    else ++dropped;
-  }
+  // Capped with the rest of the input's in finish().
+  out.load_errors = std::move(file.errors);
   file.errors.clear();
-  if (dropped > 0)
-    out.errors.push_back({file.path, 0, 0,
-                          std::to_string(dropped) + " more error(s) in this file not listed (only the first " +
-                              std::to_string(max_errors) + " are; --max-errors-per-file)"});
+  out.errors_dropped = object_errors_dropped + file.errors_dropped;
 }
 
 namespace {
@@ -1095,8 +1130,47 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   // the vector is allocated once and never holds two copies while it grows.
   std::vector<std::size_t> bases;
   std::deque<Finding> late;
+  // One input's errors (all of its pieces): its objects', then its loader's,
+  // the first --max-errors-per-file listed and the rest counted in one line.
+  const std::size_t max_errors = options_.limits.max_errors_per_file;
+  std::vector<FileOutcome*> input;
+  auto list_errors = [&] {
+    std::size_t kept = 0, dropped = 0;
+    for (FileOutcome* o : input) {
+      dropped += o->errors_dropped;
+      for (std::size_t j = 0; j < o->errors.size(); ++j) {
+        const bool capped = j < o->error_capped.size() && o->error_capped[j];
+        if (capped && kept >= max_errors) {
+          ++dropped;
+          continue;
+        }
+        r.errors.push_back(std::move(o->errors[j]));
+        ++kept;
+      }
+    }
+    for (FileOutcome* o : input)
+      for (InputError& e : o->load_errors) {
+        if (kept >= max_errors) {
+          ++dropped;
+          continue;
+        }
+        r.errors.push_back(std::move(e));
+        ++kept;
+      }
+    if (dropped > 0)
+      r.errors.push_back({input.front()->path, 0, 0,
+                          std::to_string(dropped) + " more error(s) in this file not listed (only the first " +
+                              std::to_string(max_errors) + " are; --max-errors-per-file)"});
+    input.clear();
+  };
+  bool input_cluster = false;  // the input's first piece with a snapshot envelope was seen
   for (std::size_t oi = 0; oi < outcomes.size(); ++oi) {
     FileOutcome& o = outcomes[oi];
+    if (!o.continues) {
+      if (!input.empty()) list_errors();
+      input_cluster = false;
+    }
+    input.push_back(&o);
     const std::size_t base = inv.objects.size();
     bases.push_back(base);
     for (std::size_t i = 0; i < o.tallies.size(); ++i) add_tally(r.tallies[i], o.tallies[i]);
@@ -1118,18 +1192,22 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     std::deque<Provisional>().swap(o.provisional);
     inv.append(std::move(o.inventory));
     o.inventory = Inventory{};
-    if (o.cluster && !r.cluster) {
+    if (o.cluster && input_cluster) {
+      o.cluster.reset();  // as unsplit: the input's first envelope only
+    } else if (o.cluster && !r.cluster) {
+      input_cluster = true;
       r.cluster = std::move(o.cluster);
       narrow_to_rules(*r.cluster);
     } else if (o.cluster) {
+      input_cluster = true;
       r.warnings.push_back({o.cluster->file, o.cluster->line, o.cluster->column,
                             "several cluster snapshots in the input: the report shows the "
                             "cluster facts of " + r.cluster->file});
     }
-    std::move(o.errors.begin(), o.errors.end(), std::back_inserter(r.errors));
     std::move(o.warnings.begin(), o.warnings.end(), std::back_inserter(r.warnings));
     std::move(o.skipped.begin(), o.skipped.end(), std::back_inserter(r.skipped));
   }
+  if (!input.empty()) list_errors();
 
   auto count = [&](std::size_t global, std::size_t ri, Result res) {
     tally(r.tallies[ri], res);
@@ -1344,6 +1422,136 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   return r;
 }
 
+void Scanner::scan_inputs(std::vector<ScanInput>& inputs, std::vector<FileOutcome>& outcomes) const {
+  struct State {
+    std::string content;  // the whole input, which its pieces view
+    std::vector<InputPiece> pieces;
+    std::vector<FileOutcome> outcomes;  // one per piece
+    std::atomic<std::size_t> left{0};   // pieces not scanned yet
+    std::atomic<bool> failed{false};    // a JSON List piece met an error: scan it whole
+    SharedSeen seen;
+  };
+  std::vector<State> states(inputs.size());
+  auto fresh = [&](std::size_t i, FileOutcome& o) {
+    o = FileOutcome{};
+    o.path = inputs[i].path;
+    o.base = inputs[i].base;
+    o.top = inputs[i].top;
+    o.walked = inputs[i].walked;
+  };
+  auto scan_whole = [&](std::size_t i, EvalContext& ctx) {
+    State& st = states[i];
+    st.outcomes.resize(1);
+    fresh(i, st.outcomes[0]);
+    SourceFile file;
+    file.path = inputs[i].path;
+    file.content = std::move(st.content);
+    scan_file(file, ctx, st.outcomes[0]);
+  };
+  enum class Read { Done, Pieces };
+  // Reads input i: unreadable, or small enough to scan at once, it is done;
+  // else its pieces are for every worker to take.
+  auto read = [&](std::size_t i, EvalContext& ctx) -> Read {
+    State& st = states[i];
+    std::string error;
+    if (!inputs[i].read(st.content, error)) {
+      st.outcomes.resize(1);
+      fresh(i, st.outcomes[0]);
+      st.outcomes[0].tallies.assign(rules_.size(), RuleTally{});
+      st.outcomes[0].errors.push_back({inputs[i].path, 0, 0, error});
+      return Read::Done;
+    }
+    st.pieces = split_input(st.content, options_.piece_bytes, options_.limits);
+    if (st.pieces.size() == 1) {
+      scan_whole(i, ctx);
+      return Read::Done;
+    }
+    st.outcomes.resize(st.pieces.size());
+    st.left = st.pieces.size();
+    return Read::Pieces;
+  };
+  auto scan_piece = [&](std::size_t i, std::size_t k, EvalContext& ctx) {
+    State& st = states[i];
+    const InputPiece& p = st.pieces[k];
+    FileOutcome& out = st.outcomes[k];
+    fresh(i, out);
+    {
+      SourceFile file;
+      file.path = inputs[i].path;
+      file.view = std::string_view(st.content).substr(p.begin, p.end - p.begin);
+      file.first_line = p.first_line;
+      file.list = p.list;
+      scan_file(file, ctx, out, &st.seen);
+      if (file.piece_failed) st.failed = true;
+    }
+    out.bytes = k == 0 ? st.content.size() : 0;
+    if (st.left.fetch_sub(1) != 1) return;
+    // The last piece of the input: its bytes are no longer viewed.
+    if (st.failed) {
+      scan_whole(i, ctx);
+    } else {
+      std::string().swap(st.content);
+    }
+  };
+  // Workers take queued pieces first (their input's bytes are held until
+  // all are scanned), else read the next input; results merge in input
+  // order whatever ran where, so the report is the same for any --jobs.
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<std::pair<std::size_t, std::size_t>> queued;
+  std::size_t next = 0;
+  unsigned reading = 0;  // workers reading an input, which may queue pieces
+  auto worker = [&] {
+    EvalContext ctx;  // each worker's own
+    for (;;) {
+      std::pair<std::size_t, std::size_t> piece{0, 0};
+      std::size_t file = inputs.size();
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !queued.empty() || next < inputs.size() || reading == 0; });
+        if (!queued.empty()) {
+          piece = queued.front();
+          queued.pop_front();
+        } else if (next < inputs.size()) {
+          file = next++;
+          ++reading;
+        } else {
+          return;
+        }
+      }
+      if (file == inputs.size()) {
+        scan_piece(piece.first, piece.second, ctx);
+        continue;
+      }
+      const Read got = read(file, ctx);
+      {
+        const std::lock_guard lock(mu);
+        if (got == Read::Pieces)
+          for (std::size_t k = 0; k < states[file].pieces.size(); ++k) queued.emplace_back(file, k);
+        --reading;
+      }
+      cv.notify_all();
+    }
+  };
+  const unsigned jobs = std::max(1u, options_.jobs);
+  if (jobs <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < jobs; ++t) pool.emplace_back(worker);
+    for (auto& th : pool) th.join();
+  }
+  std::size_t total = 0;
+  for (const State& st : states) total += st.outcomes.size();
+  outcomes.clear();
+  outcomes.reserve(total);
+  for (State& st : states)
+    for (std::size_t k = 0; k < st.outcomes.size(); ++k) {
+      outcomes.push_back(std::move(st.outcomes[k]));
+      outcomes.back().continues = k > 0;
+    }
+}
+
 ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   std::vector<InputError> walk_errors, skipped;
   std::vector<InputFile> files = expand_inputs(paths, options_, walk_errors, skipped);
@@ -1358,44 +1566,25 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   std::erase_if(skipped, [&](const InputError& e) { return rendered_here(e.file); });
   const std::size_t on_disk = files.size();
   for (const render::RenderedFile& r : rendered.files) files.push_back({r.path, false});
-  std::vector<FileOutcome> outcomes(files.size());
-  auto work = [&](std::size_t i, EvalContext& ctx) {
-    outcomes[i].path = files[i].path == "-" ? std::string("<stdin>") : files[i].path;
-    std::tie(outcomes[i].base, outcomes[i].top) = input_folders(files[i].path, paths);
-    SourceFile file;
+  std::vector<ScanInput> inputs(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    ScanInput& in = inputs[i];
+    in.path = files[i].path == "-" ? std::string("<stdin>") : files[i].path;
+    std::tie(in.base, in.top) = input_folders(files[i].path, paths);
     if (i >= on_disk) {
-      file.path = files[i].path;
-      file.content = std::move(rendered.files[i - on_disk].content);
-      scan_file(file, ctx, outcomes[i]);
-      return;
+      in.read = [&rendered, k = i - on_disk](std::string& content, std::string&) {
+        content = std::move(rendered.files[k].content);
+        return true;
+      };
+    } else {
+      in.walked = files[i].walked;
+      in.read = [this, &path = files[i].path](std::string& content, std::string& error) {
+        return read_input(path, options_.limits.max_file_bytes, content, error);
+      };
     }
-    file.path = files[i].path;
-    std::string error;
-    if (files[i].path == "-") file.path = "<stdin>";
-    if (!read_input(files[i].path, options_.limits.max_file_bytes, file.content, error)) {
-      outcomes[i].tallies.assign(rules_.size(), RuleTally{});
-      outcomes[i].errors.push_back({file.path, 0, 0, error});
-      return;
-    }
-    outcomes[i].walked = files[i].walked;
-    scan_file(file, ctx, outcomes[i]);
-  };
-  const unsigned jobs = std::max(1u, std::min<unsigned>(options_.jobs, files.size()));
-  if (jobs <= 1) {
-    EvalContext ctx;
-    for (std::size_t i = 0; i < files.size(); ++i) work(i, ctx);
-  } else {
-    // Files are independent: workers pull the next file; results merge in
-    // input order so the report is the same for any --jobs.
-    std::atomic<std::size_t> next{0};
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < jobs; ++t)
-      pool.emplace_back([&] {
-        EvalContext ctx;  // each worker's own
-        for (std::size_t i; (i = next.fetch_add(1)) < files.size();) work(i, ctx);
-      });
-    for (auto& th : pool) th.join();
   }
+  std::vector<FileOutcome> outcomes;
+  scan_inputs(inputs, outcomes);
   ScanResult r = finish(paths, outcomes);
   r.errors.insert(r.errors.begin(), walk_errors.begin(), walk_errors.end());
   r.errors.insert(r.errors.end(), rendered.errors.begin(), rendered.errors.end());
@@ -1425,13 +1614,14 @@ void Scanner::evaluate_object(const Object& obj, EvalContext& ctx, std::vector<F
 }
 
 ScanResult Scanner::scan_buffer(const std::string& name, std::string content) const {
-  SourceFile file;
-  file.path = name;
-  file.content = std::move(content);
-  std::vector<FileOutcome> outcomes(1);
-  outcomes[0].path = name;
-  EvalContext ctx;
-  scan_file(file, ctx, outcomes[0]);
+  std::vector<ScanInput> inputs(1);
+  inputs[0].path = name;
+  inputs[0].read = [&content](std::string& out, std::string&) {
+    out = std::move(content);
+    return true;
+  };
+  std::vector<FileOutcome> outcomes;
+  scan_inputs(inputs, outcomes);
   return finish({name}, outcomes);
 }
 

@@ -34,6 +34,11 @@ struct ScanOptions : PolicyOptions {
   std::vector<std::string> only;
   bool show_passed = false;
   unsigned jobs = 1;
+  // An input larger than this is cut into pieces of about this size
+  // (split_input) that every worker takes, so one large stream or List uses
+  // all --jobs; 0: never cut. The cut does not depend on --jobs, so neither
+  // does the report.
+  std::size_t piece_bytes = std::size_t{2} << 20;
   LoadLimits limits;
   bool use_exemptions = true;  // false: --no-exemptions
   // false: the kguard.io/exempt annotation is ignored (an admission policy
@@ -114,7 +119,13 @@ class Scanner {
   struct FileOutcome;
 
  private:
-  void scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) const;
+  struct SharedSeen;
+  // `seen`: shared by the pieces of one input (split_input), else null.
+  void scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out, SharedSeen* seen = nullptr) const;
+  // Reads, splits (split_input) and scans the inputs on options_.jobs
+  // workers into one outcome per piece, in input order.
+  struct ScanInput;
+  void scan_inputs(std::vector<ScanInput>& inputs, std::vector<FileOutcome>& outcomes) const;
   // The one object-level evaluation, shared by file scans and
   // evaluate_object: every rule in force for the object's kind is checked,
   // its exemptions applied, and on_verdict(rule index, Result, rows) receives
