@@ -204,6 +204,11 @@ struct InputPiece {
 // limit, larger than a document may be) stay one piece.
 std::vector<InputPiece> split_input(std::string_view content, std::size_t target,
                                     const LoadLimits& limits = {});
+// The same, each piece handed to `emit` as soon as it is found (the workers
+// start on the first while the rest is cut). True: the pieces emitted are the
+// input; false: scan it whole, and any piece emitted is void.
+using PieceSink = std::function<void(const InputPiece&)>;
+bool split_input(std::string_view content, std::size_t target, const LoadLimits& limits, const PieceSink& emit);
 
 // Lower-level entry points. Nodes are allocated in `arena`; when `release`
 // is set the arena is released after each document's sink call.

@@ -23,6 +23,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <optional>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -1425,11 +1426,18 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
 void Scanner::scan_inputs(std::vector<ScanInput>& inputs, std::vector<FileOutcome>& outcomes) const {
   struct State {
     std::string content;  // the whole input, which its pieces view
-    std::vector<InputPiece> pieces;
-    std::vector<FileOutcome> outcomes;  // one per piece
-    std::atomic<std::size_t> left{0};   // pieces not scanned yet
-    std::atomic<bool> failed{false};    // a JSON List piece met an error: scan it whole
+    // One per piece, in input order; a deque, so that pieces found while the
+    // input is being cut do not move those the workers are scanning into.
+    std::deque<FileOutcome> outcomes;
+    std::atomic<std::size_t> left{0};  // pieces not scanned yet, + 1 while the input is being cut
+    std::atomic<bool> failed{false};   // a piece or the cut met what only the unsplit scan handles
     SharedSeen seen;
+  };
+  struct Task {
+    std::size_t input;
+    FileOutcome* out;
+    InputPiece piece;
+    bool first;
   };
   std::vector<State> states(inputs.size());
   auto fresh = [&](std::size_t i, FileOutcome& o) {
@@ -1441,93 +1449,93 @@ void Scanner::scan_inputs(std::vector<ScanInput>& inputs, std::vector<FileOutcom
   };
   auto scan_whole = [&](std::size_t i, EvalContext& ctx) {
     State& st = states[i];
-    st.outcomes.resize(1);
-    fresh(i, st.outcomes[0]);
+    st.outcomes.clear();
+    fresh(i, st.outcomes.emplace_back());
     SourceFile file;
     file.path = inputs[i].path;
     file.content = std::move(st.content);
     scan_file(file, ctx, st.outcomes[0]);
   };
-  enum class Read { Done, Pieces };
-  // Reads input i: unreadable, or small enough to scan at once, it is done;
-  // else its pieces are for every worker to take.
-  auto read = [&](std::size_t i, EvalContext& ctx) -> Read {
+  // One piece (or the cut) of input i is done; the last one frees its bytes,
+  // or scans it again whole when a piece failed.
+  auto piece_done = [&](std::size_t i, EvalContext& ctx) {
+    State& st = states[i];
+    if (st.left.fetch_sub(1) != 1) return;
+    if (st.failed) scan_whole(i, ctx);
+    else std::string().swap(st.content);
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Task> queued;
+  std::size_t next = 0;
+  unsigned reading = 0;  // workers reading or cutting an input, which may queue pieces
+  // Reads input i and cuts it, queueing each piece as it is found.
+  auto read = [&](std::size_t i, EvalContext& ctx) {
     State& st = states[i];
     std::string error;
     if (!inputs[i].read(st.content, error)) {
-      st.outcomes.resize(1);
-      fresh(i, st.outcomes[0]);
+      fresh(i, st.outcomes.emplace_back());
       st.outcomes[0].tallies.assign(rules_.size(), RuleTally{});
       st.outcomes[0].errors.push_back({inputs[i].path, 0, 0, error});
-      return Read::Done;
+      return;
     }
-    st.pieces = split_input(st.content, options_.piece_bytes, options_.limits);
-    if (st.pieces.size() == 1) {
-      scan_whole(i, ctx);
-      return Read::Done;
-    }
-    st.outcomes.resize(st.pieces.size());
-    st.left = st.pieces.size();
-    return Read::Pieces;
+    st.left = 1;
+    bool first = true;
+    const bool cut = split_input(st.content, options_.piece_bytes, options_.limits, [&](const InputPiece& p) {
+      {
+        const std::lock_guard lock(mu);
+        ++st.left;
+        queued.push_back({i, &st.outcomes.emplace_back(), p, first});
+      }
+      first = false;
+      cv.notify_one();
+    });
+    if (!cut) st.failed = true;  // whole: at once if nothing was queued, else after the pieces
+    piece_done(i, ctx);
   };
-  auto scan_piece = [&](std::size_t i, std::size_t k, EvalContext& ctx) {
-    State& st = states[i];
-    const InputPiece& p = st.pieces[k];
-    FileOutcome& out = st.outcomes[k];
-    fresh(i, out);
+  auto scan_piece = [&](const Task& t, EvalContext& ctx) {
+    State& st = states[t.input];
+    fresh(t.input, *t.out);
     {
       SourceFile file;
-      file.path = inputs[i].path;
-      file.view = std::string_view(st.content).substr(p.begin, p.end - p.begin);
-      file.first_line = p.first_line;
-      file.list = p.list;
-      scan_file(file, ctx, out, &st.seen);
+      file.path = inputs[t.input].path;
+      file.view = std::string_view(st.content).substr(t.piece.begin, t.piece.end - t.piece.begin);
+      file.first_line = t.piece.first_line;
+      file.list = t.piece.list;
+      scan_file(file, ctx, *t.out, &st.seen);
       if (file.piece_failed) st.failed = true;
     }
-    out.bytes = k == 0 ? st.content.size() : 0;
-    if (st.left.fetch_sub(1) != 1) return;
-    // The last piece of the input: its bytes are no longer viewed.
-    if (st.failed) {
-      scan_whole(i, ctx);
-    } else {
-      std::string().swap(st.content);
-    }
+    t.out->bytes = t.first ? st.content.size() : 0;
+    piece_done(t.input, ctx);
   };
   // Workers take queued pieces first (their input's bytes are held until
   // all are scanned), else read the next input; results merge in input
   // order whatever ran where, so the report is the same for any --jobs.
-  std::mutex mu;
-  std::condition_variable cv;
-  std::deque<std::pair<std::size_t, std::size_t>> queued;
-  std::size_t next = 0;
-  unsigned reading = 0;  // workers reading an input, which may queue pieces
   auto worker = [&] {
     EvalContext ctx;  // each worker's own
     for (;;) {
-      std::pair<std::size_t, std::size_t> piece{0, 0};
-      std::size_t file = inputs.size();
+      std::optional<Task> task;
+      std::size_t input = inputs.size();
       {
         std::unique_lock lock(mu);
         cv.wait(lock, [&] { return !queued.empty() || next < inputs.size() || reading == 0; });
         if (!queued.empty()) {
-          piece = queued.front();
+          task = queued.front();
           queued.pop_front();
         } else if (next < inputs.size()) {
-          file = next++;
+          input = next++;
           ++reading;
         } else {
           return;
         }
       }
-      if (file == inputs.size()) {
-        scan_piece(piece.first, piece.second, ctx);
+      if (task) {
+        scan_piece(*task, ctx);
         continue;
       }
-      const Read got = read(file, ctx);
+      read(input, ctx);
       {
         const std::lock_guard lock(mu);
-        if (got == Read::Pieces)
-          for (std::size_t k = 0; k < states[file].pieces.size(); ++k) queued.emplace_back(file, k);
         --reading;
       }
       cv.notify_all();
