@@ -1126,6 +1126,12 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     total_provisional += o.provisional.size();
   }
   provisional.reserve(total_provisional);
+  // A large input comes in pieces: room for all of their facts at once.
+  if (outcomes.size() > 1) {
+    std::size_t objects = 0;
+    for (const FileOutcome& o : outcomes) objects += o.inventory.objects.size();
+    inv.objects.reserve(objects);
+  }
   // Findings are moved into r.findings only once their number is known (the
   // files' own, then the settled and set-level ones gathered in `late`), so
   // the vector is allocated once and never holds two copies while it grows.
@@ -1423,6 +1429,19 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   return r;
 }
 
+namespace {
+
+// Gives back the whole pages strictly inside [begin, end) of `content`.
+void release_pages(std::string& content, std::size_t begin, std::size_t end) {
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto base = reinterpret_cast<std::uintptr_t>(content.data());
+  const std::uintptr_t first = (base + begin + page - 1) & ~(page - 1);
+  const std::uintptr_t last = (base + end) & ~(page - 1);
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
+}  // namespace
+
 void Scanner::scan_inputs(std::vector<ScanInput>& inputs, std::vector<FileOutcome>& outcomes) const {
   struct State {
     std::string content;  // the whole input, which its pieces view
@@ -1506,6 +1525,11 @@ void Scanner::scan_inputs(std::vector<ScanInput>& inputs, std::vector<FileOutcom
       if (file.piece_failed) st.failed = true;
     }
     t.out->bytes = t.first ? st.content.size() : 0;
+    // A YAML piece's bytes are not read again (nothing scanned keeps a view
+    // of them, and a YAML cut is never undone): their pages go back to the
+    // kernel now, so a large stream is not held whole until its last piece.
+    // A JSON List's are kept for the unsplit scan a failed piece asks for.
+    if (t.piece.list.part == ListPiece::Part::None) release_pages(st.content, t.piece.begin, t.piece.end);
     piece_done(t.input, ctx);
   };
   // Workers take queued pieces first (their input's bytes are held until
