@@ -237,7 +237,10 @@ bool split_json_list(std::string_view s, std::size_t target, const LoadLimits& l
         if (--depth == 0) root_end = p;
         break;
       case ',':
-        if (depth == 1) key_next = true, items_key = false;
+        if (depth == 1) {
+          key_next = true;
+          items_key = false;
+        }
         if (depth == 2 && items_open != std::string_view::npos && items_close == std::string_view::npos &&
             !add_item(p))
           return false;
