@@ -38,7 +38,7 @@ constexpr std::size_t kMaxScanned = std::size_t{256} * 1024;  // per value
 
 struct Pattern {
   std::string name;
-  std::regex re;
+  std::shared_ptr<const LazyRegex> re;
   std::vector<std::string> keywords;  // lower-case; empty = always run the regex
   RegexPrefilter required;            // what any match contains, derived from the pattern
 };
@@ -99,7 +99,7 @@ class Patterns {
       }
       try {
         const bool icase = (flags & std::regex::icase) != 0;
-        patterns_.push_back({name.empty() ? std::string(text) : name, compile_regex(params.regexes(), source, flags),
+        patterns_.push_back({name.empty() ? std::string(text) : name, compile_lazy_regex(params.regexes(), source, flags),
                              std::move(keywords), RegexPrefilter::analyze(source, icase)});
         if (!patterns_.back().keywords.empty()) any_keywords_ = true;
       } catch (const std::regex_error& e) {
@@ -148,7 +148,7 @@ class Patterns {
       for (const Pattern* p : live) {
         if (!has_keyword(*p, folded_line)) continue;
         if (!p->required.may_match(line)) continue;
-        if (std::regex_search(line.begin(), line.end(), p->re)) return p;
+        if (std::regex_search(line.begin(), line.end(), p->re->get())) return p;
       }
       if (nl == std::string_view::npos) break;
       offset += nl + 1;

@@ -91,8 +91,11 @@ Options:
       --no-config              do not look for .kguard.yaml
       --no-exemptions          ignore every exemption (annotations, config, built-in)
       --rules DIR              also load custom rules (rule.yaml files) from DIR
-  -j, --jobs N                 files scanned in parallel, 1-1024 (default: number
-                               of cores)
+  -j, --jobs N                 workers scanning files (and the pieces of large
+                               ones) in parallel, 1-1024 (default: number of cores)
+      --split-size SIZE        a larger input (a YAML stream, a JSON List) is cut
+                               into pieces of about SIZE that every worker takes;
+                               the report is the same (default 2MiB; 0: never cut)
       --max-file-size SIZE     larger files (and stdin) are not scanned, an input
                                error (default 256MiB; units B, KiB, MiB, GiB)
       --max-document-size SIZE larger YAML documents / JSON values are skipped,
@@ -286,6 +289,11 @@ int scan_command(const std::vector<std::string>& args) {
       if (!value(v)) return usage_error("--target-version needs a version such as 1.32");
       if (!kubernetes_minor(v)) return usage_error("--target-version must be 1.N, not '" + v + "'");
       target_version = v;
+    } else if (is("--split-size")) {
+      if (!value(v)) return usage_error("--split-size needs a size such as 2MiB, or 0");
+      auto n = v == "0" ? std::optional<std::size_t>(0) : parse_byte_size(v);
+      if (!n) return usage_error("--split-size must be a size such as 2MiB, 512KiB or bytes, or 0, not '" + v + "'");
+      options.piece_bytes = *n;
     } else if (is("--max-file-size") || is("--max-document-size")) {
       const bool file_limit = is("--max-file-size");
       const std::string name = file_limit ? "--max-file-size" : "--max-document-size";

@@ -229,10 +229,16 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
 
 void Inventory::append(Inventory&& o) {
   const std::size_t base = objects.size();
-  if (objects.empty()) {
+  // Room the caller reserved is kept, else grown geometrically: an exact
+  // reserve per part (a large input comes in many pieces) would move every
+  // fact at each part, and hold two copies while it does.
+  auto grow = [](auto& to, std::size_t extra) {
+    if (to.capacity() < to.size() + extra) to.reserve(std::max(to.size() + extra, 2 * to.capacity()));
+  };
+  if (objects.empty() && objects.capacity() < o.objects.size()) {
     objects.swap(o.objects);  // the first (often the only) file: no copy
   } else {
-    objects.reserve(base + o.objects.size());
+    grow(objects, o.objects.size());
     for (auto& f : o.objects) objects.push_back(std::move(f));
   }
   if (!plan_ && o.plan_) use(o.plan_);

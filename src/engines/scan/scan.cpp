@@ -24,6 +24,9 @@
 #include <algorithm>
 #include <cctype>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -113,7 +116,14 @@ struct Scanner::FileOutcome {
   std::uint64_t documents = 0;
   std::uint64_t bytes = 0;
   FindingStore findings;
+  // The objects' errors (error_capped[i]: one the per-file cap applies to;
+  // missing: it does not) and the loader's: finish() lists each input's
+  // under the cap, also when it came in pieces.
   std::vector<InputError> errors;
+  std::vector<char> error_capped;
+  std::vector<InputError> load_errors;
+  std::size_t errors_dropped = 0;
+  bool continues = false;  // a later piece of the previous outcome's input
   std::vector<InputError> warnings;
   Inventory inventory;
   std::deque<Provisional> provisional;
@@ -124,6 +134,15 @@ struct Scanner::FileOutcome {
   std::string top;   // its top-level folder under that directory; "" for files directly in it
   bool walked = false;  // found by a directory walk: non-objects are skipped
   std::vector<InputError> skipped;
+};
+
+struct Scanner::ScanInput {
+  std::string path;  // as the report names it
+  std::string base;  // see FileOutcome
+  std::string top;
+  bool walked = false;
+  // Gives the input's bytes, or false and why they cannot be read.
+  std::function<bool(std::string& content, std::string& error)> read;
 };
 
 namespace {
@@ -423,9 +442,17 @@ std::vector<InputFile> expand_inputs(const std::vector<std::string>& paths, cons
   return files;
 }
 
-void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) const {
+// The identities of the objects seen so far in the pieces of one input
+// (split_input), which run on several workers: a child is skipped when its
+// controller was seen in any of them (finish() would drop its verdicts).
+struct Scanner::SharedSeen {
+  std::mutex mu;
+  std::unordered_set<std::string> keys;
+};
+
+void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out, SharedSeen* shared) const {
   out.tallies.assign(rules_.size(), RuleTally{});
-  out.bytes = file.content.size();
+  out.bytes = file.text().size();
   out.inventory.use(fact_plan_);
   std::vector<Object> objects;
   // "Kind/ns/name" of the objects seen so far in this file, keyed as
@@ -440,8 +467,12 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
     return key;
   };
   auto controller_seen = [&](const ObjectFacts& f) {
+    std::unique_lock<std::mutex> lock;
+    if (shared) lock = std::unique_lock(shared->mu);
     for (const ObjectFacts::Owner& o : f.owners)
-      if ((o.controller || f.owners.size() == 1) && seen.count(identity(o.kind, f.ns, o.name))) return true;
+      if ((o.controller || f.owners.size() == 1) &&
+          (shared ? shared->keys : seen).count(identity(o.kind, f.ns, o.name)))
+        return true;
     return false;
   };
   // Errors are capped per file: the loader's in `file`, the objects' here,
@@ -452,8 +483,13 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
   std::vector<InputError> doc_errors;
   auto keep_errors = [&] {
     for (InputError& e : doc_errors) {
-      if (out.errors.size() < max_errors) out.errors.push_back(std::move(e));
-      else ++object_errors_dropped;
+      if (out.errors.size() < max_errors) {
+        out.error_capped.resize(out.errors.size(), 0);
+        out.errors.push_back(std::move(e));
+        out.error_capped.push_back(1);
+      } else {
+        ++object_errors_dropped;
+      }
     }
     doc_errors.clear();
   };
@@ -482,7 +518,13 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
       const ObjectFacts& facts = out.inventory.objects[local];
       if (facts.exemption) review_exemption(*facts.exemption, facts, out.errors);
       // A stray namespace on a ClusterRole is ignored by the API server.
-      seen.insert(identity(facts.kind, facts.kind == "ClusterRole" ? std::string_view{} : facts.ns, facts.name));
+      identity(facts.kind, facts.kind == "ClusterRole" ? std::string_view{} : facts.ns, facts.name);
+      if (shared) {
+        const std::lock_guard lock(shared->mu);
+        shared->keys.insert(key);
+      } else {
+        seen.insert(key);
+      }
       // An object with owners may be a controller's child (a Pod of a
       // ReplicaSet): its verdicts wait until we know whether the owner is here.
       const bool owned = !facts.owners.empty();
@@ -503,16 +545,10 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
                });
     }
   });
-  std::size_t dropped = object_errors_dropped + file.errors_dropped;
-  for (InputError& e : file.errors) {
-    if (out.errors.size() < max_errors) out.errors.push_back(std::move(e));
-    else ++dropped;
-  }
+  // Capped with the rest of the input's in finish().
+  out.load_errors = std::move(file.errors);
   file.errors.clear();
-  if (dropped > 0)
-    out.errors.push_back({file.path, 0, 0,
-                          std::to_string(dropped) + " more error(s) in this file not listed (only the first " +
-                              std::to_string(max_errors) + " are; --max-errors-per-file)"});
+  out.errors_dropped = object_errors_dropped + file.errors_dropped;
 }
 
 namespace {
@@ -699,12 +735,57 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   std::size_t total_provisional = 0;
   for (const FileOutcome& o : outcomes) total_provisional += o.provisional.size();
   provisional.reserve(total_provisional);
+  // A large input comes in pieces: room for all of their facts at once.
+  if (outcomes.size() > 1) {
+    std::size_t objects = 0;
+    for (const FileOutcome& o : outcomes) objects += o.inventory.objects.size();
+    inv.objects.reserve(objects);
+  }
   // The files' findings join r.findings after the settled and set-level ones
   // are gathered in `late`.
   std::vector<std::size_t> bases;
   FindingStore late;
+  // One input's errors (all of its pieces): its objects', then its loader's,
+  // the first --max-errors-per-file listed and the rest counted in one line.
+  const std::size_t max_errors = input_.limits.max_errors_per_file;
+  std::vector<FileOutcome*> input;
+  auto list_errors = [&] {
+    std::size_t kept = 0, dropped = 0;
+    for (FileOutcome* o : input) {
+      dropped += o->errors_dropped;
+      for (std::size_t j = 0; j < o->errors.size(); ++j) {
+        const bool capped = j < o->error_capped.size() && o->error_capped[j];
+        if (capped && kept >= max_errors) {
+          ++dropped;
+          continue;
+        }
+        r.errors.push_back(std::move(o->errors[j]));
+        ++kept;
+      }
+    }
+    for (FileOutcome* o : input)
+      for (InputError& e : o->load_errors) {
+        if (kept >= max_errors) {
+          ++dropped;
+          continue;
+        }
+        r.errors.push_back(std::move(e));
+        ++kept;
+      }
+    if (dropped > 0)
+      r.errors.push_back({input.front()->path, 0, 0,
+                          std::to_string(dropped) + " more error(s) in this file not listed (only the first " +
+                              std::to_string(max_errors) + " are; --max-errors-per-file)"});
+    input.clear();
+  };
+  bool input_cluster = false;  // the input's first piece with a snapshot envelope was seen
   for (std::size_t oi = 0; oi < outcomes.size(); ++oi) {
     FileOutcome& o = outcomes[oi];
+    if (!o.continues) {
+      if (!input.empty()) list_errors();
+      input_cluster = false;
+    }
+    input.push_back(&o);
     const std::size_t base = inv.objects.size();
     bases.push_back(base);
     for (std::size_t i = 0; i < o.tallies.size(); ++i) add_tally(r.tallies[i], o.tallies[i]);
@@ -729,18 +810,22 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     std::deque<Provisional>().swap(o.provisional);
     inv.append(std::move(o.inventory));
     o.inventory = Inventory{};
-    if (o.cluster && !r.cluster) {
+    if (o.cluster && input_cluster) {
+      o.cluster.reset();  // as unsplit: the input's first envelope only
+    } else if (o.cluster && !r.cluster) {
+      input_cluster = true;
       r.cluster = std::move(o.cluster);
       narrow_to_rules(*r.cluster);
     } else if (o.cluster) {
+      input_cluster = true;
       r.warnings.push_back({o.cluster->file, o.cluster->line, o.cluster->column,
                             "several cluster snapshots in the input: the report shows the "
                             "cluster facts of " + r.cluster->file});
     }
-    std::move(o.errors.begin(), o.errors.end(), std::back_inserter(r.errors));
     std::move(o.warnings.begin(), o.warnings.end(), std::back_inserter(r.warnings));
     std::move(o.skipped.begin(), o.skipped.end(), std::back_inserter(r.skipped));
   }
+  if (!input.empty()) list_errors();
 
   auto count = [&](std::size_t global, std::size_t ri, Result res) {
     tally(r.tallies[ri], res);
@@ -952,6 +1037,161 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   return r;
 }
 
+namespace {
+
+// Gives back the whole pages strictly inside [begin, end) of `content`.
+void release_pages(std::string& content, std::size_t begin, std::size_t end) {
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto base = reinterpret_cast<std::uintptr_t>(content.data());
+  const std::uintptr_t first = (base + begin + page - 1) & ~(page - 1);
+  const std::uintptr_t last = (base + end) & ~(page - 1);
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
+}  // namespace
+
+void Scanner::scan_inputs(std::vector<ScanInput>& inputs, std::vector<FileOutcome>& outcomes) const {
+  struct State {
+    std::string content;  // the whole input, which its pieces view
+    // One per piece, in input order; a deque, so that pieces found while the
+    // input is being cut do not move those the workers are scanning into.
+    std::deque<FileOutcome> outcomes;
+    std::atomic<std::size_t> left{0};  // pieces not scanned yet, + 1 while the input is being cut
+    std::atomic<bool> failed{false};   // a piece or the cut met what only the unsplit scan handles
+    SharedSeen seen;
+  };
+  struct Task {
+    std::size_t input;
+    FileOutcome* out;
+    InputPiece piece;
+    bool first;
+  };
+  std::vector<State> states(inputs.size());
+  auto fresh = [&](std::size_t i, FileOutcome& o) {
+    o = FileOutcome{};
+    o.path = inputs[i].path;
+    o.base = inputs[i].base;
+    o.top = inputs[i].top;
+    o.walked = inputs[i].walked;
+  };
+  auto scan_whole = [&](std::size_t i, EvalContext& ctx) {
+    State& st = states[i];
+    st.outcomes.clear();
+    fresh(i, st.outcomes.emplace_back());
+    SourceFile file;
+    file.path = inputs[i].path;
+    file.content = std::move(st.content);
+    scan_file(file, ctx, st.outcomes[0]);
+  };
+  // One piece (or the cut) of input i is done; the last one frees its bytes,
+  // or scans it again whole when a piece failed.
+  auto piece_done = [&](std::size_t i, EvalContext& ctx) {
+    State& st = states[i];
+    if (st.left.fetch_sub(1) != 1) return;
+    if (st.failed) scan_whole(i, ctx);
+    else std::string().swap(st.content);
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Task> queued;
+  std::size_t next = 0;
+  unsigned reading = 0;  // workers reading or cutting an input, which may queue pieces
+  // Reads input i and cuts it, queueing each piece as it is found.
+  auto read = [&](std::size_t i, EvalContext& ctx) {
+    State& st = states[i];
+    std::string error;
+    if (!inputs[i].read(st.content, error)) {
+      fresh(i, st.outcomes.emplace_back());
+      st.outcomes[0].tallies.assign(rules_.size(), RuleTally{});
+      st.outcomes[0].errors.push_back({inputs[i].path, 0, 0, error});
+      return;
+    }
+    st.left = 1;
+    bool first = true;
+    const bool cut = split_input(st.content, input_.piece_bytes, input_.limits, [&](const InputPiece& p) {
+      {
+        const std::lock_guard lock(mu);
+        ++st.left;
+        queued.push_back({i, &st.outcomes.emplace_back(), p, first});
+      }
+      first = false;
+      cv.notify_one();
+    });
+    if (!cut) st.failed = true;  // whole: at once if nothing was queued, else after the pieces
+    piece_done(i, ctx);
+  };
+  auto scan_piece = [&](const Task& t, EvalContext& ctx) {
+    State& st = states[t.input];
+    fresh(t.input, *t.out);
+    {
+      SourceFile file;
+      file.path = inputs[t.input].path;
+      file.view = std::string_view(st.content).substr(t.piece.begin, t.piece.end - t.piece.begin);
+      file.first_line = t.piece.first_line;
+      file.list = t.piece.list;
+      scan_file(file, ctx, *t.out, &st.seen);
+      if (file.piece_failed) st.failed = true;
+    }
+    t.out->bytes = t.first ? st.content.size() : 0;
+    // A YAML piece's bytes are not read again (nothing scanned keeps a view
+    // of them, and a YAML cut is never undone): their pages go back to the
+    // kernel now, so a large stream is not held whole until its last piece.
+    // A JSON List's are kept for the unsplit scan a failed piece asks for.
+    if (t.piece.list.part == ListPiece::Part::None) release_pages(st.content, t.piece.begin, t.piece.end);
+    piece_done(t.input, ctx);
+  };
+  // Workers take queued pieces first (their input's bytes are held until
+  // all are scanned), else read the next input; results merge in input
+  // order whatever ran where, so the report is the same for any --jobs.
+  auto worker = [&] {
+    EvalContext ctx;  // each worker's own
+    for (;;) {
+      std::optional<Task> task;
+      std::size_t input = inputs.size();
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !queued.empty() || next < inputs.size() || reading == 0; });
+        if (!queued.empty()) {
+          task = queued.front();
+          queued.pop_front();
+        } else if (next < inputs.size()) {
+          input = next++;
+          ++reading;
+        } else {
+          return;
+        }
+      }
+      if (task) {
+        scan_piece(*task, ctx);
+        continue;
+      }
+      read(input, ctx);
+      {
+        const std::lock_guard lock(mu);
+        --reading;
+      }
+      cv.notify_all();
+    }
+  };
+  const unsigned jobs = std::max(1u, input_.jobs);
+  if (jobs <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < jobs; ++t) pool.emplace_back(worker);
+    for (auto& th : pool) th.join();
+  }
+  std::size_t total = 0;
+  for (const State& st : states) total += st.outcomes.size();
+  outcomes.clear();
+  outcomes.reserve(total);
+  for (State& st : states)
+    for (std::size_t k = 0; k < st.outcomes.size(); ++k) {
+      outcomes.push_back(std::move(st.outcomes[k]));
+      outcomes.back().continues = k > 0;
+    }
+}
+
 ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   std::vector<InputError> walk_errors, skipped;
   std::vector<InputFile> files = expand_inputs(paths, input_, walk_errors, skipped);
@@ -966,44 +1206,25 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   std::erase_if(skipped, [&](const InputError& e) { return rendered_here(e.file); });
   const std::size_t on_disk = files.size();
   for (const render::RenderedFile& r : rendered.files) files.push_back({r.path, false});
-  std::vector<FileOutcome> outcomes(files.size());
-  auto work = [&](std::size_t i, EvalContext& ctx) {
-    outcomes[i].path = files[i].path == "-" ? std::string("<stdin>") : files[i].path;
-    std::tie(outcomes[i].base, outcomes[i].top) = input_folders(files[i].path, paths);
-    SourceFile file;
+  std::vector<ScanInput> inputs(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    ScanInput& in = inputs[i];
+    in.path = files[i].path == "-" ? std::string("<stdin>") : files[i].path;
+    std::tie(in.base, in.top) = input_folders(files[i].path, paths);
     if (i >= on_disk) {
-      file.path = files[i].path;
-      file.content = std::move(rendered.files[i - on_disk].content);
-      scan_file(file, ctx, outcomes[i]);
-      return;
+      in.read = [&rendered, k = i - on_disk](std::string& content, std::string&) {
+        content = std::move(rendered.files[k].content);
+        return true;
+      };
+    } else {
+      in.walked = files[i].walked;
+      in.read = [this, &path = files[i].path](std::string& content, std::string& error) {
+        return read_input(path, input_.limits.max_file_bytes, content, error);
+      };
     }
-    file.path = files[i].path;
-    std::string error;
-    if (files[i].path == "-") file.path = "<stdin>";
-    if (!read_input(files[i].path, input_.limits.max_file_bytes, file.content, error)) {
-      outcomes[i].tallies.assign(rules_.size(), RuleTally{});
-      outcomes[i].errors.push_back({file.path, 0, 0, error});
-      return;
-    }
-    outcomes[i].walked = files[i].walked;
-    scan_file(file, ctx, outcomes[i]);
-  };
-  const unsigned jobs = std::max(1u, std::min<unsigned>(input_.jobs, files.size()));
-  if (jobs <= 1) {
-    EvalContext ctx;
-    for (std::size_t i = 0; i < files.size(); ++i) work(i, ctx);
-  } else {
-    // Files are independent: workers pull the next file; results merge in
-    // input order so the report is the same for any --jobs.
-    std::atomic<std::size_t> next{0};
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < jobs; ++t)
-      pool.emplace_back([&] {
-        EvalContext ctx;  // each worker's own
-        for (std::size_t i; (i = next.fetch_add(1)) < files.size();) work(i, ctx);
-      });
-    for (auto& th : pool) th.join();
   }
+  std::vector<FileOutcome> outcomes;
+  scan_inputs(inputs, outcomes);
   ScanResult r = finish(paths, outcomes);
   r.errors.insert(r.errors.begin(), walk_errors.begin(), walk_errors.end());
   r.errors.insert(r.errors.end(), rendered.errors.begin(), rendered.errors.end());
@@ -1013,13 +1234,14 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
 }
 
 ScanResult Scanner::scan_buffer(const std::string& name, std::string content) const {
-  SourceFile file;
-  file.path = name;
-  file.content = std::move(content);
-  std::vector<FileOutcome> outcomes(1);
-  outcomes[0].path = name;
-  EvalContext ctx;
-  scan_file(file, ctx, outcomes[0]);
+  std::vector<ScanInput> inputs(1);
+  inputs[0].path = name;
+  inputs[0].read = [&content](std::string& out, std::string&) {
+    out = std::move(content);
+    return true;
+  };
+  std::vector<FileOutcome> outcomes;
+  scan_inputs(inputs, outcomes);
   return finish({name}, outcomes);
 }
 
