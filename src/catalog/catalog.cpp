@@ -261,7 +261,7 @@ const Rule* Catalog::find(std::string_view id) const {
 }
 
 const Catalog& Catalog::builtin() {
-  static const Catalog catalog = [] {
+  static const Catalog kCatalog = [] {
     Catalog c;
     std::vector<InputError> errors;
     c.add_files(embedded_catalog_files(), errors);
@@ -271,7 +271,7 @@ const Catalog& Catalog::builtin() {
                    e.message.c_str());
     return c;
   }();
-  return catalog;
+  return kCatalog;
 }
 
 }  // namespace kg

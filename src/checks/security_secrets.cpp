@@ -27,9 +27,7 @@ namespace kg {
 namespace {
 
 using checks::describe;
-using checks::present;
 using checks::quote;
-using checks::starts_with;
 
 constexpr std::size_t kMaxLine = 512;           // longer lines are matched by their start
 constexpr std::size_t kMaxScanned = std::size_t{256} * 1024;  // per value

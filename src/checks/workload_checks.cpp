@@ -2,6 +2,7 @@
 // template is generic and parameterised (kube-linter's model); the rules in
 // rules/images, rules/resources and rules/health bind them with parameters.
 // Reliability templates live in workload_reliability.cpp.
+#include <array>
 #include <cctype>
 #include <charconv>
 
@@ -15,9 +16,9 @@ namespace {
 
 using namespace workload;
 
-const std::vector<ContainerKind> kAllContainers{ContainerKind::Init, ContainerKind::Container,
-                                                ContainerKind::Ephemeral};
-const std::vector<ContainerKind> kMainContainers{ContainerKind::Container};
+constexpr std::array<ContainerKind, 3> kAllContainers{ContainerKind::Init, ContainerKind::Container,
+                                                     ContainerKind::Ephemeral};
+constexpr std::array<ContainerKind, 1> kMainContainers{ContainerKind::Container};
 
 std::string lower(std::string_view s) {
   std::string out;
@@ -308,7 +309,7 @@ std::unique_ptr<Check> compile_known_component(const Params& params, std::string
 class CommandWordCheck final : public Check {
  public:
   std::vector<std::string> words;
-  std::vector<ContainerKind> kinds = kAllContainers;
+  std::vector<ContainerKind> kinds(kAllContainers.begin(), kAllContainers.end());
 
   bool has_word(std::string_view s, std::string& found) const {
     auto sep = [](char c) {
@@ -439,7 +440,7 @@ class ResourceQuantityCheck final : public Check {
   ResourceMode mode = ResourceMode::Present;
   std::string resource;
   std::vector<std::string> fields{"requests", "limits"};
-  std::vector<ContainerKind> kinds = kMainContainers;
+  std::vector<ContainerKind> kinds(kMainContainers.begin(), kMainContainers.end());
   struct Bound {
     std::string text;
     std::optional<Quantity> value;
@@ -670,7 +671,7 @@ class ProbeHandlersCheck final : public Check {
  public:
   bool identical = true;  // mode identical; else port
   std::vector<std::string> probes{"livenessProbe", "readinessProbe", "startupProbe"};
-  std::vector<ContainerKind> kinds = kMainContainers;
+  std::vector<ContainerKind> kinds(kMainContainers.begin(), kMainContainers.end());
 
   Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
     if (!in.pod) return Outcome::NotApplicable;

@@ -186,8 +186,8 @@ std::vector<std::string> strings_of(const Node* n) {
 }  // namespace
 
 const std::string& ObjectFacts::file() const {
-  static const std::string none;
-  return file_name ? *file_name : none;
+  static const std::string kNone;
+  return file_name ? *file_name : kNone;
 }
 
 ObjectFacts read_object_facts(const Object& obj, const PodView& pod,
@@ -217,8 +217,8 @@ ObjectFacts read_object_facts(const Object& obj, const PodView& pod,
 
 std::size_t Inventory::add(const Object& obj, const PodView& pod, bool collect) {
   const std::size_t id = objects.size();
-  static const std::string no_file;
-  const std::string& file = obj.file ? obj.file->path : no_file;
+  static const std::string kNoFile;
+  const std::string& file = obj.file ? obj.file->path : kNoFile;
   if (!last_file_ || *last_file_ != file) last_file_ = std::make_shared<const std::string>(file);
   objects.push_back(read_object_facts(obj, pod, last_file_));
   index_built_ = false;

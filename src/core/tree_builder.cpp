@@ -190,6 +190,7 @@ bool TreeBuilder::end() {
     finish_map(node, f.scratch_start);
   } else {
     const std::size_t count = scratch_.size() - f.scratch_start;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of Node pointers, sized as one
     auto* out = static_cast<const Node**>(
         arena_->allocate(sizeof(Node*) * std::max<std::size_t>(count, 1), alignof(Node*)));
     std::copy(scratch_.begin() + static_cast<std::ptrdiff_t>(f.scratch_start), scratch_.end(), out);

@@ -160,6 +160,7 @@ FileStamp stamp(const std::string& path) {
 
 std::vector<FileStamp> stamps(const std::vector<std::string>& paths) {
   std::vector<FileStamp> out;
+  out.reserve(paths.size());
   for (const std::string& p : paths) out.push_back(stamp(p));
   return out;
 }
@@ -257,6 +258,7 @@ int Server::run() {
     workers.push_back(std::move(w));
   }
   std::vector<std::thread> threads;
+  threads.reserve(workers.size());
   for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
   routes.started = true;
   {

@@ -135,7 +135,7 @@ class AdmissionHandler::Audit {
     std::lock_guard lock(mu_);
     if (fd_ < 0) return;
     buffer_ += line;
-    if (buffer_.size() > 256 * 1024) flush_locked();
+    if (buffer_.size() > std::size_t{256} * 1024) flush_locked();
   }
   void flush() {
     std::lock_guard lock(mu_);

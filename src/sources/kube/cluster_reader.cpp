@@ -197,7 +197,7 @@ std::optional<ClusterInfo> peek_snapshot(const std::string& path) {
   return info;
 }
 
-ClusterRead read_cluster(std::shared_ptr<const Session> session, const ReadOptions& options,
+ClusterRead read_cluster(const std::shared_ptr<const Session>& session, const ReadOptions& options,
                          const std::function<void(const ReadProgress&)>& progress) {
   ClusterRead out;
   ClusterInfo& info = out.info;

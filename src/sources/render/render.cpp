@@ -307,10 +307,10 @@ InputError locate_helm_error(std::string_view chart_dir, std::string_view messag
     std::uint32_t line = 0;
     std::uint32_t column = 0;
     std::size_t after = end;
-    if (end < message.size() && message[end] == ':' && digits_at(message, end + 1, line, after)) {
+    if (end < message.size() && message[end] == ':' && digits_at(message, end + 1, line, after) &&
+        after < message.size() && message[after] == ':') {
       std::size_t col_end = after;
-      if (after < message.size() && message[after] == ':' && digits_at(message, after + 1, column, col_end))
-        after = col_end;
+      digits_at(message, after + 1, column, col_end);
     }
     if (!found || (line && !e.line)) {
       e.file = template_file(chart_dir, message.substr(begin, end - begin));
