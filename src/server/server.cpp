@@ -170,9 +170,10 @@ std::vector<FileStamp> stamps(const std::vector<std::string>& paths) {
 // still hold the descriptor in their epoll sets, and its number must not be
 // reused by a connection while they do.
 void stop_listening(int listen_fd) {
-  if (::shutdown(listen_fd, SHUT_RDWR) != 0)
+  if (::shutdown(listen_fd, SHUT_RDWR) != 0) {
     log_line("warn", "cannot stop the listener; new connections wait for the exit",
              {{"error", errno_text("shutdown")}});
+  }
 }
 
 bool reload_tls(TlsContext& tls, Metrics& metrics, bool at_start) {

@@ -148,9 +148,10 @@ bool parse_json(const std::string& name, std::string text, F&& use) {
 
 std::string fatal_message(const Response& r, const std::string& server, std::string_view what) {
   if (r.status == 0) return r.error.empty() ? "cannot reach " + server : r.error;
-  if (r.status == 401)
-    return "the API server at " + server + " rejected the credentials (401 Unauthorized) when reading " +
-           std::string(what);
+  if (r.status == 401) {
+    return "the API server at " + server +
+           " rejected the credentials (401 Unauthorized) when reading " + std::string(what);
+  }
   return "reading " + std::string(what) + " from " + server + " failed: " + r.error;
 }
 
