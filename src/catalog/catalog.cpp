@@ -262,7 +262,7 @@ const Rule* Catalog::find(std::string_view id) const {
 }
 
 const Catalog& Catalog::builtin() {
-  static const Catalog catalog = [] {
+  static const Catalog kCatalog = [] {
     Catalog c;
     std::vector<InputError> errors;
     // Its regexes compile at first use (start-up is most of a small scan):
@@ -274,7 +274,7 @@ const Catalog& Catalog::builtin() {
                    e.message.c_str());
     return c;
   }();
-  return catalog;
+  return kCatalog;
 }
 
 }  // namespace kg

@@ -27,9 +27,7 @@ namespace kg {
 namespace {
 
 using checks::describe;
-using checks::present;
 using checks::quote;
-using checks::starts_with;
 
 constexpr std::size_t kMaxLine = 512;           // longer lines are matched by their start
 constexpr std::size_t kMaxScanned = std::size_t{256} * 1024;  // per value
@@ -184,11 +182,12 @@ class EnvVarCheck final : public Check {
       if (mode == EnvMode::SecretRef) {
         i = 0;
         for (const Node* e : items(c.node->get("envFrom"))) {
-          if (const Node* ref = get(e, "secretRef"); ref && !ref->is_null())
+          if (const Node* ref = get(e, "secretRef"); ref && !ref->is_null()) {
             out.push_back({describe(c) + " loads every key of Secret " +
                                quote(str(get(ref, "name"))) + " into environment variables",
                            ref, join_path(index_path(join_path(c.path, "envFrom"), i), "secretRef"),
                            std::string(c.name)});
+          }
           ++i;
         }
       }
@@ -205,17 +204,19 @@ class EnvVarCheck final : public Check {
     switch (mode) {
       case EnvMode::SecretRef: {
         const Node* ref = get(get(e, "valueFrom"), "secretKeyRef");
-        if (ref && !ref->is_null())
+        if (ref && !ref->is_null()) {
           out.push_back({describe(c) + " reads Secret " + quote(str(get(ref, "name"))) + " key " +
                              quote(str(get(ref, "key"))) + " into environment variable " +
                              quote(name),
                          ref, join_path(path, "valueFrom.secretKeyRef"), std::string(c.name)});
+        }
         return;
       }
       case EnvMode::Name:
-        if (names.search(name, in.ctx))
+        if (names.search(name, in.ctx)) {
           out.push_back({describe(c) + " sets environment variable " + quote(name), name_node,
                          join_path(path, "name"), std::string(c.name)});
+        }
         return;
       case EnvMode::Literal: {
         const Node* value = get(e, "value");

@@ -441,7 +441,7 @@ int scan_command(const std::vector<std::string>& args) {
 
   // The gate is decided on every finding, before --severity narrows what is shown.
   std::vector<std::string> gate;  // why the exit code is 1: a reason, then its findings
-  auto explain = [&](std::string reason, auto&& crossed) {
+  auto explain = [&](const std::string& reason, auto&& crossed) {
     std::vector<std::size_t> hits;
     std::array<std::uint64_t, 4> by{};
     for (std::size_t i = 0; i < result.findings.size(); ++i)

@@ -176,8 +176,8 @@ std::optional<ExemptionMark> read_exemption(const Node* annotations) {
 }
 
 const std::string& ObjectFacts::file() const {
-  static const std::string none;
-  return file_name ? *file_name : none;
+  static const std::string kNone;
+  return file_name ? *file_name : kNone;
 }
 
 ObjectFacts read_object_facts(const Object& obj, const PodView& pod,

@@ -1,6 +1,7 @@
 // A strict JSON (RFC 8259) loader into the shared Node tree. Accepts a
 // stream of concatenated values (as `kubectl get -o json` pipelines produce);
 // after an error it resynchronises at the next line that starts with '{'.
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -254,7 +255,7 @@ class JsonParser {
       if (ch == '"') {
         ++pos_;
         auto* p = static_cast<char*>(arena_.allocate(std::max<std::size_t>(buf.size(), 1), 1));
-        std::memcpy(p, buf.data(), buf.size());
+        std::copy(buf.begin(), buf.end(), p);  // a (pointer, size) view: no terminator
         out = {p, buf.size()};
         copied = true;
         return true;

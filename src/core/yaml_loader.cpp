@@ -275,15 +275,16 @@ class YamlChunkParser {
 
   void release_read_input(std::size_t read_offset) {
     if (read_offset < released_ + kReleaseStep + kReleaseMargin) return;
-    static const std::uintptr_t page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+    static const std::uintptr_t kPage = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
     const auto base = reinterpret_cast<std::uintptr_t>(file_.text().data());
-    const std::uintptr_t first_page = (base + released_ + page - 1) & ~(page - 1);
-    const std::uintptr_t end_page = (base + read_offset - kReleaseMargin) & ~(page - 1);
+    const std::uintptr_t first_page = (base + released_ + kPage - 1) & ~(kPage - 1);
+    const std::uintptr_t end_page = (base + read_offset - kReleaseMargin) & ~(kPage - 1);
     if (end_page <= first_page) return;
     const std::size_t end = end_page - base;
     released_lines_ += static_cast<std::uint32_t>(
         std::count(file_.text().data() + released_, file_.text().data() + end, '\n'));
-    madvise(reinterpret_cast<void*>(first_page), end_page - first_page, MADV_DONTNEED);
+    // The page's address as an offset into the buffer, so the pointer keeps its provenance.
+    madvise(const_cast<char*>(file_.text().data()) + (first_page - base), end_page - first_page, MADV_DONTNEED);
     released_ = end;
   }
 
