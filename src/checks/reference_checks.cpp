@@ -150,13 +150,14 @@ class Autoscaling final : public SetCheck {
               const std::int64_t n = w.replicas.value_or(1);
               if (n == 0) continue;  // scaled to zero on purpose
               evaluated = true;
-              if (min_available >= n)
+              if (min_available >= n) {
                 violations.push_back({"minAvailable is " + std::to_string(min_available) + ", but " +
                                           o.kind + " \"" + o.name + "\" runs " +
                                           plural(n, "replica", "replicas") +
                                           (w.replicas_line ? "" : " (spec.replicas unset)") +
                                           "; no pod can be evicted and node drains block",
                                       "spec.minAvailable", pm.min_available_at.line, pm.min_available_at.column, {}});
+              }
               continue;
             }
             evaluated = true;
@@ -310,11 +311,12 @@ class ReferenceTarget final : public SetCheck {
         const bool any = std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t wi) {
           return peer.selector.matches(workloads.rows[wi].pod_labels);
         });
-        if (!any)
+        if (!any) {
           violations.push_back({"peer podSelector (" + describe_selector(peer.selector) +
                                     ") matches no pod template in " + checks::namespace_phrase(o.ns) +
                                     ", so this rule allows nothing (a typo in a label?)",
                                 peer.path, peer.line, peer.column, {}});
+        }
       }
       if (!evaluated) continue;
       if (violations.empty()) {
@@ -355,11 +357,12 @@ class ReferenceTarget final : public SetCheck {
         const bool declared = std::any_of(selected.begin(), selected.end(), [&](const WorkloadFacts* w) {
           return std::find(w->port_names.begin(), w->port_names.end(), p.target_port_name) != w->port_names.end();
         });
-        if (!declared)
+        if (!declared) {
           violations.push_back({"targetPort \"" + p.target_port_name +
                                     "\" is not a port name of any container of the pods this Service selects (" +
                                     names + "); traffic to port " + std::to_string(p.port) + " has nowhere to go",
                                 join_path(p.path, "targetPort"), p.line, p.column, {}});
+        }
       }
       if (violations.empty()) {
         sink.pass(s.object);
@@ -403,10 +406,11 @@ class ReferenceTarget final : public SetCheck {
                 return r.port_name.empty() ? p.port == r.port_number : p.name == r.port_name;
               });
             });
-        if (!port_ok)
+        if (!port_ok) {
           violations.push_back({"Service \"" + r.service + "\" has no port " +
                                     (r.port_name.empty() ? std::to_string(r.port_number) : "named \"" + r.port_name + "\""),
                                 r.path, r.line, r.column, {}});
+        }
       }
       if (!evaluated) continue;
       if (violations.empty()) {
@@ -429,9 +433,10 @@ class ReferenceTarget final : public SetCheck {
           return m.selector.matches(inv.objects[s.object].labels);
         });
       } else {
-        for (const std::string& ns : namespaces)
+        for (const std::string& ns : namespaces) {
           for (std::size_t si : services.in(inv, ns))
             found |= m.selector.matches(inv.objects[services.rows[si].object].labels);
+        }
       }
       if (found) {
         sink.pass(m.object);
@@ -470,10 +475,11 @@ class ReferenceTarget final : public SetCheck {
         const bool has_key = std::any_of(it->second.begin(), it->second.end(), [&](const DataSourceFacts* d) {
           return !d->keys_known || std::find(d->keys.begin(), d->keys.end(), r.key) != d->keys.end();
         });
-        if (!has_key)
+        if (!has_key) {
           violations.push_back({checks::describe_container(r.container, r.path) + " reads key \"" + r.key + "\" of " + r.kind +
                                     " \"" + r.name + "\", which has no such key; the pod will not start",
                                 r.path, r.line, r.column, r.container});
+        }
       }
       if (violations.empty()) {
         sink.pass(w.object);
@@ -504,10 +510,11 @@ class ReferenceTarget final : public SetCheck {
             return glob_match(g, img.image) || glob_match(g, full);
           });
         });
-        if (!covered)
+        if (!covered) {
           violations.push_back({checks::describe_container(img.container, img.path) + " runs \"" + img.image +
                                     "\", which no enforcing image-verification policy in this input covers, so an unsigned or re-tagged image is admitted",
                                 img.path, img.line, img.column, img.container});
+        }
       }
       if (violations.empty()) {
         sink.pass(w.object);
@@ -613,11 +620,12 @@ std::unique_ptr<SetCheck> compile_reference_target_check(const Params& params, s
   };
   auto c = std::make_unique<ReferenceTarget>();
   const std::string_view ref = params.string("reference");
-  for (const auto& [name, value] : kReferences)
+  for (const auto& [name, value] : kReferences) {
     if (name == ref) {
       c->reference = value;
       return c;
     }
+  }
   error =
       "reference must be statefulset-service, network-policy-peer, service-target-port, ingress-backend, "
       "route-backend, service-monitor, env-source, image-signature-policy or exposed-workload";

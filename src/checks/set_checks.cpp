@@ -178,12 +178,14 @@ class NamespacePolicy final : public SetCheck {
       std::optional<std::size_t> subject = namespace_objects.count(ns)
                                                ? std::optional<std::size_t>(namespace_objects.at(ns))
                                                : std::nullopt;
-      if (!subject)
-        for (std::size_t wi : workloads.in(inv, ns))
+      if (!subject) {
+        for (std::size_t wi : workloads.in(inv, ns)) {
           if (!inv.controlled_by_input(workloads.rows[wi].object)) {
             subject = workloads.rows[wi].object;
             break;
           }
+        }
+      }
       if (!subject) continue;
       if (satisfied(inv, ns)) {
         sink.pass(*subject);
@@ -442,15 +444,17 @@ class RbacGrant final : public SetCheck {
     const RoleFacts* role = roles.find(inv, b.role_kind, inv.objects[b.object].ns, b.role_name);
     if (!role) {
       // The built-in cluster-admin role is rarely in manifests but always in clusters.
-      if (b.role_kind == "ClusterRole" && b.role_name == "cluster-admin")
+      if (b.role_kind == "ClusterRole" && b.role_name == "cluster-admin") {
         for (const Permission* p : permissions)
           if (p->name == "cluster-admin") out.push_back(p);
+      }
       return out;
     }
     const auto rules = roles.effective_rules(inv, *role);
-    for (const Permission* p : permissions)
+    for (const Permission* p : permissions) {
       if (std::any_of(rules.begin(), rules.end(), [&](const PolicyRule* r) { return rule_grants(*r, *p); }))
         out.push_back(p);
+    }
     return out;
   }
 
@@ -474,17 +478,20 @@ class RbacGrant final : public SetCheck {
         // Grants to identities a workload or an outsider can use; and full
         // control (cluster-admin or its equivalent), whoever it is granted to.
         bool risky_subject = false;
-        for (const Subject& s : b.subjects)
+        for (const Subject& s : b.subjects) {
           risky_subject |= s.kind == "ServiceAccount" || s.name == "system:authenticated" ||
                            s.name == "system:unauthenticated" || s.name == "system:anonymous";
+        }
         auto g = granted(inv, b);
         const bool full_control = std::any_of(g.begin(), g.end(), [](const Permission* p) {
           return p->name == "cluster-admin";
         });
         if (!risky_subject && !full_control) continue;
-        if (!risky_subject) g.erase(std::remove_if(g.begin(), g.end(), [](const Permission* p) {
-                                      return p->name != "cluster-admin";
-                                    }), g.end());
+        if (!risky_subject) {
+          g.erase(std::remove_if(g.begin(), g.end(),
+                                 [](const Permission* p) { return p->name != "cluster-admin"; }),
+                  g.end());
+        }
         if (g.empty()) {
           sink.pass(b.object);
         } else {
@@ -510,16 +517,18 @@ class RbacGrant final : public SetCheck {
       const ObjectFacts& o = inv.objects[w.object];
       const std::string sa = w.service_account.empty() ? "default" : w.service_account;
       auto [it, fresh] = by_account.try_emplace({o.ns, sa});
-      if (fresh)
+      if (fresh) {
         for (std::size_t bi : Bindings::of(inv).of_service_account(inv, o.ns, sa)) {
           const BindingFacts& b = Bindings::of(inv).rows[bi];
-          for (const Permission* p : granted(inv, b))
+          for (const Permission* p : granted(inv, b)) {
             if (std::find(it->second.all.begin(), it->second.all.end(), p) == it->second.all.end()) {
               it->second.all.push_back(p);
               if (it->second.via.empty())
                 it->second.via = inv.objects[b.object].kind + " \"" + inv.objects[b.object].name + "\"";
             }
+          }
         }
+      }
       const std::vector<const Permission*>& all = it->second.all;
       const std::string& via = it->second.via;
       if (all.empty()) {
@@ -549,9 +558,10 @@ class SandboxRuntime final : public SetCheck {
                                            "kata-fc", "kata-containers"};
   void evaluate(const Inventory& inv, SetSink& sink) const override {
     std::map<std::string, std::string> untrusted;  // namespace → label value
-    for (const ObjectRow& r : inv.facts<KindObjects>(KindObjects::namespaces()).rows)
+    for (const ObjectRow& r : inv.facts<KindObjects>(KindObjects::namespaces()).rows) {
       if (contains(label_values, label(inv.objects[r.object].labels, label_key)))
         untrusted[inv.objects[r.object].name] = std::string(label(inv.objects[r.object].labels, label_key));
+    }
     if (untrusted.empty()) return;
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];

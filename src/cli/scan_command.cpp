@@ -330,9 +330,10 @@ int scan_command(const std::vector<std::string>& args) {
     }
   }
   // -n is kubectl's and the cluster read's; helm's --namespace is --release-namespace here.
-  if (cluster.enabled && !paths.empty() && !cluster.namespaces.empty())
+  if (cluster.enabled && !paths.empty() && !cluster.namespaces.empty()) {
     return usage_error("--namespace selects what --cluster reads; to render Helm charts into a "
                        "namespace use --release-namespace");
+  }
   if (cluster.enabled && !paths.empty())
     return usage_error("--cluster reads the cluster; do not give paths too (scan a snapshot file instead)");
   if (!cluster.enabled && paths.empty())
@@ -342,9 +343,10 @@ int scan_command(const std::vector<std::string>& args) {
   if (!baseline_path.empty()) {
     std::vector<InputError> errors;
     baseline = load_baseline(baseline_path, errors);
-    for (const InputError& e : errors)
+    for (const InputError& e : errors) {
       std::cerr << "kguard: " << Tsafe{e.file} << ':' << e.line << ':' << e.column << ": "
                 << Tsafe{e.message} << '\n';
+    }
     if (!baseline) return 2;
   }
   if (outputs.empty()) outputs.push_back({"text", ""});
@@ -356,9 +358,10 @@ int scan_command(const std::vector<std::string>& args) {
   if (!config_path.empty()) {
     std::vector<InputError> errors;
     auto loaded = load_config(config_path, errors);
-    for (const InputError& e : errors)
+    for (const InputError& e : errors) {
       std::cerr << "kguard: " << Tsafe{e.file} << ':' << e.line << ':' << e.column << ": "
                 << Tsafe{e.message} << '\n';
+    }
     if (!loaded) return 2;
     config = std::move(*loaded);
   }
@@ -385,9 +388,10 @@ int scan_command(const std::vector<std::string>& args) {
     std::vector<InputError> errors;
     custom.add_files(embedded_catalog_files(), errors);
     for (const std::string& dir : rule_dirs) custom.add_directory(dir, errors);
-    for (const InputError& e : errors)
+    for (const InputError& e : errors) {
       std::cerr << "kguard: " << Tsafe{e.file} << ':' << e.line << ':' << e.column << ": "
                 << Tsafe{e.message} << '\n';
+    }
     if (!errors.empty()) return 2;
     catalog_ptr = &custom;
   }
@@ -398,9 +402,10 @@ int scan_command(const std::vector<std::string>& args) {
       for (const auto& r : catalog.rules())
         if (r->id == sel || r->has_tag(sel)) known = true;
       if (!known) return usage_error("--only: no rule, category or tag named '" + sel + "'");
-      if (const Rule* r = catalog.find(sel); r && !quiet)
+      if (const Rule* r = catalog.find(sel); r && !quiet) {
         if (const std::string note = pss_selection_note(*r, options); !note.empty())
           std::cerr << "kguard: note: --only " << note << '\n';
+      }
     }
   }
 
@@ -416,18 +421,20 @@ int scan_command(const std::vector<std::string>& args) {
     options.kubernetes_minor = kubernetes_minor(cluster_read->info.server_version).value_or(0);
     options.cluster_version = cluster_read->info.server_version;
   } else {
-    for (const std::string& p : paths)
+    for (const std::string& p : paths) {
       if (auto info = kube::peek_snapshot(p); info && options.cluster_version.empty()) {
         options.kubernetes_minor = kubernetes_minor(info->server_version).value_or(0);
         options.cluster_version = info->server_version;
       }
+    }
   }
   if (!target_version.empty()) options.kubernetes_minor = *kubernetes_minor(target_version);
 
   Scanner scanner(catalog, options);
-  for (const InputError& e : scanner.setup_errors())
+  for (const InputError& e : scanner.setup_errors()) {
     std::cerr << "kguard: " << Tsafe{e.file} << (e.line ? ":" + std::to_string(e.line) : "") << ": "
               << Tsafe{e.message} << '\n';
+  }
   if (!scanner.setup_errors().empty()) return 2;
   ScanResult result =
       cluster_read ? scanner.scan_buffer("cluster:" + (cluster_read->info.context.empty()
@@ -444,16 +451,19 @@ int scan_command(const std::vector<std::string>& args) {
   auto explain = [&](const std::string& reason, auto&& crossed) {
     std::vector<std::size_t> hits;
     std::array<std::uint64_t, 4> by{};
-    for (std::size_t i = 0; i < result.findings.size(); ++i)
+    for (std::size_t i = 0; i < result.findings.size(); ++i) {
       if (crossed(i)) {
         hits.push_back(i);
         ++by[static_cast<std::size_t>(result.findings[i].rule->severity)];
       }
+    }
     std::string counts;
-    for (int k = 3; k >= 0; --k)
-      if (by[static_cast<std::size_t>(k)])
+    for (int k = 3; k >= 0; --k) {
+      if (by[static_cast<std::size_t>(k)]) {
         counts += (counts.empty() ? "" : ", ") + std::to_string(by[static_cast<std::size_t>(k)]) + " " +
                   std::string(to_string(static_cast<Severity>(k)));
+      }
+    }
     gate.push_back(reason + ": " + std::to_string(hits.size()) + " finding" + (hits.size() == 1 ? "" : "s") +
                    (counts.empty() ? "" : " (" + counts + ")"));
     constexpr std::size_t kShown = 5;
@@ -470,21 +480,25 @@ int scan_command(const std::vector<std::string>& args) {
     bool any = false;
     for (std::size_t i = 0; i < result.findings.size(); ++i)
       any |= model.baseline[i] == BaselineState::New && failing_at(i, fail_on);
-    if (any)
+    if (any) {
       explain("new failures not in the baseline " + terminal_safe(baseline_path) +
                   (fail_on ? " at " + std::string(to_string(*fail_on)) + " or above" : std::string()),
               [&](std::size_t i) { return model.baseline[i] == BaselineState::New && failing_at(i, fail_on); });
+    }
   } else {
     bool crossed = false;
-    if (fail_on)
+    if (fail_on) {
       for (std::size_t i = 0; i < result.rules.size(); ++i)
         crossed |= result.rules[i]->severity >= *fail_on && result.tallies[i].failed > 0;
-    if (crossed)
+    }
+    if (crossed) {
       explain("--fail-on " + std::string(to_string(*fail_on)) + " crossed",
               [&](std::size_t i) { return failing_at(i, fail_on); });
-    if (min_score >= 0 && model.score < min_score)
+    }
+    if (min_score >= 0 && model.score < min_score) {
       gate.push_back("--min-score " + std::to_string(min_score) + " not reached: the score is " +
                      std::to_string(model.score) + "/100 (" + model.grade + ")");
+    }
   }
 
   // --severity: what is shown, not what is counted (the score, the tallies

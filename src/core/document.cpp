@@ -296,10 +296,11 @@ std::string format_bytes(std::size_t bytes) {
     ++u;
   }
   char buf[32];
-  if (u == 0 || v >= 100 || v == static_cast<double>(static_cast<std::uint64_t>(v)))
+  if (u == 0 || v >= 100 || v == static_cast<double>(static_cast<std::uint64_t>(v))) {
     std::snprintf(buf, sizeof buf, "%.0f %s", v, kUnits[u]);
-  else
+  } else {
     std::snprintf(buf, sizeof buf, "%.1f %s", v, kUnits[u]);
+  }
   return buf;
 }
 

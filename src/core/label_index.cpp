@@ -31,7 +31,7 @@ const std::vector<std::size_t>& LabeledIndex::candidates(const LabelSelector& se
     if (it == by_pair_.end()) return none_;
     if (!best || it->second.size() < best->size()) best = &it->second;
   }
-  return *best;
+  return best ? *best : none_;  // best is set: match_labels is not empty
 }
 
 SelectorIndex::SelectorIndex(const std::vector<std::size_t>& ids, const SelectorOf& selector_of) {
@@ -51,9 +51,10 @@ SelectorIndex::SelectorIndex(const std::vector<std::size_t>& ids, const Selector
 void SelectorIndex::candidates(const Labels& labels, std::vector<std::size_t>& out, bool with_everything) const {
   out.assign(rest_.begin(), rest_.end());
   if (with_everything) out.insert(out.end(), everything_.begin(), everything_.end());
-  for (const auto& [k, v] : labels)
+  for (const auto& [k, v] : labels) {
     if (auto it = by_pair_.find(pair_key(k, v)); it != by_pair_.end())
       out.insert(out.end(), it->second.begin(), it->second.end());
+  }
   // Each id sits in one bucket and labels have one value per key: no duplicates.
   std::sort(out.begin(), out.end());
 }

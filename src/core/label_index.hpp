@@ -47,10 +47,12 @@ class SelectorIndex {
       if (pred(id)) return true;
     for (std::size_t id : rest_)
       if (pred(id)) return true;
-    for (const auto& [k, v] : labels)
-      if (auto it = by_pair_.find(pair_key(k, v)); it != by_pair_.end())
+    for (const auto& [k, v] : labels) {
+      if (auto it = by_pair_.find(pair_key(k, v)); it != by_pair_.end()) {
         for (std::size_t id : it->second)
           if (pred(id)) return true;
+      }
+    }
     return false;
   }
   static std::string pair_key(const std::string& k, const std::string& v);

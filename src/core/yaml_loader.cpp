@@ -92,7 +92,7 @@ class YamlChunkParser {
                   const DocumentSink& sink)
       : file_(file), arena_(arena), release_(release), sink_(sink), limits_(limits),
         builder_(arena, limits) {
-    if (release_)
+    if (release_) {
       builder_.stream_list_items([this](const Node* item, std::size_t index) {
         // Items the fast path delivered before declining the document are
         // not delivered again by libyaml's parse of it.
@@ -105,6 +105,7 @@ class YamlChunkParser {
         ++items_delivered_;
         sink_(Document{item, item->line, static_cast<std::int64_t>(index)});
       });
+    }
   }
 
   // The whole stream: the fast path, document by document, with libyaml for

@@ -136,7 +136,7 @@ class FindingStore {
   void permute(std::vector<std::uint32_t> order);
   std::size_t object_of(std::size_t i) const;
 
-  class iterator {
+  class iterator {  // NOLINT(readability-identifier-naming): the name containers give it
    public:
     using iterator_category = std::input_iterator_tag;
     using value_type = FindingView;

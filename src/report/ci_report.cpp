@@ -15,9 +15,10 @@ void write_ci_report(const ReportModel& m, std::ostream& out) {
         << Tsafe{m.message(f)} << " ["
         << Tsafe{std::string(f.kind) + ' ' + (f.ns.empty() ? std::string() : std::string(f.ns) + "/") + std::string(f.name)} << "]\n";
   }
-  for (const InputError& e : m.result->errors)
+  for (const InputError& e : m.result->errors) {
     out << Tsafe{e.file} << ':' << e.line << ':' << e.column << ": error input: " << Tsafe{e.message}
         << '\n';
+  }
 }
 
 }  // namespace kg

@@ -563,9 +563,10 @@ void write_data(const ReportModel& m, std::ostream& out) {
     if (groups.hidden[fi]) continue;
     const FindingView f = s.findings[fi];
     std::string message = m.message(f);
-    if (groups.more[fi] > 0)
+    if (groups.more[fi] > 0) {
       message += " (… " + std::string(tr(L, "and")) + ' ' + std::to_string(groups.more[fi]) + ' ' +
                  std::string(tr(L, "more like this, not listed here")) + ')';
+    }
     w.begin_array()
         .value(rule_index.at(f.rule))
         .value(to_string(f.result))
@@ -646,9 +647,10 @@ void write_score_card(const ReportModel& m, std::ostream& out) {
       << (m.grade_cap ? (m.grade_cap->grade == "C" ? "warn" : "bad") : tone(m.score)) << "\" data-stat=\"grade\">" << Esc{m.grade}
       << "</div><p><span class=\"num\">" << m.tally.passed << " / " << m.tally.checks << "</span> "
       << Esc{tr(L, "checks passed")} << "</p></div></div>";
-  if (m.grade_cap)
+  if (m.grade_cap) {
     out << "<p class=\"gradecap\" data-stat=\"grade-cap\"><strong>" << Esc{tr(L, "Grade cap")} << "</strong> "
         << Esc{m.score_grade} << " &rarr; " << Esc{m.grade_cap->grade} << ": " << Esc{m.grade_cap->reason} << "</p>";
+  }
   out << "<p class=\"foot\">"
       << Esc{tr(L,
                 "Polaris formula: 2 points per passed check; a failed low or medium check costs 1, "
@@ -710,15 +712,18 @@ void write_results_card(const ReportModel& m, std::ostream& out) {
                         {"fail", "failed", tr(L, "Failed"), m.tally.failed},
                         {"exempt", "exempted", tr(L, "Exempted"), m.tally.exempted}};
   out << "<div class=\"stack\" aria-hidden=\"true\">";
-  for (const Part& p : parts)
-    if (p.n)
+  for (const Part& p : parts) {
+    if (p.n) {
       out << "<span class=\"bg-" << p.id
           << "\" style=\"width:" << fixed1(ratio(p.n, m.tally.checks)) << "%\"></span>";
+    }
+  }
   out << "</div><table class=\"kv\"><tbody>";
-  for (const Part& p : parts)
+  for (const Part& p : parts) {
     out << "<tr><th scope=\"row\"><span class=\"dot c-" << p.id << "\"></span>" << Esc{p.label}
         << "</th><td class=\"r num\" data-stat=\"" << p.stat << "\">" << p.n
         << "</td><td class=\"r num muted\">" << percent(p.n, m.tally.checks) << "</td></tr>";
+  }
   char size[32];
   std::snprintf(size, sizeof size, "%.1f KiB", static_cast<double>(s.bytes) / 1024.0);
   out << "</tbody></table><h4 class=\"sub\">" << Esc{tr(L, "Scanned")}
@@ -744,21 +749,24 @@ void write_categories_card(const ReportModel& m, std::ostream& out) {
         << Esc{tr(L, category_title(c.category))}
         << "</div><div class=\"stack\" role=\"img\" aria-label=\"" << Esc{tr(L, "Passed")} << ' '
         << t.passed << ", " << Esc{tr(L, "Failed")} << ' ' << t.failed << "\">";
-    if (t.passed)
+    if (t.passed) {
       out << "<span class=\"bg-pass\" style=\"width:" << fixed1(ratio(t.passed, t.checks))
           << "%\"></span>";
-    if (t.failed)
+    }
+    if (t.failed) {
       out << "<span class=\"bg-fail\" style=\"width:" << fixed1(ratio(t.failed, t.checks))
           << "%\"></span>";
+    }
     out << "</div><div class=\"cnt num\"><span data-stat=\"cat-" << id << "-passed\">" << t.passed
         << "</span> " << Esc{tr(L, "passed")} << " &middot; <span data-stat=\"cat-" << id
         << "-failed\">" << t.failed << "</span> " << Esc{tr(L, "failed")} << "</div>";
-    if (t.checks)
+    if (t.checks) {
       out << "<div><span class=\"pill " << tone(c.score) << " num\" data-stat=\"cat-" << id
           << "-score\" title=\"" << Esc{tr(L, "Score")} << "\">" << c.score << "</span></div>";
-    else
+    } else {
       out << "<div><span class=\"pill none\" title=\"" << Esc{tr(L, "no checks")}
           << "\">&ndash;</span></div>";
+    }
   }
   out << "</div><p class=\"foot\">"
       << Esc{tr(L, "Bars: share of passed and failed checks; badge: category score.")}
@@ -960,9 +968,10 @@ void write_details(const ReportModel& m, std::ostream& out) {
   const std::pair<std::string_view, std::string_view> selects[] = {
       {"f-namespace", "Namespace"}, {"f-kind", "Kind"}, {"f-category", "Category"},
       {"f-severity", "Severity"},   {"f-rule", "Rule"}, {"f-result", "Result"}};
-  for (const auto& [id, label] : selects)
+  for (const auto& [id, label] : selects) {
     out << "<label for=\"" << id << "\">" << Esc{tr(L, label)} << "<select id=\"" << id
         << "\"></select></label>";
+  }
   out << "<div class=\"fbar\"><button type=\"button\" class=\"btn no-print\" id=\"f-reset\">"
       << Esc{tr(L, "Clear filters")}
       << "</button><div class=\"count\" role=\"status\" aria-live=\"polite\"><strong "
@@ -979,9 +988,10 @@ void write_details(const ReportModel& m, std::ostream& out) {
       {"name", "Name"},         {"container", "Container"}, {"category", "Category"},
       {"rule", "Rule"},         {"result", "Result"},       {"message", "Message"},
       {"location", "Location"}};
-  for (const auto& [key, label] : columns)
+  for (const auto& [key, label] : columns) {
     out << "<th scope=\"col\" data-key=\"" << key << "\"><button type=\"button\">"
         << Esc{tr(L, label)} << "</button></th>";
+  }
   out << "</tr></thead><tbody id=\"rows\"></tbody></table></div><div class=\"more no-print\" "
          "id=\"more\" hidden><span "
          "id=\"more-text\"></span> <button type=\"button\" class=\"btn\" id=\"more-page\">"

@@ -121,10 +121,11 @@ void write_header(std::ostream& out, const ReportModel& m) {
     out << "| | " << tr(L, "Scope") << " | " << tr(L, "Score") << " | " << tr(L, "Grade") << " | "
         << tr(L, "Failed") << " | " << tr(L, "Critical") << " | " << tr(L, "High") << " | "
         << tr(L, "Resources") << " |\n|:---:|---|---:|:---:|---:|---:|---:|---:|\n";
-    for (const ScopeReport& sc : m.scopes)
+    for (const ScopeReport& sc : m.scopes) {
       out << "| " << (sc.tally.failed ? "❌" : "✅") << " | " << cell(scope_label(sc, L)) << " | "
           << sc.grading.score << " | " << sc.grading.grade << " | " << sc.tally.failed << " | "
           << sc.by_severity[3] << " | " << sc.by_severity[2] << " | " << sc.objects << " |\n";
+    }
     out << '\n';
   }
   if (m.framework) {
@@ -143,9 +144,10 @@ void write_header(std::ostream& out, const ReportModel& m) {
     }
     out << '\n';
   }
-  if (m.grade_cap)
+  if (m.grade_cap) {
     out << "**" << tr(L, "Grade cap") << "**: " << m.score_grade << " → " << m.grade_cap->grade << " — "
         << cell(m.grade_cap->reason) << "\n\n";
+  }
   out << "<sub>" << tr(L, "Severity columns count failed checks.") << " " << s.objects << " "
       << tr(L, "resources in") << " " << s.documents << " " << tr(L, "documents") << "</sub>\n\n";
 
@@ -176,9 +178,10 @@ void write_header(std::ostream& out, const ReportModel& m) {
   out << "| " << tr(L, "Category") << " | " << tr(L, "Checks") << " | " << tr(L, "Passed") << " | "
       << tr(L, "Failed") << " | " << tr(L, "Score") << " |\n";
   out << "|---|---:|---:|---:|---:|\n";
-  for (const CategoryReport& c : m.categories)
+  for (const CategoryReport& c : m.categories) {
     out << "| " << tr(L, category_title(c.category)) << " | " << c.tally.checks << " | "
         << c.tally.passed << " | " << c.tally.failed << " | " << c.score << " |\n";
+  }
   out << '\n';
 }
 
@@ -189,11 +192,13 @@ void write_top_findings(std::ostream& out, const ReportModel& m) {
   std::size_t failed_total = 0;
   for (const FindingView f : s.findings) failed_total += f.result == Result::Fail ? 1 : 0;
   std::vector<std::size_t> failed;
-  for (int sev = static_cast<int>(Severity::Critical); sev >= 0 && failed.size() < kTopFindings; --sev)
+  for (int sev = static_cast<int>(Severity::Critical); sev >= 0 && failed.size() < kTopFindings;
+       --sev) {
     for (std::size_t i = 0; i < s.findings.size() && failed.size() < kTopFindings; ++i) {
       const FindingView f = s.findings[i];
       if (f.result == Result::Fail && f.rule->severity == static_cast<Severity>(sev)) failed.push_back(i);
     }
+  }
   out << "### " << tr(L, "Top findings") << "\n\n";
   if (failed_total == 0) {
     out << tr(L, "No failed checks.") << "\n\n";

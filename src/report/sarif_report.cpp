@@ -166,9 +166,10 @@ void write_rule(JsonWriter& w, const RuleInfo& r, Lang L, const FrameworkView* f
   w.field("category", to_string(r.category));
   if (fw) {  // --framework: the controls this rule belongs to
     w.key("frameworkControls").begin_object().key(fw->id).begin_array();
-    for (const FrameworkControl& c : fw->controls)
+    for (const FrameworkControl& c : fw->controls) {
       for (const FrameworkControl::RuleResult& rr : c.rules)
         if (rr.rule == &r) w.value(c.id);
+    }
     w.end_array().end_object();
   }
   w.end_object();
@@ -271,7 +272,7 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
   }
   // A cluster scan's coverage gaps: kinds the identity could not read, so
   // their rules were not evaluated on them.
-  if (s.cluster)
+  if (s.cluster) {
     for (const CoverageGap& g : s.cluster->coverage) {
       std::string text = coverage_where(g, L) + ": " + g.reason;
       if (!g.message.empty()) text += " — " + g.message;
@@ -284,6 +285,7 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
       w.end_array().end_object();
       w.end_object();
     }
+  }
   w.end_array();
   if (s.cluster) {
     const ClusterInfo& c = *s.cluster;

@@ -52,10 +52,11 @@ void Scanner::narrow_to_rules(ClusterInfo& c) const {
   };
   std::erase_if(c.kinds_not_served, [&](const std::string& k) { return !needed(k); });
   std::erase_if(c.coverage, [&](const CoverageGap& g) { return !needed(g.kind); });
-  for (CoverageGap& g : c.coverage)
+  for (CoverageGap& g : c.coverage) {
     std::erase_if(g.rules, [&](const std::string& id) {
       return std::none_of(rules_.begin(), rules_.end(), [&](const Rule* r) { return r->id == id; });
     });
+  }
 }
 
 std::vector<std::string> kinds_needed(const std::vector<const Rule*>& rules,
@@ -80,7 +81,8 @@ std::vector<std::string> kinds_needed(const std::vector<const Rule*>& rules,
 }
 
 Scanner::Scanner(const Catalog& catalog, ScanOptions options)
-    : Evaluator(catalog, options), input_(std::move(options)) {
+    // The evaluation's part of the options is copied on purpose (slicing).
+    : Evaluator(catalog, static_cast<const EvalOptions&>(options)), input_(std::move(options)) {
   // The fact tables the set-level rules (and deferred verdicts) read, filled
   // from the objects of the kinds they need only.
   const std::vector<std::string> fact_kinds = kinds_needed(rules_, options_.pod_specs);
@@ -240,7 +242,8 @@ void advise_huge_pages(std::string& content) {
   const auto begin = reinterpret_cast<std::uintptr_t>(content.data());
   const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
   const std::uintptr_t last = (begin + content.capacity()) & ~(kHuge - 1);
-  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  // The address as an offset into the buffer, so the pointer keeps its provenance.
+  if (last > first) madvise(content.data() + (first - begin), last - first, MADV_HUGEPAGE);
 }
 
 std::string file_type(mode_t mode) {
@@ -469,10 +472,11 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out, Sh
   auto controller_seen = [&](const ObjectFacts& f) {
     std::unique_lock<std::mutex> lock;
     if (shared) lock = std::unique_lock(shared->mu);
-    for (const ObjectFacts::Owner& o : f.owners)
+    for (const ObjectFacts::Owner& o : f.owners) {
       if ((o.controller || f.owners.size() == 1) &&
           (shared ? shared->keys : seen).count(identity(o.kind, f.ns, o.name)))
         return true;
+    }
     return false;
   };
   // Errors are capped per file: the loader's in `file`, the objects' here,
@@ -496,13 +500,15 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out, Sh
   stream_documents(file, input_.limits, [&](const Document& doc) {
     if (doc.list_index < 0) ++out.documents;
     // A kguard snapshot's envelope carries what was read from the cluster.
-    if (doc.list_index < 0 && doc.root && str(get(doc.root, "kind")) == "List")
+    if (doc.list_index < 0 && doc.root && str(get(doc.root, "kind")) == "List") {
       if (const Node* snap = get(doc.root, "kguardSnapshot"); snap && !out.cluster)
         out.cluster = parse_cluster_info(file.path, *snap, doc_errors);
+    }
     if (out.walked && doc.list_index < 0 && !looks_like_object(doc.root)) {
-      if (doc.root && !doc.root->is_null())
+      if (doc.root && !doc.root->is_null()) {
         out.skipped.push_back({file.path, doc.root->line, doc.root->column,
                                "not a Kubernetes object (no apiVersion or kind)"});
+      }
       return;
     }
     objects.clear();
@@ -699,12 +705,13 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     build(ScopeMode::Dir);
     mode = ScopeMode::All;
     std::unordered_map<std::string, std::uint32_t> scope_of_identity;
-    for (std::size_t i = 0; i < outcomes.size() && mode == ScopeMode::All; ++i)
+    for (std::size_t i = 0; i < outcomes.size() && mode == ScopeMode::All; ++i) {
       for (const ObjectFacts& f : outcomes[i].inventory.objects) {
         if (f.name.empty()) continue;
         auto [it, fresh] = scope_of_identity.emplace(object_identity(f), file_scope[i]);
         if (!fresh && !related(it->second, file_scope[i])) mode = ScopeMode::Dir;
       }
+    }
   }
   r.scope_mode = mode;
   r.scope_auto = options_.scope == ScopeMode::Auto;
@@ -763,7 +770,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
         ++kept;
       }
     }
-    for (FileOutcome* o : input)
+    for (FileOutcome* o : input) {
       for (InputError& e : o->load_errors) {
         if (kept >= max_errors) {
           ++dropped;
@@ -772,10 +779,12 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
         r.errors.push_back(std::move(e));
         ++kept;
       }
-    if (dropped > 0)
+    }
+    if (dropped > 0) {
       r.errors.push_back({input.front()->path, 0, 0,
                           std::to_string(dropped) + " more error(s) in this file not listed (only the first " +
                               std::to_string(max_errors) + " are; --max-errors-per-file)"});
+    }
     input.clear();
   };
   bool input_cluster = false;  // the input's first piece with a snapshot envelope was seen
@@ -846,9 +855,10 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     owner_part.assign(inv.objects.size(), 0);
     // A scope's part holds its own objects, its ancestors' and its descendants'.
     std::vector<std::vector<std::uint32_t>> below(parts.size());
-    for (std::uint32_t n = 0; n < parts.size(); ++n)
+    for (std::uint32_t n = 0; n < parts.size(); ++n) {
       for (std::int32_t a = nodes[n].parent; a >= 0; a = nodes[static_cast<std::size_t>(a)].parent)
         below[static_cast<std::size_t>(a)].push_back(n);
+    }
     auto add_to = [&](std::uint32_t pi, std::size_t g, bool own) {
       parts[pi].members.push_back(g);
       parts[pi].owned.push_back(own);
@@ -946,10 +956,11 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   }
   std::vector<Provisional>().swap(provisional);
   held.clear();
-  if (duplicates > kDuplicatesNamed)
+  if (duplicates > kDuplicatesNamed) {
     r.warnings.push_back({r.inputs.empty() ? std::string() : r.inputs.front(), 0, 0,
                           std::to_string(duplicates - kDuplicatesNamed) +
                               " more objects are defined more than once in one reference scope (see --scope)"});
+  }
 
   // Cluster-level rules, once, on the cluster the input was read from.
   if (r.cluster) {
@@ -1045,7 +1056,8 @@ void release_pages(std::string& content, std::size_t begin, std::size_t end) {
   const auto base = reinterpret_cast<std::uintptr_t>(content.data());
   const std::uintptr_t first = (base + begin + page - 1) & ~(page - 1);
   const std::uintptr_t last = (base + end) & ~(page - 1);
-  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+  // The address as an offset into the buffer, so the pointer keeps its provenance.
+  if (last > first) madvise(content.data() + (first - base), last - first, MADV_DONTNEED);
 }
 
 }  // namespace
@@ -1185,11 +1197,12 @@ void Scanner::scan_inputs(std::vector<ScanInput>& inputs, std::vector<FileOutcom
   for (const State& st : states) total += st.outcomes.size();
   outcomes.clear();
   outcomes.reserve(total);
-  for (State& st : states)
+  for (State& st : states) {
     for (std::size_t k = 0; k < st.outcomes.size(); ++k) {
       outcomes.push_back(std::move(st.outcomes[k]));
       outcomes.back().continues = k > 0;
     }
+  }
 }
 
 ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
