@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "engines/image/inventory/os_detect.hpp"
 #include "engines/image/walk.hpp"
 
 namespace {
@@ -44,7 +45,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)kg::image::parse_reference(text, error);
   kg::image::Platform p;
   (void)kg::image::parse_platform(text, p);
-  kg::OsInfo os;
-  kg::image::parse_os_release(text, os);
+  (void)kg::image::parse_os_release(text);
   return 0;
 }

@@ -15,6 +15,10 @@ packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3
 # npm too, unless node already brings it (NodeSource's nodejs provides npm and
 # conflicts with Debian's package).
 command -v npm >/dev/null || packages+=(npm)
+# tests/images/build_app_images.sh: a Go program (Go module proxy) and a wheel (pip download), unless
+# the machine has its own Go or pip already.
+command -v go >/dev/null || packages+=(golang-go)
+command -v pip3 >/dev/null || packages+=(python3-pip)
 if [ "${1:-}" = "--demo" ]; then
   packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3 libcurl4-openssl-dev libssl-dev
             zlib1g-dev libzstd-dev libsqlite3-dev)

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "core/base64.hpp"
 #include "core/clock.hpp"
 #include "core/json_writer.hpp"
 
@@ -73,6 +75,29 @@ std::string image_name(const ImageInventory& inv) {
 }
 
 // "group:artifact" (maven) and "@scope/name" (npm) split for CycloneDX's group.
+// A package's own checksum as SPDX writes one (an algorithm, lowercase hex): rpm's
+// "sha256:HEX" (its header's digest), apk's "Q1" + base64 of a SHA-1, Go's "h1:" + base64 of a
+// SHA-256. sbom_input.cpp turns each back into the package's own spelling.
+std::optional<std::pair<std::string, std::string>> spdx_checksum(std::string_view c) {
+  auto hex = [](std::string_view bytes) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (char b : bytes) {
+      out += kHex[(static_cast<unsigned char>(b) >> 4) & 15];
+      out += kHex[static_cast<unsigned char>(b) & 15];
+    }
+    return out;
+  };
+  if (c.starts_with("sha256:") && c.size() == 71 &&
+      c.find_first_not_of("0123456789abcdef", 7) == std::string_view::npos)
+    return std::pair<std::string, std::string>{"SHA256", std::string(c.substr(7))};
+  if (c.starts_with("Q1"))
+    if (auto d = base64_decode(c.substr(2)); d && d->size() == 20) return std::pair<std::string, std::string>{"SHA1", hex(*d)};
+  if (c.starts_with("h1:"))
+    if (auto d = base64_decode(c.substr(3)); d && d->size() == 32) return std::pair<std::string, std::string>{"SHA256", hex(*d)};
+  return std::nullopt;
+}
+
 std::pair<std::string, std::string> group_and_name(const Package& p) {
   if (p.type == PackageType::Maven) {
     const std::size_t colon = p.name.find(':');
@@ -376,6 +401,11 @@ void write_spdx(const ImageInventory& inv, std::ostream& out, const SbomOptions&
     w.field("licenseConcluded", "NOASSERTION");
     w.field("licenseDeclared", declared(p.license));
     w.field("copyrightText", "NOASSERTION");
+    if (const auto sum = spdx_checksum(p.checksum)) {
+      w.key("checksums").begin_array();
+      w.begin_object().field("algorithm", sum->first).field("checksumValue", sum->second).end_object();
+      w.end_array();
+    }
     if (!p.evidence.empty()) {
       std::string info = "acquired package info from";
       for (const PackageEvidence& e : p.evidence) {

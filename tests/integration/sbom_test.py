@@ -292,5 +292,38 @@ class ImageSbom(unittest.TestCase):
         self.assertIn(f"{path}:1: neither a CycloneDX", p.stderr)
 
 
+class AppImagesSbom(unittest.TestCase):
+    """Every image of tests/images/build_app_images.sh (the image_app_build fixture: distroless-like
+    Debian, a shell on it, Python/Node/Go/Java layers, Alpine, an rpm root): both SBOMs validate
+    against the schemas and read back to the packages kguard found."""
+
+    def test_both_formats_of_each_image_validate_and_read_back(self):
+        if not KGUARD:
+            raise unittest.SkipTest("no kguard binary given")
+        script = os.path.join(SOURCE, "tests", "images", "build_app_images.sh")
+        built = subprocess.run([script, CORPORA], capture_output=True, text=True, timeout=1200)
+        if built.returncode != 0:
+            raise AssertionError(f"build_app_images.sh: {built.stderr}")
+        layout = os.path.join(built.stdout.strip().splitlines()[-1], "oci")
+        validators = {"cyclonedx": cyclonedx_validator(), "spdx": spdx_validator()}
+        with tempfile.TemporaryDirectory() as tmp:
+            for tag in ("distroless", "debug", "app", "alpine", "rpm"):
+                ref = f"oci:{layout}:{tag}"
+                direct = json.loads(kguard("image", ref, "-o", "json"))["packages"]
+                self.assertTrue(direct, tag)
+                for fmt, validator in validators.items():
+                    with self.subTest(f"{tag} {fmt}"):
+                        text = kguard("image", ref, "-o", fmt)
+                        errors = sorted(validator.iter_errors(json.loads(text)), key=lambda e: list(e.absolute_path))
+                        self.assertEqual([f"{list(e.absolute_path)}: {e.message[:200]}" for e in errors[:10]], [])
+                        path = os.path.join(tmp, f"{tag}.{fmt}.json")
+                        with open(path, "w") as f:
+                            f.write(text)
+                        back = json.loads(kguard("image", f"sbom:{path}", "-o", "json"))["packages"]
+                        def norm(pkgs):
+                            return [dict(p, license=p.get("license", "").lower()) for p in pkgs]
+                        self.assertEqual(norm(back), norm(direct))
+
+
 if __name__ == "__main__":
     unittest.main(verbosity=2)

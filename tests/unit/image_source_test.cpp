@@ -9,6 +9,7 @@
 #include <deque>
 #include <string>
 
+#include "engines/image/inventory/os_detect.hpp"
 #include "engines/image/walk.hpp"
 #include "sources/image/decompress.hpp"
 #include "sources/image/image_source.hpp"
@@ -318,11 +319,64 @@ TEST(ImageWalk, CatalogerSeam) {
   EXPECT_EQ(r.inventory.layers[1].diff_id, "sha256:" + sha256_hex(l2));
 }
 
+// One layer of regular files (no directory entries, as some image builders write them).
+std::string files_layer(const std::vector<std::pair<std::string, std::string>>& files) {
+  std::string tar;
+  for (const auto& [name, data] : files) tar += header(name, data.size()) + padded(data);
+  return tar + std::string(1024, '\0');
+}
+
+OsInfo walked_os(const std::vector<std::string>& layers) {
+  MemoryImage img(layers);
+  ImageReadResult r = walk_source(img, "memory", WalkLimits{}, {});
+  EXPECT_TRUE(r.ok()) << r.error;
+  return r.inventory.os;
+}
+
+TEST(ImageWalkOs, DistrolessFromStatusDFilesWithoutTheirFolderEntry) {
+  // Per-package dpkg files, no dpkg status, no shell: distroless, whether or not the layer
+  // holds an entry for the status.d folder itself.
+  const std::string stanza = "Package: libc6\nVersion: 2.36-9\nArchitecture: amd64\n";
+  EXPECT_TRUE(walked_os({files_layer({{"etc/debian_version", "12.7\n"}, {"var/lib/dpkg/status.d/libc6", stanza}})})
+                  .distroless);
+  // A shell, or dpkg's own status file, and it is not.
+  EXPECT_FALSE(walked_os({files_layer({{"var/lib/dpkg/status.d/libc6", stanza}, {"bin/sh", "x"}})}).distroless);
+  EXPECT_FALSE(walked_os({files_layer({{"var/lib/dpkg/status.d/libc6", stanza}, {"var/lib/dpkg/status", stanza}})})
+                   .distroless);
+  // The status.d files deleted by a later layer: nothing left to say so.
+  EXPECT_FALSE(walked_os({files_layer({{"var/lib/dpkg/status.d/libc6", stanza}}),
+                          files_layer({{"var/lib/dpkg/status.d/.wh.libc6", ""}})})
+                   .distroless);
+}
+
+TEST(ImageWalkOs, DistrolessOsReleaseWinsOverAShell) {
+  // distroless' debug images: busybox's /bin/sh, and an os-release that says what they are.
+  const OsInfo os = walked_os({files_layer(
+      {{"etc/os-release", "PRETTY_NAME=\"Distroless\"\nNAME=\"Debian GNU/Linux\"\nID=\"debian\"\nVERSION_ID=\"12\"\n"
+                          "HOME_URL=\"https://github.com/GoogleContainerTools/distroless\"\n"},
+       {"bin/sh", "busybox"}})});
+  EXPECT_EQ(os.id, "debian");
+  EXPECT_EQ(os.version_id, "12");
+  EXPECT_TRUE(os.distroless);
+}
+
+TEST(ImageWalkOs, FallbackFilesReadAsTheInventoryReadsThem) {
+  // /etc/debian_version "12.7" is Debian 12 (the purls' distro=debian-12), as OsDetector says.
+  OsInfo os = walked_os({files_layer({{"etc/debian_version", "12.7\n"}})});
+  EXPECT_EQ(os.id, "debian");
+  EXPECT_EQ(os.version_id, "12");
+  os = walked_os({files_layer({{"etc/alpine-release", "3.19.1\r\n"}})});
+  EXPECT_EQ(os.id, "alpine");
+  EXPECT_EQ(os.version_id, "3.19.1");
+  // An os-release ID is lower-cased, its values unquoted, as os-release(5) has them.
+  os = walked_os({files_layer({{"usr/lib/os-release", "ID=\"Ubuntu\"\nVERSION_ID='24.04'\n"}})});
+  EXPECT_EQ(os.id, "ubuntu");
+  EXPECT_EQ(os.version_id, "24.04");
+}
+
 TEST(ImageOsRelease, Parse) {
-  OsInfo os;
-  parse_os_release("# comment\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n"
-                   "VERSION_CODENAME=bookworm\nID_LIKE='rhel fedora'\r\n",
-                   os);
+  const OsInfo os = parse_os_release("# comment\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n"
+                   "VERSION_CODENAME=bookworm\nID_LIKE='rhel fedora'\r\n");
   EXPECT_EQ(os.id, "debian");
   EXPECT_EQ(os.version_id, "12");
   EXPECT_EQ(os.version_codename, "bookworm");

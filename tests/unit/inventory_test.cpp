@@ -20,6 +20,7 @@
 #include <tuple>
 #include <vector>
 
+#include "core/base64.hpp"
 #include "engines/image/inventory/catalogers.hpp"
 #include "engines/image/inventory/lang_packages.hpp"
 #include "engines/image/inventory/os_packages.hpp"
@@ -226,7 +227,8 @@ TEST(InventoryDpkg, LicensesFromMachineReadableCopyrightFiles) {
               "/usr/share/doc");
   });
   // Each package whose copyright file is DEP-5 (and at most 256 KiB, the
-  // cataloger's cap) gets its License: names, in order, without repeats.
+  // cataloger's cap) gets its License: names, in order, without repeats, joined with AND;
+  // DEP-5's or/and written OR/AND, and a compound name in parentheses when it has company.
   const Cmd want = sh("python3 -c \"import os\n"
                       "d = '/usr/share/doc'\n"
                       "for n in sorted(os.listdir(d)):\n"
@@ -240,7 +242,10 @@ TEST(InventoryDpkg, LicensesFromMachineReadableCopyrightFiles) {
                       "    if l.startswith('License:'):\n"
                       "      v = l[8:].strip(' \\t\\r')\n"
                       "      if v and len(v) <= 100 and v not in seen: seen.append(v)\n"
-                      "  if seen: print(n + '\\t' + ' AND '.join(seen))\"");
+                      "  ops = {'or': 'OR', 'and': 'AND'}\n"
+                      "  fmt = [' '.join(ops.get(w.lower(), w) for w in v.split()) for v in seen]\n"
+                      "  fmt = ['(' + v + ')' if ' ' in v and len(fmt) > 1 else v for v in fmt]\n"
+                      "  if seen: print(n + '\\t' + ' AND '.join(fmt))\"");
   ASSERT_EQ(want.status, 0);
   std::map<std::string, std::string> expected;
   for (const std::string& l : lines(want.out)) expected[l.substr(0, l.find('\t'))] = l.substr(l.find('\t') + 1);
@@ -251,6 +256,20 @@ TEST(InventoryDpkg, LicensesFromMachineReadableCopyrightFiles) {
     with += it != expected.end();
   }
   EXPECT_GT(with, 10u);
+}
+
+TEST(InventoryDpkg, CompoundCopyrightLicensesKeepTheirMeaning) {
+  // libssl3's copyright in Debian 12: an "or" beside other names.
+  const std::string text =
+      "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\n"
+      "Files: *\nLicense: Apache-2.0\n\nFiles: a\nLicense: Artistic or GPL-1+\n\n"
+      "License: Artistic\n text\n\nLicense: GPL-1+\n text\n";
+  EXPECT_EQ(dpkg_copyright_licenses(text), "Apache-2.0 AND (Artistic OR GPL-1+) AND Artistic AND GPL-1+");
+  EXPECT_EQ(dpkg_copyright_licenses("Format: x\nLicense: GPL-2+ or  Artistic\n"), "GPL-2+ OR Artistic");
+  EXPECT_EQ(dpkg_copyright_licenses("Format: x\nLicense: LGPL-2.1+ and BSD\nLicense: MIT\n"),
+            "(LGPL-2.1+ AND BSD) AND MIT");
+  EXPECT_EQ(dpkg_copyright_licenses("Format: x\nLicense: GPL-2+ with OpenSSL exception\nLicense: MIT\n"),
+            "(GPL-2+ with OpenSSL exception) AND MIT");
 }
 
 // ---- apk ----
@@ -794,6 +813,61 @@ TEST(InventorySbomInput, BothFormatsRoundTripThisMachinesPackages) {
     std::set_difference(got.begin(), got.end(), want.begin(), want.end(), std::back_inserter(extra));
     EXPECT_TRUE(missing.empty() && extra.empty()) << "first lost: " << (missing.empty() ? "" : missing.front())
                                                   << "\nfirst read back: " << (extra.empty() ? "" : extra.front());
+  }
+}
+
+TEST(CoreBase64, Rfc4648Vectors) {
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, encoded] : vectors) {
+    EXPECT_EQ(base64_encode(plain), encoded);
+    EXPECT_EQ(base64_decode(encoded), plain);
+  }
+  EXPECT_EQ(base64_encode(std::string("\xff\xfe\x00", 3)), "//4A");
+}
+
+// SPDX has a package checksum field of its own (an algorithm and hex): each ecosystem's checksum
+// goes there and comes back in its own spelling; CycloneDX keeps it as a property.
+TEST(InventorySbomInput, EachEcosystemsChecksumRoundTrips) {
+  ImageInventory inv;
+  inv.reference = "registry.example/team/probe:1.0";
+  inv.manifest_digest = "sha256:" + std::string(64, 'a');
+  inv.os.id = "alpine";
+  inv.os.version_id = "3.11.5";
+  auto add = [&](PackageType type, std::string name, std::string purl, std::string checksum) {
+    Package p;
+    p.type = type;
+    p.name = std::move(name);
+    p.version = "1";
+    p.purl = std::move(purl);
+    p.checksum = std::move(checksum);
+    inv.packages.push_back(std::move(p));
+  };
+  // Values from real databases: Trivy's alpine 3.11 (musl), go.sum (google/uuid), rpm's SHA256HEADER.
+  add(PackageType::Apk, "musl", "pkg:apk/alpine/musl@1?arch=x86_64", "Q1yyMWoYnr7lKCxKm9mHlMwkd6dMY=");
+  add(PackageType::Golang, "github.com/google/uuid", "pkg:golang/github.com/google/uuid@1",
+      "h1:NIvaJDMOsjHA8n1jAhLSgzrAzy1Hgr+hNrb57e+94F0=");
+  add(PackageType::Rpm, "bash", "pkg:rpm/redhat/bash@1?arch=x86_64",
+      "sha256:129cedeecf63fea041b409d863dd81e490b439bc49da3c11edc3dfe5654d4885");
+  add(PackageType::Npm, "left-pad", "pkg:npm/left-pad@1", "");
+  std::ostringstream spdx;
+  find_sbom_writer("spdx")->write(inv, spdx, {});
+  // The hex digests, as Python's base64 module decodes the two base64 forms.
+  EXPECT_NE(spdx.str().find(R"("algorithm":"SHA1","checksumValue":"cb2316a189ebee5282c4a9bd98794cc2477a74c6")"),
+            std::string::npos);
+  EXPECT_NE(spdx.str().find(R"("algorithm":"SHA256","checksumValue":"348bda24330eb231c0f27d630212d2833ac0cf2d4782bfa136b6f9edefbde05d")"),
+            std::string::npos);
+  for (const std::string format : {"cyclonedx", "spdx"}) {
+    SCOPED_TRACE(format);
+    std::ostringstream out;
+    find_sbom_writer(format)->write(inv, out, {});
+    ImageInventory back;
+    std::vector<CatalogError> errors;
+    ASSERT_TRUE(read_sbom("sbom.json", out.str(), back, errors));
+    ASSERT_EQ(back.packages.size(), inv.packages.size());
+    for (std::size_t i = 0; i < inv.packages.size(); ++i)
+      EXPECT_EQ(back.packages[i].checksum, inv.packages[i].checksum) << inv.packages[i].name;
   }
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 
+#include "engines/image/inventory/os_detect.hpp"
 #include "sources/image/decompress.hpp"
 #include "sources/image/json.hpp"
 #include "sources/image/tar.hpp"
@@ -336,27 +337,17 @@ class Walker {
 
   void find_os() {
     OsInfo& os = r_.inventory.os;
-    for (const char* p : {"/etc/os-release", "/usr/lib/os-release"}) {
-      if (const std::string* t = file_text(p)) {
-        parse_os_release(*t, os);
-        if (!os.id.empty()) break;
-      }
-    }
-    if (os.id.empty()) {
-      if (const std::string* t = file_text("/etc/alpine-release")) {
-        os.id = "alpine";
-        os.version_id = t->substr(0, t->find('\n'));
-      } else if (const std::string* d = file_text("/etc/debian_version")) {
-        os.id = "debian";
-        os.version_id = d->substr(0, d->find('\n'));
-      }
-    }
-    // Distroless: dpkg's per-package status.d without dpkg's own status file, or no shell.
-    bool status_d = merged_.count("/var/lib/dpkg/status.d") > 0;
+    os = detect_os([this](std::string_view p) { return file_text(std::string(p)); });
+    // Distroless: its os-release says so, or dpkg's data is per-package files in status.d (any
+    // surviving file there: a layer need not hold the folder's own entry) without dpkg's status
+    // file and without a shell.
+    const std::string status_d = "/var/lib/dpkg/status.d/";
+    auto first = merged_.lower_bound(status_d);
+    bool per_package = first != merged_.end() && first->first.compare(0, status_d.size(), status_d) == 0;
     bool status = merged_.count("/var/lib/dpkg/status") > 0;
     bool shell = false;
     if (auto sh = resolve("/bin/sh")) shell = merged_.count(*sh) > 0;
-    os.distroless = status_d && !status && !shell;
+    if (per_package && !status && !shell) os.distroless = true;
   }
 
   void check_symlinks() {
@@ -409,48 +400,6 @@ class Walker {
   std::map<std::pair<std::string, std::uint32_t>, std::string> os_files_;
   std::size_t notes_dropped_ = 0;
 };
-
-std::string unquote(std::string_view v) {
-  while (!v.empty() && (v.back() == '\r' || v.back() == ' ')) v.remove_suffix(1);
-  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) {
-    std::string out;
-    for (std::size_t i = 1; i + 1 < v.size(); ++i) {
-      if (v[i] == '\\' && i + 2 < v.size()) ++i;
-      out += v[i];
-    }
-    return out;
-  }
-  return std::string(v);
-}
-
-}  // namespace
-
-void parse_os_release(std::string_view text, OsInfo& os) {
-  while (!text.empty()) {
-    std::size_t nl = text.find('\n');
-    std::string_view line = text.substr(0, nl);
-    text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
-    std::size_t eq = line.find('=');
-    if (eq == std::string_view::npos || line.front() == '#') continue;
-    std::string_view key = line.substr(0, eq);
-    std::string value = unquote(line.substr(eq + 1));
-    if (key == "ID") os.id = value;
-    else if (key == "VERSION_ID") os.version_id = value;
-    else if (key == "VERSION_CODENAME") os.version_codename = value;
-    else if (key == "PRETTY_NAME") os.pretty_name = value;
-    else if (key == "ID_LIKE") {
-      os.id_like.clear();
-      std::string_view v = value;
-      while (!v.empty()) {
-        std::size_t sp = v.find(' ');
-        if (sp != 0) os.id_like.emplace_back(v.substr(0, sp));
-        v = sp == std::string_view::npos ? std::string_view{} : v.substr(sp + 1);
-      }
-    }
-  }
-}
-
-namespace {
 
 void walk_into(ImageSource& src, const WalkLimits& limits, const std::vector<Cataloger*>& catalogers,
                ImageReadResult& r) {

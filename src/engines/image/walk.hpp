@@ -57,7 +57,4 @@ ImageReadResult read_image(const std::string& reference, const ReadOptions& opti
 ImageReadResult walk_source(ImageSource& src, const std::string& reference, const WalkLimits& limits,
                             const std::vector<Cataloger*>& catalogers);
 
-// The OS from the text of an os-release file (KEY=value, quoted or not).
-void parse_os_release(std::string_view text, OsInfo& os);
-
 }  // namespace kg::image

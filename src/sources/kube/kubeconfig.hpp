@@ -14,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/base64.hpp"
 #include "core/document.hpp"
 
 namespace kg::kube {
@@ -91,7 +92,7 @@ std::optional<ClientConfig> in_cluster_config(std::vector<InputError>& errors);
 std::optional<ClientConfig> resolve_client_config(const KubeconfigOptions& options,
                                                   std::vector<InputError>& errors);
 
-// RFC 4648 base64 (kubeconfig *-data fields); nullopt when malformed.
-std::optional<std::string> base64_decode(std::string_view in);
+// kubeconfig's *-data fields are base64 (core's codec).
+using kg::base64_decode;
 
 }  // namespace kg::kube

@@ -122,10 +122,29 @@ std::string dpkg_copyright_licenses(std::string_view content) {
     for (const std::string& n : names) dup = dup || n == v;
     if (!dup) names.push_back(std::move(v));
   }
+  // One expression of them all: DEP-5's "or"/"and" written as SPDX's OR/AND, and a compound
+  // value parenthesised when joined to others, so "Artistic or GPL-1+" beside Apache-2.0 keeps
+  // its meaning (AND binds tighter than OR: unparenthesised it would read (Apache-2.0 AND
+  // Artistic) OR GPL-1+).
   std::string out;
   for (const std::string& n : names) {
+    std::string v;
+    bool compound = false;
+    std::string_view rest = n;
+    while (!rest.empty()) {
+      const std::size_t sp = rest.find_first_of(" \t");
+      const std::string_view word = rest.substr(0, sp);
+      rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
+      if (word.empty()) continue;
+      if (!v.empty()) {
+        v += ' ';
+        compound = true;
+      }
+      const std::string lower = to_lower(word);
+      v += lower == "or" ? std::string("OR") : lower == "and" ? std::string("AND") : std::string(word);
+    }
     if (!out.empty()) out += " AND ";
-    out += n;
+    out += compound && names.size() > 1 ? "(" + v + ")" : v;
   }
   return out;
 }

@@ -87,31 +87,36 @@ std::unique_ptr<FileReader> OsDetector::open(const FileEntry& file) {
   return std::make_unique<Reader>(*this, file);
 }
 
-OsInfo OsDetector::result(const Survives& survives) const {
-  // The surviving copy of each file: the last layer's, if it survived.
-  auto find = [&](std::string_view path) -> const Seen* {
-    const Seen* best = nullptr;
-    for (const Seen& s : seen_)
-      if (s.path == path && survives(s.path, s.layer) && (!best || s.layer >= best->layer)) best = &s;
-    return best;
-  };
+OsInfo detect_os(const std::function<const std::string*(std::string_view path)>& text) {
   OsInfo os;
-  if (const Seen* s = find("/etc/os-release")) os = parse_os_release(s->content);
-  else if (const Seen* u = find("/usr/lib/os-release")) os = parse_os_release(u->content);
+  if (const std::string* s = text("/etc/os-release")) os = parse_os_release(*s);
+  if (os.id.empty())
+    if (const std::string* u = text("/usr/lib/os-release")) os = parse_os_release(*u);
   if (os.id.empty()) {
-    if (const Seen* a = find("/etc/alpine-release")) {
+    if (const std::string* a = text("/etc/alpine-release")) {
       os.id = "alpine";
-      os.version_id = std::string(trim(a->content));
+      os.version_id = std::string(trim(*a));
       os.pretty_name = "Alpine Linux v" + os.version_id;
-    } else if (const Seen* d = find("/etc/debian_version")) {
+    } else if (const std::string* d = text("/etc/debian_version")) {
       os.id = "debian";
-      const std::string v(trim(d->content));
+      const std::string v(trim(*d));
       // "12.5" -> 12; "bookworm/sid" is testing/unstable: keep it as the codename.
       if (!v.empty() && v.front() >= '0' && v.front() <= '9') os.version_id = v.substr(0, v.find('.'));
       else os.version_codename = v.substr(0, v.find('/'));
       os.pretty_name = "Debian GNU/Linux " + v;
     }
   }
+  return os;
+}
+
+OsInfo OsDetector::result(const Survives& survives) const {
+  // The surviving copy of each file: the last layer's, if it survived.
+  OsInfo os = detect_os([&](std::string_view path) -> const std::string* {
+    const Seen* best = nullptr;
+    for (const Seen& s : seen_)
+      if (s.path == path && survives(s.path, s.layer) && (!best || s.layer >= best->layer)) best = &s;
+    return best ? &best->content : nullptr;
+  });
   for (const auto& [path, layer] : status_d_) {
     if (survives(path, layer)) {
       os.distroless = true;

@@ -4,6 +4,7 @@
 // (a dpkg status.d folder, "Distroless" in os-release).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,6 +17,11 @@ namespace kg::image {
 
 // os-release(5): KEY=value lines, values optionally quoted with shell escapes.
 OsInfo parse_os_release(std::string_view content);
+
+// The OS of a root from the surviving text of its files (`text` gives nullptr for a file the
+// root does not hold): /etc/os-release, else /usr/lib/os-release, else /etc/alpine-release, else
+// /etc/debian_version. The one reading of these files: the image walk and OsDetector both use it.
+OsInfo detect_os(const std::function<const std::string*(std::string_view path)>& text);
 
 // Watches the walk for the files above (feed it every regular file, as a
 // Cataloger is fed) and says at the end what the surviving ones tell.

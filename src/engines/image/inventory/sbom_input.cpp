@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "core/base64.hpp"
 #include "core/document.hpp"
 #include "engines/image/inventory/os_packages.hpp"
 
@@ -211,6 +212,23 @@ void read_cyclonedx(const Node* root, ImageInventory& inv, std::vector<CatalogEr
   }
 }
 
+// An SPDX package checksum back in the package's own spelling (report/sbom.cpp's spdx_checksum
+// in reverse): apk's "Q1" + base64 SHA-1, Go's "h1:" + base64 SHA-256, else "sha256:HEX" (rpm).
+std::string package_checksum(PackageType type, std::string_view algorithm, std::string_view hex) {
+  if (hex.size() % 2 != 0 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string_view::npos) return {};
+  std::string bytes;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+    bytes += static_cast<char>(nibble(hex[i]) * 16 + nibble(hex[i + 1]));
+  }
+  if (algorithm == "SHA1" && bytes.size() == 20 && type == PackageType::Apk) return "Q1" + base64_encode(bytes);
+  if (algorithm == "SHA256" && bytes.size() == 32) {
+    if (type == PackageType::Golang) return "h1:" + base64_encode(bytes);
+    return "sha256:" + to_lower(hex);
+  }
+  return {};
+}
+
 void read_spdx(const Node* root, ImageInventory& inv, std::vector<CatalogError>& errors, std::string_view path) {
   std::map<std::string, std::string, std::less<>> extracted;
   for (const Node* e : items(get(root, "hasExtractedLicensingInfos"))) {
@@ -255,6 +273,13 @@ void read_spdx(const Node* root, ImageInventory& inv, std::vector<CatalogError>&
     if (lic == "NOASSERTION" || lic == "NONE") lic.clear();
     if (const auto it = extracted.find(lic); it != extracted.end()) lic = it->second;
     p->license = lic;
+    for (const Node* sum : items(get(pkg, "checksums"))) {
+      std::string c = package_checksum(p->type, str(get(sum, "algorithm")), str(get(sum, "checksumValue")));
+      if (!c.empty()) {
+        p->checksum = std::move(c);
+        break;
+      }
+    }
     // kguard's sourceInfo: "acquired package info from PATH (layer DIGEST) ...".
     std::string_view info = str(get(pkg, "sourceInfo"));
     if (starts_with(info, "acquired package info from ")) {
