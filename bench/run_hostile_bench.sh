@@ -10,6 +10,10 @@
 #   STDIN_MB=300   size of the big stdin input (realistic manifests repeated)
 #   ONLY=REGEX     run only the shapes whose name matches
 #   RESULTS=FILE   Markdown table output (default: stdout only)
+#   SHAPES=0       skip the hostile shapes (e.g. to run only the honest part)
+#   HONEST_MB="10 50"  also scan large honest inputs of these sizes (gen_hostile.py --honest) into
+#                  all eight formats: one row per size and binary with time, peak RSS, the number
+#                  of findings and each report's size
 # Prints one Markdown row per shape: size, then per binary: wall time, peak RSS, exit code,
 # number of input errors in the JSON report and the report's size.
 set -uo pipefail
@@ -78,6 +82,7 @@ shapes=()
 for f in $(ls "$GEN_DIR" | sort -V); do [[ $f == stdin.src ]] || shapes+=("$GEN_DIR/$f"); done
 shapes+=("/dev/zero")
 [[ -f $GEN_DIR/stdin.src ]] && shapes+=("stdin:$GEN_DIR/stdin.src" "pipe:$GEN_DIR/stdin.src")
+[[ ${SHAPES:-1} == 0 ]] && shapes=()
 for s in "${shapes[@]}"; do
   name=$(basename "${s#*:}")
   [[ $s == stdin:* ]] && name="stdin redirected from a file ($STDIN_MB MiB of real-world manifests)"
@@ -90,3 +95,41 @@ for s in "${shapes[@]}"; do
   rows+=("$row")
 done
 if [[ -n ${RESULTS:-} ]]; then printf '%s\n' "${rows[@]}" > "$RESULTS"; fi
+
+# Large honest inputs: every finding written in all eight formats.
+formats=(json sarif csv junit policyreport text markdown html)
+if [[ -n ${HONEST_MB:-} ]]; then
+  header="| input | findings | binary | time | user CPU | peak RSS | budget |"
+  sep="|---|--:|---|--:|--:|--:|--:|"
+  for f in "${formats[@]}"; do header+=" $f |"; sep+="--:|"; done
+  echo; echo "$header"; echo "$sep"
+  rows+=("" "$header" "$sep")
+  for mb in $HONEST_MB; do
+    input=$GEN_DIR/honest-$mb.yaml
+    [[ -f $input ]] || python3 "$BENCH_DIR/gen_hostile.py" --honest "$input" "$mb" || exit 1
+    bytes=$(stat -c %s "$input")
+    for b in "${BINS[@]}"; do
+      out=$(mktemp -d); tlog=$(mktemp)
+      args=()
+      for f in "${formats[@]}"; do args+=(-o "$f=$out/$f"); done
+      /usr/bin/time -v -o "$tlog" timeout "$TIMEOUT" "$b" scan -q --no-config -j 1 "${args[@]}" "$input" >/dev/null 2>&1
+      rc=$(awk -F': ' '/Exit status/ {print $2}' "$tlog")
+      wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tlog" | awk -F: '{ if (NF == 3) print $1*3600+$2*60+$3; else print $1*60+$2 }')
+      user=$(awk -F': ' '/User time/ {print $2}' "$tlog")
+      rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tlog")
+      if [[ $rc == 124 ]]; then wall=">$TIMEOUT s (killed)"; else wall=$(printf '%.1f s' "$wall"); fi
+      findings=$(python3 -c 'import csv, sys
+n = -1
+try:
+    with open(sys.argv[1], newline="") as f: n = sum(1 for _ in csv.reader(f)) - 1
+except OSError: pass
+print(n if n >= 0 else "-")' "$out/csv")
+      row="| $(human "$bytes") | $findings | $b | $wall | $(printf '%.1f s' "$user") | $(human $((rss * 1024))) | $(human $((2 * bytes + (32 << 20)))) |"
+      for f in "${formats[@]}"; do row+=" $(human "$(stat -c %s "$out/$f" 2>/dev/null || echo 0)") |"; done
+      echo "$row"
+      rows+=("$row")
+      rm -rf "$out" "$tlog"
+    done
+  done
+  if [[ -n ${RESULTS:-} ]]; then printf '%s\n' "${rows[@]}" > "$RESULTS"; fi
+fi

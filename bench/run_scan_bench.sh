@@ -227,6 +227,41 @@ time_json_vs_yaml() {
 
 fmt() { python3 -c "import sys; print(format(float(sys.argv[1]), sys.argv[2]))" "$1" "$2"; }
 
+# One large file: REPS interleaved rounds of the floor, kguard --jobs 1 and kguard --jobs 2 (which
+# cuts the file into pieces for both workers) on it.  Prints, per runner (floor, j1, j2),
+# "WALL_MEDIAN CPU_MEDIAN MAX_RSS_KIB", space-separated.
+time_single_file() {
+  local f=$1 i name t0 t1 rc r
+  declare -A wall=() cpu=() rss=()
+  for ((i = 0; i < REPS; i++)); do
+    for name in floor j1 j2; do
+      rc=0
+      t0=$(date +%s%N)
+      case $name in
+        floor) "$TIME_BIN" -v -o "$workdir/time.txt" "$FLOOR" -r 1 --warmup 0 "$f" >/dev/null || rc=9 ;;
+        j1|j2) "$TIME_BIN" -v -o "$workdir/time.txt" "$KGUARD" scan --no-config --jobs "${name#j}" \
+                 -o json=/dev/null "$f" >/dev/null 2>"$workdir/stderr" || rc=$? ;;
+      esac
+      t1=$(date +%s%N)
+      ((rc <= 2)) || { cat "$workdir/stderr" >&2; die "one large file: $name exit status $rc"; }
+      wall[$name]+=" $(python3 -c "print(($t1 - $t0) / 1e9)")"
+      cpu[$name]+=" $(cpu_of "$workdir/time.txt")"
+      r=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$workdir/time.txt")
+      if ((r > ${rss[$name]:-0})); then rss[$name]=$r; fi
+    done
+  done
+  for name in floor j1 j2; do
+    # shellcheck disable=SC2086
+    echo -n "$(median ${wall[$name]}) $(median ${cpu[$name]}) ${rss[$name]} "
+  done
+  echo
+}
+
+# The JSON report of `kguard scan ARGS... FILE` with its time of day blanked.
+report_of() {
+  { "$KGUARD" scan --no-config -o json "$@" 2>/dev/null || true; } | sed 's/"generatedAt": *"[^"]*"/"generatedAt": ""/'
+}
+
 # ---------------------------------------------------------------------------------------------
 # Measurements
 # ---------------------------------------------------------------------------------------------
@@ -326,6 +361,29 @@ if [[ $FLOOR_ONLY != 1 ]]; then
   fi
 fi
 
+# One large file, all cores: each snapshot file scanned unsplit (--split-size 0), in pieces on
+# one worker and on two must give the same report; then floor, --jobs 1, --jobs 2 interleaved.
+SINGLE_LINES=()
+if [[ $FLOOR_ONLY != 1 ]]; then
+  for corpus in snapshot.yaml snapshot.json; do
+    [[ -n ${KG_TIME[$corpus]:-} ]] || continue  # its check failed above
+    f=$SNAP_YAML
+    [[ $corpus == snapshot.json ]] && f=$SNAP_JSON
+    log "$corpus as one file: --split-size 0, --jobs 1 and --jobs 2 give one report"
+    ref=$(report_of --split-size 0 --jobs 1 "$f" | md5sum)
+    [[ $(report_of --jobs 1 "$f" | md5sum) == "$ref" && $(report_of --jobs 2 "$f" | md5sum) == "$ref" ]] ||
+      die "$corpus: the report of a scan in pieces differs from the unsplit scan's"
+    log "$corpus as one file: floor, kguard --jobs 1, --jobs 2 interleaved ($REPS rounds)"
+    read -r sf_w sf_c sf_r s1_w s1_c s1_r s2_w s2_c s2_r <<<"$(time_single_file "$f")"
+    budget=$(python3 -c "print(2 * $(bytes_of "$f") / 1048576 + 32)")
+    SINGLE_LINES+=("| $corpus | libyaml floor | $(fmt "$sf_w" .3f) | $(fmt "$sf_c" .2f) | 1.00× | 1.00× | $(fmt "$(python3 -c "print($sf_r / 1024)")" .1f) |")
+    for j in 1 2; do
+      w=s${j}_w c=s${j}_c r=s${j}_r
+      SINGLE_LINES+=("| $corpus | kguard --jobs $j | $(fmt "${!w}" .3f) | $(fmt "${!c}" .2f) | **$(fmt "$(python3 -c "print(${!w} / $sf_w)")" .2f)×** | $(fmt "$(python3 -c "print(${!c} / $sf_c)")" .2f)× | $(fmt "$(python3 -c "print(${!r} / 1024)")" .1f) / $(fmt "$budget" .0f) |")
+    done
+  done
+fi
+
 # ---------------------------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------------------------
@@ -360,6 +418,18 @@ fi
     if [[ -n $JSON_LINE ]]; then
       echo
       echo "$JSON_LINE"
+    fi
+    if ((${#SINGLE_LINES[@]})); then
+      echo
+      echo "One large file, all cores: each snapshot as one file; REPS=$REPS interleaved rounds of the floor," \
+           "\`kguard scan --jobs 1\` and \`--jobs 2\` (the file is cut into pieces of about 2 MiB that every" \
+           "worker takes: \`--split-size\`); before timing, the reports of \`--split-size 0\` (unsplit)," \
+           "\`--jobs 1\` and \`--jobs 2\` were checked byte-identical. Target: --jobs 2 ≤ 1× the floor (wall)." \
+           "CPU / floor is the whole process' user + system time over the floor's."
+      echo
+      echo "| Single file | Runner | Wall s | CPU s | Wall / floor | CPU / floor | Peak RSS MiB / budget |"
+      echo "|---|---|---:|---:|---:|---:|---:|"
+      printf '%s\n' "${SINGLE_LINES[@]}"
     fi
   else
     echo

@@ -32,7 +32,9 @@ class Catalog {
 
   // Loads every */rule.yaml among `files`. Invalid rules are refused with an
   // error naming the file, rule and field; the others still load.
-  void add_files(std::span<const CatalogFile> files, std::vector<InputError>& errors);
+  // `trusted`: files known to load (the embedded catalog, whose eager load
+  // is tested): regular expressions are compiled at first use, not now.
+  void add_files(std::span<const CatalogFile> files, std::vector<InputError>& errors, bool trusted = false);
   // Loads every file named rule.yaml under a directory (custom rules); a
   // directory without one is an error.
   void add_directory(const std::string& dir, std::vector<InputError>& errors);

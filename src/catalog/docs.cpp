@@ -38,10 +38,13 @@ std::string render_template_docs() {
          "file, line, column and field; so is the same mistake in a `.kguard.yaml` rule "
          "override's `params`.\n\n"
       << "| Template | Level | What it checks |\n|---|---|---|\n";
-  for (const CheckTemplate& t : check_templates())
+  for (const CheckTemplate& t : check_templates()) {
     doc << "| [`" << t.name << "`](#" << t.name << ") | "
-        << (t.compile_set ? "whole input" : t.compile_cluster ? "cluster" : "object") << " | "
-        << escape_cell(t.summary) << " |\n";
+        << (t.compile_set       ? "whole input"
+            : t.compile_cluster ? "cluster"
+                                : "object")
+        << " | " << escape_cell(t.summary) << " |\n";
+  }
   for (const CheckTemplate& t : check_templates()) {
     doc << "\n## " << t.name << "\n\n" << t.summary << ".\n\n";
     if (t.params.empty()) {
@@ -56,9 +59,10 @@ std::string render_template_docs() {
           << escape_cell(allowed) << " | " << (p.default_value.empty() ? "" : "`" + escape_cell(p.default_value) + "`")
           << " | " << escape_cell(p.description);
       if ((p.type == ParamType::Integer || p.type == ParamType::IntegerList) &&
-          (p.min != INT64_MIN || p.max != INT64_MAX))
+          (p.min != INT64_MIN || p.max != INT64_MAX)) {
         doc << " (" << (p.min != INT64_MIN ? std::to_string(p.min) : std::string()) << ".."
             << (p.max != INT64_MAX ? std::to_string(p.max) : std::string()) << ")";
+      }
       doc << " |\n";
     }
   }
@@ -87,9 +91,10 @@ std::map<std::string, std::string> render_rule_docs(const Catalog& catalog) {
     doc << "# " << category_title(c) << " rules\n\n"
         << "Generated from `rules/` by `kguard rules docs docs/rules`; do not edit by hand.\n\n"
         << "| Rule | Severity | Title |\n|---|---|---|\n";
-    for (const Rule* r : rules)
+    for (const Rule* r : rules) {
       doc << "| [`" << r->id << "`](#" << r->id << ") | " << to_string(r->severity) << " | "
           << escape_cell(r->title) << (r->enabled_by_default ? "" : " (off by default)") << " |\n";
+    }
     for (const Rule* r : rules) {
       doc << "\n## " << r->id << "\n\n"
           << "**" << r->title << "** — " << to_string(r->severity) << ", applies to "
@@ -103,9 +108,10 @@ std::map<std::string, std::string> render_rule_docs(const Catalog& catalog) {
       if (r->pss_level) {
         doc << "- **Pod Security Standards:** " << to_string(*r->pss_level) << " control since v1."
             << r->pss_since;
-        if (!r->pss_overridden_by.empty())
+        if (!r->pss_overridden_by.empty()) {
           doc << "; at restricted from v1." << r->pss_overridden_from << " replaced by [`"
               << r->pss_overridden_by << "`](#" << r->pss_overridden_by << ")";
+        }
         doc << "\n";
       }
       // One risk, one finding: the related rules and which one reports a shared field.
@@ -121,9 +127,10 @@ std::map<std::string, std::string> render_rule_docs(const Catalog& catalog) {
         doc << " — when both fail the same field of an object, only this rule reports it\n";
       }
       std::vector<std::string> owners;
-      for (const auto& other : catalog.rules())
+      for (const auto& other : catalog.rules()) {
         if (std::find(other->supersedes.begin(), other->supersedes.end(), r->id) != other->supersedes.end())
           owners.push_back(other->id);
+      }
       if (!owners.empty()) {
         doc << "- **Related (reported there):** ";
         for (std::size_t i = 0; i < owners.size(); ++i) doc << (i ? ", " : "") << link(owners[i]);

@@ -5,13 +5,13 @@
 namespace kg {
 
 const MessageTable& builtin_messages_zh() {
-  static const MessageTable table = [] {  // immutable once built, like the builtin catalog
+  static const MessageTable kTable = [] {  // immutable once built, like the builtin catalog
     constexpr std::string_view kPath = "data/messages-zh.yaml";
     for (const CatalogFile& f : embedded_catalog_files())
       if (f.path == kPath) return MessageTable::parse(kPath, f.content);
     return MessageTable::parse(kPath, "");
   }();
-  return table;
+  return kTable;
 }
 
 std::optional<std::string> translate_message_zh(std::string_view english) {

@@ -13,6 +13,7 @@
 
 namespace kg {
 
+// The findings of one object must be neighbours (the scan folds after sorting).
 // Drops the failed (exempted) findings in `findings[begin, end)` that a failed
 // (exempted) finding of a superseding rule covers: same object, container and
 // field path. With `tallies` (parallel to `rules`), a rule whose every finding
@@ -25,6 +26,9 @@ namespace kg {
 void fold_superseded(
     std::vector<Finding>& findings, std::size_t begin, const std::vector<const Rule*>& rules,
     std::vector<RuleTally>* tallies,
+    const std::function<std::vector<RuleTally>*(std::size_t object)>& scope_tallies = nullptr);
+void fold_superseded(
+    FindingStore& findings, const std::vector<const Rule*>& rules, std::vector<RuleTally>* tallies,
     const std::function<std::vector<RuleTally>*(std::size_t object)>& scope_tallies = nullptr);
 
 }  // namespace kg

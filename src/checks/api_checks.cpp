@@ -195,15 +195,16 @@ class NamespacePlacementCheck final : public Check {
     const Node* ns = get(meta, "namespace");
     const std::string path = join_path(join_path(in.obj.path_prefix, "metadata"), "namespace");
     if (mode == Mode::Default) {
-      if (in.obj.ns == "default")
+      if (in.obj.ns == "default") {
         out.push_back({std::string(in.obj.kind) + " is in the default namespace", ns, path, {}});
-      else if (in.obj.ns.empty() && flag_unset)
+      } else if (in.obj.ns.empty() && flag_unset) {
         out.push_back({std::string(in.obj.kind) +
                            " sets no namespace, so it lands in the default namespace unless the "
                            "tool that applies it sets one",
                        meta ? meta : in.obj.root,
                        path,
                        {}});
+      }
       return out.empty() ? Outcome::Pass : Outcome::Fail;
     }
     if (!contains(namespaces, in.obj.ns)) return Outcome::Pass;
@@ -321,9 +322,10 @@ class PspCheck final : public Check {
     };
     for (std::string_view f : {"privileged", "hostPID", "hostIPC", "hostNetwork"})
       if (is_true(get(spec, f))) flag(get(spec, f), f, "allows " + std::string(f));
-    if (!is_false(get(spec, "allowPrivilegeEscalation")))
+    if (!is_false(get(spec, "allowPrivilegeEscalation"))) {
       flag(get(spec, "allowPrivilegeEscalation"), "allowPrivilegeEscalation",
            "allows privilege escalation (allowPrivilegeEscalation is not false)");
+    }
     if (!items(get(spec, "hostPorts")).empty())
       flag(get(spec, "hostPorts"), "hostPorts", "allows host ports");
     const Node* run_as = get(get(spec, "runAsUser"), "rule");
@@ -336,28 +338,32 @@ class PspCheck final : public Check {
         if (!min || !min->as_int() || *min->as_int() < 1) non_root = false;
       }
     }
-    if (!non_root)
+    if (!non_root) {
       flag(run_as, "runAsUser.rule",
            "admits containers running as root (runAsUser.rule is " +
                (rule.empty() ? std::string("unset") : std::string(rule)) + ")");
+    }
     bool drops_net_raw = false;
     for (const Node* c : items(get(spec, "requiredDropCapabilities")))
       if (upper_cap(str(c)) == "ALL" || upper_cap(str(c)) == "NET_RAW") drops_net_raw = true;
-    if (!drops_net_raw)
+    if (!drops_net_raw) {
       flag(get(spec, "requiredDropCapabilities"), "requiredDropCapabilities",
            "does not require dropping NET_RAW (or ALL)");
-    if (!items(get(spec, "allowedCapabilities")).empty())
+    }
+    if (!items(get(spec, "allowedCapabilities")).empty()) {
       flag(get(spec, "allowedCapabilities"), "allowedCapabilities",
            "lets containers add capabilities (allowedCapabilities is set)");
-    for (const Node* v : items(get(spec, "volumes")))
+    }
+    for (const Node* v : items(get(spec, "volumes"))) {
       if (str(v) == "*" || str(v) == "hostPath") {
         flag(v, "volumes", "allows " + std::string(str(v)) + " volumes");
         break;
       }
+    }
     const Node* ann = get(get(in.obj.root, "metadata"), "annotations");
     const Node* seccomp = get(ann, "seccomp.security.alpha.kubernetes.io/defaultProfileName");
     const std::string_view sv = str(seccomp);
-    if (sv != "runtime/default" && sv != "docker/default" && sv.substr(0, 10) != "localhost/")
+    if (sv != "runtime/default" && sv != "docker/default" && sv.substr(0, 10) != "localhost/") {
       out.push_back(
           {"PodSecurityPolicy sets no default seccomp profile (annotation "
            "seccomp.security.alpha.kubernetes.io/defaultProfileName)",
@@ -365,6 +371,7 @@ class PspCheck final : public Check {
            key_path(join_path(join_path(in.obj.path_prefix, "metadata"), "annotations"),
                     "seccomp.security.alpha.kubernetes.io/defaultProfileName"),
            {}});
+    }
     return out.empty() ? Outcome::Pass : Outcome::Fail;
   }
 };

@@ -75,17 +75,23 @@ class FieldCheck final : public Check {
       return Outcome::NotApplicable;
     if (scope == Scope::Object) {
       Resolved r = resolve(in.obj.root, segments);
-      if (!ok(r.value))
-        out.push_back({render(in.obj.kind, r.value), r.value ? r.value : r.nearest,
-                       join_path(in.obj.path_prefix, field), {}});
+      if (!ok(r.value)) {
+        out.push_back({render(in.obj.kind, r.value),
+                       r.value ? r.value : r.nearest,
+                       join_path(in.obj.path_prefix, field),
+                       {}});
+      }
       return out.empty() ? Outcome::Pass : Outcome::Fail;
     }
     if (!in.pod) return Outcome::NotApplicable;
     if (scope == Scope::Pod) {
       Resolved r = resolve(in.pod.spec, segments);
-      if (!ok(r.value))
-        out.push_back({render("pod", r.value), r.value ? r.value : r.nearest,
-                       join_path(in.pod.spec_path, field), {}});
+      if (!ok(r.value)) {
+        out.push_back({render("pod", r.value),
+                       r.value ? r.value : r.nearest,
+                       join_path(in.pod.spec_path, field),
+                       {}});
+      }
       return out.empty() ? Outcome::Pass : Outcome::Fail;
     }
     bool any = false;
@@ -103,9 +109,10 @@ class FieldCheck final : public Check {
           path = join_path(in.pod.spec_path, field);
         }
       }
-      if (!ok(r.value))
-        out.push_back({render(checks::describe(c), r.value),
-                       r.value ? r.value : r.nearest, std::move(path), std::string(c.name)});
+      if (!ok(r.value)) {
+        out.push_back({render(checks::describe(c), r.value), r.value ? r.value : r.nearest,
+                       std::move(path), std::string(c.name)});
+      }
     }
     if (!any) return Outcome::NotApplicable;
     return out.empty() ? Outcome::Pass : Outcome::Fail;

@@ -57,22 +57,25 @@ class ImageCheck final : public Check {
       ImageRef ref = parse_image(image);
       switch (mode) {
         case Mode::Tag:
-          if (ref.digest.empty() && (ref.tag.empty() || ref.tag == "latest"))
+          if (ref.digest.empty() && (ref.tag.empty() || ref.tag == "latest")) {
             out.push_back({who + " uses image \"" + std::string(image) +
                                "\" without a fixed tag (it resolves to :latest)",
                            at, path, std::string(c.name)});
+          }
           break;
         case Mode::Digest:
-          if (ref.digest.substr(0, 7) != "sha256:")
+          if (ref.digest.substr(0, 7) != "sha256:") {
             out.push_back({who + " image \"" + std::string(image) + "\" is not pinned by digest",
                            at, path, std::string(c.name)});
+          }
           break;
         case Mode::Registry: {
           std::string_view reg = ref.registry.empty() ? std::string_view("docker.io") : ref.registry;
-          if (std::find(registries.begin(), registries.end(), reg) == registries.end())
+          if (std::find(registries.begin(), registries.end(), reg) == registries.end()) {
             out.push_back({who + " pulls from registry \"" + std::string(reg) +
                                "\", which is not in the allowed list",
                            at, path, std::string(c.name)});
+          }
           break;
         }
       }

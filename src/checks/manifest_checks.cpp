@@ -137,13 +137,14 @@ class SortedKeysCheck final : public Check {
     if (!n || out.size() >= max_reports) return;
     if (n->is_map()) {
       const auto es = n->entries();
-      for (std::size_t i = 1; i < es.size(); ++i)
+      for (std::size_t i = 1; i < es.size(); ++i) {
         if (es[i].key->text() < es[i - 1].key->text()) {
           out.push_back({"key \"" + std::string(es[i].key->text()) + "\" comes after \"" +
                              std::string(es[i - 1].key->text()) + "\"; keys are not in alphabetical order",
                          es[i].key, join_path(path, es[i].key->text()), {}});
           break;
         }
+      }
       for (const MapEntry& e : es) walk(e.value, join_path(path, e.key->text()), out);
     } else {
       const auto list = items(n);
@@ -189,14 +190,24 @@ class ObjectSchemaCheck final : public Check {
     check_name(in, meta, out);
     const Node* spec = in.obj.root->get("spec");
     const Node* spec_at = spec ? spec : in.obj.root;
-    if (in.obj.api_version == "apps/v1" && one_of(in.obj.kind, {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}) &&
-        !get(spec, "selector"))
-      out.push_back({"spec.selector is required for apps/v1 " + std::string(in.obj.kind), spec_at,
-                     join_path(pre, "spec.selector"), {}});
-    if (workload::has_replicas(in.obj.kind))
-      if (const Node* r = get(spec, "replicas"); r && !r->is_null() && !(r->as_int() && *r->as_int() >= 0))
-        out.push_back({"spec.replicas must be a non-negative integer, not \"" + std::string(str(r)) + "\"", r,
-                       join_path(pre, "spec.replicas"), {}});
+    if (in.obj.api_version == "apps/v1" &&
+        one_of(in.obj.kind, {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"}) &&
+        !get(spec, "selector")) {
+      out.push_back({"spec.selector is required for apps/v1 " + std::string(in.obj.kind),
+                     spec_at,
+                     join_path(pre, "spec.selector"),
+                     {}});
+    }
+    if (workload::has_replicas(in.obj.kind)) {
+      if (const Node* r = get(spec, "replicas");
+          r && !r->is_null() && !(r->as_int() && *r->as_int() >= 0)) {
+        out.push_back(
+            {"spec.replicas must be a non-negative integer, not \"" + std::string(str(r)) + "\"",
+             r,
+             join_path(pre, "spec.replicas"),
+             {}});
+      }
+    }
     if (in.obj.kind == "Service") check_service(in, spec, out);
     if (in.pod) check_pod(in, out);
     check_selectors(in, spec, out);
@@ -216,21 +227,28 @@ class ObjectSchemaCheck final : public Check {
     if (in.obj.kind == "NetworkPolicy") one(get(spec, "podSelector"), join_path(pre, "spec.podSelector"));
     if (!in.pod) return;
     const auto tsc = items(in.pod.spec->get("topologySpreadConstraints"));
-    for (std::size_t i = 0; i < tsc.size(); ++i)
+    for (std::size_t i = 0; i < tsc.size(); ++i) {
       one(get(tsc[i], "labelSelector"),
-          join_path(index_path(join_path(in.pod.spec_path, "topologySpreadConstraints"), i), "labelSelector"));
+          join_path(index_path(join_path(in.pod.spec_path, "topologySpreadConstraints"), i),
+                    "labelSelector"));
+    }
     const Node* affinity = in.pod.spec->get("affinity");
     for (const char* kind : {"podAffinity", "podAntiAffinity"}) {
       const std::string base = join_path(join_path(in.pod.spec_path, "affinity"), kind);
       const auto required = items(get(get(affinity, kind), "requiredDuringSchedulingIgnoredDuringExecution"));
-      for (std::size_t i = 0; i < required.size(); ++i)
+      for (std::size_t i = 0; i < required.size(); ++i) {
         one(get(required[i], "labelSelector"),
-            join_path(index_path(join_path(base, "requiredDuringSchedulingIgnoredDuringExecution"), i), "labelSelector"));
+            join_path(
+                index_path(join_path(base, "requiredDuringSchedulingIgnoredDuringExecution"), i),
+                "labelSelector"));
+      }
       const auto preferred = items(get(get(affinity, kind), "preferredDuringSchedulingIgnoredDuringExecution"));
-      for (std::size_t i = 0; i < preferred.size(); ++i)
+      for (std::size_t i = 0; i < preferred.size(); ++i) {
         one(get(get(preferred[i], "podAffinityTerm"), "labelSelector"),
-            join_path(index_path(join_path(base, "preferredDuringSchedulingIgnoredDuringExecution"), i),
-                      "podAffinityTerm.labelSelector"));
+            join_path(
+                index_path(join_path(base, "preferredDuringSchedulingIgnoredDuringExecution"), i),
+                "podAffinityTerm.labelSelector"));
+      }
     }
   }
 
@@ -244,41 +262,61 @@ class ObjectSchemaCheck final : public Check {
     }
     const std::string_view n = str(name);
     if (one_of(in.obj.kind, {"Namespace", "Service"})) {
-      if (!dns_label(n))
-        out.push_back({std::string(in.obj.kind) + " name \"" + std::string(n) +
-                           "\" must be a DNS-1123 label (at most 63 lower-case letters, digits and '-')",
-                       name, path, {}});
+      if (!dns_label(n)) {
+        out.push_back(
+            {std::string(in.obj.kind) + " name \"" + std::string(n) +
+                 "\" must be a DNS-1123 label (at most 63 lower-case letters, digits and '-')",
+             name,
+             path,
+             {}});
+      }
     } else if (in.pod || one_of(in.obj.kind, {"ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim",
                                           "Ingress", "NetworkPolicy", "PodDisruptionBudget",
                                           "HorizontalPodAutoscaler"})) {
-      if (!dns_subdomain(n))
-        out.push_back({std::string(in.obj.kind) + " name \"" + std::string(n) +
-                           "\" must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
-                       name, path, {}});
+      if (!dns_subdomain(n)) {
+        out.push_back(
+            {std::string(in.obj.kind) + " name \"" + std::string(n) +
+                 "\" must be a DNS-1123 subdomain (lower-case letters, digits, '-' and '.')",
+             name,
+             path,
+             {}});
+      }
     }
   }
 
   static void check_service(const CheckInput& in, const Node* spec, std::vector<Violation>& out) {
     const std::string& pre = in.obj.path_prefix;
-    if (const Node* t = get(spec, "type"); t && !one_of(str(t), {"ClusterIP", "NodePort", "LoadBalancer", "ExternalName"}))
-      out.push_back({"spec.type \"" + std::string(str(t)) + "\" is not ClusterIP, NodePort, LoadBalancer or ExternalName",
-                     t, join_path(pre, "spec.type"), {}});
+    if (const Node* t = get(spec, "type");
+        t && !one_of(str(t), {"ClusterIP", "NodePort", "LoadBalancer", "ExternalName"})) {
+      out.push_back({"spec.type \"" + std::string(str(t)) +
+                         "\" is not ClusterIP, NodePort, LoadBalancer or ExternalName",
+                     t,
+                     join_path(pre, "spec.type"),
+                     {}});
+    }
     const auto ports = items(get(spec, "ports"));
     std::set<std::string_view> names;
     for (std::size_t i = 0; i < ports.size(); ++i) {
       const std::string path = index_path(join_path(pre, "spec.ports"), i);
       const Node* port = get(ports[i], "port");
       auto n = port ? port->as_int() : std::nullopt;
-      if (!n || *n < 1 || *n > 65535)
-        out.push_back({"spec.ports[" + std::to_string(i) + "].port must be a number from 1 to 65535",
-                       port ? port : ports[i], join_path(path, "port"), {}});
+      if (!n || *n < 1 || *n > 65535) {
+        out.push_back(
+            {"spec.ports[" + std::to_string(i) + "].port must be a number from 1 to 65535",
+             port ? port : ports[i],
+             join_path(path, "port"),
+             {}});
+      }
       const std::string_view name = str(get(ports[i], "name"));
-      if (ports.size() > 1 && name.empty())
+      if (ports.size() > 1 && name.empty()) {
         out.push_back({"spec.ports[" + std::to_string(i) + "].name is required when a Service has several ports",
                        ports[i], join_path(path, "name"), {}});
-      else if (!name.empty() && !names.insert(name).second)
-        out.push_back({"Service port name \"" + std::string(name) + "\" is used twice", get(ports[i], "name"),
-                       join_path(path, "name"), {}});
+      } else if (!name.empty() && !names.insert(name).second) {
+        out.push_back({"Service port name \"" + std::string(name) + "\" is used twice",
+                       get(ports[i], "name"),
+                       join_path(path, "name"),
+                       {}});
+      }
     }
   }
 
@@ -332,9 +370,12 @@ class ObjectSchemaCheck final : public Check {
   static void check_pod(const CheckInput& in, std::vector<Violation>& out) {
     const Node* spec = in.pod.spec;
     const Node* containers = spec->get("containers");
-    if (items(containers).empty())
-      out.push_back({"the pod spec has no containers", containers ? containers : spec,
-                     join_path(in.pod.spec_path, "containers"), {}});
+    if (items(containers).empty()) {
+      out.push_back({"the pod spec has no containers",
+                     containers ? containers : spec,
+                     join_path(in.pod.spec_path, "containers"),
+                     {}});
+    }
     std::set<std::string_view> volumes;
     // A StatefulSet's claim templates are volumes of its pods too.
     for (const Node* claim : items(get(get(in.obj.root, "spec"), "volumeClaimTemplates")))
@@ -343,10 +384,14 @@ class ObjectSchemaCheck final : public Check {
     for (std::size_t i = 0; i < vols.size(); ++i) {
       const std::string_view name = str(get(vols[i], "name"));
       const std::string path = join_path(index_path(join_path(in.pod.spec_path, "volumes"), i), "name");
-      if (!dns_label(name))
+      if (!dns_label(name)) {
         out.push_back({"volume name \"" + std::string(name) + "\" must be a DNS-1123 label", vols[i], path, {}});
-      else if (!volumes.insert(name).second)
-        out.push_back({"volume name \"" + std::string(name) + "\" is used twice", get(vols[i], "name"), path, {}});
+      } else if (!volumes.insert(name).second) {
+        out.push_back({"volume name \"" + std::string(name) + "\" is used twice",
+                       get(vols[i], "name"),
+                       path,
+                       {}});
+      }
     }
     std::set<std::string_view> container_names;
     for (const ContainerRef& c : in.containers) {
@@ -361,29 +406,38 @@ class ObjectSchemaCheck final : public Check {
       if (str(c.node->get("image")).empty())
         out.push_back(container_violation(c, who(c) + " has no image", c.node, join_path(c.path, "image")));
       const auto ports = items(c.node->get("ports"));
-      for (std::size_t i = 0; i < ports.size(); ++i)
-        if (const Node* p = get(ports[i], "protocol"); p && !one_of(str(p), {"TCP", "UDP", "SCTP"}))
-          out.push_back(container_violation(c, who(c) + ": port protocol \"" + std::string(str(p)) +
-                                                   "\" is not TCP, UDP or SCTP",
-                                            p, join_path(index_path(join_path(c.path, "ports"), i), "protocol")));
+      for (std::size_t i = 0; i < ports.size(); ++i) {
+        if (const Node* p = get(ports[i], "protocol");
+            p && !one_of(str(p), {"TCP", "UDP", "SCTP"})) {
+          out.push_back(container_violation(
+              c, who(c) + ": port protocol \"" + std::string(str(p)) + "\" is not TCP, UDP or SCTP",
+              p, join_path(index_path(join_path(c.path, "ports"), i), "protocol")));
+        }
+      }
       const auto env = items(c.node->get("env"));
-      for (std::size_t i = 0; i < env.size(); ++i)
-        if (str(get(env[i], "name")).empty())
-          out.push_back(container_violation(c, who(c) + ": env[" + std::to_string(i) + "] has no name", env[i],
-                                            join_path(index_path(join_path(c.path, "env"), i), "name")));
+      for (std::size_t i = 0; i < env.size(); ++i) {
+        if (str(get(env[i], "name")).empty()) {
+          out.push_back(container_violation(
+              c, who(c) + ": env[" + std::to_string(i) + "] has no name", env[i],
+              join_path(index_path(join_path(c.path, "env"), i), "name")));
+        }
+      }
       check_resources(c, out);
       const auto mounts = items(c.node->get("volumeMounts"));
       for (std::size_t i = 0; i < mounts.size(); ++i) {
         const std::string path = index_path(join_path(c.path, "volumeMounts"), i);
         const std::string_view name = str(get(mounts[i], "name"));
-        if (!volumes.count(name))
-          out.push_back(container_violation(c, who(c) + " mounts volume \"" + std::string(name) +
-                                                   "\", which the pod does not declare",
+        if (!volumes.count(name)) {
+          out.push_back(container_violation(c,
+                                            who(c) + " mounts volume \"" + std::string(name) +
+                                                "\", which the pod does not declare",
                                             mounts[i], join_path(path, "name")));
-        if (str(get(mounts[i], "mountPath")).empty())
-          out.push_back(container_violation(c, who(c) + ": volumeMounts[" + std::to_string(i) +
-                                                   "] has no mountPath",
-                                            mounts[i], join_path(path, "mountPath")));
+        }
+        if (str(get(mounts[i], "mountPath")).empty()) {
+          out.push_back(container_violation(
+              c, who(c) + ": volumeMounts[" + std::to_string(i) + "] has no mountPath", mounts[i],
+              join_path(path, "mountPath")));
+        }
       }
     }
   }
@@ -432,8 +486,8 @@ class SubPathMountCheck final : public Check {
                       " (scan the cluster or its snapshot, or set params.kubernetesVersion)";
     for (const ContainerRef& c : in.containers) {
       const auto mounts = items(c.node->get("volumeMounts"));
-      for (std::size_t i = 0; i < mounts.size(); ++i)
-        for (std::string_view field : {"subPath", "subPathExpr"})
+      for (std::size_t i = 0; i < mounts.size(); ++i) {
+        for (std::string_view field : {"subPath", "subPathExpr"}) {
           if (const Node* sp = get(mounts[i], field); !str(sp).empty()) {
             out.push_back(container_violation(
                 c, who(c) + " mounts volume \"" + std::string(str(get(mounts[i], "name"))) + "\" with " +
@@ -441,6 +495,8 @@ class SubPathMountCheck final : public Check {
                 sp, join_path(index_path(join_path(c.path, "volumeMounts"), i), field)));
             break;
           }
+        }
+      }
     }
     return outcome(true, out);
   }
@@ -470,11 +526,14 @@ class VolumeSourceCheck final : public Check {
         if (listed(e.key->text())) report(e.key->text(), e.value, join_path(path, e.key->text()));
         if (e.key->text() != "projected") continue;
         const auto projected = items(get(e.value, "sources"));
-        for (std::size_t j = 0; j < projected.size(); ++j)
-          for (const MapEntry& p : entries(projected[j]))
-            if (listed(p.key->text()))
+        for (std::size_t j = 0; j < projected.size(); ++j) {
+          for (const MapEntry& p : entries(projected[j])) {
+            if (listed(p.key->text())) {
               report(p.key->text(), p.value,
                      join_path(index_path(join_path(path, "projected.sources"), j), p.key->text()));
+            }
+          }
+        }
       }
     }
     return outcome(true, out);

@@ -55,9 +55,10 @@ class NetworkPolicyCheck final : public Check {
       if (ps && !ps->is_null()) return Outcome::Pass;
       for (std::string_view dir : {"ingress", "egress"}) {
         const std::string_view peers = dir == "ingress" ? "from" : "to";
-        for (const Node* rule : items(get(spec, dir)))
+        for (const Node* rule : items(get(spec, dir))) {
           for (const Node* peer : items(get(rule, peers)))
             if (get(peer, "podSelector") || get(peer, "namespaceSelector")) return Outcome::Pass;
+        }
       }
       out.push_back(
           {"NetworkPolicy has no podSelector and no peer podSelector or namespaceSelector",
@@ -133,22 +134,25 @@ class ContainerPortsCheck final : public Check {
           if (auto v = cp->as_int()) num = *v;
         const Node* name = get(p, "name");
         if (mode == Mode::Privileged) {
-          if (num > 0 && num < below)
+          if (num > 0 && num < below) {
             out.push_back({who + " listens on privileged port " + std::to_string(num) + " (below " +
                                std::to_string(below) + ")",
                            cp, join_path(ppath, "containerPort"), std::string(c.name)});
+          }
           continue;
         }
-        if (num < 1 || num > 65535)
+        if (num < 1 || num > 65535) {
           out.push_back({who + " port " + index_path("ports", i - 1) +
                              (cp ? " has an invalid containerPort \"" + std::string(str(cp)) + "\""
                                  : " has no containerPort"),
                          cp ? cp : p, join_path(ppath, "containerPort"), std::string(c.name)});
+        }
         if (const Node* hp = get(p, "hostPort")) {
           const auto h = hp->as_int();
-          if (!h || *h < 0 || *h > 65535)
+          if (!h || *h < 0 || *h > 65535) {
             out.push_back({who + " has an invalid hostPort \"" + std::string(str(hp)) + "\"", hp,
                            join_path(ppath, "hostPort"), std::string(c.name)});
+          }
         }
         if (!name || name->is_null()) continue;
         const std::string_view n = str(name);
@@ -159,11 +163,12 @@ class ContainerPortsCheck final : public Check {
           continue;
         }
         auto [it, fresh] = seen.emplace(std::string(n), std::string(c.name));
-        if (!fresh)
+        if (!fresh) {
           out.push_back({who + " port name \"" + std::string(n) +
                              "\" is already used by container \"" + it->second +
                              "\" (port names must be unique in a pod)",
                          name, join_path(ppath, "name"), std::string(c.name)});
+        }
       }
     }
     if (!any) return Outcome::NotApplicable;
@@ -197,11 +202,12 @@ class ServiceExposureCheck final : public Check {
                        p,
                        {}});
       }
-      if (const Node* en = get(spec, "externalName"); en && !str(en).empty())
+      if (const Node* en = get(spec, "externalName"); en && !str(en).empty()) {
         out.push_back({"Service is an alias (externalName) for \"" + std::string(str(en)) + "\"",
                        en,
                        join_path(spec_path, "externalName"),
                        {}});
+      }
       return out.empty() ? Outcome::Pass : Outcome::Fail;
     }
     const Node* type = get(spec, "type");

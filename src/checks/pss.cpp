@@ -116,14 +116,17 @@ void app_armor(Sink& s, const std::vector<ContainerRef>& cs) {
     std::string_view t = str(get(profile, "type"));
     return t == "RuntimeDefault" || t == "Localhost";
   };
-  if (const Node* p = get(s.pod_sc(), "appArmorProfile"); present(p) && !field_ok(p))
+  if (const Node* p = get(s.pod_sc(), "appArmorProfile"); present(p) && !field_ok(p)) {
     s.add("pod sets a forbidden AppArmor profile type " + quote(str(get(p, "type"))), p,
           s.pod_sc_path("appArmorProfile.type"));
-  for (const ContainerRef& c : cs)
+  }
+  for (const ContainerRef& c : cs) {
     if (const Node* p = get(c.node->get("securityContext"), "appArmorProfile");
-        present(p) && !field_ok(p))
+        present(p) && !field_ok(p)) {
       s.add(describe(c) + " sets a forbidden AppArmor profile type " + quote(str(get(p, "type"))),
             p, sc_path(c, "appArmorProfile.type"), c.name);
+    }
+  }
 }
 
 void capabilities_baseline(Sink& s, const std::vector<ContainerRef>& cs) {
@@ -135,28 +138,32 @@ void capabilities_baseline(Sink& s, const std::vector<ContainerRef>& cs) {
     std::size_t i = 0;
     for (const Node* cap : items(add)) {
       std::string_view name = str(cap);
-      if (std::find(kAllowed.begin(), kAllowed.end(), name) == kAllowed.end())
+      if (std::find(kAllowed.begin(), kAllowed.end(), name) == kAllowed.end()) {
         s.add(describe(c) + " adds non-default capability " + quote(name), cap,
               index_path(sc_path(c, "capabilities.add"), i), c.name);
+      }
       ++i;
     }
   }
 }
 
 void host_namespaces(Sink& s) {
-  for (std::string_view f : {"hostNetwork", "hostPID", "hostIPC"})
-    if (const Node* n = s.spec()->get(f); is_true(n))
+  for (std::string_view f : {"hostNetwork", "hostPID", "hostIPC"}) {
+    if (const Node* n = s.spec()->get(f); is_true(n)) {
       s.add("pod shares the host's namespaces: " + std::string(f) + "=true", n,
             join_path(s.pod().spec_path, f));
+    }
+  }
 }
 
 void host_path_volumes(Sink& s) {
   std::size_t i = 0;
   for (const Node* v : items(s.spec()->get("volumes"))) {
-    if (const Node* hp = get(v, "hostPath"); present(hp))
+    if (const Node* hp = get(v, "hostPath"); present(hp)) {
       s.add("volume " + quote(str(get(v, "name"))) + " mounts a hostPath (" +
                 std::string(str(get(hp, "path"))) + ")",
             hp, join_path(index_path(join_path(s.pod().spec_path, "volumes"), i), "hostPath"));
+    }
     ++i;
   }
 }
@@ -166,27 +173,32 @@ void host_ports(Sink& s, const std::vector<ContainerRef>& cs) {
     std::size_t i = 0;
     for (const Node* p : items(c.node->get("ports"))) {
       const Node* hp = get(p, "hostPort");
-      if (present(hp) && hp->as_int() != 0)
+      if (present(hp) && hp->as_int() != 0) {
         s.add(describe(c) + " uses hostPort " + std::string(hp->text()), hp,
               join_path(index_path(join_path(c.path, "ports"), i), "hostPort"), c.name);
+      }
       ++i;
     }
   }
 }
 
 void privileged(Sink& s, const std::vector<ContainerRef>& cs) {
-  for (const ContainerRef& c : cs)
-    if (const Node* p = get(c.node->get("securityContext"), "privileged"); is_true(p))
+  for (const ContainerRef& c : cs) {
+    if (const Node* p = get(c.node->get("securityContext"), "privileged"); is_true(p)) {
       s.add(describe(c) + " must not set securityContext.privileged=true", p,
             sc_path(c, "privileged"), c.name);
+    }
+  }
 }
 
 void proc_mount(Sink& s, const std::vector<ContainerRef>& cs) {
-  for (const ContainerRef& c : cs)
+  for (const ContainerRef& c : cs) {
     if (const Node* p = get(c.node->get("securityContext"), "procMount");
-        present(p) && p->text() != "Default")
+        present(p) && p->text() != "Default") {
       s.add(describe(c) + " must not set securityContext.procMount to " + quote(p->text()), p,
             sc_path(c, "procMount"), c.name);
+    }
+  }
 }
 
 bool seccomp_annotation_ok(std::string_view v) {
@@ -204,26 +216,31 @@ void seccomp_baseline(Sink& s, const std::vector<ContainerRef>& cs, int minor) {
     const Node* ann = get(s.pod().meta, "annotations");
     const std::string ann_path = join_path(s.pod().meta_path, "annotations");
     static constexpr std::string_view kPod = "seccomp.security.alpha.kubernetes.io/pod";
-    if (const Node* v = get(ann, kPod); v && !seccomp_annotation_ok(str(v)))
+    if (const Node* v = get(ann, kPod); v && !seccomp_annotation_ok(str(v))) {
       s.add("forbidden annotation " + std::string(kPod) + "=" + quote(str(v)), v,
             join_path(ann_path, kPod));
+    }
     for (const ContainerRef& c : cs) {
       std::string key = "container.seccomp.security.alpha.kubernetes.io/" + std::string(c.name);
-      if (const Node* v = get(ann, key); v && !seccomp_annotation_ok(str(v)))
+      if (const Node* v = get(ann, key); v && !seccomp_annotation_ok(str(v))) {
         s.add("forbidden annotation " + key + "=" + quote(str(v)), v, join_path(ann_path, key),
               c.name);
+      }
     }
     return;
   }
-  if (const Node* p = get(s.pod_sc(), "seccompProfile"); present(p) && !seccomp_type_ok(p))
+  if (const Node* p = get(s.pod_sc(), "seccompProfile"); present(p) && !seccomp_type_ok(p)) {
     s.add("pod must not set securityContext.seccompProfile.type to " + quote(str(get(p, "type"))),
           p, s.pod_sc_path("seccompProfile.type"));
-  for (const ContainerRef& c : cs)
+  }
+  for (const ContainerRef& c : cs) {
     if (const Node* p = get(c.node->get("securityContext"), "seccompProfile");
-        present(p) && !seccomp_type_ok(p))
+        present(p) && !seccomp_type_ok(p)) {
       s.add(describe(c) + " must not set securityContext.seccompProfile.type to " +
                 quote(str(get(p, "type"))),
             p, sc_path(c, "seccompProfile.type"), c.name);
+    }
+  }
 }
 
 void selinux_options(Sink& s, const std::vector<ContainerRef>& cs, int minor) {
@@ -235,19 +252,22 @@ void selinux_options(Sink& s, const std::vector<ContainerRef>& cs, int minor) {
                          type == "container_kvm_t" || (minor >= 31 && type == "container_engine_t");
     std::string problems;
     if (!type_ok) problems += "type " + quote(type);
-    for (std::string_view f : {"user", "role"})
+    for (std::string_view f : {"user", "role"}) {
       if (!str(get(opts, f)).empty()) {
         if (!problems.empty()) problems += "; ";
         problems += std::string(f) + " may not be set";
       }
-    if (!problems.empty())
+    }
+    if (!problems.empty()) {
       s.add(who + " sets forbidden securityContext.seLinuxOptions: " + problems, opts,
             std::move(path), container);
+    }
   };
   check(get(s.pod_sc(), "seLinuxOptions"), "pod", s.pod_sc_path("seLinuxOptions"), {});
-  for (const ContainerRef& c : cs)
+  for (const ContainerRef& c : cs) {
     check(get(c.node->get("securityContext"), "seLinuxOptions"), describe(c),
           sc_path(c, "seLinuxOptions"), c.name);
+  }
 }
 
 bool sysctl_allowed(std::string_view name, int minor) {
@@ -279,37 +299,44 @@ void sysctls(Sink& s, int minor) {
   std::size_t i = 0;
   for (const Node* sc : items(get(s.pod_sc(), "sysctls"))) {
     std::string_view name = str(get(sc, "name"));
-    if (!sysctl_allowed(name, minor))
+    if (!sysctl_allowed(name, minor)) {
       s.add("forbidden sysctl " + quote(name), sc,
             join_path(index_path(s.pod_sc_path("sysctls"), i), "name"));
+    }
     ++i;
   }
 }
 
 void windows_host_process(Sink& s, const std::vector<ContainerRef>& cs) {
-  if (const Node* hp = get(get(s.pod_sc(), "windowsOptions"), "hostProcess"); is_true(hp))
+  if (const Node* hp = get(get(s.pod_sc(), "windowsOptions"), "hostProcess"); is_true(hp)) {
     s.add("pod must not set securityContext.windowsOptions.hostProcess=true", hp,
           s.pod_sc_path("windowsOptions.hostProcess"));
-  for (const ContainerRef& c : cs)
+  }
+  for (const ContainerRef& c : cs) {
     if (const Node* hp = get(get(c.node->get("securityContext"), "windowsOptions"), "hostProcess");
-        is_true(hp))
+        is_true(hp)) {
       s.add(describe(c) + " must not set securityContext.windowsOptions.hostProcess=true", hp,
             sc_path(c, "windowsOptions.hostProcess"), c.name);
+    }
+  }
 }
 
 void host_probes(Sink& s, const std::vector<ContainerRef>& cs) {
   auto check_handler = [&](const ContainerRef& c, const Node* handler, const std::string& path) {
-    for (std::string_view kind : {"httpGet", "tcpSocket"})
-      if (const Node* host = get(get(handler, kind), "host"); !str(host).empty())
+    for (std::string_view kind : {"httpGet", "tcpSocket"}) {
+      if (const Node* host = get(get(handler, kind), "host"); !str(host).empty()) {
         s.add(describe(c) + " uses probe or lifecycle host " + quote(host->text()), host,
               join_path(join_path(path, kind), "host"), c.name);
+      }
+    }
   };
   for (const ContainerRef& c : cs) {
     for (std::string_view probe : {"livenessProbe", "readinessProbe", "startupProbe"})
       check_handler(c, c.node->get(probe), join_path(c.path, probe));
-    for (std::string_view hook : {"postStart", "preStop"})
+    for (std::string_view hook : {"postStart", "preStop"}) {
       check_handler(c, get(c.node->get("lifecycle"), hook),
                     join_path(join_path(c.path, "lifecycle"), hook));
+    }
   }
 }
 
@@ -331,12 +358,13 @@ void restricted_volumes(Sink& s) {
       }
     }
     // A volume with no source at all is defaulted to emptyDir by the API.
-    if (!allowed && restricted)
+    if (!allowed && restricted) {
       s.add("volume " + quote(str(get(v, "name"))) + " uses restricted volume type " +
                 quote(restricted->key->text()),
             restricted->key,
             join_path(index_path(join_path(s.pod().spec_path, "volumes"), i),
                       restricted->key->text()));
+    }
     ++i;
   }
 }
@@ -344,9 +372,10 @@ void restricted_volumes(Sink& s) {
 void run_as_non_root(Sink& s, const std::vector<ContainerRef>& cs, int minor) {
   if (minor >= 35 && user_namespaced(s.spec())) return;
   const Node* pod_value = get(s.pod_sc(), "runAsNonRoot");
-  if (is_false(pod_value))
+  if (is_false(pod_value)) {
     s.add("pod must not set securityContext.runAsNonRoot=false", pod_value,
           s.pod_sc_path("runAsNonRoot"));
+  }
   const bool pod_true = is_true(pod_value);
   for (const ContainerRef& c : cs) {
     const Node* v = get(c.node->get("securityContext"), "runAsNonRoot");
@@ -364,9 +393,10 @@ void allow_privilege_escalation(Sink& s, const std::vector<ContainerRef>& cs, in
   if (minor >= 25 && is_windows(s.spec())) return;
   for (const ContainerRef& c : cs) {
     const Node* v = get(c.node->get("securityContext"), "allowPrivilegeEscalation");
-    if (!is_false(v))
+    if (!is_false(v)) {
       s.add(describe(c) + " must set securityContext.allowPrivilegeEscalation=false",
             v ? v : c.node, sc_path(c, "allowPrivilegeEscalation"), c.name);
+    }
   }
 }
 
@@ -374,17 +404,19 @@ void seccomp_restricted(Sink& s, const std::vector<ContainerRef>& cs, int minor)
   if (minor >= 25 && is_windows(s.spec())) return;
   const Node* pod_profile = get(s.pod_sc(), "seccompProfile");
   const bool pod_ok = present(pod_profile) && seccomp_type_ok(pod_profile);
-  if (present(pod_profile) && !pod_ok)
+  if (present(pod_profile) && !pod_ok) {
     s.add("pod must not set securityContext.seccompProfile.type to " +
               quote(str(get(pod_profile, "type"))),
           pod_profile, s.pod_sc_path("seccompProfile.type"));
+  }
   for (const ContainerRef& c : cs) {
     const Node* p = get(c.node->get("securityContext"), "seccompProfile");
     if (present(p)) {
-      if (!seccomp_type_ok(p))
+      if (!seccomp_type_ok(p)) {
         s.add(describe(c) + " must not set securityContext.seccompProfile.type to " +
                   quote(str(get(p, "type"))),
               p, sc_path(c, "seccompProfile.type"), c.name);
+      }
     } else if (!pod_ok) {
       s.add("pod or " + describe(c) +
                 " must set securityContext.seccompProfile.type to \"RuntimeDefault\" or "
@@ -402,16 +434,20 @@ void capabilities_restricted(Sink& s, const std::vector<ContainerRef>& cs, int m
     bool drops_all = false;
     for (const Node* d : items(drop))
       if (str(d) == "ALL") drops_all = true;
-    if (!drops_all)
+    if (!drops_all) {
       s.add(describe(c) + " must set securityContext.capabilities.drop=[\"ALL\"]",
-            present(drop) ? drop : present(caps) ? caps : c.node, sc_path(c, "capabilities.drop"),
-            c.name);
+            present(drop)   ? drop
+            : present(caps) ? caps
+                            : c.node,
+            sc_path(c, "capabilities.drop"), c.name);
+    }
     std::size_t i = 0;
     for (const Node* a : items(get(caps, "add"))) {
-      if (str(a) != "NET_BIND_SERVICE")
+      if (str(a) != "NET_BIND_SERVICE") {
         s.add(describe(c) + " must not include " + quote(str(a)) +
                   " in securityContext.capabilities.add",
               a, index_path(sc_path(c, "capabilities.add"), i), c.name);
+      }
       ++i;
     }
   }
@@ -421,9 +457,10 @@ void run_as_user(Sink& s, const std::vector<ContainerRef>& cs, int minor) {
   if (minor >= 35 && user_namespaced(s.spec())) return;
   if (const Node* v = get(s.pod_sc(), "runAsUser"); v && v->as_int() == 0)
     s.add("pod must not set runAsUser=0", v, s.pod_sc_path("runAsUser"));
-  for (const ContainerRef& c : cs)
+  for (const ContainerRef& c : cs) {
     if (const Node* v = get(c.node->get("securityContext"), "runAsUser"); v && v->as_int() == 0)
       s.add(describe(c) + " must not set runAsUser=0", v, sc_path(c, "runAsUser"), c.name);
+  }
 }
 
 class PssCheck final : public Check {

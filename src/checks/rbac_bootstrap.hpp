@@ -68,9 +68,9 @@ bool listed_in(const std::array<std::string_view, N>& list, std::string_view nam
 
 // True for an object kube-apiserver's RBAC bootstrap policy creates.
 inline bool is_bootstrap_rbac(std::string_view kind, std::string_view ns, std::string_view name) {
-  constexpr std::string_view controller = "system:controller:";
-  const bool controller_object = name.substr(0, controller.size()) == controller &&
-                                 listed_in(kBootstrapControllers, name.substr(controller.size()));
+  constexpr std::string_view kController = "system:controller:";
+  const bool controller_object = name.substr(0, kController.size()) == kController &&
+                                 listed_in(kBootstrapControllers, name.substr(kController.size()));
   if (kind == "ClusterRole") return listed_in(kBootstrapClusterRoles, name) || controller_object;
   if (kind == "ClusterRoleBinding")
     return listed_in(kBootstrapClusterRoleBindings, name) || controller_object;

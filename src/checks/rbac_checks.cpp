@@ -168,12 +168,14 @@ class RbacRulesCheck final : public Check {
             ++j;
           }
         }
-        if (first)
-          out.push_back({std::string(in.obj.kind) + " " + index_path("rules", index) +
-                             " uses the wildcard \"*\" in " + join(fields),
-                         first,
-                         index_path(join_path(index_path(rules_path, index), first_field), first_index),
-                         {}});
+        if (first) {
+          out.push_back(
+              {std::string(in.obj.kind) + " " + index_path("rules", index) +
+                   " uses the wildcard \"*\" in " + join(fields),
+               first,
+               index_path(join_path(index_path(rules_path, index), first_field), first_index),
+               {}});
+        }
         continue;
       }
       check_access(in, rule, index, rules_path, out);

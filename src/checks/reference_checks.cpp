@@ -11,6 +11,7 @@
 #include "checks/facts.hpp"
 #include "checks/registry.hpp"
 #include "core/glob.hpp"
+#include "core/label_index.hpp"
 
 namespace kg {
 namespace {
@@ -149,13 +150,14 @@ class Autoscaling final : public SetCheck {
               const std::int64_t n = w.replicas.value_or(1);
               if (n == 0) continue;  // scaled to zero on purpose
               evaluated = true;
-              if (min_available >= n)
+              if (min_available >= n) {
                 violations.push_back({"minAvailable is " + std::to_string(min_available) + ", but " +
                                           o.kind + " \"" + o.name + "\" runs " +
                                           plural(n, "replica", "replicas") +
                                           (w.replicas_line ? "" : " (spec.replicas unset)") +
                                           "; no pod can be evicted and node drains block",
                                       "spec.minAvailable", pm.min_available_at.line, pm.min_available_at.column, {}});
+              }
               continue;
             }
             evaluated = true;
@@ -295,6 +297,9 @@ class ReferenceTarget final : public SetCheck {
 
   static void network_policy_peer(const Inventory& inv, SetSink& sink) {
     const Workloads& workloads = Workloads::of(inv);
+    PerNamespace<LabeledIndex> by_labels(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return workloads.in(inv, ns); },
+        [&](std::size_t wi) -> const Labels& { return workloads.rows[wi].pod_labels; });
     for (const NetworkPolicyFacts& np : NetworkPolicies::of(inv).rows) {
       const ObjectFacts& o = inv.objects[np.object];
       std::vector<SetViolation> violations;
@@ -302,15 +307,16 @@ class ReferenceTarget final : public SetCheck {
       for (const NetworkPolicyFacts::Peer& peer : np.peers) {
         if (peer.selector.empty()) continue;  // {} is every pod of the namespace, present or future
         evaluated = true;
-        const auto& in_ns = workloads.in(inv, o.ns);
+        const auto& in_ns = by_labels.in(o.ns).candidates(peer.selector);
         const bool any = std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t wi) {
           return peer.selector.matches(workloads.rows[wi].pod_labels);
         });
-        if (!any)
+        if (!any) {
           violations.push_back({"peer podSelector (" + describe_selector(peer.selector) +
                                     ") matches no pod template in " + checks::namespace_phrase(o.ns) +
                                     ", so this rule allows nothing (a typo in a label?)",
                                 peer.path, peer.line, peer.column, {}});
+        }
       }
       if (!evaluated) continue;
       if (violations.empty()) {
@@ -323,6 +329,9 @@ class ReferenceTarget final : public SetCheck {
 
   static void service_target_port(const Inventory& inv, SetSink& sink) {
     const Workloads& workloads = Workloads::of(inv);
+    PerNamespace<LabeledIndex> by_labels(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return workloads.in(inv, ns); },
+        [&](std::size_t wi) -> const Labels& { return workloads.rows[wi].pod_labels; });
     for (const ServiceFacts& s : Services::of(inv).rows) {
       if (!s.selector.present || s.type == "ExternalName") continue;
       const bool named = std::any_of(s.ports.begin(), s.ports.end(),
@@ -330,7 +339,7 @@ class ReferenceTarget final : public SetCheck {
       if (!named) continue;
       const ObjectFacts& o = inv.objects[s.object];
       std::vector<const WorkloadFacts*> selected;
-      for (std::size_t wi : workloads.in(inv, o.ns)) {
+      for (std::size_t wi : by_labels.in(o.ns).candidates(s.selector)) {
         const WorkloadFacts& w = workloads.rows[wi];
         if (top_level(inv, w) && s.selector.matches(w.pod_labels)) selected.push_back(&w);
       }
@@ -348,11 +357,12 @@ class ReferenceTarget final : public SetCheck {
         const bool declared = std::any_of(selected.begin(), selected.end(), [&](const WorkloadFacts* w) {
           return std::find(w->port_names.begin(), w->port_names.end(), p.target_port_name) != w->port_names.end();
         });
-        if (!declared)
+        if (!declared) {
           violations.push_back({"targetPort \"" + p.target_port_name +
                                     "\" is not a port name of any container of the pods this Service selects (" +
                                     names + "); traffic to port " + std::to_string(p.port) + " has nowhere to go",
                                 join_path(p.path, "targetPort"), p.line, p.column, {}});
+        }
       }
       if (violations.empty()) {
         sink.pass(s.object);
@@ -396,10 +406,11 @@ class ReferenceTarget final : public SetCheck {
                 return r.port_name.empty() ? p.port == r.port_number : p.name == r.port_name;
               });
             });
-        if (!port_ok)
+        if (!port_ok) {
           violations.push_back({"Service \"" + r.service + "\" has no port " +
                                     (r.port_name.empty() ? std::to_string(r.port_number) : "named \"" + r.port_name + "\""),
                                 r.path, r.line, r.column, {}});
+        }
       }
       if (!evaluated) continue;
       if (violations.empty()) {
@@ -422,9 +433,10 @@ class ReferenceTarget final : public SetCheck {
           return m.selector.matches(inv.objects[s.object].labels);
         });
       } else {
-        for (const std::string& ns : namespaces)
+        for (const std::string& ns : namespaces) {
           for (std::size_t si : services.in(inv, ns))
             found |= m.selector.matches(inv.objects[services.rows[si].object].labels);
+        }
       }
       if (found) {
         sink.pass(m.object);
@@ -463,10 +475,11 @@ class ReferenceTarget final : public SetCheck {
         const bool has_key = std::any_of(it->second.begin(), it->second.end(), [&](const DataSourceFacts* d) {
           return !d->keys_known || std::find(d->keys.begin(), d->keys.end(), r.key) != d->keys.end();
         });
-        if (!has_key)
+        if (!has_key) {
           violations.push_back({checks::describe_container(r.container, r.path) + " reads key \"" + r.key + "\" of " + r.kind +
                                     " \"" + r.name + "\", which has no such key; the pod will not start",
                                 r.path, r.line, r.column, r.container});
+        }
       }
       if (violations.empty()) {
         sink.pass(w.object);
@@ -497,10 +510,11 @@ class ReferenceTarget final : public SetCheck {
             return glob_match(g, img.image) || glob_match(g, full);
           });
         });
-        if (!covered)
+        if (!covered) {
           violations.push_back({checks::describe_container(img.container, img.path) + " runs \"" + img.image +
                                     "\", which no enforcing image-verification policy in this input covers, so an unsigned or re-tagged image is admitted",
                                 img.path, img.line, img.column, img.container});
+        }
       }
       if (violations.empty()) {
         sink.pass(w.object);
@@ -516,13 +530,31 @@ class ReferenceTarget final : public SetCheck {
     std::unordered_map<std::string, const ServiceReference*> routed;  // "ns/service" → first reference
     for (const ServiceReference& r : ServiceReferences::of(inv).rows)
       if (r.external) routed.emplace(r.ns + "/" + r.service, &r);
-    const Services& services = Services::of(inv);
+    // Only a Service that exposes (NodePort, LoadBalancer, or routed to from
+    // outside) can make `via`: the others are not indexed at all.
+    const Services& service_table = Services::of(inv);
+    std::unordered_map<std::string, std::vector<std::size_t>> exposing;
+    for (std::size_t si = 0; si < service_table.rows.size(); ++si) {
+      const ServiceFacts& s = service_table.rows[si];
+      const ObjectFacts& so = inv.objects[s.object];
+      if (s.type == "NodePort" || s.type == "LoadBalancer" || routed.count(so.ns + "/" + so.name))
+        exposing[so.ns].push_back(si);
+    }
+    const std::vector<std::size_t> none;
+    PerNamespace<SelectorIndex> services(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& {
+          auto it = exposing.find(ns);
+          return it == exposing.end() ? none : it->second;
+        },
+        [&](std::size_t si) -> const LabelSelector& { return service_table.rows[si].selector; });
+    std::vector<std::size_t> candidates;
     for (const WorkloadFacts& w : Workloads::of(inv).rows) {
       if (!w.long_running || !top_level(inv, w)) continue;
       const ObjectFacts& o = inv.objects[w.object];
       std::string via;
-      for (std::size_t si : services.in(inv, o.ns)) {
-        const ServiceFacts& s = services.rows[si];
+      services.in(o.ns).candidates(w.pod_labels, candidates);
+      for (std::size_t si : candidates) {
+        const ServiceFacts& s = service_table.rows[si];
         if (!s.selector.matches(w.pod_labels)) continue;
         const ObjectFacts& so = inv.objects[s.object];
         if (s.type == "NodePort" || s.type == "LoadBalancer") {
@@ -588,11 +620,12 @@ std::unique_ptr<SetCheck> compile_reference_target_check(const Params& params, s
   };
   auto c = std::make_unique<ReferenceTarget>();
   const std::string_view ref = params.string("reference");
-  for (const auto& [name, value] : kReferences)
+  for (const auto& [name, value] : kReferences) {
     if (name == ref) {
       c->reference = value;
       return c;
     }
+  }
   error =
       "reference must be statefulset-service, network-policy-peer, service-target-port, ingress-backend, "
       "route-backend, service-monitor, env-source, image-signature-policy or exposed-workload";

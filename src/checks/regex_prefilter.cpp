@@ -230,12 +230,13 @@ class Analyzer {
     auto require = [&](const Requirement& group) {
       if (group.none() || all.size() * group.any_of.size() > kMaxConjunctions) return;
       std::vector<Conjunction> product;
-      for (const Conjunction& c : all)
+      for (const Conjunction& c : all) {
         for (const Conjunction& g : group.any_of) {
           Conjunction both = c;
           both.insert(both.end(), g.begin(), g.end());
           product.push_back(std::move(both));
         }
+      }
       all = std::move(product);
     };
     while (!failed_ && i_ < p_.size() && p_[i_] != '|' && p_[i_] != ')') {

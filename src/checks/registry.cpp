@@ -619,10 +619,11 @@ bool compile_rule(Rule& rule, const Node* params, std::vector<ParamProblem>& pro
     if (error.empty()) error = "invalid parameters";
     // Templates name the parameter first ("mode must be ..."): point at it.
     const Node* at = params;
-    for (const ParamSpec& s : tmpl->params)
+    for (const ParamSpec& s : tmpl->params) {
       if (error.size() > s.name.size() && error.compare(0, s.name.size(), s.name) == 0 &&
           (error[s.name.size()] == ' ' || error[s.name.size()] == '[' || error[s.name.size()] == ':'))
         if (const Node* n = get(params, s.name)) at = n;
+    }
     problems.push_back({at, std::move(error)});
     return false;
   }

@@ -224,16 +224,17 @@ class SecurityCheck final : public Check {
       const auto id = e.value ? e.value->as_int() : std::nullopt;
       if (id && *id > threshold) continue;
       const std::string limit = std::to_string(threshold);
-      if (id)
+      if (id) {
         add(out,
             describe(c) + " runs with " + id_field + " " + std::to_string(*id) +
                 ", which is not above " + limit + " and may collide with a host account",
             e.value, e.path, c.name);
-      else
+      } else {
         add(out,
             describe(c) + " does not set " + id_field + " (pod or container); set one above " +
                 limit,
             c.node, e.path, c.name);
+      }
     }
   }
 
@@ -241,22 +242,27 @@ class SecurityCheck final : public Check {
                          std::vector<Violation>& out) {
     const Node* psc = pod.spec->get("securityContext");
     const std::string psc_path = join_path(pod.spec_path, "securityContext");
-    for (std::string_view f : {"runAsGroup", "fsGroup"})
-      if (const Node* v = get(psc, f); v && v->as_int() == 0)
+    for (std::string_view f : {"runAsGroup", "fsGroup"}) {
+      if (const Node* v = get(psc, f); v && v->as_int() == 0) {
         add(out, "pod sets securityContext." + std::string(f) + ": 0 (the root group)", v,
             join_path(psc_path, f));
+      }
+    }
     std::size_t i = 0;
     for (const Node* g : items(get(psc, "supplementalGroups"))) {
-      if (g->as_int() == 0)
+      if (g->as_int() == 0) {
         add(out, "pod lists the root group 0 in securityContext.supplementalGroups", g,
             index_path(join_path(psc_path, "supplementalGroups"), i));
+      }
       ++i;
     }
-    for (const ContainerRef& c : cs)
+    for (const ContainerRef& c : cs) {
       if (const Node* v = get(c.node->get("securityContext"), "runAsGroup");
-          v && v->as_int() == 0)
+          v && v->as_int() == 0) {
         add(out, describe(c) + " sets securityContext.runAsGroup: 0 (the root group)", v,
             sc_path(c, "runAsGroup"), c.name);
+      }
+    }
   }
 
   static void security_context_missing(const PodView& pod, const std::vector<ContainerRef>& cs,
@@ -321,12 +327,13 @@ class SecurityCheck final : public Check {
           key == kSeccompPodAnnotation ? std::string_view{} : key.substr(kSeccompContainerPrefix.size());
       std::string_view v = str(e.value);
       if (only_unconfined) {
-        if (v == "unconfined")
+        if (v == "unconfined") {
           add(out,
               "annotation " + std::string(key) +
                   " is \"unconfined\": the API server copies it into the pod's seccompProfile, "
                   "disabling seccomp",
               e.value, join_path(base, key), container);
+        }
       } else {
         add(out,
             "deprecated annotation " + std::string(key) +
@@ -438,11 +445,12 @@ class CapabilitiesCheck final : public Check {
       std::size_t i = 0;
       for (const Node* cap : items(get(capsn, "add"))) {
         const bool bad = mode == CapMode::AddForbidden ? listed(str(cap)) : !listed(str(cap));
-        if (bad)
+        if (bad) {
           add(out,
               describe(c) + " adds capability " + quote(str(cap)) +
                   (mode == CapMode::AddForbidden ? "" : ", which is not in the allowed set"),
               cap, index_path(sc_path(c, "capabilities.add"), i), c.name);
+        }
         ++i;
       }
     }
@@ -520,31 +528,34 @@ class HostPathCheck final : public Check {
       for (const Node* v : items(in.pod.spec->get("volumes"))) {
         const Node* hp = get(v, "hostPath");
         const Node* path = get(hp, "path");
-        if (present(hp) && matching(str(path)))
+        if (present(hp) && matching(str(path))) {
           add(out,
               "volume " + quote(str(get(v, "name"))) + " mounts " + what + " (hostPath " +
                   quote(str(path)) + ")",
               path, join_path(index_path(vols_path, i), "hostPath.path"));
+        }
         ++i;
       }
       return out.empty() ? Outcome::Pass : Outcome::Fail;
     }
     std::vector<std::pair<std::string_view, std::string_view>> host_vols;  // name, path
-    for (const Node* v : items(in.pod.spec->get("volumes")))
+    for (const Node* v : items(in.pod.spec->get("volumes"))) {
       if (const Node* hp = get(v, "hostPath"); present(hp))
         host_vols.emplace_back(str(get(v, "name")), str(get(hp, "path")));
+    }
     for (const ContainerRef& c : containers_of(in.pod)) {
       std::size_t i = 0;
       for (const Node* m : items(c.node->get("volumeMounts"))) {
         std::string_view name = str(get(m, "name"));
         auto it = std::find_if(host_vols.begin(), host_vols.end(),
                                [&](const auto& hv) { return hv.first == name; });
-        if (it != host_vols.end() && !is_true(get(m, "readOnly")))
+        if (it != host_vols.end() && !is_true(get(m, "readOnly"))) {
           add(out,
               describe(c) + " mounts hostPath volume " + quote(name) + " (" + quote(it->second) +
                   ") writable at " + quote(str(get(m, "mountPath"))),
               get(m, "readOnly") ? get(m, "readOnly") : m,
               join_path(index_path(join_path(c.path, "volumeMounts"), i), "readOnly"), c.name);
+        }
         ++i;
       }
     }

@@ -27,9 +27,7 @@ namespace kg {
 namespace {
 
 using checks::describe;
-using checks::present;
 using checks::quote;
-using checks::starts_with;
 
 constexpr std::size_t kMaxLine = 512;           // longer lines are matched by their start
 constexpr std::size_t kMaxScanned = std::size_t{256} * 1024;  // per value
@@ -38,7 +36,7 @@ constexpr std::size_t kMaxScanned = std::size_t{256} * 1024;  // per value
 
 struct Pattern {
   std::string name;
-  std::regex re;
+  std::shared_ptr<const LazyRegex> re;
   std::vector<std::string> keywords;  // lower-case; empty = always run the regex
   RegexPrefilter required;            // what any match contains, derived from the pattern
 };
@@ -99,7 +97,7 @@ class Patterns {
       }
       try {
         const bool icase = (flags & std::regex::icase) != 0;
-        patterns_.push_back({name.empty() ? std::string(text) : name, compile_regex(params.regexes(), source, flags),
+        patterns_.push_back({name.empty() ? std::string(text) : name, compile_lazy_regex(params.regexes(), source, flags),
                              std::move(keywords), RegexPrefilter::analyze(source, icase)});
         if (!patterns_.back().keywords.empty()) any_keywords_ = true;
       } catch (const std::regex_error& e) {
@@ -148,7 +146,7 @@ class Patterns {
       for (const Pattern* p : live) {
         if (!has_keyword(*p, folded_line)) continue;
         if (!p->required.may_match(line)) continue;
-        if (std::regex_search(line.begin(), line.end(), p->re)) return p;
+        if (std::regex_search(line.begin(), line.end(), p->re->get())) return p;
       }
       if (nl == std::string_view::npos) break;
       offset += nl + 1;
@@ -184,11 +182,12 @@ class EnvVarCheck final : public Check {
       if (mode == EnvMode::SecretRef) {
         i = 0;
         for (const Node* e : items(c.node->get("envFrom"))) {
-          if (const Node* ref = get(e, "secretRef"); ref && !ref->is_null())
+          if (const Node* ref = get(e, "secretRef"); ref && !ref->is_null()) {
             out.push_back({describe(c) + " loads every key of Secret " +
                                quote(str(get(ref, "name"))) + " into environment variables",
                            ref, join_path(index_path(join_path(c.path, "envFrom"), i), "secretRef"),
                            std::string(c.name)});
+          }
           ++i;
         }
       }
@@ -205,17 +204,19 @@ class EnvVarCheck final : public Check {
     switch (mode) {
       case EnvMode::SecretRef: {
         const Node* ref = get(get(e, "valueFrom"), "secretKeyRef");
-        if (ref && !ref->is_null())
+        if (ref && !ref->is_null()) {
           out.push_back({describe(c) + " reads Secret " + quote(str(get(ref, "name"))) + " key " +
                              quote(str(get(ref, "key"))) + " into environment variable " +
                              quote(name),
                          ref, join_path(path, "valueFrom.secretKeyRef"), std::string(c.name)});
+        }
         return;
       }
       case EnvMode::Name:
-        if (names.search(name, in.ctx))
+        if (names.search(name, in.ctx)) {
           out.push_back({describe(c) + " sets environment variable " + quote(name), name_node,
                          join_path(path, "name"), std::string(c.name)});
+        }
         return;
       case EnvMode::Literal: {
         const Node* value = get(e, "value");

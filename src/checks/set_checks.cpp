@@ -9,6 +9,7 @@
 #include "checks/check_util.hpp"
 #include "checks/facts.hpp"
 #include "checks/registry.hpp"
+#include "core/label_index.hpp"
 
 namespace kg {
 namespace {
@@ -50,12 +51,32 @@ class NetworkCoverage final : public SetCheck {
   }
   bool require_both = false;
   void evaluate(const Inventory& inv, SetSink& sink) const override {
-    const NetworkPolicies& policies = NetworkPolicies::of(inv);
+    const NetworkPolicies& np_table = NetworkPolicies::of(inv);
+    PerNamespace<SelectorIndex> policies(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return np_table.in(inv, ns); },
+        [&](std::size_t ni) -> const LabelSelector& { return np_table.rows[ni].pod_selector; });
+    // Policies with podSelector {} select every pod of their namespace: their
+    // policy types are gathered once per namespace.
+    struct Everyone {
+      bool any = false, ingress = false, egress = false;
+    };
+    std::unordered_map<std::string, Everyone> everyone;
+    std::vector<std::size_t> candidates;
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];
-      bool ingress = false, egress = false, any = false;
-      for (std::size_t ni : policies.in(inv, o.ns)) {
-        const NetworkPolicyFacts& np = policies.rows[ni];
+      const SelectorIndex& index = policies.in(o.ns);
+      auto [all, fresh] = everyone.try_emplace(o.ns);
+      if (fresh) {
+        for (std::size_t ni : index.selecting_everything()) {
+          all->second.any = true;
+          all->second.ingress |= np_table.rows[ni].ingress_type;
+          all->second.egress |= np_table.rows[ni].egress_type;
+        }
+      }
+      bool ingress = all->second.ingress, egress = all->second.egress, any = all->second.any;
+      index.candidates(w.pod_labels, candidates, false);
+      for (std::size_t ni : candidates) {
+        const NetworkPolicyFacts& np = np_table.rows[ni];
         if (!np.pod_selector.matches(w.pod_labels)) continue;
         any = true;
         ingress |= np.ingress_type;
@@ -157,12 +178,14 @@ class NamespacePolicy final : public SetCheck {
       std::optional<std::size_t> subject = namespace_objects.count(ns)
                                                ? std::optional<std::size_t>(namespace_objects.at(ns))
                                                : std::nullopt;
-      if (!subject)
-        for (std::size_t wi : workloads.in(inv, ns))
+      if (!subject) {
+        for (std::size_t wi : workloads.in(inv, ns)) {
           if (!inv.controlled_by_input(workloads.rows[wi].object)) {
             subject = workloads.rows[wi].object;
             break;
           }
+        }
+      }
       if (!subject) continue;
       if (satisfied(inv, ns)) {
         sink.pass(*subject);
@@ -190,11 +213,14 @@ class SelectorTarget final : public SetCheck {
     return {services ? &Services::collector() : &NetworkPolicies::collector(), &Workloads::collector()};
   }
   void evaluate(const Inventory& inv, SetSink& sink) const override {
-    const Workloads& workloads = Workloads::of(inv);
+    const Workloads& workload_table = Workloads::of(inv);
+    PerNamespace<LabeledIndex> workloads(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return workload_table.in(inv, ns); },
+        [&](std::size_t wi) -> const Labels& { return workload_table.rows[wi].pod_labels; });
     auto any_match = [&](const std::string& ns, const LabelSelector& sel) {
-      const auto& in_ns = workloads.in(inv, ns);
+      const auto& in_ns = workloads.in(ns).candidates(sel);
       return std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t wi) {
-        return sel.matches(workloads.rows[wi].pod_labels);
+        return sel.matches(workload_table.rows[wi].pod_labels);
       });
     };
     if (services) {
@@ -235,16 +261,18 @@ class PdbCoverage final : public SetCheck {
   }
   std::int64_t min_replicas = 2;
   void evaluate(const Inventory& inv, SetSink& sink) const override {
-    const PodDisruptionBudgets& pdbs = PodDisruptionBudgets::of(inv);
+    const PodDisruptionBudgets& pdb_table = PodDisruptionBudgets::of(inv);
+    PerNamespace<SelectorIndex> pdbs(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return pdb_table.in(inv, ns); },
+        [&](std::size_t pi) -> const LabelSelector& { return pdb_table.rows[pi].selector; });
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];
       if (o.kind != "Deployment" && o.kind != "StatefulSet") return;
       // spec.replicas unset is the API default, 1.
       const std::int64_t replicas = w.replicas.value_or(1);
       if (replicas < min_replicas) return;
-      const auto& in_ns = pdbs.in(inv, o.ns);
-      const bool covered = std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t pi) {
-        return pdbs.rows[pi].selector.matches(w.pod_labels);
+      const bool covered = pdbs.in(o.ns).any(w.pod_labels, [&](std::size_t pi) {
+        return pdb_table.rows[pi].selector.matches(w.pod_labels);
       });
       if (covered) {
         sink.pass(w.object);
@@ -416,15 +444,17 @@ class RbacGrant final : public SetCheck {
     const RoleFacts* role = roles.find(inv, b.role_kind, inv.objects[b.object].ns, b.role_name);
     if (!role) {
       // The built-in cluster-admin role is rarely in manifests but always in clusters.
-      if (b.role_kind == "ClusterRole" && b.role_name == "cluster-admin")
+      if (b.role_kind == "ClusterRole" && b.role_name == "cluster-admin") {
         for (const Permission* p : permissions)
           if (p->name == "cluster-admin") out.push_back(p);
+      }
       return out;
     }
     const auto rules = roles.effective_rules(inv, *role);
-    for (const Permission* p : permissions)
+    for (const Permission* p : permissions) {
       if (std::any_of(rules.begin(), rules.end(), [&](const PolicyRule* r) { return rule_grants(*r, *p); }))
         out.push_back(p);
+    }
     return out;
   }
 
@@ -448,17 +478,20 @@ class RbacGrant final : public SetCheck {
         // Grants to identities a workload or an outsider can use; and full
         // control (cluster-admin or its equivalent), whoever it is granted to.
         bool risky_subject = false;
-        for (const Subject& s : b.subjects)
+        for (const Subject& s : b.subjects) {
           risky_subject |= s.kind == "ServiceAccount" || s.name == "system:authenticated" ||
                            s.name == "system:unauthenticated" || s.name == "system:anonymous";
+        }
         auto g = granted(inv, b);
         const bool full_control = std::any_of(g.begin(), g.end(), [](const Permission* p) {
           return p->name == "cluster-admin";
         });
         if (!risky_subject && !full_control) continue;
-        if (!risky_subject) g.erase(std::remove_if(g.begin(), g.end(), [](const Permission* p) {
-                                      return p->name != "cluster-admin";
-                                    }), g.end());
+        if (!risky_subject) {
+          g.erase(std::remove_if(g.begin(), g.end(),
+                                 [](const Permission* p) { return p->name != "cluster-admin"; }),
+                  g.end());
+        }
         if (g.empty()) {
           sink.pass(b.object);
         } else {
@@ -484,16 +517,18 @@ class RbacGrant final : public SetCheck {
       const ObjectFacts& o = inv.objects[w.object];
       const std::string sa = w.service_account.empty() ? "default" : w.service_account;
       auto [it, fresh] = by_account.try_emplace({o.ns, sa});
-      if (fresh)
+      if (fresh) {
         for (std::size_t bi : Bindings::of(inv).of_service_account(inv, o.ns, sa)) {
           const BindingFacts& b = Bindings::of(inv).rows[bi];
-          for (const Permission* p : granted(inv, b))
+          for (const Permission* p : granted(inv, b)) {
             if (std::find(it->second.all.begin(), it->second.all.end(), p) == it->second.all.end()) {
               it->second.all.push_back(p);
               if (it->second.via.empty())
                 it->second.via = inv.objects[b.object].kind + " \"" + inv.objects[b.object].name + "\"";
             }
+          }
         }
+      }
       const std::vector<const Permission*>& all = it->second.all;
       const std::string& via = it->second.via;
       if (all.empty()) {
@@ -523,9 +558,10 @@ class SandboxRuntime final : public SetCheck {
                                            "kata-fc", "kata-containers"};
   void evaluate(const Inventory& inv, SetSink& sink) const override {
     std::map<std::string, std::string> untrusted;  // namespace → label value
-    for (const ObjectRow& r : inv.facts<KindObjects>(KindObjects::namespaces()).rows)
+    for (const ObjectRow& r : inv.facts<KindObjects>(KindObjects::namespaces()).rows) {
       if (contains(label_values, label(inv.objects[r.object].labels, label_key)))
         untrusted[inv.objects[r.object].name] = std::string(label(inv.objects[r.object].labels, label_key));
+    }
     if (untrusted.empty()) return;
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];

@@ -2,6 +2,7 @@
 // template is generic and parameterised (kube-linter's model); the rules in
 // rules/images, rules/resources and rules/health bind them with parameters.
 // Reliability templates live in workload_reliability.cpp.
+#include <array>
 #include <cctype>
 #include <charconv>
 
@@ -15,9 +16,9 @@ namespace {
 
 using namespace workload;
 
-const std::vector<ContainerKind> kAllContainers{ContainerKind::Init, ContainerKind::Container,
-                                                ContainerKind::Ephemeral};
-const std::vector<ContainerKind> kMainContainers{ContainerKind::Container};
+constexpr std::array<ContainerKind, 3> kAllContainers{ContainerKind::Init, ContainerKind::Container,
+                                                     ContainerKind::Ephemeral};
+constexpr std::array<ContainerKind, 1> kMainContainers{ContainerKind::Container};
 
 std::string lower(std::string_view s) {
   std::string out;
@@ -81,16 +82,20 @@ class ImageRegistryCheck final : public Check {
       ImageName n = parse_image_name(str(img));
       bool matched = std::any_of(entries.begin(), entries.end(),
                                  [&](const std::string& e) { return matches(n, e); });
-      if (allow && !matched)
-        out.push_back(container_violation(c, who(c) + " pulls \"" + std::string(str(img)) +
-                                                 "\" from \"" + n.registry +
-                                                 "\", which is not an allowed registry",
+      if (allow && !matched) {
+        out.push_back(container_violation(c,
+                                          who(c) + " pulls \"" + std::string(str(img)) +
+                                              "\" from \"" + n.registry +
+                                              "\", which is not an allowed registry",
                                           img, join_path(c.path, "image")));
-      if (!allow && matched)
-        out.push_back(container_violation(c, who(c) + " pulls \"" + std::string(str(img)) +
-                                                 "\" from \"" + n.registry +
-                                                 "\", a registry on the blocked list",
+      }
+      if (!allow && matched) {
+        out.push_back(container_violation(c,
+                                          who(c) + " pulls \"" + std::string(str(img)) +
+                                              "\" from \"" + n.registry +
+                                              "\", a registry on the blocked list",
                                           img, join_path(c.path, "image")));
+      }
     }
     return outcome(any, out);
   }
@@ -144,12 +149,14 @@ class ImagePullPolicyCheck final : public Check {
           explicit_policy ? str(policy) : (latest ? std::string_view("Always") : "IfNotPresent");
       const std::string path = join_path(c.path, "imagePullPolicy");
       if (mutable_only) {
-        if (latest && n.digest.empty() && explicit_policy && effective != "Always")
-          out.push_back(container_violation(
-              c, who(c) + " runs mutable image \"" + std::string(str(img)) +
-                     "\" with imagePullPolicy " + std::string(effective) +
-                     ", so nodes keep whatever version they cached",
-              policy, path));
+        if (latest && n.digest.empty() && explicit_policy && effective != "Always") {
+          out.push_back(container_violation(c,
+                                            who(c) + " runs mutable image \"" +
+                                                std::string(str(img)) + "\" with imagePullPolicy " +
+                                                std::string(effective) +
+                                                ", so nodes keep whatever version they cached",
+                                            policy, path));
+        }
       } else if (effective != "Always") {
         out.push_back(container_violation(
             c, who(c) + " has imagePullPolicy " + std::string(effective) +
@@ -210,9 +217,10 @@ class KnownComponentCheck final : public Check {
     const std::string meta_path = join_path(in.obj.path_prefix, "metadata.labels");
     if (in.obj.kind == "Service") {
       const Node* spec = get(in.obj.root, "spec");
-      if (!check_labels(get(meta, "labels"), meta_path, "labels", "Service", out))
+      if (!check_labels(get(meta, "labels"), meta_path, "labels", "Service", out)) {
         check_labels(get(spec, "selector"), join_path(in.obj.path_prefix, "spec.selector"),
                      "selector", "Service", out);
+      }
       if (out.empty()) {
         const Node* list = get(spec, "ports");
         for (std::size_t i = 0; i < items(list).size(); ++i) {
@@ -241,7 +249,7 @@ class KnownComponentCheck final : public Check {
       bool hit = false;
       if (!str(img).empty()) {
         std::string canonical = lower(parse_image_name(str(img)).canonical());
-        for (const std::string& g : images)
+        for (const std::string& g : images) {
           if (glob_match(g, canonical)) {
             out.push_back(container_violation(c, who(c) + " runs " + component + " (image \"" +
                                                      std::string(str(img)) + "\")",
@@ -249,6 +257,7 @@ class KnownComponentCheck final : public Check {
             hit = true;
             break;
           }
+        }
       }
       const Node* list = c.node->get("ports");
       for (std::size_t i = 0; !hit && i < items(list).size(); ++i) {
@@ -262,10 +271,11 @@ class KnownComponentCheck final : public Check {
         }
       }
     }
-    if (out.empty() &&
-        !check_labels(get(meta, "labels"), meta_path, "labels", in.obj.kind, out) && in.pod.meta)
-      check_labels(get(in.pod.meta, "labels"), join_path(in.pod.meta_path, "labels"),
-                   "pod labels", in.obj.kind, out);
+    if (out.empty() && !check_labels(get(meta, "labels"), meta_path, "labels", in.obj.kind, out) &&
+        in.pod.meta) {
+      check_labels(get(in.pod.meta, "labels"), join_path(in.pod.meta_path, "labels"), "pod labels",
+                   in.obj.kind, out);
+    }
     return outcome(true, out);
   }
 };
@@ -308,7 +318,7 @@ std::unique_ptr<Check> compile_known_component(const Params& params, std::string
 class CommandWordCheck final : public Check {
  public:
   std::vector<std::string> words;
-  std::vector<ContainerKind> kinds = kAllContainers;
+  std::vector<ContainerKind> kinds{kAllContainers.begin(), kAllContainers.end()};
 
   bool has_word(std::string_view s, std::string& found) const {
     auto sep = [](char c) {
@@ -407,10 +417,11 @@ class PortExposedCheck final : public Check {
       for (std::size_t i = 0; i < items(list).size(); ++i) {
         const Node* p = items(list)[i];
         const Node* cp = get(p, "containerPort");
-        if (tcp(p) && cp && cp->as_int() && contains(container_ports, *cp->as_int()))
+        if (tcp(p) && cp && cp->as_int() && contains(container_ports, *cp->as_int())) {
           out.push_back(container_violation(
               c, who(c) + " exposes containerPort " + std::string(cp->text()) + " (" + what + ")",
               cp, join_path(index_path(join_path(c.path, "ports"), i), "containerPort")));
+        }
       }
     }
     return outcome(any, out);
@@ -439,7 +450,7 @@ class ResourceQuantityCheck final : public Check {
   ResourceMode mode = ResourceMode::Present;
   std::string resource;
   std::vector<std::string> fields{"requests", "limits"};
-  std::vector<ContainerKind> kinds = kMainContainers;
+  std::vector<ContainerKind> kinds{kMainContainers.begin(), kMainContainers.end()};
   struct Bound {
     std::string text;
     std::optional<Quantity> value;
@@ -467,11 +478,13 @@ class ResourceQuantityCheck final : public Check {
       switch (mode) {
         case ResourceMode::Present:
           any = true;
-          for (const std::string& f : fields)
-            if (!value_of(f))
+          for (const std::string& f : fields) {
+            if (!value_of(f)) {
               out.push_back(container_violation(
                   c, who(c) + " has no " + resource + " " + (f == "requests" ? "request" : "limit"),
                   nearest(f), path_of(f)));
+            }
+          }
           break;
         case ResourceMode::Bounds:
           for (const char* f : {"requests", "limits"}) {
@@ -489,12 +502,14 @@ class ResourceQuantityCheck final : public Check {
             }
             const Bound& lo = req ? request_min : limit_min;
             const Bound& hi = req ? request_max : limit_max;
-            if (lo.value && *q < *lo.value)
+            if (lo.value && *q < *lo.value) {
               out.push_back(container_violation(
                   c, who(c) + ": " + label + " is below the minimum " + lo.text, v, path_of(f)));
-            if (hi.value && *q > *hi.value)
+            }
+            if (hi.value && *q > *hi.value) {
               out.push_back(container_violation(
                   c, who(c) + ": " + label + " is above the maximum " + hi.text, v, path_of(f)));
+            }
           }
           break;
         case ResourceMode::Equal: {
@@ -542,11 +557,12 @@ std::unique_ptr<Check> compile_resource_quantity(const Params& params, std::stri
     check->mode = ResourceMode::Present;
     if (params.get("fields")) {
       check->fields = params.strings("fields");
-      for (const std::string& f : check->fields)
+      for (const std::string& f : check->fields) {
         if (f != "requests" && f != "limits") {
           error = "fields entries must be requests or limits";
           return nullptr;
         }
+      }
       if (check->fields.empty()) {
         error = "fields must list requests and/or limits";
         return nullptr;
@@ -603,12 +619,15 @@ class VolumeClaimTemplatesCheck final : public Check {
       if (storage) {
         const Node* s = get(get(get(spec, "resources"), "requests"), "storage");
         auto q = parse_quantity(str(s));
-        if (!s || str(s).empty())
+        if (!s || str(s).empty()) {
           out.push_back({who + " requests no storage size", spec ? spec : t,
                          join_path(spec_path, "resources.requests.storage"), {}});
-        else if (!q || q->nano <= 0)
+        } else if (!q || q->nano <= 0) {
           out.push_back({who + " requests an invalid storage size \"" + std::string(str(s)) + "\"",
-                         s, join_path(spec_path, "resources.requests.storage"), {}});
+                         s,
+                         join_path(spec_path, "resources.requests.storage"),
+                         {}});
+        }
       } else {
         const Node* modes = get(spec, "accessModes");
         if (items(modes).empty()) {
@@ -616,10 +635,14 @@ class VolumeClaimTemplatesCheck final : public Check {
                          join_path(spec_path, "accessModes"), {}});
           continue;
         }
-        for (std::size_t j = 0; j < items(modes).size(); ++j)
-          if (!contains(access_modes, str(items(modes)[j])))
+        for (std::size_t j = 0; j < items(modes).size(); ++j) {
+          if (!contains(access_modes, str(items(modes)[j]))) {
             out.push_back({who + " uses access mode " + std::string(str(items(modes)[j])),
-                           items(modes)[j], index_path(join_path(spec_path, "accessModes"), j), {}});
+                           items(modes)[j],
+                           index_path(join_path(spec_path, "accessModes"), j),
+                           {}});
+          }
+        }
       }
     }
     return outcome(true, out);
@@ -670,7 +693,7 @@ class ProbeHandlersCheck final : public Check {
  public:
   bool identical = true;  // mode identical; else port
   std::vector<std::string> probes{"livenessProbe", "readinessProbe", "startupProbe"};
-  std::vector<ContainerKind> kinds = kMainContainers;
+  std::vector<ContainerKind> kinds{kMainContainers.begin(), kMainContainers.end()};
 
   Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
     if (!in.pod) return Outcome::NotApplicable;
@@ -709,12 +732,14 @@ class ProbeHandlersCheck final : public Check {
           any = true;
           const bool found = v->is_int ? contains(numbers, v->number)
                                        : std::find(names.begin(), names.end(), v->text) != names.end();
-          if (!found)
+          if (!found) {
             out.push_back(container_violation(
-                c, who(c) + " " + probe + " uses " + (v->is_int ? "port " : "port name \"") +
-                       std::string(v->text) + (v->is_int ? "" : "\"") +
-                       ", which the container does not declare in ports",
+                c,
+                who(c) + " " + probe + " uses " + (v->is_int ? "port " : "port name \"") +
+                    std::string(v->text) + (v->is_int ? "" : "\"") +
+                    ", which the container does not declare in ports",
                 port, join_path(join_path(join_path(c.path, probe), h), "port")));
+          }
         }
       }
     }
@@ -731,11 +756,12 @@ std::unique_ptr<Check> compile_probe_handlers(const Params& params, std::string&
     check->identical = false;
     if (params.get("probes")) {
       check->probes = params.strings("probes");
-      for (const std::string& p : check->probes)
+      for (const std::string& p : check->probes) {
         if (p != "livenessProbe" && p != "readinessProbe" && p != "startupProbe") {
           error = "probes entries must be livenessProbe, readinessProbe or startupProbe";
           return nullptr;
         }
+      }
     }
   } else {
     error = "mode must be identical or port";
@@ -756,11 +782,14 @@ class JobTtlCheck final : public Check {
       return Outcome::NotApplicable;
     const Node* spec = get(in.obj.root, "spec");
     const Node* ttl = get(spec, "ttlSecondsAfterFinished");
-    if (!ttl || ttl->is_null())
-      out.push_back({"Job sets no spec.ttlSecondsAfterFinished; finished Jobs and their pods are "
-                     "never garbage-collected",
-                     spec ? spec : in.obj.root,
-                     join_path(in.obj.path_prefix, "spec.ttlSecondsAfterFinished"), {}});
+    if (!ttl || ttl->is_null()) {
+      out.push_back(
+          {"Job sets no spec.ttlSecondsAfterFinished; finished Jobs and their pods are "
+           "never garbage-collected",
+           spec ? spec : in.obj.root,
+           join_path(in.obj.path_prefix, "spec.ttlSecondsAfterFinished"),
+           {}});
+    }
     return outcome(true, out);
   }
 };

@@ -19,6 +19,7 @@ struct Quantity {
   // real resource) saturate at that bound.
   QuantityInt nano = 0;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 flags the synthesized `<=> 0` of a defaulted <=>
   friend auto operator<=>(const Quantity&, const Quantity&) = default;
   // The value in milli-units rounded up, saturated to the int64 range (for messages).
   std::int64_t millis() const;

@@ -52,29 +52,38 @@ class ReplicasCheck final : public Check {
       if (hpa_range) {
         auto hi = get(spec, "maxReplicas") ? get(spec, "maxReplicas")->as_int() : std::nullopt;
         if (!hi) return Outcome::NotApplicable;
-        if (lo == *hi)
+        if (lo == *hi) {
           out.push_back({"HorizontalPodAutoscaler minReplicas equals maxReplicas (" +
                              std::to_string(lo) + "), so it can never scale",
                          get(spec, "maxReplicas"),
-                         join_path(in.obj.path_prefix, "spec.maxReplicas"), {}});
+                         join_path(in.obj.path_prefix, "spec.maxReplicas"),
+                         {}});
+        }
         return outcome(true, out);
       }
-      if (lo < min)
+      if (lo < min) {
         out.push_back({"HorizontalPodAutoscaler minReplicas is " + std::to_string(lo) +
                            (min_node ? "" : " (the default)") + "; at least " +
                            std::to_string(min) + " keep the workload available",
-                       or_parent(min_node, at), min_path, {}});
+                       or_parent(min_node, at),
+                       min_path,
+                       {}});
+      }
       return outcome(true, out);
     }
     if (hpa_range || !has_replicas(in.obj.kind)) return Outcome::NotApplicable;
     auto n = replicas_of(in.obj);
     if (!n || *n == 0) return Outcome::NotApplicable;  // not an integer, or scaled to zero on purpose
     const Node* r = get(spec, "replicas");
-    if (*n < min)
+    if (*n < min) {
       out.push_back({std::string(in.obj.kind) + std::string(" runs ") + std::to_string(*n) +
-                         (*n == 1 ? " replica" : " replicas") + (r ? "" : " (spec.replicas unset)") +
-                         "; at least " + std::to_string(min) + " survive a node or pod failure",
-                     or_parent(r, at), join_path(in.obj.path_prefix, "spec.replicas"), {}});
+                         (*n == 1 ? " replica" : " replicas") +
+                         (r ? "" : " (spec.replicas unset)") + "; at least " + std::to_string(min) +
+                         " survive a node or pod failure",
+                     or_parent(r, at),
+                     join_path(in.obj.path_prefix, "spec.replicas"),
+                     {}});
+    }
     return outcome(true, out);
   }
 };
@@ -128,23 +137,33 @@ class PdbCheck final : public Check {
     if (max && max->is_null()) max = nullptr;
     const std::string base = join_path(in.obj.path_prefix, "spec");
     if (blocks) {
-      if (auto b = budget(min); b && b->percent && b->value >= 100)
+      if (auto b = budget(min); b && b->percent && b->value >= 100) {
         out.push_back({"PodDisruptionBudget minAvailable is " + std::string(str(min)) +
                            ": no pod can ever be evicted, so node drains hang",
-                       min, join_path(base, "minAvailable"), {}});
-      if (auto b = budget(max); b && b->value == 0)
+                       min,
+                       join_path(base, "minAvailable"),
+                       {}});
+      }
+      if (auto b = budget(max); b && b->value == 0) {
         out.push_back({"PodDisruptionBudget maxUnavailable is " + std::string(str(max)) +
                            ": no pod can ever be evicted, so node drains hang",
-                       max, join_path(base, "maxUnavailable"), {}});
+                       max,
+                       join_path(base, "maxUnavailable"),
+                       {}});
+      }
       return outcome(true, out);
     }
-    if (!min && !max)
+    if (!min && !max) {
       out.push_back({"PodDisruptionBudget sets neither minAvailable nor maxUnavailable",
                      or_parent(spec, in.obj.root), join_path(base, "maxUnavailable"), {}});
-    else if (min && max)
-      out.push_back({"PodDisruptionBudget sets both minAvailable and maxUnavailable (the API "
-                     "accepts only one)",
-                     max, join_path(base, "maxUnavailable"), {}});
+    } else if (min && max) {
+      out.push_back(
+          {"PodDisruptionBudget sets both minAvailable and maxUnavailable (the API "
+           "accepts only one)",
+           max,
+           join_path(base, "maxUnavailable"),
+           {}});
+    }
     return outcome(true, out);
   }
 };
@@ -182,29 +201,41 @@ class SpreadCheck final : public Check {
         const Node* c = items(constraints)[i];
         const std::string path = index_path(tsc_path, i);
         const Node* skew = get(c, "maxSkew");
-        if (!skew || !skew->as_int() || *skew->as_int() <= 0)
+        if (!skew || !skew->as_int() || *skew->as_int() <= 0) {
           out.push_back({"topologySpreadConstraints[" + std::to_string(i) +
                              "].maxSkew must be an integer greater than 0",
-                         or_parent(skew, c), join_path(path, "maxSkew"), {}});
-        if (str(get(c, "topologyKey")).empty())
+                         or_parent(skew, c),
+                         join_path(path, "maxSkew"),
+                         {}});
+        }
+        if (str(get(c, "topologyKey")).empty()) {
           out.push_back({"topologySpreadConstraints[" + std::to_string(i) + "] has no topologyKey",
-                         c, join_path(path, "topologyKey"), {}});
+                         c,
+                         join_path(path, "topologyKey"),
+                         {}});
+        }
         std::string_view when = str(get(c, "whenUnsatisfiable"));
-        if (when != "DoNotSchedule" && when != "ScheduleAnyway")
+        if (when != "DoNotSchedule" && when != "ScheduleAnyway") {
           out.push_back({"topologySpreadConstraints[" + std::to_string(i) +
                              "].whenUnsatisfiable must be DoNotSchedule or ScheduleAnyway",
                          or_parent(get(c, "whenUnsatisfiable"), c),
-                         join_path(path, "whenUnsatisfiable"), {}});
+                         join_path(path, "whenUnsatisfiable"),
+                         {}});
+        }
         // apps validation (validateMinDomains): positive, and only with DoNotSchedule.
         if (const Node* md = get(c, "minDomains"); md && !md->is_null()) {
-          if (!md->as_int() || *md->as_int() <= 0)
+          if (!md->as_int() || *md->as_int() <= 0) {
             out.push_back({"topologySpreadConstraints[" + std::to_string(i) +
                                "].minDomains must be an integer greater than 0",
                            md, join_path(path, "minDomains"), {}});
-          else if (when != "DoNotSchedule")
-            out.push_back({"topologySpreadConstraints[" + std::to_string(i) +
-                               "].minDomains can only be used with whenUnsatisfiable: DoNotSchedule",
-                           md, join_path(path, "minDomains"), {}});
+          } else if (when != "DoNotSchedule") {
+            out.push_back(
+                {"topologySpreadConstraints[" + std::to_string(i) +
+                     "].minDomains can only be used with whenUnsatisfiable: DoNotSchedule",
+                 md,
+                 join_path(path, "minDomains"),
+                 {}});
+          }
         }
       }
       return outcome(true, out);
@@ -214,11 +245,14 @@ class SpreadCheck final : public Check {
     if (!n || *n < min_replicas) return Outcome::NotApplicable;
     const std::string count = std::to_string(*n) + " replicas";
     if (mode == SpreadMode::TopologySpread) {
-      if (items(constraints).empty())
+      if (items(constraints).empty()) {
         out.push_back({std::string(in.obj.kind) + std::string(" runs ") + count +
                            " without topologySpreadConstraints; they may all land in one zone "
                            "or on one node",
-                       spec, tsc_path, {}});
+                       spec,
+                       tsc_path,
+                       {}});
+      }
       return outcome(true, out);
     }
     const Node* labels = get(in.pod.meta, "labels");
@@ -234,12 +268,14 @@ class SpreadCheck final : public Check {
       ok |= term_ok(get(t, "podAffinityTerm"));
     if (accept_topology_spread)
       for (const Node* c : items(constraints)) ok |= term_ok(c);
-    if (!ok)
+    if (!ok) {
       out.push_back({std::string(in.obj.kind) + std::string(" runs ") + count +
                          " without a podAntiAffinity term on " + topology_key +
                          " that selects its own pods; one node failure can take them all down",
-                     or_parent(anti, spec), join_path(in.pod.spec_path, "affinity.podAntiAffinity"),
+                     or_parent(anti, spec),
+                     join_path(in.pod.spec_path, "affinity.podAntiAffinity"),
                      {}});
+    }
     return outcome(true, out);
   }
 };
@@ -287,11 +323,13 @@ class UpdateStrategyCheck final : public Check {
     const Node* strategy = get(spec, field);
     const Node* type = get(strategy, "type");
     std::string_view value = type && !type->is_null() ? str(type) : "RollingUpdate";  // API default
-    if (!contains(allowed, value))
+    if (!contains(allowed, value)) {
       out.push_back({std::string(in.obj.kind) + std::string(" uses the ") + std::string(value) +
                          " update strategy; updates will not roll out gradually",
                      or_parent(type, or_parent(strategy, or_parent(spec, in.obj.root))),
-                     join_path(in.obj.path_prefix, "spec." + field + ".type"), {}});
+                     join_path(in.obj.path_prefix, "spec." + field + ".type"),
+                     {}});
+    }
     return outcome(true, out);
   }
 };
@@ -318,13 +356,16 @@ class PriorityClassCheck final : public Check {
     if (!in.pod) return Outcome::NotApplicable;
     const Node* pc = get(in.pod.spec, "priorityClassName");
     const std::string path = join_path(in.pod.spec_path, "priorityClassName");
-    if (str(pc).empty())
+    if (str(pc).empty()) {
       out.push_back({"pod sets no priorityClassName; it is preempted like any best-effort pod",
                      in.pod.spec, path, {}});
-    else if (!accepted.empty() && !contains(accepted, str(pc)))
+    } else if (!accepted.empty() && !contains(accepted, str(pc))) {
       out.push_back({"pod priorityClassName \"" + std::string(str(pc)) +
                          "\" is not one of the accepted classes",
-                     pc, path, {}});
+                     pc,
+                     path,
+                     {}});
+    }
     return outcome(true, out);
   }
 };
@@ -341,11 +382,14 @@ class OwnerReferenceCheck final : public Check {
  public:
   Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
     const Node* meta = get(in.obj.root, "metadata");
-    if (items(get(meta, "ownerReferences")).empty())
-      out.push_back({std::string(in.obj.kind) + std::string(" has no owner (no controller recreates it when "
-                                               "its node fails or it is evicted)"),
-                     or_parent(meta, in.obj.root),
-                     join_path(in.obj.path_prefix, "metadata.ownerReferences"), {}});
+    if (items(get(meta, "ownerReferences")).empty()) {
+      out.push_back(
+          {std::string(in.obj.kind) + std::string(" has no owner (no controller recreates it when "
+                                                  "its node fails or it is evicted)"),
+           or_parent(meta, in.obj.root),
+           join_path(in.obj.path_prefix, "metadata.ownerReferences"),
+           {}});
+    }
     return outcome(true, out);
   }
 };
@@ -369,9 +413,12 @@ class SelectorMatchCheck final : public Check {
     const Node* labels = get(in.pod.meta, "labels");
     const std::string path = join_path(in.obj.path_prefix, "spec.selector");
     if (!selector || selector->is_null()) {
-      if (!optional)
+      if (!optional) {
         out.push_back({std::string(kind) + " has no spec.selector (required)",
-                       or_parent(spec, in.obj.root), path, {}});
+                       or_parent(spec, in.obj.root),
+                       path,
+                       {}});
+      }
       return outcome(true, out);
     }
     if (plain_map) {
@@ -389,9 +436,12 @@ class SelectorMatchCheck final : public Check {
     const bool empty = entries(get(selector, "matchLabels")).empty() &&
                        items(get(selector, "matchExpressions")).empty();
     if (empty) {
-      if (!optional)
+      if (!optional) {
         out.push_back({std::string(kind) + " has an empty spec.selector, which the API rejects",
-                       selector, path, {}});
+                       selector,
+                       path,
+                       {}});
+      }
     } else if (!selector_matches(selector, labels)) {
       out.push_back({std::string(kind) + " spec.selector does not match its pod template labels; "
                                          "the controller cannot find the pods it creates",
@@ -416,13 +466,16 @@ class DnsConfigOptionCheck final : public Check {
     if (!in.pod) return Outcome::NotApplicable;
     const Node* dns = get(in.pod.spec, "dnsConfig");
     bool found = false;
-    for (const Node* o : items(get(dns, "options")))
+    for (const Node* o : items(get(dns, "options"))) {
       if (str(get(o, "name")) == name && (value.empty() || str(get(o, "value")) == value))
         found = true;
-    if (!found)
+    }
+    if (!found) {
       out.push_back({"pod dnsConfig.options lacks " + name + (value.empty() ? "" : "=" + value),
-                     or_parent(dns, in.pod.spec), join_path(in.pod.spec_path, "dnsConfig.options"),
+                     or_parent(dns, in.pod.spec),
+                     join_path(in.pod.spec_path, "dnsConfig.options"),
                      {}});
+    }
     return outcome(true, out);
   }
 };
@@ -447,10 +500,13 @@ class LabelMatchesNameCheck final : public Check {
   Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
     const Node* v = get(get(get(in.obj.root, "metadata"), "labels"), label);
     if (!v || v->is_null()) return Outcome::NotApplicable;
-    if (str(v) != in.obj.name)
+    if (str(v) != in.obj.name) {
       out.push_back({"label " + label + "=" + std::string(str(v)) +
                          " does not match metadata.name \"" + std::string(in.obj.name) + "\"",
-                     v, join_path(in.obj.path_prefix, "metadata.labels." + label), {}});
+                     v,
+                     join_path(in.obj.path_prefix, "metadata.labels." + label),
+                     {}});
+    }
     return outcome(true, out);
   }
 };
@@ -483,11 +539,13 @@ class DuplicateEnvCheck final : public Check {
       for (std::size_t i = 0; i < items(env).size(); ++i) {
         const Node* name = get(items(env)[i], "name");
         if (str(name).empty()) continue;
-        if (!seen.insert(str(name)).second)
+        if (!seen.insert(str(name)).second) {
           out.push_back(container_violation(
-              c, who(c) + " defines env var " + std::string(str(name)) +
-                     " more than once; only the last value takes effect",
+              c,
+              who(c) + " defines env var " + std::string(str(name)) +
+                  " more than once; only the last value takes effect",
               name, join_path(index_path(join_path(c.path, "env"), i), "name")));
+        }
       }
     }
     return outcome(any, out);

@@ -138,12 +138,12 @@ int admit_command(const std::vector<std::string>& args) {
     auto count = [&](auto& out) -> bool {
       using T = std::remove_reference_t<decltype(out)>;
       // The target type's range, so a huge value cannot wrap into a valid one.
-      constexpr long long hi = static_cast<unsigned long long>(std::numeric_limits<T>::max()) >
+      constexpr long long kHi = static_cast<unsigned long long>(std::numeric_limits<T>::max()) >
                                        static_cast<unsigned long long>(std::numeric_limits<long long>::max())
                                    ? std::numeric_limits<long long>::max()
                                    : static_cast<long long>(std::numeric_limits<T>::max());
       long long n = 0;
-      if (!value() || !parse_int_in(v, 1, hi, n)) return false;
+      if (!value() || !parse_int_in(v, 1, kHi, n)) return false;
       out = static_cast<T>(n);
       return true;
     };

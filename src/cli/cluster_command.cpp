@@ -112,9 +112,11 @@ std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags
                                                        const ScanOptions& options, bool quiet) {
   std::vector<InputError> errors;
   auto config = kube::resolve_client_config({flags.kubeconfig, flags.context}, errors);
-  for (const InputError& e : errors)
-    std::cerr << "kguard: " << Tsafe{e.file} << (e.line ? ":" + std::to_string(e.line) + ":" + std::to_string(e.column) : "")
+  for (const InputError& e : errors) {
+    std::cerr << "kguard: " << Tsafe{e.file}
+              << (e.line ? ":" + std::to_string(e.line) + ":" + std::to_string(e.column) : "")
               << ": " << Tsafe{e.message} << '\n';
+  }
   if (!config) return std::nullopt;
   kube::ClientOptions client_options;
   client_options.request_timeout = std::chrono::seconds(flags.request_timeout_seconds);

@@ -260,9 +260,11 @@ int list_rules(const Catalog& catalog, bool json) {
   };
   std::cout << pad("RULE", 42) << pad("CATEGORY", 12) << pad("SEVERITY", 10) << pad("DEFAULT", 9)
             << "TITLE\n";
-  for (const auto& r : catalog.rules())
-    std::cout << pad(r->id, 42) << pad(to_string(r->category), 12) << pad(to_string(r->severity), 10)
-              << pad(r->enabled_by_default ? "on" : "off", 9) << r->title << '\n';
+  for (const auto& r : catalog.rules()) {
+    std::cout << pad(r->id, 42) << pad(to_string(r->category), 12)
+              << pad(to_string(r->severity), 10) << pad(r->enabled_by_default ? "on" : "off", 9)
+              << r->title << '\n';
+  }
   return 0;
 }
 
@@ -287,15 +289,20 @@ int show_rule(const Rule& r, bool json) {
     for (std::size_t i = 0; i < r.tags.size(); ++i) std::cout << (i ? ", " : "") << r.tags[i];
     std::cout << "\n";
   }
-  if (r.pss_level)
-    std::cout << "PSS:         " << to_string(*r.pss_level) << " control since " << pss_version(r.pss_since)
-              << (r.pss_overridden_from >= 0 ? ", replaced at restricted from " + pss_version(r.pss_overridden_from) : "")
+  if (r.pss_level) {
+    std::cout << "PSS:         " << to_string(*r.pss_level) << " control since "
+              << pss_version(r.pss_since)
+              << (r.pss_overridden_from >= 0
+                      ? ", replaced at restricted from " + pss_version(r.pss_overridden_from)
+                      : "")
               << "\n";
+  }
   std::cout << "Check:       " << r.check << " (" << scope_of(r) << " level)\n"
             << "\nRisk:        " << r.rationale << "\nFix:         " << r.remediation << "\n";
-  if (!r.zh.title.empty())
+  if (!r.zh.title.empty()) {
     std::cout << "\n中文:        " << r.zh.title << "\n风险:        " << r.zh.rationale
               << "\n修复:        " << r.zh.remediation << "\n";
+  }
   if (const CheckTemplate* t = find_check_template(r.check); t && !t->params.empty()) {
     std::cout << "\nParameters:\n";
     for (const ParamSpec& p : t->params) {

@@ -91,8 +91,11 @@ Options:
       --no-config              do not look for .kguard.yaml
       --no-exemptions          ignore every exemption (annotations, config, built-in)
       --rules DIR              also load custom rules (rule.yaml files) from DIR
-  -j, --jobs N                 files scanned in parallel, 1-1024 (default: number
-                               of cores)
+  -j, --jobs N                 workers scanning files (and the pieces of large
+                               ones) in parallel, 1-1024 (default: number of cores)
+      --split-size SIZE        a larger input (a YAML stream, a JSON List) is cut
+                               into pieces of about SIZE that every worker takes;
+                               the report is the same (default 2MiB; 0: never cut)
       --max-file-size SIZE     larger files (and stdin) are not scanned, an input
                                error (default 256MiB; units B, KiB, MiB, GiB)
       --max-document-size SIZE larger YAML documents / JSON values are skipped,
@@ -139,13 +142,15 @@ std::vector<std::string> split_commas(const std::string& s) {
 
 // One finding as the gate message lists it:
 //   high      pss-privileged  Pod shop/api  deploy/api.yaml:9:19
-std::string gate_line(const Finding& f) {
+std::string gate_line(const FindingView& f) {
   std::string sev(to_string(f.rule->severity));
   sev.resize(std::max<std::size_t>(sev.size() + 1, 9), ' ');
-  std::string where = f.location.file;
+  std::string where(f.location.file);
   if (f.location.line) where += ":" + std::to_string(f.location.line) + ":" + std::to_string(f.location.column);
   return "  " + sev + terminal_safe(f.rule->id) + "  " +
-         terminal_safe(f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name) + "  " +
+         terminal_safe(std::string(f.kind) + " " + (f.ns.empty() ? std::string() : std::string(f.ns) + "/") +
+                       std::string(f.name)) +
+         "  " +
          terminal_safe(where);
 }
 
@@ -284,6 +289,11 @@ int scan_command(const std::vector<std::string>& args) {
       if (!value(v)) return usage_error("--target-version needs a version such as 1.32");
       if (!kubernetes_minor(v)) return usage_error("--target-version must be 1.N, not '" + v + "'");
       target_version = v;
+    } else if (is("--split-size")) {
+      if (!value(v)) return usage_error("--split-size needs a size such as 2MiB, or 0");
+      auto n = v == "0" ? std::optional<std::size_t>(0) : parse_byte_size(v);
+      if (!n) return usage_error("--split-size must be a size such as 2MiB, 512KiB or bytes, or 0, not '" + v + "'");
+      options.piece_bytes = *n;
     } else if (is("--max-file-size") || is("--max-document-size")) {
       const bool file_limit = is("--max-file-size");
       const std::string name = file_limit ? "--max-file-size" : "--max-document-size";
@@ -320,9 +330,10 @@ int scan_command(const std::vector<std::string>& args) {
     }
   }
   // -n is kubectl's and the cluster read's; helm's --namespace is --release-namespace here.
-  if (cluster.enabled && !paths.empty() && !cluster.namespaces.empty())
+  if (cluster.enabled && !paths.empty() && !cluster.namespaces.empty()) {
     return usage_error("--namespace selects what --cluster reads; to render Helm charts into a "
                        "namespace use --release-namespace");
+  }
   if (cluster.enabled && !paths.empty())
     return usage_error("--cluster reads the cluster; do not give paths too (scan a snapshot file instead)");
   if (!cluster.enabled && paths.empty())
@@ -332,9 +343,10 @@ int scan_command(const std::vector<std::string>& args) {
   if (!baseline_path.empty()) {
     std::vector<InputError> errors;
     baseline = load_baseline(baseline_path, errors);
-    for (const InputError& e : errors)
+    for (const InputError& e : errors) {
       std::cerr << "kguard: " << Tsafe{e.file} << ':' << e.line << ':' << e.column << ": "
                 << Tsafe{e.message} << '\n';
+    }
     if (!baseline) return 2;
   }
   if (outputs.empty()) outputs.push_back({"text", ""});
@@ -346,9 +358,10 @@ int scan_command(const std::vector<std::string>& args) {
   if (!config_path.empty()) {
     std::vector<InputError> errors;
     auto loaded = load_config(config_path, errors);
-    for (const InputError& e : errors)
+    for (const InputError& e : errors) {
       std::cerr << "kguard: " << Tsafe{e.file} << ':' << e.line << ':' << e.column << ": "
                 << Tsafe{e.message} << '\n';
+    }
     if (!loaded) return 2;
     config = std::move(*loaded);
   }
@@ -375,9 +388,10 @@ int scan_command(const std::vector<std::string>& args) {
     std::vector<InputError> errors;
     custom.add_files(embedded_catalog_files(), errors);
     for (const std::string& dir : rule_dirs) custom.add_directory(dir, errors);
-    for (const InputError& e : errors)
+    for (const InputError& e : errors) {
       std::cerr << "kguard: " << Tsafe{e.file} << ':' << e.line << ':' << e.column << ": "
                 << Tsafe{e.message} << '\n';
+    }
     if (!errors.empty()) return 2;
     catalog_ptr = &custom;
   }
@@ -388,9 +402,10 @@ int scan_command(const std::vector<std::string>& args) {
       for (const auto& r : catalog.rules())
         if (r->id == sel || r->has_tag(sel)) known = true;
       if (!known) return usage_error("--only: no rule, category or tag named '" + sel + "'");
-      if (const Rule* r = catalog.find(sel); r && !quiet)
+      if (const Rule* r = catalog.find(sel); r && !quiet) {
         if (const std::string note = pss_selection_note(*r, options); !note.empty())
           std::cerr << "kguard: note: --only " << note << '\n';
+      }
     }
   }
 
@@ -406,18 +421,20 @@ int scan_command(const std::vector<std::string>& args) {
     options.kubernetes_minor = kubernetes_minor(cluster_read->info.server_version).value_or(0);
     options.cluster_version = cluster_read->info.server_version;
   } else {
-    for (const std::string& p : paths)
+    for (const std::string& p : paths) {
       if (auto info = kube::peek_snapshot(p); info && options.cluster_version.empty()) {
         options.kubernetes_minor = kubernetes_minor(info->server_version).value_or(0);
         options.cluster_version = info->server_version;
       }
+    }
   }
   if (!target_version.empty()) options.kubernetes_minor = *kubernetes_minor(target_version);
 
   Scanner scanner(catalog, options);
-  for (const InputError& e : scanner.setup_errors())
+  for (const InputError& e : scanner.setup_errors()) {
     std::cerr << "kguard: " << Tsafe{e.file} << (e.line ? ":" + std::to_string(e.line) : "") << ": "
               << Tsafe{e.message} << '\n';
+  }
   if (!scanner.setup_errors().empty()) return 2;
   ScanResult result =
       cluster_read ? scanner.scan_buffer("cluster:" + (cluster_read->info.context.empty()
@@ -431,28 +448,31 @@ int scan_command(const std::vector<std::string>& args) {
 
   // The gate is decided on every finding, before --severity narrows what is shown.
   std::vector<std::string> gate;  // why the exit code is 1: a reason, then its findings
-  auto explain = [&](std::string reason, auto&& crossed) {
-    std::vector<const Finding*> hits;
+  auto explain = [&](const std::string& reason, auto&& crossed) {
+    std::vector<std::size_t> hits;
     std::array<std::uint64_t, 4> by{};
-    for (std::size_t i = 0; i < result.findings.size(); ++i)
+    for (std::size_t i = 0; i < result.findings.size(); ++i) {
       if (crossed(i)) {
-        hits.push_back(&result.findings[i]);
+        hits.push_back(i);
         ++by[static_cast<std::size_t>(result.findings[i].rule->severity)];
       }
+    }
     std::string counts;
-    for (int k = 3; k >= 0; --k)
-      if (by[static_cast<std::size_t>(k)])
+    for (int k = 3; k >= 0; --k) {
+      if (by[static_cast<std::size_t>(k)]) {
         counts += (counts.empty() ? "" : ", ") + std::to_string(by[static_cast<std::size_t>(k)]) + " " +
                   std::string(to_string(static_cast<Severity>(k)));
+      }
+    }
     gate.push_back(reason + ": " + std::to_string(hits.size()) + " finding" + (hits.size() == 1 ? "" : "s") +
                    (counts.empty() ? "" : " (" + counts + ")"));
     constexpr std::size_t kShown = 5;
-    for (std::size_t i = 0; i < hits.size() && i < kShown; ++i) gate.push_back(gate_line(*hits[i]));
+    for (std::size_t i = 0; i < hits.size() && i < kShown; ++i) gate.push_back(gate_line(result.findings[hits[i]]));
     if (hits.size() > kShown)
       gate.push_back("  ... and " + std::to_string(hits.size() - kShown) + " more (see the report)");
   };
   auto failing_at = [&](std::size_t i, std::optional<Severity> at) {
-    const Finding& f = result.findings[i];
+    const FindingView f = result.findings[i];
     return f.result == Result::Fail && (!at || f.rule->severity >= *at);
   };
   if (fail_on_new) {
@@ -460,36 +480,39 @@ int scan_command(const std::vector<std::string>& args) {
     bool any = false;
     for (std::size_t i = 0; i < result.findings.size(); ++i)
       any |= model.baseline[i] == BaselineState::New && failing_at(i, fail_on);
-    if (any)
+    if (any) {
       explain("new failures not in the baseline " + terminal_safe(baseline_path) +
                   (fail_on ? " at " + std::string(to_string(*fail_on)) + " or above" : std::string()),
               [&](std::size_t i) { return model.baseline[i] == BaselineState::New && failing_at(i, fail_on); });
+    }
   } else {
     bool crossed = false;
-    if (fail_on)
+    if (fail_on) {
       for (std::size_t i = 0; i < result.rules.size(); ++i)
         crossed |= result.rules[i]->severity >= *fail_on && result.tallies[i].failed > 0;
-    if (crossed)
+    }
+    if (crossed) {
       explain("--fail-on " + std::string(to_string(*fail_on)) + " crossed",
               [&](std::size_t i) { return failing_at(i, fail_on); });
-    if (min_score >= 0 && model.score < min_score)
+    }
+    if (min_score >= 0 && model.score < min_score) {
       gate.push_back("--min-score " + std::to_string(min_score) + " not reached: the score is " +
                      std::to_string(model.score) + "/100 (" + model.grade + ")");
+    }
   }
 
   // --severity: what is shown, not what is counted (the score, the tallies
   // and the gate above saw every finding).
   if (std::find(shown.begin(), shown.end(), false) != shown.end()) {
     std::size_t kept = 0;
+    std::vector<bool> keep(result.findings.size(), false);
     for (std::size_t i = 0; i < result.findings.size(); ++i) {
       if (!shown[static_cast<std::size_t>(result.findings[i].rule->severity)]) continue;
-      if (kept != i) {
-        result.findings[kept] = std::move(result.findings[i]);
-        if (!model.baseline.empty()) model.baseline[kept] = model.baseline[i];
-      }
+      keep[i] = true;
+      if (kept != i && !model.baseline.empty()) model.baseline[kept] = model.baseline[i];
       ++kept;
     }
-    result.findings.resize(kept);
+    result.findings.keep(keep);
     if (!model.baseline.empty()) model.baseline.resize(kept);
   }
 

@@ -104,9 +104,32 @@ struct Document {
 // The whole file at `path` into `out`; false when it cannot be opened.
 bool read_file(const std::string& path, std::string& out);
 
+// How the JSON loader reads a piece of a large `items` List (split_input):
+// the envelope with its items left out, or a run of items.
+struct ListPiece {
+  enum class Part : std::uint8_t { None, Envelope, Items };
+  Part part = Part::None;
+  std::size_t start = 0;         // Items: where the first item begins in the view
+  std::int64_t first_item = 0;   // Items: that item's index in the envelope's items
+  std::size_t items_open = 0;    // Envelope: the `[` of the items, in the view
+  std::size_t items_close = 0;   // Envelope: the matching `]`
+  std::uint32_t close_line = 0;  // Envelope: the line of that `]`
+  std::size_t close_line_start = 0;  // and where that line starts
+};
+
 struct SourceFile {
   std::string path;
   std::string content;
+  // A piece of a larger input held elsewhere (split_input): the loaders read
+  // `view` instead of `content`; it starts at the start of line `first_line`
+  // of the whole input, so locations stay those of the whole input.
+  std::string_view view;
+  std::uint32_t first_line = 1;
+  ListPiece list;
+  // Set by the loader of a JSON List piece that met an error or a limit: its
+  // input is scanned again unsplit, which alone knows how the error ends it.
+  bool piece_failed = false;
+  std::string_view text() const { return view.data() ? view : std::string_view(content); }
   Arena arena{std::size_t{64} * 1024};
   std::vector<Document> documents;  // filled by load_documents only
   std::vector<InputError> errors;
@@ -159,6 +182,33 @@ void load_documents(SourceFile& file, const LoadLimits& limits = {});
 // over one by one as they complete (Document::list_index), then the
 // envelope itself with empty items. Errors still go to file.errors.
 void stream_documents(SourceFile& file, const LoadLimits& limits, const DocumentSink& sink);
+
+// A piece of an input for split_input: the bytes [begin, end) of the whole,
+// which start line `first_line`; `list` says how a JSON List piece is read.
+struct InputPiece {
+  std::size_t begin = 0;
+  std::size_t end = 0;
+  std::uint32_t first_line = 1;
+  ListPiece list;
+};
+
+// Cuts a large input into pieces of about `target` bytes that load
+// independently, each to the documents, locations and errors it gives as
+// part of the whole, so the pieces of one input can be scanned in parallel
+// and merged in order. A YAML stream is cut at `---` lines (a `---` line
+// always starts a document); one JSON value whose root mapping has an
+// `items` sequence into the envelope (items left out; it comes last, as the
+// loader delivers it after its items) and runs of items. Anything else, a
+// stream with directives (`%` lines belong to the next document) and JSON
+// the split cannot prove equivalent (several values, nesting near the depth
+// limit, larger than a document may be) stay one piece.
+std::vector<InputPiece> split_input(std::string_view content, std::size_t target,
+                                    const LoadLimits& limits = {});
+// The same, each piece handed to `emit` as soon as it is found (the workers
+// start on the first while the rest is cut). True: the pieces emitted are the
+// input; false: scan it whole, and any piece emitted is void.
+using PieceSink = std::function<void(const InputPiece&)>;
+bool split_input(std::string_view content, std::size_t target, const LoadLimits& limits, const PieceSink& emit);
 
 // Lower-level entry points. Nodes are allocated in `arena`; when `release`
 // is set the arena is released after each document's sink call.

@@ -7,6 +7,7 @@
 // engine brings its own facts without editing core.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -75,7 +76,10 @@ class RowTable : public FactTable {
     if (rows.empty() && base == 0) {
       rows.swap(o.rows);
     } else {
-      rows.reserve(rows.size() + o.rows.size());
+      // Grown geometrically: a large input comes in many pieces, and an exact
+      // reserve per piece would move every row at each one.
+      if (rows.capacity() < rows.size() + o.rows.size())
+        rows.reserve(std::max(rows.size() + o.rows.size(), 2 * rows.capacity()));
       for (Row& r : o.rows) {
         r.object += base;
         rows.push_back(std::move(r));

@@ -6,9 +6,10 @@
 namespace kg {
 
 Mark field_mark(const Node* map, std::string_view key) {
-  for (const MapEntry& e : entries(map))
+  for (const MapEntry& e : entries(map)) {
     if (e.key && e.key->text() == key)
       return e.value && e.value->is_scalar() ? mark_of(e.value) : mark_of(e.key);
+  }
   return {};
 }
 
@@ -132,11 +133,12 @@ std::optional<ExemptionMark> read_exemption(const Node* annotations) {
   for (const MapEntry& e : entries(annotations)) {
     const std::string_view k = e.key->text();
     if (k.substr(0, kExempt.size()) == kExempt && k != kExempt && k != "kguard.io/exempt-reason" &&
-        k != "kguard.io/exempt-until")
+        k != "kguard.io/exempt-until") {
       m.problems.push_back({e.key->line, e.key->column,
                             "unknown annotation " + std::string(k) +
                                 " (kguard reads kguard.io/exempt, kguard.io/exempt-reason and "
                                 "kguard.io/exempt-until)"});
+    }
   }
   if (!rules && m.problems.empty()) return std::nullopt;
   const Node* at = rules ? rules : annotations;
@@ -164,20 +166,22 @@ std::optional<ExemptionMark> read_exemption(const Node* annotations) {
   }
   const bool wildcard = std::any_of(m.rules.begin(), m.rules.end(),
                                     [](const std::string& r) { return r == "*" || r == "all"; });
-  if (wildcard && m.reason.empty())
+  if (wildcard && m.reason.empty()) {
     m.problems.push_back({m.line, m.column,
                           "kguard.io/exempt: \"" + std::string(str(rules)) +
                               "\" exempts every rule and needs kguard.io/exempt-reason"});
-  if (until && !is_iso_date(m.until))
+  }
+  if (until && !is_iso_date(m.until)) {
     m.problems.push_back({until->line, until->column,
                           "kguard.io/exempt-until: \"" + m.until + "\" is not a date YYYY-MM-DD"});
+  }
   m.rejected = !m.problems.empty();
   return m;
 }
 
 const std::string& ObjectFacts::file() const {
-  static const std::string none;
-  return file_name ? *file_name : none;
+  static const std::string kNone;
+  return file_name ? *file_name : kNone;
 }
 
 ObjectFacts read_object_facts(const Object& obj, const PodView& pod,
@@ -199,9 +203,10 @@ ObjectFacts read_object_facts(const Object& obj, const PodView& pod,
   std::optional<ExemptionMark> exemption = read_exemption(get(meta, "annotations"));
   if (!exemption && pod) exemption = read_exemption(get(pod.meta, "annotations"));
   if (exemption) f.exemption = std::make_unique<ExemptionMark>(std::move(*exemption));
-  for (const Node* o : items(get(meta, "ownerReferences")))
+  for (const Node* o : items(get(meta, "ownerReferences"))) {
     f.owners.push_back({std::string(str(get(o, "kind"))), std::string(str(get(o, "name"))),
                         is_true(get(o, "controller"))});
+  }
   return f;
 }
 
@@ -229,10 +234,16 @@ std::size_t Inventory::add(const Object& obj, const PodView& pod) {
 
 void Inventory::append(Inventory&& o) {
   const std::size_t base = objects.size();
-  if (objects.empty()) {
+  // Room the caller reserved is kept, else grown geometrically: an exact
+  // reserve per part (a large input comes in many pieces) would move every
+  // fact at each part, and hold two copies while it does.
+  auto grow = [](auto& to, std::size_t extra) {
+    if (to.capacity() < to.size() + extra) to.reserve(std::max(to.size() + extra, 2 * to.capacity()));
+  };
+  if (objects.empty() && objects.capacity() < o.objects.size()) {
     objects.swap(o.objects);  // the first (often the only) file: no copy
   } else {
-    objects.reserve(base + o.objects.size());
+    grow(objects, o.objects.size());
     for (auto& f : o.objects) objects.push_back(std::move(f));
   }
   if (!plan_ && o.plan_) use(o.plan_);

@@ -1,6 +1,7 @@
 // A strict JSON (RFC 8259) loader into the shared Node tree. Accepts a
 // stream of concatenated values (as `kubectl get -o json` pipelines produce);
 // after an error it resynchronises at the next line that starts with '{'.
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -16,8 +17,8 @@ class JsonParser {
  public:
   JsonParser(SourceFile& file, Arena& arena, bool release, const LoadLimits& limits,
              const DocumentSink& sink)
-      : file_(file), arena_(arena), release_(release), sink_(sink), s_(file.content),
-        limits_(limits), builder_(arena, limits) {
+      : file_(file), arena_(arena), release_(release), sink_(sink), s_(file.text()),
+        limits_(limits), builder_(arena, limits), piece_(file.list) {
     if (release_)
       builder_.stream_list_items([this](const Node* item, std::size_t index) {
         sink_(Document{item, item->line, static_cast<std::int64_t>(index)});
@@ -25,6 +26,11 @@ class JsonParser {
   }
 
   void run() {
+    line_ = file_.first_line;
+    if (piece_.part == ListPiece::Part::Items) {
+      run_items();
+      return;
+    }
     if (s_.substr(0, 3) == "\xEF\xBB\xBF") pos_ = line_start_ = 3;
     for (;;) {
       skip_ws();
@@ -34,6 +40,12 @@ class JsonParser {
       doc_start_ = pos_;
       too_large_ = false;
       if (value() && !builder_.failed() && !over_size()) {
+        // The envelope's own warnings may come before its items' in the
+        // whole: only the unsplit loader orders them.
+        if (piece_.part != ListPiece::Part::None && !builder_.warnings().empty()) {
+          file_.piece_failed = true;
+          return;
+        }
         for (InputError& w : builder_.warnings()) {
           w.file = file_.path;
           file_.add_error(std::move(w));
@@ -44,6 +56,10 @@ class JsonParser {
         builder_.reset();
         if (release_) arena_.release();
         continue;
+      }
+      if (piece_.part != ListPiece::Part::None) {
+        file_.piece_failed = true;
+        return;
       }
       if (too_large_ || over_size()) {
         file_.add_error({file_.path, doc_line, 1,
@@ -62,6 +78,37 @@ class JsonParser {
   }
 
  private:
+  // A run of a List's items (split_input): `item, item, ...` to the end of
+  // the view, each delivered as the whole's builder streams it.
+  void run_items() {
+    pos_ = piece_.start;
+    for (std::int64_t index = piece_.first_item;; ++index) {
+      skip_ws();
+      builder_.reset();
+      doc_start_ = pos_;
+      if (!value() || builder_.failed() || over_size()) {
+        file_.piece_failed = true;
+        return;
+      }
+      for (InputError& w : builder_.warnings()) {
+        w.file = file_.path;
+        file_.add_error(std::move(w));
+      }
+      file_.errors_dropped += builder_.warnings_dropped();
+      const Node* item = builder_.root();
+      sink_(Document{item, item->line, index});
+      builder_.reset();
+      if (release_) arena_.release();
+      skip_ws();
+      if (pos_ >= s_.size()) return;
+      if (s_[pos_] != ',') {
+        file_.piece_failed = true;
+        return;
+      }
+      ++pos_;
+    }
+  }
+
   std::uint32_t col() const { return static_cast<std::uint32_t>(pos_ - line_start_) + 1; }
 
   bool fail(std::string msg) {
@@ -208,7 +255,7 @@ class JsonParser {
       if (ch == '"') {
         ++pos_;
         auto* p = static_cast<char*>(arena_.allocate(std::max<std::size_t>(buf.size(), 1), 1));
-        std::memcpy(p, buf.data(), buf.size());
+        std::copy(buf.begin(), buf.end(), p);  // a (pointer, size) view: no terminator
         out = {p, buf.size()};
         copied = true;
         return true;
@@ -291,6 +338,12 @@ class JsonParser {
   bool array(std::uint32_t line, std::uint32_t c) {
     if (!check_size() || !builder_.begin(NodeType::Seq, line, c)) return false;
     ++pos_;
+    if (piece_.part == ListPiece::Part::Envelope && pos_ == piece_.items_open + 1) {
+      // The items are read by the other pieces: on to their `]`.
+      pos_ = piece_.items_close;
+      line_ = piece_.close_line;
+      line_start_ = piece_.close_line_start;
+    }
     skip_ws();
     if (pos_ < s_.size() && s_[pos_] == ']') {
       ++pos_;
@@ -320,6 +373,7 @@ class JsonParser {
   detail::TreeBuilder builder_;
   std::size_t doc_start_ = 0;
   bool too_large_ = false;
+  const ListPiece& piece_;
   std::size_t pos_ = 0;
   std::size_t line_start_ = 0;
   std::uint32_t line_ = 1;

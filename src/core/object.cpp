@@ -175,9 +175,10 @@ std::vector<ContainerRef> containers_of(const PodView& pod) {
     std::string_view field = container_kind_field(k);
     std::size_t i = 0;
     for (const Node* c : items(pod.spec->get(field))) {
-      if (c->is_map())
+      if (c->is_map()) {
         out.push_back(ContainerRef{c, k, i, str(c->get("name")),
                                    index_path(join_path(pod.spec_path, field), i)});
+      }
       ++i;
     }
   }

@@ -127,9 +127,10 @@ void TreeBuilder::finish_map(Node* node, std::size_t start) {
     // A set, not a scan of `merged`: many large merged anchors must stay linear.
     std::unordered_set<std::string_view> present;
     for (const MapEntry& m : merged) present.insert(m.key->text());
-    for (const Node* src : sources)
+    for (const Node* src : sources) {
       for (const MapEntry& e : src->entries())
         if (present.insert(e.key->text()).second) merged.push_back(e);
+    }
   }
 
   const std::size_t n = has_merge ? merged.size() : count;
@@ -157,13 +158,15 @@ void TreeBuilder::finish_map(Node* node, std::size_t start) {
                                        "); the last value is used"});
   };
   if (n <= 24) {
-    for (std::size_t i = 1; i < n; ++i)
-      for (std::size_t j = 0; j < i; ++j)
+    for (std::size_t i = 1; i < n; ++i) {
+      for (std::size_t j = 0; j < i; ++j) {
         if (out[i].key->is_scalar() && out[j].key->is_scalar() &&
             out[i].key->text() == out[j].key->text()) {
           report_dup(out[j], out[i]);
           break;
         }
+      }
+    }
   } else {
     std::vector<const MapEntry*> sorted;
     sorted.reserve(n);
@@ -190,6 +193,7 @@ bool TreeBuilder::end() {
     finish_map(node, f.scratch_start);
   } else {
     const std::size_t count = scratch_.size() - f.scratch_start;
+    // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of Node pointers, sized as one
     auto* out = static_cast<const Node**>(
         arena_->allocate(sizeof(Node*) * std::max<std::size_t>(count, 1), alignof(Node*)));
     std::copy(scratch_.begin() + static_cast<std::ptrdiff_t>(f.scratch_start), scratch_.end(), out);

@@ -92,7 +92,7 @@ class YamlChunkParser {
                   const DocumentSink& sink)
       : file_(file), arena_(arena), release_(release), sink_(sink), limits_(limits),
         builder_(arena, limits) {
-    if (release_)
+    if (release_) {
       builder_.stream_list_items([this](const Node* item, std::size_t index) {
         // Items the fast path delivered before declining the document are
         // not delivered again by libyaml's parse of it.
@@ -105,20 +105,21 @@ class YamlChunkParser {
         ++items_delivered_;
         sink_(Document{item, item->line, static_cast<std::int64_t>(index)});
       });
+    }
   }
 
   // The whole stream: the fast path, document by document, with libyaml for
   // what it declines.
   void parse_stream(YamlPath path, YamlPathCounts* counts) {
-    const std::string_view s = file_.content;
+    const std::string_view s = file_.text();
     if (path == YamlPath::LibyamlOnly) {
-      parse_rest_with_libyaml(0, 1);
+      parse_rest_with_libyaml(0, file_.first_line);
       return;
     }
     FastYamlParser fast(s, builder_);
     fast.set_max_document_bytes(limits_.max_document_bytes);
     std::size_t pos = 0;
-    std::uint32_t line = 1;
+    std::uint32_t line = file_.first_line;
     while (pos < s.size()) {
       builder_.reset();
       items_delivered_ = 0;
@@ -188,7 +189,7 @@ class YamlChunkParser {
     std::optional<Chunk> rest;
     yaml_parser_t parser;
     yaml_parser_initialize(&parser);
-    const auto* data = reinterpret_cast<const unsigned char*>(file_.content.data() + chunk.begin);
+    const auto* data = reinterpret_cast<const unsigned char*>(file_.text().data() + chunk.begin);
     yaml_parser_set_input_string(&parser, data, chunk.end - chunk.begin);
     const std::size_t input_size = chunk.end - chunk.begin;
     base_line_ = chunk.first_line;
@@ -275,15 +276,16 @@ class YamlChunkParser {
 
   void release_read_input(std::size_t read_offset) {
     if (read_offset < released_ + kReleaseStep + kReleaseMargin) return;
-    static const std::uintptr_t page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
-    const auto base = reinterpret_cast<std::uintptr_t>(file_.content.data());
-    const std::uintptr_t first_page = (base + released_ + page - 1) & ~(page - 1);
-    const std::uintptr_t end_page = (base + read_offset - kReleaseMargin) & ~(page - 1);
+    static const std::uintptr_t kPage = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+    const auto base = reinterpret_cast<std::uintptr_t>(file_.text().data());
+    const std::uintptr_t first_page = (base + released_ + kPage - 1) & ~(kPage - 1);
+    const std::uintptr_t end_page = (base + read_offset - kReleaseMargin) & ~(kPage - 1);
     if (end_page <= first_page) return;
     const std::size_t end = end_page - base;
     released_lines_ += static_cast<std::uint32_t>(
-        std::count(file_.content.data() + released_, file_.content.data() + end, '\n'));
-    madvise(reinterpret_cast<void*>(first_page), end_page - first_page, MADV_DONTNEED);
+        std::count(file_.text().data() + released_, file_.text().data() + end, '\n'));
+    // The page's address as an offset into the buffer, so the pointer keeps its provenance.
+    madvise(const_cast<char*>(file_.text().data()) + (first_page - base), end_page - first_page, MADV_DONTNEED);
     released_ = end;
   }
 
@@ -325,7 +327,7 @@ class YamlChunkParser {
   // The first line of a chunk that is not blank, a comment or `---`, for
   // the location of a document too large to parse.
   std::uint32_t first_content_line(const Chunk& chunk) const {
-    const std::string_view s(file_.content);
+    const std::string_view s(file_.text());
     std::uint32_t line = chunk.first_line;
     for (std::size_t pos = chunk.begin; pos < chunk.end && pos - chunk.begin < 65536;) {
       const std::size_t nl = s.find('\n', pos);
@@ -344,12 +346,12 @@ class YamlChunkParser {
   // Counts lines from the last point known intact (the chunk's start, or
   // where the input was released up to).
   std::optional<Chunk> after_document_end(const Chunk& chunk, std::uint32_t line) const {
-    const std::string_view s = std::string_view(file_.content).substr(0, chunk.end);
+    const std::string_view s = file_.text().substr(0, chunk.end);
     std::size_t pos = chunk.begin;
     std::uint32_t at = chunk.first_line;
     if (released_ > pos) {
       pos = released_;
-      at = released_lines_ + 1;
+      at = released_lines_ + file_.first_line;
     }
     // To the start of the line after `line`.
     while (at <= line) {
@@ -377,7 +379,7 @@ class YamlChunkParser {
   // document it is in.
   void parse_rest_with_libyaml(std::size_t from, std::uint32_t from_line,
                                std::size_t to = std::string_view::npos) {
-    split_documents(file_.content, from, from_line, to, [this](const Chunk& chunk) { parse(chunk); });
+    split_documents(file_.text(), from, from_line, to, [this](const Chunk& chunk) { parse(chunk); });
   }
 
   SourceFile& file_;

@@ -41,7 +41,7 @@ struct EngineResult {
   std::uint64_t objects = 0;
   std::uint64_t documents = 0;
   std::uint64_t bytes = 0;
-  std::vector<Finding> findings;  // failures, exemptions (and passes when asked), input order
+  FindingStore findings;  // failures, exemptions (and passes when asked), input order
   std::vector<InputError> errors;
   std::vector<InputError> warnings;  // e.g. expired exemptions
   // What the input walk left out, and why (hidden, excluded, a known

@@ -106,9 +106,10 @@ MessageTable MessageTable::parse(std::string_view path, std::string_view yaml) {
 
 std::optional<std::string> MessageTable::translate(std::string_view english) const {
   auto who = [&](std::string_view value) -> std::optional<std::string> {
-    for (const Phrase& w : who_)
+    for (const Phrase& w : who_) {
       if (value.substr(0, w.en.size()) == w.en && value.size() > w.en.size())
         return w.zh + std::string(value.substr(w.en.size()));
+    }
     return std::nullopt;
   };
   for (const Pattern& p : patterns_) {

@@ -8,16 +8,17 @@
 namespace kg {
 
 void write_ci_report(const ReportModel& m, std::ostream& out) {
-  for (const Finding& f : m.result->findings) {
+  for (const FindingView f : m.result->findings) {
     if (f.result != Result::Fail) continue;
     out << Tsafe{f.location.file} << ':' << f.location.line << ':' << f.location.column << ": "
         << to_string(f.rule->severity) << ' ' << Tsafe{f.rule->id} << ": "
         << Tsafe{m.message(f)} << " ["
-        << Tsafe{f.kind + ' ' + (f.ns.empty() ? std::string() : f.ns + "/") + f.name} << "]\n";
+        << Tsafe{std::string(f.kind) + ' ' + (f.ns.empty() ? std::string() : std::string(f.ns) + "/") + std::string(f.name)} << "]\n";
   }
-  for (const InputError& e : m.result->errors)
+  for (const InputError& e : m.result->errors) {
     out << Tsafe{e.file} << ':' << e.line << ':' << e.column << ": error input: " << Tsafe{e.message}
         << '\n';
+  }
 }
 
 }  // namespace kg

@@ -42,8 +42,8 @@ void write_policyreport_report(const ReportModel& m, std::ostream& out);
 // "Deployment/shopfront/api", or "Namespace/shopfront" without a namespace:
 // the resource a finding belongs to, in the kind/namespace/name form that
 // SARIF logical locations and JUnit class names use.
-inline std::string resource_path(const Finding& f) {
-  std::string s = f.kind;
+inline std::string resource_path(const FindingView& f) {
+  std::string s(f.kind);
   s += '/';
   if (!f.ns.empty()) {
     s += f.ns;
@@ -69,7 +69,7 @@ inline std::string file_position(std::string_view file, std::uint32_t line, std:
 // field but counts once in the tallies; the formats that report per check
 // (JUnit, PolicyReport) merge such runs of findings. The scanner emits the
 // findings of one resource together, so comparing neighbours is enough.
-inline bool same_check(const Finding& a, const Finding& b) {
+inline bool same_check(const FindingView& a, const FindingView& b) {
   return a.rule == b.rule && a.result == b.result && a.kind == b.kind && a.ns == b.ns &&
          a.name == b.name && a.location.file == b.location.file;
 }
@@ -80,7 +80,7 @@ struct CheckRun {
   std::size_t last;
 };
 
-inline std::vector<CheckRun> check_runs(const std::vector<Finding>& findings) {
+inline std::vector<CheckRun> check_runs(const FindingStore& findings) {
   std::vector<CheckRun> runs;
   for (std::size_t i = 0; i < findings.size(); ++i) {
     if (!runs.empty() && same_check(findings[runs.back().first], findings[i])) {

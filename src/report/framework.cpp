@@ -145,9 +145,10 @@ FrameworkView build_framework_view(const EngineResult& scan, const FrameworkData
     add_keys(i, *scan.rules[i]);
     // The owner of a shared risk reports the superseded rule's findings, so it
     // answers that rule's controls as well.
-    for (const std::string& id : scan.rules[i]->supersedes)
+    for (const std::string& id : scan.rules[i]->supersedes) {
       for (const RuleInfo* other : scan.rules)
         if (other->id == id) add_keys(i, *other);
+    }
   }
   std::uint64_t score_sum = 0, scored = 0;
   for (const FrameworkData::Control& c : fw->controls) {

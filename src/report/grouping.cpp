@@ -26,7 +26,7 @@ void append_shape(std::string& out, std::string_view s, std::string_view own_nam
 
 }  // namespace
 
-FindingGroups group_findings(const std::vector<Finding>& findings, std::size_t shown_per_group) {
+FindingGroups group_findings(const FindingStore& findings, std::size_t shown_per_group) {
   FindingGroups g;
   g.hidden.assign(findings.size(), false);
   g.more.assign(findings.size(), 0);
@@ -37,7 +37,7 @@ FindingGroups group_findings(const std::vector<Finding>& findings, std::size_t s
   std::unordered_map<std::string, Group> groups;
   std::string key;
   for (std::size_t i = 0; i < findings.size(); ++i) {
-    const Finding& f = findings[i];
+    const FindingView f = findings[i];
     key.assign(f.rule ? std::string_view(f.rule->id) : std::string_view{});
     key += static_cast<char>('0' + static_cast<int>(f.result));
     key += f.kind;

@@ -21,7 +21,7 @@ struct FindingGroups {
   std::size_t hidden_total = 0;
 };
 
-FindingGroups group_findings(const std::vector<Finding>& findings,
+FindingGroups group_findings(const FindingStore& findings,
                              std::size_t shown_per_group = kShownPerGroup);
 
 }  // namespace kg

@@ -18,6 +18,7 @@
 #include <numeric>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 
 #include "core/json_writer.hpp"
@@ -533,7 +534,7 @@ void write_data(const ReportModel& m, std::ostream& out) {
 
   std::unordered_map<const RuleInfo*, std::uint64_t> rule_index;
   w.key("rules").begin_array();
-  for (const Finding& f : s.findings) {
+  for (const FindingView f : s.findings) {
     if (!rule_index.emplace(f.rule, rule_index.size()).second) continue;
     const RuleInfo& r = *f.rule;
     w.begin_object()
@@ -560,11 +561,12 @@ void write_data(const ReportModel& m, std::ostream& out) {
   w.key("findings").begin_array();
   for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
     if (groups.hidden[fi]) continue;
-    const Finding& f = s.findings[fi];
+    const FindingView f = s.findings[fi];
     std::string message = m.message(f);
-    if (groups.more[fi] > 0)
+    if (groups.more[fi] > 0) {
       message += " (… " + std::string(tr(L, "and")) + ' ' + std::to_string(groups.more[fi]) + ' ' +
                  std::string(tr(L, "more like this, not listed here")) + ')';
+    }
     w.begin_array()
         .value(rule_index.at(f.rule))
         .value(to_string(f.result))
@@ -645,9 +647,10 @@ void write_score_card(const ReportModel& m, std::ostream& out) {
       << (m.grade_cap ? (m.grade_cap->grade == "C" ? "warn" : "bad") : tone(m.score)) << "\" data-stat=\"grade\">" << Esc{m.grade}
       << "</div><p><span class=\"num\">" << m.tally.passed << " / " << m.tally.checks << "</span> "
       << Esc{tr(L, "checks passed")} << "</p></div></div>";
-  if (m.grade_cap)
+  if (m.grade_cap) {
     out << "<p class=\"gradecap\" data-stat=\"grade-cap\"><strong>" << Esc{tr(L, "Grade cap")} << "</strong> "
         << Esc{m.score_grade} << " &rarr; " << Esc{m.grade_cap->grade} << ": " << Esc{m.grade_cap->reason} << "</p>";
+  }
   out << "<p class=\"foot\">"
       << Esc{tr(L,
                 "Polaris formula: 2 points per passed check; a failed low or medium check costs 1, "
@@ -709,15 +712,18 @@ void write_results_card(const ReportModel& m, std::ostream& out) {
                         {"fail", "failed", tr(L, "Failed"), m.tally.failed},
                         {"exempt", "exempted", tr(L, "Exempted"), m.tally.exempted}};
   out << "<div class=\"stack\" aria-hidden=\"true\">";
-  for (const Part& p : parts)
-    if (p.n)
+  for (const Part& p : parts) {
+    if (p.n) {
       out << "<span class=\"bg-" << p.id
           << "\" style=\"width:" << fixed1(ratio(p.n, m.tally.checks)) << "%\"></span>";
+    }
+  }
   out << "</div><table class=\"kv\"><tbody>";
-  for (const Part& p : parts)
+  for (const Part& p : parts) {
     out << "<tr><th scope=\"row\"><span class=\"dot c-" << p.id << "\"></span>" << Esc{p.label}
         << "</th><td class=\"r num\" data-stat=\"" << p.stat << "\">" << p.n
         << "</td><td class=\"r num muted\">" << percent(p.n, m.tally.checks) << "</td></tr>";
+  }
   char size[32];
   std::snprintf(size, sizeof size, "%.1f KiB", static_cast<double>(s.bytes) / 1024.0);
   out << "</tbody></table><h4 class=\"sub\">" << Esc{tr(L, "Scanned")}
@@ -743,21 +749,24 @@ void write_categories_card(const ReportModel& m, std::ostream& out) {
         << Esc{tr(L, category_title(c.category))}
         << "</div><div class=\"stack\" role=\"img\" aria-label=\"" << Esc{tr(L, "Passed")} << ' '
         << t.passed << ", " << Esc{tr(L, "Failed")} << ' ' << t.failed << "\">";
-    if (t.passed)
+    if (t.passed) {
       out << "<span class=\"bg-pass\" style=\"width:" << fixed1(ratio(t.passed, t.checks))
           << "%\"></span>";
-    if (t.failed)
+    }
+    if (t.failed) {
       out << "<span class=\"bg-fail\" style=\"width:" << fixed1(ratio(t.failed, t.checks))
           << "%\"></span>";
+    }
     out << "</div><div class=\"cnt num\"><span data-stat=\"cat-" << id << "-passed\">" << t.passed
         << "</span> " << Esc{tr(L, "passed")} << " &middot; <span data-stat=\"cat-" << id
         << "-failed\">" << t.failed << "</span> " << Esc{tr(L, "failed")} << "</div>";
-    if (t.checks)
+    if (t.checks) {
       out << "<div><span class=\"pill " << tone(c.score) << " num\" data-stat=\"cat-" << id
           << "-score\" title=\"" << Esc{tr(L, "Score")} << "\">" << c.score << "</span></div>";
-    else
+    } else {
       out << "<div><span class=\"pill none\" title=\"" << Esc{tr(L, "no checks")}
           << "\">&ndash;</span></div>";
+    }
   }
   out << "</div><p class=\"foot\">"
       << Esc{tr(L, "Bars: share of passed and failed checks; badge: category score.")}
@@ -799,15 +808,25 @@ void write_matrix_card(const ReportModel& m, std::ostream& out) {
   // One column per category of the result; a failure of a rule in a category
   // the result does not list counts in no column.
   const std::size_t kCats = m.categories.size();
-  std::map<std::string, std::vector<std::uint64_t>> cells;
-  std::set<std::string> seen;
-  for (const Finding& f : s.findings) {
+  std::map<std::string, std::vector<std::uint64_t>, std::less<>> cells;
+  // The rules counted per resource (file, kind, namespace, name; views into
+  // the findings): a few pointers per resource, not a string per check.
+  using Resource = std::tuple<std::string_view, std::string_view, std::string_view, std::string_view>;
+  std::map<Resource, std::vector<const RuleInfo*>> counted;
+  std::vector<const RuleInfo*>* rules = nullptr;
+  Resource last;
+  for (const FindingView f : s.findings) {
     if (f.result != Result::Fail) continue;
-    std::string key = f.rule->id;
-    for (const std::string* part : {&f.location.file, &f.kind, &f.ns, &f.name})
-      (key += '\0') += *part;
-    if (!seen.insert(std::move(key)).second) continue;
-    auto& row = cells[f.ns];
+    const Resource here{f.location.file, f.kind, f.ns, f.name};
+    if (!rules || here != last) {  // findings of one resource are neighbours
+      rules = &counted[here];
+      last = here;
+    }
+    if (std::find(rules->begin(), rules->end(), f.rule) != rules->end()) continue;
+    rules->push_back(f.rule);
+    auto row_it = cells.find(f.ns);
+    if (row_it == cells.end()) row_it = cells.emplace(std::string(f.ns), std::vector<std::uint64_t>{}).first;
+    auto& row = row_it->second;
     row.resize(kCats);
     const std::size_t c = m.category_position(f.rule->category);
     if (c < kCats) ++row[c];
@@ -949,9 +968,10 @@ void write_details(const ReportModel& m, std::ostream& out) {
   const std::pair<std::string_view, std::string_view> selects[] = {
       {"f-namespace", "Namespace"}, {"f-kind", "Kind"}, {"f-category", "Category"},
       {"f-severity", "Severity"},   {"f-rule", "Rule"}, {"f-result", "Result"}};
-  for (const auto& [id, label] : selects)
+  for (const auto& [id, label] : selects) {
     out << "<label for=\"" << id << "\">" << Esc{tr(L, label)} << "<select id=\"" << id
         << "\"></select></label>";
+  }
   out << "<div class=\"fbar\"><button type=\"button\" class=\"btn no-print\" id=\"f-reset\">"
       << Esc{tr(L, "Clear filters")}
       << "</button><div class=\"count\" role=\"status\" aria-live=\"polite\"><strong "
@@ -968,9 +988,10 @@ void write_details(const ReportModel& m, std::ostream& out) {
       {"name", "Name"},         {"container", "Container"}, {"category", "Category"},
       {"rule", "Rule"},         {"result", "Result"},       {"message", "Message"},
       {"location", "Location"}};
-  for (const auto& [key, label] : columns)
+  for (const auto& [key, label] : columns) {
     out << "<th scope=\"col\" data-key=\"" << key << "\"><button type=\"button\">"
         << Esc{tr(L, label)} << "</button></th>";
+  }
   out << "</tr></thead><tbody id=\"rows\"></tbody></table></div><div class=\"more no-print\" "
          "id=\"more\" hidden><span "
          "id=\"more-text\"></span> <button type=\"button\" class=\"btn\" id=\"more-page\">"

@@ -112,7 +112,7 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
         w.key("score").null();
       }
       w.key("rules").begin_array();
-      for (const FrameworkControl::RuleResult& r : c.rules)
+      for (const FrameworkControl::RuleResult& r : c.rules) {
         w.begin_object()
             .field("rule", r.rule->id)
             .field("evaluated", r.tally.evaluated)
@@ -120,6 +120,7 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
             .field("failed", r.tally.failed)
             .field("exempted", r.tally.exempted)
             .end_object();
+      }
       w.end_array();
       w.end_object();
     }
@@ -169,7 +170,7 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
     w.key("baseline").begin_object().field("file", m.baseline_file).field("new", m.new_failures);
     w.field("unchanged", unchanged).field("fixedCount", static_cast<std::uint64_t>(m.fixed.size()));
     w.key("fixed").begin_array();
-    for (const FixedFinding& x : m.fixed)
+    for (const FixedFinding& x : m.fixed) {
       w.begin_object()
           .field("rule", x.rule)
           .field("kind", x.kind)
@@ -180,12 +181,13 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
           .field("message", x.message)
           .field("fingerprint", x.fingerprint)
           .end_object();
+    }
     w.end_array().end_object();
   }
 
   w.key("findings").begin_array();
   for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
-    const Finding& f = s.findings[fi];
+    const FindingView f = s.findings[fi];
     w.begin_object()
         .field("rule", f.rule->id)
         .field("title", f.rule->title_in(m.lang))

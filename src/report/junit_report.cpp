@@ -41,7 +41,7 @@ std::string attr(std::string_view s) {
   return xml(s, true);
 }
 
-std::string location_text(const Finding& f) {
+std::string location_text(const FindingView f) {
   std::string s = file_position(f.location.file, f.location.line, f.location.column);
   if (!f.location.path.empty()) {
     s += "  ";
@@ -50,10 +50,10 @@ std::string location_text(const Finding& f) {
   return s;
 }
 
-void write_case(std::ostream& out, const ReportModel& m, const std::vector<Finding>& findings,
+void write_case(std::ostream& out, const ReportModel& m, const FindingStore& findings,
                 const CheckRun& run) {
   const Lang L = m.lang;
-  const Finding& f = findings[run.first];
+  const FindingView f = findings[run.first];
   const RuleInfo& r = *f.rule;
   out << "    <testcase classname=\"" << attr(resource_path(f)) << "\" name=\""
       << attr(r.id + ": " + std::string(r.title_in(L))) << "\" file=\"" << attr(f.location.file)

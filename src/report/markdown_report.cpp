@@ -78,12 +78,12 @@ std::string html(std::string_view s) {
   return out;
 }
 
-std::string resource_label(const Finding& f) {
-  return f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name;
+std::string resource_label(const FindingView f) {
+  return std::string(f.kind) + " " + (f.ns.empty() ? std::string() : std::string(f.ns) + "/") + std::string(f.name);
 }
 
-std::string location_label(const Finding& f) {
-  std::string s = f.location.file;
+std::string location_label(const FindingView f) {
+  std::string s(f.location.file);
   if (f.location.line) {
     s += ':';
     s += std::to_string(f.location.line);
@@ -91,7 +91,7 @@ std::string location_label(const Finding& f) {
   return s;
 }
 
-bool same_resource(const Finding& a, const Finding& b) {
+bool same_resource(const FindingView& a, const FindingView& b) {
   return a.kind == b.kind && a.ns == b.ns && a.name == b.name && a.location.file == b.location.file;
 }
 
@@ -121,10 +121,11 @@ void write_header(std::ostream& out, const ReportModel& m) {
     out << "| | " << tr(L, "Scope") << " | " << tr(L, "Score") << " | " << tr(L, "Grade") << " | "
         << tr(L, "Failed") << " | " << tr(L, "Critical") << " | " << tr(L, "High") << " | "
         << tr(L, "Resources") << " |\n|:---:|---|---:|:---:|---:|---:|---:|---:|\n";
-    for (const ScopeReport& sc : m.scopes)
+    for (const ScopeReport& sc : m.scopes) {
       out << "| " << (sc.tally.failed ? "❌" : "✅") << " | " << cell(scope_label(sc, L)) << " | "
           << sc.grading.score << " | " << sc.grading.grade << " | " << sc.tally.failed << " | "
           << sc.by_severity[3] << " | " << sc.by_severity[2] << " | " << sc.objects << " |\n";
+    }
     out << '\n';
   }
   if (m.framework) {
@@ -143,9 +144,10 @@ void write_header(std::ostream& out, const ReportModel& m) {
     }
     out << '\n';
   }
-  if (m.grade_cap)
+  if (m.grade_cap) {
     out << "**" << tr(L, "Grade cap") << "**: " << m.score_grade << " → " << m.grade_cap->grade << " — "
         << cell(m.grade_cap->reason) << "\n\n";
+  }
   out << "<sub>" << tr(L, "Severity columns count failed checks.") << " " << s.objects << " "
       << tr(L, "resources in") << " " << s.documents << " " << tr(L, "documents") << "</sub>\n\n";
 
@@ -176,24 +178,29 @@ void write_header(std::ostream& out, const ReportModel& m) {
   out << "| " << tr(L, "Category") << " | " << tr(L, "Checks") << " | " << tr(L, "Passed") << " | "
       << tr(L, "Failed") << " | " << tr(L, "Score") << " |\n";
   out << "|---|---:|---:|---:|---:|\n";
-  for (const CategoryReport& c : m.categories)
+  for (const CategoryReport& c : m.categories) {
     out << "| " << tr(L, category_title(c.category)) << " | " << c.tally.checks << " | "
         << c.tally.passed << " | " << c.tally.failed << " | " << c.score << " |\n";
+  }
   out << '\n';
 }
 
 void write_top_findings(std::ostream& out, const ReportModel& m) {
   const EngineResult& s = *m.result;
   const Lang L = m.lang;
-  std::vector<const Finding*> failed;
-  for (const Finding& f : s.findings)
-    if (f.result == Result::Fail) failed.push_back(&f);
   // Most severe first; input order among equals, so the list is stable.
-  std::stable_sort(failed.begin(), failed.end(), [](const Finding* a, const Finding* b) {
-    return a->rule->severity > b->rule->severity;
-  });
+  std::size_t failed_total = 0;
+  for (const FindingView f : s.findings) failed_total += f.result == Result::Fail ? 1 : 0;
+  std::vector<std::size_t> failed;
+  for (int sev = static_cast<int>(Severity::Critical); sev >= 0 && failed.size() < kTopFindings;
+       --sev) {
+    for (std::size_t i = 0; i < s.findings.size() && failed.size() < kTopFindings; ++i) {
+      const FindingView f = s.findings[i];
+      if (f.result == Result::Fail && f.rule->severity == static_cast<Severity>(sev)) failed.push_back(i);
+    }
+  }
   out << "### " << tr(L, "Top findings") << "\n\n";
-  if (failed.empty()) {
+  if (failed_total == 0) {
     out << tr(L, "No failed checks.") << "\n\n";
     return;
   }
@@ -201,13 +208,13 @@ void write_top_findings(std::ostream& out, const ReportModel& m) {
       << tr(L, "Message") << " | " << tr(L, "Location") << " |\n";
   out << "|---|---|---|---|---|\n";
   for (std::size_t i = 0; i < failed.size() && i < kTopFindings; ++i) {
-    const Finding& f = *failed[i];
+    const FindingView f = s.findings[failed[i]];
     out << "| " << tr(L, to_string(f.rule->severity)) << " | `" << f.rule->id << "` | "
         << cell(resource_label(f)) << " | " << cell(m.message(f)) << " | "
         << cell(location_label(f)) << " |\n";
   }
-  if (failed.size() > kTopFindings)
-    out << "\n" << tr(L, "Showing") << " " << kTopFindings << " / " << failed.size() << ".\n";
+  if (failed_total > kTopFindings)
+    out << "\n" << tr(L, "Showing") << " " << kTopFindings << " / " << failed_total << ".\n";
   out << '\n';
 }
 
@@ -242,9 +249,9 @@ void write_skipped(std::ostream& out, const ReportModel& m) {
 
 // One collapsed block for the findings [first, last) of one resource.
 std::string details_block(const ReportModel& m, std::size_t first, std::size_t last) {
-  const std::vector<Finding>& fs = m.result->findings;
+  const FindingStore& fs = m.result->findings;
   const Lang L = m.lang;
-  const Finding& head = fs[first];
+  const FindingView head = fs[first];
   std::ostringstream b;
   b << "<details>\n<summary><b>" << html(resource_label(head)) << "</b> — " << last - first << " "
     << tr(L, "findings") << " · " << html(head.location.file) << "</summary>\n\n";
@@ -252,7 +259,7 @@ std::string details_block(const ReportModel& m, std::size_t first, std::size_t l
     << tr(L, "Message") << " | " << tr(L, "Location") << " | " << tr(L, "Remediation") << " |\n";
   b << "|---|---|---|---|---|---|\n";
   for (std::size_t i = first; i < last; ++i) {
-    const Finding& f = fs[i];
+    const FindingView f = fs[i];
     std::string where = location_label(f);
     if (!f.location.path.empty()) {
       where += '\n';

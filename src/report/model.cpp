@@ -88,20 +88,25 @@ std::string fingerprint_of(std::string_view rule, std::string_view kind, std::st
   return buf;
 }
 
-std::string finding_fingerprint(const Finding& f, bool with_file) {
+std::string finding_fingerprint(const FindingView& f, bool with_file) {
   // A free subject (an image, a layer path) narrows the container; findings
   // without one keep the fingerprints earlier reports and baselines hold.
-  std::string container = f.container;
-  if (!f.subject.empty()) container += '\0' + f.subject;
-  if (with_file) container += '\x01' + f.location.file;
+  if (f.subject.empty() && !with_file) return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, f.container, f.location.path);
+  std::string container(f.container);
+  if (!f.subject.empty()) container.append(1, '\0').append(f.subject);
+  if (with_file) container.append(1, '\x01').append(f.location.file);
   return fingerprint_of(f.rule->id, f.kind, f.ns, f.name, container, f.location.path);
 }
 
 namespace {
-std::string identity_key(const Finding& f) { return f.kind + '\0' + f.ns + '\0' + f.name; }
+std::string identity_key(const FindingView& f) {
+  std::string key(f.kind);
+  key.append(1, '\0').append(f.ns).append(1, '\0').append(f.name);
+  return key;
+}
 }  // namespace
 
-std::string ReportModel::fingerprint(const Finding& f) const {
+std::string ReportModel::fingerprint(const FindingView& f) const {
   return finding_fingerprint(f, !multi_file.empty() && multi_file.count(identity_key(f)) > 0);
 }
 
@@ -151,7 +156,7 @@ void apply_baseline(ReportModel& m, const Baseline& b) {
   std::unordered_set<std::string> now;
   m.baseline.assign(m.result->findings.size(), BaselineState::None);
   for (std::size_t i = 0; i < m.result->findings.size(); ++i) {
-    const Finding& f = m.result->findings[i];
+    const FindingView f = m.result->findings[i];
     if (f.result != Result::Fail) continue;
     std::string fp = m.fingerprint(f);
     const bool old = before.count(fp) > 0;
@@ -163,14 +168,14 @@ void apply_baseline(ReportModel& m, const Baseline& b) {
     if (!now.count(f.fingerprint)) m.fixed.push_back(f);
 }
 
-std::string finding_message(const Finding& f, Lang lang, const MessageTable* zh_table) {
-  if (lang == Lang::En) return f.message;
+std::string finding_message(const FindingView& f, Lang lang, const MessageTable* zh_table) {
+  if (lang == Lang::En) return std::string(f.message);
   if (f.message.empty()) return std::string(f.rule->title_in(lang));
   if (zh_table)
     if (auto zh = zh_table->translate(f.message)) return *zh;
   // No Chinese form of this message yet: the Chinese title, then the English
   // message whole, so no name or number is lost.
-  return std::string(f.rule->title_in(lang)) + "：" + f.message;
+  return std::string(f.rule->title_in(lang)) + "：" + std::string(f.message);
 }
 
 Grading grade_of(const Tally& t, const std::array<std::uint64_t, 4>& by_severity, Lang lang) {
@@ -237,8 +242,14 @@ ReportModel build_report(const EngineResult& result, std::string generated_at, L
   }
   for (CategoryReport& c : m.categories) c.score = health_score(c.tally);
   std::unordered_map<std::string, std::string_view> file_of;
-  for (const Finding& f : result.findings) {
+  FindingView previous;
+  for (const FindingView f : result.findings) {
     if (f.name.empty()) continue;
+    // Findings of one object are neighbours: look each object up once.
+    if (f.name == previous.name && f.kind == previous.kind && f.ns == previous.ns &&
+        f.location.file == previous.location.file)
+      continue;
+    previous = f;
     auto [it, fresh] = file_of.emplace(identity_key(f), f.location.file);
     if (!fresh && it->second != f.location.file) m.multi_file.insert(it->first);
   }

@@ -50,7 +50,7 @@ std::optional<Baseline> load_baseline(const std::string& path, std::vector<Input
 // A finding's message in `lang`. Check messages are composed in English; in
 // Chinese the message is the table rules/data/messages-zh.yaml's form of it
 // (same names and numbers), else the rule's Chinese title and the English text.
-std::string finding_message(const Finding& f, Lang lang, const MessageTable* zh = nullptr);
+std::string finding_message(const FindingView& f, Lang lang, const MessageTable* zh = nullptr);
 
 struct GradeCap {
   std::string grade;
@@ -101,9 +101,9 @@ struct ReportModel {
   // Identities (kind, namespace, name) defined in more than one file.
   std::unordered_set<std::string> multi_file;
   // The finding's fingerprint, with its file when its object is in multi_file.
-  std::string fingerprint(const Finding& f) const;
+  std::string fingerprint(const FindingView& f) const;
   // A finding's message in the report's language (finding_message).
-  std::string message(const Finding& f) const { return finding_message(f, lang, result ? result->messages_zh : nullptr); }
+  std::string message(const FindingView& f) const { return finding_message(f, lang, result ? result->messages_zh : nullptr); }
   // Position of `c` in categories (categories.size() when it is not there).
   std::size_t category_position(Category c) const;
 };
@@ -114,7 +114,7 @@ struct ReportModel {
 // SARIF partialFingerprints and --baseline both use it.
 // With `with_file`, the file is part of it too: for an object defined in
 // several files of one input (dev/ and prod/), so their findings stay apart.
-std::string finding_fingerprint(const Finding& f, bool with_file = false);
+std::string finding_fingerprint(const FindingView& f, bool with_file = false);
 std::string fingerprint_of(std::string_view rule, std::string_view kind, std::string_view ns,
                            std::string_view name, std::string_view container, std::string_view path);
 

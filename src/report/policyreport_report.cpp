@@ -68,9 +68,9 @@ std::string join(const std::vector<std::string_view>& items) {
 }
 
 void write_result(std::ostream& out, const ReportModel& m, const CheckRun& run, long long seconds) {
-  const std::vector<Finding>& fs = m.result->findings;
+  const FindingStore& fs = m.result->findings;
   const Lang L = m.lang;
-  const Finding& f = fs[run.first];
+  const FindingView f = fs[run.first];
   const RuleInfo& r = *f.rule;
   std::string message;
   std::vector<std::string_view> paths;
@@ -111,7 +111,7 @@ void write_result(std::ostream& out, const ReportModel& m, const CheckRun& run, 
 
 void write_document(std::ostream& out, const ReportModel& m, std::string_view ns,
                     const std::vector<CheckRun>& runs, long long seconds) {
-  const std::vector<Finding>& fs = m.result->findings;
+  const FindingStore& fs = m.result->findings;
   std::uint64_t pass = 0;
   std::uint64_t fail = 0;
   std::uint64_t skip = 0;
@@ -170,10 +170,10 @@ void write_document(std::ostream& out, const ReportModel& m, std::string_view ns
 }  // namespace
 
 void write_policyreport_report(const ReportModel& m, std::ostream& out) {
-  const std::vector<Finding>& fs = m.result->findings;
+  const FindingStore& fs = m.result->findings;
   // Checks by namespace; "" collects cluster-scoped and namespace-less resources.
   std::map<std::string, std::vector<CheckRun>, std::less<>> by_namespace;
-  for (const CheckRun& run : check_runs(fs)) by_namespace[fs[run.first].ns].push_back(run);
+  for (const CheckRun& run : check_runs(fs)) by_namespace[std::string(fs[run.first].ns)].push_back(run);
   const long long seconds = utc_epoch_seconds(m.generated_at);
   for (const auto& [ns, runs] : by_namespace)
     if (!ns.empty()) write_document(out, m, ns, runs, seconds);

@@ -166,16 +166,17 @@ void write_rule(JsonWriter& w, const RuleInfo& r, Lang L, const FrameworkView* f
   w.field("category", to_string(r.category));
   if (fw) {  // --framework: the controls this rule belongs to
     w.key("frameworkControls").begin_object().key(fw->id).begin_array();
-    for (const FrameworkControl& c : fw->controls)
+    for (const FrameworkControl& c : fw->controls) {
       for (const FrameworkControl::RuleResult& rr : c.rules)
         if (rr.rule == &r) w.value(c.id);
+    }
     w.end_array().end_object();
   }
   w.end_object();
   w.end_object();
 }
 
-void write_result(JsonWriter& w, const ReportModel& m, const Finding& f, std::size_t rule_index, bool indexed,
+void write_result(JsonWriter& w, const ReportModel& m, const FindingView f, std::size_t rule_index, bool indexed,
                   BaselineState baseline) {
   w.begin_object().field("ruleId", f.rule->id);
   if (baseline != BaselineState::None)
@@ -271,7 +272,7 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
   }
   // A cluster scan's coverage gaps: kinds the identity could not read, so
   // their rules were not evaluated on them.
-  if (s.cluster)
+  if (s.cluster) {
     for (const CoverageGap& g : s.cluster->coverage) {
       std::string text = coverage_where(g, L) + ": " + g.reason;
       if (!g.message.empty()) text += " — " + g.message;
@@ -284,6 +285,7 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
       w.end_array().end_object();
       w.end_object();
     }
+  }
   w.end_array();
   if (s.cluster) {
     const ClusterInfo& c = *s.cluster;
@@ -296,7 +298,7 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
   w.field("language", lang_code(L));
   w.key("results").begin_array();
   for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
-    const Finding& f = s.findings[fi];
+    const FindingView f = s.findings[fi];
     if (f.result == Result::Pass) continue;
     auto it = rule_index.find(f.rule);
     write_result(w, m, f, it == rule_index.end() ? 0 : it->second, it != rule_index.end(),

@@ -93,9 +93,10 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   const std::string_view score_colour = m.score >= 80 ? kGreen : m.score >= 60 ? kYellow : kRed;
   out << "  " << pad(tr(L, "Score"), 12) << st(kBold) << st(score_colour) << m.score << "/100 (" << m.grade << ")"
       << st(kReset) << '\n';
-  if (m.grade_cap)
+  if (m.grade_cap) {
     out << "  " << pad(tr(L, "Grade cap"), 12) << m.score_grade << " -> " << m.grade_cap->grade << ": "
         << m.grade_cap->reason << '\n';
+  }
   out << "  " << pad(tr(L, "Checks"), 12) << m.tally.checks << " " << tr(L, "evaluated") << ", " << m.tally.passed << " "
       << tr(L, "passed") << ", " << m.tally.failed << " " << tr(L, "failed") << ", " << m.tally.exempted << " "
       << tr(L, "exempted") << '\n';
@@ -121,9 +122,10 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   heading(std::string("2. ") + std::string(tr(L, "By category")));
   out << "  " << pad(tr(L, "Category"), 16) << lpad(tr(L, "Checks"), 8) << lpad(tr(L, "Passed"), 8)
       << lpad(tr(L, "Failed"), 8) << lpad(tr(L, "Score"), 10) << '\n';
-  for (const CategoryReport& c : m.categories)
+  for (const CategoryReport& c : m.categories) {
     out << "  " << pad(tr(L, category_title(c.category)), 16) << lpad(c.tally.checks, 8)
         << lpad(c.tally.passed, 8) << lpad(c.tally.failed, 8) << lpad(c.score, 10) << '\n';
+  }
 
   if (m.framework) {
     const FrameworkView& fw = *m.framework;
@@ -139,10 +141,11 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
                                                                         : kDim;
       out << "  " << pad(c.id, id_width) << ' ' << st(colour) << pad(tr(L, to_string(c.status)), 15) << st(kReset)
           << lpad(c.score ? std::to_string(*c.score) + "%" : std::string("-"), 5) << "  " << c.title << '\n';
-      for (const FrameworkControl::RuleResult& r : c.rules)
+      for (const FrameworkControl::RuleResult& r : c.rules) {
         out << "  " << pad("", id_width) << ' ' << st(kDim) << pad(r.rule->id, 44) << ' ' << r.tally.failed << ' '
             << tr(L, "failed") << ", " << r.tally.passed << ' ' << tr(L, "passed") << ", " << r.tally.exempted << ' '
             << tr(L, "exempted") << st(kReset) << '\n';
+      }
     }
   }
 
@@ -151,19 +154,21 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   // Group rows by resource, keeping input order. Findings of a repeated
   // shape are listed a few times, then counted (report/grouping.hpp).
   const FindingGroups groups = group_findings(s.findings);
-  if (groups.hidden_total > 0)
+  if (groups.hidden_total > 0) {
     out << "  " << st(kDim) << groups.hidden_total << ' '
         << tr(L, "findings of a repeated shape are counted, not listed (every finding is in the json, sarif and csv reports)")
         << st(kReset) << '\n';
+  }
   std::string current;
   for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
     if (groups.hidden[fi]) continue;
-    const Finding& f = s.findings[fi];
+    const FindingView f = s.findings[fi];
     const bool is_new = !m.baseline.empty() && m.baseline[fi] == BaselineState::New;
-    std::string resource = terminal_safe(f.kind + " " + (f.ns.empty() ? std::string() : f.ns + "/") + f.name);
+    std::string resource = terminal_safe(std::string(f.kind) + " " +
+                                         (f.ns.empty() ? std::string() : std::string(f.ns) + "/") + std::string(f.name));
     // The same object defined in two files is two resources.
-    if (resource + '\n' + f.location.file != current) {
-      current = resource + '\n' + f.location.file;
+    if (resource + '\n' + std::string(f.location.file) != current) {
+      current = resource + '\n' + std::string(f.location.file);
       out << "\n  " << st(kBold) << resource << st(kReset) << "  " << st(kDim) << Tsafe{f.location.file}
           << st(kReset) << '\n';
     }
@@ -183,9 +188,10 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
       if (!f.exemption_until.empty()) out << " (" << tr(L, "until") << ' ' << Tsafe{f.exemption_until} << ')';
       out << '\n';
     }
-    if (groups.more[fi] > 0)
+    if (groups.more[fi] > 0) {
       out << "      " << st(kDim) << "… " << tr(L, "and") << ' ' << groups.more[fi] << ' '
           << tr(L, "more like this, not listed here") << st(kReset) << '\n';
+    }
   }
 
   if (s.cluster) {
@@ -210,9 +216,10 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     out << "  " << Tsafe{m.baseline_file} << ": " << m.new_failures << ' ' << tr(L, "new") << ", "
         << unchanged << ' ' << tr(L, "unchanged") << ", " << m.fixed.size() << ' ' << tr(L, "fixed")
         << '\n';
-    for (const FixedFinding& x : m.fixed)
+    for (const FixedFinding& x : m.fixed) {
       out << "    " << st(kGreen) << tr(L, "fixed") << st(kReset) << "  " << pad(terminal_safe(x.rule), 32) << ' '
           << Tsafe{x.kind + ' ' + (x.ns.empty() ? "" : x.ns + "/") + x.name + "  " + x.path} << '\n';
+    }
   }
   if (!s.skipped.empty()) {
     heading(tr(L, "Skipped"));

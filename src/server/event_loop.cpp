@@ -351,18 +351,15 @@ void Worker::sweep(Clock::time_point now) {
   for (const auto& [c, owned] : connections_)
     if (now >= c->deadline) expired.push_back(c);
   for (Connection* c : expired) {
-    if (c->lingering) {
-      close_connection(c);
-    } else if (c->handshaking) {
-      state_.metrics.tls_handshake_failed();  // half-open or stalled handshake
-      close_connection(c);
-    } else if (c->request_started && c->out_off >= c->out.size()) {
+    // A request begun and not received in time is answered 408; anything else is closed.
+    if (!c->lingering && !c->handshaking && c->request_started && c->out_off >= c->out.size()) {
       respond(c, Response::text(408, "request not received in time\n"), true);
       c->in.clear();
       flush(c);
-    } else {
-      close_connection(c);
+      continue;
     }
+    if (!c->lingering && c->handshaking) state_.metrics.tls_handshake_failed();  // half-open or stalled handshake
+    close_connection(c);
   }
 }
 

@@ -176,9 +176,10 @@ ParseResult parse_request_head(std::string_view buffer, std::size_t& scanned,
   if (req.minor_version == 1 && req.header("host").empty())
     return error(400, "HTTP/1.1 request without a Host header");
   req.keep_alive = req.minor_version == 1 ? !close : keep_alive_token && !close;
-  if (req.content_length > limits.max_body)
+  if (req.content_length > limits.max_body) {
     return error(413, "request body of " + std::to_string(req.content_length) +
                           " bytes is larger than the limit of " + std::to_string(limits.max_body));
+  }
   return {ParseStatus::Done, 0, {}};
 }
 

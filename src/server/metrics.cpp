@@ -40,9 +40,10 @@ void Metrics::render(std::string& out) const {
     out += "kguard_http_responses_total{code=\"" + std::to_string(code) + "\"} " + std::to_string(n) + "\n";
   out += "# HELP kguard_reloads_total Certificate and configuration reloads by result.\n"
          "# TYPE kguard_reloads_total counter\n";
-  for (const auto& [key, n] : reloads_)
+  for (const auto& [key, n] : reloads_) {
     out += "kguard_reloads_total{what=\"" + prometheus_label(key.first) + "\",result=\"" +
            (key.second ? "success" : "failure") + "\"} " + std::to_string(n) + "\n";
+  }
   out += "# HELP kguard_connections_open Open client connections.\n"
          "# TYPE kguard_connections_open gauge\n"
          "kguard_connections_open " + std::to_string(open_connections_.load()) + "\n";

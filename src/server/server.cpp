@@ -160,6 +160,7 @@ FileStamp stamp(const std::string& path) {
 
 std::vector<FileStamp> stamps(const std::vector<std::string>& paths) {
   std::vector<FileStamp> out;
+  out.reserve(paths.size());
   for (const std::string& p : paths) out.push_back(stamp(p));
   return out;
 }
@@ -169,9 +170,10 @@ std::vector<FileStamp> stamps(const std::vector<std::string>& paths) {
 // still hold the descriptor in their epoll sets, and its number must not be
 // reused by a connection while they do.
 void stop_listening(int listen_fd) {
-  if (::shutdown(listen_fd, SHUT_RDWR) != 0)
+  if (::shutdown(listen_fd, SHUT_RDWR) != 0) {
     log_line("warn", "cannot stop the listener; new connections wait for the exit",
              {{"error", errno_text("shutdown")}});
+  }
 }
 
 bool reload_tls(TlsContext& tls, Metrics& metrics, bool at_start) {
@@ -257,6 +259,7 @@ int Server::run() {
     workers.push_back(std::move(w));
   }
   std::vector<std::thread> threads;
+  threads.reserve(workers.size());
   for (auto& w : workers) threads.emplace_back([&w] { w->run(); });
   routes.started = true;
   {

@@ -50,7 +50,7 @@ TEST_P(RuleFixtures, PassAndFailAsDeclared) {
     EXPECT_GT(r.tallies[0].evaluated, 0u) << path << ": the rule evaluated nothing";
     if (std::string(kind) == "pass") {
       EXPECT_EQ(r.tallies[0].passed, r.tallies[0].evaluated) << path;
-      for (const Finding& f : r.findings) ADD_FAILURE() << path << ": " << f.message;
+      for (const FindingView f : r.findings) ADD_FAILURE() << path << ": " << f.message;
     } else {
       EXPECT_EQ(r.tallies[0].failed, r.tallies[0].evaluated) << path << ": every object must fail";
       // ...and every object of a kind the rule applies to is evaluated: an
@@ -67,7 +67,7 @@ TEST_P(RuleFixtures, PassAndFailAsDeclared) {
       if (rule->cluster_compiled) applicable = 1;  // the cluster itself, once
       EXPECT_EQ(r.tallies[0].evaluated, applicable)
           << path << ": an object of a kind the rule applies to was not evaluated";
-      for (const Finding& f : r.findings) {
+      for (const FindingView f : r.findings) {
         EXPECT_FALSE(f.message.empty());
         EXPECT_GT(f.location.line, 0u) << path;
         EXPECT_FALSE(f.location.path.empty()) << path << ": finding without a field path";

@@ -70,9 +70,10 @@ std::string verdicts(const Catalog& catalog, const Rule& rule, const std::string
     out += std::to_string(t.evaluated) + "/" + std::to_string(t.passed) + "/" +
            std::to_string(t.failed) + "/" + std::to_string(t.exempted) + "\n";
     std::vector<std::string> rows;
-    for (const Finding& f : r.findings)
-      rows.push_back(f.kind + "/" + f.ns + "/" + f.name + " " + std::string(to_string(f.result)) +
-                     " " + f.container + " " + f.message);
+    for (const FindingView f : r.findings)
+      rows.push_back(std::string(f.kind) + "/" + std::string(f.ns) + "/" + std::string(f.name) + " " +
+                     std::string(to_string(f.result)) + " " + std::string(f.container) + " " +
+                     std::string(f.message));
     std::sort(rows.begin(), rows.end());
     for (const std::string& row : rows) out += row + "\n";
   }

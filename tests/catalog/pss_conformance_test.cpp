@@ -102,7 +102,7 @@ TEST(PssConformance, AllUpstreamFixturesAgree) {
             ++passes;
             if (!r.findings.empty())
               mismatches.push_back(file.path().string() + ": expected pass, got " +
-                                   r.findings[0].rule->id + ": " + r.findings[0].message);
+                                   r.findings[0].rule->id + ": " + std::string(r.findings[0].message));
             continue;
           }
           ++fails;
@@ -123,10 +123,10 @@ TEST(PssConformance, AllUpstreamFixturesAgree) {
                 also = o.baseline_rule;
               }
           bool found = false;
-          for (const Finding& f : r.findings) found |= f.rule->id == expected || f.rule->id == also;
+          for (const FindingView f : r.findings) found |= f.rule->id == expected || f.rule->id == also;
           if (!found) {
             std::string got;
-            for (const Finding& f : r.findings) got += " " + f.rule->id;
+            for (const FindingView f : r.findings) got += " " + f.rule->id;
             mismatches.push_back(file.path().string() + ": expected a finding from " + expected +
                                  ", got:" + (got.empty() ? " none" : got));
           }

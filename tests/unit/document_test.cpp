@@ -1,7 +1,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
+#include "support/yaml_differential.hpp"
 #include "test_support.hpp"
 
 namespace kg {
@@ -198,6 +202,128 @@ TEST(Stream, LargeInputReleasedWhileParsedKeepsDocumentsErrorsAndLines) {
   const auto head_lines = static_cast<std::uint32_t>(std::count(head.begin(), head.end(), '\n'));
   EXPECT_EQ(errors[0].line, small_errors[0].line + head_lines);
   EXPECT_EQ(errors[0].column, small_errors[0].column);
+}
+
+}  // namespace
+}  // namespace kg
+
+namespace kg {
+namespace {
+
+// Every document of an input with its line, List index and nodes, then every
+// error: what scan sees of it, whole or cut into pieces (split_input) that
+// view the whole. `failed`: a piece gave the input back (piece_failed).
+std::string pieces_dump(const std::string& content, std::size_t target, std::size_t* pieces_out,
+                        bool* failed = nullptr) {
+  std::string docs, errors;
+  const std::vector<InputPiece> pieces = split_input(content, target);
+  if (pieces_out) *pieces_out = pieces.size();
+  for (const InputPiece& p : pieces) {
+    SourceFile file;
+    file.path = "big";
+    if (pieces.size() > 1) {
+      file.view = std::string_view(content).substr(p.begin, p.end - p.begin);
+      file.first_line = p.first_line;
+      file.list = p.list;
+    } else {
+      file.content = content;
+    }
+    stream_documents(file, LoadLimits{}, [&](const Document& d) {
+      docs += "document line " + std::to_string(d.line) + " item " + std::to_string(d.list_index) + '\n';
+      test::dump_node(d.root, 1, docs);
+    });
+    if (failed && file.piece_failed) *failed = true;
+    for (const InputError& e : file.errors)
+      errors += e.file + ':' + std::to_string(e.line) + ':' + std::to_string(e.column) + ' ' + e.message + '\n';
+  }
+  return docs + errors;
+}
+
+std::string real_world_stream() {
+  std::string content;
+  namespace fs = std::filesystem;
+  std::vector<fs::path> files;
+  for (const auto& e : fs::recursive_directory_iterator(fs::path(KGUARD_CORPORA_DIR) / "real-world"))
+    if (e.path().extension() == ".yaml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  for (const fs::path& p : files) {
+    std::ifstream in(p, std::ios::binary);
+    content += "---\n" + std::string(std::istreambuf_iterator<char>(in), {}) + "\n";
+  }
+  return content;
+}
+
+TEST(Split, PiecesOfAYamlStreamLoadAsTheWhole) {
+  // Every real-world manifest, then edge cases: `---` inside block scalars
+  // (indented), `----` lines, a `--- value` start, comment-only and empty
+  // documents, `...` ends, a syntax error, a duplicate key, a List, CRLF.
+  std::string content = real_world_stream() +
+      "--- |\n  text\n  ---\n----\n---\n# only a comment\n---\na: 1\n...\n---\nb: [1, 2\n---\n"
+      "k: 1\nk: 2\n---\nkind: List\nitems:\n- {kind: Pod}\n- kind: Secret\n---\r\nc: 3\r\n";
+  std::size_t pieces = 0;
+  const std::string whole = pieces_dump(content, 0, &pieces);
+  ASSERT_EQ(pieces, 1u);
+  ASSERT_NE(whole.find("big:"), std::string::npos);  // the error cases did report
+  for (std::size_t target : {std::size_t{1} << 20, std::size_t{64} << 10, std::size_t{100}}) {
+    const std::string cut = pieces_dump(content, target, &pieces);
+    EXPECT_GT(pieces, 3u) << target;
+    EXPECT_TRUE(cut == whole) << "pieces of " << target << " bytes load differently";
+  }
+}
+
+TEST(Split, PiecesOfAJsonListLoadAsTheWhole) {
+  // Items of every shape, strings with brackets, commas and escaped quotes,
+  // a duplicate key in an item, items on one line and across lines.
+  std::string items;
+  for (int i = 0; i < 300; ++i) {
+    if (i) items += i % 7 ? ",\n    " : ", ";
+    items += "{\"kind\": \"Pod\", \"metadata\": {\"name\": \"p" + std::to_string(i) +
+             "\", \"annotations\": {\"a\": \"[{,\\\"}]\"}}, \"spec\": {\"containers\": [{\"name\": \"c\"}]}";
+    if (i % 50 == 3) items += ", \"spec\": 1";
+    items += "}";
+    if (i % 90 == 5) items += ", [1, [2]], \"x\", null, 3.5e1";
+  }
+  for (const std::string& content :
+       {"{\"apiVersion\": \"v1\",\n \"items\": [\n    " + items + "\n  ],\n \"kind\": \"List\"}\n",
+        "\xEF\xBB\xBF{\"items\":[" + items + "],\"kind\":\"List\"}"}) {
+    std::size_t pieces = 0;
+    const std::string whole = pieces_dump(content, 0, &pieces);
+    ASSERT_EQ(pieces, 1u);
+    ASSERT_NE(whole.find("duplicate"), std::string::npos);
+    for (std::size_t target : {std::size_t{4} << 10, std::size_t{1}}) {
+      bool failed = false;
+      const std::string cut = pieces_dump(content, target, &pieces, &failed);
+      EXPECT_GT(pieces, 3u) << target;
+      EXPECT_FALSE(failed);
+      EXPECT_TRUE(cut == whole) << "pieces of " << target << " bytes load differently";
+    }
+  }
+}
+
+TEST(Split, WhatCannotBeSplitExactlyStaysWholeOrFails) {
+  const std::string json = "{\"kind\": \"List\", \"items\": [" + std::string(4096, ' ') + "]}\n";
+  EXPECT_EQ(split_input(json, 100).size(), 1u);  // no items
+  EXPECT_EQ(split_input("{\"items\": [1, 2]}\n{\"items\": [3, 4]}\n", 1).size(), 1u);  // two values
+  EXPECT_EQ(split_input("{\"it\\u0065ms\": [1, 2]}", 1).size(), 1u);  // a key the loader decodes
+  EXPECT_EQ(split_input("{\"items\": [1, 2], \"items\": [3, 4]}", 1).size(), 1u);
+  EXPECT_EQ(split_input("{\"items\": [1, , 2]}", 1).size(), 1u);
+  EXPECT_EQ(split_input("{\"items\": [1, 2,]}", 1).size(), 1u);
+  EXPECT_EQ(split_input("{\"items\": [1, \"2]}", 1).size(), 1u);  // unterminated string
+  LoadLimits shallow;
+  shallow.max_depth = 4;
+  EXPECT_EQ(split_input("{\"items\": [[[1]], 2]}", 1, shallow).size(), 1u);
+  EXPECT_EQ(split_input("{\"items\": [[1], 2]}", 1, shallow).size(), 3u);
+  // A broken item: its piece gives the input back.
+  bool failed = false;
+  std::size_t pieces = 0;
+  pieces_dump("{\"items\": [{\"a\": 1}, {\"b\": tru}, {\"c\": 3}]}", 1, &pieces, &failed);
+  EXPECT_EQ(pieces, 4u);
+  EXPECT_TRUE(failed);
+  std::string directives = "a: 1\n";
+  for (int i = 0; i < 200; ++i) directives += "---\nb: " + std::to_string(i) + "\n";
+  EXPECT_GT(split_input(directives, 100).size(), 10u);
+  directives += "%YAML 1.1\n---\nc: 1\n";
+  EXPECT_EQ(split_input(directives, 100).size(), 1u);
 }
 
 }  // namespace

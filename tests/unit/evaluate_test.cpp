@@ -42,10 +42,11 @@ ScanOptions privileged_only() {
   return o;
 }
 
-std::vector<std::string> containers_with(const std::vector<Finding>& fs, Result r) {
+template <class Findings>  // a scan's FindingStore or evaluate_object's vector
+std::vector<std::string> containers_with(const Findings& fs, Result r) {
   std::vector<std::string> out;
-  for (const Finding& f : fs)
-    if (f.result == r) out.push_back(f.container);
+  for (const FindingView f : fs)
+    if (f.result == r) out.push_back(std::string(f.container));
   return out;
 }
 
@@ -112,18 +113,18 @@ TEST(Evaluate, ScanAndEvaluateObjectAgreeWithExemptions) {
   const ScanResult scanned = scanner.scan_buffer("test.yaml", kThreeContainers);
   const std::vector<Finding> alone = evaluate_alone(scanner, kThreeContainers);
   // Object-level rows only: set-level rules need the whole input.
-  std::vector<const Finding*> object_rows;
-  for (const Finding& f : scanned.findings)
+  std::vector<FindingView> object_rows;
+  for (const FindingView f : scanned.findings)
     if (const Rule* r = Catalog::builtin().find(f.rule->id); r->compiled && r->deferral == Deferral::None)
-      object_rows.push_back(&f);
+      object_rows.push_back(f);
   ASSERT_EQ(object_rows.size(), alone.size());
-  auto key = [](const Finding& f) {
-    return f.rule->id + "|" + std::string(to_string(f.result)) + "|" + f.container + "|" +
-           f.message + "|" + f.location.path + "|" + std::to_string(f.location.line) + "|" +
-           f.exemption_reason;
+  auto key = [](const FindingView& f) {
+    return f.rule->id + "|" + std::string(to_string(f.result)) + "|" + std::string(f.container) + "|" +
+           std::string(f.message) + "|" + std::string(f.location.path) + "|" + std::to_string(f.location.line) +
+           "|" + std::string(f.exemption_reason);
   };
   std::vector<std::string> a, b;
-  for (const Finding* f : object_rows) a.push_back(key(*f));
+  for (const FindingView& f : object_rows) a.push_back(key(f));
   for (const Finding& f : alone) b.push_back(key(f));
   std::sort(a.begin(), a.end());
   std::sort(b.begin(), b.end());

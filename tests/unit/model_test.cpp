@@ -117,7 +117,7 @@ TEST(EngineResult, AnotherEngineRendersThroughTheReportModel) {
 
 TEST(EngineResult, FingerprintsOfObjectFindingsAreUnchangedAndSubjectsNarrowThem) {
   ImageEngineResult img;
-  Finding f = img.result.findings[0];
+  Finding f = img.result.findings[0].to_finding();
   const std::string with_subject = finding_fingerprint(f);
   f.subject.clear();
   // Without a subject: the formula earlier reports and baselines used.

@@ -20,7 +20,7 @@ std::set<std::string> failing_rules(const std::string& pod_spec, PssLevel level,
   ScanResult r = s.scan_buffer("t.yaml", yaml);
   EXPECT_TRUE(r.errors.empty()) << (r.errors.empty() ? "" : r.errors[0].message);
   std::set<std::string> ids;
-  for (const Finding& f : r.findings) ids.insert(f.rule->id);
+  for (const FindingView f : r.findings) ids.insert(f.rule->id);
   return ids;
 }
 

@@ -96,9 +96,10 @@ std::string audit_record(const ReviewSummary& s, double seconds) {
   out += ",\"code\":" + std::to_string(s.code);
   out += s.dry_run ? ",\"dryRun\":true" : ",\"dryRun\":false";
   std::vector<std::string> hit = s.enforce_rules;
-  for (const auto* v : {&s.audit_rules, &s.warn_rules})
+  for (const auto* v : {&s.audit_rules, &s.warn_rules}) {
     for (const std::string& r : *v)
       if (std::find(hit.begin(), hit.end(), r) == hit.end()) hit.push_back(r);
+  }
   list("rulesHit", hit);
   list("enforce", s.enforce_rules);
   list("audit", s.audit_rules);
@@ -135,7 +136,7 @@ class AdmissionHandler::Audit {
     std::lock_guard lock(mu_);
     if (fd_ < 0) return;
     buffer_ += line;
-    if (buffer_.size() > 256 * 1024) flush_locked();
+    if (buffer_.size() > std::size_t{256} * 1024) flush_locked();
   }
   void flush() {
     std::lock_guard lock(mu_);
@@ -212,17 +213,19 @@ class AdmissionHandler::Counters {
     }
     out += "# HELP kguard_admission_review_duration_seconds Time from the first byte of a review to its response.\n"
            "# TYPE kguard_admission_review_duration_seconds histogram\n";
-    for (std::size_t i = 0; i < std::size(kBuckets); ++i)
-      out += "kguard_admission_review_duration_seconds_bucket{le=\"" + prometheus_number(kBuckets[i]) + "\"} " +
-             std::to_string(bucket_counts_[i]) + "\n";
+    for (std::size_t i = 0; i < std::size(kBuckets); ++i) {
+      out += "kguard_admission_review_duration_seconds_bucket{le=\"" +
+             prometheus_number(kBuckets[i]) + "\"} " + std::to_string(bucket_counts_[i]) + "\n";
+    }
     out += "kguard_admission_review_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(latency_count_) + "\n";
     out += "kguard_admission_review_duration_seconds_sum " + prometheus_number(latency_sum_) + "\n";
     out += "kguard_admission_review_duration_seconds_count " + std::to_string(latency_count_) + "\n";
     out += "# HELP kguard_admission_rule_hits_total Failed rules by mode (enforce, audit, warn).\n"
            "# TYPE kguard_admission_rule_hits_total counter\n";
-    for (const auto& [key, n] : rule_hits_)
-      out += "kguard_admission_rule_hits_total{rule=\"" + prometheus_label(key.first) + "\",mode=\"" + key.second +
-             "\"} " + std::to_string(n) + "\n";
+    for (const auto& [key, n] : rule_hits_) {
+      out += "kguard_admission_rule_hits_total{rule=\"" + prometheus_label(key.first) +
+             "\",mode=\"" + key.second + "\"} " + std::to_string(n) + "\n";
+    }
   }
 
  private:

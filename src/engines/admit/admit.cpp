@@ -79,6 +79,7 @@ std::vector<RuleFailures> failures_by_rule(const std::vector<Finding>& findings)
 
 std::vector<std::string> rule_ids(const std::vector<RuleFailures>& failures) {
   std::vector<std::string> ids;
+  ids.reserve(failures.size());
   for (const RuleFailures& r : failures) ids.push_back(r.rule->id);
   return ids;
 }
@@ -473,7 +474,7 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
 
   std::vector<std::pair<std::string, std::string>> annotations;
   std::vector<std::string> warnings;
-  auto finish = [&](bool allowed, int code, std::string_view reason, std::string message) {
+  auto finish = [&](bool allowed, int code, std::string_view reason, const std::string& message) {
     s.code = allowed ? 200 : code;
     if (!allowed) s.decision = "deny";
     else if (!s.exempt.empty()) s.decision = "exempt";

@@ -10,10 +10,10 @@
 #include "checks/registry.hpp"
 #include "core/clock.hpp"
 #include "core/glob.hpp"
+#include "core/label_index.hpp"
 #include "sources/kube/cluster_reader.hpp"
 
 #include <fcntl.h>
-#include <malloc.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +24,9 @@
 #include <algorithm>
 #include <cctype>
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -49,10 +52,11 @@ void Scanner::narrow_to_rules(ClusterInfo& c) const {
   };
   std::erase_if(c.kinds_not_served, [&](const std::string& k) { return !needed(k); });
   std::erase_if(c.coverage, [&](const CoverageGap& g) { return !needed(g.kind); });
-  for (CoverageGap& g : c.coverage)
+  for (CoverageGap& g : c.coverage) {
     std::erase_if(g.rules, [&](const std::string& id) {
       return std::none_of(rules_.begin(), rules_.end(), [&](const Rule* r) { return r->id == id; });
     });
+  }
 }
 
 std::vector<std::string> kinds_needed(const std::vector<const Rule*>& rules,
@@ -77,7 +81,8 @@ std::vector<std::string> kinds_needed(const std::vector<const Rule*>& rules,
 }
 
 Scanner::Scanner(const Catalog& catalog, ScanOptions options)
-    : Evaluator(catalog, options), input_(std::move(options)) {
+    // The evaluation's part of the options is copied on purpose (slicing).
+    : Evaluator(catalog, static_cast<const EvalOptions&>(options)), input_(std::move(options)) {
   // The fact tables the set-level rules (and deferred verdicts) read, filled
   // from the objects of the kinds they need only.
   const std::vector<std::string> fact_kinds = kinds_needed(rules_, options_.pod_specs);
@@ -103,7 +108,7 @@ struct Provisional {
   std::size_t object;
   std::size_t rule;
   Result result;
-  std::vector<Finding> findings;
+  std::size_t first, last;  // its findings in FileOutcome::held (then the merged store)
 };
 
 struct Scanner::FileOutcome {
@@ -112,20 +117,34 @@ struct Scanner::FileOutcome {
   std::uint64_t objects = 0;
   std::uint64_t documents = 0;
   std::uint64_t bytes = 0;
-  // Deques, not vectors: they grow while the whole input file is still in
-  // memory, and a vector's doubling would briefly hold two copies at the
-  // scan's memory peak.
-  std::deque<Finding> findings;
+  FindingStore findings;
+  // The objects' errors (error_capped[i]: one the per-file cap applies to;
+  // missing: it does not) and the loader's: finish() lists each input's
+  // under the cap, also when it came in pieces.
   std::vector<InputError> errors;
+  std::vector<char> error_capped;
+  std::vector<InputError> load_errors;
+  std::size_t errors_dropped = 0;
+  bool continues = false;  // a later piece of the previous outcome's input
   std::vector<InputError> warnings;
   Inventory inventory;
   std::deque<Provisional> provisional;
+  FindingStore held;  // the findings of provisional verdicts
   std::optional<ClusterInfo> cluster;  // from a snapshot's List envelope
   std::string path;  // the file as named in the report
   std::string base;  // the input directory it was found in; "" for a file named as input
   std::string top;   // its top-level folder under that directory; "" for files directly in it
   bool walked = false;  // found by a directory walk: non-objects are skipped
   std::vector<InputError> skipped;
+};
+
+struct Scanner::ScanInput {
+  std::string path;  // as the report names it
+  std::string base;  // see FileOutcome
+  std::string top;
+  bool walked = false;
+  // Gives the input's bytes, or false and why they cannot be read.
+  std::function<bool(std::string& content, std::string& error)> read;
 };
 
 namespace {
@@ -223,7 +242,8 @@ void advise_huge_pages(std::string& content) {
   const auto begin = reinterpret_cast<std::uintptr_t>(content.data());
   const std::uintptr_t first = (begin + kHuge - 1) & ~(kHuge - 1);
   const std::uintptr_t last = (begin + content.capacity()) & ~(kHuge - 1);
-  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+  // The address as an offset into the buffer, so the pointer keeps its provenance.
+  if (last > first) madvise(content.data() + (first - begin), last - first, MADV_HUGEPAGE);
 }
 
 std::string file_type(mode_t mode) {
@@ -425,9 +445,17 @@ std::vector<InputFile> expand_inputs(const std::vector<std::string>& paths, cons
   return files;
 }
 
-void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) const {
+// The identities of the objects seen so far in the pieces of one input
+// (split_input), which run on several workers: a child is skipped when its
+// controller was seen in any of them (finish() would drop its verdicts).
+struct Scanner::SharedSeen {
+  std::mutex mu;
+  std::unordered_set<std::string> keys;
+};
+
+void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out, SharedSeen* shared) const {
   out.tallies.assign(rules_.size(), RuleTally{});
-  out.bytes = file.content.size();
+  out.bytes = file.text().size();
   out.inventory.use(fact_plan_);
   std::vector<Object> objects;
   // "Kind/ns/name" of the objects seen so far in this file, keyed as
@@ -442,8 +470,13 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
     return key;
   };
   auto controller_seen = [&](const ObjectFacts& f) {
-    for (const ObjectFacts::Owner& o : f.owners)
-      if ((o.controller || f.owners.size() == 1) && seen.count(identity(o.kind, f.ns, o.name))) return true;
+    std::unique_lock<std::mutex> lock;
+    if (shared) lock = std::unique_lock(shared->mu);
+    for (const ObjectFacts::Owner& o : f.owners) {
+      if ((o.controller || f.owners.size() == 1) &&
+          (shared ? shared->keys : seen).count(identity(o.kind, f.ns, o.name)))
+        return true;
+    }
     return false;
   };
   // Errors are capped per file: the loader's in `file`, the objects' here,
@@ -454,21 +487,28 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
   std::vector<InputError> doc_errors;
   auto keep_errors = [&] {
     for (InputError& e : doc_errors) {
-      if (out.errors.size() < max_errors) out.errors.push_back(std::move(e));
-      else ++object_errors_dropped;
+      if (out.errors.size() < max_errors) {
+        out.error_capped.resize(out.errors.size(), 0);
+        out.errors.push_back(std::move(e));
+        out.error_capped.push_back(1);
+      } else {
+        ++object_errors_dropped;
+      }
     }
     doc_errors.clear();
   };
   stream_documents(file, input_.limits, [&](const Document& doc) {
     if (doc.list_index < 0) ++out.documents;
     // A kguard snapshot's envelope carries what was read from the cluster.
-    if (doc.list_index < 0 && doc.root && str(get(doc.root, "kind")) == "List")
+    if (doc.list_index < 0 && doc.root && str(get(doc.root, "kind")) == "List") {
       if (const Node* snap = get(doc.root, "kguardSnapshot"); snap && !out.cluster)
         out.cluster = parse_cluster_info(file.path, *snap, doc_errors);
+    }
     if (out.walked && doc.list_index < 0 && !looks_like_object(doc.root)) {
-      if (doc.root && !doc.root->is_null())
+      if (doc.root && !doc.root->is_null()) {
         out.skipped.push_back({file.path, doc.root->line, doc.root->column,
                                "not a Kubernetes object (no apiVersion or kind)"});
+      }
       return;
     }
     objects.clear();
@@ -484,7 +524,13 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
       const ObjectFacts& facts = out.inventory.objects[local];
       if (facts.exemption) review_exemption(*facts.exemption, facts, out.errors);
       // A stray namespace on a ClusterRole is ignored by the API server.
-      seen.insert(identity(facts.kind, facts.kind == "ClusterRole" ? std::string_view{} : facts.ns, facts.name));
+      identity(facts.kind, facts.kind == "ClusterRole" ? std::string_view{} : facts.ns, facts.name);
+      if (shared) {
+        const std::lock_guard lock(shared->mu);
+        shared->keys.insert(key);
+      } else {
+        seen.insert(key);
+      }
       // An object with owners may be a controller's child (a Pod of a
       // ReplicaSet): its verdicts wait until we know whether the owner is here.
       const bool owned = !facts.owners.empty();
@@ -495,24 +541,20 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) co
       evaluate(obj, pod, facts, local, false, ctx, out.warnings,
                [&](std::size_t ri, Result result, std::vector<Finding>& rows) {
                  if (owned || rules_[ri]->deferral != Deferral::None) {
-                   out.provisional.push_back({local, ri, result, std::move(rows)});
+                   const std::size_t first = out.held.size();
+                   for (const Finding& f : rows) out.held.push_back(f);
+                   out.provisional.push_back({local, ri, result, first, out.held.size()});
                    return;
                  }
                  tally(out.tallies[ri], result);
-                 for (Finding& f : rows) out.findings.push_back(std::move(f));
+                 for (const Finding& f : rows) out.findings.push_back(f);
                });
     }
   });
-  std::size_t dropped = object_errors_dropped + file.errors_dropped;
-  for (InputError& e : file.errors) {
-    if (out.errors.size() < max_errors) out.errors.push_back(std::move(e));
-    else ++dropped;
-  }
+  // Capped with the rest of the input's in finish().
+  out.load_errors = std::move(file.errors);
   file.errors.clear();
-  if (dropped > 0)
-    out.errors.push_back({file.path, 0, 0,
-                          std::to_string(dropped) + " more error(s) in this file not listed (only the first " +
-                              std::to_string(max_errors) + " are; --max-errors-per-file)"});
+  out.errors_dropped = object_errors_dropped + file.errors_dropped;
 }
 
 namespace {
@@ -526,7 +568,7 @@ class ResultSink final : public SetSink {
   using Exempt = std::function<bool(std::size_t object, std::string& reason, std::string& until,
                                     bool& in_source)>;
   using Count = std::function<void(std::size_t global, Result res)>;
-  ResultSink(ScanResult& r, std::deque<Finding>& out, const Inventory& inv, std::size_t rule_index,
+  ResultSink(ScanResult& r, FindingStore& out, const Inventory& inv, std::size_t rule_index,
              bool show_passed, Exempt exempt, Count count, const std::vector<std::size_t>* global_of = nullptr,
              const std::vector<char>* owned = nullptr)
       : r_(r), out_(out), inv_(inv), rule_index_(rule_index), show_passed_(show_passed),
@@ -574,7 +616,7 @@ class ResultSink final : public SetSink {
   }
 
   ScanResult& r_;
-  std::deque<Finding>& out_;
+  FindingStore& out_;
   const Inventory& inv_;
   std::size_t rule_index_;
   bool show_passed_;
@@ -663,12 +705,13 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     build(ScopeMode::Dir);
     mode = ScopeMode::All;
     std::unordered_map<std::string, std::uint32_t> scope_of_identity;
-    for (std::size_t i = 0; i < outcomes.size() && mode == ScopeMode::All; ++i)
+    for (std::size_t i = 0; i < outcomes.size() && mode == ScopeMode::All; ++i) {
       for (const ObjectFacts& f : outcomes[i].inventory.objects) {
         if (f.name.empty()) continue;
         auto [it, fresh] = scope_of_identity.emplace(object_identity(f), file_scope[i]);
         if (!fresh && !related(it->second, file_scope[i])) mode = ScopeMode::Dir;
       }
+    }
   }
   r.scope_mode = mode;
   r.scope_auto = options_.scope == ScopeMode::Auto;
@@ -695,19 +738,63 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
 
   Inventory inv;
   std::vector<Provisional> provisional;
-  std::size_t total_findings = 0, total_provisional = 0;
-  for (const FileOutcome& o : outcomes) {
-    total_findings += o.findings.size();
-    total_provisional += o.provisional.size();
-  }
+  FindingStore held;
+  std::size_t total_provisional = 0;
+  for (const FileOutcome& o : outcomes) total_provisional += o.provisional.size();
   provisional.reserve(total_provisional);
-  // Findings are moved into r.findings only once their number is known (the
-  // files' own, then the settled and set-level ones gathered in `late`), so
-  // the vector is allocated once and never holds two copies while it grows.
+  // A large input comes in pieces: room for all of their facts at once.
+  if (outcomes.size() > 1) {
+    std::size_t objects = 0;
+    for (const FileOutcome& o : outcomes) objects += o.inventory.objects.size();
+    inv.objects.reserve(objects);
+  }
+  // The files' findings join r.findings after the settled and set-level ones
+  // are gathered in `late`.
   std::vector<std::size_t> bases;
-  std::deque<Finding> late;
+  FindingStore late;
+  // One input's errors (all of its pieces): its objects', then its loader's,
+  // the first --max-errors-per-file listed and the rest counted in one line.
+  const std::size_t max_errors = input_.limits.max_errors_per_file;
+  std::vector<FileOutcome*> input;
+  auto list_errors = [&] {
+    std::size_t kept = 0, dropped = 0;
+    for (FileOutcome* o : input) {
+      dropped += o->errors_dropped;
+      for (std::size_t j = 0; j < o->errors.size(); ++j) {
+        const bool capped = j < o->error_capped.size() && o->error_capped[j];
+        if (capped && kept >= max_errors) {
+          ++dropped;
+          continue;
+        }
+        r.errors.push_back(std::move(o->errors[j]));
+        ++kept;
+      }
+    }
+    for (FileOutcome* o : input) {
+      for (InputError& e : o->load_errors) {
+        if (kept >= max_errors) {
+          ++dropped;
+          continue;
+        }
+        r.errors.push_back(std::move(e));
+        ++kept;
+      }
+    }
+    if (dropped > 0) {
+      r.errors.push_back({input.front()->path, 0, 0,
+                          std::to_string(dropped) + " more error(s) in this file not listed (only the first " +
+                              std::to_string(max_errors) + " are; --max-errors-per-file)"});
+    }
+    input.clear();
+  };
+  bool input_cluster = false;  // the input's first piece with a snapshot envelope was seen
   for (std::size_t oi = 0; oi < outcomes.size(); ++oi) {
     FileOutcome& o = outcomes[oi];
+    if (!o.continues) {
+      if (!input.empty()) list_errors();
+      input_cluster = false;
+    }
+    input.push_back(&o);
     const std::size_t base = inv.objects.size();
     bases.push_back(base);
     for (std::size_t i = 0; i < o.tallies.size(); ++i) add_tally(r.tallies[i], o.tallies[i]);
@@ -721,26 +808,33 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     r.objects += o.objects;
     r.documents += o.documents;
     r.bytes += o.bytes;
+    const std::size_t held_base = held.size();
     for (Provisional& p : o.provisional) {
       p.object += base;
-      for (Finding& f : p.findings) f.object += base;
-      provisional.push_back(std::move(p));
+      p.first += held_base;
+      p.last += held_base;
+      provisional.push_back(p);
     }
+    held.append(std::move(o.held), base);
     std::deque<Provisional>().swap(o.provisional);
     inv.append(std::move(o.inventory));
     o.inventory = Inventory{};
-    if (o.cluster && !r.cluster) {
+    if (o.cluster && input_cluster) {
+      o.cluster.reset();  // as unsplit: the input's first envelope only
+    } else if (o.cluster && !r.cluster) {
+      input_cluster = true;
       r.cluster = std::move(o.cluster);
       narrow_to_rules(*r.cluster);
     } else if (o.cluster) {
+      input_cluster = true;
       r.warnings.push_back({o.cluster->file, o.cluster->line, o.cluster->column,
                             "several cluster snapshots in the input: the report shows the "
                             "cluster facts of " + r.cluster->file});
     }
-    std::move(o.errors.begin(), o.errors.end(), std::back_inserter(r.errors));
     std::move(o.warnings.begin(), o.warnings.end(), std::back_inserter(r.warnings));
     std::move(o.skipped.begin(), o.skipped.end(), std::back_inserter(r.skipped));
   }
+  if (!input.empty()) list_errors();
 
   auto count = [&](std::size_t global, std::size_t ri, Result res) {
     tally(r.tallies[ri], res);
@@ -761,9 +855,10 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     owner_part.assign(inv.objects.size(), 0);
     // A scope's part holds its own objects, its ancestors' and its descendants'.
     std::vector<std::vector<std::uint32_t>> below(parts.size());
-    for (std::uint32_t n = 0; n < parts.size(); ++n)
+    for (std::uint32_t n = 0; n < parts.size(); ++n) {
       for (std::int32_t a = nodes[n].parent; a >= 0; a = nodes[static_cast<std::size_t>(a)].parent)
         below[static_cast<std::size_t>(a)].push_back(n);
+    }
     auto add_to = [&](std::uint32_t pi, std::size_t g, bool own) {
       parts[pi].members.push_back(g);
       parts[pi].owned.push_back(own);
@@ -823,6 +918,10 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     const Services& services = Services::of(pinv);
     std::map<std::size_t, const WorkloadFacts*> workload_of;
     for (const WorkloadFacts& w : workloads.rows) workload_of[w.object] = &w;
+    PerNamespace<SelectorIndex> services_in(
+        [&](const std::string& ns) -> const std::vector<std::size_t>& { return services.in(pinv, ns); },
+        [&](std::size_t si) -> const LabelSelector& { return services.rows[si].selector; });
+
     for (Provisional& p : provisional) {
       if (scoped && owner_part[p.object] != pi) continue;
       const std::size_t local = scoped ? local_of[p.object] : p.object;
@@ -830,15 +929,14 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
       if (rules_[p.rule]->deferral == Deferral::SelectedByService) {
         auto w = workload_of.find(local);
         const std::string& ns = pinv.objects[local].ns;
-        const auto& in_ns = services.in(pinv, ns);
         const bool selected = w != workload_of.end() &&
-                              std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t si) {
+                              services_in.in(ns).any(w->second->pod_labels, [&](std::size_t si) {
                                 return services.rows[si].selector.matches(w->second->pod_labels);
                               });
         if (!selected) continue;  // not applicable: nothing routes traffic to it
       }
       count(p.object, p.rule, p.result);
-      for (Finding& f : p.findings) late.push_back(std::move(f));
+      for (std::size_t i = p.first; i < p.last; ++i) late.push_back(held[i]);
     }
 
     // Set-level rules over the scope.
@@ -857,10 +955,12 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     }
   }
   std::vector<Provisional>().swap(provisional);
-  if (duplicates > kDuplicatesNamed)
+  held.clear();
+  if (duplicates > kDuplicatesNamed) {
     r.warnings.push_back({r.inputs.empty() ? std::string() : r.inputs.front(), 0, 0,
                           std::to_string(duplicates - kDuplicatesNamed) +
                               " more objects are defined more than once in one reference scope (see --scope)"});
+  }
 
   // Cluster-level rules, once, on the cluster the input was read from.
   if (r.cluster) {
@@ -888,63 +988,54 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
         f.location.column = r.cluster->column;
         f.location.path = std::move(v.path);
         f.object = inv.objects.size();  // after every object of the input
-        late.push_back(std::move(f));
+        late.push_back(f);
       }
     }
   }
 
-  // Popped as they are moved: each finding's deque block is freed at once,
-  // and the freed pages go back to the kernel as the move advances (malloc
-  // keeps them otherwise), so the findings are never resident twice.
-  r.findings.reserve(total_findings + late.size());
-  std::size_t moved = 0;
-  auto move_from = [&](std::deque<Finding>& fs, std::size_t base) {
-    while (!fs.empty()) {
-      fs.front().object += base;
-      r.findings.push_back(std::move(fs.front()));
-      fs.pop_front();
-#ifdef __GLIBC__
-      if (++moved % 65536 == 0) malloc_trim(0);
-#endif
-    }
-    std::deque<Finding>().swap(fs);
-  };
-  for (std::size_t i = 0; i < outcomes.size(); ++i) move_from(outcomes[i].findings, bases[i]);
-  move_from(late, 0);
+  // Each file's store is appended and emptied in turn, so the findings are
+  // never resident twice.
+  for (std::size_t i = 0; i < outcomes.size(); ++i) r.findings.append(std::move(outcomes[i].findings), bases[i]);
+  r.findings.append(std::move(late), 0);
 
-  // The per-scope tallies lose the folded findings too, so each scope's line in
+  // Input order; within one resource failures first, the most severe first.
+  // Each finding's sort key is packed once with its position (a tie-break that
+  // keeps the order stable): object, result rank, severity, position.
+  auto rank = [](Result res) -> std::uint64_t { return res == Result::Fail ? 0 : res == Result::Exempt ? 1 : 2; };
+  constexpr std::size_t kPositionBits = 28;
+  if (r.findings.size() < (std::size_t{1} << kPositionBits) && inv.objects.size() < (std::size_t{1} << 32)) {
+    std::vector<std::uint64_t> keys(r.findings.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      const FindingView f = r.findings[i];
+      keys[i] = (static_cast<std::uint64_t>(f.object) << 32) | (rank(f.result) << 30) |
+                ((3 - static_cast<std::uint64_t>(f.rule->severity)) << kPositionBits) | i;
+    }
+    std::sort(keys.begin(), keys.end());
+    std::vector<std::uint32_t> order(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      order[i] = static_cast<std::uint32_t>(keys[i] & ((std::uint64_t{1} << kPositionBits) - 1));
+    std::vector<std::uint64_t>().swap(keys);
+    r.findings.permute(std::move(order));
+  } else {
+    std::vector<std::uint32_t> order(r.findings.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t ia, std::uint32_t ib) {
+      const FindingView a = r.findings[ia];
+      const FindingView b = r.findings[ib];
+      if (a.object != b.object) return a.object < b.object;
+      if (a.result != b.result) return rank(a.result) < rank(b.result);
+      return a.rule->severity > b.rule->severity;
+    });
+    r.findings.permute(std::move(order));
+  }
+
+  // After the sort, so the findings of one object are neighbours. The
+  // per-scope tallies lose the folded findings too, so each scope's line in
   // the overview adds up to the totals.
-  fold_superseded(r.findings, 0, rules_, &r.tallies, [&](std::size_t object) -> std::vector<RuleTally>* {
+  fold_superseded(r.findings, rules_, &r.tallies, [&](std::size_t object) -> std::vector<RuleTally>* {
     if (!scoped || object >= r.object_scope.size()) return nullptr;
     return &r.scopes[r.object_scope[object]].tallies;
   });
-
-  // Input order; within one resource failures first, the most severe first.
-  // Findings are large: sort indices, then move each finding once.
-  auto rank = [](Result res) { return res == Result::Fail ? 0 : res == Result::Exempt ? 1 : 2; };
-  std::vector<std::uint32_t> order(r.findings.size());
-  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](std::uint32_t ia, std::uint32_t ib) {
-    const Finding& a = r.findings[ia];
-    const Finding& b = r.findings[ib];
-    if (a.object != b.object) return a.object < b.object;
-    if (a.result != b.result) return rank(a.result) < rank(b.result);
-    return a.rule->severity > b.rule->severity;
-  });
-  // Apply the permutation in place, cycle by cycle: no second vector of findings.
-  for (std::uint32_t start = 0; start < order.size(); ++start) {
-    if (order[start] == start) continue;
-    Finding held = std::move(r.findings[start]);
-    std::uint32_t at = start;
-    while (order[at] != start) {
-      const std::uint32_t from = order[at];
-      r.findings[at] = std::move(r.findings[from]);
-      order[at] = at;
-      at = from;
-    }
-    r.findings[at] = std::move(held);
-    order[at] = at;
-  }
   // The same expired annotation may be seen by several checks; report it once.
   std::sort(r.warnings.begin(), r.warnings.end(), [](const InputError& a, const InputError& b) {
     return std::tie(a.file, a.line, a.message) < std::tie(b.file, b.line, b.message);
@@ -955,6 +1046,163 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
                                }),
                    r.warnings.end());
   return r;
+}
+
+namespace {
+
+// Gives back the whole pages strictly inside [begin, end) of `content`.
+void release_pages(std::string& content, std::size_t begin, std::size_t end) {
+  const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto base = reinterpret_cast<std::uintptr_t>(content.data());
+  const std::uintptr_t first = (base + begin + page - 1) & ~(page - 1);
+  const std::uintptr_t last = (base + end) & ~(page - 1);
+  // The address as an offset into the buffer, so the pointer keeps its provenance.
+  if (last > first) madvise(content.data() + (first - base), last - first, MADV_DONTNEED);
+}
+
+}  // namespace
+
+void Scanner::scan_inputs(std::vector<ScanInput>& inputs, std::vector<FileOutcome>& outcomes) const {
+  struct State {
+    std::string content;  // the whole input, which its pieces view
+    // One per piece, in input order; a deque, so that pieces found while the
+    // input is being cut do not move those the workers are scanning into.
+    std::deque<FileOutcome> outcomes;
+    std::atomic<std::size_t> left{0};  // pieces not scanned yet, + 1 while the input is being cut
+    std::atomic<bool> failed{false};   // a piece or the cut met what only the unsplit scan handles
+    SharedSeen seen;
+  };
+  struct Task {
+    std::size_t input;
+    FileOutcome* out;
+    InputPiece piece;
+    bool first;
+  };
+  std::vector<State> states(inputs.size());
+  auto fresh = [&](std::size_t i, FileOutcome& o) {
+    o = FileOutcome{};
+    o.path = inputs[i].path;
+    o.base = inputs[i].base;
+    o.top = inputs[i].top;
+    o.walked = inputs[i].walked;
+  };
+  auto scan_whole = [&](std::size_t i, EvalContext& ctx) {
+    State& st = states[i];
+    st.outcomes.clear();
+    fresh(i, st.outcomes.emplace_back());
+    SourceFile file;
+    file.path = inputs[i].path;
+    file.content = std::move(st.content);
+    scan_file(file, ctx, st.outcomes[0]);
+  };
+  // One piece (or the cut) of input i is done; the last one frees its bytes,
+  // or scans it again whole when a piece failed.
+  auto piece_done = [&](std::size_t i, EvalContext& ctx) {
+    State& st = states[i];
+    if (st.left.fetch_sub(1) != 1) return;
+    if (st.failed) scan_whole(i, ctx);
+    else std::string().swap(st.content);
+  };
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Task> queued;
+  std::size_t next = 0;
+  unsigned reading = 0;  // workers reading or cutting an input, which may queue pieces
+  // Reads input i and cuts it, queueing each piece as it is found.
+  auto read = [&](std::size_t i, EvalContext& ctx) {
+    State& st = states[i];
+    std::string error;
+    if (!inputs[i].read(st.content, error)) {
+      fresh(i, st.outcomes.emplace_back());
+      st.outcomes[0].tallies.assign(rules_.size(), RuleTally{});
+      st.outcomes[0].errors.push_back({inputs[i].path, 0, 0, error});
+      return;
+    }
+    st.left = 1;
+    bool first = true;
+    const bool cut = split_input(st.content, input_.piece_bytes, input_.limits, [&](const InputPiece& p) {
+      {
+        const std::lock_guard lock(mu);
+        ++st.left;
+        queued.push_back({i, &st.outcomes.emplace_back(), p, first});
+      }
+      first = false;
+      cv.notify_one();
+    });
+    if (!cut) st.failed = true;  // whole: at once if nothing was queued, else after the pieces
+    piece_done(i, ctx);
+  };
+  auto scan_piece = [&](const Task& t, EvalContext& ctx) {
+    State& st = states[t.input];
+    fresh(t.input, *t.out);
+    {
+      SourceFile file;
+      file.path = inputs[t.input].path;
+      file.view = std::string_view(st.content).substr(t.piece.begin, t.piece.end - t.piece.begin);
+      file.first_line = t.piece.first_line;
+      file.list = t.piece.list;
+      scan_file(file, ctx, *t.out, &st.seen);
+      if (file.piece_failed) st.failed = true;
+    }
+    t.out->bytes = t.first ? st.content.size() : 0;
+    // A YAML piece's bytes are not read again (nothing scanned keeps a view
+    // of them, and a YAML cut is never undone): their pages go back to the
+    // kernel now, so a large stream is not held whole until its last piece.
+    // A JSON List's are kept for the unsplit scan a failed piece asks for.
+    if (t.piece.list.part == ListPiece::Part::None) release_pages(st.content, t.piece.begin, t.piece.end);
+    piece_done(t.input, ctx);
+  };
+  // Workers take queued pieces first (their input's bytes are held until
+  // all are scanned), else read the next input; results merge in input
+  // order whatever ran where, so the report is the same for any --jobs.
+  auto worker = [&] {
+    EvalContext ctx;  // each worker's own
+    for (;;) {
+      std::optional<Task> task;
+      std::size_t input = inputs.size();
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !queued.empty() || next < inputs.size() || reading == 0; });
+        if (!queued.empty()) {
+          task = queued.front();
+          queued.pop_front();
+        } else if (next < inputs.size()) {
+          input = next++;
+          ++reading;
+        } else {
+          return;
+        }
+      }
+      if (task) {
+        scan_piece(*task, ctx);
+        continue;
+      }
+      read(input, ctx);
+      {
+        const std::lock_guard lock(mu);
+        --reading;
+      }
+      cv.notify_all();
+    }
+  };
+  const unsigned jobs = std::max(1u, input_.jobs);
+  if (jobs <= 1) {
+    worker();
+  } else {
+    std::vector<std::thread> pool;
+    for (unsigned t = 0; t < jobs; ++t) pool.emplace_back(worker);
+    for (auto& th : pool) th.join();
+  }
+  std::size_t total = 0;
+  for (const State& st : states) total += st.outcomes.size();
+  outcomes.clear();
+  outcomes.reserve(total);
+  for (State& st : states) {
+    for (std::size_t k = 0; k < st.outcomes.size(); ++k) {
+      outcomes.push_back(std::move(st.outcomes[k]));
+      outcomes.back().continues = k > 0;
+    }
+  }
 }
 
 ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
@@ -971,44 +1219,25 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
   std::erase_if(skipped, [&](const InputError& e) { return rendered_here(e.file); });
   const std::size_t on_disk = files.size();
   for (const render::RenderedFile& r : rendered.files) files.push_back({r.path, false});
-  std::vector<FileOutcome> outcomes(files.size());
-  auto work = [&](std::size_t i, EvalContext& ctx) {
-    outcomes[i].path = files[i].path == "-" ? std::string("<stdin>") : files[i].path;
-    std::tie(outcomes[i].base, outcomes[i].top) = input_folders(files[i].path, paths);
-    SourceFile file;
+  std::vector<ScanInput> inputs(files.size());
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    ScanInput& in = inputs[i];
+    in.path = files[i].path == "-" ? std::string("<stdin>") : files[i].path;
+    std::tie(in.base, in.top) = input_folders(files[i].path, paths);
     if (i >= on_disk) {
-      file.path = files[i].path;
-      file.content = std::move(rendered.files[i - on_disk].content);
-      scan_file(file, ctx, outcomes[i]);
-      return;
+      in.read = [&rendered, k = i - on_disk](std::string& content, std::string&) {
+        content = std::move(rendered.files[k].content);
+        return true;
+      };
+    } else {
+      in.walked = files[i].walked;
+      in.read = [this, &path = files[i].path](std::string& content, std::string& error) {
+        return read_input(path, input_.limits.max_file_bytes, content, error);
+      };
     }
-    file.path = files[i].path;
-    std::string error;
-    if (files[i].path == "-") file.path = "<stdin>";
-    if (!read_input(files[i].path, input_.limits.max_file_bytes, file.content, error)) {
-      outcomes[i].tallies.assign(rules_.size(), RuleTally{});
-      outcomes[i].errors.push_back({file.path, 0, 0, error});
-      return;
-    }
-    outcomes[i].walked = files[i].walked;
-    scan_file(file, ctx, outcomes[i]);
-  };
-  const unsigned jobs = std::max(1u, std::min<unsigned>(input_.jobs, files.size()));
-  if (jobs <= 1) {
-    EvalContext ctx;
-    for (std::size_t i = 0; i < files.size(); ++i) work(i, ctx);
-  } else {
-    // Files are independent: workers pull the next file; results merge in
-    // input order so the report is the same for any --jobs.
-    std::atomic<std::size_t> next{0};
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < jobs; ++t)
-      pool.emplace_back([&] {
-        EvalContext ctx;  // each worker's own
-        for (std::size_t i; (i = next.fetch_add(1)) < files.size();) work(i, ctx);
-      });
-    for (auto& th : pool) th.join();
   }
+  std::vector<FileOutcome> outcomes;
+  scan_inputs(inputs, outcomes);
   ScanResult r = finish(paths, outcomes);
   r.errors.insert(r.errors.begin(), walk_errors.begin(), walk_errors.end());
   r.errors.insert(r.errors.end(), rendered.errors.begin(), rendered.errors.end());
@@ -1018,13 +1247,14 @@ ScanResult Scanner::scan(const std::vector<std::string>& paths) const {
 }
 
 ScanResult Scanner::scan_buffer(const std::string& name, std::string content) const {
-  SourceFile file;
-  file.path = name;
-  file.content = std::move(content);
-  std::vector<FileOutcome> outcomes(1);
-  outcomes[0].path = name;
-  EvalContext ctx;
-  scan_file(file, ctx, outcomes[0]);
+  std::vector<ScanInput> inputs(1);
+  inputs[0].path = name;
+  inputs[0].read = [&content](std::string& out, std::string&) {
+    out = std::move(content);
+    return true;
+  };
+  std::vector<FileOutcome> outcomes;
+  scan_inputs(inputs, outcomes);
   return finish({name}, outcomes);
 }
 

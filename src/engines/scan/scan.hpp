@@ -3,7 +3,7 @@
 //
 // Documents are streamed: each is parsed, its objects evaluated, and its
 // nodes freed before the next, so memory does not grow with the input.
-// Findings own their strings for the same reason. What other objects may need
+// Findings are kept compact (FindingStore: interned text) for the same reason. What other objects may need
 // to know (labels, selectors, roles, bindings…) is kept as compact facts in an
 // Inventory; after the last document, verdicts that depend on other objects
 // are settled and the set-level rules run over it.
@@ -30,6 +30,11 @@ namespace kg {
 // PSS level, --only, exemptions) plus what the scan reads and how.
 struct ScanOptions : EvalOptions {
   unsigned jobs = 1;
+  // An input larger than this is cut into pieces of about this size
+  // (split_input) that every worker takes, so one large stream or List uses
+  // all --jobs; 0: never cut. The cut does not depend on --jobs, so neither
+  // does the report.
+  std::size_t piece_bytes = std::size_t{2} << 20;
   LoadLimits limits;
   // Directory walks leave out what these globs match (--exclude, the config's
   // `exclude:`): a glob without '/' matches a file or folder name at any
@@ -73,7 +78,13 @@ class Scanner : public Evaluator {
   struct FileOutcome;
 
  private:
-  void scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out) const;
+  struct SharedSeen;
+  // `seen`: shared by the pieces of one input (split_input), else null.
+  void scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out, SharedSeen* seen = nullptr) const;
+  // Reads, splits (split_input) and scans the inputs on input_.jobs
+  // workers into one outcome per piece, in input order.
+  struct ScanInput;
+  void scan_inputs(std::vector<ScanInput>& inputs, std::vector<FileOutcome>& outcomes) const;
   ScanResult finish(std::vector<std::string> inputs, std::vector<FileOutcome>& outcomes) const;
   void narrow_to_rules(ClusterInfo& cluster) const;
 

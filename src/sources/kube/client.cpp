@@ -145,11 +145,13 @@ std::optional<ExecCredential> run_exec_plugin(const ExecPlugin& plugin, const st
   for (const auto& [n, v] : plugin.env) env_strings.push_back(n + "=" + v);
   env_strings.push_back("KUBERNETES_EXEC_INFO=" + info);
   std::vector<char*> envp;
+  envp.reserve(env_strings.size() + 1);
   for (std::string& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
   std::vector<std::string> argv_strings{plugin.command};
   argv_strings.insert(argv_strings.end(), plugin.args.begin(), plugin.args.end());
   std::vector<char*> argv;
+  argv.reserve(argv_strings.size() + 1);
   for (std::string& s : argv_strings) argv.push_back(s.data());
   argv.push_back(nullptr);
 

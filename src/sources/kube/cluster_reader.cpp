@@ -148,9 +148,10 @@ bool parse_json(const std::string& name, std::string text, F&& use) {
 
 std::string fatal_message(const Response& r, const std::string& server, std::string_view what) {
   if (r.status == 0) return r.error.empty() ? "cannot reach " + server : r.error;
-  if (r.status == 401)
-    return "the API server at " + server + " rejected the credentials (401 Unauthorized) when reading " +
-           std::string(what);
+  if (r.status == 401) {
+    return "the API server at " + server +
+           " rejected the credentials (401 Unauthorized) when reading " + std::string(what);
+  }
   return "reading " + std::string(what) + " from " + server + " failed: " + r.error;
 }
 
@@ -197,7 +198,7 @@ std::optional<ClusterInfo> peek_snapshot(const std::string& path) {
   return info;
 }
 
-ClusterRead read_cluster(std::shared_ptr<const Session> session, const ReadOptions& options,
+ClusterRead read_cluster(const std::shared_ptr<const Session>& session, const ReadOptions& options,
                          const std::function<void(const ReadProgress&)>& progress) {
   ClusterRead out;
   ClusterInfo& info = out.info;

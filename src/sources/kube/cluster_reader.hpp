@@ -49,7 +49,7 @@ struct ClusterRead {
 // (engines/scan kinds_needed), never from a list here.
 std::vector<std::string> counted_kinds();
 
-ClusterRead read_cluster(std::shared_ptr<const Session> session, const ReadOptions& options,
+ClusterRead read_cluster(const std::shared_ptr<const Session>& session, const ReadOptions& options,
                          const std::function<void(const ReadProgress&)>& progress);
 
 // The first line of a snapshot: the List envelope with its kguardSnapshot

@@ -61,9 +61,10 @@ class Resolver {
     collect(f.path, root, "clusters", "cluster", merged.clusters);
     collect(f.path, root, "users", "user", merged.users);
     collect(f.path, root, "contexts", "context", merged.contexts);
-    if (merged.current_context.empty())
+    if (merged.current_context.empty()) {
       if (const Node* cc = root->get("current-context"); cc && cc->is_scalar())
         merged.current_context = std::string(cc->str());
+    }
   }
 
   std::optional<ClientConfig> resolve(Merged& m, const std::string& wanted) {
@@ -206,9 +207,11 @@ class Resolver {
       c.client_key_file = relative_to(f, p);
     const bool has_cert = !c.client_cert_pem.empty() || !c.client_cert_file.empty();
     const bool has_key = !c.client_key_pem.empty() || !c.client_key_file.empty();
-    if (has_cert != has_key)
-      bad(f, e.body, has_cert ? "client certificate given without client-key or client-key-data"
-                            : "client key given without client-certificate or client-certificate-data");
+    if (has_cert != has_key) {
+      bad(f, e.body,
+          has_cert ? "client certificate given without client-key or client-key-data"
+                   : "client key given without client-certificate or client-certificate-data");
+    }
     c.token = scalar(f, e.body, "token");
     if (std::string p = scalar(f, e.body, "tokenFile"); !p.empty()) c.token_file = relative_to(f, p);
     c.username = scalar(f, e.body, "username");
@@ -225,9 +228,10 @@ class Resolver {
     p.origin = f + ":" + std::to_string(ex->line);
     p.api_version = scalar(f, ex, "apiVersion");
     if (p.api_version != "client.authentication.k8s.io/v1" &&
-        p.api_version != "client.authentication.k8s.io/v1beta1")
+        p.api_version != "client.authentication.k8s.io/v1beta1") {
       bad(f, get(ex, "apiVersion") ? get(ex, "apiVersion") : ex,
           "exec.apiVersion must be client.authentication.k8s.io/v1 or v1beta1");
+    }
     p.command = scalar(f, ex, "command");
     if (p.command.empty()) bad(f, ex, "exec.command is required");
     // client-go: a relative command containing a path separator is relative

@@ -120,9 +120,11 @@ bool render_root_at(const std::string& dir, RenderRoot& out) {
   for (std::string_view name : kKustomizationNames) {
     if (!is_regular(base / name)) continue;
     out = {Tool::Kustomize, dir, join(dir, name), {}};
-    if (top_level_value(base / name, "kind") == "Component")
+    if (top_level_value(base / name, "kind") == "Component") {
       out.left_out =
-          "a kustomize Component: rendered only through the kustomizations that include it; not scanned";
+          "a kustomize Component: rendered only through the kustomizations that include it; not "
+          "scanned";
+    }
     return true;
   }
   return false;
@@ -190,11 +192,12 @@ bool inside_root(std::string_view file, const std::vector<RenderRoot>& roots) {
     }
     auto fi = f.begin();
     bool inside = true;
-    for (auto di = d.begin(); di != d.end(); ++di, ++fi)
+    for (auto di = d.begin(); di != d.end(); ++di, ++fi) {
       if (fi == f.end() || *fi != *di) {
         inside = false;
         break;
       }
+    }
     if (inside) return true;
   }
   return false;
@@ -307,10 +310,10 @@ InputError locate_helm_error(std::string_view chart_dir, std::string_view messag
     std::uint32_t line = 0;
     std::uint32_t column = 0;
     std::size_t after = end;
-    if (end < message.size() && message[end] == ':' && digits_at(message, end + 1, line, after)) {
+    if (end < message.size() && message[end] == ':' && digits_at(message, end + 1, line, after) &&
+        after < message.size() && message[after] == ':') {
       std::size_t col_end = after;
-      if (after < message.size() && message[after] == ':' && digits_at(message, after + 1, column, col_end))
-        after = col_end;
+      digits_at(message, after + 1, column, col_end);
     }
     if (!found || (line && !e.line)) {
       e.file = template_file(chart_dir, message.substr(begin, end - begin));
@@ -406,14 +409,16 @@ RenderOutcome render(const RenderRoot& root, const RenderOptions& options) {
       why = "wrote more than " + std::to_string(options.max_output_bytes >> 20) + " MiB; stopped";
     } else {
       why = tool_message(r.err);
-      if (why.empty())
+      if (why.empty()) {
         why = r.signal ? "killed by signal " + std::to_string(r.signal)
                        : "exited with status " + std::to_string(r.exit_code);
+      }
     }
-    if (root.tool == Tool::Helm && r.spawn_error.empty() && !r.timed_out && !r.stdout_overflow)
+    if (root.tool == Tool::Helm && r.spawn_error.empty() && !r.timed_out && !r.stdout_overflow) {
       out.errors.push_back(locate_helm_error(root.dir, why, root.marker));
-    else
+    } else {
       out.errors.push_back({root.marker, 0, 0, command + ": " + why});
+    }
     return out;
   }
   if (root.tool == Tool::Helm) {
@@ -446,9 +451,10 @@ RenderedInputs render_roots(std::vector<RenderRoot> roots, const RenderOptions& 
   // Unrendered (--skip-render), a folder is walked as before; a library
   // chart or a Component is still left out: its files are not objects.
   std::vector<RenderRoot> owned;
-  if (!options.enabled)
+  if (!options.enabled) {
     for (const RenderRoot& r : in.roots)
       if (!r.left_out.empty()) owned.push_back(r);
+  }
   std::vector<RenderOutcome> outcomes(in.roots.size());
   // Each render is mostly waiting for a helper process: a few run at once.
   const unsigned threads = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(in.roots.size())));
