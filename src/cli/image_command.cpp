@@ -493,16 +493,16 @@ int image_command(const std::vector<std::string>& args) {
   }
   // The gate: any failed lint finding at --fail-on or above.
   if (fail_on && model) {
-    std::vector<const Finding*> hits;
-    for (const Finding& f : result.findings)
-      if (f.result == Result::Fail && f.rule->severity >= *fail_on) hits.push_back(&f);
+    std::vector<FindingView> hits;
+    for (const FindingView f : result.findings)
+      if (f.result == Result::Fail && f.rule->severity >= *fail_on) hits.push_back(f);
     if (!hits.empty()) {
       std::cerr << "kguard image: --fail-on " << to_string(*fail_on) << " crossed: " << hits.size() << " finding"
                 << (hits.size() == 1 ? "" : "s") << '\n';
       constexpr std::size_t kShown = 5;  // the rest are in the report
       for (std::size_t i = 0; i < hits.size() && i < kShown; ++i) {
-        std::cerr << "  " << to_string(hits[i]->rule->severity) << "  " << hits[i]->rule->id << "  "
-                  << terminal_safe(hits[i]->message) << '\n';
+        std::cerr << "  " << to_string(hits[i].rule->severity) << "  " << hits[i].rule->id << "  "
+                  << terminal_safe(hits[i].message) << '\n';
       }
       if (hits.size() > kShown) std::cerr << "  ... and " << hits.size() - kShown << " more (see the report)\n";
       return 1;

@@ -220,19 +220,19 @@ TEST(ImageObject, HistoryStepsConfigAndLocations) {
 
   ImageLinter linter(Catalog::builtin(), EvalOptions{});
   EngineResult result = linter.lint(r.inventory.reference, json);
-  std::map<std::string, const Finding*> by_rule;
-  for (const Finding& f : result.findings) by_rule[f.rule->id] = &f;
+  std::map<std::string, FindingView> by_rule;
+  for (const FindingView f : result.findings) by_rule[f.rule->id] = f;
   ASSERT_TRUE(by_rule.count("image-runs-as-root"));
-  const Finding& root = *by_rule["image-runs-as-root"];
+  const FindingView root = by_rule["image-runs-as-root"];
   EXPECT_EQ(root.location.path, "spec.config.user");
   // The line is the object's as `kguard image -o object` prints it.
   std::size_t line = 1 + static_cast<std::size_t>(std::count(json.begin(), json.begin() + static_cast<std::ptrdiff_t>(json.find("\"user\"")), '\n'));
   EXPECT_EQ(root.location.line, line);
-  EXPECT_EQ(by_rule["image-setuid-setgid-files"]->message,
+  EXPECT_EQ(by_rule["image-setuid-setgid-files"].message,
             "/usr/bin/su is setuid (mode 4755); added by layer 2 sha256:222222222222, history step 3");
-  EXPECT_EQ(by_rule["image-chmod-chown-in-history"]->message,
+  EXPECT_EQ(by_rule["image-chmod-chown-in-history"].message,
             "history step 3, layer 2 sha256:222222222222: runs chown: RUN chown -R app /srv");
-  EXPECT_EQ(by_rule["image-chmod-chown-in-history"]->location.path, "spec.history[2].createdBy");
+  EXPECT_EQ(by_rule["image-chmod-chown-in-history"].location.path, "spec.history[2].createdBy");
   EXPECT_TRUE(by_rule.count("image-ssh-port-exposed"));
   EXPECT_TRUE(by_rule.count("image-sensitive-volume"));
   EXPECT_TRUE(by_rule.count("image-no-healthcheck"));

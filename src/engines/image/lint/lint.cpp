@@ -39,7 +39,6 @@ void ImageLinter::judge(const Object& obj, EngineResult& r) const {
   const ObjectFacts facts =
       read_object_facts(obj, pod, std::make_shared<const std::string>(obj.file ? obj.file->path : ""));
   if (facts.exemption) review_exemption(*facts.exemption, facts, r.warnings);
-  const std::size_t first = r.findings.size();
   evaluate(obj, pod, facts, 0, true, ctx, r.warnings, [&](std::size_t ri, Result result, std::vector<Finding>& rows) {
     RuleTally& t = r.tallies[ri];
     if (result == Result::Exempt) {
@@ -50,7 +49,8 @@ void ImageLinter::judge(const Object& obj, EngineResult& r) const {
     }
     for (Finding& f : rows) r.findings.push_back(std::move(f));
   });
-  fold_superseded(r.findings, first, rules_, &r.tallies);
+  // Folding goes object by object, so earlier objects' findings are left as they were.
+  fold_superseded(r.findings, rules_, &r.tallies);
 }
 
 EngineResult ImageLinter::lint(const std::string& subject, std::string object_json) const {
