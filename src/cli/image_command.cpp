@@ -15,6 +15,7 @@
 #include "catalog/catalog.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/image_flags.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/document.hpp"
@@ -73,18 +74,11 @@ Options:
       --no-lint                inventory only: no lint report
       --lang en|zh             language of the lint report
       --no-color               never colour the text report
-      --platform OS/ARCH[/VARIANT]  the image of a multi-platform index
-                               (default: linux and this machine's architecture)
-      --allow-insecure-registry  plain HTTP and unverified TLS for the registry
-      --registry-ca FILE       extra CA certificates (PEM) for the registry
-      --docker-config FILE     docker's config.json (default: $DOCKER_CONFIG/config.json,
-                               else ~/.docker/config.json)
       --list-files             also list every path of the final filesystem
                                (type, mode, size, the layer that added it)
-      --max-image-bytes SIZE   uncompressed bytes of all layers (default 16GiB)
-      --max-files N            tar entries of all layers (default 2000000)
-      --max-path N             bytes of one entry or link name (default 4096)
+)";
 
+constexpr const char* kExitStatus = R"(
 Exit status: 0 read, 1 --fail-on crossed, 2 the image could not be read (the
 message names the blob and the entry) or bad usage.
 )";
@@ -309,8 +303,15 @@ int image_command(const std::vector<std::string>& args) {
       }
       return true;
     };
+    if (std::string error; const int consumed = parse_image_read_flag(args, i, options, limits, error)) {
+      if (consumed < 0) {
+        std::cerr << "kguard image: " << error << '\n';
+        return 2;
+      }
+      continue;
+    }
     if (a == "-h" || a == "--help") {
-      std::cout << kHelp;
+      std::cout << kHelp << image_read_flags_help() << kExitStatus;
       return 0;
     } else if (flag.is("--output", "-o")) {
       if (!need("--output needs FORMAT[=FILE]")) return 2;
@@ -355,41 +356,8 @@ int image_command(const std::vector<std::string>& args) {
       lint = false;
     } else if (a == "--no-color") {
       no_color = true;
-    } else if (flag.is("--platform")) {
-      if (!need("--platform needs OS/ARCH[/VARIANT]")) return 2;
-      if (!image::parse_platform(v, options.platform)) {
-        std::cerr << "kguard image: --platform '" << v << "' is not OS/ARCH[/VARIANT] (e.g. linux/arm64/v8)\n";
-        return 2;
-      }
     } else if (a == "--list-files") {
       limits.list_files = true;
-    } else if (a == "--allow-insecure-registry") {
-      options.allow_insecure = true;
-    } else if (flag.is("--registry-ca")) {
-      if (!need("--registry-ca needs a PEM file")) return 2;
-      options.ca_file = v;
-    } else if (flag.is("--docker-config")) {
-      if (!need("--docker-config needs a file")) return 2;
-      options.docker_config = v;
-    } else if (flag.is("--max-image-bytes")) {
-      if (!need("--max-image-bytes needs a size")) return 2;
-      auto n = parse_byte_size(v);
-      if (!n) {
-        std::cerr << "kguard image: --max-image-bytes '" << v << "' is not a size (e.g. 8GiB)\n";
-        return 2;
-      }
-      limits.max_bytes = *n;
-    } else if (flag.is("--max-files") || flag.is("--max-path")) {
-      bool files = flag.is("--max-files");
-      if (!need(files ? "--max-files needs a number" : "--max-path needs a number")) return 2;
-      long long n = 0;
-      if (!parse_int_in(v, 1, files ? 1'000'000'000LL : 1'000'000LL, n)) {
-        std::cerr << "kguard image: " << (files ? "--max-files" : "--max-path") << " '" << v
-                  << "' is not a positive number\n";
-        return 2;
-      }
-      if (files) limits.max_files = static_cast<std::uint64_t>(n);
-      else limits.max_path = static_cast<std::size_t>(n);
     } else if (!a.empty() && a[0] == '-') {
       std::cerr << "kguard image: unknown option '" << a << "'\n";
       return 2;

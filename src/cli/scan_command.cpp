@@ -15,6 +15,9 @@
 #include "cli/commands.hpp"
 #include "catalog/catalog.hpp"
 #include "cli/render_flags.hpp"
+#include "cli/image_flags.hpp"
+#include "cli/scan_images.hpp"
+#include "engines/image/lint/lint.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "report/model.hpp"
@@ -185,6 +188,8 @@ int scan_command(const std::vector<std::string>& args) {
   std::vector<std::string> exclude;
   bool allow_empty = false;
   std::array<bool, 4> shown{true, true, true, true};  // --severity, by Severity
+  ImageScanSettings images;
+  images.cache_dir = default_image_cache_dir();
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -202,9 +207,13 @@ int scan_command(const std::vector<std::string>& args) {
       if (consumed < 0) return usage_error(render_error);
       continue;
     }
+    if (std::string image_error; const int consumed = parse_image_scan_flag(args, i, images, image_error)) {
+      if (consumed < 0) return usage_error(image_error);
+      continue;
+    }
     if (a == "-h" || a == "--help") {
       std::cout << kScanHelp << cluster_flags_help() << kRenderHelpHeading << render_flags_help()
-                << kScanExitCodes;
+                << image_scan_flags_help() << image_read_flags_help() << kScanExitCodes;
       return 0;
     } else if (is("--output", "-o")) {
       if (!value(v)) return usage_error("-o needs FORMAT[=FILE]");
@@ -430,6 +439,7 @@ int scan_command(const std::vector<std::string>& args) {
   }
   if (!target_version.empty()) options.kubernetes_minor = *kubernetes_minor(target_version);
 
+  options.collect_images = images.enabled;
   Scanner scanner(catalog, options);
   for (const InputError& e : scanner.setup_errors()) {
     std::cerr << "kguard: " << Tsafe{e.file} << (e.line ? ":" + std::to_string(e.line) : "") << ": "
@@ -442,6 +452,8 @@ int scan_command(const std::vector<std::string>& args) {
                                                            : cluster_read->info.context),
                                          std::move(cluster_read->snapshot))
                    : scanner.scan(paths);
+  std::unique_ptr<image::ImageLinter> image_linter;  // owns image rules a config changed, while the report lives
+  if (images.enabled) add_image_findings(result, catalog, options, images, quiet, image_linter);
   ReportModel model = build_report(result, utc_now_rfc3339(), lang);
   if (baseline) apply_baseline(model, *baseline);
   if (!framework.empty()) model.framework = build_framework_view(result, *find_framework(framework), lang);

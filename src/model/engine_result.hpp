@@ -15,6 +15,7 @@
 #include "model/category.hpp"
 #include "model/finding.hpp"
 #include "model/messages.hpp"
+#include "model/package.hpp"
 #include "model/scope.hpp"
 
 namespace kg {
@@ -56,6 +57,9 @@ struct EngineResult {
   bool scope_auto = false;
   std::vector<ScopeSummary> scopes;
   std::vector<std::uint32_t> object_scope;
+  // The images the input's workloads run, one per container, input order
+  // (filled by engines that read workloads when asked: ScanOptions::collect_images).
+  std::vector<ImageUse> image_uses;
   // Chinese forms of the engine's English messages (null: none).
   const MessageTable* messages_zh = nullptr;
 

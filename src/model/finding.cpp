@@ -338,4 +338,39 @@ void FindingStore::permute(std::vector<std::uint32_t> order) {
   }
 }
 
+void order_findings(FindingStore& findings) {
+  // Input order; within one resource failures first, the most severe first.
+  // Each finding's sort key is packed once with its position (a tie-break that
+  // keeps the order stable): object, result rank, severity, position.
+  auto rank = [](Result res) -> std::uint64_t { return res == Result::Fail ? 0 : res == Result::Exempt ? 1 : 2; };
+  constexpr std::size_t kPositionBits = 28;
+  std::size_t objects = 0;
+  for (std::size_t i = 0; i < findings.size(); ++i) objects = std::max(objects, findings.object_of(i) + 1);
+  if (findings.size() < (std::size_t{1} << kPositionBits) && objects < (std::size_t{1} << 32)) {
+    std::vector<std::uint64_t> keys(findings.size());
+    for (std::size_t i = 0; i < keys.size(); ++i) {
+      const FindingView f = findings[i];
+      keys[i] = (static_cast<std::uint64_t>(f.object) << 32) | (rank(f.result) << 30) |
+                ((3 - static_cast<std::uint64_t>(f.rule->severity)) << kPositionBits) | i;
+    }
+    std::sort(keys.begin(), keys.end());
+    std::vector<std::uint32_t> order(keys.size());
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      order[i] = static_cast<std::uint32_t>(keys[i] & ((std::uint64_t{1} << kPositionBits) - 1));
+    std::vector<std::uint64_t>().swap(keys);
+    findings.permute(std::move(order));
+  } else {
+    std::vector<std::uint32_t> order(findings.size());
+    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t ia, std::uint32_t ib) {
+      const FindingView a = findings[ia];
+      const FindingView b = findings[ib];
+      if (a.object != b.object) return a.object < b.object;
+      if (a.result != b.result) return rank(a.result) < rank(b.result);
+      return a.rule->severity > b.rule->severity;
+    });
+    findings.permute(std::move(order));
+  }
+}
+
 }  // namespace kg

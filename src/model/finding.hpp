@@ -190,6 +190,12 @@ class FindingStore {
   std::deque<Record> records_;
 };
 
+// The report order of findings: input order of their objects; within one
+// object failures, then exemptions, then passes, the most severe first; ties
+// keep their order. (Set-level folding relies on an object's findings being
+// neighbours.)
+void order_findings(FindingStore& findings);
+
 // How often a rule was applied and with what outcome.
 struct RuleTally {
   std::uint64_t evaluated = 0;  // subjects the rule was applied to

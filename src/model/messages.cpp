@@ -123,7 +123,10 @@ std::optional<std::string> MessageTable::translate(std::string_view english) con
         continue;
       }
       auto c = std::find_if(caps.begin(), caps.end(), [&](const auto& kv) { return kv.first == s.text; });
-      if (s.text.rfind("who", 0) == 0) {
+      if (s.text == "message") {  // a whole message inside another: translated in turn
+        auto inner = translate(c->second);
+        out += inner ? *inner : c->second;
+      } else if (s.text.rfind("who", 0) == 0) {
         auto w = who(c->second);
         if (!w) {
           ok = false;

@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include "model/finding.hpp"
+
 namespace kg {
 
 enum class PackageType : std::uint8_t {
@@ -58,6 +60,16 @@ struct LayerInfo {
   std::string media_type;
   std::uint64_t size = 0;  // compressed bytes
   std::string created_by;  // the history step that made it, when the config says
+};
+
+// One container of one object that runs an image (kguard scan --images):
+// which workload, which container, which image, and where the manifest says so.
+struct ImageUse {
+  std::string kind, ns, name;
+  std::string container;
+  std::string image;  // as the manifest writes it
+  Location location;  // the container's image field
+  std::size_t object = 0;  // index of the object in input order (Finding::object)
 };
 
 struct ImageInventory {

@@ -136,6 +136,7 @@ struct Scanner::FileOutcome {
   std::string top;   // its top-level folder under that directory; "" for files directly in it
   bool walked = false;  // found by a directory walk: non-objects are skipped
   std::vector<InputError> skipped;
+  std::vector<ImageUse> images;  // with ScanOptions::collect_images; objects local to this outcome
 };
 
 struct Scanner::ScanInput {
@@ -148,6 +149,24 @@ struct Scanner::ScanInput {
 };
 
 namespace {
+
+// Every container's image (scan --images): the workload, the container and
+// where its image field stands, so image findings land on that line.
+void collect_images(const ObjectFacts& facts, const PodView& pod, std::size_t object, std::vector<ImageUse>& out) {
+  for (const ContainerRef& c : containers_of(pod)) {
+    const Node* image = get(c.node, "image");
+    if (!image || !image->is_scalar() || image->str().empty()) continue;
+    ImageUse u;
+    u.kind = facts.kind;
+    u.ns = facts.ns;
+    u.name = facts.name;
+    u.container = std::string(c.name);
+    u.image = std::string(image->str());
+    u.location = {facts.file(), image->line, image->column, join_path(c.path, "image")};
+    u.object = object;
+    out.push_back(std::move(u));
+  }
+}
 
 void tally(RuleTally& t, Result r) {
   ++t.evaluated;
@@ -538,6 +557,7 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out, Sh
       // (An object with an exemption annotation is still evaluated, so an
       // expired one is reported as before.)
       if (owned && !facts.exemption && controller_seen(facts)) continue;
+      if (input_.collect_images && pod) collect_images(facts, pod, local, out.images);
       evaluate(obj, pod, facts, local, false, ctx, out.warnings,
                [&](std::size_t ri, Result result, std::vector<Finding>& rows) {
                  if (owned || rules_[ri]->deferral != Deferral::None) {
@@ -833,6 +853,10 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     }
     std::move(o.warnings.begin(), o.warnings.end(), std::back_inserter(r.warnings));
     std::move(o.skipped.begin(), o.skipped.end(), std::back_inserter(r.skipped));
+    for (ImageUse& u : o.images) {
+      u.object += base;
+      r.image_uses.push_back(std::move(u));
+    }
   }
   if (!input.empty()) list_errors();
 
@@ -998,36 +1022,7 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
   for (std::size_t i = 0; i < outcomes.size(); ++i) r.findings.append(std::move(outcomes[i].findings), bases[i]);
   r.findings.append(std::move(late), 0);
 
-  // Input order; within one resource failures first, the most severe first.
-  // Each finding's sort key is packed once with its position (a tie-break that
-  // keeps the order stable): object, result rank, severity, position.
-  auto rank = [](Result res) -> std::uint64_t { return res == Result::Fail ? 0 : res == Result::Exempt ? 1 : 2; };
-  constexpr std::size_t kPositionBits = 28;
-  if (r.findings.size() < (std::size_t{1} << kPositionBits) && inv.objects.size() < (std::size_t{1} << 32)) {
-    std::vector<std::uint64_t> keys(r.findings.size());
-    for (std::size_t i = 0; i < keys.size(); ++i) {
-      const FindingView f = r.findings[i];
-      keys[i] = (static_cast<std::uint64_t>(f.object) << 32) | (rank(f.result) << 30) |
-                ((3 - static_cast<std::uint64_t>(f.rule->severity)) << kPositionBits) | i;
-    }
-    std::sort(keys.begin(), keys.end());
-    std::vector<std::uint32_t> order(keys.size());
-    for (std::size_t i = 0; i < keys.size(); ++i)
-      order[i] = static_cast<std::uint32_t>(keys[i] & ((std::uint64_t{1} << kPositionBits) - 1));
-    std::vector<std::uint64_t>().swap(keys);
-    r.findings.permute(std::move(order));
-  } else {
-    std::vector<std::uint32_t> order(r.findings.size());
-    for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t ia, std::uint32_t ib) {
-      const FindingView a = r.findings[ia];
-      const FindingView b = r.findings[ib];
-      if (a.object != b.object) return a.object < b.object;
-      if (a.result != b.result) return rank(a.result) < rank(b.result);
-      return a.rule->severity > b.rule->severity;
-    });
-    r.findings.permute(std::move(order));
-  }
+  order_findings(r.findings);
 
   // After the sort, so the findings of one object are neighbours. The
   // per-scope tallies lose the folded findings too, so each scope's line in

@@ -44,6 +44,8 @@ struct ScanOptions : EvalOptions {
   std::string config_file;
   // Helm charts and kustomizations in the inputs: how they are rendered.
   render::RenderOptions render;
+  // List every container's image in EngineResult::image_uses (scan --images).
+  bool collect_images = false;
 };
 
 // What a scan returns: the engine-neutral result (model/engine_result.hpp).

@@ -17,4 +17,8 @@ namespace kg::image {
 // inventory, byte count); `facts` what the LintCataloger gathered in it.
 std::string image_object_json(const ImageReadResult& r, const LintFacts& facts);
 
+// Bump when the object's fields change: scan --images caches objects by image
+// digest under this version, so an old cache is never judged as a new object.
+constexpr int kImageObjectVersion = 1;
+
 }  // namespace kg::image

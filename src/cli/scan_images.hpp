@@ -1,0 +1,50 @@
+// kguard scan --images: every image the scanned workloads run (the scan's
+// EngineResult::image_uses), read once per reference by the image engine (the
+// walk with the hardening lint's facts), judged by the catalog's image rules,
+// and each image finding put under every workload container that runs the
+// image, in the Images category of the same report.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.hpp"
+#include "catalog/evaluator.hpp"
+#include "engines/image/walk.hpp"
+#include "model/engine_result.hpp"
+
+namespace kg::image {
+class ImageLinter;
+}
+
+namespace kg::cli {
+
+struct ImageScanSettings {
+  bool enabled = false;
+  image::ReadOptions read;
+  image::WalkLimits limits;
+  unsigned jobs = 2;       // images read at once (--image-jobs)
+  std::string cache_dir;   // Image objects by manifest digest; "" = no cache
+};
+
+// Consumes args[i] when it is one of scan's image flags (--images,
+// --image-jobs, --image-cache, --no-image-cache, and the image read flags):
+// 1 consumed, 0 not one, -1 with `error`.
+int parse_image_scan_flag(const std::vector<std::string>& args, std::size_t& i, ImageScanSettings& settings,
+                          std::string& error);
+const char* image_scan_flags_help();
+
+// The default cache: $XDG_CACHE_HOME/kguard/images, else ~/.cache/kguard/images.
+std::string default_image_cache_dir();
+
+// Reads every image `result.image_uses` names and adds the image rules'
+// verdicts to `result` (rules, tallies, findings in report order; an image
+// that cannot be read is an error at the container's image field). The linter
+// owns rules a config changed: `keep` holds it while the result is used.
+// Progress and cache notes go to stderr unless `quiet`.
+void add_image_findings(EngineResult& result, const Catalog& catalog, const EvalOptions& eval,
+                        const ImageScanSettings& settings, bool quiet,
+                        std::unique_ptr<image::ImageLinter>& keep);
+
+}  // namespace kg::cli
