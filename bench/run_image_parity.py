@@ -12,7 +12,8 @@ matched against EXPLANATIONS below; one that no explanation matches is listed as
 makes the script exit 1.
 
 Usage: bench/run_image_parity.py [KGUARD]   (default build/release/kguard)
-Environment: RESULTS=FILE (default bench/results/image-parity.md), CORPORA=DIR (default
+Environment: RESULTS=FILE (default bench/results/image-parity.md), LARGE=1 adds the benchmark's
+  large image (bench/build_large_image.sh; Syft and Trivy take about a minute each on it), CORPORA=DIR (default
   ../shared/corpora beside the checkout), PEERS_DIR / KGUARD_BENCH_CACHE / RETRY_PEERS as
   bench/image_peers.py says.
 """
@@ -138,15 +139,24 @@ EXPLANATIONS = [
     ("trivy", "kguard-only", lambda img, k, e: k[:2] == ("golang", "stdlib"),
      "the other half of the `v1.26.8` spelling above."),
     ("trivy", "kguard-only", lambda img, k, e: k[0] in ("maven", "pypi") and any(
-        p.startswith(("/usr/share/java/", "/usr/lib/python3/dist-packages/")) for p in e["paths"]),
-     "a file installed by a Debian package (listed in its `status.d/*.md5sums`): Trivy's language "
-     "analyzers skip files that an OS package owns, leaving them to the OS package (here the deb "
-     "`libcommons-lang3-java` / `python3-six`). kguard and Syft list the language package as well, "
-     "which is what a Java or Python advisory (by Maven coordinates or PyPI name) needs; kept."),
+        p.startswith(("/usr/share/java/", "/usr/lib/jvm/", "/usr/lib/python3/dist-packages/")) for p in e["paths"]),
+     "a file installed by a Debian package (in dpkg's `info/<pkg>.list`, or `status.d/<pkg>.md5sums` on "
+     "distroless): Trivy's language analyzers skip files that an OS package owns, leaving them to the "
+     "OS package (e.g. the debs `libcommons-lang3-java`, `python3-six`, `openjdk-17-jre-headless`). "
+     "kguard and Syft list the language package as well, which is what a Java or Python advisory (by "
+     "Maven coordinates or PyPI name) needs; kept."),
     ("trivy", "kguard-only", lambda img, k, e: k[0] == "rpm" and img == "rpm",
      "Trivy reads rpm databases only for an OS family it knows (its log: `Detected OS family=\"none\"`): "
      "this root, made by Debian's rpm tool, has an os-release naming `kguard-rpm`, so Trivy lists no "
      "packages at all. kguard reads rpmdb.sqlite whatever the distribution; Syft agrees with it."),
+]
+
+EXPLANATIONS += [
+    ("syft", "peer-only", lambda img, k, e: k[0] == "maven" and k[2] == "",
+     "a Java archive with no version anywhere (no pom.properties, no Implementation-Version, none in "
+     "its file name): Syft lists it with version `UNKNOWN` and a group guessed from its Main-Class; "
+     "kguard lists only archives it can version (an unversioned purl matches no advisory). The file "
+     "belongs to a deb that both list."),
 ]
 
 QUALIFIER_NOTES = {
@@ -208,6 +218,8 @@ def main():
     apps = run([os.path.join(ROOT, "tests/images/build_app_images.sh"), CORPORA]).strip()
     images = [("debian", f"{base}/oci", "test")] + [
         (t, f"{apps}/oci", t) for t in ("distroless", "shell", "debug", "app", "alpine", "rpm")]
+    if os.environ.get("LARGE") == "1":  # the benchmark's large image (bench/build_large_image.sh)
+        images.append(("large", run([os.path.join(BENCH, "build_large_image.sh")]).strip() + "/oci", "large"))
 
     work = tempfile.mkdtemp(prefix="kguard-image-parity.")
     trivy_cache = os.path.join(work, "trivy-cache")
