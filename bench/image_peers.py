@@ -10,6 +10,7 @@ Usage:
   image_peers.py status NAME    one line: "ok <path> <version>" or "unavailable: <reason>"
 """
 import os
+import re
 import subprocess
 import sys
 import time
@@ -34,6 +35,11 @@ TRIVY_FLAGS = ["--skip-db-update", "--skip-java-db-update", "--offline-scan", "-
                "--disable-telemetry"]
 
 
+def redact(text):
+    """Registry addresses stay out of what is written (results files are committed)."""
+    return re.sub(r"https?://\S*", "(proxy URL)", text)
+
+
 def ensure(name):
     """(path, version) of the peer, or (None, reason)."""
     pkg, version, binary, env = PEERS[name]
@@ -45,7 +51,7 @@ def ensure(name):
     if os.path.exists(marker) and os.environ.get("RETRY_PEERS") != "1" \
             and time.time() - os.path.getmtime(marker) < 7 * 86400:
         with open(marker) as f:
-            return None, f.readline().strip() + " (remembered; RETRY_PEERS=1 asks again)"
+            return None, redact(f.readline().strip()) + " (remembered; RETRY_PEERS=1 asks again)"
     os.makedirs(d, exist_ok=True)
     print(f"== installing {name}: go install {pkg}@{version}", file=sys.stderr)
     try:
@@ -56,9 +62,9 @@ def ensure(name):
         ok, log = False, str(e)
     if not ok:
         lines = [l for l in log.splitlines() if l.strip() and not l.startswith("go: downloading")]
-        last = " ".join(lines[-2:]) if lines else "no output"
+        last = redact(" ".join(lines[-2:]) if lines else "no output")
         with open(marker, "w") as f:
-            f.write(f"`go install {pkg}@{version}` failed on {time.strftime('%Y-%m-%d')}: {last[:300]}\n{log}")
+            f.write(f"`go install {pkg}@{version}` failed on {time.strftime('%Y-%m-%d')}: {last[:300]}\n{redact(log)}")
         try:
             os.rmdir(d)
         except OSError:

@@ -160,9 +160,9 @@ EXPLANATIONS += [
 ]
 
 QUALIFIER_NOTES = {
-    "distro": "kguard takes the release from os-release's VERSION_ID (`12`, as Debian's own "
-              "`pkg:deb/debian/...?distro=debian-12` examples do); Syft and Trivy read the point release "
-              "from /etc/debian_version (`12.15`). Both identify the same release for advisory matching.",
+    "distro": "kguard takes the release from os-release's VERSION_ID (`12`); Syft and Trivy read the "
+              "point release from /etc/debian_version (`12.15`). Both name the same Debian release, which "
+              "is what advisory matching keys on.",
     "upstream": "Trivy writes no `upstream` qualifier; kguard and Syft write the source package's name "
                 "(with `@version` when the source version differs, binNMUs such as `+b1`).",
     "arch": "the package architecture: a difference means one tool read another field.",
