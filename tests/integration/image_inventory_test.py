@@ -176,14 +176,16 @@ def apk_records(text):
     return recs
 
 
-PURL = re.compile(r"^pkg:([a-z][a-z0-9.+-]*)/([^@?#]+)@([^?#]+)(?:\?([^#]*))?$")
+# The version is optional: a Go main module built from a working tree ("(devel)") has none.
+PURL = re.compile(r"^pkg:([a-z][a-z0-9.+-]*)/([^@?#]+)(?:@([^?#]+))?(?:\?([^#]*))?$")
 
 
 def parse_purl(purl):
     m = PURL.match(purl)
     assert m, f"malformed purl {purl!r}"
     ptype, path, version, quals = m.groups()
-    for seg in path.split("/") + [version]:
+    version = version or ""
+    for seg in path.split("/") + ([version] if version else []):
         assert re.fullmatch(r"[A-Za-z0-9.\-_~%]+", seg), f"{purl}: unencoded characters in {seg!r}"
     segs = [urllib.parse.unquote(s) for s in path.split("/")]
     q = {}
@@ -249,7 +251,9 @@ class InventoryTest(unittest.TestCase):
                 self.assertEqual(version, p["version"], p["purl"])
             elif p["type"] == "golang":
                 self.assertEqual("/".join(ns + [name]), p["name"], p["purl"])
-                self.assertEqual(version, p["version"][2:] if p["name"] == "stdlib" else p["version"], p["purl"])
+                want = {"stdlib": p["version"][2:], "(devel)": ""}.get(
+                    p["name"] if p["name"] == "stdlib" else p["version"], p["version"])
+                self.assertEqual(version, want, p["purl"])
             elif p["type"] == "pypi":
                 self.assertEqual(ns, [])
                 self.assertEqual(name, re.sub(r"[-_.]+", "-", p["name"]).lower(), p["purl"])

@@ -594,6 +594,9 @@ TEST(InventoryGo, ReplacementsByModuleAndByLocalDirectory) {
   EXPECT_EQ(pkgs[0].name + "@" + pkgs[0].version, "stdlib@go1.22.1");
   EXPECT_EQ(pkgs[0].purl, "pkg:golang/stdlib@1.22.1");
   EXPECT_EQ(pkgs[1].name + "@" + pkgs[1].version, "example.com/app@(devel)");
+  // "(devel)" names no version: the purl leaves it out, as Syft's and Trivy's do.
+  EXPECT_EQ(package_purl(pkgs[1], OsInfo{}), "pkg:golang/example.com/app");
+  EXPECT_EQ(package_purl(pkgs[2], OsInfo{}), "pkg:golang/github.com/fork/net@v0.1.1");
   EXPECT_EQ(pkgs[2].name + "@" + pkgs[2].version, "github.com/fork/net@v0.1.1");
   EXPECT_EQ(pkgs[2].checksum, "h1:b=");
   EXPECT_EQ(pkgs[3].name + "@" + pkgs[3].version, "example.com/lib@(devel)");

@@ -160,9 +160,12 @@ std::string package_purl(const Package& p, const OsInfo& os) {
       return make_purl("npm", "", p.name, p.version);
     }
     case PackageType::Golang: {
+      // "(devel)" is Go's placeholder for a module built from a working tree, not a version: a
+      // purl carrying it would match no advisory range (Syft and Trivy leave the version out too).
+      const std::string_view version = p.version == "(devel)" ? std::string_view{} : std::string_view{p.version};
       const std::size_t slash = p.name.rfind('/');
-      if (slash == std::string::npos) return make_purl("golang", "", p.name, p.version);
-      return make_purl("golang", p.name.substr(0, slash), p.name.substr(slash + 1), p.version);
+      if (slash == std::string::npos) return make_purl("golang", "", p.name, version);
+      return make_purl("golang", p.name.substr(0, slash), p.name.substr(slash + 1), version);
     }
     case PackageType::Maven: {
       // name is "group:artifact".
