@@ -269,9 +269,10 @@ const Catalog& Catalog::builtin() {
     // Catalog.LoadsWithoutErrorsAndEveryRuleIsComplete loads it eagerly.
     c.add_files(embedded_catalog_files(), errors, true);
     // The embedded catalog is tested at build time; an error here is a bug.
-    for (const auto& e : errors)
+    for (const auto& e : errors) {
       std::fprintf(stderr, "kguard: internal catalog error: %s:%u: %s\n", e.file.c_str(), e.line,
                    e.message.c_str());
+    }
     return c;
   }();
   return kCatalog;

@@ -70,7 +70,7 @@ struct OutputSpec {
 // Two outputs to one destination would interleave on stdout or overwrite each
 // other in a file: the message naming the first clash, or empty.
 inline std::string output_clash(const std::vector<OutputSpec>& outputs) {
-  for (std::size_t i = 0; i < outputs.size(); ++i)
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j) {
       std::error_code ec1, ec2;
       const bool same = outputs[i].to_stdout()
@@ -78,11 +78,13 @@ inline std::string output_clash(const std::vector<OutputSpec>& outputs) {
                             : !outputs[j].to_stdout() &&
                                   std::filesystem::weakly_canonical(outputs[i].file, ec1) ==
                                       std::filesystem::weakly_canonical(outputs[j].file, ec2);
-      if (same)
+      if (same) {
         return "-o " + outputs[j].format + " and -o " + outputs[i].format + " both write to " +
                (outputs[i].to_stdout() ? std::string("stdout") : "'" + outputs[i].file + "'") +
                "; give each its own file (-o FORMAT=FILE)";
+      }
     }
+  }
   return {};
 }
 

@@ -123,9 +123,10 @@ void print_text(std::ostream& out, const image::ImageReadResult& r) {
       sep = ", ";
     }
     out << ")\n";
-    for (const Package& p : inv.packages)
+    for (const Package& p : inv.packages) {
       out << "  " << to_string(p.type) << "  " << safe(p.name) << ' ' << safe(p.version)
           << (p.license.empty() ? "" : "  ") << safe(p.license) << '\n';
+    }
   }
   for (const std::string& e : r.package_errors) out << "Warning:   " << safe(e) << '\n';
   for (const std::string& n : r.notes) out << "Note:      " << safe(n) << '\n';

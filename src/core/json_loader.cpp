@@ -19,10 +19,11 @@ class JsonParser {
              const DocumentSink& sink)
       : file_(file), arena_(arena), release_(release), sink_(sink), s_(file.text()),
         limits_(limits), builder_(arena, limits), piece_(file.list) {
-    if (release_)
+    if (release_) {
       builder_.stream_list_items([this](const Node* item, std::size_t index) {
         sink_(Document{item, item->line, static_cast<std::int64_t>(index)});
       });
+    }
   }
 
   void run() {

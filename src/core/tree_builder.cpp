@@ -193,9 +193,10 @@ bool TreeBuilder::end() {
     finish_map(node, f.scratch_start);
   } else {
     const std::size_t count = scratch_.size() - f.scratch_start;
+    // The size on its own line so the NOLINT covers it (clang-format wrapped the call before).
     // NOLINTNEXTLINE(bugprone-sizeof-expression): an array of Node pointers, sized as one
-    auto* out = static_cast<const Node**>(
-        arena_->allocate(sizeof(Node*) * std::max<std::size_t>(count, 1), alignof(Node*)));
+    const std::size_t bytes = sizeof(Node*) * std::max<std::size_t>(count, 1);
+    auto* out = static_cast<const Node**>(arena_->allocate(bytes, alignof(Node*)));
     std::copy(scratch_.begin() + static_cast<std::ptrdiff_t>(f.scratch_start), scratch_.end(), out);
     node->data = out;
     node->size = static_cast<std::uint32_t>(count);

@@ -423,9 +423,10 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
   if (values != 1 || !root || !root->is_map())
     return bad_request("request body must be one JSON object (an AdmissionReview)");
   const std::string_view api_version = str(root->get("apiVersion"));
-  if (api_version != "admission.k8s.io/v1")
+  if (api_version != "admission.k8s.io/v1") {
     return bad_request("apiVersion must be admission.k8s.io/v1, not '" + excerpt(api_version) +
                        "' (register the webhook with admissionReviewVersions: [v1])");
+  }
   if (str(root->get("kind")) != "AdmissionReview")
     return bad_request("kind must be AdmissionReview, not '" + excerpt(str(root->get("kind"))) + "'");
   const Node* req_node = root->get("request");
@@ -446,9 +447,10 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
   req.ns = str(req_node->get("namespace"));
   req.operation = str(req_node->get("operation"));
   if (req.operation != "CREATE" && req.operation != "UPDATE" && req.operation != "DELETE" &&
-      req.operation != "CONNECT")
+      req.operation != "CONNECT") {
     return bad_request("request.operation must be CREATE, UPDATE, DELETE or CONNECT, not '" +
                        excerpt(req.operation) + "'");
+  }
   req.username = str(get(req_node->get("userInfo"), "username"));
   req.dry_run = is_true(req_node->get("dryRun"));
   req.object = req_node->get("object");
@@ -547,9 +549,10 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
     return allow();
 
   // The object as the scan engine sees it; its namespace defaults to the request's.
-  if (!req.object || !req.object->is_map())
+  if (!req.object || !req.object->is_map()) {
     return bad_request("request.object must be an object for " + std::string(req.operation) +
                        (req.sub_resource.empty() ? "" : " of " + std::string(req.sub_resource)));
+  }
   Document doc;
   doc.root = req.object;
   std::vector<Object> objects;

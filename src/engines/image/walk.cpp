@@ -493,9 +493,10 @@ ImageReadResult read_image(const std::string& reference, const ReadOptions& opti
     // A single-platform image is read whatever --platform says, but not silently.
     if (!options.platform.os.empty() && !src->is_rootfs && !src->platform.empty() &&
         src->platform != options.platform.str() &&
-        src->platform.rfind(options.platform.os + "/" + options.platform.architecture, 0) != 0)
+        src->platform.rfind(options.platform.os + "/" + options.platform.architecture, 0) != 0) {
       src->notes.push_back("the image is " + src->platform + ", not the --platform " + options.platform.str() +
                            " asked for (it has no index to choose from)");
+    }
     walk_into(*src, limits, catalogers, r);
   } catch (const ImageError& e) {
     r.error = reference + ": " + e.what();

@@ -351,6 +351,7 @@ ImageReadResult inventory_image(const std::string& reference, const ReadOptions&
                                 const WalkLimits& limits, const std::vector<Cataloger*>& extra) {
   std::vector<std::unique_ptr<Cataloger>> owned = make_catalogers();
   std::vector<Cataloger*> catalogers;
+  catalogers.reserve(owned.size() + extra.size());
   for (auto& c : owned) catalogers.push_back(c.get());
   catalogers.insert(catalogers.end(), extra.begin(), extra.end());
   ImageReadResult r = read_image(reference, options, limits, catalogers);

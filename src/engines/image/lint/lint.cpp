@@ -47,7 +47,8 @@ void ImageLinter::judge(const Object& obj, EngineResult& r) const {
       ++t.evaluated;
       ++(result == Result::Pass ? t.passed : t.failed);
     }
-    for (Finding& f : rows) r.findings.push_back(std::move(f));
+    // The store copies a finding into its compact form, so there is nothing to move.
+    for (const Finding& f : rows) r.findings.push_back(f);
   });
   // Folding goes object by object, so earlier objects' findings are left as they were.
   fold_superseded(r.findings, rules_, &r.tallies);
