@@ -36,7 +36,7 @@ KGUARD = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "build/release
 RESULTS = os.environ.get("RESULTS") or os.path.join(BENCH, "results/image-parity.md")
 CORPORA = os.environ.get("CORPORA") or os.path.join(ROOT, "..", "shared", "corpora")
 if not os.path.isdir(CORPORA):
-    CORPORA = "/work/shared/corpora"
+    sys.exit(f"run_image_parity: no corpora at {CORPORA} (set CORPORA=DIR to the shared corpora)")
 
 
 def run(cmd, env=None, timeout=900):
