@@ -281,22 +281,22 @@ class Walker {
   // `path` with every symlink on the way resolved inside the root ('..'
   // stops at the root, absolute targets start from it). nullopt on a loop.
   std::optional<std::string> resolve(const std::string& path, bool follow_last = true) const {
-    std::deque<std::string> todo;
-    auto push_front = [&todo](std::string_view p) {
+    std::deque<std::string> pending;
+    auto push_front = [&pending](std::string_view p) {
       std::vector<std::string> parts;
       while (!p.empty()) {
         std::size_t s = p.find('/');
         if (s != 0) parts.emplace_back(p.substr(0, s));
         p = s == std::string_view::npos ? std::string_view{} : p.substr(s + 1);
       }
-      for (auto it = parts.rbegin(); it != parts.rend(); ++it) todo.push_front(*it);
+      for (auto it = parts.rbegin(); it != parts.rend(); ++it) pending.push_front(*it);
     };
     push_front(path);
     std::string cur;
     int hops = 0;
-    while (!todo.empty()) {
-      std::string c = std::move(todo.front());
-      todo.pop_front();
+    while (!pending.empty()) {
+      std::string c = std::move(pending.front());
+      pending.pop_front();
       if (c.empty() || c == ".") continue;
       if (c == "..") {
         cur = cur.empty() ? cur : cur.substr(0, cur.rfind('/'));
@@ -306,7 +306,7 @@ class Walker {
       next += '/';
       next += c;
       auto it = merged_.find(next);
-      if (it != merged_.end() && it->second.type == '2' && (follow_last || !todo.empty())) {
+      if (it != merged_.end() && it->second.type == '2' && (follow_last || !pending.empty())) {
         if (++hops > kMaxSymlinkHops) return std::nullopt;
         const std::string& target = it->second.link;
         if (!target.empty() && target.front() == '/') cur.clear();
