@@ -503,26 +503,26 @@ struct Span1 { const Max1* p; int n; };
 struct Span2 { const Max2* p; int n; };
 struct Span36 { const Max36* p; int n; };
 
-constexpr Max1 kMax1_0[] = {{'N', 'N', 'N'}};
-constexpr Max1 kMax1_1[] = {{'A', 'N', 'N'}, {'N', 'L', 'N'}, {'N', 'N', 'P'}};
-constexpr Max1 kMax1_2[] = {{'P', 'N', 'N'}, {'A', 'L', 'P'}};
-constexpr Span1 kMax1[] = {{kMax1_0, 1}, {kMax1_1, 3}, {kMax1_2, 2}};
-constexpr Max2 kMax2_0[] = {{'L', 'N'}};
-constexpr Max2 kMax2_1[] = {{'H', 'N'}, {'L', 'P'}};
-constexpr Span2 kMax2[] = {{kMax2_0, 1}, {kMax2_1, 2}};
-constexpr Max36 kMax36_00[] = {{'H', 'H', 'H', 'H', 'H', 'H'}};
-constexpr Max36 kMax36_01[] = {{'H', 'H', 'L', 'M', 'M', 'H'}, {'H', 'H', 'H', 'M', 'M', 'M'}};
-constexpr Max36 kMax36_10[] = {{'L', 'H', 'H', 'H', 'H', 'H'}, {'H', 'L', 'H', 'H', 'H', 'H'}};
-constexpr Max36 kMax36_11[] = {{'L', 'H', 'L', 'H', 'M', 'H'}, {'L', 'H', 'H', 'H', 'M', 'M'},
+constexpr Max1 kMax1Level0[] = {{'N', 'N', 'N'}};
+constexpr Max1 kMax1Level1[] = {{'A', 'N', 'N'}, {'N', 'L', 'N'}, {'N', 'N', 'P'}};
+constexpr Max1 kMax1Level2[] = {{'P', 'N', 'N'}, {'A', 'L', 'P'}};
+constexpr Span1 kMax1[] = {{kMax1Level0, 1}, {kMax1Level1, 3}, {kMax1Level2, 2}};
+constexpr Max2 kMax2Level0[] = {{'L', 'N'}};
+constexpr Max2 kMax2Level1[] = {{'H', 'N'}, {'L', 'P'}};
+constexpr Span2 kMax2[] = {{kMax2Level0, 1}, {kMax2Level1, 2}};
+constexpr Max36 kMax36Level00[] = {{'H', 'H', 'H', 'H', 'H', 'H'}};
+constexpr Max36 kMax36Level01[] = {{'H', 'H', 'L', 'M', 'M', 'H'}, {'H', 'H', 'H', 'M', 'M', 'M'}};
+constexpr Max36 kMax36Level10[] = {{'L', 'H', 'H', 'H', 'H', 'H'}, {'H', 'L', 'H', 'H', 'H', 'H'}};
+constexpr Max36 kMax36Level11[] = {{'L', 'H', 'L', 'H', 'M', 'H'}, {'L', 'H', 'H', 'H', 'M', 'M'},
                                {'H', 'L', 'H', 'M', 'H', 'M'}, {'H', 'L', 'L', 'M', 'H', 'H'},
                                {'L', 'L', 'H', 'H', 'H', 'M'}};
-constexpr Max36 kMax36_21[] = {{'L', 'L', 'L', 'H', 'H', 'H'}};
+constexpr Max36 kMax36Level21[] = {{'L', 'L', 'L', 'H', 'H', 'H'}};
 constexpr Max4 kMax4[] = {{'H', 'S', 'S'}, {'H', 'H', 'H'}, {'L', 'L', 'L'}};
 
 Span36 max36(int eq3, int eq6) {
-  if (eq3 == 0) return eq6 == 0 ? Span36{kMax36_00, 1} : Span36{kMax36_01, 2};
-  if (eq3 == 1) return eq6 == 0 ? Span36{kMax36_10, 2} : Span36{kMax36_11, 5};
-  return Span36{kMax36_21, 1};
+  if (eq3 == 0) return eq6 == 0 ? Span36{kMax36Level00, 1} : Span36{kMax36Level01, 2};
+  if (eq3 == 1) return eq6 == 0 ? Span36{kMax36Level10, 2} : Span36{kMax36Level11, 5};
+  return Span36{kMax36Level21, 1};
 }
 
 // The depth of each MacroVector in severity-distance steps, +1 (reference:
@@ -557,10 +557,8 @@ double score_v4(const Effective& f, const Macro& mv) {
   const double lower_eq1 = lookup(eq1 + 1, eq2, eq3, eq4, eq5, eq6);
   const double lower_eq2 = lookup(eq1, eq2 + 1, eq3, eq4, eq5, eq6);
   double lower_eq36 = 0;
-  if (eq3 == 1 && eq6 == 1) {
-    lower_eq36 = lookup(eq1, eq2, eq3 + 1, eq4, eq5, eq6);  // 11 -> 21
-  } else if (eq3 == 0 && eq6 == 1) {
-    lower_eq36 = lookup(eq1, eq2, eq3 + 1, eq4, eq5, eq6);  // 01 -> 11
+  if (eq3 < 2 && eq6 == 1) {
+    lower_eq36 = lookup(eq1, eq2, eq3 + 1, eq4, eq5, eq6);  // 11 -> 21, 01 -> 11
   } else if (eq3 == 1 && eq6 == 0) {
     lower_eq36 = lookup(eq1, eq2, eq3, eq4, eq5, eq6 + 1);  // 10 -> 11
   } else if (eq3 == 0 && eq6 == 0) {
