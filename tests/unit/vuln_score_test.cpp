@@ -503,6 +503,9 @@ TEST(VulnSeverity, CvssV4BeforeV3AndMalformedSkipped) {
   EXPECT_EQ(d.severity, Severity::Low);
   EXPECT_TRUE(d.below_low);
   EXPECT_EQ(d.source, "cvss:3.0");
+  d = vuln_severity("", "", "", "", "", " CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\n");  // feed whitespace
+  EXPECT_EQ(d.source, "cvss:3.1");
+  EXPECT_EQ(d.cvss_vector, v3);
   d = vuln_severity("", "", "", "", v3, "");  // a v3 vector in the v4 field is refused
   EXPECT_EQ(d.source, "unknown");
   EXPECT_EQ(d.severity, Severity::Medium);

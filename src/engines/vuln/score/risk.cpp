@@ -82,6 +82,8 @@ std::optional<VendorLevel> parse_vendor_severity(std::string_view word) {
 SeverityDecision vuln_severity(std::string_view vendor, std::string_view vendor_word,
                                std::string_view advisory_source, std::string_view advisory_word,
                                std::string_view cvss_v4, std::string_view cvss_v3) {
+  cvss_v4 = trimmed(cvss_v4);
+  cvss_v3 = trimmed(cvss_v3);
   SeverityDecision d;
   std::optional<CvssScores> v4, v3;
   std::string error;
