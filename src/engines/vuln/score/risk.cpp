@@ -64,6 +64,14 @@ std::string_view before_colon(std::string_view s) {
   return s.substr(0, s.find(':'));
 }
 
+// Feeds sometimes carry a vector with a trailing newline or spaces; the vector
+// itself is read strictly, but the whitespace around it is no part of it.
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace
 
 std::optional<VendorLevel> parse_vendor_severity(std::string_view word) {
