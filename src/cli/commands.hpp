@@ -12,5 +12,7 @@ int snapshot_command(const std::vector<std::string>& args);
 int admit_command(const std::vector<std::string>& args);
 int image_command(const std::vector<std::string>& args);
 int db_command(const std::vector<std::string>& args);
+// kguard vuln cvss: argv[0] is "cvss", the rest its arguments (cli/vuln_cvss.cpp).
+int run_vuln_cvss(int argc, char** argv);
 
 }  // namespace kg::cli
