@@ -278,6 +278,7 @@ TEST(VulnMatchDebianTracker, TrivyDbHappyPath) {
   EXPECT_EQ(dacs[0].fix, FixState::WontFix);
   EXPECT_EQ(dacs[0].severity, Severity::Low);
   EXPECT_EQ(dacs[0].severity_source, "debian");
+  EXPECT_TRUE(dacs[0].severity_below_low);  // "unimportant": below Low (score/risk.hpp)
   EXPECT_TRUE(deb("10", pkg(PackageType::Deb, "dacs", "1.4.40-2"), MatchOptions{true}).empty());  // --ignore-unfixed
   EXPECT_TRUE(deb("9", pkg(PackageType::Deb, "dacs", "1.4.38a-2")).empty());
   // DSA-3714-1 / akonadi in debian 8: fixed 1.13.0-2+deb8u2.
@@ -304,7 +305,8 @@ TEST(VulnMatchDebianTracker, TrivyDbHappyPath) {
 TEST(VulnMatchOsv, LanguageRangesAndAliases) {
   TempDb t([](DbWriter& w) {
     // A GHSA record and the CVE record it aliases, for the same npm package: one finding, named by the CVE.
-    osv_json(w, R"({"id":"GHSA-aaaa-bbbb-cccc","aliases":["CVE-2099-0001"],"summary":"s","affected":[
+    osv_json(w, R"({"id":"GHSA-aaaa-bbbb-cccc","aliases":["CVE-2099-0001"],"summary":"s",
+      "severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}],"affected":[
       {"package":{"ecosystem":"npm","name":"left-pad"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.3.0"}]}]}]})");
     osv_json(w, R"({"id":"CVE-2099-0001","affected":[
       {"package":{"ecosystem":"npm","name":"left-pad"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.3.0"}]}]}]})");
@@ -328,6 +330,11 @@ TEST(VulnMatchOsv, LanguageRangesAndAliases) {
   EXPECT_EQ(lp[0].id, "CVE-2099-0001");
   EXPECT_EQ(lp[0].aliases, std::vector<std::string>{"GHSA-aaaa-bbbb-cccc"});
   EXPECT_EQ(lp[0].fixed_version, "1.3.0");
+  // No vendor word: the GHSA's CVSS v3.1 vector decides (9.8, Critical).
+  EXPECT_EQ(lp[0].severity, Severity::Critical);
+  EXPECT_EQ(lp[0].severity_source, "cvss:3.1");
+  EXPECT_DOUBLE_EQ(lp[0].cvss_score, 9.8);
+  EXPECT_EQ(lp[0].summary, "s");
   EXPECT_TRUE(m(pkg(PackageType::Npm, "left-pad", "1.3.0")).empty());
 
   EXPECT_EQ(summary(m(pkg(PackageType::Python, "foo.bar", "1.4"))), (std::set<std::string>{"PYSEC-2099-1 foo.bar -"}));

@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engines/vuln/score/risk.hpp"
+
 namespace kg::vuln {
 namespace {
 
@@ -16,32 +18,6 @@ const Advisory* advisory_of(const std::string& id, const VulnDatabase& db, Advis
   auto it = cache.find(id);
   if (it == cache.end()) it = cache.emplace(id, db.advisory(id)).first;
   return it->second ? &*it->second : nullptr;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// The feeds' own words (Debian urgency, Ubuntu priority, Red Hat impact, GHSA
-// and NVD severities) on the four levels; nullopt for "unknown", "not yet
-// assigned", "end-of-life" and the like.
-std::optional<Severity> severity_word(std::string_view word) {
-  std::string w = lower(word);
-  if (const std::size_t sp = w.find('*'); sp != std::string::npos) w.resize(sp);  // Debian "medium**"
-  if (w == "critical") return Severity::Critical;
-  if (w == "high" || w == "important") return Severity::High;
-  if (w == "medium" || w == "moderate") return Severity::Medium;
-  if (w == "low" || w == "negligible" || w == "unimportant" || w == "minor") return Severity::Low;
-  return std::nullopt;
-}
-
-// Whose severity a record's own word is: the distribution's for OS namespaces.
-std::string vendor_of(std::string_view ns, std::string_view feed) {
-  const std::size_t colon = ns.find(':');
-  if (colon != std::string_view::npos) return std::string(ns.substr(0, colon));
-  return std::string(feed);
 }
 
 bool is_cve(std::string_view id) { return id.substr(0, 4) == "CVE-"; }
@@ -159,28 +135,44 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
     m.fix = w.verdict.fix;
     m.fixed_version = w.verdict.fixed_version;
 
-    // Severity: the namespace vendor's word first, then the advisory's, else unknown.
-    const Advisory* adv = advisory_of(w.id, db, advisories);
-    const Advisory* named = id == w.id ? adv : advisory_of(id, db, advisories);
-    if (named == nullptr) named = adv;
-    if (named != nullptr) m.summary = named->summary;
-    if (const auto s = severity_word(w.severity)) {
-      m.severity = *s;
-      m.severity_source = vendor_of(q.ns, w.feed);
-    } else {
-      m.severity_source = "unknown";
-      for (const Advisory* a : {adv, named}) {
-        if (a == nullptr) continue;
-        if (const auto s2 = severity_word(a->severity)) {
-          m.severity = *s2;
-          m.severity_source = a->feed.empty() ? std::string("advisory") : a->feed;
-          break;
-        }
+    // Severity (score/risk.hpp vuln_severity): the namespace vendor's word on the
+    // winning record first, then its advisory's word, else CVSS v4.0, else v3.x;
+    // the finding's CVE advisory is asked when the winner's own says nothing.
+    // The group's advisories: the winner's, the finding id's, then the other records'.
+    std::vector<const Advisory*> advs;
+    const auto add_adv = [&](const std::string& aid) {
+      const Advisory* a = advisory_of(aid, db, advisories);
+      if (a != nullptr && std::find(advs.begin(), advs.end(), a) == advs.end()) advs.push_back(a);
+    };
+    add_adv(w.id);
+    add_adv(id);
+    for (const Candidate& c : cands)
+      if (c.group == r) add_adv(c.id);
+    for (const Advisory* a : advs)
+      if (m.summary.empty()) m.summary = a->summary;
+    const std::string vendor = os_ns ? std::string(q.ns.substr(0, q.ns.find(':'))) : w.feed;
+    const auto decide = [&](const Advisory* a) {
+      if (a == nullptr) return vuln_severity(vendor, w.severity, "", "", "", "");
+      const std::string source = a->id.rfind("GHSA-", 0) == 0 ? "ghsa" : a->feed.empty() ? "advisory" : a->feed;
+      return vuln_severity(vendor, w.severity, source, a->severity, a->cvss_v4, a->cvss_v3);
+    };
+    SeverityDecision sev = decide(advs.empty() ? nullptr : advs.front());
+    for (std::size_t k = 1; k < advs.size(); ++k) {
+      if (sev.source != "unknown" && sev.cvss_score >= 0) break;
+      SeverityDecision other = decide(advs[k]);
+      if (sev.source == "unknown") {
+        sev = std::move(other);
+      } else if (other.cvss_score >= 0) {  // keep the decision, show a CVSS score the group has
+        sev.cvss_score = other.cvss_score;
+        sev.cvss_vector = other.cvss_vector;
       }
     }
-    for (const Advisory* a : {named, adv}) {
-      if (a == nullptr) continue;
-      if (m.cvss_vector.empty()) m.cvss_vector = !a->cvss_v3.empty() ? a->cvss_v3 : a->cvss_v4;
+    m.severity = sev.severity;
+    m.severity_below_low = sev.below_low;
+    m.severity_source = sev.source;
+    m.cvss_score = sev.cvss_score;
+    m.cvss_vector = sev.cvss_vector;
+    for (const Advisory* a : advs) {
       m.kev = m.kev || a->kev;
       if (a->epss > m.epss) m.epss = a->epss;
     }
