@@ -136,9 +136,8 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
     m.fixed_version = w.verdict.fixed_version;
 
     // Severity (score/risk.hpp vuln_severity): the namespace vendor's word on the
-    // winning record first, then its advisory's word, else CVSS v4.0, else v3.x;
-    // the finding's CVE advisory is asked when the winner's own says nothing.
-    // The group's advisories: the winner's, the finding id's, then the other records'.
+    // winning record first, then the advisories' words, else CVSS v4.0, else v3.x.
+    // The group's advisories, asked in order: the winner's, the finding id's, the other records'.
     std::vector<const Advisory*> advs;
     const auto add_adv = [&](const std::string& aid) {
       const Advisory* a = advisory_of(aid, db, advisories);
