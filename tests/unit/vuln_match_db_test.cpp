@@ -177,6 +177,43 @@ TEST(VulnMatchGrypeDpkg, UbuntuStandardChannel) {
   EXPECT_TRUE(match_one(t.db(), os_of("ubuntu", "20.04"), pkg(PackageType::Deb, "wayland", "1.18.0-1ubuntu0.1")).empty());
 }
 
+// ---- Grype's shared dbtest fixture (internal/dbtest/testdata/shared/all): vunnel debian records for
+// openssl in 10, 11, 12 and NVD's CVSS for the same CVEs; expectations derived by hand from the records ----
+
+TEST(VulnMatchGrypeShared, DebianOpensslWithNvdSeverity) {
+  const fs::path all = kSupply / "grype-fixtures/anchore/grype/internal/dbtest/testdata/shared/all";
+  if (!fs::exists(all)) GTEST_SKIP() << "shared corpora not found";
+  TempDb t([&](DbWriter& w) { feed(w, "vunnel", all, build_vunnel); });
+  ASSERT_TRUE(t.ok());
+  // debian:11 openssl 1.1.1k-1+deb11u1 is below all three fixes of bullseye.
+  const std::vector<VulnMatch> old = match_one(t.db(), os_of("debian", "11"), pkg(PackageType::Deb, "libssl1.1", "1.1.1k-1+deb11u1", "openssl"));
+  EXPECT_EQ(summary(old), (std::set<std::string>{"CVE-2022-0778 libssl1.1 1.1.1k-1+deb11u2",
+                                                 "CVE-2023-0286 libssl1.1 1.1.1n-0+deb11u4",
+                                                 "CVE-2024-0727 libssl1.1 1.1.1w-0+deb11u2"}));
+  // Debian says "Unknown": NVD's CVSS v3.1 decides (7.5 High, 7.4 High, 5.5 Medium).
+  std::map<std::string, std::pair<Severity, double>> sev;
+  for (const VulnMatch& m : old) {
+    sev[m.id] = {m.severity, m.cvss_score};
+    EXPECT_EQ(m.severity_source, "cvss:3.1") << m.id;
+  }
+  EXPECT_EQ(sev["CVE-2022-0778"], std::make_pair(Severity::High, 7.5));
+  EXPECT_EQ(sev["CVE-2023-0286"], std::make_pair(Severity::High, 7.4));
+  EXPECT_EQ(sev["CVE-2024-0727"], std::make_pair(Severity::Medium, 5.5));
+  EXPECT_EQ(summary(match_one(t.db(), os_of("debian", "11"), pkg(PackageType::Deb, "openssl", "1.1.1n-0+deb11u4"))),
+            (std::set<std::string>{"CVE-2024-0727 openssl 1.1.1w-0+deb11u2"}));
+  // debian:12: '~' sorts before anything, so 3.0.13-1~deb12u1 is above 3.0.11-1~deb12u2 and below 3.0.13-1.
+  EXPECT_EQ(summary(match_one(t.db(), os_of("debian", "12"), pkg(PackageType::Deb, "openssl", "3.0.11-1~deb12u2"))),
+            (std::set<std::string>{"CVE-2024-0727 openssl 3.0.13-1~deb12u1"}));
+  EXPECT_TRUE(match_one(t.db(), os_of("debian", "12"), pkg(PackageType::Deb, "openssl", "3.0.13-1~deb12u1")).empty());
+  EXPECT_TRUE(match_one(t.db(), os_of("debian", "12"), pkg(PackageType::Deb, "openssl", "3.0.13-1")).empty());
+  // debian:10: no fix, NoAdvisory → will not fix; dropped by --ignore-unfixed.
+  const std::vector<VulnMatch> buster = match_one(t.db(), os_of("debian", "10"), pkg(PackageType::Deb, "openssl", "1.1.1n-0+deb10u6"));
+  ASSERT_EQ(buster.size(), 1u);
+  EXPECT_EQ(buster[0].id, "CVE-2024-0727");
+  EXPECT_EQ(buster[0].fix, FixState::WontFix);
+  EXPECT_TRUE(match_one(t.db(), os_of("debian", "10"), pkg(PackageType::Deb, "openssl", "1.1.1n-0+deb10u6"), MatchOptions{true}).empty());
+}
+
 // ---- Trivy's Alpine images through the real image reader, against the real secdb ----
 
 struct ImageCase {
