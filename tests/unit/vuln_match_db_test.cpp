@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -33,8 +34,9 @@ const fs::path kTracker = kSupply / "debian-tracker/aquasecurity/trivy-db/pkg/vu
 class TempDb {
  public:
   explicit TempDb(const std::function<void(DbWriter&)>& fill) {
-    static int n = 0;
-    path_ = fs::temp_directory_path() / ("kguard-match-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".db");
+    // Unique per object: the process id and this object's address.
+    path_ = fs::temp_directory_path() / ("kguard-match-" + std::to_string(::getpid()) + "-" +
+                                         std::to_string(reinterpret_cast<std::uintptr_t>(this)) + ".db");
     std::string error;
     std::unique_ptr<DbWriter> w = DbWriter::create(path_.string(), &error);
     EXPECT_TRUE(w) << error;
