@@ -175,6 +175,19 @@ TEST(VulnMatchGrypeDpkg, UbuntuStandardChannel) {
   // "base standard-pocket fix still resolves": wayland 1.17.0-1ubuntu1 on 20.04 → fixed 1.18.0-1ubuntu0.1.
   EXPECT_EQ(summary(match_one(t.db(), os_of("ubuntu", "20.04"), pkg(PackageType::Deb, "wayland", "1.17.0-1ubuntu1"))),
             (std::set<std::string>{"CVE-2021-3782 wayland 1.18.0-1ubuntu0.1"}));
+  // openssh on 20.04: both CVEs are fixed only in esm-infra; the standard channel has "None", so an
+  // image without Ubuntu Pro gets them as unfixed, with Ubuntu's priority (High, Medium) as severity.
+  const std::vector<VulnMatch> ssh =
+      match_one(t.db(), os_of("ubuntu", "20.04"), pkg(PackageType::Deb, "openssh-client", "1:8.2p1-4ubuntu0.12", "openssh"));
+  EXPECT_EQ(summary(ssh), (std::set<std::string>{"CVE-2023-38408 openssh-client -", "CVE-2025-61985 openssh-client -"}));
+  for (const VulnMatch& v : ssh) {
+    EXPECT_EQ(v.fix, FixState::Unfixed) << v.id;
+    EXPECT_EQ(v.severity, v.id == "CVE-2023-38408" ? Severity::High : Severity::Medium) << v.id;
+    EXPECT_EQ(v.severity_source, "ubuntu") << v.id;
+  }
+  // curl on 16.04: CVE-2016-9586 "None" → unfixed.
+  EXPECT_EQ(summary(match_one(t.db(), os_of("ubuntu", "16.04"), pkg(PackageType::Deb, "curl", "7.47.0-1ubuntu2"))),
+            (std::set<std::string>{"CVE-2016-9586 curl -"}));
   // "at base standard-pocket fix yields nothing".
   EXPECT_TRUE(match_one(t.db(), os_of("ubuntu", "20.04"), pkg(PackageType::Deb, "wayland", "1.18.0-1ubuntu0.1")).empty());
 }
