@@ -96,6 +96,12 @@ std::set<std::string> summary(const std::vector<VulnMatch>& ms) {
   return out;
 }
 
+MatchOptions ignoring_unfixed() {
+  MatchOptions o;
+  o.ignore_unfixed = true;
+  return o;
+}
+
 std::vector<VulnMatch> match_one(const VulnDatabase& db, const OsInfo& os, const Package& p, MatchOptions opt = {}) {
   return match_package(p, 0, os_context(os), db, opt);
 }
@@ -214,6 +220,16 @@ TEST(VulnMatchGrypeShared, DebianOpensslWithNvdSeverity) {
   EXPECT_EQ(sev["CVE-2022-0778"], std::make_pair(Severity::High, 7.5));
   EXPECT_EQ(sev["CVE-2023-0286"], std::make_pair(Severity::High, 7.4));
   EXPECT_EQ(sev["CVE-2024-0727"], std::make_pair(Severity::Medium, 5.5));
+  // Each finding carries its risk score (score/risk.hpp); the workload's exposure raises it.
+  std::map<std::string, double> risk;
+  for (const VulnMatch& m : old) risk[m.id] = m.risk;
+  EXPECT_GT(risk["CVE-2024-0727"], 0);
+  EXPECT_GT(risk["CVE-2022-0778"], risk["CVE-2024-0727"]);
+  MatchOptions exposed;
+  exposed.exposure.external = Tri::Yes;
+  exposed.exposure.privileged = Tri::Yes;
+  for (const VulnMatch& m : match_one(t.db(), os_of("debian", "11"), pkg(PackageType::Deb, "libssl1.1", "1.1.1k-1+deb11u1", "openssl"), exposed))
+    EXPECT_GT(m.risk, risk[m.id]) << m.id;
   EXPECT_EQ(summary(match_one(t.db(), os_of("debian", "11"), pkg(PackageType::Deb, "openssl", "1.1.1n-0+deb11u4"))),
             (std::set<std::string>{"CVE-2024-0727 openssl 1.1.1w-0+deb11u2"}));
   // debian:12: '~' sorts before anything, so 3.0.13-1~deb12u1 is above 3.0.11-1~deb12u2 and below 3.0.13-1.
@@ -226,7 +242,7 @@ TEST(VulnMatchGrypeShared, DebianOpensslWithNvdSeverity) {
   ASSERT_EQ(buster.size(), 1u);
   EXPECT_EQ(buster[0].id, "CVE-2024-0727");
   EXPECT_EQ(buster[0].fix, FixState::WontFix);
-  EXPECT_TRUE(match_one(t.db(), os_of("debian", "10"), pkg(PackageType::Deb, "openssl", "1.1.1n-0+deb10u6"), MatchOptions{true}).empty());
+  EXPECT_TRUE(match_one(t.db(), os_of("debian", "10"), pkg(PackageType::Deb, "openssl", "1.1.1n-0+deb10u6"), ignoring_unfixed()).empty());
 }
 
 // ---- Trivy's Alpine images through the real image reader, against the real secdb ----
@@ -331,7 +347,7 @@ TEST(VulnMatchDebianTracker, TrivyDbHappyPath) {
   EXPECT_EQ(dacs[0].severity, Severity::Low);
   EXPECT_EQ(dacs[0].severity_source, "debian");
   EXPECT_TRUE(dacs[0].severity_below_low);  // "unimportant": below Low (score/risk.hpp)
-  EXPECT_TRUE(deb("10", pkg(PackageType::Deb, "dacs", "1.4.40-2"), MatchOptions{true}).empty());  // --ignore-unfixed
+  EXPECT_TRUE(deb("10", pkg(PackageType::Deb, "dacs", "1.4.40-2"), ignoring_unfixed()).empty());  // --ignore-unfixed
   EXPECT_TRUE(deb("9", pkg(PackageType::Deb, "dacs", "1.4.38a-2")).empty());
   // DSA-3714-1 / akonadi in debian 8: fixed 1.13.0-2+deb8u2.
   EXPECT_EQ(summary(deb("8", pkg(PackageType::Deb, "akonadi-server", "1.13.0-2+deb8u1", "akonadi"))),

@@ -166,15 +166,13 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
         sev.cvss_vector = other.cvss_vector;
       }
     }
-    m.severity = sev.severity;
-    m.severity_below_low = sev.below_low;
-    m.severity_source = sev.source;
-    m.cvss_score = sev.cvss_score;
-    m.cvss_vector = sev.cvss_vector;
     for (const Advisory* a : advs) {
       m.kev = m.kev || a->kev;
       if (a->epss > m.epss) m.epss = a->epss;
     }
+    // Severity fields from the decision, then the risk score (score/risk.hpp) with
+    // the exposure the caller knows (all unknown for an image scanned alone).
+    apply_scores(m, sev, opt.exposure);
     out.push_back(std::move(m));
   }
   std::sort(out.begin(), out.end(), [](const VulnMatch& a, const VulnMatch& b) { return a.id < b.id; });

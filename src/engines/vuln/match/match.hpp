@@ -20,6 +20,7 @@
 
 #include "engines/vuln/db/database.hpp"
 #include "engines/vuln/db/records.hpp"
+#include "engines/vuln/score/risk.hpp"
 #include "engines/vuln/version/version.hpp"
 #include "model/package.hpp"
 #include "model/vulnerability.hpp"
@@ -30,6 +31,9 @@ struct MatchOptions {
   // Drop findings no fix can be installed for: FixState::Unfixed and
   // FixState::WontFix (as Trivy's --ignore-unfixed and Grype's --only-fixed).
   bool ignore_unfixed = false;
+  // The exposure of the workload that runs the image, for each finding's risk
+  // score (score/risk.hpp); all unknown when the image is scanned alone.
+  WorkloadExposure exposure;
 };
 
 // The OS side of an image, decided once: which namespace its OS packages are
