@@ -56,9 +56,9 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
   const bool os_ns = q.ns.find(':') != std::string::npos;
   std::vector<Candidate> cands;
   std::unordered_set<std::string> not_affected;  // ids the distribution says do not affect this package
-  std::unordered_set<std::string> distro_ids;    // ids the distribution's own feeds have a record of
+  std::vector<std::string> distro_ids;  // ids the distribution's own feeds have a record of (a set only when asked)
   db.for_each_affected(q.ns, q.name, [&](const AffectedRecord& rec) {
-    if (os_ns && distro_feed(rec.feed)) distro_ids.insert(rec.vuln_id);
+    if (os_ns && distro_feed(rec.feed)) distro_ids.push_back(rec.vuln_id);
     if (rec.status == AffectedStatus::NotAffected) {
       not_affected.insert(rec.vuln_id);
       return;
@@ -78,10 +78,13 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
   // The distribution's "not affected" for any name of it drops a candidate,
   // and so does any distribution record of it when the candidate is an
   // aggregator's (the distribution's record is the candidate then, or says fixed).
+  std::unordered_set<std::string_view> distro_set;
+  if (os_ns && std::any_of(cands.begin(), cands.end(), [](const Candidate& c) { return !distro_feed(c.feed); }))
+    distro_set.insert(distro_ids.begin(), distro_ids.end());
   std::erase_if(cands, [&](const Candidate& c) {
     for (const std::string& id : c.ids) {
       if (not_affected.contains(id)) return true;
-      if (os_ns && !distro_feed(c.feed) && distro_ids.contains(id)) return true;
+      if (!distro_feed(c.feed) && distro_set.contains(id)) return true;
     }
     return false;
   });
@@ -246,7 +249,13 @@ ImageVulnerabilities match_image(const ImageInventory& inv, const VulnDatabase& 
     out.notes.push_back("OS packages matched in " + os.ns + (os.note.empty() ? "" : ", " + os.note));
   if (unmatched > 0)
     out.notes.push_back(std::to_string(unmatched) + " packages without a version or ecosystem to match");
-  std::sort(out.matches.begin(), out.matches.end(), [](const VulnMatch& a, const VulnMatch& b) {
+  // Sorted through indices: a VulnMatch is large, and thousands of them are common.
+  std::vector<std::size_t> order(out.matches.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  const std::vector<VulnMatch>& ms = out.matches;
+  std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    const VulnMatch& a = ms[x];
+    const VulnMatch& b = ms[y];
     if (a.risk != b.risk) return a.risk > b.risk;
     if (a.severity != b.severity) return a.severity > b.severity;
     if (a.id != b.id) return a.id < b.id;
@@ -254,6 +263,10 @@ ImageVulnerabilities match_image(const ImageInventory& inv, const VulnDatabase& 
     if (a.installed_version != b.installed_version) return a.installed_version < b.installed_version;
     return a.package < b.package;
   });
+  std::vector<VulnMatch> sorted;
+  sorted.reserve(order.size());
+  for (const std::size_t i : order) sorted.push_back(std::move(out.matches[i]));
+  out.matches = std::move(sorted);
   return out;
 }
 
