@@ -4,8 +4,8 @@
 (RedHatProductSecurity/cvss, pinned below; exact Decimal arithmetic for v3,
 the FIRST reference algorithm for v4.0). The package is fetched once with pip
 into ~/.cache/kguard-pydeps (as sbom_test.py fetches lib4sbom) unless the
-interpreter already has it; when neither works the test is skipped (exit 77)
-with the reason.
+interpreter already has it; when neither works the comparison is skipped
+(exit 77) with the reason, after the CLI's own tests (text, JSON, exit status).
 
 Compared, all exact to the tenth:
   - every CVSS:3.0 and CVSS:3.1 base vector (2,592 each): base score;
@@ -81,9 +81,10 @@ def load_cvss():
 
 try:
     CVSS, CVSS_FROM = load_cvss()
+    SKIP_REASON = None
 except Exception as e:  # pylint: disable=broad-except
-    print("cvss_crosscheck: SKIPPED: the PyPI package %s could not be imported or installed (%s)" % (CVSS_PIN, e))
-    sys.exit(77)
+    CVSS, CVSS_FROM = None, None
+    SKIP_REASON = "the PyPI package %s could not be imported or installed (%s)" % (CVSS_PIN, e)
 
 
 def kguard_scores(vectors):
@@ -130,6 +131,44 @@ def v4_base_only(v):
     return vector("CVSS:4.0", [tuple(p.split(":")) for p in parts if p.split(":")[0] in keep])
 
 
+class Cli(unittest.TestCase):
+    """`kguard vuln cvss` itself: text, JSON, exit status (needs no package)."""
+
+    def run_kguard(self, *args, stdin=None):
+        return subprocess.run([KGUARD, "vuln", "cvss", *args], input=stdin, capture_output=True, text=True,
+                              timeout=60)
+
+    def test_text_output(self):
+        r = self.run_kguard("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:P")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.split("\n")[0].split(), ["base", "9.8", "Critical", "(critical)"])
+        self.assertEqual(r.stdout.split("\n")[1].split(), ["temporal", "9.3", "Critical", "(critical)"])
+        r = self.run_kguard("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:N/SC:N/SI:N/SA:N")
+        self.assertEqual(r.stdout.split(), ["CVSS-B", "0.0", "None", "(below", "low)", "MacroVector", "002201"])
+        # Several vectors: each block headed by its vector.
+        r = self.run_kguard("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N")
+        self.assertEqual(r.stdout.count("base            7.5  High"), 2, r.stdout)
+        self.assertIn("CVSS:3.0/AV:N", r.stdout)
+
+    def test_json_and_exit_status(self):
+        r = self.run_kguard("-o", "json", "-", stdin="CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H\r\n\nCVSS:3.1/AV:Q\n")
+        self.assertEqual(r.returncode, 1)
+        lines = [json.loads(x) for x in r.stdout.splitlines()]
+        self.assertEqual(len(lines), 2)
+        self.assertEqual(lines[0]["base"], 9.8)
+        self.assertEqual(lines[0]["severity"], "critical")
+        self.assertIn("metric AV has value \"Q\"", lines[1]["error"])
+        r = self.run_kguard("CVSS:3.1/AV:N")
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("missing base metrics AC, PR, UI, S, C, I, A", r.stderr)
+        for args in ([], ["-o"], ["-o", "yaml", "CVSS:3.1/AV:N"], ["--bogus"]):
+            self.assertEqual(self.run_kguard(*args).returncode, 2, args)
+        r = self.run_kguard("--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("Usage: kguard vuln cvss", r.stdout)
+
+
+@unittest.skipIf(CVSS is None, SKIP_REASON or "")
 class CrossCheck(unittest.TestCase):
     def report(self, what, total, mismatches):
         print("cvss_crosscheck: %s: %d of %d agree with %s (%s)" % (what, total - len(mismatches), total, CVSS_PIN,
@@ -208,4 +247,9 @@ class CrossCheck(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    result = unittest.main(verbosity=2, exit=False).result
+    if not result.wasSuccessful():
+        sys.exit(1)
+    if SKIP_REASON:
+        print("cvss_crosscheck: SKIPPED (the CLI tests passed): " + SKIP_REASON)
+        sys.exit(77)
