@@ -11,5 +11,6 @@ int rules_command(const std::vector<std::string>& args);
 int snapshot_command(const std::vector<std::string>& args);
 int admit_command(const std::vector<std::string>& args);
 int image_command(const std::vector<std::string>& args);
+int run_vuln(const std::vector<std::string>& args);  // kguard vuln SUBCOMMAND (vuln_command.cpp)
 
 }  // namespace kg::cli
