@@ -20,6 +20,8 @@ Usage:
                                     docker save, registry, root filesystem)
   kguard db build|status|export|import   the offline vulnerability database
   kguard vuln cvss VECTOR...        CVSS v3.0/v3.1/v4.0 scores of vectors
+  kguard vuln compare ECOSYSTEM A B [-v]
+                                    order two versions as the ecosystem's tool does
   kguard rules list [-o json]       list the rule catalog (on/off by default)
   kguard rules show ID [-o json]    show one rule with every field
   kguard rules templates [-o json]  the check templates and their parameters
@@ -60,6 +62,7 @@ int main(int argc, char** argv) {
       for (std::string& a : args) sub.push_back(a.data());
       return kg::cli::run_vuln_cvss(static_cast<int>(sub.size()), sub.data());
     }
+    if (cmd == "vuln") return kg::cli::run_vuln(args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
         std::cout << "Usage: kguard version\n\nPrints the version.\n";
