@@ -462,5 +462,37 @@ TEST(VulnMatchOsv, DistributionVerdictOverridesOsvForItsPackages) {
     EXPECT_EQ(v.feed, v.id == "CVE-2099-1001" ? "alpine-secdb" : "osv");
 }
 
+TEST(VulnMatchOsv, RockyLooksUpRedHatAndItsOwnAdvisories) {
+  // Rocky Linux rebuilds RHEL: Red Hat's data (rhel:9, here a vunnel record) and Rocky's own errata
+  // (OSV "Rocky Linux:9", stored as rocky:9) are both looked up; the same CVE from both is one finding.
+  TempDb t([](DbWriter& w) {
+    w.begin_feed("vunnel", "test");
+    parse_vunnel_text("rhel.json", R"({"identifier":"rhel:9/cve-2099-2000","schema":"x","item":{"Vulnerability":{
+      "Name":"CVE-2099-2000","NamespaceName":"rhel:9","Severity":"Important","FixedIn":[
+      {"Name":"openssl","NamespaceName":"rhel:9","Version":"1:3.0.7-28.el9","VersionFormat":"rpm"}]}}})", "rhel", w);
+    w.end_feed();
+    osv_json(w, R"({"id":"RLSA-2099:0001","aliases":["CVE-2099-2000"],"affected":[
+      {"package":{"ecosystem":"Rocky Linux:9","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1:3.0.7-28.el9_4"}]}]}]})");
+    osv_json(w, R"({"id":"RLSA-2099:0002","aliases":["CVE-2099-2001"],"affected":[
+      {"package":{"ecosystem":"Rocky Linux:9","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1:3.0.7-29.el9_4"}]}]}]})");
+  });
+  ASSERT_TRUE(t.ok());
+  const std::vector<VulnMatch> m =
+      match_one(t.db(), os_of("rocky", "9.3"), pkg(PackageType::Rpm, "openssl-libs", "1:3.0.7-27.el9", "openssl", "3.0.7-27.el9"));
+  EXPECT_EQ(summary(m), (std::set<std::string>{"CVE-2099-2000 openssl-libs 1:3.0.7-28.el9",
+                                               "CVE-2099-2001 openssl-libs 1:3.0.7-29.el9_4"}));
+  for (const VulnMatch& v : m) {
+    EXPECT_EQ(v.ns, v.id == "CVE-2099-2000" ? "rhel:9" : "rocky:9") << v.id;
+    if (v.id == "CVE-2099-2000") {
+      EXPECT_EQ(v.aliases, std::vector<std::string>{"RLSA-2099:0001"});
+      EXPECT_EQ(v.severity, Severity::High);  // Red Hat's "Important"
+      EXPECT_EQ(v.severity_source, "rhel");
+    }
+  }
+  // RHEL itself does not read Rocky's errata.
+  EXPECT_EQ(summary(match_one(t.db(), os_of("rhel", "9.4"), pkg(PackageType::Rpm, "openssl-libs", "1:3.0.7-27.el9", "openssl"))),
+            (std::set<std::string>{"CVE-2099-2000 openssl-libs 1:3.0.7-28.el9"}));
+}
+
 }  // namespace
 }  // namespace kg::vuln
