@@ -161,6 +161,25 @@ TEST(VulnMatchGrypeApk, WolfiRolling) {
   EXPECT_TRUE(match_one(t.db(), wolfi, pkg(PackageType::Apk, "akhq", "0.25.0-r0")).empty());
 }
 
+TEST(VulnMatchGrypeApk, ChainguardRollingOsvRecord) {
+  // grype/matcher/apk/matcher_test.go, the arch-filter cases over testdata/chainguard-rolling
+  // (CGA-22hv-wp9q-4779, an OSV record for Chainguard and Wolfi packages). kguard's records carry no
+  // architecture, so the cases encoded are the arch-agnostic ones: "InertWhenPackageHasNoArch",
+  // "IgnoreWhenArchAgrees" (past the fix: nothing) and "WolfiArchAgrees". Grype names the match by the
+  // CGA id; kguard names it by the CVE the record lists upstream, the CGA and GHSA ids as aliases.
+  if (!fs::exists(kGrypeApk)) GTEST_SKIP() << "shared corpora not found";
+  TempDb t([](DbWriter& w) { feed(w, "vunnel", kGrypeApk / "chainguard-rolling", build_vunnel); });
+  ASSERT_TRUE(t.ok());
+  const std::vector<VulnMatch> cg = match_one(t.db(), os_of("chainguard", "20230214"), pkg(PackageType::Apk, "langfuse-3-worker", "3.152.0-r0"));
+  EXPECT_EQ(summary(cg), (std::set<std::string>{"CVE-2026-24398 langfuse-3-worker 3.153.0-r0"}));
+  ASSERT_EQ(cg.size(), 1u);
+  EXPECT_EQ(cg[0].aliases, (std::vector<std::string>{"CGA-22hv-wp9q-4779", "GHSA-r354-f388-2fhh"}));
+  EXPECT_EQ(cg[0].ns, "chainguard:rolling");
+  EXPECT_TRUE(match_one(t.db(), os_of("chainguard", "20230214"), pkg(PackageType::Apk, "langfuse-3-worker", "3.153.1-r0")).empty());
+  EXPECT_EQ(summary(match_one(t.db(), os_of("wolfi", "20230201"), pkg(PackageType::Apk, "langfuse-3-worker", "3.152.0-r0"))),
+            (std::set<std::string>{"CVE-2026-24398 langfuse-3-worker 3.153.0-r0"}));
+}
+
 // ---- Grype's dpkg matcher over testdata/ubuntu-esm (grype/matcher/dpkg/matcher_ubuntu_esm_test.go, the
 // standard-channel cases; kguard has no Ubuntu Pro channel, so the +esm namespaces are never looked up) ----
 
