@@ -288,18 +288,20 @@ int get_token2(int& type, std::string_view& b, std::string_view* text = nullptr)
       break;
     case k2Suffix: {
       bool found = false;
-      for (std::size_t k = 0; k < 4 && !found; ++k)
+      for (std::size_t k = 0; k < 4 && !found; ++k) {
         if (starts_with(b, kPre[k])) {
           i = kPre[k].size();
           v = static_cast<std::uint32_t>(static_cast<int>(k) - 4);
           found = true;
         }
-      for (std::size_t k = 0; k < 5 && !found; ++k)
+      }
+      for (std::size_t k = 0; k < 5 && !found; ++k) {
         if (starts_with(b, kPost[k])) {
           i = kPost[k].size();
           v = static_cast<std::uint32_t>(k);
           found = true;
         }
+      }
       if (found) break;
       type = k2Invalid;
       return -1;
@@ -378,9 +380,10 @@ int compare_apk2(std::string_view a, std::string_view b, std::string* why) {
   if (av < bv) r = -1;
   else if (av > bv) r = 1;
   if (r != 0) {
-    if (why)
+    if (why) {
       *why = kind2(akind) + " value " + std::to_string(av) + ' ' + op_char(r) + ' ' + kind2(bkind) + " value " +
              std::to_string(bv);
+    }
     return r;
   }
   if (at == bt) {

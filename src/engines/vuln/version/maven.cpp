@@ -36,6 +36,7 @@ struct Item {
 
 static_assert(std::is_trivially_destructible_v<Item>, "Tree never runs destructors");
 
+// NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): inline_ is raw storage, built item by item
 class Tree {
  public:
   int add(const Item& it) {
@@ -381,9 +382,10 @@ bool valid_maven(std::string_view v, std::string* error) {
   Parsed p;
   parse(v, p);
   if (p.too_deep) return set_error(error, "too many letter/digit switches for ComparableVersion");
-  for (char c : v)
+  for (char c : v) {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/' || c == '\\' || c == ':' || c == '\0')
       return set_error(error, "a Maven version has no blanks, slashes or colons");
+  }
   return true;
 }
 
