@@ -20,11 +20,14 @@ namespace {
 
 using kg::vuln::VersionScheme;
 
-constexpr VersionScheme kSchemes[] = {VersionScheme::Dpkg,   VersionScheme::Apk,    VersionScheme::Apk2,
-                                      VersionScheme::Rpm,    VersionScheme::Semver, VersionScheme::Pep440,
-                                      VersionScheme::Maven,  VersionScheme::Go,     VersionScheme::RubyGems};
+constexpr VersionScheme kSchemes[] = {
+    VersionScheme::Dpkg,  VersionScheme::Apk,    VersionScheme::Apk2,
+    VersionScheme::Rpm,   VersionScheme::Semver, VersionScheme::Pep440,
+    VersionScheme::Maven, VersionScheme::Go,     VersionScheme::RubyGems};
 
-int sgn(int r) { return r < 0 ? -1 : (r > 0 ? 1 : 0); }
+int sgn(int r) {
+  return r < 0 ? -1 : (r > 0 ? 1 : 0);
+}
 
 void check(VersionScheme s, std::string_view a, std::string_view b, std::string_view c) {
   const std::string_view v[3] = {a, b, c};
@@ -55,9 +58,11 @@ void check(VersionScheme s, std::string_view a, std::string_view b, std::string_
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view in(reinterpret_cast<const char*>(data), size);
   std::size_t n1 = in.find('\n');
-  std::string_view a = in.substr(0, n1), rest = n1 == std::string_view::npos ? std::string_view() : in.substr(n1 + 1);
+  std::string_view a = in.substr(0, n1),
+                   rest = n1 == std::string_view::npos ? std::string_view() : in.substr(n1 + 1);
   std::size_t n2 = rest.find('\n');
-  std::string_view b = rest.substr(0, n2), c = n2 == std::string_view::npos ? std::string_view() : rest.substr(n2 + 1);
+  std::string_view b = rest.substr(0, n2),
+                   c = n2 == std::string_view::npos ? std::string_view() : rest.substr(n2 + 1);
   for (VersionScheme s : kSchemes) check(s, a, b, c);
   return 0;
 }
