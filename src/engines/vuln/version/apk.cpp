@@ -381,8 +381,8 @@ bool valid_apk(std::string_view v, std::string* error) {
   if (t.token == kEnd) return true;
   return set_error(
       error,
-      "not an apk-tools 3 version (digit{.digit}...{letter}{_suf{#}}...{~hash}{-r#}) at offset " +
-          std::to_string(v.size() - rest.size()));
+      "not an apk-tools 3 version (digit{.digit}...{letter}{_suf{#}}...{~hash}{-r#}) at offset ",
+      v.size() - rest.size());
 }
 
 int compare_apk2(std::string_view a, std::string_view b, std::string* why) {
@@ -438,8 +438,8 @@ bool valid_apk2(std::string_view v, std::string* error) {
   while (t != k2End && t != k2Invalid) get_token2(t, rest);
   if (t == k2End) return true;
   return set_error(
-      error, "not an apk-tools 2 version (digit{.digit}...{letter}{_suf{#}}...{-r#}) near offset " +
-                 std::to_string(v.size() - rest.size()));
+      error, "not an apk-tools 2 version (digit{.digit}...{letter}{_suf{#}}...{-r#}) near offset ",
+      v.size() - rest.size());
 }
 
 }  // namespace kg::vuln::detail

@@ -179,11 +179,11 @@ bool valid_dpkg(std::string_view v, std::string* error) {
     return set_error(error, "version number does not start with digit");
   for (char c : upstream) {
     if (!is_alnum(c) && c != '.' && c != '-' && c != '+' && c != '~' && c != ':')
-      return set_error(error, std::string("invalid character '") + c + "' in version number");
+      return set_error(error, "invalid character '", c, "' in version number");
   }
   for (char c : revision) {
     if (!is_alnum(c) && c != '.' && c != '+' && c != '~')
-      return set_error(error, std::string("invalid character '") + c + "' in revision number");
+      return set_error(error, "invalid character '", c, "' in revision number");
   }
   return true;
 }

@@ -154,8 +154,8 @@ bool valid_rpm(std::string_view v, std::string* error) {
   for (std::string_view part : {e.version, e.release}) {
     for (char c : part) {
       if (!is_alnum(c) && c != '.' && c != '_' && c != '+' && c != '~' && c != '^')
-        return set_error(error, std::string("invalid character '") + c +
-                                    "' (rpm allows letters, digits and ._+~^)");
+        return set_error(error, "invalid character '", c,
+                         "' (rpm allows letters, digits and ._+~^)");
     }
   }
   if (e.version.find('-') != std::string_view::npos)

@@ -134,8 +134,7 @@ bool valid_rubygems(std::string_view v, std::string* error) {
         return set_error(error, "empty pre-release after '-'");
     }
   }
-  if (i != v.size())
-    return set_error(error, "malformed version number string at offset " + std::to_string(i));
+  if (i != v.size()) return set_error(error, "malformed version number string at offset ", i);
   return true;
 }
 

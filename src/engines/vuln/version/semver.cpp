@@ -127,10 +127,11 @@ bool valid_semver_strict(std::string_view v, std::string* error) {
     std::size_t dot = core.find('.');
     std::string_view n = core.substr(0, dot);
     if (!valid_number(n)) {
-      return set_error(error, std::string(k == 0   ? "major"
-                                          : k == 1 ? "minor"
-                                                   : "patch") +
-                                  " is not a number without leading zeros");
+      return set_error(error,
+                       k == 0   ? "major"
+                       : k == 1 ? "minor"
+                                : "patch",
+                       " is not a number without leading zeros");
     }
     if ((k < 2) != (dot != std::string_view::npos))
       return set_error(error, "not MAJOR.MINOR.PATCH");
