@@ -25,8 +25,7 @@ Exit status: 0 on an answer, 2 on a usage error (unknown ecosystem, missing vers
 )";
 
 constexpr const char* kEcosystems =
-    "dpkg (deb, debian, ubuntu), apk (alpine, wolfi), apk2, rpm (redhat), semver (npm, cargo, "
-    "crates.io), "
+    "dpkg (deb, debian, ubuntu), apk (alpine, wolfi), apk2, rpm (redhat), semver (npm, cargo, crates.io), "
     "pep440 (pypi, python), maven, go (golang), rubygems (gem)";
 
 int compare_command(const std::vector<std::string>& args) {
@@ -57,16 +56,14 @@ int compare_command(const std::vector<std::string>& args) {
   }
   auto scheme = kg::vuln::parse_version_scheme(pos[0]);
   if (!scheme) {
-    std::cerr << "kguard vuln compare: unknown ecosystem '" << pos[0] << "'; known: " << kEcosystems
-              << "\n";
+    std::cerr << "kguard vuln compare: unknown ecosystem '" << pos[0] << "'; known: " << kEcosystems << "\n";
     return 2;
   }
   for (int k = 1; k <= 2; ++k) {
     std::string err;
     if (!kg::vuln::valid_version(*scheme, pos[k], &err)) {
-      std::cerr << "kguard vuln compare: warning: '" << pos[k] << "' is not a valid "
-                << kg::vuln::to_string(*scheme) << " version (" << err << "); compared as "
-                << kg::vuln::to_string(*scheme) << " would\n";
+      std::cerr << "kguard vuln compare: warning: '" << pos[k] << "' is not a valid " << kg::vuln::to_string(*scheme)
+                << " version (" << err << "); compared as " << kg::vuln::to_string(*scheme) << " would\n";
     }
   }
   std::string why;

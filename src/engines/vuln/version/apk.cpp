@@ -46,9 +46,8 @@ enum Suffix : unsigned {
   kSufP,
 };
 
-constexpr std::string_view kTokenNames[] = {"number",   "number",        "letter",
-                                            "suffix",   "suffix number", "commit hash",
-                                            "revision", "end",           "invalid"};
+constexpr std::string_view kTokenNames[] = {"number",      "number", "letter",   "suffix", "suffix number",
+                                            "commit hash", "revision", "end", "invalid"};
 
 struct State3 {
   unsigned token = kInitialDigit;
@@ -68,10 +67,8 @@ unsigned suffix_value(std::string_view s) {
     case 'g': val = kSufGit, want = "git"; break;
     case 'h': val = kSufHg, want = "hg"; break;
     case 'p':
-      if (s.size() > 1)
-        val = kSufPre, want = "pre";
-      else
-        val = kSufP, want = "p";
+      if (s.size() > 1) val = kSufPre, want = "pre";
+      else val = kSufP, want = "p";
       break;
     case 'r': val = kSufRc, want = "rc"; break;
     case 's': val = kSufSvn, want = "svn"; break;
@@ -91,12 +88,8 @@ std::size_t span(std::string_view b, bool (*in)(unsigned char)) {
   }
   return i;
 }
-bool suffix_char(unsigned char c) {
-  return c >= 'a' && c <= 'z';
-}
-bool hex_char(unsigned char c) {
-  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-}
+bool suffix_char(unsigned char c) { return c >= 'a' && c <= 'z'; }
+bool hex_char(unsigned char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); }
 
 // apk_blob_pull_uint(b, 10): digits until any other byte (or NUL), uint64
 // arithmetic that wraps like the C.
@@ -224,12 +217,9 @@ enum Token2 : int {
   k2End,
 };
 
-constexpr std::string_view kToken2Names[] = {"number",        "number",   "letter", "suffix",
-                                             "suffix number", "revision", "end"};
+constexpr std::string_view kToken2Names[] = {"number", "number", "letter", "suffix", "suffix number", "revision", "end"};
 
-bool c_lower(char c) {
-  return c >= 'a' && c <= 'z';
-}
+bool c_lower(char c) { return c >= 'a' && c <= 'z'; }
 
 void next_token2(int& type, std::string_view& b) {
   int n = k2Invalid;
@@ -265,9 +255,7 @@ void next_token2(int& type, std::string_view& b) {
   type = n;
 }
 
-bool starts_with(std::string_view b, std::string_view p) {
-  return b.substr(0, p.size()) == p;
-}
+bool starts_with(std::string_view b, std::string_view p) { return b.substr(0, p.size()) == p; }
 
 // get_token: the value of the token of kind `type` at the front of b, and the
 // kind of the next one in `type`. `int v` of the C wraps (as it does there).
@@ -318,22 +306,19 @@ int get_token2(int& type, std::string_view& b, std::string_view* text = nullptr)
       type = k2Invalid;
       return -1;
     }
-    default: type = k2Invalid; return -1;
+    default:
+      type = k2Invalid;
+      return -1;
   }
   if (text) *text = b.substr(0, i);
   b.remove_prefix(i);
-  if (b.empty())
-    type = k2End;
-  else if (nt != k2Invalid)
-    type = nt;
-  else
-    next_token2(type, b);
+  if (b.empty()) type = k2End;
+  else if (nt != k2Invalid) type = nt;
+  else next_token2(type, b);
   return static_cast<int>(v);
 }
 
-std::string kind2(int t) {
-  return t < 0 ? std::string("invalid") : std::string(kToken2Names[t]);
-}
+std::string kind2(int t) { return t < 0 ? std::string("invalid") : std::string(kToken2Names[t]); }
 
 }  // namespace
 
@@ -356,14 +341,11 @@ int compare_apk(std::string_view a, std::string_view b, std::string* why) {
   const char* reason = "both end here";
   if (ta.token == tb.token) {
     r = 0;
-    if (ta.token == kInvalid)
-      reason = "both turn invalid at the same point, which apk counts as equal";
+    if (ta.token == kInvalid) reason = "both turn invalid at the same point, which apk counts as equal";
   } else if (ta.token == kSuffix && ta.suffix < kSufNone) {
-    r = -1,
-    reason = "a pre-release suffix sorts before anything else here (the end, a revision, a number)";
+    r = -1, reason = "a pre-release suffix sorts before anything else here (the end, a revision, a number)";
   } else if (tb.token == kSuffix && tb.suffix < kSufNone) {
-    r = 1,
-    reason = "a pre-release suffix sorts before anything else here (the end, a revision, a number)";
+    r = 1, reason = "a pre-release suffix sorts before anything else here (the end, a revision, a number)";
   } else if (ta.token > tb.token) {
     r = -1, reason = "the side that goes on with an earlier kind of part is newer";
   } else if (tb.token > ta.token) {
@@ -379,10 +361,8 @@ bool valid_apk(std::string_view v, std::string* error) {
   for (token_first(t, rest); t.token < kEnd; token_next(t, rest)) {
   }
   if (t.token == kEnd) return true;
-  return set_error(
-      error,
-      "not an apk-tools 3 version (digit{.digit}...{letter}{_suf{#}}...{~hash}{-r#}) at offset ",
-      v.size() - rest.size());
+  return set_error(error, "not an apk-tools 3 version (digit{.digit}...{letter}{_suf{#}}...{~hash}{-r#}) at offset ",
+                   v.size() - rest.size());
 }
 
 int compare_apk2(std::string_view a, std::string_view b, std::string* why) {
@@ -397,31 +377,24 @@ int compare_apk2(std::string_view a, std::string_view b, std::string* why) {
   }
   int r = 0;
   const char* reason = nullptr;
-  if (av < bv)
-    r = -1;
-  else if (av > bv)
-    r = 1;
+  if (av < bv) r = -1;
+  else if (av > bv) r = 1;
   if (r != 0) {
     if (why) {
-      *why = kind2(akind) + " value " + std::to_string(av) + ' ' + op_char(r) + ' ' + kind2(bkind) +
-             " value " + std::to_string(bv);
+      *why = kind2(akind) + " value " + std::to_string(av) + ' ' + op_char(r) + ' ' + kind2(bkind) + " value " +
+             std::to_string(bv);
     }
     return r;
   }
   if (at == bt) {
-    reason = at == k2Invalid ? "both turn invalid at the same point, which apk counts as equal"
-                             : "both end here";
+    reason = at == k2Invalid ? "both turn invalid at the same point, which apk counts as equal" : "both end here";
   } else {
     int tt = at;
     std::string_view ra = a, rb = b;
     if (at == k2Suffix && get_token2(tt, ra) < 0) {
-      r = -1,
-      reason =
-          "a pre-release suffix sorts before anything else here (the end, a revision, a number)";
+      r = -1, reason = "a pre-release suffix sorts before anything else here (the end, a revision, a number)";
     } else if (tt = bt; bt == k2Suffix && get_token2(tt, rb) < 0) {
-      r = 1,
-      reason =
-          "a pre-release suffix sorts before anything else here (the end, a revision, a number)";
+      r = 1, reason = "a pre-release suffix sorts before anything else here (the end, a revision, a number)";
     } else if (at > bt) {
       r = -1, reason = "the side that goes on with an earlier kind of part is newer";
     } else if (bt > at) {
@@ -437,9 +410,8 @@ bool valid_apk2(std::string_view v, std::string* error) {
   std::string_view rest = v;
   while (t != k2End && t != k2Invalid) get_token2(t, rest);
   if (t == k2End) return true;
-  return set_error(
-      error, "not an apk-tools 2 version (digit{.digit}...{letter}{_suf{#}}...{-r#}) near offset ",
-      v.size() - rest.size());
+  return set_error(error, "not an apk-tools 2 version (digit{.digit}...{letter}{_suf{#}}...{-r#}) near offset ",
+                   v.size() - rest.size());
 }
 
 }  // namespace kg::vuln::detail

@@ -11,7 +11,7 @@ namespace kg::vuln::detail {
 
 int compare_dpkg(std::string_view a, std::string_view b, std::string* why);
 bool valid_dpkg(std::string_view v, std::string* error);
-int compare_apk(std::string_view a, std::string_view b, std::string* why);  // apk-tools 3
+int compare_apk(std::string_view a, std::string_view b, std::string* why);   // apk-tools 3
 bool valid_apk(std::string_view v, std::string* error);
 int compare_apk2(std::string_view a, std::string_view b, std::string* why);  // apk-tools 2
 bool valid_apk2(std::string_view v, std::string* error);
@@ -28,28 +28,14 @@ bool valid_go(std::string_view v, std::string* error);
 int compare_rubygems(std::string_view a, std::string_view b, std::string* why);
 bool valid_rubygems(std::string_view v, std::string* error);
 
-inline bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
-inline bool is_lower(char c) {
-  return c >= 'a' && c <= 'z';
-}
-inline bool is_upper(char c) {
-  return c >= 'A' && c <= 'Z';
-}
-inline bool is_alpha(char c) {
-  return is_lower(c) || is_upper(c);
-}
-inline bool is_alnum(char c) {
-  return is_digit(c) || is_alpha(c);
-}
-inline char to_lower(char c) {
-  return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
-}
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+inline bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+inline bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+inline bool is_alpha(char c) { return is_lower(c) || is_upper(c); }
+inline bool is_alnum(char c) { return is_digit(c) || is_alpha(c); }
+inline char to_lower(char c) { return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c; }
 
-inline int sign(int r) {
-  return r < 0 ? -1 : (r > 0 ? 1 : 0);
-}
+inline int sign(int r) { return r < 0 ? -1 : (r > 0 ? 1 : 0); }
 
 // Two runs of decimal digits as unbounded numbers: leading zeros dropped,
 // then the longer is larger, then the first differing digit decides.
@@ -61,9 +47,7 @@ inline int compare_digit_runs(std::string_view a, std::string_view b) {
 }
 
 // Byte-wise lexical order (memcmp on the common part, then the shorter first).
-inline int compare_bytes(std::string_view a, std::string_view b) {
-  return sign(a.compare(b));
-}
+inline int compare_bytes(std::string_view a, std::string_view b) { return sign(a.compare(b)); }
 
 // Case-insensitive equality with a lower-case literal.
 inline bool iequals(std::string_view s, std::string_view lower) {
@@ -73,14 +57,10 @@ inline bool iequals(std::string_view s, std::string_view lower) {
   return true;
 }
 
-inline char op_char(int r) {
-  return r < 0 ? '<' : (r > 0 ? '>' : '=');
-}
+inline char op_char(int r) { return r < 0 ? '<' : (r > 0 ? '>' : '='); }
 
 // "<what> <a> <op> <b>" with empty sides shown as (none).
-inline std::string side(std::string_view s) {
-  return s.empty() ? std::string("(none)") : std::string(s);
-}
+inline std::string side(std::string_view s) { return s.empty() ? std::string("(none)") : std::string(s); }
 inline std::string explain(std::string_view what, std::string_view a, int r, std::string_view b) {
   std::string out(what);
   out += ' ';
@@ -94,15 +74,9 @@ inline std::string explain(std::string_view what, std::string_view a, int r, std
 
 // The message is put together only when the caller asked for it: a refusal
 // on the matcher's hot path (no `error`) allocates nothing.
-inline void append_part(std::string& s, std::string_view v) {
-  s += v;
-}
-inline void append_part(std::string& s, char c) {
-  s += c;
-}
-inline void append_part(std::string& s, std::size_t n) {
-  s += std::to_string(n);
-}
+inline void append_part(std::string& s, std::string_view v) { s += v; }
+inline void append_part(std::string& s, char c) { s += c; }
+inline void append_part(std::string& s, std::size_t n) { s += std::to_string(n); }
 template <typename... Parts>
 bool set_error(std::string* error, const Parts&... parts) {
   if (error) {

@@ -42,9 +42,7 @@ DpkgVersion split(std::string_view v) {
 int at(std::string_view s, std::size_t i) {
   return i < s.size() ? static_cast<signed char>(s[i]) : 0;
 }
-bool digit_at(std::string_view s, std::size_t i) {
-  return is_digit(static_cast<char>(at(s, i)));
-}
+bool digit_at(std::string_view s, std::size_t i) { return is_digit(static_cast<char>(at(s, i))); }
 
 int order(int c) {
   if (is_digit(static_cast<char>(c))) return 0;
@@ -104,8 +102,7 @@ int verrevcmp(std::string_view a, std::string_view b, std::string* detail) {
     int r = digit_at(a, i) ? 1 : digit_at(b, j) ? -1 : sign(first_diff);
     if (r != 0) {
       if (detail) {
-        *detail = "number " +
-                  std::string(a.substr(si, di - si).empty() ? "(none)" : a.substr(si, di - si)) +
+        *detail = "number " + std::string(a.substr(si, di - si).empty() ? "(none)" : a.substr(si, di - si)) +
                   (r < 0 ? " < " : " > ") +
                   std::string(b.substr(sj, dj - sj).empty() ? "(none)" : b.substr(sj, dj - sj));
       }
@@ -124,8 +121,7 @@ int compare_dpkg(std::string_view a, std::string_view b, std::string* why) {
   int r = compare_digit_runs(va.epoch, vb.epoch);
   if (r != 0) {
     if (why)
-      *why =
-          explain("epoch", va.epoch.empty() ? "0" : va.epoch, r, vb.epoch.empty() ? "0" : vb.epoch);
+      *why = explain("epoch", va.epoch.empty() ? "0" : va.epoch, r, vb.epoch.empty() ? "0" : vb.epoch);
     return r;
   }
   std::string detail;
@@ -139,20 +135,16 @@ int compare_dpkg(std::string_view a, std::string_view b, std::string* why) {
   if (why) {
     *why = explain("upstream", va.upstream, 0, vb.upstream) + "; " +
            explain("revision", va.revision, r, vb.revision);
-    if (r != 0)
-      *why += ": " + detail;
-    else if (va.revision != vb.revision)
-      *why += " (a missing revision is \"0\")";
+    if (r != 0) *why += ": " + detail;
+    else if (va.revision != vb.revision) *why += " (a missing revision is \"0\")";
   }
   return r;
 }
 
 bool valid_dpkg(std::string_view v, std::string* error) {
   // parseversion trims surrounding blanks, then refuses any inside.
-  while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\n'))
-    v.remove_prefix(1);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\n'))
-    v.remove_suffix(1);
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\n')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\n')) v.remove_suffix(1);
   if (v.empty()) return set_error(error, "version string is empty");
   for (char c : v) {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0')
@@ -163,8 +155,7 @@ bool valid_dpkg(std::string_view v, std::string* error) {
     std::string_view epoch = v.substr(0, colon);
     for (char c : epoch)
       if (!is_digit(c)) return set_error(error, "epoch in version is not number");
-    if (compare_digit_runs(epoch, "2147483647") > 0)
-      return set_error(error, "epoch in version is too big");
+    if (compare_digit_runs(epoch, "2147483647") > 0) return set_error(error, "epoch in version is too big");
     v.remove_prefix(colon + 1);
     if (v.empty()) return set_error(error, "nothing after colon in version number");
   }
@@ -175,8 +166,7 @@ bool valid_dpkg(std::string_view v, std::string* error) {
     if (revision.empty()) return set_error(error, "revision number is empty");
   }
   if (upstream.empty()) return set_error(error, "version number is empty");
-  if (!is_digit(upstream.front()))
-    return set_error(error, "version number does not start with digit");
+  if (!is_digit(upstream.front())) return set_error(error, "version number does not start with digit");
   for (char c : upstream) {
     if (!is_alnum(c) && c != '.' && c != '-' && c != '+' && c != '~' && c != ':')
       return set_error(error, "invalid character '", c, "' in version number");

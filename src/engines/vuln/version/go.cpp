@@ -52,29 +52,24 @@ bool idents(std::string_view s, bool check_num) {
 bool parse(std::string_view v, GoVersion& p, std::string* error) {
   if (v.empty() || v[0] != 'v') return set_error(error, "a Go module version starts with 'v'");
   v.remove_prefix(1);
-  if (!parse_int(v, p.major))
-    return set_error(error, "major is not a number without leading zeros");
+  if (!parse_int(v, p.major)) return set_error(error, "major is not a number without leading zeros");
   p.minor = p.patch = "0";
   if (v.empty()) return true;
   if (v[0] != '.') return set_error(error, "expected '.' after the major version");
   v.remove_prefix(1);
-  if (!parse_int(v, p.minor))
-    return set_error(error, "minor is not a number without leading zeros");
+  if (!parse_int(v, p.minor)) return set_error(error, "minor is not a number without leading zeros");
   if (v.empty()) return true;
   if (v[0] != '.') return set_error(error, "expected '.' after the minor version");
   v.remove_prefix(1);
-  if (!parse_int(v, p.patch))
-    return set_error(error, "patch is not a number without leading zeros");
+  if (!parse_int(v, p.patch)) return set_error(error, "patch is not a number without leading zeros");
   std::size_t plus = v.find('+');
   std::string_view build = plus == std::string_view::npos ? std::string_view() : v.substr(plus + 1);
   std::string_view pre = v.substr(0, plus);
   if (!pre.empty()) {
-    if (pre[0] != '-' || !idents(pre.substr(1), true))
-      return set_error(error, "invalid pre-release");
+    if (pre[0] != '-' || !idents(pre.substr(1), true)) return set_error(error, "invalid pre-release");
     p.pre = pre.substr(1);
   }
-  if (plus != std::string_view::npos && !idents(build, false))
-    return set_error(error, "invalid build metadata");
+  if (plus != std::string_view::npos && !idents(build, false)) return set_error(error, "invalid build metadata");
   return true;
 }
 
@@ -97,9 +92,7 @@ int compare_go(std::string_view a, std::string_view b, std::string* why) {
   bool oka = parse(a, pa, nullptr), okb = parse(b, pb, nullptr);
   if (!oka || !okb) {
     int r = oka == okb ? 0 : (oka ? 1 : -1);
-    if (why)
-      *why = r == 0 ? "both invalid: x/mod counts invalid versions as equal"
-                    : "an invalid version sorts below any valid one";
+    if (why) *why = r == 0 ? "both invalid: x/mod counts invalid versions as equal" : "an invalid version sorts below any valid one";
     return r;
   }
   static constexpr std::string_view kNames[] = {"major", "minor", "patch"};
@@ -113,8 +106,7 @@ int compare_go(std::string_view a, std::string_view b, std::string* why) {
   }
   int r = compare_prerelease(pa.pre, pb.pre, why);
   if (why) {
-    if (r == 0)
-      *why = "same version and pre-release (build metadata such as +incompatible is ignored)";
+    if (r == 0) *why = "same version and pre-release (build metadata such as +incompatible is ignored)";
     if (pseudo(pa.pre) || pseudo(pb.pre)) *why += " (pseudo-versions order by their commit time)";
   }
   return r;

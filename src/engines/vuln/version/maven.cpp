@@ -10,9 +10,9 @@
 // The tree lives in a fixed array on the stack; only versions of more than
 // 96 items spill to the heap.
 #include <array>
-#include <cstdint>
 #include <new>
 #include <type_traits>
+#include <cstdint>
 #include <vector>
 
 #include "engines/vuln/version/detail.hpp"
@@ -27,18 +27,16 @@ constexpr int kNone = -1;
 
 struct Item {
   Kind kind = Kind::List;
-  std::string_view
-      text;  // Number: digits without leading zeros (all-zero runs kept); String: the qualifier
-  int num_class = 0;  // Number: 0 int, 1 long, 2 BigInteger (by digit count, as Maven picks)
-  int digit = kNone;  // Combination: its number item
+  std::string_view text;   // Number: digits without leading zeros (all-zero runs kept); String: the qualifier
+  int num_class = 0;       // Number: 0 int, 1 long, 2 BigInteger (by digit count, as Maven picks)
+  int digit = kNone;       // Combination: its number item
   int first = kNone, last = kNone, count = 0;  // List
   int prev = kNone, next = kNone;              // siblings
 };
 
 static_assert(std::is_trivially_destructible_v<Item>, "Tree never runs destructors");
 
-// NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): inline_ is raw storage, built item by
-// item
+// NOLINTNEXTLINE(cppcoreguidelines-pro-type-member-init): inline_ is raw storage, built item by item
 class Tree {
  public:
   int add(const Item& it) {
@@ -51,36 +49,28 @@ class Tree {
   }
   Item& operator[](int i) {
     auto k = static_cast<std::size_t>(i);
-    return k < kInline ? *std::launder(reinterpret_cast<Item*>(&inline_[k * sizeof(Item)]))
-                       : heap_[k - kInline];
+    return k < kInline ? *std::launder(reinterpret_cast<Item*>(&inline_[k * sizeof(Item)])) : heap_[k - kInline];
   }
   const Item& operator[](int i) const {
     auto k = static_cast<std::size_t>(i);
-    return k < kInline ? *std::launder(reinterpret_cast<const Item*>(&inline_[k * sizeof(Item)]))
-                       : heap_[k - kInline];
+    return k < kInline ? *std::launder(reinterpret_cast<const Item*>(&inline_[k * sizeof(Item)])) : heap_[k - kInline];
   }
   void append(int list, int item) {
     Item& l = (*this)[list];
     (*this)[item].prev = l.last;
     (*this)[item].next = kNone;
-    if (l.last != kNone)
-      (*this)[l.last].next = item;
-    else
-      l.first = item;
+    if (l.last != kNone) (*this)[l.last].next = item;
+    else l.first = item;
     l.last = item;
     ++l.count;
   }
   void remove(int list, int item) {
     Item& l = (*this)[list];
     Item& it = (*this)[item];
-    if (it.prev != kNone)
-      (*this)[it.prev].next = it.next;
-    else
-      l.first = it.next;
-    if (it.next != kNone)
-      (*this)[it.next].prev = it.prev;
-    else
-      l.last = it.prev;
+    if (it.prev != kNone) (*this)[it.prev].next = it.next;
+    else l.first = it.next;
+    if (it.next != kNone) (*this)[it.next].prev = it.prev;
+    else l.last = it.prev;
     --l.count;
   }
 
@@ -96,10 +86,8 @@ Item number_item(std::string_view digits) {
   // stripLeadingZeroes keeps an all-zero run whole; the class follows its length.
   std::size_t z = 0;
   while (z < digits.size() && digits[z] == '0') ++z;
-  if (digits.empty())
-    digits = "0";
-  else if (z < digits.size())
-    digits.remove_prefix(z);
+  if (digits.empty()) digits = "0";
+  else if (z < digits.size()) digits.remove_prefix(z);
   Item it;
   it.kind = Kind::Number;
   it.text = digits;
@@ -127,8 +115,7 @@ std::string_view qualifier(std::string_view s, bool followed_by_digit) {
 
 // comparableQualifier: the index of a known qualifier, 7 for any other.
 int qualifier_rank(std::string_view q) {
-  static constexpr std::string_view kKnown[] = {"alpha",    "beta", "milestone", "rc",
-                                                "snapshot", "",     "sp"};
+  static constexpr std::string_view kKnown[] = {"alpha", "beta", "milestone", "rc", "snapshot", "", "sp"};
   if (iequals(q, "ga") || iequals(q, "final") || iequals(q, "release")) return 5;
   for (int i = 0; i < 7; ++i)
     if (iequals(q, kKnown[i])) return i;
@@ -184,9 +171,7 @@ int parse_item(Tree& t, bool combination, bool digit, std::string_view buf) {
   return t.add(s);
 }
 
-int new_list(Tree& t) {
-  return t.add(Item{});
-}
+int new_list(Tree& t) { return t.add(Item{}); }
 
 bool is_null(const Tree& t, int i) {
   const Item& it = t[i];
@@ -209,8 +194,7 @@ void normalize(Tree& t, int list) {
         t.remove(list, i);
       } else if (t[next].kind == Kind::List) {
         int first = t[next].first;
-        if (first != kNone && (t[first].kind == Kind::Combination || t[first].kind == Kind::String))
-          t.remove(list, i);
+        if (first != kNone && (t[first].kind == Kind::Combination || t[first].kind == Kind::String)) t.remove(list, i);
       }
     }
     i = prev;
@@ -226,10 +210,8 @@ void parse(std::string_view v, Parsed& out) {
   std::vector<int> stack_heap;
   std::size_t depth = 0;
   auto push = [&](int l) {
-    if (depth < stack_inline.size())
-      stack_inline[depth] = l;
-    else
-      stack_heap.push_back(l);
+    if (depth < stack_inline.size()) stack_inline[depth] = l;
+    else stack_heap.push_back(l);
     ++depth;
   };
   auto open_list = [&]() {
@@ -245,10 +227,8 @@ void parse(std::string_view v, Parsed& out) {
   for (std::size_t i = 0; i < v.size() && !out.too_deep; ++i) {
     char c = v[i];
     if (c == '.') {
-      if (i == start)
-        t.append(list, t.add(number_item("0")));
-      else
-        t.append(list, parse_item(t, combination, digit, v.substr(start, i - start)));
+      if (i == start) t.append(list, t.add(number_item("0")));
+      else t.append(list, parse_item(t, combination, digit, v.substr(start, i - start)));
       combination = false;
       start = i + 1;
     } else if (c == '-') {
@@ -287,8 +267,7 @@ void parse(std::string_view v, Parsed& out) {
   }
   while (depth > 0) {
     --depth;
-    normalize(t, depth < stack_inline.size() ? stack_inline[depth]
-                                             : stack_heap[depth - stack_inline.size()]);
+    normalize(t, depth < stack_inline.size() ? stack_inline[depth] : stack_heap[depth - stack_inline.size()]);
   }
 }
 
@@ -344,8 +323,7 @@ int compare_item(const Tree& ta, int i, const Tree& tb, int j) {
       {
         int l = a.first, r = b.first;
         while (l != kNone || r != kNone) {
-          int res = l == kNone ? (r == kNone ? 0 : -compare_item(tb, r, ta, kNone))
-                               : compare_item(ta, l, tb, r);
+          int res = l == kNone ? (r == kNone ? 0 : -compare_item(tb, r, ta, kNone)) : compare_item(ta, l, tb, r);
           if (res != 0) return res;
           if (l != kNone) l = ta[l].next;
           if (r != kNone) r = tb[r].next;
@@ -385,8 +363,7 @@ int compare_maven(std::string_view a, std::string_view b, std::string* why) {
   parse(b, pb);
   if (pa.too_deep || pb.too_deep) {
     int r = pa.too_deep == pb.too_deep ? compare_bytes(a, b) : (pa.too_deep ? 1 : -1);
-    if (why)
-      *why = "nested deeper than Maven can compare: ordered byte-wise after all other versions";
+    if (why) *why = "nested deeper than Maven can compare: ordered byte-wise after all other versions";
     return r;
   }
   int r = sign(compare_item(pa.tree, pa.root, pb.tree, pb.root));
@@ -395,8 +372,7 @@ int compare_maven(std::string_view a, std::string_view b, std::string* why) {
     canonical(pa.tree, pa.root, ca);
     canonical(pb.tree, pb.root, cb);
     *why = "canonical " + side(ca) + ' ' + op_char(r) + ' ' + side(cb) +
-           " (alpha < beta < milestone < rc < snapshot < release = ga = final < sp < other "
-           "qualifiers)";
+           " (alpha < beta < milestone < rc < snapshot < release = ga = final < sp < other qualifiers)";
   }
   return r;
 }
@@ -407,8 +383,7 @@ bool valid_maven(std::string_view v, std::string* error) {
   parse(v, p);
   if (p.too_deep) return set_error(error, "too many letter/digit switches for ComparableVersion");
   for (char c : v) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/' || c == '\\' || c == ':' ||
-        c == '\0')
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '/' || c == '\\' || c == ':' || c == '\0')
       return set_error(error, "a Maven version has no blanks, slashes or colons");
   }
   return true;

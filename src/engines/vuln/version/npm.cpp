@@ -36,9 +36,7 @@ int cmp(const Ver& a, const Ver& b) {
   return detail::compare_prerelease(a.pre, b.pre, nullptr);
 }
 
-bool blank(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+bool blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 std::string_view trim(std::string_view s) {
   while (!s.empty() && blank(s.front())) s.remove_prefix(1);
   while (!s.empty() && blank(s.back())) s.remove_suffix(1);
@@ -111,9 +109,7 @@ struct Partial {
   Ver v;
 };
 
-bool x_char(std::string_view s) {
-  return !s.empty() && (s[0] == 'x' || s[0] == 'X' || s[0] == '*');
-}
+bool x_char(std::string_view s) { return !s.empty() && (s[0] == 'x' || s[0] == 'X' || s[0] == '*'); }
 
 bool parse_partial(std::string_view s, Partial& out) {
   while (!s.empty() && (s[0] == 'v' || s[0] == '=' || blank(s[0]))) s.remove_prefix(1);
@@ -165,9 +161,7 @@ bool test(const Prim& c, const Ver& v) {
   return false;
 }
 
-Ver ver(std::uint64_t M, std::uint64_t m, std::uint64_t p, std::string_view pre = {}) {
-  return Ver{M, m, p, pre};
-}
+Ver ver(std::uint64_t M, std::uint64_t m, std::uint64_t p, std::string_view pre = {}) { return Ver{M, m, p, pre}; }
 
 // One comparator token (after the blanks between an operator and its version
 // are gone) into at most two primitives: node-semver's replace* functions.
@@ -181,10 +175,9 @@ int desugar(std::string_view tok, Prim out[2]) {
     op = "~";
     tok.remove_prefix(2);
   } else {
-    std::size_t n =
-        (tok.substr(0, 2) == ">=" || tok.substr(0, 2) == "<=")                                ? 2
-        : (tok[0] == '~' || tok[0] == '^' || tok[0] == '>' || tok[0] == '<' || tok[0] == '=') ? 1
-                                                                                              : 0;
+    std::size_t n = (tok.substr(0, 2) == ">=" || tok.substr(0, 2) == "<=") ? 2
+                    : (tok[0] == '~' || tok[0] == '^' || tok[0] == '>' || tok[0] == '<' || tok[0] == '=') ? 1
+                                                                                                        : 0;
     op = tok.substr(0, n);
     tok.remove_prefix(n);
   }
@@ -194,29 +187,22 @@ int desugar(std::string_view tok, Prim out[2]) {
   const Ver& v = x.v;
   if (op == "~") {
     if (x.xM) return 1;
-    if (x.xm)
-      out[0] = {Op::Ge, ver(v.M, 0, 0)}, out[1] = {Op::Lt, ver(v.M + 1, 0, 0, "0")};
-    else if (x.xp)
-      out[0] = {Op::Ge, ver(v.M, v.m, 0)}, out[1] = {Op::Lt, ver(v.M, v.m + 1, 0, "0")};
-    else
-      out[0] = {Op::Ge, v}, out[1] = {Op::Lt, ver(v.M, v.m + 1, 0, "0")};
+    if (x.xm) out[0] = {Op::Ge, ver(v.M, 0, 0)}, out[1] = {Op::Lt, ver(v.M + 1, 0, 0, "0")};
+    else if (x.xp) out[0] = {Op::Ge, ver(v.M, v.m, 0)}, out[1] = {Op::Lt, ver(v.M, v.m + 1, 0, "0")};
+    else out[0] = {Op::Ge, v}, out[1] = {Op::Lt, ver(v.M, v.m + 1, 0, "0")};
     return 2;
   }
   if (op == "^") {
     if (x.xM) return 1;
-    if (x.xm)
-      out[0] = {Op::Ge, ver(v.M, 0, 0)}, out[1] = {Op::Lt, ver(v.M + 1, 0, 0, "0")};
+    if (x.xm) out[0] = {Op::Ge, ver(v.M, 0, 0)}, out[1] = {Op::Lt, ver(v.M + 1, 0, 0, "0")};
     else if (x.xp) {
       out[0] = {Op::Ge, ver(v.M, v.m, 0)};
       out[1] = {Op::Lt, v.M == 0 ? ver(v.M, v.m + 1, 0, "0") : ver(v.M + 1, 0, 0, "0")};
     } else {
       out[0] = {Op::Ge, v};
-      if (v.M == 0 && v.m == 0)
-        out[1] = {Op::Lt, ver(0, 0, v.p + 1, "0")};
-      else if (v.M == 0)
-        out[1] = {Op::Lt, ver(0, v.m + 1, 0, "0")};
-      else
-        out[1] = {Op::Lt, ver(v.M + 1, 0, 0, "0")};
+      if (v.M == 0 && v.m == 0) out[1] = {Op::Lt, ver(0, 0, v.p + 1, "0")};
+      else if (v.M == 0) out[1] = {Op::Lt, ver(0, v.m + 1, 0, "0")};
+      else out[1] = {Op::Lt, ver(v.M + 1, 0, 0, "0")};
     }
     return 2;
   }
@@ -232,23 +218,15 @@ int desugar(std::string_view tok, Prim out[2]) {
     std::string_view pre;
     if (op == ">") {
       op = ">=";
-      if (x.xm)
-        major += 1, minor = 0;
-      else
-        minor += 1;
+      if (x.xm) major += 1, minor = 0;
+      else minor += 1;
     } else if (op == "<=") {
       op = "<";
-      if (x.xm)
-        major += 1;
-      else
-        minor += 1;
+      if (x.xm) major += 1;
+      else minor += 1;
     }
     if (op == "<") pre = "0";
-    Op o = op == ">="   ? Op::Ge
-           : op == "<"  ? Op::Lt
-           : op == ">"  ? Op::Gt
-           : op == "<=" ? Op::Le
-                        : Op::Eq;
+    Op o = op == ">=" ? Op::Ge : op == "<" ? Op::Lt : op == ">" ? Op::Gt : op == "<=" ? Op::Le : Op::Eq;
     out[0] = {o, ver(major, minor, 0, pre)};
     return 1;
   }
@@ -260,11 +238,7 @@ int desugar(std::string_view tok, Prim out[2]) {
     out[0] = {Op::Ge, ver(v.M, v.m, 0)}, out[1] = {Op::Lt, ver(v.M, v.m + 1, 0, "0")};
     return 2;
   }
-  Op o = op == ">="   ? Op::Ge
-         : op == "<=" ? Op::Le
-         : op == ">"  ? Op::Gt
-         : op == "<"  ? Op::Lt
-                      : Op::Eq;
+  Op o = op == ">=" ? Op::Ge : op == "<=" ? Op::Le : op == ">" ? Op::Gt : op == "<" ? Op::Lt : Op::Eq;
   out[0] = {o, v};
   return 1;
 }
@@ -275,20 +249,14 @@ bool hyphen(std::string_view a, std::string_view b, Prim out[2]) {
   if (!parse_partial(a, from) || !parse_partial(b, to)) return false;
   out[0] = out[1] = Prim{};
   if (!from.xM) {
-    if (from.xm)
-      out[0] = {Op::Ge, ver(from.v.M, 0, 0)};
-    else if (from.xp)
-      out[0] = {Op::Ge, ver(from.v.M, from.v.m, 0)};
-    else
-      out[0] = {Op::Ge, from.v};
+    if (from.xm) out[0] = {Op::Ge, ver(from.v.M, 0, 0)};
+    else if (from.xp) out[0] = {Op::Ge, ver(from.v.M, from.v.m, 0)};
+    else out[0] = {Op::Ge, from.v};
   }
   if (!to.xM) {
-    if (to.xm)
-      out[1] = {Op::Lt, ver(to.v.M + 1, 0, 0, "0")};
-    else if (to.xp)
-      out[1] = {Op::Lt, ver(to.v.M, to.v.m + 1, 0, "0")};
-    else
-      out[1] = {Op::Le, to.v};
+    if (to.xm) out[1] = {Op::Lt, ver(to.v.M + 1, 0, 0, "0")};
+    else if (to.xp) out[1] = {Op::Lt, ver(to.v.M, to.v.m + 1, 0, "0")};
+    else out[1] = {Op::Le, to.v};
   }
   return true;
 }
@@ -298,8 +266,7 @@ bool hyphen(std::string_view a, std::string_view b, Prim out[2]) {
 std::string_view next_token(std::string_view& s) {
   while (!s.empty() && blank(s.front())) s.remove_prefix(1);
   std::size_t i = 0;
-  while (i < s.size() && (s[i] == '<' || s[i] == '>' || s[i] == '=' || s[i] == '~' || s[i] == '^'))
-    ++i;
+  while (i < s.size() && (s[i] == '<' || s[i] == '>' || s[i] == '=' || s[i] == '~' || s[i] == '^')) ++i;
   std::size_t ops = i;
   if (ops > 0)
     while (i < s.size() && blank(s[i])) ++i;
@@ -319,15 +286,13 @@ std::optional<bool> test_set(std::string_view set, const Ver& v, std::string* er
   bool ok = true, pre_allowed = v.pre.empty();
   auto apply = [&](const Prim& c) {
     if (!test(c, v)) ok = false;
-    if (c.op != Op::Any && c.op != Op::Never && !c.v.pre.empty() && c.v.M == v.M && c.v.m == v.m &&
-        c.v.p == v.p)
+    if (c.op != Op::Any && c.op != Op::Never && !c.v.pre.empty() && c.v.M == v.M && c.v.m == v.m && c.v.p == v.p)
       pre_allowed = true;
   };
   // Hyphen range: exactly "A - B" with blanks around the '-'.
   {
     std::string_view s = set;
-    std::string_view a = next_token(s), dash = next_token(s), b = next_token(s),
-                     extra = next_token(s);
+    std::string_view a = next_token(s), dash = next_token(s), b = next_token(s), extra = next_token(s);
     if (dash == "-" && !a.empty() && !b.empty() && extra.empty() && !has_op(a) && !has_op(b)) {
       Prim prims[2];
       if (!hyphen(a, b, prims)) {
@@ -348,9 +313,7 @@ std::optional<bool> test_set(std::string_view set, const Ver& v, std::string* er
     Prim prims[2];
     int n = desugar(tok, prims);
     if (n < 0) {
-      if (error)
-        *error =
-            "invalid comparator '" + std::string(tok) + "' in range '" + std::string(set) + "'";
+      if (error) *error = "invalid comparator '" + std::string(tok) + "' in range '" + std::string(set) + "'";
       return std::nullopt;
     }
     for (int k = 0; k < n; ++k) apply(prims[k]);
@@ -361,8 +324,7 @@ std::optional<bool> test_set(std::string_view set, const Ver& v, std::string* er
 
 }  // namespace
 
-std::optional<bool> npm_range_satisfied(std::string_view version, std::string_view range,
-                                        std::string* error) {
+std::optional<bool> npm_range_satisfied(std::string_view version, std::string_view range, std::string* error) {
   Ver v;
   bool version_ok = parse_version(version, v);
   std::optional<bool> result = false;

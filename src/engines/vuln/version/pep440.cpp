@@ -24,12 +24,8 @@ struct Pep440 {
   std::string_view local;  // without '+'
 };
 
-bool sep(char c) {
-  return c == '-' || c == '_' || c == '.';
-}
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
+bool sep(char c) { return c == '-' || c == '_' || c == '.'; }
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 // Case-insensitive keyword at s[i]; longest of the list first.
 std::size_t keyword(std::string_view s, std::size_t i, std::string_view kw) {
@@ -44,8 +40,8 @@ std::size_t digits(std::string_view s, std::size_t i) {
 }
 
 // An optional "[sep]keyword[sep][N]" group at i; on a match, i moves past it.
-bool group(std::string_view s, std::size_t& i, std::string_view const* kws, std::size_t nkw,
-           int& kind, std::string_view& num) {
+bool group(std::string_view s, std::size_t& i, std::string_view const* kws, std::size_t nkw, int& kind,
+           std::string_view& num) {
   std::size_t p = i;
   if (p < s.size() && sep(s[p])) ++p;
   std::size_t len = 0;
@@ -84,8 +80,7 @@ bool parse(std::string_view s, Pep440& v, std::string* error) {
   while (i + 1 < s.size() && s[i] == '.' && is_digit(s[i + 1])) i += 1 + digits(s, i + 1);
   v.release = s.substr(start, i - start);
   // Spellings as packaging normalises them: alpha=a, beta=b, c/pre/preview=rc.
-  static constexpr std::string_view kPre[] = {"alpha",   "a",   "beta", "b",
-                                              "preview", "pre", "rc",   "c"};
+  static constexpr std::string_view kPre[] = {"alpha", "a", "beta", "b", "preview", "pre", "rc", "c"};
   static constexpr int kPreKind[] = {0, 0, 1, 1, 2, 2, 2, 2};
   int kind = -1;
   if (group(s, i, kPre, 8, kind, v.pre_n)) v.pre_kind = kPreKind[kind];
@@ -105,12 +100,9 @@ bool parse(std::string_view s, Pep440& v, std::string* error) {
     if (local.empty()) return set_error(error, "empty local version after '+'");
     bool need = true;
     for (char c : local) {
-      if (is_alnum(c))
-        need = false;
-      else if (sep(c) && !need)
-        need = true;
-      else
-        return set_error(error, "invalid local version segment");
+      if (is_alnum(c)) need = false;
+      else if (sep(c) && !need) need = true;
+      else return set_error(error, "invalid local version segment");
     }
     if (need) return set_error(error, "local version ends in a separator");
     v.local = local;
@@ -127,9 +119,8 @@ int cmp_release(std::string_view a, std::string_view b, std::string* why) {
     std::string_view xa = ra.substr(0, da), xb = rb.substr(0, db);
     int r = compare_digit_runs(xa, xb);
     if (r != 0) {
-      if (why)
-        *why = explain("release", a, r, b) + ": " + (xa.empty() ? "0" : std::string(xa)) + ' ' +
-               op_char(r) + ' ' + (xb.empty() ? "0" : std::string(xb));
+      if (why) *why = explain("release", a, r, b) + ": " + (xa.empty() ? "0" : std::string(xa)) + ' ' + op_char(r) + ' ' +
+                      (xb.empty() ? "0" : std::string(xb));
       return r;
     }
     ra = da == std::string_view::npos ? std::string_view() : ra.substr(da + 1);
@@ -157,8 +148,7 @@ std::string part_text(const Part& p, std::string_view what) {
   if (p.cls < 0) return "no " + std::string(what) + " (lowest)";
   if (p.cls > 0) return "no " + std::string(what);
   static constexpr std::string_view kPre[] = {"a", "b", "rc"};
-  std::string out = what == "pre-release" ? std::string(kPre[p.kind])
-                                          : std::string(what == "post-release" ? "post" : "dev");
+  std::string out = what == "pre-release" ? std::string(kPre[p.kind]) : std::string(what == "post-release" ? "post" : "dev");
   out += p.n.empty() ? "0" : std::string(p.n);
   return out;
 }
@@ -178,15 +168,12 @@ int cmp_local(std::string_view a, std::string_view b) {
     std::string_view xa = a.substr(0, da), xb = b.substr(0, db);
     bool na = all_digits(xa), nb = all_digits(xb);
     int r;
-    if (na && nb)
-      r = compare_digit_runs(xa, xb);
-    else if (na != nb)
-      r = na ? 1 : -1;
+    if (na && nb) r = compare_digit_runs(xa, xb);
+    else if (na != nb) r = na ? 1 : -1;
     else {
       r = 0;
       for (std::size_t k = 0; k < xa.size() && k < xb.size() && r == 0; ++k)
-        r = sign(static_cast<unsigned char>(to_lower(xa[k])) -
-                 static_cast<unsigned char>(to_lower(xb[k])));
+        r = sign(static_cast<unsigned char>(to_lower(xa[k])) - static_cast<unsigned char>(to_lower(xb[k])));
       if (r == 0 && xa.size() != xb.size()) r = xa.size() < xb.size() ? -1 : 1;
     }
     if (r != 0) return r;
@@ -204,16 +191,12 @@ int compare_pep440(std::string_view a, std::string_view b, std::string* why) {
   bool oka = parse(a, va, nullptr), okb = parse(b, vb, nullptr);
   if (!oka || !okb) {
     int r = oka != okb ? (oka ? 1 : -1) : compare_bytes(a, b);
-    if (why)
-      *why = oka != okb ? "a string that is not PEP 440 sorts below any version"
-                        : "neither is PEP 440: byte order";
+    if (why) *why = oka != okb ? "a string that is not PEP 440 sorts below any version" : "neither is PEP 440: byte order";
     return r;
   }
   int r = compare_digit_runs(va.epoch, vb.epoch);
   if (r != 0) {
-    if (why)
-      *why =
-          explain("epoch", va.epoch.empty() ? "0" : va.epoch, r, vb.epoch.empty() ? "0" : vb.epoch);
+    if (why) *why = explain("epoch", va.epoch.empty() ? "0" : va.epoch, r, vb.epoch.empty() ? "0" : vb.epoch);
     return r;
   }
   if ((r = cmp_release(va.release, vb.release, why)) != 0) return r;
@@ -233,18 +216,15 @@ int compare_pep440(std::string_view a, std::string_view b, std::string* why) {
     Part pa = s.get(va), pb = s.get(vb);
     if ((r = cmp_part(pa, pb)) != 0) {
       if (why) {
-        *why = "release " + std::string(va.release) + " = " + std::string(vb.release) + "; " +
-               part_text(pa, s.name) + ' ' + op_char(r) + ' ' + part_text(pb, s.name);
-        if (s.name == "pre-release" && (pa.cls < 0 || pb.cls < 0))
-          *why += ": a dev-only release sorts before its pre-releases";
+        *why = "release " + std::string(va.release) + " = " + std::string(vb.release) + "; " + part_text(pa, s.name) +
+               ' ' + op_char(r) + ' ' + part_text(pb, s.name);
+        if (s.name == "pre-release" && (pa.cls < 0 || pb.cls < 0)) *why += ": a dev-only release sorts before its pre-releases";
       }
       return r;
     }
   }
   r = cmp_local(va.local, vb.local);
-  if (why)
-    *why = r == 0 ? std::string("equal after normalisation")
-                  : explain("local version", va.local, r, vb.local);
+  if (why) *why = r == 0 ? std::string("equal after normalisation") : explain("local version", va.local, r, vb.local);
   return r;
 }
 

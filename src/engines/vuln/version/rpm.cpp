@@ -38,9 +38,7 @@ Evr split(std::string_view v) {
   return out;
 }
 
-bool separator(char c) {
-  return !is_alnum(c) && c != '~' && c != '^';
-}
+bool separator(char c) { return !is_alnum(c) && c != '~' && c != '^'; }
 
 // rpmvercmp; with `detail`, what decided it.
 int rpmvercmp(std::string_view a, std::string_view b, std::string* detail) {
@@ -89,9 +87,8 @@ int rpmvercmp(std::string_view a, std::string_view b, std::string* detail) {
     std::string_view sa = a.substr(i, ei - i), sb = b.substr(j, ej - j);
     if (sb.empty()) {
       if (detail) {
-        *detail = std::string(isnum ? "number " : "letters ") + std::string(sa) +
-                  (isnum ? " > " : " < ") + std::string(b.substr(j, 1)) +
-                  ": a number sorts after letters";
+        *detail = std::string(isnum ? "number " : "letters ") + std::string(sa) + (isnum ? " > " : " < ") +
+                  std::string(b.substr(j, 1)) + ": a number sorts after letters";
       }
       return isnum ? 1 : -1;
     }
@@ -130,8 +127,7 @@ int compare_rpm(std::string_view a, std::string_view b, std::string* why) {
   if (va.has_release && vb.has_release) {
     r = rpmvercmp(va.release, vb.release, d);
     if (why) {
-      *why = explain("version", va.version, 0, vb.version) + "; " +
-             explain("release", va.release, r, vb.release);
+      *why = explain("version", va.version, 0, vb.version) + "; " + explain("release", va.release, r, vb.release);
       if (r != 0) *why += ": " + detail;
     }
     return r;
@@ -154,12 +150,10 @@ bool valid_rpm(std::string_view v, std::string* error) {
   for (std::string_view part : {e.version, e.release}) {
     for (char c : part) {
       if (!is_alnum(c) && c != '.' && c != '_' && c != '+' && c != '~' && c != '^')
-        return set_error(error, "invalid character '", c,
-                         "' (rpm allows letters, digits and ._+~^)");
+        return set_error(error, "invalid character '", c, "' (rpm allows letters, digits and ._+~^)");
     }
   }
-  if (e.version.find('-') != std::string_view::npos)
-    return set_error(error, "'-' inside the version");
+  if (e.version.find('-') != std::string_view::npos) return set_error(error, "'-' inside the version");
   return true;
 }
 

@@ -71,9 +71,7 @@ class Segments {
 };
 
 std::string_view strip(std::string_view v) {
-  auto space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-  };
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; };
   while (!v.empty() && space(v.front())) v.remove_prefix(1);
   while (!v.empty() && space(v.back())) v.remove_suffix(1);
   return v;
@@ -96,12 +94,9 @@ int compare_rubygems(std::string_view a, std::string_view b, std::string* why) {
     if (!x.present) x = Segment{true, "0", true};
     if (!y.present) y = Segment{true, "0", true};
     int r;
-    if (x.number && y.number)
-      r = compare_digit_runs(x.text, y.text);
-    else if (x.number != y.number)
-      r = x.number ? 1 : -1;
-    else
-      r = compare_bytes(x.text, y.text);
+    if (x.number && y.number) r = compare_digit_runs(x.text, y.text);
+    else if (x.number != y.number) r = x.number ? 1 : -1;
+    else r = compare_bytes(x.text, y.text);
     if (r != 0) {
       if (why) {
         *why = explain("segment", x.text, r, y.text);
@@ -130,8 +125,7 @@ bool valid_rubygems(std::string_view v, std::string* error) {
       std::size_t s = ++i;
       while (i < v.size() && (is_alnum(v[i]) || v[i] == '-')) ++i;
       if (i == s && dot) return set_error(error, "empty segment after '.'");
-      if (i == s && !dot && (i >= v.size() || v[i] != '-'))
-        return set_error(error, "empty pre-release after '-'");
+      if (i == s && !dot && (i >= v.size() || v[i] != '-')) return set_error(error, "empty pre-release after '-'");
     }
   }
   if (i != v.size()) return set_error(error, "malformed version number string at offset ", i);

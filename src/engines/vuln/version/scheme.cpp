@@ -14,17 +14,18 @@ struct SchemeName {
 
 // Canonical names first: to_string returns the first entry of each scheme.
 constexpr std::array<SchemeName, 22> kNames{{
-    {"dpkg", VersionScheme::Dpkg},         {"apk", VersionScheme::Apk},
-    {"apk2", VersionScheme::Apk2},         {"rpm", VersionScheme::Rpm},
-    {"semver", VersionScheme::Semver},     {"pep440", VersionScheme::Pep440},
-    {"maven", VersionScheme::Maven},       {"go", VersionScheme::Go},
-    {"rubygems", VersionScheme::RubyGems}, {"deb", VersionScheme::Dpkg},
-    {"debian", VersionScheme::Dpkg},       {"ubuntu", VersionScheme::Dpkg},
-    {"alpine", VersionScheme::Apk},        {"wolfi", VersionScheme::Apk},
-    {"redhat", VersionScheme::Rpm},        {"npm", VersionScheme::Semver},
-    {"cargo", VersionScheme::Semver},      {"crates.io", VersionScheme::Semver},
-    {"pypi", VersionScheme::Pep440},       {"python", VersionScheme::Pep440},
-    {"golang", VersionScheme::Go},         {"gem", VersionScheme::RubyGems},
+    {"dpkg", VersionScheme::Dpkg},     {"apk", VersionScheme::Apk},
+    {"apk2", VersionScheme::Apk2},     {"rpm", VersionScheme::Rpm},
+    {"semver", VersionScheme::Semver}, {"pep440", VersionScheme::Pep440},
+    {"maven", VersionScheme::Maven},   {"go", VersionScheme::Go},
+    {"rubygems", VersionScheme::RubyGems},
+    {"deb", VersionScheme::Dpkg},      {"debian", VersionScheme::Dpkg},
+    {"ubuntu", VersionScheme::Dpkg},   {"alpine", VersionScheme::Apk},
+    {"wolfi", VersionScheme::Apk},     {"redhat", VersionScheme::Rpm},
+    {"npm", VersionScheme::Semver},    {"cargo", VersionScheme::Semver},
+    {"crates.io", VersionScheme::Semver}, {"pypi", VersionScheme::Pep440},
+    {"python", VersionScheme::Pep440}, {"golang", VersionScheme::Go},
+    {"gem", VersionScheme::RubyGems},
 }};
 
 bool iequal(std::string_view a, std::string_view b) {

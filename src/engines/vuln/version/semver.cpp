@@ -58,8 +58,7 @@ int compare_prerelease(std::string_view a, std::string_view b, std::string* why)
     std::size_t da = a.find('.'), db = b.find('.');
     std::string_view ia = a.substr(0, da), ib = b.substr(0, db);
     bool na = numeric(ia), nb = numeric(ib);
-    int r = (na && nb) ? compare_digit_runs(ia, ib)
-                       : (na != nb ? (na ? -1 : 1) : compare_bytes(ia, ib));
+    int r = (na && nb) ? compare_digit_runs(ia, ib) : (na != nb ? (na ? -1 : 1) : compare_bytes(ia, ib));
     if (r != 0) {
       if (why) {
         *why = explain("pre-release identifier", ia, r, ib);
@@ -86,9 +85,7 @@ int compare_semver(std::string_view a, std::string_view b, std::string* why) {
     std::string_view xa = next_number(na), xb = next_number(nb);
     int r = compare_digit_runs(xa, xb);
     if (r != 0) {
-      if (why)
-        *why =
-            explain(k < 3 ? kNames[k] : "number", xa.empty() ? "0" : xa, r, xb.empty() ? "0" : xb);
+      if (why) *why = explain(k < 3 ? kNames[k] : "number", xa.empty() ? "0" : xa, r, xb.empty() ? "0" : xb);
       return r;
     }
     if (k >= 3 && na.empty() && nb.empty()) break;
@@ -101,9 +98,7 @@ int compare_semver(std::string_view a, std::string_view b, std::string* why) {
 namespace {
 
 // A numeric identifier: digits, no leading zero (unless "0").
-bool valid_number(std::string_view s) {
-  return numeric(s) && (s.size() == 1 || s[0] != '0');
-}
+bool valid_number(std::string_view s) { return numeric(s) && (s.size() == 1 || s[0] != '0'); }
 
 bool ident_chars(std::string_view s) {
   if (s.empty()) return false;
@@ -120,17 +115,13 @@ bool valid_semver_strict(std::string_view v, std::string* error) {
   std::string_view build = plus == std::string_view::npos ? std::string_view() : v.substr(plus + 1);
   std::string_view core = v.substr(0, plus);
   std::size_t dash = core.find('-');
-  std::string_view pre =
-      dash == std::string_view::npos ? std::string_view() : core.substr(dash + 1);
+  std::string_view pre = dash == std::string_view::npos ? std::string_view() : core.substr(dash + 1);
   core = core.substr(0, dash);
   for (int k = 0; k < 3; ++k) {
     std::size_t dot = core.find('.');
     std::string_view n = core.substr(0, dot);
     if (!valid_number(n)) {
-      return set_error(error,
-                       k == 0   ? "major"
-                       : k == 1 ? "minor"
-                                : "patch",
+      return set_error(error, k == 0 ? "major" : k == 1 ? "minor" : "patch",
                        " is not a number without leading zeros");
     }
     if ((k < 2) != (dot != std::string_view::npos))
@@ -142,8 +133,7 @@ bool valid_semver_strict(std::string_view v, std::string* error) {
       std::size_t dot = s.find('.');
       std::string_view id = s.substr(0, dot);
       if (!ident_chars(id)) return set_error(error, "empty or invalid pre-release identifier");
-      if (numeric(id) && !valid_number(id))
-        return set_error(error, "numeric pre-release identifier with a leading zero");
+      if (numeric(id) && !valid_number(id)) return set_error(error, "numeric pre-release identifier with a leading zero");
       if (dot == std::string_view::npos) break;
       s.remove_prefix(dot + 1);
     }
@@ -151,8 +141,7 @@ bool valid_semver_strict(std::string_view v, std::string* error) {
   if (plus != std::string_view::npos) {
     for (std::string_view s = build;;) {
       std::size_t dot = s.find('.');
-      if (!ident_chars(s.substr(0, dot)))
-        return set_error(error, "empty or invalid build identifier");
+      if (!ident_chars(s.substr(0, dot))) return set_error(error, "empty or invalid build identifier");
       if (dot == std::string_view::npos) break;
       s.remove_prefix(dot + 1);
     }
@@ -160,8 +149,6 @@ bool valid_semver_strict(std::string_view v, std::string* error) {
   return true;
 }
 
-bool valid_semver(std::string_view v, std::string* error) {
-  return valid_semver_strict(v, error);
-}
+bool valid_semver(std::string_view v, std::string* error) { return valid_semver_strict(v, error); }
 
 }  // namespace kg::vuln::detail
