@@ -13,11 +13,20 @@ namespace {
 
 using kg::vuln::VersionScheme;
 
-constexpr VersionScheme kSchemes[] = {VersionScheme::Dpkg,   VersionScheme::Apk,    VersionScheme::Apk2,
-                                      VersionScheme::Rpm,    VersionScheme::Semver, VersionScheme::Pep440,
-                                      VersionScheme::Maven,  VersionScheme::Go,     VersionScheme::RubyGems};
-constexpr std::string_view kOthers[] = {"", "0", "1.0", "1:1.2-3", "v1.2.3-rc.1+b", "1.0-r1", "1!2.0.post1.dev3+x.y",
-                                        "1.0-SNAPSHOT", "v0.0.0-20191109021931-daa7c04131f5", "1.0.a.1"};
+constexpr VersionScheme kSchemes[] = {
+    VersionScheme::Dpkg,  VersionScheme::Apk,    VersionScheme::Apk2,
+    VersionScheme::Rpm,   VersionScheme::Semver, VersionScheme::Pep440,
+    VersionScheme::Maven, VersionScheme::Go,     VersionScheme::RubyGems};
+constexpr std::string_view kOthers[] = {"",
+                                        "0",
+                                        "1.0",
+                                        "1:1.2-3",
+                                        "v1.2.3-rc.1+b",
+                                        "1.0-r1",
+                                        "1!2.0.post1.dev3+x.y",
+                                        "1.0-SNAPSHOT",
+                                        "v0.0.0-20191109021931-daa7c04131f5",
+                                        "1.0.a.1"};
 
 }  // namespace
 
@@ -27,7 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   unsigned pick = data[0] % 10;
   if (pick == 9) {  // npm: "version\nrange"
     std::size_t nl = in.find('\n');
-    std::string_view version = in.substr(0, nl), range = nl == std::string_view::npos ? in : in.substr(nl + 1);
+    std::string_view version = in.substr(0, nl),
+                     range = nl == std::string_view::npos ? in : in.substr(nl + 1);
     std::string err;
     auto r = kg::vuln::npm_range_satisfied(version, range, &err);
     if (!r && err.empty()) __builtin_trap();

@@ -61,9 +61,10 @@ int compare_command(const std::vector<std::string>& args) {
   }
   for (int k = 1; k <= 2; ++k) {
     std::string err;
-    if (!kg::vuln::valid_version(*scheme, pos[k], &err))
+    if (!kg::vuln::valid_version(*scheme, pos[k], &err)) {
       std::cerr << "kguard vuln compare: warning: '" << pos[k] << "' is not a valid " << kg::vuln::to_string(*scheme)
                 << " version (" << err << "); compared as " << kg::vuln::to_string(*scheme) << " would\n";
+    }
   }
   std::string why;
   int r = kg::vuln::compare_versions(*scheme, pos[1], pos[2], verbose ? &why : nullptr);

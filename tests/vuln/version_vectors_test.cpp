@@ -39,17 +39,24 @@ std::vector<Vector> read_scalibr(const std::string& path) {
     Vector v{n, "", "", 0};
     std::string op, extra;
     ss >> v.a >> op >> v.b;
-    EXPECT_FALSE(v.a.empty() || v.b.empty() || ss >> extra) << path << ":" << n << ": not 'a op b': " << text;
-    if (op == "<") v.want = -1;
-    else if (op == ">") v.want = 1;
-    else if (op == "=") v.want = 0;
-    else ADD_FAILURE() << path << ":" << n << ": unknown operator '" << op << "'";
+    EXPECT_FALSE(v.a.empty() || v.b.empty() || ss >> extra)
+        << path << ":" << n << ": not 'a op b': " << text;
+    if (op == "<")
+      v.want = -1;
+    else if (op == ">")
+      v.want = 1;
+    else if (op == "=")
+      v.want = 0;
+    else
+      ADD_FAILURE() << path << ":" << n << ": unknown operator '" << op << "'";
     out.push_back(v);
   }
   return out;
 }
 
-int sgn(int r) { return r < 0 ? -1 : (r > 0 ? 1 : 0); }
+int sgn(int r) {
+  return r < 0 ? -1 : (r > 0 ? 1 : 0);
+}
 
 // Checks every vector both ways round; returns how many agreed.
 int check_all(VersionScheme s, const std::vector<Vector>& vs, const std::string& file) {
@@ -58,7 +65,8 @@ int check_all(VersionScheme s, const std::vector<Vector>& vs, const std::string&
     std::string why;
     int got = sgn(compare_versions(s, v.a, v.b, &why));
     int back = sgn(compare_versions(s, v.b, v.a));
-    EXPECT_EQ(got, v.want) << file << ":" << v.line << ": " << v.a << " vs " << v.b << " (" << why << ")";
+    EXPECT_EQ(got, v.want) << file << ":" << v.line << ": " << v.a << " vs " << v.b << " (" << why
+                           << ")";
     EXPECT_EQ(back, -v.want) << file << ":" << v.line << ": reversed " << v.b << " vs " << v.a;
     if (got == v.want && back == -v.want) ++ok;
   }
@@ -90,7 +98,8 @@ TEST(VersionVectors, RedHat) {
 TEST(VersionVectors, Semver) {
   auto vs = read_scalibr(kScalibr + "semver-versions.txt");
   ASSERT_GE(vs.size(), 80u);
-  EXPECT_EQ(check_all(VersionScheme::Semver, vs, "semver-versions.txt"), static_cast<int>(vs.size()));
+  EXPECT_EQ(check_all(VersionScheme::Semver, vs, "semver-versions.txt"),
+            static_cast<int>(vs.size()));
 }
 
 // rpm's own tests/rpmvercmp.at: the active RPMVERCMP(a, b, r) lines (the
@@ -136,18 +145,21 @@ TEST(VersionVectors, AlpineGenerated) {
   int agree = 0, differ = 0;
   for (const Vector& v : vs) {
     int got = sgn(compare_versions(VersionScheme::Apk, v.a, v.b));
-    bool v3_valid = valid_version(VersionScheme::Apk, v.a) && valid_version(VersionScheme::Apk, v.b);
+    bool v3_valid =
+        valid_version(VersionScheme::Apk, v.a) && valid_version(VersionScheme::Apk, v.b);
     if (got == v.want) {
       ++agree;
     } else {
       ++differ;
-      EXPECT_FALSE(v3_valid) << "alpine-versions-generated.txt:" << v.line << ": apk-tools 3 differs on valid versions "
-                             << v.a << " vs " << v.b;
-      EXPECT_TRUE(valid_version(VersionScheme::Apk2, v.a) && valid_version(VersionScheme::Apk2, v.b))
+      EXPECT_FALSE(v3_valid) << "alpine-versions-generated.txt:" << v.line
+                             << ": apk-tools 3 differs on valid versions " << v.a << " vs " << v.b;
+      EXPECT_TRUE(valid_version(VersionScheme::Apk2, v.a) &&
+                  valid_version(VersionScheme::Apk2, v.b))
           << "alpine-versions-generated.txt:" << v.line;
     }
   }
   std::cout << "[vectors] alpine-versions-generated.txt: " << agree << "/" << vs.size()
-            << " agree under apk-tools 3 (apk); " << differ << " differ, all with a side apk-tools 3 refuses\n";
+            << " agree under apk-tools 3 (apk); " << differ
+            << " differ, all with a side apk-tools 3 refuses\n";
   EXPECT_EQ(differ, 32);  // research notes §2b: 13,947 of 13,979 agree
 }

@@ -288,18 +288,20 @@ int get_token2(int& type, std::string_view& b, std::string_view* text = nullptr)
       break;
     case k2Suffix: {
       bool found = false;
-      for (std::size_t k = 0; k < 4 && !found; ++k)
+      for (std::size_t k = 0; k < 4 && !found; ++k) {
         if (starts_with(b, kPre[k])) {
           i = kPre[k].size();
           v = static_cast<std::uint32_t>(static_cast<int>(k) - 4);
           found = true;
         }
-      for (std::size_t k = 0; k < 5 && !found; ++k)
+      }
+      for (std::size_t k = 0; k < 5 && !found; ++k) {
         if (starts_with(b, kPost[k])) {
           i = kPost[k].size();
           v = static_cast<std::uint32_t>(k);
           found = true;
         }
+      }
       if (found) break;
       type = k2Invalid;
       return -1;
@@ -341,9 +343,9 @@ int compare_apk(std::string_view a, std::string_view b, std::string* why) {
     r = 0;
     if (ta.token == kInvalid) reason = "both turn invalid at the same point, which apk counts as equal";
   } else if (ta.token == kSuffix && ta.suffix < kSufNone) {
-    r = -1, reason = "a pre-release suffix sorts before the end";
+    r = -1, reason = "a pre-release suffix sorts before anything else here (the end, a revision, a number)";
   } else if (tb.token == kSuffix && tb.suffix < kSufNone) {
-    r = 1, reason = "a pre-release suffix sorts before the end";
+    r = 1, reason = "a pre-release suffix sorts before anything else here (the end, a revision, a number)";
   } else if (ta.token > tb.token) {
     r = -1, reason = "the side that goes on with an earlier kind of part is newer";
   } else if (tb.token > ta.token) {
@@ -359,8 +361,8 @@ bool valid_apk(std::string_view v, std::string* error) {
   for (token_first(t, rest); t.token < kEnd; token_next(t, rest)) {
   }
   if (t.token == kEnd) return true;
-  return set_error(error, "not an apk-tools 3 version (digit{.digit}...{letter}{_suf{#}}...{~hash}{-r#}) at offset " +
-                              std::to_string(v.size() - rest.size()));
+  return set_error(error, "not an apk-tools 3 version (digit{.digit}...{letter}{_suf{#}}...{~hash}{-r#}) at offset ",
+                   v.size() - rest.size());
 }
 
 int compare_apk2(std::string_view a, std::string_view b, std::string* why) {
@@ -378,9 +380,10 @@ int compare_apk2(std::string_view a, std::string_view b, std::string* why) {
   if (av < bv) r = -1;
   else if (av > bv) r = 1;
   if (r != 0) {
-    if (why)
+    if (why) {
       *why = kind2(akind) + " value " + std::to_string(av) + ' ' + op_char(r) + ' ' + kind2(bkind) + " value " +
              std::to_string(bv);
+    }
     return r;
   }
   if (at == bt) {
@@ -389,9 +392,9 @@ int compare_apk2(std::string_view a, std::string_view b, std::string* why) {
     int tt = at;
     std::string_view ra = a, rb = b;
     if (at == k2Suffix && get_token2(tt, ra) < 0) {
-      r = -1, reason = "a pre-release suffix sorts before the end";
+      r = -1, reason = "a pre-release suffix sorts before anything else here (the end, a revision, a number)";
     } else if (tt = bt; bt == k2Suffix && get_token2(tt, rb) < 0) {
-      r = 1, reason = "a pre-release suffix sorts before the end";
+      r = 1, reason = "a pre-release suffix sorts before anything else here (the end, a revision, a number)";
     } else if (at > bt) {
       r = -1, reason = "the side that goes on with an earlier kind of part is newer";
     } else if (bt > at) {
@@ -407,8 +410,8 @@ bool valid_apk2(std::string_view v, std::string* error) {
   std::string_view rest = v;
   while (t != k2End && t != k2Invalid) get_token2(t, rest);
   if (t == k2End) return true;
-  return set_error(error, "not an apk-tools 2 version (digit{.digit}...{letter}{_suf{#}}...{-r#}) near offset " +
-                              std::to_string(v.size() - rest.size()));
+  return set_error(error, "not an apk-tools 2 version (digit{.digit}...{letter}{_suf{#}}...{-r#}) near offset ",
+                   v.size() - rest.size());
 }
 
 }  // namespace kg::vuln::detail

@@ -72,8 +72,17 @@ inline std::string explain(std::string_view what, std::string_view a, int r, std
   return out;
 }
 
-inline bool set_error(std::string* error, std::string msg) {
-  if (error) *error = std::move(msg);
+// The message is put together only when the caller asked for it: a refusal
+// on the matcher's hot path (no `error`) allocates nothing.
+inline void append_part(std::string& s, std::string_view v) { s += v; }
+inline void append_part(std::string& s, char c) { s += c; }
+inline void append_part(std::string& s, std::size_t n) { s += std::to_string(n); }
+template <typename... Parts>
+bool set_error(std::string* error, const Parts&... parts) {
+  if (error) {
+    error->clear();
+    (append_part(*error, parts), ...);
+  }
   return false;
 }
 

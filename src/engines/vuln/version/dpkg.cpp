@@ -73,12 +73,13 @@ int verrevcmp(std::string_view a, std::string_view b, std::string* detail) {
         if (detail) {
           int ca = at(a, i), cb = at(b, j);
           *detail = char_name(ca) + (ac < bc ? " < " : " > ") + char_name(cb);
-          if (ca == '~' || cb == '~')
+          if (ca == '~' || cb == '~') {
             *detail += ": '~' sorts before anything, even the end";
-          else if (ca == 0 || cb == 0 || digit_at(a, i) || digit_at(b, j))
+          } else if (ca == 0 || cb == 0 || digit_at(a, i) || digit_at(b, j)) {
             *detail += ": the end (or a digit) sorts before any other character";
-          else if (is_alpha(static_cast<char>(ca)) != is_alpha(static_cast<char>(cb)))
+          } else if (is_alpha(static_cast<char>(ca)) != is_alpha(static_cast<char>(cb))) {
             *detail += ": letters sort before non-letters";
+          }
         }
         return sign(ac - bc);
       }
@@ -100,10 +101,11 @@ int verrevcmp(std::string_view a, std::string_view b, std::string* detail) {
     while (digit_at(b, dj)) ++dj;
     int r = digit_at(a, i) ? 1 : digit_at(b, j) ? -1 : sign(first_diff);
     if (r != 0) {
-      if (detail)
+      if (detail) {
         *detail = "number " + std::string(a.substr(si, di - si).empty() ? "(none)" : a.substr(si, di - si)) +
                   (r < 0 ? " < " : " > ") +
                   std::string(b.substr(sj, dj - sj).empty() ? "(none)" : b.substr(sj, dj - sj));
+      }
       (void)ni;
       (void)nj;
       return r;
@@ -144,9 +146,10 @@ bool valid_dpkg(std::string_view v, std::string* error) {
   while (!v.empty() && (v.front() == ' ' || v.front() == '\t' || v.front() == '\n')) v.remove_prefix(1);
   while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\n')) v.remove_suffix(1);
   if (v.empty()) return set_error(error, "version string is empty");
-  for (char c : v)
+  for (char c : v) {
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\0')
       return set_error(error, "version string has embedded spaces");
+  }
   if (std::size_t colon = v.find(':'); colon != std::string_view::npos) {
     if (colon == 0) return set_error(error, "epoch in version is empty");
     std::string_view epoch = v.substr(0, colon);
@@ -164,12 +167,14 @@ bool valid_dpkg(std::string_view v, std::string* error) {
   }
   if (upstream.empty()) return set_error(error, "version number is empty");
   if (!is_digit(upstream.front())) return set_error(error, "version number does not start with digit");
-  for (char c : upstream)
+  for (char c : upstream) {
     if (!is_alnum(c) && c != '.' && c != '-' && c != '+' && c != '~' && c != ':')
-      return set_error(error, std::string("invalid character '") + c + "' in version number");
-  for (char c : revision)
+      return set_error(error, "invalid character '", c, "' in version number");
+  }
+  for (char c : revision) {
     if (!is_alnum(c) && c != '.' && c != '+' && c != '~')
-      return set_error(error, std::string("invalid character '") + c + "' in revision number");
+      return set_error(error, "invalid character '", c, "' in revision number");
+  }
   return true;
 }
 

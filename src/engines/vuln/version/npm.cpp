@@ -171,10 +171,16 @@ int desugar(std::string_view tok, Prim out[2]) {
   // GTLT ((?:<|>)?=?), "~>", "~" or "^"; what follows may repeat '=' and 'v'
   // and carry blanks ([v=\s]* of XRANGEPLAIN, and the *TRIM replacements).
   std::string_view op;
-  if (tok.substr(0, 2) == "~>") op = "~", tok.remove_prefix(2);
-  else if (tok[0] == '~' || tok[0] == '^') op = tok.substr(0, 1), tok.remove_prefix(1);
-  else if (tok.substr(0, 2) == ">=" || tok.substr(0, 2) == "<=") op = tok.substr(0, 2), tok.remove_prefix(2);
-  else if (tok[0] == '>' || tok[0] == '<' || tok[0] == '=') op = tok.substr(0, 1), tok.remove_prefix(1);
+  if (tok.substr(0, 2) == "~>") {
+    op = "~";
+    tok.remove_prefix(2);
+  } else {
+    std::size_t n = (tok.substr(0, 2) == ">=" || tok.substr(0, 2) == "<=") ? 2
+                    : (tok[0] == '~' || tok[0] == '^' || tok[0] == '>' || tok[0] == '<' || tok[0] == '=') ? 1
+                                                                                                        : 0;
+    op = tok.substr(0, n);
+    tok.remove_prefix(n);
+  }
   if (tok.empty() && !op.empty()) return -1;
   Partial x;
   if (!parse_partial(tok, x)) return -1;
@@ -208,20 +214,20 @@ int desugar(std::string_view tok, Prim out[2]) {
     return 1;
   }
   if (!op.empty() && anyx) {
-    std::uint64_t M = v.M, m = x.xm ? 0 : v.m, p = 0;
+    std::uint64_t major = v.M, minor = x.xm ? 0 : v.m;
     std::string_view pre;
     if (op == ">") {
       op = ">=";
-      if (x.xm) M += 1, m = 0;
-      else m += 1;
+      if (x.xm) major += 1, minor = 0;
+      else minor += 1;
     } else if (op == "<=") {
       op = "<";
-      if (x.xm) M += 1;
-      else m += 1;
+      if (x.xm) major += 1;
+      else minor += 1;
     }
     if (op == "<") pre = "0";
     Op o = op == ">=" ? Op::Ge : op == "<" ? Op::Lt : op == ">" ? Op::Gt : op == "<=" ? Op::Le : Op::Eq;
-    out[0] = {o, ver(M, m, p, pre)};
+    out[0] = {o, ver(major, minor, 0, pre)};
     return 1;
   }
   if (x.xm) {

@@ -108,7 +108,7 @@ bool parse(std::string_view s, Pep440& v, std::string* error) {
     v.local = local;
     i = s.size();
   }
-  if (i != s.size()) return set_error(error, "unexpected text at offset " + std::to_string(i));
+  if (i != s.size()) return set_error(error, "unexpected text at offset ", i);
   return true;
 }
 

@@ -63,12 +63,10 @@ int rpmvercmp(std::string_view a, std::string_view b, std::string* detail) {
       continue;
     }
     if (ca == '^' || cb == '^') {
-      int r = 0;
-      if (ca == '\0') r = -1;
-      else if (cb == '\0') r = 1;
-      else if (ca != '^') r = 1;
-      else if (cb != '^') r = -1;
-      if (r != 0) {
+      if (ca != '^' || cb != '^') {
+        // A side that ended is older than one with '^'; else the side
+        // without '^' is newer.
+        int r = (ca == '\0' || (cb != '\0' && cb != '^')) ? -1 : 1;
         if (detail) *detail = "'^' sorts after the end but before anything else";
         return r;
       }
@@ -88,9 +86,10 @@ int rpmvercmp(std::string_view a, std::string_view b, std::string* detail) {
     }
     std::string_view sa = a.substr(i, ei - i), sb = b.substr(j, ej - j);
     if (sb.empty()) {
-      if (detail) *detail = std::string(isnum ? "number " : "letters ") + std::string(sa) +
-                            (isnum ? " > " : " < ") + std::string(b.substr(j, 1)) +
-                            ": a number sorts after letters";
+      if (detail) {
+        *detail = std::string(isnum ? "number " : "letters ") + std::string(sa) + (isnum ? " > " : " < ") +
+                  std::string(b.substr(j, 1)) + ": a number sorts after letters";
+      }
       return isnum ? 1 : -1;
     }
     int r = isnum ? compare_digit_runs(sa, sb) : compare_bytes(sa, sb);
@@ -148,10 +147,12 @@ bool valid_rpm(std::string_view v, std::string* error) {
     return set_error(error, "epoch before ':' is not a number");
   if (e.version.empty()) return set_error(error, "version part is empty");
   if (e.has_release && e.release.empty()) return set_error(error, "release after '-' is empty");
-  for (std::string_view part : {e.version, e.release})
-    for (char c : part)
+  for (std::string_view part : {e.version, e.release}) {
+    for (char c : part) {
       if (!is_alnum(c) && c != '.' && c != '_' && c != '+' && c != '~' && c != '^')
-        return set_error(error, std::string("invalid character '") + c + "' (rpm allows letters, digits and ._+~^)");
+        return set_error(error, "invalid character '", c, "' (rpm allows letters, digits and ._+~^)");
+    }
+  }
   if (e.version.find('-') != std::string_view::npos) return set_error(error, "'-' inside the version");
   return true;
 }

@@ -128,7 +128,7 @@ bool valid_rubygems(std::string_view v, std::string* error) {
       if (i == s && !dot && (i >= v.size() || v[i] != '-')) return set_error(error, "empty pre-release after '-'");
     }
   }
-  if (i != v.size()) return set_error(error, "malformed version number string at offset " + std::to_string(i));
+  if (i != v.size()) return set_error(error, "malformed version number string at offset ", i);
   return true;
 }
 

@@ -120,9 +120,10 @@ bool valid_semver_strict(std::string_view v, std::string* error) {
   for (int k = 0; k < 3; ++k) {
     std::size_t dot = core.find('.');
     std::string_view n = core.substr(0, dot);
-    if (!valid_number(n))
-      return set_error(error, std::string(k == 0 ? "major" : k == 1 ? "minor" : "patch") +
-                                  " is not a number without leading zeros");
+    if (!valid_number(n)) {
+      return set_error(error, k == 0 ? "major" : k == 1 ? "minor" : "patch",
+                       " is not a number without leading zeros");
+    }
     if ((k < 2) != (dot != std::string_view::npos))
       return set_error(error, "not MAJOR.MINOR.PATCH");
     core = dot == std::string_view::npos ? std::string_view() : core.substr(dot + 1);
