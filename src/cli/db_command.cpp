@@ -351,7 +351,7 @@ int db_command(const std::vector<std::string>& args) {
     std::cout << kHelp;
     return args.empty() ? 2 : 0;
   }
-  const std::string sub = args[0];
+  const std::string& sub = args[0];
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (want_help(rest)) {
     std::cout << kHelp;

@@ -48,9 +48,10 @@ class SqliteDatabase final : public VulnDatabase {
     path_ = path;
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
-      if (error)
+      if (error) {
         *error = "no vulnerability database at " + path +
                  " (build one with `kguard db build` or bring one with `kguard db import`)";
+      }
       return false;
     }
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
@@ -63,9 +64,10 @@ class SqliteDatabase final : public VulnDatabase {
       return false;
     }
     if (!meta("schema", schema) || schema != std::to_string(kSchemaVersion)) {
-      if (error)
+      if (error) {
         *error = path + ": database schema " + (schema.empty() ? "unknown" : schema) + ", this kguard reads schema " +
                  std::to_string(kSchemaVersion) + " (build or import it again)";
+      }
       return false;
     }
     if (!prepare("SELECT vuln_id,feed,scheme,status,ranges,versions,severity FROM affected"
@@ -213,7 +215,7 @@ std::optional<long long> parse_max_age(std::string_view text) {
     case 'm': unit = 60; text.remove_suffix(1); break;
     case 'h': unit = 3600; text.remove_suffix(1); break;
     case 'd': unit = 86400; text.remove_suffix(1); break;
-    case 'w': unit = 7 * 86400; text.remove_suffix(1); break;
+    case 'w': unit = 7LL * 86400; text.remove_suffix(1); break;
     default: break;
   }
   long long n = 0;
