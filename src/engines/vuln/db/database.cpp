@@ -70,13 +70,8 @@ class SqliteDatabase final : public VulnDatabase {
       }
       return false;
     }
-    if (!prepare("SELECT vuln_id,feed,scheme,status,ranges,versions,severity FROM affected"
-                 " WHERE ns=? AND package=? ORDER BY vuln_id,feed",
-                 &affected_, error) ||
-        !prepare("SELECT aliases,summary,severity,cvss_v3,cvss_v4,published,modified,refs,kev,epss,feed"
-                 " FROM advisory WHERE id=?",
-                 &advisory_, error) ||
-        !prepare("SELECT id FROM alias WHERE alias=? ORDER BY id", &alias_, error))
+    if (!prepare(kAffectedLookupSql, &affected_, error) || !prepare(kAdvisoryLookupSql, &advisory_, error) ||
+        !prepare(kAliasLookupSql, &alias_, error))
       return false;
     return true;
   }
