@@ -610,6 +610,22 @@ TEST(VulnDbZip, StoredAndDeflatedMembersAndDamage) {
   EXPECT_FALSE(ZipReader::open_memory("PK\x05\x06 not really", &error));
 }
 
+// osv.dev's bucket layout: a folder of ECOSYSTEM/all.zip dumps (and loose records).
+TEST(VulnDbZip, OsvFolderOfDumps) {
+  TempDir tmp;
+  fs::create_directories(tmp.path() / "PyPI");
+  {
+    std::ofstream out(tmp.path() / "PyPI/all.zip", std::ios::binary);
+    out << make_zip({{"GHSA-xxxx-yyyy-zzzz.json", std::string(kOsvRecord)}, {"README", "not a record"}}, true);
+  }
+  std::ofstream(tmp.path() / "loose.json") << R"({"id":"X-1","affected":[{"package":{"ecosystem":"npm","name":"a"},"versions":["1.0.0"]}]})";
+  CollectSink sink;
+  ASSERT_TRUE(build_osv(tmp.path().string(), sink));
+  EXPECT_TRUE(sink.errors.empty());
+  EXPECT_EQ(sink.records.size(), 3U);  // two PyPI entries from the zip, one npm
+  EXPECT_EQ(sink.advisories.size(), 2U);
+}
+
 // ---------------------------------------------------------------- bundle
 
 TEST(VulnDbBundle, ExportImportAndDamageRefused) {
