@@ -25,7 +25,8 @@ feeds on disk; scans read it with no network at all.
 
 Commands:
   build    build the database from feeds (any subset, each flag repeatable):
-             --osv DIR|ZIP            OSV JSON records (a folder, recursive) or an all.zip
+             --osv DIR|ZIP            OSV JSON records or all.zip dumps (a folder, recursive),
+                                      or one all.zip
              --alpine-secdb DIR|FILE  Alpine secdb (v3.X/main.json, or the older YAML)
              --debian-tracker FILE|DIR  the tracker's JSON (/tracker/data/json) or a
                                       vuln-list-debian folder
@@ -347,11 +348,15 @@ int lookup(const std::vector<std::string>& args) {
 }  // namespace
 
 int db_command(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-    std::cout << kHelp;
-    return args.empty() ? 2 : 0;
+  if (args.empty()) {
+    std::cerr << kHelp;
+    return 2;
   }
-  const std::string sub = args[0];
+  if (args[0] == "-h" || args[0] == "--help") {
+    std::cout << kHelp;
+    return 0;
+  }
+  const std::string& sub = args[0];
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (want_help(rest)) {
     std::cout << kHelp;

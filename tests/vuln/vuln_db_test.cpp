@@ -4,6 +4,7 @@
 // (pkg/vulnsrc/debian/debian_test.go), the storage round trip through the
 // SQLite writer and the read-only reader, the zip reader and the bundle.
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -478,6 +479,32 @@ TEST(VulnDbStore, RoundTripMergeEnrichStatus) {
   EXPECT_FALSE(parse_max_age("-1d"));
 }
 
+// Lookups by index only: each of the reader's queries is a SEARCH of a key.
+TEST(VulnDbStore, EveryLookupIsAnIndexSearch) {
+  TempDir tmp;
+  const fs::path p = tmp.path() / "v.db";
+  auto db = build(p, [](DbWriter& w) {
+    CollectSink sink;
+    parse_osv_text("rec.json", kOsvRecord, "osv", sink);
+    for (auto& r : sink.records) w.affected(r);
+    for (auto& a : sink.advisories) w.advisory(a);
+  });
+  ASSERT_TRUE(db);
+  sqlite3* con = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(p.c_str(), &con, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  for (const char* sql : {kAffectedLookupSql, kAdvisoryLookupSql, kAliasLookupSql}) {
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(con, (std::string("EXPLAIN QUERY PLAN ") + sql).c_str(), -1, &st, nullptr), SQLITE_OK);
+    std::string plan;
+    while (sqlite3_step(st) == SQLITE_ROW) plan += std::string(reinterpret_cast<const char*>(sqlite3_column_text(st, 3))) + "; ";
+    sqlite3_finalize(st);
+    EXPECT_NE(plan.find("SEARCH"), std::string::npos) << sql << ": " << plan;
+    EXPECT_EQ(plan.find("SCAN"), std::string::npos) << sql << ": " << plan;
+    EXPECT_EQ(plan.find("TEMP B-TREE"), std::string::npos) << sql << ": " << plan;  // no sort: key order
+  }
+  sqlite3_close(con);
+}
+
 TEST(VulnDbStore, RefusesOtherFiles) {
   TempDir tmp;
   std::string error;
@@ -581,6 +608,22 @@ TEST(VulnDbZip, StoredAndDeflatedMembersAndDamage) {
   }
   std::string error;
   EXPECT_FALSE(ZipReader::open_memory("PK\x05\x06 not really", &error));
+}
+
+// osv.dev's bucket layout: a folder of ECOSYSTEM/all.zip dumps (and loose records).
+TEST(VulnDbZip, OsvFolderOfDumps) {
+  TempDir tmp;
+  fs::create_directories(tmp.path() / "PyPI");
+  {
+    std::ofstream out(tmp.path() / "PyPI/all.zip", std::ios::binary);
+    out << make_zip({{"GHSA-xxxx-yyyy-zzzz.json", std::string(kOsvRecord)}, {"README", "not a record"}}, true);
+  }
+  std::ofstream(tmp.path() / "loose.json") << R"({"id":"X-1","affected":[{"package":{"ecosystem":"npm","name":"a"},"versions":["1.0.0"]}]})";
+  CollectSink sink;
+  ASSERT_TRUE(build_osv(tmp.path().string(), sink));
+  EXPECT_TRUE(sink.errors.empty());
+  EXPECT_EQ(sink.records.size(), 3U);  // two PyPI entries from the zip, one npm
+  EXPECT_EQ(sink.advisories.size(), 2U);
 }
 
 // ---------------------------------------------------------------- bundle

@@ -212,9 +212,10 @@ bool parse_manifest(std::string_view text, BundleManifest& m, std::string* error
     return false;
   }
   if (m.schema != kSchemaVersion) {
-    if (error)
+    if (error) {
       *error = "manifest.json: schema: the database is schema " + std::to_string(m.schema) + ", this kguard reads " +
                std::to_string(kSchemaVersion);
+    }
     return false;
   }
   if (m.db_name != "vuln.db" || m.db_sha256.size() != 64) {

@@ -18,6 +18,16 @@ inline constexpr int kSchemaVersion = 1;
 // meta.kind of every kguard database, so another SQLite file is not taken for one.
 inline constexpr std::string_view kDbKind = "kguard-vulndb";
 
+// The reader's three lookups; each is a search of a key, never a scan
+// (tests/vuln: EXPLAIN QUERY PLAN of each).
+inline constexpr const char* kAffectedLookupSql =
+    "SELECT vuln_id,feed,scheme,status,ranges,versions,severity FROM affected"
+    " WHERE ns=? AND package=? ORDER BY vuln_id,feed";
+inline constexpr const char* kAdvisoryLookupSql =
+    "SELECT aliases,summary,severity,cvss_v3,cvss_v4,published,modified,refs,kev,epss,feed"
+    " FROM advisory WHERE id=?";
+inline constexpr const char* kAliasLookupSql = "SELECT id FROM alias WHERE alias=? ORDER BY id";
+
 std::string pack_ranges(const std::vector<AffectedRange>& ranges);
 std::string pack_strings(const std::vector<std::string>& strings);
 bool unpack_ranges(std::string_view blob, std::vector<AffectedRange>& out);

@@ -48,9 +48,10 @@ class SqliteDatabase final : public VulnDatabase {
     path_ = path;
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
-      if (error)
+      if (error) {
         *error = "no vulnerability database at " + path +
                  " (build one with `kguard db build` or bring one with `kguard db import`)";
+      }
       return false;
     }
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr) != SQLITE_OK) {
@@ -63,18 +64,14 @@ class SqliteDatabase final : public VulnDatabase {
       return false;
     }
     if (!meta("schema", schema) || schema != std::to_string(kSchemaVersion)) {
-      if (error)
+      if (error) {
         *error = path + ": database schema " + (schema.empty() ? "unknown" : schema) + ", this kguard reads schema " +
                  std::to_string(kSchemaVersion) + " (build or import it again)";
+      }
       return false;
     }
-    if (!prepare("SELECT vuln_id,feed,scheme,status,ranges,versions,severity FROM affected"
-                 " WHERE ns=? AND package=? ORDER BY vuln_id,feed",
-                 &affected_, error) ||
-        !prepare("SELECT aliases,summary,severity,cvss_v3,cvss_v4,published,modified,refs,kev,epss,feed"
-                 " FROM advisory WHERE id=?",
-                 &advisory_, error) ||
-        !prepare("SELECT id FROM alias WHERE alias=? ORDER BY id", &alias_, error))
+    if (!prepare(kAffectedLookupSql, &affected_, error) || !prepare(kAdvisoryLookupSql, &advisory_, error) ||
+        !prepare(kAliasLookupSql, &alias_, error))
       return false;
     return true;
   }
@@ -213,7 +210,7 @@ std::optional<long long> parse_max_age(std::string_view text) {
     case 'm': unit = 60; text.remove_suffix(1); break;
     case 'h': unit = 3600; text.remove_suffix(1); break;
     case 'd': unit = 86400; text.remove_suffix(1); break;
-    case 'w': unit = 7 * 86400; text.remove_suffix(1); break;
+    case 'w': unit = 7LL * 86400; text.remove_suffix(1); break;
     default: break;
   }
   long long n = 0;

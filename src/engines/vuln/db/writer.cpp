@@ -180,7 +180,7 @@ bool DbWriter::exec(const char* sql, std::string* error) {
   return false;
 }
 
-void DbWriter::fail(std::string message) {
+void DbWriter::fail(const std::string& message) {
   if (sql_error_.empty()) sql_error_ = tmp_path_ + ": " + message + ": " + sqlite3_errmsg(db_);
 }
 

@@ -73,7 +73,7 @@ class DbWriter : public FeedSink {
   DbWriter() = default;
   bool exec(const char* sql, std::string* error);
   bool write_meta(std::string* error);
-  void fail(std::string message);
+  void fail(const std::string& message);
 
   struct Statements;
   sqlite3* db_ = nullptr;

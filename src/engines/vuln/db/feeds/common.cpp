@@ -68,11 +68,12 @@ std::vector<std::string> list_files(const std::string& path, std::initializer_li
     }
     if (!it->is_regular_file(ec)) continue;
     const std::string p = it->path().string();
-    for (std::string_view e : exts)
+    for (std::string_view e : exts) {
       if (p.size() >= e.size() && p.compare(p.size() - e.size(), e.size(), e) == 0) {
         out.push_back(p);
         break;
       }
+    }
   }
   std::sort(out.begin(), out.end());  // a stable build order whatever the folder order
   return out;

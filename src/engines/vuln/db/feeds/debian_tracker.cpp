@@ -161,7 +161,8 @@ class VulnList {
   }
 
   void sources(const std::string& dir) {
-    for (const auto& [code, major] : dists_) {
+    for (const auto& dist : dists_) {
+      const std::string& code = dist.first;  // a plain name: lambdas below capture it
       const std::string cdir = dir + "/" + code;
       std::error_code ec;
       if (!std::filesystem::is_directory(cdir, ec)) continue;
@@ -346,9 +347,10 @@ class VulnList {
       sink_.affected(std::move(r));
     }
     for (Advisory& a : advisories_) {
-      if (auto it = vendor_ids.find(a.id); it != vendor_ids.end())
+      if (auto it = vendor_ids.find(a.id); it != vendor_ids.end()) {
         for (const std::string& v : it->second)
           if (v != a.id) a.aliases.push_back(v);
+      }
       sink_.advisory(std::move(a));
     }
   }
@@ -367,7 +369,7 @@ class VulnList {
 std::string vuln_list_root(const std::string& path) {
   std::error_code ec;
   for (const char* sub : {"", "/tracker", "/vuln-list-debian/tracker"}) {
-    const std::string dir = path + sub;
+    std::string dir = path + sub;
     if (std::filesystem::exists(dir + "/distributions.json", ec) || std::filesystem::is_directory(dir + "/CVE", ec))
       return dir;
   }

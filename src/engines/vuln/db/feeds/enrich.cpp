@@ -55,9 +55,10 @@ bool parse_epss_text(std::string_view name, std::string_view text,
     double v = 0;
     const auto [p, ec] = std::from_chars(score.data(), score.data() + score.size(), v);
     if (ec != std::errc{} || p != score.data() + score.size() || !std::isfinite(v) || v < 0 || v > 1) {
-      if (error)
+      if (error) {
         *error = std::string(name) + ":" + std::to_string(line_no) + ": epss: '" + std::string(score) +
                  "' is not a probability between 0 and 1";
+      }
       return false;
     }
     fn(cve, v);

@@ -94,12 +94,13 @@ bool osv_namespace(std::string_view ecosystem, std::string& ns, VersionScheme& s
       {"nuget", "nuget", VersionScheme::Semver},
   };
   if (parts.size() == 1) {
-    for (const Lang& l : kLangs)
+    for (const Lang& l : kLangs) {
       if (head == l.name) {
         ns = l.ns;
         scheme = l.scheme;
         return true;
       }
+    }
     // Rolling distributions have no release.
     if (head == "wolfi" || head == "chainguard") {
       ns = head + ":rolling";
@@ -148,12 +149,13 @@ void parse_osv_node(std::string_view name, const Node* root, std::string_view fe
   Advisory adv;
   adv.id = id;
   adv.feed = std::string(feed);
-  for (const char* key : {"aliases", "upstream"})
+  for (const char* key : {"aliases", "upstream"}) {
     for (const Node* a : items(get(root, key))) {
       std::string alias = feed::text(a);
       if (!alias.empty() && alias != id && std::find(adv.aliases.begin(), adv.aliases.end(), alias) == adv.aliases.end())
         adv.aliases.push_back(std::move(alias));
     }
+  }
   adv.summary = feed::text(get(root, "summary"));
   if (adv.summary.empty()) adv.summary = short_summary(feed::text(get(root, "details")));
   adv.published = feed::text(get(root, "published"));

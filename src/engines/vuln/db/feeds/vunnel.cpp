@@ -76,25 +76,27 @@ void nvd_record(const Node* cve, const std::string& feed, FeedSink& sink) {
   adv.id = feed::text(get(cve, "id"));
   if (adv.id.empty()) return;
   adv.feed = feed;
-  for (const Node* d : items(get(cve, "descriptions")))
+  for (const Node* d : items(get(cve, "descriptions"))) {
     if (feed::text(get(d, "lang")) == "en") {
       adv.summary = feed::text(get(d, "value"));
       if (auto nl = adv.summary.find('\n'); nl != std::string::npos) adv.summary.resize(nl);
       break;
     }
+  }
   adv.published = feed::text(get(cve, "published"));
   adv.modified = feed::text(get(cve, "lastModified"));
   const Node* metrics = get(cve, "metrics");
   // NVD's own (Primary) score first, then a CNA's.
   auto pick = [&](std::initializer_list<const char*> keys) {
     std::string primary, any;
-    for (const char* k : keys)
+    for (const char* k : keys) {
       for (const Node* m : items(get(metrics, k))) {
         const std::string vec = feed::text(get(get(m, "cvssData"), "vectorString"));
         if (vec.empty()) continue;
         if (any.empty()) any = vec;
         if (primary.empty() && feed::text(get(m, "type")) == "Primary") primary = vec;
       }
+    }
     return primary.empty() ? any : primary;
   };
   adv.cvss_v3 = pick({"cvssMetricV31", "cvssMetricV30"});
