@@ -10,81 +10,22 @@
 // Status: a fix → affected below it; open with no fix → unfixed; <no-dsa>,
 // <ignored>, <postponed>, end-of-life → wont-fix; not-affected (or fixed in
 // "0") → not-affected.
-#include <cctype>
 #include <filesystem>
 #include <map>
 #include <set>
 #include <tuple>
 
 #include "engines/vuln/db/feeds/feeds.hpp"
+#include "engines/vuln/version/version.hpp"
 
 namespace kg::vuln {
 namespace {
 
-// dpkg's order (lib/dpkg/version.c verrevcmp), for the few comparisons the
-// vuln-list derivation makes. The matcher's order is version/version.hpp's.
-int order(char c) {
-  if (std::isdigit(static_cast<unsigned char>(c))) return 0;
-  if (std::isalpha(static_cast<unsigned char>(c))) return c;
-  if (c == '~') return -1;
-  if (c != 0) return c + 256;
-  return 0;
-}
-
-int verrevcmp(std::string_view a, std::string_view b) {
-  std::size_t i = 0, j = 0;
-  while (i < a.size() || j < b.size()) {
-    int first_diff = 0;
-    while ((i < a.size() && !std::isdigit(static_cast<unsigned char>(a[i]))) ||
-           (j < b.size() && !std::isdigit(static_cast<unsigned char>(b[j])))) {
-      const int ac = i < a.size() ? order(a[i]) : 0;
-      const int bc = j < b.size() ? order(b[j]) : 0;
-      if (ac != bc) return ac - bc;
-      ++i;
-      ++j;
-    }
-    while (i < a.size() && a[i] == '0') ++i;
-    while (j < b.size() && b[j] == '0') ++j;
-    while (i < a.size() && j < b.size() && std::isdigit(static_cast<unsigned char>(a[i])) &&
-           std::isdigit(static_cast<unsigned char>(b[j]))) {
-      if (!first_diff) first_diff = a[i] - b[j];
-      ++i;
-      ++j;
-    }
-    if (i < a.size() && std::isdigit(static_cast<unsigned char>(a[i]))) return 1;
-    if (j < b.size() && std::isdigit(static_cast<unsigned char>(b[j]))) return -1;
-    if (first_diff) return first_diff;
-  }
-  return 0;
-}
-
-struct Evr {
-  long epoch = 0;
-  std::string_view upstream, revision;
-};
-
-Evr split_evr(std::string_view v) {
-  Evr e;
-  if (const auto colon = v.find(':'); colon != std::string_view::npos) {
-    e.epoch = std::strtol(std::string(v.substr(0, colon)).c_str(), nullptr, 10);
-    v.remove_prefix(colon + 1);
-  }
-  if (const auto dash = v.rfind('-'); dash != std::string_view::npos) {
-    e.upstream = v.substr(0, dash);
-    e.revision = v.substr(dash + 1);
-  } else {
-    e.upstream = v;
-  }
-  return e;
-}
-
-// Empty sorts first, as trivy-db's compareVersions has it.
+// Empty sorts first, as trivy-db's compareVersions has it; otherwise dpkg's
+// own order, the one the matcher uses.
 int dpkg_compare(std::string_view a, std::string_view b) {
   if (a.empty() || b.empty()) return a.empty() == b.empty() ? 0 : (a.empty() ? -1 : 1);
-  const Evr x = split_evr(a), y = split_evr(b);
-  if (x.epoch != y.epoch) return x.epoch < y.epoch ? -1 : 1;
-  if (const int c = verrevcmp(x.upstream, y.upstream)) return c;
-  return verrevcmp(x.revision, y.revision);
+  return compare_versions(VersionScheme::Dpkg, a, b);
 }
 
 AffectedRecord base(std::string id, std::string ns, std::string package) {
