@@ -429,8 +429,10 @@ std::optional<VexTime> parse_rfc3339(std::string_view s) {
   return VexTime{days * 86400 + *h * 3600 + *mi * 60 + *se - offset, nanos};
 }
 
-void parse_vex(const std::string& file, std::string_view text, std::vector<VexStatement>& out,
-               std::vector<InputError>& errors) {
+namespace {
+
+void parse_any(const std::optional<VexFormat>& force, const std::string& file, std::string_view text,
+               std::vector<VexStatement>& out, std::vector<InputError>& errors) {
   SourceFile src;
   src.path = file;
   src.content = std::string(text);
@@ -443,7 +445,8 @@ void parse_vex(const std::string& file, std::string_view text, std::vector<VexSt
   if (!src.errors.empty()) return;
   Reader r(file, out, errors);
   if (roots.size() != 1) {
-    r.problem(roots.empty() ? nullptr : roots[1], roots.empty() ? "empty: no VEX document" : "more than one JSON value: a VEX file holds one document");
+    r.problem(roots.empty() ? nullptr : roots[1],
+              roots.empty() ? "empty: no VEX document" : "more than one JSON value: a VEX file holds one document");
     return;
   }
   const Node* root = roots[0];
@@ -452,14 +455,26 @@ void parse_vex(const std::string& file, std::string_view text, std::vector<VexSt
     return;
   }
   const std::string_view context = str(get(root, "@context"));
-  if (context.rfind("https://openvex.dev/ns", 0) == 0) {
+  if (force ? *force == VexFormat::OpenVex : context.rfind("https://openvex.dev/ns", 0) == 0) {
     r.openvex(root);
-  } else if (str(get(root, "bomFormat")) == "CycloneDX") {
+  } else if (force || str(get(root, "bomFormat")) == "CycloneDX") {
     r.cyclonedx(root);
   } else {
     r.problem(root, "neither an OpenVEX document (@context: https://openvex.dev/ns/v0.2.0) nor a CycloneDX BOM "
                     "(bomFormat: CycloneDX)");
   }
+}
+
+}  // namespace
+
+void parse_vex(const std::string& file, std::string_view text, std::vector<VexStatement>& out,
+               std::vector<InputError>& errors) {
+  parse_any(std::nullopt, file, text, out, errors);
+}
+
+void parse_vex_as(VexFormat format, const std::string& file, std::string_view text, std::vector<VexStatement>& out,
+                  std::vector<InputError>& errors) {
+  parse_any(format, file, text, out, errors);
 }
 
 bool load_vex_file(const std::string& path, std::vector<VexStatement>& out, std::vector<InputError>& errors) {
