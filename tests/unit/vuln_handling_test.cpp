@@ -418,6 +418,22 @@ TEST(VulnVex, ImageProductAndSubcomponents) {
         e);
     EXPECT_EQ(hub.apply(hp).suppressed, 1u);
   }
+  // `fixed` for a versionless subcomponent: inside the image by digest it is
+  // that build's one version (suppressed); inside the image by name it is not.
+  for (auto [image_id, expect] : std::vector<std::pair<std::string, std::size_t>>{
+           {"sha256:1111111111111111111111111111111111111111111111111111111111111111", 1u},
+           {"pkg:oci/trivy", 0u}}) {
+    Image fixed;
+    const std::size_t a = fixed.add(PackageType::Apk, "git", "2.43.0-r0", "pkg:apk/alpine/git@2.43.0-r0");
+    fixed.match("CVE-2024-32002", a);
+    std::vector<InputError> e;
+    HandlingPolicy fp = vex_text_policy(
+        openvex_one("CVE-2024-32002",
+                    R"({"@id": ")" + image_id + R"(", "subcomponents": [{"@id": "pkg:apk/alpine/git"}]})", "fixed"),
+        e);
+    ASSERT_TRUE(e.empty()) << joined(e);
+    EXPECT_EQ(fixed.apply(fp).suppressed, expect) << image_id;
+  }
   // A digest of another image matches nothing.
   Image img4;
   const std::size_t a4 = img4.add(PackageType::Apk, "git", "2.43.0-r0", "pkg:apk/alpine/git@2.43.0-r0");

@@ -99,11 +99,11 @@ class Reader {
     if (auto id = text(n, "@id", where)) add_id(c, *id);
     for (const MapEntry& e : entries(get(n, "identifiers")))
       if (e.value->is_scalar()) add_id(c, e.value->text());
-    for (const MapEntry& e : entries(get(n, "hashes")))
-      if (e.key->text() == "sha-256" && e.value->is_scalar()) {
-        std::string d = digest_id(e.value->text());
-        if (!d.empty()) c.ids.push_back(d);
-      }
+    for (const MapEntry& e : entries(get(n, "hashes"))) {
+      if (e.key->text() != "sha-256" || !e.value->is_scalar()) continue;
+      std::string d = digest_id(e.value->text());
+      if (!d.empty()) c.ids.push_back(d);
+    }
     if (c.ids.empty()) {
       problem(n, where + ": names nothing kguard can match (an @id, identifiers.purl or hashes.sha-256)");
       ok = false;
@@ -419,14 +419,14 @@ std::optional<VexTime> parse_rfc3339(std::string_view s) {
   } else if (p < s.size() && (s[p] == '+' || s[p] == '-')) {
     auto oh = digits(p + 1, 2), om = digits(p + 4, 2);
     if (!oh || !om || p + 3 >= s.size() || s[p + 3] != ':' || *oh > 23 || *om > 59) return std::nullopt;
-    offset = (*oh * 3600 + *om * 60) * (s[p] == '-' ? -1 : 1);
+    offset = (std::int64_t{*oh} * 3600 + std::int64_t{*om} * 60) * (s[p] == '-' ? -1 : 1);
     p += 6;
   } else {
     return std::nullopt;
   }
   if (p != s.size()) return std::nullopt;
   const std::int64_t days = days_from_civil(*y, static_cast<unsigned>(*mo), static_cast<unsigned>(*d));
-  return VexTime{days * 86400 + *h * 3600 + *mi * 60 + *se - offset, nanos};
+  return VexTime{days * 86400 + std::int64_t{*h} * 3600 + std::int64_t{*mi} * 60 + *se - offset, nanos};
 }
 
 namespace {
