@@ -252,6 +252,20 @@ TEST(VulnVex, EveryOpenVexJustificationSuppressesAndIsShown) {
   }
 }
 
+TEST(VulnVex, ReasonIsTheImpactStatementElseTheStatusNotes) {
+  Image img;
+  const std::size_t pkg = img.add(PackageType::Apk, "busybox", "1.36.1-r15", "pkg:apk/alpine/busybox@1.36.1-r15");
+  img.match("CVE-2023-42366", pkg);
+  std::vector<InputError> errors;
+  HandlingPolicy p = vex_text_policy(
+      openvex_one("CVE-2023-42366", R"({"@id": "pkg:apk/alpine/busybox"})", "not_affected",
+                  R"x(, "justification": "component_not_present", "status_notes": "awk applet not built (SEC-9)")x"),
+      errors);
+  ASSERT_TRUE(errors.empty()) << joined(errors);
+  EXPECT_EQ(img.apply(p).suppressed, 1u);
+  EXPECT_EQ(img.vulns.matches[0].suppress_reason, "awk applet not built (SEC-9)");
+}
+
 TEST(VulnVex, StatusesThatNeverSuppress) {
   for (std::string status : {"affected", "under_investigation"}) {
     Image img;

@@ -169,6 +169,7 @@ class Reader {
       }
       st.justification = text(s, "justification", where).value_or("");
       st.detail = text(s, "impact_statement", where).value_or("");
+      if (st.detail.empty()) st.detail = text(s, "status_notes", where).value_or("");  // how the status was decided
       st.action = text(s, "action_statement", where).value_or("");
       if (!st.justification.empty() && !in(kOpenVexJustifications, st.justification)) {
         problem(get(s, "justification"), where + ".justification: '" + st.justification +

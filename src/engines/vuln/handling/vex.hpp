@@ -66,7 +66,7 @@ struct VexStatement {
   VexStatus status = VexStatus::UnderInvestigation;
   std::string status_text;    // as written: not_affected, false_positive, resolved, …
   std::string justification;  // as written (a label of the format's catalog)
-  std::string detail;         // impact_statement (OpenVEX), analysis.detail (CycloneDX)
+  std::string detail;         // impact_statement, else status_notes (OpenVEX); analysis.detail (CycloneDX)
   std::string action;         // action_statement (OpenVEX), analysis.response (CycloneDX)
   std::optional<VexTime> time;  // the statement's, else the document's
   std::size_t order = 0;        // position among every statement loaded: later wins a tie
