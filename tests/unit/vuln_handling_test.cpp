@@ -740,7 +740,10 @@ TEST(VulnIgnoreConfig, ReadsEveryKey) {
   EXPECT_EQ(v.ignores[0].until, "2027-01-31");
   EXPECT_EQ(v.ignores[0].origin, cfg.path.string() + ":6");
   EXPECT_EQ(v.ignores[1].field, "vulnerabilities.ignore[1]");
-  HandlingPolicy p = load_handling(&v, {}, errors);
+  HandlingPolicy p = load_handling(&*c, {vex_path("openvex-spring-log4j.json")}, errors);
+  ASSERT_TRUE(errors.empty()) << joined(errors);
+  EXPECT_EQ(p.ignores.size(), 2u);
+  EXPECT_EQ(p.statements.size(), 1u);
   EXPECT_TRUE(p.ignore_unfixed);
   EXPECT_EQ(p.ignore_unfixed_origin, cfg.path.string() + ":2 (ignoreUnfixed)");
   EXPECT_EQ(p.fail_on, Severity::High);

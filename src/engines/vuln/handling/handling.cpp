@@ -204,8 +204,8 @@ bool ignore_matches(const VulnIgnore& ig, const VulnMatch& m, const std::vector<
 
 }  // namespace
 
-HandlingPolicy load_handling(const VulnConfig* config, const std::vector<std::string>& vex_paths,
-                             std::vector<InputError>& errors) {
+HandlingPolicy load_handling_section(const VulnConfig* config, const std::vector<std::string>& vex_paths,
+                                     std::vector<InputError>& errors) {
   HandlingPolicy p;
   if (config) {
     p.ignores = config->ignores;
@@ -224,6 +224,11 @@ HandlingPolicy load_handling(const VulnConfig* config, const std::vector<std::st
   }
   for (std::size_t i = 0; i < p.statements.size(); ++i) p.statements[i].order = i;
   return p;
+}
+
+HandlingPolicy load_handling(const Config* config, const std::vector<std::string>& vex_paths,
+                             std::vector<InputError>& errors) {
+  return load_handling_section(config ? &config->vulnerabilities : nullptr, vex_paths, errors);
 }
 
 std::vector<InputError> expired_ignores(const HandlingPolicy& policy, std::string_view today) {

@@ -6,7 +6,7 @@
 //
 // Use (kguard image, scan --images, admit):
 //   std::vector<InputError> errors;
-//   HandlingPolicy policy = load_handling(config ? &config->vulnerabilities : nullptr, vex_paths, errors);
+//   HandlingPolicy policy = load_handling(config ? &*config : nullptr, vex_paths, errors);  // config: std::optional<Config>
 //   if (!errors.empty()) → report them, exit 2 (a bad --vex file or statement)
 //   if (flag --ignore-unfixed) { policy.ignore_unfixed = true; policy.ignore_unfixed_origin = "--ignore-unfixed"; }
 //   for (InputError& w : expired_ignores(policy, utc_today())) result.warnings.push_back(w);   // once per run
@@ -18,6 +18,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.hpp"
 #include "config/vuln_config.hpp"
 #include "core/document.hpp"
 #include "engines/vuln/handling/vex.hpp"
@@ -45,8 +46,12 @@ struct HandlingPolicy {
 // The config's vulnerabilities section (null: none) plus the VEX files, in
 // order. Problems (unreadable file, bad JSON, a bad statement) are appended to
 // `errors` with file, line and field; the statements that are sound are kept.
-HandlingPolicy load_handling(const VulnConfig* config, const std::vector<std::string>& vex_paths,
+// `config` null: no config file (--no-config).
+HandlingPolicy load_handling(const Config* config, const std::vector<std::string>& vex_paths,
                              std::vector<InputError>& errors);
+// The same from the config's vulnerabilities section alone.
+HandlingPolicy load_handling_section(const VulnConfig* section, const std::vector<std::string>& vex_paths,
+                                     std::vector<InputError>& errors);
 
 struct HandlingReport {
   std::size_t suppressed = 0;          // matches this call suppressed
