@@ -131,17 +131,42 @@ bool in_inventory(std::string_view id, const std::vector<Purl>& all) {
 // version, any build), or pinned to exactly what is installed.
 enum class Reach : std::uint8_t { None, Loose, Pinned };
 
-Reach reach(const VexStatement& s, const std::vector<Purl>& pkg, const ImageIds& img, const std::vector<Purl>& all) {
+// Whether each product of a statement is installed in the image, asked only
+// of products with subcomponents and worked out once per statement per image
+// (a product against every package), not once per match.
+class InsideMemo {
+ public:
+  InsideMemo(const std::vector<VexStatement>& statements, const std::vector<Purl>& all)
+      : statements_(statements), all_(all), memo_(statements.size()) {}
+  bool inside(std::size_t statement, std::size_t product) {
+    std::vector<signed char>& m = memo_[statement];
+    if (m.empty()) m.assign(statements_[statement].products.size(), -1);
+    if (m[product] < 0) {
+      const auto& ids = statements_[statement].products[product].component.ids;
+      m[product] = std::any_of(ids.begin(), ids.end(), [&](const std::string& id) { return in_inventory(id, all_); })
+                       ? 1
+                       : 0;
+    }
+    return m[product] == 1;
+  }
+
+ private:
+  const std::vector<VexStatement>& statements_;
+  const std::vector<Purl>& all_;
+  std::vector<std::vector<signed char>> memo_;
+};
+
+Reach reach(const VexStatement& s, std::size_t index, const std::vector<Purl>& pkg, const ImageIds& img,
+            InsideMemo& memo) {
   Reach best = Reach::None;
   auto take = [&](Reach r) { best = std::max(best, r); };
-  for (const VexProduct& prod : s.products) {
+  for (std::size_t pi = 0; pi < s.products.size(); ++pi) {
+    const VexProduct& prod = s.products[pi];
     ImageHit ih = ImageHit::None;
     PackageHit ph = PackageHit::None;
-    bool product_inside = false;
     for (const std::string& id : prod.component.ids) {
       ih = std::max(ih, image_hit(id, img));
       ph = std::max(ph, package_hit(id, pkg, prod.versions));
-      product_inside = product_inside || in_inventory(id, all);
     }
     if (prod.subcomponents.empty()) {
       // The product itself: the whole image (every instance of the
@@ -152,7 +177,7 @@ Reach reach(const VexStatement& s, const std::vector<Purl>& pkg, const ImageIds&
     }
     // Subcomponents: the statement is about them inside the product (the
     // image, or a package of it), not about the product's own code.
-    if (ih == ImageHit::None && !product_inside) continue;
+    if (ih == ImageHit::None && !memo.inside(index, pi)) continue;
     PackageHit sub = PackageHit::None;
     for (const VexComponent& sc : prod.subcomponents)
       for (const std::string& id : sc.ids) sub = std::max(sub, package_hit(id, pkg, {}));
@@ -258,6 +283,7 @@ HandlingReport apply_handling(ImageVulnerabilities& vulns, const ImageInventory&
     by_id[upper(s.vulnerability)].push_back(i);
     for (const std::string& a : s.aliases) by_id[upper(a)].push_back(i);
   }
+  InsideMemo inside(policy.statements, all);
   std::vector<bool> used(policy.statements.size(), false);
   std::vector<bool> expired_warned(policy.ignores.size(), false);
 
@@ -318,7 +344,7 @@ HandlingReport apply_handling(ImageVulnerabilities& vulns, const ImageInventory&
     Reach latest_reach = Reach::None;
     for (std::size_t i : candidates) {
       const VexStatement& s = policy.statements[i];
-      const Reach r = reach(s, purls, img, all);
+      const Reach r = reach(s, i, purls, img, inside);
       if (r == Reach::None) continue;
       used[i] = true;
       const VexTime t = s.time.value_or(VexTime{});
