@@ -494,33 +494,39 @@ void run_gate(const std::vector<VulnPolicy>& policies, ImageVerdictSource* sourc
         check.cache = v.cache_hit ? "hit" : "scan";
         const ImageJudgement j = judge_image(*p, *v.vulns, today);
         std::copy(std::begin(j.counts), std::end(j.counts), std::begin(check.counts));
+        // One line per vulnerability: its worst package (a source package's binaries share an id).
+        std::vector<const VulnMatch*> distinct;
         for (const VulnMatch* m : j.violations)
+          if (std::none_of(distinct.begin(), distinct.end(), [&](const VulnMatch* d) { return d->id == m->id; }))
+            distinct.push_back(m);
+        for (const VulnMatch* m : distinct)
           if (check.violations.size() < 10) check.violations.push_back(m->id);
         for (const auto& ig : j.ignored) {
+          if (std::find(check.ignored.begin(), check.ignored.end(), ig.match->id) != check.ignored.end()) continue;
           check.ignored.push_back(ig.match->id);
           out.warnings.push_back("[" + p->name + "] " + image + ": " + ig.match->id + " (" +
                                  std::string(kg::to_string(ig.match->severity)) + ", " + ig.match->package_name +
                                  ") ignored: " + ig.by->reason);
         }
-        if (j.violations.empty()) {
+        if (distinct.empty()) {
           check.outcome = "pass";
           break;
         }
         check.outcome = "violation";
         std::string worst;
         constexpr std::size_t kShown = 3;
-        for (std::size_t i = 0; i < j.violations.size() && i < kShown; ++i)
-          worst += (i ? ", " : "") + describe_match(*j.violations[i]);
-        if (j.violations.size() > kShown) worst += " and " + std::to_string(j.violations.size() - kShown) + " more";
-        const std::string n = std::to_string(j.violations.size());
+        for (std::size_t i = 0; i < distinct.size() && i < kShown; ++i)
+          worst += (i ? ", " : "") + describe_match(*distinct[i]);
+        if (distinct.size() > kShown) worst += " and " + std::to_string(distinct.size() - kShown) + " more";
+        const std::string n = std::to_string(distinct.size());
         const std::string what = "image " + named + " has " + n + " vulnerabilit" +
-                                 (j.violations.size() == 1 ? "y" : "ies") + " over " + where + " (" + p->threshold() +
+                                 (distinct.size() == 1 ? "y" : "ies") + " over " + where + " (" + p->threshold() +
                                  "): " + worst;
         if (p->mode == GateMode::Enforce) {
           out.denials.push_back(what);
         } else if (p->mode == GateMode::Warn) {
           out.warnings.push_back("[" + p->name + "] " + image + " would be denied: " +
-                                 n + " over " + p->threshold() + ", worst " + describe_match(*j.violations.front()));
+                                 n + " over " + p->threshold() + ", worst " + describe_match(*distinct.front()));
         } else {
           out.audit.push_back(what);
         }

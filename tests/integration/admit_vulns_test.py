@@ -1,0 +1,292 @@
+#!/usr/bin/env python3
+"""kguard admit's vulnerability gate through the real binary, over real TLS,
+against the loopback TLS registry with htpasswd auth (tests/images/
+registry_fixture.py, the ctest fixture image_registry) holding the real Debian
+12 test image (tests/images/build_images.sh) and, pushed here with skopeo, the
+Alpine image of tests/images/build_app_images.sh as the clean one.
+
+The database is built with `kguard db build` from OSV JSON records in the
+real schema, written here, naming source packages and versions the Debian
+image truly contains (openssl 3.0.22-1~deb12u2, gzip 1.12-1, grep 3.8-5):
+openssl is affected (critical), gzip is affected (high), grep's record is
+fixed below the installed version (not affected).
+
+Asserted: a vulnerable image denied with the image, its digest, the worst
+vulnerabilities (ids, severity, fixed version) and the policy; a clean image
+admitted; an ignored vulnerability admitted with a warning; warn mode; tags
+resolved to the digest the registry says, pinned digests used as they are,
+the second request answered from the cache; on-miss deny then the background
+scan answering the retry; a registry error and a budget overrun failing closed
+in an enforced namespace and open elsewhere; audit log records and metrics.
+
+usage: admit_vulns_test.py KGUARD REGISTRY_STATE_DIR APP_IMAGES_SCRIPT CORPORA
+"""
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from admit_support import Webhook, review_for  # noqa: E402
+
+KGUARD, STATE_DIR, APP_IMAGES, CORPORA = sys.argv[1:5]
+del sys.argv[1:5]
+with open(os.path.join(STATE_DIR, "state.json")) as _f:
+    STATE = json.load(_f)
+HOST = STATE["host"]
+CREDS = f"{STATE['user']}:{STATE['password']}"
+VULNERABLE = f"{HOST}/example/test:1.0"
+VULNERABLE_DIGEST = STATE["skopeo_digest"]["1.0"]
+ZSTD = f"{HOST}/example/test:zstd"  # same packages, another manifest: a digest never scanned before
+CLEAN = f"{HOST}/example/clean:3.11"
+
+OPENSSL = "CVE-2026-40001"
+GZIP = "CVE-2026-40002"
+GREP = "CVE-2026-40003"
+
+
+def osv(vid, package, fixed, severity, summary):
+    """One OSV record as osv.dev serves Debian's: source package, ECOSYSTEM range."""
+    return {
+        "schema_version": "1.6.0",
+        "id": vid,
+        "modified": "2026-11-20T00:00:00Z",
+        "published": "2026-11-18T00:00:00Z",
+        "summary": summary,
+        "details": summary + ".",
+        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+                      if severity == "CRITICAL" else "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
+        "affected": [{
+            "package": {"ecosystem": "Debian:12", "name": package, "purl": f"pkg:deb/debian/{package}?arch=source"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}],
+            "database_specific": {"severity": severity},
+        }],
+        "database_specific": {"severity": severity},
+        "references": [{"type": "ADVISORY", "url": f"https://security-tracker.debian.org/tracker/{vid}"}],
+    }
+
+
+def build_db(directory):
+    feed = os.path.join(directory, "osv")
+    os.makedirs(feed)
+    records = [osv(OPENSSL, "openssl", "3.0.23-1~deb12u1", "CRITICAL", "openssl: buffer overread in X.509 name checks"),
+               osv(GZIP, "gzip", "1.12-1+deb12u1", "HIGH", "gzip: crash on a crafted archive"),
+               osv(GREP, "grep", "3.8-1", "HIGH", "grep: fixed long before the installed 3.8-5")]
+    for r in records:
+        with open(os.path.join(feed, r["id"] + ".json"), "w") as f:
+            json.dump(r, f, indent=1)
+    db = os.path.join(directory, "vuln.db")
+    p = subprocess.run([KGUARD, "db", "build", "--db", db, "--osv", feed], capture_output=True, text=True)
+    assert p.returncode == 0, f"kguard db build failed ({p.returncode}): {p.stderr}"
+    return db
+
+
+CONFIG = f"""
+admission:
+  vulnerabilities:
+    - name: soft
+      namespaces: [soft]
+      mode: warn
+      fail-on: high
+    - name: accepted
+      namespaces: [accepted]
+      fail-on: critical
+      ignores:
+        - id: {OPENSSL}
+          reason: "X.509 name checks are not reachable from this service (SEC-1234)"
+          expires: 2099-12-31
+    - name: no-miss
+      namespaces: [nomiss]
+      fail-on: high
+      on-miss: deny
+    - name: registry
+      registries: ["{HOST}/*"]
+      namespaceSelector: {{matchLabels: {{tier: prod}}}}
+      namespaces: [strict]
+      fail-on: high
+      budget: 60s
+  namespaces:
+    labelled: {tier: prod}
+"""
+
+HURRY = f"""
+admission:
+  vulnerabilities:
+    - name: hurry
+      registries: ["{HOST}/*"]
+      fail-on: high
+      budget: 1ms
+"""
+
+
+def pod(image, ns, name="p"):
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns},
+            "spec": {"containers": [{"name": "app", "image": image}]}}
+
+
+def metric(text, name, labels=""):
+    m = re.search(r"^" + re.escape(name + labels) + r" (\S+)$", text, re.M)
+    return float(m.group(1)) if m else 0.0
+
+
+class AdmitVulnsTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.work = tempfile.mkdtemp(prefix="kguard-admit-vulns-")
+        # The clean image: the Alpine image built from packages (no record names its packages).
+        apps = subprocess.run([APP_IMAGES, CORPORA], check=True, capture_output=True, text=True).stdout.strip()
+        subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--dest-creds", CREDS,
+                        f"oci:{apps}/oci:alpine", f"docker://{CLEAN}"], check=True)
+        cls.docker_config = os.path.join(cls.work, "docker")
+        os.makedirs(cls.docker_config)
+        with open(os.path.join(cls.docker_config, "config.json"), "w") as f:
+            json.dump({"auths": {HOST: {"auth": base64.b64encode(CREDS.encode()).decode()}}}, f)
+        cls.db = build_db(cls.work)
+        cls.registry_args = ["--registry-ca", STATE["ca"], "--docker-config", cls.docker_config, "--vuln-db", cls.db]
+        cls.hook = Webhook(KGUARD, os.path.join(cls.work, "hook"), CONFIG,
+                           extra_args=[*cls.registry_args, "--tag-ttl", "60s", "--scan-workers", "2"])
+
+    @classmethod
+    def tearDownClass(cls):
+        code = cls.hook.stop()
+        shutil.rmtree(cls.work, ignore_errors=True)
+        assert code == 0, f"kguard admit exited {code}"
+
+    def review(self, image, ns, hook=None, timeout="30s"):
+        return (hook or self.hook).review(review_for(pod(image, ns)), timeout=timeout)
+
+    def test_1_vulnerable_denied_clean_admitted(self):
+        r = self.review(VULNERABLE, "strict")
+        self.assertFalse(r["allowed"], r)
+        msg = r["status"]["message"]
+        # The image, the digest it resolved to, the worst vulnerabilities and the policy.
+        self.assertIn(f"image {VULNERABLE} ({VULNERABLE_DIGEST})", msg)
+        self.assertIn('vulnerability policy "registry" (fail-on: high)', msg)
+        self.assertIn(f"{OPENSSL} (critical", msg)
+        self.assertIn("fixed in 3.0.23-1~deb12u1", msg)
+        self.assertIn(f"{GZIP} (high", msg)
+        self.assertIn("fixed in 1.12-1+deb12u1", msg)
+        self.assertLess(msg.index(OPENSSL), msg.index(GZIP), "worst first")
+        self.assertNotIn(GREP, msg, "grep's record is fixed below the installed version")
+        self.assertEqual(r["status"]["code"], 403)
+        r = self.review(CLEAN, "strict")
+        self.assertTrue(r["allowed"], r)
+        self.assertNotIn("warnings", r)
+        # The second ask of the same tag: the tag's digest and the scan result from the caches.
+        m0 = self.hook.metrics()
+        r = self.review(VULNERABLE, "strict")
+        self.assertFalse(r["allowed"])
+        m1 = self.hook.metrics()
+        self.assertEqual(metric(m1, "kguard_admission_image_cache_total", '{result="hit"}') -
+                         metric(m0, "kguard_admission_image_cache_total", '{result="hit"}'), 1)
+        self.assertEqual(metric(m1, "kguard_admission_image_resolutions_total", '{source="cached-tag"}') -
+                         metric(m0, "kguard_admission_image_resolutions_total", '{source="cached-tag"}'), 1)
+        self.assertEqual(metric(m1, "kguard_admission_image_scans_total", '{result="ok"}'),
+                         metric(m0, "kguard_admission_image_scans_total", '{result="ok"}'), "no second scan")
+
+    def test_2_pinned_digest_and_namespace_selector(self):
+        # A pinned digest skips resolution and is answered from the cache.
+        m0 = self.hook.metrics()
+        r = self.review(f"{HOST}/example/test@{VULNERABLE_DIGEST}", "strict")
+        self.assertFalse(r["allowed"])
+        self.assertIn(OPENSSL, r["status"]["message"])
+        m1 = self.hook.metrics()
+        self.assertEqual(metric(m1, "kguard_admission_image_resolutions_total", '{source="pinned"}') -
+                         metric(m0, "kguard_admission_image_resolutions_total", '{source="pinned"}'), 1)
+        # The namespace selector (labels from the config here; from the API server's watch in e2e).
+        r = self.review(VULNERABLE, "labelled")
+        self.assertFalse(r["allowed"])
+        self.assertIn('"registry"', r["status"]["message"])
+        # A namespace no policy names: not judged.
+        r = self.review(VULNERABLE, "elsewhere")
+        self.assertTrue(r["allowed"])
+        self.assertNotIn("image-vulnerabilities", json.dumps(r))
+
+    def test_3_ignored_admitted_with_warning(self):
+        r = self.review(VULNERABLE, "accepted")
+        self.assertTrue(r["allowed"], r)
+        warnings = r.get("warnings", [])
+        self.assertTrue(any(OPENSSL in w and "ignored: X.509" in w for w in warnings), warnings)
+        self.assertFalse(any(GZIP in w for w in warnings), "under fail-on: critical gzip is no concern")
+        self.assertEqual(r["auditAnnotations"]["decision"], "warn")
+
+    def test_4_warn_mode(self):
+        r = self.review(VULNERABLE, "soft")
+        self.assertTrue(r["allowed"], r)
+        self.assertTrue(any("would be denied" in w and OPENSSL in w for w in r.get("warnings", [])), r)
+
+    def test_5_on_miss_deny_then_background_scan(self):
+        r = self.review(ZSTD, "nomiss")
+        self.assertFalse(r["allowed"], r)
+        self.assertIn("has not been scanned yet", r["status"]["message"])
+        self.assertIn("on-miss: deny", r["status"]["message"])
+        end = time.time() + 120
+        while time.time() < end:
+            r = self.review(ZSTD, "nomiss")
+            if "not been scanned" not in r["status"]["message"]:
+                break
+            time.sleep(0.5)
+        self.assertIn(OPENSSL, r["status"]["message"], "the retry is judged from the background scan")
+
+    def test_6_registry_error_fails_closed(self):
+        missing = f"{HOST}/example/missing:1"
+        r = self.review(missing, "strict")
+        self.assertFalse(r["allowed"], r)
+        msg = r["status"]["message"]
+        self.assertIn(f"image {missing} cannot be judged", msg)
+        self.assertIn("HTTP 404", msg)
+        self.assertIn('"registry" fails closed', msg)
+        r = self.review(missing, "soft")  # warn mode: admitted, told why
+        self.assertTrue(r["allowed"])
+        self.assertTrue(any("cannot be judged" in w for w in r.get("warnings", [])), r)
+        # A local path is never read on a Pod's behalf.
+        r = self.review("oci:/etc", "soft")
+        self.assertTrue(any("not a registry reference" in w for w in r.get("warnings", [])), r)
+
+    def test_7_budget_overrun_fails_closed_then_cache(self):
+        hook = Webhook(KGUARD, os.path.join(self.work, "hurry"), HURRY, extra_args=self.registry_args)
+        try:
+            r = self.review(VULNERABLE, "any", hook=hook)
+            self.assertFalse(r["allowed"], r)
+            self.assertIn("not scanned within 1 ms", r["status"]["message"])
+            self.assertIn("fails closed", r["status"]["message"])
+            end = time.time() + 120
+            while time.time() < end and metric(hook.metrics(), "kguard_admission_image_scans_total", '{result="ok"}') < 1:
+                time.sleep(0.2)
+            # The tag's resolution and the scan went on: answered from the caches now.
+            r = self.review(VULNERABLE, "any", hook=hook)
+            self.assertIn(OPENSSL, r["status"]["message"], r)
+            recs = hook.audit_records()
+            self.assertEqual([x["images"][0]["outcome"] for x in recs], ["timeout", "violation"])
+            self.assertEqual(recs[1]["images"][0]["cache"], "hit")
+        finally:
+            self.assertEqual(hook.stop(), 0)
+
+    def test_8_audit_log_and_metrics(self):
+        self.review(VULNERABLE, "strict")
+        recs = [r for r in self.hook.audit_records() if r.get("images")]
+        deny = [r for r in recs if r["verdict"] == "deny" and r["images"][0]["outcome"] == "violation"]
+        self.assertTrue(deny)
+        img = deny[-1]["images"][0]
+        self.assertEqual(img["image"], VULNERABLE)
+        self.assertEqual(img["digest"], VULNERABLE_DIGEST)
+        self.assertEqual(img["policy"], "registry")
+        self.assertEqual(img["mode"], "enforce")
+        self.assertGreaterEqual(img["counts"]["critical"], 1)
+        self.assertGreaterEqual(img["counts"]["high"], 1)
+        self.assertEqual(img["violations"][:2], [OPENSSL, GZIP])
+        warned = [r for r in recs if r["object"]["namespace"] == "accepted"]
+        self.assertTrue(warned and warned[-1]["images"][0]["ignored"] == [OPENSSL], warned)
+        m = self.hook.metrics()
+        self.assertGreaterEqual(metric(m, "kguard_admission_image_checks_total", '{policy="registry",outcome="violation"}'), 1)
+        self.assertGreaterEqual(metric(m, "kguard_admission_image_scan_seconds_count"), 2)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
