@@ -11,5 +11,6 @@ int rules_command(const std::vector<std::string>& args);
 int snapshot_command(const std::vector<std::string>& args);
 int admit_command(const std::vector<std::string>& args);
 int image_command(const std::vector<std::string>& args);
+int db_command(const std::vector<std::string>& args);
 
 }  // namespace kg::cli

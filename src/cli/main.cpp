@@ -18,6 +18,7 @@ Usage:
                                     run the validating admission webhook
   kguard image [options] REF        read a container image (OCI layout or archive,
                                     docker save, registry, root filesystem)
+  kguard db build|status|export|import   the offline vulnerability database
   kguard rules list [-o json]       list the rule catalog (on/off by default)
   kguard rules show ID [-o json]    show one rule with every field
   kguard rules templates [-o json]  the check templates and their parameters
@@ -39,7 +40,7 @@ int main(int argc, char** argv) {
   // `kguard help scan` is `kguard scan --help`.
   if (args[0] == "help") {
     if (args.size() > 2 || args[1] == "help") {
-      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image or rules\n";
+      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db or rules\n";
       return 2;
     }
     args = {args[1], "--help"};
@@ -52,6 +53,7 @@ int main(int argc, char** argv) {
     if (cmd == "snapshot") return kg::cli::snapshot_command(args);
     if (cmd == "admit") return kg::cli::admit_command(args);
     if (cmd == "image") return kg::cli::image_command(args);
+    if (cmd == "db") return kg::cli::db_command(args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
         std::cout << "Usage: kguard version\n\nPrints the version.\n";
