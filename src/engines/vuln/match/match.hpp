@@ -47,12 +47,6 @@ OsContext os_context(const OsInfo& os, std::string_view apk_tools_version = {});
 // The same, with apk-tools looked up among the inventory's packages.
 OsContext os_context(const ImageInventory& inv);
 
-// Debian codename → major version ("bookworm" → "12"); "" when unknown.
-std::string debian_version_of_codename(std::string_view codename);
-
-// PEP 503 normalised name: lower case, each run of '-', '_', '.' as one '-'.
-std::string pep503_name(std::string_view name);
-
 // One lookup: the key in the database and the version placed in its ranges.
 struct PackageQuery {
   std::string ns;       // "debian:12", "npm", …
