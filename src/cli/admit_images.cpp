@@ -144,7 +144,11 @@ void RegistryImageSource::prefetch(const std::string& image) {
 
 RegistryImageSource::Resolved RegistryImageSource::resolve_and_start(const std::string& image) {
   Resolved r = resolve_now(image);
-  if (r.error.empty()) start_scan(r.digest, r.scan_ref, true);
+  if (r.error.empty()) {
+    // Remembered here, not by a waiter: a request that gave up still leaves the digest for the next.
+    if (!r.pinned) tags_.put(image, r.digest);
+    start_scan(r.digest, r.scan_ref, true);
+  }
   return r;
 }
 
@@ -198,7 +202,6 @@ admit::ImageVerdict RegistryImageSource::verdict(const std::string& image, admit
     if (!r.error.empty()) ++resolve_errors_;
     else if (r.pinned) ++resolved_pinned_;
     else if (started) ++resolved_registry_;
-    if (r.error.empty() && !r.pinned && started) tags_.put(image, r.digest);
   }
   if (!r.error.empty()) {
     v.status = Status::Error;

@@ -112,7 +112,7 @@ admission:
       fail-on: high
       budget: 60s
   namespaces:
-    labelled: {tier: prod}
+    labelled: {{tier: prod}}
 """
 
 HURRY = f"""
@@ -148,7 +148,8 @@ class AdmitVulnsTest(unittest.TestCase):
         with open(os.path.join(cls.docker_config, "config.json"), "w") as f:
             json.dump({"auths": {HOST: {"auth": base64.b64encode(CREDS.encode()).decode()}}}, f)
         cls.db = build_db(cls.work)
-        cls.registry_args = ["--registry-ca", STATE["ca"], "--docker-config", cls.docker_config, "--vuln-db", cls.db]
+        cls.registry_args = ["--registry-ca", STATE["ca"], "--docker-config",
+                             os.path.join(cls.docker_config, "config.json"), "--vuln-db", cls.db]
         cls.hook = Webhook(KGUARD, os.path.join(cls.work, "hook"), CONFIG,
                            extra_args=[*cls.registry_args, "--tag-ttl", "60s", "--scan-workers", "2"])
 
