@@ -60,6 +60,8 @@ RegistryImageSource::Resolved RegistryImageSource::resolve_now(const std::string
       // GET the manifest (an index resolves to the --platform image): its digest is what runs.
       auto src = image::open_image(ref, settings_.read);
       r.digest = src->manifest_digest;
+      std::lock_guard lock(metrics_mu_);
+      ++resolved_registry_;
     } catch (const image::ImageError& e) {
       r.error = e.what();
       return r;
@@ -201,7 +203,6 @@ admit::ImageVerdict RegistryImageSource::verdict(const std::string& image, admit
     std::lock_guard lock(metrics_mu_);
     if (!r.error.empty()) ++resolve_errors_;
     else if (r.pinned) ++resolved_pinned_;
-    else if (started) ++resolved_registry_;
   }
   if (!r.error.empty()) {
     v.status = Status::Error;
@@ -263,7 +264,7 @@ void RegistryImageSource::render_metrics(std::string& out) const {
     for (const auto& [value, n] : rows)
       out += std::string(name) + "{" + label + "=\"" + value + "\"} " + std::to_string(n) + "\n";
   };
-  counter("kguard_admission_image_cache_total", "Image scan results asked of the digest-keyed cache.",
+  counter("kguard_admission_image_cache_total", "Scan results asked of the digest-keyed cache: hit, miss, joined (a miss that waited on a scan already running).",
           {{"hit", hits_}, {"miss", misses_}, {"joined", joined_}}, "result");
   counter("kguard_admission_image_resolutions_total", "Image references resolved to a digest, by how.",
           {{"registry", resolved_registry_}, {"cached-tag", resolved_cached_}, {"pinned", resolved_pinned_},

@@ -828,7 +828,9 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
       add_warnings(warnings, warn_profile, f);
     }
     if (!s.warn_rules.empty()) annotations.emplace_back("warn-violations", join(s.warn_rules, ","));
-    for (std::string& w : gate.warnings) warnings.push_back(truncate_utf8(std::move(w), kMaxWarning));
+    // An ignore's reason is the point of its warning: the API server's own
+    // per-item cut (256 runes, when the warnings pass 4 KiB) instead of 120.
+    for (std::string& w : gate.warnings) warnings.push_back(truncate_utf8(std::move(w), 256));
   }
 
   std::set<std::string> hit(s.enforce_rules.begin(), s.enforce_rules.end());
