@@ -6,10 +6,9 @@ registry_fixture.py, the ctest fixture image_registry) holding the real Debian
 Alpine image of tests/images/build_app_images.sh as the clean one.
 
 The database is built with `kguard db build` from OSV JSON records in the
-real schema, written here, naming source packages and versions the Debian
-image truly contains (openssl 3.0.22-1~deb12u2, gzip 1.12-1, grep 3.8-5):
-openssl is affected (critical), gzip is affected (high), grep's record is
-fixed below the installed version (not affected).
+real schema (tests/integration/vuln_feed.py) naming source packages and
+versions the Debian image truly contains: openssl is affected (critical),
+gzip is affected (high), grep's record is fixed below the installed version.
 
 Asserted: a vulnerable image denied with the image, its digest, the worst
 vulnerabilities (ids, severity, fixed version) and the policy; a clean image
@@ -21,7 +20,6 @@ in an enforced namespace and open elsewhere; audit log records and metrics.
 
 usage: admit_vulns_test.py KGUARD REGISTRY_STATE_DIR APP_IMAGES_SCRIPT CORPORA
 """
-import base64
 import json
 import os
 import re
@@ -33,6 +31,7 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vuln_feed  # noqa: E402
 from admit_support import Webhook, review_for  # noqa: E402
 
 KGUARD, STATE_DIR, APP_IMAGES, CORPORA = sys.argv[1:5]
@@ -46,45 +45,7 @@ VULNERABLE_DIGEST = STATE["skopeo_digest"]["1.0"]
 ZSTD = f"{HOST}/example/test:zstd"  # same packages, another manifest: a digest never scanned before
 CLEAN = f"{HOST}/example/clean:3.11"
 
-OPENSSL = "CVE-2026-40001"
-GZIP = "CVE-2026-40002"
-GREP = "CVE-2026-40003"
-
-
-def osv(vid, package, fixed, severity, summary):
-    """One OSV record as osv.dev serves Debian's: source package, ECOSYSTEM range."""
-    return {
-        "schema_version": "1.6.0",
-        "id": vid,
-        "modified": "2026-11-20T00:00:00Z",
-        "published": "2026-11-18T00:00:00Z",
-        "summary": summary,
-        "details": summary + ".",
-        "severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
-                      if severity == "CRITICAL" else "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}],
-        "affected": [{
-            "package": {"ecosystem": "Debian:12", "name": package, "purl": f"pkg:deb/debian/{package}?arch=source"},
-            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}],
-            "database_specific": {"severity": severity},
-        }],
-        "database_specific": {"severity": severity},
-        "references": [{"type": "ADVISORY", "url": f"https://security-tracker.debian.org/tracker/{vid}"}],
-    }
-
-
-def build_db(directory):
-    feed = os.path.join(directory, "osv")
-    os.makedirs(feed)
-    records = [osv(OPENSSL, "openssl", "3.0.23-1~deb12u1", "CRITICAL", "openssl: buffer overread in X.509 name checks"),
-               osv(GZIP, "gzip", "1.12-1+deb12u1", "HIGH", "gzip: crash on a crafted archive"),
-               osv(GREP, "grep", "3.8-1", "HIGH", "grep: fixed long before the installed 3.8-5")]
-    for r in records:
-        with open(os.path.join(feed, r["id"] + ".json"), "w") as f:
-            json.dump(r, f, indent=1)
-    db = os.path.join(directory, "vuln.db")
-    p = subprocess.run([KGUARD, "db", "build", "--db", db, "--osv", feed], capture_output=True, text=True)
-    assert p.returncode == 0, f"kguard db build failed ({p.returncode}): {p.stderr}"
-    return db
+OPENSSL, GZIP, GREP = vuln_feed.OPENSSL, vuln_feed.GZIP, vuln_feed.GREP
 
 
 CONFIG = f"""
@@ -140,16 +101,10 @@ class AdmitVulnsTest(unittest.TestCase):
     def setUpClass(cls):
         cls.work = tempfile.mkdtemp(prefix="kguard-admit-vulns-")
         # The clean image: the Alpine image built from packages (no record names its packages).
-        apps = subprocess.run([APP_IMAGES, CORPORA], check=True, capture_output=True, text=True).stdout.strip()
-        subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--dest-creds", CREDS,
-                        f"oci:{apps}/oci:alpine", f"docker://{CLEAN}"], check=True)
-        cls.docker_config = os.path.join(cls.work, "docker")
-        os.makedirs(cls.docker_config)
-        with open(os.path.join(cls.docker_config, "config.json"), "w") as f:
-            json.dump({"auths": {HOST: {"auth": base64.b64encode(CREDS.encode()).decode()}}}, f)
-        cls.db = build_db(cls.work)
+        vuln_feed.push_clean(STATE, APP_IMAGES, CORPORA, CLEAN)
+        cls.db = vuln_feed.build_db(KGUARD, cls.work)
         cls.registry_args = ["--registry-ca", STATE["ca"], "--docker-config",
-                             os.path.join(cls.docker_config, "config.json"), "--vuln-db", cls.db]
+                             vuln_feed.docker_config(STATE, os.path.join(cls.work, "docker")), "--vuln-db", cls.db]
         cls.hook = Webhook(KGUARD, os.path.join(cls.work, "hook"), CONFIG,
                            extra_args=[*cls.registry_args, "--tag-ttl", "60s", "--scan-workers", "2"])
 
