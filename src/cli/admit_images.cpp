@@ -9,6 +9,7 @@
 #include "engines/vuln/match/match.hpp"
 #include "server/metrics.hpp"
 #include "sources/image/image_source.hpp"
+#include "sources/image/sources.hpp"
 #include "sources/image/stream.hpp"
 
 namespace kg::cli {
@@ -57,9 +58,9 @@ RegistryImageSource::Resolved RegistryImageSource::resolve_now(const std::string
     r.pinned = true;
   } else {
     try {
-      // GET the manifest (an index resolves to the --platform image): its digest is what runs.
-      auto src = image::open_image(ref, settings_.read);
-      r.digest = src->manifest_digest;
+      // HEAD the manifest: the digest the tag names now (an index's for a
+      // multi-platform tag, as a pin would name it; the scan picks --platform).
+      r.digest = image::registry_manifest_digest(ref, settings_.read);
       std::lock_guard lock(metrics_mu_);
       ++resolved_registry_;
     } catch (const image::ImageError& e) {
