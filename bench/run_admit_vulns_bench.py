@@ -152,7 +152,7 @@ def main():
   vulnerabilities:
     - name: bench
       registries: ["{host}/*"]
-      fail-on: high
+      failOn: high
       budget: 60s
 """
         registry_args = ["--registry-ca", state["ca"],
@@ -178,7 +178,8 @@ def main():
                 raise SystemExit(f"admit_load errors on {ref}: {out.stderr}")
             return r
 
-        for name, ref, expect in (("debian, pinned digest (deny)", pinned["debian"], '"allowed":false'),
+        for name, ref, expect in (("baseline: an image no policy covers (no gate)", "quay.io/other/app:1", '"allowed":true'),
+                                  ("debian, pinned digest (deny)", pinned["debian"], '"allowed":false'),
                                   ("debian, tag within --tag-ttl (deny)", images["debian"], '"allowed":false'),
                                   ("alpine, tag within --tag-ttl (allow)", images["alpine"], '"allowed":true')):
             r = admit_load(warm, ref, WARM_RATE, WARM_SECONDS, expect)
@@ -249,7 +250,7 @@ def write(rows_warm, rows_cold, build_s, db_bytes, n_sources):
         "",
         f"Database: `kguard db build` from one OSV all.zip in the real schema, {RECORDS + 3:,} records "
         f"({RELATED} for each of the Debian image's {n_sources} source packages, evaluated on every match; the rest "
-        f"other names), built in {build_s:.1f} s, {db_bytes / 1e6:.1f} MB. Policy: enforce, `fail-on: high` for the "
+        f"other names), built in {build_s:.1f} s, {db_bytes / 1e6:.1f} MB. Policy: enforce, `failOn: high` for the "
         "loopback registry. The registry: Debian's docker-registry over TLS with htpasswd auth on loopback.",
         "",
         "## Warm cache (the image's scan result held by digest)",

@@ -120,14 +120,14 @@ def main():
                 config += f"""  vulnerabilities:
     - name: accepted
       namespaceSelector: {{matchLabels: {{vuln-gate: accepted}}}}
-      fail-on: critical
+      failOn: critical
       ignores:
         - {{id: {vuln_feed.OPENSSL}, reason: "not reachable here (SEC-42)"}}
       budget: 15s
     - name: loopback
       registries: ["{REGISTRY['host']}/*"]
       namespaceSelector: {{matchLabels: {{vuln-gate: enforce}}}}
-      fail-on: high
+      failOn: high
       budget: 15s
 """
                 vuln_feed.push_clean(REGISTRY, GATE[1], GATE[2], CLEAN)
@@ -202,7 +202,7 @@ def main():
                 check(not ok and 'admission webhook "pods.kguard.io" denied the request' in err
                       and vuln_feed.OPENSSL in err and vuln_feed.GZIP in err
                       and REGISTRY["skopeo_digest"]["1.0"] in err
-                      and 'vulnerability policy "loopback" (fail-on: high)' in err
+                      and 'vulnerability policy "loopback" (failOn: high)' in err
                       and "fixed in " + vuln_feed.OPENSSL_FIXED in err,
                       "vulnerable image denied with ids, digest, fix and policy: " + err)
                 ok, err = apply(c, pod("clean", "vulns", image=CLEAN, restricted=False))

@@ -24,7 +24,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -54,23 +53,23 @@ admission:
     - name: soft
       namespaces: [soft]
       mode: warn
-      fail-on: high
+      failOn: high
     - name: accepted
       namespaces: [accepted]
-      fail-on: critical
+      failOn: critical
       ignores:
         - id: {OPENSSL}
           reason: "X.509 name checks are not reachable from this service (SEC-1234)"
-          expires: 2099-12-31
+          until: 2099-12-31
     - name: no-miss
       namespaces: [nomiss]
-      fail-on: high
-      on-miss: deny
+      failOn: high
+      onMiss: deny
     - name: registry
       registries: ["{HOST}/*"]
       namespaceSelector: {{matchLabels: {{tier: prod}}}}
       namespaces: [strict]
-      fail-on: high
+      failOn: high
       budget: 60s
   namespaces:
     labelled: {{tier: prod}}
@@ -81,7 +80,7 @@ admission:
   vulnerabilities:
     - name: hurry
       registries: ["{HOST}/*"]
-      fail-on: high
+      failOn: high
       budget: 1ms
 """
 
@@ -123,7 +122,7 @@ class AdmitVulnsTest(unittest.TestCase):
         msg = r["status"]["message"]
         # The image, the digest it resolved to, the worst vulnerabilities and the policy.
         self.assertIn(f"image {VULNERABLE} ({VULNERABLE_DIGEST})", msg)
-        self.assertIn('vulnerability policy "registry" (fail-on: high)', msg)
+        self.assertIn('vulnerability policy "registry" (failOn: high)', msg)
         self.assertIn(f"{OPENSSL} (critical", msg)
         self.assertIn("fixed in 3.0.23-1~deb12u1", msg)
         self.assertIn(f"{GZIP} (high", msg)
@@ -169,7 +168,7 @@ class AdmitVulnsTest(unittest.TestCase):
         self.assertTrue(r["allowed"], r)
         warnings = r.get("warnings", [])
         self.assertTrue(any(OPENSSL in w and "ignored: X.509" in w for w in warnings), warnings)
-        self.assertFalse(any(GZIP in w for w in warnings), "under fail-on: critical gzip is no concern")
+        self.assertFalse(any(GZIP in w for w in warnings), "under failOn: critical gzip is no concern")
         self.assertEqual(r["auditAnnotations"]["decision"], "warn")
 
     def test_4_warn_mode(self):
@@ -181,7 +180,7 @@ class AdmitVulnsTest(unittest.TestCase):
         r = self.review(ZSTD, "nomiss")
         self.assertFalse(r["allowed"], r)
         self.assertIn("has not been scanned yet", r["status"]["message"])
-        self.assertIn("on-miss: deny", r["status"]["message"])
+        self.assertIn("onMiss: deny", r["status"]["message"])
         end = time.time() + 120
         while time.time() < end:
             r = self.review(ZSTD, "nomiss")

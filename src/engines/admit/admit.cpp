@@ -484,9 +484,9 @@ void run_gate(const std::vector<VulnPolicy>& policies, ImageVerdictSource* sourc
         check.outcome = "miss";
         if (p->on_miss == OnMiss::Deny && p->mode == GateMode::Enforce) {
           out.denials.push_back("image " + named + " has not been scanned yet (" + where +
-                                " has on-miss: deny; kguard is scanning it now, retry shortly)");
+                                " has onMiss: deny; kguard is scanning it now, retry shortly)");
         } else {
-          out.warnings.push_back("[" + p->name + "] image " + image + " admitted unscanned (on-miss: " +
+          out.warnings.push_back("[" + p->name + "] image " + image + " admitted unscanned (onMiss: " +
                                  std::string(to_string(p->on_miss)) + "); being scanned now");
         }
         break;

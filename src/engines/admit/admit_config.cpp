@@ -14,13 +14,13 @@
 //         registries: ["registry.example.com/*"]
 //         namespaces: [shop]      # and/or namespaceSelector: {matchLabels: {...}}
 //         mode: enforce           # enforce | warn | audit
-//         fail-on: high
-//         max-risk: 70
-//         ignore-unfixed: true
-//         ignores: [{id: CVE-2024-1, package: openssl, reason: "...", expires: 2027-01-31}]
-//         on-miss: scan           # scan | deny | allow
+//         failOn: high
+//         maxRisk: 70
+//         ignoreUnfixed: true
+//         ignores: [{id: CVE-2024-1, package: openssl, reason: "...", until: 2027-01-31}]
+//         onMiss: scan            # scan | deny | allow
 //         budget: 5s              # or milliseconds: 5000
-//         fail-closed: true
+//         failClosed: true        # the CLI flags' spellings (fail-on, …) are accepted too
 #include <charconv>
 #include <cmath>
 
@@ -33,6 +33,21 @@ namespace {
 const char* const kDefaultKeys[] = {"enforce", "enforce-version", "audit", "audit-version",
                                     "warn", "warn-version", "kguard-enforce", "kguard-audit",
                                     "kguard-warn"};
+
+// "fail-on" → "failOn".
+std::string camel(std::string_view key) {
+  std::string out;
+  bool up = false;
+  for (char c : key) {
+    if (c == '-') {
+      up = true;
+      continue;
+    }
+    out.push_back(up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
+    up = false;
+  }
+  return out;
+}
 
 bool valid_date(std::string_view s) {
   if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
@@ -47,7 +62,7 @@ using BadFn = std::function<void(const Node*, const std::string&)>;
 
 void read_ignores(const Node* n, const std::string& where, std::vector<VulnIgnore>& out, const BadFn& bad) {
   if (n->is_null()) return;
-  if (!n->is_seq()) return bad(n, where + ": must be a list of {id, reason[, package, expires]}");
+  if (!n->is_seq()) return bad(n, where + ": must be a list of {id, reason[, package, until]}");
   for (const Node* item : n->items()) {
     VulnIgnore ig;
     ig.line = item->line;
@@ -64,15 +79,15 @@ void read_ignores(const Node* n, const std::string& where, std::vector<VulnIgnor
         if (k == "id") ig.id = v;
         else if (k == "package") ig.package = v;
         else if (k == "reason") ig.reason = v;
-        else if (k == "expires") {
-          if (!valid_date(v)) bad(f.value, where + ".expires: must be a date YYYY-MM-DD, not '" + v + "'");
-          ig.expires = v;
+        else if (k == "until") {
+          if (!valid_date(v)) bad(f.value, where + ".until: must be a date YYYY-MM-DD, not '" + v + "'");
+          ig.until = v;
         } else {
-          bad(f.key, where + ": unknown field '" + k + "' (id, package, reason, expires)");
+          bad(f.key, where + ": unknown field '" + k + "' (id, package, reason, until)");
         }
       }
     } else {
-      bad(item, where + ": each ignore must be a map {id, reason[, package, expires]}");
+      bad(item, where + ": each ignore must be a map {id, reason[, package, until]}");
       continue;
     }
     if (ig.id.empty()) bad(item, where + ": an ignore needs an id (CVE-…, GHSA-…)");
@@ -86,15 +101,17 @@ void read_vuln_policy(const Node* n, std::size_t index, VulnPolicy& p, const Bad
   p.line = n->line;
   p.name = "policy-" + std::to_string(index + 1);
   std::string where = "admission.vulnerabilities[" + std::to_string(index) + "]";
-  if (!n->is_map()) return bad(n, where + ": must be a map (name, registries, namespaces, mode, fail-on, ...)");
+  if (!n->is_map()) return bad(n, where + ": must be a map (name, registries, namespaces, mode, failOn, ...)");
   if (const Node* name = n->get("name"); name && name->is_scalar() && !name->str().empty()) {
     p.name = std::string(name->str());
     where = "admission.vulnerabilities." + p.name;
   }
   bool fail_closed_set = false;
   for (const MapEntry& e : n->entries()) {
-    const std::string k(e.key->text());
-    const std::string at = where + "." + k;
+    // camelCase as the rest of the config (and .kguard.yaml's vulnerabilities
+    // section); the CLI flags' spellings (fail-on, max-risk, …) are accepted too.
+    const std::string k = camel(e.key->text());
+    const std::string at = where + "." + std::string(e.key->text());
     const std::string v = e.value->is_scalar() ? std::string(e.value->str()) : std::string();
     if (k == "name") {
       if (!e.value->is_scalar() || v.empty()) bad(e.value, at + ": must be a non-empty string");
@@ -115,30 +132,30 @@ void read_vuln_policy(const Node* n, std::size_t index, VulnPolicy& p, const Bad
       else if (v == "warn") p.mode = GateMode::Warn;
       else if (v == "audit") p.mode = GateMode::Audit;
       else bad(e.value, at + ": must be enforce, warn or audit, not '" + v + "'");
-    } else if (k == "fail-on") {
+    } else if (k == "failOn") {
       auto s = parse_severity(v);
       if (!s) bad(e.value, at + ": must be low, medium, high or critical, not '" + v + "'");
       else p.fail_on = *s;
-    } else if (k == "max-risk") {
+    } else if (k == "maxRisk") {
       double d = 0;
       auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
       if (v.empty() || ec != std::errc{} || ptr != v.data() + v.size() || !std::isfinite(d) || d < 0 || d > 100)
         bad(e.value, at + ": must be a number from 0 to 100, not '" + v + "'");
       else p.max_risk = d;
-    } else if (k == "ignore-unfixed" || k == "fail-closed") {
+    } else if (k == "ignoreUnfixed" || k == "failClosed") {
       auto b = e.value->as_bool();
       if (!b) {
         bad(e.value, at + ": must be true or false");
         continue;
       }
-      if (k == "ignore-unfixed") p.ignore_unfixed = *b;
+      if (k == "ignoreUnfixed") p.ignore_unfixed = *b;
       else {
         p.fail_closed = *b;
         fail_closed_set = true;
       }
     } else if (k == "ignores") {
       read_ignores(e.value, at, p.ignores, bad);
-    } else if (k == "on-miss") {
+    } else if (k == "onMiss") {
       if (v == "scan") p.on_miss = OnMiss::Scan;
       else if (v == "deny") p.on_miss = OnMiss::Deny;
       else if (v == "allow") p.on_miss = OnMiss::Allow;
@@ -155,11 +172,11 @@ void read_vuln_policy(const Node* n, std::size_t index, VulnPolicy& p, const Bad
       else p.budget_ms = static_cast<int>(ms);
     } else {
       bad(e.key, where + ": unknown field '" + k +
-                     "' (name, registries, namespaces, namespaceSelector, mode, fail-on, max-risk, "
-                     "ignore-unfixed, ignores, on-miss, budget, fail-closed)");
+                     "' (name, registries, namespaces, namespaceSelector, mode, failOn, maxRisk, "
+                     "ignoreUnfixed, ignores, onMiss, budget, failClosed)");
     }
   }
-  if (!p.fail_on && !p.max_risk) bad(n, where + ": needs a threshold: fail-on: SEVERITY and/or max-risk: N");
+  if (!p.fail_on && !p.max_risk) bad(n, where + ": needs a threshold: failOn: SEVERITY and/or maxRisk: N");
   // Fail closed by default only where the policy enforces: warn and audit never deny.
   if (!fail_closed_set) p.fail_closed = p.mode == GateMode::Enforce;
 }

@@ -36,14 +36,20 @@ std::string number(double v) {
 
 int rank(Severity s) { return static_cast<int>(s); }
 
+bool same_id(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
 }  // namespace
 
 std::string VulnPolicy::threshold() const {
   std::string out;
   auto add = [&](const std::string& s) { out += (out.empty() ? "" : ", ") + s; };
-  if (fail_on) add("fail-on: " + std::string(kg::to_string(*fail_on)));
-  if (max_risk) add("max-risk: " + number(*max_risk));
-  if (ignore_unfixed) add("ignore-unfixed");
+  if (fail_on) add("failOn: " + std::string(kg::to_string(*fail_on)));
+  if (max_risk) add("maxRisk: " + number(*max_risk));
+  if (ignore_unfixed) add("ignoreUnfixed");
   return out;
 }
 
@@ -87,9 +93,14 @@ ImageJudgement judge_image(const VulnPolicy& policy, const ImageVulnerabilities&
   ImageJudgement j;
   auto ignore_for = [&](const VulnMatch& m) -> const VulnIgnore* {
     for (const VulnIgnore& ig : policy.ignores) {
-      if (!ig.expires.empty() && ig.expires < today) continue;
-      if (!ig.package.empty() && ig.package != m.package_name && ig.package != m.matched_name) continue;
-      if (ig.id == m.id || std::find(m.aliases.begin(), m.aliases.end(), ig.id) != m.aliases.end()) return &ig;
+      if (!ig.until.empty() && ig.until < today) continue;
+      // As .kguard.yaml's ignores: the package is a glob over the installed name and the
+      // source package looked up; the id is the record's or an alias, in any case.
+      if (!ig.package.empty() && !glob_match(ig.package, m.package_name) && !glob_match(ig.package, m.matched_name))
+        continue;
+      if (same_id(ig.id, m.id) ||
+          std::any_of(m.aliases.begin(), m.aliases.end(), [&](const std::string& a) { return same_id(ig.id, a); }))
+        return &ig;
     }
     return nullptr;
   };

@@ -37,7 +37,7 @@ struct VulnIgnore {
   std::string id;
   std::string package;  // "" = any package
   std::string reason;
-  std::string expires;  // YYYY-MM-DD, "" = never; expired ignores no longer apply
+  std::string until;  // YYYY-MM-DD, "" = never; applies through that day
   std::uint32_t line = 0;
 };
 
@@ -58,7 +58,7 @@ struct VulnPolicy {
   bool fail_closed = true;  // an enforced policy denies when it cannot judge
   std::uint32_t line = 0;
 
-  // "fail-on: high, max-risk: 70, ignore-unfixed" — what a denial quotes.
+  // "failOn: high, maxRisk: 70, ignoreUnfixed" — what a denial quotes.
   std::string threshold() const;
 };
 
