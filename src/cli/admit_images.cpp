@@ -116,9 +116,10 @@ void RegistryImageSource::record_scan(const Scan& s) {
 void RegistryImageSource::check_db() {
   struct stat st{};
   std::string stamp = "missing";
-  if (::stat(settings_.db_path.c_str(), &st) == 0)
+  if (::stat(settings_.db_path.c_str(), &st) == 0) {
     stamp = std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
             std::to_string(st.st_mtim.tv_nsec) + ":" + std::to_string(st.st_ino);
+  }
   std::lock_guard lock(db_mu_);
   if (stamp == db_stamp_) return;
   if (!db_stamp_.empty()) {
@@ -285,9 +286,10 @@ void RegistryImageSource::render_metrics(std::string& out) const {
   out += "# HELP kguard_admission_image_scan_seconds Time to read and match one image.\n"
          "# TYPE kguard_admission_image_scan_seconds histogram\n";
   std::uint64_t total = scans_ok_ + scan_errors_;
-  for (std::size_t i = 0; i < std::size(kScanBuckets); ++i)
+  for (std::size_t i = 0; i < std::size(kScanBuckets); ++i) {
     out += "kguard_admission_image_scan_seconds_bucket{le=\"" + prometheus_number(kScanBuckets[i]) + "\"} " +
            std::to_string(scan_buckets_[i]) + "\n";
+  }
   out += "kguard_admission_image_scan_seconds_bucket{le=\"+Inf\"} " + std::to_string(total) + "\n";
   out += "kguard_admission_image_scan_seconds_sum " + prometheus_number(scan_seconds_sum_) + "\n";
   out += "kguard_admission_image_scan_seconds_count " + std::to_string(total) + "\n";

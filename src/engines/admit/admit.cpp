@@ -439,7 +439,10 @@ void run_gate(const std::vector<VulnPolicy>& policies, ImageVerdictSource* sourc
     for (const auto& [image, p] : todo) source->prefetch(image);
   }
   const std::string today = utc_today();
-  for (const auto& [image, p] : todo) {
+  for (const auto& item : todo) {
+    // Named, not structured bindings: lambdas below capture them (clang before 16 refuses bindings).
+    const std::string& image = item.first;
+    const VulnPolicy* p = item.second;
     ImageCheck check;
     check.image = image;
     check.policy = p->name;
@@ -496,9 +499,10 @@ void run_gate(const std::vector<VulnPolicy>& policies, ImageVerdictSource* sourc
         std::copy(std::begin(j.counts), std::end(j.counts), std::begin(check.counts));
         // One line per vulnerability: its worst package (a source package's binaries share an id).
         std::vector<const VulnMatch*> distinct;
-        for (const VulnMatch* m : j.violations)
+        for (const VulnMatch* m : j.violations) {
           if (std::none_of(distinct.begin(), distinct.end(), [&](const VulnMatch* d) { return d->id == m->id; }))
             distinct.push_back(m);
+        }
         for (const VulnMatch* m : distinct)
           if (check.violations.size() < 10) check.violations.push_back(m->id);
         for (const auto& ig : j.ignored) {

@@ -139,9 +139,11 @@ void read_vuln_policy(const Node* n, std::size_t index, VulnPolicy& p, const Bad
     } else if (k == "maxRisk") {
       double d = 0;
       auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
-      if (v.empty() || ec != std::errc{} || ptr != v.data() + v.size() || !std::isfinite(d) || d < 0 || d > 100)
+      if (v.empty() || ec != std::errc{} || ptr != v.data() + v.size() || !std::isfinite(d) || d < 0 || d > 100) {
         bad(e.value, at + ": must be a number from 0 to 100, not '" + v + "'");
-      else p.max_risk = d;
+      } else {
+        p.max_risk = d;
+      }
     } else if (k == "ignoreUnfixed" || k == "failClosed") {
       auto b = e.value->as_bool();
       if (!b) {
