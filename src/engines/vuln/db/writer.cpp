@@ -123,7 +123,8 @@ std::unique_ptr<DbWriter> DbWriter::create(const std::string& path, std::string*
     return nullptr;
   }
   // No journal while building: the file is not the database until the rename.
-  if (!w->exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA cache_size=-65536;", error) ||
+  // synchronous=NORMAL: the one commit syncs the file, so the rename finds its pages on disk.
+  if (!w->exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;", error) ||
       !w->exec("BEGIN", error) || !w->exec(kSchema, error))
     return nullptr;
   w->st_ = std::make_unique<Statements>();
@@ -386,8 +387,6 @@ bool DbWriter::commit(std::string* error) {
   }
   st_.reset();
   if (!write_meta(error)) return false;
-  // The rename below must find the pages on disk.
-  if (!exec("PRAGMA synchronous=NORMAL", error)) return false;
   if (!exec("COMMIT", error)) return false;
   // A rollback journal (not WAL): a read-only open of the file needs no -shm
   // or -wal beside it, which a read-only folder could not hold.
