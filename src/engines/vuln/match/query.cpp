@@ -83,21 +83,7 @@ std::string debian_version_of_codename(std::string_view codename) {
   return {};
 }
 
-std::string pep503_name(std::string_view name) {
-  std::string out;
-  out.reserve(name.size());
-  bool sep = false;
-  for (const char c : name) {
-    if (c == '-' || c == '_' || c == '.') {
-      sep = true;
-      continue;
-    }
-    if (sep && !out.empty()) out += '-';
-    sep = false;
-    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return out;
-}
+// pep503_name: defined once, in db/feeds/osv.cpp (branches match and vulndb both wrote one).
 
 OsContext os_context(const OsInfo& os, std::string_view apk_tools_version) {
   OsContext ctx;
