@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "core/json_writer.hpp"
+
 namespace kg {
 
 VulnCounts count_vulns(const ImageVulnerabilities& iv) {
@@ -52,6 +54,66 @@ std::string user_text(const ImageUse& u, Lang lang) {
   std::string s = u.kind + " " + (u.ns.empty() ? "" : u.ns + "/") + u.name;
   if (!u.container.empty()) s += " (" + std::string(tr(lang, "Container")) + " " + u.container + ")";
   return s;
+}
+
+void write_vulnerabilities_json(JsonWriter& w, const ImageVulnerabilities& iv, const std::vector<ImageUse>& uses) {
+  w.begin_object()
+      .field("image", iv.reference)
+      .field("manifestDigest", iv.manifest_digest)
+      .field("os", iv.os)
+      .field("dbBuiltAt", iv.db_built_at);
+  w.key("usedBy").begin_array();
+  for (const ImageUse& u : uses) {
+    if (u.image != iv.reference) continue;
+    w.begin_object().field("kind", u.kind);
+    if (!u.ns.empty()) w.field("namespace", u.ns);
+    w.field("name", u.name).field("container", u.container).end_object();
+  }
+  w.end_array();
+  w.key("notes").begin_array();
+  for (const std::string& n : iv.notes) w.value(n);
+  w.end_array();
+  w.key("matches").begin_array();
+  for (const VulnMatch& v : iv.matches) {
+    w.begin_object().field("id", v.id);
+    w.key("aliases").begin_array();
+    for (const std::string& a : v.aliases) w.value(a);
+    w.end_array();
+    w.field("summary", v.summary);
+    w.key("package")
+        .begin_object()
+        .field("index", static_cast<std::uint64_t>(v.package))
+        .field("name", v.package_name)
+        .field("version", v.installed_version)
+        .field("purl", v.purl)
+        .end_object();
+    w.field("namespace", v.ns)
+        .field("matchedName", v.matched_name)
+        .field("scheme", v.scheme)
+        .field("feed", v.feed)
+        .field("range", v.range)
+        .field("fix", to_string(v.fix))
+        .field("fixedVersion", v.fixed_version)
+        .field("severity", to_string(v.severity))
+        .field("severitySource", v.severity_source);
+    if (v.cvss_score >= 0) {
+      w.key("cvss").begin_object().field("score", v.cvss_score).field("vector", v.cvss_vector).end_object();
+    } else {
+      w.key("cvss").null();
+    }
+    w.field("kev", v.kev);
+    if (v.epss >= 0) {
+      w.field("epss", v.epss);
+    } else {
+      w.key("epss").null();
+    }
+    w.field("risk", v.risk).field("suppressed", v.suppressed);
+    if (v.suppressed)
+      w.key("suppression").begin_object().field("by", v.suppressed_by).field("reason", v.suppress_reason).end_object();
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
 }
 
 }  // namespace kg

@@ -13,6 +13,8 @@
 
 namespace kg {
 
+class JsonWriter;
+
 struct VulnCounts {
   std::array<std::uint64_t, 4> by_severity{};  // unsuppressed, indexed by Severity
   std::uint64_t open = 0;                      // unsuppressed
@@ -29,6 +31,11 @@ std::string fixed_text(const VulnMatch& m, Lang lang);
 std::string why_text(const VulnMatch& m);
 // One decimal ("72.5"); "-" for a negative (unknown) value.
 std::string decimal(double v);
+// One image's vulnerabilities as a JSON object (image, digest, os, dbBuiltAt,
+// usedBy from `uses`, notes, matches with every VulnMatch field): the JSON
+// report's `vulnerabilities` entries and kguard image -o json's.
+void write_vulnerabilities_json(JsonWriter& w, const ImageVulnerabilities& iv, const std::vector<ImageUse>& uses);
+
 // "Deployment shop/api (container api)".
 std::string user_text(const ImageUse& u, Lang lang);
 
