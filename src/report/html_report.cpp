@@ -10,6 +10,7 @@
 #include "report/html_report.hpp"
 #include "report/grouping.hpp"
 #include "report/vulns.hpp"
+#include "model/vuln_text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -1092,10 +1093,7 @@ void write_vulnerabilities(const ReportModel& m, std::ostream& out) {
     out << "</tr></thead><tbody>";
     for (const VulnMatch& v : iv.matches) {
       std::string why = why_text(v);
-      if (v.suppressed) {
-        why = std::string(tr(L, "suppressed")) + ": " + (v.suppress_reason.empty() ? v.suppressed_by : v.suppress_reason);
-        if (!v.suppress_reason.empty() && !v.suppressed_by.empty()) why += " (" + v.suppressed_by + ")";
-      }
+      if (v.suppressed) why = suppression_text(v, L);
       out << "<tr" << (v.suppressed ? " class=\"suppressed\"" : "") << "><td><code>" << Esc{v.id}
           << "</code></td><td>" << Esc{tr(L, to_string(v.severity))} << "</td><td class=\"num\">" << decimal(v.risk)
           << "</td><td class=\"num\" title=\"" << Esc{v.cvss_vector} << "\">" << decimal(v.cvss_score)

@@ -10,6 +10,7 @@
 
 #include "report/formats.hpp"
 #include "report/vulns.hpp"
+#include "model/vuln_text.hpp"
 
 namespace kg {
 namespace {
@@ -243,8 +244,7 @@ void write_vulnerabilities(std::ostream& out, const ReportModel& m) {
     for (std::size_t i = 0; i < iv.matches.size() && i < kRows; ++i) {
       const VulnMatch& v = iv.matches[i];
       std::string why = why_text(v);
-      if (v.suppressed)
-        why = std::string(tr(L, "suppressed")) + ": " + (v.suppress_reason.empty() ? v.suppressed_by : v.suppress_reason);
+      if (v.suppressed) why = suppression_text(v, L);
       out << "| `" << cell(v.id) << "` | " << tr(L, to_string(v.severity)) << " | " << decimal(v.risk) << " | "
           << cell(v.package_name) << " | " << cell(v.installed_version) << " | " << cell(fixed_text(v, L)) << " | "
           << cell(why) << " |\n";

@@ -166,14 +166,20 @@ void write_cyclonedx_vulnerabilities(JsonWriter& w, const ImageVulnerabilities& 
       w.end_array();
     }
     w.key("ratings").begin_array();
-    w.begin_object();
-    w.key("source").begin_object().field("name", v.severity_source.empty() ? "kguard" : v.severity_source).end_object();
-    w.field("severity", cyclonedx_severity(v.severity));
-    w.field("method", "other");
-    w.end_object();
+    // The vendor's word when it decided the severity; else the CVSS rating
+    // below carries it.
+    const bool from_cvss = v.severity_source.rfind("cvss:", 0) == 0 && v.cvss_score >= 0;
+    if (!from_cvss) {
+      w.begin_object();
+      w.key("source").begin_object().field("name", v.severity_source.empty() ? "kguard" : v.severity_source).end_object();
+      w.field("severity", cyclonedx_severity(v.severity));
+      w.field("method", "other");
+      w.end_object();
+    }
     if (v.cvss_score >= 0) {
       w.begin_object();
       w.field("score", v.cvss_score);
+      if (from_cvss) w.field("severity", cyclonedx_severity(v.severity));
       w.field("method", v.cvss_vector.rfind("CVSS:4.0", 0) == 0   ? "CVSSv4"
                         : v.cvss_vector.rfind("CVSS:3.1", 0) == 0 ? "CVSSv31"
                         : v.cvss_vector.rfind("CVSS:3", 0) == 0   ? "CVSSv3"

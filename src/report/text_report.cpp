@@ -10,6 +10,7 @@
 #include "report/model.hpp"
 #include "report/terminal.hpp"
 #include "report/vulns.hpp"
+#include "model/vuln_text.hpp"
 
 namespace kg {
 namespace {
@@ -115,8 +116,7 @@ void write_vulnerability_tables(const ReportModel& m, std::ostream& out, Style s
           << lpad(decimal(v.risk), 6) << "  " << pad(terminal_safe(v.package_name), wpkg)
           << pad(terminal_safe(v.installed_version), winst) << pad(terminal_safe(fixed_text(v, L)), wfix);
       if (v.suppressed) {
-        out << tr(L, "suppressed") << ": " << Tsafe{v.suppress_reason.empty() ? v.suppressed_by : v.suppress_reason};
-        if (!v.suppressed_by.empty() && !v.suppress_reason.empty()) out << " (" << Tsafe{v.suppressed_by} << ')';
+        out << Tsafe{suppression_text(v, L)};
       } else {
         out << Tsafe{why_text(v)};
       }
