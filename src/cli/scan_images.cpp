@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "cli/args.hpp"
+#include "core/clock.hpp"
+#include "core/glob.hpp"
 #include "cli/image_flags.hpp"
 #include "cli/image_vulns.hpp"
 #include "engines/image/inventory/catalogers.hpp"
@@ -122,6 +124,46 @@ void tally(RuleTally& t, Result r) {
   ++(r == Result::Pass ? t.passed : t.failed);
 }
 
+// The configuration's exemptions of the workload a container belongs to,
+// applied to the image findings put under it (the image rules judged the
+// image, not the workload, so the workload's exemptions were not seen there):
+// a selector names the rule's id, its category (images), a tag (vulnerability
+// for every vulnerability) or "*"; names, namespaces, containers and files
+// are globs, as for any finding. Expired ones do not apply (the scan already
+// warned about them).
+struct WorkloadExemptions {
+  const EvalOptions* eval = nullptr;
+  std::string today;
+
+  bool operator()(const ImageUse& u, const RuleInfo& rule, std::string& reason, std::string& until) const {
+    if (!eval || !eval->use_exemptions) return false;
+    auto selects = [&](const std::vector<std::string>& sels) {
+      for (const std::string& sel : sels)
+        if (sel == "*" || sel == "all" || sel == rule.id || sel == to_string(rule.category) || rule.has_tag(sel))
+          return true;
+      return false;
+    };
+    auto globs = [](const std::vector<std::string>& patterns, std::string_view text) {
+      return patterns.empty() || any_glob(patterns, text);
+    };
+    for (const ExemptionRule& x : eval->exemptions) {
+      if (!x.until.empty() && x.until < today) continue;
+      if (!x.rules.empty() && !selects(x.rules)) continue;
+      if (!x.except_rules.empty() && selects(x.except_rules)) continue;
+      if (!globs(x.namespaces, u.ns) || !globs(x.names, u.name) || !globs(x.containers, u.container)) continue;
+      if (!x.kinds.empty() && std::find(x.kinds.begin(), x.kinds.end(), u.kind) == x.kinds.end()) continue;
+      if (!x.files.empty() && std::none_of(x.files.begin(), x.files.end(), [&](const std::string& p) {
+            return path_glob_match(p, u.location.file);
+          }))
+        continue;
+      reason = x.reason;
+      until = x.until;
+      return true;
+    }
+    return false;
+  }
+};
+
 vuln::Tri tri(std::uint8_t v) { return v == 2 ? vuln::Tri::Yes : v == 1 ? vuln::Tri::No : vuln::Tri::Unknown; }
 
 // The risk a vulnerability has depends on the workload that runs the image:
@@ -131,7 +173,7 @@ vuln::Tri tri(std::uint8_t v) { return v == 2 ? vuln::Tri::Yes : v == 1 ? vuln::
 // NodePort Service, an Ingress, a route). The per-image table keeps each
 // match's highest risk over its workloads.
 void add_vulnerability_findings(EngineResult& result, const Catalog& catalog, const std::vector<std::string>& refs,
-                                std::vector<ReadImage>& read, const VulnRun& vulns) {
+                                std::vector<ReadImage>& read, const VulnRun& vulns, const WorkloadExemptions& exempt) {
   std::set<std::size_t> exposed;  // objects a Service, Ingress or route reaches from outside
   for (const FindingView f : result.findings)
     if (f.rule->id == kExposedRule && f.result != Result::Pass) exposed.insert(f.object);
@@ -170,6 +212,9 @@ void add_vulnerability_findings(EngineResult& result, const Catalog& catalog, co
       where.evidence_paths = false;
       where.image = u.image;
       where.object = u.object;
+      where.exempted = [&exempt, &u](const RuleInfo& rule, std::string& reason, std::string& until) {
+        return exempt(u, rule, reason, until);
+      };
       findings.add(mine, inv, where);
     }
     for (std::size_t k = 0; k < base.matches.size(); ++k)
@@ -298,6 +343,7 @@ void add_image_findings(EngineResult& result, const Catalog& catalog, const Eval
     return it->second;
   };
 
+  const WorkloadExemptions exempt{&eval, eval.today.empty() ? utc_today() : eval.today};
   // Per workload and rule, the worst verdict over its containers' images.
   std::map<std::pair<std::size_t, std::size_t>, Result> verdict_of;
   auto worst = [](Result a, Result b) {
@@ -314,12 +360,9 @@ void add_image_findings(EngineResult& result, const Catalog& catalog, const Eval
       continue;
     }
     const EngineResult& lint = it->second;
-    for (const RuleInfo* rule : lint.rules) {
-      auto [v, added] = verdict_of.emplace(std::make_pair(u.object, rule_index(rule)), Result::Pass);
-      (void)added;
-      for (const FindingView f : lint.findings)
-        if (f.rule == rule) v->second = worst(v->second, f.result);
-    }
+    // Every rule judged the image: a pass unless a finding (after the
+    // workload's exemptions) says otherwise.
+    for (const RuleInfo* rule : lint.rules) verdict_of.emplace(std::make_pair(u.object, rule_index(rule)), Result::Pass);
     for (const FindingView f : lint.findings) {
       if (f.result == Result::Pass) continue;
       Finding g;
@@ -337,6 +380,9 @@ void add_image_findings(EngineResult& result, const Catalog& catalog, const Eval
       g.exemption_until = std::string(f.exemption_until);
       g.exemption_in_source = f.exemption_in_source;
       g.object = u.object;
+      if (g.result == Result::Fail && exempt(u, *f.rule, g.exemption_reason, g.exemption_until))
+        g.result = Result::Exempt;
+      verdict_of[{u.object, rule_index(f.rule)}] = worst(verdict_of[{u.object, rule_index(f.rule)}], g.result);
       result.findings.push_back(g);
     }
   }
@@ -345,7 +391,7 @@ void add_image_findings(EngineResult& result, const Catalog& catalog, const Eval
     if (key.first < result.object_scope.size() && result.object_scope[key.first] < result.scopes.size())
       tally(result.scopes[result.object_scope[key.first]].tallies[key.second], verdict);
   }
-  if (match) add_vulnerability_findings(result, catalog, refs, read, *vulns);
+  if (match) add_vulnerability_findings(result, catalog, refs, read, *vulns, exempt);
   order_findings(result.findings);
 }
 

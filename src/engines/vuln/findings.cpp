@@ -116,6 +116,8 @@ void VulnFindings::add(const ImageVulnerabilities& iv, const ImageInventory& inv
       f.exemption_reason = m.suppress_reason.empty() ? m.suppressed_by
                            : m.suppressed_by.empty() ? m.suppress_reason
                                                      : m.suppress_reason + " (" + m.suppressed_by + ")";
+    } else if (where.exempted && where.exempted(*st.rule, f.exemption_reason, f.exemption_until)) {
+      f.result = Result::Exempt;
     }
     f.object = where.object;
     result_.findings.push_back(f);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -28,6 +29,10 @@ struct VulnSubject {
   bool evidence_paths = true;
   std::string image;  // non-empty: messages start "[image REF] "
   std::size_t object = 0;
+  // The subject's own exemptions (a workload's, in a manifest scan): true
+  // with the reason and expiry when they exempt `rule` here. Applied to
+  // unsuppressed matches; null: none.
+  std::function<bool(const RuleInfo& rule, std::string& reason, std::string& until)> exempted;
 };
 
 // The finding message of a match, in English (rules/data/messages-zh.yaml has
