@@ -95,6 +95,25 @@ class GzIn {
     return true;
   }
 
+  // Reads to the end of the stream (at most `limit` bytes, all zero):
+  // false on a gzip error (CRC, length) or other data.
+  bool drain(std::uint64_t limit) {
+    char buf[kBlock];
+    std::uint64_t total = 0;
+    for (;;) {
+      const int r = gzread(f_, buf, sizeof buf);
+      if (r < 0) return false;
+      if (r == 0) break;
+      total += static_cast<std::uint64_t>(r);
+      if (total > limit) return false;
+      for (int i = 0; i < r; ++i)
+        if (buf[i] != 0) return false;
+    }
+    int err = Z_OK;
+    gzerror(f_, &err);
+    return err == Z_OK;
+  }
+
  private:
   gzFile f_;
 };
@@ -358,6 +377,12 @@ bool import_bundle(const std::string& bundle_path, const std::string& db_path, B
       std::filesystem::remove(tmp, ec);
       return fail("vuln.db SHA-256 " + got + " does not match the manifest's " + m.db_sha256 + "; refused");
     }
+  }
+  // The rest (tar padding and end blocks) is read to the end, so gzip checks
+  // its own CRC over the whole bundle: damage anywhere refuses it.
+  if (!in.drain(std::uint64_t{1} << 20)) {
+    std::filesystem::remove(tmp, ec);
+    return fail("damaged after vuln.db (gzip check failed, or data after the tar's end)");
   }
   std::string open_error;
   if (!VulnDatabase::open(tmp, &open_error)) {
