@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "cli/image_vulns.hpp"
 #include "engines/image/inventory/catalogers.hpp"
 #include "engines/vuln/db/database.hpp"
 #include "engines/vuln/match/match.hpp"
@@ -89,6 +90,10 @@ RegistryImageSource::Scan RegistryImageSource::scan_now(const std::string& diges
         s.error = read.error;
       } else {
         auto vulns = std::make_shared<ImageVulnerabilities>(vuln::match_image(read.inventory, *db, vuln::MatchOptions{}));
+        // Severity from CVSS where no vendor said, and the risk score. The
+        // result is shared by every Pod that runs the digest, so the exposure
+        // is the image's alone (unknown): a Pod's own exposure is not applied.
+        score_matches(*vulns, vuln::WorkloadExposure{});
         vulns->reference = scan_ref;
         if (vulns->manifest_digest.empty()) vulns->manifest_digest = digest;
         s.vulns = std::move(vulns);

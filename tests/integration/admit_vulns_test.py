@@ -61,6 +61,12 @@ admission:
         - id: {OPENSSL}
           reason: "X.509 name checks are not reachable from this service (SEC-1234)"
           until: 2099-12-31
+    - name: risky
+      namespaces: [risky]
+      maxRisk: 5
+    - name: tolerant
+      namespaces: [tolerant]
+      maxRisk: 100
     - name: no-miss
       namespaces: [nomiss]
       failOn: high
@@ -175,6 +181,16 @@ class AdmitVulnsTest(unittest.TestCase):
         r = self.review(VULNERABLE, "soft")
         self.assertTrue(r["allowed"], r)
         self.assertTrue(any("would be denied" in w and OPENSSL in w for w in r.get("warnings", [])), r)
+
+    def test_4b_max_risk(self):
+        # The risk score (severity x exploitability x fix availability x exposure, scored at scan time
+        # with the image's own exposure unknown) decides alone when the policy names only maxRisk.
+        r = self.review(VULNERABLE, "risky")
+        self.assertFalse(r["allowed"], r)
+        self.assertIn('(maxRisk: 5)', r["status"]["message"])
+        self.assertRegex(r["status"]["message"], OPENSSL + r" \(critical, risk [0-9.]+, libssl3")
+        r = self.review(VULNERABLE, "tolerant")  # no risk is above 100
+        self.assertTrue(r["allowed"], r)
 
     def test_5_on_miss_deny_then_background_scan(self):
         r = self.review(ZSTD, "nomiss")
