@@ -411,7 +411,6 @@ ReviewOutcome bad_request(std::string message) {
   return r;
 }
 
-
 // The vulnerability gate over one Pod's images (docs/admission.md
 // "Vulnerability policy"): each image under the first policy that matches it
 // and the namespace, answered by the ImageVerdictSource within the policy's
