@@ -2,8 +2,11 @@
 #include <limits>
 #include <memory>
 
+#include "cli/admit_images.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/image_flags.hpp"
+#include "cli/scan_images.hpp"
 #include "engines/admit/admission_handler.hpp"
 #include "core/log.hpp"
 #include "server/server.hpp"
@@ -21,6 +24,8 @@ struct AdmitFlags {
   std::string kubeconfig;  // empty: $KUBECONFIG, ~/.kube/config, else in-cluster
   std::string context;
   int resync_seconds = 300;
+  // The vulnerability gate's registry access, database and caches.
+  AdmitImageSettings images;
 };
 
 constexpr const char* kAdmitHelp = R"(Usage: kguard admit --listen ADDR:PORT --tls-cert FILE --tls-key FILE [options]
@@ -58,6 +63,21 @@ Options:
                                else the in-cluster service account
       --resync DUR             relist namespaces this often (default 5m)
 
+Vulnerability gate (the config's admission.vulnerabilities; docs/admission.md):
+      --vuln-db PATH           the database images are matched against (default
+                               ~/.cache/kguard/vuln.db; kguard db build)
+      --scan-cache-entries N   scan results kept by image digest (default 512)
+      --tag-ttl DUR            how long a tag's digest is trusted before the
+                               registry is asked again (default 30s; 0s = always)
+      --scan-workers N         images scanned at once (default 1)
+      --image-cache DIR        the inventory of each digest read, kept on disk as
+                               scan --images keeps it (default ~/.cache/kguard/images),
+                               so a restart does not read those images again
+      --no-image-cache         memory only
+      --allow-insecure-registry, --registry-ca FILE, --docker-config FILE,
+      --platform OS/ARCH, --max-image-bytes SIZE, --max-files N
+                               how images are read, as for kguard image
+
 Durations are Go style: 500ms, 10s, 2m. SIGHUP reloads the certificate, key,
 config and reopens the audit log; changed files are reloaded on their own.
 SIGTERM drains: stop accepting, answer what is in flight, exit 0.
@@ -86,6 +106,9 @@ int run_admit(const server::ServerOptions& server_options, admit::AdmissionOptio
     cache = std::make_shared<kube::NamespaceCache>(session, std::chrono::seconds(flags.resync_seconds));
     admission.api_namespaces = cache;
   }
+  // Built once: its caches outlive config reloads. The database is opened per
+  // scan, so a missing one only matters when a policy asks for a scan.
+  admission.images = std::make_shared<RegistryImageSource>(flags.images);
   admit::AdmissionHandler handler(std::move(admission));
   if (!handler.start()) return 2;
   server::ServerOptions so = server_options;
@@ -109,6 +132,7 @@ int admit_command(const std::vector<std::string>& args) {
   server::ServerOptions o;
   admit::AdmissionOptions admission;
   AdmitFlags flags;
+  flags.images.disk_cache_dir = default_image_cache_dir();
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     std::string name = a, v;
@@ -193,6 +217,28 @@ int admit_command(const std::vector<std::string>& args) {
       int ms = 0;
       if (!duration(ms) || ms < 1000) return usage_error("--resync needs a duration of at least 1s");
       flags.resync_seconds = ms / 1000;
+    } else if (name == "--vuln-db") {
+      if (!value() || v.empty()) return usage_error("--vuln-db needs a file");
+      flags.images.db_path = v;
+    } else if (name == "--scan-cache-entries") {
+      if (!count(flags.images.cache_entries) || flags.images.cache_entries > 1'000'000)
+        return usage_error("--scan-cache-entries needs a number from 1 to 1000000");
+    } else if (name == "--tag-ttl") {
+      if (!duration(flags.images.tag_ttl_ms)) return usage_error("--tag-ttl needs a duration (30s)");
+    } else if (name == "--image-cache") {
+      if (!value() || v.empty()) return usage_error("--image-cache needs a directory");
+      flags.images.disk_cache_dir = v;
+    } else if (name == "--no-image-cache") {
+      flags.images.disk_cache_dir.clear();
+    } else if (name == "--scan-workers") {
+      if (!count(flags.images.scan_workers) || flags.images.scan_workers > 16)
+        return usage_error("--scan-workers needs a number from 1 to 16");
+    } else if (name == "--allow-insecure-registry" || name == "--registry-ca" || name == "--docker-config" ||
+               name == "--platform" || name == "--max-image-bytes" || name == "--max-files" ||
+               name == "--max-path") {
+      std::string error;
+      if (parse_image_read_flag(args, i, flags.images.read, flags.images.limits, error) != 1)
+        return usage_error(error.empty() ? "bad " + name : error);
     } else if (name == "--watch-interval") {
       if (!duration(o.watch_interval_ms) || o.watch_interval_ms < 10)
         return usage_error("--watch-interval needs a duration of at least 10ms");

@@ -13,9 +13,14 @@ deploy/gen-certs.sh --url. Then, through the real kubectl:
  - the API server's own PodSecurity plugin is disabled, so kguard alone
    enforces the PSS labels;
  - kguard's audit log holds each decision, and the API server's audit log
-   holds kguard's audit annotations.
+   holds kguard's audit annotations;
+ - with the image registry fixture (REGISTRY_STATE_DIR …): the vulnerability
+   gate on the same control plane — a Pod running the vulnerable Debian image
+   from the loopback registry is denied (ids, digest, policy in kubectl's
+   error), a clean one admitted, an ignored vulnerability admitted with a
+   warning, namespaces chosen by a label selector over the watched labels.
 
-Usage: admit_e2e.py KGUARD SOURCE_DIR
+Usage: admit_e2e.py KGUARD SOURCE_DIR [REGISTRY_STATE_DIR APP_IMAGES_SCRIPT CORPORA]
 """
 import json
 import os
@@ -32,6 +37,15 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import Cluster, free_port, log, yaml  # noqa: E402
 
 KGUARD, SOURCE = sys.argv[1:3]
+# The vulnerability gate's part needs the loopback registry (ctest fixture image_registry).
+GATE = sys.argv[3:6] if len(sys.argv) >= 6 else None
+if GATE:
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+    import vuln_feed  # noqa: E402
+    with open(os.path.join(GATE[0], "state.json")) as _f:
+        REGISTRY = json.load(_f)
+    VULNERABLE = f"{REGISTRY['host']}/example/test:1.0"
+    CLEAN = f"{REGISTRY['host']}/example/clean:3.11"
 
 CONFIG = """
 admission:
@@ -99,15 +113,37 @@ def main():
             subprocess.run([os.path.join(SOURCE, "deploy", "gen-certs.sh"), "--out", certs, "--url",
                             f"https://127.0.0.1:{port}/validate"], check=True, capture_output=True)
             cfg = os.path.join(work, "kguard.yaml")
+            gate_args = []
+            config = CONFIG
+            if GATE:
+                # Namespaces labelled vuln-gate=enforce|accepted (through the watch) get the gate.
+                config += f"""  vulnerabilities:
+    - name: accepted
+      namespaceSelector: {{matchLabels: {{vuln-gate: accepted}}}}
+      failOn: critical
+      ignores:
+        - {{id: {vuln_feed.OPENSSL}, reason: "not reachable here (SEC-42)"}}
+      budget: 15s
+    - name: loopback
+      registries: ["{REGISTRY['host']}/*"]
+      namespaceSelector: {{matchLabels: {{vuln-gate: enforce}}}}
+      failOn: high
+      budget: 15s
+"""
+                vuln_feed.push_clean(REGISTRY, GATE[1], GATE[2], CLEAN)
+                gate_args = ["--vuln-db", vuln_feed.build_db(KGUARD, os.path.join(work, "vulndb")),
+                             "--image-cache", os.path.join(work, "image-cache"),
+                             "--registry-ca", REGISTRY["ca"],
+                             "--docker-config", vuln_feed.docker_config(REGISTRY, os.path.join(work, "docker"))]
             with open(cfg, "w") as f:
-                f.write(CONFIG)
+                f.write(config)
             audit = os.path.join(work, "audit.jsonl")
             logf = open(os.path.join(work, "kguard.log"), "w")
             kguard = subprocess.Popen([KGUARD, "admit", "--listen", f"127.0.0.1:{port}",
                                        "--tls-cert", os.path.join(certs, "tls.crt"),
                                        "--tls-key", os.path.join(certs, "tls.key"), "--config", cfg,
                                        "--audit-log", audit, "--namespace-labels", "api",
-                                       "--kubeconfig", c.admin_kubeconfig, "--resync", "5s"],
+                                       "--kubeconfig", c.admin_kubeconfig, "--resync", "5s", *gate_args],
                                       stdout=subprocess.DEVNULL, stderr=logf)
             ctx = ssl.create_default_context(cafile=os.path.join(certs, "ca.crt"))
 
@@ -123,13 +159,22 @@ def main():
                                ("base", {"pod-security.kubernetes.io/enforce": "baseline",
                                          "pod-security.kubernetes.io/warn": "restricted"}),
                                ("images", {"kguard.io/enforce": "images"}),
-                               ("open", {})]:
+                               ("open", {})] + ([("vulns", {"vuln-gate": "enforce"}),
+                                                 ("vulns-ok", {"vuln-gate": "accepted"})] if GATE else []):
                 c.kubectl("create", "namespace", ns)
                 # No controller-manager here: make the ServiceAccount it would.
                 c.kubectl("create", "serviceaccount", "default", "-n", ns)
                 if labels:
                     c.kubectl("label", "namespace", ns, *[f"{k}={v}" for k, v in labels.items()])
-            c.kubectl("apply", "-f", os.path.join(certs, "webhook.yaml"))
+            hook_yaml = os.path.join(certs, "webhook.yaml")
+            if GATE:
+                # A cold scan (read the image through the registry, match it) takes seconds on this
+                # machine: the Pod webhook's API-server timeout is raised so the budget decides.
+                with open(hook_yaml) as f:
+                    text = f.read()
+                with open(hook_yaml, "w") as f:
+                    f.write(text.replace("timeoutSeconds: 5", "timeoutSeconds: 20"))
+            c.kubectl("apply", "-f", hook_yaml)
             time.sleep(2)  # webhook configuration and namespace events propagate
 
             ok, err = apply(c, pod("good", "strict"))
@@ -151,6 +196,23 @@ def main():
                                          "spec": pod("x", "strict", privileged=True)["spec"]}}}
             ok, err = apply(c, dep)
             check(ok and "pss-privileged" in err, "Deployment admitted with warnings (PSA split): " + err)
+
+            if GATE:
+                # The vulnerability gate, through kubectl and the API server's webhook call.
+                ok, err = apply(c, pod("vuln", "vulns", image=VULNERABLE, restricted=False))
+                check(not ok and 'admission webhook "pods.kguard.io" denied the request' in err
+                      and vuln_feed.OPENSSL in err and vuln_feed.GZIP in err
+                      and REGISTRY["skopeo_digest"]["1.0"] in err
+                      and 'vulnerability policy "loopback" (failOn: high)' in err
+                      and "fixed in " + vuln_feed.OPENSSL_FIXED in err,
+                      "vulnerable image denied with ids, digest, fix and policy: " + err)
+                ok, err = apply(c, pod("clean", "vulns", image=CLEAN, restricted=False))
+                check(ok and "Warning" not in err, "clean image admitted: " + err)
+                ok, err = apply(c, pod("accepted", "vulns-ok", image=VULNERABLE, restricted=False))
+                check(ok and vuln_feed.OPENSSL in err and "ignored: not reachable here (SEC-42)" in err,
+                      "ignored vulnerability admitted with a warning: " + err)
+                ok, err = apply(c, pod("elsewhere", "open", image=VULNERABLE, restricted=False))
+                check(ok, "a namespace the selectors do not pick is not gated: " + err)
 
             # A label change reaches kguard through the watch.
             c.kubectl("label", "namespace", "open", "kguard.io/enforce=images")
@@ -181,6 +243,16 @@ def main():
             check(any(r["verdict"] == "allow" for r in by_name.get(("strict", "good"), [])), "audit log: strict/good allowed")
             check(any(r["verdict"] == "warn" for r in by_name.get(("base", "plain"), [])), "audit log: base/plain warned")
             check(all(r["user"] for r in records), "audit log: every record names the user")
+            if GATE:
+                gated = [r for r in by_name.get(("vulns", "vuln"), []) if r.get("images")]
+                check(gated and gated[-1]["verdict"] == "deny"
+                      and gated[-1]["images"][0]["digest"] == REGISTRY["skopeo_digest"]["1.0"]
+                      and gated[-1]["images"][0]["policy"] == "loopback"
+                      and gated[-1]["images"][0]["violations"][:2] == [vuln_feed.OPENSSL, vuln_feed.GZIP],
+                      "audit log: the gate's denial with digest, policy and ids: %r" % gated)
+                acc = [r for r in by_name.get(("vulns-ok", "accepted"), []) if r.get("images")]
+                check(acc and acc[-1]["verdict"] == "warn" and acc[-1]["images"][0]["ignored"] == [vuln_feed.OPENSSL],
+                      "audit log: the ignored vulnerability: %r" % acc)
             events = c.audit_events()
             annotated = [e for e in events if any(k.startswith("pods.kguard.io/") for k in e.get("annotations", {}))]
             check(annotated, "API server audit log carries kguard's audit annotations")

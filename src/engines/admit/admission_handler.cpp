@@ -35,7 +35,7 @@ std::string describe_errors(const std::vector<InputError>& errors, bool with_pos
 // server. Otherwise the config's labels are used.
 std::shared_ptr<const Engine> load_engine(const std::string& path,
                                           const std::shared_ptr<const NamespaceSource>& api_namespaces,
-                                          std::string& error) {
+                                          const std::shared_ptr<ImageVerdictSource>& images, std::string& error) {
   Config config;
   std::vector<InputError> errors;
   if (!path.empty()) {
@@ -53,7 +53,7 @@ std::shared_ptr<const Engine> load_engine(const std::string& path,
   }
   std::shared_ptr<const NamespaceSource> namespaces = api_namespaces;
   if (!namespaces) namespaces = std::make_shared<ConfigNamespaceSource>(admit.namespaces);
-  auto engine = Engine::create(config, admit, namespaces, errors);
+  auto engine = Engine::create(config, admit, namespaces, errors, images);
   if (!engine) {
     error = describe_errors(errors, false);
     return nullptr;
@@ -105,6 +105,32 @@ std::string audit_record(const ReviewSummary& s, double seconds) {
   list("audit", s.audit_rules);
   list("warn", s.warn_rules);
   if (!s.exempt.empty()) field("exempt", s.exempt);
+  if (!s.images.empty()) {
+    // The vulnerability gate: per image, the digest judged, the policy, counts and ids.
+    out += ",\"images\":[";
+    for (std::size_t i = 0; i < s.images.size(); ++i) {
+      const ImageCheck& c = s.images[i];
+      out += i ? ",{" : "{";
+      out += "\"image\":";
+      JsonWriter::escape(out, c.image);
+      field("digest", c.digest);
+      field("policy", c.policy);
+      field("mode", c.mode);
+      field("outcome", c.outcome);
+      if (!c.cache.empty()) field("cache", c.cache);
+      char ms[32];
+      std::snprintf(ms, sizeof ms, "%.3f", c.scan_ms);
+      out += ",\"scanMs\":";
+      out += ms;
+      out += ",\"counts\":{\"critical\":" + std::to_string(c.counts[3]) + ",\"high\":" + std::to_string(c.counts[2]) +
+             ",\"medium\":" + std::to_string(c.counts[1]) + ",\"low\":" + std::to_string(c.counts[0]) + "}";
+      list("violations", c.violations);
+      list("ignored", c.ignored);
+      if (!c.error.empty()) field("error", c.error);
+      out += '}';
+    }
+    out += ']';
+  }
   // Our own message (rule ids, fixes, field paths): never the object's data.
   if (!s.message.empty()) field("message", s.message);
   char buf[32];
@@ -194,6 +220,7 @@ class AdmissionHandler::Counters {
     for (const std::string& r : s.enforce_rules) ++rule_hits_[{r, "enforce"}];
     for (const std::string& r : s.audit_rules) ++rule_hits_[{r, "audit"}];
     for (const std::string& r : s.warn_rules) ++rule_hits_[{r, "warn"}];
+    for (const ImageCheck& c : s.images) ++image_checks_[{c.policy, c.outcome}];
     for (std::size_t i = 0; i < std::size(kBuckets); ++i)
       if (seconds <= kBuckets[i]) ++bucket_counts_[i];
     ++latency_count_;
@@ -226,6 +253,12 @@ class AdmissionHandler::Counters {
       out += "kguard_admission_rule_hits_total{rule=\"" + prometheus_label(key.first) +
              "\",mode=\"" + key.second + "\"} " + std::to_string(n) + "\n";
     }
+    out += "# HELP kguard_admission_image_checks_total Images judged by the vulnerability gate, by policy and outcome.\n"
+           "# TYPE kguard_admission_image_checks_total counter\n";
+    for (const auto& [key, n] : image_checks_) {
+      out += "kguard_admission_image_checks_total{policy=\"" + prometheus_label(key.first) + "\",outcome=\"" +
+             key.second + "\"} " + std::to_string(n) + "\n";
+    }
   }
 
  private:
@@ -238,6 +271,7 @@ class AdmissionHandler::Counters {
   mutable std::mutex mu_;
   std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t> requests_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> rule_hits_;
+  std::map<std::pair<std::string, std::string>, std::uint64_t> image_checks_;  // policies come from the config: bounded
   std::map<std::string, bool, std::less<>> namespaces_seen_;
   std::uint64_t bucket_counts_[std::size(kBuckets)] = {};
   std::uint64_t latency_count_ = 0;
@@ -264,7 +298,7 @@ bool AdmissionHandler::start() {
 
 bool AdmissionHandler::load(bool at_start, server::Metrics* metrics) {
   std::string error;
-  auto e = load_engine(options_.config_file, options_.api_namespaces, error);
+  auto e = load_engine(options_.config_file, options_.api_namespaces, options_.images, error);
   if (!e) {
     log_line("error", at_start ? "invalid configuration" : "config reload failed; keeping the previous config",
              {{"error", error}});
@@ -320,7 +354,10 @@ std::string AdmissionHandler::not_ready() const {
   return {};
 }
 
-void AdmissionHandler::render_metrics(std::string& out) const { counters_->render(out); }
+void AdmissionHandler::render_metrics(std::string& out) const {
+  counters_->render(out);
+  if (options_.images) options_.images->render_metrics(out);
+}
 
 std::vector<std::string> AdmissionHandler::watched_files() const {
   if (options_.config_file.empty()) return {};

@@ -23,6 +23,9 @@ struct AdmissionOptions {
   // Labels from a watch of the API server; it outlives config reloads.
   // Null: the config's admission.namespaces.
   std::shared_ptr<const NamespaceSource> api_namespaces;
+  // The vulnerability gate's image source (the CLI's registry + scan cache);
+  // it outlives config reloads, so its cache does too. Null: no gate.
+  std::shared_ptr<ImageVerdictSource> images;
 };
 
 class AdmissionHandler final : public server::HttpHandler {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <set>
 
+#include "core/clock.hpp"
 #include "core/glob.hpp"
 #include "core/json_writer.hpp"
 
@@ -276,11 +277,13 @@ NamespacePolicy policy_for_labels(const Labels& labels, const AdmitConfig& confi
 
 std::unique_ptr<Engine> Engine::create(const Config& config, const AdmitConfig& admit,
                                        std::shared_ptr<const NamespaceSource> namespaces,
-                                       std::vector<InputError>& errors) {
+                                       std::vector<InputError>& errors,
+                                       std::shared_ptr<ImageVerdictSource> images) {
   std::unique_ptr<Engine> e(new Engine());
   e->admit_ = admit;
   e->config_ = config;
   e->namespaces_ = std::move(namespaces);
+  e->images_ = std::move(images);
   const Catalog& catalog = Catalog::builtin();
   EvalOptions base;
   config.apply(base);
@@ -330,6 +333,12 @@ std::unique_ptr<Engine> Engine::create(const Config& config, const AdmitConfig& 
     e->profiles_[name] = std::move(s);
   }
   e->strictest_ = std::make_unique<Evaluator>(catalog, base);
+  if (!admit.vulnerabilities.empty() && !e->images_) {
+    errors.push_back({config.path, admit.vulnerabilities.front().line, 0,
+                      "admission.vulnerabilities: this kguard admit has no image scanner (run it with a "
+                      "vulnerability database: --vuln-db)"});
+    ok = false;
+  }
   if (!ok) return nullptr;
   return e;
 }
@@ -402,6 +411,134 @@ ReviewOutcome bad_request(std::string message) {
   return r;
 }
 
+// The vulnerability gate over one Pod's images (docs/admission.md
+// "Vulnerability policy"): each image under the first policy that matches it
+// and the namespace, answered by the ImageVerdictSource within the policy's
+// budget and the request's deadline.
+struct GateOutcome {
+  std::vector<std::string> denials;
+  std::vector<std::string> warnings;
+  std::vector<std::string> audit;  // audit-mode findings, for the audit annotation
+};
+
+std::string short_digest(std::string_view d) { return std::string(d.substr(0, std::min<std::size_t>(d.size(), 19))); }
+
+void run_gate(const std::vector<VulnPolicy>& policies, ImageVerdictSource* source, const PodView& pod,
+              std::string_view ns, const Labels& labels, Deadline deadline, ReviewSummary& s, GateOutcome& out) {
+  std::vector<std::pair<std::string, const VulnPolicy*>> todo;
+  for (const ContainerRef& c : containers_of(pod)) {
+    const std::string image(str(get(c.node, "image")));
+    if (image.empty() || std::any_of(todo.begin(), todo.end(), [&](const auto& t) { return t.first == image; }))
+      continue;
+    if (const VulnPolicy* p = select_policy(policies, image, ns, labels)) todo.emplace_back(image, p);
+  }
+  if (todo.empty()) return;
+  const auto start = std::chrono::steady_clock::now();
+  if (source) {
+    for (const auto& [image, p] : todo) source->prefetch(image);
+  }
+  const std::string today = utc_today();
+  for (const auto& item : todo) {
+    // Named, not structured bindings: lambdas below capture them (clang before 16 refuses bindings).
+    const std::string& image = item.first;
+    const VulnPolicy* p = item.second;
+    ImageCheck check;
+    check.image = image;
+    check.policy = p->name;
+    check.mode = std::string(to_string(p->mode));
+    const std::string where = "vulnerability policy \"" + p->name + "\"";
+    // Cannot judge: enforce + fail-closed denies, anything else admits with a warning.
+    auto cannot_judge = [&](const std::string& why) {
+      const std::string msg = "image " + image + " cannot be judged: " + why;
+      if (p->mode == GateMode::Enforce && p->fail_closed) {
+        out.denials.push_back(msg + " (" + where + " fails closed)");
+      } else {
+        out.warnings.push_back("[" + p->name + "] " + msg);
+        if (p->mode == GateMode::Audit) out.audit.push_back(msg);
+      }
+    };
+    if (!source) {
+      check.outcome = "error";
+      check.error = "no image scanner";
+      cannot_judge(check.error);
+      s.images.push_back(std::move(check));
+      continue;
+    }
+    const Deadline image_deadline = std::min(deadline, start + std::chrono::milliseconds(p->budget_ms));
+    const ImageVerdict v = source->verdict(image, image_deadline, p->on_miss == OnMiss::Scan);
+    check.digest = v.digest;
+    check.scan_ms = v.scan_ms;
+    const std::string named = image + (v.digest.empty() || image.find(v.digest) != std::string::npos
+                                           ? ""
+                                           : " (" + v.digest + ")");
+    switch (v.status) {
+      case ImageVerdict::Status::Error:
+        check.outcome = "error";
+        check.error = v.error;
+        cannot_judge(v.error);
+        break;
+      case ImageVerdict::Status::Timeout:
+        check.outcome = "timeout";
+        check.error = "not scanned within " + std::to_string(p->budget_ms) + " ms (the scan goes on; a retry is answered from the cache)";
+        cannot_judge(check.error);
+        break;
+      case ImageVerdict::Status::Miss:
+        check.outcome = "miss";
+        if (p->on_miss == OnMiss::Deny && p->mode == GateMode::Enforce) {
+          out.denials.push_back("image " + named + " has not been scanned yet (" + where +
+                                " has onMiss: deny; kguard is scanning it now, retry shortly)");
+        } else {
+          out.warnings.push_back("[" + p->name + "] image " + image + " admitted unscanned (onMiss: " +
+                                 std::string(to_string(p->on_miss)) + "); being scanned now");
+        }
+        break;
+      case ImageVerdict::Status::Scanned: {
+        check.cache = v.cache_hit ? "hit" : "scan";
+        const ImageJudgement j = judge_image(*p, *v.vulns, today);
+        std::copy(std::begin(j.counts), std::end(j.counts), std::begin(check.counts));
+        // One line per vulnerability: its worst package (a source package's binaries share an id).
+        std::vector<const VulnMatch*> distinct;
+        for (const VulnMatch* m : j.violations) {
+          if (std::none_of(distinct.begin(), distinct.end(), [&](const VulnMatch* d) { return d->id == m->id; }))
+            distinct.push_back(m);
+        }
+        for (const VulnMatch* m : distinct)
+          if (check.violations.size() < 10) check.violations.push_back(m->id);
+        for (const auto& ig : j.ignored) {
+          if (std::find(check.ignored.begin(), check.ignored.end(), ig.match->id) != check.ignored.end()) continue;
+          check.ignored.push_back(ig.match->id);
+          out.warnings.push_back("[" + p->name + "] " + image + ": " + ig.match->id + " (" +
+                                 std::string(kg::to_string(ig.match->severity)) + ", " + ig.match->package_name +
+                                 ") ignored: " + ig.by->reason);
+        }
+        if (distinct.empty()) {
+          check.outcome = "pass";
+          break;
+        }
+        check.outcome = "violation";
+        std::string worst;
+        constexpr std::size_t kShown = 3;
+        for (std::size_t i = 0; i < distinct.size() && i < kShown; ++i)
+          worst += (i ? ", " : "") + describe_match(*distinct[i]);
+        if (distinct.size() > kShown) worst += " and " + std::to_string(distinct.size() - kShown) + " more";
+        const std::string n = std::to_string(distinct.size());
+        const std::string what = "image " + named + " has " + n + " vulnerabilit" +
+                                 (distinct.size() == 1 ? "y" : "ies") + " over " + where + " (" + p->threshold() +
+                                 "): " + worst;
+        if (p->mode == GateMode::Enforce) {
+          out.denials.push_back(what);
+        } else if (p->mode == GateMode::Warn) {
+          out.warnings.push_back("[" + p->name + "] " + image + " would be denied: " +
+                                 n + " over " + p->threshold() + ", worst " + describe_match(*distinct.front()));
+        } else {
+          out.audit.push_back(what);
+        }
+        break;
+      }
+    }
+    s.images.push_back(std::move(check));
+  }
+}
 }  // namespace
 
 ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_point deadline) const {
@@ -542,7 +679,10 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
   const bool kguard_idle =
       policy.kguard_enforce.empty() && policy.kguard_audit.empty() && policy.kguard_warn.empty();
   if (is_pod) annotations.emplace_back("enforce-policy", policy.enforce.display());
-  if ((!pss_applies || pss_idle) && kguard_idle) return allow();
+  // The vulnerability gate judges Pods (their images are what runs); workloads are left to their Pods.
+  const bool gate_applies = is_pod && !admit_.vulnerabilities.empty() &&
+                            (req.operation == "CREATE" || req.operation == "UPDATE");
+  if ((!pss_applies || pss_idle) && kguard_idle && !gate_applies) return allow();
 
   if (is_pod && req.operation == "UPDATE" && req.old_object &&
       !significant_pod_update(req.object, req.old_object))
@@ -630,6 +770,26 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
   }
   if (!s.enforce_rules.empty()) annotations.emplace_back("enforce-violations", join(s.enforce_rules, ","));
 
+  // The vulnerability gate: only when nothing denied the Pod already (an
+  // image scan is the most expensive thing a review can do).
+  GateOutcome gate;
+  if (gate_applies && allowed) {
+    run_gate(admit_.vulnerabilities, images_.get(), pod_view(obj, pod_specs_), req.ns, *labels, deadline, s, gate);
+    if (!gate.denials.empty()) {
+      allowed = false;
+      denial.push_back(join(gate.denials, "; "));
+    }
+    std::string summary;
+    for (const ImageCheck& c : s.images) {
+      if (!summary.empty()) summary += "; ";
+      summary += c.image + (c.digest.empty() ? "" : "@" + short_digest(c.digest)) + ": " + c.outcome + " (" +
+                 c.policy + ")";
+    }
+    if (!summary.empty()) annotations.emplace_back("image-vulnerabilities", truncate_utf8(summary, 1024));
+    if (!gate.audit.empty())
+      annotations.emplace_back("image-vulnerabilities-audit", truncate_utf8(join(gate.audit, "; "), 1024));
+  }
+
   // Audit: recorded in the audit annotations and the audit log, never denied.
   std::vector<std::string> audit_parts;
   if (const Evaluator* sc = pss(policy.audit)) {
@@ -671,6 +831,9 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
       add_warnings(warnings, warn_profile, f);
     }
     if (!s.warn_rules.empty()) annotations.emplace_back("warn-violations", join(s.warn_rules, ","));
+    // An ignore's reason is the point of its warning: the API server's own
+    // per-item cut (256 runes, when the warnings pass 4 KiB) instead of 120.
+    for (std::string& w : gate.warnings) warnings.push_back(truncate_utf8(std::move(w), 256));
   }
 
   std::set<std::string> hit(s.enforce_rules.begin(), s.enforce_rules.end());

@@ -18,9 +18,10 @@
 #include <vector>
 
 #include "catalog/catalog.hpp"
-#include "config/config.hpp"
-#include "sources/namespaces.hpp"
 #include "catalog/evaluator.hpp"
+#include "config/config.hpp"
+#include "engines/admit/image_gate.hpp"
+#include "sources/namespaces.hpp"
 
 namespace kg::admit {
 
@@ -67,6 +68,8 @@ struct AdmitConfig {
   bool annotation_exemptions = true;
   // Namespace labels when kguard runs without API access.
   std::map<std::string, Labels, std::less<>> namespaces;
+  // The vulnerability gate's policies, in order (the first that matches an image decides).
+  std::vector<VulnPolicy> vulnerabilities;
 };
 
 // Reads the `admission:` section of an already loaded config; errors name the
@@ -75,6 +78,21 @@ bool read_admit_config(const Config& config, AdmitConfig& out, std::vector<Input
 
 // Applies PSA's PolicyToEvaluate to namespace labels over the defaults.
 NamespacePolicy policy_for_labels(const Labels& labels, const AdmitConfig& config);
+
+// What the vulnerability gate decided for one image of a Pod (the audit log's "images").
+struct ImageCheck {
+  std::string image;
+  std::string digest;
+  std::string policy;
+  std::string mode;     // enforce, warn, audit
+  std::string outcome;  // pass, violation, error, timeout, miss
+  std::string cache;    // hit, scan ("" when not answered)
+  double scan_ms = 0;
+  std::uint64_t counts[4] = {};  // unsuppressed matches by severity, Low..Critical
+  std::vector<std::string> violations;  // ids over the threshold, worst first (at most 10)
+  std::vector<std::string> ignored;     // ids accepted by the policy's ignores
+  std::string error;
+};
 
 // What happened to one request, for metrics, logs and the audit log.
 struct ReviewSummary {
@@ -91,6 +109,7 @@ struct ReviewSummary {
   std::string message;             // denial or error message
   std::vector<std::string> enforce_rules, audit_rules, warn_rules;
   std::string exempt;              // namespace, user, runtimeClass
+  std::vector<ImageCheck> images;  // the vulnerability gate, one per image it judged
 };
 
 struct ReviewOutcome {
@@ -104,9 +123,12 @@ struct ReviewOutcome {
 class Engine {
  public:
   // nullptr with errors when the configuration is invalid.
+  // `images` answers the vulnerability gate; null when there is none (then a
+  // config with admission.vulnerabilities is refused).
   static std::unique_ptr<Engine> create(const Config& config, const AdmitConfig& admit,
                                         std::shared_ptr<const NamespaceSource> namespaces,
-                                        std::vector<InputError>& errors);
+                                        std::vector<InputError>& errors,
+                                        std::shared_ptr<ImageVerdictSource> images = nullptr);
 
   // Reviews one AdmissionReview body. `deadline` bounds the work: past it,
   // Pods are denied (fail closed) and other kinds allowed with an error
@@ -123,6 +145,7 @@ class Engine {
 
   AdmitConfig admit_;
   std::shared_ptr<const NamespaceSource> namespaces_;
+  std::shared_ptr<ImageVerdictSource> images_;
   PodSpecTable pod_specs_;
   // [level - 1][minor]: baseline and restricted at every version.
   std::vector<std::unique_ptr<Evaluator>> pss_[2];

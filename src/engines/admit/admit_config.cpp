@@ -9,7 +9,23 @@
 //     annotationExemptions: true
 //     namespaces:
 //       shop: {pod-security.kubernetes.io/enforce: restricted, kguard.io/enforce: hardened}
+//     vulnerabilities:            # first match decides (docs/admission.md "Vulnerability policy")
+//       - name: prod
+//         registries: ["registry.example.com/*"]
+//         namespaces: [shop]      # and/or namespaceSelector: {matchLabels: {...}}
+//         mode: enforce           # enforce | warn | audit
+//         failOn: high
+//         maxRisk: 70
+//         ignoreUnfixed: true
+//         ignores: [{id: CVE-2024-1, package: openssl, reason: "...", until: 2027-01-31}]
+//         onMiss: scan            # scan | deny | allow
+//         budget: 5s              # or milliseconds: 5000
+//         failClosed: true        # the CLI flags' spellings (fail-on, …) are accepted too
+#include <charconv>
+#include <cmath>
+
 #include "engines/admit/admit.hpp"
+#include "server/server.hpp"
 
 namespace kg::admit {
 namespace {
@@ -17,6 +33,155 @@ namespace {
 const char* const kDefaultKeys[] = {"enforce", "enforce-version", "audit", "audit-version",
                                     "warn", "warn-version", "kguard-enforce", "kguard-audit",
                                     "kguard-warn"};
+
+// "fail-on" → "failOn".
+std::string camel(std::string_view key) {
+  std::string out;
+  bool up = false;
+  for (char c : key) {
+    if (c == '-') {
+      up = true;
+      continue;
+    }
+    out.push_back(up ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c);
+    up = false;
+  }
+  return out;
+}
+
+bool valid_date(std::string_view s) {
+  if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+  for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9})
+    if (s[i] < '0' || s[i] > '9') return false;
+  const int month = (s[5] - '0') * 10 + (s[6] - '0');
+  const int day = (s[8] - '0') * 10 + (s[9] - '0');
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+using BadFn = std::function<void(const Node*, const std::string&)>;
+
+void read_ignores(const Node* n, const std::string& where, std::vector<VulnIgnore>& out, const BadFn& bad) {
+  if (n->is_null()) return;
+  if (!n->is_seq()) return bad(n, where + ": must be a list of {id, reason[, package, until]}");
+  for (const Node* item : n->items()) {
+    VulnIgnore ig;
+    ig.line = item->line;
+    if (item->is_scalar()) {  // a bare id: accepted, but a reason is required below
+      ig.id = std::string(item->str());
+    } else if (item->is_map()) {
+      for (const MapEntry& f : item->entries()) {
+        const std::string k(f.key->text());
+        if (!f.value->is_scalar()) {
+          bad(f.value, where + "." + k + ": must be a string");
+          continue;
+        }
+        const std::string v(f.value->str());
+        if (k == "id") ig.id = v;
+        else if (k == "package") ig.package = v;
+        else if (k == "reason") ig.reason = v;
+        else if (k == "until") {
+          if (!valid_date(v)) bad(f.value, where + ".until: must be a date YYYY-MM-DD, not '" + v + "'");
+          ig.until = v;
+        } else {
+          bad(f.key, where + ": unknown field '" + k + "' (id, package, reason, until)");
+        }
+      }
+    } else {
+      bad(item, where + ": each ignore must be a map {id, reason[, package, until]}");
+      continue;
+    }
+    if (ig.id.empty()) bad(item, where + ": an ignore needs an id (CVE-…, GHSA-…)");
+    else if (ig.reason.empty()) bad(item, where + ": the ignore of " + ig.id + " needs a reason");
+    out.push_back(std::move(ig));
+  }
+}
+
+void read_vuln_policy(const Node* n, std::size_t index, VulnPolicy& p, const BadFn& bad,
+                      const std::function<void(const Node*, const std::string&, std::vector<std::string>&)>& strings) {
+  p.line = n->line;
+  p.name = "policy-" + std::to_string(index + 1);
+  std::string where = "admission.vulnerabilities[" + std::to_string(index) + "]";
+  if (!n->is_map()) return bad(n, where + ": must be a map (name, registries, namespaces, mode, failOn, ...)");
+  if (const Node* name = n->get("name"); name && name->is_scalar() && !name->str().empty()) {
+    p.name = std::string(name->str());
+    where = "admission.vulnerabilities." + p.name;
+  }
+  bool fail_closed_set = false;
+  for (const MapEntry& e : n->entries()) {
+    // camelCase as the rest of the config (and .kguard.yaml's vulnerabilities
+    // section); the CLI flags' spellings (fail-on, max-risk, …) are accepted too.
+    const std::string k = camel(e.key->text());
+    const std::string at = where + "." + std::string(e.key->text());
+    const std::string v = e.value->is_scalar() ? std::string(e.value->str()) : std::string();
+    if (k == "name") {
+      if (!e.value->is_scalar() || v.empty()) bad(e.value, at + ": must be a non-empty string");
+    } else if (k == "registries") {
+      strings(e.value, at, p.registries);
+    } else if (k == "namespaces") {
+      strings(e.value, at, p.namespaces);
+    } else if (k == "namespaceSelector") {
+      if (!e.value->is_map()) {
+        bad(e.value, at + ": must be a label selector {matchLabels, matchExpressions}");
+        continue;
+      }
+      std::string why, field;
+      if (const Node* x = invalid_selector_requirement(e.value, why, field)) bad(x, at + "." + field + ": " + why);
+      p.namespace_selector = read_selector(e.value);
+    } else if (k == "mode") {
+      if (v == "enforce") p.mode = GateMode::Enforce;
+      else if (v == "warn") p.mode = GateMode::Warn;
+      else if (v == "audit") p.mode = GateMode::Audit;
+      else bad(e.value, at + ": must be enforce, warn or audit, not '" + v + "'");
+    } else if (k == "failOn") {
+      auto s = parse_severity(v);
+      if (!s) bad(e.value, at + ": must be low, medium, high or critical, not '" + v + "'");
+      else p.fail_on = *s;
+    } else if (k == "maxRisk") {
+      double d = 0;
+      auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), d);
+      if (v.empty() || ec != std::errc{} || ptr != v.data() + v.size() || !std::isfinite(d) || d < 0 || d > 100) {
+        bad(e.value, at + ": must be a number from 0 to 100, not '" + v + "'");
+      } else {
+        p.max_risk = d;
+      }
+    } else if (k == "ignoreUnfixed" || k == "failClosed") {
+      auto b = e.value->as_bool();
+      if (!b) {
+        bad(e.value, at + ": must be true or false");
+        continue;
+      }
+      if (k == "ignoreUnfixed") p.ignore_unfixed = *b;
+      else {
+        p.fail_closed = *b;
+        fail_closed_set = true;
+      }
+    } else if (k == "ignores") {
+      read_ignores(e.value, at, p.ignores, bad);
+    } else if (k == "onMiss") {
+      if (v == "scan") p.on_miss = OnMiss::Scan;
+      else if (v == "deny") p.on_miss = OnMiss::Deny;
+      else if (v == "allow") p.on_miss = OnMiss::Allow;
+      else bad(e.value, at + ": must be scan, deny or allow, not '" + v + "'");
+    } else if (k == "budget") {
+      // A bare number is milliseconds; else a Go duration (500ms, 5s).
+      double ms = -1;
+      if (!v.empty() && v.find_first_not_of("0123456789") == std::string::npos) {
+        std::from_chars(v.data(), v.data() + v.size(), ms);
+      } else if (!v.empty()) {
+        ms = server::parse_duration_ms(v);
+      }
+      if (ms < 1 || ms > 60'000) bad(e.value, at + ": must be a duration from 1ms to 60s (5s, 2000), not '" + v + "'");
+      else p.budget_ms = static_cast<int>(ms);
+    } else {
+      bad(e.key, where + ": unknown field '" + k +
+                     "' (name, registries, namespaces, namespaceSelector, mode, failOn, maxRisk, "
+                     "ignoreUnfixed, ignores, onMiss, budget, failClosed)");
+    }
+  }
+  if (!p.fail_on && !p.max_risk) bad(n, where + ": needs a threshold: failOn: SEVERITY and/or maxRisk: N");
+  // Fail closed by default only where the policy enforces: warn and audit never deny.
+  if (!fail_closed_set) p.fail_closed = p.mode == GateMode::Enforce;
+}
 
 }  // namespace
 
@@ -140,10 +305,24 @@ bool read_admit_config(const Config& config, AdmitConfig& out, std::vector<Input
         label_map(n.value, "admission.namespaces." + std::string(n.key->text()), labels);
         out.namespaces[std::string(n.key->text())] = std::move(labels);
       }
+    } else if (key == "vulnerabilities") {
+      if (e.value->is_null()) continue;
+      if (!e.value->is_seq()) {
+        bad(e.value, "admission.vulnerabilities: must be a list of policies (the first that matches decides)");
+        continue;
+      }
+      std::size_t index = 0;
+      for (const Node* item : e.value->items()) {
+        VulnPolicy p;
+        read_vuln_policy(item, index++, p, bad, strings);
+        for (const VulnPolicy& q : out.vulnerabilities)
+          if (q.name == p.name) bad(item, "admission.vulnerabilities: two policies named '" + p.name + "'");
+        out.vulnerabilities.push_back(std::move(p));
+      }
     } else {
       bad(e.key, "admission: unknown field '" + key +
                      "' (defaults, profiles, exemptions, enforceWorkloads, annotationExemptions, "
-                     "namespaces)");
+                     "namespaces, vulnerabilities)");
     }
   }
   // Profiles named by the defaults must exist.

@@ -245,7 +245,8 @@ class Registry : public ImageSource {
   }
 
   // One buffered request (manifests, tokens, /v2/), retried on transient failures.
-  Response request(const std::string& url, bool accept_manifest, const std::string& basic_auth = "") const {
+  Response request(const std::string& url, bool accept_manifest, const std::string& basic_auth = "",
+                   bool head = false) const {
     Response r;
     for (int attempt = 0;; ++attempt) {
       r = Response{};
@@ -253,6 +254,7 @@ class Registry : public ImageSource {
       if (!c) throw ImageError("libcurl initialisation failed");
       curl_slist* headers = nullptr;
       setup(c, url, headers, accept_manifest);
+      if (head) curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
       if (!basic_auth.empty()) {
         curl_slist_free_all(headers);
         headers = curl_slist_append(nullptr, ("Authorization: Basic " + basic_auth).c_str());
@@ -405,18 +407,41 @@ class Registry : public ImageSource {
                                              ref_.registry + "/" + ref_.repository + ": layer " + d.digest);
   }
 
-  void open() {
+  // The digest the reference names now: HEAD of the manifest (the registry's
+  // Docker-Content-Digest), else GET and hash it. The top-level digest (an
+  // index's for a multi-platform tag), as a pin @sha256:… would name it.
+  std::string head_digest() {
+    ping();
+    const std::string reference = ref_.digest.empty() ? ref_.tag : ref_.digest;
+    const std::string url = base_ + "/v2/" + ref_.repository + "/manifests/" + reference;
+    Response r = request(url, true, "", true);
+    if (r.status == 401 && authenticate(r)) r = request(url, true, "", true);
+    if (r.curl == CURLE_OK && r.status == 200) {
+      if (auto h = r.headers.find("docker-content-digest"); h != r.headers.end() && valid_digest(h->second))
+        return h->second;
+    }
+    r = request(url, true);
+    if (r.status == 401 && authenticate(r)) r = request(url, true);
+    if (r.curl != CURLE_OK || r.status != 200) fail("manifest " + ref_.repository + ":" + reference, r);
+    return "sha256:" + sha256_hex(r.body);
+  }
+
+  void ping() {
     // The ping learns the auth scheme before the first real request.
-    Response ping = request(base_ + "/v2/", false);
-    if (ping.curl != CURLE_OK && options_.allow_insecure) {
+    Response pong = request(base_ + "/v2/", false);
+    if (pong.curl != CURLE_OK && options_.allow_insecure) {
       // cosign's --allow-insecure-registry: unverified TLS, else plain HTTP.
       base_ = "http://" + ref_.registry;
-      ping = request(base_ + "/v2/", false);
-      if (ping.curl == CURLE_OK) notes.push_back(ref_.registry + ": plain HTTP (--allow-insecure-registry)");
+      pong = request(base_ + "/v2/", false);
+      if (pong.curl == CURLE_OK) notes.push_back(ref_.registry + ": plain HTTP (--allow-insecure-registry)");
     }
-    if (ping.curl != CURLE_OK) fail("GET /v2/", ping);
-    if (ping.status == 401) authenticate(ping);
-    else if (ping.status != 200 && ping.status != 404) fail("GET /v2/", ping);
+    if (pong.curl != CURLE_OK) fail("GET /v2/", pong);
+    if (pong.status == 401) authenticate(pong);
+    else if (pong.status != 200 && pong.status != 404) fail("GET /v2/", pong);
+  }
+
+  void open() {
+    ping();
     std::string reference = ref_.digest.empty() ? ref_.tag : ref_.digest;
     std::string url = base_ + "/v2/" + ref_.repository + "/manifests/" + reference;
     Response r = request(url, true);
@@ -541,6 +566,13 @@ std::unique_ptr<ImageSource> open_registry(const ImageRef& ref, const ReadOption
   auto src = std::make_unique<Registry>(ref, options);
   src->open();
   return src;
+}
+
+std::string registry_manifest_digest(const ImageRef& ref, const ReadOptions& options) {
+  static const CURLcode kInit = curl_global_init(CURL_GLOBAL_DEFAULT);
+  (void)kInit;
+  Registry reg(ref, options);
+  return reg.head_digest();
 }
 
 }  // namespace kg::image
