@@ -25,43 +25,61 @@ namespace {
 
 struct MetricDef {
   std::string_view name;
-  std::string_view values;  // allowed values, space separated
+  std::string_view values;  // allowed values: one letter each, or space-separated words (v4.0 U)
   bool mandatory;
 };
 
+// A metric name (at most 3 letters) as one integer, so that looking it up costs
+// no string comparison: the length in the top byte, the letters below.
+constexpr std::uint32_t name_key(std::string_view n) {
+  if (n.empty() || n.size() > 3) return 0;
+  std::uint32_t k = static_cast<std::uint32_t>(n.size()) << 24;
+  for (std::size_t i = 0; i < n.size(); ++i) k |= static_cast<std::uint32_t>(static_cast<unsigned char>(n[i])) << (8 * i);
+  return k;
+}
+
+template <std::size_t N>
+constexpr std::array<std::uint32_t, N> keys_of(const MetricDef (&defs)[N]) {
+  std::array<std::uint32_t, N> keys{};
+  for (std::size_t i = 0; i < N; ++i) keys[i] = name_key(defs[i].name);
+  return keys;
+}
+
 // v3.x, in the specification's table order (Table 15 of v3.1).
 constexpr MetricDef kV3[] = {
-    {"AV", "N A L P", true},   {"AC", "L H", true},       {"PR", "N L H", true},
-    {"UI", "N R", true},       {"S", "U C", true},        {"C", "H L N", true},
-    {"I", "H L N", true},      {"A", "H L N", true},      {"E", "X H F P U", false},
-    {"RL", "X U W T O", false}, {"RC", "X C R U", false}, {"CR", "X H M L", false},
-    {"IR", "X H M L", false},  {"AR", "X H M L", false},  {"MAV", "X N A L P", false},
-    {"MAC", "X L H", false},   {"MPR", "X N L H", false}, {"MUI", "X N R", false},
-    {"MS", "X U C", false},    {"MC", "X H L N", false},  {"MI", "X H L N", false},
-    {"MA", "X H L N", false},
+    {"AV", "NALP", true},   {"AC", "LH", true},       {"PR", "NLH", true},
+    {"UI", "NR", true},       {"S", "UC", true},        {"C", "HLN", true},
+    {"I", "HLN", true},      {"A", "HLN", true},      {"E", "XHFPU", false},
+    {"RL", "XUWTO", false}, {"RC", "XCRU", false}, {"CR", "XHML", false},
+    {"IR", "XHML", false},  {"AR", "XHML", false},  {"MAV", "XNALP", false},
+    {"MAC", "XLH", false},   {"MPR", "XNLH", false}, {"MUI", "XNR", false},
+    {"MS", "XUC", false},    {"MC", "XHLN", false},  {"MI", "XHLN", false},
+    {"MA", "XHLN", false},
 };
 enum V3 : std::uint8_t { AV3, AC3, PR3, UI3, S3, C3, I3, A3, E3, RL3, RC3, CR3, IR3, AR3, MAV3, MAC3, MPR3, MUI3, MS3, MC3, MI3, MA3, kV3Count };
 static_assert(sizeof(kV3) / sizeof(kV3[0]) == kV3Count);
+constexpr auto kV3Keys = keys_of(kV3);
 
 // v4.0, in the specification's order (§7, Table 23).
 constexpr MetricDef kV4[] = {
-    {"AV", "N A L P", true},     {"AC", "L H", true},         {"AT", "N P", true},
-    {"PR", "N L H", true},       {"UI", "N P A", true},       {"VC", "H L N", true},
-    {"VI", "H L N", true},       {"VA", "H L N", true},       {"SC", "H L N", true},
-    {"SI", "H L N", true},       {"SA", "H L N", true},       {"E", "X A P U", false},
-    {"CR", "X H M L", false},    {"IR", "X H M L", false},    {"AR", "X H M L", false},
-    {"MAV", "X N A L P", false}, {"MAC", "X L H", false},     {"MAT", "X N P", false},
-    {"MPR", "X N L H", false},   {"MUI", "X N P A", false},   {"MVC", "X H L N", false},
-    {"MVI", "X H L N", false},   {"MVA", "X H L N", false},   {"MSC", "X H L N", false},
-    {"MSI", "X S H L N", false}, {"MSA", "X S H L N", false}, {"S", "X N P", false},
-    {"AU", "X N Y", false},      {"R", "X A U I", false},     {"V", "X D C", false},
-    {"RE", "X L M H", false},    {"U", "X Clear Green Amber Red", false},
+    {"AV", "NALP", true},     {"AC", "LH", true},         {"AT", "NP", true},
+    {"PR", "NLH", true},       {"UI", "NPA", true},       {"VC", "HLN", true},
+    {"VI", "HLN", true},       {"VA", "HLN", true},       {"SC", "HLN", true},
+    {"SI", "HLN", true},       {"SA", "HLN", true},       {"E", "XAPU", false},
+    {"CR", "XHML", false},    {"IR", "XHML", false},    {"AR", "XHML", false},
+    {"MAV", "XNALP", false}, {"MAC", "XLH", false},     {"MAT", "XNP", false},
+    {"MPR", "XNLH", false},   {"MUI", "XNPA", false},   {"MVC", "XHLN", false},
+    {"MVI", "XHLN", false},   {"MVA", "XHLN", false},   {"MSC", "XHLN", false},
+    {"MSI", "XSHLN", false}, {"MSA", "XSHLN", false}, {"S", "XNP", false},
+    {"AU", "XNY", false},      {"R", "XAUI", false},     {"V", "XDC", false},
+    {"RE", "XLMH", false},    {"U", "X Clear Green Amber Red", false},
 };
 enum V4 : std::uint8_t {
   AV, AC, AT, PR, UI, VC, VI, VA, SC, SI, SA, E, CR, IR, AR,
   MAV, MAC, MAT, MPR, MUI, MVC, MVI, MVA, MSC, MSI, MSA, kV4Supplemental, kV4Count = kV4Supplemental + 6
 };
 static_assert(sizeof(kV4) / sizeof(kV4[0]) == kV4Count);
+constexpr auto kV4Keys = keys_of(kV4);
 
 // A parsed value is the first letter of the value word (all of a metric's words
 // start differently), 0 when the metric is absent; 'X' is kept as given.
@@ -80,8 +98,18 @@ void fail(std::string* error, std::string_view label, std::string_view vector, s
   error->append(what);
 }
 
+// Only v4.0's U (Provider Urgency) has words for values; every other metric one letter each.
+bool words(std::string_view values) { return values.size() > 5 && values.find(' ') != std::string_view::npos; }
+
 std::string expected_list(std::string_view values) {
   std::string out;
+  if (!words(values)) {
+    for (char c : values) {
+      if (!out.empty()) out += ", ";
+      out += c;
+    }
+    return out;
+  }
   std::size_t start = 0;
   while (start < values.size()) {
     std::size_t sp = values.find(' ', start);
@@ -93,9 +121,15 @@ std::string expected_list(std::string_view values) {
   return out;
 }
 
-// Whether `value` is one of the words of `values`.
+// Whether `value` is one of `values` (letters, or words for v4.0 U).
 bool allowed(std::string_view values, std::string_view value) {
-  if (value.empty()) return false;
+  if (!words(values)) {
+    if (value.size() != 1) return false;
+    for (char c : values) {
+      if (c == value[0]) return true;
+    }
+    return false;
+  }
   std::size_t start = 0;
   while (start < values.size()) {
     std::size_t sp = values.find(' ', start);
@@ -125,28 +159,48 @@ std::string printable(std::string_view s) {
 
 template <std::size_t N>
 bool parse_metrics(std::string_view vector, std::string_view body, std::string_view label,
-                   const MetricDef (&defs)[N], Values<N>& out, std::string* error) {
+                   const MetricDef (&defs)[N], const std::array<std::uint32_t, N>& keys, Values<N>& out,
+                   std::string* error) {
   out.fill(0);
+  // One pass over the bytes: components are short, so a plain loop beats
+  // find() calls into memchr (the scan is most of a score's cost).
   std::size_t pos = 0;
   std::size_t index = 0;
+  std::size_t next = 0;
   while (true) {
     ++index;
-    std::size_t slash = body.find('/', pos);
-    const std::string_view part = body.substr(pos, slash == std::string_view::npos ? std::string_view::npos : slash - pos);
+    std::size_t end = pos;
+    std::size_t colon = std::string_view::npos;
+    int colons = 0;
+    while (end < body.size() && body[end] != '/') {
+      if (body[end] == ':') {
+        if (colons++ == 0) colon = end - pos;
+      }
+      ++end;
+    }
+    const std::string_view part = body.substr(pos, end - pos);
     if (part.empty()) {
       fail(error, label, vector, std::string("component " + std::to_string(index) +
                               " is empty (a doubled or trailing '/')"));
       return false;
     }
-    const std::size_t colon = part.find(':');
-    if (colon == std::string_view::npos || part.find(':', colon + 1) != std::string_view::npos) {
+    if (colons != 1) {
       fail(error, label, vector, std::string("component \"" + printable(part) + "\" is not METRIC:VALUE"));
       return false;
     }
     const std::string_view name = part.substr(0, colon);
     const std::string_view value = part.substr(colon + 1);
-    std::size_t m = 0;
-    while (m < N && defs[m].name != name) ++m;
+    // Vectors list their metrics in the table's order, so the search starts
+    // after the previous metric and usually ends at once.
+    const std::uint32_t k = name_key(name);
+    std::size_t m = N;
+    for (std::size_t i = 0; k != 0 && i < N; ++i) {
+      const std::size_t at = next + i < N ? next + i : next + i - N;
+      if (keys[at] == k) {
+        m = at;
+        break;
+      }
+    }
     if (m == N) {
       fail(error, label, vector, std::string("unknown metric " + printable(name)));
       return false;
@@ -161,8 +215,9 @@ bool parse_metrics(std::string_view vector, std::string_view body, std::string_v
       return false;
     }
     out[m] = value[0];
-    if (slash == std::string_view::npos) break;
-    pos = slash + 1;
+    next = m + 1 < N ? m + 1 : 0;
+    if (end == body.size()) break;
+    pos = end + 1;
   }
   std::string missing;
   for (std::size_t m = 0; m < N; ++m) {
@@ -448,26 +503,26 @@ struct Span1 { const Max1* p; int n; };
 struct Span2 { const Max2* p; int n; };
 struct Span36 { const Max36* p; int n; };
 
-constexpr Max1 kMax1_0[] = {{'N', 'N', 'N'}};
-constexpr Max1 kMax1_1[] = {{'A', 'N', 'N'}, {'N', 'L', 'N'}, {'N', 'N', 'P'}};
-constexpr Max1 kMax1_2[] = {{'P', 'N', 'N'}, {'A', 'L', 'P'}};
-constexpr Span1 kMax1[] = {{kMax1_0, 1}, {kMax1_1, 3}, {kMax1_2, 2}};
-constexpr Max2 kMax2_0[] = {{'L', 'N'}};
-constexpr Max2 kMax2_1[] = {{'H', 'N'}, {'L', 'P'}};
-constexpr Span2 kMax2[] = {{kMax2_0, 1}, {kMax2_1, 2}};
-constexpr Max36 kMax36_00[] = {{'H', 'H', 'H', 'H', 'H', 'H'}};
-constexpr Max36 kMax36_01[] = {{'H', 'H', 'L', 'M', 'M', 'H'}, {'H', 'H', 'H', 'M', 'M', 'M'}};
-constexpr Max36 kMax36_10[] = {{'L', 'H', 'H', 'H', 'H', 'H'}, {'H', 'L', 'H', 'H', 'H', 'H'}};
-constexpr Max36 kMax36_11[] = {{'L', 'H', 'L', 'H', 'M', 'H'}, {'L', 'H', 'H', 'H', 'M', 'M'},
+constexpr Max1 kMax1Level0[] = {{'N', 'N', 'N'}};
+constexpr Max1 kMax1Level1[] = {{'A', 'N', 'N'}, {'N', 'L', 'N'}, {'N', 'N', 'P'}};
+constexpr Max1 kMax1Level2[] = {{'P', 'N', 'N'}, {'A', 'L', 'P'}};
+constexpr Span1 kMax1[] = {{kMax1Level0, 1}, {kMax1Level1, 3}, {kMax1Level2, 2}};
+constexpr Max2 kMax2Level0[] = {{'L', 'N'}};
+constexpr Max2 kMax2Level1[] = {{'H', 'N'}, {'L', 'P'}};
+constexpr Span2 kMax2[] = {{kMax2Level0, 1}, {kMax2Level1, 2}};
+constexpr Max36 kMax36Level00[] = {{'H', 'H', 'H', 'H', 'H', 'H'}};
+constexpr Max36 kMax36Level01[] = {{'H', 'H', 'L', 'M', 'M', 'H'}, {'H', 'H', 'H', 'M', 'M', 'M'}};
+constexpr Max36 kMax36Level10[] = {{'L', 'H', 'H', 'H', 'H', 'H'}, {'H', 'L', 'H', 'H', 'H', 'H'}};
+constexpr Max36 kMax36Level11[] = {{'L', 'H', 'L', 'H', 'M', 'H'}, {'L', 'H', 'H', 'H', 'M', 'M'},
                                {'H', 'L', 'H', 'M', 'H', 'M'}, {'H', 'L', 'L', 'M', 'H', 'H'},
                                {'L', 'L', 'H', 'H', 'H', 'M'}};
-constexpr Max36 kMax36_21[] = {{'L', 'L', 'L', 'H', 'H', 'H'}};
+constexpr Max36 kMax36Level21[] = {{'L', 'L', 'L', 'H', 'H', 'H'}};
 constexpr Max4 kMax4[] = {{'H', 'S', 'S'}, {'H', 'H', 'H'}, {'L', 'L', 'L'}};
 
 Span36 max36(int eq3, int eq6) {
-  if (eq3 == 0) return eq6 == 0 ? Span36{kMax36_00, 1} : Span36{kMax36_01, 2};
-  if (eq3 == 1) return eq6 == 0 ? Span36{kMax36_10, 2} : Span36{kMax36_11, 5};
-  return Span36{kMax36_21, 1};
+  if (eq3 == 0) return eq6 == 0 ? Span36{kMax36Level00, 1} : Span36{kMax36Level01, 2};
+  if (eq3 == 1) return eq6 == 0 ? Span36{kMax36Level10, 2} : Span36{kMax36Level11, 5};
+  return Span36{kMax36Level21, 1};
 }
 
 // The depth of each MacroVector in severity-distance steps, +1 (reference:
@@ -502,10 +557,8 @@ double score_v4(const Effective& f, const Macro& mv) {
   const double lower_eq1 = lookup(eq1 + 1, eq2, eq3, eq4, eq5, eq6);
   const double lower_eq2 = lookup(eq1, eq2 + 1, eq3, eq4, eq5, eq6);
   double lower_eq36 = 0;
-  if (eq3 == 1 && eq6 == 1) {
-    lower_eq36 = lookup(eq1, eq2, eq3 + 1, eq4, eq5, eq6);  // 11 -> 21
-  } else if (eq3 == 0 && eq6 == 1) {
-    lower_eq36 = lookup(eq1, eq2, eq3 + 1, eq4, eq5, eq6);  // 01 -> 11
+  if (eq3 < 2 && eq6 == 1) {
+    lower_eq36 = lookup(eq1, eq2, eq3 + 1, eq4, eq5, eq6);  // 11 -> 21, 01 -> 11
   } else if (eq3 == 1 && eq6 == 0) {
     lower_eq36 = lookup(eq1, eq2, eq3, eq4, eq5, eq6 + 1);  // 10 -> 11
   } else if (eq3 == 0 && eq6 == 0) {
@@ -665,7 +718,7 @@ std::optional<CvssScores> cvss_scores(std::string_view vector, std::string* erro
     }
     out.version = prefix == "CVSS:3.0" ? CvssVersion::V3_0 : CvssVersion::V3_1;
     Values<kV3Count> v{};
-    if (!parse_metrics(vector, vector.substr(slash + 1), prefix, kV3, v, error)) return std::nullopt;
+    if (!parse_metrics(vector, vector.substr(slash + 1), prefix, kV3, kV3Keys, v, error)) return std::nullopt;
     score_v3(v, out.version == CvssVersion::V3_0, out);
     return out;
   }
@@ -676,7 +729,7 @@ std::optional<CvssScores> cvss_scores(std::string_view vector, std::string* erro
     }
     out.version = CvssVersion::V4_0;
     Values<kV4Count> v{};
-    if (!parse_metrics(vector, vector.substr(slash + 1), prefix, kV4, v, error)) return std::nullopt;
+    if (!parse_metrics(vector, vector.substr(slash + 1), prefix, kV4, kV4Keys, v, error)) return std::nullopt;
     const bool threat = defined(v[E]);
     bool environmental = false;
     for (int m = CR; m <= MSA; ++m) environmental = environmental || defined(v[m]);
