@@ -7,8 +7,8 @@
 //
 // usage: cvss_bench [COUNT]   (default 1000000 of each kind)
 #include <cstdio>
-#include <ctime>
 #include <cstdlib>
+#include <ctime>
 #include <random>
 #include <string>
 #include <vector>
@@ -25,16 +25,18 @@ struct Metric {
 
 const Metric kV3Base[] = {{"AV", "NALP"}, {"AC", "LH"}, {"PR", "NLH"}, {"UI", "NR"},
                           {"S", "UC"},    {"C", "HLN"}, {"I", "HLN"},  {"A", "HLN"}};
-const Metric kV3Optional[] = {{"E", "XUPFH"}, {"RL", "XOTWU"}, {"RC", "XURC"}, {"CR", "XLMH"}, {"IR", "XLMH"},
-                              {"AR", "XLMH"}, {"MAV", "XNALP"}, {"MAC", "XLH"}, {"MPR", "XNLH"}, {"MUI", "XNR"},
-                              {"MS", "XUC"},  {"MC", "XNLH"},  {"MI", "XNLH"}, {"MA", "XNLH"}};
+const Metric kV3Optional[] = {{"E", "XUPFH"},  {"RL", "XOTWU"}, {"RC", "XURC"},   {"CR", "XLMH"},
+                              {"IR", "XLMH"},  {"AR", "XLMH"},  {"MAV", "XNALP"}, {"MAC", "XLH"},
+                              {"MPR", "XNLH"}, {"MUI", "XNR"},  {"MS", "XUC"},    {"MC", "XNLH"},
+                              {"MI", "XNLH"},  {"MA", "XNLH"}};
 const Metric kV4Base[] = {{"AV", "NALP"}, {"AC", "LH"},  {"AT", "NP"},  {"PR", "NLH"},
                           {"UI", "NPA"},  {"VC", "HLN"}, {"VI", "HLN"}, {"VA", "HLN"},
                           {"SC", "HLN"},  {"SI", "HLN"}, {"SA", "HLN"}};
-const Metric kV4Optional[] = {{"E", "XAPU"},   {"CR", "XHML"},  {"IR", "XHML"},  {"AR", "XHML"},   {"MAV", "XNALP"},
-                              {"MAC", "XLH"},  {"MAT", "XNP"},  {"MPR", "XNLH"}, {"MUI", "XNPA"},  {"MVC", "XHLN"},
-                              {"MVI", "XHLN"}, {"MVA", "XHLN"}, {"MSC", "XHLN"}, {"MSI", "XSHLN"}, {"MSA", "XSHLN"},
-                              {"S", "XNP"},    {"AU", "XNY"},   {"R", "XAUI"},   {"V", "XDC"},     {"RE", "XLMH"}};
+const Metric kV4Optional[] = {{"E", "XAPU"},    {"CR", "XHML"},   {"IR", "XHML"},   {"AR", "XHML"},
+                              {"MAV", "XNALP"}, {"MAC", "XLH"},   {"MAT", "XNP"},   {"MPR", "XNLH"},
+                              {"MUI", "XNPA"},  {"MVC", "XHLN"},  {"MVI", "XHLN"},  {"MVA", "XHLN"},
+                              {"MSC", "XHLN"},  {"MSI", "XSHLN"}, {"MSA", "XSHLN"}, {"S", "XNP"},
+                              {"AU", "XNY"},    {"R", "XAUI"},    {"V", "XDC"},     {"RE", "XLMH"}};
 
 template <std::size_t B, std::size_t O>
 std::vector<std::string> generate(std::mt19937& rng, const char* prefix, const Metric (&base)[B],
@@ -70,7 +72,9 @@ std::vector<std::string> generate(std::mt19937& rng, const char* prefix, const M
 // wall time far more than the CPU time of the loop.
 struct Clock {
   std::clock_t cpu = std::clock();
-  [[nodiscard]] double seconds() const { return static_cast<double>(std::clock() - cpu) / CLOCKS_PER_SEC; }
+  [[nodiscard]] double seconds() const {
+    return static_cast<double>(std::clock() - cpu) / CLOCKS_PER_SEC;
+  }
 };
 
 void time_vectors(const char* label, const std::vector<std::string>& vectors) {
@@ -87,7 +91,8 @@ void time_vectors(const char* label, const std::vector<std::string>& vectors) {
   }
   const double sec = t0.seconds();
   std::printf("| %-44s | %9zu | %7.3f | %7.0f | %10.2f | %.1f |\n", label, vectors.size(), sec,
-              sec * 1e9 / static_cast<double>(vectors.size()), static_cast<double>(vectors.size()) / sec / 1e6,
+              sec * 1e9 / static_cast<double>(vectors.size()),
+              static_cast<double>(vectors.size()) / sec / 1e6,
               sum / static_cast<double>(vectors.size() - refused));
   if (refused != 0) std::printf("(%zu refused)\n", refused);
 }
@@ -102,7 +107,9 @@ int main(int argc, char** argv) {
   const auto v40 = generate(rng, "CVSS:4.0", kV4Base, kV4Optional, false, count);
   const auto v40_full = generate(rng, "CVSS:4.0", kV4Base, kV4Optional, true, count);
 
-  std::printf("| what | count | CPU seconds | ns each | millions/s | mean score |\n|---|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| what | count | CPU seconds | ns each | millions/s | mean score "
+      "|\n|---|---:|---:|---:|---:|---:|\n");
   time_vectors("CVSS:3.1 base vectors", v31);
   time_vectors("CVSS:3.1 with temporal + environmental", v31_full);
   time_vectors("CVSS:4.0 base vectors (CVSS-B)", v40);
@@ -117,8 +124,9 @@ int main(int argc, char** argv) {
       sum += d.cvss_score;
     }
     const double sec = t0.seconds();
-    std::printf("| %-44s | %9zu | %7.3f | %7.0f | %10.2f | %.1f |\n", "vuln_severity (v4.0 + v3.1 vector)", count,
-                sec, sec * 1e9 / static_cast<double>(count), static_cast<double>(count) / sec / 1e6,
+    std::printf("| %-44s | %9zu | %7.3f | %7.0f | %10.2f | %.1f |\n",
+                "vuln_severity (v4.0 + v3.1 vector)", count, sec,
+                sec * 1e9 / static_cast<double>(count), static_cast<double>(count) / sec / 1e6,
                 sum / static_cast<double>(count));
   }
   // The risk score alone.

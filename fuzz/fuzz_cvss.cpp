@@ -15,11 +15,14 @@
 
 namespace {
 
-bool tenths(double s) { return s >= 0 && s <= 10 && std::fabs(s * 10 - std::round(s * 10)) < 1e-9; }
+bool tenths(double s) {
+  return s >= 0 && s <= 10 && std::fabs(s * 10 - std::round(s * 10)) < 1e-9;
+}
 
 void check(bool ok, const char* what, std::string_view input) {
   if (ok) return;
-  std::fprintf(stderr, "fuzz_cvss: %s for \"%.*s\"\n", what, static_cast<int>(input.size()), input.data());
+  std::fprintf(stderr, "fuzz_cvss: %s for \"%.*s\"\n", what, static_cast<int>(input.size()),
+               input.data());
   __builtin_trap();
 }
 
@@ -41,7 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::size_t pos = slash + 1;
     while (true) {
       const std::size_t next = input.find('/', pos);
-      parts.push_back(input.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
+      parts.push_back(
+          input.substr(pos, next == std::string_view::npos ? std::string_view::npos : next - pos));
       if (next == std::string_view::npos) break;
       pos = next + 1;
     }
@@ -51,8 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       reversed.append(*it);
     }
     const auto r = kg::vuln::cvss_scores(reversed);
-    check(r && r->base == s->base && r->temporal == s->temporal && r->environmental == s->environmental &&
-              r->score == s->score,
+    check(r && r->base == s->base && r->temporal == s->temporal &&
+              r->environmental == s->environmental && r->score == s->score,
           "reordered metrics score differently", input);
   }
   const auto d = kg::vuln::vuln_severity("vendor", input, "advisory", input, input, input);
