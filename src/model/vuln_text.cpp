@@ -87,7 +87,7 @@ std::string suppression_text(const VulnMatch& m, Lang lang) {
   std::string reason = m.suppress_reason;
   // Only kguard's own reason is translated; a config's or a VEX document's words are the author's.
   if (reason == "no fixed version is available") reason = std::string(zh_of(reason));
-  return "已被 " + by + " 抑制" + (reason.empty() ? std::string() : "\xEF\xBC\x9A" + reason);
+  return "已抑制，依据 " + by + (reason.empty() ? std::string() : "\xEF\xBC\x9A" + reason);
 }
 
 }  // namespace kg

@@ -18,7 +18,7 @@ namespace kg {
 // "不受影响"); the label itself for English or when unknown.
 std::string_view vex_label_text(std::string_view label, Lang lang);
 
-// VulnMatch::suppressed_by in `lang` (zh: "vex.json:14（OpenVEX）：不受影响（not_affected）— …").
+// VulnMatch::suppressed_by in `lang` (zh: "vex.json:14（OpenVEX）：不受影响（not_affected） — …").
 std::string suppressed_by_text(std::string_view suppressed_by, Lang lang);
 
 // The whole sentence for a suppressed match ("" when it is not suppressed).

@@ -110,9 +110,10 @@ PackageHit package_hit(std::string_view id, const std::vector<Purl>& pkg, const 
   if (!general || general->type == "oci") return PackageHit::None;
   for (const Purl& p : pkg) {
     if (!purl_matches(*general, p)) continue;
-    if (!versions.empty())  // CycloneDX affects[].versions: only the versions listed
+    if (!versions.empty()) {  // CycloneDX affects[].versions: only the versions listed
       return std::find(versions.begin(), versions.end(), p.version) != versions.end() ? PackageHit::Exact
                                                                                       : PackageHit::None;
+    }
     return general->version.empty() ? PackageHit::AnyVersion : PackageHit::Exact;
   }
   return PackageHit::None;
@@ -155,7 +156,8 @@ Reach reach(const VexStatement& s, const std::vector<Purl>& pkg, const ImageIds&
     PackageHit sub = PackageHit::None;
     for (const VexComponent& sc : prod.subcomponents)
       for (const std::string& id : sc.ids) sub = std::max(sub, package_hit(id, pkg, {}));
-    if (sub == PackageHit::Exact) take(Reach::Pinned);
+    // Inside an image named by digest, the subcomponent is pinned too: that build holds one version of it.
+    if (sub == PackageHit::Exact || (sub == PackageHit::AnyVersion && ih == ImageHit::ByDigest)) take(Reach::Pinned);
     else if (sub == PackageHit::AnyVersion) take(Reach::Loose);
   }
   return best;
@@ -226,11 +228,13 @@ HandlingPolicy load_handling(const VulnConfig* config, const std::vector<std::st
 
 std::vector<InputError> expired_ignores(const HandlingPolicy& policy, std::string_view today) {
   std::vector<InputError> out;
-  for (const VulnIgnore& ig : policy.ignores)
-    if (!ig.until.empty() && ig.until < today)
+  for (const VulnIgnore& ig : policy.ignores) {
+    if (!ig.until.empty() && ig.until < today) {
       out.push_back({ig.file, ig.line, ig.column,
                      ig.field + " (" + ig.id + ") expired on " + ig.until + " (" + ig.reason +
                          "); it no longer suppresses anything"});
+    }
+  }
   return out;
 }
 
@@ -257,9 +261,10 @@ HandlingReport apply_handling(ImageVulnerabilities& vulns, const ImageInventory&
     const std::vector<std::string> ids = match_ids(m);
     const Package* pkg = m.package < inventory.packages.size() ? &inventory.packages[m.package] : nullptr;
     std::vector<Purl> purls;
-    for (const std::string* s : std::array<const std::string*, 2>{&m.purl, pkg ? &pkg->purl : nullptr})
-      if (s && !s->empty())
-        if (auto parsed = parse_purl(*s)) purls.push_back(std::move(*parsed));
+    for (const std::string* s : std::array<const std::string*, 2>{&m.purl, pkg ? &pkg->purl : nullptr}) {
+      if (!s || s->empty()) continue;
+      if (auto parsed = parse_purl(*s)) purls.push_back(std::move(*parsed));
+    }
 
     // 1. The config's ignores: the user's own decision, in the file's order.
     bool done = false;
@@ -298,9 +303,10 @@ HandlingReport apply_handling(ImageVulnerabilities& vulns, const ImageInventory&
     // the earlier ones; go-vex LatestStatement). A tie goes to the later one
     // read, across files in command-line order.
     std::vector<std::size_t> candidates;
-    for (const std::string& id : ids)
+    for (const std::string& id : ids) {
       if (auto it = by_id.find(id); it != by_id.end())
         candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+    }
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     const VexStatement* latest = nullptr;
@@ -327,10 +333,11 @@ HandlingReport apply_handling(ImageVulnerabilities& vulns, const ImageInventory&
     // fixed.
     if (latest->status == VexStatus::Fixed) {
       suppress = latest_reach == Reach::Pinned;
-      if (!suppress)
+      if (!suppress) {
         report.notes.push_back(statement_origin(*latest) + " " + latest->field + ": " + latest->vulnerability +
                                " is '" + latest->status_text + "' for a product without a version or digest; " +
                                m.id + " in " + m.package_name + " " + m.installed_version + " stays reported");
+      }
     }
     if (!suppress) continue;
     m.suppressed = true;
@@ -338,12 +345,12 @@ HandlingReport apply_handling(ImageVulnerabilities& vulns, const ImageInventory&
     m.suppress_reason = !latest->detail.empty() ? latest->detail : latest->action;
     ++report.suppressed;
   }
-  for (std::size_t i = 0; i < policy.statements.size(); ++i)
-    if (!used[i]) {
-      const VexStatement& s = policy.statements[i];
-      report.notes.push_back(statement_origin(s) + " " + s.field + ": " + s.vulnerability + " (" + s.status_text +
-                             ") matched nothing in " + (img.reference.empty() ? std::string("this image") : img.reference));
-    }
+  for (std::size_t i = 0; i < policy.statements.size(); ++i) {
+    if (used[i]) continue;
+    const VexStatement& s = policy.statements[i];
+    report.notes.push_back(statement_origin(s) + " " + s.field + ": " + s.vulnerability + " (" + s.status_text +
+                           ") matched nothing in " + (img.reference.empty() ? std::string("this image") : img.reference));
+  }
   return report;
 }
 

@@ -123,6 +123,9 @@ std::optional<Purl> parse_purl(std::string_view text) {
     lower(p.ns);
   } else if (t == "oci") {
     lower(p.name);
+  } else if (t == "maven") {
+    // type=jar is maven's default (purl-spec): written or not, the same artifact.
+    std::erase_if(p.qualifiers, [](const auto& q) { return q.first == "type" && q.second == "jar"; });
   }
   return p;
 }

@@ -99,11 +99,11 @@ class Reader {
     if (auto id = text(n, "@id", where)) add_id(c, *id);
     for (const MapEntry& e : entries(get(n, "identifiers")))
       if (e.value->is_scalar()) add_id(c, e.value->text());
-    for (const MapEntry& e : entries(get(n, "hashes")))
-      if (e.key->text() == "sha-256" && e.value->is_scalar()) {
-        std::string d = digest_id(e.value->text());
-        if (!d.empty()) c.ids.push_back(d);
-      }
+    for (const MapEntry& e : entries(get(n, "hashes"))) {
+      if (e.key->text() != "sha-256" || !e.value->is_scalar()) continue;
+      std::string d = digest_id(e.value->text());
+      if (!d.empty()) c.ids.push_back(d);
+    }
     if (c.ids.empty()) {
       problem(n, where + ": names nothing kguard can match (an @id, identifiers.purl or hashes.sha-256)");
       ok = false;
@@ -419,18 +419,20 @@ std::optional<VexTime> parse_rfc3339(std::string_view s) {
   } else if (p < s.size() && (s[p] == '+' || s[p] == '-')) {
     auto oh = digits(p + 1, 2), om = digits(p + 4, 2);
     if (!oh || !om || p + 3 >= s.size() || s[p + 3] != ':' || *oh > 23 || *om > 59) return std::nullopt;
-    offset = (*oh * 3600 + *om * 60) * (s[p] == '-' ? -1 : 1);
+    offset = (std::int64_t{*oh} * 3600 + std::int64_t{*om} * 60) * (s[p] == '-' ? -1 : 1);
     p += 6;
   } else {
     return std::nullopt;
   }
   if (p != s.size()) return std::nullopt;
   const std::int64_t days = days_from_civil(*y, static_cast<unsigned>(*mo), static_cast<unsigned>(*d));
-  return VexTime{days * 86400 + *h * 3600 + *mi * 60 + *se - offset, nanos};
+  return VexTime{days * 86400 + std::int64_t{*h} * 3600 + std::int64_t{*mi} * 60 + *se - offset, nanos};
 }
 
-void parse_vex(const std::string& file, std::string_view text, std::vector<VexStatement>& out,
-               std::vector<InputError>& errors) {
+namespace {
+
+void parse_any(const std::optional<VexFormat>& force, const std::string& file, std::string_view text,
+               std::vector<VexStatement>& out, std::vector<InputError>& errors) {
   SourceFile src;
   src.path = file;
   src.content = std::string(text);
@@ -443,7 +445,8 @@ void parse_vex(const std::string& file, std::string_view text, std::vector<VexSt
   if (!src.errors.empty()) return;
   Reader r(file, out, errors);
   if (roots.size() != 1) {
-    r.problem(roots.empty() ? nullptr : roots[1], roots.empty() ? "empty: no VEX document" : "more than one JSON value: a VEX file holds one document");
+    r.problem(roots.empty() ? nullptr : roots[1],
+              roots.empty() ? "empty: no VEX document" : "more than one JSON value: a VEX file holds one document");
     return;
   }
   const Node* root = roots[0];
@@ -452,14 +455,26 @@ void parse_vex(const std::string& file, std::string_view text, std::vector<VexSt
     return;
   }
   const std::string_view context = str(get(root, "@context"));
-  if (context.rfind("https://openvex.dev/ns", 0) == 0) {
+  if (force ? *force == VexFormat::OpenVex : context.rfind("https://openvex.dev/ns", 0) == 0) {
     r.openvex(root);
-  } else if (str(get(root, "bomFormat")) == "CycloneDX") {
+  } else if (force || str(get(root, "bomFormat")) == "CycloneDX") {
     r.cyclonedx(root);
   } else {
     r.problem(root, "neither an OpenVEX document (@context: https://openvex.dev/ns/v0.2.0) nor a CycloneDX BOM "
                     "(bomFormat: CycloneDX)");
   }
+}
+
+}  // namespace
+
+void parse_vex(const std::string& file, std::string_view text, std::vector<VexStatement>& out,
+               std::vector<InputError>& errors) {
+  parse_any(std::nullopt, file, text, out, errors);
+}
+
+void parse_vex_as(VexFormat format, const std::string& file, std::string_view text, std::vector<VexStatement>& out,
+                  std::vector<InputError>& errors) {
+  parse_any(format, file, text, out, errors);
 }
 
 bool load_vex_file(const std::string& path, std::vector<VexStatement>& out, std::vector<InputError>& errors) {

@@ -77,6 +77,10 @@ struct VexStatement {
 // bomFormat: CycloneDX). Statements are appended to `out`.
 void parse_vex(const std::string& file, std::string_view text, std::vector<VexStatement>& out,
                std::vector<InputError>& errors);
+// The same, read as `format` whatever the document says it is (the fuzz
+// targets drive each parser on its own this way).
+void parse_vex_as(VexFormat format, const std::string& file, std::string_view text, std::vector<VexStatement>& out,
+                  std::vector<InputError>& errors);
 // Reads and parses a file; false when it cannot be read or problems left it
 // without a single statement (a bad statement among good ones does not).
 bool load_vex_file(const std::string& path, std::vector<VexStatement>& out, std::vector<InputError>& errors);
