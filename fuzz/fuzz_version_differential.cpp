@@ -5,6 +5,10 @@
 // implies a <= c, with = and < kept), and the same answer with and without
 // `why`. The oracle check against dpkg and rpm themselves is the ctest
 // version_differential (a process per pair is too slow for libFuzzer).
+// Maven is held to reflexivity and antisymmetry only: ComparableVersion is
+// itself not transitive ("foo1" < ".alpha1" < "0" < "foo1": a combination item
+// sorts below any list, an unknown qualifier above the end), and a port that
+// broke that cycle would no longer order as Maven does (see the Maven unit test).
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -31,7 +35,7 @@ void check(VersionScheme s, std::string_view a, std::string_view b, std::string_
     if (r[i][i] != 0) __builtin_trap();  // reflexive
     for (int j = 0; j < 3; ++j) {
       if (r[i][j] != -r[j][i]) __builtin_trap();  // antisymmetric
-      for (int k = 0; k < 3; ++k) {
+      for (int k = 0; k < 3 && s != VersionScheme::Maven; ++k) {
         // transitive: i <= j <= k => i <= k, and strict if either step is
         if (r[i][j] <= 0 && r[j][k] <= 0) {
           int want = (r[i][j] < 0 || r[j][k] < 0) ? -1 : 0;

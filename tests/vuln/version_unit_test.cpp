@@ -129,6 +129,12 @@ TEST(Maven, ComparableVersionTest) {
     check_equal(VersionScheme::Maven, "2-" + x, "2.0.0." + x);
     check_equal(VersionScheme::Maven, "2.0." + x, "2.0.0." + x);
   }
+  // ComparableVersion is not transitive on such strings, and neither is the
+  // port: a combination item sorts below any list (1.any < 1-1), an unknown
+  // qualifier above the end (1-foo > 1). Found by fuzz_version_differential.
+  check_less(VersionScheme::Maven, "foo1", ".alpha1");
+  check_less(VersionScheme::Maven, ".alpha1", "0");
+  check_less(VersionScheme::Maven, "0", "foo1");
   std::string ones = "1", zeros = "0";
   for (int i = 0; i < 18; ++i) {  // testVersion(Zero)EqualWithLeadingZeroes
     check_equal(VersionScheme::Maven, "0" + ones, "1");

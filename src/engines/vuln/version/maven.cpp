@@ -10,6 +10,8 @@
 // The tree lives in a fixed array on the stack; only versions of more than
 // 96 items spill to the heap.
 #include <array>
+#include <new>
+#include <type_traits>
 #include <cstdint>
 #include <vector>
 
@@ -32,11 +34,13 @@ struct Item {
   int prev = kNone, next = kNone;              // siblings
 };
 
+static_assert(std::is_trivially_destructible_v<Item>, "Tree never runs destructors");
+
 class Tree {
  public:
   int add(const Item& it) {
-    if (n_ < inline_.size()) {
-      inline_[n_] = it;
+    if (n_ < kInline) {
+      new (&inline_[n_ * sizeof(Item)]) Item(it);
     } else {
       heap_.push_back(it);
     }
@@ -44,11 +48,11 @@ class Tree {
   }
   Item& operator[](int i) {
     auto k = static_cast<std::size_t>(i);
-    return k < inline_.size() ? inline_[k] : heap_[k - inline_.size()];
+    return k < kInline ? *std::launder(reinterpret_cast<Item*>(&inline_[k * sizeof(Item)])) : heap_[k - kInline];
   }
   const Item& operator[](int i) const {
     auto k = static_cast<std::size_t>(i);
-    return k < inline_.size() ? inline_[k] : heap_[k - inline_.size()];
+    return k < kInline ? *std::launder(reinterpret_cast<const Item*>(&inline_[k * sizeof(Item)])) : heap_[k - kInline];
   }
   void append(int list, int item) {
     Item& l = (*this)[list];
@@ -70,7 +74,9 @@ class Tree {
   }
 
  private:
-  std::array<Item, 96> inline_{};
+  // Raw storage, constructed item by item: a compare touches only what it uses.
+  static constexpr std::size_t kInline = 96;
+  alignas(Item) unsigned char inline_[kInline * sizeof(Item)];
   std::vector<Item> heap_;
   std::size_t n_ = 0;
 };
