@@ -85,7 +85,8 @@ void write_vulnerability_tables(const ReportModel& m, std::ostream& out, Style s
     out << '\n';
     for (const ImageUse* u : image_users(s, iv.reference))
       out << "    " << st(kDim) << tr(L, "used by") << ' ' << Tsafe{user_text(*u, L)} << st(kReset) << '\n';
-    for (const std::string& n : iv.notes) out << "    " << st(kDim) << Tsafe{n} << st(kReset) << '\n';
+    for (const std::string& n : iv.notes)
+      out << "    " << st(kDim) << Tsafe{note_text(n, L, s.messages_zh)} << st(kReset) << '\n';
     if (iv.matches.empty()) {
       out << "    " << st(kGreen) << tr(L, "No known vulnerabilities.") << st(kReset) << '\n';
       continue;
