@@ -493,6 +493,8 @@ int scan_command(const std::vector<std::string>& args) {
   std::unique_ptr<image::ImageLinter> image_linter;  // owns image rules a config changed, while the report lives
   if (images.enabled) add_image_findings(result, catalog, options, images, quiet, image_linter, &vulns);
   if (exposure_rule_added) strip_rule(result, kExposedRule);
+  if (vulns.active())
+    for (const InputError& w : vuln::expired_ignores(vulns.policy(), utc_today())) result.warnings.push_back(w);
   ReportModel model = build_report(result, utc_now_rfc3339(), lang);
   if (baseline) apply_baseline(model, *baseline);
   if (!framework.empty()) model.framework = build_framework_view(result, *find_framework(framework), lang);

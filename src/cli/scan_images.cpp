@@ -138,9 +138,10 @@ struct WorkloadExemptions {
   bool operator()(const ImageUse& u, const RuleInfo& rule, std::string& reason, std::string& until) const {
     if (!eval || !eval->use_exemptions) return false;
     auto selects = [&](const std::vector<std::string>& sels) {
-      for (const std::string& sel : sels)
+      for (const std::string& sel : sels) {
         if (sel == "*" || sel == "all" || sel == rule.id || sel == to_string(rule.category) || rule.has_tag(sel))
           return true;
+      }
       return false;
     };
     auto globs = [](const std::vector<std::string>& patterns, std::string_view text) {

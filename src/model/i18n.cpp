@@ -180,6 +180,7 @@ std::string_view tr(Lang lang, std::string_view english) {
       // Vulnerabilities (report/*: the per-image tables).
       {"Vulnerabilities by image", "按镜像列出的漏洞"},
       {"Vulnerabilities", "漏洞"},
+      {"Image hardening", "镜像加固"},
       {"vulnerabilities", "个漏洞"},
       {"No known vulnerabilities.", "未发现已知漏洞。"},
       {"suppressed", "已抑制"},

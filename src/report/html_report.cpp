@@ -1082,7 +1082,7 @@ void write_vulnerabilities(const ReportModel& m, std::ostream& out) {
     out << "</p>";
     for (const ImageUse* u : image_users(s, iv.reference))
       out << "<p class=\"sub\">" << Esc{tr(L, "used by")} << ' ' << Esc{user_text(*u, L)} << "</p>";
-    for (const std::string& n : iv.notes) out << "<p class=\"sub\">" << Esc{n} << "</p>";
+    for (const std::string& n : iv.notes) out << "<p class=\"sub\">" << Esc{note_text(n, L, s.messages_zh)} << "</p>";
     if (iv.matches.empty()) {
       out << "<p>" << Esc{tr(L, "No known vulnerabilities.")} << "</p></div>";
       continue;

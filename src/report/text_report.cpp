@@ -85,7 +85,8 @@ void write_vulnerability_tables(const ReportModel& m, std::ostream& out, Style s
     out << '\n';
     for (const ImageUse* u : image_users(s, iv.reference))
       out << "    " << st(kDim) << tr(L, "used by") << ' ' << Tsafe{user_text(*u, L)} << st(kReset) << '\n';
-    for (const std::string& n : iv.notes) out << "    " << st(kDim) << Tsafe{n} << st(kReset) << '\n';
+    for (const std::string& n : iv.notes)
+      out << "    " << st(kDim) << Tsafe{note_text(n, L, s.messages_zh)} << st(kReset) << '\n';
     if (iv.matches.empty()) {
       out << "    " << st(kGreen) << tr(L, "No known vulnerabilities.") << st(kReset) << '\n';
       continue;
@@ -215,9 +216,10 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   std::size_t vuln_findings = 0;
   for (const FindingView f : s.findings) vuln_findings += is_vulnerability_rule(*f.rule) ? 1 : 0;
   if (s.findings.size() == vuln_findings) out << "  " << tr(L, "No failed checks.") << '\n';
-  if (vuln_findings > 0)
+  if (vuln_findings > 0) {
     out << "  " << st(kDim) << tr(L, "Vulnerability findings are listed by image in the next section.") << st(kReset)
         << '\n';
+  }
   // Group rows by resource, keeping input order. Findings of a repeated
   // shape are listed a few times, then counted (report/grouping.hpp).
   const FindingGroups groups = group_findings(s.findings);

@@ -50,6 +50,12 @@ std::string decimal(double v) {
   return buf;
 }
 
+std::string note_text(const std::string& note, Lang lang, const MessageTable* zh) {
+  if (lang == Lang::En || !zh) return note;
+  if (auto t = zh->translate(note)) return *t;
+  return note;
+}
+
 std::string user_text(const ImageUse& u, Lang lang) {
   std::string s = u.kind + " " + (u.ns.empty() ? "" : u.ns + "/") + u.name;
   if (!u.container.empty()) s += " (" + std::string(tr(lang, "Container")) + " " + u.container + ")";

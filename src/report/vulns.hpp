@@ -36,6 +36,10 @@ std::string decimal(double v);
 // report's `vulnerabilities` entries and kguard image -o json's.
 void write_vulnerabilities_json(JsonWriter& w, const ImageVulnerabilities& iv, const std::vector<ImageUse>& uses);
 
+// A matcher's note on an image in `lang` (through the engine's message table
+// when there is a Chinese form of it).
+std::string note_text(const std::string& note, Lang lang, const MessageTable* zh);
+
 // "Deployment shop/api (container api)".
 std::string user_text(const ImageUse& u, Lang lang);
 

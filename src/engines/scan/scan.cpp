@@ -158,9 +158,10 @@ ContainerExposure container_exposure(const PodView& pod, const ContainerRef& c) 
   const Node* sc = get(c.node, "securityContext");
   bool privileged = is_true(get(sc, "privileged"));
   if (const Node* add = get(get(sc, "capabilities"), "add"); add && add->is_seq()) {
-    for (const Node* cap : add->items())
+    for (const Node* cap : add->items()) {
       if (cap->is_scalar() && (cap->str() == "SYS_ADMIN" || cap->str() == "CAP_SYS_ADMIN" || cap->str() == "ALL"))
         privileged = true;
+    }
   }
   e.privileged = privileged ? kYes : kNo;
   e.host_namespaces = is_true(get(pod.spec, "hostPID")) || is_true(get(pod.spec, "hostIPC")) ||
