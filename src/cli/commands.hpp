@@ -11,5 +11,7 @@ int rules_command(const std::vector<std::string>& args);
 int snapshot_command(const std::vector<std::string>& args);
 int admit_command(const std::vector<std::string>& args);
 int image_command(const std::vector<std::string>& args);
+// keygen, sign and verify (cmd says which).
+int sign_command(const std::string& cmd, const std::vector<std::string>& args);
 
 }  // namespace kg::cli

@@ -18,6 +18,9 @@ Usage:
                                     run the validating admission webhook
   kguard image [options] REF        read a container image (OCI layout or archive,
                                     docker save, registry, root filesystem)
+  kguard keygen                     write cosign.key / cosign.pub (cosign's key pair format)
+  kguard sign --key REF IMAGE       sign a registry image (cosign's formats)
+  kguard verify --key REF IMAGE     verify an image's cosign signatures
   kguard rules list [-o json]       list the rule catalog (on/off by default)
   kguard rules show ID [-o json]    show one rule with every field
   kguard rules templates [-o json]  the check templates and their parameters
@@ -39,7 +42,7 @@ int main(int argc, char** argv) {
   // `kguard help scan` is `kguard scan --help`.
   if (args[0] == "help") {
     if (args.size() > 2 || args[1] == "help") {
-      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image or rules\n";
+      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, keygen, sign, verify or rules\n";
       return 2;
     }
     args = {args[1], "--help"};
@@ -52,6 +55,7 @@ int main(int argc, char** argv) {
     if (cmd == "snapshot") return kg::cli::snapshot_command(args);
     if (cmd == "admit") return kg::cli::admit_command(args);
     if (cmd == "image") return kg::cli::image_command(args);
+    if (cmd == "keygen" || cmd == "sign" || cmd == "verify") return kg::cli::sign_command(cmd, args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
         std::cout << "Usage: kguard version\n\nPrints the version.\n";
