@@ -12,10 +12,10 @@
 namespace kg::sign {
 namespace {
 
+// A JSON string literal (escape() writes the quotes).
 std::string q(std::string_view s) {
-  std::string out = "\"";
+  std::string out;
   JsonWriter::escape(out, s);
-  out += '"';
   return out;
 }
 
@@ -238,6 +238,9 @@ ReferrerManifest parse_referrer_manifest(const std::string& bytes, const std::st
   auto doc = parse(bytes, where);
   ReferrerManifest m;
   if (const Node* a = get(doc->root, "artifactType")) m.artifact_type = str(a);
+  // cosign writes artifactType at the top and in the config descriptor; OCI 1.0-style artifacts
+  // name it by the config's media type.
+  if (m.artifact_type.empty()) m.artifact_type = str(get(get(doc->root, "config"), "artifactType"));
   if (m.artifact_type.empty()) m.artifact_type = str(get(get(doc->root, "config"), "mediaType"));
   if (const Node* s = get(doc->root, "subject")) {
     m.subject = descriptor_of(s, where, "subject");

@@ -14,6 +14,8 @@ namespace {
 
 // What a signature blob may weigh: payloads and bundles are a few KiB.
 constexpr std::size_t kMaxSignatureBlob = std::size_t{1} << 20;
+// Referrer manifests read per image: each is a request; an index may list anything.
+constexpr std::size_t kMaxReferrers = 64;
 
 std::unique_ptr<image::RegistryClient> client_for(const ResolvedImage& img, const RegistryOptions& options, bool push) {
   return std::make_unique<image::RegistryClient>(img.registry, img.repository, options.read, push);
@@ -214,8 +216,16 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
     }
     if (what.bundle) {
       bool fallback = false;
+      std::size_t seen = 0;
       for (const Descriptor& d : list_referrers(*c, img.digest, fallback, res.notes)) {
-        if (!d.artifact_type.empty() && d.artifact_type != kBundleMediaType) continue;
+        // ggcr's fallback index names cosign's referrers by their config media type (the empty
+        // one), so only other declared kinds are skipped unread; the manifest itself decides.
+        if (!d.artifact_type.empty() && d.artifact_type != kBundleMediaType && d.artifact_type != kOciEmptyMediaType)
+          continue;
+        if (++seen > kMaxReferrers) {
+          res.notes.push_back("more than " + std::to_string(kMaxReferrers) + " referrers: the rest were not read");
+          break;
+        }
         Signature s;
         s.format = Format::Bundle;
         s.location = d.digest;
