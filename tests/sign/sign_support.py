@@ -69,9 +69,9 @@ http: {{addr: "127.0.0.1:{self.plain_port}"}}
 """)
         self.procs = []
         for name in ("tls", "plain"):
-            log = open(f"{d}/{name}.log", "w")
-            self.procs.append(subprocess.Popen(["docker-registry", "serve", f"{d}/{name}.yml"], stdout=log,
-                                               stderr=log, stdin=subprocess.DEVNULL, start_new_session=True))
+            with open(f"{d}/{name}.log", "w") as log:
+                self.procs.append(subprocess.Popen(["docker-registry", "serve", f"{d}/{name}.yml"], stdout=log,
+                                                   stderr=log, stdin=subprocess.DEVNULL, start_new_session=True))
         self.host = f"127.0.0.1:{self.port}"
         self.plain_host = f"127.0.0.1:{self.plain_port}"
         self.ca = f"{d}/ca.crt"
