@@ -255,8 +255,7 @@ std::string encrypt_envelope(std::string_view plaintext, std::string_view passwo
          "\"},\"ciphertext\":\"" + base64_encode(box) + "\"}";
 }
 
-std::string decrypt_envelope(std::string_view envelope_json, std::string_view password, const std::string& where) {
-  if (sodium_init() < 0) throw SignError("libsodium cannot initialise");
+Envelope parse_envelope(std::string_view envelope_json, const std::string& where) {
   std::unique_ptr<image::JsonDoc> doc;
   try {
     doc = image::parse_json(std::string(envelope_json), where);
@@ -272,10 +271,13 @@ std::string decrypt_envelope(std::string_view envelope_json, std::string_view pa
   const Node* params = get(kdf, "params");
   std::string n = std::string(str(get(params, "N"))), r = std::string(str(get(params, "r"))),
               p = std::string(str(get(params, "p")));
-  // go-securesystemslib's CheckParams: legacy 2^15, standard 2^16, OWASP 2^17; r=8, p=1.
+  // go-securesystemslib's CheckParams: legacy 2^15, standard 2^16, OWASP 2^17; r=8, p=1. Anything
+  // else could make a key file ask for gigabytes of scrypt memory.
   if ((n != "32768" && n != "65536" && n != "131072") || r != "8" || p != "1")
     throw SignError(where + ": kdf.params N=" + n + " r=" + r + " p=" + p +
                     " are not one of the scrypt parameter sets cosign accepts (N 2^15/2^16/2^17, r 8, p 1)");
+  Envelope e;
+  e.n = std::stoull(n);
   auto salt = base64_decode(str(get(kdf, "salt")));
   auto nonce = base64_decode(str(get(cipher, "nonce")));
   auto box = base64_decode(str(get(doc->root, "ciphertext")));
@@ -283,11 +285,20 @@ std::string decrypt_envelope(std::string_view envelope_json, std::string_view pa
   if (!nonce || nonce->size() != crypto_secretbox_NONCEBYTES)
     throw SignError(where + ": cipher.nonce is not 24 base64 bytes");
   if (!box || box->size() < crypto_secretbox_MACBYTES) throw SignError(where + ": ciphertext is not base64 or too short");
-  std::string key = scrypt_key(password, *salt, std::stoull(n), 8, 1);
-  std::string plain(box->size() - crypto_secretbox_MACBYTES, '\0');
+  e.salt = std::move(*salt);
+  e.nonce = std::move(*nonce);
+  e.box = std::move(*box);
+  return e;
+}
+
+std::string decrypt_envelope(std::string_view envelope_json, std::string_view password, const std::string& where) {
+  if (sodium_init() < 0) throw SignError("libsodium cannot initialise");
+  Envelope e = parse_envelope(envelope_json, where);
+  std::string key = scrypt_key(password, e.salt, e.n, 8, 1);
+  std::string plain(e.box.size() - crypto_secretbox_MACBYTES, '\0');
   int rc = crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(plain.data()),
-                                      reinterpret_cast<const unsigned char*>(box->data()), box->size(),
-                                      reinterpret_cast<const unsigned char*>(nonce->data()),
+                                      reinterpret_cast<const unsigned char*>(e.box.data()), e.box.size(),
+                                      reinterpret_cast<const unsigned char*>(e.nonce.data()),
                                       reinterpret_cast<const unsigned char*>(key.data()));
   sodium_memzero(key.data(), key.size());
   if (rc != 0) throw SignError(where + ": decryption failed: wrong password (or the key file was altered)");

@@ -9,6 +9,7 @@
 // 64 raw bytes for Ed25519.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -76,6 +77,12 @@ KeyPairFiles generate_key_pair(std::string_view password, KeyAlgorithm algorithm
 // accepts only the three scrypt parameter sets go-securesystemslib accepts (a key file cannot ask
 // for gigabytes of scrypt memory); a wrong password is a SignError saying so.
 std::string encrypt_envelope(std::string_view plaintext, std::string_view password, int log2_n = 16);
+// The envelope's fields, checked (no key derivation: parse_envelope is cheap on any input).
+struct Envelope {
+  std::uint64_t n = 0;  // scrypt N (r = 8, p = 1)
+  std::string salt, nonce, box;
+};
+Envelope parse_envelope(std::string_view envelope_json, const std::string& where);
 std::string decrypt_envelope(std::string_view envelope_json, std::string_view password, const std::string& where);
 
 // A Signer over a cosign private key file's bytes (encrypted PEM), or an unencrypted PKCS#8

@@ -298,10 +298,20 @@ Pkcs11Uri parse_pkcs11_uri(const std::string& uri) {
 }
 
 std::string redact_pkcs11_uri(const std::string& uri) {
-  std::size_t p = uri.find("pin-value=");
-  if (p == std::string::npos) return uri;
-  std::size_t end = uri.find('&', p);
-  return uri.substr(0, p) + "pin-value=***" + (end == std::string::npos ? "" : uri.substr(end));
+  // Every pin-value of the query (the path's values may hold the same text harmlessly).
+  std::size_t q = uri.find('?');
+  if (q == std::string::npos) return uri;
+  std::string out = uri.substr(0, q + 1);
+  std::size_t i = q + 1;
+  while (i <= uri.size()) {
+    std::size_t j = uri.find('&', i);
+    if (j == std::string::npos) j = uri.size();
+    std::string attr = uri.substr(i, j - i);
+    out += attr.rfind("pin-value=", 0) == 0 ? "pin-value=***" : attr;
+    if (j < uri.size()) out += '&';
+    i = j + 1;
+  }
+  return out;
 }
 
 std::unique_ptr<Signer> open_pkcs11_signer(const std::string& uri, const std::function<std::string()>& ask_pin) {
