@@ -249,6 +249,7 @@ ReferrerManifest parse_referrer_manifest(const std::string& bytes, const std::st
   const Node* layers = get(doc->root, "layers");
   std::size_t i = 0;
   for (const Node* l : items(layers)) m.layers.push_back(descriptor_of(l, where, "layers[" + std::to_string(i++) + "]"));
+  m.annotations = annotations_of(get(doc->root, "annotations"), where, "annotations");
   return m;
 }
 

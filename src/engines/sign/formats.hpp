@@ -105,6 +105,7 @@ struct ReferrerManifest {
   Descriptor subject;
   bool has_subject = false;
   std::vector<Descriptor> layers;
+  Annotations annotations;
 };
 ReferrerManifest parse_referrer_manifest(const std::string& bytes, const std::string& where);
 // An image index's manifests (the referrers API response, or its fallback tag).

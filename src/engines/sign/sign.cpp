@@ -118,50 +118,117 @@ SignResult sign_image(const std::string& ref, Signer& signer, Format format, con
     // Bundle: DSSE over cosign's statement, in a referrer manifest whose subject is the image.
     std::string statement = sign_statement(img.digest);
     std::string signature = signer.sign(dsse_pae(kInTotoPayloadType, statement));
-    std::string bundle = build_bundle(statement, signature, signer.public_key());
-    c->put_blob("{}");
-    Descriptor layer;
-    layer.media_type = kBundleMediaType;
-    layer.digest = c->put_blob(bundle);
-    layer.size = bundle.size();
-    Descriptor subject;
-    subject.media_type = img.media_type;
-    subject.digest = img.digest;
-    subject.size = img.size;
-    Annotations ann = {{"dev.sigstore.bundle.content", "dsse-envelope"},
-                       {"dev.sigstore.bundle.predicateType", kCosignSignPredicate},
-                       {"org.opencontainers.image.created", now_rfc3339()}};
-    std::string manifest = build_referrer_manifest(layer, subject, kBundleMediaType, ann);
-    std::string manifest_digest = "sha256:" + hex(sha256_bytes(manifest));
-    bool indexed = false;
-    c->put_manifest(manifest_digest, kOciManifestMediaType, manifest, &indexed);
-    res.location = manifest_digest;
-    if (!indexed) {
-      // No OCI-Subject answer: the registry does not index referrers; keep the fallback index tag
-      // (OCI distribution spec 1.1, "Referrers Tag Schema") up to date, as ggcr does.
-      bool fallback = false;
-      if (c->referrers(img.digest)) return 0;  // the API exists after all (it just did not answer OCI-Subject)
-      fallback = true;
-      res.referrers_fallback = fallback;
-      std::string tag = digest_tag(img.digest);
-      std::vector<Descriptor> entries;
-      if (auto existing = c->get_manifest(tag))
-        entries = parse_index(existing->bytes, img.registry + "/" + img.repository + ":" + tag);
-      Descriptor d;
-      d.media_type = kOciManifestMediaType;
-      d.digest = manifest_digest;
-      d.size = manifest.size();
-      d.artifact_type = kBundleMediaType;
-      d.annotations = ann;
-      bool present = false;
-      for (const Descriptor& e : entries) present = present || e.digest == d.digest;
-      if (!present) entries.push_back(d);
-      c->put_manifest(tag, kOciIndexMediaType, build_index(entries));
-    }
+    AttachResult a = attach_bundle(*c, img, build_bundle(statement, signature, signer.public_key()), kCosignSignPredicate);
+    res.location = a.manifest_digest;
+    res.referrers_fallback = a.fallback;
     return 0;
   });
   res.notes = c->notes;
   return res;
+}
+
+AttachResult attach_bundle(image::RegistryClient& c, const ResolvedImage& img, const std::string& bundle,
+                           const std::string& predicate_type) {
+  AttachResult out;
+  c.put_blob("{}");
+  Descriptor layer;
+  layer.media_type = kBundleMediaType;
+  layer.digest = c.put_blob(bundle);
+  layer.size = bundle.size();
+  Descriptor subject;
+  subject.media_type = img.media_type;
+  subject.digest = img.digest;
+  subject.size = img.size;
+  Annotations ann = {{"dev.sigstore.bundle.content", "dsse-envelope"},
+                     {"dev.sigstore.bundle.predicateType", predicate_type},
+                     {"org.opencontainers.image.created", now_rfc3339()}};
+  std::string manifest = build_referrer_manifest(layer, subject, kBundleMediaType, ann);
+  out.manifest_digest = "sha256:" + hex(sha256_bytes(manifest));
+  bool indexed = false;
+  c.put_manifest(out.manifest_digest, kOciManifestMediaType, manifest, &indexed);
+  // No OCI-Subject answer and no referrers API: keep the fallback index tag (OCI distribution spec
+  // 1.1, "Referrers Tag Schema") up to date, as go-containerregistry does.
+  if (indexed || c.referrers(img.digest)) return out;
+  out.fallback = true;
+  std::string tag = digest_tag(img.digest);
+  std::vector<Descriptor> entries;
+  if (auto existing = c.get_manifest(tag)) entries = parse_index(existing->bytes, c.registry() + "/" + c.repository() + ":" + tag);
+  Descriptor d;
+  d.media_type = kOciManifestMediaType;
+  d.digest = out.manifest_digest;
+  d.size = manifest.size();
+  d.artifact_type = kBundleMediaType;
+  d.annotations = ann;
+  bool present = false;
+  for (const Descriptor& e : entries) present = present || e.digest == d.digest;
+  if (!present) entries.push_back(d);
+  c.put_manifest(tag, kOciIndexMediaType, build_index(entries));
+  return out;
+}
+
+std::vector<FoundBundle> fetch_bundles(image::RegistryClient& c, const ResolvedImage& img,
+                                       std::vector<std::string>& notes) {
+  std::vector<FoundBundle> out;
+  std::string repo = c.registry() + "/" + c.repository();
+  bool fallback = false;
+  std::size_t seen = 0;
+  for (const Descriptor& d : list_referrers(c, img.digest, fallback, notes)) {
+    // ggcr's fallback index names cosign's referrers by their config media type (the empty one),
+    // so only other declared kinds are skipped unread; the manifest itself decides.
+    if (!d.artifact_type.empty() && d.artifact_type != kBundleMediaType && d.artifact_type != kOciEmptyMediaType) continue;
+    if (++seen > kMaxReferrers) {
+      notes.push_back("more than " + std::to_string(kMaxReferrers) + " referrers: the rest were not read");
+      break;
+    }
+    FoundBundle f;
+    f.location = d.digest;
+    try {
+      auto m = c.get_manifest(d.digest);
+      if (!m) throw SignError("the referrer manifest is gone");
+      ReferrerManifest rm = parse_referrer_manifest(m->bytes, repo + "@" + d.digest);
+      if (rm.artifact_type != kBundleMediaType) continue;  // another kind of artifact
+      // An index entry (the fallback tag is writable by anyone who can push) must not lend a
+      // referrer of another image to this one.
+      if (!rm.has_subject || rm.subject.digest != img.digest)
+        throw SignError("the referrer's subject is " + (rm.has_subject ? rm.subject.digest : "missing") +
+                        ", not the image's " + img.digest);
+      const Descriptor* layer = nullptr;
+      for (const Descriptor& l : rm.layers)
+        if (l.media_type == kBundleMediaType) layer = &l;
+      if (!layer) throw SignError("no bundle layer");
+      if (layer->size > kMaxSignatureBlob) throw SignError("the bundle is " + std::to_string(layer->size) + " bytes");
+      for (const auto& [k, v] : rm.annotations)
+        if (k == "dev.sigstore.bundle.predicateType") f.predicate_type = v;
+      f.bytes = c.get_blob(layer->digest, kMaxSignatureBlob);
+    } catch (const SignError& e) {
+      f.error = e.what();
+    } catch (const image::ImageError& e) {
+      f.error = e.what();
+    }
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+DsseCheck check_dsse_bundle(const Bundle& b, const std::vector<const PublicKey*>& keys, const std::string& digest) {
+  if (!b.has_dsse)
+    throw SignError(b.has_message_signature ? "a message-signature bundle (not an image signature)" : "no DSSE envelope");
+  if (b.payload_type != kInTotoPayloadType) throw SignError("DSSE payloadType is \"" + b.payload_type + "\"");
+  DsseCheck out;
+  std::string pae = dsse_pae(b.payload_type, b.payload);
+  for (const std::string& sig : b.signatures)
+    for (const PublicKey* k : keys)
+      if (out.key.empty() && k->verify(pae, sig)) out.key = k->fingerprint();
+  if (out.key.empty()) throw SignError("the signature does not verify with the given key(s)");
+  out.statement = parse_statement(b.payload, "bundle statement");
+  bool names_it = false;
+  for (const std::string& dg : out.statement.subject_digests) names_it = names_it || dg == digest;
+  if (!names_it)
+    throw SignError("the statement's subject is " +
+                    (out.statement.subject_digests.empty() ? std::string("no sha256 digest")
+                                                           : out.statement.subject_digests.front()) +
+                    ", not the image's " + digest);
+  return out;
 }
 
 VerifyResult verify_image(const std::string& ref, const std::vector<const PublicKey*>& keys, const VerifyOptions& what,
@@ -215,54 +282,24 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
       }
     }
     if (what.bundle) {
-      bool fallback = false;
-      std::size_t seen = 0;
-      for (const Descriptor& d : list_referrers(*c, img.digest, fallback, res.notes)) {
-        // ggcr's fallback index names cosign's referrers by their config media type (the empty
-        // one), so only other declared kinds are skipped unread; the manifest itself decides.
-        if (!d.artifact_type.empty() && d.artifact_type != kBundleMediaType && d.artifact_type != kOciEmptyMediaType)
-          continue;
-        if (++seen > kMaxReferrers) {
-          res.notes.push_back("more than " + std::to_string(kMaxReferrers) + " referrers: the rest were not read");
-          break;
-        }
+      for (FoundBundle& f : fetch_bundles(*c, img, res.notes)) {
         Signature s;
         s.format = Format::Bundle;
-        s.location = d.digest;
+        s.location = f.location;
+        if (!f.error.empty()) {
+          s.reason = f.error;
+          res.signatures.push_back(std::move(s));
+          continue;
+        }
         try {
-          auto m = c->get_manifest(d.digest);
-          if (!m) throw SignError("the referrer manifest is gone");
-          ReferrerManifest rm = parse_referrer_manifest(m->bytes, repo + "@" + d.digest);
-          if (rm.artifact_type != kBundleMediaType) continue;  // another kind of artifact
-          // An index entry (the fallback tag is writable by anyone who can push) must not lend a
-          // referrer of another image to this one.
-          if (!rm.has_subject || rm.subject.digest != img.digest)
-            throw SignError("the referrer's subject is " + (rm.has_subject ? rm.subject.digest : "missing") +
-                            ", not the image's " + img.digest);
-          const Descriptor* layer = nullptr;
-          for (const Descriptor& l : rm.layers)
-            if (l.media_type == kBundleMediaType) layer = &l;
-          if (!layer) throw SignError("no bundle layer");
-          if (layer->size > kMaxSignatureBlob) throw SignError("the bundle is " + std::to_string(layer->size) + " bytes");
-          Bundle b = parse_bundle(c->get_blob(layer->digest, kMaxSignatureBlob), repo + "@" + layer->digest);
-          if (!b.has_dsse) throw SignError(b.has_message_signature ? "a message-signature bundle (not an image signature)"
-                                                                   : "no DSSE envelope");
-          if (b.payload_type != kInTotoPayloadType) throw SignError("DSSE payloadType is \"" + b.payload_type + "\"");
+          Bundle b = parse_bundle(f.bytes, repo + "@" + f.location);
+          if (b.has_dsse && b.payload_type == kInTotoPayloadType &&
+              parse_statement(b.payload, "bundle statement").predicate_type != kCosignSignPredicate)
+            continue;  // an attestation: verify --attestation's business
           s.payload = b.payload;
-          Statement st = parse_statement(b.payload, "bundle statement");
-          if (st.predicate_type != kCosignSignPredicate) continue;  // an attestation: verify --attestation's business
-          if (!check_keys(dsse_pae(b.payload_type, b.payload), b.signatures, s))
-            throw SignError("the signature does not verify with the given key(s)");
-          bool names_it = false;
-          for (const std::string& dg : st.subject_digests) names_it = names_it || dg == img.digest;
-          if (!names_it)
-            throw SignError("the statement's subject is " +
-                            (st.subject_digests.empty() ? std::string("no sha256 digest") : st.subject_digests.front()) +
-                            ", not the image's " + img.digest);
+          s.key = check_dsse_bundle(b, keys, img.digest).key;
           s.verified = true;
         } catch (const SignError& e) {
-          s.reason = e.what();
-        } catch (const image::ImageError& e) {
           s.reason = e.what();
         }
         res.signatures.push_back(std::move(s));

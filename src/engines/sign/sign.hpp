@@ -8,8 +8,13 @@
 #include <string>
 #include <vector>
 
+#include "engines/sign/formats.hpp"
 #include "engines/sign/keys.hpp"
 #include "sources/image/image_source.hpp"
+
+namespace kg::image {
+class RegistryClient;
+}
 
 namespace kg::sign {
 
@@ -73,5 +78,37 @@ struct VerifyResult {
 // Any signature that verifies under any of `keys` and names the image's digest passes.
 VerifyResult verify_image(const std::string& ref, const std::vector<const PublicKey*>& keys, const VerifyOptions& what,
                           const RegistryOptions& options);
+
+// ---- the pieces sign_image / verify_image are made of, for attestations and admission ----
+
+// Attaches a Sigstore bundle to `img` as an OCI 1.1 referrer (artifactType = the bundle media type,
+// annotation dev.sigstore.bundle.predicateType), and adds it to the sha256-<hex> index tag when the
+// registry does not index referrers itself. `c` is a push client of img's repository.
+struct AttachResult {
+  std::string manifest_digest;
+  bool fallback = false;  // the index tag was written
+};
+AttachResult attach_bundle(image::RegistryClient& c, const ResolvedImage& img, const std::string& bundle,
+                           const std::string& predicate_type);
+
+// Every Sigstore bundle referring to `img` (referrers API or its index tag; at most 64 read): the
+// referrer's subject checked against img.digest, the bundle's bytes (not yet verified), or why it
+// could not be read.
+struct FoundBundle {
+  std::string location;        // the referrer manifest's digest
+  std::string predicate_type;  // the referrer's annotation (a hint; the signed statement decides)
+  std::string bytes;
+  std::string error;
+};
+std::vector<FoundBundle> fetch_bundles(image::RegistryClient& c, const ResolvedImage& img,
+                                       std::vector<std::string>& notes);
+
+// A DSSE bundle checked: signed (any signature, any key) over the in-toto statement, whose subject
+// names `digest`. SignError with the reason otherwise.
+struct DsseCheck {
+  std::string key;  // fingerprint of the key that verified it
+  Statement statement;
+};
+DsseCheck check_dsse_bundle(const Bundle& b, const std::vector<const PublicKey*>& keys, const std::string& digest);
 
 }  // namespace kg::sign
