@@ -567,12 +567,21 @@ struct RegistryClient::Impl {
     std::string basic;  // token requests: Basic credentials instead of auth
   };
 
-  Response perform(const Request& q) const {
+  // One easy handle for the client's life: curl_easy_reset keeps its connection cache, so the
+  // requests of one sign or verify share a TLS connection instead of a handshake each.
+  CURL* easy = nullptr;
+  ~Impl() {
+    if (easy) curl_easy_cleanup(easy);
+  }
+
+  Response perform(const Request& q) {
     Response r;
     for (int attempt = 0;; ++attempt) {
       r = Response{};
-      CURL* c = curl_easy_init();
-      if (!c) throw ImageError("libcurl initialisation failed");
+      if (!easy) easy = curl_easy_init();
+      if (!easy) throw ImageError("libcurl initialisation failed");
+      CURL* c = easy;
+      curl_easy_reset(c);
       curl_slist* headers = nullptr;
       curl_easy_setopt(c, CURLOPT_URL, q.url.c_str());
       // Writes are never redirected (a 307 on PUT would resend the body elsewhere); reads follow.
@@ -638,7 +647,6 @@ struct RegistryClient::Impl {
       r.curl_error = errbuf[0] ? errbuf : curl_easy_strerror(r.curl);
       curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
       curl_slist_free_all(headers);
-      curl_easy_cleanup(c);
       if (r.overflow) throw ImageError(q.url + ": response larger than " + std::to_string(q.max) + " bytes");
       bool transient = (r.curl != CURLE_OK && r.curl != CURLE_SSL_CACERT && r.curl != CURLE_PEER_FAILED_VERIFICATION &&
                         r.curl != CURLE_UNSUPPORTED_PROTOCOL && r.curl != CURLE_SSL_CONNECT_ERROR &&
