@@ -37,7 +37,8 @@ def sh(*cmd, **kw):
 
 
 class Registry:
-    """Two registries over one storage: TLS + htpasswd (self.host) and plain HTTP (self.plain_host)."""
+    """Three registries over one storage: TLS + htpasswd (self.host), plain HTTP (self.plain_host), and
+    TLS + Bearer tokens from tests/images/token_server.py (self.bearer_host)."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="kguard-sign-")
@@ -52,7 +53,10 @@ class Registry:
            "-CAcreateserial", "-days", "2", "-extfile", f"{d}/san.ext", "-out", f"{d}/server.crt")
         with open(f"{d}/htpasswd", "w") as f:
             f.write(sh("htpasswd", "-Bbn", USER, PASSWORD).stdout)
-        self.port, self.plain_port = free_port(), free_port()
+        self.port, self.plain_port, self.bearer_port, self.token_port = free_port(), free_port(), free_port(), free_port()
+        # The token flow: tests/images/token_server.py signs JWTs with this certificate's key.
+        sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=kguard token signer",
+           "-keyout", f"{d}/token.key", "-out", f"{d}/token.crt")
         storage = f"storage: {{filesystem: {{rootdirectory: {d}/data}}, delete: {{enabled: true}}}}"
         with open(f"{d}/tls.yml", "w") as f:
             f.write(f"""version: 0.1
@@ -67,20 +71,39 @@ log: {{level: warn}}
 {storage}
 http: {{addr: "127.0.0.1:{self.plain_port}"}}
 """)
+        with open(f"{d}/bearer.yml", "w") as f:
+            f.write(f"""version: 0.1
+log: {{level: warn}}
+{storage}
+http: {{addr: "127.0.0.1:{self.bearer_port}", tls: {{certificate: {d}/server.crt, key: {d}/server.key}}}}
+auth:
+  token: {{realm: "https://127.0.0.1:{self.token_port}/token", service: kguard-sign,
+          issuer: kguard-sign-issuer, rootcertbundle: {d}/token.crt}}
+""")
         self.procs = []
-        for name in ("tls", "plain"):
+        with open(f"{d}/token.log", "w") as log:
+            self.procs.append(subprocess.Popen(
+                [sys.executable, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "images", "token_server.py"),
+                 str(self.token_port), f"{d}/server.crt", f"{d}/server.key", f"{d}/token.crt", f"{d}/token.key",
+                 "kguard-sign-issuer", USER, PASSWORD], stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+                start_new_session=True))
+        for name in ("tls", "plain", "bearer"):
             with open(f"{d}/{name}.log", "w") as log:
                 self.procs.append(subprocess.Popen(["docker-registry", "serve", f"{d}/{name}.yml"], stdout=log,
                                                    stderr=log, stdin=subprocess.DEVNULL, start_new_session=True))
         self.host = f"127.0.0.1:{self.port}"
         self.plain_host = f"127.0.0.1:{self.plain_port}"
+        self.bearer_host = f"127.0.0.1:{self.bearer_port}"
         self.ca = f"{d}/ca.crt"
         self.ctx = ssl.create_default_context(cafile=self.ca)
         os.makedirs(f"{d}/docker", exist_ok=True)
         with open(f"{d}/docker/config.json", "w") as f:
-            json.dump({"auths": {self.host: {"auth": base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()}}}, f)
+            cred = {"auth": base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()}
+            json.dump({"auths": {self.host: cred, self.bearer_host: cred}}, f)
         self.docker_config = f"{d}/docker"
-        for url, ctx in ((f"https://{self.host}/v2/", self.ctx), (f"http://{self.plain_host}/v2/", None)):
+        for url, ctx in ((f"https://{self.host}/v2/", self.ctx), (f"http://{self.plain_host}/v2/", None),
+                         (f"https://{self.bearer_host}/v2/", self.ctx),
+                         (f"https://127.0.0.1:{self.token_port}/token", self.ctx)):
             for _ in range(100):
                 try:
                     urllib.request.urlopen(url, context=ctx, timeout=2)

@@ -367,6 +367,26 @@ class Registries(Case):
         self.assertEqual(code, 0, err)
         self.assertEqual(json.loads(out)["digest"], digest)
 
+    def test_bearer_token_push(self):
+        # The same storage behind the Bearer token flow: sign asks for pull,push, verify for pull.
+        key, pub = self.keygen()
+        digest = REG.push_image("bearer/app", "v1", "bearer")
+        image = f"{REG.bearer_host}/bearer/app:v1"
+        for fmt in ("legacy", "bundle"):
+            self.sign(key, image, "--format", fmt)
+        res = self.verify(pub, image)
+        self.assertEqual(res["digest"], digest)
+        self.assertEqual(sorted(s["format"] for s in res["signatures"] if s["verified"]), ["bundle", "legacy"])
+        # Anonymous callers get pull only: signing (with a new key, so there is something to push) is
+        # refused by the registry.
+        other, _ = self.keygen("other")
+        anon = os.path.join(self.dir, "anon.json")
+        with open(anon, "w") as f:
+            f.write("{}")
+        code, _, err = self.kg("sign", "--key", other, "--registry-ca", REG.ca, "--docker-config", anon, image)
+        self.assertEqual(code, 2)
+        self.assertIn("HTTP 401", err)
+
     def test_bad_credentials_and_unknown_ca(self):
         key, _ = self.keygen()
         _, repo = self.image("auth/app", "v1", "auth")
