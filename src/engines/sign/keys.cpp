@@ -69,6 +69,13 @@ class FileSigner : public Signer {
   FileSigner(EVP_PKEY* priv, std::string where) : priv_(priv), where_(std::move(where)) {
     try {
       alg_ = algorithm_of(priv, where_);
+      // A PKCS#8 / SEC 1 key carries its public key beside the private one; OpenSSL takes it as
+      // written, Go recomputes it. A key whose halves disagree would sign under one key and name
+      // another (found by fuzz_sign_key): refuse it.
+      EVP_PKEY_CTX* check = EVP_PKEY_CTX_new_from_pkey(nullptr, priv, nullptr);
+      bool consistent = check && EVP_PKEY_pairwise_check(check) == 1;
+      EVP_PKEY_CTX_free(check);
+      if (!consistent) throw SignError(where_ + ": the private key's public half does not match it (a corrupted key)");
       pub_ = std::make_unique<PublicKey>(PublicKey::from_der(der_of_public(priv), where_));
     } catch (...) {
       EVP_PKEY_free(priv_);
