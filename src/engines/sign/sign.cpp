@@ -189,9 +189,10 @@ std::vector<FoundBundle> fetch_bundles(image::RegistryClient& c, const ResolvedI
       if (rm.artifact_type != kBundleMediaType) continue;  // another kind of artifact
       // An index entry (the fallback tag is writable by anyone who can push) must not lend a
       // referrer of another image to this one.
-      if (!rm.has_subject || rm.subject.digest != img.digest)
+      if (!rm.has_subject || rm.subject.digest != img.digest) {
         throw SignError("the referrer's subject is " + (rm.has_subject ? rm.subject.digest : "missing") +
                         ", not the image's " + img.digest);
+      }
       const Descriptor* layer = nullptr;
       for (const Descriptor& l : rm.layers)
         if (l.media_type == kBundleMediaType) layer = &l;
@@ -216,18 +217,20 @@ DsseCheck check_dsse_bundle(const Bundle& b, const std::vector<const PublicKey*>
   if (b.payload_type != kInTotoPayloadType) throw SignError("DSSE payloadType is \"" + b.payload_type + "\"");
   DsseCheck out;
   std::string pae = dsse_pae(b.payload_type, b.payload);
-  for (const std::string& sig : b.signatures)
+  for (const std::string& sig : b.signatures) {
     for (const PublicKey* k : keys)
       if (out.key.empty() && k->verify(pae, sig)) out.key = k->fingerprint();
+  }
   if (out.key.empty()) throw SignError("the signature does not verify with the given key(s)");
   out.statement = parse_statement(b.payload, "bundle statement");
   bool names_it = false;
   for (const std::string& dg : out.statement.subject_digests) names_it = names_it || dg == digest;
-  if (!names_it)
+  if (!names_it) {
     throw SignError("the statement's subject is " +
                     (out.statement.subject_digests.empty() ? std::string("no sha256 digest")
                                                            : out.statement.subject_digests.front()) +
                     ", not the image's " + digest);
+  }
   return out;
 }
 
@@ -239,12 +242,14 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
   auto c = client_for(img, options, false);
   std::string repo = img.registry + "/" + img.repository;
   auto check_keys = [&](const std::string& message, const std::vector<std::string>& sigs, Signature& s) {
-    for (const std::string& sig : sigs)
-      for (const PublicKey* k : keys)
+    for (const std::string& sig : sigs) {
+      for (const PublicKey* k : keys) {
         if (k->verify(message, sig)) {
           s.key = k->fingerprint();
           return true;
         }
+      }
+    }
     return false;
   };
   registry_call([&] {
