@@ -14,7 +14,8 @@ namespace {
 
 // What a signature blob may weigh: payloads and bundles are a few KiB.
 constexpr std::size_t kMaxSignatureBlob = std::size_t{1} << 20;
-// Referrer manifests read per image: each is a request; an index may list anything.
+// Referrer manifests (and legacy signature layers) read per image: each is a request; an index
+// or a .sig manifest may list anything.
 constexpr std::size_t kMaxReferrers = 64;
 
 std::unique_ptr<image::RegistryClient> client_for(const ResolvedImage& img, const RegistryOptions& options, bool push) {
@@ -257,9 +258,15 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
       std::string tag = signature_tag(img.digest);
       if (auto m = c->get_manifest(tag)) {
         SignatureManifest sm = parse_signature_manifest(m->bytes, repo + ":" + tag);
+        std::size_t read = 0;
         for (std::size_t i = 0; i < sm.layers.size(); ++i) {
           const Descriptor& l = sm.layers[i];
           if (l.media_type != kSimpleSigningMediaType) continue;
+          // Each layer is a request: a .sig manifest anyone with push rights wrote may list thousands.
+          if (++read > kMaxReferrers) {
+            res.notes.push_back(tag + ": more than " + std::to_string(kMaxReferrers) + " signatures: the rest were not read");
+            break;
+          }
           Signature s;
           s.format = Format::Legacy;
           s.location = tag + " layer " + std::to_string(i);
