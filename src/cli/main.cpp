@@ -18,6 +18,10 @@ Usage:
                                     run the validating admission webhook
   kguard image [options] REF        read a container image (OCI layout or archive,
                                     docker save, registry, root filesystem)
+  kguard db build|status|export|import   the offline vulnerability database
+  kguard vuln cvss VECTOR...        CVSS v3.0/v3.1/v4.0 scores of vectors
+  kguard vuln compare ECOSYSTEM A B [-v]
+                                    order two versions as the ecosystem's tool does
   kguard keygen                     write cosign.key / cosign.pub (cosign's key pair format)
   kguard sign --key REF IMAGE       sign a registry image (cosign's formats)
   kguard verify --key REF IMAGE     verify an image's cosign signatures
@@ -42,7 +46,7 @@ int main(int argc, char** argv) {
   // `kguard help scan` is `kguard scan --help`.
   if (args[0] == "help") {
     if (args.size() > 2 || args[1] == "help") {
-      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, keygen, sign, verify or rules\n";
+      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db, keygen, sign, verify or rules\n";
       return 2;
     }
     args = {args[1], "--help"};
@@ -55,6 +59,13 @@ int main(int argc, char** argv) {
     if (cmd == "snapshot") return kg::cli::snapshot_command(args);
     if (cmd == "admit") return kg::cli::admit_command(args);
     if (cmd == "image") return kg::cli::image_command(args);
+    if (cmd == "db") return kg::cli::db_command(args);
+    if (cmd == "vuln" && !args.empty() && args[0] == "cvss") {
+      std::vector<char*> sub;
+      for (std::string& a : args) sub.push_back(a.data());
+      return kg::cli::run_vuln_cvss(static_cast<int>(sub.size()), sub.data());
+    }
+    if (cmd == "vuln") return kg::cli::run_vuln(args);
     if (cmd == "keygen" || cmd == "sign" || cmd == "verify") return kg::cli::sign_command(cmd, args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {

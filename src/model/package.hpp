@@ -50,6 +50,10 @@ struct OsInfo {
   std::string version_id;       // 12, 3.20.1, 9.4
   std::string version_codename; // bookworm
   std::string pretty_name;
+  // The release branch the package manager installs from, when its sources
+  // name one: Alpine's /etc/apk/repositories main/community line (".../v3.10/main"
+  // → "3.10", ".../edge/main" → "edge"). Vulnerability feeds are per branch.
+  std::string release_stream;
   std::vector<std::string> id_like;
   bool distroless = false;      // a distroless base (status.d, no shell, no package manager)
 };
