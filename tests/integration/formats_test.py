@@ -437,6 +437,70 @@ class Golden(unittest.TestCase):
 
 
 
+# kguard image with a vulnerability database: an SBOM of the inventory test
+# image (tests/testdata/vulns/app.cdx.json) matched against a database built by
+# kguard db build from the OSV records beside it; golden files pin every format.
+class ImageVulnerabilities(unittest.TestCase):
+    SBOM = "sbom:tests/testdata/vulns/app.cdx.json"
+    FORMATS = ("text", "report-json", "sarif", "csv", "markdown", "junit")
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix="kguard-vulns-golden-")
+        db = os.path.join(cls.dir, "vuln.db")
+        run("db", "build", "--db", db, "--osv", "tests/testdata/vulns/osv", cwd=SOURCE, check_codes=(0,))
+        args = ["image", "--db", db, "--no-color", "--lang", "en"]
+        for fmt in cls.FORMATS:
+            args += ["-o", f"{fmt}={os.path.join(cls.dir, 'out.' + fmt)}"]
+        run(*args, cls.SBOM, cwd=SOURCE, check_codes=(0,))
+        cls.out = {}
+        for fmt in cls.FORMATS:
+            with open(os.path.join(cls.dir, "out." + fmt), encoding="utf-8", newline="") as f:
+                cls.out[fmt] = f.read()
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_formats_agree_with_the_json_report(self):
+        report = json.loads(self.out["report-json"])
+        ids = sorted(m["id"] for iv in report["vulnerabilities"] for m in iv["matches"])
+        self.assertEqual(ids, ["CVE-2099-0001", "CVE-2099-0004", "GO-2099-0003", "PYSEC-2099-2", "PYSEC-2099-2"])
+        sarif = json.loads(self.out["sarif"])
+        assert_valid_sarif(self, sarif)
+        self.assertEqual(sorted(r["ruleId"] for r in sarif["runs"][0]["results"]), ids)
+        rows = list(csv.DictReader(io.StringIO(self.out["csv"])))
+        self.assertEqual(sorted(r["rule"] for r in rows), ids)
+        junit = ET.fromstring(self.out["junit"])
+        self.assertEqual(sum(1 for c in junit.iter("testcase") if c.find("failure") is not None),
+                         report["overview"]["failed"])
+
+    def test_outputs_match_golden_files(self):
+        version = run("version").stdout.split()[-1]
+        update = os.environ.get("KGUARD_UPDATE_GOLDEN") == "1"
+        problems = []
+        for fmt in self.FORMATS:
+            actual = normalise(self.out[fmt], version)
+            path = os.path.join(GOLDEN_DIR, "image-vulns." + fmt.replace("report-", ""))
+            if update:
+                with open(path, "w", encoding="utf-8", newline="") as f:
+                    f.write(actual)
+                continue
+            if not os.path.exists(path):
+                problems.append(f"{path} is missing; run with KGUARD_UPDATE_GOLDEN=1")
+                continue
+            with open(path, encoding="utf-8", newline="") as f:
+                expected = f.read()
+            if actual != expected:
+                diff = difflib.unified_diff(readable(fmt.replace("report-", ""), expected).splitlines(keepends=True),
+                                            readable(fmt.replace("report-", ""), actual).splitlines(keepends=True),
+                                            fromfile=path, tofile=f"kguard image -o {fmt}")
+                problems.append("".join(list(diff)[:300]))
+        if problems:
+            self.fail("output differs from the golden files (set KGUARD_UPDATE_GOLDEN=1 to "
+                      "accept an intended change):\n" + "\n".join(problems))
+
+
 # A kguard snapshot of a cluster read by a narrow identity: every format shows
 # the cluster facts and the coverage gaps; golden files pin the exact output.
 class ClusterSnapshot(unittest.TestCase):
