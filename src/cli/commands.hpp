@@ -13,6 +13,9 @@ int admit_command(const std::vector<std::string>& args);
 int image_command(const std::vector<std::string>& args);
 // keygen, sign and verify (cmd says which).
 int sign_command(const std::string& cmd, const std::vector<std::string>& args);
+// attest, verify-attestation, and verify --attestation TYPE (cli/attest_command.cpp).
+int attest_command(const std::string& cmd, const std::vector<std::string>& args);
+bool has_attestation_flag(const std::vector<std::string>& args);
 int db_command(const std::vector<std::string>& args);
 // kguard vuln cvss: argv[0] is "cvss", the rest its arguments (cli/vuln_cvss.cpp).
 int run_vuln_cvss(int argc, char** argv);

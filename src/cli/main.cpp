@@ -21,6 +21,9 @@ Usage:
   kguard keygen                     write cosign.key / cosign.pub (cosign's key pair format)
   kguard sign --key REF IMAGE       sign a registry image (cosign's formats)
   kguard verify --key REF IMAGE     verify an image's cosign signatures
+  kguard attest --key REF IMAGE     attach a signed in-toto attestation (cosign attest)
+  kguard verify-attestation --key REF --type TYPE IMAGE
+                                    verify attestations, with a policy on their content
   kguard db build|status|export|import   the offline vulnerability database
   kguard vuln cvss VECTOR...        CVSS v3.0/v3.1/v4.0 scores of vectors
   kguard vuln compare ECOSYSTEM A B [-v]
@@ -46,7 +49,7 @@ int main(int argc, char** argv) {
   // `kguard help scan` is `kguard scan --help`.
   if (args[0] == "help") {
     if (args.size() > 2 || args[1] == "help") {
-      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db, keygen, sign, verify or rules\n";
+      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db, keygen, sign, verify, attest, verify-attestation or rules\n";
       return 2;
     }
     args = {args[1], "--help"};
@@ -59,6 +62,8 @@ int main(int argc, char** argv) {
     if (cmd == "snapshot") return kg::cli::snapshot_command(args);
     if (cmd == "admit") return kg::cli::admit_command(args);
     if (cmd == "image") return kg::cli::image_command(args);
+    if (cmd == "attest" || cmd == "verify-attestation") return kg::cli::attest_command(cmd, args);
+    if (cmd == "verify" && kg::cli::has_attestation_flag(args)) return kg::cli::attest_command("verify", args);
     if (cmd == "keygen" || cmd == "sign" || cmd == "verify") return kg::cli::sign_command(cmd, args);
     if (cmd == "db") return kg::cli::db_command(args);
     if (cmd == "vuln" && !args.empty() && args[0] == "cvss") {
