@@ -147,6 +147,12 @@ def cosign_verify_att(key, ref, fmt, type_):
     return cosign("verify-attestation", "--key", key, "--insecure-ignore-tlog", "--type", type_, *extra, ref)
 
 
+def cosign_statement(out):
+    """The statement of the first envelope cosign verify-attestation printed."""
+    env = json.loads(out.strip().splitlines()[0])
+    return json.loads(base64.b64decode(env["payload"]))
+
+
 def kguard_attest(key, ref, fmt, *more):
     return kguard("attest", "--key", key, *reg_flags(), "--format", fmt, *more, ref)
 
@@ -167,7 +173,8 @@ class Interop(unittest.TestCase):
             if not COSIGN_PKCS11:
                 self.skipTest("this cosign build has no PKCS#11 support")
             cosign_key = kguard_key = HSM.uri()
-            kguard_pub = cosign_pub = HSM.uri(pin=False)
+            kguard_pub = HSM.uri(pin=False)
+            cosign_pub = HSM.uri()  # cosign logs into the token even to read the public key
         # cosign attests -> kguard verifies
         d1 = REG.push_image(repo, "by-cosign", f"att-{fmt}-{kind}-1")
         code, _, err = cosign_attest(cosign_key, f"{REG.host}/{repo}@{d1}", fmt, "cyclonedx", path("sbom.json"))
@@ -191,7 +198,9 @@ class Interop(unittest.TestCase):
         self.assertEqual(code, 0, err)
         code, out, err = cosign_verify_att(cosign_pub, f"{REG.host}/{repo}@{d2}", fmt, "vuln")
         self.assertEqual(code, 0, err)
-        self.assertIn(VULN, out + err)
+        st = cosign_statement(out)
+        self.assertEqual(st["predicateType"], VULN)
+        self.assertEqual(st["subject"][0]["digest"]["sha256"], d2[7:])
         # cosign filters by type as well
         code, _, err = cosign_verify_att(cosign_pub, f"{REG.host}/{repo}@{d2}", fmt, "cyclonedx")
         self.assertNotEqual(code, 0, err)
@@ -368,7 +377,7 @@ class Predicates(unittest.TestCase):
         self.assertEqual(pred["scanner"]["db"]["uri"], DB)
         self.assertEqual(pred["scanner"]["result"]["manifestDigest"], vulnerable)
         ids = [m["id"] for m in pred["scanner"]["result"]["vulnerabilities"]["matches"]]
-        self.assertIn("GHSA-kgt1-0001-0001", ids)
+        self.assertIn("CVE-2099-0001", ids)
         self.assertLessEqual(pred["metadata"]["scanStartedOn"], pred["metadata"]["scanFinishedOn"])
         # max-severity: the critical is-number advisory fails the vulnerable image, not the fixed one.
         policy = write("policy.yaml", "# attestation policy\nmax-severity: high\nmax-age: 7d\n")
@@ -377,7 +386,7 @@ class Predicates(unittest.TestCase):
         checks = {c["check"]: c for c in res["attestations"][0]["checks"]}
         self.assertFalse(checks["max-severity"]["passed"])
         self.assertIn("critical", checks["max-severity"]["detail"])
-        self.assertIn("GHSA-kgt1-0001-0001", checks["max-severity"]["detail"])
+        self.assertIn("CVE-2099-0001", checks["max-severity"]["detail"])
         self.assertTrue(checks["max-age"]["passed"])
         code, res, err = kguard_verify_att(path("kg.pub"), ref_f, "any", "vuln", "--policy", policy)
         self.assertEqual(code, 0, err)
@@ -385,7 +394,7 @@ class Predicates(unittest.TestCase):
         code, out, err = kguard("verify", "--attestation", "vuln", "--key", path("kg.pub"), *reg_flags(),
                                 "--policy", policy, ref_v)
         self.assertEqual(code, 1)
-        self.assertIn("FAIL  max-severity: a critical vulnerability (GHSA-kgt1-0001-0001)", out)
+        self.assertIn("FAIL  max-severity: a critical vulnerability (CVE-2099-0001)", out)
         # require-sbom: fails until the SBOM attestation is there.
         code, res, err = kguard_verify_att(path("kg.pub"), ref_f, "any", "vuln", "--require-sbom")
         self.assertEqual(code, 1)
