@@ -184,12 +184,12 @@ std::string build_statement(const std::string& type, const std::string& predicat
          ",\"digest\":{\"sha256\":" + q(hexd) + "}}],\"predicate\":" + body + "}";
 }
 
-std::string build_envelope(const std::string& payload_type, const std::string& payload, const std::string& signature) {
+std::string build_dsse_envelope(const std::string& payload_type, const std::string& payload, const std::string& signature) {
   return "{\"payloadType\":" + q(payload_type) + ",\"payload\":" + q(base64_encode(payload)) +
          ",\"signatures\":[{\"keyid\":\"\",\"sig\":" + q(base64_encode(signature)) + "}]}";
 }
 
-DsseEnvelope parse_envelope(const std::string& bytes, const std::string& where) {
+DsseEnvelope parse_dsse_envelope(const std::string& bytes, const std::string& where) {
   auto doc = parse(bytes, where);
   DsseEnvelope e;
   e.payload_type = need(doc->root, "payloadType", where);
@@ -263,7 +263,7 @@ AttestResult attest_image(const std::string& ref, Signer& signer, const std::str
       for (Descriptor& l : parse_signature_manifest(existing->bytes, img.registry + "/" + img.repository + ":" + tag).layers)
         if (!replace || l.annotation(kPredicateTypeAnnotation) != res.predicate_type) layers.push_back(std::move(l));
     }
-    std::string envelope = build_envelope(kInTotoPayloadType, statement, signature);
+    std::string envelope = build_dsse_envelope(kInTotoPayloadType, statement, signature);
     Descriptor layer;
     layer.media_type = kDsseLayerMediaType;
     layer.digest = c.put_blob(envelope);
@@ -301,7 +301,7 @@ AttestationsResult verify_attestations(const std::string& ref, const std::vector
           a.predicate_type = l.annotation(kPredicateTypeAnnotation);
           try {
             if (l.size > kMaxEnvelope) throw SignError("the envelope is " + std::to_string(l.size) + " bytes");
-            DsseEnvelope e = parse_envelope(c.get_blob(l.digest, kMaxEnvelope), repo + "@" + l.digest);
+            DsseEnvelope e = parse_dsse_envelope(c.get_blob(l.digest, kMaxEnvelope), repo + "@" + l.digest);
             FullStatement s = check_envelope(e.payload_type, e.payload, e.signatures, keys, img.digest, a.key);
             a.predicate_type = s.header.predicate_type;
             a.statement = std::move(s.json);

@@ -43,12 +43,12 @@ std::string build_statement(const std::string& type, const std::string& predicat
                             const std::string& digest, const std::string& timestamp, const std::string& where);
 
 // The DSSE envelope as cosign's dsse wrapper writes it (the legacy layer's bytes).
-std::string build_envelope(const std::string& payload_type, const std::string& payload, const std::string& signature);
+std::string build_dsse_envelope(const std::string& payload_type, const std::string& payload, const std::string& signature);
 struct DsseEnvelope {
   std::string payload_type, payload;    // payload decoded
   std::vector<std::string> signatures;  // decoded
 };
-DsseEnvelope parse_envelope(const std::string& bytes, const std::string& where);
+DsseEnvelope parse_dsse_envelope(const std::string& bytes, const std::string& where);
 
 // A statement with its predicate, for policies. SignError on anything else.
 struct FullStatement {
