@@ -385,6 +385,13 @@ int verify_attestation_cmd(const std::string& name, const std::vector<std::strin
   try {
     type_uri = kg::sign::predicate_type_uri(type);
     if (!policy_file.empty()) {
+      auto ends = [&](const char* ext) {
+        std::string e(ext);
+        return policy_file.size() > e.size() && policy_file.compare(policy_file.size() - e.size(), e.size(), e) == 0;
+      };
+      if (ends(".cue") || ends(".rego"))
+        throw SignError(policy_file + ": cosign's CUE and Rego policies are not read; kguard's policy is a flat YAML "
+                                      "mapping (max-severity, max-age, require-sbom)");
       // The file first, the flags over it.
       kg::sign::AttestationPolicy f = kg::sign::parse_policy(read_file(policy_file), policy_file);
       if (!policy.max_severity) policy.max_severity = f.max_severity;
