@@ -178,6 +178,9 @@ std::string build_statement(const std::string& type, const std::string& predicat
     auto doc = parse(predicate, where);  // an object, strictly JSON
     (void)doc;
     body = trim(predicate);
+    // The parser skips a UTF-8 byte order mark (editors write one); inside the statement it would
+    // be a stray byte no reader accepts (fuzz_sign_statement found it).
+    if (body.rfind("\xEF\xBB\xBF", 0) == 0) body = trim(body.substr(3));
   }
   std::string hexd = digest.substr(digest.find(':') + 1);
   return "{\"_type\":" + q(kInTotoStatementV01) + ",\"predicateType\":" + q(uri) + ",\"subject\":[{\"name\":" + q(repo) +
