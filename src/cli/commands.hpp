@@ -11,14 +11,14 @@ int rules_command(const std::vector<std::string>& args);
 int snapshot_command(const std::vector<std::string>& args);
 int admit_command(const std::vector<std::string>& args);
 int image_command(const std::vector<std::string>& args);
+int db_command(const std::vector<std::string>& args);
+// kguard vuln cvss: argv[0] is "cvss", the rest its arguments (cli/vuln_cvss.cpp).
+int run_vuln_cvss(int argc, char** argv);
+int run_vuln(const std::vector<std::string>& args);  // kguard vuln SUBCOMMAND (vuln_command.cpp)
 // keygen, sign and verify (cmd says which).
 int sign_command(const std::string& cmd, const std::vector<std::string>& args);
 // attest, verify-attestation, and verify --attestation TYPE (cli/attest_command.cpp).
 int attest_command(const std::string& cmd, const std::vector<std::string>& args);
 bool has_attestation_flag(const std::vector<std::string>& args);
-int db_command(const std::vector<std::string>& args);
-// kguard vuln cvss: argv[0] is "cvss", the rest its arguments (cli/vuln_cvss.cpp).
-int run_vuln_cvss(int argc, char** argv);
-int run_vuln(const std::vector<std::string>& args);  // kguard vuln SUBCOMMAND (vuln_command.cpp)
 
 }  // namespace kg::cli

@@ -18,16 +18,16 @@ Usage:
                                     run the validating admission webhook
   kguard image [options] REF        read a container image (OCI layout or archive,
                                     docker save, registry, root filesystem)
+  kguard db build|status|export|import   the offline vulnerability database
+  kguard vuln cvss VECTOR...        CVSS v3.0/v3.1/v4.0 scores of vectors
+  kguard vuln compare ECOSYSTEM A B [-v]
+                                    order two versions as the ecosystem's tool does
   kguard keygen                     write cosign.key / cosign.pub (cosign's key pair format)
   kguard sign --key REF IMAGE       sign a registry image (cosign's formats)
   kguard verify --key REF IMAGE     verify an image's cosign signatures
   kguard attest --key REF IMAGE     attach a signed in-toto attestation (cosign attest)
   kguard verify-attestation --key REF --type TYPE IMAGE
                                     verify attestations, with a policy on their content
-  kguard db build|status|export|import   the offline vulnerability database
-  kguard vuln cvss VECTOR...        CVSS v3.0/v3.1/v4.0 scores of vectors
-  kguard vuln compare ECOSYSTEM A B [-v]
-                                    order two versions as the ecosystem's tool does
   kguard rules list [-o json]       list the rule catalog (on/off by default)
   kguard rules show ID [-o json]    show one rule with every field
   kguard rules templates [-o json]  the check templates and their parameters
@@ -62,9 +62,6 @@ int main(int argc, char** argv) {
     if (cmd == "snapshot") return kg::cli::snapshot_command(args);
     if (cmd == "admit") return kg::cli::admit_command(args);
     if (cmd == "image") return kg::cli::image_command(args);
-    if (cmd == "attest" || cmd == "verify-attestation") return kg::cli::attest_command(cmd, args);
-    if (cmd == "verify" && kg::cli::has_attestation_flag(args)) return kg::cli::attest_command("verify", args);
-    if (cmd == "keygen" || cmd == "sign" || cmd == "verify") return kg::cli::sign_command(cmd, args);
     if (cmd == "db") return kg::cli::db_command(args);
     if (cmd == "vuln" && !args.empty() && args[0] == "cvss") {
       std::vector<char*> sub;
@@ -72,6 +69,9 @@ int main(int argc, char** argv) {
       return kg::cli::run_vuln_cvss(static_cast<int>(sub.size()), sub.data());
     }
     if (cmd == "vuln") return kg::cli::run_vuln(args);
+    if (cmd == "attest" || cmd == "verify-attestation") return kg::cli::attest_command(cmd, args);
+    if (cmd == "verify" && kg::cli::has_attestation_flag(args)) return kg::cli::attest_command("verify", args);
+    if (cmd == "keygen" || cmd == "sign" || cmd == "verify") return kg::cli::sign_command(cmd, args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
         std::cout << "Usage: kguard version\n\nPrints the version.\n";

@@ -304,8 +304,10 @@ int verify_cmd(const std::vector<std::string>& args) {
   kg::sign::VerifyResult res;
   try {
     std::vector<kg::sign::PublicKey> keys;
+    keys.reserve(key_refs.size());
     for (const std::string& r : key_refs) keys.push_back(open_public_key(r));
     std::vector<const kg::sign::PublicKey*> ptrs;
+    ptrs.reserve(keys.size());
     for (const auto& k : keys) ptrs.push_back(&k);
     res = kg::sign::verify_image(image, ptrs, what, options);
   } catch (const SignError& e) {

@@ -302,6 +302,19 @@ class Tampering(Case):
         res = self.verify(self.pub, f"{repo}:unsigned", expect=1)
         self.assertIn(f"the statement's subject is {signed}, not the image's {unsigned}", self.reasons(res))
 
+    def test_signature_layers_are_capped(self):
+        # A .sig manifest listing 100 layers (anyone who can push may write one): 64 are read.
+        digest, repo = self.image("tamper/many", "v1", "many")
+        self.sign(self.key, f"{repo}:v1")
+        tag = "sha256-" + digest[7:] + ".sig"
+        manifest, _ = REG.get_manifest("tamper/many", tag)
+        manifest["layers"] = manifest["layers"] * 100
+        REG.push_manifest("tamper/many", tag, manifest)
+        code, out, err = self.kg("verify", "--key", self.pub, *self.reg_flags(), "-o", "json", f"{repo}:v1")
+        self.assertEqual(code, 0, err)
+        self.assertEqual(len(json.loads(out)["signatures"]), 64)
+        self.assertIn("more than 64 signatures: the rest were not read", err)
+
     def test_retagged_image(self):
         signed, repo = self.image("tamper/retag", "v1", "retag-a")
         self.sign(self.key, f"{repo}:v1")

@@ -161,6 +161,25 @@ TEST(VulnMatchGrypeApk, WolfiRolling) {
   EXPECT_TRUE(match_one(t.db(), wolfi, pkg(PackageType::Apk, "akhq", "0.25.0-r0")).empty());
 }
 
+TEST(VulnMatchGrypeApk, ChainguardRollingOsvRecord) {
+  // grype/matcher/apk/matcher_test.go, the arch-filter cases over testdata/chainguard-rolling
+  // (CGA-22hv-wp9q-4779, an OSV record for Chainguard and Wolfi packages). kguard's records carry no
+  // architecture, so the cases encoded are the arch-agnostic ones: "InertWhenPackageHasNoArch",
+  // "IgnoreWhenArchAgrees" (past the fix: nothing) and "WolfiArchAgrees". Grype names the match by the
+  // CGA id; kguard names it by the CVE the record lists upstream, the CGA and GHSA ids as aliases.
+  if (!fs::exists(kGrypeApk)) GTEST_SKIP() << "shared corpora not found";
+  TempDb t([](DbWriter& w) { feed(w, "vunnel", kGrypeApk / "chainguard-rolling", build_vunnel); });
+  ASSERT_TRUE(t.ok());
+  const std::vector<VulnMatch> cg = match_one(t.db(), os_of("chainguard", "20230214"), pkg(PackageType::Apk, "langfuse-3-worker", "3.152.0-r0"));
+  EXPECT_EQ(summary(cg), (std::set<std::string>{"CVE-2026-24398 langfuse-3-worker 3.153.0-r0"}));
+  ASSERT_EQ(cg.size(), 1u);
+  EXPECT_EQ(cg[0].aliases, (std::vector<std::string>{"CGA-22hv-wp9q-4779", "GHSA-r354-f388-2fhh"}));
+  EXPECT_EQ(cg[0].ns, "chainguard:rolling");
+  EXPECT_TRUE(match_one(t.db(), os_of("chainguard", "20230214"), pkg(PackageType::Apk, "langfuse-3-worker", "3.153.1-r0")).empty());
+  EXPECT_EQ(summary(match_one(t.db(), os_of("wolfi", "20230201"), pkg(PackageType::Apk, "langfuse-3-worker", "3.152.0-r0"))),
+            (std::set<std::string>{"CVE-2026-24398 langfuse-3-worker 3.153.0-r0"}));
+}
+
 // ---- Grype's dpkg matcher over testdata/ubuntu-esm (grype/matcher/dpkg/matcher_ubuntu_esm_test.go, the
 // standard-channel cases; kguard has no Ubuntu Pro channel, so the +esm namespaces are never looked up) ----
 
@@ -460,6 +479,38 @@ TEST(VulnMatchOsv, DistributionVerdictOverridesOsvForItsPackages) {
   EXPECT_EQ(summary(old), (std::set<std::string>{"CVE-2099-1001 zlib 1.3.1-r0", "CVE-2099-1002 zlib 1.3.2-r0"}));
   for (const VulnMatch& v : old)
     EXPECT_EQ(v.feed, v.id == "CVE-2099-1001" ? "alpine-secdb" : "osv");
+}
+
+TEST(VulnMatchOsv, RockyLooksUpRedHatAndItsOwnAdvisories) {
+  // Rocky Linux rebuilds RHEL: Red Hat's data (rhel:9, here a vunnel record) and Rocky's own errata
+  // (OSV "Rocky Linux:9", stored as rocky:9) are both looked up; the same CVE from both is one finding.
+  TempDb t([](DbWriter& w) {
+    w.begin_feed("vunnel", "test");
+    parse_vunnel_text("rhel.json", R"({"identifier":"rhel:9/cve-2099-2000","schema":"x","item":{"Vulnerability":{
+      "Name":"CVE-2099-2000","NamespaceName":"rhel:9","Severity":"Important","FixedIn":[
+      {"Name":"openssl","NamespaceName":"rhel:9","Version":"1:3.0.7-28.el9","VersionFormat":"rpm"}]}}})", "rhel", w);
+    w.end_feed();
+    osv_json(w, R"({"id":"RLSA-2099:0001","aliases":["CVE-2099-2000"],"affected":[
+      {"package":{"ecosystem":"Rocky Linux:9","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1:3.0.7-28.el9_4"}]}]}]})");
+    osv_json(w, R"({"id":"RLSA-2099:0002","aliases":["CVE-2099-2001"],"affected":[
+      {"package":{"ecosystem":"Rocky Linux:9","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1:3.0.7-29.el9_4"}]}]}]})");
+  });
+  ASSERT_TRUE(t.ok());
+  const std::vector<VulnMatch> m =
+      match_one(t.db(), os_of("rocky", "9.3"), pkg(PackageType::Rpm, "openssl-libs", "1:3.0.7-27.el9", "openssl", "3.0.7-27.el9"));
+  EXPECT_EQ(summary(m), (std::set<std::string>{"CVE-2099-2000 openssl-libs 1:3.0.7-28.el9",
+                                               "CVE-2099-2001 openssl-libs 1:3.0.7-29.el9_4"}));
+  for (const VulnMatch& v : m) {
+    EXPECT_EQ(v.ns, v.id == "CVE-2099-2000" ? "rhel:9" : "rocky:9") << v.id;
+    if (v.id == "CVE-2099-2000") {
+      EXPECT_EQ(v.aliases, std::vector<std::string>{"RLSA-2099:0001"});
+      EXPECT_EQ(v.severity, Severity::High);  // Red Hat's "Important"
+      EXPECT_EQ(v.severity_source, "rhel");
+    }
+  }
+  // RHEL itself does not read Rocky's errata.
+  EXPECT_EQ(summary(match_one(t.db(), os_of("rhel", "9.4"), pkg(PackageType::Rpm, "openssl-libs", "1:3.0.7-27.el9", "openssl"))),
+            (std::set<std::string>{"CVE-2099-2000 openssl-libs 1:3.0.7-28.el9"}));
 }
 
 }  // namespace

@@ -156,9 +156,10 @@ std::string pem_decode(std::string_view pem, std::string_view label, const std::
   std::string begin = "-----BEGIN " + std::string(label) + "-----";
   std::string end = "-----END " + std::string(label) + "-----";
   std::size_t b = pem.find(begin);
-  if (b == std::string_view::npos)
+  if (b == std::string_view::npos) {
     throw SignError(where + ": no PEM block \"" + std::string(label) + "\"" +
                     (pem_label(pem).empty() ? "" : " (it holds \"" + pem_label(pem) + "\")"));
+  }
   std::size_t body = b + begin.size();
   std::size_t e = pem.find(end, body);
   if (e == std::string_view::npos) throw SignError(where + ": PEM block \"" + std::string(label) + "\" has no END line");
@@ -280,9 +281,10 @@ Envelope parse_envelope(std::string_view envelope_json, const std::string& where
               p = std::string(str(get(params, "p")));
   // go-securesystemslib's CheckParams: legacy 2^15, standard 2^16, OWASP 2^17; r=8, p=1. Anything
   // else could make a key file ask for gigabytes of scrypt memory.
-  if ((n != "32768" && n != "65536" && n != "131072") || r != "8" || p != "1")
+  if ((n != "32768" && n != "65536" && n != "131072") || r != "8" || p != "1") {
     throw SignError(where + ": kdf.params N=" + n + " r=" + r + " p=" + p +
                     " are not one of the scrypt parameter sets cosign accepts (N 2^15/2^16/2^17, r 8, p 1)");
+  }
   Envelope e;
   e.n = std::stoull(n);
   auto salt = base64_decode(str(get(kdf, "salt")));

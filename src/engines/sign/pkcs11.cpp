@@ -98,9 +98,10 @@ class Token {
     f_->C_FindObjectsFinal(session_);
     if (rv != CKR_OK) throw SignError(where_ + ": C_FindObjects: " + rv_text(rv));
     const char* what = cls == CKO_PRIVATE_KEY ? "private key" : "public key";
-    if (count == 0)
+    if (count == 0) {
       throw SignError(where_ + ": no " + std::string(what) + " with that object/id in token \"" + token_label_ + "\"" +
                       (cls == CKO_PRIVATE_KEY && !logged_in_ ? " (no PIN given: private keys are visible after login)" : ""));
+    }
     if (count > 1) throw SignError(where_ + ": several " + std::string(what) + "s match; name one with object= and id=");
     return found[0];
   }

@@ -14,7 +14,8 @@ namespace {
 
 // What a signature blob may weigh: payloads and bundles are a few KiB.
 constexpr std::size_t kMaxSignatureBlob = std::size_t{1} << 20;
-// Referrer manifests read per image: each is a request; an index may list anything.
+// Referrer manifests (and legacy signature layers) read per image: each is a request; an index
+// or a .sig manifest may list anything.
 constexpr std::size_t kMaxReferrers = 64;
 
 std::unique_ptr<image::RegistryClient> client_for(const ResolvedImage& img, const RegistryOptions& options, bool push) {
@@ -189,9 +190,10 @@ std::vector<FoundBundle> fetch_bundles(image::RegistryClient& c, const ResolvedI
       if (rm.artifact_type != kBundleMediaType) continue;  // another kind of artifact
       // An index entry (the fallback tag is writable by anyone who can push) must not lend a
       // referrer of another image to this one.
-      if (!rm.has_subject || rm.subject.digest != img.digest)
+      if (!rm.has_subject || rm.subject.digest != img.digest) {
         throw SignError("the referrer's subject is " + (rm.has_subject ? rm.subject.digest : "missing") +
                         ", not the image's " + img.digest);
+      }
       const Descriptor* layer = nullptr;
       for (const Descriptor& l : rm.layers)
         if (l.media_type == kBundleMediaType) layer = &l;
@@ -216,18 +218,20 @@ DsseCheck check_dsse_bundle(const Bundle& b, const std::vector<const PublicKey*>
   if (b.payload_type != kInTotoPayloadType) throw SignError("DSSE payloadType is \"" + b.payload_type + "\"");
   DsseCheck out;
   std::string pae = dsse_pae(b.payload_type, b.payload);
-  for (const std::string& sig : b.signatures)
+  for (const std::string& sig : b.signatures) {
     for (const PublicKey* k : keys)
       if (out.key.empty() && k->verify(pae, sig)) out.key = k->fingerprint();
+  }
   if (out.key.empty()) throw SignError("the signature does not verify with the given key(s)");
   out.statement = parse_statement(b.payload, "bundle statement");
   bool names_it = false;
   for (const std::string& dg : out.statement.subject_digests) names_it = names_it || dg == digest;
-  if (!names_it)
+  if (!names_it) {
     throw SignError("the statement's subject is " +
                     (out.statement.subject_digests.empty() ? std::string("no sha256 digest")
                                                            : out.statement.subject_digests.front()) +
                     ", not the image's " + digest);
+  }
   return out;
 }
 
@@ -239,12 +243,14 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
   auto c = client_for(img, options, false);
   std::string repo = img.registry + "/" + img.repository;
   auto check_keys = [&](const std::string& message, const std::vector<std::string>& sigs, Signature& s) {
-    for (const std::string& sig : sigs)
-      for (const PublicKey* k : keys)
+    for (const std::string& sig : sigs) {
+      for (const PublicKey* k : keys) {
         if (k->verify(message, sig)) {
           s.key = k->fingerprint();
           return true;
         }
+      }
+    }
     return false;
   };
   registry_call([&] {
@@ -252,9 +258,15 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
       std::string tag = signature_tag(img.digest);
       if (auto m = c->get_manifest(tag)) {
         SignatureManifest sm = parse_signature_manifest(m->bytes, repo + ":" + tag);
+        std::size_t read = 0;
         for (std::size_t i = 0; i < sm.layers.size(); ++i) {
           const Descriptor& l = sm.layers[i];
           if (l.media_type != kSimpleSigningMediaType) continue;
+          // Each layer is a request: a .sig manifest anyone with push rights wrote may list thousands.
+          if (++read > kMaxReferrers) {
+            res.notes.push_back(tag + ": more than " + std::to_string(kMaxReferrers) + " signatures: the rest were not read");
+            break;
+          }
           Signature s;
           s.format = Format::Legacy;
           s.location = tag + " layer " + std::to_string(i);

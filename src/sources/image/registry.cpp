@@ -663,9 +663,10 @@ struct RegistryClient::Impl {
     if (!r.body.empty() && r.body.size() < 4096) {
       try {
         auto j = parse_json(r.body, "error");
-        for (const Node* e : items(get(j->root, "errors")))
+        for (const Node* e : items(get(j->root, "errors"))) {
           detail += std::string(detail.empty() ? "" : "; ") + std::string(str(get(e, "code"))) + " " +
                     std::string(str(get(e, "message")));
+        }
       } catch (const ImageError&) {
       }
     }
@@ -783,9 +784,10 @@ std::optional<RemoteManifest> RegistryClient::get_manifest(const std::string& re
   if (r.curl != CURLE_OK || r.status != 200) impl_->fail("manifest " + reference, r);
   RemoteManifest m;
   m.digest = "sha256:" + sha256_hex(r.body);
-  if (reference.rfind("sha256:", 0) == 0 && m.digest != reference)
+  if (reference.rfind("sha256:", 0) == 0 && m.digest != reference) {
     throw ImageError(impl_->registry + "/" + impl_->repository + ": manifest " + reference +
                      ": digest mismatch: content is " + m.digest);
+  }
   m.media_type = content_type(r);
   if (m.media_type.empty() || m.media_type == "application/json" || m.media_type == "text/plain") {
     try {

@@ -28,12 +28,14 @@ bool is_cve(std::string_view id) { return id.substr(0, 4) == "CVE-"; }
 bool distro_feed(std::string_view feed) { return feed != "osv" && feed.substr(0, 4) != "osv:"; }
 
 struct Candidate {
+  std::string ns;  // the namespace of the record (PackageQuery::ns or ns_also)
   std::string id;
   std::string feed;
   std::string severity;  // the record's vendor severity
   RecordVerdict verdict;
   std::vector<std::string> ids;  // id and its advisory's aliases
   std::size_t group = 0;
+  bool superseded = false;  // an aggregator's record of a vulnerability the distribution has a record of
 };
 
 std::size_t find_root(std::vector<std::size_t>& parent, std::size_t i) {
@@ -57,7 +59,7 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
   std::vector<Candidate> cands;
   std::unordered_set<std::string> not_affected;  // ids the distribution says do not affect this package
   std::vector<std::string> distro_ids;  // ids the distribution's own feeds have a record of (a set only when asked)
-  db.for_each_affected(q.ns, q.name, [&](const AffectedRecord& rec) {
+  const auto collect = [&](const AffectedRecord& rec) {
     if (os_ns && distro_feed(rec.feed)) distro_ids.push_back(rec.vuln_id);
     if (rec.status == AffectedStatus::NotAffected) {
       not_affected.insert(rec.vuln_id);
@@ -65,8 +67,10 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
     }
     RecordVerdict v = evaluate_record(rec, q.version, q.scheme);
     if (!v.affected) return;
-    cands.push_back({rec.vuln_id, rec.feed, rec.severity, std::move(v), {}, 0});
-  });
+    cands.push_back({rec.ns, rec.vuln_id, rec.feed, rec.severity, std::move(v), {}, 0});
+  };
+  db.for_each_affected(q.ns, q.name, collect);
+  if (!q.ns_also.empty()) db.for_each_affected(q.ns_also, q.name, collect);
   if (cands.empty()) return {};
 
   // Each candidate's names: its id and its advisory's aliases.
@@ -75,19 +79,19 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
     if (const Advisory* a = advisory_of(c.id, db, advisories))
       for (const std::string& al : a->aliases) c.ids.push_back(al);
   }
-  // The distribution's "not affected" for any name of it drops a candidate,
-  // and so does any distribution record of it when the candidate is an
-  // aggregator's (the distribution's record is the candidate then, or says fixed).
-  std::unordered_set<std::string_view> distro_set;
-  if (os_ns && std::any_of(cands.begin(), cands.end(), [](const Candidate& c) { return !distro_feed(c.feed); }))
-    distro_set.insert(distro_ids.begin(), distro_ids.end());
+  // The distribution's "not affected" for any name of it drops a candidate.
+  // An aggregator's record of a vulnerability the distribution has a record of
+  // is superseded: never the finding (the distribution's record is, or it says
+  // fixed), but its id still joins the finding's aliases.
   std::erase_if(cands, [&](const Candidate& c) {
-    for (const std::string& id : c.ids) {
-      if (not_affected.contains(id)) return true;
-      if (!distro_feed(c.feed) && distro_set.contains(id)) return true;
-    }
-    return false;
+    return std::any_of(c.ids.begin(), c.ids.end(), [&](const std::string& id) { return not_affected.contains(id); });
   });
+  if (os_ns && std::any_of(cands.begin(), cands.end(), [](const Candidate& c) { return !distro_feed(c.feed); })) {
+    const std::unordered_set<std::string_view> distro_set(distro_ids.begin(), distro_ids.end());
+    for (Candidate& c : cands)
+      if (!distro_feed(c.feed))
+        c.superseded = std::any_of(c.ids.begin(), c.ids.end(), [&](const std::string& id) { return distro_set.contains(id); });
+  }
   if (cands.empty()) return {};
 
   // One finding per vulnerability: candidates sharing any name are one.
@@ -104,6 +108,7 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
   for (std::size_t i = 0; i < cands.size(); ++i) {
     const std::size_t r = find_root(parent, i);
     cands[i].group = r;
+    if (cands[i].superseded) continue;
     if (best[r] == SIZE_MAX || better(cands[i], cands[best[r]])) best[r] = i;
   }
 
@@ -129,7 +134,7 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
     m.id = id;
     for (std::string& n : names)
       if (n != id) m.aliases.push_back(std::move(n));
-    m.ns = q.ns;
+    m.ns = w.ns;
     m.matched_name = q.name;
     m.installed_version = q.version;
     m.scheme = std::string(to_string(q.scheme));
@@ -152,7 +157,7 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
       if (c.group == r) add_adv(c.id);
     for (const Advisory* a : advs)
       if (m.summary.empty()) m.summary = a->summary;
-    const std::string vendor = os_ns ? std::string(q.ns.substr(0, q.ns.find(':'))) : w.feed;
+    const std::string vendor = os_ns ? w.ns.substr(0, w.ns.find(':')) : w.feed;
     const auto decide = [&](const Advisory* a) {
       if (a == nullptr) return vuln_severity(vendor, w.severity, "", "", "", "");
       const std::string source = a->id.rfind("GHSA-", 0) == 0 ? "ghsa" : a->feed.empty() ? "advisory" : a->feed;

@@ -40,6 +40,10 @@ struct MatchOptions {
 // looked up in and which version order they are compared with.
 struct OsContext {
   std::string ns;  // "debian:12", "alpine:3.10", "" when no supported release stream is known
+  // A second namespace of the same stream: the rebuild's own advisories
+  // ("rocky:9", "almalinux:8", as OSV's Rocky Linux / AlmaLinux records are
+  // stored) next to Red Hat's ("rhel:9"); "" for the others.
+  std::string ns_also;
   VersionScheme scheme = VersionScheme::Dpkg;
   std::string note;  // why ns is empty, or how the stream / order was chosen
 };
@@ -54,6 +58,7 @@ OsContext os_context(const ImageInventory& inv);
 // One lookup: the key in the database and the version placed in its ranges.
 struct PackageQuery {
   std::string ns;       // "debian:12", "npm", …
+  std::string ns_also;  // a second namespace looked up with the same name (OsContext::ns_also)
   std::string name;     // the key looked up (source package for OS packages)
   std::string version;  // the version compared (dpkg: the source version when the package names one)
   VersionScheme scheme = VersionScheme::Semver;  // the order of ECOSYSTEM ranges
