@@ -295,6 +295,9 @@ AttestationsResult verify_attestations(const std::string& ref, const std::vector
       std::string tag = attestation_tag(img.digest);
       if (auto m = c.get_manifest(tag)) {
         SignatureManifest sm = parse_signature_manifest(m->bytes, repo + ":" + tag);
+        if (sm.layers.size() > kMaxLayers)
+          res.notes.push_back(tag + " has " + std::to_string(sm.layers.size()) + " layers: the first " +
+                              std::to_string(kMaxLayers) + " were read");
         for (std::size_t i = 0; i < sm.layers.size() && i < kMaxLayers; ++i) {
           const Descriptor& l = sm.layers[i];
           if (l.media_type != kDsseLayerMediaType) continue;
