@@ -25,6 +25,9 @@ Usage:
   kguard keygen                     write cosign.key / cosign.pub (cosign's key pair format)
   kguard sign --key REF IMAGE       sign a registry image (cosign's formats)
   kguard verify --key REF IMAGE     verify an image's cosign signatures
+  kguard attest --key REF IMAGE     attach a signed in-toto attestation (cosign attest)
+  kguard verify-attestation --key REF --type TYPE IMAGE
+                                    verify attestations, with a policy on their content
   kguard rules list [-o json]       list the rule catalog (on/off by default)
   kguard rules show ID [-o json]    show one rule with every field
   kguard rules templates [-o json]  the check templates and their parameters
@@ -46,7 +49,7 @@ int main(int argc, char** argv) {
   // `kguard help scan` is `kguard scan --help`.
   if (args[0] == "help") {
     if (args.size() > 2 || args[1] == "help") {
-      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db, keygen, sign, verify or rules\n";
+      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db, keygen, sign, verify, attest, verify-attestation or rules\n";
       return 2;
     }
     args = {args[1], "--help"};
@@ -66,6 +69,8 @@ int main(int argc, char** argv) {
       return kg::cli::run_vuln_cvss(static_cast<int>(sub.size()), sub.data());
     }
     if (cmd == "vuln") return kg::cli::run_vuln(args);
+    if (cmd == "attest" || cmd == "verify-attestation") return kg::cli::attest_command(cmd, args);
+    if (cmd == "verify" && kg::cli::has_attestation_flag(args)) return kg::cli::attest_command("verify", args);
     if (cmd == "keygen" || cmd == "sign" || cmd == "verify") return kg::cli::sign_command(cmd, args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
