@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Image peers (Syft, Trivy, Dockle) for the image benchmarks: installed once from the Go module
+"""Image peers (Syft, Trivy, Grype, Dockle) for the image benchmarks: installed once from the Go module
 proxy into PEERS_DIR as bench/run_peer_bench.sh does (PEERS_DIR/<name>-<version>/<binary>; a failed
 install is remembered in PEERS_DIR/<name>.unavailable for a week, RETRY_PEERS=1 asks again), and
 run offline.
@@ -25,6 +25,8 @@ PEERS = {
     # Trivy's module needs encoding/json/v2 (Go 1.25's experiment) to build.
     "trivy": ("github.com/aquasecurity/trivy/cmd/trivy", os.environ.get("TRIVY_VERSION", "v0.74.0"),
               "trivy", {"GOEXPERIMENT": "jsonv2"}),
+    # Grype matches an SBOM or image against its own SQLite database (built offline by grype-db).
+    "grype": ("github.com/anchore/grype/cmd/grype", os.environ.get("GRYPE_VERSION", "v0.121.3"), "grype", {}),
     "dockle": ("github.com/goodwithtech/dockle/cmd/dockle", os.environ.get("DOCKLE_VERSION", "latest"),
                "dockle", {}),
 }

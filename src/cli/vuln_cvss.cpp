@@ -40,7 +40,8 @@ using vuln::CvssRating;
 using vuln::CvssScores;
 using vuln::CvssVersion;
 
-void rating_fields(JsonWriter& w, std::string_view rating_key, std::string_view severity_key, double score) {
+void rating_fields(JsonWriter& w, std::string_view rating_key, std::string_view severity_key,
+                   double score) {
   const CvssRating r = vuln::cvss_rating(score);
   w.field(rating_key, vuln::to_string(r));
   w.key(severity_key);
@@ -84,7 +85,8 @@ std::string line(std::string_view label, double score) {
   const CvssRating r = vuln::cvss_rating(score);
   auto s = vuln::to_severity(r);
   std::snprintf(buf, sizeof buf, "%-14s %4.1f  %-8s (%s)", std::string(label).c_str(), score,
-                std::string(vuln::to_string(r)).c_str(), s ? std::string(to_string(*s)).c_str() : "below low");
+                std::string(vuln::to_string(r)).c_str(),
+                s ? std::string(to_string(*s)).c_str() : "below low");
   return buf;
 }
 

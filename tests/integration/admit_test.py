@@ -623,19 +623,29 @@ class Lifecycle(unittest.TestCase):
                   b"Content-Length: %d\r\n\r\n" % len(body) + body[:20])
         idle = hook.connection()
         idle.connect()
-        time.sleep(0.2)
         hook.signal(signal.SIGTERM)
-        time.sleep(0.1)
+        # Waits on what the server says and does, not on sleeps: a loaded machine
+        # delays signal handling by more than any fixed pause.
+        self.assertTrue(hook.wait_log("shutting down: draining"))
         # During the drain delay /readyz says 503 and requests are still served.
         self.assertEqual(hook.request("GET", "/readyz")[0], 503)
-        time.sleep(2.3)  # now draining: the listener is closed, this request is finished
+        # After the delay the listener is closed; the in-flight request is still finished.
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", hook.port), timeout=1).close()
+                time.sleep(0.1)
+            except OSError:
+                break
+        else:
+            self.fail("the listener was still open 15 s after SIGTERM")
         s.sendall(body[20:])
         data = Webhook_.read_all(s)
         self.assertIn(b"HTTP/1.1 200 OK", data)
         self.assertIn(b"Connection: close", data)
         self.assertIn(b'"allowed":true', data)
         self.assertEqual(hook.proc.wait(10), 0)
-        self.assertTrue(any("stopped" in line for line in hook.logs))
+        self.assertTrue(hook.wait_log("stopped"))  # the reader thread may lag the exit
         with self.assertRaises(OSError):
             socket.create_connection(("127.0.0.1", hook.port), timeout=2)
         idle.close()

@@ -178,6 +178,8 @@ TEST(VulnNamespace, UbuntuRhelFamilyWolfiOthers) {
   EXPECT_EQ(os_context(os("ubuntu", "22.04")).ns, "ubuntu:22.04");
   EXPECT_EQ(os_context(os("rhel", "9.4")).ns, "rhel:9");
   EXPECT_EQ(os_context(os("rocky", "9.3")).ns, "rhel:9");
+  EXPECT_EQ(os_context(os("rocky", "9.3")).ns_also, "rocky:9");  // Rocky's own errata too
+  EXPECT_EQ(os_context(os("rhel", "9.4")).ns_also, "");
   EXPECT_EQ(os_context(os("almalinux", "8.9")).ns, "rhel:8");
   EXPECT_EQ(os_context(os("almalinux", "8.9")).scheme, VersionScheme::Rpm);
   EXPECT_EQ(os_context(os("wolfi", "20230201")).ns, "wolfi:rolling");

@@ -20,6 +20,7 @@
 
 #include "engines/vuln/db/database.hpp"
 #include "engines/vuln/db/records.hpp"
+#include "engines/vuln/score/risk.hpp"
 #include "engines/vuln/version/version.hpp"
 #include "model/package.hpp"
 #include "model/vulnerability.hpp"
@@ -30,12 +31,19 @@ struct MatchOptions {
   // Drop findings no fix can be installed for: FixState::Unfixed and
   // FixState::WontFix (as Trivy's --ignore-unfixed and Grype's --only-fixed).
   bool ignore_unfixed = false;
+  // The exposure of the workload that runs the image, for each finding's risk
+  // score (score/risk.hpp); all unknown when the image is scanned alone.
+  WorkloadExposure exposure;
 };
 
 // The OS side of an image, decided once: which namespace its OS packages are
 // looked up in and which version order they are compared with.
 struct OsContext {
   std::string ns;  // "debian:12", "alpine:3.10", "" when no supported release stream is known
+  // A second namespace of the same stream: the rebuild's own advisories
+  // ("rocky:9", "almalinux:8", as OSV's Rocky Linux / AlmaLinux records are
+  // stored) next to Red Hat's ("rhel:9"); "" for the others.
+  std::string ns_also;
   VersionScheme scheme = VersionScheme::Dpkg;
   std::string note;  // why ns is empty, or how the stream / order was chosen
 };
@@ -50,6 +58,7 @@ OsContext os_context(const ImageInventory& inv);
 // One lookup: the key in the database and the version placed in its ranges.
 struct PackageQuery {
   std::string ns;       // "debian:12", "npm", …
+  std::string ns_also;  // a second namespace looked up with the same name (OsContext::ns_also)
   std::string name;     // the key looked up (source package for OS packages)
   std::string version;  // the version compared (dpkg: the source version when the package names one)
   VersionScheme scheme = VersionScheme::Semver;  // the order of ECOSYSTEM ranges

@@ -141,7 +141,10 @@ OsContext os_context(const OsInfo& os, std::string_view apk_tools_version) {
       return ctx;
     }
     ctx.ns = "rhel:" + v;
-    if (id != "rhel") ctx.note = id + " " + os.version_id + " matched as rhel:" + v + " (a RHEL rebuild)";
+    if (id == "rocky" || id == "almalinux") ctx.ns_also = id + ":" + v;
+    if (id != "rhel")
+      ctx.note = id + " " + os.version_id + " matched in rhel:" + v + " (a RHEL rebuild)" +
+                 (ctx.ns_also.empty() ? "" : " and " + ctx.ns_also);
     return ctx;
   }
   ctx.note = os.id.empty() ? "no OS release found: OS packages not matched"
@@ -166,6 +169,7 @@ std::optional<PackageQuery> package_query(const Package& p, const OsContext& os)
       if (os.ns.empty()) return std::nullopt;
       // The feeds key OS packages by source package; the binary's own name when it has none.
       q.ns = os.ns;
+      q.ns_also = os.ns_also;
       q.name = p.source_name.empty() ? p.name : p.source_name;
       q.scheme = os.scheme;
       // dpkg: the tracker's versions are source versions, and a binary can

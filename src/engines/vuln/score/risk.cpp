@@ -17,7 +17,9 @@ std::string lower_trimmed(std::string_view word) {
   // Debian marks estimated urgencies with '*' ("low**"); feeds pad with spaces.
   std::size_t b = 0, e = word.size();
   while (b < e && (std::isspace(static_cast<unsigned char>(word[b])) != 0 || word[b] == '*')) ++b;
-  while (e > b && (std::isspace(static_cast<unsigned char>(word[e - 1])) != 0 || word[e - 1] == '*')) --e;
+  while (e > b &&
+         (std::isspace(static_cast<unsigned char>(word[e - 1])) != 0 || word[e - 1] == '*'))
+    --e;
   std::string out(word.substr(b, e - b));
   for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
@@ -58,7 +60,17 @@ double tri_weight(Tri t, double weight) {
   return weight / 2;
 }
 
-std::string_view before_colon(std::string_view s) { return s.substr(0, s.find(':')); }
+std::string_view before_colon(std::string_view s) {
+  return s.substr(0, s.find(':'));
+}
+
+// Feeds sometimes carry a vector with a trailing newline or spaces; the vector
+// itself is read strictly, but the whitespace around it is no part of it.
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())) != 0) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())) != 0) s.remove_suffix(1);
+  return s;
+}
 
 }  // namespace
 
@@ -75,8 +87,11 @@ std::optional<VendorLevel> parse_vendor_severity(std::string_view word) {
   return std::nullopt;
 }
 
-SeverityDecision vuln_severity(std::string_view vendor, std::string_view vendor_word, std::string_view advisory_source,
-                               std::string_view advisory_word, std::string_view cvss_v4, std::string_view cvss_v3) {
+SeverityDecision vuln_severity(std::string_view vendor, std::string_view vendor_word,
+                               std::string_view advisory_source, std::string_view advisory_word,
+                               std::string_view cvss_v4, std::string_view cvss_v3) {
+  cvss_v4 = trimmed(cvss_v4);
+  cvss_v3 = trimmed(cvss_v3);
   SeverityDecision d;
   std::optional<CvssScores> v4, v3;
   std::string error;
@@ -133,7 +148,8 @@ SeverityDecision vuln_severity(const AffectedRecord& record, const Advisory* adv
   // "debian:12" → debian; a language namespace ("npm") has no vendor of its
   // own: the feed that wrote the word is named.
   const std::string_view ns = record.ns;
-  const std::string vendor = ns.find(':') != std::string_view::npos ? std::string(before_colon(ns)) : record.feed;
+  const std::string vendor =
+      ns.find(':') != std::string_view::npos ? std::string(before_colon(ns)) : record.feed;
   if (advisory == nullptr) return vuln_severity(vendor, record.severity, "", "", "", "");
   std::string source;
   if (advisory->id.rfind("GHSA-", 0) == 0) {
@@ -143,7 +159,8 @@ SeverityDecision vuln_severity(const AffectedRecord& record, const Advisory* adv
   } else {
     source = "advisory";
   }
-  return vuln_severity(vendor, record.severity, source, advisory->severity, advisory->cvss_v4, advisory->cvss_v3);
+  return vuln_severity(vendor, record.severity, source, advisory->severity, advisory->cvss_v4,
+                       advisory->cvss_v3);
 }
 
 double severity_factor(Severity s, bool below_low, double cvss_score) {
@@ -171,9 +188,10 @@ double fix_factor(FixState fix) {
 }
 
 double exposure_factor(const WorkloadExposure& e) {
-  return kExposureBase + tri_weight(e.external, kWeightExternal) + tri_weight(e.privileged, kWeightPrivileged) +
-         tri_weight(e.host_namespaces, kWeightHostNamespaces) + tri_weight(e.runs_as_root, kWeightRoot) +
-         tri_weight(e.internet_egress, kWeightEgress);
+  return kExposureBase + tri_weight(e.external, kWeightExternal) +
+         tri_weight(e.privileged, kWeightPrivileged) +
+         tri_weight(e.host_namespaces, kWeightHostNamespaces) +
+         tri_weight(e.runs_as_root, kWeightRoot) + tri_weight(e.internet_egress, kWeightEgress);
 }
 
 RiskBreakdown risk_breakdown(const RiskInput& in) {
@@ -199,7 +217,8 @@ RiskInput risk_input(const VulnMatch& m, const WorkloadExposure& exposure) {
   return in;
 }
 
-void apply_scores(VulnMatch& m, const SeverityDecision& decision, const WorkloadExposure& exposure) {
+void apply_scores(VulnMatch& m, const SeverityDecision& decision,
+                  const WorkloadExposure& exposure) {
   m.severity = decision.severity;
   m.severity_source = decision.source;
   m.severity_below_low = decision.below_low;

@@ -48,8 +48,9 @@ struct SeverityDecision {
 // CVSS v4.0 vector's base score, else the v3.x one's. A malformed vector is
 // skipped (cvss_error says why) and the next source decides. Whatever decides,
 // the CVSS base score shown is v4.0's if it parses, else v3.x's.
-SeverityDecision vuln_severity(std::string_view vendor, std::string_view vendor_word, std::string_view advisory_source,
-                               std::string_view advisory_word, std::string_view cvss_v4, std::string_view cvss_v3);
+SeverityDecision vuln_severity(std::string_view vendor, std::string_view vendor_word,
+                               std::string_view advisory_source, std::string_view advisory_word,
+                               std::string_view cvss_v4, std::string_view cvss_v3);
 
 // The same from the database's own records: the record's namespace severity
 // (vendor = the namespace's distribution, "debian" for "debian:12"), then the
@@ -65,11 +66,13 @@ enum class Tri : std::uint8_t { Unknown, No, Yes };
 // (the CLI derives it from the manifest findings and the cluster); all Unknown
 // when the image is scanned alone.
 struct WorkloadExposure {
-  Tri privileged = Tri::Unknown;       // a privileged container or allowPrivilegeEscalation with CAP_SYS_ADMIN
+  Tri privileged =
+      Tri::Unknown;  // a privileged container or allowPrivilegeEscalation with CAP_SYS_ADMIN
   Tri host_namespaces = Tri::Unknown;  // hostPID, hostIPC or hostNetwork
   Tri runs_as_root = Tri::Unknown;     // UID 0 (runAsNonRoot not enforced, no non-zero runAsUser)
-  Tri external = Tri::Unknown;         // reachable from outside: LoadBalancer, NodePort, Ingress, hostPort
-  Tri internet_egress = Tri::Unknown;  // may open connections to the internet (no egress NetworkPolicy)
+  Tri external = Tri::Unknown;  // reachable from outside: LoadBalancer, NodePort, Ingress, hostPort
+  Tri internet_egress =
+      Tri::Unknown;  // may open connections to the internet (no egress NetworkPolicy)
 };
 
 // What the risk score reads of a match.
@@ -93,7 +96,9 @@ struct RiskBreakdown {
 };
 
 RiskBreakdown risk_breakdown(const RiskInput& in);
-inline double risk_score(const RiskInput& in) { return risk_breakdown(in).score; }
+inline double risk_score(const RiskInput& in) {
+  return risk_breakdown(in).score;
+}
 
 // The factors one at a time (each documented in docs/vulnerabilities.md).
 double severity_factor(Severity s, bool below_low, double cvss_score);
