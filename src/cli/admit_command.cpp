@@ -26,7 +26,8 @@ struct AdmitFlags {
   int resync_seconds = 300;
   // The vulnerability gate's registry access, database and caches.
   AdmitImageSettings images;
-  int signature_ttl_ms = 300'000;  // the signature gate's verdicts by digest
+  int signature_ttl_ms = 300'000;  // the signature gate's verified digests
+  int unsigned_ttl_ms = 10'000;    // and its unverified ones
 };
 
 constexpr const char* kAdmitHelp = R"(Usage: kguard admit --listen ADDR:PORT --tls-cert FILE --tls-key FILE [options]
@@ -76,9 +77,11 @@ Vulnerability gate (the config's admission.vulnerabilities; docs/admission.md):
                                how images are read, as for kguard image
 
 Signature gate (the config's admission.signatures; docs/signing.md "Admission"):
-      --signature-ttl DUR      how long a verdict on a digest is kept (default 5m;
-                               0s = verify every time); registry access and
-                               --tag-ttl as for the vulnerability gate
+      --signature-ttl DUR      how long a verified digest is kept (default 5m;
+                               0s = verify every time)
+      --unsigned-ttl DUR       how long an unverified digest is kept (default 10s)
+                               registry access and --tag-ttl as for the
+                               vulnerability gate
 
 Durations are Go style: 500ms, 10s, 2m. SIGHUP reloads the certificate, key,
 config and reopens the audit log; changed files are reloaded on their own.
@@ -115,6 +118,7 @@ int run_admit(const server::ServerOptions& server_options, admit::AdmissionOptio
   sig.read = flags.images.read;
   sig.tag_ttl_ms = flags.images.tag_ttl_ms;
   sig.verdict_ttl_ms = flags.signature_ttl_ms;
+  sig.unverified_ttl_ms = flags.unsigned_ttl_ms;
   admission.signatures = std::make_shared<RegistrySignatureSource>(std::move(sig));
   admit::AdmissionHandler handler(std::move(admission));
   if (!handler.start()) return 2;
@@ -233,6 +237,8 @@ int admit_command(const std::vector<std::string>& args) {
       if (!duration(flags.images.tag_ttl_ms)) return usage_error("--tag-ttl needs a duration (30s)");
     } else if (name == "--signature-ttl") {
       if (!duration(flags.signature_ttl_ms)) return usage_error("--signature-ttl needs a duration (5m)");
+    } else if (name == "--unsigned-ttl") {
+      if (!duration(flags.unsigned_ttl_ms)) return usage_error("--unsigned-ttl needs a duration (10s)");
     } else if (name == "--scan-workers") {
       if (!count(flags.images.scan_workers) || flags.images.scan_workers > 16)
         return usage_error("--scan-workers needs a number from 1 to 16");

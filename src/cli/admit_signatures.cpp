@@ -26,6 +26,7 @@ RegistrySignatureSource::RegistrySignatureSource(AdmitSignatureSettings settings
     : settings_(std::move(settings)),
       tags_(std::chrono::milliseconds(settings_.tag_ttl_ms), kMaxTags),
       verdicts_(std::chrono::milliseconds(settings_.verdict_ttl_ms), settings_.cache_entries),
+      unverified_verdicts_(std::chrono::milliseconds(settings_.unverified_ttl_ms), settings_.cache_entries),
       workers_(4, "verify") {}
 
 RegistrySignatureSource::~RegistrySignatureSource() = default;
@@ -178,7 +179,9 @@ admit::SignatureVerdict RegistrySignatureSource::verify(const std::string& image
   // Digest + keys → verdict: cached by both (another policy's keys decide differently).
   std::string cache_key = r.digest + (policy.require_all ? "|all" : "|any");
   for (const std::string& k : policy.keys) cache_key += "|" + k;
-  if (auto hit = verdicts_.get(cache_key)) {
+  auto hit = verdicts_.get(cache_key);
+  if (!hit) hit = unverified_verdicts_.get(cache_key);
+  if (hit) {
     v = *hit;
     v.cache_hit = true;
     v.verify_ms = 0;
@@ -193,7 +196,8 @@ admit::SignatureVerdict RegistrySignatureSource::verify(const std::string& image
   auto flight = verifying_.run(cache_key, workers_, [this, cache_key, pinned = r.pinned, digest = r.digest, policy] {
     admit::SignatureVerdict x = verify_now(pinned, digest, policy);
     // Answers are kept; failures to ask are not (the registry may be back next time).
-    if (x.status == Status::Verified || x.status == Status::Unverified) verdicts_.put(cache_key, x);
+    if (x.status == Status::Verified) verdicts_.put(cache_key, x);
+    else if (x.status == Status::Unverified) unverified_verdicts_.put(cache_key, x);
     std::lock_guard lock(metrics_mu_);
     ++(x.status == Status::Verified ? verified_ : x.status == Status::Unverified ? unverified_ : errors_);
     return x;

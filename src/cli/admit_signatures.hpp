@@ -5,8 +5,8 @@
 //     (HEAD the manifest, as the vulnerability gate does), trusted for --tag-ttl;
 //   digest + the policy's keys ─► verdict: cosign's signatures on that digest
 //     (legacy sha256-<hex>.sig and Sigstore bundle referrers, engines/sign)
-//     verified against the keys, any-of or all-of; verified and unverified
-//     verdicts kept for --signature-ttl, one verification in flight per digest
+//     verified against the keys, any-of or all-of; verified verdicts kept
+//     for --signature-ttl, unverified ones for --unsigned-ttl, one verification in flight per digest
 //     and key set, a request waiting for it until its deadline.
 // Registry errors are never cached: the next request asks again.
 #pragma once
@@ -29,7 +29,9 @@ namespace kg::cli {
 struct AdmitSignatureSettings {
   image::ReadOptions read;
   int tag_ttl_ms = 30'000;         // how long a tag's digest is trusted
-  int verdict_ttl_ms = 300'000;    // how long a verdict on a digest is kept (0 = verify every time)
+  int verdict_ttl_ms = 300'000;    // how long a verified digest is kept (0 = verify every time)
+  // How long an unverified one is: short, so an image signed just after a denial is admitted soon.
+  int unverified_ttl_ms = 10'000;
   std::size_t cache_entries = 4096;
 };
 
@@ -56,7 +58,8 @@ class RegistrySignatureSource final : public admit::ImageSignatureSource {
 
   AdmitSignatureSettings settings_;
   admit::TtlCache<std::string> tags_;
-  admit::TtlCache<admit::SignatureVerdict> verdicts_;
+  admit::TtlCache<admit::SignatureVerdict> verdicts_;    // verified
+  admit::TtlCache<admit::SignatureVerdict> unverified_verdicts_;
   admit::SingleFlight<Resolved> resolving_;
   admit::SingleFlight<admit::SignatureVerdict> verifying_;
 
