@@ -611,7 +611,9 @@ void run_signature_gate(const std::vector<SignaturePolicy>& policies, ImageSigna
       if (p->mode == GateMode::Enforce && (!cannot_verify || p->fail_closed)) {
         out.denials.push_back(problem + (cannot_verify ? " (" + where + " fails closed)" : ""));
       } else {
-        out.warnings.push_back("[" + p->name + "] " + problem);
+        // As the vulnerability gate: audit mode records an answered "unsigned" silently; what
+        // could not be verified is also warned about (the user should know the check did not run).
+        if (p->mode != GateMode::Audit || cannot_verify) out.warnings.push_back("[" + p->name + "] " + problem);
         if (p->mode == GateMode::Audit) out.audit.push_back(problem);
       }
     }
