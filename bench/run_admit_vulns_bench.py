@@ -157,7 +157,7 @@ def main():
 """
         registry_args = ["--registry-ca", state["ca"],
                          "--docker-config", vuln_feed.docker_config(state, os.path.join(work, "docker")),
-                         "--vuln-db", db]
+                         "--vuln-db", db, "--no-image-cache"]  # cold means cold: no inventory from disk
         rows_warm, rows_cold = [], []
 
         # Warm: one admit, every image scanned once before the runs.

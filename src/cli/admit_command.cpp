@@ -7,6 +7,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/image_flags.hpp"
+#include "cli/scan_images.hpp"
 #include "engines/admit/admission_handler.hpp"
 #include "core/log.hpp"
 #include "server/server.hpp"
@@ -72,6 +73,10 @@ Vulnerability gate (the config's admission.vulnerabilities; docs/admission.md):
       --tag-ttl DUR            how long a tag's digest is trusted before the
                                registry is asked again (default 30s; 0s = always)
       --scan-workers N         images scanned at once (default 1)
+      --image-cache DIR        the inventory of each digest read, kept on disk as
+                               scan --images keeps it (default ~/.cache/kguard/images),
+                               so a restart does not read those images again
+      --no-image-cache         memory only
       --allow-insecure-registry, --registry-ca FILE, --docker-config FILE,
       --platform OS/ARCH, --max-image-bytes SIZE, --max-files N
                                how images are read, as for kguard image
@@ -143,6 +148,7 @@ int admit_command(const std::vector<std::string>& args) {
   server::ServerOptions o;
   admit::AdmissionOptions admission;
   AdmitFlags flags;
+  flags.images.disk_cache_dir = default_image_cache_dir();
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     std::string name = a, v;
@@ -239,6 +245,11 @@ int admit_command(const std::vector<std::string>& args) {
       if (!duration(flags.signature_ttl_ms)) return usage_error("--signature-ttl needs a duration (5m)");
     } else if (name == "--unsigned-ttl") {
       if (!duration(flags.unsigned_ttl_ms)) return usage_error("--unsigned-ttl needs a duration (10s)");
+    } else if (name == "--image-cache") {
+      if (!value() || v.empty()) return usage_error("--image-cache needs a directory");
+      flags.images.disk_cache_dir = v;
+    } else if (name == "--no-image-cache") {
+      flags.images.disk_cache_dir.clear();
     } else if (name == "--scan-workers") {
       if (!count(flags.images.scan_workers) || flags.images.scan_workers > 16)
         return usage_error("--scan-workers needs a number from 1 to 16");

@@ -3,8 +3,14 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "cli/image_vulns.hpp"
+#include "engines/image/inventory/sbom_input.hpp"
+#include "engines/image/lint/image_object.hpp"
+#include "report/sbom.hpp"
 #include "engines/image/inventory/catalogers.hpp"
 #include "engines/vuln/db/database.hpp"
 #include "engines/vuln/match/match.hpp"
@@ -21,6 +27,49 @@ using Clock = std::chrono::steady_clock;
 constexpr double kScanBuckets[] = {0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 // Tags remembered at most (each a few hundred bytes).
 constexpr std::size_t kMaxTags = 4096;
+
+// The inventory sidecar scan --images keeps beside a digest's Image object
+// (src/cli/scan_images.cpp: same folder, same name scheme).
+std::string sidecar_path(const std::string& dir, std::string_view digest) {
+  if (dir.empty() || digest.rfind("sha256:", 0) != 0 || digest.size() != 71) return {};
+  for (char c : digest.substr(7))
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return {};
+  return dir + "/v" + std::to_string(image::kImageObjectVersion) + "/sha256-" + std::string(digest.substr(7)) +
+         ".cdx.json";
+}
+
+bool read_sidecar(const std::string& path, const std::string& ref, ImageInventory& inv) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  if (!in || !(text << in.rdbuf()) || text.str().empty()) return false;
+  std::vector<image::CatalogError> errors;
+  if (!image::read_sbom(path, text.str(), inv, errors)) return false;
+  inv.reference = ref;
+  return true;
+}
+
+void write_sidecar(const std::string& path, const ImageInventory& inv) {
+  std::ostringstream sbom;
+  SbomOptions fixed;
+  fixed.timestamp = "1970-01-01T00:00:00Z";  // the inventory, not the moment it was cached
+  fixed.uuid = "00000000-0000-4000-8000-000000000000";
+  write_cyclonedx(inv, sbom, fixed);
+  // Written aside and renamed, so a concurrent reader never sees half a file;
+  // a cache that cannot be written (read-only filesystem) is no error.
+  std::error_code ec;
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path(), ec);
+  const std::string tmp = path + ".tmp" + std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+  {
+    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+    f << sbom.str();
+    if (!f) {
+      std::filesystem::remove(tmp, ec);
+      return;
+    }
+  }
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) std::filesystem::remove(tmp, ec);
+}
 
 double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
 
@@ -85,11 +134,24 @@ RegistryImageSource::Scan RegistryImageSource::scan_now(const std::string& diges
     if (!db) {
       s.error = "vulnerability database " + settings_.db_path + ": " + error + " (build it with kguard db build)";
     } else {
-      image::ImageReadResult read = image::inventory_image(scan_ref, settings_.read, settings_.limits);
-      if (!read.ok()) {
-        s.error = read.error;
+      const std::string sidecar = sidecar_path(settings_.disk_cache_dir, digest);
+      ImageInventory inv;
+      bool have = !sidecar.empty() && read_sidecar(sidecar, scan_ref, inv);
+      if (have) {
+        std::lock_guard lock(metrics_mu_);
+        ++disk_hits_;
       } else {
-        auto vulns = std::make_shared<ImageVulnerabilities>(vuln::match_image(read.inventory, *db, vuln::MatchOptions{}));
+        image::ImageReadResult read = image::inventory_image(scan_ref, settings_.read, settings_.limits);
+        if (!read.ok()) {
+          s.error = read.error;
+        } else {
+          inv = std::move(read.inventory);
+          have = true;
+          if (!sidecar.empty()) write_sidecar(sidecar, inv);
+        }
+      }
+      if (have) {
+        auto vulns = std::make_shared<ImageVulnerabilities>(vuln::match_image(inv, *db, vuln::MatchOptions{}));
         // Severity from CVSS where no vendor said, and the risk score. The
         // result is shared by every Pod that runs the digest, so the exposure
         // is the image's alone (unknown): a Pod's own exposure is not applied.
@@ -279,6 +341,9 @@ void RegistryImageSource::render_metrics(std::string& out) const {
           "source");
   counter("kguard_admission_image_scans_total", "Image scans (read the image, match the database).",
           {{"ok", scans_ok_}, {"error", scan_errors_}}, "result");
+  out += "# HELP kguard_admission_image_disk_hits_total Scans that matched an inventory from the on-disk cache instead of reading the image.\n"
+         "# TYPE kguard_admission_image_disk_hits_total counter\n"
+         "kguard_admission_image_disk_hits_total " + std::to_string(disk_hits_) + "\n";
   out += "# HELP kguard_admission_image_waits_timed_out_total Requests whose resolution or scan outlasted the budget.\n"
          "# TYPE kguard_admission_image_waits_timed_out_total counter\n"
          "kguard_admission_image_waits_timed_out_total " + std::to_string(timeouts_) + "\n";

@@ -33,6 +33,10 @@ struct AdmitImageSettings {
   std::size_t cache_entries = 512;  // scan results kept (by digest)
   int tag_ttl_ms = 30'000;          // how long a tag's digest is trusted (0 = ask every time)
   unsigned scan_workers = 1;        // images scanned at once
+  // scan --images' on-disk cache (~/.cache/kguard/images): the inventory of
+  // each digest read, as its CycloneDX sidecar, so a restarted webhook matches
+  // a digest it read before without reading the image again. "" = none.
+  std::string disk_cache_dir;
 };
 
 class RegistryImageSource final : public admit::ImageVerdictSource {
@@ -78,7 +82,7 @@ class RegistryImageSource final : public admit::ImageVerdictSource {
   mutable std::mutex metrics_mu_;
   std::uint64_t hits_ = 0, misses_ = 0, joined_ = 0, timeouts_ = 0;
   std::uint64_t resolved_registry_ = 0, resolved_cached_ = 0, resolved_pinned_ = 0, resolve_errors_ = 0;
-  std::uint64_t scans_ok_ = 0, scan_errors_ = 0, invalidations_ = 0;
+  std::uint64_t scans_ok_ = 0, scan_errors_ = 0, invalidations_ = 0, disk_hits_ = 0;
   std::vector<std::uint64_t> scan_buckets_;
   double scan_seconds_sum_ = 0;
 

@@ -132,6 +132,7 @@ def main():
 """
                 vuln_feed.push_clean(REGISTRY, GATE[1], GATE[2], CLEAN)
                 gate_args = ["--vuln-db", vuln_feed.build_db(KGUARD, os.path.join(work, "vulndb")),
+                             "--image-cache", os.path.join(work, "image-cache"),
                              "--registry-ca", REGISTRY["ca"],
                              "--docker-config", vuln_feed.docker_config(REGISTRY, os.path.join(work, "docker"))]
             with open(cfg, "w") as f:

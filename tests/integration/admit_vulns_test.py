@@ -110,8 +110,10 @@ class AdmitVulnsTest(unittest.TestCase):
         cls.db = vuln_feed.build_db(KGUARD, cls.work)
         cls.registry_args = ["--registry-ca", STATE["ca"], "--docker-config",
                              vuln_feed.docker_config(STATE, os.path.join(cls.work, "docker")), "--vuln-db", cls.db]
+        cls.disk_cache = os.path.join(cls.work, "image-cache")
         cls.hook = Webhook(KGUARD, os.path.join(cls.work, "hook"), CONFIG,
-                           extra_args=[*cls.registry_args, "--tag-ttl", "60s", "--scan-workers", "2"])
+                           extra_args=[*cls.registry_args, "--tag-ttl", "60s", "--scan-workers", "2",
+                                       "--image-cache", cls.disk_cache])
 
     @classmethod
     def tearDownClass(cls):
@@ -221,7 +223,7 @@ class AdmitVulnsTest(unittest.TestCase):
         self.assertTrue(any("not a registry reference" in w for w in r.get("warnings", [])), r)
 
     def test_7_budget_overrun_fails_closed_then_cache(self):
-        hook = Webhook(KGUARD, os.path.join(self.work, "hurry"), HURRY, extra_args=self.registry_args)
+        hook = Webhook(KGUARD, os.path.join(self.work, "hurry"), HURRY, extra_args=[*self.registry_args, "--no-image-cache"])
         try:
             r = self.review(VULNERABLE, "any", hook=hook)
             self.assertFalse(r["allowed"], r)
@@ -236,6 +238,24 @@ class AdmitVulnsTest(unittest.TestCase):
             recs = hook.audit_records()
             self.assertEqual([x["images"][0]["outcome"] for x in recs], ["timeout", "violation"])
             self.assertEqual(recs[1]["images"][0]["cache"], "hit")
+        finally:
+            self.assertEqual(hook.stop(), 0)
+
+    def test_7b_restart_reads_inventories_from_disk(self):
+        # A second webhook on the same on-disk cache: the digest read by the first is matched from
+        # its inventory sidecar, without reading the image (scan --images' cache folder and names).
+        self.review(VULNERABLE, "strict")
+        sidecars = [f for _, _, files in os.walk(self.disk_cache) for f in files if f.endswith(".cdx.json")]
+        self.assertIn("sha256-" + VULNERABLE_DIGEST[7:] + ".cdx.json", sidecars)
+        hook = Webhook(KGUARD, os.path.join(self.work, "restarted"), CONFIG,
+                       extra_args=[*self.registry_args, "--image-cache", self.disk_cache])
+        try:
+            r = self.review(VULNERABLE, "strict", hook=hook)
+            self.assertFalse(r["allowed"], r)
+            self.assertIn(OPENSSL, r["status"]["message"])
+            m = hook.metrics()
+            self.assertEqual(metric(m, "kguard_admission_image_disk_hits_total"), 1)
+            self.assertEqual(metric(m, "kguard_admission_image_scans_total", '{result="ok"}'), 1)
         finally:
             self.assertEqual(hook.stop(), 0)
 
