@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/admit_images.hpp"
+#include "cli/admit_signatures.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/image_flags.hpp"
@@ -26,6 +27,8 @@ struct AdmitFlags {
   int resync_seconds = 300;
   // The vulnerability gate's registry access, database and caches.
   AdmitImageSettings images;
+  int signature_ttl_ms = 300'000;  // the signature gate's verified digests
+  int unsigned_ttl_ms = 10'000;    // and its unverified ones
 };
 
 constexpr const char* kAdmitHelp = R"(Usage: kguard admit --listen ADDR:PORT --tls-cert FILE --tls-key FILE [options]
@@ -78,6 +81,13 @@ Vulnerability gate (the config's admission.vulnerabilities; docs/admission.md):
       --platform OS/ARCH, --max-image-bytes SIZE, --max-files N
                                how images are read, as for kguard image
 
+Signature gate (the config's admission.signatures; docs/signing.md "Admission"):
+      --signature-ttl DUR      how long a verified digest is kept (default 5m;
+                               0s = verify every time)
+      --unsigned-ttl DUR       how long an unverified digest is kept (default 10s)
+                               registry access and --tag-ttl as for the
+                               vulnerability gate
+
 Durations are Go style: 500ms, 10s, 2m. SIGHUP reloads the certificate, key,
 config and reopens the audit log; changed files are reloaded on their own.
 SIGTERM drains: stop accepting, answer what is in flight, exit 0.
@@ -109,6 +119,12 @@ int run_admit(const server::ServerOptions& server_options, admit::AdmissionOptio
   // Built once: its caches outlive config reloads. The database is opened per
   // scan, so a missing one only matters when a policy asks for a scan.
   admission.images = std::make_shared<RegistryImageSource>(flags.images);
+  AdmitSignatureSettings sig;
+  sig.read = flags.images.read;
+  sig.tag_ttl_ms = flags.images.tag_ttl_ms;
+  sig.verdict_ttl_ms = flags.signature_ttl_ms;
+  sig.unverified_ttl_ms = flags.unsigned_ttl_ms;
+  admission.signatures = std::make_shared<RegistrySignatureSource>(std::move(sig));
   admit::AdmissionHandler handler(std::move(admission));
   if (!handler.start()) return 2;
   server::ServerOptions so = server_options;
@@ -225,6 +241,10 @@ int admit_command(const std::vector<std::string>& args) {
         return usage_error("--scan-cache-entries needs a number from 1 to 1000000");
     } else if (name == "--tag-ttl") {
       if (!duration(flags.images.tag_ttl_ms)) return usage_error("--tag-ttl needs a duration (30s)");
+    } else if (name == "--signature-ttl") {
+      if (!duration(flags.signature_ttl_ms)) return usage_error("--signature-ttl needs a duration (5m)");
+    } else if (name == "--unsigned-ttl") {
+      if (!duration(flags.unsigned_ttl_ms)) return usage_error("--unsigned-ttl needs a duration (10s)");
     } else if (name == "--image-cache") {
       if (!value() || v.empty()) return usage_error("--image-cache needs a directory");
       flags.images.disk_cache_dir = v;

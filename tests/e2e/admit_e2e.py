@@ -18,7 +18,11 @@ deploy/gen-certs.sh --url. Then, through the real kubectl:
    gate on the same control plane — a Pod running the vulnerable Debian image
    from the loopback registry is denied (ids, digest, policy in kubectl's
    error), a clean one admitted, an ignored vulnerability admitted with a
-   warning, namespaces chosen by a label selector over the watched labels.
+   warning, namespaces chosen by a label selector over the watched labels;
+   and the signature gate: an image signed by kguard is admitted, an unsigned
+   one, one signed by another key and one whose tag was moved to an unsigned
+   digest are denied (digest and reason in kubectl's error), each in the
+   audit log.
 
 Usage: admit_e2e.py KGUARD SOURCE_DIR [REGISTRY_STATE_DIR APP_IMAGES_SCRIPT CORPORA]
 """
@@ -47,11 +51,44 @@ if GATE:
     VULNERABLE = f"{REGISTRY['host']}/example/test:1.0"
     CLEAN = f"{REGISTRY['host']}/example/clean:3.11"
 
+SIGNED = {}  # the signature gate's images: name -> manifest digest
+
 CONFIG = """
 admission:
   profiles:
     images: {rules: [image-tag-not-pinned]}
 """
+
+
+def push_small_image(repo, tag, seed):
+    """A one-layer image with bytes from `seed` pushed to the fixture registry; its manifest digest."""
+    import base64
+    import hashlib
+    auth = "Basic " + base64.b64encode(f"{REGISTRY['user']}:{REGISTRY['password']}".encode()).decode()
+    ctx = ssl.create_default_context(cafile=REGISTRY["ca"])
+
+    def call(method, path, body=b"", headers=None):
+        url = path if path.startswith("https://") else f"https://{REGISTRY['host']}{path}"
+        req = urllib.request.Request(url, data=body, method=method, headers={"Authorization": auth, **(headers or {})})
+        with urllib.request.urlopen(req, context=ctx, timeout=30) as r:
+            return dict(r.headers)
+
+    def blob(data):
+        digest = "sha256:" + hashlib.sha256(data).hexdigest()
+        loc = call("POST", f"/v2/{repo}/blobs/uploads/")["Location"]
+        call("PUT", loc + ("&" if "?" in loc else "?") + "digest=" + digest, data,
+             {"Content-Type": "application/octet-stream"})
+        return digest
+    layer = f"layer {seed}\n".encode() * 8
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
+                         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(layer).hexdigest()]}}).encode()
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                                      "digest": blob(config), "size": len(config)},
+                           "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
+                                       "digest": blob(layer), "size": len(layer)}]}).encode()
+    call("PUT", f"/v2/{repo}/manifests/{tag}", manifest, {"Content-Type": "application/vnd.oci.image.manifest.v1+json"})
+    return "sha256:" + hashlib.sha256(manifest).hexdigest()
 
 
 def pod(name, ns, privileged=False, image="registry.example.com/app:1.0@sha256:" + "a" * 64, restricted=True):
@@ -130,11 +167,41 @@ def main():
       failOn: high
       budget: 15s
 """
+                # The signature gate (docs/signing.md "Admission"): namespaces labelled sig-gate=enforce
+                # run only images under signed/ signed by release.pub (relative to the config file).
+                config += f"""  signatures:
+    - name: signed-only
+      registries: ["{REGISTRY['host']}/signed/*"]
+      namespaceSelector: {{matchLabels: {{sig-gate: enforce}}}}
+      keys: [sig/release.pub]
+      budget: 15s
+"""
                 vuln_feed.push_clean(REGISTRY, GATE[1], GATE[2], CLEAN)
+                docker_cfg = vuln_feed.docker_config(REGISTRY, os.path.join(work, "docker"))
+                sig_env = dict(os.environ, COSIGN_PASSWORD="e2e-password")
+                os.makedirs(os.path.join(work, "sig"), exist_ok=True)
+                for name in ("release", "other"):
+                    subprocess.run([KGUARD, "keygen", "--output-key-prefix", os.path.join(work, "sig", name)],
+                                   check=True, capture_output=True, env=sig_env)
+
+                def kg_sign(key, image):
+                    subprocess.run([KGUARD, "sign", "--key", os.path.join(work, "sig", key + ".key"),
+                                    "--registry-ca", REGISTRY["ca"], "--docker-config", docker_cfg, image],
+                                   check=True, capture_output=True, env=sig_env)
+                host = REGISTRY["host"]
+                SIGNED["signed"] = push_small_image("signed/app", "v1", "e2e-signed")
+                kg_sign("release", f"{host}/signed/app:v1")
+                SIGNED["unsigned"] = push_small_image("signed/unsigned", "v1", "e2e-unsigned")
+                SIGNED["wrong"] = push_small_image("signed/wrong", "v1", "e2e-wrong")
+                kg_sign("other", f"{host}/signed/wrong:v1")
+                SIGNED["moved-a"] = push_small_image("signed/moved", "v1", "e2e-moved-a")
+                kg_sign("release", f"{host}/signed/moved:v1")
                 gate_args = ["--vuln-db", vuln_feed.build_db(KGUARD, os.path.join(work, "vulndb")),
                              "--image-cache", os.path.join(work, "image-cache"),
+                             # Tags asked every time: the moved tag below is seen at once.
+                             "--tag-ttl", "0s",
                              "--registry-ca", REGISTRY["ca"],
-                             "--docker-config", vuln_feed.docker_config(REGISTRY, os.path.join(work, "docker"))]
+                             "--docker-config", docker_cfg]
             with open(cfg, "w") as f:
                 f.write(config)
             audit = os.path.join(work, "audit.jsonl")
@@ -160,7 +227,8 @@ def main():
                                          "pod-security.kubernetes.io/warn": "restricted"}),
                                ("images", {"kguard.io/enforce": "images"}),
                                ("open", {})] + ([("vulns", {"vuln-gate": "enforce"}),
-                                                 ("vulns-ok", {"vuln-gate": "accepted"})] if GATE else []):
+                                                 ("vulns-ok", {"vuln-gate": "accepted"}),
+                                                 ("sigs", {"sig-gate": "enforce"})] if GATE else []):
                 c.kubectl("create", "namespace", ns)
                 # No controller-manager here: make the ServiceAccount it would.
                 c.kubectl("create", "serviceaccount", "default", "-n", ns)
@@ -214,6 +282,24 @@ def main():
                 ok, err = apply(c, pod("elsewhere", "open", image=VULNERABLE, restricted=False))
                 check(ok, "a namespace the selectors do not pick is not gated: " + err)
 
+                # The signature gate, through kubectl and the API server's webhook call.
+                host = REGISTRY["host"]
+                ok, err = apply(c, pod("signed", "sigs", image=f"{host}/signed/app:v1", restricted=False))
+                check(ok, "signed image admitted: " + err)
+                ok, err = apply(c, pod("unsigned", "sigs", image=f"{host}/signed/unsigned:v1", restricted=False))
+                check(not ok and 'admission webhook "pods.kguard.io" denied the request' in err
+                      and SIGNED["unsigned"] in err and 'signature policy "signed-only"' in err
+                      and "no cosign signature found" in err, "unsigned image denied: " + err)
+                ok, err = apply(c, pod("wrongkey", "sigs", image=f"{host}/signed/wrong:v1", restricted=False))
+                check(not ok and SIGNED["wrong"] in err and "none verified" in err,
+                      "image signed by another key denied: " + err)
+                ok, err = apply(c, pod("moved1", "sigs", image=f"{host}/signed/moved:v1", restricted=False))
+                check(ok, "signed image (before its tag moves) admitted: " + err)
+                SIGNED["moved-b"] = push_small_image("signed/moved", "v1", "e2e-moved-b")
+                ok, err = apply(c, pod("moved2", "sigs", image=f"{host}/signed/moved:v1", restricted=False))
+                check(not ok and SIGNED["moved-b"] in err and "no cosign signature found" in err,
+                      "tag moved to an unsigned digest denied: " + err)
+
             # A label change reaches kguard through the watch.
             c.kubectl("label", "namespace", "open", "kguard.io/enforce=images")
             time.sleep(2)
@@ -253,6 +339,16 @@ def main():
                 acc = [r for r in by_name.get(("vulns-ok", "accepted"), []) if r.get("images")]
                 check(acc and acc[-1]["verdict"] == "warn" and acc[-1]["images"][0]["ignored"] == [vuln_feed.OPENSSL],
                       "audit log: the ignored vulnerability: %r" % acc)
+                for name, verdict, outcome, digest in [("signed", "allow", "verified", SIGNED["signed"]),
+                                                       ("unsigned", "deny", "unverified", SIGNED["unsigned"]),
+                                                       ("wrongkey", "deny", "unverified", SIGNED["wrong"]),
+                                                       ("moved1", "allow", "verified", SIGNED["moved-a"]),
+                                                       ("moved2", "deny", "unverified", SIGNED["moved-b"])]:
+                    recs = [r for r in by_name.get(("sigs", name), []) if r.get("signatures")]
+                    check(recs and recs[-1]["verdict"] == verdict and recs[-1]["signatures"][0]["outcome"] == outcome
+                          and recs[-1]["signatures"][0]["digest"] == digest
+                          and recs[-1]["signatures"][0]["policy"] == "signed-only",
+                          "audit log: sigs/%s %s (%s, %s): %r" % (name, verdict, outcome, digest, recs))
             events = c.audit_events()
             annotated = [e for e in events if any(k.startswith("pods.kguard.io/") for k in e.get("annotations", {}))]
             check(annotated, "API server audit log carries kguard's audit annotations")

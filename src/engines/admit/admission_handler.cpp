@@ -35,7 +35,8 @@ std::string describe_errors(const std::vector<InputError>& errors, bool with_pos
 // server. Otherwise the config's labels are used.
 std::shared_ptr<const Engine> load_engine(const std::string& path,
                                           const std::shared_ptr<const NamespaceSource>& api_namespaces,
-                                          const std::shared_ptr<ImageVerdictSource>& images, std::string& error) {
+                                          const std::shared_ptr<ImageVerdictSource>& images,
+                                          const std::shared_ptr<ImageSignatureSource>& signatures, std::string& error) {
   Config config;
   std::vector<InputError> errors;
   if (!path.empty()) {
@@ -53,7 +54,7 @@ std::shared_ptr<const Engine> load_engine(const std::string& path,
   }
   std::shared_ptr<const NamespaceSource> namespaces = api_namespaces;
   if (!namespaces) namespaces = std::make_shared<ConfigNamespaceSource>(admit.namespaces);
-  auto engine = Engine::create(config, admit, namespaces, errors, images);
+  auto engine = Engine::create(config, admit, namespaces, errors, images, signatures);
   if (!engine) {
     error = describe_errors(errors, false);
     return nullptr;
@@ -127,6 +128,29 @@ std::string audit_record(const ReviewSummary& s, double seconds) {
       list("violations", c.violations);
       list("ignored", c.ignored);
       if (!c.error.empty()) field("error", c.error);
+      out += '}';
+    }
+    out += ']';
+  }
+  if (!s.signatures.empty()) {
+    // The signature gate: per image, the digest verified, the policy, the outcome and the keys.
+    out += ",\"signatures\":[";
+    for (std::size_t i = 0; i < s.signatures.size(); ++i) {
+      const SignatureCheck& c = s.signatures[i];
+      out += i ? ",{" : "{";
+      out += "\"image\":";
+      JsonWriter::escape(out, c.image);
+      field("digest", c.digest);
+      field("policy", c.policy);
+      field("mode", c.mode);
+      field("outcome", c.outcome);
+      if (!c.cache.empty()) field("cache", c.cache);
+      char ms[32];
+      std::snprintf(ms, sizeof ms, "%.3f", c.verify_ms);
+      out += ",\"verifyMs\":";
+      out += ms;
+      list("signedBy", c.signed_by);
+      if (!c.reason.empty()) field("reason", c.reason);
       out += '}';
     }
     out += ']';
@@ -298,7 +322,7 @@ bool AdmissionHandler::start() {
 
 bool AdmissionHandler::load(bool at_start, server::Metrics* metrics) {
   std::string error;
-  auto e = load_engine(options_.config_file, options_.api_namespaces, options_.images, error);
+  auto e = load_engine(options_.config_file, options_.api_namespaces, options_.images, options_.signatures, error);
   if (!e) {
     log_line("error", at_start ? "invalid configuration" : "config reload failed; keeping the previous config",
              {{"error", error}});
@@ -357,6 +381,7 @@ std::string AdmissionHandler::not_ready() const {
 void AdmissionHandler::render_metrics(std::string& out) const {
   counters_->render(out);
   if (options_.images) options_.images->render_metrics(out);
+  if (options_.signatures) options_.signatures->render_metrics(out);
 }
 
 std::vector<std::string> AdmissionHandler::watched_files() const {

@@ -26,6 +26,7 @@ struct AdmissionOptions {
   // The vulnerability gate's image source (the CLI's registry + scan cache);
   // it outlives config reloads, so its cache does too. Null: no gate.
   std::shared_ptr<ImageVerdictSource> images;
+  std::shared_ptr<ImageSignatureSource> signatures;  // the signature gate (null: admission.signatures refused)
 };
 
 class AdmissionHandler final : public server::HttpHandler {

@@ -278,8 +278,10 @@ NamespacePolicy policy_for_labels(const Labels& labels, const AdmitConfig& confi
 std::unique_ptr<Engine> Engine::create(const Config& config, const AdmitConfig& admit,
                                        std::shared_ptr<const NamespaceSource> namespaces,
                                        std::vector<InputError>& errors,
-                                       std::shared_ptr<ImageVerdictSource> images) {
+                                       std::shared_ptr<ImageVerdictSource> images,
+                                       std::shared_ptr<ImageSignatureSource> signatures) {
   std::unique_ptr<Engine> e(new Engine());
+  e->signatures_ = std::move(signatures);
   e->admit_ = admit;
   e->config_ = config;
   e->namespaces_ = std::move(namespaces);
@@ -337,6 +339,11 @@ std::unique_ptr<Engine> Engine::create(const Config& config, const AdmitConfig& 
     errors.push_back({config.path, admit.vulnerabilities.front().line, 0,
                       "admission.vulnerabilities: this kguard admit has no image scanner (run it with a "
                       "vulnerability database: --vuln-db)"});
+    ok = false;
+  }
+  if (!admit.signatures.empty() && !e->signatures_) {
+    errors.push_back({config.path, admit.signatures.front().line, 0,
+                      "admission.signatures: this kguard admit has no signature verifier"});
     ok = false;
   }
   if (!ok) return nullptr;
@@ -539,6 +546,80 @@ void run_gate(const std::vector<VulnPolicy>& policies, ImageVerdictSource* sourc
     s.images.push_back(std::move(check));
   }
 }
+
+// The signature gate over one Pod's images (docs/admission.md "Signature
+// policy"): each image under the first signature policy that matches it, its
+// digest verified by the ImageSignatureSource within the policy's budget.
+void run_signature_gate(const std::vector<SignaturePolicy>& policies, ImageSignatureSource* source,
+                        const PodView& pod, std::string_view ns, const Labels& labels, Deadline deadline,
+                        ReviewSummary& s, GateOutcome& out) {
+  std::vector<std::pair<std::string, const SignaturePolicy*>> todo;
+  for (const ContainerRef& c : containers_of(pod)) {
+    const std::string image(str(get(c.node, "image")));
+    if (image.empty() || std::any_of(todo.begin(), todo.end(), [&](const auto& t) { return t.first == image; }))
+      continue;
+    if (const SignaturePolicy* p = select_signature_policy(policies, image, ns, labels)) todo.emplace_back(image, p);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& item : todo) {
+    const std::string& image = item.first;
+    const SignaturePolicy* p = item.second;
+    SignatureCheck check;
+    check.image = image;
+    check.policy = p->name;
+    check.mode = std::string(to_string(p->mode));
+    const std::string where = "signature policy \"" + p->name + "\"";
+    SignatureVerdict v;
+    if (source) {
+      const Deadline image_deadline = std::min(deadline, start + std::chrono::milliseconds(p->budget_ms));
+      v = source->verify(image, *p, image_deadline);
+    } else {
+      v.reason = "no signature verifier";
+    }
+    check.digest = v.digest;
+    check.verify_ms = v.verify_ms;
+    check.signed_by = v.signed_by;
+    check.reason = v.reason;
+    const std::string named = image + (v.digest.empty() || image.find(v.digest) != std::string::npos
+                                           ? ""
+                                           : " (" + v.digest + ")");
+    std::string problem;  // what a denial says
+    bool cannot_verify = false;
+    switch (v.status) {
+      case SignatureVerdict::Status::Verified:
+        check.outcome = "verified";
+        check.cache = v.cache_hit ? "hit" : "verify";
+        break;
+      case SignatureVerdict::Status::Unverified:
+        check.outcome = "unverified";
+        check.cache = v.cache_hit ? "hit" : "verify";
+        problem = "image " + named + " is not signed as " + where + " requires: " + v.reason;
+        break;
+      case SignatureVerdict::Status::Timeout:
+        check.outcome = "timeout";
+        cannot_verify = true;
+        problem = "image " + named + " cannot be verified: the registry did not answer within " +
+                  std::to_string(p->budget_ms) + " ms";
+        break;
+      case SignatureVerdict::Status::Error:
+        check.outcome = "error";
+        cannot_verify = true;
+        problem = "image " + named + " cannot be verified: " + v.reason;
+        break;
+    }
+    if (!problem.empty()) {
+      if (p->mode == GateMode::Enforce && (!cannot_verify || p->fail_closed)) {
+        out.denials.push_back(problem + (cannot_verify ? " (" + where + " fails closed)" : ""));
+      } else {
+        // As the vulnerability gate: audit mode records an answered "unsigned" silently; what
+        // could not be verified is also warned about (the user should know the check did not run).
+        if (p->mode != GateMode::Audit || cannot_verify) out.warnings.push_back("[" + p->name + "] " + problem);
+        if (p->mode == GateMode::Audit) out.audit.push_back(problem);
+      }
+    }
+    s.signatures.push_back(std::move(check));
+  }
+}
 }  // namespace
 
 ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_point deadline) const {
@@ -682,7 +763,9 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
   // The vulnerability gate judges Pods (their images are what runs); workloads are left to their Pods.
   const bool gate_applies = is_pod && !admit_.vulnerabilities.empty() &&
                             (req.operation == "CREATE" || req.operation == "UPDATE");
-  if ((!pss_applies || pss_idle) && kguard_idle && !gate_applies) return allow();
+  const bool sig_gate_applies = is_pod && !admit_.signatures.empty() &&
+                                (req.operation == "CREATE" || req.operation == "UPDATE");
+  if ((!pss_applies || pss_idle) && kguard_idle && !gate_applies && !sig_gate_applies) return allow();
 
   if (is_pod && req.operation == "UPDATE" && req.old_object &&
       !significant_pod_update(req.object, req.old_object))
@@ -773,6 +856,27 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
   // The vulnerability gate: only when nothing denied the Pod already (an
   // image scan is the most expensive thing a review can do).
   GateOutcome gate;
+  // The signature gate first: verifying is cheaper than scanning, and an
+  // unsigned image need not be scanned.
+  if (sig_gate_applies && allowed) {
+    GateOutcome sig;
+    run_signature_gate(admit_.signatures, signatures_.get(), pod_view(obj, pod_specs_), req.ns, *labels, deadline, s,
+                       sig);
+    if (!sig.denials.empty()) {
+      allowed = false;
+      denial.push_back(join(sig.denials, "; "));
+    }
+    std::string summary;
+    for (const SignatureCheck& c : s.signatures) {
+      if (!summary.empty()) summary += "; ";
+      summary += c.image + (c.digest.empty() ? "" : "@" + short_digest(c.digest)) + ": " + c.outcome + " (" +
+                 c.policy + ")";
+    }
+    if (!summary.empty()) annotations.emplace_back("image-signatures", truncate_utf8(summary, 1024));
+    if (!sig.audit.empty())
+      annotations.emplace_back("image-signatures-audit", truncate_utf8(join(sig.audit, "; "), 1024));
+    for (std::string& w : sig.warnings) gate.warnings.push_back(std::move(w));
+  }
   if (gate_applies && allowed) {
     run_gate(admit_.vulnerabilities, images_.get(), pod_view(obj, pod_specs_), req.ns, *labels, deadline, s, gate);
     if (!gate.denials.empty()) {

@@ -21,6 +21,7 @@
 #include "catalog/evaluator.hpp"
 #include "config/config.hpp"
 #include "engines/admit/image_gate.hpp"
+#include "engines/admit/signature_gate.hpp"
 #include "sources/namespaces.hpp"
 
 namespace kg::admit {
@@ -70,6 +71,8 @@ struct AdmitConfig {
   std::map<std::string, Labels, std::less<>> namespaces;
   // The vulnerability gate's policies, in order (the first that matches an image decides).
   std::vector<VulnPolicy> vulnerabilities;
+  // The signature gate's policies, in order (the first that matches an image decides).
+  std::vector<SignaturePolicy> signatures;
 };
 
 // Reads the `admission:` section of an already loaded config; errors name the
@@ -94,6 +97,19 @@ struct ImageCheck {
   std::string error;
 };
 
+// What the signature gate decided for one image of a Pod (the audit log's "signatures").
+struct SignatureCheck {
+  std::string image;
+  std::string digest;
+  std::string policy;
+  std::string mode;     // enforce, warn, audit
+  std::string outcome;  // verified, unverified, error, timeout
+  std::string cache;    // hit, verify ("" when not answered)
+  double verify_ms = 0;
+  std::vector<std::string> signed_by;  // key fingerprints that verified
+  std::string reason;
+};
+
 // What happened to one request, for metrics, logs and the audit log.
 struct ReviewSummary {
   std::string uid;
@@ -110,6 +126,7 @@ struct ReviewSummary {
   std::vector<std::string> enforce_rules, audit_rules, warn_rules;
   std::string exempt;              // namespace, user, runtimeClass
   std::vector<ImageCheck> images;  // the vulnerability gate, one per image it judged
+  std::vector<SignatureCheck> signatures;  // the signature gate, one per image it verified
 };
 
 struct ReviewOutcome {
@@ -128,7 +145,8 @@ class Engine {
   static std::unique_ptr<Engine> create(const Config& config, const AdmitConfig& admit,
                                         std::shared_ptr<const NamespaceSource> namespaces,
                                         std::vector<InputError>& errors,
-                                        std::shared_ptr<ImageVerdictSource> images = nullptr);
+                                        std::shared_ptr<ImageVerdictSource> images = nullptr,
+                                        std::shared_ptr<ImageSignatureSource> signatures = nullptr);
 
   // Reviews one AdmissionReview body. `deadline` bounds the work: past it,
   // Pods are denied (fail closed) and other kinds allowed with an error
@@ -146,6 +164,7 @@ class Engine {
   AdmitConfig admit_;
   std::shared_ptr<const NamespaceSource> namespaces_;
   std::shared_ptr<ImageVerdictSource> images_;
+  std::shared_ptr<ImageSignatureSource> signatures_;
   PodSpecTable pod_specs_;
   // [level - 1][minor]: baseline and restricted at every version.
   std::vector<std::unique_ptr<Evaluator>> pss_[2];

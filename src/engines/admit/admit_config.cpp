@@ -21,6 +21,15 @@
 //         onMiss: scan            # scan | deny | allow
 //         budget: 5s              # or milliseconds: 5000
 //         failClosed: true        # the CLI flags' spellings (fail-on, …) are accepted too
+//     signatures:                 # first match decides (docs/signing.md "Admission")
+//       - name: prod-signed
+//         registries: ["registry.example.com/*"]
+//         namespaces: [shop]      # and/or namespaceSelector
+//         keys: [keys/release.pub, "pkcs11:token=kguard;object=release?module-path=..."]
+//         require: any            # any | all
+//         mode: enforce           # enforce | warn | audit
+//         budget: 5s
+//         failClosed: true        # enforce's default: deny when the registry cannot be asked
 #include <charconv>
 #include <cmath>
 
@@ -183,6 +192,77 @@ void read_vuln_policy(const Node* n, std::size_t index, VulnPolicy& p, const Bad
   if (!fail_closed_set) p.fail_closed = p.mode == GateMode::Enforce;
 }
 
+void read_signature_policy(const Node* n, std::size_t index, SignaturePolicy& p, const BadFn& bad,
+                           const std::function<void(const Node*, const std::string&, std::vector<std::string>&)>& strings) {
+  p.line = n->line;
+  p.name = "signatures-" + std::to_string(index + 1);
+  std::string where = "admission.signatures[" + std::to_string(index) + "]";
+  if (!n->is_map()) return bad(n, where + ": must be a map (name, registries, namespaces, keys, mode, ...)");
+  if (const Node* name = n->get("name"); name && name->is_scalar() && !name->str().empty()) {
+    p.name = std::string(name->str());
+    where = "admission.signatures." + p.name;
+  }
+  bool fail_closed_set = false;
+  const Node* keys_node = n;
+  for (const MapEntry& e : n->entries()) {
+    const std::string k = camel(e.key->text());
+    const std::string at = where + "." + std::string(e.key->text());
+    const std::string v = e.value->is_scalar() ? std::string(e.value->str()) : std::string();
+    if (k == "name") {
+      if (!e.value->is_scalar() || v.empty()) bad(e.value, at + ": must be a non-empty string");
+    } else if (k == "registries") {
+      strings(e.value, at, p.registries);
+    } else if (k == "namespaces") {
+      strings(e.value, at, p.namespaces);
+    } else if (k == "namespaceSelector") {
+      if (!e.value->is_map()) {
+        bad(e.value, at + ": must be a label selector {matchLabels, matchExpressions}");
+        continue;
+      }
+      std::string why, field;
+      if (const Node* x = invalid_selector_requirement(e.value, why, field)) bad(x, at + "." + field + ": " + why);
+      p.namespace_selector = read_selector(e.value);
+    } else if (k == "keys") {
+      keys_node = e.value;
+      strings(e.value, at, p.keys);
+    } else if (k == "require") {
+      // any: one key's signature admits (a key rotation: old and new both listed); all: every key's.
+      if (v == "any") p.require_all = false;
+      else if (v == "all") p.require_all = true;
+      else bad(e.value, at + ": must be any or all, not '" + v + "'");
+    } else if (k == "mode") {
+      if (v == "enforce") p.mode = GateMode::Enforce;
+      else if (v == "warn") p.mode = GateMode::Warn;
+      else if (v == "audit") p.mode = GateMode::Audit;
+      else bad(e.value, at + ": must be enforce, warn or audit, not '" + v + "'");
+    } else if (k == "failClosed") {
+      auto b = e.value->as_bool();
+      if (!b) {
+        bad(e.value, at + ": must be true or false");
+        continue;
+      }
+      p.fail_closed = *b;
+      fail_closed_set = true;
+    } else if (k == "budget") {
+      double ms = -1;
+      if (!v.empty() && v.find_first_not_of("0123456789") == std::string::npos) {
+        std::from_chars(v.data(), v.data() + v.size(), ms);
+      } else if (!v.empty()) {
+        ms = server::parse_duration_ms(v);
+      }
+      if (ms < 1 || ms > 60'000) bad(e.value, at + ": must be a duration from 1ms to 60s (5s, 2000), not '" + v + "'");
+      else p.budget_ms = static_cast<int>(ms);
+    } else {
+      bad(e.key, where + ": unknown field '" + k +
+                     "' (name, registries, namespaces, namespaceSelector, keys, require, mode, budget, failClosed)");
+    }
+  }
+  if (p.keys.empty()) bad(keys_node, where + ": needs keys: a list of PEM public key files or pkcs11: URIs");
+  for (const std::string& key : p.keys)
+    if (key.empty()) bad(keys_node, where + ".keys: a key may not be empty");
+  if (!fail_closed_set) p.fail_closed = p.mode == GateMode::Enforce;
+}
+
 }  // namespace
 
 bool read_admit_config(const Config& config, AdmitConfig& out, std::vector<InputError>& errors) {
@@ -319,10 +399,29 @@ bool read_admit_config(const Config& config, AdmitConfig& out, std::vector<Input
           if (q.name == p.name) bad(item, "admission.vulnerabilities: two policies named '" + p.name + "'");
         out.vulnerabilities.push_back(std::move(p));
       }
+    } else if (key == "signatures") {
+      if (e.value->is_null()) continue;
+      if (!e.value->is_seq()) {
+        bad(e.value, "admission.signatures: must be a list of policies (the first that matches decides)");
+        continue;
+      }
+      std::size_t index = 0;
+      for (const Node* item : e.value->items()) {
+        SignaturePolicy p;
+        read_signature_policy(item, index++, p, bad, strings);
+        for (const SignaturePolicy& q : out.signatures)
+          if (q.name == p.name) bad(item, "admission.signatures: two policies named '" + p.name + "'");
+        // Key files are relative to the config file (as it is mounted with them).
+        const auto slash = config.path.rfind('/');
+        if (slash != std::string::npos)
+          for (std::string& k : p.keys)
+            if (!k.empty() && k[0] != '/' && k.rfind("pkcs11:", 0) != 0) k = config.path.substr(0, slash + 1) + k;
+        out.signatures.push_back(std::move(p));
+      }
     } else {
       bad(e.key, "admission: unknown field '" + key +
                      "' (defaults, profiles, exemptions, enforceWorkloads, annotationExemptions, "
-                     "namespaces, vulnerabilities)");
+                     "namespaces, vulnerabilities, signatures)");
     }
   }
   // Profiles named by the defaults must exist.

@@ -1,0 +1,232 @@
+#include "cli/admit_signatures.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "engines/sign/keys.hpp"
+#include "engines/sign/pkcs11.hpp"
+#include "engines/sign/sign.hpp"
+#include "sources/image/sources.hpp"
+
+namespace kg::cli {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr std::size_t kMaxTags = 4096;
+
+double ms_since(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+
+std::string short_fp(const std::string& fp) { return "sha256:" + fp.substr(0, 16); }
+
+}  // namespace
+
+RegistrySignatureSource::RegistrySignatureSource(AdmitSignatureSettings settings)
+    : settings_(std::move(settings)),
+      tags_(std::chrono::milliseconds(settings_.tag_ttl_ms), kMaxTags),
+      verdicts_(std::chrono::milliseconds(settings_.verdict_ttl_ms), settings_.cache_entries),
+      unverified_verdicts_(std::chrono::milliseconds(settings_.unverified_ttl_ms), settings_.cache_entries),
+      workers_(4, "verify") {}
+
+RegistrySignatureSource::~RegistrySignatureSource() = default;
+
+std::shared_ptr<const sign::PublicKey> RegistrySignatureSource::key(const std::string& ref, std::string& error) {
+  std::lock_guard lock(keys_mu_);
+  if (auto it = keys_.find(ref); it != keys_.end()) return it->second;
+  try {
+    std::shared_ptr<const sign::PublicKey> k;
+    if (sign::is_pkcs11_uri(ref)) {
+      k = std::make_shared<const sign::PublicKey>(sign::pkcs11_public_key(ref));
+    } else {
+      std::ifstream in(ref, std::ios::binary);
+      if (!in) {
+        error = "key " + ref + ": cannot be read";
+        return nullptr;
+      }
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      k = std::make_shared<const sign::PublicKey>(sign::PublicKey::from_pem(ss.str(), ref));
+    }
+    keys_[ref] = k;  // only keys that loaded: a missing file is looked for again next time
+    return k;
+  } catch (const std::exception& e) {
+    error = std::string("key ") + ref + ": " + e.what();
+    return nullptr;
+  }
+}
+
+RegistrySignatureSource::Resolved RegistrySignatureSource::resolve_now(const std::string& image) {
+  Resolved r;
+  std::string error;
+  const image::ImageRef ref = image::parse_reference(image, error);
+  if (!error.empty()) {
+    r.error = error;
+    return r;
+  }
+  if (ref.kind != image::ImageRef::Kind::Registry) {
+    r.error = "'" + image + "' is not a registry reference";
+    return r;
+  }
+  if (!ref.digest.empty()) {
+    r.digest = ref.digest;
+  } else {
+    try {
+      r.digest = image::registry_manifest_digest(ref, settings_.read);
+    } catch (const std::exception& e) {
+      r.error = std::string("resolving ") + image + ": " + e.what();
+      return r;
+    }
+  }
+  r.pinned = ref.registry + "/" + ref.repository + "@" + r.digest;
+  return r;
+}
+
+admit::SignatureVerdict RegistrySignatureSource::verify_now(const std::string& pinned, const std::string& digest,
+                                                            const admit::SignaturePolicy& policy) {
+  using Status = admit::SignatureVerdict::Status;
+  admit::SignatureVerdict v;
+  v.digest = digest;
+  const auto start = Clock::now();
+  std::vector<std::shared_ptr<const sign::PublicKey>> keys;
+  std::vector<const sign::PublicKey*> ptrs;
+  for (const std::string& ref : policy.keys) {
+    std::string error;
+    auto k = key(ref, error);
+    if (!k) {
+      v.status = Status::Error;
+      v.reason = error;
+      v.verify_ms = ms_since(start);
+      return v;
+    }
+    ptrs.push_back(k.get());
+    keys.push_back(std::move(k));
+  }
+  try {
+    sign::RegistryOptions options;
+    options.read = settings_.read;
+    const sign::VerifyResult res = sign::verify_image(pinned, ptrs, sign::VerifyOptions{}, options);
+    // The payload names this digest (verify_image checks it against the image, never a tag).
+    std::set<std::string> by;
+    for (const sign::Signature& s : res.signatures)
+      if (s.verified) by.insert(s.key);
+    for (const std::string& fp : by) v.signed_by.push_back(short_fp(fp));
+    std::vector<std::string> missing;
+    for (std::size_t i = 0; i < keys.size(); ++i)
+      if (!by.count(keys[i]->fingerprint())) missing.push_back(policy.keys[i]);
+    const bool ok = policy.require_all ? missing.empty() : !by.empty();
+    if (ok) {
+      v.status = Status::Verified;
+    } else {
+      v.status = Status::Unverified;
+      if (res.signatures.empty()) {
+        v.reason = "no cosign signature found for " + digest;
+      } else if (by.empty()) {
+        // The first rejection is the one users need (wrong key, payload over another digest, ...).
+        v.reason = std::to_string(res.signatures.size()) + " signature(s) found, none verified by " +
+                   (policy.keys.size() == 1 ? "the key " + policy.keys.front() : "any of the policy's keys");
+        for (const sign::Signature& s : res.signatures)
+          if (!s.reason.empty()) {
+            v.reason += " (" + s.reason + ")";
+            break;
+          }
+      } else {
+        std::string list;
+        for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
+        v.reason = "require: all, but not signed by " + list;
+      }
+    }
+  } catch (const std::exception& e) {
+    v.status = Status::Error;
+    v.reason = std::string("verifying ") + pinned + ": " + e.what();
+  }
+  v.verify_ms = ms_since(start);
+  return v;
+}
+
+admit::SignatureVerdict RegistrySignatureSource::verify(const std::string& image, const admit::SignaturePolicy& policy,
+                                                        admit::Deadline deadline) {
+  using Status = admit::SignatureVerdict::Status;
+  admit::SignatureVerdict v;
+  // Reference → digest (a pinned digest needs no round trip).
+  Resolved r;
+  if (image.find("@sha256:") != std::string::npos) {
+    r = resolve_now(image);
+  } else if (auto digest = tags_.get(image)) {
+    r = resolve_now(image + "@" + *digest);  // parses only
+  } else {
+    auto flight = resolving_.run(image, workers_, [this, image] {
+      Resolved x = resolve_now(image);
+      if (x.error.empty()) tags_.put(image, x.digest);
+      return x;
+    });
+    if (flight.wait_until(deadline) != std::future_status::ready) {
+      v.status = Status::Timeout;
+      v.reason = "resolving " + image + " through the registry did not finish in time";
+      std::lock_guard lock(metrics_mu_);
+      ++timeouts_;
+      return v;
+    }
+    r = flight.get();
+  }
+  if (!r.error.empty()) {
+    v.status = Status::Error;
+    v.reason = r.error;
+    std::lock_guard lock(metrics_mu_);
+    ++errors_;
+    return v;
+  }
+  // Digest + keys → verdict: cached by both (another policy's keys decide differently).
+  std::string cache_key = r.digest + (policy.require_all ? "|all" : "|any");
+  for (const std::string& k : policy.keys) cache_key += "|" + k;
+  auto hit = verdicts_.get(cache_key);
+  if (!hit) hit = unverified_verdicts_.get(cache_key);
+  if (hit) {
+    v = *hit;
+    v.cache_hit = true;
+    v.verify_ms = 0;
+    std::lock_guard lock(metrics_mu_);
+    ++hits_;
+    return v;
+  }
+  {
+    std::lock_guard lock(metrics_mu_);
+    ++misses_;
+  }
+  auto flight = verifying_.run(cache_key, workers_, [this, cache_key, pinned = r.pinned, digest = r.digest, policy] {
+    admit::SignatureVerdict x = verify_now(pinned, digest, policy);
+    // Answers are kept; failures to ask are not (the registry may be back next time).
+    if (x.status == Status::Verified) verdicts_.put(cache_key, x);
+    else if (x.status == Status::Unverified) unverified_verdicts_.put(cache_key, x);
+    std::lock_guard lock(metrics_mu_);
+    ++(x.status == Status::Verified ? verified_ : x.status == Status::Unverified ? unverified_ : errors_);
+    return x;
+  });
+  if (flight.wait_until(deadline) != std::future_status::ready) {
+    v.status = Status::Timeout;
+    v.digest = r.digest;
+    v.reason = "verifying " + r.pinned + " did not finish in time";
+    std::lock_guard lock(metrics_mu_);
+    ++timeouts_;
+    return v;
+  }
+  return flight.get();
+}
+
+void RegistrySignatureSource::render_metrics(std::string& out) const {
+  std::lock_guard lock(metrics_mu_);
+  out += "# HELP kguard_admission_signature_cache_total Signature verdicts asked of the digest-keyed cache.\n"
+         "# TYPE kguard_admission_signature_cache_total counter\n"
+         "kguard_admission_signature_cache_total{result=\"hit\"} " + std::to_string(hits_) + "\n"
+         "kguard_admission_signature_cache_total{result=\"miss\"} " + std::to_string(misses_) + "\n";
+  out += "# HELP kguard_admission_signature_verifications_total Verifications against the registry, by result.\n"
+         "# TYPE kguard_admission_signature_verifications_total counter\n"
+         "kguard_admission_signature_verifications_total{result=\"verified\"} " + std::to_string(verified_) + "\n"
+         "kguard_admission_signature_verifications_total{result=\"unverified\"} " + std::to_string(unverified_) + "\n"
+         "kguard_admission_signature_verifications_total{result=\"error\"} " + std::to_string(errors_) + "\n";
+  out += "# HELP kguard_admission_signature_timeouts_total Requests whose resolution or verification outlasted the budget.\n"
+         "# TYPE kguard_admission_signature_timeouts_total counter\n"
+         "kguard_admission_signature_timeouts_total " + std::to_string(timeouts_) + "\n";
+}
+
+}  // namespace kg::cli

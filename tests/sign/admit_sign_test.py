@@ -1,0 +1,246 @@
+#!/usr/bin/env python3
+"""kguard admit's signature gate (admission.signatures) through the real binary over real TLS, against
+the Debian docker-registry on loopback (TLS with a test CA, htpasswd; tests/sign/sign_support.py):
+
+- an image signed by kguard (legacy format; and a bundle) is admitted, and the second request is
+  answered from the digest-keyed verdict cache;
+- an image signed by the real cosign (when tests/sign/build_cosign.sh's cached build is there) is admitted;
+- an unsigned image, one signed by a key the policy does not name, and one whose tag was moved to an
+  unsigned digest are denied, the denial naming the image, the digest and the reason;
+- all-of: one key of two is not enough; a key file and a PKCS#11 (SoftHSM2) key together are;
+- warn and audit mode admit with a warning / an audit annotation;
+- an unreachable registry fails closed under enforce, open with failClosed: false;
+- every decision is in the audit log with its digest, policy, outcome and keys.
+
+  admit_sign_test.py KGUARD
+"""
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+import sign_support as S  # noqa: E402
+from admit_support import Webhook, review_for, restricted_pod  # noqa: E402
+
+KGUARD = None
+COSIGN = os.path.expanduser("~/.cache/kguard-e2e/cosign-v2.6.5/cosign")
+REG = HSM = WEBHOOK = None
+WORK = None
+KEYS = {}
+PASSWORD = "admit-password"
+
+
+def env():
+    e = HSM.env(REG.env())
+    e["COSIGN_PASSWORD"] = PASSWORD
+    e["HOME"] = WORK.name
+    return e
+
+
+def kg(*argv):
+    return S.run(KGUARD, *argv, env=env())
+
+
+def reg_flags():
+    return ["--registry-ca", REG.ca, "--docker-config", REG.docker_config + "/config.json"]
+
+
+def keygen(prefix):
+    code, _, err = kg("keygen", "--output-key-prefix", os.path.join(WORK.name, prefix))
+    assert code == 0, err
+    return os.path.join(WORK.name, prefix + ".key"), os.path.join(WORK.name, prefix + ".pub")
+
+
+def sign(key, image, *extra):
+    code, _, err = kg("sign", "--key", key, *reg_flags(), *extra, image)
+    assert code == 0, err
+
+
+def setUpModule():
+    global REG, HSM, WORK, WEBHOOK
+    REG = S.Registry()
+    HSM = S.SoftHsm()
+    WORK = tempfile.TemporaryDirectory()
+    for name in ("release", "other", "second"):
+        KEYS[name] = keygen(name)
+    with open(os.path.join(WORK.name, "hsm.pub"), "w") as f:
+        f.write(HSM.public_pem())
+    closed = S.free_port()  # nothing listens there: the unreachable registry
+    KEYS["closed"] = closed
+    config = f"""
+admission:
+  signatures:
+    - name: unreachable-lenient
+      registries: ["127.0.0.1:{closed}/*"]
+      namespaces: [lenient]
+      keys: [release.pub]
+      failClosed: false
+    - name: unreachable
+      registries: ["127.0.0.1:{closed}/*"]
+      keys: [release.pub]
+    - name: soft
+      registries: ["{REG.host}/*"]
+      namespaces: [soft]
+      mode: warn
+      keys: [release.pub]
+    - name: watch
+      registries: ["{REG.host}/*"]
+      namespaces: [watch]
+      mode: audit
+      keys: [release.pub]
+    - name: two-keys
+      registries: ["{REG.host}/both/*"]
+      require: all
+      keys: [release.pub, "{HSM.uri(pin=False)}"]
+    - name: release
+      registries: ["{REG.host}/*"]
+      keys: [release.pub, cosign.pub]
+"""
+    if os.path.exists(COSIGN):
+        code, _, err = S.run(COSIGN, "generate-key-pair", "--output-key-prefix", os.path.join(WORK.name, "cosign"),
+                             env=env(), timeout=300)
+        assert code == 0, err
+    else:
+        # The policy still names a cosign.pub: a key pair of kguard's (cosign's format) stands in.
+        keygen("cosign")
+    # The webhook reads the PKCS#11 key from the same SoftHSM2 token.
+    os.environ["SOFTHSM2_CONF"] = HSM.conf
+    # The config sits beside the keys: key paths in it are relative to the config file.
+    WEBHOOK = Webhook(KGUARD, WORK.name, config_text=config,
+                      extra_args=["--tag-ttl", "0s", "--unsigned-ttl", "0s", *reg_flags()])
+
+
+def tearDownModule():
+    if WEBHOOK:
+        WEBHOOK.stop()
+    REG.stop()
+    HSM.stop()
+    WORK.cleanup()
+
+
+def admit(image, namespace="default"):
+    pod = restricted_pod(name="p", namespace=namespace, image=image)
+    review = review_for(pod)
+    resp = WEBHOOK.review(review, timeout="20s")
+    return review["request"]["uid"], resp
+
+
+def audit_of(uid):
+    for rec in WEBHOOK.audit_records():
+        if rec.get("uid") == uid:
+            return rec
+    raise AssertionError("no audit record for " + uid)
+
+
+class Gate(unittest.TestCase):
+    def expect_denied(self, image, digest, reason, namespace="default"):
+        uid, resp = admit(image, namespace)
+        self.assertFalse(resp["allowed"], resp)
+        msg = resp["status"]["message"]
+        self.assertIn(image, msg)
+        self.assertIn(digest, msg)
+        self.assertIn(reason, msg)
+        rec = audit_of(uid)
+        self.assertEqual(rec["verdict"], "deny")
+        return rec, msg
+
+    def test_signed_by_kguard_admitted_then_cached(self):
+        digest = REG.push_image("app/signed", "v1", "signed")
+        image = f"{REG.host}/app/signed:v1"
+        sign(KEYS["release"][0], image)
+        uid, resp = admit(image)
+        self.assertTrue(resp["allowed"], resp)
+        sig = audit_of(uid)["signatures"][0]
+        self.assertEqual((sig["digest"], sig["policy"], sig["outcome"], sig["cache"]),
+                         (digest, "release", "verified", "verify"))
+        self.assertEqual(len(sig["signedBy"]), 1)
+        print(f"\n  verification on a miss (tag resolved, signatures read and checked): {sig['verifyMs']:.1f} ms",
+              file=sys.stderr)
+        uid, resp = admit(image)
+        self.assertTrue(resp["allowed"], resp)
+        self.assertEqual(audit_of(uid)["signatures"][0]["cache"], "hit")
+        self.assertIn('kguard_admission_signature_cache_total{result="hit"}', WEBHOOK.metrics())
+
+    def test_signed_bundle_by_digest_admitted(self):
+        digest = REG.push_image("app/bundle", "v1", "bundle")
+        image = f"{REG.host}/app/bundle@{digest}"
+        sign(KEYS["release"][0], image, "--format", "bundle")
+        uid, resp = admit(image)
+        self.assertTrue(resp["allowed"], resp)
+        self.assertEqual(audit_of(uid)["signatures"][0]["outcome"], "verified")
+
+    @unittest.skipUnless(os.path.exists(COSIGN), "no cached cosign build (tests/sign/build_cosign.sh)")
+    def test_signed_by_cosign_admitted(self):
+        digest = REG.push_image("app/cosigned", "v1", "cosigned")
+        code, _, err = S.run(COSIGN, "sign", "--key", os.path.join(WORK.name, "cosign.key"), "--tlog-upload=false",
+                             "-y", f"{REG.host}/app/cosigned@{digest}", env=env(), timeout=300)
+        self.assertEqual(code, 0, err)
+        uid, resp = admit(f"{REG.host}/app/cosigned:v1")
+        self.assertTrue(resp["allowed"], resp)
+        sig = audit_of(uid)["signatures"][0]
+        self.assertEqual((sig["digest"], sig["outcome"]), (digest, "verified"))
+
+    def test_unsigned_denied(self):
+        digest = REG.push_image("app/unsigned", "v1", "unsigned")
+        rec, _ = self.expect_denied(f"{REG.host}/app/unsigned:v1", digest, "no cosign signature found")
+        self.assertEqual(rec["signatures"][0]["outcome"], "unverified")
+
+    def test_wrong_key_denied(self):
+        digest = REG.push_image("app/wrongkey", "v1", "wrongkey")
+        sign(KEYS["other"][0], f"{REG.host}/app/wrongkey:v1")
+        rec, msg = self.expect_denied(f"{REG.host}/app/wrongkey:v1", digest, "none verified")
+        self.assertIn('signature policy "release"', msg)
+        self.assertEqual(rec["signatures"][0]["signedBy"], [])
+
+    def test_moved_tag_denied(self):
+        signed = REG.push_image("app/moved", "v1", "moved-a")
+        image = f"{REG.host}/app/moved:v1"
+        sign(KEYS["release"][0], image)
+        _, resp = admit(image)
+        self.assertTrue(resp["allowed"], resp)
+        moved = REG.push_image("app/moved", "v1", "moved-b")
+        self.assertNotEqual(signed, moved)
+        # The verdict of the signed digest is cached, but the tag names another digest now.
+        rec, _ = self.expect_denied(image, moved, "no cosign signature found")
+        self.assertEqual(rec["signatures"][0]["digest"], moved)
+
+    def test_all_of(self):
+        digest = REG.push_image("both/app", "v1", "both")
+        image = f"{REG.host}/both/app:v1"
+        sign(KEYS["release"][0], image)
+        self.expect_denied(image, digest, "require: all, but not signed by pkcs11:")
+        sign(HSM.uri(), image)
+        uid, resp = admit(image)
+        self.assertTrue(resp["allowed"], resp)
+        self.assertEqual(len(audit_of(uid)["signatures"][0]["signedBy"]), 2)
+
+    def test_warn_and_audit_admit(self):
+        REG.push_image("app/soft", "v1", "soft")
+        image = f"{REG.host}/app/soft:v1"
+        uid, resp = admit(image, "soft")
+        self.assertTrue(resp["allowed"], resp)
+        self.assertTrue(any("not signed" in w for w in resp.get("warnings", [])), resp)
+        self.assertEqual(audit_of(uid)["signatures"][0]["mode"], "warn")
+        uid, resp = admit(image, "watch")
+        self.assertTrue(resp["allowed"], resp)
+        self.assertIn("image-signatures-audit", str(resp.get("auditAnnotations", {})))
+        self.assertEqual(audit_of(uid)["signatures"][0]["outcome"], "unverified")
+
+    def test_unreachable_registry(self):
+        image = f"127.0.0.1:{KEYS['closed']}/app/x:1"
+        uid, resp = admit(image)
+        self.assertFalse(resp["allowed"], resp)
+        self.assertIn("fails closed", resp["status"]["message"])
+        self.assertEqual(audit_of(uid)["signatures"][0]["outcome"], "error")
+        uid, resp = admit(image, "lenient")
+        self.assertTrue(resp["allowed"], resp)
+        self.assertTrue(any("cannot be verified" in w for w in resp.get("warnings", [])), resp)
+
+
+if __name__ == "__main__":
+    KGUARD = os.path.abspath(sys.argv.pop(1))
+    unittest.main(verbosity=2)

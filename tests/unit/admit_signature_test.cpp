@@ -1,0 +1,242 @@
+// kguard admit's signature gate, its pure parts: the admission.signatures
+// config section and its errors, which signature policy an image in a
+// namespace gets, and the engine's decision over an AdmissionReview with a
+// held ImageSignatureSource. The registry, the keys and cosign's formats are
+// tested through the binary (tests/sign/admit_sign_test.py).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "engines/admit/admit.hpp"
+#include "engines/admit/signature_gate.hpp"
+
+namespace kg {
+namespace {
+
+using admit::GateMode;
+using admit::SignaturePolicy;
+using admit::SignatureVerdict;
+
+struct Loaded {
+  bool ok = false;
+  admit::AdmitConfig admit;
+  Config config;
+  std::vector<InputError> errors;
+  std::string path;
+  std::string messages() const {
+    std::string out;
+    for (const auto& e : errors) out += std::to_string(e.line) + ": " + e.message + "\n";
+    return out;
+  }
+};
+
+Loaded load(const std::string& text) {
+  static std::atomic<int> n{0};
+  Loaded l;
+  l.path = std::filesystem::temp_directory_path() /
+           ("kguard-sig-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ".yaml");
+  {
+    std::ofstream f(l.path);
+    f << text;
+  }
+  auto c = load_config(l.path, l.errors);
+  std::filesystem::remove(l.path);
+  if (!c) return l;
+  l.config = std::move(*c);
+  l.ok = admit::read_admit_config(l.config, l.admit, l.errors);
+  return l;
+}
+
+TEST(AdmitSignatureConfig, ReadsEveryField) {
+  Loaded l = load(R"(admission:
+  signatures:
+    - name: prod
+      registries: ["reg.local/*"]
+      namespaces: [shop]
+      namespaceSelector: {matchLabels: {tier: prod}}
+      keys: [keys/release.pub, /etc/kguard/old.pub, "pkcs11:token=t;object=o"]
+      require: all
+      mode: warn
+      budget: 2s
+      failClosed: true
+    - keys: [a.pub]
+)");
+  ASSERT_TRUE(l.ok) << l.messages();
+  ASSERT_EQ(l.admit.signatures.size(), 2u);
+  const SignaturePolicy& p = l.admit.signatures[0];
+  EXPECT_EQ(p.name, "prod");
+  EXPECT_EQ(p.registries, std::vector<std::string>{"reg.local/*"});
+  EXPECT_EQ(p.namespaces, std::vector<std::string>{"shop"});
+  EXPECT_TRUE(p.namespace_selector.present);
+  // Key files relative to the config file's directory; absolute paths and PKCS#11 URIs as written.
+  const std::string dir = std::filesystem::path(l.path).parent_path().string() + "/";
+  EXPECT_EQ(p.keys, (std::vector<std::string>{dir + "keys/release.pub", "/etc/kguard/old.pub",
+                                              "pkcs11:token=t;object=o"}));
+  EXPECT_TRUE(p.require_all);
+  EXPECT_EQ(p.mode, GateMode::Warn);
+  EXPECT_EQ(p.budget_ms, 2000);
+  EXPECT_TRUE(p.fail_closed);
+  const SignaturePolicy& q = l.admit.signatures[1];
+  EXPECT_EQ(q.name, "signatures-2");
+  EXPECT_FALSE(q.require_all);
+  EXPECT_EQ(q.mode, GateMode::Enforce);
+  EXPECT_TRUE(q.fail_closed);  // enforce fails closed unless told otherwise
+}
+
+TEST(AdmitSignatureConfig, ErrorsNameTheField) {
+  struct Case {
+    const char* body;
+    const char* message;
+    int line;
+  } cases[] = {
+      {"    - {name: x}\n", "admission.signatures.x: needs keys", 3},
+      {"    - {keys: [a.pub], require: most}\n", "admission.signatures[0].require: must be any or all", 3},
+      {"    - {keys: [a.pub], mode: block}\n", "mode: must be enforce, warn or audit", 3},
+      {"    - {keys: [a.pub], budget: 2h}\n", "budget: must be a duration from 1ms to 60s", 3},
+      {"    - {keys: [a.pub], failClosed: maybe}\n", "failClosed: must be true or false", 3},
+      {"    - {keys: [a.pub], colour: red}\n", "unknown field 'colour'", 3},
+      {"    - {name: a, keys: [a.pub]}\n    - {name: a, keys: [b.pub]}\n", "two policies named 'a'", 4},
+  };
+  for (const Case& c : cases) {
+    Loaded l = load(std::string("admission:\n  signatures:\n") + c.body);
+    EXPECT_FALSE(l.ok) << c.body;
+    const std::string m = l.messages();
+    EXPECT_NE(m.find(c.message), std::string::npos) << c.body << "\n" << m;
+    EXPECT_NE(m.find(std::to_string(c.line) + ": "), std::string::npos) << c.body << "\n" << m;
+  }
+}
+
+TEST(AdmitSignaturePolicy, FirstMatchByRegistryAndNamespace) {
+  std::vector<SignaturePolicy> ps(4);
+  ps[0].name = "internal-prod";
+  ps[0].registries = {"registry.internal:5000/*"};
+  ps[0].namespace_selector.present = true;
+  ps[0].namespace_selector.match_labels = {{"tier", "prod"}};
+  ps[1].name = "internal-team";
+  ps[1].registries = {"registry.internal:5000/team-*/*"};
+  ps[1].namespaces = {"team-*"};
+  ps[2].name = "hub";
+  ps[2].registries = {"docker.io/library/*"};
+  ps[3].name = "rest";
+  const Labels prod = {{"tier", "prod"}};
+  auto name = [&](std::string_view image, std::string_view ns, const Labels& labels) {
+    const SignaturePolicy* p = admit::select_signature_policy(ps, image, ns, labels);
+    return p ? p->name : std::string("none");
+  };
+  EXPECT_EQ(name("registry.internal:5000/app:1", "a", prod), "internal-prod");
+  EXPECT_EQ(name("registry.internal:5000/team-a/app:1", "team-a", {}), "internal-team");
+  EXPECT_EQ(name("registry.internal:5000/team-a/app:1", "other", {}), "rest");
+  EXPECT_EQ(name("nginx:1.27", "x", {}), "hub");  // Docker Hub short names match the normalised form
+  EXPECT_EQ(name("nginx@sha256:" + std::string(64, 'a'), "x", {}), "hub");
+  ps.pop_back();
+  EXPECT_EQ(name("quay.io/x/y:1", "x", {}), "none");
+}
+
+class HeldSignatures final : public admit::ImageSignatureSource {
+ public:
+  std::map<std::string, SignatureVerdict> by_image;
+  std::vector<std::string> asked;
+  SignatureVerdict verify(const std::string& image, const SignaturePolicy& policy, admit::Deadline) override {
+    asked.push_back(image + " " + policy.name);
+    auto it = by_image.find(image);
+    if (it == by_image.end()) return {SignatureVerdict::Status::Error, "", "unknown image", {}, false, 0};
+    return it->second;
+  }
+  void render_metrics(std::string&) const override {}
+};
+
+std::string review_body(const std::string& ns, const std::vector<std::string>& images) {
+  std::string containers;
+  for (std::size_t i = 0; i < images.size(); ++i)
+    containers += std::string(i ? "," : "") + R"({"name":"c)" + std::to_string(i) + R"(","image":")" + images[i] + "\"}";
+  return R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u1",)"
+         R"("kind":{"group":"","version":"v1","kind":"Pod"},"resource":{"group":"","version":"v1","resource":"pods"},)"
+         R"("name":"p","namespace":")" + ns + R"(","operation":"CREATE","userInfo":{"username":"alice"},)"
+         R"("object":{"apiVersion":"v1","kind":"Pod","metadata":{"name":"p"},"spec":{"containers":[)" + containers +
+         "]}}}}";
+}
+
+TEST(AdmitSignatureEngine, DeniesWarnsAuditsAndFailsClosed) {
+  Loaded l = load(R"(admission:
+  signatures:
+    - {name: audited, namespaces: [audited], mode: audit, keys: [k.pub]}
+    - {name: soft, namespaces: [soft], mode: warn, keys: [k.pub]}
+    - {name: lenient, namespaces: [lenient], failClosed: false, keys: [k.pub]}
+    - {name: prod, registries: ["reg.local/*"], keys: [k.pub]}
+)");
+  ASSERT_TRUE(l.ok) << l.messages();
+  auto held = std::make_shared<HeldSignatures>();
+  using St = SignatureVerdict::Status;
+  const std::string good = "sha256:" + std::string(64, 'a'), bad = "sha256:" + std::string(64, 'b');
+  held->by_image["reg.local/good:1"] = {St::Verified, good, "", {"sha256:0123456789abcdef"}, true, 0};
+  held->by_image["reg.local/bad:1"] = {St::Unverified, bad, "no cosign signature found for " + bad, {}, false, 3};
+  held->by_image["reg.local/down:1"] = {St::Error, "", "resolving reg.local/down:1: connection refused", {}, false, 0};
+  std::vector<InputError> errors;
+  auto engine = admit::Engine::create(
+      l.config, l.admit,
+      std::make_shared<admit::ConfigNamespaceSource>(std::map<std::string, Labels, std::less<>>{}), errors, nullptr,
+      held);
+  ASSERT_TRUE(engine) << (errors.empty() ? "" : errors.front().message);
+  const auto later = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+
+  auto out = engine->review(review_body("shop", {"reg.local/good:1"}), later);
+  EXPECT_EQ(out.summary.decision, "allow") << out.body;
+  ASSERT_EQ(out.summary.signatures.size(), 1u);
+  EXPECT_EQ(out.summary.signatures[0].outcome, "verified");
+  EXPECT_EQ(out.summary.signatures[0].cache, "hit");
+  EXPECT_EQ(out.summary.signatures[0].digest, good);
+
+  // The denial names the image, the digest, the policy and the reason.
+  out = engine->review(review_body("shop", {"reg.local/good:1", "reg.local/bad:1"}), later);
+  EXPECT_EQ(out.summary.decision, "deny");
+  EXPECT_NE(out.body.find("image reg.local/bad:1 (" + bad + ") is not signed as signature policy \\\"prod\\\" requires: "
+                          "no cosign signature found"),
+            std::string::npos)
+      << out.body;
+  EXPECT_EQ(out.summary.signatures.size(), 2u);
+
+  out = engine->review(review_body("shop", {"reg.local/down:1"}), later);
+  EXPECT_EQ(out.summary.decision, "deny");
+  EXPECT_NE(out.body.find("cannot be verified: resolving reg.local/down:1: connection refused"), std::string::npos);
+  EXPECT_NE(out.body.find("fails closed"), std::string::npos);
+  EXPECT_EQ(out.summary.signatures[0].outcome, "error");
+
+  out = engine->review(review_body("lenient", {"reg.local/down:1"}), later);
+  EXPECT_NE(out.summary.decision, "deny") << out.body;
+  EXPECT_NE(out.body.find("[lenient] image reg.local/down:1 cannot be verified"), std::string::npos) << out.body;
+  // Failing open is for an unreachable registry only: an answered "unsigned" still denies.
+  out = engine->review(review_body("lenient", {"reg.local/bad:1"}), later);
+  EXPECT_EQ(out.summary.decision, "deny");
+
+  out = engine->review(review_body("soft", {"reg.local/bad:1"}), later);
+  EXPECT_EQ(out.summary.decision, "warn");
+  EXPECT_NE(out.body.find("[soft] image reg.local/bad:1"), std::string::npos) << out.body;
+
+  out = engine->review(review_body("audited", {"reg.local/bad:1"}), later);
+  EXPECT_EQ(out.summary.decision, "allow");
+  EXPECT_NE(out.body.find("image-signatures-audit"), std::string::npos) << out.body;
+
+  // Images no policy covers are not asked about.
+  held->asked.clear();
+  out = engine->review(review_body("shop", {"quay.io/other:1"}), later);
+  EXPECT_EQ(out.summary.decision, "allow");
+  EXPECT_TRUE(held->asked.empty());
+}
+
+TEST(AdmitSignatureEngine, RefusedWithoutAVerifier) {
+  Loaded l = load("admission:\n  signatures:\n    - {keys: [k.pub]}\n");
+  ASSERT_TRUE(l.ok) << l.messages();
+  std::vector<InputError> errors;
+  auto engine = admit::Engine::create(
+      l.config, l.admit,
+      std::make_shared<admit::ConfigNamespaceSource>(std::map<std::string, Labels, std::less<>>{}), errors);
+  EXPECT_FALSE(engine);
+  ASSERT_FALSE(errors.empty());
+  EXPECT_NE(errors.back().message.find("admission.signatures"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kg
