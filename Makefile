@@ -12,7 +12,7 @@ CORPORA    ?= $(firstword $(wildcard $(abspath ../shared/corpora)) \
                 $(if $(filter /%,$(ORIGIN)),$(wildcard $(abspath $(ORIGIN)/../shared/corpora))) \
                 $(abspath ../shared/corpora))
 
-.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit fuzz fuzz-admit fuzz-inventory fuzz-vuln fuzz-version format clean
+.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit fuzz fuzz-admit fuzz-inventory fuzz-vuln fuzz-version fuzz-sign format clean
 
 demo: deps-demo
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) >/dev/null
@@ -124,6 +124,15 @@ fuzz-version: deps
 	cmake --build build/fuzz --target $(addprefix fuzz_,$(VERSION_FUZZ_TARGETS)) -j $(JOBS)
 	for t in $(VERSION_FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t && \
 	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=4096 $(FUZZ_BUDGET) \
+	    build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
+
+# The image signing parsers' fuzzers (engines/sign: payloads, manifests, bundles, keys) for FUZZ_SECONDS each.
+SIGN_FUZZ_TARGETS = sign_payload sign_manifest sign_bundle sign_key
+fuzz-sign: deps
+	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
+	cmake --build build/fuzz --target $(addprefix fuzz_,$(SIGN_FUZZ_TARGETS)) -j $(JOBS)
+	for t in $(SIGN_FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t && \
+	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 $(FUZZ_BUDGET) \
 	    build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
 format:

@@ -15,5 +15,7 @@ int db_command(const std::vector<std::string>& args);
 // kguard vuln cvss: argv[0] is "cvss", the rest its arguments (cli/vuln_cvss.cpp).
 int run_vuln_cvss(int argc, char** argv);
 int run_vuln(const std::vector<std::string>& args);  // kguard vuln SUBCOMMAND (vuln_command.cpp)
+// keygen, sign and verify (cmd says which).
+int sign_command(const std::string& cmd, const std::vector<std::string>& args);
 
 }  // namespace kg::cli

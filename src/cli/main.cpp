@@ -22,6 +22,9 @@ Usage:
   kguard vuln cvss VECTOR...        CVSS v3.0/v3.1/v4.0 scores of vectors
   kguard vuln compare ECOSYSTEM A B [-v]
                                     order two versions as the ecosystem's tool does
+  kguard keygen                     write cosign.key / cosign.pub (cosign's key pair format)
+  kguard sign --key REF IMAGE       sign a registry image (cosign's formats)
+  kguard verify --key REF IMAGE     verify an image's cosign signatures
   kguard rules list [-o json]       list the rule catalog (on/off by default)
   kguard rules show ID [-o json]    show one rule with every field
   kguard rules templates [-o json]  the check templates and their parameters
@@ -43,7 +46,7 @@ int main(int argc, char** argv) {
   // `kguard help scan` is `kguard scan --help`.
   if (args[0] == "help") {
     if (args.size() > 2 || args[1] == "help") {
-      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db or rules\n";
+      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db, keygen, sign, verify or rules\n";
       return 2;
     }
     args = {args[1], "--help"};
@@ -63,6 +66,7 @@ int main(int argc, char** argv) {
       return kg::cli::run_vuln_cvss(static_cast<int>(sub.size()), sub.data());
     }
     if (cmd == "vuln") return kg::cli::run_vuln(args);
+    if (cmd == "keygen" || cmd == "sign" || cmd == "verify") return kg::cli::sign_command(cmd, args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
         std::cout << "Usage: kguard version\n\nPrints the version.\n";

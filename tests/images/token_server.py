@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """A registry token server for the tests (the Bearer half of the distribution auth flow), on
 loopback with TLS: GET /token?service=S&scope=repository:NAME:pull answers a JWT (RS256, signed
-with `openssl dgst`, the signing certificate in the x5c header) granting pull on NAME. Basic
-credentials must be USER:PASSWORD when given; without credentials, pull is granted anonymously
-(a public repository).
+with `openssl dgst`, the signing certificate in the x5c header) granting pull on NAME (and push
+when asked, to USER). Basic credentials must be USER:PASSWORD when given; without credentials,
+pull is granted anonymously (a public repository).
 
   token_server.py PORT CERT KEY SIGNING_CERT SIGNING_KEY ISSUER USER PASSWORD
 """
@@ -51,7 +51,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         access = []
         for scope in q.get("scope", []):
             kind, name, actions = scope.split(":", 2)
-            access.append({"type": kind, "name": name, "actions": ["pull"]})
+            # The logged-in user gets what it asks of pull and push (kguard sign pushes); anonymous, pull.
+            granted = [a for a in actions.split(",") if a in ("pull", "push")] if subject == USER else ["pull"]
+            access.append({"type": kind, "name": name, "actions": granted or ["pull"]})
         now = int(time.time())
         header = {"typ": "JWT", "alg": "RS256", "x5c": [base64.b64encode(der(SCERT)).decode()]}
         claims = {"iss": ISSUER, "sub": subject, "aud": q.get("service", [""])[0], "exp": now + 600,

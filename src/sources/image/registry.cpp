@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "sources/image/json.hpp"
+#include "sources/image/registry_client.hpp"
 #include "sources/image/sources.hpp"
 #include "sources/render/process.hpp"
 
@@ -573,6 +574,364 @@ std::string registry_manifest_digest(const ImageRef& ref, const ReadOptions& opt
   (void)kInit;
   Registry reg(ref, options);
   return reg.head_digest();
+}
+
+// ---- RegistryClient: reads and writes for signing (registry_client.hpp) ----
+
+struct RegistryClient::Impl {
+  std::string registry, repository;
+  ReadOptions options;
+  bool push = false;
+  std::string base;
+  std::string auth;  // Authorization header value
+  bool opened = false;
+  Credentials creds;
+  bool creds_loaded = false;
+  std::vector<std::string>* notes = nullptr;
+
+  struct Request {
+    std::string method = "GET";
+    std::string url;
+    std::vector<std::string> headers;
+    const std::string* body = nullptr;
+    std::size_t max = kMaxJsonBlob;
+    std::string basic;  // token requests: Basic credentials instead of auth
+  };
+
+  // One easy handle for the client's life: curl_easy_reset keeps its connection cache, so the
+  // requests of one sign or verify share a TLS connection instead of a handshake each.
+  CURL* easy = nullptr;
+  ~Impl() {
+    if (easy) curl_easy_cleanup(easy);
+  }
+
+  Response perform(const Request& q) {
+    Response r;
+    for (int attempt = 0;; ++attempt) {
+      r = Response{};
+      if (!easy) easy = curl_easy_init();
+      if (!easy) throw ImageError("libcurl initialisation failed");
+      CURL* c = easy;
+      curl_easy_reset(c);
+      curl_slist* headers = nullptr;
+      curl_easy_setopt(c, CURLOPT_URL, q.url.c_str());
+      // Writes are never redirected (a 307 on PUT would resend the body elsewhere); reads follow.
+      curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, q.method == "GET" || q.method == "HEAD" ? 1L : 0L);
+      curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+      curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, options.allow_insecure ? "http,https" : "https");
+      curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, options.allow_insecure ? "http,https" : "https");
+      curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+      curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+      curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 120L);
+      curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+      curl_easy_setopt(c, CURLOPT_USERAGENT, "kguard");
+      if (!options.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options.ca_file.c_str());
+      if (options.allow_insecure) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+      }
+      for (const std::string& h : q.headers) headers = curl_slist_append(headers, h.c_str());
+      if (!q.basic.empty()) headers = curl_slist_append(headers, ("Authorization: Basic " + q.basic).c_str());
+      else if (!auth.empty()) headers = curl_slist_append(headers, ("Authorization: " + auth).c_str());
+      if (q.method == "HEAD") {
+        curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+      } else if (q.method != "GET") {
+        curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q.method.c_str());
+        static const std::string kEmpty;
+        const std::string& body = q.body ? *q.body : kEmpty;
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body.data());
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+        headers = curl_slist_append(headers, "Expect:");
+      }
+      curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
+      char errbuf[CURL_ERROR_SIZE] = {};
+      curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+      struct Sink {
+        Response* r;
+        std::size_t max;
+      } sink{&r, q.max};
+      curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, +[](char* p, std::size_t s, std::size_t n, void* ud) -> std::size_t {
+        auto* k = static_cast<Sink*>(ud);
+        if (k->r->body.size() + s * n > k->max) {
+          k->r->overflow = true;
+          return 0;
+        }
+        k->r->body.append(p, s * n);
+        return s * n;
+      });
+      curl_easy_setopt(c, CURLOPT_WRITEDATA, &sink);
+      curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, +[](char* p, std::size_t s, std::size_t n, void* ud) -> std::size_t {
+        auto* resp = static_cast<Response*>(ud);
+        std::string line(p, s * n);
+        if (line.rfind("HTTP/", 0) == 0) resp->headers.clear();
+        std::size_t colon = line.find(':');
+        if (colon != std::string::npos) {
+          std::string v = line.substr(colon + 1);
+          while (!v.empty() && (v.back() == '\r' || v.back() == '\n' || v.back() == ' ')) v.pop_back();
+          while (!v.empty() && v.front() == ' ') v.erase(0, 1);
+          resp->headers[lower(line.substr(0, colon))] = v;
+        }
+        return s * n;
+      });
+      curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+      r.curl = curl_easy_perform(c);
+      r.curl_error = errbuf[0] ? errbuf : curl_easy_strerror(r.curl);
+      curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+      curl_slist_free_all(headers);
+      if (r.overflow) throw ImageError(q.url + ": response larger than " + std::to_string(q.max) + " bytes");
+      bool transient = (r.curl != CURLE_OK && r.curl != CURLE_SSL_CACERT && r.curl != CURLE_PEER_FAILED_VERIFICATION &&
+                        r.curl != CURLE_UNSUPPORTED_PROTOCOL && r.curl != CURLE_SSL_CONNECT_ERROR &&
+                        r.curl != CURLE_COULDNT_CONNECT) ||
+                       r.status == 429 || r.status >= 500;
+      if (!transient || attempt >= options.retries) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(250 << attempt));
+    }
+  }
+
+  [[noreturn]] void fail(const std::string& what, const Response& r) const {
+    if (r.curl != CURLE_OK) throw ImageError(registry + ": " + what + ": " + r.curl_error);
+    std::string detail;
+    if (!r.body.empty() && r.body.size() < 4096) {
+      try {
+        auto j = parse_json(r.body, "error");
+        for (const Node* e : items(get(j->root, "errors"))) {
+          detail += std::string(detail.empty() ? "" : "; ") + std::string(str(get(e, "code"))) + " " +
+                    std::string(str(get(e, "message")));
+        }
+      } catch (const ImageError&) {
+      }
+    }
+    std::string hint = r.status == 401   ? " (authentication failed: check the credentials in docker's config.json)"
+                       : r.status == 403 ? " (denied: the credentials may not push to " + repository + ")"
+                                         : "";
+    throw ImageError(registry + "/" + repository + ": " + what + ": HTTP " + std::to_string(r.status) + hint +
+                     (detail.empty() ? "" : ": " + detail));
+  }
+
+  bool authenticate(const Response& r) {
+    auto it = r.headers.find("www-authenticate");
+    if (it == r.headers.end()) return false;
+    if (!creds_loaded) {
+      creds = docker_credentials(registry, options, *notes);
+      creds_loaded = true;
+    }
+    std::map<std::string, std::string> params;
+    std::string scheme = parse_challenge(it->second, params);
+    std::string basic = creds.empty() ? "" : base64(creds.user + ":" + creds.secret);
+    if (scheme == "basic") {
+      if (basic.empty())
+        throw ImageError(registry + ": the registry requires a login (Basic auth) and docker's config.json has none for it");
+      auth = "Basic " + basic;
+      return true;
+    }
+    if (scheme != "bearer") throw ImageError(registry + ": unsupported authentication scheme '" + scheme + "'");
+    std::string realm = params["realm"];
+    if (realm.empty()) throw ImageError(registry + ": Bearer challenge without a realm");
+    if (!options.allow_insecure && realm.rfind("https://", 0) != 0)
+      throw ImageError(registry + ": token realm '" + realm + "' is not HTTPS (--allow-insecure-registry allows it)");
+    std::string scope = "repository:" + repository + (push ? ":pull,push" : ":pull");
+    std::string url = realm + (realm.find('?') == std::string::npos ? "?" : "&") + "scope=" + url_escape(scope);
+    if (!params["service"].empty()) url += "&service=" + url_escape(params["service"]);
+    Request q;
+    q.url = url;
+    q.basic = basic;
+    std::string saved = auth;
+    auth.clear();
+    Response t = perform(q);
+    auth = saved;
+    if (t.curl != CURLE_OK || t.status != 200) fail("token request to " + realm, t);
+    auto doc = parse_json(t.body, realm + " token response");
+    std::string token(str(get(doc->root, "token")));
+    if (token.empty()) token = str(get(doc->root, "access_token"));
+    if (token.empty()) throw ImageError(registry + ": token response from " + realm + " holds no token");
+    auth = "Bearer " + token;
+    return true;
+  }
+
+  void open() {
+    if (opened) return;
+    base = "https://" + registry;
+    Request ping;
+    ping.url = base + "/v2/";
+    Response r = perform(ping);
+    if (r.curl != CURLE_OK && options.allow_insecure) {
+      base = "http://" + registry;
+      ping.url = base + "/v2/";
+      r = perform(ping);
+      if (r.curl == CURLE_OK) notes->push_back(registry + ": plain HTTP (--allow-insecure-registry)");
+    }
+    if (r.curl != CURLE_OK) fail("GET /v2/", r);
+    if (r.status == 401) authenticate(r);
+    else if (r.status != 200 && r.status != 404) fail("GET /v2/", r);
+    opened = true;
+  }
+
+  // One request, answered once more after a 401's challenge (a token for this scope).
+  Response call(Request q) {
+    open();
+    if (q.url.rfind("http", 0) != 0) q.url = base + q.url;
+    Response r = perform(q);
+    if (r.status == 401 && authenticate(r)) r = perform(q);
+    return r;
+  }
+
+  std::string path(const std::string& kind, const std::string& ref) const {
+    return "/v2/" + repository + "/" + kind + "/" + ref;
+  }
+};
+
+RegistryClient::RegistryClient(std::string registry, std::string repository, ReadOptions options, bool push)
+    : impl_(std::make_unique<Impl>()) {
+  static const CURLcode kInit = curl_global_init(CURL_GLOBAL_DEFAULT);
+  (void)kInit;
+  impl_->registry = std::move(registry);
+  impl_->repository = std::move(repository);
+  impl_->options = std::move(options);
+  impl_->push = push;
+  impl_->notes = &notes;
+}
+
+RegistryClient::~RegistryClient() = default;
+
+const std::string& RegistryClient::registry() const { return impl_->registry; }
+const std::string& RegistryClient::repository() const { return impl_->repository; }
+
+namespace {
+std::string content_type(const Response& r) {
+  auto it = r.headers.find("content-type");
+  std::string ct = it == r.headers.end() ? "" : it->second;
+  if (std::size_t semi = ct.find(';'); semi != std::string::npos) ct.resize(semi);
+  while (!ct.empty() && ct.back() == ' ') ct.pop_back();
+  return ct;
+}
+}  // namespace
+
+std::optional<RemoteManifest> RegistryClient::get_manifest(const std::string& reference) {
+  Impl::Request q;
+  q.url = impl_->path("manifests", reference);
+  q.headers.push_back(std::string(kAccept));
+  Response r = impl_->call(q);
+  if (r.curl == CURLE_OK && r.status == 404) return std::nullopt;
+  if (r.curl != CURLE_OK || r.status != 200) impl_->fail("manifest " + reference, r);
+  RemoteManifest m;
+  m.digest = "sha256:" + sha256_hex(r.body);
+  if (reference.rfind("sha256:", 0) == 0 && m.digest != reference) {
+    throw ImageError(impl_->registry + "/" + impl_->repository + ": manifest " + reference +
+                     ": digest mismatch: content is " + m.digest);
+  }
+  m.media_type = content_type(r);
+  if (m.media_type.empty() || m.media_type == "application/json" || m.media_type == "text/plain") {
+    try {
+      auto doc = parse_json(r.body, reference);
+      m.media_type = str(get(doc->root, "mediaType"));
+    } catch (const ImageError&) {
+    }
+  }
+  m.bytes = std::move(r.body);
+  return m;
+}
+
+std::optional<Descriptor> RegistryClient::head_manifest(const std::string& reference) {
+  Impl::Request q;
+  q.method = "HEAD";
+  q.url = impl_->path("manifests", reference);
+  q.headers.push_back(std::string(kAccept));
+  Response r = impl_->call(q);
+  if (r.curl == CURLE_OK && r.status == 404) return std::nullopt;
+  if (r.curl != CURLE_OK || r.status != 200) impl_->fail("HEAD manifest " + reference, r);
+  Descriptor d;
+  d.media_type = content_type(r);
+  auto dg = r.headers.find("docker-content-digest");
+  auto len = r.headers.find("content-length");
+  if (dg == r.headers.end() || !valid_digest(dg->second) || len == r.headers.end()) {
+    // Without the digest header the body decides (GET is the fallback).
+    auto m = get_manifest(reference);
+    if (!m) return std::nullopt;
+    d.media_type = m->media_type;
+    d.digest = m->digest;
+    d.size = m->bytes.size();
+    return d;
+  }
+  d.digest = dg->second;
+  d.size = std::strtoull(len->second.c_str(), nullptr, 10);
+  return d;
+}
+
+std::string RegistryClient::get_blob(const std::string& digest, std::size_t max) {
+  Impl::Request q;
+  q.url = impl_->path("blobs", digest);
+  q.max = max;
+  Response r = impl_->call(q);
+  if (r.curl != CURLE_OK || r.status != 200) impl_->fail("blob " + digest, r);
+  if ("sha256:" + sha256_hex(r.body) != digest)
+    throw ImageError(impl_->registry + "/" + impl_->repository + ": blob " + digest + ": digest mismatch");
+  return std::move(r.body);
+}
+
+bool RegistryClient::blob_exists(const std::string& digest) {
+  Impl::Request q;
+  q.method = "HEAD";
+  q.url = impl_->path("blobs", digest);
+  Response r = impl_->call(q);
+  if (r.curl == CURLE_OK && r.status == 200) return true;
+  if (r.curl == CURLE_OK && r.status == 404) return false;
+  impl_->fail("HEAD blob " + digest, r);
+}
+
+std::string RegistryClient::put_blob(const std::string& bytes) {
+  std::string digest = "sha256:" + sha256_hex(bytes);
+  if (blob_exists(digest)) return digest;
+  Impl::Request post;
+  post.method = "POST";
+  post.url = "/v2/" + impl_->repository + "/blobs/uploads/";
+  Response r = impl_->call(post);
+  if (r.curl != CURLE_OK || r.status != 202) impl_->fail("POST blob upload", r);
+  auto loc = r.headers.find("location");
+  if (loc == r.headers.end() || loc->second.empty())
+    throw ImageError(impl_->registry + "/" + impl_->repository + ": blob upload answered 202 without a Location");
+  std::string url = loc->second;
+  if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) url = impl_->base + (url[0] == '/' ? "" : "/") + url;
+  url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("digest=") + url_escape(digest);
+  Impl::Request put;
+  put.method = "PUT";
+  put.url = url;
+  put.body = &bytes;
+  put.headers.push_back("Content-Type: application/octet-stream");
+  Response p = impl_->call(put);
+  if (p.curl != CURLE_OK || p.status != 201) impl_->fail("PUT blob " + digest, p);
+  return digest;
+}
+
+std::string RegistryClient::put_manifest(const std::string& reference, const std::string& media_type,
+                                         const std::string& bytes, bool* subject_accepted) {
+  Impl::Request q;
+  q.method = "PUT";
+  q.url = impl_->path("manifests", reference);
+  q.body = &bytes;
+  q.headers.push_back("Content-Type: " + media_type);
+  Response r = impl_->call(q);
+  if (r.curl != CURLE_OK || (r.status != 201 && r.status != 200)) impl_->fail("PUT manifest " + reference, r);
+  if (subject_accepted) *subject_accepted = r.headers.count("oci-subject") > 0;
+  return "sha256:" + sha256_hex(bytes);
+}
+
+std::optional<std::string> RegistryClient::referrers(const std::string& digest) {
+  Impl::Request q;
+  q.url = impl_->path("referrers", digest);
+  q.headers.push_back("Accept: application/vnd.oci.image.index.v1+json");
+  Response r = impl_->call(q);
+  if (r.curl == CURLE_OK && (r.status == 404 || r.status == 405 || r.status == 400)) return std::nullopt;
+  if (r.curl != CURLE_OK || r.status != 200) impl_->fail("referrers of " + digest, r);
+  // A registry without the API may still answer 200 with something that is no index.
+  try {
+    auto doc = parse_json(r.body, "referrers of " + digest);
+    if (str(get(doc->root, "mediaType")) != "application/vnd.oci.image.index.v1+json" &&
+        !get(doc->root, "manifests"))
+      return std::nullopt;
+  } catch (const ImageError&) {
+    return std::nullopt;
+  }
+  return std::move(r.body);
 }
 
 }  // namespace kg::image

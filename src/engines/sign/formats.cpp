@@ -1,0 +1,273 @@
+// cosign's signature formats (formats.hpp).
+#include "engines/sign/formats.hpp"
+
+#include <cstdlib>
+
+#include "core/base64.hpp"
+#include "core/document.hpp"
+#include "core/json_writer.hpp"
+#include "sources/image/json.hpp"
+#include "sources/image/stream.hpp"
+
+namespace kg::sign {
+namespace {
+
+// A JSON string literal (escape() writes the quotes).
+std::string q(std::string_view s) {
+  std::string out;
+  JsonWriter::escape(out, s);
+  return out;
+}
+
+std::unique_ptr<image::JsonDoc> parse(const std::string& bytes, const std::string& where) {
+  try {
+    return image::parse_json(bytes, where);
+  } catch (const image::ImageError& e) {
+    throw SignError(e.what());
+  }
+}
+
+std::string at(const std::string& where, const Node* n) {
+  return n ? where + ":" + std::to_string(n->line) + ":" + std::to_string(n->column) : where;
+}
+
+// A string field that must be there.
+std::string need(const Node* parent, std::string_view key, const std::string& where, const std::string& path) {
+  const Node* n = get(parent, key);
+  if (!n || !n->is_scalar() || !n->quoted)
+    throw SignError(at(where, n ? n : parent) + ": " + path + " is missing or not a string");
+  return std::string(str(n));
+}
+
+std::uint64_t size_of(const Node* n, const std::string& where, const std::string& path) {
+  std::string_view t = str(n);
+  if (!n || n->quoted || t.empty() || t.size() > 19 || t.find_first_not_of("0123456789") != std::string_view::npos)
+    throw SignError(at(where, n) + ": " + path + " is not a size");
+  return std::strtoull(std::string(t).c_str(), nullptr, 10);
+}
+
+Annotations annotations_of(const Node* n, const std::string& where, const std::string& path) {
+  Annotations out;
+  if (!n || n->type == NodeType::Null) return out;
+  if (!n->is_map()) throw SignError(at(where, n) + ": " + path + " is not an object");
+  for (const MapEntry& e : n->entries()) {
+    if (!e.value->is_scalar() || !e.value->quoted)
+      throw SignError(at(where, e.value) + ": " + path + "." + std::string(str(e.key)) + " is not a string");
+    out.emplace_back(std::string(str(e.key)), std::string(str(e.value)));
+  }
+  return out;
+}
+
+Descriptor descriptor_of(const Node* n, const std::string& where, const std::string& path) {
+  if (!n || !n->is_map()) throw SignError(at(where, n) + ": " + path + " is not an object");
+  Descriptor d;
+  d.media_type = need(n, "mediaType", where, path + ".mediaType");
+  d.digest = need(n, "digest", where, path + ".digest");
+  if (!is_sha256_digest(d.digest)) throw SignError(at(where, get(n, "digest")) + ": " + path + ".digest is not a sha256 digest");
+  d.size = size_of(get(n, "size"), where, path + ".size");
+  if (const Node* a = get(n, "artifactType")) d.artifact_type = str(a);
+  d.annotations = annotations_of(get(n, "annotations"), where, path + ".annotations");
+  return d;
+}
+
+void write_annotations(std::string& out, const Annotations& a) {
+  out += "{";
+  for (std::size_t i = 0; i < a.size(); ++i) out += (i ? "," : "") + q(a[i].first) + ":" + q(a[i].second);
+  out += "}";
+}
+
+std::string descriptor_json(const Descriptor& d) {
+  std::string out = "{\"mediaType\":" + q(d.media_type) + ",\"size\":" + std::to_string(d.size) +
+                    ",\"digest\":" + q(d.digest);
+  if (!d.artifact_type.empty()) out += ",\"artifactType\":" + q(d.artifact_type);
+  if (!d.annotations.empty()) {
+    out += ",\"annotations\":";
+    write_annotations(out, d.annotations);
+  }
+  return out + "}";
+}
+
+std::string decode64(std::string_view s, const std::string& what) {
+  auto d = base64_decode(s);
+  if (!d) throw SignError(what + " is not base64");
+  return *d;
+}
+
+}  // namespace
+
+bool is_sha256_digest(std::string_view d) {
+  return d.size() == 71 && d.substr(0, 7) == "sha256:" &&
+         d.substr(7).find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+std::string digest_tag(const std::string& digest) {
+  std::string t = digest;
+  if (std::size_t c = t.find(':'); c != std::string::npos) t[c] = '-';
+  return t;
+}
+std::string signature_tag(const std::string& digest) { return digest_tag(digest) + ".sig"; }
+
+std::string Descriptor::annotation(std::string_view key) const {
+  for (const auto& [k, v] : annotations)
+    if (k == key) return v;
+  return "";
+}
+
+std::string simple_signing_payload(const std::string& docker_reference, const std::string& digest) {
+  return "{\"critical\":{\"identity\":{\"docker-reference\":" + q(docker_reference) +
+         "},\"image\":{\"docker-manifest-digest\":" + q(digest) + "},\"type\":" + q(kSimpleSigningType) +
+         "},\"optional\":null}";
+}
+
+SimpleSigning parse_simple_signing(const std::string& bytes, const std::string& where) {
+  auto doc = parse(bytes, where);
+  const Node* critical = get(doc->root, "critical");
+  if (!critical || !critical->is_map()) throw SignError(where + ": critical is missing: not a simple-signing payload");
+  SimpleSigning s;
+  s.docker_reference = need(get(critical, "identity"), "docker-reference", where, "critical.identity.docker-reference");
+  s.digest = need(get(critical, "image"), "docker-manifest-digest", where, "critical.image.docker-manifest-digest");
+  s.type = need(critical, "type", where, "critical.type");
+  return s;
+}
+
+SignatureManifest parse_signature_manifest(const std::string& bytes, const std::string& where) {
+  auto doc = parse(bytes, where);
+  const Node* layers = get(doc->root, "layers");
+  if (!layers || !layers->is_seq()) throw SignError(at(where, layers ? layers : doc->root) + ": layers is not a list");
+  SignatureManifest m;
+  std::size_t i = 0;
+  for (const Node* l : layers->items()) m.layers.push_back(descriptor_of(l, where, "layers[" + std::to_string(i++) + "]"));
+  return m;
+}
+
+BuiltManifest build_signature_manifest(const std::vector<Descriptor>& layers) {
+  BuiltManifest b;
+  b.config = R"({"architecture":"","created":"0001-01-01T00:00:00Z","history":[)";
+  for (std::size_t i = 0; i < layers.size(); ++i) b.config += std::string(i ? "," : "") + R"({"created":"0001-01-01T00:00:00Z"})";
+  b.config += R"(],"os":"","rootfs":{"type":"layers","diff_ids":[)";
+  for (std::size_t i = 0; i < layers.size(); ++i) b.config += (i ? "," : "") + q(layers[i].digest);
+  b.config += R"(]},"config":{}})";
+  Descriptor config;
+  config.media_type = kOciConfigMediaType;
+  config.digest = "sha256:" + hex(sha256_bytes(b.config));
+  config.size = b.config.size();
+  b.manifest = "{\"schemaVersion\":2,\"mediaType\":" + q(kOciManifestMediaType) + ",\"config\":" + descriptor_json(config) +
+               ",\"layers\":[";
+  for (std::size_t i = 0; i < layers.size(); ++i) b.manifest += (i ? "," : "") + descriptor_json(layers[i]);
+  b.manifest += "]}";
+  return b;
+}
+
+std::string dsse_pae(const std::string& payload_type, const std::string& payload) {
+  return "DSSEv1 " + std::to_string(payload_type.size()) + " " + payload_type + " " + std::to_string(payload.size()) +
+         " " + payload;
+}
+
+std::string sign_statement(const std::string& digest) {
+  std::string algo = digest.substr(0, digest.find(':'));
+  std::string value = digest.substr(digest.find(':') + 1);
+  return "{\"_type\":" + q(kInTotoStatementV1) + ",\"subject\":[{\"digest\":{" + q(algo) + ":" + q(value) +
+         "}}],\"predicateType\":" + q(kCosignSignPredicate) + "}";
+}
+
+Statement parse_statement(const std::string& bytes, const std::string& where) {
+  auto doc = parse(bytes, where);
+  Statement s;
+  s.type = need(doc->root, "_type", where, "_type");
+  s.predicate_type = need(doc->root, "predicateType", where, "predicateType");
+  const Node* subject = get(doc->root, "subject");
+  if (!subject || !subject->is_seq()) throw SignError(at(where, subject ? subject : doc->root) + ": subject is not a list");
+  for (const Node* sub : subject->items()) {
+    const Node* digest = get(sub, "digest");
+    if (!digest || !digest->is_map()) throw SignError(at(where, sub) + ": subject[].digest is not an object");
+    if (const Node* sha = get(digest, "sha256"); sha && sha->is_scalar()) s.subject_digests.push_back("sha256:" + std::string(str(sha)));
+  }
+  return s;
+}
+
+std::string build_bundle(const std::string& payload, const std::string& signature, const PublicKey& key) {
+  std::string hint = base64_encode(sha256_bytes(key.der()));
+  return "{\"mediaType\":" + q(kBundleMediaType) + ",\"verificationMaterial\":{\"publicKey\":{\"hint\":" + q(hint) +
+         "}},\"dsseEnvelope\":{\"payload\":" + q(base64_encode(payload)) + ",\"payloadType\":" + q(kInTotoPayloadType) +
+         ",\"signatures\":[{\"sig\":" + q(base64_encode(signature)) + "}]}}";
+}
+
+Bundle parse_bundle(const std::string& bytes, const std::string& where) {
+  auto doc = parse(bytes, where);
+  Bundle b;
+  b.media_type = need(doc->root, "mediaType", where, "mediaType");
+  if (b.media_type.rfind("application/vnd.dev.sigstore.bundle", 0) != 0)
+    throw SignError(where + ": mediaType \"" + b.media_type + "\" is not a Sigstore bundle");
+  const Node* vm = get(doc->root, "verificationMaterial");
+  if (!vm || !vm->is_map()) throw SignError(where + ": verificationMaterial is missing");
+  if (const Node* pk = get(vm, "publicKey")) b.key_hint = str(get(pk, "hint"));
+  b.has_certificate = get(vm, "certificate") || get(vm, "x509CertificateChain");
+  b.tlog_entries = items(get(vm, "tlogEntries")).size();
+  b.has_message_signature = get(doc->root, "messageSignature") != nullptr;
+  if (const Node* env = get(doc->root, "dsseEnvelope")) {
+    b.has_dsse = true;
+    b.payload_type = need(env, "payloadType", where, "dsseEnvelope.payloadType");
+    b.payload = decode64(need(env, "payload", where, "dsseEnvelope.payload"), where + ": dsseEnvelope.payload");
+    const Node* sigs = get(env, "signatures");
+    if (!sigs || !sigs->is_seq()) throw SignError(at(where, sigs ? sigs : env) + ": dsseEnvelope.signatures is not a list");
+    for (const Node* s : sigs->items())
+      b.signatures.push_back(decode64(need(s, "sig", where, "dsseEnvelope.signatures[].sig"), where + ": signature"));
+  }
+  return b;
+}
+
+std::string build_referrer_manifest(const Descriptor& layer, const Descriptor& subject, const std::string& artifact_type,
+                                    const Annotations& annotations) {
+  Descriptor config;
+  config.media_type = kOciEmptyMediaType;
+  config.digest = "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";  // sha256("{}")
+  config.size = 2;
+  config.artifact_type = artifact_type;
+  std::string out = "{\"schemaVersion\":2,\"mediaType\":" + q(kOciManifestMediaType) + ",\"config\":" +
+                    descriptor_json(config) + ",\"layers\":[" + descriptor_json(layer) + "]";
+  Descriptor s = subject;
+  s.annotations.clear();
+  s.artifact_type.clear();
+  out += ",\"annotations\":";
+  write_annotations(out, annotations);
+  out += ",\"subject\":" + descriptor_json(s) + ",\"artifactType\":" + q(artifact_type) + "}";
+  return out;
+}
+
+ReferrerManifest parse_referrer_manifest(const std::string& bytes, const std::string& where) {
+  auto doc = parse(bytes, where);
+  ReferrerManifest m;
+  if (const Node* a = get(doc->root, "artifactType")) m.artifact_type = str(a);
+  // cosign writes artifactType at the top and in the config descriptor; OCI 1.0-style artifacts
+  // name it by the config's media type.
+  if (m.artifact_type.empty()) m.artifact_type = str(get(get(doc->root, "config"), "artifactType"));
+  if (m.artifact_type.empty()) m.artifact_type = str(get(get(doc->root, "config"), "mediaType"));
+  if (const Node* s = get(doc->root, "subject")) {
+    m.subject = descriptor_of(s, where, "subject");
+    m.has_subject = true;
+  }
+  const Node* layers = get(doc->root, "layers");
+  std::size_t i = 0;
+  for (const Node* l : items(layers)) m.layers.push_back(descriptor_of(l, where, "layers[" + std::to_string(i++) + "]"));
+  m.annotations = annotations_of(get(doc->root, "annotations"), where, "annotations");
+  return m;
+}
+
+std::vector<Descriptor> parse_index(const std::string& bytes, const std::string& where) {
+  auto doc = parse(bytes, where);
+  const Node* manifests = get(doc->root, "manifests");
+  if (manifests && manifests->type != NodeType::Null && !manifests->is_seq())
+    throw SignError(at(where, manifests) + ": manifests is not a list");
+  std::vector<Descriptor> out;
+  std::size_t i = 0;
+  for (const Node* m : items(manifests)) out.push_back(descriptor_of(m, where, "manifests[" + std::to_string(i++) + "]"));
+  return out;
+}
+
+std::string build_index(const std::vector<Descriptor>& manifests) {
+  std::string out = "{\"schemaVersion\":2,\"mediaType\":" + q(kOciIndexMediaType) + ",\"manifests\":[";
+  for (std::size_t i = 0; i < manifests.size(); ++i) out += (i ? "," : "") + descriptor_json(manifests[i]);
+  return out + "]}";
+}
+
+}  // namespace kg::sign

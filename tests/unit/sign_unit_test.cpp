@@ -1,0 +1,186 @@
+// engines/sign without a registry: cosign's key file format (a key file cosign wrote), the
+// envelope round trip and its refusals, signatures, DSSE's PAE, the payloads' exact bytes,
+// PKCS#11 URIs.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/base64.hpp"
+#include "engines/sign/formats.hpp"
+#include "engines/sign/keys.hpp"
+#include "engines/sign/pkcs11.hpp"
+
+namespace {
+
+using namespace kg::sign;
+
+std::string slurp(const std::string& rel) {
+  std::ifstream in(std::string(KGUARD_SOURCE_DIR) + "/" + rel, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(SignKeys, ReadsAKeyFileCosignWrote) {
+  std::string pem = slurp("tests/testdata/sign/cosign-generated.key");
+  ASSERT_EQ(pem_label(pem), "ENCRYPTED SIGSTORE PRIVATE KEY");
+  auto signer = load_private_key(pem, "kguard-test", "cosign-generated.key");
+  EXPECT_EQ(signer->public_key().pem(), slurp("tests/testdata/sign/cosign-generated.pub"));
+  std::string sig = signer->sign("payload");
+  PublicKey pub = PublicKey::from_pem(slurp("tests/testdata/sign/cosign-generated.pub"), "pub");
+  EXPECT_TRUE(pub.verify("payload", sig));
+  EXPECT_FALSE(pub.verify("payloaD", sig));
+  try {
+    load_private_key(pem, "not-it", "cosign-generated.key");
+    FAIL() << "a wrong password must fail";
+  } catch (const SignError& e) {
+    EXPECT_NE(std::string(e.what()).find("cosign-generated.key: decryption failed: wrong password"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(SignKeys, EnvelopeRoundTripAndRefusals) {
+  std::string env = encrypt_envelope("secret bytes", "pw", 15);
+  EXPECT_NE(env.find(R"("params":{"N":32768,"r":8,"p":1})"), std::string::npos) << env;
+  EXPECT_EQ(decrypt_envelope(env, "pw", "x"), "secret bytes");
+  EXPECT_THROW(decrypt_envelope(env, "pW", "x"), SignError);
+  std::string big = env;
+  big.replace(big.find("32768"), 5, "1048576");
+  try {
+    parse_envelope(big, "k.key");
+    FAIL();
+  } catch (const SignError& e) {
+    EXPECT_NE(std::string(e.what()).find("k.key: kdf.params N=1048576"), std::string::npos) << e.what();
+  }
+  std::string other = env;
+  other.replace(other.find("nacl/secretbox"), 14, "aes-gcm");
+  EXPECT_THROW(parse_envelope(other, "k"), SignError);
+  EXPECT_THROW(parse_envelope("{", "k"), SignError);
+}
+
+TEST(SignKeys, GeneratedPairSignsAndVerifiesBothAlgorithms) {
+  for (KeyAlgorithm alg : {KeyAlgorithm::EcdsaP256, KeyAlgorithm::Ed25519}) {
+    KeyPairFiles files = generate_key_pair("pw", alg);
+    auto signer = load_private_key(files.private_pem, "pw", "gen.key");
+    PublicKey pub = PublicKey::from_pem(files.public_pem, "gen.pub");
+    EXPECT_EQ(pub.algorithm(), alg);
+    EXPECT_EQ(pub.fingerprint(), signer->public_key().fingerprint());
+    EXPECT_TRUE(pub.verify("m", signer->sign("m")));
+  }
+}
+
+TEST(SignKeys, EcdsaRawToDer) {
+  KeyPairFiles files = generate_key_pair("pw");
+  auto signer = load_private_key(files.private_pem, "pw", "k");
+  // A DER signature re-encoded through raw r||s (what a PKCS#11 token returns) still verifies.
+  std::string der = signer->sign("m");
+  ASSERT_GE(der.size(), 8u);
+  // Parse r and s from the DER by hand (SEQUENCE { INTEGER r, INTEGER s }).
+  std::size_t i = 2;
+  auto take = [&](std::string& out) {
+    ASSERT_EQ(der[i], 0x02);
+    std::size_t len = static_cast<unsigned char>(der[i + 1]);
+    std::string v = der.substr(i + 2, len);
+    while (v.size() > 32 && v[0] == '\0') v.erase(0, 1);
+    out = std::string(32 - v.size(), '\0') + v;
+    i += 2 + len;
+  };
+  std::string r, s;
+  take(r);
+  take(s);
+  EXPECT_TRUE(signer->public_key().verify("m", ecdsa_raw_to_der(r + s)));
+  EXPECT_THROW(ecdsa_raw_to_der("short"), SignError);
+}
+
+TEST(SignKeys, PublicKeyRefusals) {
+  EXPECT_THROW(PublicKey::from_pem("no pem here", "x"), SignError);
+  EXPECT_THROW(PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", "x"), SignError);
+  try {
+    PublicKey::from_pem(slurp("tests/testdata/sign/cosign-generated.key"), "cosign.key");
+    FAIL();
+  } catch (const SignError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds \"ENCRYPTED SIGSTORE PRIVATE KEY\""), std::string::npos) << e.what();
+  }
+}
+
+TEST(SignFormats, SimpleSigningPayloadIsCosignsBytes) {
+  // Byte for byte what cosign v2.6.5 signed (fuzz/corpus/sign_payload/cosign-simple-signing.json).
+  std::string cosign = slurp("fuzz/corpus/sign_payload/cosign-simple-signing.json");
+  SimpleSigning s = parse_simple_signing(cosign, "cosign");
+  EXPECT_EQ(s.type, "cosign container image signature");
+  EXPECT_EQ(simple_signing_payload(s.docker_reference, s.digest), cosign);
+  EXPECT_THROW(parse_simple_signing(R"({"critical":{}})", "p"), SignError);
+  EXPECT_THROW(parse_simple_signing(R"({"critical":{"identity":{"docker-reference":1}}})", "p"), SignError);
+}
+
+TEST(SignFormats, StatementAndBundleAreCosignsBytes) {
+  std::string bundle = slurp("fuzz/corpus/sign_bundle/cosign-bundle-v0.3.json");
+  Bundle b = parse_bundle(bundle, "cosign");
+  ASSERT_TRUE(b.has_dsse);
+  EXPECT_EQ(b.media_type, kBundleMediaType);
+  EXPECT_EQ(b.payload_type, kInTotoPayloadType);
+  Statement st = parse_statement(b.payload, "statement");
+  ASSERT_EQ(st.subject_digests.size(), 1u);
+  EXPECT_EQ(sign_statement(st.subject_digests[0]), b.payload);
+  // cosign's key and this bundle: the signature is over DSSE's PAE.
+  PublicKey pub = PublicKey::from_pem(slurp("tests/testdata/sign/cosign-generated.pub"), "pub");
+  ASSERT_EQ(b.signatures.size(), 1u);
+  EXPECT_TRUE(pub.verify(dsse_pae(b.payload_type, b.payload), b.signatures[0]));
+  EXPECT_EQ(b.key_hint, kg::base64_encode(sha256_bytes(pub.der())));
+  // build_bundle writes cosign's shape: only the signature (ECDSA is randomised) differs.
+  std::string ours = build_bundle(b.payload, b.signatures[0], pub);
+  EXPECT_EQ(ours, bundle);
+}
+
+TEST(SignFormats, DssePae) {
+  // The DSSE specification's example.
+  EXPECT_EQ(dsse_pae("http://example.com/HelloWorld", "hello world"),
+            "DSSEv1 29 http://example.com/HelloWorld 11 hello world");
+}
+
+TEST(SignFormats, ManifestsAndIndexes) {
+  auto sig = parse_signature_manifest(slurp("fuzz/corpus/sign_manifest/cosign-legacy-sig-manifest.json"), "m");
+  ASSERT_EQ(sig.layers.size(), 1u);
+  EXPECT_EQ(sig.layers[0].media_type, kSimpleSigningMediaType);
+  EXPECT_FALSE(sig.layers[0].annotation(kSignatureAnnotation).empty());
+  auto ref = parse_referrer_manifest(slurp("fuzz/corpus/sign_manifest/cosign-bundle-referrer-manifest.json"), "r");
+  EXPECT_EQ(ref.artifact_type, kBundleMediaType);
+  EXPECT_TRUE(ref.has_subject);
+  auto idx = parse_index(slurp("fuzz/corpus/sign_manifest/ggcr-referrers-fallback-index.json"), "i");
+  ASSERT_EQ(idx.size(), 1u);
+  EXPECT_EQ(parse_index(build_index(idx), "again")[0].digest, idx[0].digest);
+  EXPECT_EQ(signature_tag("sha256:" + std::string(64, 'a')), "sha256-" + std::string(64, 'a') + ".sig");
+  try {
+    parse_signature_manifest(R"({"layers":[{"mediaType":"x","digest":"sha256:zz","size":1}]})", "sig.json");
+    FAIL();
+  } catch (const SignError& e) {
+    EXPECT_NE(std::string(e.what()).find("sig.json:1:"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("layers[0].digest is not a sha256 digest"), std::string::npos) << e.what();
+  }
+}
+
+TEST(SignPkcs11, Uris) {
+  Pkcs11Uri u = parse_pkcs11_uri("pkcs11:token=My%20Token;object=key;id=%01%02?module-path=/m.so&pin-value=1234");
+  EXPECT_EQ(u.token, "My Token");
+  EXPECT_EQ(u.object, "key");
+  EXPECT_EQ(u.id, std::string("\x01\x02"));
+  EXPECT_EQ(u.module_path, "/m.so");
+  EXPECT_EQ(u.pin_value, "1234");
+  EXPECT_EQ(parse_pkcs11_uri("pkcs11:slot-id=3;id=%aa").slot_id, "3");
+  EXPECT_THROW(parse_pkcs11_uri("pkcs11:token=t"), SignError);          // no key named
+  EXPECT_THROW(parse_pkcs11_uri("pkcs11:object=%zz"), SignError);       // bad escape
+  EXPECT_THROW(parse_pkcs11_uri("pkcs11:object=k;slot-id=x"), SignError);
+  EXPECT_THROW(parse_pkcs11_uri("pkcs11:object=k?pin=1"), SignError);   // unknown query attribute
+  EXPECT_EQ(redact_pkcs11_uri("pkcs11:object=pin-value=1?pin-value=1234&module-path=/m.so"),
+            "pkcs11:object=pin-value=1?pin-value=***&module-path=/m.so");
+  try {
+    open_pkcs11_signer("pkcs11:object=k?module-path=/nonexistent/module.so&pin-value=1", {});
+    FAIL();
+  } catch (const SignError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot load the module"), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).find("pin-value=1"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
