@@ -17,5 +17,7 @@ int run_vuln_cvss(int argc, char** argv);
 int run_vuln(const std::vector<std::string>& args);  // kguard vuln SUBCOMMAND (vuln_command.cpp)
 // keygen, sign and verify (cmd says which).
 int sign_command(const std::string& cmd, const std::vector<std::string>& args);
+// kguard registry-hook: sign what a registry's pushes pass (registry_hook_command.cpp).
+int registry_hook_command(const std::vector<std::string>& args);
 
 }  // namespace kg::cli

@@ -90,7 +90,7 @@ bool VulnRun::open(const VulnSettings& settings, const Config* config, std::vect
   const long long max_age = vuln::configured_max_age(&age_error);
   if (!age_error.empty()) warnings.push_back(age_error);
   if (auto w = vuln::db_age_warning(status_, max_age, now)) warnings.push_back(*w);
-  policy_ = vuln::load_handling(config ? &config->vulnerabilities : nullptr, settings.vex, errors);
+  policy_ = vuln::load_handling(config, settings.vex, errors);
   if (settings.ignore_unfixed) {
     policy_.ignore_unfixed = true;
     policy_.ignore_unfixed_origin = "--ignore-unfixed";

@@ -25,6 +25,7 @@ Usage:
   kguard keygen                     write cosign.key / cosign.pub (cosign's key pair format)
   kguard sign --key REF IMAGE       sign a registry image (cosign's formats)
   kguard verify --key REF IMAGE     verify an image's cosign signatures
+  kguard registry-hook --key REF ...  sign what a registry's pushes pass (notifications endpoint)
   kguard rules list [-o json]       list the rule catalog (on/off by default)
   kguard rules show ID [-o json]    show one rule with every field
   kguard rules templates [-o json]  the check templates and their parameters
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
     }
     if (cmd == "vuln") return kg::cli::run_vuln(args);
     if (cmd == "keygen" || cmd == "sign" || cmd == "verify") return kg::cli::sign_command(cmd, args);
+    if (cmd == "registry-hook") return kg::cli::registry_hook_command(args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
         std::cout << "Usage: kguard version\n\nPrints the version.\n";
