@@ -260,10 +260,10 @@ class RegistryHook final : public server::HttpHandler {
       w.begin_object();
       w.field("image", job.reference).field("digest", job.digest).field("verdict", verdict).field("reason", reason);
       w.key("counts").begin_object();
-      w.field("critical", static_cast<double>(counts[3])).field("high", static_cast<double>(counts[2]));
-      w.field("medium", static_cast<double>(counts[1])).field("low", static_cast<double>(counts[0]));
+      w.field("critical", static_cast<std::uint64_t>(counts[3])).field("high", static_cast<std::uint64_t>(counts[2]));
+      w.field("medium", static_cast<std::uint64_t>(counts[1])).field("low", static_cast<std::uint64_t>(counts[0]));
       w.end_object();
-      w.field("blocking", static_cast<double>(blocking)).field("maxRisk", top_risk);
+      w.field("blocking", static_cast<std::uint64_t>(blocking)).field("maxRisk", top_risk);
       w.field("key", "sha256:" + signer_->public_key().fingerprint());
       w.field("scanMs", ms);
       w.end_object();

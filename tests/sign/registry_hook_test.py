@@ -29,7 +29,7 @@ class RegistryHookTest(unittest.TestCase):
     def setUpClass(cls):
         cls.reg = sign_support.Registry()
         d = cls.reg.dir
-        cls.procs = []
+        cls.procs, cls.files = [], []
         # The hook's certificate, from the same CA.
         sign_support.sh("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
                         "-keyout", f"{d}/hook.key", "-out", f"{d}/hook.csr")
@@ -42,12 +42,12 @@ class RegistryHookTest(unittest.TestCase):
         with open(f"{d}/policy.yaml", "w") as f:
             f.write("failOn: high\nignoreUnfixed: false\n")
         cls.hook_port = sign_support.free_port()
-        cls.hook_log = open(f"{d}/hook.out", "w")
+        cls.hook_log = cls.opened(f"{d}/hook.out")
         cls.procs.append(subprocess.Popen(
             [KGUARD, "registry-hook", "--listen", f"127.0.0.1:{cls.hook_port}", "--tls-cert", f"{d}/hook.crt",
              "--tls-key", f"{d}/hook.key", "--key", f"{d}/cosign.key", "--config", f"{d}/policy.yaml",
              "--vuln-db", cls.db, "--registry-ca", cls.reg.ca, "--docker-config", f"{d}/docker/config.json"],
-            stdout=cls.hook_log, stderr=open(f"{d}/hook.err", "w"), env=env, start_new_session=True))
+            stdout=cls.hook_log, stderr=cls.opened(f"{d}/hook.err"), env=env, start_new_session=True))
         # A fourth registry over the same storage, with the notification endpoint.
         cls.port = sign_support.free_port()
         with open(f"{d}/hook-reg.yml", "w") as f:
@@ -65,7 +65,7 @@ notifications:
       backoff: 1s
 """)
         cls.procs.append(subprocess.Popen(["docker-registry", "serve", f"{d}/hook-reg.yml"],
-                                          stdout=open(f"{d}/hook-reg.log", "w"), stderr=subprocess.STDOUT,
+                                          stdout=cls.opened(f"{d}/hook-reg.log"), stderr=subprocess.STDOUT,
                                           env=dict(os.environ, SSL_CERT_FILE=cls.reg.ca), start_new_session=True))
         cls.host = f"127.0.0.1:{cls.port}"
         with open(f"{d}/docker/config.json") as f:
@@ -76,7 +76,15 @@ notifications:
         time.sleep(1.5)
 
     @classmethod
+    def opened(cls, path):
+        f = open(path, "w")
+        cls.files.append(f)
+        return f
+
+    @classmethod
     def tearDownClass(cls):
+        for f in cls.files:
+            f.close()
         for p in cls.procs:
             try:
                 os.killpg(p.pid, signal.SIGTERM)
@@ -118,6 +126,8 @@ notifications:
         clean_digest = self.push(f"oci:{apps}/oci:alpine", clean)
         vuln_digest = self.push(f"oci:{debian}/oci:test", vulnerable)
         got = self.decisions([clean_digest, vuln_digest])
+        for x in got.values():
+            sys.stderr.write(json.dumps(x) + "\n")
         self.assertEqual(got[clean_digest]["verdict"], "signed", got[clean_digest])
         self.assertEqual(got[vuln_digest]["verdict"], "rejected", got[vuln_digest])
         self.assertGreaterEqual(got[vuln_digest]["counts"]["critical"], 1)
