@@ -115,6 +115,32 @@ notifications:
         self.fail("no decision for " + ", ".join(want) + "; hook stderr: " + open(f"{self.reg.dir}/hook.err").read()
                   + "\nregistry log: " + open(f"{self.reg.dir}/hook-reg.log").read()[-3000:])
 
+    def post(self, body):
+        import ssl
+        import urllib.error
+        import urllib.request
+        req = urllib.request.Request(f"https://127.0.0.1:{self.hook_port}/events", data=body, method="POST",
+                                     headers={"Content-Type": "application/vnd.docker.distribution.events.v1+json"})
+        try:
+            with urllib.request.urlopen(req, context=ssl.create_default_context(cafile=self.reg.ca), timeout=10) as r:
+                return r.status, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, e.read().decode()
+
+    def test_envelopes(self):
+        self.assertEqual(self.post(b"{not json")[0], 400)
+        self.assertEqual(self.post(b'{"events": 3}')[0], 400)
+        digest = "sha256:" + "ab" * 32
+        events = {"events": [
+            {"action": "push", "target": {"mediaType": "application/octet-stream", "digest": digest,
+                                          "repository": "x/blob"}, "request": {"host": self.host}},
+            {"action": "pull", "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest,
+                                          "repository": "x/pulled"}, "request": {"host": self.host}},
+            {"action": "push", "target": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest,
+                                          "repository": "x/sig", "tag": "sha256-" + "cd" * 32 + ".sig"},
+             "request": {"host": self.host}}]}
+        self.assertEqual(self.post(json.dumps(events).encode()), (200, "queued 0\n"))
+
     def test_clean_signed_vulnerable_not(self):
         certs = os.path.dirname(self.reg.ca) + "/skopeo-certs"
         os.makedirs(certs, exist_ok=True)
