@@ -36,8 +36,7 @@ class RegistryHookTest(unittest.TestCase):
         sign_support.sh("openssl", "x509", "-req", "-in", f"{d}/hook.csr", "-CA", f"{d}/ca.crt", "-CAkey", f"{d}/ca.key",
                         "-CAcreateserial", "-days", "2", "-extfile", f"{d}/san.ext", "-out", f"{d}/hook.crt")
         env = dict(os.environ, COSIGN_PASSWORD="hook-test")
-        rc, _, err = sign_support.run(KGUARD, "keygen", "--output-key-prefix", f"{d}/cosign", env=env)
-        assert rc == 0, err
+        key_ref, env = cls.make_key(d, env)
         cls.db = vuln_feed.build_db(KGUARD, d)
         with open(f"{d}/policy.yaml", "w") as f:
             f.write("failOn: high\nignoreUnfixed: false\n")
@@ -45,7 +44,7 @@ class RegistryHookTest(unittest.TestCase):
         cls.hook_log = cls.opened(f"{d}/hook.out")
         cls.procs.append(subprocess.Popen(
             [KGUARD, "registry-hook", "--listen", f"127.0.0.1:{cls.hook_port}", "--tls-cert", f"{d}/hook.crt",
-             "--tls-key", f"{d}/hook.key", "--key", f"{d}/cosign.key", "--config", f"{d}/policy.yaml",
+             "--tls-key", f"{d}/hook.key", "--key", key_ref, "--config", f"{d}/policy.yaml",
              "--vuln-db", cls.db, "--registry-ca", cls.reg.ca, "--docker-config", f"{d}/docker/config.json"],
             stdout=cls.hook_log, stderr=cls.opened(f"{d}/hook.err"), env=env, start_new_session=True))
         # A fourth registry over the same storage, with the notification endpoint.
@@ -76,6 +75,13 @@ notifications:
         time.sleep(1.5)
 
     @classmethod
+    def make_key(cls, d, env):
+        """An encrypted cosign key pair: the hook signs with cosign.key, the checks verify with cosign.pub."""
+        rc, _, err = sign_support.run(KGUARD, "keygen", "--output-key-prefix", f"{d}/cosign", env=env)
+        assert rc == 0, err
+        return f"{d}/cosign.key", env
+
+    @classmethod
     def opened(cls, path):
         f = open(path, "w")
         cls.files.append(f)
@@ -85,6 +91,8 @@ notifications:
     def tearDownClass(cls):
         for f in cls.files:
             f.close()
+        if getattr(cls, "hsm", None):
+            cls.hsm.stop()
         for p in cls.procs:
             try:
                 os.killpg(p.pid, signal.SIGTERM)
@@ -172,6 +180,17 @@ notifications:
         with open(f"{self.reg.dir}/hook.out") as f:
             lines = [json.loads(line) for line in f if line.startswith("{")]
         self.assertEqual(sorted(x["digest"] for x in lines), sorted([clean_digest, vuln_digest]), lines)
+
+
+class RegistryHookPkcs11Test(RegistryHookTest):
+    """The same, the hook signing with a SoftHSM token's key through a PKCS#11 URI (pin-value in it)."""
+
+    @classmethod
+    def make_key(cls, d, env):
+        cls.hsm = sign_support.SoftHsm()
+        with open(f"{d}/cosign.pub", "w") as f:
+            f.write(cls.hsm.public_pem())
+        return cls.hsm.uri(pin=True), cls.hsm.env(env)
 
 
 if __name__ == "__main__":
