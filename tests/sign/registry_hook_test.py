@@ -175,7 +175,9 @@ notifications:
         rc, out, err = sign_support.run(KGUARD, "verify", "--key", f"{self.reg.dir}/cosign.pub", "--registry-ca",
                                         self.reg.ca, "--docker-config", f"{self.reg.dir}/docker/config.json", vulnerable, env=env)
         self.assertEqual(rc, 1, out + err)
-        # The hook's own signature push came back as an event and was ignored: one decision per image.
+        # The same digest pushed again under another tag is not judged again (dedupe by digest), and the
+        # hook's own signature push came back as an event and was ignored: one decision per image.
+        self.assertEqual(self.push(f"oci:{apps}/oci:alpine", f"{self.host}/example/clean:again"), clean_digest)
         time.sleep(2)
         with open(f"{self.reg.dir}/hook.out") as f:
             lines = [json.loads(line) for line in f if line.startswith("{")]
