@@ -20,5 +20,7 @@ int sign_command(const std::string& cmd, const std::vector<std::string>& args);
 // attest, verify-attestation, and verify --attestation TYPE (cli/attest_command.cpp).
 int attest_command(const std::string& cmd, const std::vector<std::string>& args);
 bool has_attestation_flag(const std::vector<std::string>& args);
+// kguard registry-hook: sign what a registry's pushes pass (registry_hook_command.cpp).
+int registry_hook_command(const std::vector<std::string>& args);
 
 }  // namespace kg::cli
