@@ -117,7 +117,9 @@ Evaluator::Evaluator(const Catalog& catalog, EvalOptions options)
     known_selectors_.insert(known_selectors_.end(), r->tags.begin(), r->tags.end());
   }
   for (Category c : catalog.categories().all()) known_selectors_.emplace_back(c.id());
-  known_selectors_.insert(known_selectors_.end(), {"*", "all"});
+  // "vulnerability": the tag of every vulnerability finding (scan --images), which
+  // a workload's exemption may name though no catalog rule carries it.
+  known_selectors_.insert(known_selectors_.end(), {"*", "all", "vulnerability"});
   std::sort(known_selectors_.begin(), known_selectors_.end());
   known_selectors_.erase(std::unique(known_selectors_.begin(), known_selectors_.end()), known_selectors_.end());
   std::vector<std::string_view> ids;

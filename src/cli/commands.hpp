@@ -13,5 +13,6 @@ int admit_command(const std::vector<std::string>& args);
 int image_command(const std::vector<std::string>& args);
 // kguard vuln cvss: argv[0] is "cvss", the rest its arguments (cli/vuln_cvss.cpp).
 int run_vuln_cvss(int argc, char** argv);
+int db_command(const std::vector<std::string>& args);
 
 }  // namespace kg::cli

@@ -13,9 +13,11 @@
 #include <unistd.h>
 
 #include "catalog/catalog.hpp"
+#include "catalog/messages_zh.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/image_flags.hpp"
+#include "cli/image_vulns.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/document.hpp"
@@ -25,10 +27,12 @@
 #include "engines/image/lint/image_object.hpp"
 #include "engines/image/lint/lint.hpp"
 #include "engines/image/walk.hpp"
+#include "engines/vuln/findings.hpp"
 #include "report/model.hpp"
 #include "report/renderers.hpp"
 #include "report/sbom.hpp"
 #include "report/terminal.hpp"
+#include "report/vulns.hpp"
 
 namespace kg::cli {
 namespace {
@@ -53,18 +57,25 @@ REF is one of:
 The image is also linted for hardening by the catalog's image rules
 (rules/images/image-*: root user, secrets in env, history and files, package
 managers, network tools, setuid files, caches, size, layers...), each finding
-located by path, layer digest and history step.
+located by path, layer digest and history step, and its packages (or the
+SBOM's) are matched against the offline vulnerability database when there is
+one: each vulnerability is a finding in the Images category (rule = its id),
+and the text report lists them per image, highest risk first.
 
 Options:
   -o, --output FORMAT[=FILE]   repeatable, one per destination:
-                               text (default): the inventory, then the lint report
-                               json: the inventory (packages, layers, OS)
-                               cyclonedx, spdx: SBOMs (CycloneDX 1.6, SPDX 2.3 JSON)
-                               report-json: the lint report in kguard scan's JSON
+                               text (default): the inventory, then the report
+                               json: the inventory (packages, layers, OS) and
+                               its vulnerabilities
+                               cyclonedx, spdx: SBOMs (CycloneDX 1.6 with the
+                               vulnerabilities, SPDX 2.3 JSON)
+                               report-json: the report (lint findings and
+                               vulnerabilities) in kguard scan's JSON
                                sarif, html, markdown, csv, junit, policyreport, ci:
-                               the lint report in that format
+                               the report in that format
                                object: the kind: Image object the rules judged
-      --fail-on SEVERITY       exit 1 when a lint finding is at SEVERITY or above
+      --fail-on SEVERITY       exit 1 when a lint finding or an unsuppressed
+                               vulnerability is at SEVERITY or above
                                (low, medium, high, critical)
       --only SELECTORS         lint with these rules, categories or tags only
                                (comma-separated)
@@ -79,8 +90,9 @@ Options:
 )";
 
 constexpr const char* kExitStatus = R"(
-Exit status: 0 read, 1 --fail-on crossed, 2 the image could not be read (the
-message names the blob and the entry) or bad usage.
+Exit status: 0 read, 1 --fail-on or --max-risk crossed, 2 the image could not
+be read (the message names the blob and the entry), the database or a VEX
+file could not be read, or bad usage.
 )";
 
 std::string human(std::uint64_t n) { return format_bytes(static_cast<std::size_t>(n)); }
@@ -141,7 +153,7 @@ void print_text(std::ostream& out, const image::ImageReadResult& r) {
   }
 }
 
-void print_json(std::ostream& out, const image::ImageReadResult& r) {
+void print_json(std::ostream& out, const image::ImageReadResult& r, const ImageVulnerabilities* vulns) {
   const ImageInventory& inv = r.inventory;
   JsonWriter w(out);
   w.begin_object();
@@ -222,6 +234,10 @@ void print_json(std::ostream& out, const image::ImageReadResult& r) {
   w.key("notes").begin_array();
   for (const std::string& n : r.notes) w.value(n);
   w.end_array();
+  if (vulns) {
+    w.key("vulnerabilities");
+    write_vulnerabilities_json(w, *vulns, {});
+  }
   w.end_object();
   w.flush();
   out << '\n';
@@ -293,6 +309,7 @@ int image_command(const std::vector<std::string>& args) {
   std::optional<Severity> fail_on;
   Lang lang = Lang::En;
   bool lint = true, no_color = false;
+  VulnSettings vuln_settings;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     ArgCursor flag(args, i);
@@ -311,8 +328,15 @@ int image_command(const std::vector<std::string>& args) {
       }
       continue;
     }
+    if (std::string error; const int consumed = parse_vuln_flag(args, i, vuln_settings, error)) {
+      if (consumed < 0) {
+        std::cerr << "kguard image: " << error << '\n';
+        return 2;
+      }
+      continue;
+    }
     if (a == "-h" || a == "--help") {
-      std::cout << kHelp << image_read_flags_help() << kExitStatus;
+      std::cout << kHelp << vuln_flags_help() << image_read_flags_help() << kExitStatus;
       return 0;
     } else if (flag.is("--output", "-o")) {
       if (!need("--output needs FORMAT[=FILE]")) return 2;
@@ -391,15 +415,41 @@ int image_command(const std::vector<std::string>& args) {
   }
   // An SBOM holds packages, not files or a config: nothing to lint.
   if (from_sbom) lint = false;
-  if (fail_on && !lint) {
-    std::cerr << "kguard image: --fail-on gates on lint findings, and "
-              << (from_sbom ? "an SBOM cannot be linted (it lists packages, not files)" : "--no-lint is set") << '\n';
+  // The vulnerability database, once: a missing default one is a warning.
+  VulnRun vulns;
+  {
+    std::vector<std::string> notes;
+    std::vector<InputError> errors;
+    const bool ok = vulns.open(vuln_settings, config ? &*config : nullptr, notes, errors);
+    for (const std::string& n : notes) std::cerr << "kguard image: warning: " << terminal_safe(n) << '\n';
+    for (const InputError& e : errors) {
+      std::cerr << "kguard image: " << terminal_safe(e.file) << (e.line ? ":" + std::to_string(e.line) : "") << ": "
+                << terminal_safe(e.message) << '\n';
+    }
+    if (!ok) return 2;
+  }
+  // The gate's defaults from .kguard.yaml's vulnerabilities section; flags win.
+  if (!fail_on && vulns.policy().fail_on) fail_on = vulns.policy().fail_on;
+  std::optional<double> max_risk = vuln_settings.max_risk;
+  if (!max_risk && vulns.policy().max_risk) max_risk = vulns.policy().max_risk;
+  const bool report = lint || vulns.active();
+  const std::string why_no_report =
+      from_sbom ? "an SBOM cannot be linted (it lists packages, not files) and no vulnerability database is open"
+                : "--no-lint is set and no vulnerability database is open";
+  if (fail_on && !report) {
+    std::cerr << "kguard image: --fail-on gates on lint findings and vulnerabilities, and " << why_no_report << '\n';
+    return 2;
+  }
+  if (max_risk && !vulns.active()) {
+    std::cerr << "kguard image: --max-risk gates on vulnerabilities, and no vulnerability database is open"
+              << (vuln_settings.enabled ? " (--db PATH, kguard db build, kguard db import)" : " (--no-vulns)") << '\n';
     return 2;
   }
   for (const OutputSpec& o : outputs) {
-    if (!lint && (o.format == "object" || lint_renderer(o.format))) {
-      std::cerr << "kguard image: -o " << o.format << " is the lint report, and "
-                << (from_sbom ? "an SBOM cannot be linted (it lists packages, not files)" : "--no-lint is set")
+    if ((o.format == "object" && !lint) || (!report && lint_renderer(o.format))) {
+      std::cerr << "kguard image: -o " << o.format << " is the " << (o.format == "object" ? "lint object" : "report")
+                << ", and " << (o.format == "object" ? (from_sbom ? "an SBOM cannot be linted" : "--no-lint is set")
+                                                     : why_no_report)
                 << '\n';
       return 2;
     }
@@ -425,8 +475,30 @@ int image_command(const std::vector<std::string>& args) {
                 << terminal_safe(e.message) << '\n';
     }
     if (!result.errors.empty()) return 2;
-    model.emplace(build_report(result, utc_now_rfc3339(), lang));
+  } else if (report) {
+    // Vulnerabilities alone: the report's subject is the image (or SBOM).
+    result.engine = "image";
+    result.inputs = {r.inventory.reference};
+    result.policy = "Vulnerabilities";
+    result.messages_zh = &builtin_messages_zh();
+    result.objects = 1;
+    result.kinds["Image"] = 1;
   }
+  if (vulns.active()) {
+    std::vector<InputError> warnings;
+    // An image scanned alone: its workload's exposure is unknown.
+    ImageVulnerabilities iv = vulns.match(r.inventory, vuln::WorkloadExposure{}, warnings);
+    for (InputError& w : warnings) result.warnings.push_back(std::move(w));
+    for (const InputError& w : vuln::expired_ignores(vulns.policy(), utc_today())) result.warnings.push_back(w);
+    vuln::VulnFindings findings(result, images_category(catalog));
+    vuln::VulnSubject subject;
+    subject.name = r.inventory.reference;
+    subject.location.file = r.inventory.reference;
+    findings.add(iv, r.inventory, subject);
+    result.vulnerabilities.push_back(std::move(iv));
+    findings.finish();
+  }
+  if (report) model.emplace(build_report(result, utc_now_rfc3339(), lang));
   for (const OutputSpec& o : outputs) {
     std::ofstream file;
     if (!o.to_stdout()) {
@@ -440,7 +512,7 @@ int image_command(const std::vector<std::string>& args) {
     RenderOptions render_options;
     render_options.color = o.to_stdout() && isatty(STDOUT_FILENO) && !no_color && !std::getenv("NO_COLOR");
     if (o.format == "json") {
-      print_json(out, r);
+      print_json(out, r, result.vulnerabilities.empty() ? nullptr : &result.vulnerabilities.front());
     } else if (o.format == "text") {
       print_text(out, r);
       if (model) {
@@ -450,7 +522,10 @@ int image_command(const std::vector<std::string>& args) {
     } else if (o.format == "object") {
       out << object;
     } else if (const SbomWriter* sbom = find_sbom_writer(o.format)) {
-      sbom->write(r.inventory, out, {});
+      SbomOptions sbom_options;
+      if (!result.vulnerabilities.empty() && o.format == "cyclonedx")
+        sbom_options.vulnerabilities = &result.vulnerabilities.front();
+      sbom->write(r.inventory, out, sbom_options);
     } else {
       lint_renderer(o.format)->render(*model, render_options, out);
     }
@@ -460,23 +535,36 @@ int image_command(const std::vector<std::string>& args) {
       return 2;
     }
   }
-  // The gate: any failed lint finding at --fail-on or above.
+  // The gate: any failed lint finding or unsuppressed vulnerability (both are
+  // failed findings) at --fail-on or above; any unsuppressed vulnerability
+  // whose risk is above --max-risk.
+  bool crossed = false;
   if (fail_on && model) {
     std::vector<FindingView> hits;
     for (const FindingView f : result.findings)
       if (f.result == Result::Fail && f.rule->severity >= *fail_on) hits.push_back(f);
     if (!hits.empty()) {
+      crossed = true;
       std::cerr << "kguard image: --fail-on " << to_string(*fail_on) << " crossed: " << hits.size() << " finding"
                 << (hits.size() == 1 ? "" : "s") << '\n';
       constexpr std::size_t kShown = 5;  // the rest are in the report
       for (std::size_t i = 0; i < hits.size() && i < kShown; ++i) {
-        std::cerr << "  " << to_string(hits[i].rule->severity) << "  " << hits[i].rule->id << "  "
+        std::cerr << "  " << to_string(hits[i].rule->severity) << "  " << terminal_safe(hits[i].rule->id) << "  "
                   << terminal_safe(hits[i].message) << '\n';
       }
       if (hits.size() > kShown) std::cerr << "  ... and " << hits.size() - kShown << " more (see the report)\n";
-      return 1;
     }
   }
+  if (max_risk) {
+    std::vector<std::string> lines;
+    if (const std::size_t n = risk_gate(result, *max_risk, lines); n > 0) {
+      crossed = true;
+      std::cerr << "kguard image: --max-risk " << decimal(*max_risk) << " crossed: " << n << " vulnerabilit"
+                << (n == 1 ? "y" : "ies") << " above it\n";
+      for (const std::string& l : lines) std::cerr << terminal_safe(l) << '\n';
+    }
+  }
+  if (crossed) return 1;
   return 0;
 }
 

@@ -19,6 +19,7 @@ Usage:
   kguard image [options] REF        read a container image (OCI layout or archive,
                                     docker save, registry, root filesystem)
   kguard vuln cvss VECTOR...        CVSS v3.0/v3.1/v4.0 scores of vectors
+  kguard db build|status|export|import   the offline vulnerability database
   kguard rules list [-o json]       list the rule catalog (on/off by default)
   kguard rules show ID [-o json]    show one rule with every field
   kguard rules templates [-o json]  the check templates and their parameters
@@ -40,7 +41,7 @@ int main(int argc, char** argv) {
   // `kguard help scan` is `kguard scan --help`.
   if (args[0] == "help") {
     if (args.size() > 2 || args[1] == "help") {
-      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image or rules\n";
+      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db or rules\n";
       return 2;
     }
     args = {args[1], "--help"};
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
       for (std::string& a : args) sub.push_back(a.data());
       return kg::cli::run_vuln_cvss(static_cast<int>(sub.size()), sub.data());
     }
+    if (cmd == "db") return kg::cli::db_command(args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
         std::cout << "Usage: kguard version\n\nPrints the version.\n";

@@ -17,6 +17,7 @@
 #include "cli/render_flags.hpp"
 #include "cli/image_flags.hpp"
 #include "cli/scan_images.hpp"
+#include "cli/image_vulns.hpp"
 #include "engines/image/lint/lint.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
@@ -190,6 +191,7 @@ int scan_command(const std::vector<std::string>& args) {
   std::array<bool, 4> shown{true, true, true, true};  // --severity, by Severity
   ImageScanSettings images;
   images.cache_dir = default_image_cache_dir();
+  VulnSettings vuln_settings;
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -211,9 +213,13 @@ int scan_command(const std::vector<std::string>& args) {
       if (consumed < 0) return usage_error(image_error);
       continue;
     }
+    if (std::string vuln_error; const int consumed = parse_vuln_flag(args, i, vuln_settings, vuln_error)) {
+      if (consumed < 0) return usage_error(vuln_error);
+      continue;
+    }
     if (a == "-h" || a == "--help") {
       std::cout << kScanHelp << cluster_flags_help() << kRenderHelpHeading << render_flags_help()
-                << image_scan_flags_help() << image_read_flags_help() << kScanExitCodes;
+                << image_scan_flags_help() << vuln_flags_help() << image_read_flags_help() << kScanExitCodes;
       return 0;
     } else if (is("--output", "-o")) {
       if (!value(v)) return usage_error("-o needs FORMAT[=FILE]");
@@ -440,6 +446,38 @@ int scan_command(const std::vector<std::string>& args) {
   if (!target_version.empty()) options.kubernetes_minor = *kubernetes_minor(target_version);
 
   options.collect_images = images.enabled;
+  // Vulnerabilities of the images (--images with a database): opened once.
+  VulnRun vulns;
+  std::optional<double> max_risk = vuln_settings.max_risk;
+  bool exposure_rule_added = false;
+  if (images.enabled) {
+    std::vector<std::string> notes;
+    std::vector<InputError> errors;
+    const bool ok = vulns.open(vuln_settings, &config, notes, errors);
+    for (const std::string& n : notes)
+      if (!quiet) std::cerr << "kguard: warning: " << Tsafe{n} << '\n';
+    for (const InputError& e : errors) {
+      std::cerr << "kguard: " << Tsafe{e.file} << (e.line ? ":" + std::to_string(e.line) : "") << ": "
+                << Tsafe{e.message} << '\n';
+    }
+    if (!ok) return 2;
+    if (!max_risk && vulns.policy().max_risk) max_risk = vulns.policy().max_risk;
+    // Reachability from outside raises a vulnerability's risk: the rule that
+    // finds it runs even when not selected, and its findings are dropped then.
+    if (vulns.active()) {
+      const Rule* exposed = catalog.find(kExposedRule);
+      if (exposed && !rule_selected(*exposed, options)) {
+        auto it = options.overrides.find(kExposedRule);
+        if (it == options.overrides.end() || !it->second.enabled || *it->second.enabled) {
+          options.overrides[std::string(kExposedRule)].enabled = true;
+          if (!options.only.empty()) options.only.emplace_back(kExposedRule);
+          exposure_rule_added = rule_selected(*exposed, options);
+        }
+      }
+    }
+  }
+  if (max_risk && !vulns.active())
+    return usage_error("--max-risk gates on vulnerabilities: it needs --images and a vulnerability database");
   Scanner scanner(catalog, options);
   for (const InputError& e : scanner.setup_errors()) {
     std::cerr << "kguard: " << Tsafe{e.file} << (e.line ? ":" + std::to_string(e.line) : "") << ": "
@@ -453,7 +491,8 @@ int scan_command(const std::vector<std::string>& args) {
                                          std::move(cluster_read->snapshot))
                    : scanner.scan(paths);
   std::unique_ptr<image::ImageLinter> image_linter;  // owns image rules a config changed, while the report lives
-  if (images.enabled) add_image_findings(result, catalog, options, images, quiet, image_linter);
+  if (images.enabled) add_image_findings(result, catalog, options, images, quiet, image_linter, &vulns);
+  if (exposure_rule_added) strip_rule(result, kExposedRule);
   ReportModel model = build_report(result, utc_now_rfc3339(), lang);
   if (baseline) apply_baseline(model, *baseline);
   if (!framework.empty()) model.framework = build_framework_view(result, *find_framework(framework), lang);
@@ -506,6 +545,16 @@ int scan_command(const std::vector<std::string>& args) {
     if (crossed) {
       explain("--fail-on " + std::string(to_string(*fail_on)) + " crossed",
               [&](std::size_t i) { return failing_at(i, fail_on); });
+    }
+    if (max_risk) {
+      std::vector<std::string> lines;
+      if (const std::size_t n = risk_gate(result, *max_risk, lines); n > 0) {
+        char limit[16];
+        std::snprintf(limit, sizeof limit, "%.1f", *max_risk);
+        gate.push_back("--max-risk " + std::string(limit) + " crossed: " + std::to_string(n) + " vulnerabilit" +
+                       (n == 1 ? "y" : "ies") + " above it");
+        for (std::string& l : lines) gate.push_back(terminal_safe(l));
+      }
     }
     if (min_score >= 0 && model.score < min_score) {
       gate.push_back("--min-score " + std::to_string(min_score) + " not reached: the score is " +

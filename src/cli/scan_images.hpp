@@ -20,6 +20,17 @@ class ImageLinter;
 
 namespace kg::cli {
 
+class VulnRun;
+
+// The rule whose verdicts say which workloads are reachable from outside the
+// cluster (a LoadBalancer or NodePort Service, an Ingress, a route): scan
+// --images with vulnerabilities runs it for the risk score even when it is
+// not selected, and drops its own findings then (strip_rule).
+inline constexpr std::string_view kExposedRule = "workload-exposed-externally";
+// Removes rule `id` from `result`: its findings, its place in rules and
+// tallies (and every scope's tallies).
+void strip_rule(EngineResult& result, std::string_view id);
+
 struct ImageScanSettings {
   bool enabled = false;
   image::ReadOptions read;
@@ -42,9 +53,12 @@ std::string default_image_cache_dir();
 // verdicts to `result` (rules, tallies, findings in report order; an image
 // that cannot be read is an error at the container's image field). The linter
 // owns rules a config changed: `keep` holds it while the result is used.
-// Progress and cache notes go to stderr unless `quiet`.
+// Progress and cache notes go to stderr unless `quiet`. With an open
+// vulnerability database (`vulns`), each image's vulnerabilities join too:
+// findings under every workload container that runs it, scored with that
+// container's exposure, and EngineResult::vulnerabilities per image.
 void add_image_findings(EngineResult& result, const Catalog& catalog, const EvalOptions& eval,
                         const ImageScanSettings& settings, bool quiet,
-                        std::unique_ptr<image::ImageLinter>& keep);
+                        std::unique_ptr<image::ImageLinter>& keep, const VulnRun* vulns = nullptr);
 
 }  // namespace kg::cli

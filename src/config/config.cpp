@@ -168,6 +168,8 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
           bad(x, where + ".until: an exemption of every rule (\"*\") needs an expiry date YYYY-MM-DD");
         cfg.exemptions.push_back(std::move(r));
       }
+    } else if (key == "vulnerabilities") {
+      if (!parse_vuln_config(e.value, path, cfg.vulnerabilities, errors)) ok = false;
     } else if (key == "admission") {
       // Read and validated by `kguard admit` (engines/admit/admit_config.cpp).
     } else if (key == "limits") {

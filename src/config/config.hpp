@@ -11,6 +11,7 @@
 //   defaultExemptions: true                      # the built-in kube-system pack
 //   limits: {maxFileSize: 256MiB, maxDocumentSize: 128MiB, maxErrorsPerFile: 100}
 //   exclude: ["charts/**", "*.tmpl.yaml"]        # left out of directory walks
+//   vulnerabilities: {ignore: [...], failOn: high} # config/vuln_config.hpp
 #pragma once
 
 #include <map>
@@ -19,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "config/vuln_config.hpp"
 #include "core/document.hpp"
 #include "core/object.hpp"
 #include "model/scope.hpp"
@@ -76,6 +78,7 @@ struct Config {
   std::optional<std::size_t> max_errors_per_file;
   std::vector<std::string> exclude;  // globs directory walks leave out (as --exclude)
   std::optional<ScopeMode> scope;  // `scope:`; --scope wins
+  VulnConfig vulnerabilities;      // `vulnerabilities:` (config/vuln_config.hpp)
   std::shared_ptr<SourceFile> source;  // keeps the params nodes alive
 
   void apply(PolicyOptions& options) const;

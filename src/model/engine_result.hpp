@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 #include "model/messages.hpp"
 #include "model/package.hpp"
 #include "model/scope.hpp"
+#include "model/vulnerability.hpp"
 
 namespace kg {
 
@@ -60,6 +62,15 @@ struct EngineResult {
   // The images the input's workloads run, one per container, input order
   // (filled by engines that read workloads when asked: ScanOptions::collect_images).
   std::vector<ImageUse> image_uses;
+  // The vulnerabilities of each image read (kguard image, scan --images) when a
+  // database was there, sorted by risk. Each match is also a finding in
+  // `findings` (its rule: the vulnerability id, in `owned_rules`), so gates,
+  // baselines and every format count it; renderers that show a per-image
+  // table (risk, CVSS, fixed version) read these.
+  std::vector<ImageVulnerabilities> vulnerabilities;
+  // Rules made for this result alone (one per vulnerability id), which
+  // `rules` and the findings point to; held by pointer so they stay put.
+  std::vector<std::unique_ptr<RuleInfo>> owned_rules;
   // Chinese forms of the engine's English messages (null: none).
   const MessageTable* messages_zh = nullptr;
 

@@ -177,6 +177,25 @@ std::string_view tr(Lang lang, std::string_view english) {
       {"could not be read; these rules did not see it:", "无法读取；以下规则未能检查这些资源："},
       {"cluster-wide", "集群范围"},
       {"in namespace", "命名空间"},
+      // Vulnerabilities (report/*: the per-image tables).
+      {"Vulnerabilities by image", "按镜像列出的漏洞"},
+      {"Vulnerabilities", "漏洞"},
+      {"vulnerabilities", "个漏洞"},
+      {"No known vulnerabilities.", "未发现已知漏洞。"},
+      {"suppressed", "已抑制"},
+      {"used by", "使用者"},
+      {"database built", "漏洞库构建于"},
+      {"ID", "编号"},
+      {"Risk", "风险"},
+      {"Package", "软件包"},
+      {"Installed", "已安装版本"},
+      {"Fixed", "修复版本"},
+      {"Why", "匹配依据"},
+      {"CVSS", "CVSS"},
+      {"none yet", "暂无"},
+      {"won't fix", "不修复"},
+      {"Vulnerabilities are listed by image below.", "漏洞按镜像列于下文。"},
+      {"Vulnerability findings are listed by image in the next section.", "漏洞发现按镜像列于下一节。"},
   };
   for (const auto& [en, zh] : kZh)
     if (en == english) return zh;

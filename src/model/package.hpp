@@ -50,6 +50,10 @@ struct OsInfo {
   std::string version_id;       // 12, 3.20.1, 9.4
   std::string version_codename; // bookworm
   std::string pretty_name;
+  // The release branch the package manager installs from, when its sources
+  // name one: Alpine's /etc/apk/repositories main/community line (".../v3.10/main"
+  // → "3.10", ".../edge/main" → "edge"). Vulnerability feeds are per branch.
+  std::string release_stream;
   std::vector<std::string> id_like;
   bool distroless = false;      // a distroless base (status.d, no shell, no package manager)
 };
@@ -62,6 +66,15 @@ struct LayerInfo {
   std::string created_by;  // the history step that made it, when the config says
 };
 
+// What a container's pod spec grants it (kguard scan --images), read by the
+// vulnerability risk score: 0 unknown, 1 no, 2 yes (vuln::Tri's values).
+struct ContainerExposure {
+  std::uint8_t privileged = 0;       // securityContext.privileged, or SYS_ADMIN / ALL added
+  std::uint8_t host_namespaces = 0;  // hostPID, hostIPC or hostNetwork
+  std::uint8_t runs_as_root = 0;     // runAsUser 0 (yes), a non-zero runAsUser or runAsNonRoot (no)
+  std::uint8_t host_port = 0;        // a port with hostPort: reachable on the node's address
+};
+
 // One container of one object that runs an image (kguard scan --images):
 // which workload, which container, which image, and where the manifest says so.
 struct ImageUse {
@@ -70,6 +83,7 @@ struct ImageUse {
   std::string image;  // as the manifest writes it
   Location location;  // the container's image field
   std::size_t object = 0;  // index of the object in input order (Finding::object)
+  ContainerExposure exposure;
 };
 
 struct ImageInventory {

@@ -9,6 +9,8 @@
 // headless Chromium.
 #include "report/html_report.hpp"
 #include "report/grouping.hpp"
+#include "report/vulns.hpp"
+#include "model/vuln_text.hpp"
 
 #include <algorithm>
 #include <array>
@@ -1059,6 +1061,50 @@ void write_errors(const ReportModel& m, std::ostream& out) {
   out << "</tbody></table></div></section>";
 }
 
+// The Images section: each image's vulnerabilities, highest risk first, as
+// a plain table (no script needed), suppressed rows with who and why.
+void write_vulnerabilities(const ReportModel& m, std::ostream& out) {
+  const EngineResult& s = *m.result;
+  if (s.vulnerabilities.empty()) return;
+  const Lang L = m.lang;
+  out << "<section id=\"vulnerabilities\" aria-labelledby=\"h-vulns\"><h2 id=\"h-vulns\">"
+      << Esc{tr(L, "Vulnerabilities by image")} << "</h2>";
+  for (const ImageVulnerabilities& iv : s.vulnerabilities) {
+    const VulnCounts c = count_vulns(iv);
+    out << "<div class=\"card\" data-image=\"" << Esc{iv.reference} << "\"><h3><code>" << Esc{iv.reference}
+        << "</code>";
+    if (!iv.os.empty()) out << " &middot; " << Esc{iv.os};
+    out << "</h3><p>" << c.open << ' ' << Esc{tr(L, "vulnerabilities")} << " (" << c.by_severity[3] << ' '
+        << Esc{tr(L, "critical")} << ", " << c.by_severity[2] << ' ' << Esc{tr(L, "high")} << ", " << c.by_severity[1]
+        << ' ' << Esc{tr(L, "medium")} << ", " << c.by_severity[0] << ' ' << Esc{tr(L, "low")} << "), " << c.suppressed
+        << ' ' << Esc{tr(L, "suppressed")};
+    if (!iv.db_built_at.empty()) out << "; " << Esc{tr(L, "database built")} << ' ' << Esc{iv.db_built_at};
+    out << "</p>";
+    for (const ImageUse* u : image_users(s, iv.reference))
+      out << "<p class=\"sub\">" << Esc{tr(L, "used by")} << ' ' << Esc{user_text(*u, L)} << "</p>";
+    for (const std::string& n : iv.notes) out << "<p class=\"sub\">" << Esc{n} << "</p>";
+    if (iv.matches.empty()) {
+      out << "<p>" << Esc{tr(L, "No known vulnerabilities.")} << "</p></div>";
+      continue;
+    }
+    out << "<div class=\"scroll tablewrap\"><table class=\"kv vulns\"><thead><tr>";
+    for (std::string_view h : {"ID", "Severity", "Risk", "CVSS", "Package", "Installed", "Fixed", "Why"})
+      out << "<th scope=\"col\">" << Esc{tr(L, h)} << "</th>";
+    out << "</tr></thead><tbody>";
+    for (const VulnMatch& v : iv.matches) {
+      std::string why = why_text(v);
+      if (v.suppressed) why = suppression_text(v, L);
+      out << "<tr" << (v.suppressed ? " class=\"suppressed\"" : "") << "><td><code>" << Esc{v.id}
+          << "</code></td><td>" << Esc{tr(L, to_string(v.severity))} << "</td><td class=\"num\">" << decimal(v.risk)
+          << "</td><td class=\"num\" title=\"" << Esc{v.cvss_vector} << "\">" << decimal(v.cvss_score)
+          << "</td><td>" << Esc{v.package_name} << "</td><td>" << Esc{v.installed_version} << "</td><td>"
+          << Esc{fixed_text(v, L)} << "</td><td>" << Esc{why} << "</td></tr>";
+    }
+    out << "</tbody></table></div></div>";
+  }
+  out << "</section>";
+}
+
 // What the input walk left out, and why (docs/configuration.md).
 void write_skipped(const ReportModel& m, std::ostream& out) {
   const EngineResult& s = *m.result;
@@ -1119,6 +1165,7 @@ void write_html_report(const ReportModel& m, std::ostream& out) {
   write_cluster(m, out);
   if (m.framework) write_framework(m, out);
   write_details(m, out);
+  write_vulnerabilities(m, out);
   write_errors(m, out);
   write_skipped(m, out);
 

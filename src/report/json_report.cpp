@@ -2,6 +2,7 @@
 #include "core/cluster_json.hpp"
 #include "core/json_writer.hpp"
 #include "report/model.hpp"
+#include "report/vulns.hpp"
 
 namespace kg {
 
@@ -221,6 +222,15 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
     w.end_object();
   }
   w.end_array();
+
+  // Each image's vulnerabilities with every field of the match (the
+  // findings above hold the same matches as rule = id, for gates and
+  // baselines); only when vulnerabilities were matched.
+  if (!s.vulnerabilities.empty()) {
+    w.key("vulnerabilities").begin_array();
+    for (const ImageVulnerabilities& iv : s.vulnerabilities) write_vulnerabilities_json(w, iv, s.image_uses);
+    w.end_array();
+  }
 
   w.key("errors").begin_array();
   for (const InputError& e : s.errors) {

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "report/formats.hpp"
+#include "report/vulns.hpp"
+#include "model/vuln_text.hpp"
 
 namespace kg {
 namespace {
@@ -218,6 +220,40 @@ void write_top_findings(std::ostream& out, const ReportModel& m) {
   out << '\n';
 }
 
+// Each image's vulnerabilities, highest risk first: the counts, then the
+// first rows of the table (every row is in the JSON report).
+void write_vulnerabilities(std::ostream& out, const ReportModel& m) {
+  const EngineResult& s = *m.result;
+  if (s.vulnerabilities.empty()) return;
+  const Lang L = m.lang;
+  constexpr std::size_t kRows = 20;
+  out << "### " << tr(L, "Vulnerabilities by image") << "\n\n";
+  for (const ImageVulnerabilities& iv : s.vulnerabilities) {
+    const VulnCounts c = count_vulns(iv);
+    out << "**" << cell(iv.reference) << "**" << (iv.os.empty() ? "" : " · ") << cell(iv.os) << ": " << c.open << ' '
+        << tr(L, "vulnerabilities") << " (" << c.by_severity[3] << ' ' << tr(L, "critical") << ", " << c.by_severity[2]
+        << ' ' << tr(L, "high") << ", " << c.by_severity[1] << ' ' << tr(L, "medium") << ", " << c.by_severity[0]
+        << ' ' << tr(L, "low") << "), " << c.suppressed << ' ' << tr(L, "suppressed") << "\n\n";
+    if (iv.matches.empty()) {
+      out << tr(L, "No known vulnerabilities.") << "\n\n";
+      continue;
+    }
+    out << "| " << tr(L, "ID") << " | " << tr(L, "Severity") << " | " << tr(L, "Risk") << " | " << tr(L, "Package")
+        << " | " << tr(L, "Installed") << " | " << tr(L, "Fixed") << " | " << tr(L, "Why") << " |\n";
+    out << "|---|---|---:|---|---|---|---|\n";
+    for (std::size_t i = 0; i < iv.matches.size() && i < kRows; ++i) {
+      const VulnMatch& v = iv.matches[i];
+      std::string why = why_text(v);
+      if (v.suppressed) why = suppression_text(v, L);
+      out << "| `" << cell(v.id) << "` | " << tr(L, to_string(v.severity)) << " | " << decimal(v.risk) << " | "
+          << cell(v.package_name) << " | " << cell(v.installed_version) << " | " << cell(fixed_text(v, L)) << " | "
+          << cell(why) << " |\n";
+    }
+    if (iv.matches.size() > kRows) out << "\n" << tr(L, "Showing") << " " << kRows << " / " << iv.matches.size() << ".\n";
+    out << '\n';
+  }
+}
+
 void write_errors(std::ostream& out, const ReportModel& m) {
   const EngineResult& s = *m.result;
   if (s.errors.empty()) return;
@@ -284,6 +320,7 @@ void write_markdown_report(const ReportModel& m, std::ostream& out) {
   std::ostringstream doc;
   write_header(doc, m);
   write_top_findings(doc, m);
+  write_vulnerabilities(doc, m);
   write_errors(doc, m);
   write_skipped(doc, m);
   std::string text = doc.str();

@@ -139,7 +139,9 @@ std::string help_markdown(const RuleInfo& r, Lang L) {
   return s;
 }
 
-void write_rule(JsonWriter& w, const RuleInfo& r, Lang L, const FrameworkView* fw) {
+// A vulnerability's security-severity is its CVSS base score when it has one
+// (what GitHub expects of vulnerability rules), else its severity's band.
+void write_rule(JsonWriter& w, const RuleInfo& r, Lang L, const FrameworkView* fw, double cvss) {
   w.begin_object().field("id", r.id).field("name", pascal_case(r.id));
   w.key("shortDescription").begin_object().field("text", r.title_in(L)).end_object();
   w.key("fullDescription").begin_object().field("text", r.rationale_in(L)).end_object();
@@ -161,7 +163,13 @@ void write_rule(JsonWriter& w, const RuleInfo& r, Lang L, const FrameworkView* f
   w.key("tags").begin_array();
   for (std::string_view t : tags) w.value(t);
   w.end_array();
-  w.field("security-severity", security_severity(r.severity));
+  if (cvss >= 0) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.1f", cvss);
+    w.field("security-severity", std::string_view(buf));
+  } else {
+    w.field("security-severity", security_severity(r.severity));
+  }
   w.field("severity", to_string(r.severity));
   w.field("category", to_string(r.category));
   if (fw) {  // --framework: the controls this rule belongs to
@@ -185,11 +193,28 @@ void write_result(JsonWriter& w, const ReportModel& m, const FindingView f, std:
   w.field("level", sarif_level(f.rule->severity));
   w.key("message").begin_object().field("text", m.message(f)).end_object();
   w.key("locations").begin_array().begin_object();
-  if (has_file(f.location.file))
-    write_physical_location(w, f.location.file, f.location.line, f.location.column);
-  w.key("logicalLocations").begin_array().begin_object();
-  w.field("name", f.name).field("fullyQualifiedName", resource_path(f)).field("kind", "resource");
-  w.end_object().end_array();
+  // A vulnerability of an image (kguard image) is located at the file inside
+  // the image that declares the package (its evidence path); under a
+  // workload (scan --images) at the container's image field like any finding.
+  const bool in_image = is_vulnerability_rule(*f.rule) && f.kind == "Image";
+  if (in_image) {
+    std::string_view path = f.location.path;
+    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    if (!path.empty() && path.find(':') == std::string_view::npos) {
+      w.key("physicalLocation").begin_object().key("artifactLocation").begin_object();
+      w.field("uri", path_to_uri(path, true)).end_object().end_object();
+    }
+    w.key("logicalLocations").begin_array().begin_object();
+    w.field("name", f.subject).field("fullyQualifiedName", std::string(f.name) + "/" + std::string(f.subject));
+    w.field("kind", "package");
+    w.end_object().end_array();
+  } else {
+    if (has_file(f.location.file))
+      write_physical_location(w, f.location.file, f.location.line, f.location.column);
+    w.key("logicalLocations").begin_array().begin_object();
+    w.field("name", f.name).field("fullyQualifiedName", resource_path(f)).field("kind", "resource");
+    w.end_object().end_array();
+  }
   w.end_object().end_array();
   w.key("partialFingerprints")
       .begin_object()
@@ -213,6 +238,7 @@ void write_result(JsonWriter& w, const ReportModel& m, const FindingView f, std:
   w.field("name", f.name);
   if (!f.container.empty()) w.field("container", f.container);
   if (!f.location.path.empty()) w.field("path", f.location.path);
+  if (!f.subject.empty()) w.field("subject", f.subject);
   w.end_object();
   w.end_object();
 }
@@ -237,8 +263,19 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
       .field("informationUri", kInformationUri);
   // Every rule in force, in catalog order, so ruleIndex is stable for a given
   // policy and a rule with no failure still documents what was checked.
+  std::unordered_map<std::string_view, double> cvss;  // vulnerability id -> highest CVSS base score
+  for (const ImageVulnerabilities& iv : s.vulnerabilities) {
+    for (const VulnMatch& v : iv.matches) {
+      if (v.cvss_score < 0) continue;
+      auto [it, added] = cvss.emplace(v.id, v.cvss_score);
+      if (!added) it->second = std::max(it->second, v.cvss_score);
+    }
+  }
   w.key("rules").begin_array();
-  for (const RuleInfo* r : s.rules) write_rule(w, *r, L, m.framework ? &*m.framework : nullptr);
+  for (const RuleInfo* r : s.rules) {
+    const auto it = is_vulnerability_rule(*r) ? cvss.find(r->id) : cvss.end();
+    write_rule(w, *r, L, m.framework ? &*m.framework : nullptr, it == cvss.end() ? -1.0 : it->second);
+  }
   w.end_array();
   w.end_object().end_object();
 

@@ -1,6 +1,7 @@
 #include "report/sbom.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdint>
 #include <optional>
 #include <random>
@@ -129,6 +130,111 @@ std::vector<std::string> package_refs(const ImageInventory& inv) {
     refs.push_back(std::move(ref));
   }
   return refs;
+}
+
+std::string_view cyclonedx_severity(Severity s) {
+  switch (s) {
+    case Severity::Critical: return "critical";
+    case Severity::High: return "high";
+    case Severity::Medium: return "medium";
+    case Severity::Low: return "low";
+  }
+  return "unknown";
+}
+
+// CycloneDX 1.6 `vulnerabilities`: one entry per (id, package), its ratings
+// (the vendor severity, the CVSS vector's score), `affects` pointing at the
+// package's bom-ref, the fix as a recommendation, and for a suppressed match
+// an `analysis`: not_affected / resolved when a VEX statement says so, else
+// in_triage with who suppressed it and why (an ignore accepts a risk, it does
+// not claim the package is safe).
+void write_cyclonedx_vulnerabilities(JsonWriter& w, const ImageVulnerabilities& iv,
+                                     const std::vector<std::string>& refs) {
+  w.key("vulnerabilities").begin_array();
+  for (std::size_t i = 0; i < iv.matches.size(); ++i) {
+    const VulnMatch& v = iv.matches[i];
+    w.begin_object();
+    w.field("bom-ref", "vuln-" + std::to_string(i + 1));
+    w.field("id", v.id);
+    if (!v.feed.empty()) w.key("source").begin_object().field("name", v.feed).end_object();
+    if (!v.aliases.empty()) {
+      w.key("references").begin_array();
+      for (const std::string& a : v.aliases) {
+        w.begin_object().field("id", a).key("source").begin_object().field("name", v.feed.empty() ? "kguard" : v.feed);
+        w.end_object().end_object();
+      }
+      w.end_array();
+    }
+    w.key("ratings").begin_array();
+    // The vendor's word when it decided the severity; else the CVSS rating
+    // below carries it.
+    const bool from_cvss = v.severity_source.rfind("cvss:", 0) == 0 && v.cvss_score >= 0;
+    if (!from_cvss) {
+      w.begin_object();
+      w.key("source").begin_object().field("name", v.severity_source.empty() ? "kguard" : v.severity_source).end_object();
+      w.field("severity", cyclonedx_severity(v.severity));
+      w.field("method", "other");
+      w.end_object();
+    }
+    if (v.cvss_score >= 0) {
+      w.begin_object();
+      w.field("score", v.cvss_score);
+      if (from_cvss) w.field("severity", cyclonedx_severity(v.severity));
+      w.field("method", v.cvss_vector.rfind("CVSS:4.0", 0) == 0   ? "CVSSv4"
+                        : v.cvss_vector.rfind("CVSS:3.1", 0) == 0 ? "CVSSv31"
+                        : v.cvss_vector.rfind("CVSS:3", 0) == 0   ? "CVSSv3"
+                                                                  : "other");
+      if (!v.cvss_vector.empty()) w.field("vector", v.cvss_vector);
+      w.end_object();
+    }
+    w.end_array();
+    if (!v.summary.empty()) w.field("description", v.summary);
+    if (v.fix == FixState::Fixed) {
+      w.field("recommendation", "Upgrade " + v.package_name + " to " + v.fixed_version);
+    } else if (v.fix == FixState::WontFix) {
+      w.field("recommendation", "The distribution will not fix " + v.package_name);
+    }
+    if (v.suppressed) {
+      const std::string how = v.suppressed_by + " " + v.suppress_reason;
+      const bool not_affected = how.find("not_affected") != std::string::npos;
+      const bool resolved = !not_affected && how.find("fixed") != std::string::npos &&
+                            v.suppressed_by.find("VEX") != std::string::npos;
+      w.key("analysis").begin_object();
+      w.field("state", not_affected ? "not_affected" : resolved ? "resolved" : "in_triage");
+      std::string detail = v.suppressed_by;
+      if (!v.suppress_reason.empty()) detail += (detail.empty() ? "" : ": ") + v.suppress_reason;
+      w.field("detail", detail);
+      w.end_object();
+    }
+    w.key("affects").begin_array().begin_object();
+    w.field("ref", v.package < refs.size() ? refs[v.package] : std::string("image"));
+    w.key("versions").begin_array();
+    w.begin_object().field("version", v.installed_version).field("status", "affected").end_object();
+    if (v.fix == FixState::Fixed && !v.fixed_version.empty())
+      w.begin_object().field("version", v.fixed_version).field("status", "unaffected").end_object();
+    w.end_array();
+    w.end_object().end_array();
+    w.key("properties").begin_array();
+    property(w, "kguard:vuln:package", v.package_name);
+    property(w, "kguard:vuln:namespace", v.ns);
+    property(w, "kguard:vuln:matched-name", v.matched_name);
+    property(w, "kguard:vuln:scheme", v.scheme);
+    property(w, "kguard:vuln:range", v.range);
+    property(w, "kguard:vuln:fix", to_string(v.fix));
+    char risk[16];
+    std::snprintf(risk, sizeof risk, "%.1f", v.risk);
+    property(w, "kguard:vuln:risk", risk);
+    if (v.kev) property(w, "kguard:vuln:kev", "true");
+    if (v.epss >= 0) {
+      char epss[16];
+      std::snprintf(epss, sizeof epss, "%.5f", v.epss);
+      property(w, "kguard:vuln:epss", epss);
+    }
+    if (v.suppressed) property(w, "kguard:vuln:suppressed-by", v.suppressed_by);
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
 }
 
 }  // namespace
@@ -295,6 +401,7 @@ void write_cyclonedx(const ImageInventory& inv, std::ostream& out, const SbomOpt
   for (const std::string& r : refs) w.value(r);
   w.end_array().end_object();
   w.end_array();
+  if (opts.vulnerabilities) write_cyclonedx_vulnerabilities(w, *opts.vulnerabilities, refs);
   w.end_object();
   out << '\n';
 }

@@ -9,12 +9,16 @@
 #include <string_view>
 
 #include "model/package.hpp"
+#include "model/vulnerability.hpp"
 
 namespace kg {
 
 struct SbomOptions {
   std::string timestamp;  // RFC 3339; empty: now
   std::string uuid;       // serial number / document namespace; empty: a random v4 UUID
+  // CycloneDX: the image's vulnerabilities (ratings, affects -> the package's
+  // bom-ref, analysis for suppressed ones); null: an SBOM only.
+  const ImageVulnerabilities* vulnerabilities = nullptr;
 };
 
 void write_cyclonedx(const ImageInventory& inv, std::ostream& out, const SbomOptions& opts = {});

@@ -9,6 +9,8 @@
 #include "report/grouping.hpp"
 #include "report/model.hpp"
 #include "report/terminal.hpp"
+#include "report/vulns.hpp"
+#include "model/vuln_text.hpp"
 
 namespace kg {
 namespace {
@@ -62,6 +64,65 @@ std::string lpad(const T& v, std::size_t width) {
   std::string s = ss.str();
   const std::size_t w = display_width(s);
   return std::string(w < width ? width - w : 1, ' ') + s;
+}
+
+// Section 4: each image's vulnerabilities, highest risk first (the order
+// the matcher gives), one row each: id, severity, risk, package, installed,
+// fixed, why. Suppressed ones stay, dimmed, with who suppressed them and why.
+void write_vulnerability_tables(const ReportModel& m, std::ostream& out, Style st) {
+  const EngineResult& s = *m.result;
+  const Lang L = m.lang;
+  out << '\n' << st(kBold) << "4. " << tr(L, "Vulnerabilities by image") << st(kReset) << '\n';
+  for (const ImageVulnerabilities& iv : s.vulnerabilities) {
+    const VulnCounts c = count_vulns(iv);
+    out << "\n  " << st(kBold) << Tsafe{iv.reference} << st(kReset);
+    if (!iv.os.empty()) out << "  " << Tsafe{iv.os};
+    out << '\n';
+    out << "    " << c.open << ' ' << tr(L, "vulnerabilities") << " (" << c.by_severity[3] << ' ' << tr(L, "critical")
+        << ", " << c.by_severity[2] << ' ' << tr(L, "high") << ", " << c.by_severity[1] << ' ' << tr(L, "medium")
+        << ", " << c.by_severity[0] << ' ' << tr(L, "low") << "), " << c.suppressed << ' ' << tr(L, "suppressed");
+    if (!iv.db_built_at.empty()) out << "; " << tr(L, "database built") << ' ' << Tsafe{iv.db_built_at};
+    out << '\n';
+    for (const ImageUse* u : image_users(s, iv.reference))
+      out << "    " << st(kDim) << tr(L, "used by") << ' ' << Tsafe{user_text(*u, L)} << st(kReset) << '\n';
+    for (const std::string& n : iv.notes) out << "    " << st(kDim) << Tsafe{n} << st(kReset) << '\n';
+    if (iv.matches.empty()) {
+      out << "    " << st(kGreen) << tr(L, "No known vulnerabilities.") << st(kReset) << '\n';
+      continue;
+    }
+    // Column widths from the content, capped so one long version or id
+    // does not push the rest off the screen.
+    auto cap = [](std::size_t w, std::size_t limit) { return std::min(w, limit) + 2; };
+    std::size_t wid = display_width(tr(L, "ID")), wpkg = display_width(tr(L, "Package")),
+                winst = display_width(tr(L, "Installed")), wfix = display_width(tr(L, "Fixed"));
+    for (const VulnMatch& v : iv.matches) {
+      wid = std::max(wid, display_width(v.id));
+      wpkg = std::max(wpkg, display_width(v.package_name));
+      winst = std::max(winst, display_width(v.installed_version));
+      wfix = std::max(wfix, display_width(fixed_text(v, L)));
+    }
+    wid = cap(wid, 24);
+    wpkg = cap(wpkg, 28);
+    winst = cap(winst, 24);
+    wfix = cap(wfix, 24);
+    const std::size_t wsev = std::max<std::size_t>(10, display_width(tr(L, "Severity")) + 2);
+    out << "    " << st(kDim) << pad(tr(L, "ID"), wid) << pad(tr(L, "Severity"), wsev) << lpad(tr(L, "Risk"), 6) << "  "
+        << pad(tr(L, "Package"), wpkg) << pad(tr(L, "Installed"), winst) << pad(tr(L, "Fixed"), wfix) << tr(L, "Why")
+        << st(kReset) << '\n';
+    for (const VulnMatch& v : iv.matches) {
+      const std::string_view colour = v.suppressed ? kDim : severity_colour(v.severity);
+      out << "    " << st(v.suppressed ? kDim : "") << pad(terminal_safe(v.id), wid) << st(colour)
+          << pad(tr(L, to_string(v.severity)), wsev) << st(kReset) << st(v.suppressed ? kDim : "")
+          << lpad(decimal(v.risk), 6) << "  " << pad(terminal_safe(v.package_name), wpkg)
+          << pad(terminal_safe(v.installed_version), winst) << pad(terminal_safe(fixed_text(v, L)), wfix);
+      if (v.suppressed) {
+        out << Tsafe{suppression_text(v, L)};
+      } else {
+        out << Tsafe{why_text(v)};
+      }
+      out << st(kReset) << '\n';
+    }
+  }
 }
 
 }  // namespace
@@ -150,7 +211,13 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   }
 
   heading(std::string("3. ") + std::string(tr(L, "Details by workload")));
-  if (s.findings.empty()) out << "  " << tr(L, "No failed checks.") << '\n';
+  // Vulnerability findings are the next section's table, by image and risk.
+  std::size_t vuln_findings = 0;
+  for (const FindingView f : s.findings) vuln_findings += is_vulnerability_rule(*f.rule) ? 1 : 0;
+  if (s.findings.size() == vuln_findings) out << "  " << tr(L, "No failed checks.") << '\n';
+  if (vuln_findings > 0)
+    out << "  " << st(kDim) << tr(L, "Vulnerability findings are listed by image in the next section.") << st(kReset)
+        << '\n';
   // Group rows by resource, keeping input order. Findings of a repeated
   // shape are listed a few times, then counted (report/grouping.hpp).
   const FindingGroups groups = group_findings(s.findings);
@@ -163,6 +230,7 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
   for (std::size_t fi = 0; fi < s.findings.size(); ++fi) {
     if (groups.hidden[fi]) continue;
     const FindingView f = s.findings[fi];
+    if (is_vulnerability_rule(*f.rule)) continue;
     const bool is_new = !m.baseline.empty() && m.baseline[fi] == BaselineState::New;
     std::string resource = terminal_safe(std::string(f.kind) + " " +
                                          (f.ns.empty() ? std::string() : std::string(f.ns) + "/") + std::string(f.name));
@@ -193,6 +261,8 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
           << tr(L, "more like this, not listed here") << st(kReset) << '\n';
     }
   }
+
+  if (!s.vulnerabilities.empty()) write_vulnerability_tables(m, out, st);
 
   if (s.cluster) {
     heading(tr(L, "Coverage"));

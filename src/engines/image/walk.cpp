@@ -25,7 +25,7 @@ constexpr std::size_t kOsFileMax = std::size_t{64} << 10;
 bool is_os_file(std::string_view p) {
   return p == "/etc/os-release" || p == "/usr/lib/os-release" || p == "/etc/alpine-release" ||
          p == "/etc/debian_version" || p == "/etc/lsb-release" || p == "/etc/redhat-release" ||
-         p == "/etc/system-release" || p == "/etc/centos-release";
+         p == "/etc/system-release" || p == "/etc/centos-release" || p == "/etc/apk/repositories";
 }
 
 struct Entry {

@@ -150,6 +150,40 @@ struct Scanner::ScanInput {
 
 namespace {
 
+// What the pod spec grants a container, for the vulnerability risk score.
+ContainerExposure container_exposure(const PodView& pod, const ContainerRef& c) {
+  constexpr std::uint8_t kNo = 1, kYes = 2;
+  auto is_true = [](const Node* n) { return n && n->is_scalar() && n->str() == "true"; };
+  ContainerExposure e;
+  const Node* sc = get(c.node, "securityContext");
+  bool privileged = is_true(get(sc, "privileged"));
+  if (const Node* add = get(get(sc, "capabilities"), "add"); add && add->is_seq()) {
+    for (const Node* cap : add->items())
+      if (cap->is_scalar() && (cap->str() == "SYS_ADMIN" || cap->str() == "CAP_SYS_ADMIN" || cap->str() == "ALL"))
+        privileged = true;
+  }
+  e.privileged = privileged ? kYes : kNo;
+  e.host_namespaces = is_true(get(pod.spec, "hostPID")) || is_true(get(pod.spec, "hostIPC")) ||
+                              is_true(get(pod.spec, "hostNetwork"))
+                          ? kYes
+                          : kNo;
+  const Effective user = effective_security_field(pod, c, "runAsUser");
+  const Effective non_root = effective_security_field(pod, c, "runAsNonRoot");
+  if (user.value && user.value->is_scalar()) {
+    e.runs_as_root = user.value->str() == "0" ? kYes : kNo;
+  } else if (is_true(non_root.value)) {
+    e.runs_as_root = kNo;
+  }  // else the image's USER decides: unknown here
+  e.host_port = kNo;
+  if (const Node* ports = get(c.node, "ports"); ports && ports->is_seq()) {
+    for (const Node* p : ports->items()) {
+      const Node* hp = get(p, "hostPort");
+      if (hp && hp->is_scalar() && !hp->str().empty() && hp->str() != "0") e.host_port = kYes;
+    }
+  }
+  return e;
+}
+
 // Every container's image (scan --images): the workload, the container and
 // where its image field stands, so image findings land on that line.
 void collect_images(const ObjectFacts& facts, const PodView& pod, std::size_t object, std::vector<ImageUse>& out) {
@@ -164,6 +198,7 @@ void collect_images(const ObjectFacts& facts, const PodView& pod, std::size_t ob
     u.image = std::string(image->str());
     u.location = {facts.file(), image->line, image->column, join_path(c.path, "image")};
     u.object = object;
+    u.exposure = container_exposure(pod, c);
     out.push_back(std::move(u));
   }
 }

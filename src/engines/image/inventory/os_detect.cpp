@@ -24,7 +24,7 @@ constexpr std::size_t kMaxOsFile = std::size_t{64} * 1024;
 
 bool is_os_file(std::string_view p) {
   return p == "/etc/os-release" || p == "/usr/lib/os-release" || p == "/etc/alpine-release" ||
-         p == "/etc/debian_version";
+         p == "/etc/debian_version" || p == "/etc/apk/repositories";
 }
 
 }  // namespace
@@ -87,6 +87,27 @@ std::unique_ptr<FileReader> OsDetector::open(const FileEntry& file) {
   return std::make_unique<Reader>(*this, file);
 }
 
+std::string alpine_release_stream(std::string_view repositories) {
+  while (!repositories.empty()) {
+    const std::size_t nl = repositories.find('\n');
+    std::string_view line = trim(repositories.substr(0, nl));
+    repositories = nl == std::string_view::npos ? std::string_view{} : repositories.substr(nl + 1);
+    // Comments and tagged repositories ("@testing URL", pinned on purpose) say nothing of the branch.
+    if (line.empty() || line.front() == '#' || line.front() == '@') continue;
+    while (!line.empty() && line.back() == '/') line.remove_suffix(1);
+    const std::size_t last = line.rfind('/');
+    if (last == std::string_view::npos) continue;
+    const std::string_view repo = line.substr(last + 1);
+    if (repo != "main" && repo != "community") continue;
+    const std::string_view rest = line.substr(0, last);
+    const std::string_view branch = rest.substr(rest.rfind('/') + 1);  // npos + 1 == 0
+    if (branch == "edge") return "edge";
+    if (branch.size() > 1 && branch.front() == 'v' && branch[1] >= '0' && branch[1] <= '9')
+      return std::string(branch.substr(1));
+  }
+  return {};
+}
+
 OsInfo detect_os(const std::function<const std::string*(std::string_view path)>& text) {
   OsInfo os;
   if (const std::string* s = text("/etc/os-release")) os = parse_os_release(*s);
@@ -106,6 +127,8 @@ OsInfo detect_os(const std::function<const std::string*(std::string_view path)>&
       os.pretty_name = "Debian GNU/Linux " + v;
     }
   }
+  if (os.id == "alpine")
+    if (const std::string* r = text("/etc/apk/repositories")) os.release_stream = alpine_release_stream(*r);
   return os;
 }
 

@@ -18,9 +18,13 @@ namespace kg::image {
 // os-release(5): KEY=value lines, values optionally quoted with shell escapes.
 OsInfo parse_os_release(std::string_view content);
 
+// Alpine's branch from /etc/apk/repositories: the first main or community line's
+// ".../v3.10/main" → "3.10", ".../edge/community" → "edge"; "" when none names one.
+std::string alpine_release_stream(std::string_view repositories);
+
 // The OS of a root from the surviving text of its files (`text` gives nullptr for a file the
 // root does not hold): /etc/os-release, else /usr/lib/os-release, else /etc/alpine-release, else
-// /etc/debian_version. The one reading of these files: the image walk and OsDetector both use it.
+// /etc/debian_version; Alpine's release_stream from /etc/apk/repositories. The one reading of these files: the image walk and OsDetector both use it.
 OsInfo detect_os(const std::function<const std::string*(std::string_view path)>& text);
 
 // Watches the walk for the files above (feed it every regular file, as a

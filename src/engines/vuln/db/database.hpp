@@ -22,6 +22,7 @@ struct FeedStatus {
   std::string origin;  // the path it was built from
   std::uint64_t advisories = 0;
   std::uint64_t affected = 0;
+  std::uint64_t errors = 0;  // inputs (or fields) that could not be imported
   std::string built_at;  // RFC 3339 UTC
 };
 
@@ -29,6 +30,7 @@ struct DbStatus {
   std::string path;
   int schema = 0;
   std::string built_at;  // RFC 3339 UTC, the last build or import
+  std::string kguard_version;  // the kguard that built it
   std::uint64_t advisories = 0;
   std::uint64_t affected = 0;
   std::vector<FeedStatus> feeds;
@@ -46,7 +48,26 @@ class VulnDatabase {
                                  const std::function<void(const AffectedRecord&)>& fn) const = 0;
   virtual std::optional<Advisory> advisory(std::string_view id) const = 0;
   virtual DbStatus status() const = 0;
+  // The ids of the advisories that name `alias` among their aliases (a GHSA
+  // record for a CVE id, the tracker's CVE for a DLA), by index.
+  virtual std::vector<std::string> ids_for_alias(std::string_view alias) const = 0;
 };
+
+// The age policy: a database older than `max_age_seconds` gets a warning —
+// never a failed scan, since a scan must work with no network at all.
+inline constexpr long long kDefaultMaxAgeSeconds = 7LL * 24 * 3600;
+// "7d", "36h", "90m", "2w", "3600s" or plain seconds; nullopt when malformed or negative.
+std::optional<long long> parse_max_age(std::string_view text);
+// The configured maximum age: KGUARD_DB_MAX_AGE when set and valid, else 7 days.
+// `error` says when the variable is set but malformed (the default is used then).
+long long configured_max_age(std::string* error = nullptr);
+// The seconds since `s.built_at` at `now` (Unix seconds); -1 when unknown.
+long long db_age_seconds(const DbStatus& s, long long now);
+// "vulnerability database /p is 9 days old (built 2026-…; older than 7 days): …"
+// when older than max_age, or its build time cannot be read; nullopt otherwise.
+std::optional<std::string> db_age_warning(const DbStatus& s, long long max_age_seconds, long long now);
+// "3 days", "5 hours", "12 minutes".
+std::string format_age(long long seconds);
 
 // The default database path: $XDG_CACHE_HOME/kguard/vuln.db, else ~/.cache/kguard/vuln.db.
 std::string default_db_path();
