@@ -12,7 +12,7 @@ CORPORA    ?= $(firstword $(wildcard $(abspath ../shared/corpora)) \
                 $(if $(filter /%,$(ORIGIN)),$(wildcard $(abspath $(ORIGIN)/../shared/corpora))) \
                 $(abspath ../shared/corpora))
 
-.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit fuzz fuzz-admit fuzz-inventory format clean
+.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit fuzz fuzz-admit fuzz-inventory fuzz-vuln format clean
 
 demo: deps-demo
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) >/dev/null
@@ -100,6 +100,15 @@ fuzz: deps
 
 # The image package catalogers' fuzzers (dpkg status, apk database, rpm headers and databases,
 # executables, Java archives) for FUZZ_SECONDS each.
+# The vulnerability feeds' fuzzers (OSV JSON and all.zip, secdb JSON/YAML, tracker JSON, vunnel).
+VULN_FUZZ_TARGETS = vuln_osv_json vuln_osv_zip vuln_secdb_json vuln_secdb_yaml vuln_debian_tracker_json vuln_vunnel_json
+fuzz-vuln: deps
+	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
+	cmake --build build/fuzz --target $(addprefix fuzz_,$(VULN_FUZZ_TARGETS)) -j $(JOBS)
+	for t in $(VULN_FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t && \
+	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=262144 $(FUZZ_BUDGET) \
+	    build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
+
 INVENTORY_FUZZ_TARGETS = dpkg_status apk_installed rpm_header binary_scanner java_archive sbom_input
 fuzz-inventory: deps
 	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_CORPORA_DIR=$(CORPORA)

@@ -11,8 +11,8 @@ int rules_command(const std::vector<std::string>& args);
 int snapshot_command(const std::vector<std::string>& args);
 int admit_command(const std::vector<std::string>& args);
 int image_command(const std::vector<std::string>& args);
+int db_command(const std::vector<std::string>& args);
 // kguard vuln cvss: argv[0] is "cvss", the rest its arguments (cli/vuln_cvss.cpp).
 int run_vuln_cvss(int argc, char** argv);
-int db_command(const std::vector<std::string>& args);
 
 }  // namespace kg::cli

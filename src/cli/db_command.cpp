@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "core/json_writer.hpp"
 #include "engines/vuln/db/bundle.hpp"
+#include "engines/vuln/db/codec.hpp"
 #include "engines/vuln/db/database.hpp"
 #include "engines/vuln/db/feeds/feeds.hpp"
 #include "engines/vuln/db/writer.hpp"
@@ -40,6 +41,9 @@ Commands:
   export   --out FILE                 write a bundle (gzip tar: manifest.json with the
                                       SHA-256, then vuln.db) for an air-gapped network
   import   FILE                       verify a bundle and replace the database with it
+  lookup   NAMESPACE PACKAGE          the records of one package, as a scan reads them
+                                      (e.g. debian:12 openssl, alpine:3.19 musl, npm lodash)
+             -o, --output text|json   (default text)
 
 Options (every command):
   --db PATH                  the database file
@@ -253,6 +257,93 @@ int import_cmd(const std::vector<std::string>& args) {
   return 0;
 }
 
+void range_text(std::ostream& out, const vuln::AffectedRecord& r) {
+  bool first = true;
+  for (const vuln::AffectedRange& range : r.ranges) {
+    out << (first ? "" : "; ") << range.type << ":";
+    first = false;
+    for (const vuln::RangeEvent& e : range.events) {
+      static constexpr const char* kNames[] = {"introduced", "fixed", "last_affected", "limit"};
+      out << " " << kNames[static_cast<int>(e.kind)] << " " << e.version;
+    }
+  }
+  if (!r.versions.empty()) {
+    out << (first ? "" : "; ") << "versions:";
+    for (const std::string& v : r.versions) out << " " << v;
+  }
+}
+
+int lookup(const std::vector<std::string>& args) {
+  std::string db_path = vuln::default_db_path(), format = "text";
+  std::vector<std::string> pos;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    ArgCursor a(args, i);
+    if (a.is("--db")) {
+      if (!a.value(db_path) || db_path.empty()) return usage_error("--db needs a path");
+    } else if (a.is("--output", "-o")) {
+      if (!a.value(format) || (format != "text" && format != "json")) return usage_error("-o must be text or json");
+    } else if (!args[i].empty() && args[i][0] == '-') {
+      return usage_error("lookup: unknown argument '" + args[i] + "'");
+    } else {
+      pos.push_back(args[i]);
+    }
+  }
+  if (pos.size() != 2) return usage_error("lookup needs NAMESPACE PACKAGE");
+  std::string error;
+  auto db = vuln::VulnDatabase::open(db_path, &error);
+  if (!db) {
+    std::cerr << "kguard db lookup: " << error << "\n";
+    return 1;
+  }
+  std::vector<vuln::AffectedRecord> records;
+  db->for_each_affected(pos[0], pos[1], [&](const vuln::AffectedRecord& r) { records.push_back(r); });
+  if (format == "json") {
+    JsonWriter w(std::cout);
+    w.begin_array();
+    for (const vuln::AffectedRecord& r : records) {
+      w.begin_object();
+      w.field("id", r.vuln_id).field("namespace", r.ns).field("package", r.package);
+      w.field("scheme", vuln::to_string(r.scheme)).field("status", vuln::to_string(r.status));
+      w.field("severity", r.severity).field("feed", r.feed);
+      w.key("ranges").begin_array();
+      for (const vuln::AffectedRange& range : r.ranges) {
+        w.begin_object().field("type", range.type).key("events").begin_array();
+        for (const vuln::RangeEvent& e : range.events) {
+          static constexpr const char* kNames[] = {"introduced", "fixed", "last_affected", "limit"};
+          w.begin_object().field(kNames[static_cast<int>(e.kind)], e.version).end_object();
+        }
+        w.end_array().end_object();
+      }
+      w.end_array();
+      w.key("versions").begin_array();
+      for (const std::string& v : r.versions) w.value(v);
+      w.end_array();
+      if (auto adv = db->advisory(r.vuln_id)) {
+        w.key("advisory").begin_object();
+        w.key("aliases").begin_array();
+        for (const std::string& a : adv->aliases) w.value(a);
+        w.end_array();
+        w.field("summary", adv->summary).field("severity", adv->severity).field("cvss_v3", adv->cvss_v3);
+        w.field("cvss_v4", adv->cvss_v4).field("kev", adv->kev).key("epss").value_exact(adv->epss);
+        w.end_object();
+      }
+      w.end_object();
+    }
+    w.end_array();
+    w.flush();
+    std::cout << "\n";
+    return 0;
+  }
+  if (records.empty()) std::cout << "no records for " << pos[1] << " in " << pos[0] << "\n";
+  for (const vuln::AffectedRecord& r : records) {
+    std::cout << r.vuln_id << "  " << vuln::to_string(r.status) << "  " << vuln::to_string(r.scheme) << "  ";
+    range_text(std::cout, r);
+    if (!r.severity.empty()) std::cout << "  severity " << r.severity;
+    std::cout << "  [" << r.feed << "]\n";
+  }
+  return 0;
+}
+
 }  // namespace
 
 int db_command(const std::vector<std::string>& args) {
@@ -270,7 +361,8 @@ int db_command(const std::vector<std::string>& args) {
   if (sub == "status") return status(rest);
   if (sub == "export") return export_cmd(rest);
   if (sub == "import") return import_cmd(rest);
-  return usage_error("unknown command '" + sub + "' (build, status, export, import)");
+  if (sub == "lookup") return lookup(rest);
+  return usage_error("unknown command '" + sub + "' (build, status, export, import, lookup)");
 }
 
 }  // namespace kg::cli

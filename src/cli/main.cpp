@@ -18,8 +18,8 @@ Usage:
                                     run the validating admission webhook
   kguard image [options] REF        read a container image (OCI layout or archive,
                                     docker save, registry, root filesystem)
-  kguard vuln cvss VECTOR...        CVSS v3.0/v3.1/v4.0 scores of vectors
   kguard db build|status|export|import   the offline vulnerability database
+  kguard vuln cvss VECTOR...        CVSS v3.0/v3.1/v4.0 scores of vectors
   kguard rules list [-o json]       list the rule catalog (on/off by default)
   kguard rules show ID [-o json]    show one rule with every field
   kguard rules templates [-o json]  the check templates and their parameters
@@ -54,12 +54,12 @@ int main(int argc, char** argv) {
     if (cmd == "snapshot") return kg::cli::snapshot_command(args);
     if (cmd == "admit") return kg::cli::admit_command(args);
     if (cmd == "image") return kg::cli::image_command(args);
+    if (cmd == "db") return kg::cli::db_command(args);
     if (cmd == "vuln" && !args.empty() && args[0] == "cvss") {
       std::vector<char*> sub;
       for (std::string& a : args) sub.push_back(a.data());
       return kg::cli::run_vuln_cvss(static_cast<int>(sub.size()), sub.data());
     }
-    if (cmd == "db") return kg::cli::db_command(args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
         std::cout << "Usage: kguard version\n\nPrints the version.\n";

@@ -1,5 +1,6 @@
 #include "core/json_writer.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -72,6 +73,17 @@ JsonWriter& JsonWriter::value(double d) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.1f", d);
   buf_ += buf;
+  return *this;
+}
+JsonWriter& JsonWriter::value_exact(double d) {
+  separator();
+  if (!std::isfinite(d)) {
+    buf_ += "null";
+    return *this;
+  }
+  char buf[32];
+  const auto r = std::to_chars(buf, buf + sizeof buf, d);
+  buf_.append(buf, r.ptr);
   return *this;
 }
 JsonWriter& JsonWriter::value(bool b) {

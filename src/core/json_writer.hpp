@@ -29,7 +29,9 @@ class JsonWriter {
   JsonWriter& value(const char* s) { return value(std::string_view(s)); }
   JsonWriter& value(std::uint64_t n);
   JsonWriter& value(int n);
-  JsonWriter& value(double d);
+  JsonWriter& value(double d);  // one decimal: scores as reports show them
+  // The shortest text that reads back as `d` (probabilities such as EPSS 0.00123).
+  JsonWriter& value_exact(double d);
   JsonWriter& value(bool b);
   JsonWriter& null();
   template <typename T>

@@ -374,6 +374,27 @@ TEST(ImageWalkOs, FallbackFilesReadAsTheInventoryReadsThem) {
   EXPECT_EQ(os.version_id, "24.04");
 }
 
+TEST(ImageWalkOs, AlpineBranchFromApkRepositoriesBeforeAlpineRelease) {
+  // The branch the image installs from decides the vulnerability namespace: a 3.10.9 point
+  // release from the v3.11 repositories is matched as 3.11, and edge as edge.
+  OsInfo os = walked_os({files_layer({{"etc/alpine-release", "3.10.9\n"},
+                                      {"etc/apk/repositories", "# mirror\n@testing https://dl-cdn.alpinelinux.org/alpine/edge/testing\n"
+                                                               "https://dl-cdn.alpinelinux.org/alpine/v3.11/main\n"
+                                                               "https://dl-cdn.alpinelinux.org/alpine/v3.11/community/\n"}})});
+  EXPECT_EQ(os.id, "alpine");
+  EXPECT_EQ(os.version_id, "3.10.9");
+  EXPECT_EQ(os.release_stream, "3.11");
+  os = walked_os({files_layer({{"etc/os-release", "ID=alpine\nVERSION_ID=3.21.0_alpha20240807\n"},
+                               {"etc/apk/repositories", "https://dl-cdn.alpinelinux.org/alpine/edge/main\n"}})});
+  EXPECT_EQ(os.release_stream, "edge");
+  // No repositories file, or one naming no branch (a private mirror path): no stream.
+  EXPECT_EQ(walked_os({files_layer({{"etc/alpine-release", "3.19.1\n"}})}).release_stream, "");
+  EXPECT_EQ(alpine_release_stream("https://mirror.example/alpine/latest-stable/main\n/media/cdrom/apks\n"), "");
+  // Only Alpine reads it.
+  EXPECT_EQ(walked_os({files_layer({{"etc/debian_version", "12.7\n"},
+                                    {"etc/apk/repositories", "https://x/alpine/v3.11/main\n"}})}).release_stream, "");
+}
+
 TEST(ImageOsRelease, Parse) {
   const OsInfo os = parse_os_release("# comment\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n"
                    "VERSION_CODENAME=bookworm\nID_LIKE='rhel fedora'\r\n");

@@ -1,6 +1,8 @@
 // OSV's Evaluation pseudo-code (ossf/osv-schema docs/schema.md "Evaluation"),
 // over the database's normalised records.
 #include <algorithm>
+#include <array>
+#include <span>
 
 #include "engines/vuln/match/match.hpp"
 
@@ -62,8 +64,11 @@ RecordVerdict evaluate_record(const AffectedRecord& rec, std::string_view versio
     return out;
   }
 
-  // Ranges first: a range also says where the fix is.
-  std::vector<const RangeEvent*> sorted;
+  // Ranges first: a range also says where the fix is. Events are sorted through
+  // pointers in a small buffer (a range rarely has more than four events; the
+  // matcher evaluates every record of a package, so no allocation per record).
+  std::array<const RangeEvent*, 16> small{};
+  std::vector<const RangeEvent*> large;
   for (const AffectedRange& r : rec.ranges) {
     const bool semver = r.type == "SEMVER";
     if (!semver && r.type != "ECOSYSTEM" && !r.type.empty()) continue;  // GIT: commits, not versions
@@ -77,14 +82,26 @@ RecordVerdict evaluate_record(const AffectedRecord& rec, std::string_view versio
       if (e.version == "*" || cmp(version, e.version) < 0) before_limit = true;
     }
     if (has_limit && !before_limit) continue;
-    sorted.clear();
-    for (const RangeEvent& e : r.events)
-      if (e.kind != RangeEvent::Kind::Limit) sorted.push_back(&e);
+    std::span<const RangeEvent*> sorted;
+    if (r.events.size() <= small.size()) {
+      std::size_t n = 0;
+      for (const RangeEvent& e : r.events)
+        if (e.kind != RangeEvent::Kind::Limit) small[n++] = &e;
+      sorted = std::span<const RangeEvent*>(small.data(), n);
+    } else {
+      large.clear();
+      for (const RangeEvent& e : r.events)
+        if (e.kind != RangeEvent::Kind::Limit) large.push_back(&e);
+      sorted = std::span<const RangeEvent*>(large);
+    }
     // sorted(range.events): by version, "0" first; equal versions keep the feed's order.
-    std::stable_sort(sorted.begin(), sorted.end(), [&](const RangeEvent* a, const RangeEvent* b) {
+    // (Insertion sort: stable, and no comparison at all for the common [introduced 0, fixed X].)
+    const auto before = [&](const RangeEvent* a, const RangeEvent* b) {
       if (is_zero(*a) || is_zero(*b)) return is_zero(*a) && !is_zero(*b);
       return cmp(a->version, b->version) < 0;
-    });
+    };
+    for (std::size_t i = 1; i < sorted.size(); ++i)
+      for (std::size_t j = i; j > 0 && before(sorted[j], sorted[j - 1]); --j) std::swap(sorted[j], sorted[j - 1]);
     bool vulnerable = false;
     std::size_t at = 0;  // the event that decided
     for (std::size_t i = 0; i < sorted.size(); ++i) {

@@ -7,6 +7,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "engines/vuln/score/risk.hpp"
+
 namespace kg::vuln {
 namespace {
 
@@ -16,32 +18,6 @@ const Advisory* advisory_of(const std::string& id, const VulnDatabase& db, Advis
   auto it = cache.find(id);
   if (it == cache.end()) it = cache.emplace(id, db.advisory(id)).first;
   return it->second ? &*it->second : nullptr;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-// The feeds' own words (Debian urgency, Ubuntu priority, Red Hat impact, GHSA
-// and NVD severities) on the four levels; nullopt for "unknown", "not yet
-// assigned", "end-of-life" and the like.
-std::optional<Severity> severity_word(std::string_view word) {
-  std::string w = lower(word);
-  if (const std::size_t sp = w.find('*'); sp != std::string::npos) w.resize(sp);  // Debian "medium**"
-  if (w == "critical") return Severity::Critical;
-  if (w == "high" || w == "important") return Severity::High;
-  if (w == "medium" || w == "moderate") return Severity::Medium;
-  if (w == "low" || w == "negligible" || w == "unimportant" || w == "minor") return Severity::Low;
-  return std::nullopt;
-}
-
-// Whose severity a record's own word is: the distribution's for OS namespaces.
-std::string vendor_of(std::string_view ns, std::string_view feed) {
-  const std::size_t colon = ns.find(':');
-  if (colon != std::string_view::npos) return std::string(ns.substr(0, colon));
-  return std::string(feed);
 }
 
 bool is_cve(std::string_view id) { return id.substr(0, 4) == "CVE-"; }
@@ -80,9 +56,9 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
   const bool os_ns = q.ns.find(':') != std::string::npos;
   std::vector<Candidate> cands;
   std::unordered_set<std::string> not_affected;  // ids the distribution says do not affect this package
-  std::unordered_set<std::string> distro_ids;    // ids the distribution's own feeds have a record of
+  std::vector<std::string> distro_ids;  // ids the distribution's own feeds have a record of (a set only when asked)
   db.for_each_affected(q.ns, q.name, [&](const AffectedRecord& rec) {
-    if (os_ns && distro_feed(rec.feed)) distro_ids.insert(rec.vuln_id);
+    if (os_ns && distro_feed(rec.feed)) distro_ids.push_back(rec.vuln_id);
     if (rec.status == AffectedStatus::NotAffected) {
       not_affected.insert(rec.vuln_id);
       return;
@@ -102,10 +78,13 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
   // The distribution's "not affected" for any name of it drops a candidate,
   // and so does any distribution record of it when the candidate is an
   // aggregator's (the distribution's record is the candidate then, or says fixed).
+  std::unordered_set<std::string_view> distro_set;
+  if (os_ns && std::any_of(cands.begin(), cands.end(), [](const Candidate& c) { return !distro_feed(c.feed); }))
+    distro_set.insert(distro_ids.begin(), distro_ids.end());
   std::erase_if(cands, [&](const Candidate& c) {
     for (const std::string& id : c.ids) {
       if (not_affected.contains(id)) return true;
-      if (os_ns && !distro_feed(c.feed) && distro_ids.contains(id)) return true;
+      if (!distro_feed(c.feed) && distro_set.contains(id)) return true;
     }
     return false;
   });
@@ -159,31 +138,44 @@ std::vector<VulnMatch> match_query_cached(const PackageQuery& q, const VulnDatab
     m.fix = w.verdict.fix;
     m.fixed_version = w.verdict.fixed_version;
 
-    // Severity: the namespace vendor's word first, then the advisory's, else unknown.
-    const Advisory* adv = advisory_of(w.id, db, advisories);
-    const Advisory* named = id == w.id ? adv : advisory_of(id, db, advisories);
-    if (named == nullptr) named = adv;
-    if (named != nullptr) m.summary = named->summary;
-    if (const auto s = severity_word(w.severity)) {
-      m.severity = *s;
-      m.severity_source = vendor_of(q.ns, w.feed);
-    } else {
-      m.severity_source = "unknown";
-      for (const Advisory* a : {adv, named}) {
-        if (a == nullptr) continue;
-        if (const auto s2 = severity_word(a->severity)) {
-          m.severity = *s2;
-          m.severity_source = a->feed.empty() ? std::string("advisory") : a->feed;
-          break;
-        }
+    // Severity (score/risk.hpp vuln_severity): the namespace vendor's word on the
+    // winning record first, then the advisories' words, else CVSS v4.0, else v3.x.
+    // The group's advisories, asked in order: the winner's, the finding id's, the other records'.
+    std::vector<const Advisory*> advs;
+    const auto add_adv = [&](const std::string& aid) {
+      const Advisory* a = advisory_of(aid, db, advisories);
+      if (a != nullptr && std::find(advs.begin(), advs.end(), a) == advs.end()) advs.push_back(a);
+    };
+    add_adv(w.id);
+    add_adv(id);
+    for (const Candidate& c : cands)
+      if (c.group == r) add_adv(c.id);
+    for (const Advisory* a : advs)
+      if (m.summary.empty()) m.summary = a->summary;
+    const std::string vendor = os_ns ? std::string(q.ns.substr(0, q.ns.find(':'))) : w.feed;
+    const auto decide = [&](const Advisory* a) {
+      if (a == nullptr) return vuln_severity(vendor, w.severity, "", "", "", "");
+      const std::string source = a->id.rfind("GHSA-", 0) == 0 ? "ghsa" : a->feed.empty() ? "advisory" : a->feed;
+      return vuln_severity(vendor, w.severity, source, a->severity, a->cvss_v4, a->cvss_v3);
+    };
+    SeverityDecision sev = decide(advs.empty() ? nullptr : advs.front());
+    for (std::size_t k = 1; k < advs.size(); ++k) {
+      if (sev.source != "unknown" && sev.cvss_score >= 0) break;
+      SeverityDecision other = decide(advs[k]);
+      if (sev.source == "unknown") {
+        sev = std::move(other);
+      } else if (other.cvss_score >= 0) {  // keep the decision, show a CVSS score the group has
+        sev.cvss_score = other.cvss_score;
+        sev.cvss_vector = other.cvss_vector;
       }
     }
-    for (const Advisory* a : {named, adv}) {
-      if (a == nullptr) continue;
-      if (m.cvss_vector.empty()) m.cvss_vector = !a->cvss_v3.empty() ? a->cvss_v3 : a->cvss_v4;
+    for (const Advisory* a : advs) {
       m.kev = m.kev || a->kev;
       if (a->epss > m.epss) m.epss = a->epss;
     }
+    // Severity fields from the decision, then the risk score (score/risk.hpp) with
+    // the exposure the caller knows (all unknown for an image scanned alone).
+    apply_scores(m, sev, opt.exposure);
     out.push_back(std::move(m));
   }
   std::sort(out.begin(), out.end(), [](const VulnMatch& a, const VulnMatch& b) { return a.id < b.id; });
@@ -257,7 +249,13 @@ ImageVulnerabilities match_image(const ImageInventory& inv, const VulnDatabase& 
     out.notes.push_back("OS packages matched in " + os.ns + (os.note.empty() ? "" : ", " + os.note));
   if (unmatched > 0)
     out.notes.push_back(std::to_string(unmatched) + " packages without a version or ecosystem to match");
-  std::sort(out.matches.begin(), out.matches.end(), [](const VulnMatch& a, const VulnMatch& b) {
+  // Sorted through indices: a VulnMatch is large, and thousands of them are common.
+  std::vector<std::size_t> order(out.matches.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  const std::vector<VulnMatch>& ms = out.matches;
+  std::sort(order.begin(), order.end(), [&](std::size_t x, std::size_t y) {
+    const VulnMatch& a = ms[x];
+    const VulnMatch& b = ms[y];
     if (a.risk != b.risk) return a.risk > b.risk;
     if (a.severity != b.severity) return a.severity > b.severity;
     if (a.id != b.id) return a.id < b.id;
@@ -265,6 +263,10 @@ ImageVulnerabilities match_image(const ImageInventory& inv, const VulnDatabase& 
     if (a.installed_version != b.installed_version) return a.installed_version < b.installed_version;
     return a.package < b.package;
   });
+  std::vector<VulnMatch> sorted;
+  sorted.reserve(order.size());
+  for (const std::size_t i : order) sorted.push_back(std::move(out.matches[i]));
+  out.matches = std::move(sorted);
   return out;
 }
 

@@ -20,6 +20,7 @@
 
 #include "engines/vuln/db/database.hpp"
 #include "engines/vuln/db/records.hpp"
+#include "engines/vuln/score/risk.hpp"
 #include "engines/vuln/version/version.hpp"
 #include "model/package.hpp"
 #include "model/vulnerability.hpp"
@@ -30,6 +31,9 @@ struct MatchOptions {
   // Drop findings no fix can be installed for: FixState::Unfixed and
   // FixState::WontFix (as Trivy's --ignore-unfixed and Grype's --only-fixed).
   bool ignore_unfixed = false;
+  // The exposure of the workload that runs the image, for each finding's risk
+  // score (score/risk.hpp); all unknown when the image is scanned alone.
+  WorkloadExposure exposure;
 };
 
 // The OS side of an image, decided once: which namespace its OS packages are
@@ -46,12 +50,6 @@ struct OsContext {
 OsContext os_context(const OsInfo& os, std::string_view apk_tools_version = {});
 // The same, with apk-tools looked up among the inventory's packages.
 OsContext os_context(const ImageInventory& inv);
-
-// Debian codename → major version ("bookworm" → "12"); "" when unknown.
-std::string debian_version_of_codename(std::string_view codename);
-
-// PEP 503 normalised name: lower case, each run of '-', '_', '.' as one '-'.
-std::string pep503_name(std::string_view name);
 
 // One lookup: the key in the database and the version placed in its ranges.
 struct PackageQuery {

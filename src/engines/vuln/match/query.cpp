@@ -3,6 +3,7 @@
 #include <array>
 #include <cctype>
 
+#include "engines/vuln/db/feeds/feeds.hpp"
 #include "engines/vuln/match/match.hpp"
 
 namespace kg::vuln {
@@ -69,22 +70,6 @@ std::string go_stdlib_semver(std::string_view v) {
 
 }  // namespace
 
-std::string debian_version_of_codename(std::string_view codename) {
-  // distro-info-data's debian.csv: the releases the tracker and vunnel name.
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 11> kCodenames{{
-      {"squeeze", "6"}, {"wheezy", "7"}, {"jessie", "8"}, {"stretch", "9"}, {"buster", "10"},
-      {"bullseye", "11"}, {"bookworm", "12"}, {"trixie", "13"}, {"forky", "14"}, {"duke", "15"},
-      {"sid", "unstable"},
-  }};
-  const std::string c = lower(codename);
-  for (const auto& [name, version] : kCodenames)
-    if (c == name) return std::string(version);
-  if (c == "unstable") return "unstable";
-  return {};
-}
-
-// pep503_name: defined once, in db/feeds/osv.cpp (branches match and vulndb both wrote one).
-
 OsContext os_context(const OsInfo& os, std::string_view apk_tools_version) {
   OsContext ctx;
   const std::string id = lower(os.id);
@@ -94,7 +79,7 @@ OsContext os_context(const OsInfo& os, std::string_view apk_tools_version) {
     // Testing and unstable have no VERSION_ID: the codename names the stream
     // (testing's codename is its future release number, as the tracker
     // and vunnel key it; sid is "unstable").
-    if (v.empty()) v = debian_version_of_codename(os.version_codename);
+    if (v.empty()) v = debian_release(os.version_codename);
     if (v.empty() && os.pretty_name.find("sid") != std::string::npos) v = "unstable";
     if (v.empty()) {
       ctx.note = "Debian release not known (no VERSION_ID, codename '" + os.version_codename + "')";

@@ -105,6 +105,7 @@ bool parse_version(std::string_view s, Ver& v) {
 // XRANGEPLAIN: [v=\s]*(N|x|X|*)[.(N|x|X|*)[.(N|x|X|*)[-pre][+build]]]
 struct Partial {
   bool xM = true, xm = true, xp = true;
+  bool bad_order = false;  // invalidXRangeOrder: a number after a wildcard (x.1, 1.x.3)
   Ver v;
 };
 
@@ -114,12 +115,14 @@ bool parse_partial(std::string_view s, Partial& out) {
   while (!s.empty() && (s[0] == 'v' || s[0] == '=' || blank(s[0]))) s.remove_prefix(1);
   std::uint64_t* parts[] = {&out.v.M, &out.v.m, &out.v.p};
   bool* xs[] = {&out.xM, &out.xm, &out.xp};
+  bool present_p = false;
   for (int k = 0; k < 3; ++k) {
     if (k > 0) {
-      if (s.empty()) return true;
+      if (s.empty()) break;
       if (s[0] != '.') return false;
       s.remove_prefix(1);
     }
+    if (k == 2) present_p = true;
     if (x_char(s)) {
       s.remove_prefix(1);
       *xs[k] = true;
@@ -129,6 +132,9 @@ bool parse_partial(std::string_view s, Partial& out) {
       *xs[k] = false;
     }
   }
+  // node-semver 7's invalidXRangeOrder: (isX(M) && !isX(m)) || (isX(m) && p && !isX(p)),
+  // a missing part counting as X; such an x-range is an invalid comparator.
+  out.bad_order = (out.xM && !out.xm) || (out.xm && present_p && !out.xp);
   // A wildcard makes every later part one too (isX(M) => xm => xp).
   out.xm = out.xm || out.xM;
   out.xp = out.xp || out.xm;
@@ -194,6 +200,7 @@ int desugar(std::string_view tok, Prim out[2]) {
     }
     return 2;
   }
+  if (x.bad_order) return -1;  // replaceXRange leaves it, and Comparator refuses it
   bool anyx = x.xp;
   if (op == "=" && anyx) op = "";
   if (x.xM) {

@@ -5,7 +5,6 @@
 // record. Withdrawn records are skipped.
 #include <algorithm>
 #include <cctype>
-#include <filesystem>
 
 #include "engines/vuln/db/feeds/feeds.hpp"
 #include "engines/vuln/db/feeds/zip.hpp"
@@ -239,6 +238,8 @@ void parse_osv_node(std::string_view name, const Node* root, std::string_view fe
     }
     if (rec.ranges.empty() && rec.versions.empty()) continue;  // only GIT ranges: nothing to place a version in
     rec.severity = severity_of(get(aff, "ecosystem_specific"));
+    // Debian's OSV records carry the tracker's urgency there.
+    if (rec.severity.empty()) rec.severity = feed::text(get(get(aff, "ecosystem_specific"), "urgency"));
     if (rec.severity.empty()) rec.severity = severity_of(get(aff, "database_specific"));
     sink.affected(std::move(rec));
   }
@@ -255,32 +256,45 @@ void parse_osv_text(std::string_view name, std::string_view text, std::string_vi
   parse_osv_node(name, p.root, feed, sink);
 }
 
+namespace {
+
+void read_zip(const std::string& path, FeedSink& sink) {
+  std::string error;
+  auto zip = ZipReader::open_file(path, &error);
+  if (!zip) {
+    sink.error(error);
+    return;
+  }
+  std::string bytes;
+  for (const ZipReader::Entry& e : zip->entries()) {
+    if (e.name.size() < 5 || e.name.compare(e.name.size() - 5, 5, ".json") != 0) continue;
+    if (!zip->read(e, bytes, &error)) {
+      sink.error(error);
+      continue;
+    }
+    parse_osv_text(path + ":" + e.name, bytes, "osv", sink);
+  }
+}
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+// A folder may hold records, per-ecosystem all.zip dumps (osv.dev's bucket
+// layout: ECOSYSTEM/all.zip), or both.
 bool build_osv(const std::string& path, FeedSink& sink) {
   std::string error;
-  const bool is_zip = path.size() >= 4 && path.compare(path.size() - 4, 4, ".zip") == 0 &&
-                      std::filesystem::is_regular_file(path);
-  if (is_zip) {
-    auto zip = ZipReader::open_file(path, &error);
-    if (!zip) {
-      sink.error(error);
-      return false;
-    }
-    std::string bytes;
-    for (const ZipReader::Entry& e : zip->entries()) {
-      if (e.name.size() < 5 || e.name.compare(e.name.size() - 5, 5, ".json") != 0) continue;
-      if (!zip->read(e, bytes, &error)) {
-        sink.error(error);
-        continue;
-      }
-      parse_osv_text(path + ":" + e.name, bytes, "osv", sink);
-    }
-    return true;
-  }
-  const std::vector<std::string> files = feed::list_files(path, {".json"}, &error);
+  const std::vector<std::string> files = feed::list_files(path, {".json", ".zip"}, &error);
   if (!error.empty()) sink.error(error);
   if (files.empty() && !error.empty()) return false;
   std::string bytes;
   for (const std::string& f : files) {
+    if (ends_with(f, ".zip")) {
+      read_zip(f, sink);
+      continue;
+    }
     if (!feed::read(f, bytes, &error)) {
       sink.error(error);
       continue;

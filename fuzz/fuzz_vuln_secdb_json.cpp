@@ -1,0 +1,14 @@
+// libFuzzer target: Alpine secdb JSON (secdb.alpinelinux.org v3.X/main.json).
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "engines/vuln/db/feeds/feeds.hpp"
+#include "fuzz_vuln_check.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  kg::vuln::CollectSink sink;
+  kg::vuln::parse_secdb_text("main.json", std::string_view(reinterpret_cast<const char*>(data), size), false, sink);
+  fuzz_vuln_check(sink);
+  return 0;
+}
