@@ -210,7 +210,7 @@ def real_records(w, ids, images):
             if p["type"] == "deb" and osid == "debian":
                 src = p.get("sourceName") or p["name"]
                 sver = p.get("sourceVersion") or p["version"]
-                sources.setdefault(src, []).append((image, p["name"], sver))
+                sources.setdefault(src, []).append((image, p["name"], p["version"], sver))
             elif p["type"] == "apk":
                 origin = p.get("sourceName") or p["name"]
                 alp.setdefault(origin, []).append((image, p["name"], p["version"]))
@@ -220,7 +220,7 @@ def real_records(w, ids, images):
                 lang.setdefault((p["type"], p["name"], p["version"]), []).append(image)
     for src, bins in sorted(sources.items()):
         # The source version the tracker compares: the highest among the binaries (binNMUs share it).
-        versions = sorted({v for _, _, v in bins})
+        versions = sorted({sv for _, _, _, sv in bins})
         base = versions[-1]
         k = rng.randrange(4)
         cases = [("fixed", dpkg_above(base), "fixed above the installed source version"),
@@ -234,12 +234,14 @@ def real_records(w, ids, images):
             lines = [("", src, "fixed", dpkg_above(base) + "+sid", s), ("bookworm", src, kind, ver, ""),
                      ("bullseye", src, "fixed", dpkg_above(base) + "+old", "")]
             w.debian(cve, lines)
-            for image, binary, sver in bins:
+            for image, binary, bver, sver in bins:
+                # The tracker's versions are source versions: a binary is judged by its source's.
                 if kind == "fixed":
                     vuln = dpkg_lt(sver, ver)
                 else:
                     vuln = kind != "not-affected"
-                expect(w, image, "deb", binary, sver, cve, [], vuln, why, ver)
+                expect(w, image, "deb", binary, bver, cve, [], vuln,
+                       why if bver == sver else f"{why}; source version {sver}", ver)
     for origin, bins in sorted(alp.items()):
         base = sorted({v for _, _, v in bins})[-1]
         cases = [(apk_above(base), True, "fixed above the installed version"),

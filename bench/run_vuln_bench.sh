@@ -80,8 +80,11 @@ timed() {
   printf '%s\t%s\t%s\t%s\n' "$step" "$tool" "$run" "$(tail -1 "$t")" >> "$RES"
 }
 
-TRIVY_FLAGS=(--skip-db-update --skip-java-db-update --offline-scan --skip-check-update --disable-telemetry
-             --cache-backend memory --scanners vuln --list-all-pkgs --skip-files '**/*.jar' --format json -q)
+# Offline: no database, Java index or version check downloads. `trivy sbom` takes the same minus
+# --skip-check-update and --skip-files.
+TRIVY_SBOM_FLAGS=(--skip-db-update --skip-java-db-update --offline-scan --disable-telemetry
+                  --cache-backend memory --scanners vuln --list-all-pkgs --format json -q)
+TRIVY_FLAGS=("${TRIVY_SBOM_FLAGS[@]}" --skip-check-update --skip-files '**/*.jar')
 
 # ---- database builds ----
 for run in $(seq "$RUNS"); do
@@ -112,13 +115,17 @@ for run in $(seq "$RUNS"); do
 done
 
 # ---- matching alone: the large image's packages as an SBOM (no layers to read) ----
+# Each tool reads its own CycloneDX of the image: each carries the source package names its
+# matcher needs in its own properties (Trivy's aquasecurity:trivy:SrcName; kguard's purl upstream=).
 "$KGUARD" image --no-lint --no-vulns -o "cyclonedx=$WORK/large.cdx.json" "docker-archive:$CACHE/large.tar" >/dev/null
+"$TRIVY" image --input "$CACHE/large.tar" --cache-dir "$WORK/trivy" "${TRIVY_FLAGS[@]/json/cyclonedx}" \
+  -o "$WORK/large.trivy.cdx.json"
 for run in $(seq "$RUNS"); do
   echo "== sbom match, run $run" >&2
   timed match-sbom kguard "$run" "$KGUARD" image --db "$WORK/kguard.db" --no-lint \
     -o "json=$WORK/kguard-sbom.json" "sbom:$WORK/large.cdx.json"
-  timed match-sbom trivy "$run" "$TRIVY" sbom "$WORK/large.cdx.json" --cache-dir "$WORK/trivy" \
-    "${TRIVY_FLAGS[@]}" -o "$WORK/trivy-sbom.json"
+  timed match-sbom trivy "$run" "$TRIVY" sbom "$WORK/large.trivy.cdx.json" --cache-dir "$WORK/trivy" \
+    "${TRIVY_SBOM_FLAGS[@]}" -o "$WORK/trivy-sbom.json"
 done
 # The match bench: 1,000 packages against its own 500,000-record database (in-process timing).
 if [ -x "$BUILD/bench/vuln_match_bench" ]; then
@@ -128,7 +135,8 @@ fi
 uptime > "$WORK/load.txt"
 nproc >> "$WORK/load.txt"
 python3 "$HERE/vuln_bench_report.py" --work "$WORK" --data "$DATA" --out "$OUT_MD" \
-  --kguard-rev "$(git -C "$ROOT" rev-parse --short HEAD)" --trivy "$TRIVY" --trivy-db-version "${TRIVY_DB_VERSION:-unknown}" \
+  --kguard-rev "$(git -C "$ROOT" rev-parse --short HEAD)" --trivy "$TRIVY" \
+  --trivy-version "$(python3 "$HERE/image_peers.py" status trivy | awk '{print $3}')" --trivy-db-version "${TRIVY_DB_VERSION:-unknown}" \
   --grype "$GRYPE_STATUS" --grype-db "$(cat "$GRYPE_DB_NOTE")" --runs "$RUNS"
 cp "$RES" "$CACHE/last-results.tsv"
 for f in "$WORK"/kguard-*.json "$WORK"/trivy-*.json "$WORK"/match-bench.txt "$WORK"/kguard-db-status.json; do
