@@ -24,8 +24,9 @@ CACHE=${KGUARD_BENCH_CACHE:-$HOME/.cache/kguard-bench}/vulns
 KGUARD=$BUILD/kguard
 [ -x "$KGUARD" ] || { echo "run_vuln_bench: $KGUARD missing (ninja -C $BUILD kguard)" >&2; exit 1; }
 mkdir -p "$CACHE"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/kguard-vuln-bench.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+# The last run's databases, outputs and timings stay in $CACHE/run (vuln_bench_report.py can be rerun on it).
+WORK=$CACHE/run
+rm -rf "$WORK" && mkdir -p "$WORK"
 RES=$WORK/results.tsv   # step, tool, run, wall s, user s, sys s, peak KiB
 : > "$RES"
 
@@ -138,8 +139,4 @@ python3 "$HERE/vuln_bench_report.py" --work "$WORK" --data "$DATA" --out "$OUT_M
   --kguard-rev "$(git -C "$ROOT" rev-parse --short HEAD)" --trivy "$TRIVY" \
   --trivy-version "$(python3 "$HERE/image_peers.py" status trivy | awk '{print $3}')" --trivy-db-version "${TRIVY_DB_VERSION:-unknown}" \
   --grype "$GRYPE_STATUS" --grype-db "$(cat "$GRYPE_DB_NOTE")" --runs "$RUNS"
-cp "$RES" "$CACHE/last-results.tsv"
-for f in "$WORK"/kguard-*.json "$WORK"/trivy-*.json "$WORK"/match-bench.txt "$WORK"/kguard-db-status.json; do
-  [ -f "$f" ] && cp "$f" "$CACHE/last-$(basename "$f")"
-done
 echo "$OUT_MD"

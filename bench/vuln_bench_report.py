@@ -64,11 +64,13 @@ def trivy_findings(path):
     out = set()
     seen_pkgs = set()
     for r in doc.get("Results") or []:
-        for p in r.get("Packages") or []:
-            seen_pkgs.add((p["Name"], norm_version(p.get("Version", ""))))
         for v in r.get("Vulnerabilities") or []:
             ids = [v["VulnerabilityID"]] + (v.get("VendorIDs") or [])
             out.add((v["PkgName"], norm_version(v.get("InstalledVersion", "")), tuple(ids)))
+        if r.get("Class") != "lang-pkgs":
+            continue  # a deb of the same name and version (reportbug 12.0.0) is not the Python package
+        for p in r.get("Packages") or []:
+            seen_pkgs.add((p["Name"], norm_version(p.get("Version", ""))))
     return out, seen_pkgs
 
 
