@@ -10,7 +10,7 @@
 # answers and with each other and writes the results file.
 #
 # Usage: bench/run_vuln_bench.sh [BUILD_DIR] [OUT_MD]
-#   (default build/release, bench/results/vulns.md; RUNS=N, RECORDS=N)
+#   (default build/release, bench/results/vulns.md; RUNS=N (3), DB_RUNS=N (RUNS), RECORDS=N)
 # Peers come from the Go module proxy through bench/image_peers.py (installed once, cached).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -18,6 +18,7 @@ ROOT=$(cd "$HERE/.." && pwd)
 BUILD=${1:-$ROOT/build/release}
 OUT_MD=${2:-$ROOT/bench/results/vulns.md}
 RUNS=${RUNS:-3}
+DB_RUNS=${DB_RUNS:-$RUNS}   # the builds take minutes each on a loaded machine
 RECORDS=${RECORDS:-500000}
 CORPORA=${KGUARD_CORPORA_DIR:-/work/shared/corpora}
 CACHE=${KGUARD_BENCH_CACHE:-$HOME/.cache/kguard-bench}/vulns
@@ -88,7 +89,7 @@ TRIVY_SBOM_FLAGS=(--skip-db-update --skip-java-db-update --offline-scan --disabl
 TRIVY_FLAGS=("${TRIVY_SBOM_FLAGS[@]}" --skip-check-update --skip-files '**/*.jar')
 
 # ---- database builds ----
-for run in $(seq "$RUNS"); do
+for run in $(seq "$DB_RUNS"); do
   echo "== db build, run $run" >&2
   rm -f "$WORK/kguard.db"
   timed db-build kguard "$run" "$KGUARD" db build --db "$WORK/kguard.db" \
@@ -138,5 +139,5 @@ nproc >> "$WORK/load.txt"
 python3 "$HERE/vuln_bench_report.py" --work "$WORK" --data "$DATA" --out "$OUT_MD" \
   --kguard-rev "$(git -C "$ROOT" rev-parse --short HEAD)" --trivy "$TRIVY" \
   --trivy-version "$(python3 "$HERE/image_peers.py" status trivy | awk '{print $3}')" --trivy-db-version "${TRIVY_DB_VERSION:-unknown}" \
-  --grype "$GRYPE_STATUS" --grype-db "$(cat "$GRYPE_DB_NOTE")" --runs "$RUNS"
+  --grype "$GRYPE_STATUS" --grype-db "$(cat "$GRYPE_DB_NOTE")" --runs "$RUNS" --db-runs "$DB_RUNS"
 echo "$OUT_MD"

@@ -119,6 +119,7 @@ def main():
     ap.add_argument("--grype", default="")
     ap.add_argument("--grype-db", default="")
     ap.add_argument("--runs", default="3")
+    ap.add_argument("--db-runs", default="3")
     a = ap.parse_args()
     W = a.work
     rows = load_results(os.path.join(W, "results.tsv"))
@@ -146,7 +147,7 @@ def main():
     P("")
     P(f"`bench/run_vuln_bench.sh` (issue 15 item 8), kguard at {a.kguard_rev} (Release build); "
       f"{trivy_version.strip()} and trivy-db {a.trivy_db_version}, both built from the Go module proxy "
-      f"(bench/image_peers.py) and run offline. Best of {a.runs} runs under `/usr/bin/time` (the run with "
+      f"(bench/image_peers.py) and run offline. Best of {a.runs} runs ({a.db_runs} for the database builds) under `/usr/bin/time` (the run with "
       f"the lowest wall time; its CPU = user + sys and its peak RSS).")
     P("")
     P(f"Machine: {load[1].strip() if len(load) > 1 else '?'} vCPU, shared with other builds; load at the "
