@@ -234,6 +234,7 @@ def main():
     P("| image | expected | kguard | kguard right / false pos. / false neg. | Trivy | Trivy right / false pos. / false neg. | both | only kguard | only Trivy |")
     P("|---|---|---|---|---|---|---|---|---|")
     details = []
+    summary = []
     for image, (kf, tf, tpkgs, kdoc) in per_image.items():
         exp = {(t["package"], norm_version(t["version"]), t["id"]) for t in truth_list
                if t["image"] == image and t["vulnerable"]}
@@ -242,6 +243,10 @@ def main():
         inv_types = {(p["name"], norm_version(p["version"])): p["type"] for p in inv["packages"]}
         P(f"| {image} | {len(exp)} | {len(K)} | {len(K & exp)} / {len(K - exp)} / {len(exp - K)} | {len(T)} | "
           f"{len(T & exp)} / {len(T - exp)} / {len(exp - T)} | {len(K & T)} | {len(K - T)} | {len(T - K)} |")
+        owned = sum(1 for (n, v, r) in exp - T
+                    if inv_types.get((n, v)) in ("pypi", "maven") and (n, v) not in tpkgs)
+        summary.append((image, len(exp), len(K & exp), len(K - exp), len(exp - K), len(T & exp), len(T - exp),
+                        len(exp - T), owned))
         diffs = [(k, "kguard-only") for k in sorted(K - T)] + [(k, "trivy-only") for k in sorted(T - K)]
         # Expected findings neither tool reported.
         diffs += [(k, "neither") for k in sorted(exp - K - T)]
@@ -258,6 +263,26 @@ def main():
                                f"{explain(key, side, image, truth, tpkgs, inv_types)}")
             details.append("")
     P("")
+    P("## What differs and why")
+    P("")
+    tot = [sum(x[i] for x in summary) for i in range(1, 9)]
+    P(f"- kguard reports {tot[1]:,} of the {tot[0]:,} expected findings, with {tot[2]} false positives and "
+      f"{tot[3]} false negatives. Trivy reports {tot[4]:,}, with {tot[5]} false positives and {tot[6]} false "
+      f"negatives, of which {tot[7]} are language packages (PyPI, Maven) that a Debian package installed: "
+      f"Trivy's language analyzers skip files an OS package owns, so it never looks up a GHSA advisory "
+      f"for them (its design: the deb's own advisories stand for them). kguard matches both the deb "
+      f"(by its source package in the tracker) and the language package (by its PyPI/Maven name in "
+      f"GHSA), so an advisory about the Python or Java library is not lost; when Debian has patched "
+      f"its copy, a VEX statement or an ignore with a reason says so in the report.")
+    P("- Every other expected finding both report, and both leave out the same records: tracker lines "
+      "`not-affected` for bookworm, fixes at or below the installed source version, fixes in another "
+      "Debian release or Alpine branch, secdb's `0`, GHSA ranges introduced above the installed version "
+      "or fixed at it. `<no-dsa>`, `<ignored>`, `<postponed>` and `<unfixed>` lines are findings with no "
+      "fix in both (Trivy: status will_not_fix / fix_deferred / affected). A binary package is judged "
+      "by its source package's version in both (the tracker and secdb name sources and origins).")
+    P("- Counting: one finding per (installed package, version, advisory). A GHSA advisory with a CVE "
+      "alias is one finding whichever id a tool puts first (both report the CVE).")
+    P("")
     P("## Every disagreement, and why")
     P("")
     if details:
@@ -265,6 +290,17 @@ def main():
     else:
         P("None: both tools report exactly the expected findings.")
         P("")
+    P("## What is left")
+    P("")
+    P(f"- The database builds ran {a.db_runs} time(s) here, the scans {a.runs}: a trivy-db build of this data "
+      f"takes minutes of wall time on the shared machine. `DB_RUNS=3 bench/run_vuln_bench.sh` on a quiet "
+      f"machine gives the best of three.")
+    P("- kguard's build peaks higher on the tracker's folder form than on OSV zips "
+      "(bench/results/vulndb.md: 102 MiB for 500,000 OSV records): the vuln-list-debian form must be "
+      "held whole before any record is final (sid lines stand in for releases without their own line, "
+      "DLA/DSA entries override the CVE list's, the newer of two fixes wins), as trivy-db does too.")
+    P("- Grype is not compared (below).")
+    P("")
     P("## Grype")
     P("")
     P(f"Grype ({a.grype}) matches against a database that only grype-db builds, and grype-db does not "
