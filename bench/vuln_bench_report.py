@@ -226,8 +226,9 @@ def main():
     tw = max((best(rows, f"scan-{i}", "trivy") or {"rss": 0})["rss"] for i in ("large", "app", "alpine"))
     P(f"- Trivy: peak RSS {tw / 1024:.0f} MiB at most against a {tdb / MIB:.0f} MiB trivy.db (BoltDB, "
       f"memory-mapped: pages it reads count in its RSS).")
-    P(f"- Build: kguard peaks at {fmt_rss(kb)} (one record at a time into SQLite, its cache bounded); "
-      f"trivy-db at {fmt_rss(tb)} (each source's advisories are gathered in maps before one batch write).")
+    P(f"- Build: kguard peaks at {fmt_rss(kb)} (the tracker folder's entries held until every release's "
+      f"answer is known, then written into SQLite with a bounded cache); trivy-db at {fmt_rss(tb)} (each "
+      f"source's advisories gathered in maps, then one BoltDB batch; its file is not compacted).")
     P("")
     P("## Findings against the expected answers")
     P("")
