@@ -326,8 +326,10 @@ def main():
       "these images are all installed by Debian packages, which Trivy's language analyzers skip anyway. "
       "`--cache-backend memory` so that every run reads the image (Trivy's file cache would skip the "
       "layers it has seen).")
+    text = "\n".join(lines) + "\n"
+    home = os.path.expanduser("~")
     with open(a.out, "w") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write(text.replace(home, "~") if home != "/" else text)  # results files are committed
 
 
 if __name__ == "__main__":
