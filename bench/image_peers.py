@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Image peers (Syft, Trivy, Grype, Dockle) for the image benchmarks: installed once from the Go module
+"""Image peers (Syft, Trivy, Grype, Dockle, trivy-db) for the image benchmarks: installed once from the Go module
 proxy into PEERS_DIR as bench/run_peer_bench.sh does (PEERS_DIR/<name>-<version>/<binary>; a failed
 install is remembered in PEERS_DIR/<name>.unavailable for a week, RETRY_PEERS=1 asks again), and
 run offline.
@@ -29,7 +29,13 @@ PEERS = {
     "grype": ("github.com/anchore/grype/cmd/grype", os.environ.get("GRYPE_VERSION", "v0.121.3"), "grype", {}),
     "dockle": ("github.com/goodwithtech/dockle/cmd/dockle", os.environ.get("DOCKLE_VERSION", "latest"),
                "dockle", {}),
+    # Trivy's database builder (bench/run_vuln_bench.sh): the module is not tagged, so @latest is
+    # its newest pseudo-version; it walks a vuln-list folder into trivy.db (BoltDB).
+    "trivy-db": ("github.com/aquasecurity/trivy-db/cmd/trivy-db", os.environ.get("TRIVY_DB_VERSION", "latest"),
+                 "trivy-db", {}),
 }
+# Peers installed into PEERS_DIR/<dir> rather than <name>-<version> (an untagged module's @latest).
+PEER_DIRS = {"trivy-db": "trivy-db"}
 
 # Peers run offline: no update checks, no telemetry, no database downloads.
 SYFT_ENV = {"SYFT_CHECK_FOR_APP_UPDATE": "false"}
@@ -45,7 +51,7 @@ def redact(text):
 def ensure(name):
     """(path, version) of the peer, or (None, reason)."""
     pkg, version, binary, env = PEERS[name]
-    d = os.path.join(PEERS_DIR, f"{name}-{version}")
+    d = os.path.join(PEERS_DIR, PEER_DIRS.get(name, f"{name}-{version}"))
     path = os.path.join(d, binary)
     if os.access(path, os.X_OK):
         return path, version
