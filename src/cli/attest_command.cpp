@@ -2,7 +2,6 @@
 // attestations (engines/sign/attest.hpp, docs/signing.md "Attestations"). The SBOM and
 // vulnerability predicates kguard makes itself come from `kguard image`, run in-process.
 #include <fcntl.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -15,6 +14,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/sign_keys.hpp"
 #include "core/json_writer.hpp"
 #include "engines/sign/attest.hpp"
 #include "engines/sign/keys.hpp"
@@ -72,80 +72,6 @@ Exit status: 0 an attestation of TYPE verified and passed the policy, 1 none did
 failed is named), 2 error.
 )";
 
-std::string prompt_secret(const std::string& prompt) {
-  int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
-  if (fd < 0) throw SignError("no terminal to ask for the password: set COSIGN_PASSWORD");
-  (void)!::write(fd, prompt.data(), prompt.size());
-  termios old{};
-  bool restore = ::tcgetattr(fd, &old) == 0;
-  if (restore) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(fd, TCSAFLUSH, &quiet);
-  }
-  std::string line;
-  char c = 0;
-  while (::read(fd, &c, 1) == 1 && c != '\n') line += c;
-  if (restore) ::tcsetattr(fd, TCSAFLUSH, &old);
-  (void)!::write(fd, "\n", 1);
-  ::close(fd);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw SignError(path + ": cannot be read");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::unique_ptr<kg::sign::Signer> open_signer(const std::string& ref) {
-  if (kg::sign::is_pkcs11_uri(ref))
-    return kg::sign::open_pkcs11_signer(ref, [] { return prompt_secret("Enter PIN for the PKCS#11 token: "); });
-  std::string pem = read_file(ref);
-  bool encrypted = kg::sign::pem_label(pem).rfind("ENCRYPTED", 0) == 0;
-  std::string password;
-  if (encrypted) {
-    const char* env = std::getenv("COSIGN_PASSWORD");
-    password = env ? env : prompt_secret("Enter password for private key: ");
-  }
-  return kg::sign::load_private_key(pem, password, ref);
-}
-
-kg::sign::PublicKey open_public_key(const std::string& ref) {
-  if (kg::sign::is_pkcs11_uri(ref)) return kg::sign::pkcs11_public_key(ref);
-  std::string pem = read_file(ref);
-  if (kg::sign::pem_label(pem).find("PRIVATE KEY") != std::string::npos)
-    throw SignError(ref + ": a private key; verification takes the public key (cosign.pub)");
-  return kg::sign::PublicKey::from_pem(pem, ref);
-}
-
-// Registry flags, kept as given for `kguard image` too: 1 taken, 0 not ours, -1 error.
-int registry_flag(const std::vector<std::string>& args, std::size_t& i, kg::sign::RegistryOptions& o,
-                  std::vector<std::string>& image_args, std::string& error) {
-  ArgCursor flag(args, i);
-  const std::string& a = args[i];
-  std::string v;
-  if (a == "--allow-insecure-registry" || a == "--allow-insecure-registry=true" || a == "--allow-http-registry" ||
-      a == "--allow-http-registry=true") {
-    o.read.allow_insecure = true;
-    image_args.push_back("--allow-insecure-registry");
-  } else if (flag.is("--registry-ca") || flag.is("--registry-cacert")) {
-    if (!flag.value(v) || v.empty()) return error = "--registry-ca needs a PEM file", -1;
-    o.read.ca_file = v;
-    image_args.insert(image_args.end(), {"--registry-ca", v});
-  } else if (flag.is("--docker-config")) {
-    if (!flag.value(v) || v.empty()) return error = "--docker-config needs a file", -1;
-    o.read.docker_config = v;
-    image_args.insert(image_args.end(), {"--docker-config", v});
-  } else {
-    return 0;
-  }
-  return 1;
-}
-
 std::string utc_rfc3339(std::chrono::system_clock::time_point t) {
   std::time_t tt = std::chrono::system_clock::to_time_t(t);
   std::tm tm{};
@@ -166,7 +92,7 @@ std::string run_image(const std::vector<std::string>& args, const std::string& f
   int code = image_command(a);
   std::string out;
   try {
-    out = read_file(tmpl);
+    out = read_sign_file(tmpl);
   } catch (const SignError&) {
   }
   ::unlink(tmpl);
@@ -227,7 +153,7 @@ int attest_cmd(const std::vector<std::string>& args) {
       std::cout << kAttestHelp;
       return 0;
     }
-    if (int r = registry_flag(args, i, options, image_args, error); r != 0) {
+    if (int r = registry_flag(args, i, options, error, &image_args); r != 0) {
       if (r < 0) return std::cerr << "kguard attest: " << error << '\n', 2;
       continue;
     }
@@ -299,7 +225,7 @@ int attest_cmd(const std::vector<std::string>& args) {
         where = "kguard image -o json " + pinned;
       }
     } else {
-      predicate = read_file(predicate_file);
+      predicate = read_sign_file(predicate_file);
     }
     auto res = kg::sign::attest_image(image, *signer, type, predicate, where, format, replace, options);
     for (const std::string& n : res.notes) std::cerr << "kguard attest: note: " << n << '\n';
@@ -316,7 +242,7 @@ int attest_cmd(const std::vector<std::string>& args) {
 }
 
 int verify_attestation_cmd(const std::string& name, const std::vector<std::string>& args) {
-  std::vector<std::string> key_refs, ignored;
+  std::vector<std::string> key_refs;
   std::string image, output = "text", type = "custom", policy_file;
   kg::sign::AttestationPolicy policy;
   kg::sign::VerifyOptions what;
@@ -329,7 +255,7 @@ int verify_attestation_cmd(const std::string& name, const std::vector<std::strin
       std::cout << kVerifyAttestationHelp;
       return 0;
     }
-    if (int r = registry_flag(args, i, options, ignored, error); r != 0) {
+    if (int r = registry_flag(args, i, options, error); r != 0) {
       if (r < 0) return std::cerr << name << ": " << error << '\n', 2;
       continue;
     }
@@ -393,7 +319,7 @@ int verify_attestation_cmd(const std::string& name, const std::vector<std::strin
         throw SignError(policy_file + ": cosign's CUE and Rego policies are not read; kguard's policy is a flat YAML "
                                       "mapping (max-severity, max-age, require-sbom)");
       // The file first, the flags over it.
-      kg::sign::AttestationPolicy f = kg::sign::parse_policy(read_file(policy_file), policy_file);
+      kg::sign::AttestationPolicy f = kg::sign::parse_policy(read_sign_file(policy_file), policy_file);
       if (!policy.max_severity) policy.max_severity = f.max_severity;
       if (!policy.max_age) policy.max_age = f.max_age;
       policy.require_sbom = policy.require_sbom || f.require_sbom;

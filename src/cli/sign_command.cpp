@@ -1,7 +1,6 @@
 // kguard keygen / sign / verify: cosign-compatible image signing (engines/sign, docs/signing.md).
 #include <fcntl.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -10,6 +9,7 @@
 #include <sstream>
 
 #include "cli/args.hpp"
+#include "cli/sign_keys.hpp"
 #include "core/json_writer.hpp"
 #include "engines/sign/keys.hpp"
 #include "engines/sign/pkcs11.hpp"
@@ -66,44 +66,6 @@ referrers API or its sha256-<hex> index tag). Any one valid signature passes.
 Exit status: 0 at least one valid signature, 1 none, 2 error.
 )";
 
-// A password from the terminal, without echo.
-std::string prompt_secret(const std::string& prompt) {
-  int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
-  if (fd < 0) throw SignError("no terminal to ask for the password: set COSIGN_PASSWORD");
-  (void)!::write(fd, prompt.data(), prompt.size());
-  termios old{};
-  bool restore = ::tcgetattr(fd, &old) == 0;
-  if (restore) {
-    termios quiet = old;
-    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
-    ::tcsetattr(fd, TCSAFLUSH, &quiet);
-  }
-  std::string line;
-  char c = 0;
-  while (::read(fd, &c, 1) == 1 && c != '\n') line += c;
-  if (restore) ::tcsetattr(fd, TCSAFLUSH, &old);
-  (void)!::write(fd, "\n", 1);
-  ::close(fd);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
-}
-
-std::string password(bool confirm) {
-  if (const char* env = std::getenv("COSIGN_PASSWORD")) return env;
-  std::string p = prompt_secret("Enter password for private key: ");
-  if (confirm && prompt_secret("Enter password for private key again: ") != p)
-    throw SignError("the passwords do not match");
-  return p;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw SignError(path + ": cannot be read");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 bool write_file(const std::string& path, const std::string& data, mode_t mode, bool force, std::string& error) {
   int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (force ? O_TRUNC : O_EXCL);
   int fd = ::open(path.c_str(), flags, mode);
@@ -116,26 +78,6 @@ bool write_file(const std::string& path, const std::string& data, mode_t mode, b
   ok = ::close(fd) == 0 && ok;
   if (!ok) error = path + ": write failed";
   return ok;
-}
-
-// Registry flags shared by sign and verify: 1 taken, 0 not ours, -1 error.
-int registry_flag(const std::vector<std::string>& args, std::size_t& i, kg::sign::RegistryOptions& o, std::string& error) {
-  ArgCursor flag(args, i);
-  const std::string& a = args[i];
-  std::string v;
-  if (a == "--allow-insecure-registry" || a == "--allow-insecure-registry=true" || a == "--allow-http-registry" ||
-      a == "--allow-http-registry=true") {
-    o.read.allow_insecure = true;
-  } else if (flag.is("--registry-ca") || flag.is("--registry-cacert")) {
-    if (!flag.value(v) || v.empty()) return error = "--registry-ca needs a PEM file", -1;
-    o.read.ca_file = v;
-  } else if (flag.is("--docker-config")) {
-    if (!flag.value(v) || v.empty()) return error = "--docker-config needs a file", -1;
-    o.read.docker_config = v;
-  } else {
-    return 0;
-  }
-  return 1;
 }
 
 int keygen(const std::vector<std::string>& args) {
@@ -161,7 +103,7 @@ int keygen(const std::vector<std::string>& args) {
       return 2;
     }
   }
-  auto pair = kg::sign::generate_key_pair(password(true), algorithm == "ed25519" ? kg::sign::KeyAlgorithm::Ed25519
+  auto pair = kg::sign::generate_key_pair(key_password(true), algorithm == "ed25519" ? kg::sign::KeyAlgorithm::Ed25519
                                                                                    : kg::sign::KeyAlgorithm::EcdsaP256);
   std::string error;
   if (!write_file(prefix + ".key", pair.private_pem, 0600, force, error) ||
@@ -171,23 +113,6 @@ int keygen(const std::vector<std::string>& args) {
   }
   std::cerr << "Private key written to " << prefix << ".key\nPublic key written to " << prefix << ".pub\n";
   return 0;
-}
-
-std::unique_ptr<kg::sign::Signer> open_signer(const std::string& ref) {
-  if (kg::sign::is_pkcs11_uri(ref))
-    return kg::sign::open_pkcs11_signer(ref, [] { return prompt_secret("Enter PIN for the PKCS#11 token: "); });
-  std::string pem = read_file(ref);
-  std::string label = kg::sign::pem_label(pem);
-  bool encrypted = label.rfind("ENCRYPTED", 0) == 0;
-  return kg::sign::load_private_key(pem, encrypted ? password(false) : std::string(), ref);
-}
-
-kg::sign::PublicKey open_public_key(const std::string& ref) {
-  if (kg::sign::is_pkcs11_uri(ref)) return kg::sign::pkcs11_public_key(ref);
-  std::string pem = read_file(ref);
-  if (kg::sign::pem_label(pem).find("PRIVATE KEY") != std::string::npos)
-    throw SignError(ref + ": a private key; verify takes the public key (cosign.pub)");
-  return kg::sign::PublicKey::from_pem(pem, ref);
 }
 
 int sign_cmd(const std::vector<std::string>& args) {

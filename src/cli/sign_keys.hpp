@@ -1,0 +1,37 @@
+// Key, password and registry-flag handling shared by kguard keygen / sign / verify
+// (sign_command.cpp) and attest / verify-attestation (attest_command.cpp).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engines/sign/keys.hpp"
+#include "engines/sign/sign.hpp"
+
+namespace kg::cli {
+
+// A secret from the terminal (/dev/tty), without echo; throws SignError when there is none.
+std::string prompt_secret(const std::string& prompt);
+
+// The private-key password: COSIGN_PASSWORD when set (even empty), else asked on the terminal
+// (twice when `confirm`, for a new key).
+std::string key_password(bool confirm);
+
+// The whole file; throws SignError naming the path when it cannot be read.
+std::string read_sign_file(const std::string& path);
+
+// --key REF for signing: a PKCS#11 URI (PIN asked on the terminal unless in the URI) or a PEM
+// private key file (cosign's encrypted format takes key_password()).
+std::unique_ptr<kg::sign::Signer> open_signer(const std::string& ref);
+
+// --key REF for verifying: a PKCS#11 URI or a PEM public key; a private key is refused by name.
+kg::sign::PublicKey open_public_key(const std::string& ref);
+
+// The registry flags of sign / verify / attest at args[i]: 1 taken, 0 not ours, -1 error (in
+// `error`). When `image_args` is given, the flag is also appended there as `kguard image` takes it.
+int registry_flag(const std::vector<std::string>& args, std::size_t& i, kg::sign::RegistryOptions& o,
+                  std::string& error, std::vector<std::string>* image_args = nullptr);
+
+}  // namespace kg::cli
