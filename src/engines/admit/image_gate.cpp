@@ -64,28 +64,31 @@ std::string normalise_reference(std::string_view image) {
   return out;
 }
 
+bool policy_matches(const std::vector<std::string>& registries, const std::vector<std::string>& namespaces,
+                    const LabelSelector& namespace_selector, std::string_view image, std::string_view ns,
+                    const Labels& labels, std::string& normalised) {
+  if (!registries.empty()) {
+    bool hit = any_glob(registries, image);
+    if (!hit) {
+      if (normalised.empty()) normalised = normalise_reference(image);
+      hit = any_glob(registries, normalised);
+    }
+    if (!hit) return false;
+  }
+  const bool by_name = !namespaces.empty();
+  const bool by_selector = namespace_selector.present;
+  if (by_name || by_selector) {
+    // Either form selects: a namespace named in the list, or one whose labels the selector matches.
+    return (by_name && any_glob(namespaces, ns)) || (by_selector && namespace_selector.matches(labels));
+  }
+  return true;
+}
+
 const VulnPolicy* select_policy(const std::vector<VulnPolicy>& policies, std::string_view image,
                                 std::string_view ns, const Labels& labels) {
   std::string normalised;  // computed once, only when a registry glob needs it
-  for (const VulnPolicy& p : policies) {
-    if (!p.registries.empty()) {
-      bool hit = any_glob(p.registries, image);
-      if (!hit) {
-        if (normalised.empty()) normalised = normalise_reference(image);
-        hit = any_glob(p.registries, normalised);
-      }
-      if (!hit) continue;
-    }
-    const bool by_name = !p.namespaces.empty();
-    const bool by_selector = p.namespace_selector.present;
-    if (by_name || by_selector) {
-      // Either form selects: a namespace named in the list, or one whose labels the selector matches.
-      const bool hit = (by_name && any_glob(p.namespaces, ns)) ||
-                       (by_selector && p.namespace_selector.matches(labels));
-      if (!hit) continue;
-    }
-    return &p;
-  }
+  for (const VulnPolicy& p : policies)
+    if (policy_matches(p.registries, p.namespaces, p.namespace_selector, image, ns, labels, normalised)) return &p;
   return nullptr;
 }
 

@@ -72,6 +72,15 @@ const VulnPolicy* select_policy(const std::vector<VulnPolicy>& policies, std::st
 // Docker Hub's defaults made explicit; the text itself when it does not parse.
 std::string normalise_reference(std::string_view image);
 
+// Whether one policy's match block takes `image` in namespace `ns`: registries
+// (globs) against the reference as written, then as normalised (cached in
+// `normalised` across the policies of one selection), then namespace names or
+// the selector; an empty block matches everything. Shared by select_policy and
+// select_signature_policy.
+bool policy_matches(const std::vector<std::string>& registries, const std::vector<std::string>& namespaces,
+                    const LabelSelector& namespace_selector, std::string_view image, std::string_view ns,
+                    const Labels& labels, std::string& normalised);
+
 // What a policy decides over one image's vulnerabilities.
 struct ImageJudgement {
   std::vector<const VulnMatch*> violations;  // over the threshold, worst first
