@@ -106,23 +106,29 @@ std::string audit_record(const ReviewSummary& s, double seconds) {
   list("audit", s.audit_rules);
   list("warn", s.warn_rules);
   if (!s.exempt.empty()) field("exempt", s.exempt);
+  // What both gates write first for an image: the digest judged, policy, mode, outcome, cache, time.
+  auto check_head = [&](std::size_t i, const auto& c, const char* ms_key, double ms_value) {
+    out += i ? ",{" : "{";
+    out += "\"image\":";
+    JsonWriter::escape(out, c.image);
+    field("digest", c.digest);
+    field("policy", c.policy);
+    field("mode", c.mode);
+    field("outcome", c.outcome);
+    if (!c.cache.empty()) field("cache", c.cache);
+    char ms[32];
+    std::snprintf(ms, sizeof ms, "%.3f", ms_value);
+    out += ",\"";
+    out += ms_key;
+    out += "\":";
+    out += ms;
+  };
   if (!s.images.empty()) {
     // The vulnerability gate: per image, the digest judged, the policy, counts and ids.
     out += ",\"images\":[";
     for (std::size_t i = 0; i < s.images.size(); ++i) {
       const ImageCheck& c = s.images[i];
-      out += i ? ",{" : "{";
-      out += "\"image\":";
-      JsonWriter::escape(out, c.image);
-      field("digest", c.digest);
-      field("policy", c.policy);
-      field("mode", c.mode);
-      field("outcome", c.outcome);
-      if (!c.cache.empty()) field("cache", c.cache);
-      char ms[32];
-      std::snprintf(ms, sizeof ms, "%.3f", c.scan_ms);
-      out += ",\"scanMs\":";
-      out += ms;
+      check_head(i, c, "scanMs", c.scan_ms);
       out += ",\"counts\":{\"critical\":" + std::to_string(c.counts[3]) + ",\"high\":" + std::to_string(c.counts[2]) +
              ",\"medium\":" + std::to_string(c.counts[1]) + ",\"low\":" + std::to_string(c.counts[0]) + "}";
       list("violations", c.violations);
@@ -137,18 +143,7 @@ std::string audit_record(const ReviewSummary& s, double seconds) {
     out += ",\"signatures\":[";
     for (std::size_t i = 0; i < s.signatures.size(); ++i) {
       const SignatureCheck& c = s.signatures[i];
-      out += i ? ",{" : "{";
-      out += "\"image\":";
-      JsonWriter::escape(out, c.image);
-      field("digest", c.digest);
-      field("policy", c.policy);
-      field("mode", c.mode);
-      field("outcome", c.outcome);
-      if (!c.cache.empty()) field("cache", c.cache);
-      char ms[32];
-      std::snprintf(ms, sizeof ms, "%.3f", c.verify_ms);
-      out += ",\"verifyMs\":";
-      out += ms;
+      check_head(i, c, "verifyMs", c.verify_ms);
       list("signedBy", c.signed_by);
       if (!c.reason.empty()) field("reason", c.reason);
       out += '}';
