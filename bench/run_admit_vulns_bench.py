@@ -22,7 +22,7 @@ its audit log (latencySeconds) beside the client's round trip.
 
 usage: bench/run_admit_vulns_bench.py [KGUARD [ADMIT_LOAD]]
 environment: RECORDS (default 200000), RELATED (default 20), WARM_RATE (500), WARM_SECONDS (10),
-             COLD_N (30), RESULTS (default bench/results/admit-vulns.md), CORPORA (/work/shared/corpora
+             COLD_N (30), RESULTS (default bench/results/admit-vulns.md), CORPORA (../shared/corpora
              style corpora folder, for build_app_images.sh)
 """
 import json

@@ -432,20 +432,20 @@ std::string short_digest(std::string_view d) { return std::string(d.substr(0, st
 
 void run_gate(const std::vector<VulnPolicy>& policies, ImageVerdictSource* source, const PodView& pod,
               std::string_view ns, const Labels& labels, Deadline deadline, ReviewSummary& s, GateOutcome& out) {
-  std::vector<std::pair<std::string, const VulnPolicy*>> todo;
+  std::vector<std::pair<std::string, const VulnPolicy*>> pending;
   for (const ContainerRef& c : containers_of(pod)) {
     const std::string image(str(get(c.node, "image")));
-    if (image.empty() || std::any_of(todo.begin(), todo.end(), [&](const auto& t) { return t.first == image; }))
+    if (image.empty() || std::any_of(pending.begin(), pending.end(), [&](const auto& t) { return t.first == image; }))
       continue;
-    if (const VulnPolicy* p = select_policy(policies, image, ns, labels)) todo.emplace_back(image, p);
+    if (const VulnPolicy* p = select_policy(policies, image, ns, labels)) pending.emplace_back(image, p);
   }
-  if (todo.empty()) return;
+  if (pending.empty()) return;
   const auto start = std::chrono::steady_clock::now();
   if (source) {
-    for (const auto& [image, p] : todo) source->prefetch(image);
+    for (const auto& [image, p] : pending) source->prefetch(image);
   }
   const std::string today = utc_today();
-  for (const auto& item : todo) {
+  for (const auto& item : pending) {
     // Named, not structured bindings: lambdas below capture them (clang before 16 refuses bindings).
     const std::string& image = item.first;
     const VulnPolicy* p = item.second;
@@ -553,15 +553,15 @@ void run_gate(const std::vector<VulnPolicy>& policies, ImageVerdictSource* sourc
 void run_signature_gate(const std::vector<SignaturePolicy>& policies, ImageSignatureSource* source,
                         const PodView& pod, std::string_view ns, const Labels& labels, Deadline deadline,
                         ReviewSummary& s, GateOutcome& out) {
-  std::vector<std::pair<std::string, const SignaturePolicy*>> todo;
+  std::vector<std::pair<std::string, const SignaturePolicy*>> pending;
   for (const ContainerRef& c : containers_of(pod)) {
     const std::string image(str(get(c.node, "image")));
-    if (image.empty() || std::any_of(todo.begin(), todo.end(), [&](const auto& t) { return t.first == image; }))
+    if (image.empty() || std::any_of(pending.begin(), pending.end(), [&](const auto& t) { return t.first == image; }))
       continue;
-    if (const SignaturePolicy* p = select_signature_policy(policies, image, ns, labels)) todo.emplace_back(image, p);
+    if (const SignaturePolicy* p = select_signature_policy(policies, image, ns, labels)) pending.emplace_back(image, p);
   }
   const auto start = std::chrono::steady_clock::now();
-  for (const auto& item : todo) {
+  for (const auto& item : pending) {
     const std::string& image = item.first;
     const SignaturePolicy* p = item.second;
     SignatureCheck check;
