@@ -10,6 +10,7 @@
 
 #include "checks/workload_quantity.hpp"
 #include "checks/workload_util.hpp"
+#include "core/ascii.hpp"
 #include "core/glob.hpp"
 #include "core/inventory.hpp"
 
@@ -19,12 +20,6 @@ namespace {
 using workload::container_violation;
 using workload::outcome;
 using workload::who;
-
-std::string lowered(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // major.minor.patch; a leading "v" and a suffix such as "-alpine" are ignored.
 using Version = std::array<std::int64_t, 3>;
@@ -74,7 +69,7 @@ class ImageVersionCheck final : public Check {
       const Node* img = c.node->get("image");
       if (str(img).empty()) continue;
       const workload::ImageName name = workload::parse_image_name(str(img));
-      const std::string canonical = lowered(name.canonical());
+      const std::string canonical = ascii_lower(name.canonical());
       for (const Component& comp : components) {
         if (std::none_of(comp.images.begin(), comp.images.end(),
                          [&](const std::string& g) { return glob_match(g, canonical); }))
@@ -112,7 +107,7 @@ class ImageExpectedTagCheck final : public Check {
       const Node* img = c.node->get("image");
       if (str(img).empty()) continue;
       const workload::ImageName name = workload::parse_image_name(str(img));
-      const std::string canonical = lowered(name.canonical());
+      const std::string canonical = ascii_lower(name.canonical());
       for (const auto& [image, tag] : expected) {
         if (image != canonical || name.tag == tag) continue;
         std::string message = who(c);
@@ -557,7 +552,7 @@ std::unique_ptr<Check> compile_image_version_check(const Params& params, std::st
     ImageVersionCheck::Component comp;
     comp.name = std::string(str(get(n, "component")));
     comp.advisory = std::string(str(get(n, "advisory")));
-    for (const Node* g : items(get(n, "images"))) comp.images.push_back(lowered(str(g)));
+    for (const Node* g : items(get(n, "images"))) comp.images.push_back(ascii_lower(str(g)));
     for (const Node* r : items(get(n, "affected"))) {
       ImageVersionCheck::Range range;
       Version v{};
@@ -595,7 +590,7 @@ std::unique_ptr<Check> compile_image_expected_tag_check(const Params& params, st
       error = "images entries must be name:tag, e.g. registry.example.com/shop/api:2.4.1 ('" + image + "')";
       return nullptr;
     }
-    c->expected.emplace_back(lowered(name.canonical()), name.tag);
+    c->expected.emplace_back(ascii_lower(name.canonical()), name.tag);
   }
   if (c->expected.empty()) {
     error = "images must list at least one name:tag";

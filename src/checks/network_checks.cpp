@@ -15,18 +15,13 @@
 
 #include "checks/check_util.hpp"
 #include "checks/registry.hpp"
+#include "core/ascii.hpp"
 
 namespace kg {
 namespace {
 
 bool contains(const std::vector<std::string>& list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 // ---- network-policy -------------------------------------------------------
@@ -224,7 +219,7 @@ class ServiceExposureCheck final : public Check {
         names.emplace_back("selector " + k, std::string(str(v)));
     }
     for (const auto& [where, value] : names) {
-      const std::string v = lower(value);
+      const std::string v = ascii_lower(value);
       for (const std::string& iface : interfaces) {
         const bool hit =
             v == iface || v.rfind(iface + "-", 0) == 0 ||
@@ -296,7 +291,7 @@ std::unique_ptr<Check> compile_service_exposure_check(const Params& params, std:
     check->allowed_external_ips = params.strings("allowedExternalIPs");
   } else if (mode == "sensitive") {
     check->mode = ServiceExposureCheck::Mode::Sensitive;
-    for (const std::string& s : params.strings("interfaces")) check->interfaces.push_back(lower(s));
+    for (const std::string& s : params.strings("interfaces")) check->interfaces.push_back(ascii_lower(s));
     if (check->interfaces.empty()) {
       error = "interfaces must list at least one interface name";
       return nullptr;

@@ -22,6 +22,7 @@
 #include "checks/regex_cache.hpp"
 #include "checks/regex_prefilter.hpp"
 #include "checks/registry.hpp"
+#include "core/ascii.hpp"
 
 namespace kg {
 namespace {
@@ -40,13 +41,6 @@ struct Pattern {
   std::vector<std::string> keywords;  // lower-case; empty = always run the regex
   RegexPrefilter required;            // what any match contains, derived from the pattern
 };
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
-}
 
 struct SearchScratch {
   std::string folded;
@@ -82,7 +76,7 @@ class Patterns {
             error = std::string(key) + ": keywords must be non-empty strings";
             return false;
           }
-          keywords.push_back(lower(str(k)));
+          keywords.push_back(ascii_lower(str(k)));
         }
       }
       if (text.empty()) {

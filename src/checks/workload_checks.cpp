@@ -7,6 +7,7 @@
 #include <charconv>
 
 #include "checks/registry.hpp"
+#include "core/ascii.hpp"
 #include "core/glob.hpp"
 #include "checks/workload_quantity.hpp"
 #include "checks/workload_util.hpp"
@@ -19,13 +20,6 @@ using namespace workload;
 constexpr std::array<ContainerKind, 3> kAllContainers{ContainerKind::Init, ContainerKind::Container,
                                                      ContainerKind::Ephemeral};
 constexpr std::array<ContainerKind, 1> kMainContainers{ContainerKind::Container};
-
-std::string lower(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-  return out;
-}
 
 
 bool int_list(const Params& params, std::string_view key, std::vector<std::int64_t>& out,
@@ -112,7 +106,7 @@ std::unique_ptr<Check> compile_image_registry(const Params& params, std::string&
   const std::string_view key = check->allow ? "allowedRegistries" : "blockedRegistries";
   for (const std::string& r : params.strings(key)) {
     auto slash = r.find('/');
-    std::string host = lower(r.substr(0, slash));
+    std::string host = ascii_lower(r.substr(0, slash));
     if (host == "index.docker.io" || host == "registry-1.docker.io") host = "docker.io";
     if (host.empty()) {
       error = std::string(key) + " entries must start with a registry host";
@@ -248,7 +242,7 @@ class KnownComponentCheck final : public Check {
       const Node* img = c.node->get("image");
       bool hit = false;
       if (!str(img).empty()) {
-        std::string canonical = lower(parse_image_name(str(img)).canonical());
+        std::string canonical = ascii_lower(parse_image_name(str(img)).canonical());
         for (const std::string& g : images) {
           if (glob_match(g, canonical)) {
             out.push_back(container_violation(c, who(c) + " runs " + component + " (image \"" +
@@ -287,7 +281,7 @@ std::unique_ptr<Check> compile_known_component(const Params& params, std::string
     error = "component (the display name) is required";
     return nullptr;
   }
-  for (const std::string& g : params.strings("images")) check->images.push_back(lower(g));
+  for (const std::string& g : params.strings("images")) check->images.push_back(ascii_lower(g));
   for (const std::string& entry : params.strings("labels")) {
     std::vector<std::pair<std::string, std::string>> all;
     std::string_view rest = entry;

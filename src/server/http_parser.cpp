@@ -1,3 +1,4 @@
+#include "core/ascii.hpp"
 #include "server/http_parser.hpp"
 
 #include <algorithm>
@@ -33,13 +34,6 @@ std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  return out;
 }
 
 bool iequals(std::string_view a, std::string_view b) {
@@ -153,7 +147,7 @@ ParseResult parse_request_head(std::string_view buffer, std::size_t& scanned,
     if (!is_field_value(value)) return error(400, "malformed header: control characters in a value");
     if (req.headers.size() >= limits.max_headers)
       return error(431, "more than " + std::to_string(limits.max_headers) + " headers");
-    std::string key = lower(name);
+    std::string key = ascii_lower(name);
     if (key == "content-length") {
       std::size_t n = 0;
       auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);

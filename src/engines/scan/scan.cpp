@@ -1,3 +1,4 @@
+#include "core/ascii.hpp"
 #include "engines/scan/scan.hpp"
 
 #include "checks/facts.hpp"
@@ -220,14 +221,8 @@ void tally(RuleTally& t, Result r) {
 
 namespace {
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 bool has_manifest_extension(const std::filesystem::path& p) {
-  const std::string ext = lower(p.extension().string());
+  const std::string ext = ascii_lower(p.extension().string());
   return ext == ".yaml" || ext == ".yml" || ext == ".json";
 }
 
@@ -239,7 +234,7 @@ bool starts_with(std::string_view s, std::string_view prefix) {
 // never Kubernetes objects (several carry an apiVersion, so content alone
 // cannot tell): why a directory walk leaves each out.
 std::string_view known_non_manifest(std::string_view file_name) {
-  const std::string full = lower(file_name);
+  const std::string full = ascii_lower(file_name);
   const std::string_view name = full;
   const std::string_view stem = name.substr(0, name.rfind('.'));
   if (stem == "chart" || name == "requirements.yaml" || name == "requirements.lock" ||

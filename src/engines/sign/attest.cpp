@@ -1,4 +1,5 @@
 // Attestations in cosign's format (attest.hpp).
+#include "core/ascii.hpp"
 #include "engines/sign/attest.hpp"
 
 #include <algorithm>
@@ -24,12 +25,6 @@ using json::at;
 using json::need;
 using json::parse;
 using json::q;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 std::string trim(std::string_view s) {
   std::size_t b = s.find_first_not_of(" \t\r\n"), e = s.find_last_not_of(" \t\r\n");
@@ -65,7 +60,7 @@ const std::map<std::string, std::string>& type_table() {
 const char* kSeverityNames[] = {"low", "medium", "high", "critical"};
 
 std::optional<int> severity_rank(std::string_view s) {
-  std::string l = lower(s);
+  std::string l = ascii_lower(s);
   if (l == "low") return 0;
   if (l == "medium" || l == "moderate") return 1;
   if (l == "high" || l == "important") return 2;
@@ -88,7 +83,7 @@ void collect_severities(const Node* n, const std::string& id, int depth, int& wo
   }
   if (!n->is_map()) return;
   if (truthy(get(n, "suppressed"))) return;
-  std::string state = lower(str(get(get(n, "analysis"), "state")));
+  std::string state = ascii_lower(str(get(get(n, "analysis"), "state")));
   if (state == "not_affected" || state == "false_positive" || state == "resolved" || state == "resolved_with_pedigree")
     return;
   std::string here = id;
@@ -96,7 +91,7 @@ void collect_severities(const Node* n, const std::string& id, int depth, int& wo
     if (const Node* v = get(n, k); v && v->is_scalar() && !str(v).empty()) here = std::string(str(v));
   bool counted = false;
   for (const MapEntry& e : n->entries()) {
-    if (lower(str(e.key)) == "severity" && e.value->is_scalar()) {
+    if (ascii_lower(str(e.key)) == "severity" && e.value->is_scalar()) {
       if (auto r = severity_rank(str(e.value))) {
         if (!counted) ++count;
         counted = true;

@@ -3,17 +3,12 @@
 #include <array>
 #include <cctype>
 
+#include "core/ascii.hpp"
 #include "engines/vuln/db/feeds/feeds.hpp"
 #include "engines/vuln/match/match.hpp"
 
 namespace kg::vuln {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool starts_with(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
 
@@ -72,7 +67,7 @@ std::string go_stdlib_semver(std::string_view v) {
 
 OsContext os_context(const OsInfo& os, std::string_view apk_tools_version) {
   OsContext ctx;
-  const std::string id = lower(os.id);
+  const std::string id = ascii_lower(os.id);
   if (id == "debian") {
     ctx.scheme = VersionScheme::Dpkg;
     std::string v = major_of(os.version_id);
@@ -191,7 +186,7 @@ std::optional<PackageQuery> package_query(const Package& p, const OsContext& os)
 std::optional<PackageQuery> language_query(std::string_view ecosystem, std::string_view name,
                                            std::string_view version) {
   if (name.empty() || version.empty()) return std::nullopt;
-  const std::string eco = lower(ecosystem);
+  const std::string eco = ascii_lower(ecosystem);
   PackageQuery q;
   q.name = std::string(name);
   q.version = std::string(version);

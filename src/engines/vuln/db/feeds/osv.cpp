@@ -6,17 +6,12 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/ascii.hpp"
 #include "engines/vuln/db/feeds/feeds.hpp"
 #include "engines/vuln/db/feeds/zip.hpp"
 
 namespace kg::vuln {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool is_release(std::string_view s) {  // "12", "22.04", "3.19"
   if (s.empty() || !std::isdigit(static_cast<unsigned char>(s.front()))) return false;
@@ -72,7 +67,7 @@ std::string pep503_name(std::string_view name) {
 
 bool osv_namespace(std::string_view ecosystem, std::string& ns, VersionScheme& scheme) {
   const std::vector<std::string_view> parts = split_colon(ecosystem);
-  const std::string head = lower(parts.front());
+  const std::string head = ascii_lower(parts.front());
   // Root.io's patched distribution packages ("Root:Debian:12") live in the distribution's namespace.
   if (head == "root" && parts.size() > 1) return osv_namespace(ecosystem.substr(5), ns, scheme);
   auto release = [&]() -> std::string {
