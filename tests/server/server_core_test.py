@@ -268,9 +268,18 @@ class Limits(unittest.TestCase):
             self.assertEqual(headers["connection"], "close")
             self.assertIn(b"too many connections", body)
             held.pop().close()
-            time.sleep(0.3)
-            self.assertEqual(probe.get("/hello")[0], 200)
-            m = probe.get("/metrics")[2].decode()
+            # The server releases a closed connection's slot when it sees the close, and
+            # each probe.get is a connection of its own: wait on the answers, not on a
+            # sleep (under ASan the previous probe may still hold the second slot).
+            def get_when_free(path):
+                deadline = time.time() + 10
+                while True:
+                    answer = probe.get(path)
+                    if answer[0] != 503 or time.time() > deadline:
+                        return answer
+                    time.sleep(0.05)
+            self.assertEqual(get_when_free("/hello")[0], 200)
+            m = get_when_free("/metrics")[2].decode()
             self.assertRegex(m, r"kguard_connections_rejected_total [1-9]\d*")
             for s in held:
                 s.close()
