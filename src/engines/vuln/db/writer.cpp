@@ -107,7 +107,7 @@ void fill(std::string& to, const std::string& from) {
 
 struct DbWriter::Statements {
   Stmt ins_aff, sel_aff, upd_aff, ins_adv, sel_adv, upd_adv, ins_alias, kev_id, kev_alias, epss_id, epss_alias,
-      stub;
+      bare_advisory;
 };
 
 std::unique_ptr<DbWriter> DbWriter::create(const std::string& path, std::string* error) {
@@ -155,7 +155,7 @@ std::unique_ptr<DbWriter> DbWriter::create(const std::string& path, std::string*
       s.kev_alias.prepare(w->db_, "UPDATE advisory SET kev=1 WHERE id IN (SELECT id FROM alias WHERE alias=?)") &&
       s.epss_id.prepare(w->db_, "UPDATE advisory SET epss=?2 WHERE id=?1") &&
       s.epss_alias.prepare(w->db_, "UPDATE advisory SET epss=?2 WHERE id IN (SELECT id FROM alias WHERE alias=?1)") &&
-      s.stub.prepare(w->db_, "INSERT OR IGNORE INTO advisory(id,kev,epss,feed) VALUES(?,?,?,?)");
+      s.bare_advisory.prepare(w->db_, "INSERT OR IGNORE INTO advisory(id,kev,epss,feed) VALUES(?,?,?,?)");
   if (!ok) {
     if (error) *error = w->tmp_path_ + ": " + sqlite3_errmsg(w->db_);
     return nullptr;
@@ -316,9 +316,9 @@ std::uint64_t DbWriter::set_kev(std::string_view cve) {
     touched += static_cast<std::uint64_t>(sqlite3_changes(db_));
   }
   if (touched == 0) {  // no feed knows it (yet): keep the fact for a later match by id
-    s.stub.text(1, cve).integer(2, 1).real(3, -1).text(4, "kev");
-    if (s.stub.step() != SQLITE_DONE) fail("storing " + std::string(cve));
-    s.stub.reset();
+    s.bare_advisory.text(1, cve).integer(2, 1).real(3, -1).text(4, "kev");
+    if (s.bare_advisory.step() != SQLITE_DONE) fail("storing " + std::string(cve));
+    s.bare_advisory.reset();
     touched = 1;
     ++advisory_total_;
   }
@@ -336,9 +336,9 @@ std::uint64_t DbWriter::set_epss(std::string_view cve, double epss) {
     touched += static_cast<std::uint64_t>(sqlite3_changes(db_));
   }
   if (touched == 0) {
-    s.stub.text(1, cve).integer(2, 0).real(3, epss).text(4, "epss");
-    if (s.stub.step() != SQLITE_DONE) fail("storing " + std::string(cve));
-    s.stub.reset();
+    s.bare_advisory.text(1, cve).integer(2, 0).real(3, epss).text(4, "epss");
+    if (s.bare_advisory.step() != SQLITE_DONE) fail("storing " + std::string(cve));
+    s.bare_advisory.reset();
     touched = 1;
     ++advisory_total_;
   }

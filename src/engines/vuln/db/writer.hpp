@@ -58,7 +58,7 @@ class DbWriter : public FeedSink {
   void error(std::string message) override;
 
   // Enrichment: marks the advisory `cve` and every advisory that has it as an
-  // alias (a stub advisory is made when none has). Returns advisories touched.
+  // alias (an advisory with only the id is made when none has). Returns advisories touched.
   std::uint64_t set_kev(std::string_view cve);
   std::uint64_t set_epss(std::string_view cve, double epss);
 
