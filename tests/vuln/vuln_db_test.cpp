@@ -436,7 +436,7 @@ TEST(VulnDbStore, RoundTripMergeEnrichStatus) {
     w->end_feed();
     EXPECT_EQ(w->set_kev("CVE-2024-0001"), 1U);     // through the alias
     EXPECT_EQ(w->set_epss("CVE-2024-0001", 0.5), 1U);
-    EXPECT_EQ(w->set_kev("CVE-2099-0001"), 1U);     // unknown: a stub keeps the fact
+    EXPECT_EQ(w->set_kev("CVE-2099-0001"), 1U);     // unknown id: an id-only advisory keeps the fact
     ASSERT_TRUE(w->commit(&error)) << error;
   }
   EXPECT_FALSE(fs::exists(p.string() + ".tmp-" + std::to_string(::getpid())));

@@ -105,6 +105,31 @@ void read_ignores(const Node* n, const std::string& where, std::vector<VulnIgnor
   }
 }
 
+// The keys every image policy shares (name, registries, namespaces,
+// namespaceSelector): true when `k` is one of them and was read.
+bool read_match_key(const std::string& k, const Node* value, const std::string& at, std::vector<std::string>& registries,
+                    std::vector<std::string>& namespaces, LabelSelector& namespace_selector, const BadFn& bad,
+                    const std::function<void(const Node*, const std::string&, std::vector<std::string>&)>& strings) {
+  if (k == "name") {
+    if (!value->is_scalar() || value->str().empty()) bad(value, at + ": must be a non-empty string");
+  } else if (k == "registries") {
+    strings(value, at, registries);
+  } else if (k == "namespaces") {
+    strings(value, at, namespaces);
+  } else if (k == "namespaceSelector") {
+    if (!value->is_map()) {
+      bad(value, at + ": must be a label selector {matchLabels, matchExpressions}");
+      return true;
+    }
+    std::string why, field;
+    if (const Node* x = invalid_selector_requirement(value, why, field)) bad(x, at + "." + field + ": " + why);
+    namespace_selector = read_selector(value);
+  } else {
+    return false;
+  }
+  return true;
+}
+
 void read_vuln_policy(const Node* n, std::size_t index, VulnPolicy& p, const BadFn& bad,
                       const std::function<void(const Node*, const std::string&, std::vector<std::string>&)>& strings) {
   p.line = n->line;
@@ -122,20 +147,8 @@ void read_vuln_policy(const Node* n, std::size_t index, VulnPolicy& p, const Bad
     const std::string k = camel(e.key->text());
     const std::string at = where + "." + std::string(e.key->text());
     const std::string v = e.value->is_scalar() ? std::string(e.value->str()) : std::string();
-    if (k == "name") {
-      if (!e.value->is_scalar() || v.empty()) bad(e.value, at + ": must be a non-empty string");
-    } else if (k == "registries") {
-      strings(e.value, at, p.registries);
-    } else if (k == "namespaces") {
-      strings(e.value, at, p.namespaces);
-    } else if (k == "namespaceSelector") {
-      if (!e.value->is_map()) {
-        bad(e.value, at + ": must be a label selector {matchLabels, matchExpressions}");
-        continue;
-      }
-      std::string why, field;
-      if (const Node* x = invalid_selector_requirement(e.value, why, field)) bad(x, at + "." + field + ": " + why);
-      p.namespace_selector = read_selector(e.value);
+    if (read_match_key(k, e.value, at, p.registries, p.namespaces, p.namespace_selector, bad, strings)) {
+      // name, registries, namespaces, namespaceSelector: the keys both gates share
     } else if (k == "mode") {
       if (v == "enforce") p.mode = GateMode::Enforce;
       else if (v == "warn") p.mode = GateMode::Warn;
@@ -208,20 +221,8 @@ void read_signature_policy(const Node* n, std::size_t index, SignaturePolicy& p,
     const std::string k = camel(e.key->text());
     const std::string at = where + "." + std::string(e.key->text());
     const std::string v = e.value->is_scalar() ? std::string(e.value->str()) : std::string();
-    if (k == "name") {
-      if (!e.value->is_scalar() || v.empty()) bad(e.value, at + ": must be a non-empty string");
-    } else if (k == "registries") {
-      strings(e.value, at, p.registries);
-    } else if (k == "namespaces") {
-      strings(e.value, at, p.namespaces);
-    } else if (k == "namespaceSelector") {
-      if (!e.value->is_map()) {
-        bad(e.value, at + ": must be a label selector {matchLabels, matchExpressions}");
-        continue;
-      }
-      std::string why, field;
-      if (const Node* x = invalid_selector_requirement(e.value, why, field)) bad(x, at + "." + field + ": " + why);
-      p.namespace_selector = read_selector(e.value);
+    if (read_match_key(k, e.value, at, p.registries, p.namespaces, p.namespace_selector, bad, strings)) {
+      // name, registries, namespaces, namespaceSelector: the keys both gates share
     } else if (k == "keys") {
       keys_node = e.value;
       strings(e.value, at, p.keys);
