@@ -22,7 +22,7 @@ demo: deps-demo
 	@echo "JSON report written to $(CURDIR)/kguard-report.json"
 	@echo "HTML report written to $(CURDIR)/kguard-report.html (open it in a browser)"
 
-# Builds with GCC (Release, ASan+UBSan) and clang (Release), all with -Werror; runs ctest in the
+# Builds with GCC (Release, ASan+UBSan) and clang (unoptimized), all with -Werror; runs ctest in the
 # two GCC builds. The clang build only compiles: it proves the tree is warning-free under both.
 test: deps build asan clang
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
@@ -39,13 +39,17 @@ build:
 	cmake --build $(BUILD) -j $(JOBS)
 
 # The whole test suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# -O1 -g1 instead of RelWithDebInfo's -O2 -g: the sanitizers' own advice, symbolized stacks with
+# file:line, and a build about 2.5 times faster (most of a cold `make test` is this build).
+SANITIZE_FLAGS = -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
 asan:
-	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_SANITIZE=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(SANITIZE_FLAGS) -DKGUARD_SANITIZE=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# The whole tree with clang (Release, warnings are errors); its compile_commands.json feeds `make tidy`.
+# The whole tree with clang, warnings are errors; nothing runs from it, so it is built unoptimized
+# (-O0, no debug info: twice as fast); its compile_commands.json feeds `make tidy`.
 clang:
-	CXX=clang++ cmake -S . -B $(CLANG_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA)
+	CXX=clang++ cmake -S . -B $(CLANG_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-O0 -DKGUARD_CORPORA_DIR=$(CORPORA)
 	cmake --build $(CLANG_BUILD) -j $(JOBS)
 
 # clang-tidy (.clang-tidy at the root) over src/, as the ctest test clang_tidy of the clang build:
@@ -58,7 +62,7 @@ tidy: clang
 # (another full build; see HACKING.md for its time).
 TSAN_TESTS ?= cli_integration|admit_integration|server_core_integration|namespace_watch_integration|Server
 tsan:
-	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_SANITIZE=thread -DKGUARD_CORPORA_DIR=$(CORPORA) -DKGUARD_LAYER_LINK_CHECK=OFF
+	cmake -S . -B $(TSAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(SANITIZE_FLAGS) -DKGUARD_SANITIZE=thread -DKGUARD_CORPORA_DIR=$(CORPORA) -DKGUARD_LAYER_LINK_CHECK=OFF
 	cmake --build $(TSAN_BUILD) -j $(JOBS)
 	cd $(TSAN_BUILD) && TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ctest -R '$(TSAN_TESTS)' --output-on-failure -j $(JOBS)
 
