@@ -300,10 +300,10 @@ struct Scan {
 
 class RegistryHook final : public server::HttpHandler {
  public:
-  RegistryHook(Policy policy, std::unique_ptr<sign::Signer> signer, std::string key_ref, std::string db_path,
+  RegistryHook(Policy policy, std::unique_ptr<sign::Signer> signer, std::string db_path,
                image::ReadOptions read, image::WalkLimits limits, sign::Format format, Journal& journal,
                std::vector<Job> pending, std::set<std::string> decided)
-      : policy_(policy), signer_(std::move(signer)), key_ref_(std::move(key_ref)), db_path_(std::move(db_path)),
+      : policy_(policy), signer_(std::move(signer)), db_path_(std::move(db_path)),
         read_(std::move(read)), limits_(limits), format_(format), journal_(journal) {
     seen_ = std::move(decided);
     for (Job& j : pending)
@@ -617,7 +617,6 @@ class RegistryHook final : public server::HttpHandler {
 
   Policy policy_;
   std::unique_ptr<sign::Signer> signer_;
-  std::string key_ref_;
   std::string db_path_;
   image::ReadOptions read_;
   image::WalkLimits limits_;
@@ -712,7 +711,7 @@ int registry_hook_command(const std::vector<std::string>& args) {
   if (!journal.open(state_dir, record_path, error) || !journal.load(decided, pending, error)) return usage(error);
   if (!server::Server::block_signals()) return 2;
   const std::string key_description = signer->describe();
-  RegistryHook hook(policy, std::move(signer), key, db_path, read, limits, format, journal, std::move(pending),
+  RegistryHook hook(policy, std::move(signer), db_path, read, limits, format, journal, std::move(pending),
                     std::move(decided));
   if (hook.replayed())
     log_line("info", "accepted pushes without a decision replayed",
