@@ -47,6 +47,7 @@
 #include "server/server.hpp"
 #include "sources/image/json.hpp"
 #include "sources/image/registry_client.hpp"
+#include "sources/image/registry_events.hpp"
 
 namespace kg::cli {
 namespace {
@@ -141,34 +142,9 @@ std::unique_ptr<sign::Signer> open_signer(const std::string& ref) {
   return sign::load_private_key(pem, encrypted ? std::string(pw) : std::string(), ref);
 }
 
-// One accepted push: an image manifest pushed by tag, or an index (multi-platform image).
-struct Job {
-  std::string host, repository, digest, tag, media_type;
-  std::string accepted;  // RFC 3339, when the notification was answered
-  std::string reference() const { return host + "/" + repository + "@" + digest; }
-  // What is signed is a repository's digest: the same digest in another repository is another job.
-  std::string key() const { return reference(); }
-};
-
-bool image_manifest(std::string_view mt) {
-  return mt == "application/vnd.oci.image.manifest.v1+json" ||
-         mt == "application/vnd.docker.distribution.manifest.v2+json";
-}
-bool image_index(std::string_view mt) {
-  return mt == "application/vnd.oci.image.index.v1+json" ||
-         mt == "application/vnd.docker.distribution.manifest.list.v2+json";
-}
-
-std::string job_json(const Job& j) {
-  std::ostringstream out;
-  JsonWriter w(out);
-  w.begin_object();
-  w.field("host", j.host).field("repository", j.repository).field("digest", j.digest).field("tag", j.tag);
-  w.field("mediaType", j.media_type).field("accepted", j.accepted);
-  w.end_object();
-  w.flush();
-  return out.str();
-}
+// One accepted push (sources/image/registry_events): a tagged image manifest or an index. What is
+// signed is a repository's digest: the same digest in another repository is another job.
+using Job = image::PushEvent;
 
 // Reads a JSON-lines file one object at a time; a torn last line (a crash mid-write) is skipped.
 template <typename F>
@@ -224,19 +200,18 @@ class Journal {
       });
     if (dir_.empty()) return true;
     std::set<std::string> queued;
-    each_json_line(queue_path(), [&](const Node* r) {
-      Job j{std::string(field_of(r, "host")), std::string(field_of(r, "repository")), std::string(field_of(r, "digest")),
-            std::string(field_of(r, "tag")), std::string(field_of(r, "mediaType")), std::string(field_of(r, "accepted"))};
-      if (j.digest.rfind("sha256:", 0) != 0 || j.host.empty() || j.repository.empty()) return;
-      if (decided.count(j.key()) || !queued.insert(j.key()).second) return;
-      pending.push_back(std::move(j));
-    });
+    std::ifstream in(queue_path(), std::ios::binary);
+    for (std::string line; std::getline(in, line);) {
+      std::optional<Job> j = image::parse_push_event_json(line);
+      if (!j || decided.count(j->reference()) || !queued.insert(j->reference()).second) continue;
+      pending.push_back(std::move(*j));
+    }
     // Compaction: a temporary file, fsync'd, renamed over the queue.
     const std::string tmp = queue_path() + ".tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
     if (fd < 0) return error = tmp + ": " + std::strerror(errno), false;
     std::string all;
-    for (const Job& j : pending) all += job_json(j) + "\n";
+    for (const Job& j : pending) all += image::push_event_json(j) + "\n";
     const bool ok = write_all(fd, all) && ::fsync(fd) == 0;
     ::close(fd);
     if (!ok || ::rename(tmp.c_str(), queue_path().c_str()) != 0)
@@ -250,7 +225,7 @@ class Journal {
   bool accept(const Job& j) {
     if (queue_fd_ < 0) return true;
     std::lock_guard lock(mu_);
-    return write_all(queue_fd_, job_json(j) + "\n") && ::fdatasync(queue_fd_) == 0;
+    return write_all(queue_fd_, image::push_event_json(j) + "\n") && ::fdatasync(queue_fd_) == 0;
   }
   void record(const std::string& line) {
     if (record_fd_ < 0) return;
@@ -307,7 +282,7 @@ class RegistryHook final : public server::HttpHandler {
         read_(std::move(read)), limits_(limits), format_(format), journal_(journal) {
     seen_ = std::move(decided);
     for (Job& j : pending)
-      if (seen_.insert(j.key()).second) queue_.push_back(std::move(j));
+      if (seen_.insert(j.reference()).second) queue_.push_back(std::move(j));
     replayed_ = queue_.size();
     router_.add("POST", "/events", [this](const server::Request& r) { return events(r); });
     worker_ = std::thread([this] { run(); });
@@ -335,46 +310,22 @@ class RegistryHook final : public server::HttpHandler {
   }
 
  private:
-  // cosign's own artifacts (our signature pushes among them): sha256-<hex>.sig/.att/.sbom tags.
-  static bool cosign_tag(std::string_view tag) {
-    if (tag.rfind("sha256-", 0) != 0) return false;
-    for (std::string_view suffix : {".sig", ".att", ".sbom"})
-      if (tag.size() > suffix.size() && tag.substr(tag.size() - suffix.size()) == suffix) return true;
-    return tag.size() == 7 + 64;  // the referrers fallback index tag
-  }
-
   server::Response events(const server::Request& r) {
-    SourceFile file;
-    file.path = "events";
-    file.content = std::string(r.body);
-    const Node* root = nullptr;
-    load_json(file, file.arena, false, LoadLimits{}, [&](const Document& d) {
-      if (!root) root = d.root;
-    });
-    if (!file.errors.empty() || !root || !root->is_map())
-      return server::Response::text(400, "body is not a JSON events envelope\n");
-    const Node* events = root->get("events");
-    if (!events || !events->is_seq()) return server::Response::text(400, "envelope has no events array\n");
+    std::vector<Job> pushes;
+    std::string error;
+    if (!image::parse_push_events(r.body, pushes, error)) return server::Response::text(400, error + "\n");
     std::size_t queued = 0;
     const std::string now = utc_rfc3339(std::chrono::system_clock::now());
-    for (const Node* e : events->items()) {
-      if (!e || !e->is_map()) continue;
-      const Node* target = e->get("target");
-      const std::string_view mt = field_of(target, "mediaType"), tag = field_of(target, "tag");
-      if (field_of(e, "action") != "push" || cosign_tag(tag)) continue;
-      // An image manifest pushed without a tag is an index's platform manifest on its way (the
-      // index follows and is judged whole) or a referrer: only tagged manifests and indexes count.
-      if (!(image_index(mt) || (image_manifest(mt) && !tag.empty()))) continue;
-      Job job{std::string(field_of(e->get("request"), "host")), std::string(field_of(target, "repository")),
-              std::string(field_of(target, "digest")), std::string(tag), std::string(mt), now};
-      if (job.digest.rfind("sha256:", 0) != 0 || job.repository.empty() || job.host.empty()) continue;
+    for (Job& job : pushes) {
+      job.accepted = now;
       {
         std::lock_guard lock(mu_);
-        if (!seen_.insert(job.key()).second) continue;  // dedupe: a repository's digest is judged once
+        if (!seen_.insert(job.reference()).second) continue;  // dedupe: a repository's digest is judged once
       }
+      // On disk before the registry hears 200; a refusal is a 503, and the registry delivers again.
       if (!journal_.accept(job)) {
         std::lock_guard lock(mu_);
-        seen_.erase(job.key());
+        seen_.erase(job.reference());
         return server::Response::text(503, "the queue journal cannot be written\n");
       }
       std::lock_guard lock(mu_);
@@ -435,7 +386,7 @@ class RegistryHook final : public server::HttpHandler {
       std::string platform = std::string(field_of(p, "os")) + "/" + std::string(field_of(p, "architecture"));
       if (!field_of(p, "variant").empty()) platform += "/" + std::string(field_of(p, "variant"));
       if (field_of(p, "os") == "unknown") continue;
-      if (!image_manifest(field_of(d, "mediaType")))
+      if (!image::is_image_manifest_type(field_of(d, "mediaType")))
         throw std::runtime_error(job.reference() + ": " + std::string(field_of(d, "digest")) +
                                  " is a nested index, which the hook does not judge");
       out.emplace_back(std::string(field_of(d, "digest")), platform);
@@ -477,7 +428,7 @@ class RegistryHook final : public server::HttpHandler {
         std::string error;
         auto db = vuln::VulnDatabase::open(db_path_, &error);
         if (!db) throw std::runtime_error("vulnerability database " + db_path_ + ": " + error);
-        const bool index = image_index(job.media_type);
+        const bool index = job.index();
         if (index) {
           for (const auto& [digest, platform] : platforms_of(job)) {
             scans.push_back(scan(job.host + "/" + job.repository + "@" + digest, *db));
@@ -520,7 +471,7 @@ class RegistryHook final : public server::HttpHandler {
       std::lock_guard lock(mu_);
       ++(verdict == "signed" ? signed_ : verdict == "rejected" ? rejected_ : errors_);
       // An error is not a decision: the next push of the digest (or the next start) tries again.
-      if (verdict == "error") seen_.erase(job.key());
+      if (verdict == "error") seen_.erase(job.reference());
     }
     const std::string line = record(job, verdict, reason, scans, written, ms);
     journal_.record(line);
@@ -576,7 +527,7 @@ class RegistryHook final : public server::HttpHandler {
     w.field("time", utc_rfc3339(std::chrono::system_clock::now()));
     w.field("image", job.reference()).field("repository", job.host + "/" + job.repository);
     w.field("tag", job.tag).field("digest", job.digest);
-    w.field("kind", image_index(job.media_type) ? "index" : "image").field("accepted", job.accepted);
+    w.field("kind", job.index() ? "index" : "image").field("accepted", job.accepted);
     w.field("verdict", verdict).field("reason", reason);
     write_counts(counts);
     w.field("blocking", static_cast<std::uint64_t>(blocking)).field("maxRisk", top_risk);
