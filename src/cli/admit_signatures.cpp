@@ -197,10 +197,11 @@ void RegistrySignatureSource::check_attestations(const std::string& pinned, cons
     std::string first_rejection, first_failure;
     for (const sign::Attestation& a : found.attestations) {
       if (!a.verified) {
-        // Unverified ones of this type (by the annotation's hint), or of any type, explain a "missing".
-        if (first_rejection.empty() && (a.predicate_type.empty() || a.predicate_type == req.predicate_type))
-          first_rejection = a.reason;
-        ++rejected;
+        // Unverified ones of this type (by the annotation's hint, or with none) explain a "missing".
+        if (a.predicate_type.empty() || a.predicate_type == req.predicate_type) {
+          if (first_rejection.empty()) first_rejection = a.reason;
+          ++rejected;
+        }
         continue;
       }
       if (a.predicate_type != req.predicate_type || !ref_of.count(a.key)) continue;
