@@ -183,12 +183,15 @@ class Journal {
       if (ec) return error = dir + ": " + ec.message(), false;
     }
     if (!record_path_.empty()) {
-      record_fd_ = ::open(record_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+      record_fd_ = ::open(record_path_.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
       if (record_fd_ < 0) return error = record_path_ + ": " + std::strerror(errno), false;
+      // A line torn by a crash is ended, so the next record starts a line of its own.
+      const off_t size = ::lseek(record_fd_, 0, SEEK_END);
+      char last = '\n';
+      if (size > 0 && ::pread(record_fd_, &last, 1, size - 1) == 1 && last != '\n') write_all(record_fd_, "\n");
     }
     return true;
   }
-  bool persistent() const { return !dir_.empty(); }
 
   // The decided pushes (signed or rejected: an error is tried again) and the accepted ones still
   // waiting, in the order they came; the queue file is compacted to the latter.
@@ -216,6 +219,10 @@ class Journal {
     ::close(fd);
     if (!ok || ::rename(tmp.c_str(), queue_path().c_str()) != 0)
       return error = queue_path() + ": " + std::strerror(errno), false;
+    if (int d = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); d >= 0) {
+      ::fsync(d);  // the rename itself survives a crash
+      ::close(d);
+    }
     queue_fd_ = ::open(queue_path().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
     if (queue_fd_ < 0) return error = queue_path() + ": " + std::strerror(errno), false;
     return true;
