@@ -1,10 +1,12 @@
 #include "cli/admit_signatures.hpp"
 
 #include <algorithm>
+#include <ctime>
 #include <fstream>
 #include <set>
 #include <sstream>
 
+#include "engines/sign/attest.hpp"
 #include "engines/sign/keys.hpp"
 #include "engines/sign/pkcs11.hpp"
 #include "engines/sign/sign.hpp"
@@ -140,8 +142,111 @@ admit::SignatureVerdict RegistrySignatureSource::verify_now(const std::string& p
     v.status = Status::Error;
     v.reason = std::string("verifying ") + pinned + ": " + e.what();
   }
+  if (v.status != Status::Error && !policy.attestations.empty()) check_attestations(pinned, digest, policy, v);
   v.verify_ms = ms_since(start);
   return v;
+}
+
+void RegistrySignatureSource::check_attestations(const std::string& pinned, const std::string& digest,
+                                                 const admit::SignaturePolicy& policy, admit::SignatureVerdict& v) {
+  using Status = admit::SignatureVerdict::Status;
+  // Every key any requirement names, loaded once; the attestations are read once under all of them
+  // and each requirement then keeps those its own keys signed.
+  std::map<std::string, std::shared_ptr<const sign::PublicKey>> loaded;
+  std::vector<const sign::PublicKey*> all;
+  for (const admit::RequiredAttestation& req : policy.attestations)
+    for (const std::string& ref : admit::attestation_keys(policy, req)) {
+      if (loaded.count(ref)) continue;
+      std::string error;
+      auto k = key(ref, error);
+      if (!k) {
+        v.status = Status::Error;
+        v.reason = error;
+        return;
+      }
+      all.push_back(k.get());
+      loaded[ref] = std::move(k);
+    }
+  sign::AttestationsResult found;
+  try {
+    sign::RegistryOptions options;
+    options.read = settings_.read;
+    found = sign::verify_attestations(pinned, all, sign::VerifyOptions{}, options);
+  } catch (const std::exception& e) {
+    v.status = Status::Error;
+    v.reason = std::string("reading the attestations of ") + pinned + ": " + e.what();
+    return;
+  }
+  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  for (const admit::RequiredAttestation& req : policy.attestations) {
+    const std::vector<std::string>& refs = admit::attestation_keys(policy, req);
+    std::map<std::string, std::string> ref_of;  // fingerprint -> key reference
+    for (const std::string& ref : refs) ref_of[loaded[ref]->fingerprint()] = ref;
+    sign::AttestationPolicy content;
+    content.max_severity = req.max_severity;
+    content.max_age = req.max_age_s;
+    bool have_sbom = false;
+    for (const sign::Attestation& a : found.attestations)
+      if (a.verified && ref_of.count(a.key) &&
+          (a.predicate_type == sign::kPredicateCycloneDX || a.predicate_type == sign::kPredicateSPDX))
+        have_sbom = true;
+    admit::AttestationVerdict out;
+    out.predicate_type = req.predicate_type;
+    std::set<std::string> passed_by;  // fingerprints with a passing attestation of this type
+    std::size_t of_type = 0, rejected = 0;
+    std::string first_rejection, first_failure;
+    for (const sign::Attestation& a : found.attestations) {
+      if (!a.verified) {
+        // Unverified ones of this type (by the annotation's hint, or with none) explain a "missing".
+        if (a.predicate_type.empty() || a.predicate_type == req.predicate_type) {
+          if (first_rejection.empty()) first_rejection = a.reason;
+          ++rejected;
+        }
+        continue;
+      }
+      if (a.predicate_type != req.predicate_type || !ref_of.count(a.key)) continue;
+      ++of_type;
+      std::vector<sign::PolicyCheck> checks;
+      try {
+        checks = sign::check_statement(content, a.statement, now);
+      } catch (const std::exception& e) {
+        checks.push_back({"statement", false, e.what()});
+      }
+      if (req.require_sbom)
+        checks.push_back({"require-sbom", have_sbom, "no verified CycloneDX or SPDX attestation by the same keys"});
+      bool ok = true;
+      for (const sign::PolicyCheck& c : checks)
+        if (!c.passed) {
+          ok = false;
+          if (first_failure.empty()) first_failure = c.name + ": " + c.detail;
+          break;
+        }
+      if (ok) passed_by.insert(a.key);
+    }
+    for (const std::string& fp : passed_by) out.signed_by.push_back(short_fp(fp));
+    std::vector<std::string> missing;
+    for (const auto& [fp, ref] : ref_of)
+      if (!passed_by.count(fp)) missing.push_back(ref);
+    const bool every_key = admit::attestation_require_all(policy, req);
+    if (every_key ? missing.empty() : !passed_by.empty()) {
+      out.outcome = "verified";
+    } else if (of_type == 0) {
+      out.outcome = "missing";
+      out.reason = "no attestation of this type signed by " +
+                   (refs.size() == 1 ? "the key " + refs.front() : std::string("any of the policy's keys")) + " on " +
+                   digest;
+      if (rejected) out.reason += " (" + std::to_string(rejected) + " rejected: " + first_rejection + ")";
+    } else if (passed_by.empty()) {
+      out.outcome = "failed";
+      out.reason = first_failure;
+    } else {
+      std::string list;
+      for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
+      out.outcome = "missing";
+      out.reason = "require: all, but no passing attestation by " + list;
+    }
+    v.attestations.push_back(std::move(out));
+  }
 }
 
 admit::SignatureVerdict RegistrySignatureSource::verify(const std::string& image, const admit::SignaturePolicy& policy,
@@ -177,8 +282,7 @@ admit::SignatureVerdict RegistrySignatureSource::verify(const std::string& image
     return v;
   }
   // Digest + keys → verdict: cached by both (another policy's keys decide differently).
-  std::string cache_key = r.digest + (policy.require_all ? "|all" : "|any");
-  for (const std::string& k : policy.keys) cache_key += "|" + k;
+  std::string cache_key = r.digest + "|" + admit::verdict_cache_key(policy);
   auto hit = verdicts_.get(cache_key);
   if (!hit) hit = unverified_verdicts_.get(cache_key);
   if (hit) {
@@ -196,8 +300,11 @@ admit::SignatureVerdict RegistrySignatureSource::verify(const std::string& image
   auto flight = verifying_.run(cache_key, workers_, [this, cache_key, pinned = r.pinned, digest = r.digest, policy] {
     admit::SignatureVerdict x = verify_now(pinned, digest, policy);
     // Answers are kept; failures to ask are not (the registry may be back next time).
-    if (x.status == Status::Verified) verdicts_.put(cache_key, x);
-    else if (x.status == Status::Unverified) unverified_verdicts_.put(cache_key, x);
+    bool attested = true;
+    for (const admit::AttestationVerdict& a : x.attestations) attested = attested && a.outcome == "verified";
+    // A missing attestation is kept as briefly as a missing signature: the pipeline may attach it soon.
+    if (x.status == Status::Verified && attested) verdicts_.put(cache_key, x);
+    else if (x.status == Status::Verified || x.status == Status::Unverified) unverified_verdicts_.put(cache_key, x);
     std::lock_guard lock(metrics_mu_);
     ++(x.status == Status::Verified ? verified_ : x.status == Status::Unverified ? unverified_ : errors_);
     return x;

@@ -8,6 +8,9 @@
 //     verified against the keys, any-of or all-of; verified verdicts kept
 //     for --signature-ttl, unverified ones for --unsigned-ttl, one verification in flight per digest
 //     and key set, a request waiting for it until its deadline.
+//   digest + the policy's required attestations ─► each found (in-toto statements in DSSE envelopes,
+//     both formats), signed by its keys, its content checked as `kguard verify-attestation` does;
+//     part of the verdict and of its cache key.
 // Registry errors are never cached: the next request asks again.
 #pragma once
 
@@ -53,6 +56,10 @@ class RegistrySignatureSource final : public admit::ImageSignatureSource {
   Resolved resolve_now(const std::string& image);
   admit::SignatureVerdict verify_now(const std::string& pinned, const std::string& digest,
                                      const admit::SignaturePolicy& policy);
+  // The policy's required attestations on the digest, each into v.attestations; a registry or key
+  // error makes v an Error.
+  void check_attestations(const std::string& pinned, const std::string& digest, const admit::SignaturePolicy& policy,
+                          admit::SignatureVerdict& v);
   // The keys of a reference, loaded once (a PEM file or a PKCS#11 token's public key).
   std::shared_ptr<const sign::PublicKey> key(const std::string& ref, std::string& error);
 

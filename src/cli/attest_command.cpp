@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "cli/args.hpp"
+#include "cli/attest_predicates.hpp"
 #include "cli/commands.hpp"
 #include "cli/sign_keys.hpp"
 #include "core/json_writer.hpp"
@@ -20,7 +21,6 @@
 #include "engines/sign/keys.hpp"
 #include "engines/sign/pkcs11.hpp"
 #include "engines/vuln/db/database.hpp"
-#include "report/model.hpp"
 #include "sources/image/json.hpp"
 #include "sources/image/stream.hpp"
 
@@ -72,15 +72,6 @@ Exit status: 0 an attestation of TYPE verified and passed the policy, 1 none did
 failed is named), 2 error.
 )";
 
-std::string utc_rfc3339(std::chrono::system_clock::time_point t) {
-  std::time_t tt = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // `kguard image` in-process, its one output written to a temporary file that is read back.
 std::string run_image(const std::vector<std::string>& args, const std::string& format) {
   char tmpl[] = "/tmp/kguard-attest-XXXXXX";
@@ -118,25 +109,7 @@ std::string vuln_predicate(const std::vector<std::string>& image_args, const std
     if (!v) throw SignError("kguard image matched no vulnerability database (--db PATH, kguard db build)");
     db_version = std::string(str(get(v, "dbBuiltAt")));
   }
-  while (!result.empty() && (result.back() == '\n' || result.back() == ' ')) result.pop_back();
-  std::string out;
-  auto q = [&](std::string_view s) {
-    JsonWriter::escape(out, s);
-  };
-  out += "{\"invocation\":{\"parameters\":null,\"uri\":\"\",\"event_id\":\"\",\"builder.id\":\"\"},\"scanner\":{\"uri\":";
-  q("pkg:generic/kguard@" + std::string(kguard_version()));
-  out += ",\"version\":";
-  q(kguard_version());
-  out += ",\"db\":{\"uri\":";
-  q(db_path);
-  out += ",\"version\":";
-  q(db_version);
-  out += "},\"result\":" + result + "},\"metadata\":{\"scanStartedOn\":";
-  q(utc_rfc3339(started));
-  out += ",\"scanFinishedOn\":";
-  q(utc_rfc3339(finished));
-  out += "}}";
-  return out;
+  return vuln_predicate_json(result, db_path, db_version, started, finished);
 }
 
 int attest_cmd(const std::vector<std::string>& args) {

@@ -17,6 +17,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/image_flags.hpp"
+#include "cli/image_json.hpp"
 #include "cli/image_vulns.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
@@ -153,7 +154,10 @@ void print_text(std::ostream& out, const image::ImageReadResult& r) {
   }
 }
 
-void print_json(std::ostream& out, const image::ImageReadResult& r, const ImageVulnerabilities* vulns) {
+}  // namespace
+
+// kguard image -o json (image_json.hpp): also the result the vuln attestations carry.
+void print_image_json(std::ostream& out, const image::ImageReadResult& r, const ImageVulnerabilities* vulns) {
   const ImageInventory& inv = r.inventory;
   JsonWriter w(out);
   w.begin_object();
@@ -242,6 +246,8 @@ void print_json(std::ostream& out, const image::ImageReadResult& r, const ImageV
   w.flush();
   out << '\n';
 }
+
+namespace {
 
 // `sbom:FILE`: the inventory an SBOM describes (no layers are read). An input
 // that is no SBOM, or cannot be read, is an error naming the file and line.
@@ -512,7 +518,7 @@ int image_command(const std::vector<std::string>& args) {
     RenderOptions render_options;
     render_options.color = o.to_stdout() && isatty(STDOUT_FILENO) && !no_color && !std::getenv("NO_COLOR");
     if (o.format == "json") {
-      print_json(out, r, result.vulnerabilities.empty() ? nullptr : &result.vulnerabilities.front());
+      print_image_json(out, r, result.vulnerabilities.empty() ? nullptr : &result.vulnerabilities.front());
     } else if (o.format == "text") {
       print_text(out, r);
       if (model) {

@@ -22,7 +22,15 @@ deploy/gen-certs.sh --url. Then, through the real kubectl:
    and the signature gate: an image signed by kguard is admitted, an unsigned
    one, one signed by another key and one whose tag was moved to an unsigned
    digest are denied (digest and reason in kubectl's error), each in the
-   audit log.
+   audit log;
+ - the whole pipeline: a second docker-registry over the fixture's storage
+   notifies a running `kguard registry-hook` (--state-dir); skopeo pushes the
+   clean Alpine image and the vulnerable Debian image to it; the hook scans
+   both, signs and attests (SBOM + scan) the clean one with its key and
+   rejects the other; a Pod of each, in a namespace whose signature policy
+   requires the hook's key and the vuln (maxSeverity: high) and CycloneDX
+   attestations, is admitted / denied by the real API server through kguard
+   admit; the hook's signing record and kguard's audit log hold each step.
 
 Usage: admit_e2e.py KGUARD SOURCE_DIR [REGISTRY_STATE_DIR APP_IMAGES_SCRIPT CORPORA]
 """
@@ -35,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -91,6 +100,105 @@ def push_small_image(repo, tag, seed):
     return "sha256:" + hashlib.sha256(manifest).hexdigest()
 
 
+class Pipeline:
+    """The push -> scan -> sign + attest half of the chain: a docker-registry with `notifications:` over
+    the fixture's storage (TLS with the fixture's certificate, htpasswd) and `kguard registry-hook`
+    (its certificate from the fixture's CA, which the registry trusts through SSL_CERT_FILE)."""
+
+    def __init__(self, work, docker_cfg, db, env):
+        self.dir = os.path.join(work, "pipeline")
+        os.makedirs(self.dir)
+        fixture = GATE[0]
+        d = self.dir
+        subprocess.run(["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+                        "-keyout", f"{d}/hook.key", "-out", f"{d}/hook.csr"], check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", f"{d}/hook.csr", "-CA", f"{fixture}/ca.crt", "-CAkey",
+                        f"{fixture}/ca.key", "-CAcreateserial", "-CAserial", f"{d}/ca.srl", "-days", "2",
+                        "-extfile", f"{fixture}/san.ext", "-out", f"{d}/hook.crt"], check=True, capture_output=True)
+        with open(f"{d}/policy.yaml", "w") as f:
+            f.write("failOn: high\n")
+        self.hook_port, self.port = free_port(), free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        # The hook reads and writes through the notifying registry: its credentials join the config.
+        with open(docker_cfg) as f:
+            cfg = json.load(f)
+        cfg["auths"][self.host] = cfg["auths"][REGISTRY["host"]]
+        with open(docker_cfg, "w") as f:
+            json.dump(cfg, f)
+        self.procs = []
+        self.hook_out = open(f"{d}/hook.out", "w")
+        self.hook_err = open(f"{d}/hook.err", "w")
+        self.procs.append(subprocess.Popen(
+            [KGUARD, "registry-hook", "--listen", f"127.0.0.1:{self.hook_port}", "--tls-cert", f"{d}/hook.crt",
+             "--tls-key", f"{d}/hook.key", "--key", os.path.join(work, "sig", "pipeline.key"),
+             "--config", f"{d}/policy.yaml", "--vuln-db", db, "--registry-ca", REGISTRY["ca"],
+             "--docker-config", docker_cfg, "--state-dir", f"{d}/state"],
+            stdout=self.hook_out, stderr=self.hook_err, env=env, start_new_session=True))
+        with open(f"{d}/registry.yml", "w") as f:
+            f.write(f"""version: 0.1
+log: {{level: warn}}
+storage: {{filesystem: {{rootdirectory: {REGISTRY['data']}}}}}
+http: {{addr: "{self.host}", tls: {{certificate: {fixture}/server.crt, key: {fixture}/server.key}}}}
+auth: {{htpasswd: {{realm: kguard-test, path: {fixture}/htpasswd}}}}
+notifications:
+  endpoints:
+    - name: kguard-hook
+      url: https://127.0.0.1:{self.hook_port}/events
+      timeout: 5s
+      threshold: 3
+      backoff: 1s
+""")
+        self.reg_log = open(f"{d}/registry.log", "w")
+        self.procs.append(subprocess.Popen(["docker-registry", "serve", f"{d}/registry.yml"], stdout=self.reg_log,
+                                           stderr=subprocess.STDOUT, env=dict(os.environ, SSL_CERT_FILE=REGISTRY["ca"]),
+                                           start_new_session=True))
+        ctx = ssl.create_default_context(cafile=REGISTRY["ca"])
+        for url in (f"https://127.0.0.1:{self.hook_port}/healthz", f"https://{self.host}/v2/"):
+            def up(u=url):
+                try:
+                    urllib.request.urlopen(u, context=ctx, timeout=2)
+                    return True
+                except urllib.error.HTTPError:
+                    return True  # the registry's 401: it is up
+                except OSError:
+                    return False
+            wait_until(url, up, 30)
+
+    def push(self, src, repo_tag):
+        """skopeo copy to the notifying registry; the manifest digest."""
+        import hashlib
+        creds = f"{REGISTRY['user']}:{REGISTRY['password']}"
+        ref = f"docker://{self.host}/{repo_tag}"
+        subprocess.run(["skopeo", "copy", "--quiet", "--dest-tls-verify=false", "--dest-creds", creds, src, ref], check=True)
+        raw = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", "--creds", creds, ref], check=True,
+                             capture_output=True).stdout
+        return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+    def records(self):
+        path = os.path.join(self.dir, "state", "records.jsonl")
+        if not os.path.exists(path):
+            return []
+        with open(path) as f:
+            return [json.loads(line) for line in f if line.startswith("{")]
+
+    def decision(self, digest, timeout=300):
+        found = []
+        wait_until("the hook's decision on " + digest,
+                   lambda: found.extend(r for r in self.records() if r["digest"] == digest) or bool(found), timeout)
+        return found[0]
+
+    def stop(self):
+        for p in self.procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGTERM)
+                try:
+                    p.wait(20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(p.pid, signal.SIGKILL)
+        for f in (self.hook_out, self.hook_err, self.reg_log):
+            f.close()
+
+
 def pod(name, ns, privileged=False, image="registry.example.com/app:1.0@sha256:" + "a" * 64, restricted=True):
     container = {"name": "app", "image": image}
     spec = {"containers": [container]}
@@ -121,6 +229,7 @@ def wait_until(what, predicate, timeout=30):
 def main():
     work = tempfile.mkdtemp(prefix="kguard-admit-e2e-")
     kguard = None
+    pipeline = None
     failures = []
     checks = [0]
 
@@ -176,11 +285,22 @@ def main():
       keys: [sig/release.pub]
       budget: 15s
 """
+                # The pipeline's policy: only what the registry hook signed with its key, with a scan
+                # (no vulnerability above high, younger than a day) and an SBOM attested by it.
+                pipeline_policy = """    - name: pipeline
+      namespaceSelector: {matchLabels: {sig-gate: pipeline}}
+      keys: [sig/pipeline.pub]
+      attestations:
+        - {type: vuln, maxSeverity: high, maxAge: 1d}
+        - cyclonedx
+      budget: 15s
+"""
+                config += pipeline_policy
                 vuln_feed.push_clean(REGISTRY, GATE[1], GATE[2], CLEAN)
                 docker_cfg = vuln_feed.docker_config(REGISTRY, os.path.join(work, "docker"))
                 sig_env = dict(os.environ, COSIGN_PASSWORD="e2e-password")
                 os.makedirs(os.path.join(work, "sig"), exist_ok=True)
-                for name in ("release", "other"):
+                for name in ("release", "other", "pipeline"):
                     subprocess.run([KGUARD, "keygen", "--output-key-prefix", os.path.join(work, "sig", name)],
                                    check=True, capture_output=True, env=sig_env)
 
@@ -196,7 +316,13 @@ def main():
                 kg_sign("other", f"{host}/signed/wrong:v1")
                 SIGNED["moved-a"] = push_small_image("signed/moved", "v1", "e2e-moved-a")
                 kg_sign("release", f"{host}/signed/moved:v1")
-                gate_args = ["--vuln-db", vuln_feed.build_db(KGUARD, os.path.join(work, "vulndb")),
+                db = vuln_feed.build_db(KGUARD, os.path.join(work, "vulndb"))
+                # Push -> scan -> sign + attest, before kguard admit starts: the hook's own run.
+                pipeline = Pipeline(work, docker_cfg, db, sig_env)
+                apps = subprocess.run([GATE[1], GATE[2]], check=True, capture_output=True, text=True).stdout.strip()
+                SIGNED["pipeline-clean"] = pipeline.push(f"oci:{apps}/oci:alpine", "pipeline/clean:1")
+                SIGNED["pipeline-vulnerable"] = pipeline.push(f"oci:{REGISTRY['cache']}/oci:test", "pipeline/vulnerable:1")
+                gate_args = ["--vuln-db", db,
                              "--image-cache", os.path.join(work, "image-cache"),
                              # Tags asked every time: the moved tag below is seen at once.
                              "--tag-ttl", "0s",
@@ -228,7 +354,8 @@ def main():
                                ("images", {"kguard.io/enforce": "images"}),
                                ("open", {})] + ([("vulns", {"vuln-gate": "enforce"}),
                                                  ("vulns-ok", {"vuln-gate": "accepted"}),
-                                                 ("sigs", {"sig-gate": "enforce"})] if GATE else []):
+                                                 ("sigs", {"sig-gate": "enforce"}),
+                                                 ("pipeline", {"sig-gate": "pipeline"})] if GATE else []):
                 c.kubectl("create", "namespace", ns)
                 # No controller-manager here: make the ServiceAccount it would.
                 c.kubectl("create", "serviceaccount", "default", "-n", ns)
@@ -300,6 +427,31 @@ def main():
                 check(not ok and SIGNED["moved-b"] in err and "no cosign signature found" in err,
                       "tag moved to an unsigned digest denied: " + err)
 
+            if GATE:
+                # The pipeline's end: what the hook signed and attested runs, what it rejected does not.
+                clean_rec = pipeline.decision(SIGNED["pipeline-clean"])
+                vuln_rec = pipeline.decision(SIGNED["pipeline-vulnerable"])
+                log("hook record (clean):", json.dumps(clean_rec)[:400])
+                log("hook record (vulnerable):", json.dumps(vuln_rec)[:400])
+                check(clean_rec["verdict"] == "signed" and clean_rec["tag"] == "1"
+                      and clean_rec["repository"] == f"{pipeline.host}/pipeline/clean"
+                      and [a["predicateType"] for a in clean_rec["signed"][0]["attestations"]]
+                      == ["https://cyclonedx.org/bom", "https://cosign.sigstore.dev/attestation/vuln/v1"],
+                      "hook record: clean image signed and attested: %r" % clean_rec)
+                check(vuln_rec["verdict"] == "rejected" and vuln_rec["signed"] == []
+                      and vuln_feed.OPENSSL in vuln_rec["reason"] and vuln_rec["scan"]["manifests"][0]["counts"]["critical"] >= 1,
+                      "hook record: vulnerable image rejected with the scan's reason: %r" % vuln_rec)
+                clean_image = f"{pipeline.host}/pipeline/clean:1"
+                ok, err = apply(c, pod("piped", "pipeline", image=clean_image, restricted=False))
+                check(ok, "the image the hook signed and attested is admitted: " + err)
+                ok, err = apply(c, pod("piped-vuln", "pipeline", image=f"{pipeline.host}/pipeline/vulnerable:1",
+                                       restricted=False))
+                check(not ok and 'admission webhook "pods.kguard.io" denied the request' in err
+                      and SIGNED["pipeline-vulnerable"] in err and 'signature policy "pipeline"' in err
+                      and "no cosign signature found" in err
+                      and "lacks the attestation https://cosign.sigstore.dev/attestation/vuln/v1" in err,
+                      "the image the hook rejected is denied (no signature, no scan attestation): " + err)
+
             # A label change reaches kguard through the watch.
             c.kubectl("label", "namespace", "open", "kguard.io/enforce=images")
             time.sleep(2)
@@ -349,6 +501,19 @@ def main():
                           and recs[-1]["signatures"][0]["digest"] == digest
                           and recs[-1]["signatures"][0]["policy"] == "signed-only",
                           "audit log: sigs/%s %s (%s, %s): %r" % (name, verdict, outcome, digest, recs))
+                for name, verdict, digest, atts in [("piped", "allow", SIGNED["pipeline-clean"], ["verified", "verified"]),
+                                                    ("piped-vuln", "deny", SIGNED["pipeline-vulnerable"],
+                                                     ["missing", "missing"])]:
+                    recs = [r for r in by_name.get(("pipeline", name), []) if r.get("signatures")]
+                    sig = recs[-1]["signatures"][0] if recs else {}
+                    check(recs and recs[-1]["verdict"] == verdict and sig["digest"] == digest
+                          and sig["policy"] == "pipeline"
+                          and [a["outcome"] for a in sig.get("attestations", [])] == atts,
+                          "audit log: pipeline/%s %s with attestations %s: %r" % (name, verdict, atts, recs))
+                if recs_ok := [r for r in by_name.get(("pipeline", "piped"), []) if r.get("signatures")]:
+                    # The key that admitted it is the key the hook's record says signed it.
+                    check(recs_ok[-1]["signatures"][0]["signedBy"] == [clean_rec["key"][:7 + 16]],
+                          "the admitting key is the hook's: %r vs %s" % (recs_ok[-1]["signatures"][0], clean_rec["key"]))
             events = c.audit_events()
             annotated = [e for e in events if any(k.startswith("pods.kguard.io/") for k in e.get("annotations", {}))]
             check(annotated, "API server audit log carries kguard's audit annotations")
@@ -357,6 +522,8 @@ def main():
             check(klog.count("namespace labels synced") >= 1, "kguard logged the sync")
             log(f"kguard audit records: {len(records)}; API server events with kguard annotations: {len(annotated)}")
     finally:
+        if pipeline:
+            pipeline.stop()
         if kguard and kguard.poll() is None:
             kguard.send_signal(signal.SIGTERM)
             try:

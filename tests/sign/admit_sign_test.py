@@ -10,14 +10,19 @@ the Debian docker-registry on loopback (TLS with a test CA, htpasswd; tests/sign
 - all-of: one key of two is not enough; a key file and a PKCS#11 (SoftHSM2) key together are;
 - warn and audit mode admit with a warning / an audit annotation;
 - an unreachable registry fails closed under enforce, open with failClosed: false;
-- every decision is in the audit log with its digest, policy, outcome and keys.
+- every decision is in the audit log with its digest, policy, outcome and keys;
+- required attestations (attestations: vuln with maxSeverity/maxAge, cyclonedx): each missing one, one
+  signed by another key, and a scan over maxSeverity is its own denial reason naming the image, the
+  digest and the predicate type; once both pass the image is admitted, each attestation in the audit log.
 
   admit_sign_test.py KGUARD
 """
+import json
 import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -96,6 +101,12 @@ admission:
       registries: ["{REG.host}/both/*"]
       require: all
       keys: [release.pub, "{HSM.uri(pin=False)}"]
+    - name: attested
+      registries: ["{REG.host}/attested/*"]
+      keys: [release.pub]
+      attestations:
+        - {{type: vuln, maxSeverity: high, maxAge: 7d}}
+        - cyclonedx
     - name: release
       registries: ["{REG.host}/*"]
       keys: [release.pub, cosign.pub]
@@ -239,6 +250,89 @@ class Gate(unittest.TestCase):
         uid, resp = admit(image, "lenient")
         self.assertTrue(resp["allowed"], resp)
         self.assertTrue(any("cannot be verified" in w for w in resp.get("warnings", [])), resp)
+
+
+def predicate(name, body):
+    path = os.path.join(WORK.name, name)
+    with open(path, "w") as f:
+        json.dump(body, f)
+    return path
+
+
+def attest(key, image, type_, path, *extra):
+    code, _, err = kg("attest", "--key", key, "--type", type_, "--predicate", path, *reg_flags(), *extra, image)
+    assert code == 0, err
+
+
+class Attestations(unittest.TestCase):
+    VULN = "https://cosign.sigstore.dev/attestation/vuln/v1"
+    SBOM = "https://cyclonedx.org/bom"
+
+    def vuln_predicate(self, name, severity):
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        return predicate(name, {"scanner": {"uri": "pkg:generic/test", "version": "1",
+                                            "result": {"matches": [{"id": "CVE-2099-0001", "severity": severity}]}},
+                                "metadata": {"scanStartedOn": now, "scanFinishedOn": now}})
+
+    def test_required_attestations(self):
+        digest = REG.push_image("attested/app", "v1", "attested")
+        image = f"{REG.host}/attested/app:v1"
+        sign(KEYS["release"][0], image)
+        # Signed, nothing attested: one reason per required attestation.
+        uid, resp = admit(image)
+        self.assertFalse(resp["allowed"], resp)
+        msg = resp["status"]["message"]
+        for t in (self.VULN, self.SBOM):
+            self.assertIn(f"image {image} ({digest}) lacks the attestation {t} that signature policy \"attested\" "
+                          "requires: no attestation of this type signed by the key", msg)
+        sig = audit_of(uid)["signatures"][0]
+        self.assertEqual(sig["outcome"], "verified")
+        self.assertEqual([(a["predicateType"], a["outcome"]) for a in sig["attestations"]],
+                         [(self.VULN, "missing"), (self.SBOM, "missing")])
+        # A scan attested by another key does not count, and says why.
+        attest(KEYS["other"][0], image, "vuln", self.vuln_predicate("clean.json", "low"))
+        _, resp = admit(image)
+        self.assertIn("lacks the attestation " + self.VULN, resp["status"]["message"])
+        self.assertIn("the DSSE signature does not verify", resp["status"]["message"])
+        # By the right key, but a critical vulnerability over maxSeverity: high.
+        attest(KEYS["release"][0], image, "vuln", self.vuln_predicate("critical.json", "critical"))
+        attest(KEYS["release"][0], image, "cyclonedx",
+               predicate("bom.json", {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": []}))
+        uid, resp = admit(image)
+        self.assertFalse(resp["allowed"], resp)
+        msg = resp["status"]["message"]
+        self.assertIn(f"image {image} ({digest}) fails the attestation {self.VULN}", msg)
+        self.assertIn("max-severity: a critical vulnerability (CVE-2099-0001) at scan time, above high", msg)
+        self.assertNotIn("lacks the attestation " + self.SBOM, msg)
+        atts = audit_of(uid)["signatures"][0]["attestations"]
+        self.assertEqual([a["outcome"] for a in atts], ["failed", "verified"])
+        self.assertEqual(len(atts[1]["signedBy"]), 1)
+        # The scan replaced by a clean one: admitted.
+        attest(KEYS["release"][0], image, "vuln", self.vuln_predicate("clean.json", "low"), "--replace")
+        uid, resp = admit(image)
+        self.assertTrue(resp["allowed"], resp)
+        sig = audit_of(uid)["signatures"][0]
+        atts = sig["attestations"]
+        self.assertEqual([a["outcome"] for a in atts], ["verified", "verified"])
+        print(f"\n  verification on a miss with two required attestations: {sig['verifyMs']:.1f} ms", file=sys.stderr)
+        # The passing verdict is cached with its attestations (the key set and requirements in its key).
+        uid, resp = admit(image)
+        self.assertTrue(resp["allowed"], resp)
+        self.assertEqual(audit_of(uid)["signatures"][0]["cache"], "hit")
+
+    def test_old_scan_refused(self):
+        digest = REG.push_image("attested/old", "v1", "attested-old")
+        image = f"{REG.host}/attested/old@{digest}"
+        sign(KEYS["release"][0], image)
+        old = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 30 * 86400))
+        attest(KEYS["release"][0], image, "vuln", predicate("old.json", {
+            "scanner": {"uri": "pkg:generic/test", "version": "1", "result": {"matches": []}},
+            "metadata": {"scanStartedOn": old, "scanFinishedOn": old}}))
+        attest(KEYS["release"][0], image, "cyclonedx", predicate("bom2.json", {"bomFormat": "CycloneDX"}))
+        _, resp = admit(image)
+        self.assertFalse(resp["allowed"], resp)
+        self.assertIn("fails the attestation " + self.VULN, resp["status"]["message"])
+        self.assertIn("older than 7d", resp["status"]["message"])
 
 
 if __name__ == "__main__":

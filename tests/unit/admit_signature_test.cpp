@@ -142,7 +142,7 @@ class HeldSignatures final : public admit::ImageSignatureSource {
   SignatureVerdict verify(const std::string& image, const SignaturePolicy& policy, admit::Deadline) override {
     asked.push_back(image + " " + policy.name);
     auto it = by_image.find(image);
-    if (it == by_image.end()) return {SignatureVerdict::Status::Error, "", "unknown image", {}, false, 0};
+    if (it == by_image.end()) return {SignatureVerdict::Status::Error, "", "unknown image", {}, false, 0, {}};
     return it->second;
   }
   void render_metrics(std::string&) const override {}
@@ -171,9 +171,9 @@ TEST(AdmitSignatureEngine, DeniesWarnsAuditsAndFailsClosed) {
   auto held = std::make_shared<HeldSignatures>();
   using St = SignatureVerdict::Status;
   const std::string good = "sha256:" + std::string(64, 'a'), bad = "sha256:" + std::string(64, 'b');
-  held->by_image["reg.local/good:1"] = {St::Verified, good, "", {"sha256:0123456789abcdef"}, true, 0};
-  held->by_image["reg.local/bad:1"] = {St::Unverified, bad, "no cosign signature found for " + bad, {}, false, 3};
-  held->by_image["reg.local/down:1"] = {St::Error, "", "resolving reg.local/down:1: connection refused", {}, false, 0};
+  held->by_image["reg.local/good:1"] = {St::Verified, good, "", {"sha256:0123456789abcdef"}, true, 0, {}};
+  held->by_image["reg.local/bad:1"] = {St::Unverified, bad, "no cosign signature found for " + bad, {}, false, 3, {}};
+  held->by_image["reg.local/down:1"] = {St::Error, "", "resolving reg.local/down:1: connection refused", {}, false, 0, {}};
   std::vector<InputError> errors;
   auto engine = admit::Engine::create(
       l.config, l.admit,
@@ -236,6 +236,129 @@ TEST(AdmitSignatureEngine, RefusedWithoutAVerifier) {
   EXPECT_FALSE(engine);
   ASSERT_FALSE(errors.empty());
   EXPECT_NE(errors.back().message.find("admission.signatures"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kg
+
+namespace kg {
+namespace {
+
+TEST(AdmitSignatureAttestations, ReadsRequirements) {
+  Loaded l = load(R"(admission:
+  signatures:
+    - name: prod
+      keys: [release.pub, old.pub]
+      attestations:
+        - vuln
+        - type: cyclonedx
+          keys: [sbom.pub]
+          require: all
+        - {type: "https://example.com/custom/v1", max-severity: high, maxAge: 7d, requireSbom: true}
+)");
+  ASSERT_TRUE(l.ok) << l.messages();
+  const SignaturePolicy& p = l.admit.signatures[0];
+  ASSERT_EQ(p.attestations.size(), 3u);
+  const auto& vuln = p.attestations[0];
+  EXPECT_EQ(vuln.predicate_type, "https://cosign.sigstore.dev/attestation/vuln/v1");
+  EXPECT_EQ(vuln.line, 6u);
+  // No keys of its own: the policy's, with the policy's any/all.
+  EXPECT_EQ(admit::attestation_keys(p, vuln), p.keys);
+  EXPECT_FALSE(admit::attestation_require_all(p, vuln));
+  const auto& sbom = p.attestations[1];
+  EXPECT_EQ(sbom.predicate_type, "https://cyclonedx.org/bom");
+  const std::string dir = std::filesystem::path(l.path).parent_path().string() + "/";
+  EXPECT_EQ(sbom.keys, std::vector<std::string>{dir + "sbom.pub"});
+  EXPECT_TRUE(admit::attestation_require_all(p, sbom));
+  const auto& custom = p.attestations[2];
+  EXPECT_EQ(custom.predicate_type, "https://example.com/custom/v1");
+  EXPECT_EQ(custom.max_severity, 2);
+  EXPECT_EQ(custom.max_age_s, 7 * 86400);
+  EXPECT_TRUE(custom.require_sbom);
+  // The cache key changes with every requirement: a verdict under one policy never answers another.
+  SignaturePolicy q = p;
+  EXPECT_EQ(admit::verdict_cache_key(q), admit::verdict_cache_key(p));
+  q.attestations[2].max_severity = 3;
+  EXPECT_NE(admit::verdict_cache_key(q), admit::verdict_cache_key(p));
+  q = p;
+  q.attestations.pop_back();
+  EXPECT_NE(admit::verdict_cache_key(q), admit::verdict_cache_key(p));
+}
+
+TEST(AdmitSignatureAttestations, ErrorsNameTheLine) {
+  struct Case {
+    const char* body;
+    const char* message;
+    int line;
+  } cases[] = {
+      {"      attestations: vuln\n", "admission.signatures.p.attestations: must be a list of predicate types", 5},
+      {"      attestations: [vuln, \"not a type\"]\n", "attestations[1].type: 'not a type' is not a predicate type", 5},
+      {"      attestations:\n        - {keys: [a.pub]}\n", "attestations[0]: needs type", 6},
+      {"      attestations:\n        - vuln\n        - {type: vuln, maxSeverity: severe}\n",
+       "attestations.vuln.maxSeverity: must be low, medium, high or critical, not 'severe'", 7},
+      {"      attestations:\n        - {type: vuln, maxAge: soon}\n", "attestations.vuln.maxAge: must be a duration", 6},
+      {"      attestations:\n        - {type: vuln, requireSbom: often}\n", "requireSbom: must be true or false", 6},
+      {"      attestations:\n        - {type: vuln, require: most}\n", "require: must be any or all, not 'most'", 6},
+      {"      attestations:\n        - {type: vuln, colour: red}\n", "attestations.vuln: unknown field 'colour'", 6},
+      {"      attestations:\n        - vuln\n        - https://cosign.sigstore.dev/attestation/vuln/v1\n",
+       "https://cosign.sigstore.dev/attestation/vuln/v1 is required twice", 7},
+  };
+  for (const Case& c : cases) {
+    Loaded l = load(std::string("admission:\n  signatures:\n    - name: p\n      keys: [a.pub]\n") + c.body +
+                    "    - {name: later, keys: [b.pub], mode: sideways}\n");
+    EXPECT_FALSE(l.ok) << c.body;
+    const std::string m = l.messages();
+    EXPECT_NE(m.find(std::to_string(c.line) + ": "), std::string::npos) << c.body << "\n" << m;
+    EXPECT_NE(m.find(c.message), std::string::npos) << c.body << "\n" << m;
+    // The rest of the section is still read: the later policy's own error is reported too.
+    EXPECT_NE(m.find("admission.signatures.later.mode"), std::string::npos) << c.body << "\n" << m;
+  }
+}
+
+TEST(AdmitSignatureAttestations, EachRefusedAttestationIsADenialReason) {
+  Loaded l = load(R"(admission:
+  signatures:
+    - {name: soft, namespaces: [soft], mode: warn, keys: [k.pub], attestations: [vuln]}
+    - {name: prod, keys: [k.pub], attestations: [vuln, cyclonedx]}
+)");
+  ASSERT_TRUE(l.ok) << l.messages();
+  auto held = std::make_shared<HeldSignatures>();
+  using St = SignatureVerdict::Status;
+  const std::string d = "sha256:" + std::string(64, 'c');
+  SignatureVerdict both{St::Verified, d, "", {"sha256:0123456789abcdef"}, false, 1, {}};
+  both.attestations = {{"https://cosign.sigstore.dev/attestation/vuln/v1", "failed",
+                        "max-severity: a critical vulnerability (CVE-2099-0001) at scan time, above high", {}},
+                       {"https://cyclonedx.org/bom", "missing", "no attestation of this type signed by the key k.pub", {}}};
+  held->by_image["reg.local/app:1"] = both;
+  SignatureVerdict fine = both;
+  fine.attestations[0].outcome = fine.attestations[1].outcome = "verified";
+  held->by_image["reg.local/fine:1"] = fine;
+  std::vector<InputError> errors;
+  auto engine = admit::Engine::create(
+      l.config, l.admit,
+      std::make_shared<admit::ConfigNamespaceSource>(std::map<std::string, Labels, std::less<>>{}), errors, nullptr,
+      held);
+  ASSERT_TRUE(engine);
+  const auto later = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto out = engine->review(review_body("shop", {"reg.local/app:1"}), later);
+  EXPECT_EQ(out.summary.decision, "deny");
+  // One reason per attestation, each naming the image, the digest, the predicate type and why.
+  EXPECT_NE(out.body.find("image reg.local/app:1 (" + d + ") fails the attestation "
+                          "https://cosign.sigstore.dev/attestation/vuln/v1 that signature policy \\\"prod\\\" requires: "
+                          "max-severity: a critical vulnerability (CVE-2099-0001)"),
+            std::string::npos)
+      << out.body;
+  EXPECT_NE(out.body.find("image reg.local/app:1 (" + d + ") lacks the attestation https://cyclonedx.org/bom that "
+                          "signature policy \\\"prod\\\" requires: no attestation of this type"),
+            std::string::npos)
+      << out.body;
+  ASSERT_EQ(out.summary.signatures.size(), 1u);
+  EXPECT_EQ(out.summary.signatures[0].outcome, "verified");  // the signature itself was fine
+  EXPECT_EQ(out.summary.signatures[0].attestations.size(), 2u);
+  out = engine->review(review_body("shop", {"reg.local/fine:1"}), later);
+  EXPECT_EQ(out.summary.decision, "allow") << out.body;
+  out = engine->review(review_body("soft", {"reg.local/app:1"}), later);
+  EXPECT_EQ(out.summary.decision, "warn") << out.body;
 }
 
 }  // namespace

@@ -146,6 +146,20 @@ std::string audit_record(const ReviewSummary& s, double seconds) {
       check_head(i, c, "verifyMs", c.verify_ms);
       list("signedBy", c.signed_by);
       if (!c.reason.empty()) field("reason", c.reason);
+      if (!c.attestations.empty()) {
+        // Each required attestation: its predicate type, how it fared, the keys and why not.
+        out += ",\"attestations\":[";
+        for (std::size_t j = 0; j < c.attestations.size(); ++j) {
+          const AttestationVerdict& a = c.attestations[j];
+          out += j ? ",{\"predicateType\":" : "{\"predicateType\":";
+          JsonWriter::escape(out, a.predicate_type);
+          field("outcome", a.outcome);
+          list("signedBy", a.signed_by);
+          if (!a.reason.empty()) field("reason", a.reason);
+          out += '}';
+        }
+        out += ']';
+      }
       out += '}';
     }
     out += ']';

@@ -547,6 +547,19 @@ void run_gate(const std::vector<VulnPolicy>& policies, ImageVerdictSource* sourc
   }
 }
 
+// What a denial says of each required attestation the digest lacks or whose content was refused:
+// the image, the digest, the predicate type and why.
+std::vector<std::string> attestation_problems(const SignatureVerdict& v, const std::string& named,
+                                              const std::string& where) {
+  std::vector<std::string> out;
+  for (const AttestationVerdict& a : v.attestations) {
+    if (a.outcome == "verified") continue;
+    out.push_back("image " + named + (a.outcome == "missing" ? " lacks the attestation " : " fails the attestation ") +
+                  a.predicate_type + " that " + where + " requires: " + a.reason);
+  }
+  return out;
+}
+
 // The signature gate over one Pod's images (docs/admission.md "Signature
 // policy"): each image under the first signature policy that matches it, its
 // digest verified by the ImageSignatureSource within the policy's budget.
@@ -580,6 +593,7 @@ void run_signature_gate(const std::vector<SignaturePolicy>& policies, ImageSigna
     check.verify_ms = v.verify_ms;
     check.signed_by = v.signed_by;
     check.reason = v.reason;
+    check.attestations = v.attestations;
     const std::string named = image + (v.digest.empty() || image.find(v.digest) != std::string::npos
                                            ? ""
                                            : " (" + v.digest + ")");
@@ -607,14 +621,18 @@ void run_signature_gate(const std::vector<SignaturePolicy>& policies, ImageSigna
         problem = "image " + named + " cannot be verified: " + v.reason;
         break;
     }
-    if (!problem.empty()) {
+    std::vector<std::string> problems;
+    if (!problem.empty()) problems.push_back(problem);
+    if (!cannot_verify)
+      for (std::string& a : attestation_problems(v, named, where)) problems.push_back(std::move(a));
+    for (const std::string& one : problems) {
       if (p->mode == GateMode::Enforce && (!cannot_verify || p->fail_closed)) {
-        out.denials.push_back(problem + (cannot_verify ? " (" + where + " fails closed)" : ""));
+        out.denials.push_back(one + (cannot_verify ? " (" + where + " fails closed)" : ""));
       } else {
         // As the vulnerability gate: audit mode records an answered "unsigned" silently; what
         // could not be verified is also warned about (the user should know the check did not run).
-        if (p->mode != GateMode::Audit || cannot_verify) out.warnings.push_back("[" + p->name + "] " + problem);
-        if (p->mode == GateMode::Audit) out.audit.push_back(problem);
+        if (p->mode != GateMode::Audit || cannot_verify) out.warnings.push_back("[" + p->name + "] " + one);
+        if (p->mode == GateMode::Audit) out.audit.push_back(one);
       }
     }
     s.signatures.push_back(std::move(check));
@@ -869,7 +887,10 @@ ReviewOutcome Engine::review(std::string body, std::chrono::steady_clock::time_p
     std::string summary;
     for (const SignatureCheck& c : s.signatures) {
       if (!summary.empty()) summary += "; ";
-      summary += c.image + (c.digest.empty() ? "" : "@" + short_digest(c.digest)) + ": " + c.outcome + " (" +
+      std::size_t refused = 0;
+      for (const AttestationVerdict& a : c.attestations) refused += a.outcome != "verified";
+      summary += c.image + (c.digest.empty() ? "" : "@" + short_digest(c.digest)) + ": " + c.outcome +
+                 (refused ? ", " + std::to_string(refused) + " attestation(s) missing or failed" : "") + " (" +
                  c.policy + ")";
     }
     if (!summary.empty()) annotations.emplace_back("image-signatures", truncate_utf8(summary, 1024));

@@ -108,6 +108,7 @@ struct SignatureCheck {
   double verify_ms = 0;
   std::vector<std::string> signed_by;  // key fingerprints that verified
   std::string reason;
+  std::vector<AttestationVerdict> attestations;  // the policy's required attestations, each judged
 };
 
 // What happened to one request, for metrics, logs and the audit log.

@@ -30,10 +30,14 @@
 //         mode: enforce           # enforce | warn | audit
 //         budget: 5s
 //         failClosed: true        # enforce's default: deny when the registry cannot be asked
+//         attestations:           # each attached to the digest, signed by the keys, its content passing
+//           - {type: vuln, maxSeverity: high, maxAge: 7d}
+//           - cyclonedx
 #include <charconv>
 #include <cmath>
 
 #include "engines/admit/admit.hpp"
+#include "model/attestation_types.hpp"
 #include "server/server.hpp"
 
 namespace kg::admit {
@@ -205,6 +209,71 @@ void read_vuln_policy(const Node* n, std::size_t index, VulnPolicy& p, const Bad
   if (!fail_closed_set) p.fail_closed = p.mode == GateMode::Enforce;
 }
 
+// A signature policy's `attestations:` (docs/signing.md "Admission"): a list of predicate types,
+// each a name (`vuln`) or a map {type, keys, require, maxSeverity, maxAge, requireSbom}; the
+// content keys are `kguard verify-attestation`'s (its kebab-case spellings are accepted too).
+void read_required_attestations(const Node* n, const std::string& where, std::vector<RequiredAttestation>& out,
+                                const BadFn& bad,
+                                const std::function<void(const Node*, const std::string&, std::vector<std::string>&)>& strings) {
+  if (n->is_null()) return;
+  if (!n->is_seq()) return bad(n, where + ": must be a list of predicate types (vuln, cyclonedx, a URI, or a map "
+                                          "with type, keys, require, maxSeverity, maxAge, requireSbom)");
+  std::size_t index = 0;
+  for (const Node* item : n->items()) {
+    RequiredAttestation a;
+    a.line = item->line;
+    std::string at = where + "[" + std::to_string(index++) + "]";
+    const Node* type_node = item->is_scalar() ? item : item->is_map() ? item->get("type") : nullptr;
+    if (!item->is_scalar() && !item->is_map()) {
+      bad(item, at + ": must be a predicate type or a map (type, keys, require, maxSeverity, maxAge, requireSbom)");
+      continue;
+    }
+    if (!type_node || !type_node->is_scalar() || type_node->str().empty()) {
+      bad(item, at + ": needs type: a predicate type (" + std::string(kAttestationTypeNames) + ")");
+      continue;
+    }
+    a.type = std::string(type_node->str());
+    if (auto uri = attestation_predicate_uri(a.type)) {
+      a.predicate_type = *uri;
+    } else {
+      bad(type_node, at + ".type: '" + a.type + "' is not a predicate type (" + kAttestationTypeNames + ")");
+      continue;
+    }
+    at = where + "." + a.type;
+    if (item->is_map()) {
+      for (const MapEntry& e : item->entries()) {
+        const std::string k = camel(e.key->text());
+        const std::string fat = at + "." + std::string(e.key->text());
+        const std::string v = e.value->is_scalar() ? std::string(e.value->str()) : std::string();
+        if (k == "type") {
+        } else if (k == "keys") {
+          strings(e.value, fat, a.keys);
+          for (const std::string& key : a.keys)
+            if (key.empty()) bad(e.value, fat + ": a key may not be empty");
+        } else if (k == "require") {
+          if (v == "any" || v == "all") a.require_all = v == "all", a.require_set = true;
+          else bad(e.value, fat + ": must be any or all, not '" + v + "'");
+        } else if (k == "maxSeverity") {
+          if (auto sev = parse_severity(v)) a.max_severity = static_cast<int>(*sev);
+          else bad(e.value, fat + ": must be low, medium, high or critical, not '" + v + "'");
+        } else if (k == "maxAge") {
+          if (auto age = parse_age_seconds(v)) a.max_age_s = *age;
+          else bad(e.value, fat + ": must be a duration (30m, 12h, 7d, 2w), not '" + v + "'");
+        } else if (k == "requireSbom") {
+          auto b = e.value->as_bool();
+          if (!b) bad(e.value, fat + ": must be true or false");
+          else a.require_sbom = *b;
+        } else {
+          bad(e.key, at + ": unknown field '" + k + "' (type, keys, require, maxSeverity, maxAge, requireSbom)");
+        }
+      }
+    }
+    for (const RequiredAttestation& q : out)
+      if (q.predicate_type == a.predicate_type) bad(item, at + ": " + a.predicate_type + " is required twice");
+    out.push_back(std::move(a));
+  }
+}
+
 void read_signature_policy(const Node* n, std::size_t index, SignaturePolicy& p, const BadFn& bad,
                            const std::function<void(const Node*, const std::string&, std::vector<std::string>&)>& strings) {
   p.line = n->line;
@@ -253,9 +322,12 @@ void read_signature_policy(const Node* n, std::size_t index, SignaturePolicy& p,
       }
       if (ms < 1 || ms > 60'000) bad(e.value, at + ": must be a duration from 1ms to 60s (5s, 2000), not '" + v + "'");
       else p.budget_ms = static_cast<int>(ms);
+    } else if (k == "attestations") {
+      read_required_attestations(e.value, at, p.attestations, bad, strings);
     } else {
       bad(e.key, where + ": unknown field '" + k +
-                     "' (name, registries, namespaces, namespaceSelector, keys, require, mode, budget, failClosed)");
+                     "' (name, registries, namespaces, namespaceSelector, keys, require, mode, budget, failClosed, "
+                     "attestations)");
     }
   }
   if (p.keys.empty()) bad(keys_node, where + ": needs keys: a list of PEM public key files or pkcs11: URIs");
@@ -417,6 +489,10 @@ bool read_admit_config(const Config& config, AdmitConfig& out, std::vector<Input
         if (slash != std::string::npos)
           for (std::string& k : p.keys)
             if (!k.empty() && k[0] != '/' && k.rfind("pkcs11:", 0) != 0) k = config.path.substr(0, slash + 1) + k;
+        if (slash != std::string::npos)
+          for (RequiredAttestation& a : p.attestations)
+            for (std::string& k : a.keys)
+              if (!k.empty() && k[0] != '/' && k.rfind("pkcs11:", 0) != 0) k = config.path.substr(0, slash + 1) + k;
         out.signatures.push_back(std::move(p));
       }
     } else {

@@ -11,4 +11,25 @@ const SignaturePolicy* select_signature_policy(const std::vector<SignaturePolicy
   return nullptr;
 }
 
+const std::vector<std::string>& attestation_keys(const SignaturePolicy& p, const RequiredAttestation& a) {
+  return a.keys.empty() ? p.keys : a.keys;
+}
+
+bool attestation_require_all(const SignaturePolicy& p, const RequiredAttestation& a) {
+  return a.require_set ? a.require_all : p.require_all;
+}
+
+std::string verdict_cache_key(const SignaturePolicy& p) {
+  std::string key = p.require_all ? "all" : "any";
+  for (const std::string& k : p.keys) key += "|" + k;
+  for (const RequiredAttestation& a : p.attestations) {
+    key += "||" + a.predicate_type + (attestation_require_all(p, a) ? "|all" : "|any");
+    for (const std::string& k : attestation_keys(p, a)) key += "|" + k;
+    key += "|sev=" + (a.max_severity ? std::to_string(*a.max_severity) : std::string("-"));
+    key += "|age=" + (a.max_age_s ? std::to_string(*a.max_age_s) : std::string("-"));
+    key += a.require_sbom ? "|sbom" : "";
+  }
+  return key;
+}
+
 }  // namespace kg::admit

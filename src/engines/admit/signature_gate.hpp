@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,21 @@
 #include "engines/admit/image_gate.hpp"
 
 namespace kg::admit {
+
+// One entry of a signature policy's `attestations:` (docs/signing.md "Admission"): an in-toto
+// attestation of this predicate type, signed by the keys, on the digest the image resolves to, whose
+// content passes what `kguard verify-attestation` checks (max-severity, max-age, require-sbom).
+struct RequiredAttestation {
+  std::string type;            // as written: cosign's short name (vuln, cyclonedx, ...) or a URI
+  std::string predicate_type;  // the URI
+  std::vector<std::string> keys;  // empty: the policy's keys
+  bool require_all = false;       // every key must have signed one (else any one); default: the policy's
+  bool require_set = false;       // `require:` was written (else the policy's applies)
+  std::optional<int> max_severity;       // 0 low .. 3 critical: nothing above it at scan time
+  std::optional<std::int64_t> max_age_s;  // the predicate's time younger than this
+  bool require_sbom = false;              // the image also carries a verified CycloneDX or SPDX attestation
+  std::uint32_t line = 0;
+};
 
 // One entry of `admission.signatures`: the first whose registries match the
 // image and whose namespaces match the Pod's namespace decides.
@@ -31,10 +47,26 @@ struct SignaturePolicy {
   int budget_ms = 5000;     // how long a request may wait for the registry
   bool fail_closed = true;  // an enforced policy denies when it cannot verify
   std::uint32_t line = 0;
+  std::vector<RequiredAttestation> attestations;  // each must be attached and pass
 };
+
+// The keys and the all-of flag an attestation requirement is judged with (its own, else the policy's).
+const std::vector<std::string>& attestation_keys(const SignaturePolicy& p, const RequiredAttestation& a);
+bool attestation_require_all(const SignaturePolicy& p, const RequiredAttestation& a);
+// What the verdict of a policy depends on besides the digest, for the verdict cache's key: the key set,
+// any/all, and every attestation requirement.
+std::string verdict_cache_key(const SignaturePolicy& p);
 
 const SignaturePolicy* select_signature_policy(const std::vector<SignaturePolicy>& policies, std::string_view image,
                                                std::string_view ns, const Labels& labels);
+
+// How one required attestation fared on the digest.
+struct AttestationVerdict {
+  std::string predicate_type;
+  std::string outcome;  // verified, missing (none signed by the keys), failed (signed, content refused)
+  std::string reason;   // why, when not verified
+  std::vector<std::string> signed_by;  // fingerprints of the keys whose attestation passed
+};
 
 struct SignatureVerdict {
   enum class Status : std::uint8_t {
@@ -49,6 +81,7 @@ struct SignatureVerdict {
   std::vector<std::string> signed_by;  // fingerprints (sha256 of the key's DER, first 16 hex) that verified
   bool cache_hit = false;
   double verify_ms = 0;
+  std::vector<AttestationVerdict> attestations;  // one per required attestation, in the policy's order
 };
 
 class ImageSignatureSource {

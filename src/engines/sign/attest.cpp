@@ -10,6 +10,7 @@
 #include "core/base64.hpp"
 #include "core/document.hpp"
 #include "core/json_writer.hpp"
+#include "model/attestation_types.hpp"
 #include "engines/sign/json_read.hpp"
 #include "sources/image/json.hpp"
 #include "sources/image/registry_client.hpp"
@@ -38,23 +39,6 @@ auto registry_call(F&& f) -> decltype(f()) {
   } catch (const image::ImageError& e) {
     throw SignError(e.what());
   }
-}
-
-// cosign's PredicateTypeMap (cmd/cosign/cli/options/predicate.go).
-const std::map<std::string, std::string>& type_table() {
-  static const std::map<std::string, std::string> t = {
-      {"custom", kPredicateCustom},
-      {"slsaprovenance", "https://slsa.dev/provenance/v0.2"},
-      {"slsaprovenance02", "https://slsa.dev/provenance/v0.2"},
-      {"slsaprovenance1", "https://slsa.dev/provenance/v1"},
-      {"link", "https://in-toto.io/Link/v1"},
-      {"spdx", kPredicateSPDX},
-      {"spdxjson", kPredicateSPDX},
-      {"cyclonedx", kPredicateCycloneDX},
-      {"vuln", kPredicateVuln},
-      {"openvex", "https://openvex.dev/ns"},
-  };
-  return t;
 }
 
 const char* kSeverityNames[] = {"low", "medium", "high", "critical"};
@@ -126,18 +110,8 @@ std::string format_duration(std::int64_t s) {
 }  // namespace
 
 std::string predicate_type_uri(const std::string& type) {
-  const auto& t = type_table();
-  if (auto it = t.find(type); it != t.end()) return it->second;
-  // Go's url.ParseRequestURI: an absolute URI (scheme:...) or an absolute path.
-  std::size_t colon = type.find(':');
-  bool scheme = colon != std::string::npos && colon > 0 && std::isalpha(static_cast<unsigned char>(type[0])) &&
-                type.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.", 0) == colon;
-  if ((scheme && colon + 1 < type.size()) || (!type.empty() && type[0] == '/')) {
-    if (type.find_first_of(" \t\r\n\"") == std::string::npos) return type;
-  }
-  throw SignError("invalid predicate type: \"" + type +
-                  "\" (custom, slsaprovenance, slsaprovenance02, slsaprovenance1, link, spdx, spdxjson, cyclonedx, "
-                  "vuln, openvex, or a URI)");
+  if (auto uri = attestation_predicate_uri(type)) return *uri;
+  throw SignError("invalid predicate type: \"" + type + "\" (" + kAttestationTypeNames + ")");
 }
 
 std::string attestation_tag(const std::string& digest) { return digest_tag(digest) + ".att"; }
@@ -146,7 +120,7 @@ std::string build_statement(const std::string& type, const std::string& predicat
                             const std::string& digest, const std::string& timestamp, const std::string& where) {
   std::string uri = predicate_type_uri(type);
   std::string body;
-  if (type == "custom" || (type_table().count(type) == 0 && uri == kPredicateCustom)) {
+  if (type == "custom" || type == kPredicateCustom) {
     // cosign's CosignPredicate: the file's bytes as a string, and when.
     body = "{\"Data\":" + q(predicate) + ",\"Timestamp\":" + q(timestamp) + "}";
   } else if (type == "spdx") {
@@ -332,22 +306,7 @@ AttestationsResult verify_attestations(const std::string& ref, const std::vector
 
 // ---- policy ----
 
-std::optional<std::int64_t> parse_duration(const std::string& text) {
-  if (text.size() < 2 || text.size() > 12) return std::nullopt;
-  std::string num = text.substr(0, text.size() - 1);
-  if (num.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
-  std::int64_t n = std::stoll(num), unit = 0;
-  switch (text.back()) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    case 'w': unit = 7 * 86400; break;
-    default: return std::nullopt;
-  }
-  if (n <= 0 || n > std::int64_t{100} * 365 * 86400 / unit) return std::nullopt;
-  return n * unit;
-}
+std::optional<std::int64_t> parse_duration(const std::string& text) { return parse_age_seconds(text); }
 
 std::optional<std::int64_t> parse_rfc3339(std::string_view t) {
   // YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)
