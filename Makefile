@@ -12,7 +12,7 @@ CORPORA    ?= $(firstword $(wildcard $(abspath ../shared/corpora)) \
                 $(if $(filter /%,$(ORIGIN)),$(wildcard $(abspath $(ORIGIN)/../shared/corpora))) \
                 $(abspath ../shared/corpora))
 
-.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit fuzz fuzz-admit fuzz-inventory fuzz-vuln fuzz-version fuzz-sign format clean
+.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit bench-sign fuzz fuzz-admit fuzz-inventory fuzz-vuln fuzz-version fuzz-sign format clean
 
 demo: deps-demo
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) >/dev/null
@@ -75,6 +75,10 @@ bench-peers:
 # The admission webhook under load (bench/results/admit.md); SOAK_SECONDS=0 skips the 10-minute soak.
 bench-admit: build
 	bench/run_admit_bench.sh $(BUILD)/kguard $(BUILD)/bench/admit_load
+
+# Signing and verification against cosign and the admission signature gate (bench/results/signing.md).
+bench-sign: build
+	bench/run_sign_bench.sh $(BUILD)
 
 # Per input: a time and memory budget (a slow or hungry input is a finding, as a crash is).
 FUZZ_BUDGET = -timeout=$${FUZZ_TIMEOUT:-10} -rss_limit_mb=$${FUZZ_RSS_MB:-2048} -malloc_limit_mb=$${FUZZ_RSS_MB:-2048}
