@@ -504,7 +504,9 @@ def write(b, started):
         "baseline is a second webhook in the same run with the same config minus the signature policy; the "
         "signature policy names one ECDSA P-256 public key for the loopback registry. Server CPU is the "
         "webhook's user+system time over the row divided by the requests answered. Load average "
-        f"{a['load'][0]} at the start, {a['load'][1]} at the end.",
+        f"{a['load'][0]} at the start, {a['load'][1]} at the end. bench/results/admit.md has the webhook alone "
+        "measured on a quiet machine (load average under 2); the figures to compare these rows with are the "
+        "baseline rows of the same run, under the same load.",
         "",
         "### Cache hits (verdict held by digest, `--signature-ttl` 5m)",
         "",
