@@ -12,7 +12,7 @@ CORPORA    ?= $(firstword $(wildcard $(abspath ../shared/corpora)) \
                 $(if $(filter /%,$(ORIGIN)),$(wildcard $(abspath $(ORIGIN)/../shared/corpora))) \
                 $(abspath ../shared/corpora))
 
-.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit fuzz fuzz-admit fuzz-inventory fuzz-vuln fuzz-version fuzz-sign format clean
+.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit bench-sign fuzz fuzz-admit fuzz-inventory fuzz-vuln fuzz-version fuzz-sign format clean
 
 demo: deps-demo
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) >/dev/null
@@ -80,6 +80,10 @@ bench-peers:
 bench-admit: build
 	bench/run_admit_bench.sh $(BUILD)/kguard $(BUILD)/bench/admit_load
 
+# Signing and verification against cosign and the admission signature gate (bench/results/signing.md).
+bench-sign: build
+	bench/run_sign_bench.sh $(BUILD)
+
 # Per input: a time and memory budget (a slow or hungry input is a finding, as a crash is).
 FUZZ_BUDGET = -timeout=$${FUZZ_TIMEOUT:-10} -rss_limit_mb=$${FUZZ_RSS_MB:-2048} -malloc_limit_mb=$${FUZZ_RSS_MB:-2048}
 
@@ -131,7 +135,7 @@ fuzz-version: deps
 	    build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
 # The image signing parsers' fuzzers (engines/sign: payloads, manifests, bundles, keys) for FUZZ_SECONDS each.
-SIGN_FUZZ_TARGETS = sign_payload sign_manifest sign_bundle sign_key sign_dsse sign_statement registry_events
+SIGN_FUZZ_TARGETS = sign_payload sign_manifest sign_bundle sign_key sign_dsse sign_statement sign_referrers registry_events
 fuzz-sign: deps
 	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
 	cmake --build build/fuzz --target $(addprefix fuzz_,$(SIGN_FUZZ_TARGETS)) -j $(JOBS)

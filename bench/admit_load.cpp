@@ -381,17 +381,17 @@ int main(int argc, char** argv) {
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
   std::sort(latencies.begin(), latencies.end());
   const double p50 = percentile(latencies, 50), p90 = percentile(latencies, 90),
-               p99 = percentile(latencies, 99), p999 = percentile(latencies, 99.9),
+               p95 = percentile(latencies, 95), p99 = percentile(latencies, 99), p999 = percentile(latencies, 99.9),
                max = latencies.empty() ? 0 : latencies.back();
   const double throughput = static_cast<double>(latencies.size()) / std::min(elapsed, o.duration + 0.001);
   if (o.json) {
     std::printf("{\"target_rate\":%.0f,\"connections\":%d,\"duration_s\":%.1f,\"scheduled\":%llu,\"ok\":%zu,\"errors\":%llu,"
-                "\"reconnects\":%llu,\"throughput_rps\":%.0f,\"p50_us\":%.0f,\"p90_us\":%.0f,"
+                "\"reconnects\":%llu,\"throughput_rps\":%.0f,\"p50_us\":%.0f,\"p90_us\":%.0f,\"p95_us\":%.0f,"
                 "\"p99_us\":%.0f,\"p999_us\":%.0f,\"max_us\":%.0f,\"first_error\":\"%s\"}\n",
                 o.rate, o.connections, o.duration, static_cast<unsigned long long>(scheduled_count),
                 latencies.size(), static_cast<unsigned long long>(errors),
                 static_cast<unsigned long long>(reconnects),
-                throughput, p50, p90, p99, p999, max, first_error.empty() ? "" : "see stderr");
+                throughput, p50, p90, p95, p99, p999, max, first_error.empty() ? "" : "see stderr");
   } else {
     std::printf("rate %.0f/s (%s), %d connections, %.1f s: %zu ok, %llu errors, %.0f req/s\n"
                 "latency us: p50 %.0f  p90 %.0f  p99 %.0f  p99.9 %.0f  max %.0f\n",
