@@ -550,6 +550,9 @@ int check(const Flags& f, const rbac::RbacIndex& index, const rbac::Identity& wh
       if (assumed) std::cout << "  (assumed: bootstrap policy v" << rbac::bootstrap_version() << ", not in the input)\n";
     }
     if (!d.allowed) std::cout << "  " << Tsafe{reason} << '\n';
+    // kube-apiserver runs the Node authorizer before RBAC (--authorization-mode=Node,RBAC).
+    if (!d.allowed && who.user.rfind("system:node:", 0) == 0)
+      std::cout << "  note: a kubelet's requests also pass the Node authorizer, which this answer does not model\n";
   } else {
     Table t{{"ALLOWED", "SUBJECT", "REQUEST", "BINDING", "ROLE", "RULE", "ASSUMED", "REASON"}, {}};
     t.rows.push_back({d.allowed ? "yes" : "no", label, request_text(request), binding, role, rule,
