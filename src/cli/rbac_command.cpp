@@ -258,9 +258,10 @@ std::optional<Loaded> load(const Flags& f, const std::vector<std::string>& paths
     auto read = read_cluster_kinds(flags, kinds, [](const std::string&) { return std::vector<std::string>{}; },
                                    f.quiet);
     if (!read) return std::nullopt;
-    for (const CoverageGap& gap : read->info.coverage)
+    for (const CoverageGap& gap : read->info.coverage) {
       std::cerr << "kguard rbac: " << Tsafe{gap.kind} << " could not be read (" << Tsafe{gap.reason}
                 << "): answers may miss what it grants\n";
+    }
     out.cluster_version = read->info.server_version;
     SourceFile file;
     file.path = "cluster:" + (read->info.context.empty() ? read->info.server : read->info.context);
@@ -286,14 +287,16 @@ std::optional<Loaded> load(const Flags& f, const std::vector<std::string>& paths
   }
   if (f.bootstrap) out.assumed = loader.add_bootstrap();
   out.index.emplace(loader.take());
-  if (!f.quiet && out.assumed > 0)
+  if (!f.quiet && out.assumed > 0) {
     std::cerr << "kguard rbac: assumed " << out.assumed << " object(s) of the Kubernetes v"
               << rbac::bootstrap_version() << " bootstrap policy the input lacks (--bootstrap none to leave them out)\n";
+  }
   if (!f.quiet && !out.cluster_version.empty() && out.assumed > 0) {
     const auto minor = kubernetes_minor(out.cluster_version);
-    if (minor && "1." + std::to_string(*minor) != rbac::bootstrap_version())
+    if (minor && "1." + std::to_string(*minor) != rbac::bootstrap_version()) {
       std::cerr << "kguard rbac: the cluster runs " << Tsafe{out.cluster_version} << "; the bootstrap policy assumed is v"
                 << rbac::bootstrap_version() << "'s\n";
+    }
   }
   return out;
 }
@@ -614,7 +617,7 @@ int rbac_command(const std::vector<std::string>& args) {
     std::cout << kRbacHelp;
     return args.empty() ? 2 : 0;
   }
-  const std::string sub = args[0];
+  const std::string& sub = args[0];
   if (sub != "who-can" && sub != "can" && sub != "check")
     return usage_error("unknown subcommand \"" + sub + "\": who-can, can or check");
   Flags f;
@@ -678,10 +681,11 @@ int rbac_command(const std::vector<std::string>& args) {
     if (f.output != "text") return usage_error("--batch prints JSON lines; no --output");
   } else {
     fixed = sub == "who-can" ? 2 : sub == "can" ? 1 : 3;
-    if (f.positional.size() < fixed)
+    if (f.positional.size() < fixed) {
       return usage_error(sub == "who-can" ? "who-can needs VERB RESOURCE (or VERB /PATH)"
                          : sub == "can"   ? "can needs SUBJECT"
                                           : "check needs SUBJECT VERB RESOURCE (or SUBJECT VERB /PATH)");
+    }
   }
   const std::vector<std::string> question(f.positional.begin(), f.positional.begin() + static_cast<long>(fixed));
   const std::vector<std::string> paths(f.positional.begin() + static_cast<long>(fixed), f.positional.end());
