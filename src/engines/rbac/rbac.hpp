@@ -185,6 +185,9 @@ class RbacIndex {
  public:
   explicit RbacIndex(Policy policy);
 
+  // The policy as indexed: bindings are reordered ClusterRoleBindings first
+  // (each kind in input order), the order the authorizer visits them; every
+  // binding index below is into this order.
   const Policy& policy() const { return policy_; }
   const Role& role(std::size_t i) const { return policy_.roles[i]; }
   const Binding& binding(std::size_t i) const { return policy_.bindings[i]; }
