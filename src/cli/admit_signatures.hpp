@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "engines/admit/scan_cache.hpp"
 #include "engines/admit/signature_gate.hpp"
@@ -53,6 +54,13 @@ class RegistrySignatureSource final : public admit::ImageSignatureSource {
   Resolved resolve_now(const std::string& image);
   admit::SignatureVerdict verify_now(const std::string& pinned, const std::string& digest,
                                      const admit::SignaturePolicy& policy);
+  // The policy's refused keys (revoked; outside their validity window now) for verify_image: the
+  // revoked keys named by file or URI are loaded into `revoked_keys` and added to `ptrs`. An
+  // error (a revoked key that cannot be read) is returned: such a verdict cannot be trusted.
+  std::string refusals(const admit::SignaturePolicy& policy, const std::vector<std::shared_ptr<const sign::PublicKey>>& keys,
+                       std::vector<const sign::PublicKey*>& ptrs,
+                       std::vector<std::shared_ptr<const sign::PublicKey>>& revoked_keys,
+                       std::map<std::string, std::string>& refused);
   // The keys of a reference, loaded once (a PEM file or a PKCS#11 token's public key).
   std::shared_ptr<const sign::PublicKey> key(const std::string& ref, std::string& error);
 

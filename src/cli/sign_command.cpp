@@ -57,6 +57,9 @@ manifest digest; a signature counts only when it verifies under one of the keys 
 payload names that digest. Both formats are read (legacy .sig tag and bundle referrers, through the
 referrers API or its sha256-<hex> index tag). Any one valid signature passes.
   --key REF                    cosign.pub (a PEM public key) or a PKCS#11 URI; repeat for any-of
+  --revoked REF                a revoked key (PEM public key, PKCS#11 URI, or its sha256:<hex>
+                               fingerprint): its signatures never count, and are reported as its;
+                               repeatable
   --format legacy|bundle|any   which signatures to look for (any)
   -o, --output text|json       the result on stdout (text)
   --allow-insecure-registry, --allow-http-registry, --registry-ca FILE, --docker-config FILE
@@ -180,7 +183,7 @@ int sign_cmd(const std::vector<std::string>& args) {
 }
 
 int verify_cmd(const std::vector<std::string>& args) {
-  std::vector<std::string> key_refs;
+  std::vector<std::string> key_refs, revoked_refs;
   std::string image, output = "text";
   kg::sign::VerifyOptions what;
   kg::sign::RegistryOptions options;
@@ -199,6 +202,10 @@ int verify_cmd(const std::vector<std::string>& args) {
     if (flag.is("--key")) {
       if (!flag.value(v) || v.empty()) return std::cerr << "kguard verify: --key needs a public key or PKCS#11 URI\n", 2;
       key_refs.push_back(v);
+    } else if (flag.is("--revoked")) {
+      if (!flag.value(v) || v.empty())
+        return std::cerr << "kguard verify: --revoked needs a public key, PKCS#11 URI or sha256:<hex> fingerprint\n", 2;
+      revoked_refs.push_back(v);
     } else if (flag.is("--format")) {
       if (!flag.value(v) || (v != "legacy" && v != "bundle" && v != "any"))
         return std::cerr << "kguard verify: --format is legacy, bundle or any\n", 2;
@@ -231,6 +238,7 @@ int verify_cmd(const std::vector<std::string>& args) {
     std::vector<kg::sign::PublicKey> keys;
     keys.reserve(key_refs.size());
     for (const std::string& r : key_refs) keys.push_back(open_public_key(r));
+    what.refused_keys = revoked_key_refusals(revoked_refs, keys);
     std::vector<const kg::sign::PublicKey*> ptrs;
     ptrs.reserve(keys.size());
     for (const auto& k : keys) ptrs.push_back(&k);
@@ -250,6 +258,7 @@ int verify_cmd(const std::vector<std::string>& args) {
       w.begin_object();
       w.field("format", kg::sign::format_name(s.format)).field("location", s.location).field("verified", s.verified);
       if (!s.key.empty()) w.field("key", "sha256:" + s.key);
+      if (s.refused) w.field("revoked", true);
       if (!s.reason.empty()) w.field("reason", s.reason);
       if (!s.docker_reference.empty()) w.field("dockerReference", s.docker_reference);
       w.field("payload", s.payload);
@@ -267,8 +276,15 @@ int verify_cmd(const std::vector<std::string>& args) {
     }
     if (res.signatures.empty()) std::cout << "no signatures found for " << res.image.pinned() << '\n';
   }
+  std::string refused_by;
+  for (const auto& s : res.signatures)
+    if (s.refused && refused_by.find(s.key) == std::string::npos)
+      refused_by += (refused_by.empty() ? "sha256:" : ", sha256:") + s.key;
   std::cerr << "kguard verify: " << res.image.pinned() << ": "
-            << (res.ok() ? "a valid signature was found" : "no valid signature") << '\n';
+            << (res.ok() ? "a valid signature was found"
+                : refused_by.empty() ? "no valid signature"
+                                     : "no valid signature; signed only by revoked key(s) " + refused_by)
+            << '\n';
   return res.ok() ? 0 : 1;
 }
 

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/args.hpp"
+#include "engines/sign/keyring.hpp"
 #include "engines/sign/pkcs11.hpp"
 
 namespace kg::cli {
@@ -67,6 +68,23 @@ kg::sign::PublicKey open_public_key(const std::string& ref) {
   if (kg::sign::pem_label(pem).find("PRIVATE KEY") != std::string::npos)
     throw SignError(ref + ": a private key; verification takes the public key (cosign.pub)");
   return kg::sign::PublicKey::from_pem(pem, ref);
+}
+
+std::map<std::string, std::string> revoked_key_refusals(const std::vector<std::string>& refs,
+                                                        std::vector<kg::sign::PublicKey>& keys) {
+  std::map<std::string, std::string> out;
+  for (const std::string& ref : refs) {
+    std::string fp = kg::sign::fingerprint_hex(ref);
+    if (fp.empty()) {
+      kg::sign::PublicKey k = open_public_key(ref);
+      fp = k.fingerprint();
+      bool listed = false;
+      for (const auto& have : keys) listed = listed || have.fingerprint() == fp;
+      if (!listed) keys.push_back(std::move(k));
+    }
+    out[fp] = kg::sign::revoked_reason(fp);
+  }
+  return out;
 }
 
 int registry_flag(const std::vector<std::string>& args, std::size_t& i, kg::sign::RegistryOptions& o,

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -28,6 +29,11 @@ std::unique_ptr<kg::sign::Signer> open_signer(const std::string& ref);
 
 // --key REF for verifying: a PKCS#11 URI or a PEM public key; a private key is refused by name.
 kg::sign::PublicKey open_public_key(const std::string& ref);
+
+// --revoked REFs (public keys, PKCS#11 URIs, sha256:<hex> fingerprints) as VerifyOptions::refused_keys.
+// The keys a REF names are appended to `keys`, so that their signatures are recognised as theirs.
+std::map<std::string, std::string> revoked_key_refusals(const std::vector<std::string>& refs,
+                                                        std::vector<kg::sign::PublicKey>& keys);
 
 // The registry flags of sign / verify / attest at args[i]: 1 taken, 0 not ours, -1 error (in
 // `error`). When `image_args` is given, the flag is also appended there as `kguard image` takes it.

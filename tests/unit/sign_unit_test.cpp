@@ -8,6 +8,7 @@
 
 #include "core/base64.hpp"
 #include "engines/sign/formats.hpp"
+#include "engines/sign/keyring.hpp"
 #include "engines/sign/keys.hpp"
 #include "engines/sign/pkcs11.hpp"
 
@@ -181,6 +182,32 @@ TEST(SignPkcs11, Uris) {
     EXPECT_NE(std::string(e.what()).find("cannot load the module"), std::string::npos) << e.what();
     EXPECT_EQ(std::string(e.what()).find("pin-value=1"), std::string::npos) << e.what();
   }
+}
+
+// Rotation and revocation: fingerprints as revocation references, windows, and the reasons that
+// name the key.
+TEST(SignKeyring, FingerprintsWindowsAndReasons) {
+  const std::string fp(64, 'c');
+  EXPECT_TRUE(is_key_fingerprint("sha256:" + fp));
+  EXPECT_EQ(fingerprint_hex("sha256:" + std::string(64, 'C')), fp);
+  EXPECT_FALSE(is_key_fingerprint("sha256:" + fp.substr(1)));
+  EXPECT_FALSE(is_key_fingerprint("sha256:" + fp.substr(1) + "g"));
+  EXPECT_FALSE(is_key_fingerprint("keys/cosign.pub"));
+  EXPECT_EQ(fingerprint_hex("cosign.pub"), "");
+
+  KeyWindow w;
+  w.name = "release-2025";
+  EXPECT_FALSE(w.bounded());
+  EXPECT_EQ(window_refusal(w, fp, 1'800'000'000), "");
+  w.not_before = 1'700'000'000;
+  w.not_after = 1'798'761'599;  // 2026-12-31T23:59:59Z
+  EXPECT_TRUE(w.bounded());
+  EXPECT_EQ(window_refusal(w, fp, 1'798'761'599), "");  // the last second still counts
+  EXPECT_EQ(window_refusal(w, fp, 1'798'761'600),
+            "signed by key 'release-2025' (sha256:" + fp + "), retired at 2026-12-31T23:59:59Z (notAfter)");
+  EXPECT_EQ(window_refusal(w, fp, 1'600'000'000),
+            "signed by key 'release-2025' (sha256:" + fp + "), not valid before 2023-11-14T22:13:20Z (notBefore)");
+  EXPECT_EQ(revoked_reason(fp), "signed by revoked key sha256:" + fp);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,14 @@
 #include "engines/admit/image_gate.hpp"
 
 namespace kg::admit {
+
+// Rotation: a key of a policy may carry a name and a validity window (seconds since the epoch),
+// so that old and new keys are both accepted while images are re-signed, each only in its time.
+struct SignatureKeyWindow {
+  std::string name;
+  std::int64_t not_before = std::numeric_limits<std::int64_t>::min();
+  std::int64_t not_after = std::numeric_limits<std::int64_t>::max();
+};
 
 // One entry of `admission.signatures`: the first whose registries match the
 // image and whose namespaces match the Pod's namespace decides.
@@ -27,6 +36,10 @@ struct SignaturePolicy {
   LabelSelector namespace_selector;
   std::vector<std::string> keys;  // PEM public key files or PKCS#11 URIs
   bool require_all = false;       // every key must have signed (else any one)
+  std::vector<SignatureKeyWindow> key_windows;  // parallel to keys (name and window of each)
+  // Keys whose signatures never count: this policy's revokedKeys and admission.revokedKeys (key
+  // files, PKCS#11 URIs, or sha256:<hex> fingerprints).
+  std::vector<std::string> revoked_keys;
   GateMode mode = GateMode::Enforce;
   int budget_ms = 5000;     // how long a request may wait for the registry
   bool fail_closed = true;  // an enforced policy denies when it cannot verify

@@ -52,6 +52,15 @@ std::vector<Descriptor> list_referrers(image::RegistryClient& c, const std::stri
   return parse_index(index->bytes, c.registry() + "/" + c.repository() + ":" + digest_tag(digest));
 }
 
+// A signature that verified under a refused key does not count; the reason names the key.
+void refuse_if_listed(const VerifyOptions& what, Signature& s) {
+  auto it = what.refused_keys.find(s.key);
+  if (it == what.refused_keys.end()) return;
+  s.verified = false;
+  s.refused = true;
+  s.reason = it->second;
+}
+
 }  // namespace
 
 const char* format_name(Format f) { return f == Format::Legacy ? "legacy" : "bundle"; }
@@ -284,6 +293,7 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
             if (ss.digest != img.digest)
               throw SignError("the payload signs " + ss.digest + ", not the image's " + img.digest);
             s.verified = true;
+            refuse_if_listed(what, s);
           } catch (const SignError& e) {
             s.reason = e.what();
           } catch (const image::ImageError& e) {
@@ -311,6 +321,7 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
           s.payload = b.payload;
           s.key = check_dsse_bundle(b, keys, img.digest).key;
           s.verified = true;
+          refuse_if_listed(what, s);
         } catch (const SignError& e) {
           s.reason = e.what();
         }

@@ -4,6 +4,7 @@
 // Offline and key-based: no transparency log, no certificate authority.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,11 +59,18 @@ struct Signature {
   std::string reason;          // why it was rejected
   std::string payload;         // the signed payload (simple signing JSON or in-toto statement)
   std::string docker_reference;  // legacy: critical.identity.docker-reference
+  // Verified under a key the caller refuses (VerifyOptions::refused_keys: revoked, or outside its
+  // validity window): `key` names it, `verified` is false and `reason` says why.
+  bool refused = false;
 };
 
 struct VerifyOptions {
   bool legacy = true;  // look for sha256-<hex>.sig
   bool bundle = true;  // look for bundle referrers
+  // Keys whose signatures never count, fingerprint (hex sha256 of the DER) → why (a revoked key, a
+  // key outside its validity window). Pass such keys among `keys` too, so that a signature they
+  // made is recognised as theirs and reported so, instead of as "does not verify".
+  std::map<std::string, std::string> refused_keys;
 };
 
 struct VerifyResult {
