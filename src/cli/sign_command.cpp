@@ -45,6 +45,9 @@ to its manifest digest and the signature is attached to that digest, in cosign's
   --allow-http-registry        the same (plain HTTP allowed)
   --registry-ca FILE           extra CA bundle (PEM) for the registry's certificate
   --docker-config FILE         docker's config.json with the registry credentials
+  --certificate FILE           a PEM certificate for the key (keyless-style signing with your own CA,
+                               or a Fulcio certificate): attached as cosign sign --certificate does
+  --certificate-chain FILE     its chain (PEM, intermediates then root), attached with it
   --tlog-upload=false          accepted for cosign's command lines: kguard signs offline, never
                                uploading to a transparency log
 Exit status: 0 signed, 2 error.
@@ -64,8 +67,18 @@ referrers API or its sha256-<hex> index tag). Any one valid signature passes.
   -o, --output text|json       the result on stdout (text)
   --allow-insecure-registry, --allow-http-registry, --registry-ca FILE, --docker-config FILE
                                as for sign
-  --insecure-ignore-tlog       accepted for cosign's command lines: verification is key-based
-                               and offline, no transparency log is consulted
+  --insecure-ignore-tlog       no transparency log is consulted (key-based verification never
+                               needs one; keyless verification requires this flag: the
+                               certificate is then checked at the current time)
+Keyless (a certificate in the signature instead of --key; docs/signing.md "Keyless"):
+  --certificate-identity ID    the certificate's SAN (email or URI) must be ID
+  --certificate-identity-regexp RE        ... or match RE (ECMAScript syntax)
+  --certificate-oidc-issuer URL           the Fulcio OIDC issuer extension must be URL
+  --certificate-oidc-issuer-regexp RE     ... or match RE
+  --trusted-root FILE          Sigstore trusted_root.json (its certificate authorities)
+  --certificate-chain FILE     PEM: intermediates then the root (cosign's flag)
+  --ca-roots FILE              PEM roots; --ca-intermediates FILE its intermediates
+  --insecure-ignore-sct        accepted for cosign's command lines (no SCT is checked)
 Exit status: 0 at least one valid signature, 1 none, 2 error.
 )";
 
@@ -119,7 +132,7 @@ int keygen(const std::vector<std::string>& args) {
 }
 
 int sign_cmd(const std::vector<std::string>& args) {
-  std::string key, image;
+  std::string key, image, certificate, certificate_chain;
   kg::sign::Format format = kg::sign::Format::Legacy;
   kg::sign::RegistryOptions options;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -143,6 +156,12 @@ int sign_cmd(const std::vector<std::string>& args) {
       format = v == "bundle" ? kg::sign::Format::Bundle : kg::sign::Format::Legacy;
     } else if (a == "--new-bundle-format" || a == "--new-bundle-format=true") {
       format = kg::sign::Format::Bundle;
+    } else if (flag.is("--certificate") || flag.is("--cert")) {
+      if (!flag.value(v) || v.empty()) return std::cerr << "kguard sign: --certificate needs a PEM file\n", 2;
+      certificate = v;
+    } else if (flag.is("--certificate-chain") || flag.is("--cert-chain")) {
+      if (!flag.value(v) || v.empty()) return std::cerr << "kguard sign: --certificate-chain needs a PEM file\n", 2;
+      certificate_chain = v;
     } else if (a == "--tlog-upload=false" || a == "-y" || a == "--yes") {
       // cosign's command lines: offline signing never uploads.
     } else if (a == "--tlog-upload" || a == "--tlog-upload=true") {
@@ -163,8 +182,15 @@ int sign_cmd(const std::vector<std::string>& args) {
     return 2;
   }
   try {
+    if (!certificate_chain.empty() && certificate.empty())
+      throw SignError("--certificate-chain goes with --certificate");
+    kg::sign::SigningCertificate cert;
+    if (!certificate.empty()) {
+      cert.certificate_pem = read_sign_file(certificate);
+      if (!certificate_chain.empty()) cert.chain_pem = read_sign_file(certificate_chain);
+    }
     auto signer = open_signer(key);
-    auto res = kg::sign::sign_image(image, *signer, format, options);
+    auto res = kg::sign::sign_image(image, *signer, format, options, certificate.empty() ? nullptr : &cert);
     for (const std::string& n : res.notes) std::cerr << "kguard sign: note: " << n << '\n';
     if (res.already_signed) {
       std::cerr << "kguard sign: " << res.image.pinned() << " already carries this key's signature (" << res.location
@@ -187,6 +213,7 @@ int verify_cmd(const std::vector<std::string>& args) {
   std::string image, output = "text";
   kg::sign::VerifyOptions what;
   kg::sign::RegistryOptions options;
+  KeylessFlags keyless;
   for (std::size_t i = 0; i < args.size(); ++i) {
     ArgCursor flag(args, i);
     std::string v, error;
@@ -218,7 +245,9 @@ int verify_cmd(const std::vector<std::string>& args) {
       if (!flag.value(v) || (v != "text" && v != "json")) return std::cerr << "kguard verify: -o is text or json\n", 2;
       output = v;
     } else if (a == "--insecure-ignore-tlog" || a == "--insecure-ignore-tlog=true") {
-      // Key-based verification reads no transparency log.
+      keyless.ignore_tlog = true;  // key-based verification reads no transparency log anyway
+    } else if (int r = keyless.parse(args, i, error); r != 0) {
+      if (r < 0) return std::cerr << "kguard verify: " << error << '\n', 2;
     } else if (!a.empty() && a[0] == '-') {
       std::cerr << "kguard verify: unknown flag '" << a << "'\n" << kVerifyHelp;
       return 2;
@@ -229,12 +258,17 @@ int verify_cmd(const std::vector<std::string>& args) {
       return 2;
     }
   }
-  if (key_refs.empty() || image.empty()) {
-    std::cerr << "kguard verify: needs --key REF and IMAGE\n" << kVerifyHelp;
+  if ((key_refs.empty() && !keyless.given()) || image.empty()) {
+    std::cerr << "kguard verify: needs --key REF (or keyless --certificate-identity ...) and IMAGE\n" << kVerifyHelp;
     return 2;
   }
   kg::sign::VerifyResult res;
+  kg::sign::KeylessOptions keyless_options;
   try {
+    if (keyless.given()) {
+      keyless_options = keyless.options();
+      what.keyless = &keyless_options;
+    }
     std::vector<kg::sign::PublicKey> keys;
     keys.reserve(key_refs.size());
     for (const std::string& r : key_refs) keys.push_back(open_public_key(r));
@@ -261,6 +295,7 @@ int verify_cmd(const std::vector<std::string>& args) {
       if (s.refused) w.field("revoked", true);
       if (!s.reason.empty()) w.field("reason", s.reason);
       if (!s.docker_reference.empty()) w.field("dockerReference", s.docker_reference);
+      if (!s.identity.empty()) w.field("certificateIdentity", s.identity).field("certificateOidcIssuer", s.issuer);
       w.field("payload", s.payload);
       w.end_object();
     }
@@ -271,6 +306,7 @@ int verify_cmd(const std::vector<std::string>& args) {
     for (const auto& s : res.signatures) {
       std::cout << (s.verified ? "verified  " : "rejected  ") << kg::sign::format_name(s.format) << "  " << s.location;
       if (s.verified) std::cout << "  key sha256:" << s.key;
+      if (s.verified && !s.identity.empty()) std::cout << "  certificate " << s.identity << " (issuer " << s.issuer << ")";
       else std::cout << "  " << s.reason;
       std::cout << '\n';
     }

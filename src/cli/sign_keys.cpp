@@ -87,6 +87,65 @@ std::map<std::string, std::string> revoked_key_refusals(const std::vector<std::s
   return out;
 }
 
+int KeylessFlags::parse(const std::vector<std::string>& args, std::size_t& i, std::string& error) {
+  ArgCursor flag(args, i);
+  const std::string& a = args[i];
+  if (a == "--insecure-ignore-sct" || a == "--insecure-ignore-sct=true") return 1;  // no SCT is checked
+  struct Target {
+    const char* name;
+    std::string* into;
+  } targets[] = {{"--certificate-identity", &identity.identity},
+                 {"--certificate-identity-regexp", &identity.identity_regexp},
+                 {"--certificate-oidc-issuer", &identity.issuer},
+                 {"--certificate-oidc-issuer-regexp", &identity.issuer_regexp},
+                 {"--trusted-root", &trusted_root},
+                 {"--certificate-chain", &certificate_chain},
+                 {"--cert-chain", &certificate_chain},
+                 {"--ca-roots", &ca_roots},
+                 {"--ca-intermediates", &ca_intermediates}};
+  for (const Target& t : targets) {
+    if (!flag.is(t.name)) continue;
+    std::string v;
+    if (!flag.value(v) || v.empty()) return error = std::string(t.name) + " needs a value", -1;
+    *t.into = v;
+    any = true;
+    return 1;
+  }
+  return 0;
+}
+
+kg::sign::KeylessOptions KeylessFlags::options() const {
+  kg::sign::KeylessOptions o;
+  o.identity = identity;
+  if (identity.identity.empty() == identity.identity_regexp.empty())
+    throw SignError("keyless verification needs one of --certificate-identity or --certificate-identity-regexp");
+  if (identity.issuer.empty() == identity.issuer_regexp.empty())
+    throw SignError("keyless verification needs one of --certificate-oidc-issuer or --certificate-oidc-issuer-regexp");
+  const int sources = !trusted_root.empty() + !certificate_chain.empty() + !ca_roots.empty();
+  if (sources != 1)
+    throw SignError("keyless verification needs one trust source: --trusted-root, --certificate-chain or --ca-roots");
+  if (!ca_intermediates.empty() && ca_roots.empty()) throw SignError("--ca-intermediates goes with --ca-roots");
+  // kguard verifies no transparency-log entry or timestamp yet: the certificate is checked at the
+  // current time, and only when the user says so, as cosign asks for --insecure-ignore-tlog.
+  if (!ignore_tlog)
+    throw SignError("keyless verification checks the certificate at the current time, without a transparency log: "
+                    "pass --insecure-ignore-tlog to accept that");
+  if (!trusted_root.empty()) {
+    o.root = kg::sign::parse_trusted_root(read_sign_file(trusted_root), trusted_root);
+    if (o.root.empty()) throw SignError(trusted_root + ": no certificateAuthorities: it trusts no certificate");
+  } else if (!certificate_chain.empty()) {
+    o.root.authorities.push_back(kg::sign::authority_from_chain(read_sign_file(certificate_chain), certificate_chain));
+  } else {
+    kg::sign::CertificateAuthority ca;
+    ca.name = ca_roots;
+    ca.roots = kg::sign::pem_certificates(read_sign_file(ca_roots), ca_roots);
+    if (!ca_intermediates.empty())
+      ca.intermediates = kg::sign::pem_certificates(read_sign_file(ca_intermediates), ca_intermediates);
+    o.root.authorities.push_back(std::move(ca));
+  }
+  return o;
+}
+
 int registry_flag(const std::vector<std::string>& args, std::size_t& i, kg::sign::RegistryOptions& o,
                   std::string& error, std::vector<std::string>* image_args) {
   ArgCursor flag(args, i);

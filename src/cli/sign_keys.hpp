@@ -35,6 +35,22 @@ kg::sign::PublicKey open_public_key(const std::string& ref);
 std::map<std::string, std::string> revoked_key_refusals(const std::vector<std::string>& refs,
                                                         std::vector<kg::sign::PublicKey>& keys);
 
+// Keyless verification flags, in cosign's spelling (--certificate-identity[-regexp],
+// --certificate-oidc-issuer[-regexp], --trusted-root, --certificate-chain, --ca-roots,
+// --ca-intermediates, --insecure-ignore-sct).
+struct KeylessFlags {
+  kg::sign::IdentityPolicy identity;
+  std::string trusted_root, certificate_chain, ca_roots, ca_intermediates;
+  bool ignore_tlog = false;  // --insecure-ignore-tlog, set by the caller
+  bool any = false;
+  // 1 taken, 0 not ours, -1 error (in `error`).
+  int parse(const std::vector<std::string>& args, std::size_t& i, std::string& error);
+  bool given() const { return any; }
+  // The trusted root and identity, checked: an identity and an issuer, one trust source, and
+  // --insecure-ignore-tlog (the certificate is checked at the current time). SignError otherwise.
+  kg::sign::KeylessOptions options() const;
+};
+
 // The registry flags of sign / verify / attest at args[i]: 1 taken, 0 not ours, -1 error (in
 // `error`). When `image_args` is given, the flag is also appended there as `kguard image` takes it.
 int registry_flag(const std::vector<std::string>& args, std::size_t& i, kg::sign::RegistryOptions& o,
