@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/base64.hpp"
+#include "engines/sign/certs.hpp"
 #include "engines/sign/formats.hpp"
 #include "engines/sign/keyring.hpp"
 #include "engines/sign/keys.hpp"
@@ -208,6 +209,83 @@ TEST(SignKeyring, FingerprintsWindowsAndReasons) {
   EXPECT_EQ(window_refusal(w, fp, 1'600'000'000),
             "signed by key 'release-2025' (sha256:" + fp + "), not valid before 2023-11-14T22:13:20Z (notBefore)");
   EXPECT_EQ(revoked_reason(fp), "signed by revoked key sha256:" + fp);
+}
+
+// Keyless: the fixture chain (tests/testdata/sign/keyless/README.md) read and verified at times
+// inside and outside the leaf's ten minutes, with each identity and issuer check failing alone.
+TEST(SignKeyless, CertificateAndTrustedRoot) {
+  const std::string leaf = pem_certificates(slurp("tests/testdata/sign/keyless/leaf.pem"), "leaf.pem").front();
+  CertificateInfo info = read_certificate(leaf, "leaf");
+  EXPECT_EQ(info.emails, std::vector<std::string>{"dev@example.com"});
+  EXPECT_EQ(info.issuer, "https://issuer.example");  // .1.8 wins over the deprecated .1.1
+  EXPECT_TRUE(info.code_signing);
+  EXPECT_FALSE(info.is_ca);
+  EXPECT_EQ(info.not_before, 1767312000);  // 2026-01-02T00:00:00Z
+
+  const TrustedRoot json_root = parse_trusted_root(slurp("tests/testdata/sign/keyless/trusted_root.json"), "tr.json");
+  ASSERT_EQ(json_root.authorities.size(), 1u);
+  EXPECT_EQ(json_root.authorities[0].intermediates.size(), 1u);
+  EXPECT_EQ(json_root.authorities[0].valid_to, 1798761600);  // 2027-01-01
+  TrustedRoot pem_root;
+  pem_root.authorities.push_back(authority_from_chain(slurp("tests/testdata/sign/keyless/chain.pem"), "chain.pem"));
+
+  IdentityPolicy policy{"dev@example.com", "", "https://issuer.example", ""};
+  const std::int64_t signed_at = 1767312000 + 60;
+  for (const TrustedRoot* root : std::vector<const TrustedRoot*>{&json_root, &pem_root}) {
+    VerifiedCertificate vc = verify_certificate(leaf, {}, *root, policy, signed_at);
+    EXPECT_EQ(vc.identity, "dev@example.com");
+    EXPECT_EQ(vc.key.pem(), slurp("tests/testdata/sign/keyless/leaf.pub"));
+  }
+  auto fails = [&](const IdentityPolicy& p, std::int64_t at, const TrustedRoot& root, const std::string& why) {
+    try {
+      verify_certificate(leaf, {}, root, p, at);
+      ADD_FAILURE() << "accepted; expected: " << why;
+    } catch (const SignError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  fails(policy, 1767312000 + 3600, pem_root, "certificate has expired");
+  fails(policy, 1767312000 - 60, pem_root, "certificate is not yet valid");
+  fails({"eve@example.com", "", "https://issuer.example", ""}, signed_at, pem_root, "is not eve@example.com");
+  fails({"", "^dev@other", "https://issuer.example", ""}, signed_at, pem_root, "is not matched by ^dev@other");
+  fails({"", "@example\\.com$", "https://old-issuer.example", ""}, signed_at, pem_root, "OIDC issuer (https://issuer.example)");
+  fails({"", "(", "https://issuer.example", ""}, signed_at, pem_root, "not a regular expression");
+  // The trusted root's authority is valid only through 2026: a certificate at a later time finds none.
+  fails(policy, 1798761600 + 10, json_root, "no certificate authority of the trusted root is valid");
+  // Intermediates alone are no anchor.
+  TrustedRoot no_anchor;
+  no_anchor.authorities.push_back({});
+  no_anchor.authorities[0].roots = json_root.authorities[0].intermediates;
+  fails(policy, signed_at, no_anchor, "does not verify against the trusted root");
+  // With regular expressions (anywhere in the value, as Go's MatchString).
+  EXPECT_NO_THROW(verify_certificate(leaf, {}, pem_root, {"", "example\\.com", "", "issuer\\.example"}, signed_at));
+}
+
+TEST(SignKeyless, BadInputsNameWhere) {
+  auto throws = [](auto&& f, const std::string& why) {
+    try {
+      f();
+      ADD_FAILURE() << "accepted; expected: " << why;
+    } catch (const SignError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  throws([] { parse_trusted_root("{\"mediaType\":\"application/json\"}", "tr.json"); }, "tr.json:1:");
+  throws([] { parse_trusted_root("{\"certificateAuthorities\":{}}", "tr.json"); }, "certificateAuthorities is not a list");
+  throws([] { parse_trusted_root("{\"certificateAuthorities\":[{\"certChain\":{\"certificates\":[]}}]}", "tr.json"); },
+         "certificateAuthorities[0].certChain.certificates is not a list of certificates");
+  throws([] { parse_trusted_root("{\"certificateAuthorities\":[{\"certChain\":{\"certificates\":[{\"rawBytes\":\"AAAA\"}]}}]}", "tr.json"); },
+         "not a DER X.509 certificate");
+  throws([] { parse_trusted_root("{\n\"certificateAuthorities\":[\n{\"certChain\":{\"certificates\":[{\"rawBytes\":\"%%\"}]}}]}", "tr.json"); },
+         "tr.json:3:");
+  throws([] { pem_certificates("no pem here", "chain.pem"); }, "chain.pem: no PEM CERTIFICATE");
+  throws([] { read_certificate("\x30\x03\x02\x01\x01", "x"); }, "x: not a DER X.509 certificate");
+  // A chain must end with its root.
+  const std::string chain = slurp("tests/testdata/sign/keyless/chain.pem");
+  throws([&] { authority_from_chain(chain.substr(0, chain.find("-----END CERTIFICATE-----") + 26), "inter.pem"); },
+         "must end with its (self-signed) root");
+  // A key-only trusted root (cosign's for key-based bundles) is valid and trusts nothing.
+  EXPECT_TRUE(parse_trusted_root("{\"mediaType\":\"application/vnd.dev.sigstore.trustedroot+json;version=0.1\"}", "t").empty());
 }
 
 }  // namespace
