@@ -1,6 +1,6 @@
 // libFuzzer target for keyless verification's inputs (engines/sign/certs): Sigstore trusted_root.json
-// files, PEM certificate chains (--certificate-chain, --ca-roots, the legacy chain annotation) and
-// DER certificates (a bundle's rawBytes), read and then chain-verified against the input's own
+// files, PEM certificate chains (--certificate-chain, --ca-roots, the legacy chain annotation), DER
+// certificates (a bundle's rawBytes) and RFC 3161 timestamps, read and then chain-verified against the input's own
 // certificates, so the identity, issuer and extended-key-usage readers see every certificate.
 #include <cstddef>
 #include <cstdint>
@@ -49,6 +49,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       kg::sign::authority_from_chain(text, "fuzz");
     } catch (const kg::sign::SignError&) {
     }
+  } catch (const kg::sign::SignError& e) {
+    if (std::string(e.what()).empty()) __builtin_trap();
+  }
+  try {
+    // RFC 3161 timestamps (a TimeStampResp or token): parsed, then verified against no authority.
+    kg::sign::verify_timestamp(text, "signature", {});
+    __builtin_trap();  // nothing verifies without a trusted time-stamping authority
   } catch (const kg::sign::SignError& e) {
     if (std::string(e.what()).empty()) __builtin_trap();
   }

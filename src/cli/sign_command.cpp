@@ -11,6 +11,7 @@
 #include "cli/args.hpp"
 #include "cli/sign_keys.hpp"
 #include "core/json_writer.hpp"
+#include "engines/sign/keyring.hpp"
 #include "engines/sign/keys.hpp"
 #include "engines/sign/pkcs11.hpp"
 #include "engines/sign/sign.hpp"
@@ -78,6 +79,10 @@ Keyless (a certificate in the signature instead of --key; docs/signing.md "Keyle
   --trusted-root FILE          Sigstore trusted_root.json (its certificate authorities)
   --certificate-chain FILE     PEM: intermediates then the root (cosign's flag)
   --ca-roots FILE              PEM roots; --ca-intermediates FILE its intermediates
+  --timestamp-certificate-chain FILE      RFC 3161 time-stamping authority (PEM, root last): the
+                               certificate is checked at the signature's verified timestamp, and a
+                               signature without one is rejected
+  --use-signed-timestamps      the same with --trusted-root's timestampAuthorities
   --insecure-ignore-sct        accepted for cosign's command lines (no SCT is checked)
 Exit status: 0 at least one valid signature, 1 none, 2 error.
 )";
@@ -296,6 +301,7 @@ int verify_cmd(const std::vector<std::string>& args) {
       if (!s.reason.empty()) w.field("reason", s.reason);
       if (!s.docker_reference.empty()) w.field("dockerReference", s.docker_reference);
       if (!s.identity.empty()) w.field("certificateIdentity", s.identity).field("certificateOidcIssuer", s.issuer);
+      if (s.signed_at) w.field("signedAt", kg::sign::rfc3339(s.signed_at));
       w.field("payload", s.payload);
       w.end_object();
     }
@@ -307,6 +313,7 @@ int verify_cmd(const std::vector<std::string>& args) {
       std::cout << (s.verified ? "verified  " : "rejected  ") << kg::sign::format_name(s.format) << "  " << s.location;
       if (s.verified) std::cout << "  key sha256:" << s.key;
       if (s.verified && !s.identity.empty()) std::cout << "  certificate " << s.identity << " (issuer " << s.issuer << ")";
+      if (s.verified && s.signed_at) std::cout << "  timestamped " << kg::sign::rfc3339(s.signed_at);
       else std::cout << "  " << s.reason;
       std::cout << '\n';
     }

@@ -91,6 +91,10 @@ int KeylessFlags::parse(const std::vector<std::string>& args, std::size_t& i, st
   ArgCursor flag(args, i);
   const std::string& a = args[i];
   if (a == "--insecure-ignore-sct" || a == "--insecure-ignore-sct=true") return 1;  // no SCT is checked
+  if (a == "--use-signed-timestamps" || a == "--use-signed-timestamps=true") {
+    use_timestamps = any = true;
+    return 1;
+  }
   struct Target {
     const char* name;
     std::string* into;
@@ -102,7 +106,8 @@ int KeylessFlags::parse(const std::vector<std::string>& args, std::size_t& i, st
                  {"--certificate-chain", &certificate_chain},
                  {"--cert-chain", &certificate_chain},
                  {"--ca-roots", &ca_roots},
-                 {"--ca-intermediates", &ca_intermediates}};
+                 {"--ca-intermediates", &ca_intermediates},
+                 {"--timestamp-certificate-chain", &timestamp_chain}};
   for (const Target& t : targets) {
     if (!flag.is(t.name)) continue;
     std::string v;
@@ -125,11 +130,14 @@ kg::sign::KeylessOptions KeylessFlags::options() const {
   if (sources != 1)
     throw SignError("keyless verification needs one trust source: --trusted-root, --certificate-chain or --ca-roots");
   if (!ca_intermediates.empty() && ca_roots.empty()) throw SignError("--ca-intermediates goes with --ca-roots");
-  // kguard verifies no transparency-log entry or timestamp yet: the certificate is checked at the
-  // current time, and only when the user says so, as cosign asks for --insecure-ignore-tlog.
-  if (!ignore_tlog)
-    throw SignError("keyless verification checks the certificate at the current time, without a transparency log: "
-                    "pass --insecure-ignore-tlog to accept that");
+  o.use_timestamps = use_timestamps || !timestamp_chain.empty();
+  // Without timestamps kguard has no vouched signing time (it verifies no transparency-log entry):
+  // the certificate is checked at the current time, only when the user says so, as cosign asks
+  // for --insecure-ignore-tlog.
+  if (!o.use_timestamps && !ignore_tlog)
+    throw SignError("keyless verification needs the signing time: RFC 3161 timestamps (--timestamp-certificate-chain, "
+                    "or --use-signed-timestamps with a --trusted-root that has timestampAuthorities), or "
+                    "--insecure-ignore-tlog to check the certificate at the current time");
   if (!trusted_root.empty()) {
     o.root = kg::sign::parse_trusted_root(read_sign_file(trusted_root), trusted_root);
     if (o.root.empty()) throw SignError(trusted_root + ": no certificateAuthorities: it trusts no certificate");
@@ -143,6 +151,19 @@ kg::sign::KeylessOptions KeylessFlags::options() const {
       ca.intermediates = kg::sign::pem_certificates(read_sign_file(ca_intermediates), ca_intermediates);
     o.root.authorities.push_back(std::move(ca));
   }
+  if (!timestamp_chain.empty()) {
+    // cosign's file: the root last, intermediates (and maybe the TSA's own certificate) before it.
+    std::vector<std::string> certs = kg::sign::pem_certificates(read_sign_file(timestamp_chain), timestamp_chain);
+    kg::sign::CertificateAuthority tsa;
+    tsa.name = timestamp_chain;
+    tsa.roots = {certs.back()};
+    certs.pop_back();
+    tsa.intermediates = std::move(certs);
+    o.root.timestamp_authorities = {std::move(tsa)};
+  }
+  if (o.use_timestamps && o.root.timestamp_authorities.empty())
+    throw SignError("--use-signed-timestamps needs time-stamping authorities: --timestamp-certificate-chain, or a "
+                    "--trusted-root with timestampAuthorities");
   return o;
 }
 

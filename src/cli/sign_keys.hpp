@@ -41,13 +41,16 @@ std::map<std::string, std::string> revoked_key_refusals(const std::vector<std::s
 struct KeylessFlags {
   kg::sign::IdentityPolicy identity;
   std::string trusted_root, certificate_chain, ca_roots, ca_intermediates;
+  std::string timestamp_chain;   // --timestamp-certificate-chain: RFC 3161 TSA root (+ intermediates)
+  bool use_timestamps = false;   // --use-signed-timestamps (implied by --timestamp-certificate-chain)
   bool ignore_tlog = false;  // --insecure-ignore-tlog, set by the caller
   bool any = false;
   // 1 taken, 0 not ours, -1 error (in `error`).
   int parse(const std::vector<std::string>& args, std::size_t& i, std::string& error);
   bool given() const { return any; }
-  // The trusted root and identity, checked: an identity and an issuer, one trust source, and
-  // --insecure-ignore-tlog (the certificate is checked at the current time). SignError otherwise.
+  // The trusted root and identity, checked: an identity and an issuer, one trust source, and the
+  // signing time: verified RFC 3161 timestamps, or --insecure-ignore-tlog (the certificate is
+  // checked at the current time). SignError otherwise.
   kg::sign::KeylessOptions options() const;
 };
 

@@ -13,7 +13,12 @@ codeSigning, Fulcio's OIDC issuer extensions 1.3.6.1.4.1.57264.1.1 (raw) and .1.
   --certificate-identity --certificate-oidc-issuer --insecure-ignore-tlog --insecure-ignore-sct;
 - a wrong identity, a wrong issuer, an untrusted CA and an expired certificate are each rejected by
   both tools; a certificate without codeSigning, and one for another key, by kguard;
-- kguard's bundle format with a certificate verifies keyless in kguard.
+- kguard's bundle format with a certificate verifies keyless in kguard;
+- the signing time from an RFC 3161 timestamp (OpenSSL's `openssl ts -reply` as the TSA on
+  loopback): cosign signs with --timestamp-server-url and a certificate that expires 15 s later;
+  after it expired both tools reject it at the current time and accept it at its verified timestamp
+  (--timestamp-certificate-chain; kguard also a trusted_root.json's timestampAuthorities); a
+  timestamp by an untrusted TSA is rejected by both, a signature without one by kguard.
 
   keyless_test.py KGUARD BUILD_COSIGN_SH
 """
@@ -24,6 +29,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -42,6 +48,7 @@ REG = WORK = None
 PASSWORD = "keyless-password"
 IDENTITY, ISSUER = "dev@example.com", "https://issuer.example"
 RESULTS = []  # (case, kguard, cosign)
+CA = {}  # the intermediate and the leaf key, for certificates made during a test
 NOW = datetime.datetime.now(datetime.timezone.utc)
 
 
@@ -93,11 +100,11 @@ def make_ca(name, parent=None, parent_key=None):
     return b.sign(parent_key or key, hashes.SHA256()), key
 
 
-def make_leaf(ca, ca_key, leaf_key, identity=IDENTITY, issuer=ISSUER, expired=False, code_signing=True):
+def make_leaf(ca, ca_key, leaf_key, identity=IDENTITY, issuer=ISSUER, expired=False, code_signing=True, end=None):
     """A Fulcio-shaped signing certificate for leaf_key."""
     san = x509.RFC822Name(identity) if "@" in identity else x509.UniformResourceIdentifier(identity)
     start = NOW - datetime.timedelta(days=3 if expired else 0, minutes=5)
-    end = NOW - datetime.timedelta(days=2) if expired else NOW + datetime.timedelta(minutes=30)
+    end = end or (NOW - datetime.timedelta(days=2) if expired else NOW + datetime.timedelta(minutes=30))
     utf8 = issuer.encode()
     b = (x509.CertificateBuilder().subject_name(x509.Name([])).issuer_name(ca.subject)
          .public_key(leaf_key.public_key()).serial_number(x509.random_serial_number())
@@ -137,6 +144,7 @@ def setUpModule():
             "validFor": {"start": (NOW - datetime.timedelta(days=2)).strftime("%Y-%m-%dT%H:%M:%S.000Z")}}],
         "tlogs": [], "ctlogs": [], "timestampAuthorities": []}).encode())
     leaf_key = ec.generate_private_key(ec.SECP256R1())
+    CA.update(inter=inter, inter_key=inter_key, leaf_key=leaf_key)
     write("leaf.key", leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                              serialization.NoEncryption()))
     write("leaf.pem", pem(make_leaf(inter, inter_key, leaf_key)))
@@ -160,6 +168,89 @@ def tearDownModule():
         print("\nkeyless interoperability (cosign v2.6.5):", file=sys.stderr)
         for row in RESULTS:
             print("  %-58s kguard: %-8s cosign: %s" % row, file=sys.stderr)
+
+
+class Tsa:
+    """An RFC 3161 time-stamping authority: OpenSSL's `openssl ts -reply` behind a loopback HTTP
+    endpoint (application/timestamp-query in, application/timestamp-reply out), its certificate
+    (EKU timeStamping, critical) issued by its own root."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        root, root_key = make_ca("kguard test TSA root")
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kguard test TSA")]))
+                .issuer_name(root.subject).public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(NOW - datetime.timedelta(days=1)).not_valid_after(NOW + datetime.timedelta(days=30))
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.TIME_STAMPING]), critical=True)
+                .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
+                                             data_encipherment=False, key_agreement=False, key_cert_sign=False,
+                                             crl_sign=False, encipher_only=False, decipher_only=False), critical=True)
+                .sign(root_key, hashes.SHA256()))
+        write("tsa.key", key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+        write("tsa.pem", pem(cert))
+        write("tsa-root.pem", pem(root))
+        write("tsa-chain.pem", pem(cert) + pem(root))
+        write("tsa.serial", b"01\n")
+        with open(path("trusted_root.json")) as f:
+            tr = json.load(f)
+        tr["timestampAuthorities"] = [{
+            "subject": {"organization": "kguard test", "commonName": "kguard test TSA"},
+            "certChain": {"certificates": [
+                {"rawBytes": base64.b64encode(c.public_bytes(serialization.Encoding.DER)).decode()} for c in (cert, root)]},
+            "validFor": {"start": (NOW - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")}}]
+        write("trusted_root_tsa.json", json.dumps(tr).encode())
+        write("tsa.cnf", f"""[ tsa ]
+default_tsa = tsa1
+[ tsa1 ]
+serial = {path('tsa.serial')}
+signer_cert = {path('tsa.pem')}
+certs = {path('tsa-root.pem')}
+signer_key = {path('tsa.key')}
+signer_digest = sha256
+default_policy = 1.2.3.4.1
+digests = sha256, sha384, sha512
+accuracy = secs:1
+ess_cert_id_chain = no
+ess_cert_id_alg = sha256
+""".encode())
+        self.requests = 0
+        tsa = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                with tempfile.NamedTemporaryFile(dir=WORK.name, suffix=".tsq", delete=False) as q:
+                    q.write(body)
+                out = q.name + ".tsr"
+                r = subprocess.run(["openssl", "ts", "-reply", "-config", path("tsa.cnf"), "-queryfile", q.name,
+                                    "-out", out], capture_output=True)
+                tsa.requests += 1
+                if r.returncode != 0:
+                    self.send_response(500)
+                    self.end_headers()
+                    self.wfile.write(r.stderr)
+                    return
+                with open(out, "rb") as f:
+                    data = f.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/timestamp-reply")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/v1/timestamp"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
 
 
 def keyless_flags(identity=IDENTITY, issuer=ISSUER, trust=("--certificate-chain", "chain.pem")):
@@ -322,6 +413,76 @@ class WithCosign(unittest.TestCase):
             self.assertNotEqual(ccode, 0, cerr)
             RESULTS.append((f"expired certificate ({signer}'s signature)", "rejected",
                             "rejected: " + cerr.strip().splitlines()[-1][:70]))
+
+
+
+@unittest.skipIf(x509 is None, "Python's cryptography package is not installed")
+class Timestamps(unittest.TestCase):
+    """The signing time from an RFC 3161 timestamp (OpenSSL's TSA on loopback): cosign signs with a
+    certificate that expires seconds later and --timestamp-server-url; once the certificate has
+    expired, both tools still accept the signature at its timestamp's time and reject it at the
+    current time."""
+
+    def setUp(self):
+        if not COSIGN:
+            self.skipTest("no cosign")
+        self.tsa = Tsa()
+
+    def tearDown(self):
+        self.tsa.stop()
+
+    def test_timestamp_outlives_the_certificate(self):
+        expiry = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=15)
+        write("short.pem", pem(make_leaf(CA["inter"], CA["inter_key"], CA["leaf_key"], end=expiry)))
+        digest = REG.push_image("keyless/ts", "v1", "timestamped")
+        image = f"{REG.host}/keyless/ts@{digest}"
+        code, _, err = cosign("sign", "--key", path("leafcs.key"), "--certificate", path("short.pem"),
+                              "--certificate-chain", path("chain.pem"), "--tlog-upload=false",
+                              "--timestamp-server-url", self.tsa.url, "-y", image)
+        self.assertEqual(code, 0, err)
+        self.assertEqual(self.tsa.requests, 1)
+        ts_flags = ["--certificate-identity", IDENTITY, "--certificate-oidc-issuer", ISSUER,
+                    "--certificate-chain", path("chain.pem")]
+        code, doc, err = kg_verify(image, *ts_flags, "--timestamp-certificate-chain", path("tsa-chain.pem"))
+        self.assertEqual(code, 0, err)
+        self.assertIn("signedAt", doc["signatures"][0])
+        # Wait for the certificate to expire.
+        while datetime.datetime.now(datetime.timezone.utc) < expiry + datetime.timedelta(seconds=2):
+            time.sleep(1)
+        code, doc, err = kg_verify(image, *ts_flags, "--insecure-ignore-tlog")
+        self.assertEqual(code, 1, err)
+        self.assertIn("certificate has expired", doc["signatures"][0]["reason"])
+        ccode, _, cerr = cs_verify(image)
+        self.assertNotEqual(ccode, 0, cerr)
+        RESULTS.append(("expired since, checked at the current time", "rejected",
+                        "rejected: " + cerr.strip().splitlines()[-1][:70]))
+        for flags in (["--timestamp-certificate-chain", path("tsa-chain.pem")],
+                      ["--use-signed-timestamps", "--trusted-root", path("trusted_root_tsa.json")]):
+            trust = ["--certificate-chain", path("chain.pem")] if "--timestamp-certificate-chain" in flags else []
+            code, doc, err = kg_verify(image, "--certificate-identity", IDENTITY, "--certificate-oidc-issuer", ISSUER,
+                                       *trust, *flags)
+            self.assertEqual(code, 0, (flags, err))
+        ccode, _, cerr = cosign("verify", "--certificate-chain", path("chain.pem"), "--certificate-identity", IDENTITY,
+                                "--certificate-oidc-issuer", ISSUER, "--insecure-ignore-tlog", "--insecure-ignore-sct",
+                                "--use-signed-timestamps", "--timestamp-certificate-chain", path("tsa-chain.pem"), image)
+        self.assertEqual(ccode, 0, cerr)
+        RESULTS.append(("expired since, checked at its RFC 3161 timestamp", "pass", "pass"))
+        # A timestamp by an authority not trusted, and a signature without a timestamp, are rejected.
+        code, doc, err = kg_verify(image, *ts_flags, "--timestamp-certificate-chain", path("other-chain.pem"))
+        self.assertEqual(code, 1, err)
+        self.assertIn("the RFC 3161 timestamp does not verify", doc["signatures"][0]["reason"])
+        ccode, _, cerr = cosign("verify", "--certificate-chain", path("chain.pem"), "--certificate-identity", IDENTITY,
+                                "--certificate-oidc-issuer", ISSUER, "--insecure-ignore-tlog", "--insecure-ignore-sct",
+                                "--use-signed-timestamps", "--timestamp-certificate-chain", path("other-chain.pem"),
+                                image)
+        self.assertNotEqual(ccode, 0, cerr)
+        RESULTS.append(("timestamp by an untrusted TSA", "rejected", "rejected: " + cerr.strip().splitlines()[-1][:70]))
+        plain = REG.push_image("keyless/nots", "v1", "not-timestamped")
+        kg_sign(f"{REG.host}/keyless/nots@{plain}", "leaf.pem")
+        code, doc, err = kg_verify(f"{REG.host}/keyless/nots@{plain}", *ts_flags, "--timestamp-certificate-chain",
+                                   path("tsa-chain.pem"))
+        self.assertEqual(code, 1, err)
+        self.assertIn("no RFC 3161 timestamp in the signature", doc["signatures"][0]["reason"])
 
 
 if __name__ == "__main__":

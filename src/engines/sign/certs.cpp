@@ -2,8 +2,11 @@
 #include "engines/sign/certs.hpp"
 
 #include <openssl/asn1.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
+#include <openssl/pkcs7.h>
+#include <openssl/ts.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -152,6 +155,9 @@ CertificateAuthority authority_from_chain(const std::string& pem, const std::str
   return ca;
 }
 
+static void read_authorities(const Node* list, const std::string& field, const std::string& where,
+                      std::vector<CertificateAuthority>& out);
+
 TrustedRoot parse_trusted_root(const std::string& text, const std::string& where) {
   auto doc = json::parse(text, where);
   TrustedRoot root;
@@ -160,9 +166,18 @@ TrustedRoot parse_trusted_root(const std::string& text, const std::string& where
     throw SignError(json::at(where, media) + ": mediaType \"" + std::string(str(media)) + "\" is not a Sigstore trusted root");
   const Node* cas = get(doc->root, "certificateAuthorities");
   if (cas && !cas->is_seq()) throw SignError(json::at(where, cas) + ": certificateAuthorities is not a list");
+  read_authorities(cas, "certificateAuthorities", where, root.authorities);
+  const Node* tsas = get(doc->root, "timestampAuthorities");
+  if (tsas && !tsas->is_seq()) throw SignError(json::at(where, tsas) + ": timestampAuthorities is not a list");
+  read_authorities(tsas, "timestampAuthorities", where, root.timestamp_authorities);
+  return root;
+}
+
+static void read_authorities(const Node* list, const std::string& field, const std::string& where,
+                      std::vector<CertificateAuthority>& out) {
   std::size_t index = 0;
-  for (const Node* n : items(cas)) {
-    const std::string path = "certificateAuthorities[" + std::to_string(index++) + "]";
+  for (const Node* n : items(list)) {
+    const std::string path = field + "[" + std::to_string(index++) + "]";
     if (!n->is_map()) throw SignError(json::at(where, n) + ": " + path + " is not an object");
     CertificateAuthority ca;
     ca.name = std::string(str(get(n, "uri")));
@@ -193,14 +208,76 @@ TrustedRoot parse_trusted_root(const std::string& text, const std::string& where
       bound("end", ca.valid_to);
     }
     if (ca.name.empty()) ca.name = path;
-    root.authorities.push_back(std::move(ca));
+    out.push_back(std::move(ca));
   }
-  return root;
 }
 
 CertificateInfo read_certificate(const std::string& der, const std::string& where) {
   X509Ptr x = parse_der(der, where);
   return info_of(x.get());
+}
+
+std::int64_t verify_timestamp(const std::string& der, const std::string& signed_bytes,
+                              const std::vector<CertificateAuthority>& authorities) {
+  if (der.empty()) throw SignError("no RFC 3161 timestamp");
+  // A TimeStampResp (cosign's legacy annotation), else the bare token (a bundle's signedTimestamp).
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::unique_ptr<TS_RESP, decltype(&TS_RESP_free)> resp(d2i_TS_RESP(nullptr, &p, static_cast<long>(der.size())),
+                                                        TS_RESP_free);
+  std::unique_ptr<PKCS7, decltype(&PKCS7_free)> token(nullptr, PKCS7_free);
+  if (!resp || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+    resp.reset();
+    p = reinterpret_cast<const unsigned char*>(der.data());
+    token.reset(d2i_PKCS7(nullptr, &p, static_cast<long>(der.size())));
+    if (!token || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size())
+      throw SignError("the RFC 3161 timestamp is neither a DER TimeStampResp nor a TimeStampToken");
+  }
+  TS_TST_INFO* info = resp ? TS_RESP_get_tst_info(resp.get()) : nullptr;
+  std::unique_ptr<TS_TST_INFO, decltype(&TS_TST_INFO_free)> owned_info(nullptr, TS_TST_INFO_free);
+  if (token) {
+    owned_info.reset(PKCS7_to_TS_TST_INFO(token.get()));
+    info = owned_info.get();
+  }
+  if (!info) throw SignError("the RFC 3161 timestamp carries no TSTInfo (not granted?)");
+  const std::int64_t at = asn1_seconds(TS_TST_INFO_get_time(info));
+  if (at == 0) throw SignError("the RFC 3161 timestamp has no readable genTime");
+  // The context owns what it is given: the store, the intermediates and the data.
+  std::unique_ptr<TS_VERIFY_CTX, decltype(&TS_VERIFY_CTX_free)> ctx(TS_VERIFY_CTX_new(), TS_VERIFY_CTX_free);
+  X509_STORE* store = X509_STORE_new();
+  STACK_OF(X509)* certs = sk_X509_new_null();
+  BIO* data = BIO_new_mem_buf(signed_bytes.data(), static_cast<int>(signed_bytes.size()));
+  if (!ctx || !store || !certs || !data) {
+    X509_STORE_free(store);
+    sk_X509_free(certs);
+    BIO_free(data);
+    throw SignError("out of memory");
+  }
+  TS_VERIFY_CTX_set_store(ctx.get(), store);
+  TS_VERIFY_CTX_set_certs(ctx.get(), certs);
+  TS_VERIFY_CTX_set_data(ctx.get(), data);
+  TS_VERIFY_CTX_add_flags(ctx.get(), TS_VFY_VERSION | TS_VFY_SIGNATURE | TS_VFY_DATA);
+  std::size_t anchors = 0;
+  for (const CertificateAuthority& ca : authorities) {
+    if (at < ca.valid_from || at > ca.valid_to) continue;
+    for (const std::string& c : ca.roots) {
+      X509Ptr x = parse_der(c, ca.name);
+      X509_STORE_add_cert(store, x.get());
+      ++anchors;
+    }
+    for (const std::string& c : ca.intermediates) sk_X509_push(certs, parse_der(c, ca.name).release());
+  }
+  if (anchors == 0) throw SignError("no time-stamping authority of the trusted root is valid at the timestamp's time");
+  X509_STORE_set_flags(store, X509_V_FLAG_USE_CHECK_TIME);
+  X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(store), static_cast<time_t>(at));
+  const int ok = resp ? TS_RESP_verify_response(ctx.get(), resp.get()) : TS_RESP_verify_token(ctx.get(), token.get());
+  if (ok != 1) {
+    unsigned long e = ERR_get_error();
+    char buf[256] = "";
+    if (e) ERR_error_string_n(e, buf, sizeof buf);
+    ERR_clear_error();
+    throw SignError(std::string("the RFC 3161 timestamp does not verify") + (buf[0] ? std::string(": ") + buf : ""));
+  }
+  return at;
 }
 
 bool certificate_matches_key(const std::string& cert_der, const PublicKey& key) {

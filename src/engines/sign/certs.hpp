@@ -31,6 +31,9 @@ struct CertificateAuthority {
 };
 struct TrustedRoot {
   std::vector<CertificateAuthority> authorities;
+  // RFC 3161 time-stamping authorities (trusted_root.json's timestampAuthorities, or cosign's
+  // --timestamp-certificate-chain).
+  std::vector<CertificateAuthority> timestamp_authorities;
   bool empty() const { return authorities.empty(); }
 };
 // Sigstore's trusted_root.json; SignError naming where:line otherwise. A root with no certificate
@@ -69,6 +72,16 @@ struct VerifiedCertificate {
 // code signing, identity and issuer. SignError saying what failed.
 VerifiedCertificate verify_certificate(const std::string& leaf, const std::vector<std::string>& chain,
                                        const TrustedRoot& root, const IdentityPolicy& policy, std::int64_t at);
+
+// cosign's legacy timestamp annotation, {"SignedRFC3161Timestamp": base64 of a TimeStampResp}.
+inline constexpr const char* kTimestampAnnotation = "dev.sigstore.cosign/rfc3161timestamp";
+// The time (seconds since the epoch) an RFC 3161 timestamp (a DER TimeStampResp, or the bare
+// TimeStampToken) vouches that `signed_bytes` existed: its signature by a TSA certificate that
+// chains to one of `authorities` (valid at that time), with extended key usage timeStamping, and
+// its message imprint the hash of `signed_bytes` (cosign timestamps the raw signature). SignError
+// saying what failed.
+std::int64_t verify_timestamp(const std::string& der, const std::string& signed_bytes,
+                              const std::vector<CertificateAuthority>& authorities);
 
 // A certificate's public key DER equals `key`'s (signing with a certificate).
 bool certificate_matches_key(const std::string& cert_der, const PublicKey& key);

@@ -206,6 +206,10 @@ Bundle parse_bundle(const std::string& bytes, const std::string& where) {
     }
   }
   b.tlog_entries = items(get(vm, "tlogEntries")).size();
+  for (const Node* t : items(get(get(vm, "timestampVerificationData"), "rfc3161Timestamps"))) {
+    auto der = base64_decode(str(get(t, "signedTimestamp")));
+    if (der && !der->empty() && b.timestamps.size() < 8) b.timestamps.push_back(std::move(*der));
+  }
   b.has_message_signature = get(doc->root, "messageSignature") != nullptr;
   if (const Node* env = get(doc->root, "dsseEnvelope")) {
     b.has_dsse = true;

@@ -91,6 +91,7 @@ struct Bundle {
   std::string certificate;                  // DER: verificationMaterial.certificate, or the chain's first
   std::vector<std::string> chain;           // DER: the rest of x509CertificateChain
   std::string certificate_error;            // why a certificate present could not be read
+  std::vector<std::string> timestamps;      // DER: timestampVerificationData.rfc3161Timestamps[].signedTimestamp
   bool has_dsse = false;
   bool has_message_signature = false;
   std::size_t tlog_entries = 0;

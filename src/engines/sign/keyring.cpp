@@ -23,7 +23,6 @@ std::string key_label(const std::string& fingerprint, const std::string& name) {
   return name.empty() ? "sha256:" + fingerprint : "'" + name + "' (sha256:" + fingerprint + ")";
 }
 
-namespace {
 std::string rfc3339(std::int64_t seconds) {
   std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};
@@ -32,7 +31,6 @@ std::string rfc3339(std::int64_t seconds) {
   std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
   return buf;
 }
-}  // namespace
 
 std::string window_refusal(const KeyWindow& w, const std::string& fingerprint, std::int64_t now) {
   if (now < w.not_before)

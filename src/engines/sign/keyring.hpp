@@ -32,6 +32,8 @@ struct KeyWindow {
 std::string window_refusal(const KeyWindow& w, const std::string& fingerprint, std::int64_t now);
 // The reason a signature by a revoked key carries.
 std::string revoked_reason(const std::string& fingerprint, const std::string& name = "");
+// Seconds since the epoch as RFC 3339 UTC ("2026-12-31T23:59:59Z").
+std::string rfc3339(std::int64_t seconds);
 // "sha256:<hex>" (the whole fingerprint) or "'name' (sha256:<hex>)".
 std::string key_label(const std::string& fingerprint, const std::string& name);
 

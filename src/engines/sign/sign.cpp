@@ -6,6 +6,7 @@
 
 #include "core/base64.hpp"
 #include "engines/sign/formats.hpp"
+#include "engines/sign/json_read.hpp"
 #include "sources/image/registry_client.hpp"
 #include "sources/image/stream.hpp"
 
@@ -62,9 +63,37 @@ void refuse_if_listed(const VerifyOptions& what, Signature& s) {
 }
 
 // The certificate checked against the keyless options; its identity goes into `s`.
+// cosign's legacy timestamp annotation: {"SignedRFC3161Timestamp": base64 DER}.
+std::vector<std::string> legacy_timestamps(const Descriptor& l, const std::string& where) {
+  const std::string text = l.annotation(kTimestampAnnotation);
+  if (text.empty()) return {};
+  auto doc = json::parse(text, where + ": " + kTimestampAnnotation);
+  auto der = base64_decode(str(get(doc->root, "SignedRFC3161Timestamp")));
+  if (!der || der->empty()) throw SignError(where + ": " + kTimestampAnnotation + " has no SignedRFC3161Timestamp");
+  return {*der};
+}
+
+// The signing time: a verified RFC 3161 timestamp over the signature bytes when the options ask for
+// timestamps (any one of `timestamps` that verifies), else the given or current time.
 VerifiedCertificate keyless_certificate(const KeylessOptions& k, const std::string& leaf,
-                                        const std::vector<std::string>& chain, Signature& s) {
-  const std::int64_t at = k.at ? k.at : static_cast<std::int64_t>(std::time(nullptr));
+                                        const std::vector<std::string>& chain, const std::vector<std::string>& timestamps,
+                                        const std::string& signature, Signature& s) {
+  std::int64_t at = k.at ? k.at : static_cast<std::int64_t>(std::time(nullptr));
+  if (k.use_timestamps) {
+    if (timestamps.empty()) throw SignError("no RFC 3161 timestamp in the signature (timestamps are required)");
+    std::string why;
+    at = 0;
+    for (const std::string& ts : timestamps) {
+      try {
+        at = verify_timestamp(ts, signature, k.root.timestamp_authorities);
+        break;
+      } catch (const SignError& e) {
+        why = e.what();
+      }
+    }
+    if (at == 0) throw SignError(why);
+    s.signed_at = at;
+  }
   VerifiedCertificate vc = verify_certificate(leaf, chain, k.root, k.identity, at);
   s.identity = vc.identity;
   s.issuer = vc.info.issuer;
@@ -73,8 +102,9 @@ VerifiedCertificate keyless_certificate(const KeylessOptions& k, const std::stri
 
 // Legacy keyless: the certificate, then the signature over the payload with its key.
 void check_certificate(const KeylessOptions& k, const std::string& leaf, const std::vector<std::string>& chain,
-                       const std::string& payload, const std::string& sig, Signature& s) {
-  VerifiedCertificate vc = keyless_certificate(k, leaf, chain, s);
+                       const std::vector<std::string>& timestamps, const std::string& payload, const std::string& sig,
+                       Signature& s) {
+  VerifiedCertificate vc = keyless_certificate(k, leaf, chain, timestamps, sig, s);
   if (!vc.key.verify(payload, sig)) throw SignError("the signature does not verify with the certificate's key");
   s.key = vc.key.fingerprint();
 }
@@ -326,7 +356,7 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
               if (std::string pem = l.annotation(kChainAnnotation); !pem.empty())
                 chain = pem_certificates(pem, s.location + ": " + kChainAnnotation);
               check_certificate(*what.keyless, pem_certificates(cert, s.location + ": " + kCertificateAnnotation).front(),
-                                chain, s.payload, *sig, s);
+                                chain, legacy_timestamps(l, s.location), s.payload, *sig, s);
             }
             SimpleSigning ss = parse_simple_signing(s.payload, s.location);
             s.docker_reference = ss.docker_reference;
@@ -364,7 +394,9 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
           s.payload = b.payload;
           if (what.keyless && b.has_certificate) {
             if (!b.certificate_error.empty()) throw SignError(b.certificate_error);
-            VerifiedCertificate vc = keyless_certificate(*what.keyless, b.certificate, b.chain, s);
+            if (b.signatures.size() != 1) throw SignError("a keyless bundle has one signature");
+            VerifiedCertificate vc =
+                keyless_certificate(*what.keyless, b.certificate, b.chain, b.timestamps, b.signatures.front(), s);
             s.key = check_dsse_bundle(b, {&vc.key}, img.digest).key;
           } else {
             s.key = check_dsse_bundle(b, keys, img.digest).key;

@@ -74,15 +74,18 @@ struct Signature {
   // Keyless: the certificate's identity (the SAN that matched) and OIDC issuer; `key` is the
   // certificate key's fingerprint.
   std::string identity, issuer;
+  std::int64_t signed_at = 0;  // keyless with timestamps: the verified RFC 3161 time
 };
 
 // Keyless verification (certs.hpp): signatures carrying a certificate count when it chains to
-// `root`, names `identity`, and was valid at `at`. kguard verifies no transparency-log entry or
-// timestamp yet, so `at` is the current time (cosign's --insecure-ignore-tlog), chosen explicitly
-// by the caller.
+// `root`, names `identity`, and was valid at the signing time. With `use_timestamps`, that time is
+// the signature's RFC 3161 timestamp verified against root.timestamp_authorities (a signature
+// without one is rejected); otherwise it is `at`, the current time by default (cosign's
+// --insecure-ignore-tlog: kguard verifies no transparency-log entry), chosen by the caller.
 struct KeylessOptions {
   TrustedRoot root;
   IdentityPolicy identity;
+  bool use_timestamps = false;
   std::int64_t at = 0;  // seconds since the epoch; 0 = now
 };
 
