@@ -18,7 +18,9 @@ codeSigning, Fulcio's OIDC issuer extensions 1.3.6.1.4.1.57264.1.1 (raw) and .1.
   loopback): cosign signs with --timestamp-server-url and a certificate that expires 15 s later;
   after it expired both tools reject it at the current time and accept it at its verified timestamp
   (--timestamp-certificate-chain; kguard also a trusted_root.json's timestampAuthorities); a
-  timestamp by an untrusted TSA is rejected by both, a signature without one by kguard.
+  timestamp by an untrusted TSA is rejected by both, a signature without one by kguard;
+- bundles with a certificate both ways: cosign's (--new-bundle-format, with a timestamp) verified by
+  kguard and cosign; kguard's verified by cosign (--trusted-root, --insecure-ignore-tlog).
 
   keyless_test.py KGUARD BUILD_COSIGN_SH
 """
@@ -483,6 +485,38 @@ class Timestamps(unittest.TestCase):
                                    path("tsa-chain.pem"))
         self.assertEqual(code, 1, err)
         self.assertIn("no RFC 3161 timestamp in the signature", doc["signatures"][0]["reason"])
+
+
+    def test_bundles_with_certificates(self):
+        # cosign's bundle with a certificate and a timestamp -> both tools.
+        digest = REG.push_image("keyless/tsbundle", "v1", "ts-bundle")
+        image = f"{REG.host}/keyless/tsbundle@{digest}"
+        code, _, err = cosign("sign", "--new-bundle-format", "--key", path("leafcs.key"), "--certificate",
+                              path("leaf.pem"), "--certificate-chain", path("chain.pem"), "--tlog-upload=false",
+                              "--timestamp-server-url", self.tsa.url, "-y", image)
+        self.assertEqual(code, 0, err)
+        for trust in (["--certificate-chain", path("chain.pem"), "--timestamp-certificate-chain", path("tsa-chain.pem")],
+                      ["--trusted-root", path("trusted_root_tsa.json"), "--use-signed-timestamps"]):
+            code, doc, err = kg_verify(image, "--certificate-identity", IDENTITY, "--certificate-oidc-issuer", ISSUER,
+                                       *trust)
+            self.assertEqual(code, 0, err)
+            self.assertEqual((doc["signatures"][0]["format"], doc["signatures"][0]["certificateIdentity"]),
+                             ("bundle", IDENTITY))
+        cs_bundle = ["verify", "--new-bundle-format", "--trusted-root", path("trusted_root_tsa.json"),
+                     "--certificate-identity", IDENTITY, "--certificate-oidc-issuer", ISSUER, "--insecure-ignore-sct",
+                     "--insecure-ignore-tlog"]
+        code, _, err = cosign(*cs_bundle, "--use-signed-timestamps", image)
+        self.assertEqual(code, 0, err)
+        RESULTS.append(("cosign bundle (certificate + RFC 3161 timestamp)", "pass", "pass"))
+        code, _, err = cosign(*cs_bundle, "--use-signed-timestamps", "--certificate-identity", "eve@example.com", image)
+        self.assertNotEqual(code, 0, err)
+        # kguard's bundle with a certificate (no timestamp) -> cosign at the current time.
+        digest = REG.push_image("keyless/kgbundle", "v1", "kg-bundle-cs")
+        image = f"{REG.host}/keyless/kgbundle@{digest}"
+        kg_sign(image, "leaf.pem", "--format", "bundle")
+        code, _, err = cosign(*cs_bundle, image)
+        self.assertEqual(code, 0, err)
+        RESULTS.append(("kguard bundle (certificate, no timestamp)", "pass", "pass"))
 
 
 if __name__ == "__main__":
