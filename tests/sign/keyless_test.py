@@ -94,7 +94,7 @@ def make_ca(name, parent=None, parent_key=None):
     b = (x509.CertificateBuilder().subject_name(subject)
          .issuer_name(parent.subject if parent else subject)
          .public_key(key.public_key()).serial_number(x509.random_serial_number())
-         .not_valid_before(NOW - datetime.timedelta(days=1)).not_valid_after(NOW + datetime.timedelta(days=30))
+         .not_valid_before(NOW - datetime.timedelta(days=10)).not_valid_after(NOW + datetime.timedelta(days=30))
          .add_extension(x509.BasicConstraints(ca=True, path_length=None if parent is None else 0), critical=True)
          .add_extension(x509.KeyUsage(digital_signature=False, content_commitment=False, key_encipherment=False,
                                       data_encipherment=False, key_agreement=False, key_cert_sign=True,
