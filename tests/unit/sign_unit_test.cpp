@@ -288,4 +288,37 @@ TEST(SignKeyless, BadInputsNameWhere) {
   EXPECT_TRUE(parse_trusted_root("{\"mediaType\":\"application/vnd.dev.sigstore.trustedroot+json;version=0.1\"}", "t").empty());
 }
 
+// RFC 3161: a timestamp OpenSSL's TSA issued over "the signature bytes" (fixtures README), as a
+// TimeStampResp and as the bare token; other bytes, no trusted authority, an authority not valid
+// then, each rejected.
+TEST(SignKeyless, Rfc3161Timestamp) {
+  const std::string response = slurp("tests/testdata/sign/keyless/timestamp-response.der");
+  const std::string token = slurp("tests/testdata/sign/keyless/timestamp-token.der");
+  CertificateAuthority tsa;
+  std::vector<std::string> certs = pem_certificates(slurp("tests/testdata/sign/keyless/tsa-chain.pem"), "tsa-chain.pem");
+  tsa.roots = {certs.back()};
+  tsa.intermediates = {certs.front()};
+  const std::int64_t gen_time = 1796434365;
+  EXPECT_EQ(verify_timestamp(response, "the signature bytes", {tsa}), gen_time);
+  EXPECT_EQ(verify_timestamp(token, "the signature bytes", {tsa}), gen_time);
+  auto fails = [&](const std::string& der, const std::string& data, const std::vector<CertificateAuthority>& cas,
+                   const std::string& why) {
+    try {
+      verify_timestamp(der, data, cas);
+      ADD_FAILURE() << "accepted; expected: " << why;
+    } catch (const SignError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  fails(response, "other bytes", {tsa}, "the RFC 3161 timestamp does not verify");
+  fails(response, "the signature bytes", {}, "no time-stamping authority");
+  CertificateAuthority wrong_root = tsa;
+  wrong_root.roots = pem_certificates(slurp("tests/testdata/sign/keyless/chain.pem"), "chain.pem");
+  fails(response, "the signature bytes", {wrong_root}, "does not verify");
+  CertificateAuthority expired = tsa;
+  expired.valid_to = gen_time - 1;
+  fails(response, "the signature bytes", {expired}, "no time-stamping authority of the trusted root is valid");
+  fails(response.substr(0, response.size() / 2), "x", {tsa}, "neither a DER TimeStampResp nor a TimeStampToken");
+}
+
 }  // namespace
