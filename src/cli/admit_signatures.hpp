@@ -23,6 +23,7 @@
 
 namespace kg::sign {
 class PublicKey;
+struct KeylessOptions;
 }
 
 namespace kg::cli {
@@ -61,6 +62,9 @@ class RegistrySignatureSource final : public admit::ImageSignatureSource {
                        std::vector<const sign::PublicKey*>& ptrs,
                        std::vector<std::shared_ptr<const sign::PublicKey>>& revoked_keys,
                        std::map<std::string, std::string>& refused);
+  // A policy's keyless trust (trusted root / chain, identity, timestamp authorities), read once per
+  // policy; null with `error` when its files cannot be read.
+  std::shared_ptr<const sign::KeylessOptions> keyless(const admit::SignaturePolicy& policy, std::string& error);
   // The keys of a reference, loaded once (a PEM file or a PKCS#11 token's public key).
   std::shared_ptr<const sign::PublicKey> key(const std::string& ref, std::string& error);
 
@@ -73,6 +77,7 @@ class RegistrySignatureSource final : public admit::ImageSignatureSource {
 
   std::mutex keys_mu_;
   std::map<std::string, std::shared_ptr<const sign::PublicKey>> keys_;
+  std::map<std::string, std::shared_ptr<const sign::KeylessOptions>> keyless_;  // by trust fields
 
   mutable std::mutex metrics_mu_;
   std::uint64_t hits_ = 0, misses_ = 0, timeouts_ = 0;

@@ -14,7 +14,9 @@ the Debian docker-registry on loopback (TLS with a test CA, htpasswd; tests/sign
 - key rotation and revocation: a retired key (past notAfter) and a key not yet valid do not admit, the
   new key does, an image signed by old and new is admitted during the transition; an image signed only
   by a revoked key (the policy's revokedKeys by file, admission.revokedKeys by fingerprint) is denied
-  with the reason naming the key's fingerprint.
+  with the reason naming the key's fingerprint;
+- keyless: a policy trusting a test CA's chain for dev@example.com admits an image signed with a
+  certificate for that identity and denies one whose certificate names another.
 
   admit_sign_test.py KGUARD
 """
@@ -66,6 +68,24 @@ def sign(key, image, *extra):
     assert code == 0, err
 
 
+def make_keyless_certificates():
+    """A test CA (root -> intermediate) and Fulcio-shaped leaves for one key: dev@ and eve@example.com."""
+    import keyless_test as K
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    root, root_key = K.make_ca("admit test root")
+    inter, inter_key = K.make_ca("admit test intermediate", root, root_key)
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    files = {"ca-chain.pem": K.pem(inter) + K.pem(root),
+             "leaf.key": leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption()),
+             "dev.pem": K.pem(K.make_leaf(inter, inter_key, leaf_key)),
+             "eve.pem": K.pem(K.make_leaf(inter, inter_key, leaf_key, identity="eve@example.com"))}
+    for name, data in files.items():
+        with open(os.path.join(WORK.name, name), "wb") as f:
+            f.write(data)
+
+
 def fingerprint(pub):
     """sha256 of the public key's DER, as kguard names keys."""
     der = subprocess.run(["openssl", "pkey", "-pubin", "-in", pub, "-outform", "DER"], check=True,
@@ -85,12 +105,17 @@ def setUpModule():
     yesterday, next_year = today - datetime.timedelta(days=1), today + datetime.timedelta(days=366)
     with open(os.path.join(WORK.name, "hsm.pub"), "w") as f:
         f.write(HSM.public_pem())
+    make_keyless_certificates()
     closed = S.free_port()  # nothing listens there: the unreachable registry
     KEYS["closed"] = closed
     config = f"""
 admission:
   revokedKeys: ["sha256:{KEYS['globalleak-fp']}"]
   signatures:
+    - name: keyless
+      registries: ["{REG.host}/keyless/*"]
+      keyless: {{certificateChain: ca-chain.pem, identity: dev@example.com, issuer: "https://issuer.example",
+                ignoreTlog: true}}
     - name: rotation
       registries: ["{REG.host}/rot/*"]
       keys:
@@ -309,6 +334,25 @@ class Rotation(unittest.TestCase):
         # globalleak.pub is among the "release" policy's keys, but revoked for the whole admission.
         _, msg = Gate.expect_denied(self, image, digest, "signed by revoked key sha256:" + KEYS["globalleak-fp"])
         self.assertIn('signature policy "release"', msg)
+
+
+
+class Keyless(unittest.TestCase):
+    def test_certificate_identity_admits_and_denies(self):
+        for who, admitted in (("dev", True), ("eve", False)):
+            digest = REG.push_image("keyless/" + who, "v1", "keyless-" + who)
+            image = f"{REG.host}/keyless/{who}:v1"
+            sign(os.path.join(WORK.name, "leaf.key"), image, "--certificate", os.path.join(WORK.name, who + ".pem"),
+                 "--certificate-chain", os.path.join(WORK.name, "ca-chain.pem"))
+            if admitted:
+                uid, resp = admit(image)
+                self.assertTrue(resp["allowed"], resp)
+                sig = audit_of(uid)["signatures"][0]
+                self.assertEqual((sig["policy"], sig["outcome"]), ("keyless", "verified"))
+                self.assertIn("keyless:dev@example.com", sig["signedBy"])
+            else:
+                Gate.expect_denied(self, image, digest,
+                                   "the certificate's identity (eve@example.com) is not dev@example.com")
 
 
 if __name__ == "__main__":

@@ -164,6 +164,52 @@ TEST(AdmitSignatureConfig, RotationErrorsNameTheField) {
   EXPECT_NE(g.messages().find("2: admission.revokedKeys: must be a list of strings"), std::string::npos) << g.messages();
 }
 
+TEST(AdmitSignatureConfig, Keyless) {
+  Loaded l = load(R"(admission:
+  signatures:
+    - name: ci
+      keyless:
+        certificateChain: ca/chain.pem
+        identityRegexp: "@example\\.com$"
+        issuer: https://issuer.example
+        timestampCertificateChain: /etc/tsa.pem
+    - keys: [a.pub]
+      keyless: {trustedRoot: tr.json, identity: dev@example.com, issuerRegexp: ".", ignoreTlog: true}
+)");
+  ASSERT_TRUE(l.ok) << l.messages();
+  const std::string dir = std::filesystem::path(l.path).parent_path().string() + "/";
+  const admit::SignatureKeyless& k = l.admit.signatures[0].keyless;
+  EXPECT_TRUE(k.present);
+  EXPECT_TRUE(l.admit.signatures[0].keys.empty());  // keyless alone is a signer
+  EXPECT_EQ(k.certificate_chain, dir + "ca/chain.pem");
+  EXPECT_EQ(k.timestamp_chain, "/etc/tsa.pem");
+  EXPECT_EQ(k.identity_regexp, "@example\\.com$");
+  EXPECT_FALSE(k.ignore_tlog);
+  EXPECT_EQ(l.admit.signatures[1].keyless.trusted_root, dir + "tr.json");
+  EXPECT_TRUE(l.admit.signatures[1].keyless.ignore_tlog);
+
+  struct Case {
+    const char* body;
+    const char* message;
+  } cases[] = {
+      {"    - {keyless: {identity: a, issuer: b, ignoreTlog: true}}\n", "keyless: needs one trust source"},
+      {"    - {keyless: {trustedRoot: t, certificateChain: c, identity: a, issuer: b, ignoreTlog: true}}\n",
+       "needs one trust source"},
+      {"    - {keyless: {trustedRoot: t, issuer: b, ignoreTlog: true}}\n", "needs one of identity or identityRegexp"},
+      {"    - {keyless: {trustedRoot: t, identity: a, ignoreTlog: true}}\n", "needs one of issuer or issuerRegexp"},
+      {"    - {keyless: {trustedRoot: t, identity: a, issuer: b}}\n", "needs the signing time"},
+      {"    - {keyless: {trustedRoot: t, identity: a, issuer: b, ignoreTlog: yes-ish}}\n", "ignoreTlog: must be true or false"},
+      {"    - {keyless: {trustedRoot: t, identity: a, issuer: b, ignoreTlog: true, colour: red}}\n", "unknown field 'colour'"},
+      {"    - {keyless: [x]}\n", "keyless: must be a map"},
+  };
+  for (const Case& c : cases) {
+    Loaded bad = load(std::string("admission:\n  signatures:\n") + c.body);
+    EXPECT_FALSE(bad.ok) << c.body;
+    EXPECT_NE(bad.messages().find(c.message), std::string::npos) << c.body << "\n" << bad.messages();
+    EXPECT_NE(bad.messages().find("3: "), std::string::npos) << c.body << "\n" << bad.messages();
+  }
+}
+
 TEST(AdmitSignaturePolicy, FirstMatchByRegistryAndNamespace) {
   std::vector<SignaturePolicy> ps(4);
   ps[0].name = "internal-prod";

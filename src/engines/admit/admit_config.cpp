@@ -32,6 +32,8 @@
 //         failClosed: true        # enforce's default: deny when the registry cannot be asked
 //         # rotation: a key may be a map {key, name, notBefore, notAfter} (dates or RFC 3339 UTC)
 //         revokedKeys: [keys/leaked.pub, "sha256:<hex>"]   # never count (docs/signing.md)
+//         keyless: {certificateChain: ca/chain.pem, identity: dev@example.com, issuer: https://…,
+//                   timestampCertificateChain: ca/tsa.pem}   # or ignoreTlog: true
 //     revokedKeys: [keys/leaked.pub]   # revoked in every signature policy
 #include <algorithm>
 #include <charconv>
@@ -252,6 +254,48 @@ void read_signature_keys(const Node* list, const std::string& at, SignaturePolic
   }
 }
 
+// A policy's keyless signer: {trustedRoot | certificateChain, identity | identityRegexp,
+// issuer | issuerRegexp, timestampCertificateChain | ignoreTlog: true}.
+void read_signature_keyless(const Node* n, const std::string& at, SignatureKeyless& k, const BadFn& bad) {
+  if (!n->is_map()) return bad(n, at + ": must be a map (trustedRoot or certificateChain, identity, issuer, ...)");
+  k.present = true;
+  for (const MapEntry& e : n->entries()) {
+    const std::string key = camel(e.key->text());
+    const std::string field = at + "." + key;
+    if (key == "ignoreTlog") {
+      auto b = e.value->as_bool();
+      if (!b) bad(e.value, field + ": must be true or false");
+      else k.ignore_tlog = *b;
+      continue;
+    }
+    std::string* into = key == "trustedRoot"                 ? &k.trusted_root
+                        : key == "certificateChain"          ? &k.certificate_chain
+                        : key == "timestampCertificateChain" ? &k.timestamp_chain
+                        : key == "identity"                  ? &k.identity
+                        : key == "identityRegexp"            ? &k.identity_regexp
+                        : key == "issuer"                    ? &k.issuer
+                        : key == "issuerRegexp"              ? &k.issuer_regexp
+                                                             : nullptr;
+    if (!into) {
+      bad(e.key, at + ": unknown field '" + key +
+                     "' (trustedRoot, certificateChain, identity, identityRegexp, issuer, issuerRegexp, "
+                     "timestampCertificateChain, ignoreTlog)");
+    } else if (!e.value->is_scalar() || e.value->str().empty()) {
+      bad(e.value, field + ": must be a non-empty string");
+    } else {
+      *into = std::string(e.value->str());
+    }
+  }
+  if (k.trusted_root.empty() == k.certificate_chain.empty())
+    bad(n, at + ": needs one trust source: trustedRoot or certificateChain");
+  if (k.identity.empty() == k.identity_regexp.empty()) bad(n, at + ": needs one of identity or identityRegexp");
+  if (k.issuer.empty() == k.issuer_regexp.empty()) bad(n, at + ": needs one of issuer or issuerRegexp");
+  // No verified transparency log: the signing time is a timestamp, or now when the config says so.
+  if (k.timestamp_chain.empty() && !k.ignore_tlog)
+    bad(n, at + ": needs the signing time: timestampCertificateChain, or ignoreTlog: true to check certificates "
+               "at the current time");
+}
+
 void read_signature_policy(const Node* n, std::size_t index, SignaturePolicy& p, const BadFn& bad,
                            const std::function<void(const Node*, const std::string&, std::vector<std::string>&)>& strings) {
   p.line = n->line;
@@ -275,6 +319,8 @@ void read_signature_policy(const Node* n, std::size_t index, SignaturePolicy& p,
       read_signature_keys(e.value, at, p, bad);
     } else if (k == "revokedKeys") {
       strings(e.value, at, p.revoked_keys);
+    } else if (k == "keyless") {
+      read_signature_keyless(e.value, at, p.keyless, bad);
     } else if (k == "require") {
       // any: one key's signature admits (a key rotation: old and new both listed); all: every key's.
       if (v == "any") p.require_all = false;
@@ -304,11 +350,12 @@ void read_signature_policy(const Node* n, std::size_t index, SignaturePolicy& p,
       else p.budget_ms = static_cast<int>(ms);
     } else {
       bad(e.key, where + ": unknown field '" + k +
-                     "' (name, registries, namespaces, namespaceSelector, keys, revokedKeys, require, mode, budget, "
-                     "failClosed)");
+                     "' (name, registries, namespaces, namespaceSelector, keys, revokedKeys, keyless, require, mode, "
+                     "budget, failClosed)");
     }
   }
-  if (p.keys.empty()) bad(keys_node, where + ": needs keys: a list of PEM public key files or pkcs11: URIs");
+  if (p.keys.empty() && !p.keyless.present)
+    bad(keys_node, where + ": needs keys: a list of PEM public key files or pkcs11: URIs (or keyless)");
   for (const std::string& key : p.keys)
     if (key.empty()) bad(keys_node, where + ".keys: a key may not be empty");
   if (!fail_closed_set) p.fail_closed = p.mode == GateMode::Enforce;
@@ -479,6 +526,12 @@ bool read_admit_config(const Config& config, AdmitConfig& out, std::vector<Input
           for (std::string& k : p.keys)
             if (!k.empty() && k[0] != '/' && k.rfind("pkcs11:", 0) != 0) k = config.path.substr(0, slash + 1) + k;
           relative_to_config(config.path, p.revoked_keys);
+          std::vector<std::string> keyless_files = {p.keyless.trusted_root, p.keyless.certificate_chain,
+                                                    p.keyless.timestamp_chain};
+          relative_to_config(config.path, keyless_files);
+          p.keyless.trusted_root = keyless_files[0];
+          p.keyless.certificate_chain = keyless_files[1];
+          p.keyless.timestamp_chain = keyless_files[2];
         }
         out.signatures.push_back(std::move(p));
       }
