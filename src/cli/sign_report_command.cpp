@@ -38,6 +38,9 @@ are signed only by revoked keys, by none of the keys, or not at all. For a key r
 key: the images to re-sign before the old key stops counting.
   --key REF                a key whose images to list: cosign.pub, a PEM public key, or a PKCS#11 URI
                            (repeatable); NAME=REF names it in the report (NAME without '/' or ':')
+  --certificate-identity ID --certificate-oidc-issuer URL --certificate-chain FILE|--trusted-root FILE
+                           (and the other keyless flags of kguard verify): signatures carrying a
+                           certificate are verified too, and grouped per certificate identity
   --revoked REF            a revoked key (public key, PKCS#11 URI or sha256:<hex> fingerprint): its
                            signatures do not count; its images are listed under it to be re-signed
   -o, --output FORMAT      text (default), json, csv or markdown
@@ -62,6 +65,7 @@ struct ImageRow {
   std::string digest;
   std::set<std::string> valid;    // fingerprints of listed, unrevoked keys with a verified signature
   std::set<std::string> revoked;  // fingerprints of revoked keys with a verified signature
+  std::set<std::string> identities;  // keyless: certificate identities with a verified signature
   std::size_t signatures = 0;     // signatures found, whoever made them
   std::string error;
   // signed | revoked-only | unknown-key | unsigned | error
@@ -111,7 +115,7 @@ std::string join(const std::set<std::string>& fps, const std::string& prefix = "
 // The groups of the report, in order: each key's images, then the images no valid key vouches for.
 struct Group {
   std::string title;
-  std::string key_fingerprint;  // "" for the status groups
+  std::string key_fingerprint;  // "" for the status groups, "keyless" for an identity
   std::vector<const ImageRow*> rows;
 };
 
@@ -123,6 +127,16 @@ std::vector<Group> groups_of(const std::vector<ReportKey>& keys, const std::vect
     g.key_fingerprint = k.fingerprint;
     for (const ImageRow& r : rows)
       if ((k.revoked ? r.revoked : r.valid).count(k.fingerprint)) g.rows.push_back(&r);
+    out.push_back(std::move(g));
+  }
+  std::set<std::string> identities;
+  for (const ImageRow& r : rows) identities.insert(r.identities.begin(), r.identities.end());
+  for (const std::string& id : identities) {
+    Group g;
+    g.title = "certificate identity " + id;
+    g.key_fingerprint = "keyless";
+    for (const ImageRow& r : rows)
+      if (r.identities.count(id)) g.rows.push_back(&r);
     out.push_back(std::move(g));
   }
   const std::pair<const char*, const char*> statuses[] = {
@@ -177,6 +191,9 @@ void render_json(std::ostream& o, const std::vector<ReportKey>& keys, const std:
     w.field("reference", r.reference).field("digest", r.digest).field("status", r.status());
     w.key("signedBy").begin_array();
     for (const std::string& f : r.valid) w.value("sha256:" + f);
+    w.end_array();
+    w.key("certificateIdentities").begin_array();
+    for (const std::string& id : r.identities) w.value(id);
     w.end_array();
     w.key("revokedSignedBy").begin_array();
     for (const std::string& f : r.revoked) w.value("sha256:" + f);
@@ -244,6 +261,7 @@ int sign_report_command(const std::vector<std::string>& all_args) {
   unsigned jobs = 4;
   ClusterFlags cluster;
   kg::sign::RegistryOptions registry;
+  KeylessFlags keyless;
   auto usage = [](const std::string& msg) {
     std::cerr << "kguard sign report: " << msg << "\n";
     return 2;
@@ -263,6 +281,14 @@ int sign_report_command(const std::vector<std::string>& all_args) {
       continue;
     }
     if (int r = cluster.parse(args, i, error); r != 0) {
+      if (r < 0) return usage(error);
+      continue;
+    }
+    if (a == "--insecure-ignore-tlog" || a == "--insecure-ignore-tlog=true") {
+      keyless.ignore_tlog = true;
+      continue;
+    }
+    if (int r = keyless.parse(args, i, error); r != 0) {
       if (r < 0) return usage(error);
       continue;
     }
@@ -294,7 +320,8 @@ int sign_report_command(const std::vector<std::string>& all_args) {
       paths.push_back(a);
     }
   }
-  if (key_refs.empty() && revoked_refs.empty()) return usage("needs --key REF (and/or --revoked REF)");
+  if (key_refs.empty() && revoked_refs.empty() && !keyless.given())
+    return usage("needs --key REF (and/or --revoked REF, or keyless --certificate-identity ...)");
   if (cluster.enabled == !paths.empty()) return usage("name the workloads: --cluster, or manifest/snapshot paths");
 
   // The keys: listed ones, then revoked ones (a listed key that is also revoked counts as revoked).
@@ -302,7 +329,12 @@ int sign_report_command(const std::vector<std::string>& all_args) {
   std::vector<ReportKey> keys;
   std::vector<kg::sign::PublicKey> loaded;
   kg::sign::VerifyOptions what;
+  kg::sign::KeylessOptions keyless_options;
   try {
+    if (keyless.given()) {
+      keyless_options = keyless.options();
+      what.keyless = &keyless_options;
+    }
     for (const auto& [label, ref] : key_refs) {
       loaded.push_back(open_public_key(ref));
       keys.push_back({label, ref, loaded.back().fingerprint(), false});
@@ -353,7 +385,7 @@ int sign_report_command(const std::vector<std::string>& all_args) {
   std::map<std::string, std::size_t> by_reference;
   for (const ImageUse& u : result.image_uses) {
     auto [it, fresh] = by_reference.emplace(u.image, rows.size());
-    if (fresh) rows.push_back({u.image, {}, "", {}, {}, 0, ""});
+    if (fresh) rows.push_back({u.image, {}, "", {}, {}, {}, 0, ""});
     rows[it->second].uses.push_back({u.kind, u.ns, u.name, u.container, u.location.file, u.location.line});
   }
 
@@ -371,6 +403,7 @@ int sign_report_command(const std::vector<std::string>& all_args) {
         for (const kg::sign::Signature& s : res.signatures) {
           if (s.verified) r.valid.insert(s.key);
           else if (s.refused) r.revoked.insert(s.key);
+          if (s.verified && !s.identity.empty()) r.identities.insert(s.identity + " (issuer " + s.issuer + ")");
         }
       } catch (const std::exception& e) {
         r.error = e.what();

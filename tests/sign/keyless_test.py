@@ -322,6 +322,28 @@ class KguardOnly(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertIn("is not dev@example.com", doc["signatures"][0]["reason"])
 
+    def test_sign_report_groups_by_identity(self):
+        signed = REG.push_image("keyless/report", "v1", "kg-report")
+        kg_sign(f"{REG.host}/keyless/report:v1", "leaf.pem")
+        REG.push_image("keyless/report-plain", "v1", "kg-report-plain")
+        manifest = write("report.yaml", f"""apiVersion: v1
+kind: Pod
+metadata: {{name: p, namespace: ns}}
+spec:
+  containers:
+    - {{name: a, image: "{REG.host}/keyless/report:v1"}}
+    - {{name: b, image: "{REG.host}/keyless/report-plain:v1"}}
+""".encode())
+        code, out, err = kguard("sign", "report", *keyless_flags(), *reg_flags(), "-o", "json", manifest)
+        self.assertEqual(code, 1, err)
+        by_ref = {i["reference"]: i for i in json.loads(out)["images"]}
+        ok = by_ref[f"{REG.host}/keyless/report:v1"]
+        self.assertEqual((ok["status"], ok["digest"], ok["certificateIdentities"]),
+                         ("signed", signed, [f"{IDENTITY} (issuer {ISSUER})"]))
+        self.assertEqual(by_ref[f"{REG.host}/keyless/report-plain:v1"]["status"], "unsigned")
+        code, out, _ = kguard("sign", "report", *keyless_flags(), *reg_flags(), manifest)
+        self.assertIn(f"certificate identity {IDENTITY} (issuer {ISSUER}): 1 image", out)
+
     def test_not_code_signing_and_other_key(self):
         digest = REG.push_image("keyless/eku", "v1", "kg-eku")
         image = f"{REG.host}/keyless/eku@{digest}"
