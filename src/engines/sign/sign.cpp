@@ -62,7 +62,6 @@ void refuse_if_listed(const VerifyOptions& what, Signature& s) {
   s.reason = it->second;
 }
 
-// The certificate checked against the keyless options; its identity goes into `s`.
 // cosign's legacy timestamp annotation: {"SignedRFC3161Timestamp": base64 DER}.
 std::vector<std::string> legacy_timestamps(const Descriptor& l, const std::string& where) {
   const std::string text = l.annotation(kTimestampAnnotation);
@@ -73,8 +72,9 @@ std::vector<std::string> legacy_timestamps(const Descriptor& l, const std::strin
   return {*der};
 }
 
-// The signing time: a verified RFC 3161 timestamp over the signature bytes when the options ask for
-// timestamps (any one of `timestamps` that verifies), else the given or current time.
+// The certificate checked against the keyless options at the signing time; its identity goes into
+// `s`. The signing time: a verified RFC 3161 timestamp over the signature bytes when the options
+// ask for timestamps (any one of `timestamps` that verifies), else the given or current time.
 VerifiedCertificate keyless_certificate(const KeylessOptions& k, const std::string& leaf,
                                         const std::vector<std::string>& chain, const std::vector<std::string>& timestamps,
                                         const std::string& signature, Signature& s) {
