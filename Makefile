@@ -135,7 +135,7 @@ fuzz-version: deps
 	    build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
 # The image signing parsers' fuzzers (engines/sign: payloads, manifests, bundles, keys) for FUZZ_SECONDS each.
-SIGN_FUZZ_TARGETS = sign_payload sign_manifest sign_bundle sign_key sign_dsse sign_statement sign_referrers registry_events
+SIGN_FUZZ_TARGETS = sign_payload sign_manifest sign_bundle sign_key sign_dsse sign_statement sign_referrers sign_cert registry_events
 fuzz-sign: deps
 	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
 	cmake --build build/fuzz --target $(addprefix fuzz_,$(SIGN_FUZZ_TARGETS)) -j $(JOBS)

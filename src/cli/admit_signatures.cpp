@@ -6,7 +6,9 @@
 #include <set>
 #include <sstream>
 
+#include "cli/sign_keys.hpp"
 #include "engines/sign/attest.hpp"
+#include "engines/sign/keyring.hpp"
 #include "engines/sign/keys.hpp"
 #include "engines/sign/pkcs11.hpp"
 #include "engines/sign/sign.hpp"
@@ -23,6 +25,67 @@ double ms_since(Clock::time_point t) { return std::chrono::duration<double, std:
 std::string short_fp(const std::string& fp) { return "sha256:" + fp.substr(0, 16); }
 
 }  // namespace
+
+std::shared_ptr<const sign::KeylessOptions> RegistrySignatureSource::keyless(const admit::SignaturePolicy& policy,
+                                                                             std::string& error) {
+  const admit::SignatureKeyless& k = policy.keyless;
+  // Keyed by every field, as key files are by path: a reloaded config with other trust reads anew.
+  const std::string id = k.trusted_root + "|" + k.certificate_chain + "|" + k.timestamp_chain + "|" + k.identity + "|" +
+                         k.identity_regexp + "|" + k.issuer + "|" + k.issuer_regexp + (k.ignore_tlog ? "|now" : "|ts");
+  std::lock_guard lock(keys_mu_);
+  if (auto it = keyless_.find(id); it != keyless_.end()) return it->second;
+  KeylessFlags f;
+  f.identity = {k.identity, k.identity_regexp, k.issuer, k.issuer_regexp};
+  f.trusted_root = k.trusted_root;
+  f.certificate_chain = k.certificate_chain;
+  f.timestamp_chain = k.timestamp_chain;
+  f.ignore_tlog = k.ignore_tlog;
+  f.any = true;
+  try {
+    auto o = std::make_shared<const sign::KeylessOptions>(f.options());
+    keyless_[id] = o;  // only what loaded: a missing file is looked for again next time
+    return o;
+  } catch (const std::exception& e) {
+    error = std::string("keyless trust of policy ") + policy.name + ": " + e.what();
+    return nullptr;
+  }
+}
+
+std::string RegistrySignatureSource::refusals(const admit::SignaturePolicy& policy,
+                                              const std::vector<std::shared_ptr<const sign::PublicKey>>& keys,
+                                              std::vector<const sign::PublicKey*>& ptrs,
+                                              std::vector<std::shared_ptr<const sign::PublicKey>>& revoked_keys,
+                                              std::map<std::string, std::string>& refused) {
+  // A key outside its validity window (a rotation's old key after notAfter, the new one before
+  // notBefore) is still verified against, so a signature it made is reported as its.
+  const std::int64_t now = std::time(nullptr);
+  for (std::size_t i = 0; i < keys.size() && i < policy.key_windows.size(); ++i) {
+    const admit::SignatureKeyWindow& w = policy.key_windows[i];
+    sign::KeyWindow kw{w.name, w.not_before, w.not_after};
+    const std::string fp = keys[i]->fingerprint();
+    if (std::string why = sign::window_refusal(kw, fp, now); !why.empty()) refused[fp] = why;
+  }
+  for (const std::string& ref : policy.revoked_keys) {
+    std::string fp = sign::fingerprint_hex(ref);
+    if (fp.empty()) {
+      std::string error;
+      auto k = key(ref, error);
+      if (!k) return "revoked " + error;  // a revocation that cannot be read must not be skipped
+      fp = k->fingerprint();
+      bool listed = false;
+      for (const auto* p : ptrs) listed = listed || p->fingerprint() == fp;
+      if (!listed) {
+        ptrs.push_back(k.get());
+        revoked_keys.push_back(std::move(k));
+      }
+    }
+    std::string name;
+    for (std::size_t i = 0; i < keys.size() && i < policy.key_windows.size(); ++i)
+      if (keys[i]->fingerprint() == fp) name = policy.key_windows[i].name;
+    refused[fp] = sign::revoked_reason(fp, name);
+  }
+  return "";
+}
 
 RegistrySignatureSource::RegistrySignatureSource(AdmitSignatureSettings settings)
     : settings_(std::move(settings)),
@@ -104,18 +167,49 @@ admit::SignatureVerdict RegistrySignatureSource::verify_now(const std::string& p
     ptrs.push_back(k.get());
     keys.push_back(std::move(k));
   }
+  sign::VerifyOptions what;
+  std::shared_ptr<const sign::KeylessOptions> keyless_trust;
+  if (policy.keyless.present) {
+    std::string error;
+    keyless_trust = keyless(policy, error);
+    if (!keyless_trust) {
+      v.status = Status::Error;
+      v.reason = error;
+      v.verify_ms = ms_since(start);
+      return v;
+    }
+    what.keyless = keyless_trust.get();
+  }
+  std::vector<std::shared_ptr<const sign::PublicKey>> revoked_keys;  // held while verifying
+  if (std::string error = refusals(policy, keys, ptrs, revoked_keys, what.refused_keys); !error.empty()) {
+    v.status = Status::Error;
+    v.reason = error;
+    v.verify_ms = ms_since(start);
+    return v;
+  }
   try {
     sign::RegistryOptions options;
     options.read = settings_.read;
-    const sign::VerifyResult res = sign::verify_image(pinned, ptrs, sign::VerifyOptions{}, options);
+    const sign::VerifyResult res = sign::verify_image(pinned, ptrs, what, options);
     // The payload names this digest (verify_image checks it against the image, never a tag).
-    std::set<std::string> by;
-    for (const sign::Signature& s : res.signatures)
-      if (s.verified) by.insert(s.key);
+    std::set<std::string> by, identities;
+    for (const sign::Signature& s : res.signatures) {
+      if (!s.verified) continue;
+      by.insert(s.key);
+      if (!s.identity.empty()) identities.insert(s.identity);
+    }
     for (const std::string& fp : by) v.signed_by.push_back(short_fp(fp));
+    for (const std::string& id : identities) v.signed_by.push_back("keyless:" + id);
     std::vector<std::string> missing;
-    for (std::size_t i = 0; i < keys.size(); ++i)
+    for (std::size_t i = 0; i < policy.keys.size(); ++i)
       if (!by.count(keys[i]->fingerprint())) missing.push_back(policy.keys[i]);
+    // Signatures by revoked (or retired) keys: the reason names the key when nothing else verified.
+    std::string refused;
+    std::set<std::string> refused_seen;
+    for (const sign::Signature& s : res.signatures)
+      if (s.refused && refused_seen.insert(s.key).second) refused += (refused.empty() ? "" : "; ") + s.reason;
+    // Keyless counts as one more signer: under require: all it must have signed too.
+    if (policy.keyless.present && identities.empty()) missing.push_back("a keyless certificate");
     const bool ok = policy.require_all ? missing.empty() : !by.empty();
     if (ok) {
       v.status = Status::Verified;
@@ -123,10 +217,14 @@ admit::SignatureVerdict RegistrySignatureSource::verify_now(const std::string& p
       v.status = Status::Unverified;
       if (res.signatures.empty()) {
         v.reason = "no cosign signature found for " + digest;
+      } else if (by.empty() && !refused.empty()) {
+        v.reason = "no signature by a valid key: " + refused;
       } else if (by.empty()) {
         // The first rejection is the one users need (wrong key, payload over another digest, ...).
         v.reason = std::to_string(res.signatures.size()) + " signature(s) found, none verified by " +
-                   (policy.keys.size() == 1 ? "the key " + policy.keys.front() : "any of the policy's keys");
+                   (policy.keys.size() == 1 && !policy.keyless.present ? "the key " + policy.keys.front()
+                    : policy.keys.empty()                               ? "the policy's keyless trust"
+                                                                        : "any of the policy's keys");
         for (const sign::Signature& s : res.signatures)
           if (!s.reason.empty()) {
             v.reason += " (" + s.reason + ")";
@@ -136,6 +234,7 @@ admit::SignatureVerdict RegistrySignatureSource::verify_now(const std::string& p
         std::string list;
         for (const std::string& m : missing) list += (list.empty() ? "" : ", ") + m;
         v.reason = "require: all, but not signed by " + list;
+        if (!refused.empty()) v.reason += " (" + refused + ")";
       }
     }
   } catch (const std::exception& e) {
@@ -283,6 +382,10 @@ admit::SignatureVerdict RegistrySignatureSource::verify(const std::string& image
   }
   // Digest + keys → verdict: cached by both (another policy's keys decide differently).
   std::string cache_key = r.digest + "|" + admit::verdict_cache_key(policy);
+  // Which keys are inside their validity window now decides too.
+  const std::int64_t now = std::time(nullptr);
+  for (const admit::SignatureKeyWindow& w : policy.key_windows)
+    cache_key += now < w.not_before ? "|early" : now > w.not_after ? "|retired" : "|in";
   auto hit = verdicts_.get(cache_key);
   if (!hit) hit = unverified_verdicts_.get(cache_key);
   if (hit) {

@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "engines/admit/scan_cache.hpp"
 #include "engines/admit/signature_gate.hpp"
@@ -25,6 +26,7 @@
 
 namespace kg::sign {
 class PublicKey;
+struct KeylessOptions;
 }
 
 namespace kg::cli {
@@ -60,6 +62,16 @@ class RegistrySignatureSource final : public admit::ImageSignatureSource {
   // error makes v an Error.
   void check_attestations(const std::string& pinned, const std::string& digest, const admit::SignaturePolicy& policy,
                           admit::SignatureVerdict& v);
+  // The policy's refused keys (revoked; outside their validity window now) for verify_image: the
+  // revoked keys named by file or URI are loaded into `revoked_keys` and added to `ptrs`. An
+  // error (a revoked key that cannot be read) is returned: such a verdict cannot be trusted.
+  std::string refusals(const admit::SignaturePolicy& policy, const std::vector<std::shared_ptr<const sign::PublicKey>>& keys,
+                       std::vector<const sign::PublicKey*>& ptrs,
+                       std::vector<std::shared_ptr<const sign::PublicKey>>& revoked_keys,
+                       std::map<std::string, std::string>& refused);
+  // A policy's keyless trust (trusted root / chain, identity, timestamp authorities), read once per
+  // policy; null with `error` when its files cannot be read.
+  std::shared_ptr<const sign::KeylessOptions> keyless(const admit::SignaturePolicy& policy, std::string& error);
   // The keys of a reference, loaded once (a PEM file or a PKCS#11 token's public key).
   std::shared_ptr<const sign::PublicKey> key(const std::string& ref, std::string& error);
 
@@ -72,6 +84,7 @@ class RegistrySignatureSource final : public admit::ImageSignatureSource {
 
   std::mutex keys_mu_;
   std::map<std::string, std::shared_ptr<const sign::PublicKey>> keys_;
+  std::map<std::string, std::shared_ptr<const sign::KeylessOptions>> keyless_;  // by trust fields
 
   mutable std::mutex metrics_mu_;
   std::uint64_t hits_ = 0, misses_ = 0, timeouts_ = 0;

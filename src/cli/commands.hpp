@@ -17,6 +17,8 @@ int run_vuln_cvss(int argc, char** argv);
 int run_vuln(const std::vector<std::string>& args);  // kguard vuln SUBCOMMAND (vuln_command.cpp)
 // keygen, sign and verify (cmd says which).
 int sign_command(const std::string& cmd, const std::vector<std::string>& args);
+// kguard sign report: images of the workloads grouped by signing key (sign_report_command.cpp).
+int sign_report_command(const std::vector<std::string>& args);
 // attest, verify-attestation, and verify --attestation TYPE (cli/attest_command.cpp).
 int attest_command(const std::string& cmd, const std::vector<std::string>& args);
 bool has_attestation_flag(const std::vector<std::string>& args);

@@ -25,6 +25,8 @@ Usage:
   kguard keygen                     write cosign.key / cosign.pub (cosign's key pair format)
   kguard sign --key REF IMAGE       sign a registry image (cosign's formats)
   kguard verify --key REF IMAGE     verify an image's cosign signatures
+  kguard sign report --key REF (--cluster | PATH...)
+                                    the workloads' images grouped by signing key (rotation, leaks)
   kguard attest --key REF IMAGE     attach a signed in-toto attestation (cosign attest)
   kguard verify-attestation --key REF --type TYPE IMAGE
                                     verify attestations, with a policy on their content
@@ -73,6 +75,7 @@ int main(int argc, char** argv) {
     if (cmd == "vuln") return kg::cli::run_vuln(args);
     if (cmd == "attest" || cmd == "verify-attestation") return kg::cli::attest_command(cmd, args);
     if (cmd == "verify" && kg::cli::has_attestation_flag(args)) return kg::cli::attest_command("verify", args);
+    if (cmd == "sign" && !args.empty() && args[0] == "report") return kg::cli::sign_report_command(args);
     if (cmd == "keygen" || cmd == "sign" || cmd == "verify") return kg::cli::sign_command(cmd, args);
     if (cmd == "registry-hook") return kg::cli::registry_hook_command(args);
     if (cmd == "rbac") return kg::cli::rbac_command(args);

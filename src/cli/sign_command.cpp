@@ -11,6 +11,7 @@
 #include "cli/args.hpp"
 #include "cli/sign_keys.hpp"
 #include "core/json_writer.hpp"
+#include "engines/sign/keyring.hpp"
 #include "engines/sign/keys.hpp"
 #include "engines/sign/pkcs11.hpp"
 #include "engines/sign/sign.hpp"
@@ -45,6 +46,9 @@ to its manifest digest and the signature is attached to that digest, in cosign's
   --allow-http-registry        the same (plain HTTP allowed)
   --registry-ca FILE           extra CA bundle (PEM) for the registry's certificate
   --docker-config FILE         docker's config.json with the registry credentials
+  --certificate FILE           a PEM certificate for the key (keyless-style signing with your own CA,
+                               or a Fulcio certificate): attached as cosign sign --certificate does
+  --certificate-chain FILE     its chain (PEM, intermediates then root), attached with it
   --tlog-upload=false          accepted for cosign's command lines: kguard signs offline, never
                                uploading to a transparency log
 Exit status: 0 signed, 2 error.
@@ -57,12 +61,29 @@ manifest digest; a signature counts only when it verifies under one of the keys 
 payload names that digest. Both formats are read (legacy .sig tag and bundle referrers, through the
 referrers API or its sha256-<hex> index tag). Any one valid signature passes.
   --key REF                    cosign.pub (a PEM public key) or a PKCS#11 URI; repeat for any-of
+  --revoked REF                a revoked key (PEM public key, PKCS#11 URI, or its sha256:<hex>
+                               fingerprint): its signatures never count, and are reported as its;
+                               repeatable
   --format legacy|bundle|any   which signatures to look for (any)
   -o, --output text|json       the result on stdout (text)
   --allow-insecure-registry, --allow-http-registry, --registry-ca FILE, --docker-config FILE
                                as for sign
-  --insecure-ignore-tlog       accepted for cosign's command lines: verification is key-based
-                               and offline, no transparency log is consulted
+  --insecure-ignore-tlog       no transparency log is consulted (key-based verification never
+                               needs one; keyless verification requires this flag: the
+                               certificate is then checked at the current time)
+Keyless (a certificate in the signature instead of --key; docs/signing.md "Keyless"):
+  --certificate-identity ID    the certificate's SAN (email or URI) must be ID
+  --certificate-identity-regexp RE        ... or match RE (ECMAScript syntax)
+  --certificate-oidc-issuer URL           the Fulcio OIDC issuer extension must be URL
+  --certificate-oidc-issuer-regexp RE     ... or match RE
+  --trusted-root FILE          Sigstore trusted_root.json (its certificate authorities)
+  --certificate-chain FILE     PEM: intermediates then the root (cosign's flag)
+  --ca-roots FILE              PEM roots; --ca-intermediates FILE its intermediates
+  --timestamp-certificate-chain FILE      RFC 3161 time-stamping authority (PEM, root last): the
+                               certificate is checked at the signature's verified timestamp, and a
+                               signature without one is rejected
+  --use-signed-timestamps      the same with --trusted-root's timestampAuthorities
+  --insecure-ignore-sct        accepted for cosign's command lines (no SCT is checked)
 Exit status: 0 at least one valid signature, 1 none, 2 error.
 )";
 
@@ -116,7 +137,7 @@ int keygen(const std::vector<std::string>& args) {
 }
 
 int sign_cmd(const std::vector<std::string>& args) {
-  std::string key, image;
+  std::string key, image, certificate, certificate_chain;
   kg::sign::Format format = kg::sign::Format::Legacy;
   kg::sign::RegistryOptions options;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -140,6 +161,12 @@ int sign_cmd(const std::vector<std::string>& args) {
       format = v == "bundle" ? kg::sign::Format::Bundle : kg::sign::Format::Legacy;
     } else if (a == "--new-bundle-format" || a == "--new-bundle-format=true") {
       format = kg::sign::Format::Bundle;
+    } else if (flag.is("--certificate") || flag.is("--cert")) {
+      if (!flag.value(v) || v.empty()) return std::cerr << "kguard sign: --certificate needs a PEM file\n", 2;
+      certificate = v;
+    } else if (flag.is("--certificate-chain") || flag.is("--cert-chain")) {
+      if (!flag.value(v) || v.empty()) return std::cerr << "kguard sign: --certificate-chain needs a PEM file\n", 2;
+      certificate_chain = v;
     } else if (a == "--tlog-upload=false" || a == "-y" || a == "--yes") {
       // cosign's command lines: offline signing never uploads.
     } else if (a == "--tlog-upload" || a == "--tlog-upload=true") {
@@ -160,8 +187,15 @@ int sign_cmd(const std::vector<std::string>& args) {
     return 2;
   }
   try {
+    if (!certificate_chain.empty() && certificate.empty())
+      throw SignError("--certificate-chain goes with --certificate");
+    kg::sign::SigningCertificate cert;
+    if (!certificate.empty()) {
+      cert.certificate_pem = read_sign_file(certificate);
+      if (!certificate_chain.empty()) cert.chain_pem = read_sign_file(certificate_chain);
+    }
     auto signer = open_signer(key);
-    auto res = kg::sign::sign_image(image, *signer, format, options);
+    auto res = kg::sign::sign_image(image, *signer, format, options, certificate.empty() ? nullptr : &cert);
     for (const std::string& n : res.notes) std::cerr << "kguard sign: note: " << n << '\n';
     if (res.already_signed) {
       std::cerr << "kguard sign: " << res.image.pinned() << " already carries this key's signature (" << res.location
@@ -180,10 +214,11 @@ int sign_cmd(const std::vector<std::string>& args) {
 }
 
 int verify_cmd(const std::vector<std::string>& args) {
-  std::vector<std::string> key_refs;
+  std::vector<std::string> key_refs, revoked_refs;
   std::string image, output = "text";
   kg::sign::VerifyOptions what;
   kg::sign::RegistryOptions options;
+  KeylessFlags keyless;
   for (std::size_t i = 0; i < args.size(); ++i) {
     ArgCursor flag(args, i);
     std::string v, error;
@@ -199,6 +234,10 @@ int verify_cmd(const std::vector<std::string>& args) {
     if (flag.is("--key")) {
       if (!flag.value(v) || v.empty()) return std::cerr << "kguard verify: --key needs a public key or PKCS#11 URI\n", 2;
       key_refs.push_back(v);
+    } else if (flag.is("--revoked")) {
+      if (!flag.value(v) || v.empty())
+        return std::cerr << "kguard verify: --revoked needs a public key, PKCS#11 URI or sha256:<hex> fingerprint\n", 2;
+      revoked_refs.push_back(v);
     } else if (flag.is("--format")) {
       if (!flag.value(v) || (v != "legacy" && v != "bundle" && v != "any"))
         return std::cerr << "kguard verify: --format is legacy, bundle or any\n", 2;
@@ -211,7 +250,9 @@ int verify_cmd(const std::vector<std::string>& args) {
       if (!flag.value(v) || (v != "text" && v != "json")) return std::cerr << "kguard verify: -o is text or json\n", 2;
       output = v;
     } else if (a == "--insecure-ignore-tlog" || a == "--insecure-ignore-tlog=true") {
-      // Key-based verification reads no transparency log.
+      keyless.ignore_tlog = true;  // key-based verification reads no transparency log anyway
+    } else if (int r = keyless.parse(args, i, error); r != 0) {
+      if (r < 0) return std::cerr << "kguard verify: " << error << '\n', 2;
     } else if (!a.empty() && a[0] == '-') {
       std::cerr << "kguard verify: unknown flag '" << a << "'\n" << kVerifyHelp;
       return 2;
@@ -222,15 +263,21 @@ int verify_cmd(const std::vector<std::string>& args) {
       return 2;
     }
   }
-  if (key_refs.empty() || image.empty()) {
-    std::cerr << "kguard verify: needs --key REF and IMAGE\n" << kVerifyHelp;
+  if ((key_refs.empty() && !keyless.given()) || image.empty()) {
+    std::cerr << "kguard verify: needs --key REF (or keyless --certificate-identity ...) and IMAGE\n" << kVerifyHelp;
     return 2;
   }
   kg::sign::VerifyResult res;
+  kg::sign::KeylessOptions keyless_options;
   try {
+    if (keyless.given()) {
+      keyless_options = keyless.options();
+      what.keyless = &keyless_options;
+    }
     std::vector<kg::sign::PublicKey> keys;
     keys.reserve(key_refs.size());
     for (const std::string& r : key_refs) keys.push_back(open_public_key(r));
+    what.refused_keys = revoked_key_refusals(revoked_refs, keys);
     std::vector<const kg::sign::PublicKey*> ptrs;
     ptrs.reserve(keys.size());
     for (const auto& k : keys) ptrs.push_back(&k);
@@ -250,8 +297,11 @@ int verify_cmd(const std::vector<std::string>& args) {
       w.begin_object();
       w.field("format", kg::sign::format_name(s.format)).field("location", s.location).field("verified", s.verified);
       if (!s.key.empty()) w.field("key", "sha256:" + s.key);
+      if (s.refused) w.field("revoked", true);
       if (!s.reason.empty()) w.field("reason", s.reason);
       if (!s.docker_reference.empty()) w.field("dockerReference", s.docker_reference);
+      if (!s.identity.empty()) w.field("certificateIdentity", s.identity).field("certificateOidcIssuer", s.issuer);
+      if (s.signed_at) w.field("signedAt", kg::sign::rfc3339(s.signed_at));
       w.field("payload", s.payload);
       w.end_object();
     }
@@ -262,13 +312,22 @@ int verify_cmd(const std::vector<std::string>& args) {
     for (const auto& s : res.signatures) {
       std::cout << (s.verified ? "verified  " : "rejected  ") << kg::sign::format_name(s.format) << "  " << s.location;
       if (s.verified) std::cout << "  key sha256:" << s.key;
+      if (s.verified && !s.identity.empty()) std::cout << "  certificate " << s.identity << " (issuer " << s.issuer << ")";
+      if (s.verified && s.signed_at) std::cout << "  timestamped " << kg::sign::rfc3339(s.signed_at);
       else std::cout << "  " << s.reason;
       std::cout << '\n';
     }
     if (res.signatures.empty()) std::cout << "no signatures found for " << res.image.pinned() << '\n';
   }
+  std::string refused_by;
+  for (const auto& s : res.signatures)
+    if (s.refused && refused_by.find(s.key) == std::string::npos)
+      refused_by += (refused_by.empty() ? "sha256:" : ", sha256:") + s.key;
   std::cerr << "kguard verify: " << res.image.pinned() << ": "
-            << (res.ok() ? "a valid signature was found" : "no valid signature") << '\n';
+            << (res.ok() ? "a valid signature was found"
+                : refused_by.empty() ? "no valid signature"
+                                     : "no valid signature; signed only by revoked key(s) " + refused_by)
+            << '\n';
   return res.ok() ? 0 : 1;
 }
 

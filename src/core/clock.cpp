@@ -3,6 +3,7 @@
 #include <sys/time.h>
 
 #include <cstdio>
+#include <string>
 #include <ctime>
 
 namespace kg {
@@ -47,6 +48,25 @@ long long utc_epoch_seconds(std::string_view rfc3339) {
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
   return static_cast<long long>(timegm(&tm));
+}
+
+bool utc_date_or_time_seconds(std::string_view text, bool end_of_day, long long& seconds) {
+  std::string t(text);
+  auto digits = [&](std::size_t from, std::size_t n) {
+    for (std::size_t i = from; i < from + n; ++i)
+      if (i >= t.size() || t[i] < '0' || t[i] > '9') return false;
+    return true;
+  };
+  auto shaped = [&] { return digits(0, 4) && t[4] == '-' && digits(5, 2) && t[7] == '-' && digits(8, 2); };
+  if (t.size() == 10 && shaped()) t += end_of_day ? "T23:59:59Z" : "T00:00:00Z";
+  // Only UTC: an offset would be silently ignored by the reader below.
+  if (t.size() < 20 || !shaped() || t[10] != 'T' || t.back() != 'Z' || !digits(11, 2) || t[13] != ':' ||
+      !digits(14, 2) || t[16] != ':' || !digits(17, 2))
+    return false;
+  const int month = std::stoi(t.substr(5, 2)), day = std::stoi(t.substr(8, 2));
+  if (month < 1 || month > 12 || day < 1 || day > 31) return false;
+  seconds = utc_epoch_seconds(t);
+  return true;
 }
 
 }  // namespace kg

@@ -427,6 +427,23 @@ def main():
                 check(not ok and SIGNED["moved-b"] in err and "no cosign signature found" in err,
                       "tag moved to an unsigned digest denied: " + err)
 
+                # kguard sign report on the live cluster (docs/signing.md "Which images does a key
+                # sign?"): the Pods admitted in sigs, grouped per key, with release.pub revoked.
+                r = subprocess.run([KGUARD, "sign", "report", "--cluster", "--kubeconfig", c.admin_kubeconfig,
+                                    "-n", "sigs", "--key", "other=" + os.path.join(work, "sig", "other.pub"),
+                                    "--revoked", os.path.join(work, "sig", "release.pub"), "-o", "json",
+                                    "--registry-ca", REGISTRY["ca"], "--docker-config", docker_cfg],
+                                   capture_output=True, text=True, timeout=120)
+                try:
+                    rep = {i["reference"]: i for i in json.loads(r.stdout)["images"]}
+                except ValueError:
+                    rep = {}
+                app, moved = rep.get(f"{host}/signed/app:v1", {}), rep.get(f"{host}/signed/moved:v1", {})
+                check(r.returncode == 1 and app.get("status") == "revoked-only" and app.get("digest") == SIGNED["signed"]
+                      and app.get("usedBy", [{}])[0].get("name") == "signed"
+                      and moved.get("status") == "unsigned" and moved.get("digest") == SIGNED["moved-b"],
+                      "sign report on the cluster: %d %s %s" % (r.returncode, r.stdout[:2000], r.stderr[-2000:]))
+
             if GATE:
                 # The pipeline's end: what the hook signed and attested runs, what it rejected does not.
                 clean_rec = pipeline.decision(SIGNED["pipeline-clean"])

@@ -13,10 +13,18 @@ the Debian docker-registry on loopback (TLS with a test CA, htpasswd; tests/sign
 - every decision is in the audit log with its digest, policy, outcome and keys;
 - required attestations (attestations: vuln with maxSeverity/maxAge, cyclonedx): each missing one, one
   signed by another key, and a scan over maxSeverity is its own denial reason naming the image, the
-  digest and the predicate type; once both pass the image is admitted, each attestation in the audit log.
+  digest and the predicate type; once both pass the image is admitted, each attestation in the audit log;
+- key rotation and revocation: a retired key (past notAfter) and a key not yet valid do not admit, the
+  new key does, an image signed by old and new is admitted during the transition; an image signed only
+  by a revoked key (the policy's revokedKeys by file, admission.revokedKeys by fingerprint) is denied
+  with the reason naming the key's fingerprint;
+- keyless: a policy trusting a test CA's chain for dev@example.com admits an image signed with a
+  certificate for that identity and denies one whose certificate names another.
 
   admit_sign_test.py KGUARD
 """
+import datetime
+import hashlib
 import json
 import os
 import subprocess
@@ -65,20 +73,61 @@ def sign(key, image, *extra):
     assert code == 0, err
 
 
+def make_keyless_certificates():
+    """A test CA (root -> intermediate) and Fulcio-shaped leaves for one key: dev@ and eve@example.com."""
+    import keyless_test as K
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    root, root_key = K.make_ca("admit test root")
+    inter, inter_key = K.make_ca("admit test intermediate", root, root_key)
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    files = {"ca-chain.pem": K.pem(inter) + K.pem(root),
+             "leaf.key": leaf_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                serialization.NoEncryption()),
+             "dev.pem": K.pem(K.make_leaf(inter, inter_key, leaf_key)),
+             "eve.pem": K.pem(K.make_leaf(inter, inter_key, leaf_key, identity="eve@example.com"))}
+    for name, data in files.items():
+        with open(os.path.join(WORK.name, name), "wb") as f:
+            f.write(data)
+
+
+def fingerprint(pub):
+    """sha256 of the public key's DER, as kguard names keys."""
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-in", pub, "-outform", "DER"], check=True,
+                         capture_output=True).stdout
+    return hashlib.sha256(der).hexdigest()
+
+
 def setUpModule():
     global REG, HSM, WORK, WEBHOOK
     REG = S.Registry()
     HSM = S.SoftHsm()
     WORK = tempfile.TemporaryDirectory()
-    for name in ("release", "other", "second"):
+    for name in ("release", "other", "second", "old", "new", "next", "leaked", "globalleak"):
         KEYS[name] = keygen(name)
+    KEYS["globalleak-fp"] = fingerprint(KEYS["globalleak"][1])
+    today = datetime.datetime.now(datetime.timezone.utc).date()
+    yesterday, next_year = today - datetime.timedelta(days=1), today + datetime.timedelta(days=366)
     with open(os.path.join(WORK.name, "hsm.pub"), "w") as f:
         f.write(HSM.public_pem())
+    make_keyless_certificates()
     closed = S.free_port()  # nothing listens there: the unreachable registry
     KEYS["closed"] = closed
     config = f"""
 admission:
+  revokedKeys: ["sha256:{KEYS['globalleak-fp']}"]
   signatures:
+    - name: keyless
+      registries: ["{REG.host}/keyless/*"]
+      keyless: {{certificateChain: ca-chain.pem, identity: dev@example.com, issuer: "https://issuer.example",
+                ignoreTlog: true}}
+    - name: rotation
+      registries: ["{REG.host}/rot/*"]
+      keys:
+        - {{key: old.pub, name: release-old, notAfter: {yesterday}}}
+        - {{key: new.pub, name: release-new, notBefore: {yesterday}}}
+        - {{key: next.pub, name: release-next, notBefore: "{next_year}T00:00:00Z"}}
+      revokedKeys: [leaked.pub]
     - name: unreachable-lenient
       registries: ["127.0.0.1:{closed}/*"]
       namespaces: [lenient]
@@ -109,7 +158,7 @@ admission:
         - cyclonedx
     - name: release
       registries: ["{REG.host}/*"]
-      keys: [release.pub, cosign.pub]
+      keys: [release.pub, cosign.pub, globalleak.pub]
 """
     if os.path.exists(COSIGN):
         code, _, err = S.run(COSIGN, "generate-key-pair", "--output-key-prefix", os.path.join(WORK.name, "cosign"),
@@ -333,6 +382,70 @@ class Attestations(unittest.TestCase):
         self.assertFalse(resp["allowed"], resp)
         self.assertIn("fails the attestation " + self.VULN, resp["status"]["message"])
         self.assertIn("older than 7d", resp["status"]["message"])
+
+
+class Rotation(unittest.TestCase):
+    """A rotation policy (old key retired yesterday, new key valid since yesterday, next key valid from
+    next year, a leaked key revoked) and admission-wide revocation by fingerprint."""
+
+    def test_retired_key_denied_new_key_admitted(self):
+        digest = REG.push_image("rot/app", "v1", "rot-old")
+        image = f"{REG.host}/rot/app:v1"
+        sign(KEYS["old"][0], image)
+        rec, msg = Gate.expect_denied(self, image, digest, "retired at")
+        self.assertIn("'release-old' (sha256:" + fingerprint(KEYS["old"][1]) + ")", msg)
+        self.assertEqual(rec["signatures"][0]["signedBy"], [])
+        # Re-signed with the new key: admitted (the old signature stays and does not matter).
+        sign(KEYS["new"][0], image)
+        uid, resp = admit(image)
+        self.assertTrue(resp["allowed"], resp)
+        self.assertEqual(audit_of(uid)["signatures"][0]["signedBy"], ["sha256:" + fingerprint(KEYS["new"][1])[:16]])
+
+    def test_key_not_yet_valid_denied(self):
+        digest = REG.push_image("rot/early", "v1", "rot-early")
+        image = f"{REG.host}/rot/early:v1"
+        sign(KEYS["next"][0], image)
+        Gate.expect_denied(self, image, digest, "'release-next' (sha256:" + fingerprint(KEYS["next"][1]) +
+                           "), not valid before")
+
+    def test_revoked_key_denied_with_fingerprint(self):
+        digest = REG.push_image("rot/leaked", "v1", "rot-leaked")
+        image = f"{REG.host}/rot/leaked:v1"
+        sign(KEYS["leaked"][0], image, "--format", "bundle")
+        fp = fingerprint(KEYS["leaked"][1])
+        rec, msg = Gate.expect_denied(self, image, digest, "signed by revoked key sha256:" + fp)
+        self.assertIn("signed by revoked key sha256:" + fp, rec["signatures"][0]["reason"])
+        # A valid signature next to the revoked one admits: revocation takes away only that key's.
+        sign(KEYS["new"][0], image)
+        uid, resp = admit(image)
+        self.assertTrue(resp["allowed"], resp)
+
+    def test_admission_wide_revocation_by_fingerprint(self):
+        digest = REG.push_image("app/globalleak", "v1", "globalleak")
+        image = f"{REG.host}/app/globalleak:v1"
+        sign(KEYS["globalleak"][0], image)
+        # globalleak.pub is among the "release" policy's keys, but revoked for the whole admission.
+        _, msg = Gate.expect_denied(self, image, digest, "signed by revoked key sha256:" + KEYS["globalleak-fp"])
+        self.assertIn('signature policy "release"', msg)
+
+
+
+class Keyless(unittest.TestCase):
+    def test_certificate_identity_admits_and_denies(self):
+        for who, admitted in (("dev", True), ("eve", False)):
+            digest = REG.push_image("keyless/" + who, "v1", "keyless-" + who)
+            image = f"{REG.host}/keyless/{who}:v1"
+            sign(os.path.join(WORK.name, "leaf.key"), image, "--certificate", os.path.join(WORK.name, who + ".pem"),
+                 "--certificate-chain", os.path.join(WORK.name, "ca-chain.pem"))
+            if admitted:
+                uid, resp = admit(image)
+                self.assertTrue(resp["allowed"], resp)
+                sig = audit_of(uid)["signatures"][0]
+                self.assertEqual((sig["policy"], sig["outcome"]), ("keyless", "verified"))
+                self.assertIn("keyless:dev@example.com", sig["signedBy"])
+            else:
+                Gate.expect_denied(self, image, digest,
+                                   "the certificate's identity (eve@example.com) is not dev@example.com")
 
 
 if __name__ == "__main__":

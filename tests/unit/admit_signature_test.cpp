@@ -8,6 +8,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 
 #include "engines/admit/admit.hpp"
@@ -106,6 +107,106 @@ TEST(AdmitSignatureConfig, ErrorsNameTheField) {
     const std::string m = l.messages();
     EXPECT_NE(m.find(c.message), std::string::npos) << c.body << "\n" << m;
     EXPECT_NE(m.find(std::to_string(c.line) + ": "), std::string::npos) << c.body << "\n" << m;
+  }
+}
+
+TEST(AdmitSignatureConfig, RotationWindowsAndRevocations) {
+  const std::string fp = "sha256:" + std::string(64, 'a');
+  Loaded l = load(R"(admission:
+  revokedKeys: [keys/leaked.pub, ")" + fp + R"("]
+  signatures:
+    - name: rotating
+      keys:
+        - {key: keys/old.pub, name: release-2025, notAfter: 2026-12-31}
+        - {key: keys/new.pub, name: release-2026, notBefore: "2026-12-01T00:00:00Z"}
+        - keys/plain.pub
+      revokedKeys: ["pkcs11:token=t;object=stolen"]
+    - keys: [a.pub]
+)");
+  ASSERT_TRUE(l.ok) << l.messages();
+  const std::string dir = std::filesystem::path(l.path).parent_path().string() + "/";
+  const SignaturePolicy& p = l.admit.signatures[0];
+  EXPECT_EQ(p.keys, (std::vector<std::string>{dir + "keys/old.pub", dir + "keys/new.pub", dir + "keys/plain.pub"}));
+  ASSERT_EQ(p.key_windows.size(), 3u);
+  EXPECT_EQ(p.key_windows[0].name, "release-2025");
+  EXPECT_EQ(p.key_windows[0].not_after, 1798761599);  // 2026-12-31T23:59:59Z: a date ends with its day
+  EXPECT_EQ(p.key_windows[0].not_before, std::numeric_limits<std::int64_t>::min());
+  EXPECT_EQ(p.key_windows[1].not_before, 1796083200);  // 2026-12-01T00:00:00Z
+  EXPECT_EQ(p.key_windows[2].name, "");
+  // The policy's own revocation first, then the global ones (files relative to the config, the
+  // fingerprint as written).
+  EXPECT_EQ(p.revoked_keys, (std::vector<std::string>{"pkcs11:token=t;object=stolen", dir + "keys/leaked.pub", fp}));
+  EXPECT_EQ(l.admit.signatures[1].revoked_keys, (std::vector<std::string>{dir + "keys/leaked.pub", fp}));
+}
+
+TEST(AdmitSignatureConfig, RotationErrorsNameTheField) {
+  struct Case {
+    const char* body;
+    const char* message;
+  } cases[] = {
+      {"    - {keys: [{key: a.pub, notAfter: soon}]}\n", "keys[0].notAfter: must be a date (2026-12-31) or an RFC 3339 UTC time, not 'soon'"},
+      {"    - {keys: [{key: a.pub, notAfter: \"2026-01-01T00:00:00+02:00\"}]}\n", "keys[0].notAfter: must be a date"},
+      {"    - {keys: [{name: x}]}\n", "keys[0]: needs key"},
+      {"    - {keys: [{key: a.pub, colour: red}]}\n", "keys[0]: unknown field 'colour' (key, name, notBefore, notAfter)"},
+      {"    - {keys: [{key: a.pub, notBefore: 2027-01-01, notAfter: 2026-01-01}]}\n", "notBefore is after notAfter"},
+      {"    - {keys: [[a.pub]]}\n", "a key is a string or a map"},
+      {"    - {keys: [a.pub], revokedKeys: leaked.pub}\n", "revokedKeys: must be a list of strings"},
+  };
+  for (const Case& c : cases) {
+    Loaded l = load(std::string("admission:\n  signatures:\n") + c.body);
+    EXPECT_FALSE(l.ok) << c.body;
+    const std::string m = l.messages();
+    EXPECT_NE(m.find(c.message), std::string::npos) << c.body << "\n" << m;
+    EXPECT_NE(m.find("3: "), std::string::npos) << c.body << "\n" << m;
+  }
+  Loaded g = load("admission:\n  revokedKeys: {a: b}\n");
+  EXPECT_FALSE(g.ok);
+  EXPECT_NE(g.messages().find("2: admission.revokedKeys: must be a list of strings"), std::string::npos) << g.messages();
+}
+
+TEST(AdmitSignatureConfig, Keyless) {
+  Loaded l = load(R"(admission:
+  signatures:
+    - name: ci
+      keyless:
+        certificateChain: ca/chain.pem
+        identityRegexp: "@example\\.com$"
+        issuer: https://issuer.example
+        timestampCertificateChain: /etc/tsa.pem
+    - keys: [a.pub]
+      keyless: {trustedRoot: tr.json, identity: dev@example.com, issuerRegexp: ".", ignoreTlog: true}
+)");
+  ASSERT_TRUE(l.ok) << l.messages();
+  const std::string dir = std::filesystem::path(l.path).parent_path().string() + "/";
+  const admit::SignatureKeyless& k = l.admit.signatures[0].keyless;
+  EXPECT_TRUE(k.present);
+  EXPECT_TRUE(l.admit.signatures[0].keys.empty());  // keyless alone is a signer
+  EXPECT_EQ(k.certificate_chain, dir + "ca/chain.pem");
+  EXPECT_EQ(k.timestamp_chain, "/etc/tsa.pem");
+  EXPECT_EQ(k.identity_regexp, "@example\\.com$");
+  EXPECT_FALSE(k.ignore_tlog);
+  EXPECT_EQ(l.admit.signatures[1].keyless.trusted_root, dir + "tr.json");
+  EXPECT_TRUE(l.admit.signatures[1].keyless.ignore_tlog);
+
+  struct Case {
+    const char* body;
+    const char* message;
+  } cases[] = {
+      {"    - {keyless: {identity: a, issuer: b, ignoreTlog: true}}\n", "keyless: needs one trust source"},
+      {"    - {keyless: {trustedRoot: t, certificateChain: c, identity: a, issuer: b, ignoreTlog: true}}\n",
+       "needs one trust source"},
+      {"    - {keyless: {trustedRoot: t, issuer: b, ignoreTlog: true}}\n", "needs one of identity or identityRegexp"},
+      {"    - {keyless: {trustedRoot: t, identity: a, ignoreTlog: true}}\n", "needs one of issuer or issuerRegexp"},
+      {"    - {keyless: {trustedRoot: t, identity: a, issuer: b}}\n", "needs the signing time"},
+      {"    - {keyless: {trustedRoot: t, identity: a, issuer: b, ignoreTlog: yes-ish}}\n", "ignoreTlog: must be true or false"},
+      {"    - {keyless: {trustedRoot: t, identity: a, issuer: b, ignoreTlog: true, colour: red}}\n", "unknown field 'colour'"},
+      {"    - {keyless: [x]}\n", "keyless: must be a map"},
+  };
+  for (const Case& c : cases) {
+    Loaded bad = load(std::string("admission:\n  signatures:\n") + c.body);
+    EXPECT_FALSE(bad.ok) << c.body;
+    EXPECT_NE(bad.messages().find(c.message), std::string::npos) << c.body << "\n" << bad.messages();
+    EXPECT_NE(bad.messages().find("3: "), std::string::npos) << c.body << "\n" << bad.messages();
   }
 }
 

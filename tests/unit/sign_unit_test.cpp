@@ -7,7 +7,9 @@
 #include <sstream>
 
 #include "core/base64.hpp"
+#include "engines/sign/certs.hpp"
 #include "engines/sign/formats.hpp"
+#include "engines/sign/keyring.hpp"
 #include "engines/sign/keys.hpp"
 #include "engines/sign/pkcs11.hpp"
 
@@ -181,6 +183,142 @@ TEST(SignPkcs11, Uris) {
     EXPECT_NE(std::string(e.what()).find("cannot load the module"), std::string::npos) << e.what();
     EXPECT_EQ(std::string(e.what()).find("pin-value=1"), std::string::npos) << e.what();
   }
+}
+
+// Rotation and revocation: fingerprints as revocation references, windows, and the reasons that
+// name the key.
+TEST(SignKeyring, FingerprintsWindowsAndReasons) {
+  const std::string fp(64, 'c');
+  EXPECT_TRUE(is_key_fingerprint("sha256:" + fp));
+  EXPECT_EQ(fingerprint_hex("sha256:" + std::string(64, 'C')), fp);
+  EXPECT_FALSE(is_key_fingerprint("sha256:" + fp.substr(1)));
+  EXPECT_FALSE(is_key_fingerprint("sha256:" + fp.substr(1) + "g"));
+  EXPECT_FALSE(is_key_fingerprint("keys/cosign.pub"));
+  EXPECT_EQ(fingerprint_hex("cosign.pub"), "");
+
+  KeyWindow w;
+  w.name = "release-2025";
+  EXPECT_FALSE(w.bounded());
+  EXPECT_EQ(window_refusal(w, fp, 1'800'000'000), "");
+  w.not_before = 1'700'000'000;
+  w.not_after = 1'798'761'599;  // 2026-12-31T23:59:59Z
+  EXPECT_TRUE(w.bounded());
+  EXPECT_EQ(window_refusal(w, fp, 1'798'761'599), "");  // the last second still counts
+  EXPECT_EQ(window_refusal(w, fp, 1'798'761'600),
+            "signed by key 'release-2025' (sha256:" + fp + "), retired at 2026-12-31T23:59:59Z (notAfter)");
+  EXPECT_EQ(window_refusal(w, fp, 1'600'000'000),
+            "signed by key 'release-2025' (sha256:" + fp + "), not valid before 2023-11-14T22:13:20Z (notBefore)");
+  EXPECT_EQ(revoked_reason(fp), "signed by revoked key sha256:" + fp);
+}
+
+// Keyless: the fixture chain (tests/testdata/sign/keyless/README.md) read and verified at times
+// inside and outside the leaf's ten minutes, with each identity and issuer check failing alone.
+TEST(SignKeyless, CertificateAndTrustedRoot) {
+  const std::string leaf = pem_certificates(slurp("tests/testdata/sign/keyless/leaf.pem"), "leaf.pem").front();
+  CertificateInfo info = read_certificate(leaf, "leaf");
+  EXPECT_EQ(info.emails, std::vector<std::string>{"dev@example.com"});
+  EXPECT_EQ(info.issuer, "https://issuer.example");  // .1.8 wins over the deprecated .1.1
+  EXPECT_TRUE(info.code_signing);
+  EXPECT_FALSE(info.is_ca);
+  EXPECT_EQ(info.not_before, 1767312000);  // 2026-01-02T00:00:00Z
+
+  const TrustedRoot json_root = parse_trusted_root(slurp("tests/testdata/sign/keyless/trusted_root.json"), "tr.json");
+  ASSERT_EQ(json_root.authorities.size(), 1u);
+  EXPECT_EQ(json_root.authorities[0].intermediates.size(), 1u);
+  EXPECT_EQ(json_root.authorities[0].valid_to, 1798761600);  // 2027-01-01
+  TrustedRoot pem_root;
+  pem_root.authorities.push_back(authority_from_chain(slurp("tests/testdata/sign/keyless/chain.pem"), "chain.pem"));
+
+  IdentityPolicy policy{"dev@example.com", "", "https://issuer.example", ""};
+  const std::int64_t signed_at = 1767312000 + 60;
+  for (const TrustedRoot* root : std::vector<const TrustedRoot*>{&json_root, &pem_root}) {
+    VerifiedCertificate vc = verify_certificate(leaf, {}, *root, policy, signed_at);
+    EXPECT_EQ(vc.identity, "dev@example.com");
+    EXPECT_EQ(vc.key.pem(), slurp("tests/testdata/sign/keyless/leaf.pub"));
+  }
+  auto fails = [&](const IdentityPolicy& p, std::int64_t at, const TrustedRoot& root, const std::string& why) {
+    try {
+      verify_certificate(leaf, {}, root, p, at);
+      ADD_FAILURE() << "accepted; expected: " << why;
+    } catch (const SignError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  fails(policy, 1767312000 + 3600, pem_root, "certificate has expired");
+  fails(policy, 1767312000 - 60, pem_root, "certificate is not yet valid");
+  fails({"eve@example.com", "", "https://issuer.example", ""}, signed_at, pem_root, "is not eve@example.com");
+  fails({"", "^dev@other", "https://issuer.example", ""}, signed_at, pem_root, "is not matched by ^dev@other");
+  fails({"", "@example\\.com$", "https://old-issuer.example", ""}, signed_at, pem_root, "OIDC issuer (https://issuer.example)");
+  fails({"", "(", "https://issuer.example", ""}, signed_at, pem_root, "not a regular expression");
+  // The trusted root's authority is valid only through 2026: a certificate at a later time finds none.
+  fails(policy, 1798761600 + 10, json_root, "no certificate authority of the trusted root is valid");
+  // Intermediates alone are no anchor.
+  TrustedRoot no_anchor;
+  no_anchor.authorities.push_back({});
+  no_anchor.authorities[0].roots = json_root.authorities[0].intermediates;
+  fails(policy, signed_at, no_anchor, "does not verify against the trusted root");
+  // With regular expressions (anywhere in the value, as Go's MatchString).
+  EXPECT_NO_THROW(verify_certificate(leaf, {}, pem_root, {"", "example\\.com", "", "issuer\\.example"}, signed_at));
+}
+
+TEST(SignKeyless, BadInputsNameWhere) {
+  auto throws = [](auto&& f, const std::string& why) {
+    try {
+      f();
+      ADD_FAILURE() << "accepted; expected: " << why;
+    } catch (const SignError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  throws([] { parse_trusted_root("{\"mediaType\":\"application/json\"}", "tr.json"); }, "tr.json:1:");
+  throws([] { parse_trusted_root("{\"certificateAuthorities\":{}}", "tr.json"); }, "certificateAuthorities is not a list");
+  throws([] { parse_trusted_root("{\"certificateAuthorities\":[{\"certChain\":{\"certificates\":[]}}]}", "tr.json"); },
+         "certificateAuthorities[0].certChain.certificates is not a list of certificates");
+  throws([] { parse_trusted_root("{\"certificateAuthorities\":[{\"certChain\":{\"certificates\":[{\"rawBytes\":\"AAAA\"}]}}]}", "tr.json"); },
+         "not a DER X.509 certificate");
+  throws([] { parse_trusted_root("{\n\"certificateAuthorities\":[\n{\"certChain\":{\"certificates\":[{\"rawBytes\":\"%%\"}]}}]}", "tr.json"); },
+         "tr.json:3:");
+  throws([] { pem_certificates("no pem here", "chain.pem"); }, "chain.pem: no PEM CERTIFICATE");
+  throws([] { read_certificate("\x30\x03\x02\x01\x01", "x"); }, "x: not a DER X.509 certificate");
+  // A chain must end with its root.
+  const std::string chain = slurp("tests/testdata/sign/keyless/chain.pem");
+  throws([&] { authority_from_chain(chain.substr(0, chain.find("-----END CERTIFICATE-----") + 26), "inter.pem"); },
+         "must end with its (self-signed) root");
+  // A key-only trusted root (cosign's for key-based bundles) is valid and trusts nothing.
+  EXPECT_TRUE(parse_trusted_root("{\"mediaType\":\"application/vnd.dev.sigstore.trustedroot+json;version=0.1\"}", "t").empty());
+}
+
+// RFC 3161: a timestamp OpenSSL's TSA issued over "the signature bytes" (fixtures README), as a
+// TimeStampResp and as the bare token; other bytes, no trusted authority, an authority not valid
+// then, each rejected.
+TEST(SignKeyless, Rfc3161Timestamp) {
+  const std::string response = slurp("tests/testdata/sign/keyless/timestamp-response.der");
+  const std::string token = slurp("tests/testdata/sign/keyless/timestamp-token.der");
+  CertificateAuthority tsa;
+  std::vector<std::string> certs = pem_certificates(slurp("tests/testdata/sign/keyless/tsa-chain.pem"), "tsa-chain.pem");
+  tsa.roots = {certs.back()};
+  tsa.intermediates = {certs.front()};
+  const std::int64_t gen_time = 1796434365;
+  EXPECT_EQ(verify_timestamp(response, "the signature bytes", {tsa}), gen_time);
+  EXPECT_EQ(verify_timestamp(token, "the signature bytes", {tsa}), gen_time);
+  auto fails = [&](const std::string& der, const std::string& data, const std::vector<CertificateAuthority>& cas,
+                   const std::string& why) {
+    try {
+      verify_timestamp(der, data, cas);
+      ADD_FAILURE() << "accepted; expected: " << why;
+    } catch (const SignError& e) {
+      EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+    }
+  };
+  fails(response, "other bytes", {tsa}, "the RFC 3161 timestamp does not verify");
+  fails(response, "the signature bytes", {}, "no time-stamping authority");
+  CertificateAuthority wrong_root = tsa;
+  wrong_root.roots = pem_certificates(slurp("tests/testdata/sign/keyless/chain.pem"), "chain.pem");
+  fails(response, "the signature bytes", {wrong_root}, "does not verify");
+  CertificateAuthority expired = tsa;
+  expired.valid_to = gen_time - 1;
+  fails(response, "the signature bytes", {expired}, "no time-stamping authority of the trusted root is valid");
+  fails(response.substr(0, response.size() / 2), "x", {tsa}, "neither a DER TimeStampResp nor a TimeStampToken");
 }
 
 }  // namespace

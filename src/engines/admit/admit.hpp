@@ -73,6 +73,8 @@ struct AdmitConfig {
   std::vector<VulnPolicy> vulnerabilities;
   // The signature gate's policies, in order (the first that matches an image decides).
   std::vector<SignaturePolicy> signatures;
+  // admission.revokedKeys: revoked in every signature policy (already added to each one's revoked_keys).
+  std::vector<std::string> revoked_signature_keys;
 };
 
 // Reads the `admission:` section of an already loaded config; errors name the

@@ -33,9 +33,16 @@
 //         attestations:           # each attached to the digest, signed by the keys, its content passing
 //           - {type: vuln, maxSeverity: high, maxAge: 7d}
 //           - cyclonedx
+//         # rotation: a key may be a map {key, name, notBefore, notAfter} (dates or RFC 3339 UTC)
+//         revokedKeys: [keys/leaked.pub, "sha256:<hex>"]   # never count (docs/signing.md)
+//         keyless: {certificateChain: ca/chain.pem, identity: dev@example.com, issuer: https://…,
+//                   timestampCertificateChain: ca/tsa.pem}   # or ignoreTlog: true
+//     revokedKeys: [keys/leaked.pub]   # revoked in every signature policy
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
+#include "core/clock.hpp"
 #include "engines/admit/admit.hpp"
 #include "model/attestation_types.hpp"
 #include "server/server.hpp"
@@ -274,6 +281,90 @@ void read_required_attestations(const Node* n, const std::string& where, std::ve
   }
 }
 
+// A signature policy's keys: each a string (a PEM public key file or a PKCS#11 URI) or, for a
+// rotation, a map {key, name, notBefore, notAfter}; p.key_windows stays parallel to p.keys.
+void read_signature_keys(const Node* list, const std::string& at, SignaturePolicy& p, const BadFn& bad) {
+  if (list->is_null()) return;
+  if (!list->is_seq()) return bad(list, at + ": must be a list of keys (files, pkcs11: URIs, or {key, name, notBefore, notAfter})");
+  for (const Node* item : list->items()) {
+    SignatureKeyWindow w;
+    std::string ref;
+    if (item->is_scalar()) {
+      ref = std::string(item->str());
+    } else if (item->is_map()) {
+      const std::string where = at + "[" + std::to_string(p.keys.size()) + "]";
+      for (const MapEntry& e : item->entries()) {
+        const std::string k = camel(e.key->text());
+        const std::string v = e.value->is_scalar() ? std::string(e.value->str()) : std::string();
+        if (!e.value->is_scalar()) {
+          bad(e.value, where + "." + k + ": must be a string");
+        } else if (k == "key") {
+          ref = v;
+        } else if (k == "name") {
+          w.name = v;
+        } else if (k == "notBefore" || k == "notAfter") {
+          long long t = 0;
+          if (!utc_date_or_time_seconds(v, k == "notAfter", t))
+            bad(e.value, where + "." + k + ": must be a date (2026-12-31) or an RFC 3339 UTC time, not '" + v + "'");
+          else if (k == "notBefore") w.not_before = t;
+          else w.not_after = t;
+        } else {
+          bad(e.key, where + ": unknown field '" + k + "' (key, name, notBefore, notAfter)");
+        }
+      }
+      if (ref.empty()) bad(item, where + ": needs key: a PEM public key file or a pkcs11: URI");
+      if (w.not_before > w.not_after) bad(item, where + ": notBefore is after notAfter");
+    } else {
+      bad(item, at + ": a key is a string or a map {key, name, notBefore, notAfter}");
+      continue;
+    }
+    p.keys.push_back(std::move(ref));
+    p.key_windows.push_back(std::move(w));
+  }
+}
+
+// A policy's keyless signer: {trustedRoot | certificateChain, identity | identityRegexp,
+// issuer | issuerRegexp, timestampCertificateChain | ignoreTlog: true}.
+void read_signature_keyless(const Node* n, const std::string& at, SignatureKeyless& k, const BadFn& bad) {
+  if (!n->is_map()) return bad(n, at + ": must be a map (trustedRoot or certificateChain, identity, issuer, ...)");
+  k.present = true;
+  for (const MapEntry& e : n->entries()) {
+    const std::string key = camel(e.key->text());
+    const std::string field = at + "." + key;
+    if (key == "ignoreTlog") {
+      auto b = e.value->as_bool();
+      if (!b) bad(e.value, field + ": must be true or false");
+      else k.ignore_tlog = *b;
+      continue;
+    }
+    std::string* into = key == "trustedRoot"                 ? &k.trusted_root
+                        : key == "certificateChain"          ? &k.certificate_chain
+                        : key == "timestampCertificateChain" ? &k.timestamp_chain
+                        : key == "identity"                  ? &k.identity
+                        : key == "identityRegexp"            ? &k.identity_regexp
+                        : key == "issuer"                    ? &k.issuer
+                        : key == "issuerRegexp"              ? &k.issuer_regexp
+                                                             : nullptr;
+    if (!into) {
+      bad(e.key, at + ": unknown field '" + key +
+                     "' (trustedRoot, certificateChain, identity, identityRegexp, issuer, issuerRegexp, "
+                     "timestampCertificateChain, ignoreTlog)");
+    } else if (!e.value->is_scalar() || e.value->str().empty()) {
+      bad(e.value, field + ": must be a non-empty string");
+    } else {
+      *into = std::string(e.value->str());
+    }
+  }
+  if (k.trusted_root.empty() == k.certificate_chain.empty())
+    bad(n, at + ": needs one trust source: trustedRoot or certificateChain");
+  if (k.identity.empty() == k.identity_regexp.empty()) bad(n, at + ": needs one of identity or identityRegexp");
+  if (k.issuer.empty() == k.issuer_regexp.empty()) bad(n, at + ": needs one of issuer or issuerRegexp");
+  // No verified transparency log: the signing time is a timestamp, or now when the config says so.
+  if (k.timestamp_chain.empty() && !k.ignore_tlog)
+    bad(n, at + ": needs the signing time: timestampCertificateChain, or ignoreTlog: true to check certificates "
+               "at the current time");
+}
+
 void read_signature_policy(const Node* n, std::size_t index, SignaturePolicy& p, const BadFn& bad,
                            const std::function<void(const Node*, const std::string&, std::vector<std::string>&)>& strings) {
   p.line = n->line;
@@ -294,7 +385,11 @@ void read_signature_policy(const Node* n, std::size_t index, SignaturePolicy& p,
       // name, registries, namespaces, namespaceSelector: the keys both gates share
     } else if (k == "keys") {
       keys_node = e.value;
-      strings(e.value, at, p.keys);
+      read_signature_keys(e.value, at, p, bad);
+    } else if (k == "revokedKeys") {
+      strings(e.value, at, p.revoked_keys);
+    } else if (k == "keyless") {
+      read_signature_keyless(e.value, at, p.keyless, bad);
     } else if (k == "require") {
       // any: one key's signature admits (a key rotation: old and new both listed); all: every key's.
       if (v == "any") p.require_all = false;
@@ -326,14 +421,26 @@ void read_signature_policy(const Node* n, std::size_t index, SignaturePolicy& p,
       read_required_attestations(e.value, at, p.attestations, bad, strings);
     } else {
       bad(e.key, where + ": unknown field '" + k +
-                     "' (name, registries, namespaces, namespaceSelector, keys, require, mode, budget, failClosed, "
-                     "attestations)");
+                     "' (name, registries, namespaces, namespaceSelector, keys, revokedKeys, keyless, require, mode, "
+                     "budget, failClosed, attestations)");
     }
   }
-  if (p.keys.empty()) bad(keys_node, where + ": needs keys: a list of PEM public key files or pkcs11: URIs");
+  if (p.keys.empty() && !p.keyless.present)
+    bad(keys_node, where + ": needs keys: a list of PEM public key files or pkcs11: URIs (or keyless)");
   for (const std::string& key : p.keys)
     if (key.empty()) bad(keys_node, where + ".keys: a key may not be empty");
   if (!fail_closed_set) p.fail_closed = p.mode == GateMode::Enforce;
+}
+
+// Revoked keys named by file are relative to the config file, as the keys are; PKCS#11 URIs and
+// sha256:<hex> fingerprints are left as they are.
+void relative_to_config(const std::string& config_path, std::vector<std::string>& refs) {
+  const auto slash = config_path.rfind('/');
+  if (slash == std::string::npos) return;
+  for (std::string& k : refs) {
+    const bool fingerprint = k.size() == 71 && k.rfind("sha256:", 0) == 0;
+    if (!k.empty() && k[0] != '/' && k.rfind("pkcs11:", 0) != 0 && !fingerprint) k = config_path.substr(0, slash + 1) + k;
+  }
 }
 
 }  // namespace
@@ -486,21 +593,33 @@ bool read_admit_config(const Config& config, AdmitConfig& out, std::vector<Input
           if (q.name == p.name) bad(item, "admission.signatures: two policies named '" + p.name + "'");
         // Key files are relative to the config file (as it is mounted with them).
         const auto slash = config.path.rfind('/');
-        if (slash != std::string::npos)
+        if (slash != std::string::npos) {
           for (std::string& k : p.keys)
             if (!k.empty() && k[0] != '/' && k.rfind("pkcs11:", 0) != 0) k = config.path.substr(0, slash + 1) + k;
-        if (slash != std::string::npos)
-          for (RequiredAttestation& a : p.attestations)
-            for (std::string& k : a.keys)
-              if (!k.empty() && k[0] != '/' && k.rfind("pkcs11:", 0) != 0) k = config.path.substr(0, slash + 1) + k;
+          for (RequiredAttestation& a : p.attestations) relative_to_config(config.path, a.keys);
+          relative_to_config(config.path, p.revoked_keys);
+          std::vector<std::string> keyless_files = {p.keyless.trusted_root, p.keyless.certificate_chain,
+                                                    p.keyless.timestamp_chain};
+          relative_to_config(config.path, keyless_files);
+          p.keyless.trusted_root = keyless_files[0];
+          p.keyless.certificate_chain = keyless_files[1];
+          p.keyless.timestamp_chain = keyless_files[2];
+        }
         out.signatures.push_back(std::move(p));
       }
+    } else if (key == "revokedKeys") {
+      strings(e.value, "admission.revokedKeys", out.revoked_signature_keys);
+      relative_to_config(config.path, out.revoked_signature_keys);
     } else {
       bad(e.key, "admission: unknown field '" + key +
                      "' (defaults, profiles, exemptions, enforceWorkloads, annotationExemptions, "
-                     "namespaces, vulnerabilities, signatures)");
+                     "namespaces, vulnerabilities, signatures, revokedKeys)");
     }
   }
+  // A key revoked for the whole admission is revoked in every signature policy.
+  for (SignaturePolicy& p : out.signatures)
+    for (const std::string& k : out.revoked_signature_keys)
+      if (std::find(p.revoked_keys.begin(), p.revoked_keys.end(), k) == p.revoked_keys.end()) p.revoked_keys.push_back(k);
   // Profiles named by the defaults must exist.
   for (const char* k : {"kguard-enforce", "kguard-audit", "kguard-warn"}) {
     auto it = out.default_labels.find(k);

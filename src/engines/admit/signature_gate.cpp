@@ -22,6 +22,10 @@ bool attestation_require_all(const SignaturePolicy& p, const RequiredAttestation
 std::string verdict_cache_key(const SignaturePolicy& p) {
   std::string key = p.require_all ? "all" : "any";
   for (const std::string& k : p.keys) key += "|" + k;
+  for (const std::string& k : p.revoked_keys) key += "|-" + k;
+  if (const SignatureKeyless& k = p.keyless; k.present)
+    key += "|keyless:" + k.trusted_root + "|" + k.certificate_chain + "|" + k.timestamp_chain + "|" + k.identity + "|" +
+           k.identity_regexp + "|" + k.issuer + "|" + k.issuer_regexp + (k.ignore_tlog ? "|now" : "|ts");
   for (const RequiredAttestation& a : p.attestations) {
     key += "||" + a.predicate_type + (attestation_require_all(p, a) ? "|all" : "|any");
     for (const std::string& k : attestation_keys(p, a)) key += "|" + k;

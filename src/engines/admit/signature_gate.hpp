@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +35,24 @@ struct RequiredAttestation {
   std::uint32_t line = 0;
 };
 
+// Rotation: a key of a policy may carry a name and a validity window (seconds since the epoch),
+// so that old and new keys are both accepted while images are re-signed, each only in its time.
+struct SignatureKeyWindow {
+  std::string name;
+  std::int64_t not_before = std::numeric_limits<std::int64_t>::min();
+  std::int64_t not_after = std::numeric_limits<std::int64_t>::max();
+};
+
+// Keyless signatures a policy accepts (docs/signing.md "Keyless: certificates"): a certificate
+// chaining to the trust source (paths), naming the identity and OIDC issuer. The signing time is a
+// verified RFC 3161 timestamp (timestamp_chain) or, with ignore_tlog, the current time.
+struct SignatureKeyless {
+  std::string trusted_root, certificate_chain, timestamp_chain;
+  std::string identity, identity_regexp, issuer, issuer_regexp;
+  bool ignore_tlog = false;
+  bool present = false;
+};
+
 // One entry of `admission.signatures`: the first whose registries match the
 // image and whose namespaces match the Pod's namespace decides.
 struct SignaturePolicy {
@@ -43,6 +62,11 @@ struct SignaturePolicy {
   LabelSelector namespace_selector;
   std::vector<std::string> keys;  // PEM public key files or PKCS#11 URIs
   bool require_all = false;       // every key must have signed (else any one)
+  std::vector<SignatureKeyWindow> key_windows;  // parallel to keys (name and window of each)
+  // Keys whose signatures never count: this policy's revokedKeys and admission.revokedKeys (key
+  // files, PKCS#11 URIs, or sha256:<hex> fingerprints).
+  std::vector<std::string> revoked_keys;
+  SignatureKeyless keyless;  // counts as one more signer beside `keys`
   GateMode mode = GateMode::Enforce;
   int budget_ms = 5000;     // how long a request may wait for the registry
   bool fail_closed = true;  // an enforced policy denies when it cannot verify

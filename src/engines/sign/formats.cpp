@@ -171,6 +171,13 @@ std::string build_bundle(const std::string& payload, const std::string& signatur
          ",\"signatures\":[{\"sig\":" + q(base64_encode(signature)) + "}]}}";
 }
 
+std::string build_certificate_bundle(const std::string& payload, const std::string& signature,
+                                     const std::string& certificate_der) {
+  return "{\"mediaType\":" + q(kBundleMediaType) + ",\"verificationMaterial\":{\"certificate\":{\"rawBytes\":" +
+         q(base64_encode(certificate_der)) + "}},\"dsseEnvelope\":{\"payload\":" + q(base64_encode(payload)) +
+         ",\"payloadType\":" + q(kInTotoPayloadType) + ",\"signatures\":[{\"sig\":" + q(base64_encode(signature)) + "}]}}";
+}
+
 Bundle parse_bundle(const std::string& bytes, const std::string& where) {
   auto doc = parse(bytes, where);
   Bundle b;
@@ -181,7 +188,28 @@ Bundle parse_bundle(const std::string& bytes, const std::string& where) {
   if (!vm || !vm->is_map()) throw SignError(where + ": verificationMaterial is missing");
   if (const Node* pk = get(vm, "publicKey")) b.key_hint = str(get(pk, "hint"));
   b.has_certificate = get(vm, "certificate") || get(vm, "x509CertificateChain");
+  // v0.3 carries the leaf alone; v0.1/v0.2 a chain whose first certificate is the leaf. A bad one
+  // is remembered, not thrown: a key-based verification does not need it.
+  auto raw = [&](const Node* c) -> std::string {
+    auto der = base64_decode(str(get(c, "rawBytes")));
+    if (!der || der->empty()) b.certificate_error = at(where, c) + ": rawBytes is not a base64 certificate";
+    return der ? *der : std::string();
+  };
+  if (const Node* c = get(vm, "certificate")) {
+    b.certificate = raw(c);
+  } else if (const Node* chain = get(vm, "x509CertificateChain")) {
+    const auto certs = items(get(chain, "certificates"));
+    if (certs.empty()) b.certificate_error = at(where, chain) + ": x509CertificateChain has no certificates";
+    for (std::size_t i = 0; i < certs.size() && i < 10; ++i) {
+      if (i == 0) b.certificate = raw(certs[i]);
+      else b.chain.push_back(raw(certs[i]));
+    }
+  }
   b.tlog_entries = items(get(vm, "tlogEntries")).size();
+  for (const Node* t : items(get(get(vm, "timestampVerificationData"), "rfc3161Timestamps"))) {
+    auto der = base64_decode(str(get(t, "signedTimestamp")));
+    if (der && !der->empty() && b.timestamps.size() < 8) b.timestamps.push_back(std::move(*der));
+  }
   b.has_message_signature = get(doc->root, "messageSignature") != nullptr;
   if (const Node* env = get(doc->root, "dsseEnvelope")) {
     b.has_dsse = true;

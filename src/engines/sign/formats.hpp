@@ -88,12 +88,19 @@ struct Bundle {
   std::vector<std::string> signatures;  // decoded
   std::string key_hint;
   bool has_certificate = false;
+  std::string certificate;                  // DER: verificationMaterial.certificate, or the chain's first
+  std::vector<std::string> chain;           // DER: the rest of x509CertificateChain
+  std::string certificate_error;            // why a certificate present could not be read
+  std::vector<std::string> timestamps;      // DER: timestampVerificationData.rfc3161Timestamps[].signedTimestamp
   bool has_dsse = false;
   bool has_message_signature = false;
   std::size_t tlog_entries = 0;
 };
 // A key-based bundle: DSSE envelope, public key hint = base64(sha256(SPKI DER)), no tlog entry.
 std::string build_bundle(const std::string& payload, const std::string& signature, const PublicKey& key);
+// A keyless bundle: the same DSSE envelope, verification material the signing certificate (v0.3).
+std::string build_certificate_bundle(const std::string& payload, const std::string& signature,
+                                     const std::string& certificate_der);
 Bundle parse_bundle(const std::string& bytes, const std::string& where);
 
 // ---- referrers ----

@@ -6,6 +6,7 @@
 
 #include "core/base64.hpp"
 #include "engines/sign/formats.hpp"
+#include "engines/sign/json_read.hpp"
 #include "sources/image/registry_client.hpp"
 #include "sources/image/stream.hpp"
 
@@ -52,6 +53,62 @@ std::vector<Descriptor> list_referrers(image::RegistryClient& c, const std::stri
   return parse_index(index->bytes, c.registry() + "/" + c.repository() + ":" + digest_tag(digest));
 }
 
+// A signature that verified under a refused key does not count; the reason names the key.
+void refuse_if_listed(const VerifyOptions& what, Signature& s) {
+  auto it = what.refused_keys.find(s.key);
+  if (it == what.refused_keys.end()) return;
+  s.verified = false;
+  s.refused = true;
+  s.reason = it->second;
+}
+
+// cosign's legacy timestamp annotation: {"SignedRFC3161Timestamp": base64 DER}.
+std::vector<std::string> legacy_timestamps(const Descriptor& l, const std::string& where) {
+  const std::string text = l.annotation(kTimestampAnnotation);
+  if (text.empty()) return {};
+  auto doc = json::parse(text, where + ": " + kTimestampAnnotation);
+  auto der = base64_decode(str(get(doc->root, "SignedRFC3161Timestamp")));
+  if (!der || der->empty()) throw SignError(where + ": " + kTimestampAnnotation + " has no SignedRFC3161Timestamp");
+  return {*der};
+}
+
+// The certificate checked against the keyless options at the signing time; its identity goes into
+// `s`. The signing time: a verified RFC 3161 timestamp over the signature bytes when the options
+// ask for timestamps (any one of `timestamps` that verifies), else the given or current time.
+VerifiedCertificate keyless_certificate(const KeylessOptions& k, const std::string& leaf,
+                                        const std::vector<std::string>& chain, const std::vector<std::string>& timestamps,
+                                        const std::string& signature, Signature& s) {
+  std::int64_t at = k.at ? k.at : static_cast<std::int64_t>(std::time(nullptr));
+  if (k.use_timestamps) {
+    if (timestamps.empty()) throw SignError("no RFC 3161 timestamp in the signature (timestamps are required)");
+    std::string why;
+    at = 0;
+    for (const std::string& ts : timestamps) {
+      try {
+        at = verify_timestamp(ts, signature, k.root.timestamp_authorities);
+        break;
+      } catch (const SignError& e) {
+        why = e.what();
+      }
+    }
+    if (at == 0) throw SignError(why);
+    s.signed_at = at;
+  }
+  VerifiedCertificate vc = verify_certificate(leaf, chain, k.root, k.identity, at);
+  s.identity = vc.identity;
+  s.issuer = vc.info.issuer;
+  return vc;
+}
+
+// Legacy keyless: the certificate, then the signature over the payload with its key.
+void check_certificate(const KeylessOptions& k, const std::string& leaf, const std::vector<std::string>& chain,
+                       const std::vector<std::string>& timestamps, const std::string& payload, const std::string& sig,
+                       Signature& s) {
+  VerifiedCertificate vc = keyless_certificate(k, leaf, chain, timestamps, sig, s);
+  if (!vc.key.verify(payload, sig)) throw SignError("the signature does not verify with the certificate's key");
+  s.key = vc.key.fingerprint();
+}
+
 }  // namespace
 
 const char* format_name(Format f) { return f == Format::Legacy ? "legacy" : "bundle"; }
@@ -80,7 +137,15 @@ ResolvedImage resolve_image(const std::string& text, const RegistryOptions& opti
   return img;
 }
 
-SignResult sign_image(const std::string& ref, Signer& signer, Format format, const RegistryOptions& options) {
+SignResult sign_image(const std::string& ref, Signer& signer, Format format, const RegistryOptions& options,
+                      const SigningCertificate* certificate) {
+  std::string cert_der;
+  if (certificate) {
+    cert_der = pem_certificates(certificate->certificate_pem, "--certificate").front();
+    if (!certificate_matches_key(cert_der, signer.public_key()))
+      throw SignError("--certificate: its public key is not the signing key's");
+    if (!certificate->chain_pem.empty()) pem_certificates(certificate->chain_pem, "--certificate-chain");
+  }
   SignResult res;
   res.format = format;
   res.image = resolve_image(ref, options, true);
@@ -110,6 +175,10 @@ SignResult sign_image(const std::string& ref, Signer& signer, Format format, con
       layer.digest = c->put_blob(payload);
       layer.size = payload.size();
       layer.annotations.emplace_back(kSignatureAnnotation, base64_encode(signer.sign(payload)));
+      if (certificate) {
+        layer.annotations.emplace_back(kCertificateAnnotation, pem_encode(cert_der, "CERTIFICATE"));
+        if (!certificate->chain_pem.empty()) layer.annotations.emplace_back(kChainAnnotation, certificate->chain_pem);
+      }
       layers.push_back(layer);
       BuiltManifest built = build_signature_manifest(layers);
       c->put_blob(built.config);
@@ -119,7 +188,9 @@ SignResult sign_image(const std::string& ref, Signer& signer, Format format, con
     // Bundle: DSSE over cosign's statement, in a referrer manifest whose subject is the image.
     std::string statement = sign_statement(img.digest);
     std::string signature = signer.sign(dsse_pae(kInTotoPayloadType, statement));
-    AttachResult a = attach_bundle(*c, img, build_bundle(statement, signature, signer.public_key()), kCosignSignPredicate);
+    std::string bundle = certificate ? build_certificate_bundle(statement, signature, cert_der)
+                                     : build_bundle(statement, signature, signer.public_key());
+    AttachResult a = attach_bundle(*c, img, bundle, kCosignSignPredicate);
     res.location = a.manifest_digest;
     res.referrers_fallback = a.fallback;
     return 0;
@@ -275,7 +346,18 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
             s.payload = c->get_blob(l.digest, kMaxSignatureBlob);
             auto sig = base64_decode(l.annotation(kSignatureAnnotation));
             if (!sig || sig->empty()) throw SignError("no signature annotation " + std::string(kSignatureAnnotation));
-            if (!check_keys(s.payload, {*sig}, s)) throw SignError("the signature does not verify with the given key(s)");
+            if (!check_keys(s.payload, {*sig}, s)) {
+              const std::string cert = l.annotation(kCertificateAnnotation);
+              if (!what.keyless || cert.empty()) {
+                throw SignError(what.keyless && keys.empty() ? "no certificate in the signature (keyless verification needs one)"
+                                                             : "the signature does not verify with the given key(s)");
+              }
+              std::vector<std::string> chain;
+              if (std::string pem = l.annotation(kChainAnnotation); !pem.empty())
+                chain = pem_certificates(pem, s.location + ": " + kChainAnnotation);
+              check_certificate(*what.keyless, pem_certificates(cert, s.location + ": " + kCertificateAnnotation).front(),
+                                chain, legacy_timestamps(l, s.location), s.payload, *sig, s);
+            }
             SimpleSigning ss = parse_simple_signing(s.payload, s.location);
             s.docker_reference = ss.docker_reference;
             if (ss.type != kSimpleSigningType) throw SignError("critical.type is \"" + ss.type + "\"");
@@ -284,6 +366,7 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
             if (ss.digest != img.digest)
               throw SignError("the payload signs " + ss.digest + ", not the image's " + img.digest);
             s.verified = true;
+            refuse_if_listed(what, s);
           } catch (const SignError& e) {
             s.reason = e.what();
           } catch (const image::ImageError& e) {
@@ -309,8 +392,17 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
               parse_statement(b.payload, "bundle statement").predicate_type != kCosignSignPredicate)
             continue;  // an attestation: verify --attestation's business
           s.payload = b.payload;
-          s.key = check_dsse_bundle(b, keys, img.digest).key;
+          if (what.keyless && b.has_certificate) {
+            if (!b.certificate_error.empty()) throw SignError(b.certificate_error);
+            if (b.signatures.size() != 1) throw SignError("a keyless bundle has one signature");
+            VerifiedCertificate vc =
+                keyless_certificate(*what.keyless, b.certificate, b.chain, b.timestamps, b.signatures.front(), s);
+            s.key = check_dsse_bundle(b, {&vc.key}, img.digest).key;
+          } else {
+            s.key = check_dsse_bundle(b, keys, img.digest).key;
+          }
           s.verified = true;
+          refuse_if_listed(what, s);
         } catch (const SignError& e) {
           s.reason = e.what();
         }

@@ -4,10 +4,12 @@
 // Offline and key-based: no transparency log, no certificate authority.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "engines/sign/certs.hpp"
 #include "engines/sign/formats.hpp"
 #include "engines/sign/keys.hpp"
 #include "sources/image/image_source.hpp"
@@ -47,7 +49,15 @@ struct SignResult {
   bool referrers_fallback = false;  // bundle: the registry has no referrers API, the index tag was written
   std::vector<std::string> notes;
 };
-SignResult sign_image(const std::string& ref, Signer& signer, Format format, const RegistryOptions& options);
+// `certificate` (PEM: the signer's certificate, optionally followed by nothing) and `chain` (PEM,
+// intermediates then root) are attached as cosign sign --certificate/--certificate-chain does: the
+// legacy layer's dev.sigstore.cosign/certificate and /chain annotations, or the bundle's
+// verification material. The certificate's key must be the signer's.
+struct SigningCertificate {
+  std::string certificate_pem, chain_pem;
+};
+SignResult sign_image(const std::string& ref, Signer& signer, Format format, const RegistryOptions& options,
+                      const SigningCertificate* certificate = nullptr);
 
 // One signature found, verified or not.
 struct Signature {
@@ -58,11 +68,35 @@ struct Signature {
   std::string reason;          // why it was rejected
   std::string payload;         // the signed payload (simple signing JSON or in-toto statement)
   std::string docker_reference;  // legacy: critical.identity.docker-reference
+  // Verified under a key the caller refuses (VerifyOptions::refused_keys: revoked, or outside its
+  // validity window): `key` names it, `verified` is false and `reason` says why.
+  bool refused = false;
+  // Keyless: the certificate's identity (the SAN that matched) and OIDC issuer; `key` is the
+  // certificate key's fingerprint.
+  std::string identity, issuer;
+  std::int64_t signed_at = 0;  // keyless with timestamps: the verified RFC 3161 time
+};
+
+// Keyless verification (certs.hpp): signatures carrying a certificate count when it chains to
+// `root`, names `identity`, and was valid at the signing time. With `use_timestamps`, that time is
+// the signature's RFC 3161 timestamp verified against root.timestamp_authorities (a signature
+// without one is rejected); otherwise it is `at`, the current time by default (cosign's
+// --insecure-ignore-tlog: kguard verifies no transparency-log entry), chosen by the caller.
+struct KeylessOptions {
+  TrustedRoot root;
+  IdentityPolicy identity;
+  bool use_timestamps = false;
+  std::int64_t at = 0;  // seconds since the epoch; 0 = now
 };
 
 struct VerifyOptions {
   bool legacy = true;  // look for sha256-<hex>.sig
   bool bundle = true;  // look for bundle referrers
+  // Keys whose signatures never count, fingerprint (hex sha256 of the DER) → why (a revoked key, a
+  // key outside its validity window). Pass such keys among `keys` too, so that a signature they
+  // made is recognised as theirs and reported so, instead of as "does not verify".
+  std::map<std::string, std::string> refused_keys;
+  const KeylessOptions* keyless = nullptr;  // null: certificates are not looked at
 };
 
 struct VerifyResult {
