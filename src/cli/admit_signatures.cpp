@@ -270,7 +270,13 @@ void RegistrySignatureSource::check_attestations(const std::string& pinned, cons
   try {
     sign::RegistryOptions options;
     options.read = settings_.read;
-    found = sign::verify_attestations(pinned, all, sign::VerifyOptions{}, options);
+    // Only the required types (and the SBOM types require-sbom reads) are downloaded.
+    std::vector<std::string> wanted;
+    for (const admit::RequiredAttestation& req : policy.attestations) {
+      wanted.push_back(req.predicate_type);
+      if (req.require_sbom) wanted.insert(wanted.end(), {sign::kPredicateCycloneDX, sign::kPredicateSPDX});
+    }
+    found = sign::verify_attestations(pinned, all, sign::VerifyOptions{}, options, wanted);
   } catch (const std::exception& e) {
     v.status = Status::Error;
     v.reason = std::string("reading the attestations of ") + pinned + ": " + e.what();

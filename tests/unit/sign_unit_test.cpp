@@ -149,17 +149,83 @@ TEST(SignFormats, ManifestsAndIndexes) {
   auto ref = parse_referrer_manifest(slurp("fuzz/corpus/sign_manifest/cosign-bundle-referrer-manifest.json"), "r");
   EXPECT_EQ(ref.artifact_type, kBundleMediaType);
   EXPECT_TRUE(ref.has_subject);
-  auto idx = parse_index(slurp("fuzz/corpus/sign_manifest/ggcr-referrers-fallback-index.json"), "i");
+  auto idx = parse_index(slurp("fuzz/corpus/sign_manifest/ggcr-referrers-fallback-index.json"), "i").manifests;
   ASSERT_EQ(idx.size(), 1u);
-  EXPECT_EQ(parse_index(build_index(idx), "again")[0].digest, idx[0].digest);
+  EXPECT_EQ(parse_index(build_index(idx), "again").manifests[0].digest, idx[0].digest);
   EXPECT_EQ(signature_tag("sha256:" + std::string(64, 'a')), "sha256-" + std::string(64, 'a') + ".sig");
-  try {
-    parse_signature_manifest(R"({"layers":[{"mediaType":"x","digest":"sha256:zz","size":1}]})", "sig.json");
-    FAIL();
-  } catch (const SignError& e) {
-    EXPECT_NE(std::string(e.what()).find("sig.json:1:"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("layers[0].digest is not a sha256 digest"), std::string::npos) << e.what();
-  }
+  auto bad = parse_signature_manifest(R"({"layers":[{"mediaType":"x","digest":"sha256:zz","size":1}]})", "sig.json");
+  EXPECT_TRUE(bad.layers.empty());
+  ASSERT_EQ(bad.skipped.size(), 1u);
+  EXPECT_NE(bad.skipped[0].find("sig.json:1:"), std::string::npos) << bad.skipped[0];
+  EXPECT_NE(bad.skipped[0].find("layers[0].digest is not a digest"), std::string::npos) << bad.skipped[0];
+}
+
+// One bad entry of an index (the referrers API's answer or its fallback tag, which anyone who can
+// push writes) or one bad .sig layer is skipped and named; the valid ones are still read.
+TEST(SignFormats, BadEntriesAreSkippedAndNamed) {
+  const std::string good = "sha256:" + std::string(64, 'a');
+  const std::string sha512 = "sha512:" + std::string(128, 'b');
+  const std::string index = R"({"schemaVersion":2,"manifests":[
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":10,"digest":")" + sha512 + R"(","artifactType":"application/x-other","annotations":{"k":"v"}},
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + good + R"("},
+{"size":5,"digest":")" + good + R"("},
+{"mediaType":"application/vnd.oci.image.manifest.v1+json","size":877,"digest":")" + good + R"("}
+]})";
+  Index idx = parse_index(index, "reg/app:sha256-x");
+  ASSERT_EQ(idx.manifests.size(), 2u);
+  EXPECT_EQ(idx.manifests[0].digest, sha512);  // well-formed (OCI allows sha512): kept as it is
+  EXPECT_EQ(idx.manifests[0].artifact_type, "application/x-other");
+  EXPECT_EQ(idx.manifests[1].digest, good);
+  EXPECT_EQ(idx.manifests[1].size, 877u);
+  EXPECT_EQ(idx.manifests[1].position, 3u);
+  ASSERT_EQ(idx.skipped.size(), 2u);
+  EXPECT_EQ(idx.skipped[0].rfind("reg/app:sha256-x:3:", 0), 0u) << idx.skipped[0];  // the entry's line
+  EXPECT_NE(idx.skipped[0].find("manifests[1].size is missing (manifests[1] skipped)"), std::string::npos) << idx.skipped[0];
+  EXPECT_NE(idx.skipped[1].find("manifests[2].mediaType"), std::string::npos) << idx.skipped[1];
+  // Readers fetch only sha256 entries and say which they left.
+  std::vector<std::string> notes;
+  EXPECT_FALSE(fetchable_sha256(idx.manifests[0], "reg/app", "manifests", notes));
+  EXPECT_TRUE(fetchable_sha256(idx.manifests[1], "reg/app", "manifests", notes));
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("reg/app: manifests[0].digest is sha512"), std::string::npos) << notes[0];
+  // Appending to the fallback index keeps the sha512 entry unchanged.
+  Index again = parse_index(build_index(idx.manifests), "again");
+  EXPECT_TRUE(again.skipped.empty());
+  ASSERT_EQ(again.manifests.size(), 2u);
+  EXPECT_EQ(again.manifests[0].digest, sha512);
+  EXPECT_EQ(again.manifests[0].size, 10u);
+  EXPECT_EQ(again.manifests[0].artifact_type, "application/x-other");
+  EXPECT_EQ(again.manifests[0].annotation("k"), "v");
+  // Not digests at all: sha256 of the wrong length, an upper-case algorithm, no encoded part.
+  for (const char* d : {"sha256:abc", "SHA256:abc", "sha512:", "sha512:abc", "nocolon", ":abc", "a..b:abc"})
+    EXPECT_FALSE(is_oci_digest(d)) << d;
+  EXPECT_TRUE(is_oci_digest("multihash+base58:QmRZxt2b1FVZPNqd8hsiykDL3TdBDeTSPX9Kv46HmX4Gx8"));
+
+  const std::string sig = R"({"layers":[
+{"mediaType":")" + std::string(kSimpleSigningMediaType) + R"(","size":1,"digest":"sha256:short"},
+"not an object",
+{"mediaType":")" + std::string(kSimpleSigningMediaType) + R"(","size":2,"digest":")" + good + R"(","annotations":{"dev.cosignproject.cosign/signature":"c2ln"}}
+]})";
+  SignatureManifest m = parse_signature_manifest(sig, "reg/app:sha256-x.sig");
+  ASSERT_EQ(m.layers.size(), 1u);
+  EXPECT_EQ(m.layers[0].position, 2u);
+  ASSERT_EQ(m.skipped.size(), 2u);
+  EXPECT_NE(m.skipped[0].find("layers[0].digest is not a digest"), std::string::npos) << m.skipped[0];
+  EXPECT_NE(m.skipped[1].find("layers[1] is not an object"), std::string::npos) << m.skipped[1];
+}
+
+// Admission downloads only the attestations whose annotation states a required predicate type, or
+// states none (the signed statement decides those).
+TEST(SignFormats, PredicateTypeStatedByTheAnnotation) {
+  EXPECT_EQ(stated_predicate_type({{"predicateType", "https://cyclonedx.org/bom"}}), "https://cyclonedx.org/bom");
+  EXPECT_EQ(stated_predicate_type({{"dev.sigstore.bundle.predicateType", "https://slsa.dev/provenance/v1"}}),
+            "https://slsa.dev/provenance/v1");
+  EXPECT_EQ(stated_predicate_type({{"org.opencontainers.image.created", "2026-12-05T00:00:00Z"}}), "");
+  const std::vector<std::string> wanted = {"https://cyclonedx.org/bom"};
+  EXPECT_TRUE(predicate_type_wanted("https://cyclonedx.org/bom", wanted));
+  EXPECT_FALSE(predicate_type_wanted("https://cosign.sigstore.dev/attestation/vuln/v1", wanted));
+  EXPECT_TRUE(predicate_type_wanted("", wanted));  // no type stated: downloaded, as before
+  EXPECT_TRUE(predicate_type_wanted("https://cosign.sigstore.dev/attestation/vuln/v1", {}));
 }
 
 TEST(SignPkcs11, Uris) {

@@ -214,7 +214,10 @@ AttestResult attest_image(const std::string& ref, Signer& signer, const std::str
     res.location = tag;
     std::vector<Descriptor> layers;
     if (auto existing = c.get_manifest(tag)) {
-      for (Descriptor& l : parse_signature_manifest(existing->bytes, img.registry + "/" + img.repository + ":" + tag).layers)
+      SignatureManifest sm = parse_signature_manifest(existing->bytes, img.registry + "/" + img.repository + ":" + tag);
+      // Malformed layers cannot be written back; they are dropped, and said so.
+      for (const std::string& s : sm.skipped) c.notes.push_back(s + ": dropped from the rewritten " + tag);
+      for (Descriptor& l : sm.layers)
         if (!replace || l.annotation(kPredicateTypeAnnotation) != res.predicate_type) layers.push_back(std::move(l));
     }
     std::string envelope = build_dsse_envelope(kInTotoPayloadType, statement, signature);
@@ -235,7 +238,8 @@ AttestResult attest_image(const std::string& ref, Signer& signer, const std::str
 }
 
 AttestationsResult verify_attestations(const std::string& ref, const std::vector<const PublicKey*>& keys,
-                                       const VerifyOptions& what, const RegistryOptions& options) {
+                                       const VerifyOptions& what, const RegistryOptions& options,
+                                       const std::vector<std::string>& only_types) {
   AttestationsResult res;
   res.image = resolve_image(ref, options, false);
   const ResolvedImage& img = res.image;
@@ -246,15 +250,18 @@ AttestationsResult verify_attestations(const std::string& ref, const std::vector
       std::string tag = attestation_tag(img.digest);
       if (auto m = c.get_manifest(tag)) {
         SignatureManifest sm = parse_signature_manifest(m->bytes, repo + ":" + tag);
+        for (const std::string& s : sm.skipped) res.notes.push_back(s);
         if (sm.layers.size() > kMaxLayers)
           res.notes.push_back(tag + " has " + std::to_string(sm.layers.size()) + " layers: the first " +
                               std::to_string(kMaxLayers) + " were read");
         for (std::size_t i = 0; i < sm.layers.size() && i < kMaxLayers; ++i) {
           const Descriptor& l = sm.layers[i];
           if (l.media_type != kDsseLayerMediaType) continue;
+          if (!predicate_type_wanted(l.annotation(kPredicateTypeAnnotation), only_types)) continue;  // not downloaded
+          if (!fetchable_sha256(l, repo + ":" + tag, "layers", res.notes)) continue;
           Attestation a;
           a.format = Format::Legacy;
-          a.location = tag + " layer " + std::to_string(i);
+          a.location = tag + " layer " + std::to_string(l.position);
           a.predicate_type = l.annotation(kPredicateTypeAnnotation);
           try {
             if (l.size > kMaxEnvelope) throw SignError("the envelope is " + std::to_string(l.size) + " bytes");
@@ -273,7 +280,7 @@ AttestationsResult verify_attestations(const std::string& ref, const std::vector
       }
     }
     if (what.bundle) {
-      for (FoundBundle& f : fetch_bundles(c, img, res.notes)) {
+      for (FoundBundle& f : fetch_bundles(c, img, res.notes, only_types)) {
         Attestation a;
         a.format = Format::Bundle;
         a.location = f.location;

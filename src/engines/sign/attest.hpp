@@ -84,8 +84,11 @@ struct AttestationsResult {
   std::vector<Attestation> attestations;  // every one found, of every predicate type
   std::vector<std::string> notes;
 };
+// only_types: attestations whose layer or referrer annotation states another predicate type are
+// not downloaded (empty: all are); one stating none is read, as the signed statement decides.
 AttestationsResult verify_attestations(const std::string& ref, const std::vector<const PublicKey*>& keys,
-                                       const VerifyOptions& what, const RegistryOptions& options);
+                                       const VerifyOptions& what, const RegistryOptions& options,
+                                       const std::vector<std::string>& only_types = {});
 // One DSSE envelope checked against keys and the image digest (both formats end here).
 FullStatement check_envelope(const std::string& payload_type, const std::string& payload,
                              const std::vector<std::string>& signatures, const std::vector<const PublicKey*>& keys,

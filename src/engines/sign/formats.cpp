@@ -18,10 +18,12 @@ using json::need;
 using json::parse;
 using json::q;
 
-std::uint64_t size_of(const Node* n, const std::string& where, const std::string& path) {
+// `parent`'s "size" (a missing one is reported at the parent's line).
+std::uint64_t size_of(const Node* parent, const std::string& where, const std::string& path) {
+  const Node* n = get(parent, "size");
   std::string_view t = str(n);
   if (!n || n->quoted || t.empty() || t.size() > 19 || t.find_first_not_of("0123456789") != std::string_view::npos)
-    throw SignError(at(where, n) + ": " + path + " is not a size");
+    throw SignError(at(where, n ? n : parent) + ": " + path + (n ? " is not a size" : " is missing"));
   return std::strtoull(std::string(t).c_str(), nullptr, 10);
 }
 
@@ -37,16 +39,36 @@ Annotations annotations_of(const Node* n, const std::string& where, const std::s
   return out;
 }
 
-Descriptor descriptor_of(const Node* n, const std::string& where, const std::string& path) {
+// sha256_only: a descriptor kguard fetches at once (a referrer's subject and layers); an index's
+// entries and a .sig manifest's layers may name other algorithms (their readers skip them).
+Descriptor descriptor_of(const Node* n, const std::string& where, const std::string& path, bool sha256_only = true) {
   if (!n || !n->is_map()) throw SignError(at(where, n) + ": " + path + " is not an object");
   Descriptor d;
   d.media_type = need(n, "mediaType", where, path + ".mediaType");
   d.digest = need(n, "digest", where, path + ".digest");
-  if (!is_sha256_digest(d.digest)) throw SignError(at(where, get(n, "digest")) + ": " + path + ".digest is not a sha256 digest");
-  d.size = size_of(get(n, "size"), where, path + ".size");
+  if (sha256_only ? !is_sha256_digest(d.digest) : !is_oci_digest(d.digest))
+    throw SignError(at(where, get(n, "digest")) + ": " + path + ".digest is not a " + (sha256_only ? "sha256 " : "") + "digest");
+  d.size = size_of(n, where, path + ".size");
   if (const Node* a = get(n, "artifactType")) d.artifact_type = str(a);
   d.annotations = annotations_of(get(n, "annotations"), where, path + ".annotations");
   return d;
+}
+
+// The list's well-formed descriptors; each malformed one is named in skipped and left out.
+std::vector<Descriptor> descriptors_of(const Node* list, const std::string& where, const std::string& name,
+                                       std::vector<std::string>& skipped) {
+  std::vector<Descriptor> out;
+  const auto entries = items(list);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    std::string path = name + "[" + std::to_string(i) + "]";
+    try {
+      out.push_back(descriptor_of(entries[i], where, path, false));
+      out.back().position = i;
+    } catch (const SignError& e) {
+      skipped.push_back(std::string(e.what()) + " (" + path + " skipped)");
+    }
+  }
+  return out;
 }
 
 void write_annotations(std::string& out, const Annotations& a) {
@@ -77,6 +99,47 @@ std::string decode64(std::string_view s, const std::string& what) {
 bool is_sha256_digest(std::string_view d) {
   return d.size() == 71 && d.substr(0, 7) == "sha256:" &&
          d.substr(7).find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+bool is_oci_digest(std::string_view d) {
+  // digest ::= algorithm ":" encoded; algorithm ::= [a-z0-9]+ ([+._-] [a-z0-9]+)*; encoded ::= [a-zA-Z0-9=_-]+
+  std::size_t colon = d.find(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == d.size()) return false;
+  std::string_view algo = d.substr(0, colon), encoded = d.substr(colon + 1);
+  auto lower_alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  for (std::size_t i = 0; i < algo.size(); ++i) {
+    if (lower_alnum(algo[i])) continue;
+    bool separator = algo[i] == '+' || algo[i] == '.' || algo[i] == '_' || algo[i] == '-';
+    if (!separator || i == 0 || i + 1 == algo.size() || !lower_alnum(algo[i - 1])) return false;
+  }
+  for (char c : encoded)
+    if (!lower_alnum(c) && !(c >= 'A' && c <= 'Z') && c != '=' && c != '_' && c != '-') return false;
+  // The spec's registered algorithms fix the encoded form; sha256's is what kguard fetches.
+  if (algo == "sha256") return is_sha256_digest(d);
+  if (algo == "sha512")
+    return encoded.size() == 128 && encoded.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+  return true;
+}
+
+bool fetchable_sha256(const Descriptor& d, const std::string& where, const std::string& list,
+                      std::vector<std::string>& notes) {
+  if (is_sha256_digest(d.digest)) return true;
+  notes.push_back(where + ": " + list + "[" + std::to_string(d.position) + "].digest is " + d.digest.substr(0, d.digest.find(':')) +
+                  ", which kguard does not fetch: not read");
+  return false;
+}
+
+std::string stated_predicate_type(const Annotations& annotations) {
+  for (const auto& [k, v] : annotations)
+    if (k == "predicateType" || k == "dev.sigstore.bundle.predicateType") return v;
+  return "";
+}
+
+bool predicate_type_wanted(const std::string& stated, const std::vector<std::string>& wanted) {
+  if (stated.empty() || wanted.empty()) return true;
+  for (const std::string& w : wanted)
+    if (w == stated) return true;
+  return false;
 }
 
 std::string digest_tag(const std::string& digest) {
@@ -114,8 +177,7 @@ SignatureManifest parse_signature_manifest(const std::string& bytes, const std::
   const Node* layers = get(doc->root, "layers");
   if (!layers || !layers->is_seq()) throw SignError(at(where, layers ? layers : doc->root) + ": layers is not a list");
   SignatureManifest m;
-  std::size_t i = 0;
-  for (const Node* l : layers->items()) m.layers.push_back(descriptor_of(l, where, "layers[" + std::to_string(i++) + "]"));
+  m.layers = descriptors_of(layers, where, "layers", m.skipped);
   return m;
 }
 
@@ -260,14 +322,13 @@ ReferrerManifest parse_referrer_manifest(const std::string& bytes, const std::st
   return m;
 }
 
-std::vector<Descriptor> parse_index(const std::string& bytes, const std::string& where) {
+Index parse_index(const std::string& bytes, const std::string& where) {
   auto doc = parse(bytes, where);
   const Node* manifests = get(doc->root, "manifests");
   if (manifests && manifests->type != NodeType::Null && !manifests->is_seq())
     throw SignError(at(where, manifests) + ": manifests is not a list");
-  std::vector<Descriptor> out;
-  std::size_t i = 0;
-  for (const Node* m : items(manifests)) out.push_back(descriptor_of(m, where, "manifests[" + std::to_string(i++) + "]"));
+  Index out;
+  out.manifests = descriptors_of(manifests, where, "manifests", out.skipped);
   return out;
 }
 

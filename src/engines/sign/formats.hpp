@@ -40,6 +40,9 @@ std::string digest_tag(const std::string& digest);
 std::string signature_tag(const std::string& digest);
 // A digest "sha256:" + 64 lowercase hex.
 bool is_sha256_digest(std::string_view digest);
+// A digest in the OCI image spec's grammar (algorithm ":" encoded; sha512 and others included):
+// well-formed, but kguard fetches only sha256 ones.
+bool is_oci_digest(std::string_view digest);
 
 // ---- simple signing ----
 struct SimpleSigning {
@@ -57,10 +60,20 @@ struct Descriptor {
   std::string media_type, digest, artifact_type;
   std::uint64_t size = 0;
   Annotations annotations;
+  std::size_t position = 0;  // its index in the list it was read from (skipped entries count)
   std::string annotation(std::string_view key) const;
 };
+// The predicate type a .att layer (annotation predicateType) or a bundle referrer (annotation
+// dev.sigstore.bundle.predicateType) states, "" when it states none.
+std::string stated_predicate_type(const Annotations& annotations);
+// Whether an attestation stating `stated` is downloaded when only `wanted` types are needed (empty:
+// all). One stating no type is (its signed statement decides); the statement is still checked
+// whatever the annotation says.
+bool predicate_type_wanted(const std::string& stated, const std::vector<std::string>& wanted);
 struct SignatureManifest {
-  std::vector<Descriptor> layers;  // every layer, simple-signing or not
+  std::vector<Descriptor> layers;  // every well-formed layer, simple-signing or not
+  // A malformed layer is not read: "<where>:<line>: layers[2].size is not a size", and the rest are.
+  std::vector<std::string> skipped;
 };
 SignatureManifest parse_signature_manifest(const std::string& bytes, const std::string& where);
 // The manifest and its config (ggcr's empty image with these layers, as cosign writes it); the
@@ -115,8 +128,19 @@ struct ReferrerManifest {
   Annotations annotations;
 };
 ReferrerManifest parse_referrer_manifest(const std::string& bytes, const std::string& where);
-// An image index's manifests (the referrers API response, or its fallback tag).
-std::vector<Descriptor> parse_index(const std::string& bytes, const std::string& where);
+// An image index's manifests (the referrers API response, or its fallback tag). One bad entry
+// does not hide the others: it is left out and named in skipped ("<where>:<line>: manifests[1].digest
+// is not a digest"). Entries of another digest algorithm (sha512) are well-formed and kept, so an
+// index kguard appends to keeps them; readers fetch only sha256 ones (fetchable_sha256).
+struct Index {
+  std::vector<Descriptor> manifests;
+  std::vector<std::string> skipped;
+};
+Index parse_index(const std::string& bytes, const std::string& where);
+// Whether kguard reads `d` (a sha256 digest); else a note "<where>: <list>[<position>].digest is <algo>
+// ...: not read".
+bool fetchable_sha256(const Descriptor& d, const std::string& where, const std::string& list,
+                      std::vector<std::string>& notes);
 std::string build_index(const std::vector<Descriptor>& manifests);
 
 }  // namespace kg::sign

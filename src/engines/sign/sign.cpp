@@ -45,12 +45,23 @@ auto registry_call(F&& f) -> decltype(f()) {
 std::vector<Descriptor> list_referrers(image::RegistryClient& c, const std::string& digest, bool& fallback,
                                        std::vector<std::string>& notes) {
   std::string where = c.registry() + "/" + c.repository() + ": referrers of " + digest;
-  if (auto body = c.referrers(digest)) return parse_index(*body, where);
-  fallback = true;
-  auto index = c.get_manifest(digest_tag(digest));
-  if (!index) return {};
-  notes.push_back(c.registry() + " has no referrers API: read the index tag " + digest_tag(digest));
-  return parse_index(index->bytes, c.registry() + "/" + c.repository() + ":" + digest_tag(digest));
+  Index index;
+  if (auto body = c.referrers(digest)) {
+    index = parse_index(*body, where);
+  } else {
+    fallback = true;
+    auto tagged = c.get_manifest(digest_tag(digest));
+    if (!tagged) return {};
+    notes.push_back(c.registry() + " has no referrers API: read the index tag " + digest_tag(digest));
+    where = c.registry() + "/" + c.repository() + ":" + digest_tag(digest);
+    index = parse_index(tagged->bytes, where);
+  }
+  // One bad entry (anyone who can push writes the fallback tag) leaves the others to be judged.
+  for (const std::string& s : index.skipped) notes.push_back(s);
+  std::vector<Descriptor> out;
+  for (std::size_t i = 0; i < index.manifests.size(); ++i)
+    if (fetchable_sha256(index.manifests[i], where, "manifests", notes)) out.push_back(std::move(index.manifests[i]));
+  return out;
 }
 
 // A signature that verified under a refused key does not count; the reason names the key.
@@ -159,7 +170,10 @@ SignResult sign_image(const std::string& ref, Signer& signer, Format format, con
       res.location = tag;
       std::vector<Descriptor> layers;
       if (auto existing = c->get_manifest(tag)) {
-        layers = parse_signature_manifest(existing->bytes, img.registry + "/" + img.repository + ":" + tag).layers;
+        SignatureManifest sm = parse_signature_manifest(existing->bytes, img.registry + "/" + img.repository + ":" + tag);
+        // Malformed layers cannot be written back; they are dropped, and said so.
+        for (const std::string& s : sm.skipped) c->notes.push_back(s + ": dropped from the rewritten " + tag);
+        layers = std::move(sm.layers);
         // cosign's dupe detector: a layer of this payload whose signature this key verifies.
         for (const Descriptor& l : layers) {
           if (l.digest != payload_digest) continue;
@@ -224,7 +238,13 @@ AttachResult attach_bundle(image::RegistryClient& c, const ResolvedImage& img, c
   out.fallback = true;
   std::string tag = digest_tag(img.digest);
   std::vector<Descriptor> entries;
-  if (auto existing = c.get_manifest(tag)) entries = parse_index(existing->bytes, c.registry() + "/" + c.repository() + ":" + tag);
+  if (auto existing = c.get_manifest(tag)) {
+    // Well-formed entries of any digest algorithm stay as they were; malformed ones cannot be
+    // written back, so they are dropped, and said so.
+    Index index = parse_index(existing->bytes, c.registry() + "/" + c.repository() + ":" + tag);
+    for (const std::string& s : index.skipped) c.notes.push_back(s + ": dropped from the rewritten index");
+    entries = std::move(index.manifests);
+  }
   Descriptor d;
   d.media_type = kOciManifestMediaType;
   d.digest = out.manifest_digest;
@@ -239,7 +259,7 @@ AttachResult attach_bundle(image::RegistryClient& c, const ResolvedImage& img, c
 }
 
 std::vector<FoundBundle> fetch_bundles(image::RegistryClient& c, const ResolvedImage& img,
-                                       std::vector<std::string>& notes) {
+                                       std::vector<std::string>& notes, const std::vector<std::string>& only_types) {
   std::vector<FoundBundle> out;
   std::string repo = c.registry() + "/" + c.repository();
   bool fallback = false;
@@ -248,6 +268,8 @@ std::vector<FoundBundle> fetch_bundles(image::RegistryClient& c, const ResolvedI
     // ggcr's fallback index names cosign's referrers by their config media type (the empty one),
     // so only other declared kinds are skipped unread; the manifest itself decides.
     if (!d.artifact_type.empty() && d.artifact_type != kBundleMediaType && d.artifact_type != kOciEmptyMediaType) continue;
+    // The referrers API copies the manifest's annotations into the entry: a type not needed is not fetched.
+    if (!predicate_type_wanted(stated_predicate_type(d.annotations), only_types)) continue;
     if (++seen > kMaxReferrers) {
       notes.push_back("more than " + std::to_string(kMaxReferrers) + " referrers: the rest were not read");
       break;
@@ -272,6 +294,7 @@ std::vector<FoundBundle> fetch_bundles(image::RegistryClient& c, const ResolvedI
       if (layer->size > kMaxSignatureBlob) throw SignError("the bundle is " + std::to_string(layer->size) + " bytes");
       for (const auto& [k, v] : rm.annotations)
         if (k == "dev.sigstore.bundle.predicateType") f.predicate_type = v;
+      if (!predicate_type_wanted(f.predicate_type, only_types)) continue;  // the bundle is not downloaded
       f.bytes = c.get_blob(layer->digest, kMaxSignatureBlob);
     } catch (const SignError& e) {
       f.error = e.what();
@@ -329,10 +352,12 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
       std::string tag = signature_tag(img.digest);
       if (auto m = c->get_manifest(tag)) {
         SignatureManifest sm = parse_signature_manifest(m->bytes, repo + ":" + tag);
+        for (const std::string& s : sm.skipped) res.notes.push_back(s);
         std::size_t read = 0;
         for (std::size_t i = 0; i < sm.layers.size(); ++i) {
           const Descriptor& l = sm.layers[i];
           if (l.media_type != kSimpleSigningMediaType) continue;
+          if (!fetchable_sha256(l, repo + ":" + tag, "layers", res.notes)) continue;
           // Each layer is a request: a .sig manifest anyone with push rights wrote may list thousands.
           if (++read > kMaxReferrers) {
             res.notes.push_back(tag + ": more than " + std::to_string(kMaxReferrers) + " signatures: the rest were not read");
@@ -340,7 +365,7 @@ VerifyResult verify_image(const std::string& ref, const std::vector<const Public
           }
           Signature s;
           s.format = Format::Legacy;
-          s.location = tag + " layer " + std::to_string(i);
+          s.location = tag + " layer " + std::to_string(l.position);
           try {
             if (l.size > kMaxSignatureBlob) throw SignError("the payload is " + std::to_string(l.size) + " bytes");
             s.payload = c->get_blob(l.digest, kMaxSignatureBlob);

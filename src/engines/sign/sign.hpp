@@ -134,8 +134,9 @@ struct FoundBundle {
   std::string bytes;
   std::string error;
 };
+// only_types: referrers whose annotation states another predicate type are not downloaded (empty: all).
 std::vector<FoundBundle> fetch_bundles(image::RegistryClient& c, const ResolvedImage& img,
-                                       std::vector<std::string>& notes);
+                                       std::vector<std::string>& notes, const std::vector<std::string>& only_types = {});
 
 // A DSSE bundle checked: signed (any signature, any key) over the in-toto statement, whose subject
 // names `digest`. SignError with the reason otherwise.
