@@ -27,7 +27,7 @@ struct Chain {
   std::vector<std::uint32_t> members;
   // Results.
   std::uint32_t def_pod = kAll, def_host = kAll;
-  std::unordered_map<std::uint32_t, std::uint32_t> def_by_sig;  // egress chains with named ports
+  std::vector<std::uint32_t> def_sig;  // by destination port_sig (egress chains with named ports: differs per sig)
   std::vector<std::pair<std::uint32_t, std::uint32_t>> exceptions;  // (workload, conn), by workload
   std::vector<std::uint32_t> ip;  // conn per atom
 };
@@ -68,6 +68,12 @@ struct Analysis::Impl {
   std::vector<std::size_t> ids_scratch;
   std::unordered_map<std::string, std::vector<std::uint32_t>> ns_memo, clause_memo;
   std::vector<std::vector<std::size_t>> ns_ids;  // per namespace, LabeledIndex input (size_t)
+  std::vector<std::uint32_t> host_workloads;
+  // Candidate collection without sorting duplicates: a workload is in the
+  // current chain's list when seen[w] == stamp.
+  std::vector<std::uint32_t> seen, pos, cand_scratch;
+  std::vector<std::string> key_scratch;
+  std::uint32_t stamp = 0;
 
   Impl(const NetpolInput& input, const std::vector<IpRange>& a) : in(input), atoms(a) {
     intern(ConnSet::none());
@@ -279,8 +285,7 @@ struct Analysis::Impl {
     if (it != ch.exceptions.end() && it->first == w) return it->second;
     const Workload& d = in.workloads[w];
     if (d.host_network) return ch.def_host;
-    if (ch.named && ch.dir == Direction::Egress) return ch.def_by_sig.at(d.port_sig);
-    return ch.def_pod;
+    return ch.def_sig[d.port_sig];
   }
 };
 
@@ -293,7 +298,10 @@ void Analysis::Impl::build() {
     if (w.port_sig >= sig_rep.size()) sig_rep.resize(w.port_sig + 1, UINT32_MAX);
     if (sig_rep[w.port_sig] == UINT32_MAX) sig_rep[w.port_sig] = i;
     if (!w.host_network) ns_ids[w.ns_index].push_back(i);
+    else host_workloads.push_back(i);
   }
+  seen.assign(n, 0);
+  pos.assign(n, 0);
   // Who each policy selects (host-network pods are outside every policy).
   selected.assign(in.policies.size(), {});
   selecting[0].assign(n, {});
@@ -369,61 +377,116 @@ void Analysis::Impl::build_chains(Direction dir) {
 }
 
 void Analysis::Impl::compute(Chain& ch) {
+  const std::size_t sigs = sig_rep.size();
   if (ch.admin.empty() && !ch.np_isolated && ch.baseline.empty()) {
+    ch.def_sig.assign(sigs, kAll);
     ch.ip.assign(atoms.size(), kAll);
-    return;  // no policy: every connection, defaults already kAll
+    return;  // no policy: every connection
   }
   PeerView generic;
   generic.kind = PeerView::Kind::GenericPod;
-  if (ch.named && ch.dir == Direction::Egress) {
-    for (std::uint32_t sig = 0; sig < sig_rep.size(); ++sig) {
-      if (sig_rep[sig] == UINT32_MAX) continue;
-      ch.def_by_sig[sig] = intern(eval(ch, generic, &in.workloads[sig_rep[sig]].ports, nullptr));
-    }
+  const bool per_sig = ch.named && ch.dir == Direction::Egress;
+  if (per_sig) {
+    ch.def_sig.assign(sigs, kNone);
+    for (std::uint32_t sig = 0; sig < sigs; ++sig)
+      if (sig_rep[sig] != UINT32_MAX)
+        ch.def_sig[sig] = intern(eval(ch, generic, &in.workloads[sig_rep[sig]].ports, nullptr));
   } else {
     ch.def_pod = intern(eval(ch, generic, dst_ports(ch, generic), nullptr));
+    ch.def_sig.assign(sigs, ch.def_pod);
   }
   PeerView host;
   host.kind = PeerView::Kind::GenericHost;
-  // A host-network destination's named ports: its own (egress), resolved per workload below.
   ch.def_host = intern(eval(ch, host, dst_ports(ch, host), nullptr));
-  // Exceptions: the pods some non-universal clause of the chain names, and
-  // (egress with named ports) host-network destinations, whose ports differ.
-  std::vector<std::uint32_t> cand;
-  bool ip_clauses = false;
-  auto scan = [&](const std::vector<const Rule*>& rules) {
+  // The clauses that decide in this chain (the Baseline's only when no
+  // NetworkPolicy isolates: it is never reached otherwise).
+  std::vector<const Clause*> clauses;
+  auto gather = [&](const std::vector<const Rule*>& rules) {
     for (const Rule* r : rules)
-      for (const Clause& c : r->peers) {
-        if (c.kind == Clause::Kind::Ips) ip_clauses = true;
-        if (c.kind != Clause::Kind::Pods || c.universal()) continue;
-        const std::vector<std::uint32_t>& m = pods_matching(c);
-        cand.insert(cand.end(), m.begin(), m.end());
-      }
+      for (const Clause& c : r->peers)
+        if (c.kind != Clause::Kind::Any) clauses.push_back(&c);
   };
-  scan(ch.admin);
-  if (ch.np_isolated) scan(ch.np);
-  else scan(ch.baseline);
-  if (ch.np_isolated) scan(ch.baseline);  // only for ip_clauses: harmless extra candidates otherwise
-  if (ch.named && ch.dir == Direction::Egress)
-    for (std::uint32_t w = 0; w < in.workloads.size(); ++w)
-      if (in.workloads[w].host_network) cand.push_back(w);
-  std::sort(cand.begin(), cand.end());
-  cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
-  ch.exceptions.reserve(cand.size());
-  for (std::uint32_t w : cand) {
-    PeerView v = pod_view(w);
-    ch.exceptions.emplace_back(w, intern(eval(ch, v, dst_ports(ch, v), nullptr)));
+  gather(ch.admin);
+  gather(ch.np_isolated ? ch.np : ch.baseline);
+  // Exceptions: the pods some non-universal clause names (and, for egress
+  // with named ports, host-network destinations, whose ports their generic
+  // default does not know). Peers matching the same clauses (and, where
+  // named ports resolve at the peer, with the same ports) get the same
+  // verdict: one evaluation per signature.
+  // Each candidate's signature (which clauses match it) comes from the
+  // clauses' memoised pod lists, so no selector is matched again here.
+  std::vector<std::uint32_t>& cand = cand_scratch;
+  cand.clear();
+  ++stamp;
+  auto add = [&](std::uint32_t w) {
+    if (seen[w] != stamp) {
+      seen[w] = stamp;
+      pos[w] = static_cast<std::uint32_t>(cand.size());
+      cand.push_back(w);
+    }
+  };
+  bool ip_clauses = false;
+  std::vector<const std::vector<std::uint32_t>*> lists(clauses.size(), nullptr);
+  for (std::size_t k = 0; k < clauses.size(); ++k) {
+    const Clause& c = *clauses[k];
+    if (c.kind == Clause::Kind::Ips) ip_clauses = true;
+    if (c.kind != Clause::Kind::Pods || c.universal()) continue;
+    lists[k] = &pods_matching(c);
+    for (std::uint32_t w : *lists[k]) add(w);
   }
-  // External ranges: those inside some range of the chain evaluated one by one.
+  if (per_sig)
+    for (std::uint32_t w : host_workloads) add(w);
+  std::vector<std::string>& keys = key_scratch;
+  if (keys.size() < cand.size()) keys.resize(cand.size());
+  for (std::size_t i = 0; i < cand.size(); ++i) {
+    // Universal pod clauses and networks covering every address match every non-host pod.
+    keys[i].assign(clauses.size(), '0');
+    if (!in.workloads[cand[i]].host_network)
+      for (std::size_t k = 0; k < clauses.size(); ++k)
+        if (clauses[k]->universal() || (clauses[k]->kind == Clause::Kind::Ips && clauses[k]->matches_pods)) keys[i][k] = '1';
+  }
+  for (std::size_t k = 0; k < clauses.size(); ++k)
+    if (lists[k])
+      for (std::uint32_t w : *lists[k]) keys[pos[w]][k] = '1';
+  std::unordered_map<std::string, std::uint32_t> memo;
+  std::string key;
+  for (std::size_t i = 0; i < cand.size(); ++i) {
+    const std::uint32_t w = cand[i];
+    const Workload& d = in.workloads[w];
+    key = keys[i];
+    if (per_sig) key += std::to_string(d.port_sig) + (d.host_network ? "h" : "");
+    auto it = memo.find(key);
+    std::uint32_t id;
+    if (it != memo.end()) {
+      id = it->second;
+    } else {
+      PeerView v = pod_view(w);
+      id = intern(eval(ch, v, dst_ports(ch, v), nullptr));
+      memo.emplace(key, id);
+    }
+    const std::uint32_t def = d.host_network ? ch.def_host : ch.def_sig[d.port_sig];
+    if (id != def) ch.exceptions.emplace_back(w, id);
+  }
+  std::sort(ch.exceptions.begin(), ch.exceptions.end());
+  // External ranges: by the Ips clauses holding each.
   PeerView outside;
   outside.kind = PeerView::Kind::Ip;
   outside.atom = {1, 0};  // inside no range: only Any clauses match
   const std::uint32_t ip_def = intern(eval(ch, outside, dst_ports(ch, outside), nullptr));
   ch.ip.assign(atoms.size(), ip_def);
   if (ip_clauses) {
+    memo.clear();
     for (std::uint32_t a = 0; a < atoms.size(); ++a) {
       PeerView v = ip_view(a);
+      key.clear();
+      for (const Clause* c : clauses) key += c->kind == Clause::Kind::Ips && clause_matches(*c, v) ? '1' : '0';
+      auto it = memo.find(key);
+      if (it != memo.end()) {
+        ch.ip[a] = it->second;
+        continue;
+      }
       ch.ip[a] = intern(eval(ch, v, dst_ports(ch, v), nullptr));
+      memo.emplace(key, ch.ip[a]);
     }
   }
 }
@@ -510,32 +573,54 @@ Explanation Analysis::explain(PeerRef src, PeerRef dst) const {
 namespace {
 
 // The rows of the matrix, one source at a time: egress verdicts of the
-// source's chain and ingress verdicts of each destination's chain.
-template <class Visit>
-void walk_rows(const Analysis::Impl& im, std::size_t atoms, Visit&& visit) {
+// source's chain (its defaults by destination, then its exceptions) and
+// ingress verdicts of each destination's chain toward this source (their
+// defaults, then the exceptions naming this source), met pair by pair.
+// `row(s, key)` is asked first with the row's identity (its egress chain,
+// host flag and the ingress exceptions naming the source): false skips the
+// row (totals reuse an identical row's counts).
+struct RowKey {
+  std::uint32_t chain = 0;
+  bool host = false;
+  const std::pair<std::uint32_t, std::uint32_t>* begin = nullptr;
+  const std::pair<std::uint32_t, std::uint32_t>* end = nullptr;
+};
+
+template <class Visit, class Row>
+void walk_rows(const Analysis::Impl& im, std::size_t atoms, Visit&& visit, Row&& row) {
   const auto& W = im.in.workloads;
-  const std::size_t n = W.size();
-  // Ingress exceptions by source: (chain, conn).
-  std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> by_src(n);
-  for (std::uint32_t c = 0; c < im.chains[0].size(); ++c)
-    for (const auto& [w, id] : im.chains[0][c].exceptions) by_src[w].emplace_back(c, id);
+  const std::uint32_t n = static_cast<std::uint32_t>(W.size());
+  // Ingress exceptions by source, flattened: (destination, conn).
+  std::vector<std::uint32_t> start(n + 1, 0);
+  for (const Chain& c : im.chains[0])
+    for (const auto& [w, id] : c.exceptions) start[w + 1] += static_cast<std::uint32_t>(c.members.size());
+  for (std::uint32_t i = 0; i < n; ++i) start[i + 1] += start[i];
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> by_src(start[n]);
+  {
+    std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+    for (const Chain& c : im.chains[0])
+      for (const auto& [w, id] : c.exceptions)
+        for (std::uint32_t d : c.members) by_src[fill[w]++] = {d, id};
+  }
+  std::vector<std::uint32_t> in_pod(n), in_host(n), sig(n);
+  std::vector<std::uint8_t> host(n);
+  for (std::uint32_t d = 0; d < n; ++d) {
+    const Chain& ic = im.chains[0][im.chain_of[0][d]];
+    in_pod[d] = ic.def_pod;
+    in_host[d] = ic.def_host;
+    sig[d] = W[d].port_sig;
+    host[d] = W[d].host_network;
+  }
   std::vector<std::uint32_t> eg(n), ing(n);
   for (std::uint32_t s = 0; s < n; ++s) {
     const Chain& ec = im.chains[1][im.chain_of[1][s]];
-    const bool host = W[s].host_network;
-    if (ec.named) {
-      for (std::uint32_t d = 0; d < n; ++d)
-        eg[d] = W[d].host_network ? ec.def_host : ec.def_by_sig.at(W[d].port_sig);
-    } else {
-      for (std::uint32_t d = 0; d < n; ++d) eg[d] = W[d].host_network ? ec.def_host : ec.def_pod;
-    }
+    if (!row(s, RowKey{im.chain_of[1][s], host[s] != 0, by_src.data() + start[s], by_src.data() + start[s + 1]}))
+      continue;
+    const std::uint32_t* def = ec.def_sig.data();
+    for (std::uint32_t d = 0; d < n; ++d) eg[d] = host[d] ? ec.def_host : def[sig[d]];
     for (const auto& [d, id] : ec.exceptions) eg[d] = id;
-    for (std::uint32_t d = 0; d < n; ++d) {
-      const Chain& ic = im.chains[0][im.chain_of[0][d]];
-      ing[d] = host ? ic.def_host : ic.def_pod;
-    }
-    for (const auto& [c, id] : by_src[s])
-      for (std::uint32_t d : im.chains[0][c].members) ing[d] = id;
+    ing = host[s] ? in_host : in_pod;
+    for (std::uint32_t k = start[s]; k < start[s + 1]; ++k) ing[by_src[k].first] = by_src[k].second;
     for (std::uint32_t d = 0; d < n; ++d)
       if (d != s) visit(PeerRef{false, s}, PeerRef{false, d}, im.meet(eg[d], ing[d]));
     for (std::uint32_t a = 0; a < atoms; ++a) visit(PeerRef{false, s}, PeerRef{true, a}, ec.ip[a]);
@@ -548,19 +633,73 @@ void walk_rows(const Analysis::Impl& im, std::size_t atoms, Visit&& visit) {
 }  // namespace
 
 void Analysis::for_each_connection(const std::function<void(PeerRef, PeerRef, const ConnSet&)>& f) const {
-  walk_rows(*impl_, atoms_.size(), [&](PeerRef s, PeerRef d, std::uint32_t id) {
-    if (id != kNone) f(s, d, impl_->conns[id]);
-  });
+  walk_rows(
+      *impl_, atoms_.size(),
+      [&](PeerRef s, PeerRef d, std::uint32_t id) {
+        if (id != kNone) f(s, d, impl_->conns[id]);
+      },
+      [](std::uint32_t, const RowKey&) { return true; });
 }
 
 Analysis::Totals Analysis::totals() const {
+  // Sources whose rows are identical but for the diagonal (same egress chain,
+  // host flag and ingress exceptions naming them) are counted once; each
+  // source's own diagonal cell is then taken out.
+  struct Counts {
+    std::uint64_t allowed = 0, all = 0;
+    RowKey key;
+  };
+  std::unordered_map<std::uint64_t, std::vector<Counts>> rows;
   Totals t;
-  walk_rows(*impl_, atoms_.size(), [&](PeerRef, PeerRef, std::uint32_t id) {
-    ++t.pairs;
-    t.allowed += id != kNone;
-    t.all += id == kAll;
-  });
+  Counts* current = nullptr;
+  const std::uint32_t n = static_cast<std::uint32_t>(in_.workloads.size());
+  auto self_cell = [&](std::uint32_t s) { return connection_id(s); };
+  walk_rows(
+      *impl_, atoms_.size(),
+      [&](PeerRef s, PeerRef, std::uint32_t id) {
+        ++t.pairs;
+        t.allowed += id != kNone;
+        t.all += id == kAll;
+        if (current && !s.ip) {
+          current->allowed += id != kNone;
+          current->all += id == kAll;
+        }
+      },
+      [&](std::uint32_t s, const RowKey& key) {
+        std::uint64_t h = (std::uint64_t{key.chain} << 1) | (key.host ? 1 : 0);
+        for (auto* p = key.begin; p != key.end; ++p) h = h * 1000003u ^ (std::uint64_t{p->first} << 20 ^ p->second);
+        std::vector<Counts>& bucket = rows[h];
+        for (Counts& c : bucket) {
+          if (c.key.chain == key.chain && c.key.host == key.host && c.key.end - c.key.begin == key.end - key.begin &&
+              std::equal(key.begin, key.end, c.key.begin)) {
+            // Same row: the counts of the first, its diagonal back in, ours out.
+            const std::uint32_t mine = self_cell(s);
+            t.pairs += n - 1 + atoms_.size();
+            t.allowed += c.allowed - (mine != kNone);
+            t.all += c.all - (mine == kAll);
+            current = nullptr;
+            return false;
+          }
+        }
+        bucket.push_back(Counts{});
+        current = &bucket.back();
+        current->key = key;
+        // Counted by visit without the diagonal: add it so reuse can take each source's own out.
+        const std::uint32_t mine = self_cell(s);
+        current->allowed += mine != kNone;
+        current->all += mine == kAll;
+        return true;
+      });
   return t;
+}
+
+std::uint32_t Analysis::connection_id(std::uint32_t s) const {
+  // The diagonal cell as the matrix walk would compute it (egress of s toward
+  // s met with ingress of s from s), not the "always allowed" of connection().
+  const Impl& im = *impl_;
+  const Chain& ec = im.chains[1][im.chain_of[1][s]];
+  const Chain& ic = im.chains[0][im.chain_of[0][s]];
+  return im.meet(im.lookup(ec, s), im.lookup(ic, s));
 }
 
 const std::vector<std::uint32_t>& Analysis::selecting(std::uint32_t workload, Direction dir) const {

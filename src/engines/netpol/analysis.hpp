@@ -92,6 +92,7 @@ class Analysis {
   struct Impl;
 
  private:
+  std::uint32_t connection_id(std::uint32_t self) const;
   const NetpolInput& in_;
   std::vector<IpRange> atoms_;
   std::unique_ptr<Impl> impl_;
