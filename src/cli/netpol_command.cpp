@@ -467,6 +467,7 @@ int netpol_command(const std::vector<std::string>& args) {
     explain(a, *s, *d, o);
     return load.input.errors.empty() ? 0 : 1;
   }
+  if (o.command == "exposure") return netpol_exposure(o.paths, o.cluster, o.quiet, o.format);
   if (o.command == "diff") return netpol_diff(o.paths, o.cluster, o.quiet, o.format);
   std::cerr << "kguard netpol: unknown command '" << o.command << "' (list, explain, exposure, diff)\n";
   return 2;

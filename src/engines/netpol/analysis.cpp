@@ -33,7 +33,9 @@ struct Chain {
 };
 
 struct PeerView {
-  enum class Kind : std::uint8_t { Pod, GenericPod, GenericHost, Ip } kind = Kind::Pod;
+  // OnlyClause: a pod that `only` selects and nothing narrower (exposure).
+  enum class Kind : std::uint8_t { Pod, GenericPod, GenericHost, Ip, OnlyClause } kind = Kind::Pod;
+  const Clause* only = nullptr;
   const Workload* w = nullptr;
   const Labels* ns_labels = nullptr;
   IpRange atom;
@@ -152,11 +154,12 @@ struct Analysis::Impl {
             if (r.lo <= p.atom.lo && p.atom.hi <= r.hi) return true;
           return false;
         }
-        return c.matches_pods && p.kind != PeerView::Kind::GenericHost &&
+        return c.matches_pods && p.kind != PeerView::Kind::GenericHost &&  // OnlyClause: a pod too
                !(p.kind == PeerView::Kind::Pod && p.w->host_network);
       case Clause::Kind::Pods:
         if (p.kind == PeerView::Kind::Ip || p.kind == PeerView::Kind::GenericHost) return false;
         if (p.kind == PeerView::Kind::GenericPod) return c.universal();
+        if (p.kind == PeerView::Kind::OnlyClause) return &c == p.only || c.universal();
         if (p.w->host_network) return false;  // host-network pods are outside policy (§2.2.7)
         if (c.same_namespace) return p.w->ns == c.ns && c.pod_selector.matches(p.w->labels);
         return c.ns_selector.matches(*p.ns_labels) && c.pod_selector.matches(p.w->labels);
@@ -700,6 +703,110 @@ std::uint32_t Analysis::connection_id(std::uint32_t s) const {
   const Chain& ec = im.chains[1][im.chain_of[1][s]];
   const Chain& ic = im.chains[0][im.chain_of[0][s]];
   return im.meet(im.lookup(ec, s), im.lookup(ic, s));
+}
+
+std::string selector_text(const LabelSelector& s) {
+  if (!s.present || s.invalid) return "(nothing)";
+  std::string t;
+  for (const auto& [k, v] : s.match_labels) t += (t.empty() ? "" : ",") + k + "=" + v;
+  for (const auto& r : s.expressions) {
+    t += (t.empty() ? "" : ",") + r.key + " " + r.op;
+    if (!r.values.empty()) {
+      t += " (";
+      for (std::size_t i = 0; i < r.values.size(); ++i) t += (i ? "," : "") + r.values[i];
+      t += ")";
+    }
+  }
+  return t.empty() ? "{}" : t;
+}
+
+namespace {
+
+// Private, loopback, link-local and shared address space: not the internet.
+bool inside_private(const IpRange& r) {
+  static constexpr IpRange kPrivate[] = {{0x0A000000u, 0x0AFFFFFFu}, {0xAC100000u, 0xAC1FFFFFu}, {0xC0A80000u, 0xC0A8FFFFu},
+                                         {0x7F000000u, 0x7FFFFFFFu}, {0xA9FE0000u, 0xA9FEFFFFu}, {0x64400000u, 0x647FFFFFu}};
+  for (const IpRange& p : kPrivate)
+    if (p.lo <= r.lo && r.hi <= p.hi) return true;
+  return false;
+}
+
+}  // namespace
+
+Exposure Analysis::exposure(std::uint32_t w) const {
+  const Impl& im = *impl_;
+  Exposure e;
+  e.workload = w;
+  const Chain& ic = im.chains[0][im.chain_of[0][w]];
+  const Chain& ec = im.chains[1][im.chain_of[1][w]];
+  const Workload& self = in_.workloads[w];
+  PeerView generic;
+  generic.kind = PeerView::Kind::GenericPod;
+  e.from_cluster = im.eval(ic, generic, im.dst_ports(ic, generic), nullptr);
+  // Egress toward "any pod": named ports resolve at pods we do not know, so
+  // only numbered ports count here.
+  e.to_cluster = im.eval(ec, generic, nullptr, nullptr);
+  for (std::uint32_t a = 0; a < atoms_.size(); ++a) {
+    if (inside_private(atoms_[a])) continue;
+    e.from_internet = e.from_internet | im.conns[ic.ip[a]];
+    e.to_internet = e.to_internet | im.conns[ec.ip[a]];
+  }
+  for (const Chain* ch : {&ic, &ec}) {
+    std::vector<const Rule*> rules = ch->admin;
+    const auto& rest = ch->np_isolated ? ch->np : ch->baseline;
+    rules.insert(rules.end(), rest.begin(), rest.end());
+    std::set<std::string> done;
+    for (const Rule* r : rules)
+      for (const Clause& c : r->peers) {
+        if (c.kind != Clause::Kind::Pods || c.same_namespace || c.universal()) continue;
+        Exposure::BySelector b;
+        b.direction = ch->dir;
+        b.namespaces = selector_text(c.ns_selector);
+        b.pods = selector_text(c.pod_selector);
+        if (!done.insert(b.namespaces + '\0' + b.pods).second) continue;
+        PeerView v;
+        v.kind = PeerView::Kind::OnlyClause;
+        v.only = &c;
+        b.conns = im.eval(*ch, v, ch->dir == Direction::Ingress ? im.dst_ports(*ch, v) : nullptr, nullptr);
+        if (b.conns == (ch->dir == Direction::Ingress ? e.from_cluster : e.to_cluster)) continue;  // nothing beyond "any pod"
+        e.by_selector.push_back(std::move(b));
+      }
+  }
+  // Entries from outside: Services of type LoadBalancer/NodePort selecting the
+  // workload, and Ingresses, Routes and Gateway routes whose backend Service does.
+  auto service_ports = [&](const Exposer& svc) {
+    if (svc.ports.empty()) return ConnSet::all();
+    ConnSet c;
+    for (std::size_t i = 0; i < svc.ports.size(); ++i) {
+      if (svc.ports[i]) {
+        c[Protocol::TCP] = c[Protocol::TCP] | PortSet::range(svc.ports[i], svc.ports[i]);
+        continue;
+      }
+      for (const NamedPort& np : self.ports)
+        if (np.name == svc.port_names[i]) c[np.protocol] = c[np.protocol] | PortSet::range(np.port, np.port);
+    }
+    return c;
+  };
+  auto selects = [&](const Exposer& svc) {
+    return svc.kind == "Service" && svc.ns == self.ns && svc.selector.present && svc.selector.matches(self.labels);
+  };
+  for (const Exposer& x : in_.exposers) {
+    if (x.kind == "Service") {
+      if ((x.how == "LoadBalancer" || x.how == "NodePort") && selects(x)) {
+        ConnSet ports = service_ports(x);
+        e.entries.push_back({x.kind, x.ns, x.name, x.how, ports, ports & e.from_internet});
+      }
+      continue;
+    }
+    for (const std::string& name : x.services)
+      for (const Exposer& svc : in_.exposers)
+        if (svc.kind == "Service" && svc.name == name && svc.ns == x.ns && selects(svc)) {
+          ConnSet ports = service_ports(svc);
+          // The controller's own pods relay the traffic: they are cluster peers.
+          e.entries.push_back({x.kind, x.ns, x.name, x.how + " via Service " + svc.name, ports, ports & e.from_cluster});
+        }
+  }
+  return e;
 }
 
 const std::vector<std::uint32_t>& Analysis::selecting(std::uint32_t workload, Direction dir) const {
