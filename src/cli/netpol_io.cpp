@@ -98,6 +98,7 @@ bool load_netpol_input(const std::vector<std::string>& paths, ClusterFlags clust
 
 #include "core/json_writer.hpp"
 #include "engines/netpol/analysis.hpp"
+#include "engines/netpol/findings.hpp"
 
 namespace kg::cli {
 
@@ -242,6 +243,43 @@ int netpol_exposure(const std::vector<std::string>& paths, const ClusterFlags& c
     std::cout << "  => internet : " << e.to_internet.analyzer_str() << '\n';
   }
   return load.input.errors.empty() ? 0 : 1;
+}
+
+}  // namespace kg::cli
+
+namespace kg::cli {
+
+void add_netpol_findings(EngineResult& result, Category networking, const std::vector<std::string>& paths,
+                         std::string snapshot, bool quiet) {
+  NetpolLoad load;
+  if (!snapshot.empty()) {
+    PodSpecTable pod_specs;
+    netpol::InputBuilder builder(pod_specs);
+    SourceFile f;
+    f.path = "cluster";
+    f.content = std::move(snapshot);
+    read_source(f, false, builder, LoadLimits{});
+    load.input = builder.finish();
+  } else if (!load_netpol_input(paths, ClusterFlags{}, true, load)) {
+    return;
+  }
+  // The scan reported the input's errors already; the engine's own (policy
+  // fields it refuses) are warnings of the report.
+  for (InputError& e : load.input.errors) result.warnings.push_back(std::move(e));
+  (void)quiet;
+  netpol::Analysis analysis(load.input);
+  // Subjects the scan knows (those with findings) keep their place in the report.
+  std::map<std::string, std::size_t> objects;
+  for (const FindingView& f : result.findings)
+    objects.emplace(std::string(f.kind) + '\0' + std::string(f.ns) + '\0' + std::string(f.name), f.object);
+  netpol::add_findings(analysis, result, networking,
+                       [&](const std::string& kind, const std::string& ns, const std::string& name) -> std::optional<std::size_t> {
+                         auto it = objects.find(kind + '\0' + ns + '\0' + name);
+                         if (it == objects.end() && ns == "default") it = objects.find(kind + '\0' + '\0' + name);
+                         if (it == objects.end()) return std::nullopt;
+                         return it->second;
+                       });
+  order_findings(result.findings);
 }
 
 }  // namespace kg::cli

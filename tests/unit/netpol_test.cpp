@@ -9,6 +9,7 @@
 
 #include "core/object.hpp"
 #include "engines/netpol/analysis.hpp"
+#include "engines/netpol/findings.hpp"
 
 namespace kg::netpol {
 namespace {
@@ -357,6 +358,55 @@ TEST(Netpol, PortSetAlgebra) {
   EXPECT_EQ((a & PortSet::range(90, 210)).str(), "90-100,200-210");
   EXPECT_EQ((PortSet::range(1, 5) | PortSet::range(6, 9)).str(), "1-9");
   EXPECT_TRUE((PortSet::all() - PortSet::all()).empty());
+}
+
+}  // namespace
+}  // namespace kg::netpol
+
+namespace kg::netpol {
+namespace {
+
+// The findings each carry their connection; a clean subject passes.
+TEST(NetpolFindings, EachRiskWithItsConnection) {
+  NetpolInput in = load(ns("x", "{team: x}") + ns("y", "{team: y}") + ns("kube-system") +
+      deploy("kube-system", "coredns", "{k8s-app: kube-dns}", "[{name: dns, containerPort: 53, protocol: UDP}]") +
+      deploy("x", "a", "{app: a}") + deploy("x", "b", "{app: b}") + deploy("y", "c", "{app: c}") +
+      // a: egress isolated without DNS; b: open to every namespace although selected.
+      netpol("x", "a-out", "  podSelector: {matchLabels: {app: a}}\n  policyTypes: [Egress]\n  egress: [{to: [{podSelector: {matchLabels: {app: b}}}]}]") +
+      netpol("x", "b-in", "  podSelector: {matchLabels: {app: b}}\n  ingress: [{from: [{namespaceSelector: {}}], ports: [{port: 80}, {port: web}]}]") +
+      netpol("y", "ghost", "  podSelector: {matchLabels: {app: nobody}}\n  ingress: []") +
+      netpol("y", "c-in", "  podSelector: {}\n  ingress: [{from: [{podSelector: {}}]}]") +
+      cluster_policy("AdminNetworkPolicy", "v1alpha1", "one", "  priority: 7\n  subject: {namespaces: {matchLabels: {team: x}}}\n  ingress: [{action: Pass, from: [{namespaces: {}}]}]") +
+      cluster_policy("AdminNetworkPolicy", "v1alpha1", "two", "  priority: 7\n  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: a}}}}\n  ingress: [{action: Pass, from: [{namespaces: {}}]}]"));
+  Analysis a(in);
+  EngineResult r;
+  add_findings(a, r, Category{});
+  std::multimap<std::string, std::string> found;  // rule → "kind ns/name: message"
+  for (const FindingView& f : r.findings)
+    found.emplace(f.rule->id, std::string(f.kind) + " " + std::string(f.ns) + "/" + std::string(f.name) + ": " + std::string(f.message));
+  auto has = [&](const char* rule, const std::string& part) {
+    auto [lo, hi] = found.equal_range(rule);
+    for (auto it = lo; it != hi; ++it)
+      if (it->second.find(part) != std::string::npos) return true;
+    return false;
+  };
+  EXPECT_TRUE(has(kDnsBlocked, "x/a: egress is isolated and DNS is not allowed: x/a[Deployment] => kube-system/coredns[Deployment] : No Connections"));
+  EXPECT_EQ(found.count(kDnsBlocked), 1u);
+  EXPECT_TRUE(has(kOpenToAllNamespaces, "x/b: selected by network policies, yet reachable from pods in every namespace"));
+  EXPECT_FALSE(has(kOpenToAllNamespaces, "y/c"));  // only its own namespace gets in
+  EXPECT_TRUE(has(kPolicyNoEffect, "NetworkPolicy y/ghost selects no workload"));
+  EXPECT_TRUE(has(kNamedPortUndeclared, "named port 'web'"));
+  EXPECT_TRUE(has(kAdminPriorityOverlap, "priority 7 is also AdminNetworkPolicy two's; both select x/a[Deployment]"));
+  EXPECT_TRUE(has(kNamespaceOpen, "Namespace /x: pods of other namespaces reach this namespace"));
+  EXPECT_FALSE(has(kNamespaceOpen, "/y:"));
+  EXPECT_TRUE(has(kInternetEgress, "y/c: no egress policy limits it: y/c[Deployment] => internet : All Connections"));
+  EXPECT_FALSE(has(kInternetEgress, "x/a"));
+  // Every rule is in force with its tallies; each finding a failure counted once.
+  EXPECT_EQ(r.rules.size(), 7u);
+  std::uint64_t failed = 0;
+  for (const RuleTally& t : r.tallies) failed += t.failed;
+  EXPECT_EQ(failed, r.findings.size());
+  for (const RuleInfo* rule : r.rules) EXPECT_FALSE(rule->zh.title.empty()) << rule->id;
 }
 
 }  // namespace

@@ -814,6 +814,10 @@ const std::vector<std::uint32_t>& Analysis::selecting(std::uint32_t workload, Di
 }
 const std::vector<std::uint32_t>& Analysis::selected_by(std::uint32_t policy) const { return impl_->selected[policy]; }
 std::size_t Analysis::chain_count(Direction dir) const { return impl_->chains[dir == Direction::Ingress ? 0 : 1].size(); }
+const std::vector<std::uint32_t>& Analysis::pods_matching(const Clause& c) const {
+  return impl_->pods_matching(c);  // memoised: the analysis is used by one thread at a time
+}
+
 std::size_t Analysis::conn_count() const { return impl_->conns.size(); }
 
 }  // namespace kg::netpol

@@ -109,6 +109,8 @@ class Analysis {
   // Workloads (indices) a policy selects.
   const std::vector<std::uint32_t>& selected_by(std::uint32_t policy) const;
   Exposure exposure(std::uint32_t workload) const;
+  // The workloads a Pods clause selects (host-network pods left out), ascending.
+  const std::vector<std::uint32_t>& pods_matching(const Clause& c) const;
   // Statistics for the benchmark: chains per direction, interned sets.
   std::size_t chain_count(Direction dir) const;
   std::size_t conn_count() const;
