@@ -74,7 +74,7 @@ struct Analysis::Impl {
   // Candidate collection without sorting duplicates: a workload is in the
   // current chain's list when seen[w] == stamp.
   std::vector<std::uint32_t> seen, pos, cand_scratch;
-  std::vector<std::string> key_scratch;
+  std::vector<std::uint32_t> cls_scratch;
   std::uint32_t stamp = 0;
 
   Impl(const NetpolInput& input, const std::vector<IpRange>& a) : in(input), atoms(a) {
@@ -439,25 +439,31 @@ void Analysis::Impl::compute(Chain& ch) {
   }
   if (per_sig)
     for (std::uint32_t w : host_workloads) add(w);
-  std::vector<std::string>& keys = key_scratch;
-  if (keys.size() < cand.size()) keys.resize(cand.size());
-  for (std::size_t i = 0; i < cand.size(); ++i) {
-    // Universal pod clauses and networks covering every address match every non-host pod.
-    keys[i].assign(clauses.size(), '0');
-    if (!in.workloads[cand[i]].host_network)
-      for (std::size_t k = 0; k < clauses.size(); ++k)
-        if (clauses[k]->universal() || (clauses[k]->kind == Clause::Kind::Ips && clauses[k]->matches_pods)) keys[i][k] = '1';
+  // Partition refinement: candidates start in one class per host flag
+  // (universal clauses and all-address networks match every non-host pod)
+  // and each clause's pod list splits the classes it touches; a class is a
+  // set of peers matching the same clauses.
+  std::vector<std::uint32_t>& cls = cls_scratch;
+  cls.resize(cand.size());
+  std::uint32_t classes = 2;
+  for (std::size_t i = 0; i < cand.size(); ++i) cls[i] = in.workloads[cand[i]].host_network ? 1 : 0;
+  std::unordered_map<std::uint32_t, std::uint32_t> split;
+  for (std::size_t k = 0; k < clauses.size(); ++k) {
+    if (!lists[k]) continue;
+    split.clear();
+    for (std::uint32_t w : *lists[k]) {
+      std::uint32_t& c = cls[pos[w]];
+      auto [it, added] = split.emplace(c, classes);
+      if (added) ++classes;
+      c = it->second;
+    }
   }
-  for (std::size_t k = 0; k < clauses.size(); ++k)
-    if (lists[k])
-      for (std::uint32_t w : *lists[k]) keys[pos[w]][k] = '1';
-  std::unordered_map<std::string, std::uint32_t> memo;
-  std::string key;
+  std::unordered_map<std::uint64_t, std::uint32_t> memo;
   for (std::size_t i = 0; i < cand.size(); ++i) {
     const std::uint32_t w = cand[i];
     const Workload& d = in.workloads[w];
-    key = keys[i];
-    if (per_sig) key += std::to_string(d.port_sig) + (d.host_network ? "h" : "");
+    // Where named ports resolve at the peer, its ports are part of its class.
+    const std::uint64_t key = (std::uint64_t{cls[i]} << 32) | (per_sig ? d.port_sig : 0u);
     auto it = memo.find(key);
     std::uint32_t id;
     if (it != memo.end()) {
@@ -478,18 +484,19 @@ void Analysis::Impl::compute(Chain& ch) {
   const std::uint32_t ip_def = intern(eval(ch, outside, dst_ports(ch, outside), nullptr));
   ch.ip.assign(atoms.size(), ip_def);
   if (ip_clauses) {
-    memo.clear();
+    std::unordered_map<std::string, std::uint32_t> ip_memo;
+    std::string ip_key;
     for (std::uint32_t a = 0; a < atoms.size(); ++a) {
       PeerView v = ip_view(a);
-      key.clear();
-      for (const Clause* c : clauses) key += c->kind == Clause::Kind::Ips && clause_matches(*c, v) ? '1' : '0';
-      auto it = memo.find(key);
-      if (it != memo.end()) {
+      ip_key.clear();
+      for (const Clause* c : clauses) ip_key += c->kind == Clause::Kind::Ips && clause_matches(*c, v) ? '1' : '0';
+      auto it = ip_memo.find(ip_key);
+      if (it != ip_memo.end()) {
         ch.ip[a] = it->second;
         continue;
       }
       ch.ip[a] = intern(eval(ch, v, dst_ports(ch, v), nullptr));
-      memo.emplace(key, ch.ip[a]);
+      ip_memo.emplace(ip_key, ch.ip[a]);
     }
   }
 }
