@@ -411,3 +411,137 @@ TEST(NetpolFindings, EachRiskWithItsConnection) {
 
 }  // namespace
 }  // namespace kg::netpol
+
+namespace kg::netpol {
+namespace {
+
+// network-policy-api conformance, CNPAdminTierIntegration (api_integration/
+// standard-anp-np-banp): the houses model, an Admin-tier CNP denying
+// gryffindor <-> slytherin, a NetworkPolicy allowing it, a Baseline CNP
+// denying it; the suite's five PokeServer verdicts on TCP 80 and 8080.
+std::string houses() {
+  std::string y;
+  for (const char* h : {"gryffindor", "slytherin", "hufflepuff", "ravenclaw"}) {
+    const std::string ns_name = std::string("network-policy-conformance-") + h;
+    y += ns(ns_name, std::string("{conformance-house: ") + h + "}");
+    const std::string pod = std::string(h) == "gryffindor" ? "harry-potter" : std::string(h) == "slytherin" ? "draco-malfoy"
+                            : std::string(h) == "hufflepuff" ? "cedric-diggory" : "luna-lovegood";
+    y += "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: " + pod + ", namespace: " + ns_name +
+         "}\nspec:\n  template:\n    metadata: {labels: {conformance-house: " + h + "}}\n    spec: {containers: [{name: c, image: i}]}\n---\n";
+  }
+  return y;
+}
+
+std::string integration(const std::string& ingress_action, const std::string& egress_action, bool with_np) {
+  std::string y = houses() +
+      cluster_policy("ClusterNetworkPolicy", "v1alpha2", "pass-example",
+                     "  tier: Admin\n  priority: 10\n  subject: {namespaces: {matchLabels: {conformance-house: gryffindor}}}\n"
+                     "  ingress: [{name: i, action: " + ingress_action + ", from: [{namespaces: {matchLabels: {conformance-house: slytherin}}}]}]\n"
+                     "  egress: [{name: e, action: " + egress_action + ", to: [{namespaces: {matchLabels: {conformance-house: slytherin}}}]}]") +
+      cluster_policy("ClusterNetworkPolicy", "v1alpha2", "default",
+                     "  tier: Baseline\n  priority: 10\n  subject: {namespaces: {matchLabels: {conformance-house: gryffindor}}}\n"
+                     "  ingress: [{action: Deny, from: [{namespaces: {matchLabels: {conformance-house: slytherin}}}]}]\n"
+                     "  egress: [{action: Deny, to: [{namespaces: {matchLabels: {conformance-house: slytherin}}}]}]");
+  if (with_np)
+    y += netpol("network-policy-conformance-gryffindor", "allow-gress-from-to-slytherin-to-gryffindor",
+                "  podSelector:\n  policyTypes: [Ingress, Egress]\n"
+                "  ingress: [{from: [{namespaceSelector: {matchLabels: {conformance-house: slytherin}}}]}]\n"
+                "  egress: [{to: [{namespaceSelector: {matchLabels: {conformance-house: slytherin}}}]}]");
+  return y;
+}
+
+bool pokes(const Analysis& a, const std::string& from, const std::string& to, std::uint32_t port) {
+  std::string why;
+  auto s = a.find_peer(from, why), d = a.find_peer(to, why);
+  EXPECT_TRUE(s && d) << why;
+  return a.connection(*s, *d)[Protocol::TCP].contains(port);
+}
+
+TEST(NetpolConformance, AdminTierIntegration) {
+  const std::string draco = "network-policy-conformance-slytherin/draco-malfoy[StatefulSet]";
+  const std::string harry = "network-policy-conformance-gryffindor/harry-potter[StatefulSet]";
+  const std::string luna = "network-policy-conformance-ravenclaw/luna-lovegood[StatefulSet]";
+  {  // Deny traffic from slytherin to gryffindor, and to slytherin from gryffindor, respecting the admin CNP.
+    NetpolInput in = load(integration("Deny", "Deny", true));
+    Analysis a(in);
+    for (std::uint32_t port : {80u, 8080u}) {
+      EXPECT_FALSE(pokes(a, draco, harry, port));
+      EXPECT_FALSE(pokes(a, harry, draco, port));
+    }
+    EXPECT_FALSE(pokes(a, luna, harry, 80));  // the NetworkPolicy isolates gryffindor: ravenclaw is not allowed
+    check_consistent(a);
+  }
+  {  // pass-ingress / pass-egress: the NetworkPolicy's Allow takes effect.
+    NetpolInput in = load(integration("Pass", "Pass", true));
+    Analysis a(in);
+    for (std::uint32_t port : {80u, 8080u}) {
+      EXPECT_TRUE(pokes(a, draco, harry, port));
+      EXPECT_TRUE(pokes(a, harry, draco, port));
+    }
+    check_consistent(a);
+  }
+  {  // The NetworkPolicy deleted: passed traffic meets the Baseline's Deny.
+    NetpolInput in = load(integration("Pass", "Pass", false));
+    Analysis a(in);
+    for (std::uint32_t port : {80u, 8080u}) {
+      EXPECT_FALSE(pokes(a, draco, harry, port));
+      EXPECT_FALSE(pokes(a, harry, draco, port));
+    }
+    EXPECT_TRUE(pokes(a, luna, harry, 80));  // nothing matches ravenclaw: default allow
+    check_consistent(a);
+  }
+}
+
+// The Kubernetes documentation's deny-from-other-namespaces and
+// default-deny idioms in the x/y/z × a/b/c model, as truth tables
+// (rows from, columns to; '.' allowed on TCP 80, 'X' blocked).
+std::string xyz(const std::string& policies) {
+  std::string y;
+  for (const char* n : {"x", "y", "z"}) {
+    y += ns(n, std::string("{ns: ") + n + "}");
+    for (const char* p : {"a", "b", "c"})
+      y += "apiVersion: v1\nkind: Pod\nmetadata: {name: " + std::string(p) + ", namespace: " + n + ", labels: {pod: " + p +
+           "}}\nspec: {containers: [{name: c, image: i, ports: [{name: serve-80, containerPort: 80}]}]}\n---\n";
+  }
+  return y + policies;
+}
+
+std::string truth_table(const Analysis& a) {
+  std::string t;
+  for (std::uint32_t s = 0; s < a.input().workloads.size(); ++s) {
+    for (std::uint32_t d = 0; d < a.input().workloads.size(); ++d)
+      t += s == d || a.connection({false, s}, {false, d})[Protocol::TCP].contains(80) ? '.' : 'X';
+    t += '\n';
+  }
+  return t;
+}
+
+TEST(NetpolConformance, KubernetesDocsTruthTables) {
+  // deny-from-other-namespaces in x: only x's own pods reach x.
+  NetpolInput in = load(xyz(netpol("x", "deny-from-other-namespaces", "  podSelector: {}\n  ingress: [{from: [{podSelector: {}}]}]")));
+  Analysis a(in);
+  EXPECT_EQ(truth_table(a),
+            ".........\n.........\n.........\n"
+            "XXX......\nXXX......\nXXX......\n"
+            "XXX......\nXXX......\nXXX......\n");
+  // Every pod of y isolated, only x/b let in, on the named port (AND of both selectors in one peer).
+  NetpolInput in2 = load(xyz(netpol("y", "allow-xb", "  podSelector: {}\n  ingress: [{from: [{namespaceSelector: {matchLabels: {ns: x}}, podSelector: {matchLabels: {pod: b}}}], ports: [{port: serve-80}]}]")));
+  Analysis a2(in2);
+  EXPECT_EQ(truth_table(a2),
+            "...XXX...\n.........\n...XXX...\n"
+            "....XX...\n...X.X...\n...XX....\n"
+            "...XXX...\n...XXX...\n...XXX...\n");
+  // The same selectors as two peers (OR): all of x, and every b pod in y.
+  NetpolInput in3 = load(xyz(netpol("y", "allow-x-or-b", "  podSelector: {}\n  ingress: [{from: [{namespaceSelector: {matchLabels: {ns: x}}}, {podSelector: {matchLabels: {pod: b}}}]}]")));
+  Analysis a3(in3);
+  EXPECT_EQ(truth_table(a3),
+            ".........\n.........\n.........\n"
+            "....XX...\n.........\n...XX....\n"
+            "...XXX...\n...XXX...\n...XXX...\n");
+  check_consistent(a);
+  check_consistent(a2);
+  check_consistent(a3);
+}
+
+}  // namespace
+}  // namespace kg::netpol
