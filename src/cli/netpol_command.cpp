@@ -130,7 +130,6 @@ std::vector<Row> rows_of(const Analysis& a, const Options& o, std::string& error
     if (kept.empty()) return;
     rows.push_back({a.peer_name(s), a.peer_name(d), std::move(kept)});
   });
-  (void)a;
   return rows;
 }
 

@@ -250,7 +250,7 @@ int netpol_exposure(const std::vector<std::string>& paths, const ClusterFlags& c
 namespace kg::cli {
 
 void add_netpol_findings(EngineResult& result, Category networking, const std::vector<std::string>& paths,
-                         std::string snapshot, bool quiet) {
+                         std::string snapshot) {
   NetpolLoad load;
   if (!snapshot.empty()) {
     PodSpecTable pod_specs;
@@ -266,7 +266,6 @@ void add_netpol_findings(EngineResult& result, Category networking, const std::v
   // The scan reported the input's errors already; the engine's own (policy
   // fields it refuses) are warnings of the report.
   for (InputError& e : load.input.errors) result.warnings.push_back(std::move(e));
-  (void)quiet;
   netpol::Analysis analysis(load.input);
   // Subjects the scan knows (those with findings) keep their place in the report.
   std::map<std::string, std::size_t> objects;

@@ -28,7 +28,7 @@ bool load_netpol_input(const std::vector<std::string>& paths, ClusterFlags clust
 // the same input — `paths`, or `snapshot` (a cluster read) when not empty —
 // merged into the scan's result under the catalog's Networking category.
 void add_netpol_findings(EngineResult& result, Category networking, const std::vector<std::string>& paths,
-                         std::string snapshot, bool quiet);
+                         std::string snapshot);
 
 int netpol_exposure(const std::vector<std::string>& paths, const ClusterFlags& cluster, bool quiet,
                     const std::string& format);

@@ -503,7 +503,7 @@ int scan_command(const std::vector<std::string>& args) {
   if (exposure_rule_added) strip_rule(result, kExposedRule);
   if (netpol)
     add_netpol_findings(result, catalog.categories().find("networking").value_or(Category{}), paths,
-                        std::move(netpol_snapshot), quiet);
+                        std::move(netpol_snapshot));
   if (vulns.active())
     for (const InputError& w : vuln::expired_ignores(vulns.policy(), utc_today())) result.warnings.push_back(w);
   ReportModel model = build_report(result, utc_now_rfc3339(), lang);
