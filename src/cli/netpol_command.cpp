@@ -50,7 +50,9 @@ Options:
                                text, json
       --focus-workload NAME    only connections from or to this workload
                                (ns/name[Kind], ns/name or name; repeatable)
-      --namespace NS           only connections from or to namespace NS
+  -n, --namespace NS           only connections from or to namespace NS (the
+                               cluster is still read whole: every namespace's
+                               pods and policies count)
       --port PORT[/PROTOCOL]   only this port (of every protocol unless given)
       --cluster [cluster options]   read the live cluster of the kubeconfig
   -q, --quiet                  no progress on stderr
@@ -302,7 +304,8 @@ bool parse_options(const std::vector<std::string>& args, std::size_t start, Opti
     } else if (flag.is("--focus-workload")) {
       if (!flag.value(v) || v.empty()) return error = "--focus-workload needs a workload", false;
       o.focus.push_back(v);
-    } else if (flag.is("--namespace") && !o.cluster.enabled) {
+    } else if (flag.is("--namespace", "-n")) {
+      // Always the filter: a cluster read needs every namespace, whose pods and policies all count.
       if (!flag.value(v) || v.empty()) return error = "--namespace needs a namespace", false;
       o.ns = v;
     } else if (flag.is("--port")) {
