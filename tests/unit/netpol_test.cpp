@@ -375,6 +375,7 @@ TEST(NetpolFindings, EachRiskWithItsConnection) {
       netpol("x", "a-out", "  podSelector: {matchLabels: {app: a}}\n  policyTypes: [Egress]\n  egress: [{to: [{podSelector: {matchLabels: {app: b}}}]}]") +
       netpol("x", "b-in", "  podSelector: {matchLabels: {app: b}}\n  ingress: [{from: [{namespaceSelector: {}}], ports: [{port: 80}, {port: web}]}]") +
       netpol("y", "ghost", "  podSelector: {matchLabels: {app: nobody}}\n  ingress: []") +
+      cluster_policy("AdminNetworkPolicy", "v1alpha1", "ghost", "  priority: 50\n  subject: {namespaces: {matchLabels: {team: nobody}}}\n  ingress: [{action: Deny, from: [{namespaces: {}}]}]") +
       netpol("y", "c-in", "  podSelector: {}\n  ingress: [{from: [{podSelector: {}}]}]") +
       cluster_policy("AdminNetworkPolicy", "v1alpha1", "one", "  priority: 7\n  subject: {namespaces: {matchLabels: {team: x}}}\n  ingress: [{action: Pass, from: [{namespaces: {}}]}]") +
       cluster_policy("AdminNetworkPolicy", "v1alpha1", "two", "  priority: 7\n  subject: {pods: {namespaceSelector: {}, podSelector: {matchLabels: {app: a}}}}\n  ingress: [{action: Pass, from: [{namespaces: {}}]}]"));
@@ -394,7 +395,8 @@ TEST(NetpolFindings, EachRiskWithItsConnection) {
   EXPECT_EQ(found.count(kDnsBlocked), 1u);
   EXPECT_TRUE(has(kOpenToAllNamespaces, "x/b: selected by network policies, yet reachable from pods in every namespace"));
   EXPECT_FALSE(has(kOpenToAllNamespaces, "y/c"));  // only its own namespace gets in
-  EXPECT_TRUE(has(kPolicyNoEffect, "NetworkPolicy y/ghost selects no workload"));
+  EXPECT_TRUE(has(kPolicyNoEffect, "AdminNetworkPolicy ghost selects no workload"));
+  EXPECT_FALSE(has(kPolicyNoEffect, "NetworkPolicy y/ghost"));  // the catalog's network-policy-selects-no-pods
   EXPECT_TRUE(has(kNamedPortUndeclared, "named port 'web'"));
   EXPECT_TRUE(has(kAdminPriorityOverlap, "priority 7 is also AdminNetworkPolicy two's; both select x/a[Deployment]"));
   EXPECT_TRUE(has(kNamespaceOpen, "Namespace /x: pods of other namespaces reach this namespace"));

@@ -257,11 +257,15 @@ void add_findings(const Analysis& a, EngineResult& result, Category networking, 
         }
       }
     }
-    if (!why.empty())
+    // NetworkPolicies that select nothing, or whose peers select nothing, are the
+    // catalog's network-policy-selects-no-pods and -peer-selects-no-pods: one risk, one finding.
+    if (pol.tier == Tier::NetworkPolicy) {
+    } else if (!why.empty()) {
       sink.judge(kPolicyNoEffect, pol.kind, pol.ns, pol.name, pol.file, pol.line, path, pol.display() + " " + why,
                  pol.display());
-    else
+    } else {
       sink.judge(kPolicyNoEffect, pol.kind, pol.ns, pol.name, pol.file, pol.line, "");
+    }
     if (undeclared.empty()) {
       sink.judge(kNamedPortUndeclared, pol.kind, pol.ns, pol.name, pol.file, pol.line, "");
     }
