@@ -547,3 +547,16 @@ TEST(NetpolConformance, KubernetesDocsTruthTables) {
 
 }  // namespace
 }  // namespace kg::netpol
+
+namespace kg::netpol {
+namespace {
+
+TEST(Netpol, AWorkloadDefinedTwiceIsAnalysedOnceAsItsLaterDefinition) {
+  NetpolInput in = load(kTwoNs + deploy("x", "a", "{app: changed}"));
+  ASSERT_EQ(in.workloads.size(), 3u);
+  EXPECT_EQ(label(in.workloads[0].labels, "app"), "changed");
+  EXPECT_EQ(in.warnings.size(), 1u);
+}
+
+}  // namespace
+}  // namespace kg::netpol

@@ -607,8 +607,20 @@ NetpolInput InputBuilder::finish() {
     if (!drop[i]) kept.push_back(std::move(in_.workloads[i]));
   in_.workloads = std::move(kept);
   // Sorted by their "ns/name[Kind]" text: the order every output lists them in.
-  std::sort(in_.workloads.begin(), in_.workloads.end(),
-            [](const Workload& a, const Workload& b) { return a.id() < b.id(); });
+  std::stable_sort(in_.workloads.begin(), in_.workloads.end(),
+                   [](const Workload& a, const Workload& b) { return a.id() < b.id(); });
+  // One object defined twice (two files, a snapshot and a folder): the later
+  // definition is the one applied, as kubectl apply would leave it.
+  std::vector<Workload> unique;
+  for (std::size_t i = 0; i < in_.workloads.size(); ++i) {
+    if (i + 1 < in_.workloads.size() && in_.workloads[i + 1].id() == in_.workloads[i].id()) {
+      in_.warnings.push_back({in_.workloads[i].file, in_.workloads[i].line, 1,
+                              in_.workloads[i].id() + " is defined again later; the later definition is analysed"});
+      continue;
+    }
+    unique.push_back(std::move(in_.workloads[i]));
+  }
+  in_.workloads = std::move(unique);
   // Namespaces: declared ones with their labels, then every one mentioned.
   std::map<std::string, Namespace> ns;
   for (auto& [name, labels] : declared_namespaces_) {
