@@ -560,3 +560,18 @@ TEST(Netpol, AWorkloadDefinedTwiceIsAnalysedOnceAsItsLaterDefinition) {
 
 }  // namespace
 }  // namespace kg::netpol
+
+namespace kg::netpol {
+namespace {
+
+TEST(Netpol, APolicyDefinedTwiceIsItsLaterDefinition) {
+  NetpolInput in = load(kTwoNs + netpol("x", "p", "  podSelector: {}\n  policyTypes: [Ingress]") +
+                        netpol("x", "p", "  podSelector: {}\n  ingress: [{ports: [{port: 80}]}]"));
+  ASSERT_EQ(in.policies.size(), 1u);
+  Analysis a(in);
+  EXPECT_EQ(conn(a, "y/c", "x/a"), "TCP 80");
+  check_consistent(a);
+}
+
+}  // namespace
+}  // namespace kg::netpol

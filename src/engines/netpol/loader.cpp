@@ -621,6 +621,25 @@ NetpolInput InputBuilder::finish() {
     unique.push_back(std::move(in_.workloads[i]));
   }
   in_.workloads = std::move(unique);
+  // A policy defined twice: the later definition, as for workloads.
+  {
+    std::map<std::string, std::size_t> last;
+    for (std::size_t i = 0; i < in_.policies.size(); ++i)
+      last[in_.policies[i].kind + "/" + in_.policies[i].ns + "/" + in_.policies[i].name] = i;
+    std::vector<Policy> kept_policies;
+    for (std::size_t i = 0; i < in_.policies.size(); ++i) {
+      Policy& p = in_.policies[i];
+      if (last[p.kind + "/" + p.ns + "/" + p.name] != i) {
+        in_.warnings.push_back({p.file, p.line, 1, p.display() + " is defined again later; the later definition is analysed"});
+        continue;
+      }
+      const auto index = static_cast<std::uint32_t>(kept_policies.size());
+      for (auto* rules : {&p.ingress, &p.egress})
+        for (Rule& r : *rules) r.policy = index;
+      kept_policies.push_back(std::move(p));
+    }
+    in_.policies = std::move(kept_policies);
+  }
   // Namespaces: declared ones with their labels, then every one mentioned.
   std::map<std::string, Namespace> ns;
   for (auto& [name, labels] : declared_namespaces_) {
