@@ -274,6 +274,17 @@ bool write_list(const Analysis& a, const Options& o, std::ostream& out, std::str
     return true;
   }
   if (format == "html") {
+    // A matrix of n peers has n² cells: past a browser's reach, narrow it first.
+    std::set<std::string> peers;
+    for (const Row& r : rows) {
+      peers.insert(r.src);
+      peers.insert(r.dst);
+    }
+    constexpr std::size_t kMaxHtmlPeers = 1500;
+    if (peers.size() > kMaxHtmlPeers)
+      return error = "-o html: " + std::to_string(peers.size()) + " peers make a matrix of " +
+                     std::to_string(peers.size() * peers.size()) + " cells; narrow it with --namespace or "
+                     "--focus-workload (at most " + std::to_string(kMaxHtmlPeers) + " peers)", false;
     write_html(rows, out);
     return true;
   }
