@@ -247,6 +247,7 @@ bool write_list(const Analysis& a, const Options& o, std::ostream& out, std::str
   if (format == "netpol-analyzer") {
     // Its txt connlist: one line per pair, lines in text order.
     std::vector<std::string> lines;
+    lines.reserve(rows.size());
     for (const Row& r : rows) lines.push_back(r.src + " => " + r.dst + " : " + r.conn.analyzer_str());
     std::sort(lines.begin(), lines.end());
     for (const std::string& l : lines) out << l << '\n';
@@ -256,12 +257,13 @@ bool write_list(const Analysis& a, const Options& o, std::ostream& out, std::str
     out << "digraph {\n\tnode [shape=box];\n";
     std::map<std::string, std::set<std::string>> by_ns;
     std::set<std::string> ips;
-    for (const Row& r : rows)
+    for (const Row& r : rows) {
       for (const std::string* p : {&r.src, &r.dst}) {
         auto slash = p->find('/');
         if (p->find('[') == std::string::npos) ips.insert(*p);
         else by_ns[p->substr(0, slash)].insert(*p);
       }
+}
     for (const auto& [ns, peers] : by_ns) {
       out << "\tsubgraph " << dot_id("cluster_" + ns) << " {\n\t\tlabel=" << dot_id(ns) << ";\n";
       for (const std::string& p : peers) out << "\t\t" << dot_id(p) << " [label=" << dot_id(p.substr(ns.size() + 1)) << "];\n";
@@ -281,10 +283,11 @@ bool write_list(const Analysis& a, const Options& o, std::ostream& out, std::str
       peers.insert(r.dst);
     }
     constexpr std::size_t kMaxHtmlPeers = 1500;
-    if (peers.size() > kMaxHtmlPeers)
+    if (peers.size() > kMaxHtmlPeers) {
       return error = "-o html: " + std::to_string(peers.size()) + " peers make a matrix of " +
                      std::to_string(peers.size() * peers.size()) + " cells; narrow it with --namespace or "
                      "--focus-workload (at most " + std::to_string(kMaxHtmlPeers) + " peers)", false;
+}
     write_html(rows, out);
     return true;
   }
@@ -295,9 +298,10 @@ bool write_list(const Analysis& a, const Options& o, std::ostream& out, std::str
     wd = std::max(wd, r.dst.size());
   }
   out << "FROM" << std::string(ws - 4 + 2, ' ') << "TO" << std::string(wd - 2 + 2, ' ') << "CONNECTIONS\n";
-  for (const Row& r : rows)
+  for (const Row& r : rows) {
     out << Tsafe{r.src} << std::string(ws - r.src.size() + 2, ' ') << Tsafe{r.dst}
         << std::string(wd - r.dst.size() + 2, ' ') << r.conn.analyzer_str() << '\n';
+}
   out << rows.size() << " connection(s) between " << a.input().workloads.size() << " workload(s) and "
       << a.ip_ranges().size() << " external range(s)\n";
   return true;
@@ -386,21 +390,24 @@ int explain(const Analysis& a, PeerRef src, PeerRef dst, const Options& o) {
   };
   for (Protocol p : netpol::kProtocols) {
     std::set<std::uint32_t> cuts = {netpol::kMinPort, netpol::kMaxPort + 1};
-    for (const auto* ds : {&e.egress_decisions, &e.ingress_decisions})
-      for (const netpol::Decision& d : *ds)
+    for (const auto* ds : {&e.egress_decisions, &e.ingress_decisions}) {
+      for (const netpol::Decision& d : *ds) {
         for (const auto& [lo, hi] : d.conns[p].intervals()) {
           cuts.insert(lo);
           cuts.insert(hi + 1);
         }
+}
+}
     for (auto it = cuts.begin(); std::next(it) != cuts.end(); ++it) {
       Segment s{p, *it, *std::next(it) - 1, find(e.egress_decisions, p, *it), find(e.ingress_decisions, p, *it)};
       if (o.port_filter && (s.hi < o.port || s.lo > o.port || (!o.port_any_protocol && p != o.port_protocol))) continue;
       if (o.port_filter) s.lo = s.hi = o.port;
       if (!segs.empty() && segs.back().proto == p && segs.back().eg == s.eg && segs.back().ing == s.ing &&
-          segs.back().hi + 1 == s.lo)
+          segs.back().hi + 1 == s.lo) {
         segs.back().hi = s.hi;
-      else
+      } else {
         segs.push_back(s);
+}
     }
   }
   auto side = [&](const std::vector<netpol::Decision>& ds, int i, bool egress, bool external) -> std::pair<bool, std::string> {

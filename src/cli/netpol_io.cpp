@@ -154,20 +154,22 @@ int netpol_diff(const std::vector<std::string>& paths, const ClusterFlags& clust
     if (it == before.end()) changes.push_back({"added", s, d, "No Connections", v});
     else if (it->second != v) changes.push_back({"changed", s, d, it->second, v});
   }
-  for (const auto& [k, v] : before)
+  for (const auto& [k, v] : before) {
     if (!after.count(k)) {
       auto [s, d] = split(k);
       changes.push_back({"removed", s, d, v, "No Connections"});
     }
+}
   std::sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) {
     return std::tie(a.src, a.dst) < std::tie(b.src, b.dst);
   });
   if (format == "json") {
     JsonWriter j(std::cout);
     j.begin_object().key("changes").begin_array();
-    for (const Change& c : changes)
+    for (const Change& c : changes) {
       j.begin_object().field("diffType", c.type).field("src", c.src).field("dst", c.dst)
           .field("old", c.old_conn).field("new", c.new_conn).end_object();
+}
     j.end_array().end_object();
     j.flush();
     std::cout << '\n';
@@ -177,9 +179,10 @@ int netpol_diff(const std::vector<std::string>& paths, const ClusterFlags& clust
       std::cout << c.type << ',' << c.src << ',' << c.dst << ",\"" << c.old_conn << "\",\"" << c.new_conn << "\"\n";
   } else {
     // netpol-analyzer's diff text lines.
-    for (const Change& c : changes)
+    for (const Change& c : changes) {
       std::cout << "diff-type: " << c.type << ", source: " << Tsafe{c.src} << ", destination: " << Tsafe{c.dst}
                 << ", old: " << c.old_conn << ", new: " << c.new_conn << '\n';
+}
   }
   return errors ? 1 : 0;
 }
@@ -197,25 +200,27 @@ int netpol_exposure(const std::vector<std::string>& paths, const ClusterFlags& c
   NetpolLoad load;
   if (!load_netpol_input(paths, cluster, quiet, load)) return 2;
   netpol::Analysis a(load.input);
-  const auto& W = load.input.workloads;
+  const auto& workloads = load.input.workloads;
   if (format == "json") {
     JsonWriter j(std::cout);
     j.begin_object().key("workloads").begin_array();
-    for (std::uint32_t w = 0; w < W.size(); ++w) {
+    for (std::uint32_t w = 0; w < workloads.size(); ++w) {
       netpol::Exposure e = a.exposure(w);
-      j.begin_object().field("workload", W[w].id());
+      j.begin_object().field("workload", workloads[w].id());
       j.field("ingressFromEntireCluster", e.from_cluster.analyzer_str());
       j.field("ingressFromInternet", e.from_internet.analyzer_str());
       j.field("egressToEntireCluster", e.to_cluster.analyzer_str());
       j.field("egressToInternet", e.to_internet.analyzer_str());
       j.key("bySelector").begin_array();
-      for (const auto& b : e.by_selector)
+      for (const auto& b : e.by_selector) {
         j.begin_object().field("direction", b.direction == netpol::Direction::Ingress ? "ingress" : "egress")
             .field("namespaces", b.namespaces).field("pods", b.pods).field("conn", b.conns.analyzer_str()).end_object();
+}
       j.end_array().key("publicEntries").begin_array();
-      for (const auto& p : e.entries)
+      for (const auto& p : e.entries) {
         j.begin_object().field("kind", p.kind).field("namespace", p.ns).field("name", p.name).field("how", p.how)
             .field("ports", p.ports.analyzer_str()).field("allowed", p.allowed.analyzer_str()).end_object();
+}
       j.end_array().end_object();
     }
     j.end_array().end_object();
@@ -223,23 +228,28 @@ int netpol_exposure(const std::vector<std::string>& paths, const ClusterFlags& c
     std::cout << '\n';
     return load.input.errors.empty() ? 0 : 1;
   }
-  for (std::uint32_t w = 0; w < W.size(); ++w) {
+  for (std::uint32_t w = 0; w < workloads.size(); ++w) {
     netpol::Exposure e = a.exposure(w);
-    std::cout << Tsafe{W[w].id()} << '\n';
+    std::cout << Tsafe{workloads[w].id()} << '\n';
     std::cout << "  <= entire-cluster : " << e.from_cluster.analyzer_str() << '\n';
-    for (const auto& b : e.by_selector)
-      if (b.direction == netpol::Direction::Ingress)
+    for (const auto& b : e.by_selector) {
+      if (b.direction == netpol::Direction::Ingress) {
         std::cout << "  <= [namespace with {" << Tsafe{b.namespaces} << "}]/[pods with {" << Tsafe{b.pods}
                   << "}] : " << b.conns.analyzer_str() << '\n';
+}
+}
     std::cout << "  <= internet : " << e.from_internet.analyzer_str() << '\n';
-    for (const auto& p : e.entries)
+    for (const auto& p : e.entries) {
       std::cout << "  <= internet via " << p.how << ' ' << Tsafe{p.ns + "/" + p.name} << " (ports "
                 << p.ports.analyzer_str() << ") : " << p.allowed.analyzer_str() << '\n';
+}
     std::cout << "  => entire-cluster : " << e.to_cluster.analyzer_str() << '\n';
-    for (const auto& b : e.by_selector)
-      if (b.direction == netpol::Direction::Egress)
+    for (const auto& b : e.by_selector) {
+      if (b.direction == netpol::Direction::Egress) {
         std::cout << "  => [namespace with {" << Tsafe{b.namespaces} << "}]/[pods with {" << Tsafe{b.pods}
                   << "}] : " << b.conns.analyzer_str() << '\n';
+}
+}
     std::cout << "  => internet : " << e.to_internet.analyzer_str() << '\n';
   }
   return load.input.errors.empty() ? 0 : 1;

@@ -182,9 +182,10 @@ struct Analysis::Impl {
       if (s.name.empty()) {
         c[s.protocol] = c[s.protocol] | (s.all_ports ? PortSet::all() : PortSet::range(s.lo, s.hi));
       } else if (dst_ports) {
-        for (const NamedPort& np : *dst_ports)
+        for (const NamedPort& np : *dst_ports) {
           if (np.name == s.name && (s.any_protocol || np.protocol == s.protocol))
             c[np.protocol] = c[np.protocol] | PortSet::range(np.port, np.port);
+}
       }
     }
     return c;
@@ -332,9 +333,10 @@ void Analysis::Impl::build() {
     std::int64_t pr = pol.kind == "BaselineAdminNetworkPolicy" ? 1001 : pol.priority;
     return std::make_tuple(static_cast<int>(pol.tier), pr, pol.kind, pol.name, p);
   };
-  for (auto& per_dir : selecting)
+  for (auto& per_dir : selecting) {
     for (auto& list : per_dir)
       std::sort(list.begin(), list.end(), [&](std::uint32_t a, std::uint32_t b) { return rank(a) < rank(b); });
+}
   build_chains(Direction::Ingress);
   build_chains(Direction::Egress);
 }
@@ -346,9 +348,10 @@ void Analysis::Impl::build_chains(Direction dir) {
   for (std::uint32_t w = 0; w < in.workloads.size(); ++w) {
     const std::vector<std::uint32_t>& pols = selecting[d][w];
     bool named = false;
-    for (std::uint32_t p : pols)
+    for (std::uint32_t p : pols) {
       for (const Rule& r : dir == Direction::Ingress ? in.policies[p].ingress : in.policies[p].egress)
         named = named || r.uses_named_ports();
+}
     std::string key(reinterpret_cast<const char*>(pols.data()), pols.size() * sizeof(std::uint32_t));
     // An ingress chain's named ports resolve against the subject's own ports.
     if (named && dir == Direction::Ingress) key += "#" + std::to_string(in.workloads[w].port_sig);
@@ -391,9 +394,10 @@ void Analysis::Impl::compute(Chain& ch) {
   const bool per_sig = ch.named && ch.dir == Direction::Egress;
   if (per_sig) {
     ch.def_sig.assign(sigs, kNone);
-    for (std::uint32_t sig = 0; sig < sigs; ++sig)
+    for (std::uint32_t sig = 0; sig < sigs; ++sig) {
       if (sig_rep[sig] != UINT32_MAX)
         ch.def_sig[sig] = intern(eval(ch, generic, &in.workloads[sig_rep[sig]].ports, nullptr));
+}
   } else {
     ch.def_pod = intern(eval(ch, generic, dst_ports(ch, generic), nullptr));
     ch.def_sig.assign(sigs, ch.def_pod);
@@ -405,9 +409,10 @@ void Analysis::Impl::compute(Chain& ch) {
   // NetworkPolicy isolates: it is never reached otherwise).
   std::vector<const Clause*> clauses;
   auto gather = [&](const std::vector<const Rule*>& rules) {
-    for (const Rule* r : rules)
+    for (const Rule* r : rules) {
       for (const Clause& c : r->peers)
         if (c.kind != Clause::Kind::Any) clauses.push_back(&c);
+}
   };
   gather(ch.admin);
   gather(ch.np_isolated ? ch.np : ch.baseline);
@@ -504,14 +509,18 @@ void Analysis::Impl::compute(Chain& ch) {
 Analysis::Analysis(const NetpolInput& input) : in_(input) {
   // Disjoint external ranges cut at every boundary any ipBlock or network names.
   std::set<std::uint64_t> cuts = {0, std::uint64_t{1} << 32};
-  for (const Policy& p : in_.policies)
-    for (const auto* rules : {&p.ingress, &p.egress})
-      for (const Rule& r : *rules)
-        for (const Clause& c : r.peers)
+  for (const Policy& p : in_.policies) {
+    for (const auto* rules : {&p.ingress, &p.egress}) {
+      for (const Rule& r : *rules) {
+        for (const Clause& c : r.peers) {
           for (const IpRange& range : c.ranges) {
             cuts.insert(range.lo);
             cuts.insert(std::uint64_t{range.hi} + 1);
           }
+}
+}
+}
+}
   for (auto it = cuts.begin(); std::next(it) != cuts.end(); ++it)
     atoms_.push_back({static_cast<std::uint32_t>(*it), static_cast<std::uint32_t>(*std::next(it) - 1)});
   impl_ = std::make_unique<Impl>(in_, atoms_);
@@ -598,8 +607,8 @@ struct RowKey {
 
 template <class Visit, class Row>
 void walk_rows(const Analysis::Impl& im, std::size_t atoms, Visit&& visit, Row&& row) {
-  const auto& W = im.in.workloads;
-  const std::uint32_t n = static_cast<std::uint32_t>(W.size());
+  const auto& workloads = im.in.workloads;
+  const std::uint32_t n = static_cast<std::uint32_t>(workloads.size());
   // Ingress exceptions by source, flattened: (destination, conn).
   std::vector<std::uint32_t> start(n + 1, 0);
   for (const Chain& c : im.chains[0])
@@ -608,9 +617,10 @@ void walk_rows(const Analysis::Impl& im, std::size_t atoms, Visit&& visit, Row&&
   std::vector<std::pair<std::uint32_t, std::uint32_t>> by_src(start[n]);
   {
     std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
-    for (const Chain& c : im.chains[0])
+    for (const Chain& c : im.chains[0]) {
       for (const auto& [w, id] : c.exceptions)
         for (std::uint32_t d : c.members) by_src[fill[w]++] = {d, id};
+}
   }
   std::vector<std::uint32_t> in_pod(n), in_host(n), sig(n);
   std::vector<std::uint8_t> host(n);
@@ -618,8 +628,8 @@ void walk_rows(const Analysis::Impl& im, std::size_t atoms, Visit&& visit, Row&&
     const Chain& ic = im.chains[0][im.chain_of[0][d]];
     in_pod[d] = ic.def_pod;
     in_host[d] = ic.def_host;
-    sig[d] = W[d].port_sig;
-    host[d] = W[d].host_network;
+    sig[d] = workloads[d].port_sig;
+    host[d] = workloads[d].host_network;
   }
   std::vector<std::uint32_t> eg(n), ing(n);
   for (std::uint32_t s = 0; s < n; ++s) {
@@ -635,9 +645,10 @@ void walk_rows(const Analysis::Impl& im, std::size_t atoms, Visit&& visit, Row&&
       if (d != s) visit(PeerRef{false, s}, PeerRef{false, d}, im.meet(eg[d], ing[d]));
     for (std::uint32_t a = 0; a < atoms; ++a) visit(PeerRef{false, s}, PeerRef{true, a}, ec.ip[a]);
   }
-  for (std::uint32_t a = 0; a < atoms; ++a)
+  for (std::uint32_t a = 0; a < atoms; ++a) {
     for (std::uint32_t d = 0; d < n; ++d)
       visit(PeerRef{true, a}, PeerRef{false, d}, im.chains[0][im.chain_of[0][d]].ip[a]);
+}
 }
 
 }  // namespace
@@ -763,7 +774,7 @@ Exposure Analysis::exposure(std::uint32_t w) const {
     const auto& rest = ch->np_isolated ? ch->np : ch->baseline;
     rules.insert(rules.end(), rest.begin(), rest.end());
     std::set<std::string> done;
-    for (const Rule* r : rules)
+    for (const Rule* r : rules) {
       for (const Clause& c : r->peers) {
         if (c.kind != Clause::Kind::Pods || c.same_namespace || c.universal()) continue;
         Exposure::BySelector b;
@@ -778,6 +789,7 @@ Exposure Analysis::exposure(std::uint32_t w) const {
         if (b.conns == (ch->dir == Direction::Ingress ? e.from_cluster : e.to_cluster)) continue;  // nothing beyond "any pod"
         e.by_selector.push_back(std::move(b));
       }
+}
   }
   // Entries from outside: Services of type LoadBalancer/NodePort selecting the
   // workload, and Ingresses, Routes and Gateway routes whose backend Service does.
@@ -805,13 +817,15 @@ Exposure Analysis::exposure(std::uint32_t w) const {
       }
       continue;
     }
-    for (const std::string& name : x.services)
-      for (const Exposer& svc : in_.exposers)
+    for (const std::string& name : x.services) {
+      for (const Exposer& svc : in_.exposers) {
         if (svc.kind == "Service" && svc.name == name && svc.ns == x.ns && selects(svc)) {
           ConnSet ports = service_ports(svc);
           // The controller's own pods relay the traffic: they are cluster peers.
           e.entries.push_back({x.kind, x.ns, x.name, x.how + " via Service " + svc.name, ports, ports & e.from_cluster});
         }
+}
+}
   }
   return e;
 }

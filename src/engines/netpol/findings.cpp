@@ -138,19 +138,19 @@ class Sink {
 void add_findings(const Analysis& a, EngineResult& result, Category networking, const ObjectIndexOf& index_of) {
   Sink sink(result, networking, index_of);
   const NetpolInput& in = a.input();
-  const auto& W = in.workloads;
+  const auto& workloads = in.workloads;
   std::vector<Exposure> exp;
-  exp.reserve(W.size());
-  for (std::uint32_t w = 0; w < W.size(); ++w) exp.push_back(a.exposure(w));
+  exp.reserve(workloads.size());
+  for (std::uint32_t w = 0; w < workloads.size(); ++w) exp.push_back(a.exposure(w));
   // DNS servers in the input: kube-dns / CoreDNS pods.
   std::vector<std::uint32_t> dns;
-  for (std::uint32_t w = 0; w < W.size(); ++w) {
-    const std::string_view app = label(W[w].labels, "k8s-app");
-    if (app == "kube-dns" || app == "coredns" || label(W[w].labels, "app.kubernetes.io/name") == "coredns") dns.push_back(w);
+  for (std::uint32_t w = 0; w < workloads.size(); ++w) {
+    const std::string_view app = label(workloads[w].labels, "k8s-app");
+    if (app == "kube-dns" || app == "coredns" || label(workloads[w].labels, "app.kubernetes.io/name") == "coredns") dns.push_back(w);
   }
   std::map<std::string, std::pair<std::uint32_t, ConnSet>> ns_open;  // namespace → a workload open to others
-  for (std::uint32_t w = 0; w < W.size(); ++w) {
-    const Workload& wl = W[w];
+  for (std::uint32_t w = 0; w < workloads.size(); ++w) {
+    const Workload& wl = workloads[w];
     if (wl.host_network) continue;  // outside policy: nothing a policy could fix
     const Exposure& e = exp[w];
     const bool selected_in = !a.selecting(w, Direction::Ingress).empty();
@@ -158,21 +158,23 @@ void add_findings(const Analysis& a, EngineResult& result, Category networking, 
     const std::string me = wl.id();
     // Reachable from every namespace although policies select it.
     if (selected_in) {
-      if (!e.from_cluster.empty())
+      if (!e.from_cluster.empty()) {
         sink.judge(kOpenToAllNamespaces, wl.kind, wl.ns, wl.name, wl.file, wl.line, "",
                    "selected by network policies, yet reachable from pods in every namespace: entire-cluster => " + me +
                        " : " + e.from_cluster.analyzer_str(),
                    "entire-cluster => " + me + " : " + e.from_cluster.analyzer_str());
-      else
+      } else {
         sink.judge(kOpenToAllNamespaces, wl.kind, wl.ns, wl.name, wl.file, wl.line, "");
+}
     }
     // Internet egress on every port, nothing limiting it.
-    if (e.to_internet.is_all() && !selected_out)
+    if (e.to_internet.is_all() && !selected_out) {
       sink.judge(kInternetEgress, wl.kind, wl.ns, wl.name, wl.file, wl.line, "",
                  "no egress policy limits it: " + me + " => internet : All Connections",
                  me + " => internet : All Connections");
-    else
+    } else {
       sink.judge(kInternetEgress, wl.kind, wl.ns, wl.name, wl.file, wl.line, "");
+}
     // DNS under egress isolation.
     if (selected_out) {
       bool ok = e.to_cluster[Protocol::UDP].contains(53) || e.to_internet[Protocol::UDP].contains(53);
@@ -185,23 +187,24 @@ void add_findings(const Analysis& a, EngineResult& result, Category networking, 
         }
         ConnSet c = a.connection(PeerRef{false, w}, PeerRef{false, d});
         if (c[Protocol::UDP].contains(53)) ok = true;
-        dns_name = W[d].id();
+        dns_name = workloads[d].id();
         to_dns = c;
       }
       for (std::uint32_t r = 0; r < a.ip_ranges().size() && !ok; ++r)
         ok = a.connection(PeerRef{false, w}, PeerRef{true, r})[Protocol::UDP].contains(53);
-      if (!ok)
+      if (!ok) {
         sink.judge(kDnsBlocked, wl.kind, wl.ns, wl.name, wl.file, wl.line, "",
                    "egress is isolated and DNS is not allowed: " + me + " => " + dns_name + " : " + to_dns.analyzer_str(),
                    me + " => " + dns_name + " : " + to_dns.analyzer_str());
-      else
+      } else {
         sink.judge(kDnsBlocked, wl.kind, wl.ns, wl.name, wl.file, wl.line, "");
+}
     }
     if (!e.from_cluster.empty() && !ns_open.count(wl.ns)) ns_open[wl.ns] = {w, e.from_cluster};
   }
   // Namespaces: is any workload open to pods of other namespaces?
   std::set<std::string> with_workloads;
-  for (const Workload& wl : W)
+  for (const Workload& wl : workloads)
     if (!wl.host_network) with_workloads.insert(wl.ns);
   for (const std::string& ns : with_workloads) {
     auto it = ns_open.find(ns);
@@ -209,15 +212,16 @@ void add_findings(const Analysis& a, EngineResult& result, Category networking, 
       sink.judge(kNamespaceOpen, "Namespace", "", ns, "", 0, "");
       continue;
     }
-    const std::string ev = "entire-cluster => " + W[it->second.first].id() + " : " + it->second.second.analyzer_str();
+    const std::string ev = "entire-cluster => " + workloads[it->second.first].id() + " : " + it->second.second.analyzer_str();
     sink.judge(kNamespaceOpen, "Namespace", "", ns, "", 0, "",
                "pods of other namespaces reach this namespace: " + ev, ev);
   }
   // Policies: selecting nothing, rules matching nothing, undeclared named ports.
   std::set<std::string> declared;  // every container port name in the input
-  for (const Workload& wl : W)
+  for (const Workload& wl : workloads) {
     for (const NamedPort& p : wl.ports)
       if (!p.name.empty()) declared.insert(p.name);
+}
   for (std::uint32_t p = 0; p < in.policies.size(); ++p) {
     const Policy& pol = in.policies[p];
     const std::vector<std::uint32_t>& subjects = a.selected_by(p);
@@ -234,8 +238,8 @@ void add_findings(const Analysis& a, EngineResult& result, Category networking, 
                                   std::to_string(r.index) + "]";
         bool any_peer = false;
         for (const Clause& c : r.peers) {
-          if (c.kind == Clause::Kind::Any || c.kind == Clause::Kind::Ips || c.universal()) any_peer = true;
-          else if (!a.pods_matching(c).empty()) any_peer = true;
+          if (c.kind == Clause::Kind::Any || c.kind == Clause::Kind::Ips || c.universal() || !a.pods_matching(c).empty())
+            any_peer = true;
         }
         if (!any_peer && why.empty() && r.action == Action::Allow) {
           why = "rule " + std::to_string(r.index) + " matches no pod in the input";
@@ -246,9 +250,10 @@ void add_findings(const Analysis& a, EngineResult& result, Category networking, 
           // Ingress names resolve at the subjects; egress names at any destination.
           bool found = false;
           if (r.direction == Direction::Ingress) {
-            for (std::uint32_t w : subjects)
-              for (const NamedPort& np : W[w].ports)
+            for (std::uint32_t w : subjects) {
+              for (const NamedPort& np : workloads[w].ports)
                 found = found || (np.name == ps.name && (ps.any_protocol || np.protocol == ps.protocol));
+}
             if (subjects.empty()) found = true;  // reported as selecting nothing
           } else {
             found = declared.count(ps.name) > 0;
@@ -269,9 +274,10 @@ void add_findings(const Analysis& a, EngineResult& result, Category networking, 
     if (undeclared.empty()) {
       sink.judge(kNamedPortUndeclared, pol.kind, pol.ns, pol.name, pol.file, pol.line, "");
     }
-    for (const auto& [name, upath] : undeclared)
+    for (const auto& [name, upath] : undeclared) {
       sink.judge(kNamedPortUndeclared, pol.kind, pol.ns, pol.name, pol.file, pol.line, upath,
                  "named port '" + name + "' is declared by no pod it could reach", pol.display() + " port " + name);
+}
   }
   // Admin-tier policies of equal priority selecting the same pods.
   std::map<std::int64_t, std::vector<std::uint32_t>> by_priority;
@@ -287,9 +293,10 @@ void add_findings(const Analysis& a, EngineResult& result, Category networking, 
         const auto& y = a.selected_by(ps[j]);
         std::vector<std::uint32_t> both;
         std::set_intersection(x.begin(), x.end(), y.begin(), y.end(), std::back_inserter(both));
-        if (!both.empty())
+        if (!both.empty()) {
           clash = "priority " + std::to_string(prio) + " is also " + in.policies[ps[j]].display() +
-                  "'s; both select " + W[both.front()].id();
+                  "'s; both select " + workloads[both.front()].id();
+}
       }
       sink.judge(kAdminPriorityOverlap, pol.kind, pol.ns, pol.name, pol.file, pol.line, clash.empty() ? "" : "spec.priority",
                  clash, clash.empty() ? "" : pol.display());

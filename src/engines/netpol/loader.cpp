@@ -89,7 +89,7 @@ namespace {
 std::string ns_of(const Object& obj) { return obj.ns.empty() ? std::string("default") : std::string(obj.ns); }
 
 // Ranges of `r` minus each of `cuts`.
-std::vector<IpRange> subtract(std::vector<IpRange> ranges, const IpRange& cut) {
+std::vector<IpRange> subtract(const std::vector<IpRange>& ranges, const IpRange& cut) {
   std::vector<IpRange> out;
   for (const IpRange& r : ranges) {
     if (cut.hi < r.lo || cut.lo > r.hi) {
@@ -322,7 +322,7 @@ void InputBuilder::add_network_policy(const Object& obj) {
               bad = true;
               break;
             }
-            c.ranges = subtract(std::move(c.ranges), cut);
+            c.ranges = subtract(c.ranges, cut);
           }
           if (!bad) rule.peers.push_back(std::move(c));
           continue;
@@ -496,12 +496,14 @@ void InputBuilder::add_cluster_policy(const Object& obj) {
               }
             }
             const Node* dp = get(body, "destinationPort");
-            if (!body) ok = false;
-            else if (!dp) s.all_ports = true;
-            else if (auto n = get(dp, "number") ? get(dp, "number")->as_int() : std::nullopt) {
-              ok = *n >= 1 && *n <= 65535;
-              s.lo = s.hi = static_cast<std::uint32_t>(*n);
-            } else if (const Node* range = get(dp, "range")) {
+            const auto number = get(dp, "number") ? get(dp, "number")->as_int() : std::nullopt;
+            const Node* range = get(dp, "range");
+            if (body && !dp) {
+              s.all_ports = true;
+            } else if (body && number) {
+              ok = *number >= 1 && *number <= 65535;
+              s.lo = s.hi = static_cast<std::uint32_t>(*number);
+            } else if (body && range) {
               auto a = get(range, "start") ? get(range, "start")->as_int() : std::nullopt;
               auto b = get(range, "end") ? get(range, "end")->as_int() : std::nullopt;
               ok = a && b && *a >= 1 && *b <= 65535 && *a <= *b;
@@ -571,9 +573,10 @@ void InputBuilder::add_exposer(const Object& obj) {
   } else if (obj.kind == "Ingress") {
     e.how = "Ingress";
     if (auto s = str(get(get(get(spec, "defaultBackend"), "service"), "name")); !s.empty()) e.services.emplace_back(s);
-    for (const Node* rule : items(get(spec, "rules")))
+    for (const Node* rule : items(get(spec, "rules"))) {
       for (const Node* path : items(get(get(rule, "http"), "paths")))
         if (auto s = str(get(get(get(path, "backend"), "service"), "name")); !s.empty()) e.services.emplace_back(s);
+}
   } else if (obj.kind == "Route") {
     e.how = "Route";
     if (str(get(get(spec, "to"), "kind")) == "Service" || !get(get(spec, "to"), "kind"))
@@ -582,7 +585,7 @@ void InputBuilder::add_exposer(const Object& obj) {
       if (auto s = str(get(b, "name")); !s.empty()) e.services.emplace_back(s);
   } else {
     e.how = "Gateway " + std::string(obj.kind);
-    for (const Node* rule : items(get(spec, "rules")))
+    for (const Node* rule : items(get(spec, "rules"))) {
       for (const Node* b : items(get(rule, "backendRefs"))) {
         std::string_view kind = str(get(b, "kind"));
         if (!kind.empty() && kind != "Service") continue;
@@ -590,6 +593,7 @@ void InputBuilder::add_exposer(const Object& obj) {
         if (!bns.empty() && bns != e.ns) continue;  // cross-namespace backends need a ReferenceGrant; not followed
         if (auto s = str(get(b, "name")); !s.empty()) e.services.emplace_back(s);
       }
+}
   }
   in_.exposers.push_back(std::move(e));
 }
