@@ -142,6 +142,8 @@ std::optional<kube::ClusterRead> read_cluster_kinds(
   if (!quiet) std::cerr << "kguard: reading " << config->describe() << '\n';
   kube::ReadOptions read;
   read.kinds = std::move(kinds);
+  for (const std::string& k : flags.extra_kinds)
+    if (std::find(read.kinds.begin(), read.kinds.end(), k) == read.kinds.end()) read.kinds.push_back(k);
   read.namespaces = flags.namespaces;
   read.parallel = flags.parallel;
   read.page_size = flags.chunk_size;

@@ -25,5 +25,7 @@ bool has_attestation_flag(const std::vector<std::string>& args);
 // kguard registry-hook: sign what a registry's pushes pass (registry_hook_command.cpp).
 int registry_hook_command(const std::vector<std::string>& args);
 int rbac_command(const std::vector<std::string>& args);  // kguard rbac who-can|can|check
+// kguard netpol list|explain|exposure|diff (netpol_command.cpp).
+int netpol_command(const std::vector<std::string>& args);
 
 }  // namespace kg::cli
