@@ -2,6 +2,7 @@
 // connection flags and reading the cluster with progress on stderr.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,5 +39,11 @@ std::vector<std::string> kinds_for_rules(const std::vector<const Rule*>& rules,
 std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags,
                                                        const std::vector<const Rule*>& rules,
                                                        const ScanOptions& options, bool quiet);
+
+// The same for a given list of kinds (`kguard rbac --cluster`); `rules_for_kind`
+// names what a kind's coverage gap leaves unevaluated.
+std::optional<kube::ClusterRead> read_cluster_kinds(
+    const ClusterFlags& flags, std::vector<std::string> kinds,
+    const std::function<std::vector<std::string>(const std::string&)>& rules_for_kind, bool quiet);
 
 }  // namespace kg::cli

@@ -110,6 +110,19 @@ std::vector<std::string> kinds_for_rules(const std::vector<const Rule*>& rules, 
 std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags,
                                                        const std::vector<const Rule*>& rules,
                                                        const ScanOptions& options, bool quiet) {
+  return read_cluster_kinds(flags, kinds_for_rules(rules, options), [&](const std::string& kind) {
+    std::vector<std::string> ids;
+    for (const Rule* r : rules) {
+      const std::vector<std::string> needed = kinds_needed({r}, options.pod_specs);
+      if (std::find(needed.begin(), needed.end(), kind) != needed.end()) ids.push_back(r->id);
+    }
+    return ids;
+  }, quiet);
+}
+
+std::optional<kube::ClusterRead> read_cluster_kinds(
+    const ClusterFlags& flags, std::vector<std::string> kinds,
+    const std::function<std::vector<std::string>(const std::string&)>& rules_for_kind, bool quiet) {
   std::vector<InputError> errors;
   auto config = kube::resolve_client_config({flags.kubeconfig, flags.context}, errors);
   for (const InputError& e : errors) {
@@ -128,18 +141,11 @@ std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags
   }
   if (!quiet) std::cerr << "kguard: reading " << config->describe() << '\n';
   kube::ReadOptions read;
-  read.kinds = kinds_for_rules(rules, options);
+  read.kinds = std::move(kinds);
   read.namespaces = flags.namespaces;
   read.parallel = flags.parallel;
   read.page_size = flags.chunk_size;
-  read.rules_for_kind = [&](const std::string& kind) {
-    std::vector<std::string> ids;
-    for (const Rule* r : rules) {
-      const std::vector<std::string> needed = kinds_needed({r}, options.pod_specs);
-      if (std::find(needed.begin(), needed.end(), kind) != needed.end()) ids.push_back(r->id);
-    }
-    return ids;
-  };
+  read.rules_for_kind = rules_for_kind;
   const bool tty = isatty(STDERR_FILENO);
   auto progress = [&](const kube::ReadProgress& p) {
     if (quiet) return;

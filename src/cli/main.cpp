@@ -29,6 +29,7 @@ Usage:
   kguard verify-attestation --key REF --type TYPE IMAGE
                                     verify attestations, with a policy on their content
   kguard registry-hook --key REF ...  sign what a registry's pushes pass (notifications endpoint)
+  kguard rbac who-can|can|check ... who may do what, exactly as the API server's RBAC
   kguard rules list [-o json]       list the rule catalog (on/off by default)
   kguard rules show ID [-o json]    show one rule with every field
   kguard rules templates [-o json]  the check templates and their parameters
@@ -50,7 +51,7 @@ int main(int argc, char** argv) {
   // `kguard help scan` is `kguard scan --help`.
   if (args[0] == "help") {
     if (args.size() > 2 || args[1] == "help") {
-      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db, keygen, sign, verify, attest, verify-attestation or rules\n";
+      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db, keygen, sign, verify, attest, verify-attestation, rbac or rules\n";
       return 2;
     }
     args = {args[1], "--help"};
@@ -74,6 +75,7 @@ int main(int argc, char** argv) {
     if (cmd == "verify" && kg::cli::has_attestation_flag(args)) return kg::cli::attest_command("verify", args);
     if (cmd == "keygen" || cmd == "sign" || cmd == "verify") return kg::cli::sign_command(cmd, args);
     if (cmd == "registry-hook") return kg::cli::registry_hook_command(args);
+    if (cmd == "rbac") return kg::cli::rbac_command(args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
         std::cout << "Usage: kguard version\n\nPrints the version.\n";
