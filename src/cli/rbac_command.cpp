@@ -258,9 +258,10 @@ std::optional<Loaded> load(const Flags& f, const std::vector<std::string>& paths
     auto read = read_cluster_kinds(flags, kinds, [](const std::string&) { return std::vector<std::string>{}; },
                                    f.quiet);
     if (!read) return std::nullopt;
-    for (const CoverageGap& gap : read->info.coverage)
+    for (const CoverageGap& gap : read->info.coverage) {
       std::cerr << "kguard rbac: " << Tsafe{gap.kind} << " could not be read (" << Tsafe{gap.reason}
                 << "): answers may miss what it grants\n";
+    }
     out.cluster_version = read->info.server_version;
     SourceFile file;
     file.path = "cluster:" + (read->info.context.empty() ? read->info.server : read->info.context);
@@ -286,14 +287,16 @@ std::optional<Loaded> load(const Flags& f, const std::vector<std::string>& paths
   }
   if (f.bootstrap) out.assumed = loader.add_bootstrap();
   out.index.emplace(loader.take());
-  if (!f.quiet && out.assumed > 0)
+  if (!f.quiet && out.assumed > 0) {
     std::cerr << "kguard rbac: assumed " << out.assumed << " object(s) of the Kubernetes v"
               << rbac::bootstrap_version() << " bootstrap policy the input lacks (--bootstrap none to leave them out)\n";
+  }
   if (!f.quiet && !out.cluster_version.empty() && out.assumed > 0) {
     const auto minor = kubernetes_minor(out.cluster_version);
-    if (minor && "1." + std::to_string(*minor) != rbac::bootstrap_version())
+    if (minor && "1." + std::to_string(*minor) != rbac::bootstrap_version()) {
       std::cerr << "kguard rbac: the cluster runs " << Tsafe{out.cluster_version} << "; the bootstrap policy assumed is v"
                 << rbac::bootstrap_version() << "'s\n";
+    }
   }
   return out;
 }
@@ -550,6 +553,9 @@ int check(const Flags& f, const rbac::RbacIndex& index, const rbac::Identity& wh
       if (assumed) std::cout << "  (assumed: bootstrap policy v" << rbac::bootstrap_version() << ", not in the input)\n";
     }
     if (!d.allowed) std::cout << "  " << Tsafe{reason} << '\n';
+    // kube-apiserver runs the Node authorizer before RBAC (--authorization-mode=Node,RBAC).
+    if (!d.allowed && who.user.rfind("system:node:", 0) == 0)
+      std::cout << "  note: a kubelet's requests also pass the Node authorizer, which this answer does not model\n";
   } else {
     Table t{{"ALLOWED", "SUBJECT", "REQUEST", "BINDING", "ROLE", "RULE", "ASSUMED", "REASON"}, {}};
     t.rows.push_back({d.allowed ? "yes" : "no", label, request_text(request), binding, role, rule,
@@ -576,45 +582,13 @@ int check_batch(const Flags& f, const rbac::RbacIndex& index) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.find_first_not_of(" \t") == std::string::npos) continue;  // blank lines carry no request
-    SourceFile src;
-    src.path = f.batch + ":" + std::to_string(number);
-    src.content = line;
-    load_documents(src);
-    const Node* root = src.documents.size() == 1 ? src.documents[0].root : nullptr;
     std::string error;
     rbac::Identity who;
     rbac::Request r;
-    auto text = [&](const char* key, std::string& to) {
-      const Node* n = get(root, key);
-      if (!n || n->is_null()) return true;
-      if (!n->is_scalar()) {
-        error = std::string("\"") + key + "\" must be a string";
-        return false;
-      }
-      to = std::string(n->text());
-      return true;
-    };
-    if (!src.errors.empty() || !root || !root->is_map()) {
-      error = src.errors.empty() ? "not a JSON object" : src.errors.front().message;
-    } else if (text("user", who.user) && text("verb", r.verb) && text("apiGroup", r.api_group) &&
-               text("resource", r.resource) && text("subresource", r.subresource) && text("namespace", r.ns) &&
-               text("name", r.name)) {
-      const Node* groups = get(root, "groups");
-      if (groups && !groups->is_null() && !groups->is_seq()) error = "\"groups\" must be a list";
-      for (const Node* g : items(groups)) {
-        if (!g->is_scalar()) error = "\"groups\" must be a list of strings";
-        else who.groups.emplace_back(g->text());
-      }
-      if (const Node* p = get(root, "path"); p && !p->is_null()) {
-        if (!p->is_scalar()) error = "\"path\" must be a string or null";
-        r.resource_request = false;
-        r.path = std::string(p->text());
-        r.ns.clear();  // a non-resource request has no namespace
-      }
-    }
+    const bool ok = rbac::parse_access_question(line, who, r, error);
     out.clear();
     out += "{\"allowed\":";
-    if (!error.empty()) {
+    if (!ok) {
       out += "false,\"reason\":\"\",\"error\":";
       JsonWriter::escape(out, "line " + std::to_string(number) + ": " + error);
     } else {
@@ -643,7 +617,7 @@ int rbac_command(const std::vector<std::string>& args) {
     std::cout << kRbacHelp;
     return args.empty() ? 2 : 0;
   }
-  const std::string sub = args[0];
+  const std::string& sub = args[0];
   if (sub != "who-can" && sub != "can" && sub != "check")
     return usage_error("unknown subcommand \"" + sub + "\": who-can, can or check");
   Flags f;
@@ -707,10 +681,11 @@ int rbac_command(const std::vector<std::string>& args) {
     if (f.output != "text") return usage_error("--batch prints JSON lines; no --output");
   } else {
     fixed = sub == "who-can" ? 2 : sub == "can" ? 1 : 3;
-    if (f.positional.size() < fixed)
+    if (f.positional.size() < fixed) {
       return usage_error(sub == "who-can" ? "who-can needs VERB RESOURCE (or VERB /PATH)"
                          : sub == "can"   ? "can needs SUBJECT"
                                           : "check needs SUBJECT VERB RESOURCE (or SUBJECT VERB /PATH)");
+    }
   }
   const std::vector<std::string> question(f.positional.begin(), f.positional.begin() + static_cast<long>(fixed));
   const std::vector<std::string> paths(f.positional.begin() + static_cast<long>(fixed), f.positional.end());

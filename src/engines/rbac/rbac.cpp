@@ -234,10 +234,8 @@ std::string RbacIndex::describe(std::uint32_t binding, std::uint32_t subject) co
   const Binding& b = policy_.bindings[binding];
   const Subject& s = b.subjects[subject];
   std::string who;
-  if (s.kind == SubjectKind::ServiceAccount)
-    who = "ServiceAccount " + go_quote(s.name + "/" + (s.ns.empty() ? b.ns : s.ns));
-  else
-    who = std::string(subject_kind_name(s.kind)) + " " + go_quote(s.name);
+  if (s.kind == SubjectKind::ServiceAccount) who = "ServiceAccount " + go_quote(s.name + "/" + (s.ns.empty() ? b.ns : s.ns));
+  else who = std::string(subject_kind_name(s.kind)) + " " + go_quote(s.name);
   if (b.cluster)
     return "ClusterRoleBinding " + go_quote(b.name) + " of " + b.role_kind + " " + go_quote(b.role_name) + " to " + who;
   return "RoleBinding " + go_quote(b.name + "/" + b.ns) + " of " + b.role_kind + " " + go_quote(b.role_name) + " to " +
