@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # RBAC benchmark (issue 17 item 6): kguard rbac who-can / check / can / paths over 10,000 Roles and
-# ClusterRoles and 20,000 bindings (bench/gen_rbac_bench.py), offline and against a real
+# ClusterRoles and 20,000 bindings (bench/gen_rbac_peers_bench.py), offline and against a real
 # kube-apiserver (tests/e2e/cluster.py), beside kubectl-who-can on the same objects. The timing
-# and the report are bench/rbac_bench.py; this script builds the peer first.
+# and the report are bench/rbac_peers_bench.py; this script builds the peer first.
 #
 # Usage: bench/run_rbac_bench.sh [KGUARD]
 #   KGUARD  kguard binary (default: build/release/kguard)
@@ -68,4 +68,4 @@ if [[ ${SKIP_PEERS:-} != 1 && ${SKIP_CLUSTER:-} != 1 ]]; then
   who_can="$(build_who_can)" || who_can="-"
 fi
 echo "run_rbac_bench: load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
-exec python3 "$here/rbac_bench.py" "$KGUARD" "$who_can" "$RESULTS"
+exec python3 "$here/rbac_peers_bench.py" "$KGUARD" "$who_can" "$RESULTS"
