@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # RBAC benchmark (issue 17 item 6): kguard rbac who-can / check / can / paths over 10,000 Roles and
-# ClusterRoles and 20,000 bindings (bench/gen_rbac_peers_bench.py), offline and against a real
+# ClusterRoles and 20,000 bindings (bench/gen_rbac_bench.py), offline and against a real
 # kube-apiserver (tests/e2e/cluster.py), beside kubectl-who-can on the same objects. The timing
 # and the report are bench/rbac_peers_bench.py; this script builds the peer first.
 #
