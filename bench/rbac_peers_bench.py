@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The RBAC benchmark behind bench/run_rbac_bench.sh (issue 17 item 6).
 
-Generates the data set (gen_rbac_peers_bench.py: 10,000 Roles/ClusterRoles, 20,000 bindings), then
+Generates the data set (gen_rbac_bench.py: 10,000 Roles/ClusterRoles, 20,000 bindings), then
 times, best of REPS runs each, wall and CPU time (user+sys) and peak RSS from /usr/bin/time -v:
 
   offline, on the generated files:
@@ -155,7 +155,7 @@ def main():
     if not os.path.isdir(data):
         tmp = data + ".tmp"
         shutil.rmtree(tmp, ignore_errors=True)
-        subprocess.run([sys.executable, os.path.join(HERE, "gen_rbac_peers_bench.py"), tmp], check=True)
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_rbac_bench.py"), tmp], check=True)
         os.rename(tmp, data)
     size = sum(os.path.getsize(os.path.join(data, f)) for f in os.listdir(data)) / 1e6
     work = tempfile.mkdtemp(prefix="kguard-rbac-bench-")
@@ -250,7 +250,7 @@ def write(size, notes):
     lines = [
         "# RBAC: kguard rbac against kubectl-who-can",
         "",
-        "Data: `bench/gen_rbac_peers_bench.py` (seed 17): 4,000 ClusterRoles (40 aggregated), 6,000 Roles, "
+        "Data: `bench/gen_rbac_bench.py` (seed 17): 4,000 ClusterRoles (40 aggregated), 6,000 Roles, "
         "18,000 RoleBindings and 2,000 ClusterRoleBindings over 100 namespaces, "
         f"{size:.1f} MB of YAML. `bench/run_rbac_bench.sh`; best of {REPS} runs (wall and CPU "
         "separately), peak RSS the maximum, from `/usr/bin/time -v`; load is the 1-minute load "
