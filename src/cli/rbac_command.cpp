@@ -16,6 +16,7 @@
 #include "engines/rbac/rbac.hpp"
 #include "engines/scan/scan.hpp"
 #include "report/terminal.hpp"
+#include "sources/render/render.hpp"
 
 namespace kg::cli {
 namespace {
@@ -273,7 +274,14 @@ std::optional<Loaded> load(const Flags& f, const std::vector<std::string>& paths
     const std::vector<InputFile> files = expand_inputs(paths, scan_options, errors, skipped);
     for (const InputError& e : errors) print_error(e);
     out.errors += errors.size();
+    // Charts and kustomizations are read through helm / kustomize, as `kguard scan` reads them.
+    render::RenderedInputs rendered = render::render_inputs(paths, scan_options.render, 1);
+    for (const InputError& e : rendered.errors) print_error(e);
+    out.errors += rendered.errors.size();
+    if (!f.quiet)
+      for (const InputError& e : rendered.notes) print_error(e);
     for (const InputFile& in : files) {
+      if (render::inside_root(in.path, rendered.roots)) continue;
       SourceFile file;
       file.path = in.path == "-" ? "<stdin>" : in.path;
       const bool ok = in.path == "-" ? read_stdin(file.content) : read_file(in.path, file.content);
@@ -283,6 +291,12 @@ std::optional<Loaded> load(const Flags& f, const std::vector<std::string>& paths
         continue;
       }
       load_source(file, in.walked, loader, out);
+    }
+    for (render::RenderedFile& r : rendered.files) {
+      SourceFile file;
+      file.path = r.path;
+      file.content = std::move(r.content);
+      load_source(file, false, loader, out);
     }
   }
   if (f.bootstrap) out.assumed = loader.add_bootstrap();
@@ -613,9 +627,13 @@ int check_batch(const Flags& f, const rbac::RbacIndex& index) {
 }  // namespace
 
 int rbac_command(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
+  if (args.empty()) {
+    std::cerr << kRbacHelp;
+    return 2;
+  }
+  if (args[0] == "-h" || args[0] == "--help") {
     std::cout << kRbacHelp;
-    return args.empty() ? 2 : 0;
+    return 0;
   }
   const std::string& sub = args[0];
   if (sub != "who-can" && sub != "can" && sub != "check")
