@@ -15,7 +15,8 @@ one each rule allows, and others one dimension off it, plus random ones. Then
     server has the bootstrap policy, the files do not), on `--cluster`, and on a `kguard snapshot`.
 
 Every answer must agree; the counts are printed and every disagreement is listed (and written to
-WORK/disagreements.jsonl with the objects that decide it under WORK/input).
+WORK/disagreements.jsonl with the objects that decide it under WORK/input). What it found so
+far, and what became of it: rbac_differential_findings.md.
 
 Usage: rbac_differential.py KGUARD SOURCE_DIR CORPORA_DIR
 Environment: KGUARD_RBAC_DIFF_SEED (default 1737), KGUARD_RBAC_DIFF_RANDOM (random questions,
