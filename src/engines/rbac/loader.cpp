@@ -168,7 +168,7 @@ bool PolicyLoader::add(const Object& obj, std::vector<InputError>& errors) {
 std::size_t PolicyLoader::add_bootstrap() {
   SourceFile file;
   file.path = "bootstrap policy v" + std::string(bootstrap_version());
-  file.content = std::string(bootstrap_policy_yaml());
+  file.content = bootstrap_policy_yaml();
   load_documents(file);
   // Only what the input lacks: a cluster's snapshot holds them all already
   // (with any change its administrator made), files usually none.

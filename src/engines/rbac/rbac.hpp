@@ -121,7 +121,7 @@ std::string_view bootstrap_version();
 // The bootstrap policy (kube-apiserver's, with kube-controller-manager's
 // controller roles) as one YAML stream of Lists, generated from the
 // Kubernetes sources by scripts/gen-rbac-bootstrap.sh.
-std::string_view bootstrap_policy_yaml();
+std::string bootstrap_policy_yaml();
 
 // A user and the groups the authenticator gave it.
 struct Identity {
