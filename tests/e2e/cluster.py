@@ -8,6 +8,12 @@ bench/cluster_scale.py.
         c.kubectl("apply", "-f", "examples/")
         c.write_kubeconfig("admin.kubeconfig", user={...})
 
+Controllers of kube-controller-manager run on demand: Cluster(work,
+controllers=["clusterrole-aggregation"]) builds it once (cached beside the
+others), starts it as system:kube-controller-manager with its own client
+certificate and service-account credentials per controller (as kubeadm does),
+and waits until the aggregated bootstrap ClusterRole `admin` has its rules.
+
 Every process started here is stopped on exit (also on errors and signals).
 """
 import base64
@@ -40,10 +46,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def cluster_binaries():
-    """Builds (first run) or finds (cached) kube-apiserver, kubectl and etcd."""
+def cluster_binaries(extra=()):
+    """Builds (first run) or finds (cached) kube-apiserver, kubectl and etcd, and the
+    extra binaries named (kube-controller-manager)."""
     started = time.time()
-    out = subprocess.run([os.path.join(HERE, "build_cluster_binaries.sh")], check=True,
+    out = subprocess.run([os.path.join(HERE, "build_cluster_binaries.sh"), *extra], check=True,
                          stdout=subprocess.PIPE, text=True).stdout.strip().splitlines()[-1]
     log(f"cluster binaries in {out} ({time.time() - started:.0f}s)")
     return out
@@ -60,9 +67,10 @@ def b64(path):
 
 
 class Cluster:
-    def __init__(self, work, audit=True):
+    def __init__(self, work, audit=True, controllers=()):
         self.work = os.path.abspath(work)
-        self.bin = cluster_binaries()
+        self.controllers = list(controllers)
+        self.bin = cluster_binaries(["kube-controller-manager"] if self.controllers else [])
         self.procs = []
         self.audit = audit
         self.certs = os.path.join(self.work, "pki")
@@ -183,7 +191,43 @@ class Cluster:
             "admin.kubeconfig", cluster={"certificate-authority": self.ca},
             user={"client-certificate": self.admin_cert, "client-key": self.admin_key})
         self.wait_ready()
+        if self.controllers:
+            self.start_controller_manager()
         log(f"control plane ready at {self.server} in {time.time() - started:.0f}s")
+
+    def start_controller_manager(self):
+        """kube-controller-manager running only self.controllers. Its identity is the one the
+        bootstrap policy binds (system:kube-controller-manager); each controller then runs as its
+        own ServiceAccount in kube-system (--use-service-account-credentials), so the controllers
+        have exactly their bootstrap roles, as in a kubeadm cluster."""
+        cert, key = self.make_cert("kube-controller-manager", "/CN=system:kube-controller-manager",
+                                   "clientAuth")
+        kubeconfig = self.write_kubeconfig(
+            "kube-controller-manager.kubeconfig", cluster={"certificate-authority": self.ca},
+            user={"client-certificate": cert, "client-key": key})
+        self.start("kube-controller-manager", [
+            os.path.join(self.bin, "kube-controller-manager"),
+            f"--kubeconfig={kubeconfig}",
+            f"--controllers={','.join(self.controllers)}",
+            "--use-service-account-credentials=true",
+            "--leader-elect=false",
+            "--secure-port=0",  # no serving endpoint: nothing here scrapes it
+        ])
+        if "clusterrole-aggregation" in self.controllers:
+            self.wait_for(lambda: json.loads(self.kubectl("get", "clusterrole", "admin", "-o", "json"))
+                          .get("rules"), "the aggregated ClusterRole admin to get its rules")
+
+    def wait_for(self, cond, what, timeout=180):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for name, p in self.procs:
+                if p.poll() is not None:
+                    raise RuntimeError(f"{name} exited with {p.returncode}; see "
+                                       f"{os.path.join(self.work, name + '.log')}")
+            if cond():
+                return
+            time.sleep(0.5)
+        raise RuntimeError(f"timed out after {timeout}s waiting for {what}")
 
     def wait_ready(self, timeout=300):
         ctx = ssl.create_default_context(cafile=self.ca)

@@ -108,6 +108,11 @@ RbacIndex::RbacIndex(Policy policy) : policy_(std::move(policy)) {
 // role whenever any ClusterRole changes, so stored rules of aggregated roles
 // feed the roles that select them (admin ← edit ← view): run the syncs in
 // name order until nothing changes, as the controller's retries would.
+// When the selectors match no rule the controller's server-side apply names
+// no rules, so it removes none it does not own: the role keeps the rules
+// written in it (seen on kube-apiserver v1.37.2: an aggregated ClusterRole
+// applied with `rules: [get pods]` whose selector matches nothing still
+// allows get pods; tests/e2e/rbac_differential.py).
 void RbacIndex::aggregate_cluster_roles() {
   std::vector<std::uint32_t> aggregated, cluster;
   for (std::uint32_t i = 0; i < policy_.roles.size(); ++i) {
@@ -125,6 +130,7 @@ void RbacIndex::aggregate_cluster_roles() {
       if (!(store_[a[i]] == store_[b[i]])) return false;
     return true;
   };
+  const std::vector<std::vector<std::uint32_t>> stored = effective_;
   // Each round makes at least one more level of a selection chain settle;
   // a cycle among aggregated roles may not settle, so the rounds are bounded.
   for (std::size_t round = 0; round <= aggregated.size() + 1; ++round) {
@@ -142,6 +148,7 @@ void RbacIndex::aggregate_cluster_roles() {
           }
         }
       }
+      if (fresh.empty()) fresh = stored[self];
       if (same_rules(fresh, effective_[self])) continue;
       effective_[self] = std::move(fresh);
       changed = true;
