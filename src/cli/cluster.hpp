@@ -20,6 +20,8 @@ struct ClusterFlags {
   unsigned parallel = 4;
   std::size_t chunk_size = 500;  // items per list page, like kubectl --chunk-size
   int request_timeout_seconds = 60;
+  // Kinds to list besides the rules' (kguard netpol: workloads, policies, Services, routes).
+  std::vector<std::string> extra_kinds;
 
   // Consumes args[i] (and its value) when it is a cluster flag: 1 when
   // consumed, 0 when not a cluster flag, -1 with `error` on a bad value.

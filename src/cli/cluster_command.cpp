@@ -129,6 +129,8 @@ std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags
   if (!quiet) std::cerr << "kguard: reading " << config->describe() << '\n';
   kube::ReadOptions read;
   read.kinds = kinds_for_rules(rules, options);
+  for (const std::string& k : flags.extra_kinds)
+    if (std::find(read.kinds.begin(), read.kinds.end(), k) == read.kinds.end()) read.kinds.push_back(k);
   read.namespaces = flags.namespaces;
   read.parallel = flags.parallel;
   read.page_size = flags.chunk_size;

@@ -22,5 +22,7 @@ int attest_command(const std::string& cmd, const std::vector<std::string>& args)
 bool has_attestation_flag(const std::vector<std::string>& args);
 // kguard registry-hook: sign what a registry's pushes pass (registry_hook_command.cpp).
 int registry_hook_command(const std::vector<std::string>& args);
+// kguard netpol list|explain|exposure|diff (netpol_command.cpp).
+int netpol_command(const std::vector<std::string>& args);
 
 }  // namespace kg::cli

@@ -29,6 +29,8 @@ Usage:
   kguard verify-attestation --key REF --type TYPE IMAGE
                                     verify attestations, with a policy on their content
   kguard registry-hook --key REF ...  sign what a registry's pushes pass (notifications endpoint)
+  kguard netpol list|explain|exposure|diff [PATH...]
+                                    who can reach whom under the network policies
   kguard rules list [-o json]       list the rule catalog (on/off by default)
   kguard rules show ID [-o json]    show one rule with every field
   kguard rules templates [-o json]  the check templates and their parameters
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
     if (cmd == "verify" && kg::cli::has_attestation_flag(args)) return kg::cli::attest_command("verify", args);
     if (cmd == "keygen" || cmd == "sign" || cmd == "verify") return kg::cli::sign_command(cmd, args);
     if (cmd == "registry-hook") return kg::cli::registry_hook_command(args);
+    if (cmd == "netpol") return kg::cli::netpol_command(args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
         std::cout << "Usage: kguard version\n\nPrints the version.\n";
