@@ -38,6 +38,7 @@ import yaml
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import gen_random  # noqa: E402
 import netpol_compare  # noqa: E402
 import reference  # noqa: E402
 
@@ -87,6 +88,11 @@ def case_documents(case):
     if case.get("model") == "xyz":
         documents = xyz_objects(case.get("namespace_labels") or {}, case.get("pod_labels") or {}) + documents
     return documents
+
+
+def write_documents(documents, path):
+    with open(path, "w", encoding="utf-8") as out:
+        out.write(gen_random.to_yaml(documents))
 
 
 def matches(pattern, name):
@@ -159,8 +165,7 @@ def check_case(kguard, path, workdir):
     peers = case_peers(case)
     ids = dict(peers)
     input_path = os.path.join(workdir, os.path.basename(path))
-    with open(input_path, "w", encoding="utf-8") as out:
-        yaml.safe_dump_all(case_documents(case), out, sort_keys=False)
+    write_documents(case_documents(case), input_path)
     cluster = reference.build_cluster(reference.load_documents([input_path]))
     expected_reference = netpol_compare.answer_from_reference(reference.connections(cluster))
     actual, error = (netpol_compare.run_kguard_list(kguard, [input_path]) if kguard else (None, "not run"))

@@ -14,7 +14,7 @@ tiers) with priorities, rule order and Allow/Accept/Deny/Pass.
 
 What it never makes, because the answer is implementation-defined or the API rejects it: two
 admin policies with the same priority, ANP v1alpha1 and ClusterNetworkPolicy in one case,
-`networks: 0.0.0.0/0` (v1alpha2 says it also matches pod IPs), an invalid object (endPort with a
+an invalid object (endPort with a
 named port, except outside cidr, a peer with nothing in it), IPv6.
 
 Usage: gen_random.py SEED [OUT.yaml]   (one case; random_test.py imports generate()).
@@ -43,7 +43,7 @@ IP_BLOCKS = [
     ("8.8.8.8/32", []),
     ("203.0.113.0/24", ["203.0.113.7/32"]),
 ]
-NETWORKS = ["10.0.0.0/8", "10.1.0.0/16", "192.168.0.0/16", "172.16.5.0/24", "8.8.8.8/32", "203.0.113.0/24"]
+NETWORKS = ["0.0.0.0/0", "10.0.0.0/8", "10.1.0.0/16", "192.168.0.0/16", "172.16.5.0/24", "8.8.8.8/32", "203.0.113.0/24"]
 
 
 class Generator:
@@ -358,10 +358,35 @@ class Generator:
         return documents
 
 
+def generate_documents(seed):
+    """The objects of case `seed` (an int or str)."""
+    return Generator(seed).case()
+
+
 def generate(seed):
-    """The YAML text of case `seed` (an int or str)."""
-    documents = Generator(seed).case()
-    return yaml.safe_dump_all(documents, sort_keys=False, default_flow_style=False)
+    """The YAML text of case `seed`."""
+    return to_yaml(generate_documents(seed))
+
+
+class InputDumper(yaml.SafeDumper):
+    """Writes the objects a tool reads: no aliases, and strings that YAML 1.1 readers (Go's yaml
+    libraries, so kubectl and netpol-analyzer) would take for booleans are quoted — a label value
+    `y`, the e2e model's namespace `y`."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
+def _quoted_if_ambiguous(dumper, data):
+    style = "'" if data.lower() in ("y", "n", "yes", "no", "on", "off", "true", "false", "null", "~") else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", data, style=style)
+
+
+InputDumper.add_representer(str, _quoted_if_ambiguous)
+
+
+def to_yaml(documents):
+    return yaml.dump_all(documents, Dumper=InputDumper, sort_keys=False, default_flow_style=False)
 
 
 def main(argv):

@@ -55,12 +55,13 @@ def check_interval_shortcut(cluster, rng):
 
 
 def run_case(kguard, seed, workdir, self_check):
-    text = gen_random.generate(seed)
+    documents = gen_random.generate_documents(seed)
+    text = gen_random.to_yaml(documents)
     path = os.path.join(workdir, f"case-{seed}.yaml")
     with open(path, "w", encoding="utf-8") as out:
         out.write(text)
     actual, error = netpol_compare.run_kguard_list(kguard, [path])
-    cluster = reference.build_cluster(reference.load_documents([path]))
+    cluster = reference.build_cluster(documents)
     expected = netpol_compare.answer_from_reference(reference.connections(cluster))
     problems = []
     if self_check:
@@ -108,7 +109,7 @@ def main():
                 pairs += workloads * (workloads - 1)
                 if problems:
                     failed += 1
-                    failures.append(seed)
+                    failures.append(f"{seed} ({problems[0]})")
                     if first_failure is None:
                         first_failure = (seed, text, problems)
 
@@ -126,7 +127,12 @@ def main():
             print(line)
         if len(problems) > 40:
             print(f"... and {len(problems) - 40} more")
-        print(f"\nother disagreeing cases: {' '.join(failures[1:30])}{' ...' if len(failures) > 30 else ''}")
+        if len(failures) > 1:
+            print("\nother disagreeing cases, with their first differing pair:")
+            for line in failures[1:30]:
+                print(f"  {line}")
+            if len(failures) > 30:
+                print(f"  ... and {len(failures) - 30} more")
     if ran < args.min_cases:
         print(f"only {ran} cases ran (< {args.min_cases}): too few to prove anything")
         return 1

@@ -23,7 +23,12 @@ Semantics (analysis.md §2.2), in the order the code applies them:
   `kubernetes.io/metadata.name: <name>`, which the API server always sets.
 * Pods and IP addresses are disjoint peers: selectors match only pods, ipBlock/networks match
   only external addresses (what static analyzers do; analysis.md §2.2 item 5).
-* hostNetwork pods are outside policy (item 7): every connection to or from one is allowed.
+* hostNetwork pods are outside policy (item 7): no policy selects them, so their own end never
+  restricts anything; as a peer of another pod, no selector matches them (the network-policy-api
+  types say so for its peers; NetworkPolicy leaves it undefined), only a rule that names no peer
+  at all (missing/empty from/to) does.  An admin `networks` entry of 0.0.0.0/0 also matches every
+  pod: ClusterNetworkPolicy's doc comment says cluster-internal traffic is checked against
+  `networks` too, and only the whole IPv4 space certainly holds every pod address.
 * A connection is allowed iff egress is allowed at the source (when the source is a pod) and
   ingress is allowed at the destination (when the destination is a pod).
 * One direction at one pod: Admin tier (ANP v1alpha1 and ClusterNetworkPolicy tier Admin; lower
@@ -89,16 +94,22 @@ class Cluster:
     def __init__(self):
         self.namespace_labels = {}  # name -> labels
         self.workloads = []
-        self.network_policies = []
-        self.admin_policies = []  # (priority, name, ingress rules, egress rules, subject, dialect)
+        self.network_policies = []  # (namespace, name, spec)
+        self.admin_policies = []  # (priority, name, spec, dialect), in evaluation order
         self.baseline_policies = []
+        self.selection_memo = {}  # which policies select which pod: asked once per pod, not per port
+
+    def remembered(self, key, compute):
+        if key not in self.selection_memo:
+            self.selection_memo[key] = compute()
+        return self.selection_memo[key]
 
 
 def load_documents(paths):
     objects = []
     for path in paths:
         with open(path, encoding="utf-8") as stream:
-            for doc in yaml.safe_load_all(stream):
+            for doc in yaml.load_all(stream, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
                 if not isinstance(doc, dict):
                     continue
                 if doc.get("kind", "").endswith("List") and isinstance(doc.get("items"), list):
@@ -225,7 +236,7 @@ def np_peer_matches(cluster, policy_namespace, item, peer):
         block = item["ipBlock"]
         return (kind == "ip" and cidr_contains(block["cidr"], target)
                 and not any(cidr_contains(c, target) for c in block.get("except") or []))
-    if kind != "pod":
+    if kind != "pod" or target.host_network:
         return False
     pod_selector = item.get("podSelector")
     namespace_selector = item.get("namespaceSelector")
@@ -261,17 +272,15 @@ def np_rule_matches(cluster, policy_namespace, rule, peers_key, peer, protocol, 
 def np_verdict(cluster, direction, pod, peer, protocol, port, destination):
     """None when no NetworkPolicy isolates `pod` in this direction, else allowed or not."""
     rules_key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
-    isolated = False
-    for namespace, _, spec in cluster.network_policies:
-        if namespace != pod.namespace or not selector_matches(spec.get("podSelector"), pod.labels):
-            continue
-        if direction not in policy_types(spec):
-            continue
-        isolated = True
+    isolating = cluster.remembered(("np", direction, id(pod)), lambda: [
+        (namespace, spec) for namespace, _, spec in cluster.network_policies
+        if namespace == pod.namespace and selector_matches(spec.get("podSelector"), pod.labels)
+        and direction in policy_types(spec)])
+    for namespace, spec in isolating:
         for rule in spec.get(rules_key) or []:
             if np_rule_matches(cluster, namespace, rule or {}, peers_key, peer, protocol, port, destination):
                 return True
-    return False if isolated else None
+    return False if isolating else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -287,11 +296,18 @@ def subject_selects(cluster, subject, pod):
     return False
 
 
+def covers_every_address(cidr):
+    network = ipaddress.ip_network(cidr, strict=False)
+    return network.version == 4 and network.prefixlen == 0
+
+
 def tier_peer_matches(cluster, item, peer):
     kind, target = peer
     if "networks" in item:
-        return kind == "ip" and any(cidr_contains(c, target) for c in item["networks"] or [])
-    if kind != "pod":
+        if kind == "pod":
+            return any(covers_every_address(c) for c in item["networks"] or [])
+        return any(cidr_contains(c, target) for c in item["networks"] or [])
+    if kind != "pod" or target.host_network:
         return False  # nodes and domainNames never match a pod or a modelled IP address
     if "namespaces" in item:
         return namespace_matches(cluster, item["namespaces"], target)
@@ -346,9 +362,10 @@ def tier_rule_matches(cluster, rule, peers_key, peer, protocol, port, destinatio
 def tier_verdict(cluster, policies, direction, pod, peer, protocol, port, destination):
     """True/False for the first matching Allow/Accept or Deny rule; None for Pass or no match."""
     rules_key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
-    for _, _, spec, dialect in policies:
-        if not subject_selects(cluster, spec.get("subject") or {}, pod):
-            continue
+    selecting = cluster.remembered(("tier", id(policies), id(pod)), lambda: [
+        (spec, dialect) for _, _, spec, dialect in policies
+        if subject_selects(cluster, spec.get("subject") or {}, pod)])
+    for spec, dialect in selecting:
         for rule in spec.get(rules_key) or []:
             if tier_rule_matches(cluster, rule, peers_key, peer, protocol, port, destination, dialect):
                 action = rule.get("action")
@@ -364,6 +381,8 @@ def tier_verdict(cluster, policies, direction, pod, peer, protocol, port, destin
 # One connection.
 
 def direction_allowed(cluster, direction, pod, peer, protocol, port, destination):
+    if pod.host_network:
+        return True  # no policy selects a host-network pod
     verdict = tier_verdict(cluster, cluster.admin_policies, direction, pod, peer, protocol, port, destination)
     if verdict is not None:
         return verdict
@@ -378,9 +397,6 @@ def direction_allowed(cluster, direction, pod, peer, protocol, port, destination
 
 def connection_allowed(cluster, source, destination, protocol, port):
     """source/destination: ("pod", Workload) or ("ip", address)."""
-    for kind, target in (source, destination):
-        if kind == "pod" and target.host_network:
-            return True  # hostNetwork pods are outside policy
     if source[0] == "pod" and not direction_allowed(cluster, "Egress", source[1], destination, protocol, port,
                                                     destination):
         return False
