@@ -17,8 +17,10 @@
 # table has kguard alone.  kguard runs single-threaded (the engine has no threads).
 #
 # Measured, per input: `kguard netpol list FILE -o json` (the full connectivity, written to
-# /dev/null), `kguard netpol explain SRC DST FILE` (one explanation), and the peer's
-# `netpolicy list --dirpath DIR -o json` and `netpolicy eval` for the same pair.  Wall, CPU
+# /dev/null), `kguard netpol explain SRC DST FILE` (one explanation), the engine alone phase by
+# phase (bench/netpol_engine_bench.cpp, built with kguard: no output formatting), and the peer's
+# `netpolicy list --dirpath DIR -f OUT` (its connlist text, written to a file that is then compared
+# with kguard's) and `netpolicy eval` for the same pair.  Wall, CPU
 # (user+system) and peak RSS come from GNU time; the best of the runs is kept (the machine is
 # shared: the load average at start and end is written down).  On the inputs both analyse, the two
 # connection lists are compared line by line (kguard's -o netpol-analyzer against the peer's text).
@@ -36,6 +38,7 @@ CACHE=${KGUARD_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kguard-bench}
 RESULTS=${RESULTS:-$BENCH_DIR/results/netpol.md}
 PEER_VERSION=${NETPOL_ANALYZER_VERSION:-v1.4.2}
 PEER=$CACHE/peers/netpol-analyzer-$PEER_VERSION/netpolicy
+ENGINE_BENCH=${ENGINE_BENCH:-$(dirname "$KGUARD")/bench/netpol_engine_bench}
 [ -x "$KGUARD" ] || { echo "$(basename "$0"): no kguard at $KGUARD (build it first)" >&2; exit 2; }
 if [ ! -x "$PEER" ]; then
   "$BENCH_DIR/build_netpol_peer.sh" >&2 || echo "$(basename "$0"): netpol-analyzer did not build; kguard alone" >&2
@@ -97,14 +100,30 @@ print(len(d["workloads"]), len(d["ipRanges"]), len(d["connections"]))' "$TMP/lis
   src="ns-0000/api[Deployment]"; dst="ns-0000/orders[Deployment]"
   ROWS+=("$(row "$scale" "list (full connectivity)" kguard "$(measure "$REPS" 0 "$KGUARD" netpol list "$input" -o json)" "$connections connections, $ranges external ranges")")
   ROWS+=("$(row "$scale" "explain $src → $dst" kguard "$(measure "$REPS" 0 "$KGUARD" netpol explain "$src" "$dst" "$input")" "every protocol and port run, with the rules")")
+  if [ -x "$ENGINE_BENCH" ]; then
+    # The engine alone, phase by phase (no output formatting): what the 1 s target is about.
+    /usr/bin/time -f "%M" -o "$TMP/engine_rss" "$ENGINE_BENCH" "$input" "$REPS" "$src" "$dst" > "$TMP/engine.txt"
+    engine_rss=$(awk '{ printf "%.1f", $1 / 1024 }' "$TMP/engine_rss")
+    for phase in load analysis connectivity totals explain; do
+      read -r cpu wall <<< "$(awk -v p="$phase" '$1 == p { print $3, $5 }' "$TMP/engine.txt")"
+      case $phase in
+        load) what="engine: read + parse + load (once)" ;;
+        analysis) what="engine: Analysis (selection, rule chains)" ;;
+        connectivity) what="engine: every ordered pair's connections" ;;
+        totals) what="engine: totals only (pairs, allowed, all)" ;;
+        explain) what="engine: one explain" ;;
+      esac
+      ROWS+=("| $scale | $what | netpol_engine_bench | $wall | $cpu | $engine_rss | $(awk -v p="$phase" '$1 == p { $1 = $2 = $3 = $4 = $5 = ""; print }' "$TMP/engine.txt" | sed 's/^ *//') |")
+    done
+  fi
   if [ -x "$PEER" ]; then
     limit=0; reps=$PEER_REPS
     if [ "$ns" -gt "$PEER_MAX_NAMESPACES" ]; then limit=$PEER_TIMEOUT_S; reps=1; fi
     if [ "$ns" -le "$PEER_MAX_NAMESPACES" ] || [ "$PEER_TIMEOUT_S" -gt 0 ]; then
-      result=$(measure "$reps" "$limit" "$PEER" list --dirpath "$dir" -q -o json)
+      rm -f "$TMP/peer.txt"
+      result=$(measure "$reps" "$limit" "$PEER" list --dirpath "$dir" -q -f "$TMP/peer.txt")
       note=""
-      if [ "$ns" -le "$PEER_MAX_NAMESPACES" ]; then
-        "$PEER" list --dirpath "$dir" -q > "$TMP/peer.txt" 2>/dev/null || true
+      if [ "$ns" -le "$PEER_MAX_NAMESPACES" ] && [ -s "$TMP/peer.txt" ]; then
         "$KGUARD" netpol list "$input" -o netpol-analyzer > "$TMP/kguard.txt"
         same=$(comm -12 <(sort "$TMP/peer.txt") <(sort "$TMP/kguard.txt") | wc -l)
         note="$(wc -l < "$TMP/peer.txt") lines, $same identical to kguard's -o netpol-analyzer ($(wc -l < "$TMP/kguard.txt") lines)"
@@ -125,7 +144,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "- Load average (1/5/15 min) at start: $LOAD_START; at end: $LOAD_END"
   echo "- kguard: $("$KGUARD" --version 2>/dev/null | head -1), tree: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown); single-threaded"
   if [ -x "$PEER" ]; then
-    echo "- netpol-analyzer $PEER_VERSION: Go module proxy, \`github.com/np-guard/netpol-analyzer/cmd/netpolicy@$PEER_VERSION\` (bench/build_netpol_peer.sh); \`netpolicy list --dirpath DIR -q -o json\`, \`netpolicy eval\`"
+    echo "- netpol-analyzer $PEER_VERSION: Go module proxy, \`github.com/np-guard/netpol-analyzer/cmd/netpolicy@$PEER_VERSION\` (bench/build_netpol_peer.sh); \`netpolicy list --dirpath DIR -q -f FILE\`, \`netpolicy eval\`"
   else
     echo "- netpol-analyzer: not available (bench/build_netpol_peer.sh failed)"
   fi
