@@ -172,6 +172,8 @@ def check_case(kguard, path, workdir):
     problems = []
     if kguard and actual is None:
         problems.append(f"kguard failed: {error}")
+    if actual is not None:
+        problems += [f"kguard's list: {w}" for w in actual.warnings[:5]]
     for probe in case["probes"]:
         protocol, port = probe_parts(probe["probe"])
         want = parse_matrix(probe["matrix"], peers)

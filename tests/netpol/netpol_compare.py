@@ -53,6 +53,8 @@ class Answer:
             return
         if not src_ip and not dst_ip:
             self.workloads.update((src, dst))
+            if src == dst:
+                self.warnings.append(f"a workload listed as reaching itself: {src} -> {dst}")
             if (src, dst) in self.pairs:
                 self.warnings.append(f"pair {src} -> {dst} listed twice")
                 ports = {p: merge_ranges(self.pairs[(src, dst)][p] + ports[p]) for p in PROTOCOLS}
