@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <map>
 #include <tuple>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "engines/netpol/model.hpp"
@@ -605,7 +606,21 @@ NetpolInput InputBuilder::finish() {
   std::vector<Workload> kept;
   for (std::size_t i = 0; i < in_.workloads.size(); ++i)
     if (!drop[i]) kept.push_back(std::move(in_.workloads[i]));
-  in_.workloads = std::move(kept);
+  // The same object given twice (one manifest in two files) is one workload, the later copy, as
+  // applying both would leave it; otherwise it would be listed as reaching itself.
+  std::unordered_map<std::string, std::size_t> last_copy;
+  for (std::size_t i = 0; i < kept.size(); ++i) last_copy[kept[i].id()] = i;
+  in_.workloads.clear();
+  for (std::size_t i = 0; i < kept.size(); ++i) {
+    const std::size_t last = last_copy[kept[i].id()];
+    if (last != i) {
+      in_.warnings.push_back({kept[i].file, kept[i].line, 0,
+                              "duplicate " + kept[i].id() + ": the later one (" + kept[last].file + ":" +
+                                  std::to_string(kept[last].line) + ") is used"});
+      continue;
+    }
+    in_.workloads.push_back(std::move(kept[i]));
+  }
   // Sorted by their "ns/name[Kind]" text: the order every output lists them in.
   std::sort(in_.workloads.begin(), in_.workloads.end(),
             [](const Workload& a, const Workload& b) { return a.id() < b.id(); });
