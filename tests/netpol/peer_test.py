@@ -257,7 +257,9 @@ def main():
                   f"pair(s) differ in meaning — {reason}")
             for line in details:
                 print(f"    {line}")
-    stale = [name for name in known if not any(r[0] == name and r[1] in ("differ", "subject error") for r in rows)]
+    ran = {r[0] for r in rows}
+    stale = [name for name in known
+             if name in ran and not any(r[0] == name and r[1] in ("differ", "subject error", "peer error") for r in rows)]
     if args.report:
         with open(args.report, "w", encoding="utf-8") as out:
             out.write(f"| case | verdict | peer lines | identical lines | pairs differing in meaning |\n|---|---|---|---|---|\n")
