@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds np-guard's netpol-analyzer (the `netpolicy` command) from the Go module proxy into
 # ~/.cache/kguard-bench/peers/netpol-analyzer-$VERSION/netpolicy, for tests/netpol/peer_test.py
-# and bench/run_netpol_bench.sh.  `go install module@version` is not used: it asks the proxy for
+# and bench/run_netpol_peer_bench.sh.  `go install module@version` is not used: it asks the proxy for
 # the module's version list (for deprecation notices), which the proxy refuses here; a throwaway
 # module that requires the pinned version builds the same binary.  The module's own files (its
 # tests/ corpus and test_outputs/) land in the Go module cache, where peer_test.py reads them.

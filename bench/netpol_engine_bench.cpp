@@ -1,4 +1,4 @@
-// The network policy engine alone, phase by phase, on one input file (bench/run_netpol_bench.sh):
+// The network policy engine alone, phase by phase, on one input file (bench/run_netpol_peer_bench.sh):
 // read + parse + load (InputBuilder), the Analysis (selection, chains), the full connectivity
 // (every ordered pair's ConnSet, as `netpol list` walks them, without formatting any output), the
 // totals only, and one explanation. CPU time of this process (the machine is shared) and wall

@@ -3,6 +3,7 @@
 // port, with the policy and rule that decide), exposure and diff.
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <map>
@@ -49,7 +50,9 @@ Options:
                                text, json
       --focus-workload NAME    only connections from or to this workload
                                (ns/name[Kind], ns/name or name; repeatable)
-      --namespace NS           only connections from or to namespace NS
+  -n, --namespace NS           only connections from or to namespace NS (the
+                               cluster is still read whole: every namespace's
+                               pods and policies count)
       --port PORT[/PROTOCOL]   only this port (of every protocol unless given)
       --cluster [cluster options]   read the live cluster of the kubeconfig
   -q, --quiet                  no progress on stderr
@@ -101,8 +104,9 @@ struct Row {
   ConnSet conn;
 };
 
-// The connections the filters keep, in peer order.
-std::vector<Row> rows_of(const Analysis& a, const Options& o, std::string& error) {
+// The connections the filters keep, in peer order, each handed to `row` as
+// found (a 10,000-workload matrix is not held as text).
+bool for_each_row(const Analysis& a, const Options& o, std::string& error, const std::function<void(const Row&)>& row) {
   std::vector<bool> focus(a.input().workloads.size(), o.focus.empty());
   for (const std::string& f : o.focus) {
     bool any = false;
@@ -112,7 +116,7 @@ std::vector<Row> rows_of(const Analysis& a, const Options& o, std::string& error
     }
     if (!any) {
       error = "--focus-workload: no workload '" + f + "' in the input";
-      return {};
+      return false;
     }
   }
   auto keep_peer = [&](PeerRef p) { return !p.ip && focus[p.index]; };
@@ -122,19 +126,20 @@ std::vector<Row> rows_of(const Analysis& a, const Options& o, std::string& error
     for (Protocol p : netpol::kProtocols)
       if (o.port_any_protocol || p == o.port_protocol) port_mask[p] = netpol::PortSet::range(o.port, o.port);
   }
-  std::vector<Row> rows;
+  Row r;
   a.for_each_connection([&](PeerRef s, PeerRef d, const ConnSet& c) {
     if (!o.focus.empty() && !keep_peer(s) && !keep_peer(d)) return;
     if (!o.ns.empty() && !in_ns(s) && !in_ns(d)) return;
-    ConnSet kept = o.port_filter ? c & port_mask : c;
-    if (kept.empty()) return;
-    rows.push_back({a.peer_name(s), a.peer_name(d), std::move(kept)});
+    r.conn = o.port_filter ? c & port_mask : c;
+    if (r.conn.empty()) return;
+    r.src = a.peer_name(s);
+    r.dst = a.peer_name(d);
+    row(r);
   });
-  (void)a;
-  return rows;
+  return true;
 }
 
-void write_json_list(const Analysis& a, const std::vector<Row>& rows, std::ostream& out) {
+void write_json_list(const Analysis& a, const Options& o, std::string& error, std::ostream& out) {
   JsonWriter j(out);
   j.begin_object();
   j.key("workloads").begin_array();
@@ -144,7 +149,7 @@ void write_json_list(const Analysis& a, const std::vector<Row>& rows, std::ostre
   for (const netpol::IpRange& r : a.ip_ranges()) j.value("ip:" + netpol::range_str(r));
   j.end_array();
   j.key("connections").begin_array();
-  for (const Row& r : rows) {
+  for_each_row(a, o, error, [&](const Row& r) {
     auto id = [](const std::string& s) { return s.find('[') == std::string::npos ? "ip:" + s : s; };
     j.begin_object();
     j.field("src", id(r.src));
@@ -152,7 +157,7 @@ void write_json_list(const Analysis& a, const std::vector<Row>& rows, std::ostre
     for (Protocol p : netpol::kProtocols) j.field(netpol::to_string(p), r.conn[p].str());
     j.field("conn", r.conn.analyzer_str());
     j.end_object();
-  }
+  });
   j.end_array();
   j.end_object();
   j.flush();
@@ -212,26 +217,40 @@ for(const id of ['fr','fc','fx'])document.getElementById(id).addEventListener('i
 )";
 }
 
-void write_list(const Analysis& a, const std::vector<Row>& rows, const std::string& format, std::ostream& out) {
-  if (format == "json") return write_json_list(a, rows, out);
+// False with `error` when a filter names nothing.
+bool write_list(const Analysis& a, const Options& o, std::ostream& out, std::string& error) {
+  const std::string& format = o.format;
+  // A focus naming no workload is refused before anything is written.
+  for (const std::string& f : o.focus) {
+    bool any = false;
+    for (const netpol::Workload& w : a.input().workloads) any = any || w.id() == f || w.ns + "/" + w.name == f || w.name == f;
+    if (!any) return error = "--focus-workload: no workload '" + f + "' in the input", false;
+  }
+  if (format == "json") {
+    write_json_list(a, o, error, out);
+    return true;
+  }
+  if (format == "csv") {
+    out << "src,dst,conn\n";
+    return for_each_row(a, o, error, [&](const Row& r) {
+      out << csv_field(r.src) << ',' << csv_field(r.dst) << ',' << csv_field(r.conn.analyzer_str()) << '\n';
+    });
+  }
+  if (format == "markdown") {
+    out << "| src | dst | conn |\n|-----|-----|------|\n";
+    return for_each_row(a, o, error, [&](const Row& r) {
+      out << "| " << r.src << " | " << r.dst << " | " << r.conn.analyzer_str() << " |\n";
+    });
+  }
+  std::vector<Row> rows;
+  if (!for_each_row(a, o, error, [&](const Row& r) { rows.push_back(r); })) return false;
   if (format == "netpol-analyzer") {
     // Its txt connlist: one line per pair, lines in text order.
     std::vector<std::string> lines;
     for (const Row& r : rows) lines.push_back(r.src + " => " + r.dst + " : " + r.conn.analyzer_str());
     std::sort(lines.begin(), lines.end());
     for (const std::string& l : lines) out << l << '\n';
-    return;
-  }
-  if (format == "csv") {
-    out << "src,dst,conn\n";
-    for (const Row& r : rows)
-      out << csv_field(r.src) << ',' << csv_field(r.dst) << ',' << csv_field(r.conn.analyzer_str()) << '\n';
-    return;
-  }
-  if (format == "markdown") {
-    out << "| src | dst | conn |\n|-----|-----|------|\n";
-    for (const Row& r : rows) out << "| " << r.src << " | " << r.dst << " | " << r.conn.analyzer_str() << " |\n";
-    return;
+    return true;
   }
   if (format == "dot") {
     out << "digraph {\n\tnode [shape=box];\n";
@@ -252,9 +271,23 @@ void write_list(const Analysis& a, const std::vector<Row>& rows, const std::stri
     for (const Row& r : rows)
       out << '\t' << dot_id(r.src) << " -> " << dot_id(r.dst) << " [label=" << dot_id(r.conn.analyzer_str()) << "];\n";
     out << "}\n";
-    return;
+    return true;
   }
-  if (format == "html") return write_html(rows, out);
+  if (format == "html") {
+    // A matrix of n peers has n² cells: past a browser's reach, narrow it first.
+    std::set<std::string> peers;
+    for (const Row& r : rows) {
+      peers.insert(r.src);
+      peers.insert(r.dst);
+    }
+    constexpr std::size_t kMaxHtmlPeers = 1500;
+    if (peers.size() > kMaxHtmlPeers)
+      return error = "-o html: " + std::to_string(peers.size()) + " peers make a matrix of " +
+                     std::to_string(peers.size() * peers.size()) + " cells; narrow it with --namespace or "
+                     "--focus-workload (at most " + std::to_string(kMaxHtmlPeers) + " peers)", false;
+    write_html(rows, out);
+    return true;
+  }
   // text
   std::size_t ws = 4, wd = 2;
   for (const Row& r : rows) {
@@ -267,6 +300,7 @@ void write_list(const Analysis& a, const std::vector<Row>& rows, const std::stri
         << std::string(wd - r.dst.size() + 2, ' ') << r.conn.analyzer_str() << '\n';
   out << rows.size() << " connection(s) between " << a.input().workloads.size() << " workload(s) and "
       << a.ip_ranges().size() << " external range(s)\n";
+  return true;
 }
 
 // Options shared by every subcommand; false with `error` on a bad one.
@@ -281,7 +315,8 @@ bool parse_options(const std::vector<std::string>& args, std::size_t start, Opti
     } else if (flag.is("--focus-workload")) {
       if (!flag.value(v) || v.empty()) return error = "--focus-workload needs a workload", false;
       o.focus.push_back(v);
-    } else if (flag.is("--namespace") && !o.cluster.enabled) {
+    } else if (flag.is("--namespace", "-n")) {
+      // Always the filter: a cluster read needs every namespace, whose pods and policies all count.
       if (!flag.value(v) || v.empty()) return error = "--namespace needs a namespace", false;
       o.ns = v;
     } else if (flag.is("--port")) {
@@ -431,12 +466,10 @@ int netpol_command(const std::vector<std::string>& args) {
     NetpolLoad load;
     if (!load_netpol_input(o.paths, o.cluster, o.quiet, load)) return 2;
     Analysis a(load.input);
-    std::vector<Row> rows = rows_of(a, o, error);
-    if (!error.empty()) {
+    if (!write_list(a, o, std::cout, error)) {
       std::cerr << "kguard netpol: " << error << '\n';
       return 2;
     }
-    write_list(a, rows, o.format, std::cout);
     return load.input.errors.empty() ? 0 : 1;
   }
   if (o.command == "explain") {
@@ -467,6 +500,7 @@ int netpol_command(const std::vector<std::string>& args) {
     explain(a, *s, *d, o);
     return load.input.errors.empty() ? 0 : 1;
   }
+  if (o.command == "exposure") return netpol_exposure(o.paths, o.cluster, o.quiet, o.format);
   if (o.command == "diff") return netpol_diff(o.paths, o.cluster, o.quiet, o.format);
   std::cerr << "kguard netpol: unknown command '" << o.command << "' (list, explain, exposure, diff)\n";
   return 2;

@@ -98,6 +98,7 @@ bool load_netpol_input(const std::vector<std::string>& paths, ClusterFlags clust
 
 #include "core/json_writer.hpp"
 #include "engines/netpol/analysis.hpp"
+#include "engines/netpol/findings.hpp"
 
 namespace kg::cli {
 
@@ -181,6 +182,103 @@ int netpol_diff(const std::vector<std::string>& paths, const ClusterFlags& clust
                 << ", old: " << c.old_conn << ", new: " << c.new_conn << '\n';
   }
   return errors ? 1 : 0;
+}
+
+}  // namespace kg::cli
+
+namespace kg::cli {
+
+int netpol_exposure(const std::vector<std::string>& paths, const ClusterFlags& cluster, bool quiet,
+                    const std::string& format) {
+  if (format != "text" && format != "json") {
+    std::cerr << "kguard netpol exposure: unknown format '" << format << "' (text, json)\n";
+    return 2;
+  }
+  NetpolLoad load;
+  if (!load_netpol_input(paths, cluster, quiet, load)) return 2;
+  netpol::Analysis a(load.input);
+  const auto& W = load.input.workloads;
+  if (format == "json") {
+    JsonWriter j(std::cout);
+    j.begin_object().key("workloads").begin_array();
+    for (std::uint32_t w = 0; w < W.size(); ++w) {
+      netpol::Exposure e = a.exposure(w);
+      j.begin_object().field("workload", W[w].id());
+      j.field("ingressFromEntireCluster", e.from_cluster.analyzer_str());
+      j.field("ingressFromInternet", e.from_internet.analyzer_str());
+      j.field("egressToEntireCluster", e.to_cluster.analyzer_str());
+      j.field("egressToInternet", e.to_internet.analyzer_str());
+      j.key("bySelector").begin_array();
+      for (const auto& b : e.by_selector)
+        j.begin_object().field("direction", b.direction == netpol::Direction::Ingress ? "ingress" : "egress")
+            .field("namespaces", b.namespaces).field("pods", b.pods).field("conn", b.conns.analyzer_str()).end_object();
+      j.end_array().key("publicEntries").begin_array();
+      for (const auto& p : e.entries)
+        j.begin_object().field("kind", p.kind).field("namespace", p.ns).field("name", p.name).field("how", p.how)
+            .field("ports", p.ports.analyzer_str()).field("allowed", p.allowed.analyzer_str()).end_object();
+      j.end_array().end_object();
+    }
+    j.end_array().end_object();
+    j.flush();
+    std::cout << '\n';
+    return load.input.errors.empty() ? 0 : 1;
+  }
+  for (std::uint32_t w = 0; w < W.size(); ++w) {
+    netpol::Exposure e = a.exposure(w);
+    std::cout << Tsafe{W[w].id()} << '\n';
+    std::cout << "  <= entire-cluster : " << e.from_cluster.analyzer_str() << '\n';
+    for (const auto& b : e.by_selector)
+      if (b.direction == netpol::Direction::Ingress)
+        std::cout << "  <= [namespace with {" << Tsafe{b.namespaces} << "}]/[pods with {" << Tsafe{b.pods}
+                  << "}] : " << b.conns.analyzer_str() << '\n';
+    std::cout << "  <= internet : " << e.from_internet.analyzer_str() << '\n';
+    for (const auto& p : e.entries)
+      std::cout << "  <= internet via " << p.how << ' ' << Tsafe{p.ns + "/" + p.name} << " (ports "
+                << p.ports.analyzer_str() << ") : " << p.allowed.analyzer_str() << '\n';
+    std::cout << "  => entire-cluster : " << e.to_cluster.analyzer_str() << '\n';
+    for (const auto& b : e.by_selector)
+      if (b.direction == netpol::Direction::Egress)
+        std::cout << "  => [namespace with {" << Tsafe{b.namespaces} << "}]/[pods with {" << Tsafe{b.pods}
+                  << "}] : " << b.conns.analyzer_str() << '\n';
+    std::cout << "  => internet : " << e.to_internet.analyzer_str() << '\n';
+  }
+  return load.input.errors.empty() ? 0 : 1;
+}
+
+}  // namespace kg::cli
+
+namespace kg::cli {
+
+void add_netpol_findings(EngineResult& result, Category networking, const std::vector<std::string>& paths,
+                         std::string snapshot) {
+  NetpolLoad load;
+  if (!snapshot.empty()) {
+    PodSpecTable pod_specs;
+    netpol::InputBuilder builder(pod_specs);
+    SourceFile f;
+    f.path = "cluster";
+    f.content = std::move(snapshot);
+    read_source(f, false, builder, LoadLimits{});
+    load.input = builder.finish();
+  } else if (!load_netpol_input(paths, ClusterFlags{}, true, load)) {
+    return;
+  }
+  // The scan reported the input's errors already; the engine's own (policy
+  // fields it refuses) are warnings of the report.
+  for (InputError& e : load.input.errors) result.warnings.push_back(std::move(e));
+  netpol::Analysis analysis(load.input);
+  // Subjects the scan knows (those with findings) keep their place in the report.
+  std::map<std::string, std::size_t> objects;
+  for (const FindingView& f : result.findings)
+    objects.emplace(std::string(f.kind) + '\0' + std::string(f.ns) + '\0' + std::string(f.name), f.object);
+  netpol::add_findings(analysis, result, networking,
+                       [&](const std::string& kind, const std::string& ns, const std::string& name) -> std::optional<std::size_t> {
+                         auto it = objects.find(kind + '\0' + ns + '\0' + name);
+                         if (it == objects.end() && ns == "default") it = objects.find(kind + '\0' + '\0' + name);
+                         if (it == objects.end()) return std::nullopt;
+                         return it->second;
+                       });
+  order_findings(result.findings);
 }
 
 }  // namespace kg::cli

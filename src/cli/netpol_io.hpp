@@ -8,6 +8,7 @@
 
 #include "cli/cluster.hpp"
 #include "engines/netpol/model.hpp"
+#include "model/engine_result.hpp"
 
 namespace kg::cli {
 
@@ -22,6 +23,12 @@ std::vector<std::string> netpol_kinds();
 // Reads `paths` (or the cluster when `cluster.enabled`); prints input errors
 // and warnings on stderr unless quiet. False when nothing could be read.
 bool load_netpol_input(const std::vector<std::string>& paths, ClusterFlags cluster, bool quiet, NetpolLoad& out);
+
+// kguard scan --netpol: the engine's findings (engines/netpol/findings) over
+// the same input — `paths`, or `snapshot` (a cluster read) when not empty —
+// merged into the scan's result under the catalog's Networking category.
+void add_netpol_findings(EngineResult& result, Category networking, const std::vector<std::string>& paths,
+                         std::string snapshot);
 
 int netpol_exposure(const std::vector<std::string>& paths, const ClusterFlags& cluster, bool quiet,
                     const std::string& format);

@@ -18,6 +18,7 @@
 #include "cli/image_flags.hpp"
 #include "cli/scan_images.hpp"
 #include "cli/image_vulns.hpp"
+#include "cli/netpol_io.hpp"
 #include "engines/image/lint/lint.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
@@ -59,6 +60,8 @@ Options:
                                html, markdown, csv, policyreport, ci; repeatable,
                                so one scan writes several (each to its own
                                destination); FILE defaults to stdout
+      --netpol                 add the NetworkPolicy engine's findings (reachability,
+                               DNS, namespace isolation, dead policies; docs/netpol.md)
       --exclude GLOB           leave matching files and folders out of directory
                                walks (repeatable; a GLOB without '/' matches a
                                name at any depth, one with '/' the path under the
@@ -192,6 +195,7 @@ int scan_command(const std::vector<std::string>& args) {
   ImageScanSettings images;
   images.cache_dir = default_image_cache_dir();
   VulnSettings vuln_settings;
+  bool netpol = false;  // --netpol: the NetworkPolicy engine's findings join the report
 
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -221,6 +225,8 @@ int scan_command(const std::vector<std::string>& args) {
       std::cout << kScanHelp << cluster_flags_help() << kRenderHelpHeading << render_flags_help()
                 << image_scan_flags_help() << vuln_flags_help() << image_read_flags_help() << kScanExitCodes;
       return 0;
+    } else if (a == "--netpol") {
+      netpol = true;
     } else if (is("--output", "-o")) {
       if (!value(v)) return usage_error("-o needs FORMAT[=FILE]");
       Output o = OutputSpec::parse(v);
@@ -431,6 +437,7 @@ int scan_command(const std::vector<std::string>& args) {
     std::vector<const Rule*> selected;
     for (const auto& r : catalog.rules())
       if (rule_selected(*r, options)) selected.push_back(r.get());
+    if (netpol) cluster.extra_kinds = netpol_kinds();
     cluster_read = read_cluster_for_scan(cluster, selected, options, quiet);
     if (!cluster_read) return 2;
     options.kubernetes_minor = kubernetes_minor(cluster_read->info.server_version).value_or(0);
@@ -484,6 +491,7 @@ int scan_command(const std::vector<std::string>& args) {
               << Tsafe{e.message} << '\n';
   }
   if (!scanner.setup_errors().empty()) return 2;
+  std::string netpol_snapshot = netpol && cluster_read ? cluster_read->snapshot : std::string();
   ScanResult result =
       cluster_read ? scanner.scan_buffer("cluster:" + (cluster_read->info.context.empty()
                                                            ? cluster_read->info.server
@@ -493,6 +501,9 @@ int scan_command(const std::vector<std::string>& args) {
   std::unique_ptr<image::ImageLinter> image_linter;  // owns image rules a config changed, while the report lives
   if (images.enabled) add_image_findings(result, catalog, options, images, quiet, image_linter, &vulns);
   if (exposure_rule_added) strip_rule(result, kExposedRule);
+  if (netpol)
+    add_netpol_findings(result, catalog.categories().find("networking").value_or(Category{}), paths,
+                        std::move(netpol_snapshot));
   if (vulns.active())
     for (const InputError& w : vuln::expired_ignores(vulns.policy(), utc_today())) result.warnings.push_back(w);
   ReportModel model = build_report(result, utc_now_rfc3339(), lang);

@@ -27,13 +27,15 @@ struct Chain {
   std::vector<std::uint32_t> members;
   // Results.
   std::uint32_t def_pod = kAll, def_host = kAll;
-  std::unordered_map<std::uint32_t, std::uint32_t> def_by_sig;  // egress chains with named ports
+  std::vector<std::uint32_t> def_sig;  // by destination port_sig (egress chains with named ports: differs per sig)
   std::vector<std::pair<std::uint32_t, std::uint32_t>> exceptions;  // (workload, conn), by workload
   std::vector<std::uint32_t> ip;  // conn per atom
 };
 
 struct PeerView {
-  enum class Kind : std::uint8_t { Pod, GenericPod, GenericHost, Ip } kind = Kind::Pod;
+  // OnlyClause: a pod that `only` selects and nothing narrower (exposure).
+  enum class Kind : std::uint8_t { Pod, GenericPod, GenericHost, Ip, OnlyClause } kind = Kind::Pod;
+  const Clause* only = nullptr;
   const Workload* w = nullptr;
   const Labels* ns_labels = nullptr;
   IpRange atom;
@@ -68,6 +70,12 @@ struct Analysis::Impl {
   std::vector<std::size_t> ids_scratch;
   std::unordered_map<std::string, std::vector<std::uint32_t>> ns_memo, clause_memo;
   std::vector<std::vector<std::size_t>> ns_ids;  // per namespace, LabeledIndex input (size_t)
+  std::vector<std::uint32_t> host_workloads;
+  // Candidate collection without sorting duplicates: a workload is in the
+  // current chain's list when seen[w] == stamp.
+  std::vector<std::uint32_t> seen, pos, cand_scratch;
+  std::vector<std::uint32_t> cls_scratch;
+  std::uint32_t stamp = 0;
 
   Impl(const NetpolInput& input, const std::vector<IpRange>& a) : in(input), atoms(a) {
     intern(ConnSet::none());
@@ -146,11 +154,12 @@ struct Analysis::Impl {
             if (r.lo <= p.atom.lo && p.atom.hi <= r.hi) return true;
           return false;
         }
-        return c.matches_pods && p.kind != PeerView::Kind::GenericHost &&
+        return c.matches_pods && p.kind != PeerView::Kind::GenericHost &&  // OnlyClause: a pod too
                !(p.kind == PeerView::Kind::Pod && p.w->host_network);
       case Clause::Kind::Pods:
         if (p.kind == PeerView::Kind::Ip || p.kind == PeerView::Kind::GenericHost) return false;
         if (p.kind == PeerView::Kind::GenericPod) return c.universal();
+        if (p.kind == PeerView::Kind::OnlyClause) return &c == p.only || c.universal();
         if (p.w->host_network) return false;  // host-network pods are outside policy (§2.2.7)
         if (c.same_namespace) return p.w->ns == c.ns && c.pod_selector.matches(p.w->labels);
         return c.ns_selector.matches(*p.ns_labels) && c.pod_selector.matches(p.w->labels);
@@ -279,8 +288,7 @@ struct Analysis::Impl {
     if (it != ch.exceptions.end() && it->first == w) return it->second;
     const Workload& d = in.workloads[w];
     if (d.host_network) return ch.def_host;
-    if (ch.named && ch.dir == Direction::Egress) return ch.def_by_sig.at(d.port_sig);
-    return ch.def_pod;
+    return ch.def_sig[d.port_sig];
   }
 };
 
@@ -293,7 +301,10 @@ void Analysis::Impl::build() {
     if (w.port_sig >= sig_rep.size()) sig_rep.resize(w.port_sig + 1, UINT32_MAX);
     if (sig_rep[w.port_sig] == UINT32_MAX) sig_rep[w.port_sig] = i;
     if (!w.host_network) ns_ids[w.ns_index].push_back(i);
+    else host_workloads.push_back(i);
   }
+  seen.assign(n, 0);
+  pos.assign(n, 0);
   // Who each policy selects (host-network pods are outside every policy).
   selected.assign(in.policies.size(), {});
   selecting[0].assign(n, {});
@@ -369,61 +380,123 @@ void Analysis::Impl::build_chains(Direction dir) {
 }
 
 void Analysis::Impl::compute(Chain& ch) {
+  const std::size_t sigs = sig_rep.size();
   if (ch.admin.empty() && !ch.np_isolated && ch.baseline.empty()) {
+    ch.def_sig.assign(sigs, kAll);
     ch.ip.assign(atoms.size(), kAll);
-    return;  // no policy: every connection, defaults already kAll
+    return;  // no policy: every connection
   }
   PeerView generic;
   generic.kind = PeerView::Kind::GenericPod;
-  if (ch.named && ch.dir == Direction::Egress) {
-    for (std::uint32_t sig = 0; sig < sig_rep.size(); ++sig) {
-      if (sig_rep[sig] == UINT32_MAX) continue;
-      ch.def_by_sig[sig] = intern(eval(ch, generic, &in.workloads[sig_rep[sig]].ports, nullptr));
-    }
+  const bool per_sig = ch.named && ch.dir == Direction::Egress;
+  if (per_sig) {
+    ch.def_sig.assign(sigs, kNone);
+    for (std::uint32_t sig = 0; sig < sigs; ++sig)
+      if (sig_rep[sig] != UINT32_MAX)
+        ch.def_sig[sig] = intern(eval(ch, generic, &in.workloads[sig_rep[sig]].ports, nullptr));
   } else {
     ch.def_pod = intern(eval(ch, generic, dst_ports(ch, generic), nullptr));
+    ch.def_sig.assign(sigs, ch.def_pod);
   }
   PeerView host;
   host.kind = PeerView::Kind::GenericHost;
-  // A host-network destination's named ports: its own (egress), resolved per workload below.
   ch.def_host = intern(eval(ch, host, dst_ports(ch, host), nullptr));
-  // Exceptions: the pods some non-universal clause of the chain names, and
-  // (egress with named ports) host-network destinations, whose ports differ.
-  std::vector<std::uint32_t> cand;
-  bool ip_clauses = false;
-  auto scan = [&](const std::vector<const Rule*>& rules) {
+  // The clauses that decide in this chain (the Baseline's only when no
+  // NetworkPolicy isolates: it is never reached otherwise).
+  std::vector<const Clause*> clauses;
+  auto gather = [&](const std::vector<const Rule*>& rules) {
     for (const Rule* r : rules)
-      for (const Clause& c : r->peers) {
-        if (c.kind == Clause::Kind::Ips) ip_clauses = true;
-        if (c.kind != Clause::Kind::Pods || c.universal()) continue;
-        const std::vector<std::uint32_t>& m = pods_matching(c);
-        cand.insert(cand.end(), m.begin(), m.end());
-      }
+      for (const Clause& c : r->peers)
+        if (c.kind != Clause::Kind::Any) clauses.push_back(&c);
   };
-  scan(ch.admin);
-  if (ch.np_isolated) scan(ch.np);
-  else scan(ch.baseline);
-  if (ch.np_isolated) scan(ch.baseline);  // only for ip_clauses: harmless extra candidates otherwise
-  if (ch.named && ch.dir == Direction::Egress)
-    for (std::uint32_t w = 0; w < in.workloads.size(); ++w)
-      if (in.workloads[w].host_network) cand.push_back(w);
-  std::sort(cand.begin(), cand.end());
-  cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
-  ch.exceptions.reserve(cand.size());
-  for (std::uint32_t w : cand) {
-    PeerView v = pod_view(w);
-    ch.exceptions.emplace_back(w, intern(eval(ch, v, dst_ports(ch, v), nullptr)));
+  gather(ch.admin);
+  gather(ch.np_isolated ? ch.np : ch.baseline);
+  // Exceptions: the pods some non-universal clause names (and, for egress
+  // with named ports, host-network destinations, whose ports their generic
+  // default does not know). Peers matching the same clauses (and, where
+  // named ports resolve at the peer, with the same ports) get the same
+  // verdict: one evaluation per signature.
+  // Each candidate's signature (which clauses match it) comes from the
+  // clauses' memoised pod lists, so no selector is matched again here.
+  std::vector<std::uint32_t>& cand = cand_scratch;
+  cand.clear();
+  ++stamp;
+  auto add = [&](std::uint32_t w) {
+    if (seen[w] != stamp) {
+      seen[w] = stamp;
+      pos[w] = static_cast<std::uint32_t>(cand.size());
+      cand.push_back(w);
+    }
+  };
+  bool ip_clauses = false;
+  std::vector<const std::vector<std::uint32_t>*> lists(clauses.size(), nullptr);
+  for (std::size_t k = 0; k < clauses.size(); ++k) {
+    const Clause& c = *clauses[k];
+    if (c.kind == Clause::Kind::Ips) ip_clauses = true;
+    if (c.kind != Clause::Kind::Pods || c.universal()) continue;
+    lists[k] = &pods_matching(c);
+    for (std::uint32_t w : *lists[k]) add(w);
   }
-  // External ranges: those inside some range of the chain evaluated one by one.
+  if (per_sig)
+    for (std::uint32_t w : host_workloads) add(w);
+  // Partition refinement: candidates start in one class per host flag
+  // (universal clauses and all-address networks match every non-host pod)
+  // and each clause's pod list splits the classes it touches; a class is a
+  // set of peers matching the same clauses.
+  std::vector<std::uint32_t>& cls = cls_scratch;
+  cls.resize(cand.size());
+  std::uint32_t classes = 2;
+  for (std::size_t i = 0; i < cand.size(); ++i) cls[i] = in.workloads[cand[i]].host_network ? 1 : 0;
+  std::unordered_map<std::uint32_t, std::uint32_t> split;
+  for (std::size_t k = 0; k < clauses.size(); ++k) {
+    if (!lists[k]) continue;
+    split.clear();
+    for (std::uint32_t w : *lists[k]) {
+      std::uint32_t& c = cls[pos[w]];
+      auto [it, added] = split.emplace(c, classes);
+      if (added) ++classes;
+      c = it->second;
+    }
+  }
+  std::unordered_map<std::uint64_t, std::uint32_t> memo;
+  for (std::size_t i = 0; i < cand.size(); ++i) {
+    const std::uint32_t w = cand[i];
+    const Workload& d = in.workloads[w];
+    // Where named ports resolve at the peer, its ports are part of its class.
+    const std::uint64_t key = (std::uint64_t{cls[i]} << 32) | (per_sig ? d.port_sig : 0u);
+    auto it = memo.find(key);
+    std::uint32_t id;
+    if (it != memo.end()) {
+      id = it->second;
+    } else {
+      PeerView v = pod_view(w);
+      id = intern(eval(ch, v, dst_ports(ch, v), nullptr));
+      memo.emplace(key, id);
+    }
+    const std::uint32_t def = d.host_network ? ch.def_host : ch.def_sig[d.port_sig];
+    if (id != def) ch.exceptions.emplace_back(w, id);
+  }
+  std::sort(ch.exceptions.begin(), ch.exceptions.end());
+  // External ranges: by the Ips clauses holding each.
   PeerView outside;
   outside.kind = PeerView::Kind::Ip;
   outside.atom = {1, 0};  // inside no range: only Any clauses match
   const std::uint32_t ip_def = intern(eval(ch, outside, dst_ports(ch, outside), nullptr));
   ch.ip.assign(atoms.size(), ip_def);
   if (ip_clauses) {
+    std::unordered_map<std::string, std::uint32_t> ip_memo;
+    std::string ip_key;
     for (std::uint32_t a = 0; a < atoms.size(); ++a) {
       PeerView v = ip_view(a);
+      ip_key.clear();
+      for (const Clause* c : clauses) ip_key += c->kind == Clause::Kind::Ips && clause_matches(*c, v) ? '1' : '0';
+      auto it = ip_memo.find(ip_key);
+      if (it != ip_memo.end()) {
+        ch.ip[a] = it->second;
+        continue;
+      }
       ch.ip[a] = intern(eval(ch, v, dst_ports(ch, v), nullptr));
+      ip_memo.emplace(ip_key, ch.ip[a]);
     }
   }
 }
@@ -510,32 +583,54 @@ Explanation Analysis::explain(PeerRef src, PeerRef dst) const {
 namespace {
 
 // The rows of the matrix, one source at a time: egress verdicts of the
-// source's chain and ingress verdicts of each destination's chain.
-template <class Visit>
-void walk_rows(const Analysis::Impl& im, std::size_t atoms, Visit&& visit) {
+// source's chain (its defaults by destination, then its exceptions) and
+// ingress verdicts of each destination's chain toward this source (their
+// defaults, then the exceptions naming this source), met pair by pair.
+// `row(s, key)` is asked first with the row's identity (its egress chain,
+// host flag and the ingress exceptions naming the source): false skips the
+// row (totals reuse an identical row's counts).
+struct RowKey {
+  std::uint32_t chain = 0;
+  bool host = false;
+  const std::pair<std::uint32_t, std::uint32_t>* begin = nullptr;
+  const std::pair<std::uint32_t, std::uint32_t>* end = nullptr;
+};
+
+template <class Visit, class Row>
+void walk_rows(const Analysis::Impl& im, std::size_t atoms, Visit&& visit, Row&& row) {
   const auto& W = im.in.workloads;
-  const std::size_t n = W.size();
-  // Ingress exceptions by source: (chain, conn).
-  std::vector<std::vector<std::pair<std::uint32_t, std::uint32_t>>> by_src(n);
-  for (std::uint32_t c = 0; c < im.chains[0].size(); ++c)
-    for (const auto& [w, id] : im.chains[0][c].exceptions) by_src[w].emplace_back(c, id);
+  const std::uint32_t n = static_cast<std::uint32_t>(W.size());
+  // Ingress exceptions by source, flattened: (destination, conn).
+  std::vector<std::uint32_t> start(n + 1, 0);
+  for (const Chain& c : im.chains[0])
+    for (const auto& [w, id] : c.exceptions) start[w + 1] += static_cast<std::uint32_t>(c.members.size());
+  for (std::uint32_t i = 0; i < n; ++i) start[i + 1] += start[i];
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> by_src(start[n]);
+  {
+    std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+    for (const Chain& c : im.chains[0])
+      for (const auto& [w, id] : c.exceptions)
+        for (std::uint32_t d : c.members) by_src[fill[w]++] = {d, id};
+  }
+  std::vector<std::uint32_t> in_pod(n), in_host(n), sig(n);
+  std::vector<std::uint8_t> host(n);
+  for (std::uint32_t d = 0; d < n; ++d) {
+    const Chain& ic = im.chains[0][im.chain_of[0][d]];
+    in_pod[d] = ic.def_pod;
+    in_host[d] = ic.def_host;
+    sig[d] = W[d].port_sig;
+    host[d] = W[d].host_network;
+  }
   std::vector<std::uint32_t> eg(n), ing(n);
   for (std::uint32_t s = 0; s < n; ++s) {
     const Chain& ec = im.chains[1][im.chain_of[1][s]];
-    const bool host = W[s].host_network;
-    if (ec.named) {
-      for (std::uint32_t d = 0; d < n; ++d)
-        eg[d] = W[d].host_network ? ec.def_host : ec.def_by_sig.at(W[d].port_sig);
-    } else {
-      for (std::uint32_t d = 0; d < n; ++d) eg[d] = W[d].host_network ? ec.def_host : ec.def_pod;
-    }
+    if (!row(s, RowKey{im.chain_of[1][s], host[s] != 0, by_src.data() + start[s], by_src.data() + start[s + 1]}))
+      continue;
+    const std::uint32_t* def = ec.def_sig.data();
+    for (std::uint32_t d = 0; d < n; ++d) eg[d] = host[d] ? ec.def_host : def[sig[d]];
     for (const auto& [d, id] : ec.exceptions) eg[d] = id;
-    for (std::uint32_t d = 0; d < n; ++d) {
-      const Chain& ic = im.chains[0][im.chain_of[0][d]];
-      ing[d] = host ? ic.def_host : ic.def_pod;
-    }
-    for (const auto& [c, id] : by_src[s])
-      for (std::uint32_t d : im.chains[0][c].members) ing[d] = id;
+    ing = host[s] ? in_host : in_pod;
+    for (std::uint32_t k = start[s]; k < start[s + 1]; ++k) ing[by_src[k].first] = by_src[k].second;
     for (std::uint32_t d = 0; d < n; ++d)
       if (d != s) visit(PeerRef{false, s}, PeerRef{false, d}, im.meet(eg[d], ing[d]));
     for (std::uint32_t a = 0; a < atoms; ++a) visit(PeerRef{false, s}, PeerRef{true, a}, ec.ip[a]);
@@ -548,19 +643,177 @@ void walk_rows(const Analysis::Impl& im, std::size_t atoms, Visit&& visit) {
 }  // namespace
 
 void Analysis::for_each_connection(const std::function<void(PeerRef, PeerRef, const ConnSet&)>& f) const {
-  walk_rows(*impl_, atoms_.size(), [&](PeerRef s, PeerRef d, std::uint32_t id) {
-    if (id != kNone) f(s, d, impl_->conns[id]);
-  });
+  walk_rows(
+      *impl_, atoms_.size(),
+      [&](PeerRef s, PeerRef d, std::uint32_t id) {
+        if (id != kNone) f(s, d, impl_->conns[id]);
+      },
+      [](std::uint32_t, const RowKey&) { return true; });
 }
 
 Analysis::Totals Analysis::totals() const {
+  // Sources whose rows are identical but for the diagonal (same egress chain,
+  // host flag and ingress exceptions naming them) are counted once; each
+  // source's own diagonal cell is then taken out.
+  struct Counts {
+    std::uint64_t allowed = 0, all = 0;
+    RowKey key;
+  };
+  std::unordered_map<std::uint64_t, std::vector<Counts>> rows;
   Totals t;
-  walk_rows(*impl_, atoms_.size(), [&](PeerRef, PeerRef, std::uint32_t id) {
-    ++t.pairs;
-    t.allowed += id != kNone;
-    t.all += id == kAll;
-  });
+  Counts* current = nullptr;
+  const std::uint32_t n = static_cast<std::uint32_t>(in_.workloads.size());
+  auto self_cell = [&](std::uint32_t s) { return connection_id(s); };
+  walk_rows(
+      *impl_, atoms_.size(),
+      [&](PeerRef s, PeerRef, std::uint32_t id) {
+        ++t.pairs;
+        t.allowed += id != kNone;
+        t.all += id == kAll;
+        if (current && !s.ip) {
+          current->allowed += id != kNone;
+          current->all += id == kAll;
+        }
+      },
+      [&](std::uint32_t s, const RowKey& key) {
+        std::uint64_t h = (std::uint64_t{key.chain} << 1) | (key.host ? 1 : 0);
+        for (auto* p = key.begin; p != key.end; ++p) h = h * 1000003u ^ (std::uint64_t{p->first} << 20 ^ p->second);
+        std::vector<Counts>& bucket = rows[h];
+        for (Counts& c : bucket) {
+          if (c.key.chain == key.chain && c.key.host == key.host && c.key.end - c.key.begin == key.end - key.begin &&
+              std::equal(key.begin, key.end, c.key.begin)) {
+            // Same row: the counts of the first, its diagonal back in, ours out.
+            const std::uint32_t mine = self_cell(s);
+            t.pairs += n - 1 + atoms_.size();
+            t.allowed += c.allowed - (mine != kNone);
+            t.all += c.all - (mine == kAll);
+            current = nullptr;
+            return false;
+          }
+        }
+        bucket.push_back(Counts{});
+        current = &bucket.back();
+        current->key = key;
+        // Counted by visit without the diagonal: add it so reuse can take each source's own out.
+        const std::uint32_t mine = self_cell(s);
+        current->allowed += mine != kNone;
+        current->all += mine == kAll;
+        return true;
+      });
   return t;
+}
+
+std::uint32_t Analysis::connection_id(std::uint32_t s) const {
+  // The diagonal cell as the matrix walk would compute it (egress of s toward
+  // s met with ingress of s from s), not the "always allowed" of connection().
+  const Impl& im = *impl_;
+  const Chain& ec = im.chains[1][im.chain_of[1][s]];
+  const Chain& ic = im.chains[0][im.chain_of[0][s]];
+  return im.meet(im.lookup(ec, s), im.lookup(ic, s));
+}
+
+std::string selector_text(const LabelSelector& s) {
+  if (!s.present || s.invalid) return "(nothing)";
+  std::string t;
+  for (const auto& [k, v] : s.match_labels) t += (t.empty() ? "" : ",") + k + "=" + v;
+  for (const auto& r : s.expressions) {
+    t += (t.empty() ? "" : ",") + r.key + " " + r.op;
+    if (!r.values.empty()) {
+      t += " (";
+      for (std::size_t i = 0; i < r.values.size(); ++i) t += (i ? "," : "") + r.values[i];
+      t += ")";
+    }
+  }
+  return t.empty() ? "{}" : t;
+}
+
+namespace {
+
+// Private, loopback, link-local and shared address space: not the internet.
+bool inside_private(const IpRange& r) {
+  static constexpr IpRange kPrivate[] = {{0x0A000000u, 0x0AFFFFFFu}, {0xAC100000u, 0xAC1FFFFFu}, {0xC0A80000u, 0xC0A8FFFFu},
+                                         {0x7F000000u, 0x7FFFFFFFu}, {0xA9FE0000u, 0xA9FEFFFFu}, {0x64400000u, 0x647FFFFFu}};
+  for (const IpRange& p : kPrivate)
+    if (p.lo <= r.lo && r.hi <= p.hi) return true;
+  return false;
+}
+
+}  // namespace
+
+Exposure Analysis::exposure(std::uint32_t w) const {
+  const Impl& im = *impl_;
+  Exposure e;
+  e.workload = w;
+  const Chain& ic = im.chains[0][im.chain_of[0][w]];
+  const Chain& ec = im.chains[1][im.chain_of[1][w]];
+  const Workload& self = in_.workloads[w];
+  PeerView generic;
+  generic.kind = PeerView::Kind::GenericPod;
+  e.from_cluster = im.eval(ic, generic, im.dst_ports(ic, generic), nullptr);
+  // Egress toward "any pod": named ports resolve at pods we do not know, so
+  // only numbered ports count here.
+  e.to_cluster = im.eval(ec, generic, nullptr, nullptr);
+  for (std::uint32_t a = 0; a < atoms_.size(); ++a) {
+    if (inside_private(atoms_[a])) continue;
+    e.from_internet = e.from_internet | im.conns[ic.ip[a]];
+    e.to_internet = e.to_internet | im.conns[ec.ip[a]];
+  }
+  for (const Chain* ch : {&ic, &ec}) {
+    std::vector<const Rule*> rules = ch->admin;
+    const auto& rest = ch->np_isolated ? ch->np : ch->baseline;
+    rules.insert(rules.end(), rest.begin(), rest.end());
+    std::set<std::string> done;
+    for (const Rule* r : rules)
+      for (const Clause& c : r->peers) {
+        if (c.kind != Clause::Kind::Pods || c.same_namespace || c.universal()) continue;
+        Exposure::BySelector b;
+        b.direction = ch->dir;
+        b.namespaces = selector_text(c.ns_selector);
+        b.pods = selector_text(c.pod_selector);
+        if (!done.insert(b.namespaces + '\0' + b.pods).second) continue;
+        PeerView v;
+        v.kind = PeerView::Kind::OnlyClause;
+        v.only = &c;
+        b.conns = im.eval(*ch, v, ch->dir == Direction::Ingress ? im.dst_ports(*ch, v) : nullptr, nullptr);
+        if (b.conns == (ch->dir == Direction::Ingress ? e.from_cluster : e.to_cluster)) continue;  // nothing beyond "any pod"
+        e.by_selector.push_back(std::move(b));
+      }
+  }
+  // Entries from outside: Services of type LoadBalancer/NodePort selecting the
+  // workload, and Ingresses, Routes and Gateway routes whose backend Service does.
+  auto service_ports = [&](const Exposer& svc) {
+    if (svc.ports.empty()) return ConnSet::all();
+    ConnSet c;
+    for (std::size_t i = 0; i < svc.ports.size(); ++i) {
+      if (svc.ports[i]) {
+        c[Protocol::TCP] = c[Protocol::TCP] | PortSet::range(svc.ports[i], svc.ports[i]);
+        continue;
+      }
+      for (const NamedPort& np : self.ports)
+        if (np.name == svc.port_names[i]) c[np.protocol] = c[np.protocol] | PortSet::range(np.port, np.port);
+    }
+    return c;
+  };
+  auto selects = [&](const Exposer& svc) {
+    return svc.kind == "Service" && svc.ns == self.ns && svc.selector.present && svc.selector.matches(self.labels);
+  };
+  for (const Exposer& x : in_.exposers) {
+    if (x.kind == "Service") {
+      if ((x.how == "LoadBalancer" || x.how == "NodePort") && selects(x)) {
+        ConnSet ports = service_ports(x);
+        e.entries.push_back({x.kind, x.ns, x.name, x.how, ports, ports & e.from_internet});
+      }
+      continue;
+    }
+    for (const std::string& name : x.services)
+      for (const Exposer& svc : in_.exposers)
+        if (svc.kind == "Service" && svc.name == name && svc.ns == x.ns && selects(svc)) {
+          ConnSet ports = service_ports(svc);
+          // The controller's own pods relay the traffic: they are cluster peers.
+          e.entries.push_back({x.kind, x.ns, x.name, x.how + " via Service " + svc.name, ports, ports & e.from_cluster});
+        }
+  }
+  return e;
 }
 
 const std::vector<std::uint32_t>& Analysis::selecting(std::uint32_t workload, Direction dir) const {
@@ -568,6 +821,10 @@ const std::vector<std::uint32_t>& Analysis::selecting(std::uint32_t workload, Di
 }
 const std::vector<std::uint32_t>& Analysis::selected_by(std::uint32_t policy) const { return impl_->selected[policy]; }
 std::size_t Analysis::chain_count(Direction dir) const { return impl_->chains[dir == Direction::Ingress ? 0 : 1].size(); }
+const std::vector<std::uint32_t>& Analysis::pods_matching(const Clause& c) const {
+  return impl_->pods_matching(c);  // memoised: the analysis is used by one thread at a time
+}
+
 std::size_t Analysis::conn_count() const { return impl_->conns.size(); }
 
 }  // namespace kg::netpol

@@ -50,6 +50,29 @@ struct Explanation {
   std::vector<Decision> egress_decisions, ingress_decisions;
 };
 
+// What one workload is open to, from its own policies' point of view (the
+// other end's policies are not known for peers that do not exist yet).
+struct Exposure {
+  std::uint32_t workload = 0;
+  // A pod in any namespace with any labels (only clauses that select every
+  // pod match it), and any address outside the private ranges.
+  ConnSet from_cluster, to_cluster, from_internet, to_internet;
+  struct BySelector {
+    Direction direction = Direction::Ingress;
+    std::string namespaces, pods;  // "team=x", "{}" for every one
+    ConnSet conns;
+  };
+  std::vector<BySelector> by_selector;  // namespaces picked by selector (the pod's own namespace left out)
+  struct Public {
+    std::string kind, ns, name, how;  // Service (LoadBalancer/NodePort), Ingress, Route, HTTPRoute… reaching it
+    ConnSet ports;                    // the target ports the entry sends to (all when unknown)
+    ConnSet allowed;                  // those the workload's ingress lets in from the internet
+  };
+  std::vector<Public> entries;
+};
+
+std::string selector_text(const LabelSelector& s);  // "app=web,tier in (a,b)"; "{}" for every object
+
 class Analysis {
  public:
   explicit Analysis(const NetpolInput& input);
@@ -85,6 +108,9 @@ class Analysis {
   const std::vector<std::uint32_t>& selecting(std::uint32_t workload, Direction dir) const;
   // Workloads (indices) a policy selects.
   const std::vector<std::uint32_t>& selected_by(std::uint32_t policy) const;
+  Exposure exposure(std::uint32_t workload) const;
+  // The workloads a Pods clause selects (host-network pods left out), ascending.
+  const std::vector<std::uint32_t>& pods_matching(const Clause& c) const;
   // Statistics for the benchmark: chains per direction, interned sets.
   std::size_t chain_count(Direction dir) const;
   std::size_t conn_count() const;
@@ -92,6 +118,7 @@ class Analysis {
   struct Impl;
 
  private:
+  std::uint32_t connection_id(std::uint32_t self) const;
   const NetpolInput& in_;
   std::vector<IpRange> atoms_;
   std::unique_ptr<Impl> impl_;

@@ -5,7 +5,6 @@
 #include <cstdio>
 #include <map>
 #include <tuple>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "engines/netpol/model.hpp"
@@ -606,24 +605,41 @@ NetpolInput InputBuilder::finish() {
   std::vector<Workload> kept;
   for (std::size_t i = 0; i < in_.workloads.size(); ++i)
     if (!drop[i]) kept.push_back(std::move(in_.workloads[i]));
-  // The same object given twice (one manifest in two files) is one workload, the later copy, as
-  // applying both would leave it; otherwise it would be listed as reaching itself.
-  std::unordered_map<std::string, std::size_t> last_copy;
-  for (std::size_t i = 0; i < kept.size(); ++i) last_copy[kept[i].id()] = i;
-  in_.workloads.clear();
-  for (std::size_t i = 0; i < kept.size(); ++i) {
-    const std::size_t last = last_copy[kept[i].id()];
-    if (last != i) {
-      in_.warnings.push_back({kept[i].file, kept[i].line, 0,
-                              "duplicate " + kept[i].id() + ": the later one (" + kept[last].file + ":" +
-                                  std::to_string(kept[last].line) + ") is used"});
+  in_.workloads = std::move(kept);
+  // Sorted by their "ns/name[Kind]" text: the order every output lists them in.
+  std::stable_sort(in_.workloads.begin(), in_.workloads.end(),
+                   [](const Workload& a, const Workload& b) { return a.id() < b.id(); });
+  // One object defined twice (two files, a snapshot and a folder): the later
+  // definition is the one applied, as kubectl apply would leave it.
+  std::vector<Workload> unique;
+  for (std::size_t i = 0; i < in_.workloads.size(); ++i) {
+    if (i + 1 < in_.workloads.size() && in_.workloads[i + 1].id() == in_.workloads[i].id()) {
+      in_.warnings.push_back({in_.workloads[i].file, in_.workloads[i].line, 1,
+                              in_.workloads[i].id() + " is defined again later; the later definition is analysed"});
       continue;
     }
-    in_.workloads.push_back(std::move(kept[i]));
+    unique.push_back(std::move(in_.workloads[i]));
   }
-  // Sorted by their "ns/name[Kind]" text: the order every output lists them in.
-  std::sort(in_.workloads.begin(), in_.workloads.end(),
-            [](const Workload& a, const Workload& b) { return a.id() < b.id(); });
+  in_.workloads = std::move(unique);
+  // A policy defined twice: the later definition, as for workloads.
+  {
+    std::map<std::string, std::size_t> last;
+    for (std::size_t i = 0; i < in_.policies.size(); ++i)
+      last[in_.policies[i].kind + "/" + in_.policies[i].ns + "/" + in_.policies[i].name] = i;
+    std::vector<Policy> kept_policies;
+    for (std::size_t i = 0; i < in_.policies.size(); ++i) {
+      Policy& p = in_.policies[i];
+      if (last[p.kind + "/" + p.ns + "/" + p.name] != i) {
+        in_.warnings.push_back({p.file, p.line, 1, p.display() + " is defined again later; the later definition is analysed"});
+        continue;
+      }
+      const auto index = static_cast<std::uint32_t>(kept_policies.size());
+      for (auto* rules : {&p.ingress, &p.egress})
+        for (Rule& r : *rules) r.policy = index;
+      kept_policies.push_back(std::move(p));
+    }
+    in_.policies = std::move(kept_policies);
+  }
   // Namespaces: declared ones with their labels, then every one mentioned.
   std::map<std::string, Namespace> ns;
   for (auto& [name, labels] : declared_namespaces_) {
