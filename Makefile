@@ -12,7 +12,7 @@ CORPORA    ?= $(firstword $(wildcard $(abspath ../shared/corpora)) \
                 $(if $(filter /%,$(ORIGIN)),$(wildcard $(abspath $(ORIGIN)/../shared/corpora))) \
                 $(abspath ../shared/corpora))
 
-.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit bench-sign fuzz fuzz-admit fuzz-inventory fuzz-vuln fuzz-version fuzz-sign format clean
+.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit bench-sign fuzz fuzz-admit fuzz-netpol fuzz-inventory fuzz-vuln fuzz-version fuzz-sign format clean
 
 demo: deps-demo
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) >/dev/null
@@ -115,6 +115,15 @@ fuzz-vuln: deps
 	cmake --build build/fuzz --target $(addprefix fuzz_,$(VULN_FUZZ_TARGETS)) -j $(JOBS)
 	for t in $(VULN_FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t && \
 	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=262144 $(FUZZ_BUDGET) \
+	    build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
+
+# The network policy engine's fuzzers (loader + whole connectivity, label selectors).
+NETPOL_FUZZ_TARGETS = netpol_loader netpol_selector
+fuzz-netpol: deps
+	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
+	cmake --build build/fuzz --target $(addprefix fuzz_,$(NETPOL_FUZZ_TARGETS)) -j $(JOBS)
+	for t in $(NETPOL_FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t && \
+	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 $(FUZZ_BUDGET) \
 	    build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
 INVENTORY_FUZZ_TARGETS = dpkg_status apk_installed rpm_header binary_scanner java_archive sbom_input

@@ -154,8 +154,10 @@ struct Analysis::Impl {
             if (r.lo <= p.atom.lo && p.atom.hi <= r.hi) return true;
           return false;
         }
-        return c.matches_pods && p.kind != PeerView::Kind::GenericHost &&  // OnlyClause: a pod too
-               !(p.kind == PeerView::Kind::Pod && p.w->host_network);
+        // `networks: 0.0.0.0/0` covers every IPv4 address, a host-network pod's (its node's) too:
+        // the API says it allows or denies "all IPv4 pod-to-pod traffic" (tests/netpol/cases/
+        // semantics-networks-all-host-network.yaml). GenericHost stands for every such pod.
+        return c.matches_pods;  // OnlyClause: a pod too
       case Clause::Kind::Pods:
         if (p.kind == PeerView::Kind::Ip || p.kind == PeerView::Kind::GenericHost) return false;
         if (p.kind == PeerView::Kind::GenericPod) return c.universal();
