@@ -12,6 +12,7 @@ then checks that
 Usage: netpol_e2e.py KGUARD SOURCE_DIR
 """
 import json
+import contextlib
 import os
 import shutil
 import subprocess
@@ -101,7 +102,8 @@ def connections(out):
     return {(c["src"], c["dst"]): (c["TCP"], c["UDP"], c["SCTP"]) for c in json.loads(out)["connections"]}
 
 
-def main():
+def main(cluster=None):
+    """Runs on `cluster` when given (analysis_e2e.py shares one control plane), else starts one."""
     work = tempfile.mkdtemp(prefix="kguard-netpol-e2e-")
     failures = []
 
@@ -119,7 +121,7 @@ def main():
             f.write(APP)
         with open(os.path.join(new, "app.yaml"), "w") as f:
             f.write(APP + CHANGE)
-        with Cluster(work) as c:
+        with (contextlib.nullcontext(cluster) if cluster else Cluster(work)) as c:
             c.kubectl("apply", "-f", os.path.join(old, "app.yaml"))
             kc = ["--kubeconfig", c.admin_kubeconfig, "-q"]
             code, live, err = kguard("netpol", "list", "--cluster", *kc, "-o", "json")
@@ -148,8 +150,9 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
     if failures:
         log(f"{len(failures)} check(s) failed")
-        sys.exit(1)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

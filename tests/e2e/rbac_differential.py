@@ -26,6 +26,7 @@ of the kubectl sample, default 200).
 import concurrent.futures
 import http.client
 import json
+import contextlib
 import os
 import re
 import shutil
@@ -345,15 +346,17 @@ def compare(label, questions, truth, answers, work):
           f"{label}: kguard agrees with the real authorizer on all {len(questions)} questions")
 
 
-def main():
+def main(cluster=None):
+    """Runs on `cluster` when given (analysis_e2e.py shares one control plane, started with the
+    aggregation controller), else starts one."""
     keep = os.environ.get("KGUARD_RBAC_DIFF_WORK")
     work = os.path.abspath(keep) if keep else tempfile.mkdtemp(prefix="kguard-rbac-diff-")
     if keep:
         shutil.rmtree(work, ignore_errors=True)
         os.makedirs(work)
     inp, rng, namespaces = write_inputs(work)
-    with Cluster(os.path.join(work, "cluster"), audit=False,
-                 controllers=["clusterrole-aggregation"]) as c:
+    with (contextlib.nullcontext(cluster) if cluster else
+          Cluster(os.path.join(work, "cluster"), audit=False, controllers=["clusterrole-aggregation"])) as c:
         c.kubectl("apply", "-f", os.path.join(inp, "00-namespaces.yaml"))
         c.kubectl("apply", "-f", inp)
         cluster_roles, roles, bindings = wait_aggregation(c)
