@@ -23,5 +23,6 @@ bool has_attestation_flag(const std::vector<std::string>& args);
 // kguard registry-hook: sign what a registry's pushes pass (registry_hook_command.cpp).
 int registry_hook_command(const std::vector<std::string>& args);
 int rbac_command(const std::vector<std::string>& args);  // kguard rbac who-can|can|check
+int rbac_paths_command(const std::vector<std::string>& args);  // kguard rbac paths
 
 }  // namespace kg::cli
