@@ -98,11 +98,38 @@ std::vector<CompactRule> compact_rules(const RbacIndex& index, const Identity& w
     if (atom.verbs.count("*")) atom.verbs = {"*"};
     list.push_back(std::move(atom));
   }
-  // 2. Drop what another atom covers (an exact duplicate cannot occur: keys differ).
-  std::vector<bool> dropped(list.size(), false);
+  // 2. Drop what another atom covers (an exact duplicate cannot occur: keys
+  // differ). Only atoms of the same or the cluster scope, the same or `*`
+  // group, and the same, `*` or `*/sub` resource can cover one: look those up.
+  std::map<std::tuple<std::string_view, bool, std::string_view, std::string_view>, std::vector<std::size_t>> by_key;
   for (std::size_t i = 0; i < list.size(); ++i)
-    for (std::size_t j = 0; j < list.size() && !dropped[i]; ++j)
-      if (i != j && !dropped[j] && atom_covers(list[j], list[i])) dropped[i] = true;
+    by_key[{list[i].scope, list[i].url, list[i].group, list[i].resource}].push_back(i);
+  std::vector<bool> dropped(list.size(), false);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const Atom& a = list[i];
+    std::vector<std::string> resources{a.resource, "*"};
+    if (!a.url) {
+      if (const auto slash = a.resource.find('/'); slash != std::string::npos)
+        resources.push_back("*/" + a.resource.substr(slash + 1));
+    }
+    const std::vector<std::string_view> scopes = a.scope.empty() ? std::vector<std::string_view>{""}
+                                                                 : std::vector<std::string_view>{a.scope, ""};
+    const std::vector<std::string_view> groups = a.url ? std::vector<std::string_view>{""}
+                                                       : std::vector<std::string_view>{a.group, "*"};
+    for (const std::string_view scope : scopes)
+      for (const std::string_view group : groups)
+        for (const std::string& resource : resources) {
+          auto it = by_key.find({scope, a.url, group, resource});
+          if (it == by_key.end()) continue;
+          for (const std::size_t j : it->second)
+            if (!dropped[i] && i != j && !dropped[j] && atom_covers(list[j], a)) dropped[i] = true;
+        }
+    if (a.url && !dropped[i]) {
+      // A URL prefix ("/api/*") covers longer URLs: few URL atoms, compare them all.
+      for (std::size_t j = 0; j < list.size() && !dropped[i]; ++j)
+        if (i != j && list[j].url && !dropped[j] && atom_covers(list[j], a)) dropped[i] = true;
+    }
+  }
   // 3. Fold resources (then groups) that share everything else into one row.
   using RowKey = std::tuple<std::string, bool, std::string, std::vector<std::string>, std::set<std::string>>;
   std::map<RowKey, CompactRule> rows;

@@ -236,6 +236,13 @@ class RbacIndex {
   std::vector<std::vector<std::uint32_t>> roles_of_rule_;
 };
 
+// One access question as a JSON object (`kguard rbac check --batch`):
+// {"user","groups","verb","apiGroup","resource","subresource","namespace",
+// "name","path"}; a non-null "path" makes it a non-resource request (without
+// namespace). User and groups are taken as given, nothing implied, as a
+// SubjectAccessReview. False with `error` when the text is not such an object.
+bool parse_access_question(std::string_view json, Identity& who, Request& request, std::string& error);
+
 // Go's strconv.Quote (fmt %q) of a string, as kube-apiserver's reasons quote names.
 std::string go_quote(std::string_view s);
 std::string_view subject_kind_name(SubjectKind k);
