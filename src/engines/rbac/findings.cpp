@@ -128,6 +128,8 @@ std::string witness_text(const RbacIndex& index, const Witness& w) {
     s += r.cluster ? "ClusterRole " + r.name : "Role " + r.ns + "/" + r.name;
     if (w.rule < index.effective_rule_count(w.role))
       s += ", rule: " + describe_rule(index.effective_rule(w.role, w.rule));
+  } else {
+    s += "every permission (the rules it wrote)";
   }
   return s;
 }

@@ -9,6 +9,8 @@ namespace kg::rbac {
 namespace {
 
 constexpr std::uint32_t kNoBinding = static_cast<std::uint32_t>(-1);
+constexpr std::uint32_t kNoRule = static_cast<std::uint32_t>(-1);  // a role as a whole
+constexpr std::uint32_t kEveryRole = static_cast<std::uint32_t>(-1);  // a holder of every permission
 
 // One permission looked for in every role's rules: any of `verbs` on the
 // resource. `named`: the request carries an object name, so rules with
@@ -17,7 +19,7 @@ enum Probe : std::uint8_t {
   kSecretsRead, kSecretsGet, kSecretsCreate, kTokenCreate, kPodsCreate, kWorkloadWrite, kPodsUpdate,
   kPodsExec, kPodsAttach, kPodsEphemeral, kPodsPortForward, kNodesProxy, kPvCreate, kPvcCreate,
   kImpUsers, kImpGroups, kImpSAs, kCImpUsers, kCImpGroups, kCImpSAs,
-  kBindRoles, kBindClusterRoles, kEscalateRoles, kEscalateClusterRoles, kWriteRoles, kWriteClusterRoles,
+  kBindRoles, kBindClusterRoles, kEscalateRoles, kEscalateClusterRoles, kWriteRoles, kWriteClusterRoles, kChangeRoles, kChangeClusterRoles,
   kCreateRoleBindings, kCreateClusterRoleBindings, kPatchRoleBindings, kPatchClusterRoleBindings,
   kCsrCreate, kCsrRead, kCsrApproval, kSignerApprove, kMutatingWebhooks, kValidatingWebhooks, kConfigMapsWrite,
   kProbes
@@ -67,6 +69,8 @@ const std::array<ProbeSpec, kProbes>& probes() {
     s[kEscalateClusterRoles] = {{"escalate"}, {rbac}, {"clusterroles"}, true, true};
     s[kWriteRoles] = {write, {rbac}, {"roles"}, true, false};
     s[kWriteClusterRoles] = {write, {rbac}, {"clusterroles"}, true, true};
+    s[kChangeRoles] = {change, {rbac}, {"roles"}, true, false};  // an existing role: update/patch
+    s[kChangeClusterRoles] = {change, {rbac}, {"clusterroles"}, true, true};
     s[kCreateRoleBindings] = {{"create"}, {rbac}, {"rolebindings"}, false, false};
     s[kCreateClusterRoleBindings] = {{"create"}, {rbac}, {"clusterrolebindings"}, false, true};
     s[kPatchRoleBindings] = {change, {rbac}, {"rolebindings"}, true, false};
@@ -596,7 +600,7 @@ void PathAnalysis::build() {
     bool cluster_admin = false;
     for (const Grant& g : grants) {
       const RoleCaps& c = caps_of(g.role);
-      const std::uint32_t role = g.role < 0 ? 0 : static_cast<std::uint32_t>(g.role);
+      const std::uint32_t role = g.role < 0 ? kEveryRole : static_cast<std::uint32_t>(g.role);
       if (c.all && g.cluster) {
         add_edge(node, admin, StepKind::ClusterAdmin, "every verb on every resource cluster-wide",
                  {{g.binding, g.subject, role, c.all_rule}});
@@ -611,7 +615,7 @@ void PathAnalysis::build() {
     }
     if (cluster_admin) continue;  // nothing is shorter than one step
     auto witness = [&](const Held& h) {
-      return Witness{h.grant->binding, h.grant->subject, h.grant->role < 0 ? 0u : static_cast<std::uint32_t>(h.grant->role),
+      return Witness{h.grant->binding, h.grant->subject, h.grant->role < 0 ? kEveryRole : static_cast<std::uint32_t>(h.grant->role),
                      h.hit->rule};
     };
     // The grant of `probe` that covers namespace `ns` ("" = cluster-wide
@@ -712,7 +716,7 @@ void PathAnalysis::build() {
       const Role& r = index_.role(static_cast<std::uint32_t>(g.role));
       const std::string role_scope = r.cluster ? std::string() : r.ns;
       const Probe esc = r.cluster ? kEscalateClusterRoles : kEscalateRoles;
-      const Probe write = r.cluster ? kWriteClusterRoles : kWriteRoles;
+      const Probe write = r.cluster ? kChangeClusterRoles : kChangeRoles;
       const std::uint32_t gain = g.cluster ? admin : intern({NodeKind::Holder, SubjectKind::User, "every permission", g.ns, -1, -1, Target::ClusterAdmin});
       const std::string gain_text = g.cluster ? "" : " in namespace " + g.ns;
       if (!r.aggregated) {
@@ -722,7 +726,7 @@ void PathAnalysis::build() {
           add_edge(node, gain, StepKind::Escalate,
                    "escalate + update " + std::string(r.cluster ? "ClusterRole " : "Role ") + r.name +
                        " (bound to it" + gain_text + "): add any rule" + names_text(*e->hit),
-                   {witness(*e), witness(*w), {g.binding, g.subject, static_cast<std::uint32_t>(g.role), 0}});
+                   {witness(*e), witness(*w), {g.binding, g.subject, static_cast<std::uint32_t>(g.role), kNoRule}});
       } else {
         const Held* e = nullptr;
         for (const Held& h : held[kEscalateClusterRoles]) e = h.hit->any || !h.hit->names.empty() ? &h : e;
@@ -733,7 +737,7 @@ void PathAnalysis::build() {
           add_edge(node, gain, StepKind::AggregationInjection,
                    "escalate + write a ClusterRole labelled for aggregated ClusterRole " + r.name + " (bound to it" +
                        gain_text + "): its rules join " + r.name,
-                   {witness(*e), witness(*w), {g.binding, g.subject, static_cast<std::uint32_t>(g.role), 0}});
+                   {witness(*e), witness(*w), {g.binding, g.subject, static_cast<std::uint32_t>(g.role), kNoRule}});
       }
     }
     // Bindings: create one (bind on its role), or patch an existing one.
