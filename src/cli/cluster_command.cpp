@@ -109,8 +109,12 @@ std::vector<std::string> kinds_for_rules(const std::vector<const Rule*>& rules, 
 
 std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags,
                                                        const std::vector<const Rule*>& rules,
-                                                       const ScanOptions& options, bool quiet) {
-  return read_cluster_kinds(flags, kinds_for_rules(rules, options), [&](const std::string& kind) {
+                                                       const ScanOptions& options, bool quiet,
+                                                       const std::vector<std::string>& extra_kinds) {
+  std::vector<std::string> kinds = kinds_for_rules(rules, options);
+  for (const std::string& k : extra_kinds)
+    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+  return read_cluster_kinds(flags, kinds, [&](const std::string& kind) {
     std::vector<std::string> ids;
     for (const Rule* r : rules) {
       const std::vector<std::string> needed = kinds_needed({r}, options.pod_specs);

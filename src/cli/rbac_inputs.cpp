@@ -19,8 +19,11 @@ void RbacInputs::add_source(SourceFile& file, bool walked) {
   std::vector<Object> objects;
   stream_documents(file, limits, [&](const Document& doc) {
     if (doc.list_index < 0 && doc.root && str(get(doc.root, "kind")) == "List") {
-      if (const Node* snap = get(doc.root, "kguardSnapshot"); snap && cluster_version.empty())
-        cluster_version = parse_cluster_info(file.path, *snap, errors).server_version;
+      if (const Node* snap = get(doc.root, "kguardSnapshot"); snap && cluster_version.empty()) {
+        const ClusterInfo info = parse_cluster_info(file.path, *snap, errors);
+        cluster_version = info.server_version;
+        read_at = info.read_at;
+      }
     }
     if (walked && doc.list_index < 0 && !(doc.root && doc.root->is_map() && (get(doc.root, "apiVersion") || get(doc.root, "kind"))))
       return;

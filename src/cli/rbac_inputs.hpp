@@ -24,6 +24,7 @@ struct RbacInputs {
   std::string default_namespace = "default";
   std::vector<InputError> errors;
   std::string cluster_version;
+  std::string read_at;  // when the snapshot (or cluster read) was taken, RFC 3339; "" for manifests
   // Reads every object of one file (or snapshot buffer); `walked`: skip
   // documents that are not objects.
   void add_source(SourceFile& file, bool walked);

@@ -160,7 +160,8 @@ int rbac_paths_command(const std::vector<std::string>& args) {
   rbac::PathOptions options;
   options.known_controllers = known;
   const rbac::PathAnalysis analysis(index, in.assets, options);
-  const rbac::Hygiene hygiene = rbac::check_hygiene(analysis, today_days());
+  const auto snapshot_day = rbac::days_since_epoch(in.read_at);
+  const rbac::Hygiene hygiene = rbac::check_hygiene(analysis, snapshot_day ? snapshot_day : today_days());
 
   std::vector<rbac::Path> found;
   if (!from.empty()) {

@@ -190,7 +190,7 @@ void add_rbac_findings(EngineResult& result, Category security, const PathAnalys
     f.name = from.name;
     f.subject = path_text(paths, p);
     const std::size_t n = p.steps.size();
-    f.message = from.label() + " reaches " + std::string(target_title(p.target)) + " in " +
+    f.message = "reaches " + std::string(target_title(p.target)) + " in " +
                 (n == 1 ? std::string("1 step") : std::to_string(n) + " steps") + (p.assumed ? " (assumed bootstrap policy)" : "") +
                 ": " + f.subject;
     // Where to look: the binding behind the first step.
