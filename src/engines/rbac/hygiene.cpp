@@ -50,7 +50,8 @@ Hygiene check_hygiene(const PathAnalysis& paths, std::optional<long> today) {
       for (std::size_t k = 0; k < kTargets && !th.reaches; ++k)
         if (paths.reaches(*node, static_cast<Target>(k))) th.reaches = static_cast<Target>(k);
     }
-    th.account_exists = !covered.count(t.ns) || accounts.count({t.ns, t.service_account}) ||
+    // Every namespace has its "default" ServiceAccount (the ServiceAccount controller makes it).
+    th.account_exists = !covered.count(t.ns) || accounts.count({t.ns, t.service_account}) || t.service_account == "default" ||
                         builtin_controller(SubjectKind::ServiceAccount, t.service_account, t.ns);
     h.tokens.push_back(th);
   }
@@ -62,7 +63,7 @@ Hygiene check_hygiene(const PathAnalysis& paths, std::optional<long> today) {
       const Subject& subject = binding.subjects[s];
       if (subject.kind != SubjectKind::ServiceAccount) continue;
       const std::string& ns = subject.ns.empty() ? binding.ns : subject.ns;
-      if (ns.empty() || !covered.count(ns) || accounts.count({ns, subject.name})) continue;
+      if (ns.empty() || !covered.count(ns) || accounts.count({ns, subject.name}) || subject.name == "default") continue;
       if (builtin_controller(SubjectKind::ServiceAccount, subject.name, ns)) continue;
       h.dangling.push_back({b, s});
     }
