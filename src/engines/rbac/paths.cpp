@@ -248,6 +248,9 @@ std::string PathNode::label() const {
       return name + (ns.empty() ? " cluster-wide" : " in namespace " + ns);
     case NodeKind::Pool:
       if (name == "users") return "any user";
+      if (name == "pods" || name == "token-pods")
+        return ns.empty() ? "a running pod of any namespace" : "a running pod of namespace " + ns;
+      if (name == "tokens") return ns.empty() ? "the token Secrets of every namespace" : "the token Secrets of namespace " + ns;
       return ns.empty() ? "any ServiceAccount" : "any ServiceAccount of namespace " + ns;
     case NodeKind::Workload: return name;
     case NodeKind::Target: return std::string(target_title(target));
@@ -440,6 +443,13 @@ std::uint32_t PathAnalysis::holder_node(std::uint32_t role, const std::string& s
 void PathAnalysis::add_edge(std::uint32_t from, std::uint32_t to, StepKind kind, std::string permission,
                             std::vector<Witness> via) {
   if (from == to) return;
+  // One edge per (from, to, kind): the first grant found is the witness.
+  // Edges of one node are added together, so the set is per node.
+  if (from != out_from_) {
+    out_from_ = from;
+    out_seen_.clear();
+  }
+  if (!out_seen_.insert((std::uint64_t{to} << 8) | static_cast<std::uint64_t>(kind)).second) return;
   edges_.push_back({from, to, kind, std::move(permission), std::move(via)});
 }
 
@@ -563,12 +573,50 @@ void PathAnalysis::build() {
   std::unordered_map<std::string, std::vector<std::size_t>> tokens_in;
   for (std::size_t i = 0; i < assets_.token_secrets.size(); ++i)
     if (!assets_.token_secrets[i].service_account.empty()) tokens_in[assets_.token_secrets[i].ns].push_back(i);
+  // Pools keep the graph linear: an identity allowed to exec into every pod
+  // (or read every Secret) gets one edge to the pool, not one per workload.
+  auto named_pool = [&](const char* name, const std::string& ns) {
+    PathNode n;
+    n.kind = NodeKind::Pool;
+    n.name = name;
+    n.ns = ns;
+    return intern(std::move(n));
+  };
+  const std::uint32_t every_pod = named_pool("pods", ""), every_token_pod = named_pool("token-pods", "");
+  const std::uint32_t every_token = named_pool("tokens", "");
+  std::unordered_map<std::string, std::pair<std::uint32_t, std::uint32_t>> pod_pools;  // ns → (pods, token pods)
+  for (const auto& [ns, list] : workloads_in) {
+    const std::uint32_t pods = named_pool("pods", ns), token_pods = named_pool("token-pods", ns);
+    pod_pools[ns] = {pods, token_pods};
+    add_edge(every_pod, pods, StepKind::PoolMember, "one of them", {});
+    add_edge(every_token_pod, token_pods, StepKind::PoolMember, "one of them", {});
+    for (const std::uint32_t wn : list) {
+      const Workload& w = assets_.workloads[static_cast<std::size_t>(nodes_[wn].workload)];
+      add_edge(pods, wn, StepKind::PoolMember, "one of them", {});
+      if (!w.node_access.empty() || w.pod_automount != false) add_edge(token_pods, wn, StepKind::PoolMember, "one of them", {});
+    }
+  }
+  std::unordered_map<std::string, std::uint32_t> token_pools;
+  for (const auto& [ns, list] : tokens_in) {
+    const std::uint32_t pool = named_pool("tokens", ns);
+    token_pools[ns] = pool;
+    add_edge(every_token, pool, StepKind::PoolMember, "one of them", {});
+    for (const std::size_t t : list) {
+      const TokenSecret& ts = assets_.token_secrets[t];
+      add_edge(pool, identity_node(SubjectKind::ServiceAccount, ts.service_account, ts.ns), StepKind::TokenSecretRead,
+               "its token Secret " + ts.ns + "/" + ts.name, {});
+    }
+  }
   std::unordered_map<std::string, std::vector<std::uint32_t>> bindings_in;  // RoleBindings by namespace
-  std::vector<std::uint32_t> cluster_bindings;
+  std::unordered_map<std::string, std::vector<std::uint32_t>> bindings_named, roles_named;
+  std::vector<std::vector<std::uint32_t>> bindings_of_role(index_.policy().roles.size());
+  std::optional<std::uint32_t> cluster_admin_binding;  // a ClusterRoleBinding of a `*` on `*` ClusterRole
+  for (std::uint32_t r = 0; r < index_.policy().roles.size(); ++r) roles_named[index_.role(r).name].push_back(r);
   for (std::uint32_t b = 0; b < index_.policy().bindings.size(); ++b) {
     const Binding& binding = index_.binding(b);
-    if (binding.cluster) cluster_bindings.push_back(b);
-    else bindings_in[binding.ns].push_back(b);
+    if (!binding.cluster) bindings_in[binding.ns].push_back(b);
+    bindings_named[binding.name].push_back(b);
+    if (auto role = index_.bound_role(b)) bindings_of_role[*role].push_back(b);
   }
 
   // Expand every identity and every holder the expansion creates (a queue:
@@ -584,6 +632,10 @@ void PathAnalysis::build() {
     if (!c) c = caps_of_rules(index_, static_cast<std::uint32_t>(role));
     return *c;
   };
+
+  for (std::uint32_t b = 0; b < index_.policy().bindings.size() && !cluster_admin_binding; ++b)
+    if (auto role = index_.bound_role(b); role && index_.binding(b).cluster && caps_of(static_cast<std::int32_t>(*role)).all)
+      cluster_admin_binding = b;
 
   for (std::uint32_t node = 0; node < nodes_.size(); ++node) {
     const NodeKind kind = nodes_[node].kind;
@@ -810,7 +862,7 @@ void PathAnalysis::build() {
     }
     // Patching an existing binding (roleRef is immutable): add itself as a
     // subject, which the API server allows with bind on the role it names.
-    auto patch_bindings = [&](Probe patch, const std::vector<std::uint32_t>& candidates, const Held& h) {
+    auto patch_bindings = [&](const std::vector<std::uint32_t>& candidates, const Held& h) {
       for (const std::uint32_t bi : candidates) {
         const Binding& bd = index_.binding(bi);
         if (!h.hit->allows(bd.name)) continue;
@@ -821,7 +873,6 @@ void PathAnalysis::build() {
         const Held* b = r.cluster ? (bd.cluster ? find(kBindClusterRoles, "", r.name) : find(kBindClusterRoles, ns, r.name))
                                   : find(kBindRoles, ns, r.name);
         if (!b) continue;
-        (void)patch;
         const std::uint32_t gain = r.cluster && bd.cluster && caps_of(static_cast<std::int32_t>(*role)).all
                                        ? admin
                                        : bind_gain(ns, *role);
@@ -831,13 +882,62 @@ void PathAnalysis::build() {
                  {witness(h), witness(*b)});
       }
     };
-    for (const Held& h : held[kPatchClusterRoleBindings]) patch_bindings(kPatchClusterRoleBindings, cluster_bindings, h);
-    for (const Held& h : held[kPatchRoleBindings]) {
-      if (h.grant->cluster) {
-        for (const auto& [ns, list] : bindings_in) patch_bindings(kPatchRoleBindings, list, h);
-      } else if (auto it = bindings_in.find(h.grant->ns); it != bindings_in.end()) {
-        patch_bindings(kPatchRoleBindings, it->second, h);
+    // The bindings worth looking at: those it may patch by name, or (any
+    // name) those of the roles it may bind by name; in the grant's scope.
+    auto patch_candidates = [&](const Held& h, bool cluster_kind) {
+      std::vector<std::uint32_t> out;
+      auto in_scope = [&](std::uint32_t bi) {
+        const Binding& bd = index_.binding(bi);
+        return bd.cluster == cluster_kind && (cluster_kind || h.grant->cluster || bd.ns == h.grant->ns);
+      };
+      if (!h.hit->any) {
+        for (const std::string& name : h.hit->names)
+          if (auto it = bindings_named.find(name); it != bindings_named.end())
+            for (const std::uint32_t bi : it->second)
+              if (in_scope(bi)) out.push_back(bi);
+      } else {
+        for (const Probe p : {kBindClusterRoles, kBindRoles})
+          for (const Held& b : held[p])
+            for (const std::string& name : b.hit->names)
+              if (auto it = roles_named.find(name); it != roles_named.end())
+                for (const std::uint32_t role : it->second)
+                  for (const std::uint32_t bi : bindings_of_role[role])
+                    if (in_scope(bi)) out.push_back(bi);
       }
+      std::sort(out.begin(), out.end());
+      out.erase(std::unique(out.begin(), out.end()), out.end());
+      return out;
+    };
+    for (const Held& h : held[kPatchClusterRoleBindings]) {
+      if (h.hit->any && find(kBindClusterRoles, "")) {
+        // Any ClusterRoleBinding and any role: cluster-admin's own binding is one.
+        if (cluster_admin_binding)
+          add_edge(node, admin, StepKind::BindingPatch,
+                   "patch any ClusterRoleBinding + bind any ClusterRole: add itself to ClusterRoleBinding " +
+                       index_.binding(*cluster_admin_binding).name,
+                   {witness(h), witness(*find(kBindClusterRoles, ""))});
+        continue;
+      }
+      patch_bindings(patch_candidates(h, true), h);
+    }
+    for (const Held& h : held[kPatchRoleBindings]) {
+      // Any binding and any role: the same as binding every permission there,
+      // one edge per namespace instead of one per binding.
+      const Held* bind_any = find(kBindClusterRoles, h.grant->cluster ? std::string() : h.grant->ns);
+      if (h.hit->any && bind_any) {
+        auto every = [&](const std::string& ns) {
+          add_edge(node, intern({NodeKind::Holder, SubjectKind::User, "every permission", ns, -1, -1, Target::ClusterAdmin}),
+                   StepKind::BindingPatch,
+                   "patch any RoleBinding in namespace " + ns + " + bind any ClusterRole: add itself as a subject",
+                   {witness(h), witness(*bind_any)});
+        };
+        if (h.grant->cluster)
+          for (const auto& [ns, list] : bindings_in) every(ns);
+        else
+          every(h.grant->ns);
+        continue;
+      }
+      patch_bindings(patch_candidates(h, false), h);
     }
 
     // node root.
@@ -872,20 +972,24 @@ void PathAnalysis::build() {
                  {witness(h)});
     for (const Held& h : held[kPodsPortForward]) {
       if (!h.hit->any) continue;
-      auto reach = [&](const std::vector<std::uint32_t>& list) {
+      auto first_host_network = [&](const std::vector<std::uint32_t>& list) -> const Workload* {
         for (const std::uint32_t wn : list) {
           const Workload& w = assets_.workloads[static_cast<std::size_t>(nodes_[wn].workload)];
-          if (w.host_network)
-            add_edge(node, root, StepKind::PortForward,
-                     "port-forward into hostNetwork " + w.name + ": the node's loopback-only services", {witness(h)});
+          if (w.host_network) return &w;
         }
+        return nullptr;
       };
-      if (h.grant->cluster)
-        for (const auto& [ns, list] : workloads_in) reach(list);
-      else if (auto it = workloads_in.find(h.grant->ns); it != workloads_in.end())
-        reach(it->second);
+      const Workload* w = nullptr;
+      if (h.grant->cluster) {
+        for (const auto& [ns, list] : workloads_in)
+          if ((w = first_host_network(list))) break;
+      } else if (auto it = workloads_in.find(h.grant->ns); it != workloads_in.end()) {
+        w = first_host_network(it->second);
+      }
+      if (w)
+        add_edge(node, root, StepKind::PortForward,
+                 "port-forward into hostNetwork " + w->name + ": the node's loopback-only services", {witness(h)});
     }
-
     // Secrets of every namespace (or kube-system's, or another namespace's for a ServiceAccount).
     for (const Held& h : held[kSecretsRead]) {
       if (!h.hit->any) continue;
@@ -895,32 +999,31 @@ void PathAnalysis::build() {
         add_edge(node, secrets, StepKind::SecretsRead, "read Secrets " + scope_text(h.grant->cluster, h.grant->ns),
                  {witness(h)});
     }
-    // Token theft: read existing token Secrets; create one; request a token.
-    auto token_reads = [&](const std::vector<std::size_t>& list) {
-      for (const std::size_t t : list) {
-        const TokenSecret& ts = assets_.token_secrets[t];
-        const Held* r = find(kSecretsRead, ts.ns);
-        if (!r) r = find(kSecretsGet, ts.ns, ts.name);
-        if (r)
-          add_edge(node, sa_in(ts.ns, ts.service_account), StepKind::TokenSecretRead,
-                   "read token Secret " + ts.ns + "/" + ts.name, {witness(*r)});
-      }
-    };
-    if (!held[kSecretsRead].empty() || !held[kSecretsGet].empty()) {
-      bool cluster_read = false;
-      for (const Held& h : held[kSecretsRead]) cluster_read |= h.grant->cluster;
-      for (const Held& h : held[kSecretsGet]) cluster_read |= h.grant->cluster;
-      if (cluster_read) {
-        for (const auto& [ns, list] : tokens_in) token_reads(list);
-      } else {
-        std::set<std::string> seen;
-        for (const Held& h : held[kSecretsRead])
-          if (seen.insert(h.grant->ns).second)
-            if (auto it = tokens_in.find(h.grant->ns); it != tokens_in.end()) token_reads(it->second);
-        for (const Held& h : held[kSecretsGet])
-          if (seen.insert(h.grant->ns).second)
-            if (auto it = tokens_in.find(h.grant->ns); it != tokens_in.end()) token_reads(it->second);
-      }
+    // Token theft: read existing token Secrets (whole namespaces through their
+    // pool, single Secrets by resourceNames); create one; request a token.
+    for (const Held& h : held[kSecretsRead]) {
+      if (!h.hit->any) continue;
+      const std::uint32_t* pool = nullptr;
+      if (h.grant->cluster) pool = &every_token;
+      else if (auto it = token_pools.find(h.grant->ns); it != token_pools.end()) pool = &it->second;
+      if (pool)
+        add_edge(node, *pool, StepKind::TokenSecretRead,
+                 "read the token Secrets " + scope_text(h.grant->cluster, h.grant->ns), {witness(h)});
+    }
+    for (const Held& h : held[kSecretsGet]) {
+      if (h.hit->any) continue;  // read through the pool above
+      auto read_named = [&](const std::vector<std::size_t>& list) {
+        for (const std::size_t t : list) {
+          const TokenSecret& ts = assets_.token_secrets[t];
+          if (h.hit->allows(ts.name))
+            add_edge(node, sa_in(ts.ns, ts.service_account), StepKind::TokenSecretRead,
+                     "read token Secret " + ts.ns + "/" + ts.name + names_text(*h.hit), {witness(h)});
+        }
+      };
+      if (h.grant->cluster)
+        for (const auto& [ns, list] : tokens_in) read_named(list);
+      else if (auto it = tokens_in.find(h.grant->ns); it != tokens_in.end())
+        read_named(it->second);
     }
     for (const Held& h : held[kSecretsCreate]) {
       if (!h.hit->any) continue;
@@ -955,23 +1058,19 @@ void PathAnalysis::build() {
     auto into_workloads = [&](Probe probe, StepKind step, const char* what, bool token_only) {
       for (const Held& h : held[probe]) {
         if (!h.hit->any) continue;
-        auto reach = [&](const std::vector<std::uint32_t>& list) {
-          for (const std::uint32_t wn : list) {
-            const Workload& w = assets_.workloads[static_cast<std::size_t>(nodes_[wn].workload)];
-            if (token_only && w.node_access.empty() && w.pod_automount == false) continue;
-            add_edge(node, wn, step, std::string(what) + " " + w.name, {witness(h)});
-          }
-        };
-        if (h.grant->cluster)
-          for (const auto& [ns, list] : workloads_in) reach(list);
-        else if (auto it = workloads_in.find(h.grant->ns); it != workloads_in.end())
-          reach(it->second);
+        std::uint32_t pool = token_only ? every_token_pod : every_pod;
+        if (!h.grant->cluster) {
+          auto it = pod_pools.find(h.grant->ns);
+          if (it == pod_pools.end()) continue;  // no workload runs there
+          pool = token_only ? it->second.second : it->second.first;
+        }
+        add_edge(node, pool, step, std::string(what) + " " + scope_text(h.grant->cluster, h.grant->ns), {witness(h)});
       }
     };
-    into_workloads(kPodsExec, StepKind::PodExec, "exec into the pods of", false);
-    into_workloads(kPodsAttach, StepKind::PodAttach, "attach to the pods of", false);
-    into_workloads(kPodsEphemeral, StepKind::EphemeralContainers, "add an ephemeral container to the pods of", false);
-    into_workloads(kPodsUpdate, StepKind::PodModify, "change the image of the running pods of", true);
+    into_workloads(kPodsExec, StepKind::PodExec, "exec into running pods", false);
+    into_workloads(kPodsAttach, StepKind::PodAttach, "attach to running pods", false);
+    into_workloads(kPodsEphemeral, StepKind::EphemeralContainers, "add an ephemeral container to running pods", false);
+    into_workloads(kPodsUpdate, StepKind::PodModify, "change the image of running pods", true);
     for (const Held& h : held[kValidatingWebhooks])
       if (h.hit->any)
         add_edge(node, secrets, StepKind::WebhookControl,

@@ -20,6 +20,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/document.hpp"
@@ -187,6 +188,8 @@ class PathAnalysis {
   std::vector<PathNode> nodes_;
   std::unordered_map<std::string, std::uint32_t> node_at_;
   std::vector<Edge> edges_;
+  std::uint32_t out_from_ = static_cast<std::uint32_t>(-1);
+  std::unordered_set<std::uint64_t> out_seen_;  // (to, kind) of out_from_'s edges
   std::vector<std::uint32_t> reportable_;  // identity nodes of input bindings, first-seen order
   std::array<std::vector<std::int32_t>, kTargets> dist_;
   std::array<std::vector<std::int32_t>, kTargets> next_edge_;
