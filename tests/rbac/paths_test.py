@@ -92,7 +92,24 @@ with tempfile.TemporaryDirectory() as tmp:
     if dangling != ["dev/ghost"]:
         failures.append(f"hygiene: dangling subjects {dangling}, expected only dev/ghost (elsewhere is not covered)")
 
-for f in failures:
-    print("FAIL:", f)
+    # A snapshot (kguard snapshot's envelope): the token's age as of readAt.
+    items = []
+    text = open(os.path.join(FIXTURES, "token-secret-read", "finds.yaml")).read()
+    for doc in text.split("\n---\n")[1:]:
+        items.append({k: json.loads(v) for k, v in (l.split(": ", 1) for l in doc.strip().splitlines())})
+    snap = os.path.join(tmp, "snapshot.json")
+    with open(snap, "w") as f:
+        json.dump({"apiVersion": "v1", "kind": "List", "items": items,
+                   "kguardSnapshot": {"server": "https://127.0.0.1:6443", "context": "test", "serverVersion": "v1.37.0",
+                                      "readAt": "2024-03-01T00:00:00Z"}}, f)
+    s = run("--from", "user:attacker", "--config", os.devnull, snap)
+    if "token-secret-read" not in kinds(s):
+        failures.append(f"snapshot: no token-secret-read step: {sorted(kinds(s))}")
+    ages = [t.get("ageDays") for t in s["hygiene"]["tokenSecrets"]]
+    if ages != [60]:
+        failures.append(f"snapshot: token age as of readAt 2024-03-01 should be 60 days, got {ages}")
+
+for failure in failures:
+    print("FAIL:", failure)
 print(f"{len(failures)} failure(s)")
 sys.exit(1 if failures else 0)
