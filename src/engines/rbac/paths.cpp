@@ -335,6 +335,19 @@ bool builtin_controller(SubjectKind kind, std::string_view name, std::string_vie
              name == "kubeadm:cluster-admins";
     case SubjectKind::ServiceAccount: {
       if (ns != "kube-system") return false;
+      // Every ServiceAccount the bootstrap policy binds (its controllers, kube-dns,
+      // leader election…), read once from the built-in policy.
+      static const std::set<std::string, std::less<>> kBootstrapAccounts = [] {
+        PolicyLoader loader;
+        loader.add_bootstrap();
+        std::set<std::string, std::less<>> names;
+        for (const Binding& b : loader.take().bindings)
+          for (const Subject& sub : b.subjects)
+            if (sub.kind == SubjectKind::ServiceAccount && (sub.ns.empty() ? b.ns : sub.ns) == "kube-system")
+              names.insert(sub.name);
+        return names;
+      }();
+      if (kBootstrapAccounts.count(name)) return true;
       // kube-controller-manager's controllers (--use-service-account-credentials),
       // the bootstrap signer/token cleaner, and kube-proxy as kubeadm installs it.
       static constexpr std::string_view kControllers[] = {
