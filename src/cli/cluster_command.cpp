@@ -9,6 +9,7 @@
 
 #include "cli/args.hpp"
 #include "cli/cluster.hpp"
+#include "cli/rbac_inputs.hpp"
 #include "report/terminal.hpp"
 #include "sources/kube/cluster_reader.hpp"
 
@@ -225,7 +226,8 @@ int snapshot_command(const std::vector<std::string>& args) {
   std::vector<const Rule*> rules;
   for (const auto& r : Catalog::builtin().rules()) rules.push_back(r.get());
   ScanOptions options;
-  auto read = read_cluster_for_scan(flags, rules, options, quiet);
+  // ...and what scan's escalation paths and credential hygiene read.
+  auto read = read_cluster_for_scan(flags, rules, options, quiet, rbac_path_kinds());
   if (!read) return 2;
   if (output == "-") {
     std::cout << read->snapshot;

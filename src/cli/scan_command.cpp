@@ -498,11 +498,6 @@ int scan_command(const std::vector<std::string>& args) {
       file.path = "cluster:" + (cluster_read->info.context.empty() ? cluster_read->info.server : cluster_read->info.context);
       file.content = cluster_read->snapshot;
       rbac_inputs->add_source(file, false);
-    } else {
-      std::vector<std::string> files;
-      for (const std::string& p : paths)
-        if (p != "-") files.push_back(p);
-      rbac_inputs->add_paths(files);
     }
   }
   ScanResult result =
@@ -514,6 +509,20 @@ int scan_command(const std::vector<std::string>& args) {
   std::unique_ptr<image::ImageLinter> image_linter;  // owns image rules a config changed, while the report lives
   if (images.enabled) add_image_findings(result, catalog, options, images, quiet, image_linter, &vulns);
   if (exposure_rule_added) strip_rule(result, kExposedRule);
+  if (rbac_inputs && !cluster_read) {
+    // Files are read a second time only when they hold something the paths
+    // or the hygiene report on (the scan counted the kinds).
+    bool any = false;
+    for (const char* kind : {"RoleBinding", "ClusterRoleBinding", "Secret"}) any |= result.kinds.count(kind) > 0;
+    if (any) {
+      std::vector<std::string> files;
+      for (const std::string& p : paths)
+        if (p != "-") files.push_back(p);
+      rbac_inputs->add_paths(files);
+    } else {
+      rbac_inputs.reset();
+    }
+  }
   if (rbac_inputs) add_rbac_scan_findings(result, catalog, options, *rbac_inputs, config.rbac_known_controllers);
   if (vulns.active())
     for (const InputError& w : vuln::expired_ignores(vulns.policy(), utc_today())) result.warnings.push_back(w);

@@ -216,7 +216,7 @@ void add_rbac_findings(EngineResult& result, Category security, const PathAnalys
     f.name = t.name;
     f.subject = "ServiceAccount " + t.ns + "/" + t.service_account;
     f.message = "long-lived token of ServiceAccount " + t.ns + "/" + (t.service_account.empty() ? "(none)" : t.service_account);
-    if (th.age_days) f.message += ", " + std::to_string(*th.age_days) + " days old";
+    if (th.age_days && *th.age_days > 0) f.message += ", " + std::to_string(*th.age_days) + " days old";
     if (privileged) f.message += ", which reaches " + std::string(target_title(*th.reaches));
     if (!th.account_exists) f.message += " (the ServiceAccount does not exist)";
     f.location = {t.origin.file, t.origin.line, t.origin.column, "type"};
