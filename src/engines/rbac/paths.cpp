@@ -1133,8 +1133,17 @@ Path PathAnalysis::trace(std::uint32_t from, Target t) const {
       if (index_.policy().roles.size() > w.role && index_.role(w.role).origin.assumed && w.binding != kNoBinding)
         p.assumed = true;
     }
-    // Pool and holder hops are folded into the step that leads to them.
-    p.steps.push_back({e.kind, e.to, e.permission, e.via});
+    // A pool is no step of its own: its hop to a member is folded into the
+    // step that led to the pool ("read the token Secrets of dev (its token
+    // Secret dev/x)"), so step counts are an attacker's actions.
+    if (nodes_[at].kind == NodeKind::Pool && !p.steps.empty()) {
+      PathStep& prev = p.steps.back();
+      prev.to = e.to;
+      if (e.kind != StepKind::PoolMember) prev.permission += " (" + e.permission + ")";
+      prev.via.insert(prev.via.end(), e.via.begin(), e.via.end());
+    } else {
+      p.steps.push_back({e.kind, e.to, e.permission, e.via});
+    }
     at = e.to;
   }
   return p;
