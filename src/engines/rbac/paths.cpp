@@ -251,6 +251,7 @@ std::string PathNode::label() const {
       if (name == "pods" || name == "token-pods")
         return ns.empty() ? "a running pod of any namespace" : "a running pod of namespace " + ns;
       if (name == "tokens") return ns.empty() ? "the token Secrets of every namespace" : "the token Secrets of namespace " + ns;
+      if (name == "roles") return "any Role of namespace " + ns;
       return ns.empty() ? "any ServiceAccount" : "any ServiceAccount of namespace " + ns;
     case NodeKind::Workload: return name;
     case NodeKind::Target: return std::string(target_title(target));
@@ -646,6 +647,20 @@ void PathAnalysis::build() {
     return *c;
   };
 
+  // Holders of each Role of a namespace, made when something may bind any of them.
+  std::unordered_map<std::string, std::vector<std::uint32_t>> roles_in;
+  for (std::uint32_t r = 0; r < index_.policy().roles.size(); ++r)
+    if (!index_.role(r).cluster) roles_in[index_.role(r).ns].push_back(r);
+  std::unordered_map<std::string, std::uint32_t> role_pools;
+  auto roles_pool = [&](const std::string& ns) {
+    if (auto it = role_pools.find(ns); it != role_pools.end()) return it->second;
+    const std::uint32_t pool = named_pool("roles", ns);
+    role_pools.emplace(ns, pool);
+    const std::uint32_t saved_from = out_from_;
+    for (const std::uint32_t r : roles_in[ns]) add_edge(pool, holder_node(r, ns), StepKind::PoolMember, "one of them", {});
+    out_from_ = saved_from == pool ? out_from_ : static_cast<std::uint32_t>(-1);  // the caller's edge set starts over
+    return pool;
+  };
   for (std::uint32_t b = 0; b < index_.policy().bindings.size() && !cluster_admin_binding; ++b)
     if (auto role = index_.bound_role(b); role && index_.binding(b).cluster && caps_of(static_cast<std::int32_t>(*role)).all)
       cluster_admin_binding = b;
@@ -863,13 +878,17 @@ void PathAnalysis::build() {
         }
         for (const Held& b : held[kBindRoles]) {
           if (!b.grant->cluster && b.grant->ns != ns) continue;
-          for (const Role& r : index_.policy().roles) {
-            if (r.cluster || r.ns != ns || !b.hit->allows(r.name)) continue;
-            if (auto role = index_.find_role(false, ns, r.name))
-              add_edge(node, bind_gain(ns, *role), StepKind::Bind,
-                       "create rolebindings + bind Role " + ns + "/" + r.name + names_text(*b.hit),
-                       {witness(create), witness(b)});
+          if (b.hit->any) {
+            // Any Role of the namespace: one edge to the namespace's pool of Roles.
+            add_edge(node, roles_pool(ns), StepKind::Bind, "create rolebindings + bind any Role of namespace " + ns,
+                     {witness(create), witness(b)});
+            continue;
           }
+          for (const std::string& name : b.hit->names)
+            if (auto role = index_.find_role(false, ns, name))
+              add_edge(node, bind_gain(ns, *role), StepKind::Bind,
+                       "create rolebindings + bind Role " + ns + "/" + name + names_text(*b.hit),
+                       {witness(create), witness(b)});
         }
       }
     }
