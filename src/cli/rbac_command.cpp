@@ -16,6 +16,7 @@
 #include "engines/rbac/rbac.hpp"
 #include "engines/scan/scan.hpp"
 #include "report/terminal.hpp"
+#include "sources/render/render.hpp"
 
 namespace kg::cli {
 namespace {
@@ -259,9 +260,10 @@ std::optional<Loaded> load(const Flags& f, const std::vector<std::string>& paths
     auto read = read_cluster_kinds(flags, kinds, [](const std::string&) { return std::vector<std::string>{}; },
                                    f.quiet);
     if (!read) return std::nullopt;
-    for (const CoverageGap& gap : read->info.coverage)
+    for (const CoverageGap& gap : read->info.coverage) {
       std::cerr << "kguard rbac: " << Tsafe{gap.kind} << " could not be read (" << Tsafe{gap.reason}
                 << "): answers may miss what it grants\n";
+    }
     out.cluster_version = read->info.server_version;
     SourceFile file;
     file.path = "cluster:" + (read->info.context.empty() ? read->info.server : read->info.context);
@@ -273,7 +275,14 @@ std::optional<Loaded> load(const Flags& f, const std::vector<std::string>& paths
     const std::vector<InputFile> files = expand_inputs(paths, scan_options, errors, skipped);
     for (const InputError& e : errors) print_error(e);
     out.errors += errors.size();
+    // Charts and kustomizations are read through helm / kustomize, as `kguard scan` reads them.
+    render::RenderedInputs rendered = render::render_inputs(paths, scan_options.render, 1);
+    for (const InputError& e : rendered.errors) print_error(e);
+    out.errors += rendered.errors.size();
+    if (!f.quiet)
+      for (const InputError& e : rendered.notes) print_error(e);
     for (const InputFile& in : files) {
+      if (render::inside_root(in.path, rendered.roots)) continue;
       SourceFile file;
       file.path = in.path == "-" ? "<stdin>" : in.path;
       const bool ok = in.path == "-" ? read_stdin(file.content) : read_file(in.path, file.content);
@@ -284,17 +293,25 @@ std::optional<Loaded> load(const Flags& f, const std::vector<std::string>& paths
       }
       load_source(file, in.walked, loader, out);
     }
+    for (render::RenderedFile& r : rendered.files) {
+      SourceFile file;
+      file.path = r.path;
+      file.content = std::move(r.content);
+      load_source(file, false, loader, out);
+    }
   }
   if (f.bootstrap) out.assumed = loader.add_bootstrap();
   out.index.emplace(loader.take());
-  if (!f.quiet && out.assumed > 0)
+  if (!f.quiet && out.assumed > 0) {
     std::cerr << "kguard rbac: assumed " << out.assumed << " object(s) of the Kubernetes v"
               << rbac::bootstrap_version() << " bootstrap policy the input lacks (--bootstrap none to leave them out)\n";
+  }
   if (!f.quiet && !out.cluster_version.empty() && out.assumed > 0) {
     const auto minor = kubernetes_minor(out.cluster_version);
-    if (minor && "1." + std::to_string(*minor) != rbac::bootstrap_version())
+    if (minor && "1." + std::to_string(*minor) != rbac::bootstrap_version()) {
       std::cerr << "kguard rbac: the cluster runs " << Tsafe{out.cluster_version} << "; the bootstrap policy assumed is v"
                 << rbac::bootstrap_version() << "'s\n";
+    }
   }
   return out;
 }
@@ -611,11 +628,15 @@ int check_batch(const Flags& f, const rbac::RbacIndex& index) {
 }  // namespace
 
 int rbac_command(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-    std::cout << kRbacHelp;
-    return args.empty() ? 2 : 0;
+  if (args.empty()) {
+    std::cerr << kRbacHelp;
+    return 2;
   }
-  const std::string sub = args[0];
+  if (args[0] == "-h" || args[0] == "--help") {
+    std::cout << kRbacHelp;
+    return 0;
+  }
+  const std::string& sub = args[0];
   if (sub == "paths") return rbac_paths_command(args);  // cli/rbac_paths.cpp
   if (sub != "who-can" && sub != "can" && sub != "check")
     return usage_error("unknown subcommand \"" + sub + "\": who-can, can or check");
@@ -680,10 +701,11 @@ int rbac_command(const std::vector<std::string>& args) {
     if (f.output != "text") return usage_error("--batch prints JSON lines; no --output");
   } else {
     fixed = sub == "who-can" ? 2 : sub == "can" ? 1 : 3;
-    if (f.positional.size() < fixed)
+    if (f.positional.size() < fixed) {
       return usage_error(sub == "who-can" ? "who-can needs VERB RESOURCE (or VERB /PATH)"
                          : sub == "can"   ? "can needs SUBJECT"
                                           : "check needs SUBJECT VERB RESOURCE (or SUBJECT VERB /PATH)");
+    }
   }
   const std::vector<std::string> question(f.positional.begin(), f.positional.begin() + static_cast<long>(fixed));
   const std::vector<std::string> paths(f.positional.begin() + static_cast<long>(fixed), f.positional.end());

@@ -1,11 +1,11 @@
 """`kguard rbac --cluster` against a real kube-apiserver (tests/e2e/cluster.py):
 RBAC objects (wildcards, `*/subresource`, resourceNames, non-resource URL
 prefixes, RoleBindings to ClusterRoles, ServiceAccount subjects with and
-without a namespace, a binding to a missing role) are applied with kubectl;
-then every question of a grid of identities × requests is asked to the API
-server as a SubjectAccessReview and to `kguard rbac check --cluster --batch`,
-and every answer must agree. Also `who-can --cluster` against the same
-SubjectAccessReviews.
+without a namespace, a binding to a missing role) and a fixed-seed random set
+(34 roles, 30 bindings) are applied with kubectl; then each of 2,092
+questions (a grid of identities × requests, and 1,500 random ones) is asked
+to the API server as a SubjectAccessReview and to `kguard rbac check
+--cluster --batch`, and every answer must agree. Also `who-can --cluster`.
 
 The harness runs no kube-controller-manager, so aggregated ClusterRoles
 (admin, edit, view) stay empty in it: no question here goes through one (the
@@ -16,6 +16,7 @@ usage: rbac_cluster_e2e.py KGUARD
 import itertools
 import json
 import os
+import random
 import ssl
 import subprocess
 import sys
@@ -111,11 +112,98 @@ NAMES = ["", "app-config"]
 PATHS = ["/metrics", "/logs/kube-apiserver.log", "/logs", "/healthz", "/version", "/apis/apps/v1", "/debug"]
 
 
+def random_objects(rng):
+    """A fixed-seed set of valid random roles and bindings (no aggregation: the
+    harness has no controller manager) and the identities they name."""
+    verbs = ["get", "list", "watch", "create", "update", "patch", "delete", "escalate", "bind", "impersonate"]
+    groups = ["", "apps", "batch", "example.com", "rbac.authorization.k8s.io"]
+    resources = ["pods", "pods/log", "pods/exec", "deployments", "deployments/scale", "secrets", "roles",
+                 "widgets", "widgets/status", "jobs", "users", "groups"]
+    urls = ["/healthz", "/healthz/*", "/metrics", "/logs*", "/apis/*", "/version"]
+    namespaces = ["team-a", "team-b", "team-c"]
+    users = [f"u{i}" for i in range(6)]
+    groups_ = [f"g{i}" for i in range(4)]
+    sas = [("team-a", "s0"), ("team-b", "s1"), ("team-c", "s2")]
+    docs = ["apiVersion: v1\nkind: Namespace\nmetadata: {name: team-c}\n"]
+
+    def rule(cluster):
+        if cluster and rng.random() < 0.15:
+            return {"nonResourceURLs": rng.sample(urls, rng.randint(1, 2)), "verbs": rng.sample(["get", "post", "*"], 1)}
+        r = {"apiGroups": ["*"] if rng.random() < 0.15 else rng.sample(groups, rng.randint(1, 2)),
+             "resources": ["*"] if rng.random() < 0.1 else
+             (["*/" + rng.choice(["log", "scale", "status", "exec"])] if rng.random() < 0.15 else
+              rng.sample(resources, rng.randint(1, 3))),
+             "verbs": ["*"] if rng.random() < 0.1 else rng.sample(verbs, rng.randint(1, 3))}
+        if rng.random() < 0.2:
+            r["resourceNames"] = rng.sample(["x", "y", "app"], rng.randint(1, 2))
+        return r
+
+    def subjects(ns):
+        out = []
+        for _ in range(rng.randint(1, 3)):
+            k = rng.random()
+            if k < 0.4:
+                out.append({"kind": "User", "name": rng.choice(users), "apiGroup": "rbac.authorization.k8s.io"})
+            elif k < 0.7:
+                out.append({"kind": "Group", "name": rng.choice(groups_ + ["system:serviceaccounts:team-b"]),
+                            "apiGroup": "rbac.authorization.k8s.io"})
+            else:
+                sa_ns, sa = rng.choice(sas)
+                s = {"kind": "ServiceAccount", "name": sa}
+                if ns is None or rng.random() < 0.5:
+                    s["namespace"] = sa_ns
+                out.append(s)
+        return out
+
+    for i in range(12):
+        docs.append(json.dumps({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                                "metadata": {"name": f"rnd-c{i}"},
+                                "rules": [rule(True) for _ in range(rng.randint(1, 4))]}))
+    for i in range(12):
+        docs.append(json.dumps({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+                                "metadata": {"name": f"rnd-r{i}", "namespace": namespaces[i % 3]},
+                                "rules": [rule(False) for _ in range(rng.randint(1, 4))]}))
+    for i in range(10):
+        docs.append(json.dumps({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+                                "metadata": {"name": f"rnd-crb{i}"}, "subjects": subjects(None),
+                                "roleRef": {"kind": "ClusterRole", "name": f"rnd-c{rng.randrange(13)}",
+                                            "apiGroup": "rbac.authorization.k8s.io"}}))
+    for i in range(20):
+        ns = rng.choice(namespaces)
+        same_ns_roles = [j for j in range(12) if namespaces[j % 3] == ns]
+        ref = ({"kind": "Role", "name": f"rnd-r{rng.choice(same_ns_roles)}"} if rng.random() < 0.5
+               else {"kind": "ClusterRole", "name": f"rnd-c{rng.randrange(12)}"})
+        docs.append(json.dumps({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+                                "metadata": {"name": f"rnd-rb{i}", "namespace": ns}, "subjects": subjects(ns),
+                                "roleRef": {**ref, "apiGroup": "rbac.authorization.k8s.io"}}))
+    identities = [(u, rng.sample(groups_, rng.randint(0, 2))) for u in users]
+    identities += [(f"system:serviceaccount:{ns}:{n}", ["system:serviceaccounts", f"system:serviceaccounts:{ns}"])
+                   for ns, n in sas]
+    questions = []
+    for _ in range(1500):
+        user, grps = rng.choice(identities)
+        if rng.random() < 0.15:
+            questions.append({"user": user, "groups": grps, "verb": rng.choice(["get", "post"]),
+                              "path": rng.choice(urls + ["/healthz/etcd", "/logs/x", "/apis", "/apis/apps"])
+                              .rstrip("*")})
+            continue
+        res = rng.choice(resources + ["nodes", "configmaps"])
+        resource, _, sub = res.partition("/")
+        questions.append({"user": user, "groups": grps, "verb": rng.choice(verbs),
+                          "apiGroup": rng.choice(groups), "resource": resource, "subresource": sub,
+                          "namespace": rng.choice(namespaces + [""]), "name": rng.choice(["", "x", "app", "z"])})
+    return "\n---\n".join(docs) + "\n", questions
+
+
 def main():
     failures = []
     work = tempfile.mkdtemp(prefix="kguard-rbac-e2e-")
     with Cluster(work, audit=False) as c:
         c.kubectl("apply", "-f", "-", input=OBJECTS)
+        # A random set on top (fixed seed): roles, bindings and 1,500 questions. Everything is
+        # applied before the first question, so every answer is about the same objects.
+        rnd_objects, rnd_questions = random_objects(random.Random(20261205))
+        c.kubectl("apply", "-f", "-", input=rnd_objects)
         ctx = ssl.create_default_context(cafile=c.ca)
         ctx.load_cert_chain(c.admin_cert, c.admin_key)
 
@@ -140,6 +228,15 @@ def main():
         for (user, groups), path, verb in itertools.product(IDENTITIES, PATHS, ["get", "post"]):
             questions.append({"user": user, "groups": groups, "verb": verb, "path": path})
             expected.append(sar(user, groups, {"nonResourceAttributes": {"path": path, "verb": verb}}))
+        for q in rnd_questions:
+            questions.append(q)
+            if "path" in q:
+                attrs = {"nonResourceAttributes": {"path": q["path"], "verb": q["verb"]}}
+            else:
+                attrs = {"resourceAttributes": {"verb": q["verb"], "group": q["apiGroup"], "resource": q["resource"],
+                                                "subresource": q["subresource"], "namespace": q["namespace"],
+                                                "name": q["name"]}}
+            expected.append(sar(q["user"], q["groups"], attrs))
         log(f"{len(questions)} SubjectAccessReviews asked, {sum(expected)} allowed")
 
         batch = os.path.join(work, "questions.jsonl")

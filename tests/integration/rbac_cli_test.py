@@ -248,6 +248,20 @@ rules:
         self.assertEqual(code, 1)
         self.assertEqual(err, "")
 
+    def test_kustomizations_are_rendered(self):
+        tools = [os.path.expanduser("~/.cache/kguard-kustomize/v5.8.1"), os.path.expanduser("~/.cache/kguard-helm/bin")]
+        tools = [t for t in tools if os.path.isdir(t)]
+        env = dict(os.environ, PATH=os.pathsep.join(tools + [os.environ.get("PATH", "")]))
+        folder = os.path.join(self.dir, "kust")
+        support.write(folder, "rbac.yaml", MANIFESTS)
+        support.write(folder, "kustomization.yaml", "namePrefix: team-\nnamespace: ns1\nresources: [rbac.yaml]\n")
+        p = support.run("rbac", "check", "user:alice", "list", "pods", "-n", "ns1", folder, "-o", "json", env=env)
+        if p[0] == 2 and ("kustomize" in p[2] or "kubectl" in p[2]):
+            self.skipTest("no kustomize: " + p[2])
+        self.assertEqual(p[0], 0, p[2])
+        # Rendered, not read raw: the binding carries kustomize's name prefix.
+        self.assertEqual(json.loads(p[1])["binding"], "RoleBinding/ns1/team-read-pods")
+
     def test_usage_errors(self):
         for argv, message in [
             (["who-can", "get"], "who-can needs VERB RESOURCE"),

@@ -759,3 +759,50 @@ roleRef: {kind: ClusterRole, name: all, apiGroup: rbac.authorization.k8s.io}
   ASSERT_EQ(masters.size(), 2u);
   EXPECT_EQ(masters[0].rule.resources, (std::vector<std::string>{"*"}));
 }
+
+TEST(RbacEngine, PermissionsOfAgreesWithAuthorize) {
+  // Over the bootstrap policy plus a few bindings: for every subject, a
+  // request is allowed exactly when one of permissions_of's rules allows it
+  // in scope, the identity → permissions step a graph pass builds on.
+  const Loaded l = load_yaml(R"(
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: e, namespace: dev}
+subjects: [{kind: ServiceAccount, name: ci}, {kind: User, name: u, apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: ClusterRole, name: admin, apiGroup: rbac.authorization.k8s.io}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: urls, namespace: dev}
+subjects: [{kind: User, name: u, apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: ClusterRole, name: system:monitoring, apiGroup: rbac.authorization.k8s.io}
+)",
+                             true);
+  const RbacIndex& index = *l.index;
+  const std::vector<Request> requests = {
+      res("create", "rbac.authorization.k8s.io", "rolebindings", "", "dev"), res("get", "", "secrets", "", "dev"),
+      res("get", "", "secrets", "", "prod"), res("create", "", "pods", "exec", "dev"), res("list", "", "nodes"),
+      res("get", "", "endpoints", "", "kube-system", "kube-scheduler"), url("get", "/metrics"),
+      url("get", "/healthz"), res("create", "certificates.k8s.io", "certificatesigningrequests")};
+  std::size_t allowed = 0, checked = 0;
+  std::vector<SubjectEntry> subjects = index.subjects();
+  subjects.push_back({SubjectKind::User, "u", "", {}});
+  for (const SubjectEntry& s : subjects) {
+    const Identity who = RbacIndex::identity_of(s);
+    if (RbacIndex::has_masters(who)) continue;
+    const std::vector<ScopedRule> rules = index.permissions_of(who);
+    for (const Request& r : requests) {
+      const bool via_rules = std::any_of(rules.begin(), rules.end(), [&](const ScopedRule& sr) {
+        const bool in_scope = sr.scope.empty() || (r.resource_request && sr.scope == r.ns);
+        return in_scope && rule_allows(r, *sr.rule);
+      });
+      EXPECT_EQ(via_rules, index.authorize(who, r).allowed) << s.name << " " << r.verb << " " << r.resource << r.path;
+      allowed += via_rules;
+      ++checked;
+    }
+  }
+  EXPECT_GT(checked, 300u);
+  EXPECT_GT(allowed, 20u);
+  // u holds system:monitoring's /metrics only through a RoleBinding: not at all.
+  EXPECT_FALSE(index.authorize({"u", {}}, url("get", "/metrics")).allowed);
+}

@@ -116,14 +116,16 @@ std::vector<CompactRule> compact_rules(const RbacIndex& index, const Identity& w
                                                                  : std::vector<std::string_view>{a.scope, ""};
     const std::vector<std::string_view> groups = a.url ? std::vector<std::string_view>{""}
                                                        : std::vector<std::string_view>{a.group, "*"};
-    for (const std::string_view scope : scopes)
-      for (const std::string_view group : groups)
+    for (const std::string_view scope : scopes) {
+      for (const std::string_view group : groups) {
         for (const std::string& resource : resources) {
           auto it = by_key.find({scope, a.url, group, resource});
           if (it == by_key.end()) continue;
           for (const std::size_t j : it->second)
             if (!dropped[i] && i != j && !dropped[j] && atom_covers(list[j], a)) dropped[i] = true;
         }
+      }
+    }
     if (a.url && !dropped[i]) {
       // A URL prefix ("/api/*") covers longer URLs: few URL atoms, compare them all.
       for (std::size_t j = 0; j < list.size() && !dropped[i]; ++j)

@@ -55,9 +55,10 @@ void read_rules(const Node* rules, bool namespaced, std::vector<PolicyRule>& out
     if (!rule.non_resource_urls.empty()) {
       if (namespaced)
         p.add(get(r, "nonResourceURLs"), at + ".nonResourceURLs", "namespaced rules cannot apply to non-resource URLs");
-      if (!rule.api_groups.empty() || !rule.resources.empty() || !rule.resource_names.empty())
+      if (!rule.api_groups.empty() || !rule.resources.empty() || !rule.resource_names.empty()) {
         p.add(get(r, "nonResourceURLs"), at + ".nonResourceURLs",
               "rules cannot apply to both regular resources and non-resource URLs");
+      }
     } else {
       if (rule.api_groups.empty()) p.add(r, at + ".apiGroups", "resource rules must supply at least one api group");
       if (rule.resources.empty()) p.add(r, at + ".resources", "resource rules must supply at least one resource");
@@ -127,12 +128,14 @@ bool PolicyLoader::add(const Object& obj, std::vector<InputError>& errors) {
   const Node* ref = get(obj.root, "roleRef");
   b.role_kind = std::string(str(get(ref, "kind")));
   b.role_name = std::string(str(get(ref, "name")));
-  if (str(get(ref, "apiGroup")) != "rbac.authorization.k8s.io")
+  if (str(get(ref, "apiGroup")) != "rbac.authorization.k8s.io") {
     p.add(get(ref, "apiGroup") ? get(ref, "apiGroup") : ref, "roleRef.apiGroup",
           "supported value: \"rbac.authorization.k8s.io\"");
-  if (cluster ? b.role_kind != "ClusterRole" : b.role_kind != "Role" && b.role_kind != "ClusterRole")
+  }
+  if (cluster ? b.role_kind != "ClusterRole" : b.role_kind != "Role" && b.role_kind != "ClusterRole") {
     p.add(get(ref, "kind") ? get(ref, "kind") : ref, "roleRef.kind",
           cluster ? "supported value: \"ClusterRole\"" : "supported values: \"Role\", \"ClusterRole\"");
+  }
   if (b.role_name.empty()) p.add(ref, "roleRef.name", "required value");
   std::size_t i = 0;
   for (const Node* s : items(get(obj.root, "subjects"))) {
@@ -165,7 +168,7 @@ bool PolicyLoader::add(const Object& obj, std::vector<InputError>& errors) {
 std::size_t PolicyLoader::add_bootstrap() {
   SourceFile file;
   file.path = "bootstrap policy v" + std::string(bootstrap_version());
-  file.content = std::string(bootstrap_policy_yaml());
+  file.content = bootstrap_policy_yaml();
   load_documents(file);
   // Only what the input lacks: a cluster's snapshot holds them all already
   // (with any change its administrator made), files usually none.

@@ -234,10 +234,8 @@ std::string RbacIndex::describe(std::uint32_t binding, std::uint32_t subject) co
   const Binding& b = policy_.bindings[binding];
   const Subject& s = b.subjects[subject];
   std::string who;
-  if (s.kind == SubjectKind::ServiceAccount)
-    who = "ServiceAccount " + go_quote(s.name + "/" + (s.ns.empty() ? b.ns : s.ns));
-  else
-    who = std::string(subject_kind_name(s.kind)) + " " + go_quote(s.name);
+  if (s.kind == SubjectKind::ServiceAccount) who = "ServiceAccount " + go_quote(s.name + "/" + (s.ns.empty() ? b.ns : s.ns));
+  else who = std::string(subject_kind_name(s.kind)) + " " + go_quote(s.name);
   if (b.cluster)
     return "ClusterRoleBinding " + go_quote(b.name) + " of " + b.role_kind + " " + go_quote(b.role_name) + " to " + who;
   return "RoleBinding " + go_quote(b.name + "/" + b.ns) + " of " + b.role_kind + " " + go_quote(b.role_name) + " to " +
@@ -264,10 +262,26 @@ std::vector<GrantRef> RbacIndex::grants_of(const Identity& who) const {
   return out;
 }
 
+bool RbacIndex::has_masters(const Identity& who) { return has(who.groups, kMastersGroup); }
+
+std::vector<ScopedRule> RbacIndex::permissions_of(const Identity& who) const {
+  std::vector<ScopedRule> out;
+  for (const GrantRef& g : grants_of(who)) {
+    if (g.role < 0) continue;
+    const Binding& b = policy_.bindings[g.binding];
+    const auto role = static_cast<std::uint32_t>(g.role);
+    for (const std::uint32_t r : effective_[role]) {
+      if (!b.cluster && !store_[r].non_resource_urls.empty()) continue;
+      out.push_back({b.cluster ? std::string_view() : std::string_view(b.ns), &store_[r], g.binding, role});
+    }
+  }
+  return out;
+}
+
 Decision RbacIndex::authorize(const Identity& who, const Request& request) const {
   Decision d;
   // The privileged-group authorizer kube-apiserver puts before RBAC.
-  if (has(who.groups, kMastersGroup)) {
+  if (has_masters(who)) {
     d.allowed = true;
     d.by_masters = true;
     d.reason = "allowed: member of group system:masters (bypasses RBAC)";

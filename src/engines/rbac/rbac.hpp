@@ -121,7 +121,7 @@ std::string_view bootstrap_version();
 // The bootstrap policy (kube-apiserver's, with kube-controller-manager's
 // controller roles) as one YAML stream of Lists, generated from the
 // Kubernetes sources by scripts/gen-rbac-bootstrap.sh.
-std::string_view bootstrap_policy_yaml();
+std::string bootstrap_policy_yaml();
 
 // A user and the groups the authenticator gave it.
 struct Identity {
@@ -163,6 +163,16 @@ struct Decision {
   std::string reason;                 // the authorizer's reason text
 };
 
+// One rule an identity holds, with where it holds it: `scope` "" is
+// cluster-wide (a ClusterRoleBinding), else the RoleBinding's namespace (its
+// role's non-resource URL rules are left out: they count only cluster-wide).
+struct ScopedRule {
+  std::string_view scope;
+  const PolicyRule* rule = nullptr;
+  std::uint32_t binding = 0;
+  std::uint32_t role = 0;
+};
+
 // One distinct subject of the bindings, with every binding that names it.
 struct SubjectEntry {
   SubjectKind kind = SubjectKind::User;
@@ -175,6 +185,9 @@ class RbacIndex {
  public:
   explicit RbacIndex(Policy policy);
 
+  // The policy as indexed: bindings are reordered ClusterRoleBindings first
+  // (each kind in input order), the order the authorizer visits them; every
+  // binding index below is into this order.
   const Policy& policy() const { return policy_; }
   const Role& role(std::size_t i) const { return policy_.roles[i]; }
   const Binding& binding(std::size_t i) const { return policy_.bindings[i]; }
@@ -197,6 +210,12 @@ class RbacIndex {
   // Every binding that applies to `who`, ClusterRoleBindings first, then
   // RoleBindings of every namespace, each with the first subject that matches.
   std::vector<GrantRef> grants_of(const Identity& who) const;
+
+  // Every rule `who` holds through RBAC, in the authorizer's visiting order
+  // (system:masters is not expanded: check has_masters first). The identity
+  // → permissions step of a pass over every identity (escalation paths).
+  std::vector<ScopedRule> permissions_of(const Identity& who) const;
+  static bool has_masters(const Identity& who);
 
   // Every distinct subject of every binding (ServiceAccounts with their
   // namespace resolved; a ClusterRoleBinding's ServiceAccount without one
