@@ -153,9 +153,10 @@ int rbac_paths_command(const std::vector<std::string>& args) {
     std::cerr << ": " << Tsafe{e.message} << '\n';
   }
   const std::size_t assumed = bootstrap ? in.loader.add_bootstrap() : 0;
-  if (!quiet && assumed)
+  if (!quiet && assumed) {
     std::cerr << "kguard rbac: assumed " << assumed << " object(s) of the Kubernetes v" << rbac::bootstrap_version()
               << " bootstrap policy the input lacks (--bootstrap none to leave them out)\n";
+}
   const rbac::RbacIndex index(in.loader.take());
   rbac::PathOptions options;
   options.known_controllers = known;
@@ -273,9 +274,10 @@ int rbac_paths_command(const std::vector<std::string>& args) {
     };
     row(cols);
     if (output == "markdown") std::cout << "|---|---|---|---|---|\n";
-    for (const rbac::Path& p : found)
+    for (const rbac::Path& p : found) {
       row({analysis.node(p.from).label(), std::string(rbac::target_id(p.target)), std::to_string(p.steps.size()),
            p.assumed ? "yes" : "no", rbac::path_text(analysis, p)});
+}
   }
   std::cout.flush();
   if (!in.errors.empty()) return 2;

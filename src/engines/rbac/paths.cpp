@@ -342,10 +342,12 @@ bool builtin_controller(SubjectKind kind, std::string_view name, std::string_vie
         PolicyLoader loader;
         loader.add_bootstrap();
         std::set<std::string, std::less<>> names;
-        for (const Binding& b : loader.take().bindings)
-          for (const Subject& sub : b.subjects)
+        for (const Binding& b : loader.take().bindings) {
+          for (const Subject& sub : b.subjects) {
             if (sub.kind == SubjectKind::ServiceAccount && (sub.ns.empty() ? b.ns : sub.ns) == "kube-system")
               names.insert(sub.name);
+}
+}
         return names;
       }();
       if (kBootstrapAccounts.count(name)) return true;
@@ -560,16 +562,18 @@ void PathAnalysis::build() {
     const auto sa = sa_automount.find(w.ns + '\0' + w.service_account);
     const bool mounted = w.pod_automount.value_or(sa == sa_automount.end() ? true : sa->second.value_or(true));
     if (!w.node_access.empty()) add_edge(wn, root, StepKind::PodOwnsNode, w.node_access + " on its node", {});
-    if (mounted)
+    if (mounted) {
       add_edge(wn, identity_node(SubjectKind::ServiceAccount, w.service_account, w.ns), StepKind::RunsAs,
                "its pods carry the ServiceAccount's token", {});
+}
   }
   // Pools: every ServiceAccount of a namespace, and of all of them.
   std::vector<std::uint32_t> accounts;
   std::map<std::string, std::vector<std::uint32_t>> accounts_in;
-  for (std::uint32_t i = 0; i < nodes_.size(); ++i)
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i].kind == NodeKind::Identity && nodes_[i].subject == SubjectKind::ServiceAccount)
       accounts_in[nodes_[i].ns].push_back(i);
+}
   const std::uint32_t every_sa = pool_node("");
   for (auto& [ns, list] : accounts_in) {
     const std::uint32_t pool = pool_node(ns);
@@ -580,9 +584,10 @@ void PathAnalysis::build() {
   users_pool.kind = NodeKind::Pool;
   users_pool.name = "users";
   const std::uint32_t any_user = intern(std::move(users_pool));
-  for (std::uint32_t i = 0; i < nodes_.size(); ++i)
+  for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i].kind == NodeKind::Identity && nodes_[i].subject == SubjectKind::User)
       add_edge(any_user, i, StepKind::PoolMember, "one of them", {});
+}
   // Token Secrets by namespace (who reads Secrets there gets their tokens).
   std::unordered_map<std::string, std::vector<std::size_t>> tokens_in;
   for (std::size_t i = 0; i < assets_.token_secrets.size(); ++i)
@@ -661,9 +666,10 @@ void PathAnalysis::build() {
     out_from_ = saved_from == pool ? out_from_ : static_cast<std::uint32_t>(-1);  // the caller's edge set starts over
     return pool;
   };
-  for (std::uint32_t b = 0; b < index_.policy().bindings.size() && !cluster_admin_binding; ++b)
+  for (std::uint32_t b = 0; b < index_.policy().bindings.size() && !cluster_admin_binding; ++b) {
     if (auto role = index_.bound_role(b); role && index_.binding(b).cluster && caps_of(static_cast<std::int32_t>(*role)).all)
       cluster_admin_binding = b;
+}
 
   for (std::uint32_t node = 0; node < nodes_.size(); ++node) {
     const NodeKind kind = nodes_[node].kind;
@@ -715,10 +721,12 @@ void PathAnalysis::build() {
     const PathNode self = nodes_[node];
 
     // cluster-admin in one step (besides `*` on `*`).
-    for (const Held& h : held[kMutatingWebhooks])
-      if (h.hit->any)
+    for (const Held& h : held[kMutatingWebhooks]) {
+      if (h.hit->any) {
         add_edge(node, admin, StepKind::WebhookControl,
                  "write mutatingwebhookconfigurations: rewrite every object admitted (a controller's pods)", {witness(h)});
+}
+}
     for (const Held& h : held[kConfigMapsWrite]) {
       if (!h.grant->cluster && h.grant->ns != "kube-system") continue;
       if (!h.hit->allows("aws-auth")) continue;
@@ -736,11 +744,12 @@ void PathAnalysis::build() {
       const Held* signer = nullptr;
       for (const Held& h : held[kSignerApprove])
         if (h.hit->allows("kubernetes.io/kube-apiserver-client") || h.hit->allows("kubernetes.io/*")) signer = &h;
-      if (create && read && approval && signer)
+      if (create && read && approval && signer) {
         add_edge(node, masters, StepKind::CsrApproval,
                  "create, approve and read a CertificateSigningRequest for signer kubernetes.io/kube-apiserver-client "
                  "with organisation system:masters",
                  {witness(*create), witness(*approval), witness(*signer), witness(*read)});
+}
     }
     // Impersonation: plain, then constrained (KEP-5284: also needs impersonate-on:…).
     auto impersonation = [&](Probe users, Probe groups, Probe sas, StepKind step, const char* verb) {
@@ -748,9 +757,10 @@ void PathAnalysis::build() {
         if (h.hit->any) {
           add_edge(node, masters, step, std::string(verb) + " groups: act as group system:masters", {witness(h)});
         } else {
-          for (const std::string& g : h.hit->names)
+          for (const std::string& g : h.hit->names) {
             add_edge(node, identity_node(SubjectKind::Group, g, ""), step,
                      std::string(verb) + " group " + g + names_text(*h.hit), {witness(h)});
+}
         }
       }
       for (const Held& h : held[users]) {
@@ -771,23 +781,29 @@ void PathAnalysis::build() {
           add_edge(node, pool_of(h), step, std::string(verb) + " serviceaccounts " + scope_text(h.grant->cluster, h.grant->ns),
                    {witness(h)});
         } else if (!h.grant->cluster) {
-          for (const std::string& n : h.hit->names)
+          for (const std::string& n : h.hit->names) {
             add_edge(node, sa_in(h.grant->ns, n), step,
                      std::string(verb) + " serviceaccount " + h.grant->ns + "/" + n + names_text(*h.hit), {witness(h)});
+}
         } else {
-          for (const auto& [ns, list] : accounts_in)
-            for (const std::string& n : h.hit->names)
-              for (const std::uint32_t sa : list)
-                if (nodes_[sa].name == n)
+          for (const auto& [ns, list] : accounts_in) {
+            for (const std::string& n : h.hit->names) {
+              for (const std::uint32_t sa : list) {
+                if (nodes_[sa].name == n) {
                   add_edge(node, sa, step, std::string(verb) + " serviceaccount " + ns + "/" + n + names_text(*h.hit),
                            {witness(h)});
+}
+}
+}
+}
         }
       }
     };
     impersonation(kImpUsers, kImpGroups, kImpSAs, StepKind::Impersonate, "impersonate");
-    if (impersonate_on)
+    if (impersonate_on) {
       impersonation(kCImpUsers, kCImpGroups, kCImpSAs, StepKind::ConstrainedImpersonate,
                     "constrained impersonation (impersonate:user-info / impersonate:serviceaccount + impersonate-on)");
+}
 
     // Roles it holds that it may rewrite (escalate), or inject rules into
     // through aggregation labels.
@@ -802,22 +818,24 @@ void PathAnalysis::build() {
       if (!r.aggregated) {
         const Held* e = find(esc, role_scope, r.name);
         const Held* w = find(write, role_scope, r.name);
-        if (e && w)
+        if (e && w) {
           add_edge(node, gain, StepKind::Escalate,
                    "escalate + update " + std::string(r.cluster ? "ClusterRole " : "Role ") + r.name +
                        " (bound to it" + gain_text + "): add any rule" + names_text(*e->hit),
                    {witness(*e), witness(*w), {g.binding, g.subject, static_cast<std::uint32_t>(g.role), kNoRule}});
+}
       } else {
         const Held* e = nullptr;
         for (const Held& h : held[kEscalateClusterRoles]) e = h.hit->any || !h.hit->names.empty() ? &h : e;
         const Held* w = find(kWriteClusterRoles, "");
         if (!w)
           for (const Held& h : held[kWriteClusterRoles]) w = !h.hit->names.empty() ? &h : w;
-        if (e && w && !r.aggregation.empty())
+        if (e && w && !r.aggregation.empty()) {
           add_edge(node, gain, StepKind::AggregationInjection,
                    "escalate + write a ClusterRole labelled for aggregated ClusterRole " + r.name + " (bound to it" +
                        gain_text + "): its rules join " + r.name,
                    {witness(*e), witness(*w), {g.binding, g.subject, static_cast<std::uint32_t>(g.role), kNoRule}});
+}
       }
     }
     // Bindings: create one (bind on its role), or patch an existing one.
@@ -832,11 +850,13 @@ void PathAnalysis::build() {
           add_edge(node, admin, StepKind::Bind, "create clusterrolebindings + bind any ClusterRole: bind cluster-admin",
                    {witness(create), witness(b)});
         } else {
-          for (const std::string& name : b.hit->names)
-            if (auto role = index_.find_role(true, "", name))
+          for (const std::string& name : b.hit->names) {
+            if (auto role = index_.find_role(true, "", name)) {
               add_edge(node, bind_gain("", *role), StepKind::Bind,
                        "create clusterrolebindings + bind ClusterRole " + name + names_text(*b.hit),
                        {witness(create), witness(b)});
+}
+}
         }
       }
     }
@@ -869,11 +889,13 @@ void PathAnalysis::build() {
                        {witness(create), witness(b)});
             }
           } else {
-            for (const std::string& name : b.hit->names)
-              if (auto role = index_.find_role(true, "", name))
+            for (const std::string& name : b.hit->names) {
+              if (auto role = index_.find_role(true, "", name)) {
                 add_edge(node, bind_gain(scope == "*" ? ns : scope, *role), StepKind::Bind,
                          "create rolebindings + bind ClusterRole " + name + names_text(*b.hit) + " in " + in,
                          {witness(create), witness(b)});
+}
+}
           }
         }
         for (const Held& b : held[kBindRoles]) {
@@ -884,11 +906,13 @@ void PathAnalysis::build() {
                      {witness(create), witness(b)});
             continue;
           }
-          for (const std::string& name : b.hit->names)
-            if (auto role = index_.find_role(false, ns, name))
+          for (const std::string& name : b.hit->names) {
+            if (auto role = index_.find_role(false, ns, name)) {
               add_edge(node, bind_gain(ns, *role), StepKind::Bind,
                        "create rolebindings + bind Role " + ns + "/" + name + names_text(*b.hit),
                        {witness(create), witness(b)});
+}
+}
         }
       }
     }
@@ -923,18 +947,25 @@ void PathAnalysis::build() {
         return bd.cluster == cluster_kind && (cluster_kind || h.grant->cluster || bd.ns == h.grant->ns);
       };
       if (!h.hit->any) {
-        for (const std::string& name : h.hit->names)
-          if (auto it = bindings_named.find(name); it != bindings_named.end())
+        for (const std::string& name : h.hit->names) {
+          if (auto it = bindings_named.find(name); it != bindings_named.end()) {
             for (const std::uint32_t bi : it->second)
               if (in_scope(bi)) out.push_back(bi);
+}
+}
       } else {
-        for (const Probe p : {kBindClusterRoles, kBindRoles})
-          for (const Held& b : held[p])
-            for (const std::string& name : b.hit->names)
-              if (auto it = roles_named.find(name); it != roles_named.end())
-                for (const std::uint32_t role : it->second)
+        for (const Probe p : {kBindClusterRoles, kBindRoles}) {
+          for (const Held& b : held[p]) {
+            for (const std::string& name : b.hit->names) {
+              if (auto it = roles_named.find(name); it != roles_named.end()) {
+                for (const std::uint32_t role : it->second) {
                   for (const std::uint32_t bi : bindings_of_role[role])
                     if (in_scope(bi)) out.push_back(bi);
+}
+}
+}
+}
+}
       }
       std::sort(out.begin(), out.end());
       out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -943,11 +974,12 @@ void PathAnalysis::build() {
     for (const Held& h : held[kPatchClusterRoleBindings]) {
       if (h.hit->any && find(kBindClusterRoles, "")) {
         // Any ClusterRoleBinding and any role: cluster-admin's own binding is one.
-        if (cluster_admin_binding)
+        if (cluster_admin_binding) {
           add_edge(node, admin, StepKind::BindingPatch,
                    "patch any ClusterRoleBinding + bind any ClusterRole: add itself to ClusterRoleBinding " +
                        index_.binding(*cluster_admin_binding).name,
                    {witness(h), witness(*find(kBindClusterRoles, ""))});
+}
         continue;
       }
       patch_bindings(patch_candidates(h, true), h);
@@ -963,10 +995,11 @@ void PathAnalysis::build() {
                    "patch any RoleBinding in namespace " + ns + " + bind any ClusterRole: add itself as a subject",
                    {witness(h), witness(*bind_any)});
         };
-        if (h.grant->cluster)
+        if (h.grant->cluster) {
           for (const auto& [ns, list] : bindings_in) every(ns);
-        else
+        } else {
           every(h.grant->ns);
+}
         continue;
       }
       patch_bindings(patch_candidates(h, false), h);
@@ -989,19 +1022,25 @@ void PathAnalysis::build() {
                  {witness(pv), witness(pvc), witness(*pods)});
       }
     }
-    for (const Held& h : held[kNodesProxy])
-      if (h.hit->any)
+    for (const Held& h : held[kNodesProxy]) {
+      if (h.hit->any) {
         add_edge(node, root, StepKind::NodesProxy, "nodes/proxy: the kubelet API (run commands in any pod on any node)",
                  {witness(h)});
-    for (const Held& h : held[kPodsCreate])
-      if (h.hit->any)
+}
+}
+    for (const Held& h : held[kPodsCreate]) {
+      if (h.hit->any) {
         add_edge(node, root, StepKind::PodCreate, "create a privileged pod " + scope_text(h.grant->cluster, h.grant->ns),
                  {witness(h)});
-    for (const Held& h : held[kWorkloadWrite])
-      if (h.hit->any)
+}
+}
+    for (const Held& h : held[kWorkloadWrite]) {
+      if (h.hit->any) {
         add_edge(node, root, StepKind::WorkloadWrite,
                  "write a pod controller with a privileged pod template " + scope_text(h.grant->cluster, h.grant->ns),
                  {witness(h)});
+}
+}
     for (const Held& h : held[kPodsPortForward]) {
       if (!h.hit->any) continue;
       auto first_host_network = [&](const std::vector<std::uint32_t>& list) -> const Workload* {
@@ -1018,18 +1057,20 @@ void PathAnalysis::build() {
       } else if (auto it = workloads_in.find(h.grant->ns); it != workloads_in.end()) {
         w = first_host_network(it->second);
       }
-      if (w)
+      if (w) {
         add_edge(node, root, StepKind::PortForward,
                  "port-forward into hostNetwork " + w->name + ": the node's loopback-only services", {witness(h)});
+}
     }
     // Secrets of every namespace (or kube-system's, or another namespace's for a ServiceAccount).
     for (const Held& h : held[kSecretsRead]) {
       if (!h.hit->any) continue;
       const bool other = h.grant->cluster || h.grant->ns == "kube-system" ||
                          (self.kind == NodeKind::Identity && self.subject == SubjectKind::ServiceAccount && self.ns != h.grant->ns);
-      if (other)
+      if (other) {
         add_edge(node, secrets, StepKind::SecretsRead, "read Secrets " + scope_text(h.grant->cluster, h.grant->ns),
                  {witness(h)});
+}
     }
     // Token theft: read existing token Secrets (whole namespaces through their
     // pool, single Secrets by resourceNames); create one; request a token.
@@ -1038,24 +1079,27 @@ void PathAnalysis::build() {
       const std::uint32_t* pool = nullptr;
       if (h.grant->cluster) pool = &every_token;
       else if (auto it = token_pools.find(h.grant->ns); it != token_pools.end()) pool = &it->second;
-      if (pool)
+      if (pool) {
         add_edge(node, *pool, StepKind::TokenSecretRead,
                  "read the token Secrets " + scope_text(h.grant->cluster, h.grant->ns), {witness(h)});
+}
     }
     for (const Held& h : held[kSecretsGet]) {
       if (h.hit->any) continue;  // read through the pool above
       auto read_named = [&](const std::vector<std::size_t>& list) {
         for (const std::size_t t : list) {
           const TokenSecret& ts = assets_.token_secrets[t];
-          if (h.hit->allows(ts.name))
+          if (h.hit->allows(ts.name)) {
             add_edge(node, sa_in(ts.ns, ts.service_account), StepKind::TokenSecretRead,
                      "read token Secret " + ts.ns + "/" + ts.name + names_text(*h.hit), {witness(h)});
+}
         }
       };
-      if (h.grant->cluster)
+      if (h.grant->cluster) {
         for (const auto& [ns, list] : tokens_in) read_named(list);
-      else if (auto it = tokens_in.find(h.grant->ns); it != tokens_in.end())
+      } else if (auto it = tokens_in.find(h.grant->ns); it != tokens_in.end()) {
         read_named(it->second);
+}
     }
     for (const Held& h : held[kSecretsCreate]) {
       if (!h.hit->any) continue;
@@ -1071,21 +1115,26 @@ void PathAnalysis::build() {
         add_edge(node, pool_of(h), StepKind::TokenRequest,
                  "create serviceaccounts/token " + scope_text(h.grant->cluster, h.grant->ns), {witness(h)});
       } else if (!h.grant->cluster) {
-        for (const std::string& n : h.hit->names)
+        for (const std::string& n : h.hit->names) {
           add_edge(node, sa_in(h.grant->ns, n), StepKind::TokenRequest,
                    "create serviceaccounts/token for " + h.grant->ns + "/" + n + names_text(*h.hit), {witness(h)});
+}
       }
     }
     // Any ServiceAccount of the namespace: a new pod (or pod template) runs as it.
-    for (const Held& h : held[kPodsCreate])
-      if (h.hit->any)
+    for (const Held& h : held[kPodsCreate]) {
+      if (h.hit->any) {
         add_edge(node, pool_of(h), StepKind::PodCreate,
                  "create a pod running as any ServiceAccount " + scope_text(h.grant->cluster, h.grant->ns), {witness(h)});
-    for (const Held& h : held[kWorkloadWrite])
-      if (h.hit->any)
+}
+}
+    for (const Held& h : held[kWorkloadWrite]) {
+      if (h.hit->any) {
         add_edge(node, pool_of(h), StepKind::WorkloadWrite,
                  "write a pod controller running as any ServiceAccount " + scope_text(h.grant->cluster, h.grant->ns),
                  {witness(h)});
+}
+}
     // Pods that already run: exec, attach, ephemeral containers, new images.
     auto into_workloads = [&](Probe probe, StepKind step, const char* what, bool token_only) {
       for (const Held& h : held[probe]) {
@@ -1103,10 +1152,12 @@ void PathAnalysis::build() {
     into_workloads(kPodsAttach, StepKind::PodAttach, "attach to running pods", false);
     into_workloads(kPodsEphemeral, StepKind::EphemeralContainers, "add an ephemeral container to running pods", false);
     into_workloads(kPodsUpdate, StepKind::PodModify, "change the image of running pods", true);
-    for (const Held& h : held[kValidatingWebhooks])
-      if (h.hit->any)
+    for (const Held& h : held[kValidatingWebhooks]) {
+      if (h.hit->any) {
         add_edge(node, secrets, StepKind::WebhookControl,
                  "write validatingwebhookconfigurations: receive every Secret written in the cluster", {witness(h)});
+}
+}
   }
 }
 
