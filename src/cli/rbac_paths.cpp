@@ -156,7 +156,7 @@ int rbac_paths_command(const std::vector<std::string>& args) {
   if (!quiet && assumed) {
     std::cerr << "kguard rbac: assumed " << assumed << " object(s) of the Kubernetes v" << rbac::bootstrap_version()
               << " bootstrap policy the input lacks (--bootstrap none to leave them out)\n";
-}
+  }
   const rbac::RbacIndex index(in.loader.take());
   rbac::PathOptions options;
   options.known_controllers = known;
@@ -277,7 +277,7 @@ int rbac_paths_command(const std::vector<std::string>& args) {
     for (const rbac::Path& p : found) {
       row({analysis.node(p.from).label(), std::string(rbac::target_id(p.target)), std::to_string(p.steps.size()),
            p.assumed ? "yes" : "no", rbac::path_text(analysis, p)});
-}
+    }
   }
   std::cout.flush();
   if (!in.errors.empty()) return 2;

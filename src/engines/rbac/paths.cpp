@@ -346,8 +346,8 @@ bool builtin_controller(SubjectKind kind, std::string_view name, std::string_vie
           for (const Subject& sub : b.subjects) {
             if (sub.kind == SubjectKind::ServiceAccount && (sub.ns.empty() ? b.ns : sub.ns) == "kube-system")
               names.insert(sub.name);
-}
-}
+          }
+        }
         return names;
       }();
       if (kBootstrapAccounts.count(name)) return true;
@@ -565,7 +565,7 @@ void PathAnalysis::build() {
     if (mounted) {
       add_edge(wn, identity_node(SubjectKind::ServiceAccount, w.service_account, w.ns), StepKind::RunsAs,
                "its pods carry the ServiceAccount's token", {});
-}
+    }
   }
   // Pools: every ServiceAccount of a namespace, and of all of them.
   std::vector<std::uint32_t> accounts;
@@ -573,7 +573,7 @@ void PathAnalysis::build() {
   for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i].kind == NodeKind::Identity && nodes_[i].subject == SubjectKind::ServiceAccount)
       accounts_in[nodes_[i].ns].push_back(i);
-}
+  }
   const std::uint32_t every_sa = pool_node("");
   for (auto& [ns, list] : accounts_in) {
     const std::uint32_t pool = pool_node(ns);
@@ -587,7 +587,7 @@ void PathAnalysis::build() {
   for (std::uint32_t i = 0; i < nodes_.size(); ++i) {
     if (nodes_[i].kind == NodeKind::Identity && nodes_[i].subject == SubjectKind::User)
       add_edge(any_user, i, StepKind::PoolMember, "one of them", {});
-}
+  }
   // Token Secrets by namespace (who reads Secrets there gets their tokens).
   std::unordered_map<std::string, std::vector<std::size_t>> tokens_in;
   for (std::size_t i = 0; i < assets_.token_secrets.size(); ++i)
@@ -669,7 +669,7 @@ void PathAnalysis::build() {
   for (std::uint32_t b = 0; b < index_.policy().bindings.size() && !cluster_admin_binding; ++b) {
     if (auto role = index_.bound_role(b); role && index_.binding(b).cluster && caps_of(static_cast<std::int32_t>(*role)).all)
       cluster_admin_binding = b;
-}
+  }
 
   for (std::uint32_t node = 0; node < nodes_.size(); ++node) {
     const NodeKind kind = nodes_[node].kind;
@@ -725,8 +725,8 @@ void PathAnalysis::build() {
       if (h.hit->any) {
         add_edge(node, admin, StepKind::WebhookControl,
                  "write mutatingwebhookconfigurations: rewrite every object admitted (a controller's pods)", {witness(h)});
-}
-}
+      }
+    }
     for (const Held& h : held[kConfigMapsWrite]) {
       if (!h.grant->cluster && h.grant->ns != "kube-system") continue;
       if (!h.hit->allows("aws-auth")) continue;
@@ -749,7 +749,7 @@ void PathAnalysis::build() {
                  "create, approve and read a CertificateSigningRequest for signer kubernetes.io/kube-apiserver-client "
                  "with organisation system:masters",
                  {witness(*create), witness(*approval), witness(*signer), witness(*read)});
-}
+      }
     }
     // Impersonation: plain, then constrained (KEP-5284: also needs impersonate-on:…).
     auto impersonation = [&](Probe users, Probe groups, Probe sas, StepKind step, const char* verb) {
@@ -760,7 +760,7 @@ void PathAnalysis::build() {
           for (const std::string& g : h.hit->names) {
             add_edge(node, identity_node(SubjectKind::Group, g, ""), step,
                      std::string(verb) + " group " + g + names_text(*h.hit), {witness(h)});
-}
+          }
         }
       }
       for (const Held& h : held[users]) {
@@ -784,7 +784,7 @@ void PathAnalysis::build() {
           for (const std::string& n : h.hit->names) {
             add_edge(node, sa_in(h.grant->ns, n), step,
                      std::string(verb) + " serviceaccount " + h.grant->ns + "/" + n + names_text(*h.hit), {witness(h)});
-}
+          }
         } else {
           for (const auto& [ns, list] : accounts_in) {
             for (const std::string& n : h.hit->names) {
@@ -792,10 +792,10 @@ void PathAnalysis::build() {
                 if (nodes_[sa].name == n) {
                   add_edge(node, sa, step, std::string(verb) + " serviceaccount " + ns + "/" + n + names_text(*h.hit),
                            {witness(h)});
-}
-}
-}
-}
+                }
+              }
+            }
+          }
         }
       }
     };
@@ -803,7 +803,7 @@ void PathAnalysis::build() {
     if (impersonate_on) {
       impersonation(kCImpUsers, kCImpGroups, kCImpSAs, StepKind::ConstrainedImpersonate,
                     "constrained impersonation (impersonate:user-info / impersonate:serviceaccount + impersonate-on)");
-}
+    }
 
     // Roles it holds that it may rewrite (escalate), or inject rules into
     // through aggregation labels.
@@ -823,7 +823,7 @@ void PathAnalysis::build() {
                    "escalate + update " + std::string(r.cluster ? "ClusterRole " : "Role ") + r.name +
                        " (bound to it" + gain_text + "): add any rule" + names_text(*e->hit),
                    {witness(*e), witness(*w), {g.binding, g.subject, static_cast<std::uint32_t>(g.role), kNoRule}});
-}
+        }
       } else {
         const Held* e = nullptr;
         for (const Held& h : held[kEscalateClusterRoles]) e = h.hit->any || !h.hit->names.empty() ? &h : e;
@@ -835,7 +835,7 @@ void PathAnalysis::build() {
                    "escalate + write a ClusterRole labelled for aggregated ClusterRole " + r.name + " (bound to it" +
                        gain_text + "): its rules join " + r.name,
                    {witness(*e), witness(*w), {g.binding, g.subject, static_cast<std::uint32_t>(g.role), kNoRule}});
-}
+        }
       }
     }
     // Bindings: create one (bind on its role), or patch an existing one.
@@ -855,8 +855,8 @@ void PathAnalysis::build() {
               add_edge(node, bind_gain("", *role), StepKind::Bind,
                        "create clusterrolebindings + bind ClusterRole " + name + names_text(*b.hit),
                        {witness(create), witness(b)});
-}
-}
+            }
+          }
         }
       }
     }
@@ -894,8 +894,8 @@ void PathAnalysis::build() {
                 add_edge(node, bind_gain(scope == "*" ? ns : scope, *role), StepKind::Bind,
                          "create rolebindings + bind ClusterRole " + name + names_text(*b.hit) + " in " + in,
                          {witness(create), witness(b)});
-}
-}
+              }
+            }
           }
         }
         for (const Held& b : held[kBindRoles]) {
@@ -911,8 +911,8 @@ void PathAnalysis::build() {
               add_edge(node, bind_gain(ns, *role), StepKind::Bind,
                        "create rolebindings + bind Role " + ns + "/" + name + names_text(*b.hit),
                        {witness(create), witness(b)});
-}
-}
+            }
+          }
         }
       }
     }
@@ -951,8 +951,8 @@ void PathAnalysis::build() {
           if (auto it = bindings_named.find(name); it != bindings_named.end()) {
             for (const std::uint32_t bi : it->second)
               if (in_scope(bi)) out.push_back(bi);
-}
-}
+          }
+        }
       } else {
         for (const Probe p : {kBindClusterRoles, kBindRoles}) {
           for (const Held& b : held[p]) {
@@ -961,11 +961,11 @@ void PathAnalysis::build() {
                 for (const std::uint32_t role : it->second) {
                   for (const std::uint32_t bi : bindings_of_role[role])
                     if (in_scope(bi)) out.push_back(bi);
-}
-}
-}
-}
-}
+                }
+              }
+            }
+          }
+        }
       }
       std::sort(out.begin(), out.end());
       out.erase(std::unique(out.begin(), out.end()), out.end());
@@ -979,7 +979,7 @@ void PathAnalysis::build() {
                    "patch any ClusterRoleBinding + bind any ClusterRole: add itself to ClusterRoleBinding " +
                        index_.binding(*cluster_admin_binding).name,
                    {witness(h), witness(*find(kBindClusterRoles, ""))});
-}
+        }
         continue;
       }
       patch_bindings(patch_candidates(h, true), h);
@@ -999,7 +999,7 @@ void PathAnalysis::build() {
           for (const auto& [ns, list] : bindings_in) every(ns);
         } else {
           every(h.grant->ns);
-}
+        }
         continue;
       }
       patch_bindings(patch_candidates(h, false), h);
@@ -1026,21 +1026,21 @@ void PathAnalysis::build() {
       if (h.hit->any) {
         add_edge(node, root, StepKind::NodesProxy, "nodes/proxy: the kubelet API (run commands in any pod on any node)",
                  {witness(h)});
-}
-}
+      }
+    }
     for (const Held& h : held[kPodsCreate]) {
       if (h.hit->any) {
         add_edge(node, root, StepKind::PodCreate, "create a privileged pod " + scope_text(h.grant->cluster, h.grant->ns),
                  {witness(h)});
-}
-}
+      }
+    }
     for (const Held& h : held[kWorkloadWrite]) {
       if (h.hit->any) {
         add_edge(node, root, StepKind::WorkloadWrite,
                  "write a pod controller with a privileged pod template " + scope_text(h.grant->cluster, h.grant->ns),
                  {witness(h)});
-}
-}
+      }
+    }
     for (const Held& h : held[kPodsPortForward]) {
       if (!h.hit->any) continue;
       auto first_host_network = [&](const std::vector<std::uint32_t>& list) -> const Workload* {
@@ -1060,7 +1060,7 @@ void PathAnalysis::build() {
       if (w) {
         add_edge(node, root, StepKind::PortForward,
                  "port-forward into hostNetwork " + w->name + ": the node's loopback-only services", {witness(h)});
-}
+      }
     }
     // Secrets of every namespace (or kube-system's, or another namespace's for a ServiceAccount).
     for (const Held& h : held[kSecretsRead]) {
@@ -1070,7 +1070,7 @@ void PathAnalysis::build() {
       if (other) {
         add_edge(node, secrets, StepKind::SecretsRead, "read Secrets " + scope_text(h.grant->cluster, h.grant->ns),
                  {witness(h)});
-}
+      }
     }
     // Token theft: read existing token Secrets (whole namespaces through their
     // pool, single Secrets by resourceNames); create one; request a token.
@@ -1082,7 +1082,7 @@ void PathAnalysis::build() {
       if (pool) {
         add_edge(node, *pool, StepKind::TokenSecretRead,
                  "read the token Secrets " + scope_text(h.grant->cluster, h.grant->ns), {witness(h)});
-}
+      }
     }
     for (const Held& h : held[kSecretsGet]) {
       if (h.hit->any) continue;  // read through the pool above
@@ -1092,14 +1092,14 @@ void PathAnalysis::build() {
           if (h.hit->allows(ts.name)) {
             add_edge(node, sa_in(ts.ns, ts.service_account), StepKind::TokenSecretRead,
                      "read token Secret " + ts.ns + "/" + ts.name + names_text(*h.hit), {witness(h)});
-}
+          }
         }
       };
       if (h.grant->cluster) {
         for (const auto& [ns, list] : tokens_in) read_named(list);
       } else if (auto it = tokens_in.find(h.grant->ns); it != tokens_in.end()) {
         read_named(it->second);
-}
+      }
     }
     for (const Held& h : held[kSecretsCreate]) {
       if (!h.hit->any) continue;
@@ -1118,7 +1118,7 @@ void PathAnalysis::build() {
         for (const std::string& n : h.hit->names) {
           add_edge(node, sa_in(h.grant->ns, n), StepKind::TokenRequest,
                    "create serviceaccounts/token for " + h.grant->ns + "/" + n + names_text(*h.hit), {witness(h)});
-}
+        }
       }
     }
     // Any ServiceAccount of the namespace: a new pod (or pod template) runs as it.
@@ -1126,15 +1126,15 @@ void PathAnalysis::build() {
       if (h.hit->any) {
         add_edge(node, pool_of(h), StepKind::PodCreate,
                  "create a pod running as any ServiceAccount " + scope_text(h.grant->cluster, h.grant->ns), {witness(h)});
-}
-}
+      }
+    }
     for (const Held& h : held[kWorkloadWrite]) {
       if (h.hit->any) {
         add_edge(node, pool_of(h), StepKind::WorkloadWrite,
                  "write a pod controller running as any ServiceAccount " + scope_text(h.grant->cluster, h.grant->ns),
                  {witness(h)});
-}
-}
+      }
+    }
     // Pods that already run: exec, attach, ephemeral containers, new images.
     auto into_workloads = [&](Probe probe, StepKind step, const char* what, bool token_only) {
       for (const Held& h : held[probe]) {
@@ -1156,8 +1156,8 @@ void PathAnalysis::build() {
       if (h.hit->any) {
         add_edge(node, secrets, StepKind::WebhookControl,
                  "write validatingwebhookconfigurations: receive every Secret written in the cluster", {witness(h)});
-}
-}
+      }
+    }
   }
 }
 
