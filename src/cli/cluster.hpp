@@ -40,7 +40,8 @@ std::vector<std::string> kinds_for_rules(const std::vector<const Rule*>& rules,
 // printing the error when the cluster cannot be read.
 std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags,
                                                        const std::vector<const Rule*>& rules,
-                                                       const ScanOptions& options, bool quiet);
+                                                       const ScanOptions& options, bool quiet,
+                                                       const std::vector<std::string>& extra_kinds = {});
 
 // The same for a given list of kinds (`kguard rbac --cluster`); `rules_for_kind`
 // names what a kind's coverage gap leaves unevaluated.

@@ -9,6 +9,7 @@
 
 #include "cli/args.hpp"
 #include "cli/cluster.hpp"
+#include "cli/rbac_inputs.hpp"
 #include "report/terminal.hpp"
 #include "sources/kube/cluster_reader.hpp"
 
@@ -109,8 +110,12 @@ std::vector<std::string> kinds_for_rules(const std::vector<const Rule*>& rules, 
 
 std::optional<kube::ClusterRead> read_cluster_for_scan(const ClusterFlags& flags,
                                                        const std::vector<const Rule*>& rules,
-                                                       const ScanOptions& options, bool quiet) {
-  return read_cluster_kinds(flags, kinds_for_rules(rules, options), [&](const std::string& kind) {
+                                                       const ScanOptions& options, bool quiet,
+                                                       const std::vector<std::string>& extra_kinds) {
+  std::vector<std::string> kinds = kinds_for_rules(rules, options);
+  for (const std::string& k : extra_kinds)
+    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+  return read_cluster_kinds(flags, kinds, [&](const std::string& kind) {
     std::vector<std::string> ids;
     for (const Rule* r : rules) {
       const std::vector<std::string> needed = kinds_needed({r}, options.pod_specs);
@@ -223,7 +228,8 @@ int snapshot_command(const std::vector<std::string>& args) {
   std::vector<const Rule*> rules;
   for (const auto& r : Catalog::builtin().rules()) rules.push_back(r.get());
   ScanOptions options;
-  auto read = read_cluster_for_scan(flags, rules, options, quiet);
+  // ...and what scan's escalation paths and credential hygiene read.
+  auto read = read_cluster_for_scan(flags, rules, options, quiet, rbac_path_kinds());
   if (!read) return 2;
   if (output == "-") {
     std::cout << read->snapshot;

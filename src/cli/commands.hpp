@@ -27,5 +27,6 @@ int registry_hook_command(const std::vector<std::string>& args);
 int rbac_command(const std::vector<std::string>& args);  // kguard rbac who-can|can|check
 // kguard netpol list|explain|exposure|diff (netpol_command.cpp).
 int netpol_command(const std::vector<std::string>& args);
+int rbac_paths_command(const std::vector<std::string>& args);  // kguard rbac paths
 
 }  // namespace kg::cli

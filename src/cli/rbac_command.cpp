@@ -28,6 +28,7 @@ constexpr const char* kRbacHelp = R"(Usage:
   kguard rbac check SUBJECT VERB RESOURCE[.GROUP][/SUB] [-n NS] [--name N] [INPUT...]
   kguard rbac check SUBJECT VERB /URL-PATH [INPUT...]
   kguard rbac check --batch FILE [INPUT...]
+  kguard rbac paths [INPUT...] [--from SUBJECT]   (see kguard rbac paths --help)
 
 Answers RBAC questions exactly as the API server's authorizer would, over the
 Roles, ClusterRoles, RoleBindings and ClusterRoleBindings of manifests
@@ -636,6 +637,7 @@ int rbac_command(const std::vector<std::string>& args) {
     return 0;
   }
   const std::string& sub = args[0];
+  if (sub == "paths") return rbac_paths_command(args);  // cli/rbac_paths.cpp
   if (sub != "who-can" && sub != "can" && sub != "check")
     return usage_error("unknown subcommand \"" + sub + "\": who-can, can or check");
   Flags f;

@@ -17,6 +17,7 @@
 #include "cli/render_flags.hpp"
 #include "cli/image_flags.hpp"
 #include "cli/scan_images.hpp"
+#include "cli/scan_rbac.hpp"
 #include "cli/image_vulns.hpp"
 #include "cli/netpol_io.hpp"
 #include "engines/image/lint/lint.hpp"
@@ -422,6 +423,7 @@ int scan_command(const std::vector<std::string>& args) {
       bool known = catalog.categories().find(sel).has_value();
       for (const auto& r : catalog.rules())
         if (r->id == sel || r->has_tag(sel)) known = true;
+      if (rbac_selector(sel)) known = true;  // engines/rbac's own rules
       if (!known) return usage_error("--only: no rule, category or tag named '" + sel + "'");
       if (const Rule* r = catalog.find(sel); r && !quiet) {
         if (const std::string note = pss_selection_note(*r, options); !note.empty())
@@ -438,7 +440,8 @@ int scan_command(const std::vector<std::string>& args) {
     for (const auto& r : catalog.rules())
       if (rule_selected(*r, options)) selected.push_back(r.get());
     if (netpol) cluster.extra_kinds = netpol_kinds();
-    cluster_read = read_cluster_for_scan(cluster, selected, options, quiet);
+    cluster_read = read_cluster_for_scan(cluster, selected, options, quiet,
+                                         rbac_rules_selected(options) ? rbac_path_kinds() : std::vector<std::string>{});
     if (!cluster_read) return 2;
     options.kubernetes_minor = kubernetes_minor(cluster_read->info.server_version).value_or(0);
     options.cluster_version = cluster_read->info.server_version;
@@ -492,6 +495,19 @@ int scan_command(const std::vector<std::string>& args) {
   }
   if (!scanner.setup_errors().empty()) return 2;
   std::string netpol_snapshot = netpol && cluster_read ? cluster_read->snapshot : std::string();
+  // Escalation paths and credential hygiene read the same inputs (the
+  // snapshot before the scan takes it; stdin is the scan's alone).
+  std::optional<RbacInputs> rbac_inputs;
+  if (rbac_rules_selected(options)) {
+    rbac_inputs.emplace();
+    rbac_inputs->pod_specs = options.pod_specs;
+    if (cluster_read) {
+      SourceFile file;
+      file.path = "cluster:" + (cluster_read->info.context.empty() ? cluster_read->info.server : cluster_read->info.context);
+      file.content = cluster_read->snapshot;
+      rbac_inputs->add_source(file, false);
+    }
+  }
   ScanResult result =
       cluster_read ? scanner.scan_buffer("cluster:" + (cluster_read->info.context.empty()
                                                            ? cluster_read->info.server
@@ -504,6 +520,21 @@ int scan_command(const std::vector<std::string>& args) {
   if (netpol)
     add_netpol_findings(result, catalog.categories().find("networking").value_or(Category{}), paths,
                         std::move(netpol_snapshot));
+  if (rbac_inputs && !cluster_read) {
+    // Files are read a second time only when they hold something the paths
+    // or the hygiene report on (the scan counted the kinds).
+    bool any = false;
+    for (const char* kind : {"RoleBinding", "ClusterRoleBinding", "Secret"}) any |= result.kinds.count(kind) > 0;
+    if (any) {
+      std::vector<std::string> files;
+      for (const std::string& p : paths)
+        if (p != "-") files.push_back(p);
+      rbac_inputs->add_paths(files);
+    } else {
+      rbac_inputs.reset();
+    }
+  }
+  if (rbac_inputs) add_rbac_scan_findings(result, catalog, options, *rbac_inputs, config.rbac_known_controllers);
   if (vulns.active())
     for (const InputError& w : vuln::expired_ignores(vulns.policy(), utc_today())) result.warnings.push_back(w);
   ReportModel model = build_report(result, utc_now_rfc3339(), lang);

@@ -199,6 +199,15 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
       }
     } else if (key == "exclude") {
       cfg.exclude = string_list(e.value, "exclude");
+    } else if (key == "rbac") {
+      if (!e.value->is_map()) {
+        bad(e.value, "rbac: must be a mapping (knownControllers)");
+        continue;
+      }
+      for (const MapEntry& f : e.value->entries()) {
+        if (f.key->text() == "knownControllers") cfg.rbac_known_controllers = string_list(f.value, "rbac.knownControllers");
+        else bad(f.key, "rbac: unknown field '" + std::string(f.key->text()) + "'");
+      }
     } else if (key == "defaultExemptions") {
       if (!e.value->as_bool()) bad(e.value, "defaultExemptions: must be true or false");
       else cfg.default_exemptions = *e.value->as_bool();

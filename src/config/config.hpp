@@ -79,6 +79,9 @@ struct Config {
   std::vector<std::string> exclude;  // globs directory walks leave out (as --exclude)
   std::optional<ScopeMode> scope;  // `scope:`; --scope wins
   VulnConfig vulnerabilities;      // `vulnerabilities:` (config/vuln_config.hpp)
+  // `rbac: knownControllers:` subjects (user:NAME, group:NAME, sa:NS:NAME,
+  // trailing * a prefix) escalation paths do not report as attackers.
+  std::vector<std::string> rbac_known_controllers;
   std::shared_ptr<SourceFile> source;  // keeps the params nodes alive
 
   void apply(PolicyOptions& options) const;

@@ -179,6 +179,7 @@ std::string_view tr(Lang lang, std::string_view english) {
       {"in namespace", "命名空间"},
       // Vulnerabilities (report/*: the per-image tables).
       {"Vulnerabilities by image", "按镜像列出的漏洞"},
+      {"Escalation paths", "提权路径"},
       {"Vulnerabilities", "漏洞"},
       {"Image hardening", "镜像加固"},
       {"vulnerabilities", "个漏洞"},

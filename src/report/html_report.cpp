@@ -1105,6 +1105,59 @@ void write_vulnerabilities(const ReportModel& m, std::ostream& out) {
   out << "</section>";
 }
 
+// The escalation paths (findings of rules tagged rbac-path, engines/rbac):
+// each drawn as an inline SVG chain from the identity to its target, read
+// from the finding's subject ("A ─[permission]→ B ─[…]→ C"). No script.
+void write_escalation_paths(const ReportModel& m, std::ostream& out) {
+  const EngineResult& s = *m.result;
+  const Lang L = m.lang;
+  constexpr std::string_view kOpen = " \u2500[", kClose = "]\u2192 ";
+  bool any = false;
+  for (const FindingView f : s.findings) {
+    if (!f.rule || !f.rule->has_tag("rbac-path") || f.subject.empty()) continue;
+    // Nodes and the permissions between them.
+    std::vector<std::string_view> nodes, steps;
+    std::string_view rest = f.subject;
+    for (;;) {
+      const auto open = rest.find(kOpen);
+      if (open == std::string_view::npos) break;
+      const auto close = rest.find(kClose, open);
+      if (close == std::string_view::npos) break;
+      nodes.push_back(rest.substr(0, open));
+      steps.push_back(rest.substr(open + kOpen.size(), close - open - kOpen.size()));
+      rest = rest.substr(close + kClose.size());
+    }
+    nodes.push_back(rest);
+    if (!any) {
+      out << "<section id=\"escalation-paths\" aria-labelledby=\"h-paths\"><h2 id=\"h-paths\">"
+          << Esc{tr(L, "Escalation paths")} << "</h2>";
+      any = true;
+    }
+    constexpr int kBox = 34, kGap = 46, kWidth = 880;
+    const int height = static_cast<int>(nodes.size()) * kBox + static_cast<int>(steps.size()) * kGap + 8;
+    out << "<div class=\"card\"><h3>" << Esc{f.rule->title_in(L)} << "</h3><svg role=\"img\" width=\"100%\" viewBox=\"0 0 "
+        << kWidth << ' ' << height << "\" aria-label=\"" << Esc{f.subject} << "\">";
+    int y = 4;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      const bool last = i + 1 == nodes.size();
+      out << "<rect x=\"4\" y=\"" << y << "\" width=\"420\" height=\"" << kBox - 6 << "\" rx=\"6\" fill=\""
+          << (last ? "#fde2e2" : i == 0 ? "#e2ecfd" : "#f2f2f2") << "\" stroke=\"#888\"/><text x=\"14\" y=\"" << y + 19
+          << "\" font-size=\"13\">" << Esc{nodes[i]} << "</text>";
+      y += kBox;
+      if (i < steps.size()) {
+        out << "<line x1=\"40\" y1=\"" << y - 6 << "\" x2=\"40\" y2=\"" << y + kGap - 8
+            << "\" stroke=\"#c0392b\" stroke-width=\"2\"/><path d=\"M34 " << y + kGap - 14 << " L40 " << y + kGap - 6
+            << " L46 " << y + kGap - 14 << "\" fill=\"none\" stroke=\"#c0392b\" stroke-width=\"2\"/><text x=\"56\" y=\""
+            << y + kGap / 2 << "\" font-size=\"12\" fill=\"#444\">" << Esc{steps[i]} << "</text>";
+        y += kGap;
+      }
+    }
+    out << "</svg><p class=\"sub\">" << Esc{f.kind} << ' ' << Esc{f.ns.empty() ? std::string(f.name) : std::string(f.ns) + "/" + std::string(f.name)}
+        << "</p></div>";
+  }
+  if (any) out << "</section>";
+}
+
 // What the input walk left out, and why (docs/configuration.md).
 void write_skipped(const ReportModel& m, std::ostream& out) {
   const EngineResult& s = *m.result;
@@ -1166,6 +1219,7 @@ void write_html_report(const ReportModel& m, std::ostream& out) {
   if (m.framework) write_framework(m, out);
   write_details(m, out);
   write_vulnerabilities(m, out);
+  write_escalation_paths(m, out);
   write_errors(m, out);
   write_skipped(m, out);
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The analysis engines against one real control plane (kube-apiserver, etcd and the
-clusterrole-aggregation controller of kube-controller-manager): rbac_differential.py (kguard rbac
-check against SubjectAccessReview and kubectl auth can-i) and netpol_e2e.py (kguard netpol on the
-live cluster against the same files), run one after the other in the same cluster so the suite
-starts one control plane for both. Each script still runs alone with its own cluster.
+clusterrole-aggregation controller of kube-controller-manager): rbac_paths_e2e.py (kguard rbac paths
+and scan's RBAC findings live against the same objects as files; it deletes what it applied),
+rbac_differential.py (kguard rbac check against SubjectAccessReview and kubectl auth can-i) and
+netpol_e2e.py (kguard netpol on the live cluster against the same files), one after the other in
+the same cluster so the suite starts one control plane for the three. Each script still runs alone with its own cluster.
 
     analysis_e2e.py KGUARD SOURCE_DIR CORPORA_DIR
 """
@@ -13,15 +14,17 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import Cluster, log  # noqa: E402
-import netpol_e2e  # noqa: E402  (both read KGUARD, SOURCE_DIR, CORPORA_DIR from sys.argv)
+import netpol_e2e  # noqa: E402  (each reads KGUARD, SOURCE_DIR, CORPORA_DIR from sys.argv)
 import rbac_differential  # noqa: E402
+import rbac_paths_e2e  # noqa: E402
 
 
 def main():
     failed = []
     with tempfile.TemporaryDirectory(prefix="kguard-analysis-e2e-") as work:
         with Cluster(os.path.join(work, "cluster"), audit=False, controllers=["clusterrole-aggregation"]) as c:
-            for name, run in (("rbac_differential", rbac_differential.main), ("netpol_e2e", netpol_e2e.main)):
+            for name, run in (("rbac_paths_e2e", rbac_paths_e2e.main), ("rbac_differential", rbac_differential.main),
+                              ("netpol_e2e", netpol_e2e.main)):
                 log(f"--- {name} on the shared control plane")
                 if run(cluster=c) != 0:
                     failed.append(name)
