@@ -80,6 +80,44 @@ struct EngineResult {
       if (f.key == key) return f.value;
     return {};
   }
+
+  // Puts a rule of this result's own in force (a tally, a slot in every scope) and keeps it;
+  // returns its index in `rules`.
+  std::size_t add_owned_rule(std::unique_ptr<RuleInfo> rule) {
+    const std::size_t at = rules.size();
+    rules.push_back(rule.get());
+    tallies.emplace_back();
+    for (ScopeSummary& s : scopes) s.tallies.resize(rules.size());
+    owned_rules.push_back(std::move(rule));
+    return at;
+  }
 };
+
+// The text of a rule an engine defines in code (RBAC paths, network policy findings), English and
+// Chinese, as a constant table: `make_rule` turns one into the RuleInfo a result owns.
+struct EngineRuleText {
+  const char* id;
+  Severity severity;
+  const char* title;
+  const char* rationale;
+  const char* remediation;
+  const char* zh_title;
+  const char* zh_rationale;
+  const char* zh_remediation;
+};
+
+inline std::unique_ptr<RuleInfo> make_rule(const EngineRuleText& t, Category category) {
+  auto rule = std::make_unique<RuleInfo>();
+  rule->id = t.id;
+  rule->title = t.title;
+  rule->category = category;
+  rule->severity = t.severity;
+  rule->rationale = t.rationale;
+  rule->remediation = t.remediation;
+  rule->zh.title = t.zh_title;
+  rule->zh.rationale = t.zh_rationale;
+  rule->zh.remediation = t.zh_remediation;
+  return rule;
+}
 
 }  // namespace kg

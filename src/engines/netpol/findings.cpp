@@ -7,19 +7,8 @@
 namespace kg::netpol {
 namespace {
 
-struct RuleText {
-  const char* id;
-  Severity severity;
-  const char* title;
-  const char* rationale;
-  const char* remediation;
-  const char* zh_title;
-  const char* zh_rationale;
-  const char* zh_remediation;
-};
-
 // English and Chinese text of each rule (docs/netpol.md "Findings").
-constexpr RuleText kRules[] = {
+constexpr EngineRuleText kRules[] = {
     {kOpenToAllNamespaces, Severity::Medium, "Workload selected by network policies is reachable from every namespace",
      "A policy selects the workload, yet a rule lets pods of any namespace in (an empty namespaceSelector, or a rule "
      "without from): a compromised pod anywhere in the cluster can connect to it.",
@@ -81,23 +70,10 @@ class Sink {
   Sink(EngineResult& r, Category networking, const ObjectIndexOf& index_of) : r_(r), index_of_(index_of) {
     if (networking && std::find(r_.categories.begin(), r_.categories.end(), networking) == r_.categories.end())
       r_.categories.push_back(networking);
-    for (const RuleText& t : kRules) {
-      auto owned = std::make_unique<RuleInfo>();
-      owned->id = t.id;
-      owned->title = t.title;
-      owned->category = networking;
-      owned->severity = t.severity;
-      owned->rationale = t.rationale;
-      owned->remediation = t.remediation;
-      owned->zh.title = t.zh_title;
-      owned->zh.rationale = t.zh_rationale;
-      owned->zh.remediation = t.zh_remediation;
+    for (const EngineRuleText& t : kRules) {
+      auto owned = make_rule(t, networking);
       owned->tags = {"netpol"};
-      index_[t.id] = r_.rules.size();
-      r_.rules.push_back(owned.get());
-      r_.tallies.emplace_back();
-      for (ScopeSummary& s : r_.scopes) s.tallies.resize(r_.rules.size());
-      r_.owned_rules.push_back(std::move(owned));
+      index_[t.id] = r_.add_owned_rule(std::move(owned));
     }
   }
 

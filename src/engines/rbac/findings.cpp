@@ -6,20 +6,8 @@
 namespace kg::rbac {
 namespace {
 
-struct RuleText {
-  const char* id;
-  Severity severity;
-  const char* title;
-  const char* rationale;
-  const char* remediation;
-  const char* zh_title;
-  const char* zh_rationale;
-  const char* zh_remediation;
-  bool path;
-};
-
 // One rule per target (the most severe reached) and per hygiene problem.
-const RuleText kRules[] = {
+const EngineRuleText kRules[] = {
     {"rbac-path-cluster-admin", Severity::Critical, "An identity can become cluster-admin",
      "Through the permissions its bindings grant (and the pods, roles and bindings those reach), this identity can "
      "gain every permission in the cluster; a stolen credential of it is a stolen cluster.",
@@ -29,8 +17,7 @@ const RuleText kRules[] = {
      "身份可成为 cluster-admin",
      "通过其绑定授予的权限（以及由此可触及的 Pod、角色和绑定），该身份可获得集群中的全部权限；其凭据一旦泄露，等同整个集群失守。",
      "从该身份移除路径第一步所用的权限（最小权限：拆分角色、限定到命名空间、去掉该动词）；若它是控制器，在 .kguard.yaml 的 "
-     "rbac.knownControllers 中登记。",
-     true},
+     "rbac.knownControllers 中登记。"},
     {"rbac-path-node-root", Severity::High, "An identity can become root on a node",
      "This identity can run a privileged or hostPath pod, reach the kubelet API, or enter a pod that owns its node; "
      "root on a node reads every pod's ServiceAccount token and Secret there.",
@@ -40,8 +27,7 @@ const RuleText kRules[] = {
      "该身份可运行特权或 hostPath Pod、访问 kubelet API，或进入一个掌控所在节点的 Pod；节点 root 可读取该节点上所有 Pod 的 "
      "ServiceAccount 令牌和 Secret。",
      "移除路径第一步所用的权限；在其可创建 Pod 的命名空间强制 baseline 或 restricted Pod 安全级别；不要把特权工作负载放在他人可 exec "
-     "进入的命名空间。",
-     true},
+     "进入的命名空间。"},
     {"rbac-path-secrets", Severity::High, "An identity can read the Secrets of other namespaces",
      "This identity can read Secrets of every namespace (or kube-system's, or of a namespace not its own), and with "
      "them the tokens and passwords of other workloads.",
@@ -49,8 +35,7 @@ const RuleText kRules[] = {
      "the identity.",
      "身份可读取其他命名空间的 Secret",
      "该身份可读取所有命名空间（或 kube-system、或非本命名空间）的 Secret，从而拿到其他工作负载的令牌和密码。",
-     "按命名空间并用 resourceNames 授予 Secret 读取权限，不要在集群范围授予；从该身份移除路径第一步的权限。",
-     true},
+     "按命名空间并用 resourceNames 授予 Secret 读取权限，不要在集群范围授予；从该身份移除路径第一步的权限。"},
     {"rbac-token-secret-privileged", Severity::High, "A long-lived token belongs to a privileged ServiceAccount",
      "This Secret holds a token that never expires for a ServiceAccount with an escalation path: whoever reads it "
      "once holds that path until the Secret is deleted.",
@@ -58,8 +43,7 @@ const RuleText kRules[] = {
      "recreating it if a long-lived token is unavoidable.",
      "长期令牌属于特权 ServiceAccount",
      "该 Secret 保存着一个永不过期的令牌，其 ServiceAccount 存在提权路径：任何人读取一次即可长期持有该路径，直至 Secret 被删除。",
-     "删除该 Secret，让 Pod 使用投射的、会过期的令牌（TokenRequest）；若必须使用长期令牌，则定期删除并重建以轮换。",
-     false},
+     "删除该 Secret，让 Pod 使用投射的、会过期的令牌（TokenRequest）；若必须使用长期令牌，则定期删除并重建以轮换。"},
     {"rbac-token-secret-long-lived", Severity::Medium, "A long-lived ServiceAccount token Secret",
      "A kubernetes.io/service-account-token Secret never expires; a leaked copy works until the Secret is deleted, "
      "so leaks cannot be contained by time.",
@@ -67,20 +51,18 @@ const RuleText kRules[] = {
      "record its owner and rotate it on a schedule.",
      "长期有效的 ServiceAccount 令牌 Secret",
      "kubernetes.io/service-account-token 类型的 Secret 永不过期；泄露的副本在 Secret 删除前始终有效，无法靠时间控制泄露。",
-     "删除该 Secret，改用投射的、会过期的令牌（TokenRequest、kubectl create token）；若确需保留，记录负责人并定期轮换。",
-     false},
+     "删除该 Secret，改用投射的、会过期的令牌（TokenRequest、kubectl create token）；若确需保留，记录负责人并定期轮换。"},
     {"rbac-binding-dangling-subject", Severity::Medium, "A binding names a ServiceAccount that does not exist",
      "The binding grants its role to a ServiceAccount missing from a namespace the input shows; whoever later "
      "creates an account of that name (create serviceaccounts is common) receives the role.",
      "Delete the binding, or remove the missing subject from it.",
      "绑定指向不存在的 ServiceAccount",
      "该绑定把角色授予一个在输入所覆盖的命名空间中不存在的 ServiceAccount；之后任何人创建同名账户（create serviceaccounts 很常见）即可获得该角色。",
-     "删除该绑定，或从中移除不存在的主体。",
-     false},
+     "删除该绑定，或从中移除不存在的主体。"},
 };
 
-const RuleText& text_of(std::string_view id) {
-  for (const RuleText& r : kRules)
+const EngineRuleText& text_of(std::string_view id) {
+  for (const EngineRuleText& r : kRules)
     if (id == r.id) return r;
   return kRules[0];
 }
@@ -96,7 +78,7 @@ std::string where_text(const Origin& o) {
 const std::vector<std::string>& rbac_rule_ids() {
   static const std::vector<std::string> kIds = [] {
     std::vector<std::string> v;
-    for (const RuleText& r : kRules) v.emplace_back(r.id);
+    for (const EngineRuleText& r : kRules) v.emplace_back(r.id);
     return v;
   }();
   return kIds;
@@ -143,26 +125,13 @@ void add_rbac_findings(EngineResult& result, Category security, const PathAnalys
   auto rule_for = [&](std::string_view id) -> std::optional<std::size_t> {
     for (const auto& [rid, at] : rule_at)
       if (rid == id) return at;
-    const RuleText& t = text_of(id);
-    auto owned = std::make_unique<RuleInfo>();
-    owned->id = t.id;
-    owned->title = t.title;
-    owned->category = security;
-    owned->severity = t.severity;
-    owned->rationale = t.rationale;
-    owned->remediation = t.remediation;
-    owned->zh.title = t.zh_title;
-    owned->zh.rationale = t.zh_rationale;
-    owned->zh.remediation = t.zh_remediation;
+    const EngineRuleText& t = text_of(id);
+    auto owned = make_rule(t, security);
     owned->tags = {std::string(kRbacTag)};
-    if (t.path) owned->tags.emplace_back(kPathTag);
+    if (std::string_view(t.id).starts_with("rbac-path-")) owned->tags.emplace_back(kPathTag);
     owned->references = {"docs/rbac.md"};
     if (options.selected && !(*options.selected)(*owned)) return std::nullopt;
-    const std::size_t at = result.rules.size();
-    result.rules.push_back(owned.get());
-    result.tallies.emplace_back();
-    for (ScopeSummary& s : result.scopes) s.tallies.resize(result.rules.size());
-    result.owned_rules.push_back(std::move(owned));
+    const std::size_t at = result.add_owned_rule(std::move(owned));
     rule_at.emplace_back(t.id, at);
     return at;
   };
@@ -177,7 +146,7 @@ void add_rbac_findings(EngineResult& result, Category security, const PathAnalys
     result.findings.push_back(f);
   };
   // Every rule is in force even when nothing fails it (a clean tally).
-  for (const RuleText& t : kRules) (void)rule_for(t.id);
+  for (const EngineRuleText& t : kRules) (void)rule_for(t.id);
 
   for (const Path& p : paths.all_paths()) {
     const std::string id = "rbac-path-" + std::string(target_id(p.target));

@@ -83,11 +83,7 @@ VulnFindings::RuleState& VulnFindings::rule_for(const VulnMatch& m) {
   RuleState st;
   st.rule = &r;
   st.first = m;
-  st.index = result_.rules.size();
-  result_.rules.push_back(&r);
-  result_.tallies.emplace_back();
-  for (ScopeSummary& s : result_.scopes) s.tallies.resize(result_.rules.size());
-  result_.owned_rules.push_back(std::move(owned));
+  st.index = result_.add_owned_rule(std::move(owned));
   return rules_.emplace(m.id, std::move(st)).first->second;
 }
 
