@@ -133,6 +133,15 @@ def main(cluster=None):
             check(connections(live).get(("shop/web[Deployment]", "ip:10.0.0.0-10.0.255.255")) == ("443-445", "", ""),
                   "web reaches 10.0.0.0/16 on TCP 443-445 only")
             check(("shop/web[Deployment]", "shop/db[Deployment]") not in connections(live), "web's egress is isolated")
+            answers = {}
+            for what in (["exposure"], ["explain", "shop/web", "shop/db"]):
+                code, live_out, err = kguard("netpol", *what, "--cluster", *kc, "-o", "json")
+                check(code == 0, f"netpol {what[0]} --cluster exits 0 ({code}: {err.strip()[:300]})")
+                code, file_out, _ = kguard("netpol", *what, old, "-o", "json")
+                answers[what[0]] = live_out
+                check(code == 0 and live_out and json.loads(live_out) == json.loads(file_out),
+                      f"netpol {what[0]}: the cluster's answer equals the files' ({live_out[:300]})")
+            check('"how":"NodePort"' in answers["exposure"], "exposure --cluster names web's NodePort Service")
             code, out, err = kguard("netpol", "diff", "cluster", new, "--cluster", *kc)
             check(code == 0, f"netpol diff cluster NEW exits 0 ({err.strip()[:300]})")
             lines = out.splitlines()
