@@ -81,6 +81,26 @@ struct EngineResult {
     return {};
   }
 
+  // The scope (`scopes`) that holds `file`: the longest scope name that is the file or a folder
+  // above it, else the scope of files named as inputs (""); nullopt when none does. For findings an
+  // engine adds after the scan (RBAC paths, network policy), located at a file but at no object.
+  std::optional<std::size_t> scope_of_file(std::string_view file) const {
+    std::optional<std::size_t> best, unnamed;
+    std::size_t best_length = 0;
+    for (std::size_t i = 0; i < scopes.size(); ++i) {
+      const std::string& name = scopes[i].name;
+      if (name.empty()) {
+        unnamed = i;
+      } else if (file.starts_with(name) && (file.size() == name.size() || file[name.size()] == '/') &&
+                 name.size() >= best_length) {
+        best = i;
+        best_length = name.size();
+      }
+    }
+    if (best) return best;
+    return file.empty() ? std::nullopt : unnamed;
+  }
+
   // Puts a rule of this result's own in force (a tally, a slot in every scope) and keeps it;
   // returns its index in `rules`.
   std::size_t add_owned_rule(std::unique_ptr<RuleInfo> rule) {

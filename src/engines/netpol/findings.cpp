@@ -83,12 +83,18 @@ class Sink {
              const std::string& evidence = {}) {
     const std::size_t ri = index_.at(rule);
     RuleTally& t = r_.tallies[ri];
+    // The scopes' lines add up to the totals: the subject counts in the scope of its file.
+    RuleTally* scoped = nullptr;
+    if (auto scope = r_.scope_of_file(file)) scoped = &r_.scopes[*scope].tallies[ri];
     ++t.evaluated;
+    if (scoped) ++scoped->evaluated;
     if (message.empty()) {
       ++t.passed;
+      if (scoped) ++scoped->passed;
       return;
     }
     ++t.failed;
+    if (scoped) ++scoped->failed;
     Finding f;
     f.rule = r_.rules[ri];
     f.result = Result::Fail;

@@ -143,6 +143,12 @@ void add_rbac_findings(EngineResult& result, Category security, const PathAnalys
     RuleTally& t = result.tallies[rule];
     ++t.evaluated;
     ++t.failed;
+    // The scopes' lines add up to the totals: a finding counts in the scope of its binding's file.
+    if (auto scope = result.scope_of_file(f.location.file)) {
+      RuleTally& st = result.scopes[*scope].tallies[rule];
+      ++st.evaluated;
+      ++st.failed;
+    }
     result.findings.push_back(f);
   };
   // Every rule is in force even when nothing fails it (a clean tally).
