@@ -241,15 +241,7 @@ def main():
 
     try:
         with Cluster(os.path.join(work, "cluster")) as c:
-            def restart_apiserver(extra=()):
-                name, proc = next((n, p) for n, p in c.procs if n == "kube-apiserver")
-                argv = list(proc.args) + list(extra)
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(30)
-                c.procs = [(n, p) for n, p in c.procs if p is not proc]
-                time.sleep(2)
-                c.start("kube-apiserver", argv)
-                c.wait_ready()
+            restart_apiserver = c.restart_apiserver
 
             # kguard is the only Pod Security enforcer here: the built-in plugin
             # would refuse the same pods first (same semantics, other message).

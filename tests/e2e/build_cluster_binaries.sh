@@ -10,7 +10,8 @@
 # v0.<minor>.<patch> tag builds the same binaries.
 #
 # Arguments name extra binaries to have as well (today: kube-controller-manager, which the RBAC
-# differential test needs for ClusterRole aggregation). Only binaries missing from the cache are
+# differential test needs for ClusterRole aggregation; etcdctl, at the etcd server's own version, with
+# which the KMS test reads etcd directly). Only binaries missing from the cache are
 # built: adding one never rebuilds the others.
 set -euo pipefail
 
@@ -22,7 +23,7 @@ staging_version="v0.${K8S_VERSION#v1.}"
 wanted=(kube-apiserver kubectl etcd)
 for extra in "$@"; do
   case "$extra" in
-    kube-controller-manager) wanted+=("$extra") ;;
+    kube-controller-manager|etcdctl) wanted+=("$extra") ;;
     *) echo "build_cluster_binaries: unknown binary $extra" >&2; exit 2 ;;
   esac
 done
@@ -91,9 +92,15 @@ echo "build_cluster_binaries: building ${missing[*]} into $OUT" >&2
 k8s_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$K8S_VERSION -X k8s.io/client-go/pkg/version.gitVersion=$K8S_VERSION"
 for b in "${missing[@]}"; do
   case "$b" in
+    etcdctl) continue ;;  # below: its module is added after the others are built
     etcd) go build -p 2 -trimpath -ldflags "-s -w" -o "$OUT/etcd.tmp" go.etcd.io/etcd/server/v3 ;;
     *) go build -p 2 -trimpath -ldflags "$k8s_ldflags" -o "$OUT/$b.tmp" "k8s.io/kubernetes/cmd/$b" ;;
   esac
 done
+if [[ " ${missing[*]} " == *" etcdctl "* ]]; then
+  etcd_version="$(go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)"
+  go get "go.etcd.io/etcd/etcdctl/v3@$etcd_version" >&2
+  go build -p 2 -trimpath -ldflags "-s -w" -o "$OUT/etcdctl.tmp" go.etcd.io/etcd/etcdctl/v3
+fi
 for b in "${missing[@]}"; do mv "$OUT/$b.tmp" "$OUT/$b"; done
 echo "$OUT"

@@ -14,6 +14,13 @@ others), starts it as system:kube-controller-manager with its own client
 certificate and service-account credentials per controller (as kubeadm does),
 and waits until the aggregated bootstrap ClusterRole `admin` has its rules.
 
+Suites that configure the API server itself (an audit webhook, an encryption
+provider) pass `audit_policy` (the Policy's YAML text), `apiserver_args` (extra
+flags) and `before_apiserver` (called with the Cluster once its CA exists and
+before kube-apiserver starts: the place to start a webhook or a KMS plugin the
+API server dials at start-up); `restart_apiserver(extra)` restarts it with the
+same flags plus `extra`.
+
 Every process started here is stopped on exit (also on errors and signals).
 """
 import base64
@@ -67,10 +74,15 @@ def b64(path):
 
 
 class Cluster:
-    def __init__(self, work, audit=True, controllers=()):
+    def __init__(self, work, audit=True, controllers=(), audit_policy=None, apiserver_args=(),
+                 before_apiserver=None, binaries=()):
         self.work = os.path.abspath(work)
         self.controllers = list(controllers)
-        self.bin = cluster_binaries(["kube-controller-manager"] if self.controllers else [])
+        self.audit_policy = audit_policy
+        self.apiserver_args = list(apiserver_args)
+        self.before_apiserver = before_apiserver
+        extra = (["kube-controller-manager"] if self.controllers else []) + list(binaries)
+        self.bin = cluster_binaries(extra)
         self.procs = []
         self.audit = audit
         self.certs = os.path.join(self.work, "pki")
@@ -150,6 +162,7 @@ class Cluster:
         openssl("rsa", "-in", "sa.key", "-pubout", "-out", "sa.pub", cwd=self.certs)
 
         etcd_port, peer_port = free_port(), free_port()
+        self.etcd_endpoint = f"http://127.0.0.1:{etcd_port}"
         self.port = free_port()
         self.server = f"https://127.0.0.1:{self.port}"
         self.start("etcd", [
@@ -163,7 +176,8 @@ class Cluster:
             "--unsafe-no-fsync", "--log-level", "warn"])
         policy = os.path.join(self.work, "audit-policy.yaml")
         with open(policy, "w") as f:
-            f.write("apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\n"
+            f.write(self.audit_policy or
+                    "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\n"
                     "rules:\n  - level: Metadata\n")
         argv = [
             os.path.join(self.bin, "kube-apiserver"),
@@ -186,6 +200,9 @@ class Cluster:
         if self.audit:
             argv += [f"--audit-policy-file={policy}", f"--audit-log-path={self.audit_log}",
                      "--audit-log-mode=blocking"]
+        argv += self.apiserver_args
+        if self.before_apiserver:
+            self.before_apiserver(self)
         self.start("kube-apiserver", argv)
         self.admin_kubeconfig = self.write_kubeconfig(
             "admin.kubeconfig", cluster={"certificate-authority": self.ca},
@@ -194,6 +211,17 @@ class Cluster:
         if self.controllers:
             self.start_controller_manager()
         log(f"control plane ready at {self.server} in {time.time() - started:.0f}s")
+
+    def restart_apiserver(self, extra=()):
+        """Stops kube-apiserver and starts it again with its flags plus `extra`; waits for /readyz."""
+        proc = next(p for n, p in self.procs if n == "kube-apiserver")
+        argv = list(proc.args) + list(extra)
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+        self.procs = [(n, p) for n, p in self.procs if p is not proc]
+        time.sleep(2)
+        self.start("kube-apiserver", argv)
+        self.wait_ready()
 
     def start_controller_manager(self):
         """kube-controller-manager running only self.controllers. Its identity is the one the
