@@ -153,12 +153,13 @@ std::optional<std::string> feature_gate_value(const ComponentFlags& f, std::stri
   if (!fg) return std::nullopt;
   std::optional<std::string> found;
   // Each --feature-gates use adds to the map; a gate named twice keeps its last value.
-  for (const std::string& given : fg->values)
+  for (const std::string& given : fg->values) {
     for (const std::string& item : split_flag_list(given)) {
       auto eq = item.find('=');
       if (trim(std::string_view(item).substr(0, eq)) != gate) continue;
       found = eq == std::string::npos ? std::string() : std::string(trim(std::string_view(item).substr(eq + 1)));
     }
+  }
   return found;
 }
 
@@ -333,12 +334,14 @@ std::vector<std::string> effective_admission_plugins(const ComponentFlags& f) {
   } else {
     for (std::string_view p : default_admission_plugins(f.kubernetes_minor)) on.emplace_back(p);
   }
-  if (const ComponentFlag* enable = f.find("enable-admission-plugins"))
+  if (const ComponentFlag* enable = f.find("enable-admission-plugins")) {
     for (std::string& p : split_flag_list(enable->value))
       if (std::find(on.begin(), on.end(), p) == on.end()) on.push_back(std::move(p));
-  if (const ComponentFlag* disable = f.find("disable-admission-plugins"))
+  }
+  if (const ComponentFlag* disable = f.find("disable-admission-plugins")) {
     for (const std::string& p : split_flag_list(disable->value))
       on.erase(std::remove(on.begin(), on.end(), p), on.end());
+  }
   return on;
 }
 
@@ -736,13 +739,17 @@ class ComponentFlagCheck final : public Check {
             report(f, given, head + ", must be among " + expected(), out);
             break;
           }
+          const std::vector<std::string> items = split_flag_list(*value);
           std::string outside;
-          for (const std::string& item : split_flag_list(*value))
+          for (const std::string& item : items) {
             if (std::find(values.begin(), values.end(), item) == values.end())
               outside += (outside.empty() ? "" : ", ") + item;
-          if (!outside.empty() || split_flag_list(*value).empty())
-            report(f, given, head + ", includes " + (outside.empty() ? std::string("nothing") : outside) +
-                                 " outside the allowed values", out);
+          }
+          if (items.empty()) {
+            report(f, given, name() + ": --" + flag + " is empty", out);
+          } else if (!outside.empty()) {
+            report(f, given, head + ", includes " + outside + " outside the allowed values", out);
+          }
           break;
         }
         case Mode::Min:
