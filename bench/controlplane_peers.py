@@ -37,6 +37,8 @@ except ImportError:
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(SOURCE, "tests", "e2e"))
+from controlplane_e2e import ORACLE  # noqa: E402  (the one-flag variants' changes, to name them)
 PEERS = os.path.expanduser("~/.cache/kguard-bench/peers")
 PREFIXES = ("apiserver-", "controller-manager-", "scheduler-", "etcd-")
 NOT_RUN = ("kubescape: not run. Its module (github.com/kubescape/kubescape/v3) is refused by the Go module "
@@ -76,10 +78,38 @@ EXPLAIN = {
     "*gate-default": "Trivy KCV-0038 fails unless `RotateKubeletServerCertificate=true` is written out; the gate "
                      "defaults to true (beta, on since 1.12), so kguard passes a kube-controller-manager that does "
                      "not name it and fails only one that turns it off.",
+    "*loopback6": "`--bind-address=::1`, the IPv6 loopback, is as local as 127.0.0.1; the peers accept only the "
+                  "string 127.0.0.1.",
+    "*crash": "Checkov crashed on the file (below), so it judged nothing in it.",
     "*other": "see the rule's note",
 }
+EXPLAIN.update({
+    "*path": "the binary is named by its path (`/usr/local/bin/kube-apiserver`; the harness runs "
+             "`~/.cache/kguard-e2e/v1.37.2/kube-apiserver`): Checkov recognises a component only when `command` "
+             "holds the exact element `kube-apiserver` (`etcd`, ...) and passes every other container.",
+    "*ckv-admissionconfig": "Checkov CKV_K8S_78 judges `kind: AdmissionConfiguration` objects only (is EventRateLimit "
+                            "configured), never the API server's flags.",
+    "*ckv-etcd-name": "Checkov CKV_K8S_121 judges only a Pod named exactly `etcd` and reads only `args`.",
+    "*ckv-pem": "Checkov CKV_K8S_97/110/111 require the key or CA file name to end in `.pem`; kubeadm writes "
+                "`sa.pub`, `sa.key` and `ca.crt`, so every kubeadm cluster fails them (and `file.split('.')[1]` "
+                "is the only check of the name).",
+    "*ckv-explicit-true": "Checkov CKV_K8S_96 requires `--service-account-lookup=true` written out; the default is "
+                          "true, so kguard fails only an explicit false (`false`, `0`, `f`).",
+    "*ckv-insecure-port": "Checkov CKV_K8S_88 requires `--insecure-port=0` written out; the flag was removed in "
+                          "1.24 and a current kube-apiserver refuses to start with it, so kguard passes its absence "
+                          "(default 0 since 1.20; 8080 before, which kguard applies to older images).",
+    "*ckv-cipher-absent": "Checkov CKV_K8S_105 passes an API server without --tls-cipher-suites; CIS 1.2.29 asks "
+                          "for the list to be set (Go's defaults include CBC suites), which kguard checks.",
+    "*ckv-default-plugins": "Checkov CKV_K8S_82/83 fail when --enable-admission-plugins does not list "
+                            "ServiceAccount / NamespaceLifecycle, which are enabled by default (so kubeadm's "
+                            "`NodeRestriction` fails them); kguard fails only when they are disabled.",
+})
 # Disagreements that follow from the peer check's own semantics, whatever the file.
-RULE_REASON = {("controller-manager-kubelet-server-cert-rotation-disabled", "KCV-0038"): "*gate-default"}
+PEER_REASON = {"KCV-0038": "*gate-default", "CKV_K8S_78": "*ckv-admissionconfig", "CKV_K8S_121": "*ckv-etcd-name",
+               "CKV_K8S_97": "*ckv-pem", "CKV_K8S_110": "*ckv-pem", "CKV_K8S_111": "*ckv-pem",
+               "CKV_K8S_96": "*ckv-explicit-true", "CKV_K8S_88": "*ckv-insecure-port",
+               "CKV_K8S_105": "*ckv-cipher-absent", "CKV_K8S_82": "*ckv-default-plugins",
+               "CKV_K8S_83": "*ckv-default-plugins"}
 
 
 def run(cmd, **kw):
@@ -132,8 +162,17 @@ def build_set(rules, real, dest):
                 with open(os.path.join(dest, name), "w") as out:
                     yaml.safe_dump(doc, out, sort_keys=False)
                 comp = ((doc.get("metadata") or {}).get("labels") or {}).get("component")
-                files[name] = {"rule": None, "expect": None, "kind": doc.get("kind"), "note": "harness' real flags",
-                               "component": comp}
+                containers = ((doc.get("spec") or {}).get("containers") or [{}])
+                command = containers[0].get("command") or [""]
+                note = "harness' real flags"
+                m = re.match(r"(.*)-(bad|good)$", (doc.get("metadata") or {}).get("name", ""))
+                if m and m.group(1) in ORACLE:  # a one-flag variant of controlplane_e2e
+                    change = ORACLE[m.group(1)][2 if m.group(2) == "bad" else 3]
+                    note = "variant: " + ", ".join(
+                        f"--{k} absent (the default)" if v is None else
+                        f"--{k} repeated" if isinstance(v, list) else f"--{k}={v}" for k, v in change.items())
+                files[name] = {"rule": None, "expect": None, "kind": doc.get("kind"), "note": note,
+                               "component": comp, "path_binary": "/" in command[0]}
     return files
 
 
@@ -221,8 +260,14 @@ def reason(name, meta, rid, pid=None):
         return "*shell"
     if "entrypoint" in note:
         return "*args"
-    if (rid, pid) in RULE_REASON:
-        return RULE_REASON[(rid, pid)]
+    if meta.get("crashed") and pid and pid.startswith("CKV_"):
+        return "*crash"
+    if meta.get("path_binary") and pid and pid.startswith("CKV_"):
+        return "*path"
+    if pid in PEER_REASON:
+        return PEER_REASON[pid]
+    if "::1" in note:
+        return "*loopback6"
     if "empty value" in note or "emptied" in note:
         return "*empty"
     if "0 is false" in note or "true as true" in note or "'_'" in note:
@@ -253,8 +298,11 @@ def main():
         kg, kg_secs = kguard_verdicts(os.path.abspath(a.kguard), d, files, rules)
         tv, tdesc, t_secs = trivy_verdicts(d)
         cv, cdesc, c_secs, crashes = checkov_verdicts(d)
+    for n, _ in crashes:
+        files[n]["crashed"] = True
     # Per rule: the files where kguard and a peer judge the same (file, check) differently.
     rows, diffs = [], []
+    totals = {"Trivy": [0, 0], "Checkov": [0, 0]}  # agree, judged
     for rid, info in rules.items():
         counts = {}
         for peer, verdicts, ids in (("Trivy", tv, info["trivy"]), ("Checkov", cv, info["checkov"])):
@@ -271,8 +319,10 @@ def main():
                         unread += files[name]["kind"] != "ClusterConfiguration"
                         diffs.append((rid, peer, ids[0], name, kgv, "not judged", reason(name, files[name], rid, ids[0])))
                     continue
+                totals[peer][1] += 1
                 if pv == kgv:
                     agree += 1
+                    totals[peer][0] += 1
                 else:
                     if kgv == "fail":
                         kg_only += 1
@@ -302,6 +352,15 @@ def main():
         f"- {tdesc} ({t_secs:.2f} s)." if tv is not None else f"- Trivy: {tdesc}.",
         f"- {cdesc} ({c_secs:.2f} s)." if cv is not None else f"- Checkov: {cdesc}.",
         f"- {NOT_RUN}",
+        "",
+        "Summary: on the Pods both judge, kguard and Trivy agree on "
+        f"{totals['Trivy'][0]} of {totals['Trivy'][1]} (file, check) verdicts, kguard and Checkov on "
+        f"{totals['Checkov'][0]} of {totals['Checkov'][1]}. Every difference below has one of the reasons listed, "
+        "each checked against the peer's own check source (Trivy's embedded Rego bundle, Checkov's "
+        "checkov/kubernetes/checks/resource/k8s/*.py): kguard reads more forms of the same flags (paths, "
+        "args-only containers, `sh -c`, `--flag value`, bare and pflag-style booleans, repeated slice flags, "
+        "ETCD_* variables, kubeadm ClusterConfigurations) and applies the components' defaults where a peer "
+        "either needs the secure value written out or passes an absent flag.",
         "",
         "Per rule, for the peer check its references name, over the files of that component: "
         "**agree / kguard fails, peer passes / peer fails, kguard passes / kguard fails a Pod the peer does not judge** "
