@@ -599,11 +599,26 @@ class ComponentFlagCheck final : public Check {
   std::string gate;
   std::vector<std::string> unless_present;
 
+  // The object's flags, parsed once for all the rules of this template (an
+  // object meets some fifty of them).
+  struct Parsed {
+    std::uint64_t object = 0;  // EvalContext::object() they were parsed for
+    const Node* root = nullptr;
+    std::vector<ComponentFlags> flags;
+  };
+
   Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
+    Parsed& cache = in.ctx.local<Parsed>();
+    if (cache.object != in.ctx.object() || in.ctx.object() == 0 || cache.root != in.obj.root) {
+      cache.object = in.ctx.object();
+      cache.root = in.obj.root;
+      cache.flags = parse_component_flags(in.obj, in.pod);
+      for (ComponentFlags& f : cache.flags)
+        if (f.kubernetes_minor == 0) f.kubernetes_minor = in.kubernetes_minor;
+    }
     bool any = false;
-    for (ComponentFlags& f : parse_component_flags(in.obj, in.pod)) {
+    for (const ComponentFlags& f : cache.flags) {
       if (f.component != component) continue;
-      if (f.kubernetes_minor == 0) f.kubernetes_minor = in.kubernetes_minor;
       if (std::any_of(unless_present.begin(), unless_present.end(),
                       [&](const std::string& n) { return f.find(n) != nullptr; }))
         continue;
