@@ -609,10 +609,11 @@ std::size_t split_values(std::string_view text, std::uint64_t first_line, bool f
         break;
       }
       const std::string_view value = rest.substr(0, e);
-      on_value(value, line);
       std::size_t after = pos + a + e;
       // The rest of the closing line must be blank.
       const std::size_t close_nl = text.find('\n', after);
+      if (close_nl == std::string_view::npos && !final) break;  // the closing line is not complete yet
+      on_value(value, line);
       const std::size_t stop = close_nl == std::string_view::npos ? text.size() : close_nl;
       const std::string_view tail = text.substr(after, stop - after);
       line += count_lines(value);
