@@ -109,12 +109,15 @@ class Detect(unittest.TestCase):
             code, out, err = run(*args)
             self.assertEqual(code, 1, err)
             self.assertEqual(out, "")
-            report = json.load(open(outs["json"]))
+            with open(outs["json"]) as f:
+                report = json.load(f)
             failed = [f for f in report["findings"] if f["result"] == "fail"]
             self.assertTrue(any(f["rule"] == "audit-cluster-admin-binding" for f in failed), report["findings"][:3])
-            sarif = json.load(open(outs["sarif"]))
+            with open(outs["sarif"]) as f:
+                sarif = json.load(f)
             self.assertTrue(any(r["ruleId"] == "audit-cluster-admin-binding" for r in sarif["runs"][0]["results"]))
-            self.assertIn("绑定到 cluster-admin", open(outs["markdown"]).read())
+            with open(outs["markdown"]) as f:
+                self.assertIn("绑定到 cluster-admin", f.read())
         finally:
             shutil.rmtree(d)
 
@@ -180,7 +183,9 @@ class Detect(unittest.TestCase):
             with open(path, "w") as f:
                 f.write(json.dumps(event("4", user="u4")) + "\n")
             self.assertTrue(wait_for(4))
-            with open(path, "w") as f:  # truncation (copytruncate)
+            open(path, "w").close()  # truncation (copytruncate), then the writer goes on
+            time.sleep(0.5)
+            with open(path, "a") as f:
                 f.write(json.dumps(event("5", user="u5")) + "\n")
             self.assertTrue(wait_for(5))
             p.send_signal(signal.SIGTERM)
@@ -255,11 +260,15 @@ class Serve(unittest.TestCase):
         end = time.time() + timeout
         while time.time() < end:
             if os.path.exists(self.alerts):
-                alerts = alerts_of(open(self.alerts).read())
+                with open(self.alerts) as f:
+                    alerts = alerts_of(f.read())
                 if pred(alerts):
                     return alerts
             time.sleep(0.05)
-        return alerts_of(open(self.alerts).read()) if os.path.exists(self.alerts) else []
+        if not os.path.exists(self.alerts):
+            return []
+        with open(self.alerts) as f:
+            return alerts_of(f.read())
 
     def test_health_and_metrics(self):
         self.assertEqual(self.request("GET", "/healthz")[0], 200)

@@ -314,9 +314,8 @@ std::string alert_json(const Alert& a) {
   auto str = [&](std::string_view k, std::string_view v) {
     out += '"';
     out += k;
-    out += "\":\"";
-    JsonWriter::escape(out, v);
-    out += '"';
+    out += "\":";
+    JsonWriter::escape(out, v);  // quoted
   };
   auto list = [&](std::string_view k, const std::vector<std::string>& v) {
     out += '"';
@@ -324,9 +323,7 @@ std::string alert_json(const Alert& a) {
     out += "\":[";
     for (std::size_t i = 0; i < v.size(); ++i) {
       if (i) out += ',';
-      out += '"';
       JsonWriter::escape(out, v[i]);
-      out += '"';
     }
     out += ']';
   };
