@@ -355,6 +355,13 @@ TEST(AuditRules, EveryRuleFiresOnItsFixturesAndStaysQuietOnTheOthers) {
     std::map<std::string, std::uint64_t> got;
     for (const Alert& a : run(set, fires, {}, baseline)) {
       EXPECT_FALSE(a.message.empty());
+      // The JSON line is JSON, and names the rule.
+      SourceFile line;
+      line.path = "alert";
+      line.content = alert_json(a);
+      load_documents(line);
+      ASSERT_TRUE(line.errors.empty() && line.documents.size() == 1) << line.content;
+      EXPECT_EQ(str(get(line.documents[0].root, "rule")), a.rule->id);
       got[a.audit_id] = a.count;
     }
     EXPECT_EQ(got, expected);
