@@ -226,6 +226,7 @@ class Feeder {
     bytes_ += used;
     line_ += lines;
     buf_.erase(0, used);
+    if (clock_) d_.tick(mono_us());  // streaming: groups whose window passed go out now
   }
   void error(std::uint64_t line, const std::string& m) {
     ++errors_;
@@ -449,6 +450,27 @@ int detect(const std::vector<std::string>& args) {
     Feeder feeder(d, in, options.window_us > 0);
     if (follow_flag) {
       if (follow(in, d, feeder) != 0) fatal = true;
+    } else if (in == "-" && options.window_us > 0) {
+      // A stream: alerts whose window passed go out even while stdin is quiet.
+      char buf[1 << 16];
+      for (;;) {
+        struct pollfd p {STDIN_FILENO, POLLIN, 0};
+        const int ready = ::poll(&p, 1, 200);
+        if (ready < 0 && errno != EINTR) break;
+        if (ready > 0) {
+          const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+          if (n == 0) break;
+          if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            std::cerr << "kguard audit detect: cannot read stdin\n";
+            fatal = true;
+            break;
+          }
+          feeder.add(std::string_view(buf, static_cast<std::size_t>(n)));
+        }
+        d.tick(mono_us());
+        std::cout.flush();
+      }
     } else if (in == "-") {
       if (!drain(STDIN_FILENO, feeder)) {
         std::cerr << "kguard audit detect: cannot read stdin\n";

@@ -138,7 +138,6 @@ void Detector::process(const AuditEvent& ev, std::int64_t now_us, std::string_vi
     }
   }
   for (std::size_t ri : any_resource_) match(ri, ev, now_us, input, line);
-  if (options_.window_us > 0) tick(now_us);
 }
 
 void Detector::match(std::size_t ri, const AuditEvent& ev, std::int64_t now_us, std::string_view input,

@@ -78,7 +78,7 @@ class Detector {
   bool has_baseline() const { return baseline_given_; }
   // One event; `now_us` is the processing clock for emission windows.
   void process(const AuditEvent& ev, std::int64_t now_us = 0, std::string_view input = {}, std::uint64_t line = 0);
-  // Emits groups whose window has passed.
+  // Emits groups whose window has passed (callers tick after each batch or read, and on a timer).
   void tick(std::int64_t now_us);
   // Emits every pending group.
   void finish();
