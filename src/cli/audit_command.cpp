@@ -75,6 +75,7 @@ Options:
       --window DURATION        emit an alert DURATION after its first event (default: at
                                the end of the input; with --follow or stdin 10s)
       --repeat DURATION        then at most once per DURATION with the new count (default 1h)
+      --alerts FILE            alerts as JSON lines to FILE (= -o alerts=FILE)
   -o, --output FORMAT[=FILE]   alerts (JSON lines, the default), or a report format:
                                text, json, sarif, markdown, html, junit, ... (repeatable)
       --lang en|zh             language of the report formats
@@ -372,6 +373,9 @@ int detect(const std::vector<std::string>& args) {
         return usage("detect", "unknown output format '" + o.format + "' (" + known + ")");
       }
       outputs.push_back(o);
+    } else if (flag.is("--alerts")) {
+      if (!flag.value(v) || v.empty()) return usage("detect", "--alerts needs a file (or -)");
+      outputs.push_back(OutputSpec{"alerts", v});
     } else if (flag.is("--lang")) {
       auto l = flag.value(v) ? parse_lang(v) : std::nullopt;
       if (!l) return usage("detect", "--lang must be en or zh");
