@@ -99,6 +99,7 @@ Options:
       --rules DIR, --config FILE, --baseline FILE, --window DURATION, --repeat DURATION
                                as for detect (window default 10s)
       --workers N              event-loop threads (default 2)
+      --max-body-bytes N       largest batch accepted (default 33554432; beyond: 413)
       --max-connections N, --max-body-bytes-in-flight N, --header-timeout DUR,
       --body-timeout DUR, --idle-timeout DUR, --drain-delay DUR, --drain-timeout DUR
                                server limits, as for kguard admit
@@ -193,10 +194,30 @@ class Feeder {
  public:
   Feeder(Detector& d, std::string name, bool clock) : d_(d), name_(std::move(name)), clock_(clock) {}
 
-  // Appends bytes; processes the complete lines among them.
+  // Appends bytes; processes the complete lines among them. A line longer than kMaxLine
+  // (a value that never ends) is reported and skipped to the next newline, so memory is bounded.
   void add(std::string_view bytes) {
+    if (skipping_) {
+      const auto nl = bytes.find('\n');
+      if (nl == std::string_view::npos) return;
+      skipping_ = false;
+      ++line_;
+      bytes.remove_prefix(nl + 1);
+    }
     buf_.append(bytes);
     run(false);
+    if (buf_.size() > kMaxLine) {
+      error(line_, "a JSON value longer than 64 MiB: skipped to the next line");
+      const auto nl = buf_.find('\n');
+      if (nl == std::string::npos) {
+        skipping_ = true;
+        buf_.clear();
+      } else {
+        buf_.erase(0, nl + 1);
+        ++line_;
+        run(false);
+      }
+    }
   }
   void finish() { run(true); }
   std::uint64_t errors() const { return errors_; }
@@ -238,9 +259,11 @@ class Feeder {
       std::cerr << "kguard audit detect: " << terminal_safe(name_) << ": more lines that are no audit event (counted)\n";
   }
 
+  static constexpr std::size_t kMaxLine = std::size_t{64} << 20;
   Detector& d_;
   std::string name_;
   bool clock_;
+  bool skipping_ = false;
   EventParser parser_;
   std::string buf_;
   std::uint64_t line_ = 1, errors_ = 0, bytes_ = 0;
@@ -549,6 +572,10 @@ int serve(const std::vector<std::string>& args) {
   Common c;
   server::ServerOptions o;
   o.listen = "127.0.0.1:8444";
+  // The webhook backend batches up to 400 events (--audit-webhook-batch-max-size), each up to the
+  // API server's 3 MiB request limit at RequestResponse level: a batch can be far larger than one
+  // admission review (Falco's default for the same: 12 MiB).
+  o.limits.http.max_body = std::size_t{32} << 20;
   WebhookOptions w;
   for (std::size_t i = 0; i < args.size(); ++i) {
     ArgCursor flag(args, i);
@@ -589,6 +616,8 @@ int serve(const std::vector<std::string>& args) {
       if (!number(o.workers, 64)) return usage("serve", "--workers needs a number from 1 to 64");
     } else if (flag.is("--max-connections")) {
       if (!number(o.limits.max_connections, 1'000'000)) return usage("serve", "--max-connections needs a positive number");
+    } else if (flag.is("--max-body-bytes")) {
+      if (!number(o.limits.http.max_body, 1LL << 32)) return usage("serve", "--max-body-bytes needs a positive number of bytes");
     } else if (flag.is("--max-body-bytes-in-flight")) {
       if (!number(o.limits.max_body_bytes_in_flight, 1LL << 40))
         return usage("serve", "--max-body-bytes-in-flight needs a positive number of bytes");

@@ -251,6 +251,13 @@ void Detector::raise(std::size_t ri, const AuditEvent& ev, std::string detail, s
       g.order = order_++;
       g.next_emit = now_us + options_.window_us;
     } else {
+      // A new period of a known group: the alert names this period's first request.
+      Alert& a = g.alert;
+      a.audit_id = ev.audit_id;
+      a.request_uri = ev.request_uri;
+      a.source_ips.assign(ev.source_ips.begin(), ev.source_ips.end());
+      a.input = input;
+      a.line = line;
       g.next_emit = std::max(g.next_emit, now_us);
     }
     g.alert.first_us = ev.time_us;

@@ -57,7 +57,7 @@ struct DetectorOptions {
   std::int64_t learn_us = 0;
   std::vector<ExemptionRule> exemptions;
   std::string today;  // YYYY-MM-DD, for exemption expiry
-  std::size_t max_groups = 200'000;   // beyond: the oldest pending groups are emitted early
+  std::size_t max_groups = 50'000;   // beyond: the oldest pending groups are emitted early (memory bound)
   std::size_t dedupe_capacity = 1u << 16;  // (rule, auditID) pairs remembered
 };
 
