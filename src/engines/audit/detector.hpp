@@ -120,7 +120,7 @@ class Detector {
   DetectorOptions options_;
   AlertSink sink_;
   std::vector<RuleCounters> counters_;
-  // Rules by resource ("" = rules on any resource or none).
+  // Rules by "resource\0verb" ("*" for any); any_resource_: rules on any resource and verb.
   std::unordered_map<std::string, std::vector<std::size_t>> by_resource_;
   std::vector<std::size_t> any_resource_;
   std::unordered_map<std::string, Group> groups_;
