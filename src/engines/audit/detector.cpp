@@ -402,7 +402,6 @@ void add_to_result(const Detector& d, const std::vector<Alert>& alerts, Category
   std::unordered_map<const RuleInfo*, std::size_t> index;
   for (const auto& r : d.rules().rules) {
     if (!r->enabled) continue;
-    r->category = category;
     index[r.get()] = result.rules.size();
     result.rules.push_back(r.get());
     RuleTally t;

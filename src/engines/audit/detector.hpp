@@ -138,8 +138,9 @@ class Detector {
   std::unordered_set<const ExemptionRule*> expired_warned_;
 };
 
-// The alerts of a run in the report model: one owned rule per audit rule in
-// force, a finding (failure, or exemption) per alert.
+// The alerts of a run in the report model: each audit rule in force (which must
+// outlive the result, and whose `category` the caller set: the CLI gives them
+// Security) with its tally, a finding (failure, or exemption) per alert.
 void add_to_result(const Detector& d, const std::vector<Alert>& alerts, Category category, EngineResult& result);
 
 }  // namespace kg::audit
