@@ -20,7 +20,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   file.content.assign(reinterpret_cast<const char*>(data), size);
   kg::load_documents(file);
   std::vector<ap::Policy> policies;
-  std::vector<kg::audit::DetectionRule> rules;
   std::vector<kg::InputError> errors;
   for (const kg::Document& d : file.documents) {
     ap::Policy policy;
@@ -31,9 +30,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (ok != std::none_of(problems.begin(), problems.end(), [](const ap::Problem& p) { return p.error; }))
       __builtin_trap();
     if (policy.rules.size() <= 64) policies.push_back(std::move(policy));  // keep each input's work bounded
-    kg::audit::DetectionRule rule;
-    if (kg::audit::read_detection_rule(file, d.root, rule, errors) && rule.needs.size() <= 8)
-      rules.push_back(std::move(rule));
+  }
+  // Each `---` chunk of the same bytes as a detection rule (engines/audit/rules), whose needs are judged below.
+  kg::audit::RuleSet rules;
+  const std::string_view text = file.content;
+  for (std::size_t start = 0; start < text.size() && rules.rules.size() < 4;) {
+    std::size_t end = text.find("\n---", start);
+    if (end == std::string_view::npos) end = text.size();
+    kg::audit::add_rule(rules, "fuzz/rule-" + std::to_string(start) + ".yaml", text.substr(start, end - start), errors);
+    start = end + 4;
   }
   for (const kg::InputError& e : errors)
     if (e.message.empty()) __builtin_trap();
@@ -64,8 +69,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     urls.resource_request = false;
     urls.verbs = {"get"};
     ap::explore(policy, urls, first_match);
-    for (const kg::audit::DetectionRule& r : rules) {
-      const kg::audit::RuleCoverage c = kg::audit::judge(policy, r, "fuzz.yaml");
+    for (const auto& r : rules.rules) {
+      if (r->needs.size() > 8) continue;
+      const kg::audit::RuleCoverage c = kg::audit::judge(policy, *r, "fuzz.yaml");
       if (c.coverage == kg::audit::Coverage::Blind && c.reasons.empty()) __builtin_trap();
     }
   }

@@ -23,7 +23,8 @@ requests are not logged, too low, or in an omitted stage), with the policy
 rule and line that decide it.
 
   --rules DIR   detection rules to judge (every rule.yaml under DIR);
-                default: the rules built into kguard (kguard audit rules)
+                default: the rules built into kguard (kguard audit rules);
+                rules disabled by `enabled: false` are not judged
   -o FORMAT     text (default) or json
   --max-reasons N  reasons shown per rule in text (default 5; json has all)
 
@@ -110,11 +111,15 @@ int audit_policy_main(const std::vector<std::string>& args) {
   }
 
   std::vector<InputError> errors;
-  std::vector<audit::DetectionRule> rules =
-      rules_dir.empty() ? audit::load_builtin_detection_rules(errors) : audit::load_detection_rules_dir(rules_dir, errors);
+  audit::RuleSet set;
+  if (rules_dir.empty()) set = audit::builtin_rules(errors);
+  else audit::add_rules_dir(set, rules_dir, errors);
   for (const InputError& e : errors)
     std::cerr << Tsafe{e.file} << ':' << e.line << ':' << e.column << ": " << Tsafe{e.message} << '\n';
   if (!errors.empty()) return 2;
+  std::vector<const audit::AuditRule*> rules;
+  for (const auto& r : set.rules)
+    if (r->enabled) rules.push_back(r.get());
   if (rules.empty()) {
     std::cerr << "kguard audit policy: no detection rules"
               << (rules_dir.empty() ? std::string(" built in") : " under " + rules_dir) << '\n';
@@ -123,8 +128,8 @@ int audit_policy_main(const std::vector<std::string>& args) {
 
   std::vector<audit::RuleCoverage> verdicts;
   std::size_t counts[4] = {0, 0, 0, 0};
-  for (const audit::DetectionRule& r : rules) {
-    verdicts.push_back(audit::judge(policy, r, file.path));
+  for (const audit::AuditRule* r : rules) {
+    verdicts.push_back(audit::judge(policy, *r, file.path));
     ++counts[static_cast<std::size_t>(verdicts.back().coverage)];
   }
   const std::size_t blind = counts[static_cast<std::size_t>(audit::Coverage::Blind)];

@@ -1,41 +1,13 @@
 #include "engines/audit/policy/coverage.hpp"
 
 #include <algorithm>
-#include <filesystem>
 #include <set>
-
-#include "catalog/catalog.hpp"
 
 namespace kg::audit {
 
 namespace ap = audit_policy;
 
 namespace {
-
-void add_error(std::vector<InputError>& errors, const SourceFile& file, const Node* at, std::string message) {
-  errors.push_back({file.path, at ? at->line : 0, at ? at->column : 0, std::move(message)});
-}
-
-bool strings(const SourceFile& file, const Node* n, std::string_view key, std::vector<std::string>& out,
-             std::vector<InputError>& errors) {
-  if (!n || n->is_null()) return true;
-  if (n->is_scalar()) {
-    out.emplace_back(n->text());
-    return true;
-  }
-  if (!n->is_seq()) {
-    add_error(errors, file, n, "needs: " + std::string(key) + " must be a list of strings");
-    return false;
-  }
-  for (const Node* item : n->items()) {
-    if (!item->is_scalar()) {
-      add_error(errors, file, item, "needs: " + std::string(key) + " must be a list of strings");
-      return false;
-    }
-    out.emplace_back(item->text());
-  }
-  return true;
-}
 
 bool long_running(const ap::Request& r) {
   return r.verb == "watch" || r.subresource == "exec" || r.subresource == "attach" ||
@@ -100,121 +72,12 @@ std::string_view to_string(Coverage c) {
   return "?";
 }
 
-bool read_detection_rule(const SourceFile& file, const Node* root, DetectionRule& out,
-                         std::vector<InputError>& errors) {
-  if (!root || !root->is_map() || str(root->get("id")).empty()) return false;
-  out = DetectionRule{};
-  out.id = std::string(str(root->get("id")));
-  out.title = std::string(str(root->get("title")));
-  out.source = file.path;
-  const Node* needs = root->get("needs");
-  if (!needs || needs->is_null()) return true;
-  out.has_needs = true;
-  if (!needs->is_seq()) {
-    add_error(errors, file, needs, "needs: must be a list of {verbs, apiGroups, resources, ...}");
-    return true;
-  }
-  for (const Node* item : needs->items()) {
-    if (!item->is_map()) {
-      add_error(errors, file, item, "needs: each entry must be a mapping");
-      continue;
-    }
-    Need n;
-    n.line = item->line;
-    bool ok = true;
-    for (const MapEntry& e : item->entries()) {
-      const std::string_view key = e.key->text();
-      if (key == "verbs") ok &= strings(file, e.value, key, n.verbs, errors);
-      else if (key == "apiGroups") ok &= strings(file, e.value, key, n.api_groups, errors);
-      else if (key == "resources") ok &= strings(file, e.value, key, n.resources, errors);
-      else if (key == "subresources") ok &= strings(file, e.value, key, n.subresources, errors);
-      else if (key == "namespaces") ok &= strings(file, e.value, key, n.namespaces, errors);
-      else if (key == "nonResourceURLs") ok &= strings(file, e.value, key, n.non_resource_urls, errors);
-      else if (key == "users") ok &= strings(file, e.value, key, n.users, errors);
-      else if (key == "userGroups") ok &= strings(file, e.value, key, n.user_groups, errors);
-      else if (key == "level") {
-        if (auto l = ap::parse_level(str(e.value))) {
-          n.level = *l;
-        } else {
-          add_error(errors, file, e.value, "needs: level must be Metadata, Request or RequestResponse");
-          ok = false;
-        }
-      } else if (key == "stages") {
-        std::vector<std::string> names;
-        ok &= strings(file, e.value, key, names, errors);
-        for (const std::string& s : names) {
-          if (auto st = ap::parse_stage(s)) {
-            n.stages |= *st;
-          } else {
-            add_error(errors, file, e.value, "needs: unknown stage \"" + s + "\"");
-            ok = false;
-          }
-        }
-      } else {
-        add_error(errors, file, e.key, "needs: unknown key \"" + std::string(key) + "\"");
-        ok = false;
-      }
-    }
-    if (ok) out.needs.push_back(std::move(n));
-  }
-  return true;
-}
-
-std::vector<DetectionRule> load_detection_rules_dir(const std::string& dir, std::vector<InputError>& errors) {
-  std::vector<std::string> paths;
-  std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) {
-    errors.push_back({dir, 0, 0, "not a directory of detection rules"});
-    return {};
-  }
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-    if (it->path().filename() == "rule.yaml") paths.push_back(it->path().string());
-  std::sort(paths.begin(), paths.end());
-  std::vector<DetectionRule> rules;
-  for (const std::string& p : paths) {
-    SourceFile file;
-    file.path = p;
-    if (!read_file(p, file.content)) {
-      errors.push_back({p, 0, 0, "cannot read"});
-      continue;
-    }
-    load_documents(file);
-    for (const InputError& e : file.errors) errors.push_back(e);
-    for (const Document& d : file.documents) {
-      DetectionRule r;
-      if (read_detection_rule(file, d.root, r, errors)) rules.push_back(std::move(r));
-    }
-  }
-  return rules;
-}
-
-std::vector<DetectionRule> load_builtin_detection_rules(std::vector<InputError>& errors) {
-  std::vector<DetectionRule> rules;
-  for (const CatalogFile& f : embedded_catalog_files()) {
-    const std::string_view path = f.path;
-    const bool audit = path.substr(0, 6) == "audit/" || path.find("/audit/") != std::string_view::npos;
-    if (!audit || path.size() < 10 || path.substr(path.size() - 10) != "/rule.yaml") continue;
-    SourceFile file;
-    file.path = "rules/" + std::string(path);
-    file.content = std::string(f.content);
-    load_documents(file);
-    for (const InputError& e : file.errors) errors.push_back(e);
-    for (const Document& d : file.documents) {
-      DetectionRule r;
-      if (read_detection_rule(file, d.root, r, errors)) rules.push_back(std::move(r));
-    }
-  }
-  return rules;
-}
-
 std::vector<ap::RequestShape> expand_need(const Need& need) {
   std::vector<ap::RequestShape> out;
   ap::RequestShape base;
   base.verbs = need.verbs;
   base.namespaces = need.namespaces;
   base.users = need.users;
-  base.user_groups = need.user_groups;
   if (!need.non_resource_urls.empty()) {
     ap::RequestShape s = base;
     s.resource_request = false;
@@ -269,10 +132,10 @@ std::vector<ap::RequestShape> expand_need(const Need& need) {
   return out;
 }
 
-RuleCoverage judge(const ap::Policy& policy, const DetectionRule& rule, std::string_view policy_file) {
+RuleCoverage judge(const ap::Policy& policy, const AuditRule& rule, std::string_view policy_file) {
   RuleCoverage c;
   c.rule = &rule;
-  if (!rule.has_needs || rule.needs.empty()) {
+  if (rule.needs.empty()) {
     c.coverage = Coverage::Undeclared;
     c.reasons.push_back("the rule declares no needs: (nothing to judge)");
     return c;
@@ -280,21 +143,24 @@ RuleCoverage judge(const ap::Policy& policy, const DetectionRule& rule, std::str
   std::vector<std::string> blind, partial, hints;
   std::set<std::string> seen;
   for (const Need& need : rule.needs) {
+    const ap::Level need_level = ap::parse_level(need.level).value_or(ap::Level::Metadata);
+    ap::Stages need_stages = 0;
+    for (const std::string& st : need.stages)
+      if (auto bit = ap::parse_stage(st)) need_stages |= *bit;
     for (const ap::RequestShape& shape : expand_need(need)) {
       bool shape_blind = false;
       ap::explore(policy, shape, [&](const ap::Sample& s) {
         const ap::Decision& d = s.decision;
         std::string why;
-        if (d.level < need.level) {
+        if (d.level < need_level) {
           why = "logged at " + std::string(ap::to_string(d.level)) + " by " + rule_where(policy, d.rule, policy_file) +
-                "; needs " + std::string(ap::to_string(need.level));
-        } else if (need.stages) {
-          for (ap::Stages bit = 1; bit <= ap::Panic; bit = static_cast<ap::Stages>(bit << 1))
-            if ((need.stages & bit) && !d.records(static_cast<ap::Stage>(bit))) {
-              why = "stage " + std::string(ap::to_string(static_cast<ap::Stage>(bit))) + " omitted by " +
-                    rule_where(policy, d.rule, policy_file) + "; the rule needs it";
-              break;
-            }
+                "; needs " + std::string(ap::to_string(need_level));
+        } else if (need_stages) {
+          // The detection fires on any of its stages: blind only when every one is omitted.
+          if ((need_stages & d.omit_stages) == need_stages)
+            why = std::string(need_stages & (need_stages - 1) ? "stages " : "stage ") + ap::stages_text(need_stages) +
+                  " omitted by " + rule_where(policy, d.rule, policy_file) + "; the rule fires on " +
+                  (need_stages & (need_stages - 1) ? "one of them" : "it");
         } else {
           const bool recorded = d.records(ap::ResponseComplete) ||
                                 (long_running(s.request) && d.records(ap::ResponseStarted));
