@@ -450,9 +450,18 @@ std::string_view uri_path(std::string_view uri) {
   return q == std::string_view::npos ? uri : uri.substr(0, q);
 }
 
+// Most patterns are names or prefixes ("system:*"): those without a wildcard elsewhere are
+// compared directly, the rest go to glob_match.
+bool pattern_match(std::string_view p, std::string_view text) {
+  const std::size_t w = p.find_first_of("*?");
+  if (w == std::string_view::npos) return p == text;
+  if (w + 1 == p.size() && p[w] == '*') return text.substr(0, w) == p.substr(0, w);
+  return glob_match(p, text);
+}
+
 bool any_glob_sv(const std::vector<std::string>& patterns, std::string_view text) {
   for (const std::string& p : patterns)
-    if (glob_match(p, text)) return true;
+    if (pattern_match(p, text)) return true;
   return false;
 }
 
@@ -471,6 +480,9 @@ bool matches_event(const AuditRule& r, const AuditEvent& ev) {
   } else if (!r.resources.empty() && !ev.object.subresource.empty()) {
     return false;  // a rule on a resource means the resource itself
   }
+  if (!r.codes.empty() && !code_in(r.codes, ev.code)) return false;
+  if (!r.not_codes.empty() && code_in(r.not_codes, ev.code)) return false;
+  if (!r.decision.empty() && ev.decision != r.decision) return false;
   if (!r.namespaces.empty() && !any_glob_sv(r.namespaces, ev.object.ns)) return false;
   if (!r.not_namespaces.empty() && any_glob_sv(r.not_namespaces, ev.object.ns)) return false;
   if (!r.names.empty() && !any_glob_sv(r.names, ev.object.name)) return false;
@@ -485,9 +497,6 @@ bool matches_event(const AuditRule& r, const AuditEvent& ev) {
   if (!r.not_groups.empty())
     for (std::string_view g : ev.groups)
       if (any_glob_sv(r.not_groups, g)) return false;
-  if (!r.codes.empty() && !code_in(r.codes, ev.code)) return false;
-  if (!r.not_codes.empty() && code_in(r.not_codes, ev.code)) return false;
-  if (!r.decision.empty() && ev.decision != r.decision) return false;
   if (!r.uris.empty() && !any_glob_sv(r.uris, uri_path(ev.request_uri))) return false;
   if (!r.not_uris.empty() && any_glob_sv(r.not_uris, uri_path(ev.request_uri))) return false;
   return true;
