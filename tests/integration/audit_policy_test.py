@@ -100,7 +100,6 @@ class FalcoShape(unittest.TestCase):
     def test_catalog_rules_fail(self):
         code, report, err = support.scan_json(policy("falco-shape.yaml"), "--only",
                                               ",".join(AUDIT_POLICY_RULES), check=True)
-        self.assertEqual(code, 1, err)
         failed = sorted({f["rule"] for f in report["findings"] if f["result"] == "fail"})
         self.assertEqual(failed, ["audit-policy-rbac-changes", "audit-policy-sensitive-bodies",
                                   "audit-policy-wrong-group"])

@@ -101,9 +101,22 @@ std::vector<ap::RequestShape> expand_need(const Need& need) {
   for (const std::string& resource : need.resources) {
     std::vector<std::string> groups = need.api_groups;
     if (groups.empty() || std::find(groups.begin(), groups.end(), "*") != groups.end()) {
+      // The groups Kubernetes serves the resource from, but not metrics.k8s.io's
+      // read-only mirrors of pods and nodes, and for a subresource only the groups
+      // whose resource has it.
       groups.clear();
-      for (std::string_view g : ap::groups_serving(resource)) groups.emplace_back(g);
-      if (groups.empty()) groups.emplace_back();
+      for (std::string_view g : ap::groups_serving(resource)) {
+        if (g == "metrics.k8s.io") continue;
+        const ap::BuiltinResource* b = ap::find_builtin(g, resource);
+        const bool has_subs = std::all_of(need.subresources.begin(), need.subresources.end(), [&](const std::string& sub) {
+          return sub.empty() || sub == "*" || b->has_subresource(sub);
+        });
+        if (has_subs) groups.emplace_back(g);
+      }
+      if (groups.empty()) {
+        const auto all = ap::groups_serving(resource);
+        groups.emplace_back(all.empty() ? std::string_view() : all.front());
+      }
     }
     for (const std::string& group : groups) {
       std::vector<std::string> subs = need.subresources;
