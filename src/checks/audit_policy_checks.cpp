@@ -55,7 +55,10 @@ class AuditPolicyCheck final : public Check {
   std::vector<Requests> requests;
 
   Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
-    if (!ap::is_policy(in.obj.api_version, in.obj.kind)) return Outcome::NotApplicable;
+    // Mode valid judges every audit.k8s.io Policy, an unknown version included.
+    const bool audit_group = in.obj.kind == "Policy" && in.obj.api_version.substr(0, 13) == "audit.k8s.io/";
+    if (!ap::is_policy(in.obj.api_version, in.obj.kind) && !(mode == Mode::Valid && audit_group))
+      return Outcome::NotApplicable;
     ap::Policy policy;
     std::vector<ap::Problem> problems;
     const bool valid = ap::read_policy(in.obj.root, policy, problems);
@@ -121,14 +124,15 @@ class AuditPolicyCheck final : public Check {
   void min_level(const ap::Policy& policy, const CheckInput& in, std::vector<Violation>& out) const {
     const std::string& prefix = in.obj.path_prefix;
     for (const Requests& req : requests) {
+      // One finding per deciding rule and reason, over every resource of the entry.
+      struct Gap {
+        std::vector<std::pair<std::string, std::vector<std::string>>> verbs_of;  // resource -> verbs
+        std::vector<std::string> who;
+        ap::Level level = ap::Level::None;
+      };
+      std::map<std::pair<int, std::string>, Gap> gaps;
       for (const ap::ResourceRef& ref : req.resources) {
-        // (rule, reason) -> verbs, identities
-        struct Gap {
-          std::vector<std::string> verbs;
-          std::vector<std::string> who;
-          ap::Level level = ap::Level::None;
-        };
-        std::map<std::pair<int, std::string>, Gap> gaps;
+        const std::string resource = ref.text();
         ap::explore(policy, shape_of(req.verbs, ref), [&](const ap::Sample& s) {
           std::string reason;
           if (s.decision.level < req.level) {
@@ -142,33 +146,41 @@ class AuditPolicyCheck final : public Check {
           }
           if (reason.empty()) return;
           Gap& g = gaps[{s.decision.rule, reason}];
-          if (std::find(g.verbs.begin(), g.verbs.end(), s.request.verb) == g.verbs.end())
-            g.verbs.emplace_back(s.request.verb);
+          auto it = std::find_if(g.verbs_of.begin(), g.verbs_of.end(), [&](const auto& p) { return p.first == resource; });
+          if (it == g.verbs_of.end()) it = g.verbs_of.insert(g.verbs_of.end(), {resource, {}});
+          if (std::find(it->second.begin(), it->second.end(), s.request.verb) == it->second.end())
+            it->second.emplace_back(s.request.verb);
           const std::string who = s.generic ? "any authenticated user" : s.identity;
           if (std::find(g.who.begin(), g.who.end(), who) == g.who.end()) g.who.push_back(who);
           g.level = s.decision.level;
         });
-        for (const auto& [key, g] : gaps) {
-          const auto& [rule, reason] = key;
-          std::string what = join(g.verbs, ", ") + " of " + ref.text();
-          std::string who = g.who.front();
-          if (g.who.size() > 1) who += " and " + std::to_string(g.who.size() - 1) + " more";
-          const ap::PolicyRule* r = rule >= 0 ? &policy.rules[static_cast<std::size_t>(rule)] : nullptr;
-          const std::string by = r ? rule_name(r->index) : std::string("no rule (default None)");
-          if (reason == "level") {
-            out.push_back({what + " (" + who + ") logged at " + std::string(ap::to_string(g.level)) + " by " + by +
-                               ": detection needs " + std::string(ap::to_string(req.level)) + " or more",
-                           r ? level_node(*r) : in.obj.root,
-                           r ? join_path(prefix, rule_name(r->index) + ".level") : join_path(prefix, "rules"), {}});
-          } else {
-            const bool own = r && (r->own_omit_stages & *ap::parse_stage(reason));
-            const Node* at = own ? r->node->get("omitStages") : policy.node->get("omitStages");
-            out.push_back({what + " (" + who + ") matched by " + by + ": stage " + reason +
-                               " is omitted, and detection needs it",
-                           at ? at : in.obj.root,
-                           join_path(prefix, own ? rule_name(r->index) + ".omitStages" : std::string("omitStages")),
-                           {}});
-          }
+      }
+      for (const auto& [key, g] : gaps) {
+        const auto& [rule, reason] = key;
+        std::string what;
+        for (const auto& [resource, verbs] : g.verbs_of)
+          what += (what.empty() ? "" : ", ") + resource + " (" + join(verbs, ", ") + ")";
+        std::string who = g.who.front();
+        if (g.who.size() > 1) who += ", " + g.who[1];
+        if (g.who.size() > 2) who += " and " + std::to_string(g.who.size() - 2) + " more";
+        const std::string min(ap::to_string(req.level));
+        const ap::PolicyRule* r = rule >= 0 ? &policy.rules[static_cast<std::size_t>(rule)] : nullptr;
+        if (!r) {
+          const Node* rules = in.obj.root->get("rules");
+          out.push_back({what + " by " + who + ": not logged, no rule matches them (the default level is None); "
+                                               "detection needs " + min + " or more",
+                         rules ? rules : in.obj.root, join_path(prefix, "rules"), {}});
+        } else if (reason == "level") {
+          out.push_back({what + " by " + who + ": logged at " + std::string(ap::to_string(g.level)) + " by " +
+                             rule_name(r->index) + ", detection needs " + min + " or more",
+                         level_node(*r), join_path(prefix, rule_name(r->index) + ".level"), {}});
+        } else {
+          const bool own = (r->own_omit_stages & *ap::parse_stage(reason)) != 0;
+          const Node* at = own ? r->node->get("omitStages") : policy.node->get("omitStages");
+          out.push_back({what + " by " + who + ": matched by " + rule_name(r->index) + ", which omits stage " +
+                             reason + " that detection needs",
+                         at ? at : in.obj.root,
+                         join_path(prefix, own ? rule_name(r->index) + ".omitStages" : std::string("omitStages")), {}});
         }
       }
     }
