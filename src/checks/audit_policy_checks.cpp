@@ -100,10 +100,10 @@ class AuditPolicyCheck final : public Check {
         // rule index -> (verbs, the highest level seen)
         std::map<int, std::pair<std::vector<std::string>, ap::Level>> over;
         ap::explore(policy, shape_of(req.verbs, ref), [&](const ap::Sample& s) {
-          if (s.decision.level <= level) return;
+          if (s.decision.level <= req.level) return;
           // Request adds the request's body, which reads and deletes do not have
           // (a DeleteOptions at most); RequestResponse adds the response's, which all have.
-          if (s.decision.level == ap::Level::Request && level == ap::Level::Metadata && !has_request_body(s.request.verb))
+          if (s.decision.level == ap::Level::Request && req.level == ap::Level::Metadata && !has_request_body(s.request.verb))
             return;
           auto& [verbs, lvl] = over[s.decision.rule];
           if (std::find(verbs.begin(), verbs.end(), s.request.verb) == verbs.end())
@@ -114,7 +114,7 @@ class AuditPolicyCheck final : public Check {
           const ap::PolicyRule& r = policy.rules[static_cast<std::size_t>(rule)];
           out.push_back({rule_name(r.index) + " logs " + join(what.first, ", ") + " of " + ref.text() + " at " +
                              std::string(ap::to_string(what.second)) + ", above " +
-                             std::string(ap::to_string(level)) + ": their bodies reach the audit log",
+                             std::string(ap::to_string(req.level)) + ": their bodies reach the audit log",
                          level_node(r), join_path(prefix, rule_name(r.index) + ".level"), {}});
         }
       }

@@ -381,7 +381,7 @@ constexpr ParamSpec kAuditPolicy[] = {
                                     "wrong-group: resources under a group that does not serve them; shadowed: rules "
                                     "an earlier rule makes unreachable",
      .allowed = "valid|max-level|min-level|catch-all|wrong-group|shadowed", .required = true},
-    {.name = "level", .description = "max-level: the highest level allowed; min-level, catch-all: the lowest needed",
+    {.name = "level", .description = "max-level: the highest level allowed; min-level, catch-all: the lowest needed (a requests entry may set its own)",
      .allowed = "None|Metadata|Request|RequestResponse", .default_value = "Metadata"},
     {.name = "stages", .type = T::StringList, .description = "min-level: stages that must not be omitted",
      .allowed = "RequestReceived|ResponseStarted|ResponseComplete|Panic"},
