@@ -153,9 +153,10 @@ class Reader {
       }
       gr.resources = strings(item->get("resources"), child(at, "resources"), &gr.resource_nodes);
       gr.resource_names = strings(item->get("resourceNames"), child(at, "resourceNames"));
-      if (!gr.resource_names.empty() && gr.resources.empty())
+      if (!gr.resource_names.empty() && gr.resources.empty()) {
         error(item->get("resourceNames"), child(field, "resourceNames"),
               "Invalid value: using resourceNames requires at least one resource");
+      }
       rule.resources.push_back(std::move(gr));
     }
   }
@@ -270,20 +271,23 @@ bool read_policy(const Node* root, Policy& out, std::vector<Problem>& problems) 
         const std::string& url = rule.non_resource_urls[u];
         if (url == "*") continue;
         const std::string at = index_field(child(field, "nonResourceURLs"), u);
-        if (!starts_with(url, "/"))
+        if (!starts_with(url, "/")) {
           r.error(url_nodes[u], at,
                   "Invalid value: \"" + url + "\": non-resource URL rules must begin with a '/' character");
-        if (!url.empty() && std::string_view(url).substr(0, url.size() - 1).find('*') != std::string_view::npos)
+        }
+        if (!url.empty() && std::string_view(url).substr(0, url.size() - 1).find('*') != std::string_view::npos) {
           r.error(url_nodes[u], at,
                   "Invalid value: \"" + url +
                       "\": non-resource URL wildcards '*' must be the final character of the rule");
+        }
       }
       r.group_resources(n->get("resources"), child(field, "resources"), rule);
       rule.own_omit_stages = r.stages(n->get("omitStages"), child(field, "omitStages"));
       rule.omit_managed_fields = r.boolean(n->get("omitManagedFields"), child(field, "omitManagedFields"));
-      if (!rule.non_resource_urls.empty() && (!rule.resources.empty() || !rule.namespaces.empty()))
+      if (!rule.non_resource_urls.empty() && (!rule.resources.empty() || !rule.namespaces.empty())) {
         r.error(n->get("nonResourceURLs"), child(field, "nonResourceURLs"),
                 "Invalid value: rules cannot apply to both regular resources and non-resource URLs");
+      }
       out.rules.push_back(std::move(rule));
     }
   }
@@ -321,11 +325,12 @@ bool rule_matches(const PolicyRule& r, const Request& q) {
   if (!r.user_groups.empty()) {
     if (!q.has_user) return false;
     bool matched = false;
-    for (const std::string& g : q.groups)
+    for (const std::string& g : q.groups) {
       if (has(r.user_groups, g)) {
         matched = true;
         break;
       }
+    }
     if (!matched) return false;
   }
   if (!r.verbs.empty() && !has(r.verbs, q.verb)) return false;
@@ -370,84 +375,84 @@ Decision evaluate(const Policy& policy, const Request& request) {
 // --- built-in resources ---------------------------------------------------------
 
 namespace {
-constexpr bool NS = true;
-constexpr bool CL = false;
+constexpr bool kNs = true;
+constexpr bool kCl = false;
 constexpr BuiltinResource kBuiltin[] = {
-    {"", "bindings", NS, ""},
-    {"", "componentstatuses", CL, ""},
-    {"", "configmaps", NS, ""},
-    {"", "endpoints", NS, ""},
-    {"", "events", NS, ""},
-    {"", "limitranges", NS, ""},
-    {"", "namespaces", CL, "finalize status"},
-    {"", "nodes", CL, "proxy status"},
-    {"", "persistentvolumeclaims", NS, "status"},
-    {"", "persistentvolumes", CL, "status"},
-    {"", "pods", NS, "attach binding ephemeralcontainers eviction exec log portforward proxy resize status"},
-    {"", "podtemplates", NS, ""},
-    {"", "replicationcontrollers", NS, "scale status"},
-    {"", "resourcequotas", NS, "status"},
-    {"", "secrets", NS, ""},
-    {"", "serviceaccounts", NS, "token"},
-    {"", "services", NS, "proxy status"},
-    {"admissionregistration.k8s.io", "mutatingadmissionpolicies", CL, ""},
-    {"admissionregistration.k8s.io", "mutatingadmissionpolicybindings", CL, ""},
-    {"admissionregistration.k8s.io", "mutatingwebhookconfigurations", CL, ""},
-    {"admissionregistration.k8s.io", "validatingadmissionpolicies", CL, "status"},
-    {"admissionregistration.k8s.io", "validatingadmissionpolicybindings", CL, ""},
-    {"admissionregistration.k8s.io", "validatingwebhookconfigurations", CL, ""},
-    {"apiextensions.k8s.io", "customresourcedefinitions", CL, "status"},
-    {"apiregistration.k8s.io", "apiservices", CL, "status"},
-    {"apps", "controllerrevisions", NS, ""},
-    {"apps", "daemonsets", NS, "status"},
-    {"apps", "deployments", NS, "scale status"},
-    {"apps", "replicasets", NS, "scale status"},
-    {"apps", "statefulsets", NS, "scale status"},
-    {"authentication.k8s.io", "selfsubjectreviews", CL, ""},
-    {"authentication.k8s.io", "tokenreviews", CL, ""},
-    {"authorization.k8s.io", "localsubjectaccessreviews", NS, ""},
-    {"authorization.k8s.io", "selfsubjectaccessreviews", CL, ""},
-    {"authorization.k8s.io", "selfsubjectrulesreviews", CL, ""},
-    {"authorization.k8s.io", "subjectaccessreviews", CL, ""},
-    {"autoscaling", "horizontalpodautoscalers", NS, "status"},
-    {"batch", "cronjobs", NS, "status"},
-    {"batch", "jobs", NS, "status"},
-    {"certificates.k8s.io", "certificatesigningrequests", CL, "approval status"},
-    {"certificates.k8s.io", "clustertrustbundles", CL, ""},
-    {"certificates.k8s.io", "podcertificaterequests", NS, "status"},
-    {"coordination.k8s.io", "leasecandidates", NS, ""},
-    {"coordination.k8s.io", "leases", NS, ""},
-    {"discovery.k8s.io", "endpointslices", NS, ""},
-    {"events.k8s.io", "events", NS, ""},
-    {"flowcontrol.apiserver.k8s.io", "flowschemas", CL, "status"},
-    {"flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations", CL, "status"},
-    {"internal.apiserver.k8s.io", "storageversions", CL, "status"},
-    {"metrics.k8s.io", "nodes", CL, ""},
-    {"metrics.k8s.io", "pods", NS, ""},
-    {"networking.k8s.io", "ingressclasses", CL, ""},
-    {"networking.k8s.io", "ingresses", NS, "status"},
-    {"networking.k8s.io", "ipaddresses", CL, ""},
-    {"networking.k8s.io", "networkpolicies", NS, ""},
-    {"networking.k8s.io", "servicecidrs", CL, "status"},
-    {"node.k8s.io", "runtimeclasses", CL, ""},
-    {"policy", "poddisruptionbudgets", NS, "status"},
-    {"rbac.authorization.k8s.io", "clusterrolebindings", CL, ""},
-    {"rbac.authorization.k8s.io", "clusterroles", CL, ""},
-    {"rbac.authorization.k8s.io", "rolebindings", NS, ""},
-    {"rbac.authorization.k8s.io", "roles", NS, ""},
-    {"resource.k8s.io", "deviceclasses", CL, ""},
-    {"resource.k8s.io", "devicetaintrules", CL, "status"},
-    {"resource.k8s.io", "resourceclaims", NS, "status"},
-    {"resource.k8s.io", "resourceclaimtemplates", NS, ""},
-    {"resource.k8s.io", "resourceslices", CL, ""},
-    {"scheduling.k8s.io", "priorityclasses", CL, ""},
-    {"storage.k8s.io", "csidrivers", CL, ""},
-    {"storage.k8s.io", "csinodes", CL, ""},
-    {"storage.k8s.io", "csistoragecapacities", NS, ""},
-    {"storage.k8s.io", "storageclasses", CL, ""},
-    {"storage.k8s.io", "volumeattachments", CL, "status"},
-    {"storage.k8s.io", "volumeattributesclasses", CL, ""},
-    {"storagemigration.k8s.io", "storageversionmigrations", CL, "status"},
+    {"", "bindings", kNs, ""},
+    {"", "componentstatuses", kCl, ""},
+    {"", "configmaps", kNs, ""},
+    {"", "endpoints", kNs, ""},
+    {"", "events", kNs, ""},
+    {"", "limitranges", kNs, ""},
+    {"", "namespaces", kCl, "finalize status"},
+    {"", "nodes", kCl, "proxy status"},
+    {"", "persistentvolumeclaims", kNs, "status"},
+    {"", "persistentvolumes", kCl, "status"},
+    {"", "pods", kNs, "attach binding ephemeralcontainers eviction exec log portforward proxy resize status"},
+    {"", "podtemplates", kNs, ""},
+    {"", "replicationcontrollers", kNs, "scale status"},
+    {"", "resourcequotas", kNs, "status"},
+    {"", "secrets", kNs, ""},
+    {"", "serviceaccounts", kNs, "token"},
+    {"", "services", kNs, "proxy status"},
+    {"admissionregistration.k8s.io", "mutatingadmissionpolicies", kCl, ""},
+    {"admissionregistration.k8s.io", "mutatingadmissionpolicybindings", kCl, ""},
+    {"admissionregistration.k8s.io", "mutatingwebhookconfigurations", kCl, ""},
+    {"admissionregistration.k8s.io", "validatingadmissionpolicies", kCl, "status"},
+    {"admissionregistration.k8s.io", "validatingadmissionpolicybindings", kCl, ""},
+    {"admissionregistration.k8s.io", "validatingwebhookconfigurations", kCl, ""},
+    {"apiextensions.k8s.io", "customresourcedefinitions", kCl, "status"},
+    {"apiregistration.k8s.io", "apiservices", kCl, "status"},
+    {"apps", "controllerrevisions", kNs, ""},
+    {"apps", "daemonsets", kNs, "status"},
+    {"apps", "deployments", kNs, "scale status"},
+    {"apps", "replicasets", kNs, "scale status"},
+    {"apps", "statefulsets", kNs, "scale status"},
+    {"authentication.k8s.io", "selfsubjectreviews", kCl, ""},
+    {"authentication.k8s.io", "tokenreviews", kCl, ""},
+    {"authorization.k8s.io", "localsubjectaccessreviews", kNs, ""},
+    {"authorization.k8s.io", "selfsubjectaccessreviews", kCl, ""},
+    {"authorization.k8s.io", "selfsubjectrulesreviews", kCl, ""},
+    {"authorization.k8s.io", "subjectaccessreviews", kCl, ""},
+    {"autoscaling", "horizontalpodautoscalers", kNs, "status"},
+    {"batch", "cronjobs", kNs, "status"},
+    {"batch", "jobs", kNs, "status"},
+    {"certificates.k8s.io", "certificatesigningrequests", kCl, "approval status"},
+    {"certificates.k8s.io", "clustertrustbundles", kCl, ""},
+    {"certificates.k8s.io", "podcertificaterequests", kNs, "status"},
+    {"coordination.k8s.io", "leasecandidates", kNs, ""},
+    {"coordination.k8s.io", "leases", kNs, ""},
+    {"discovery.k8s.io", "endpointslices", kNs, ""},
+    {"events.k8s.io", "events", kNs, ""},
+    {"flowcontrol.apiserver.k8s.io", "flowschemas", kCl, "status"},
+    {"flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations", kCl, "status"},
+    {"internal.apiserver.k8s.io", "storageversions", kCl, "status"},
+    {"metrics.k8s.io", "nodes", kCl, ""},
+    {"metrics.k8s.io", "pods", kNs, ""},
+    {"networking.k8s.io", "ingressclasses", kCl, ""},
+    {"networking.k8s.io", "ingresses", kNs, "status"},
+    {"networking.k8s.io", "ipaddresses", kCl, ""},
+    {"networking.k8s.io", "networkpolicies", kNs, ""},
+    {"networking.k8s.io", "servicecidrs", kCl, "status"},
+    {"node.k8s.io", "runtimeclasses", kCl, ""},
+    {"policy", "poddisruptionbudgets", kNs, "status"},
+    {"rbac.authorization.k8s.io", "clusterrolebindings", kCl, ""},
+    {"rbac.authorization.k8s.io", "clusterroles", kCl, ""},
+    {"rbac.authorization.k8s.io", "rolebindings", kNs, ""},
+    {"rbac.authorization.k8s.io", "roles", kNs, ""},
+    {"resource.k8s.io", "deviceclasses", kCl, ""},
+    {"resource.k8s.io", "devicetaintrules", kCl, "status"},
+    {"resource.k8s.io", "resourceclaims", kNs, "status"},
+    {"resource.k8s.io", "resourceclaimtemplates", kNs, ""},
+    {"resource.k8s.io", "resourceslices", kCl, ""},
+    {"scheduling.k8s.io", "priorityclasses", kCl, ""},
+    {"storage.k8s.io", "csidrivers", kCl, ""},
+    {"storage.k8s.io", "csinodes", kCl, ""},
+    {"storage.k8s.io", "csistoragecapacities", kNs, ""},
+    {"storage.k8s.io", "storageclasses", kCl, ""},
+    {"storage.k8s.io", "volumeattachments", kCl, "status"},
+    {"storage.k8s.io", "volumeattributesclasses", kCl, ""},
+    {"storagemigration.k8s.io", "storageversionmigrations", kCl, "status"},
 };
 
 constexpr std::string_view kVerbs[] = {"get", "list", "watch", "create", "update", "patch", "delete",
@@ -547,9 +552,10 @@ void explore(const Policy& policy, const RequestShape& shape, const std::functio
       if (u != "system:anonymous") add_unique(groups, authenticated);
       identities.push_back({u, groups, true, "user \"" + u + "\""});
     }
-    if (shape.users.empty())
+    if (shape.users.empty()) {
       for (const std::string& g : shape.user_groups)
         identities.push_back({"kguard:member-of:" + g, {g, authenticated}, true, "group \"" + g + "\""});
+    }
   } else {
     identities.push_back({"kguard:any-user", {authenticated}, true, "any authenticated user"});
     identities.push_back({"system:anonymous", {"system:unauthenticated"}, false, "the anonymous user"});
@@ -560,9 +566,10 @@ void explore(const Policy& policy, const RequestShape& shape, const std::functio
     }
     for (const std::string& u : users)
       identities.push_back({u, {authenticated}, false, "user \"" + u + "\""});
-    for (const std::string& g : groups)
+    for (const std::string& g : groups) {
       if (g != authenticated)
         identities.push_back({"kguard:member-of:" + g, {g, authenticated}, false, "group \"" + g + "\""});
+    }
   }
 
   Sample sample;
@@ -587,20 +594,23 @@ void explore(const Policy& policy, const RequestShape& shape, const std::functio
     const bool any_path = shape.paths.empty() || std::find(shape.paths.begin(), shape.paths.end(), "*") != shape.paths.end();
     if (any_path) {
       paths.emplace_back("/kguard-any-path", true);
-      for (const PolicyRule& r : policy.rules)
+      for (const PolicyRule& r : policy.rules) {
         for (const std::string& u : r.non_resource_urls)
           if (u != "*") paths.emplace_back(concrete(u), false);
+      }
     } else {
       for (const std::string& p : shape.paths) paths.emplace_back(concrete(p), true);
     }
     sample.request.resource_request = false;
-    for (const std::string& verb : verbs)
-      for (const auto& [path, path_generic] : paths)
+    for (const std::string& verb : verbs) {
+      for (const auto& [path, path_generic] : paths) {
         for (const Identity& id : identities) {
           sample.request.verb = verb;
           sample.request.path = path;
           run(id, path_generic);
         }
+      }
+    }
     return;
   }
 
@@ -626,25 +636,31 @@ void explore(const Policy& policy, const RequestShape& shape, const std::functio
   }
   // Names: a generic one and every resourceNames entry the policy gives.
   std::vector<std::pair<std::string, bool>> names = {{"kguard-any-name", true}};
-  for (const PolicyRule& r : policy.rules)
-    for (const GroupResources& gr : r.resources)
-      for (const std::string& n : gr.resource_names)
+  for (const PolicyRule& r : policy.rules) {
+    for (const GroupResources& gr : r.resources) {
+      for (const std::string& n : gr.resource_names) {
         if (std::none_of(names.begin(), names.end(), [&](const auto& p) { return p.first == n; }))
           names.emplace_back(n, false);
+      }
+    }
+  }
 
   sample.request.resource_request = true;
   sample.request.group = shape.group;
   sample.request.resource = shape.resource;
   sample.request.subresource = shape.subresource;
-  for (const std::string& verb : verbs)
-    for (const auto& [ns, ns_generic] : namespaces)
-      for (const auto& [name, name_generic] : names)
+  for (const std::string& verb : verbs) {
+    for (const auto& [ns, ns_generic] : namespaces) {
+      for (const auto& [name, name_generic] : names) {
         for (const Identity& id : identities) {
           sample.request.verb = verb;
           sample.request.ns = ns;
           sample.request.name = name;
           run(id, ns_generic && name_generic);
         }
+      }
+    }
+  }
 }
 
 }  // namespace kg::audit_policy

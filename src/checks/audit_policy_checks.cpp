@@ -138,11 +138,12 @@ class AuditPolicyCheck final : public Check {
           if (s.decision.level < req.level) {
             reason = "level";
           } else {
-            for (ap::Stages bit = 1; bit <= ap::Panic; bit = static_cast<ap::Stages>(bit << 1))
+            for (ap::Stages bit = 1; bit <= ap::Panic; bit = static_cast<ap::Stages>(bit << 1)) {
               if ((req.stages & bit) && (s.decision.omit_stages & bit)) {
                 reason = std::string(ap::to_string(static_cast<ap::Stage>(bit)));
                 break;
               }
+            }
           }
           if (reason.empty()) return;
           Gap& g = gaps[{s.decision.rule, reason}];
@@ -189,11 +190,12 @@ class AuditPolicyCheck final : public Check {
   void catch_all(const ap::Policy& policy, const CheckInput& in, std::vector<Violation>& out) const {
     for (const ap::PolicyRule& r : policy.rules) {
       if (!r.selects_everything()) continue;
-      if (r.level < level)
+      if (r.level < level) {
         out.push_back({"the catch-all " + rule_name(r.index) + " logs at " + std::string(ap::to_string(r.level)) +
                            ": requests no earlier rule names are not logged (at least " +
                            std::string(ap::to_string(level)) + " is needed)",
                        level_node(r), join_path(in.obj.path_prefix, rule_name(r.index) + ".level"), {}});
+      }
       return;
     }
     const Node* rules = in.obj.root->get("rules");

@@ -86,11 +86,12 @@ int audit_policy_main(const std::vector<std::string>& args) {
     failed = true;
   }
   const Node* root = nullptr;
-  for (const Document& d : file.documents)
+  for (const Document& d : file.documents) {
     if (audit_policy::is_policy(str(get(d.root, "apiVersion")), str(get(d.root, "kind")))) {
       root = d.root;
       break;
     }
+  }
   if (!root && !file.documents.empty() && str(get(file.documents[0].root, "kind")) == "Policy")
     root = file.documents[0].root;  // a Policy of an unknown version: read_policy says why
   if (!root) {

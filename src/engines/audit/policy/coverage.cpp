@@ -46,7 +46,7 @@ std::string rule_where(const ap::Policy& policy, int rule, std::string_view file
 // The policy's rules that list `resource` under a group that does not serve it.
 void wrong_group_hints(const ap::Policy& policy, const ap::RequestShape& shape, std::string_view file,
                        std::vector<std::string>& out) {
-  for (const ap::PolicyRule& r : policy.rules)
+  for (const ap::PolicyRule& r : policy.rules) {
     for (const ap::GroupResources& gr : r.resources) {
       if (gr.group == shape.group) continue;
       for (const std::string& item : gr.resources) {
@@ -58,6 +58,7 @@ void wrong_group_hints(const ap::Policy& policy, const ap::RequestShape& shape, 
                       ap::group_phrase(shape.group) + " does): that entry never matches");
       }
     }
+  }
 }
 
 }  // namespace
@@ -170,16 +171,19 @@ RuleCoverage judge(const ap::Policy& policy, const AuditRule& rule, std::string_
                 "; needs " + std::string(ap::to_string(need_level));
         } else if (need_stages) {
           // The detection fires on any of its stages: blind only when every one is omitted.
-          if ((need_stages & d.omit_stages) == need_stages)
+          if ((need_stages & d.omit_stages) == need_stages) {
             why = std::string(need_stages & (need_stages - 1) ? "stages " : "stage ") + ap::stages_text(need_stages) +
                   " omitted by " + rule_where(policy, d.rule, policy_file) + "; the rule fires on " +
                   (need_stages & (need_stages - 1) ? "one of them" : "it");
+          }
         } else {
           const bool recorded = d.records(ap::ResponseComplete) ||
                                 (long_running(s.request) && d.records(ap::ResponseStarted));
-          if (!recorded)
-            why = std::string("stage ") + (long_running(s.request) ? "ResponseStarted and ResponseComplete" : "ResponseComplete") +
+          if (!recorded) {
+            why = std::string("stage ") +
+                  (long_running(s.request) ? "ResponseStarted and ResponseComplete" : "ResponseComplete") +
                   " omitted by " + rule_where(policy, d.rule, policy_file);
+          }
         }
         if (why.empty()) return;
         const std::string line = describe(s) + ": " + why;
