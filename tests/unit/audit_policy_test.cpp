@@ -8,6 +8,7 @@
 #include <set>
 
 #include "checks/audit_policy.hpp"
+#include "engines/audit/policy/coverage.hpp"
 
 namespace kg::audit_policy {
 namespace {
@@ -374,6 +375,71 @@ TEST(AuditPolicyExplore, NamedIdentitiesNamespacesAndNames) {
   EXPECT_EQ(levels_by_who["user \"system:kube-proxy\""], (std::set<std::string>{"None"}));
   EXPECT_EQ(levels_by_who["group \"system:nodes\""], (std::set<std::string>{"RequestResponse", "None"}));
   EXPECT_EQ(levels_by_who["any authenticated user"], (std::set<std::string>{"Metadata", "None"}));
+}
+
+// --- coverage of detection rules' needs (engines/audit/policy) ------------------
+
+TEST(AuditPolicyCoverage, NeedsExpandToTheServingGroupsAndSubresources) {
+  audit::Need need;
+  need.resources = {"pods"};
+  need.subresources = {"exec"};
+  auto shapes = audit::expand_need(need);
+  ASSERT_EQ(shapes.size(), 1u);  // not metrics.k8s.io's pods
+  EXPECT_EQ(shapes[0].group, "");
+  EXPECT_EQ(shapes[0].subresource, "exec");
+  need.resources = {"events"};
+  need.subresources = {};
+  shapes = audit::expand_need(need);
+  ASSERT_EQ(shapes.size(), 2u);  // core and events.k8s.io
+  EXPECT_EQ(shapes[1].group, "events.k8s.io");
+  need.resources = {"deployments"};
+  need.subresources = {"*"};
+  shapes = audit::expand_need(need);
+  ASSERT_EQ(shapes.size(), 3u);  // the resource, scale, status
+  EXPECT_EQ(shapes[0].group, "apps");
+  EXPECT_EQ(shapes[2].subresource, "status");
+  audit::Need any;
+  shapes = audit::expand_need(any);
+  ASSERT_EQ(shapes.size(), 2u);  // any resource request and any non-resource request
+  EXPECT_FALSE(shapes[1].resource_request);
+}
+
+TEST(AuditPolicyCoverage, StagesAreAnyOfAndReasonsNameTheRule) {
+  auto l = load(
+      "apiVersion: audit.k8s.io/v1\nkind: Policy\nomitStages: [RequestReceived]\nrules:\n"
+      "- level: Metadata\n  resources: [{group: '', resources: [pods/exec]}]\n  omitStages: [ResponseStarted]\n"
+      "- level: None\n  users: [system:kube-proxy]\n"
+      "- level: Request\n");
+  ASSERT_TRUE(l->ok) << errors_of(*l);
+  audit::AuditRule rule;
+  rule.id = "audit-x";
+  audit::Need exec;
+  exec.verbs = {"create"};
+  exec.resources = {"pods"};
+  exec.subresources = {"exec"};
+  exec.stages = {"ResponseStarted", "ResponseComplete"};
+  rule.needs = {exec};
+  // ResponseComplete is kept: the rule fires on one of its stages.
+  audit::RuleCoverage c = audit::judge(l->policy, rule, "p.yaml");
+  EXPECT_EQ(c.coverage, audit::Coverage::Covered);
+  rule.needs[0].stages = {"ResponseStarted"};
+  c = audit::judge(l->policy, rule, "p.yaml");
+  EXPECT_EQ(c.coverage, audit::Coverage::Blind);
+  ASSERT_FALSE(c.reasons.empty());
+  EXPECT_EQ(c.reasons[0],
+            "create pods/exec by any authenticated user: stage ResponseStarted omitted by rules[0] (p.yaml:5); "
+            "the rule fires on it");
+  // A Request need on pods: covered for everyone but the user the policy drops.
+  audit::Need pods;
+  pods.verbs = {"create"};
+  pods.resources = {"pods"};
+  pods.level = "Request";
+  rule.needs = {pods};
+  c = audit::judge(l->policy, rule, "p.yaml");
+  EXPECT_EQ(c.coverage, audit::Coverage::Partial);
+  for (const std::string& r : c.reasons) EXPECT_NE(r.find("system:kube-proxy"), std::string::npos) << r;
+  rule.needs.clear();
+  EXPECT_EQ(audit::judge(l->policy, rule, "p.yaml").coverage, audit::Coverage::Undeclared);
 }
 
 }  // namespace
