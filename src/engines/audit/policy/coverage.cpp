@@ -195,10 +195,11 @@ RuleCoverage judge(const ap::Policy& policy, const AuditRule& rule, std::string_
     }
   }
   if (!blind.empty()) {
+    // A resource under a group that does not serve it explains the rest: it comes first.
     c.coverage = Coverage::Blind;
-    c.reasons = std::move(blind);
     for (std::string& h : hints)
       if (std::find(c.reasons.begin(), c.reasons.end(), h) == c.reasons.end()) c.reasons.push_back(std::move(h));
+    for (std::string& b : blind) c.reasons.push_back(std::move(b));
   } else if (!partial.empty()) {
     c.coverage = Coverage::Partial;
     c.reasons = std::move(partial);
