@@ -222,8 +222,11 @@ bool read_policy(const Node* root, Policy& out, std::vector<Problem>& problems) 
             "unknown group version \"" + out.api_version +
                 "\" in policy: kube-apiserver reads audit.k8s.io/v1 (and the deprecated v1beta1)");
   } else if (out.api_version != "audit.k8s.io/v1") {
-    r.warn(root->get("apiVersion"), "apiVersion",
-           "\"" + out.api_version + "\" is deprecated: use \"audit.k8s.io/v1\"");
+    // Read all the same (older clusters and archives carry them; the fields are v1's), but
+    // kube-apiserver 1.24 and later decode only audit.k8s.io/v1 and refuse to start.
+    r.error(root->get("apiVersion"), "apiVersion",
+            "\"" + out.api_version +
+                "\" was removed in Kubernetes 1.24: kube-apiserver refuses it; use \"audit.k8s.io/v1\" (same fields)");
   }
   static constexpr std::string_view kKnown[] = {"apiVersion", "kind", "metadata", "rules", "omitStages",
                                                 "omitManagedFields"};

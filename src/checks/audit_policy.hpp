@@ -78,18 +78,24 @@ struct Problem {
   const Node* at = nullptr;
   std::string field;
   std::string message;
-  bool error = true;  // false: a warning (deprecated version, unknown field)
+  bool error = true;  // false: a warning (an unknown field)
+  // The error is only the group version (v1beta1/v1alpha1): the rules read are v1's.
+  bool version_only() const { return error && field == "apiVersion"; }
 };
 
-// The audit.k8s.io versions kube-apiserver reads a Policy in.
+// The audit.k8s.io versions a Policy was ever read in (v1; v1beta1 and
+// v1alpha1 until Kubernetes 1.23).
 bool is_policy(std::string_view api_version, std::string_view kind);
 
 // Reads a Policy document as kube-apiserver's LoadPolicyFromBytes does: the
-// group version, the fields' types, ValidatePolicy (levels, stages, groups as
-// DNS subdomains, resourceNames without resources, non-resource URLs,
-// resources mixed with nonResourceURLs) and at least one rule. Every problem
-// is collected; false when one of them is an error (the API server would not
-// start). `out` holds what could be read either way.
+// group version (v1.37 decodes only audit.k8s.io/v1; v1beta1 and v1alpha1,
+// removed in 1.24, are read with the same fields but reported as errors), the
+// fields' types, ValidatePolicy (levels, stages, groups as DNS subdomains,
+// resourceNames without resources, non-resource URLs, resources mixed with
+// nonResourceURLs) and at least one rule; unknown fields are warnings (the
+// strict decode fails, the lenient one it falls back to ignores them). Every
+// problem is collected; false when one of them is an error (the API server
+// would not start). `out` holds what could be read either way.
 bool read_policy(const Node* root, Policy& out, std::vector<Problem>& problems);
 
 // The request attributes the checker sees (authorizer.Attributes).

@@ -1,5 +1,6 @@
 // kguard audit policy check POLICY [--rules DIR] [-o text|json]: which
 // detection rules an audit Policy leaves blind (engines/audit/policy).
+#include <algorithm>
 #include <iostream>
 
 #include "checks/audit_policy.hpp"
@@ -29,7 +30,9 @@ rule and line that decide it.
   --max-reasons N  reasons shown per rule in text (default 5; json has all)
 
 Exit code: 0 no rule blind, 1 at least one rule blind, 2 error (including a
-policy kube-apiserver would refuse: its problems are printed with file:line).
+policy kube-apiserver would refuse: its problems are printed with file:line;
+one refused only for the removed audit.k8s.io/v1beta1 or v1alpha1 is judged
+with v1's fields, for clusters before 1.24).
 )";
 
 int usage_error(const std::string& message) {
@@ -106,7 +109,13 @@ int audit_policy_main(const std::vector<std::string>& args) {
               << (p.error ? "error: " : "warning: ") << Tsafe{p.field.empty() ? std::string("policy") : p.field}
               << ": " << Tsafe{p.message} << '\n';
   }
-  if (!valid || failed) {
+  // A policy refused only for its removed group version (v1beta1/v1alpha1) has v1's
+  // fields: judged all the same, for the clusters before 1.24 that still read it.
+  const bool version_only = !valid && std::all_of(problems.begin(), problems.end(), [](const audit_policy::Problem& p) {
+    return !p.error || p.version_only();
+  });
+  if (version_only) std::cerr << "kguard audit policy: judging it with the fields of audit.k8s.io/v1\n";
+  if ((!valid && !version_only) || failed) {
     std::cerr << "kguard audit policy: kube-apiserver would refuse " << Tsafe{file.path} << '\n';
     return 2;
   }

@@ -304,11 +304,14 @@ TEST(AuditPolicyReader, RefusesWhatTheApiServerRefusesWithLines) {
   EXPECT_FALSE(load("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: []\n")->ok);
   EXPECT_FALSE(load("apiVersion: audit.k8s.io/v2\nkind: Policy\nrules: [{level: None}]\n")->ok);
   EXPECT_FALSE(load("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: None, users: alice}]\n")->ok);
-  auto beta = load("apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules: [{level: None}]\nextra: 1\n");
-  EXPECT_TRUE(beta->ok);
-  ASSERT_EQ(beta->problems.size(), 2u);  // deprecated version, unknown field: warnings
-  EXPECT_FALSE(beta->problems[0].error);
+  // v1beta1 was removed in 1.24: refused, but read with v1's fields; an unknown field is a warning.
+  auto beta = load("apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules: [{level: Metadata}]\nextra: 1\n");
+  EXPECT_FALSE(beta->ok);
+  ASSERT_EQ(beta->problems.size(), 2u);
+  EXPECT_TRUE(beta->problems[0].version_only());
   EXPECT_FALSE(beta->problems[1].error);
+  EXPECT_EQ(beta->policy.rules.at(0).level, Level::Metadata);
+  EXPECT_TRUE(load("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{level: None}]\nextra: 1\n")->ok);
 }
 
 TEST(AuditPolicyMatch, ResourcePatternsAndPaths) {
