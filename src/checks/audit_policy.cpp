@@ -450,7 +450,7 @@ constexpr BuiltinResource kBuiltin[] = {
     {"resource.k8s.io", "resourceslices", kCl, ""},
     {"scheduling.k8s.io", "priorityclasses", kCl, ""},
     {"storage.k8s.io", "csidrivers", kCl, ""},
-    {"storage.k8s.io", "csinodes", kCl, ""},
+    {"storage.k8s.io", "csinodes", kCl, "status"},
     {"storage.k8s.io", "csistoragecapacities", kNs, ""},
     {"storage.k8s.io", "storageclasses", kCl, ""},
     {"storage.k8s.io", "volumeattachments", kCl, "status"},
