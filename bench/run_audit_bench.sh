@@ -10,4 +10,5 @@ seconds=${3:-60}
 log=${TMPDIR:-/tmp}/kguard-audit-bench-$events.log
 [ -s "$log" ] || "$build/bench/audit_bench" generate "$events" "$log"
 taskset -c 0 "$build/bench/audit_bench" run "$log" 3
-python3 "$(dirname "$0")/audit_webhook_load.py" "$build/kguard" "$log" "$seconds"
+"$(dirname "$0")/audit_webhook_stream.sh" "$build" "$log" "$seconds"
+python3 "$(dirname "$0")/audit_webhook_load.py" "$build/kguard" "$log" 30  # group churn: users and auditIDs varied

@@ -57,7 +57,7 @@ struct DetectorOptions {
   std::int64_t learn_us = 0;
   std::vector<ExemptionRule> exemptions;
   std::string today;  // YYYY-MM-DD, for exemption expiry
-  std::size_t max_groups = 200'000;   // beyond: the oldest pending groups are emitted early
+  std::size_t max_groups = 50'000;   // beyond: the oldest pending groups are emitted early (memory bound)
   std::size_t dedupe_capacity = 1u << 16;  // (rule, auditID) pairs remembered
 };
 
@@ -78,7 +78,7 @@ class Detector {
   bool has_baseline() const { return baseline_given_; }
   // One event; `now_us` is the processing clock for emission windows.
   void process(const AuditEvent& ev, std::int64_t now_us = 0, std::string_view input = {}, std::uint64_t line = 0);
-  // Emits groups whose window has passed.
+  // Emits groups whose window has passed (callers tick after each batch or read, and on a timer).
   void tick(std::int64_t now_us);
   // Emits every pending group.
   void finish();
@@ -120,7 +120,7 @@ class Detector {
   DetectorOptions options_;
   AlertSink sink_;
   std::vector<RuleCounters> counters_;
-  // Rules by resource ("" = rules on any resource or none).
+  // Rules by "resource\0verb" ("*" for any); any_resource_: rules on any resource and verb.
   std::unordered_map<std::string, std::vector<std::size_t>> by_resource_;
   std::vector<std::size_t> any_resource_;
   std::unordered_map<std::string, Group> groups_;
@@ -138,8 +138,9 @@ class Detector {
   std::unordered_set<const ExemptionRule*> expired_warned_;
 };
 
-// The alerts of a run in the report model: one owned rule per audit rule in
-// force, a finding (failure, or exemption) per alert.
+// The alerts of a run in the report model: each audit rule in force (which must
+// outlive the result, and whose `category` the caller set: the CLI gives them
+// Security) with its tally, a finding (failure, or exemption) per alert.
 void add_to_result(const Detector& d, const std::vector<Alert>& alerts, Category category, EngineResult& result);
 
 }  // namespace kg::audit

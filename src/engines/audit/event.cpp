@@ -5,10 +5,59 @@
 
 #include "core/swar.hpp"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace kg::audit {
 namespace {
 
 constexpr std::size_t kMaxDepth = 512;
+
+// The first byte in [p, end) that is a quote or a backslash (end when none): 16 bytes at a
+// time with SSE2, else 8 with SWAR.
+inline const char* find_quote_or_backslash(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const int m = _mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    if (m) return p + __builtin_ctz(static_cast<unsigned>(m));
+    p += 16;
+  }
+#endif
+  while (end - p >= 8) {
+    const std::uint64_t w = swar::load(p);
+    if (swar::has(w, '"') || swar::has(w, '\\')) break;
+    p += 8;
+  }
+  while (p < end && *p != '"' && *p != '\\') ++p;
+  return p;
+}
+
+// The first quote or bracket in [p, end) (end when none): what moves a skip through a body.
+inline const char* find_structural(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), open_brace = _mm_set1_epi8('{'), close_brace = _mm_set1_epi8('}'),
+                open_bracket = _mm_set1_epi8('['), close_bracket = _mm_set1_epi8(']');
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i any = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, open_brace)),
+                                     _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, close_brace), _mm_cmpeq_epi8(v, open_bracket)),
+                                                  _mm_cmpeq_epi8(v, close_bracket)));
+    const int m = _mm_movemask_epi8(any);
+    if (m) return p + __builtin_ctz(static_cast<unsigned>(m));
+    p += 16;
+  }
+#endif
+  while (end - p >= 8) {
+    const std::uint64_t w = swar::load(p);
+    if (swar::has(w, '"') || swar::has(w, '{') || swar::has(w, '}') || swar::has(w, '[') || swar::has(w, ']')) break;
+    p += 8;
+  }
+  while (p < end && *p != '"' && *p != '{' && *p != '}' && *p != '[' && *p != ']') ++p;
+  return p;
+}
 
 inline void skip_ws(const char*& p, const char* end) {
   while (p < end && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) ++p;
@@ -21,11 +70,7 @@ inline bool skip_string_body(const char*& p, const char* end, bool& escaped) {
   escaped = false;
   const char* q = p;
   for (;;) {
-    while (end - q >= 8) {
-      const std::uint64_t w = swar::load(q);
-      if (swar::has(w, '"') || swar::has(w, '\\')) break;
-      q += 8;
-    }
+    q = find_quote_or_backslash(q, end);
     if (q >= end) return false;
     const char c = *q;
     if (c == '"') {
@@ -142,6 +187,9 @@ bool skip_value(const char*& p, const char* end) {
   std::bitset<kMaxDepth> is_object;
   std::size_t depth = 0;
   while (p < end) {
+    // Bodies are mostly text between the structural bytes.
+    p = find_structural(p, end);
+    if (p >= end) break;
     const char c = *p++;
     switch (c) {
       case '"':
