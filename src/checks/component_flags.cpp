@@ -153,12 +153,13 @@ std::optional<std::string> feature_gate_value(const ComponentFlags& f, std::stri
   if (!fg) return std::nullopt;
   std::optional<std::string> found;
   // Each --feature-gates use adds to the map; a gate named twice keeps its last value.
-  for (const std::string& given : fg->values)
+  for (const std::string& given : fg->values) {
     for (const std::string& item : split_flag_list(given)) {
       auto eq = item.find('=');
       if (trim(std::string_view(item).substr(0, eq)) != gate) continue;
       found = eq == std::string::npos ? std::string() : std::string(trim(std::string_view(item).substr(eq + 1)));
     }
+  }
   return found;
 }
 
@@ -333,12 +334,14 @@ std::vector<std::string> effective_admission_plugins(const ComponentFlags& f) {
   } else {
     for (std::string_view p : default_admission_plugins(f.kubernetes_minor)) on.emplace_back(p);
   }
-  if (const ComponentFlag* enable = f.find("enable-admission-plugins"))
+  if (const ComponentFlag* enable = f.find("enable-admission-plugins")) {
     for (std::string& p : split_flag_list(enable->value))
       if (std::find(on.begin(), on.end(), p) == on.end()) on.push_back(std::move(p));
-  if (const ComponentFlag* disable = f.find("disable-admission-plugins"))
+  }
+  if (const ComponentFlag* disable = f.find("disable-admission-plugins")) {
     for (const std::string& p : split_flag_list(disable->value))
       on.erase(std::remove(on.begin(), on.end(), p), on.end());
+  }
   return on;
 }
 
@@ -596,11 +599,26 @@ class ComponentFlagCheck final : public Check {
   std::string gate;
   std::vector<std::string> unless_present;
 
+  // The object's flags, parsed once for all the rules of this template (an
+  // object meets some fifty of them).
+  struct Parsed {
+    std::uint64_t object = 0;  // EvalContext::object() they were parsed for
+    const Node* root = nullptr;
+    std::vector<ComponentFlags> flags;
+  };
+
   Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
+    Parsed& cache = in.ctx.local<Parsed>();
+    if (cache.object != in.ctx.object() || in.ctx.object() == 0 || cache.root != in.obj.root) {
+      cache.object = in.ctx.object();
+      cache.root = in.obj.root;
+      cache.flags = parse_component_flags(in.obj, in.pod);
+      for (ComponentFlags& f : cache.flags)
+        if (f.kubernetes_minor == 0) f.kubernetes_minor = in.kubernetes_minor;
+    }
     bool any = false;
-    for (ComponentFlags& f : parse_component_flags(in.obj, in.pod)) {
+    for (const ComponentFlags& f : cache.flags) {
       if (f.component != component) continue;
-      if (f.kubernetes_minor == 0) f.kubernetes_minor = in.kubernetes_minor;
       if (std::any_of(unless_present.begin(), unless_present.end(),
                       [&](const std::string& n) { return f.find(n) != nullptr; }))
         continue;
@@ -736,13 +754,17 @@ class ComponentFlagCheck final : public Check {
             report(f, given, head + ", must be among " + expected(), out);
             break;
           }
+          const std::vector<std::string> items = split_flag_list(*value);
           std::string outside;
-          for (const std::string& item : split_flag_list(*value))
+          for (const std::string& item : items) {
             if (std::find(values.begin(), values.end(), item) == values.end())
               outside += (outside.empty() ? "" : ", ") + item;
-          if (!outside.empty() || split_flag_list(*value).empty())
-            report(f, given, head + ", includes " + (outside.empty() ? std::string("nothing") : outside) +
-                                 " outside the allowed values", out);
+          }
+          if (items.empty()) {
+            report(f, given, name() + ": --" + flag + " is empty", out);
+          } else if (!outside.empty()) {
+            report(f, given, head + ", includes " + outside + " outside the allowed values", out);
+          }
           break;
         }
         case Mode::Min:

@@ -21,9 +21,10 @@ Then:
 C4: cluster_options(work) adds nothing to the control plane (it judges the flags others chose,
 whatever they are); main(cluster=None) builds its own Cluster when None.
 """
-import copy
+import glob
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -284,32 +285,16 @@ def scan(paths, extra=()):
         raise RuntimeError(f"kguard scan errors: {report['errors']}")
     fired = {}
     for f in report["findings"]:
-        key = (f["kind"], f["namespace"], f["name"], os.path.basename(f["location"]["file"]))
+        key = (f["kind"], f.get("namespace", ""), f.get("name", ""), os.path.basename(f["location"]["file"]))
         fired.setdefault(key, {}).setdefault(f["rule"], []).append(f)
     return report, fired
 
 
-def main(cluster=None):
-    if cluster is None:
-        with tempfile.TemporaryDirectory(prefix="kguard-controlplane-e2e-") as work:
-            with Cluster(os.path.join(work, "cluster"), **cluster_options(work)) as c:
-                return main(cluster=c)
-    c = cluster
-    failures = []
-
-    def check(cond, what):
-        if not cond:
-            failures.append(what)
-            log("FAIL: " + what)
-
-    procs = {name: p for name, p in c.procs}
-    argv = {name: list(procs[name].args) for name in (API, ETCD, CM) if name in procs}
-    for name in argv:
-        check(os.path.basename(argv[name][0]) == name, f"{name} runs as {argv[name][0]}")
-    version = version_of(argv[API][0])
+def judge_flags(argv, version, out, check, standalone=True):
+    """Steps 1 and 2 over `argv` ({component: [binary, flags...]}): writes the manifest set into
+    `out` and scans it; returns what the live step compares with (the kube-apiserver Pod's findings)."""
     images = {API: f"registry.k8s.io/kube-apiserver:{version}", CM: f"registry.k8s.io/kube-controller-manager:{version}",
               ETCD: "registry.k8s.io/etcd:3.6.5-0"}
-    out = os.path.join(c.work, "controlplane")
     manifests = os.path.join(out, "etc/kubernetes/manifests")
     os.makedirs(manifests, exist_ok=True)
 
@@ -348,7 +333,7 @@ def main(cluster=None):
         expected[("ClusterConfiguration", "", "", fname)] = {
             rid for rid, (comp, fires, _, _) in ORACLE.items()
             if comp in merged_all and fires(merged_all[comp])}
-    report, fired = scan([out])
+    _, fired = scan([manifests, os.path.join(out, "kubeadm-v1beta4.yaml"), os.path.join(out, "kubeadm-v1beta3.yaml")])
     for key, rules in sorted(expected.items()):
         got = set(fired.get(key, {})) & ORACLE.keys()  # other branches' control-plane rules aside
         check(got == rules, f"{key}: fired {sorted(got)}, expected {sorted(rules)} "
@@ -356,7 +341,7 @@ def main(cluster=None):
     api_key = ("Pod", NAMESPACE, f"{API}-cp1", f"{API}.yaml")
     etcd_key = ("Pod", NAMESPACE, f"{ETCD}-cp1", f"{ETCD}.yaml")
     on_harness = (set(fired.get(api_key, {})) | set(fired.get(etcd_key, {}))) & ORACLE.keys()
-    if not c.apiserver_args:  # composed with other suites, their flags may change these
+    if standalone:  # composed with other suites, their flags may change these
         check(KNOWN_WEAK <= on_harness, f"the harness' known weaknesses not all reported: {sorted(KNOWN_WEAK - on_harness)}")
         check(not (KNOWN_GOOD & on_harness), f"the harness' strong settings reported: {sorted(KNOWN_GOOD & on_harness)}")
     # Each finding names the flag and points at the argument or the command list.
@@ -386,6 +371,45 @@ def main(cluster=None):
         got = rid in vfired.get(key, {})
         check(got == should_fire, f"{key[2]}: rule {rid} {'did not fire' if should_fire else 'fired'}")
     log(f"variants: {len(wanted)} one-flag variants judged as flipped")
+    return {rid: [f["message"] for f in fs] for rid, fs in fired.get(api_key, {}).items()}
+
+
+def argv_from_manifests(manifests):
+    """{component: argv} from static Pod manifests (e.g. the committed tests/controlplane/harness)."""
+    argv = {}
+    for path in sorted(glob.glob(os.path.join(manifests, "*.yaml"))):
+        with open(path) as f:
+            pod = yaml.safe_load(f)
+        name = pod["metadata"]["labels"]["component"]
+        argv[name] = pod["spec"]["containers"][0]["command"]
+    return argv
+
+
+def main(cluster=None):
+    if cluster is None:
+        with tempfile.TemporaryDirectory(prefix="kguard-controlplane-e2e-") as work:
+            with Cluster(os.path.join(work, "cluster"), **cluster_options(work)) as c:
+                return main(cluster=c)
+    c = cluster
+    failures = []
+
+    def check(cond, what):
+        if not cond:
+            failures.append(what)
+            log("FAIL: " + what)
+
+    procs = {name: p for name, p in c.procs}
+    argv = {name: list(procs[name].args) for name in (API, ETCD, CM) if name in procs}
+    for name in argv:
+        check(os.path.basename(argv[name][0]) == name, f"{name} runs as {argv[name][0]}")
+    version = version_of(argv[API][0])
+    out = os.path.join(c.work, "controlplane")
+    file_msgs = judge_flags(argv, version, out, check, standalone=not c.apiserver_args)
+    keep = os.environ.get("KGUARD_KEEP_CONTROLPLANE")
+    if keep:  # the manifest set, e.g. for bench/controlplane_peers.py --real or tests/controlplane/harness
+        shutil.rmtree(keep, ignore_errors=True)
+        shutil.copytree(out, keep)
+    images = {API: f"registry.k8s.io/kube-apiserver:{version}"}
 
     # 3. The same Pod in kube-system, read live (a control-plane Pod as a cluster shows it).
     live_name = f"{API}-kguard-e2e"
@@ -403,7 +427,6 @@ def main(cluster=None):
         for f in json.loads(r.stdout)["findings"] if r.returncode in (0, 1) else []:
             if f["name"] == live_name:
                 live.setdefault(f["rule"], []).append(f["message"])
-        file_msgs = {rid: [f["message"] for f in fs] for rid, fs in fired.get(api_key, {}).items()}
         check(live == file_msgs, f"live Pod findings differ from the file's: live {sorted(live)} file {sorted(file_msgs)}")
         log(f"live: {len(live)} rules fire on {NAMESPACE}/{live_name}, as on the file")
     finally:
