@@ -99,6 +99,8 @@ fuzz-admit: deps
 # files a user hands kguard: the config (.kguard.yaml), a custom rule.yaml and a --baseline report;
 # and container images: layer blobs and archives, manifests, indexes and configs.
 FUZZ_TARGETS ?= document_loader yaml_fast config rule baseline image_layer image_manifest openvex cyclonedx_vex rbac netpol
+# Audit policies: the reader, the evaluator, detection rules' needs judged (fuzz/fuzz_audit_policy.cpp).
+FUZZ_TARGETS += audit_policy
 fuzz: deps
 	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
 	cmake --build build/fuzz --target $(addprefix fuzz_,$(FUZZ_TARGETS)) -j $(JOBS)

@@ -398,6 +398,21 @@ constexpr ParamSpec kKubernetesVersion[] = {
     {.name = "warnDays", .type = T::Integer, .description = "days before end of support that already fail",
      .default_value = "90", .min = 0, .max = 3650},
 };
+constexpr ParamSpec kAuditPolicy[] = {
+    {.name = "mode", .description = "valid: kube-apiserver would refuse the Policy; max-level: `requests` logged above "
+                                    "`level`; min-level: `requests` logged below their level or with a needed stage "
+                                    "omitted; catch-all: no rule matching every request at `level` or more; "
+                                    "wrong-group: resources under a group that does not serve them; shadowed: rules "
+                                    "an earlier rule makes unreachable",
+     .allowed = "valid|max-level|min-level|catch-all|wrong-group|shadowed", .required = true},
+    {.name = "level", .description = "max-level: the highest level allowed; min-level, catch-all: the lowest needed (a requests entry may set its own)",
+     .allowed = "None|Metadata|Request|RequestResponse", .default_value = "Metadata"},
+    {.name = "stages", .type = T::StringList, .description = "min-level: stages that must not be omitted",
+     .allowed = "RequestReceived|ResponseStarted|ResponseComplete|Panic"},
+    {.name = "requests", .type = T::List,
+     .description = "max-level, min-level: {verbs, resources, level, stages} entries; resources as "
+                    "resource[/subresource][.group]; level and stages default to the parameters"},
+};
 
 }  // namespace
 
@@ -469,6 +484,8 @@ std::span<const CheckTemplate> check_templates() {
       {"volume-source", "Pod volumes of given sources (secret, configMap, persistentVolumeClaim)", compile_volume_source_check, nullptr, nullptr, kVolumeSource},
       {"component-flag", "A flag of kube-apiserver, kube-controller-manager, kube-scheduler or etcd (static Pod, kube-system Pod, kubeadm ClusterConfiguration), with the component's default when absent",
        compile_component_flag_check, nullptr, nullptr, kComponentFlag},
+      {"audit-policy", "An audit.k8s.io Policy, evaluated as kube-apiserver does: refusals, levels, stages, groups, shadowed rules",
+       compile_audit_policy_check, nullptr, nullptr, kAuditPolicy},
       // Set-level templates: evaluated once over the whole input.
       {"network-policy-coverage", "Pods that no NetworkPolicy of their namespace selects",
        nullptr, compile_network_coverage_check, nullptr, kNetworkCoverage},
