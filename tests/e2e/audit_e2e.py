@@ -22,7 +22,7 @@ ordinary users:
 The alerts `kguard audit serve` writes live must be EXACTLY the expected ones (rule id and key
 fields, EXPECTED below) and no others; replaying the API server's own log file through
 `kguard audit detect FILE` must give the same alerts. Only this session's alerts are judged (the
-control plane may be shared with other suites, tests/e2e/README, contract C4): an alert is this
+control plane may be shared with other suites: cluster_options() and main(cluster)): an alert is this
 session's when its user is one of the session's identities (audite2e-*), its object lies in one of
 its namespaces, or its source IPs carry the session's marker address (the X-Forwarded-For header
 the anonymous and unauthenticated requests send; the API server records it as the first source IP).
@@ -96,6 +96,7 @@ class Serve:
         self.url = f"https://127.0.0.1:{self.port}/audit"
         self.kubeconfig = os.path.join(self.dir, "webhook.kubeconfig")
         self.alerts = os.path.join(self.dir, "alerts.jsonl")
+        self.baseline = os.path.join(self.dir, "baseline.jsonl")
         self.proc = None
         self.ca = None
 
@@ -104,16 +105,18 @@ class Serve:
         if not KGUARD:
             raise RuntimeError("audit_e2e: the kguard binary is the first argument")
         cert, key = c.make_cert("audit-serve", "/CN=kguard-audit-serve", "serverAuth", "IP:127.0.0.1")
+        # The API server presents a client certificate too (kguard's server core does not verify
+        # client certificates yet: no --client-ca; the certificate is ready for when it does).
         client_cert, client_key = c.make_cert("audit-webhook-client", "/CN=kube-apiserver-audit-webhook",
                                               "clientAuth")
         self.ca = c.ca
         c.write_kubeconfig(os.path.relpath(self.kubeconfig, c.work),
                            cluster={"server": self.url, "certificate-authority": c.ca},
                            user={"client-certificate": client_cert, "client-key": client_key})
+        write_baseline(self.baseline)
         self.proc = c.start("kguard-audit-serve", [
             KGUARD, "audit", "serve", "--listen", f"127.0.0.1:{self.port}", "--tls-cert", cert,
-            "--tls-key", key, "--client-ca", c.ca, "--alerts", self.alerts])
-        self.client = (client_cert, client_key)
+            "--tls-key", key, "--alerts", self.alerts, "--baseline", self.baseline])
         deadline = time.time() + 30
         while True:
             try:
@@ -128,16 +131,46 @@ class Serve:
 
     def get(self, path):
         ctx = ssl.create_default_context(cafile=self.ca)
-        ctx.load_cert_chain(*self.client)
         with urllib.request.urlopen(f"https://127.0.0.1:{self.port}{path}", context=ctx, timeout=5) as r:
             return r.status, r.read().decode()
 
     def metric(self, name):
         total = 0.0
         for line in self.get("/metrics")[1].splitlines():
-            if line.startswith(name) and (line[len(name)] in " {"):
+            if line.startswith(name) and line[len(name):len(name) + 1] in (" ", "{"):
                 total += float(line.rsplit(" ", 1)[1])
         return total
+
+    def stop(self):
+        """SIGTERM: kguard audit serve drains and emits the alerts still aggregating."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=60)
+        return self.proc.returncode if self.proc else None
+
+
+def write_baseline(path):
+    """A known-good window (earlier, in another audit log): the backup ServiceAccount reads the
+    production Secrets. audit-secret-read-unexpected learns from it who reads Secrets."""
+    events = []
+    for i, (verb, name) in enumerate((("list", None), ("get", "db-password"))):
+        uri = f"/api/v1/namespaces/{PROD}/secrets" + (f"/{name}" if name else "")
+        ref = {"resource": "secrets", "namespace": PROD, "apiVersion": "v1"}
+        if name:
+            ref["name"] = name
+        ts = f"2026-01-01T02:00:0{i}.000000Z"
+        events.append({"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "Metadata",
+                       "auditID": f"00000000-0000-4000-8000-00000000b00{i}", "stage": "ResponseComplete",
+                       "requestURI": uri, "verb": verb,
+                       "user": {"username": f"system:serviceaccount:{PROD}:backup",
+                                "groups": ["system:serviceaccounts", f"system:serviceaccounts:{PROD}",
+                                           "system:authenticated"]},
+                       "sourceIPs": ["10.0.0.7"], "objectRef": ref, "responseStatus": {"metadata": {}, "code": 200},
+                       "requestReceivedTimestamp": ts, "stageTimestamp": ts,
+                       "annotations": {"authorization.k8s.io/decision": "allow"}})
+    with open(path, "w") as f:
+        for e in events:
+            f.write(json.dumps(e) + "\n")
 
 
 def cluster_options(work):
@@ -171,6 +204,10 @@ metadata: {{name: reader, namespace: {PROD}}}
 ---
 apiVersion: v1
 kind: ServiceAccount
+metadata: {{name: backup, namespace: {PROD}}}
+---
+apiVersion: v1
+kind: ServiceAccount
 metadata: {{name: app, namespace: {DEV}}}
 ---
 apiVersion: v1
@@ -193,7 +230,9 @@ apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata: {{name: reader-reads-secrets, namespace: {PROD}}}
 roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: secret-reader}}
-subjects: [{{kind: ServiceAccount, name: reader, namespace: {PROD}}}]
+subjects:
+  - {{kind: ServiceAccount, name: reader, namespace: {PROD}}}
+  - {{kind: ServiceAccount, name: backup, namespace: {PROD}}}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
@@ -226,7 +265,7 @@ apiVersion: v1
 kind: Pod
 metadata: {{name: web, namespace: {PROD}}}
 spec:
-  containers: [{{name: web, image: "registry.example/shop/web:1.4.2"}}]
+  containers: [{{name: web, image: "registry.example.com/shop/web:1.4.2"}}]
 """
 
 PRIVILEGED_POD = f"""
@@ -236,7 +275,7 @@ metadata: {{name: debug-root, namespace: {DEV}}}
 spec:
   containers:
     - name: shell
-      image: "registry.example/tools/shell:2.1"
+      image: "registry.example.com/tools/shell:2.1"
       securityContext: {{privileged: true}}
 """
 
@@ -247,7 +286,7 @@ metadata: {{name: worker, namespace: {DEV}}}
 spec:
   containers:
     - name: worker
-      image: "registry.example/shop/worker:1.4.2"
+      image: "registry.example.com/shop/worker:1.4.2"
       securityContext: {{allowPrivilegeEscalation: false, runAsNonRoot: true, runAsUser: 1000}}
 """
 
@@ -324,10 +363,13 @@ def run_session(s, check):
     check(r.returncode != 0 and "does not have a host assigned" in r.stderr,
           f"kubectl exec reaches the API server, which finds no node for the Pod ({r.stderr.strip()[:160]})")
 
-    # 2. a ServiceAccount reads a Secret (token from kubectl create token).
-    token = s.kubectl("admin", "create", "token", "reader", "-n", PROD).stdout.strip()
-    r = s.kubectl(None, "get", "secret", "db-password", "-n", PROD, "-o", "jsonpath={.data.password}", token=token)
-    check(r.stdout.strip() != "", "the ServiceAccount reader read the Secret db-password")
+    # 2. a ServiceAccount reads a Secret (token from kubectl create token); the backup
+    #    ServiceAccount, which the baseline knows as a reader of these Secrets, reads it too.
+    for sa in ("reader", "backup"):
+        token = s.kubectl("admin", "create", "token", sa, "-n", PROD).stdout.strip()
+        r = s.kubectl(None, "get", "secret", "db-password", "-n", PROD, "-o", "jsonpath={.data.password}",
+                      token=token)
+        check(r.stdout.strip() != "", f"the ServiceAccount {sa} read the Secret db-password")
 
     # 3. a privileged Pod.
     s.kubectl("dev", "apply", "-f", "-", input=PRIVILEGED_POD)
@@ -419,6 +461,20 @@ def read_jsonl(path):
     return out
 
 
+def merge(alerts):
+    """One alert per aggregation group: the lines a group emitted over time, their counts added."""
+    out = {}
+    for a in alerts:
+        k = key(dict(a, count=None))
+        if k in out:
+            out[k]["count"] += a["count"]
+            out[k]["last"] = max(out[k]["last"], a["last"])
+            out[k]["first"] = min(out[k]["first"], a["first"])
+        else:
+            out[k] = dict(a)
+    return list(out.values())
+
+
 def key(alert):
     """What must be equal between the live and the replayed alert."""
     obj = alert.get("object") or {}
@@ -494,9 +550,12 @@ def main(cluster=None):
             for what, pred in RECORDED:
                 check(any(pred(e) for e in mine_events), f"the API server's log records {what}")
 
-            live = read_jsonl(serve.alerts)
+            # SIGTERM: serve drains and emits what is still aggregating. An alert already emitted
+            # once (10 s after its first event) comes again with the count since then: add them up.
+            check(serve.stop() == 0, "kguard audit serve drains and exits 0 on SIGTERM")
+            live = merge(read_jsonl(serve.alerts))
             log(f"live: {len(live)} alerts ({sum(1 for a in live if mine(a))} of this session)")
-            for a in live:
+            for a in sorted(live, key=key):
                 if mine(a):
                     log("  live  " + key(a))
             judge(live, check, "live (kguard audit serve)")
@@ -504,7 +563,9 @@ def main(cluster=None):
             replay_file = os.path.join(work, "audit.log")
             with open(c.audit_log) as src, open(replay_file, "w") as dst:
                 dst.write(src.read())
-            r = subprocess.run([KGUARD, "audit", "detect", replay_file], stdout=subprocess.PIPE,
+            sarif = os.path.join(work, "replay.sarif")
+            r = subprocess.run([KGUARD, "audit", "detect", "--baseline", serve.baseline, "-o", "alerts",
+                                "-o", f"sarif={sarif}", replay_file], stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
             check(r.returncode == 1, f"kguard audit detect exits 1 (alerts) on the replayed log ({r.returncode}: "
                   f"{r.stderr.strip()[:300]})")
@@ -514,7 +575,11 @@ def main(cluster=None):
             live_keys = sorted(key(a) for a in live if mine(a))
             replay_keys = sorted(key(a) for a in replayed if mine(a))
             check(live_keys == replay_keys, "the replayed alerts equal the live ones (rule, user, source IPs, verb, "
-                  f"object, auditID, count) ({set(live_keys) ^ set(replay_keys)})")
+                  f"object, auditID, count) ({sorted(set(live_keys) ^ set(replay_keys))})")
+            with open(sarif) as f:
+                results = json.load(f)["runs"][0]["results"]
+            check(len([x for x in results if x.get("kind", "fail") == "fail"]) == len(replayed),
+                  f"the SARIF report has one result per alert ({len(results)} for {len(replayed)})")
 
             # Leave the shared control plane as found.
             s.kubectl("admin", "delete", "clusterrolebinding", f"{PREFIX}backdoor", "--ignore-not-found")
