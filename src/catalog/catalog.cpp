@@ -223,8 +223,11 @@ bool Catalog::add_rule(const std::string& path, std::string_view content,
 void Catalog::add_files(std::span<const CatalogFile> files, std::vector<InputError>& errors, bool trusted) {
   RegexCache regexes;
   regexes.defer = trusted;
-  for (const CatalogFile& f : files)
+  for (const CatalogFile& f : files) {
+    // rules/audit/ holds audit-log detection rules, loaded by the audit engine (engines/audit).
+    if (f.path.substr(0, 6) == "audit/") continue;
     if (ends_with(f.path, "rule.yaml")) add_rule(std::string(f.path), f.content, errors, regexes);
+  }
 }
 
 void Catalog::add_directory(const std::string& dir, std::vector<InputError>& errors) {
@@ -239,7 +242,9 @@ void Catalog::add_directory(const std::string& dir, std::vector<InputError>& err
   std::vector<std::string> paths;
   for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
        it.increment(ec)) {
-    if (it->is_regular_file() && it->path().filename() == "rule.yaml") paths.push_back(it->path().string());
+    if (it->is_regular_file() && it->path().filename() == "rule.yaml" &&
+        it->path().lexically_relative(dir).string().rfind("audit/", 0) != 0)  // audit rules: engines/audit
+      paths.push_back(it->path().string());
   }
   if (ec) errors.push_back({dir, 0, 0, "cannot walk rules directory: " + ec.message()});
   if (paths.empty() && !ec) errors.push_back({dir, 0, 0, "no rule.yaml under this directory"});

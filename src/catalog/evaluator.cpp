@@ -330,6 +330,7 @@ Evaluator::Exemption Evaluator::exemption_for(std::size_t rule_index, const Obje
   }
   for (const ExemptionRule* xp : exemptions_by_rule_[rule_index]) {
     const ExemptionRule& x = *xp;
+    if (!x.users.empty()) continue;  // an audit-alert exemption (users of requests): no object matches it
     if (!matches_any(x.namespaces, facts.ns) || !matches_any(x.names, facts.name) ||
         !matches_any_path(x.files, facts.file()))
       continue;

@@ -27,7 +27,8 @@ void Evaluator::validate_exemption_rules() {
     for (const auto& [field, list] : {std::pair<std::string_view, const std::vector<std::string>*>{"rules", &x.rules},
                                       {"exceptRules", &x.except_rules}}) {
       for (const std::string& s : *list) {
-        if (!known(known_selectors_, s)) {
+        // audit-* ids and the audit tag select audit-log alerts (kguard audit detect), not objects.
+        if (!known(known_selectors_, s) && s != "audit" && s.rfind("audit-", 0) != 0) {
           setup_errors_.push_back({x.file, x.line, x.column,
                                    x.field + "." + std::string(field) + ": " + unknown_selector(known_selectors_, s)});
 }

@@ -28,5 +28,9 @@ int rbac_command(const std::vector<std::string>& args);  // kguard rbac who-can|
 // kguard netpol list|explain|exposure|diff (netpol_command.cpp).
 int netpol_command(const std::vector<std::string>& args);
 int rbac_paths_command(const std::vector<std::string>& args);  // kguard rbac paths
+// kguard audit detect|serve|rules|policy (audit_command.cpp).
+int audit_command(const std::vector<std::string>& args);
+// kguard audit policy ... (audit_policy_command.cpp; args after "policy").
+int audit_policy_main(const std::vector<std::string>& args);
 
 }  // namespace kg::cli

@@ -34,6 +34,8 @@ Usage:
   kguard rbac who-can|can|check ... who may do what, exactly as the API server's RBAC
   kguard netpol list|explain|exposure|diff [PATH...]
                                     who can reach whom under the network policies
+  kguard audit detect|serve|rules|policy
+                                    threat detection on API-server audit logs
   kguard rules list [-o json]       list the rule catalog (on/off by default)
   kguard rules show ID [-o json]    show one rule with every field
   kguard rules templates [-o json]  the check templates and their parameters
@@ -55,7 +57,7 @@ int main(int argc, char** argv) {
   // `kguard help scan` is `kguard scan --help`.
   if (args[0] == "help") {
     if (args.size() > 2 || args[1] == "help") {
-      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db, keygen, sign, verify, attest, verify-attestation, rbac, netpol or rules\n";
+      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db, keygen, sign, verify, attest, verify-attestation, rbac, netpol, audit or rules\n";
       return 2;
     }
     args = {args[1], "--help"};
@@ -82,6 +84,7 @@ int main(int argc, char** argv) {
     if (cmd == "registry-hook") return kg::cli::registry_hook_command(args);
     if (cmd == "rbac") return kg::cli::rbac_command(args);
     if (cmd == "netpol") return kg::cli::netpol_command(args);
+    if (cmd == "audit") return kg::cli::audit_command(args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
         std::cout << "Usage: kguard version\n\nPrints the version.\n";

@@ -151,6 +151,7 @@ std::optional<Config> load_config(const std::string& path, std::vector<InputErro
           else if (field == "kinds") r.kinds = string_list(f.value, name);
           else if (field == "containers") r.containers = string_list(f.value, name);
           else if (field == "files") r.files = string_list(f.value, name);
+          else if (field == "users") r.users = string_list(f.value, name);
           else if (field == "reason") r.reason = std::string(str(f.value));
           else if (field == "until") {
             r.until = std::string(str(f.value));

@@ -38,6 +38,7 @@ struct ExemptionRule {
   std::vector<std::string> kinds;
   std::vector<std::string> containers;
   std::vector<std::string> files;
+  std::vector<std::string> users;  // audit alerts (kguard audit): the requesting user
   std::string reason;
   std::string until;  // YYYY-MM-DD, empty = no expiry
   std::string origin;  // "config.yaml:12" or "built-in kube-system pack"
