@@ -595,7 +595,91 @@ def main(cluster=None):
     return 0
 
 
-EXPECTED = []  # filled from rules/audit once the engine's rules exist
+ADMIN, DEV_USER, INTRUDER = PREFIX + "admin", PREFIX + "dev", PREFIX + "intruder"
+READER, BACKUP = f"system:serviceaccount:{PROD}:reader", f"system:serviceaccount:{PROD}:backup"
+RBAC = "rbac.authorization.k8s.io"
+
+
+def _a(rule, user, verb=None, count=None, source=None, **obj):
+    want = {"rule": rule, "user": user}
+    if verb is not None:
+        want["verb"] = verb
+    if count is not None:
+        want["count"] = count
+    if source is not None:
+        want["sourceIPs"] = source
+    if obj:
+        want["object"] = obj
+    return want
+
+
+# Every alert the session must raise (rules/audit), and nothing else of the session's. Aggregation
+# (rule.yaml aggregateBy) makes one alert per group, with a count where it is fixed by the script.
+EXPECTED = [
+    # Falco's "Disallowed K8s User": every user outside its allowed list, one alert per user.
+    _a("audit-disallowed-user", ADMIN),
+    _a("audit-disallowed-user", DEV_USER),
+    _a("audit-disallowed-user", INTRUDER),
+    # The administrator's setup: Falco's informational create rules (one per user, verb, resource,
+    # namespace), the RBAC changes (one per object) and what the Roles grant.
+    _a("audit-namespace-created", ADMIN, "create", 2, resource="namespaces"),
+    _a("audit-namespace-disallowed", ADMIN, "create", 1, resource="namespaces", name=PROD),
+    _a("audit-namespace-disallowed", ADMIN, "create", 1, resource="namespaces", name=DEV),
+    _a("audit-serviceaccount-created", ADMIN, "create", 2, resource="serviceaccounts", namespace=PROD),
+    _a("audit-serviceaccount-created", ADMIN, "create", 1, resource="serviceaccounts", namespace=DEV),
+    _a("audit-secret-created", ADMIN, "create", 1, resource="secrets", namespace=PROD, name="db-password"),
+    _a("audit-configmap-created", ADMIN, "create", 1, resource="configmaps", namespace=DEV),
+    _a("audit-role-created", ADMIN, "create", 2, resource="roles", namespace=PROD),
+    _a("audit-role-created", ADMIN, "create", 1, resource="roles", namespace=DEV),
+    _a("audit-rolebinding-created", ADMIN, "create", 2, resource="rolebindings", namespace=PROD),
+    _a("audit-rolebinding-created", ADMIN, "create", 1, resource="rolebindings", namespace=DEV),
+    _a("audit-rbac-changed", ADMIN, "create", 1, apiGroup=RBAC, resource="roles", namespace=PROD,
+       name="secret-reader"),
+    _a("audit-rbac-changed", ADMIN, "create", 1, apiGroup=RBAC, resource="roles", namespace=PROD, name="debugger"),
+    _a("audit-rbac-changed", ADMIN, "create", 1, apiGroup=RBAC, resource="roles", namespace=DEV, name="developer"),
+    _a("audit-rbac-changed", ADMIN, "create", 1, apiGroup=RBAC, resource="rolebindings", namespace=PROD,
+       name="reader-reads-secrets"),
+    _a("audit-rbac-changed", ADMIN, "create", 1, apiGroup=RBAC, resource="rolebindings", namespace=PROD,
+       name="debugger"),
+    _a("audit-rbac-changed", ADMIN, "create", 1, apiGroup=RBAC, resource="rolebindings", namespace=DEV,
+       name="developer"),
+    _a("audit-role-write", ADMIN, "create", 1, resource="roles", namespace=DEV, name="developer"),
+    _a("audit-role-write", ADMIN, "create", 1, resource="roles", namespace=PROD, name="debugger"),
+    _a("audit-role-pod-exec", ADMIN, "create", 1, resource="roles", namespace=PROD, name="debugger"),
+    # 1. exec into the production Pod: kubectl tries a WebSocket (GET) and falls back to SPDY
+    #    (POST = create) when the upgrade fails, so one `kubectl exec` is two requests here.
+    _a("audit-exec-pod", DEV_USER, "get", 1, resource="pods", subresource="exec", namespace=PROD, name="web"),
+    _a("audit-exec-pod", DEV_USER, "create", 1, resource="pods", subresource="exec", namespace=PROD, name="web"),
+    _a("audit-exec-production", DEV_USER, "get", 1, resource="pods", subresource="exec", namespace=PROD,
+       name="web"),
+    _a("audit-exec-production", DEV_USER, "create", 1, resource="pods", subresource="exec", namespace=PROD,
+       name="web"),
+    # 2. Secret reads: Falco's "K8s Secret Get Successfully" for both, and the reader is not among
+    #    the identities the baseline saw reading these Secrets (the backup ServiceAccount is).
+    _a("audit-secret-get", READER, "get", 1, resource="secrets", namespace=PROD, name="db-password"),
+    _a("audit-secret-get", BACKUP, "get", 1, resource="secrets", namespace=PROD, name="db-password"),
+    _a("audit-secret-read-unexpected", READER, "get", 1, resource="secrets", namespace=PROD, name="db-password"),
+    # 3. the privileged Pod.
+    _a("audit-privileged-pod-created", DEV_USER, "create", 1, resource="pods", namespace=DEV, name="debug-root"),
+    # 4. cluster-admin bound.
+    _a("audit-clusterrolebinding-created", ADMIN, "create", 1, resource="clusterrolebindings"),
+    _a("audit-rbac-changed", ADMIN, "create", 1, apiGroup=RBAC, resource="clusterrolebindings",
+       name=PREFIX + "backdoor"),
+    _a("audit-cluster-admin-binding", ADMIN, "create", 1, resource="clusterrolebindings", name=PREFIX + "backdoor"),
+    # 5. anonymous: /version allowed (the health endpoints are not alerts), the Secret list refused.
+    _a("audit-anonymous-allowed", "system:anonymous", "get", 1, source=MARKER_IP),
+    _a("audit-anonymous-refused", "system:anonymous", "list", 1, source=MARKER_IP, resource="secrets",
+       namespace=PROD),
+    # 6. the intruder's refused Secret reads: each one, the burst by user and by source address, and
+    #    the burst of 401s from the marker address (bad token: no user).
+    _a("audit-secret-get-failed", INTRUDER, "get", FORBIDDEN_BURST, resource="secrets", namespace=PROD,
+       name="db-password"),
+    _a("audit-auth-failure-burst-user", INTRUDER, "get", FORBIDDEN_BURST, resource="secrets", namespace=PROD),
+    _a("audit-auth-failure-burst-source", INTRUDER, "get", FORBIDDEN_BURST, source="127.0.0.1",
+       resource="secrets", namespace=PROD),
+    _a("audit-auth-failure-burst-source", "", "get", UNAUTHORIZED_BURST, source=MARKER_IP, resource="secrets",
+       namespace=PROD),
+]
 
 
 if __name__ == "__main__":
