@@ -44,6 +44,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import Cluster, free_port, log  # noqa: E402
 
 KGUARD = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else None
+SOURCE = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
 
 PREFIX = "audite2e-"
 PROD = "audite2e-prod"      # the production namespace: exec and Secret reads happen here
@@ -81,7 +82,6 @@ rules:
       - group: batch
       - group: networking.k8s.io
         resources: [ingresses]
-      - group: auditregistration.k8s.io
   - level: Metadata
 """
 
@@ -534,6 +534,11 @@ def main(cluster=None):
         if not ok:
             failures.append(what)
 
+    if SOURCE:  # docs/audit.md shows this suite's Policy: it must be this one
+        with open(os.path.join(SOURCE, "docs", "audit.md")) as f:
+            doc = f.read()
+        shown = doc.split("The e2e suite's policy:\n\n```yaml\n", 1)[-1].split("```", 1)[0]
+        check(shown == AUDIT_POLICY, "docs/audit.md shows the Policy this suite runs")
     try:
         with (contextlib.nullcontext(cluster) if cluster else Cluster(os.path.join(work, "cluster"),
                                                                        **cluster_options(work))) as c:
