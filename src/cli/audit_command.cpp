@@ -75,6 +75,7 @@ Options:
       --window DURATION        emit an alert DURATION after its first event (default: at
                                the end of the input; with --follow or stdin 10s)
       --repeat DURATION        then at most once per DURATION with the new count (default 1h)
+      --alerts FILE            alerts as JSON lines to FILE (= -o alerts=FILE)
   -o, --output FORMAT[=FILE]   alerts (JSON lines, the default), or a report format:
                                text, json, sarif, markdown, html, junit, ... (repeatable)
       --lang en|zh             language of the report formats
@@ -98,6 +99,7 @@ Options:
       --rules DIR, --config FILE, --baseline FILE, --window DURATION, --repeat DURATION
                                as for detect (window default 10s)
       --workers N              event-loop threads (default 2)
+      --max-body-bytes N       largest batch accepted (default 33554432; beyond: 413)
       --max-connections N, --max-body-bytes-in-flight N, --header-timeout DUR,
       --body-timeout DUR, --idle-timeout DUR, --drain-delay DUR, --drain-timeout DUR
                                server limits, as for kguard admit
@@ -192,10 +194,30 @@ class Feeder {
  public:
   Feeder(Detector& d, std::string name, bool clock) : d_(d), name_(std::move(name)), clock_(clock) {}
 
-  // Appends bytes; processes the complete lines among them.
+  // Appends bytes; processes the complete lines among them. A line longer than kMaxLine
+  // (a value that never ends) is reported and skipped to the next newline, so memory is bounded.
   void add(std::string_view bytes) {
+    if (skipping_) {
+      const auto nl = bytes.find('\n');
+      if (nl == std::string_view::npos) return;
+      skipping_ = false;
+      ++line_;
+      bytes.remove_prefix(nl + 1);
+    }
     buf_.append(bytes);
     run(false);
+    if (buf_.size() > kMaxLine) {
+      error(line_, "a JSON value longer than 64 MiB: skipped to the next line");
+      const auto nl = buf_.find('\n');
+      if (nl == std::string::npos) {
+        skipping_ = true;
+        buf_.clear();
+      } else {
+        buf_.erase(0, nl + 1);
+        ++line_;
+        run(false);
+      }
+    }
   }
   void finish() { run(true); }
   std::uint64_t errors() const { return errors_; }
@@ -226,6 +248,7 @@ class Feeder {
     bytes_ += used;
     line_ += lines;
     buf_.erase(0, used);
+    if (clock_) d_.tick(mono_us());  // streaming: groups whose window passed go out now
   }
   void error(std::uint64_t line, const std::string& m) {
     ++errors_;
@@ -236,9 +259,11 @@ class Feeder {
       std::cerr << "kguard audit detect: " << terminal_safe(name_) << ": more lines that are no audit event (counted)\n";
   }
 
+  static constexpr std::size_t kMaxLine = std::size_t{64} << 20;
   Detector& d_;
   std::string name_;
   bool clock_;
+  bool skipping_ = false;
   EventParser parser_;
   std::string buf_;
   std::uint64_t line_ = 1, errors_ = 0, bytes_ = 0;
@@ -371,6 +396,9 @@ int detect(const std::vector<std::string>& args) {
         return usage("detect", "unknown output format '" + o.format + "' (" + known + ")");
       }
       outputs.push_back(o);
+    } else if (flag.is("--alerts")) {
+      if (!flag.value(v) || v.empty()) return usage("detect", "--alerts needs a file (or -)");
+      outputs.push_back(OutputSpec{"alerts", v});
     } else if (flag.is("--lang")) {
       auto l = flag.value(v) ? parse_lang(v) : std::nullopt;
       if (!l) return usage("detect", "--lang must be en or zh");
@@ -449,6 +477,27 @@ int detect(const std::vector<std::string>& args) {
     Feeder feeder(d, in, options.window_us > 0);
     if (follow_flag) {
       if (follow(in, d, feeder) != 0) fatal = true;
+    } else if (in == "-" && options.window_us > 0) {
+      // A stream: alerts whose window passed go out even while stdin is quiet.
+      char buf[1 << 16];
+      for (;;) {
+        struct pollfd p {STDIN_FILENO, POLLIN, 0};
+        const int ready = ::poll(&p, 1, 200);
+        if (ready < 0 && errno != EINTR) break;
+        if (ready > 0) {
+          const ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+          if (n == 0) break;
+          if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN) continue;
+            std::cerr << "kguard audit detect: cannot read stdin\n";
+            fatal = true;
+            break;
+          }
+          feeder.add(std::string_view(buf, static_cast<std::size_t>(n)));
+        }
+        d.tick(mono_us());
+        std::cout.flush();
+      }
     } else if (in == "-") {
       if (!drain(STDIN_FILENO, feeder)) {
         std::cerr << "kguard audit detect: cannot read stdin\n";
@@ -523,6 +572,10 @@ int serve(const std::vector<std::string>& args) {
   Common c;
   server::ServerOptions o;
   o.listen = "127.0.0.1:8444";
+  // The webhook backend batches up to 400 events (--audit-webhook-batch-max-size), each up to the
+  // API server's 3 MiB request limit at RequestResponse level: a batch can be far larger than one
+  // admission review (Falco's default for the same: 12 MiB).
+  o.limits.http.max_body = std::size_t{32} << 20;
   WebhookOptions w;
   for (std::size_t i = 0; i < args.size(); ++i) {
     ArgCursor flag(args, i);
@@ -563,6 +616,8 @@ int serve(const std::vector<std::string>& args) {
       if (!number(o.workers, 64)) return usage("serve", "--workers needs a number from 1 to 64");
     } else if (flag.is("--max-connections")) {
       if (!number(o.limits.max_connections, 1'000'000)) return usage("serve", "--max-connections needs a positive number");
+    } else if (flag.is("--max-body-bytes")) {
+      if (!number(o.limits.http.max_body, 1LL << 32)) return usage("serve", "--max-body-bytes needs a positive number of bytes");
     } else if (flag.is("--max-body-bytes-in-flight")) {
       if (!number(o.limits.max_body_bytes_in_flight, 1LL << 40))
         return usage("serve", "--max-body-bytes-in-flight needs a positive number of bytes");

@@ -85,9 +85,14 @@ bool Detector::seen(std::size_t ri, std::string_view audit_id) {
 const Node* Detector::body(const AuditEvent& ev) {
   if (body_of_ == &ev && !body_->documents.empty()) return body_->documents[0].root;
   if (ev.request_object.empty()) return nullptr;
-  body_ = std::make_unique<SourceFile>();
+  // One SourceFile reused: its arena's memory is handed back and taken again, no fresh pages per body.
+  body_->documents.clear();
+  body_->errors.clear();
+  body_->errors_dropped = 0;
+  body_->limit_hit = false;
+  body_->arena.release();
   body_->path = "requestObject";
-  body_->content.assign(ev.request_object);
+  body_->view = ev.request_object;  // read in place
   LoadLimits limits;
   limits.max_errors_per_file = 1;
   load_documents(*body_, limits);
@@ -133,7 +138,6 @@ void Detector::process(const AuditEvent& ev, std::int64_t now_us, std::string_vi
     }
   }
   for (std::size_t ri : any_resource_) match(ri, ev, now_us, input, line);
-  if (options_.window_us > 0) tick(now_us);
 }
 
 void Detector::match(std::size_t ri, const AuditEvent& ev, std::int64_t now_us, std::string_view input,
@@ -168,10 +172,9 @@ void Detector::match(std::size_t ri, const AuditEvent& ev, std::int64_t now_us, 
       }
       ++b.count;
       if (b.count < r.threshold) return;
-      if (!b.fired) {
-        b.fired = true;
-        count = b.count;
-      }
+      if (b.fired) break;  // the burst's group exists: the event only adds to its count
+      b.fired = true;
+      count = b.count;
       detail = std::to_string(b.count) + " responses " + std::to_string(ev.code) + " within " +
                std::to_string(r.window_us / 1'000'000) + "s from " +
                (r.by_source_ip ? "source IP " + (ev.source_ips.empty() ? std::string("?") : std::string(ev.source_ips.front()))
@@ -179,7 +182,10 @@ void Detector::match(std::size_t ri, const AuditEvent& ev, std::int64_t now_us, 
       break;
     }
   }
-  if (seen(ri, ev.audit_id)) return;
+  // One request, one alert: a rule that accepts several stages (exec: ResponseStarted and
+  // ResponseComplete) or groups by auditID remembers the auditIDs it raised for; for the others
+  // the stage filter and aggregation already make a request count once per group.
+  if ((r.stages.size() > 1 || (r.aggregate & kAggAuditID)) && seen(ri, ev.audit_id)) return;
   raise(ri, ev, std::move(detail), count, now_us, input, line);
 }
 
@@ -245,6 +251,13 @@ void Detector::raise(std::size_t ri, const AuditEvent& ev, std::string detail, s
       g.order = order_++;
       g.next_emit = now_us + options_.window_us;
     } else {
+      // A new period of a known group: the alert names this period's first request.
+      Alert& a = g.alert;
+      a.audit_id = ev.audit_id;
+      a.request_uri = ev.request_uri;
+      a.source_ips.assign(ev.source_ips.begin(), ev.source_ips.end());
+      a.input = input;
+      a.line = line;
       g.next_emit = std::max(g.next_emit, now_us);
     }
     g.alert.first_us = ev.time_us;

@@ -57,7 +57,7 @@ struct DetectorOptions {
   std::int64_t learn_us = 0;
   std::vector<ExemptionRule> exemptions;
   std::string today;  // YYYY-MM-DD, for exemption expiry
-  std::size_t max_groups = 200'000;   // beyond: the oldest pending groups are emitted early
+  std::size_t max_groups = 50'000;   // beyond: the oldest pending groups are emitted early (memory bound)
   std::size_t dedupe_capacity = 1u << 16;  // (rule, auditID) pairs remembered
 };
 
@@ -78,7 +78,7 @@ class Detector {
   bool has_baseline() const { return baseline_given_; }
   // One event; `now_us` is the processing clock for emission windows.
   void process(const AuditEvent& ev, std::int64_t now_us = 0, std::string_view input = {}, std::uint64_t line = 0);
-  // Emits groups whose window has passed.
+  // Emits groups whose window has passed (callers tick after each batch or read, and on a timer).
   void tick(std::int64_t now_us);
   // Emits every pending group.
   void finish();

@@ -199,6 +199,19 @@ class Loader {
   std::vector<InputError>& errors_;
 };
 
+void compile_patterns(AuditRule& r) {
+  r.p_namespaces = PatternSet::of(r.namespaces);
+  r.p_not_namespaces = PatternSet::of(r.not_namespaces);
+  r.p_names = PatternSet::of(r.names);
+  r.p_not_names = PatternSet::of(r.not_names);
+  r.p_users = PatternSet::of(r.users);
+  r.p_not_users = PatternSet::of(r.not_users);
+  r.p_groups = PatternSet::of(r.groups);
+  r.p_not_groups = PatternSet::of(r.not_groups);
+  r.p_uris = PatternSet::of(r.uris);
+  r.p_not_uris = PatternSet::of(r.not_uris);
+}
+
 void derive_needs(AuditRule& r) {
   Need n;
   n.verbs = r.verbs;
@@ -378,6 +391,7 @@ bool add_rule(RuleSet& set, const std::string& path, std::string_view content, s
   if (!l.ok) return false;
   if (rule->needs.empty()) derive_needs(*rule);
   if (rule->stages.empty()) rule->stages = {"ResponseComplete"};
+  compile_patterns(*rule);
   set.rules.push_back(std::move(rule));
   return true;
 }
@@ -427,6 +441,8 @@ bool apply_override(AuditRule& rule, const RuleOverride& o, std::vector<InputErr
     l.params(rule, o.params);
     rule.needs.clear();
     derive_needs(rule);
+    if (rule.stages.empty()) rule.stages = {"ResponseComplete"};
+    compile_patterns(rule);
   }
   return errors.size() == before;
 }
@@ -435,7 +451,7 @@ namespace {
 
 bool in(const std::vector<std::string>& set, std::string_view v) {
   for (const std::string& s : set)
-    if (s == v || s == "*") return true;
+    if ((s.size() == 1 && s[0] == '*') || s == v) return true;
   return false;
 }
 
@@ -450,13 +466,43 @@ std::string_view uri_path(std::string_view uri) {
   return q == std::string_view::npos ? uri : uri.substr(0, q);
 }
 
+// Most patterns are names or prefixes ("system:*"): those without a wildcard elsewhere are
+// compared directly, the rest go to glob_match.
+bool pattern_match(std::string_view p, std::string_view text) {
+  const std::size_t w = p.find_first_of("*?");
+  if (w == std::string_view::npos) return p == text;
+  if (w + 1 == p.size() && p[w] == '*') return text.substr(0, w) == p.substr(0, w);
+  return glob_match(p, text);
+}
+
 bool any_glob_sv(const std::vector<std::string>& patterns, std::string_view text) {
   for (const std::string& p : patterns)
-    if (glob_match(p, text)) return true;
+    if (pattern_match(p, text)) return true;
   return false;
 }
 
 }  // namespace
+
+PatternSet PatternSet::of(const std::vector<std::string>& patterns) {
+  PatternSet p;
+  for (const std::string& s : patterns) {
+    const std::size_t w = s.find_first_of("*?");
+    if (w == std::string::npos) p.exact.push_back(s);
+    else if (w + 1 == s.size() && s[w] == '*') p.prefix.push_back(s.substr(0, w));
+    else p.glob.push_back(s);
+  }
+  return p;
+}
+
+bool PatternSet::match(std::string_view text) const {
+  for (const std::string& e : exact)
+    if (e == text) return true;
+  for (const std::string& pre : prefix)
+    if (text.substr(0, pre.size()) == pre) return true;
+  for (const std::string& g : glob)
+    if (glob_match(g, text)) return true;
+  return false;
+}
 
 bool matches_event(const AuditRule& r, const AuditEvent& ev) {
   if (!ev.stage.empty() && !in(r.stages, ev.stage)) return false;
@@ -471,25 +517,25 @@ bool matches_event(const AuditRule& r, const AuditEvent& ev) {
   } else if (!r.resources.empty() && !ev.object.subresource.empty()) {
     return false;  // a rule on a resource means the resource itself
   }
-  if (!r.namespaces.empty() && !any_glob_sv(r.namespaces, ev.object.ns)) return false;
-  if (!r.not_namespaces.empty() && any_glob_sv(r.not_namespaces, ev.object.ns)) return false;
-  if (!r.names.empty() && !any_glob_sv(r.names, ev.object.name)) return false;
-  if (!r.not_names.empty() && any_glob_sv(r.not_names, ev.object.name)) return false;
-  if (!r.users.empty() && !any_glob_sv(r.users, ev.username)) return false;
-  if (!r.not_users.empty() && any_glob_sv(r.not_users, ev.username)) return false;
-  if (!r.groups.empty()) {
-    bool any = false;
-    for (std::string_view g : ev.groups) any = any || any_glob_sv(r.groups, g);
-    if (!any) return false;
-  }
-  if (!r.not_groups.empty())
-    for (std::string_view g : ev.groups)
-      if (any_glob_sv(r.not_groups, g)) return false;
   if (!r.codes.empty() && !code_in(r.codes, ev.code)) return false;
   if (!r.not_codes.empty() && code_in(r.not_codes, ev.code)) return false;
   if (!r.decision.empty() && ev.decision != r.decision) return false;
-  if (!r.uris.empty() && !any_glob_sv(r.uris, uri_path(ev.request_uri))) return false;
-  if (!r.not_uris.empty() && any_glob_sv(r.not_uris, uri_path(ev.request_uri))) return false;
+  if (!r.p_namespaces.empty() && !r.p_namespaces.match(ev.object.ns)) return false;
+  if (r.p_not_namespaces.match(ev.object.ns)) return false;
+  if (!r.p_names.empty() && !r.p_names.match(ev.object.name)) return false;
+  if (r.p_not_names.match(ev.object.name)) return false;
+  if (!r.p_users.empty() && !r.p_users.match(ev.username)) return false;
+  if (r.p_not_users.match(ev.username)) return false;
+  if (!r.p_groups.empty()) {
+    bool any = false;
+    for (std::string_view g : ev.groups) any = any || r.p_groups.match(g);
+    if (!any) return false;
+  }
+  if (!r.p_not_groups.empty())
+    for (std::string_view g : ev.groups)
+      if (r.p_not_groups.match(g)) return false;
+  if (!r.p_uris.empty() && !r.p_uris.match(uri_path(ev.request_uri))) return false;
+  if (!r.p_not_uris.empty() && r.p_not_uris.match(uri_path(ev.request_uri))) return false;
   return true;
 }
 

@@ -46,6 +46,14 @@ struct Need {
   std::vector<std::string> stages;
 };
 
+// Globs compiled once: names compared whole, "prefix*" by prefix, the rest by glob_match.
+struct PatternSet {
+  std::vector<std::string> exact, prefix, glob;
+  bool empty() const { return exact.empty() && prefix.empty() && glob.empty(); }
+  bool match(std::string_view text) const;
+  static PatternSet of(const std::vector<std::string>& patterns);
+};
+
 struct AuditRule : RuleInfo {
   std::string source;  // rule.yaml path
   bool enabled = true;
@@ -72,6 +80,9 @@ struct AuditRule : RuleInfo {
   bool by_source_ip = false;
   // audit-baseline: the identity key includes the namespace
   bool per_namespace = true;
+  // The globs above, compiled (compile_patterns).
+  PatternSet p_namespaces, p_not_namespaces, p_names, p_not_names, p_users, p_not_users, p_groups, p_not_groups,
+      p_uris, p_not_uris;
   unsigned aggregate = kAggUser | kAggVerb | kAggResource | kAggNamespace;
   std::vector<Need> needs;
   bool needs_body() const { return tmpl == Template::Pod || tmpl == Template::Request; }

@@ -91,6 +91,7 @@ server::Response AuditWebhookHandler::handle(const server::Request& request) {
         ++errors;
         if (first_error.empty()) first_error = "line " + std::to_string(line) + ": " + m;
       });
+  detector_->tick(now);
   if (out_) std::fflush(out_);
   parse_errors_ += errors;
   if (errors) {
