@@ -1,31 +1,39 @@
 #!/usr/bin/env python3
 """kguard audit on a real kube-apiserver (see cluster.py): the API server runs with an audit Policy
-that records what the detection rules need (AUDIT_POLICY below), its log backend (the file
-cluster.py configures) and its webhook backend posting EventList batches over mutual TLS to
-`kguard audit serve` (started before the API server; its certificate and the API server's client
-certificate come from the cluster's CA). A scripted session then plays an attacker and a few
-ordinary users:
+that records what the detection rules need (AUDIT_POLICY below, shown in docs/audit.md), its log
+backend (the file cluster.py configures) and its webhook backend posting EventList batches over TLS
+to `kguard audit serve` (started before the API server, with a baseline of who reads the
+production Secrets; its certificate comes from the cluster's CA). A scripted session then plays an
+attacker and a few ordinary users:
 
- - exec into a Pod of a production namespace (kubectl exec; there is no kubelet here, so the API
-   server answers 400 "does not have a host assigned" -- the request is still authorized and audited
-   as pods/exec at ResponseStarted and ResponseComplete, see EXEC below);
- - a ServiceAccount (token from `kubectl create token`) reads a Secret;
- - a privileged Pod is created;
- - cluster-admin is bound to a user;
- - anonymous requests (no credentials; --anonymous-auth is on by default): an allowed one beyond
-   the health endpoints, a forbidden one, and health checks (which must not alert);
- - a burst of forbidden requests from a user with no rights and a burst of unauthenticated (401)
-   requests with a bad token;
- - benign traffic (lists, reads of ConfigMaps, an ordinary Pod, health checks) that must raise
-   nothing.
+ - exec into a Pod of a production namespace. There is no kubelet here: the Pod has no node, so the
+   API server authorizes the request, records it (pods/exec, ResponseStarted and ResponseComplete,
+   code 400 "does not have a host assigned") and refuses it. kubectl first tries a WebSocket (GET)
+   and falls back to SPDY (POST = create) on the failed upgrade: two audited attempts. Falco's
+   "Attach/Exec Pod" wants verb create at ResponseStarted with any code (so it sees the POST only);
+   kguard's exec rules take get (WebSocket) and create, any code: an attempt is an alert whether or
+   not a kubelet answers 101 -- which is what this harness relies on;
+ - ServiceAccounts (tokens from `kubectl create token`) read a Secret: one the baseline knows,
+   one it does not;
+ - a privileged Pod is created; cluster-admin is bound to a user;
+ - anonymous requests (no credentials; --anonymous-auth is on by default): /version (allowed), a
+   Secret list (refused), and health checks (which must not alert);
+ - a burst of refused requests from a user with no rights, and a burst of unauthenticated (401)
+   requests with a bad token (the API server records these at ResponseStarted only);
+ - benign traffic (lists, a watch, ConfigMap reads by a user and a ServiceAccount, an ordinary Pod,
+   health checks) that must raise nothing beyond the per-user "disallowed user" alert.
 
-The alerts `kguard audit serve` writes live must be EXACTLY the expected ones (rule id and key
-fields, EXPECTED below) and no others; replaying the API server's own log file through
-`kguard audit detect FILE` must give the same alerts. Only this session's alerts are judged (the
-control plane may be shared with other suites: cluster_options() and main(cluster)): an alert is this
-session's when its user is one of the session's identities (audite2e-*), its object lies in one of
-its namespaces, or its source IPs carry the session's marker address (the X-Forwarded-For header
-the anonymous and unauthenticated requests send; the API server records it as the first source IP).
+The alerts `kguard audit serve` writes live (drained by SIGTERM, the lines of one group added up)
+must be EXACTLY the expected ones (rule id and key fields, EXPECTED below) and no others; replaying
+the API server's own log file through `kguard audit detect FILE` must give the same alerts (rule,
+user, source IPs, verb, object, auditID, count). The API server's log must also record each step
+(RECORDED), which proves the Policy keeps what the rules need. Only this session's alerts are judged
+(the control plane may be shared: cluster_options(work) gives the Cluster's options, main(cluster)
+runs on it): an alert is this session's when its user is one of the session's identities
+(audite2e-*, ServiceAccounts of its namespaces), its object lies in one of its namespaces, or its
+source IPs carry the session's marker address (the X-Forwarded-For header its anonymous and
+unauthenticated requests send; the API server records it as the first source IP). It deletes its
+namespaces and ClusterRoleBinding at the end and stops its kguard audit serve.
 
     audit_e2e.py KGUARD SOURCE_DIR
 """
