@@ -28,14 +28,21 @@ std::string object_text(const Alert& a) {
 Detector::Detector(std::shared_ptr<const RuleSet> rules, DetectorOptions options, AlertSink sink)
     : rules_(std::move(rules)), options_(std::move(options)), sink_(std::move(sink)) {
   counters_.resize(rules_->rules.size());
+  // Each rule is filed under the (resource, verb) pairs it names, so an event meets only the
+  // rules that can match its resource and verb.
   for (std::size_t i = 0; i < rules_->rules.size(); ++i) {
     const AuditRule& r = *rules_->rules[i];
     if (!r.enabled) continue;
-    const bool any = r.resources.empty() ||
-                     std::find(r.resources.begin(), r.resources.end(), "*") != r.resources.end();
-    if (any) any_resource_.push_back(i);
-    else
-      for (const std::string& res : r.resources) by_resource_[res].push_back(i);
+    const bool any_res = r.resources.empty() ||
+                         std::find(r.resources.begin(), r.resources.end(), "*") != r.resources.end();
+    const bool any_verb = r.verbs.empty() || std::find(r.verbs.begin(), r.verbs.end(), "*") != r.verbs.end();
+    const std::vector<std::string> res = any_res ? std::vector<std::string>{"*"} : r.resources;
+    const std::vector<std::string> verbs = any_verb ? std::vector<std::string>{"*"} : r.verbs;
+    for (const std::string& x : res)
+      for (const std::string& v : verbs) {
+        if (x == "*" && v == "*") any_resource_.push_back(i);
+        else by_resource_[x + '\0' + v].push_back(i);
+      }
   }
   body_ = std::make_unique<SourceFile>();
 }
@@ -129,13 +136,20 @@ void Detector::process(const AuditEvent& ev, std::int64_t now_us, std::string_vi
         if (r->tmpl == Template::Baseline && matches_event(*r, ev)) baseline_.insert(baseline_key(*r, ev));
     }
   }
-  if (ev.has_object_ref) {
-    if (!by_resource_.empty()) {
-      key_.assign(ev.object.resource);
+  if (!by_resource_.empty()) {
+    auto run = [&](std::string_view res, std::string_view verb) {
+      key_.assign(res);
+      key_ += '\0';
+      key_ += verb;
       auto it = by_resource_.find(key_);
       if (it != by_resource_.end())
         for (std::size_t ri : it->second) match(ri, ev, now_us, input, line);
+    };
+    if (ev.has_object_ref) {
+      run(ev.object.resource, ev.verb);
+      run(ev.object.resource, "*");
     }
+    run("*", ev.verb);
   }
   for (std::size_t ri : any_resource_) match(ri, ev, now_us, input, line);
 }
@@ -392,7 +406,6 @@ void add_to_result(const Detector& d, const std::vector<Alert>& alerts, Category
   std::unordered_map<const RuleInfo*, std::size_t> index;
   for (const auto& r : d.rules().rules) {
     if (!r->enabled) continue;
-    r->category = category;
     index[r.get()] = result.rules.size();
     result.rules.push_back(r.get());
     RuleTally t;

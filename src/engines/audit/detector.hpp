@@ -120,7 +120,7 @@ class Detector {
   DetectorOptions options_;
   AlertSink sink_;
   std::vector<RuleCounters> counters_;
-  // Rules by resource ("" = rules on any resource or none).
+  // Rules by "resource\0verb" ("*" for any); any_resource_: rules on any resource and verb.
   std::unordered_map<std::string, std::vector<std::size_t>> by_resource_;
   std::vector<std::size_t> any_resource_;
   std::unordered_map<std::string, Group> groups_;
@@ -138,8 +138,9 @@ class Detector {
   std::unordered_set<const ExemptionRule*> expired_warned_;
 };
 
-// The alerts of a run in the report model: one owned rule per audit rule in
-// force, a finding (failure, or exemption) per alert.
+// The alerts of a run in the report model: each audit rule in force (which must
+// outlive the result, and whose `category` the caller set: the CLI gives them
+// Security) with its tally, a finding (failure, or exemption) per alert.
 void add_to_result(const Detector& d, const std::vector<Alert>& alerts, Category category, EngineResult& result);
 
 }  // namespace kg::audit
