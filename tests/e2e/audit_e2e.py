@@ -33,7 +33,12 @@ runs on it): an alert is this session's when its user is one of the session's id
 (audite2e-*, ServiceAccounts of its namespaces), its object lies in one of its namespaces, or its
 source IPs carry the session's marker address (the X-Forwarded-For header its anonymous and
 unauthenticated requests send; the API server records it as the first source IP). It deletes its
-namespaces and ClusterRoleBinding at the end and stops its kguard audit serve.
+namespaces (they stay Terminating: no namespace controller here) and ClusterRoleBinding at the end
+and stops its kguard audit serve. Two alerts group beyond the session by the rules' design, which a
+shared control plane must leave alone: audit-anonymous-allowed groups every anonymous request by
+verb and object (another suite's anonymous GET /version before this one would own the group), and
+the burst by source address counts every refused request from 127.0.0.1 within 60 s (the expected
+count is the session's own refusals in the log).
 
     audit_e2e.py KGUARD SOURCE_DIR
 """
