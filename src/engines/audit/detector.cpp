@@ -176,6 +176,9 @@ void Detector::match(std::size_t ri, const AuditEvent& ev, std::int64_t now_us, 
       break;
     }
     case Template::Burst: {
+      // A request counts once whatever stages record it (a refused watch is recorded at
+      // ResponseStarted and ResponseComplete; a failed authentication only at ResponseStarted).
+      if (r.stages.size() > 1 && seen(ri, ev.audit_id)) return;
       std::string k = r.id;
       k += '\0';
       if (r.by_source_ip) k += ev.source_ips.empty() ? std::string_view() : ev.source_ips.front();
@@ -199,7 +202,8 @@ void Detector::match(std::size_t ri, const AuditEvent& ev, std::int64_t now_us, 
   // One request, one alert: a rule that accepts several stages (exec: ResponseStarted and
   // ResponseComplete) or groups by auditID remembers the auditIDs it raised for; for the others
   // the stage filter and aggregation already make a request count once per group.
-  if ((r.stages.size() > 1 || (r.aggregate & kAggAuditID)) && seen(ri, ev.audit_id)) return;
+  if (r.tmpl != Template::Burst && (r.stages.size() > 1 || (r.aggregate & kAggAuditID)) && seen(ri, ev.audit_id))
+    return;
   raise(ri, ev, std::move(detail), count, now_us, input, line);
 }
 
