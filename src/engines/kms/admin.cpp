@@ -126,11 +126,14 @@ void kms_retire(const AdminOptions& o, const RetireOptions& r) {
   const KeyUsage* u = usage.by_key_id.count(v->key_id) ? &usage.by_key_id.at(v->key_id) : nullptr;
   if (!r.force && !v->is_retired()) {
     auto check_superseded = [&] {
-      if (superseded && since < superseded)
-        refuse("--since " + epoch_to_rfc3339(since) + " is before version " + std::to_string(v->version) +
-               " stopped being current (" + epoch_to_rfc3339(superseded) +
-               "); migrate every object (kubectl get secrets -A -o json | kubectl replace -f -), restart every API "
-               "server, then pass --since with the restart time");
+      if (!superseded || since >= superseded) return;
+      std::string what = r.since.empty() ? "it was current until " + epoch_to_rfc3339(superseded) +
+                                               ", less than 25 h ago (the API server's DEK cache lifetime)"
+                                         : "--since " + epoch_to_rfc3339(since) + " is before version " +
+                                               std::to_string(v->version) + " stopped being current (" +
+                                               epoch_to_rfc3339(superseded) + ")";
+      refuse(what + "; migrate every object (kubectl get secrets -A -o json | kubectl replace -f -), restart every "
+                    "API server, then pass --since with the restart time");
     };
     if (!r.since.empty()) check_superseded();  // the operator's T must postdate the rotation
     if (u && !u->last_decrypt.empty() && utc_epoch_seconds(u->last_decrypt) >= since)
