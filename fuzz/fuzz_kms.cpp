@@ -1,6 +1,7 @@
 // libFuzzer target for what reaches kguard kms from outside: the KMS v2 handlers given any bytes as a
 // serialized Status/Encrypt/Decrypt request (malformed protobuf, oversized fields, wrong key_id and
-// annotations, forged ciphertexts), state.json and the PKCS#11 URI of --backend.
+// annotations, forged ciphertexts), state.json, the sealed key file (parsed, never unsealed) and the
+// PKCS#11 URI of --backend.
 // The first byte picks the entry; the rest is the input. Invariants: an Encrypt that succeeds
 // decrypts back to its plaintext under the key_id it returned; no forged Decrypt succeeds; a
 // mutated genuine ciphertext never opens; errors carry a message.
@@ -90,6 +91,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (again.versions.size() != s.versions.size() || again.current != s.current) __builtin_trap();
         for (std::size_t i = 0; i < s.versions.size(); ++i)
           if (again.versions[i].key_id != s.versions[i].key_id) __builtin_trap();
+      } catch (const kg::kms::KmsError& e) {
+        if (std::string(e.what()).empty()) __builtin_trap();
+      }
+      try {
+        kg::kms::parse_sealed_key_file(in, "kms.keys");
       } catch (const kg::kms::KmsError& e) {
         if (std::string(e.what()).empty()) __builtin_trap();
       }

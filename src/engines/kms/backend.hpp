@@ -51,6 +51,10 @@ std::unique_ptr<KeyBackend> open_file_backend(const BackendOptions& o);
 // A file backend whose keys are given (tests, the fuzz target): no file, no passphrase.
 std::unique_ptr<KeyBackend> memory_backend();
 
+// Parses a sealed key file's text without unsealing anything (the fuzz target's entry): the number
+// of sealed versions, or KmsError naming file:line and the field.
+std::size_t parse_sealed_key_file(const std::string& text, const std::string& where);
+
 // The redacted form of a backend URI (no PIN), for state.json, logs and status.
 std::string redact_backend_uri(const std::string& uri);
 

@@ -300,6 +300,10 @@ std::unique_ptr<KeyBackend> open_file_backend(const BackendOptions& o) {
   return std::make_unique<FileBackend>(path, std::move(pass));
 }
 
+std::size_t parse_sealed_key_file(const std::string& text, const std::string& where) {
+  return parse_sealed(text, where).entries.size();
+}
+
 std::unique_ptr<KeyBackend> memory_backend() { return std::make_unique<FileBackend>("", SecretBytes()); }
 
 }  // namespace kg::kms
