@@ -287,6 +287,12 @@ def test_file(work):
         os.chmod(keyfile, 0o600)
         plugin.start()
         check(client.decrypt(key_id2, ct2).get("plaintext") == dek2.hex(), "file: SM4-GCM v2 decrypts after restart")
+        # The key file opened up to others while serving: the next Status says so.
+        os.chmod(keyfile, 0o644)
+        st = client.status()
+        check(st["healthz"] != "ok" and "chmod 600" in st["healthz"], f"file: health fails on a readable key file: {st}")
+        os.chmod(keyfile, 0o600)
+        check(client.status()["healthz"] == "ok", "file: healthy again once the mode is fixed")
     finally:
         plugin.stop()
 
