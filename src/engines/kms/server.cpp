@@ -145,6 +145,14 @@ int serve(const ServeOptions& o) {
     log_line("error", "kguard kms serve: --socket must be an absolute path (unix:///run/kguard/kms.sock)");
     return 2;
   }
+  {
+    struct stat d{};
+    std::string dir = path.substr(0, path.rfind('/'));
+    if (!dir.empty() && (::stat(dir.c_str(), &d) != 0 || !S_ISDIR(d.st_mode))) {
+      log_line("error", "kguard kms serve: the socket's directory does not exist", {{"directory", dir}});
+      return 2;
+    }
+  }
   // SIGHUP/SIGTERM/SIGINT are read by this thread alone (the gRPC threads inherit the mask).
   sigset_t sigs;
   sigemptyset(&sigs);
