@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
   // `kguard help scan` is `kguard scan --help`.
   if (args[0] == "help") {
     if (args.size() > 2 || args[1] == "help") {
-      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db, keygen, sign, verify, attest, verify-attestation, rbac, netpol or rules\n";
+      std::cerr << "kguard: help takes one command: scan, snapshot, admit, image, db, keygen, sign, verify, attest, verify-attestation, rbac, netpol, kms or rules\n";
       return 2;
     }
     args = {args[1], "--help"};
