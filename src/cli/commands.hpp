@@ -32,5 +32,7 @@ int rbac_paths_command(const std::vector<std::string>& args);  // kguard rbac pa
 int audit_command(const std::vector<std::string>& args);
 // kguard audit policy ... (audit_policy_command.cpp; args after "policy").
 int audit_policy_main(const std::vector<std::string>& args);
+// kguard kms serve|init|rotate|status|retire: the KMS v2 plugin (kms_command.cpp).
+int kms_command(const std::vector<std::string>& args);
 
 }  // namespace kg::cli
