@@ -379,6 +379,19 @@ constexpr ParamSpec kKubernetesVersion[] = {
 
 // The one list of check templates, with their declared parameters. Add a
 // template here and in registry.hpp.
+// encryption_checks.cpp (issue 20): the kube-apiserver's EncryptionConfiguration.
+constexpr ParamSpec kEncryptionConfig[] = {
+    {.name = "mode", .description = "what to find in the EncryptionConfiguration",
+     .allowed = "resources-not-covered|identity-first|identity-fallback|key-in-config|weak-provider|kms-legacy|kms-timeout",
+     .required = true},
+    {.name = "resources", .type = T::StringList,
+     .description = "resources-not-covered: the resources (resource or resource.group) that must be named by an entry",
+     .default_value = "[secrets]"},
+    {.name = "maxTimeoutSeconds", .type = T::Integer,
+     .description = "kms-timeout: the longest kms timeout accepted, in seconds", .default_value = "10", .min = 1,
+     .max = 3600},
+};
+
 std::span<const CheckTemplate> check_templates() {
   static const CheckTemplate kTemplates[] = {
       {"pss", "A Pod Security Standards control, evaluated exactly as upstream",
@@ -443,6 +456,8 @@ std::span<const CheckTemplate> check_templates() {
       {"object-schema", "The API server's required fields and name/port formats for core kinds", compile_object_schema_check},
       {"subpath-mount", "volumeMounts with subPath on a cluster version affected by a subPath advisory", compile_subpath_mount_check, nullptr, nullptr, kSubpathMount},
       {"volume-source", "Pod volumes of given sources (secret, configMap, persistentVolumeClaim)", compile_volume_source_check, nullptr, nullptr, kVolumeSource},
+      {"encryption-config", "The kube-apiserver's EncryptionConfiguration: resources covered, providers, keys, KMS version and timeout",
+       compile_encryption_config_check, nullptr, nullptr, kEncryptionConfig},
       // Set-level templates: evaluated once over the whole input.
       {"network-policy-coverage", "Pods that no NetworkPolicy of their namespace selects",
        nullptr, compile_network_coverage_check, nullptr, kNetworkCoverage},
