@@ -12,7 +12,7 @@ CORPORA    ?= $(firstword $(wildcard $(abspath ../shared/corpora)) \
                 $(if $(filter /%,$(ORIGIN)),$(wildcard $(abspath $(ORIGIN)/../shared/corpora))) \
                 $(abspath ../shared/corpora))
 
-.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit bench-sign fuzz fuzz-admit fuzz-netpol fuzz-inventory fuzz-vuln fuzz-version fuzz-sign format clean
+.PHONY: demo test build deps deps-demo asan clang tidy tsan bench bench-peers bench-admit bench-sign bench-kms fuzz fuzz-admit fuzz-netpol fuzz-inventory fuzz-vuln fuzz-version fuzz-sign fuzz-kms format clean
 
 demo: deps-demo
 	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release -DKGUARD_CORPORA_DIR=$(CORPORA) >/dev/null
@@ -84,6 +84,10 @@ bench-admit: build
 bench-sign: build
 	bench/run_sign_bench.sh $(BUILD)
 
+# kguard kms serve: latency at 100 and 1,000 req/s, throughput, a 10-minute soak (bench/results/kms.md).
+bench-kms: build
+	python3 bench/run_kms_bench.py $(BUILD)/kguard $(BUILD)/bench/kms_load --soak $${KMS_SOAK_SECONDS:-600}
+
 # Per input: a time and memory budget (a slow or hungry input is a finding, as a crash is).
 FUZZ_BUDGET = -timeout=$${FUZZ_TIMEOUT:-10} -rss_limit_mb=$${FUZZ_RSS_MB:-2048} -malloc_limit_mb=$${FUZZ_RSS_MB:-2048}
 
@@ -151,6 +155,13 @@ fuzz-sign: deps
 	for t in $(SIGN_FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$$t && \
 	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 $(FUZZ_BUDGET) \
 	    build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
+
+# The KMS plugin's fuzzer (engines/kms: request messages, ciphertexts, state.json, PKCS#11 URIs).
+fuzz-kms: deps
+	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
+	cmake --build build/fuzz --target fuzz_kms -j $(JOBS)
+	mkdir -p build/fuzz/corpus-kms && build/fuzz/fuzz/fuzz_kms -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 \
+	  $(FUZZ_BUDGET) build/fuzz/corpus-kms fuzz/corpus/kms
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -28,5 +28,7 @@ int rbac_command(const std::vector<std::string>& args);  // kguard rbac who-can|
 // kguard netpol list|explain|exposure|diff (netpol_command.cpp).
 int netpol_command(const std::vector<std::string>& args);
 int rbac_paths_command(const std::vector<std::string>& args);  // kguard rbac paths
+// kguard kms serve|init|rotate|status|retire: the KMS v2 plugin (kms_command.cpp).
+int kms_command(const std::vector<std::string>& args);
 
 }  // namespace kg::cli

@@ -31,6 +31,8 @@ Usage:
   kguard verify-attestation --key REF --type TYPE IMAGE
                                     verify attestations, with a policy on their content
   kguard registry-hook --key REF ...  sign what a registry's pushes pass (notifications endpoint)
+  kguard kms serve|init|rotate|status|retire
+                                    KMS v2 plugin: Secrets' KEKs in a PKCS#11 HSM, rotation
   kguard rbac who-can|can|check ... who may do what, exactly as the API server's RBAC
   kguard netpol list|explain|exposure|diff [PATH...]
                                     who can reach whom under the network policies
@@ -64,6 +66,7 @@ int main(int argc, char** argv) {
   args.erase(args.begin());
   try {
     if (cmd == "scan") return kg::cli::scan_command(args);
+    if (cmd == "kms") return kg::cli::kms_command(args);
     if (cmd == "rules") return kg::cli::rules_command(args);
     if (cmd == "snapshot") return kg::cli::snapshot_command(args);
     if (cmd == "admit") return kg::cli::admit_command(args);

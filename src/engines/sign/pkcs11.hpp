@@ -1,6 +1,7 @@
-// PKCS#11 keys (RFC 7512 URIs, as cosign reads them): the module is loaded with dlopen, the token
-// found by label or slot id, the key pair by object label and/or id; signing happens in the token
-// (CKM_ECDSA over the SHA-256 digest), so the private key never leaves it. ECDSA P-256 keys.
+// PKCS#11 signing keys (RFC 7512 URIs, as cosign reads them): the module, token, session and URI
+// are crypto/pkcs11's (shared with the KMS plugin); the key pair is found by object label and/or id;
+// signing happens in the token (CKM_ECDSA over the SHA-256 digest), so the private key never leaves
+// it. ECDSA P-256 keys. Errors of the token layer reach callers as SignError.
 //   pkcs11:token=kguard;object=signing-key?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-value=1234
 #pragma once
 
@@ -8,19 +9,15 @@
 #include <memory>
 #include <string>
 
+#include "crypto/pkcs11_uri.hpp"
 #include "engines/sign/keys.hpp"
 
 namespace kg::sign {
 
-struct Pkcs11Uri {
-  std::string token, object, id;  // id: raw bytes (percent-decoded)
-  std::string slot_id;
-  std::string module_path, pin_value, pin_source;
-  bool has_slot = false;
-};
+using crypto::Pkcs11Uri;
 
 bool is_pkcs11_uri(const std::string& ref);
-// Parses the URI; SignError naming the attribute that is wrong.
+// crypto::parse_pkcs11_uri with its error as a SignError naming the attribute that is wrong.
 Pkcs11Uri parse_pkcs11_uri(const std::string& uri);
 // The URI without its PIN, for messages and reports.
 std::string redact_pkcs11_uri(const std::string& uri);
