@@ -296,7 +296,8 @@ class Run:
         c.kubectl("create", "namespace", NS)
         out = run(["pkcs11-tool", "--module", kms.module, "--login", "--pin", PIN, "--token-label", TOKEN,
                    "--list-objects", "--type", "secrkey"], env=kms.env, check=False)
-        self.check(out.returncode == 0 and KEK in out.stdout and "never extractable" in out.stdout
+        self.check(out.returncode == 0 and "AES length 32" in out.stdout and f"label:      {KEK}-v1" in out.stdout
+                   and "never extractable" in out.stdout
                    and "sensitive" in out.stdout,
                    "the KEK is an AES key in the SoftHSM token, sensitive and never extractable")
         st = kms.status()
