@@ -130,47 +130,53 @@ class EncryptionConfigCheck final : public Check {
         any = true;
         switch (mode) {
           case Mode::IdentityFirst:
-            if (p == 0 && type == "identity")
+            if (p == 0 && type == "identity") {
               out.push_back({"the first provider for " + what + " is identity: they are written to etcd in plaintext",
                              provider, path, {}});
+            }
             break;
           case Mode::IdentityFallback:
-            if (p > 0 && type == "identity")
+            if (p > 0 && type == "identity") {
               out.push_back({"identity is provider " + std::to_string(p + 1) + " for " + what +
                                  ": plaintext values in etcd are still accepted as valid",
                              provider, path, {}});
+            }
             break;
           case Mode::KeyInConfig:
             if (type == "aescbc" || type == "aesgcm" || type == "secretbox") {
               std::size_t k = 0;
               for (const Node* key : items(get(body, "keys"))) {
-                if (checks::present(get(key, "secret")))
+                if (checks::present(get(key, "secret"))) {
                   out.push_back({std::string(type) + " key " + quote(str(get(key, "name"))) + " for " + what +
                                      " is held in this file, next to the data it protects",
                                  get(key, "secret"),
                                  join_path(index_path(join_path(join_path(path, type), "keys"), k), "secret"), {}});
+                }
                 ++k;
               }
             }
             break;
           case Mode::WeakProvider:
-            if (p == 0 && type == "aescbc")
+            if (p == 0 && type == "aescbc") {
               out.push_back({"aescbc writes " + what + " with AES-CBC, which is open to padding-oracle attacks",
                              provider, path, {}});
-            if (p == 0 && type == "aesgcm")
+            }
+            if (p == 0 && type == "aesgcm") {
               out.push_back({"aesgcm writes " + what +
                                  " with a fixed key and random nonces, which must be rotated every 200,000 writes",
                              provider, path, {}});
+            }
             break;
           case Mode::KmsV1:
             if (type == "kms") {
               const std::string_view v = str(get(body, "apiVersion"));
-              if (v != "v2")
+              if (v != "v2") {
                 out.push_back({"kms provider " + quote(str(get(body, "name"))) + " for " + what + " uses KMS " +
                                    (v.empty() ? std::string("v1 (apiVersion unset)") : std::string(v)) +
                                    ", deprecated and off by default since Kubernetes 1.29",
                                get(body, "apiVersion") ? get(body, "apiVersion") : provider,
                                join_path(join_path(path, "kms"), "apiVersion"), {}});
+              }
             }
             break;
           case Mode::KmsTimeout:
@@ -196,10 +202,11 @@ class EncryptionConfigCheck final : public Check {
           if (names_resource(str(r), want)) named = true;
         if (named) break;
       }
-      if (!named)
+      if (!named) {
         out.push_back({"no resources entry names " + want_text + " (nor " + ("*." + want.group) +
                            " or *.*): they are stored in etcd in plaintext",
                        list ? list : in.obj.root, base, {}});
+      }
     }
     return out.empty() ? Outcome::Pass : Outcome::Fail;
   }

@@ -254,8 +254,16 @@ class Run:
                            "type": "Opaque",
                            "data": {k: base64.b64encode(v).decode() for k, v in data.items()}})
 
-    def create(self, name, data):
-        self.c.kubectl("create", "-f", "-", input=self.secret_doc(name, data))
+    def create(self, name, data, tries=1):
+        for i in range(tries):  # right after an outage the API server may still refuse writes briefly
+            r = subprocess.run([os.path.join(self.c.bin, "kubectl"), "--kubeconfig", self.c.admin_kubeconfig,
+                                "create", "-f", "-"], input=self.secret_doc(name, data), capture_output=True, text=True)
+            if r.returncode == 0:
+                break
+            if i + 1 == tries:
+                raise RuntimeError(f"kubectl create secret {name} failed: {r.stderr.strip()}")
+            log(f"create {name}: {r.stderr.strip()[:160]}; retrying")
+            time.sleep(5)
         self.data[name] = data
 
     def read_back(self, what):
@@ -367,7 +375,7 @@ class Run:
         kms.start()
         wait(lambda: health(c, "/healthz/kms-providers")[0] == 200, "/healthz/kms-providers to recover", 180)
         self.check(True, "plugin back: /healthz/kms-providers ok")
-        self.create("after-outage", {"v": pysecrets.token_hex(16).encode()})
+        self.create("after-outage", {"v": pysecrets.token_hex(16).encode()}, tries=12)
         self.read_back("plugin back")
         self.etcd_secrets(v2, "plugin back", whole=True)
         self.no_plaintext("at the end")
@@ -437,7 +445,10 @@ class Run:
 
         # The same Pod in a live cluster's kube-system (no kubelet here: it stays Pending).
         live = self.static_pod(argv, name="kube-apiserver-kms-e2e")
-        live["spec"]["nodeName"] = "kms-e2e-no-such-node"
+        live["spec"].update(nodeName="kms-e2e-no-such-node", serviceAccountName="kms-e2e",
+                            automountServiceAccountToken=False)
+        # No service-account controller here: the admission plugin wants the ServiceAccount to exist.
+        self.c.kubectl("create", "serviceaccount", "kms-e2e", "-n", "kube-system")
         self.c.kubectl("apply", "-f", "-", input=json.dumps(live))
         try:
             kubeconfig = self.c.admin_kubeconfig
@@ -448,6 +459,8 @@ class Run:
         finally:
             self.c.kubectl("delete", "pod", "-n", "kube-system", "kube-apiserver-kms-e2e", "--ignore-not-found",
                            "--grace-period=0", "--force", check=False)
+            self.c.kubectl("delete", "serviceaccount", "-n", "kube-system", "kms-e2e", "--ignore-not-found",
+                           check=False)
 
         # The EncryptionConfiguration the API server really runs with, and known-bad variants.
         _, fired = self.scan([self.kms.config], CONFIG_RULES)
