@@ -56,6 +56,30 @@ constexpr ParamSpec containers_param(std::string_view default_value) {
 }
 constexpr std::string_view kAllKinds = "[initContainers, containers, ephemeralContainers]";
 
+constexpr ParamSpec kComponentFlag[] = {
+    {.name = "component", .description = "the control-plane component whose flags are read (its static Pod, "
+                                         "kube-system Pod or kubeadm ClusterConfiguration section)",
+     .allowed = "kube-apiserver|kube-controller-manager|kube-scheduler|etcd", .required = true},
+    {.name = "mode", .description = "present / absent: the flag is (not) set; equals / not-equals: its effective "
+                                    "value is (not) one of `value`/`values`; list-contains / list-not-contains: its comma "
+                                    "list holds every / none of them; list-subset: every item is among them; min / max: "
+                                    "an integer bound; feature-gate: --feature-gates `gate` equals `value`; "
+                                    "admission-enabled / admission-disabled: kube-apiserver's effective admission plugins "
+                                    "(defaults of its release, enable, disable) hold / lack `values`",
+     .allowed = "present|absent|equals|not-equals|list-contains|list-not-contains|list-subset|min|max|"
+                "feature-gate|admission-enabled|admission-disabled",
+     .required = true},
+    {.name = "flag", .description = "the flag's name, without dashes (flag or flags is required but for feature-gate and admission modes)"},
+    {.name = "flags", .type = T::StringList, .description = "several flags, each judged alike (e.g. a certificate and its key)"},
+    {.name = "value", .description = "the value compared with (a boolean compares as pflag parses booleans)"},
+    {.name = "values", .type = T::StringList, .description = "several values: any of them (equals), all of them (list-contains, admission-enabled), none of them (not-equals, list-not-contains, admission-disabled), the allowed ones (list-subset)"},
+    {.name = "default", .description = "the component's value when the flag is absent (unset: no value)"},
+    {.name = "versionDefaults", .type = T::List,
+     .description = "{before: \"1.N\", value} entries: the default of releases below 1.N, when the component's release is known"},
+    {.name = "gate", .description = "mode feature-gate: the feature gate's name"},
+    {.name = "unlessPresent", .type = T::StringList,
+     .description = "flags that replace this one (e.g. authorization-config): when one is set, the rule does not apply"},
+};
 constexpr ParamSpec kPss[] = {
     {.name = "control", .description = "the upstream PSS control, evaluated exactly as the API server does",
      .allowed = "appArmorProfile|capabilities_baseline|hostNamespaces|hostPathVolumes|hostPorts|privileged|"
@@ -391,6 +415,12 @@ constexpr ParamSpec kEncryptionConfig[] = {
      .description = "kms-timeout: the longest kms timeout accepted, in seconds", .default_value = "10", .min = 1,
      .max = 3600},
 };
+constexpr ParamSpec kApiServerEncryption[] = {
+    {.name = "mode", .description = "automatic-reload: encryption configured without "
+                                    "--encryption-provider-config-automatic-reload; liveness-probe: encryption "
+                                    "configured and a liveness probe that includes the KMS health check",
+     .allowed = "automatic-reload|liveness-probe", .required = true},
+};
 
 std::span<const CheckTemplate> check_templates() {
   static const CheckTemplate kTemplates[] = {
@@ -458,6 +488,10 @@ std::span<const CheckTemplate> check_templates() {
       {"volume-source", "Pod volumes of given sources (secret, configMap, persistentVolumeClaim)", compile_volume_source_check, nullptr, nullptr, kVolumeSource},
       {"encryption-config", "The kube-apiserver's EncryptionConfiguration: resources covered, providers, keys, KMS version and timeout",
        compile_encryption_config_check, nullptr, nullptr, kEncryptionConfig},
+      {"apiserver-encryption", "kube-apiserver with encryption at rest: configuration reload, KMS in the liveness probe",
+       compile_apiserver_encryption_check, nullptr, nullptr, kApiServerEncryption},
+      {"component-flag", "A flag of kube-apiserver, kube-controller-manager, kube-scheduler or etcd (static Pod, kube-system Pod, kubeadm ClusterConfiguration), with the component's default when absent",
+       compile_component_flag_check, nullptr, nullptr, kComponentFlag},
       // Set-level templates: evaluated once over the whole input.
       {"network-policy-coverage", "Pods that no NetworkPolicy of their namespace selects",
        nullptr, compile_network_coverage_check, nullptr, kNetworkCoverage},

@@ -150,6 +150,9 @@ std::unique_ptr<Check> compile_subpath_mount_check(const Params& params, std::st
 std::unique_ptr<Check> compile_volume_source_check(const Params& params, std::string& error);
 // The kube-apiserver's EncryptionConfiguration (encryption_checks.cpp).
 std::unique_ptr<Check> compile_encryption_config_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_apiserver_encryption_check(const Params& params, std::string& error);
+// Control-plane component flags (component_flags.cpp).
+std::unique_ptr<Check> compile_component_flag_check(const Params& params, std::string& error);
 // Set-level reference templates (reference_checks.cpp).
 std::unique_ptr<SetCheck> compile_autoscaling_check(const Params& params, std::string& error);
 std::unique_ptr<SetCheck> compile_reference_target_check(const Params& params, std::string& error);
