@@ -6,13 +6,14 @@
 // automatic-reload: without --encryption-provider-config-automatic-reload
 //   (default false) a changed EncryptionConfiguration (a new provider first, a
 //   key removed after migration) needs a restart of every API server.
-// liveness-probe: kube-apiserver registers its KMS health check
-//   (kms-providers, or kms-provider-N for KMS v1 without automatic reload) in
-//   /healthz, /livez and /readyz alike. A liveness probe on /livez (or
-//   /healthz) without `exclude=kms-providers` makes the kubelet restart the
-//   API server when the plugin is down, which throws away its cache of
-//   decrypted data keys: the upstream KMS guide recommends
-//   /livez?exclude=kms-providers.
+// liveness-probe: kube-apiserver registers its KMS health check (kms-providers,
+//   or kms-provider-N per KMS v1 plugin) in /healthz and /readyz, and in /livez
+//   before Kubernetes 1.29 (kubernetes/kubernetes#120583 took it out of
+//   /livez). A liveness probe on /healthz, or on /livez of a release before
+//   1.29, without `exclude=kms-provider...` makes the kubelet restart the API
+//   server while the KMS plugin is down, which throws away its cache of
+//   decrypted data keys (tests/e2e/kms_e2e.py shows both on a real server).
+//   /livez of an unknown release is not reported.
 #include <algorithm>
 
 #include "checks/check_util.hpp"
@@ -26,20 +27,23 @@ using checks::quote;
 
 enum class Mode : std::uint8_t { AutomaticReload, LivenessProbe };
 
-// Whether an httpGet path reaches the KMS health check: /livez or /healthz
-// (with or without a trailing slash) and no exclude of kms-provider(s), or a
-// path naming the KMS check itself.
-bool probe_includes_kms(std::string_view path) {
+// Whether an httpGet path reaches the KMS health check: /healthz (any release)
+// or /livez (releases before 1.29; `minor` 0 = unknown: not assumed), with or
+// without a trailing slash, and no exclude of kms-provider(s); or a path
+// naming the KMS check itself.
+bool probe_includes_kms(std::string_view path, int minor) {
   std::string_view query;
   if (const auto q = path.find('?'); q != std::string_view::npos) {
     query = path.substr(q + 1);
     path = path.substr(0, q);
   }
   while (path.size() > 1 && path.back() == '/') path.remove_suffix(1);
+  const bool livez_has_kms = minor > 0 && minor < 29;
   for (std::string_view endpoint : {"/livez", "/healthz"}) {
+    if (endpoint == "/livez" && !livez_has_kms) continue;
     if (path == endpoint) {
-      // exclude=kms-providers (KMS v2 or automatic reload: one check) or
-      // exclude=kms-provider-N (KMS v1: one check per plugin).
+      // exclude=kms-providers (one check for KMS v2 or automatic reload) or
+      // exclude=kms-provider-N (one per plugin).
       std::size_t pos = 0;
       while (pos < query.size()) {
         std::size_t amp = query.find('&', pos);
@@ -63,6 +67,7 @@ class ApiServerEncryptionCheck final : public Check {
     bool any = false;
     for (const ComponentFlags& f : parse_component_flags(in.obj, in.pod)) {
       if (f.component != ControlPlaneComponent::ApiServer) continue;
+      const int minor = f.kubernetes_minor > 0 ? f.kubernetes_minor : in.kubernetes_minor;
       const ComponentFlag* config = f.find("encryption-provider-config");
       if (!config || config->value.empty()) continue;  // no encryption at rest: other rules say so
       if (mode == Mode::AutomaticReload) {
@@ -92,7 +97,7 @@ class ApiServerEncryptionCheck final : public Check {
       const Node* path = get(http, "path");
       if (!http) continue;  // no probe, or exec/tcpSocket/grpc: not the health endpoints
       const std::string_view p = path ? str(path) : std::string_view("/");
-      if (probe_includes_kms(p)) {
+      if (probe_includes_kms(p, minor)) {
         Violation v;
         v.message = "the liveness probe of kube-apiserver (" + quote(p) +
                     ") includes the KMS health check: when the KMS plugin is down the kubelet restarts the "

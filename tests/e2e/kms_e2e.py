@@ -320,6 +320,11 @@ class Run:
         self.read_back("after create")
         self.etcd_secrets(v1, "after create")
         self.no_plaintext("after create")
+        # The same search finds what is not encrypted: a ConfigMap's value is in etcd as written.
+        marker = f"kms-e2e-configmap-{pysecrets.token_hex(12)}"
+        c.kubectl("create", "configmap", "plain", "-n", NS, f"--from-literal=v={marker}")
+        self.check(any(marker.encode() in v for v in etcd_values(c, "/").values()),
+                   "control: a ConfigMap value (not encrypted) is found in etcd by the same search")
 
         # 3. Rotation without restart, migration.
         kms.kguard("kms", "rotate")
@@ -367,10 +372,19 @@ class Run:
         code, body = health(c, "/healthz/kms-providers")
         self.check(code != 200, f"plugin stopped: /healthz/kms-providers says {code} after "
                                 f"{time.time() - started:.0f}s ({body.strip()[:120]})")
-        self.check(health(c, "/livez")[0] != 200, "plugin stopped: /livez fails too (a liveness probe on it "
-                                                  "would restart the API server and drop its DEK cache)")
-        self.check(health(c, "/livez?exclude=kms-providers")[0] == 200,
-                   "plugin stopped: /livez?exclude=kms-providers is ok")
+        verbose = health(c, "/healthz?verbose")[1]
+        failing = [l[3:].split(" ")[0] for l in verbose.splitlines() if l.startswith("[-]")]
+        self.check(failing and all(n.startswith("kms-provider") for n in failing),
+                   f"plugin stopped: the failing /healthz checks are the KMS ones: {failing}")
+        excluded = "/healthz?" + "&".join(f"exclude={n}" for n in failing)
+        self.check(health(c, excluded)[0] == 200, f"plugin stopped: {excluded} is ok")
+        self.check(health(c, "/readyz")[0] != 200, "plugin stopped: /readyz fails (no traffic to a server that "
+                                                   "cannot encrypt)")
+        # Since Kubernetes 1.29 (kubernetes/kubernetes#120583) /livez leaves KMS out: a liveness probe
+        # on /livez no longer restarts the API server for a plugin outage; one on /healthz does.
+        self.check(health(c, "/livez")[0] == 200, "plugin stopped: /livez stays ok (no KMS check in /livez "
+                                                  "since 1.29), so apiserver-encryption-liveness-probe judges "
+                                                  "/livez by release")
         self.read_back("plugin stopped (reads served from the DEK cache)")
         kms.start()
         wait(lambda: health(c, "/healthz/kms-providers")[0] == 200, "/healthz/kms-providers to recover", 180)
@@ -431,12 +445,16 @@ class Run:
         # The harness as a kubeadm control plane would run it: /livez probe, no automatic reload.
         real = write("kube-apiserver.yaml", self.static_pod(argv))
         _, fired = self.scan([real], FLAG_RULES)
-        self.expect("static Pod from the harness' real argv", fired,
+        self.expect("static Pod from the harness' real argv (v1.37, /livez)", fired,
+                    ["apiserver-encryption-automatic-reload"], FLAG_RULES)
+        healthz = write("kube-apiserver-healthz.yaml", self.static_pod(argv, "/healthz"))
+        _, fired = self.scan([healthz], FLAG_RULES)
+        self.expect("the same with a liveness probe on /healthz", fired,
                     ["apiserver-encryption-automatic-reload", "apiserver-encryption-liveness-probe"], FLAG_RULES)
         tuned = write("kube-apiserver-tuned.yaml", self.static_pod(
-            argv + ["--encryption-provider-config-automatic-reload=true"], "/livez?exclude=kms-providers"))
+            argv + ["--encryption-provider-config-automatic-reload=true"], "/healthz?exclude=kms-providers"))
         _, fired = self.scan([tuned], FLAG_RULES)
-        self.expect("real argv + automatic reload + /livez?exclude=kms-providers", fired, [], FLAG_RULES)
+        self.expect("real argv + automatic reload + /healthz?exclude=kms-providers", fired, [], FLAG_RULES)
         plain = write("kube-apiserver-plain.yaml", self.static_pod(
             [a for a in argv if not a.startswith("--encryption-provider-config")]))
         _, fired = self.scan([plain], FLAG_RULES)
@@ -444,7 +462,7 @@ class Run:
                     ["apiserver-encryption-provider-config"], FLAG_RULES)
 
         # The same Pod in a live cluster's kube-system (no kubelet here: it stays Pending).
-        live = self.static_pod(argv, name="kube-apiserver-kms-e2e")
+        live = self.static_pod(argv, "/healthz", name="kube-apiserver-kms-e2e")
         live["spec"].update(nodeName="kms-e2e-no-such-node", serviceAccountName="kms-e2e",
                             automountServiceAccountToken=False)
         # No service-account controller here: the admission plugin wants the ServiceAccount to exist.
