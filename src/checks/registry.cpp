@@ -418,6 +418,25 @@ constexpr ParamSpec kAuditPolicy[] = {
 
 // The one list of check templates, with their declared parameters. Add a
 // template here and in registry.hpp.
+// encryption_checks.cpp (issue 20): the kube-apiserver's EncryptionConfiguration.
+constexpr ParamSpec kEncryptionConfig[] = {
+    {.name = "mode", .description = "what to find in the EncryptionConfiguration",
+     .allowed = "resources-not-covered|identity-first|identity-fallback|key-in-config|weak-provider|kms-legacy|kms-timeout",
+     .required = true},
+    {.name = "resources", .type = T::StringList,
+     .description = "resources-not-covered: the resources (resource or resource.group) that must be named by an entry",
+     .default_value = "[secrets]"},
+    {.name = "maxTimeoutSeconds", .type = T::Integer,
+     .description = "kms-timeout: the longest kms timeout accepted, in seconds", .default_value = "10", .min = 1,
+     .max = 3600},
+};
+constexpr ParamSpec kApiServerEncryption[] = {
+    {.name = "mode", .description = "automatic-reload: encryption configured without "
+                                    "--encryption-provider-config-automatic-reload; liveness-probe: encryption "
+                                    "configured and a liveness probe that includes the KMS health check",
+     .allowed = "automatic-reload|liveness-probe", .required = true},
+};
+
 std::span<const CheckTemplate> check_templates() {
   static const CheckTemplate kTemplates[] = {
       {"pss", "A Pod Security Standards control, evaluated exactly as upstream",
@@ -482,6 +501,10 @@ std::span<const CheckTemplate> check_templates() {
       {"object-schema", "The API server's required fields and name/port formats for core kinds", compile_object_schema_check},
       {"subpath-mount", "volumeMounts with subPath on a cluster version affected by a subPath advisory", compile_subpath_mount_check, nullptr, nullptr, kSubpathMount},
       {"volume-source", "Pod volumes of given sources (secret, configMap, persistentVolumeClaim)", compile_volume_source_check, nullptr, nullptr, kVolumeSource},
+      {"encryption-config", "The kube-apiserver's EncryptionConfiguration: resources covered, providers, keys, KMS version and timeout",
+       compile_encryption_config_check, nullptr, nullptr, kEncryptionConfig},
+      {"apiserver-encryption", "kube-apiserver with encryption at rest: configuration reload, KMS in the liveness probe",
+       compile_apiserver_encryption_check, nullptr, nullptr, kApiServerEncryption},
       {"component-flag", "A flag of kube-apiserver, kube-controller-manager, kube-scheduler or etcd (static Pod, kube-system Pod, kubeadm ClusterConfiguration), with the component's default when absent",
        compile_component_flag_check, nullptr, nullptr, kComponentFlag},
       {"audit-policy", "An audit.k8s.io Policy, evaluated as kube-apiserver does: refusals, levels, stages, groups, shadowed rules",

@@ -148,6 +148,9 @@ std::unique_ptr<Check> compile_sorted_keys_check(const Params& params, std::stri
 std::unique_ptr<Check> compile_object_schema_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_subpath_mount_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_volume_source_check(const Params& params, std::string& error);
+// The kube-apiserver's EncryptionConfiguration (encryption_checks.cpp).
+std::unique_ptr<Check> compile_encryption_config_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_apiserver_encryption_check(const Params& params, std::string& error);
 // Control-plane component flags (component_flags.cpp).
 std::unique_ptr<Check> compile_component_flag_check(const Params& params, std::string& error);
 // An audit.k8s.io Policy (audit_policy_checks.cpp).
