@@ -28,5 +28,6 @@ int rbac_command(const std::vector<std::string>& args);  // kguard rbac who-can|
 // kguard netpol list|explain|exposure|diff (netpol_command.cpp).
 int netpol_command(const std::vector<std::string>& args);
 int rbac_paths_command(const std::vector<std::string>& args);  // kguard rbac paths
+int node_command(const std::vector<std::string>& args);  // kguard node (node_command.cpp)
 
 }  // namespace kg::cli
