@@ -125,7 +125,7 @@ class NodeRoots(unittest.TestCase):
         anon = [f for f in zh["findings"] if f["rule"] == "kubelet-anonymous-auth"][0]
         self.assertIn("来源：flag --anonymous-auth", anon["message"])
         obj = json.loads(kguard("--root", root, "-o", "object").stdout)
-        self.assertEqual((obj["kind"], obj["metadata"]["name"]), ("NodeConfig", "cp-1"))
+        self.assertEqual((obj["kind"], obj["metadata"]["name"]), ("NodeConfig", "cp-1.example"))
         self.assertEqual(obj["spec"]["kubelet"]["config"]["authorization"]["mode"], "AlwaysAllow")
         self.assertEqual(obj["spec"]["kubelet"]["dropIns"], ["/etc/systemd/system/kubelet.service.d/10-kubeadm.conf"])
 
@@ -135,13 +135,13 @@ class NodeRoots(unittest.TestCase):
         self.assertEqual(len(docs), 1)
         r = docs[0]
         self.assertEqual((r["apiVersion"], r["kind"], r["metadata"]["name"]),
-                         ("wgpolicyk8s.io/v1alpha2", "ClusterPolicyReport", "kguard-node-cp-1"))
+                         ("wgpolicyk8s.io/v1alpha2", "ClusterPolicyReport", "kguard-node-cp-1.example"))
         fails = [x for x in r["results"] if x["result"] == "fail"]
         self.assertEqual(r["summary"]["fail"], len(fails))
         self.assertEqual(len({x["rule"] for x in fails}), len(NODE_RULES) - 1)
         for x in fails:
             self.assertEqual(x["resources"][0]["kind"], "NodeConfig")
-            self.assertEqual(x["resources"][0]["name"], "cp-1")
+            self.assertEqual(x["resources"][0]["name"], "cp-1.example")
         named = kguard("--root", self.roots["good"], "--node-name", "Worker-7", "-o", "policyreport").stdout
         good = [d for d in yaml.safe_load_all(named) if d][0]
         self.assertEqual(good["metadata"]["name"], "kguard-node-worker-7")
@@ -154,7 +154,7 @@ class NodeRoots(unittest.TestCase):
         self.assertEqual(failed(only), ["kubelet-read-only-port"])
         cfg = os.path.join(self.tmp, "kguard.yaml")
         with open(cfg, "w") as f:
-            f.write("exemptions:\n  - rules: [node-long-lived-credentials]\n    kinds: [NodeConfig]\n    names: [cp-1]\n"
+            f.write("exemptions:\n  - rules: [node-long-lived-credentials]\n    kinds: [NodeConfig]\n    names: [cp-1.example]\n"
                     "    reason: backup keys are moved off the node by the weekly job\n")
         exempted = report("--root", self.roots["bad"], "--config", cfg)
         self.assertNotIn("node-long-lived-credentials", failed(exempted))

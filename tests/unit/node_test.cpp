@@ -65,8 +65,8 @@ TEST(NodeUnit, ServiceSectionResetsAndContinuations) {
   ASSERT_EQ(s.environment.size(), 2u);
   EXPECT_EQ(s.environment[0], (std::pair<std::string, std::string>{"X", "1 2"}));
   ASSERT_EQ(errors.size(), 2u);  // the bad Environment= word and the line without '='
-  EXPECT_EQ(errors[0].line, 10u);
-  EXPECT_EQ(errors[1].line, 11u);
+  EXPECT_EQ(errors[0].line, 11u);
+  EXPECT_EQ(errors[1].line, 12u);
 }
 
 TEST(NodeUnit, EnvironmentFileAndExpansion) {
