@@ -51,6 +51,27 @@ apiVersion: v1
 kind: ConfigMap
 metadata: {name: cfg, namespace: shop}
 data: {token: "AKIAIOSFODNN7EXAMPLE"}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: kube-apiserver-cp1, namespace: kube-system, labels: {component: kube-apiserver}}
+spec:
+  containers:
+    - name: kube-apiserver
+      image: registry.k8s.io/kube-apiserver:v1.19.3
+      command: [kube-apiserver, --profiling, "--enable-admission-plugins=A,B", --token-auth-file, /t,
+                "--feature-gates=X=true", --anonymous_auth=0, --audit-log-maxage=x]
+    - name: etcd
+      image: registry.k8s.io/etcd:3.5.0
+      command: [sh, -c, "exec etcd -cert-file=/c --auto-tls; true"]
+      env: [{name: ETCD_CLIENT_CERT_AUTH, value: "true"}]
+---
+apiVersion: kubeadm.k8s.io/v1beta4
+kind: ClusterConfiguration
+kubernetesVersion: v1.30.0
+apiServer: {extraArgs: [{name: profiling, value: "false"}, {name: authorization-mode, value: AlwaysAllow}]}
+controllerManager: {extraArgs: {bind-address: 0.0.0.0}}
+etcd: {local: {extraArgs: [{name: client-cert-auth}]}}
 )";
 
 }  // namespace

@@ -56,6 +56,30 @@ constexpr ParamSpec containers_param(std::string_view default_value) {
 }
 constexpr std::string_view kAllKinds = "[initContainers, containers, ephemeralContainers]";
 
+constexpr ParamSpec kComponentFlag[] = {
+    {.name = "component", .description = "the control-plane component whose flags are read (its static Pod, "
+                                         "kube-system Pod or kubeadm ClusterConfiguration section)",
+     .allowed = "kube-apiserver|kube-controller-manager|kube-scheduler|etcd", .required = true},
+    {.name = "mode", .description = "present / absent: the flag is (not) set; equals / not-equals: its effective "
+                                    "value is (not) one of `value`/`values`; list-contains / list-not-contains: its comma "
+                                    "list holds every / none of them; list-subset: every item is among them; min / max: "
+                                    "an integer bound; feature-gate: --feature-gates `gate` equals `value`; "
+                                    "admission-enabled / admission-disabled: kube-apiserver's effective admission plugins "
+                                    "(defaults of its release, enable, disable) hold / lack `values`",
+     .allowed = "present|absent|equals|not-equals|list-contains|list-not-contains|list-subset|min|max|"
+                "feature-gate|admission-enabled|admission-disabled",
+     .required = true},
+    {.name = "flag", .description = "the flag's name, without dashes (flag or flags is required but for feature-gate and admission modes)"},
+    {.name = "flags", .type = T::StringList, .description = "several flags, each judged alike (e.g. a certificate and its key)"},
+    {.name = "value", .description = "the value compared with (a boolean compares as pflag parses booleans)"},
+    {.name = "values", .type = T::StringList, .description = "several values: any of them (equals), all of them (list-contains, admission-enabled), none of them (not-equals, list-not-contains, admission-disabled), the allowed ones (list-subset)"},
+    {.name = "default", .description = "the component's value when the flag is absent (unset: no value)"},
+    {.name = "versionDefaults", .type = T::List,
+     .description = "{before: \"1.N\", value} entries: the default of releases below 1.N, when the component's release is known"},
+    {.name = "gate", .description = "mode feature-gate: the feature gate's name"},
+    {.name = "unlessPresent", .type = T::StringList,
+     .description = "flags that replace this one (e.g. authorization-config): when one is set, the rule does not apply"},
+};
 constexpr ParamSpec kPss[] = {
     {.name = "control", .description = "the upstream PSS control, evaluated exactly as the API server does",
      .allowed = "appArmorProfile|capabilities_baseline|hostNamespaces|hostPathVolumes|hostPorts|privileged|"
@@ -480,6 +504,8 @@ std::span<const CheckTemplate> check_templates() {
       {"object-schema", "The API server's required fields and name/port formats for core kinds", compile_object_schema_check},
       {"subpath-mount", "volumeMounts with subPath on a cluster version affected by a subPath advisory", compile_subpath_mount_check, nullptr, nullptr, kSubpathMount},
       {"volume-source", "Pod volumes of given sources (secret, configMap, persistentVolumeClaim)", compile_volume_source_check, nullptr, nullptr, kVolumeSource},
+      {"component-flag", "A flag of kube-apiserver, kube-controller-manager, kube-scheduler or etcd (static Pod, kube-system Pod, kubeadm ClusterConfiguration), with the component's default when absent",
+       compile_component_flag_check, nullptr, nullptr, kComponentFlag},
       // Set-level templates: evaluated once over the whole input.
       {"network-policy-coverage", "Pods that no NetworkPolicy of their namespace selects",
        nullptr, compile_network_coverage_check, nullptr, kNetworkCoverage},

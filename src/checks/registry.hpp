@@ -150,6 +150,8 @@ std::unique_ptr<Check> compile_sorted_keys_check(const Params& params, std::stri
 std::unique_ptr<Check> compile_object_schema_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_subpath_mount_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_volume_source_check(const Params& params, std::string& error);
+// Control-plane component flags (component_flags.cpp).
+std::unique_ptr<Check> compile_component_flag_check(const Params& params, std::string& error);
 // Set-level reference templates (reference_checks.cpp).
 std::unique_ptr<SetCheck> compile_autoscaling_check(const Params& params, std::string& error);
 std::unique_ptr<SetCheck> compile_reference_target_check(const Params& params, std::string& error);

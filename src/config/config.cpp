@@ -12,8 +12,9 @@ namespace kg {
 std::vector<ExemptionRule> builtin_exemptions() {
   ExemptionRule kube_system;
   kube_system.rules = {"*"};
-  // Rules about kube-system itself stay on: they exist to watch it.
-  kube_system.except_rules = {"workload-in-kube-system", "rbac-aws-auth-write"};
+  // Rules about kube-system itself stay on: they exist to watch it. So do the control-plane
+  // flag rules (tag control-plane): the components they judge run in kube-system.
+  kube_system.except_rules = {"workload-in-kube-system", "rbac-aws-auth-write", "control-plane"};
   kube_system.namespaces = {"kube-system"};
   kube_system.reason =
       "kube-system runs cluster components that need host access; review them with the "

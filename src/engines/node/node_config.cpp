@@ -7,7 +7,9 @@
 #include <set>
 #include <sstream>
 
+#include "checks/component_flags.hpp"
 #include "core/json_writer.hpp"
+#include "core/object.hpp"
 #include "sources/host/systemd_unit.hpp"
 
 namespace kg::node {
@@ -420,20 +422,23 @@ std::string octal(std::uint32_t mode) {
   return buf;
 }
 
-// The etcd data directory: --data-dir of the etcd static Pod, else kubeadm's default.
-std::string etcd_data_dir(const HostRoot& root, const std::string& manifest, std::vector<InputError>& errors) {
+// The etcd data directory: --data-dir of the etcd static Pod (read by the
+// control-plane rules' flag parser, checks/component_flags: Go's flag package,
+// `-data-dir` as well, ETCD_DATA_DIR), else kubeadm's default.
+std::string etcd_data_dir(const HostRoot& root, const std::string& manifest) {
   SourceFile f;
   f.path = manifest;
   if (!root.read(manifest, f.content)) return "/var/lib/etcd";
   std::vector<InputError> ignored;  // the manifest's own problems are the control-plane rules' business
-  const Node* r = load_root(f, ignored);
-  (void)errors;
-  for (const Node* c : items(get(get(r, "spec"), "containers"))) {
-    std::vector<std::string> argv;
-    for (const Node* a : items(get(c, "command"))) argv.emplace_back(str(a));
-    for (const Node* a : items(get(c, "args"))) argv.emplace_back(str(a));
-    const ParsedFlags fl = host::parse_flags(argv, 0, {});
-    if (const std::string* d = fl.get("data-dir"); d && !d->empty()) return *d;
+  load_documents(f);
+  std::vector<Object> objects;
+  for (const Document& d : f.documents) collect_objects(f, d, objects, ignored);
+  for (const Object& obj : objects) {
+    const PodView pod = pod_view(obj, PodSpecTable{});
+    for (const ComponentFlags& c : parse_component_flags(obj, pod)) {
+      if (c.component != ControlPlaneComponent::Etcd) continue;
+      if (const ComponentFlag* d = c.find("data-dir"); d && !d->value.empty()) return d->value;
+    }
   }
   return "/var/lib/etcd";
 }
@@ -461,8 +466,7 @@ void add_tree(std::vector<RoleFile>& out, const HostRoot& root, const std::strin
   }
 }
 
-std::vector<RoleFile> collect_files(const HostRoot& root, const ComponentRead& kubelet, const ComponentRead& proxy,
-                                    std::vector<InputError>& errors) {
+std::vector<RoleFile> collect_files(const HostRoot& root, const ComponentRead& kubelet, const ComponentRead& proxy) {
   std::vector<RoleFile> out;
   std::string manifests = "/etc/kubernetes/manifests";
   if (auto it = kubelet.c.values.find("staticPodPath"); it != kubelet.c.values.end() && !it->second.scalar.empty())
@@ -476,7 +480,7 @@ std::vector<RoleFile> collect_files(const HostRoot& root, const ComponentRead& k
   for (const std::string& name : root.list("/etc/cni/net.d")) add_file(out, root, "cniConfig", "/etc/cni/net.d/" + name);
   const std::string etcd_manifest = manifests + "/etcd.yaml";
   if (root.exists(etcd_manifest) || root.exists("/var/lib/etcd"))
-    add_file(out, root, "etcdDataDir", etcd_data_dir(root, etcd_manifest, errors));
+    add_file(out, root, "etcdDataDir", etcd_data_dir(root, etcd_manifest));
   add_file(out, root, "adminKubeconfig", "/etc/kubernetes/admin.conf");
   add_file(out, root, "adminKubeconfig", "/etc/kubernetes/super-admin.conf");
   add_file(out, root, "schedulerKubeconfig", "/etc/kubernetes/scheduler.conf");
@@ -642,7 +646,7 @@ NodeRead read_node(const HostRoot& root, const NodeReadOptions& options) {
   NodeRead r;
   const ComponentRead kubelet = read_kubelet(root, r.errors, r.notes);
   const ComponentRead proxy = read_kube_proxy(root, r.errors, r.notes);
-  const std::vector<RoleFile> files = collect_files(root, kubelet, proxy, r.errors);
+  const std::vector<RoleFile> files = collect_files(root, kubelet, proxy);
   const std::vector<Credential> credentials =
       options.credentials ? find_credentials(root, options.max_credential_files) : std::vector<Credential>{};
   r.node_name = node_name_of(root, options, kubelet);
