@@ -42,6 +42,9 @@ Options:
   --node-name NAME         the node's name in the report (default: the kubelet's
                            --hostname-override, else the root's /etc/hostname)
   --configz FILE           judge a kubelet's /configz answer (JSON) instead of a root
+  --cluster                judge every node's running kubelet configuration, read
+                           through the API server (nodes/NAME/proxy/configz; needs get
+                           on nodes/proxy); a node that cannot be read is a coverage gap
   --no-credentials         do not walk the node for stray private keys and tokens
   -o, --output FORMAT[=FILE]
                            text (default), json, sarif, html, markdown, csv, junit,
@@ -121,6 +124,93 @@ bool publish(const kube::KubeconfigOptions& where, const ReportModel& model, con
   return true;
 }
 
+// Every node's /configz through the API server: one NodeConfig per node read,
+// a coverage gap (Forbidden, unreachable kubelet…) per node that is not.
+int node_cluster(const kube::KubeconfigOptions& where, const std::vector<OutputSpec>& outputs, const EvalOptions& eval,
+                 bool no_color, Lang lang) {
+  std::vector<InputError> errors;
+  const auto config = kube::resolve_client_config(where, errors);
+  if (!config) {
+    print_errors(errors, "--cluster: ");
+    return 2;
+  }
+  std::string error;
+  const auto session = kube::Session::connect(*config, {}, error);
+  if (!session) {
+    std::cerr << "kguard node: --cluster: " << terminal_safe(error) << '\n';
+    return 2;
+  }
+  kube::Client client(session);
+  ClusterInfo info;
+  info.server = config->server;
+  info.context = config->context;
+  info.read_at = utc_now_rfc3339();
+  std::vector<std::string> names;
+  const auto listed = client.list("/api/v1/nodes", 500, [&](const Node& item) {
+    names.emplace_back(str(get(get(&item, "metadata"), "name")));
+  });
+  if (!listed.ok()) {
+    std::cerr << "kguard node: --cluster: cannot list nodes: "
+              << terminal_safe(listed.error.empty() ? "HTTP " + std::to_string(listed.status) : listed.error) << '\n';
+    return 2;
+  }
+  info.nodes = names.size();
+  const Catalog& catalog = Catalog::builtin();
+  std::vector<std::string> node_rules;
+  for (const auto& r : catalog.rules())
+    if (node::is_node_rule(*r) && r->id.rfind("kubelet-", 0) == 0) node_rules.push_back(r->id);
+  std::string list = R"({"apiVersion":"v1","kind":"List","items":[)";
+  bool first = true;
+  for (const std::string& name : names) {
+    const auto r = client.get("/api/v1/nodes/" + name + "/proxy/configz");
+    if (!r.ok()) {
+      CoverageGap gap;
+      gap.kind = "NodeConfig";
+      gap.api_version = "v1";
+      gap.resource = "nodes/proxy";
+      gap.reason = r.reason.empty() ? (r.status ? "HTTP " + std::to_string(r.status) : std::string("Error")) : r.reason;
+      gap.message = "node " + name + ": the kubelet's /configz could not be read" +
+                    (r.error.empty() ? std::string() : ": " + r.error);
+      gap.rules = node_rules;
+      info.coverage.push_back(std::move(gap));
+      continue;
+    }
+    node::NodeRead read = node::node_from_configz(name, r.body, "nodes/" + name + "/proxy/configz");
+    print_errors(read.errors, "");
+    list += (first ? "" : ",") + read.object_json;
+    first = false;
+  }
+  list += "]}";
+  const node::NodeLinter linter(catalog, eval);
+  EngineResult result = linter.lint(config->server, list);
+  result.cluster = std::move(info);
+  if (!result.errors.empty()) {
+    print_errors(result.errors, "");
+    return 2;
+  }
+  const ReportModel model = build_report(result, utc_now_rfc3339(), lang);
+  for (const OutputSpec& o : outputs) {
+    std::ofstream file;
+    if (!o.to_stdout()) file.open(o.file, std::ios::binary | std::ios::trunc);
+    std::ostream& out = o.to_stdout() ? std::cout : file;
+    if (o.format == "object") {
+      out << list << '\n';
+    } else {
+      RenderOptions render_options;
+      render_options.color = o.to_stdout() && isatty(STDOUT_FILENO) && !no_color && !std::getenv("NO_COLOR");
+      find_renderer(o.format)->render(model, render_options, out);
+    }
+    out.flush();
+    if (!out) {
+      std::cerr << "kguard node: cannot write " << (o.to_stdout() ? "stdout" : terminal_safe(o.file)) << '\n';
+      return 2;
+    }
+  }
+  for (const CoverageGap& g : result.cluster->coverage)
+    std::cerr << "kguard node: coverage gap: " << terminal_safe(g.message) << " (" << terminal_safe(g.reason) << ")\n";
+  return 0;
+}
+
 int node_run(const std::string& root, const std::string& node_name, const std::string& configz, bool credentials,
              bool no_color, const std::vector<OutputSpec>& outputs, const EvalOptions& eval,
              const std::optional<Severity>& fail_on, Lang lang, const kube::KubeconfigOptions* publish_to);
@@ -141,6 +231,7 @@ int node_command(const std::vector<std::string>& args) {
   bool publish_report = false;
   kube::KubeconfigOptions where;
   long long interval = 0;
+  bool cluster = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     ArgCursor flag(args, i);
@@ -164,6 +255,8 @@ int node_command(const std::vector<std::string>& args) {
     } else if (flag.is("--configz")) {
       if (!need("--configz needs a file")) return 2;
       configz = v;
+    } else if (a == "--cluster") {
+      cluster = true;
     } else if (a == "--publish") {
       publish_report = true;
     } else if (flag.is("--kubeconfig")) {
@@ -243,6 +336,13 @@ int node_command(const std::vector<std::string>& args) {
       std::cerr << "kguard node: --only: no rule, category or tag named '" << terminal_safe(sel) << "'\n";
       return 2;
     }
+  }
+  if (cluster) {
+    if (publish_report || interval > 0 || !configz.empty()) {
+      std::cerr << "kguard node: --cluster reads every node through the API; --publish, --interval and --configz do not apply\n";
+      return 2;
+    }
+    return node_cluster(where, outputs, eval, no_color, lang);
   }
   for (;;) {
     const int code = node_run(root, node_name, configz, credentials, no_color, outputs, eval, fail_on, lang,
