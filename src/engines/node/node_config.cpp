@@ -1,6 +1,7 @@
 #include "engines/node/node_config.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <optional>
@@ -596,6 +597,11 @@ void walk_credentials(const HostRoot& root, const std::string& dir, int depth, s
     if (budget == 0) return;
     const std::string p = (dir == "/" ? "" : dir) + "/" + name;
     if (expected_location(p)) continue;
+    // Links are not followed: they could loop or lead out of the walked folders, and a linked
+    // file is found at its target when that is walked. The walk never enters a link, so the
+    // host path is the root's plus the node path.
+    std::error_code ec;
+    if (std::filesystem::is_symlink(root.root() + p, ec)) continue;
     FileFact f = root.stat(p);
     if (!f.exists) continue;
     --budget;
