@@ -606,10 +606,22 @@ void walk_credentials(const HostRoot& root, const std::string& dir, int depth, s
     if (!f.exists) continue;
     --budget;
     if (f.is_dir) {
-      if (name == "proc" || name == "sys" || name == "dev" || name == "node_modules" || name == ".git") continue;
+      // Kernel file systems, and the test data and package trees of language runtimes and
+      // tools (their test suites ship sample private keys: not credentials).
+      static constexpr std::string_view kSkip[] = {"proc", "sys", "dev", ".git", "node_modules", "site-packages",
+                                                   "dist-packages", "test", "tests", "testdata", ".cache"};
+      if (std::find(std::begin(kSkip), std::end(kSkip), name) != std::end(kSkip)) continue;
       walk_credentials(root, p, depth + 1, budget, out);
       continue;
     }
+    // Source code holds sample keys in its tests; a credential is never a source file.
+    static constexpr std::string_view kSourceExt[] = {".go", ".py", ".js", ".ts", ".java", ".c", ".h", ".cc", ".cpp",
+                                                      ".rs", ".rb", ".php", ".cs", ".kt", ".scala", ".swift", ".pl",
+                                                      ".sh", ".md", ".html", ".rst"};
+    const std::size_t dot = name.rfind('.');
+    if (dot != std::string::npos &&
+        std::find(std::begin(kSourceExt), std::end(kSourceExt), std::string_view(name).substr(dot)) != std::end(kSourceExt))
+      continue;
     std::string text;
     if (!root.read(p, text, std::size_t{256} << 10)) continue;
     if (auto c = classify(p, text)) {
