@@ -12,7 +12,7 @@
 namespace kg {
 
 bool engine_kind_rule(const Rule& rule) {
-  static constexpr std::string_view kEngineKinds[] = {"Image"};  // kguard image (engines/image/lint)
+  static constexpr std::string_view kEngineKinds[] = {"Image", "NodeConfig"};  // kguard image (engines/image/lint), kguard node (engines/node)
   return !rule.kinds.empty() && std::all_of(rule.kinds.begin(), rule.kinds.end(), [](const std::string& k) {
     return std::find(std::begin(kEngineKinds), std::end(kEngineKinds), k) != std::end(kEngineKinds);
   });

@@ -134,6 +134,42 @@ void Services::add(std::size_t id, const Object& obj, const PodView&) {
   rows.push_back(std::move(s));
 }
 
+namespace {
+
+// Whether the IPv4 CIDR `cidr` contains 169.254.169.254, the metadata address
+// of AWS, GCP, Azure and most clouds; false for IPv6 and malformed text.
+bool contains_metadata_address(std::string_view cidr) {
+  constexpr std::uint32_t kMetadata = (169U << 24) | (254U << 16) | (169U << 8) | 254U;
+  const std::size_t slash = cidr.find('/');
+  const std::string_view ip = cidr.substr(0, slash);
+  std::uint32_t addr = 0;
+  int parts = 0;
+  std::size_t i = 0;
+  while (i <= ip.size() && parts < 4) {
+    std::uint32_t v = 0;
+    std::size_t digits = 0;
+    while (i < ip.size() && ip[i] >= '0' && ip[i] <= '9' && digits < 4) v = v * 10 + static_cast<std::uint32_t>(ip[i++] - '0'), ++digits;
+    if (digits == 0 || v > 255) return false;
+    addr = (addr << 8) | v;
+    ++parts;
+    if (i < ip.size() && ip[i] == '.') ++i;
+    else break;
+  }
+  if (parts != 4 || i != ip.size()) return false;
+  int prefix = 32;
+  if (slash != std::string_view::npos) {
+    const std::string_view p = cidr.substr(slash + 1);
+    if (p.empty() || p.size() > 2 || !std::all_of(p.begin(), p.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return false;
+    prefix = std::stoi(std::string(p));
+    if (prefix > 32) return false;
+  }
+  const std::uint32_t mask = prefix == 0 ? 0U : ~std::uint32_t{0} << (32 - prefix);
+  return (addr & mask) == (kMetadata & mask);
+}
+
+}  // namespace
+
 void NetworkPolicies::add(std::size_t id, const Object& obj, const PodView&) {
   changed();
   const Node* spec = obj.root->get("spec");
@@ -153,6 +189,22 @@ void NetworkPolicies::add(std::size_t id, const Object& obj, const PodView&) {
     // API default: Ingress always; Egress when the policy has egress rules.
     np.ingress_type = true;
     np.egress_type = get(spec, "egress") != nullptr;
+  }
+  const Node* egress = get(spec, "egress");
+  for (std::size_t i = 0; i < items(egress).size() && np.egress_to_metadata.empty(); ++i) {
+    const Node* to = get(items(egress)[i], "to");
+    const std::string rule_path = index_path("spec.egress", i);
+    if (items(to).empty()) {
+      np.egress_to_metadata = rule_path;  // no `to`: every destination
+      continue;
+    }
+    for (std::size_t j = 0; j < items(to).size(); ++j) {
+      const Node* block = get(items(to)[j], "ipBlock");
+      if (!block || !contains_metadata_address(str(get(block, "cidr")))) continue;
+      const auto except = items(get(block, "except"));
+      if (std::none_of(except.begin(), except.end(), [](const Node* e) { return contains_metadata_address(str(e)); }))
+        np.egress_to_metadata = join_path(index_path(join_path(rule_path, "to"), j), "ipBlock");
+    }
   }
   for (const auto& [field, peer_field] : {std::pair<std::string_view, std::string_view>{"ingress", "from"},
                                           {"egress", "to"}}) {

@@ -91,6 +91,10 @@ struct NetworkPolicyFacts {
   bool egress_type = false;
   std::size_t ingress_rules = 0;
   std::size_t egress_rules = 0;
+  // An egress rule lets the selected pods reach the cloud metadata address
+  // 169.254.169.254 (a rule without `to`, or an ipBlock containing it that
+  // its `except` does not cut out); the rule's path when so.
+  std::string egress_to_metadata;
   // ingress.from / egress.to peers that select pods of the policy's own
   // namespace (a podSelector without a namespaceSelector).
   struct Peer {

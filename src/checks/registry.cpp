@@ -351,7 +351,8 @@ constexpr ParamSpec kNetworkCoverage[] = {
 };
 constexpr ParamSpec kNamespacePolicy[] = {
     {.name = "require", .description = "what every namespace with workloads needs",
-     .allowed = "default-deny-ingress|default-deny-egress|limit-range|resource-quota", .required = true},
+     .allowed = "default-deny-ingress|default-deny-egress|limit-range|resource-quota|metadata-egress-blocked",
+     .required = true},
 };
 constexpr ParamSpec kSelectorTarget[] = {
     {.name = "kind", .description = "whose selector is checked", .allowed = "Service|NetworkPolicy", .required = true},
@@ -392,6 +393,11 @@ constexpr ParamSpec kSandbox[] = {
      .default_value = "[untrusted, multi-tenant]"},
     {.name = "runtimeClasses", .type = T::StringList, .description = "sandboxed runtimeClassName values",
      .default_value = "[gvisor, runsc, kata, kata-qemu, kata-clh, kata-fc, kata-containers]"},
+    {.name = "mode", .description = "runtime-class: the pod names a sandboxed runtimeClassName; handler: the "
+     "RuntimeClass it names exists and its handler is a sandbox", .allowed = "runtime-class|handler",
+     .default_value = "runtime-class"},
+    {.name = "handlers", .type = T::StringList, .description = "mode handler: sandboxed CRI handlers",
+     .default_value = "[runsc, gvisor, kata, kata-qemu, kata-clh, kata-fc, kata-runtime]"},
 };
 constexpr ParamSpec kKubernetesVersion[] = {
     {.name = "releases", .description = "the catalog's release table", .required = true},
@@ -412,6 +418,33 @@ constexpr ParamSpec kAuditPolicy[] = {
     {.name = "requests", .type = T::List,
      .description = "max-level, min-level: {verbs, resources, level, stages} entries; resources as "
                     "resource[/subresource][.group]; level and stages default to the parameters"},
+};
+
+constexpr ParamSpec kNodeSetting[] = {
+    {.name = "component", .description = "whose effective configuration (kind: NodeConfig, built by kguard node)",
+     .allowed = "kubelet|kubeProxy", .default_value = "kubelet"},
+    {.name = "setting", .type = T::StringList, .description = "dotted field of the effective config, e.g. "
+     "authentication.anonymous.enabled (several: each must pass)", .required = true},
+    {.name = "mode", .description = "equals / not-equals: (not) one of `values`; present / absent: set or not; "
+     "min / max: a number against `number`; non-zero-duration: not a zero Go duration; subset: every list item "
+     "in `values`; matches: the value matches `pattern`", .allowed = "equals|not-equals|present|absent|min|max|"
+     "non-zero-duration|subset|matches", .required = true},
+    {.name = "values", .type = T::StringList, .description = "modes equals, not-equals, subset (case-insensitive)"},
+    {.name = "number", .type = T::Integer, .description = "modes min and max"},
+    {.name = "pattern", .description = "mode matches: regular expression on the value"},
+    {.name = "default", .description = "the value when the setting is unset (e.g. a feature gate's default)"},
+    {.name = "unlessSetting", .description = "passes when this setting equals unlessValue"},
+    {.name = "unlessValue", .description = "see unlessSetting"},
+};
+constexpr ParamSpec kNodeFile[] = {
+    {.name = "role", .description = "the files judged (spec.files[].role of kind: NodeConfig)",
+     .allowed = "apiserverManifest|controllerManagerManifest|schedulerManifest|etcdManifest|cniConfig|etcdDataDir|"
+                "adminKubeconfig|schedulerKubeconfig|controllerManagerKubeconfig|pkiDir|pkiCert|pkiKey|"
+                "kubeletService|proxyKubeconfig|kubeletKubeconfig|clientCA|kubeletConfig",
+     .required = true},
+    {.name = "maxMode", .description = "the most permissive mode allowed, octal (600)"},
+    {.name = "owners", .type = T::StringList, .description = "accepted USER:GROUP owners (names from the node's "
+     "/etc/passwd and /etc/group, or numeric ids; root also matches id 0)"},
 };
 
 }  // namespace
@@ -456,6 +489,10 @@ std::span<const CheckTemplate> check_templates() {
        compile_container_ports_check, nullptr, nullptr, kContainerPorts},
       {"service-exposure", "A Service's externalIPs/externalName, or a sensitive interface exposed",
        compile_service_exposure_check, nullptr, nullptr, kServiceExposure},
+      {"node-setting", "A setting of the kubelet's or kube-proxy's effective configuration (kind: NodeConfig, built by kguard node)",
+       compile_node_setting_check, nullptr, nullptr, kNodeSetting},
+      {"node-file", "Mode and owner of a node's files of one role (kind: NodeConfig, built by kguard node)",
+       compile_node_file_check, nullptr, nullptr, kNodeFile},
       {"pattern", "Values or keys reached by a field path with * must (not) match a regex",
        compile_pattern_check, nullptr, nullptr, kPattern},
       {"required-metadata", "Required labels and annotations, optionally with allowed values",

@@ -106,6 +106,8 @@ std::unique_ptr<Check> compile_field_check(const Params& params, std::string& er
 std::unique_ptr<Check> compile_image_check(const Params& params, std::string& error);
 // The image engine's hardening rules over `kind: Image` (image_lint.cpp).
 std::unique_ptr<Check> compile_image_lint_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_node_setting_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_node_file_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_rbac_rules_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_rbac_binding_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_network_policy_check(const Params& params, std::string& error);

@@ -103,7 +103,7 @@ class NetworkCoverage final : public SetCheck {
 
 // --- namespace-policy ---------------------------------------------------------
 
-enum class NamespaceRequirement { DefaultDenyIngress, DefaultDenyEgress, LimitRange, ResourceQuota };
+enum class NamespaceRequirement { DefaultDenyIngress, DefaultDenyEgress, LimitRange, ResourceQuota, MetadataEgressBlocked };
 
 class NamespacePolicy final : public SetCheck {
  public:
@@ -140,6 +140,19 @@ class NamespacePolicy final : public SetCheck {
                                                      : np.egress_type && np.egress_rules == 0);
         });
       }
+      case NamespaceRequirement::MetadataEgressBlocked: {
+        // Every pod is egress-isolated (a policy with podSelector {} and
+        // policyType Egress) and no policy of the namespace allows the
+        // metadata address back (policies add up: one allow is enough).
+        const NetworkPolicies& policies = NetworkPolicies::of(inv);
+        const auto& in_ns = policies.in(inv, ns);
+        const bool isolated = std::any_of(in_ns.begin(), in_ns.end(), [&](std::size_t ni) {
+          return policies.rows[ni].pod_selector.empty() && policies.rows[ni].egress_type;
+        });
+        return isolated && std::none_of(in_ns.begin(), in_ns.end(), [&](std::size_t ni) {
+                 return policies.rows[ni].egress_type && !policies.rows[ni].egress_to_metadata.empty();
+               });
+      }
       case NamespaceRequirement::LimitRange:
       case NamespaceRequirement::ResourceQuota: {
         const auto& objects = inv.facts<KindObjects>(requirement == NamespaceRequirement::LimitRange
@@ -159,6 +172,10 @@ class NamespacePolicy final : public SetCheck {
         return checks::namespace_phrase(ns) + " has no default-deny ingress NetworkPolicy (podSelector: {}, policyTypes: [Ingress], no rules)";
       case NamespaceRequirement::DefaultDenyEgress:
         return checks::namespace_phrase(ns) + " has no default-deny egress NetworkPolicy (podSelector: {}, policyTypes: [Egress], no rules)";
+      case NamespaceRequirement::MetadataEgressBlocked:
+        return checks::namespace_phrase(ns) +
+               " lets pods reach the cloud metadata address 169.254.169.254 (no egress NetworkPolicy isolates every pod "
+               "without allowing it)";
       case NamespaceRequirement::LimitRange:
         return checks::namespace_phrase(ns) + " has no LimitRange";
       case NamespaceRequirement::ResourceQuota:
@@ -546,11 +563,57 @@ class RbacGrant final : public SetCheck {
 
 // --- sandbox-runtime -----------------------------------------------------------
 
+// RuntimeClass objects: name and the CRI handler they select.
+struct RuntimeClassFacts {
+  std::size_t object = 0;
+  std::string name;
+  std::string handler;
+};
+class RuntimeClasses final : public CheckTable<RuntimeClasses, RuntimeClassFacts> {
+ public:
+  static constexpr std::string_view kKinds[] = {"RuntimeClass"};
+  static constexpr FactCollector kCollector{"runtime-classes", kKinds, make_table<RuntimeClasses>};
+  void add(std::size_t object, const Object& obj, const PodView&) override {
+    rows.push_back({object, std::string(obj.name), std::string(str(get(obj.root, "handler")))});
+  }
+};
+
 class SandboxRuntime final : public SetCheck {
  public:
-  std::vector<std::string> needs_kinds() const override { return {"Namespace", "workloads"}; }
+  // mode handler: the runtimeClassName must name a RuntimeClass of the input
+  // whose handler is a sandbox (runsc, kata…), not only a sandbox-like name.
+  bool check_handler = false;
+  std::vector<std::string> handlers{"runsc", "gvisor", "kata", "kata-qemu", "kata-clh", "kata-fc", "kata-runtime"};
+  std::vector<std::string> needs_kinds() const override {
+    if (check_handler) return {"Namespace", "workloads", "RuntimeClass"};
+    return {"Namespace", "workloads"};
+  }
   std::vector<const FactCollector*> facts() const override {
+    if (check_handler) return {&KindObjects::namespaces(), &Workloads::collector(), &RuntimeClasses::collector()};
     return {&KindObjects::namespaces(), &Workloads::collector()};
+  }
+  void evaluate_handlers(const Inventory& inv, const std::map<std::string, std::string>& untrusted, SetSink& sink) const {
+    std::map<std::string, const RuntimeClassFacts*> classes;
+    for (const RuntimeClassFacts& r : RuntimeClasses::of(inv).rows) classes[r.name] = &r;
+    for_each_top_workload(inv, [&](const WorkloadFacts& w) {
+      const ObjectFacts& o = inv.objects[w.object];
+      if (!untrusted.count(o.ns) || w.runtime_class.empty()) return;  // no class: the sandbox rule's finding
+      auto it = classes.find(w.runtime_class);
+      std::string problem;
+      if (it == classes.end()) {
+        problem = "RuntimeClass \"" + w.runtime_class + "\" does not exist, so the pod cannot start in a sandbox";
+      } else if (!contains(handlers, it->second->handler)) {
+        problem = "RuntimeClass \"" + w.runtime_class + "\" uses handler \"" + it->second->handler +
+                  "\", not a sandboxed runtime (gVisor runsc, Kata)";
+      }
+      if (problem.empty()) {
+        sink.pass(w.object);
+      } else {
+        sink.fail(w.object, {{problem, w.spec_path + ".runtimeClassName",
+                              first_mark(w.runtime_class_at, w.spec_key_at).line,
+                              first_mark(w.runtime_class_at, w.spec_key_at).column, {}}});
+      }
+    });
   }
   std::string label_key = "kguard.io/tenancy";
   std::vector<std::string> label_values{"untrusted", "multi-tenant"};
@@ -563,6 +626,10 @@ class SandboxRuntime final : public SetCheck {
         untrusted[inv.objects[r.object].name] = std::string(label(inv.objects[r.object].labels, label_key));
     }
     if (untrusted.empty()) return;
+    if (check_handler) {
+      evaluate_handlers(inv, untrusted, sink);
+      return;
+    }
     for_each_top_workload(inv, [&](const WorkloadFacts& w) {
       const ObjectFacts& o = inv.objects[w.object];
       auto ns = untrusted.find(o.ns);
@@ -603,10 +670,11 @@ std::unique_ptr<SetCheck> compile_namespace_policy_check(const Params& params, s
   std::string_view req = params.string("require");
   if (req == "default-deny-ingress") c->requirement = NamespaceRequirement::DefaultDenyIngress;
   else if (req == "default-deny-egress") c->requirement = NamespaceRequirement::DefaultDenyEgress;
+  else if (req == "metadata-egress-blocked") c->requirement = NamespaceRequirement::MetadataEgressBlocked;
   else if (req == "limit-range") c->requirement = NamespaceRequirement::LimitRange;
   else if (req == "resource-quota") c->requirement = NamespaceRequirement::ResourceQuota;
   else {
-    error = "require must be default-deny-ingress, default-deny-egress, limit-range or resource-quota";
+    error = "require must be default-deny-ingress, default-deny-egress, metadata-egress-blocked, limit-range or resource-quota";
     return nullptr;
   }
   return c;
@@ -681,6 +749,8 @@ std::unique_ptr<SetCheck> compile_sandbox_check(const Params& params, std::strin
   if (params.get("namespaceLabel")) c->label_key = std::string(params.string("namespaceLabel"));
   if (params.get("namespaceLabelValues")) c->label_values = params.strings("namespaceLabelValues");
   if (params.get("runtimeClasses")) c->runtime_classes = params.strings("runtimeClasses");
+  if (params.string("mode") == "handler") c->check_handler = true;
+  if (params.get("handlers")) c->handlers = params.strings("handlers");
   if (c->label_key.empty() || c->label_values.empty() || c->runtime_classes.empty()) {
     error = "namespaceLabel, namespaceLabelValues and runtimeClasses must not be empty";
     return nullptr;

@@ -34,5 +34,6 @@ int audit_command(const std::vector<std::string>& args);
 int audit_policy_main(const std::vector<std::string>& args);
 // kguard kms serve|init|rotate|status|retire: the KMS v2 plugin (kms_command.cpp).
 int kms_command(const std::vector<std::string>& args);
+int node_command(const std::vector<std::string>& args);  // kguard node (node_command.cpp)
 
 }  // namespace kg::cli

@@ -38,6 +38,7 @@ Usage:
                                     who can reach whom under the network policies
   kguard audit detect|serve|rules|policy
                                     threat detection on API-server audit logs
+  kguard node [--root DIR]          the kubelet, kube-proxy, file modes and credentials of a node
   kguard rules list [-o json]       list the rule catalog (on/off by default)
   kguard rules show ID [-o json]    show one rule with every field
   kguard rules templates [-o json]  the check templates and their parameters
@@ -88,6 +89,7 @@ int main(int argc, char** argv) {
     if (cmd == "rbac") return kg::cli::rbac_command(args);
     if (cmd == "netpol") return kg::cli::netpol_command(args);
     if (cmd == "audit") return kg::cli::audit_command(args);
+    if (cmd == "node") return kg::cli::node_command(args);
     if (cmd == "version" || cmd == "--version") {
       if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
         std::cout << "Usage: kguard version\n\nPrints the version.\n";

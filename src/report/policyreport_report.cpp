@@ -109,6 +109,16 @@ void write_result(std::ostream& out, const ReportModel& m, const CheckRun& run, 
   if (!containers.empty()) out << "      container: " << yq(join(containers)) << '\n';
 }
 
+// kguard node reports one node: its report is named after it, so each node's
+// DaemonSet Pod replaces its own report and not the others'.
+std::string cluster_report_name(const EngineResult& r) {
+  const std::string_view node = r.fact("node");
+  if (r.engine != "node" || node.empty()) return "kguard-cluster";
+  std::string name = "kguard-node-";
+  for (char c : node) name += (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  return name;
+}
+
 void write_document(std::ostream& out, const ReportModel& m, std::string_view ns,
                     const std::vector<CheckRun>& runs, long long seconds) {
   const FindingStore& fs = m.result->findings;
@@ -131,7 +141,7 @@ void write_document(std::ostream& out, const ReportModel& m, std::string_view ns
   out << "---\napiVersion: wgpolicyk8s.io/v1alpha2\n"
       << "kind: " << (cluster ? "ClusterPolicyReport" : "PolicyReport") << '\n'
       << "metadata:\n"
-      << "  name: " << yq(cluster ? std::string("kguard-cluster") : "kguard-" + std::string(ns))
+      << "  name: " << yq(cluster ? cluster_report_name(*m.result) : "kguard-" + std::string(ns))
       << '\n';
   if (!cluster) out << "  namespace: " << yq(ns) << '\n';
   out << "  labels:\n    app.kubernetes.io/managed-by: kguard\n"

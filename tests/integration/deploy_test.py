@@ -103,6 +103,43 @@ class Deploy(unittest.TestCase):
         finally:
             shutil.rmtree(work, ignore_errors=True)
 
+    def test_node_daemonset_passes_restricted_with_its_exemptions(self):
+        # deploy/node: kguard node on every node. Its .kguard.yaml (found by the scan) exempts the
+        # host mount and uid 0, each with a reason; nothing else may fail, and nothing else is exempt.
+        node_dir = os.path.join(DEPLOY, "node")
+        code, report, _ = support.scan_json("--pss", "restricted", "-q", node_dir, config=True)
+        failed = [f for f in report["findings"] if f["result"] == "fail"]
+        self.assertEqual(failed, [])
+        self.assertEqual(code, 0)
+        exempt = {f["rule"] for f in report["findings"] if f["result"] == "exempt"}
+        self.assertLessEqual(exempt, {"pss-host-path-volumes", "host-path-sensitive", "namespace-without-pod-security",
+                                      "pss-run-as-non-root", "pss-run-as-user", "run-as-root-allowed", "low-user-id",
+                                      "service-account-token-with-rbac", "service-account-token-automounted",
+                                      "liveness-probe-missing"})
+        self.assertIn("pss-host-path-volumes", exempt)
+        config = yaml.safe_load(open(os.path.join(node_dir, ".kguard.yaml")))
+        for e in config["exemptions"]:
+            self.assertTrue(e["reason"])
+        docs = [d for d in yaml.safe_load_all(open(os.path.join(node_dir, "kguard-node.yaml"))) if d]
+        ds = [d for d in docs if d["kind"] == "DaemonSet"][0]
+        pod = ds["spec"]["template"]["spec"]
+        (c,) = pod["containers"]
+        self.assertEqual(c["args"][:3], ["node", "--root=/host", "--node-name=$(NODE_NAME)"])
+        self.assertIn("--publish", c["args"])
+        self.assertTrue(all(m["readOnly"] for m in c["volumeMounts"]))
+        self.assertEqual(c["securityContext"]["capabilities"]["drop"], ["ALL"])
+        self.assertFalse(c["securityContext"]["allowPrivilegeEscalation"])
+        self.assertTrue(c["securityContext"]["readOnlyRootFilesystem"])
+        for key in ("hostPID", "hostIPC", "hostNetwork"):
+            self.assertNotIn(key, pod)
+        role = [d for d in docs if d["kind"] == "ClusterRole"][0]
+        self.assertEqual([(r["apiGroups"], r["resources"]) for r in role["rules"]],
+                         [(["wgpolicyk8s.io"], ["clusterpolicyreports"])])
+        # The command line the DaemonSet runs is one kguard node accepts.
+        help_text = subprocess.run([KGUARD, "node", "--help"], capture_output=True, text=True).stdout
+        for flag in ("--root", "--node-name", "--publish", "--interval"):
+            self.assertIn(flag, help_text)
+
     def test_gen_certs_round_trip(self):
         out = tempfile.mkdtemp(prefix="kguard-gen-certs-")
         try:

@@ -357,6 +357,12 @@ Response Client::perform(std::string_view path, bool streaming,
     if (!c.proxy_url.empty()) curl_easy_setopt(h, CURLOPT_PROXY, c.proxy_url.c_str());
     curl_slist* headers = nullptr;
     headers = curl_slist_append(headers, "Accept: application/json");
+    if (apply_body_) {
+      curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PATCH");
+      curl_easy_setopt(h, CURLOPT_POSTFIELDS, apply_body_->data());
+      curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(apply_body_->size()));
+      headers = curl_slist_append(headers, "Content-Type: application/apply-patch+yaml");
+    }
     std::string auth;
     if (!creds->token.empty()) {
       auth = "Authorization: Bearer " + creds->token;
@@ -430,6 +436,13 @@ Response Client::perform(std::string_view path, bool streaming,
 }
 
 Response Client::get(std::string_view path) { return perform(path, false, nullptr); }
+
+Response Client::apply(std::string_view path, std::string_view body) {
+  apply_body_ = body;
+  Response r = perform(path, false, nullptr);
+  apply_body_.reset();
+  return r;
+}
 
 Response Client::list(std::string_view path, std::size_t page_size, const ItemSink& on_item,
                       std::string* resource_version) {

@@ -20,6 +20,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -118,6 +119,11 @@ class Client {
   using EventSink = std::function<bool(std::string_view type, const Node& object)>;
   Response watch(std::string_view path, const EventSink& on_event);
 
+  // Server-side apply: PATCH server + path with `body` (YAML or JSON) as
+  // application/apply-patch+yaml; path carries ?fieldManager=…&force=true.
+  // With retries, like get.
+  Response apply(std::string_view path, std::string_view body);
+
   // Once `*flag` is true, a request under way (a watch blocked waiting for
   // events included) ends within about a second, and retries stop; the
   // response then has status 0 and error "cancelled". The flag must outlive
@@ -131,6 +137,7 @@ class Client {
   std::shared_ptr<const Session> session_;
   void* curl_ = nullptr;  // CURL*, reused for keep-alive
   const std::atomic<bool>* cancel_ = nullptr;
+  std::optional<std::string_view> apply_body_;  // set while apply() performs
 };
 
 }  // namespace kg::kube
