@@ -393,8 +393,8 @@ class ServiceMesh final : public SetCheck {
                                                    "PeerAuthentication applies and Istio defaults to PERMISSIVE");
           out.push_back(at(std::move(msg), w.meta_path, w.meta_at));
         }
-        for (const auto& [p, mode] : m.ports) {
-          out.push_back(at("port " + p->port + " of this workload accepts " + mode +
+        for (const auto& [p, port_mode] : m.ports) {
+          out.push_back(at("port " + p->port + " of this workload accepts " + port_mode +
                                " mTLS (portLevelMtls of PeerAuthentication " + v.name_of(*m.policy) + ")",
                            w.meta_path, w.meta_at));
         }
@@ -563,13 +563,13 @@ class MeshObject final : public Check {
         auto policy = [&](const Node* tp, const std::string& tp_path) {
           auto tls = [&](const Node* holder, const std::string& holder_path, const std::string& where) {
             const Node* m = get(get(holder, "tls"), "mode");
-            const std::string mode = upper(str(m));
-            if (mode != "DISABLE" && mode != "SIMPLE") return;
-            out.push_back({"DestinationRule sets tls.mode " + mode + where + " toward in-mesh host \"" + host +
+            const std::string tls_mode = upper(str(m));
+            if (tls_mode != "DISABLE" && tls_mode != "SIMPLE") return;
+            out.push_back({"DestinationRule sets tls.mode " + tls_mode + where + " toward in-mesh host \"" + host +
                                "\", which " +
-                               (mode == "DISABLE" ? "sends plaintext instead of Istio mutual TLS"
+                               (tls_mode == "DISABLE" ? "sends plaintext instead of Istio mutual TLS"
                                                   : "replaces Istio mutual TLS with one-way TLS"),
-                           m, join_path(holder_path, "tls.mode")});
+                           m, join_path(holder_path, "tls.mode"), {}});
           };
           tls(tp, tp_path, "");
           std::size_t i = 0;
@@ -598,7 +598,7 @@ class MeshObject final : public Check {
             const bool scoped = get(get(spec, "selector"), "matchLabels") != nullptr;
             out.push_back({std::string("ALLOW rule {} matches every request, so this policy allows all traffic to ") +
                                (scoped ? "the workloads it selects" : "every workload of its namespace"),
-                           rule, index_path(join_path(spec_path, "rules"), i)});
+                           rule, index_path(join_path(spec_path, "rules"), i), {}});
           }
           ++i;
         }
@@ -612,10 +612,10 @@ class MeshObject final : public Check {
           const Node* tls = get(get(client, "meshTLS"), "unauthenticatedTLS");
           if (is_true(unauth))
             out.push_back({"ServerAuthorization admits unauthenticated clients (client.unauthenticated: true)", unauth,
-                           join_path(spec_path, "client.unauthenticated")});
+                           join_path(spec_path, "client.unauthenticated"), {}});
           if (is_true(tls))
             out.push_back({"ServerAuthorization admits TLS clients without a mesh identity (client.meshTLS.unauthenticatedTLS: true)",
-                           tls, join_path(spec_path, "client.meshTLS.unauthenticatedTLS")});
+                           tls, join_path(spec_path, "client.meshTLS.unauthenticatedTLS"), {}});
           return out.empty() ? Outcome::Pass : Outcome::Fail;
         }
         if (in.obj.kind != "AuthorizationPolicy") return Outcome::NotApplicable;
@@ -626,7 +626,7 @@ class MeshObject final : public Check {
         }
         out.push_back({"AuthorizationPolicy requires no mesh identity (no MeshTLSAuthentication or ServiceAccount in "
                        "requiredAuthenticationRefs), so unauthenticated clients are authorised",
-                       refs ? refs : spec, join_path(spec_path, "requiredAuthenticationRefs")});
+                       refs ? refs : spec, join_path(spec_path, "requiredAuthenticationRefs"), {}});
         return Outcome::Fail;
       }
     }
