@@ -610,12 +610,14 @@ class MeshObject final : public Check {
           const Node* client = get(spec, "client");
           const Node* unauth = get(client, "unauthenticated");
           const Node* tls = get(get(client, "meshTLS"), "unauthenticatedTLS");
-          if (is_true(unauth))
+          if (is_true(unauth)) {
             out.push_back({"ServerAuthorization admits unauthenticated clients (client.unauthenticated: true)", unauth,
                            join_path(spec_path, "client.unauthenticated"), {}});
-          if (is_true(tls))
+          }
+          if (is_true(tls)) {
             out.push_back({"ServerAuthorization admits TLS clients without a mesh identity (client.meshTLS.unauthenticatedTLS: true)",
                            tls, join_path(spec_path, "client.meshTLS.unauthenticatedTLS"), {}});
+          }
           return out.empty() ? Outcome::Pass : Outcome::Fail;
         }
         if (in.obj.kind != "AuthorizationPolicy") return Outcome::NotApplicable;
