@@ -80,6 +80,27 @@ class MixedMeshes(unittest.TestCase):
             want = [row["mesh"] or "-", row["mtls"], row["authorization"], row["networkPolicy"], row["protectedBy"]]
             self.assertEqual(words[3:], want, line)
 
+    def test_a_snapshot_of_the_same_objects_gives_the_same_table_and_findings(self):
+        import tempfile
+        import yaml
+        items = []
+        for name in ("istio.yaml", "linkerd.yaml", "plain.yaml"):
+            with open(os.path.join(MIXED, name)) as f:
+                items += [d for d in yaml.safe_load_all(f) if d]
+        header = {"server": "https://127.0.0.1:6443", "context": "mesh", "serverVersion": "v1.37.2",
+                  "readAt": "2026-12-05T04:00:00Z", "namespaces": [], "nodes": 0, "namespaceCount": 8,
+                  "pods": 0, "kindsNotServed": [], "coverage": []}
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "snapshot.json")
+            with open(path, "w") as f:
+                f.write('{"apiVersion":"v1","kind":"List","metadata":{"resourceVersion":""},"kguardSnapshot":'
+                        + json.dumps(header, separators=(",", ":")) + ',"items":[\n'
+                        + ",\n".join(json.dumps(i) for i in items) + "\n]}\n")
+            code, snap, err = support.scan_json(path, check=True)
+        self.assertEqual(snap["source"]["type"], "cluster", err)
+        self.assertEqual(snap["eastWest"], expected())
+        self.assertEqual(mesh_findings(snap), mesh_findings(self.report))
+
     def test_markdown_html_and_chinese(self):
         code, md, _ = support.run("scan", "--no-config", "-o", "markdown", MIXED)
         self.assertIn("### East-west traffic", md)
