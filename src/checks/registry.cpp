@@ -399,6 +399,22 @@ constexpr ParamSpec kSandbox[] = {
     {.name = "handlers", .type = T::StringList, .description = "mode handler: sandboxed CRI handlers",
      .default_value = "[runsc, gvisor, kata, kata-qemu, kata-clh, kata-fc, kata-runtime]"},
 };
+constexpr ParamSpec kServiceMesh[] = {
+    {.name = "mode", .description = "istio-mtls: effective PeerAuthentication mode of each injected workload; istio-default-deny: namespaces in the mesh without a deny-by-default AuthorizationPolicy; istio-injection / linkerd-injection: namespaces and workloads without the proxy; linkerd-default-policy: meshed workloads whose default inbound policy admits unauthenticated clients; selects-nothing: mesh policies whose selector matches no workload",
+     .allowed = "istio-mtls|istio-default-deny|istio-injection|linkerd-default-policy|linkerd-injection|selects-nothing",
+     .required = true},
+    {.name = "rootNamespace", .description = "Istio's root namespace (meshConfig.rootNamespace): its policies without a selector are mesh-wide",
+     .default_value = "istio-system"},
+    {.name = "linkerdDefaultPolicy", .description = "the Linkerd control plane's default inbound policy (proxy.defaultInboundPolicy)",
+     .allowed = "all-unauthenticated|all-authenticated|cluster-unauthenticated|cluster-authenticated|deny|audit",
+     .default_value = "all-unauthenticated"},
+    {.name = "systemNamespaces", .type = T::StringList, .description = "namespaces the namespace verdicts leave out",
+     .default_value = "[kube-system, kube-public, kube-node-lease, istio-system, linkerd, linkerd-viz, linkerd-cni]"},
+};
+constexpr ParamSpec kMeshObject[] = {
+    {.name = "mode", .description = "destination-rule-tls: DestinationRule tls.mode DISABLE or SIMPLE toward an in-mesh host; istio-allow-all: an ALLOW AuthorizationPolicy rule {}; linkerd-unauthenticated: a Linkerd authorization that requires no mesh identity",
+     .allowed = "destination-rule-tls|istio-allow-all|linkerd-unauthenticated", .required = true},
+};
 constexpr ParamSpec kKubernetesVersion[] = {
     {.name = "releases", .description = "the catalog's release table", .required = true},
     {.name = "warnDays", .type = T::Integer, .description = "days before end of support that already fail",
@@ -537,6 +553,8 @@ std::span<const CheckTemplate> check_templates() {
       {"sorted-keys", "Mapping keys of the manifest not in alphabetical order", compile_sorted_keys_check},
       {"object-schema", "The API server's required fields and name/port formats for core kinds", compile_object_schema_check},
       {"subpath-mount", "volumeMounts with subPath on a cluster version affected by a subPath advisory", compile_subpath_mount_check, nullptr, nullptr, kSubpathMount},
+      {"mesh-object", "Service-mesh objects that turn mTLS or authorization off (DestinationRule, AuthorizationPolicy, ServerAuthorization)",
+       compile_mesh_object_check, nullptr, nullptr, kMeshObject},
       {"volume-source", "Pod volumes of given sources (secret, configMap, persistentVolumeClaim)", compile_volume_source_check, nullptr, nullptr, kVolumeSource},
       {"encryption-config", "The kube-apiserver's EncryptionConfiguration: resources covered, providers, keys, KMS version and timeout",
        compile_encryption_config_check, nullptr, nullptr, kEncryptionConfig},
@@ -565,6 +583,8 @@ std::span<const CheckTemplate> check_templates() {
        nullptr, compile_reference_target_check, nullptr, kReferenceTarget},
       {"sandbox-runtime", "Workloads in untrusted namespaces without a sandboxed runtimeClassName",
        nullptr, compile_sandbox_check, nullptr, kSandbox},
+      {"service-mesh", "Istio and Linkerd posture: effective mTLS, default-deny authorization, sidecar injection, default inbound policy, policies selecting nothing",
+       nullptr, compile_service_mesh_check, nullptr, kServiceMesh},
       // Cluster-level templates: evaluated once on a cluster's facts.
       {"kubernetes-version", "The cluster's Kubernetes minor release is out of support or close to it",
        nullptr, nullptr, compile_kubernetes_version_check, kKubernetesVersion},

@@ -168,6 +168,8 @@ std::unique_ptr<SetCheck> compile_pdb_coverage_check(const Params& params, std::
 std::unique_ptr<SetCheck> compile_service_account_check(const Params& params, std::string& error);
 std::unique_ptr<SetCheck> compile_rbac_grant_check(const Params& params, std::string& error);
 std::unique_ptr<SetCheck> compile_sandbox_check(const Params& params, std::string& error);
+std::unique_ptr<SetCheck> compile_service_mesh_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_mesh_object_check(const Params& params, std::string& error);
 // Cluster-level templates (cluster_checks.cpp).
 std::unique_ptr<ClusterCheck> compile_kubernetes_version_check(const Params& params,
                                                                std::string& error);

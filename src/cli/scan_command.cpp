@@ -20,6 +20,7 @@
 #include "cli/scan_rbac.hpp"
 #include "cli/image_vulns.hpp"
 #include "cli/netpol_io.hpp"
+#include "checks/mesh.hpp"
 #include "engines/image/lint/lint.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
@@ -434,14 +435,27 @@ int scan_command(const std::vector<std::string>& args) {
 
   // Deprecated APIs are judged against --target-version, else the version
   // of the cluster read (live, or recorded in a snapshot).
+  // The east-west posture per namespace (checks/mesh.hpp) joins the report
+  // when a networking rule is in force.
+  for (const auto& r : catalog.rules())
+    if (r->category.id() == "networking" && rule_selected(*r, options)) options.east_west = true;
   std::optional<kube::ClusterRead> cluster_read;
   if (cluster.enabled) {
     std::vector<const Rule*> selected;
     for (const auto& r : catalog.rules())
       if (rule_selected(*r, options)) selected.push_back(r.get());
     if (netpol) cluster.extra_kinds = netpol_kinds();
-    cluster_read = read_cluster_for_scan(cluster, selected, options, quiet,
-                                         rbac_rules_selected(options) ? rbac_path_kinds() : std::vector<std::string>{});
+    std::vector<std::string> extra = rbac_rules_selected(options) ? rbac_path_kinds() : std::vector<std::string>{};
+    if (options.east_west) {
+      for (const std::string& k : east_west_kinds()) {
+        if (k == "workloads") {
+          for (const std::string& wk : options.pod_specs.kinds()) extra.push_back(wk);
+        } else {
+          extra.push_back(k);
+        }
+      }
+    }
+    cluster_read = read_cluster_for_scan(cluster, selected, options, quiet, extra);
     if (!cluster_read) return 2;
     options.kubernetes_minor = kubernetes_minor(cluster_read->info.server_version).value_or(0);
     options.cluster_version = cluster_read->info.server_version;

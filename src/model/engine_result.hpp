@@ -14,6 +14,7 @@
 #include "core/cluster_info.hpp"
 #include "core/document.hpp"
 #include "model/category.hpp"
+#include "model/east_west.hpp"
 #include "model/finding.hpp"
 #include "model/messages.hpp"
 #include "model/package.hpp"
@@ -71,6 +72,9 @@ struct EngineResult {
   // Rules made for this result alone (one per vulnerability id), which
   // `rules` and the findings point to; held by pointer so they stay put.
   std::vector<std::unique_ptr<RuleInfo>> owned_rules;
+  // East-west traffic per namespace (mesh mTLS and authorization, NetworkPolicy
+  // default deny), when the engine computed it (scan with a networking rule).
+  std::optional<EastWestPosture> east_west;
   // Chinese forms of the engine's English messages (null: none).
   const MessageTable* messages_zh = nullptr;
 

@@ -1044,6 +1044,33 @@ void write_cluster(const ReportModel& m, std::ostream& out) {
   out << "</div></section>";
 }
 
+// East-west traffic per namespace: mesh mTLS and authorization,
+// NetworkPolicy default deny (docs/mesh.md).
+void write_east_west(const ReportModel& m, std::ostream& out) {
+  const EngineResult& s = *m.result;
+  if (!s.east_west) return;
+  const Lang L = m.lang;
+  const EastWestPosture& ew = *s.east_west;
+  out << "<section id=\"east-west\" aria-labelledby=\"h-east-west\"><div class=\"card\"><h3 id=\"h-east-west\">"
+      << Esc{tr(L, "East-west traffic")} << "</h3><p data-stat=\"meshes\" data-count=\"" << ew.meshes.size() << "\">"
+      << Esc{east_west_meshes(ew, L)} << "</p><p class=\"sub\">"
+      << Esc{tr(L, "mTLS STRICT with a default-deny authorization (mesh), an ingress default-deny NetworkPolicy (isolation only), both, or neither")}
+      << "</p><table class=\"kv\" data-stat=\"east-west\" data-count=\"" << ew.namespaces.size()
+      << "\"><thead><tr><th scope=\"col\">" << Esc{tr(L, "Namespace")} << "</th><th scope=\"col\">"
+      << Esc{tr(L, "Workloads")} << "</th><th scope=\"col\">" << Esc{tr(L, "Meshed")} << "</th><th scope=\"col\">"
+      << Esc{tr(L, "Mesh")} << "</th><th scope=\"col\">mTLS</th><th scope=\"col\">" << Esc{tr(L, "Authorization")}
+      << "</th><th scope=\"col\">NetworkPolicy</th><th scope=\"col\">" << Esc{tr(L, "Protected by")}
+      << "</th></tr></thead><tbody>";
+  for (const NamespaceTraffic& t : ew.namespaces) {
+    out << "<tr data-protected-by=\"" << Esc{t.protected_by} << "\"><td><code>" << Esc{east_west_namespace(t.ns, L)}
+        << "</code></td><td>" << t.workloads << "</td><td>" << t.meshed << "</td><td>" << Esc{east_west_value(t.mesh, L)}
+        << "</td><td>" << Esc{east_west_value(t.mtls, L)} << "</td><td>" << Esc{east_west_value(t.authorization, L)}
+        << "</td><td>" << Esc{east_west_value(t.network_policy, L)} << "</td><td><strong>"
+        << Esc{east_west_value(t.protected_by, L)} << "</strong></td></tr>";
+  }
+  out << "</tbody></table></div></section>";
+}
+
 void write_errors(const ReportModel& m, std::ostream& out) {
   const EngineResult& s = *m.result;
   if (s.errors.empty()) return;
@@ -1220,6 +1247,7 @@ void write_html_report(const ReportModel& m, std::ostream& out) {
   write_details(m, out);
   write_vulnerabilities(m, out);
   write_escalation_paths(m, out);
+  write_east_west(m, out);
   write_errors(m, out);
   write_skipped(m, out);
 

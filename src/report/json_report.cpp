@@ -33,6 +33,29 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
     for (const CoverageGap& g : s.cluster->coverage) write_coverage_gap(w, g);
   w.end_array();
 
+  // East-west traffic per namespace (docs/mesh.md); only when computed.
+  if (s.east_west) {
+    w.key("eastWest").begin_object();
+    w.key("meshes").begin_array();
+    for (const std::string& mesh : s.east_west->meshes) w.value(mesh);
+    w.end_array();
+    w.key("namespaces").begin_array();
+    for (const NamespaceTraffic& t : s.east_west->namespaces) {
+      w.begin_object()
+          .field("namespace", t.ns)
+          .field("workloads", static_cast<std::uint64_t>(t.workloads))
+          .field("meshed", static_cast<std::uint64_t>(t.meshed))
+          .field("mesh", t.mesh)
+          .field("mtls", t.mtls)
+          .field("authorization", t.authorization)
+          .field("networkPolicy", t.network_policy)
+          .field("protectedBy", t.protected_by)
+          .end_object();
+    }
+    w.end_array();
+    w.end_object();
+  }
+
   w.key("overview").begin_object();
   w.field("checks", m.tally.checks)
       .field("passed", m.tally.passed)

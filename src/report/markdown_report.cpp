@@ -176,6 +176,25 @@ void write_header(std::ostream& out, const ReportModel& m) {
     if (!c.coverage.empty()) out << "\n";
   }
 
+  if (s.east_west) {
+    const EastWestPosture& ew = *s.east_west;
+    out << "### " << tr(L, "East-west traffic") << "\n\n" << cell(east_west_meshes(ew, L)) << ". "
+        << tr(L, "mTLS STRICT with a default-deny authorization (mesh), an ingress default-deny NetworkPolicy (isolation only), both, or neither")
+        << ".\n\n";
+    if (!ew.namespaces.empty()) {
+      out << "| " << tr(L, "Namespace") << " | " << tr(L, "Workloads") << " | " << tr(L, "Meshed") << " | "
+          << tr(L, "Mesh") << " | mTLS | " << tr(L, "Authorization") << " | NetworkPolicy | " << tr(L, "Protected by")
+          << " |\n|---|---:|---:|---|---|---|---|---|\n";
+      for (const NamespaceTraffic& t : ew.namespaces) {
+        out << "| " << cell(east_west_namespace(t.ns, L)) << " | " << t.workloads << " | " << t.meshed << " | "
+            << cell(east_west_value(t.mesh, L)) << " | " << east_west_value(t.mtls, L) << " | "
+            << east_west_value(t.authorization, L) << " | " << east_west_value(t.network_policy, L) << " | **"
+            << east_west_value(t.protected_by, L) << "** |\n";
+      }
+      out << '\n';
+    }
+  }
+
   out << "### " << tr(L, "By category") << "\n\n";
   out << "| " << tr(L, "Category") << " | " << tr(L, "Checks") << " | " << tr(L, "Passed") << " | "
       << tr(L, "Failed") << " | " << tr(L, "Score") << " |\n";

@@ -300,4 +300,21 @@ std::string coverage_where(const CoverageGap& g, Lang lang) {
   return s + " " + std::string(tr(lang, "cluster-wide"));
 }
 
+std::string east_west_meshes(const EastWestPosture& p, Lang lang) {
+  std::string s(tr(lang, "Service mesh"));
+  s += ": ";
+  if (p.meshes.empty()) return s + std::string(tr(lang, "no service mesh in the input"));
+  for (std::size_t i = 0; i < p.meshes.size(); ++i) s += (i ? ", " : "") + p.meshes[i];
+  return s;
+}
+
+std::string_view east_west_value(std::string_view value, Lang lang) {
+  if (value.empty()) return "-";
+  return tr(lang, value);
+}
+
+std::string_view east_west_namespace(std::string_view ns, Lang lang) {
+  return ns.empty() ? tr(lang, "(unset)") : ns;
+}
+
 }  // namespace kg

@@ -142,6 +142,13 @@ std::string cluster_counts(const ClusterInfo& c, Lang lang);
 std::string cluster_scope(const ClusterInfo& c, Lang lang);
 std::string coverage_where(const CoverageGap& g, Lang lang);  // "Deployment (apps/v1) in namespace shop"
 
+// The east-west section (EngineResult::east_west): "Service mesh: istio, linkerd"
+// or that the input has none; a value of its table ("strict", "default-deny"…)
+// and a namespace name ("" is the namespace objects without one are applied to), translated.
+std::string east_west_meshes(const EastWestPosture& p, Lang lang);
+std::string_view east_west_value(std::string_view value, Lang lang);
+std::string_view east_west_namespace(std::string_view ns, Lang lang);
+
 // "examples/insecure", or the localized name of the shared files' scope.
 std::string scope_label(const ScopeReport& s, Lang lang);
 // What --scope did, in a sentence ("references resolve within each top-level folder").

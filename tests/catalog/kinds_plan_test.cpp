@@ -117,6 +117,11 @@ TEST(KindsPlan, ListsEveryRuleKindAndEveryDeclaredNeed) {
   for (const char* k : {"ClusterPolicy", "ClusterImagePolicy", "SealedSecret", "ExternalSecret",
                         "LimitRange", "ResourceQuota", "RuntimeClass"})
     EXPECT_TRUE(listed(plan, k)) << k;
+  // The service-mesh rules' kinds (docs/mesh.md): a cluster read lists them, and a
+  // cluster without the CRDs reports them as not served.
+  for (const char* k : {"PeerAuthentication", "AuthorizationPolicy", "DestinationRule", "Server",
+                        "ServerAuthorization", "Namespace"})
+    EXPECT_TRUE(listed(plan, k)) << k;
 }
 
 class RuleKinds : public ::testing::TestWithParam<std::string> {};

@@ -2,6 +2,7 @@
 #include "engines/scan/scan.hpp"
 
 #include "checks/facts.hpp"
+#include "checks/mesh.hpp"
 #include "catalog/overlap.hpp"
 
 #include "catalog/messages_zh.hpp"
@@ -86,7 +87,14 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options)
     : Evaluator(catalog, static_cast<const EvalOptions&>(options)), input_(std::move(options)) {
   // The fact tables the set-level rules (and deferred verdicts) read, filled
   // from the objects of the kinds they need only.
-  const std::vector<std::string> fact_kinds = kinds_needed(rules_, options_.pod_specs);
+  std::vector<std::string> fact_kinds = kinds_needed(rules_, options_.pod_specs);
+  if (input_.east_west) {
+    for (const std::string& k : east_west_kinds()) {
+      std::vector<std::string> expanded = k == "workloads" ? options_.pod_specs.kinds() : std::vector<std::string>{k};
+      for (std::string& e : expanded)
+        if (std::find(fact_kinds.begin(), fact_kinds.end(), e) == fact_kinds.end()) fact_kinds.push_back(std::move(e));
+    }
+  }
   fact_kinds_.insert(fact_kinds.begin(), fact_kinds.end());
   std::vector<const FactCollector*> collectors;
   auto collect = [&](const FactCollector* c) {
@@ -100,6 +108,8 @@ Scanner::Scanner(const Catalog& catalog, ScanOptions options)
       collect(&Services::collector());
     }
   }
+  if (input_.east_west)
+    for (const FactCollector* c : east_west_facts()) collect(c);
   fact_plan_ = std::make_shared<const FactPlan>(std::move(collectors), fact_kinds);
 }
 
@@ -1047,6 +1057,9 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
       }
     }
   }
+
+  // East-west traffic per namespace, over the whole input.
+  if (input_.east_west) r.east_west = east_west_posture(inv);
 
   // Each file's store is appended and emptied in turn, so the findings are
   // never resident twice.

@@ -46,6 +46,9 @@ struct ScanOptions : EvalOptions {
   render::RenderOptions render;
   // List every container's image in EngineResult::image_uses (scan --images).
   bool collect_images = false;
+  // Compute the east-west posture per namespace (EngineResult::east_west,
+  // checks/mesh.hpp): its facts are collected besides the rules'.
+  bool east_west = false;
 };
 
 // What a scan returns: the engine-neutral result (model/engine_result.hpp).

@@ -231,9 +231,16 @@ ClusterRead read_cluster(const std::shared_ptr<const Session>& session, const Re
   }
   std::vector<std::string> group_versions{"v1"};
   parse_json("/apis", groups.body, [&](const Node& root) {
+    // Each group at its preferred version first, then its other versions: a
+    // group's CRDs need not share a version (Linkerd's Server is v1beta3, its
+    // AuthorizationPolicy v1alpha1), and a version lists only its own kinds.
     for (const Node* g : items(get(&root, "groups"))) {
       std::string gv(str(get(get(g, "preferredVersion"), "groupVersion")));
       if (!gv.empty()) group_versions.push_back(gv);
+      for (const Node* v : items(get(g, "versions"))) {
+        std::string other(str(get(v, "groupVersion")));
+        if (!other.empty() && other != gv) group_versions.push_back(std::move(other));
+      }
     }
   });
   std::vector<std::string> bodies(group_versions.size());
@@ -244,7 +251,18 @@ ClusterRead read_cluster(const std::shared_ptr<const Session>& session, const Re
     if (r.ok()) bodies[i + 1] = std::move(r.body);
     else discovery_failures[i + 1] = std::move(r);
   });
-  std::map<std::string, ApiResource, std::less<>> by_kind;  // first group to serve a kind wins
+  // The groups serving each kind, discovery order. A kind two API groups
+  // define (Istio's and Linkerd's AuthorizationPolicy) is listed from each;
+  // a built-in kind served again by a *.k8s.io group (Event in v1 and
+  // events.k8s.io) is the same objects twice: the first group wins.
+  std::map<std::string, std::vector<ApiResource>, std::less<>> by_kind;
+  auto group_of = [](const std::string& gv) {
+    return gv.find('/') == std::string::npos ? std::string() : gv.substr(0, gv.find('/'));
+  };
+  auto builtin_group = [&](const std::string& gv) {
+    const std::string group = group_of(gv);
+    return group.empty() || group.ends_with(".k8s.io") || group.find('.') == std::string::npos;
+  };
   for (std::size_t i = 0; i < group_versions.size(); ++i) {
     parse_json(group_versions[i], std::move(bodies[i]), [&](const Node& root) {
       for (const Node* r : items(get(&root, "resources"))) {
@@ -253,8 +271,14 @@ ClusterRead read_cluster(const std::shared_ptr<const Session>& session, const Re
         bool can_list = false;
         for (const Node* v : items(get(r, "verbs"))) can_list = can_list || str(v) == "list";
         if (!can_list) continue;
-        by_kind.try_emplace(std::string(str(get(r, "kind"))),
-                            ApiResource{group_versions[i], name, is_true(get(r, "namespaced"))});
+        std::vector<ApiResource>& served = by_kind[std::string(str(get(r, "kind")))];
+        const std::string group = group_of(group_versions[i]);
+        if (std::any_of(served.begin(), served.end(),
+                        [&](const ApiResource& a) { return group_of(a.group_version) == group; }))
+          continue;  // another version of the same group: the preferred one came first
+        if (!served.empty() && builtin_group(group_versions[i])) continue;
+        if (!served.empty() && builtin_group(served.front().group_version)) continue;
+        served.push_back(ApiResource{group_versions[i], name, is_true(get(r, "namespaced"))});
       }
     });
   }
@@ -270,25 +294,26 @@ ClusterRead read_cluster(const std::shared_ptr<const Session>& session, const Re
       info.kinds_not_served.push_back(kind);
       continue;
     }
-    const ApiResource& api = it->second;
-    Task t;
-    t.kind = kind;
-    t.api = api;
-    t.keep = kind != "Node";
-    if (api.namespaced && !options.namespaces.empty()) {
-      for (const std::string& ns : options.namespaces) {
-        t.ns = ns;
+    for (const ApiResource& api : it->second) {
+      Task t;
+      t.kind = kind;
+      t.api = api;
+      t.keep = kind != "Node";
+      if (api.namespaced && !options.namespaces.empty()) {
+        for (const std::string& ns : options.namespaces) {
+          t.ns = ns;
+          tasks.push_back(t);
+        }
+      } else if (kind == "Namespace" && !options.namespaces.empty()) {
+        // Only the namespaces in scope: GET each rather than list all.
+        for (const std::string& ns : options.namespaces) {
+          t.ns = ns;
+          t.get_one = true;
+          tasks.push_back(t);
+        }
+      } else {
         tasks.push_back(t);
       }
-    } else if (kind == "Namespace" && !options.namespaces.empty()) {
-      // Only the namespaces in scope: GET each rather than list all.
-      for (const std::string& ns : options.namespaces) {
-        t.ns = ns;
-        t.get_one = true;
-        tasks.push_back(t);
-      }
-    } else {
-      tasks.push_back(t);
     }
   }
 
