@@ -344,6 +344,12 @@ def run(c, work):
     cinfo = dict(info)
     sinfo.pop("readAt", None)
     cinfo.pop("readAt", None)
+    # The same kinds; a snapshot lists them in the order of every rule's plan, a scan in its own.
+    for d in (sinfo, cinfo):
+        d["kindsNotServed"] = sorted(d.get("kindsNotServed", []))
+    if sinfo != cinfo or srep["coverage"] != rep["coverage"]:
+        log("snapshot cluster facts:", json.dumps(sinfo, sort_keys=True), "coverage:", json.dumps(srep["coverage"]))
+        log("live cluster facts:", json.dumps(cinfo, sort_keys=True), "coverage:", json.dumps(rep["coverage"]))
     check(sinfo == cinfo and srep["coverage"] == rep["coverage"],
           "the snapshot carries the cluster facts and coverage")
     snapshot = report(snap)  # also checks that no credential or Secret value is in it
