@@ -33,12 +33,6 @@ constexpr Template_ kTemplates[] = {
     {"audit-baseline", Template::Baseline, "a matching request by an identity outside the learned baseline"},
 };
 
-// Params shared by every template (the event match) and each template's own.
-constexpr std::string_view kMatchParams[] = {
-    "verbs", "apiGroups", "resources", "subresources", "namespaces", "notNamespaces", "names", "notNames",
-    "users", "notUsers", "groups", "notGroups", "codes", "notCodes", "decision", "uris", "notUris",
-    "nonResource", "stages"};
-
 class Loader {
  public:
   Loader(const std::string& path, std::string_view id, std::vector<InputError>& errors)
