@@ -30,13 +30,6 @@
 
 namespace kg::cli {
 
-// Defined by audit_policy_command.cpp (issue 19's audit-policy checks). This
-// weak definition stands in until that file is built into the binary.
-[[gnu::weak]] int audit_policy_main(const std::vector<std::string>& /*args*/) {
-  std::cerr << "kguard audit policy: not built into this binary (the audit-policy checks are missing)\n";
-  return 2;
-}
-
 namespace {
 
 using namespace kg::audit;
