@@ -63,11 +63,12 @@ constexpr ParamSpec kComponentFlag[] = {
     {.name = "mode", .description = "present / absent: the flag is (not) set; equals / not-equals: its effective "
                                     "value is (not) one of `value`/`values`; list-contains / list-not-contains: its comma "
                                     "list holds every / none of them; list-subset: every item is among them; min / max: "
-                                    "an integer bound; feature-gate: --feature-gates `gate` equals `value`; "
+                                    "an integer bound; duration-between: a Go duration within `values` [min, max] "
+                                    "(unparseable, zero or negative fail); feature-gate: --feature-gates `gate` equals `value`; "
                                     "admission-enabled / admission-disabled: kube-apiserver's effective admission plugins "
                                     "(defaults of its release, enable, disable) hold / lack `values`",
      .allowed = "present|absent|equals|not-equals|list-contains|list-not-contains|list-subset|min|max|"
-                "feature-gate|admission-enabled|admission-disabled",
+                "feature-gate|admission-enabled|admission-disabled|duration-between",
      .required = true},
     {.name = "flag", .description = "the flag's name, without dashes (flag or flags is required but for feature-gate and admission modes)"},
     {.name = "flags", .type = T::StringList, .description = "several flags, each judged alike (e.g. a certificate and its key)"},
