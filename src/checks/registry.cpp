@@ -463,6 +463,10 @@ constexpr ParamSpec kNodeFile[] = {
     {.name = "owners", .type = T::StringList, .description = "accepted USER:GROUP owners (names from the node's "
      "/etc/passwd and /etc/group, or numeric ids; root also matches id 0)"},
 };
+constexpr ParamSpec kNodeEtcdCa[] = {
+    {.name = "flags", .type = T::StringList, .description = "etcd's CA flags judged (default both): each file, "
+     "compared by certificate and public key with the cluster CA, must not be it", .allowed = "trusted-ca-file|peer-trusted-ca-file"},
+};
 
 }  // namespace
 
@@ -510,6 +514,8 @@ std::span<const CheckTemplate> check_templates() {
        compile_node_setting_check, nullptr, nullptr, kNodeSetting},
       {"node-file", "Mode and owner of a node's files of one role (kind: NodeConfig, built by kguard node)",
        compile_node_file_check, nullptr, nullptr, kNodeFile},
+      {"node-etcd-ca", "etcd's trusted CA files against the cluster CA, compared by certificate and key (kind: NodeConfig, built by kguard node)",
+       compile_node_etcd_ca_check, nullptr, nullptr, kNodeEtcdCa},
       {"pattern", "Values or keys reached by a field path with * must (not) match a regex",
        compile_pattern_check, nullptr, nullptr, kPattern},
       {"required-metadata", "Required labels and annotations, optionally with allowed values",
