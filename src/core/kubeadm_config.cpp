@@ -42,12 +42,15 @@ void unpack_kubeadm_config(const Object& config_map, std::vector<std::unique_ptr
   // A block scalar's text starts on the line after its indicator; a quoted
   // string's on its own line.
   const char c = char_at(*config_map.file, *value);
+  const bool block = c == '|' || c == '>';
   file->view = file->content;
-  file->first_line = value->line + ((c == '|' || c == '>') ? 1 : 0);
+  file->first_line = value->line + (block ? 1 : 0);
   LoadLimits limits;
   load_documents(*file, limits);
+  // A quoted string is one line of its file whatever its text holds: its errors point at it.
   for (const InputError& e : file->errors)
-    errors.push_back({path, e.line ? e.line : value->line, e.line ? e.column : value->column, where + ": " + e.message});
+    errors.push_back({path, block && e.line ? e.line : value->line, block && e.line ? e.column : value->column,
+                      where + ": " + e.message});
   if (!file->errors.empty()) return;
   std::vector<Object> objects;
   std::vector<InputError> object_errors;
