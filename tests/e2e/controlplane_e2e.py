@@ -9,12 +9,15 @@ ClusterConfiguration (v1beta4, extraArgs as a list; and v1beta3, a map) with the
 Then:
   1. kguard scans the set; the rules that fire on each object are exactly the ones an
      independent reading of the same argv predicts (ORACLE below: a flag map and a predicate per
-     rule, kubeadm's own flags under the ClusterConfiguration's). The harness' known weaknesses
+     rule, kubeadm's own flags under the ClusterConfiguration's; the same ClusterConfiguration as text
+     in a kube-system/kubeadm-config ConfigMap fires the same rules). The harness' known weaknesses
      (anonymous auth, profiling, etcd over plain HTTP...) must be among them.
   2. Known-bad and known-good variants of each flag, generated from the real manifest by flipping
      that one flag: the bad one fails exactly its rule's verdict, the good one passes it.
   3. The same Pod created in kube-system (as the mirror Pod of a static Pod would be) is read by
      `kguard scan --cluster` with the same findings as the file.
+  4. A kube-system/kubeadm-config ConfigMap created on the API server with known-bad extraArgs:
+     `kguard scan --cluster` unpacks its ClusterConfiguration and the rules fire on it.
 
     controlplane_e2e.py KGUARD SOURCE_DIR
 
@@ -484,6 +487,32 @@ def main(cluster=None):
     finally:
         c.kubectl("delete", "pod", live_name, "-n", NAMESPACE, "--grace-period=0", "--force", check=False)
         c.kubectl("delete", "serviceaccount", SA, "-n", NAMESPACE, check=False)
+
+    # 4. kubeadm's ClusterConfiguration as a live cluster keeps it: text in kube-system/kubeadm-config,
+    #    here with a known-bad extraArg; the scan unpacks it and the rule fires on it.
+    cc = {"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "ClusterConfiguration", "kubernetesVersion": version,
+          "apiServer": {"extraArgs": [{"name": "profiling", "value": "true"}, {"name": "request-timeout", "value": "1h"}]}}
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kubeadm-config", "namespace": NAMESPACE},
+          "data": {"ClusterConfiguration": yaml.safe_dump(cc, sort_keys=False)}}
+    try:
+        c.kubectl("create", "-f", "-", input=json.dumps(cm))
+        r = subprocess.run([KGUARD, "scan", "--cluster", "--kubeconfig", c.admin_kubeconfig, "-n", NAMESPACE,
+                            "--only", "apiserver-profiling-enabled,apiserver-request-timeout-invalid", "-o", "json", "-q"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        doc = json.loads(r.stdout) if r.stdout.strip() else {"findings": [], "coverage": []}
+        got = {(f["rule"], f["message"], f["location"]["path"]) for f in doc["findings"]
+               if (f["kind"], f.get("namespace"), f.get("name")) == ("ClusterConfiguration", NAMESPACE, "kubeadm-config")}
+        check(got == {("apiserver-profiling-enabled", "kube-apiserver: --profiling=true, must be false",
+                       "data.ClusterConfiguration.apiServer.extraArgs[0]"),
+                      ("apiserver-request-timeout-invalid", "kube-apiserver: --request-timeout=1h, must be between 1s and 5m",
+                       "data.ClusterConfiguration.apiServer.extraArgs[1]")},
+              f"live kubeadm-config: {sorted(got)} ({r.returncode}: {r.stderr[:300]})")
+        check("ClusterConfiguration" not in doc.get("cluster", {}).get("kindsNotServed", ["ClusterConfiguration"]) and
+              "ClusterConfiguration" not in json.dumps(doc.get("coverage", [])),
+              "ClusterConfiguration is read, not listed as unserved")
+        log(f"live kubeadm-config: {len(got)} findings on the unpacked ClusterConfiguration")
+    finally:
+        c.kubectl("delete", "configmap", "kubeadm-config", "-n", NAMESPACE, "--ignore-not-found", check=False)
 
     if failures:
         log(f"controlplane_e2e: {len(failures)} failures")
