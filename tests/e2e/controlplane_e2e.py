@@ -500,7 +500,8 @@ def main(cluster=None):
                             "--only", "apiserver-profiling-enabled,apiserver-request-timeout-invalid", "-o", "json", "-q"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         doc = json.loads(r.stdout) if r.stdout.strip() else {"findings": [], "coverage": []}
-        got = {(f["rule"], f["message"], f["location"]["path"]) for f in doc["findings"]
+        # A cluster read is one List: paths start at its item (items[N].data.ClusterConfiguration...).
+        got = {(f["rule"], f["message"], re.sub(r"^items\[\d+\]\.", "", f["location"]["path"])) for f in doc["findings"]
                if (f["kind"], f.get("namespace"), f.get("name")) == ("ClusterConfiguration", NAMESPACE, "kubeadm-config")}
         check(got == {("apiserver-profiling-enabled", "kube-apiserver: --profiling=true, must be false",
                        "data.ClusterConfiguration.apiServer.extraArgs[0]"),
