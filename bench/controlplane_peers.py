@@ -46,7 +46,8 @@ NOT_RUN = ("kubescape: not run. Its module (github.com/kubescape/kubescape/v3) i
            "(the regolibrary bundle with C-0113…C-0159) from GitHub at run time, which this machine cannot "
            "reach either. The rules' kubescape ids come from the research table (§2.15); kubescape "
            "evaluates them on the kube-system Pods of a live cluster or on host data, as kguard does "
-           "with `scan --cluster`.")
+           "with `scan --cluster`. Checked again on 2026-12-05: the Go module list this machine is "
+           "served still has no kubescape module.")
 
 # Why a peer's verdict differs from kguard's, by rule id (written after reading the peers' checks;
 # the table below lists each file where they differ).
