@@ -49,6 +49,13 @@ void add_kubelet_findings(EngineResult& result, const Catalog& catalog, const Ev
     result.cluster->coverage.push_back(std::move(g));
   };
   if (!listed.ok()) {
+    // The scan's own read of the nodes usually failed too: its gap names the kubelet rules as well.
+    for (CoverageGap& g : result.cluster->coverage) {
+      if (g.resource == "nodes" && g.ns.empty()) {
+        g.rules.insert(g.rules.end(), kubelet_rules.begin(), kubelet_rules.end());
+        return;
+      }
+    }
     gap("nodes", listed, "the nodes could not be listed, so no kubelet's /configz was read");
     return;
   }
@@ -66,7 +73,7 @@ void add_kubelet_findings(EngineResult& result, const Catalog& catalog, const Ev
     first = false;
   }
   list += "]}";
-  if (!quiet) {
+  if (!quiet && !names.empty()) {
     std::size_t gaps = 0;
     for (const CoverageGap& g : result.cluster->coverage) gaps += g.kind == "NodeConfig" ? 1 : 0;
     std::cerr << "kguard: kubelet configurations: " << names.size() - gaps << " of " << names.size()
