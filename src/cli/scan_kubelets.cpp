@@ -1,7 +1,10 @@
 #include "cli/scan_kubelets.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <iostream>
 #include <map>
+#include <thread>
 
 #include "core/object.hpp"
 #include "engines/node/node_config.hpp"
@@ -11,7 +14,7 @@
 namespace kg::cli {
 
 void add_kubelet_findings(EngineResult& result, const Catalog& catalog, const EvalOptions& eval,
-                          const kube::KubeconfigOptions& where, bool quiet) {
+                          const kube::KubeconfigOptions& where, unsigned parallel, bool quiet) {
   EvalOptions asked = eval;
   asked.engine_kinds = true;
   std::vector<std::string> kubelet_rules;
@@ -59,10 +62,26 @@ void add_kubelet_findings(EngineResult& result, const Catalog& catalog, const Ev
     gap("nodes", listed, "the nodes could not be listed, so no kubelet's /configz was read");
     return;
   }
+  // One GET per node, on up to `parallel` connections (a large cluster has hundreds of kubelets).
+  std::vector<kube::Response> answers(names.size());
+  {
+    std::atomic<std::size_t> next{0};
+    auto worker = [&] {
+      kube::Client c(session);
+      for (std::size_t i; (i = next.fetch_add(1)) < names.size();)
+        answers[i] = c.get("/api/v1/nodes/" + names[i] + "/proxy/configz");
+    };
+    const unsigned threads = std::max(1u, std::min<unsigned>(parallel, static_cast<unsigned>(names.size())));
+    std::vector<std::thread> pool;
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (std::thread& t : pool) t.join();
+  }
   std::string list = R"({"apiVersion":"v1","kind":"List","items":[)";
   bool first = true;
-  for (const std::string& name : names) {
-    const auto r = client.get("/api/v1/nodes/" + name + "/proxy/configz");
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
+    const kube::Response& r = answers[i];
     if (!r.ok()) {
       gap("nodes/proxy", r, "node " + name + ": the kubelet's /configz could not be read");
       continue;

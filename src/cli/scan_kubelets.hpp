@@ -14,7 +14,8 @@
 namespace kg::cli {
 
 // Nothing when no kubelet rule is selected (e.g. --only control-plane).
+// `parallel`: concurrent /configz reads (--parallel).
 void add_kubelet_findings(EngineResult& result, const Catalog& catalog, const EvalOptions& eval,
-                          const kube::KubeconfigOptions& where, bool quiet);
+                          const kube::KubeconfigOptions& where, unsigned parallel, bool quiet);
 
 }  // namespace kg::cli
