@@ -26,8 +26,8 @@ whatever they are); main(cluster=None) builds its own Cluster when None.
 """
 import glob
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -376,7 +376,9 @@ def judge_flags(argv, version, out, check, standalone=True):
     # The same v1beta4 ClusterConfiguration as kubeadm stores it: text in kube-system/kubeadm-config.
     with open(os.path.join(out, "kubeadm-v1beta4.yaml")) as f:
         cc_text = f.read()
-    cm_path = os.path.join(out, "kubeadm-config-configmap.yaml")
+    # (Beside `out`, not in it: `out` is the manifest set KGUARD_KEEP_CONTROLPLANE keeps for the peer bench.)
+    cm_dir = tempfile.mkdtemp(prefix="kguard-kubeadm-config-")
+    cm_path = os.path.join(cm_dir, "kubeadm-config-configmap.yaml")
     with open(cm_path, "w") as f:
         yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap",
                         "metadata": {"name": "kubeadm-config", "namespace": NAMESPACE},
@@ -391,7 +393,7 @@ def judge_flags(argv, version, out, check, standalone=True):
         check(all(x["location"]["path"].startswith("data.ClusterConfiguration.") for x in fs),
               f"kubeadm-config {rid}: paths {[x['location']['path'] for x in fs]}")
     # Malformed text: an error naming the ConfigMap and the field; the rest of the input is still judged.
-    bad_cm = os.path.join(out, "kubeadm-config-broken.yaml")
+    bad_cm = os.path.join(cm_dir, "kubeadm-config-broken.yaml")
     with open(bad_cm, "w") as f:
         f.write("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kubeadm-config, namespace: kube-system}\n"
                 "data:\n  ClusterConfiguration: \"apiServer: [unclosed\"\n---\n")
@@ -404,6 +406,7 @@ def judge_flags(argv, version, out, check, standalone=True):
           f"malformed kubeadm-config: errors {broken['errors']}")
     check(any(x["rule"] == "apiserver-profiling-enabled" and x["name"] == "after-broken" for x in broken["findings"]),
           "malformed kubeadm-config: the next object was not judged")
+    shutil.rmtree(cm_dir, ignore_errors=True)
     log(f"real flags: {len(on_harness)} rules fire on the harness' kube-apiserver and etcd; "
         f"{sum(len(v) for v in expected.values())} verdicts as the oracle predicts")
 
