@@ -77,6 +77,13 @@ void add_kubelet_findings(EngineResult& result, const Catalog& catalog, const Ev
     worker();
     for (std::thread& t : pool) t.join();
   }
+  // An identity without nodes/proxy is refused on every node: one gap says so, not one per node.
+  if (!names.empty() &&
+      std::all_of(answers.begin(), answers.end(), [](const kube::Response& r) { return r.status == 403; })) {
+    gap("nodes/proxy", answers[0],
+        "the running kubelet configuration of " + std::to_string(names.size()) + " node(s) could not be read");
+    return;
+  }
   std::string list = R"({"apiVersion":"v1","kind":"List","items":[)";
   bool first = true;
   for (std::size_t i = 0; i < names.size(); ++i) {
