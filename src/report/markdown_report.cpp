@@ -159,10 +159,13 @@ void write_header(std::ostream& out, const ReportModel& m) {
         << cell(c.server) << (c.context.empty() ? "" : " (" + cell(c.context) + ")") << " · Kubernetes "
         << cell(c.server_version) << " · " << cell(cluster_counts(c, L)) << " · " << tr(L, "Scope")
         << ": " << cell(cluster_scope(c, L)) << "\n\n";
+  }
+  if (s.has_coverage_section()) {
+    const std::vector<CoverageGap>& gaps = s.coverage_gaps();
     out << "**" << tr(L, "Coverage") << "**: ";
-    if (c.coverage.empty()) out << tr(L, "Everything kguard needs could be read.") << "\n\n";
+    if (gaps.empty()) out << tr(L, "Everything kguard needs could be read.") << "\n\n";
     else out << "\n\n";
-    for (const CoverageGap& g : c.coverage) {
+    for (const CoverageGap& g : gaps) {
       out << "- " << cell(coverage_where(g, L)) << ": " << cell(g.reason);
       if (!g.message.empty()) out << " — " << cell(g.message);
       if (!g.rules.empty()) {
@@ -173,7 +176,7 @@ void write_header(std::ostream& out, const ReportModel& m) {
       }
       out << "\n";
     }
-    if (!c.coverage.empty()) out << "\n";
+    if (!gaps.empty()) out << "\n";
   }
 
   if (s.east_west) {

@@ -296,6 +296,7 @@ std::string cluster_scope(const ClusterInfo& c, Lang lang) {
 
 std::string coverage_where(const CoverageGap& g, Lang lang) {
   std::string s = g.kind + " (" + g.api_version + ")";
+  if (!g.resource.empty() && g.resource[0] == '/') return s + " " + g.resource;  // a node's path (kguard node)
   if (!g.ns.empty()) return s + " " + std::string(tr(lang, "in namespace")) + " " + g.ns;
   return s + " " + std::string(tr(lang, "cluster-wide"));
 }

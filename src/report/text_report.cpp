@@ -287,10 +287,10 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
     }
   }
 
-  if (s.cluster) {
+  if (s.has_coverage_section()) {
     heading(tr(L, "Coverage"));
-    if (s.cluster->coverage.empty()) out << "  " << tr(L, "Everything kguard needs could be read.") << '\n';
-    for (const CoverageGap& g : s.cluster->coverage) {
+    if (s.coverage_gaps().empty()) out << "  " << tr(L, "Everything kguard needs could be read.") << '\n';
+    for (const CoverageGap& g : s.coverage_gaps()) {
       out << "  " << st(kYellow) << Tsafe{coverage_where(g, L)} << st(kReset) << ": " << Tsafe{g.reason};
       if (!g.message.empty()) out << " — " << Tsafe{g.message};
       out << '\n';
