@@ -337,6 +337,7 @@ struct ComponentRead {
   bool config_flag = false;     // --config given
   std::string kubeconfig;       // --kubeconfig (kubelet) / clientConnection.kubeconfig (proxy)
   Component c;
+  std::string unreadable;       // a file of it this uid may not read (its settings are then a gap)
 };
 
 // The running configuration of a kubelet's /configz answer: every default and
@@ -385,6 +386,7 @@ ComponentRead read_kubelet(const HostRoot& root, const NodeReadOptions& options,
         if (apply_configz(running, *configz, source, errors)) {
           notes.push_back(gap.message + "; judging the running kubelet's configuration from " + source);
           if (const std::string* kc = flags.get("kubeconfig")) running.kubeconfig = *kc;
+          running.unreadable = path;
           return running;
         }
         why = source + " is not a /configz answer";
@@ -394,6 +396,7 @@ ComponentRead read_kubelet(const HostRoot& root, const NodeReadOptions& options,
     out.gaps.push_back(std::move(gap));
     k.found = false;
     k.c = Component{};
+    k.unreadable = path;
     if (const std::string* kc = flags.get("kubeconfig")) k.kubeconfig = *kc;
     return k;
   };
@@ -629,9 +632,27 @@ std::vector<RoleFile> collect_files(const HostRoot& root, const ComponentRead& k
     proxy_kubeconfig = "/var/lib/kube-proxy/kubeconfig.conf";
   add_file(out, root, "proxyKubeconfig", proxy_kubeconfig);
   add_file(out, root, "kubeletKubeconfig", kubelet.kubeconfig.empty() && (kubelet.found || kubelet.unit.found()) ? "/etc/kubernetes/kubelet.conf" : kubelet.kubeconfig);
-  if (auto it = kubelet.c.values.find("authentication.x509.clientCAFile"); it != kubelet.c.values.end())
-    add_file(out, root, "clientCA", it->second.scalar);
+  const auto ca = kubelet.c.values.find("authentication.x509.clientCAFile");
+  if (ca != kubelet.c.values.end()) add_file(out, root, "clientCA", ca->second.scalar);
   add_file(out, root, "kubeletConfig", kubelet.config_file);
+  // Paths only the unreadable file would have named: their files are not judged either.
+  if (!kubelet.unreadable.empty()) {
+    NodeGap g;
+    g.path = kubelet.unreadable;
+    g.reason = "Forbidden";
+    if (kubelet.config_file.empty()) {
+      g.scope = "file:kubeletConfig";
+      g.message = "the kubelet's config file is unknown: its --config is in " + kubelet.unreadable +
+                  ", which uid " + std::to_string(::geteuid()) + " cannot read";
+      gaps.push_back(g);
+    }
+    if (ca == kubelet.c.values.end()) {
+      g.scope = "file:clientCA";
+      g.message = "the kubelet's client CA file is unknown: it is named in " + kubelet.unreadable + ", which uid " +
+                  std::to_string(::geteuid()) + " cannot read";
+      gaps.push_back(std::move(g));
+    }
+  }
   return std::move(out.files);
 }
 
