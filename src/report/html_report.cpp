@@ -1066,7 +1066,7 @@ void write_east_west(const ReportModel& m, std::ostream& out) {
       << "</th><th scope=\"col\">NetworkPolicy</th><th scope=\"col\">" << Esc{tr(L, "Protected by")}
       << "</th></tr></thead><tbody>";
   for (const NamespaceTraffic& t : ew.namespaces) {
-    out << "<tr data-protected-by=\"" << Esc{t.protected_by} << "\"><td><code>" << Esc{east_west_namespace(t.ns, L)}
+    out << "<tr data-protected-by=\"" << Esc{t.protected_by} << "\"><td><code>" << Esc{east_west_row_name(t, L)}
         << "</code></td><td>" << t.workloads << "</td><td>" << t.meshed << "</td><td>" << Esc{east_west_value(t.mesh, L)}
         << "</td><td>" << Esc{east_west_value(t.mtls, L)} << "</td><td>" << Esc{east_west_value(t.authorization, L)}
         << "</td><td>" << Esc{east_west_value(t.network_policy, L)} << "</td><td><strong>"

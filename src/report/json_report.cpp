@@ -48,8 +48,9 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
           .field("mtls", t.mtls)
           .field("authorization", t.authorization)
           .field("networkPolicy", t.network_policy)
-          .field("protectedBy", t.protected_by)
-          .end_object();
+          .field("protectedBy", t.protected_by);
+      if (!t.scope.empty()) w.field("scope", t.scope);
+      w.end_object();
     }
     w.end_array();
     w.end_object();

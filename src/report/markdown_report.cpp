@@ -189,7 +189,7 @@ void write_header(std::ostream& out, const ReportModel& m) {
           << tr(L, "Mesh") << " | mTLS | " << tr(L, "Authorization") << " | NetworkPolicy | " << tr(L, "Protected by")
           << " |\n|---|---:|---:|---|---|---|---|---|\n";
       for (const NamespaceTraffic& t : ew.namespaces) {
-        out << "| " << cell(east_west_namespace(t.ns, L)) << " | " << t.workloads << " | " << t.meshed << " | "
+        out << "| " << cell(east_west_row_name(t, L)) << " | " << t.workloads << " | " << t.meshed << " | "
             << cell(east_west_value(t.mesh, L)) << " | " << east_west_value(t.mtls, L) << " | "
             << east_west_value(t.authorization, L) << " | " << east_west_value(t.network_policy, L) << " | **"
             << east_west_value(t.protected_by, L) << "** |\n";

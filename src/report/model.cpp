@@ -318,4 +318,10 @@ std::string_view east_west_namespace(std::string_view ns, Lang lang) {
   return ns.empty() ? tr(lang, "(unset)") : ns;
 }
 
+std::string east_west_row_name(const NamespaceTraffic& t, Lang lang) {
+  std::string s(east_west_namespace(t.ns, lang));
+  if (!t.scope.empty()) s += " [" + t.scope + "]";
+  return s;
+}
+
 }  // namespace kg
