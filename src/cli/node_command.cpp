@@ -13,6 +13,7 @@
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "catalog/catalog.hpp"
 #include "cli/args.hpp"
@@ -305,51 +306,41 @@ int node_command(const std::vector<std::string>& args) {
       }
       return true;
     };
+    // The flags that take one text value.
+    const std::tuple<const char*, const char*, std::string*> text_flags[] = {
+        {"--root", "a directory", &root},
+        {"--node-name", "a name", &node_name},
+        {"--configz", "a file", &configz},
+        {"--kubeconfig", "a file", &where.kubeconfig},
+        {"--context", "a name", &where.context},
+        {"--serviceaccount-dir", "a directory", &where.serviceaccount_dir},
+        {"--heartbeat", "a file", &heartbeat_file},
+        {"--alive", "a file", &alive_file}};
+    bool taken = false;
+    for (const auto& [name, needs, into] : text_flags) {
+      if (!flag.is(name)) continue;
+      if (!need((std::string(name) + " needs " + needs).c_str())) return 2;
+      *into = v;
+      taken = true;
+      break;
+    }
+    if (taken) continue;
     if (a == "-h" || a == "--help") {
       std::cout << kHelp;
       return 0;
-    } else if (flag.is("--root")) {
-      if (!need("--root needs a directory")) return 2;
-      root = v;
-    } else if (flag.is("--node-name")) {
-      if (!need("--node-name needs a name")) return 2;
-      node_name = v;
-    } else if (flag.is("--configz")) {
-      if (!need("--configz needs a file")) return 2;
-      configz = v;
     } else if (a == "--cluster") {
       cluster = true;
     } else if (a == "--publish") {
       publish_report = true;
-    } else if (flag.is("--kubeconfig")) {
-      if (!need("--kubeconfig needs a file")) return 2;
-      where.kubeconfig = v;
-    } else if (flag.is("--context")) {
-      if (!need("--context needs a name")) return 2;
-      where.context = v;
-    } else if (flag.is("--serviceaccount-dir")) {
-      if (!need("--serviceaccount-dir needs a directory")) return 2;
-      where.serviceaccount_dir = v;
     } else if (a == "--configz-from-api") {
       run.configz_from_api = true;
-    } else if (flag.is("--heartbeat")) {
-      if (!need("--heartbeat needs a file")) return 2;
-      heartbeat_file = v;
-    } else if (flag.is("--alive")) {
-      if (!need("--alive needs a file")) return 2;
-      alive_file = v;
-    } else if (flag.is("--max-age")) {
-      if (!need("--max-age needs a duration")) return 2;
-      max_age = parse_interval(v);
-      if (max_age <= 0) {
-        std::cerr << "kguard node: --max-age must be a duration such as 30s, 15m or 2h\n";
-        return 2;
-      }
-    } else if (flag.is("--interval")) {
-      if (!need("--interval needs a duration")) return 2;
-      interval = parse_interval(v);
-      if (interval <= 0) {
-        std::cerr << "kguard node: --interval must be a duration such as 30s, 15m or 1h\n";
+    } else if (flag.is("--max-age") || flag.is("--interval")) {
+      const char* name = flag.is("--max-age") ? "--max-age" : "--interval";
+      if (!need((std::string(name) + " needs a duration").c_str())) return 2;
+      long long& seconds = name[2] == 'm' ? max_age : interval;
+      seconds = parse_interval(v);
+      if (seconds <= 0) {
+        std::cerr << "kguard node: " << name << " must be a duration such as 30s, 15m or 1h\n";
         return 2;
       }
     } else if (a == "--no-credentials") {
