@@ -533,7 +533,7 @@ int scan_command(const std::vector<std::string>& args) {
   if (images.enabled) add_image_findings(result, catalog, options, images, quiet, image_linter, &vulns);
   if (exposure_rule_added) strip_rule(result, kExposedRule);
   if (cluster_read)  // each node's running kubelet configuration (nodes/proxy/configz)
-    add_kubelet_findings(result, catalog, options, {cluster.kubeconfig, cluster.context}, cluster.parallel, quiet);
+    add_kubelet_findings(result, catalog, options, {cluster.kubeconfig, cluster.context, {}}, cluster.parallel, quiet);
   if (netpol)
     add_netpol_findings(result, catalog.categories().find("networking").value_or(Category{}), paths,
                         std::move(netpol_snapshot));

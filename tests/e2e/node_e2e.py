@@ -7,7 +7,12 @@
 - --cluster: a Node object without a kubelet behind it gives a coverage gap for its /configz
   (the path a kubelet answer takes is tested on a recorded answer in node_integration), and an
   identity without nodes/proxy gets Forbidden as the gap's reason; `kguard scan --cluster` adds the
-  same kubelet reads to its report (the same gaps, the RBAC named).
+  same kubelet reads to its report (the same gaps, the RBAC named);
+- the DaemonSet's identity (deploy/node's Namespace, ServiceAccount and RBAC applied as shipped):
+  --publish in-cluster with a TokenRequest token in a --serviceaccount-dir folder (the projected
+  volume's layout) applies its report and may do nothing else; as the DaemonSet's uid 65532, an
+  unreadable kubelet unit with --configz-from-api asks the API server for the node's /configz,
+  and the refusal (no nodes/proxy) is the coverage gap's message.
 
 C4: cluster_options(work) and main(cluster=None); own names (node-e2e-*), cleaned up.
 Usage: node_e2e.py KGUARD SOURCE_DIR
@@ -19,6 +24,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+
+import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import Cluster, log  # noqa: E402
@@ -57,9 +64,61 @@ def cluster_options(work):
     return {}
 
 
-def kguard(*args):
-    p = subprocess.run([KGUARD, *args], capture_output=True, text=True, timeout=300)
+def kguard(*args, env=None, uid=None):
+    cmd = [KGUARD, *args]
+    if uid is not None:
+        cmd = ["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups", *cmd]
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     return p.returncode, p.stdout, p.stderr
+
+
+def daemonset_identity(c, work, good, check):
+    # deploy/node's Namespace, ServiceAccount, ClusterRole and ClusterRoleBinding as shipped (the
+    # DaemonSet itself needs a kubelet), a token for the ServiceAccount from the TokenRequest API
+    # laid out as the projected volume lays it out, and kguard node in-cluster with it.
+    shipped = [d for d in yaml.safe_load_all(open(os.path.join(SOURCE, "deploy", "node", "kguard-node.yaml"))) if d]
+    identity = [d for d in shipped if d["kind"] in ("Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding")]
+    c.kubectl("apply", "-f", "-", input=yaml.safe_dump_all(identity))
+    token = c.kubectl("create", "token", "kguard-node", "-n", "kguard-node", "--duration", "1h").strip()
+    sa_dir = os.path.join(work, "sa")
+    os.makedirs(sa_dir)
+    for name, text in (("token", token), ("ca.crt", open(os.path.join(c.certs, "ca.crt")).read()),
+                       ("namespace", "kguard-node")):
+        with open(os.path.join(sa_dir, name), "w") as f:
+            f.write(text)
+    os.chmod(work, 0o755)
+    for path in (sa_dir, *(os.path.join(sa_dir, n) for n in os.listdir(sa_dir))):
+        os.chmod(path, 0o755 if os.path.isdir(path) else 0o644)
+    port = c.server.rsplit(":", 1)[1]
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": work,
+           "KUBERNETES_SERVICE_HOST": "127.0.0.1", "KUBERNETES_SERVICE_PORT": port}
+    code, _, err = kguard("node", "--root", good, "--node-name", "node-e2e-ds", "--publish",
+                          "--serviceaccount-dir", sa_dir, "-o", "json=" + os.path.join(work, "ds.json"), env=env)
+    check(code == 0, f"--publish in-cluster with --serviceaccount-dir exits 0 ({code}: {err.strip()[:300]})")
+    published = json.loads(c.kubectl("get", "clusterpolicyreport", "kguard-node-node-e2e-ds", "-o", "json"))
+    check(published["metadata"]["name"] == "kguard-node-node-e2e-ds", "the DaemonSet's identity published its report")
+    who = "--as=system:serviceaccount:kguard-node:kguard-node"
+    check(c.kubectl("auth", "can-i", "get", "nodes/proxy", who, check=False).strip() == "no",
+          "the DaemonSet's identity may not read nodes/proxy")
+    # As uid 65532 with the kubelet's unit unreadable: --configz-from-api asks the API server,
+    # which refuses this identity; the gap says so, and no kubelet rule is judged.
+    if not shutil.which("setpriv") or os.geteuid() != 0:
+        log("skip the non-root run: needs root and setpriv")
+    else:
+        code, out, err = kguard("node", "--root", good, "--node-name", "node-e2e-ds", "--configz-from-api",
+                                "--serviceaccount-dir", sa_dir, "-o", "json", env=env, uid=65532)
+        doc = json.loads(out) if out.strip() else {}
+        gaps = [g for g in doc.get("coverage", []) if g.get("message", "").startswith("the kubelet's unit")]
+        check(code == 0 and len(gaps) == 1 and "could not be read either: Forbidden" in gaps[0]["message"],
+              f"--configz-from-api's refusal is the kubelet gap's message ({code}: {json.dumps(gaps)[:400]} {err[:200]})")
+        judged = {x["rule"] for x in doc.get("checks", []) if x["evaluated"] > 0 and x["rule"].startswith("kubelet-")}
+        check(not judged, f"no kubelet rule is judged without the kubelet's settings ({sorted(judged)})")
+    c.kubectl("delete", "clusterpolicyreport", "kguard-node-node-e2e-ds", "--ignore-not-found", check=False)
+    for d in identity:
+        ns = ["-n", d["metadata"]["namespace"]] if d["metadata"].get("namespace") else []
+        # No namespace controller runs here to finish a namespace's deletion: do not wait for it.
+        c.kubectl("delete", d["kind"].lower(), d["metadata"]["name"], *ns, "--ignore-not-found", "--wait=false",
+                  check=False)
 
 
 def main(cluster=None):
@@ -128,6 +187,7 @@ def main(cluster=None):
             gaps = [g for g in doc.get("coverage", []) if g.get("kind") == "NodeConfig"]
             check(any(g.get("reason") == "Forbidden" and "nodes/proxy" in g.get("message", "") for g in gaps),
                   f"scan --cluster without nodes/proxy: a Forbidden gap naming nodes/proxy ({code}: {json.dumps(gaps)[:300]} {err[:200]})")
+            daemonset_identity(c, work, good, check)
             for what in (["clusterrolebinding", "node-e2e-list-nodes"], ["clusterrole", "node-e2e-list-nodes"],
                          ["node", "node-e2e-worker"], ["clusterpolicyreport", "kguard-node-node-e2e-cp"]):
                 c.kubectl("delete", *what, "--ignore-not-found", check=False)

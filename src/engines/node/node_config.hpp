@@ -19,6 +19,8 @@
 // with pass/fail fixtures like every other rule.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,10 +31,26 @@
 
 namespace kg::node {
 
+// The kubelet's running configuration (its /configz answer) when its config
+// file cannot be read: the answer's JSON and `source` naming where it came
+// from, or nullopt with `error` saying why not.
+using ConfigzFallback = std::function<std::optional<std::string>(std::string& source, std::string& error)>;
+
 struct NodeReadOptions {
   std::string node_name;     // metadata.name; empty: the root's /etc/hostname, else "node"
   bool credentials = true;   // walk for long-lived credentials (spec.credentials)
   std::size_t max_credential_files = 50000;  // files looked at by that walk
+  ConfigzFallback kubelet_configz;  // empty: an unreadable config file is a coverage gap
+};
+
+// A part of the node that could not be read by this process (a file its uid
+// may not open, a folder it may not list): a coverage gap, never a pass. The
+// rules it hides are named by `scope`.
+struct NodeGap {
+  std::string path;     // the node's path
+  std::string scope;    // kubelet | kubeProxy | credentials | file:ROLE (ROLE: spec.files[].role)
+  std::string reason;   // Forbidden (EACCES/EPERM), or the error's name
+  std::string message;  // for people: the path, the uid and why
 };
 
 struct NodeRead {
@@ -40,7 +58,8 @@ struct NodeRead {
   std::string node_name;
   std::vector<InputError> errors;   // unreadable or malformed inputs (the rest is still read)
   std::vector<std::string> notes;   // what was not found (no kubelet unit, no kube-proxy...)
-  std::vector<CoverageGap> coverage;  // what a rule could not judge (etcd's CA files unreadable)
+  std::vector<NodeGap> gaps;        // what this uid could not read (coverage gaps)
+  std::vector<CoverageGap> coverage;  // what a rule could not judge from what it read (etcd's CA files)
 };
 
 NodeRead read_node(const host::HostRoot& root, const NodeReadOptions& options);

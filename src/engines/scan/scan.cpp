@@ -1066,8 +1066,32 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     }
   }
 
-  // East-west traffic per namespace, over the whole input.
-  if (input_.east_west) r.east_west = east_west_posture(inv);
+  // East-west traffic per namespace, over the whole input; with reference
+  // scopes, per scope as its set-level rules see it: the scope's part of the
+  // input, and only the namespaces its own objects are in.
+  if (input_.east_west && !scoped) r.east_west = east_west_posture(inv);
+  if (input_.east_west && scoped) {
+    EastWestPosture all;
+    std::set<std::string> meshes;
+    for (std::size_t pi = 0; pi < parts.size(); ++pi) {
+      std::set<std::string> own;
+      for (std::size_t l = 0; l < parts[pi].members.size(); ++l) {
+        if (!parts[pi].owned[l]) continue;
+        const ObjectFacts& o = inv.objects[parts[pi].members[l]];
+        own.insert(o.kind == "Namespace" ? o.name : o.ns);
+      }
+      EastWestPosture p = east_west_posture(inv.subset(parts[pi].members));
+      for (NamespaceTraffic& t : p.namespaces) {
+        if (!own.count(t.ns)) continue;
+        t.scope = r.scopes[pi].name;
+        all.namespaces.push_back(std::move(t));
+      }
+      meshes.insert(p.meshes.begin(), p.meshes.end());
+    }
+    for (const char* m : {"istio", "linkerd"})
+      if (meshes.count(m)) all.meshes.emplace_back(m);
+    r.east_west = std::move(all);
+  }
 
   // Each file's store is appended and emptied in turn, so the findings are
   // never resident twice.
