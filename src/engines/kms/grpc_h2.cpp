@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "core/log.hpp"
+#include "engines/kms/secret.hpp"
 #include "engines/kms/state.hpp"
 
 namespace kg::kms {
@@ -57,6 +58,13 @@ struct Stream {
   std::size_t out_off = 0;
 };
 
+// Request and response messages carry DEKs: zeroed before their memory is given back.
+void scrub(std::string& s) {
+  wipe(s.data(), s.size());
+  s.clear();
+  s.shrink_to_fit();
+}
+
 nghttp2_nv nv(const std::string& name, const std::string& value) {
   return {reinterpret_cast<std::uint8_t*>(const_cast<char*>(name.data())),
           reinterpret_cast<std::uint8_t*>(const_cast<char*>(value.data())), name.size(), value.size(),
@@ -89,8 +97,7 @@ struct GrpcSession::Impl {
     if (st.answered) return;
     st.answered = true;
     buffered -= std::min(buffered, st.body.size());
-    st.body.clear();
-    st.body.shrink_to_fit();
+    scrub(st.body);
     std::string ks = ":status", vs = "200", kc = "content-type", vc = "application/grpc";
     std::string kg = "grpc-status", vg = std::to_string(static_cast<int>(rs.error_code()));
     std::string km = "grpc-message", vm = grpc_percent_encode(rs.error_message());
@@ -134,8 +141,7 @@ struct GrpcSession::Impl {
     st.taken = true;
     calls.push_back({id, st.path, b.substr(5)});
     buffered -= std::min(buffered, b.size());
-    st.body.clear();
-    st.body.shrink_to_fit();
+    scrub(st.body);
   }
 
   // nghttp2's callbacks (user_data is the Impl).
@@ -152,8 +158,7 @@ struct GrpcSession::Impl {
       std::string kg = "grpc-status", vg = "0";
       nghttp2_nv t[] = {nv(kg, vg)};
       if (nghttp2_submit_trailer(session, id, t, 1) != 0) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
-      st->out.clear();
-      st->out.shrink_to_fit();
+      scrub(st->out);
       st->out_off = 0;
     }
     return static_cast<ssize_t>(n);
@@ -209,6 +214,8 @@ struct GrpcSession::Impl {
     auto it = im->streams.find(id);
     if (it != im->streams.end()) {
       im->buffered -= std::min(im->buffered, it->second.body.size());
+      scrub(it->second.body);
+      scrub(it->second.out);
       im->streams.erase(it);
     }
     return 0;
@@ -350,6 +357,7 @@ struct GrpcUnixServer::Impl {
           out.clear();
         }
       }
+      scrub(j.message);
       {
         std::lock_guard l(j.conn->mu);
         j.conn->done.push_back({j.stream, std::move(st), std::move(out)});
@@ -374,7 +382,10 @@ struct GrpcUnixServer::Impl {
         std::lock_guard l(c->mu);
         done.swap(c->done);
       }
-      for (const auto& d : done) sess.respond(d.stream, d.st, d.message);
+      for (auto& d : done) {
+        sess.respond(d.stream, d.st, d.message);
+        scrub(d.message);
+      }
       for (auto& call : sess.take_calls()) {
         {
           std::lock_guard l(jobs_mu);
