@@ -438,7 +438,10 @@ struct GrpcUnixServer::Impl {
       if (p[1].revents) return;
       if (!(p[0].revents & POLLIN)) continue;
       int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (fd < 0) continue;
+      if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE) ::poll(nullptr, 0, 100);  // out of descriptors: do not spin
+        continue;
+      }
       for (auto it = conns.begin(); it != conns.end();) {
         if (it->conn->finished.load()) {
           it->thread.join();
@@ -455,7 +458,7 @@ struct GrpcUnixServer::Impl {
       auto c = std::make_shared<Conn>();
       c->fd = fd;
       c->wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-      if (c->wake < 0) continue;
+      if (c->wake < 0) continue;  // ~Conn closes fd
       conns.push_back({c, std::thread([this, c] {
                          try {
                            serve_conn(c);
