@@ -200,17 +200,18 @@ class H2Client {
 
   // A request; `hold` keeps the body's end unsent (the DATA provider defers after sending body).
   std::int32_t start(const std::string& path, std::string body, const std::string& content_type = "application/grpc",
-                     bool hold = false) {
+                     bool hold = false, const std::string& extra_value = "") {
     auto p = std::make_unique<Body>();
     p->data = std::move(body);
     p->hold = hold;
     std::string m = "POST", sch = "http", auth = "localhost", te = "trailers";
     std::string k1 = ":method", k2 = ":scheme", k3 = ":authority", k4 = ":path", k5 = "content-type", k6 = "te";
-    nghttp2_nv h[] = {nv(k1, m), nv(k2, sch), nv(k3, auth), nv(k4, path), nv(k5, content_type), nv(k6, te)};
+    std::string k7 = "x-extra";
+    nghttp2_nv h[] = {nv(k1, m), nv(k2, sch), nv(k3, auth), nv(k4, path), nv(k5, content_type), nv(k6, te), nv(k7, extra_value)};
     nghttp2_data_provider dp{};
     dp.source.ptr = p.get();
     dp.read_callback = &H2Client::read_body;
-    std::int32_t id = nghttp2_submit_request(s_, nullptr, h, 6, &dp, nullptr);
+    std::int32_t id = nghttp2_submit_request(s_, nullptr, h, extra_value.empty() ? 6 : 7, &dp, nullptr);
     bodies_[id] = std::move(p);
     pump(0);
     return id;
@@ -455,6 +456,11 @@ TEST(KmsGrpcServer, RefusalsOfTheTransport) {
   // Not gRPC at all.
   r = c.call("/v2.KeyManagementService/Status", frame(""), "application/json");
   EXPECT_EQ(r.headers[":status"], "415");
+  // A header list above the limit (16 KiB): that stream is reset, nothing else.
+  r = c.wait(c.start("/v2.KeyManagementService/Status", frame(""), "application/grpc", false, std::string(20000, 'h')));
+  EXPECT_TRUE(r.closed);
+  EXPECT_EQ(r.error, static_cast<std::uint32_t>(NGHTTP2_INTERNAL_ERROR));  // RST_STREAM from the server's limit
+  EXPECT_EQ(r.status(), "");
   // After all that, the same connection still serves.
   r = c.call("/v2.KeyManagementService/Status", frame(""));
   EXPECT_EQ(r.status(), "0");
