@@ -86,9 +86,10 @@ class Reader {
   std::string err_;
 };
 
-// Reads every field of `in`: `on_bytes(field, value)` for length-delimited fields, which returns
-// false when the field is not one it knows (then skipped, as protobuf does) or sets an error by
-// returning an error string through `err`. Other wire types are skipped.
+// Reads every field of `in`: `on_bytes(field, value, err)` for each length-delimited field returns
+// false when the field is not one the message has (nothing to do: it is skipped, as protobuf does)
+// and sets `err` when the value is refused (then the parse ends with it). Fields of the other wire
+// types are skipped. "" when the whole input was read.
 std::string read_message(std::string_view in,
                          const std::function<bool(std::uint32_t, std::string_view, std::string&)>& on_bytes) {
   Reader r(in);
