@@ -49,6 +49,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import Cluster, free_port, log, yaml  # noqa: E402
+from e2e_support import wait_until  # noqa: E402
 
 KGUARD, SOURCE = sys.argv[1:3]
 # The vulnerability gate's part needs the loopback registry (ctest fixture image_registry).
@@ -216,15 +217,6 @@ def apply(c, obj):
     r = subprocess.run([os.path.join(c.bin, "kubectl"), "--kubeconfig", c.admin_kubeconfig, "create", "-f", "-"],
                        input=json.dumps(obj), capture_output=True, text=True)
     return r.returncode == 0, r.stderr
-
-
-def wait_until(what, predicate, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
 
 
 # kguard is the only Pod Security enforcer here: the built-in plugin would refuse the same pods

@@ -56,6 +56,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import Cluster, free_port, log  # noqa: E402
+from e2e_support import Checks  # noqa: E402
 
 KGUARD = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else None
 SOURCE = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
@@ -534,10 +535,23 @@ def refusals_from(events, ip):
                 and (e.get("sourceIPs") or [""])[0] == ip})
 
 
-def judge(alerts, check, where, refusals):
-    """Exactly EXPECTED among the session's alerts, and no others. `refusals`: address -> count."""
-    rest = [a for a in alerts if mine(a)]
+def shared_address(alert):
+    """On a shared control plane every suite's client is 127.0.0.1: the burst by that address is
+    grouped with whichever suite was refused there first (cluster_e2e's limited identity is, dozens
+    of times), so it is no session's to judge. The marker address's burst checks the same rule."""
+    return alert.get("rule") == "audit-auth-failure-burst-source" and (
+        (alert.get("sourceIPs") or [""])[0] == "127.0.0.1" if isinstance(alert.get("sourceIPs"), list)
+        else alert.get("sourceIPs") == "127.0.0.1")
+
+
+def judge(alerts, check, where, refusals, shared=False):
+    """Exactly EXPECTED among the session's alerts, and no others. `refusals`: address -> count.
+    `shared`: the control plane is shared (see shared_address())."""
+    rest = [a for a in alerts if mine(a) and not (shared and shared_address(a))]
     for want in EXPECTED:
+        if shared and shared_address(want):
+            log(f"{where}: the burst from 127.0.0.1 is not judged on a shared control plane")
+            continue
         if want["rule"] == "audit-auth-failure-burst-source":
             want = dict(want, count=refusals[want["sourceIPs"]])
         hits = [a for a in rest if matches(a, want)]
@@ -574,32 +588,12 @@ def undelivered(serve, c):
     return max(0, int(last[0] - last[1]))
 
 
-def after_others_refusals(c, ip="127.0.0.1", window=61):
-    """audit-auth-failure-burst-source counts every refused request from an address within 60 s: on
-    a shared control plane the session starts when another suite's last refusal is older than that."""
-    from datetime import datetime, timezone
-    last = None
-    for e in c.audit_events():
-        if (e.get("responseStatus") or {}).get("code") in (401, 403) and (e.get("sourceIPs") or [""])[0] == ip:
-            last = e.get("stageTimestamp") or last
-    if last:
-        at = datetime.strptime(last[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
-        wait = window - (datetime.now(timezone.utc) - at).total_seconds()
-        if wait > 0:
-            log(f"waiting {wait:.0f}s: another suite's refused request from {ip} at {last}")
-            time.sleep(wait)
-
-
 def main(cluster=None):
     """Runs on `cluster` when given (its options came from cluster_options()), else starts one."""
     started = time.time()
     work = tempfile.mkdtemp(prefix="kguard-audit-e2e-")
-    failures = []
-
-    def check(ok, what):
-        log(("ok   " if ok else "FAIL ") + what)
-        if not ok:
-            failures.append(what)
+    check = Checks()
+    failures = check.failures
 
     if SOURCE:  # docs/audit.md shows this suite's Policy: it must be this one
         with open(os.path.join(SOURCE, "docs", "audit.md")) as f:
@@ -617,7 +611,6 @@ def main(cluster=None):
                 lost = undelivered(serve, c)
                 if lost:
                     log(f"{lost} audit events of an earlier kube-apiserver never reached the webhook (restarted)")
-                after_others_refusals(c)
             s = Session(c, work)
             run_session(s, check)
 
@@ -640,7 +633,7 @@ def main(cluster=None):
             for a in sorted(live, key=key):
                 if mine(a):
                     log("  live  " + key(a))
-            judge(live, check, "live (kguard audit serve)", refusals)
+            judge(live, check, "live (kguard audit serve)", refusals, shared=cluster is not None)
 
             replay_file = os.path.join(work, "audit.log")
             with open(c.audit_log) as src, open(replay_file, "w") as dst:
@@ -653,9 +646,10 @@ def main(cluster=None):
                   f"{r.stderr.strip()[:300]})")
             replayed = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
             log(f"replayed: {len(replayed)} alerts ({sum(1 for a in replayed if mine(a))} of this session)")
-            judge(replayed, check, "replayed (kguard audit detect FILE)", refusals)
-            live_keys = sorted(key(a) for a in live if mine(a))
-            replay_keys = sorted(key(a) for a in replayed if mine(a))
+            judge(replayed, check, "replayed (kguard audit detect FILE)", refusals, shared=cluster is not None)
+            judged = lambda a: mine(a) and not (cluster is not None and shared_address(a))  # noqa: E731
+            live_keys = sorted(key(a) for a in live if judged(a))
+            replay_keys = sorted(key(a) for a in replayed if judged(a))
             check(live_keys == replay_keys, "the replayed alerts equal the live ones (rule, user, source IPs, verb, "
                   f"object, auditID, count) ({sorted(set(live_keys) ^ set(replay_keys))})")
             if cluster is None:  # alone on its control plane: every alert, not only the session's

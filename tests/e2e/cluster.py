@@ -95,27 +95,28 @@ class PidProc:
         self.status = status
         self.returncode = None
 
-    def poll(self):
-        if self.returncode is not None:
-            return self.returncode
+    def _recorded(self):
+        """The exit status the recorder wrote, or None."""
         if self.status and os.path.exists(self.status):
             with open(self.status) as f:
                 text = f.read().strip()
-            if text:
-                self.returncode = int(text)
-                return self.returncode
+            return int(text) if text else None
+        return None
+
+    def poll(self):
+        if self.returncode is None:
+            self.returncode = self._recorded()
+        if self.returncode is not None:
+            return self.returncode
         try:
             with open(f"/proc/{self.pid}/stat") as f:
                 state = f.read().rsplit(")", 1)[1].split()[0]
         except (FileNotFoundError, ProcessLookupError, IndexError):
             state = "X"
-        if state in ("Z", "X"):  # gone (or a zombie no one reaps): the status file, if written, says how
-            if self.status and os.path.exists(self.status):
-                with open(self.status) as f:
-                    text = f.read().strip()
-                self.returncode = int(text) if text else -signal.SIGKILL
-            else:
-                self.returncode = -signal.SIGKILL  # unknown: no recorder (killed, or not started through it)
+        if state in ("Z", "X"):  # gone (or a zombie no one reaps): the recorder says how, if it ran
+            code = self._recorded()
+            # Unknown otherwise: not started through the recorder, or killed with it.
+            self.returncode = code if code is not None else -signal.SIGKILL
         return self.returncode
 
     def wait(self, timeout=None):
@@ -311,6 +312,18 @@ class Cluster:
             for k, v in _StateUnpickler(f, c, by_pid).load().items():
                 setattr(c, k, v)
         return c
+
+    def view(self, work):
+        """The same control plane with `work` as the folder write_kubeconfig writes to (a suite that
+        keeps its files beside its kubeconfigs, on a shared control plane); `pki` there links to
+        the certificates, as in the control plane's own folder."""
+        import copy
+        v = copy.copy(self)
+        v.work = os.path.abspath(work)
+        link = os.path.join(v.work, "pki")
+        if not os.path.exists(link):
+            os.symlink(self.certs, link)
+        return v
 
     def __enter__(self):
         if self.attached:

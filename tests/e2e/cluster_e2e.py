@@ -263,7 +263,7 @@ def main(cluster=None):
     try:
         if cluster is not None:
             try:
-                run(cluster, work)
+                run(cluster.view(work), work)  # kubeconfigs beside the files that name them
             finally:
                 clean_up(cluster)
         else:

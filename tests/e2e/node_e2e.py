@@ -11,16 +11,16 @@
 C4: cluster_options(work) and main(cluster=None); own names (node-e2e-*), cleaned up.
 Usage: node_e2e.py KGUARD SOURCE_DIR
 """
+import functools
 import json
 import contextlib
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import Cluster, log  # noqa: E402
+from cluster import Cluster  # noqa: E402
+from e2e_support import Checks, run_kguard  # noqa: E402
 
 KGUARD = os.path.abspath(sys.argv[1])
 SOURCE = os.path.abspath(sys.argv[2])
@@ -56,19 +56,12 @@ def cluster_options(work):
     return {}
 
 
-def kguard(*args):
-    p = subprocess.run([KGUARD, *args], capture_output=True, text=True, timeout=300)
-    return p.returncode, p.stdout, p.stderr
+kguard = functools.partial(run_kguard, KGUARD)
 
 
 def main(cluster=None):
     work = tempfile.mkdtemp(prefix="kguard-node-e2e-")
-    failures = []
-
-    def check(ok, what):
-        log(("ok   " if ok else "FAIL ") + what)
-        if not ok:
-            failures.append(what)
+    check = Checks()
 
     try:
         root = os.path.join(work, "root")
@@ -117,14 +110,8 @@ def main(cluster=None):
                          ["node", "node-e2e-worker"], ["clusterpolicyreport", "kguard-node-node-e2e-cp"]):
                 c.kubectl("delete", *what, "--ignore-not-found", check=False)
     finally:
-        if failures:
-            log(f"work directory kept for inspection: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        log(f"{len(failures)} check(s) failed")
-        return 1
-    return 0
+        check.keep_or_remove(work)
+    return check.result()
 
 
 if __name__ == "__main__":
