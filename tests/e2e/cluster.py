@@ -128,11 +128,7 @@ class PidProc:
         return self.returncode
 
     def send_signal(self, sig):
-        if self.poll() is None:
-            try:
-                os.killpg(self.pid, sig)
-            except ProcessLookupError:
-                pass
+        signal_group(self, sig)
 
     def terminate(self):
         self.send_signal(signal.SIGTERM)
@@ -146,11 +142,16 @@ class RecordedPopen(subprocess.Popen):
     process group (the recorder ignores SIGTERM/SIGINT and waits for its child)."""
 
     def send_signal(self, sig):
-        if self.poll() is None:
-            try:
-                os.killpg(self.pid, sig)
-            except ProcessLookupError:
-                pass
+        signal_group(self, sig)
+
+
+def signal_group(proc, sig):
+    """`sig` to the process group `proc` leads, unless it has exited."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
 
 
 def record_exit(status, argv):
@@ -259,17 +260,16 @@ class Cluster:
         return p
 
     def stop(self):
-        for name, p in reversed(self.procs):
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        for name, p in reversed(self.procs):
+        """One at a time, the last started first, kube-controller-manager before and etcd after
+        everything (a kube-apiserver that loses etcd or its clients' watches while it shuts down
+        waits for its timeouts)."""
+        rank = {"kube-controller-manager": 0, "etcd": 2}
+        for name, p in sorted(reversed(self.procs), key=lambda np: rank.get(np[0], 1)):
+            signal_group(p, signal.SIGTERM)
             try:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+                signal_group(p, signal.SIGKILL)
                 p.wait()
         self.procs = []
 

@@ -169,25 +169,31 @@ def sweep(root):
     return found
 
 
-def inventory(c):
-    """{(kind, namespace, name)}: cluster-scoped objects, and namespaced ones in every namespace."""
+def inventory(c, deleting=None):
+    """{(kind, namespace, name)}: cluster-scoped objects, and namespaced ones in every namespace;
+    the names of the objects being deleted go to `deleting`."""
     out = set()
     for kinds, extra in ((CLUSTER_KINDS, []), (NAMESPACED_KINDS, ["-A"])):
         doc = json.loads(c.kubectl("get", ",".join(kinds), *extra, "-o", "json"))
         for i in doc["items"]:
             group = i["apiVersion"].split("/")[0] if "/" in i["apiVersion"] else ""
             kind = i["kind"] + ("." + group if group else "")
-            out.add((kind, i["metadata"].get("namespace", ""), i["metadata"]["name"]))
+            item = (kind, i["metadata"].get("namespace", ""), i["metadata"]["name"])
+            out.add(item)
+            if deleting is not None and i["metadata"].get("deletionTimestamp"):
+                deleting.add(item)
     return out
 
 
 def clean_up(c, before):
-    """Deletes what is in the inventory now but was not before; returns what it found."""
-    left = sorted(inventory(c) - before)
+    """Deletes what is in the inventory now but was not before (and waits for the namespaces the
+    suite is deleting itself); returns what the suite left that it was not deleting."""
+    deleting = set()
+    left = sorted(inventory(c, deleting) - before)
     old_ns = {n for k, _, n in before if k == "Namespace"}
     new_ns = [n for k, _, n in left if k == "Namespace"]
     # Objects inside a namespace that goes anyway need no listing.
-    shown = [x for x in left if x[1] not in new_ns]
+    shown = [x for x in left if x[1] not in new_ns and x not in deleting]
     for kind, ns, name in shown:
         if kind == "Namespace":
             continue
