@@ -389,6 +389,16 @@ int node_run(const std::string& root, const std::string& node_name, const std::s
   EngineResult result = linter.lint(subject, read.object_json);
   result.facts.push_back({"node", read.node_name});
   for (const InputError& e : read.errors) result.warnings.push_back(e);
+  if (!read.coverage.empty()) {  // rules the node's files left unjudged (etcd's CA unreadable)
+    ClusterInfo info;
+    info.server = subject;
+    info.context = "node " + read.node_name;
+    info.read_at = utc_now_rfc3339();
+    info.coverage = read.coverage;
+    result.cluster = std::move(info);
+    for (const CoverageGap& g : read.coverage)
+      std::cerr << "kguard node: coverage gap: " << terminal_safe(g.message) << " (" << terminal_safe(g.reason) << ")\n";
+  }
   if (!result.errors.empty()) {
     print_errors(result.errors, "");
     return 2;

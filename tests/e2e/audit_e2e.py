@@ -52,6 +52,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -120,18 +121,19 @@ class Serve:
         if not KGUARD:
             raise RuntimeError("audit_e2e: the kguard binary is the first argument")
         cert, key = c.make_cert("audit-serve", "/CN=kguard-audit-serve", "serverAuth", "IP:127.0.0.1")
-        # The API server presents a client certificate too (kguard's server core does not verify
-        # client certificates yet: no --client-ca; the certificate is ready for when it does).
+        # Mutual TLS: the API server presents a client certificate of the cluster's CA, which
+        # kguard requires (--client-ca); every event reaching the alerts proves the pair works.
         client_cert, client_key = c.make_cert("audit-webhook-client", "/CN=kube-apiserver-audit-webhook",
                                               "clientAuth")
         self.ca = c.ca
+        self.client = (client_cert, client_key)
         c.write_kubeconfig(os.path.relpath(self.kubeconfig, c.work),
                            cluster={"server": self.url, "certificate-authority": c.ca},
                            user={"client-certificate": client_cert, "client-key": client_key})
         write_baseline(self.baseline)
         self.proc = c.start("kguard-audit-serve", [
             KGUARD, "audit", "serve", "--listen", f"127.0.0.1:{self.port}", "--tls-cert", cert,
-            "--tls-key", key, "--alerts", self.alerts, "--baseline", self.baseline])
+            "--tls-key", key, "--client-ca", c.ca, "--alerts", self.alerts, "--baseline", self.baseline])
         deadline = time.time() + 30
         while True:
             try:
@@ -142,10 +144,17 @@ class Serve:
             if self.proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError(f"kguard audit serve did not come up; see {c.work}/kguard-audit-serve.log")
             time.sleep(0.2)
+        try:  # without a client certificate: refused in the handshake
+            self.get("/healthz", client=False)
+            raise RuntimeError("kguard audit serve --client-ca served a client without a certificate")
+        except (ssl.SSLError, ConnectionResetError, urllib.error.URLError):
+            pass
         c.audite2e = self  # main(cluster) finds the server through the cluster it is given
 
-    def get(self, path):
+    def get(self, path, client=True):
         ctx = ssl.create_default_context(cafile=self.ca)
+        if client:
+            ctx.load_cert_chain(*self.client)
         with urllib.request.urlopen(f"https://127.0.0.1:{self.port}{path}", context=ctx, timeout=5) as r:
             return r.status, r.read().decode()
 

@@ -6,7 +6,8 @@
   run updates it in place;
 - --cluster: a Node object without a kubelet behind it gives a coverage gap for its /configz
   (the path a kubelet answer takes is tested on a recorded answer in node_integration), and an
-  identity without nodes/proxy gets Forbidden as the gap's reason.
+  identity without nodes/proxy gets Forbidden as the gap's reason; `kguard scan --cluster` adds the
+  same kubelet reads to its report (the same gaps, the RBAC named).
 
 C4: cluster_options(work) and main(cluster=None); own names (node-e2e-*), cleaned up.
 Usage: node_e2e.py KGUARD SOURCE_DIR
@@ -94,6 +95,14 @@ def main(cluster=None):
             check(any("node-e2e-worker" in g.get("message", "") for g in gaps),
                   f"the unreachable kubelet is a coverage gap ({json.dumps(gaps)[:300]})")
             check("coverage gap" in err, "the gap is said on stderr")
+            # scan --cluster reads the same /configz (composed in the CLI): the Node is a coverage gap there too.
+            code, out, err = kguard("scan", "--cluster", "--kubeconfig", c.admin_kubeconfig, "-n", "default",
+                                    "--only", "kubelet-anonymous-auth,kubelet-read-only-port", "-o", "json", "-q")
+            doc = json.loads(out) if out.strip() else {}
+            gaps = [g for g in doc.get("coverage", []) if g.get("kind") == "NodeConfig"]
+            check(code in (0, 1) and any("node-e2e-worker" in g.get("message", "") and g.get("resource") == "nodes/proxy"
+                                         and "kubelet-anonymous-auth" in g.get("rules", []) for g in gaps),
+                  f"scan --cluster: the unreachable kubelet is a coverage gap ({code}: {json.dumps(gaps)[:300]} {err[:200]})")
             # An identity without nodes/proxy: Forbidden.
             cert, key = c.make_cert("node-e2e-reader", "/CN=node-e2e-reader", "clientAuth")
             c.kubectl("create", "clusterrole", "node-e2e-list-nodes", "--verb=list", "--resource=nodes")
@@ -106,6 +115,12 @@ def main(cluster=None):
             doc = json.loads(out) if out.strip() else {}
             reasons = {g.get("reason") for g in doc.get("coverage", [])}
             check(code == 0 and "Forbidden" in reasons, f"without nodes/proxy the gap says Forbidden ({reasons})")
+            code, out, err = kguard("scan", "--cluster", "--kubeconfig", reader, "-n", "default",
+                                    "--only", "kubelet-anonymous-auth", "-o", "json", "-q")
+            doc = json.loads(out) if out.strip() else {}
+            gaps = [g for g in doc.get("coverage", []) if g.get("kind") == "NodeConfig"]
+            check(any(g.get("reason") == "Forbidden" and "nodes/proxy" in g.get("message", "") for g in gaps),
+                  f"scan --cluster without nodes/proxy: a Forbidden gap naming nodes/proxy ({code}: {json.dumps(gaps)[:300]} {err[:200]})")
             for what in (["clusterrolebinding", "node-e2e-list-nodes"], ["clusterrole", "node-e2e-list-nodes"],
                          ["node", "node-e2e-worker"], ["clusterpolicyreport", "kguard-node-node-e2e-cp"]):
                 c.kubectl("delete", *what, "--ignore-not-found", check=False)

@@ -71,8 +71,9 @@ class NodeRoots(unittest.TestCase):
 
     def test_rule_set(self):
         # 16 kubelet/kube-proxy rows (research §2.16), 17 file rules for the 15 rows of §2.17
-        # (FILE-010 is three CIS controls), and the host credentials rule.
-        self.assertEqual(len(NODE_RULES), 34, NODE_RULES)
+        # (FILE-010 is three CIS controls), the host credentials rule and etcd's CA (CP-ETCD-007, CIS 2.7:
+        # it needs the CA files' contents, so it is a node rule).
+        self.assertEqual(len(NODE_RULES), 35, NODE_RULES)
 
     def test_good_root_passes_every_rule(self):
         doc = report("--root", self.roots["good"])
@@ -158,6 +159,39 @@ class NodeRoots(unittest.TestCase):
                     "    reason: backup keys are moved off the node by the weekly job\n")
         exempted = report("--root", self.roots["bad"], "--config", cfg)
         self.assertNotIn("node-long-lived-credentials", failed(exempted))
+
+    def test_etcd_ca(self):
+        # bad.yaml: etcd trusts a CA re-issued from the cluster CA's key (openssl-made at test time).
+        self.assertEqual(sorted(messages(report("--root", self.roots["bad"]), "etcd-ca-shared-with-cluster")), [
+            "etcd --%s=/etc/kubernetes/pki/etcd/ca.crt trusts the cluster CA /etc/kubernetes/pki/ca.crt: a certificate "
+            "with the cluster CA's public key (/CN=etcd-ca, cluster CA /CN=kubernetes)" % flag
+            for flag in ("peer-trusted-ca-file", "trusted-ca-file")])
+        # A byte copy of the cluster CA at etcd's path: the same certificate, whatever the path.
+        root = os.path.join(self.tmp, "etcd-ca-copy")
+        shutil.copytree(self.roots["good"], root, symlinks=True)
+        shutil.copyfile(os.path.join(root, "etc/kubernetes/pki/ca.crt"), os.path.join(root, "etc/kubernetes/pki/etcd/ca.crt"))
+        msgs = messages(report("--root", root), "etcd-ca-shared-with-cluster")
+        self.assertEqual(len(msgs), 2, msgs)
+        self.assertTrue(all("the same certificate (/CN=kubernetes)" in m for m in msgs), msgs)
+        # etcd's CA missing: a coverage gap naming the file, and the rule neither passes nor fails.
+        os.remove(os.path.join(root, "etc/kubernetes/pki/etcd/ca.crt"))
+        p = kguard("--root", root, "-o", "json")
+        doc = json.loads(p.stdout)
+        self.assertNotIn("etcd-ca-shared-with-cluster", failed(doc))
+        check = [c for c in doc["checks"] if c["rule"] == "etcd-ca-shared-with-cluster"]
+        self.assertTrue(all(c["evaluated"] == 0 for c in check), check)
+        gaps = [g for g in doc["coverage"] if "etcd-ca-shared-with-cluster" in g["rules"]]
+        self.assertEqual(len(gaps), 2, doc["coverage"])
+        self.assertIn("/etc/kubernetes/pki/etcd/ca.crt not found under the root", gaps[0]["message"])
+        self.assertIn("coverage gap", p.stderr)
+        # Placeholder text where the cluster CA should be: no certificate to compare, a gap again.
+        with open(os.path.join(root, "etc/kubernetes/pki/ca.crt"), "w") as f:
+            f.write("-----BEGIN CERTIFICATE-----\nMIIBfixture\n-----END CERTIFICATE-----\n")
+        shutil.copyfile(os.path.join(self.roots["good"], "etc/kubernetes/pki/etcd/ca.crt"),
+                        os.path.join(root, "etc/kubernetes/pki/etcd/ca.crt"))
+        doc = report("--root", root)
+        self.assertNotIn("etcd-ca-shared-with-cluster", failed(doc))
+        self.assertIn("holds no PEM certificate", json.dumps(doc["coverage"]))
 
     def test_malformed_config_is_located(self):
         root = os.path.join(self.tmp, "broken")

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "checks/component_flags.hpp"
+#include "engines/node/etcd_ca.hpp"
 #include "core/json_writer.hpp"
 #include "core/object.hpp"
 #include "sources/host/systemd_unit.hpp"
@@ -668,6 +669,11 @@ NodeRead read_node(const HostRoot& root, const NodeReadOptions& options) {
   const std::vector<Credential> credentials =
       options.credentials ? find_credentials(root, options.max_credential_files) : std::vector<Credential>{};
   r.node_name = node_name_of(root, options, kubelet);
+  std::string manifests = "/etc/kubernetes/manifests";
+  if (auto it = kubelet.c.values.find("staticPodPath"); it != kubelet.c.values.end() && !it->second.scalar.empty())
+    manifests = it->second.scalar;
+  const EtcdCa etcd_ca = read_etcd_ca(root, manifests);
+  r.coverage = etcd_ca_coverage(etcd_ca, r.node_name);
   std::ostringstream out;
   {
     JsonWriter w(out);
@@ -696,6 +702,7 @@ NodeRead read_node(const HostRoot& root, const NodeReadOptions& options) {
       w.end_object();
     }
     w.end_array();
+    write_etcd_ca(w, etcd_ca);
     w.field("credentialsScanned", options.credentials);
     w.key("credentials").begin_array();
     for (const Credential& c : credentials) {

@@ -9,6 +9,8 @@
 //                   config file on the node;
 //   spec.files      mode and owner of the manifests, kubeconfigs, PKI files,
 //                   unit files and data directories (research §2.17), by role;
+//   spec.etcdCA     etcd's trusted CA files compared with the cluster CA
+//                   (CIS 2.7; etcd_ca.hpp);
 //   spec.credentials private keys, kubeconfigs with tokens or client keys and
 //                   cloud credential files outside the kubelet's and the
 //                   control plane's PKI.
@@ -21,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/cluster_info.hpp"
 #include "core/document.hpp"
 #include "sources/host/host_root.hpp"
 
@@ -37,6 +40,7 @@ struct NodeRead {
   std::string node_name;
   std::vector<InputError> errors;   // unreadable or malformed inputs (the rest is still read)
   std::vector<std::string> notes;   // what was not found (no kubelet unit, no kube-proxy...)
+  std::vector<CoverageGap> coverage;  // what a rule could not judge (etcd's CA files unreadable)
 };
 
 NodeRead read_node(const host::HostRoot& root, const NodeReadOptions& options);

@@ -1,5 +1,6 @@
 #include "core/ascii.hpp"
 #include "engines/scan/scan.hpp"
+#include "core/kubeadm_config.hpp"
 
 #include "checks/facts.hpp"
 #include "checks/mesh.hpp"
@@ -545,6 +546,7 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out, Sh
   file.max_errors = max_errors;
   std::size_t object_errors_dropped = 0;
   std::vector<InputError> doc_errors;
+  std::vector<std::unique_ptr<SourceFile>> unpacked;  // the text of kubeadm-config ConfigMaps, parsed
   auto keep_errors = [&] {
     for (InputError& e : doc_errors) {
       if (out.errors.size() < max_errors) {
@@ -573,6 +575,12 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out, Sh
     }
     objects.clear();
     collect_objects(file, doc, objects, doc_errors);
+    // kubeadm's ClusterConfiguration, kept as text in kube-system/kubeadm-config: an object of its own.
+    for (std::size_t i = 0, n = objects.size(); i < n; ++i) {
+      if (!is_kubeadm_config_map(objects[i])) continue;
+      const Object config_map = objects[i];
+      unpack_kubeadm_config(config_map, unpacked, objects, doc_errors);
+    }
     keep_errors();
     for (const Object& obj : objects) {
       ++out.objects;
