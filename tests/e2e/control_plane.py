@@ -194,12 +194,12 @@ def clean_up(c, before):
     new_ns = [n for k, _, n in left if k == "Namespace"]
     # Objects inside a namespace that goes anyway need no listing.
     shown = [x for x in left if x[1] not in new_ns and x not in deleting]
+    batches = {}  # one kubectl per kind and namespace
     for kind, ns, name in shown:
-        if kind == "Namespace":
-            continue
-        if ns and ns not in old_ns:
-            continue
-        c.kubectl("delete", f"{kind}/{name}", *(["-n", ns] if ns else []), "--ignore-not-found", "--wait=false",
+        if kind != "Namespace" and (not ns or ns in old_ns):
+            batches.setdefault((kind, ns), []).append(name)
+    for (kind, ns), names in sorted(batches.items()):
+        c.kubectl("delete", kind, *names, *(["-n", ns] if ns else []), "--ignore-not-found", "--wait=false",
                   check=False)
     if new_ns:
         c.kubectl("delete", "namespace", *new_ns, "--ignore-not-found", "--timeout=300s", check=False)
