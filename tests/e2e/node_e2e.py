@@ -20,15 +20,14 @@ Usage: node_e2e.py KGUARD SOURCE_DIR
 import json
 import contextlib
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 
 import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import Cluster, log  # noqa: E402
+from cluster import Cluster  # noqa: E402
+from e2e_support import Checks, run_kguard  # noqa: E402
 
 KGUARD = os.path.abspath(sys.argv[1])
 SOURCE = os.path.abspath(sys.argv[2])
@@ -65,11 +64,10 @@ def cluster_options(work):
 
 
 def kguard(*args, env=None, uid=None):
-    cmd = [KGUARD, *args]
-    if uid is not None:
-        cmd = ["setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups", *cmd]
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
-    return p.returncode, p.stdout, p.stderr
+    """kguard ARGS, as `uid` (setpriv) when given: the DaemonSet's non-root identity."""
+    if uid is None:
+        return run_kguard(KGUARD, *args, env=env)
+    return run_kguard("setpriv", "--reuid", str(uid), "--regid", str(uid), "--clear-groups", KGUARD, *args, env=env)
 
 
 def daemonset_identity(c, work, good, check):
@@ -123,12 +121,7 @@ def daemonset_identity(c, work, good, check):
 
 def main(cluster=None):
     work = tempfile.mkdtemp(prefix="kguard-node-e2e-")
-    failures = []
-
-    def check(ok, what):
-        log(("ok   " if ok else "FAIL ") + what)
-        if not ok:
-            failures.append(what)
+    check = Checks()
 
     try:
         root = os.path.join(work, "root")
@@ -192,14 +185,8 @@ def main(cluster=None):
                          ["node", "node-e2e-worker"], ["clusterpolicyreport", "kguard-node-node-e2e-cp"]):
                 c.kubectl("delete", *what, "--ignore-not-found", check=False)
     finally:
-        if failures:
-            log(f"work directory kept for inspection: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        log(f"{len(failures)} check(s) failed")
-        return 1
-    return 0
+        check.keep_or_remove(work)
+    return check.result()
 
 
 if __name__ == "__main__":
