@@ -20,6 +20,7 @@ Usage: node_e2e.py KGUARD SOURCE_DIR
 import json
 import contextlib
 import os
+import shutil
 import sys
 import tempfile
 
