@@ -814,7 +814,7 @@ class ComponentFlagCheck final : public Check {
           if (!value) break;  // no default: nothing to judge
           const std::optional<double> have = parse_go_duration(*value);
           if (!have) {
-            report(f, given, head + ", not a duration the component accepts (e.g. 60s, 1m30s)", out);
+            report(f, given, head + ", not a duration the component accepts (such as 60s or 1m30s)", out);
           } else if (*have <= 0) {
             report(f, given, head + (*have == 0 ? ": no default deadline for requests" : ": refused (negative)") + range, out);
           } else if (*have < *parse_go_duration(values[0]) || *have > *parse_go_duration(values[1])) {
