@@ -16,6 +16,7 @@ set(KGUARD_UNITY_SKIP
   src/checks/facts_references.cpp
   src/checks/image.cpp
   src/checks/image_lint.cpp
+  src/checks/mesh.cpp
   src/checks/network_checks.cpp
   src/checks/node_checks.cpp
   src/checks/security_checks.cpp
@@ -28,6 +29,7 @@ set(KGUARD_UNITY_SKIP
   src/cli/kms_command.cpp
   src/cli/netpol_command.cpp
   src/cli/node_command.cpp
+  src/cli/rbac_command.cpp
   src/cli/registry_hook_command.cpp
   src/cli/scan_command.cpp
   src/cli/sign_report_command.cpp
