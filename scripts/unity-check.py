@@ -29,7 +29,7 @@ bad = set()
 with cf.ThreadPoolExecutor(int(sys.argv[2]) if len(sys.argv) > 2 else 2) as ex:
     for f, rc, err in ex.map(run, jobs):
         if rc:
-            files = set(re.findall(r"^(/work/\S+?\.(?:cpp|cc)):\d+:\d+: error", err, re.M))
+            files = set(re.findall(r"^(/\S+?\.(?:cpp|cc)):\d+:\d+: error", err, re.M))
             print("BATCH", f, file=sys.stderr)
             for x in sorted(files): print("   ", x, file=sys.stderr)
             if not files: print(err[:2000], file=sys.stderr)
