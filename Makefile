@@ -169,12 +169,13 @@ fuzz-sign: deps
 	  build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 $(FUZZ_BUDGET) \
 	    build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
-# The KMS plugin's fuzzer (engines/kms: request messages, ciphertexts, state.json, PKCS#11 URIs).
+# The KMS plugin's fuzzers (engines/kms: request messages, ciphertexts, state.json, PKCS#11 URIs; the
+# proto3 codec and HTTP/2 connections).
 fuzz-kms: deps
 	CXX=clang++ cmake -S . -B build/fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKGUARD_FUZZ=ON -DKGUARD_CORPORA_DIR=$(CORPORA)
-	cmake --build build/fuzz --target fuzz_kms -j $(JOBS)
-	mkdir -p build/fuzz/corpus-kms && build/fuzz/fuzz/fuzz_kms -max_total_time=$${FUZZ_SECONDS:-60} -max_len=65536 \
-	  $(FUZZ_BUDGET) build/fuzz/corpus-kms fuzz/corpus/kms
+	cmake --build build/fuzz --target fuzz_kms fuzz_kms_grpc -j $(JOBS)
+	for t in kms kms_grpc; do mkdir -p build/fuzz/corpus-$$t && build/fuzz/fuzz/fuzz_$$t -max_total_time=$${FUZZ_SECONDS:-60} \
+	  -max_len=65536 $(FUZZ_BUDGET) build/fuzz/corpus-$$t fuzz/corpus/$$t || exit 1; done
 
 format:
 	clang-format -i $$(git ls-files '*.cpp' '*.hpp')

@@ -46,7 +46,8 @@ NOT_RUN = ("kubescape: not run. Its module (github.com/kubescape/kubescape/v3) i
            "(the regolibrary bundle with C-0113…C-0159) from GitHub at run time, which this machine cannot "
            "reach either. The rules' kubescape ids come from the research table (§2.15); kubescape "
            "evaluates them on the kube-system Pods of a live cluster or on host data, as kguard does "
-           "with `scan --cluster`.")
+           "with `scan --cluster`. Checked again on 2026-12-05: the Go module list this machine is "
+           "served still has no kubescape module.")
 
 # Why a peer's verdict differs from kguard's, by rule id (written after reading the peers' checks;
 # the table below lists each file where they differ).
@@ -103,13 +104,17 @@ EXPLAIN.update({
     "*ckv-default-plugins": "Checkov CKV_K8S_82/83 fail when --enable-admission-plugins does not list "
                             "ServiceAccount / NamespaceLifecycle, which are enabled by default (so kubeadm's "
                             "`NodeRestriction` fails them); kguard fails only when they are disabled.",
+    "*ckv-timeout": "Checkov CKV_K8S_95 checks only the form of --request-timeout: one- or two-digit h/m/s parts "
+                    "(`300s` fails; `0s`, `1h` and `99h` pass) and a `--request-timeout VALUE` written as two "
+                    "arguments fails; kguard reads the value as a Go duration and bounds it to 1s–5m (0 turns the "
+                    "deadline off, more lets slow clients hold handlers).",
 })
 # Disagreements that follow from the peer check's own semantics, whatever the file.
 PEER_REASON = {"KCV-0038": "*gate-default", "CKV_K8S_78": "*ckv-admissionconfig", "CKV_K8S_121": "*ckv-etcd-name",
                "CKV_K8S_97": "*ckv-pem", "CKV_K8S_110": "*ckv-pem", "CKV_K8S_111": "*ckv-pem",
                "CKV_K8S_96": "*ckv-explicit-true", "CKV_K8S_88": "*ckv-insecure-port",
                "CKV_K8S_105": "*ckv-cipher-absent", "CKV_K8S_82": "*ckv-default-plugins",
-               "CKV_K8S_83": "*ckv-default-plugins"}
+               "CKV_K8S_83": "*ckv-default-plugins", "CKV_K8S_95": "*ckv-timeout"}
 
 
 def run(cmd, **kw):

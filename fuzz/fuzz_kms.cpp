@@ -44,19 +44,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       auto svc = make_service();
       static constexpr const char* kMethods[] = {"Status", "Encrypt", "Decrypt"};
       const char* method = kMethods[data[0] % 3];
-      grpc::StatusCode code{};
-      std::string out = kg::kms::handle_raw(*svc, method, in, code);
-      if (code == grpc::StatusCode::OK && data[0] % 3 == 2) __builtin_trap();  // a forged ciphertext opened
-      if (code == grpc::StatusCode::OK && data[0] % 3 == 1) {
-        v2::EncryptResponse er;
-        v2::EncryptRequest req;
+      kg::kms::RpcStatus st;
+      std::string out = kg::kms::handle_raw(*svc, method, in, st);
+      if (!st.ok() && st.error_message().empty()) __builtin_trap();
+      if (st.ok() && data[0] % 3 == 2) __builtin_trap();  // a forged ciphertext opened
+      if (st.ok() && data[0] % 3 == 1) {
+        kg::kms::v2::EncryptResponse er;
+        kg::kms::v2::EncryptRequest req;
         if (!er.ParseFromString(out) || !req.ParseFromString(in)) __builtin_trap();
         if (er.ciphertext().size() > kg::kms::kMaxCiphertext || er.key_id().empty()) __builtin_trap();
-        v2::DecryptRequest dr;
+        kg::kms::v2::DecryptRequest dr;
         dr.set_ciphertext(er.ciphertext());
         dr.set_key_id(er.key_id());
         *dr.mutable_annotations() = er.annotations();
-        v2::DecryptResponse back;
+        kg::kms::v2::DecryptResponse back;
         if (!svc->decrypt(dr, &back).ok() || back.plaintext() != req.plaintext()) __builtin_trap();
       }
       break;
@@ -64,9 +65,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 3: {
       // A genuine ciphertext, XORed with the input: opens only when the input changes nothing.
       auto svc = make_service();
-      v2::EncryptRequest req;
+      kg::kms::v2::EncryptRequest req;
       req.set_plaintext(std::string(32, 'k'));
-      v2::EncryptResponse er;
+      kg::kms::v2::EncryptResponse er;
       if (!svc->encrypt(req, &er).ok()) __builtin_trap();
       std::string ct = er.ciphertext();
       bool changed = false;
@@ -75,11 +76,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         changed = changed || in[i] != 0;
       }
       if (in.size() > er.ciphertext().size()) ct += in.substr(er.ciphertext().size()), changed = true;
-      v2::DecryptRequest dr;
+      kg::kms::v2::DecryptRequest dr;
       dr.set_ciphertext(ct);
       dr.set_key_id(er.key_id());
-      v2::DecryptResponse back;
-      grpc::Status st = svc->decrypt(dr, &back);
+      kg::kms::v2::DecryptResponse back;
+      kg::kms::RpcStatus st = svc->decrypt(dr, &back);
       if (st.ok() == changed) __builtin_trap();
       if (!st.ok() && st.error_message().empty()) __builtin_trap();
       break;

@@ -8,7 +8,8 @@ packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3
           libssl-dev wrk curl           # kguard admit (TLS), its tests and bench/
           libsodium-dev libp11-kit-dev  # kguard keygen/sign/verify: cosign key files (secretbox), PKCS#11 header
           softhsm2 opensc               # tests: a PKCS#11 token (SoftHSM2) and pkcs11-tool
-          libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc  # kguard kms serve (KMS v2 gRPC)
+          libnghttp2-dev                # kguard kms serve (KMS v2: gRPC over HTTP/2)
+          libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc  # tests, bench: the reference gRPC client of kguard kms
           zlib1g-dev libzstd-dev libsqlite3-dev  # kguard image: gzip/zstd layers, JARs, cargo-auditable data, rpmdb.sqlite
           skopeo umoci mmdebstrap docker-registry apache2-utils  # real test images (tests/images)
           rpm db5.3-util sqlite3        # tests: real rpm databases (rpm --initdb; BerkeleyDB from db_load)
@@ -24,8 +25,7 @@ command -v go >/dev/null || packages+=(golang-go)
 command -v pip3 >/dev/null || packages+=(python3-pip)
 if [ "${1:-}" = "--demo" ]; then
   packages=(g++ make cmake ninja-build pkg-config libyaml-dev libgtest-dev python3 libcurl4-openssl-dev libssl-dev
-            zlib1g-dev libzstd-dev libsqlite3-dev libsodium-dev libp11-kit-dev
-            libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc)
+            zlib1g-dev libzstd-dev libsqlite3-dev libsodium-dev libp11-kit-dev libnghttp2-dev)
 fi
 
 sudo=""

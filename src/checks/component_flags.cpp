@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstdlib>
 
 #include "checks/check_util.hpp"
 #include "checks/registry.hpp"
@@ -581,7 +582,48 @@ enum class Mode : std::uint8_t {
   FeatureGate,
   AdmissionEnabled,
   AdmissionDisabled,
+  DurationBetween,
 };
+
+// A Go duration (time.ParseDuration, as pflag's DurationVar reads it:
+// "60s", "1m30s", "1.5h", "-5m", "0"), in nanoseconds (as a double: the
+// bounds compared with are far inside its precision); nullopt when Go
+// refuses it.
+std::optional<double> parse_go_duration(std::string_view s) {
+  double sign = 1;
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) {
+    if (s[0] == '-') sign = -1;
+    s.remove_prefix(1);
+  }
+  if (s == "0") return 0.0;
+  if (s.empty()) return std::nullopt;
+  static constexpr std::pair<std::string_view, double> kUnits[] = {
+      {"ns", 1}, {"us", 1e3}, {"\u00b5s", 1e3}, {"\u03bcs", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"m", 60e9}, {"h", 3600e9},
+  };
+  double total = 0;
+  while (!s.empty()) {
+    std::size_t i = 0;
+    bool digits = false;
+    while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) {
+      digits = digits || s[i] != '.';
+      ++i;
+    }
+    if (!digits) return std::nullopt;
+    const std::string number(s.substr(0, i));
+    if (std::count(number.begin(), number.end(), '.') > 1) return std::nullopt;
+    s.remove_prefix(i);
+    std::size_t u = 0;
+    while (u < s.size() && !((s[u] >= '0' && s[u] <= '9') || s[u] == '.')) ++u;
+    const std::string_view unit = s.substr(0, u);
+    s.remove_prefix(u);
+    double scale = 0;
+    for (const auto& [name, ns] : kUnits)
+      if (name == unit) scale = ns;
+    if (scale == 0) return std::nullopt;  // no unit ("60") or an unknown one: Go refuses both
+    total += std::strtod(number.c_str(), nullptr) * scale;
+  }
+  return sign * total;
+}
 
 struct VersionDefault {
   int before = 0;  // applies to components of a minor release below this
@@ -767,6 +809,19 @@ class ComponentFlagCheck final : public Check {
           }
           break;
         }
+        case Mode::DurationBetween: {
+          const std::string range = ", must be between " + values[0] + " and " + values[1];
+          if (!value) break;  // no default: nothing to judge
+          const std::optional<double> have = parse_go_duration(*value);
+          if (!have) {
+            report(f, given, head + ", not a duration the component accepts (e.g. 60s, 1m30s)", out);
+          } else if (*have <= 0) {
+            report(f, given, head + (*have == 0 ? ": no default deadline for requests" : ": refused (negative)") + range, out);
+          } else if (*have < *parse_go_duration(values[0]) || *have > *parse_go_duration(values[1])) {
+            report(f, given, head + range, out);
+          }
+          break;
+        }
         case Mode::Min:
         case Mode::Max: {
           if (!value) {
@@ -805,6 +860,7 @@ std::optional<Mode> parse_mode(std::string_view m) {
       {"feature-gate", Mode::FeatureGate},
       {"admission-enabled", Mode::AdmissionEnabled},
       {"admission-disabled", Mode::AdmissionDisabled},
+      {"duration-between", Mode::DurationBetween},
   };
   for (const auto& [name, mode] : kModes)
     if (name == m) return mode;
@@ -859,6 +915,11 @@ std::unique_ptr<Check> compile_component_flag_check(const Params& params, std::s
   const bool needs_values = *mode != Mode::Present && *mode != Mode::Absent && *mode != Mode::FeatureGate;
   if (needs_values && check->values.empty()) {
     error = "value: required for mode " + std::string(params.string("mode")) + " (value or values)";
+    return nullptr;
+  }
+  if (*mode == Mode::DurationBetween &&
+      (check->values.size() != 2 || !parse_go_duration(check->values[0]) || !parse_go_duration(check->values[1]))) {
+    error = "values: mode duration-between takes two Go durations, [min, max] (e.g. [1s, 5m])";
     return nullptr;
   }
   if ((*mode == Mode::Min || *mode == Mode::Max)) {

@@ -78,6 +78,25 @@ void Workloads::add(std::size_t id, const Object& obj, const PodView& pod) {
   w.service_account_at = field_mark(pod.spec, "serviceAccountName");
   if (!w.service_account_at) w.service_account_at = field_mark(pod.spec, "serviceAccount");
   w.automount_at = field_mark(pod.spec, "automountServiceAccountToken");
+  {
+    std::size_t vi = 0;
+    for (const Node* v : items(pod.spec->get("volumes"))) {
+      for (const Node* src : items(get(get(v, "projected"), "sources"))) {
+        const Node* token = get(src, "serviceAccountToken");
+        if (!token) continue;
+        const std::string_view audience = str(get(token, "audience"));
+        if (!audience.empty() && audience != "kubernetes.default.svc" && audience != "https://kubernetes.default.svc" &&
+            audience != "https://kubernetes.default.svc.cluster.local")
+          continue;  // a token for another audience: the API server refuses it
+        w.projected_token_volume = vi;
+        w.projected_token_name = std::string(str(get(v, "name")));
+        w.projected_token_at = Mark{v->line, v->column};
+        break;
+      }
+      if (w.projected_token_volume) break;
+      ++vi;
+    }
+  }
   w.runtime_class_at = field_mark(pod.spec, "runtimeClassName");
   // The pod spec and template metadata as keys ("spec:" of the template),
   // the nearest parent of a field the pod spec leaves out.

@@ -43,6 +43,12 @@ struct WorkloadFacts {
   Mark spec_key_at;         // the pod spec's own key ("spec:" of the template)
   Mark service_account_at;  // serviceAccountName (or the deprecated serviceAccount)
   Mark automount_at;        // the pod spec's automountServiceAccountToken
+  // A projected serviceAccountToken volume for the API server's audience
+  // (none named, or kubernetes.default.svc): a token mounted explicitly even
+  // when automountServiceAccountToken is false. Its index, name and place.
+  std::optional<std::size_t> projected_token_volume;
+  std::string projected_token_name;
+  Mark projected_token_at;
   Mark runtime_class_at;    // runtimeClassName
   Mark template_meta_at;    // the pod template's metadata (labels_at's parent)
   Mark labels_at;           // the pod template's metadata.labels

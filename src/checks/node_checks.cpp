@@ -4,7 +4,9 @@
 //                 configuration (config file, flags over it, defaults), with
 //                 the place the value came from in the message;
 //   node-file     mode and owner of the files of one role (manifests,
-//                 kubeconfigs, PKI, unit files, data directories).
+//                 kubeconfigs, PKI, unit files, data directories);
+//   node-etcd-ca  etcd's trusted CA files against the cluster CA (spec.etcdCA,
+//                 compared by certificate and key when the node was read).
 #include <algorithm>
 #include <regex>
 
@@ -248,7 +250,54 @@ class NodeFileCheck final : public Check {
   }
 };
 
+// spec.etcdCA.files[]: status distinct | same-certificate | same-key |
+// unreadable | not-set. A file that could not be compared leaves the node
+// unjudged (kguard node reports the coverage gap), never passed.
+class NodeEtcdCaCheck final : public Check {
+ public:
+  std::vector<std::string> flags;
+
+  Outcome evaluate(const CheckInput& in, std::vector<Violation>& out) const override {
+    const Node* ca = get(get(in.obj.root, "spec"), "etcdCA");
+    const Node* files = get(ca, "files");
+    if (!files) return Outcome::NotApplicable;  // no etcd static Pod, or a live read
+    const std::string fp = join_path(join_path(join_path(in.obj.path_prefix, "spec"), "etcdCA"), "files");
+    const std::string cluster(str(get(ca, "clusterCA")));
+    bool compared = false;
+    bool unknown = false;
+    std::size_t index = 0;
+    for (const Node* f : files->items()) {
+      const std::size_t i = index++;
+      const std::string flag(str(get(f, "flag")));
+      if (std::find(flags.begin(), flags.end(), flag) == flags.end()) continue;
+      const std::string_view status = str(get(f, "status"));
+      if (status == "unreadable") unknown = true;
+      if (status == "distinct") compared = true;
+      if (status == "same-certificate" || status == "same-key") {
+        out.push_back({"etcd --" + flag + "=" + std::string(str(get(f, "path"))) + " trusts the cluster CA " + cluster +
+                           ": " + std::string(str(get(f, "detail"))),
+                       f, index_path(fp, i), {}});
+      }
+    }
+    if (!out.empty()) return Outcome::Fail;
+    return compared && !unknown ? Outcome::Pass : Outcome::NotApplicable;
+  }
+};
+
 }  // namespace
+
+std::unique_ptr<Check> compile_node_etcd_ca_check(const Params& params, std::string& error) {
+  auto check = std::make_unique<NodeEtcdCaCheck>();
+  check->flags = params.strings("flags");
+  if (check->flags.empty()) check->flags = {"trusted-ca-file", "peer-trusted-ca-file"};
+  for (const std::string& f : check->flags) {
+    if (f != "trusted-ca-file" && f != "peer-trusted-ca-file") {
+      error = "flags: each is trusted-ca-file or peer-trusted-ca-file";
+      return nullptr;
+    }
+  }
+  return check;
+}
 
 std::unique_ptr<Check> compile_node_setting_check(const Params& params, std::string& error) {
   auto check = std::make_unique<NodeSettingCheck>();

@@ -63,11 +63,12 @@ constexpr ParamSpec kComponentFlag[] = {
     {.name = "mode", .description = "present / absent: the flag is (not) set; equals / not-equals: its effective "
                                     "value is (not) one of `value`/`values`; list-contains / list-not-contains: its comma "
                                     "list holds every / none of them; list-subset: every item is among them; min / max: "
-                                    "an integer bound; feature-gate: --feature-gates `gate` equals `value`; "
+                                    "an integer bound; duration-between: a Go duration within `values` [min, max] "
+                                    "(unparseable, zero or negative fail); feature-gate: --feature-gates `gate` equals `value`; "
                                     "admission-enabled / admission-disabled: kube-apiserver's effective admission plugins "
                                     "(defaults of its release, enable, disable) hold / lack `values`",
      .allowed = "present|absent|equals|not-equals|list-contains|list-not-contains|list-subset|min|max|"
-                "feature-gate|admission-enabled|admission-disabled",
+                "feature-gate|admission-enabled|admission-disabled|duration-between",
      .required = true},
     {.name = "flag", .description = "the flag's name, without dashes (flag or flags is required but for feature-gate and admission modes)"},
     {.name = "flags", .type = T::StringList, .description = "several flags, each judged alike (e.g. a certificate and its key)"},
@@ -462,6 +463,10 @@ constexpr ParamSpec kNodeFile[] = {
     {.name = "owners", .type = T::StringList, .description = "accepted USER:GROUP owners (names from the node's "
      "/etc/passwd and /etc/group, or numeric ids; root also matches id 0)"},
 };
+constexpr ParamSpec kNodeEtcdCa[] = {
+    {.name = "flags", .type = T::StringList, .description = "etcd's CA flags judged (default both): each file, "
+     "compared by certificate and public key with the cluster CA, must not be it", .allowed = "trusted-ca-file|peer-trusted-ca-file"},
+};
 
 }  // namespace
 
@@ -509,6 +514,8 @@ std::span<const CheckTemplate> check_templates() {
        compile_node_setting_check, nullptr, nullptr, kNodeSetting},
       {"node-file", "Mode and owner of a node's files of one role (kind: NodeConfig, built by kguard node)",
        compile_node_file_check, nullptr, nullptr, kNodeFile},
+      {"node-etcd-ca", "etcd's trusted CA files against the cluster CA, compared by certificate and key (kind: NodeConfig, built by kguard node)",
+       compile_node_etcd_ca_check, nullptr, nullptr, kNodeEtcdCa},
       {"pattern", "Values or keys reached by a field path with * must (not) match a regex",
        compile_pattern_check, nullptr, nullptr, kPattern},
       {"required-metadata", "Required labels and annotations, optionally with allowed values",

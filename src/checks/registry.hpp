@@ -108,6 +108,7 @@ std::unique_ptr<Check> compile_image_check(const Params& params, std::string& er
 std::unique_ptr<Check> compile_image_lint_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_node_setting_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_node_file_check(const Params& params, std::string& error);
+std::unique_ptr<Check> compile_node_etcd_ca_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_rbac_rules_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_rbac_binding_check(const Params& params, std::string& error);
 std::unique_ptr<Check> compile_network_policy_check(const Params& params, std::string& error);

@@ -362,16 +362,27 @@ class ServiceAccountCheck final : public SetCheck {
                                 first_mark(w.service_account_at, w.spec_key_at).column, {}}});
           return;
         case SaMode::BoundAndMounted: {
-          if (!token_mounted(inv, w, sa)) return sink.pass(w.object);
+          // The automounted token, or one the pod projects itself (a serviceAccountToken
+          // volume for the API server): either carries the ServiceAccount's permissions.
+          const bool automounted = token_mounted(inv, w, sa);
+          if (!automounted && !w.projected_token_volume) return sink.pass(w.object);
           const Bindings& bindings = Bindings::of(inv);
           for (std::size_t bi : bindings.of_service_account(inv, o.ns, sa)) {
                 const ObjectFacts& bo = inv.objects[bindings.rows[bi].object];
-                sink.fail(w.object, {{"the pod mounts the token of ServiceAccount \"" + sa +
-                                          "\", which " + bo.kind + " \"" + bo.name +
-                                          "\" grants RBAC permissions; a compromised container can use them",
-                                      w.spec_path + ".automountServiceAccountToken",
-                                      first_mark(w.automount_at, w.spec_key_at).line,
-                                      first_mark(w.automount_at, w.spec_key_at).column, {}}});
+                const std::string grants = "\", which " + bo.kind + " \"" + bo.name +
+                                           "\" grants RBAC permissions; a compromised container can use them";
+                if (automounted) {
+                  sink.fail(w.object, {{"the pod mounts the token of ServiceAccount \"" + sa + grants,
+                                        w.spec_path + ".automountServiceAccountToken",
+                                        first_mark(w.automount_at, w.spec_key_at).line,
+                                        first_mark(w.automount_at, w.spec_key_at).column, {}}});
+                } else {
+                  const Mark at = first_mark(w.projected_token_at, w.spec_key_at);
+                  sink.fail(w.object, {{"the pod projects a token of ServiceAccount \"" + sa + "\" (volume \"" +
+                                            w.projected_token_name + "\")" + grants.substr(1),
+                                        w.spec_path + ".volumes[" + std::to_string(*w.projected_token_volume) + "]",
+                                        at.line, at.column, {}}});
+                }
                 return;
               }
           sink.pass(w.object);

@@ -43,6 +43,8 @@ Options:
       --listen ADDR:PORT       address to serve on (default 0.0.0.0:8443; port 0 = any)
       --tls-cert FILE          serving certificate chain (PEM)
       --tls-key FILE           its private key (PEM)
+      --client-ca FILE         require a client certificate issued by these CAs (PEM
+                               bundle): the API server's admission kubeconfig identity
       --config FILE            kguard config with an `admission:` section
       --audit-log FILE         decisions as JSON lines (default - = stdout; "" = none)
       --workers N              event-loop threads (default 2)
@@ -196,6 +198,9 @@ int admit_command(const std::vector<std::string>& args) {
     } else if (name == "--tls-key") {
       if (!value()) return usage_error("--tls-key needs a file");
       o.key_file = v;
+    } else if (name == "--client-ca") {
+      if (!value()) return usage_error("--client-ca needs a PEM bundle");
+      o.client_ca_file = v;
     } else if (name == "--config") {
       if (!value()) return usage_error("--config needs a file");
       admission.config_file = flags.config_file = v;

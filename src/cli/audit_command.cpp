@@ -30,13 +30,6 @@
 
 namespace kg::cli {
 
-// Defined by audit_policy_command.cpp (issue 19's audit-policy checks). This
-// weak definition stands in until that file is built into the binary.
-[[gnu::weak]] int audit_policy_main(const std::vector<std::string>& /*args*/) {
-  std::cerr << "kguard audit policy: not built into this binary (the audit-policy checks are missing)\n";
-  return 2;
-}
-
 namespace {
 
 using namespace kg::audit;
@@ -95,6 +88,8 @@ Options:
       --listen ADDR:PORT       address (default 127.0.0.1:8444; port 0 = any)
       --tls-cert FILE, --tls-key FILE
                                serving certificate chain and key (PEM); reloaded on change
+      --client-ca FILE         require a client certificate issued by these CAs (PEM
+                               bundle; mutual TLS with the API server); reloaded on change
       --alerts FILE            alerts as JSON lines (default - = stdout); SIGHUP reopens it
       --rules DIR, --config FILE, --baseline FILE, --window DURATION, --repeat DURATION
                                as for detect (window default 10s)
@@ -608,8 +603,7 @@ int serve(const std::vector<std::string>& args) {
     } else if (flag.is("--tls-key")) {
       if (!flag.value(o.key_file)) return usage("serve", "--tls-key needs a file");
     } else if (flag.is("--client-ca")) {
-      return usage("serve", "--client-ca: client certificate verification is not built into the server core yet; "
-                            "bind to loopback or put the endpoint behind a proxy that checks client certificates");
+      if (!flag.value(o.client_ca_file)) return usage("serve", "--client-ca needs a PEM bundle");
     } else if (flag.is("--alerts")) {
       if (!flag.value(w.alerts_file)) return usage("serve", "--alerts needs a file or -");
     } else if (flag.is("--workers")) {

@@ -129,7 +129,7 @@ std::optional<kube::ClusterRead> read_cluster_kinds(
     const ClusterFlags& flags, std::vector<std::string> kinds,
     const std::function<std::vector<std::string>(const std::string&)>& rules_for_kind, bool quiet) {
   std::vector<InputError> errors;
-  auto config = kube::resolve_client_config({flags.kubeconfig, flags.context}, errors);
+  auto config = kube::resolve_client_config({flags.kubeconfig, flags.context, {}}, errors);
   for (const InputError& e : errors) {
     std::cerr << "kguard: " << Tsafe{e.file}
               << (e.line ? ":" + std::to_string(e.line) + ":" + std::to_string(e.column) : "")

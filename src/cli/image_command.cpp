@@ -19,6 +19,7 @@
 #include "cli/image_flags.hpp"
 #include "cli/image_json.hpp"
 #include "cli/image_vulns.hpp"
+#include "cli/report_outputs.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "core/document.hpp"
@@ -505,18 +506,8 @@ int image_command(const std::vector<std::string>& args) {
     findings.finish();
   }
   if (report) model.emplace(build_report(result, utc_now_rfc3339(), lang));
-  for (const OutputSpec& o : outputs) {
-    std::ofstream file;
-    if (!o.to_stdout()) {
-      file.open(o.file, std::ios::binary | std::ios::trunc);
-      if (!file) {
-        std::cerr << "kguard image: cannot write " << terminal_safe(o.file) << '\n';
-        return 2;
-      }
-    }
-    std::ostream& out = o.to_stdout() ? std::cout : file;
-    RenderOptions render_options;
-    render_options.color = o.to_stdout() && isatty(STDOUT_FILENO) && !no_color && !std::getenv("NO_COLOR");
+  const bool written = write_outputs("image", outputs, no_color, [&](const OutputSpec& o, const RenderOptions& render_options,
+                                                                      std::ostream& out) {
     if (o.format == "json") {
       print_image_json(out, r, result.vulnerabilities.empty() ? nullptr : &result.vulnerabilities.front());
     } else if (o.format == "text") {
@@ -535,20 +526,14 @@ int image_command(const std::vector<std::string>& args) {
     } else {
       lint_renderer(o.format)->render(*model, render_options, out);
     }
-    out.flush();
-    if (!out) {
-      std::cerr << "kguard image: cannot write " << (o.to_stdout() ? "stdout" : terminal_safe(o.file)) << '\n';
-      return 2;
-    }
-  }
+  });
+  if (!written) return 2;
   // The gate: any failed lint finding or unsuppressed vulnerability (both are
   // failed findings) at --fail-on or above; any unsuppressed vulnerability
   // whose risk is above --max-risk.
   bool crossed = false;
   if (fail_on && model) {
-    std::vector<FindingView> hits;
-    for (const FindingView f : result.findings)
-      if (f.result == Result::Fail && f.rule->severity >= *fail_on) hits.push_back(f);
+    const std::vector<FindingView> hits = fail_on_hits(result, fail_on);
     if (!hits.empty()) {
       crossed = true;
       std::cerr << "kguard image: --fail-on " << to_string(*fail_on) << " crossed: " << hits.size() << " finding"

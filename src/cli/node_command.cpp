@@ -4,16 +4,21 @@
 // reported in every format of the inspection report.
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
+#include <ctime>
 #include <fstream>
 #include <iostream>
 #include <optional>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include "catalog/catalog.hpp"
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/report_outputs.hpp"
 #include "config/config.hpp"
 #include "core/clock.hpp"
 #include "engines/node/node_config.hpp"
@@ -60,8 +65,27 @@ Options:
                            ServiceAccount, else --kubeconfig / $KUBECONFIG)
   --kubeconfig FILE, --context NAME
                            the cluster --publish writes to
+  --serviceaccount-dir DIR in a pod: the folder of the ServiceAccount token, ca.crt
+                           and namespace (a projected volume) for --publish and
+                           --configz-from-api (default /var/run/secrets/kubernetes.io/
+                           serviceaccount)
+  --configz-from-api       when the kubelet's config file cannot be read (a non-root
+                           DaemonSet and a 0600 file), judge the running kubelet's
+                           configuration read through the API server
+                           (nodes/NAME/proxy/configz for --node-name; needs get on
+                           nodes/proxy); without it, or when that fails too, the
+                           kubelet rules are a coverage gap
   --interval DURATION      read, judge and publish again every DURATION (30s, 15m,
                            1h); without it kguard node runs once
+  --heartbeat FILE         write the time to FILE when the loop starts and after each
+                           run (for the liveness probe below)
+  --alive FILE --max-age DURATION
+                           the liveness probe: exit 0 when FILE was written within
+                           DURATION, 1 (saying why) when not or when it is missing
+
+Files and folders this process may not read (a non-root uid) are coverage gaps
+naming the path and the uid, with the rules they hide; never passes. Modes and
+owners need no read access: stat sees them through traversable folders.
 
 Exit status: 0 done (no finding at --fail-on), 1 --fail-on crossed, 2 error.
 )";
@@ -189,49 +213,88 @@ int node_cluster(const kube::KubeconfigOptions& where, const std::vector<OutputS
     return 2;
   }
   const ReportModel model = build_report(result, utc_now_rfc3339(), lang);
-  for (const OutputSpec& o : outputs) {
-    std::ofstream file;
-    if (!o.to_stdout()) file.open(o.file, std::ios::binary | std::ios::trunc);
-    std::ostream& out = o.to_stdout() ? std::cout : file;
-    if (o.format == "object") {
-      out << list << '\n';
-    } else {
-      RenderOptions render_options;
-      render_options.color = o.to_stdout() && isatty(STDOUT_FILENO) && !no_color && !std::getenv("NO_COLOR");
-      find_renderer(o.format)->render(model, render_options, out);
-    }
-    out.flush();
-    if (!out) {
-      std::cerr << "kguard node: cannot write " << (o.to_stdout() ? "stdout" : terminal_safe(o.file)) << '\n';
-      return 2;
-    }
-  }
+  const bool written = write_outputs("node", outputs, no_color,
+                                     [&](const OutputSpec& o, const RenderOptions& render_options, std::ostream& out) {
+                                       if (o.format == "object") out << list << '\n';
+                                       else find_renderer(o.format)->render(model, render_options, out);
+                                     });
+  if (!written) return 2;
   for (const CoverageGap& g : result.cluster->coverage)
     std::cerr << "kguard node: coverage gap: " << terminal_safe(g.message) << " (" << terminal_safe(g.reason) << ")\n";
   return 0;
 }
 
-int node_run(const std::string& root, const std::string& node_name, const std::string& configz, bool credentials,
-             bool no_color, const std::vector<OutputSpec>& outputs, const EvalOptions& eval,
-             const std::optional<Severity>& fail_on, Lang lang, const kube::KubeconfigOptions* publish_to);
-
-}  // namespace
-
-int node_command(const std::vector<std::string>& args) {
+struct RunOptions {
   std::string root = "/";
   std::string node_name;
   std::string configz;
   bool credentials = true;
+  bool configz_from_api = false;
   bool no_color = false;
   std::vector<OutputSpec> outputs;
   EvalOptions eval;
-  std::optional<Config> config;
   std::optional<Severity> fail_on;
   Lang lang = Lang::En;
-  bool publish_report = false;
+  bool publish = false;
   kube::KubeconfigOptions where;
+};
+
+int node_run(const RunOptions& run);
+
+// "kguard node --alive FILE --max-age DURATION": 0 when FILE was written within
+// the last `max_age` seconds, 1 when not (or missing), saying why.
+int alive(const std::string& file, long long max_age) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) {
+    std::cerr << "kguard node: --alive: " << terminal_safe(file) << " is missing: no run has started\n";
+    return 1;
+  }
+  const long long age = static_cast<long long>(std::time(nullptr)) - static_cast<long long>(st.st_mtime);
+  if (age > max_age) {
+    std::cerr << "kguard node: --alive: the last heartbeat is " << age << "s old (--max-age " << max_age
+              << "s): the loop is stuck\n";
+    return 1;
+  }
+  return 0;
+}
+
+// The loop's heartbeat: the time, written to a temporary file renamed over FILE.
+void heartbeat(const std::string& file) {
+  if (file.empty()) return;
+  const std::string tmp = file + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << utc_now_rfc3339() << '\n';
+    if (!out) {
+      std::cerr << "kguard node: --heartbeat: cannot write " << terminal_safe(tmp) << '\n';
+      return;
+    }
+  }
+  if (std::rename(tmp.c_str(), file.c_str()) != 0)
+    std::cerr << "kguard node: --heartbeat: cannot write " << terminal_safe(file) << '\n';
+}
+
+}  // namespace
+
+int node_command(const std::vector<std::string>& args) {
+  RunOptions run;
+  std::string& root = run.root;
+  std::string& node_name = run.node_name;
+  std::string& configz = run.configz;
+  bool& credentials = run.credentials;
+  bool& no_color = run.no_color;
+  std::vector<OutputSpec>& outputs = run.outputs;
+  EvalOptions& eval = run.eval;
+  std::optional<Config> config;
+  std::optional<Severity>& fail_on = run.fail_on;
+  Lang& lang = run.lang;
+  bool& publish_report = run.publish;
+  kube::KubeconfigOptions& where = run.where;
   long long interval = 0;
   bool cluster = false;
+  std::string heartbeat_file;
+  std::string alive_file;
+  long long max_age = 0;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     ArgCursor flag(args, i);
@@ -243,33 +306,41 @@ int node_command(const std::vector<std::string>& args) {
       }
       return true;
     };
+    // The flags that take one text value.
+    const std::tuple<const char*, const char*, std::string*> text_flags[] = {
+        {"--root", "a directory", &root},
+        {"--node-name", "a name", &node_name},
+        {"--configz", "a file", &configz},
+        {"--kubeconfig", "a file", &where.kubeconfig},
+        {"--context", "a name", &where.context},
+        {"--serviceaccount-dir", "a directory", &where.serviceaccount_dir},
+        {"--heartbeat", "a file", &heartbeat_file},
+        {"--alive", "a file", &alive_file}};
+    bool taken = false;
+    for (const auto& [name, needs, into] : text_flags) {
+      if (!flag.is(name)) continue;
+      if (!need((std::string(name) + " needs " + needs).c_str())) return 2;
+      *into = v;
+      taken = true;
+      break;
+    }
+    if (taken) continue;
     if (a == "-h" || a == "--help") {
       std::cout << kHelp;
       return 0;
-    } else if (flag.is("--root")) {
-      if (!need("--root needs a directory")) return 2;
-      root = v;
-    } else if (flag.is("--node-name")) {
-      if (!need("--node-name needs a name")) return 2;
-      node_name = v;
-    } else if (flag.is("--configz")) {
-      if (!need("--configz needs a file")) return 2;
-      configz = v;
     } else if (a == "--cluster") {
       cluster = true;
     } else if (a == "--publish") {
       publish_report = true;
-    } else if (flag.is("--kubeconfig")) {
-      if (!need("--kubeconfig needs a file")) return 2;
-      where.kubeconfig = v;
-    } else if (flag.is("--context")) {
-      if (!need("--context needs a name")) return 2;
-      where.context = v;
-    } else if (flag.is("--interval")) {
-      if (!need("--interval needs a duration")) return 2;
-      interval = parse_interval(v);
-      if (interval <= 0) {
-        std::cerr << "kguard node: --interval must be a duration such as 30s, 15m or 1h\n";
+    } else if (a == "--configz-from-api") {
+      run.configz_from_api = true;
+    } else if (flag.is("--max-age") || flag.is("--interval")) {
+      const char* name = flag.is("--max-age") ? "--max-age" : "--interval";
+      if (!need((std::string(name) + " needs a duration").c_str())) return 2;
+      long long& seconds = name[2] == 'm' ? max_age : interval;
+      seconds = parse_interval(v);
+      if (seconds <= 0) {
+        std::cerr << "kguard node: " << name << " must be a duration such as 30s, 15m or 1h\n";
         return 2;
       }
     } else if (a == "--no-credentials") {
@@ -322,6 +393,17 @@ int node_command(const std::vector<std::string>& args) {
       return 2;
     }
   }
+  if (!alive_file.empty() || max_age > 0) {
+    if (alive_file.empty() || max_age <= 0) {
+      std::cerr << "kguard node: --alive FILE and --max-age DURATION go together\n";
+      return 2;
+    }
+    return alive(alive_file, max_age);
+  }
+  if (run.configz_from_api && node_name.empty()) {
+    std::cerr << "kguard node: --configz-from-api needs --node-name (the node whose kubelet to ask)\n";
+    return 2;
+  }
   if (outputs.empty() && !publish_report) outputs.push_back({"text", ""});
   if (std::string clash = output_clash(outputs); !clash.empty()) {
     std::cerr << "kguard node: " << clash << '\n';
@@ -344,9 +426,10 @@ int node_command(const std::vector<std::string>& args) {
     }
     return node_cluster(where, outputs, eval, no_color, lang);
   }
+  heartbeat(heartbeat_file);
   for (;;) {
-    const int code = node_run(root, node_name, configz, credentials, no_color, outputs, eval, fail_on, lang,
-                              publish_report ? &where : nullptr);
+    const int code = node_run(run);
+    heartbeat(heartbeat_file);
     if (interval <= 0) return code;
     if (code == 2 && !publish_report) return code;
     std::this_thread::sleep_for(std::chrono::seconds(interval));
@@ -355,78 +438,111 @@ int node_command(const std::vector<std::string>& args) {
 
 namespace {
 
-int node_run(const std::string& root, const std::string& node_name, const std::string& configz, bool credentials,
-             bool no_color, const std::vector<OutputSpec>& outputs, const EvalOptions& eval,
-             const std::optional<Severity>& fail_on, Lang lang, const kube::KubeconfigOptions* publish_to) {
+// The kubelet's /configz through the API server, for its own node
+// (--configz-from-api): the answer, or nullopt with why not.
+node::ConfigzFallback configz_from_api(const kube::KubeconfigOptions& where, const std::string& node) {
+  return [where, node](std::string& source, std::string& error) -> std::optional<std::string> {
+    source = "nodes/" + node + "/proxy/configz";
+    std::vector<InputError> errors;
+    const auto config = kube::resolve_client_config(where, errors);
+    if (!config) {
+      error = errors.empty() ? std::string("no client configuration") : errors.front().file + ": " + errors.front().message;
+      return std::nullopt;
+    }
+    const auto session = kube::Session::connect(*config, {}, error);
+    if (!session) return std::nullopt;
+    kube::Client client(session);
+    const auto r = client.get("/api/v1/nodes/" + node + "/proxy/configz");
+    if (!r.ok()) {
+      error = (r.reason.empty() ? (r.status ? "HTTP " + std::to_string(r.status) : std::string("Error")) : r.reason) +
+              (r.error.empty() ? std::string() : ": " + r.error);
+      return std::nullopt;
+    }
+    return r.body;
+  };
+}
+
+// The rules a node gap hides: by its scope (node_config.hpp NodeGap).
+std::vector<std::string> gap_rules(const Catalog& catalog, const std::string& scope) {
+  std::vector<std::string> ids;
+  for (const auto& r : catalog.rules()) {
+    if (!node::is_node_rule(*r)) continue;
+    const std::string_view role = str(get(r->params, "role"));
+    const std::string_view field = str(get(r->params, "field"));
+    const bool hit = scope == "kubelet"       ? r->id.rfind("kubelet-", 0) == 0
+                     : scope == "kubeProxy"   ? r->id.rfind("kube-proxy-", 0) == 0
+                     : scope == "credentials" ? field.starts_with("spec.credentials")
+                                              : scope.rfind("file:", 0) == 0 && !role.empty() && scope.substr(5) == role;
+    if (hit) ids.push_back(r->id);
+  }
+  return ids;
+}
+
+int node_run(const RunOptions& run) {
   const Catalog& catalog = Catalog::builtin();
   node::NodeRead read;
   std::string subject;
-  if (!configz.empty()) {
+  if (!run.configz.empty()) {
     std::string text;
-    if (!read_file(configz, text)) {
-      std::cerr << "kguard node: cannot read " << terminal_safe(configz) << '\n';
+    if (!read_file(run.configz, text)) {
+      std::cerr << "kguard node: cannot read " << terminal_safe(run.configz) << '\n';
       return 2;
     }
-    read = node::node_from_configz(node_name.empty() ? std::string("node") : node_name, text, configz);
-    subject = configz;
+    read = node::node_from_configz(run.node_name.empty() ? std::string("node") : run.node_name, text, run.configz);
+    subject = run.configz;
   } else {
     std::error_code ec;
-    if (!std::filesystem::is_directory(root, ec)) {
-      std::cerr << "kguard node: --root " << terminal_safe(root) << " is not a directory\n";
+    if (!std::filesystem::is_directory(run.root, ec)) {
+      std::cerr << "kguard node: --root " << terminal_safe(run.root) << " is not a directory\n";
       return 2;
     }
-    const host::HostRoot host(root);
+    const host::HostRoot host(run.root);
     node::NodeReadOptions options;
-    options.node_name = node_name;
-    options.credentials = credentials;
+    options.node_name = run.node_name;
+    options.credentials = run.credentials;
+    if (run.configz_from_api) options.kubelet_configz = configz_from_api(run.where, run.node_name);
     read = node::read_node(host, options);
-    subject = root;
+    subject = run.root;
   }
   // Problems with what was read are reported and the rest is still judged.
   print_errors(read.errors, "");
   for (const std::string& n : read.notes) std::cerr << "kguard node: note: " << terminal_safe(n) << '\n';
-  const node::NodeLinter linter(catalog, eval);
+  const node::NodeLinter linter(catalog, run.eval);
   EngineResult result = linter.lint(subject, read.object_json);
   result.facts.push_back({"node", read.node_name});
   for (const InputError& e : read.errors) result.warnings.push_back(e);
+  // What this uid could not read: coverage gaps with the rules they hide, never passes.
+  for (const node::NodeGap& g : read.gaps) {
+    CoverageGap gap;
+    gap.kind = "NodeConfig";
+    gap.api_version = "kguard.io/v1";
+    gap.resource = g.path;
+    gap.reason = g.reason;
+    gap.message = g.message;
+    gap.rules = gap_rules(catalog, g.scope);
+    result.coverage.push_back(std::move(gap));
+    std::cerr << "kguard node: coverage gap: " << terminal_safe(g.message) << '\n';
+  }
+  for (const CoverageGap& g : read.coverage) {  // rules left unjudged by what was read (etcd's CA)
+    result.coverage.push_back(g);
+    std::cerr << "kguard node: coverage gap: " << terminal_safe(g.message) << " (" << terminal_safe(g.reason) << ")\n";
+  }
   if (!result.errors.empty()) {
     print_errors(result.errors, "");
     return 2;
   }
-  const ReportModel model = build_report(result, utc_now_rfc3339(), lang);
-  for (const OutputSpec& o : outputs) {
-    std::ofstream file;
-    if (!o.to_stdout()) {
-      file.open(o.file, std::ios::binary | std::ios::trunc);
-      if (!file) {
-        std::cerr << "kguard node: cannot write " << terminal_safe(o.file) << '\n';
-        return 2;
-      }
-    }
-    std::ostream& out = o.to_stdout() ? std::cout : file;
-    RenderOptions render_options;
-    render_options.color = o.to_stdout() && isatty(STDOUT_FILENO) && !no_color && !std::getenv("NO_COLOR");
-    if (o.format == "object") {
-      out << read.object_json << '\n';
-    } else {
-      find_renderer(o.format)->render(model, render_options, out);
-    }
-    out.flush();
-    if (!out) {
-      std::cerr << "kguard node: cannot write " << (o.to_stdout() ? "stdout" : terminal_safe(o.file)) << '\n';
-      return 2;
-    }
-  }
-  if (publish_to && !publish(*publish_to, model, read.node_name)) return 2;
-  if (fail_on) {
-    std::size_t hits = 0;
-    for (const FindingView f : result.findings)
-      if (f.result == Result::Fail && f.rule->severity >= *fail_on) ++hits;
-    if (hits > 0) {
-      std::cerr << "kguard node: --fail-on " << to_string(*fail_on) << " crossed: " << hits << " finding"
-                << (hits == 1 ? "" : "s") << '\n';
-      return 1;
-    }
+  const ReportModel model = build_report(result, utc_now_rfc3339(), run.lang);
+  const bool written = write_outputs("node", run.outputs, run.no_color,
+                                     [&](const OutputSpec& o, const RenderOptions& render_options, std::ostream& out) {
+                                       if (o.format == "object") out << read.object_json << '\n';
+                                       else find_renderer(o.format)->render(model, render_options, out);
+                                     });
+  if (!written) return 2;
+  if (run.publish && !publish(run.where, model, read.node_name)) return 2;
+  if (const std::size_t hits = fail_on_hits(result, run.fail_on).size(); hits > 0) {
+    std::cerr << "kguard node: --fail-on " << to_string(*run.fail_on) << " crossed: " << hits << " finding"
+              << (hits == 1 ? "" : "s") << '\n';
+    return 1;
   }
   return 0;
 }

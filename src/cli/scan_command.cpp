@@ -12,6 +12,7 @@
 
 #include "cli/args.hpp"
 #include "cli/cluster.hpp"
+#include "cli/scan_kubelets.hpp"
 #include "cli/commands.hpp"
 #include "catalog/catalog.hpp"
 #include "cli/render_flags.hpp"
@@ -531,6 +532,8 @@ int scan_command(const std::vector<std::string>& args) {
   std::unique_ptr<image::ImageLinter> image_linter;  // owns image rules a config changed, while the report lives
   if (images.enabled) add_image_findings(result, catalog, options, images, quiet, image_linter, &vulns);
   if (exposure_rule_added) strip_rule(result, kExposedRule);
+  if (cluster_read)  // each node's running kubelet configuration (nodes/proxy/configz)
+    add_kubelet_findings(result, catalog, options, {cluster.kubeconfig, cluster.context, {}}, cluster.parallel, quiet);
   if (netpol)
     add_netpol_findings(result, catalog.categories().find("networking").value_or(Category{}), paths,
                         std::move(netpol_snapshot));

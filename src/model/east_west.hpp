@@ -22,6 +22,9 @@ struct NamespaceTraffic {
   std::string authorization;      // default-deny | partial | none
   std::string network_policy;     // default-deny | partial | none (ingress isolation)
   std::string protected_by;       // both | mesh | network-policy | none
+  // The reference scope the row was judged in (--scope: what that part of the
+  // input shows, as its set-level findings are); "" when the input is one scope.
+  std::string scope;
 };
 
 struct EastWestPosture {

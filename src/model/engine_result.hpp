@@ -53,6 +53,12 @@ struct EngineResult {
   std::vector<InputError> skipped;
   // Set when the input is a cluster read (or a kguard snapshot of one).
   std::optional<ClusterInfo> cluster;
+  // What could not be read outside a cluster read (kguard node: files and
+  // folders this uid may not open); a cluster read keeps its own in
+  // cluster->coverage. Renderers read both through coverage_gaps().
+  std::vector<CoverageGap> coverage;
+  const std::vector<CoverageGap>& coverage_gaps() const { return cluster ? cluster->coverage : coverage; }
+  bool has_coverage_section() const { return cluster.has_value() || !coverage.empty(); }
   // Reference scopes: the mode in force (scope_auto when --scope auto chose
   // it) and, when the input split into several, each scope and the scope of
   // each object (input order).

@@ -85,8 +85,7 @@ void write_csv_report(const ReportModel& m, std::ostream& out) {
     out << "\r\n";
   }
   // A cluster scan's coverage gaps: what could not be read, one row each.
-  if (!m.result->cluster) return;
-  for (const CoverageGap& g : m.result->cluster->coverage) {
+  for (const CoverageGap& g : m.result->coverage_gaps()) {
     std::string rules;
     for (std::size_t i = 0; i < g.rules.size(); ++i) rules += (i ? ", " : "") + g.rules[i];
     const std::string message = g.reason + (g.message.empty() ? "" : ": " + g.message);

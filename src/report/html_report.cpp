@@ -1011,12 +1011,15 @@ void write_details(const ReportModel& m, std::ostream& out) {
 // mistaken for a clean cluster.
 void write_cluster(const ReportModel& m, std::ostream& out) {
   const EngineResult& s = *m.result;
-  if (!s.cluster) return;
-  const ClusterInfo& c = *s.cluster;
+  if (!s.has_coverage_section()) return;
   const Lang L = m.lang;
+  const std::vector<CoverageGap>& gaps = s.coverage_gaps();
   out << "<section id=\"cluster\" aria-labelledby=\"h-cluster\"><div class=\"card\"><h3 "
          "id=\"h-cluster\">"
-      << Esc{tr(L, "Cluster")} << "</h3><table class=\"kv\"><tbody><tr><th scope=\"row\">"
+      << Esc{tr(L, s.cluster ? "Cluster" : "Coverage")} << "</h3>";
+  if (s.cluster) {
+    const ClusterInfo& c = *s.cluster;
+    out << "<table class=\"kv\"><tbody><tr><th scope=\"row\">"
       << Esc{tr(L, "Cluster")} << "</th><td data-stat=\"cluster-server\"><code>" << Esc{c.server}
       << "</code>" << (c.context.empty() ? "" : " (") << Esc{c.context} << (c.context.empty() ? "" : ")")
       << "</td></tr><tr><th scope=\"row\">Kubernetes</th><td data-stat=\"cluster-version\">"
@@ -1025,15 +1028,16 @@ void write_cluster(const ReportModel& m, std::ostream& out) {
       << "</td></tr><tr><th scope=\"row\">" << Esc{tr(L, "Scope")} << "</th><td>"
       << Esc{cluster_scope(c, L)} << "</td></tr></tbody></table><h4 id=\"coverage\">"
       << Esc{tr(L, "Coverage")} << "</h4>";
-  if (c.coverage.empty()) {
+  }
+  if (gaps.empty()) {
     out << "<p data-stat=\"coverage-gaps\" data-count=\"0\">"
         << Esc{tr(L, "Everything kguard needs could be read.")} << "</p>";
   } else {
-    out << "<table class=\"kv errors\" data-stat=\"coverage-gaps\" data-count=\"" << c.coverage.size()
+    out << "<table class=\"kv errors\" data-stat=\"coverage-gaps\" data-count=\"" << gaps.size()
         << "\"><thead><tr><th scope=\"col\">" << Esc{tr(L, "Resource")} << "</th><th scope=\"col\">"
         << Esc{tr(L, "Message")} << "</th><th scope=\"col\">" << Esc{tr(L, "Rule")}
         << "</th></tr></thead><tbody>";
-    for (const CoverageGap& g : c.coverage) {
+    for (const CoverageGap& g : gaps) {
       out << "<tr><td>" << Esc{coverage_where(g, L)} << "</td><td>" << Esc{g.reason}
           << (g.message.empty() ? "" : ": ") << Esc{g.message} << "</td><td>";
       for (std::size_t i = 0; i < g.rules.size(); ++i) out << (i ? ", " : "") << "<code>" << Esc{g.rules[i]} << "</code>";
@@ -1062,7 +1066,7 @@ void write_east_west(const ReportModel& m, std::ostream& out) {
       << "</th><th scope=\"col\">NetworkPolicy</th><th scope=\"col\">" << Esc{tr(L, "Protected by")}
       << "</th></tr></thead><tbody>";
   for (const NamespaceTraffic& t : ew.namespaces) {
-    out << "<tr data-protected-by=\"" << Esc{t.protected_by} << "\"><td><code>" << Esc{east_west_namespace(t.ns, L)}
+    out << "<tr data-protected-by=\"" << Esc{t.protected_by} << "\"><td><code>" << Esc{east_west_row_name(t, L)}
         << "</code></td><td>" << t.workloads << "</td><td>" << t.meshed << "</td><td>" << Esc{east_west_value(t.mesh, L)}
         << "</td><td>" << Esc{east_west_value(t.mtls, L)} << "</td><td>" << Esc{east_west_value(t.authorization, L)}
         << "</td><td>" << Esc{east_west_value(t.network_policy, L)} << "</td><td><strong>"

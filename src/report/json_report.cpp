@@ -29,8 +29,7 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
   }
   // What could not be checked and why (kinds the identity could not list).
   w.key("coverage").begin_array();
-  if (s.cluster)
-    for (const CoverageGap& g : s.cluster->coverage) write_coverage_gap(w, g);
+  for (const CoverageGap& g : s.coverage_gaps()) write_coverage_gap(w, g);
   w.end_array();
 
   // East-west traffic per namespace (docs/mesh.md); only when computed.
@@ -49,8 +48,9 @@ void write_json_report(const ReportModel& m, std::ostream& out) {
           .field("mtls", t.mtls)
           .field("authorization", t.authorization)
           .field("networkPolicy", t.network_policy)
-          .field("protectedBy", t.protected_by)
-          .end_object();
+          .field("protectedBy", t.protected_by);
+      if (!t.scope.empty()) w.field("scope", t.scope);
+      w.end_object();
     }
     w.end_array();
     w.end_object();

@@ -98,7 +98,7 @@ void write_junit_report(const ReportModel& m, std::ostream& out) {
     if (s.findings[run.first].result == Result::Pass) ++listed_passes[s.findings[run.first].rule];
 
   const std::uint64_t errors = s.errors.size();
-  const std::uint64_t gaps = s.cluster ? s.cluster->coverage.size() : 0;
+  const std::uint64_t gaps = s.coverage_gaps().size();
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out << "<testsuites name=\"kguard\" tests=\"" << m.tally.checks + m.tally.exempted + errors + gaps
       << "\" failures=\"" << m.tally.failed << "\" errors=\"" << errors << "\" skipped=\""
@@ -148,7 +148,7 @@ void write_junit_report(const ReportModel& m, std::ostream& out) {
     out << "  <testsuite name=\"" << attr(tr(L, "Coverage")) << "\" id=\"" << suite_id + 1
         << "\" package=\"kguard.coverage\" tests=\"" << gaps << "\" failures=\"0\" errors=\"0\" skipped=\""
         << gaps << "\" time=\"0\" timestamp=\"" << attr(m.generated_at) << "\">\n";
-    for (const CoverageGap& g : s.cluster->coverage) {
+    for (const CoverageGap& g : s.coverage_gaps()) {
       std::string rules;
       for (std::size_t i = 0; i < g.rules.size(); ++i) rules += (i ? ", " : "") + g.rules[i];
       out << "    <testcase classname=\"kguard.coverage\" name=\"" << attr(coverage_where(g, L))

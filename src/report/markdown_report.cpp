@@ -159,10 +159,13 @@ void write_header(std::ostream& out, const ReportModel& m) {
         << cell(c.server) << (c.context.empty() ? "" : " (" + cell(c.context) + ")") << " · Kubernetes "
         << cell(c.server_version) << " · " << cell(cluster_counts(c, L)) << " · " << tr(L, "Scope")
         << ": " << cell(cluster_scope(c, L)) << "\n\n";
+  }
+  if (s.has_coverage_section()) {
+    const std::vector<CoverageGap>& gaps = s.coverage_gaps();
     out << "**" << tr(L, "Coverage") << "**: ";
-    if (c.coverage.empty()) out << tr(L, "Everything kguard needs could be read.") << "\n\n";
+    if (gaps.empty()) out << tr(L, "Everything kguard needs could be read.") << "\n\n";
     else out << "\n\n";
-    for (const CoverageGap& g : c.coverage) {
+    for (const CoverageGap& g : gaps) {
       out << "- " << cell(coverage_where(g, L)) << ": " << cell(g.reason);
       if (!g.message.empty()) out << " — " << cell(g.message);
       if (!g.rules.empty()) {
@@ -173,7 +176,7 @@ void write_header(std::ostream& out, const ReportModel& m) {
       }
       out << "\n";
     }
-    if (!c.coverage.empty()) out << "\n";
+    if (!gaps.empty()) out << "\n";
   }
 
   if (s.east_west) {
@@ -186,7 +189,7 @@ void write_header(std::ostream& out, const ReportModel& m) {
           << tr(L, "Mesh") << " | mTLS | " << tr(L, "Authorization") << " | NetworkPolicy | " << tr(L, "Protected by")
           << " |\n|---|---:|---:|---|---|---|---|---|\n";
       for (const NamespaceTraffic& t : ew.namespaces) {
-        out << "| " << cell(east_west_namespace(t.ns, L)) << " | " << t.workloads << " | " << t.meshed << " | "
+        out << "| " << cell(east_west_row_name(t, L)) << " | " << t.workloads << " | " << t.meshed << " | "
             << cell(east_west_value(t.mesh, L)) << " | " << east_west_value(t.mtls, L) << " | "
             << east_west_value(t.authorization, L) << " | " << east_west_value(t.network_policy, L) << " | **"
             << east_west_value(t.protected_by, L) << "** |\n";

@@ -296,6 +296,7 @@ std::string cluster_scope(const ClusterInfo& c, Lang lang) {
 
 std::string coverage_where(const CoverageGap& g, Lang lang) {
   std::string s = g.kind + " (" + g.api_version + ")";
+  if (!g.resource.empty() && g.resource[0] == '/') return s + " " + g.resource;  // a node's path (kguard node)
   if (!g.ns.empty()) return s + " " + std::string(tr(lang, "in namespace")) + " " + g.ns;
   return s + " " + std::string(tr(lang, "cluster-wide"));
 }
@@ -315,6 +316,12 @@ std::string_view east_west_value(std::string_view value, Lang lang) {
 
 std::string_view east_west_namespace(std::string_view ns, Lang lang) {
   return ns.empty() ? tr(lang, "(unset)") : ns;
+}
+
+std::string east_west_row_name(const NamespaceTraffic& t, Lang lang) {
+  std::string s(east_west_namespace(t.ns, lang));
+  if (!t.scope.empty()) s += " [" + t.scope + "]";
+  return s;
 }
 
 }  // namespace kg

@@ -148,6 +148,8 @@ std::string coverage_where(const CoverageGap& g, Lang lang);  // "Deployment (ap
 std::string east_west_meshes(const EastWestPosture& p, Lang lang);
 std::string_view east_west_value(std::string_view value, Lang lang);
 std::string_view east_west_namespace(std::string_view ns, Lang lang);
+// The namespace, and its reference scope in brackets when the input has several.
+std::string east_west_row_name(const NamespaceTraffic& t, Lang lang);
 
 // "examples/insecure", or the localized name of the shared files' scope.
 std::string scope_label(const ScopeReport& s, Lang lang);

@@ -137,7 +137,7 @@ void write_document(std::ostream& out, const ReportModel& m, std::string_view ns
   // not be evaluated), in the cluster-wide report.
   static const std::vector<CoverageGap> kNoGaps;
   const std::vector<CoverageGap>& gaps =
-      cluster && m.result->cluster ? m.result->cluster->coverage : kNoGaps;
+      cluster ? m.result->coverage_gaps() : kNoGaps;
   out << "---\napiVersion: wgpolicyk8s.io/v1alpha2\n"
       << "kind: " << (cluster ? "ClusterPolicyReport" : "PolicyReport") << '\n'
       << "metadata:\n"

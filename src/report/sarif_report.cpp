@@ -309,8 +309,8 @@ void write_sarif_report(const ReportModel& m, std::ostream& out) {
   }
   // A cluster scan's coverage gaps: kinds the identity could not read, so
   // their rules were not evaluated on them.
-  if (s.cluster) {
-    for (const CoverageGap& g : s.cluster->coverage) {
+  {
+    for (const CoverageGap& g : s.coverage_gaps()) {
       std::string text = coverage_where(g, L) + ": " + g.reason;
       if (!g.message.empty()) text += " — " + g.message;
       w.begin_object().field("level", "warning");

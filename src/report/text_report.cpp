@@ -274,23 +274,23 @@ void write_text_report(const ReportModel& m, std::ostream& out, bool color) {
         << tr(L, "mTLS STRICT with a default-deny authorization (mesh), an ingress default-deny NetworkPolicy (isolation only), both, or neither")
         << st(kReset) << '\n';
     std::size_t wns = 12;
-    for (const NamespaceTraffic& t : ew.namespaces) wns = std::max(wns, terminal_safe(t.ns).size() + 2);
+    for (const NamespaceTraffic& t : ew.namespaces) wns = std::max(wns, terminal_safe(east_west_row_name(t, L)).size() + 2);
     out << "  " << st(kDim) << pad(tr(L, "Namespace"), wns) << lpad(tr(L, "Workloads"), 10) << lpad(tr(L, "Meshed"), 8)
         << "  " << pad(tr(L, "Mesh"), 15) << pad("mTLS", 12) << pad(tr(L, "Authorization"), 14)
         << pad("NetworkPolicy", 14) << tr(L, "Protected by") << st(kReset) << '\n';
     for (const NamespaceTraffic& t : ew.namespaces) {
       const std::string_view colour = t.protected_by == "none" ? kRed : t.protected_by == "both" ? kGreen : kYellow;
-      out << "  " << pad(terminal_safe(std::string(east_west_namespace(t.ns, L))), wns) << lpad(t.workloads, 10)
+      out << "  " << pad(terminal_safe(east_west_row_name(t, L)), wns) << lpad(t.workloads, 10)
           << lpad(t.meshed, 8) << "  " << pad(east_west_value(t.mesh, L), 15) << pad(east_west_value(t.mtls, L), 12)
           << pad(east_west_value(t.authorization, L), 14) << pad(east_west_value(t.network_policy, L), 14)
           << st(colour) << east_west_value(t.protected_by, L) << st(kReset) << '\n';
     }
   }
 
-  if (s.cluster) {
+  if (s.has_coverage_section()) {
     heading(tr(L, "Coverage"));
-    if (s.cluster->coverage.empty()) out << "  " << tr(L, "Everything kguard needs could be read.") << '\n';
-    for (const CoverageGap& g : s.cluster->coverage) {
+    if (s.coverage_gaps().empty()) out << "  " << tr(L, "Everything kguard needs could be read.") << '\n';
+    for (const CoverageGap& g : s.coverage_gaps()) {
       out << "  " << st(kYellow) << Tsafe{coverage_where(g, L)} << st(kReset) << ": " << Tsafe{g.reason};
       if (!g.message.empty()) out << " — " << Tsafe{g.message};
       out << '\n';

@@ -233,7 +233,7 @@ int Server::run() {
       log_line("warn", "cannot raise the open file limit", {{"error", errno_text("setrlimit")}});
   }
 
-  TlsContext tls(options_.cert_file, options_.key_file);
+  TlsContext tls(options_.cert_file, options_.key_file, options_.client_ca_file);
   if (!reload_tls(tls, metrics_, true)) return 2;
   std::string error, bound;
   UniqueFd listen_fd = open_listener(options_.listen, bound, error);
@@ -279,6 +279,7 @@ int Server::run() {
 
   const std::vector<std::string> handler_files = handler_.watched_files();
   FileStamp cert_stamp = stamp(options_.cert_file), key_stamp = stamp(options_.key_file);
+  FileStamp ca_stamp = stamp(options_.client_ca_file);
   std::vector<FileStamp> handler_stamps = stamps(handler_files);
   Clock::time_point last_watch = Clock::now();
   Clock::time_point drain_at{};
@@ -296,6 +297,7 @@ int Server::run() {
         // Stamps first: a file changed during the reload is reloaded again.
         cert_stamp = stamp(options_.cert_file);
         key_stamp = stamp(options_.key_file);
+        ca_stamp = stamp(options_.client_ca_file);
         handler_stamps = stamps(handler_files);
         reload_tls(tls, metrics_, false);
         handler_.reload(ReloadReason::Signal, metrics_);
@@ -325,10 +327,11 @@ int Server::run() {
       last_watch = now;
       // Cert and key change together; a half-written pair fails the key check
       // and is retried when the other file changes.
-      FileStamp c = stamp(options_.cert_file), k = stamp(options_.key_file);
-      if (!(c == cert_stamp) || !(k == key_stamp)) {
+      FileStamp c = stamp(options_.cert_file), k = stamp(options_.key_file), ca = stamp(options_.client_ca_file);
+      if (!(c == cert_stamp) || !(k == key_stamp) || !(ca == ca_stamp)) {
         cert_stamp = c;
         key_stamp = k;
+        ca_stamp = ca;
         reload_tls(tls, metrics_, false);
       }
       std::vector<FileStamp> hs = stamps(handler_files);

@@ -28,6 +28,7 @@ struct ServerOptions {
   std::string listen = "0.0.0.0:8443";  // ADDR:PORT, [v6]:PORT; port 0 = any free port
   std::string cert_file;
   std::string key_file;
+  std::string client_ca_file;  // set: clients must present a certificate issued by one of these CAs
   unsigned workers = 2;
   ServerLimits limits;
   int drain_delay_ms = 0;          // after SIGTERM: keep serving (readyz 503) this long

@@ -36,8 +36,21 @@ int select_alpn(SSL*, const unsigned char** out, unsigned char* outlen, const un
   return SSL_TLSEXT_ERR_NOACK;
 }
 
-std::shared_ptr<SSL_CTX> build(const std::string& cert, const std::string& key, double& not_after,
-                               std::string& error) {
+// Requires and verifies client certificates against the bundle; the CA
+// names are not advertised (a client picks its one certificate anyway, and the
+// list would tell a stranger which CAs are trusted).
+bool require_client_certificates(SSL_CTX* raw, const std::string& client_ca, std::string& error) {
+  if (SSL_CTX_load_verify_locations(raw, client_ca.c_str(), nullptr) != 1) {
+    error = "cannot load the client CA bundle " + client_ca + ": " + openssl_error();
+    return false;
+  }
+  SSL_CTX_set_verify(raw, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  SSL_CTX_set_verify_depth(raw, 8);
+  return true;
+}
+
+std::shared_ptr<SSL_CTX> build(const std::string& cert, const std::string& key, const std::string& client_ca,
+                               double& not_after, std::string& error) {
   ERR_clear_error();
   SSL_CTX* raw = SSL_CTX_new(TLS_server_method());
   if (!raw) {
@@ -78,6 +91,7 @@ std::shared_ptr<SSL_CTX> build(const std::string& cert, const std::string& key, 
     ERR_clear_error();
     return nullptr;
   }
+  if (!client_ca.empty() && !require_client_certificates(raw, client_ca, error)) return nullptr;
   not_after = 0;
   if (X509* x = SSL_CTX_get0_certificate(raw)) {
     std::tm tm{};
@@ -90,7 +104,7 @@ std::shared_ptr<SSL_CTX> build(const std::string& cert, const std::string& key, 
 
 bool TlsContext::reload(std::string& error) {
   double not_after = 0;
-  std::shared_ptr<SSL_CTX> ctx = build(cert_file_, key_file_, not_after, error);
+  std::shared_ptr<SSL_CTX> ctx = build(cert_file_, key_file_, client_ca_file_, not_after, error);
   if (!ctx) return false;
   std::lock_guard lock(mu_);
   ctx_ = std::move(ctx);

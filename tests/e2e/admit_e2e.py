@@ -34,6 +34,7 @@ deploy/gen-certs.sh --url. Then, through the real kubectl:
 
 Usage: admit_e2e.py KGUARD SOURCE_DIR [REGISTRY_STATE_DIR APP_IMAGES_SCRIPT CORPORA]
 """
+import contextlib
 import json
 import os
 import shutil
@@ -48,6 +49,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import Cluster, free_port, log, yaml  # noqa: E402
+from e2e_support import wait_until  # noqa: E402
 
 KGUARD, SOURCE = sys.argv[1:3]
 # The vulnerability gate's part needs the loopback registry (ctest fixture image_registry).
@@ -217,17 +219,22 @@ def apply(c, obj):
     return r.returncode == 0, r.stderr
 
 
-def wait_until(what, predicate, timeout=30):
-    end = time.time() + timeout
-    while time.time() < end:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError("timed out waiting for " + what)
+# kguard is the only Pod Security enforcer here: the built-in plugin would refuse the same pods
+# first (same semantics, other message).
+NO_POD_SECURITY = "--disable-admission-plugins=PodSecurity"
+NAMESPACES = ["strict", "base", "images", "open", "vulns", "vulns-ok", "sigs", "pipeline"]
 
 
-def main():
+def cluster_options(work):
+    """Contract C4: the API server without its PodSecurity admission plugin."""
+    return {"apiserver_args": [NO_POD_SECURITY]}
+
+
+def main(cluster=None):
+    """Runs on `cluster` when given (built with cluster_options; the webhook configuration and the
+    namespaces are deleted at the end, also on failure), else starts one."""
     work = tempfile.mkdtemp(prefix="kguard-admit-e2e-")
+    hook_yaml = os.path.join(work, "kg", "webhook.yaml")
     kguard = None
     pipeline = None
     failures = []
@@ -240,12 +247,11 @@ def main():
             log("FAIL:", msg)
 
     try:
-        with Cluster(os.path.join(work, "cluster")) as c:
+        with (contextlib.nullcontext(cluster) if cluster else
+              Cluster(os.path.join(work, "cluster"), **cluster_options(work))) as c:
             restart_apiserver = c.restart_apiserver
-
-            # kguard is the only Pod Security enforcer here: the built-in plugin
-            # would refuse the same pods first (same semantics, other message).
-            restart_apiserver(["--disable-admission-plugins=PodSecurity"])
+            if NO_POD_SECURITY not in next(p for n, p in c.procs if n == "kube-apiserver").args:
+                raise RuntimeError(f"admit_e2e needs a kube-apiserver started with {NO_POD_SECURITY}")
             port = free_port()
             certs = os.path.join(work, "kg")
             subprocess.run([os.path.join(SOURCE, "deploy", "gen-certs.sh"), "--out", certs, "--url",
@@ -353,7 +359,6 @@ def main():
                 c.kubectl("create", "serviceaccount", "default", "-n", ns)
                 if labels:
                     c.kubectl("label", "namespace", ns, *[f"{k}={v}" for k, v in labels.items()])
-            hook_yaml = os.path.join(certs, "webhook.yaml")
             if GATE:
                 # A cold scan (read the image through the registry, match it) takes seconds on this
                 # machine: the Pod webhook's API-server timeout is raised so the budget decides.
@@ -531,6 +536,10 @@ def main():
             check(klog.count("namespace labels synced") >= 1, "kguard logged the sync")
             log(f"kguard audit records: {len(records)}; API server events with kguard annotations: {len(annotated)}")
     finally:
+        if cluster is not None:  # the control plane is shared: no webhook pointing at a stopped kguard
+            if os.path.exists(hook_yaml):
+                cluster.kubectl("delete", "-f", hook_yaml, "--ignore-not-found", check=False)
+            cluster.kubectl("delete", "namespace", *NAMESPACES, "--ignore-not-found", "--timeout=300s", check=False)
         if pipeline:
             pipeline.stop()
         if kguard and kguard.poll() is None:

@@ -8,6 +8,7 @@ the same cluster so the suite starts one control plane for the three. Each scrip
 
     analysis_e2e.py KGUARD SOURCE_DIR CORPORA_DIR
 """
+import contextlib
 import os
 import sys
 import tempfile
@@ -19,10 +20,17 @@ import rbac_differential  # noqa: E402
 import rbac_paths_e2e  # noqa: E402
 
 
-def main():
+def cluster_options(work):
+    """Contract C4: the aggregation controller (rbac_differential waits for admin/edit/view)."""
+    return {"controllers": ["clusterrole-aggregation"]}
+
+
+def main(cluster=None):
+    """Runs the three on `cluster` when given (the shared control plane), else starts one."""
     failed = []
     with tempfile.TemporaryDirectory(prefix="kguard-analysis-e2e-") as work:
-        with Cluster(os.path.join(work, "cluster"), audit=False, controllers=["clusterrole-aggregation"]) as c:
+        with (contextlib.nullcontext(cluster) if cluster else
+              Cluster(os.path.join(work, "cluster"), audit=False, **cluster_options(work))) as c:
             for name, run in (("rbac_paths_e2e", rbac_paths_e2e.main), ("rbac_differential", rbac_differential.main),
                               ("netpol_e2e", netpol_e2e.main)):
                 log(f"--- {name} on the shared control plane")

@@ -52,10 +52,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from cluster import Cluster, free_port, log  # noqa: E402
+from e2e_support import Checks  # noqa: E402
 
 KGUARD = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else None
 SOURCE = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else None
@@ -119,18 +121,19 @@ class Serve:
         if not KGUARD:
             raise RuntimeError("audit_e2e: the kguard binary is the first argument")
         cert, key = c.make_cert("audit-serve", "/CN=kguard-audit-serve", "serverAuth", "IP:127.0.0.1")
-        # The API server presents a client certificate too (kguard's server core does not verify
-        # client certificates yet: no --client-ca; the certificate is ready for when it does).
+        # Mutual TLS: the API server presents a client certificate of the cluster's CA, which
+        # kguard requires (--client-ca); every event reaching the alerts proves the pair works.
         client_cert, client_key = c.make_cert("audit-webhook-client", "/CN=kube-apiserver-audit-webhook",
                                               "clientAuth")
         self.ca = c.ca
+        self.client = (client_cert, client_key)
         c.write_kubeconfig(os.path.relpath(self.kubeconfig, c.work),
                            cluster={"server": self.url, "certificate-authority": c.ca},
                            user={"client-certificate": client_cert, "client-key": client_key})
         write_baseline(self.baseline)
         self.proc = c.start("kguard-audit-serve", [
             KGUARD, "audit", "serve", "--listen", f"127.0.0.1:{self.port}", "--tls-cert", cert,
-            "--tls-key", key, "--alerts", self.alerts, "--baseline", self.baseline])
+            "--tls-key", key, "--client-ca", c.ca, "--alerts", self.alerts, "--baseline", self.baseline])
         deadline = time.time() + 30
         while True:
             try:
@@ -141,10 +144,17 @@ class Serve:
             if self.proc.poll() is not None or time.time() > deadline:
                 raise RuntimeError(f"kguard audit serve did not come up; see {c.work}/kguard-audit-serve.log")
             time.sleep(0.2)
+        try:  # without a client certificate: refused in the handshake
+            self.get("/healthz", client=False)
+            raise RuntimeError("kguard audit serve --client-ca served a client without a certificate")
+        except (ssl.SSLError, ConnectionResetError, urllib.error.URLError):
+            pass
         c.audite2e = self  # main(cluster) finds the server through the cluster it is given
 
-    def get(self, path):
+    def get(self, path, client=True):
         ctx = ssl.create_default_context(cafile=self.ca)
+        if client:
+            ctx.load_cert_chain(*self.client)
         with urllib.request.urlopen(f"https://127.0.0.1:{self.port}{path}", context=ctx, timeout=5) as r:
             return r.status, r.read().decode()
 
@@ -534,10 +544,23 @@ def refusals_from(events, ip):
                 and (e.get("sourceIPs") or [""])[0] == ip})
 
 
-def judge(alerts, check, where, refusals):
-    """Exactly EXPECTED among the session's alerts, and no others. `refusals`: address -> count."""
-    rest = [a for a in alerts if mine(a)]
+def shared_address(alert):
+    """On a shared control plane every suite's client is 127.0.0.1: the burst by that address is
+    grouped with whichever suite was refused there first (cluster_e2e's limited identity is, dozens
+    of times), so it is no session's to judge. The marker address's burst checks the same rule."""
+    return alert.get("rule") == "audit-auth-failure-burst-source" and (
+        (alert.get("sourceIPs") or [""])[0] == "127.0.0.1" if isinstance(alert.get("sourceIPs"), list)
+        else alert.get("sourceIPs") == "127.0.0.1")
+
+
+def judge(alerts, check, where, refusals, shared=False):
+    """Exactly EXPECTED among the session's alerts, and no others. `refusals`: address -> count.
+    `shared`: the control plane is shared (see shared_address())."""
+    rest = [a for a in alerts if mine(a) and not (shared and shared_address(a))]
     for want in EXPECTED:
+        if shared and shared_address(want):
+            log(f"{where}: the burst from 127.0.0.1 is not judged on a shared control plane")
+            continue
         if want["rule"] == "audit-auth-failure-burst-source":
             want = dict(want, count=refusals[want["sourceIPs"]])
         hits = [a for a in rest if matches(a, want)]
@@ -547,11 +570,12 @@ def judge(alerts, check, where, refusals):
     check(not rest, f"{where}: no other alert of the session ({[json.loads(key(a)) for a in rest]})")
 
 
-def wait_delivered(serve, c, timeout=60):
-    """Until the webhook has delivered every event the log backend wrote (batches wait up to 1 s)."""
+def wait_delivered(serve, c, timeout=60, lost=0):
+    """Until the webhook has delivered every event the log backend wrote (batches wait up to 1 s),
+    but the `lost` ones (see undelivered())."""
     deadline = time.time() + timeout
     while time.time() < deadline:
-        want = len(c.audit_events())
+        want = len(c.audit_events()) - lost
         got = serve.metric("kguard_audit_events_total")
         if got >= want:
             return True
@@ -559,16 +583,26 @@ def wait_delivered(serve, c, timeout=60):
     return False
 
 
+def undelivered(serve, c):
+    """On a shared control plane whose kube-apiserver another suite restarted, the webhook backend
+    lost the events of the old server's last moments (it shuts down before the log backend's last
+    writes): how many the log holds beyond what kguard audit serve got, once deliveries settle."""
+    last, stable = None, 0
+    deadline = time.time() + 30
+    while stable < 3 and time.time() < deadline:
+        now = (len(c.audit_events()), serve.metric("kguard_audit_events_total"))
+        stable = stable + 1 if now == last else 0
+        last = now
+        time.sleep(1)
+    return max(0, int(last[0] - last[1]))
+
+
 def main(cluster=None):
     """Runs on `cluster` when given (its options came from cluster_options()), else starts one."""
     started = time.time()
     work = tempfile.mkdtemp(prefix="kguard-audit-e2e-")
-    failures = []
-
-    def check(ok, what):
-        log(("ok   " if ok else "FAIL ") + what)
-        if not ok:
-            failures.append(what)
+    check = Checks()
+    failures = check.failures
 
     if SOURCE:  # docs/audit.md shows this suite's Policy: it must be this one
         with open(os.path.join(SOURCE, "docs", "audit.md")) as f:
@@ -581,10 +615,16 @@ def main(cluster=None):
             serve = getattr(c, "audite2e", None)
             if serve is None:
                 raise RuntimeError("audit_e2e: the cluster was not built with audit_e2e.cluster_options()")
+            lost = 0
+            if cluster is not None:
+                lost = undelivered(serve, c)
+                if lost:
+                    log(f"{lost} audit events of an earlier kube-apiserver never reached the webhook (restarted)")
             s = Session(c, work)
             run_session(s, check)
 
-            check(wait_delivered(serve, c), "the webhook backend delivered every audit event to kguard audit serve")
+            check(wait_delivered(serve, c, lost=lost),
+                  "the webhook backend delivered every audit event to kguard audit serve")
             events = c.audit_events()
             mine_events = session_events(events)
             log(f"{len(events)} audit events in the API server's log, {len(mine_events)} of this session")
@@ -602,7 +642,7 @@ def main(cluster=None):
             for a in sorted(live, key=key):
                 if mine(a):
                     log("  live  " + key(a))
-            judge(live, check, "live (kguard audit serve)", refusals)
+            judge(live, check, "live (kguard audit serve)", refusals, shared=cluster is not None)
 
             replay_file = os.path.join(work, "audit.log")
             with open(c.audit_log) as src, open(replay_file, "w") as dst:
@@ -615,9 +655,10 @@ def main(cluster=None):
                   f"{r.stderr.strip()[:300]})")
             replayed = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
             log(f"replayed: {len(replayed)} alerts ({sum(1 for a in replayed if mine(a))} of this session)")
-            judge(replayed, check, "replayed (kguard audit detect FILE)", refusals)
-            live_keys = sorted(key(a) for a in live if mine(a))
-            replay_keys = sorted(key(a) for a in replayed if mine(a))
+            judge(replayed, check, "replayed (kguard audit detect FILE)", refusals, shared=cluster is not None)
+            judged = lambda a: mine(a) and not (cluster is not None and shared_address(a))  # noqa: E731
+            live_keys = sorted(key(a) for a in live if judged(a))
+            replay_keys = sorted(key(a) for a in replayed if judged(a))
             check(live_keys == replay_keys, "the replayed alerts equal the live ones (rule, user, source IPs, verb, "
                   f"object, auditID, count) ({sorted(set(live_keys) ^ set(replay_keys))})")
             if cluster is None:  # alone on its control plane: every alert, not only the session's

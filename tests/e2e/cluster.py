@@ -22,10 +22,21 @@ API server dials at start-up); `restart_apiserver(extra)` restarts it with the
 same flags plus `extra`.
 
 Every process started here is stopped on exit (also on errors and signals).
+
+One control plane for many suites (tests/e2e/control_plane.py, the ctest fixture control_plane):
+Cluster(..., detached=True) starts every process through this file's exit recorder (`cluster.py
+--record-exit STATUS -- ARGV`), so the processes outlive the Python process that started them and
+their exit status stays readable; `save_state(dir)` writes state.json (paths, URLs, pids, argv)
+and hooks.pickle (what the before_apiserver hooks hung on the Cluster, e.g. the KMS plugin);
+`Cluster.attach(dir)` gives a Cluster on the running control plane whose procs are PidProc handles
+(poll/wait/terminate like Popen). Leaving `with Cluster.attach(dir) as c:` stops nothing and
+saves the state again (a restarted kube-apiserver or plugin has a new pid).
 """
 import base64
+import io
 import json
 import os
+import pickle
 import signal
 import socket
 import subprocess
@@ -73,9 +84,129 @@ def b64(path):
         return base64.b64encode(f.read()).decode()
 
 
+class PidProc:
+    """A process this Python process did not start (it belongs to a shared control plane), with
+    Popen's poll/wait/terminate/kill: signals go to its process group (each process started here is
+    a session leader); its exit status is read from the file the exit recorder writes, if any."""
+
+    def __init__(self, pid, args, status=None):
+        self.pid = pid
+        self.args = list(args)
+        self.status = status
+        self.returncode = None
+
+    def _recorded(self):
+        """The exit status the recorder wrote, or None."""
+        if self.status and os.path.exists(self.status):
+            with open(self.status) as f:
+                text = f.read().strip()
+            return int(text) if text else None
+        return None
+
+    def poll(self):
+        if self.returncode is None:
+            self.returncode = self._recorded()
+        if self.returncode is not None:
+            return self.returncode
+        try:
+            with open(f"/proc/{self.pid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            state = "X"
+        if state in ("Z", "X"):  # gone (or a zombie no one reaps): the recorder says how, if it ran
+            code = self._recorded()
+            # Unknown otherwise: not started through the recorder, or killed with it.
+            self.returncode = code if code is not None else -signal.SIGKILL
+        return self.returncode
+
+    def wait(self, timeout=None):
+        deadline = None if timeout is None else time.time() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.time() > deadline:
+                raise subprocess.TimeoutExpired(self.args, timeout)
+            time.sleep(0.1)
+        return self.returncode
+
+    def send_signal(self, sig):
+        signal_group(self, sig)
+
+    def terminate(self):
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self):
+        self.send_signal(signal.SIGKILL)
+
+
+class RecordedPopen(subprocess.Popen):
+    """A process started through the exit recorder: `args` is the real argv, signals go to the
+    process group (the recorder ignores SIGTERM/SIGINT and waits for its child)."""
+
+    def send_signal(self, sig):
+        signal_group(self, sig)
+
+
+def signal_group(proc, sig):
+    """`sig` to the process group `proc` leads, unless it has exited."""
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def record_exit(status, argv):
+    """`cluster.py --record-exit STATUS -- ARGV`: runs ARGV in this process group, writes its exit
+    status (Popen's returncode) to STATUS when it ends, and exits with it."""
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)  # the group's signal reaches the child; wait for it
+    code = p.wait()
+    tmp = status + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(f"{code}\n")
+    os.rename(tmp, status)
+    return code if code >= 0 else 128 - code
+
+
+class _StatePickler(pickle.Pickler):
+    def __init__(self, f, cluster):
+        super().__init__(f)
+        self.cluster = cluster
+
+    def persistent_id(self, obj):
+        if obj is self.cluster:
+            return ("cluster",)
+        if isinstance(obj, (subprocess.Popen, PidProc)):
+            return ("proc", obj.pid)
+        if isinstance(obj, io.IOBase):
+            return ("file",)
+        return None
+
+
+class _StateUnpickler(pickle.Unpickler):
+    def __init__(self, f, cluster, procs):
+        super().__init__(f)
+        self.cluster = cluster
+        self.procs = procs
+
+    def persistent_load(self, pid):
+        if pid[0] == "cluster":
+            return self.cluster
+        if pid[0] == "proc":
+            return self.procs.get(pid[1]) or PidProc(pid[1], [])
+        return None
+
+
 class Cluster:
+    # What save_state writes to state.json (the rest of what hooks add goes to hooks.pickle).
+    STATE_FIELDS = ("work", "controllers", "audit_policy", "apiserver_args", "bin", "audit", "certs", "audit_log",
+                    "ca", "server_cert", "server_key", "admin_cert", "admin_key", "etcd_endpoint", "port",
+                    "server", "admin_kubeconfig", "detached")
+
     def __init__(self, work, audit=True, controllers=(), audit_policy=None, apiserver_args=(),
-                 before_apiserver=None, binaries=()):
+                 before_apiserver=None, binaries=(), detached=False):
+        self.detached = detached
+        self.attached = False
         self.work = os.path.abspath(work)
         self.controllers = list(controllers)
         self.audit_policy = audit_policy
@@ -112,27 +243,91 @@ class Cluster:
 
     # ---- processes ------------------------------------------------------
     def start(self, name, argv):
-        logf = open(os.path.join(self.work, f"{name}.log"), "wb")
-        p = subprocess.Popen(argv, stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+        logf = open(os.path.join(self.work, f"{name}.log"), "ab")
+        if self.detached:  # outlives this process; its exit status is kept in a file
+            status = os.path.join(self.work, "status", f"{name}-{time.time_ns()}")
+            os.makedirs(os.path.dirname(status), exist_ok=True)
+            p = RecordedPopen([sys.executable, os.path.abspath(__file__), "--record-exit", status, "--", *argv],
+                              stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+            p.args = list(argv)
+            p.status = status
+        else:
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=logf, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
+        logf.close()
         self.procs.append((name, p))
         return p
 
     def stop(self):
-        for name, p in reversed(self.procs):
-            if p.poll() is None:
-                try:
-                    os.killpg(p.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
-        for name, p in reversed(self.procs):
+        """One at a time, the last started first, kube-controller-manager before and etcd after
+        everything (a kube-apiserver that loses etcd or its clients' watches while it shuts down
+        waits for its timeouts)."""
+        rank = {"kube-controller-manager": 0, "etcd": 2}
+        for name, p in sorted(reversed(self.procs), key=lambda np: rank.get(np[0], 1)):
+            signal_group(p, signal.SIGTERM)
             try:
                 p.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+                signal_group(p, signal.SIGKILL)
                 p.wait()
         self.procs = []
 
+    # ---- a control plane shared between processes -----------------------
+    def save_state(self, state_dir):
+        """state.json and hooks.pickle in `state_dir` (see the module's doc)."""
+        os.makedirs(state_dir, exist_ok=True)
+        doc = {k: getattr(self, k) for k in self.STATE_FIELDS if hasattr(self, k)}
+        doc["procs"] = [{"name": n, "pid": p.pid, "args": list(p.args), "status": getattr(p, "status", None)}
+                        for n, p in self.procs]
+        hooks = {k: v for k, v in vars(self).items()
+                 if k not in self.STATE_FIELDS
+                 and k not in ("procs", "before_apiserver", "attached", "state_dir", "_old_term")}
+        buf = io.BytesIO()
+        _StatePickler(buf, self).dump(hooks)
+        for name, data, mode in (("hooks.pickle", buf.getvalue(), "wb"),
+                                 ("state.json", json.dumps(doc, indent=1) + "\n", "w")):
+            tmp = os.path.join(state_dir, name + ".tmp")
+            with open(tmp, mode) as f:
+                f.write(data)
+            os.rename(tmp, os.path.join(state_dir, name))
+        self.state_dir = state_dir
+
+    @classmethod
+    def attach(cls, state_dir):
+        """A Cluster on the control plane whose state is in `state_dir` (started by another process)."""
+        with open(os.path.join(state_dir, "state.json")) as f:
+            doc = json.load(f)
+        c = cls.__new__(cls)
+        for k in cls.STATE_FIELDS:
+            if k in doc:
+                setattr(c, k, doc[k])
+        c.before_apiserver = None
+        c.detached = True  # what this process starts must outlive it too
+        c.attached = True
+        c.state_dir = state_dir
+        c.procs = [(p["name"], PidProc(p["pid"], p["args"], p.get("status"))) for p in doc["procs"]]
+        by_pid = {p.pid: p for _, p in c.procs}
+        with open(os.path.join(state_dir, "hooks.pickle"), "rb") as f:
+            for k, v in _StateUnpickler(f, c, by_pid).load().items():
+                setattr(c, k, v)
+        return c
+
+    def view(self, work):
+        """The same control plane with `work` as the folder write_kubeconfig writes to (a suite that
+        keeps its files beside its kubeconfigs, on a shared control plane); `pki` there links to
+        the certificates, as in the control plane's own folder."""
+        import copy
+        v = copy.copy(self)
+        v.work = os.path.abspath(work)
+        link = os.path.join(v.work, "pki")
+        if not os.path.exists(link):
+            os.symlink(self.certs, link)
+        return v
+
     def __enter__(self):
+        if self.attached:
+            return self
         self._old_term = signal.signal(signal.SIGTERM, self._on_signal)
         try:
             self.up()
@@ -142,6 +337,9 @@ class Cluster:
         return self
 
     def __exit__(self, *exc):
+        if self.attached:  # the control plane is shared: keep it running, record what changed
+            self.save_state(self.state_dir)
+            return False
         self.stop()
         signal.signal(signal.SIGTERM, self._old_term)
         return False
@@ -216,12 +414,22 @@ class Cluster:
         """Stops kube-apiserver and starts it again with its flags plus `extra`; waits for /readyz."""
         proc = next(p for n, p in self.procs if n == "kube-apiserver")
         argv = list(proc.args) + list(extra)
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(30)
-        self.procs = [(n, p) for n, p in self.procs if p is not proc]
+        # kube-controller-manager's watches hold kube-apiserver's graceful shutdown for its full
+        # 60 s: stop it first, start it again after.
+        managers = [p for n, p in self.procs if n == "kube-controller-manager"]
+        for p in managers + [proc]:
+            os.killpg(p.pid, signal.SIGTERM)
+            p.wait(30)
+        self.procs = [(n, p) for n, p in self.procs if p is not proc and p not in managers]
         time.sleep(2)
         self.start("kube-apiserver", argv)
+        if self.attached:  # the new pid, at once: a test killed before its end must not orphan it
+            self.save_state(self.state_dir)
         self.wait_ready()
+        for p in managers:  # once RBAC is served, as up() does (no refused requests in the audit log)
+            self.start("kube-controller-manager", list(p.args))
+        if managers and self.attached:
+            self.save_state(self.state_dir)
 
     def start_controller_manager(self):
         """kube-controller-manager running only self.controllers. Its identity is the one the
@@ -313,3 +521,10 @@ class Cluster:
                 if line:
                     events.append(json.loads(line))
         return events
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 4 and sys.argv[1] == "--record-exit" and sys.argv[3] == "--":
+        sys.exit(record_exit(sys.argv[2], sys.argv[4:]))
+    print("usage: cluster.py --record-exit STATUS -- ARGV", file=sys.stderr)
+    sys.exit(2)

@@ -250,12 +250,25 @@ EXPECTED_FILE_DIFFERENCES = {
 }
 
 
-def main():
+def cluster_options(work):
+    """Contract C4: the default control plane (with its audit log, which (b) and (c) read)."""
+    return {}
+
+
+def main(cluster=None):
+    """Runs on `cluster` when given (a shared control plane: what it creates is deleted at the
+    end), else starts one."""
     work = tempfile.mkdtemp(prefix="kguard-e2e-")
     started = time.time()
     try:
-        with Cluster(work) as c:
-            run(c, work)
+        if cluster is not None:
+            try:
+                run(cluster.view(work), work)  # kubeconfigs beside the files that name them
+            finally:
+                clean_up(cluster)
+        else:
+            with Cluster(work) as c:
+                run(c, work)
     except BaseException:
         FAILURES.append("the test stopped on an exception (see above)")
         raise
@@ -269,7 +282,20 @@ def main():
         log(f"{len(FAILURES)} check(s) failed:")
         for f in FAILURES:
             log("  - " + f)
-        sys.exit(1)
+        return 1
+    return 0
+
+
+def clean_up(c):
+    """What run() creates outside its namespaces, then its namespaces (the shared control plane
+    runs the namespace controller: they go away with their contents)."""
+    for sa in CREDENTIAL_SERVICE_ACCOUNTS:
+        c.kubectl("delete", "clusterrolebinding", sa, "--ignore-not-found", check=False)
+        c.kubectl("delete", "serviceaccount", sa, "-n", "default", "--ignore-not-found", check=False)
+    c.kubectl("delete", "clusterrole", "kguard-e2e-reader", "--ignore-not-found", check=False)
+    c.kubectl("delete", "clusterrolebinding", "shopfront-api-admin", "--ignore-not-found", check=False)  # examples/
+    c.kubectl("delete", "namespace", "shopfront", "shopfront-hardened", "kguard-watched", "--ignore-not-found",
+              "--timeout=300s", check=False)
 
 
 def run(c, work):
@@ -522,13 +548,16 @@ def snapshot_as(c, work, name, kubeconfig=None, env=None, user=None, expect=(0,)
     return r
 
 
+CREDENTIAL_SERVICE_ACCOUNTS = ["kguard-tokenfile", "kguard-exec", "kguard-merge", "kguard-incluster"]
+
+
 def credential_forms(c, work):
     ca_data = b64(c.ca)
     # Identities: certificates in system:masters, and ServiceAccounts that
     # may view the cluster.
     # (The built-in "view" role is aggregated by the controller manager, which
     # this control plane does not run, so the test grants its own.)
-    sa_users = ["kguard-tokenfile", "kguard-exec", "kguard-merge", "kguard-incluster"]
+    sa_users = CREDENTIAL_SERVICE_ACCOUNTS
     c.kubectl("create", "clusterrole", "kguard-e2e-reader", "--verb=get,list", "--resource=*.*")
     for sa in sa_users:
         c.kubectl("create", "serviceaccount", sa, "-n", "default")
@@ -717,4 +746,4 @@ def sa_kubeconfig_bad_token(c):
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -9,12 +9,15 @@ ClusterConfiguration (v1beta4, extraArgs as a list; and v1beta3, a map) with the
 Then:
   1. kguard scans the set; the rules that fire on each object are exactly the ones an
      independent reading of the same argv predicts (ORACLE below: a flag map and a predicate per
-     rule, kubeadm's own flags under the ClusterConfiguration's). The harness' known weaknesses
+     rule, kubeadm's own flags under the ClusterConfiguration's; the same ClusterConfiguration as text
+     in a kube-system/kubeadm-config ConfigMap fires the same rules). The harness' known weaknesses
      (anonymous auth, profiling, etcd over plain HTTP...) must be among them.
   2. Known-bad and known-good variants of each flag, generated from the real manifest by flipping
      that one flag: the bad one fails exactly its rule's verdict, the good one passes it.
   3. The same Pod created in kube-system (as the mirror Pod of a static Pod would be) is read by
      `kguard scan --cluster` with the same findings as the file.
+  4. A kube-system/kubeadm-config ConfigMap created on the API server with known-bad extraArgs:
+     `kguard scan --cluster` unpacks its ClusterConfiguration and the rules fire on it.
 
     controlplane_e2e.py KGUARD SOURCE_DIR
 
@@ -24,6 +27,7 @@ whatever they are); main(cluster=None) builds its own Cluster when None.
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -114,6 +118,24 @@ def unset(a, *names):
 
 
 API, CM, SCH, ETCD = "kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"
+
+
+def go_seconds(v):
+    """Go's time.ParseDuration in seconds (None when Go refuses it), read independently of kguard."""
+    m = re.fullmatch(r"([-+]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h))+", v) if v != "0" else None
+    if v in ("0", "-0", "+0"):
+        return 0.0
+    if not m:
+        return None
+    scale = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600}
+    total = sum(float(n) * scale[u] for n, u in re.findall(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)", v))
+    return -total if v.startswith("-") else total
+
+
+def bad_timeout(v):
+    t = go_seconds(v)
+    return t is None or t < 1 or t > 300
+
 # rule id → (component, fires(flags), bad variant, good variant); a variant maps flags to a new
 # value (None removes it, a list repeats it).
 ORACLE = {
@@ -151,6 +173,8 @@ ORACLE = {
     "apiserver-insecure-port-enabled": (API, lambda a: a.get("insecure-port", "0") != "0", {"insecure-port": "8080"}, {"insecure-port": "0"}),
     "apiserver-secure-port-disabled": (API, lambda a: a.get("secure-port", "6443") == "0", {"secure-port": "0"}, {"secure-port": "6443"}),
     "apiserver-profiling-enabled": (API, lambda a: not is_false(a.get("profiling", "true")), {"profiling": "true"}, {"profiling": "false"}),
+    "apiserver-request-timeout-invalid": (API, lambda a: bad_timeout(a.get("request-timeout", "1m0s")),
+                                          {"request-timeout": "0"}, {"request-timeout": "2m30s"}),
     "apiserver-service-account-lookup-disabled": (API, lambda a: not is_true(a.get("service-account-lookup", "true")),
                                                   {"service-account-lookup": "false"}, {"service-account-lookup": None}),
     "apiserver-service-account-key-file-missing": (API, lambda a: unset(a, "service-account-key-file"),
@@ -349,6 +373,40 @@ def judge_flags(argv, version, out, check, standalone=True):
     for f in fired.get(api_key, {}).get("apiserver-profiling-enabled", []) if "profiling" not in api_flags else []:
         check(f["message"] == "kube-apiserver: --profiling not set (default true), must be false", f"message: {f['message']}")
         check(f["location"]["path"] == "spec.containers[0].command", f"path: {f['location']['path']}")
+    # The same v1beta4 ClusterConfiguration as kubeadm stores it: text in kube-system/kubeadm-config.
+    with open(os.path.join(out, "kubeadm-v1beta4.yaml")) as f:
+        cc_text = f.read()
+    # (Beside `out`, not in it: `out` is the manifest set KGUARD_KEEP_CONTROLPLANE keeps for the peer bench.)
+    cm_dir = tempfile.mkdtemp(prefix="kguard-kubeadm-config-")
+    cm_path = os.path.join(cm_dir, "kubeadm-config-configmap.yaml")
+    with open(cm_path, "w") as f:
+        yaml.safe_dump({"apiVersion": "v1", "kind": "ConfigMap",
+                        "metadata": {"name": "kubeadm-config", "namespace": NAMESPACE},
+                        "data": {"ClusterConfiguration": cc_text}}, f, sort_keys=False, default_style=None)
+    _, cm_fired = scan([cm_path])
+    from_cm = cm_fired.get(("ClusterConfiguration", NAMESPACE, "kubeadm-config", os.path.basename(cm_path)), {})
+    from_file = fired.get(("ClusterConfiguration", "", "", "kubeadm-v1beta4.yaml"), {})
+    check(set(from_cm) == set(from_file) and from_file,
+          f"kubeadm-config ConfigMap: fired {sorted(from_cm)}, the file {sorted(from_file)}")
+    for rid, fs in from_cm.items():
+        check([x["message"] for x in fs] == [x["message"] for x in from_file[rid]], f"kubeadm-config {rid}: messages differ")
+        check(all(x["location"]["path"].startswith("data.ClusterConfiguration.") for x in fs),
+              f"kubeadm-config {rid}: paths {[x['location']['path'] for x in fs]}")
+    # Malformed text: an error naming the ConfigMap and the field; the rest of the input is still judged.
+    bad_cm = os.path.join(cm_dir, "kubeadm-config-broken.yaml")
+    with open(bad_cm, "w") as f:
+        f.write("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kubeadm-config, namespace: kube-system}\n"
+                "data:\n  ClusterConfiguration: \"apiServer: [unclosed\"\n---\n")
+        yaml.safe_dump(static_pod(API, [argv[API][0], "--profiling=true"], images[API], "after-broken"), f, sort_keys=False)
+    r = subprocess.run([KGUARD, "scan", bad_cm, "--only", "control-plane", "-o", "json", "-q"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    broken = json.loads(r.stdout) if r.stdout.strip() else {"errors": [], "findings": []}
+    check(any("ConfigMap kube-system/kubeadm-config data.ClusterConfiguration" in e["message"]
+              and e["file"] == bad_cm and e["line"] == 5 for e in broken["errors"]),
+          f"malformed kubeadm-config: errors {broken['errors']}")
+    check(any(x["rule"] == "apiserver-profiling-enabled" and x["name"] == "after-broken" for x in broken["findings"]),
+          "malformed kubeadm-config: the next object was not judged")
+    shutil.rmtree(cm_dir, ignore_errors=True)
     log(f"real flags: {len(on_harness)} rules fire on the harness' kube-apiserver and etcd; "
         f"{sum(len(v) for v in expected.values())} verdicts as the oracle predicts")
 
@@ -432,6 +490,33 @@ def main(cluster=None):
     finally:
         c.kubectl("delete", "pod", live_name, "-n", NAMESPACE, "--grace-period=0", "--force", check=False)
         c.kubectl("delete", "serviceaccount", SA, "-n", NAMESPACE, check=False)
+
+    # 4. kubeadm's ClusterConfiguration as a live cluster keeps it: text in kube-system/kubeadm-config,
+    #    here with a known-bad extraArg; the scan unpacks it and the rule fires on it.
+    cc = {"apiVersion": "kubeadm.k8s.io/v1beta4", "kind": "ClusterConfiguration", "kubernetesVersion": version,
+          "apiServer": {"extraArgs": [{"name": "profiling", "value": "true"}, {"name": "request-timeout", "value": "1h"}]}}
+    cm = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kubeadm-config", "namespace": NAMESPACE},
+          "data": {"ClusterConfiguration": yaml.safe_dump(cc, sort_keys=False)}}
+    try:
+        c.kubectl("create", "-f", "-", input=json.dumps(cm))
+        r = subprocess.run([KGUARD, "scan", "--cluster", "--kubeconfig", c.admin_kubeconfig, "-n", NAMESPACE,
+                            "--only", "apiserver-profiling-enabled,apiserver-request-timeout-invalid", "-o", "json", "-q"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        doc = json.loads(r.stdout) if r.stdout.strip() else {"findings": [], "coverage": []}
+        # A cluster read is one List: paths start at its item (items[N].data.ClusterConfiguration...).
+        got = {(f["rule"], f["message"], re.sub(r"^items\[\d+\]\.", "", f["location"]["path"])) for f in doc["findings"]
+               if (f["kind"], f.get("namespace"), f.get("name")) == ("ClusterConfiguration", NAMESPACE, "kubeadm-config")}
+        check(got == {("apiserver-profiling-enabled", "kube-apiserver: --profiling=true, must be false",
+                       "data.ClusterConfiguration.apiServer.extraArgs[0]"),
+                      ("apiserver-request-timeout-invalid", "kube-apiserver: --request-timeout=1h, must be between 1s and 5m",
+                       "data.ClusterConfiguration.apiServer.extraArgs[1]")},
+              f"live kubeadm-config: {sorted(got)} ({r.returncode}: {r.stderr[:300]})")
+        check("ClusterConfiguration" not in doc.get("cluster", {}).get("kindsNotServed", ["ClusterConfiguration"]) and
+              "ClusterConfiguration" not in json.dumps(doc.get("coverage", [])),
+              "ClusterConfiguration is read, not listed as unserved")
+        log(f"live kubeadm-config: {len(got)} findings on the unpacked ClusterConfiguration")
+    finally:
+        c.kubectl("delete", "configmap", "kubeadm-config", "-n", NAMESPACE, "--ignore-not-found", check=False)
 
     if failures:
         log(f"controlplane_e2e: {len(failures)} failures")

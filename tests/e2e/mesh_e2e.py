@@ -20,13 +20,12 @@ Usage: mesh_e2e.py KGUARD SOURCE_DIR
 import contextlib
 import json
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import Cluster, log  # noqa: E402
+from cluster import Cluster  # noqa: E402
+from e2e_support import Checks, run_kguard  # noqa: E402
 
 MESH_RULES = {
     "istio-mtls-not-strict", "istio-authorization-default-deny-missing", "istio-sidecar-injection-disabled",
@@ -72,9 +71,7 @@ def cluster_options(work):
     return {}
 
 
-def kguard(binary, *argv):
-    r = subprocess.run([binary, *argv], capture_output=True, text=True, timeout=300)
-    return r.returncode, r.stdout, r.stderr
+kguard = run_kguard  # kguard(binary, *argv)
 
 
 def mine(report, names):
@@ -96,12 +93,7 @@ def main(cluster=None):
         expected = json.load(f)
     names = {r["namespace"] for r in expected["namespaces"]}
     work = tempfile.mkdtemp(prefix="kguard-mesh-e2e-")
-    failures = []
-
-    def check(ok, what):
-        log(("ok   " if ok else "FAIL ") + what)
-        if not ok:
-            failures.append(what)
+    check = Checks()
 
     created_root = False
     try:
@@ -157,14 +149,8 @@ def main(cluster=None):
                 c.kubectl("delete", "namespace", "istio-system", "--ignore-not-found", "--wait=false")
             c.kubectl("delete", "-f", crds, "--ignore-not-found", "--wait=false")
     finally:
-        if failures:
-            log(f"work directory kept for inspection: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        log(f"{len(failures)} check(s) failed")
-        return 1
-    return 0
+        check.keep_or_remove(work)
+    return check.result()
 
 
 if __name__ == "__main__":

@@ -11,16 +11,16 @@ then checks that
 
 Usage: netpol_e2e.py KGUARD SOURCE_DIR
 """
+import functools
 import json
 import contextlib
 import os
-import shutil
-import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from cluster import Cluster, log  # noqa: E402
+from cluster import Cluster  # noqa: E402
+from e2e_support import Checks, run_kguard  # noqa: E402
 
 KGUARD = os.path.abspath(sys.argv[1])
 
@@ -93,9 +93,7 @@ spec:
 """
 
 
-def kguard(*argv):
-    r = subprocess.run([KGUARD, *argv], capture_output=True, text=True, timeout=300)
-    return r.returncode, r.stdout, r.stderr
+kguard = functools.partial(run_kguard, KGUARD)
 
 
 def connections(out):
@@ -105,12 +103,7 @@ def connections(out):
 def main(cluster=None):
     """Runs on `cluster` when given (analysis_e2e.py shares one control plane), else starts one."""
     work = tempfile.mkdtemp(prefix="kguard-netpol-e2e-")
-    failures = []
-
-    def check(ok, what):
-        log(("ok   " if ok else "FAIL ") + what)
-        if not ok:
-            failures.append(what)
+    check = Checks()
 
     try:
         old = os.path.join(work, "old")
@@ -153,14 +146,8 @@ def main(cluster=None):
             check(code in (0, 1), f"scan --cluster --netpol runs ({code}: {err.strip()[:300]})")
             check("netpol-namespace-open-to-other-namespaces" in out, "scan --netpol reports the open namespace")
     finally:
-        if failures:
-            log(f"work directory kept for inspection: {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        log(f"{len(failures)} check(s) failed")
-        return 1
-    return 0
+        check.keep_or_remove(work)
+    return check.result()
 
 
 if __name__ == "__main__":

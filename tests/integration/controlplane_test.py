@@ -3,7 +3,7 @@
 Pods in tests/controlplane/harness carry the argv tests/e2e/cluster.py gives kube-apiserver and etcd
 (as controlplane_e2e.py writes them, KGUARD_KEEP_CONTROLPLANE=DIR), and controlplane_e2e's steps 1
 and 2 run over them: a kubeadm manifest set and ClusterConfigurations judged exactly as an
-independent reading of the argv predicts, and one-flag variants (bad and good for each of the 44
+independent reading of the argv predicts, and one-flag variants (bad and good for each of the 45
 rules) flipping exactly their rule. The live step (the Pod read back from a cluster) is the e2e's.
 
     controlplane_test.py KGUARD SOURCE_DIR

@@ -105,39 +105,63 @@ class Deploy(unittest.TestCase):
 
     def test_node_daemonset_passes_restricted_with_its_exemptions(self):
         # deploy/node: kguard node on every node. Its .kguard.yaml (found by the scan) exempts the
-        # host mount and uid 0, each with a reason; nothing else may fail, and nothing else is exempt.
+        # host mount (the hostPath and the namespace's privileged enforcement) and the projected
+        # token --publish calls the API with, each with a reason; nothing else may fail, and nothing
+        # else is exempt: it runs as non-root, with a liveness probe and no automounted token.
         node_dir = os.path.join(DEPLOY, "node")
         code, report, _ = support.scan_json("--pss", "restricted", "-q", node_dir, config=True)
         failed = [f for f in report["findings"] if f["result"] == "fail"]
         self.assertEqual(failed, [])
         self.assertEqual(code, 0)
         exempt = {f["rule"] for f in report["findings"] if f["result"] == "exempt"}
-        self.assertLessEqual(exempt, {"pss-host-path-volumes", "host-path-sensitive", "namespace-without-pod-security",
-                                      "pss-run-as-non-root", "pss-run-as-user", "run-as-root-allowed", "low-user-id",
-                                      "service-account-token-with-rbac", "service-account-token-automounted",
-                                      "liveness-probe-missing"})
-        self.assertIn("pss-host-path-volumes", exempt)
+        self.assertEqual(exempt, {"pss-host-path-volumes", "host-path-sensitive", "namespace-without-pod-security",
+                                  "service-account-token-with-rbac"})
         config = yaml.safe_load(open(os.path.join(node_dir, ".kguard.yaml")))
         for e in config["exemptions"]:
             self.assertTrue(e["reason"])
+        # The token exemption is earned: the rule fires on the projected token without it.
+        bare = tempfile.mkdtemp(prefix="kguard-deploy-node-")
+        try:
+            shutil.copy(os.path.join(node_dir, "kguard-node.yaml"), bare)
+            _, unexempt, _ = support.scan_json("--pss", "restricted", "-q", bare)
+            token = [f for f in unexempt["findings"] if f["rule"] == "service-account-token-with-rbac"
+                     and f["result"] == "fail"]
+            self.assertEqual(len(token), 1)
+            self.assertIn('projects a token of ServiceAccount "kguard-node" (volume "publish-token")', token[0]["message"])
+        finally:
+            shutil.rmtree(bare, ignore_errors=True)
         docs = [d for d in yaml.safe_load_all(open(os.path.join(node_dir, "kguard-node.yaml"))) if d]
         ds = [d for d in docs if d["kind"] == "DaemonSet"][0]
         pod = ds["spec"]["template"]["spec"]
         (c,) = pod["containers"]
         self.assertEqual(c["args"][:3], ["node", "--root=/host", "--node-name=$(NODE_NAME)"])
         self.assertIn("--publish", c["args"])
-        self.assertTrue(all(m["readOnly"] for m in c["volumeMounts"]))
+        self.assertTrue(all(m["readOnly"] for m in c["volumeMounts"] if m["name"] != "heartbeat"))
         self.assertEqual(c["securityContext"]["capabilities"]["drop"], ["ALL"])
         self.assertFalse(c["securityContext"]["allowPrivilegeEscalation"])
         self.assertTrue(c["securityContext"]["readOnlyRootFilesystem"])
+        self.assertTrue(c["securityContext"]["runAsNonRoot"])
+        self.assertEqual(pod["securityContext"]["runAsUser"], 65532)
+        self.assertFalse(pod["automountServiceAccountToken"])
         for key in ("hostPID", "hostIPC", "hostNetwork"):
             self.assertNotIn(key, pod)
+        # The token is projected, short-lived, and mounted where --serviceaccount-dir reads it.
+        (token_volume,) = [v for v in pod["volumes"] if "projected" in v]
+        (sa_token,) = [s["serviceAccountToken"] for s in token_volume["projected"]["sources"] if "serviceAccountToken" in s]
+        self.assertLessEqual(sa_token["expirationSeconds"], 3600)
+        (mount,) = [m for m in c["volumeMounts"] if m["name"] == token_volume["name"]]
+        self.assertIn("--serviceaccount-dir=" + mount["mountPath"], c["args"])
+        # The liveness probe runs kguard on the heartbeat the loop writes.
+        probe = c["livenessProbe"]["exec"]["command"]
+        self.assertEqual(probe[:3], ["kguard", "node", "--alive"])
+        self.assertIn("--heartbeat=" + probe[3], c["args"])
         role = [d for d in docs if d["kind"] == "ClusterRole"][0]
         self.assertEqual([(r["apiGroups"], r["resources"]) for r in role["rules"]],
                          [(["wgpolicyk8s.io"], ["clusterpolicyreports"])])
         # The command line the DaemonSet runs is one kguard node accepts.
         help_text = subprocess.run([KGUARD, "node", "--help"], capture_output=True, text=True).stdout
-        for flag in ("--root", "--node-name", "--publish", "--interval"):
+        for flag in ("--root", "--node-name", "--publish", "--interval", "--serviceaccount-dir", "--heartbeat",
+                     "--alive", "--max-age"):
             self.assertIn(flag, help_text)
 
     def test_gen_certs_round_trip(self):

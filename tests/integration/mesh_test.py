@@ -3,13 +3,17 @@
 fixture set in tests/mesh/mixed gives the per-namespace east-west table of
 expected.json in the JSON report, the same rows in the text, Markdown and
 HTML reports (and in Chinese), the mesh rules' findings on it, and a report
-without a mesh says so without any mesh finding.
+without a mesh says so without any mesh finding. With reference scopes
+(--scope dir), each scope's rows are what that folder alone shows, as its
+set-level findings are: a NetworkPolicy in another folder protects nothing.
 
 Usage: mesh_test.py KGUARD SOURCE_DIR
 """
 import json
 import os
 import re
+import shutil
+import tempfile
 import sys
 import unittest
 
@@ -131,6 +135,45 @@ class NoMesh(unittest.TestCase):
     def test_only_other_rules_leave_the_table_out(self):
         code, report, err = support.scan_json("--only", "pss-privileged", MIXED, check=True)
         self.assertNotIn("eastWest", report)
+
+
+class Scopes(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="kguard-mesh-scope-")
+        for folder, name in (("a", "istio.yaml"), ("b", "linkerd.yaml"), ("c", "plain.yaml")):
+            os.makedirs(os.path.join(self.tmp, folder))
+            shutil.copy(os.path.join(MIXED, name), os.path.join(self.tmp, folder))
+        # Folder b also holds a default deny for c's namespace.
+        with open(os.path.join(self.tmp, "b", "tools-deny.yaml"), "w") as f:
+            f.write("apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\n"
+                    "metadata: {name: deny-all, namespace: mesh-tools}\n"
+                    "spec: {podSelector: {}, policyTypes: [Ingress]}\n")
+
+    def tearDown(self):
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def rows(self, *args):
+        _, report, err = support.scan_json(*args, check=True, cwd=self.tmp)
+        self.assertTrue(report, err)
+        return report["eastWest"]["namespaces"]
+
+    def test_each_scope_lists_what_it_alone_shows(self):
+        scoped = self.rows("--scope", "dir", ".")
+        self.assertEqual({r["scope"] for r in scoped}, {"./a", "./b", "./c"})
+        for folder in ("a", "b", "c"):
+            alone = self.rows(folder)
+            self.assertNotIn("scope", alone[0])
+            mine = [{k: v for k, v in r.items() if k != "scope"} for r in scoped if r["scope"] == "./" + folder]
+            self.assertEqual(mine, alone, folder)
+        # b's policy protects mesh-tools only when the input is one scope.
+        (tools,) = [r for r in scoped if r["namespace"] == "mesh-tools"]
+        self.assertEqual((tools["scope"], tools["networkPolicy"]), ("./c", "none"))
+        (merged,) = [r for r in self.rows("--scope", "all", ".") if r["namespace"] == "mesh-tools"]
+        self.assertEqual(merged["networkPolicy"], "default-deny")
+        self.assertNotIn("scope", merged)
+        # The text report names each row's scope.
+        code, out, _ = support.run("scan", "--no-config", "--no-color", "--scope", "dir", ".", cwd=self.tmp)
+        self.assertRegex(out, r"mesh-tools \[\./c\] +1 +0")
 
 
 if __name__ == "__main__":

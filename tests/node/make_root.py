@@ -6,12 +6,17 @@ described as data (path, mode, owner, content) and made at test time: directorie
 then modes and owners (chown needs root; without it the owners stay the caller's and
 `owners_applied` is False, which the test reports). A description may name a `base:` description it
 modifies: `files:` entries replace the base's entry of the same path (or add one), `remove:` drops
-paths (and everything under them).
+paths (and everything under them). An entry with `cert: NAME` gets a real self-signed CA certificate
+made with openssl at test time (subject CN=NAME, an EC P-256 key named by `key:`, default NAME): the
+same NAME and key give the same certificate in one root, another NAME with the same key a re-issued CA
+(the etcd CA rule compares certificates and keys, so these cannot be placeholder text).
 
 Usage: make_root.py DESCRIPTION.yaml OUT_DIR
 """
 import os
+import subprocess
 import sys
+import tempfile
 
 import yaml
 
@@ -48,8 +53,32 @@ def ids_from(entries, name):
     return out
 
 
+def generated_certs(entries):
+    """NAME/KEY -> PEM text of the `cert:` entries, made with openssl in a scratch folder."""
+    out = {}
+    keys = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for e in entries.values():
+            if not e.get("cert"):
+                continue
+            name, key = str(e["cert"]), str(e.get("key", e["cert"]))
+            if (name, key) in out:
+                continue
+            if key not in keys:
+                keys[key] = os.path.join(tmp, "key-%d.pem" % len(keys))
+                subprocess.run(["openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", keys[key]],
+                               check=True, capture_output=True)
+            crt = os.path.join(tmp, "cert-%d.pem" % len(out))
+            subprocess.run(["openssl", "req", "-x509", "-new", "-key", keys[key], "-subj", "/CN=" + name, "-days", "2",
+                            "-out", crt], check=True, capture_output=True)
+            with open(crt) as f:
+                out[(name, key)] = f.read()
+    return out
+
+
 def make(description, out):
     entries = load(description)
+    certs = generated_certs(entries)
     passwd = ids_from(entries, "/etc/passwd")
     group = ids_from(entries, "/etc/group")
     os.makedirs(out, exist_ok=True)
@@ -64,7 +93,10 @@ def make(description, out):
             os.makedirs(target, exist_ok=True)
         else:
             with open(target, "w") as f:
-                f.write(e.get("content", ""))
+                if e.get("cert"):
+                    f.write(certs[(str(e["cert"]), str(e.get("key", e["cert"])))])
+                else:
+                    f.write(e.get("content", ""))
     # Modes and owners last, deepest first, so a 0700 directory does not stop its files being made.
     for path in sorted(entries, key=lambda p: -p.count("/")):
         e = entries[path]

@@ -5,7 +5,7 @@
 //       [--workers N] [--max-connections N] [--max-body-bytes-in-flight N]
 //       [--max-body N] [--header-timeout-ms N] [--body-timeout-ms N]
 //       [--idle-timeout-ms N] [--drain-delay-ms N] [--drain-timeout-ms N]
-//       [--watch-interval-ms N] [--not-ready-file F] [--watch-file F]
+//       [--watch-interval-ms N] [--not-ready-file F] [--watch-file F] [--client-ca F]
 //
 // Routes: POST /echo (the body back), GET /hello, plus the core's /healthz,
 // /readyz and /metrics.
@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
     if (a == "--listen") o.listen = v;
     else if (a == "--tls-cert") o.cert_file = v;
     else if (a == "--tls-key") o.key_file = v;
+    else if (a == "--client-ca") o.client_ca_file = v;
     else if (a == "--workers") o.workers = static_cast<unsigned>(n);
     else if (a == "--max-connections") o.limits.max_connections = static_cast<std::size_t>(n);
     else if (a == "--max-body-bytes-in-flight") o.limits.max_body_bytes_in_flight = static_cast<std::size_t>(n);

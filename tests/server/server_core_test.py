@@ -52,8 +52,10 @@ class Probe:
             self.stop()
             raise RuntimeError("server_core_probe did not start: " + "".join(self.logs))
 
-    def tls(self, timeout=10):
+    def tls(self, timeout=10, client=None):
         ctx = ssl.create_default_context(cafile=self.ca[0])
+        if client:
+            ctx.load_cert_chain(*client)
         raw = socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
         return ctx.wrap_socket(raw, server_hostname="localhost")
 
@@ -317,6 +319,73 @@ class Limits(unittest.TestCase):
             a.close()
         finally:
             self.assertEqual(probe.stop(), 0)
+
+
+def make_client_cert(directory, ca_crt, ca_key, name):
+    """A client certificate (clientAuth) signed by the CA."""
+    key, csr, crt, ext = (os.path.join(directory, name + s) for s in (".key", ".csr", ".crt", ".ext"))
+    with open(ext, "w") as f:
+        f.write("extendedKeyUsage=clientAuth\n")
+    for cmd in (["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                 "-keyout", key, "-out", csr, "-subj", "/CN=" + name],
+                ["openssl", "x509", "-req", "-in", csr, "-CA", ca_crt, "-CAkey", ca_key,
+                 "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext]):
+        subprocess.run(cmd, check=True, capture_output=True)
+    return crt, key
+
+
+class ClientCertificates(unittest.TestCase):
+    """--client-ca: mutual TLS. A certificate from the bundle's CA is served; none, or one from
+    another CA, fails the handshake; the bundle is reloaded when the file changes."""
+
+    def setUp(self):
+        self.dir = tempdir("kguard-core-mtls-")
+        self.client_ca = make_ca(self.dir, "client-ca")
+        self.other_ca = make_ca(self.dir, "other-ca")
+        self.bundle = os.path.join(self.dir, "clients.pem")
+        shutil.copy(self.client_ca[0], self.bundle)
+        self.good = make_client_cert(self.dir, *self.client_ca, "apiserver")
+        self.stranger = make_client_cert(self.dir, *self.other_ca, "stranger")
+        self.probe = Probe(self.dir, "--client-ca", self.bundle, "--watch-interval-ms", "100")
+
+    def tearDown(self):
+        self.assertEqual(self.probe.stop(), 0)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def status(self, client):
+        s = self.probe.tls(client=client)
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = read_all(s)
+        s.close()
+        return parse(data)[0][0] if data else None
+
+    def refused(self, client):
+        # TLS 1.3 reports the server's refusal after the handshake, at the first read.
+        try:
+            return self.status(client) is None
+        except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+            return True
+
+    def test_only_certificates_of_the_bundle_are_served(self):
+        self.assertEqual(self.status(self.good), 200)
+        self.assertTrue(self.refused(None))
+        self.assertTrue(self.refused(self.stranger))
+
+    def test_bundle_reloaded_on_change(self):
+        self.assertTrue(self.refused(self.stranger))
+        tmp = self.bundle + ".new"
+        with open(tmp, "w") as out:
+            for ca in (self.client_ca[0], self.other_ca[0]):
+                out.write(open(ca).read())
+        os.replace(tmp, self.bundle)
+        self.assertTrue(self.probe.wait_log("TLS certificate reloaded"))
+        self.assertEqual(self.status(self.stranger), 200)
+        self.assertEqual(self.status(self.good), 200)
+
+    def test_unreadable_bundle_refuses_to_start(self):
+        with self.assertRaises(RuntimeError) as e:
+            Probe(self.dir, "--client-ca", os.path.join(self.dir, "missing.pem"))
+        self.assertIn("client CA bundle", str(e.exception))
 
 
 class Lifecycle(unittest.TestCase):

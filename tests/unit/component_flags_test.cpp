@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "checks/component_flags.hpp"
+#include "core/kubeadm_config.hpp"
 #include "engines/scan/scan.hpp"
 
 namespace kg {
@@ -196,6 +197,95 @@ TEST(ComponentFlagTemplate, ParametersAndMessages) {
   r = scanner.scan_buffer("p.yaml", pod("{name: a, image: x, command: [kube-apiserver, --audit-log-maxage=45]}"));
   EXPECT_TRUE(r.findings.empty());
   EXPECT_EQ(r.tallies[0].passed, 1u);
+}
+
+// mode duration-between reads Go durations as time.ParseDuration does.
+TEST(ComponentFlagTemplate, DurationBetween) {
+  {
+    Catalog c;
+    EXPECT_NE(load_rule(c, "{component: kube-apiserver, mode: duration-between, flag: x, values: ['1s']}").find("two Go durations"),
+              std::string::npos);
+  }
+  {
+    Catalog c;
+    EXPECT_NE(load_rule(c, "{component: kube-apiserver, mode: duration-between, flag: x, values: ['1s', '5']}").find("two Go durations"),
+              std::string::npos);
+  }
+  Catalog c;
+  ASSERT_EQ(load_rule(c, "{component: kube-apiserver, mode: duration-between, flag: request-timeout, "
+                         "values: ['1s', '5m'], default: '1m0s'}"), "");
+  ScanOptions options;
+  options.only = {"t"};
+  Scanner scanner(c, options);
+  const std::pair<std::string_view, bool> cases[] = {
+      {"60s", true},    {"1m30s", true}, {"1.5m", true},  {"300s", true},  {"5m", true},    {"1s", true},
+      {"4m59.9s", true}, {"2m0.5s", true}, {"300000ms", true}, {"0.02h", true},
+      {"5m1s", false},  {"1h", false},   {"0", false},    {"0s", false},   {"-1m", false},  {"60", false},
+      {"1x", false},    {"", false},     {"m", false},    {"1..5s", false}, {"999ms", false}, {"1m 30s", false},
+  };
+  for (const auto& [v, ok] : cases) {
+    auto r = scanner.scan_buffer("p.yaml", pod("{name: a, image: x, command: [kube-apiserver, '--request-timeout=" +
+                                               std::string(v) + "']}"));
+    EXPECT_EQ(r.findings.empty(), ok) << v << ": " << (r.findings.empty() ? "" : std::string(r.findings[0].message));
+  }
+  auto r = scanner.scan_buffer("p.yaml", pod("{name: a, image: x, command: [kube-apiserver]}"));
+  EXPECT_TRUE(r.findings.empty());  // the default, 1m0s
+  r = scanner.scan_buffer("p.yaml", pod("{name: a, image: x, command: [kube-apiserver, --request-timeout=0]}"));
+  ASSERT_EQ(r.findings.size(), 1u);
+  EXPECT_EQ(std::string(r.findings[0].message),
+            "kube-apiserver: --request-timeout=0: no default deadline for requests, must be between 1s and 5m");
+}
+
+// kube-system/kubeadm-config's data.ClusterConfiguration becomes an object located in the ConfigMap.
+TEST(KubeadmConfigMap, UnpacksTheClusterConfiguration) {
+  const std::string yaml =
+      "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kubeadm-config, namespace: kube-system}\ndata:\n"
+      "  ClusterConfiguration: |\n"
+      "    apiVersion: kubeadm.k8s.io/v1beta3\n"
+      "    kind: ClusterConfiguration\n"
+      "    apiServer:\n"
+      "      extraArgs:\n"
+      "        profiling: \"true\"\n";
+  auto p = parse(yaml);
+  ASSERT_EQ(p->objects.size(), 1u);
+  ASSERT_TRUE(is_kubeadm_config_map(p->objects[0]));
+  std::vector<std::unique_ptr<SourceFile>> keep;
+  std::vector<Object> out;
+  std::vector<InputError> errors;
+  unpack_kubeadm_config(p->objects[0], keep, out, errors);
+  ASSERT_TRUE(errors.empty()) << errors[0].message;
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].kind, "ClusterConfiguration");
+  EXPECT_EQ(out[0].ns, "kube-system");
+  EXPECT_EQ(out[0].name, "kubeadm-config");
+  EXPECT_EQ(out[0].path_prefix, "data.ClusterConfiguration");
+  EXPECT_EQ(out[0].file->path, "t.yaml");
+  const std::vector<ComponentFlags> flags = parse_component_flags(out[0], PodView{});
+  ASSERT_FALSE(flags.empty());
+  const ComponentFlag* prof = flags[0].find("profiling");
+  ASSERT_NE(prof, nullptr);
+  ASSERT_NE(prof->at, nullptr);
+  EXPECT_EQ(prof->at->line, 10u);  // the line of `profiling: "true"` in t.yaml
+  EXPECT_EQ(prof->path, "data.ClusterConfiguration.apiServer.extraArgs.profiling");
+
+  // Not a ClusterConfiguration, not YAML, not a string: errors naming the ConfigMap and field.
+  for (const std::string& bad : {std::string("'kind: InitConfiguration\\napiVersion: kubeadm.k8s.io/v1beta3'"),
+                                 std::string("'a: [1'"), std::string("{a: b}")}) {
+    auto q = parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kubeadm-config, namespace: kube-system}\n"
+                   "data:\n  ClusterConfiguration: " + bad + "\n");
+    std::vector<Object> none;
+    std::vector<InputError> errs;
+    unpack_kubeadm_config(q->objects[0], keep, none, errs);
+    EXPECT_TRUE(none.empty()) << bad;
+    ASSERT_FALSE(errs.empty()) << bad;
+    EXPECT_EQ(errs[0].message.rfind("ConfigMap kube-system/kubeadm-config data.ClusterConfiguration: ", 0), 0u)
+        << errs[0].message;
+    EXPECT_EQ(errs[0].line, 5u) << bad;
+  }
+  // Another namespace or name: not kubeadm's.
+  auto other = parse("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: kubeadm-config, namespace: default}\n"
+                     "data: {ClusterConfiguration: 'kind: ClusterConfiguration'}\n");
+  EXPECT_FALSE(is_kubeadm_config_map(other->objects[0]));
 }
 
 }  // namespace

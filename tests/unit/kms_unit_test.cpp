@@ -106,9 +106,9 @@ TEST(KmsService, RoundTripLimitsAndRefusals) {
 
   // Another version's key_id (the AAD binds the key_id; the cipher byte differs too).
   dr.set_key_id(f.state.versions[1].key_id);
-  EXPECT_EQ(f.svc->decrypt(dr, &dresp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(f.svc->decrypt(dr, &dresp).error_code(), StatusCode::INVALID_ARGUMENT);
   dr.set_key_id("kguard-kms:memory:v7:000000");
-  EXPECT_EQ(f.svc->decrypt(dr, &dresp).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(f.svc->decrypt(dr, &dresp).error_code(), StatusCode::NOT_FOUND);
   dr.set_key_id(eresp.key_id());
   for (std::size_t i = 0; i < eresp.ciphertext().size(); ++i) {
     std::string t = eresp.ciphertext();
@@ -118,13 +118,13 @@ TEST(KmsService, RoundTripLimitsAndRefusals) {
   }
   dr.set_ciphertext(eresp.ciphertext());
   (*dr.mutable_annotations())["not-a-dns-name"] = "1";
-  EXPECT_EQ(f.svc->decrypt(dr, &dresp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(f.svc->decrypt(dr, &dresp).error_code(), StatusCode::INVALID_ARGUMENT);
   dr.clear_annotations();
   dr.set_ciphertext(std::string(kMaxCiphertext + 1, '\1'));
-  EXPECT_EQ(f.svc->decrypt(dr, &dresp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(f.svc->decrypt(dr, &dresp).error_code(), StatusCode::INVALID_ARGUMENT);
 
   er.set_plaintext(std::string(kMaxPlaintext + 1, 'x'));
-  EXPECT_EQ(f.svc->encrypt(er, &eresp).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(f.svc->encrypt(er, &eresp).error_code(), StatusCode::INVALID_ARGUMENT);
   er.set_plaintext(std::string(kMaxPlaintext, 'x'));
   ASSERT_TRUE(f.svc->encrypt(er, &eresp).ok());
   EXPECT_EQ(eresp.ciphertext().size(), kMaxCiphertext);
@@ -132,13 +132,14 @@ TEST(KmsService, RoundTripLimitsAndRefusals) {
 
 TEST(KmsService, RawMalformedProtobuf) {
   Fixture f;
-  grpc::StatusCode code{};
-  handle_raw(*f.svc, "Decrypt", std::string("\x0a\xff\xff\xff\xff\x0f", 6), code);
-  EXPECT_EQ(code, grpc::StatusCode::INTERNAL);
-  handle_raw(*f.svc, "Nope", "", code);
-  EXPECT_EQ(code, grpc::StatusCode::UNIMPLEMENTED);
-  std::string out = handle_raw(*f.svc, "Status", "", code);
-  EXPECT_EQ(code, grpc::StatusCode::OK);
+  RpcStatus st0;
+  handle_raw(*f.svc, "Decrypt", std::string("\x0a\xff\xff\xff\xff\x0f", 6), st0);
+  EXPECT_EQ(st0.error_code(), StatusCode::INTERNAL);
+  EXPECT_NE(st0.error_message().find("runs past the end"), std::string::npos) << st0.error_message();
+  handle_raw(*f.svc, "Nope", "", st0);
+  EXPECT_EQ(st0.error_code(), StatusCode::UNIMPLEMENTED);
+  std::string out = handle_raw(*f.svc, "Status", "", st0);
+  EXPECT_EQ(st0.error_code(), StatusCode::OK);
   v2::StatusResponse st;
   ASSERT_TRUE(st.ParseFromString(out));
   EXPECT_EQ(st.healthz(), "ok");

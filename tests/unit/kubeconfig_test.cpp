@@ -167,7 +167,7 @@ contexts: [{name: merged, context: {cluster: nope, user: nope}}]
 
   ::setenv("KUBECONFIG", (a + ":" + b + "::" + a).c_str(), 1);
   EXPECT_EQ(kubeconfig_files({}), (std::vector<std::string>{a, b}));
-  EXPECT_EQ(kubeconfig_files({"explicit", ""}), (std::vector<std::string>{"explicit"}));
+  EXPECT_EQ(kubeconfig_files({"explicit", "", ""}), (std::vector<std::string>{"explicit"}));
   ::unsetenv("KUBECONFIG");
   errors.clear();
   EXPECT_FALSE(load_kubeconfig({dir.path() + "/missing"}, "", errors));
@@ -197,6 +197,39 @@ TEST(Kubeconfig, InClusterServiceAccount) {
   EXPECT_FALSE(in_cluster_config(errors));
   ASSERT_FALSE(errors.empty());
   EXPECT_NE(errors[0].message.find("not running in a pod"), std::string::npos);
+}
+
+// A projected token mounted elsewhere (kguard node --serviceaccount-dir): the
+// folder named wins over the environment's, and resolve_client_config takes it
+// when it goes in-cluster.
+TEST(Kubeconfig, InClusterServiceAccountFolderNamed) {
+  TempDir dir;
+  dir.write("token", "tok");
+  dir.write("ca.crt", "ca");
+  TempDir other;
+  ::setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1", 1);
+  ::setenv("KUBERNETES_SERVICE_PORT", "443", 1);
+  ::setenv("KGUARD_SERVICEACCOUNT_DIR", other.path().c_str(), 1);
+  ::setenv("KUBECONFIG", "", 1);
+  std::vector<InputError> errors;
+  auto named = in_cluster_config(errors, dir.path());
+  KubeconfigOptions options;
+  options.serviceaccount_dir = dir.path();
+  const std::string home = std::getenv("HOME") ? std::getenv("HOME") : "";
+  ::setenv("HOME", other.path().c_str(), 1);  // no ~/.kube/config
+  auto resolved = resolve_client_config(options, errors);
+  ::setenv("HOME", home.c_str(), 1);
+  auto unnamed = in_cluster_config(errors);  // the environment's folder holds no token
+  ::unsetenv("KUBERNETES_SERVICE_HOST");
+  ::unsetenv("KUBERNETES_SERVICE_PORT");
+  ::unsetenv("KGUARD_SERVICEACCOUNT_DIR");
+  ::unsetenv("KUBECONFIG");
+  ASSERT_TRUE(named);
+  EXPECT_EQ(named->token_file, dir.path() + "/token");
+  ASSERT_TRUE(resolved);
+  EXPECT_EQ(resolved->token_file, dir.path() + "/token");
+  EXPECT_EQ(resolved->ca_file, dir.path() + "/ca.crt");
+  EXPECT_FALSE(unnamed);
 }
 
 }  // namespace

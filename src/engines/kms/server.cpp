@@ -15,31 +15,12 @@
 #include <memory>
 #include <thread>
 
-#include <grpcpp/grpcpp.h>
-#include <kms_v2.grpc.pb.h>
-
 #include "core/log.hpp"
+#include "engines/kms/grpc_h2.hpp"
 #include "engines/kms/service.hpp"
 
 namespace kg::kms {
 namespace {
-
-class GrpcService final : public v2::KeyManagementService::Service {
- public:
-  explicit GrpcService(KmsService& s) : s_(s) {}
-  grpc::Status Status(grpc::ServerContext*, const v2::StatusRequest* req, v2::StatusResponse* resp) override {
-    return s_.status(*req, resp);
-  }
-  grpc::Status Encrypt(grpc::ServerContext*, const v2::EncryptRequest* req, v2::EncryptResponse* resp) override {
-    return s_.encrypt(*req, resp);
-  }
-  grpc::Status Decrypt(grpc::ServerContext*, const v2::DecryptRequest* req, v2::DecryptResponse* resp) override {
-    return s_.decrypt(*req, resp);
-  }
-
- private:
-  KmsService& s_;
-};
 
 // /metrics and /healthz over plain HTTP/1.0 on loopback: one connection at a time, 2 s to send the
 // request head, then closed.
@@ -153,7 +134,7 @@ int serve(const ServeOptions& o) {
       return 2;
     }
   }
-  // SIGHUP/SIGTERM/SIGINT are read by this thread alone (the gRPC threads inherit the mask).
+  // SIGHUP/SIGTERM/SIGINT are read by this thread alone (the server's threads inherit the mask).
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGHUP);
@@ -182,20 +163,23 @@ int serve(const ServeOptions& o) {
     }
     ::unlink(path.c_str());  // a stale socket of an earlier run
   }
-  GrpcService grpc_service(*service);
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("unix://" + path, grpc::InsecureServerCredentials());
-  builder.RegisterService(&grpc_service);
-  builder.SetMaxReceiveMessageSize(64 * 1024);  // DEKs and annotations are far smaller
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, static_cast<int>(std::max(1u, o.threads)));
-  mode_t old = ::umask(0177);  // the socket is created 0600: only the API server's user may call
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ::umask(old);
-  if (!server) {
-    log_line("error", "kguard kms serve: cannot listen on the socket", {{"socket", path}});
+  constexpr std::string_view kService = "/v2.KeyManagementService/";
+  std::unique_ptr<GrpcUnixServer> server;
+  try {
+    server = std::make_unique<GrpcUnixServer>(
+        path,
+        [&svc = *service, kService](std::string_view p, std::string_view message, RpcStatus& result) {
+          if (p.substr(0, kService.size()) != kService) {
+            result = RpcStatus(StatusCode::UNIMPLEMENTED, "unknown service of " + std::string(p.substr(0, 128)));
+            return std::string();
+          }
+          return handle_raw(svc, p.substr(kService.size()), message, result);
+        },
+        std::max(1u, o.threads));
+  } catch (const std::exception& e) {
+    log_line("error", "kguard kms serve: cannot listen on the socket", {{"socket", path}, {"error", e.what()}});
     return 2;
   }
-  ::chmod(path.c_str(), 0600);
   log_line("info", "kguard kms serving", {{"socket", path}, {"backend", redact_backend_uri(o.backend.uri)},
                                           {"current", std::to_string(service->current_version())}});
   timespec tick{1, 0};
@@ -206,8 +190,7 @@ int serve(const ServeOptions& o) {
     service->flush_usage();
   }
   log_line("info", "kguard kms stopping");
-  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  server->Wait();
+  server->stop(std::chrono::seconds(5));  // calls in flight finish, 5 s at most
   service->flush_usage();
   metrics.reset();
   ::unlink(path.c_str());

@@ -26,16 +26,16 @@ std::string aad_for(const unsigned char header[kHeaderSize], const std::string& 
 // A uid for logs: at most 128 bytes (it comes from the caller).
 std::string_view short_uid(std::string_view uid) { return uid.substr(0, 128); }
 
-grpc::Status err(grpc::StatusCode c, const std::string& msg) { return grpc::Status(c, msg); }
+RpcStatus err(StatusCode c, const std::string& msg) { return RpcStatus(c, msg); }
 
-const char* code_name(grpc::StatusCode c) {
+const char* code_name(StatusCode c) {
   switch (c) {
-    case grpc::StatusCode::OK: return "OK";
-    case grpc::StatusCode::INVALID_ARGUMENT: return "InvalidArgument";
-    case grpc::StatusCode::NOT_FOUND: return "NotFound";
-    case grpc::StatusCode::FAILED_PRECONDITION: return "FailedPrecondition";
-    case grpc::StatusCode::UNAVAILABLE: return "Unavailable";
-    case grpc::StatusCode::INTERNAL: return "Internal";
+    case StatusCode::OK: return "OK";
+    case StatusCode::INVALID_ARGUMENT: return "InvalidArgument";
+    case StatusCode::NOT_FOUND: return "NotFound";
+    case StatusCode::FAILED_PRECONDITION: return "FailedPrecondition";
+    case StatusCode::UNAVAILABLE: return "Unavailable";
+    case StatusCode::INTERNAL: return "Internal";
     default: return "Other";
   }
 }
@@ -147,7 +147,7 @@ bool KmsService::reload(bool force) {
       ++reload_failed_;
     }
     log_line("error", "KMS state not loaded; the previous KEK versions stay in force", {{"error", e.what()}});
-    audit("reload", "", nullptr, "", err(grpc::StatusCode::FAILED_PRECONDITION, e.what()));
+    audit("reload", "", nullptr, "", err(StatusCode::FAILED_PRECONDITION, e.what()));
     return false;
   }
   {
@@ -159,7 +159,7 @@ bool KmsService::reload(bool force) {
   std::string v = std::to_string(snap->state.current);
   log_line("info", before && before != snap->state.current ? "KEK rotated: new current version" : "KMS state loaded",
            {{"current", v}, {"key_id", cur ? cur->key_id : ""}, {"versions", std::to_string(snap->state.versions.size())}});
-  audit("reload", "", cur, cur ? cur->key_id : "", grpc::Status::OK);
+  audit("reload", "", cur, cur ? cur->key_id : "", RpcStatus());
   return true;
 }
 
@@ -197,7 +197,7 @@ void KmsService::flush_usage() {
 }
 
 void KmsService::audit(std::string_view op, std::string_view uid, const KeyVersion* v, std::string_view key_id,
-                       const grpc::Status& st) {
+                       const RpcStatus& st) {
   if (!audit_.is_open()) return;
   std::ostringstream line;
   {
@@ -221,7 +221,7 @@ void KmsService::audit(std::string_view op, std::string_view uid, const KeyVersi
   audit_.flush();
 }
 
-void KmsService::observe(std::string_view method, const grpc::Status& st, std::chrono::steady_clock::time_point t0) {
+void KmsService::observe(std::string_view method, const RpcStatus& st, std::chrono::steady_clock::time_point t0) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::lock_guard<std::mutex> l(metrics_mu_);
   MethodStats& m = methods_[std::string(method)];
@@ -232,7 +232,7 @@ void KmsService::observe(std::string_view method, const grpc::Status& st, std::c
   ++m.count;
 }
 
-grpc::Status KmsService::status(const v2::StatusRequest&, v2::StatusResponse* resp) {
+RpcStatus KmsService::status(const v2::StatusRequest&, v2::StatusResponse* resp) {
   auto t0 = std::chrono::steady_clock::now();
   resp->set_version("v2");
   std::shared_lock l(mu_);
@@ -261,20 +261,20 @@ grpc::Status KmsService::status(const v2::StatusRequest&, v2::StatusResponse* re
   bool ok = health == "ok";
   if (healthy_.exchange(ok ? 1 : 0) != (ok ? 1 : 0))
     log_line(ok ? "info" : "error", ok ? "KMS healthy again" : "KMS unhealthy", {{"healthz", health}});
-  grpc::Status st = ok ? grpc::Status::OK : err(grpc::StatusCode::UNAVAILABLE, health);
+  RpcStatus st = ok ? RpcStatus() : err(StatusCode::UNAVAILABLE, health);
   audit("status", "", cur, cur ? cur->key_id : "", st);
-  observe("Status", grpc::Status::OK, t0);
-  return grpc::Status::OK;  // the verdict travels in healthz, as the API server reads it
+  observe("Status", RpcStatus(), t0);
+  return RpcStatus();  // the verdict travels in healthz, as the API server reads it
 }
 
-grpc::Status KmsService::encrypt(const v2::EncryptRequest& req, v2::EncryptResponse* resp) {
+RpcStatus KmsService::encrypt(const v2::EncryptRequest& req, v2::EncryptResponse* resp) {
   auto t0 = std::chrono::steady_clock::now();
-  grpc::Status st;
+  RpcStatus st;
   const KeyVersion* cur = nullptr;
   std::shared_ptr<const Snapshot> snap;
   const std::string& pt = req.plaintext();
   if (pt.empty() || pt.size() > kMaxPlaintext) {
-    st = err(grpc::StatusCode::INVALID_ARGUMENT, "plaintext is " + std::to_string(pt.size()) +
+    st = err(StatusCode::INVALID_ARGUMENT, "plaintext is " + std::to_string(pt.size()) +
                                                      " bytes; it must be 1 to " + std::to_string(kMaxPlaintext) +
                                                      " (the API server sends a 32-byte DEK seed)");
   } else {
@@ -282,7 +282,7 @@ grpc::Status KmsService::encrypt(const v2::EncryptRequest& req, v2::EncryptRespo
     snap = snap_;
     cur = snap ? snap->state.current_version() : nullptr;
     if (!cur) {
-      st = err(grpc::StatusCode::FAILED_PRECONDITION, "no current KEK version");
+      st = err(StatusCode::FAILED_PRECONDITION, "no current KEK version");
     } else {
       try {
         unsigned char header[kHeaderSize] = {1, static_cast<unsigned char>(cur->cipher)};
@@ -295,7 +295,7 @@ grpc::Status KmsService::encrypt(const v2::EncryptRequest& req, v2::EncryptRespo
         resp->set_key_id(cur->key_id);
         (*resp->mutable_annotations())[kFormatAnnotation] = "1";
       } catch (const std::exception& e) {
-        st = err(grpc::StatusCode::UNAVAILABLE, e.what());
+        st = err(StatusCode::UNAVAILABLE, e.what());
       }
     }
   }
@@ -311,9 +311,9 @@ grpc::Status KmsService::encrypt(const v2::EncryptRequest& req, v2::EncryptRespo
   return st;
 }
 
-grpc::Status KmsService::decrypt(const v2::DecryptRequest& req, v2::DecryptResponse* resp) {
+RpcStatus KmsService::decrypt(const v2::DecryptRequest& req, v2::DecryptResponse* resp) {
   auto t0 = std::chrono::steady_clock::now();
-  grpc::Status st;
+  RpcStatus st;
   const KeyVersion* v = nullptr;
   std::shared_ptr<const Snapshot> snap;
   const std::string& ct = req.ciphertext();
@@ -329,27 +329,27 @@ grpc::Status KmsService::decrypt(const v2::DecryptRequest& req, v2::DecryptRespo
     }
   }
   if (key_id.empty() || key_id.size() > kMaxKeyId) {
-    st = err(grpc::StatusCode::INVALID_ARGUMENT, "key_id must be 1 to 1024 bytes");
+    st = err(StatusCode::INVALID_ARGUMENT, "key_id must be 1 to 1024 bytes");
   } else if (ann_size > kMaxAnnotations) {
-    st = err(grpc::StatusCode::INVALID_ARGUMENT, "annotations exceed 32 KiB");
+    st = err(StatusCode::INVALID_ARGUMENT, "annotations exceed 32 KiB");
   } else if (!ann_problem.empty()) {
-    st = err(grpc::StatusCode::INVALID_ARGUMENT, ann_problem);
+    st = err(StatusCode::INVALID_ARGUMENT, ann_problem);
   } else if (ct.size() < kHeaderSize + kNonceSize + kTagSize + 1 || ct.size() > kMaxCiphertext) {
-    st = err(grpc::StatusCode::INVALID_ARGUMENT, "ciphertext is " + std::to_string(ct.size()) +
+    st = err(StatusCode::INVALID_ARGUMENT, "ciphertext is " + std::to_string(ct.size()) +
                                                      " bytes; a kguard kms ciphertext is 31 to 1024");
   } else if (static_cast<unsigned char>(ct[0]) != 1) {
-    st = err(grpc::StatusCode::INVALID_ARGUMENT, "ciphertext format " + std::to_string(static_cast<unsigned char>(ct[0])) + " is unknown");
+    st = err(StatusCode::INVALID_ARGUMENT, "ciphertext format " + std::to_string(static_cast<unsigned char>(ct[0])) + " is unknown");
   } else {
     std::shared_lock l(mu_);
     snap = snap_;
     v = snap ? snap->state.find_key_id(key_id) : nullptr;
     if (!v) {
-      st = err(grpc::StatusCode::NOT_FOUND, "key_id " + key_id.substr(0, 128) + " is not a KEK version of this plugin");
+      st = err(StatusCode::NOT_FOUND, "key_id " + key_id.substr(0, 128) + " is not a KEK version of this plugin");
     } else if (v->is_retired()) {
-      st = err(grpc::StatusCode::FAILED_PRECONDITION,
+      st = err(StatusCode::FAILED_PRECONDITION,
                "KEK version " + std::to_string(v->version) + " was retired at " + v->retired);
     } else if (static_cast<unsigned char>(ct[1]) != static_cast<unsigned char>(v->cipher)) {
-      st = err(grpc::StatusCode::INVALID_ARGUMENT, "the ciphertext's cipher is not KEK version " + std::to_string(v->version) + "'s");
+      st = err(StatusCode::INVALID_ARGUMENT, "the ciphertext's cipher is not KEK version " + std::to_string(v->version) + "'s");
     } else {
       try {
         unsigned char header[kHeaderSize] = {static_cast<unsigned char>(ct[0]), static_cast<unsigned char>(ct[1])};
@@ -357,7 +357,7 @@ grpc::Status KmsService::decrypt(const v2::DecryptRequest& req, v2::DecryptRespo
         std::string plain;
         if (!backend_->open(*v, rest.substr(kHeaderSize, kNonceSize), aad_for(header, v->key_id),
                             rest.substr(kHeaderSize + kNonceSize), plain)) {
-          st = err(grpc::StatusCode::INVALID_ARGUMENT,
+          st = err(StatusCode::INVALID_ARGUMENT,
                    "the ciphertext does not authenticate under KEK version " + std::to_string(v->version) +
                        " (altered, or written under another key_id)");
         } else {
@@ -365,7 +365,7 @@ grpc::Status KmsService::decrypt(const v2::DecryptRequest& req, v2::DecryptRespo
         }
         wipe(plain.data(), plain.size());
       } catch (const std::exception& e) {
-        st = err(grpc::StatusCode::UNAVAILABLE, e.what());
+        st = err(StatusCode::UNAVAILABLE, e.what());
       }
     }
   }
@@ -421,32 +421,32 @@ std::string KmsService::render_metrics() const {
   return out;
 }
 
-std::string handle_raw(KmsService& s, std::string_view method, std::string_view bytes, grpc::StatusCode& code) {
+std::string handle_raw(KmsService& s, std::string_view method, std::string_view bytes, RpcStatus& st) {
   std::string out;
-  grpc::Status st;
-  auto parse = [&](google::protobuf::MessageLite& m) { return m.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())); };
+  auto malformed = [&](const std::string& why) {
+    st = err(StatusCode::INTERNAL, "malformed " + std::string(method) + " request: " + why);
+  };
   if (method == "Status") {
     v2::StatusRequest req;
     v2::StatusResponse resp;
-    if (!parse(req)) st = err(grpc::StatusCode::INTERNAL, "malformed request");
+    if (std::string why = req.parse(bytes); !why.empty()) malformed(why);
     else st = s.status(req, &resp);
     if (st.ok()) out = resp.SerializeAsString();
   } else if (method == "Encrypt") {
     v2::EncryptRequest req;
     v2::EncryptResponse resp;
-    if (!parse(req)) st = err(grpc::StatusCode::INTERNAL, "malformed request");
+    if (std::string why = req.parse(bytes); !why.empty()) malformed(why);
     else st = s.encrypt(req, &resp);
     if (st.ok()) out = resp.SerializeAsString();
   } else if (method == "Decrypt") {
     v2::DecryptRequest req;
     v2::DecryptResponse resp;
-    if (!parse(req)) st = err(grpc::StatusCode::INTERNAL, "malformed request");
+    if (std::string why = req.parse(bytes); !why.empty()) malformed(why);
     else st = s.decrypt(req, &resp);
     if (st.ok()) out = resp.SerializeAsString();
   } else {
-    st = err(grpc::StatusCode::UNIMPLEMENTED, "unknown method");
+    st = err(StatusCode::UNIMPLEMENTED, "unknown method " + std::string(method).substr(0, 128));
   }
-  code = st.error_code();
   return out;
 }
 

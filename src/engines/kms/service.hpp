@@ -1,4 +1,4 @@
-// The KMS v2 service behind the gRPC socket: Status, Encrypt and Decrypt as kube-apiserver calls them
+// The KMS v2 service behind the gRPC socket (grpc_h2.hpp): Status, Encrypt and Decrypt as kube-apiserver calls them
 // (docs/kms.md; research §4.1). The limits are the API server's own validation
 // (k8s.io/apiserver kmsv2 envelope): ciphertext and key_id at most 1 KiB each, annotation keys DNS
 // names (RFC 1123 subdomains with a dot) and keys + values at most 32 KiB.
@@ -20,8 +20,7 @@
 #include <shared_mutex>
 #include <string>
 
-#include <grpcpp/grpcpp.h>
-#include <kms_v2.pb.h>
+#include "engines/kms/wire.hpp"
 
 #include "engines/kms/backend.hpp"
 #include "engines/kms/state.hpp"
@@ -51,9 +50,9 @@ class KmsService {
   KmsService(std::unique_ptr<KeyBackend> backend, KmsState state, ServiceOptions opts = {});
   ~KmsService();
 
-  grpc::Status status(const v2::StatusRequest& req, v2::StatusResponse* resp);
-  grpc::Status encrypt(const v2::EncryptRequest& req, v2::EncryptResponse* resp);
-  grpc::Status decrypt(const v2::DecryptRequest& req, v2::DecryptResponse* resp);
+  RpcStatus status(const v2::StatusRequest& req, v2::StatusResponse* resp);
+  RpcStatus encrypt(const v2::EncryptRequest& req, v2::EncryptResponse* resp);
+  RpcStatus decrypt(const v2::DecryptRequest& req, v2::DecryptResponse* resp);
 
   // Re-reads state.json when its stamp changed (or `force`): the new KEK versions take effect for the
   // next request; when the new state or its keys do not load, the old stay in force (logged, counted).
@@ -77,8 +76,8 @@ class KmsService {
   void take(KmsState s);  // loads the backend's keys for s, then swaps
   void note_use(const std::string& key_id, bool encrypt);
   void audit(std::string_view op, std::string_view uid, const KeyVersion* v, std::string_view key_id,
-             const grpc::Status& st);
-  void observe(std::string_view method, const grpc::Status& st, std::chrono::steady_clock::time_point t0);
+             const RpcStatus& st);
+  void observe(std::string_view method, const RpcStatus& st, std::chrono::steady_clock::time_point t0);
 
   std::unique_ptr<KeyBackend> backend_;
   ServiceOptions opts_;
@@ -107,8 +106,10 @@ class KmsService {
   std::atomic<int> healthy_{1};
 };
 
-// The service behind a raw serialized request (the fuzz target's entry): parses `bytes` as the
-// method's request message and calls it; the response serialized, or empty on error.
-std::string handle_raw(KmsService& s, std::string_view method, std::string_view bytes, grpc::StatusCode& code);
+// The service behind a raw serialized request (the gRPC transport's and the fuzz target's entry):
+// parses `bytes` as the method's ("Status", "Encrypt", "Decrypt") request message and calls it;
+// the response serialized, or empty on error (`st` says which: INTERNAL for a malformed message,
+// UNIMPLEMENTED for another method).
+std::string handle_raw(KmsService& s, std::string_view method, std::string_view bytes, RpcStatus& st);
 
 }  // namespace kg::kms

@@ -1,6 +1,10 @@
 #include "engines/node/node_config.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -9,6 +13,7 @@
 #include <sstream>
 
 #include "checks/component_flags.hpp"
+#include "engines/node/etcd_ca.hpp"
 #include "core/json_writer.hpp"
 #include "core/object.hpp"
 #include "sources/host/systemd_unit.hpp"
@@ -310,6 +315,20 @@ std::string basename_of(std::string_view p) {
   return std::string(slash == std::string_view::npos ? p : p.substr(slash + 1));
 }
 
+// ---- what this process may not read -----------------------------------------
+
+bool denied(int error) { return error == EACCES || error == EPERM; }
+
+NodeGap make_gap(std::string path, std::string scope, int error, std::string_view what) {
+  NodeGap g;
+  g.path = std::move(path);
+  g.scope = std::move(scope);
+  g.reason = denied(error) ? "Forbidden" : "Unreadable";
+  g.message = std::string(what) + " " + g.path + " cannot be read as uid " + std::to_string(::geteuid()) + ": " +
+              std::strerror(error);
+  return g;
+}
+
 // ---- the kubelet -----------------------------------------------------------
 
 struct ComponentRead {
@@ -319,19 +338,75 @@ struct ComponentRead {
   bool config_flag = false;     // --config given
   std::string kubeconfig;       // --kubeconfig (kubelet) / clientConnection.kubeconfig (proxy)
   Component c;
+  std::string unreadable;       // a file of it this uid may not read (its settings are then a gap)
 };
 
-ComponentRead read_kubelet(const HostRoot& root, std::vector<InputError>& errors, std::vector<std::string>& notes) {
+// The running configuration of a kubelet's /configz answer: every default and
+// flag already applied; false (with an error) when it is not one.
+bool apply_configz(ComponentRead& k, const std::string& text, const std::string& source, std::vector<InputError>& errors) {
+  SourceFile f;
+  f.path = source;
+  f.content = text;
+  const Node* root = load_root(f, errors);
+  const Node* cfg = get(root, "kubeletconfig");
+  if (!cfg || !cfg->is_map()) {
+    errors.push_back({source, root ? root->line : 0, root ? root->column : 0,
+                      "not a kubelet /configz answer (no kubeletconfig object)"});
+    return false;
+  }
+  k.found = true;
+  apply_config_file(k.c, kKubelet, cfg, source, errors);
+  for (auto& [key, v] : k.c.values) v.origin = "the running kubelet, " + source;
+  for (auto& [g, v] : k.c.feature_gates) v.second = "the running kubelet, " + source;
+  return true;
+}
+
+ComponentRead read_kubelet(const HostRoot& root, const NodeReadOptions& options, NodeRead& out) {
+  std::vector<InputError>& errors = out.errors;
+  std::vector<std::string>& notes = out.notes;
   ComponentRead k;
   k.unit = host::read_service(root, "kubelet.service");
   for (const InputError& e : k.unit.errors) errors.push_back(e);
   ParsedFlags flags;
   const std::string where = k.unit.unit_path.empty() ? std::string("kubelet.service") : "kubelet.service command line";
   if (!k.unit.argv.empty()) flags = host::parse_flags(k.unit.argv, 1, kKubeletBool);
+  // A unit, drop-in, EnvironmentFile or config file that is there but not for this uid: the
+  // kubelet's settings would be defaults and part of its flags, so they are not judged from the
+  // files (never a pass). The running kubelet's /configz stands in when the caller can fetch it;
+  // otherwise the kubelet rules are a coverage gap. The files' modes and owners are still judged.
+  auto unreadable = [&](const std::string& path, int error, std::string_view what) {
+    NodeGap gap = make_gap(path, "kubelet", error, what);
+    std::string source;
+    std::string why;
+    if (options.kubelet_configz) {
+      if (auto configz = options.kubelet_configz(source, why)) {
+        ComponentRead running;
+        running.unit = k.unit;
+        running.config_file = k.config_file;
+        running.config_flag = k.config_flag;
+        if (apply_configz(running, *configz, source, errors)) {
+          notes.push_back(gap.message + "; judging the running kubelet's configuration from " + source);
+          if (const std::string* kc = flags.get("kubeconfig")) running.kubeconfig = *kc;
+          running.unreadable = path;
+          return running;
+        }
+        why = source + " is not a /configz answer";
+      }
+      gap.message += "; the running configuration could not be read either: " + why;
+    }
+    out.gaps.push_back(std::move(gap));
+    k.found = false;
+    k.c = Component{};
+    k.unreadable = path;
+    if (const std::string* kc = flags.get("kubeconfig")) k.kubeconfig = *kc;
+    return k;
+  };
   if (const std::string* cfg = flags.get("config")) {
     k.config_flag = true;
     k.config_file = *cfg;
-  } else if (!k.unit.found() && root.exists("/var/lib/kubelet/config.yaml")) {
+  }
+  if (!k.unit.denied.empty()) return unreadable(k.unit.denied.front(), EACCES, "the kubelet's unit");
+  if (!k.config_flag && !k.unit.found() && root.exists("/var/lib/kubelet/config.yaml")) {
     k.config_file = "/var/lib/kubelet/config.yaml";  // no unit: kubeadm's config file alone
     notes.push_back("no kubelet.service unit found; judging /var/lib/kubelet/config.yaml without flags");
   }
@@ -346,7 +421,10 @@ ComponentRead read_kubelet(const HostRoot& root, std::vector<InputError>& errors
   if (!k.config_file.empty()) {
     SourceFile f;
     f.path = k.config_file;
-    if (!root.read(k.config_file, f.content)) {
+    int error = 0;
+    if (!root.read(k.config_file, f.content, std::size_t{4} << 20, &error) && error != ENOENT && error != ENOTDIR)
+      return unreadable(k.config_file, error, "the kubelet's config file");
+    if (error != 0) {
       errors.push_back({k.config_file, 0, 0, "the kubelet's config file cannot be read"});
     } else if (const Node* r = load_root(f, errors)) {
       const std::string_view kind = str(get(r, "kind"));
@@ -360,10 +438,16 @@ ComponentRead read_kubelet(const HostRoot& root, std::vector<InputError>& errors
   return k;
 }
 
-ComponentRead read_kube_proxy(const HostRoot& root, std::vector<InputError>& errors, std::vector<std::string>& notes) {
+ComponentRead read_kube_proxy(const HostRoot& root, NodeRead& out) {
+  std::vector<InputError>& errors = out.errors;
+  std::vector<std::string>& notes = out.notes;
   ComponentRead p;
   p.unit = host::read_service(root, "kube-proxy.service");
   for (const InputError& e : p.unit.errors) errors.push_back(e);
+  if (!p.unit.denied.empty()) {
+    out.gaps.push_back(make_gap(p.unit.denied.front(), "kubeProxy", EACCES, "kube-proxy's unit"));
+    return p;  // not found: its settings are unknown, so its rules are not judged
+  }
   ParsedFlags flags;
   if (!p.unit.argv.empty()) flags = host::parse_flags(p.unit.argv, 1, kProxyBool);
   if (const std::string* cfg = flags.get("config")) {
@@ -383,7 +467,14 @@ ComponentRead read_kube_proxy(const HostRoot& root, std::vector<InputError>& err
   if (!p.config_file.empty()) {
     SourceFile f;
     f.path = p.config_file;
-    if (!root.read(p.config_file, f.content)) {
+    int error = 0;
+    if (!root.read(p.config_file, f.content, std::size_t{4} << 20, &error) && error != ENOENT && error != ENOTDIR) {
+      out.gaps.push_back(make_gap(p.config_file, "kubeProxy", error, "kube-proxy's config file"));
+      p.found = false;
+      p.c = Component{};
+      return p;
+    }
+    if (error != 0) {
       errors.push_back({p.config_file, 0, 0, "kube-proxy's config file cannot be read"});
     } else if (const Node* r = load_root(f, errors)) {
       apply_config_file(p.c, kKubeProxy, r, p.config_file, errors);
@@ -425,11 +516,21 @@ std::string octal(std::uint32_t mode) {
 
 // The etcd data directory: --data-dir of the etcd static Pod (read by the
 // control-plane rules' flag parser, checks/component_flags: Go's flag package,
-// `-data-dir` as well, ETCD_DATA_DIR), else kubeadm's default.
-std::string etcd_data_dir(const HostRoot& root, const std::string& manifest) {
+// `-data-dir` as well, ETCD_DATA_DIR), else kubeadm's default. A manifest this
+// uid may not read leaves the directory unknown (nullopt, and a gap).
+std::optional<std::string> etcd_data_dir(const HostRoot& root, const std::string& manifest, std::vector<NodeGap>& gaps) {
   SourceFile f;
   f.path = manifest;
-  if (!root.read(manifest, f.content)) return "/var/lib/etcd";
+  int error = 0;
+  if (!root.read(manifest, f.content, std::size_t{4} << 20, &error)) {
+    if (denied(error)) {
+      // Its --data-dir is unknown: a gap; kubeadm's default is still judged when it is there.
+      gaps.push_back(make_gap(manifest, "file:etcdDataDir", error, "the etcd manifest (for --data-dir)"));
+      if (root.exists("/var/lib/etcd")) return "/var/lib/etcd";
+      return std::nullopt;
+    }
+    return "/var/lib/etcd";
+  }
   std::vector<InputError> ignored;  // the manifest's own problems are the control-plane rules' business
   load_documents(f);
   std::vector<Object> objects;
@@ -444,31 +545,46 @@ std::string etcd_data_dir(const HostRoot& root, const std::string& manifest) {
   return "/var/lib/etcd";
 }
 
-void add_file(std::vector<RoleFile>& out, const HostRoot& root, std::string role, const std::string& path) {
+// The files the file rules judge, and what this uid could not see of them.
+struct FileScan {
+  std::vector<RoleFile> files;
+  std::vector<NodeGap>& gaps;
+};
+
+void add_file(FileScan& out, const HostRoot& root, std::string role, const std::string& path) {
   if (path.empty()) return;
   FileFact f = root.stat(path);
-  if (!f.exists) return;
-  out.push_back({std::move(role), std::move(f)});
+  if (!f.exists) {
+    // stat needs no read access, only a way through the folders above it.
+    if (f.error != 0 && f.error != ENOENT && f.error != ENOTDIR)
+      out.gaps.push_back(make_gap(f.path, "file:" + role, f.error, "the mode and owner of"));
+    return;
+  }
+  out.files.push_back({std::move(role), std::move(f)});
 }
 
 // Every file and folder under `dir` (bounded), for the PKI folder.
-void add_tree(std::vector<RoleFile>& out, const HostRoot& root, const std::string& dir,
-              const std::function<std::string(const FileFact&)>& role_of, int depth = 0) {
+void add_tree(FileScan& out, const HostRoot& root, const std::string& dir,
+              const std::function<std::string(const FileFact&)>& role_of, const std::string& gap_role, int depth = 0) {
   if (depth > 4) return;
-  for (const std::string& name : root.list(dir)) {
+  int error = 0;
+  const std::vector<std::string> names = root.list(dir, &error);
+  if (denied(error)) out.gaps.push_back(make_gap(dir, "file:" + gap_role, error, "the folder"));
+  for (const std::string& name : names) {
     const std::string p = dir + "/" + name;
     FileFact f = root.stat(p);
     if (!f.exists) continue;
     const bool is_dir = f.is_dir;
     const std::string role = role_of(f);
-    if (!role.empty()) out.push_back({role, f});
-    if (is_dir) add_tree(out, root, p, role_of, depth + 1);
-    if (out.size() > 20000) return;
+    if (!role.empty()) out.files.push_back({role, f});
+    if (is_dir) add_tree(out, root, p, role_of, gap_role, depth + 1);
+    if (out.files.size() > 20000) return;
   }
 }
 
-std::vector<RoleFile> collect_files(const HostRoot& root, const ComponentRead& kubelet, const ComponentRead& proxy) {
-  std::vector<RoleFile> out;
+std::vector<RoleFile> collect_files(const HostRoot& root, const ComponentRead& kubelet, const ComponentRead& proxy,
+                                    std::vector<NodeGap>& gaps) {
+  FileScan out{{}, gaps};
   std::string manifests = "/etc/kubernetes/manifests";
   if (auto it = kubelet.c.values.find("staticPodPath"); it != kubelet.c.values.end() && !it->second.scalar.empty())
     manifests = it->second.scalar;
@@ -478,23 +594,37 @@ std::vector<RoleFile> collect_files(const HostRoot& root, const ComponentRead& k
       {"schedulerManifest", "kube-scheduler.yaml"},
       {"etcdManifest", "etcd.yaml"}};
   for (const auto& [role, name] : kManifests) add_file(out, root, std::string(role), manifests + "/" + std::string(name));
-  for (const std::string& name : root.list("/etc/cni/net.d")) add_file(out, root, "cniConfig", "/etc/cni/net.d/" + name);
+  {
+    int error = 0;
+    const std::vector<std::string> cni = root.list("/etc/cni/net.d", &error);
+    if (denied(error)) gaps.push_back(make_gap("/etc/cni/net.d", "file:cniConfig", error, "the folder"));
+    for (const std::string& name : cni) add_file(out, root, "cniConfig", "/etc/cni/net.d/" + name);
+  }
   const std::string etcd_manifest = manifests + "/etcd.yaml";
   if (root.exists(etcd_manifest) || root.exists("/var/lib/etcd"))
-    add_file(out, root, "etcdDataDir", etcd_data_dir(root, etcd_manifest));
+    if (const auto dir = etcd_data_dir(root, etcd_manifest, gaps)) add_file(out, root, "etcdDataDir", *dir);
   add_file(out, root, "adminKubeconfig", "/etc/kubernetes/admin.conf");
   add_file(out, root, "adminKubeconfig", "/etc/kubernetes/super-admin.conf");
   add_file(out, root, "schedulerKubeconfig", "/etc/kubernetes/scheduler.conf");
   add_file(out, root, "controllerManagerKubeconfig", "/etc/kubernetes/controller-manager.conf");
   if (root.exists("/etc/kubernetes/pki")) {
     add_file(out, root, "pkiDir", "/etc/kubernetes/pki");
-    add_tree(out, root, "/etc/kubernetes/pki", [](const FileFact&) { return std::string("pkiDir"); });
-    add_tree(out, root, "/etc/kubernetes/pki", [](const FileFact& f) -> std::string {
+    add_tree(out, root, "/etc/kubernetes/pki", [](const FileFact&) { return std::string("pkiDir"); }, "pkiDir");
+    std::vector<NodeGap> again;  // the same folders, listed a second time: their gaps are already named
+    FileScan keys{{}, again};
+    add_tree(keys, root, "/etc/kubernetes/pki", [](const FileFact& f) -> std::string {
       if (f.is_dir) return {};
       if (f.path.ends_with(".crt")) return "pkiCert";
       if (f.path.ends_with(".key")) return "pkiKey";
       return {};
-    });
+    }, "pkiDir");
+    for (RoleFile& f : keys.files) out.files.push_back(std::move(f));
+    for (NodeGap& g : again) {
+      g.scope = "file:pkiKey";  // the key and certificate rules cannot see into it either
+      gaps.push_back(g);
+      g.scope = "file:pkiCert";
+      gaps.push_back(std::move(g));
+    }
   }
   add_file(out, root, "kubeletService", kubelet.unit.unit_path);
   for (const std::string& d : kubelet.unit.drop_ins) add_file(out, root, "kubeletService", d);
@@ -502,11 +632,29 @@ std::vector<RoleFile> collect_files(const HostRoot& root, const ComponentRead& k
   if (proxy_kubeconfig.empty() && root.exists("/var/lib/kube-proxy/kubeconfig.conf"))
     proxy_kubeconfig = "/var/lib/kube-proxy/kubeconfig.conf";
   add_file(out, root, "proxyKubeconfig", proxy_kubeconfig);
-  add_file(out, root, "kubeletKubeconfig", kubelet.kubeconfig.empty() && kubelet.found ? "/etc/kubernetes/kubelet.conf" : kubelet.kubeconfig);
-  if (auto it = kubelet.c.values.find("authentication.x509.clientCAFile"); it != kubelet.c.values.end())
-    add_file(out, root, "clientCA", it->second.scalar);
+  add_file(out, root, "kubeletKubeconfig", kubelet.kubeconfig.empty() && (kubelet.found || kubelet.unit.found()) ? "/etc/kubernetes/kubelet.conf" : kubelet.kubeconfig);
+  const auto ca = kubelet.c.values.find("authentication.x509.clientCAFile");
+  if (ca != kubelet.c.values.end()) add_file(out, root, "clientCA", ca->second.scalar);
   add_file(out, root, "kubeletConfig", kubelet.config_file);
-  return out;
+  // Paths only the unreadable file would have named: their files are not judged either.
+  if (!kubelet.unreadable.empty()) {
+    NodeGap g;
+    g.path = kubelet.unreadable;
+    g.reason = "Forbidden";
+    if (kubelet.config_file.empty()) {
+      g.scope = "file:kubeletConfig";
+      g.message = "the kubelet's config file is unknown: its --config is in " + kubelet.unreadable +
+                  ", which uid " + std::to_string(::geteuid()) + " cannot read";
+      gaps.push_back(g);
+    }
+    if (ca == kubelet.c.values.end()) {
+      g.scope = "file:clientCA";
+      g.message = "the kubelet's client CA file is unknown: it is named in " + kubelet.unreadable + ", which uid " +
+                  std::to_string(::geteuid()) + " cannot read";
+      gaps.push_back(std::move(g));
+    }
+  }
+  return std::move(out.files);
 }
 
 // ---- long-lived credentials ------------------------------------------------
@@ -591,9 +739,12 @@ std::optional<Credential> classify(const std::string& path, const std::string& t
 }
 
 void walk_credentials(const HostRoot& root, const std::string& dir, int depth, std::size_t& budget,
-                      std::vector<Credential>& out) {
+                      std::vector<Credential>& out, std::vector<std::string>& denied_paths) {
   if (depth > 6 || budget == 0) return;
-  for (const std::string& name : root.list(dir)) {
+  int list_error = 0;
+  const std::vector<std::string> names = root.list(dir, &list_error);
+  if (denied(list_error)) denied_paths.push_back(dir);
+  for (const std::string& name : names) {
     if (budget == 0) return;
     const std::string p = (dir == "/" ? "" : dir) + "/" + name;
     if (expected_location(p)) continue;
@@ -611,7 +762,7 @@ void walk_credentials(const HostRoot& root, const std::string& dir, int depth, s
       static constexpr std::string_view kSkip[] = {"proc", "sys", "dev", ".git", "node_modules", "site-packages",
                                                    "dist-packages", "test", "tests", "testdata", ".cache"};
       if (std::find(std::begin(kSkip), std::end(kSkip), name) != std::end(kSkip)) continue;
-      walk_credentials(root, p, depth + 1, budget, out);
+      walk_credentials(root, p, depth + 1, budget, out, denied_paths);
       continue;
     }
     // Source code holds sample keys in its tests; a credential is never a source file.
@@ -623,7 +774,11 @@ void walk_credentials(const HostRoot& root, const std::string& dir, int depth, s
         std::find(std::begin(kSourceExt), std::end(kSourceExt), std::string_view(name).substr(dot)) != std::end(kSourceExt))
       continue;
     std::string text;
-    if (!root.read(p, text, std::size_t{256} << 10)) continue;
+    int error = 0;
+    if (!root.read(p, text, std::size_t{256} << 10, &error)) {
+      if (denied(error)) denied_paths.push_back(p);
+      continue;
+    }
     if (auto c = classify(p, text)) {
       c->mode = octal(f.mode);
       out.push_back(std::move(*c));
@@ -631,12 +786,25 @@ void walk_credentials(const HostRoot& root, const std::string& dir, int depth, s
   }
 }
 
-std::vector<Credential> find_credentials(const HostRoot& root, std::size_t max_files) {
+std::vector<Credential> find_credentials(const HostRoot& root, std::size_t max_files, std::vector<NodeGap>& gaps) {
   std::vector<Credential> out;
   std::size_t budget = max_files;
   static constexpr std::string_view kDirs[] = {"/root", "/home", "/etc", "/var/lib/kubelet", "/opt", "/srv", "/tmp",
                                                "/var/tmp", "/usr/local/etc"};
-  for (std::string_view d : kDirs) walk_credentials(root, std::string(d), 0, budget, out);
+  std::vector<std::string> denied_paths;
+  for (std::string_view d : kDirs) walk_credentials(root, std::string(d), 0, budget, out, denied_paths);
+  // One gap for the walk, naming the first paths this uid could not read and how many in all.
+  if (!denied_paths.empty()) {
+    NodeGap g;
+    g.path = denied_paths.front();
+    g.scope = "credentials";
+    g.reason = "Forbidden";
+    g.message = "the credentials walk could not read " + std::to_string(denied_paths.size()) + " path" +
+                (denied_paths.size() == 1 ? "" : "s") + " as uid " + std::to_string(::geteuid()) + ": ";
+    for (std::size_t i = 0; i < denied_paths.size() && i < 10; ++i) g.message += (i ? ", " : "") + denied_paths[i];
+    if (denied_paths.size() > 10) g.message += ", ...";
+    gaps.push_back(std::move(g));
+  }
   std::sort(out.begin(), out.end(), [](const Credential& a, const Credential& b) { return a.path < b.path; });
   out.erase(std::unique(out.begin(), out.end(), [](const Credential& a, const Credential& b) { return a.path == b.path; }),
             out.end());
@@ -662,12 +830,17 @@ const std::vector<std::string_view>& kubelet_bool_flags() { return kKubeletBool;
 
 NodeRead read_node(const HostRoot& root, const NodeReadOptions& options) {
   NodeRead r;
-  const ComponentRead kubelet = read_kubelet(root, r.errors, r.notes);
-  const ComponentRead proxy = read_kube_proxy(root, r.errors, r.notes);
-  const std::vector<RoleFile> files = collect_files(root, kubelet, proxy);
+  const ComponentRead kubelet = read_kubelet(root, options, r);
+  const ComponentRead proxy = read_kube_proxy(root, r);
+  const std::vector<RoleFile> files = collect_files(root, kubelet, proxy, r.gaps);
   const std::vector<Credential> credentials =
-      options.credentials ? find_credentials(root, options.max_credential_files) : std::vector<Credential>{};
+      options.credentials ? find_credentials(root, options.max_credential_files, r.gaps) : std::vector<Credential>{};
   r.node_name = node_name_of(root, options, kubelet);
+  std::string manifests = "/etc/kubernetes/manifests";
+  if (auto it = kubelet.c.values.find("staticPodPath"); it != kubelet.c.values.end() && !it->second.scalar.empty())
+    manifests = it->second.scalar;
+  const EtcdCa etcd_ca = read_etcd_ca(root, manifests);
+  r.coverage = etcd_ca_coverage(etcd_ca, r.node_name);
   std::ostringstream out;
   {
     JsonWriter w(out);
@@ -696,6 +869,7 @@ NodeRead read_node(const HostRoot& root, const NodeReadOptions& options) {
       w.end_object();
     }
     w.end_array();
+    write_etcd_ca(w, etcd_ca);
     w.field("credentialsScanned", options.credentials);
     w.key("credentials").begin_array();
     for (const Credential& c : credentials) {
@@ -717,22 +891,8 @@ NodeRead read_node(const HostRoot& root, const NodeReadOptions& options) {
 NodeRead node_from_configz(const std::string& node_name, std::string_view configz_json, const std::string& source) {
   NodeRead r;
   r.node_name = node_name;
-  SourceFile f;
-  f.path = source;
-  f.content = std::string(configz_json);
-  const Node* root = load_root(f, r.errors);
-  const Node* cfg = get(root, "kubeletconfig");
   ComponentRead k;
-  if (!cfg || !cfg->is_map()) {
-    r.errors.push_back({source, root ? root->line : 0, root ? root->column : 0,
-                        "not a kubelet /configz answer (no kubeletconfig object)"});
-  } else {
-    k.found = true;
-    // The running configuration: every default and flag already applied.
-    apply_config_file(k.c, kKubelet, cfg, source, r.errors);
-    for (auto& [key, v] : k.c.values) v.origin = "the running kubelet, " + source;
-    for (auto& [g, v] : k.c.feature_gates) v.second = "the running kubelet, " + source;
-  }
+  apply_configz(k, std::string(configz_json), source, r.errors);
   std::ostringstream out;
   {
     JsonWriter w(out);

@@ -1,30 +1,25 @@
 // The node engine: the NodeConfig object (node_config.hpp) judged by the
-// catalog's rules for `kind: NodeConfig` through the catalog's object-level
-// Evaluator, into the one report model (EngineResult), so every report
-// format, --lang zh, baselines and exemptions work for a node as they do for
-// manifests (the image engine's lint does the same for `kind: Image`).
+// catalog's rules for `kind: NodeConfig` through the catalog's KindLinter
+// (catalog/kind_linter.hpp, shared with the image engine's lint), into the
+// one report model, so every report format, --lang zh, baselines and
+// exemptions work for a node as they do for manifests.
 #pragma once
 
 #include <string>
 
-#include "catalog/catalog.hpp"
-#include "catalog/evaluator.hpp"
-#include "model/engine_result.hpp"
+#include "catalog/kind_linter.hpp"
 
 namespace kg::node {
 
 // The rules that judge nodes: kinds names NodeConfig.
-bool is_node_rule(const Rule& rule);
+inline bool is_node_rule(const Rule& rule) { return rule_judges_kind(rule, "NodeConfig"); }
 
-class NodeLinter final : public Evaluator {
+class NodeLinter final : public KindLinter {
  public:
-  NodeLinter(const Catalog& catalog, const EvalOptions& options);
-  // Evaluates `object_json` (one kind: NodeConfig object); `subject` names
-  // the input (the root, or the node's configz).
-  EngineResult lint(const std::string& subject, std::string object_json) const;
-
- private:
-  void judge(const Object& obj, EngineResult& r) const;
+  // lint(subject, object_json): `subject` names the input (the root, or the node's configz).
+  NodeLinter(const Catalog& catalog, const EvalOptions& options)
+      : KindLinter(catalog, options,
+                   {"NodeConfig", "node", "CIS Kubernetes Benchmark node checks and host hardening"}) {}
 };
 
 }  // namespace kg::node

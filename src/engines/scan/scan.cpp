@@ -1,5 +1,6 @@
 #include "core/ascii.hpp"
 #include "engines/scan/scan.hpp"
+#include "core/kubeadm_config.hpp"
 
 #include "checks/facts.hpp"
 #include "checks/mesh.hpp"
@@ -545,6 +546,7 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out, Sh
   file.max_errors = max_errors;
   std::size_t object_errors_dropped = 0;
   std::vector<InputError> doc_errors;
+  std::vector<std::unique_ptr<SourceFile>> unpacked;  // the text of kubeadm-config ConfigMaps, parsed
   auto keep_errors = [&] {
     for (InputError& e : doc_errors) {
       if (out.errors.size() < max_errors) {
@@ -573,6 +575,12 @@ void Scanner::scan_file(SourceFile& file, EvalContext& ctx, FileOutcome& out, Sh
     }
     objects.clear();
     collect_objects(file, doc, objects, doc_errors);
+    // kubeadm's ClusterConfiguration, kept as text in kube-system/kubeadm-config: an object of its own.
+    for (std::size_t i = 0, n = objects.size(); i < n; ++i) {
+      if (!is_kubeadm_config_map(objects[i])) continue;
+      const Object config_map = objects[i];
+      unpack_kubeadm_config(config_map, unpacked, objects, doc_errors);
+    }
     keep_errors();
     for (const Object& obj : objects) {
       ++out.objects;
@@ -1058,8 +1066,32 @@ ScanResult Scanner::finish(std::vector<std::string> inputs,
     }
   }
 
-  // East-west traffic per namespace, over the whole input.
-  if (input_.east_west) r.east_west = east_west_posture(inv);
+  // East-west traffic per namespace, over the whole input; with reference
+  // scopes, per scope as its set-level rules see it: the scope's part of the
+  // input, and only the namespaces its own objects are in.
+  if (input_.east_west && !scoped) r.east_west = east_west_posture(inv);
+  if (input_.east_west && scoped) {
+    EastWestPosture all;
+    std::set<std::string> meshes;
+    for (std::size_t pi = 0; pi < parts.size(); ++pi) {
+      std::set<std::string> own;
+      for (std::size_t l = 0; l < parts[pi].members.size(); ++l) {
+        if (!parts[pi].owned[l]) continue;
+        const ObjectFacts& o = inv.objects[parts[pi].members[l]];
+        own.insert(o.kind == "Namespace" ? o.name : o.ns);
+      }
+      EastWestPosture p = east_west_posture(inv.subset(parts[pi].members));
+      for (NamespaceTraffic& t : p.namespaces) {
+        if (!own.count(t.ns)) continue;
+        t.scope = r.scopes[pi].name;
+        all.namespaces.push_back(std::move(t));
+      }
+      meshes.insert(p.meshes.begin(), p.meshes.end());
+    }
+    for (const char* m : {"istio", "linkerd"})
+      if (meshes.count(m)) all.meshes.emplace_back(m);
+    r.east_west = std::move(all);
+  }
 
   // Each file's store is appended and emptied in turn, so the findings are
   // never resident twice.

@@ -1,11 +1,12 @@
 #include "sources/host/host_root.hpp"
 
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 namespace kg::host {
@@ -69,7 +70,8 @@ HostRoot::HostRoot(std::string root) : root_(std::move(root)) {
   groups_ = read_ids(*this, "/etc/group");
 }
 
-std::optional<std::string> HostRoot::resolve(const std::string& path) const {
+std::optional<std::string> HostRoot::resolve(const std::string& path, int* error) const {
+  if (error) *error = 0;
   // Walk the node path component by component; a link's target replaces the
   // walked prefix (absolute) or joins it (relative), always inside the root.
   std::vector<std::string> todo = components(path);
@@ -89,12 +91,21 @@ std::optional<std::string> HostRoot::resolve(const std::string& path) const {
     for (const std::string& d : done) node_path += "/" + d;
     const std::string host_path = root_ + node_path;
     struct stat st {};
-    if (::lstat(host_path.c_str(), &st) != 0) return std::nullopt;
+    if (::lstat(host_path.c_str(), &st) != 0) {
+      if (error) *error = errno;
+      return std::nullopt;
+    }
     if (S_ISLNK(st.st_mode)) {
-      if (++links > 40) return std::nullopt;
+      if (++links > 40) {
+        if (error) *error = ELOOP;
+        return std::nullopt;
+      }
       std::string target(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 4096) + 1, '\0');
       const ssize_t n = ::readlink(host_path.c_str(), target.data(), target.size());
-      if (n < 0) return std::nullopt;
+      if (n < 0) {
+        if (error) *error = errno;
+        return std::nullopt;
+      }
       target.resize(static_cast<std::size_t>(n));
       done.pop_back();
       if (!target.empty() && target[0] == '/') done.clear();
@@ -107,26 +118,49 @@ std::optional<std::string> HostRoot::resolve(const std::string& path) const {
   return root_ + (node_path.empty() ? std::string("/") : node_path);
 }
 
-bool HostRoot::read(const std::string& path, std::string& out, std::size_t max_bytes) const {
-  const auto host_path = resolve(path);
+bool HostRoot::read(const std::string& path, std::string& out, std::size_t max_bytes, int* error) const {
+  int ignored = 0;
+  int& err = error ? *error : ignored;
+  const auto host_path = resolve(path, &err);
   if (!host_path) return false;
   struct stat st {};
-  if (::stat(host_path->c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;
-  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) return false;
-  std::ifstream in(*host_path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return out.size() <= max_bytes;
+  if (::stat(host_path->c_str(), &st) != 0) return err = errno, false;
+  if (!S_ISREG(st.st_mode)) return err = EINVAL, false;
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) return err = EFBIG, false;
+  const int fd = ::open(host_path->c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return err = errno, false;
+  out.clear();
+  char buf[65536];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      err = errno;
+      ::close(fd);
+      return false;
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+    if (out.size() > max_bytes) {
+      ::close(fd);
+      return err = EFBIG, false;
+    }
+  }
+  ::close(fd);
+  err = 0;
+  return true;
 }
 
 FileFact HostRoot::stat(const std::string& path) const {
   FileFact f;
   f.path = normalize_path(path);
-  const auto host_path = resolve(path);
+  const auto host_path = resolve(path, &f.error);
   struct stat st {};
-  if (!host_path || ::stat(host_path->c_str(), &st) != 0) return f;
+  if (!host_path) return f;
+  if (::stat(host_path->c_str(), &st) != 0) {
+    f.error = errno;
+    return f;
+  }
   f.exists = true;
   f.is_dir = S_ISDIR(st.st_mode);
   f.mode = static_cast<std::uint32_t>(st.st_mode) & 07777U;
@@ -139,13 +173,16 @@ FileFact HostRoot::stat(const std::string& path) const {
   return f;
 }
 
-std::vector<std::string> HostRoot::list(const std::string& dir) const {
+std::vector<std::string> HostRoot::list(const std::string& dir, int* error) const {
   std::vector<std::string> out;
-  const auto host_path = resolve(dir);
+  const auto host_path = resolve(dir, error);
   if (!host_path) return out;
   std::error_code ec;
   std::filesystem::directory_iterator it(*host_path, ec);
-  if (ec) return out;
+  if (ec) {
+    if (error) *error = ec.value();
+    return out;
+  }
   for (const auto& e : it) {
     out.push_back(e.path().filename().string());
     if (out.size() >= 100000) break;  // a node's config folders hold tens of files

@@ -1,6 +1,7 @@
 #include "sources/host/systemd_unit.hpp"
 
 #include <algorithm>
+#include <cerrno>
 
 namespace kg::host {
 namespace {
@@ -233,9 +234,15 @@ ServiceUnit read_service(const HostRoot& root, const std::string& name) {
   for (std::string_view dir : kDirs) {
     const std::string p = std::string(dir) + "/" + name;
     std::string text;
-    if (root.read(p, text)) {
+    int error = 0;
+    if (root.read(p, text, std::size_t{4} << 20, &error)) {
       unit.unit_path = p;
       apply_unit_text(text, p, state, unit.errors);
+      break;
+    }
+    if (error == EACCES || error == EPERM) {
+      unit.unit_path = p;
+      unit.denied.push_back(p);
       break;
     }
   }
@@ -243,14 +250,24 @@ ServiceUnit read_service(const HostRoot& root, const std::string& name) {
   std::map<std::string, std::string> drop_ins;  // file name -> path
   for (std::string_view dir : kDirs) {
     const std::string d = std::string(dir) + "/" + name + ".d";
-    for (const std::string& f : root.list(d)) {
+    int error = 0;
+    const std::vector<std::string> files = root.list(d, &error);
+    if (error == EACCES || error == EPERM) unit.denied.push_back(d);
+    for (const std::string& f : files) {
       if (f.size() < 6 || f.substr(f.size() - 5) != ".conf") continue;
       drop_ins.emplace(f, d + "/" + f);
     }
   }
   for (const auto& [file, path] : drop_ins) {
     std::string text;
-    if (!root.read(path, text)) continue;
+    int error = 0;
+    if (!root.read(path, text, std::size_t{4} << 20, &error)) {
+      if (error == EACCES || error == EPERM) {
+        unit.drop_ins.push_back(path);
+        unit.denied.push_back(path);
+      }
+      continue;
+    }
     unit.drop_ins.push_back(path);
     apply_unit_text(text, path, state, unit.errors);
   }
@@ -260,7 +277,12 @@ ServiceUnit read_service(const HostRoot& root, const std::string& name) {
     const bool optional = !spec.empty() && spec[0] == '-';
     const std::string path = optional ? spec.substr(1) : spec;
     std::string text;
-    if (!root.read(path, text)) {
+    int error = 0;
+    if (!root.read(path, text, std::size_t{4} << 20, &error)) {
+      if (error == EACCES || error == EPERM) {
+        unit.denied.push_back(path);
+        continue;
+      }
       if (!optional) unit.errors.push_back({path, 0, 0, "EnvironmentFile= of " + name + " cannot be read"});
       continue;
     }

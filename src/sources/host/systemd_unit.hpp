@@ -49,6 +49,11 @@ struct ServiceUnit {
   std::map<std::string, std::string> environment;
   std::vector<std::string> argv;    // the command, expanded: argv[0] is the binary
   std::vector<InputError> errors;
+  // Files of the unit that are there but this process may not read (EACCES:
+  // a 0600 unit and a non-root reader): the command line is then unknown. A
+  // unit file so denied is still named in unit_path (its mode and owner are
+  // judged), a drop-in in drop_ins.
+  std::vector<std::string> denied;
   bool found() const { return !unit_path.empty() || !drop_ins.empty(); }
 };
 

@@ -113,6 +113,9 @@ struct Task {
   ApiResource api;
   std::string ns;         // "" = all namespaces or cluster-scoped
   bool get_one = false;   // GET one object (a Namespace in scope) instead of a list
+  std::string get_path;   // get_one: this path instead of the Namespace's
+  std::string item_kind;  // the kind written on items when not `kind` (kubeadm-config: a ConfigMap)
+  bool absent_ok = false; // get_one: 404 is an empty answer (a cluster kubeadm did not make)
   bool keep = true;       // false: counted only (Nodes)
   std::string items;      // serialized items joined by ",\n"
   std::uint64_t count = 0;
@@ -288,8 +291,34 @@ ClusterRead read_cluster(const std::shared_ptr<const Session>& session, const Re
   for (const std::string& k : options.kinds)
     if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
   std::vector<Task> tasks;
+  const bool lists_kube_system_config_maps =
+      std::find(kinds.begin(), kinds.end(), "ConfigMap") != kinds.end() &&
+      (options.namespaces.empty() ||
+       std::find(options.namespaces.begin(), options.namespaces.end(), "kube-system") != options.namespaces.end());
   for (const std::string& kind : kinds) {
     auto it = by_kind.find(kind);
+    if (it == by_kind.end() && kind == "ClusterConfiguration") {
+      // No API serves it: kubeadm keeps it as text in the ConfigMap kube-system/kubeadm-config, which
+      // the scan unpacks (core/kubeadm_config). Read that one ConfigMap unless ConfigMaps of
+      // kube-system are listed anyway; out of a namespace scope without kube-system it is not read.
+      auto cm = by_kind.find("ConfigMap");
+      const bool in_scope = options.namespaces.empty() ||
+                            std::find(options.namespaces.begin(), options.namespaces.end(), "kube-system") !=
+                                options.namespaces.end();
+      if (cm != by_kind.end() && in_scope) {
+        if (lists_kube_system_config_maps) continue;
+        Task t;
+        t.kind = kind;
+        t.item_kind = "ConfigMap";
+        t.api = cm->second.front();
+        t.ns = "kube-system";
+        t.get_one = true;
+        t.get_path = "/api/v1/namespaces/kube-system/configmaps/kubeadm-config";
+        t.absent_ok = true;
+        tasks.push_back(std::move(t));
+        continue;
+      }
+    }
     if (it == by_kind.end()) {
       info.kinds_not_served.push_back(kind);
       continue;
@@ -327,11 +356,13 @@ ClusterRead read_cluster(const std::shared_ptr<const Session>& session, const Re
       ++t.count;
       if (!t.keep) return;
       if (!t.items.empty()) t.items += ",\n";
-      append_item(t.items, item, t.api.group_version, t.kind);
+      append_item(t.items, item, t.api.group_version, t.item_kind.empty() ? t.kind : t.item_kind);
     };
     if (t.get_one) {
-      Response r = c.get(base + "/" + t.api.resource + "/" + t.ns);
-      if (r.ok()) {
+      Response r = c.get(t.get_path.empty() ? base + "/" + t.api.resource + "/" + t.ns : t.get_path);
+      if (t.absent_ok && r.status == 404) {
+        t.ok = true;
+      } else if (r.ok()) {
         t.ok = parse_json(t.ns, std::move(r.body), take);
         if (!t.ok) t.failure.error = "unexpected response: not JSON";
       } else {

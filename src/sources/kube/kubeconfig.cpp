@@ -319,7 +319,7 @@ std::optional<ClientConfig> load_kubeconfig_text(const std::string& name, std::s
   return r.resolve(merged, context);
 }
 
-std::optional<ClientConfig> in_cluster_config(std::vector<InputError>& errors) {
+std::optional<ClientConfig> in_cluster_config(std::vector<InputError>& errors, const std::string& sa_dir) {
   const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
   const char* port = std::getenv("KUBERNETES_SERVICE_PORT");
   if (!host || !*host || !port || !*port) {
@@ -330,6 +330,7 @@ std::optional<ClientConfig> in_cluster_config(std::vector<InputError>& errors) {
   }
   std::string dir = "/var/run/secrets/kubernetes.io/serviceaccount";
   if (const char* d = std::getenv("KGUARD_SERVICEACCOUNT_DIR"); d && *d) dir = d;
+  if (!sa_dir.empty()) dir = sa_dir;
   ClientConfig c;
   std::string h(host);
   if (h.find(':') != std::string::npos) h = "[" + h + "]";  // IPv6 literal
@@ -356,7 +357,7 @@ std::optional<ClientConfig> resolve_client_config(const KubeconfigOptions& optio
   std::vector<std::string> files = kubeconfig_files(options);
   if (files.empty()) {
     const char* host = std::getenv("KUBERNETES_SERVICE_HOST");
-    if (host && *host) return in_cluster_config(errors);
+    if (host && *host) return in_cluster_config(errors, options.serviceaccount_dir);
     errors.push_back({"kubeconfig", 0, 0,
                       "no kubeconfig: pass --kubeconfig, set KUBECONFIG, create ~/.kube/config, "
                       "or run inside a pod"});

@@ -62,6 +62,10 @@ struct ClientConfig {
 struct KubeconfigOptions {
   std::string kubeconfig;  // --kubeconfig; empty = $KUBECONFIG or ~/.kube/config
   std::string context;     // --context; empty = current-context
+  // In a pod: the folder of the ServiceAccount's token, ca.crt and namespace
+  // (a projected volume mounted where only this process reads it); empty =
+  // $KGUARD_SERVICEACCOUNT_DIR, else /var/run/secrets/kubernetes.io/serviceaccount.
+  std::string serviceaccount_dir;
 };
 
 // The files kubectl would read: --kubeconfig alone, else the non-empty
@@ -82,10 +86,10 @@ std::optional<ClientConfig> load_kubeconfig_text(const std::string& name, std::s
                                                  std::vector<InputError>& errors);
 
 // In-cluster configuration: KUBERNETES_SERVICE_HOST/PORT and the service
-// account's token, ca.crt and namespace. The directory is
-// /var/run/secrets/kubernetes.io/serviceaccount unless
-// KGUARD_SERVICEACCOUNT_DIR names another (tests).
-std::optional<ClientConfig> in_cluster_config(std::vector<InputError>& errors);
+// account's token, ca.crt and namespace. The directory is `dir` when given,
+// else KGUARD_SERVICEACCOUNT_DIR when set (tests), else
+// /var/run/secrets/kubernetes.io/serviceaccount.
+std::optional<ClientConfig> in_cluster_config(std::vector<InputError>& errors, const std::string& dir = {});
 
 // kubectl's order: explicit or $KUBECONFIG or ~/.kube/config files, else
 // in-cluster when KUBERNETES_SERVICE_HOST is set, else an error.

@@ -1,4 +1,4 @@
-#include "engines/node/node_lint.hpp"
+#include "catalog/kind_linter.hpp"
 
 #include <algorithm>
 
@@ -6,34 +6,33 @@
 #include "catalog/overlap.hpp"
 #include "core/inventory.hpp"
 
-namespace kg::node {
+namespace kg {
 namespace {
 
-// The node rules the user's selection keeps (a disabled-by-default rule
-// only when named), and nothing else: manifest rules with kinds "*" would
-// judge the synthetic object's JSON.
-EvalOptions node_rules_only(const Catalog& catalog, const EvalOptions& options) {
+// The kind's rules the user's selection keeps, and nothing else: manifest
+// rules with kinds "*" would judge the synthetic object's JSON.
+EvalOptions rules_of_kind_only(const Catalog& catalog, const EvalOptions& options, std::string_view kind) {
   EvalOptions asked = options;
-  asked.engine_kinds = true;  // this engine builds the NodeConfig objects its rules judge
+  asked.engine_kinds = true;  // the engine builds the objects these rules judge
   EvalOptions opts = asked;
   opts.only.clear();
   for (const auto& rule : catalog.rules())
-    if (is_node_rule(*rule) && rule_selected(*rule, asked)) opts.only.push_back(rule->id);
+    if (rule_judges_kind(*rule, kind) && rule_selected(*rule, asked)) opts.only.push_back(rule->id);
   if (opts.only.empty()) opts.only.emplace_back("\x01none");  // an empty selection would mean every rule
   return opts;
 }
 
 }  // namespace
 
-bool is_node_rule(const Rule& rule) {
-  return std::find(rule.kinds.begin(), rule.kinds.end(), "NodeConfig") != rule.kinds.end();
+bool rule_judges_kind(const Rule& rule, std::string_view kind) {
+  return std::find(rule.kinds.begin(), rule.kinds.end(), kind) != rule.kinds.end();
 }
 
-NodeLinter::NodeLinter(const Catalog& catalog, const EvalOptions& options)
-    : Evaluator(catalog, node_rules_only(catalog, options)) {}
+KindLinter::KindLinter(const Catalog& catalog, const EvalOptions& options, KindLinterInfo info)
+    : Evaluator(catalog, rules_of_kind_only(catalog, options, info.kind)), info_(std::move(info)) {}
 
 // Each verdict counted as the scan counts it: applied, passed, failed or exempted.
-void NodeLinter::judge(const Object& obj, EngineResult& r) const {
+void KindLinter::judge(const Object& obj, EngineResult& r) const {
   EvalContext ctx;
   const PodView pod = pod_view(obj, options_.pod_specs);
   const ObjectFacts facts =
@@ -54,11 +53,11 @@ void NodeLinter::judge(const Object& obj, EngineResult& r) const {
   fold_superseded(r.findings, rules_, &r.tallies);
 }
 
-EngineResult NodeLinter::lint(const std::string& subject, std::string object_json) const {
+EngineResult KindLinter::lint(const std::string& subject, std::string object_json) const {
   EngineResult r;
-  r.engine = "node";
+  r.engine = info_.engine;
   r.inputs = {subject};
-  r.policy = "CIS Kubernetes Benchmark node checks and host hardening";
+  r.policy = info_.policy;
   r.messages_zh = &builtin_messages_zh();
   r.errors = setup_errors_;
   r.categories = categories_;
@@ -82,4 +81,4 @@ EngineResult NodeLinter::lint(const std::string& subject, std::string object_jso
   return r;
 }
 
-}  // namespace kg::node
+}  // namespace kg
