@@ -26,9 +26,11 @@ def run(j):
     p = subprocess.run(["nice"] + a, cwd=d, capture_output=True, text=True)
     return f, p.returncode, p.stderr
 bad = set()
+failed = 0
 with cf.ThreadPoolExecutor(int(sys.argv[2]) if len(sys.argv) > 2 else 2) as ex:
     for f, rc, err in ex.map(run, jobs):
         if rc:
+            failed += 1
             files = set(re.findall(r"^(/\S+?\.(?:cpp|cc)):\d+:\d+: error", err, re.M))
             print("BATCH", f, file=sys.stderr)
             for x in sorted(files): print("   ", x, file=sys.stderr)
@@ -37,4 +39,4 @@ with cf.ThreadPoolExecutor(int(sys.argv[2]) if len(sys.argv) > 2 else 2) as ex:
 print(len(jobs), "batches", file=sys.stderr)
 for b in sorted(bad):
     print(b)
-sys.exit(1 if bad else 0)
+sys.exit(1 if bad or failed else 0)  # a failure naming no source: a missing generated header
