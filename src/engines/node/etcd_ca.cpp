@@ -13,6 +13,25 @@
 #include "core/object.hpp"
 
 namespace kg::node {
+
+// The first `which` component of a static Pod manifest's text.
+std::optional<ComponentFlags> component_of_manifest(const std::string& path, std::string content,
+                                                    ControlPlaneComponent which) {
+  SourceFile f;
+  f.path = path;
+  f.content = std::move(content);
+  std::vector<InputError> ignored;  // the manifest's own problems are the control-plane rules' business
+  load_documents(f);
+  std::vector<Object> objects;
+  for (const Document& d : f.documents) collect_objects(f, d, objects, ignored);
+  for (const Object& obj : objects) {
+    const PodView pod = pod_view(obj, PodSpecTable{});
+    for (ComponentFlags& c : parse_component_flags(obj, pod))
+      if (c.component == which) return std::move(c);
+  }
+  return std::nullopt;
+}
+
 namespace {
 
 using host::HostRoot;
@@ -53,22 +72,11 @@ std::string subject_of(X509* x) {
   return buf;
 }
 
-// The first kube-apiserver / etcd component of a static Pod manifest.
 std::optional<ComponentFlags> component_in(const HostRoot& root, const std::string& manifest,
                                            ControlPlaneComponent which) {
-  SourceFile f;
-  f.path = manifest;
-  if (!root.read(manifest, f.content)) return std::nullopt;
-  std::vector<InputError> ignored;  // the manifest's own problems are the control-plane rules' business
-  load_documents(f);
-  std::vector<Object> objects;
-  for (const Document& d : f.documents) collect_objects(f, d, objects, ignored);
-  for (const Object& obj : objects) {
-    const PodView pod = pod_view(obj, PodSpecTable{});
-    for (ComponentFlags& c : parse_component_flags(obj, pod))
-      if (c.component == which) return std::move(c);
-  }
-  return std::nullopt;
+  std::string content;
+  if (!root.read(manifest, content)) return std::nullopt;
+  return component_of_manifest(manifest, std::move(content), which);
 }
 
 std::string absolute(const std::string& p) { return host::normalize_path(p.empty() || p[0] == '/' ? p : "/" + p); }

@@ -8,9 +8,11 @@
 // key signs the same clients.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "checks/component_flags.hpp"
 #include "core/cluster_info.hpp"
 #include "core/document.hpp"
 #include "core/json_writer.hpp"
@@ -36,6 +38,12 @@ struct EtcdCa {
   std::string cluster_detail;
   std::vector<EtcdCaEntry> entries;
 };
+
+// The first `which` component of a static Pod manifest's text (`path` names it),
+// its flags parsed as the control-plane rules parse them; nothing when the
+// manifest runs no such component.
+std::optional<ComponentFlags> component_of_manifest(const std::string& path, std::string content,
+                                                    ControlPlaneComponent which);
 
 // `manifests` is the static Pod folder (staticPodPath).
 EtcdCa read_etcd_ca(const host::HostRoot& root, const std::string& manifests);

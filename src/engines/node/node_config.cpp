@@ -519,10 +519,9 @@ std::string octal(std::uint32_t mode) {
 // `-data-dir` as well, ETCD_DATA_DIR), else kubeadm's default. A manifest this
 // uid may not read leaves the directory unknown (nullopt, and a gap).
 std::optional<std::string> etcd_data_dir(const HostRoot& root, const std::string& manifest, std::vector<NodeGap>& gaps) {
-  SourceFile f;
-  f.path = manifest;
+  std::string content;
   int error = 0;
-  if (!root.read(manifest, f.content, std::size_t{4} << 20, &error)) {
+  if (!root.read(manifest, content, std::size_t{4} << 20, &error)) {
     if (denied(error)) {
       // Its --data-dir is unknown: a gap; kubeadm's default is still judged when it is there.
       gaps.push_back(make_gap(manifest, "file:etcdDataDir", error, "the etcd manifest (for --data-dir)"));
@@ -531,17 +530,8 @@ std::optional<std::string> etcd_data_dir(const HostRoot& root, const std::string
     }
     return "/var/lib/etcd";
   }
-  std::vector<InputError> ignored;  // the manifest's own problems are the control-plane rules' business
-  load_documents(f);
-  std::vector<Object> objects;
-  for (const Document& d : f.documents) collect_objects(f, d, objects, ignored);
-  for (const Object& obj : objects) {
-    const PodView pod = pod_view(obj, PodSpecTable{});
-    for (const ComponentFlags& c : parse_component_flags(obj, pod)) {
-      if (c.component != ControlPlaneComponent::Etcd) continue;
-      if (const ComponentFlag* d = c.find("data-dir"); d && !d->value.empty()) return d->value;
-    }
-  }
+  if (const auto etcd = component_of_manifest(manifest, std::move(content), ControlPlaneComponent::Etcd))
+    if (const ComponentFlag* d = etcd->find("data-dir"); d && !d->value.empty()) return d->value;
   return "/var/lib/etcd";
 }
 
